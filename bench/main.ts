@@ -1,0 +1,73 @@
+/**
+ * `npm run bench [-- --quick]`: every benchmark scenario, each in its own process, printed
+ * as one JSON document on standard output (and a short table on standard error when it is
+ * a terminal). `--quick` skips the largest scenarios.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RPI_SCENARIOS } from './rpi.js';
+
+const quick = process.argv.includes('--quick');
+const here = dirname(fileURLToPath(import.meta.url));
+const tsx = join(here, '../node_modules/tsx/dist/cli.mjs');
+
+interface Figure {
+  scenario: string;
+  games: number;
+  value: number;
+  ns_per_game: number;
+  [key: string]: unknown;
+}
+
+function run(script: string, scenario: string): Figure {
+  const out = execFileSync(
+    process.execPath,
+    ['--max-old-space-size=8192', tsx, join(here, script), scenario],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return JSON.parse(out) as Figure;
+}
+
+const rpi = RPI_SCENARIOS.filter((s) => !quick || s.games <= 500_000).map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('rpi.ts', s.name);
+});
+
+// Growth: the exponent k of time ∝ games^k between the smallest and largest of the
+// 20,000-team runs (1 is linear).
+const big = rpi.filter((f) => f.scenario.startsWith('rpi-20k'));
+const first = big[0];
+const last = big.at(-1);
+const growth =
+  first && last && last !== first
+    ? Number((Math.log(last.value / first.value) / Math.log(last.games / first.games)).toFixed(3))
+    : null;
+
+const doc = {
+  benchmark: 'matchstream',
+  quick,
+  machine: {
+    cpus: cpus().length,
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  rpi: {
+    figures: rpi,
+    growth_exponent: growth,
+    growth_note: 'time ∝ games^k across the 20,000-team runs; k = 1 is linear',
+  },
+};
+process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+if (process.stderr.isTTY) {
+  for (const f of rpi) {
+    process.stderr.write(
+      `${f.scenario.padEnd(28)} ${String(f.value).padStart(10)} ms  ${String(f.ns_per_game).padStart(7)} ns/game\n`,
+    );
+  }
+  process.stderr.write(`growth exponent ${growth}\n`);
+}

@@ -1,0 +1,135 @@
+import { type Command, Option } from 'commander';
+import { latestPerMatch } from '../../domain/games/latestPerMatch.js';
+import { computeRpi } from '../../domain/rpi/computeRpi.js';
+import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
+import { readGames } from '../../feeds/readGames.js';
+import { readTeams } from '../../feeds/readTeams.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { day, decimal, numberList, wholeNumber } from '../options.js';
+import { reportProblems } from '../output/problems.js';
+import { formatRankings, RANKING_FORMATS, type RankingFormat } from '../output/rankings.js';
+import { fileProgress } from '../progress.js';
+import { write } from '../write.js';
+
+interface RpiFlags {
+  readonly games: string;
+  readonly teams?: string;
+  readonly profile: string;
+  readonly weights?: number[];
+  readonly tieValue?: number;
+  readonly sosTieValue?: number;
+  readonly locationWeights?: number[];
+  readonly asOf?: string;
+  readonly season?: string;
+  readonly format: RankingFormat;
+  readonly top?: number;
+  readonly skipInvalid?: boolean;
+  readonly progress: boolean;
+}
+
+export function registerRpi(program: Command): void {
+  program
+    .command('rpi')
+    .description('compute RPI rankings from a games file')
+    .requiredOption('--games <file>', 'games feed: CSV with header or JSON Lines ("-" for stdin)')
+    .option(
+      '--teams <file>',
+      'Division I team list (column "team" or "name"); only games between listed teams count',
+    )
+    .addOption(
+      new Option('--profile <name>', 'parameter set of the calculation')
+        .choices([...PROFILES.keys()])
+        .default(DEFAULT_PROFILE_NAME),
+    )
+    .option('--weights <wp,owp,oowp>', 'override the weights, e.g. 0.25,0.50,0.25', numberList(3))
+    .option(
+      '--tie-value <n>',
+      "override a tie's worth in the team's own WP, e.g. 0.3333 or 1/3",
+      decimal,
+    )
+    .option('--sos-tie-value <n>', "override a tie's worth inside OWP and OOWP", decimal)
+    .option(
+      '--location-weights <home,road>',
+      'override the weights of a home win and a road win in WP, e.g. 0.6,1.4',
+      numberList(2),
+    )
+    .option('--as-of <YYYY-MM-DD>', 'count only games played on or before this day', day)
+    .option(
+      '--season <label>',
+      'count only games of this season (the season column, else the year of the date)',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format').choices(RANKING_FORMATS).default('table'),
+    )
+    .option('--top <n>', 'print only the first n teams', wholeNumber(1, 1_000_000))
+    .option(
+      '--skip-invalid',
+      'report invalid rows and compute from the valid ones (default: compute nothing)',
+    )
+    .option('--no-progress', 'no progress bar, even on a terminal')
+    .addHelpText(
+      'after',
+      `
+Games file columns: date, home_team, away_team, home_score, away_score (required);
+neutral (true/false), decided_by (regulation|overtime|penalties), match_id, season.
+A match id given twice counts once, with its last row (a correction).
+
+Exit codes: 0 rankings printed; 2 bad command line; 3 invalid rows (nothing computed
+unless --skip-invalid); 1 any other failure.
+
+Examples:
+  matchstream rpi --games season.csv
+  matchstream rpi --games season.csv --teams d1.csv --as-of 2026-10-15 --format csv
+  matchstream rpi --games season.jsonl --profile ncaa-soccer-2023 --top 25`,
+    )
+    .action(async (flags: RpiFlags) => {
+      await runRpi(flags);
+    });
+}
+
+async function runRpi(flags: RpiFlags): Promise<void> {
+  const profile = resolveProfile(flags.profile, {
+    ...(flags.weights ? { weights: flags.weights } : {}),
+    ...(flags.tieValue !== undefined ? { tieValue: flags.tieValue } : {}),
+    ...(flags.sosTieValue !== undefined ? { sosTieValue: flags.sosTieValue } : {}),
+    ...(flags.locationWeights ? { locationWeights: flags.locationWeights } : {}),
+  });
+
+  let invalid = 0;
+  let teams: string[] | undefined;
+  if (flags.teams) {
+    const list = await readTeams(flags.teams);
+    reportProblems(flags.teams, list.problems);
+    invalid += list.problems.length;
+    teams = list.teams.map((t) => t.team);
+  }
+
+  const progress = fileProgress('reading games', flags.progress);
+  let feed: Awaited<ReturnType<typeof readGames>>;
+  try {
+    feed = await readGames(flags.games, {
+      onProgress: (done, total) => progress.update(done, total),
+    });
+  } finally {
+    progress.stop();
+  }
+  reportProblems(flags.games, feed.problems);
+  invalid += feed.problems.length;
+  if (invalid > 0 && !flags.skipInvalid) {
+    throw new CliError(
+      `${invalid} invalid row${invalid > 1 ? 's' : ''}; no rankings computed (use --skip-invalid to compute from the valid rows)`,
+      EXIT.INVALID_INPUT,
+    );
+  }
+
+  const { games, superseded } = latestPerMatch(feed.games);
+  const result = computeRpi(games, {
+    profile,
+    ...(teams ? { teams } : {}),
+    ...(flags.asOf ? { asOf: flags.asOf } : {}),
+    ...(flags.season ? { season: flags.season } : {}),
+  });
+  await write(
+    formatRankings(result, flags.format, { rows: feed.rows, invalid, superseded }, flags.top),
+  );
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { DomainError } from '../domain/DomainError.js';
+import { FeedError } from '../feeds/FeedError.js';
+import { CliError, EXIT } from './exitCodes.js';
+import { buildProgram } from './program.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // The reader went away (`| head`): stop quietly.
+    if (error.code === 'EPIPE') process.exit(EXIT.OK);
+    throw error;
+  });
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.OK;
+  } catch (error) {
+    return report(error, argv.includes('--debug'));
+  }
+}
+
+function report(error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed the message (or the help) already.
+    return error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+      ? EXIT.OK
+      : EXIT.USAGE;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`matchstream: ${message}\n`);
+  if (debug && error instanceof Error) {
+    let cause: unknown = error;
+    while (cause instanceof Error) {
+      process.stderr.write(`${cause.stack ?? cause.message}\n`);
+      cause = cause.cause;
+      if (cause) process.stderr.write('caused by: ');
+    }
+  } else if (
+    !(error instanceof CliError || error instanceof FeedError || error instanceof DomainError)
+  ) {
+    process.stderr.write('(run with --debug for details)\n');
+  }
+  if (error instanceof CliError) return error.exitCode;
+  if (error instanceof DomainError) {
+    return error.code === 'INVALID_GAME' ? EXIT.INVALID_INPUT : EXIT.USAGE;
+  }
+  return EXIT.FAILURE;
+}
+
+process.exitCode = await main(process.argv);

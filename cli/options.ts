@@ -1,0 +1,48 @@
+import { InvalidArgumentError } from 'commander';
+import { isCalendarDay } from '../domain/games/parseDate.js';
+
+/** A commander argument parser for a whole number within bounds. */
+export function wholeNumber(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** A commander argument parser for a number (decimal or fraction such as `1/3`). */
+export function decimal(value: string): number {
+  const n = parseNumber(value);
+  if (n === undefined) throw new InvalidArgumentError('expected a number such as 0.5 or 1/3');
+  return n;
+}
+
+/** A commander argument parser for `count` comma-separated numbers. */
+export function numberList(count: number): (value: string) => number[] {
+  return (value) => {
+    const parts = value.split(',').map((p) => parseNumber(p));
+    if (parts.length !== count || parts.some((p) => p === undefined)) {
+      throw new InvalidArgumentError(`expected ${count} comma-separated numbers`);
+    }
+    return parts as number[];
+  };
+}
+
+/** A commander argument parser for a `YYYY-MM-DD` day. */
+export function day(value: string): string {
+  if (!isCalendarDay(value.trim())) throw new InvalidArgumentError('expected a YYYY-MM-DD date');
+  return value.trim();
+}
+
+function parseNumber(text: string): number | undefined {
+  const t = text.trim();
+  const fraction = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(t);
+  if (fraction) {
+    const d = Number(fraction[2]);
+    return d === 0 ? undefined : Number(fraction[1]) / d;
+  }
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t)) return undefined;
+  return Number(t);
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerGenerate } from './commands/generate.js';
+import { registerRpi } from './commands/rpi.js';
+import { registerStart } from './commands/start.js';
+
+/** The version in package.json, found from here whether running from `dist/` or the sources. */
+function packageVersion(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'matchstream' && pkg.version) return pkg.version;
+    } catch {
+      // Not at this level; try the next one up.
+    }
+  }
+  return 'unknown';
+}
+
+/** The `matchstream` command with every subcommand registered. */
+export function buildProgram(): Command {
+  const program = new Command('matchstream')
+    .description('matchstream: college soccer match feeds to RPI rankings, event-sourced')
+    .version(packageVersion())
+    .option('--debug', 'print stack traces and causes of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRpi(program);
+  registerGenerate(program);
+  registerStart(program);
+  return program;
+}

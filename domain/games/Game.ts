@@ -1,0 +1,21 @@
+/** How a match was decided. Since 2022 college soccer has no regular-season overtime. */
+export const DECIDED_BY = ['regulation', 'overtime', 'penalties'] as const;
+export type DecidedBy = (typeof DECIDED_BY)[number];
+
+/**
+ * One played match, as read from a feed and validated.
+ * `date` is the calendar day the match was played (`YYYY-MM-DD`).
+ */
+export interface Game {
+  readonly matchId?: string;
+  /** The season the match belongs to; defaults to the year of `date` (a fall sport). */
+  readonly season: string;
+  readonly date: string;
+  readonly homeTeam: string;
+  readonly awayTeam: string;
+  readonly homeScore: number;
+  readonly awayScore: number;
+  /** Played at a neutral site: neither team is at home. */
+  readonly neutral: boolean;
+  readonly decidedBy: DecidedBy;
+}

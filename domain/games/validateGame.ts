@@ -1,0 +1,155 @@
+import { DECIDED_BY, type DecidedBy, type Game } from './Game.js';
+import { parseDay } from './parseDate.js';
+
+/** Columns every games feed must have. */
+export const REQUIRED_GAME_FIELDS = [
+  'date',
+  'home_team',
+  'away_team',
+  'home_score',
+  'away_score',
+] as const;
+/** Columns a games feed may have. */
+export const OPTIONAL_GAME_FIELDS = ['neutral', 'decided_by', 'match_id', 'season'] as const;
+
+export type GameValidation =
+  | { readonly ok: true; readonly game: Game }
+  | { readonly ok: false; readonly reasons: readonly string[] };
+
+const MAX_NAME_LENGTH = 200;
+const MAX_SCORE = 999;
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'y', 't']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'f', '']);
+
+/**
+ * Validates one feed record (a CSV row keyed by header, or a JSON object) into a `Game`,
+ * collecting every reason the record is unusable rather than stopping at the first.
+ *
+ * @example validateGame({ date: '2024-09-01', home_team: 'A', away_team: 'B', home_score: '2', away_score: '1' })
+ */
+export function validateGame(record: Readonly<Record<string, unknown>>): GameValidation {
+  const reasons: string[] = [];
+
+  const date = text(record.date);
+  const day = date === undefined ? undefined : parseDay(date);
+  if (date === undefined || date === '') reasons.push('date is missing');
+  else if (day === undefined) reasons.push(`date ${quote(date)} is not a YYYY-MM-DD date`);
+
+  const homeTeam = teamName(record.home_team, 'home_team', reasons);
+  const awayTeam = teamName(record.away_team, 'away_team', reasons);
+  if (homeTeam !== undefined && homeTeam === awayTeam) {
+    reasons.push(`team ${quote(homeTeam)} cannot play itself`);
+  }
+
+  const homeScore = score(record.home_score, 'home_score', reasons);
+  const awayScore = score(record.away_score, 'away_score', reasons);
+
+  const neutral = flag(record.neutral, 'neutral', reasons);
+  const decidedBy = decided(record.decided_by, reasons);
+
+  const matchId = text(record.match_id);
+  if (matchId !== undefined && matchId.length > MAX_NAME_LENGTH) {
+    reasons.push(`match_id is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  const seasonText = text(record.season);
+  if (seasonText !== undefined && seasonText.length > MAX_NAME_LENGTH) {
+    reasons.push(`season is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+
+  if (
+    reasons.length > 0 ||
+    day === undefined ||
+    homeTeam === undefined ||
+    awayTeam === undefined ||
+    homeScore === undefined ||
+    awayScore === undefined ||
+    neutral === undefined ||
+    decidedBy === undefined
+  ) {
+    return { ok: false, reasons };
+  }
+
+  const game: Game = {
+    ...(matchId ? { matchId } : {}),
+    season: seasonText || day.slice(0, 4),
+    date: day,
+    homeTeam,
+    awayTeam,
+    homeScore,
+    awayScore,
+    neutral,
+    decidedBy,
+  };
+  return { ok: true, game };
+}
+
+function text(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+function teamName(value: unknown, field: string, reasons: string[]): string | undefined {
+  const name = text(value);
+  if (name === undefined || name === '') {
+    reasons.push(`${field} is missing`);
+    return undefined;
+  }
+  if (name.length > MAX_NAME_LENGTH) {
+    reasons.push(`${field} is longer than ${MAX_NAME_LENGTH} characters`);
+    return undefined;
+  }
+  // Control characters in a name are never intended and break every output format.
+  if (hasControlCharacter(name)) {
+    reasons.push(`${field} contains control characters`);
+    return undefined;
+  }
+  return name;
+}
+
+function hasControlCharacter(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+function score(value: unknown, field: string, reasons: string[]): number | undefined {
+  const raw = text(value);
+  if (raw === undefined || raw === '') {
+    reasons.push(`${field} is missing`);
+    return undefined;
+  }
+  if (!/^\d{1,3}$/.test(raw)) {
+    reasons.push(`${field} ${quote(raw)} is not a whole number from 0 to ${MAX_SCORE}`);
+    return undefined;
+  }
+  return Number(raw);
+}
+
+function flag(value: unknown, field: string, reasons: string[]): boolean | undefined {
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  const raw = text(value)?.toLowerCase();
+  if (raw !== undefined && TRUE_WORDS.has(raw)) return true;
+  if (raw !== undefined && FALSE_WORDS.has(raw)) return false;
+  reasons.push(`${field} ${quote(String(raw ?? typeof value))} is not true or false`);
+  return undefined;
+}
+
+function decided(value: unknown, reasons: string[]): DecidedBy | undefined {
+  const raw = text(value)?.toLowerCase();
+  if (raw === undefined || raw === '') return 'regulation';
+  const found = DECIDED_BY.find((d) => d === raw);
+  if (found) return found;
+  reasons.push(`decided_by ${quote(raw)} is not one of ${DECIDED_BY.join(', ')}`);
+  return undefined;
+}
+
+/** Quotes a value for an error message, cut short so a huge field cannot flood the output. */
+export function quote(value: string): string {
+  const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
+  return JSON.stringify(shown);
+}

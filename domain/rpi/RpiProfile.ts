@@ -1,0 +1,168 @@
+import { DomainError } from '../DomainError.js';
+
+/**
+ * How a win counts in a team's own WP depending on where it was played.
+ * A home win weighs `homeWin`, a road win `roadWin`; a loss mirrors it (a home loss weighs
+ * `roadWin`, a road loss `homeWin`); neutral-site games weigh 1. `{1, 1}` is no weighting.
+ */
+export interface LocationWeights {
+  readonly homeWin: number;
+  readonly roadWin: number;
+}
+
+/** A named set of RPI parameters. */
+export interface RpiProfile {
+  readonly name: string;
+  readonly description: string;
+  /** Weights of WP, OWP and OOWP; they sum to 1. */
+  readonly weights: readonly [wp: number, owp: number, oowp: number];
+  /** What a tie is worth, as a fraction of a win, in the team's own WP. */
+  readonly tieValue: number;
+  /** What a tie is worth inside OWP and OOWP. */
+  readonly sosTieValue: number;
+  readonly locationWeights: LocationWeights;
+  /** A game decided on penalty kicks (or a shootout) counts as a tie, whatever the score says. */
+  readonly penaltiesAreTies: boolean;
+}
+
+const NO_WEIGHTING: LocationWeights = { homeWin: 1, roadWin: 1 };
+
+const SOCCER_2024: RpiProfile = {
+  name: 'ncaa-soccer-2024',
+  description:
+    'NCAA Division I soccer since 2024: 0.25/0.50/0.25, a tie is 1/3 of a win in WP and 1/2 in OWP/OOWP, penalty-kick results are ties',
+  weights: [0.25, 0.5, 0.25],
+  tieValue: 1 / 3,
+  sosTieValue: 1 / 2,
+  locationWeights: NO_WEIGHTING,
+  penaltiesAreTies: true,
+};
+
+const BUILT_IN: readonly RpiProfile[] = [
+  SOCCER_2024,
+  {
+    ...SOCCER_2024,
+    name: 'ncaa-soccer-2023',
+    description:
+      'NCAA Division I soccer before 2024: 0.25/0.50/0.25, a tie is 1/2 of a win everywhere, penalty-kick results are ties',
+    tieValue: 1 / 2,
+  },
+  {
+    name: 'ncaa-basketball',
+    description:
+      'NCAA basketball: 0.25/0.50/0.25, WP weighted by site (home win 0.6, road win 1.4), OWP/OOWP unweighted',
+    weights: [0.25, 0.5, 0.25],
+    tieValue: 1 / 2,
+    sosTieValue: 1 / 2,
+    locationWeights: { homeWin: 0.6, roadWin: 1.4 },
+    penaltiesAreTies: false,
+  },
+  {
+    name: 'ncaa-hockey',
+    description:
+      'NCAA hockey before 2013-14: 0.25/0.21/0.54, ties (shootouts included) 1/2, no site weighting',
+    weights: [0.25, 0.21, 0.54],
+    tieValue: 1 / 2,
+    sosTieValue: 1 / 2,
+    locationWeights: NO_WEIGHTING,
+    penaltiesAreTies: true,
+  },
+];
+
+/** Every built-in profile, by name. */
+export const PROFILES: ReadonlyMap<string, RpiProfile> = new Map(BUILT_IN.map((p) => [p.name, p]));
+
+export const DEFAULT_PROFILE_NAME = SOCCER_2024.name;
+
+/** Parameters that override a profile's own. */
+export interface ProfileOverrides {
+  readonly weights?: readonly number[];
+  readonly tieValue?: number;
+  readonly sosTieValue?: number;
+  readonly locationWeights?: readonly number[];
+}
+
+/**
+ * A built-in profile with the given overrides applied and every parameter checked.
+ * The result's name says when it was overridden, e.g. `ncaa-soccer-2024+custom`.
+ *
+ * @example resolveProfile('ncaa-soccer-2024', { tieValue: 0.5 })
+ */
+export function resolveProfile(
+  name: string = DEFAULT_PROFILE_NAME,
+  overrides: ProfileOverrides = {},
+): RpiProfile {
+  const base = PROFILES.get(name);
+  if (!base) {
+    throw new DomainError(
+      'UNKNOWN_PROFILE',
+      `unknown RPI profile "${name}"; known profiles: ${[...PROFILES.keys()].join(', ')}`,
+    );
+  }
+  const custom =
+    overrides.weights !== undefined ||
+    overrides.tieValue !== undefined ||
+    overrides.sosTieValue !== undefined ||
+    overrides.locationWeights !== undefined;
+  const profile: RpiProfile = {
+    ...base,
+    name: custom ? `${base.name}+custom` : base.name,
+    weights: overrides.weights ? weightsOf(overrides.weights) : base.weights,
+    tieValue: overrides.tieValue ?? base.tieValue,
+    sosTieValue: overrides.sosTieValue ?? base.sosTieValue,
+    locationWeights: overrides.locationWeights
+      ? locationOf(overrides.locationWeights)
+      : base.locationWeights,
+  };
+  assertValidProfile(profile);
+  return profile;
+}
+
+/** Throws a `DomainError` naming the first parameter of `profile` that is out of range. */
+export function assertValidProfile(profile: RpiProfile): void {
+  const [a, b, c] = profile.weights;
+  for (const [label, w] of [
+    ['WP weight', a],
+    ['OWP weight', b],
+    ['OOWP weight', c],
+  ] as const) {
+    if (!Number.isFinite(w) || w < 0 || w > 1) {
+      throw invalid(`${label} must be a number from 0 to 1, got ${w}`);
+    }
+  }
+  if (Math.abs(a + b + c - 1) > 1e-9) {
+    throw invalid(`weights must sum to 1, got ${a} + ${b} + ${c} = ${a + b + c}`);
+  }
+  for (const [label, v] of [
+    ['tie value', profile.tieValue],
+    ['SOS tie value', profile.sosTieValue],
+  ] as const) {
+    if (!Number.isFinite(v) || v < 0 || v > 1) {
+      throw invalid(`${label} must be a number from 0 to 1, got ${v}`);
+    }
+  }
+  const { homeWin, roadWin } = profile.locationWeights;
+  if (!(Number.isFinite(homeWin) && homeWin > 0 && Number.isFinite(roadWin) && roadWin > 0)) {
+    throw invalid(`location weights must be positive numbers, got ${homeWin},${roadWin}`);
+  }
+}
+
+function weightsOf(values: readonly number[]): RpiProfile['weights'] {
+  const [a, b, c] = values;
+  if (values.length !== 3 || a === undefined || b === undefined || c === undefined) {
+    throw invalid(`weights take three numbers (WP,OWP,OOWP), got ${values.length}`);
+  }
+  return [a, b, c];
+}
+
+function locationOf(values: readonly number[]): LocationWeights {
+  const [homeWin, roadWin] = values;
+  if (values.length !== 2 || homeWin === undefined || roadWin === undefined) {
+    throw invalid(`location weights take two numbers (home win, road win), got ${values.length}`);
+  }
+  return { homeWin, roadWin };
+}
+
+function invalid(message: string): DomainError {
+  return new DomainError('INVALID_PROFILE', message);
+}

@@ -1,0 +1,226 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { FeedError } from './FeedError.js';
+import { parseCsv } from './parseCsv.js';
+import { readLines } from './readLines.js';
+
+export type FeedFormat = 'csv' | 'jsonl';
+
+/** One record of a feed, keyed by column (CSV header, lower-cased) or JSON key. */
+export interface FeedRecord {
+  readonly kind: 'record';
+  /** 1-based line of the file where the record starts. */
+  readonly line: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** A row that could not be used, with where it is and why. */
+export interface FeedProblem {
+  readonly kind: 'problem';
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface ReadFeedOptions {
+  /** Defaults to the file extension (`.csv`; `.jsonl`, `.ndjson`, `.json`), else the first byte. */
+  readonly format?: FeedFormat;
+  /** Columns a CSV header must have (`|` separates alternatives, e.g. `team|name`). */
+  readonly requiredColumns?: readonly string[];
+  /** Called as bytes are read; `totalBytes` is 0 when unknown (standard input). */
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Standard input, used when the path is `-`. */
+  readonly stdin?: Readable;
+}
+
+/** Largest accepted record, so a corrupt file cannot exhaust memory. */
+export const MAX_RECORD_CHARS = 1024 * 1024;
+
+const NOT_UTF8 = 'is not valid UTF-8 text';
+
+/**
+ * Streams the records of a CSV (with header) or JSON Lines feed, with the line each starts on.
+ * Unusable rows come out as problems in place; only an unreadable file throws (`FeedError`).
+ *
+ * @example for await (const item of readFeed('games.csv')) if (item.kind === 'record') use(item.fields);
+ */
+export async function* readFeed(
+  path: string,
+  options: ReadFeedOptions = {},
+): AsyncGenerator<FeedRecord | FeedProblem> {
+  const source = await open(path, options);
+  const format = options.format ?? formatOf(path, source.firstChar);
+  if (format === 'jsonl') yield* jsonLines(source.text);
+  else yield* csvRecords(path, source.text, options.requiredColumns ?? []);
+}
+
+interface Source {
+  readonly text: AsyncIterable<string>;
+  readonly firstChar: string | undefined;
+}
+
+async function open(path: string, options: ReadFeedOptions): Promise<Source> {
+  let input: Readable;
+  let total = 0;
+  if (path === '-') {
+    input = options.stdin ?? process.stdin;
+  } else {
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) throw new Error('not a regular file');
+      total = info.size;
+    } catch (error) {
+      throw unreadable(path, error);
+    }
+    input = createReadStream(path, { highWaterMark: 1 << 20 });
+  }
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: false });
+  let read = 0;
+  const next = async (): Promise<string | undefined> => {
+    let result: IteratorResult<Buffer | string>;
+    try {
+      result = await chunks.next();
+    } catch (error) {
+      throw unreadable(path, error);
+    }
+    if (result.done) return undefined;
+    const bytes = typeof result.value === 'string' ? Buffer.from(result.value) : result.value;
+    read += bytes.length;
+    options.onProgress?.(read, total);
+    return decoder.decode(bytes, { stream: true });
+  };
+  // Peek at the first chunk to tell JSON Lines from CSV, then hand every chunk on.
+  const first = await next();
+  async function* text(): AsyncGenerator<string> {
+    let chunk = first;
+    while (chunk !== undefined) {
+      yield chunk;
+      chunk = await next();
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+  return { text: text(), firstChar: first?.trimStart()[0] };
+}
+
+function unreadable(path: string, error: unknown): FeedError {
+  return new FeedError('FEED_UNREADABLE', path, `cannot read: ${reason(error)}`, { cause: error });
+}
+
+function formatOf(path: string, firstChar: string | undefined): FeedFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  return firstChar === '{' ? 'jsonl' : 'csv';
+}
+
+async function* csvRecords(
+  path: string,
+  text: AsyncIterable<string>,
+  requiredColumns: readonly string[],
+): AsyncGenerator<FeedRecord | FeedProblem> {
+  let header: string[] | undefined;
+  for await (const item of parseCsv(text, MAX_RECORD_CHARS)) {
+    if (item.kind === 'problem') {
+      yield item;
+      continue;
+    }
+    const { line, fields: values } = item;
+    if (header === undefined) {
+      header = checkHeader(path, values, requiredColumns, line);
+      continue;
+    }
+    if (values.length > header.length) {
+      yield {
+        kind: 'problem',
+        line,
+        reason: `row has ${values.length} fields, the header has ${header.length}`,
+      };
+      continue;
+    }
+    if (values.some((v) => v.includes('\uFFFD'))) {
+      yield { kind: 'problem', line, reason: `row ${NOT_UTF8}` };
+      continue;
+    }
+    const fields: Record<string, unknown> = {};
+    header.forEach((column, i) => {
+      fields[column] = values[i];
+    });
+    yield { kind: 'record', line, fields };
+  }
+  if (header === undefined && requiredColumns.length > 0) {
+    throw new FeedError('FEED_MISSING_COLUMNS', path, 'the file is empty: no header row');
+  }
+}
+
+function checkHeader(
+  path: string,
+  record: readonly string[],
+  requiredColumns: readonly string[],
+  line: number,
+): string[] {
+  const header = record.map((name) => name.trim().toLowerCase());
+  const seen = new Set<string>();
+  for (const column of header) {
+    if (column !== '' && seen.has(column)) {
+      throw new FeedError(
+        'FEED_BAD_HEADER',
+        path,
+        `column "${column}" appears twice in the header`,
+        {
+          line,
+        },
+      );
+    }
+    seen.add(column);
+  }
+  const missing = requiredColumns.filter((c) => !c.split('|').some((alt) => seen.has(alt)));
+  if (missing.length > 0) {
+    const plural = missing.length > 1 ? 's' : '';
+    throw new FeedError(
+      'FEED_MISSING_COLUMNS',
+      path,
+      `missing required column${plural} ${missing.join(', ')} (header: ${header.join(',').slice(0, 200)})`,
+      { line },
+    );
+  }
+  return header;
+}
+
+async function* jsonLines(text: AsyncIterable<string>): AsyncGenerator<FeedRecord | FeedProblem> {
+  for await (const item of readLines(text, MAX_RECORD_CHARS)) {
+    if (item.kind === 'problem') {
+      yield item;
+      continue;
+    }
+    const { line } = item;
+    if (item.text.trim() === '') continue;
+    if (item.text.includes('\uFFFD')) {
+      yield { kind: 'problem', line, reason: `line ${NOT_UTF8}` };
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(item.text);
+    } catch (error) {
+      yield { kind: 'problem', line, reason: `not valid JSON: ${reason(error)}` };
+      continue;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      yield { kind: 'problem', line, reason: 'not a JSON object' };
+      continue;
+    }
+    const fields: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) fields[key.trim().toLowerCase()] = v;
+    yield { kind: 'record', line, fields };
+  }
+}
+
+function reason(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error && error.code === 'ENOENT') {
+    return 'no such file';
+  }
+  return error instanceof Error ? error.message : String(error);
+}

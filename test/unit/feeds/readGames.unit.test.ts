@@ -1,0 +1,243 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FeedError } from '../../../feeds/FeedError.js';
+import { readGames } from '../../../feeds/readGames.js';
+import { readTeams } from '../../../feeds/readTeams.js';
+import { tempDir } from '../../support/tempDir.js';
+
+const tmp = tempDir();
+const HEADER = 'date,home_team,away_team,home_score,away_score';
+
+describe('readGames', () => {
+  it('reads CSV with quoted names, a BOM, CRLF line ends and any column order', async () => {
+    // Prepare
+    const path = tmp.file(
+      'games.csv',
+      '\uFEFFaway_team,Home_Team,date,home_score,away_score,neutral,decided_by,match_id\r\n' +
+        '"University of Riverton, Eastfield",North Harbor State,2024-09-01,2,1,true,,m1\r\n' +
+        '"Saint ""Mary\'s""",North Harbor State,2024-09-08,1,1,,penalties,m2\r\n',
+    );
+
+    // Act
+    const feed = await readGames(path);
+
+    // Assess
+    expect(feed.problems).toEqual([]);
+    expect(feed.rows).toBe(2);
+    expect(feed.games).toEqual([
+      expect.objectContaining({
+        awayTeam: 'University of Riverton, Eastfield',
+        neutral: true,
+        matchId: 'm1',
+      }),
+      expect.objectContaining({
+        awayTeam: 'Saint "Mary\'s"',
+        decidedBy: 'penalties',
+        homeScore: 1,
+      }),
+    ]);
+  });
+
+  it('reports each bad row with its line and reason, and keeps every good row', async () => {
+    const path = tmp.file(
+      'bad.csv',
+      [
+        HEADER,
+        '2024-09-01,A,B,2,1',
+        '2024-09-01,A,B,two,1',
+        '2024-09-01,A,A,1,0',
+        '',
+        'not-a-date,C,D,1,0',
+        '2024-09-02,C,D,1',
+        '2024-09-02,C,D,1,0,extra',
+        '2024-09-03,"Multi',
+        'line",D,0,0',
+        '2024-09-04,"E"x,F,1,0',
+        '2024-09-05,E,F,3,3',
+      ].join('\n'),
+    );
+
+    const feed = await readGames(path);
+
+    expect(feed.games.map((g) => `${g.homeTeam}-${g.awayTeam}`)).toEqual(['A-B', 'Ex-F', 'E-F']);
+    expect(feed.problems).toEqual([
+      { kind: 'problem', line: 3, reason: 'home_score "two" is not a whole number from 0 to 999' },
+      { kind: 'problem', line: 4, reason: 'team "A" cannot play itself' },
+      { kind: 'problem', line: 6, reason: 'date "not-a-date" is not a YYYY-MM-DD date' },
+      { kind: 'problem', line: 7, reason: 'away_score is missing' },
+      { kind: 'problem', line: 8, reason: 'row has 6 fields, the header has 5' },
+      { kind: 'problem', line: 9, reason: 'home_team contains control characters' },
+    ]);
+    expect(feed.rows).toBe(9);
+  });
+
+  it('reads JSON Lines with the same keys, reporting lines that are not objects', async () => {
+    const path = tmp.file(
+      'games.jsonl',
+      [
+        JSON.stringify({
+          date: '2024-09-01',
+          home_team: 'A',
+          away_team: 'B',
+          home_score: 2,
+          away_score: 1,
+        }),
+        '',
+        '{"date": "2024-09-01", broken',
+        '[1, 2]',
+        JSON.stringify({
+          DATE: '2024-09-02',
+          home_team: 'B',
+          away_team: 'C',
+          home_score: 0,
+          away_score: 0,
+          neutral: true,
+        }),
+      ].join('\n'),
+    );
+
+    const feed = await readGames(path);
+
+    expect(feed.games).toHaveLength(2);
+    expect(feed.games[1]).toMatchObject({ homeTeam: 'B', neutral: true, date: '2024-09-02' });
+    expect(feed.problems.map((p) => [p.line, p.reason.split(':')[0]])).toEqual([
+      [3, 'not valid JSON'],
+      [4, 'not a JSON object'],
+    ]);
+  });
+
+  it('tells JSON Lines from CSV by the first byte when the extension says nothing', async () => {
+    const jsonl = tmp.file(
+      'feed.txt',
+      '{"date":"2024-09-01","home_team":"A","away_team":"B","home_score":1,"away_score":0}\n',
+    );
+    const csv = tmp.file('feed.dat', `${HEADER}\n2024-09-01,A,B,1,0\n`);
+
+    expect((await readGames(jsonl)).games).toHaveLength(1);
+    expect((await readGames(csv)).games).toHaveLength(1);
+  });
+
+  it('reads standard input for "-"', async () => {
+    const stdin = Readable.from([Buffer.from(`${HEADER}\n2024-09-01,A,B,1,0\n`)]);
+
+    const feed = await readGames('-', { stdin });
+
+    expect(feed.games).toHaveLength(1);
+  });
+
+  it('reports progress in bytes', async () => {
+    const content = `${HEADER}\n2024-09-01,A,B,1,0\n`;
+    const path = tmp.file('progress.csv', content);
+    const seen: [number, number][] = [];
+
+    await readGames(path, { onProgress: (done, total) => seen.push([done, total]) });
+
+    expect(seen.at(-1)).toEqual([content.length, content.length]);
+  });
+
+  it('refuses a file without the required columns, naming them', async () => {
+    const path = tmp.file(
+      'columns.csv',
+      'date,home,away,home_score,away_score\n2024-09-01,A,B,1,0\n',
+    );
+
+    await expect(readGames(path)).rejects.toThrow(FeedError);
+    await expect(readGames(path)).rejects.toThrow(
+      /columns\.csv:1: missing required columns home_team, away_team/,
+    );
+  });
+
+  it('refuses a missing file and an empty file with a clear error', async () => {
+    await expect(readGames(tmp.path('nope.csv'))).rejects.toThrow(
+      /nope\.csv: cannot read: no such file/,
+    );
+    await expect(readGames(tmp.file('empty.csv', ''))).rejects.toThrow(
+      /empty\.csv: the file is empty/,
+    );
+    await expect(readGames(tmp.dir)).rejects.toThrow(/not a regular file/);
+  });
+
+  it('refuses a header with a column twice', async () => {
+    const path = tmp.file('twice.csv', `${HEADER},date\n`);
+    await expect(readGames(path)).rejects.toThrow(/column "date" appears twice/);
+  });
+
+  it('reports a record larger than the limit and keeps the rows after it', async () => {
+    const big = 'x'.repeat(1_100_000);
+    const path = tmp.file(
+      'huge.csv',
+      `${HEADER}\n2024-09-01,"${big}",B,1,0\n2024-09-02,C,D,1,0\n2024-09-03,${big},B,1,0\n2024-09-04,E,F,1,0\n`,
+    );
+
+    const feed = await readGames(path);
+
+    expect(feed.problems.map((p) => [p.line, p.reason])).toEqual([
+      [2, 'record is longer than 1048576 characters; skipped to the next line'],
+      [4, 'record is longer than 1048576 characters; skipped to the next line'],
+    ]);
+    expect(feed.games.map((g) => g.homeTeam)).toEqual(['C', 'E']);
+  });
+
+  it('reports a JSON line larger than the limit and keeps the lines after it', async () => {
+    const good = JSON.stringify({
+      date: '2024-09-01',
+      home_team: 'A',
+      away_team: 'B',
+      home_score: 1,
+      away_score: 0,
+    });
+    const path = tmp.file('huge.jsonl', `{"x":"${'y'.repeat(1_100_000)}"}\n${good}\n`);
+
+    const feed = await readGames(path);
+
+    expect(feed.problems.map((p) => [p.line, p.reason])).toEqual([
+      [1, 'line is longer than 1048576 characters'],
+    ]);
+    expect(feed.games).toHaveLength(1);
+  });
+
+  it('reports rows that are not UTF-8 and an unclosed quote', async () => {
+    const latin1 = Buffer.concat([
+      Buffer.from(`${HEADER}\n2024-09-01,`),
+      Buffer.from([0x4d, 0xfc, 0x6e]), // "Mün" in Latin-1
+      Buffer.from(',B,1,0\n2024-09-02,C,D,1,0\n2024-09-03,"E,F,1,0\n2024-09-04,G,H,1,0\n'),
+    ]);
+
+    const feed = await readGames(tmp.file('latin1.csv', latin1));
+
+    expect(feed.games.map((g) => g.homeTeam)).toEqual(['C']);
+    expect(feed.problems.map((p) => [p.line, p.reason])).toEqual([
+      [2, 'row is not valid UTF-8 text'],
+      [4, 'a quoted field is never closed (missing ")'],
+    ]);
+  });
+});
+
+describe('readTeams', () => {
+  it('reads a team list by "team" or "name", with conferences, reporting repeats', async () => {
+    const byTeam = tmp.file(
+      'teams.csv',
+      'team,conference\nA,East\n"B, Campus",West\nA,East\n,West\n',
+    );
+    const byName = tmp.file('names.csv', 'name\nA\nB\n');
+
+    const teams = await readTeams(byTeam);
+    const names = await readTeams(byName);
+
+    expect(teams.teams).toEqual([
+      { team: 'A', conference: 'East' },
+      { team: 'B, Campus', conference: 'West' },
+    ]);
+    expect(teams.problems.map((p) => [p.line, p.reason])).toEqual([
+      [4, 'team "A" is listed twice'],
+      [5, 'team is missing'],
+    ]);
+    expect(names.teams).toEqual([{ team: 'A' }, { team: 'B' }]);
+  });
+
+  it('refuses a list without a team column', async () => {
+    await expect(readTeams(tmp.file('noteam.csv', 'school\nA\n'))).rejects.toThrow(
+      /missing required column team\|name/,
+    );
+  });
+});
