@@ -27,18 +27,18 @@ enum State {
 }
 
 /**
- * Streams RFC 4180 CSV records out of text chunks. Lenient where feeds are sloppy (CRLF or
- * LF, a quote inside an unquoted field is text, text after a closing quote is kept) and
- * safe where they are broken: a record longer than `maxRecordChars` is reported and
- * skipped up to the next line break, so one bad line never hides the good ones after it
- * nor exhausts memory. Blank lines are skipped.
+ * Streams RFC 4180 CSV records out of text chunks, in batches (one per chunk). Lenient where
+ * feeds are sloppy (CRLF or LF, a quote inside an unquoted field is text, text after a
+ * closing quote is kept) and safe where they are broken: a record longer than
+ * `maxRecordChars` is reported and skipped up to the next line break, so one bad line never
+ * hides the good ones after it nor exhausts memory. Blank lines are skipped.
  *
- * @example for await (const r of parseCsv(chunks)) if (r.kind === 'record') console.log(r.line, r.fields);
+ * @example for await (const batch of parseCsv(chunks, 1 << 20)) for (const r of batch) use(r);
  */
 export async function* parseCsv(
   chunks: AsyncIterable<string>,
   maxRecordChars: number,
-): AsyncGenerator<CsvRecord | CsvProblem> {
+): AsyncGenerator<(CsvRecord | CsvProblem)[]> {
   let state = State.FieldStart;
   let fields: string[] = [];
   let field = '';
@@ -48,50 +48,67 @@ export async function* parseCsv(
   let recordChars = 0;
   let out: (CsvRecord | CsvProblem)[] = [];
 
-  const endRecord = () => {
-    fields.push(field);
-    const blank = fields.length === 1 && fields[0] === '' && !quotedRecord;
-    if (!blank) out.push({ kind: 'record', line: recordLine, fields });
+  const reset = () => {
     fields = [];
     field = '';
     quotedRecord = false;
     recordChars = 0;
+    recordLine = line;
     state = State.FieldStart;
+  };
+  const endRecord = () => {
+    fields.push(field);
+    const blank = fields.length === 1 && fields[0] === '' && !quotedRecord;
+    if (!blank) out.push({ kind: 'record', line: recordLine, fields });
+    reset();
   };
 
   for await (const chunk of chunks) {
     const length = chunk.length;
     // Start of the literal run being copied into `field`, or -1.
     let run = state === State.Unquoted || state === State.Quoted ? 0 : -1;
-    for (let i = 0; i < length; i++) {
-      const c = chunk.charCodeAt(i);
+    let i = 0;
+    while (i < length) {
       if (state === State.Skip) {
-        if (c === LF) {
-          line++;
-          state = State.FieldStart;
-          recordChars = 0;
-        }
+        const end = chunk.indexOf('\n', i);
+        if (end === -1) break;
+        i = end + 1;
+        line++;
+        reset();
         continue;
       }
-      if (recordChars === 0 && fields.length === 0 && field === '') recordLine = line;
-      if (++recordChars > maxRecordChars) {
+      // Fast paths: run to the end of an unquoted field, or to the next quote of a quoted one.
+      if (state === State.Unquoted) {
+        const from = i;
+        let c = chunk.charCodeAt(i);
+        while (c !== COMMA && c !== LF && c !== CR && ++i < length) c = chunk.charCodeAt(i);
+        recordChars += i - from;
+      } else if (state === State.Quoted) {
+        const quote = chunk.indexOf('"', i);
+        const end = quote === -1 ? length : quote;
+        for (
+          let nl = chunk.indexOf('\n', i);
+          nl !== -1 && nl < end;
+          nl = chunk.indexOf('\n', nl + 1)
+        ) {
+          line++;
+        }
+        recordChars += end - i;
+        i = end;
+      }
+      if (recordChars > maxRecordChars) {
         out.push({
           kind: 'problem',
           line: recordLine,
           reason: `record is longer than ${maxRecordChars} characters; skipped to the next line`,
         });
-        fields = [];
-        field = '';
-        quotedRecord = false;
         run = -1;
         state = State.Skip;
-        if (c === LF) {
-          line++;
-          state = State.FieldStart;
-          recordChars = 0;
-        }
         continue;
       }
+      if (i >= length) break;
+      const c = chunk.charCodeAt(i);
+      recordChars++;
       switch (state) {
         case State.FieldStart:
           if (c === QUOTE) {
@@ -106,32 +123,30 @@ export async function* parseCsv(
           } else if (c !== CR) {
             state = State.Unquoted;
             run = i;
+            recordChars--; // the fast path reads this character again as part of the field
+            continue;
           }
           break;
         case State.Unquoted:
+          // Stopped at a comma, a line feed or a carriage return (dropped).
+          field += chunk.slice(run, i);
+          run = -1;
           if (c === COMMA) {
-            fields.push(field + chunk.slice(run, i));
+            fields.push(field);
             field = '';
-            run = -1;
             state = State.FieldStart;
           } else if (c === LF) {
-            field += chunk.slice(run, i);
-            run = -1;
             line++;
             endRecord();
-          } else if (c === CR) {
-            field += chunk.slice(run, i);
+          } else {
             run = i + 1;
           }
           break;
         case State.Quoted:
-          if (c === QUOTE) {
-            field += chunk.slice(run, i);
-            run = -1;
-            state = State.AfterQuote;
-          } else if (c === LF) {
-            line++;
-          }
+          // Stopped at a quote.
+          field += chunk.slice(run, i);
+          run = -1;
+          state = State.AfterQuote;
           break;
         case State.AfterQuote:
           if (c === QUOTE) {
@@ -149,26 +164,27 @@ export async function* parseCsv(
           } else if (c !== CR) {
             state = State.Unquoted;
             run = i;
+            recordChars--;
+            continue;
           }
           break;
       }
-      if (out.length >= 256) {
-        yield* out;
-        out = [];
-      }
+      i++;
     }
-    if (run >= 0) field += chunk.slice(run);
-    yield* out;
-    out = [];
+    if (run >= 0 && state !== State.Skip) field += chunk.slice(run);
+    if (out.length > 0) {
+      yield out;
+      out = [];
+    }
   }
   if (state === State.Quoted) {
-    yield {
+    out.push({
       kind: 'problem',
       line: recordLine,
       reason: 'a quoted field is never closed (missing ")',
-    };
+    });
   } else if (state !== State.Skip && (fields.length > 0 || field !== '' || quotedRecord)) {
     endRecord();
-    yield* out;
   }
+  if (out.length > 0) yield out;
 }

@@ -39,16 +39,20 @@ export const MAX_RECORD_CHARS = 1024 * 1024;
 
 const NOT_UTF8 = 'is not valid UTF-8 text';
 
+/** Records and problems in file order, one batch per chunk read. */
+export type FeedBatch = (FeedRecord | FeedProblem)[];
+
 /**
- * Streams the records of a CSV (with header) or JSON Lines feed, with the line each starts on.
- * Unusable rows come out as problems in place; only an unreadable file throws (`FeedError`).
+ * Streams the records of a CSV (with header) or JSON Lines feed, with the line each starts on,
+ * in batches. Unusable rows come out as problems in place; only an unreadable file throws
+ * (`FeedError`).
  *
- * @example for await (const item of readFeed('games.csv')) if (item.kind === 'record') use(item.fields);
+ * @example for await (const batch of readFeed('games.csv')) for (const item of batch) use(item);
  */
 export async function* readFeed(
   path: string,
   options: ReadFeedOptions = {},
-): AsyncGenerator<FeedRecord | FeedProblem> {
+): AsyncGenerator<FeedBatch> {
   const source = await open(path, options);
   const format = options.format ?? formatOf(path, source.firstChar);
   if (format === 'jsonl') yield* jsonLines(source.text);
@@ -120,35 +124,34 @@ async function* csvRecords(
   path: string,
   text: AsyncIterable<string>,
   requiredColumns: readonly string[],
-): AsyncGenerator<FeedRecord | FeedProblem> {
+): AsyncGenerator<FeedBatch> {
   let header: string[] | undefined;
-  for await (const item of parseCsv(text, MAX_RECORD_CHARS)) {
-    if (item.kind === 'problem') {
-      yield item;
-      continue;
+  for await (const batch of parseCsv(text, MAX_RECORD_CHARS)) {
+    const out: FeedBatch = [];
+    for (const item of batch) {
+      if (item.kind === 'problem') {
+        out.push(item);
+        continue;
+      }
+      const { line, fields: values } = item;
+      if (header === undefined) {
+        header = checkHeader(path, values, requiredColumns, line);
+        continue;
+      }
+      if (values.length > header.length) {
+        const reason = `row has ${values.length} fields, the header has ${header.length}`;
+        out.push({ kind: 'problem', line, reason });
+        continue;
+      }
+      if (values.some((v) => v.includes('\uFFFD'))) {
+        out.push({ kind: 'problem', line, reason: `row ${NOT_UTF8}` });
+        continue;
+      }
+      const fields: Record<string, unknown> = {};
+      for (let i = 0; i < header.length; i++) fields[header[i] as string] = values[i];
+      out.push({ kind: 'record', line, fields });
     }
-    const { line, fields: values } = item;
-    if (header === undefined) {
-      header = checkHeader(path, values, requiredColumns, line);
-      continue;
-    }
-    if (values.length > header.length) {
-      yield {
-        kind: 'problem',
-        line,
-        reason: `row has ${values.length} fields, the header has ${header.length}`,
-      };
-      continue;
-    }
-    if (values.some((v) => v.includes('\uFFFD'))) {
-      yield { kind: 'problem', line, reason: `row ${NOT_UTF8}` };
-      continue;
-    }
-    const fields: Record<string, unknown> = {};
-    header.forEach((column, i) => {
-      fields[column] = values[i];
-    });
-    yield { kind: 'record', line, fields };
+    if (out.length > 0) yield out;
   }
   if (header === undefined && requiredColumns.length > 0) {
     throw new FeedError('FEED_MISSING_COLUMNS', path, 'the file is empty: no header row');
@@ -189,33 +192,31 @@ function checkHeader(
   return header;
 }
 
-async function* jsonLines(text: AsyncIterable<string>): AsyncGenerator<FeedRecord | FeedProblem> {
-  for await (const item of readLines(text, MAX_RECORD_CHARS)) {
-    if (item.kind === 'problem') {
-      yield item;
-      continue;
+async function* jsonLines(text: AsyncIterable<string>): AsyncGenerator<FeedBatch> {
+  for await (const batch of readLines(text, MAX_RECORD_CHARS)) {
+    const out: FeedBatch = [];
+    for (const item of batch) {
+      if (item.kind === 'problem') out.push(item);
+      else if (item.text.trim() !== '') out.push(jsonRecord(item.line, item.text));
     }
-    const { line } = item;
-    if (item.text.trim() === '') continue;
-    if (item.text.includes('\uFFFD')) {
-      yield { kind: 'problem', line, reason: `line ${NOT_UTF8}` };
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(item.text);
-    } catch (error) {
-      yield { kind: 'problem', line, reason: `not valid JSON: ${reason(error)}` };
-      continue;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      yield { kind: 'problem', line, reason: 'not a JSON object' };
-      continue;
-    }
-    const fields: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) fields[key.trim().toLowerCase()] = v;
-    yield { kind: 'record', line, fields };
+    if (out.length > 0) yield out;
   }
+}
+
+function jsonRecord(line: number, text: string): FeedRecord | FeedProblem {
+  if (text.includes('\uFFFD')) return { kind: 'problem', line, reason: `line ${NOT_UTF8}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { kind: 'problem', line, reason: `not valid JSON: ${reason(error)}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { kind: 'problem', line, reason: 'not a JSON object' };
+  }
+  const fields: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) fields[key.trim().toLowerCase()] = v;
+  return { kind: 'record', line, fields };
 }
 
 function reason(error: unknown): string {

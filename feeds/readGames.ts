@@ -23,15 +23,18 @@ export async function readGames(
   const games: Game[] = [];
   const problems: FeedProblem[] = [];
   let rows = 0;
-  for await (const item of readFeed(path, { ...options, requiredColumns: REQUIRED_GAME_FIELDS })) {
-    rows++;
-    if (item.kind === 'problem') {
-      problems.push(item);
-      continue;
+  const feed = readFeed(path, { ...options, requiredColumns: REQUIRED_GAME_FIELDS });
+  for await (const batch of feed) {
+    for (const item of batch) {
+      rows++;
+      if (item.kind === 'problem') {
+        problems.push(item);
+        continue;
+      }
+      const result = validateGame(item.fields);
+      if (result.ok) games.push(result.game);
+      else problems.push({ kind: 'problem', line: item.line, reason: result.reasons.join('; ') });
     }
-    const result = validateGame(item.fields);
-    if (result.ok) games.push(result.game);
-    else problems.push({ kind: 'problem', line: item.line, reason: result.reasons.join('; ') });
   }
   return { games, problems, rows };
 }

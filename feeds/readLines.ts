@@ -4,13 +4,13 @@ export type TextLine =
   | { readonly kind: 'problem'; readonly line: number; readonly reason: string };
 
 /**
- * Splits text chunks into lines (LF or CRLF). A line longer than `maxChars` is reported and
- * dropped as it streams by, so it never sits in memory whole.
+ * Splits text chunks into lines (LF or CRLF), in batches (one per chunk). A line longer than
+ * `maxChars` is reported and dropped as it streams by, so it never sits in memory whole.
  */
 export async function* readLines(
   chunks: AsyncIterable<string>,
   maxChars: number,
-): AsyncGenerator<TextLine> {
+): AsyncGenerator<TextLine[]> {
   let line = 1;
   let pending = '';
   let tooLong = false;
@@ -24,9 +24,10 @@ export async function* readLines(
     return result;
   };
   for await (const chunk of chunks) {
+    const batch: TextLine[] = [];
     let start = 0;
     for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
-      yield finish(tooLong ? '' : pending + chunk.slice(start, end));
+      batch.push(finish(tooLong ? '' : pending + chunk.slice(start, end)));
       pending = '';
       start = end + 1;
     }
@@ -37,6 +38,7 @@ export async function* readLines(
         pending = '';
       }
     }
+    if (batch.length > 0) yield batch;
   }
-  if (pending !== '' || tooLong) yield finish(pending);
+  if (pending !== '' || tooLong) yield [finish(pending)];
 }

@@ -22,25 +22,31 @@ export async function readTeams(
   const teams: ListedTeam[] = [];
   const problems: FeedProblem[] = [];
   const seen = new Set<string>();
-  for await (const item of readFeed(path, { ...options, requiredColumns: ['team|name'] })) {
-    if (item.kind === 'problem') {
-      problems.push(item);
-      continue;
+  for await (const batch of readFeed(path, { ...options, requiredColumns: ['team|name'] })) {
+    for (const item of batch) {
+      if (item.kind === 'problem') {
+        problems.push(item);
+        continue;
+      }
+      const raw = item.fields.team ?? item.fields.name;
+      const team = typeof raw === 'string' ? raw.trim() : '';
+      if (team === '') {
+        problems.push({ kind: 'problem', line: item.line, reason: 'team is missing' });
+        continue;
+      }
+      if (seen.has(team)) {
+        problems.push({
+          kind: 'problem',
+          line: item.line,
+          reason: `team "${team}" is listed twice`,
+        });
+        continue;
+      }
+      seen.add(team);
+      const conference =
+        typeof item.fields.conference === 'string' ? item.fields.conference.trim() : '';
+      teams.push(conference ? { team, conference } : { team });
     }
-    const raw = item.fields.team ?? item.fields.name;
-    const team = typeof raw === 'string' ? raw.trim() : '';
-    if (team === '') {
-      problems.push({ kind: 'problem', line: item.line, reason: 'team is missing' });
-      continue;
-    }
-    if (seen.has(team)) {
-      problems.push({ kind: 'problem', line: item.line, reason: `team "${team}" is listed twice` });
-      continue;
-    }
-    seen.add(team);
-    const conference =
-      typeof item.fields.conference === 'string' ? item.fields.conference.trim() : '';
-    teams.push(conference ? { team, conference } : { team });
   }
   return { teams, problems };
 }

@@ -7,7 +7,8 @@ export type DecidedBy = (typeof DECIDED_BY)[number];
  * `date` is the calendar day the match was played (`YYYY-MM-DD`).
  */
 export interface Game {
-  readonly matchId?: string;
+  /** The match's identity across feeds and corrections, when the feed has one. */
+  readonly matchId?: string | undefined;
   /** The season the match belongs to; defaults to the year of `date` (a fall sport). */
   readonly season: string;
   readonly date: string;

@@ -155,7 +155,14 @@ export function generateSeason(options: SeasonOptions): Season {
     })),
     games: games.map((g, i) => ({
       matchId: `${season}-${String(i + 1).padStart(width, '0')}`,
-      ...g,
+      season: g.season,
+      date: g.date,
+      homeTeam: g.homeTeam,
+      awayTeam: g.awayTeam,
+      homeScore: g.homeScore,
+      awayScore: g.awayScore,
+      neutral: g.neutral,
+      decidedBy: g.decidedBy,
     })),
   };
 }

@@ -17,9 +17,11 @@ export async function readReferenceCsv(
   ...path: string[]
 ): Promise<Record<string, string>[]> {
   const rows: Record<string, string>[] = [];
-  for await (const item of readFeed(join(dir, ...path), { format: 'csv' })) {
-    if (item.kind !== 'record') throw new Error(`${path.join('/')}:${item.line}: ${item.reason}`);
-    rows.push(stringFields(item));
+  for await (const batch of readFeed(join(dir, ...path), { format: 'csv' })) {
+    for (const item of batch) {
+      if (item.kind !== 'record') throw new Error(`${path.join('/')}:${item.line}: ${item.reason}`);
+      rows.push(stringFields(item));
+    }
   }
   return rows;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDay } from '../../../domain/games/parseDate.js';
+import { isCalendarDay, parseDay } from '../../../domain/games/parseDate.js';
 import { validateGame } from '../../../domain/games/validateGame.js';
 
 const row = {
@@ -100,4 +100,29 @@ describe('parseDay', () => {
   ])('%s -> %s', (text, day) => {
     expect(parseDay(text)).toBe(day);
   });
+});
+
+describe('isCalendarDay', () => {
+  it('agrees with the calendar on every day of four years, leap years and centuries included', () => {
+    for (const year of [1900, 2000, 2023, 2024]) {
+      for (let month = 1; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) {
+          const text = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+          const date = new Date(Date.UTC(year, month - 1, day));
+          const real =
+            date.getUTCFullYear() === year &&
+            date.getUTCMonth() === month - 1 &&
+            date.getUTCDate() === day;
+          expect(isCalendarDay(text), text).toBe(real);
+        }
+      }
+    }
+  });
+
+  it.each(['2024-1-01', '2024/01/01', '2024-01-0a', ' 2024-01-01', '20240101'])(
+    'refuses %s',
+    (text) => {
+      expect(isCalendarDay(text)).toBe(false);
+    },
+  );
 });

@@ -8,7 +8,7 @@ async function parse(chunks: string[], max = 1_000): Promise<(CsvRecord | CsvPro
   async function* source() {
     yield* chunks;
   }
-  for await (const item of parseCsv(source(), max)) out.push(item);
+  for await (const batch of parseCsv(source(), max)) out.push(...batch);
   return out;
 }
 
