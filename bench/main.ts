@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INGEST_SCENARIOS } from './ingest.js';
 import { RPI_SCENARIOS } from './rpi.js';
 
 const quick = process.argv.includes('--quick');
@@ -18,6 +19,8 @@ interface Figure {
   games: number;
   value: number;
   ns_per_game: number;
+  ratio?: number;
+  baseline?: number;
   [key: string]: unknown;
 }
 
@@ -48,6 +51,11 @@ const growth =
     ? Number((Math.log(last.value / first.value) / Math.log(last.games / first.games)).toFixed(3))
     : null;
 
+const ingest = INGEST_SCENARIOS.filter((s) => !quick || s.teams <= 330).map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('ingest.ts', s.name);
+});
+
 const doc = {
   benchmark: 'matchstream',
   quick,
@@ -61,6 +69,7 @@ const doc = {
     growth_exponent: growth,
     growth_note: 'time ∝ games^k across the 20,000-team runs; k = 1 is linear',
   },
+  ingest: { figures: ingest },
 };
 process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 if (process.stderr.isTTY) {
@@ -70,4 +79,9 @@ if (process.stderr.isTTY) {
     );
   }
   process.stderr.write(`growth exponent ${growth}\n`);
+  for (const f of ingest) {
+    process.stderr.write(
+      `${f.scenario.padEnd(28)} ${String(f.value).padStart(10)} matches/s  ${String(f.ratio).padStart(6)} of raw PutItem (${f.baseline}/s)\n`,
+    );
+  }
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerGenerate } from './commands/generate.js';
+import { registerIngest } from './commands/ingest.js';
 import { registerRpi } from './commands/rpi.js';
+import { registerSchemas } from './commands/schemas.js';
 import { registerStart } from './commands/start.js';
 
 /** The version in package.json, found from here whether running from `dist/` or the sources. */
@@ -27,9 +29,25 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .option('--debug', 'print stack traces and causes of errors')
     .showHelpAfterError('(run with --help for usage)')
+    // Options before a command belong to the program, after it to the command: so that
+    // `schemas show T --version 2` is the schema version, not the program's.
+    .enablePositionalOptions()
     .exitOverride();
   registerRpi(program);
   registerGenerate(program);
+  registerIngest(program);
+  registerSchemas(program);
   registerStart(program);
+  addDebugEverywhere(program);
   return program;
+}
+
+/** `--debug` is accepted after any command too, not only before it. */
+function addDebugEverywhere(command: Command): void {
+  for (const sub of command.commands) {
+    if (!sub.options.some((o) => o.long === '--debug')) {
+      sub.option('--debug', 'print stack traces and causes of errors');
+    }
+    addDebugEverywhere(sub);
+  }
 }

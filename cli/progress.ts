@@ -2,21 +2,23 @@ import { SingleBar } from 'cli-progress';
 
 /** A progress bar for reading a file, drawn on standard error only when it is a terminal. */
 export interface Progress {
-  update(done: number, total: number): void;
+  /** `done` and `total` in bytes (total 0 when unknown); `rows` when counted. */
+  update(done: number, total: number, rows?: number): void;
   stop(): void;
 }
 
 const SILENT: Progress = { update: () => {}, stop: () => {} };
 
 /**
- * A byte-count progress bar labelled `label` (MB read, rate, ETA). Silent when standard error
- * is not a terminal or `enabled` is false, so scripts and pipes never see control codes.
+ * A progress bar labelled `label`: percentage of the file read, rows and rows/s when given
+ * (else MB/s), and the ETA. Silent when standard error is not a terminal or `enabled` is
+ * false, so scripts and pipes never see control codes.
  */
 export function fileProgress(label: string, enabled = true): Progress {
   if (!enabled || !process.stderr.isTTY) return SILENT;
   const bar = new SingleBar({
     stream: process.stderr,
-    format: `${label} [{bar}] {percentage}% | {done}/{size} MB | {speed} MB/s | ETA {eta_formatted}`,
+    format: `${label} [{bar}] {percentage}% | {detail} | ETA {eta_formatted}`,
     barsize: 30,
     hideCursor: true,
     clearOnComplete: true,
@@ -26,16 +28,18 @@ export function fileProgress(label: string, enabled = true): Progress {
   const started = Date.now();
   let running = false;
   return {
-    update(done, total) {
-      const mb = (n: number) => (n / 1_048_576).toFixed(1);
+    update(done, total, rows) {
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-      const payload = { done: mb(done), size: total ? mb(total) : '?', speed: mb(done / seconds) };
+      const detail =
+        rows === undefined
+          ? `${(done / 1_048_576).toFixed(1)} MB, ${(done / 1_048_576 / seconds).toFixed(1)} MB/s`
+          : `${rows.toLocaleString('en-US')} rows, ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`;
       if (!running) {
-        bar.start(total || done, done, payload);
+        bar.start(total || done || 1, done, { detail });
         running = true;
       } else {
         if (total) bar.setTotal(total);
-        bar.update(done, payload);
+        bar.update(done, { detail });
       }
     },
     stop() {

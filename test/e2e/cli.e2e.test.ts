@@ -8,15 +8,24 @@ import { tempDir } from '../support/tempDir.js';
 const tmp = tempDir();
 
 describe('matchstream (built command)', () => {
-  it.each([[[]], [['rpi']], [['generate']], [['start']]])(
-    'prints help for %j --help',
-    async (command) => {
-      const run = await runCli([...command, '--help']);
+  it.each([
+    [[]],
+    [['rpi']],
+    [['generate']],
+    [['start']],
+    [['ingest']],
+    [['schemas']],
+    [['schemas', 'check']],
+    [['schemas', 'list']],
+    [['schemas', 'show']],
+    [['schemas', 'new']],
+    [['schemas', 'fixture']],
+  ])('prints help for %j --help', async (command) => {
+    const run = await runCli([...command, '--help']);
 
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^Usage: matchstream/);
-    },
-  );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: matchstream/);
+  });
 
   it('prints its version', async () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };

@@ -1,0 +1,125 @@
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { streamGames } from '../../feeds/readGames.js';
+import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
+import { openEventStore } from '../../stream/local/openEventStore.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { wholeNumber } from '../options.js';
+import { fileProgress } from '../progress.js';
+import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
+import { write } from '../write.js';
+
+interface IngestFlags extends StoreFlags {
+  readonly concurrency: number;
+  readonly rejects?: string;
+  readonly json?: boolean;
+  readonly progress: boolean;
+}
+
+export function registerIngest(program: Command): void {
+  addStoreOptions(
+    program
+      .command('ingest')
+      .description('append a games feed to the event store (new matches, corrections, new teams)')
+      .argument('<file>', 'games feed: CSV with header or JSON Lines ("-" for stdin), as for "rpi"')
+      .option('--concurrency <n>', 'appends in flight at once', wholeNumber(1, 256), 16)
+      .option(
+        '--rejects <file>',
+        'where bad rows go, one JSON object a line (default: <file>.rejects.jsonl)',
+      )
+      .option('--json', 'print the summary as JSON')
+      .option('--no-progress', 'no progress bar, even on a terminal'),
+  )
+    .addHelpText(
+      'after',
+      `
+Each match is its own stream (match:<match_id>). A new match appends MatchRecorded; the same
+row again appends nothing; a changed result appends MatchResultCorrected; a team seen for the
+first time appends TeamRegistered. Bad rows go to the rejects file with their line and reason;
+the good rows all go in.
+
+Exit codes: 0 every row accepted; 3 some rows rejected (see the rejects file); 1 some valid
+rows could not be stored (also in the rejects file) or the store failed; 2 bad command line.
+
+Examples:
+  matchstream ingest season.csv
+  matchstream ingest season.jsonl --memory --json
+  matchstream ingest season.csv --endpoint http://127.0.0.1:8000 --concurrency 32`,
+    )
+    .action(async (file: string, flags: IngestFlags) => {
+      await runIngest(file, flags);
+    });
+}
+
+async function runIngest(file: string, flags: IngestFlags): Promise<void> {
+  const started = performance.now();
+  const rejectsPath = flags.rejects ?? (file === '-' ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
+  // The rejects file describes this run only.
+  rmSync(rejectsPath, { force: true });
+  let rejects: WriteStream | undefined;
+  const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
+  const progress = fileProgress(`ingesting ${basename(file)}`, flags.progress && !flags.json);
+  let bytes: [number, number] = [0, 0];
+  let summary: IngestSummary;
+  try {
+    summary = await ingestGames(
+      streamGames(file, {
+        onProgress: (done, total) => {
+          bytes = [done, total];
+        },
+      }),
+      {
+        store: opened.store,
+        concurrency: flags.concurrency,
+        onReject: (reject) => {
+          rejects ??= createWriteStream(rejectsPath);
+          rejects.write(`${JSON.stringify({ file, ...reject })}\n`);
+        },
+        onRow: (s) => {
+          if (s.read % 200 === 0) progress.update(bytes[0], bytes[1], s.read);
+        },
+      },
+    );
+  } finally {
+    progress.stop();
+    if (rejects) await new Promise<void>((resolve) => (rejects as WriteStream).end(resolve));
+    await opened.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const report = {
+    file,
+    store: opened.description,
+    ...summary,
+    rejects_file: rejects ? rejectsPath : null,
+    seconds: Number(seconds.toFixed(3)),
+    rows_per_second: Math.round(summary.read / Math.max(seconds, 0.001)),
+  };
+  if (flags.json) {
+    await write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    await write(
+      [
+        `ingested ${file} into ${opened.description} in ${report.seconds} s (${report.rows_per_second} rows/s)`,
+        `  read       ${summary.read}`,
+        `  appended   ${summary.appended}`,
+        `  unchanged  ${summary.unchanged}`,
+        `  corrected  ${summary.corrected}`,
+        `  rejected   ${summary.rejected}`,
+        ...(summary.failed > 0 ? [`  failed     ${summary.failed}`] : []),
+        `  teams registered ${summary.teams_registered}, events appended ${summary.events_appended}`,
+        ...(rejects ? [`  bad rows: ${rejectsPath}`] : []),
+        '',
+      ].join('\n'),
+    );
+  }
+  if (summary.failed > 0 || summary.teams_failed > 0) {
+    throw new CliError(
+      `${summary.failed + summary.teams_failed} rows could not be stored; see ${rejectsPath}`,
+      EXIT.FAILURE,
+    );
+  }
+  if (summary.rejected > 0) {
+    throw new CliError(`${summary.rejected} rows rejected; see ${rejectsPath}`, EXIT.INVALID_INPUT);
+  }
+}

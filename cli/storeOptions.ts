@@ -1,0 +1,47 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { EVENTS_TABLE } from '../stream/eventStore/eventsTable.js';
+import { DEFAULT_DATA_DIR, type StoreTarget } from '../stream/local/openEventStore.js';
+
+/** The flags that choose the event store, shared by every command that uses it. */
+export interface StoreFlags {
+  readonly dataDir: string;
+  readonly memory?: boolean;
+  readonly endpoint?: string;
+  readonly table: string;
+}
+
+/** Adds `--data-dir`, `--memory`, `--endpoint` and `--table` to a command. */
+export function addStoreOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'embedded store kept on disk in this folder', DEFAULT_DATA_DIR)
+    .option('--memory', 'embedded store in memory: nothing is kept after the command')
+    .option(
+      '--endpoint <url>',
+      'use this DynamoDB endpoint instead of the embedded store',
+      endpointUrl,
+    )
+    .option('--table <name>', 'events table', EVENTS_TABLE);
+}
+
+/** Where the flags say the events are. */
+export function storeTarget(flags: StoreFlags, maxSockets?: number): StoreTarget {
+  return {
+    table: flags.table,
+    ...(flags.endpoint
+      ? { endpoint: flags.endpoint }
+      : flags.memory
+        ? { memory: true }
+        : { dataDir: flags.dataDir }),
+    ...(maxSockets ? { maxSockets } : {}),
+  };
+}
+
+function endpointUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError('expected an http(s) URL such as http://127.0.0.1:8000');
+}

@@ -1,0 +1,460 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { COMPATIBILITY_MODES, type CompatibilityMode } from './compatibility.js';
+import { LOGICAL_TYPES } from './logicalTypes.js';
+import { SchemaError } from './SchemaError.js';
+import { UPCASTERS, type UpcastContext, type Upcaster } from './upcasters/index.js';
+
+/** One version of one event type's schema, parsed once. */
+export interface RegisteredSchema {
+  readonly eventType: string;
+  readonly version: number;
+  readonly type: avro.Type;
+  /** The schema as written in its file. */
+  readonly schema: avro.Schema;
+  /** Avro Parsing Canonical Form. */
+  readonly canonical: string;
+  /** SHA-256 of the canonical form, hex. */
+  readonly fingerprint: string;
+  readonly file: string;
+}
+
+/** Data encoded with a writer schema. */
+export interface EncodedData {
+  readonly version: number;
+  readonly fingerprint: string;
+  readonly bytes: Buffer;
+}
+
+/** Stored bytes and what is needed to decode them (and to say which event failed). */
+export interface StoredData extends UpcastContext {
+  readonly eventType: string;
+  readonly fingerprint: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface DecodedData {
+  /** The data at the latest version of its event type. */
+  readonly data: Record<string, unknown>;
+  readonly version: number;
+  /** The version the data was written with. */
+  readonly writerVersion: number;
+}
+
+/** The compatibility rules of a schema folder: a default mode and per-type overrides. */
+export interface CompatibilityConfig {
+  readonly default: CompatibilityMode;
+  readonly overrides: Readonly<Record<string, CompatibilityMode>>;
+}
+
+/** How data written with one schema reaches the latest version: resolve, upcast, resolve... */
+type Step =
+  | {
+      readonly kind: 'resolve';
+      readonly from: RegisteredSchema;
+      readonly to: RegisteredSchema;
+      readonly resolver: avro.Resolver;
+    }
+  | { readonly kind: 'upcast'; readonly upcaster: Upcaster };
+
+interface Plan {
+  readonly writer: RegisteredSchema;
+  readonly steps: readonly Step[];
+}
+
+const FILE = /^v([1-9]\d*)\.avsc$/;
+
+/**
+ * Every Avro schema of the event catalog, parsed once at start-up and identified both by
+ * (event type, version) and by the SHA-256 fingerprint of its canonical form. Encodes new
+ * data with the latest version; decodes stored data by its writer fingerprint through Avro
+ * schema resolution and the upcasters to the latest version, with the plan for each writer
+ * built once and cached.
+ */
+export class SchemaRegistry {
+  private readonly byType = new Map<string, RegisteredSchema[]>();
+  private readonly byFingerprint = new Map<string, RegisteredSchema>();
+  private readonly upcasters = new Map<string, Upcaster>();
+  private readonly plans = new Map<string, Plan>();
+
+  constructor(
+    schemas: readonly RegisteredSchema[],
+    upcasters: readonly Upcaster[],
+    readonly compatibility: CompatibilityConfig = { default: 'BACKWARD_ALL', overrides: {} },
+  ) {
+    for (const s of schemas) {
+      const clash = this.byFingerprint.get(s.fingerprint);
+      if (clash) {
+        throw new SchemaError(
+          'SCHEMA_INVALID',
+          `${s.eventType} v${s.version} has the same canonical form as ${clash.eventType} v${clash.version}; a new version must change the schema`,
+          { file: s.file },
+        );
+      }
+      this.byFingerprint.set(s.fingerprint, s);
+      const list = this.byType.get(s.eventType) ?? [];
+      list.push(s);
+      this.byType.set(s.eventType, list);
+    }
+    for (const [eventType, list] of this.byType) {
+      list.sort((a, b) => a.version - b.version);
+      list.forEach((s, i) => {
+        if (s.version !== i + 1) {
+          throw new SchemaError(
+            'SCHEMA_INVALID',
+            `${eventType} has v${s.version} but no v${i + 1}`,
+            {
+              file: s.file,
+            },
+          );
+        }
+      });
+    }
+    for (const u of upcasters) {
+      if (!this.byType.get(u.eventType)?.[u.fromVersion]) {
+        throw new SchemaError(
+          'SCHEMA_INVALID',
+          `upcaster ${u.eventType} v${u.fromVersion} → v${u.fromVersion + 1}: there is no such version`,
+        );
+      }
+      this.upcasters.set(key(u.eventType, u.fromVersion + 1), u);
+    }
+  }
+
+  /** The registry of a schema folder (default: the project's `schemas/avro`). */
+  static fromDirectory(
+    dir = defaultSchemasDir(),
+    upcasters: readonly Upcaster[] = UPCASTERS,
+  ): SchemaRegistry {
+    return new SchemaRegistry(loadSchemas(dir), upcasters, loadCompatibility(dir));
+  }
+
+  eventTypes(): string[] {
+    return [...this.byType.keys()].sort();
+  }
+
+  /** Every version of an event type, oldest first. */
+  versions(eventType: string): readonly RegisteredSchema[] {
+    const list = this.byType.get(eventType);
+    if (!list) {
+      throw new SchemaError('UNKNOWN_EVENT_TYPE', `unknown event type "${eventType}"`, {
+        eventType,
+      });
+    }
+    return list;
+  }
+
+  latest(eventType: string): RegisteredSchema {
+    const list = this.versions(eventType);
+    return list[list.length - 1] as RegisteredSchema;
+  }
+
+  get(eventType: string, version: number): RegisteredSchema {
+    const found = this.versions(eventType)[version - 1];
+    if (!found) {
+      throw new SchemaError('UNKNOWN_VERSION', `${eventType} has no version ${version}`, {
+        eventType,
+        version,
+      });
+    }
+    return found;
+  }
+
+  find(fingerprint: string): RegisteredSchema | undefined {
+    return this.byFingerprint.get(fingerprint);
+  }
+
+  /** The compatibility mode declared for an event type. */
+  mode(eventType: string): CompatibilityMode {
+    return this.compatibility.overrides[eventType] ?? this.compatibility.default;
+  }
+
+  /** Versions that an upcaster reaches from the version before (the breaks in Avro compatibility). */
+  upcastVersions(eventType: string): Set<number> {
+    return new Set(
+      this.versions(eventType)
+        .map((s) => s.version)
+        .filter((v) => this.upcasters.has(key(eventType, v))),
+    );
+  }
+
+  /**
+   * Versions of an event type that the latest cannot read: the Avro resolution across a run
+   * of versions fails and no upcaster bridges it. Empty when every stored version decodes.
+   */
+  unreadableVersions(eventType: string): { version: number; message: string }[] {
+    const problems: { version: number; message: string }[] = [];
+    for (const writer of this.versions(eventType)) {
+      try {
+        this.stepsFrom(writer, { eventId: '-', eventType, fingerprint: writer.fingerprint });
+      } catch (error) {
+        problems.push({ version: writer.version, message: message(error) });
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Encodes data with a version's schema (the latest by default). Invalid data is refused
+   * with the paths of the offending fields, never their values.
+   */
+  encode(eventType: string, data: unknown, version?: number): EncodedData {
+    const schema = version === undefined ? this.latest(eventType) : this.get(eventType, version);
+    const invalid: string[] = [];
+    const valid = schema.type.isValid(data, {
+      errorHook: (path: string[]) => invalid.push(path.join('.') || '(root)'),
+    });
+    if (!valid) {
+      throw new SchemaError(
+        'INVALID_DATA',
+        `data does not match the schema at ${[...new Set(invalid)].join(', ')}`,
+        { eventType, version: schema.version },
+      );
+    }
+    return {
+      version: schema.version,
+      fingerprint: schema.fingerprint,
+      bytes: schema.type.toBuffer(data),
+    };
+  }
+
+  /** Decodes stored data to the latest version of its type. */
+  decode(stored: StoredData): DecodedData {
+    const plan = this.plan(stored);
+    const context = {
+      eventId: stored.eventId,
+      eventType: stored.eventType,
+      fingerprint: stored.fingerprint,
+    };
+    const bytes = Buffer.isBuffer(stored.bytes)
+      ? stored.bytes
+      : Buffer.from(stored.bytes.buffer, stored.bytes.byteOffset, stored.bytes.byteLength);
+    let data: Record<string, unknown>;
+    let version = plan.writer.version;
+    const [first, ...rest] = plan.steps;
+    try {
+      if (first?.kind === 'resolve') {
+        data = first.to.type.fromBuffer(bytes, first.resolver) as Record<string, unknown>;
+        version = first.to.version;
+      } else {
+        data = plan.writer.type.fromBuffer(bytes) as Record<string, unknown>;
+      }
+    } catch (error) {
+      throw new SchemaError(
+        'CORRUPT_DATA',
+        `cannot decode the stored bytes: ${message(error)}`,
+        context,
+        {
+          cause: error,
+        },
+      );
+    }
+    for (const step of first?.kind === 'resolve' ? rest : plan.steps) {
+      if (step.kind === 'upcast') {
+        try {
+          data = step.upcaster.upcast(data, stored);
+        } catch (error) {
+          throw new SchemaError(
+            'UPCAST_FAILED',
+            `cannot upcast ${stored.eventType} v${step.upcaster.fromVersion} to v${step.upcaster.fromVersion + 1}: ${message(error)}`,
+            context,
+            { cause: error },
+          );
+        }
+        version = step.upcaster.fromVersion + 1;
+      } else {
+        data = step.to.type.fromBuffer(step.from.type.toBuffer(data), step.resolver) as Record<
+          string,
+          unknown
+        >;
+        version = step.to.version;
+      }
+    }
+    return { data, version, writerVersion: plan.writer.version };
+  }
+
+  /** The decode plan for a writer fingerprint, built once. */
+  private plan(stored: StoredData): Plan {
+    const cached = this.plans.get(stored.fingerprint);
+    if (cached) {
+      if (cached.writer.eventType !== stored.eventType) throw this.mismatch(stored, cached.writer);
+      return cached;
+    }
+    const writer = this.byFingerprint.get(stored.fingerprint);
+    const context = {
+      eventId: stored.eventId,
+      eventType: stored.eventType,
+      fingerprint: stored.fingerprint,
+    };
+    if (!writer) {
+      throw new SchemaError(
+        'UNKNOWN_FINGERPRINT',
+        'no registered schema has this fingerprint',
+        context,
+      );
+    }
+    if (writer.eventType !== stored.eventType) throw this.mismatch(stored, writer);
+    const plan = { writer, steps: this.stepsFrom(writer, context) };
+    this.plans.set(stored.fingerprint, plan);
+    return plan;
+  }
+
+  /**
+   * From a writer version to the latest: Avro resolution across each run of versions that
+   * no upcaster separates, an upcaster at each break.
+   */
+  private stepsFrom(
+    writer: RegisteredSchema,
+    context: { eventId: string; eventType: string; fingerprint: string },
+  ): Step[] {
+    const versions = this.versions(writer.eventType);
+    const steps: Step[] = [];
+    let at = writer;
+    for (;;) {
+      let end = at.version;
+      while (end < versions.length && !this.upcasters.has(key(at.eventType, end + 1))) end++;
+      const to = versions[end - 1] as RegisteredSchema;
+      if (to !== at || at === writer) {
+        steps.push({ kind: 'resolve', from: at, to, resolver: this.resolver(to, at, context) });
+      }
+      if (end === versions.length) return steps;
+      const upcaster = this.upcasters.get(key(at.eventType, end + 1)) as Upcaster;
+      steps.push({ kind: 'upcast', upcaster });
+      at = versions[end] as RegisteredSchema;
+    }
+  }
+
+  private resolver(
+    reader: RegisteredSchema,
+    writer: RegisteredSchema,
+    context: { eventId: string; eventType: string; fingerprint: string },
+  ): avro.Resolver {
+    try {
+      return reader.type.createResolver(writer.type);
+    } catch (error) {
+      throw new SchemaError(
+        'MISSING_UPCASTER',
+        `${writer.eventType} v${reader.version} cannot read v${writer.version} by schema resolution and no upcaster bridges them: ${message(error)}`,
+        context,
+        { cause: error },
+      );
+    }
+  }
+
+  private mismatch(stored: StoredData, writer: RegisteredSchema): SchemaError {
+    return new SchemaError(
+      'FINGERPRINT_MISMATCH',
+      `the fingerprint belongs to ${writer.eventType} v${writer.version}, not to ${stored.eventType}`,
+      { eventId: stored.eventId, eventType: stored.eventType, fingerprint: stored.fingerprint },
+    );
+  }
+}
+
+/** Parses every `<EventType>/v<N>.avsc` of a schema folder. */
+export function loadSchemas(dir: string): RegisteredSchema[] {
+  if (!existsSync(dir))
+    throw new SchemaError('SCHEMA_INVALID', 'schema folder not found', { file: dir });
+  const schemas: RegisteredSchema[] = [];
+  for (const eventType of readdirSync(dir, { withFileTypes: true })) {
+    if (!eventType.isDirectory()) continue;
+    for (const name of readdirSync(join(dir, eventType.name)).sort()) {
+      const match = FILE.exec(name);
+      const file = join(dir, eventType.name, name);
+      if (!match) {
+        throw new SchemaError(
+          'SCHEMA_INVALID',
+          `unexpected file ${name}: schema files are named v<N>.avsc`,
+          { file },
+        );
+      }
+      schemas.push(parseSchema(eventType.name, Number(match[1]), readFileSync(file, 'utf8'), file));
+    }
+  }
+  return schemas;
+}
+
+/** Parses one schema's text, with the project's logical types. */
+export function parseSchema(
+  eventType: string,
+  version: number,
+  text: string,
+  file: string,
+): RegisteredSchema {
+  let schema: avro.Schema;
+  let type: avro.Type;
+  try {
+    schema = JSON.parse(text) as avro.Schema;
+    type = avro.Type.forSchema(schema, { logicalTypes: LOGICAL_TYPES, assertLogicalTypes: true });
+  } catch (error) {
+    throw new SchemaError(
+      'SCHEMA_INVALID',
+      `not a valid Avro schema: ${message(error)}`,
+      { file },
+      { cause: error },
+    );
+  }
+  if (
+    type.typeName !== 'record' ||
+    !(type.name === eventType || type.name?.endsWith(`.${eventType}`))
+  ) {
+    throw new SchemaError('SCHEMA_INVALID', `the schema must be a record named ${eventType}`, {
+      file,
+    });
+  }
+  const canonical = JSON.stringify(type.schema());
+  const fingerprint = type.fingerprint('sha256').toString('hex');
+  return { eventType, version, type, schema, canonical, fingerprint, file };
+}
+
+function loadCompatibility(dir: string): CompatibilityConfig {
+  const file = join(dir, 'compatibility.json');
+  if (!existsSync(file)) return { default: 'BACKWARD_ALL', overrides: {} };
+  let config: { default?: unknown; overrides?: Record<string, unknown> };
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as typeof config;
+  } catch (error) {
+    throw new SchemaError(
+      'SCHEMA_INVALID',
+      `not valid JSON: ${message(error)}`,
+      { file },
+      { cause: error },
+    );
+  }
+  const mode = (value: unknown, what: string): CompatibilityMode => {
+    const found = COMPATIBILITY_MODES.find((m) => m === value);
+    if (!found) {
+      throw new SchemaError(
+        'SCHEMA_INVALID',
+        `${what}: "${String(value)}" is not one of ${COMPATIBILITY_MODES.join(', ')}`,
+        { file },
+      );
+    }
+    return found;
+  };
+  const overrides: Record<string, CompatibilityMode> = {};
+  for (const [eventType, value] of Object.entries(config.overrides ?? {})) {
+    overrides[eventType] = mode(value, `mode of ${eventType}`);
+  }
+  return { default: mode(config.default ?? 'BACKWARD_ALL', 'default mode'), overrides };
+}
+
+/** `schemas/avro` of the project, from the sources or from `dist/`; `MATCHSTREAM_SCHEMAS_DIR` overrides. */
+export function defaultSchemasDir(): string {
+  const configured = process.env.MATCHSTREAM_SCHEMAS_DIR;
+  if (configured) return configured;
+  for (const up of ['./avro', '../../schemas/avro']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(dir)) return dir;
+  }
+  return fileURLToPath(new URL('./avro', import.meta.url));
+}
+
+function key(eventType: string, version: number): string {
+  return `${eventType}@${version}`;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

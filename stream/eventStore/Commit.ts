@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
+import { StoreError } from '../StoreError.js';
+
+/** One event as stored: its data as Avro binary with the writer schema's fingerprint. */
+export interface StoredEvent {
+  readonly event_id: string;
+  readonly event_type: string;
+  /** Writer schema version of `data`. */
+  readonly version: number;
+  /** SHA-256 fingerprint (hex) of the writer schema's canonical form. */
+  readonly fingerprint: string;
+  readonly data: Uint8Array;
+  readonly timestamp: string;
+  readonly correlation_id: string;
+  readonly causation_id: string | null;
+}
+
+/**
+ * The unit of storage: every event of one append, in one item keyed by the aggregate and the
+ * first event's sequence. DynamoDB writes a single item atomically with a condition, so a
+ * multi-event append is all-or-nothing without TransactWriteItems (which dynalite lacks), and
+ * the change stream delivers a commit as one record.
+ */
+export interface Commit {
+  readonly aggregate_id: string;
+  /** Sequence of the first event (the sort key). */
+  readonly sequence: number;
+  readonly last_sequence: number;
+  readonly committed_at: string;
+  readonly events: readonly StoredEvent[];
+}
+
+/** DynamoDB's item size limit. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * Builds commits from new events (validated, encoded with the latest schema of their type)
+ * and turns stored commits back into envelopes (decoded and upcast to the latest version).
+ */
+export class CommitCodec {
+  constructor(
+    readonly registry: SchemaRegistry,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  build(aggregateId: string, expectedVersion: number, events: readonly NewEvent[]): Commit {
+    checkAppend(aggregateId, expectedVersion, events);
+    const committedAt = this.now().toISOString();
+    const stored = events.map((event, i): StoredEvent => {
+      const encoded = this.registry.encode(event.event_type, event.data);
+      const timestamp = event.timestamp ?? committedAt;
+      if (Number.isNaN(Date.parse(timestamp))) {
+        throw new StoreError(
+          'INVALID_APPEND',
+          `event ${i + 1} of the append has a timestamp that is not ISO-8601`,
+          { aggregateId, sequence: expectedVersion + i + 1 },
+        );
+      }
+      return {
+        event_id: event.event_id ?? randomUUID(),
+        event_type: event.event_type,
+        version: encoded.version,
+        fingerprint: encoded.fingerprint,
+        data: encoded.bytes,
+        timestamp: new Date(timestamp).toISOString(),
+        correlation_id: event.correlation_id ?? randomUUID(),
+        causation_id: event.causation_id ?? null,
+      };
+    });
+    const ids = new Set(stored.map((e) => e.event_id));
+    if (ids.size !== stored.length) {
+      throw new StoreError('INVALID_APPEND', 'an append cannot carry the same event id twice', {
+        aggregateId,
+      });
+    }
+    const commit: Commit = {
+      aggregate_id: aggregateId,
+      sequence: expectedVersion + 1,
+      last_sequence: expectedVersion + stored.length,
+      committed_at: committedAt,
+      events: stored,
+    };
+    const size = itemSize(commit);
+    if (size > MAX_ITEM_BYTES) {
+      throw new StoreError(
+        'ITEM_TOO_LARGE',
+        `the append to ${aggregateId} at sequence ${commit.sequence} takes ${size} bytes; DynamoDB items hold at most ${MAX_ITEM_BYTES}`,
+        { aggregateId, sequence: commit.sequence },
+      );
+    }
+    return commit;
+  }
+
+  /** The commit's events as envelopes at the latest schema versions, optionally filtered. */
+  envelopes(
+    commit: Commit,
+    keep?: (event: StoredEvent, sequence: number) => boolean,
+  ): EventEnvelope[] {
+    const out: EventEnvelope[] = [];
+    commit.events.forEach((event, i) => {
+      const sequence = commit.sequence + i;
+      if (keep && !keep(event, sequence)) return;
+      const decoded = this.registry.decode({
+        eventType: event.event_type,
+        fingerprint: event.fingerprint,
+        bytes: event.data,
+        eventId: event.event_id,
+        aggregateId: commit.aggregate_id,
+        timestamp: event.timestamp,
+      });
+      out.push({
+        event_id: event.event_id,
+        event_type: event.event_type,
+        aggregate_id: commit.aggregate_id,
+        sequence,
+        timestamp: event.timestamp,
+        data: decoded.data,
+        version: decoded.version,
+        correlation_id: event.correlation_id,
+        causation_id: event.causation_id,
+      });
+    });
+    return out;
+  }
+}
+
+/** True when a stored commit holds exactly these event ids, in order: a retried append. */
+export function sameEvents(commit: Commit, eventIds: readonly string[]): boolean {
+  return (
+    commit.events.length === eventIds.length &&
+    commit.events.every((e, i) => e.event_id === eventIds[i])
+  );
+}
+
+function checkAppend(
+  aggregateId: string,
+  expectedVersion: number,
+  events: readonly NewEvent[],
+): void {
+  if (aggregateId === '' || Buffer.byteLength(aggregateId) > MAX_KEY_BYTES) {
+    throw new StoreError(
+      'INVALID_APPEND',
+      `an aggregate id must have 1 to ${MAX_KEY_BYTES} bytes, got ${Buffer.byteLength(aggregateId)}`,
+    );
+  }
+  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+    throw new StoreError(
+      'INVALID_APPEND',
+      `expected version must be a whole number from 0, got ${expectedVersion}`,
+      { aggregateId },
+    );
+  }
+  if (events.length === 0) {
+    throw new StoreError('INVALID_APPEND', 'an append needs at least one event', { aggregateId });
+  }
+}
+
+/**
+ * The size DynamoDB counts for the commit's item: attribute names and values in UTF-8,
+ * numbers at about a byte per two digits plus one, binary as is, and 3 bytes per list or map
+ * plus 1 per element.
+ */
+export function itemSize(commit: Commit): number {
+  const str = (name: string, value: string) => Buffer.byteLength(name) + Buffer.byteLength(value);
+  const num = (name: string, value: number) =>
+    Buffer.byteLength(name) +
+    Math.ceil(String(Math.abs(value)).replace(/^0+|\.|0+$/g, '').length / 2) +
+    1;
+  let size =
+    str('aggregate_id', commit.aggregate_id) +
+    num('sequence', commit.sequence) +
+    num('last_sequence', commit.last_sequence) +
+    str('committed_at', commit.committed_at) +
+    Buffer.byteLength('events') +
+    3;
+  for (const e of commit.events) {
+    size +=
+      1 +
+      3 +
+      str('event_id', e.event_id) +
+      str('event_type', e.event_type) +
+      num('version', e.version) +
+      Buffer.byteLength('fingerprint') +
+      e.fingerprint.length / 2 +
+      Buffer.byteLength('data') +
+      e.data.byteLength +
+      str('timestamp', e.timestamp) +
+      str('correlation_id', e.correlation_id) +
+      (e.causation_id === null
+        ? Buffer.byteLength('causation_id') + 1
+        : str('causation_id', e.causation_id)) +
+      7; // one byte per map element
+  }
+  return size;
+}

@@ -1,0 +1,266 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
+import { mergeAsync } from '../mergeAsync.js';
+import { ConcurrencyError, StoreError } from '../StoreError.js';
+import { type Commit, CommitCodec, sameEvents } from './Commit.js';
+import { fromItem, toItem } from './commitItem.js';
+import type { AppendResult, EventStore, ReadAllOptions, ReadOptions } from './EventStore.js';
+import { commitOverlaps, readAllFilter, readFilter } from './filters.js';
+
+export interface DynamoEventStoreOptions {
+  readonly client: DynamoDBClient;
+  /** The events table: partition key `aggregate_id` (S), sort key `sequence` (N). */
+  readonly table: string;
+  readonly registry: SchemaRegistry;
+  readonly now?: () => Date;
+}
+
+type Item = Record<string, AttributeValue>;
+
+/**
+ * The event store on a DynamoDB table, one item per commit (see `Commit`), using nothing
+ * but conditional PutItem, GetItem, Query and Scan, so it runs unchanged on DynamoDB, on
+ * dynalite and on moto.
+ *
+ * Concurrency: an append after version v writes the key (aggregate, v + 1) on condition that
+ * it does not exist. Because a commit can hold several events, that alone would let a caller
+ * whose v falls inside an existing commit write an overlapping one; so for v > 0 the append
+ * first checks that the commit covering v ends exactly at v. With both checks, two commits
+ * can never overlap (streams only grow), and one of two racing appends always loses.
+ */
+export class DynamoEventStore implements EventStore {
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly codec: CommitCodec;
+
+  constructor(options: DynamoEventStoreOptions) {
+    this.client = options.client;
+    this.table = options.table;
+    this.codec = new CommitCodec(options.registry, options.now);
+  }
+
+  async append(
+    aggregateId: string,
+    expectedVersion: number,
+    events: readonly NewEvent[],
+  ): Promise<AppendResult> {
+    const commit = this.codec.build(aggregateId, expectedVersion, events);
+    if (expectedVersion > 0) {
+      const covering = await this.commitAtOrBefore(aggregateId, expectedVersion);
+      if (covering?.last_sequence !== expectedVersion) {
+        throw new ConcurrencyError(aggregateId, expectedVersion, await this.version(aggregateId));
+      }
+    }
+    try {
+      await this.call(aggregateId, () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: toItem(commit),
+            ConditionExpression: 'attribute_not_exists(aggregate_id)',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.commitAt(aggregateId, commit.sequence);
+      if (
+        existing &&
+        sameEvents(
+          existing,
+          commit.events.map((e) => e.event_id),
+        )
+      ) {
+        return {
+          aggregateId,
+          version: existing.last_sequence,
+          events: this.codec.envelopes(existing),
+          duplicate: true,
+        };
+      }
+      throw new ConcurrencyError(aggregateId, expectedVersion, await this.version(aggregateId));
+    }
+    return {
+      aggregateId,
+      version: commit.last_sequence,
+      events: this.codec.envelopes(commit),
+      duplicate: false,
+    };
+  }
+
+  async read(aggregateId: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {
+    const from = options.fromSequence ?? 1;
+    const to = options.toSequence ?? Number.MAX_SAFE_INTEGER;
+    if (to < from) return [];
+    const commits: Commit[] = [];
+    // A commit starting before `from` may still hold it.
+    if (from > 1) {
+      const covering = await this.commitAtOrBefore(aggregateId, from);
+      if (covering && covering.sequence < from) commits.push(covering);
+    }
+    for await (const page of this.query(
+      {
+        KeyConditionExpression: 'aggregate_id = :id AND #seq BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#seq': 'sequence' },
+        ExpressionAttributeValues: {
+          ':id': { S: aggregateId },
+          ':from': { N: String(from) },
+          ':to': { N: String(to) },
+        },
+      },
+      aggregateId,
+    )) {
+      commits.push(...page);
+    }
+    const keep = readFilter(options);
+    return commits
+      .filter((c) => commitOverlaps(c, options))
+      .flatMap((c) => this.codec.envelopes(c, keep));
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
+    const keep = readAllFilter(options);
+    if (options.aggregateIds) {
+      for (const id of options.aggregateIds) {
+        const events = (await this.read(id)).filter(keep);
+        if (events.length > 0) yield events;
+      }
+      return;
+    }
+    const segments = Math.max(1, Math.min(options.segments ?? 4, 1000));
+    const scans = Array.from({ length: segments }, (_, segment) =>
+      this.scanSegment(segment, segments),
+    );
+    for await (const commits of mergeAsync(scans)) {
+      const events = commits.flatMap((c) => this.codec.envelopes(c, keep));
+      if (events.length > 0) yield events;
+    }
+  }
+
+  /** The stream's version: the last sequence of its last commit (0 when empty). */
+  async version(aggregateId: string): Promise<number> {
+    const [last] = await this.lastCommits(aggregateId, undefined);
+    return last?.last_sequence ?? 0;
+  }
+
+  /** The last commit starting at or before `sequence` (the one holding it, if any does). */
+  private async commitAtOrBefore(
+    aggregateId: string,
+    sequence: number,
+  ): Promise<Commit | undefined> {
+    const [commit] = await this.lastCommits(aggregateId, sequence);
+    return commit;
+  }
+
+  private async lastCommits(
+    aggregateId: string,
+    atOrBefore: number | undefined,
+  ): Promise<Commit[]> {
+    const input: Omit<QueryCommandInput, 'TableName'> =
+      atOrBefore === undefined
+        ? {
+            KeyConditionExpression: 'aggregate_id = :id',
+            ExpressionAttributeValues: { ':id': { S: aggregateId } },
+          }
+        : {
+            KeyConditionExpression: 'aggregate_id = :id AND #seq <= :at',
+            ExpressionAttributeNames: { '#seq': 'sequence' },
+            ExpressionAttributeValues: {
+              ':id': { S: aggregateId },
+              ':at': { N: String(atOrBefore) },
+            },
+          };
+    const result = await this.call(aggregateId, () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...input,
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return (result.Items ?? []).map((item) => fromItem(item, this.table));
+  }
+
+  private async commitAt(aggregateId: string, sequence: number): Promise<Commit | undefined> {
+    const result = await this.call(aggregateId, () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { aggregate_id: { S: aggregateId }, sequence: { N: String(sequence) } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item ? fromItem(result.Item, this.table) : undefined;
+  }
+
+  private async *query(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    aggregateId: string,
+  ): AsyncGenerator<Commit[]> {
+    let start: Item | undefined;
+    do {
+      const page = await this.call(aggregateId, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            ...input,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      yield (page.Items ?? []).map((item) => fromItem(item, this.table));
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  private async *scanSegment(segment: number, segments: number): AsyncGenerator<Commit[]> {
+    let start: Item | undefined;
+    do {
+      const page = await this.call(undefined, () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.table,
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      yield (page.Items ?? []).map((item) => fromItem(item, this.table));
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** Runs a DynamoDB call (the SDK retries throttling and 5xx); any other failure becomes a StoreError. */
+  private async call<T>(aggregateId: string | undefined, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      const name = error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      throw new StoreError(
+        'STORE_UNAVAILABLE',
+        `DynamoDB table ${this.table}${aggregateId ? ` (stream ${aggregateId})` : ''}: ${name}: ${message}`,
+        { table: this.table, ...(aggregateId ? { aggregateId } : {}) },
+        { cause: error },
+      );
+    }
+  }
+}

@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import type { GameProblem, GameRow } from '../../feeds/readGames.js';
+import type { EventStore } from '../eventStore/EventStore.js';
+import { ConcurrencyError } from '../StoreError.js';
+import { uuidFromName } from '../uuid.js';
+import {
+  currentResult,
+  matchAggregateId,
+  resultData,
+  sameResult,
+  teamAggregateId,
+} from './matchEvents.js';
+
+export interface IngestOptions {
+  readonly store: EventStore;
+  /** Appends in flight at once (default 16). */
+  readonly concurrency?: number;
+  /** Shared by every event of the run (default: a new UUID). */
+  readonly correlationId?: string;
+  /** Each row that is not stored: invalid, or failed to store after retries. */
+  readonly onReject?: (reject: Reject) => void;
+  /** After each row is settled. */
+  readonly onRow?: (summary: IngestSummary) => void;
+}
+
+/** A row that did not make it into the store, with why and the row as read. */
+export interface Reject {
+  readonly line: number;
+  readonly reason: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+export interface IngestSummary {
+  /** Data rows read. */
+  read: number;
+  /** Rows that recorded a new match. */
+  appended: number;
+  /** Rows whose result was already stored. */
+  unchanged: number;
+  /** Rows that changed a stored result. */
+  corrected: number;
+  /** Invalid rows. */
+  rejected: number;
+  /** Valid rows that could not be stored (store errors after retries). */
+  failed: number;
+  teams_registered: number;
+  /** Teams whose registration could not be stored (reported as rejects of the row naming them). */
+  teams_failed: number;
+  events_appended: number;
+}
+
+/** Attempts at a correction when other writers keep moving the same match. */
+const CORRECTION_ATTEMPTS = 5;
+
+/**
+ * Ingests a games feed into the event store. Each match is its own stream: a new match
+ * appends `MatchRecorded`; the same result again appends nothing; a changed result appends
+ * `MatchResultCorrected`; a team seen for the first time appends `TeamRegistered`.
+ *
+ * Appends run with bounded concurrency; rows of the same match run one after another in file
+ * order. Event ids are derived from the stream, position and content, so a retried or
+ * repeated run is recognised by the store instead of stored twice. Throttling and server
+ * errors are retried with backoff by the DynamoDB client; a row that still fails is rejected
+ * with the reason, never dropped.
+ */
+export async function ingestGames(
+  batches: AsyncIterable<readonly (GameRow | GameProblem)[]>,
+  options: IngestOptions,
+): Promise<IngestSummary> {
+  const { store } = options;
+  const concurrency = Math.max(1, options.concurrency ?? 16);
+  const correlationId = options.correlationId ?? randomUUID();
+  const summary: IngestSummary = {
+    read: 0,
+    appended: 0,
+    unchanged: 0,
+    corrected: 0,
+    rejected: 0,
+    failed: 0,
+    teams_registered: 0,
+    teams_failed: 0,
+    events_appended: 0,
+  };
+  const reject = (r: Reject) => options.onReject?.(r);
+  const occurrences = new Map<string, number>();
+  const teamsSeen = new Set<string>();
+  const lanes = new Map<string, Promise<void>>();
+  const running = new Set<Promise<void>>();
+
+  /** Runs `task` after the previous task of the same stream, holding one of the slots. */
+  const schedule = async (stream: string, task: () => Promise<void>): Promise<void> => {
+    while (running.size >= concurrency) await Promise.race(running);
+    const previous = lanes.get(stream) ?? Promise.resolve();
+    const next = previous.then(task);
+    lanes.set(stream, next);
+    running.add(next);
+    void next.finally(() => {
+      running.delete(next);
+      if (lanes.get(stream) === next) lanes.delete(stream);
+    });
+  };
+
+  const registerTeam = async (name: string): Promise<void> => {
+    const id = teamAggregateId(name);
+    try {
+      const result = await store.append(id, 0, [
+        {
+          event_type: 'TeamRegistered',
+          event_id: uuidFromName(`${id}#1#TeamRegistered`),
+          correlation_id: correlationId,
+          data: { team_id: name, name, conference: null, division: null },
+        },
+      ]);
+      if (!result.duplicate || result.events[0]?.correlation_id === correlationId) {
+        summary.teams_registered++;
+        summary.events_appended++;
+      }
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error; // registered before: nothing to do
+    }
+  };
+
+  const ingestRow = async (row: GameRow, id: string): Promise<void> => {
+    const data = resultData(row.game, id);
+    const recorded = await appendOrConflict(id, 0, 'MatchRecorded', data);
+    if (recorded === 'appended') {
+      summary.appended++;
+      return;
+    }
+    if (recorded === 'duplicate') {
+      summary.unchanged++;
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const events = await store.read(id);
+      const current = currentResult(events);
+      if (current && sameResult(current, data)) {
+        summary.unchanged++;
+        return;
+      }
+      const version = events.at(-1)?.sequence ?? 0;
+      const outcome = await appendOrConflict(id, version, 'MatchResultCorrected', {
+        ...data,
+        reason: null,
+      });
+      if (outcome !== 'conflict') {
+        summary.corrected += outcome === 'appended' ? 1 : 0;
+        summary.unchanged += outcome === 'duplicate' ? 1 : 0;
+        return;
+      }
+      if (attempt >= CORRECTION_ATTEMPTS) {
+        throw new Error(`match ${id} kept changing under ${attempt} attempts to correct it`);
+      }
+    }
+  };
+
+  const appendOrConflict = async (
+    id: string,
+    expectedVersion: number,
+    eventType: string,
+    data: Record<string, unknown> | object,
+  ): Promise<'appended' | 'duplicate' | 'conflict'> => {
+    const content = JSON.stringify(data);
+    try {
+      const result = await store.append(id, expectedVersion, [
+        {
+          event_type: eventType,
+          event_id: uuidFromName(`${id}#${expectedVersion + 1}#${eventType}#${content}`),
+          correlation_id: correlationId,
+          data: data as Record<string, unknown>,
+        },
+      ]);
+      // A duplicate of this very run is our own write whose response was lost and retried.
+      if (result.duplicate && result.events[0]?.correlation_id !== correlationId)
+        return 'duplicate';
+      summary.events_appended++;
+      return 'appended';
+    } catch (error) {
+      if (error instanceof ConcurrencyError) return 'conflict';
+      throw error;
+    }
+  };
+
+  const settle = (row: GameRow, work: () => Promise<void>) => async () => {
+    try {
+      await work();
+    } catch (error) {
+      summary.failed++;
+      reject({
+        line: row.line,
+        reason: `not stored: ${error instanceof Error ? error.message : String(error)}`,
+        fields: row.fields,
+      });
+    }
+    options.onRow?.(summary);
+  };
+
+  for await (const batch of batches) {
+    for (const item of batch) {
+      summary.read++;
+      if (item.kind === 'problem') {
+        summary.rejected++;
+        reject({
+          line: item.line,
+          reason: item.reason,
+          ...(item.fields ? { fields: item.fields } : {}),
+        });
+        options.onRow?.(summary);
+        continue;
+      }
+      const { game } = item;
+      for (const team of [game.homeTeam, game.awayTeam]) {
+        if (teamsSeen.has(team)) continue;
+        teamsSeen.add(team);
+        await schedule(teamAggregateId(team), async () => {
+          try {
+            await registerTeam(team);
+          } catch (error) {
+            // The row's match is still ingested; the failed registration is reported on the row.
+            summary.teams_failed++;
+            teamsSeen.delete(team);
+            reject({
+              line: item.line,
+              reason: `team ${team} not registered: ${error instanceof Error ? error.message : String(error)}`,
+              fields: item.fields,
+            });
+          }
+        });
+      }
+      let occurrence = 0;
+      if (!game.matchId) {
+        const key = [game.season, game.date, game.homeTeam, game.awayTeam].join('\u0000');
+        occurrence = (occurrences.get(key) ?? 0) + 1;
+        occurrences.set(key, occurrence);
+      }
+      const id = matchAggregateId(game, occurrence);
+      await schedule(
+        id,
+        settle(item, () => ingestRow(item, id)),
+      );
+    }
+  }
+  await Promise.all(running);
+  await Promise.all(lanes.values());
+  return summary;
+}

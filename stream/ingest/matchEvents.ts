@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { Game } from '../../domain/games/Game.js';
+import type { EventEnvelope } from '../EventEnvelope.js';
+
+/** The result fields of `MatchRecorded` (v2) and `MatchResultCorrected` (v1). */
+export interface MatchResultData {
+  readonly match_id: string;
+  readonly season: string;
+  readonly played_on: string;
+  readonly home_team: string;
+  readonly away_team: string;
+  readonly home_goals: number;
+  readonly away_goals: number;
+  readonly neutral: boolean;
+  readonly decided_by: string;
+}
+
+/**
+ * The stream id of a match: `match:<match_id>`, or, for a feed row without a match id, one
+ * derived from its season, day, teams and its place among the same meetings that day (so a
+ * doubleheader is two matches, and the same file ingested again gives the same ids).
+ */
+export function matchAggregateId(game: Game, occurrence: number): string {
+  if (game.matchId) return `match:${game.matchId}`;
+  const key = [game.season, game.date, game.homeTeam, game.awayTeam, occurrence].join('\u0000');
+  return `match:${game.date}:${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
+}
+
+/** The stream id of a team. */
+export function teamAggregateId(name: string): string {
+  return `team:${name}`;
+}
+
+/** A game as the data of its result events. */
+export function resultData(game: Game, aggregateId: string): MatchResultData {
+  return {
+    match_id: game.matchId ?? aggregateId.slice('match:'.length),
+    season: game.season,
+    played_on: game.date,
+    home_team: game.homeTeam,
+    away_team: game.awayTeam,
+    home_goals: game.homeScore,
+    away_goals: game.awayScore,
+    neutral: game.neutral,
+    decided_by: game.decidedBy,
+  };
+}
+
+/** The current result of a match stream: the last recorded or corrected result, if any. */
+export function currentResult(events: readonly EventEnvelope[]): MatchResultData | undefined {
+  let result: MatchResultData | undefined;
+  for (const event of events) {
+    switch (event.event_type) {
+      case 'MatchRecorded':
+      case 'MatchResultCorrected':
+        result = event.data as unknown as MatchResultData;
+        break;
+      case 'MatchCancelled':
+        result = undefined;
+        break;
+    }
+  }
+  return result;
+}
+
+/** True when two results say the same (the match id aside). */
+export function sameResult(a: MatchResultData, b: MatchResultData): boolean {
+  return (
+    a.season === b.season &&
+    a.played_on === b.played_on &&
+    a.home_team === b.home_team &&
+    a.away_team === b.away_team &&
+    a.home_goals === b.home_goals &&
+    a.away_goals === b.away_goals &&
+    a.neutral === b.neutral &&
+    a.decided_by === b.decided_by
+  );
+}

@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { dynamoClient } from '../aws/dynamoClient.js';
+import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
+import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
+import { startEmbeddedDynamo } from './embeddedDynamo.js';
+
+/** Where the events live: an endpoint, or the embedded dynalite in memory or on disk. */
+export interface StoreTarget {
+  /** Any DynamoDB endpoint URL; wins over the two below. */
+  readonly endpoint?: string;
+  /** Keep nothing: embedded dynalite in memory. */
+  readonly memory?: boolean;
+  /** Embedded dynalite on disk under `<dataDir>/dynamodb` (default `.matchstream`). */
+  readonly dataDir?: string;
+  readonly table?: string;
+  /** Sockets kept open to DynamoDB (at least the append concurrency). */
+  readonly maxSockets?: number;
+}
+
+export interface OpenedStore {
+  readonly store: DynamoEventStore;
+  readonly client: DynamoDBClient;
+  readonly registry: SchemaRegistry;
+  readonly endpoint: string;
+  readonly table: string;
+  /** A description for people: "embedded dynalite (memory)", "http://...". */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATA_DIR = '.matchstream';
+
+/**
+ * Opens the event store a command works on, starting the embedded dynalite when no endpoint
+ * is given and creating the events table if it is missing. `close()` stops what it started.
+ */
+export async function openEventStore(
+  target: StoreTarget = {},
+  registry: SchemaRegistry = SchemaRegistry.fromDirectory(),
+): Promise<OpenedStore> {
+  const table = target.table ?? EVENTS_TABLE;
+  const embedded = target.endpoint
+    ? undefined
+    : await startEmbeddedDynamo(
+        target.memory ? {} : { dataDir: join(target.dataDir ?? DEFAULT_DATA_DIR, 'dynamodb') },
+      );
+  const endpoint = target.endpoint ?? (embedded?.endpoint as string);
+  const client = dynamoClient({
+    endpoint,
+    ...(target.maxSockets ? { maxSockets: target.maxSockets } : {}),
+  });
+  try {
+    await ensureEventsTable(client, table);
+  } catch (error) {
+    client.destroy();
+    await embedded?.stop();
+    throw error;
+  }
+  return {
+    store: new DynamoEventStore({ client, table, registry }),
+    client,
+    registry,
+    endpoint,
+    table,
+    description: target.endpoint
+      ? target.endpoint
+      : target.memory
+        ? 'embedded dynalite (in memory)'
+        : `embedded dynalite (${join(target.dataDir ?? DEFAULT_DATA_DIR, 'dynamodb')})`,
+    async close() {
+      client.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir();
+
+describe('matchstream ingest', () => {
+  it('stores a season on disk; again appends nothing; a changed score appends a correction', async () => {
+    // Prepare
+    const season = tmp.path('season.csv');
+    const data = tmp.path('data');
+    await runCli([
+      'generate',
+      '--teams',
+      '40',
+      '--games-per-team',
+      '8',
+      '--seed',
+      '4',
+      '--out',
+      season,
+    ]);
+    const rows = readFileSync(season, 'utf8').trimEnd().split('\n').length - 1;
+
+    // Act
+    const first = await runCli(['ingest', season, '--data-dir', data, '--json']);
+    const second = await runCli(['ingest', season, '--data-dir', data, '--json']);
+    const lines = readFileSync(season, 'utf8').split('\n');
+    const cells = (lines[5] ?? '').split(',');
+    cells[5] = String(Number(cells[5]) + 3);
+    lines[5] = cells.join(',');
+    const changed = tmp.file('changed.csv', lines.join('\n'));
+    const third = await runCli(['ingest', changed, '--data-dir', data, '--json']);
+
+    // Assess
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      read: rows,
+      appended: rows,
+      unchanged: 0,
+      corrected: 0,
+      rejected: 0,
+      teams_registered: 40,
+      events_appended: rows + 40,
+      rejects_file: null,
+    });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      read: rows,
+      appended: 0,
+      unchanged: rows,
+      events_appended: 0,
+    });
+    expect(JSON.parse(third.stdout)).toMatchObject({
+      read: rows,
+      corrected: 1,
+      unchanged: rows - 1,
+      events_appended: 1,
+    });
+  });
+
+  it('keeps the good rows, puts each bad row in the rejects file and exits 3', async () => {
+    const feed = tmp.file(
+      'bad.csv',
+      [
+        'match_id,date,home_team,away_team,home_score,away_score',
+        'a1,2026-09-01,A,B,2,1',
+        'a2,2026-09-01,B,C,two,1',
+        'a3,2026-09-31,C,A,1,1',
+        'a4,2026-09-02,"C, Campus",A,0,0',
+      ].join('\n'),
+    );
+
+    const run = await runCli(['ingest', feed, '--memory']);
+
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(
+      /read {7}4\n {2}appended {3}2\n {2}unchanged {2}0\n {2}corrected {2}0\n {2}rejected {3}2/,
+    );
+    expect(run.stderr).toBe(`matchstream: 2 rows rejected; see ${feed}.rejects.jsonl\n`);
+    const rejects = readFileSync(`${feed}.rejects.jsonl`, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rejects).toEqual([
+      {
+        file: feed,
+        line: 3,
+        reason: 'home_score "two" is not a whole number from 0 to 999',
+        fields: {
+          match_id: 'a2',
+          date: '2026-09-01',
+          home_team: 'B',
+          away_team: 'C',
+          home_score: 'two',
+          away_score: '1',
+        },
+      },
+      expect.objectContaining({ line: 4, reason: 'date "2026-09-31" is not a YYYY-MM-DD date' }),
+    ]);
+  });
+
+  it('reads JSON Lines from stdin into memory and writes rejects where asked', async () => {
+    const rejects = tmp.path('my-rejects.jsonl');
+    writeFileSync(rejects, 'stale\n');
+    const input = [
+      JSON.stringify({
+        date: '2026-09-01',
+        home_team: 'A',
+        away_team: 'B',
+        home_score: 1,
+        away_score: 0,
+      }),
+      JSON.stringify({
+        date: '2026-09-01',
+        home_team: 'A',
+        away_team: 'B',
+        home_score: 0,
+        away_score: 0,
+      }),
+    ].join('\n');
+
+    const run = await runCli(['ingest', '-', '--memory', '--json', '--rejects', rejects], {
+      input,
+    });
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      read: 2,
+      appended: 2,
+      store: 'embedded dynalite (in memory)',
+    });
+    // The rejects file speaks of this run only: a clean run leaves none.
+    expect(() => readFileSync(rejects)).toThrow();
+  });
+
+  it('refuses a bad endpoint on the command line', async () => {
+    const run = await runCli(['ingest', 'x.csv', '--endpoint', 'not a url']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/expected an http\(s\) URL/);
+  });
+});

@@ -1,0 +1,108 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir();
+
+describe('matchstream schemas', () => {
+  it('checks the project schemas', async () => {
+    const run = await runCli(['schemas', 'check']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^schemas ok: \d+ event types, \d+ versions\n$/);
+  });
+
+  it('lists and shows schemas', async () => {
+    const list = JSON.parse((await runCli(['schemas', 'list', '--json'])).stdout);
+    const show = JSON.parse(
+      (await runCli(['schemas', 'show', 'MatchRecorded', '--version', '1', '--json'])).stdout,
+    );
+
+    expect(list).toContainEqual(
+      expect.objectContaining({
+        event_type: 'MatchRecorded',
+        latest: 2,
+        mode: 'BACKWARD_ALL',
+        upcasters: ['v1→v2'],
+      }),
+    );
+    expect(show).toMatchObject({
+      event_type: 'MatchRecorded',
+      version: 1,
+      schema: { name: 'MatchRecorded' },
+    });
+    expect(show.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('adds a version, checks it, and lists every violation of an incompatible edit', async () => {
+    // Prepare: a copy of the schema folder to work on.
+    const dir = join(tmp.dir, 'avro');
+    cpSync('schemas/avro', dir, { recursive: true });
+
+    // Act: a new version, first with a field that has a default, then without.
+    const added = await runCli(['schemas', 'new', 'MatchRecorded', '--dir', dir]);
+    const file = join(dir, 'MatchRecorded', 'v3.avsc');
+    const schema = JSON.parse(readFileSync(file, 'utf8'));
+    schema.fields.push({ name: 'attendance', type: ['null', 'int'], default: null });
+    writeFileSync(file, JSON.stringify(schema));
+    const compatible = await runCli(['schemas', 'check', '--dir', dir]);
+    schema.fields.push({ name: 'venue', type: 'string' }, { name: 'referee', type: 'string' });
+    writeFileSync(file, JSON.stringify(schema));
+    const incompatible = await runCli(['schemas', 'check', '--dir', dir]);
+
+    // Assess
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain(`wrote ${file} (a copy of v2)`);
+    expect(added.stdout).toContain('matchstream schemas fixture MatchRecorded --version 3');
+    expect(compatible.code).toBe(0);
+    expect(incompatible.code).toBe(1);
+    expect(incompatible.stderr).toBe(
+      [
+        'MatchRecorded v3 cannot read v2 (BACKWARD_ALL): MatchRecorded.venue: field "venue" (string) is missing from v2 and has no default',
+        'MatchRecorded v3 cannot read v2 (BACKWARD_ALL): MatchRecorded.referee: field "referee" (string) is missing from v2 and has no default',
+        'matchstream: 2 compatibility violations',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says when a new version is still a copy of the previous one', async () => {
+    const dir = join(tmp.dir, 'copy');
+    cpSync('schemas/avro', dir, { recursive: true });
+    await runCli(['schemas', 'new', 'TeamRegistered', '--dir', dir]);
+
+    const run = await runCli(['schemas', 'check', '--dir', dir]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /TeamRegistered v2 has the same canonical form as TeamRegistered v1; a new version must change the schema/,
+    );
+  });
+
+  it('writes the fixture of a version from example data', async () => {
+    const data = tmp.file('example.json', JSON.stringify({ match_id: 'x', reason: null }));
+    const fixtures = join(tmp.dir, 'fixtures');
+
+    const run = await runCli([
+      'schemas',
+      'fixture',
+      'MatchCancelled',
+      '--version',
+      '1',
+      '--data',
+      data,
+      '--fixtures',
+      fixtures,
+    ]);
+
+    expect(run.code).toBe(0);
+    const fixture = JSON.parse(readFileSync(join(fixtures, 'MatchCancelled', 'v1.json'), 'utf8'));
+    expect(fixture).toMatchObject({
+      event_type: 'MatchCancelled',
+      version: 1,
+      data: { match_id: 'x', reason: null },
+    });
+  });
+});

@@ -1,0 +1,24 @@
+import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+
+/** The project's schema registry, parsed once per test file. */
+export const registry = SchemaRegistry.fromDirectory();
+
+/** Valid `MatchRecorded` (latest version) data for tests. */
+export function matchRecorded(matchId: string, home = 2, away = 1): Record<string, unknown> {
+  return {
+    match_id: matchId,
+    season: '2026',
+    played_on: '2026-09-01',
+    home_team: 'North Harbor State',
+    away_team: 'Riverton College',
+    home_goals: home,
+    away_goals: away,
+    neutral: false,
+    decided_by: 'regulation',
+  };
+}
+
+/** Valid `TeamRegistered` data for tests. */
+export function teamRegistered(name: string): Record<string, unknown> {
+  return { team_id: name, name, conference: null, division: null };
+}

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import type { Game } from '../../../domain/games/Game.js';
+import type { GameProblem, GameRow } from '../../../feeds/readGames.js';
+import type { NewEvent } from '../../../stream/EventEnvelope.js';
+import type { EventStore } from '../../../stream/eventStore/EventStore.js';
+import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
+import { ingestGames, type Reject } from '../../../stream/ingest/ingestGames.js';
+import { StoreError } from '../../../stream/StoreError.js';
+import { game } from '../../support/games.js';
+import { registry } from '../../support/registry.js';
+
+let line = 1;
+function row(g: Game): GameRow {
+  line++;
+  return { kind: 'game', line, game: g, fields: { home_team: g.homeTeam } };
+}
+
+async function* batches(items: readonly (GameRow | GameProblem)[], size = 3) {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+async function allEvents(store: EventStore) {
+  const out = [];
+  for await (const batch of store.readAll()) out.push(...batch);
+  return out;
+}
+
+describe('ingestGames', () => {
+  it('records new matches and registers each team once', async () => {
+    // Prepare
+    const store = new InMemoryEventStore(registry);
+    const rows = [
+      row(game('A 2-1 B', { matchId: 'm1' })),
+      row(game('B 0-0 C', { matchId: 'm2' })),
+      row(game('C 1-3 A', { matchId: 'm3' })),
+    ];
+
+    // Act
+    const summary = await ingestGames(batches(rows), {
+      store,
+      concurrency: 4,
+      correlationId: 'run-1',
+    });
+
+    // Assess
+    expect(summary).toMatchObject({
+      read: 3,
+      appended: 3,
+      unchanged: 0,
+      corrected: 0,
+      rejected: 0,
+      failed: 0,
+    });
+    expect(summary).toMatchObject({ teams_registered: 3, events_appended: 6 });
+    const [m1] = await store.read('match:m1');
+    expect(m1).toMatchObject({
+      event_type: 'MatchRecorded',
+      correlation_id: 'run-1',
+      data: {
+        match_id: 'm1',
+        home_team: 'A',
+        away_team: 'B',
+        home_goals: 2,
+        away_goals: 1,
+        season: '2024',
+      },
+    });
+    expect((await store.read('team:B')).map((e) => e.event_type)).toEqual(['TeamRegistered']);
+  });
+
+  it('appends nothing for the same rows again, and corrects a changed result', async () => {
+    const store = new InMemoryEventStore(registry);
+    const first = [
+      row(game('A 2-1 B', { matchId: 'm1' })),
+      row(game('B 0-0 C', { matchId: 'm2' })),
+    ];
+    await ingestGames(batches(first), { store });
+
+    const again = await ingestGames(batches(first), { store });
+    const changed = await ingestGames(
+      batches([row(game('A 2-2 B', { matchId: 'm1' })), row(game('B 0-0 C', { matchId: 'm2' }))]),
+      { store },
+    );
+    const changedAgain = await ingestGames(batches([row(game('A 2-2 B', { matchId: 'm1' }))]), {
+      store,
+    });
+
+    expect(again).toMatchObject({
+      appended: 0,
+      unchanged: 2,
+      corrected: 0,
+      teams_registered: 0,
+      events_appended: 0,
+    });
+    expect(changed).toMatchObject({ appended: 0, unchanged: 1, corrected: 1, events_appended: 1 });
+    expect(changedAgain).toMatchObject({ unchanged: 1, events_appended: 0 });
+    const events = await store.read('match:m1');
+    expect(events.map((e) => e.event_type)).toEqual(['MatchRecorded', 'MatchResultCorrected']);
+    expect(events[1]?.data).toMatchObject({ home_goals: 2, away_goals: 2, reason: null });
+  });
+
+  it('applies rows of the same match in file order, whatever the concurrency', async () => {
+    const store = new InMemoryEventStore(registry);
+    const rows = [1, 2, 3, 4, 5].map((n) => row(game(`A ${n}-0 B`, { matchId: 'm1' })));
+
+    const summary = await ingestGames(batches(rows, 1), { store, concurrency: 16 });
+
+    expect(summary).toMatchObject({ appended: 1, corrected: 4 });
+    const events = await store.read('match:m1');
+    expect(events.map((e) => e.data.home_goals)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('tells same-day meetings without match ids apart by their order', async () => {
+    const store = new InMemoryEventStore(registry);
+    const rows = [row(game('A 1-0 B')), row(game('A 0-2 B'))];
+
+    const first = await ingestGames(batches(rows), { store });
+    const second = await ingestGames(batches(rows), { store });
+
+    expect(first).toMatchObject({ appended: 2 });
+    expect(second).toMatchObject({ unchanged: 2, appended: 0 });
+    const matches = (await allEvents(store)).filter((e) => e.event_type === 'MatchRecorded');
+    expect(new Set(matches.map((e) => e.aggregate_id)).size).toBe(2);
+    expect(matches.every((e) => /^match:2024-09-01:[0-9a-f]{20}$/.test(e.aggregate_id))).toBe(true);
+  });
+
+  it('rejects invalid rows with their line, reason and fields, and keeps the good ones', async () => {
+    const store = new InMemoryEventStore(registry);
+    const rejects: Reject[] = [];
+    const items = [
+      row(game('A 1-0 B', { matchId: 'm1' })),
+      {
+        kind: 'problem',
+        line: 40,
+        reason: 'home_score "x" is not a whole number',
+        fields: { home_score: 'x' },
+      } as const,
+      row(game('C 1-0 D', { matchId: 'm2' })),
+    ];
+
+    const summary = await ingestGames(batches(items), { store, onReject: (r) => rejects.push(r) });
+
+    expect(summary).toMatchObject({ read: 3, appended: 2, rejected: 1 });
+    expect(rejects).toEqual([
+      { line: 40, reason: 'home_score "x" is not a whole number', fields: { home_score: 'x' } },
+    ]);
+  });
+
+  it('rejects rows the store cannot take, with the reason, and goes on', async () => {
+    // A store whose DynamoDB table keeps failing for one match.
+    const inner = new InMemoryEventStore(registry);
+    const store: EventStore = {
+      append: async (id: string, v: number, events: readonly NewEvent[]) => {
+        if (id === 'match:bad')
+          throw new StoreError('STORE_UNAVAILABLE', 'DynamoDB table events: InternalServerError', {
+            aggregateId: id,
+          });
+        return inner.append(id, v, events);
+      },
+      read: (id, o) => inner.read(id, o),
+      readAll: (o) => inner.readAll(o),
+    };
+    const rejects: Reject[] = [];
+    const bad = row(game('A 1-0 B', { matchId: 'bad' }));
+
+    const summary = await ingestGames(batches([bad, row(game('A 1-1 C', { matchId: 'good' }))]), {
+      store,
+      onReject: (r) => rejects.push(r),
+    });
+
+    expect(summary).toMatchObject({ read: 2, appended: 1, failed: 1 });
+    expect(rejects).toEqual([
+      {
+        line: bad.line,
+        reason: 'not stored: DynamoDB table events: InternalServerError',
+        fields: bad.fields,
+      },
+    ]);
+    const { read, appended, unchanged, corrected, rejected, failed } = summary;
+    expect(appended + unchanged + corrected + rejected + failed).toBe(read);
+  });
+
+  it('ingests a large feed with every row accounted for', async () => {
+    const store = new InMemoryEventStore(registry);
+    const rows = Array.from({ length: 600 }, (_, i) =>
+      row(game(`T${i % 37} ${i % 4}-${i % 3} U${i % 41}`, { matchId: `m${i % 500}` })),
+    );
+
+    const summary = await ingestGames(batches(rows, 50), { store, concurrency: 8 });
+
+    expect(summary.appended).toBe(500);
+    expect(summary.appended + summary.unchanged + summary.corrected).toBe(600);
+    expect(summary.teams_registered).toBe(78);
+    const events = await allEvents(store);
+    expect(events).toHaveLength(summary.events_appended);
+  });
+});
