@@ -23,6 +23,14 @@ module.exports = {
       to: { couldNotResolve: true },
     },
     {
+      name: 'not-to-undeclared',
+      severity: 'error',
+      comment:
+        'Every package imported is declared in package.json (no reliance on transitive ones).',
+      from: {},
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+    {
       name: 'domain-imports-nothing-of-ours',
       severity: 'error',
       comment: 'domain/ is the pure core: it must not reach out to any other layer.',

@@ -15,6 +15,7 @@ import { ConcurrencyError, StoreError } from '../StoreError.js';
 import { type Commit, CommitCodec, sameEvents } from './Commit.js';
 import { fromItem, toItem } from './commitItem.js';
 import type { AppendResult, EventStore, ReadAllOptions, ReadOptions } from './EventStore.js';
+import { RELAY_MARKER } from './eventsTable.js';
 import { commitOverlaps, readAllFilter, readFilter } from './filters.js';
 
 export interface DynamoEventStoreOptions {
@@ -23,6 +24,13 @@ export interface DynamoEventStoreOptions {
   readonly table: string;
   readonly registry: SchemaRegistry;
   readonly now?: () => Date;
+  /**
+   * Marks each new commit for the local change relay (attribute `relay_pending`, indexed),
+   * where no Kinesis Data Streams for DynamoDB captures the table's changes. Off on AWS.
+   */
+  readonly relayMarker?: boolean;
+  /** Called after each stored commit (the local relay wakes up on it). */
+  readonly onCommit?: (commit: Commit) => void;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -42,11 +50,15 @@ export class DynamoEventStore implements EventStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly codec: CommitCodec;
+  private readonly relayMarker: boolean;
+  private readonly onCommit: ((commit: Commit) => void) | undefined;
 
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
     this.table = options.table;
     this.codec = new CommitCodec(options.registry, options.now);
+    this.relayMarker = options.relayMarker ?? false;
+    this.onCommit = options.onCommit;
   }
 
   async append(
@@ -66,7 +78,7 @@ export class DynamoEventStore implements EventStore {
         this.client.send(
           new PutItemCommand({
             TableName: this.table,
-            Item: toItem(commit),
+            Item: this.relayMarker ? { ...toItem(commit), ...RELAY_MARKER } : toItem(commit),
             ConditionExpression: 'attribute_not_exists(aggregate_id)',
           }),
         ),
@@ -90,6 +102,7 @@ export class DynamoEventStore implements EventStore {
       }
       throw new ConcurrencyError(aggregateId, expectedVersion, await this.version(aggregateId));
     }
+    this.onCommit?.(commit);
     return {
       aggregateId,
       version: commit.last_sequence,

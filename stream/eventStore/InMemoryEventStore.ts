@@ -56,6 +56,11 @@ export class InMemoryEventStore implements EventStore {
     };
   }
 
+  /** A stream's commits as stored (encoded), for tools and tests that need the raw form. */
+  commitsOf(aggregateId: string): readonly Commit[] {
+    return this.streams.get(aggregateId) ?? [];
+  }
+
   async read(aggregateId: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {
     const keep = readFilter(options);
     return (this.streams.get(aggregateId) ?? [])

@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
@@ -9,6 +10,11 @@ import {
 /** The events table's default name. */
 export const EVENTS_TABLE = 'matchstream-events';
 
+/** The sparse index of commits the local change relay has not forwarded yet. */
+export const RELAY_INDEX = 'relay-pending';
+/** The attribute that puts a commit in the relay index until it is forwarded. */
+export const RELAY_MARKER = { relay_pending: { S: 'pending' } } as const;
+
 /**
  * Creates the events table (partition key `aggregate_id`, sort key `sequence`, on-demand)
  * unless it exists, and waits until it is active. For local endpoints and tests; on AWS the
@@ -17,22 +23,50 @@ export const EVENTS_TABLE = 'matchstream-events';
 export async function ensureEventsTable(
   client: DynamoDBClient,
   table = EVENTS_TABLE,
+  options: { relayIndex?: boolean } = {},
 ): Promise<void> {
+  await ensureTable(client, {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'aggregate_id', AttributeType: 'S' },
+      { AttributeName: 'sequence', AttributeType: 'N' },
+      ...(options.relayIndex
+        ? [
+            { AttributeName: 'relay_pending', AttributeType: 'S' as const },
+            { AttributeName: 'committed_at', AttributeType: 'S' as const },
+          ]
+        : []),
+    ],
+    KeySchema: [
+      { AttributeName: 'aggregate_id', KeyType: 'HASH' },
+      { AttributeName: 'sequence', KeyType: 'RANGE' },
+    ],
+    ...(options.relayIndex
+      ? {
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: RELAY_INDEX,
+              KeySchema: [
+                { AttributeName: 'relay_pending', KeyType: 'HASH' },
+                { AttributeName: 'committed_at', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }
+      : {}),
+  });
+}
+
+/** Creates a table unless it exists, and waits until it is active. */
+export async function ensureTable(
+  client: DynamoDBClient,
+  definition: CreateTableCommandInput,
+): Promise<void> {
+  const table = definition.TableName as string;
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'aggregate_id', AttributeType: 'S' },
-          { AttributeName: 'sequence', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: 'aggregate_id', KeyType: 'HASH' },
-          { AttributeName: 'sequence', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await client.send(new CreateTableCommand(definition));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }

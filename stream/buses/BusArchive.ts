@@ -1,0 +1,80 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { BusEvent } from './eventPattern.js';
+
+/** Every event a bus received, for replay. */
+export interface BusArchive {
+  add(bus: string, event: BusEvent): Promise<void>;
+  /** Events of a bus received between two instants (ISO-8601, inclusive), oldest first. */
+  between(bus: string, from?: string, to?: string): Promise<BusEvent[]>;
+}
+
+export class InMemoryBusArchive implements BusArchive {
+  private readonly events = new Map<string, BusEvent[]>();
+
+  async add(bus: string, event: BusEvent): Promise<void> {
+    const list = this.events.get(bus) ?? [];
+    list.push(event);
+    this.events.set(bus, list);
+  }
+
+  async between(bus: string, from?: string, to?: string): Promise<BusEvent[]> {
+    return (this.events.get(bus) ?? []).filter((e) => inRange(String(e.time), from, to));
+  }
+}
+
+/** The archive table's default name: partition key `bus`, sort key `key` (time#id). */
+export const BUS_ARCHIVE_TABLE = 'matchstream-bus-archive';
+
+export class DynamoBusArchive implements BusArchive {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table = BUS_ARCHIVE_TABLE,
+  ) {}
+
+  async add(bus: string, event: BusEvent): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          bus: { S: bus },
+          key: { S: `${String(event.time)}#${String(event.id)}` },
+          event: { S: JSON.stringify(event) },
+        },
+      }),
+    );
+  }
+
+  async between(bus: string, from?: string, to?: string): Promise<BusEvent[]> {
+    const events: BusEvent[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'bus = :b AND #k BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#k': 'key' },
+          ExpressionAttributeValues: {
+            ':b': { S: bus },
+            ':from': { S: from ?? '' },
+            ':to': { S: `${to ?? '9999'}#\uffff` },
+          },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        events.push(JSON.parse(item.event?.S ?? '{}') as BusEvent);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return events;
+  }
+}
+
+function inRange(time: string, from?: string, to?: string): boolean {
+  return (from === undefined || time >= from) && (to === undefined || time <= to);
+}

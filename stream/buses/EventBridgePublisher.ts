@@ -1,0 +1,44 @@
+import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { putEventsReliably, type ReliableOptions } from '../aws/putEventsReliably.js';
+import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
+import type { BusEntry, BusPublisher, PublishResult } from './BusPublisher.js';
+import type { Domain } from './domains.js';
+
+export interface EventBridgePublisherOptions {
+  readonly client: EventBridgeClient;
+  /** The bus name of each domain (see `busNames`). */
+  readonly buses: Readonly<Record<Domain, string>>;
+  /** Where entries go that EventBridge still refuses after the retries. */
+  readonly deadLetters: DeadLetterQueue;
+  readonly retry?: ReliableOptions;
+}
+
+/**
+ * Publishes on EventBridge with PutEvents: at most 10 entries and 256 KB a call, every
+ * failed entry (`FailedEntryCount`, `Entries[i].ErrorCode`) retried with backoff, and what
+ * still fails dead-lettered with its error code. Nothing is dropped silently.
+ */
+export class EventBridgePublisher implements BusPublisher {
+  constructor(private readonly options: EventBridgePublisherOptions) {}
+
+  async publish(entries: readonly BusEntry[]): Promise<PublishResult> {
+    const requests: PutEventsRequestEntry[] = entries.map((e) => ({
+      EventBusName: this.options.buses[e.domain],
+      Source: e.source,
+      DetailType: e.detailType,
+      Detail: JSON.stringify(e.detail),
+      Time: new Date(e.time),
+    }));
+    const result = await putEventsReliably(this.options.client, requests, this.options.retry);
+    for (const failed of result.failed) {
+      await this.options.deadLetters.send({
+        consumer: `publish:${failed.entry.EventBusName ?? '?'}`,
+        event: { ...failed.entry, Time: failed.entry.Time?.toISOString() },
+        error: `${failed.errorCode}: ${failed.errorMessage}`,
+        attempts: result.attempts,
+        failed_at: new Date().toISOString(),
+      });
+    }
+    return { published: result.sent.length, deadLettered: result.failed.length };
+  }
+}

@@ -1,0 +1,99 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { itemFromJson, itemToJson, type JsonItem } from './attributeJson.js';
+
+/**
+ * One item change as Kinesis Data Streams for DynamoDB writes it into the stream: JSON, the
+ * item in DynamoDB JSON (binary as base64), the creation time at microsecond precision (the
+ * default of that feature).
+ */
+export interface ChangeRecord {
+  readonly awsRegion: string;
+  readonly eventID: string;
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly userIdentity: null | { readonly principalId: string; readonly type: string };
+  readonly recordFormat: 'application/json';
+  readonly tableName: string;
+  readonly dynamodb: {
+    readonly ApproximateCreationDateTime?: number;
+    readonly ApproximateCreationDateTimePrecision?: 'MICROSECOND' | 'MILLISECOND';
+    readonly Keys: JsonItem;
+    readonly NewImage?: JsonItem;
+    readonly OldImage?: JsonItem;
+    readonly SizeBytes: number;
+  };
+  readonly eventSource: 'aws:dynamodb';
+}
+
+/** The INSERT record of a new item, as AWS would deliver it. */
+export function insertRecord(options: {
+  readonly item: Record<string, AttributeValue>;
+  readonly keys: readonly string[];
+  readonly tableName: string;
+  readonly region: string;
+  readonly eventId: string;
+  readonly createdAtMs: number;
+  readonly sizeBytes: number;
+}): ChangeRecord {
+  const image = itemToJson(options.item);
+  const keys: Record<string, JsonItem[string]> = {};
+  for (const k of options.keys) {
+    const value = image[k];
+    if (value) keys[k] = value;
+  }
+  return {
+    awsRegion: options.region,
+    eventID: options.eventId,
+    eventName: 'INSERT',
+    userIdentity: null,
+    recordFormat: 'application/json',
+    tableName: options.tableName,
+    dynamodb: {
+      ApproximateCreationDateTime: options.createdAtMs * 1000,
+      ApproximateCreationDateTimePrecision: 'MICROSECOND',
+      Keys: keys,
+      NewImage: image,
+      SizeBytes: options.sizeBytes,
+    },
+    eventSource: 'aws:dynamodb',
+  };
+}
+
+/**
+ * Parses the data of a Kinesis record as a change record, checking the parts this project
+ * relies on; throws a TypeError saying what is wrong (never echoing the payload).
+ */
+export function parseChangeRecord(data: Uint8Array | string): ChangeRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+  } catch {
+    throw new TypeError('the record data is not JSON');
+  }
+  if (typeof json !== 'object' || json === null)
+    throw new TypeError('the record data is not a JSON object');
+  const record = json as Partial<ChangeRecord>;
+  if (record.eventSource !== 'aws:dynamodb') throw new TypeError('eventSource is not aws:dynamodb');
+  if (
+    record.eventName !== 'INSERT' &&
+    record.eventName !== 'MODIFY' &&
+    record.eventName !== 'REMOVE'
+  ) {
+    throw new TypeError('eventName is not INSERT, MODIFY or REMOVE');
+  }
+  if (
+    typeof record.dynamodb !== 'object' ||
+    record.dynamodb === null ||
+    typeof record.dynamodb.Keys !== 'object'
+  ) {
+    throw new TypeError('dynamodb.Keys is missing');
+  }
+  if (record.eventName !== 'REMOVE' && typeof record.dynamodb.NewImage !== 'object') {
+    throw new TypeError(`dynamodb.NewImage is missing from a ${record.eventName} record`);
+  }
+  return record as ChangeRecord;
+}
+
+/** The new image of a change as an item, or undefined for a removal. */
+export function newImage(record: ChangeRecord): Record<string, AttributeValue> | undefined {
+  return record.dynamodb.NewImage ? itemFromJson(record.dynamodb.NewImage, 'NewImage') : undefined;
+}

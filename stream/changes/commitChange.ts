@@ -1,0 +1,37 @@
+import type { Commit } from '../eventStore/Commit.js';
+import { itemSize } from '../eventStore/Commit.js';
+import { toItem } from '../eventStore/commitItem.js';
+import { uuidFromName } from '../uuid.js';
+import { type ChangeRecord, insertRecord } from './ChangeRecord.js';
+
+/** The longest Kinesis partition key. */
+const MAX_PARTITION_KEY = 256;
+
+/**
+ * The change record AWS would write for a new commit item, and its partition key (the
+ * aggregate id, so every commit of a stream lands on the same shard in order). The event id
+ * is derived from the item's key: forwarding the same commit twice gives the same record.
+ */
+export function commitChange(
+  commit: Commit,
+  table: string,
+  region: string,
+): { record: ChangeRecord; partitionKey: string } {
+  const item = toItem(commit);
+  const record = insertRecord({
+    item,
+    keys: ['aggregate_id', 'sequence'],
+    tableName: table,
+    region,
+    eventId: uuidFromName(`${table}/${commit.aggregate_id}/${commit.sequence}`).replaceAll('-', ''),
+    createdAtMs: Date.parse(commit.committed_at),
+    sizeBytes: itemSize(commit),
+  });
+  return { record, partitionKey: partitionKeyOf(commit.aggregate_id) };
+}
+
+/** The aggregate id, or (past 256 characters) a stable digest of it. */
+export function partitionKeyOf(aggregateId: string): string {
+  if ([...aggregateId].length <= MAX_PARTITION_KEY) return aggregateId;
+  return `#${uuidFromName(aggregateId)}`;
+}

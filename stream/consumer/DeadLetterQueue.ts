@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { KinesisStreamRecord } from './kinesisEvent.js';
+
+/**
+ * Something given up on, kept whole with why: a stream record a consumer could not process,
+ * or a bus event a target (or EventBridge) would not take.
+ */
+export interface DeadLetter {
+  /** Who gave up: a consumer, `bus:<bus>/<rule>` for a bus target, `publish:<bus>` for PutEvents. */
+  readonly consumer: string;
+  /** The Kinesis record, as the handler received it. */
+  readonly record?: KinesisStreamRecord;
+  /** The bus event or PutEvents entry. */
+  readonly event?: unknown;
+  readonly error: string;
+  readonly attempts: number;
+  readonly failed_at: string;
+}
+
+/** The on-failure destination of consumers. */
+export interface DeadLetterQueue {
+  send(letter: DeadLetter): Promise<void>;
+  /** Every letter (of one consumer, or all). */
+  list(consumer?: string): Promise<DeadLetter[]>;
+}
+
+export class InMemoryDeadLetterQueue implements DeadLetterQueue {
+  readonly letters: DeadLetter[] = [];
+
+  async send(letter: DeadLetter): Promise<void> {
+    this.letters.push(letter);
+  }
+
+  async list(consumer?: string): Promise<DeadLetter[]> {
+    return this.letters.filter((l) => consumer === undefined || l.consumer === consumer);
+  }
+}
+
+/** The dead-letter table's default name: partition key `consumer`, sort key `id`. */
+export const DEAD_LETTERS_TABLE = 'matchstream-dead-letters';
+
+/** Dead letters in a DynamoDB table: durable, one item per record, readable with `inspect`. */
+export class DynamoDeadLetterQueue implements DeadLetterQueue {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table = DEAD_LETTERS_TABLE,
+  ) {}
+
+  async send(letter: DeadLetter): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          consumer: { S: letter.consumer },
+          id: { S: `${letter.failed_at}#${randomUUID()}` },
+          letter: { S: JSON.stringify(letter) },
+        },
+      }),
+    );
+  }
+
+  async list(consumer?: string): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        consumer === undefined
+          ? new ScanCommand({
+              TableName: this.table,
+              ExclusiveStartKey: start,
+              ConsistentRead: true,
+            })
+          : new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'consumer = :c',
+              ExpressionAttributeValues: { ':c': { S: consumer } },
+              ExclusiveStartKey: start,
+              ConsistentRead: true,
+            }),
+      );
+      for (const item of page.Items ?? [])
+        letters.push(JSON.parse(item.letter?.S ?? '{}') as DeadLetter);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return letters;
+  }
+}

@@ -1,0 +1,172 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { putRecordsReliably } from '../aws/putRecordsReliably.js';
+import { commitChange } from '../changes/commitChange.js';
+import { fromItem } from '../eventStore/commitItem.js';
+import { RELAY_INDEX } from '../eventStore/eventsTable.js';
+
+export interface ChangeRelayOptions {
+  readonly dynamo: DynamoDBClient;
+  readonly table: string;
+  readonly kinesis: KinesisClient;
+  readonly streamName: string;
+  readonly region?: string;
+  /** Commits forwarded per pass (one PutRecords call holds up to 500). */
+  readonly batchSize?: number;
+  /** How long an idle relay waits before looking again, unless woken. */
+  readonly pollIntervalMs?: number;
+  /** Each record that Kinesis refused after every retry (it stays pending and is tried again). */
+  readonly onError?: (error: Error) => void;
+}
+
+export interface RelayStats {
+  /** Records accepted by Kinesis. */
+  forwarded: number;
+  /** Passes that found something to forward. */
+  passes: number;
+  /** Records Kinesis refused after retries (tried again on a later pass). */
+  refused: number;
+}
+
+/**
+ * The table → Kinesis hop where Kinesis Data Streams for DynamoDB is not available (the
+ * embedded default): it forwards each new commit as the change record AWS would write, with
+ * the aggregate id as partition key.
+ *
+ * At least once, and nothing lost across a crash: commits are written with a `relay_pending`
+ * marker (a sparse index), the relay finds them there, and removes the marker only after
+ * Kinesis accepted the record. A crash in between forwards the commit again, which the
+ * consumers' per-stream positions absorb.
+ */
+export class ChangeRelay {
+  readonly stats: RelayStats = { forwarded: 0, passes: 0, refused: 0 };
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private lock: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ChangeRelayOptions) {
+    this.batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 500);
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+  }
+
+  /**
+   * Forwards what is pending, once; returns the number of records Kinesis accepted. Passes
+   * run one at a time (the background loop and `drain` would otherwise send the same commit
+   * twice).
+   */
+  forwardPending(): Promise<number> {
+    const pass = this.lock.then(() => this.pass());
+    this.lock = pass.then(
+      () => undefined,
+      () => undefined,
+    );
+    return pass;
+  }
+
+  private async pass(): Promise<number> {
+    const { dynamo, table, kinesis, streamName } = this.options;
+    const region = this.options.region ?? 'us-east-1';
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: RELAY_INDEX,
+        KeyConditionExpression: 'relay_pending = :p',
+        ExpressionAttributeValues: { ':p': { S: 'pending' } },
+        Limit: this.batchSize,
+      }),
+    );
+    const items = page.Items ?? [];
+    if (items.length === 0) return 0;
+    this.stats.passes++;
+    const commits = items.map((item) => fromItem(withoutMarker(item), table));
+    const records = commits.map((commit) => {
+      const { record, partitionKey } = commitChange(commit, table, region);
+      return { data: Buffer.from(JSON.stringify(record)), partitionKey, commit };
+    });
+    const result = await putRecordsReliably(kinesis, streamName, records);
+    for (const failed of result.failed) {
+      this.stats.refused++;
+      this.options.onError?.(
+        new Error(
+          `relay: Kinesis refused the change of ${failed.record.partitionKey}: ${failed.errorCode}: ${failed.errorMessage}`,
+        ),
+      );
+    }
+    // Only now is the commit safely in the stream: take it out of the pending index.
+    const sent = result.sent.map((s) => s.record.commit);
+    await Promise.all(
+      sent.map((commit) =>
+        dynamo.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: {
+              aggregate_id: { S: commit.aggregate_id },
+              sequence: { N: String(commit.sequence) },
+            },
+            UpdateExpression: 'REMOVE relay_pending',
+          }),
+        ),
+      ),
+    );
+    this.stats.forwarded += sent.length;
+    return sent.length;
+  }
+
+  /** Forwards until nothing is pending. */
+  async drain(): Promise<void> {
+    while ((await this.forwardPending()) > 0);
+  }
+
+  /** Runs in the background until `stop()`, forwarding as commits come (see `notify`). */
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = this.loop();
+  }
+
+  /** Says a commit was stored: an idle relay looks at once instead of at its next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      let forwarded = 0;
+      try {
+        forwarded = await this.forwardPending();
+      } catch (error) {
+        this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      }
+      if (forwarded === 0 && !this.stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollIntervalMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+}
+
+function withoutMarker(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const { relay_pending: _, ...rest } = item;
+  return rest;
+}

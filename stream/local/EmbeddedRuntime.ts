@@ -1,0 +1,202 @@
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { dynamoClient } from '../aws/dynamoClient.js';
+import { ensureStream, kinesisClient } from '../aws/kinesisClient.js';
+import { DynamoBusArchive } from '../buses/BusArchive.js';
+import { DOMAINS, type Domain } from '../buses/domains.js';
+import { LocalBusPublisher } from '../buses/LocalBusPublisher.js';
+import { LocalEventBus } from '../buses/LocalEventBus.js';
+import { AggregateSequencer, type Delivery } from '../consumer/AggregateSequencer.js';
+import { DynamoCheckpointStore } from '../consumer/CheckpointStore.js';
+import { createKinesisHandler } from '../consumer/createKinesisHandler.js';
+import { DynamoDeadLetterQueue } from '../consumer/DeadLetterQueue.js';
+import { DynamoPositionStore } from '../consumer/DynamoPositionStore.js';
+import { FailureLog } from '../consumer/FailureLog.js';
+import type { EventEnvelope } from '../EventEnvelope.js';
+import { CommitCodec } from '../eventStore/Commit.js';
+import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
+import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
+import { ChangeRelay } from './ChangeRelay.js';
+import { EventSourceMapping, type EventSourceMappingOptions } from './EventSourceMapping.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
+import { type EmbeddedKinesis, startEmbeddedKinesis } from './embeddedKinesis.js';
+import { ensureRuntimeTables } from './localTables.js';
+import { DEFAULT_DATA_DIR } from './openEventStore.js';
+
+/** The change stream's default name. */
+export const CHANGES_STREAM = 'matchstream-changes';
+
+export interface EmbeddedRuntimeOptions {
+  /** Keep nothing (dynalite and kinesalite in memory). */
+  readonly memory?: boolean;
+  /** Where dynalite and kinesalite keep their data otherwise (default `.matchstream`). */
+  readonly dataDir?: string;
+  /** Shards of the change stream. @default 2 */
+  readonly shards?: number;
+  /** Settings every consumer gets unless it says otherwise. */
+  readonly consumerDefaults?: Partial<Omit<EventSourceMappingOptions, 'consumer' | 'handler'>>;
+  /** Recoverable background errors (failed polls, refused records), for logging. */
+  readonly onError?: (error: Error) => void;
+  readonly registry?: SchemaRegistry;
+}
+
+/** What a consumer of the runtime has seen. */
+export interface ConsumerCounts {
+  /** Events handed to the consumer's effect (each appended event exactly once). */
+  applied: number;
+  duplicates: number;
+  filled: number;
+}
+
+/**
+ * The whole pipeline in one process with no AWS account: dynalite (the event store and the
+ * runtime's tables), kinesalite (the change stream), the change relay between them, and the
+ * domain buses in process. Consumers are added with `addConsumer` and run under the local
+ * event source mapping with the same handler a Lambda function would get.
+ */
+export class EmbeddedRuntime {
+  readonly consumers = new Map<string, { mapping: EventSourceMapping; counts: ConsumerCounts }>();
+
+  private constructor(
+    readonly registry: SchemaRegistry,
+    readonly dynamo: DynamoDBClient,
+    readonly kinesis: KinesisClient,
+    readonly store: DynamoEventStore,
+    readonly relay: ChangeRelay,
+    readonly buses: Readonly<Record<Domain, LocalEventBus>>,
+    readonly publisher: LocalBusPublisher,
+    readonly deadLetters: DynamoDeadLetterQueue,
+    private readonly servers: { dynamo: EmbeddedDynamo; kinesis: EmbeddedKinesis },
+    private readonly options: EmbeddedRuntimeOptions,
+  ) {}
+
+  static async start(options: EmbeddedRuntimeOptions = {}): Promise<EmbeddedRuntime> {
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+    const registry = options.registry ?? SchemaRegistry.fromDirectory();
+    const dynamoServer = await startEmbeddedDynamo(
+      options.memory ? {} : { dataDir: join(dataDir, 'dynamodb') },
+    );
+    const kinesisServer = await startEmbeddedKinesis(
+      options.memory ? {} : { dataDir: join(dataDir, 'kinesis') },
+    );
+    const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint });
+    const kinesis = kinesisClient({ endpoint: kinesisServer.endpoint });
+    await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });
+    await ensureRuntimeTables(dynamo);
+    await ensureStream(kinesis, CHANGES_STREAM, options.shards ?? 2);
+    const relay = new ChangeRelay({
+      dynamo,
+      table: EVENTS_TABLE,
+      kinesis,
+      streamName: CHANGES_STREAM,
+      pollIntervalMs: 100,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+    const store = new DynamoEventStore({
+      client: dynamo,
+      table: EVENTS_TABLE,
+      registry,
+      relayMarker: true,
+      onCommit: () => relay.notify(),
+    });
+    const deadLetters = new DynamoDeadLetterQueue(dynamo);
+    const archive = new DynamoBusArchive(dynamo);
+    const buses = Object.fromEntries(
+      DOMAINS.map((d) => [d, new LocalEventBus(`matchstream-${d}`, { deadLetters, archive })]),
+    ) as Record<Domain, LocalEventBus>;
+    const runtime = new EmbeddedRuntime(
+      registry,
+      dynamo,
+      kinesis,
+      store,
+      relay,
+      buses,
+      new LocalBusPublisher(buses),
+      deadLetters,
+      { dynamo: dynamoServer, kinesis: kinesisServer },
+      options,
+    );
+    relay.start();
+    return runtime;
+  }
+
+  /**
+   * Adds a consumer of the change stream and starts it. Its effect gets each stream's events
+   * once and in order (see `AggregateSequencer`), whatever the stream delivers.
+   */
+  async addConsumer(
+    name: string,
+    apply: (events: readonly EventEnvelope[]) => Promise<void>,
+    options: Partial<Omit<EventSourceMappingOptions, 'consumer' | 'handler'>> = {},
+  ): Promise<EventSourceMapping> {
+    const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0 };
+    const failures = new FailureLog();
+    const sequencer = new AggregateSequencer({
+      consumer: name,
+      store: this.store,
+      positions: new DynamoPositionStore(this.dynamo, name),
+      apply,
+    });
+    const handler = createKinesisHandler({
+      consumer: name,
+      codec: new CommitCodec(this.registry),
+      sequencer,
+      onFailure: failures.note,
+      onDelivery: (d: Delivery) => {
+        counts.applied += d.applied;
+        counts.duplicates += d.duplicates;
+        counts.filled += d.filled;
+      },
+    });
+    const mapping = new EventSourceMapping({
+      consumer: name,
+      kinesis: this.kinesis,
+      streamName: CHANGES_STREAM,
+      handler,
+      failures,
+      checkpoints: new DynamoCheckpointStore(this.dynamo),
+      deadLetters: this.deadLetters,
+      pollIntervalMs: 50,
+      ...(this.options.onError ? { onError: this.options.onError } : {}),
+      ...this.options.consumerDefaults,
+      ...options,
+    });
+    await mapping.start();
+    this.consumers.set(name, { mapping, counts });
+    return mapping;
+  }
+
+  /**
+   * Waits until everything appended so far has gone through: nothing pending in the relay and
+   * every consumer idle, twice in a row (a consumer may append events of its own).
+   */
+  async settle(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let calm = 0;
+    while (calm < 2) {
+      if (Date.now() > deadline)
+        throw new Error(`the pipeline did not settle within ${timeoutMs} ms`);
+      await this.relay.drain();
+      const forwarded = this.relay.stats.forwarded;
+      await Promise.all(
+        [...this.consumers.values()].map((c) =>
+          c.mapping.waitUntilIdle(Math.max(deadline - Date.now(), 1)),
+        ),
+      );
+      await this.relay.drain();
+      calm = this.relay.stats.forwarded === forwarded ? calm + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((c) => c.mapping.stop()));
+    await this.relay.stop();
+    this.dynamo.destroy();
+    this.kinesis.destroy();
+    await this.servers.kinesis.stop();
+    await this.servers.dynamo.stop();
+  }
+}

@@ -1,0 +1,456 @@
+import { createHash } from 'node:crypto';
+import {
+  DescribeStreamSummaryCommand,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  type _Record as KinesisRecord,
+  ListShardsCommand,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import type { CheckpointStore } from '../consumer/CheckpointStore.js';
+import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
+import type { FailureLog } from '../consumer/FailureLog.js';
+import {
+  type KinesisStreamBatchResponse,
+  type KinesisStreamEvent,
+  type KinesisStreamRecord,
+  lambdaRecords,
+} from '../consumer/kinesisEvent.js';
+
+/** A Lambda-style function for Kinesis batches (see `createKinesisHandler`). */
+export type KinesisHandler = (
+  event: KinesisStreamEvent,
+) => Promise<KinesisStreamBatchResponse | undefined>;
+
+export interface EventSourceMappingOptions {
+  /** The consumer's name: its checkpoints and dead letters are kept under it. */
+  readonly consumer: string;
+  readonly kinesis: KinesisClient;
+  readonly streamName: string;
+  readonly region?: string;
+  readonly handler: KinesisHandler;
+  readonly checkpoints: CheckpointStore;
+  readonly deadLetters: DeadLetterQueue;
+  /** Where the handler notes why it failed a record (for the dead letters). */
+  readonly failures?: FailureLog;
+  /** Records per invocation, 1 to 10,000. @default 100 */
+  readonly batchSize?: number;
+  /** How long to gather records before invoking, 0 to 300,000 ms. @default 0 */
+  readonly batchingWindowMs?: number;
+  /** Concurrent invocations per shard, 1 to 10 (order kept per partition key). @default 1 */
+  readonly parallelizationFactor?: number;
+  /** Split a batch in two when the function throws, to isolate the bad record. @default true */
+  readonly bisectOnError?: boolean;
+  /** Retries of a failing record before it is dead-lettered; -1 for no limit. @default 3 */
+  readonly maximumRetryAttempts?: number;
+  /** Records older than this are dead-lettered unprocessed; -1 for no limit. @default -1 */
+  readonly maximumRecordAgeSeconds?: number;
+  /** Wait between polls of an empty shard. @default 200 */
+  readonly pollIntervalMs?: number;
+  /** Wait before retrying a failed record, times its attempts. @default 100 */
+  readonly retryDelayMs?: number;
+  /** How often to look for new shards (splits and merges). @default 1000 */
+  readonly shardRefreshMs?: number;
+  /** Errors the mapping recovers from by itself (failed polls), for logging. */
+  readonly onError?: (error: Error) => void;
+}
+
+export interface MappingStats {
+  /** Records handed to the function (retries included). */
+  invoked: number;
+  /** Records checkpointed as processed. */
+  processed: number;
+  batches: number;
+  retries: number;
+  deadLettered: number;
+}
+
+interface ShardState {
+  readonly shardId: string;
+  /** When the last poll that found the shard empty (and nothing buffered) started. */
+  quietSince: number;
+  finished: boolean;
+  millisBehind: number;
+}
+
+/**
+ * Runs a Kinesis consumer as a long-lived poller with the semantics of Lambda's event source
+ * mapping for Kinesis, calling the same handler a Lambda function would get: batch size,
+ * batching window, parallelization factor, bisect on error, report-batch-item-failures
+ * (checkpoint before the lowest failed record, retry from it), maximum retries and record
+ * age with an on-failure destination that keeps the whole record, a per-shard checkpoint
+ * that survives restarts, and shard splits and merges (a child shard starts only when its
+ * parents are finished). A poison record never blocks its shard: once out of retries it is
+ * dead-lettered and the shard moves on.
+ */
+export class EventSourceMapping {
+  readonly stats: MappingStats = {
+    invoked: 0,
+    processed: 0,
+    batches: 0,
+    retries: 0,
+    deadLettered: 0,
+  };
+  private readonly shards = new Map<string, ShardState>();
+  private readonly workers = new Map<string, Promise<void>>();
+  private readonly attempts = new Map<string, number>();
+  private stopping = false;
+  private discovery: Promise<void> | undefined;
+  private streamArn = '';
+  private readonly batchSize: number;
+  private readonly windowMs: number;
+  private readonly factor: number;
+  private readonly bisect: boolean;
+  private readonly maxRetries: number;
+  private readonly maxAgeMs: number;
+  private readonly pollMs: number;
+  private readonly retryDelayMs: number;
+  private readonly refreshMs: number;
+
+  constructor(private readonly options: EventSourceMappingOptions) {
+    this.batchSize = clamp(options.batchSize ?? 100, 1, 10_000);
+    this.windowMs = clamp(options.batchingWindowMs ?? 0, 0, 300_000);
+    this.factor = clamp(options.parallelizationFactor ?? 1, 1, 10);
+    this.bisect = options.bisectOnError ?? true;
+    this.maxRetries = options.maximumRetryAttempts ?? 3;
+    const age = options.maximumRecordAgeSeconds ?? -1;
+    this.maxAgeMs = age < 0 ? Number.POSITIVE_INFINITY : age * 1000;
+    this.pollMs = options.pollIntervalMs ?? 200;
+    this.retryDelayMs = options.retryDelayMs ?? 100;
+    this.refreshMs = options.shardRefreshMs ?? 1000;
+  }
+
+  /** Starts polling every eligible shard. */
+  async start(): Promise<void> {
+    const { StreamDescriptionSummary } = await this.options.kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: this.options.streamName }),
+    );
+    this.streamArn = StreamDescriptionSummary?.StreamARN ?? '';
+    this.stopping = false;
+    await this.refreshShards();
+    this.discovery = this.discover();
+  }
+
+  /** Stops after the batches in flight, leaving checkpoints where they are. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.discovery;
+    await Promise.all(this.workers.values());
+  }
+
+  /**
+   * True when, for every shard, a poll that started at or after `since` found nothing new
+   * and nothing was left to process: everything in the stream before `since` is handled.
+   */
+  idleSince(since: number): boolean {
+    return (
+      this.shards.size > 0 &&
+      [...this.shards.values()].every((s) => s.finished || s.quietSince >= since)
+    );
+  }
+
+  /** Resolves once everything in the stream when called is handled (see `idleSince`). */
+  async waitUntilIdle(timeoutMs = 30_000): Promise<void> {
+    const since = Date.now();
+    const deadline = since + timeoutMs;
+    while (!this.idleSince(since)) {
+      if (Date.now() > deadline) {
+        throw new Error(`consumer ${this.options.consumer} not idle after ${timeoutMs} ms`);
+      }
+      await sleep(10);
+    }
+  }
+
+  /** How far behind the newest record each shard is (ms), by shard id. */
+  lag(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.shards.values()) if (!s.finished) out[s.shardId] = s.millisBehind;
+    return out;
+  }
+
+  private async discover(): Promise<void> {
+    while (!this.stopping) {
+      await sleep(this.refreshMs);
+      if (this.stopping) return;
+      try {
+        await this.refreshShards();
+      } catch (error) {
+        this.report(error);
+      }
+    }
+  }
+
+  /** Starts a worker for each unfinished shard whose parents are finished. */
+  private async refreshShards(): Promise<void> {
+    const shards: Shard[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.kinesis.send(
+        new ListShardsCommand(
+          token ? { NextToken: token } : { StreamName: this.options.streamName },
+        ),
+      );
+      shards.push(...(page.Shards ?? []));
+      token = page.NextToken;
+    } while (token);
+    const listed = new Set(shards.map((s) => s.ShardId));
+    for (const shard of shards) {
+      const shardId = shard.ShardId as string;
+      if (this.workers.has(shardId)) continue;
+      const state = this.shards.get(shardId) ?? (await this.stateOf(shardId));
+      if (state.finished) continue;
+      const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+        (p): p is string => p !== undefined && listed.has(p),
+      );
+      // Parents first: a child's records for a key come after its parent's.
+      const waiting = await Promise.all(
+        parents.map(async (p) => !(this.shards.get(p) ?? (await this.stateOf(p))).finished),
+      );
+      if (waiting.some(Boolean)) continue;
+      const worker = this.runShard(state)
+        .catch((error) => this.report(error))
+        .finally(() => {
+          this.workers.delete(shardId);
+          if (state.finished && !this.stopping)
+            void this.refreshShards().catch((e) => this.report(e));
+        });
+      this.workers.set(shardId, worker);
+    }
+  }
+
+  private async stateOf(shardId: string): Promise<ShardState> {
+    const checkpoint = await this.options.checkpoints.get(this.options.consumer, shardId);
+    const state: ShardState = {
+      shardId,
+      quietSince: 0,
+      finished: checkpoint?.finished ?? false,
+      millisBehind: 0,
+    };
+    this.shards.set(shardId, state);
+    return state;
+  }
+
+  private async iterator(shardId: string): Promise<string> {
+    const checkpoint = await this.options.checkpoints.get(this.options.consumer, shardId);
+    const { ShardIterator } = await this.options.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: this.options.streamName,
+        ShardId: shardId,
+        ...(checkpoint?.sequenceNumber
+          ? {
+              ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+              StartingSequenceNumber: checkpoint.sequenceNumber,
+            }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return ShardIterator as string;
+  }
+
+  private async runShard(state: ShardState): Promise<void> {
+    const { shardId } = state;
+    let iterator: string | undefined = await this.iterator(shardId);
+    let buffer: KinesisRecord[] = [];
+    let windowStart = 0;
+    while (!this.stopping && iterator) {
+      let output: GetRecordsCommandOutput;
+      const pollStarted = Date.now();
+      try {
+        output = await this.options.kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }),
+        );
+      } catch (error) {
+        if (error instanceof ExpiredIteratorException) {
+          iterator = await this.iterator(shardId);
+          buffer = [];
+          continue;
+        }
+        this.report(error);
+        await sleep(this.pollMs);
+        continue;
+      }
+      const records = output.Records ?? [];
+      if (records.length > 0) {
+        if (buffer.length === 0) windowStart = Date.now();
+        buffer.push(...records);
+      }
+      state.millisBehind = output.MillisBehindLatest ?? 0;
+      const closed = !output.NextShardIterator;
+      const windowOver = Date.now() - windowStart >= this.windowMs;
+      while (
+        buffer.length >= this.batchSize ||
+        (buffer.length > 0 && (windowOver || closed || this.stopping))
+      ) {
+        await this.processBatch(shardId, buffer.splice(0, this.batchSize));
+        windowStart = Date.now();
+      }
+      if (closed) {
+        const last = records.at(-1)?.SequenceNumber;
+        const checkpoint = await this.options.checkpoints.get(this.options.consumer, shardId);
+        await this.options.checkpoints.set(this.options.consumer, shardId, {
+          ...((last ?? checkpoint?.sequenceNumber)
+            ? { sequenceNumber: (last ?? checkpoint?.sequenceNumber) as string }
+            : {}),
+          finished: true,
+        });
+        state.finished = true;
+        return;
+      }
+      iterator = output.NextShardIterator;
+      if (records.length === 0) {
+        if (buffer.length === 0) state.quietSince = pollStarted;
+        await sleep(
+          buffer.length > 0 ? Math.max(1, this.windowMs - (Date.now() - windowStart)) : this.pollMs,
+        );
+      }
+    }
+  }
+
+  /** One batch, to the end: retries, bisection and dead letters until every record is settled. */
+  private async processBatch(shardId: string, batch: KinesisRecord[]): Promise<void> {
+    this.stats.batches++;
+    await this.settle(
+      shardId,
+      lambdaRecords(batch, shardId, this.streamArn, this.options.region ?? 'us-east-1'),
+    );
+  }
+
+  private async settle(shardId: string, records: KinesisStreamRecord[]): Promise<void> {
+    let pending = records;
+    while (pending.length > 0) {
+      const head = pending[0] as KinesisStreamRecord;
+      if (Date.now() - head.kinesis.approximateArrivalTimestamp * 1000 > this.maxAgeMs) {
+        await this.deadLetter(
+          shardId,
+          head,
+          `record older than ${this.maxAgeMs / 1000} s, not processed`,
+        );
+        pending = pending.slice(1);
+        continue;
+      }
+      const outcome = await this.invoke(pending);
+      if (outcome.failedAt === undefined) {
+        await this.checkpoint(shardId, pending.at(-1) as KinesisStreamRecord);
+        this.stats.processed += pending.length;
+        for (const r of pending) this.attempts.delete(r.kinesis.sequenceNumber);
+        return;
+      }
+      if (outcome.threw && this.bisect && pending.length > 1) {
+        // The function failed without saying where: halve until the bad record is alone.
+        const half = Math.ceil(pending.length / 2);
+        await this.settle(shardId, pending.slice(0, half));
+        await this.settle(shardId, pending.slice(half));
+        return;
+      }
+      if (outcome.failedAt > 0) {
+        await this.checkpoint(shardId, pending[outcome.failedAt - 1] as KinesisStreamRecord);
+        this.stats.processed += outcome.failedAt;
+        pending = pending.slice(outcome.failedAt);
+      }
+      const failed = pending[0] as KinesisStreamRecord;
+      const sequence = failed.kinesis.sequenceNumber;
+      const attempts = (this.attempts.get(sequence) ?? 0) + 1;
+      this.attempts.set(sequence, attempts);
+      const reason =
+        outcome.reason ??
+        this.options.failures?.take(sequence) ??
+        'reported as failed by the handler';
+      if (this.maxRetries >= 0 && attempts > this.maxRetries) {
+        await this.deadLetter(shardId, failed, reason, attempts);
+        pending = pending.slice(1);
+        continue;
+      }
+      this.stats.retries++;
+      await sleep(this.retryDelayMs * attempts);
+    }
+  }
+
+  /** Calls the handler (in lanes by partition key); where the batch failed, if it did. */
+  private async invoke(
+    records: KinesisStreamRecord[],
+  ): Promise<{ failedAt?: number; threw?: boolean; reason?: string }> {
+    this.stats.invoked += records.length;
+    const lanes = this.lanes(records);
+    const results = await Promise.all(
+      lanes.map(async (lane) => {
+        try {
+          const response = await this.options.handler({ Records: lane });
+          const failed = response?.batchItemFailures[0]?.itemIdentifier;
+          return failed === undefined ? undefined : { sequence: failed };
+        } catch (error) {
+          return {
+            sequence: lane[0]?.kinesis.sequenceNumber ?? '',
+            threw: true,
+            reason: error instanceof Error ? error.message : String(error),
+          };
+        }
+      }),
+    );
+    let outcome: { failedAt?: number; threw?: boolean; reason?: string } = {};
+    for (const result of results) {
+      if (!result) continue;
+      const index = records.findIndex((r) => r.kinesis.sequenceNumber === result.sequence);
+      const at = index < 0 ? 0 : index;
+      if (outcome.failedAt === undefined || at < outcome.failedAt) {
+        outcome = {
+          failedAt: at,
+          ...(result.threw ? { threw: true } : {}),
+          ...(result.reason ? { reason: result.reason } : {}),
+        };
+      }
+    }
+    return outcome;
+  }
+
+  /** Records split by partition key into `parallelizationFactor` lanes, order kept in each. */
+  private lanes(records: KinesisStreamRecord[]): KinesisStreamRecord[][] {
+    if (this.factor === 1) return [records];
+    const lanes: KinesisStreamRecord[][] = Array.from({ length: this.factor }, () => []);
+    for (const r of records) {
+      const lane =
+        createHash('md5').update(r.kinesis.partitionKey).digest().readUInt32BE(0) % this.factor;
+      lanes[lane]?.push(r);
+    }
+    return lanes.filter((l) => l.length > 0);
+  }
+
+  private async checkpoint(shardId: string, record: KinesisStreamRecord): Promise<void> {
+    await this.options.checkpoints.set(this.options.consumer, shardId, {
+      sequenceNumber: record.kinesis.sequenceNumber,
+      finished: false,
+    });
+  }
+
+  private async deadLetter(
+    shardId: string,
+    record: KinesisStreamRecord,
+    error: string,
+    attempts = 0,
+  ): Promise<void> {
+    await this.options.deadLetters.send({
+      consumer: this.options.consumer,
+      record,
+      error,
+      attempts,
+      failed_at: new Date().toISOString(),
+    });
+    this.stats.deadLettered++;
+    this.attempts.delete(record.kinesis.sequenceNumber);
+    await this.checkpoint(shardId, record);
+  }
+
+  private report(error: unknown): void {
+    this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(Math.round(value), min), max);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

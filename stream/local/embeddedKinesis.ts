@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import kinesalite from 'kinesalite';
+
+/** A Kinesis stand-in running inside this process. */
+export interface EmbeddedKinesis {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts kinesalite in this process on 127.0.0.1 and a free port (its CLI would bind every
+ * interface): in memory, or on disk in `dataDir` (created if needed), where the streams
+ * outlive the process. Streams become ACTIVE at once.
+ */
+export async function startEmbeddedKinesis(
+  options: { dataDir?: string } = {},
+): Promise<EmbeddedKinesis> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const server = kinesalite({
+    ...(options.dataDir ? { path: options.dataDir } : {}),
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    // The default of 10 shards across all streams is AWS's old account limit, not ours.
+    shardLimit: 1_000,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections?.();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
