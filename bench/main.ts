@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONSUMER_SCENARIOS } from './consumer.js';
 import { INGEST_SCENARIOS } from './ingest.js';
 import { RPI_SCENARIOS } from './rpi.js';
 
 const quick = process.argv.includes('--quick');
 const here = dirname(fileURLToPath(import.meta.url));
-const tsx = join(here, '../node_modules/tsx/dist/cli.mjs');
 
 interface Figure {
   scenario: string;
@@ -27,7 +27,7 @@ interface Figure {
 function run(script: string, scenario: string): Figure {
   const out = execFileSync(
     process.execPath,
-    ['--max-old-space-size=8192', tsx, join(here, script), scenario],
+    ['--max-old-space-size=8192', join(here, script), scenario],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -38,7 +38,7 @@ function run(script: string, scenario: string): Figure {
 
 const rpi = RPI_SCENARIOS.filter((s) => !quick || s.games <= 500_000).map((s) => {
   if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
-  return run('rpi.ts', s.name);
+  return run('rpi.js', s.name);
 });
 
 // Growth: the exponent k of time ∝ games^k between the smallest and largest of the
@@ -53,7 +53,12 @@ const growth =
 
 const ingest = INGEST_SCENARIOS.filter((s) => !quick || s.teams <= 330).map((s) => {
   if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
-  return run('ingest.ts', s.name);
+  return run('ingest.js', s.name);
+});
+
+const consumer = CONSUMER_SCENARIOS.flatMap((name) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${name}...\n`);
+  return run('consumer.js', name) as unknown as Figure[];
 });
 
 const doc = {
@@ -70,6 +75,7 @@ const doc = {
     growth_note: 'time ∝ games^k across the 20,000-team runs; k = 1 is linear',
   },
   ingest: { figures: ingest },
+  consumer: { figures: consumer },
 };
 process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 if (process.stderr.isTTY) {
@@ -79,6 +85,11 @@ if (process.stderr.isTTY) {
     );
   }
   process.stderr.write(`growth exponent ${growth}\n`);
+  for (const f of consumer) {
+    process.stderr.write(
+      `${f.scenario.padEnd(36)} ${String(f.value).padStart(10)} ${String(f.unit)}\n`,
+    );
+  }
   for (const f of ingest) {
     process.stderr.write(
       `${f.scenario.padEnd(28)} ${String(f.value).padStart(10)} matches/s  ${String(f.ratio).padStart(6)} of raw PutItem (${f.baseline}/s)\n`,

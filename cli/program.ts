@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerRpi } from './commands/rpi.js';
 import { registerSchemas } from './commands/schemas.js';
 import { registerStart } from './commands/start.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerIngest(program);
   registerSchemas(program);
+  registerInspect(program);
   registerStart(program);
   addDebugEverywhere(program);
   return program;

@@ -31,7 +31,7 @@ export class TimestampMillisType extends LogicalType {
 /** `date` (an int, days since the epoch) read and written as a `YYYY-MM-DD` string. */
 export class DateType extends LogicalType {
   protected override _fromValue(value: number): string {
-    return new Date(value * DAY_MS).toISOString().slice(0, 10);
+    return civilDay(value);
   }
 
   protected override _toValue(value: unknown): number | undefined {
@@ -60,6 +60,25 @@ export class UuidType extends LogicalType {
     if (avro.Type.isType(type, 'string', 'logical:uuid')) return (value) => value;
     return undefined;
   }
+}
+
+/**
+ * `YYYY-MM-DD` of a day count since 1970-01-01, by integer arithmetic (the proleptic
+ * Gregorian calendar; no Date object on this hot path).
+ */
+export function civilDay(days: number): string {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 }
 
 /** The logical types every schema of the project is parsed with. */

@@ -68,7 +68,8 @@ export class AggregateSequencer {
   }
 }
 
-function uniqueBySequence(events: readonly EventEnvelope[]): EventEnvelope[] {
+function uniqueBySequence(events: readonly EventEnvelope[]): readonly EventEnvelope[] {
+  if (events.length === 1) return events;
   const bySequence = new Map<number, EventEnvelope>();
   for (const e of events) if (!bySequence.has(e.sequence)) bySequence.set(e.sequence, e);
   return [...bySequence.values()].sort((a, b) => a.sequence - b.sequence);

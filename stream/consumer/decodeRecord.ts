@@ -1,4 +1,4 @@
-import { type ChangeRecord, newImage, parseChangeRecord } from '../changes/ChangeRecord.js';
+import { type ChangeRecord, parseChangeRecord } from '../changes/ChangeRecord.js';
 import type { Commit } from '../eventStore/Commit.js';
 import { fromItem } from '../eventStore/commitItem.js';
 import { ConsumerError } from './ConsumerError.js';
@@ -24,7 +24,8 @@ export function decodeRecord(record: KinesisStreamRecord): DecodedRecord {
   const { sequenceNumber, partitionKey } = record.kinesis;
   try {
     const change = parseChangeRecord(Buffer.from(record.kinesis.data, 'base64'));
-    const image = newImage(change);
+    // The DynamoDB JSON image is read as it is (no copy into SDK attribute values).
+    const image = change.dynamodb.NewImage;
     return {
       shardId,
       sequenceNumber,

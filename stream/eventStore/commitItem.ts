@@ -28,8 +28,32 @@ export function toItem(commit: Commit): Item {
   };
 }
 
-/** A stored item back as a commit; a malformed item is a `CORRUPT_ITEM` error naming its key. */
-export function fromItem(item: Item, table: string): Commit {
+/**
+ * An attribute value as the SDK returns it (binary as bytes) or as change records carry it
+ * in DynamoDB JSON (binary as base64 text): `fromItem` reads both.
+ */
+interface AnyValue {
+  readonly S?: string;
+  readonly N?: string;
+  readonly B?: Uint8Array | string;
+  readonly NULL?: boolean;
+  readonly BOOL?: boolean;
+  readonly SS?: readonly string[];
+  readonly NS?: readonly string[];
+  readonly BS?: readonly (Uint8Array | string)[];
+  readonly L?: readonly AnyValue[];
+  readonly M?: Readonly<Record<string, AnyValue>>;
+}
+
+function bytes(value: Uint8Array | string | undefined): Uint8Array | undefined {
+  return typeof value === 'string' ? Buffer.from(value, 'base64') : value;
+}
+
+/**
+ * A stored item (from the SDK, or the DynamoDB JSON of a change record) back as a commit; a
+ * malformed item is a `CORRUPT_ITEM` error naming its key.
+ */
+export function fromItem(item: Readonly<Record<string, AnyValue>>, table: string): Commit {
   const aggregateId = item.aggregate_id?.S;
   const sequence = Number(item.sequence?.N);
   const corrupt = (what: string) =>
@@ -48,8 +72,8 @@ export function fromItem(item: Item, table: string): Commit {
   if (!list || list.length === 0) throw corrupt('no events');
   const events = list.map((value, i): StoredEvent => {
     const m = value.M;
-    const fingerprint = m?.fingerprint?.B;
-    const data = m?.data?.B;
+    const fingerprint = bytes(m?.fingerprint?.B);
+    const data = bytes(m?.data?.B);
     const eventId = m?.event_id?.S;
     const eventType = m?.event_type?.S;
     const timestamp = m?.timestamp?.S;

@@ -393,7 +393,7 @@ export class EventSourceMapping {
     for (const result of results) {
       if (!result) continue;
       const index = records.findIndex((r) => r.kinesis.sequenceNumber === result.sequence);
-      const at = index < 0 ? 0 : index;
+      const at = Math.max(index, 0);
       if (outcome.failedAt === undefined || at < outcome.failedAt) {
         outcome = {
           failedAt: at,

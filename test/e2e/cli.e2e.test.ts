@@ -20,6 +20,7 @@ describe('matchstream (built command)', () => {
     [['schemas', 'show']],
     [['schemas', 'new']],
     [['schemas', 'fixture']],
+    [['inspect']],
   ])('prints help for %j --help', async (command) => {
     const run = await runCli([...command, '--help']);
 

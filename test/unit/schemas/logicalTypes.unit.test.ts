@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { LOGICAL_TYPES } from '../../../schemas/logicalTypes.js';
+import { civilDay, LOGICAL_TYPES } from '../../../schemas/logicalTypes.js';
 
 const parse = (schema: avro.Schema) =>
   avro.Type.forSchema(schema, { logicalTypes: LOGICAL_TYPES, assertLogicalTypes: true });
@@ -43,5 +43,19 @@ describe('logical types', () => {
 
     expect(value).toBe('1970-01-01T00:00:00.000Z');
     expect(() => reader.createResolver(avro.Type.forSchema('string'))).toThrow();
+  });
+});
+
+describe('civilDay', () => {
+  it('agrees with Date on every day from 1600 to 2400', () => {
+    const DAY = 86_400_000;
+    for (
+      let days = Math.floor(Date.UTC(1600, 0, 1) / DAY);
+      days <= Date.UTC(2400, 0, 1) / DAY;
+      days++
+    ) {
+      const expected = new Date(days * DAY).toISOString().slice(0, 10);
+      if (civilDay(days) !== expected) expect(civilDay(days)).toBe(expected);
+    }
   });
 });

@@ -1,0 +1,115 @@
+import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { type ChangeRecord, newImage, parseChangeRecord } from '../changes/ChangeRecord.js';
+import { CommitCodec } from '../eventStore/Commit.js';
+import { fromItem } from '../eventStore/commitItem.js';
+import type { DeadLetter } from './DeadLetterQueue.js';
+import type { KinesisStreamRecord } from './kinesisEvent.js';
+
+/** One line of `matchstream inspect`: an event, or why a record could not be read. */
+export type InspectLine =
+  | ({ readonly kind: 'event' } & Readonly<Record<string, unknown>>)
+  | { readonly kind: 'error'; readonly where: string; readonly error: string };
+
+/**
+ * Reads whatever an operator holds — a Lambda Kinesis event, a dead letter (or a list of
+ * them), a raw change record, or JSON Lines of those — into the events inside, decoded and
+ * upcast to the latest schema version, each with the version it was written with and where
+ * it came from.
+ */
+export function inspectDocument(
+  document: unknown,
+  registry: SchemaRegistry,
+  where = 'input',
+): InspectLine[] {
+  const codec = new CommitCodec(registry);
+  const lines: InspectLine[] = [];
+  const fromChange = (change: ChangeRecord, source: Record<string, unknown>, at: string) => {
+    const image = newImage(change);
+    if (!image) {
+      lines.push({
+        kind: 'error',
+        where: at,
+        error: `a ${change.eventName} record carries no new image`,
+      });
+      return;
+    }
+    const commit = fromItem(image, change.tableName);
+    const envelopes = codec.envelopes(commit);
+    envelopes.forEach((envelope, i) => {
+      lines.push({
+        kind: 'event',
+        ...envelope,
+        writer_version: commit.events[i]?.version,
+        source: { ...source, table: change.tableName, change: change.eventName },
+      });
+    });
+  };
+  const fromKinesis = (record: KinesisStreamRecord, extra: Record<string, unknown>, at: string) => {
+    const change = parseChangeRecord(Buffer.from(record.kinesis.data, 'base64'));
+    fromChange(change, { ...extra, kinesis_record: record.eventID }, at);
+  };
+  const visit = (item: unknown, at: string) => {
+    try {
+      if (Array.isArray(item)) {
+        for (const [i, x] of item.entries()) visit(x, `${at}[${i}]`);
+      } else if (isObject(item) && Array.isArray(item.Records)) {
+        for (const [i, r] of item.Records.entries()) visit(r, `${at}.Records[${i}]`);
+      } else if (
+        isObject(item) &&
+        typeof item.consumer === 'string' &&
+        typeof item.error === 'string'
+      ) {
+        const letter = item as unknown as DeadLetter;
+        const dead = {
+          dead_letter: {
+            consumer: letter.consumer,
+            error: letter.error,
+            failed_at: letter.failed_at,
+          },
+        };
+        if (letter.record) fromKinesis(letter.record, dead, at);
+        else if (isObject(letter.event) && isObject(letter.event.detail)) {
+          lines.push({
+            kind: 'event',
+            ...(letter.event.detail as Record<string, unknown>),
+            source: dead,
+          });
+        } else if (isObject(letter.event) && typeof letter.event.Detail === 'string') {
+          lines.push({
+            kind: 'event',
+            ...(JSON.parse(letter.event.Detail) as Record<string, unknown>),
+            source: dead,
+          });
+        } else {
+          lines.push({
+            kind: 'error',
+            where: at,
+            error: 'a dead letter with neither a record nor an event',
+          });
+        }
+      } else if (isObject(item) && item.eventSource === 'aws:dynamodb') {
+        fromChange(parseChangeRecord(JSON.stringify(item)), {}, at);
+      } else if (isObject(item) && isObject(item.kinesis)) {
+        fromKinesis(item as unknown as KinesisStreamRecord, {}, at);
+      } else {
+        lines.push({
+          kind: 'error',
+          where: at,
+          error: 'not a Lambda Kinesis event, a dead letter or a change record',
+        });
+      }
+    } catch (error) {
+      lines.push({
+        kind: 'error',
+        where: at,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+  visit(document, where);
+  return lines;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

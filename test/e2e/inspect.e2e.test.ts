@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { commitChange } from '../../stream/changes/commitChange.js';
+import { InMemoryEventStore } from '../../stream/eventStore/InMemoryEventStore.js';
+import { runCli } from '../support/cli.js';
+import { kinesisRecordOf } from '../support/kinesisRecords.js';
+import { registry } from '../support/registry.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir();
+
+async function oneCommit() {
+  const store = new InMemoryEventStore(registry);
+  const v1 = registry.encode(
+    'MatchRecorded',
+    { match_id: 'x1', home_team: 'A', away_team: 'B', score: '4-0' },
+    1,
+  );
+  await store.append('match:x1', 0, [
+    {
+      event_type: 'TeamRegistered',
+      data: { team_id: 'A', name: 'A', conference: null, division: null },
+    },
+  ]);
+  const [commit] = store.commitsOf('match:x1');
+  if (!commit) throw new Error('no commit');
+  // The same commit, its event written as MatchRecorded v1 long ago.
+  const [event] = commit.events;
+  if (!event) throw new Error('no event');
+  return {
+    ...commit,
+    events: [
+      {
+        ...event,
+        event_type: 'MatchRecorded',
+        version: 1,
+        fingerprint: v1.fingerprint,
+        data: v1.bytes,
+      },
+    ],
+  };
+}
+
+describe('matchstream inspect', () => {
+  it('decodes a Lambda event, a dead letter and a change record into events at the latest version', async () => {
+    // Prepare
+    const commit = await oneCommit();
+    const record = kinesisRecordOf(commit);
+    const lambda = tmp.file('lambda.json', JSON.stringify({ Records: [record] }));
+    const letters = tmp.file(
+      'letters.jsonl',
+      [
+        JSON.stringify({
+          consumer: 'router',
+          record,
+          error: 'boom',
+          attempts: 4,
+          failed_at: '2026-09-01T00:00:00Z',
+        }),
+        JSON.stringify(commitChange(commit, 'matchstream-events', 'us-east-1').record),
+      ].join('\n'),
+    );
+
+    // Act
+    const fromLambda = await runCli(['inspect', lambda]);
+    const fromLetters = await runCli(['inspect', letters]);
+
+    // Assess
+    expect(fromLambda.code).toBe(0);
+    const [event] = fromLambda.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(event).toMatchObject({
+      event_type: 'MatchRecorded',
+      aggregate_id: 'match:x1',
+      version: 2,
+      writer_version: 1,
+      data: { home_goals: 4, away_goals: 0 },
+      source: { table: 'events', change: 'INSERT' },
+    });
+    const lines = fromLetters.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      source: { dead_letter: { consumer: 'router', error: 'boom' } },
+    });
+  });
+
+  it('reports what it cannot read with where it is, and exits 3', async () => {
+    const bad = tmp.file(
+      'bad.jsonl',
+      '{"Records":[{"eventID":"s:1","kinesis":{"partitionKey":"p","sequenceNumber":"1","data":"bm9wZQ=="}}]}\nnot json\n',
+    );
+
+    const run = await runCli(['inspect', bad]);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${bad}:1.Records[0]: the record data is not JSON`);
+    expect(run.stderr).toContain(`${bad}:2 (not JSON)`);
+  });
+});

@@ -1,0 +1,238 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureStream, kinesisClient } from '../../../stream/aws/kinesisClient.js';
+import { putRecordsReliably } from '../../../stream/aws/putRecordsReliably.js';
+import { InMemoryCheckpointStore } from '../../../stream/consumer/CheckpointStore.js';
+import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
+import type { KinesisStreamRecord } from '../../../stream/consumer/kinesisEvent.js';
+import {
+  EventSourceMapping,
+  type EventSourceMappingOptions,
+} from '../../../stream/local/EventSourceMapping.js';
+import {
+  type EmbeddedKinesis,
+  startEmbeddedKinesis,
+} from '../../../stream/local/embeddedKinesis.js';
+
+let kinesis: EmbeddedKinesis;
+let client: KinesisClient;
+let streams = 0;
+
+beforeAll(async () => {
+  kinesis = await startEmbeddedKinesis();
+  client = kinesisClient({ endpoint: kinesis.endpoint });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await kinesis?.stop();
+});
+
+/** A fresh stream with `count` records "key-i:n" (n counting per key). */
+async function streamWith(count: number, keys = 5, shards = 1): Promise<string> {
+  const name = `esm-${++streams}`;
+  await ensureStream(client, name, shards);
+  const seen = new Map<number, number>();
+  const records = Array.from({ length: count }, (_, i) => {
+    const key = i % keys;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return { data: Buffer.from(`key-${key}:${n}`), partitionKey: `key-${key}` };
+  });
+  const result = await putRecordsReliably(client, name, records);
+  if (result.failed.length > 0) throw new Error('put failed');
+  return name;
+}
+
+const text = (r: KinesisStreamRecord) => Buffer.from(r.kinesis.data, 'base64').toString();
+
+function mapping(
+  streamName: string,
+  overrides: Partial<EventSourceMappingOptions> & Pick<EventSourceMappingOptions, 'handler'>,
+) {
+  return new EventSourceMapping({
+    consumer: 'test',
+    kinesis: client,
+    streamName,
+    checkpoints: new InMemoryCheckpointStore(),
+    deadLetters: new InMemoryDeadLetterQueue(),
+    pollIntervalMs: 20,
+    retryDelayMs: 1,
+    ...overrides,
+  });
+}
+
+describe('local event source mapping', () => {
+  it('isolates a poison record by bisecting when the function throws, and dead-letters only it', async () => {
+    // Prepare
+    const stream = await streamWith(40);
+    const processed: string[] = [];
+    const deadLetters = new InMemoryDeadLetterQueue();
+    const esm = mapping(stream, {
+      batchSize: 40,
+      maximumRetryAttempts: 1,
+      deadLetters,
+      handler: async (event) => {
+        if (event.Records.some((r) => text(r) === 'key-2:3'))
+          throw new Error('cannot handle key-2:3');
+        processed.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+
+    // Act
+    await esm.start();
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    // Assess
+    expect(deadLetters.letters.map((l) => [l.record && text(l.record), l.error])).toEqual([
+      ['key-2:3', 'cannot handle key-2:3'],
+    ]);
+    expect(new Set(processed).size).toBe(39);
+    expect(esm.stats).toMatchObject({ deadLettered: 1, processed: 39 });
+  });
+
+  it('checkpoints before a reported failure, retries from it, and dead-letters it after the retries', async () => {
+    const stream = await streamWith(10, 1);
+    const calls: string[][] = [];
+    const deadLetters = new InMemoryDeadLetterQueue();
+    const esm = mapping(stream, {
+      batchSize: 10,
+      maximumRetryAttempts: 2,
+      deadLetters,
+      handler: async (event) => {
+        calls.push(event.Records.map(text));
+        const bad = event.Records.find((r) => text(r) === 'key-0:4');
+        return { batchItemFailures: bad ? [{ itemIdentifier: bad.kinesis.sequenceNumber }] : [] };
+      },
+    });
+
+    await esm.start();
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    // First call: all ten, failing at the fourth; two retries from it; then the rest.
+    expect(calls[0]).toHaveLength(10);
+    expect(calls.slice(1, 3).map((c) => c[0])).toEqual(['key-0:4', 'key-0:4']);
+    expect(calls[3]?.[0]).toBe('key-0:5');
+    expect(calls).toHaveLength(4);
+    expect(deadLetters.letters).toHaveLength(1);
+    expect(deadLetters.letters[0]).toMatchObject({
+      attempts: 3,
+      error: 'reported as failed by the handler',
+    });
+  });
+
+  it('resumes after a restart from its checkpoint, not from the start', async () => {
+    const stream = await streamWith(30, 3);
+    const checkpoints = new InMemoryCheckpointStore();
+    const first: string[] = [];
+    const firstRun = mapping(stream, {
+      batchSize: 10,
+      checkpoints,
+      handler: async (event) => {
+        first.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+    await firstRun.start();
+    await firstRun.waitUntilIdle();
+    await firstRun.stop();
+    await putRecordsReliably(client, stream, [
+      { data: Buffer.from('late'), partitionKey: 'key-9' },
+    ]);
+
+    const second: string[] = [];
+    const secondRun = mapping(stream, {
+      checkpoints,
+      handler: async (event) => {
+        second.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+    await secondRun.start();
+    await secondRun.waitUntilIdle();
+    await secondRun.stop();
+
+    expect(first).toHaveLength(30);
+    expect(second).toEqual(['late']);
+  });
+
+  it('keeps the order per partition key with a parallelization factor', async () => {
+    const stream = await streamWith(200, 8);
+    const seen = new Map<string, number[]>();
+    let lanesSeen = 0;
+    const esm = mapping(stream, {
+      batchSize: 100,
+      parallelizationFactor: 4,
+      handler: async (event) => {
+        lanesSeen++;
+        for (const r of event.Records) {
+          const [key, n] = text(r).split(':');
+          seen.set(key ?? '', [...(seen.get(key ?? '') ?? []), Number(n)]);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return { batchItemFailures: [] };
+      },
+    });
+
+    await esm.start();
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    expect(seen.size).toBe(8);
+    for (const ns of seen.values()) expect(ns).toEqual(ns.map((_, i) => i + 1));
+    expect(lanesSeen).toBeGreaterThan(2);
+  });
+
+  it('dead-letters records older than the maximum age without processing them', async () => {
+    const stream = await streamWith(3, 1);
+    const deadLetters = new InMemoryDeadLetterQueue();
+    const processed: string[] = [];
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const esm = mapping(stream, {
+      maximumRecordAgeSeconds: 1,
+      deadLetters,
+      handler: async (event) => {
+        processed.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+
+    await esm.start();
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    expect(processed).toEqual([]);
+    expect(deadLetters.letters.map((l) => l.error)).toEqual(
+      Array(3).fill('record older than 1 s, not processed'),
+    );
+  });
+
+  it('gathers records for the batching window before invoking', async () => {
+    const stream = `esm-${++streams}`;
+    await ensureStream(client, stream, 1);
+    const sizes: number[] = [];
+    const esm = mapping(stream, {
+      batchSize: 1000,
+      batchingWindowMs: 400,
+      handler: async (event) => {
+        sizes.push(event.Records.length);
+        return { batchItemFailures: [] };
+      },
+    });
+    await esm.start();
+
+    for (let i = 0; i < 5; i++) {
+      await putRecordsReliably(client, stream, [{ data: Buffer.from(`r${i}`), partitionKey: 'k' }]);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(sizes.length).toBeLessThan(5);
+  });
+});

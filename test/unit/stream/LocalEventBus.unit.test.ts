@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryBusArchive } from '../../../stream/buses/BusArchive.js';
+import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
+import { busRouter } from '../../../stream/buses/busRouter.js';
+import { domainOf } from '../../../stream/buses/domains.js';
+import type { BusEvent } from '../../../stream/buses/eventPattern.js';
+import { LocalBusPublisher } from '../../../stream/buses/LocalBusPublisher.js';
+import { LocalEventBus } from '../../../stream/buses/LocalEventBus.js';
+import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
+import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+
+function envelope(eventType: string, aggregateId = 'match:m1'): EventEnvelope {
+  return {
+    event_id: `${eventType}-${aggregateId}`,
+    event_type: eventType,
+    aggregate_id: aggregateId,
+    sequence: 1,
+    timestamp: '2026-09-01T20:00:00.000Z',
+    data: { home_goals: 2 },
+    version: 1,
+    correlation_id: 'c',
+    causation_id: null,
+  };
+}
+
+function bus(options: { maxAttempts?: number } = {}) {
+  const deadLetters = new InMemoryDeadLetterQueue();
+  const archive = new InMemoryBusArchive();
+  return {
+    deadLetters,
+    archive,
+    bus: new LocalEventBus('matchstream-soccer', {
+      deadLetters,
+      archive,
+      retryDelayMs: 1,
+      ...options,
+    }),
+  };
+}
+
+describe('domain buses', () => {
+  it('maps event types to their domain buses', () => {
+    expect(
+      ['MatchRecorded', 'TeamRegistered', 'RpiCalculated', 'SagaStarted', 'Unknown'].map(domainOf),
+    ).toEqual(['soccer', 'metadata', 'calculation', 'main', 'main']);
+    expect(busEntryOf(envelope('RankingsCacheUpdated'))).toMatchObject({
+      domain: 'calculation',
+      source: 'matchstream.calculation',
+      detailType: 'RankingsCacheUpdated',
+    });
+    expect(busEntryOf(envelope('MatchRecorded'), { replayed: true }).detail.replayed).toBe(true);
+  });
+
+  it('delivers an event to every rule whose pattern matches, in EventBridge shape', async () => {
+    const { bus: soccer } = bus();
+    const got: Record<string, BusEvent[]> = { results: [], goals: [], teams: [] };
+    soccer.register({
+      name: 'results',
+      pattern: { 'detail-type': ['MatchRecorded'] },
+      handler: async (e) => void got.results?.push(e),
+    });
+    soccer.register({
+      name: 'goals',
+      pattern: { detail: { data: { home_goals: [{ numeric: ['>', 1] }] } } },
+      handler: async (e) => void got.goals?.push(e),
+    });
+    soccer.register({
+      name: 'teams',
+      pattern: { 'detail-type': ['TeamRegistered'] },
+      handler: async (e) => void got.teams?.push(e),
+    });
+    const publisher = new LocalBusPublisher({
+      main: soccer,
+      soccer,
+      calculation: soccer,
+      metadata: soccer,
+    });
+
+    await busRouter(publisher)([envelope('MatchRecorded')]);
+
+    expect(got.results).toHaveLength(1);
+    expect(got.goals).toHaveLength(1);
+    expect(got.teams).toHaveLength(0);
+    expect(got.results?.[0]).toMatchObject({
+      version: '0',
+      source: 'matchstream.soccer',
+      'detail-type': 'MatchRecorded',
+      time: '2026-09-01T20:00:00Z',
+      detail: { event_id: 'MatchRecorded-match:m1' },
+    });
+  });
+
+  it('retries a failing target and dead-letters the event with the error when it keeps failing', async () => {
+    const { bus: soccer, deadLetters } = bus({ maxAttempts: 3 });
+    let calls = 0;
+    soccer.register({
+      name: 'flaky',
+      pattern: { source: ['matchstream.soccer'] },
+      handler: async () => {
+        calls++;
+        throw new Error('handler down');
+      },
+    });
+    let okCalls = 0;
+    soccer.register({
+      name: 'once-flaky',
+      pattern: { source: ['matchstream.soccer'] },
+      handler: async () => {
+        okCalls++;
+        if (okCalls === 1) throw new Error('blip');
+      },
+    });
+
+    const result = await soccer.put([soccer.busEvent(busEntryOf(envelope('MatchRecorded')))]);
+
+    expect(result).toEqual({ delivered: 1, deadLettered: 1 });
+    expect(calls).toBe(3);
+    expect(okCalls).toBe(2);
+    expect(deadLetters.letters).toEqual([
+      expect.objectContaining({
+        consumer: 'bus:matchstream-soccer/flaky',
+        error: 'handler down',
+        attempts: 3,
+      }),
+    ]);
+  });
+
+  it('replays archived events to the rules registered now, marked as a replay', async () => {
+    const { bus: soccer } = bus();
+    await soccer.put([soccer.busEvent(busEntryOf(envelope('MatchRecorded')))]);
+    const replayed: BusEvent[] = [];
+    soccer.register({
+      name: 'late',
+      pattern: { 'detail-type': ['MatchRecorded'] },
+      handler: async (e) => void replayed.push(e),
+    });
+
+    const result = await soccer.replay({ from: '2026-09-01T00:00:00Z' });
+
+    expect(result.delivered).toBe(1);
+    expect(replayed[0]?.['replay-name']).toBe('matchstream-soccer-replay');
+    expect(await soccer.replay({ from: '2026-09-02T00:00:00Z' })).toEqual({
+      delivered: 0,
+      deadLettered: 0,
+    });
+  });
+
+  it('refuses an invalid pattern and a second rule of the same name', () => {
+    const { bus: soccer } = bus();
+    soccer.register({ name: 'a', pattern: { source: ['x'] }, handler: async () => {} });
+
+    expect(() =>
+      soccer.register({ name: 'a', pattern: { source: ['x'] }, handler: async () => {} }),
+    ).toThrow(/has a rule named a/);
+    expect(() =>
+      soccer.register({ name: 'b', pattern: { source: 'x' }, handler: async () => {} }),
+    ).toThrow(/source/);
+  });
+});
