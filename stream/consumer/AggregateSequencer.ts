@@ -18,52 +18,82 @@ export interface SequencerOptions {
   /** Where missing events are fetched from. */
   readonly store: Pick<EventStore, 'read'>;
   readonly positions: PositionStore;
-  /** The consumer's effect: called with events of one stream, in sequence order, each once. */
+  /**
+   * The consumer's effect: called with the events of a delivery, each stream's in sequence
+   * order and each event once. Effects of a batch may be repeated after a crash (the
+   * positions move after them), so they must be idempotent: upserts keyed by their source,
+   * or event ids.
+   */
   readonly apply: (events: readonly EventEnvelope[]) => Promise<void>;
 }
 
 /**
  * Turns an unordered, duplicating stream of events into exactly-once, in-order delivery per
- * aggregate: what is at or below the stream's position is dropped; when a later event arrives
+ * aggregate: what is at or below a stream's position is dropped; when a later event arrives
  * before an earlier one, the missing events are read from the event store and applied first.
- * The position advances after the effect, so a crash in between re-applies (never skips):
- * effects must tolerate a repeat of their last batch, which conditional writes on the
- * position or event ids give.
+ * A delivery takes the commits of a whole batch of records at once, so positions are read and
+ * written, and the effect applied, once per batch.
  */
 export class AggregateSequencer {
   constructor(private readonly options: SequencerOptions) {}
 
-  /** Delivers events of one stream (typically one commit). */
-  async deliver(events: readonly EventEnvelope[]): Promise<Delivery> {
-    const first = events[0];
-    if (!first) return { applied: 0, duplicates: 0, filled: 0 };
-    const aggregateId = first.aggregate_id;
-    const { positions, store, apply, consumer } = this.options;
-    const position = await positions.position(aggregateId);
-    const fresh = uniqueBySequence(events).filter((e) => e.sequence > position);
-    const duplicates = events.length - fresh.length;
-    const last = fresh.at(-1);
-    if (!last) return { applied: 0, duplicates, filled: 0 };
+  /** Delivers the events of one commit (or any events of one stream). */
+  deliver(events: readonly EventEnvelope[]): Promise<Delivery> {
+    return this.deliverAll([events]);
+  }
 
-    let batch = fresh;
-    let filled = 0;
-    if (!contiguousFrom(fresh, position + 1)) {
-      // Something before (or between) these events has not arrived yet: the store has it.
-      batch = await store.read(aggregateId, {
-        fromSequence: position + 1,
-        toSequence: last.sequence,
-      });
-      if (!contiguousFrom(batch, position + 1) || batch.at(-1)?.sequence !== last.sequence) {
-        throw new ConsumerError(
-          'GAP_NOT_FILLED',
-          `events ${position + 1} to ${last.sequence} are not all in the event store`,
-          { consumer, aggregateId, sequence: position + 1 },
-        );
+  /** Delivers the events of several commits, of any streams, in the order they arrived. */
+  async deliverAll(commits: readonly (readonly EventEnvelope[])[]): Promise<Delivery> {
+    const { positions, store, apply, consumer } = this.options;
+    const byStream = new Map<string, EventEnvelope[]>();
+    let received = 0;
+    for (const commit of commits) {
+      for (const event of commit) {
+        received++;
+        const list = byStream.get(event.aggregate_id) ?? [];
+        list.push(event);
+        byStream.set(event.aggregate_id, list);
       }
-      filled = batch.length - fresh.length;
     }
-    await apply(batch);
-    await positions.advance(aggregateId, last.sequence);
+    if (byStream.size === 0) return { applied: 0, duplicates: 0, filled: 0 };
+    const current = await positions.positions([...byStream.keys()]);
+
+    let duplicates = 0;
+    let filled = 0;
+    const batches = await Promise.all(
+      [...byStream].map(async ([aggregateId, events]) => {
+        const position = current.get(aggregateId) ?? 0;
+        const fresh = uniqueBySequence(events).filter((e) => e.sequence > position);
+        duplicates += events.length - fresh.length;
+        const last = fresh.at(-1);
+        if (!last) return [];
+        if (contiguousFrom(fresh, position + 1)) return fresh;
+        // Something before (or between) these events has not arrived yet: the store has it.
+        const read = await store.read(aggregateId, {
+          fromSequence: position + 1,
+          toSequence: last.sequence,
+        });
+        if (!contiguousFrom(read, position + 1) || read.at(-1)?.sequence !== last.sequence) {
+          throw new ConsumerError(
+            'GAP_NOT_FILLED',
+            `events ${position + 1} to ${last.sequence} are not all in the event store`,
+            { consumer, aggregateId, sequence: position + 1 },
+          );
+        }
+        filled += read.length - fresh.length;
+        return read;
+      }),
+    );
+    const batch = batches.flat();
+    if (batch.length > 0) {
+      await apply(batch);
+      const advanced = new Map<string, number>();
+      for (const events of batches) {
+        const last = events.at(-1);
+        if (last) advanced.set(last.aggregate_id, last.sequence);
+      }
+      await positions.advance(advanced);
+    }
     return { applied: batch.length, duplicates, filled };
   }
 }

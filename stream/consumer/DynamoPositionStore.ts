@@ -1,18 +1,14 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
 import type { PositionStore } from './PositionStore.js';
 
 /** The positions table's default name: partition key `consumer`, sort key `aggregate_id`. */
 export const POSITIONS_TABLE = 'matchstream-positions';
 
 /**
- * Positions of one consumer in a DynamoDB table. Reads are cached: a stream's aggregate
- * always lands on the same shard, which one worker reads at a time. Writes only move a
- * position forward (a conditional update), so two workers can never move it back.
+ * Positions of one consumer in a DynamoDB table, read and written in batches and cached: a
+ * stream's aggregate always lands on the same shard, which one worker reads at a time, so the
+ * worker holding it is the only writer of its position.
  */
 export class DynamoPositionStore implements PositionStore {
   private readonly cache = new Map<string, number>();
@@ -23,38 +19,37 @@ export class DynamoPositionStore implements PositionStore {
     private readonly table = POSITIONS_TABLE,
   ) {}
 
-  async position(aggregateId: string): Promise<number> {
-    const cached = this.cache.get(aggregateId);
-    if (cached !== undefined) return cached;
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: { consumer: { S: this.consumer }, aggregate_id: { S: aggregateId } },
-        ConsistentRead: true,
-      }),
-    );
-    const position = Number(Item?.position?.N ?? 0);
-    this.cache.set(aggregateId, position);
-    return position;
+  async positions(aggregateIds: readonly string[]): Promise<Map<string, number>> {
+    const missing = [...new Set(aggregateIds.filter((id) => !this.cache.has(id)))];
+    if (missing.length > 0) {
+      const found = await batchGetReliably(
+        this.client,
+        this.table,
+        missing.map((id) => ({ consumer: { S: this.consumer }, aggregate_id: { S: id } })),
+        ['consumer', 'aggregate_id'],
+      );
+      for (const item of found.values()) {
+        this.cache.set(item.aggregate_id?.S ?? '', Number(item.position?.N ?? 0));
+      }
+      for (const id of missing) if (!this.cache.has(id)) this.cache.set(id, 0);
+    }
+    return new Map(aggregateIds.map((id) => [id, this.cache.get(id) ?? 0]));
   }
 
-  async advance(aggregateId: string, sequence: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { consumer: { S: this.consumer }, aggregate_id: { S: aggregateId } },
-          UpdateExpression: 'SET #p = :s',
-          ConditionExpression: 'attribute_not_exists(#p) OR #p < :s',
-          ExpressionAttributeNames: { '#p': 'position' },
-          ExpressionAttributeValues: { ':s': { N: String(sequence) } },
-        }),
-      );
-      this.cache.set(aggregateId, sequence);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Somebody is further already: forget the cached value and read it next time.
-      this.cache.delete(aggregateId);
-    }
+  async advance(positions: ReadonlyMap<string, number>): Promise<void> {
+    const forward = [...positions].filter(([id, sequence]) => sequence > (this.cache.get(id) ?? 0));
+    await batchWriteReliably(
+      this.client,
+      this.table,
+      forward.map(([id, sequence]) => ({
+        put: {
+          consumer: { S: this.consumer },
+          aggregate_id: { S: id },
+          position: { N: String(sequence) },
+        },
+      })),
+      ['consumer', 'aggregate_id'],
+    );
+    for (const [id, sequence] of forward) this.cache.set(id, sequence);
   }
 }

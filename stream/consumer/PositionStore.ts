@@ -1,24 +1,25 @@
 /**
  * How far a consumer has applied each stream: the last sequence applied per aggregate. It
- * only moves forward, so a stale or repeated `advance` is harmless.
+ * only moves forward.
  */
 export interface PositionStore {
-  /** The last sequence applied for a stream (0 when none). */
-  position(aggregateId: string): Promise<number>;
-  /** Records that every event up to `sequence` was applied. */
-  advance(aggregateId: string, sequence: number): Promise<void>;
+  /** The last sequence applied for each stream (0 when none). */
+  positions(aggregateIds: readonly string[]): Promise<Map<string, number>>;
+  /** Records that every event up to the given sequence was applied, per stream. */
+  advance(positions: ReadonlyMap<string, number>): Promise<void>;
 }
 
 /** Positions in process memory (tests, in-process runs that keep nothing). */
 export class InMemoryPositionStore implements PositionStore {
-  private readonly positions = new Map<string, number>();
+  private readonly stored = new Map<string, number>();
 
-  async position(aggregateId: string): Promise<number> {
-    return this.positions.get(aggregateId) ?? 0;
+  async positions(aggregateIds: readonly string[]): Promise<Map<string, number>> {
+    return new Map(aggregateIds.map((id) => [id, this.stored.get(id) ?? 0]));
   }
 
-  async advance(aggregateId: string, sequence: number): Promise<void> {
-    if (sequence > (this.positions.get(aggregateId) ?? 0))
-      this.positions.set(aggregateId, sequence);
+  async advance(positions: ReadonlyMap<string, number>): Promise<void> {
+    for (const [id, sequence] of positions) {
+      if (sequence > (this.stored.get(id) ?? 0)) this.stored.set(id, sequence);
+    }
   }
 }

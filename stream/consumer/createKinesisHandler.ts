@@ -14,31 +14,35 @@ export interface KinesisHandlerOptions {
   /** Decodes stored commits (schema registry and upcasters). */
   readonly codec: CommitCodec;
   readonly sequencer: AggregateSequencer;
-  /** Told about the record a batch stopped at and why (the local runtime dead-letters with it). */
+  /** Told about a record that cannot be read, and why (the local runtime dead-letters with it). */
   readonly onFailure?: (record: KinesisStreamRecord, error: unknown) => void;
   /** Told about each delivery (for counters). */
   readonly onDelivery?: (delivery: Delivery, events: readonly EventEnvelope[]) => void;
 }
 
 /**
- * A function for a Kinesis event source mapping with `ReportBatchItemFailures`: the same code
- * runs as a Lambda handler and under the local runtime. Records are processed in order;
- * at the first one that fails, processing stops and its sequence number is reported, so the
- * mapping checkpoints before it and retries from it (what came before is not redone).
+ * A function for a Kinesis event source mapping with `ReportBatchItemFailures` and bisect on
+ * error: the same code runs as a Lambda handler and under the local runtime.
+ *
+ * The records are read in order and the events of all of them delivered at once (one read and
+ * one write of positions, one effect, per batch). A record that cannot be read (not a change
+ * record, an unknown schema, corrupt Avro) stops the batch there: what came before is
+ * delivered, and that record is reported, so the mapping checkpoints before it and retries from
+ * it. An effect that fails throws: the mapping bisects the batch to find the record at fault.
  */
 export function createKinesisHandler(
   options: KinesisHandlerOptions,
 ): (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse> {
   const { consumer, codec, sequencer } = options;
   return async (event) => {
+    const commits: EventEnvelope[][] = [];
+    let failed: KinesisStreamRecord | undefined;
     for (const record of event.Records) {
       try {
         const decoded = decodeRecord(record);
-        if (!decoded.commit) continue; // a removal: nothing to apply
-        const events = codec.envelopes(decoded.commit);
-        const delivery = await sequencer.deliver(events);
-        options.onDelivery?.(delivery, events);
+        if (decoded.commit) commits.push(codec.envelopes(decoded.commit));
       } catch (error) {
+        failed = record;
         options.onFailure?.(
           record,
           error instanceof ConsumerError
@@ -50,9 +54,11 @@ export function createKinesisHandler(
                 { cause: error },
               ),
         );
-        return { batchItemFailures: [{ itemIdentifier: record.kinesis.sequenceNumber }] };
+        break;
       }
     }
-    return { batchItemFailures: [] };
+    const delivery = await sequencer.deliverAll(commits);
+    options.onDelivery?.(delivery, commits.flat());
+    return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
   };
 }

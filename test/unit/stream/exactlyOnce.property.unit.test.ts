@@ -112,12 +112,17 @@ describe('exactly-once, in-order effects on an unordered, duplicating stream', (
             if (from >= shard.length) continue;
             progress = true;
             const batch = shard.slice(from, from + delivery.batchSize);
-            const { batchItemFailures } = await handler({ Records: batch });
-            const failed = batchItemFailures[0]?.itemIdentifier;
-            const stop =
-              failed === undefined
-                ? batch.length
-                : batch.findIndex((r) => r.kinesis.sequenceNumber === failed);
+            let stop = 0;
+            try {
+              const { batchItemFailures } = await handler({ Records: batch });
+              const failed = batchItemFailures[0]?.itemIdentifier;
+              stop =
+                failed === undefined
+                  ? batch.length
+                  : batch.findIndex((r) => r.kinesis.sequenceNumber === failed);
+            } catch {
+              stop = 0; // the effect failed: the whole batch is retried
+            }
             cursors[s] = from + stop;
           }
         }

@@ -1,0 +1,120 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { batchGetReliably, batchWriteReliably } from '../stream/aws/dynamoBatch.js';
+import { ensureTable } from '../stream/eventStore/eventsTable.js';
+import type { DocumentStore } from './DocumentStore.js';
+import { type Doc, type DocKey, keyString, type StoredDoc } from './Projection.js';
+import { ProjectionError } from './ProjectionError.js';
+
+type Item = Record<string, AttributeValue>;
+
+/** Documents larger than this are stored gzipped. */
+const COMPRESS_OVER = 64 * 1024;
+/** DynamoDB's item limit, less room for the keys. */
+const MAX_DOC_BYTES = 390 * 1024;
+
+/**
+ * A read model's documents in one DynamoDB table (partition key `pk`, sort key `sk`), each
+ * stored as JSON (gzipped past 64 KB), read with BatchGetItem and Query and written with
+ * BatchWriteItem, every unprocessed item retried.
+ */
+export class DynamoDocumentStore implements DocumentStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    readonly table: string,
+  ) {}
+
+  /** Creates the table unless it exists. */
+  static async open(client: DynamoDBClient, table: string): Promise<DynamoDocumentStore> {
+    await ensureTable(client, {
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+    return new DynamoDocumentStore(client, table);
+  }
+
+  async getMany(keys: readonly DocKey[]): Promise<Map<string, Doc>> {
+    const found = await batchGetReliably(
+      this.client,
+      this.table,
+      keys.map((k) => ({ pk: { S: k.pk }, sk: { S: k.sk } })),
+      ['pk', 'sk'],
+    );
+    const out = new Map<string, Doc>();
+    for (const item of found.values()) {
+      out.set(keyString({ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' }), this.docOf(item));
+    }
+    return out;
+  }
+
+  async query(
+    pk: string,
+    range: { prefix?: string; from?: string; to?: string } = {},
+  ): Promise<StoredDoc[]> {
+    const values: Item = { ':pk': { S: pk } };
+    let condition = 'pk = :pk';
+    if (range.prefix !== undefined) {
+      condition += ' AND begins_with(sk, :prefix)';
+      values[':prefix'] = { S: range.prefix };
+    } else if (range.from !== undefined || range.to !== undefined) {
+      condition += ' AND sk BETWEEN :from AND :to';
+      values[':from'] = { S: range.from ?? '' };
+      values[':to'] = { S: range.to ?? '\uffff' };
+    }
+    const docs: StoredDoc[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        docs.push({ pk, sk: item.sk?.S ?? '', doc: this.docOf(item) });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return docs;
+  }
+
+  async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
+    await batchWriteReliably(
+      this.client,
+      this.table,
+      [
+        ...puts.map((d) => ({ put: { pk: { S: d.pk }, sk: { S: d.sk }, ...this.encode(d) } })),
+        ...deletes.map((k) => ({ delete: { pk: { S: k.pk }, sk: { S: k.sk } } })),
+      ],
+      ['pk', 'sk'],
+    );
+  }
+
+  private encode(d: StoredDoc): Item {
+    const json = JSON.stringify(d.doc);
+    if (json.length <= COMPRESS_OVER) return { doc: { S: json } };
+    const zipped = gzipSync(json);
+    if (zipped.byteLength > MAX_DOC_BYTES) {
+      throw new ProjectionError(
+        'DOCUMENT_TOO_LARGE',
+        `document ${d.pk}/${d.sk} of ${this.table} takes ${zipped.byteLength} bytes gzipped; the limit is ${MAX_DOC_BYTES}`,
+      );
+    }
+    return { docz: { B: zipped } };
+  }
+
+  private docOf(item: Item): Doc {
+    const text = item.doc?.S ?? (item.docz?.B ? gunzipSync(item.docz.B).toString('utf8') : '{}');
+    return JSON.parse(text) as Doc;
+  }
+}

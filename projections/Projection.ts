@@ -1,0 +1,48 @@
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
+
+/** Where a document lives: a partition key and a sort key. */
+export interface DocKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** A read-model document: a plain JSON object. */
+export type Doc = object;
+
+export interface StoredDoc extends DocKey {
+  readonly doc: Doc;
+}
+
+/** The documents an event changes. */
+export interface DocChanges {
+  readonly put?: readonly StoredDoc[];
+  readonly delete?: readonly DocKey[];
+}
+
+/** The documents a projection may look at while it evolves (those it declared in `reads`). */
+export interface DocView {
+  get(key: DocKey): Doc | undefined;
+}
+
+/**
+ * A read model: a name, a version, and a pure `evolve` from (documents, event) to changed
+ * documents. Documents are upserts keyed by what they describe, guarded by the source
+ * stream's sequence where a document follows one stream, so applying an event twice changes
+ * nothing: a consumer that repeats its last batch after a crash leaves the same state.
+ *
+ * `reads` names the documents `evolve` looks at; it is asked again with what was loaded, until
+ * it names nothing new (so a document found through another can be read too).
+ */
+export interface Projection {
+  readonly name: string;
+  readonly version: number;
+  /** The event types it uses (`'*'` for all); every other event is applied as a no-op. */
+  readonly eventTypes: readonly string[] | '*';
+  reads(event: EventEnvelope, view: DocView): readonly DocKey[];
+  evolve(view: DocView, event: EventEnvelope): DocChanges;
+}
+
+/** `pk` and `sk` as one string, for maps. */
+export function keyString(key: DocKey): string {
+  return `${key.pk}\u0000${key.sk}`;
+}

@@ -1,0 +1,78 @@
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { DocumentStore } from './DocumentStore.js';
+import {
+  type Doc,
+  type DocKey,
+  type DocView,
+  keyString,
+  type Projection,
+  type StoredDoc,
+} from './Projection.js';
+
+/** Rounds of `reads` before a projection is taken to be looping. */
+const MAX_READ_ROUNDS = 5;
+
+/**
+ * Applies batches of events to a read model's document store: loads what the projection
+ * reads (in bulk, once per batch), evolves in memory event by event, and writes each changed
+ * document once at the end. A batch's events come in per-stream order (see the sequencer).
+ */
+export class Projector {
+  constructor(
+    readonly projection: Projection,
+    readonly store: DocumentStore,
+  ) {}
+
+  async apply(events: readonly EventEnvelope[]): Promise<void> {
+    const types = this.projection.eventTypes;
+    const relevant = types === '*' ? undefined : new Set(types);
+    const loaded = new Map<string, Doc | undefined>();
+    const changed = new Map<string, StoredDoc | DocKey>();
+    const view: DocView = {
+      get: (key) => {
+        const k = keyString(key);
+        if (!loaded.has(k)) {
+          throw new Error(
+            `projection ${this.projection.name} read ${key.pk}/${key.sk} without naming it in reads()`,
+          );
+        }
+        return loaded.get(k);
+      },
+    };
+    for (const event of events) {
+      if (relevant && !relevant.has(event.event_type)) continue;
+      for (let round = 0; ; round++) {
+        const missing = this.projection
+          .reads(event, { get: (key) => loaded.get(keyString(key)) })
+          .filter((key) => !loaded.has(keyString(key)));
+        if (missing.length === 0) break;
+        if (round >= MAX_READ_ROUNDS)
+          throw new Error(`projection ${this.projection.name} keeps asking for more documents`);
+        const found = await this.store.getMany(unique(missing));
+        for (const key of missing) loaded.set(keyString(key), found.get(keyString(key)));
+      }
+      const changes = this.projection.evolve(view, event);
+      for (const key of changes.delete ?? []) {
+        loaded.set(keyString(key), undefined);
+        changed.set(keyString(key), { pk: key.pk, sk: key.sk });
+      }
+      for (const put of changes.put ?? []) {
+        loaded.set(keyString(put), put.doc);
+        changed.set(keyString(put), put);
+      }
+    }
+    const puts: StoredDoc[] = [];
+    const deletes: DocKey[] = [];
+    for (const change of changed.values()) {
+      if ('doc' in change) puts.push(change);
+      else deletes.push(change);
+    }
+    await this.store.write(puts, deletes);
+  }
+}
+
+function unique(keys: readonly DocKey[]): DocKey[] {
+  const seen = new Map<string, DocKey>();
+  for (const key of keys) seen.set(keyString(key), key);
+  return [...seen.values()];
+}

@@ -1,0 +1,176 @@
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import type { DocumentStore } from '../DocumentStore.js';
+import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
+
+/** One team's line of a calculation. */
+export interface RankingEntry {
+  readonly rank: number | null;
+  readonly team: string;
+  readonly games: number;
+  readonly wins: number;
+  readonly losses: number;
+  readonly ties: number;
+  readonly wp: number | null;
+  readonly owp: number | null;
+  readonly oowp: number | null;
+  readonly rpi: number | null;
+}
+
+export type CalculationStatus = 'calculated' | 'published' | 'retracted';
+
+/** A calculation without its rankings. */
+export interface CalculationSummary {
+  readonly calculation_id: string;
+  readonly season: string;
+  readonly as_of: string | null;
+  readonly profile: string;
+  readonly games_counted: number;
+  readonly computed_at: string;
+  readonly status: CalculationStatus;
+  readonly published_at: string | null;
+  readonly retracted_at: string | null;
+  readonly retraction_reason: string | null;
+}
+
+export interface CalculationDoc extends CalculationSummary {
+  readonly rankings: readonly RankingEntry[];
+  readonly version: number;
+}
+
+const calcKey = (calculationId: string): DocKey => ({ pk: `calc#${calculationId}`, sk: '-' });
+const seasonKey = (c: { season: string; computed_at: string; calculation_id: string }): DocKey => ({
+  pk: `season#${c.season}`,
+  sk: `${c.computed_at}#${c.calculation_id}`,
+});
+
+/**
+ * RPI rankings: every calculation of a season with its status (calculated, published,
+ * retracted), so the current rankings, the rankings as of a date and each team's rank
+ * history can be read. Retracting a calculation brings the previous one back.
+ */
+export const rankingsProjection: Projection = {
+  name: 'rankings',
+  version: 1,
+  eventTypes: ['RpiCalculated', 'RpiResultsPublished', 'RpiResultsRetracted'],
+  reads: (event) => [calcKey(String(event.data.calculation_id))],
+  evolve(view: DocView, event: EventEnvelope): DocChanges {
+    const d = event.data;
+    const key = calcKey(String(d.calculation_id));
+    const current = view.get(key) as CalculationDoc | undefined;
+    // A calculation is a stream of its own, so its sequence guards against repeats.
+    if (current && current.version >= event.sequence) return {};
+    let next: CalculationDoc | undefined;
+    switch (event.event_type) {
+      case 'RpiCalculated':
+        next = {
+          calculation_id: String(d.calculation_id),
+          season: String(d.season),
+          as_of: (d.as_of as string | null) ?? null,
+          profile: String(d.profile),
+          games_counted: Number(d.games_counted),
+          computed_at: String(d.computed_at),
+          status: current?.status ?? 'calculated',
+          published_at: current?.published_at ?? null,
+          retracted_at: current?.retracted_at ?? null,
+          retraction_reason: current?.retraction_reason ?? null,
+          rankings: d.rankings as RankingEntry[],
+          version: event.sequence,
+        };
+        break;
+      case 'RpiResultsPublished':
+        if (current)
+          next = {
+            ...current,
+            status: 'published',
+            published_at: String(d.published_at),
+            version: event.sequence,
+          };
+        break;
+      case 'RpiResultsRetracted':
+        if (current) {
+          next = {
+            ...current,
+            status: 'retracted',
+            retracted_at: event.timestamp,
+            retraction_reason: String(d.reason),
+            version: event.sequence,
+          };
+        }
+        break;
+    }
+    if (!next) return {};
+    const { rankings: _, version: __, ...summary } = next;
+    return {
+      put: [
+        { ...key, doc: next },
+        { ...seasonKey(next), doc: summary },
+      ],
+    };
+  },
+};
+
+/** Every calculation of a season, oldest first. */
+export async function calculations(
+  store: DocumentStore,
+  season: string,
+): Promise<CalculationSummary[]> {
+  return (await store.query(`season#${season}`)).map((d) => d.doc as unknown as CalculationSummary);
+}
+
+/** The day a calculation's rankings speak for: its as-of day, else the day it was computed. */
+function effectiveDay(c: CalculationSummary): string {
+  return c.as_of ?? c.computed_at.slice(0, 10);
+}
+
+/**
+ * The rankings of a season: the latest published calculation that is not retracted; with
+ * `asOf`, the latest such calculation counting games up to that day at most.
+ */
+export async function currentRankings(
+  store: DocumentStore,
+  season: string,
+  asOf?: string,
+): Promise<CalculationDoc | undefined> {
+  const candidates = (await calculations(store, season))
+    .filter((c) => c.status === 'published' && (asOf === undefined || effectiveDay(c) <= asOf))
+    .sort(
+      (a, b) =>
+        effectiveDay(a).localeCompare(effectiveDay(b)) ||
+        String(a.published_at).localeCompare(String(b.published_at)),
+    );
+  const chosen = candidates.at(-1);
+  if (!chosen) return undefined;
+  const key = calcKey(chosen.calculation_id);
+  return (await store.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as CalculationDoc | undefined;
+}
+
+/** A team's rank in each published calculation of a season, in order of the days they speak for. */
+export async function rankHistory(
+  store: DocumentStore,
+  season: string,
+  team: string,
+): Promise<
+  {
+    calculation_id: string;
+    as_of: string | null;
+    published_at: string | null;
+    rank: number | null;
+    rpi: number | null;
+  }[]
+> {
+  const published = (await calculations(store, season))
+    .filter((c) => c.status === 'published')
+    .sort((a, b) => effectiveDay(a).localeCompare(effectiveDay(b)));
+  const docs = await store.getMany(published.map((c) => calcKey(c.calculation_id)));
+  return published.map((c) => {
+    const doc = docs.get(`calc#${c.calculation_id}\u0000-`) as CalculationDoc | undefined;
+    const entry = doc?.rankings.find((r) => r.team === team);
+    return {
+      calculation_id: c.calculation_id,
+      as_of: c.as_of,
+      published_at: c.published_at,
+      rank: entry?.rank ?? null,
+      rpi: entry?.rpi ?? null,
+    };
+  });
+}

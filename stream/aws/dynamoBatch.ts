@@ -1,0 +1,117 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { StoreError } from '../StoreError.js';
+import { backoffDelay, type ReliableOptions, sendInBatches, sleep } from './backoff.js';
+
+type Item = Record<string, AttributeValue>;
+
+/** One write of a batch: an item to put, or the key of an item to delete. */
+export type BatchWrite = { readonly put: Item } | { readonly delete: Item };
+
+const MAX_WRITES = 25;
+const MAX_GETS = 100;
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+/**
+ * BatchWriteItem that loses nothing: calls of at most 25 writes, every entry DynamoDB returns
+ * in `UnprocessedItems` retried with backoff, and a `StoreError` if some still are not written
+ * (the caller's batch then fails and is retried, never half-dropped). The writes must have
+ * distinct keys (`keyNames` names the key attributes).
+ */
+export async function batchWriteReliably(
+  client: DynamoDBClient,
+  table: string,
+  writes: readonly BatchWrite[],
+  keyNames: readonly string[],
+  options: ReliableOptions = {},
+): Promise<void> {
+  if (writes.length === 0) return;
+  const keyOf = (item: Item) => keyNames.map((k) => JSON.stringify(item[k])).join('\u0000');
+  const delivery = await sendInBatches(
+    writes,
+    {
+      maxEntries: MAX_WRITES,
+      maxBytes: MAX_REQUEST_BYTES,
+      size: (w) => JSON.stringify('put' in w ? w.put : w.delete).length,
+      refuse: () => undefined,
+      async send(batch, signal) {
+        const requests: WriteRequest[] = batch.map((w) =>
+          'put' in w ? { PutRequest: { Item: w.put } } : { DeleteRequest: { Key: w.delete } },
+        );
+        const output = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [table]: requests } }),
+          signal ? { abortSignal: signal } : {},
+        );
+        const unprocessed = new Set(
+          (output.UnprocessedItems?.[table] ?? []).map((r) =>
+            keyOf((r.PutRequest?.Item ?? r.DeleteRequest?.Key ?? {}) as Item),
+          ),
+        );
+        return batch.map((w) =>
+          unprocessed.has(keyOf('put' in w ? w.put : w.delete))
+            ? {
+                errorCode: 'Unprocessed',
+                errorMessage: 'left in UnprocessedItems',
+                retryable: true,
+              }
+            : { ack: true },
+        );
+      },
+    },
+    { maxAttempts: 10, ...options },
+  );
+  if (delivery.failed.length > 0) {
+    const first = delivery.failed[0];
+    throw new StoreError(
+      'STORE_UNAVAILABLE',
+      `${delivery.failed.length} of ${writes.length} writes to ${table} failed after retries: ${first?.errorCode}: ${first?.errorMessage}`,
+      { table },
+    );
+  }
+}
+
+/**
+ * BatchGetItem that reads every key: calls of at most 100 keys, `UnprocessedKeys` retried with
+ * backoff; the items found, by the JSON of their key. Throws a `StoreError` if DynamoDB keeps
+ * some keys unprocessed.
+ */
+export async function batchGetReliably(
+  client: DynamoDBClient,
+  table: string,
+  keys: readonly Item[],
+  keyNames: readonly string[],
+  options: ReliableOptions & { readonly consistent?: boolean } = {},
+): Promise<Map<string, Item>> {
+  const keyOf = (item: Item) => keyNames.map((k) => JSON.stringify(item[k])).join('\u0000');
+  const found = new Map<string, Item>();
+  const maxAttempts = options.maxAttempts ?? 10;
+  for (let start = 0; start < keys.length; start += MAX_GETS) {
+    let pending: Item[] = keys.slice(start, start + MAX_GETS);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > maxAttempts) {
+        throw new StoreError(
+          'STORE_UNAVAILABLE',
+          `${pending.length} keys of ${table} stayed unprocessed`,
+          { table },
+        );
+      }
+      if (attempt > 1)
+        await sleep(
+          backoffDelay(attempt - 1, options.baseDelayMs ?? 50, options.maxDelayMs ?? 2000),
+        );
+      const output = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [table]: { Keys: pending, ConsistentRead: options.consistent ?? true } },
+        }),
+      );
+      for (const item of output.Responses?.[table] ?? []) found.set(keyOf(item), item);
+      pending = (output.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+    }
+  }
+  return found;
+}

@@ -1,0 +1,295 @@
+import { describe, expect, it } from 'vitest';
+import { ProjectionSpec } from '../../../projections/ProjectionSpec.js';
+import {
+  matchesOfSeason,
+  matchesOfTeam,
+  matchesProjection,
+} from '../../../projections/readModels/matches.js';
+import {
+  eventCounts,
+  pipelineStatsProjection,
+} from '../../../projections/readModels/pipelineStats.js';
+import {
+  calculations,
+  currentRankings,
+  rankHistory,
+  rankingsProjection,
+} from '../../../projections/readModels/rankings.js';
+import { getSaga, lastSaga, sagasProjection } from '../../../projections/readModels/sagas.js';
+import { standings, standingsProjection } from '../../../projections/readModels/standings.js';
+import { getTeam, listTeams, teamsProjection } from '../../../projections/readModels/teams.js';
+import { envelope, result } from '../../support/envelopes.js';
+
+const registered = (team: string, conference: string | null, seq = 1) =>
+  envelope('TeamRegistered', `team:${team}`, seq, {
+    team_id: team,
+    name: team,
+    conference,
+    division: 'I',
+  });
+
+describe('team directory', () => {
+  it('registers teams and merges metadata updates, ignoring repeats and stale events', async () => {
+    const update = envelope('TeamMetadataUpdated', 'team:A', 2, {
+      team_id: 'A',
+      name: null,
+      conference: 'East',
+      division: null,
+    });
+
+    await ProjectionSpec.for(teamsProjection)
+      .given([registered('A', null), registered('B', 'West')])
+      .when([update, update, registered('A', 'Stale', 1)])
+      .then(async (store) => {
+        expect(await getTeam(store, 'A')).toMatchObject({
+          name: 'A',
+          conference: 'East',
+          division: 'I',
+          version: 2,
+        });
+        expect((await listTeams(store)).map((t) => t.team_id)).toEqual(['A', 'B']);
+        expect(await getTeam(store, 'Z')).toBeUndefined();
+      });
+  });
+});
+
+describe('matches', () => {
+  it('keeps each match under its season and both teams, and moves it when a correction changes a team', async () => {
+    await ProjectionSpec.for(matchesProjection)
+      .given([result('m1', 'A 2-1 B'), result('m2', 'B 0-0 C', { playedOn: '2026-09-05' })])
+      .when([
+        result('m1', 'A 2-2 D', { corrected: true, sequence: 2 }),
+        envelope('MatchCancelled', 'match:m2', 2, { match_id: 'm2', reason: 'storm' }),
+      ])
+      .then(async (store) => {
+        const season = await matchesOfSeason(store, '2026');
+        expect(
+          season.map((m) => [m.match_id, m.status, m.home_goals, m.away_goals, m.away_team]),
+        ).toEqual([
+          ['m1', 'corrected', 2, 2, 'D'],
+          ['m2', 'cancelled', 0, 0, 'C'],
+        ]);
+        expect((await matchesOfTeam(store, 'B')).map((m) => m.match_id)).toEqual(['m2']);
+        expect((await matchesOfTeam(store, 'D')).map((m) => m.match_id)).toEqual(['m1']);
+        expect(season[0]?.corrections).toBe(1);
+        expect(season[1]?.cancellation_reason).toBe('storm');
+      });
+  });
+});
+
+describe('standings', () => {
+  it('counts W-L-T and goals per team, a penalty-kick result as a tie, grouped by conference', async () => {
+    const conference: Record<string, string> = { A: 'East', B: 'East', C: 'West' };
+    await ProjectionSpec.for(standingsProjection)
+      .when([
+        result('m1', 'A 2-1 B'),
+        result('m2', 'B 1-1 C', { decidedBy: 'penalties' }),
+        result('m3', 'C 3-0 A', { playedOn: '2026-09-10' }),
+      ])
+      .then(async (store) => {
+        const table = await standings(store, '2026', {
+          conferenceOf: (t) => conference[t] ?? null,
+        });
+        expect(
+          table.map((c) => [
+            c.conference,
+            c.teams.map((t) => [
+              t.team,
+              t.wins,
+              t.losses,
+              t.ties,
+              t.goals_for,
+              t.goals_against,
+              t.points,
+            ]),
+          ]),
+        ).toEqual([
+          [
+            'East',
+            [
+              ['A', 1, 1, 0, 2, 4, 3],
+              ['B', 0, 1, 1, 2, 3, 1],
+            ],
+          ],
+          ['West', [['C', 1, 0, 1, 4, 1, 4]]],
+        ]);
+        const asOf = await standings(store, '2026', { asOf: '2026-09-05' });
+        expect(asOf.flatMap((c) => c.teams).find((t) => t.team === 'C')).toMatchObject({
+          played: 1,
+          ties: 1,
+        });
+      });
+  });
+
+  it('replaces a corrected result, moves it when the teams change, and drops a cancelled match', async () => {
+    await ProjectionSpec.for(standingsProjection)
+      .given([result('m1', 'A 2-1 B'), result('m2', 'A 1-0 C')])
+      .when([
+        result('m1', 'A 0-1 D', { corrected: true, sequence: 2 }),
+        envelope('MatchCancelled', 'match:m2', 2, { match_id: 'm2', reason: null }),
+      ])
+      .then(async (store) => {
+        const teams = (await standings(store, '2026')).flatMap((c) => c.teams);
+        expect(teams.map((t) => [t.team, t.wins, t.losses])).toEqual([
+          ['D', 1, 0],
+          ['A', 0, 1],
+        ]);
+      });
+  });
+
+  it('changes nothing when a batch is applied twice (a retried batch after a crash)', async () => {
+    const events = [
+      result('m1', 'A 2-1 B'),
+      result('m1', 'A 2-2 B', { corrected: true, sequence: 2 }),
+      result('m2', 'B 3-1 C'),
+    ];
+    const once = await ProjectionSpec.for(standingsProjection)
+      .when(events)
+      .then(() => {});
+    const twice = await ProjectionSpec.for(standingsProjection)
+      .given(events)
+      .when(events)
+      .then(() => {});
+    expect(twice.all()).toEqual(once.all());
+  });
+});
+
+describe('rankings', () => {
+  const calculated = (id: string, asOf: string, top: string) =>
+    envelope('RpiCalculated', `rpi:${id}`, 1, {
+      calculation_id: id,
+      season: '2026',
+      as_of: asOf,
+      profile: 'ncaa-soccer-2024',
+      games_counted: 10,
+      computed_at: `${asOf}T08:00:00.000Z`,
+      rankings: [
+        {
+          rank: 1,
+          team: top,
+          games: 3,
+          wins: 3,
+          losses: 0,
+          ties: 0,
+          wp: 1,
+          owp: 0.5,
+          oowp: 0.5,
+          rpi: 0.625,
+        },
+        {
+          rank: 2,
+          team: 'Other',
+          games: 3,
+          wins: 0,
+          losses: 3,
+          ties: 0,
+          wp: 0,
+          owp: 0.5,
+          oowp: 0.5,
+          rpi: 0.375,
+        },
+      ],
+    });
+  const published = (id: string, at: string) =>
+    envelope('RpiResultsPublished', `rpi:${id}`, 2, {
+      calculation_id: id,
+      season: '2026',
+      as_of: null,
+      published_at: at,
+    });
+
+  it('serves the latest published calculation, as of a day, and the previous one after a retraction', async () => {
+    await ProjectionSpec.for(rankingsProjection)
+      .given([calculated('c1', '2026-09-15', 'A'), published('c1', '2026-09-15T09:00:00.000Z')])
+      .when([
+        calculated('c2', '2026-10-01', 'B'),
+        published('c2', '2026-10-01T09:00:00.000Z'),
+        calculated('c3', '2026-10-08', 'C'),
+      ])
+      .then(async (store) => {
+        expect((await currentRankings(store, '2026'))?.calculation_id).toBe('c2');
+        expect((await currentRankings(store, '2026', '2026-09-20'))?.rankings[0]?.team).toBe('A');
+        expect(await currentRankings(store, '2026', '2026-09-01')).toBeUndefined();
+        expect((await calculations(store, '2026')).map((c) => c.status)).toEqual([
+          'published',
+          'published',
+          'calculated',
+        ]);
+        expect((await rankHistory(store, '2026', 'A')).map((h) => h.rank)).toEqual([1, null]);
+      });
+
+    await ProjectionSpec.for(rankingsProjection)
+      .given([
+        calculated('c1', '2026-09-15', 'A'),
+        published('c1', '2026-09-15T09:00:00.000Z'),
+        calculated('c2', '2026-10-01', 'B'),
+        published('c2', '2026-10-01T09:00:00.000Z'),
+      ])
+      .when([
+        envelope('RpiResultsRetracted', 'rpi:c2', 3, {
+          calculation_id: 'c2',
+          season: '2026',
+          reason: 'cache update failed',
+        }),
+      ])
+      .then(async (store) => {
+        expect((await currentRankings(store, '2026'))?.calculation_id).toBe('c1');
+      });
+  });
+});
+
+describe('saga status', () => {
+  it('follows a saga through its steps, with the structure of the original design', async () => {
+    const saga = (type: string, seq: number, data: Record<string, unknown>) =>
+      envelope(type, 'saga:s1', seq, { saga_id: 's1', ...data }, `2026-09-01T20:00:0${seq}.000Z`);
+    await ProjectionSpec.for(sagasProjection)
+      .when([
+        saga('SagaStarted', 1, {
+          saga_type: 'rpi-calculation',
+          steps: ['collect', 'calculate'],
+          data: '{"season":"2026"}',
+        }),
+        saga('SagaStepCompleted', 2, { step_name: 'collect', attempt: 1, output: null }),
+        saga('SagaStepFailed', 3, {
+          step_name: 'calculate',
+          attempt: 1,
+          error: 'boom',
+          will_retry: true,
+          timed_out: false,
+        }),
+      ])
+      .then(async (store) => {
+        expect(await getSaga(store, 's1')).toMatchObject({
+          saga_id: 's1',
+          saga_type: 'rpi-calculation',
+          status: 'running',
+          data: { season: '2026' },
+          steps: [
+            { step_name: 'collect', status: 'completed', compensation_function: null },
+            { step_name: 'calculate', status: 'retrying', error: 'boom', attempts: 1 },
+          ],
+        });
+        expect(await lastSaga(store)).toMatchObject({ saga_id: 's1', status: 'running' });
+      });
+  });
+});
+
+describe('pipeline statistics', () => {
+  it('counts events by type and day, each once', async () => {
+    const a = result('m1', 'A 1-0 B');
+    const b = envelope('TeamRegistered', 'team:A', 1, { team_id: 'A' }, '2026-09-02T10:00:00.000Z');
+    await ProjectionSpec.for(pipelineStatsProjection)
+      .given([a, b])
+      .when([a, b, result('m1', 'A 1-1 B', { corrected: true, sequence: 2 })])
+      .then(async (store) => {
+        expect(await eventCounts(store)).toEqual({
+          total: 3,
+          by_type: { MatchRecorded: 1, MatchResultCorrected: 1, TeamRegistered: 1 },
+          by_day: {
+            '2026-09-01': { MatchRecorded: 1, MatchResultCorrected: 1 },
+            '2026-09-02': { TeamRegistered: 1 },
+          },
+        });
+      });
+  });
+});
