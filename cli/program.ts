@@ -5,7 +5,9 @@ import { registerIngest } from './commands/ingest.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRpi } from './commands/rpi.js';
 import { registerSchemas } from './commands/schemas.js';
+import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
 
 /** The version in package.json, found from here whether running from `dist/` or the sources. */
 function packageVersion(): string {
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerSchemas(program);
   registerInspect(program);
   registerStart(program);
+  registerServe(program);
+  registerStatus(program);
   addDebugEverywhere(program);
   return program;
 }

@@ -32,6 +32,10 @@ export interface DocView {
  *
  * `reads` names the documents `evolve` looks at; it is asked again with what was loaded, until
  * it names nothing new (so a document found through another can be read too).
+ *
+ * Every document must be written by events of one stream only (an index entry per match,
+ * not one document per team that every match of the team rewrites): consumers work on
+ * several shards at once, and a document two streams write could lose one of the writes.
  */
 export interface Projection {
   readonly name: string;

@@ -11,7 +11,7 @@ import { Projector } from './Projector.js';
  * await ProjectionSpec.for(standingsProjection)
  *   .given([recorded('m1', 'A 2-1 B')])
  *   .when([corrected('m1', 'A 1-1 B')])
- *   .then(async (store) => expect(await standings(store, '2026')).toEqual(...));
+ *   .thenExpect(async (store) => expect(await standings(store, '2026')).toEqual(...));
  */
 export class ProjectionSpec {
   private constructor(
@@ -35,7 +35,7 @@ export class ProjectionSpec {
   }
 
   /** Applies history then events (each in its own batch) and checks the resulting documents. */
-  async then(
+  async thenExpect(
     check: (store: DocumentStore) => Promise<void> | void,
   ): Promise<InMemoryDocumentStore> {
     const store = new InMemoryDocumentStore();

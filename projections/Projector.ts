@@ -39,8 +39,20 @@ export class Projector {
         return loaded.get(k);
       },
     };
-    for (const event of events) {
-      if (relevant && !relevant.has(event.event_type)) continue;
+    const mine = events.filter((e) => !relevant || relevant.has(e.event_type));
+    // Load what the whole batch reads in bulk, a round per level of indirection; the loop
+    // below then finds nearly everything loaded (it still loads what evolving revealed).
+    for (let round = 0; round < MAX_READ_ROUNDS; round++) {
+      const peek: DocView = { get: (key) => loaded.get(keyString(key)) };
+      const missing = mine
+        .flatMap((e) => this.projection.reads(e, peek))
+        .filter((key) => !loaded.has(keyString(key)));
+      if (missing.length === 0) break;
+      const keys = unique(missing);
+      const found = await this.store.getMany(keys);
+      for (const key of keys) loaded.set(keyString(key), found.get(keyString(key)));
+    }
+    for (const event of mine) {
       for (let round = 0; ; round++) {
         const missing = this.projection
           .reads(event, { get: (key) => loaded.get(keyString(key)) })

@@ -1,14 +1,18 @@
+import { serve } from '@hono/node-server';
 import { type Command, Option } from 'commander';
-import type { Game } from '../../domain/games/Game.js';
-import { latestPerMatch } from '../../domain/games/latestPerMatch.js';
-import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
+import type { Season } from '../../domain/season/generateSeason.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
-import { readGames } from '../../feeds/readGames.js';
+import type { GameProblem, GameRow } from '../../feeds/readGames.js';
+import { streamGames } from '../../feeds/readGames.js';
+import { createApi } from '../../projections/api/createApi.js';
+import { currentRankings } from '../../projections/readModels/rankings.js';
+import { calculateAndPublish } from '../../sagas/rpiCalculation.js';
+import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
+import { startPipeline } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { wholeNumber } from '../options.js';
 import { reportProblems } from '../output/problems.js';
-import { rankingsJson, rankingsTable } from '../output/rankings.js';
 import { write } from '../write.js';
 
 interface StartFlags {
@@ -16,16 +20,21 @@ interface StartFlags {
   readonly teams: number;
   readonly gamesPerTeam: number;
   readonly seed: number;
+  readonly season?: string;
   readonly profile: string;
   readonly top: number;
   readonly json?: boolean;
+  readonly memory?: boolean;
+  readonly dataDir?: string;
+  readonly serve?: boolean;
+  readonly port: number;
 }
 
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run the main job: a season (generated, or --games FILE) to RPI rankings')
-    .option('--games <file>', 'use this games feed instead of a generated sample season')
+    .description('run the main job: a season through the whole pipeline to RPI rankings')
+    .option('--games <file>', 'ingest this games feed instead of a generated sample season')
     .option('--teams <n>', 'teams in the generated season', wholeNumber(2, 100_000), 330)
     .option(
       '--games-per-team <m>',
@@ -39,6 +48,7 @@ export function registerStart(program: Command): void {
       wholeNumber(-(2 ** 53) + 1, 2 ** 53 - 1),
       2026,
     )
+    .option('--season <label>', 'season to rate (default: the latest season of the games)')
     .addOption(
       new Option('--profile <name>', 'RPI parameter set')
         .choices([...PROFILES.keys()])
@@ -46,16 +56,23 @@ export function registerStart(program: Command): void {
     )
     .option('--top <n>', 'teams to print', wholeNumber(1, 1_000_000), 25)
     .option('--json', 'print one JSON summary with the full rankings')
+    .addOption(new Option('--memory', 'keep nothing (the default)').conflicts('dataDir'))
+    .option('--data-dir <dir>', 'keep the pipeline state on disk here between runs')
+    .option('--serve', 'then keep running and serve the query API until interrupted')
+    .option('--port <n>', 'port of the query API with --serve', wholeNumber(0, 65535), 8080)
     .addHelpText(
       'after',
       `
-Today the job reads the season and computes the rankings directly; the event-sourced
-pipeline (event store, stream, read models, saga) takes over as it lands.
+Boots the embedded runtime (dynalite, kinesalite, change relay, consumers, buses), ingests the
+season, lets the stream drive the read models and the bus router, calculates and publishes the
+RPI from the matches read model, and prints the top of the rankings with a pipeline summary.
+The rankings equal what "matchstream rpi" computes from the same games and profile.
 
 Examples:
   npm start
   npm start -- --teams 48 --seed 7 --top 10
-  matchstream start --games season.csv --json`,
+  matchstream start --games season.csv --data-dir .matchstream --json
+  matchstream start --serve --port 8080`,
     )
     .action(async (flags: StartFlags) => {
       await runStart(flags);
@@ -65,50 +82,157 @@ Examples:
 async function runStart(flags: StartFlags): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
-  let games: readonly Game[];
-  let source: string;
-  if (flags.games) {
-    const feed = await readGames(flags.games);
-    if (feed.problems.length > 0) {
-      reportProblems(flags.games, feed.problems);
+  const errors: string[] = [];
+  const pipeline = await startPipeline({
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
+    onError: (e) => errors.push(e.message),
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await pipeline.stop();
+  };
+  try {
+    const { runtime } = pipeline;
+    // 1. The season into the event store.
+    const source = flags.games ?? `sample season (${flags.teams} teams, seed ${flags.seed})`;
+    const seasons = new Map<string, number>();
+    const problems: GameProblem[] = [];
+    const rows = flags.games
+      ? streamGames(flags.games)
+      : sampleRows(
+          generateSeason({
+            teams: flags.teams,
+            gamesPerTeam: flags.gamesPerTeam,
+            seed: flags.seed,
+          }),
+        );
+    const ingested: IngestSummary = await ingestGames(observe(rows, seasons, problems), {
+      store: runtime.store,
+      concurrency: 16,
+    });
+    if (problems.length > 0) {
+      reportProblems(flags.games ?? 'games', problems);
       throw new CliError(
-        `${feed.problems.length} invalid rows in ${flags.games}; nothing computed`,
+        `${problems.length} invalid rows; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
         EXIT.INVALID_INPUT,
       );
     }
-    games = latestPerMatch(feed.games).games;
-    source = flags.games;
-  } else {
-    const season = generateSeason({
-      teams: flags.teams,
-      gamesPerTeam: flags.gamesPerTeam,
-      seed: flags.seed,
-    });
-    games = season.games;
-    source = `sample season ${season.season} (seed ${flags.seed})`;
-  }
-  const computeStarted = performance.now();
-  const result = computeRpi(games, { profile });
-  const computeMs = performance.now() - computeStarted;
-  const totalMs = performance.now() - started;
+    if (ingested.failed > 0) throw new CliError(`${ingested.failed} rows could not be stored`);
+    const season = flags.season ?? [...seasons.keys()].sort().at(-1);
+    if (!season) throw new CliError('the games feed has no games');
+    await runtime.settle();
 
-  if (flags.json) {
-    const doc = {
+    // 2. The RPI from the matches read model, published; the stream carries it to the rankings.
+    const calculation = await calculateAndPublish(runtime.store, pipeline.stores.matches, {
+      season,
+      profile,
+    });
+    await runtime.settle();
+    const published = await currentRankings(pipeline.stores.rankings, season);
+    if (!published || published.calculation_id !== calculation.calculationId) {
+      throw new CliError('the published rankings did not reach the rankings read model');
+    }
+    const consumers = Object.fromEntries(
+      [...runtime.consumers].map(([name, c]) => [name, c.counts.applied]),
+    );
+    const deadLetters = (await runtime.deadLetters.list()).length;
+    const summary = {
       source,
-      ...rankingsJson(result, { rows: games.length, invalid: 0, superseded: 0 }),
-      timing_ms: { rpi: round(computeMs), total: round(totalMs) },
+      season,
+      profile: profile.name,
+      events_appended: ingested.events_appended + calculation.events,
+      records_relayed: runtime.relay.stats.forwarded,
+      events_applied: consumers,
+      published: { ...pipeline.published },
+      dead_letters: deadLetters,
+      saga: null,
+      ingest: ingested,
+      calculation_id: calculation.calculationId,
+      games_counted: published.games_counted,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+      rankings: published.rankings.map((r) => ({
+        rank: r.rank,
+        team: r.team,
+        rpi: r.rpi,
+        wp: r.wp,
+        owp: r.owp,
+        oowp: r.oowp,
+      })),
     };
-    await write(`${JSON.stringify(doc, null, 2)}\n`);
-    return;
+    if (flags.json) {
+      await write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      const top = published.rankings.slice(0, flags.top);
+      const width = Math.max(4, ...top.map((r) => r.team.length));
+      const lines = [
+        `matchstream — ${source}, season ${season}: ${published.games_counted.toLocaleString('en-US')} games, ${published.rankings.length} teams (${profile.name})`,
+        '',
+        `${'Rank'.padStart(4)}  ${'Team'.padEnd(width)}  ${'W-L-T'.padStart(8)}  ${'RPI'.padStart(6)}`,
+        ...top.map(
+          (r) =>
+            `${String(r.rank ?? '-').padStart(4)}  ${r.team.padEnd(width)}  ${`${r.wins}-${r.losses}-${r.ties}`.padStart(8)}  ${r.rpi === null ? '     -' : r.rpi.toFixed(4)}`,
+        ),
+        '',
+        `pipeline: ${summary.events_appended} events appended, ${summary.records_relayed} change records relayed, ` +
+          `${Object.keys(consumers).length} consumers (${Math.min(...Object.values(consumers))}–${Math.max(...Object.values(consumers))} events applied each), ` +
+          `${Object.values(summary.published).reduce((a, b) => a + b, 0)} events published on the buses, ${deadLetters} dead letters`,
+        `done in ${summary.seconds} s`,
+        '',
+      ];
+      await write(lines.join('\n'));
+    }
+    if (errors.length > 0 && !flags.json)
+      process.stderr.write(`(${errors.length} transient errors recovered, e.g. ${errors[0]})\n`);
+    if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop);
+  } finally {
+    await stop();
   }
-  const top = result.ratings.slice(0, flags.top);
-  await write(
-    `matchstream — ${source}: ${result.ratings.length} teams, ${result.games.counted.toLocaleString('en-US')} games\n\n` +
-      rankingsTable(result, top) +
-      `\nrankings computed in ${round(computeMs)} ms (${round(totalMs)} ms in all)\n`,
-  );
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
+async function serveUntilInterrupted(
+  pipeline: Awaited<ReturnType<typeof startPipeline>>,
+  port: number,
+  stop: () => Promise<void>,
+): Promise<void> {
+  const app = createApi(pipeline.queries);
+  await new Promise<void>((resolve) => {
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
+      process.stderr.write(
+        `query API on http://127.0.0.1:${info.port} (GET /openapi.json); Ctrl-C to stop\n`,
+      );
+    });
+    const shutdown = () => {
+      server.close();
+      void stop().then(resolve);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+}
+
+/** A generated season as validated feed rows. */
+async function* sampleRows(season: Season): AsyncGenerator<GameRow[]> {
+  for (let i = 0; i < season.games.length; i += 1000) {
+    yield season.games
+      .slice(i, i + 1000)
+      .map((game, j) => ({ kind: 'game', line: i + j + 2, game, fields: {} }));
+  }
+}
+
+/** Passes rows through, noting each game's season and keeping the problems. */
+async function* observe(
+  batches: AsyncIterable<(GameRow | GameProblem)[]>,
+  seasons: Map<string, number>,
+  problems: GameProblem[],
+): AsyncGenerator<(GameRow | GameProblem)[]> {
+  for await (const batch of batches) {
+    for (const item of batch) {
+      if (item.kind === 'game')
+        seasons.set(item.game.season, (seasons.get(item.game.season) ?? 0) + 1);
+      else problems.push(item);
+    }
+    yield batch;
+  }
 }

@@ -110,7 +110,7 @@ function teamName(value: unknown, field: string, reasons: string[]): string | un
   return name;
 }
 
-function hasControlCharacter(name: string): boolean {
+export function hasControlCharacter(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const code = name.charCodeAt(i);
     if (code < 0x20 || code === 0x7f) return true;

@@ -2,8 +2,9 @@ import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection, StoredDoc } from '../Projection.js';
 
-/** One match in a team's standings. */
-export interface StandingMatch {
+/** One match of a team's season, as it counts in the standings. */
+export interface StandingLine {
+  readonly team: string;
   readonly played_on: string;
   /** W, L or T; a match decided on penalty kicks is a tie. */
   readonly result: 'W' | 'L' | 'T';
@@ -11,14 +12,7 @@ export interface StandingMatch {
   readonly goals_against: number;
 }
 
-/** A team's season: the matches that count, by match stream. */
-export interface StandingDoc {
-  readonly season: string;
-  readonly team: string;
-  readonly matches: Readonly<Record<string, StandingMatch>>;
-}
-
-/** Where a match currently counts: its season and teams, and the last sequence applied. */
+/** Where a match counts: its season and teams, and the last sequence applied. */
 interface MatchRef {
   readonly season: string;
   readonly home_team: string;
@@ -28,93 +22,66 @@ interface MatchRef {
 }
 
 const refKey = (aggregateId: string): DocKey => ({ pk: `ref#${aggregateId}`, sk: '-' });
-const standingKey = (season: string, team: string): DocKey => ({
+/** A team's line for one match: one item per (season, team, match), written only by that match. */
+const lineKey = (season: string, team: string, aggregateId: string): DocKey => ({
   pk: `season#${season}`,
-  sk: team,
+  sk: `${team}\u0000${aggregateId}`,
 });
 
 /**
- * Standings per season: for each team, every match it played (so a correction or a
- * cancellation replaces or removes that match's line, and repeating an event changes
- * nothing). Totals, conferences and as-of dates are worked out when asked.
+ * Standings per season: for each team, one line per match it played (a correction replaces
+ * the lines, a cancellation removes them). Every document is written by the one match stream
+ * it comes from, so consumers working on several shards at once never overwrite each
+ * other; totals, conferences and as-of dates are worked out when asked.
  */
 export const standingsProjection: Projection = {
   name: 'standings',
   version: 1,
   eventTypes: ['MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
-  reads(event, view) {
-    const keys: DocKey[] = [refKey(event.aggregate_id)];
-    const ref = view.get(refKey(event.aggregate_id)) as MatchRef | undefined;
-    if (ref)
-      keys.push(standingKey(ref.season, ref.home_team), standingKey(ref.season, ref.away_team));
-    if (event.event_type !== 'MatchCancelled') {
-      const d = event.data;
-      keys.push(
-        standingKey(String(d.season), String(d.home_team)),
-        standingKey(String(d.season), String(d.away_team)),
-      );
-    }
-    return keys;
-  },
+  reads: (event) => [refKey(event.aggregate_id)],
   evolve(view: DocView, event: EventEnvelope): DocChanges {
     const ref = view.get(refKey(event.aggregate_id)) as MatchRef | undefined;
     if (ref && ref.version >= event.sequence) return {};
-    const docs = new Map<string, StandingDoc>();
-    const doc = (season: string, team: string): StandingDoc => {
-      const k = `${season}\u0000${team}`;
-      const existing =
-        docs.get(k) ?? (view.get(standingKey(season, team)) as StandingDoc | undefined);
-      const found = existing ?? { season, team, matches: {} };
-      docs.set(k, found);
-      return found;
-    };
-    const without = (d: StandingDoc): StandingDoc => {
-      const { [event.aggregate_id]: _, ...rest } = d.matches;
-      return { ...d, matches: rest };
-    };
-    // Take the match out of wherever it counted, then put it where it counts now.
-    if (ref?.counted) {
-      for (const team of [ref.home_team, ref.away_team]) {
-        const d = doc(ref.season, team);
-        docs.set(`${ref.season}\u0000${team}`, without(d));
-      }
-    }
-    let next: MatchRef;
+    const stale: DocKey[] = ref?.counted
+      ? [ref.home_team, ref.away_team].map((team) => lineKey(ref.season, team, event.aggregate_id))
+      : [];
     if (event.event_type === 'MatchCancelled') {
-      next = {
+      const next = {
         ...(ref ?? { season: '', home_team: '', away_team: '' }),
         counted: false,
         version: event.sequence,
       };
-    } else {
-      const d = event.data;
-      const season = String(d.season);
-      const home = String(d.home_team);
-      const away = String(d.away_team);
-      const hg = Number(d.home_goals);
-      const ag = Number(d.away_goals);
-      const tie = hg === ag || d.decided_by === 'penalties';
-      const line = (gf: number, ga: number, won: boolean): StandingMatch => ({
+      return { put: [{ ...refKey(event.aggregate_id), doc: next }], delete: stale };
+    }
+    const d = event.data;
+    const season = String(d.season);
+    const home = String(d.home_team);
+    const away = String(d.away_team);
+    const hg = Number(d.home_goals);
+    const ag = Number(d.away_goals);
+    const tie = hg === ag || d.decided_by === 'penalties';
+    const line = (team: string, gf: number, ga: number): StoredDoc => ({
+      ...lineKey(season, team, event.aggregate_id),
+      doc: {
+        team,
         played_on: String(d.played_on),
-        result: tie ? 'T' : won ? 'W' : 'L',
+        result: tie ? 'T' : gf > ga ? 'W' : 'L',
         goals_for: gf,
         goals_against: ga,
-      });
-      const h = doc(season, home);
-      docs.set(`${season}\u0000${home}`, {
-        ...h,
-        matches: { ...h.matches, [event.aggregate_id]: line(hg, ag, hg > ag) },
-      });
-      const a = doc(season, away);
-      docs.set(`${season}\u0000${away}`, {
-        ...a,
-        matches: { ...a.matches, [event.aggregate_id]: line(ag, hg, ag > hg) },
-      });
-      next = { season, home_team: home, away_team: away, counted: true, version: event.sequence };
-    }
-    const puts: StoredDoc[] = [{ ...refKey(event.aggregate_id), doc: next }];
-    for (const d of docs.values()) puts.push({ ...standingKey(d.season, d.team), doc: d });
-    return { put: puts };
+      } satisfies StandingLine,
+    });
+    const puts = [line(home, hg, ag), line(away, ag, hg)];
+    const next: MatchRef = {
+      season,
+      home_team: home,
+      away_team: away,
+      counted: true,
+      version: event.sequence,
+    };
+    return {
+      put: [{ ...refKey(event.aggregate_id), doc: next }, ...puts],
+      delete: stale.filter((k) => !puts.some((p) => p.pk === k.pk && p.sk === k.sk)),
+    };
   },
 };
 
@@ -142,13 +109,34 @@ export async function standings(
   season: string,
   options: { asOf?: string; conferenceOf?: (team: string) => string | null } = {},
 ): Promise<{ conference: string | null; teams: StandingRow[] }[]> {
-  const rows = (await store.query(`season#${season}`)).map((d) =>
-    row(d.doc as unknown as StandingDoc, options),
-  );
+  const totals = new Map<string, { w: number; l: number; t: number; gf: number; ga: number }>();
+  for (const item of await store.query(`season#${season}`)) {
+    const line = item.doc as StandingLine;
+    if (options.asOf !== undefined && line.played_on > options.asOf) continue;
+    const t = totals.get(line.team) ?? { w: 0, l: 0, t: 0, gf: 0, ga: 0 };
+    if (line.result === 'W') t.w++;
+    else if (line.result === 'L') t.l++;
+    else t.t++;
+    t.gf += line.goals_for;
+    t.ga += line.goals_against;
+    totals.set(line.team, t);
+  }
   const byConference = new Map<string | null, StandingRow[]>();
-  for (const r of rows) {
-    if (r.played === 0) continue;
-    byConference.set(r.conference, [...(byConference.get(r.conference) ?? []), r]);
+  for (const [team, t] of totals) {
+    const conference = options.conferenceOf?.(team) ?? null;
+    const row: StandingRow = {
+      team,
+      conference,
+      played: t.w + t.l + t.t,
+      wins: t.w,
+      losses: t.l,
+      ties: t.t,
+      goals_for: t.gf,
+      goals_against: t.ga,
+      goal_difference: t.gf - t.ga,
+      points: 3 * t.w + t.t,
+    };
+    byConference.set(conference, [...(byConference.get(conference) ?? []), row]);
   }
   return [...byConference]
     .sort(([a], [b]) => (a ?? '\uffff').localeCompare(b ?? '\uffff'))
@@ -162,35 +150,4 @@ export async function standings(
           x.team.localeCompare(y.team),
       ),
     }));
-}
-
-function row(
-  doc: StandingDoc,
-  options: { asOf?: string; conferenceOf?: (team: string) => string | null },
-): StandingRow {
-  let wins = 0;
-  let losses = 0;
-  let ties = 0;
-  let gf = 0;
-  let ga = 0;
-  for (const m of Object.values(doc.matches)) {
-    if (options.asOf !== undefined && m.played_on > options.asOf) continue;
-    if (m.result === 'W') wins++;
-    else if (m.result === 'L') losses++;
-    else ties++;
-    gf += m.goals_for;
-    ga += m.goals_against;
-  }
-  return {
-    team: doc.team,
-    conference: options.conferenceOf?.(doc.team) ?? null,
-    played: wins + losses + ties,
-    wins,
-    losses,
-    ties,
-    goals_for: gf,
-    goals_against: ga,
-    goal_difference: gf - ga,
-    points: 3 * wins + ties,
-  };
 }

@@ -1,14 +1,10 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { batchWriteReliably } from '../aws/dynamoBatch.js';
 import type { BusEvent } from './eventPattern.js';
 
 /** Every event a bus received, for replay. */
 export interface BusArchive {
-  add(bus: string, event: BusEvent): Promise<void>;
+  add(bus: string, events: readonly BusEvent[]): Promise<void>;
   /** Events of a bus received between two instants (ISO-8601, inclusive), oldest first. */
   between(bus: string, from?: string, to?: string): Promise<BusEvent[]>;
 }
@@ -16,10 +12,8 @@ export interface BusArchive {
 export class InMemoryBusArchive implements BusArchive {
   private readonly events = new Map<string, BusEvent[]>();
 
-  async add(bus: string, event: BusEvent): Promise<void> {
-    const list = this.events.get(bus) ?? [];
-    list.push(event);
-    this.events.set(bus, list);
+  async add(bus: string, events: readonly BusEvent[]): Promise<void> {
+    this.events.set(bus, [...(this.events.get(bus) ?? []), ...events]);
   }
 
   async between(bus: string, from?: string, to?: string): Promise<BusEvent[]> {
@@ -36,16 +30,18 @@ export class DynamoBusArchive implements BusArchive {
     private readonly table = BUS_ARCHIVE_TABLE,
   ) {}
 
-  async add(bus: string, event: BusEvent): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: {
+  async add(bus: string, events: readonly BusEvent[]): Promise<void> {
+    await batchWriteReliably(
+      this.client,
+      this.table,
+      events.map((event) => ({
+        put: {
           bus: { S: bus },
           key: { S: `${String(event.time)}#${String(event.id)}` },
           event: { S: JSON.stringify(event) },
         },
-      }),
+      })),
+      ['bus', 'key'],
     );
   }
 

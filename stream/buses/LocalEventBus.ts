@@ -69,9 +69,9 @@ export class LocalEventBus {
   async put(events: readonly BusEvent[]): Promise<PutResult> {
     let delivered = 0;
     let deadLettered = 0;
+    await this.options.archive?.add(this.name, events);
     for (const event of events) {
       this.stats.received++;
-      await this.options.archive?.add(this.name, event);
       const result = await this.deliver(event);
       delivered += result.delivered;
       deadLettered += result.deadLettered;

@@ -46,10 +46,8 @@ export class AggregateSequencer {
   async deliverAll(commits: readonly (readonly EventEnvelope[])[]): Promise<Delivery> {
     const { positions, store, apply, consumer } = this.options;
     const byStream = new Map<string, EventEnvelope[]>();
-    let received = 0;
     for (const commit of commits) {
       for (const event of commit) {
-        received++;
         const list = byStream.get(event.aggregate_id) ?? [];
         list.push(event);
         byStream.set(event.aggregate_id, list);

@@ -1,13 +1,9 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { batchWriteReliably } from '../aws/dynamoBatch.js';
 import { putRecordsReliably } from '../aws/putRecordsReliably.js';
 import { commitChange } from '../changes/commitChange.js';
-import { fromItem } from '../eventStore/commitItem.js';
+import { fromItem, toItem } from '../eventStore/commitItem.js';
 import { RELAY_INDEX } from '../eventStore/eventsTable.js';
 
 export interface ChangeRelayOptions {
@@ -22,6 +18,8 @@ export interface ChangeRelayOptions {
   readonly pollIntervalMs?: number;
   /** Each record that Kinesis refused after every retry (it stays pending and is tried again). */
   readonly onError?: (error: Error) => void;
+  /** Called after records were put on the stream (the local consumers wake up on it). */
+  readonly onForwarded?: (count: number) => void;
 }
 
 export interface RelayStats {
@@ -100,23 +98,18 @@ export class ChangeRelay {
         ),
       );
     }
-    // Only now is the commit safely in the stream: take it out of the pending index.
+    // Only now is the commit safely in the stream: take it out of the pending index by
+    // writing the item back without the marker (commits never change, so this is safe, and
+    // it batches where UpdateItem would not).
     const sent = result.sent.map((s) => s.record.commit);
-    await Promise.all(
-      sent.map((commit) =>
-        dynamo.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: {
-              aggregate_id: { S: commit.aggregate_id },
-              sequence: { N: String(commit.sequence) },
-            },
-            UpdateExpression: 'REMOVE relay_pending',
-          }),
-        ),
-      ),
+    await batchWriteReliably(
+      dynamo,
+      table,
+      sent.map((commit) => ({ put: toItem(commit) })),
+      ['aggregate_id', 'sequence'],
     );
     this.stats.forwarded += sent.length;
+    if (sent.length > 0) this.options.onForwarded?.(sent.length);
     return sent.length;
   }
 

@@ -40,6 +40,8 @@ export interface EmbeddedRuntimeOptions {
   /** Recoverable background errors (failed polls, refused records), for logging. */
   readonly onError?: (error: Error) => void;
   readonly registry?: SchemaRegistry;
+  /** Run the change relay (off for tools that only look, such as `status`). @default true */
+  readonly relay?: boolean;
 }
 
 /** What a consumer of the runtime has seen. */
@@ -57,9 +59,8 @@ export interface ConsumerCounts {
  * event source mapping with the same handler a Lambda function would get.
  */
 export class EmbeddedRuntime {
-  readonly consumers = new Map<string, { mapping: EventSourceMapping; counts: ConsumerCounts }>();
-
   private constructor(
+    readonly consumers: Map<string, { mapping: EventSourceMapping; counts: ConsumerCounts }>,
     readonly registry: SchemaRegistry,
     readonly dynamo: DynamoDBClient,
     readonly kinesis: KinesisClient,
@@ -75,18 +76,25 @@ export class EmbeddedRuntime {
   static async start(options: EmbeddedRuntimeOptions = {}): Promise<EmbeddedRuntime> {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
     const registry = options.registry ?? SchemaRegistry.fromDirectory();
-    const dynamoServer = await startEmbeddedDynamo(
-      options.memory ? {} : { dataDir: join(dataDir, 'dynamodb') },
-    );
-    const kinesisServer = await startEmbeddedKinesis(
-      options.memory ? {} : { dataDir: join(dataDir, 'kinesis') },
-    );
+    // The servers on threads of their own, so they work on the second core.
+    const dynamoServer = await startEmbeddedDynamo({
+      thread: true,
+      ...(options.memory ? {} : { dataDir: join(dataDir, 'dynamodb') }),
+    });
+    const kinesisServer = await startEmbeddedKinesis({
+      thread: true,
+      ...(options.memory ? {} : { dataDir: join(dataDir, 'kinesis') }),
+    });
     const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint });
     const kinesis = kinesisClient({ endpoint: kinesisServer.endpoint });
     await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });
     await ensureRuntimeTables(dynamo);
     await ensureStream(kinesis, CHANGES_STREAM, options.shards ?? 2);
+    const consumers = new Map<string, { mapping: EventSourceMapping; counts: ConsumerCounts }>();
     const relay = new ChangeRelay({
+      onForwarded: () => {
+        for (const c of consumers.values()) c.mapping.wake();
+      },
       dynamo,
       table: EVENTS_TABLE,
       kinesis,
@@ -107,6 +115,7 @@ export class EmbeddedRuntime {
       DOMAINS.map((d) => [d, new LocalEventBus(`matchstream-${d}`, { deadLetters, archive })]),
     ) as Record<Domain, LocalEventBus>;
     const runtime = new EmbeddedRuntime(
+      consumers,
       registry,
       dynamo,
       kinesis,
@@ -118,7 +127,7 @@ export class EmbeddedRuntime {
       { dynamo: dynamoServer, kinesis: kinesisServer },
       options,
     );
-    relay.start();
+    if (options.relay ?? true) relay.start();
     return runtime;
   }
 
@@ -187,7 +196,7 @@ export class EmbeddedRuntime {
       );
       await this.relay.drain();
       calm = this.relay.stats.forwarded === forwarded ? calm + 1 : 0;
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      if (calm < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 

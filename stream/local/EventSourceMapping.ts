@@ -50,9 +50,11 @@ export interface EventSourceMappingOptions {
   readonly maximumRecordAgeSeconds?: number;
   /** Wait between polls of an empty shard. @default 200 */
   readonly pollIntervalMs?: number;
+  /** Longest wait between polls of a shard that stays empty (the wait doubles up to it). @default 1000 */
+  readonly maxPollIntervalMs?: number;
   /** Wait before retrying a failed record, times its attempts. @default 100 */
   readonly retryDelayMs?: number;
-  /** How often to look for new shards (splits and merges). @default 1000 */
+  /** How often to look for new shards (splits and merges). @default 5000 */
   readonly shardRefreshMs?: number;
   /** Errors the mapping recovers from by itself (failed polls), for logging. */
   readonly onError?: (error: Error) => void;
@@ -107,6 +109,8 @@ export class EventSourceMapping {
   private readonly maxRetries: number;
   private readonly maxAgeMs: number;
   private readonly pollMs: number;
+  private readonly maxPollMs: number;
+  private readonly sleepers = new Set<() => void>();
   private readonly retryDelayMs: number;
   private readonly refreshMs: number;
 
@@ -119,8 +123,9 @@ export class EventSourceMapping {
     const age = options.maximumRecordAgeSeconds ?? -1;
     this.maxAgeMs = age < 0 ? Number.POSITIVE_INFINITY : age * 1000;
     this.pollMs = options.pollIntervalMs ?? 200;
+    this.maxPollMs = Math.max(this.pollMs, options.maxPollIntervalMs ?? 1000);
     this.retryDelayMs = options.retryDelayMs ?? 100;
-    this.refreshMs = options.shardRefreshMs ?? 1000;
+    this.refreshMs = options.shardRefreshMs ?? 5000;
   }
 
   /** Starts polling every eligible shard. */
@@ -137,6 +142,7 @@ export class EventSourceMapping {
   /** Stops after the batches in flight, leaving checkpoints where they are. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wake();
     await this.discovery;
     await Promise.all(this.workers.values());
   }
@@ -152,9 +158,30 @@ export class EventSourceMapping {
     );
   }
 
+  /** Says new records were put on the stream: every idle shard polls again now. */
+  wake(): void {
+    const waiting = [...this.sleepers];
+    this.sleepers.clear();
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Sleeps up to `ms`, or until `wake()`. */
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
   /** Resolves once everything in the stream when called is handled (see `idleSince`). */
   async waitUntilIdle(timeoutMs = 30_000): Promise<void> {
     const since = Date.now();
+    this.wake(); // napping shards look now, instead of at the end of their nap
     const deadline = since + timeoutMs;
     while (!this.idleSince(since)) {
       if (Date.now() > deadline) {
@@ -173,7 +200,7 @@ export class EventSourceMapping {
 
   private async discover(): Promise<void> {
     while (!this.stopping) {
-      await sleep(this.refreshMs);
+      await this.nap(this.refreshMs);
       if (this.stopping) return;
       try {
         await this.refreshShards();
@@ -255,6 +282,7 @@ export class EventSourceMapping {
     let iterator: string | undefined = await this.iterator(shardId);
     let buffer: KinesisRecord[] = [];
     let windowStart = 0;
+    let idlePolls = 0;
     while (!this.stopping && iterator) {
       let output: GetRecordsCommandOutput;
       const pollStarted = Date.now();
@@ -302,9 +330,16 @@ export class EventSourceMapping {
       iterator = output.NextShardIterator;
       if (records.length === 0) {
         if (buffer.length === 0) state.quietSince = pollStarted;
-        await sleep(
-          buffer.length > 0 ? Math.max(1, this.windowMs - (Date.now() - windowStart)) : this.pollMs,
-        );
+        if (buffer.length > 0) {
+          await sleep(Math.max(1, this.windowMs - (Date.now() - windowStart)));
+        } else {
+          // An empty shard is polled less and less often, up to the maximum, until
+          // `wake()` says records arrived (the embedded runtime's relay does).
+          idlePolls++;
+          await this.nap(Math.min(this.pollMs * 2 ** Math.min(idlePolls - 1, 10), this.maxPollMs));
+        }
+      } else {
+        idlePolls = 0;
       }
     }
   }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import kinesalite from 'kinesalite';
+import { startServerThread } from './serverThread.js';
 
 /** A Kinesis stand-in running inside this process. */
 export interface EmbeddedKinesis {
@@ -12,20 +13,23 @@ export interface EmbeddedKinesis {
 /**
  * Starts kinesalite in this process on 127.0.0.1 and a free port (its CLI would bind every
  * interface): in memory, or on disk in `dataDir` (created if needed), where the streams
- * outlive the process. Streams become ACTIVE at once.
+ * outlive the process. Streams become ACTIVE at once. With `thread`, it runs on a worker
+ * thread of this process.
  */
 export async function startEmbeddedKinesis(
-  options: { dataDir?: string } = {},
+  options: { dataDir?: string; thread?: boolean } = {},
 ): Promise<EmbeddedKinesis> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const server = kinesalite({
+  const settings = {
     ...(options.dataDir ? { path: options.dataDir } : {}),
     createStreamMs: 0,
     deleteStreamMs: 0,
     updateStreamMs: 0,
     // The default of 10 shards across all streams is AWS's old account limit, not ours.
     shardLimit: 1_000,
-  });
+  };
+  if (options.thread) return startServerThread('kinesalite', settings);
+  const server = kinesalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -19,7 +19,12 @@ beforeAll(async () => {
   runtime = await EmbeddedRuntime.start({
     memory: true,
     shards: 2,
-    consumerDefaults: { maximumRetryAttempts: 2, retryDelayMs: 5, pollIntervalMs: 20 },
+    consumerDefaults: {
+      maximumRetryAttempts: 2,
+      retryDelayMs: 5,
+      pollIntervalMs: 20,
+      shardRefreshMs: 200,
+    },
   });
   runtime.buses.soccer.register({
     name: 'results',
@@ -161,7 +166,7 @@ describe('append → relay → Kinesis → consumers → buses → handlers', ()
     }
 
     // Act
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // the mappings look for new shards every second
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the mappings look for new shards every 200 ms here
     await runtime.settle();
 
     // Assess

@@ -40,7 +40,7 @@ describe('team directory', () => {
     await ProjectionSpec.for(teamsProjection)
       .given([registered('A', null), registered('B', 'West')])
       .when([update, update, registered('A', 'Stale', 1)])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         expect(await getTeam(store, 'A')).toMatchObject({
           name: 'A',
           conference: 'East',
@@ -61,7 +61,7 @@ describe('matches', () => {
         result('m1', 'A 2-2 D', { corrected: true, sequence: 2 }),
         envelope('MatchCancelled', 'match:m2', 2, { match_id: 'm2', reason: 'storm' }),
       ])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         const season = await matchesOfSeason(store, '2026');
         expect(
           season.map((m) => [m.match_id, m.status, m.home_goals, m.away_goals, m.away_team]),
@@ -86,7 +86,7 @@ describe('standings', () => {
         result('m2', 'B 1-1 C', { decidedBy: 'penalties' }),
         result('m3', 'C 3-0 A', { playedOn: '2026-09-10' }),
       ])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         const table = await standings(store, '2026', {
           conferenceOf: (t) => conference[t] ?? null,
         });
@@ -128,7 +128,7 @@ describe('standings', () => {
         result('m1', 'A 0-1 D', { corrected: true, sequence: 2 }),
         envelope('MatchCancelled', 'match:m2', 2, { match_id: 'm2', reason: null }),
       ])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         const teams = (await standings(store, '2026')).flatMap((c) => c.teams);
         expect(teams.map((t) => [t.team, t.wins, t.losses])).toEqual([
           ['D', 1, 0],
@@ -145,11 +145,11 @@ describe('standings', () => {
     ];
     const once = await ProjectionSpec.for(standingsProjection)
       .when(events)
-      .then(() => {});
+      .thenExpect(() => {});
     const twice = await ProjectionSpec.for(standingsProjection)
       .given(events)
       .when(events)
-      .then(() => {});
+      .thenExpect(() => {});
     expect(twice.all()).toEqual(once.all());
   });
 });
@@ -206,7 +206,7 @@ describe('rankings', () => {
         published('c2', '2026-10-01T09:00:00.000Z'),
         calculated('c3', '2026-10-08', 'C'),
       ])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         expect((await currentRankings(store, '2026'))?.calculation_id).toBe('c2');
         expect((await currentRankings(store, '2026', '2026-09-20'))?.rankings[0]?.team).toBe('A');
         expect(await currentRankings(store, '2026', '2026-09-01')).toBeUndefined();
@@ -232,7 +232,7 @@ describe('rankings', () => {
           reason: 'cache update failed',
         }),
       ])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         expect((await currentRankings(store, '2026'))?.calculation_id).toBe('c1');
       });
   });
@@ -258,7 +258,7 @@ describe('saga status', () => {
           timed_out: false,
         }),
       ])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         expect(await getSaga(store, 's1')).toMatchObject({
           saga_id: 's1',
           saga_type: 'rpi-calculation',
@@ -281,7 +281,7 @@ describe('pipeline statistics', () => {
     await ProjectionSpec.for(pipelineStatsProjection)
       .given([a, b])
       .when([a, b, result('m1', 'A 1-1 B', { corrected: true, sequence: 2 })])
-      .then(async (store) => {
+      .thenExpect(async (store) => {
         expect(await eventCounts(store)).toEqual({
           total: 3,
           by_type: { MatchRecorded: 1, MatchResultCorrected: 1, TeamRegistered: 1 },

@@ -1,0 +1,54 @@
+import { serve } from '@hono/node-server';
+import type { Command } from 'commander';
+import { createApi } from '../../projections/api/createApi.js';
+import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { startPipeline } from '../embeddedPipeline.js';
+import { wholeNumber } from '../options.js';
+
+interface ServeFlags {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly memory?: boolean;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the query API (and keep the read models current) until interrupted')
+    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', wholeNumber(0, 65535), 8080)
+    .option('--data-dir <dir>', 'the pipeline state to serve', DEFAULT_DATA_DIR)
+    .option('--memory', 'serve an empty in-memory pipeline')
+    .addHelpText(
+      'after',
+      `
+Routes: GET /rankings?season=&as_of=, /standings?season=&as_of=, /teams, /teams/{id}[?season=],
+/teams/{id}/matches[?season=], /sagas/{id}, /health, /openapi.json. Errors are JSON
+{"error": {"status", "message"}}: 400 for a bad parameter, 404 for something unknown.
+
+Examples:
+  matchstream ingest season.csv && matchstream serve
+  curl 'http://127.0.0.1:8080/rankings?season=2026'`,
+    )
+    .action(async (flags: ServeFlags) => {
+      const pipeline = await startPipeline(
+        flags.memory ? { memory: true } : { dataDir: flags.dataDir },
+      );
+      const app = createApi(pipeline.queries);
+      await new Promise<void>((resolve) => {
+        const server = serve(
+          { fetch: app.fetch, hostname: '127.0.0.1', port: flags.port },
+          (info) => {
+            process.stderr.write(
+              `query API on http://127.0.0.1:${info.port} (GET /openapi.json); Ctrl-C to stop\n`,
+            );
+          },
+        );
+        const shutdown = () => {
+          server.close();
+          void pipeline.stop().then(resolve);
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      });
+    });
+}

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { READ_MODELS, readModelTable } from '../../projections/readModels/index.js';
+import { eventCounts } from '../../projections/readModels/pipelineStats.js';
+import { lastSaga } from '../../projections/readModels/sagas.js';
+import { consumerLag } from '../../stream/local/consumerLag.js';
+import { CHANGES_STREAM, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { write } from '../write.js';
+
+interface StatusFlags {
+  readonly dataDir: string;
+  readonly json?: boolean;
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('events stored, lag per consumer, dead letters and the last saga')
+    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+    .option('--json', 'print JSON')
+    .action(async (flags: StatusFlags) => {
+      const runtime = await EmbeddedRuntime.start({ dataDir: flags.dataDir, relay: false });
+      try {
+        const stats = await DynamoDocumentStore.open(
+          runtime.dynamo,
+          readModelTable({ name: 'pipeline-stats', version: 1 }),
+        );
+        const sagas = await DynamoDocumentStore.open(
+          runtime.dynamo,
+          readModelTable({ name: 'sagas', version: 1 }),
+        );
+        const letters = await runtime.deadLetters.list();
+        const byConsumer: Record<string, number> = {};
+        for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
+        const report = {
+          data_dir: flags.dataDir,
+          events: await eventCounts(stats),
+          read_models: READ_MODELS.map((p) => ({
+            name: p.name,
+            version: p.version,
+            table: readModelTable(p),
+          })),
+          consumers: await consumerLag(runtime.dynamo, runtime.kinesis, CHANGES_STREAM),
+          dead_letters: { total: letters.length, by_consumer: byConsumer },
+          last_saga: (await lastSaga(sagas)) ?? null,
+        };
+        if (flags.json) {
+          await write(`${JSON.stringify(report, null, 2)}\n`);
+          return;
+        }
+        const lines = [
+          `matchstream status of ${flags.dataDir}`,
+          `  events      ${report.events.total} (${
+            Object.entries(report.events.by_type)
+              .map(([t, n]) => `${t} ${n}`)
+              .join(', ') || 'none'
+          })`,
+          ...report.consumers.map(
+            (c) =>
+              `  consumer    ${c.consumer}: ${c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${c.shards_behind} shard(s)`}`,
+          ),
+          `  dead letters ${report.dead_letters.total}${
+            letters.length > 0
+              ? ` (${Object.entries(byConsumer)
+                  .map(([c, n]) => `${c} ${n}`)
+                  .join(', ')}; read them with "matchstream inspect --dead-letters")`
+              : ''
+          }`,
+          `  last saga   ${report.last_saga ? `${report.last_saga.saga_id} ${report.last_saga.status}` : 'none'}`,
+          '',
+        ];
+        await write(lines.join('\n'));
+      } finally {
+        await runtime.stop();
+      }
+    });
+}

@@ -1,0 +1,123 @@
+import { Hono } from 'hono';
+import { isCalendarDay } from '../../domain/games/parseDate.js';
+import { hasControlCharacter } from '../../domain/games/validateGame.js';
+import { OPENAPI } from './openapi.js';
+import type { QueryService } from './QueryService.js';
+
+const SEASON = /^[0-9A-Za-z][0-9A-Za-z._-]{0,19}$/;
+const MAX_ID = 200;
+
+/** A request the API refuses, with its HTTP status. */
+class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 404,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function seasonParam(value: string | undefined, required: boolean): string | undefined {
+  if (value === undefined || value === '') {
+    if (required) throw new HttpError(400, 'season is required, e.g. ?season=2026');
+    return undefined;
+  }
+  if (!SEASON.test(value))
+    throw new HttpError(400, 'season must be 1 to 20 letters, digits, dots, dashes or underscores');
+  return value;
+}
+
+function dayParam(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!isCalendarDay(value)) throw new HttpError(400, 'as_of must be a YYYY-MM-DD date');
+  return value;
+}
+
+function idParam(value: string, what: string): string {
+  if (value.length === 0 || value.length > MAX_ID || hasControlCharacter(value)) {
+    throw new HttpError(400, `${what} must be 1 to ${MAX_ID} printable characters`);
+  }
+  return value;
+}
+
+/**
+ * The query API as a Hono app: the same routes on Node (`@hono/node-server`) and on Lambda
+ * behind API Gateway (`hono/aws-lambda`). Every parameter is checked; errors are JSON
+ * `{ "error": { "status", "message" } }` (400 bad parameter, 404 unknown, 500 otherwise,
+ * without internals).
+ */
+export function createApi(queries: QueryService): Hono {
+  const app = new Hono();
+
+  app.get('/rankings', async (c) => {
+    const season = seasonParam(c.req.query('season'), true) as string;
+    const asOf = dayParam(c.req.query('as_of'));
+    const calculation = await queries.rankings(season, asOf);
+    if (!calculation) {
+      throw new HttpError(
+        404,
+        `no published rankings for season ${season}${asOf ? ` as of ${asOf}` : ''}`,
+      );
+    }
+    return c.json(calculation);
+  });
+
+  app.get('/standings', async (c) => {
+    const season = seasonParam(c.req.query('season'), true) as string;
+    const asOf = dayParam(c.req.query('as_of'));
+    return c.json({
+      season,
+      as_of: asOf ?? null,
+      conferences: await queries.standings(season, asOf),
+    });
+  });
+
+  app.get('/teams', async (c) => c.json({ teams: await queries.teams() }));
+
+  app.get('/teams/:id', async (c) => {
+    const id = idParam(c.req.param('id'), 'team id');
+    const team = await queries.team(id, seasonParam(c.req.query('season'), false));
+    if (!team) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
+    return c.json(team);
+  });
+
+  app.get('/teams/:id/matches', async (c) => {
+    const id = idParam(c.req.param('id'), 'team id');
+    const season = seasonParam(c.req.query('season'), false);
+    if (!(await queries.team(id))) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
+    return c.json({
+      team_id: id,
+      season: season ?? null,
+      matches: await queries.matchesOfTeam(id, season),
+    });
+  });
+
+  app.get('/sagas/:id', async (c) => {
+    const id = idParam(c.req.param('id'), 'saga id');
+    const saga = await queries.saga(id);
+    if (!saga) throw new HttpError(404, `unknown saga "${id.slice(0, 80)}"`);
+    return c.json(saga);
+  });
+
+  app.get('/health', async (c) => {
+    const health = await queries.health();
+    return c.json({ status: health.dead_letters > 0 ? 'degraded' : 'ok', ...health });
+  });
+
+  app.get('/openapi.json', (c) => c.json(OPENAPI));
+
+  app.notFound((c) =>
+    c.json(
+      {
+        error: { status: 404, message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` },
+      },
+      404,
+    ),
+  );
+  app.onError((error, c) => {
+    if (error instanceof HttpError)
+      return c.json({ error: { status: error.status, message: error.message } }, error.status);
+    return c.json({ error: { status: 500, message: 'internal error' } }, 500);
+  });
+  return app;
+}

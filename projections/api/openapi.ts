@@ -1,0 +1,133 @@
+const season = {
+  name: 'season',
+  in: 'query',
+  required: true,
+  schema: { type: 'string', pattern: '^[0-9A-Za-z][0-9A-Za-z._-]{0,19}$' },
+  example: '2026',
+};
+const asOf = {
+  name: 'as_of',
+  in: 'query',
+  required: false,
+  schema: { type: 'string', format: 'date' },
+  description: 'YYYY-MM-DD',
+};
+const teamId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', minLength: 1, maxLength: 200 },
+};
+const error = {
+  description: 'An error',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
+const json = (schema: object, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/** The OpenAPI 3.1 document of the query API, served at `/openapi.json`. */
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'matchstream query API',
+    version: '1',
+    description:
+      'Read models of matchstream: RPI rankings, standings, teams, matches, sagas and pipeline health.',
+  },
+  paths: {
+    '/rankings': {
+      get: {
+        summary:
+          'The RPI rankings of a season: the latest published calculation, or the one for a day',
+        parameters: [season, asOf],
+        responses: {
+          200: json({ $ref: '#/components/schemas/Calculation' }, 'The calculation'),
+          400: error,
+          404: error,
+        },
+      },
+    },
+    '/standings': {
+      get: {
+        summary: 'The standings of a season by conference (W-L-T, goals), as of a day if given',
+        parameters: [season, asOf],
+        responses: { 200: json({ type: 'object' }, 'Standings by conference'), 400: error },
+      },
+    },
+    '/teams': {
+      get: { summary: 'Every team', responses: { 200: json({ type: 'object' }, 'The teams') } },
+    },
+    '/teams/{id}': {
+      get: {
+        summary: 'One team; with `season`, its rank history in that season',
+        parameters: [teamId, { ...season, required: false }],
+        responses: { 200: json({ type: 'object' }, 'The team'), 400: error, 404: error },
+      },
+    },
+    '/teams/{id}/matches': {
+      get: {
+        summary: "A team's matches, of one season if given",
+        parameters: [teamId, { ...season, required: false }],
+        responses: { 200: json({ type: 'object' }, 'The matches'), 400: error, 404: error },
+      },
+    },
+    '/sagas/{id}': {
+      get: {
+        summary: 'A saga: status, data and steps',
+        parameters: [{ ...teamId, description: 'saga id' }],
+        responses: { 200: json({ type: 'object' }, 'The saga'), 400: error, 404: error },
+      },
+    },
+    '/health': {
+      get: {
+        summary: 'Consumer lag, dead letters and event counts',
+        responses: { 200: json({ type: 'object' }, 'Health') },
+      },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI') } },
+    },
+  },
+  components: {
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['status', 'message'],
+            properties: { status: { type: 'integer' }, message: { type: 'string' } },
+          },
+        },
+      },
+      Calculation: {
+        type: 'object',
+        properties: {
+          calculation_id: { type: 'string' },
+          season: { type: 'string' },
+          as_of: { type: ['string', 'null'] },
+          profile: { type: 'string' },
+          status: { type: 'string', enum: ['calculated', 'published', 'retracted'] },
+          published_at: { type: ['string', 'null'] },
+          rankings: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                rank: { type: ['integer', 'null'] },
+                team: { type: 'string' },
+                wp: { type: ['number', 'null'] },
+                owp: { type: ['number', 'null'] },
+                oowp: { type: ['number', 'null'] },
+                rpi: { type: ['number', 'null'] },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { DecidedBy, Game } from '../domain/games/Game.js';
+import { computeRpi, type RpiResult } from '../domain/rpi/computeRpi.js';
+import type { RpiProfile } from '../domain/rpi/RpiProfile.js';
+import type { DocumentStore } from '../projections/DocumentStore.js';
+import { matchesOfSeason } from '../projections/readModels/matches.js';
+import type { NewEvent } from '../stream/EventEnvelope.js';
+import type { EventStore } from '../stream/eventStore/EventStore.js';
+
+/** The games of a season the RPI counts, from the matches read model: played, not cancelled. */
+export async function collectGames(
+  matches: DocumentStore,
+  season: string,
+  asOf?: string,
+): Promise<Game[]> {
+  return (await matchesOfSeason(matches, season))
+    .filter(
+      (m) =>
+        m.status !== 'cancelled' &&
+        m.status !== 'scheduled' &&
+        m.home_goals !== null &&
+        m.away_goals !== null,
+    )
+    .filter((m) => asOf === undefined || m.played_on <= asOf)
+    .map((m) => ({
+      matchId: m.match_id,
+      season: m.season,
+      date: m.played_on,
+      homeTeam: m.home_team,
+      awayTeam: m.away_team,
+      homeScore: m.home_goals ?? 0,
+      awayScore: m.away_goals ?? 0,
+      neutral: m.neutral,
+      decidedBy: (m.decided_by ?? 'regulation') as DecidedBy,
+    }));
+}
+
+/** The `RpiCalculated` event of a result. */
+export function rpiCalculated(
+  result: RpiResult,
+  calculationId: string,
+  computedAt: Date,
+): NewEvent {
+  return {
+    event_type: 'RpiCalculated',
+    data: {
+      calculation_id: calculationId,
+      season: result.season ?? '',
+      as_of: result.asOf,
+      profile: result.profile.name,
+      games_counted: result.games.counted,
+      computed_at: computedAt.toISOString(),
+      rankings: result.ratings.map((r) => ({ ...r })),
+    },
+  };
+}
+
+export interface CalculationOutcome {
+  readonly calculationId: string;
+  readonly result: RpiResult;
+  /** Events appended: the calculation and its publication. */
+  readonly events: number;
+}
+
+/**
+ * Calculates the RPI of a season from the matches read model and publishes it, in one
+ * append to the calculation's own stream (`rpi:<id>`): `RpiCalculated` then
+ * `RpiResultsPublished`. (The RPI saga does the same in steps, with compensations.)
+ */
+export async function calculateAndPublish(
+  store: EventStore,
+  matches: DocumentStore,
+  options: { season: string; profile: RpiProfile; asOf?: string; correlationId?: string },
+): Promise<CalculationOutcome> {
+  const games = await collectGames(matches, options.season, options.asOf);
+  const result = computeRpi(games, {
+    profile: options.profile,
+    season: options.season,
+    ...(options.asOf ? { asOf: options.asOf } : {}),
+  });
+  const calculationId = randomUUID();
+  const now = new Date();
+  const correlation = options.correlationId ?? calculationId;
+  await store.append(`rpi:${calculationId}`, 0, [
+    { ...rpiCalculated(result, calculationId, now), correlation_id: correlation },
+    {
+      event_type: 'RpiResultsPublished',
+      correlation_id: correlation,
+      data: {
+        calculation_id: calculationId,
+        season: options.season,
+        as_of: options.asOf ?? null,
+        published_at: now.toISOString(),
+      },
+    },
+  ]);
+  return { calculationId, result, events: 2 };
+}

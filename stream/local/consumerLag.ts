@@ -1,0 +1,74 @@
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
+import { CHECKPOINTS_TABLE } from '../consumer/CheckpointStore.js';
+
+/** How far behind the stream a consumer is. */
+export interface ConsumerLag {
+  readonly consumer: string;
+  /** The most any of its shards is behind the newest record (0 when caught up). */
+  readonly lag_ms: number;
+  /** Shards with records it has not processed yet. */
+  readonly shards_behind: number;
+}
+
+/**
+ * The lag of every consumer that has a checkpoint, measured from outside (for `status`): for
+ * each open shard, a read just after the consumer's checkpoint says whether records are
+ * waiting and how far behind the newest they are.
+ */
+export async function consumerLag(
+  dynamo: DynamoDBClient,
+  kinesis: KinesisClient,
+  streamName: string,
+): Promise<ConsumerLag[]> {
+  const checkpoints = new Map<string, Map<string, { sequence?: string; finished: boolean }>>();
+  const page = await dynamo.send(
+    new ScanCommand({ TableName: CHECKPOINTS_TABLE, ConsistentRead: true }),
+  );
+  for (const item of page.Items ?? []) {
+    const consumer = item.consumer?.S ?? '';
+    const shards = checkpoints.get(consumer) ?? new Map();
+    shards.set(item.shard_id?.S ?? '', {
+      ...(item.sequence_number?.S ? { sequence: item.sequence_number.S } : {}),
+      finished: item.finished?.BOOL ?? false,
+    });
+    checkpoints.set(consumer, shards);
+  }
+  const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  const lags: ConsumerLag[] = [];
+  for (const [consumer, shards] of checkpoints) {
+    let lag = 0;
+    let behind = 0;
+    for (const shard of Shards ?? []) {
+      const checkpoint = shards.get(shard.ShardId ?? '');
+      if (checkpoint?.finished) continue;
+      const { ShardIterator } = await kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: streamName,
+          ShardId: shard.ShardId,
+          ...(checkpoint?.sequence
+            ? {
+                ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+                StartingSequenceNumber: checkpoint.sequence,
+              }
+            : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      );
+      const { Records, MillisBehindLatest } = await kinesis.send(
+        new GetRecordsCommand({ ShardIterator, Limit: 1 }),
+      );
+      if ((Records ?? []).length > 0) {
+        behind++;
+        const oldest = Records?.[0]?.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
+        lag = Math.max(lag, MillisBehindLatest ?? 0, Date.now() - oldest);
+      }
+    }
+    lags.push({ consumer, lag_ms: lag, shards_behind: behind });
+  }
+  return lags.sort((a, b) => a.consumer.localeCompare(b.consumer));
+}
