@@ -3,7 +3,15 @@ import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
 
 export type SagaStatus = 'running' | 'compensating' | 'completed' | 'compensated' | 'failed';
-export type StepStatus = 'pending' | 'completed' | 'retrying' | 'failed' | 'compensated';
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'completed'
+  | 'retrying'
+  | 'failed'
+  | 'compensating'
+  | 'compensated'
+  | 'compensation-failed';
 
 /** A saga step as the status read model shows it. */
 export interface SagaStep {
@@ -40,9 +48,11 @@ export const sagasProjection: Projection = {
   version: 1,
   eventTypes: [
     'SagaStarted',
+    'SagaStepStarted',
     'SagaStepCompleted',
     'SagaStepFailed',
     'SagaCompensationCompleted',
+    'SagaCompensationFailed',
     'SagaCompleted',
     'SagaCompensated',
   ],
@@ -97,6 +107,27 @@ function nextSaga(current: SagaDoc | undefined, event: EventEnvelope): SagaDoc |
   }
   if (!current) return undefined;
   switch (event.event_type) {
+    case 'SagaStepStarted':
+      return d.compensation
+        ? {
+            ...current,
+            ...at,
+            status: 'compensating',
+            steps: step(d.step_name, (s) => ({
+              ...s,
+              status: 'compensating',
+              attempts: Number(d.attempt),
+            })),
+          }
+        : {
+            ...current,
+            ...at,
+            steps: step(d.step_name, (s) => ({
+              ...s,
+              status: 'running',
+              attempts: Number(d.attempt),
+            })),
+          };
     case 'SagaStepCompleted':
       return {
         ...current,
@@ -112,6 +143,7 @@ function nextSaga(current: SagaDoc | undefined, event: EventEnvelope): SagaDoc |
       return {
         ...current,
         ...at,
+        status: d.will_retry ? current.status : 'compensating',
         steps: step(d.step_name, (s) => ({
           ...s,
           status: d.will_retry ? 'retrying' : 'failed',
@@ -125,6 +157,17 @@ function nextSaga(current: SagaDoc | undefined, event: EventEnvelope): SagaDoc |
         ...at,
         status: 'compensating',
         steps: step(d.step_name, (s) => ({ ...s, status: 'compensated' })),
+      };
+    case 'SagaCompensationFailed':
+      return {
+        ...current,
+        ...at,
+        status: d.will_retry ? 'compensating' : 'failed',
+        steps: step(d.step_name, (s) => ({
+          ...s,
+          status: d.will_retry ? 'compensating' : 'compensation-failed',
+          error: String(d.error),
+        })),
       };
     case 'SagaCompleted':
       return { ...current, ...at, status: 'completed', output: parse(d.output) };
@@ -148,4 +191,40 @@ export async function lastSaga(
   return (await store.query('sagas')).at(-1)?.doc as
     | Omit<SagaDoc, 'steps' | 'data' | 'output'>
     | undefined;
+}
+
+/** Ids of the sagas still running or compensating (for the coordinator's sweep). */
+export async function activeSagaIds(store: DocumentStore): Promise<string[]> {
+  return (await store.query('sagas'))
+    .map((d) => d.doc as Omit<SagaDoc, 'steps' | 'data' | 'output'>)
+    .filter((s) => s.status === 'running' || s.status === 'compensating')
+    .map((s) => s.saga_id);
+}
+
+/** Saga metrics of the original design: completion, failure and compensation rates, duration. */
+export async function sagaMetrics(store: DocumentStore) {
+  const sagas = (await store.query('sagas')).map(
+    (d) => d.doc as Omit<SagaDoc, 'steps' | 'data' | 'output'>,
+  );
+  const count = (status: SagaStatus) => sagas.filter((s) => s.status === status).length;
+  const finished = sagas.filter(
+    (s) => s.status === 'completed' || s.status === 'compensated' || s.status === 'failed',
+  );
+  const durations = finished.map((s) => Date.parse(s.updated_at) - Date.parse(s.started_at));
+  const rate = (n: number) =>
+    finished.length === 0 ? null : Number((n / finished.length).toFixed(4));
+  return {
+    total: sagas.length,
+    running: count('running') + count('compensating'),
+    completed: count('completed'),
+    compensated: count('compensated'),
+    failed: count('failed'),
+    completion_rate: rate(count('completed')),
+    compensation_rate: rate(count('compensated')),
+    failure_rate: rate(count('compensated') + count('failed')),
+    mean_duration_ms:
+      durations.length === 0
+        ? null
+        : Math.round(durations.reduce((a, b) => a + b, 0) / durations.length),
+  };
 }

@@ -98,7 +98,7 @@ describe('SchemaRegistry', () => {
     );
     const mismatch = rejection(decode({ eventType: 'MatchCancelled' }));
     expect(mismatch.code).toBe('FINGERPRINT_MISMATCH');
-    expect(mismatch.message).toContain('belongs to TeamRegistered v1, not to MatchCancelled');
+    expect(mismatch.message).toContain('belongs to TeamRegistered v2, not to MatchCancelled');
   });
 
   it('reports a v1 score it cannot upcast', () => {

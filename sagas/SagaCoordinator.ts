@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { EventStore } from '../stream/eventStore/EventStore.js';
+import { ConcurrencyError } from '../stream/StoreError.js';
+import { uuidFromName } from '../stream/uuid.js';
+import { type Decision, decide, failure } from './decide.js';
+import type { SagaDefinition } from './SagaDefinition.js';
+import { foldSaga, type SagaState } from './sagaState.js';
+
+/** The stream of a saga. */
+export const sagaStream = (sagaId: string): string => `saga:${sagaId}`;
+
+/** Where a saga step should fail on purpose (to watch a compensation happen). */
+export interface StepFault {
+  readonly step: string;
+  /** error: every attempt throws; timeout: every attempt hangs; crash: the coordinator dies mid-step, once. */
+  readonly mode: 'error' | 'timeout' | 'crash';
+  /** In the step's action (default) or in its compensation. */
+  readonly in?: 'action' | 'compensation';
+  /** With crash: die before the step's effect, or after it (default: after). */
+  readonly crash?: 'before' | 'after';
+  /** With error or timeout: only the first attempts fail (default: every attempt). */
+  readonly times?: number;
+}
+
+/**
+ * The faults to inject, shared by a coordinator and the one that takes over after its crash
+ * (a crash fault fires once per saga and step, not again in the new coordinator).
+ */
+export class FaultPlan {
+  private readonly fired = new Set<string>();
+
+  constructor(readonly faults: readonly StepFault[]) {}
+
+  /** The fault for a step's action or compensation, if any. */
+  find(step: string, compensation: boolean): StepFault | undefined {
+    return this.faults.find(
+      (f) => f.step === step && (f.in ?? 'action') === (compensation ? 'compensation' : 'action'),
+    );
+  }
+
+  /** True the first time for this key: a crash fires once. */
+  fireOnce(key: string): boolean {
+    if (this.fired.has(key)) return false;
+    this.fired.add(key);
+    return true;
+  }
+
+  /** Parses `saga:STEP[:error|timeout|crash]` (the `--inject-fault` syntax). */
+  static parse(spec: string): StepFault {
+    const match = /^saga:([a-z0-9-]+)(?::(error|timeout|crash))?(?::(compensation))?$/.exec(spec);
+    if (!match)
+      throw new Error(`fault "${spec}" is not saga:STEP[:error|timeout|crash][:compensation]`);
+    return {
+      step: match[1] ?? '',
+      mode: (match[2] ?? 'error') as StepFault['mode'],
+      in: match[3] ? 'compensation' : 'action',
+    };
+  }
+}
+
+/** Thrown inside a step to make the coordinator stop dead, as a crashed process would. */
+export class CoordinatorCrash extends Error {
+  constructor(step: string) {
+    super(`the coordinator crashed during ${step} (injected)`);
+    this.name = 'CoordinatorCrash';
+  }
+}
+
+export interface SagaCoordinatorOptions {
+  readonly store: EventStore;
+  readonly definitions: readonly SagaDefinition<unknown>[];
+  /** Ids of sagas that may still need driving (running or compensating), for the sweep. */
+  readonly activeSagas?: () => Promise<readonly string[]>;
+  /** How often the sweep drives every active saga (timeouts and retries after a restart). @default 5000 */
+  readonly sweepIntervalMs?: number;
+  readonly faults?: FaultPlan;
+  readonly now?: () => number;
+  /** Each saga event the coordinator appended. */
+  readonly onEvent?: (sagaId: string, eventType: string) => void;
+  /** Failures of the coordinator itself (not of steps), for logging. */
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * Runs sagas whose state lives only in the event store. `drive(id)` reads the saga's stream,
+ * decides the next move (`decide`) and makes it — appending the next saga event, running a
+ * step or a compensation with its timeout, or waiting for a retry with a timer — until the saga
+ * waits or ends. The stream drives it: every saga event that arrives (see `onEvents`) drives
+ * its saga again, and a periodic sweep drives every active one, so a restarted coordinator
+ * resumes from whatever the store holds. Two coordinators on one saga are harmless: the loser
+ * of an append re-reads and re-decides, and steps are idempotent.
+ */
+export class SagaCoordinator {
+  private readonly definitions = new Map<string, SagaDefinition<unknown>>();
+  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private crashed = false;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SagaCoordinatorOptions) {
+    for (const d of options.definitions) this.definitions.set(d.type, d);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts the sweep (drives active sagas now and every `sweepIntervalMs`). */
+  start(): void {
+    this.stopped = false;
+    void this.sweep();
+    this.sweeper = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
+  }
+
+  /** Stops timers and the sweep, and waits for the drives under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.lanes.values()]);
+  }
+
+  /** True once an injected crash stopped this coordinator (a new one must take over). */
+  get hasCrashed(): boolean {
+    return this.crashed;
+  }
+
+  /** Starts a saga: appends `SagaStarted` and drives it. Returns its id. */
+  async begin<D>(
+    definition: SagaDefinition<D>,
+    data: D,
+    sagaId: string = randomUUID(),
+  ): Promise<string> {
+    await this.options.store.append(sagaStream(sagaId), 0, [
+      {
+        event_type: 'SagaStarted',
+        event_id: uuidFromName(`${sagaStream(sagaId)}#1`),
+        correlation_id: sagaId,
+        data: {
+          saga_id: sagaId,
+          saga_type: definition.type,
+          steps: definition.steps.map((s) => s.name),
+          data: JSON.stringify(data),
+          compensations: Object.fromEntries(
+            definition.steps.map((s) => [s.name, s.compensation.name]),
+          ),
+        },
+      },
+    ]);
+    this.options.onEvent?.(sagaId, 'SagaStarted');
+    void this.drive(sagaId);
+    return sagaId;
+  }
+
+  /** For the stream consumer: saga events that arrived drive their sagas (without waiting). */
+  async onEvents(events: readonly EventEnvelope[]): Promise<void> {
+    const sagas = new Set(
+      events.filter((e) => e.aggregate_id.startsWith('saga:')).map((e) => e.aggregate_id.slice(5)),
+    );
+    for (const id of sagas) void this.drive(id);
+  }
+
+  /** Drives every active saga (after a restart: the timeouts and retries that were pending). */
+  async sweep(): Promise<void> {
+    if (!this.options.activeSagas || this.stopped || this.crashed) return;
+    try {
+      for (const id of await this.options.activeSagas()) void this.drive(id);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /** Drives one saga until it waits or ends; drives of one saga run one after another. */
+  drive(sagaId: string): Promise<void> {
+    const previous = this.lanes.get(sagaId) ?? Promise.resolve();
+    const next = previous.then(() => this.advance(sagaId)).catch((error) => this.report(error));
+    this.lanes.set(sagaId, next);
+    void next.finally(() => {
+      if (this.lanes.get(sagaId) === next) this.lanes.delete(sagaId);
+    });
+    return next;
+  }
+
+  /** Resolves when the saga reaches an end state (completed, compensated or failed). */
+  async waitFor(sagaId: string, timeoutMs = 60_000): Promise<SagaState> {
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
+      if (
+        state &&
+        (state.status === 'completed' ||
+          state.status === 'compensated' ||
+          state.status === 'failed')
+      )
+        return state;
+      if (this.now() > deadline)
+        throw new Error(`saga ${sagaId} did not finish within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private async advance(sagaId: string): Promise<void> {
+    const timer = this.timers.get(sagaId);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(sagaId);
+    for (let moves = 0; moves < 1000; moves++) {
+      if (this.crashed || this.stopped) return;
+      const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
+      if (!state) return;
+      const definition = this.definitions.get(state.type);
+      if (!definition) throw new Error(`saga ${sagaId} is of unknown type ${state.type}`);
+      const decision = decide(state, definition, this.now());
+      if (decision.kind === 'done') return;
+      if (decision.kind === 'wait') {
+        this.timers.set(
+          sagaId,
+          setTimeout(() => void this.drive(sagaId), Math.max(0, decision.until - this.now())),
+        );
+        return;
+      }
+      const event =
+        decision.kind === 'append' ? decision.event : await this.run(state, definition, decision);
+      if (!event) return; // crashed
+      try {
+        await this.options.store.append(sagaStream(sagaId), state.version, [
+          {
+            ...event,
+            // Deterministic: a retry of the same move by another coordinator is recognised.
+            event_id: uuidFromName(
+              `${sagaStream(sagaId)}#${state.version + 1}#${event.event_type}`,
+            ),
+            correlation_id: sagaId,
+          },
+        ]);
+        this.options.onEvent?.(sagaId, event.event_type);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        // Somebody else moved the saga: read it again and decide again.
+      }
+    }
+  }
+
+  /** Runs a step's action or compensation within its deadline; the event that records the outcome. */
+  private async run(
+    state: SagaState,
+    definition: SagaDefinition<unknown>,
+    decision: Extract<Decision, { kind: 'run' }>,
+  ): Promise<{ event_type: string; data: Record<string, unknown> } | undefined> {
+    const step = definition.steps.find((s) => s.name === decision.step);
+    if (!step) throw new Error(`saga ${state.sagaId}: no step ${decision.step}`);
+    const policy = decision.compensation ? definition.compensationRetry : step.retry;
+    const data = definition.parseData(state.data);
+    const controller = new AbortController();
+    const remaining = Math.max(0, decision.deadline - this.now());
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        resolve('timeout');
+      }, remaining);
+    });
+    const faults = this.options.faults;
+    const fault = faults?.find(step.name, decision.compensation);
+    const work = async (): Promise<unknown> => {
+      const crashKey = `${state.sagaId}/${step.name}/${decision.compensation}`;
+      if (fault?.mode === 'crash' && fault.crash === 'before' && faults?.fireOnce(crashKey)) {
+        throw new CoordinatorCrash(step.name);
+      }
+      const faulty =
+        fault !== undefined && (fault.times === undefined || decision.attempt <= fault.times);
+      if (faulty && fault.mode === 'error')
+        throw new Error(
+          `injected failure of ${step.name}${decision.compensation ? ' (compensation)' : ''}`,
+        );
+      if (faulty && fault.mode === 'timeout')
+        await new Promise((resolve) => controller.signal.addEventListener('abort', resolve));
+      const result = decision.compensation
+        ? await step.compensation.run({
+            sagaId: state.sagaId,
+            data,
+            output: state.steps.find((s) => s.name === step.name)?.output,
+            attempt: decision.attempt,
+            signal: controller.signal,
+          })
+        : await step.action({
+            sagaId: state.sagaId,
+            data,
+            outputs: Object.fromEntries(
+              state.steps.filter((s) => s.status === 'completed').map((s) => [s.name, s.output]),
+            ),
+            attempt: decision.attempt,
+            signal: controller.signal,
+          });
+      if (fault?.mode === 'crash' && fault.crash !== 'before' && faults?.fireOnce(crashKey)) {
+        throw new CoordinatorCrash(step.name);
+      }
+      return result;
+    };
+    try {
+      const outcome = await Promise.race([work(), timedOut]);
+      if (outcome === 'timeout') {
+        const f = failure(
+          state.sagaId,
+          step.name,
+          decision.attempt,
+          `timed out after ${step.timeoutMs} ms`,
+          decision.attempt < policy.maxAttempts,
+          true,
+          decision.compensation,
+        );
+        return f.kind === 'append' ? f.event : undefined;
+      }
+      return decision.compensation
+        ? {
+            event_type: 'SagaCompensationCompleted',
+            data: { saga_id: state.sagaId, step_name: step.name, attempt: decision.attempt },
+          }
+        : {
+            event_type: 'SagaStepCompleted',
+            data: {
+              saga_id: state.sagaId,
+              step_name: step.name,
+              attempt: decision.attempt,
+              output: JSON.stringify(outcome ?? null),
+            },
+          };
+    } catch (error) {
+      if (error instanceof CoordinatorCrash) {
+        this.crashed = true;
+        for (const t of this.timers.values()) clearTimeout(t);
+        return undefined;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      const f = failure(
+        state.sagaId,
+        step.name,
+        decision.attempt,
+        message,
+        decision.attempt < policy.maxAttempts,
+        false,
+        decision.compensation,
+      );
+      return f.kind === 'append' ? f.event : undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private report(error: unknown): void {
+    this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  }
+}

@@ -1,0 +1,185 @@
+import { retryDelay, type SagaDefinition } from './SagaDefinition.js';
+import type { SagaState, StepState } from './sagaState.js';
+
+/** A saga event to append next. */
+export interface SagaEventToAppend {
+  readonly event_type: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** What the coordinator does next for a saga. */
+export type Decision =
+  | { readonly kind: 'append'; readonly event: SagaEventToAppend }
+  | {
+      readonly kind: 'run';
+      readonly step: string;
+      readonly attempt: number;
+      readonly deadline: number;
+      readonly compensation: boolean;
+    }
+  | { readonly kind: 'wait'; readonly until: number }
+  | { readonly kind: 'done' };
+
+/**
+ * The next move of a saga, from its state and the clock alone (pure): start, retry or time
+ * out the current step; complete the saga; or, once a step failed for good, compensate what ran
+ * — the failed step and the completed ones before it — in reverse order.
+ */
+export function decide<D>(state: SagaState, definition: SagaDefinition<D>, now: number): Decision {
+  const sagaId = state.sagaId;
+  if (state.status === 'completed' || state.status === 'compensated' || state.status === 'failed')
+    return { kind: 'done' };
+  const settings = (name: string) => definition.steps.find((s) => s.name === name);
+
+  if (state.status === 'running') {
+    const notBefore = definition.notBefore?.(definition.parseData(state.data));
+    if (
+      notBefore !== undefined &&
+      state.steps.every((s) => s.status === 'pending') &&
+      now < Date.parse(notBefore)
+    ) {
+      return { kind: 'wait', until: Date.parse(notBefore) };
+    }
+    for (const step of state.steps) {
+      if (step.status === 'completed') continue;
+      const def = settings(step.name);
+      if (!def)
+        throw new Error(
+          `saga ${sagaId}: step ${step.name} is not in the ${definition.type} definition`,
+        );
+      return next(
+        step,
+        def.timeoutMs,
+        def.retry.maxAttempts,
+        (attempt) => retryDelay(def.retry, attempt),
+        now,
+        sagaId,
+        false,
+      );
+    }
+    return {
+      kind: 'append',
+      event: {
+        event_type: 'SagaCompleted',
+        data: { saga_id: sagaId, output: JSON.stringify(lastOutput(state)) },
+      },
+    };
+  }
+
+  // Compensating: the failed step first, then each completed step before it, last first.
+  const failedAt = state.steps.findIndex((s) => s.name === state.failedStep);
+  const toUndo = state.steps
+    .slice(0, failedAt + 1)
+    .filter((s) => s.status === 'completed' || s.status === 'failed')
+    .reverse();
+  for (const step of toUndo) {
+    if (step.compensation.status === 'completed') continue;
+    const def = settings(step.name);
+    const timeoutMs = def?.timeoutMs ?? 30_000;
+    const policy = definition.compensationRetry;
+    return next(
+      { ...step, ...step.compensation },
+      timeoutMs,
+      policy.maxAttempts,
+      (attempt) => retryDelay(policy, attempt),
+      now,
+      sagaId,
+      true,
+    );
+  }
+  return {
+    kind: 'append',
+    event: {
+      event_type: 'SagaCompensated',
+      data: { saga_id: sagaId, failed_step: state.failedStep ?? '', error: state.error ?? '' },
+    },
+  };
+}
+
+function next(
+  step: StepState,
+  timeoutMs: number,
+  maxAttempts: number,
+  delay: (attempt: number) => number,
+  now: number,
+  sagaId: string,
+  compensation: boolean,
+): Decision {
+  const started = (attempt: number): Decision => ({
+    kind: 'append',
+    event: {
+      event_type: 'SagaStepStarted',
+      data: {
+        saga_id: sagaId,
+        step_name: step.name,
+        attempt,
+        compensation,
+        deadline: new Date(now + timeoutMs).toISOString(),
+      },
+    },
+  });
+  switch (step.status) {
+    case 'pending':
+      return started(1);
+    case 'running':
+      if (step.deadline !== undefined && now >= step.deadline) {
+        return failure(
+          sagaId,
+          step.name,
+          step.attempt,
+          `timed out after ${timeoutMs} ms`,
+          step.attempt < maxAttempts,
+          true,
+          compensation,
+        );
+      }
+      return {
+        kind: 'run',
+        step: step.name,
+        attempt: step.attempt,
+        deadline: step.deadline ?? now + timeoutMs,
+        compensation,
+      };
+    case 'retrying': {
+      const at = (step.failedAt ?? now) + delay(step.attempt);
+      return now >= at ? started(step.attempt + 1) : { kind: 'wait', until: at };
+    }
+    default:
+      return { kind: 'done' };
+  }
+}
+
+/** The event recording a failed attempt. */
+export function failure(
+  sagaId: string,
+  step: string,
+  attempt: number,
+  error: string,
+  willRetry: boolean,
+  timedOut: boolean,
+  compensation: boolean,
+): Decision {
+  return {
+    kind: 'append',
+    event: compensation
+      ? {
+          event_type: 'SagaCompensationFailed',
+          data: { saga_id: sagaId, step_name: step, attempt, error, will_retry: willRetry },
+        }
+      : {
+          event_type: 'SagaStepFailed',
+          data: {
+            saga_id: sagaId,
+            step_name: step,
+            attempt,
+            error,
+            will_retry: willRetry,
+            timed_out: timedOut,
+          },
+        },
+  };
+}
+
+function lastOutput(state: SagaState): unknown {
+  return state.steps.at(-1)?.output ?? null;
+}

@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import { computeRpi } from '../../../domain/rpi/computeRpi.js';
+import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
+import { Projector } from '../../../projections/Projector.js';
+import { readCache } from '../../../projections/rankingsCache.js';
+import { matchesProjection } from '../../../projections/readModels/matches.js';
+import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
+import {
+  calculationOf,
+  RPI_STEPS,
+  type RpiSagaData,
+  type RpiStepName,
+  rpiSaga,
+} from '../../../sagas/rpi/rpiSaga.js';
+import {
+  FaultPlan,
+  SagaCoordinator,
+  type StepFault,
+  sagaStream,
+} from '../../../sagas/SagaCoordinator.js';
+import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
+import { registry } from '../../support/registry.js';
+
+const season = generateSeason({ teams: 12, gamesPerTeam: 5, seed: 4 });
+
+async function world() {
+  const store = new InMemoryEventStore(registry);
+  const matches = new InMemoryDocumentStore();
+  // The matches read model, as the stream would have built it.
+  const events = season.games.map((g, i) => ({
+    event_id: `m${i}`,
+    event_type: 'MatchRecorded',
+    aggregate_id: `match:${g.matchId}`,
+    sequence: 1,
+    timestamp: `${g.date}T20:00:00.000Z`,
+    data: {
+      match_id: g.matchId,
+      season: g.season,
+      played_on: g.date,
+      home_team: g.homeTeam,
+      away_team: g.awayTeam,
+      home_goals: g.homeScore,
+      away_goals: g.awayScore,
+      neutral: g.neutral,
+      decided_by: g.decidedBy,
+    },
+    version: 2,
+    correlation_id: 'x',
+    causation_id: null,
+  }));
+  await new Projector(matchesProjection, matches).apply(events);
+  const deps = {
+    store,
+    matches,
+    teams: new InMemoryDocumentStore(),
+    snapshots: new InMemoryDocumentStore(),
+    cache: new InMemoryDocumentStore(),
+    timeoutsMs: {
+      'collect-matches': 300,
+      'calculate-rpi': 300,
+      'publish-results': 300,
+      'update-cache': 300,
+    },
+    retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+  };
+  const definition = rpiSaga(deps);
+  const fast = {
+    ...definition,
+    compensationRetry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 10 },
+  };
+  return { ...deps, definition: fast };
+}
+
+const data: RpiSagaData = {
+  season: '2026',
+  as_of: null,
+  profile: 'ncaa-soccer-2024',
+  division: null,
+  not_before: null,
+};
+
+/** Runs a saga to its end; a crashed coordinator is replaced by a new one, as a restart would. */
+async function run(w: Awaited<ReturnType<typeof world>>, faults: StepFault[], sagaId: string) {
+  const plan = new FaultPlan(faults);
+  const coordinator = () =>
+    new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      faults: plan,
+      activeSagas: async () => [sagaId],
+      sweepIntervalMs: 50,
+    });
+  let current = coordinator();
+  await current.begin(w.definition, data, sagaId);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (current.hasCrashed) {
+      await current.stop();
+      current = coordinator();
+      current.start();
+    }
+    const events = await w.store.read(sagaStream(sagaId));
+    const last = events.at(-1)?.event_type;
+    if (
+      last === 'SagaCompleted' ||
+      last === 'SagaCompensated' ||
+      (last === 'SagaCompensationFailed' && events.at(-1)?.data.will_retry === false)
+    ) {
+      await current.stop();
+      return events;
+    }
+    if (Date.now() > deadline) throw new Error(`saga ${sagaId} stuck after ${last}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A first saga completes, so that later ones have previous rankings to fall back to. */
+async function withPrevious() {
+  const w = await world();
+  await run(w, [], 'first');
+  return w;
+}
+
+function counts(types: string[]) {
+  const out: Record<string, number> = {};
+  for (const t of types) out[t] = (out[t] ?? 0) + 1;
+  return out;
+}
+
+describe('RPI calculation saga', () => {
+  it('collects, calculates, publishes and caches, each effect once', async () => {
+    const w = await world();
+
+    const events = await run(w, [], 's1');
+
+    expect(events.map((e) => e.event_type).filter((t) => t !== 'SagaStepStarted')).toEqual([
+      'SagaStarted',
+      'SagaStepCompleted',
+      'SagaStepCompleted',
+      'SagaStepCompleted',
+      'SagaStepCompleted',
+      'SagaCompleted',
+    ]);
+    const calc = await w.store.read(calculationStream(calculationOf('s1')));
+    expect(calc.map((e) => e.event_type)).toEqual([
+      'RpiCalculated',
+      'RpiResultsPublished',
+      'RankingsCacheUpdated',
+    ]);
+    const cached = await readCache(w.cache, '2026');
+    expect(cached?.calculation_id).toBe(calculationOf('s1'));
+    expect(cached?.rankings.map((r) => [r.team, r.rpi])).toEqual(
+      computeRpi(season.games).ratings.map((r) => [r.team, r.rpi]),
+    );
+  });
+
+  const faults: [RpiStepName, StepFault['mode']][] = RPI_STEPS.flatMap((step) =>
+    (['error', 'timeout'] as const).map((mode): [RpiStepName, StepFault['mode']] => [step, mode]),
+  );
+
+  it.each(faults)(
+    'compensates when %s fails (%s), back to the rankings before, nothing half-applied',
+    async (step, mode) => {
+      // Prepare
+      const w = await withPrevious();
+      const before = await readCache(w.cache, '2026');
+
+      // Act
+      const events = await run(w, [{ step, mode }], 'faulty');
+
+      // Assess: compensated; the failed step and those before it undone, last first.
+      expect(events.at(-1)?.event_type).toBe('SagaCompensated');
+      const undone = events
+        .filter((e) => e.event_type === 'SagaCompensationCompleted')
+        .map((e) => e.data.step_name);
+      const ran = RPI_STEPS.slice(0, RPI_STEPS.indexOf(step) + 1);
+      expect(undone).toEqual([...ran].reverse());
+      expect(await readCache(w.cache, '2026')).toEqual(before);
+      const calc = await w.store.read(calculationStream(calculationOf('faulty')));
+      const types = counts(calc.map((e) => e.event_type));
+      for (const n of Object.values(types)) expect(n).toBe(1);
+      if (types.RpiCalculated) expect(calc.at(-1)?.event_type).toBe('RpiResultsRetracted');
+      expect(counts(events.map((e) => e.event_type)).SagaStepFailed).toBe(2); // both attempts
+    },
+  );
+
+  it.each(
+    RPI_STEPS.flatMap((step) =>
+      (['before', 'after'] as const).map((when): [RpiStepName, 'before' | 'after'] => [step, when]),
+    ),
+  )(
+    'resumes after the coordinator crashes in %s (%s its effect), running no effect twice',
+    async (step, when) => {
+      const w = await withPrevious();
+
+      const events = await run(w, [{ step, mode: 'crash', crash: when }], 'crashy');
+
+      expect(events.at(-1)?.event_type).toBe('SagaCompleted');
+      const completed = events
+        .filter((e) => e.event_type === 'SagaStepCompleted')
+        .map((e) => e.data.step_name);
+      expect(completed).toEqual([...RPI_STEPS]);
+      const calc = await w.store.read(calculationStream(calculationOf('crashy')));
+      expect(calc.map((e) => e.event_type)).toEqual([
+        'RpiCalculated',
+        'RpiResultsPublished',
+        'RankingsCacheUpdated',
+      ]);
+      expect((await readCache(w.cache, '2026'))?.calculation_id).toBe(calculationOf('crashy'));
+    },
+  );
+
+  it.each(RPI_STEPS)(
+    'retries a compensation of %s that fails once, and still ends compensated',
+    async (step) => {
+      const w = await withPrevious();
+      const before = await readCache(w.cache, '2026');
+
+      const events = await run(
+        w,
+        [
+          { step: 'update-cache', mode: 'error' },
+          { step, mode: 'error', in: 'compensation', times: 1 },
+        ],
+        'bumpy',
+      );
+
+      expect(events.at(-1)?.event_type).toBe('SagaCompensated');
+      expect(
+        events
+          .filter((e) => e.event_type === 'SagaCompensationFailed')
+          .map((e) => e.data.step_name),
+      ).toEqual([step]);
+      expect(await readCache(w.cache, '2026')).toEqual(before);
+      const calc = await w.store.read(calculationStream(calculationOf('bumpy')));
+      expect(calc.map((e) => e.event_type)).toEqual([
+        'RpiCalculated',
+        'RpiResultsPublished',
+        'RpiResultsRetracted',
+      ]);
+    },
+  );
+
+  it('ends failed, for an operator, when a compensation keeps failing', async () => {
+    const w = await withPrevious();
+
+    const events = await run(
+      w,
+      [
+        { step: 'publish-results', mode: 'error' },
+        { step: 'calculate-rpi', mode: 'error', in: 'compensation' },
+      ],
+      'stuck',
+    );
+
+    expect(events.at(-1)).toMatchObject({
+      event_type: 'SagaCompensationFailed',
+      data: { step_name: 'calculate-rpi', will_retry: false },
+    });
+    // What could be undone was: the results of the failed step are retracted.
+    const calc = await w.store.read(calculationStream(calculationOf('stuck')));
+    expect(calc.at(-1)?.event_type).toBe('RpiResultsRetracted');
+  });
+});
