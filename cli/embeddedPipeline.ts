@@ -1,9 +1,15 @@
+import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
 import type { HealthFigures, ReadModelStores } from '../projections/api/QueryService.js';
 import { QueryService } from '../projections/api/QueryService.js';
 import { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
+import { NOTIFICATIONS_TABLE } from '../projections/notifications.js';
 import { ProjectionHost } from '../projections/ProjectionHost.js';
 import { Projector } from '../projections/Projector.js';
+import { RANKINGS_CACHE_TABLE } from '../projections/rankingsCache.js';
 import { READ_MODELS, readModelTable } from '../projections/readModels/index.js';
+import { activeSagaIds } from '../projections/readModels/sagas.js';
+import type { FaultPlan } from '../sagas/SagaCoordinator.js';
+import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
 import { EmbeddedRuntime } from '../stream/local/EmbeddedRuntime.js';
 
@@ -11,7 +17,22 @@ export interface PipelineOptions {
   readonly memory?: boolean;
   readonly dataDir?: string;
   readonly onError?: (error: Error) => void;
+  /** Steps of the RPI saga to fail on purpose. */
+  readonly faults?: FaultPlan;
+  /** Profile and division of automatic recalculations. */
+  readonly profile?: string;
+  readonly division?: string | null;
+  /** How long an automatic recalculation waits for more results. @default 1000 */
+  readonly debounceMs?: number;
 }
+
+/** Tables of the saga side (besides the read models). */
+export const SAGA_TABLES = {
+  work: 'matchstream-saga-work',
+  directory: 'matchstream-team-directory',
+  notifications: NOTIFICATIONS_TABLE,
+  cache: RANKINGS_CACHE_TABLE,
+} as const;
 
 /** The embedded runtime with every read model and the bus router consuming the stream. */
 export interface EmbeddedPipeline {
@@ -20,6 +41,9 @@ export interface EmbeddedPipeline {
   /** Events published, per bus. */
   readonly published: RouterCounts;
   readonly queries: QueryService;
+  /** The saga coordinator, the recalculation requests and the bus handlers. */
+  readonly sagas: SagaServices;
+  readonly sagaStores: SagaStores;
   stop(): Promise<void>;
 }
 
@@ -46,6 +70,35 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   }
   const host = new ProjectionHost(projectors);
   await runtime.addConsumer(READ_MODELS_CONSUMER, (events) => host.apply(events));
+  const sagaStores = {
+    matches: stores.matches as DynamoDocumentStore,
+    directory: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.directory),
+    work: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.work),
+    cache: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.cache),
+    notifications: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.notifications),
+  };
+  const sagaStatus = stores.sagas as DynamoDocumentStore;
+  const sagas = new SagaServices({
+    store: runtime.store,
+    stores: sagaStores,
+    activeSagas: () => activeSagaIds(sagaStatus),
+    profile: options.profile ?? DEFAULT_PROFILE_NAME,
+    division: options.division ?? null,
+    debounceMs: options.debounceMs ?? 1000,
+    sweepIntervalMs: 2000,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  for (const rule of sagas.rules()) {
+    runtime.buses[rule.bus].register({
+      name: rule.name,
+      pattern: rule.pattern,
+      handler: rule.handler,
+    });
+  }
+  // The coordinator is driven by saga events arriving from the stream.
+  await runtime.addConsumer('sagas', (events) => sagas.onEvents(events));
+  sagas.start();
   const published: RouterCounts = {};
   await runtime.addConsumer('bus-router', busRouter(runtime.publisher, published));
   const health = async (): Promise<HealthFigures> => ({
@@ -61,7 +114,16 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     runtime,
     stores: readModels,
     published,
-    queries: new QueryService(readModels, health),
-    stop: () => runtime.stop(),
+    queries: new QueryService(readModels, health, {
+      cache: sagaStores.cache,
+      notifications: sagaStores.notifications,
+      startSaga: (data) => sagas.begin(data),
+    }),
+    sagas,
+    sagaStores,
+    stop: async () => {
+      await sagas.stop();
+      await runtime.stop();
+    },
   };
 }

@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { isCalendarDay } from '../domain/games/parseDate.js';
+import { RPI_STEPS } from '../sagas/rpi/rpiSaga.js';
+import { FaultPlan, type StepFault } from '../sagas/SagaCoordinator.js';
 
 /** A commander argument parser for a whole number within bounds. */
 export function wholeNumber(min: number, max: number): (value: string) => number {
@@ -45,4 +47,20 @@ function parseNumber(text: string): number | undefined {
   }
   if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t)) return undefined;
   return Number(t);
+}
+
+/** A commander argument parser collecting `--inject-fault saga:STEP[:error|timeout|crash]`. */
+export function faultSpec(value: string, previous: StepFault[] = []): StepFault[] {
+  let fault: StepFault;
+  try {
+    fault = FaultPlan.parse(value.trim());
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  if (!(RPI_STEPS as readonly string[]).includes(fault.step)) {
+    throw new InvalidArgumentError(
+      `unknown step "${fault.step}"; the RPI saga's steps are ${RPI_STEPS.join(', ')}`,
+    );
+  }
+  return [...previous, fault];
 }

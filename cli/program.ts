@@ -4,10 +4,12 @@ import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRpi } from './commands/rpi.js';
+import { registerSaga } from './commands/saga.js';
 import { registerSchemas } from './commands/schemas.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
+import { registerTeams } from './commands/teams.js';
 
 /** The version in package.json, found from here whether running from `dist/` or the sources. */
 function packageVersion(): string {
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
   registerStart(program);
   registerServe(program);
   registerStatus(program);
+  registerSaga(program);
+  registerTeams(program);
   addDebugEverywhere(program);
   return program;
 }

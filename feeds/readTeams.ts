@@ -1,9 +1,12 @@
+import { hasControlCharacter, MAX_NAME_LENGTH } from '../domain/games/validateGame.js';
 import { type FeedProblem, type ReadFeedOptions, readFeed } from './readFeed.js';
 
 /** A team of the Division I list. */
 export interface ListedTeam {
   readonly team: string;
   readonly conference?: string;
+  readonly division?: string;
+  readonly region?: string;
 }
 
 export interface TeamsFeed {
@@ -12,8 +15,8 @@ export interface TeamsFeed {
 }
 
 /**
- * Reads a team list (CSV with a `team` or `name` column and an optional `conference`, or
- * JSON Lines with the same keys). A name listed twice is reported once as a problem.
+ * Reads a team list (CSV with a `team` or `name` column and optional `conference`,
+ * `division` and `region` columns, or JSON Lines with the same keys). A name listed twice is reported once as a problem.
  */
 export async function readTeams(
   path: string,
@@ -34,6 +37,21 @@ export async function readTeams(
         problems.push({ kind: 'problem', line: item.line, reason: 'team is missing' });
         continue;
       }
+      const bad = (['team', 'conference', 'division', 'region'] as const).find((name) => {
+        const value = name === 'team' ? team : item.fields[name];
+        return (
+          typeof value === 'string' &&
+          (value.length > MAX_NAME_LENGTH || hasControlCharacter(value))
+        );
+      });
+      if (bad) {
+        problems.push({
+          kind: 'problem',
+          line: item.line,
+          reason: `${bad} is longer than ${MAX_NAME_LENGTH} characters or has control characters`,
+        });
+        continue;
+      }
       if (seen.has(team)) {
         problems.push({
           kind: 'problem',
@@ -43,9 +61,16 @@ export async function readTeams(
         continue;
       }
       seen.add(team);
-      const conference =
-        typeof item.fields.conference === 'string' ? item.fields.conference.trim() : '';
-      teams.push(conference ? { team, conference } : { team });
+      const optional = (name: 'conference' | 'division' | 'region') => {
+        const value = item.fields[name];
+        return typeof value === 'string' && value.trim() !== '' ? { [name]: value.trim() } : {};
+      };
+      teams.push({
+        team,
+        ...optional('conference'),
+        ...optional('division'),
+        ...optional('region'),
+      });
     }
   }
   return { teams, problems };

@@ -7,6 +7,9 @@ import { type Decision, decide, failure } from './decide.js';
 import type { SagaDefinition } from './SagaDefinition.js';
 import { foldSaga, type SagaState } from './sagaState.js';
 
+/** How long a timed-out attempt is given to stop before its failure is recorded. */
+const ABANDON_GRACE_MS = 5_000;
+
 /** The stream of a saga. */
 export const sagaStream = (sagaId: string): string => `saga:${sagaId}`;
 
@@ -273,8 +276,10 @@ export class SagaCoordinator {
         throw new Error(
           `injected failure of ${step.name}${decision.compensation ? ' (compensation)' : ''}`,
         );
-      if (faulty && fault.mode === 'timeout')
+      if (faulty && fault.mode === 'timeout') {
         await new Promise((resolve) => controller.signal.addEventListener('abort', resolve));
+        controller.signal.throwIfAborted();
+      }
       const result = decision.compensation
         ? await step.compensation.run({
             sagaId: state.sagaId,
@@ -298,8 +303,15 @@ export class SagaCoordinator {
       return result;
     };
     try {
-      const outcome = await Promise.race([work(), timedOut]);
+      const attempt = work();
+      const outcome = await Promise.race([attempt, timedOut]);
       if (outcome === 'timeout') {
+        // Let the abandoned attempt notice the abort before the saga moves on, so it cannot
+        // write behind a compensation (bounded: an attempt deaf to the signal is left behind).
+        await Promise.race([
+          attempt.catch(() => undefined),
+          new Promise((resolve) => setTimeout(resolve, ABANDON_GRACE_MS)),
+        ]);
         const f = failure(
           state.sagaId,
           step.name,

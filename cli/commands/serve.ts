@@ -22,7 +22,8 @@ export function registerServe(program: Command): void {
       'after',
       `
 Routes: GET /rankings?season=&as_of=, /standings?season=&as_of=, /teams, /teams/{id}[?season=],
-/teams/{id}/matches[?season=], /sagas/{id}, /health, /openapi.json. Errors are JSON
+/teams/{id}/matches[?season=], /sagas/{id}, /notifications?season=, /health, /openapi.json;
+POST /sagas {"season": "2026"} starts an RPI calculation saga. Errors are JSON
 {"error": {"status", "message"}}: 400 for a bad parameter, 404 for something unknown.
 
 Examples:

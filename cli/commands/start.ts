@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { serve } from '@hono/node-server';
 import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
@@ -6,13 +7,16 @@ import { generateSeason } from '../../domain/season/generateSeason.js';
 import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
 import { createApi } from '../../projections/api/createApi.js';
-import { currentRankings } from '../../projections/readModels/rankings.js';
-import { calculateAndPublish } from '../../sagas/rpiCalculation.js';
+import { type CachedRankings, cachedSeasons, readCache } from '../../projections/rankingsCache.js';
+import { eventCounts } from '../../projections/readModels/pipelineStats.js';
+import type { StepFault } from '../../sagas/SagaCoordinator.js';
+import { FaultPlan } from '../../sagas/SagaCoordinator.js';
 import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
-import { startPipeline } from '../embeddedPipeline.js';
+import { type EmbeddedPipeline, startPipeline } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { wholeNumber } from '../options.js';
+import { faultSpec, wholeNumber } from '../options.js';
 import { reportProblems } from '../output/problems.js';
+import { sagaOutcome } from '../sagaOutcome.js';
 import { write } from '../write.js';
 
 interface StartFlags {
@@ -28,6 +32,8 @@ interface StartFlags {
   readonly dataDir?: string;
   readonly serve?: boolean;
   readonly port: number;
+  readonly injectFault?: StepFault[];
+  readonly division?: string;
 }
 
 export function registerStart(program: Command): void {
@@ -53,6 +59,12 @@ export function registerStart(program: Command): void {
       new Option('--profile <name>', 'RPI parameter set')
         .choices([...PROFILES.keys()])
         .default(DEFAULT_PROFILE_NAME),
+    )
+    .option('--division <name>', 'count only games between teams of this division of the directory')
+    .option(
+      '--inject-fault <spec>',
+      'make a saga step fail on purpose: saga:STEP[:error|timeout|crash][:compensation] (repeatable)',
+      faultSpec,
     )
     .option('--top <n>', 'teams to print', wholeNumber(1, 1_000_000), 25)
     .option('--json', 'print one JSON summary with the full rankings')
@@ -86,6 +98,9 @@ async function runStart(flags: StartFlags): Promise<void> {
   const pipeline = await startPipeline({
     ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
     onError: (e) => errors.push(e.message),
+    profile: profile.name,
+    division: flags.division ?? null,
+    ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
   });
   let stopped = false;
   const stop = async () => {
@@ -95,6 +110,10 @@ async function runStart(flags: StartFlags): Promise<void> {
   };
   try {
     const { runtime } = pipeline;
+    const eventsBefore = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
+    const cacheBefore = new Map<string, CachedRankings | undefined>();
+    for (const s of await cachedSeasons(pipeline.sagaStores.cache))
+      cacheBefore.set(s, await readCache(pipeline.sagaStores.cache, s));
     // 1. The season into the event store.
     const source = flags.games ?? `sample season (${flags.teams} teams, seed ${flags.seed})`;
     const seasons = new Map<string, number>();
@@ -124,16 +143,25 @@ async function runStart(flags: StartFlags): Promise<void> {
     if (!season) throw new CliError('the games feed has no games');
     await runtime.settle();
 
-    // 2. The RPI from the matches read model, published; the stream carries it to the rankings.
-    const calculation = await calculateAndPublish(runtime.store, pipeline.stores.matches, {
-      season,
-      profile,
-    });
+    // 2. The MatchEventHandler asked for the season's RPI as the results arrived (debounced,
+    // one pending saga per season); the saga collects, calculates, publishes, caches.
+    const saga = await finalSaga(pipeline, season);
     await runtime.settle();
-    const published = await currentRankings(pipeline.stores.rankings, season);
-    if (!published || published.calculation_id !== calculation.calculationId) {
-      throw new CliError('the published rankings did not reach the rankings read model');
+    const outcome = await sagaOutcome(runtime.store, saga);
+    const cached = await readCache(pipeline.sagaStores.cache, season);
+    if (outcome.status === 'completed' && cached?.saga_id !== saga) {
+      throw new CliError(
+        `saga ${saga} completed but the rankings cache does not hold its rankings`,
+      );
     }
+    if (outcome.status === 'failed') {
+      throw new CliError(
+        `saga ${saga} could not compensate ${outcome.failed_step ?? ''}: ${outcome.error ?? ''}; see "matchstream saga show ${saga}"`,
+      );
+    }
+    const before = cacheBefore.get(season);
+    const served = cached?.rankings ?? [];
+    const gamesCounted = cached?.games_counted ?? 0;
     const consumers = Object.fromEntries(
       [...runtime.consumers].map(([name, c]) => [name, c.counts.applied]),
     );
@@ -142,17 +170,22 @@ async function runStart(flags: StartFlags): Promise<void> {
       source,
       season,
       profile: profile.name,
-      events_appended: ingested.events_appended + calculation.events,
+      events_appended: (await eventCounts(pipeline.stores['pipeline-stats'])).total - eventsBefore,
       records_relayed: runtime.relay.stats.forwarded,
       events_applied: consumers,
       published: { ...pipeline.published },
       dead_letters: deadLetters,
-      saga: null,
+      saga: {
+        ...outcome,
+        automatic_sagas: pipeline.sagas.handlers.match.stats.sagas_started,
+        coordinator_restarts: pipeline.sagas.restarts,
+      },
+      rankings_unchanged: isDeepStrictEqual(cached ?? null, before ?? null),
       ingest: ingested,
-      calculation_id: calculation.calculationId,
-      games_counted: published.games_counted,
+      calculation_id: cached?.calculation_id ?? null,
+      games_counted: gamesCounted,
       seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
-      rankings: published.rankings.map((r) => ({
+      rankings: served.map((r) => ({
         rank: r.rank,
         team: r.team,
         rpi: r.rpi,
@@ -164,20 +197,34 @@ async function runStart(flags: StartFlags): Promise<void> {
     if (flags.json) {
       await write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
-      const top = published.rankings.slice(0, flags.top);
+      const top = served.slice(0, flags.top);
       const width = Math.max(4, ...top.map((r) => r.team.length));
       const lines = [
-        `matchstream — ${source}, season ${season}: ${published.games_counted.toLocaleString('en-US')} games, ${published.rankings.length} teams (${profile.name})`,
+        cached
+          ? `matchstream — ${source}, season ${season}: ${gamesCounted.toLocaleString('en-US')} games, ${served.length} teams (${profile.name})`
+          : `matchstream — ${source}, season ${season}`,
         '',
-        `${'Rank'.padStart(4)}  ${'Team'.padEnd(width)}  ${'W-L-T'.padStart(8)}  ${'RPI'.padStart(6)}`,
-        ...top.map(
-          (r) =>
-            `${String(r.rank ?? '-').padStart(4)}  ${r.team.padEnd(width)}  ${`${r.wins}-${r.losses}-${r.ties}`.padStart(8)}  ${r.rpi === null ? '     -' : r.rpi.toFixed(4)}`,
-        ),
+        ...(outcome.status === 'compensated'
+          ? [
+              `saga ${saga} failed at ${outcome.failed_step}: ${outcome.error}`,
+              `compensated: ${outcome.compensations.join(' → ')}; the rankings are ${summary.rankings_unchanged ? 'as they were before the run' : 'NOT as before'}${served.length === 0 ? ' (none)' : ''}`,
+              '',
+            ]
+          : []),
+        ...(top.length === 0
+          ? [`no rankings for season ${season}`]
+          : [
+              `${'Rank'.padStart(4)}  ${'Team'.padEnd(width)}  ${'W-L-T'.padStart(8)}  ${'RPI'.padStart(6)}`,
+              ...top.map(
+                (r) =>
+                  `${String(r.rank ?? '-').padStart(4)}  ${r.team.padEnd(width)}  ${`${r.wins}-${r.losses}-${r.ties}`.padStart(8)}  ${r.rpi === null ? '     -' : r.rpi.toFixed(4)}`,
+              ),
+            ]),
         '',
         `pipeline: ${summary.events_appended} events appended, ${summary.records_relayed} change records relayed, ` +
           `${Object.keys(consumers).length} consumers (${Math.min(...Object.values(consumers))}–${Math.max(...Object.values(consumers))} events applied each), ` +
           `${Object.values(summary.published).reduce((a, b) => a + b, 0)} events published on the buses, ${deadLetters} dead letters`,
+        `saga: ${saga} ${outcome.status} in ${outcome.seconds ?? '?'} s (${summary.saga.automatic_sagas} started automatically as results arrived${pipeline.sagas.restarts > 0 ? `, coordinator restarted ${pipeline.sagas.restarts}×` : ''})`,
         `done in ${summary.seconds} s`,
         '',
       ];
@@ -210,6 +257,39 @@ async function serveUntilInterrupted(
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
+}
+
+/**
+ * The saga that settles the season: the latest one the MatchEventHandler started. Waits for it
+ * to end and for the stream to go quiet, and again if a later request started another; when
+ * there is none (or it missed results that reached the read model late), starts one.
+ */
+async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<string> {
+  const { sagas, runtime } = pipeline;
+  for (let round = 0; round < 20; round++) {
+    const latest = await sagas.requests.latest(season);
+    if (latest === undefined) break;
+    const state = await sagas.waitFor(latest, 600_000);
+    await runtime.settle();
+    if ((await sagas.requests.latest(season)) !== latest) continue;
+    const collected = state.steps.find((s) => s.name === 'collect-matches')?.output as
+      | { games?: number }
+      | undefined;
+    if (state.status !== 'completed' || collected?.games === (await sagas.collectable(season)))
+      return latest;
+    break; // it ran before the last results reached the read model: calculate once more
+  }
+  const sagaId = await sagas.begin({
+    season,
+    as_of: null,
+    profile: sagas.profile,
+    division: sagas.division,
+    not_before: null,
+    requested_at: new Date().toISOString(),
+    reason: 'matchstream start',
+  });
+  await sagas.waitFor(sagaId, 600_000);
+  return sagaId;
 }
 
 /** A generated season as validated feed rows. */

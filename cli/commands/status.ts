@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { READ_MODELS, readModelTable } from '../../projections/readModels/index.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
-import { lastSaga } from '../../projections/readModels/sagas.js';
+import { lastSaga, sagaMetrics } from '../../projections/readModels/sagas.js';
 import { consumerLag } from '../../stream/local/consumerLag.js';
 import { CHANGES_STREAM, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
@@ -44,6 +44,7 @@ export function registerStatus(program: Command): void {
           consumers: await consumerLag(runtime.dynamo, runtime.kinesis, CHANGES_STREAM),
           dead_letters: { total: letters.length, by_consumer: byConsumer },
           last_saga: (await lastSaga(sagas)) ?? null,
+          sagas: await sagaMetrics(sagas),
         };
         if (flags.json) {
           await write(`${JSON.stringify(report, null, 2)}\n`);
@@ -68,6 +69,8 @@ export function registerStatus(program: Command): void {
               : ''
           }`,
           `  last saga   ${report.last_saga ? `${report.last_saga.saga_id} ${report.last_saga.status}` : 'none'}`,
+          `  sagas       ${report.sagas.total} (${report.sagas.completed} completed, ${report.sagas.compensated} compensated, ${report.sagas.failed} failed, ${report.sagas.running} running; ` +
+            `completion rate ${report.sagas.completion_rate ?? '-'}, mean ${report.sagas.mean_duration_ms ?? '-'} ms)`,
           '',
         ];
         await write(lines.join('\n'));

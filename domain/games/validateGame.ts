@@ -16,7 +16,8 @@ export type GameValidation =
   | { readonly ok: true; readonly game: Game }
   | { readonly ok: false; readonly reasons: readonly string[] };
 
-const MAX_NAME_LENGTH = 200;
+/** The longest team name, match id or season accepted. */
+export const MAX_NAME_LENGTH = 200;
 const MAX_SCORE = 999;
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'y', 't']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'f', '']);

@@ -1,8 +1,10 @@
 import type { DocumentStore } from '../DocumentStore.js';
+import { notificationsOf, type RankNotification } from '../notifications.js';
+import { type CachedRankings, readCache } from '../rankingsCache.js';
 import { type MatchDoc, matchesOfTeam } from '../readModels/matches.js';
 import { eventCounts } from '../readModels/pipelineStats.js';
 import { type CalculationDoc, currentRankings, rankHistory } from '../readModels/rankings.js';
-import { getSaga, type SagaDoc } from '../readModels/sagas.js';
+import { getSaga, type SagaDoc, sagaMetrics } from '../readModels/sagas.js';
 import { type StandingRow, standings } from '../readModels/standings.js';
 import { getTeam, listTeams, type TeamDoc } from '../readModels/teams.js';
 
@@ -26,6 +28,32 @@ export interface HealthFigures {
   readonly dead_letters: number;
 }
 
+/** What `POST /sagas` asks for: an RPI calculation of a season. */
+export interface SagaRequest {
+  readonly season: string;
+  readonly as_of: string | null;
+  readonly profile: string;
+  readonly division: string | null;
+  readonly not_before: null;
+  readonly requested_at: string;
+  readonly reason: string;
+}
+
+/** What the API serves besides the read models, where the deployment has it. */
+export interface QueryExtras {
+  /** The rankings cache (current rankings without `as_of` come from it). */
+  readonly cache?: DocumentStore;
+  /** The `CalculationEventHandler`'s notifications. */
+  readonly notifications?: DocumentStore;
+  /** Starts an RPI saga; returns its id. */
+  readonly startSaga?: (request: SagaRequest) => Promise<string>;
+}
+
+/** Rankings as served, saying where they came from. */
+export type ServedRankings =
+  | (CachedRankings & { readonly source: 'cache' })
+  | (CalculationDoc & { readonly source: 'read-model' });
+
 /**
  * The queries of the API, over the read models: plain functions of the stores, the same
  * whether the HTTP layer runs on Node or in Lambda.
@@ -34,10 +62,35 @@ export class QueryService {
   constructor(
     private readonly stores: ReadModelStores,
     private readonly healthFigures: () => Promise<HealthFigures>,
+    private readonly extras: QueryExtras = {},
   ) {}
 
-  rankings(season: string, asOf?: string): Promise<CalculationDoc | undefined> {
-    return currentRankings(this.stores.rankings, season, asOf);
+  /**
+   * A season's rankings: the current ones from the cache the RPI saga keeps (when there is
+   * one), as of a date (or without a cache) from the rankings read model.
+   */
+  async rankings(season: string, asOf?: string): Promise<ServedRankings | undefined> {
+    if (asOf === undefined && this.extras.cache) {
+      const cached = await readCache(this.extras.cache, season);
+      if (cached) return { ...cached, source: 'cache' };
+    }
+    const doc = await currentRankings(this.stores.rankings, season, asOf);
+    return doc && { ...doc, source: 'read-model' };
+  }
+
+  /** Whether this deployment can start sagas. */
+  get canStartSagas(): boolean {
+    return this.extras.startSaga !== undefined;
+  }
+
+  startSaga(request: SagaRequest): Promise<string> {
+    if (!this.extras.startSaga) throw new Error('this API cannot start sagas');
+    return this.extras.startSaga(request);
+  }
+
+  async notifications(season: string): Promise<RankNotification[] | undefined> {
+    if (!this.extras.notifications) return undefined;
+    return notificationsOf(this.extras.notifications, season);
   }
 
   async standings(
@@ -75,10 +128,11 @@ export class QueryService {
   }
 
   async health() {
-    const [figures, events] = await Promise.all([
+    const [figures, events, sagas] = await Promise.all([
       this.healthFigures(),
       eventCounts(this.stores['pipeline-stats']),
+      sagaMetrics(this.stores.sagas),
     ]);
-    return { ...figures, events };
+    return { ...figures, events, sagas };
   }
 }

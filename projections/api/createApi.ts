@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { isCalendarDay } from '../../domain/games/parseDate.js';
 import { hasControlCharacter } from '../../domain/games/validateGame.js';
+import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import { OPENAPI } from './openapi.js';
 import type { QueryService } from './QueryService.js';
 
@@ -10,7 +11,7 @@ const MAX_ID = 200;
 /** A request the API refuses, with its HTTP status. */
 class HttpError extends Error {
   constructor(
-    readonly status: 400 | 404,
+    readonly status: 400 | 404 | 413 | 501,
     message: string,
   ) {
     super(message);
@@ -30,6 +31,27 @@ function seasonParam(value: string | undefined, required: boolean): string | und
 function dayParam(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (!isCalendarDay(value)) throw new HttpError(400, 'as_of must be a YYYY-MM-DD date');
+  return value;
+}
+
+const MAX_BODY = 4096;
+
+function parseBody(text: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'the body must be a JSON object, e.g. {"season": "2026"}');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'the body must be a JSON object, e.g. {"season": "2026"}');
+  return body as Record<string, unknown>;
+}
+
+function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new HttpError(400, `${name} must be a string`);
   return value;
 }
 
@@ -90,6 +112,45 @@ export function createApi(queries: QueryService): Hono {
       season: season ?? null,
       matches: await queries.matchesOfTeam(id, season),
     });
+  });
+
+  app.post('/sagas', async (c) => {
+    if (!queries.canStartSagas) throw new HttpError(501, 'this deployment cannot start sagas');
+    const text = await c.req.text();
+    if (text.length > MAX_BODY) throw new HttpError(413, `the body is over ${MAX_BODY} bytes`);
+    const body = parseBody(text);
+    const type = body.type ?? 'rpi';
+    if (type !== 'rpi' && type !== 'rpi-calculation')
+      throw new HttpError(400, 'type must be "rpi" (the RPI calculation saga)');
+    const season = seasonParam(stringField(body, 'season'), true) as string;
+    const asOf = dayParam(stringField(body, 'as_of'));
+    const profile = stringField(body, 'profile') ?? DEFAULT_PROFILE_NAME;
+    if (!PROFILES.has(profile))
+      throw new HttpError(400, `profile must be one of ${[...PROFILES.keys()].join(', ')}`);
+    const division = stringField(body, 'division');
+    if (division !== undefined && !SEASON.test(division))
+      throw new HttpError(
+        400,
+        'division must be 1 to 20 letters, digits, dots, dashes or underscores',
+      );
+    const sagaId = await queries.startSaga({
+      season,
+      as_of: asOf ?? null,
+      profile,
+      division: division ?? null,
+      not_before: null,
+      requested_at: new Date().toISOString(),
+      reason: 'POST /sagas',
+    });
+    c.header('Location', `/sagas/${sagaId}`);
+    return c.json({ saga_id: sagaId, saga_type: 'rpi-calculation', status: 'running' }, 202);
+  });
+
+  app.get('/notifications', async (c) => {
+    const season = seasonParam(c.req.query('season'), true) as string;
+    const notifications = await queries.notifications(season);
+    if (!notifications) throw new HttpError(501, 'this deployment keeps no notifications');
+    return c.json({ season, notifications });
   });
 
   app.get('/sagas/:id', async (c) => {

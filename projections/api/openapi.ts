@@ -40,7 +40,7 @@ export const OPENAPI = {
     '/rankings': {
       get: {
         summary:
-          'The RPI rankings of a season: the latest published calculation, or the one for a day',
+          'The RPI rankings of a season: the current ones from the rankings cache (source "cache"), or the published calculation for a day (source "read-model")',
         parameters: [season, asOf],
         responses: {
           200: json({ $ref: '#/components/schemas/Calculation' }, 'The calculation'),
@@ -71,6 +71,53 @@ export const OPENAPI = {
         summary: "A team's matches, of one season if given",
         parameters: [teamId, { ...season, required: false }],
         responses: { 200: json({ type: 'object' }, 'The matches'), 400: error, 404: error },
+      },
+    },
+    '/sagas': {
+      post: {
+        summary: 'Start an RPI calculation saga for a season',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['season'],
+                properties: {
+                  type: { type: 'string', enum: ['rpi', 'rpi-calculation'], default: 'rpi' },
+                  season: season.schema,
+                  as_of: { type: 'string', format: 'date' },
+                  profile: { type: 'string' },
+                  division: { type: 'string' },
+                },
+              },
+              example: { season: '2026' },
+            },
+          },
+        },
+        responses: {
+          202: json(
+            {
+              type: 'object',
+              properties: {
+                saga_id: { type: 'string' },
+                saga_type: { type: 'string' },
+                status: { type: 'string' },
+              },
+            },
+            'Started; follow it at the Location header (/sagas/{id})',
+          ),
+          400: error,
+          413: error,
+          501: error,
+        },
+      },
+    },
+    '/notifications': {
+      get: {
+        summary: 'Changes of top-25 places per published calculation, oldest first',
+        parameters: [season],
+        responses: { 200: json({ type: 'object' }, 'The notifications'), 400: error },
       },
     },
     '/sagas/{id}': {

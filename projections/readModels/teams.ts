@@ -8,6 +8,7 @@ export interface TeamDoc {
   readonly name: string;
   readonly conference: string | null;
   readonly division: string | null;
+  readonly region: string | null;
   readonly registered_at: string;
   readonly updated_at: string;
   /** Last sequence of the team's stream applied. */
@@ -34,6 +35,7 @@ export const teamsProjection: Projection = {
             name: String(d.name ?? d.team_id),
             conference: (d.conference as string | null) ?? null,
             division: (d.division as string | null) ?? null,
+            region: (d.region as string | null) ?? null,
             registered_at: event.timestamp,
             updated_at: event.timestamp,
             version: event.sequence,
@@ -43,6 +45,7 @@ export const teamsProjection: Projection = {
             name: (d.name as string | null) ?? current.name,
             conference: (d.conference as string | null) ?? current.conference,
             division: (d.division as string | null) ?? current.division,
+            region: (d.region as string | null) ?? current.region ?? null,
             updated_at: event.timestamp,
             version: event.sequence,
           };

@@ -24,6 +24,10 @@ export interface RpiSagaData {
   readonly division: string | null;
   /** Do not start before this instant (a debounced request). */
   readonly not_before: string | null;
+  /** When it was asked for (for people reading the saga). */
+  readonly requested_at?: string | null;
+  /** Why, for people reading the saga (e.g. "results changed"). */
+  readonly reason?: string | null;
 }
 
 export interface RpiSagaDependencies {
@@ -62,6 +66,19 @@ export function calculationOf(sagaId: string): string {
   return uuidFromName(`saga:${sagaId}#calculation`);
 }
 
+/** The games an RPI saga with this data counts, from the read models as they are now. */
+export async function collectMatches(
+  deps: Pick<RpiSagaDependencies, 'matches' | 'teams'>,
+  data: Pick<RpiSagaData, 'season' | 'as_of' | 'division'>,
+) {
+  const games = await collectGames(deps.matches, data.season, data.as_of ?? undefined);
+  if (data.division === null) return games;
+  const inDivision = new Set(
+    (await listTeams(deps.teams)).filter((t) => t.division === data.division).map((t) => t.team_id),
+  );
+  return games.filter((g) => inDivision.has(g.homeTeam) && inDivision.has(g.awayTeam));
+}
+
 const snapshotKey = (sagaId: string, name: string) => ({ pk: `saga#${sagaId}`, sk: name });
 
 /**
@@ -85,18 +102,11 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         name: 'collect-matches',
         timeoutMs: timeout('collect-matches'),
         retry,
-        async action({ sagaId, data }) {
-          let games = await collectGames(deps.matches, data.season, data.as_of ?? undefined);
-          if (data.division !== null) {
-            const inDivision = new Set(
-              (await listTeams(deps.teams))
-                .filter((t) => t.division === data.division)
-                .map((t) => t.team_id),
-            );
-            games = games.filter((g) => inDivision.has(g.homeTeam) && inDivision.has(g.awayTeam));
-          }
+        async action({ sagaId, data, signal }) {
+          const games = await collectMatches(deps, data);
+          signal.throwIfAborted();
           await deps.snapshots.write([{ ...snapshotKey(sagaId, 'games'), doc: { games } }], []);
-          return { snapshot: 'games', games: games.length };
+          return { snapshot: 'games', games: games.length, collected_at: new Date().toISOString() };
         },
         compensation: {
           name: 'release-snapshot',
@@ -112,18 +122,20 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         name: 'calculate-rpi',
         timeoutMs: timeout('calculate-rpi'),
         retry,
-        async action({ sagaId, data }) {
+        async action({ sagaId, data, signal }) {
           const key = snapshotKey(sagaId, 'games');
           const snapshot = (await deps.snapshots.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as
             | { games: Parameters<typeof computeRpi>[0] }
             | undefined;
           if (!snapshot) throw new Error('the snapshot of the matches is gone');
+          signal.throwIfAborted();
           const result = computeRpi(snapshot.games, {
             profile: resolveProfile(data.profile),
             season: data.season,
             ...(data.as_of ? { asOf: data.as_of } : {}),
           });
           const calculationId = calculationOf(sagaId);
+          signal.throwIfAborted();
           const state = await appendOnce(
             deps.store,
             calculationId,
@@ -154,8 +166,9 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         name: 'publish-results',
         timeoutMs: timeout('publish-results'),
         retry,
-        async action({ sagaId, data }) {
+        async action({ sagaId, data, signal }) {
           const calculationId = calculationOf(sagaId);
+          signal.throwIfAborted();
           const state = await appendOnce(
             deps.store,
             calculationId,
@@ -195,11 +208,18 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         name: 'update-cache',
         timeoutMs: timeout('update-cache'),
         retry,
-        async action({ sagaId, data }) {
+        async action({ sagaId, data, signal, outputs }) {
           const calculationId = calculationOf(sagaId);
           const current = await readCache(deps.cache, data.season);
           if (current?.calculation_id === calculationId)
             return { previous_calculation_id: current.previous_calculation_id };
+          const collectedAt =
+            (outputs['collect-matches'] as { collected_at?: string } | undefined)?.collected_at ??
+            null;
+          if (current?.collected_at && collectedAt && current.collected_at > collectedAt) {
+            // A later request's rankings are in place already (sagas may overlap).
+            return { previous_calculation_id: null, superseded_by: current.calculation_id };
+          }
           // Keep what is replaced (once: a retry must not keep our own document as "previous").
           const saved = snapshotKey(sagaId, 'previous-cache');
           if (!(await deps.snapshots.getMany([saved])).has(`${saved.pk}\u0000${saved.sk}`)) {
@@ -213,11 +233,16 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             calculation_id: calculationId,
             as_of: state.asOf,
             profile: state.profile ?? data.profile,
+            games_counted: state.gamesCounted,
+            computed_at: state.computedAt,
             published_at: state.publishedAt,
             rankings: state.rankings as CachedRankings['rankings'],
             previous_calculation_id: current?.calculation_id ?? null,
             saga_id: sagaId,
+            collected_at: collectedAt,
           };
+          // An attempt that timed out must not write after its saga moved on.
+          signal.throwIfAborted();
           await writeCache(deps.cache, document);
           await appendOnce(
             deps.store,

@@ -52,14 +52,16 @@ export async function openEventStore(
     ...(target.maxSockets ? { maxSockets: target.maxSockets } : {}),
   });
   try {
-    await ensureEventsTable(client, table);
+    // The embedded store stands in for a table with a stream: its commits carry the marker the
+    // change relay forwards them by, so a pipeline started on the folder later sees them.
+    await ensureEventsTable(client, table, { relayIndex: embedded !== undefined });
   } catch (error) {
     client.destroy();
     await embedded?.stop();
     throw error;
   }
   return {
-    store: new DynamoEventStore({ client, table, registry }),
+    store: new DynamoEventStore({ client, table, registry, relayMarker: embedded !== undefined }),
     client,
     registry,
     endpoint,

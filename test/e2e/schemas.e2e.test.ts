@@ -77,7 +77,7 @@ describe('matchstream schemas', () => {
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /TeamRegistered v2 has the same canonical form as TeamRegistered v1; a new version must change the schema/,
+      /TeamRegistered v3 has the same canonical form as TeamRegistered v2; a new version must change the schema/,
     );
   });
 

@@ -53,8 +53,11 @@ describe('matchstream serve and status on a data folder', () => {
       consumers: [
         { consumer: 'bus-router', lag_ms: 0, shards_behind: 0 },
         { consumer: 'read-models', lag_ms: 0, shards_behind: 0 },
+        { consumer: 'sagas', lag_ms: 0, shards_behind: 0 },
       ],
       dead_letters: { total: 0 },
+      last_saga: { saga_id: started.saga.id, status: 'completed' },
+      sagas: { running: 0, failed: 0, completion_rate: 1 },
     });
     expect(rankings.calculation_id).toBe(started.calculation_id);
     expect(health.status).toBe('ok');

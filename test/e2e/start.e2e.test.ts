@@ -11,7 +11,14 @@ interface Summary {
   events_applied: Record<string, number>;
   published: Record<string, number>;
   dead_letters: number;
-  saga: unknown;
+  saga: {
+    id: string;
+    status: string;
+    failed_step: string | null;
+    compensations: string[];
+    automatic_sagas: number;
+  };
+  rankings_unchanged: boolean;
   ingest: { appended: number; teams_registered: number; events_appended: number };
   rankings: { team: string; rank: number | null; rpi: number | null }[];
 }
@@ -40,16 +47,22 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as Summary;
     const { ingest } = summary;
-    expect(summary.events_appended).toBe(ingest.events_appended + 2);
     for (const applied of Object.values(summary.events_applied))
       expect(applied).toBe(summary.events_appended);
-    expect(Object.keys(summary.events_applied).sort()).toEqual(['bus-router', 'read-models']);
-    // One commit per ingested event; the calculation and its publication are one commit.
-    expect(summary.records_relayed).toBe(summary.events_appended - 1);
-    expect(summary.published).toEqual({
+    expect(Object.keys(summary.events_applied).sort()).toEqual([
+      'bus-router',
+      'read-models',
+      'sagas',
+    ]);
+    // One commit per event: ingest appends one per row, sagas and calculations one per move.
+    expect(summary.records_relayed).toBe(summary.events_appended);
+    expect(summary.saga).toMatchObject({ status: 'completed', compensations: [] });
+    expect(summary.saga.automatic_sagas).toBeGreaterThanOrEqual(1);
+    // Every automatic saga completed: each calculated, published and cached once.
+    expect(summary.published).toMatchObject({
       soccer: ingest.appended,
       metadata: ingest.teams_registered,
-      calculation: 2,
+      calculation: 3 * summary.saga.automatic_sagas,
     });
     expect(summary.dead_letters).toBe(0);
     const expected = (
@@ -84,7 +97,9 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
 
     expect(first.ingest.events_appended).toBeGreaterThan(0);
     expect(second.ingest.events_appended).toBe(0);
-    expect(second.events_appended).toBe(2);
+    // Nothing changed, so nothing was recalculated: the first run's saga stands.
+    expect(second.events_appended).toBe(0);
+    expect(second.saga.id).toBe(first.saga.id);
     expect(second.rankings).toEqual(first.rankings);
   });
 
@@ -98,7 +113,55 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     );
     expect(lines.slice(3, 8).every((l) => / 0\.\d{4}$/.test(l))).toBe(true);
     expect(run.stdout).toMatch(
-      /pipeline: \d+ events appended, \d+ change records relayed, 2 consumers/,
+      /pipeline: \d+ events appended, \d+ change records relayed, 3 consumers/,
+    );
+    expect(run.stdout).toMatch(/saga: [0-9a-f-]{36} completed in [\d.]+ s/);
+  });
+
+  it.each([
+    ['error', 'publish-results', ['retract-results', 'retract-calculation', 'release-snapshot']],
+    [
+      'timeout',
+      'update-cache',
+      ['restore-cache', 'retract-results', 'retract-calculation', 'release-snapshot'],
+    ],
+  ])(
+    'with an injected %s in %s, compensates in reverse and leaves the rankings as they were',
+    async (mode, step, compensations) => {
+      const data = tmp.path(`fault-${mode}`);
+      const base = [
+        'start',
+        '--teams',
+        '16',
+        '--games-per-team',
+        '5',
+        '--data-dir',
+        data,
+        '--json',
+      ];
+      const before = JSON.parse((await runCli([...base, '--seed', '1'])).stdout) as Summary;
+
+      // New results (another seed), and the saga they start fails.
+      const run = await runCli([...base, '--seed', '2', '--inject-fault', `saga:${step}:${mode}`]);
+
+      expect(run.code).toBe(0);
+      const summary = JSON.parse(run.stdout) as Summary;
+      expect(summary.saga).toMatchObject({
+        status: 'compensated',
+        failed_step: step,
+        compensations,
+      });
+      expect(summary.rankings_unchanged).toBe(true);
+      expect(summary.rankings).toEqual(before.rankings);
+    },
+  );
+
+  it('refuses an unknown saga step in --inject-fault', async () => {
+    const run = await runCli(['start', '--inject-fault', 'saga:nowhere']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'unknown step "nowhere"; the RPI saga\'s steps are collect-matches, calculate-rpi, publish-results, update-cache',
     );
   });
 });

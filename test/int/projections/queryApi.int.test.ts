@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
 import { computeRpi } from '../../../domain/rpi/computeRpi.js';
-import { resolveProfile } from '../../../domain/rpi/RpiProfile.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { createApi } from '../../../projections/api/createApi.js';
 import { OPENAPI } from '../../../projections/api/openapi.js';
-import { calculateAndPublish } from '../../../sagas/rpiCalculation.js';
 import { ingestGames } from '../../../stream/ingest/ingestGames.js';
 
 let pipeline: EmbeddedPipeline;
@@ -14,16 +12,16 @@ const season = generateSeason({ teams: 20, gamesPerTeam: 6, seed: 5 });
 const team = season.teams[0]?.team ?? '';
 
 beforeAll(async () => {
-  pipeline = await startPipeline({ memory: true });
+  pipeline = await startPipeline({ memory: true, debounceMs: 200 });
   async function* rows() {
     yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
   }
   await ingestGames(rows(), { store: pipeline.runtime.store });
   await pipeline.runtime.settle();
-  await calculateAndPublish(pipeline.runtime.store, pipeline.stores.matches, {
-    season: '2026',
-    profile: resolveProfile(),
-  });
+  // The MatchEventHandler asked for the season's RPI: its saga publishes and caches it.
+  const saga = await pipeline.sagas.requests.latest('2026');
+  if (!saga) throw new Error('no recalculation was requested');
+  await pipeline.sagas.waitFor(saga);
   await pipeline.runtime.settle();
   app = createApi(pipeline.queries);
 }, 60_000);
@@ -32,14 +30,15 @@ afterAll(async () => {
   await pipeline?.stop();
 });
 
-async function get(path: string) {
-  const response = await app.request(path);
+async function get(path: string, init?: RequestInit) {
+  const response = await app.request(path, init);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('query API over the read models', () => {
-  it('serves the published rankings, equal to the direct computation', async () => {
+  it('serves the rankings from the cache, equal to the direct computation', async () => {
     const { status, body } = await get('/rankings?season=2026');
+    const dated = await get('/rankings?season=2026&as_of=2026-12-31');
 
     expect(status).toBe(200);
     const direct = computeRpi(season.games);
@@ -48,9 +47,62 @@ describe('query API over the read models', () => {
     );
     expect(body).toMatchObject({
       season: '2026',
-      status: 'published',
+      source: 'cache',
       profile: 'ncaa-soccer-2024',
+      games_counted: season.games.length,
     });
+    expect(dated.body).toMatchObject({ source: 'read-model', status: 'published' });
+  });
+
+  it('starts an RPI saga on POST /sagas and shows its steps at /sagas/{id}', async () => {
+    const posted = await app.request('/sagas', {
+      method: 'POST',
+      body: JSON.stringify({ season: '2026', as_of: '2026-10-01' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const { saga_id } = (await posted.json()) as { saga_id: string };
+    await pipeline.sagas.waitFor(saga_id);
+    await pipeline.runtime.settle();
+
+    const saga = await get(`/sagas/${saga_id}`);
+    const current = await get('/rankings?season=2026');
+
+    expect(posted.status).toBe(202);
+    expect(posted.headers.get('location')).toBe(`/sagas/${saga_id}`);
+    expect(saga.body).toMatchObject({
+      saga_id,
+      saga_type: 'rpi-calculation',
+      status: 'completed',
+      data: { season: '2026', as_of: '2026-10-01' },
+      steps: [
+        {
+          step_name: 'collect-matches',
+          status: 'completed',
+          compensation_function: 'release-snapshot',
+        },
+        {
+          step_name: 'calculate-rpi',
+          status: 'completed',
+          compensation_function: 'retract-calculation',
+        },
+        {
+          step_name: 'publish-results',
+          status: 'completed',
+          compensation_function: 'retract-results',
+        },
+        { step_name: 'update-cache', status: 'completed', compensation_function: 'restore-cache' },
+      ],
+    });
+    expect(current.body).toMatchObject({ saga_id, as_of: '2026-10-01', source: 'cache' });
+  });
+
+  it('keeps a notification per change of a top-25 place', async () => {
+    const { body } = await get('/notifications?season=2026');
+
+    const notes = body.notifications as { kind: string; rank: number | null }[];
+    expect(notes.length).toBeGreaterThanOrEqual(20);
+    expect(notes.filter((n) => n.kind === 'entered').length).toBeGreaterThanOrEqual(20);
+    expect(notes.every((n) => n.rank === null || (n.rank >= 1 && n.rank <= 25))).toBe(true);
   });
 
   it('serves standings, teams, a team with its rank history, and its matches', async () => {
@@ -67,7 +119,7 @@ describe('query API over the read models', () => {
     expect((teams.body.teams as unknown[]).length).toBe(20);
     expect(one.body).toMatchObject({
       team_id: team,
-      rank_history: [expect.objectContaining({ rank: expect.any(Number) })],
+      rank_history: expect.arrayContaining([expect.objectContaining({ rank: expect.any(Number) })]),
     });
     const expected = season.games.filter((g) => g.homeTeam === team || g.awayTeam === team).length;
     expect((matches.body.matches as unknown[]).length).toBe(expected);
@@ -85,7 +137,9 @@ describe('query API over the read models', () => {
     expect((health.body.consumers as { name: string }[]).map((c) => c.name).sort()).toEqual([
       'bus-router',
       'read-models',
+      'sagas',
     ]);
+    expect(health.body.sagas).toMatchObject({ running: 0, failed: 0, completion_rate: 1 });
     expect(openapi.body).toEqual(JSON.parse(JSON.stringify(OPENAPI)));
   });
 
@@ -109,7 +163,28 @@ describe('query API over the read models', () => {
     [`/teams/${'x'.repeat(201)}`, 400, 'team id must be 1 to 200 printable characters'],
     ['/sagas/none', 404, 'unknown saga "none"'],
     ['/nowhere', 404, 'no route GET /nowhere'],
+    ['/notifications', 400, 'season is required, e.g. ?season=2026'],
   ])('answers %s with %i and a JSON error', async (path, status, message) => {
     expect(await get(path)).toEqual({ status, body: { error: { status, message } } });
+  });
+
+  it.each([
+    ['not json', 400, 'the body must be a JSON object, e.g. {"season": "2026"}'],
+    ['[1]', 400, 'the body must be a JSON object, e.g. {"season": "2026"}'],
+    ['{}', 400, 'season is required, e.g. ?season=2026'],
+    ['{"season": 2026}', 400, 'season must be a string'],
+    ['{"season": "2026", "type": "other"}', 400, 'type must be "rpi" (the RPI calculation saga)'],
+    ['{"season": "2026", "as_of": "2026-13-01"}', 400, 'as_of must be a YYYY-MM-DD date'],
+    [
+      '{"season": "2026", "profile": "nope"}',
+      400,
+      'profile must be one of ncaa-soccer-2024, ncaa-soccer-2023, ncaa-basketball, ncaa-hockey',
+    ],
+    [`{"season": "${'x'.repeat(5000)}"}`, 413, 'the body is over 4096 bytes'],
+  ])('answers POST /sagas %.40s with %i', async (body, status, message) => {
+    expect(await get('/sagas', { method: 'POST', body })).toEqual({
+      status,
+      body: { error: { status, message } },
+    });
   });
 });

@@ -235,6 +235,24 @@ describe('readTeams', () => {
     expect(names.teams).toEqual([{ team: 'A' }, { team: 'B' }]);
   });
 
+  it('reads division and region, and rejects control characters and overlong names', async () => {
+    const path = tmp.file(
+      'directory.csv',
+      `team,conference,division,region\nA,East,I,North\nB,,II,\nC,East,I\u0007,West\n${'D'.repeat(201)},,,\n`,
+    );
+
+    const feed = await readTeams(path);
+
+    expect(feed.teams).toEqual([
+      { team: 'A', conference: 'East', division: 'I', region: 'North' },
+      { team: 'B', division: 'II' },
+    ]);
+    expect(feed.problems.map((p) => [p.line, p.reason])).toEqual([
+      [4, 'division is longer than 200 characters or has control characters'],
+      [5, 'team is longer than 200 characters or has control characters'],
+    ]);
+  });
+
   it('refuses a list without a team column', async () => {
     await expect(readTeams(tmp.file('noteam.csv', 'school\nA\n'))).rejects.toThrow(
       /missing required column team\|name/,

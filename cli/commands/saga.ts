@@ -1,0 +1,214 @@
+import { type Command, Option } from 'commander';
+import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { readCache } from '../../projections/rankingsCache.js';
+import { readModelTable } from '../../projections/readModels/index.js';
+import { getSaga, type SagaDoc } from '../../projections/readModels/sagas.js';
+import { FaultPlan, type StepFault } from '../../sagas/SagaCoordinator.js';
+import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { startPipeline } from '../embeddedPipeline.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { day, faultSpec, wholeNumber } from '../options.js';
+import { sagaOutcome } from '../sagaOutcome.js';
+import { write } from '../write.js';
+
+interface StartFlags {
+  readonly season: string;
+  readonly asOf?: string;
+  readonly profile: string;
+  readonly division?: string;
+  readonly dataDir: string;
+  readonly memory?: boolean;
+  readonly injectFault?: StepFault[];
+  readonly json?: boolean;
+}
+
+interface ShowFlags {
+  readonly dataDir: string;
+  readonly json?: boolean;
+}
+
+interface ListFlags extends ShowFlags {
+  readonly limit: number;
+  readonly status?: string;
+}
+
+const SAGA_STATUSES = ['running', 'compensating', 'completed', 'compensated', 'failed'];
+
+export function registerSaga(program: Command): void {
+  const saga = program
+    .command('saga')
+    .description('start and look at sagas (the RPI calculation saga)')
+    .addHelpText(
+      'after',
+      `
+The RPI calculation saga: collect-matches → calculate-rpi → publish-results → update-cache.
+When a step fails for good (after its retries, or timed out), what ran is compensated in
+reverse: restore-cache, retract-results, retract-calculation, release-snapshot. Its state is
+its events (SagaStarted, SagaStepStarted, SagaStepCompleted, ...), so it resumes after a crash.`,
+    );
+
+  saga
+    .command('start')
+    .description('start a saga and wait for it to end')
+    .argument('<type>', 'the saga: rpi')
+    .requiredOption('--season <label>', 'season to rate')
+    .option('--as-of <date>', 'count games up to this day (YYYY-MM-DD)', day)
+    .addOption(
+      new Option('--profile <name>', 'RPI parameter set')
+        .choices([...PROFILES.keys()])
+        .default(DEFAULT_PROFILE_NAME),
+    )
+    .option('--division <name>', 'count only games between teams of this division of the directory')
+    .option(
+      '--inject-fault <spec>',
+      'make a step fail on purpose: saga:STEP[:error|timeout|crash][:compensation] (repeatable)',
+      faultSpec,
+    )
+    .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
+    .option('--memory', 'an empty in-memory pipeline (for trying it out)')
+    .option('--json', 'print the outcome as JSON')
+    .addHelpText(
+      'after',
+      `
+Runs the embedded pipeline on the data folder, lets it catch up, starts the saga, waits for
+it to complete (or to be compensated) and prints each step. Exit code 1 when the saga was
+compensated or failed.
+
+Examples:
+  matchstream saga start rpi --season 2026
+  matchstream saga start rpi --season 2026 --as-of 2026-10-15 --division I
+  matchstream saga start rpi --season 2026 --inject-fault saga:publish-results`,
+    )
+    .action(async (type: string, flags: StartFlags) => {
+      if (type !== 'rpi')
+        throw new CliError(`unknown saga type "${type}"; there is: rpi`, EXIT.USAGE);
+      await runSagaStart(flags);
+    });
+
+  saga
+    .command('show')
+    .description("a saga's structure: status, data and each step's status")
+    .argument('<id>', 'saga id')
+    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+    .option('--json', 'print the saga as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  matchstream saga show 7e7f5d7e-faf0-5757-ac4b-019ded3540f2',
+    )
+    .action(async (id: string, flags: ShowFlags) => {
+      await withSagas(flags.dataDir, async (sagas) => {
+        const doc = await getSaga(sagas, id);
+        if (!doc) throw new CliError(`there is no saga ${id} in ${flags.dataDir}`);
+        await write(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : describe(doc));
+      });
+    });
+
+  saga
+    .command('list')
+    .description('the sagas, latest first')
+    .option('--status <status>', `only these: ${SAGA_STATUSES.join(', ')}`)
+    .option('--limit <n>', 'at most this many', wholeNumber(1, 100_000), 20)
+    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+    .option('--json', 'print JSON')
+    .action(async (flags: ListFlags) => {
+      if (flags.status && !SAGA_STATUSES.includes(flags.status))
+        throw new CliError(`--status must be one of ${SAGA_STATUSES.join(', ')}`, EXIT.USAGE);
+      await withSagas(flags.dataDir, async (sagas) => {
+        const all = (await sagas.query('sagas'))
+          .map((d) => d.doc as Omit<SagaDoc, 'steps' | 'data' | 'output'>)
+          .filter((s) => !flags.status || s.status === flags.status)
+          .reverse()
+          .slice(0, flags.limit);
+        await write(
+          flags.json
+            ? `${JSON.stringify({ sagas: all }, null, 2)}\n`
+            : all.length === 0
+              ? 'no sagas\n'
+              : `${all.map((s) => `${s.started_at}  ${s.saga_id}  ${s.saga_type}  ${s.status}`).join('\n')}\n`,
+        );
+      });
+    });
+}
+
+async function runSagaStart(flags: StartFlags): Promise<void> {
+  const pipeline = await startPipeline({
+    ...(flags.memory ? { memory: true } : { dataDir: flags.dataDir }),
+    profile: flags.profile,
+    ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
+  });
+  try {
+    // Catch up first, and let the recalculations that catching up asked for finish, so that
+    // this saga's rankings are the ones left in the cache.
+    await pipeline.runtime.settle();
+    await pipeline.sagas.settle();
+    await pipeline.runtime.settle();
+    const sagaId = await pipeline.sagas.begin({
+      season: flags.season,
+      as_of: flags.asOf ?? null,
+      profile: flags.profile,
+      division: flags.division ?? null,
+      not_before: null,
+      requested_at: new Date().toISOString(),
+      reason: 'matchstream saga start',
+    });
+    if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
+    await pipeline.sagas.waitFor(sagaId, 600_000);
+    await pipeline.runtime.settle();
+    const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
+    const doc = await getSaga(pipeline.stores.sagas, sagaId);
+    const cached = await readCache(pipeline.sagaStores.cache, flags.season);
+    const rankings =
+      cached?.saga_id === sagaId
+        ? {
+            calculation_id: cached.calculation_id,
+            games_counted: cached.games_counted,
+            teams: cached.rankings.length,
+          }
+        : null;
+    if (flags.json) {
+      await write(`${JSON.stringify({ ...outcome, rankings, saga: doc ?? null }, null, 2)}\n`);
+    } else {
+      await write(doc ? describe(doc) : `saga ${sagaId} ${outcome.status}\n`);
+    }
+    if (outcome.status !== 'completed')
+      throw new CliError(
+        `saga ${sagaId} ${outcome.status}${outcome.failed_step ? ` after ${outcome.failed_step} failed: ${outcome.error ?? ''}` : ''}`,
+      );
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+async function withSagas(
+  dataDir: string,
+  work: (sagas: DynamoDocumentStore) => Promise<void>,
+): Promise<void> {
+  const runtime = await EmbeddedRuntime.start({ dataDir, relay: false });
+  try {
+    await work(
+      await DynamoDocumentStore.open(runtime.dynamo, readModelTable({ name: 'sagas', version: 1 })),
+    );
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** A saga for people: header, data, one line per step. */
+function describe(doc: SagaDoc): string {
+  const width = Math.max(...doc.steps.map((s) => s.step_name.length), 4);
+  const lines = [
+    `saga ${doc.saga_id} (${doc.saga_type}): ${doc.status}`,
+    `  started ${doc.started_at}, last change ${doc.updated_at}`,
+    `  data    ${JSON.stringify(doc.data)}`,
+    '',
+    `  ${'step'.padEnd(width)}  ${'status'.padEnd(19)}  attempts  compensation`,
+    ...doc.steps.map(
+      (s) =>
+        `  ${s.step_name.padEnd(width)}  ${s.status.padEnd(19)}  ${String(s.attempts).padStart(8)}  ${s.compensation_function ?? '-'}${s.error ? `\n  ${' '.repeat(width)}  error: ${s.error}` : ''}`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}

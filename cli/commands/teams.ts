@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError } from 'commander';
+import { hasControlCharacter, MAX_NAME_LENGTH } from '../../domain/games/validateGame.js';
+import { readTeams } from '../../feeds/readTeams.js';
+import {
+  applyTeamMetadata,
+  type TeamChange,
+  type TeamMetadata,
+} from '../../stream/ingest/teamMetadata.js';
+import { openEventStore } from '../../stream/local/openEventStore.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { wholeNumber } from '../options.js';
+import { reportProblems } from '../output/problems.js';
+import { fileProgress } from '../progress.js';
+import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
+import { write } from '../write.js';
+
+interface ImportFlags extends StoreFlags {
+  readonly json?: boolean;
+  readonly rejects?: string;
+  readonly concurrency: number;
+  readonly progress: boolean;
+}
+
+interface UpdateFlags extends StoreFlags {
+  readonly conference?: string;
+  readonly division?: string;
+  readonly region?: string;
+  readonly json?: boolean;
+}
+
+/** A commander parser for a metadata value (conference, division, region). */
+function metadataValue(value: string): string {
+  const v = value.trim();
+  if (v === '' || v.length > MAX_NAME_LENGTH || hasControlCharacter(v))
+    throw new InvalidArgumentError(`expected 1 to ${MAX_NAME_LENGTH} printable characters`);
+  return v;
+}
+
+export function registerTeams(program: Command): void {
+  const teams = program
+    .command('teams')
+    .description('team metadata: conference, division and region of each team')
+    .addHelpText(
+      'after',
+      `
+The team metadata manager: "import" and "update" append TeamRegistered for a team not seen
+before and TeamMetadataUpdated for a change (nothing when the metadata is the same). The
+metadata bus carries them to the team directory, which "saga start rpi --division" and
+"start --division" count games by; a team changing division asks for a recalculation.`,
+    );
+
+  addStoreOptions(
+    teams
+      .command('import')
+      .description('register or update teams from a CSV (team, conference, division, region)')
+      .argument(
+        '<file>',
+        'CSV with a header (team or name; conference, division, region optional) or JSON Lines',
+      )
+      .option('--concurrency <n>', 'teams written at once', wholeNumber(1, 64), 8)
+      .option(
+        '--rejects <file>',
+        'where bad rows go, one JSON object a line (default: <file>.rejects.jsonl)',
+      )
+      .option('--json', 'print the summary as JSON')
+      .option('--no-progress', 'no progress bar, even on a terminal'),
+  )
+    .addHelpText(
+      'after',
+      `
+Empty cells leave a field as it is. Bad rows (no team, a team listed twice, control characters,
+over ${MAX_NAME_LENGTH} characters) go to the rejects file with their line and reason; the good
+rows all go in. Exit codes: 0 every row accepted; 3 some rows rejected; 1 the store failed.
+
+Examples:
+  matchstream teams import teams.csv
+  matchstream teams import teams.csv --memory --json`,
+    )
+    .action(async (file: string, flags: ImportFlags) => {
+      await runImport(file, flags);
+    });
+
+  addStoreOptions(
+    teams
+      .command('update')
+      .description("change a team's conference, division or region")
+      .argument('<team>', 'the team, as named in the games feeds')
+      .option('--conference <name>', 'the new conference', metadataValue)
+      .option('--division <name>', 'the new division (e.g. I, II, III)', metadataValue)
+      .option('--region <name>', 'the new region', metadataValue)
+      .option('--json', 'print the outcome as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+Registers the team if it is new. A changed division asks the pipeline (when it runs) to
+recalculate every season with published rankings.
+
+Examples:
+  matchstream teams update "Blackhill University" --division II
+  matchstream teams update "West Stonestead State" --conference "Big Coast" --region West`,
+    )
+    .action(async (team: string, flags: UpdateFlags) => {
+      await runUpdate(team, flags);
+    });
+}
+
+async function runImport(file: string, flags: ImportFlags): Promise<void> {
+  const rejectsPath =
+    flags.rejects ?? (file === '-' ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
+  const feed = await readTeams(file);
+  const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
+  const progress = fileProgress(`importing ${file}`, flags.progress && !flags.json);
+  const counts = { registered: 0, updated: 0, unchanged: 0, failed: 0 };
+  const failures: { team: string; reason: string }[] = [];
+  const correlation = randomUUID();
+  try {
+    let next = 0;
+    const worker = async () => {
+      while (next < feed.teams.length) {
+        const team = feed.teams[next++] as TeamMetadata;
+        try {
+          const change = await applyTeamMetadata(opened.store, team, correlation);
+          counts[change.outcome]++;
+        } catch (error) {
+          counts.failed++;
+          failures.push({ team: team.team, reason: (error as Error).message });
+        }
+        const done = counts.registered + counts.updated + counts.unchanged + counts.failed;
+        if (done % 50 === 0) progress.update(done, feed.teams.length, done);
+      }
+    };
+    await Promise.all(Array.from({ length: flags.concurrency }, worker));
+  } finally {
+    progress.stop();
+    await opened.close();
+  }
+  const rejected = feed.problems.length + failures.length;
+  if (rejected > 0) {
+    writeFileSync(
+      rejectsPath,
+      [
+        ...feed.problems.map((p) => JSON.stringify({ file, line: p.line, reason: p.reason })),
+        ...failures.map((f) => JSON.stringify({ file, team: f.team, reason: f.reason })),
+      ].join('\n') + '\n',
+    );
+  }
+  const summary = {
+    file,
+    store: opened.description,
+    teams: feed.teams.length,
+    ...counts,
+    rejected: feed.problems.length,
+    rejects_file: rejected > 0 ? rejectsPath : null,
+  };
+  if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
+  else {
+    if (feed.problems.length > 0) reportProblems(file, feed.problems);
+    await write(
+      `${file}: ${counts.registered} teams registered, ${counts.updated} updated, ${counts.unchanged} unchanged` +
+        `${feed.problems.length > 0 ? `, ${feed.problems.length} rows rejected` : ''}` +
+        `${counts.failed > 0 ? `, ${counts.failed} could not be stored` : ''}` +
+        `${rejected > 0 ? ` (see ${rejectsPath})` : ''}\n`,
+    );
+  }
+  if (counts.failed > 0)
+    throw new CliError(`${counts.failed} teams could not be stored`, EXIT.FAILURE);
+  if (feed.problems.length > 0)
+    throw new CliError(
+      `${feed.problems.length} rows rejected; see ${rejectsPath}`,
+      EXIT.INVALID_INPUT,
+    );
+}
+
+async function runUpdate(team: string, flags: UpdateFlags): Promise<void> {
+  const name = team.trim();
+  if (name === '' || name.length > MAX_NAME_LENGTH || hasControlCharacter(name))
+    throw new CliError(`team must be 1 to ${MAX_NAME_LENGTH} printable characters`, EXIT.USAGE);
+  if (flags.conference === undefined && flags.division === undefined && flags.region === undefined)
+    throw new CliError('nothing to change: give --conference, --division or --region', EXIT.USAGE);
+  const opened = await openEventStore(storeTarget(flags));
+  let change: TeamChange;
+  try {
+    change = await applyTeamMetadata(
+      opened.store,
+      {
+        team: name,
+        ...(flags.conference !== undefined ? { conference: flags.conference } : {}),
+        ...(flags.division !== undefined ? { division: flags.division } : {}),
+        ...(flags.region !== undefined ? { region: flags.region } : {}),
+      },
+      randomUUID(),
+    );
+  } finally {
+    await opened.close();
+  }
+  if (flags.json) await write(`${JSON.stringify(change)}\n`);
+  else
+    await write(
+      change.outcome === 'registered'
+        ? `${name}: registered\n`
+        : change.outcome === 'updated'
+          ? `${name}: ${change.changed.join(', ')} updated\n`
+          : `${name}: unchanged\n`,
+    );
+}

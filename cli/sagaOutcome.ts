@@ -1,0 +1,43 @@
+import { sagaStream } from '../sagas/SagaCoordinator.js';
+import { foldSaga, type SagaState } from '../sagas/sagaState.js';
+import type { EventStore } from '../stream/eventStore/EventStore.js';
+
+/** How a saga ended, for summaries: its status and the compensations that ran, in order. */
+export interface SagaOutcome {
+  readonly id: string;
+  readonly status: SagaState['status'];
+  readonly failed_step: string | null;
+  readonly error: string | null;
+  /** Compensations that completed, in the order they ran (the reverse of the steps). */
+  readonly compensations: readonly string[];
+  readonly steps: readonly {
+    readonly step: string;
+    readonly status: string;
+    readonly attempts: number;
+  }[];
+  readonly seconds: number | null;
+}
+
+/** Reads a saga's outcome from its stream. */
+export async function sagaOutcome(store: EventStore, sagaId: string): Promise<SagaOutcome> {
+  const events = await store.read(sagaStream(sagaId));
+  const state = foldSaga(events);
+  if (!state) throw new Error(`there is no saga ${sagaId}`);
+  const compensations = events
+    .filter((e) => e.event_type === 'SagaCompensationCompleted')
+    .map((e) => {
+      const step = String(e.data.step_name);
+      return state.compensations[step] ?? `compensate ${step}`;
+    });
+  return {
+    id: sagaId,
+    status: state.status,
+    failed_step: state.failedStep ?? null,
+    error: state.error ?? null,
+    compensations,
+    steps: state.steps.map((s) => ({ step: s.name, status: s.status, attempts: s.attempt })),
+    seconds: state.finishedAt
+      ? Number(((Date.parse(state.finishedAt) - Date.parse(state.startedAt)) / 1000).toFixed(2))
+      : null,
+  };
+}

@@ -1,0 +1,215 @@
+import type { DocumentStore } from '../projections/DocumentStore.js';
+import type { Domain } from '../stream/buses/domains.js';
+import type { BusEvent, EventPattern } from '../stream/buses/eventPattern.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { EventStore } from '../stream/eventStore/EventStore.js';
+import {
+  CALCULATION_EVENTS_PATTERN,
+  CalculationEventHandler,
+} from './handlers/CalculationEventHandler.js';
+import { MATCH_EVENTS_PATTERN, MatchEventHandler } from './handlers/MatchEventHandler.js';
+import { METADATA_EVENTS_PATTERN, MetadataEventHandler } from './handlers/MetadataEventHandler.js';
+import { RecalculationRequests } from './handlers/RecalculationRequests.js';
+import {
+  collectMatches,
+  RPI_STEPS,
+  type RpiSagaData,
+  type RpiStepName,
+  rpiSaga,
+} from './rpi/rpiSaga.js';
+import { type FaultPlan, SagaCoordinator } from './SagaCoordinator.js';
+import type { RetryPolicy, SagaDefinition } from './SagaDefinition.js';
+import type { SagaState } from './sagaState.js';
+
+/** The stores the sagas and their handlers work with. */
+export interface SagaStores {
+  /** The matches read model (the saga collects from it). */
+  readonly matches: DocumentStore;
+  /** The team directory the `MetadataEventHandler` keeps (division filters read it). */
+  readonly directory: DocumentStore;
+  /** The saga's working documents (match snapshots, replaced cache documents, request slots). */
+  readonly work: DocumentStore;
+  /** The rankings cache the API serves. */
+  readonly cache: DocumentStore;
+  /** The `CalculationEventHandler`'s notifications. */
+  readonly notifications: DocumentStore;
+}
+
+export interface SagaServicesOptions {
+  readonly store: EventStore;
+  readonly stores: SagaStores;
+  /** Ids of the sagas that may need driving (from the sagas read model), for the sweep. */
+  readonly activeSagas?: () => Promise<readonly string[]>;
+  /** Profile and division of automatic recalculations. */
+  readonly profile: string;
+  readonly division?: string | null;
+  /** How long an automatic request waits for more results. @default 1000 */
+  readonly debounceMs?: number;
+  readonly sweepIntervalMs?: number;
+  readonly timeoutsMs?: Readonly<Partial<Record<RpiStepName, number>>>;
+  readonly retry?: RetryPolicy;
+  readonly faults?: FaultPlan;
+  readonly onError?: (error: Error) => void;
+}
+
+/** A bus handler with its rule. */
+export interface HandlerRule {
+  readonly bus: Domain;
+  readonly name: string;
+  readonly pattern: EventPattern;
+  readonly handler: (event: BusEvent) => Promise<void>;
+}
+
+/**
+ * The saga side of the pipeline: the RPI saga definition, a coordinator that a crash replaces
+ * (as a restarted process would take over, resuming from the store), the recalculation
+ * requests and the three bus handlers with their rules.
+ */
+export class SagaServices {
+  readonly definition: SagaDefinition<RpiSagaData>;
+  readonly requests: RecalculationRequests;
+  readonly handlers: {
+    readonly match: MatchEventHandler;
+    readonly metadata: MetadataEventHandler;
+    readonly calculation: CalculationEventHandler;
+  };
+  /** Coordinators replaced after a crash. */
+  restarts = 0;
+  private coordinator: SagaCoordinator;
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SagaServicesOptions) {
+    const faulty = new Set(
+      (options.faults?.faults ?? []).filter((f) => f.mode === 'timeout').map((f) => f.step),
+    );
+    const timeoutsMs: Partial<Record<RpiStepName, number>> = { ...options.timeoutsMs };
+    // A step made to hang times out in a second, so the compensation can be watched.
+    for (const step of RPI_STEPS) if (faulty.has(step)) timeoutsMs[step] ??= 1000;
+    this.definition = rpiSaga({
+      store: options.store,
+      matches: options.stores.matches,
+      teams: options.stores.directory,
+      snapshots: options.stores.work,
+      cache: options.stores.cache,
+      timeoutsMs,
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+    this.coordinator = this.newCoordinator();
+    this.requests = new RecalculationRequests({
+      store: options.store,
+      slots: options.stores.work,
+      begin: (data, sagaId) => this.begin(data, sagaId),
+      profile: options.profile,
+      division: options.division ?? null,
+      ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+    });
+    this.handlers = {
+      match: new MatchEventHandler({ requests: this.requests, store: options.store }),
+      metadata: new MetadataEventHandler({
+        directory: options.stores.directory,
+        cache: options.stores.cache,
+        requests: this.requests,
+      }),
+      calculation: new CalculationEventHandler({
+        store: options.store,
+        notifications: options.stores.notifications,
+      }),
+    };
+  }
+
+  /** The handlers' rules, one per domain bus they listen on. */
+  rules(): HandlerRule[] {
+    return [
+      {
+        bus: 'soccer',
+        name: 'match-event-handler',
+        pattern: MATCH_EVENTS_PATTERN,
+        handler: this.handlers.match.handle,
+      },
+      {
+        bus: 'metadata',
+        name: 'metadata-event-handler',
+        pattern: METADATA_EVENTS_PATTERN,
+        handler: this.handlers.metadata.handle,
+      },
+      {
+        bus: 'calculation',
+        name: 'calculation-event-handler',
+        pattern: CALCULATION_EVENTS_PATTERN,
+        handler: this.handlers.calculation.handle,
+      },
+    ];
+  }
+
+  /** Profile of automatic recalculations. */
+  get profile(): string {
+    return this.options.profile;
+  }
+
+  /** Division of automatic recalculations (null: every game). */
+  get division(): string | null {
+    return this.options.division ?? null;
+  }
+
+  /** How many games an RPI saga of the season would count now. */
+  async collectable(season: string): Promise<number> {
+    return (
+      await collectMatches(
+        { matches: this.options.stores.matches, teams: this.options.stores.directory },
+        { season, as_of: null, division: this.division },
+      )
+    ).length;
+  }
+
+  /** Starts the sweep and the watchdog that replaces a crashed coordinator. */
+  start(watchdogMs = 200): void {
+    this.coordinator.start();
+    this.watchdog = setInterval(() => this.replaceIfCrashed(), watchdogMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
+    await this.coordinator.stop();
+  }
+
+  /** Starts an RPI saga now (or at `not_before`); returns its id. */
+  begin(data: RpiSagaData, sagaId?: string): Promise<string> {
+    this.replaceIfCrashed();
+    return this.coordinator.begin(this.definition, data, sagaId);
+  }
+
+  /** For the stream consumer of saga events: drives the sagas they belong to. */
+  async onEvents(events: readonly EventEnvelope[]): Promise<void> {
+    this.replaceIfCrashed();
+    await this.coordinator.onEvents(events);
+  }
+
+  /** Waits until no saga is running or compensating (pending automatic ones included). */
+  async settle(timeoutMs = 600_000): Promise<void> {
+    for (const id of (await this.options.activeSagas?.()) ?? []) await this.waitFor(id, timeoutMs);
+  }
+
+  /** Waits for a saga to end, across coordinator restarts. */
+  waitFor(sagaId: string, timeoutMs?: number): Promise<SagaState> {
+    return this.coordinator.waitFor(sagaId, timeoutMs);
+  }
+
+  private newCoordinator(): SagaCoordinator {
+    return new SagaCoordinator({
+      store: this.options.store,
+      definitions: [this.definition as SagaDefinition<unknown>],
+      ...(this.options.activeSagas ? { activeSagas: this.options.activeSagas } : {}),
+      ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
+      ...(this.options.faults ? { faults: this.options.faults } : {}),
+      ...(this.options.onError ? { onError: this.options.onError } : {}),
+    });
+  }
+
+  private replaceIfCrashed(): void {
+    if (!this.coordinator.hasCrashed) return;
+    void this.coordinator.stop();
+    this.restarts++;
+    this.coordinator = this.newCoordinator();
+    this.coordinator.start();
+  }
+}

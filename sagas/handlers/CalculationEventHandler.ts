@@ -1,0 +1,146 @@
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { notificationsPk, type RankNotification } from '../../projections/notifications.js';
+import type { RankingEntry } from '../../projections/readModels/rankings.js';
+import type { BusEvent } from '../../stream/buses/eventPattern.js';
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import type { EventStore } from '../../stream/eventStore/EventStore.js';
+import { calculationState } from '../rpi/calculationStream.js';
+
+/** The rule of the `CalculationEventHandler` on the `calculation` bus. */
+export const CALCULATION_EVENTS_PATTERN = {
+  source: ['matchstream.calculation'],
+  'detail-type': ['RpiResultsPublished', 'RpiResultsRetracted'],
+} as const;
+
+/** How many places the notifications watch. */
+export const WATCHED_PLACES = 25;
+
+interface TopDoc {
+  readonly calculation_id: string;
+  readonly at: string;
+  readonly top: readonly { team: string; rank: number; rpi: number | null }[];
+  /** The top it replaced, so a retraction can bring it back (one level). */
+  readonly previous: Omit<TopDoc, 'previous'> | null;
+}
+
+const topKey = (season: string) => ({ pk: `top#${season}`, sk: 'current' });
+
+export interface CalculationEventHandlerOptions {
+  /** The calculations (their rankings are in `RpiCalculated`). */
+  readonly store: EventStore;
+  /** Where the notifications and the current top 25 per season are kept. */
+  readonly notifications: DocumentStore;
+}
+
+/**
+ * The `CalculationEventHandler`: for each published calculation, one notification per team
+ * whose place in the top 25 changed (entered, moved, left), against the top of the previous
+ * publication; a retraction is noted and brings the previous top back. Keys derive from the
+ * calculation and team, so a redelivered event writes the same entries again.
+ */
+export class CalculationEventHandler {
+  readonly stats = { published: 0, retracted: 0, notifications: 0 };
+
+  constructor(private readonly options: CalculationEventHandlerOptions) {}
+
+  readonly handle = async (event: BusEvent): Promise<void> => {
+    const envelope = event.detail as EventEnvelope | undefined;
+    if (!envelope) return;
+    const calculationId = String(envelope.data.calculation_id);
+    const season = String(envelope.data.season);
+    const current = await this.top(season);
+    if (envelope.event_type === 'RpiResultsPublished') {
+      if (current?.calculation_id === calculationId) return; // seen already
+      const state = await calculationState(this.options.store, calculationId);
+      if (!state.published || state.retracted) return; // retracted since: nothing to announce
+      const at = String(envelope.data.published_at ?? envelope.timestamp);
+      const top = (state.rankings as RankingEntry[])
+        .filter((r) => r.rank !== null && r.rank <= WATCHED_PLACES)
+        .map((r) => ({ team: r.team, rank: r.rank as number, rpi: r.rpi }));
+      const before = new Map((current?.top ?? []).map((t) => [t.team, t.rank]));
+      const notes: RankNotification[] = [];
+      for (const t of top) {
+        const previous = before.get(t.team);
+        if (previous === t.rank) continue;
+        notes.push({
+          season,
+          kind: previous === undefined ? 'entered' : 'rank-changed',
+          team: t.team,
+          rank: t.rank,
+          previous_rank: previous ?? null,
+          rpi: t.rpi,
+          calculation_id: calculationId,
+          at,
+        });
+      }
+      const now = new Set(top.map((t) => t.team));
+      for (const [team, rank] of before) {
+        if (now.has(team)) continue;
+        notes.push({
+          season,
+          kind: 'left',
+          team,
+          rank: null,
+          previous_rank: rank,
+          rpi: null,
+          calculation_id: calculationId,
+          at,
+        });
+      }
+      await this.write(season, notes, {
+        calculation_id: calculationId,
+        at,
+        top,
+        previous: current
+          ? { calculation_id: current.calculation_id, at: current.at, top: current.top }
+          : null,
+      });
+      this.stats.published++;
+      return;
+    }
+    // RpiResultsRetracted: only a retraction of the calculation on top changes anything.
+    if (current?.calculation_id !== calculationId) return;
+    const note: RankNotification = {
+      season,
+      kind: 'retracted',
+      team: null,
+      rank: null,
+      previous_rank: null,
+      rpi: null,
+      calculation_id: calculationId,
+      at: envelope.timestamp,
+    };
+    await this.write(
+      season,
+      [note],
+      current.previous ? { ...current.previous, previous: null } : undefined,
+    );
+    this.stats.retracted++;
+  };
+
+  private async top(season: string): Promise<TopDoc | undefined> {
+    const k = topKey(season);
+    return (await this.options.notifications.getMany([k])).get(`${k.pk}\u0000${k.sk}`) as
+      | TopDoc
+      | undefined;
+  }
+
+  private async write(
+    season: string,
+    notes: readonly RankNotification[],
+    top: TopDoc | undefined,
+  ): Promise<void> {
+    await this.options.notifications.write(
+      [
+        ...notes.map((n) => ({
+          pk: notificationsPk(season),
+          sk: `${n.at}#${n.calculation_id}#${n.kind === 'retracted' ? '~retracted' : n.team}`,
+          doc: n,
+        })),
+        ...(top ? [{ ...topKey(season), doc: top }] : []),
+      ],
+      top ? [] : [topKey(season)],
+    );
+    this.stats.notifications += notes.length;
+  }
+}

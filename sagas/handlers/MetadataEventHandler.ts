@@ -1,0 +1,62 @@
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { Projector } from '../../projections/Projector.js';
+import { cachedSeasons } from '../../projections/rankingsCache.js';
+import { getTeam, teamsProjection } from '../../projections/readModels/teams.js';
+import type { BusEvent } from '../../stream/buses/eventPattern.js';
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import type { RecalculationRequests } from './RecalculationRequests.js';
+
+/** The rule of the `MetadataEventHandler` on the `metadata` bus. */
+export const METADATA_EVENTS_PATTERN = {
+  source: ['matchstream.metadata'],
+  'detail-type': ['TeamRegistered', 'TeamMetadataUpdated'],
+} as const;
+
+export interface MetadataEventHandlerOptions {
+  /** The team directory the RPI saga filters divisions by. */
+  readonly directory: DocumentStore;
+  /** The rankings cache: its seasons are the ones a division change recalculates. */
+  readonly cache: DocumentStore;
+  readonly requests: RecalculationRequests;
+}
+
+/**
+ * The `MetadataEventHandler`: keeps the team directory current (the teams projection, applied
+ * to what the `metadata` bus delivers; repeats change nothing) and, when a team changes
+ * division, asks for a recalculation of every season with published rankings, since the
+ * division decides which games count. Replayed events rebuild the directory and request
+ * nothing.
+ */
+export class MetadataEventHandler {
+  readonly stats = { events: 0, division_changes: 0, requests: 0 };
+  private readonly projector: Projector;
+
+  constructor(private readonly options: MetadataEventHandlerOptions) {
+    this.projector = new Projector(teamsProjection, options.directory);
+  }
+
+  readonly handle = async (event: BusEvent): Promise<void> => {
+    const envelope = event.detail as (EventEnvelope & { replayed?: boolean }) | undefined;
+    if (!envelope) return;
+    this.stats.events++;
+    const teamId = String(envelope.data.team_id);
+    const before = await getTeam(this.options.directory, teamId);
+    await this.projector.apply([envelope]);
+    const after = await getTeam(this.options.directory, teamId);
+    const moved =
+      envelope.event_type === 'TeamMetadataUpdated' &&
+      before !== undefined &&
+      before.version < envelope.sequence &&
+      after !== undefined &&
+      before.division !== after.division;
+    if (!moved || envelope.replayed) return;
+    this.stats.division_changes++;
+    for (const season of await cachedSeasons(this.options.cache)) {
+      this.stats.requests++;
+      await this.options.requests.request(
+        season,
+        `${teamId} moved from division ${before.division ?? '(none)'} to ${after.division ?? '(none)'}`,
+      );
+    }
+  };
+}

@@ -1,0 +1,142 @@
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import type { EventStore } from '../../stream/eventStore/EventStore.js';
+import { ConcurrencyError } from '../../stream/StoreError.js';
+import { uuidFromName } from '../../stream/uuid.js';
+import type { RpiSagaData } from '../rpi/rpiSaga.js';
+import { sagaStream } from '../SagaCoordinator.js';
+import { foldSaga, type SagaState } from '../sagaState.js';
+
+/** Where a season's latest automatic request stands. */
+interface RequestSlot {
+  readonly season: string;
+  /** Counts the automatic sagas of the season; the saga id derives from it. */
+  readonly generation: number;
+  readonly saga_id: string;
+  readonly requested_at: string;
+}
+
+export interface RecalculationRequestsOptions {
+  /** Where the sagas are (to tell a pending one from one under way). */
+  readonly store: EventStore;
+  /** One slot per season: the latest automatic saga. */
+  readonly slots: DocumentStore;
+  /** Starts an RPI saga with this id; a ConcurrencyError means it exists already. */
+  readonly begin: (data: RpiSagaData, sagaId: string) => Promise<unknown>;
+  /** How long a request waits for more changes before the saga starts. @default 1000 */
+  readonly debounceMs?: number;
+  readonly profile: string;
+  /** Count only games between teams of this division of the directory; null for all. */
+  readonly division?: string | null;
+  readonly now?: () => number;
+}
+
+/** What a request did. */
+export interface RequestOutcome {
+  readonly saga_id: string;
+  /** False when a pending saga of the season takes the change in. */
+  readonly started: boolean;
+  /** Until when (ms since the epoch) that saga surely takes further changes in. */
+  readonly waitsUntil?: number;
+}
+
+const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
+
+/**
+ * Debounced RPI recalculations, at most one pending per season. A request finds the season's
+ * latest automatic saga: while it has not started work (it waits for `not_before`), it will
+ * read the matches when it does, so the request is absorbed; otherwise a new saga is started,
+ * due `debounceMs` later. Saga ids derive from the season and a generation count, so two
+ * handlers racing (or a redelivered event) start one saga, not two: the event store refuses
+ * the second `SagaStarted`.
+ */
+export class RecalculationRequests {
+  private readonly debounceMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RecalculationRequestsOptions) {
+    this.debounceMs = options.debounceMs ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Asks for the season's RPI to be calculated again. */
+  async request(season: string, reason: string): Promise<RequestOutcome> {
+    for (let round = 0; round < 10; round++) {
+      const slot = await this.slot(season);
+      if (slot) {
+        const state = foldSaga(await this.options.store.read(sagaStream(slot.saga_id)));
+        const until = state && this.absorbsUntil(state);
+        if (until !== undefined && this.now() < until)
+          return { saga_id: slot.saga_id, started: false, waitsUntil: until };
+      }
+      const generation = (slot?.generation ?? 0) + 1;
+      const sagaId = uuidFromName(`rpi-recalculation:${season}#${generation}`);
+      const now = this.now();
+      let started = true;
+      try {
+        await this.options.begin(
+          {
+            season,
+            as_of: null,
+            profile: this.options.profile,
+            division: this.options.division ?? null,
+            not_before: new Date(now + this.debounceMs).toISOString(),
+            requested_at: new Date(now).toISOString(),
+            reason,
+          },
+          sagaId,
+        );
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        started = false; // somebody started this generation: look at it on the next round
+      }
+      await this.options.slots.write(
+        [
+          {
+            ...slotKey(season),
+            doc: {
+              season,
+              generation,
+              saga_id: sagaId,
+              requested_at: new Date(now).toISOString(),
+            } satisfies RequestSlot,
+          },
+        ],
+        [],
+      );
+      if (started)
+        return {
+          saga_id: sagaId,
+          started: true,
+          waitsUntil: now + this.debounceMs - this.margin(),
+        };
+    }
+    throw new Error(`season ${season}: the recalculation requests kept changing under this one`);
+  }
+
+  /** The season's latest automatic saga, if any. */
+  async latest(season: string): Promise<string | undefined> {
+    return (await this.slot(season))?.saga_id;
+  }
+
+  private async slot(season: string): Promise<RequestSlot | undefined> {
+    const k = slotKey(season);
+    return (await this.options.slots.getMany([k])).get(`${k.pk}\u0000${k.sk}`) as
+      | RequestSlot
+      | undefined;
+  }
+
+  /**
+   * Until when the saga has not begun and will not within a margin: the change reaches the
+   * matches read model (another consumer of the same stream) well before the saga reads it.
+   */
+  private absorbsUntil(state: SagaState): number | undefined {
+    if (state.status !== 'running' || state.steps.some((s) => s.status !== 'pending'))
+      return undefined;
+    const notBefore = (state.data as { not_before?: string | null } | null)?.not_before;
+    return notBefore ? Date.parse(notBefore) - this.margin() : undefined;
+  }
+
+  private margin(): number {
+    return Math.min(250, this.debounceMs / 4);
+  }
+}

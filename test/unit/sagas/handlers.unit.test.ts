@@ -1,0 +1,356 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
+import { notificationsOf } from '../../../projections/notifications.js';
+import { writeCache } from '../../../projections/rankingsCache.js';
+import { getTeam } from '../../../projections/readModels/teams.js';
+import { CalculationEventHandler } from '../../../sagas/handlers/CalculationEventHandler.js';
+import { MatchEventHandler } from '../../../sagas/handlers/MatchEventHandler.js';
+import { MetadataEventHandler } from '../../../sagas/handlers/MetadataEventHandler.js';
+import { RecalculationRequests } from '../../../sagas/handlers/RecalculationRequests.js';
+import type { RpiSagaData } from '../../../sagas/rpi/rpiSaga.js';
+import { sagaStream } from '../../../sagas/SagaCoordinator.js';
+import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
+import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
+import { uuidFromName } from '../../../stream/uuid.js';
+import { envelope } from '../../support/envelopes.js';
+import { registry } from '../../support/registry.js';
+
+/** A bus event as the domain bus delivers it to a target. */
+function busEvent(event: EventEnvelope, replayed = false) {
+  const entry = busEntryOf(event, { replayed });
+  return {
+    version: '0',
+    id: event.event_id,
+    'detail-type': entry.detailType,
+    source: entry.source,
+    time: entry.time,
+    detail: entry.detail,
+  };
+}
+
+/** Requests over an in-memory store, on a hand-moved clock; `begin` appends SagaStarted only. */
+function requestsWorld(debounceMs = 1000) {
+  const store = new InMemoryEventStore(registry);
+  const slots = new InMemoryDocumentStore();
+  const clock = { now: Date.parse('2026-10-01T12:00:00Z') };
+  const begun: { id: string; data: RpiSagaData }[] = [];
+  const begin = async (data: RpiSagaData, sagaId: string) => {
+    await store.append(sagaStream(sagaId), 0, [
+      {
+        event_type: 'SagaStarted',
+        correlation_id: sagaId,
+        data: {
+          saga_id: sagaId,
+          saga_type: 'rpi-calculation',
+          steps: ['collect-matches'],
+          data: JSON.stringify(data),
+          compensations: {},
+        },
+      },
+    ]);
+    begun.push({ id: sagaId, data });
+  };
+  const requests = new RecalculationRequests({
+    store,
+    slots,
+    begin,
+    debounceMs,
+    profile: 'ncaa-soccer-2024',
+    now: () => clock.now,
+  });
+  /** Marks a saga's first step as started, as the coordinator would at `not_before`. */
+  const startWork = (sagaId: string) =>
+    store.append(sagaStream(sagaId), 1, [
+      {
+        event_type: 'SagaStepStarted',
+        correlation_id: sagaId,
+        data: {
+          saga_id: sagaId,
+          step_name: 'collect-matches',
+          attempt: 1,
+          compensation: false,
+          deadline: new Date(clock.now + 1000).toISOString(),
+        },
+      },
+    ]);
+  return { store, slots, clock, begun, requests, startWork };
+}
+
+describe('RecalculationRequests', () => {
+  it('keeps at most one pending saga per season, due a debounce after the first request', async () => {
+    const w = requestsWorld(1000);
+
+    const first = await w.requests.request('2026', 'a');
+    w.clock.now += 400;
+    const second = await w.requests.request('2026', 'b');
+    const other = await w.requests.request('2025', 'c');
+
+    expect(first.started).toBe(true);
+    expect(second).toMatchObject({ saga_id: first.saga_id, started: false });
+    expect(other.started).toBe(true);
+    expect(w.begun.map((b) => b.data.season)).toEqual(['2026', '2025']);
+    expect(w.begun[0]?.data.not_before).toBe('2026-10-01T12:00:01.000Z');
+  });
+
+  it('starts another saga once the pending one has begun work, or is about to', async () => {
+    const w = requestsWorld(1000);
+    const first = await w.requests.request('2026', 'a');
+
+    // Within the last quarter of the wait the change might miss the read: a new saga.
+    w.clock.now += 800;
+    const late = await w.requests.request('2026', 'b');
+    await w.startWork(late.saga_id);
+    const after = await w.requests.request('2026', 'c');
+
+    expect(late.started).toBe(true);
+    expect(late.saga_id).not.toBe(first.saga_id);
+    expect(after.started).toBe(true);
+    expect(new Set([first.saga_id, late.saga_id, after.saga_id]).size).toBe(3);
+  });
+
+  it('starts one saga when two handlers ask at once', async () => {
+    const w = requestsWorld();
+
+    const outcomes = await Promise.all([
+      w.requests.request('2026', 'a'),
+      w.requests.request('2026', 'b'),
+      w.requests.request('2026', 'c'),
+    ]);
+
+    expect(w.begun).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => o.saga_id)).size).toBe(1);
+    expect(outcomes.filter((o) => o.started)).toHaveLength(1);
+  });
+});
+
+describe('MatchEventHandler', () => {
+  const match = (id: string, season = '2026') =>
+    envelope('MatchRecorded', `match:${id}`, 1, {
+      match_id: id,
+      season,
+      played_on: '2026-09-01',
+      home_team: 'A',
+      away_team: 'B',
+      home_goals: 1,
+      away_goals: 0,
+      neutral: false,
+      decided_by: 'regulation',
+    });
+
+  it('asks for the season of each result, and needs no I/O while a pending saga takes them in', async () => {
+    const w = requestsWorld();
+    const handler = new MatchEventHandler({
+      requests: w.requests,
+      store: w.store,
+      now: () => w.clock.now,
+    });
+
+    for (let i = 0; i < 50; i++) await handler.handle(busEvent(match(`m${i}`)));
+
+    expect(w.begun).toHaveLength(1);
+    expect(handler.stats).toMatchObject({ events: 50, requests: 1, sagas_started: 1 });
+  });
+
+  it("finds a cancelled match's season in its stream, and ignores replayed events", async () => {
+    const w = requestsWorld();
+    const handler = new MatchEventHandler({ requests: w.requests, store: w.store });
+    const recorded = match('x', '2024');
+    await w.store.append(recorded.aggregate_id, 0, [
+      { event_type: 'MatchRecorded', data: recorded.data, correlation_id: 't' },
+    ]);
+
+    await handler.handle(busEvent(match('y'), true));
+    await handler.handle(
+      busEvent(envelope('MatchCancelled', 'match:x', 2, { match_id: 'x', reason: 'weather' })),
+    );
+
+    expect(w.begun.map((b) => b.data.season)).toEqual(['2024']);
+    expect(handler.stats.ignored).toBe(1);
+  });
+});
+
+describe('MetadataEventHandler', () => {
+  const registered = (team: string, division: string) =>
+    envelope(`TeamRegistered`, `team:${team}`, 1, {
+      team_id: team,
+      name: team,
+      conference: 'East',
+      division,
+      region: null,
+    });
+  const updated = (team: string, sequence: number, division: string | null) =>
+    envelope('TeamMetadataUpdated', `team:${team}`, sequence, {
+      team_id: team,
+      name: null,
+      conference: null,
+      division,
+      region: 'North',
+    });
+
+  async function metadataWorld() {
+    const w = requestsWorld();
+    const directory = new InMemoryDocumentStore();
+    const cache = new InMemoryDocumentStore();
+    for (const season of ['2025', '2026']) {
+      await writeCache(cache, {
+        season,
+        calculation_id: `c${season}`,
+        as_of: null,
+        profile: 'ncaa-soccer-2024',
+        games_counted: 1,
+        computed_at: null,
+        published_at: null,
+        rankings: [],
+        previous_calculation_id: null,
+        saga_id: null,
+        collected_at: null,
+      });
+    }
+    const handler = new MetadataEventHandler({ directory, cache, requests: w.requests });
+    return { ...w, directory, handler };
+  }
+
+  it('keeps the directory current and recalculates each cached season when a division changes', async () => {
+    const w = await metadataWorld();
+
+    await w.handler.handle(busEvent(registered('Ash', 'I')));
+    await w.handler.handle(busEvent(updated('Ash', 2, null))); // region only
+    await w.handler.handle(busEvent(updated('Ash', 3, 'II')));
+    await w.handler.handle(busEvent(updated('Ash', 3, 'II'))); // redelivered
+
+    expect(await getTeam(w.directory, 'Ash')).toMatchObject({
+      conference: 'East',
+      division: 'II',
+      region: 'North',
+      version: 3,
+    });
+    expect(w.handler.stats.division_changes).toBe(1);
+    expect(w.begun.map((b) => b.data.season).sort()).toEqual(['2025', '2026']);
+  });
+
+  it('rebuilds the directory from replayed events without asking for anything', async () => {
+    const w = await metadataWorld();
+
+    await w.handler.handle(busEvent(registered('Elm', 'I'), true));
+    await w.handler.handle(busEvent(updated('Elm', 2, 'III'), true));
+
+    expect((await getTeam(w.directory, 'Elm'))?.division).toBe('III');
+    expect(w.begun).toEqual([]);
+  });
+});
+
+describe('CalculationEventHandler', () => {
+  const ranking = (teams: string[]) =>
+    teams.map((team, i) => ({
+      rank: i + 1,
+      team,
+      games: 10,
+      wins: 5,
+      losses: 5,
+      ties: 0,
+      wp: 0.5,
+      owp: 0.5,
+      oowp: 0.5,
+      rpi: 0.6 - i / 100,
+    }));
+
+  const calc = (n: number) => uuidFromName(`calc-${n}`);
+
+  async function publish(store: InMemoryEventStore, n: number, teams: string[]) {
+    const id = calc(n);
+    const stream = `rpi:${id}`;
+    const published_at = `2026-10-0${n}T00:00:00.000Z`;
+    await store.append(stream, 0, [
+      {
+        event_type: 'RpiCalculated',
+        correlation_id: id,
+        data: {
+          calculation_id: id,
+          season: '2026',
+          as_of: null,
+          profile: 'ncaa-soccer-2024',
+          games_counted: 10,
+          computed_at: published_at,
+          rankings: ranking(teams),
+        },
+      },
+      {
+        event_type: 'RpiResultsPublished',
+        correlation_id: id,
+        data: { calculation_id: id, season: '2026', as_of: null, published_at },
+      },
+    ]);
+    return busEvent(
+      envelope('RpiResultsPublished', stream, 2, {
+        calculation_id: id,
+        season: '2026',
+        as_of: null,
+        published_at,
+      }),
+    );
+  }
+
+  it('notes each team whose top-25 place changed, once however often it is told', async () => {
+    const store = new InMemoryEventStore(registry);
+    const notifications = new InMemoryDocumentStore();
+    const handler = new CalculationEventHandler({ store, notifications });
+    const first = await publish(store, 1, ['A', 'B', 'C']);
+    const second = await publish(store, 2, ['B', 'A', 'D']);
+
+    await handler.handle(first);
+    await handler.handle(second);
+    await handler.handle(second);
+
+    const notes = await notificationsOf(notifications, '2026');
+    expect(notes.filter((n) => n.calculation_id === calc(1)).map((n) => n.kind)).toEqual([
+      'entered',
+      'entered',
+      'entered',
+    ]);
+    expect(
+      notes
+        .filter((n) => n.calculation_id === calc(2))
+        .map((n) => [n.kind, n.team, n.previous_rank, n.rank])
+        .sort(),
+    ).toEqual([
+      ['entered', 'D', null, 3],
+      ['left', 'C', 3, null],
+      ['rank-changed', 'A', 1, 2],
+      ['rank-changed', 'B', 2, 1],
+    ]);
+  });
+
+  it('notes a retraction and compares the next publication with the top before it', async () => {
+    const store = new InMemoryEventStore(registry);
+    const notifications = new InMemoryDocumentStore();
+    const handler = new CalculationEventHandler({ store, notifications });
+    await handler.handle(await publish(store, 1, ['A', 'B']));
+    await handler.handle(await publish(store, 2, ['B', 'A']));
+    await store.append(`rpi:${calc(2)}`, 2, [
+      {
+        event_type: 'RpiResultsRetracted',
+        correlation_id: 'x',
+        data: { calculation_id: calc(2), season: '2026', reason: 'compensated' },
+      },
+    ]);
+
+    await handler.handle(
+      busEvent(
+        envelope('RpiResultsRetracted', `rpi:${calc(2)}`, 3, {
+          calculation_id: calc(2),
+          season: '2026',
+          reason: 'compensated',
+        }),
+      ),
+    );
+    await handler.handle(await publish(store, 3, ['A', 'B']));
+
+    const notes = await notificationsOf(notifications, '2026');
+    expect(notes.filter((n) => n.kind === 'retracted').map((n) => n.calculation_id)).toEqual([
+      calc(2),
+    ]);
+    // calc-3 equals calc-1, the top the retraction brought back: nothing changed.
+    expect(notes.filter((n) => n.calculation_id === calc(3))).toEqual([]);
+  });
+});
