@@ -135,25 +135,44 @@ export class SagaCoordinator {
     data: D,
     sagaId: string = randomUUID(),
   ): Promise<string> {
-    await this.options.store.append(sagaStream(sagaId), 0, [
-      {
-        event_type: 'SagaStarted',
-        event_id: uuidFromName(`${sagaStream(sagaId)}#1`),
-        correlation_id: sagaId,
-        data: {
-          saga_id: sagaId,
-          saga_type: definition.type,
-          steps: definition.steps.map((s) => s.name),
-          data: JSON.stringify(data),
-          compensations: Object.fromEntries(
-            definition.steps.map((s) => [s.name, s.compensation.name]),
-          ),
+    return (await this.beginOnce(definition, data, sagaId)).sagaId;
+  }
+
+  /**
+   * Starts the saga with this id unless it exists: `created` is false when a saga of that id
+   * was started already (by anyone, with any data), and nothing was appended.
+   */
+  async beginOnce<D>(
+    definition: SagaDefinition<D>,
+    data: D,
+    sagaId: string,
+  ): Promise<{ sagaId: string; created: boolean }> {
+    let created = true;
+    try {
+      const result = await this.options.store.append(sagaStream(sagaId), 0, [
+        {
+          event_type: 'SagaStarted',
+          event_id: uuidFromName(`${sagaStream(sagaId)}#1`),
+          correlation_id: sagaId,
+          data: {
+            saga_id: sagaId,
+            saga_type: definition.type,
+            steps: definition.steps.map((s) => s.name),
+            data: JSON.stringify(data),
+            compensations: Object.fromEntries(
+              definition.steps.map((s) => [s.name, s.compensation.name]),
+            ),
+          },
         },
-      },
-    ]);
-    this.options.onEvent?.(sagaId, 'SagaStarted');
+      ]);
+      created = !result.duplicate;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      created = false;
+    }
+    if (created) this.options.onEvent?.(sagaId, 'SagaStarted');
     void this.drive(sagaId);
-    return sagaId;
+    return { sagaId, created };
   }
 
   /** For the stream consumer: saga events that arrived drive their sagas (without waiting). */

@@ -98,7 +98,10 @@ export class SagaServices {
     this.requests = new RecalculationRequests({
       store: options.store,
       slots: options.stores.work,
-      begin: (data, sagaId) => this.begin(data, sagaId),
+      begin: async (data, sagaId) => {
+        this.replaceIfCrashed();
+        return (await this.coordinator.beginOnce(this.definition, data, sagaId)).created;
+      },
       profile: options.profile,
       division: options.division ?? null,
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),

@@ -1,7 +1,6 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
-import { Projector } from '../../projections/Projector.js';
 import { cachedSeasons } from '../../projections/rankingsCache.js';
-import { getTeam, teamsProjection } from '../../projections/readModels/teams.js';
+import { getTeam, type TeamDoc, teamsProjection } from '../../projections/readModels/teams.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { RecalculationRequests } from './RecalculationRequests.js';
@@ -29,11 +28,7 @@ export interface MetadataEventHandlerOptions {
  */
 export class MetadataEventHandler {
   readonly stats = { events: 0, division_changes: 0, requests: 0 };
-  private readonly projector: Projector;
-
-  constructor(private readonly options: MetadataEventHandlerOptions) {
-    this.projector = new Projector(teamsProjection, options.directory);
-  }
+  constructor(private readonly options: MetadataEventHandlerOptions) {}
 
   readonly handle = async (event: BusEvent): Promise<void> => {
     const envelope = event.detail as (EventEnvelope & { replayed?: boolean }) | undefined;
@@ -41,12 +36,14 @@ export class MetadataEventHandler {
     this.stats.events++;
     const teamId = String(envelope.data.team_id);
     const before = await getTeam(this.options.directory, teamId);
-    await this.projector.apply([envelope]);
-    const after = await getTeam(this.options.directory, teamId);
+    // The teams projection, evolved from the document just read: one read, one write.
+    const changes = teamsProjection.evolve({ get: () => before }, envelope);
+    if (changes.put || changes.delete)
+      await this.options.directory.write(changes.put ?? [], changes.delete ?? []);
+    const after = changes.put?.[0]?.doc as TeamDoc | undefined;
     const moved =
       envelope.event_type === 'TeamMetadataUpdated' &&
       before !== undefined &&
-      before.version < envelope.sequence &&
       after !== undefined &&
       before.division !== after.division;
     if (!moved || envelope.replayed) return;

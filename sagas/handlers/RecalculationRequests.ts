@@ -1,6 +1,5 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
-import { ConcurrencyError } from '../../stream/StoreError.js';
 import { uuidFromName } from '../../stream/uuid.js';
 import type { RpiSagaData } from '../rpi/rpiSaga.js';
 import { sagaStream } from '../SagaCoordinator.js';
@@ -20,8 +19,8 @@ export interface RecalculationRequestsOptions {
   readonly store: EventStore;
   /** One slot per season: the latest automatic saga. */
   readonly slots: DocumentStore;
-  /** Starts an RPI saga with this id; a ConcurrencyError means it exists already. */
-  readonly begin: (data: RpiSagaData, sagaId: string) => Promise<unknown>;
+  /** Starts an RPI saga with this id; false when a saga of this id exists already. */
+  readonly begin: (data: RpiSagaData, sagaId: string) => Promise<boolean>;
   /** How long a request waits for more changes before the saga starts. @default 1000 */
   readonly debounceMs?: number;
   readonly profile: string;
@@ -71,24 +70,19 @@ export class RecalculationRequests {
       const generation = (slot?.generation ?? 0) + 1;
       const sagaId = uuidFromName(`rpi-recalculation:${season}#${generation}`);
       const now = this.now();
-      let started = true;
-      try {
-        await this.options.begin(
-          {
-            season,
-            as_of: null,
-            profile: this.options.profile,
-            division: this.options.division ?? null,
-            not_before: new Date(now + this.debounceMs).toISOString(),
-            requested_at: new Date(now).toISOString(),
-            reason,
-          },
-          sagaId,
-        );
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        started = false; // somebody started this generation: look at it on the next round
-      }
+      const started = await this.options.begin(
+        {
+          season,
+          as_of: null,
+          profile: this.options.profile,
+          division: this.options.division ?? null,
+          not_before: new Date(now + this.debounceMs).toISOString(),
+          requested_at: new Date(now).toISOString(),
+          reason,
+        },
+        sagaId,
+      );
+      // When somebody started this generation first, look at it on the next round.
       await this.options.slots.write(
         [
           {

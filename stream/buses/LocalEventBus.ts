@@ -20,6 +20,8 @@ export interface LocalEventBusOptions {
   readonly maxAttempts?: number;
   /** Wait before retry n is n times this. @default 50 */
   readonly retryDelayMs?: number;
+  /** Events delivered at once. @default 8 */
+  readonly concurrency?: number;
   readonly account?: string;
   readonly region?: string;
 }
@@ -70,12 +72,19 @@ export class LocalEventBus {
     let delivered = 0;
     let deadLettered = 0;
     await this.options.archive?.add(this.name, events);
-    for (const event of events) {
-      this.stats.received++;
-      const result = await this.deliver(event);
-      delivered += result.delivered;
-      deadLettered += result.deadLettered;
-    }
+    this.stats.received += events.length;
+    // Like EventBridge, targets get events concurrently and in no particular order.
+    let next = 0;
+    const worker = async () => {
+      while (next < events.length) {
+        const result = await this.deliver(events[next++] as BusEvent);
+        delivered += result.delivered;
+        deadLettered += result.deadLettered;
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.concurrency ?? 8, events.length) }, worker),
+    );
     return { delivered, deadLettered };
   }
 

@@ -36,9 +36,12 @@ function requestsWorld(debounceMs = 1000) {
   const clock = { now: Date.parse('2026-10-01T12:00:00Z') };
   const begun: { id: string; data: RpiSagaData }[] = [];
   const begin = async (data: RpiSagaData, sagaId: string) => {
-    await store.append(sagaStream(sagaId), 0, [
+    // As the coordinator starts a saga: a deterministic first event, so a second start of the
+    // same id is recognised as a repeat.
+    const result = await store.append(sagaStream(sagaId), 0, [
       {
         event_type: 'SagaStarted',
+        event_id: uuidFromName(`${sagaStream(sagaId)}#1`),
         correlation_id: sagaId,
         data: {
           saga_id: sagaId,
@@ -49,7 +52,8 @@ function requestsWorld(debounceMs = 1000) {
         },
       },
     ]);
-    begun.push({ id: sagaId, data });
+    if (!result.duplicate) begun.push({ id: sagaId, data });
+    return !result.duplicate;
   };
   const requests = new RecalculationRequests({
     store,

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
+import { sagaOutcome } from '../../../cli/sagaOutcome.js';
+import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { readCache } from '../../../projections/rankingsCache.js';
+import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
+import { calculationOf } from '../../../sagas/rpi/rpiSaga.js';
+import { FaultPlan } from '../../../sagas/SagaCoordinator.js';
+import { ingestGames } from '../../../stream/ingest/ingestGames.js';
+
+let pipeline: EmbeddedPipeline | undefined;
+afterEach(async () => {
+  await pipeline?.stop();
+  pipeline = undefined;
+});
+
+async function ingestSeason(p: EmbeddedPipeline, seed: number) {
+  const season = generateSeason({ teams: 14, gamesPerTeam: 5, seed });
+  async function* rows() {
+    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
+  }
+  await ingestGames(rows(), { store: p.runtime.store });
+  await p.runtime.settle();
+  return season;
+}
+
+describe('sagas in the embedded pipeline', () => {
+  it('resumes a saga after its coordinator crashes mid-step, with every effect once', async () => {
+    pipeline = await startPipeline({
+      memory: true,
+      debounceMs: 100,
+      faults: new FaultPlan([{ step: 'publish-results', mode: 'crash' }]),
+    });
+    await ingestSeason(pipeline, 3);
+
+    const sagaId = await pipeline.sagas.requests.latest('2026');
+    if (!sagaId) throw new Error('the MatchEventHandler asked for nothing');
+    await pipeline.sagas.settle(30_000);
+    await pipeline.runtime.settle();
+
+    const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
+    expect(outcome.status).toBe('completed');
+    expect(pipeline.sagas.restarts).toBeGreaterThanOrEqual(1);
+    const calculation = await pipeline.runtime.store.read(calculationStream(calculationOf(sagaId)));
+    expect(calculation.map((e) => e.event_type)).toEqual([
+      'RpiCalculated',
+      'RpiResultsPublished',
+      'RankingsCacheUpdated',
+    ]);
+    expect((await readCache(pipeline.sagaStores.cache, '2026'))?.saga_id).toBe(sagaId);
+  });
+
+  it('recalculates when results change, taking a burst of them in one pending saga', async () => {
+    pipeline = await startPipeline({ memory: true, debounceMs: 300 });
+
+    const season = await ingestSeason(pipeline, 4);
+    await pipeline.sagas.settle(30_000);
+    await pipeline.runtime.settle();
+
+    const match = pipeline.sagas.handlers.match.stats;
+    expect(match.events).toBe(season.games.length);
+    // A burst of results in well under the debounce: one or two sagas, not one per result.
+    expect(match.sagas_started).toBeGreaterThanOrEqual(1);
+    expect(match.sagas_started).toBeLessThanOrEqual(3);
+    const cached = await readCache(pipeline.sagaStores.cache, '2026');
+    expect(cached?.games_counted).toBe(season.games.length);
+  });
+});
