@@ -1,12 +1,18 @@
 import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
+import { ActiveDocumentStore } from '../projections/ActiveDocumentStore.js';
 import type { HealthFigures, ReadModelStores } from '../projections/api/QueryService.js';
 import { QueryService } from '../projections/api/QueryService.js';
 import { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
 import { NOTIFICATIONS_TABLE } from '../projections/notifications.js';
 import { ProjectionHost } from '../projections/ProjectionHost.js';
 import { Projector } from '../projections/Projector.js';
+import {
+  generationConsumer,
+  REGISTRY_TABLE,
+  ReadModelRegistry,
+} from '../projections/ReadModelRegistry.js';
 import { RANKINGS_CACHE_TABLE } from '../projections/rankingsCache.js';
-import { READ_MODELS, readModelTable } from '../projections/readModels/index.js';
+import { READ_MODELS } from '../projections/readModels/index.js';
 import { activeSagaIds } from '../projections/readModels/sagas.js';
 import type { FaultPlan } from '../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
@@ -44,6 +50,12 @@ export interface EmbeddedPipeline {
   /** The saga coordinator, the recalculation requests and the bus handlers. */
   readonly sagas: SagaServices;
   readonly sagaStores: SagaStores;
+  /** Which generation of each read model is active. */
+  readonly registry: ReadModelRegistry;
+  /** The document store of a table (opened, created if missing). */
+  tableStore(table: string): Promise<DynamoDocumentStore>;
+  /** Makes the queries read each model's active generation now (after a switch). */
+  refreshReadModels(): void;
   stop(): Promise<void>;
 }
 
@@ -61,23 +73,50 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     ...(options.onError ? { onError: options.onError } : {}),
     consumerDefaults: { batchSize: 500, pollIntervalMs: 20 },
   });
-  const stores: Record<string, DynamoDocumentStore> = {};
+  const registry = new ReadModelRegistry(
+    await DynamoDocumentStore.open(runtime.dynamo, REGISTRY_TABLE),
+  );
+  const tables = new Map<string, DynamoDocumentStore>();
+  const tableStore = async (table: string) => {
+    let store = tables.get(table);
+    if (!store) {
+      store = await DynamoDocumentStore.open(runtime.dynamo, table);
+      tables.set(table, store);
+    }
+    return store;
+  };
+  // Queries read each model's active generation; every live generation is kept current: the
+  // first by the shared read-models consumer, each later one by a consumer of its own.
+  const stores: Record<string, ActiveDocumentStore> = {};
   const projectors: Projector[] = [];
+  const generationConsumers: { name: string; projector: Projector }[] = [];
   for (const projection of READ_MODELS) {
-    const store = await DynamoDocumentStore.open(runtime.dynamo, readModelTable(projection));
-    stores[projection.name] = store;
-    projectors.push(new Projector(projection, store));
+    const entry = await registry.ensure(projection);
+    stores[projection.name] = new ActiveDocumentStore(async () =>
+      tableStore((await registry.active(projection)).table),
+    );
+    for (const g of entry.generations.filter((g) => g.status === 'live')) {
+      const projector = new Projector(projection, await tableStore(g.table));
+      if (g.generation === 1) projectors.push(projector);
+      else
+        generationConsumers.push({
+          name: generationConsumer(projection.name, g.generation),
+          projector,
+        });
+    }
   }
   const host = new ProjectionHost(projectors);
   await runtime.addConsumer(READ_MODELS_CONSUMER, (events) => host.apply(events));
+  for (const c of generationConsumers)
+    await runtime.addConsumer(c.name, (events) => c.projector.apply(events));
   const sagaStores = {
-    matches: stores.matches as DynamoDocumentStore,
+    matches: stores.matches as ActiveDocumentStore,
     directory: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.directory),
     work: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.work),
     cache: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.cache),
     notifications: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.notifications),
   };
-  const sagaStatus = stores.sagas as DynamoDocumentStore;
+  const sagaStatus = stores.sagas as ActiveDocumentStore;
   const sagas = new SagaServices({
     store: runtime.store,
     stores: sagaStores,
@@ -121,6 +160,11 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     }),
     sagas,
     sagaStores,
+    registry,
+    tableStore,
+    refreshReadModels: () => {
+      for (const store of Object.values(stores)) store.refresh();
+    },
     stop: async () => {
       await sagas.stop();
       await runtime.stop();

@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerProjections } from './commands/projections.js';
+import { registerRebuild } from './commands/rebuild.js';
+import { registerReplay } from './commands/replay.js';
 import { registerRpi } from './commands/rpi.js';
 import { registerSaga } from './commands/saga.js';
 import { registerSchemas } from './commands/schemas.js';
@@ -48,6 +51,9 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerSaga(program);
   registerTeams(program);
+  registerReplay(program);
+  registerRebuild(program);
+  registerProjections(program);
   addDebugEverywhere(program);
   return program;
 }

@@ -14,7 +14,7 @@ const SILENT: Progress = { update: () => {}, stop: () => {} };
  * (else MB/s), and the ETA. Silent when standard error is not a terminal or `enabled` is
  * false, so scripts and pipes never see control codes.
  */
-export function fileProgress(label: string, enabled = true): Progress {
+export function fileProgress(label: string, enabled = true, unit = 'rows'): Progress {
   if (!enabled || !process.stderr.isTTY) return SILENT;
   const bar = new SingleBar({
     stream: process.stderr,
@@ -33,7 +33,7 @@ export function fileProgress(label: string, enabled = true): Progress {
       const detail =
         rows === undefined
           ? `${(done / 1_048_576).toFixed(1)} MB, ${(done / 1_048_576 / seconds).toFixed(1)} MB/s`
-          : `${rows.toLocaleString('en-US')} rows, ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`;
+          : `${rows.toLocaleString('en-US')} ${unit}, ${Math.round(rows / seconds).toLocaleString('en-US')} ${unit}/s`;
       if (!running) {
         bar.start(total || done || 1, done, { detail });
         running = true;

@@ -1,7 +1,15 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteTableCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../stream/aws/dynamoBatch.js';
 import { ensureTable } from '../stream/eventStore/eventsTable.js';
+import { mergeAsync } from '../stream/mergeAsync.js';
 import type { DocumentStore } from './DocumentStore.js';
 import { type Doc, type DocKey, keyString, type StoredDoc } from './Projection.js';
 import { ProjectionError } from './ProjectionError.js';
@@ -86,6 +94,43 @@ export class DynamoDocumentStore implements DocumentStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return docs;
+  }
+
+  /** Every document, in pages, `segments` scanned in parallel (in no particular order). */
+  async *scanAll(segments = 4): AsyncGenerator<StoredDoc[]> {
+    const scan = async function* (
+      this: DynamoDocumentStore,
+      segment: number,
+    ): AsyncGenerator<StoredDoc[]> {
+      let start: Item | undefined;
+      do {
+        const page = await this.client.send(
+          new ScanCommand({
+            TableName: this.table,
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        yield (page.Items ?? []).map((item) => ({
+          pk: item.pk?.S ?? '',
+          sk: item.sk?.S ?? '',
+          doc: this.docOf(item),
+        }));
+        start = page.LastEvaluatedKey;
+      } while (start);
+    };
+    yield* mergeAsync(Array.from({ length: segments }, (_, i) => scan.call(this, i)));
+  }
+
+  /** Deletes the table (and every document); nothing when it is gone already. */
+  async drop(): Promise<void> {
+    try {
+      await this.client.send(new DeleteTableCommand({ TableName: this.table }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
   }
 
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {

@@ -1,12 +1,12 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
-import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import type { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { readCache } from '../../projections/rankingsCache.js';
-import { readModelTable } from '../../projections/readModels/index.js';
 import { getSaga, type SagaDoc } from '../../projections/readModels/sagas.js';
 import { FaultPlan, type StepFault } from '../../sagas/SagaCoordinator.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { activeReadModel } from '../activeReadModel.js';
 import { startPipeline } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { day, faultSpec, wholeNumber } from '../options.js';
@@ -187,9 +187,7 @@ async function withSagas(
 ): Promise<void> {
   const runtime = await EmbeddedRuntime.start({ dataDir, relay: false });
   try {
-    await work(
-      await DynamoDocumentStore.open(runtime.dynamo, readModelTable({ name: 'sagas', version: 1 })),
-    );
+    await work(await activeReadModel(runtime.dynamo, 'sagas'));
   } finally {
     await runtime.stop();
   }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
-import { READ_MODELS, readModelTable } from '../../projections/readModels/index.js';
+import { READ_MODELS } from '../../projections/readModels/index.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { lastSaga, sagaMetrics } from '../../projections/readModels/sagas.js';
 import { consumerLag } from '../../stream/local/consumerLag.js';
 import { CHANGES_STREAM, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { activeReadModel } from '../activeReadModel.js';
 import { write } from '../write.js';
 
 interface StatusFlags {
@@ -22,25 +22,21 @@ export function registerStatus(program: Command): void {
     .action(async (flags: StatusFlags) => {
       const runtime = await EmbeddedRuntime.start({ dataDir: flags.dataDir, relay: false });
       try {
-        const stats = await DynamoDocumentStore.open(
-          runtime.dynamo,
-          readModelTable({ name: 'pipeline-stats', version: 1 }),
-        );
-        const sagas = await DynamoDocumentStore.open(
-          runtime.dynamo,
-          readModelTable({ name: 'sagas', version: 1 }),
-        );
+        const stats = await activeReadModel(runtime.dynamo, 'pipeline-stats');
+        const sagas = await activeReadModel(runtime.dynamo, 'sagas');
         const letters = await runtime.deadLetters.list();
         const byConsumer: Record<string, number> = {};
         for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
         const report = {
           data_dir: flags.dataDir,
           events: await eventCounts(stats),
-          read_models: READ_MODELS.map((p) => ({
-            name: p.name,
-            version: p.version,
-            table: readModelTable(p),
-          })),
+          read_models: await Promise.all(
+            READ_MODELS.map(async (p) => ({
+              name: p.name,
+              version: p.version,
+              table: (await activeReadModel(runtime.dynamo, p.name)).table,
+            })),
+          ),
           consumers: await consumerLag(runtime.dynamo, runtime.kinesis, CHANGES_STREAM),
           dead_letters: { total: letters.length, by_consumer: byConsumer },
           last_saga: (await lastSaga(sagas)) ?? null,

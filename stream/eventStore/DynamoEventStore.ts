@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -34,6 +35,20 @@ export interface DynamoEventStoreOptions {
 }
 
 type Item = Record<string, AttributeValue>;
+
+/** Where a scan segment goes on: the key of the last item read (DynamoDB's LastEvaluatedKey). */
+export type ScanKey = Record<string, AttributeValue>;
+
+/** One page of a segmented scan. */
+export interface ScanPage {
+  readonly segment: number;
+  /** The page's events that pass the filters, in stream order. */
+  readonly events: EventEnvelope[];
+  /** Commits read (filtered or not). */
+  readonly scanned: number;
+  /** Where the segment goes on; null when it is done. */
+  readonly next: ScanKey | null;
+}
 
 /**
  * The event store on a DynamoDB table, one item per commit (see `Commit`), using nothing
@@ -158,6 +173,50 @@ export class DynamoEventStore implements EventStore {
       const events = commits.flatMap((c) => this.codec.envelopes(c, keep));
       if (events.length > 0) yield events;
     }
+  }
+
+  /**
+   * One segment of a parallel scan of the whole table, in pages, each with where the segment
+   * goes on (`next`, null at its end), so a replay can checkpoint and resume from `startKey`.
+   * A stream lives in one partition, hence in one segment, in sequence order across pages.
+   */
+  async *scanSegmentPages(
+    segment: number,
+    segments: number,
+    options: ReadAllOptions & { readonly startKey?: ScanKey; readonly pageSize?: number } = {},
+  ): AsyncGenerator<ScanPage> {
+    const keep = readAllFilter(options);
+    let start: Item | undefined = options.startKey;
+    do {
+      const page = await this.call(undefined, () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.table,
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+            ...(options.pageSize ? { Limit: options.pageSize } : {}),
+          }),
+        ),
+      );
+      const commits = (page.Items ?? []).map((item) => fromItem(item, this.table));
+      start = page.LastEvaluatedKey;
+      yield {
+        segment,
+        events: commits.flatMap((c) => this.codec.envelopes(c, keep)),
+        scanned: commits.length,
+        next: (start as ScanKey | undefined) ?? null,
+      };
+    } while (start);
+  }
+
+  /** About how many commits the table holds (DynamoDB refreshes the figure every few hours). */
+  async approximateCommits(): Promise<number> {
+    const { Table } = await this.call(undefined, () =>
+      this.client.send(new DescribeTableCommand({ TableName: this.table })),
+    );
+    return Table?.ItemCount ?? 0;
   }
 
   /** The stream's version: the last sequence of its last commit (0 when empty). */

@@ -1,0 +1,208 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { Projector } from '../../projections/Projector.js';
+import { REGISTRY_TABLE, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
+import { ReadModelTarget } from '../../projections/ReadModelTarget.js';
+import { READ_MODELS } from '../../projections/readModels/index.js';
+import { DOMAINS, type Domain } from '../../stream/buses/domains.js';
+import { openEventStore } from '../../stream/local/openEventStore.js';
+import { BusTarget } from '../../stream/replay/BusTarget.js';
+import { FileTarget } from '../../stream/replay/FileTarget.js';
+import { DynamoReplayCheckpoints } from '../../stream/replay/ReplayCheckpoints.js';
+import { type ReplaySummary, type ReplayTarget, replay } from '../../stream/replay/replay.js';
+import { startPipeline } from '../embeddedPipeline.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { wholeNumber } from '../options.js';
+import { fileProgress } from '../progress.js';
+import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
+import { write } from '../write.js';
+
+/** Where `--to` sends the events. */
+type TargetSpec =
+  | { readonly kind: 'read-model'; readonly name: string }
+  | { readonly kind: 'bus'; readonly domains?: readonly Domain[] }
+  | { readonly kind: 'file'; readonly path: string };
+
+interface ReplayFlags extends StoreFlags {
+  readonly to: TargetSpec;
+  readonly aggregate?: string[];
+  readonly type?: string[];
+  readonly since?: string;
+  readonly until?: string;
+  readonly rate?: number;
+  readonly segments: number;
+  readonly name?: string;
+  readonly restart?: boolean;
+  readonly json?: boolean;
+  readonly progress: boolean;
+}
+
+function targetSpec(value: string): TargetSpec {
+  const [kind, ...rest] = value.split(':');
+  const arg = rest.join(':');
+  if (kind === 'read-model') {
+    if (!READ_MODELS.some((p) => p.name === arg))
+      throw new InvalidArgumentError(
+        `unknown read model "${arg}"; there are ${READ_MODELS.map((p) => p.name).join(', ')}`,
+      );
+    return { kind, name: arg };
+  }
+  if (kind === 'bus') {
+    if (arg === '') return { kind };
+    const domains = arg.split(',');
+    const bad = domains.find((d) => !(DOMAINS as readonly string[]).includes(d));
+    if (bad)
+      throw new InvalidArgumentError(`unknown bus "${bad}"; there are ${DOMAINS.join(', ')}`);
+    return { kind, domains: domains as Domain[] };
+  }
+  if (kind === 'file' && arg !== '') return { kind, path: arg };
+  throw new InvalidArgumentError('expected read-model:NAME, bus[:DOMAIN,...] or file:PATH');
+}
+
+function instant(value: string): string {
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw new InvalidArgumentError(
+      'expected an ISO-8601 time such as 2026-09-01 or 2026-09-01T12:00:00Z',
+    );
+  return new Date(t).toISOString();
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerReplay(program: Command): void {
+  addStoreOptions(
+    program
+      .command('replay')
+      .description('send stored events again to a read model, the buses or a file')
+      .requiredOption(
+        '--to <target>',
+        'read-model:NAME (its active generation), bus[:DOMAIN,...] or file:PATH (JSON Lines)',
+        targetSpec,
+      )
+      .option('--aggregate <id>', 'only this stream (repeatable; read by key, no scan)', collect)
+      .option('--type <event-type>', 'only this event type (repeatable)', collect)
+      .option('--since <time>', 'only events at or after this time (ISO-8601)', instant)
+      .option('--until <time>', 'only events at or before this time (ISO-8601)', instant)
+      .option(
+        '--rate <n>',
+        'at most n events a second (for bus targets)',
+        wholeNumber(1, 1_000_000),
+      )
+      .option('--segments <n>', 'parallel scan segments', wholeNumber(1, 64), 4)
+      .option('--name <name>', 'checkpoint name (default: from the target and filters)')
+      .option('--restart', 'ignore the checkpoint of an interrupted run and start over')
+      .option('--json', 'print the summary as JSON')
+      .option('--no-progress', 'no progress bar, even on a terminal'),
+  )
+    .addHelpText(
+      'after',
+      `
+Reads the event store with a parallel segmented scan (or the named streams by key) and sends
+what passes the filters to one target:
+  read-model:NAME   into the read model's active generation; documents skip what they have
+                    seen, so this repairs missing or damaged documents and changes nothing else
+                    (to rebuild from scratch, use "matchstream rebuild")
+  bus[:DOMAIN,...]  onto the domain buses, each event marked "replayed": true (runs the
+                    pipeline so the handlers receive them; they rebuild, they do not react)
+  file:PATH         into a JSON Lines file, one envelope a line
+
+Progress is checkpointed: an interrupted replay (Ctrl-C, a crash) run again with the same
+target and filters continues where it stopped; --restart starts over.
+
+Examples:
+  matchstream replay --to file:events.jsonl --type MatchRecorded --since 2026-09-01
+  matchstream replay --to read-model:standings --aggregate match:2026-00042
+  matchstream replay --to bus:metadata --rate 500`,
+    )
+    .action(async (flags: ReplayFlags) => {
+      await runReplay(flags);
+    });
+}
+
+async function runReplay(flags: ReplayFlags): Promise<void> {
+  const filters = {
+    ...(flags.aggregate ? { aggregateIds: flags.aggregate } : {}),
+    ...(flags.type ? { eventTypes: flags.type } : {}),
+    ...(flags.since ? { from: flags.since } : {}),
+    ...(flags.until ? { to: flags.until } : {}),
+  };
+  const name =
+    flags.name ?? `replay:${JSON.stringify({ to: flags.to, filters, segments: flags.segments })}`;
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  const progress = fileProgress('replaying', flags.progress && !flags.json, 'events');
+  let summary: ReplaySummary & Partial<BusTarget['stats']>;
+  try {
+    if (flags.to.kind === 'bus') {
+      if (flags.endpoint)
+        throw new CliError('bus replays run on the embedded pipeline; drop --endpoint', EXIT.USAGE);
+      const pipeline = await startPipeline(
+        flags.memory ? { memory: true } : { dataDir: flags.dataDir },
+      );
+      try {
+        const target = new BusTarget(pipeline.runtime.publisher, flags.to.domains);
+        const result = await run(pipeline.runtime.store, pipeline.runtime.dynamo, target);
+        await pipeline.runtime.settle();
+        summary = { ...result, ...target.stats };
+      } finally {
+        await pipeline.stop();
+      }
+    } else {
+      const opened = await openEventStore(storeTarget(flags));
+      try {
+        let target: ReplayTarget;
+        if (flags.to.kind === 'file') target = new FileTarget(flags.to.path);
+        else {
+          const spec = flags.to;
+          const projection = READ_MODELS.find((p) => p.name === spec.name);
+          if (!projection) throw new CliError(`unknown read model ${spec.name}`, EXIT.USAGE);
+          const registry = new ReadModelRegistry(
+            await DynamoDocumentStore.open(opened.client, REGISTRY_TABLE),
+          );
+          const active = await registry.active(projection);
+          target = new ReadModelTarget(
+            new Projector(projection, await DynamoDocumentStore.open(opened.client, active.table)),
+            `read model ${projection.name} generation ${active.generation}`,
+          );
+        }
+        summary = await run(opened.store, opened.client, target);
+      } finally {
+        await opened.close();
+      }
+    }
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', interrupt);
+  }
+
+  if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
+  else
+    await write(
+      `${summary.completed ? 'replayed' : 'interrupted after'} ${summary.events.toLocaleString('en-US')} events to ${summary.target}` +
+        ` in ${summary.seconds} s (${summary.events_per_second.toLocaleString('en-US')} events/s)` +
+        `${summary.resumed ? ', continuing an interrupted replay' : ''}` +
+        `${summary.completed ? '' : '; run the same command again to continue'}\n`,
+    );
+  if (!summary.completed) throw new CliError('replay interrupted; run it again to continue');
+
+  async function run(
+    source: Parameters<typeof replay>[0]['source'],
+    client: Parameters<typeof DynamoReplayCheckpoints.open>[0],
+    target: ReplayTarget,
+  ) {
+    return replay({
+      source,
+      target,
+      name,
+      checkpoints: await DynamoReplayCheckpoints.open(client),
+      filters,
+      segments: flags.segments,
+      ...(flags.rate ? { ratePerSecond: flags.rate } : {}),
+      ...(flags.restart ? { restart: true } : {}),
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p.scanned, p.total, p.events),
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import type { EventEnvelope } from '../EventEnvelope.js';
+import type { ReplayTarget } from './replay.js';
+
+/**
+ * Replayed events as JSON Lines, one envelope a line, for inspection. Pages are written one
+ * at a time and the checkpoint records the file's size, so a resumed replay cuts the file back
+ * to it and nothing is written twice.
+ */
+export class FileTarget implements ReplayTarget {
+  readonly concurrent = false;
+  readonly description: string;
+  private handle: FileHandle | undefined;
+  private size = 0;
+
+  constructor(private readonly path: string) {
+    this.description = `file ${path}`;
+  }
+
+  async resumeAt(position: number): Promise<void> {
+    const handle = await this.file(false);
+    await handle.truncate(position);
+    this.size = position;
+  }
+
+  async deliver(events: readonly EventEnvelope[]): Promise<void> {
+    const handle = await this.file(true);
+    const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const bytes = Buffer.from(text, 'utf8');
+    await handle.write(bytes, 0, bytes.length, this.size);
+    this.size += bytes.length;
+  }
+
+  position(): number {
+    return this.size;
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.sync();
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  /** Opens the file; a fresh replay (not resumed) starts it empty. */
+  private async file(fresh: boolean): Promise<FileHandle> {
+    if (!this.handle) {
+      this.handle = await open(this.path, fresh ? 'w' : 'a+');
+      if (fresh) this.size = 0;
+    }
+    return this.handle;
+  }
+}

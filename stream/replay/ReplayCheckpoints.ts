@@ -1,0 +1,57 @@
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from '../eventStore/eventsTable.js';
+import type { ReplayCheckpoint, ReplayCheckpoints } from './replay.js';
+
+/** The replay checkpoints table's default name: partition key `name`. */
+export const REPLAYS_TABLE = 'matchstream-replays';
+
+/** Replay checkpoints in a DynamoDB table, one item per replay name. */
+export class DynamoReplayCheckpoints implements ReplayCheckpoints {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table = REPLAYS_TABLE,
+  ) {}
+
+  static async open(client: DynamoDBClient, table = REPLAYS_TABLE) {
+    await ensureTable(client, {
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'name', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'name', KeyType: 'HASH' }],
+    });
+    return new DynamoReplayCheckpoints(client, table);
+  }
+
+  async load(name: string): Promise<ReplayCheckpoint | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { name: { S: name } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.checkpoint?.S ? (JSON.parse(Item.checkpoint.S) as ReplayCheckpoint) : undefined;
+  }
+
+  async save(checkpoint: ReplayCheckpoint): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { name: { S: checkpoint.name }, checkpoint: { S: JSON.stringify(checkpoint) } },
+      }),
+    );
+  }
+}
+
+/** Checkpoints in process memory (tests). */
+export class InMemoryReplayCheckpoints implements ReplayCheckpoints {
+  readonly saved = new Map<string, ReplayCheckpoint>();
+
+  async load(name: string): Promise<ReplayCheckpoint | undefined> {
+    return this.saved.get(name);
+  }
+
+  async save(checkpoint: ReplayCheckpoint): Promise<void> {
+    this.saved.set(checkpoint.name, structuredClone(checkpoint));
+  }
+}

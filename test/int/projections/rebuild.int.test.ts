@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
+import { compareTables, rebuildReadModel } from '../../../cli/rebuild.js';
+import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { standingsProjection } from '../../../projections/readModels/standings.js';
+import { teamsProjection } from '../../../projections/readModels/teams.js';
+import { ingestGames } from '../../../stream/ingest/ingestGames.js';
+
+let pipeline: EmbeddedPipeline;
+
+async function ingest(seed: number, teams = 16) {
+  const season = generateSeason({ teams, gamesPerTeam: 5, seed, season: `S${seed}` });
+  async function* rows() {
+    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
+  }
+  return ingestGames(rows(), { store: pipeline.runtime.store, concurrency: 8 });
+}
+
+beforeAll(async () => {
+  pipeline = await startPipeline({ memory: true, debounceMs: 100 });
+  await ingest(1);
+  await pipeline.runtime.settle();
+}, 60_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+describe('rebuild without downtime', () => {
+  it('builds a new generation while results keep coming, verifies it and switches', async () => {
+    const before = await pipeline.queries.standings('S1');
+
+    // Results of another season arrive while the rebuild runs.
+    const [summary] = await Promise.all([
+      rebuildReadModel(pipeline, standingsProjection, { verify: true, pageSize: 10 }),
+      ingest(2),
+    ]);
+    await pipeline.runtime.settle();
+
+    expect(summary).toMatchObject({
+      projection: 'standings',
+      generation: 2,
+      previous_generation: 1,
+      completed: true,
+      switched: true,
+      differences: 0,
+    });
+    const entry = await pipeline.registry.entry(standingsProjection);
+    expect(entry.active).toBe(2);
+    expect(entry.generations.map((g) => g.status)).toEqual(['live', 'live']);
+    // Both generations stay current, and queries read the new one.
+    const old = await pipeline.tableStore(entry.generations[0]?.table ?? '');
+    const rebuilt = await pipeline.tableStore(entry.generations[1]?.table ?? '');
+    expect(await compareTables(old, rebuilt)).toEqual([]);
+    expect(await pipeline.queries.standings('S1')).toEqual(before);
+    expect((await pipeline.queries.standings('S2')).flatMap((c) => c.teams).length).toBe(16);
+  });
+
+  it('continues an interrupted rebuild from its checkpoint', async () => {
+    const controller = new AbortController();
+
+    const first = await rebuildReadModel(pipeline, teamsProjection, {
+      pageSize: 3,
+      segments: 1,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.scanned >= 6) controller.abort();
+      },
+    });
+    const registryWhileInterrupted = await pipeline.registry.entry(teamsProjection);
+    const second = await rebuildReadModel(pipeline, teamsProjection, { verify: true, segments: 1 });
+
+    expect(first).toMatchObject({ completed: false, switched: false, generation: 2 });
+    expect(registryWhileInterrupted.active).toBe(1);
+    expect(second).toMatchObject({
+      completed: true,
+      resumed: true,
+      generation: 2,
+      switched: true,
+      differences: 0,
+    });
+  });
+});

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { LocalBusPublisher } from '../../../stream/buses/LocalBusPublisher.js';
+import { LocalEventBus } from '../../../stream/buses/LocalEventBus.js';
+import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
+import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
+import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
+import { BusTarget } from '../../../stream/replay/BusTarget.js';
+import { FileTarget } from '../../../stream/replay/FileTarget.js';
+import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
+import { RateLimiter, type ReplayTarget, replay } from '../../../stream/replay/replay.js';
+import { registry } from '../../support/registry.js';
+import { tempDir } from '../../support/tempDir.js';
+
+const tmp = tempDir();
+let dynamo: EmbeddedDynamo;
+let store: DynamoEventStore;
+let client: ReturnType<typeof dynamoClient>;
+const TEAMS = 40;
+const UPDATES = 3;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  client = dynamoClient({ endpoint: dynamo.endpoint });
+  await ensureEventsTable(client, 'events');
+  store = new DynamoEventStore({ client, table: 'events', registry });
+  // 40 team streams: a registration, then three updates appended one by one (one commit each).
+  for (let t = 0; t < TEAMS; t++) {
+    const id = `team:T${t}`;
+    await store.append(id, 0, [
+      {
+        event_type: 'TeamRegistered',
+        correlation_id: 'c',
+        data: { team_id: `T${t}`, name: `T${t}`, conference: null, division: 'I', region: null },
+      },
+    ]);
+    for (let u = 1; u <= UPDATES; u++) {
+      await store.append(id, u, [
+        {
+          event_type: 'TeamMetadataUpdated',
+          correlation_id: 'c',
+          data: { team_id: `T${t}`, name: null, conference: `C${u}`, division: null, region: null },
+        },
+      ]);
+    }
+  }
+}, 60_000);
+
+afterAll(async () => {
+  client.destroy();
+  await dynamo.stop();
+});
+
+const TOTAL = TEAMS * (UPDATES + 1);
+
+/** Events of a JSON Lines file. */
+function lines(path: string): EventEnvelope[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as EventEnvelope);
+}
+
+describe('replay', () => {
+  it('sends every event once, each stream in order, across a parallel scan', async () => {
+    const path = tmp.path('all.jsonl');
+
+    const summary = await replay({
+      source: store,
+      target: new FileTarget(path),
+      name: 'all',
+      checkpoints: new InMemoryReplayCheckpoints(),
+      segments: 3,
+      pageSize: 7,
+    });
+
+    const events = lines(path);
+    expect(summary).toMatchObject({ completed: true, resumed: false, events: TOTAL });
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(TOTAL);
+    for (let t = 0; t < TEAMS; t++) {
+      const sequences = events
+        .filter((e) => e.aggregate_id === `team:T${t}`)
+        .map((e) => e.sequence);
+      expect(sequences).toEqual([1, 2, 3, 4]);
+    }
+  });
+
+  it('continues an interrupted replay from its checkpoint, writing nothing twice', async () => {
+    const path = tmp.path('resumed.jsonl');
+    const checkpoints = new InMemoryReplayCheckpoints();
+    const controller = new AbortController();
+    const options = {
+      source: store,
+      name: 'resumable',
+      checkpoints,
+      segments: 2,
+      pageSize: 5,
+      checkpointEveryMs: 0,
+    };
+
+    const first = await replay({
+      ...options,
+      target: new FileTarget(path),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.events >= 30) controller.abort();
+      },
+    });
+    const second = await replay({ ...options, target: new FileTarget(path) });
+    const third = await replay({ ...options, target: new FileTarget(path) });
+
+    expect(first.completed).toBe(false);
+    expect(first.events).toBeLessThan(TOTAL);
+    expect(second).toMatchObject({ resumed: true, completed: true, events: TOTAL });
+    // A finished replay run again starts over (and rewrites the file).
+    expect(third).toMatchObject({ resumed: false, completed: true, events: TOTAL });
+    const events = lines(path);
+    expect(events).toHaveLength(TOTAL);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(TOTAL);
+  });
+
+  it('refuses to continue a replay under the same name with other settings', async () => {
+    const checkpoints = new InMemoryReplayCheckpoints();
+    const controller = new AbortController();
+    controller.abort();
+    await replay({
+      source: store,
+      target: new FileTarget(tmp.path('x.jsonl')),
+      name: 'same-name',
+      checkpoints,
+      signal: controller.signal,
+    });
+
+    await expect(
+      replay({
+        source: store,
+        target: new FileTarget(tmp.path('y.jsonl')),
+        name: 'same-name',
+        checkpoints,
+      }),
+    ).rejects.toThrow(/replay "same-name" was interrupted with other settings/);
+  });
+
+  it('filters by event type, by stream and by time', async () => {
+    const seen: EventEnvelope[][] = [];
+    const collect: ReplayTarget = {
+      description: 'memory',
+      concurrent: true,
+      deliver: async (events) => {
+        seen.push([...events]);
+      },
+    };
+    const run = (name: string, filters: NonNullable<Parameters<typeof replay>[0]['filters']>) =>
+      replay({
+        source: store,
+        target: collect,
+        name,
+        checkpoints: new InMemoryReplayCheckpoints(),
+        filters,
+      });
+
+    const registered = await run('types', { eventTypes: ['TeamRegistered'] });
+    const two = await run('ids', { aggregateIds: ['team:T1', 'team:T2'] });
+    const none = await run('time', { from: '2999-01-01T00:00:00Z' });
+
+    expect(registered.events).toBe(TEAMS);
+    expect(two.events).toBe(2 * (UPDATES + 1));
+    expect(none.events).toBe(0);
+    expect(seen.flat().filter((e) => e.event_type === 'TeamRegistered')).toHaveLength(TEAMS + 2);
+  });
+
+  it('marks events replayed on the buses, where a handler can tell', async () => {
+    const deadLetters = new InMemoryDeadLetterQueue();
+    const bus = new LocalEventBus('matchstream-metadata', { deadLetters });
+    const received: { replayed?: boolean }[] = [];
+    bus.register({
+      name: 'spy',
+      pattern: { source: ['matchstream.metadata'] },
+      handler: async (event) => {
+        received.push(event.detail as { replayed?: boolean });
+      },
+    });
+    const publisher = new LocalBusPublisher({ metadata: bus } as never);
+    const target = new BusTarget(publisher, ['metadata']);
+
+    const summary = await replay({
+      source: store,
+      target,
+      name: 'bus',
+      checkpoints: new InMemoryReplayCheckpoints(),
+      filters: { aggregateIds: ['team:T3'] },
+    });
+
+    expect(summary.events).toBe(UPDATES + 1);
+    expect(received).toHaveLength(UPDATES + 1);
+    expect(received.every((d) => d.replayed === true)).toBe(true);
+    expect(target.stats).toMatchObject({ published: UPDATES + 1, dead_lettered: 0 });
+  });
+});
+
+describe('RateLimiter', () => {
+  it('lets a second of events through at once, then holds to the rate', async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const limiter = new RateLimiter(100, {
+      now: () => now,
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+    });
+
+    await limiter.take(100);
+    await limiter.take(50);
+    await limiter.take(50);
+
+    expect(waits.reduce((a, b) => a + b, 0)).toBeCloseTo(1000, -1);
+    expect(now).toBeGreaterThanOrEqual(990);
+  });
+});
