@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONSUMER_SCENARIOS } from './consumer.js';
 import { INGEST_SCENARIOS } from './ingest.js';
+import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
 import { RPI_SCENARIOS } from './rpi.js';
 
 const quick = process.argv.includes('--quick');
@@ -61,6 +62,15 @@ const consumer = CONSUMER_SCENARIOS.flatMap((name) => {
   return run('consumer.js', name) as unknown as Figure[];
 });
 
+const rebuild = (quick ? QUICK_REBUILD_SCENARIOS : REBUILD_SCENARIOS).map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('rebuild.js', s.name) as unknown as {
+    scenario: string;
+    baseline: number;
+    figures: { read_model: string; value: number; ratio: number }[];
+  };
+});
+
 const doc = {
   benchmark: 'matchstream',
   quick,
@@ -76,6 +86,7 @@ const doc = {
   },
   ingest: { figures: ingest },
   consumer: { figures: consumer },
+  rebuild: { scenarios: rebuild },
 };
 process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 if (process.stderr.isTTY) {
@@ -89,6 +100,12 @@ if (process.stderr.isTTY) {
     process.stderr.write(
       `${f.scenario.padEnd(36)} ${String(f.value).padStart(10)} ${String(f.unit)}\n`,
     );
+  }
+  for (const r of rebuild) {
+    for (const f of r.figures)
+      process.stderr.write(
+        `${`${r.scenario} ${f.read_model}`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of raw scan (${r.baseline}/s)\n`,
+      );
   }
   for (const f of ingest) {
     process.stderr.write(

@@ -4,6 +4,7 @@ import type { HealthFigures, ReadModelStores } from '../projections/api/QuerySer
 import { QueryService } from '../projections/api/QueryService.js';
 import { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
 import { NOTIFICATIONS_TABLE } from '../projections/notifications.js';
+import type { Projection } from '../projections/Projection.js';
 import { ProjectionHost } from '../projections/ProjectionHost.js';
 import { Projector } from '../projections/Projector.js';
 import {
@@ -16,6 +17,7 @@ import { READ_MODELS } from '../projections/readModels/index.js';
 import { activeSagaIds } from '../projections/readModels/sagas.js';
 import type { FaultPlan } from '../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
+import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
 import { EmbeddedRuntime } from '../stream/local/EmbeddedRuntime.js';
 
@@ -30,6 +32,10 @@ export interface PipelineOptions {
   readonly division?: string | null;
   /** How long an automatic recalculation waits for more results. @default 1000 */
   readonly debounceMs?: number;
+  /** The schemas events are written and read with. @default the project's schemas */
+  readonly schemas?: SchemaRegistry;
+  /** The read models to keep. @default READ_MODELS */
+  readonly readModels?: readonly Projection[];
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -71,6 +77,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     ...(options.memory ? { memory: true } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.schemas ? { registry: options.schemas } : {}),
     consumerDefaults: { batchSize: 500, pollIntervalMs: 20 },
   });
   const registry = new ReadModelRegistry(
@@ -90,7 +97,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   const stores: Record<string, ActiveDocumentStore> = {};
   const projectors: Projector[] = [];
   const generationConsumers: { name: string; projector: Projector }[] = [];
-  for (const projection of READ_MODELS) {
+  for (const projection of options.readModels ?? READ_MODELS) {
     const entry = await registry.ensure(projection);
     stores[projection.name] = new ActiveDocumentStore(async () =>
       tableStore((await registry.active(projection)).table),

@@ -39,8 +39,14 @@ export interface RebuildSummary {
   /** False when interrupted: run it again to continue. */
   readonly completed: boolean;
   readonly switched: boolean;
-  /** Events read from the store by the replay. */
+  /** Events of the types the read model reads, applied by the replay. */
   readonly events: number;
+  /** Commits (stored items) the replay read. */
+  readonly scanned: number;
+  /** How long the replay took (the rest is the catch-up, the comparison and the switch). */
+  readonly replay_seconds: number;
+  /** Commits read per second by the replay. */
+  readonly scanned_per_second: number;
   readonly seconds: number;
   readonly events_per_second: number;
   /** Events the new generation's consumer applied while catching up from the stream. */
@@ -84,6 +90,9 @@ export async function rebuildReadModel(
       sequencer,
     ),
     name: `rebuild:${projection.name}:g${generation.generation}`,
+    // Only what the read model reads: other streams get no positions from the replay; should
+    // one of them move during the catch-up, the sequencer reads its earlier events then.
+    ...(projection.eventTypes === '*' ? {} : { filters: { eventTypes: projection.eventTypes } }),
     checkpoints: await DynamoReplayCheckpoints.open(runtime.dynamo),
     ...(options.segments ? { segments: options.segments } : {}),
     ...(options.pageSize ? { pageSize: options.pageSize } : {}),
@@ -97,6 +106,9 @@ export async function rebuildReadModel(
     previous_generation: previous.generation,
     resumed: replayed.resumed,
     events: replayed.events,
+    scanned: replayed.scanned,
+    replay_seconds: replayed.seconds,
+    scanned_per_second: Math.round(replayed.scanned / Math.max(replayed.seconds, 0.001)),
   };
   if (!replayed.completed) {
     return {

@@ -2,7 +2,7 @@ import type { Game } from '../domain/games/Game.js';
 
 /** The header `writeGamesCsv` writes: every column of the games feed format. */
 export const GAMES_CSV_HEADER =
-  'match_id,season,date,home_team,away_team,home_score,away_score,neutral,decided_by';
+  'match_id,season,date,home_team,away_team,home_score,away_score,neutral,decided_by,venue';
 
 /** One field of a CSV row, quoted when it holds a comma, a quote or a line break. */
 export function csvField(value: string): string {
@@ -21,6 +21,7 @@ export function gameCsvRow(game: Game): string {
     String(game.awayScore),
     String(game.neutral),
     game.decidedBy,
+    csvField(game.venue ?? ''),
   ].join(',');
 }
 
@@ -36,5 +37,6 @@ export function gameJsonLine(game: Game): string {
     away_score: game.awayScore,
     neutral: game.neutral,
     decided_by: game.decidedBy,
+    venue: game.venue,
   });
 }

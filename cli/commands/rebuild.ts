@@ -83,7 +83,7 @@ Examples:
         else
           await write(
             [
-              `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events in ${summary.seconds} s (${summary.events_per_second.toLocaleString('en-US')} events/s replayed), ${summary.caught_up} applied from the stream to catch up`,
+              `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${summary.caught_up} applied from the stream to catch up; ${summary.seconds} s in all`,
               summary.differences === null
                 ? ''
                 : summary.differences === 0

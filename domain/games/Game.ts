@@ -19,4 +19,6 @@ export interface Game {
   /** Played at a neutral site: neither team is at home. */
   readonly neutral: boolean;
   readonly decidedBy: DecidedBy;
+  /** Where the match was played, when the feed names it. */
+  readonly venue?: string | undefined;
 }

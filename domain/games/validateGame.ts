@@ -10,7 +10,13 @@ export const REQUIRED_GAME_FIELDS = [
   'away_score',
 ] as const;
 /** Columns a games feed may have. */
-export const OPTIONAL_GAME_FIELDS = ['neutral', 'decided_by', 'match_id', 'season'] as const;
+export const OPTIONAL_GAME_FIELDS = [
+  'neutral',
+  'decided_by',
+  'match_id',
+  'season',
+  'venue',
+] as const;
 
 export type GameValidation =
   | { readonly ok: true; readonly game: Game }
@@ -57,6 +63,13 @@ export function validateGame(record: Readonly<Record<string, unknown>>): GameVal
     reasons.push(`season is longer than ${MAX_NAME_LENGTH} characters`);
   }
 
+  const venue = text(record.venue);
+  if (venue !== undefined && venue.length > MAX_NAME_LENGTH) {
+    reasons.push(`venue is longer than ${MAX_NAME_LENGTH} characters`);
+  } else if (venue !== undefined && hasControlCharacter(venue)) {
+    reasons.push('venue contains control characters');
+  }
+
   if (
     reasons.length > 0 ||
     day === undefined ||
@@ -82,6 +95,7 @@ export function validateGame(record: Readonly<Record<string, unknown>>): GameVal
     awayScore,
     neutral,
     decidedBy,
+    venue: venue || undefined,
   };
   return { ok: true, game };
 }

@@ -16,6 +16,8 @@ export interface MatchDoc {
   readonly away_goals: number | null;
   readonly neutral: boolean;
   readonly decided_by: string | null;
+  /** Where it was played, when a feed named it (from `MatchRecorded` v3). */
+  readonly venue: string | null;
   readonly status: MatchStatus;
   readonly corrections: number;
   readonly cancellation_reason: string | null;
@@ -36,11 +38,11 @@ function indexKeys(m: MatchDoc): DocKey[] {
 /**
  * Matches by season and by team: results, corrections and cancellations. One primary
  * document per match stream and a copy under its season and under each team, moved when a
- * correction changes them.
+ * correction changes them. Version 2 keeps the venue.
  */
 export const matchesProjection: Projection = {
   name: 'matches',
-  version: 1,
+  version: 2,
   eventTypes: ['MatchScheduled', 'MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
   reads: (event) => [primary(event.aggregate_id)],
   evolve(view: DocView, event: EventEnvelope): DocChanges {
@@ -80,6 +82,7 @@ function nextMatch(current: MatchDoc | undefined, event: EventEnvelope): MatchDo
         away_goals: null,
         neutral: Boolean(d.neutral),
         decided_by: null,
+        venue: current?.venue ?? null,
         status: 'scheduled',
       };
     case 'MatchRecorded':
@@ -95,6 +98,7 @@ function nextMatch(current: MatchDoc | undefined, event: EventEnvelope): MatchDo
         away_goals: Number(d.away_goals),
         neutral: Boolean(d.neutral),
         decided_by: String(d.decided_by),
+        venue: (d.venue as string | null | undefined) ?? current?.venue ?? null,
         status: corrected ? 'corrected' : 'recorded',
         corrections: base.corrections + (corrected ? 1 : 0),
       };

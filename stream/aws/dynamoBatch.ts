@@ -28,9 +28,45 @@ export async function batchWriteReliably(
   table: string,
   writes: readonly BatchWrite[],
   keyNames: readonly string[],
-  options: ReliableOptions = {},
+  options: ReliableOptions & { readonly lanes?: number } = {},
 ): Promise<void> {
   if (writes.length === 0) return;
+  // Distinct keys: no write depends on another, so calls go out on parallel lanes.
+  const failures = await Promise.all(
+    lanes(writes, MAX_WRITES, options.lanes ?? LANES).map((lane) =>
+      writeLane(client, table, lane, keyNames, options),
+    ),
+  );
+  const failed = failures.flat();
+  if (failed.length > 0) {
+    const first = failed[0];
+    throw new StoreError(
+      'STORE_UNAVAILABLE',
+      `${failed.length} of ${writes.length} writes to ${table} failed after retries: ${first?.errorCode}: ${first?.errorMessage}`,
+      { table },
+    );
+  }
+}
+
+/** Calls in flight at once for one batch write or read. */
+const LANES = 4;
+
+/** Splits `entries` into at most `count` contiguous lanes of whole calls of `perCall`. */
+function lanes<T>(entries: readonly T[], perCall: number, count: number): (readonly T[])[] {
+  const calls = Math.ceil(entries.length / perCall);
+  const per = Math.ceil(calls / Math.max(1, Math.min(count, calls))) * perCall;
+  const out: (readonly T[])[] = [];
+  for (let i = 0; i < entries.length; i += per) out.push(entries.slice(i, i + per));
+  return out;
+}
+
+async function writeLane(
+  client: DynamoDBClient,
+  table: string,
+  writes: readonly BatchWrite[],
+  keyNames: readonly string[],
+  options: ReliableOptions,
+): Promise<readonly { errorCode: string; errorMessage: string }[]> {
   const keyOf = (item: Item) => keyNames.map((k) => JSON.stringify(item[k])).join('\u0000');
   const delivery = await sendInBatches(
     writes,
@@ -65,14 +101,7 @@ export async function batchWriteReliably(
     },
     { maxAttempts: 10, ...options },
   );
-  if (delivery.failed.length > 0) {
-    const first = delivery.failed[0];
-    throw new StoreError(
-      'STORE_UNAVAILABLE',
-      `${delivery.failed.length} of ${writes.length} writes to ${table} failed after retries: ${first?.errorCode}: ${first?.errorMessage}`,
-      { table },
-    );
-  }
+  return delivery.failed;
 }
 
 /**
@@ -90,8 +119,15 @@ export async function batchGetReliably(
   const keyOf = (item: Item) => keyNames.map((k) => JSON.stringify(item[k])).join('\u0000');
   const found = new Map<string, Item>();
   const maxAttempts = options.maxAttempts ?? 10;
-  for (let start = 0; start < keys.length; start += MAX_GETS) {
-    let pending: Item[] = keys.slice(start, start + MAX_GETS);
+  const chunks: Item[][] = [];
+  for (let start = 0; start < keys.length; start += MAX_GETS)
+    chunks.push(keys.slice(start, start + MAX_GETS));
+  let next = 0;
+  const lane = async () => {
+    for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) await readChunk(chunk);
+  };
+  const readChunk = async (keys: Item[]) => {
+    let pending: Item[] = keys;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > maxAttempts) {
         throw new StoreError(
@@ -112,6 +148,7 @@ export async function batchGetReliably(
       for (const item of output.Responses?.[table] ?? []) found.set(keyOf(item), item);
       pending = (output.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(LANES, chunks.length) }, lane));
   return found;
 }

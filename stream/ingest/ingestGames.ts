@@ -141,6 +141,7 @@ export async function ingestGames(
       const version = events.at(-1)?.sequence ?? 0;
       const outcome = await appendOrConflict(id, version, 'MatchResultCorrected', {
         ...data,
+        venue: data.venue ?? current?.venue ?? null,
         reason: null,
       });
       if (outcome !== 'conflict') {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Game } from '../../domain/games/Game.js';
 import type { EventEnvelope } from '../EventEnvelope.js';
 
-/** The result fields of `MatchRecorded` (v2) and `MatchResultCorrected` (v1). */
+/** The result fields of `MatchRecorded` (v3) and `MatchResultCorrected` (v2). */
 export interface MatchResultData {
   readonly match_id: string;
   readonly season: string;
@@ -13,6 +13,8 @@ export interface MatchResultData {
   readonly away_goals: number;
   readonly neutral: boolean;
   readonly decided_by: string;
+  /** Null when the feed does not name the venue. */
+  readonly venue: string | null;
 }
 
 /**
@@ -43,6 +45,7 @@ export function resultData(game: Game, aggregateId: string): MatchResultData {
     away_goals: game.awayScore,
     neutral: game.neutral,
     decided_by: game.decidedBy,
+    venue: game.venue ?? null,
   };
 }
 
@@ -63,9 +66,15 @@ export function currentResult(events: readonly EventEnvelope[]): MatchResultData
   return result;
 }
 
-/** True when two results say the same (the match id aside). */
-export function sameResult(a: MatchResultData, b: MatchResultData): boolean {
+/**
+ * True when the `next` result says nothing new over `current` (the match id aside). A feed
+ * that does not name the venue leaves the recorded one standing rather than erasing it.
+ */
+export function sameResult(current: MatchResultData, next: MatchResultData): boolean {
+  const a = current;
+  const b = next;
   return (
+    (b.venue === null || a.venue === b.venue) &&
     a.season === b.season &&
     a.played_on === b.played_on &&
     a.home_team === b.home_team &&

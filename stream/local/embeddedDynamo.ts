@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import { lockDataDir } from './dataDirLock.js';
 import { startServerThread } from './serverThread.js';
 
 /** A DynamoDB stand-in running inside this process. */
@@ -12,13 +13,34 @@ export interface EmbeddedDynamo {
 
 /**
  * Starts dynalite in this process on 127.0.0.1 and a free port: in memory, or on disk in
- * `dataDir` (created if needed), where the tables outlive the process. With `thread`, it runs
- * on a worker thread of this process, on a core of its own.
+ * `dataDir` (created if needed), where the tables outlive the process; one process at a time
+ * holds a folder (`DataDirInUseError` otherwise). With `thread`, it runs on a worker thread of
+ * this process, on a core of its own.
  */
 export async function startEmbeddedDynamo(
   options: { dataDir?: string; thread?: boolean } = {},
 ): Promise<EmbeddedDynamo> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const release = options.dataDir ? lockDataDir(options.dataDir) : () => {};
+  try {
+    const server = await listen(options);
+    return {
+      endpoint: server.endpoint,
+      stop: async () => {
+        try {
+          await server.stop();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+async function listen(options: { dataDir?: string; thread?: boolean }): Promise<EmbeddedDynamo> {
   const settings = {
     ...(options.dataDir ? { path: options.dataDir } : {}),
     createTableMs: 0,

@@ -60,8 +60,8 @@ export function eventStoreContract(name: string, setup: () => StoreUnderTest): v
       // Assess
       expect(result).toMatchObject({ aggregateId: id, version: 2, duplicate: false });
       expect(events.map((e) => [e.sequence, e.event_type, e.version])).toEqual([
-        [1, 'MatchRecorded', 2],
-        [2, 'MatchResultCorrected', 1],
+        [1, 'MatchRecorded', 3],
+        [2, 'MatchResultCorrected', 2],
       ]);
       expect(events[0]).toMatchObject({
         event_id: '6f9619ff-8b86-4011-b42d-00c04fc964ff',
@@ -329,7 +329,7 @@ export function eventStoreContract(name: string, setup: () => StoreUnderTest): v
 
       // Assess
       expect(event).toMatchObject({
-        version: 2,
+        version: 3,
         data: {
           match_id: 'm1',
           season: '2019',
@@ -338,6 +338,7 @@ export function eventStoreContract(name: string, setup: () => StoreUnderTest): v
           away_goals: 2,
           neutral: false,
           decided_by: 'regulation',
+          venue: null,
         },
       });
       // And the stream continues after it.

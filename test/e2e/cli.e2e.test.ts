@@ -62,7 +62,7 @@ describe('matchstream (built command)', () => {
     expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
     expect(toStdout.stdout).toBe(readFileSync(a, 'utf8'));
     expect(readFileSync(a, 'utf8').split('\n')[0]).toBe(
-      'match_id,season,date,home_team,away_team,home_score,away_score,neutral,decided_by',
+      'match_id,season,date,home_team,away_team,home_score,away_score,neutral,decided_by,venue',
     );
   });
 

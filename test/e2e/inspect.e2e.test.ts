@@ -73,7 +73,7 @@ describe('matchstream inspect', () => {
     expect(event).toMatchObject({
       event_type: 'MatchRecorded',
       aggregate_id: 'match:x1',
-      version: 2,
+      version: 3,
       writer_version: 1,
       data: { home_goals: 4, away_goals: 0 },
       source: { table: 'events', change: 'INSERT' },

@@ -23,7 +23,7 @@ describe('matchstream schemas', () => {
     expect(list).toContainEqual(
       expect.objectContaining({
         event_type: 'MatchRecorded',
-        latest: 2,
+        latest: 3,
         mode: 'BACKWARD_ALL',
         upcasters: ['v1→v2'],
       }),
@@ -43,26 +43,30 @@ describe('matchstream schemas', () => {
 
     // Act: a new version, first with a field that has a default, then without.
     const added = await runCli(['schemas', 'new', 'MatchRecorded', '--dir', dir]);
-    const file = join(dir, 'MatchRecorded', 'v3.avsc');
+    const file = join(dir, 'MatchRecorded', 'v4.avsc');
     const schema = JSON.parse(readFileSync(file, 'utf8'));
     schema.fields.push({ name: 'attendance', type: ['null', 'int'], default: null });
     writeFileSync(file, JSON.stringify(schema));
     const compatible = await runCli(['schemas', 'check', '--dir', dir]);
-    schema.fields.push({ name: 'venue', type: 'string' }, { name: 'referee', type: 'string' });
+    schema.fields.push({ name: 'referee', type: 'string' });
+    const goals = schema.fields.find((f: { name: string }) => f.name === 'home_goals');
+    goals.type = 'string';
     writeFileSync(file, JSON.stringify(schema));
     const incompatible = await runCli(['schemas', 'check', '--dir', dir]);
 
     // Assess
     expect(added.code).toBe(0);
-    expect(added.stdout).toContain(`wrote ${file} (a copy of v2)`);
-    expect(added.stdout).toContain('matchstream schemas fixture MatchRecorded --version 3');
+    expect(added.stdout).toContain(`wrote ${file} (a copy of v3)`);
+    expect(added.stdout).toContain('matchstream schemas fixture MatchRecorded --version 4');
     expect(compatible.code).toBe(0);
     expect(incompatible.code).toBe(1);
     expect(incompatible.stderr).toBe(
       [
-        'MatchRecorded v3 cannot read v2 (BACKWARD_ALL): MatchRecorded.venue: field "venue" (string) is missing from v2 and has no default',
-        'MatchRecorded v3 cannot read v2 (BACKWARD_ALL): MatchRecorded.referee: field "referee" (string) is missing from v2 and has no default',
-        'matchstream: 2 compatibility violations',
+        'MatchRecorded v4 cannot read v2 (BACKWARD_ALL): MatchRecorded.home_goals: type changed from int (v2) to string (v4)',
+        'MatchRecorded v4 cannot read v2 (BACKWARD_ALL): MatchRecorded.referee: field "referee" (string) is missing from v2 and has no default',
+        'MatchRecorded v4 cannot read v3 (BACKWARD_ALL): MatchRecorded.home_goals: type changed from int (v3) to string (v4)',
+        'MatchRecorded v4 cannot read v3 (BACKWARD_ALL): MatchRecorded.referee: field "referee" (string) is missing from v3 and has no default',
+        'matchstream: 4 compatibility violations',
         '',
       ].join('\n'),
     );

@@ -31,6 +31,7 @@ export function result(
     playedOn?: string;
     season?: string;
     decidedBy?: string;
+    venue?: string | null;
   } = {},
 ): EventEnvelope {
   const m = /^(.+?) (\d+)-(\d+) (.+)$/.exec(line);
@@ -49,6 +50,7 @@ export function result(
       away_goals: Number(m[3]),
       neutral: false,
       decided_by: options.decidedBy ?? 'regulation',
+      venue: options.venue ?? null,
       ...(options.corrected ? { reason: null } : {}),
     },
   );

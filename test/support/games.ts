@@ -13,6 +13,7 @@ export function game(
     date?: string;
     matchId?: string;
     season?: string;
+    venue?: string;
   } = {},
 ): Game {
   const match = /^(.+?) (\d+)-(\d+) (.+)$/.exec(line);
@@ -28,5 +29,6 @@ export function game(
     awayScore: Number(awayScore),
     neutral: extra.neutral ?? false,
     decidedBy: extra.decidedBy ?? 'regulation',
+    ...(extra.venue ? { venue: extra.venue } : {}),
   };
 }

@@ -15,6 +15,7 @@ export function matchRecorded(matchId: string, home = 2, away = 1): Record<strin
     away_goals: away,
     neutral: false,
     decided_by: 'regulation',
+    venue: null,
   };
 }
 

@@ -86,7 +86,7 @@ describe('append → relay → Kinesis → consumers → buses → handlers', ()
     expect(soccer[0]).toMatchObject({
       source: 'matchstream.soccer',
       'detail-type': 'MatchRecorded',
-      detail: { version: 2 },
+      detail: { version: 3 },
     });
     expect(metadata.map((e) => (e.detail as EventEnvelope).aggregate_id)).toEqual(['team:A']);
     expect(routed).toMatchObject({ soccer: 60, metadata: 1 });

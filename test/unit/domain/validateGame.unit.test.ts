@@ -36,12 +36,14 @@ describe('validateGame', () => {
       decided_by: 'Penalties',
       match_id: ' m-17 ',
       season: '2024-25',
+      venue: ' Harbor Field ',
     });
     expect(result).toMatchObject({
       ok: true,
       game: {
         matchId: 'm-17',
         season: '2024-25',
+        venue: 'Harbor Field',
         neutral: true,
         decidedBy: 'penalties',
         homeScore: 1,
@@ -73,6 +75,8 @@ describe('validateGame', () => {
     ],
     [{ home_team: 'A\u0000B' }, 'home_team contains control characters'],
     [{ home_team: 'x'.repeat(201) }, 'home_team is longer than 200 characters'],
+    [{ venue: 'x'.repeat(201) }, 'venue is longer than 200 characters'],
+    [{ venue: 'Field\r\n2' }, 'venue contains control characters'],
   ])('refuses %o', (change, reason) => {
     const result = validateGame({ ...row, ...change });
     expect(result.ok).toBe(false);

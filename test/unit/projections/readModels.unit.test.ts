@@ -77,6 +77,24 @@ describe('matches', () => {
   });
 });
 
+describe('matches v2: the venue', () => {
+  it('keeps the venue a result names, through corrections that do not name one, and null for results without', async () => {
+    await ProjectionSpec.for(matchesProjection)
+      .given([result('m1', 'A 2-1 B', { venue: 'Harbor Field' }), result('m2', 'B 0-0 C')])
+      .when([
+        result('m1', 'A 2-2 B', { corrected: true, sequence: 2 }),
+        result('m2', 'B 1-0 C', { corrected: true, sequence: 2, venue: 'Eastfield Park' }),
+      ])
+      .thenExpect(async (store) => {
+        const season = await matchesOfSeason(store, '2026');
+        expect(season.map((m) => [m.match_id, m.home_goals, m.venue])).toEqual([
+          ['m1', 2, 'Harbor Field'],
+          ['m2', 1, 'Eastfield Park'],
+        ]);
+      });
+  });
+});
+
 describe('standings', () => {
   it('counts W-L-T and goals per team, a penalty-kick result as a tie, grouped by conference', async () => {
     const conference: Record<string, string> = { A: 'East', B: 'East', C: 'West' };

@@ -61,7 +61,7 @@ describe('stored fixtures of every schema version', () => {
     },
   );
 
-  it('reads MatchRecorded v1 as v2 with the score split and the day from the event', () => {
+  it('reads MatchRecorded v1 as v3: the score split and the day from the event (upcaster), no venue (default)', () => {
     const fixture = JSON.parse(
       readFileSync(join(FIXTURES, 'MatchRecorded/v1.json'), 'utf8'),
     ) as Fixture;
@@ -76,7 +76,7 @@ describe('stored fixtures of every schema version', () => {
     });
 
     expect(decoded).toEqual({
-      version: 2,
+      version: 3,
       writerVersion: 1,
       data: {
         match_id: '2019-00412',
@@ -88,7 +88,31 @@ describe('stored fixtures of every schema version', () => {
         away_goals: 2,
         neutral: false,
         decided_by: 'regulation',
+        venue: null,
       },
+    });
+  });
+
+  it('reads MatchRecorded v2 as v3 with the venue at its default, and v3 with the venue', () => {
+    const read = (version: number) => {
+      const fixture = JSON.parse(
+        readFileSync(join(FIXTURES, `MatchRecorded/v${version}.json`), 'utf8'),
+      ) as Fixture;
+      return registry.decode({
+        eventType: 'MatchRecorded',
+        fingerprint: fixture.fingerprint,
+        bytes: Buffer.from(fixture.avro_base64, 'base64'),
+        eventId: 'e1',
+        aggregateId: 'match:x',
+        timestamp: '2026-09-05T18:00:00.000Z',
+      });
+    };
+
+    expect(read(2)).toMatchObject({ version: 3, writerVersion: 2, data: { venue: null } });
+    expect(read(3)).toMatchObject({
+      version: 3,
+      writerVersion: 3,
+      data: { venue: 'Harbor Field' },
     });
   });
 });

@@ -31,7 +31,7 @@ const change = {
             M: {
               event_id: { S: '6f9619ff-8b86-4011-b42d-00c04fc964ff' },
               event_type: { S: 'MatchRecorded' },
-              version: { N: '2' },
+              version: { N: String(data.version) },
               fingerprint: { B: Buffer.from(data.fingerprint, 'hex').toString('base64') },
               data: { B: data.bytes.toString('base64') },
               timestamp: { S: '2026-09-01T20:10:00.123Z' },
@@ -94,7 +94,7 @@ describe('decoding records as AWS delivers them', () => {
         sequence: 1,
         timestamp: '2026-09-01T20:10:00.123Z',
         data: matchRecorded('2026-00017'),
-        version: 2,
+        version: 3,
         correlation_id: 'feed-2026-09-01',
         causation_id: null,
       },
@@ -156,7 +156,7 @@ describe('decoding records as AWS delivers them', () => {
     const lines = inspectDocument([lambdaEvent, change, letter, { something: 'else' }], registry);
 
     expect(lines.map((l) => l.kind)).toEqual(['event', 'event', 'event', 'error']);
-    expect(lines[0]).toMatchObject({ event_type: 'MatchRecorded', version: 2, writer_version: 2 });
+    expect(lines[0]).toMatchObject({ event_type: 'MatchRecorded', version: 3, writer_version: 3 });
     expect(lines[2]).toMatchObject({
       source: { dead_letter: { consumer: 'router', error: 'boom' } },
     });

@@ -99,6 +99,40 @@ describe('ingestGames', () => {
     expect(events[1]?.data).toMatchObject({ home_goals: 2, away_goals: 2, reason: null });
   });
 
+  it('records the venue, keeps it when a feed does not name one, and corrects it when a feed names another', async () => {
+    const store = new InMemoryEventStore(registry);
+    const ingest = (venue?: string) =>
+      ingestGames(batches([row(game('A 2-1 B', { matchId: 'm1', ...(venue ? { venue } : {}) }))]), {
+        store,
+      });
+
+    await ingest('Harbor Field');
+    const silent = await ingest();
+    const same = await ingest('Harbor Field');
+    const moved = await ingest('Eastfield Park');
+
+    expect(silent).toMatchObject({ unchanged: 1, events_appended: 0 });
+    expect(same).toMatchObject({ unchanged: 1, events_appended: 0 });
+    expect(moved).toMatchObject({ corrected: 1 });
+    const events = await store.read('match:m1');
+    expect(events.map((e) => [e.event_type, e.data.venue])).toEqual([
+      ['MatchRecorded', 'Harbor Field'],
+      ['MatchResultCorrected', 'Eastfield Park'],
+    ]);
+  });
+
+  it('keeps the recorded venue through a correction from a feed without venues', async () => {
+    const store = new InMemoryEventStore(registry);
+    await ingestGames(batches([row(game('A 2-1 B', { matchId: 'm1', venue: 'Harbor Field' }))]), {
+      store,
+    });
+
+    await ingestGames(batches([row(game('A 3-1 B', { matchId: 'm1' }))]), { store });
+
+    const [, corrected] = await store.read('match:m1');
+    expect(corrected?.data).toMatchObject({ home_goals: 3, venue: 'Harbor Field' });
+  });
+
   it('applies rows of the same match in file order, whatever the concurrency', async () => {
     const store = new InMemoryEventStore(registry);
     const rows = [1, 2, 3, 4, 5].map((n) => row(game(`A ${n}-0 B`, { matchId: 'm1' })));

@@ -1,0 +1,79 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The data folder is held by another live process. */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
+  constructor(
+    readonly dir: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `the data folder ${dir} is in use by another matchstream process (pid ${holder.pid}: ` +
+        `"${holder.command}", since ${holder.started_at}); the embedded store serves one ` +
+        'process at a time: stop that one first, or run this command in it',
+    );
+  }
+}
+
+interface LockHolder {
+  readonly pid: number;
+  readonly command: string;
+  readonly started_at: string;
+}
+
+const LOCK_FILE = 'matchstream.lock';
+
+/**
+ * Takes the data folder for this process: a lock file naming the process, created only if
+ * absent. A lock left by a process that no longer runs is taken over. Returns the release.
+ */
+export function lockDataDir(dir: string): () => void {
+  const file = join(dir, LOCK_FILE);
+  const me: LockHolder = {
+    pid: process.pid,
+    command: ['matchstream', ...process.argv.slice(2)].join(' ').slice(0, 200),
+    started_at: new Date().toISOString(),
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      const holder = readHolder(file);
+      if (holder && isAlive(holder.pid)) throw new DataDirInUseError(dir, holder);
+      rmSync(file, { force: true }); // left by a process that is gone
+    }
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (readHolder(file)?.pid === process.pid) rmSync(file, { force: true });
+  };
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    return typeof parsed.pid === 'number'
+      ? {
+          pid: parsed.pid,
+          command: String(parsed.command ?? '?'),
+          started_at: String(parsed.started_at ?? '?'),
+        }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
