@@ -1,11 +1,13 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { READ_MODELS } from '../../projections/readModels/index.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { dataDirHolder } from '../../stream/local/dataDirLock.js';
+import { DEFAULT_DATA_DIR, storeDir } from '../../stream/local/openEventStore.js';
 import { startPipeline } from '../embeddedPipeline.js';
 import { CliError } from '../exitCodes.js';
+import { rebuildThrough } from '../localAdmin.js';
 import { wholeNumber } from '../options.js';
 import { fileProgress } from '../progress.js';
-import { rebuildReadModel } from '../rebuild.js';
+import { type RebuildSummary, rebuildReadModel } from '../rebuild.js';
 import { write } from '../write.js';
 
 interface RebuildFlags {
@@ -56,7 +58,6 @@ Examples:
     .action(async (flags: RebuildFlags) => {
       const projection = READ_MODELS.find((p) => p.name === flags.projection);
       if (!projection) throw new CliError(`unknown read model ${flags.projection}`);
-      const pipeline = await startPipeline({ dataDir: flags.dataDir });
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
@@ -65,16 +66,41 @@ Examples:
         flags.progress && !flags.json,
         'events',
       );
+      // A server holding the data folder does the rebuild itself, and keeps serving.
+      const server = dataDirHolder(storeDir(flags.dataDir))?.api;
+      const pipeline = server ? undefined : await startPipeline({ dataDir: flags.dataDir });
       try {
-        await pipeline.runtime.settle();
-        const summary = await rebuildReadModel(pipeline, projection, {
-          segments: flags.segments,
-          ...(flags.verify ? { verify: true } : {}),
-          ...(flags.switch ? {} : { noSwitch: true }),
-          signal: controller.signal,
-          onProgress: (p) => progress.update(p.scanned, p.total, p.events),
-        });
+        const onProgress = (p: { events: number; scanned: number; total: number }) =>
+          progress.update(p.scanned, p.total, p.events);
+        let summary: RebuildSummary;
+        if (server) {
+          summary = await rebuildThrough(
+            server,
+            {
+              projection: projection.name,
+              segments: flags.segments,
+              verify: flags.verify ?? false,
+              switch: flags.switch,
+            },
+            onProgress,
+            controller.signal,
+          ).catch((error: unknown) => {
+            if (controller.signal.aborted)
+              throw new CliError('rebuild interrupted; run it again to continue');
+            throw error;
+          });
+        } else if (pipeline) {
+          await pipeline.runtime.settle();
+          summary = await rebuildReadModel(pipeline, projection, {
+            segments: flags.segments,
+            ...(flags.verify ? { verify: true } : {}),
+            ...(flags.switch ? {} : { noSwitch: true }),
+            signal: controller.signal,
+            onProgress,
+          });
+        } else throw new CliError('no pipeline to rebuild in');
         progress.stop();
+        if (!flags.json && server) await write(`rebuilt by the server at ${server}\n`);
         if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
         else if (!summary.completed)
           await write(
@@ -104,7 +130,7 @@ Examples:
       } finally {
         progress.stop();
         process.removeListener('SIGINT', interrupt);
-        await pipeline.stop();
+        await pipeline?.stop();
       }
     });
 }

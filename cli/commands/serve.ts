@@ -1,9 +1,8 @@
-import { serve } from '@hono/node-server';
 import type { Command } from 'commander';
-import { createApi } from '../../projections/api/createApi.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { startPipeline } from '../embeddedPipeline.js';
 import { wholeNumber } from '../options.js';
+import { serveUntilInterrupted } from '../serveLocal.js';
 
 interface ServeFlags {
   readonly port: number;
@@ -23,7 +22,8 @@ export function registerServe(program: Command): void {
       `
 Routes: GET /rankings?season=&as_of=, /standings?season=&as_of=, /teams, /teams/{id}[?season=],
 /teams/{id}/matches[?season=], /sagas/{id}, /notifications?season=, /health, /openapi.json;
-POST /sagas {"season": "2026"} starts an RPI calculation saga. Errors are JSON
+POST /sagas {"season": "2026"} starts an RPI calculation saga; POST /admin/rebuild (local only)
+is what "matchstream rebuild" on the same data folder uses while this server runs. Errors are JSON
 {"error": {"status", "message"}}: 400 for a bad parameter, 404 for something unknown.
 
 Examples:
@@ -34,22 +34,11 @@ Examples:
       const pipeline = await startPipeline(
         flags.memory ? { memory: true } : { dataDir: flags.dataDir },
       );
-      const app = createApi(pipeline.queries);
-      await new Promise<void>((resolve) => {
-        const server = serve(
-          { fetch: app.fetch, hostname: '127.0.0.1', port: flags.port },
-          (info) => {
-            process.stderr.write(
-              `query API on http://127.0.0.1:${info.port} (GET /openapi.json); Ctrl-C to stop\n`,
-            );
-          },
-        );
-        const shutdown = () => {
-          server.close();
-          void pipeline.stop().then(resolve);
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
-      });
+      await serveUntilInterrupted(
+        pipeline,
+        flags.port,
+        () => pipeline.stop(),
+        flags.memory ? undefined : flags.dataDir,
+      );
     });
 }

@@ -1,12 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import { serve } from '@hono/node-server';
 import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { Season } from '../../domain/season/generateSeason.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
-import { createApi } from '../../projections/api/createApi.js';
 import { type CachedRankings, cachedSeasons, readCache } from '../../projections/rankingsCache.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import type { StepFault } from '../../sagas/SagaCoordinator.js';
@@ -17,6 +15,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { faultSpec, wholeNumber } from '../options.js';
 import { reportProblems } from '../output/problems.js';
 import { sagaOutcome } from '../sagaOutcome.js';
+import { serveUntilInterrupted } from '../serveLocal.js';
 import { write } from '../write.js';
 
 interface StartFlags {
@@ -232,31 +231,10 @@ async function runStart(flags: StartFlags): Promise<void> {
     }
     if (errors.length > 0 && !flags.json)
       process.stderr.write(`(${errors.length} transient errors recovered, e.g. ${errors[0]})\n`);
-    if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop);
+    if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop, flags.dataDir);
   } finally {
     await stop();
   }
-}
-
-async function serveUntilInterrupted(
-  pipeline: Awaited<ReturnType<typeof startPipeline>>,
-  port: number,
-  stop: () => Promise<void>,
-): Promise<void> {
-  const app = createApi(pipeline.queries);
-  await new Promise<void>((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
-      process.stderr.write(
-        `query API on http://127.0.0.1:${info.port} (GET /openapi.json); Ctrl-C to stop\n`,
-      );
-    });
-    const shutdown = () => {
-      server.close();
-      void stop().then(resolve);
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
 }
 
 /**

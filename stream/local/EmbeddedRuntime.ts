@@ -23,7 +23,7 @@ import { EventSourceMapping, type EventSourceMappingOptions } from './EventSourc
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
 import { type EmbeddedKinesis, startEmbeddedKinesis } from './embeddedKinesis.js';
 import { ensureRuntimeTables } from './localTables.js';
-import { DEFAULT_DATA_DIR } from './openEventStore.js';
+import { DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
 
 /** The change stream's default name. */
 export const CHANGES_STREAM = 'matchstream-changes';
@@ -79,7 +79,7 @@ export class EmbeddedRuntime {
     // The servers on threads of their own, so they work on the second core.
     const dynamoServer = await startEmbeddedDynamo({
       thread: true,
-      ...(options.memory ? {} : { dataDir: join(dataDir, 'dynamodb') }),
+      ...(options.memory ? {} : { dataDir: storeDir(dataDir) }),
     });
     const kinesisServer = await startEmbeddedKinesis({
       thread: true,

@@ -16,10 +16,12 @@ export class DataDirInUseError extends Error {
   }
 }
 
-interface LockHolder {
+export interface LockHolder {
   readonly pid: number;
   readonly command: string;
   readonly started_at: string;
+  /** The local API of the holder, when it serves one (`serve`, `start --serve`). */
+  readonly api?: string;
 }
 
 const LOCK_FILE = 'matchstream.lock';
@@ -54,6 +56,20 @@ export function lockDataDir(dir: string): () => void {
   };
 }
 
+/** The live process holding the data folder, if any. */
+export function dataDirHolder(dir: string): LockHolder | undefined {
+  const holder = readHolder(join(dir, LOCK_FILE));
+  return holder && isAlive(holder.pid) ? holder : undefined;
+}
+
+/** Records in this process's lock where its local API listens, for other commands to use. */
+export function announceApi(dir: string, api: string): void {
+  const file = join(dir, LOCK_FILE);
+  const holder = readHolder(file);
+  if (holder?.pid !== process.pid) return;
+  writeFileSync(file, `${JSON.stringify({ ...holder, api })}\n`);
+}
+
 function readHolder(file: string): LockHolder | undefined {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
@@ -62,6 +78,7 @@ function readHolder(file: string): LockHolder | undefined {
           pid: parsed.pid,
           command: String(parsed.command ?? '?'),
           started_at: String(parsed.started_at ?? '?'),
+          ...(typeof parsed.api === 'string' ? { api: parsed.api } : {}),
         }
       : undefined;
   } catch {

@@ -32,6 +32,11 @@ export interface OpenedStore {
 
 export const DEFAULT_DATA_DIR = '.matchstream';
 
+/** Where the embedded dynalite of a data folder keeps its tables (and its lock). */
+export function storeDir(dataDir: string): string {
+  return join(dataDir, 'dynamodb');
+}
+
 /**
  * Opens the event store a command works on, starting the embedded dynalite when no endpoint
  * is given and creating the events table if it is missing. `close()` stops what it started.
@@ -44,7 +49,7 @@ export async function openEventStore(
   const embedded = target.endpoint
     ? undefined
     : await startEmbeddedDynamo(
-        target.memory ? {} : { dataDir: join(target.dataDir ?? DEFAULT_DATA_DIR, 'dynamodb') },
+        target.memory ? {} : { dataDir: storeDir(target.dataDir ?? DEFAULT_DATA_DIR) },
       );
   const endpoint = target.endpoint ?? (embedded?.endpoint as string);
   const client = dynamoClient({
@@ -70,7 +75,7 @@ export async function openEventStore(
       ? target.endpoint
       : target.memory
         ? 'embedded dynalite (in memory)'
-        : `embedded dynalite (${join(target.dataDir ?? DEFAULT_DATA_DIR, 'dynamodb')})`,
+        : `embedded dynalite (${storeDir(target.dataDir ?? DEFAULT_DATA_DIR)})`,
     async close() {
       client.destroy();
       await embedded?.stop();

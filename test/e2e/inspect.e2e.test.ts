@@ -3,7 +3,7 @@ import { commitChange } from '../../stream/changes/commitChange.js';
 import { InMemoryEventStore } from '../../stream/eventStore/InMemoryEventStore.js';
 import { runCli } from '../support/cli.js';
 import { kinesisRecordOf } from '../support/kinesisRecords.js';
-import { registry } from '../support/registry.js';
+import { latestVersion, registry } from '../support/registry.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -73,7 +73,7 @@ describe('matchstream inspect', () => {
     expect(event).toMatchObject({
       event_type: 'MatchRecorded',
       aggregate_id: 'match:x1',
-      version: 3,
+      version: latestVersion('MatchRecorded'),
       writer_version: 1,
       data: { home_goals: 4, away_goals: 0 },
       source: { table: 'events', change: 'INSERT' },

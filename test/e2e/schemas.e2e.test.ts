@@ -2,6 +2,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { latestVersion } from '../support/registry.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -23,7 +24,7 @@ describe('matchstream schemas', () => {
     expect(list).toContainEqual(
       expect.objectContaining({
         event_type: 'MatchRecorded',
-        latest: 3,
+        latest: latestVersion('MatchRecorded'),
         mode: 'BACKWARD_ALL',
         upcasters: ['v1→v2'],
       }),
@@ -43,12 +44,14 @@ describe('matchstream schemas', () => {
 
     // Act: a new version, first with a field that has a default, then without.
     const added = await runCli(['schemas', 'new', 'MatchRecorded', '--dir', dir]);
-    const file = join(dir, 'MatchRecorded', 'v4.avsc');
+    const latest = latestVersion('MatchRecorded');
+    const next = latest + 1;
+    const file = join(dir, 'MatchRecorded', `v${next}.avsc`);
     const schema = JSON.parse(readFileSync(file, 'utf8'));
-    schema.fields.push({ name: 'attendance', type: ['null', 'int'], default: null });
+    schema.fields.push({ name: 'spec_note', type: ['null', 'string'], default: null });
     writeFileSync(file, JSON.stringify(schema));
     const compatible = await runCli(['schemas', 'check', '--dir', dir]);
-    schema.fields.push({ name: 'referee', type: 'string' });
+    schema.fields.push({ name: 'spec_referee', type: 'string' });
     const goals = schema.fields.find((f: { name: string }) => f.name === 'home_goals');
     goals.type = 'string';
     writeFileSync(file, JSON.stringify(schema));
@@ -56,17 +59,19 @@ describe('matchstream schemas', () => {
 
     // Assess
     expect(added.code).toBe(0);
-    expect(added.stdout).toContain(`wrote ${file} (a copy of v3)`);
-    expect(added.stdout).toContain('matchstream schemas fixture MatchRecorded --version 4');
+    expect(added.stdout).toContain(`wrote ${file} (a copy of v${latest})`);
+    expect(added.stdout).toContain(`matchstream schemas fixture MatchRecorded --version ${next}`);
     expect(compatible.code).toBe(0);
     expect(incompatible.code).toBe(1);
+    // Every version since v2 (v1 is reached by an upcaster), each violation by field.
+    const older = Array.from({ length: latest - 1 }, (_, i) => i + 2);
     expect(incompatible.stderr).toBe(
       [
-        'MatchRecorded v4 cannot read v2 (BACKWARD_ALL): MatchRecorded.home_goals: type changed from int (v2) to string (v4)',
-        'MatchRecorded v4 cannot read v2 (BACKWARD_ALL): MatchRecorded.referee: field "referee" (string) is missing from v2 and has no default',
-        'MatchRecorded v4 cannot read v3 (BACKWARD_ALL): MatchRecorded.home_goals: type changed from int (v3) to string (v4)',
-        'MatchRecorded v4 cannot read v3 (BACKWARD_ALL): MatchRecorded.referee: field "referee" (string) is missing from v3 and has no default',
-        'matchstream: 4 compatibility violations',
+        ...older.flatMap((v) => [
+          `MatchRecorded v${next} cannot read v${v} (BACKWARD_ALL): MatchRecorded.home_goals: type changed from int (v${v}) to string (v${next})`,
+          `MatchRecorded v${next} cannot read v${v} (BACKWARD_ALL): MatchRecorded.spec_referee: field "spec_referee" (string) is missing from v${v} and has no default`,
+        ]),
+        `matchstream: ${older.length * 2} compatibility violations`,
         '',
       ].join('\n'),
     );

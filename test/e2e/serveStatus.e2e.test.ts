@@ -63,4 +63,66 @@ describe('matchstream serve and status on a data folder', () => {
     expect(health.status).toBe('ok');
     expect(await exited).toBe(0);
   });
+
+  it('rebuilds through the server holding the folder while it keeps answering; other commands are told who holds it', async () => {
+    // Prepare: a pipeline on disk, served.
+    const data = tmp.path('served');
+    await runCli(['start', '--teams', '12', '--games-per-team', '4', '--data-dir', data]);
+    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (found?.[1]) resolve(found[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const before = await (await fetch(`${url}/standings?season=2026`)).json();
+
+      // Act: a rebuild while it serves, queries during it, and a command that needs the folder.
+      const rebuilding = runCli([
+        'rebuild',
+        '--projection',
+        'standings',
+        '--verify',
+        '--data-dir',
+        data,
+        '--json',
+      ]);
+      let done = false;
+      void rebuilding.finally(() => {
+        done = true;
+      });
+      const during: number[] = [];
+      while (!done) during.push((await fetch(`${url}/standings?season=2026`)).status);
+      const rebuild = await rebuilding;
+      const after = await (await fetch(`${url}/standings?season=2026`)).json();
+      const list = await runCli(['projections', 'list', '--data-dir', data]);
+
+      // Assess
+      expect(rebuild.code).toBe(0);
+      expect(JSON.parse(rebuild.stdout)).toMatchObject({
+        projection: 'standings',
+        generation: 2,
+        completed: true,
+        switched: true,
+        differences: 0,
+      });
+      expect(during.length).toBeGreaterThan(1);
+      expect(during.every((status) => status === 200)).toBe(true);
+      expect(after).toEqual(before);
+      expect(list.code).toBe(1);
+      expect(list.stderr).toMatch(
+        /the data folder .* is in use by another matchstream process \(pid \d+: "matchstream serve --data-dir/,
+      );
+    } finally {
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  });
 });

@@ -3,6 +3,14 @@ import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 /** The project's schema registry, parsed once per test file. */
 export const registry = SchemaRegistry.fromDirectory();
 
+/**
+ * The latest version of an event type. Tests that mean "the latest" say so through this, so
+ * adding a version (the schema evolution walk-through) does not break them.
+ */
+export function latestVersion(eventType: string): number {
+  return registry.latest(eventType).version;
+}
+
 /** Valid `MatchRecorded` (latest version) data for tests. */
 export function matchRecorded(matchId: string, home = 2, away = 1): Record<string, unknown> {
   return {

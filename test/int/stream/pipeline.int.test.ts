@@ -7,7 +7,7 @@ import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { toItem } from '../../../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE, RELAY_MARKER } from '../../../stream/eventStore/eventsTable.js';
 import { CHANGES_STREAM, EmbeddedRuntime } from '../../../stream/local/EmbeddedRuntime.js';
-import { matchRecorded, registry, teamRegistered } from '../../support/registry.js';
+import { latestVersion, matchRecorded, registry, teamRegistered } from '../../support/registry.js';
 
 let runtime: EmbeddedRuntime;
 const applied = new Map<string, number[]>();
@@ -86,7 +86,7 @@ describe('append → relay → Kinesis → consumers → buses → handlers', ()
     expect(soccer[0]).toMatchObject({
       source: 'matchstream.soccer',
       'detail-type': 'MatchRecorded',
-      detail: { version: 3 },
+      detail: { version: latestVersion('MatchRecorded') },
     });
     expect(metadata.map((e) => (e.detail as EventEnvelope).aggregate_id)).toEqual(['team:A']);
     expect(routed).toMatchObject({ soccer: 60, metadata: 1 });

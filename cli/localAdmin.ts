@@ -1,0 +1,139 @@
+import type { Hono } from 'hono';
+import { READ_MODELS } from '../projections/readModels/index.js';
+import type { EmbeddedPipeline } from './embeddedPipeline.js';
+import { type RebuildSummary, rebuildReadModel } from './rebuild.js';
+
+/** What `POST /admin/rebuild` takes. */
+export interface RebuildRequest {
+  readonly projection: string;
+  readonly verify?: boolean;
+  readonly switch?: boolean;
+  readonly segments?: number;
+}
+
+/** One line of the answer: progress while it runs, then the summary or an error. */
+export type RebuildLine =
+  | { readonly progress: { events: number; scanned: number; total: number } }
+  | { readonly summary: RebuildSummary }
+  | { readonly error: string };
+
+/**
+ * Routes of the local server only (never on AWS, where the rebuild runs apart from the API):
+ * `POST /admin/rebuild` rebuilds a read model inside the process that holds the data folder,
+ * so `matchstream rebuild` works while `serve` keeps answering. The answer is JSON Lines:
+ * progress about once a second, then the summary. Closing the connection interrupts the
+ * rebuild, which continues from its checkpoint when asked again.
+ */
+export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline): void {
+  let running: string | undefined;
+  app.post('/admin/rebuild', async (c) => {
+    const text = await c.req.text();
+    if (text.length > 4096)
+      return c.json({ error: { status: 413, message: 'the body is over 4096 bytes' } }, 413);
+    const body = parse(text);
+    const problem = invalid(body);
+    if (problem) return c.json({ error: { status: 400, message: problem } }, 400);
+    const request = body as RebuildRequest;
+    const projection = READ_MODELS.find((p) => p.name === request.projection);
+    if (!projection) return c.json({ error: { status: 400, message: 'unknown read model' } }, 400);
+    if (running)
+      return c.json(
+        { error: { status: 409, message: `a rebuild of ${running} is under way in this server` } },
+        409,
+      );
+    running = projection.name;
+    const signal = c.req.raw.signal;
+    const encoder = new TextEncoder();
+    const body$ = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        const send = (line: RebuildLine) => {
+          if (!signal.aborted) controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+        };
+        let last = 0;
+        try {
+          const summary = await rebuildReadModel(pipeline, projection, {
+            ...(request.segments ? { segments: request.segments } : {}),
+            ...(request.verify ? { verify: true } : {}),
+            ...(request.switch === false ? { noSwitch: true } : {}),
+            signal,
+            onProgress: (p) => {
+              if (Date.now() - last < 1000) return;
+              last = Date.now();
+              send({ progress: { events: p.events, scanned: p.scanned, total: p.total } });
+            },
+          });
+          send({ summary });
+        } catch (error) {
+          send({ error: error instanceof Error ? error.message : String(error) });
+        } finally {
+          running = undefined;
+          if (!signal.aborted) controller.close();
+        }
+      },
+    });
+    return new Response(body$, { headers: { 'content-type': 'application/x-ndjson' } });
+  });
+}
+
+function parse(text: string): Partial<RebuildRequest> | undefined {
+  try {
+    return JSON.parse(text) as Partial<RebuildRequest>;
+  } catch {
+    return undefined;
+  }
+}
+
+function invalid(body: Partial<RebuildRequest> | undefined): string | undefined {
+  if (!body || typeof body !== 'object') return 'the body must be a JSON object';
+  if (typeof body.projection !== 'string')
+    return `projection must be one of ${READ_MODELS.map((p) => p.name).join(', ')}`;
+  if (body.verify !== undefined && typeof body.verify !== 'boolean') return 'verify: true or false';
+  if (body.switch !== undefined && typeof body.switch !== 'boolean') return 'switch: true or false';
+  if (
+    body.segments !== undefined &&
+    !(Number.isInteger(body.segments) && body.segments >= 1 && body.segments <= 64)
+  )
+    return 'segments: a whole number from 1 to 64';
+  return undefined;
+}
+
+/**
+ * Asks the server holding a data folder to rebuild a read model, passing its progress on;
+ * aborting the signal closes the connection, which interrupts the rebuild there.
+ */
+export async function rebuildThrough(
+  api: string,
+  request: RebuildRequest,
+  onProgress: (progress: { events: number; scanned: number; total: number }) => void,
+  signal?: AbortSignal,
+): Promise<RebuildSummary> {
+  const response = await fetch(new URL('/admin/rebuild', api), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+    ...(signal ? { signal } : {}),
+  });
+  if (!response.ok || !response.body) {
+    const answer = (await response.json().catch(() => undefined)) as
+      | { error?: { message?: string } }
+      | undefined;
+    throw new Error(
+      `the server at ${api} refused the rebuild (${response.status}): ${answer?.error?.message ?? response.statusText}`,
+    );
+  }
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of response.body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end = buffered.indexOf('\n');
+    while (end >= 0) {
+      const line = JSON.parse(buffered.slice(0, end)) as RebuildLine;
+      buffered = buffered.slice(end + 1);
+      if ('progress' in line) onProgress(line.progress);
+      else if ('summary' in line) return line.summary;
+      else throw new Error(`the rebuild failed in the server at ${api}: ${line.error}`);
+      end = buffered.indexOf('\n');
+    }
+  }
+  throw new Error(`the server at ${api} ended the rebuild without a summary`);
+}
