@@ -1,0 +1,25 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { MatchstreamStack } from './MatchstreamStack.js';
+import { settingsFromContext } from './settings.js';
+
+/**
+ * The CDK app with its one stack, checked by cdk-nag's AwsSolutions rules at synthesis (a rule
+ * broken without a written acknowledgement fails the synth). `context` adds to `cdk.json`'s.
+ */
+export function buildApp(context: Record<string, unknown> = {}, outdir?: string) {
+  const app = new App({ context, ...(outdir ? { outdir } : {}) });
+  const settings = settingsFromContext((key) => app.node.tryGetContext(key));
+  const stack = new MatchstreamStack(app, `matchstream-${settings.stage}`, {
+    settings,
+    description: `matchstream (${settings.stage}): event store, change stream, read models and buses`,
+    // The account and region of the credentials in use, when there are any (cdk deploy).
+    ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
+      ? {
+          env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+        }
+      : {}),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, settings };
+}

@@ -1,0 +1,128 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { ProjectionHost } from '../../projections/ProjectionHost.js';
+import { Projector } from '../../projections/Projector.js';
+import { READ_MODELS } from '../../projections/readModels/index.js';
+import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { busRouter } from '../../stream/buses/busRouter.js';
+import { DOMAINS, type Domain } from '../../stream/buses/domains.js';
+import { EventBridgePublisher } from '../../stream/buses/EventBridgePublisher.js';
+import { AggregateSequencer } from '../../stream/consumer/AggregateSequencer.js';
+import { createKinesisHandler } from '../../stream/consumer/createKinesisHandler.js';
+import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import { DynamoPositionStore } from '../../stream/consumer/DynamoPositionStore.js';
+import type {
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+} from '../../stream/consumer/kinesisEvent.js';
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { CommitCodec } from '../../stream/eventStore/Commit.js';
+import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
+
+/**
+ * What a consumer function is told through its environment (set by the CDK app):
+ * `CONSUMER`, `EVENTS_TABLE`, `POSITIONS_TABLE`, `DEAD_LETTERS_TABLE`, and per consumer
+ * `READ_MODEL_TABLES` (JSON: read model → table) or `BUS_NAMES` (JSON: domain → bus).
+ */
+export type ConsumerEnv = Readonly<Record<string, string | undefined>>;
+
+/** What a consumer reports of each invocation (the entry point turns it into logs and metrics). */
+export interface ConsumerObserver {
+  delivered?(applied: number, duplicates: number, filled: number): void;
+  failed?(record: KinesisStreamRecord, error: unknown): void;
+}
+
+export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
+
+/** A setting the function cannot run without; names it when missing or malformed. */
+export function required(env: ConsumerEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+function jsonRecord(env: ConsumerEnv, name: string): Record<string, string> {
+  const raw = required(env, name);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`environment variable ${name} is not JSON`);
+  }
+  if (
+    !parsed ||
+    typeof parsed !== 'object' ||
+    Object.values(parsed).some((v) => typeof v !== 'string')
+  )
+    throw new Error(`environment variable ${name} must map names to strings`);
+  return parsed as Record<string, string>;
+}
+
+/** The Kinesis handler of one consumer with `apply` as its effect. */
+function consumerHandler(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  apply: (events: readonly EventEnvelope[]) => Promise<void>,
+  observer: ConsumerObserver,
+): KinesisHandler {
+  const consumer = required(env, 'CONSUMER');
+  const registry = SchemaRegistry.fromDirectory();
+  const store = new DynamoEventStore({
+    client,
+    table: required(env, 'EVENTS_TABLE'),
+    registry,
+  });
+  const sequencer = new AggregateSequencer({
+    consumer,
+    store,
+    positions: new DynamoPositionStore(client, consumer, required(env, 'POSITIONS_TABLE')),
+    apply,
+  });
+  return createKinesisHandler({
+    consumer,
+    codec: new CommitCodec(registry),
+    sequencer,
+    onFailure: (record, error) => observer.failed?.(record, error),
+    onDelivery: (d) => observer.delivered?.(d.applied, d.duplicates, d.filled),
+  });
+}
+
+/** Every read model, each in the table `READ_MODEL_TABLES` names for it. */
+export function readModelsHandler(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  observer: ConsumerObserver = {},
+): KinesisHandler {
+  const tables = jsonRecord(env, 'READ_MODEL_TABLES');
+  const projectors = READ_MODELS.map((projection) => {
+    const table = tables[projection.name];
+    if (!table) throw new Error(`READ_MODEL_TABLES names no table for ${projection.name}`);
+    return new Projector(projection, new DynamoDocumentStore(client, table));
+  });
+  const host = new ProjectionHost(projectors);
+  return consumerHandler(env, client, (events) => host.apply(events), observer);
+}
+
+/** Every event onto its domain bus; entries EventBridge keeps refusing are dead-lettered. */
+export function busRouterHandler(
+  env: ConsumerEnv,
+  clients: { dynamo: DynamoDBClient; eventBridge: EventBridgeClient },
+  observer: ConsumerObserver = {},
+): KinesisHandler {
+  const names = jsonRecord(env, 'BUS_NAMES');
+  const buses = Object.fromEntries(
+    DOMAINS.map((d) => {
+      const name = names[d];
+      if (!name) throw new Error(`BUS_NAMES names no bus for ${d}`);
+      return [d, name];
+    }),
+  ) as Record<Domain, string>;
+  const publisher = new EventBridgePublisher({
+    client: clients.eventBridge,
+    buses,
+    deadLetters: new DynamoDeadLetterQueue(clients.dynamo, required(env, 'DEAD_LETTERS_TABLE')),
+  });
+  return consumerHandler(env, clients.dynamo, busRouter(publisher), observer);
+}

@@ -1,0 +1,8 @@
+import { dynamoClient } from '../../stream/aws/dynamoClient.js';
+import { readModelsHandler } from './consumers.js';
+import { observed } from './observed.js';
+
+/** Lambda entry point of the read-models consumer. */
+export const { handler } = observed(process.env.CONSUMER ?? 'read-models', (observer) =>
+  readModelsHandler(process.env, dynamoClient(), observer),
+);

@@ -1,0 +1,96 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ConsumerSettings, NodeVersion } from './constructs/StreamConsumer.js';
+import type { MatchstreamSettings } from './MatchstreamStack.js';
+
+const CONSUMERS = ['read-models', 'bus-router'] as const;
+
+/**
+ * Deployment settings from CDK context, each checked, with safe defaults:
+ * `stage` (`dev`), `shards` (0: on-demand), `retentionHours` (24), `retainEvents` (true), `node`
+ * (the functions' Node.js version: 20, 22 or 24; 20), and
+ * per consumer `consumers` = `{"read-models": {"batchSize": 500, "reservedConcurrency": 10}, ...}`
+ * (batchSize, batchingWindowSeconds, parallelizationFactor, retryAttempts, maxRecordAgeHours,
+ * reservedConcurrency, memorySize).
+ */
+export function settingsFromContext(get: (key: string) => unknown): MatchstreamSettings {
+  const stage = String(get('stage') ?? 'dev');
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(stage))
+    throw new Error(`context stage "${stage}": lower-case letters, digits and hyphens, up to 20`);
+  const consumersRaw = parseObject(get('consumers'), 'consumers');
+  const consumers: Record<string, ConsumerSettings> = {};
+  for (const name of Object.keys(consumersRaw))
+    if (!(CONSUMERS as readonly string[]).includes(name))
+      throw new Error(`context consumers.${name}: no such consumer (${CONSUMERS.join(', ')})`);
+  for (const name of CONSUMERS) consumers[name] = consumer(consumersRaw[name], name);
+  return {
+    stage,
+    shards: whole(get('shards'), 'shards', 0, 500, 0),
+    retentionHours: whole(get('retentionHours'), 'retentionHours', 24, 8760, 24),
+    retainEvents: flag(get('retainEvents'), 'retainEvents', true),
+    node: nodeVersion(get('node')),
+    consumers,
+  };
+}
+
+function consumer(raw: unknown, name: string): ConsumerSettings {
+  const o = parseObject(raw, `consumers.${name}`);
+  const at = (k: string) => `consumers.${name}.${k}`;
+  const opt = (k: string, min: number, max: number) =>
+    o[k] === undefined ? undefined : whole(o[k], at(k), min, max, min);
+  const batchSize = opt('batchSize', 1, 10_000);
+  const window = opt('batchingWindowSeconds', 0, 300);
+  const parallelizationFactor = opt('parallelizationFactor', 1, 10);
+  const retryAttempts = opt('retryAttempts', 0, 10_000);
+  const maxRecordAgeHours = opt('maxRecordAgeHours', 1, 168);
+  const reservedConcurrency = opt('reservedConcurrency', 1, 1000);
+  const memorySize = opt('memorySize', 128, 10_240);
+  return {
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    ...(window !== undefined ? { batchingWindow: seconds(window) } : {}),
+    ...(parallelizationFactor !== undefined ? { parallelizationFactor } : {}),
+    ...(retryAttempts !== undefined ? { retryAttempts } : {}),
+    ...(maxRecordAgeHours !== undefined ? { maxRecordAge: hours(maxRecordAgeHours) } : {}),
+    ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
+    ...(memorySize !== undefined ? { memorySize } : {}),
+  };
+}
+
+const seconds = (n: number) => Duration.seconds(n);
+const hours = (n: number) => Duration.hours(n);
+
+function nodeVersion(raw: unknown): NodeVersion {
+  const n = whole(raw, 'node', 20, 24, 20);
+  if (n !== 20 && n !== 22 && n !== 24) throw new Error('context node: 20, 22 or 24 is expected');
+  return n;
+}
+
+function parseObject(raw: unknown, name: string): Record<string, unknown> {
+  if (raw === undefined || raw === null) return {};
+  const value = typeof raw === 'string' ? safeJson(raw, name) : raw;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`context ${name}: an object is expected`);
+  return value as Record<string, unknown>;
+}
+
+function safeJson(raw: string, name: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`context ${name}: not JSON`);
+  }
+}
+
+function whole(raw: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`context ${name}: a whole number from ${min} to ${max} is expected`);
+  return n;
+}
+
+function flag(raw: unknown, name: string, fallback: boolean): boolean {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(`context ${name}: true or false is expected`);
+}

@@ -1,0 +1,230 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateEventBusCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busRouterHandler, readModelsHandler } from '../../../infra/handlers/consumers.js';
+import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
+import { READ_MODELS } from '../../../projections/readModels/index.js';
+import { matchesOfSeason } from '../../../projections/readModels/matches.js';
+import { getTeam } from '../../../projections/readModels/teams.js';
+import { batchWriteReliably } from '../../../stream/aws/dynamoBatch.js';
+import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { eventBridgeClient } from '../../../stream/aws/eventBridgeClient.js';
+import { DOMAINS } from '../../../stream/buses/domains.js';
+import { type Commit, CommitCodec } from '../../../stream/eventStore/Commit.js';
+import { toItem } from '../../../stream/eventStore/commitItem.js';
+import { ensureEventsTable, ensureTable } from '../../../stream/eventStore/eventsTable.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
+import { kinesisRecordOf } from '../../support/kinesisRecords.js';
+import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
+import { matchRecorded, registry, teamRegistered } from '../../support/registry.js';
+
+const codec = new CommitCodec(registry);
+
+/** Commits of a small history: two teams, a match recorded then corrected. */
+function history(): Commit[] {
+  return [
+    codec.build('team:A', 0, [{ event_type: 'TeamRegistered', data: teamRegistered('A') }]),
+    codec.build('team:B', 0, [{ event_type: 'TeamRegistered', data: teamRegistered('B') }]),
+    codec.build('match:m1', 0, [
+      {
+        event_type: 'MatchRecorded',
+        data: { ...matchRecorded('m1'), home_team: 'A', away_team: 'B' },
+      },
+    ]),
+    codec.build('match:m1', 1, [
+      {
+        event_type: 'MatchResultCorrected',
+        data: { ...matchRecorded('m1', 3, 1), home_team: 'A', away_team: 'B', reason: 'typo' },
+      },
+    ]),
+  ];
+}
+
+async function keyValueTable(
+  client: ReturnType<typeof dynamoClient>,
+  name: string,
+  h: string,
+  r: string,
+) {
+  await ensureTable(client, {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: h, AttributeType: 'S' },
+      { AttributeName: r, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: h, KeyType: 'HASH' },
+      { AttributeName: r, KeyType: 'RANGE' },
+    ],
+  });
+}
+
+describe('the read-models Lambda handler, wired as the CDK app configures it', () => {
+  let dynamo: EmbeddedDynamo;
+  let client: ReturnType<typeof dynamoClient>;
+  const tables = Object.fromEntries(READ_MODELS.map((p) => [p.name, `stage-rm-${p.name}`]));
+  const env = {
+    CONSUMER: 'read-models',
+    EVENTS_TABLE: 'stage-events',
+    POSITIONS_TABLE: 'stage-positions',
+    DEAD_LETTERS_TABLE: 'stage-dead-letters',
+    READ_MODEL_TABLES: JSON.stringify(tables),
+  };
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+    client = dynamoClient({ endpoint: dynamo.endpoint });
+    await ensureEventsTable(client, env.EVENTS_TABLE);
+    await keyValueTable(client, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
+    for (const table of Object.values(tables)) await DynamoDocumentStore.open(client, table);
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.stop();
+  });
+
+  it('applies a batch from the stream once, fills a gap from the store, and ignores a redelivery', async () => {
+    // Prepare: the history stored; the stream delivers the correction before the recording.
+    const commits = history();
+    await batchWriteReliably(
+      client,
+      env.EVENTS_TABLE,
+      commits.map((c) => ({ put: toItem(c) })),
+      ['aggregate_id', 'sequence'],
+    );
+    const [teamA, teamB, recorded, corrected] = commits.map((c) => kinesisRecordOf(c));
+    if (!teamA || !teamB || !recorded || !corrected) throw new Error('no records');
+    const handler = readModelsHandler(env, client);
+
+    // Act
+    const first = await handler({ Records: [teamA, teamB, corrected] });
+    const again = await handler({ Records: [recorded, corrected] });
+
+    // Assess
+    expect(first).toEqual({ batchItemFailures: [] });
+    expect(again).toEqual({ batchItemFailures: [] });
+    const matches = new DynamoDocumentStore(client, tables.matches ?? '');
+    expect(await matchesOfSeason(matches, '2026')).toMatchObject([
+      { match_id: 'm1', status: 'corrected', home_goals: 3, corrections: 1 },
+    ]);
+    expect(await getTeam(new DynamoDocumentStore(client, tables.teams ?? ''), 'A')).toMatchObject({
+      name: 'A',
+    });
+  });
+
+  it('names a missing setting', () => {
+    expect(() => readModelsHandler({ ...env, READ_MODEL_TABLES: '{}' }, client)).toThrow(
+      'READ_MODEL_TABLES names no table for teams',
+    );
+    expect(() => readModelsHandler({ ...env, EVENTS_TABLE: undefined }, client)).toThrow(
+      'environment variable EVENTS_TABLE is not set',
+    );
+  });
+});
+
+describe.runIf(motoAvailable())(
+  'the bus-router Lambda handler on moto (DynamoDB, EventBridge, SQS)',
+  () => {
+    let moto: Moto;
+
+    beforeAll(async () => {
+      moto = await startMoto();
+    });
+
+    afterAll(async () => {
+      await moto?.stop();
+    });
+
+    it('puts every event on its domain bus', async () => {
+      // Prepare: the tables, four buses and a queue behind the soccer bus.
+      const dynamo = dynamoClient({ endpoint: moto.endpoint });
+      const events = eventBridgeClient({ endpoint: moto.endpoint });
+      const sqs = new SQSClient({
+        endpoint: moto.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      const env = {
+        CONSUMER: 'bus-router',
+        EVENTS_TABLE: 'moto-events',
+        POSITIONS_TABLE: 'moto-positions',
+        DEAD_LETTERS_TABLE: 'moto-dead-letters',
+        BUS_NAMES: JSON.stringify(Object.fromEntries(DOMAINS.map((d) => [d, `moto-${d}`]))),
+      };
+      await ensureEventsTable(dynamo, env.EVENTS_TABLE);
+      await keyValueTable(dynamo, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
+      await keyValueTable(dynamo, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
+      for (const d of DOMAINS) await events.send(new CreateEventBusCommand({ Name: `moto-${d}` }));
+      const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'soccer' }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      await events.send(
+        new PutRuleCommand({
+          Name: 'all',
+          EventBusName: 'moto-soccer',
+          EventPattern: JSON.stringify({ source: ['matchstream.soccer'] }),
+        }),
+      );
+      await events.send(
+        new PutTargetsCommand({
+          Rule: 'all',
+          EventBusName: 'moto-soccer',
+          Targets: [
+            {
+              Id: 'queue',
+              Arn: Attributes?.QueueArn ?? '',
+              InputTransformer: {
+                InputPathsMap: { detail: '$.detail' },
+                InputTemplate: '<aws.events.event.json>',
+              },
+            },
+          ],
+        }),
+      );
+      const commits = history();
+      await batchWriteReliably(
+        dynamo,
+        env.EVENTS_TABLE,
+        commits.map((c) => ({ put: toItem(c) })),
+        ['aggregate_id', 'sequence'],
+      );
+      const handler = busRouterHandler(env, { dynamo, eventBridge: events });
+
+      // Act
+      const result = await handler({ Records: commits.map((c) => kinesisRecordOf(c)) });
+      const received: { 'detail-type': string; detail: { aggregate_id: string } }[] = [];
+      for (let tries = 0; tries < 40 && received.length < 2; tries++) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }),
+        );
+        for (const m of Messages) received.push(JSON.parse(m.Body ?? '{}'));
+        if (Messages.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+
+      // Assess: the two match events reach the soccer bus's queue; nothing is dead-lettered.
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(received.map((e) => e['detail-type']).sort()).toEqual([
+        'MatchRecorded',
+        'MatchResultCorrected',
+      ]);
+      const letters = await dynamo.send(new ScanCommand({ TableName: env.DEAD_LETTERS_TABLE }));
+      expect(letters.Count).toBe(0);
+      dynamo.destroy();
+      events.destroy();
+      sqs.destroy();
+    }, 60_000);
+  },
+);
