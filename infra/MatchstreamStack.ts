@@ -2,9 +2,12 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { READ_MODELS } from '../projections/readModels/index.js';
+import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
 import { DomainBuses } from './constructs/DomainBuses.js';
 import { EventStore } from './constructs/EventStore.js';
+import { GlueSchemas } from './constructs/GlueSchemas.js';
+import { Monitoring } from './constructs/Monitoring.js';
 import {
   type ConsumerSettings,
   type NodeVersion,
@@ -33,7 +36,8 @@ export interface MatchstreamStackProps extends StackProps {
 
 /**
  * matchstream on AWS: the event store and its change stream, the consumers that build the read
- * models and route events onto the domain buses, the buses with their archives.
+ * models and route events onto the domain buses, the buses with their archives, the event
+ * schemas in the Glue Schema Registry.
  */
 export class MatchstreamStack extends Stack {
   readonly key: kms.Key;
@@ -41,6 +45,8 @@ export class MatchstreamStack extends Stack {
   readonly buses: DomainBuses;
   readonly readModels: DocumentTables;
   readonly runtimeTables: DocumentTables;
+  readonly schemas: GlueSchemas;
+  readonly monitoring: Monitoring;
   readonly consumers: Readonly<Record<'read-models' | 'bus-router', StreamConsumer>>;
 
   constructor(scope: Construct, id: string, props: MatchstreamStackProps) {
@@ -59,6 +65,10 @@ export class MatchstreamStack extends Stack {
       retain: settings.retainEvents,
     });
     this.buses = new DomainBuses(this, 'Buses', { prefix });
+    this.schemas = new GlueSchemas(this, 'Schemas', {
+      name: prefix,
+      schemas: SchemaRegistry.fromDirectory(),
+    });
     this.readModels = new DocumentTables(this, 'ReadModels', {
       key: this.key,
       tables: Object.fromEntries(
@@ -122,5 +132,12 @@ export class MatchstreamStack extends Stack {
       table.grantReadWriteData(readModels.function);
     for (const bus of Object.values(this.buses.buses)) bus.grantPutEventsTo(busRouter.function);
     deadLetters.grantWriteData(busRouter.function);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      name: prefix,
+      key: this.key,
+      consumers: this.consumers,
+      publisher: 'bus-router',
+    });
   }
 }

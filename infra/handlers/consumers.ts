@@ -32,6 +32,8 @@ export type ConsumerEnv = Readonly<Record<string, string | undefined>>;
 export interface ConsumerObserver {
   delivered?(applied: number, duplicates: number, filled: number): void;
   failed?(record: KinesisStreamRecord, error: unknown): void;
+  /** Entries published on the buses, and those EventBridge refused after retries (dead-lettered). */
+  published?(published: number, deadLettered: number): void;
 }
 
 export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
@@ -124,5 +126,12 @@ export function busRouterHandler(
     buses,
     deadLetters: new DynamoDeadLetterQueue(clients.dynamo, required(env, 'DEAD_LETTERS_TABLE')),
   });
-  return consumerHandler(env, clients.dynamo, busRouter(publisher), observer);
+  const counted = {
+    async publish(entries: Parameters<EventBridgePublisher['publish']>[0]) {
+      const result = await publisher.publish(entries);
+      observer.published?.(result.published, result.deadLettered);
+      return result;
+    },
+  };
+  return consumerHandler(env, clients.dynamo, busRouter(counted), observer);
 }

@@ -6,7 +6,8 @@ import type { ConsumerObserver, KinesisHandler } from './consumers.js';
 /**
  * A consumer's Lambda handler with Powertools: a structured log line for each record it cannot
  * read, and per invocation the metrics `EventsApplied`, `DuplicatesDropped`, `GapsFilled`,
- * `RecordsFailed` and `IteratorLagMs` (namespace `matchstream`, dimension `consumer`) in EMF.
+ * `RecordsFailed`, `IteratorLagMs`, and for the bus router `EventsPublished` and
+ * `PutEventsFailed` (namespace `matchstream`, dimensions `service` and `consumer`) in EMF.
  */
 export function observed(
   consumer: string,
@@ -20,6 +21,10 @@ export function observed(
       metrics.addMetric('EventsApplied', MetricUnit.Count, applied);
       metrics.addMetric('DuplicatesDropped', MetricUnit.Count, duplicates);
       metrics.addMetric('GapsFilled', MetricUnit.Count, filled);
+    },
+    published(published, deadLettered) {
+      metrics.addMetric('EventsPublished', MetricUnit.Count, published);
+      metrics.addMetric('PutEventsFailed', MetricUnit.Count, deadLettered);
     },
     failed(record, error) {
       logger.error('record not processed', {
