@@ -166,13 +166,13 @@ export class DynamoEventStore implements EventStore {
       return;
     }
     const segments = Math.max(1, Math.min(options.segments ?? 4, 1000));
+    const events = async function* (pages: AsyncGenerator<ScanPage>) {
+      for await (const page of pages) yield page.events;
+    };
     const scans = Array.from({ length: segments }, (_, segment) =>
-      this.scanSegment(segment, segments),
+      events(this.scanSegmentPages(segment, segments, options)),
     );
-    for await (const commits of mergeAsync(scans)) {
-      const events = commits.flatMap((c) => this.codec.envelopes(c, keep));
-      if (events.length > 0) yield events;
-    }
+    for await (const batch of mergeAsync(scans)) if (batch.length > 0) yield batch;
   }
 
   /**
@@ -290,25 +290,6 @@ export class DynamoEventStore implements EventStore {
           new QueryCommand({
             TableName: this.table,
             ...input,
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      yield (page.Items ?? []).map((item) => fromItem(item, this.table));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-
-  private async *scanSegment(segment: number, segments: number): AsyncGenerator<Commit[]> {
-    let start: Item | undefined;
-    do {
-      const page = await this.call(undefined, () =>
-        this.client.send(
-          new ScanCommand({
-            TableName: this.table,
-            Segment: segment,
-            TotalSegments: segments,
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),

@@ -6,7 +6,7 @@ import { POSITIONS_TABLE } from '../consumer/DynamoPositionStore.js';
 import { ensureTable } from '../eventStore/eventsTable.js';
 
 /** A table with a string partition key and a string sort key. */
-async function ensureKeyValueTable(
+export async function ensureKeyValueTable(
   client: DynamoDBClient,
   table: string,
   hash: string,

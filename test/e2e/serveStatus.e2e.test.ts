@@ -5,6 +5,23 @@ import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
 
+/** `matchstream serve` on a data folder and a free port, once it says where it listens. */
+async function serve(data: string) {
+  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (found?.[1]) resolve(found[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  return { child, url };
+}
+
 describe('matchstream serve and status on a data folder', () => {
   it('reports the pipeline state, then serves the API on 127.0.0.1 until interrupted', async () => {
     // Prepare: a season through the pipeline, kept on disk.
@@ -27,18 +44,7 @@ describe('matchstream serve and status on a data folder', () => {
 
     // Act: status, then serve.
     const status = await runCli(['status', '--data-dir', data, '--json']);
-    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (found?.[1]) resolve(found[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    });
+    const { child, url } = await serve(data);
     const rankings = (await (await fetch(`${url}/rankings?season=2026`)).json()) as {
       calculation_id: string;
     };
@@ -68,18 +74,7 @@ describe('matchstream serve and status on a data folder', () => {
     // Prepare: a pipeline on disk, served.
     const data = tmp.path('served');
     await runCli(['start', '--teams', '12', '--games-per-team', '4', '--data-dir', data]);
-    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (found?.[1]) resolve(found[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    });
+    const { child, url } = await serve(data);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       const before = await (await fetch(`${url}/standings?season=2026`)).json();

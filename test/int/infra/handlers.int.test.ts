@@ -22,8 +22,9 @@ import { eventBridgeClient } from '../../../stream/aws/eventBridgeClient.js';
 import { DOMAINS } from '../../../stream/buses/domains.js';
 import { type Commit, CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { toItem } from '../../../stream/eventStore/commitItem.js';
-import { ensureEventsTable, ensureTable } from '../../../stream/eventStore/eventsTable.js';
+import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
+import { ensureKeyValueTable } from '../../../stream/local/localTables.js';
 import { kinesisRecordOf } from '../../support/kinesisRecords.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
 import { matchRecorded, registry, teamRegistered } from '../../support/registry.js';
@@ -50,26 +51,6 @@ function history(): Commit[] {
   ];
 }
 
-async function keyValueTable(
-  client: ReturnType<typeof dynamoClient>,
-  name: string,
-  h: string,
-  r: string,
-) {
-  await ensureTable(client, {
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: h, AttributeType: 'S' },
-      { AttributeName: r, AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: h, KeyType: 'HASH' },
-      { AttributeName: r, KeyType: 'RANGE' },
-    ],
-  });
-}
-
 describe('the read-models Lambda handler, wired as the CDK app configures it', () => {
   let dynamo: EmbeddedDynamo;
   let client: ReturnType<typeof dynamoClient>;
@@ -86,7 +67,7 @@ describe('the read-models Lambda handler, wired as the CDK app configures it', (
     dynamo = await startEmbeddedDynamo();
     client = dynamoClient({ endpoint: dynamo.endpoint });
     await ensureEventsTable(client, env.EVENTS_TABLE);
-    await keyValueTable(client, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
+    await ensureKeyValueTable(client, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
     for (const table of Object.values(tables)) await DynamoDocumentStore.open(client, table);
   });
 
@@ -164,8 +145,8 @@ describe.runIf(motoAvailable())(
         BUS_NAMES: JSON.stringify(Object.fromEntries(DOMAINS.map((d) => [d, `moto-${d}`]))),
       };
       await ensureEventsTable(dynamo, env.EVENTS_TABLE);
-      await keyValueTable(dynamo, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
-      await keyValueTable(dynamo, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
+      await ensureKeyValueTable(dynamo, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
+      await ensureKeyValueTable(dynamo, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
       for (const d of DOMAINS) await events.send(new CreateEventBusCommand({ Name: `moto-${d}` }));
       const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'soccer' }));
       const { Attributes } = await sqs.send(

@@ -18,11 +18,13 @@ beforeAll(async () => {
   }
   await ingestGames(rows(), { store: pipeline.runtime.store });
   await pipeline.runtime.settle();
-  // The MatchEventHandler asked for the season's RPI: its saga publishes and caches it.
-  const saga = await pipeline.sagas.requests.latest('2026');
-  if (!saga) throw new Error('no recalculation was requested');
-  await pipeline.sagas.waitFor(saga);
+  // The MatchEventHandler asked for the season's RPI: its sagas (a later one when results kept
+  // arriving) publish and cache it.
+  if (!(await pipeline.sagas.requests.latest('2026')))
+    throw new Error('no recalculation was requested');
+  await pipeline.sagas.settle(30_000);
   await pipeline.runtime.settle();
+  await pipeline.sagas.settle(30_000);
   app = createApi(pipeline.queries);
 }, 60_000);
 

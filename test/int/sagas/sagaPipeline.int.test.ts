@@ -42,11 +42,11 @@ describe('sagas in the embedded pipeline', () => {
     expect(outcome.status).toBe('completed');
     expect(pipeline.sagas.restarts).toBeGreaterThanOrEqual(1);
     const calculation = await pipeline.runtime.store.read(calculationStream(calculationOf(sagaId)));
-    expect(calculation.map((e) => e.event_type)).toEqual([
-      'RpiCalculated',
-      'RpiResultsPublished',
-      'RankingsCacheUpdated',
-    ]);
+    const effects = calculation.map((e) => e.event_type);
+    // Each effect once. The cache step writes nothing when a later saga of the season has
+    // already cached a later collection (results kept arriving), so its event may be absent.
+    expect(effects.slice(0, 2)).toEqual(['RpiCalculated', 'RpiResultsPublished']);
+    expect(effects.slice(2)).toEqual(effects.length > 2 ? ['RankingsCacheUpdated'] : []);
     // Results still arriving when that saga started may have asked for later ones (the
     // debounce is short here): once they are all done, the cache holds a completed saga's
     // rankings of every game.
