@@ -7,10 +7,11 @@ export interface StoreFlags {
   readonly dataDir: string;
   readonly memory?: boolean;
   readonly endpoint?: string;
+  readonly aws?: boolean;
   readonly table: string;
 }
 
-/** Adds `--data-dir`, `--memory`, `--endpoint` and `--table` to a command. */
+/** Adds `--data-dir`, `--memory`, `--endpoint`, `--aws` and `--table` to a command. */
 export function addStoreOptions(command: Command): Command {
   return command
     .option('--data-dir <dir>', 'embedded store kept on disk in this folder', DEFAULT_DATA_DIR)
@@ -20,6 +21,10 @@ export function addStoreOptions(command: Command): Command {
       'use this DynamoDB endpoint instead of the embedded store',
       endpointUrl,
     )
+    .option(
+      '--aws',
+      'the deployed events table on AWS (credentials and AWS_REGION from the environment; --table from the stack output EventsTable)',
+    )
     .option('--table <name>', 'events table', EVENTS_TABLE);
 }
 
@@ -27,11 +32,13 @@ export function addStoreOptions(command: Command): Command {
 export function storeTarget(flags: StoreFlags, maxSockets?: number): StoreTarget {
   return {
     table: flags.table,
-    ...(flags.endpoint
-      ? { endpoint: flags.endpoint }
-      : flags.memory
-        ? { memory: true }
-        : { dataDir: flags.dataDir }),
+    ...(flags.aws
+      ? { aws: true }
+      : flags.endpoint
+        ? { endpoint: flags.endpoint }
+        : flags.memory
+          ? { memory: true }
+          : { dataDir: flags.dataDir }),
     ...(maxSockets ? { maxSockets } : {}),
   };
 }

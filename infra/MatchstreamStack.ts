@@ -1,13 +1,21 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { READ_MODELS } from '../projections/readModels/index.js';
+import { CALCULATION_EVENTS_PATTERN } from '../sagas/handlers/CalculationEventHandler.js';
+import { MATCH_EVENTS_PATTERN } from '../sagas/handlers/MatchEventHandler.js';
+import { METADATA_EVENTS_PATTERN } from '../sagas/handlers/MetadataEventHandler.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
+import type { Domain } from '../stream/buses/domains.js';
+import type { EventPattern } from '../stream/buses/eventPattern.js';
+import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
 import { DomainBuses } from './constructs/DomainBuses.js';
 import { EventStore } from './constructs/EventStore.js';
 import { GlueSchemas } from './constructs/GlueSchemas.js';
 import { Monitoring } from './constructs/Monitoring.js';
+import { QueryApi } from './constructs/QueryApi.js';
+import { SagaSweep } from './constructs/SagaSweep.js';
 import {
   type ConsumerSettings,
   type NodeVersion,
@@ -26,8 +34,18 @@ export interface MatchstreamSettings {
   readonly retainEvents: boolean;
   /** The Node.js version of the functions (20, 22 or 24). */
   readonly node: NodeVersion;
-  /** Settings per consumer, by consumer name (`read-models`, `bus-router`). */
+  /** Settings per consumer, by consumer name (`read-models`, `bus-router`, `sagas`). */
   readonly consumers: Readonly<Record<string, ConsumerSettings>>;
+  /** Automatic recalculations: profile, division (null: every game), debounce. */
+  readonly rpi: {
+    readonly profile: string;
+    readonly division: string | null;
+    readonly debounceMs: number;
+  };
+  /** How often the saga sweep runs (minutes). */
+  readonly sagaSweepMinutes: number;
+  /** Throttling of the query API (requests per second, burst). */
+  readonly api: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 export interface MatchstreamStackProps extends StackProps {
@@ -47,7 +65,11 @@ export class MatchstreamStack extends Stack {
   readonly runtimeTables: DocumentTables;
   readonly schemas: GlueSchemas;
   readonly monitoring: Monitoring;
-  readonly consumers: Readonly<Record<'read-models' | 'bus-router', StreamConsumer>>;
+  readonly sagaTables: DocumentTables;
+  readonly consumers: Readonly<Record<'read-models' | 'bus-router' | 'sagas', StreamConsumer>>;
+  readonly handlers: Readonly<Record<'match' | 'metadata' | 'calculation', BusHandler>>;
+  readonly sweep: SagaSweep;
+  readonly api: QueryApi;
 
   constructor(scope: Construct, id: string, props: MatchstreamStackProps) {
     super(scope, id, props);
@@ -92,6 +114,38 @@ export class MatchstreamStack extends Stack {
       DEAD_LETTERS_TABLE: deadLetters.tableName,
     };
 
+    this.sagaTables = new DocumentTables(this, 'SagaTables', {
+      key: this.key,
+      tables: {
+        work: { partitionKey: 'pk', sortKey: 'sk' },
+        directory: { partitionKey: 'pk', sortKey: 'sk' },
+        cache: { partitionKey: 'pk', sortKey: 'sk' },
+        notifications: { partitionKey: 'pk', sortKey: 'sk' },
+      },
+    });
+    const saga = this.sagaTables.tables;
+    const table = (name: string) => {
+      const t = saga[name] ?? this.readModels.tables[name];
+      if (!t) throw new Error(`no table ${name}`);
+      return t;
+    };
+    const readModelTables = this.toJsonString(
+      Object.fromEntries(
+        Object.entries(this.readModels.tables).map(([name, t]) => [name, t.tableName]),
+      ),
+    );
+    const sagaEnv = {
+      EVENTS_TABLE: this.eventStore.table.tableName,
+      DEAD_LETTERS_TABLE: deadLetters.tableName,
+      READ_MODEL_TABLES: readModelTables,
+      SAGA_TABLES: this.toJsonString(
+        Object.fromEntries(Object.entries(saga).map(([name, t]) => [name, t.tableName])),
+      ),
+      RPI_PROFILE: settings.rpi.profile,
+      ...(settings.rpi.division ? { RPI_DIVISION: settings.rpi.division } : {}),
+      DEBOUNCE_MS: String(settings.rpi.debounceMs),
+    };
+
     const readModels = new StreamConsumer(this, 'ReadModelsConsumer', {
       ...settings.consumers['read-models'],
       consumer: 'read-models',
@@ -99,14 +153,7 @@ export class MatchstreamStack extends Stack {
       entry: 'readModelsFunction.ts',
       stream: this.eventStore.stream,
       key: this.key,
-      environment: {
-        ...common,
-        READ_MODEL_TABLES: this.toJsonString(
-          Object.fromEntries(
-            Object.entries(this.readModels.tables).map(([name, t]) => [name, t.tableName]),
-          ),
-        ),
-      },
+      environment: { ...common, READ_MODEL_TABLES: readModelTables },
     });
     const busRouter = new StreamConsumer(this, 'BusRouterConsumer', {
       ...settings.consumers['bus-router'],
@@ -120,24 +167,115 @@ export class MatchstreamStack extends Stack {
         BUS_NAMES: this.toJsonString(this.buses.names()),
       },
     });
-    this.consumers = { 'read-models': readModels, 'bus-router': busRouter };
+    // Runs the saga steps: long enough for the slowest step, its grace, and a short wait.
+    const sagas = new StreamConsumer(this, 'SagasConsumer', {
+      batchSize: 100,
+      ...settings.consumers.sagas,
+      consumer: 'sagas',
+      node: settings.node,
+      entry: 'sagasFunction.ts',
+      stream: this.eventStore.stream,
+      key: this.key,
+      timeout: Duration.minutes(5),
+      environment: { ...common, ...sagaEnv },
+    });
+    this.consumers = { 'read-models': readModels, 'bus-router': busRouter, sagas };
 
     // Least privilege, through the constructs' grants: each consumer reads the events (and
     // fills gaps from them), keeps its positions, and writes only its own effects.
-    for (const consumer of [readModels, busRouter]) {
+    for (const consumer of [readModels, busRouter, sagas]) {
       this.eventStore.table.grantReadData(consumer.function);
       positions.grantReadWriteData(consumer.function);
     }
-    for (const table of Object.values(this.readModels.tables))
-      table.grantReadWriteData(readModels.function);
+    for (const t of Object.values(this.readModels.tables))
+      t.grantReadWriteData(readModels.function);
     for (const bus of Object.values(this.buses.buses)) bus.grantPutEventsTo(busRouter.function);
     deadLetters.grantWriteData(busRouter.function);
+
+    // The saga steps append saga and calculation events, read the matches, the directory and
+    // the saga states, and keep their snapshots and the rankings cache.
+    this.sweep = new SagaSweep(this, 'SagaSweep', {
+      every: Duration.minutes(settings.sagaSweepMinutes),
+      key: this.key,
+      node: settings.node,
+      environment: sagaEnv,
+    });
+    for (const fn of [sagas.function, this.sweep.function]) {
+      this.eventStore.table.grantReadWriteData(fn);
+      for (const name of ['matches', 'sagas', 'directory']) table(name).grantReadData(fn);
+      for (const name of ['work', 'cache']) table(name).grantReadWriteData(fn);
+    }
+
+    // The three bus handlers, each the target of its rule on its bus.
+    const handler = (
+      name: 'match' | 'metadata' | 'calculation',
+      bus: Domain,
+      pattern: EventPattern,
+    ) =>
+      new BusHandler(this, `${name[0]?.toUpperCase()}${name.slice(1)}EventHandler`, {
+        name: `${name}-event-handler`,
+        handler: name,
+        bus: this.buses.buses[bus],
+        pattern,
+        key: this.key,
+        node: settings.node,
+        environment: sagaEnv,
+      });
+    this.handlers = {
+      match: handler('match', 'soccer', MATCH_EVENTS_PATTERN),
+      metadata: handler('metadata', 'metadata', METADATA_EVENTS_PATTERN),
+      calculation: handler('calculation', 'calculation', CALCULATION_EVENTS_PATTERN),
+    };
+    // Match: finds the season in the store, starts debounced sagas (appends), keeps its slots.
+    this.eventStore.table.grantReadWriteData(this.handlers.match.function);
+    table('work').grantReadWriteData(this.handlers.match.function);
+    // Metadata: keeps the directory, reads the cached seasons, starts sagas like match.
+    this.eventStore.table.grantReadWriteData(this.handlers.metadata.function);
+    table('directory').grantReadWriteData(this.handlers.metadata.function);
+    table('work').grantReadWriteData(this.handlers.metadata.function);
+    table('cache').grantReadData(this.handlers.metadata.function);
+    // Calculation: reads the calculations, writes the notifications.
+    this.eventStore.table.grantReadData(this.handlers.calculation.function);
+    table('notifications').grantReadWriteData(this.handlers.calculation.function);
+
+    this.api = new QueryApi(this, 'QueryApi', {
+      name: prefix,
+      node: settings.node,
+      rateLimit: settings.api.rateLimit,
+      burstLimit: settings.api.burstLimit,
+      environment: sagaEnv,
+    });
+    // Reads every read model, the cache and notifications; POST /sagas appends SagaStarted.
+    for (const t of Object.values(this.readModels.tables)) t.grantReadData(this.api.function);
+    for (const name of ['cache', 'notifications']) table(name).grantReadData(this.api.function);
+    this.eventStore.table.grantReadWriteData(this.api.function);
+    deadLetters.grantReadData(this.api.function);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       name: prefix,
       key: this.key,
       consumers: this.consumers,
       publisher: 'bus-router',
+      handlers: {
+        'match-event-handler': this.handlers.match,
+        'metadata-event-handler': this.handlers.metadata,
+        'calculation-event-handler': this.handlers.calculation,
+        'saga-sweep': this.sweep,
+      },
+      sagas: 'sagas',
+      api: {
+        serverErrors: this.api.api.metricServerError({ period: Duration.minutes(5) }),
+        latency: this.api.api.metricLatency({ statistic: 'p99', period: Duration.minutes(5) }),
+      },
+    });
+    new CfnOutput(this, 'EventsTable', {
+      value: this.eventStore.table.tableName,
+      description: 'the event store (matchstream ingest --aws --table <this>)',
+    });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'the query API' });
+    new CfnOutput(this, 'AlarmTopic', {
+      value: this.monitoring.topic.topicArn,
+      description: 'subscribe to be told of alarms',
     });
   }
 }

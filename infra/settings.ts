@@ -1,13 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
+import { DEFAULT_PROFILE_NAME, PROFILES } from '../domain/rpi/RpiProfile.js';
 import type { ConsumerSettings, NodeVersion } from './constructs/StreamConsumer.js';
 import type { MatchstreamSettings } from './MatchstreamStack.js';
 
-const CONSUMERS = ['read-models', 'bus-router'] as const;
+const CONSUMERS = ['read-models', 'bus-router', 'sagas'] as const;
 
 /**
  * Deployment settings from CDK context, each checked, with safe defaults:
  * `stage` (`dev`), `shards` (0: on-demand), `retentionHours` (24), `retainEvents` (true), `node`
- * (the functions' Node.js version: 20, 22 or 24; 20), and
+ * (the functions' Node.js version: 20, 22 or 24; 20), `rpiProfile` (the profile of automatic
+ * recalculations; the default profile), `rpiDivision` (count only games within it; all),
+ * `debounceMs` (how long an automatic recalculation waits for more results; 1000),
+ * `sagaSweepMinutes` (1), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200), and
  * per consumer `consumers` = `{"read-models": {"batchSize": 500, "reservedConcurrency": 10}, ...}`
  * (batchSize, batchingWindowSeconds, parallelizationFactor, retryAttempts, maxRecordAgeHours,
  * reservedConcurrency, memorySize).
@@ -29,6 +33,16 @@ export function settingsFromContext(get: (key: string) => unknown): MatchstreamS
     retainEvents: flag(get('retainEvents'), 'retainEvents', true),
     node: nodeVersion(get('node')),
     consumers,
+    rpi: {
+      profile: profileName(get('rpiProfile')),
+      division: optionalText(get('rpiDivision'), 'rpiDivision'),
+      debounceMs: whole(get('debounceMs'), 'debounceMs', 0, 600_000, 1000),
+    },
+    sagaSweepMinutes: whole(get('sagaSweepMinutes'), 'sagaSweepMinutes', 1, 60, 1),
+    api: {
+      rateLimit: whole(get('apiRateLimit'), 'apiRateLimit', 1, 10_000, 100),
+      burstLimit: whole(get('apiBurstLimit'), 'apiBurstLimit', 1, 5000, 200),
+    },
   };
 }
 
@@ -62,6 +76,24 @@ function nodeVersion(raw: unknown): NodeVersion {
   const n = whole(raw, 'node', 20, 24, 20);
   if (n !== 20 && n !== 22 && n !== 24) throw new Error('context node: 20, 22 or 24 is expected');
   return n;
+}
+
+function profileName(raw: unknown): string {
+  if (raw === undefined || raw === null || raw === '') return DEFAULT_PROFILE_NAME;
+  const name = String(raw);
+  if (!PROFILES.has(name))
+    throw new Error(
+      `context rpiProfile: "${name}" is not one of ${[...PROFILES.keys()].join(', ')}`,
+    );
+  return name;
+}
+
+function optionalText(raw: unknown, name: string): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const text = String(raw);
+  if (!/^[\w .&'-]{1,60}$/.test(text))
+    throw new Error(`context ${name}: up to 60 letters, digits, spaces and . & ' - are expected`);
+  return text;
 }
 
 function parseObject(raw: unknown, name: string): Record<string, unknown> {

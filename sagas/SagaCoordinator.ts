@@ -13,6 +13,13 @@ const ABANDON_GRACE_MS = 5_000;
 /** The stream of a saga. */
 export const sagaStream = (sagaId: string): string => `saga:${sagaId}`;
 
+/** The sagas these events belong to (saga events are in the streams `saga:<id>`). */
+export function sagaIdsOf(events: readonly EventEnvelope[]): Set<string> {
+  return new Set(
+    events.filter((e) => e.aggregate_id.startsWith('saga:')).map((e) => e.aggregate_id.slice(5)),
+  );
+}
+
 /** Where a saga step should fail on purpose (to watch a compensation happen). */
 export interface StepFault {
   readonly step: string;
@@ -83,6 +90,19 @@ export interface SagaCoordinatorOptions {
   readonly onEvent?: (sagaId: string, eventType: string) => void;
   /** Failures of the coordinator itself (not of steps), for logging. */
   readonly onError?: (error: Error) => void;
+  /**
+   * How a saga that must wait (for `not_before`, or a retry's backoff) is woken. `timer` (the
+   * default, for a long-running process): a timer in this process drives it again. A function
+   * (for a Lambda function, which freezes between invocations): asked with the time the saga
+   * waits until, true sleeps in place and carries on; false leaves the saga to the sweep.
+   */
+  readonly wake?: 'timer' | ((until: number) => boolean);
+  /**
+   * Whether `begin` drives the saga it started. @default true. False where something else
+   * drives every saga whose events reach the stream (the saga consumer on AWS), so a short-lived
+   * caller leaves no drive half done.
+   */
+  readonly driveOnBegin?: boolean;
 }
 
 /**
@@ -171,16 +191,18 @@ export class SagaCoordinator {
       created = false;
     }
     if (created) this.options.onEvent?.(sagaId, 'SagaStarted');
-    void this.drive(sagaId);
+    if (this.options.driveOnBegin !== false) void this.drive(sagaId);
     return { sagaId, created };
   }
 
   /** For the stream consumer: saga events that arrived drive their sagas (without waiting). */
   async onEvents(events: readonly EventEnvelope[]): Promise<void> {
-    const sagas = new Set(
-      events.filter((e) => e.aggregate_id.startsWith('saga:')).map((e) => e.aggregate_id.slice(5)),
-    );
-    for (const id of sagas) void this.drive(id);
+    for (const id of sagaIdsOf(events)) void this.drive(id);
+  }
+
+  /** Drives these sagas and resolves when each has reached rest (waiting or ended). */
+  async driveAll(sagaIds: Iterable<string>): Promise<void> {
+    await Promise.all([...new Set(sagaIds)].map((id) => this.drive(id)));
   }
 
   /** Drives every active saga (after a restart: the timeouts and retries that were pending). */
@@ -235,6 +257,14 @@ export class SagaCoordinator {
       const decision = decide(state, definition, this.now());
       if (decision.kind === 'done') return;
       if (decision.kind === 'wait') {
+        const wake = this.options.wake ?? 'timer';
+        if (wake !== 'timer') {
+          if (!wake(decision.until)) return;
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.max(0, decision.until - this.now())),
+          );
+          continue;
+        }
         this.timers.set(
           sagaId,
           setTimeout(() => void this.drive(sagaId), Math.max(0, decision.until - this.now())),

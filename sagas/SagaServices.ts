@@ -17,7 +17,12 @@ import {
   type RpiStepName,
   rpiSaga,
 } from './rpi/rpiSaga.js';
-import { type FaultPlan, SagaCoordinator } from './SagaCoordinator.js';
+import {
+  type FaultPlan,
+  SagaCoordinator,
+  type SagaCoordinatorOptions,
+  sagaIdsOf,
+} from './SagaCoordinator.js';
 import type { RetryPolicy, SagaDefinition } from './SagaDefinition.js';
 import type { SagaState } from './sagaState.js';
 
@@ -50,6 +55,12 @@ export interface SagaServicesOptions {
   readonly retry?: RetryPolicy;
   readonly faults?: FaultPlan;
   readonly onError?: (error: Error) => void;
+  /** Each saga event the coordinator appended (for metrics). */
+  readonly onEvent?: (sagaId: string, eventType: string) => void;
+  /** How waiting sagas are woken (see `SagaCoordinatorOptions.wake`). @default 'timer' */
+  readonly wake?: SagaCoordinatorOptions['wake'];
+  /** Whether starting a saga also drives it here (see `SagaCoordinatorOptions.driveOnBegin`). @default true */
+  readonly driveOnBegin?: boolean;
 }
 
 /** A bus handler with its rule. */
@@ -187,6 +198,25 @@ export class SagaServices {
     await this.coordinator.onEvents(events);
   }
 
+  /**
+   * Drives the sagas of these events and resolves when each is at rest (for a caller that must
+   * finish its work before it returns, such as a Lambda function).
+   */
+  async drive(events: readonly EventEnvelope[]): Promise<number> {
+    this.replaceIfCrashed();
+    const ids = sagaIdsOf(events);
+    await this.coordinator.driveAll(ids);
+    return ids.size;
+  }
+
+  /** Drives every active saga once, to rest: the scheduled sweep. Returns how many. */
+  async sweepOnce(): Promise<number> {
+    const ids = (await this.options.activeSagas?.()) ?? [];
+    this.replaceIfCrashed();
+    await this.coordinator.driveAll(ids);
+    return ids.length;
+  }
+
   /** Waits until no saga is running or compensating (pending automatic ones included). */
   async settle(timeoutMs = 600_000): Promise<void> {
     for (const id of (await this.options.activeSagas?.()) ?? []) await this.waitFor(id, timeoutMs);
@@ -205,6 +235,11 @@ export class SagaServices {
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
       ...(this.options.faults ? { faults: this.options.faults } : {}),
       ...(this.options.onError ? { onError: this.options.onError } : {}),
+      ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
+      ...(this.options.wake ? { wake: this.options.wake } : {}),
+      ...(this.options.driveOnBegin !== undefined
+        ? { driveOnBegin: this.options.driveOnBegin }
+        : {}),
     });
   }
 

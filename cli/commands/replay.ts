@@ -136,8 +136,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
   let summary: ReplaySummary & Partial<BusTarget['stats']>;
   try {
     if (flags.to.kind === 'bus') {
-      if (flags.endpoint)
-        throw new CliError('bus replays run on the embedded pipeline; drop --endpoint', EXIT.USAGE);
+      if (flags.endpoint || flags.aws)
+        throw new CliError(
+          `bus replays run on the embedded pipeline; drop ${flags.aws ? '--aws (replay a bus archive on AWS instead)' : '--endpoint'}`,
+          EXIT.USAGE,
+        );
       const pipeline = await startPipeline(
         flags.memory ? { memory: true } : { dataDir: flags.dataDir },
       );
@@ -150,6 +153,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
         await pipeline.stop();
       }
     } else {
+      if (flags.aws && flags.to.kind !== 'file')
+        throw new CliError(
+          'with --aws, replay only to a file (--to file:PATH); the deployed read models are fed by the stream',
+          EXIT.USAGE,
+        );
       const opened = await openEventStore(storeTarget(flags));
       try {
         let target: ReplayTarget;

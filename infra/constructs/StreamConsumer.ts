@@ -1,14 +1,15 @@
-import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './deadLetterQueue.js';
+import { HandlerFunction, type NodeVersion } from './HandlerFunction.js';
+
+export type { NodeVersion } from './HandlerFunction.js';
 
 /** Settings of a consumer's Kinesis event source mapping. */
 export interface ConsumerSettings {
@@ -28,14 +29,6 @@ export interface ConsumerSettings {
   readonly memorySize?: number;
 }
 
-/** The Node.js runtimes the handlers run on (they are bundled for Node.js 20 and later). */
-export const NODE_RUNTIMES = {
-  20: lambda.Runtime.NODEJS_20_X,
-  22: lambda.Runtime.NODEJS_22_X,
-  24: lambda.Runtime.NODEJS_24_X,
-} as const;
-export type NodeVersion = keyof typeof NODE_RUNTIMES;
-
 export interface StreamConsumerProps extends ConsumerSettings {
   /** The consumer's name, which also keys its positions (e.g. `read-models`). */
   readonly consumer: string;
@@ -47,13 +40,9 @@ export interface StreamConsumerProps extends ConsumerSettings {
   readonly environment: Readonly<Record<string, string>>;
   /** @default 20 */
   readonly node?: NodeVersion;
+  /** How long an invocation may run. @default 2 minutes */
+  readonly timeout?: Duration;
 }
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The sources, whether this runs from `infra/` (tsx) or from `dist/infra/`. */
-const SOURCE_ROOT = ROOT.endsWith('/dist/')
-  ? fileURLToPath(new URL('../', `file://${ROOT}`))
-  : ROOT;
 
 /**
  * One consumer of the change stream as a Lambda function (Node.js 20, ARM64, bundled with the
@@ -68,81 +57,23 @@ export class StreamConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
-    this.onFailure = new sqs.Queue(this, 'OnFailure', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.onFailure).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter destination of the event source mapping: it keeps the records that failed every retry, for an operator to read and replay.',
-    });
-    // A role of its own, allowed to write only to its log group (not the managed basic role).
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    this.onFailure = deadLetterQueue(
+      this,
+      'OnFailure',
+      props.key,
+      'the records of the change stream',
+    );
+    this.function = new HandlerFunction(this, 'Handler', {
       description: `the ${props.consumer} consumer`,
-    });
-    logGroup.grantWrite(role);
-    for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*'])
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason:
-          'Written by the KMS key grant (grantEncryptDecrypt) that the table and queue grants add; scoped to the one key of the stack.',
-      });
-    const node = props.node ?? 20;
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: `${SOURCE_ROOT}infra/handlers/${props.entry}`,
-      handler: 'handler',
-      runtime: NODE_RUNTIMES[node],
-      role,
-      architecture: lambda.Architecture.ARM_64,
+      entry: props.entry,
+      node: props.node ?? 20,
       memorySize: props.memorySize ?? 1024,
-      timeout: Duration.minutes(2),
+      timeout: props.timeout ?? Duration.minutes(2),
       ...(props.reservedConcurrency !== undefined
-        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        ? { reservedConcurrency: props.reservedConcurrency }
         : {}),
-      logGroup,
-      environment: {
-        ...props.environment,
-        CONSUMER: props.consumer,
-        POWERTOOLS_SERVICE_NAME: 'matchstream',
-        POWERTOOLS_METRICS_NAMESPACE: 'matchstream',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      projectRoot: SOURCE_ROOT,
-      depsLockFilePath: `${SOURCE_ROOT}package-lock.json`,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node20',
-        minify: true,
-        sourceMap: true,
-        // Some dependencies still call require(); ESM bundles get one.
-        banner:
-          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The registry reads the schemas beside the bundle (`./avro`).
-          afterBundling: (inputDir, outputDir) => [
-            `cp -R "${inputDir}/schemas/avro" "${outputDir}/avro"`,
-          ],
-        },
-      },
-    });
-    if (node !== 24) {
-      const reason = `Node.js ${node} is the runtime this deployment was configured for (context "node"); the bundle targets Node.js 20, so "node": 24 moves it to the latest runtime unchanged. Lambda stops creating Node.js 20 functions on 2027-02-01.`;
-      Validations.of(this.function).acknowledge({ id: 'AwsSolutions-L1', reason });
-      Validations.of(this.function).acknowledge({ id: 'CloudFormation-Validate::W2531', reason });
-      // cfn-lint's runtime calendar dates the end of Node.js 20 function creation earlier
-      // (2026-06-01) than the CDK's (2027-02-01); the choice of runtime is the deployer's.
-      (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
-        config: { ignore_checks: ['E2533', 'W2531'] },
-      });
-    }
+      environment: { ...props.environment, CONSUMER: props.consumer },
+    }).function;
     this.function.addEventSource(
       new KinesisEventSource(props.stream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,

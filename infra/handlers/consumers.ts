@@ -45,7 +45,7 @@ export function required(env: ConsumerEnv, name: string): string {
   return value;
 }
 
-function jsonRecord(env: ConsumerEnv, name: string): Record<string, string> {
+export function jsonRecord(env: ConsumerEnv, name: string): Record<string, string> {
   const raw = required(env, name);
   let parsed: unknown;
   try {
@@ -63,7 +63,7 @@ function jsonRecord(env: ConsumerEnv, name: string): Record<string, string> {
 }
 
 /** The Kinesis handler of one consumer with `apply` as its effect. */
-function consumerHandler(
+export function consumerHandler(
   env: ConsumerEnv,
   client: DynamoDBClient,
   apply: (events: readonly EventEnvelope[]) => Promise<void>,

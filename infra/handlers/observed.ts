@@ -1,17 +1,41 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamEvent } from '../../stream/consumer/kinesisEvent.js';
-import type { ConsumerObserver, KinesisHandler } from './consumers.js';
+import type { KinesisHandler } from './consumers.js';
+import type { SagaObserver } from './sagas.js';
+
+/** Saga events counted as metrics (`SagasCompleted`, ... in the namespace `matchstream`). */
+export const SAGA_METRICS: Readonly<Record<string, string>> = {
+  SagaCompleted: 'SagasCompleted',
+  SagaCompensated: 'SagasCompensated',
+  SagaStepFailed: 'SagaStepsFailed',
+  SagaCompensationFailed: 'SagaCompensationsFailed',
+};
+
+/** Counts a saga event the coordinator appended; compensations are logged as warnings. */
+export function sagaMetric(
+  metrics: Metrics,
+  logger: Logger,
+  sagaId: string,
+  eventType: string,
+): void {
+  const metric = SAGA_METRICS[eventType];
+  if (metric) metrics.addMetric(metric, MetricUnit.Count, 1);
+  if (eventType === 'SagaCompensated' || eventType === 'SagaCompensationFailed')
+    logger.warn('saga compensated', { sagaId, eventType });
+}
 
 /**
  * A consumer's Lambda handler with Powertools: a structured log line for each record it cannot
  * read, and per invocation the metrics `EventsApplied`, `DuplicatesDropped`, `GapsFilled`,
  * `RecordsFailed`, `IteratorLagMs`, and for the bus router `EventsPublished` and
- * `PutEventsFailed` (namespace `matchstream`, dimensions `service` and `consumer`) in EMF.
+ * `PutEventsFailed`, for the saga functions `SagasCompleted`,
+ * `SagasCompensated`, `SagaStepsFailed`, `SagaCompensationsFailed` (namespace `matchstream`,
+ * dimensions `service` and `consumer`) in EMF.
  */
 export function observed(
   consumer: string,
-  build: (observer: ConsumerObserver) => KinesisHandler,
+  build: (observer: SagaObserver) => KinesisHandler,
 ): { handler: KinesisHandler; logger: Logger; metrics: Metrics } {
   const logger = new Logger({ serviceName: 'matchstream', persistentKeys: { consumer } });
   const metrics = new Metrics({ namespace: 'matchstream', serviceName: 'matchstream' });
@@ -25,6 +49,10 @@ export function observed(
     published(published, deadLettered) {
       metrics.addMetric('EventsPublished', MetricUnit.Count, published);
       metrics.addMetric('PutEventsFailed', MetricUnit.Count, deadLettered);
+    },
+    sagaEvent: (sagaId, eventType) => sagaMetric(metrics, logger, sagaId, eventType),
+    error(error) {
+      logger.error('saga coordinator failed', { error: error.message });
     },
     failed(record, error) {
       logger.error('record not processed', {

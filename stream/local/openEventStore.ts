@@ -1,5 +1,9 @@
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { dynamoClient } from '../aws/dynamoClient.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
@@ -8,6 +12,12 @@ import { startEmbeddedDynamo } from './embeddedDynamo.js';
 
 /** Where the events live: an endpoint, or the embedded dynalite in memory or on disk. */
 export interface StoreTarget {
+  /**
+   * The deployed table on AWS: credentials and region from the environment (the SDK's usual
+   * chain, `AWS_REGION`, `AWS_PROFILE`). The table must exist (the CDK app makes it); it is
+   * never created. Wins over the others.
+   */
+  readonly aws?: boolean;
   /** Any DynamoDB endpoint URL; wins over the two below. */
   readonly endpoint?: string;
   /** Keep nothing: embedded dynalite in memory. */
@@ -46,6 +56,7 @@ export async function openEventStore(
   registry: SchemaRegistry = SchemaRegistry.fromDirectory(),
 ): Promise<OpenedStore> {
   const table = target.table ?? EVENTS_TABLE;
+  if (target.aws) return openDeployedStore(table, registry, target.maxSockets);
   const embedded = target.endpoint
     ? undefined
     : await startEmbeddedDynamo(
@@ -79,6 +90,37 @@ export async function openEventStore(
     async close() {
       client.destroy();
       await embedded?.stop();
+    },
+  };
+}
+
+/** The deployed events table, checked to exist (and never created). */
+async function openDeployedStore(
+  table: string,
+  registry: SchemaRegistry,
+  maxSockets?: number,
+): Promise<OpenedStore> {
+  const client = dynamoClient(maxSockets ? { maxSockets } : {});
+  const region = await client.config.region();
+  try {
+    await client.send(new DescribeTableCommand({ TableName: table }));
+  } catch (error) {
+    client.destroy();
+    if (error instanceof ResourceNotFoundException)
+      throw new Error(
+        `no table "${table}" in ${region}: give the EventsTable output of the deployed stack with --table (and AWS_REGION)`,
+      );
+    throw error;
+  }
+  return {
+    store: new DynamoEventStore({ client, table, registry }),
+    client,
+    registry,
+    endpoint: `https://dynamodb.${region}.amazonaws.com`,
+    table,
+    description: `DynamoDB table ${table} (${region})`,
+    async close() {
+      client.destroy();
     },
   };
 }

@@ -12,15 +12,19 @@ import { tempDir } from '../../support/tempDir.js';
 const tmp = tempDir();
 
 /** Synthesizes the app (cdk-nag runs; a broken rule throws) and returns the stack's template. */
-function synth(context: Record<string, unknown> = {}) {
-  const { app, stack } = buildApp(context, tmp.path(`cdk.out-${Math.random()}`));
+function synth(
+  context: Record<string, unknown> = {},
+  outdir = tmp.path(`cdk.out-${Math.random()}`),
+) {
+  const { app, stack } = buildApp(context, outdir);
   app.synth();
   return Template.fromStack(stack);
 }
 
 let template: Template;
+const outdir = tmp.path('cdk.out');
 beforeAll(() => {
-  template = synth();
+  template = synth({}, outdir);
 }, 120_000);
 
 describe('the CDK app', () => {
@@ -57,10 +61,11 @@ describe('the CDK app', () => {
   }, 120_000);
 
   it('runs each consumer on Node.js 20 ARM64 behind a mapping that bisects, reports item failures and keeps failures in an SQS queue', () => {
+    // Three consumers, three bus handlers, the saga sweep, the query API.
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs20.x', Architectures: ['arm64'] },
-      2,
+      8,
     );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -92,10 +97,23 @@ describe('the CDK app', () => {
       },
       2,
     );
+    // The saga consumer takes smaller batches (it runs the saga steps) and has more time.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 300,
+      Environment: {
+        Variables: Match.objectLike({ CONSUMER: 'sagas', SAGA_TABLES: Match.anyValue() }),
+      },
+    });
+    // Three on-failure queues, three handler dead-letter queues, the sweep's.
     template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 },
-      2,
+      7,
     );
   });
 
@@ -127,9 +145,9 @@ describe('the CDK app', () => {
     });
   });
 
-  it('keeps every read model, the positions and the dead letters in encrypted tables', () => {
-    // events + read models + positions + dead letters
-    template.resourceCountIs('AWS::DynamoDB::Table', 1 + READ_MODELS.length + 2);
+  it('keeps every read model, the positions, the dead letters, the saga work, team directory, rankings cache and notifications in encrypted tables', () => {
+    // events + read models + positions + dead letters + saga work, directory, cache, notifications
+    template.resourceCountIs('AWS::DynamoDB::Table', 1 + READ_MODELS.length + 2 + 4);
     template.resourcePropertiesCountIs(
       'AWS::DynamoDB::Table',
       {
@@ -139,8 +157,84 @@ describe('the CDK app', () => {
         ],
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
       },
-      READ_MODELS.length,
+      READ_MODELS.length + 4,
     );
+  });
+
+  it('routes each bus handler its events by a rule, with a dead-letter queue on the target and on the function', () => {
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventBusName: Match.anyValue() },
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's properties
+    const byName: Record<string, any> = Object.fromEntries(
+      Object.values(rules).map((r) => [r.Properties.Name, r.Properties]),
+    );
+    expect(Object.keys(byName).sort()).toEqual([
+      'calculation-event-handler',
+      'match-event-handler',
+      'metadata-event-handler',
+    ]);
+    expect(byName['match-event-handler'].EventPattern).toEqual({
+      source: ['matchstream.soccer'],
+      'detail-type': ['MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
+    });
+    expect(byName['metadata-event-handler'].EventPattern.source).toEqual(['matchstream.metadata']);
+    for (const rule of Object.values(byName)) {
+      const [target] = rule.Targets;
+      expect(target.DeadLetterConfig.Arn).toBeDefined();
+      expect(target.RetryPolicy).toEqual({
+        MaximumEventAgeInSeconds: 86400,
+        MaximumRetryAttempts: 185,
+      });
+    }
+    // A handler failure: two Lambda retries, then the same dead-letter queue.
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::EventInvokeConfig',
+      {
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      },
+      3,
+    );
+    for (const handler of ['match', 'metadata', 'calculation'])
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ BUS_HANDLER: handler }) },
+      });
+  });
+
+  it('sweeps the sagas every minute with one function at a time (the saga timeouts)', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Timeout: 300,
+      Environment: { Variables: Match.objectLike({ SAGA_TABLES: Match.anyValue() }) },
+    });
+  });
+
+  it('serves the query API through an HTTP API: reads open and throttled, POST /sagas signed with IAM, access logged', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /{proxy+}',
+      AuthorizationType: 'NONE',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /sagas',
+      AuthorizationType: 'AWS_IAM',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
+    template.hasOutput('ApiUrl', {});
   });
 
   it('grants least privilege: no wildcard action, no managed policy, queues refuse plain HTTP', () => {
@@ -166,7 +260,7 @@ describe('the CDK app', () => {
           ]),
         },
       },
-      2,
+      7,
     );
     // The bus router may put events on the buses, and nothing else may.
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -233,8 +327,22 @@ describe('the CDK app', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
     });
-    // Per consumer: iterator age, errors, on-failure queue, duration; and refused events.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 * 4 + 1);
+    // Saga failures and compensations, from the saga functions' metrics.
+    for (const metric of ['SagasCompensated', 'SagaCompensationsFailed'])
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'matchstream',
+        Dimensions: Match.arrayWith([{ Name: 'consumer', Value: 'sagas' }]),
+        Threshold: 0,
+      });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5xx',
+      Namespace: 'AWS/ApiGateway',
+    });
+    // Per consumer (3): iterator age, errors, on-failure queue, duration; refused events; per
+    // handler and the sweep (4): errors, dead letters; sagas compensated, compensations failed;
+    // API 5xx.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 4 + 1 + 4 * 2 + 2 + 1);
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'matchstream-dev',
     });
@@ -251,6 +359,56 @@ describe('the CDK app', () => {
       '<hash>',
     );
     expect(json).toMatchSnapshot();
+  });
+
+  it('bundles a query API function that loads and answers on its own (schemas beside it)', () => {
+    // The API function's bundle, as Lambda would run it: imported by Node, handler invoked.
+    const [api] = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Timeout === 29,
+    );
+    const asset = String(api?.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const bundle = join(outdir, `asset.${asset}`, 'index.mjs');
+    const event = {
+      version: '2.0',
+      rawPath: '/openapi.json',
+      rawQueryString: '',
+      headers: { host: 'api.example.com' },
+      requestContext: { http: { method: 'GET', path: '/openapi.json', sourceIp: '127.0.0.1' } },
+      isBase64Encoded: false,
+    };
+    const tables = JSON.stringify(
+      Object.fromEntries(
+        [...READ_MODELS.map((p) => p.name), 'work', 'directory', 'cache', 'notifications'].map(
+          (n) => [n, `t-${n}`],
+        ),
+      ),
+    );
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import(${JSON.stringify(`file://${bundle}`)});
+         const r = await handler(${JSON.stringify(event)});
+         process.stdout.write(JSON.stringify({ status: r.statusCode, paths: Object.keys(JSON.parse(r.body).paths) }));`,
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'us-east-1',
+          EVENTS_TABLE: 't-events',
+          DEAD_LETTERS_TABLE: 't-dead-letters',
+          READ_MODEL_TABLES: tables,
+          SAGA_TABLES: tables,
+        },
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      status: 200,
+      paths: expect.arrayContaining(['/rankings', '/sagas']),
+    });
   });
 
   it('passes cfn-lint without errors', (context) => {
@@ -282,6 +440,9 @@ describe('settings from context', () => {
       retentionHours: 24,
       retainEvents: true,
       node: 20,
+      rpi: { profile: expect.any(String), division: null, debounceMs: 1000 },
+      sagaSweepMinutes: 1,
+      api: { rateLimit: 100, burstLimit: 200 },
     });
   });
 
@@ -290,7 +451,11 @@ describe('settings from context', () => {
     [{ shards: -1 }, 'context shards: a whole number from 0 to 500'],
     [{ retentionHours: 2 }, 'context retentionHours: a whole number from 24 to 8760'],
     [{ node: 18 }, 'context node'],
-    [{ consumers: { sagas: {} } }, 'context consumers.sagas: no such consumer'],
+    [{ consumers: { router: {} } }, 'context consumers.router: no such consumer'],
+    [{ rpiProfile: 'chess' }, 'context rpiProfile: "chess" is not one of'],
+    [{ debounceMs: -5 }, 'context debounceMs: a whole number from 0'],
+    [{ apiRateLimit: 0 }, 'context apiRateLimit'],
+    [{ rpiDivision: 'D1<script>' }, 'context rpiDivision'],
     [{ consumers: '{"read-models": {"batchSize": 0}}' }, 'context consumers.read-models.batchSize'],
     [{ retainEvents: 'maybe' }, 'context retainEvents: true or false'],
   ])('refuses %o naming the setting', (context, message) => {

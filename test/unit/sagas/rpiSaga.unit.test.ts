@@ -263,3 +263,50 @@ describe('RPI calculation saga', () => {
     expect(calc.at(-1)?.event_type).toBe('RpiResultsRetracted');
   });
 });
+
+describe('the coordinator in a short-lived function (wake, driveOnBegin)', () => {
+  const lambdaCoordinator = (w: Awaited<ReturnType<typeof world>>, sleep: boolean) => {
+    const asked: number[] = [];
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      driveOnBegin: false,
+      wake: (until) => {
+        asked.push(until);
+        return sleep;
+      },
+    });
+    return { coordinator, asked };
+  };
+  const later = (ms: number): RpiSagaData => ({
+    ...data,
+    not_before: new Date(Date.now() + ms).toISOString(),
+  });
+
+  it('starts a saga without driving it, then drives it to the end, sleeping through its wait', async () => {
+    const w = await world();
+    const { coordinator, asked } = lambdaCoordinator(w, true);
+
+    await coordinator.begin(w.definition, later(30), 'slept');
+    const begun = (await w.store.read(sagaStream('slept'))).map((e) => e.event_type);
+    await coordinator.driveAll(['slept']);
+
+    expect(begun).toEqual(['SagaStarted']);
+    expect(asked).toHaveLength(1);
+    expect((await w.store.read(sagaStream('slept'))).at(-1)?.event_type).toBe('SagaCompleted');
+  });
+
+  it('leaves a saga that must wait longer to the next drive (the sweep), setting no timer', async () => {
+    const w = await world();
+    const { coordinator, asked } = lambdaCoordinator(w, false);
+
+    await coordinator.begin(w.definition, later(60_000), 'left');
+    await coordinator.driveAll(['left']);
+    await coordinator.stop();
+
+    expect(asked).toEqual([expect.any(Number)]);
+    expect((await w.store.read(sagaStream('left'))).map((e) => e.event_type)).toEqual([
+      'SagaStarted',
+    ]);
+  });
+});

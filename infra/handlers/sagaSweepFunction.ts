@@ -1,0 +1,40 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { dynamoClient } from '../../stream/aws/dynamoClient.js';
+import { sagaMetric } from './observed.js';
+import { sagaSweepHandler } from './sagas.js';
+
+const logger = new Logger({
+  serviceName: 'matchstream',
+  persistentKeys: { consumer: 'saga-sweep' },
+});
+const metrics = new Metrics({ namespace: 'matchstream', serviceName: 'matchstream' });
+// Saga metrics are counted under one name, whichever function drove the saga.
+metrics.addDimension('consumer', 'sagas');
+let deadline = 0;
+
+const sweep = sagaSweepHandler(process.env, dynamoClient(), {
+  remainingMs: () => deadline - Date.now(),
+  observer: {
+    sagaEvent: (sagaId, eventType) => sagaMetric(metrics, logger, sagaId, eventType),
+    error: (error) => logger.error('saga coordinator failed', { error: error.message }),
+  },
+});
+
+/**
+ * Lambda entry point of the saga sweep (every minute): drives the sagas that wait longer than
+ * the saga consumer sleeps, and those whose step timed out in a function that died.
+ */
+export const handler = async (
+  _event: unknown,
+  context: { getRemainingTimeInMillis(): number },
+): Promise<{ driven: number }> => {
+  deadline = Date.now() + context.getRemainingTimeInMillis();
+  try {
+    const result = await sweep();
+    metrics.addMetric('SagasSwept', MetricUnit.Count, result.driven);
+    return result;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,182 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
+import {
+  type HealthFigures,
+  QueryService,
+  type ReadModelStores,
+} from '../../projections/api/QueryService.js';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { READ_MODELS } from '../../projections/readModels/index.js';
+import { activeSagaIds } from '../../projections/readModels/sagas.js';
+import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices.js';
+import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import type { BusEvent } from '../../stream/buses/eventPattern.js';
+import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
+import {
+  type ConsumerEnv,
+  type ConsumerObserver,
+  consumerHandler,
+  jsonRecord,
+  type KinesisHandler,
+  required,
+} from './consumers.js';
+
+/** The tables of the saga side, as `SAGA_TABLES` names them (JSON). */
+const SAGA_TABLE_ROLES = ['work', 'directory', 'cache', 'notifications'] as const;
+
+/** Longest wait a saga function sleeps through itself rather than leaving it to the sweep. */
+export const MAX_INLINE_WAIT_MS = 30_000;
+
+/** What a saga function reports (the entry point turns it into logs and metrics). */
+export interface SagaObserver extends ConsumerObserver {
+  /** Each saga event the coordinator appended (`SagaCompleted`, `SagaCompensated`, ...). */
+  sagaEvent?(sagaId: string, eventType: string): void;
+  /** Failures of the coordinator itself (a step's failure is a saga event instead). */
+  error?(error: Error): void;
+}
+
+export interface SagaRuntimeOptions {
+  /**
+   * Time left to this invocation (ms): a saga sleeps through a wait only when the wait and the
+   * longest step still fit in it. Absent: never sleeps (the sweep wakes the saga).
+   */
+  readonly remainingMs?: () => number;
+  readonly observer?: SagaObserver;
+}
+
+function readModelStores(env: ConsumerEnv, client: DynamoDBClient) {
+  const tables = jsonRecord(env, 'READ_MODEL_TABLES');
+  return Object.fromEntries(
+    READ_MODELS.map((projection) => {
+      const table = tables[projection.name];
+      if (!table) throw new Error(`READ_MODEL_TABLES names no table for ${projection.name}`);
+      return [projection.name, new DynamoDocumentStore(client, table)];
+    }),
+  ) as unknown as ReadModelStores;
+}
+
+/**
+ * The saga side on AWS, from the function's environment: `EVENTS_TABLE`, `READ_MODEL_TABLES`,
+ * `SAGA_TABLES` (JSON: work, directory, cache, notifications → table), and optionally
+ * `RPI_PROFILE`, `RPI_DIVISION`, `DEBOUNCE_MS` for automatic recalculations. Sagas started
+ * here are not driven here: their `SagaStarted` reaches the saga consumer through the stream.
+ */
+export function awsSagaServices(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  options: SagaRuntimeOptions = {},
+): { services: SagaServices; readModels: ReadModelStores; store: DynamoEventStore } {
+  const tables = jsonRecord(env, 'SAGA_TABLES');
+  const saga = Object.fromEntries(
+    SAGA_TABLE_ROLES.map((role) => {
+      const table = tables[role];
+      if (!table) throw new Error(`SAGA_TABLES names no table for ${role}`);
+      return [role, new DynamoDocumentStore(client, table)];
+    }),
+  ) as Record<(typeof SAGA_TABLE_ROLES)[number], DynamoDocumentStore>;
+  const readModels = readModelStores(env, client);
+  const store = new DynamoEventStore({
+    client,
+    table: required(env, 'EVENTS_TABLE'),
+    registry: SchemaRegistry.fromDirectory(),
+  });
+  const profile = env.RPI_PROFILE || DEFAULT_PROFILE_NAME;
+  if (!PROFILES.has(profile))
+    throw new Error(
+      `environment variable RPI_PROFILE: no profile "${profile}" (${[...PROFILES.keys()].join(', ')})`,
+    );
+  const debounce = env.DEBOUNCE_MS ? Number(env.DEBOUNCE_MS) : 1000;
+  if (!Number.isInteger(debounce) || debounce < 0)
+    throw new Error('environment variable DEBOUNCE_MS must be a whole number of milliseconds');
+  const remaining = options.remainingMs;
+  const observer = options.observer;
+  const serviceOptions: SagaServicesOptions = {
+    store,
+    stores: { matches: readModels.matches, ...saga },
+    activeSagas: () => activeSagaIds(readModels.sagas),
+    profile,
+    division: env.RPI_DIVISION || null,
+    debounceMs: debounce,
+    driveOnBegin: false,
+    // Sleep through a wait only when it and the longest step (with its grace) still fit.
+    wake: (until) => {
+      const wait = until - Date.now();
+      return remaining !== undefined && wait <= MAX_INLINE_WAIT_MS && wait + 45_000 < remaining();
+    },
+    ...(observer?.sagaEvent
+      ? { onEvent: (id: string, type: string) => observer.sagaEvent?.(id, type) }
+      : {}),
+    ...(observer?.error ? { onError: (e: Error) => observer.error?.(e) } : {}),
+  };
+  return { services: new SagaServices(serviceOptions), readModels, store };
+}
+
+/**
+ * The saga consumer: every saga event on the change stream drives its saga to rest (steps run
+ * here, waits of up to `MAX_INLINE_WAIT_MS` are slept through); a saga left waiting longer, or
+ * whose function died mid-step, is driven by the sweep.
+ */
+export function sagaConsumerHandler(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  options: SagaRuntimeOptions = {},
+): KinesisHandler {
+  const { services } = awsSagaServices(env, client, options);
+  return consumerHandler(
+    env,
+    client,
+    async (events) => {
+      await services.drive(events);
+    },
+    options.observer ?? {},
+  );
+}
+
+/** The scheduled sweep: drives every running or compensating saga once, to rest. */
+export function sagaSweepHandler(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  options: SagaRuntimeOptions = {},
+): () => Promise<{ driven: number }> {
+  const { services } = awsSagaServices(env, client, options);
+  return async () => ({ driven: await services.sweepOnce() });
+}
+
+/** The three bus handlers, by the name of their rule. */
+export type BusHandlerName = 'match' | 'metadata' | 'calculation';
+
+/** One bus handler as an EventBridge target (the event is delivered as the bus holds it). */
+export function busEventHandler(
+  name: BusHandlerName,
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+): (event: BusEvent) => Promise<void> {
+  const { services } = awsSagaServices(env, client);
+  const handle = services.handlers[name].handle;
+  return async (event) => {
+    if (typeof event !== 'object' || event === null || !('detail' in event))
+      throw new Error('not an EventBridge event: no detail');
+    await handle(event);
+  };
+}
+
+/**
+ * The query service of the API function: the read models, the rankings cache, the
+ * notifications, and `POST /sagas` appending `SagaStarted` (the saga consumer runs it). The
+ * health figures count the dead letters; consumer lag is the `IteratorAge` on the dashboard.
+ */
+export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): QueryService {
+  const { services, readModels } = awsSagaServices(env, client);
+  const tables = jsonRecord(env, 'SAGA_TABLES');
+  const deadLetters = new DynamoDeadLetterQueue(client, required(env, 'DEAD_LETTERS_TABLE'));
+  const health = async (): Promise<HealthFigures> => ({
+    consumers: [],
+    dead_letters: (await deadLetters.list()).length,
+  });
+  return new QueryService(readModels, health, {
+    cache: new DynamoDocumentStore(client, required(tables, 'cache')),
+    notifications: new DynamoDocumentStore(client, required(tables, 'notifications')),
+    startSaga: (request) => services.begin(request),
+  });
+}

@@ -1,0 +1,247 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { handle, type LambdaEvent } from 'hono/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readModelsHandler } from '../../../infra/handlers/consumers.js';
+import {
+  awsQueryService,
+  busEventHandler,
+  sagaConsumerHandler,
+  sagaSweepHandler,
+} from '../../../infra/handlers/sagas.js';
+import { createApi } from '../../../projections/api/createApi.js';
+import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
+import { READ_MODELS } from '../../../projections/readModels/index.js';
+import { CALCULATION_EVENTS_PATTERN } from '../../../sagas/handlers/CalculationEventHandler.js';
+import { MATCH_EVENTS_PATTERN } from '../../../sagas/handlers/MatchEventHandler.js';
+import { METADATA_EVENTS_PATTERN } from '../../../sagas/handlers/MetadataEventHandler.js';
+import { sagaStream } from '../../../sagas/SagaCoordinator.js';
+import { foldSaga } from '../../../sagas/sagaState.js';
+import { batchWriteReliably } from '../../../stream/aws/dynamoBatch.js';
+import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { domainOf, sourceOf } from '../../../stream/buses/domains.js';
+import { matchesPattern } from '../../../stream/buses/eventPattern.js';
+import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { type Commit, CommitCodec } from '../../../stream/eventStore/Commit.js';
+import { fromItem, toItem } from '../../../stream/eventStore/commitItem.js';
+import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
+import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
+import { ensureKeyValueTable } from '../../../stream/local/localTables.js';
+import { kinesisRecordOf } from '../../support/kinesisRecords.js';
+import { matchRecorded, registry, teamRegistered } from '../../support/registry.js';
+
+const codec = new CommitCodec(registry);
+const TEAMS = ['A', 'B', 'C', 'D'];
+const GAMES: [string, string, number, number][] = [
+  ['A', 'B', 2, 0],
+  ['B', 'C', 1, 1],
+  ['C', 'D', 0, 3],
+  ['D', 'A', 1, 2],
+  ['A', 'C', 4, 1],
+  ['B', 'D', 0, 1],
+];
+
+/** An API Gateway HTTP API (payload 2.0) request, as an IAM-signed caller's. */
+function request(
+  method: 'GET' | 'POST',
+  path: string,
+  query = '',
+  body?: unknown,
+): Extract<LambdaEvent, { rawPath: string; version: string }> {
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: query,
+    headers: { host: 'api.example.com', 'content-type': 'application/json' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      authentication: null,
+      authorizer: {
+        iam: {
+          accessKey: 'AKIA',
+          accountId: '123456789012',
+          callerId: 'AIDA',
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: 'arn:aws:iam::123456789012:user/operator',
+          userId: 'AIDA',
+        },
+      },
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: '27/Nov/2026:09:00:00 +0000',
+      timeEpoch: Date.now(),
+    },
+    isBase64Encoded: false,
+    body: body === undefined ? '' : JSON.stringify(body),
+  };
+}
+
+describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), wired as the CDK app configures it', () => {
+  let dynamo: EmbeddedDynamo;
+  let client: ReturnType<typeof dynamoClient>;
+  const readModelTables = Object.fromEntries(READ_MODELS.map((p) => [p.name, `s-rm-${p.name}`]));
+  const sagaTables = {
+    work: 's-work',
+    directory: 's-directory',
+    cache: 's-cache',
+    notifications: 's-notifications',
+  };
+  const env = {
+    EVENTS_TABLE: 's-events',
+    POSITIONS_TABLE: 's-positions',
+    DEAD_LETTERS_TABLE: 's-dead-letters',
+    READ_MODEL_TABLES: JSON.stringify(readModelTables),
+    SAGA_TABLES: JSON.stringify(sagaTables),
+    DEBOUNCE_MS: '50',
+  };
+  /** Items already delivered by the simulated change stream. */
+  const delivered = new Set<string>();
+
+  /** The change stream: every commit stored since the last call, as Kinesis records. */
+  async function newCommits(): Promise<Commit[]> {
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: env.EVENTS_TABLE }));
+    const commits = Items.map((item) => fromItem(item, env.EVENTS_TABLE)).filter(
+      (c) => !delivered.has(`${c.aggregate_id}#${c.sequence}`),
+    );
+    for (const c of commits) delivered.add(`${c.aggregate_id}#${c.sequence}`);
+    return commits;
+  }
+
+  /** What the bus router would put on the buses for these commits. */
+  function busEvents(commits: readonly Commit[]) {
+    return commits.flatMap((c) =>
+      codec.envelopes(c).map((e: EventEnvelope) => ({
+        id: e.event_id,
+        source: sourceOf(domainOf(e.event_type)),
+        'detail-type': e.event_type,
+        detail: JSON.parse(JSON.stringify(e)),
+      })),
+    );
+  }
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+    client = dynamoClient({ endpoint: dynamo.endpoint });
+    await ensureEventsTable(client, env.EVENTS_TABLE);
+    await ensureKeyValueTable(client, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
+    await ensureKeyValueTable(client, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
+    for (const table of [...Object.values(readModelTables), ...Object.values(sagaTables)])
+      await DynamoDocumentStore.open(client, table);
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.stop();
+  });
+
+  it('runs an RPI saga from a recorded match to the cached rankings, the notifications and the API', async () => {
+    // Prepare: teams and results stored, the read models and the team directory applied.
+    const stored = [
+      ...TEAMS.map((t) =>
+        codec.build(`team:${t}`, 0, [{ event_type: 'TeamRegistered', data: teamRegistered(t) }]),
+      ),
+      ...GAMES.map(([home, away, h, a], i) =>
+        codec.build(`match:m${i}`, 0, [
+          {
+            event_type: 'MatchRecorded',
+            data: { ...matchRecorded(`m${i}`, h, a), home_team: home, away_team: away },
+          },
+        ]),
+      ),
+    ];
+    await batchWriteReliably(
+      client,
+      env.EVENTS_TABLE,
+      stored.map((c) => ({ put: toItem(c) })),
+      ['aggregate_id', 'sequence'],
+    );
+    const readModels = readModelsHandler({ ...env, CONSUMER: 'read-models' }, client);
+    const sagas = sagaConsumerHandler({ ...env, CONSUMER: 'sagas' }, client, {
+      remainingMs: () => 300_000,
+    });
+    const stream = async () => {
+      const commits = await newCommits();
+      const records = commits.map((c) => kinesisRecordOf(c));
+      expect(await readModels({ Records: records })).toEqual({ batchItemFailures: [] });
+      expect(await sagas({ Records: records })).toEqual({ batchItemFailures: [] });
+      return busEvents(commits);
+    };
+    const first = await stream();
+    const metadata = busEventHandler('metadata', env, client);
+    const match = busEventHandler('match', env, client);
+    const calculation = busEventHandler('calculation', env, client);
+    // Each handler gets what its rule lets through.
+    for (const e of first.filter((e) => matchesPattern(METADATA_EVENTS_PATTERN, e)))
+      await metadata(e);
+
+    // Act: the soccer bus delivers the results; the saga consumer runs the saga they start.
+    for (const e of first.filter((e) => matchesPattern(MATCH_EVENTS_PATTERN, e))) await match(e);
+    const sagaEvents = await stream();
+    const published = (await stream()).concat(await stream());
+    for (const e of [...sagaEvents, ...published].filter((e) =>
+      matchesPattern(CALCULATION_EVENTS_PATTERN, e),
+    ))
+      await calculation(e);
+    await stream();
+    const api = handle(createApi(awsQueryService(env, client)));
+    const rankings = await api(request('GET', '/rankings', 'season=2026'));
+    const notifications = await api(request('GET', '/notifications', 'season=2026'));
+
+    // Assess: one saga for the six results, completed; rankings served from the cache.
+    const started = sagaEvents.filter((e) => e['detail-type'] === 'SagaStarted');
+    expect(started).toHaveLength(1);
+    const sagaId = String(started[0]?.detail.data.saga_id);
+    const store = new DynamoEventStore({ client, table: env.EVENTS_TABLE, registry });
+    expect(foldSaga(await store.read(sagaStream(sagaId)))?.status).toBe('completed');
+    expect(rankings.statusCode).toBe(200);
+    const served = JSON.parse(rankings.body);
+    expect(served).toMatchObject({ season: '2026', source: 'cache', games_counted: 6 });
+    expect(served.rankings.map((r: { team: string }) => r.team).sort()).toEqual(TEAMS);
+    expect(notifications.statusCode).toBe(200);
+    expect(
+      JSON.parse(notifications.body).notifications.map((n: { kind: string }) => n.kind),
+    ).toEqual(['entered', 'entered', 'entered', 'entered']);
+    const saga = await api(request('GET', `/sagas/${sagaId}`));
+    expect(JSON.parse(saga.body)).toMatchObject({ saga_id: sagaId, status: 'completed' });
+  }, 60_000);
+
+  it('appends POST /sagas without running it; the sweep drives it to the end', async () => {
+    // Prepare
+    const api = handle(createApi(awsQueryService(env, client)));
+    const store = new DynamoEventStore({ client, table: env.EVENTS_TABLE, registry });
+
+    // Act
+    const posted = await api(request('POST', '/sagas', '', { season: '2026' }));
+    const { saga_id: sagaId } = JSON.parse(posted.body) as { saga_id: string };
+    const before = foldSaga(await store.read(sagaStream(sagaId)));
+    // The sagas read model learns of it from the stream; the sweep reads that.
+    const readModels = readModelsHandler({ ...env, CONSUMER: 'read-models' }, client);
+    await readModels({ Records: (await newCommits()).map((c) => kinesisRecordOf(c)) });
+    const swept = await sagaSweepHandler(env, client, { remainingMs: () => 300_000 })();
+
+    // Assess
+    expect(posted.statusCode).toBe(202);
+    expect(before?.steps.every((s) => s.status === 'pending')).toBe(true);
+    expect(swept.driven).toBe(1);
+    expect(foldSaga(await store.read(sagaStream(sagaId)))?.status).toBe('completed');
+  }, 60_000);
+
+  it('refuses what is not an EventBridge event, and names a setting that is missing', async () => {
+    await expect(busEventHandler('match', env, client)({ nothing: 1 })).rejects.toThrow(
+      'not an EventBridge event: no detail',
+    );
+    expect(() => awsQueryService({ ...env, SAGA_TABLES: '{"work": "w"}' }, client)).toThrow(
+      'SAGA_TABLES names no table for directory',
+    );
+    expect(() => awsQueryService({ ...env, RPI_PROFILE: 'chess' }, client)).toThrow(
+      'environment variable RPI_PROFILE: no profile "chess"',
+    );
+  });
+});
