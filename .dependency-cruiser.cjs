@@ -35,7 +35,7 @@ module.exports = {
       severity: 'error',
       comment: 'domain/ is the pure core: it must not reach out to any other layer.',
       from: { path: '^domain/' },
-      to: { path: '^(feeds|schemas|stream|projections|sagas|infra|cli|bench|test)/' },
+      to: { path: '^(feeds|schemas|stream|projections|sagas|infra|cli|bench|chaos|test)/' },
     },
     {
       name: 'domain-has-no-aws-or-io',
@@ -52,14 +52,14 @@ module.exports = {
       severity: 'error',
       comment: 'feeds/ reads feed files into domain values; it knows nothing of the pipeline.',
       from: { path: '^feeds/' },
-      to: { path: '^(schemas|stream|projections|sagas|infra|cli|bench|test)/' },
+      to: { path: '^(schemas|stream|projections|sagas|infra|cli|bench|chaos|test)/' },
     },
     {
       name: 'schemas-and-stream-know-no-read-model',
       severity: 'error',
       comment: 'schemas/ and stream/ are infrastructure for every consumer; no read model or saga.',
       from: { path: '^(schemas|stream)/' },
-      to: { path: '^(projections|sagas|infra|cli|bench|test)/' },
+      to: { path: '^(projections|sagas|infra|cli|bench|chaos|test)/' },
     },
     {
       name: 'schemas-below-stream',
@@ -74,7 +74,7 @@ module.exports = {
       comment:
         'projections/ and sagas/ use stream/ through its ports; wiring lives in infra/ and cli/.',
       from: { path: '^(projections|sagas)/' },
-      to: { path: '^(infra|cli|bench|test)/' },
+      to: { path: '^(infra|cli|bench|chaos|test)/' },
     },
     {
       name: 'edges-independent',
@@ -86,15 +86,16 @@ module.exports = {
     {
       name: 'production-not-on-tests-or-bench',
       severity: 'error',
-      comment: 'Shipped code never imports test or benchmark code.',
+      comment: 'Shipped code never imports test, benchmark or chaos code.',
       from: { path: '^(domain|feeds|schemas|stream|projections|sagas|infra|cli)/' },
-      to: { path: '^(test|bench)/' },
+      to: { path: '^(test|bench|chaos)/' },
     },
     {
       name: 'no-dev-deps-in-production',
       severity: 'error',
-      comment: 'Shipped code may only use runtime dependencies.',
-      from: { path: '^(domain|feeds|schemas|stream|projections|sagas|cli)/' },
+      comment:
+        'Shipped code (the Lambda bundles included) may only use runtime dependencies; the peers of the benchmarks are dev dependencies of bench/ and test/ alone.',
+      from: { path: '^(domain|feeds|schemas|stream|projections|sagas|infra|cli)/' },
       to: { dependencyTypes: ['npm-dev'] },
     },
   ],

@@ -20,6 +20,8 @@ export interface IngestScenario {
   readonly teams: number;
   readonly gamesPerTeam: number;
   readonly concurrency: number;
+  /** Conditional PutItems of each baseline run. @default 3,000 */
+  readonly rawPuts?: number;
 }
 
 export const INGEST_SCENARIOS: readonly IngestScenario[] = [
@@ -112,9 +114,10 @@ async function ingestRate(scenario: IngestScenario) {
 
 /** One scenario: raw PutItem rate, then ingest, then the raw rate again; the baseline is their mean. */
 export async function measure(scenario: IngestScenario) {
-  const before = await rawPutItemRate(3000, scenario.concurrency);
+  const puts = scenario.rawPuts ?? 3000;
+  const before = await rawPutItemRate(puts, scenario.concurrency);
   const ingest = await ingestRate(scenario);
-  const after = await rawPutItemRate(3000, scenario.concurrency);
+  const after = await rawPutItemRate(puts, scenario.concurrency);
   const baseline = (before + after) / 2;
   const value = ingest.matches / ingest.seconds;
   return {

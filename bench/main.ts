@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONSUMER_SCENARIOS } from './consumer.js';
 import { INGEST_SCENARIOS } from './ingest.js';
+import { PEER_SCENARIOS, type PeerResult } from './peers.js';
 import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
 import { RPI_SCENARIOS } from './rpi.js';
 
@@ -25,10 +26,10 @@ interface Figure {
   [key: string]: unknown;
 }
 
-function run(script: string, scenario: string): Figure {
+function run(script: string, scenario: string, ...extra: string[]): Figure {
   const out = execFileSync(
     process.execPath,
-    ['--max-old-space-size=8192', join(here, script), scenario],
+    ['--max-old-space-size=8192', '--expose-gc', join(here, script), scenario, ...extra],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -59,7 +60,9 @@ const ingest = INGEST_SCENARIOS.filter((s) => !quick || s.teams <= 330).map((s) 
 
 const consumer = CONSUMER_SCENARIOS.flatMap((name) => {
   if (process.stderr.isTTY) process.stderr.write(`running ${name}...\n`);
-  return run('consumer.js', name) as unknown as Figure[];
+  // Quick: a quarter of the events, half the steady-load seconds.
+  const size = quick ? ['--events', '5000', '--seconds', '4'] : [];
+  return run('consumer.js', name, ...size) as unknown as Figure[];
 });
 
 const rebuild = (quick ? QUICK_REBUILD_SCENARIOS : REBUILD_SCENARIOS).map((s) => {
@@ -69,6 +72,12 @@ const rebuild = (quick ? QUICK_REBUILD_SCENARIOS : REBUILD_SCENARIOS).map((s) =>
     baseline: number;
     figures: { read_model: string; value: number; ratio: number }[];
   };
+});
+
+// Peers on the same work: Castore on dynalite, Emmett in process (bench/peers.ts).
+const peers = PEER_SCENARIOS.filter((s) => !quick || s.quick).map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('peers.js', s.name) as unknown as PeerResult;
 });
 
 const doc = {
@@ -87,6 +96,11 @@ const doc = {
   ingest: { figures: ingest },
   consumer: { figures: consumer },
   rebuild: { scenarios: rebuild },
+  peers: {
+    scenarios: peers,
+    targets:
+      'Castore: ingest ratio >= 1, replay ratio >= 10; Emmett: in-process replay ratio > 1 (ratio = ours / peer)',
+  },
 };
 process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 if (process.stderr.isTTY) {
@@ -111,5 +125,11 @@ if (process.stderr.isTTY) {
     process.stderr.write(
       `${f.scenario.padEnd(28)} ${String(f.value).padStart(10)} matches/s  ${String(f.ratio).padStart(6)} of raw PutItem (${f.baseline}/s)\n`,
     );
+  }
+  for (const r of peers) {
+    for (const f of r.figures)
+      process.stderr.write(
+        `${`${r.scenario} ${f.figure}`.padEnd(36)} ${String(f.value).padStart(10)} ${f.unit.split(' ')[0]}  ${String(f.ratio).padStart(6)} of ${r.peer} (${f.baseline}/s)\n`,
+      );
   }
 }

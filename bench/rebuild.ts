@@ -25,20 +25,28 @@ export interface RebuildScenario {
   readonly teams: number;
   readonly gamesPerTeam: number;
   readonly segments: number;
+  /** The read models rebuilt. @default REBUILT_MODELS */
+  readonly models?: readonly RebuiltModel[];
+  /** Documents of the BatchWriteItem baseline. @default 20,000 */
+  readonly rawWrites?: number;
 }
 
 export const REBUILD_SCENARIOS: readonly RebuildScenario[] = [
   // 2,000 teams × 100 games / 2 = 100,000 matches, plus 2,000 team registrations.
   { name: 'rebuild-100k', teams: 2000, gamesPerTeam: 100, segments: 4 },
+  // 10,000 teams × 200 games / 2 = 1,000,000 matches, plus 10,000 team registrations: the
+  // scans, and the read model that reads every stored event and writes little (teams).
+  { name: 'rebuild-1m', teams: 10_000, gamesPerTeam: 200, segments: 4, models: ['teams'] },
 ];
 
 /** A smaller store for `--quick` runs (below the 100,000 of the figure that counts). */
 export const QUICK_REBUILD_SCENARIOS: readonly RebuildScenario[] = [
-  { name: 'rebuild-20k', teams: 400, gamesPerTeam: 100, segments: 4 },
+  { name: 'rebuild-10k', teams: 200, gamesPerTeam: 100, segments: 4, rawWrites: 5000 },
 ];
 
 /** The read models whose rebuild is measured. */
 export const REBUILT_MODELS = ['matches', 'standings', 'teams', 'pipeline-stats'] as const;
+export type RebuiltModel = (typeof REBUILT_MODELS)[number];
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
@@ -162,6 +170,14 @@ async function decodingScan(pipeline: Pipeline, segments: number) {
   return { events, per_second: events / ((performance.now() - started) / 1000) };
 }
 
+/** Heap in use after a full collection, when the process runs with --expose-gc. */
+function settledHeap(): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
 export async function measure(scenario: RebuildScenario) {
   const pipeline = await startPipeline({ memory: true, debounceMs: 3_600_000 });
   try {
@@ -172,10 +188,11 @@ export async function measure(scenario: RebuildScenario) {
     const scanBefore = await rawScan(pipeline, scenario.segments);
     const decode = await decodingScan(pipeline, scenario.segments);
     const models = [];
-    for (const name of REBUILT_MODELS) {
+    for (const name of scenario.models ?? REBUILT_MODELS) {
       const projection = READ_MODELS.find((p) => p.name === name);
       if (!projection) throw new Error(`no read model ${name}`);
       const rssBefore = process.memoryUsage().rss;
+      const heapBefore = settledHeap();
       const summary = await rebuildReadModel(pipeline, projection, {
         segments: scenario.segments,
       });
@@ -191,10 +208,16 @@ export async function measure(scenario: RebuildScenario) {
         applied_per_second: summary.events_per_second,
         rss_mb_after: Math.round(process.memoryUsage().rss / 2 ** 20),
         rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+        // What the rebuild left on the heap once garbage is collected (needs --expose-gc):
+        // near zero when it streams, the size of the store if it kept the events.
+        heap_retained_mb:
+          heapBefore === undefined
+            ? null
+            : Math.round(((settledHeap() ?? 0) - heapBefore) / 2 ** 20),
       });
     }
     const scanAfter = await rawScan(pipeline, scenario.segments);
-    const writes = await rawBatchWrite(pipeline, 20_000);
+    const writes = await rawBatchWrite(pipeline, scenario.rawWrites ?? 20_000);
     const baseline = (scanBefore.per_second + scanAfter.per_second) / 2;
     return {
       scenario: scenario.name,

@@ -103,13 +103,14 @@ function invalid(body: Partial<RebuildRequest> | undefined): string | undefined 
  */
 export async function rebuildThrough(
   api: string,
+  token: string,
   request: RebuildRequest,
   onProgress: (progress: { events: number; scanned: number; total: number }) => void,
   signal?: AbortSignal,
 ): Promise<RebuildSummary> {
   const response = await fetch(new URL('/admin/rebuild', api), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(request),
     ...(signal ? { signal } : {}),
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { READ_MODELS } from '../../projections/readModels/index.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
@@ -8,6 +9,7 @@ import { rebuildThrough } from '../localAdmin.js';
 import { wholeNumber } from '../options.js';
 import { fileProgress } from '../progress.js';
 import { type RebuildSummary, rebuildReadModel } from '../rebuild.js';
+import { apiTokenFile } from '../serveLocal.js';
 import { write } from '../write.js';
 
 interface RebuildFlags {
@@ -76,6 +78,7 @@ Examples:
         if (server) {
           summary = await rebuildThrough(
             server,
+            serverToken(flags.dataDir),
             {
               projection: projection.name,
               segments: flags.segments,
@@ -133,4 +136,14 @@ Examples:
         await pipeline?.stop();
       }
     });
+}
+
+/** The write token of the server holding the data folder (it wrote it there on start). */
+function serverToken(dataDir: string): string {
+  const file = apiTokenFile(dataDir);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new CliError(`the server holding ${dataDir} left no token in ${file}; restart it`);
+  }
 }

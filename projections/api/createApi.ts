@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { isCalendarDay } from '../../domain/games/parseDate.js';
 import { hasControlCharacter } from '../../domain/games/validateGame.js';
@@ -11,7 +12,7 @@ const MAX_ID = 200;
 /** A request the API refuses, with its HTTP status. */
 class HttpError extends Error {
   constructor(
-    readonly status: 400 | 404 | 413 | 501,
+    readonly status: 400 | 401 | 403 | 404 | 413 | 501,
     message: string,
   ) {
     super(message);
@@ -63,13 +64,55 @@ function idParam(value: string, what: string): string {
 }
 
 /**
+ * Who may use the routes that change something (`POST /sagas`, the local admin routes). The
+ * local server: whoever sends `Authorization: Bearer <token>`. Behind API Gateway: the
+ * principals its IAM authorizer let through (the request says who they were; a request
+ * without that identity is refused all the same).
+ */
+export type WriteAuth = { readonly token: string } | { readonly gateway: 'iam' };
+
+/** Equal strings, compared in a time that does not depend on where they differ. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Why a write request is refused, or undefined when it may go on. */
+function writeRefusal(
+  auth: WriteAuth,
+  header: string | undefined,
+  env: unknown,
+): HttpError | undefined {
+  if ('token' in auth) {
+    const match = /^Bearer (\S+)$/.exec(header ?? '');
+    if (!match) return new HttpError(401, 'this route needs Authorization: Bearer <token>');
+    return sameSecret(match[1] ?? '', auth.token)
+      ? undefined
+      : new HttpError(403, "the token is not the server's");
+  }
+  const caller = (env as { requestContext?: { authorizer?: { iam?: { userArn?: string } } } })
+    ?.requestContext?.authorizer?.iam?.userArn;
+  return caller ? undefined : new HttpError(403, 'this route needs an IAM-signed request');
+}
+
+/**
  * The query API as a Hono app: the same routes on Node (`@hono/node-server`) and on Lambda
  * behind API Gateway (`hono/aws-lambda`). Every parameter is checked; errors are JSON
- * `{ "error": { "status", "message" } }` (400 bad parameter, 404 unknown, 500 otherwise,
- * without internals).
+ * `{ "error": { "status", "message" } }` (400 bad parameter, 401/403 a write without its
+ * authorization, 404 unknown, 500 otherwise, without internals). Reads are open; every other
+ * method needs `auth`.
  */
-export function createApi(queries: QueryService): Hono {
+export function createApi(queries: QueryService, auth: WriteAuth): Hono {
   const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      const refusal = writeRefusal(auth, c.req.header('authorization'), c.env);
+      if (refusal) throw refusal;
+    }
+    await next();
+  });
 
   app.get('/rankings', async (c) => {
     const season = seasonParam(c.req.query('season'), true) as string;

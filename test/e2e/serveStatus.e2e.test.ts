@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
+import { reach } from '../support/loopback.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -49,6 +52,14 @@ describe('matchstream serve and status on a data folder', () => {
       calculation_id: string;
     };
     const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
+    const tokenFile = join(data, 'api-token');
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    const post = (headers: Record<string, string>) =>
+      fetch(`${url}/sagas`, { method: 'POST', body: '{"season": "2026"}', headers });
+    const anonymous = await post({});
+    const wrong = await post({ authorization: 'Bearer guessed' });
+    const allowed = await post({ authorization: `Bearer ${token}` });
+    const found = await reach(url);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
 
@@ -67,6 +78,12 @@ describe('matchstream serve and status on a data folder', () => {
     });
     expect(rankings.calculation_id).toBe(started.calculation_id);
     expect(health.status).toBe('ok');
+    // Writes need the server's token, kept in the data folder for this user only.
+    expect([anonymous.status, wrong.status, allowed.status]).toEqual([401, 403, 202]);
+    expect(statSync(tokenFile).mode & 0o077).toBe(0);
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(found).toMatchObject({ host: '127.0.0.1', loopback: true });
+    if (found.other !== undefined) expect(found.elsewhere).toBe(false);
     expect(await exited).toBe(0);
   });
 

@@ -190,7 +190,7 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     ))
       await calculation(e);
     await stream();
-    const api = handle(createApi(awsQueryService(env, client)));
+    const api = handle(createApi(awsQueryService(env, client), { gateway: 'iam' }));
     const rankings = await api(request('GET', '/rankings', 'season=2026'));
     const notifications = await api(request('GET', '/notifications', 'season=2026'));
 
@@ -214,7 +214,7 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
 
   it('appends POST /sagas without running it; the sweep drives it to the end', async () => {
     // Prepare
-    const api = handle(createApi(awsQueryService(env, client)));
+    const api = handle(createApi(awsQueryService(env, client), { gateway: 'iam' }));
     const store = new DynamoEventStore({ client, table: env.EVENTS_TABLE, registry });
 
     // Act
@@ -232,6 +232,22 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     expect(swept.driven).toBe(1);
     expect(foldSaga(await store.read(sagaStream(sagaId)))?.status).toBe('completed');
   }, 60_000);
+
+  it('refuses POST /sagas that reached the function without an IAM identity', async () => {
+    const api = handle(createApi(awsQueryService(env, client), { gateway: 'iam' }));
+    const unsigned = request('POST', '/sagas', '', { season: '2026' });
+    const { iam: _, ...withoutIam } = unsigned.requestContext.authorizer;
+
+    const answer = await api({
+      ...unsigned,
+      requestContext: { ...unsigned.requestContext, authorizer: withoutIam },
+    });
+
+    expect(answer.statusCode).toBe(403);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: { status: 403, message: 'this route needs an IAM-signed request' },
+    });
+  });
 
   it('refuses what is not an EventBridge event, and names a setting that is missing', async () => {
     await expect(busEventHandler('match', env, client)({ nothing: 1 })).rejects.toThrow(

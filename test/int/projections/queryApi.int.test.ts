@@ -6,6 +6,8 @@ import { createApi } from '../../../projections/api/createApi.js';
 import { OPENAPI } from '../../../projections/api/openapi.js';
 import { ingestGames } from '../../../stream/ingest/ingestGames.js';
 
+const TOKEN = 'a-test-token-of-this-server';
+const WRITER = { authorization: `Bearer ${TOKEN}` };
 let pipeline: EmbeddedPipeline;
 let app: ReturnType<typeof createApi>;
 const season = generateSeason({ teams: 20, gamesPerTeam: 6, seed: 5 });
@@ -25,7 +27,7 @@ beforeAll(async () => {
   await pipeline.sagas.settle(30_000);
   await pipeline.runtime.settle();
   await pipeline.sagas.settle(30_000);
-  app = createApi(pipeline.queries);
+  app = createApi(pipeline.queries, { token: TOKEN });
 }, 60_000);
 
 afterAll(async () => {
@@ -60,7 +62,7 @@ describe('query API over the read models', () => {
     const posted = await app.request('/sagas', {
       method: 'POST',
       body: JSON.stringify({ season: '2026', as_of: '2026-10-01' }),
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...WRITER },
     });
     const { saga_id } = (await posted.json()) as { saga_id: string };
     await pipeline.sagas.waitFor(saga_id);
@@ -184,9 +186,40 @@ describe('query API over the read models', () => {
     ],
     [`{"season": "${'x'.repeat(5000)}"}`, 413, 'the body is over 4096 bytes'],
   ])('answers POST /sagas %.40s with %i', async (body, status, message) => {
-    expect(await get('/sagas', { method: 'POST', body })).toEqual({
+    expect(await get('/sagas', { method: 'POST', body, headers: WRITER })).toEqual({
       status,
       body: { error: { status, message } },
     });
+  });
+
+  it.each([
+    [undefined, 401, 'this route needs Authorization: Bearer <token>'],
+    ['Basic dXNlcjpwYXNz', 401, 'this route needs Authorization: Bearer <token>'],
+    ['Bearer not-the-token', 403, "the token is not the server's"],
+  ])(
+    'refuses a write with authorization %s (%i), starting nothing',
+    async (header, status, message) => {
+      const before = await pipeline.runtime.store.approximateCommits();
+      const answer = await get('/sagas', {
+        method: 'POST',
+        body: '{"season": "2026"}',
+        ...(header ? { headers: { authorization: header } } : {}),
+      });
+
+      expect(answer).toEqual({ status, body: { error: { status, message } } });
+      expect(await pipeline.runtime.store.approximateCommits()).toBe(before);
+    },
+  );
+
+  it.each([
+    ['/teams/..%2F..%2Fetc%2Fpasswd', 404],
+    [`/teams/${'a'.repeat(300)}`, 400],
+    ['/rankings?season=../../x', 400],
+    ['/rankings?season=2026%00', 400],
+  ])('answers %s with %i, without internals', async (path, status) => {
+    const answer = await get(path);
+
+    expect(answer.status).toBe(status);
+    expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.js|node_modules|Error:/);
   });
 });

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { measure as consumer } from '../../../bench/consumer.js';
+import { measure as ingest } from '../../../bench/ingest.js';
+import { REBUILT_MODELS, measure as rebuild } from '../../../bench/rebuild.js';
+import { measure as rpi } from '../../../bench/rpi.js';
+
+/**
+ * Every benchmark scenario once on tiny inputs, so the benchmark code cannot rot: each must
+ * produce its figures from work that really happened (counts), never how fast.
+ */
+describe('the benchmarks on tiny inputs', () => {
+  it('times the RPI engine on a small season', () => {
+    const figure = rpi({ name: 'rpi-tiny', teams: 20, games: 60, runs: 2 });
+
+    expect(figure).toMatchObject({ scenario: 'rpi-tiny', teams: 20, games: 60, runs: 2 });
+    expect(figure.value).toBeGreaterThan(0);
+  });
+
+  it('ingests a small season next to the raw PutItem rate', async () => {
+    const figure = await ingest({
+      name: 'ingest-tiny',
+      teams: 12,
+      gamesPerTeam: 4,
+      concurrency: 2,
+      rawPuts: 50,
+    });
+
+    expect(figure.matches).toBeGreaterThan(12);
+    // Each match and each team's registration, once.
+    expect(figure.events).toBe(figure.matches + 12);
+    expect(figure.baseline).toBeGreaterThan(0);
+    expect(figure.ratio).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('decodes, upcasts and applies a few hundred records, and measures latency for a second', async () => {
+    const [plain] = await consumer('consumer-throughput', { events: 300 });
+    const [upcast] = await consumer('consumer-throughput-upcast', { events: 300 });
+    const latency = await consumer('e2e-latency', { seconds: 1 });
+
+    expect(plain).toMatchObject({
+      events: 300,
+      payload_baseline_unit: expect.stringMatching(/MatchRecorded v\d+ payloads/),
+    });
+    expect(upcast).toMatchObject({
+      events: 300,
+      payload_baseline_unit: expect.stringContaining('MatchRecorded v1 payloads'),
+    });
+    expect(latency.map((f) => f.scenario)).toEqual([
+      'e2e-latency-append-to-consumer',
+      'e2e-latency-append-to-bus-handler',
+    ]);
+    // Every appended event reached the consumer and the bus handler.
+    for (const f of latency) expect(f.events).toBe(50);
+  }, 60_000);
+
+  it('rebuilds every main read model from a small store next to the raw scan', async () => {
+    const result = await rebuild({
+      name: 'rebuild-tiny',
+      teams: 20,
+      gamesPerTeam: 6,
+      segments: 2,
+      rawWrites: 100,
+    });
+
+    // The matches and 20 registrations, every one read by every rebuild.
+    expect(result.events).toBeGreaterThan(20 + 40);
+    expect(result.figures.map((f) => f.read_model)).toEqual([...REBUILT_MODELS]);
+    for (const f of result.figures) expect(f.events_read).toBe(result.events);
+    expect(result.figures.find((f) => f.read_model === 'teams')?.events_applied).toBe(20);
+  }, 120_000);
+});
