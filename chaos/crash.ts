@@ -11,16 +11,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPipeline } from '../cli/embeddedPipeline.js';
-import { rebuildReadModel } from '../cli/rebuild.js';
 import type { Game } from '../domain/games/Game.js';
-import { computeRpi } from '../domain/rpi/computeRpi.js';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../feeds/writeGames.js';
-import { readCache } from '../projections/rankingsCache.js';
-import { READ_MODELS } from '../projections/readModels/index.js';
-import { eventCounts } from '../projections/readModels/pipelineStats.js';
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
-import { matchAggregateId } from '../stream/ingest/matchEvents.js';
+import { reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
 
@@ -48,7 +42,10 @@ export interface Kill {
 }
 
 /** The feeds: the season in chunks, and some results corrected in a later chunk. */
-function feeds(options: CrashOptions, rng: Rng): { chunks: Game[][]; final: Game[] } {
+export function seasonFeeds(
+  options: { seed: number; teams: number; gamesPerTeam: number; chunks: number },
+  rng: Rng,
+): { chunks: Game[][]; final: Game[] } {
   const season = generateSeason({
     teams: options.teams,
     gamesPerTeam: options.gamesPerTeam,
@@ -100,26 +97,10 @@ function runChild(
   });
 }
 
-/** Events of each match stream, in order. */
-async function matchStreams(
-  readAll: () => AsyncIterable<EventEnvelope[]>,
-): Promise<Map<string, EventEnvelope[]>> {
-  const streams = new Map<string, EventEnvelope[]>();
-  for await (const page of readAll())
-    for (const e of page) {
-      if (!e.aggregate_id.startsWith('match:')) continue;
-      const list = streams.get(e.aggregate_id) ?? [];
-      list.push(e);
-      streams.set(e.aggregate_id, list);
-    }
-  for (const list of streams.values()) list.sort((a, b) => a.sequence - b.sequence);
-  return streams;
-}
-
 export async function crashScenario(options: CrashOptions): Promise<ScenarioResult> {
   const log = options.log ?? (() => {});
   const rng = seededRng(options.seed);
-  const { chunks, final } = feeds(options, rng);
+  const { chunks, final } = seasonFeeds(options, rng);
   const data = join(options.dir, 'data');
   mkdirSync(data, { recursive: true });
   const kills: Kill[] = [];
@@ -155,89 +136,12 @@ export async function crashScenario(options: CrashOptions): Promise<ScenarioResu
   // Reconcile, in this process, on the same data folder.
   const pipeline = await startPipeline({ dataDir: data });
   try {
-    await pipeline.runtime.settle();
-    await pipeline.sagas.settle(60_000);
-    await pipeline.runtime.settle();
-    const streams = await matchStreams(() => pipeline.runtime.store.readAll());
-    let lost = 0;
-    let duplicated = 0;
-    const expected = new Map(final.map((g) => [matchAggregateId(g, 0), g]));
-    // Each match's rows in feed order: a recording, then one correction per changed result.
-    const rows = new Map<string | undefined, Game[]>();
-    for (const g of chunks.flat()) rows.set(g.matchId, [...(rows.get(g.matchId) ?? []), g]);
-    const eventsWanted = (matchId: string | undefined) =>
-      (rows.get(matchId) ?? []).filter(
-        (g, i, list) =>
-          i === 0 ||
-          g.homeScore !== list[i - 1]?.homeScore ||
-          g.awayScore !== list[i - 1]?.awayScore,
-      ).length;
-    for (const [id, game] of expected) {
-      const events = streams.get(id) ?? [];
-      const last = events.at(-1);
-      if (
-        !last ||
-        last.data.home_goals !== game.homeScore ||
-        last.data.away_goals !== game.awayScore
-      ) {
-        lost++;
-        continue;
-      }
-      // Anything beyond a recording and one correction per change is there twice.
-      const wanted = eventsWanted(game.matchId);
-      if (events.length > wanted) duplicated += events.length - wanted;
-      if (events.length < wanted) lost += wanted - events.length;
-    }
-    for (const id of streams.keys()) if (!expected.has(id)) duplicated++;
-
-    let stored = 0;
-    for await (const page of pipeline.runtime.store.readAll()) stored += page.length;
-    const applied = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
-    let divergences = 0;
-    for (const projection of READ_MODELS) {
-      const name = projection.name;
-      const rebuilt = await rebuildReadModel(pipeline, projection, {
-        verify: true,
-        noSwitch: true,
-      });
-      if (rebuilt.differences) log(`${name}: ${rebuilt.differences} documents differ`);
-      divergences += rebuilt.differences ?? 0;
-    }
-    const season = final[0]?.season ?? '2026';
-    const cached = await readCache(pipeline.sagaStores.cache, season);
-    const direct = computeRpi(final).ratings;
-    const served = cached?.rankings ?? [];
-    const rankingsDiffer =
-      served.length !== direct.length ||
-      direct.some(
-        (r, i) =>
-          served[i]?.team !== r.team ||
-          (r.rpi === null
-            ? served[i]?.rpi !== null
-            : Math.abs((served[i]?.rpi ?? Number.NaN) - r.rpi) > 1e-12),
-      );
-    if (rankingsDiffer) {
-      log('the cached rankings differ from computeRpi on the final games');
-      divergences++;
-    }
-    const deadLettered = (await pipeline.runtime.deadLetters.list()).length;
+    const found = await reconcile(pipeline, chunks, final, log);
     return {
       scenario: 'crash-restart',
       seed: options.seed,
-      passed: lost === 0 && duplicated === 0 && divergences === 0 && applied === stored,
-      events_in: stored,
-      events_applied: applied,
-      rejected: 0,
-      dead_lettered: deadLettered,
-      lost: lost + Math.max(0, stored - applied),
-      duplicated,
-      divergences,
-      details: {
-        matches: expected.size,
-        corrected: [...rows.values()].filter((list) => list.length > 1).length,
-        chunks: chunks.length,
-        kills,
-      },
+      ...found.result,
+      details: { ...found.details, chunks: chunks.length, kills },
     };
   } finally {
     await pipeline.stop();

@@ -8,17 +8,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { awsFaultsScenario } from './awsFaults.js';
+import { badInputScenario } from './badInput.js';
+import { concurrencyScenario } from './concurrency.js';
 import { crashScenario } from './crash.js';
 import { summarize } from './summary.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(
-    'usage: npm run chaos -- [--seed N] [--kills N] [--large]\n\n' +
-      'Runs the embedded pipeline as a child process on a data folder, SIGKILLs it at seeded\n' +
-      'random moments while it ingests a season (at least 20 times), restarts it, and\n' +
-      'reconciles the store, the read models (against rebuilds) and the rankings (against\n' +
-      'computeRpi). Prints a JSON summary; exits 1 on any loss, duplicate or divergence.\n',
+    'usage: npm run chaos -- [--seed N] [--kills N] [--large] [--throttle R] [--server-error R]\n' +
+      '                        [--timeout R] [--lost-answer R] [--partial R]\n\n' +
+      'crash-restart: runs the embedded pipeline as a child process on a data folder, SIGKILLs\n' +
+      'it at seeded random moments while it ingests a season (20 times, 60 with --large),\n' +
+      'restarts it, and reconciles the store, the read models (against rebuilds) and the\n' +
+      'rankings (against computeRpi).\n' +
+      'concurrent-writers: 8 writers (32) race on one stream; every loser must get a\n' +
+      'ConcurrencyError and retry, and every change must land once.\n' +
+      'bad-input: a feed of good rows mixed with random bytes, non-UTF-8 bytes, an enormous\n' +
+      'field, missing columns, formula- and script-like names; then an oversized event. Every\n' +
+      'bad one refused with a reason, every good row stored, the counts reconciled.\n' +
+      'aws-faults: the pipeline in process with DynamoDB and Kinesis calls throttled (rate\n' +
+      '0.03), failing with 500 (0.02), timing out (0.01), answered with a timeout after being\n' +
+      'done (0.02), and batch calls partly failed (0.3): it must converge to the same result.\n\n' +
+      'Prints a JSON summary; exits 1 on any loss, duplicate or divergence.\n',
   );
   process.exit(0);
 }
@@ -32,12 +45,23 @@ const option = (name: string, fallback: number): number => {
   }
   return value;
 };
+/** A probability given as `--name 0.05`. */
+const rate = (name: string, fallback: number): number => {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const value = Number(args[i + 1]);
+  if (!(value >= 0 && value <= 1)) {
+    process.stderr.write(`chaos: ${name} needs a rate from 0 to 1\n`);
+    process.exit(2);
+  }
+  return value;
+};
 const large = args.includes('--large');
 const seed = option('--seed', Date.now() % 1_000_000);
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'matchstream-chaos-'));
 try {
-  const result = await crashScenario({
+  const crash = await crashScenario({
     dir,
     cli: join(here, '../cli/main.js'),
     seed,
@@ -47,10 +71,38 @@ try {
     chunks: large ? 8 : 4,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const summary = summarize([result]);
+  const concurrency = await concurrencyScenario({
+    seed,
+    writers: large ? 32 : 8,
+    changes: large ? 50 : 20,
+  });
+  const badInput = await badInputScenario({
+    dir,
+    cli: join(here, '../cli/main.js'),
+    seed,
+    teams: large ? 120 : 24,
+    gamesPerTeam: large ? 12 : 6,
+  });
+  const awsFaults = await awsFaultsScenario({
+    seed,
+    teams: large ? 60 : 16,
+    gamesPerTeam: large ? 10 : 4,
+    rates: {
+      throttle: rate('--throttle', 0.03),
+      serverError: rate('--server-error', 0.02),
+      timeout: rate('--timeout', 0.01),
+      lostAnswer: rate('--lost-answer', 0.02),
+      partial: rate('--partial', 0.3),
+    },
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const summary = summarize([crash, concurrency, badInput, awsFaults]);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.exitCode =
-    summary.lost + summary.duplicated + summary.divergences > 0 || summary.passed < 1 ? 1 : 0;
+    summary.lost + summary.duplicated + summary.divergences > 0 ||
+    summary.passed < summary.scenarios
+      ? 1
+      : 0;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

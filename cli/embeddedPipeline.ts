@@ -19,7 +19,7 @@ import type { FaultPlan } from '../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
-import { EmbeddedRuntime } from '../stream/local/EmbeddedRuntime.js';
+import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
 
 export interface PipelineOptions {
   readonly memory?: boolean;
@@ -36,6 +36,8 @@ export interface PipelineOptions {
   readonly schemas?: SchemaRegistry;
   /** The read models to keep. @default READ_MODELS */
   readonly readModels?: readonly Projection[];
+  /** Called with each AWS client of the runtime before use (see `EmbeddedRuntimeOptions`). */
+  readonly configureClient?: EmbeddedRuntimeOptions['configureClient'];
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -78,6 +80,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.schemas ? { registry: options.schemas } : {}),
+    ...(options.configureClient ? { configureClient: options.configureClient } : {}),
     consumerDefaults: { batchSize: 500, pollIntervalMs: 20 },
   });
   const registry = new ReadModelRegistry(

@@ -68,6 +68,8 @@ export function validateGame(record: Readonly<Record<string, unknown>>): GameVal
     reasons.push(`venue is longer than ${MAX_NAME_LENGTH} characters`);
   } else if (venue !== undefined && hasControlCharacter(venue)) {
     reasons.push('venue contains control characters');
+  } else if (venue !== undefined && venue !== '' && unsafeText(venue)) {
+    reasons.push(`venue ${unsafeText(venue)}`);
   }
 
   if (
@@ -122,7 +124,24 @@ function teamName(value: unknown, field: string, reasons: string[]): string | un
     reasons.push(`${field} contains control characters`);
     return undefined;
   }
+  const unsafe = unsafeText(name);
+  if (unsafe) {
+    reasons.push(`${field} ${unsafe}`);
+    return undefined;
+  }
   return name;
+}
+
+/**
+ * Why a name cannot be kept as it is, or undefined: bytes that were not UTF-8 (decoded to
+ * U+FFFD), a leading `=`, `+`, `-` or `@` that a spreadsheet opening an export would run as a
+ * formula, or `<` / `>`, markup in every page that shows it. No team or venue is named so.
+ */
+export function unsafeText(name: string): string | undefined {
+  if (name.includes('\uFFFD')) return 'is not valid UTF-8 text';
+  if (/^[=+\-@]/.test(name)) return `${quote(name.slice(0, 40))} starts like a spreadsheet formula`;
+  if (/[<>]/.test(name)) return `${quote(name.slice(0, 40))} contains markup characters (< or >)`;
+  return undefined;
 }
 
 export function hasControlCharacter(name: string): boolean {

@@ -42,6 +42,14 @@ export interface EmbeddedRuntimeOptions {
   readonly registry?: SchemaRegistry;
   /** Run the change relay (off for tools that only look, such as `status`). @default true */
   readonly relay?: boolean;
+  /**
+   * Called with each AWS client the runtime makes, before it is used: to add middleware, such
+   * as the chaos suite's injected faults.
+   */
+  readonly configureClient?: (
+    client: DynamoDBClient | KinesisClient,
+    service: 'dynamodb' | 'kinesis',
+  ) => void;
 }
 
 /** What a consumer of the runtime has seen. */
@@ -87,6 +95,8 @@ export class EmbeddedRuntime {
     });
     const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint });
     const kinesis = kinesisClient({ endpoint: kinesisServer.endpoint });
+    options.configureClient?.(dynamo, 'dynamodb');
+    options.configureClient?.(kinesis, 'kinesis');
     await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });
     await ensureRuntimeTables(dynamo);
     await ensureStream(kinesis, CHANGES_STREAM, options.shards ?? 2);

@@ -77,6 +77,12 @@ describe('validateGame', () => {
     [{ home_team: 'x'.repeat(201) }, 'home_team is longer than 200 characters'],
     [{ venue: 'x'.repeat(201) }, 'venue is longer than 200 characters'],
     [{ venue: 'Field\r\n2' }, 'venue contains control characters'],
+    [{ home_team: '=HYPERLINK("http://x")' }, 'starts like a spreadsheet formula'],
+    [{ away_team: '@SUM(A1:A9)' }, 'away_team "@SUM(A1:A9)" starts like a spreadsheet formula'],
+    [{ home_team: '+1 FC' }, 'starts like a spreadsheet formula'],
+    [{ home_team: '<script>alert(1)</script>' }, 'contains markup characters (< or >)'],
+    [{ away_team: 'Caf\uFFFD United' }, 'away_team is not valid UTF-8 text'],
+    [{ venue: '=cmd|calc' }, 'venue "=cmd|calc" starts like a spreadsheet formula'],
   ])('refuses %o', (change, reason) => {
     const result = validateGame({ ...row, ...change });
     expect(result.ok).toBe(false);

@@ -1,0 +1,157 @@
+import type { EmbeddedPipeline } from '../cli/embeddedPipeline.js';
+import { rebuildReadModel } from '../cli/rebuild.js';
+import type { Game } from '../domain/games/Game.js';
+import { computeRpi } from '../domain/rpi/computeRpi.js';
+import { readCache } from '../projections/rankingsCache.js';
+import { READ_MODELS } from '../projections/readModels/index.js';
+import { eventCounts } from '../projections/readModels/pipelineStats.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { matchAggregateId } from '../stream/ingest/matchEvents.js';
+import type { ScenarioResult } from './summary.js';
+
+/** Events of each match stream, in order. */
+async function matchStreams(
+  readAll: () => AsyncIterable<EventEnvelope[]>,
+): Promise<Map<string, EventEnvelope[]>> {
+  const streams = new Map<string, EventEnvelope[]>();
+  for await (const page of readAll())
+    for (const e of page) {
+      if (!e.aggregate_id.startsWith('match:')) continue;
+      const list = streams.get(e.aggregate_id) ?? [];
+      list.push(e);
+      streams.set(e.aggregate_id, list);
+    }
+  for (const list of streams.values()) list.sort((a, b) => a.sequence - b.sequence);
+  return streams;
+}
+
+/**
+ * Effects found twice in the other streams: a team registered twice, a saga step completed
+ * twice, a saga ended twice, a calculation calculated or published twice, an event id twice.
+ */
+async function repeatedEffects(
+  readAll: () => AsyncIterable<EventEnvelope[]>,
+  log: (line: string) => void,
+): Promise<number> {
+  const once = new Map<string, number>();
+  const ids = new Set<string>();
+  let repeated = 0;
+  for await (const page of readAll())
+    for (const e of page) {
+      if (ids.has(e.event_id)) repeated++;
+      ids.add(e.event_id);
+      const key =
+        e.event_type === 'TeamRegistered' ||
+        e.event_type === 'SagaStarted' ||
+        e.event_type === 'SagaCompleted' ||
+        e.event_type === 'SagaCompensated' ||
+        e.event_type === 'RpiCalculated' ||
+        e.event_type === 'RpiResultsPublished'
+          ? `${e.aggregate_id} ${e.event_type}`
+          : e.event_type === 'SagaStepCompleted'
+            ? `${e.aggregate_id} ${e.event_type} ${String(e.data.step_name)}`
+            : undefined;
+      if (key === undefined) continue;
+      once.set(key, (once.get(key) ?? 0) + 1);
+    }
+  for (const [key, n] of once)
+    if (n > 1) {
+      log(`${key}: ${n} times`);
+      repeated += n - 1;
+    }
+  return repeated;
+}
+
+/**
+ * Reconciles a pipeline with the feeds it was given (in order): once it has settled, every
+ * match is stored once with its final result and one correction per change, every stored event
+ * was applied by the read models, every read model equals a rebuild from scratch, and the
+ * cached rankings equal `computeRpi` on the final games (what `matchstream rpi` prints).
+ */
+export async function reconcile(
+  pipeline: EmbeddedPipeline,
+  feeds: readonly (readonly Game[])[],
+  final: readonly Game[],
+  log: (line: string) => void,
+): Promise<{
+  result: Omit<ScenarioResult, 'scenario' | 'seed' | 'details'>;
+  details: Record<string, unknown>;
+}> {
+  await pipeline.runtime.settle();
+  await pipeline.sagas.settle(60_000);
+  await pipeline.runtime.settle();
+  const streams = await matchStreams(() => pipeline.runtime.store.readAll());
+  let lost = 0;
+  let duplicated = 0;
+  const expected = new Map(final.map((g) => [matchAggregateId(g, 0), g]));
+  // Each match's rows in feed order: a recording, then one correction per changed result.
+  const rows = new Map<string | undefined, Game[]>();
+  for (const g of feeds.flat()) rows.set(g.matchId, [...(rows.get(g.matchId) ?? []), g]);
+  const eventsWanted = (matchId: string | undefined) =>
+    (rows.get(matchId) ?? []).filter(
+      (g, i, list) =>
+        i === 0 || g.homeScore !== list[i - 1]?.homeScore || g.awayScore !== list[i - 1]?.awayScore,
+    ).length;
+  for (const [id, game] of expected) {
+    const events = streams.get(id) ?? [];
+    const last = events.at(-1);
+    if (
+      !last ||
+      last.data.home_goals !== game.homeScore ||
+      last.data.away_goals !== game.awayScore
+    ) {
+      lost++;
+      continue;
+    }
+    // Anything beyond a recording and one correction per change is there twice.
+    const wanted = eventsWanted(game.matchId);
+    if (events.length > wanted) duplicated += events.length - wanted;
+    if (events.length < wanted) lost += wanted - events.length;
+  }
+  for (const id of streams.keys()) if (!expected.has(id)) duplicated++;
+  duplicated += await repeatedEffects(() => pipeline.runtime.store.readAll(), log);
+
+  let stored = 0;
+  for await (const page of pipeline.runtime.store.readAll()) stored += page.length;
+  const applied = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
+  let divergences = 0;
+  for (const projection of READ_MODELS) {
+    const rebuilt = await rebuildReadModel(pipeline, projection, { verify: true, noSwitch: true });
+    if (rebuilt.differences) log(`${projection.name}: ${rebuilt.differences} documents differ`);
+    divergences += rebuilt.differences ?? 0;
+  }
+  const season = final[0]?.season ?? '2026';
+  const cached = await readCache(pipeline.sagaStores.cache, season);
+  const direct = computeRpi([...final]).ratings;
+  const served = cached?.rankings ?? [];
+  const rankingsDiffer =
+    served.length !== direct.length ||
+    direct.some(
+      (r, i) =>
+        served[i]?.team !== r.team ||
+        (r.rpi === null
+          ? served[i]?.rpi !== null
+          : Math.abs((served[i]?.rpi ?? Number.NaN) - r.rpi) > 1e-12),
+    );
+  if (rankingsDiffer) {
+    log('the cached rankings differ from computeRpi on the final games');
+    divergences++;
+  }
+  const deadLettered = (await pipeline.runtime.deadLetters.list()).length;
+  return {
+    result: {
+      passed: lost === 0 && duplicated === 0 && divergences === 0 && applied === stored,
+      events_in: stored,
+      events_applied: applied,
+      rejected: 0,
+      dead_lettered: deadLettered,
+      lost: lost + Math.max(0, stored - applied),
+      duplicated,
+      divergences,
+    },
+    details: {
+      matches: expected.size,
+      corrected: [...rows.values()].filter((list) => list.length > 1).length,
+    },
+  };
+}
