@@ -12,6 +12,7 @@ import { awsFaultsScenario } from './awsFaults.js';
 import { badInputScenario } from './badInput.js';
 import { concurrencyScenario } from './concurrency.js';
 import { crashScenario } from './crash.js';
+import { deliveryScenario } from './delivery.js';
 import { summarize } from './summary.js';
 
 const args = process.argv.slice(2);
@@ -30,7 +31,9 @@ if (args.includes('--help') || args.includes('-h')) {
       'bad one refused with a reason, every good row stored, the counts reconciled.\n' +
       'aws-faults: the pipeline in process with DynamoDB and Kinesis calls throttled (rate\n' +
       '0.03), failing with 500 (0.02), timing out (0.01), answered with a timeout after being\n' +
-      'done (0.02), and batch calls partly failed (0.3): it must converge to the same result.\n\n' +
+      'done (0.02), and batch calls partly failed (0.3): it must converge to the same result.\n' +
+      'delivery-faults: records of the change stream put again, late and out of order, a\n' +
+      'shard split and a merge mid-run: every event applied once, in order per stream.\n\n' +
       'Prints a JSON summary; exits 1 on any loss, duplicate or divergence.\n',
   );
   process.exit(0);
@@ -96,7 +99,13 @@ try {
     },
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const summary = summarize([crash, concurrency, badInput, awsFaults]);
+  const delivery = await deliveryScenario({
+    seed,
+    teams: large ? 60 : 16,
+    gamesPerTeam: large ? 10 : 4,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const summary = summarize([crash, concurrency, badInput, awsFaults, delivery]);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.exitCode =
     summary.lost + summary.duplicated + summary.divergences > 0 ||

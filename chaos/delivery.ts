@@ -1,0 +1,157 @@
+/**
+ * Delivery faults: the change stream delivers records more than once, late and out of order
+ * (some of what the relay puts is put again, a subset, after a random delay of up to a second),
+ * and its shards are split and merged while the season is ingested. The consumers must apply
+ * each event once, in order per stream: the same reconciliation as the crash scenario.
+ */
+import {
+  type KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
+  PutRecordsCommand,
+  type PutRecordsRequestEntry,
+  type Shard,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
+import { startPipeline } from '../cli/embeddedPipeline.js';
+import type { GameRow } from '../feeds/readGames.js';
+import { ingestGames } from '../stream/ingest/ingestGames.js';
+import { CHANGES_STREAM } from '../stream/local/EmbeddedRuntime.js';
+import { seasonFeeds } from './crash.js';
+import { reconcile } from './reconcile.js';
+import { type Rng, seededRng } from './rng.js';
+import type { ScenarioResult } from './summary.js';
+
+export interface DeliveryOptions {
+  readonly seed: number;
+  readonly teams: number;
+  readonly gamesPerTeam: number;
+  /** Probability that a put of the relay is partly put again, later. @default 0.4 */
+  readonly redeliver?: number;
+  readonly log?: (line: string) => void;
+}
+
+interface MiddlewareStack {
+  add(middleware: unknown, options: { step: string; name: string; priority?: string }): void;
+}
+
+/** Puts some of the relay's records again, late: duplicates, delayed and out of order. */
+function redeliver(client: KinesisClient, rate: number, rng: Rng) {
+  const pending = new Set<Promise<unknown>>();
+  const copies = new WeakSet<object>();
+  const counts = { puts_redelivered: 0, records_redelivered: 0 };
+  (client.middlewareStack as unknown as MiddlewareStack).add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: { input: { StreamName?: string; Records?: PutRecordsRequestEntry[] } }) => {
+        const result = await next(args);
+        const records = args.input.Records;
+        if (
+          context.commandName === 'PutRecordsCommand' &&
+          records &&
+          !copies.has(args.input) &&
+          rng() < rate
+        ) {
+          const again = records.filter(() => rng() < 0.5);
+          if (again.length > 0) {
+            counts.puts_redelivered++;
+            counts.records_redelivered += again.length;
+            const input = { StreamName: args.input.StreamName, Records: again };
+            copies.add(input);
+            const delay = Math.floor(rng() * 1000);
+            const p = new Promise((resolve) => setTimeout(resolve, delay))
+              .then(() => client.send(new PutRecordsCommand(input)))
+              .finally(() => pending.delete(p));
+            pending.add(p);
+          }
+        }
+        return result;
+      },
+    { step: 'initialize', name: 'matchstreamRedelivery', priority: 'low' },
+  );
+  return { counts, settle: () => Promise.all([...pending]) };
+}
+
+const openShards = async (client: KinesisClient): Promise<Shard[]> =>
+  ((await client.send(new ListShardsCommand({ StreamName: CHANGES_STREAM }))).Shards ?? []).filter(
+    (s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined,
+  );
+
+async function split(client: KinesisClient): Promise<string> {
+  const [shard] = await openShards(client);
+  const start = BigInt(shard?.HashKeyRange?.StartingHashKey ?? '0');
+  const end = BigInt(shard?.HashKeyRange?.EndingHashKey ?? '0');
+  await client.send(
+    new SplitShardCommand({
+      StreamName: CHANGES_STREAM,
+      ShardToSplit: shard?.ShardId,
+      NewStartingHashKey: ((start + end) / 2n).toString(),
+    }),
+  );
+  return `split ${shard?.ShardId}`;
+}
+
+async function merge(client: KinesisClient): Promise<string> {
+  const shards = (await openShards(client)).sort((a, b) =>
+    BigInt(a.HashKeyRange?.StartingHashKey ?? '0') < BigInt(b.HashKeyRange?.StartingHashKey ?? '0')
+      ? -1
+      : 1,
+  );
+  for (let i = 0; i + 1 < shards.length; i++) {
+    const a = shards[i];
+    const b = shards[i + 1];
+    if (
+      BigInt(a?.HashKeyRange?.EndingHashKey ?? '-2') + 1n !==
+      BigInt(b?.HashKeyRange?.StartingHashKey ?? '0')
+    )
+      continue;
+    await client.send(
+      new MergeShardsCommand({
+        StreamName: CHANGES_STREAM,
+        ShardToMerge: a?.ShardId,
+        AdjacentShardToMerge: b?.ShardId,
+      }),
+    );
+    return `merged ${a?.ShardId} and ${b?.ShardId}`;
+  }
+  throw new Error('no two adjacent open shards to merge');
+}
+
+export async function deliveryScenario(options: DeliveryOptions): Promise<ScenarioResult> {
+  const log = options.log ?? (() => {});
+  const rng = seededRng(options.seed);
+  const { chunks, final } = seasonFeeds({ ...options, chunks: 3 }, rng);
+  const pipeline = await startPipeline({ memory: true, debounceMs: 300 });
+  try {
+    const kinesis = pipeline.runtime.kinesis;
+    const faults = redeliver(kinesis, options.redeliver ?? 0.4, rng);
+    const reshards: string[] = [];
+    for (const [i, chunk] of chunks.entries()) {
+      async function* rows(): AsyncGenerator<GameRow[]> {
+        yield chunk.map((game, n) => ({ kind: 'game', line: n + 2, game, fields: {} }));
+      }
+      await ingestGames(rows(), { store: pipeline.runtime.store, concurrency: 8 });
+      // Mid-run: a split after the first feed, a merge after the second.
+      if (i === 0) reshards.push(await split(kinesis));
+      if (i === 1) reshards.push(await merge(kinesis));
+    }
+    await faults.settle();
+    const found = await reconcile(pipeline, chunks, final, log);
+    // What the consumers saw of it: copies dropped, gaps filled from the store.
+    const consumers = Object.fromEntries(
+      [...pipeline.runtime.consumers].map(([name, c]) => [
+        name,
+        { duplicates_dropped: c.counts.duplicates, gaps_filled: c.counts.filled },
+      ]),
+    );
+    const dropped = Object.values(consumers).reduce((n, c) => n + c.duplicates_dropped, 0);
+    return {
+      scenario: 'delivery-faults',
+      seed: options.seed,
+      ...found.result,
+      passed: found.result.passed && faults.counts.records_redelivered > 0 && dropped > 0,
+      details: { ...found.details, ...faults.counts, reshards, consumers },
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}
