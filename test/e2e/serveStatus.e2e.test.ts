@@ -22,7 +22,7 @@ async function serve(data: string) {
     });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });
-  return { child, url };
+  return { child, url, output: () => stderr };
 }
 
 describe('matchstream serve and status on a data folder', () => {
@@ -47,7 +47,7 @@ describe('matchstream serve and status on a data folder', () => {
 
     // Act: status, then serve.
     const status = await runCli(['status', '--data-dir', data, '--json']);
-    const { child, url } = await serve(data);
+    const { child, url, output } = await serve(data);
     const rankings = (await (await fetch(`${url}/rankings?season=2026`)).json()) as {
       calculation_id: string;
     };
@@ -82,6 +82,9 @@ describe('matchstream serve and status on a data folder', () => {
     expect([anonymous.status, wrong.status, allowed.status]).toEqual([401, 403, 202]);
     expect(statSync(tokenFile).mode & 0o077).toBe(0);
     expect(token.length).toBeGreaterThanOrEqual(32);
+    // The server says where the token is, never the token, whatever it logs meanwhile.
+    expect(output()).toContain(tokenFile);
+    expect(output()).not.toContain(token);
     expect(found).toMatchObject({ host: '127.0.0.1', loopback: true });
     if (found.other !== undefined) expect(found.elsewhere).toBe(false);
     expect(await exited).toBe(0);
