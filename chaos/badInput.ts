@@ -5,12 +5,12 @@
  * row must be in the rejects file with a reason, every good row stored, the oversized event
  * refused with an error naming it, and the counts must reconcile.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../feeds/writeGames.js';
 import { openEventStore } from '../stream/local/openEventStore.js';
+import { runMatchstream } from './command.js';
 import { type Rng, seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
 
@@ -65,26 +65,6 @@ function badLines(rng: Rng): { kind: string; bytes: Buffer }[] {
   ];
 }
 
-function ingest(cli: string, feed: string, data: string, rejects: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [cli, 'ingest', feed, '--data-dir', data, '--rejects', rejects, '--json', '--no-progress'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 export async function badInputScenario(options: BadInputOptions): Promise<ScenarioResult> {
   const rng = seededRng(options.seed);
   const season = generateSeason({
@@ -108,7 +88,16 @@ export async function badInputScenario(options: BadInputOptions): Promise<Scenar
       ...lines.flatMap((l) => [l, Buffer.from('\n')]),
     ]),
   );
-  const run = await ingest(options.cli, feed, data, rejects);
+  const run = await runMatchstream(options.cli, [
+    'ingest',
+    feed,
+    '--data-dir',
+    data,
+    '--rejects',
+    rejects,
+    '--json',
+    '--no-progress',
+  ]);
   const summary = JSON.parse(run.stdout || '{}') as {
     read?: number;
     appended?: number;

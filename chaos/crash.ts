@@ -7,13 +7,13 @@
  * model equal to a rebuild from scratch, the cached rankings equal to `computeRpi` on the same
  * games (what `matchstream rpi` prints).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPipeline } from '../cli/embeddedPipeline.js';
 import type { Game } from '../domain/games/Game.js';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../feeds/writeGames.js';
+import { runMatchstream } from './command.js';
 import { reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
@@ -70,32 +70,13 @@ export function seasonFeeds(
   return { chunks, final: [...final.values()] };
 }
 
-/** Runs `matchstream start` on one feed; kills it after `killAfterMs` when given. */
-function runChild(
-  options: CrashOptions,
-  feed: string,
-  data: string,
-  killAfterMs: number | undefined,
-): Promise<{ killed: boolean; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [options.cli, 'start', '--games', feed, '--data-dir', data, '--json'],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-    );
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr = (stderr + d).slice(-4000);
-    });
-    const timer =
-      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', code, stderr });
-    });
-  });
-}
+/** `matchstream start` on one feed and the data folder; killed after `killAfterMs` if given. */
+const runChild = (options: CrashOptions, feed: string, data: string, killAfterMs?: number) =>
+  runMatchstream(
+    options.cli,
+    ['start', '--games', feed, '--data-dir', data, '--json'],
+    killAfterMs,
+  );
 
 export async function crashScenario(options: CrashOptions): Promise<ScenarioResult> {
   const log = options.log ?? (() => {});

@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+
+/** How a `matchstream` run ended. */
+export interface CommandRun {
+  readonly code: number | null;
+  /** True when it was killed with SIGKILL (by `killAfterMs`). */
+  readonly killed: boolean;
+  readonly stdout: string;
+  /** The last 4,000 characters. */
+  readonly stderr: string;
+}
+
+/** Runs the built `matchstream` (`cli`) with `args`; SIGKILLs it after `killAfterMs` if given. */
+export function runMatchstream(
+  cli: string,
+  args: readonly string[],
+  killAfterMs?: number,
+): Promise<CommandRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr = (stderr + d).slice(-4000);
+    });
+    const timer =
+      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, killed: signal === 'SIGKILL', stdout, stderr });
+    });
+  });
+}
