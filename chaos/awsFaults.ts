@@ -6,11 +6,9 @@
  * faults gives: the same reconciliation as the crash scenario.
  */
 import { startPipeline } from '../cli/embeddedPipeline.js';
-import type { GameRow } from '../feeds/readGames.js';
-import { ingestGames } from '../stream/ingest/ingestGames.js';
 import { seasonFeeds } from './crash.js';
 import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';
-import { reconcile } from './reconcile.js';
+import { ingestFeed, reconcile } from './reconcile.js';
 import { seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
 
@@ -36,10 +34,7 @@ export async function awsFaultsScenario(options: AwsFaultsOptions): Promise<Scen
     // Faults from here on: the runtime is up, its tables made.
     const counts: FaultCounts[] = clients.map((c) => injectFaults(c, options.rates, rng));
     for (const chunk of chunks) {
-      async function* rows(): AsyncGenerator<GameRow[]> {
-        yield chunk.map((game, i) => ({ kind: 'game', line: i + 2, game, fields: {} }));
-      }
-      const summary = await ingestGames(rows(), { store: pipeline.runtime.store, concurrency: 8 });
+      const summary = await ingestFeed(pipeline, chunk);
       if (summary.failed > 0) log(`${summary.failed} rows could not be stored`);
     }
     const found = await reconcile(pipeline, chunks, final, log);

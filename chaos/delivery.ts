@@ -14,11 +14,9 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { startPipeline } from '../cli/embeddedPipeline.js';
-import type { GameRow } from '../feeds/readGames.js';
-import { ingestGames } from '../stream/ingest/ingestGames.js';
 import { CHANGES_STREAM } from '../stream/local/EmbeddedRuntime.js';
 import { seasonFeeds } from './crash.js';
-import { reconcile } from './reconcile.js';
+import { ingestFeed, reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
 
@@ -126,10 +124,7 @@ export async function deliveryScenario(options: DeliveryOptions): Promise<Scenar
     const faults = redeliver(kinesis, options.redeliver ?? 0.4, rng);
     const reshards: string[] = [];
     for (const [i, chunk] of chunks.entries()) {
-      async function* rows(): AsyncGenerator<GameRow[]> {
-        yield chunk.map((game, n) => ({ kind: 'game', line: n + 2, game, fields: {} }));
-      }
-      await ingestGames(rows(), { store: pipeline.runtime.store, concurrency: 8 });
+      await ingestFeed(pipeline, chunk);
       // Mid-run: a split after the first feed, a merge after the second.
       if (i === 0) reshards.push(await split(kinesis));
       if (i === 1) reshards.push(await merge(kinesis));

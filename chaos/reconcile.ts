@@ -2,12 +2,22 @@ import type { EmbeddedPipeline } from '../cli/embeddedPipeline.js';
 import { rebuildReadModel } from '../cli/rebuild.js';
 import type { Game } from '../domain/games/Game.js';
 import { computeRpi } from '../domain/rpi/computeRpi.js';
+import type { GameRow } from '../feeds/readGames.js';
 import { readCache } from '../projections/rankingsCache.js';
 import { READ_MODELS } from '../projections/readModels/index.js';
 import { eventCounts } from '../projections/readModels/pipelineStats.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { ingestGames } from '../stream/ingest/ingestGames.js';
 import { matchAggregateId } from '../stream/ingest/matchEvents.js';
 import type { ScenarioResult } from './summary.js';
+
+/** One feed into the pipeline's store, as `matchstream ingest` would append it. */
+export async function ingestFeed(pipeline: EmbeddedPipeline, games: readonly Game[]) {
+  async function* rows(): AsyncGenerator<GameRow[]> {
+    yield games.map((game, i) => ({ kind: 'game', line: i + 2, game, fields: {} }));
+  }
+  return ingestGames(rows(), { store: pipeline.runtime.store, concurrency: 8 });
+}
 
 /** Events of each match stream, in order. */
 async function matchStreams(

@@ -8,7 +8,7 @@ import type { SagaDefinition } from './SagaDefinition.js';
 import { foldSaga, type SagaState } from './sagaState.js';
 
 /** How long a timed-out attempt is given to stop before its failure is recorded. */
-const ABANDON_GRACE_MS = 5_000;
+export const ABANDON_GRACE_MS = 5_000;
 
 /** The stream of a saga. */
 export const sagaStream = (sagaId: string): string => `saga:${sagaId}`;

@@ -91,18 +91,31 @@ export function consumerHandler(
   });
 }
 
+/** A document store for every read model, in the table `READ_MODEL_TABLES` names for it. */
+export function readModelStoreMap(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+): Map<string, DynamoDocumentStore> {
+  const tables = jsonRecord(env, 'READ_MODEL_TABLES');
+  return new Map(
+    READ_MODELS.map((projection) => {
+      const table = tables[projection.name];
+      if (!table) throw new Error(`READ_MODEL_TABLES names no table for ${projection.name}`);
+      return [projection.name, new DynamoDocumentStore(client, table)];
+    }),
+  );
+}
+
 /** Every read model, each in the table `READ_MODEL_TABLES` names for it. */
 export function readModelsHandler(
   env: ConsumerEnv,
   client: DynamoDBClient,
   observer: ConsumerObserver = {},
 ): KinesisHandler {
-  const tables = jsonRecord(env, 'READ_MODEL_TABLES');
-  const projectors = READ_MODELS.map((projection) => {
-    const table = tables[projection.name];
-    if (!table) throw new Error(`READ_MODEL_TABLES names no table for ${projection.name}`);
-    return new Projector(projection, new DynamoDocumentStore(client, table));
-  });
+  const stores = readModelStoreMap(env, client);
+  const projectors = READ_MODELS.map(
+    (projection) => new Projector(projection, stores.get(projection.name) as DynamoDocumentStore),
+  );
   const host = new ProjectionHost(projectors);
   return consumerHandler(env, client, (events) => host.apply(events), observer);
 }

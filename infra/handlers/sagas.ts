@@ -6,8 +6,8 @@ import {
   type ReadModelStores,
 } from '../../projections/api/QueryService.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
-import { READ_MODELS } from '../../projections/readModels/index.js';
 import { activeSagaIds } from '../../projections/readModels/sagas.js';
+import { ABANDON_GRACE_MS } from '../../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
@@ -19,6 +19,7 @@ import {
   consumerHandler,
   jsonRecord,
   type KinesisHandler,
+  readModelStoreMap,
   required,
 } from './consumers.js';
 
@@ -45,17 +46,6 @@ export interface SagaRuntimeOptions {
   readonly observer?: SagaObserver;
 }
 
-function readModelStores(env: ConsumerEnv, client: DynamoDBClient) {
-  const tables = jsonRecord(env, 'READ_MODEL_TABLES');
-  return Object.fromEntries(
-    READ_MODELS.map((projection) => {
-      const table = tables[projection.name];
-      if (!table) throw new Error(`READ_MODEL_TABLES names no table for ${projection.name}`);
-      return [projection.name, new DynamoDocumentStore(client, table)];
-    }),
-  ) as unknown as ReadModelStores;
-}
-
 /**
  * The saga side on AWS, from the function's environment: `EVENTS_TABLE`, `READ_MODEL_TABLES`,
  * `SAGA_TABLES` (JSON: work, directory, cache, notifications → table), and optionally
@@ -66,7 +56,11 @@ export function awsSagaServices(
   env: ConsumerEnv,
   client: DynamoDBClient,
   options: SagaRuntimeOptions = {},
-): { services: SagaServices; readModels: ReadModelStores; store: DynamoEventStore } {
+): {
+  services: SagaServices;
+  readModels: ReadModelStores;
+  sagaStores: Record<(typeof SAGA_TABLE_ROLES)[number], DynamoDocumentStore>;
+} {
   const tables = jsonRecord(env, 'SAGA_TABLES');
   const saga = Object.fromEntries(
     SAGA_TABLE_ROLES.map((role) => {
@@ -75,7 +69,9 @@ export function awsSagaServices(
       return [role, new DynamoDocumentStore(client, table)];
     }),
   ) as Record<(typeof SAGA_TABLE_ROLES)[number], DynamoDocumentStore>;
-  const readModels = readModelStores(env, client);
+  const readModels = Object.fromEntries(
+    readModelStoreMap(env, client),
+  ) as unknown as ReadModelStores;
   const store = new DynamoEventStore({
     client,
     table: required(env, 'EVENTS_TABLE'),
@@ -102,14 +98,19 @@ export function awsSagaServices(
     // Sleep through a wait only when it and the longest step (with its grace) still fit.
     wake: (until) => {
       const wait = until - Date.now();
-      return remaining !== undefined && wait <= MAX_INLINE_WAIT_MS && wait + 45_000 < remaining();
+      return (
+        remaining !== undefined && wait <= MAX_INLINE_WAIT_MS && wait + longestStep() < remaining()
+      );
     },
     ...(observer?.sagaEvent
       ? { onEvent: (id: string, type: string) => observer.sagaEvent?.(id, type) }
       : {}),
     ...(observer?.error ? { onError: (e: Error) => observer.error?.(e) } : {}),
   };
-  return { services: new SagaServices(serviceOptions), readModels, store };
+  const services = new SagaServices(serviceOptions);
+  const longestStep = () =>
+    Math.max(...services.definition.steps.map((step) => step.timeoutMs)) + ABANDON_GRACE_MS;
+  return { services, readModels, sagaStores: saga };
 }
 
 /**
@@ -167,16 +168,15 @@ export function busEventHandler(
  * health figures count the dead letters; consumer lag is the `IteratorAge` on the dashboard.
  */
 export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): QueryService {
-  const { services, readModels } = awsSagaServices(env, client);
-  const tables = jsonRecord(env, 'SAGA_TABLES');
+  const { services, readModels, sagaStores } = awsSagaServices(env, client);
   const deadLetters = new DynamoDeadLetterQueue(client, required(env, 'DEAD_LETTERS_TABLE'));
   const health = async (): Promise<HealthFigures> => ({
     consumers: [],
     dead_letters: (await deadLetters.list()).length,
   });
   return new QueryService(readModels, health, {
-    cache: new DynamoDocumentStore(client, required(tables, 'cache')),
-    notifications: new DynamoDocumentStore(client, required(tables, 'notifications')),
+    cache: sagaStores.cache,
+    notifications: sagaStores.notifications,
     startSaga: (request) => services.begin(request),
   });
 }
