@@ -13,6 +13,7 @@ import { badInputScenario } from './badInput.js';
 import { concurrencyScenario } from './concurrency.js';
 import { crashScenario } from './crash.js';
 import { deliveryScenario } from './delivery.js';
+import { poisonedStoreScenario } from './poisonedStore.js';
 import { summarize } from './summary.js';
 
 const args = process.argv.slice(2);
@@ -33,7 +34,11 @@ if (args.includes('--help') || args.includes('-h')) {
       '0.03), failing with 500 (0.02), timing out (0.01), answered with a timeout after being\n' +
       'done (0.02), and batch calls partly failed (0.3): it must converge to the same result.\n' +
       'delivery-faults: records of the change stream put again, late and out of order, a\n' +
-      'shard split and a merge mid-run: every event applied once, in order per stream.\n\n' +
+      'shard split and a merge mid-run: every event applied once, in order per stream.\n' +
+      'poisoned-store: corrupt Avro, unknown fingerprints, an unregistered event type and an\n' +
+      'item that is not a commit written into the events table: each dead-lettered with a\n' +
+      'reason (a good event behind one held back with it), everything else applied, rebuilds\n' +
+      'equal to the live read models.\n\n' +
       'Prints a JSON summary; exits 1 on any loss, duplicate or divergence.\n',
   );
   process.exit(0);
@@ -105,7 +110,13 @@ try {
     gamesPerTeam: large ? 10 : 4,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const summary = summarize([crash, concurrency, badInput, awsFaults, delivery]);
+  const poisoned = await poisonedStoreScenario({
+    seed,
+    teams: large ? 60 : 16,
+    gamesPerTeam: large ? 10 : 4,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const summary = summarize([crash, concurrency, badInput, awsFaults, delivery, poisoned]);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.exitCode =
     summary.lost + summary.duplicated + summary.divergences > 0 ||

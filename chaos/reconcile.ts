@@ -1,4 +1,4 @@
-import type { EmbeddedPipeline } from '../cli/embeddedPipeline.js';
+import { type EmbeddedPipeline, READ_MODELS_CONSUMER } from '../cli/embeddedPipeline.js';
 import { rebuildReadModel } from '../cli/rebuild.js';
 import type { Game } from '../domain/games/Game.js';
 import { computeRpi } from '../domain/rpi/computeRpi.js';
@@ -6,7 +6,9 @@ import type { GameRow } from '../feeds/readGames.js';
 import { readCache } from '../projections/rankingsCache.js';
 import { READ_MODELS } from '../projections/readModels/index.js';
 import { eventCounts } from '../projections/readModels/pipelineStats.js';
+import { decodeRecord } from '../stream/consumer/decodeRecord.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { UnreadableEvents } from '../stream/eventStore/UnreadableEvents.js';
 import { ingestGames } from '../stream/ingest/ingestGames.js';
 import { matchAggregateId } from '../stream/ingest/matchEvents.js';
 import type { ScenarioResult } from './summary.js';
@@ -90,7 +92,11 @@ export async function reconcile(
   await pipeline.runtime.settle();
   await pipeline.sagas.settle(60_000);
   await pipeline.runtime.settle();
-  const streams = await matchStreams(() => pipeline.runtime.store.readAll());
+  // Every read of the store goes past events it cannot decode (a scenario may plant them), as
+  // the consumers and rebuilds do: such events are counted, and must be dead-lettered.
+  const readAll = (unreadable = new UnreadableEvents()) =>
+    pipeline.runtime.store.readAll({ unreadable });
+  const streams = await matchStreams(readAll);
   let lost = 0;
   let duplicated = 0;
   const expected = new Map(final.map((g) => [matchAggregateId(g, 0), g]));
@@ -119,16 +125,20 @@ export async function reconcile(
     if (events.length < wanted) lost += wanted - events.length;
   }
   for (const id of streams.keys()) if (!expected.has(id)) duplicated++;
-  duplicated += await repeatedEffects(() => pipeline.runtime.store.readAll(), log);
+  duplicated += await repeatedEffects(readAll, log);
 
   let stored = 0;
-  for await (const page of pipeline.runtime.store.readAll()) stored += page.length;
+  const unreadable = new UnreadableEvents();
+  for await (const page of readAll(unreadable)) stored += page.length;
+  const eventsIn = stored + unreadable.count;
   const applied = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
   let divergences = 0;
+  const rebuildUnreadable: Record<string, number> = {};
   for (const projection of READ_MODELS) {
     const rebuilt = await rebuildReadModel(pipeline, projection, { verify: true, noSwitch: true });
     if (rebuilt.differences) log(`${projection.name}: ${rebuilt.differences} documents differ`);
     divergences += rebuilt.differences ?? 0;
+    rebuildUnreadable[projection.name] = rebuilt.unreadable;
   }
   const season = final[0]?.season ?? '2026';
   const cached = await readCache(pipeline.sagaStores.cache, season);
@@ -147,21 +157,38 @@ export async function reconcile(
     log('the cached rankings differ from computeRpi on the final games');
     divergences++;
   }
-  const deadLettered = (await pipeline.runtime.deadLetters.list()).length;
+  // Events the read models' consumer gave up on, each kept with why.
+  let deadLettered = 0;
+  for (const letter of await pipeline.runtime.deadLetters.list(READ_MODELS_CONSUMER)) {
+    if (!letter.record) continue;
+    try {
+      deadLettered += decodeRecord(letter.record).commit?.events.length ?? 1;
+    } catch {
+      deadLettered += 1; // not a commit at all: one unreadable item
+    }
+  }
   return {
     result: {
-      passed: lost === 0 && duplicated === 0 && divergences === 0 && applied === stored,
-      events_in: stored,
+      passed:
+        lost === 0 &&
+        duplicated === 0 &&
+        divergences === 0 &&
+        applied + deadLettered === eventsIn &&
+        deadLettered === unreadable.count,
+      events_in: eventsIn,
       events_applied: applied,
       rejected: 0,
       dead_lettered: deadLettered,
-      lost: lost + Math.max(0, stored - applied),
+      lost: lost + Math.max(0, eventsIn - applied - deadLettered),
       duplicated,
       divergences,
     },
     details: {
       matches: expected.size,
       corrected: [...rows.values()].filter((list) => list.length > 1).length,
+      unreadable: unreadable.count,
+      rebuild_unreadable: rebuildUnreadable,
+      dead_letters_all_consumers: (await pipeline.runtime.deadLetters.list()).length,
     },
   };
 }

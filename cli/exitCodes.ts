@@ -6,7 +6,10 @@ export const EXIT = {
   FAILURE: 1,
   /** The command line was wrong: unknown flag, bad value. Nothing was done. */
   USAGE: 2,
-  /** Some input rows were invalid; they are reported with their line numbers. */
+  /**
+   * Some input was invalid and kept aside with why: feed rows (with their line numbers), or
+   * stored events a replay could not read. The rest went through.
+   */
   INVALID_INPUT: 3,
 } as const;
 

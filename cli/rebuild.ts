@@ -49,6 +49,12 @@ export interface RebuildSummary {
   readonly scanned_per_second: number;
   readonly seconds: number;
   readonly events_per_second: number;
+  /**
+   * Stored events the replay could not read (corrupt bytes, an unknown schema) and the later
+   * events of their streams, held back as the live consumer holds them: each dead-lettered
+   * under the consumer `rebuild:<read model>`, with why.
+   */
+  readonly unreadable: number;
   /** Events the new generation's consumer applied while catching up from the stream. */
   readonly caught_up: number;
   /** With --verify: documents that differ from the live generation (0 when identical). */
@@ -98,6 +104,14 @@ export async function rebuildReadModel(
     ...(options.pageSize ? { pageSize: options.pageSize } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    onUnreadable: (event) =>
+      runtime.deadLetters.send({
+        consumer: `rebuild:${projection.name}`,
+        event,
+        error: event.error,
+        attempts: 1,
+        failed_at: new Date().toISOString(),
+      }),
   });
   const base = {
     projection: projection.name,
@@ -107,6 +121,7 @@ export async function rebuildReadModel(
     resumed: replayed.resumed,
     events: replayed.events,
     scanned: replayed.scanned,
+    unreadable: replayed.unreadable,
     replay_seconds: replayed.seconds,
     scanned_per_second: Math.round(replayed.scanned / Math.max(replayed.seconds, 0.001)),
   };

@@ -113,6 +113,9 @@ Examples:
           await write(
             [
               `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${summary.caught_up} applied from the stream to catch up; ${summary.seconds} s in all`,
+              summary.unreadable === 0
+                ? ''
+                : `${summary.unreadable} stored events could not be read or follow one that cannot in their stream; they are dead-lettered under rebuild:${summary.projection} (see "matchstream inspect --dead-letters --consumer rebuild:${summary.projection}")`,
               summary.differences === null
                 ? ''
                 : summary.differences === 0

@@ -1,3 +1,5 @@
+import { appendFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { Projector } from '../../projections/Projector.js';
@@ -33,6 +35,7 @@ interface ReplayFlags extends StoreFlags {
   readonly segments: number;
   readonly name?: string;
   readonly restart?: boolean;
+  readonly unreadable?: string;
   readonly json?: boolean;
   readonly progress: boolean;
 }
@@ -92,6 +95,11 @@ export function registerReplay(program: Command): void {
       .option('--segments <n>', 'parallel scan segments', wholeNumber(1, 64), 4)
       .option('--name <name>', 'checkpoint name (default: from the target and filters)')
       .option('--restart', 'ignore the checkpoint of an interrupted run and start over')
+      .option(
+        '--unreadable <file>',
+        'where stored events that cannot be read are kept (JSON Lines)',
+        'unreadable-events.jsonl',
+      )
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress bar, even on a terminal'),
   )
@@ -109,6 +117,10 @@ what passes the filters to one target:
 
 Progress is checkpointed: an interrupted replay (Ctrl-C, a crash) run again with the same
 target and filters continues where it stopped; --restart starts over.
+
+A stored event that cannot be read (corrupt bytes, a schema this release does not know) does
+not stop the replay: it is skipped with the later events of its stream (as the consumers hold
+them back), each written to the --unreadable file with why, and the exit code is 3.
 
 Examples:
   matchstream replay --to file:events.jsonl --type MatchRecorded --since 2026-09-01
@@ -129,6 +141,7 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
   };
   const name =
     flags.name ?? `replay:${JSON.stringify({ to: flags.to, filters, segments: flags.segments })}`;
+  const unreadableFile = resolve(flags.unreadable ?? 'unreadable-events.jsonl');
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
@@ -194,6 +207,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
         `${summary.completed ? '' : '; run the same command again to continue'}\n`,
     );
   if (!summary.completed) throw new CliError('replay interrupted; run it again to continue');
+  if (summary.unreadable > 0)
+    throw new CliError(
+      `${summary.unreadable} stored events could not be read (or follow one that cannot in their stream); they are in ${flags.unreadable}`,
+      EXIT.INVALID_INPUT,
+    );
 
   async function run(
     source: Parameters<typeof replay>[0]['source'],
@@ -211,6 +229,7 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
       ...(flags.restart ? { restart: true } : {}),
       signal: controller.signal,
       onProgress: (p) => progress.update(p.scanned, p.total, p.events),
+      onUnreadable: (event) => appendFile(unreadableFile, `${JSON.stringify(event)}\n`),
     });
   }
 }

@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Commit } from '../eventStore/Commit.js';
 import { itemSize } from '../eventStore/Commit.js';
 import { toItem } from '../eventStore/commitItem.js';
@@ -28,6 +29,31 @@ export function commitChange(
     sizeBytes: itemSize(commit),
   });
   return { record, partitionKey: partitionKeyOf(commit.aggregate_id) };
+}
+
+/**
+ * The change record of a stored item that is not a well-formed commit (damaged by hand or by a
+ * bug): forwarded as it is, as DynamoDB Streams would, so consumers dead-letter it with why
+ * instead of the relay stopping at it. Keyed like a commit's record.
+ */
+export function itemChange(
+  item: Record<string, AttributeValue>,
+  table: string,
+  region: string,
+): { record: ChangeRecord; partitionKey: string } {
+  const aggregateId = item.aggregate_id?.S ?? '?';
+  const sequence = item.sequence?.N ?? '?';
+  const committedAt = Date.parse(item.committed_at?.S ?? '');
+  const record = insertRecord({
+    item,
+    keys: ['aggregate_id', 'sequence'],
+    tableName: table,
+    region,
+    eventId: uuidFromName(`${table}/${aggregateId}/${sequence}`).replaceAll('-', ''),
+    createdAtMs: Number.isNaN(committedAt) ? Date.now() : committedAt,
+    sizeBytes: Buffer.byteLength(JSON.stringify(item)),
+  });
+  return { record, partitionKey: partitionKeyOf(aggregateId) };
 }
 
 /** The aggregate id, or (past 256 characters) a stable digest of it. */

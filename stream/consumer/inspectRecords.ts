@@ -80,6 +80,18 @@ export function inspectDocument(
             ...(JSON.parse(letter.event.Detail) as Record<string, unknown>),
             source: dead,
           });
+        } else if (
+          isObject(letter.event) &&
+          typeof letter.event.aggregate_id === 'string' &&
+          typeof letter.event.sequence === 'number'
+        ) {
+          // An event a rebuild could not read, or held back after one: where it is in the store.
+          const event = letter.event;
+          lines.push({
+            kind: 'error',
+            where: `${String(event.aggregate_id)} sequence ${String(event.sequence)}${event.event_id ? ` (event ${String(event.event_id)})` : ''}, dead letter of ${letter.consumer}`,
+            error: letter.error,
+          });
         } else {
           lines.push({
             kind: 'error',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import type { DecodedData, SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import { StoreError } from '../StoreError.js';
+import type { UnreadableEvents } from './UnreadableEvents.js';
 
 /** One event as stored: its data as Avro binary with the writer schema's fingerprint. */
 export interface StoredEvent {
@@ -94,23 +95,48 @@ export class CommitCodec {
     return commit;
   }
 
-  /** The commit's events as envelopes at the latest schema versions, optionally filtered. */
+  /**
+   * The commit's events as envelopes at the latest schema versions, optionally filtered. An
+   * event that cannot be decoded throws, unless `unreadable` is given: then it is reported
+   * there and skipped, with every later event of its stream.
+   */
   envelopes(
     commit: Commit,
     keep?: (event: StoredEvent, sequence: number) => boolean,
+    unreadable?: UnreadableEvents,
   ): EventEnvelope[] {
     const out: EventEnvelope[] = [];
     commit.events.forEach((event, i) => {
       const sequence = commit.sequence + i;
       if (keep && !keep(event, sequence)) return;
-      const decoded = this.registry.decode({
-        eventType: event.event_type,
-        fingerprint: event.fingerprint,
-        bytes: event.data,
-        eventId: event.event_id,
-        aggregateId: commit.aggregate_id,
-        timestamp: event.timestamp,
-      });
+      const where = {
+        aggregate_id: commit.aggregate_id,
+        sequence,
+        event_id: event.event_id,
+        event_type: event.event_type,
+      };
+      if (unreadable?.poisonOf(commit.aggregate_id) !== undefined) {
+        unreadable.heldBack(where);
+        return;
+      }
+      let decoded: DecodedData;
+      try {
+        decoded = this.registry.decode({
+          eventType: event.event_type,
+          fingerprint: event.fingerprint,
+          bytes: event.data,
+          eventId: event.event_id,
+          aggregateId: commit.aggregate_id,
+          timestamp: event.timestamp,
+        });
+      } catch (error) {
+        if (!unreadable) throw error;
+        unreadable.unreadable({
+          ...where,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return;
+      }
       out.push({
         event_id: event.event_id,
         event_type: event.event_type,

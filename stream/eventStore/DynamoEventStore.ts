@@ -18,6 +18,7 @@ import { fromItem, toItem } from './commitItem.js';
 import type { AppendResult, EventStore, ReadAllOptions, ReadOptions } from './EventStore.js';
 import { RELAY_MARKER } from './eventsTable.js';
 import { commitOverlaps, readAllFilter, readFilter } from './filters.js';
+import type { UnreadableEvents } from './UnreadableEvents.js';
 
 export interface DynamoEventStoreOptions {
   readonly client: DynamoDBClient;
@@ -153,14 +154,16 @@ export class DynamoEventStore implements EventStore {
     const keep = readFilter(options);
     return commits
       .filter((c) => commitOverlaps(c, options))
-      .flatMap((c) => this.codec.envelopes(c, keep));
+      .flatMap((c) => this.codec.envelopes(c, keep, options.unreadable));
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
     const keep = readAllFilter(options);
     if (options.aggregateIds) {
       for (const id of options.aggregateIds) {
-        const events = (await this.read(id)).filter(keep);
+        const events = (
+          await this.read(id, options.unreadable ? { unreadable: options.unreadable } : {})
+        ).filter(keep);
         if (events.length > 0) yield events;
       }
       return;
@@ -200,12 +203,15 @@ export class DynamoEventStore implements EventStore {
           }),
         ),
       );
-      const commits = (page.Items ?? []).map((item) => fromItem(item, this.table));
+      const items = page.Items ?? [];
+      const commits = options.unreadable
+        ? readableCommits(items, this.table, options.unreadable)
+        : items.map((item) => fromItem(item, this.table));
       start = page.LastEvaluatedKey;
       yield {
         segment,
-        events: commits.flatMap((c) => this.codec.envelopes(c, keep)),
-        scanned: commits.length,
+        events: commits.flatMap((c) => this.codec.envelopes(c, keep, options.unreadable)),
+        scanned: items.length,
         next: (start as ScanKey | undefined) ?? null,
       };
     } while (start);
@@ -316,4 +322,21 @@ export class DynamoEventStore implements EventStore {
       );
     }
   }
+}
+
+/** The items that are commits; a malformed one is reported unreadable (its stream held back). */
+function readableCommits(items: readonly Item[], table: string, unreadable: UnreadableEvents) {
+  const commits: Commit[] = [];
+  for (const item of items) {
+    try {
+      commits.push(fromItem(item, table));
+    } catch (error) {
+      unreadable.unreadable({
+        aggregate_id: item.aggregate_id?.S ?? '?',
+        sequence: Number(item.sequence?.N ?? Number.NaN),
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return commits;
 }

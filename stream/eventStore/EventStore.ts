@@ -1,4 +1,5 @@
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
+import type { UnreadableEvents } from './UnreadableEvents.js';
 
 export interface AppendResult {
   readonly aggregateId: string;
@@ -19,6 +20,11 @@ export interface ReadOptions {
   readonly toSequence?: number;
   /** Only events whose timestamp is at or before this instant (ISO-8601). */
   readonly asOf?: string;
+  /**
+   * Report and skip events that cannot be decoded (and the rest of their stream) instead of
+   * throwing: for replays, which must get past a poisoned stream.
+   */
+  readonly unreadable?: UnreadableEvents;
 }
 
 export interface ReadAllOptions {
@@ -31,6 +37,8 @@ export interface ReadAllOptions {
   /** Only events with `from <= timestamp <= to` (ISO-8601). */
   readonly from?: string;
   readonly to?: string;
+  /** Report and skip undecodable events and the rest of their streams (see `ReadOptions`). */
+  readonly unreadable?: UnreadableEvents;
 }
 
 /**

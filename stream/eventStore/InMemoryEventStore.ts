@@ -65,7 +65,7 @@ export class InMemoryEventStore implements EventStore {
     const keep = readFilter(options);
     return (this.streams.get(aggregateId) ?? [])
       .filter((c) => commitOverlaps(c, options))
-      .flatMap((c) => this.codec.envelopes(c, keep));
+      .flatMap((c) => this.codec.envelopes(c, keep, options.unreadable));
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
@@ -74,7 +74,7 @@ export class InMemoryEventStore implements EventStore {
     let batch: EventEnvelope[] = [];
     for (const id of ids) {
       for (const commit of this.streams.get(id) ?? []) {
-        batch.push(...this.codec.envelopes(commit, keep));
+        batch.push(...this.codec.envelopes(commit, keep, options.unreadable));
         if (batch.length >= BATCH) {
           yield batch;
           batch = [];

@@ -2,7 +2,8 @@ import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { batchWriteReliably } from '../aws/dynamoBatch.js';
 import { putRecordsReliably } from '../aws/putRecordsReliably.js';
-import { commitChange } from '../changes/commitChange.js';
+import { commitChange, itemChange } from '../changes/commitChange.js';
+import type { Commit } from '../eventStore/Commit.js';
 import { fromItem, toItem } from '../eventStore/commitItem.js';
 import { RELAY_INDEX } from '../eventStore/eventsTable.js';
 
@@ -16,7 +17,10 @@ export interface ChangeRelayOptions {
   readonly batchSize?: number;
   /** How long an idle relay waits before looking again, unless woken. */
   readonly pollIntervalMs?: number;
-  /** Each record that Kinesis refused after every retry (it stays pending and is tried again). */
+  /**
+   * Each record that Kinesis refused after every retry (it stays pending and is tried again),
+   * and each malformed item forwarded as it is.
+   */
   readonly onError?: (error: Error) => void;
   /** Called after records were put on the stream (the local consumers wake up on it). */
   readonly onForwarded?: (count: number) => void;
@@ -84,10 +88,23 @@ export class ChangeRelay {
     const items = page.Items ?? [];
     if (items.length === 0) return 0;
     this.stats.passes++;
-    const commits = items.map((item) => fromItem(withoutMarker(item), table));
-    const records = commits.map((commit) => {
+    const records = items.map((pending) => {
+      const item = withoutMarker(pending);
+      let commit: Commit;
+      try {
+        commit = fromItem(item, table);
+      } catch (error) {
+        // Not a commit: forwarded as it is, for the consumers to dead-letter with why.
+        this.options.onError?.(
+          new Error(
+            `relay: forwarding a malformed item as it is: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
+        const { record, partitionKey } = itemChange(item, table, region);
+        return { data: Buffer.from(JSON.stringify(record)), partitionKey, item };
+      }
       const { record, partitionKey } = commitChange(commit, table, region);
-      return { data: Buffer.from(JSON.stringify(record)), partitionKey, commit };
+      return { data: Buffer.from(JSON.stringify(record)), partitionKey, item: toItem(commit) };
     });
     const result = await putRecordsReliably(kinesis, streamName, records);
     for (const failed of result.failed) {
@@ -101,11 +118,11 @@ export class ChangeRelay {
     // Only now is the commit safely in the stream: take it out of the pending index by
     // writing the item back without the marker (commits never change, so this is safe, and
     // it batches where UpdateItem would not).
-    const sent = result.sent.map((s) => s.record.commit);
+    const sent = result.sent.map((s) => s.record.item);
     await batchWriteReliably(
       dynamo,
       table,
-      sent.map((commit) => ({ put: toItem(commit) })),
+      sent.map((item) => ({ put: item })),
       ['aggregate_id', 'sequence'],
     );
     this.stats.forwarded += sent.length;

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '../EventEnvelope.js';
 import type { ScanKey, ScanPage } from '../eventStore/DynamoEventStore.js';
-import type { ReadAllOptions } from '../eventStore/EventStore.js';
+import type { ReadAllOptions, ReadOptions } from '../eventStore/EventStore.js';
+import { type UnreadableEvent, UnreadableEvents } from '../eventStore/UnreadableEvents.js';
 
 /** Where replayed events go: a read model, the domain buses, a file. */
 export interface ReplayTarget {
@@ -29,7 +30,7 @@ export interface ReplaySource {
     segments: number,
     options: ReadAllOptions & { readonly startKey?: ScanKey; readonly pageSize?: number },
   ): AsyncIterable<ScanPage>;
-  read(aggregateId: string): Promise<EventEnvelope[]>;
+  read(aggregateId: string, options?: ReadOptions): Promise<EventEnvelope[]>;
   approximateCommits(): Promise<number>;
 }
 
@@ -47,6 +48,10 @@ export interface ReplayCheckpoint {
   readonly target_position: number;
   readonly events: number;
   readonly scanned: number;
+  /** Events reported unreadable or held back so far. */
+  readonly unreadable?: number;
+  /** Streams held back from an unreadable event on: stream → that event. */
+  readonly poisoned_streams?: Readonly<Record<string, string>>;
   readonly started_at: string;
   readonly updated_at: string;
 }
@@ -86,6 +91,13 @@ export interface ReplayOptions {
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** Stop early (resumable), e.g. on Ctrl-C. */
   readonly signal?: AbortSignal;
+  /**
+   * Where events go that cannot be decoded (corrupt bytes, an unknown schema), and the later
+   * events of their streams, held back: the replay goes on past them. Called before the
+   * checkpoint moves past their page. Without it, such an event stops the replay with its
+   * error.
+   */
+  readonly onUnreadable?: (event: UnreadableEvent) => Promise<void>;
 }
 
 export interface ReplayProgress {
@@ -103,6 +115,8 @@ export interface ReplaySummary {
   readonly completed: boolean;
   readonly events: number;
   readonly scanned: number;
+  /** Events not delivered because they (or an earlier event of their stream) cannot be read. */
+  readonly unreadable: number;
   readonly seconds: number;
   readonly events_per_second: number;
 }
@@ -142,6 +156,20 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     events: number;
     scanned: number;
   };
+  // Unreadable events found by the scan, waiting to be handed to `onUnreadable`.
+  const found: UnreadableEvent[] = [];
+  const onUnreadable = options.onUnreadable;
+  const unreadable = onUnreadable
+    ? new UnreadableEvents(
+        (event) => found.push(event),
+        resumed ? (previous.poisoned_streams ?? {}) : {},
+      )
+    : undefined;
+  const unreadableBefore = resumed ? (previous.unreadable ?? 0) : 0;
+  const sendUnreadable = async () => {
+    if (!onUnreadable) return;
+    for (const event of found.splice(0)) await onUnreadable(event);
+  };
   const startedAt = resumed ? previous.started_at : new Date().toISOString();
   if (resumed && options.target.resumeAt) await options.target.resumeAt(previous.target_position);
   const total = filters.aggregateIds
@@ -160,6 +188,12 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     target_position: options.target.position?.() ?? 0,
     events: state.events,
     scanned: state.scanned,
+    ...(unreadable
+      ? {
+          unreadable: unreadableBefore + unreadable.count,
+          poisoned_streams: unreadable.streams(),
+        }
+      : {}),
     started_at: startedAt,
     updated_at: new Date().toISOString(),
   });
@@ -173,6 +207,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     if (limiter && events.length > 0) await limiter.take(events.length, options.signal);
     const run = async () => {
       if (events.length > 0) await options.target.deliver(events);
+      await sendUnreadable();
       advance();
       options.onProgress?.({ events: state.events, scanned: state.scanned, total });
       await maybeSave();
@@ -187,7 +222,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     const keep = filterOf(filters);
     for (const id of filters.aggregateIds.slice(state.streamsDone)) {
       if (stopped()) break;
-      const events = (await options.source.read(id)).filter(keep);
+      const events = (await options.source.read(id, unreadable ? { unreadable } : {})).filter(keep);
       await deliver(events, () => {
         state.streamsDone++;
         state.events += events.length;
@@ -203,6 +238,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
           ...scanFilters,
           ...(key ? { startKey: key } : {}),
           ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+          ...(unreadable ? { unreadable } : {}),
         });
         for await (const page of pages) {
           await deliver(page.events, () => {
@@ -220,6 +256,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     (filters.aggregateIds
       ? state.streamsDone >= filters.aggregateIds.length
       : state.keys.every((k) => k === null));
+  await sendUnreadable();
   await options.target.close?.();
   await options.checkpoints.save(snapshot(completed ? 'done' : 'running'));
   const seconds = (performance.now() - started) / 1000;
@@ -230,6 +267,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     completed,
     events: state.events,
     scanned: state.scanned,
+    unreadable: unreadableBefore + (unreadable?.count ?? 0),
     seconds: Number(seconds.toFixed(3)),
     events_per_second: Math.round(state.events / Math.max(seconds, 0.001)),
   };

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { LocalBusPublisher } from '../../../stream/buses/LocalBusPublisher.js';
 import { LocalEventBus } from '../../../stream/buses/LocalEventBus.js';
 import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { toItem } from '../../../stream/eventStore/commitItem.js';
 import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
+import type { UnreadableEvent } from '../../../stream/eventStore/UnreadableEvents.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { BusTarget } from '../../../stream/replay/BusTarget.js';
 import { FileTarget } from '../../../stream/replay/FileTarget.js';
@@ -198,6 +201,94 @@ describe('replay', () => {
     expect(received).toHaveLength(UPDATES + 1);
     expect(received.every((d) => d.replayed === true)).toBe(true);
     expect(target.stats).toMatchObject({ published: UPDATES + 1, dead_lettered: 0 });
+  });
+});
+
+describe('replay past unreadable events', () => {
+  it('skips and reports an event it cannot decode and holds back the rest of its stream; without a handler it stops', async () => {
+    // Prepare: three team streams of four events; in the second, event 2 is corrupt Avro.
+    await ensureEventsTable(client, 'poisoned');
+    const poisoned = new DynamoEventStore({ client, table: 'poisoned', registry });
+    const registered = (t: string) => ({
+      event_type: 'TeamRegistered',
+      data: { team_id: t, name: t, conference: null, division: 'I', region: null },
+    });
+    const updated = (t: string, u: number) => ({
+      event_type: 'TeamMetadataUpdated',
+      data: { team_id: t, name: null, conference: `C${u}`, division: null, region: null },
+    });
+    for (const t of ['P0', 'P1', 'P2']) {
+      await poisoned.append(`team:${t}`, 0, [registered(t)]);
+      for (let u = 1; u <= 3; u++) await poisoned.append(`team:${t}`, u, [updated(t, u)]);
+    }
+    const good = registry.encode('TeamMetadataUpdated', updated('P1', 1).data);
+    await client.send(
+      new PutItemCommand({
+        TableName: 'poisoned',
+        Item: toItem({
+          aggregate_id: 'team:P1',
+          sequence: 2,
+          last_sequence: 2,
+          committed_at: new Date().toISOString(),
+          events: [
+            {
+              event_id: '66666666-6666-4666-8666-666666666666',
+              event_type: 'TeamMetadataUpdated',
+              version: good.version,
+              fingerprint: good.fingerprint,
+              data: Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x7f]),
+              timestamp: new Date().toISOString(),
+              correlation_id: 'c',
+              causation_id: null,
+            },
+          ],
+        }),
+      }),
+    );
+    const delivered: EventEnvelope[] = [];
+    const target: ReplayTarget = {
+      description: 'memory',
+      concurrent: true,
+      deliver: async (events) => {
+        delivered.push(...events);
+      },
+    };
+    const reported: UnreadableEvent[] = [];
+    const checkpoints = new InMemoryReplayCheckpoints();
+
+    // Act
+    const summary = await replay({
+      source: poisoned,
+      target,
+      name: 'poisoned',
+      checkpoints,
+      segments: 2,
+      pageSize: 1,
+      onUnreadable: async (event) => {
+        reported.push(event);
+      },
+    });
+
+    // Assess: P0 and P2 whole, P1 up to event 1; event 2 unreadable, event 3 and 4 held back.
+    expect(summary).toMatchObject({ completed: true, events: 9, unreadable: 3 });
+    expect(delivered.filter((e) => e.aggregate_id === 'team:P1').map((e) => e.sequence)).toEqual([
+      1,
+    ]);
+    expect(reported.map((e) => [e.sequence, e.held_back])).toEqual([
+      [2, false],
+      [3, true],
+      [4, true],
+    ]);
+    expect(reported[0]?.error).toMatch(
+      /cannot decode the stored bytes.*event 66666666-6666-4666-8666-666666666666/,
+    );
+    expect(reported[1]?.error).toBe(
+      'held back: event 66666666-6666-4666-8666-666666666666 at sequence 2 of team:P1 cannot be read',
+    );
+    expect(checkpoints.saved.get('poisoned')?.poisoned_streams).toHaveProperty('team:P1');
+    await expect(
+      replay({ source: poisoned, target, name: 'strict', checkpoints, segments: 2 }),
+    ).rejects.toThrow(/cannot decode the stored bytes/);
   });
 });
 

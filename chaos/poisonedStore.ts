@@ -1,0 +1,226 @@
+/**
+ * A poisoned store: between two feeds, items that no consumer can read are written straight
+ * into the events table, as a bug or a hand edit would leave them — corrupt Avro, a fingerprint
+ * no schema has, the fingerprint of another event type, an event type nobody registered, an
+ * item that is not a commit at all, a corrupt event at the end of a real match's stream, and a
+ * good event after a corrupt one in its stream (held back, as consumers never apply a stream
+ * past a gap). Every one must be dead-lettered with a reason naming it, everything else
+ * applied, the read models equal to rebuilds (which skip and dead-letter the same events), and
+ * `events_in = events_applied + dead_lettered`.
+ */
+import { randomUUID } from 'node:crypto';
+import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { READ_MODELS_CONSUMER, startPipeline } from '../cli/embeddedPipeline.js';
+import type { Game } from '../domain/games/Game.js';
+import { toItem } from '../stream/eventStore/commitItem.js';
+import { EVENTS_TABLE, RELAY_MARKER } from '../stream/eventStore/eventsTable.js';
+import { matchAggregateId, resultData } from '../stream/ingest/matchEvents.js';
+import { seasonFeeds } from './crash.js';
+import { ingestFeed, reconcile } from './reconcile.js';
+import { type Rng, seededRng } from './rng.js';
+import type { ScenarioResult } from './summary.js';
+
+export interface PoisonedStoreOptions {
+  readonly seed: number;
+  readonly teams: number;
+  readonly gamesPerTeam: number;
+  readonly log?: (line: string) => void;
+}
+
+/** One planted item: what is wrong with it and where it is. */
+interface Planted {
+  readonly kind: string;
+  readonly aggregate_id: string;
+  readonly sequence: number;
+  /** Events in it that the consumers cannot apply (the malformed item counts as one). */
+  readonly events: number;
+}
+
+type Item = Record<string, AttributeValue>;
+
+export async function poisonedStoreScenario(
+  options: PoisonedStoreOptions,
+): Promise<ScenarioResult> {
+  const log = options.log ?? (() => {});
+  const rng = seededRng(options.seed);
+  const { chunks, final } = seasonFeeds({ ...options, chunks: 2 }, rng);
+  const pipeline = await startPipeline({ memory: true, debounceMs: 300 });
+  try {
+    const [first = [], second = []] = chunks;
+    await ingestFeed(pipeline, first);
+    const planted = await plant(pipeline, first, second, rng);
+    await ingestFeed(pipeline, second);
+    const found = await reconcile(pipeline, chunks, final, log);
+
+    // Every planted event is dead-lettered by the read models' consumer, with a reason.
+    const letters = await pipeline.runtime.deadLetters.list(READ_MODELS_CONSUMER);
+    const reasons = planted.map((p) => {
+      const letter = letters.find(
+        (l) =>
+          l.record?.kinesis.partitionKey === p.aggregate_id &&
+          l.record.kinesis.data !== undefined &&
+          recordSequence(l.record.kinesis.data) === p.sequence,
+      );
+      return { kind: p.kind, where: `${p.aggregate_id}/${p.sequence}`, reason: letter?.error };
+    });
+    const unexplained = reasons.filter((r) => !r.reason);
+    for (const r of unexplained) log(`planted ${r.kind} at ${r.where} was not dead-lettered`);
+    const rebuilds = found.details.rebuild_unreadable as Record<string, number>;
+    return {
+      scenario: 'poisoned-store',
+      seed: options.seed,
+      ...found.result,
+      passed:
+        found.result.passed &&
+        unexplained.length === 0 &&
+        found.result.dead_lettered === planted.reduce((n, p) => n + p.events, 0),
+      divergences: found.result.divergences + unexplained.length,
+      details: {
+        ...found.details,
+        planted: reasons.map((r) => ({ ...r, reason: r.reason?.slice(0, 300) })),
+        rebuild_unreadable: rebuilds,
+      },
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/** The sequence of the commit a Kinesis record carries (from its change record's keys). */
+function recordSequence(data: string): number | undefined {
+  try {
+    const change = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as {
+      dynamodb?: { Keys?: { sequence?: { N?: string } } };
+    };
+    return Number(change.dynamodb?.Keys?.sequence?.N);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the poisoned items, as they would be found in the table, for the relay to forward. */
+async function plant(
+  pipeline: Awaited<ReturnType<typeof startPipeline>>,
+  first: readonly Game[],
+  second: readonly Game[],
+  rng: Rng,
+): Promise<Planted[]> {
+  const { registry, dynamo, store } = pipeline.runtime;
+  const sample = first[0];
+  if (!sample) throw new Error('the first feed is empty');
+  const result = (id: string) => ({ ...resultData({ ...sample, matchId: id }, `match:${id}`) });
+  const recorded = (id: string) => registry.encode('MatchRecorded', result(id));
+  const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => rng() * 256));
+  const put = (item: Item) =>
+    dynamo.send(
+      new PutItemCommand({ TableName: EVENTS_TABLE, Item: { ...item, ...RELAY_MARKER } }),
+    );
+  const commitItem = (
+    aggregateId: string,
+    sequence: number,
+    event: { type: string; fingerprint: string; bytes: Uint8Array },
+  ) =>
+    toItem({
+      aggregate_id: aggregateId,
+      sequence,
+      last_sequence: sequence,
+      committed_at: new Date().toISOString(),
+      events: [
+        {
+          event_id: randomUUID(),
+          event_type: event.type,
+          version: 1,
+          fingerprint: event.fingerprint,
+          data: event.bytes,
+          timestamp: new Date().toISOString(),
+          correlation_id: randomUUID(),
+          causation_id: null,
+        },
+      ],
+    });
+  // A string length of about 2^34 first: the bytes can never decode.
+  const corrupt = () =>
+    Buffer.concat([Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x7f]), randomBytes(4)]);
+  const good = recorded('planted');
+  const planted: Planted[] = [];
+
+  const corruptId = 'match:planted-corrupt';
+  await put(commitItem(corruptId, 1, { ...good, type: 'MatchRecorded', bytes: corrupt() }));
+  planted.push({ kind: 'corrupt Avro', aggregate_id: corruptId, sequence: 1, events: 1 });
+
+  const unknownId = 'match:planted-unknown-fingerprint';
+  await put(
+    commitItem(unknownId, 1, {
+      type: 'MatchRecorded',
+      fingerprint: randomBytes(32).toString('hex'),
+      bytes: good.bytes,
+    }),
+  );
+  planted.push({ kind: 'unknown fingerprint', aggregate_id: unknownId, sequence: 1, events: 1 });
+
+  const team = registry.encode('TeamRegistered', {
+    team_id: 'Planted',
+    name: 'Planted',
+    conference: null,
+    division: null,
+  });
+  const mismatchId = 'match:planted-other-type';
+  await put(
+    commitItem(mismatchId, 1, {
+      type: 'MatchRecorded',
+      fingerprint: team.fingerprint,
+      bytes: team.bytes,
+    }),
+  );
+  planted.push({
+    kind: "another type's fingerprint",
+    aggregate_id: mismatchId,
+    sequence: 1,
+    events: 1,
+  });
+
+  const typeId = 'match:planted-unknown-type';
+  await put(commitItem(typeId, 1, { ...good, type: 'MatchAbandoned' }));
+  planted.push({ kind: 'unregistered event type', aggregate_id: typeId, sequence: 1, events: 1 });
+
+  const malformedId = 'match:planted-malformed';
+  // Keys and commit time, so the local relay's index sees it (DynamoDB Streams sees any item).
+  await put({
+    aggregate_id: { S: malformedId },
+    sequence: { N: '1' },
+    committed_at: { S: new Date().toISOString() },
+    events: { S: 'garbage' },
+  });
+  planted.push({ kind: 'not a commit', aggregate_id: malformedId, sequence: 1, events: 1 });
+
+  // A corrupt event after a real match's last one (a match the second feed does not correct).
+  const corrected = new Set(second.map((g) => g.matchId));
+  const victim = first.find((g) => !corrected.has(g.matchId));
+  if (victim) {
+    const victimId = matchAggregateId(victim, 0);
+    const next = (await store.version(victimId)) + 1;
+    await put(commitItem(victimId, next, { ...good, type: 'MatchRecorded', bytes: corrupt() }));
+    planted.push({
+      kind: 'corrupt event ending a real stream',
+      aggregate_id: victimId,
+      sequence: next,
+      events: 1,
+    });
+  }
+
+  // A good event after a corrupt one: appended through the store, held back by everyone.
+  const heldId = 'match:planted-held-back';
+  await put(commitItem(heldId, 1, { ...good, type: 'MatchRecorded', bytes: corrupt() }));
+  planted.push({ kind: 'corrupt Avro', aggregate_id: heldId, sequence: 1, events: 1 });
+  await store.append(heldId, 1, [
+    { event_type: 'MatchResultCorrected', data: { ...result('held'), reason: null } },
+  ]);
+  planted.push({
+    kind: 'good event after a corrupt one',
+    aggregate_id: heldId,
+    sequence: 2,
+    events: 1,
+  });
+  pipeline.runtime.relay.notify();
+  return planted;
+}
