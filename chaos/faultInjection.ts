@@ -23,6 +23,11 @@ export interface FaultRates {
   readonly lostAnswer?: number;
   /** A batch call reports part of its entries as failed. */
   readonly partial?: number;
+  /**
+   * Each kind of fault (of those with a rate above 0) once first, in turn, whatever the dice
+   * say; then at the rates. For runs too short for every kind to come up by chance.
+   */
+  readonly eachKindFirst?: boolean;
 }
 
 /** How many faults of each kind were injected. */
@@ -115,9 +120,23 @@ export function injectFaults(
     partial: 0,
   };
   const stack = client.middlewareStack as MiddlewareStack;
+  // With `eachKindFirst`: the kinds still to inject once (a call-level fault is an edge just
+  // below which the roll is forced; a partial failure waits for a batch call).
+  const kinds = ['throttle', 'serverError', 'timeout', 'lostAnswer'] as const;
+  const first = rates.eachKindFirst ? kinds.filter((k) => (rates[k] ?? 0) > 0) : [];
+  let partialFirst = rates.eachKindFirst === true && (rates.partial ?? 0) > 0;
+  const forcedRoll = (kind: (typeof kinds)[number]) => {
+    let edge = 0;
+    for (const k of kinds) {
+      if (k === kind) return edge + (rates[k] ?? 0) / 2;
+      edge += rates[k] ?? 0;
+    }
+    return edge;
+  };
   stack.add(
     (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
-      const roll = rng();
+      const kind = first.shift();
+      const roll = kind ? forcedRoll(kind) : rng();
       let edge = rates.throttle ?? 0;
       if (roll < edge) {
         counts.throttle++;
@@ -148,10 +167,12 @@ export function injectFaults(
       async (args: { input: Output }) => {
         const result = await next(args);
         if (
-          rng() < (rates.partial ?? 0) &&
+          (partialFirst || rng() < (rates.partial ?? 0)) &&
           partialFailure(context.commandName ?? '', args.input, result.output, rng)
-        )
+        ) {
           counts.partial++;
+          partialFirst = false;
+        }
         return result;
       },
     { step: 'initialize', name: 'matchstreamInjectedPartialFailures', priority: 'low' },

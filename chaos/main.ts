@@ -10,9 +10,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { awsFaultsScenario } from './awsFaults.js';
 import { badInputScenario } from './badInput.js';
+import { busFaultsScenario } from './busFaults.js';
 import { concurrencyScenario } from './concurrency.js';
 import { crashScenario } from './crash.js';
 import { deliveryScenario } from './delivery.js';
+import { INSTALL_HINT, motoFound } from './moto.js';
 import { poisonedStoreScenario } from './poisonedStore.js';
 import { summarize } from './summary.js';
 
@@ -38,7 +40,12 @@ if (args.includes('--help') || args.includes('-h')) {
       'poisoned-store: corrupt Avro, unknown fingerprints, an unregistered event type and an\n' +
       'item that is not a commit written into the events table: each dead-lettered with a\n' +
       'reason (a good event behind one held back with it), everything else applied, rebuilds\n' +
-      'equal to the live read models.\n\n' +
+      'equal to the live read models.\n' +
+      'eventbridge-faults (needs moto_server): the deployed bus router publishes a season on\n' +
+      "moto's EventBridge, its PutEvents and DynamoDB calls faulted at the aws-faults rates\n" +
+      '(each kind at least once), PutEvents answering FailedEntryCount: every event on its\n' +
+      "bus's queue or dead-lettered, none lost. Skipped with a message where moto_server is\n" +
+      'absent, except with CI=true.\n\n' +
       'Prints a JSON summary; exits 1 on any loss, duplicate or divergence.\n',
   );
   process.exit(0);
@@ -91,17 +98,18 @@ try {
     teams: large ? 120 : 24,
     gamesPerTeam: large ? 12 : 6,
   });
+  const faultRates = {
+    throttle: rate('--throttle', 0.03),
+    serverError: rate('--server-error', 0.02),
+    timeout: rate('--timeout', 0.01),
+    lostAnswer: rate('--lost-answer', 0.02),
+    partial: rate('--partial', 0.3),
+  };
   const awsFaults = await awsFaultsScenario({
     seed,
     teams: large ? 60 : 16,
     gamesPerTeam: large ? 10 : 4,
-    rates: {
-      throttle: rate('--throttle', 0.03),
-      serverError: rate('--server-error', 0.02),
-      timeout: rate('--timeout', 0.01),
-      lostAnswer: rate('--lost-answer', 0.02),
-      partial: rate('--partial', 0.3),
-    },
+    rates: faultRates,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const delivery = await deliveryScenario({
@@ -116,7 +124,26 @@ try {
     gamesPerTeam: large ? 10 : 4,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const summary = summarize([crash, concurrency, badInput, awsFaults, delivery, poisoned]);
+  const results = [crash, concurrency, badInput, awsFaults, delivery, poisoned];
+  const skipped: string[] = [];
+  if (motoFound()) {
+    results.push(
+      await busFaultsScenario({
+        seed,
+        teams: large ? 40 : 8,
+        gamesPerTeam: large ? 8 : 3,
+        rates: faultRates,
+        log: (line) => process.stderr.write(`${line}\n`),
+      }),
+    );
+  } else if (process.env.CI === 'true') {
+    throw new Error(`eventbridge-faults needs moto_server in CI: ${INSTALL_HINT}`);
+  } else {
+    const why = `eventbridge-faults skipped: moto_server not found (${INSTALL_HINT})`;
+    process.stderr.write(`${why}\n`);
+    skipped.push(why);
+  }
+  const summary = { ...summarize(results), ...(skipped.length > 0 ? { skipped } : {}) };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.exitCode =
     summary.lost + summary.duplicated + summary.divergences > 0 ||

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busRouterHandler, readModelsHandler } from '../../../infra/handlers/consumers.js';
+import { observed } from '../../../infra/handlers/observed.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
 import { READ_MODELS } from '../../../projections/readModels/index.js';
 import { matchesOfSeason } from '../../../projections/readModels/matches.js';
@@ -103,6 +104,95 @@ describe('the read-models Lambda handler, wired as the CDK app configures it', (
     expect(await getTeam(new DynamoDocumentStore(client, tables.teams ?? ''), 'A')).toMatchObject({
       name: 'A',
     });
+  });
+
+  it('logs what went wrong and where, never a payload or a credential', async () => {
+    // Prepare: credentials in the environment, as Lambda sets them; a good commit, a commit
+    // with corrupt Avro and a record that is not JSON, each carrying a recognisable payload.
+    const secrets = {
+      AWS_ACCESS_KEY_ID: 'AKIAMARKERKEYID00000',
+      AWS_SECRET_ACCESS_KEY: 'secret-access-key-marker',
+      AWS_SESSION_TOKEN: 'session-token-marker',
+    };
+    const saved = Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, secrets);
+    // Ids are logged (they say where to look); the name is payload.
+    const good = codec.build('team:T77', 0, [
+      {
+        event_type: 'TeamRegistered',
+        data: { ...teamRegistered('T77'), name: 'PayloadMarkerTeam' },
+      },
+    ]);
+    const team = registry.encode('TeamRegistered', teamRegistered('PayloadMarkerTeam'));
+    const corrupt = codec.build('team:Poisoned', 0, [
+      { event_type: 'TeamRegistered', data: teamRegistered('Poisoned') },
+    ]);
+    const corruptEvent = corrupt.events[0];
+    if (!corruptEvent) throw new Error('no event');
+    const poisoned: Commit = {
+      ...corrupt,
+      events: [
+        {
+          ...corruptEvent,
+          fingerprint: team.fingerprint,
+          data: Buffer.concat([
+            Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x7f]),
+            Buffer.from('PayloadMarkerBytes'),
+          ]),
+        },
+      ],
+    };
+    await batchWriteReliably(
+      client,
+      env.EVENTS_TABLE,
+      [good, poisoned].map((c) => ({ put: toItem(c) })),
+      ['aggregate_id', 'sequence'],
+    );
+    const junk = kinesisRecordOf(good);
+    const notJson = {
+      ...junk,
+      kinesis: {
+        ...junk.kinesis,
+        data: Buffer.from('PayloadMarkerJunk{"not": json').toString('base64'),
+      },
+    };
+    const written: string[] = [];
+    const capture = (stream: NodeJS.WriteStream) => {
+      const original = stream.write.bind(stream);
+      stream.write = ((chunk: unknown, ...rest: never[]) => {
+        written.push(String(chunk));
+        return rest.length >= 0;
+      }) as typeof stream.write;
+      return () => {
+        stream.write = original as typeof stream.write;
+      };
+    };
+    const restore = [capture(process.stdout), capture(process.stderr)];
+    try {
+      const { handler } = observed('read-models', (observer) =>
+        readModelsHandler(env, client, observer),
+      );
+
+      // Act
+      const first = await handler({ Records: [kinesisRecordOf(good), kinesisRecordOf(poisoned)] });
+      const second = await handler({ Records: [notJson] });
+
+      // Assess: both failures logged with where they are; no payload, no credential.
+      expect(first.batchItemFailures).toHaveLength(1);
+      expect(second.batchItemFailures).toHaveLength(1);
+    } finally {
+      for (const r of restore) r();
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+    const logs = written.join('');
+    expect(logs).toContain('record not processed');
+    expect(logs).toContain('team:Poisoned');
+    expect(logs).toContain('cannot decode the stored bytes');
+    expect(logs).toContain('the record data is not JSON');
+    for (const secret of [...Object.values(secrets), 'PayloadMarker'])
+      expect(logs).not.toContain(secret);
   });
 
   it('names a missing setting', () => {

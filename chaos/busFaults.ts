@@ -1,0 +1,305 @@
+/**
+ * EventBridge faults: the deployed bus router (the Lambda handler of `bus-router`) publishes a
+ * season's change records onto four buses of moto_server's EventBridge, each with a rule and
+ * an SQS queue behind it, while its EventBridge and DynamoDB calls are throttled, fail with
+ * 500s, time out, are answered with a timeout after being done, and PutEvents reports part of
+ * its entries failed (`FailedEntryCount`). The records are handed over as Lambda's event
+ * source mapping would: in batches, a batch retried when the function throws, and from the
+ * reported record on after `batchItemFailures`. Every stored event must arrive on its domain's
+ * queue, or be dead-lettered with its error code; none on a wrong bus.
+ *
+ * EventBridge delivers at least once: a PutEvents whose answer was lost is sent again and its
+ * entries arrive twice, with the same event id in `detail` (the bus handlers' effects are keyed
+ * so that a second copy changes nothing). Copies are counted, not called duplicates.
+ */
+
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateEventBusCommand,
+  type EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { busRouterHandler } from '../infra/handlers/consumers.js';
+import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
+import { dynamoClient } from '../stream/aws/dynamoClient.js';
+import { eventBridgeClient } from '../stream/aws/eventBridgeClient.js';
+import { DOMAINS, type Domain, domainOf, sourceOf } from '../stream/buses/domains.js';
+import { commitChange } from '../stream/changes/commitChange.js';
+import { DynamoDeadLetterQueue } from '../stream/consumer/DeadLetterQueue.js';
+import { type KinesisStreamRecord, lambdaRecords } from '../stream/consumer/kinesisEvent.js';
+import type { Commit } from '../stream/eventStore/Commit.js';
+import { fromItem } from '../stream/eventStore/commitItem.js';
+import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
+import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
+import { ingestGames } from '../stream/ingest/ingestGames.js';
+import { ensureKeyValueTable } from '../stream/local/localTables.js';
+import { seasonFeeds } from './crash.js';
+import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';
+import { startMoto } from './moto.js';
+import { seededRng } from './rng.js';
+import type { ScenarioResult } from './summary.js';
+
+export interface BusFaultsOptions {
+  readonly seed: number;
+  readonly teams: number;
+  readonly gamesPerTeam: number;
+  readonly rates: FaultRates;
+  /**
+   * Records per invocation of the handler. @default 2 (small, so that a season of a few dozen
+   * events makes enough calls to meet every kind of fault; moto takes about 0.2 s for each
+   * event it puts in an SQS queue)
+   */
+  readonly batchSize?: number;
+  readonly log?: (line: string) => void;
+}
+
+const REGION = 'us-east-1';
+const TABLES = {
+  events: 'chaos-events',
+  positions: 'chaos-positions',
+  deadLetters: 'chaos-dead-letters',
+} as const;
+/** How often the event source mapping retries a batch before giving up on it. */
+const MAPPING_ATTEMPTS = 30;
+
+export async function busFaultsScenario(options: BusFaultsOptions): Promise<ScenarioResult> {
+  const log = options.log ?? (() => {});
+  const rng = seededRng(options.seed);
+  const moto = await startMoto();
+  const endpoint = moto.endpoint;
+  const setup = {
+    dynamo: dynamoClient({ endpoint, region: REGION }),
+    events: eventBridgeClient({ endpoint, region: REGION }),
+    sqs: new SQSClient({
+      endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  };
+  const faulty = {
+    dynamo: dynamoClient({ endpoint, region: REGION }),
+    eventBridge: eventBridgeClient({ endpoint, region: REGION }),
+  };
+  try {
+    // The tables, the four buses, and a rule with a queue behind each bus.
+    await ensureEventsTable(setup.dynamo, TABLES.events);
+    await ensureKeyValueTable(setup.dynamo, TABLES.positions, 'consumer', 'aggregate_id');
+    await ensureKeyValueTable(setup.dynamo, TABLES.deadLetters, 'consumer', 'id');
+    const buses = Object.fromEntries(DOMAINS.map((d) => [d, `chaos-${d}`])) as Record<
+      Domain,
+      string
+    >;
+    const queues = {} as Record<Domain, string>;
+    for (const d of DOMAINS) queues[d] = await busWithQueue(setup.events, setup.sqs, buses[d], d);
+
+    // A season and its corrections in the store; its commits as the change stream's records.
+    const registry = SchemaRegistry.fromDirectory();
+    const store = new DynamoEventStore({ client: setup.dynamo, table: TABLES.events, registry });
+    const { chunks } = seasonFeeds({ ...options, chunks: 2 }, rng);
+    for (const games of chunks) {
+      async function* rows() {
+        yield games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
+      }
+      await ingestGames(rows(), { store, concurrency: 8 });
+    }
+    const commits = await storedCommits(setup.dynamo);
+    const records = changeRecords(commits);
+    const expected = new Map<string, Domain>();
+    for (const c of commits)
+      for (const e of c.events) expected.set(e.event_id, domainOf(e.event_type));
+
+    // The handler, its calls broken at the given rates.
+    // Each kind once first: a season this small makes few calls.
+    const rates = { ...options.rates, eachKindFirst: true };
+    const counts: Record<'dynamo' | 'eventBridge', FaultCounts> = {
+      dynamo: injectFaults(faulty.dynamo, rates, rng),
+      eventBridge: injectFaults(faulty.eventBridge, rates, rng),
+    };
+    const handler = busRouterHandler(
+      {
+        CONSUMER: 'bus-router',
+        EVENTS_TABLE: TABLES.events,
+        POSITIONS_TABLE: TABLES.positions,
+        DEAD_LETTERS_TABLE: TABLES.deadLetters,
+        BUS_NAMES: JSON.stringify(buses),
+      },
+      faulty,
+    );
+    const mapping = { invocations: 0, thrown: 0, partial: 0, given_up: 0 };
+    const batchSize = options.batchSize ?? 2;
+    for (let at = 0; at < records.length; ) {
+      let batch = records.slice(at, at + batchSize);
+      let attempts = 0;
+      while (batch.length > 0) {
+        if (++attempts > MAPPING_ATTEMPTS) {
+          // The mapping's on-failure destination would get these; they count as lost here.
+          mapping.given_up += batch.length;
+          log(`gave up on ${batch.length} records after ${MAPPING_ATTEMPTS} attempts`);
+          break;
+        }
+        mapping.invocations++;
+        let failed: string | undefined;
+        try {
+          const { batchItemFailures } = await handler({ Records: batch });
+          failed = batchItemFailures[0]?.itemIdentifier;
+          if (failed === undefined) break;
+        } catch {
+          mapping.thrown++; // the whole batch again
+          continue;
+        }
+        mapping.partial++;
+        const from = batch.findIndex((r) => r.kinesis.sequenceNumber === failed);
+        if (from < 0) throw new Error(`the handler reported a record it was not given: ${failed}`);
+        batch = batch.slice(from);
+      }
+      at += batchSize;
+    }
+
+    // What arrived on each bus's queue, and what was dead-lettered with why.
+    const arrived = new Map<string, number>();
+    let misrouted = 0;
+    for (const d of DOMAINS) {
+      for (const id of await drain(setup.sqs, queues[d])) {
+        arrived.set(id, (arrived.get(id) ?? 0) + 1);
+        if (expected.get(id) !== d) misrouted++;
+      }
+    }
+    const letters = await new DynamoDeadLetterQueue(setup.dynamo, TABLES.deadLetters).list();
+    const deadLettered = new Set<string>();
+    for (const letter of letters) {
+      const detail = (letter.event as { Detail?: string } | undefined)?.Detail;
+      const id = detail ? (JSON.parse(detail) as { event_id?: string }).event_id : undefined;
+      if (id) deadLettered.add(id);
+    }
+    let lost = 0;
+    for (const id of expected.keys()) if (!arrived.has(id) && !deadLettered.has(id)) lost++;
+    const copies = [...arrived.values()].reduce((n, k) => n + k - 1, 0);
+    const injected = {
+      dynamo: counts.dynamo,
+      eventBridge: counts.eventBridge,
+    };
+    // Every kind of fault happened to EventBridge calls.
+    const everyKind = Object.values(counts.eventBridge).every((n) => n > 0);
+    return {
+      scenario: 'eventbridge-faults',
+      seed: options.seed,
+      passed: lost === 0 && misrouted === 0 && mapping.given_up === 0 && everyKind,
+      events_in: expected.size,
+      events_applied: [...expected.keys()].filter((id) => arrived.has(id)).length,
+      rejected: 0,
+      dead_lettered: [...deadLettered].filter((id) => !arrived.has(id)).length,
+      lost,
+      duplicated: misrouted,
+      divergences: 0,
+      details: {
+        records: records.length,
+        bus_copies_beyond_one: copies,
+        dead_letters: letters.map((l) => `${l.consumer}: ${l.error}`.slice(0, 160)),
+        mapping,
+        rates: options.rates,
+        injected,
+      },
+    };
+  } finally {
+    for (const client of [setup.dynamo, setup.events, setup.sqs, ...Object.values(faulty)])
+      client.destroy();
+    await moto.stop();
+  }
+}
+
+/** A bus, a rule taking everything of its domain, and an SQS queue as the rule's target. */
+async function busWithQueue(
+  events: EventBridgeClient,
+  sqs: SQSClient,
+  bus: string,
+  domain: Domain,
+): Promise<string> {
+  await events.send(new CreateEventBusCommand({ Name: bus }));
+  const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: bus }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await events.send(
+    new PutRuleCommand({
+      Name: 'everything',
+      EventBusName: bus,
+      EventPattern: JSON.stringify({ source: [sourceOf(domain)] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: 'everything',
+      EventBusName: bus,
+      Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn ?? '' }],
+    }),
+  );
+  return QueueUrl;
+}
+
+/** Every commit in the table, in commit order within each stream. */
+async function storedCommits(dynamo: ReturnType<typeof dynamoClient>): Promise<Commit[]> {
+  const commits: Commit[] = [];
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: TABLES.events, ExclusiveStartKey: start }),
+    );
+    for (const item of page.Items ?? []) commits.push(fromItem(item, TABLES.events));
+    start = page.LastEvaluatedKey as Record<string, never> | undefined;
+  } while (start);
+  return commits.sort(
+    (a, b) => a.committed_at.localeCompare(b.committed_at) || a.sequence - b.sequence,
+  );
+}
+
+/** The commits as one shard's records, as Lambda hands them to the function. */
+function changeRecords(commits: readonly Commit[]): KinesisStreamRecord[] {
+  return lambdaRecords(
+    commits.map((commit, i) => {
+      const { record, partitionKey } = commitChange(commit, TABLES.events, REGION);
+      return {
+        SequenceNumber: String(49_000_000_000_000_000n + BigInt(i)),
+        PartitionKey: partitionKey,
+        Data: Buffer.from(JSON.stringify(record)),
+        ApproximateArrivalTimestamp: new Date(),
+      };
+    }),
+    'shardId-000000000000',
+    `arn:aws:kinesis:${REGION}:123456789012:stream/chaos-changes`,
+    REGION,
+  );
+}
+
+/** Every event id that arrives on a queue, until it stays empty. */
+async function drain(sqs: SQSClient, queue: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let empty = 0; empty < 3; ) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10 }),
+    );
+    if (Messages.length === 0) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    for (const m of Messages) {
+      const body = JSON.parse(m.Body ?? '{}') as { detail?: { event_id?: string } };
+      if (body.detail?.event_id) ids.push(body.detail.event_id);
+    }
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queue,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
+  return ids;
+}
