@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // Most test time is waiting (child processes, moto, retries, debounces), not computing:
+    // more files at once than cores. Each test starts its own servers on free ports.
+    maxWorkers: 3,
   },
 });

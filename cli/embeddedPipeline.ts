@@ -38,6 +38,11 @@ export interface PipelineOptions {
   readonly readModels?: readonly Projection[];
   /** Called with each AWS client of the runtime before use (see `EmbeddedRuntimeOptions`). */
   readonly configureClient?: EmbeddedRuntimeOptions['configureClient'];
+  /**
+   * How long a consumer waits before retrying a failed batch, times the attempt.
+   * @default 100
+   */
+  readonly retryDelayMs?: number;
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -81,7 +86,11 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.schemas ? { registry: options.schemas } : {}),
     ...(options.configureClient ? { configureClient: options.configureClient } : {}),
-    consumerDefaults: { batchSize: 500, pollIntervalMs: 20 },
+    consumerDefaults: {
+      batchSize: 500,
+      pollIntervalMs: 20,
+      ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+    },
   });
   const registry = new ReadModelRegistry(
     await DynamoDocumentStore.open(runtime.dynamo, REGISTRY_TABLE),

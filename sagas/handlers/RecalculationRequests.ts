@@ -59,12 +59,19 @@ export class RecalculationRequests {
 
   /** Asks for the season's RPI to be calculated again. */
   async request(season: string, reason: string): Promise<RequestOutcome> {
+    const asked = this.now();
     for (let round = 0; round < 10; round++) {
       const slot = await this.slot(season);
       if (slot) {
         const state = foldSaga(await this.options.store.read(sagaStream(slot.saga_id)));
         const until = state && this.absorbsUntil(state);
         if (until !== undefined && this.now() < until)
+          return { saga_id: slot.saga_id, started: false, waitsUntil: until };
+        // A saga requested since this request began (another handler won the race to start
+        // it) was asked for after the change was stored: it reads the matches a whole debounce
+        // later, so it takes the change in as long as it has not begun work. Without this,
+        // handlers slowed down past the margin would each start a saga of their own, in turn.
+        if (state && until !== undefined && requestedAt(state) >= asked)
           return { saga_id: slot.saga_id, started: false, waitsUntil: until };
       }
       const generation = (slot?.generation ?? 0) + 1;
@@ -133,4 +140,10 @@ export class RecalculationRequests {
   private margin(): number {
     return Math.min(250, this.debounceMs / 4);
   }
+}
+
+/** When a saga's request was made (ms since the epoch; 0 when it does not say). */
+function requestedAt(state: SagaState): number {
+  const at = (state.data as { requested_at?: string | null } | null)?.requested_at;
+  return at ? Date.parse(at) : 0;
 }

@@ -30,7 +30,7 @@ function busEvent(event: EventEnvelope, replayed = false) {
 }
 
 /** Requests over an in-memory store, on a hand-moved clock; `begin` appends SagaStarted only. */
-function requestsWorld(debounceMs = 1000) {
+function requestsWorld(debounceMs = 1000, tick = 0) {
   const store = new InMemoryEventStore(registry);
   const slots = new InMemoryDocumentStore();
   const clock = { now: Date.parse('2026-10-01T12:00:00Z') };
@@ -61,7 +61,11 @@ function requestsWorld(debounceMs = 1000) {
     begin,
     debounceMs,
     profile: 'ncaa-soccer-2024',
-    now: () => clock.now,
+    // `tick`: every reading of the clock finds it later (slow handlers).
+    now: () => {
+      clock.now += tick;
+      return clock.now;
+    },
   });
   /** Marks a saga's first step as started, as the coordinator would at `not_before`. */
   const startWork = (sagaId: string) =>
@@ -125,6 +129,20 @@ describe('RecalculationRequests', () => {
     expect(w.begun).toHaveLength(1);
     expect(new Set(outcomes.map((o) => o.saga_id)).size).toBe(1);
     expect(outcomes.filter((o) => o.started)).toHaveLength(1);
+  });
+
+  it('starts one saga when handlers racing for it are slower than its debounce margin', async () => {
+    // Every look at the clock takes 100 ms: by the time a loser looks at the saga that won,
+    // its debounce (200 ms, margin 50 ms) is nearly over.
+    const w = requestsWorld(200, 100);
+
+    const outcomes = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((r) => w.requests.request('2026', r)),
+    );
+
+    expect(w.begun).toHaveLength(1);
+    expect(outcomes.filter((o) => o.started)).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => o.saga_id)).size).toBe(1);
   });
 });
 
