@@ -7,8 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Most test time is waiting (child processes, moto, retries, debounces), not computing:
-    // more files at once than cores. Each test starts its own servers on free ports.
-    maxWorkers: 3,
+    // Much of the test time is waiting (child processes, moto, retries, debounces): two files
+    // at once on two cores. Each test starts its own servers on free ports.
+    maxWorkers: 2,
   },
 });

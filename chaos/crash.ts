@@ -32,6 +32,8 @@ export interface CrashOptions {
   readonly chunks: number;
   /** Longest wait before a kill (ms after the child starts). @default 4000 */
   readonly maxKillDelayMs?: number;
+  /** How long the last, unkilled run of a chunk may take. @default 180000 */
+  readonly finishWithinMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -108,7 +110,13 @@ export async function crashScenario(options: CrashOptions): Promise<ScenarioResu
         throw new Error(`chunk ${i}: matchstream start exited ${run.code}: ${run.stderr}`);
       } else longest = Math.min(longest, Date.now() - started);
     }
-    const run = await runChild(options, feed, data, undefined);
+    // The run left to finish gets a bound, so a run that hangs fails the scenario, saying so.
+    const finishWithinMs = options.finishWithinMs ?? 180_000;
+    const run = await runChild(options, feed, data, finishWithinMs);
+    if (run.killed)
+      throw new Error(
+        `chunk ${i}: matchstream start did not finish within ${finishWithinMs} ms: ${run.stderr}`,
+      );
     if (run.code !== 0)
       throw new Error(`chunk ${i}: matchstream start exited ${run.code}: ${run.stderr}`);
     log(`chunk ${i}: finished after ${restarts} earlier runs`);

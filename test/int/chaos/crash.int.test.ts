@@ -24,5 +24,5 @@ describe('chaos: SIGKILL the pipeline while it ingests, restart, reconcile', () 
     expect(result).toMatchObject({ lost: 0, duplicated: 0, divergences: 0, passed: true });
     expect(result.events_applied).toBe(result.events_in);
     expect(result.details.corrected).toBeGreaterThan(0);
-  }, 300_000);
+  }, 420_000);
 });
