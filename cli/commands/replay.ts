@@ -97,7 +97,7 @@ export function registerReplay(program: Command): void {
       .option('--restart', 'ignore the checkpoint of an interrupted run and start over')
       .option(
         '--unreadable <file>',
-        'where stored events that cannot be read are kept (JSON Lines)',
+        'where stored events that cannot be read are appended (JSON Lines)',
         'unreadable-events.jsonl',
       )
       .option('--json', 'print the summary as JSON')
@@ -209,7 +209,7 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
   if (!summary.completed) throw new CliError('replay interrupted; run it again to continue');
   if (summary.unreadable > 0)
     throw new CliError(
-      `${summary.unreadable} stored events could not be read (or follow one that cannot in their stream); they are in ${flags.unreadable}`,
+      `${summary.unreadable} stored events could not be read (or follow one that cannot in their stream); they are in ${unreadableFile}`,
       EXIT.INVALID_INPUT,
     );
 

@@ -109,14 +109,14 @@ export class CommitCodec {
     commit.events.forEach((event, i) => {
       const sequence = commit.sequence + i;
       if (keep && !keep(event, sequence)) return;
-      const where = {
+      const where = () => ({
         aggregate_id: commit.aggregate_id,
         sequence,
         event_id: event.event_id,
         event_type: event.event_type,
-      };
+      });
       if (unreadable?.poisonOf(commit.aggregate_id) !== undefined) {
-        unreadable.heldBack(where);
+        unreadable.heldBack(where());
         return;
       }
       let decoded: DecodedData;
@@ -132,7 +132,7 @@ export class CommitCodec {
       } catch (error) {
         if (!unreadable) throw error;
         unreadable.unreadable({
-          ...where,
+          ...where(),
           error: error instanceof Error ? error.message : String(error),
         });
         return;
