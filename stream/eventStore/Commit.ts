@@ -109,14 +109,8 @@ export class CommitCodec {
     commit.events.forEach((event, i) => {
       const sequence = commit.sequence + i;
       if (keep && !keep(event, sequence)) return;
-      const where = () => ({
-        aggregate_id: commit.aggregate_id,
-        sequence,
-        event_id: event.event_id,
-        event_type: event.event_type,
-      });
       if (unreadable?.poisonOf(commit.aggregate_id) !== undefined) {
-        unreadable.heldBack(where());
+        unreadable.heldBack(positionOf(commit, event, sequence));
         return;
       }
       let decoded: DecodedData;
@@ -132,7 +126,7 @@ export class CommitCodec {
       } catch (error) {
         if (!unreadable) throw error;
         unreadable.unreadable({
-          ...where(),
+          ...positionOf(commit, event, sequence),
           error: error instanceof Error ? error.message : String(error),
         });
         return;
@@ -151,6 +145,16 @@ export class CommitCodec {
     });
     return out;
   }
+}
+
+/** Where an event is in the store, for reports of unreadable ones. */
+function positionOf(commit: Commit, event: StoredEvent, sequence: number) {
+  return {
+    aggregate_id: commit.aggregate_id,
+    sequence,
+    event_id: event.event_id,
+    event_type: event.event_type,
+  };
 }
 
 /** True when a stored commit holds exactly these event ids, in order: a retried append. */
