@@ -14,19 +14,7 @@
  */
 
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CreateEventBusCommand,
-  type EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { busRouterHandler } from '../infra/handlers/consumers.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
@@ -43,7 +31,7 @@ import { ingestGames } from '../stream/ingest/ingestGames.js';
 import { ensureKeyValueTable } from '../stream/local/localTables.js';
 import { seasonFeeds } from './crash.js';
 import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';
-import { startMoto } from './moto.js';
+import { drainQueue, motoBusToQueue, startMoto } from './moto.js';
 import { seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
 
@@ -54,8 +42,7 @@ export interface BusFaultsOptions {
   readonly rates: FaultRates;
   /**
    * Records per invocation of the handler. @default 2 (small, so that a season of a few dozen
-   * events makes enough calls to meet every kind of fault; moto takes about 0.2 s for each
-   * event it puts in an SQS queue)
+   * events makes many calls)
    */
   readonly batchSize?: number;
   readonly log?: (line: string) => void;
@@ -98,7 +85,8 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       string
     >;
     const queues = {} as Record<Domain, string>;
-    for (const d of DOMAINS) queues[d] = await busWithQueue(setup.events, setup.sqs, buses[d], d);
+    for (const d of DOMAINS)
+      queues[d] = await motoBusToQueue(setup.events, setup.sqs, buses[d], sourceOf(d));
 
     // A season and its corrections in the store; its commits as the change stream's records.
     const registry = SchemaRegistry.fromDirectory();
@@ -167,7 +155,8 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     const arrived = new Map<string, number>();
     let misrouted = 0;
     for (const d of DOMAINS) {
-      for (const id of await drain(setup.sqs, queues[d])) {
+      const bodies = await drainQueue<{ detail?: { event_id?: string } }>(setup.sqs, queues[d]);
+      for (const id of bodies.map((b) => b.detail?.event_id ?? '?')) {
         arrived.set(id, (arrived.get(id) ?? 0) + 1);
         if (expected.get(id) !== d) misrouted++;
       }
@@ -215,35 +204,6 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
   }
 }
 
-/** A bus, a rule taking everything of its domain, and an SQS queue as the rule's target. */
-async function busWithQueue(
-  events: EventBridgeClient,
-  sqs: SQSClient,
-  bus: string,
-  domain: Domain,
-): Promise<string> {
-  await events.send(new CreateEventBusCommand({ Name: bus }));
-  const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: bus }));
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await events.send(
-    new PutRuleCommand({
-      Name: 'everything',
-      EventBusName: bus,
-      EventPattern: JSON.stringify({ source: [sourceOf(domain)] }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'everything',
-      EventBusName: bus,
-      Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn ?? '' }],
-    }),
-  );
-  return QueueUrl;
-}
-
 /** Every commit in the table, in commit order within each stream. */
 async function storedCommits(dynamo: ReturnType<typeof dynamoClient>): Promise<Commit[]> {
   const commits: Commit[] = [];
@@ -276,30 +236,4 @@ function changeRecords(commits: readonly Commit[]): KinesisStreamRecord[] {
     `arn:aws:kinesis:${REGION}:123456789012:stream/chaos-changes`,
     REGION,
   );
-}
-
-/** Every event id that arrives on a queue, until it stays empty. */
-async function drain(sqs: SQSClient, queue: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (let empty = 0; empty < 3; ) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10 }),
-    );
-    if (Messages.length === 0) {
-      empty++;
-      continue;
-    }
-    empty = 0;
-    for (const m of Messages) {
-      const body = JSON.parse(m.Body ?? '{}') as { detail?: { event_id?: string } };
-      if (body.detail?.event_id) ids.push(body.detail.event_id);
-    }
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queue,
-        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-      }),
-    );
-  }
-  return ids;
 }

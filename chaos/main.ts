@@ -130,8 +130,8 @@ try {
     results.push(
       await busFaultsScenario({
         seed,
-        teams: large ? 40 : 8,
-        gamesPerTeam: large ? 8 : 3,
+        teams: large ? 60 : 16,
+        gamesPerTeam: large ? 10 : 4,
         rates: faultRates,
         log: (line) => process.stderr.write(`${line}\n`),
       }),

@@ -1,25 +1,22 @@
-import {
-  CreateEventBusCommand,
-  type EventBridgeClient,
-  type PutEventsCommandInput,
-  type PutEventsCommandOutput,
-  type PutEventsRequestEntry,
-  type PutEventsResultEntry,
-  PutRuleCommand,
-  PutTargetsCommand,
+import type {
+  EventBridgeClient,
+  PutEventsCommandInput,
+  PutEventsCommandOutput,
+  PutEventsRequestEntry,
+  PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventBridgeClient } from '../../../stream/aws/eventBridgeClient.js';
 import { putEventsReliably } from '../../../stream/aws/putEventsReliably.js';
-import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
+import {
+  drainQueue,
+  type Moto,
+  motoAvailable,
+  motoBusToQueue,
+  startMoto,
+} from '../../support/moto.js';
 
 const SOURCE = 'matchstream.test';
 const FAST = { baseDelayMs: 2, maxDelayMs: 10 } as const;
@@ -52,40 +49,8 @@ describe.runIf(motoAvailable())('putEventsReliably on moto_server', () => {
   }
 
   /** A bus whose one rule sends everything from SOURCE to a new queue. */
-  async function busToQueue(events: EventBridgeClient, name: string) {
-    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    await events.send(new CreateEventBusCommand({ Name: name }));
-    await events.send(
-      new PutRuleCommand({
-        Name: `${name}-all`,
-        EventBusName: name,
-        EventPattern: JSON.stringify({ source: [SOURCE] }),
-      }),
-    );
-    await events.send(
-      new PutTargetsCommand({
-        Rule: `${name}-all`,
-        EventBusName: name,
-        Targets: [
-          {
-            Id: 'queue',
-            Arn: Attributes?.QueueArn ?? '',
-            // The whole event, as without a transformer. moto builds a fresh JSONPath parser
-            // for every input path of every event (~65 ms each; its default transformer has
-            // eight), so one path keeps this file at a few seconds.
-            InputTransformer: {
-              InputPathsMap: { detail: '$.detail' },
-              InputTemplate: '<aws.events.event.json>',
-            },
-          },
-        ],
-      }),
-    );
-    return QueueUrl;
-  }
+  const busToQueue = (events: EventBridgeClient, name: string) =>
+    motoBusToQueue(events, sqs, name, SOURCE);
 
   function entries(bus: string, count: number): PutEventsRequestEntry[] {
     return Array.from({ length: count }, (_, n) => ({
@@ -96,29 +61,12 @@ describe.runIf(motoAvailable())('putEventsReliably on moto_server', () => {
     }));
   }
 
-  /** Every message the queue holds, until `count` have come or 10 s have passed, then one more look. */
+  /** Every event the queue holds, until `count` have come or 10 s have passed. */
   async function drain(queueUrl: string, count: number) {
-    const events: { id: string; n: number }[] = [];
-    const deadline = Date.now() + 10_000;
-    for (let empty = 0; empty < 2; ) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
-      );
-      for (const m of Messages) {
-        const event = JSON.parse(m.Body ?? '{}') as { id: string; detail: { n: number } };
-        events.push({ id: event.id, n: event.detail.n });
-      }
-      if (Messages.length > 0)
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: Messages.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })),
-          }),
-        );
-      else if (events.length >= count || Date.now() > deadline) empty++;
-      else await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return events;
+    const bodies = await drainQueue<{ id: string; detail: { n: number } }>(sqs, queueUrl, {
+      count,
+    });
+    return bodies.map((event) => ({ id: event.id, n: event.detail.n }));
   }
 
   it('puts 25 events on a bus, and a rule delivers each to SQS once', async () => {
