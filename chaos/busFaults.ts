@@ -9,8 +9,8 @@
  * queue, or be dead-lettered with its error code; none on a wrong bus.
  *
  * EventBridge delivers at least once: a PutEvents whose answer was lost is sent again and its
- * entries arrive twice, with the same event id in `detail` (the bus handlers' effects are keyed
- * so that a second copy changes nothing). Copies are counted, not called duplicates.
+ * entries arrive twice, with the same event id in `detail` (the bus handlers are idempotent: a
+ * second copy changes no result). Copies are counted, not called duplicates.
  */
 
 import { ScanCommand } from '@aws-sdk/client-dynamodb';

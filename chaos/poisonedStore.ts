@@ -44,7 +44,7 @@ export async function poisonedStoreScenario(
   const log = options.log ?? (() => {});
   const rng = seededRng(options.seed);
   const { chunks, final } = seasonFeeds({ ...options, chunks: 2 }, rng);
-  // Every consumer retries each unreadable record (three attempts) before dead-lettering it,
+  // Every consumer retries each unreadable record before dead-lettering it,
   // the rebuilds' catch-up consumers too: short pauses between attempts keep the run short.
   const pipeline = await startPipeline({ memory: true, debounceMs: 300, retryDelayMs: 10 });
   try {
