@@ -13,6 +13,16 @@ import { PEER_SCENARIOS, type PeerResult } from './peers.js';
 import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
 import { RPI_SCENARIOS } from './rpi.js';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(
+    'usage: npm run bench [-- --quick]\n\n' +
+      'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild, peers), each\n' +
+      'in its own process, and prints one JSON document: each figure with its unit, the\n' +
+      'baseline measured in the same run, the ratio and peak RSS. --quick skips the largest\n' +
+      'scenarios (about a minute). What each figure means: bench/README.md.\n',
+  );
+  process.exit(0);
+}
 const quick = process.argv.includes('--quick');
 const here = dirname(fileURLToPath(import.meta.url));
 
