@@ -210,6 +210,36 @@ async function plant(
     });
   }
 
+  // An event of a type nobody registered inside a real match's stream, then a correction: the
+  // correction is held back, by the consumers and by every rebuild, whatever types it reads.
+  const other = first.find((g) => !corrected.has(g.matchId) && g !== victim);
+  if (other) {
+    const otherId = matchAggregateId(other, 0);
+    const next = (await store.version(otherId)) + 1;
+    await put(commitItem(otherId, next, { ...good, type: 'MatchAbandoned' }));
+    planted.push({
+      kind: 'unregistered type inside a real stream',
+      aggregate_id: otherId,
+      sequence: next,
+      events: 1,
+    });
+    await store.append(otherId, next, [
+      {
+        event_type: 'MatchResultCorrected',
+        data: {
+          ...resultData({ ...other, homeScore: other.homeScore + 5 }, otherId),
+          reason: null,
+        },
+      },
+    ]);
+    planted.push({
+      kind: 'correction behind an unregistered type',
+      aggregate_id: otherId,
+      sequence: next + 1,
+      events: 1,
+    });
+  }
+
   // A good event after a corrupt one: appended through the store, held back by everyone.
   const heldId = 'match:planted-held-back';
   await put(commitItem(heldId, 1, { ...good, type: 'MatchRecorded', bytes: corrupt() }));

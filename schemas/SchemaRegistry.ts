@@ -220,6 +220,16 @@ export class SchemaRegistry {
     };
   }
 
+  /**
+   * Throws the `SchemaError` that decoding data of this type and writer fingerprint would
+   * throw before reading a byte (unknown type or fingerprint, a fingerprint of another type,
+   * no way to the latest version); returns when such data can be decoded. Cheap: the decode
+   * plan is built once per fingerprint.
+   */
+  checkReadable(stored: Omit<StoredData, 'bytes'>): void {
+    this.plan({ ...stored, bytes: new Uint8Array() });
+  }
+
   /** Decodes stored data to the latest version of its type. */
   decode(stored: StoredData): DecodedData {
     const plan = this.plan(stored);

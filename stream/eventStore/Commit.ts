@@ -108,7 +108,22 @@ export class CommitCodec {
     const out: EventEnvelope[] = [];
     commit.events.forEach((event, i) => {
       const sequence = commit.sequence + i;
-      if (keep && !keep(event, sequence)) return;
+      if (keep && !keep(event, sequence)) {
+        // Not for this reader, but the stream's consumers decode every event and stop at one
+        // they cannot read: a scan that goes past unreadable events stops the stream there too
+        // (without decoding the bytes, so corrupt data of a filtered type goes unnoticed).
+        if (unreadable && unreadable.poisonOf(commit.aggregate_id) === undefined) {
+          try {
+            this.registry.checkReadable(storedData(commit, event));
+          } catch (error) {
+            unreadable.unreadable({
+              ...positionOf(commit, event, sequence),
+              error: error instanceof Error ? error.message : String(error),
+            });
+          }
+        }
+        return;
+      }
       if (unreadable?.poisonOf(commit.aggregate_id) !== undefined) {
         unreadable.heldBack(positionOf(commit, event, sequence));
         return;
@@ -145,6 +160,17 @@ export class CommitCodec {
     });
     return out;
   }
+}
+
+/** What the registry needs to tell whether an event can be read, but its bytes. */
+function storedData(commit: Commit, event: StoredEvent) {
+  return {
+    eventType: event.event_type,
+    fingerprint: event.fingerprint,
+    eventId: event.event_id,
+    aggregateId: commit.aggregate_id,
+    timestamp: event.timestamp,
+  };
 }
 
 /** Where an event is in the store, for reports of unreadable ones. */
