@@ -29,6 +29,9 @@ export interface EncodedData {
 }
 
 /** Stored bytes and what is needed to decode them (and to say which event failed). */
+/** The bytes of a decode plan lookup, which reads none. */
+const NO_BYTES = new Uint8Array();
+
 export interface StoredData extends UpcastContext {
   readonly eventType: string;
   readonly fingerprint: string;
@@ -226,8 +229,10 @@ export class SchemaRegistry {
    * no way to the latest version); returns when such data can be decoded. Cheap: the decode
    * plan is built once per fingerprint.
    */
-  checkReadable(stored: Omit<StoredData, 'bytes'>): void {
-    this.plan({ ...stored, bytes: new Uint8Array() });
+  checkReadable(eventType: string, fingerprint: string, eventId: string): void {
+    // The common case allocates nothing: scans call this for every event they skip.
+    if (this.plans.get(fingerprint)?.writer.eventType === eventType) return;
+    this.plan({ eventType, fingerprint, eventId, aggregateId: '', timestamp: '', bytes: NO_BYTES });
   }
 
   /** Decodes stored data to the latest version of its type. */

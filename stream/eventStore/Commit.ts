@@ -114,7 +114,7 @@ export class CommitCodec {
         // (without decoding the bytes, so corrupt data of a filtered type goes unnoticed).
         if (unreadable && unreadable.poisonOf(commit.aggregate_id) === undefined) {
           try {
-            this.registry.checkReadable(storedData(commit, event));
+            this.registry.checkReadable(event.event_type, event.fingerprint, event.event_id);
           } catch (error) {
             unreadable.unreadable({
               ...positionOf(commit, event, sequence),
@@ -160,17 +160,6 @@ export class CommitCodec {
     });
     return out;
   }
-}
-
-/** What the registry needs to tell whether an event can be read, but its bytes. */
-function storedData(commit: Commit, event: StoredEvent) {
-  return {
-    eventType: event.event_type,
-    fingerprint: event.fingerprint,
-    eventId: event.event_id,
-    aggregateId: commit.aggregate_id,
-    timestamp: event.timestamp,
-  };
 }
 
 /** Where an event is in the store, for reports of unreadable ones. */
