@@ -1,15 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CreateEventBusCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busRouterHandler, readModelsHandler } from '../../../infra/handlers/consumers.js';
 import { observed } from '../../../infra/handlers/observed.js';
@@ -27,7 +18,13 @@ import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { ensureKeyValueTable } from '../../../stream/local/localTables.js';
 import { kinesisRecordOf } from '../../support/kinesisRecords.js';
-import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
+import {
+  drainQueue,
+  type Moto,
+  motoAvailable,
+  motoBusToQueue,
+  startMoto,
+} from '../../support/moto.js';
 import { matchRecorded, registry, teamRegistered } from '../../support/registry.js';
 
 const codec = new CommitCodec(registry);
@@ -237,34 +234,9 @@ describe.runIf(motoAvailable())(
       await ensureEventsTable(dynamo, env.EVENTS_TABLE);
       await ensureKeyValueTable(dynamo, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
       await ensureKeyValueTable(dynamo, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
-      for (const d of DOMAINS) await events.send(new CreateEventBusCommand({ Name: `moto-${d}` }));
-      const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'soccer' }));
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-      );
-      await events.send(
-        new PutRuleCommand({
-          Name: 'all',
-          EventBusName: 'moto-soccer',
-          EventPattern: JSON.stringify({ source: ['matchstream.soccer'] }),
-        }),
-      );
-      await events.send(
-        new PutTargetsCommand({
-          Rule: 'all',
-          EventBusName: 'moto-soccer',
-          Targets: [
-            {
-              Id: 'queue',
-              Arn: Attributes?.QueueArn ?? '',
-              InputTransformer: {
-                InputPathsMap: { detail: '$.detail' },
-                InputTemplate: '<aws.events.event.json>',
-              },
-            },
-          ],
-        }),
-      );
+      for (const d of DOMAINS)
+        if (d !== 'soccer') await events.send(new CreateEventBusCommand({ Name: `moto-${d}` }));
+      const QueueUrl = await motoBusToQueue(events, sqs, 'moto-soccer', 'matchstream.soccer');
       const commits = history();
       await batchWriteReliably(
         dynamo,
@@ -276,14 +248,7 @@ describe.runIf(motoAvailable())(
 
       // Act
       const result = await handler({ Records: commits.map((c) => kinesisRecordOf(c)) });
-      const received: { 'detail-type': string; detail: { aggregate_id: string } }[] = [];
-      for (let tries = 0; tries < 40 && received.length < 2; tries++) {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }),
-        );
-        for (const m of Messages) received.push(JSON.parse(m.Body ?? '{}'));
-        if (Messages.length === 0) await new Promise((r) => setTimeout(r, 50));
-      }
+      const received = await drainQueue<{ 'detail-type': string }>(sqs, QueueUrl, { count: 2 });
 
       // Assess: the two match events reach the soccer bus's queue; nothing is dead-lettered.
       expect(result).toEqual({ batchItemFailures: [] });
