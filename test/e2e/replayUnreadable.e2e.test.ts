@@ -7,7 +7,7 @@ import { toItem } from '../../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE } from '../../stream/eventStore/eventsTable.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { runCli } from '../support/cli.js';
-import { registry } from '../support/registry.js';
+import { corruptCommit } from '../support/registry.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -25,33 +25,17 @@ describe('matchstream replay and rebuild past an unreadable stored event', () =>
     expect(ingest.code).toBe(0);
     const opened = await openEventStore({ dataDir: data });
     try {
-      const good = registry.encode('TeamRegistered', {
-        team_id: 'X',
-        name: 'X',
-        conference: null,
-        division: null,
-      });
       await opened.client.send(
         new PutItemCommand({
           TableName: EVENTS_TABLE,
-          Item: toItem({
-            aggregate_id: 'team:Corrupt',
-            sequence: 1,
-            last_sequence: 1,
-            committed_at: new Date().toISOString(),
-            events: [
-              {
-                event_id: '77777777-7777-4777-8777-777777777777',
-                event_type: 'TeamRegistered',
-                version: good.version,
-                fingerprint: good.fingerprint,
-                data: Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x7f]),
-                timestamp: new Date().toISOString(),
-                correlation_id: 'c',
-                causation_id: null,
-              },
-            ],
-          }),
+          Item: toItem(
+            corruptCommit(
+              'team:Corrupt',
+              1,
+              'TeamRegistered',
+              '77777777-7777-4777-8777-777777777777',
+            ),
+          ),
         }),
       );
     } finally {

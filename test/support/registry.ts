@@ -1,4 +1,5 @@
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import type { Commit } from '../../stream/eventStore/Commit.js';
 
 /** The project's schema registry, parsed once per test file. */
 export const registry = SchemaRegistry.fromDirectory();
@@ -30,4 +31,35 @@ export function matchRecorded(matchId: string, home = 2, away = 1): Record<strin
 /** Valid `TeamRegistered` data for tests. */
 export function teamRegistered(name: string): Record<string, unknown> {
   return { team_id: name, name, conference: null, division: null };
+}
+
+/**
+ * A one-event commit whose data cannot be decoded (it starts with a string length near 2^34),
+ * written with the latest schema of its type: what a damaged item in the store looks like.
+ */
+export function corruptCommit(
+  aggregateId: string,
+  sequence: number,
+  eventType: string,
+  eventId: string,
+): Commit {
+  const schema = registry.latest(eventType);
+  return {
+    aggregate_id: aggregateId,
+    sequence,
+    last_sequence: sequence,
+    committed_at: new Date().toISOString(),
+    events: [
+      {
+        event_id: eventId,
+        event_type: eventType,
+        version: schema.version,
+        fingerprint: schema.fingerprint,
+        data: Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x7f]),
+        timestamp: new Date().toISOString(),
+        correlation_id: 'c',
+        causation_id: null,
+      },
+    ],
+  };
 }

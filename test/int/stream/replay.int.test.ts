@@ -15,7 +15,7 @@ import { BusTarget } from '../../../stream/replay/BusTarget.js';
 import { FileTarget } from '../../../stream/replay/FileTarget.js';
 import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
 import { RateLimiter, type ReplayTarget, replay } from '../../../stream/replay/replay.js';
-import { registry } from '../../support/registry.js';
+import { corruptCommit, registry } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
@@ -221,28 +221,17 @@ describe('replay past unreadable events', () => {
       await poisoned.append(`team:${t}`, 0, [registered(t)]);
       for (let u = 1; u <= 3; u++) await poisoned.append(`team:${t}`, u, [updated(t, u)]);
     }
-    const good = registry.encode('TeamMetadataUpdated', updated('P1', 1).data);
     await client.send(
       new PutItemCommand({
         TableName: 'poisoned',
-        Item: toItem({
-          aggregate_id: 'team:P1',
-          sequence: 2,
-          last_sequence: 2,
-          committed_at: new Date().toISOString(),
-          events: [
-            {
-              event_id: '66666666-6666-4666-8666-666666666666',
-              event_type: 'TeamMetadataUpdated',
-              version: good.version,
-              fingerprint: good.fingerprint,
-              data: Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x7f]),
-              timestamp: new Date().toISOString(),
-              correlation_id: 'c',
-              causation_id: null,
-            },
-          ],
-        }),
+        Item: toItem(
+          corruptCommit(
+            'team:P1',
+            2,
+            'TeamMetadataUpdated',
+            '66666666-6666-4666-8666-666666666666',
+          ),
+        ),
       }),
     );
     const delivered: EventEnvelope[] = [];
