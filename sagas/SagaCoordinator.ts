@@ -260,8 +260,10 @@ export class SagaCoordinator {
         const wake = this.options.wake ?? 'timer';
         if (wake !== 'timer') {
           if (!wake(decision.until)) return;
+          // A timer may fire a millisecond before the clock reaches `until`; one more keeps the
+          // next decision from being the same wait, asked for again.
           await new Promise((resolve) =>
-            setTimeout(resolve, Math.max(0, decision.until - this.now())),
+            setTimeout(resolve, Math.max(0, decision.until - this.now()) + 1),
           );
           continue;
         }
