@@ -1,4 +1,9 @@
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { batchWriteReliably } from '../aws/dynamoBatch.js';
 import { putRecordsReliably } from '../aws/putRecordsReliably.js';
@@ -33,6 +38,8 @@ export interface RelayStats {
   passes: number;
   /** Records Kinesis refused after retries (tried again on a later pass). */
   refused: number;
+  /** Stale index entries repaired (see `ChangeRelay`). */
+  repaired: number;
 }
 
 /**
@@ -44,9 +51,19 @@ export interface RelayStats {
  * marker (a sparse index), the relay finds them there, and removes the marker only after
  * Kinesis accepted the record. A crash in between forwards the commit again, which the
  * consumers' per-stream positions absorb.
+ *
+ * dynalite writes an item and its index entries one after the other: killed in between, it
+ * can leave an index entry saying "pending" for an item that no longer carries the marker, and
+ * writing the item back without the marker does not remove that entry (the item did not
+ * change). Such an entry would come back on every pass, forwarded again each time, and the
+ * pipeline would never settle. A key found pending right after the relay cleared it, whose
+ * item has no marker, is such an entry: it is repaired by writing the item once with the marker and once without, which
+ * makes the index follow the item.
  */
 export class ChangeRelay {
-  readonly stats: RelayStats = { forwarded: 0, passes: 0, refused: 0 };
+  readonly stats: RelayStats = { forwarded: 0, passes: 0, refused: 0, repaired: 0 };
+  /** Keys whose marker the last pass removed: one of them pending again is a stale entry. */
+  private cleared = new Set<string>();
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private running: Promise<void> | undefined;
@@ -85,8 +102,15 @@ export class ChangeRelay {
         Limit: this.batchSize,
       }),
     );
-    const items = page.Items ?? [];
-    if (items.length === 0) return 0;
+    const found = page.Items ?? [];
+    if (found.length === 0) return 0;
+    const stale = await this.staleOf(found);
+    if (stale.size > 0) await this.repair(found.filter((item) => stale.has(keyOf(item))));
+    const items = found.filter((item) => !stale.has(keyOf(item)));
+    if (items.length === 0) {
+      this.cleared.clear();
+      return 0;
+    }
     this.stats.passes++;
     const records = items.map((pending) => {
       const item = withoutMarker(pending);
@@ -125,9 +149,55 @@ export class ChangeRelay {
       sent.map((item) => ({ put: item })),
       ['aggregate_id', 'sequence'],
     );
+    this.cleared = new Set(sent.map(keyOf));
     this.stats.forwarded += sent.length;
     if (sent.length > 0) this.options.onForwarded?.(sent.length);
     return sent.length;
+  }
+
+  /**
+   * The keys among `found` whose index entry is stale: cleared by the last pass, and the item
+   * itself (read consistently) without the marker.
+   */
+  private async staleOf(found: readonly Record<string, AttributeValue>[]): Promise<Set<string>> {
+    const stale = new Set<string>();
+    for (const item of found) {
+      if (!this.cleared.has(keyOf(item))) continue;
+      const { Item } = await this.options.dynamo.send(
+        new GetItemCommand({
+          TableName: this.options.table,
+          Key: {
+            aggregate_id: item.aggregate_id ?? { S: '' },
+            sequence: item.sequence ?? { N: '0' },
+          },
+          ConsistentRead: true,
+        }),
+      );
+      if (Item && !Item.relay_pending) stale.add(keyOf(item));
+    }
+    return stale;
+  }
+
+  /** Makes stale "pending" index entries follow their items (see the class comment). */
+  private async repair(stale: readonly Record<string, AttributeValue>[]): Promise<void> {
+    const { dynamo, table } = this.options;
+    const keys = ['aggregate_id', 'sequence'];
+    await batchWriteReliably(
+      dynamo,
+      table,
+      stale.map((item) => ({ put: item })),
+      keys,
+    );
+    await batchWriteReliably(
+      dynamo,
+      table,
+      stale.map((item) => ({ put: withoutMarker(item) })),
+      keys,
+    );
+    this.stats.repaired += stale.length;
+    this.options.onError?.(
+      new Error(`relay: repaired ${stale.length} stale entries of the pending index`),
+    );
   }
 
   /** Forwards until nothing is pending. */
@@ -174,6 +244,11 @@ export class ChangeRelay {
       }
     }
   }
+}
+
+/** An item's table key, as one string. */
+function keyOf(item: Record<string, AttributeValue>): string {
+  return `${item.aggregate_id?.S ?? ''}\u0000${item.sequence?.N ?? ''}`;
 }
 
 function withoutMarker(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
