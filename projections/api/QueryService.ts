@@ -113,7 +113,7 @@ export class QueryService {
   async team(
     teamId: string,
     season?: string,
-  ): Promise<(TeamDoc & { rank_history?: unknown }) | undefined> {
+  ): Promise<(TeamDoc & { rank_history?: Awaited<ReturnType<typeof rankHistory>> }) | undefined> {
     const team = await getTeam(this.stores.teams, teamId);
     if (!team || season === undefined) return team;
     return { ...team, rank_history: await rankHistory(this.stores.rankings, season, teamId) };

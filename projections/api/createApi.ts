@@ -1,13 +1,26 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Hono } from 'hono';
-import { isCalendarDay } from '../../domain/games/parseDate.js';
-import { hasControlCharacter } from '../../domain/games/validateGame.js';
-import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
-import { OPENAPI } from './openapi.js';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { Context, Hono, MiddlewareHandler, ValidationTargets } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { BlankEnv } from 'hono/types';
+import { DEFAULT_PROFILE_NAME } from '../../domain/rpi/RpiProfile.js';
+import type { SagaDoc } from '../readModels/sagas.js';
 import type { QueryService } from './QueryService.js';
-
-const SEASON = /^[0-9A-Za-z][0-9A-Za-z._-]{0,19}$/;
-const MAX_ID = 200;
+import { refusalOf } from './refusal.js';
+import {
+  getHealth,
+  getOpenApi,
+  getRankings,
+  getSaga,
+  getStandings,
+  getTeam,
+  listNotifications,
+  listTeamMatches,
+  listTeams,
+  MAX_BODY_BYTES,
+  startSaga,
+} from './routes.js';
+import { type Saga, StartSagaBody } from './schemas.js';
 
 /** A request the API refuses, with its HTTP status. */
 class HttpError extends Error {
@@ -17,50 +30,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-function seasonParam(value: string | undefined, required: boolean): string | undefined {
-  if (value === undefined || value === '') {
-    if (required) throw new HttpError(400, 'season is required, e.g. ?season=2026');
-    return undefined;
-  }
-  if (!SEASON.test(value))
-    throw new HttpError(400, 'season must be 1 to 20 letters, digits, dots, dashes or underscores');
-  return value;
-}
-
-function dayParam(value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!isCalendarDay(value)) throw new HttpError(400, 'as_of must be a YYYY-MM-DD date');
-  return value;
-}
-
-const MAX_BODY = 4096;
-
-function parseBody(text: string): Record<string, unknown> {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'the body must be a JSON object, e.g. {"season": "2026"}');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new HttpError(400, 'the body must be a JSON object, e.g. {"season": "2026"}');
-  return body as Record<string, unknown>;
-}
-
-function stringField(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new HttpError(400, `${name} must be a string`);
-  return value;
-}
-
-function idParam(value: string, what: string): string {
-  if (value.length === 0 || value.length > MAX_ID || hasControlCharacter(value)) {
-    throw new HttpError(400, `${what} must be 1 to ${MAX_ID} printable characters`);
-  }
-  return value;
 }
 
 /**
@@ -96,15 +65,55 @@ function writeRefusal(
   return caller ? undefined : new HttpError(403, 'this route needs an IAM-signed request');
 }
 
+type ValidationResult =
+  | { readonly target: keyof ValidationTargets; readonly success: true }
+  | {
+      readonly target: keyof ValidationTargets;
+      readonly success: false;
+      readonly error: z.ZodError;
+    };
+
+/** What a route does with path and query values that fail its schema: 400, saying why. */
+function refuse(route: { request?: { query?: z.ZodObject } }) {
+  const accepted = Object.keys(route.request?.query?.shape ?? {});
+  return (result: ValidationResult, c: Context): undefined => {
+    if (result.success) return undefined;
+    const part = result.target === 'query' ? 'query' : 'param';
+    const repeated =
+      part === 'query'
+        ? Object.entries(c.req.queries()).find(([, values]) => values.length > 1)?.[0]
+        : undefined;
+    throw new HttpError(400, refusalOf(result.error, part, accepted, repeated));
+  };
+}
+
+/** The body of `POST /sagas`: JSON whatever the content type says (`curl -d` says a form). */
+async function sagaRequestOf(c: Context): Promise<z.output<typeof StartSagaBody>> {
+  const malformed = 'the body must be a JSON object, e.g. {"season": "2026"}';
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw new HttpError(400, malformed);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, malformed);
+  const parsed = StartSagaBody.safeParse(body);
+  if (!parsed.success)
+    throw new HttpError(400, refusalOf(parsed.error, 'body', Object.keys(StartSagaBody.shape)));
+  return parsed.data;
+}
+
 /**
  * The query API as a Hono app: the same routes on Node (`@hono/node-server`) and on Lambda
- * behind API Gateway (`hono/aws-lambda`). Every parameter is checked; errors are JSON
- * `{ "error": { "status", "message" } }` (400 bad parameter, 401/403 a write without its
- * authorization, 404 unknown, 500 otherwise, without internals). Reads are open; every other
- * method needs `auth`.
+ * behind API Gateway (`hono/aws-lambda`). Every route, parameter and answer is described by
+ * the schemas of `schemas.ts` that validate them; unknown query parameters and body fields are
+ * refused. Errors are JSON `{ "error": { "status", "message" } }` (400 bad parameter, 401/403 a
+ * write without its authorization, 404 unknown, 413 body too large, 501 not offered here, 500
+ * otherwise, without internals). Reads are open; every other method needs `auth`.
  */
 export function createApi(queries: QueryService, auth: WriteAuth): Hono {
-  const app = new Hono();
+  const app = new OpenAPIHono<BlankEnv>();
 
   app.use('*', async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
@@ -114,101 +123,146 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
     await next();
   });
 
-  app.get('/rankings', async (c) => {
-    const season = seasonParam(c.req.query('season'), true) as string;
-    const asOf = dayParam(c.req.query('as_of'));
-    const calculation = await queries.rankings(season, asOf);
-    if (!calculation) {
-      throw new HttpError(
-        404,
-        `no published rankings for season ${season}${asOf ? ` as of ${asOf}` : ''}`,
+  app.openapi(
+    getRankings,
+    async (c) => {
+      const { season, as_of: asOf } = c.req.valid('query');
+      const calculation = await queries.rankings(season, asOf);
+      if (!calculation) {
+        throw new HttpError(
+          404,
+          `no published rankings for season ${season}${asOf ? ` as of ${asOf}` : ''}`,
+        );
+      }
+      return c.json(calculation, 200);
+    },
+    refuse(getRankings),
+  );
+
+  app.openapi(
+    getStandings,
+    async (c) => {
+      const { season, as_of: asOf } = c.req.valid('query');
+      return c.json(
+        { season, as_of: asOf ?? null, conferences: await queries.standings(season, asOf) },
+        200,
       );
-    }
-    return c.json(calculation);
-  });
+    },
+    refuse(getStandings),
+  );
 
-  app.get('/standings', async (c) => {
-    const season = seasonParam(c.req.query('season'), true) as string;
-    const asOf = dayParam(c.req.query('as_of'));
-    return c.json({
-      season,
-      as_of: asOf ?? null,
-      conferences: await queries.standings(season, asOf),
-    });
-  });
+  app.openapi(
+    listTeams,
+    async (c) => c.json({ teams: await queries.teams() }, 200),
+    refuse(listTeams),
+  );
 
-  app.get('/teams', async (c) => c.json({ teams: await queries.teams() }));
+  app.openapi(
+    getTeam,
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const team = await queries.team(id, c.req.valid('query').season);
+      if (!team) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
+      return c.json(team, 200);
+    },
+    refuse(getTeam),
+  );
 
-  app.get('/teams/:id', async (c) => {
-    const id = idParam(c.req.param('id'), 'team id');
-    const team = await queries.team(id, seasonParam(c.req.query('season'), false));
-    if (!team) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
-    return c.json(team);
-  });
+  app.openapi(
+    listTeamMatches,
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { season } = c.req.valid('query');
+      if (!(await queries.team(id))) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
+      return c.json(
+        { team_id: id, season: season ?? null, matches: await queries.matchesOfTeam(id, season) },
+        200,
+      );
+    },
+    refuse(listTeamMatches),
+  );
 
-  app.get('/teams/:id/matches', async (c) => {
-    const id = idParam(c.req.param('id'), 'team id');
-    const season = seasonParam(c.req.query('season'), false);
-    if (!(await queries.team(id))) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
-    return c.json({
-      team_id: id,
-      season: season ?? null,
-      matches: await queries.matchesOfTeam(id, season),
-    });
-  });
-
-  app.post('/sagas', async (c) => {
+  const offersSagas: MiddlewareHandler = async (_c, next) => {
     if (!queries.canStartSagas) throw new HttpError(501, 'this deployment cannot start sagas');
-    const text = await c.req.text();
-    if (text.length > MAX_BODY) throw new HttpError(413, `the body is over ${MAX_BODY} bytes`);
-    const body = parseBody(text);
-    const type = body.type ?? 'rpi';
-    if (type !== 'rpi' && type !== 'rpi-calculation')
-      throw new HttpError(400, 'type must be "rpi" (the RPI calculation saga)');
-    const season = seasonParam(stringField(body, 'season'), true) as string;
-    const asOf = dayParam(stringField(body, 'as_of'));
-    const profile = stringField(body, 'profile') ?? DEFAULT_PROFILE_NAME;
-    if (!PROFILES.has(profile))
-      throw new HttpError(400, `profile must be one of ${[...PROFILES.keys()].join(', ')}`);
-    const division = stringField(body, 'division');
-    if (division !== undefined && !SEASON.test(division))
-      throw new HttpError(
-        400,
-        'division must be 1 to 20 letters, digits, dots, dashes or underscores',
+    await next();
+  };
+  // The body is left out of the route given to the framework, which would refuse any content
+  // type but JSON and read a body of any size: it is limited first, then read and checked here
+  // with the same schema the document shows.
+  const { body: _, ...startSagaRequest } = startSaga.request;
+  app.openapi(
+    {
+      ...startSaga,
+      request: startSagaRequest,
+      middleware: [
+        offersSagas,
+        bodyLimit({
+          maxSize: MAX_BODY_BYTES,
+          onError: () => {
+            throw new HttpError(413, `the body is over ${MAX_BODY_BYTES} bytes`);
+          },
+        }),
+      ],
+    },
+    async (c) => {
+      const request = await sagaRequestOf(c);
+      const sagaId = await queries.startSaga({
+        season: request.season,
+        as_of: request.as_of ?? null,
+        profile: request.profile ?? DEFAULT_PROFILE_NAME,
+        division: request.division ?? null,
+        not_before: null,
+        requested_at: new Date().toISOString(),
+        reason: 'POST /sagas',
+      });
+      c.header('Location', `/sagas/${sagaId}`);
+      return c.json(
+        { saga_id: sagaId, saga_type: 'rpi-calculation', status: 'running' } as const,
+        202,
       );
-    const sagaId = await queries.startSaga({
-      season,
-      as_of: asOf ?? null,
-      profile,
-      division: division ?? null,
-      not_before: null,
-      requested_at: new Date().toISOString(),
-      reason: 'POST /sagas',
-    });
-    c.header('Location', `/sagas/${sagaId}`);
-    return c.json({ saga_id: sagaId, saga_type: 'rpi-calculation', status: 'running' }, 202);
-  });
+    },
+    refuse(startSaga),
+  );
 
-  app.get('/notifications', async (c) => {
-    const season = seasonParam(c.req.query('season'), true) as string;
-    const notifications = await queries.notifications(season);
-    if (!notifications) throw new HttpError(501, 'this deployment keeps no notifications');
-    return c.json({ season, notifications });
-  });
+  app.openapi(
+    listNotifications,
+    async (c) => {
+      const { season } = c.req.valid('query');
+      const notifications = await queries.notifications(season);
+      if (!notifications) throw new HttpError(501, 'this deployment keeps no notifications');
+      return c.json({ season, notifications }, 200);
+    },
+    refuse(listNotifications),
+  );
 
-  app.get('/sagas/:id', async (c) => {
-    const id = idParam(c.req.param('id'), 'saga id');
-    const saga = await queries.saga(id);
-    if (!saga) throw new HttpError(404, `unknown saga "${id.slice(0, 80)}"`);
-    return c.json(saga);
-  });
+  app.openapi(
+    getSaga,
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const saga = await queries.saga(id);
+      if (!saga) throw new HttpError(404, `unknown saga "${id.slice(0, 80)}"`);
+      // The read model keeps a saga's data and output as the JSON the saga wrote: the RPI
+      // saga's, as documented (the contract test checks live answers against the document).
+      return c.json(saga as SagaDoc & Pick<z.output<typeof Saga>, 'data' | 'output'>, 200);
+    },
+    refuse(getSaga),
+  );
 
-  app.get('/health', async (c) => {
-    const health = await queries.health();
-    return c.json({ status: health.dead_letters > 0 ? 'degraded' : 'ok', ...health });
-  });
+  app.openapi(
+    getHealth,
+    async (c) => {
+      const health = await queries.health();
+      return c.json({ status: health.dead_letters > 0 ? 'degraded' : 'ok', ...health }, 200);
+    },
+    refuse(getHealth),
+  );
 
-  app.get('/openapi.json', (c) => c.json(OPENAPI));
+  app.openapi(
+    getOpenApi,
+    // Generated when first asked for, so that a cold start does not pay for it.
+    async (c) => c.json((await import('./openapi.js')).OPENAPI, 200),
+    refuse(getOpenApi),
+  );
 
   app.notFound((c) =>
     c.json(

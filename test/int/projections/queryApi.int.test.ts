@@ -212,6 +212,65 @@ describe('query API over the read models', () => {
   );
 
   it.each([
+    [
+      '/rankings?season=2026&bogus=1',
+      'unknown query parameter "bogus" (this route takes season, as_of)',
+    ],
+    ['/rankings?seasn=2026', 'unknown query parameter "seasn" (this route takes season, as_of)'],
+    [
+      '/standings?season=2026&asof=2026-10-01',
+      'unknown query parameter "asof" (this route takes season, as_of)',
+    ],
+    ['/teams?bogus=1', 'unknown query parameter "bogus" (this route takes no query parameters)'],
+    [
+      `/teams/${encodeURIComponent(team)}?seasons=2026`,
+      'unknown query parameter "seasons" (this route takes season)',
+    ],
+    [
+      `/teams/${encodeURIComponent(team)}/matches?season=2026&x=1&y=2`,
+      'unknown query parameters "x", "y" (this route takes season)',
+    ],
+    [
+      '/notifications?season=2026&top=25',
+      'unknown query parameter "top" (this route takes season)',
+    ],
+    [
+      '/sagas/none?verbose=1',
+      'unknown query parameter "verbose" (this route takes no query parameters)',
+    ],
+    [
+      '/health?verbose=1',
+      'unknown query parameter "verbose" (this route takes no query parameters)',
+    ],
+    [
+      '/openapi.json?format=yaml',
+      'unknown query parameter "format" (this route takes no query parameters)',
+    ],
+    ['/rankings?season=2026&season=2027', 'season is given more than once'],
+  ])('refuses %s with 400 naming the parameter', async (path, message) => {
+    expect(await get(path)).toEqual({ status: 400, body: { error: { status: 400, message } } });
+  });
+
+  it.each([
+    [
+      '/sagas?bogus=1',
+      '{"season": "2026"}',
+      'unknown query parameter "bogus" (this route takes no query parameters)',
+    ],
+    [
+      '/sagas',
+      '{"season": "2026", "asof": "2026-10-01"}',
+      'unknown field "asof" in the body (it takes type, season, as_of, profile, division)',
+    ],
+  ])('refuses POST %s %s with 400, starting nothing', async (path, body, message) => {
+    const before = await pipeline.runtime.store.approximateCommits();
+    const answer = await get(path, { method: 'POST', body, headers: WRITER });
+
+    expect(answer).toEqual({ status: 400, body: { error: { status: 400, message } } });
+    expect(await pipeline.runtime.store.approximateCommits()).toBe(before);
+  });
+
+  it.each([
     ['/teams/..%2F..%2Fetc%2Fpasswd', 404],
     [`/teams/${'a'.repeat(300)}`, 400],
     ['/rankings?season=../../x', 400],

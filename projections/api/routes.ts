@@ -1,0 +1,229 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  ErrorBody,
+  GatewayErrorBody,
+  Health,
+  NoQuery,
+  Notifications,
+  OpenApiDocument,
+  OptionalSeasonQuery,
+  Rankings,
+  Saga,
+  SagaAccepted,
+  SagaIdPath,
+  SeasonAsOfQuery,
+  SeasonQuery,
+  Standings,
+  StartSagaBody,
+  TeamDetail,
+  TeamIdPath,
+  TeamMatches,
+  Teams,
+} from './schemas.js';
+
+/** The largest body a write route reads. */
+export const MAX_BODY_BYTES = 4096;
+
+/** Names of the security schemes in the document. */
+export const BEARER = 'bearerToken';
+export const SIGV4 = 'sigv4';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/** What each error status means, unless a route says more precisely. */
+const ERRORS = {
+  400: 'A path parameter, query parameter or body field is missing, malformed, repeated or unknown',
+  401: 'The local server only: the request has no `Authorization: Bearer <token>`',
+  404: 'Not found',
+  413: `The body is over ${MAX_BODY_BYTES} bytes`,
+  500: 'An internal error; the answer carries no details',
+  501: 'This deployment does not offer it',
+} as const;
+
+type ErrorStatus = keyof typeof ERRORS;
+
+/**
+ * The error answers of a route, each with what it means there (`meaning`, else the usual), plus
+ * the two every route can give: 500, and API Gateway's own 429 on AWS.
+ */
+function errors(statuses: ErrorStatus[], meaning: Partial<Record<ErrorStatus, string>> = {}) {
+  const answers: Record<number, ReturnType<typeof json>> = {};
+  for (const status of statuses)
+    answers[status] = json(ErrorBody, meaning[status] ?? ERRORS[status]);
+  answers[429] = json(
+    GatewayErrorBody,
+    'Behind API Gateway on AWS only: throttled by the stage (100 requests/s, bursts of 200 by default)',
+  );
+  answers[500] = json(ErrorBody, ERRORS[500]);
+  return answers;
+}
+
+/** Reads are open to anyone, locally and behind API Gateway. */
+const OPEN: Record<string, string[]>[] = [];
+
+export const getRankings = createRoute({
+  method: 'get',
+  path: '/rankings',
+  operationId: 'getRankings',
+  tags: ['rankings'],
+  summary: "A season's RPI rankings",
+  description:
+    'The current rankings from the rankings cache (`source: "cache"`); with `as_of`, or before any saga ran, the latest published calculation counting games up to that day, from the rankings read model (`source: "read-model"`).',
+  security: OPEN,
+  request: { query: SeasonAsOfQuery },
+  responses: {
+    200: json(Rankings, 'The rankings'),
+    ...errors([400, 404], { 404: 'No published rankings for the season (as of that day)' }),
+  },
+});
+
+export const getStandings = createRoute({
+  method: 'get',
+  path: '/standings',
+  operationId: 'getStandings',
+  tags: ['standings'],
+  summary: 'The standings of a season by conference',
+  description:
+    'W-L-T, goals for and against, goal difference and points per team, grouped by conference, best first; as of a day when given.',
+  security: OPEN,
+  request: { query: SeasonAsOfQuery },
+  responses: { 200: json(Standings, 'Standings by conference'), ...errors([400]) },
+});
+
+export const listTeams = createRoute({
+  method: 'get',
+  path: '/teams',
+  operationId: 'listTeams',
+  tags: ['teams'],
+  summary: 'The team directory',
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: { 200: json(Teams, 'Every team'), ...errors([400]) },
+});
+
+export const getTeam = createRoute({
+  method: 'get',
+  path: '/teams/{id}',
+  operationId: 'getTeam',
+  tags: ['teams'],
+  summary: 'One team',
+  description: 'With `season`, also its rank in every published calculation of that season.',
+  security: OPEN,
+  request: { params: TeamIdPath, query: OptionalSeasonQuery },
+  responses: {
+    200: json(TeamDetail, 'The team'),
+    ...errors([400, 404], { 404: 'No team with this id' }),
+  },
+});
+
+export const listTeamMatches = createRoute({
+  method: 'get',
+  path: '/teams/{id}/matches',
+  operationId: 'listTeamMatches',
+  tags: ['teams'],
+  summary: "A team's matches",
+  description: 'Results, corrections and cancellations, of one season when given.',
+  security: OPEN,
+  request: { params: TeamIdPath, query: OptionalSeasonQuery },
+  responses: {
+    200: json(TeamMatches, 'The matches'),
+    ...errors([400, 404], { 404: 'No team with this id' }),
+  },
+});
+
+export const startSaga = createRoute({
+  method: 'post',
+  path: '/sagas',
+  operationId: 'startSaga',
+  tags: ['sagas'],
+  summary: 'Start an RPI calculation saga',
+  description:
+    'Starts a saga that collects the matches, calculates the RPI, publishes it and updates the rankings cache; follow it at `Location`. The body is read as JSON whatever its content type (so `curl -d` works), up to 4096 bytes. Needs, on the local server, its token as `Authorization: Bearer <token>`; behind API Gateway on AWS, a request signed with SigV4 by an IAM principal allowed `execute-api:Invoke` on this route.',
+  security: [{ [BEARER]: [] }, { [SIGV4]: [] }],
+  request: {
+    query: NoQuery,
+    body: { required: true, content: { 'application/json': { schema: StartSagaBody } } },
+  },
+  responses: {
+    202: {
+      ...json(SagaAccepted, 'Started'),
+      headers: z.object({
+        Location: z.string().openapi({ description: 'Where to follow it: /sagas/{id}' }),
+      }),
+    },
+    ...errors([400, 401, 413, 501], { 501: 'This deployment cannot start sagas' }),
+    403: json(
+      z.union([ErrorBody, GatewayErrorBody]),
+      'The local server: the token is not its own. Behind API Gateway: the request is not signed by an allowed IAM principal (API Gateway answers `{"message": ...}` itself), or reached the function without an IAM identity.',
+    ),
+  },
+});
+
+export const getSaga = createRoute({
+  method: 'get',
+  path: '/sagas/{id}',
+  operationId: 'getSaga',
+  tags: ['sagas'],
+  summary: 'A saga: status, data and steps',
+  security: OPEN,
+  request: { params: SagaIdPath, query: NoQuery },
+  responses: {
+    200: json(Saga, 'The saga'),
+    ...errors([400, 404], { 404: 'No saga with this id' }),
+  },
+});
+
+export const listNotifications = createRoute({
+  method: 'get',
+  path: '/notifications',
+  operationId: 'listNotifications',
+  tags: ['rankings'],
+  summary: 'Changes of top-25 places, oldest first',
+  description:
+    'Per published calculation, each team whose top-25 place changed (`entered`, `rank-changed`, `left`), and each retraction.',
+  security: OPEN,
+  request: { query: SeasonQuery },
+  responses: {
+    200: json(Notifications, 'The notifications'),
+    ...errors([400, 501], { 501: 'This deployment keeps no notifications' }),
+  },
+});
+
+export const getHealth = createRoute({
+  method: 'get',
+  path: '/health',
+  operationId: 'getHealth',
+  tags: ['operations'],
+  summary: 'Consumer lag, dead letters, event counts and saga metrics',
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: { 200: json(Health, 'Health'), ...errors([400]) },
+});
+
+export const getOpenApi = createRoute({
+  method: 'get',
+  path: '/openapi.json',
+  operationId: 'getOpenApiDocument',
+  tags: ['operations'],
+  summary: 'This document',
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: { 200: json(OpenApiDocument, 'The OpenAPI 3.1 document'), ...errors([400]) },
+});
+
+/** Every route of the query API, in the document's order. */
+export const ROUTES = [
+  getRankings,
+  getStandings,
+  listTeams,
+  getTeam,
+  listTeamMatches,
+  startSaga,
+  getSaga,
+  listNotifications,
+  getHealth,
+  getOpenApi,
+] as const;

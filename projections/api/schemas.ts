@@ -1,0 +1,395 @@
+import { z } from '@hono/zod-openapi';
+import { isCalendarDay } from '../../domain/games/parseDate.js';
+import { hasControlCharacter } from '../../domain/games/validateGame.js';
+import { PROFILES } from '../../domain/rpi/RpiProfile.js';
+
+/**
+ * The schemas of the query API, in one place: the routes validate requests with them, the
+ * handlers' answers are typed by them, and the OpenAPI document is generated from them. Objects
+ * are strict (`additionalProperties: false` in the document), so an answer carrying a field the
+ * document does not name fails the contract test.
+ */
+
+const SEASON = /^[0-9A-Za-z][0-9A-Za-z._-]{0,19}$/;
+const SEASON_REQUIRED = 'season is required, e.g. ?season=2026';
+const NAME_RULE = '1 to 20 letters, digits, dots, dashes or underscores';
+const MAX_ID = 200;
+
+/** A string; `required` is the message when it is missing, else it is optional. */
+function text(name: string, required?: string) {
+  return z.string({
+    error: (issue) =>
+      issue.input === undefined || issue.input === null
+        ? (required ?? `${name} must be a string`)
+        : `${name} must be a string`,
+  });
+}
+
+/** A season name, e.g. `2026`. */
+function season(required?: string) {
+  return text('season', required)
+    .min(1, required ?? `season must be ${NAME_RULE}`)
+    .regex(SEASON, `season must be ${NAME_RULE}`)
+    .openapi({ example: '2026' });
+}
+
+const calendarDay = (name: string) =>
+  text(name)
+    .refine(isCalendarDay, `${name} must be a YYYY-MM-DD date`)
+    .openapi({ format: 'date', example: '2026-10-01' });
+
+/** An id in a path: printable, bounded, as the read models key them. */
+function pathId(what: string, example: string) {
+  const rule = `${what} must be 1 to ${MAX_ID} printable characters`;
+  return z
+    .string()
+    .min(1, rule)
+    .max(MAX_ID, rule)
+    .refine((id) => !hasControlCharacter(id), rule)
+    .openapi({ param: { name: 'id', in: 'path' }, description: what, example });
+}
+
+// Requests
+
+export const SeasonQuery = z.strictObject({
+  season: season(SEASON_REQUIRED).openapi({ description: 'The season' }),
+});
+export const SeasonAsOfQuery = z.strictObject({
+  season: season(SEASON_REQUIRED).openapi({ description: 'The season' }),
+  as_of: calendarDay('as_of')
+    .optional()
+    .openapi({ description: 'Only games played up to this day count' }),
+});
+export const OptionalSeasonQuery = z.strictObject({
+  season: season().optional().openapi({ description: 'Only this season' }),
+});
+export const NoQuery = z.strictObject({});
+export const TeamIdPath = z.object({ id: pathId('team id', 'Akron') });
+export const SagaIdPath = z.object({
+  id: pathId('saga id', '1f0e9a2c-5d7b-4c1e-9b1a-3c2d4e5f6a7b'),
+});
+
+const profiles = [...PROFILES.keys()] as [string, ...string[]];
+const profileRule = `profile must be one of ${profiles.join(', ')}`;
+
+/** What `POST /sagas` takes; a field given as null counts as not given. */
+export const StartSagaBody = z
+  .strictObject({
+    type: z
+      .enum(['rpi', 'rpi-calculation'], 'type must be "rpi" (the RPI calculation saga)')
+      .nullish()
+      .openapi({ description: 'The saga to start; "rpi" when not given' }),
+    season: season(SEASON_REQUIRED),
+    as_of: calendarDay('as_of')
+      .nullish()
+      .openapi({ description: 'Count games played up to this day only; all when not given' }),
+    profile: z
+      .enum(profiles, profileRule)
+      .nullish()
+      .openapi({ description: `The RPI profile; ${profiles[0]} when not given` }),
+    division: text('division').regex(SEASON, `division must be ${NAME_RULE}`).nullish().openapi({
+      description: 'Count only games between teams of this division; all when not given',
+    }),
+  })
+  .openapi('StartSagaRequest', { example: { season: '2026' } });
+
+// Answers
+
+export const ErrorBody = z
+  .strictObject({
+    error: z.strictObject({
+      status: z.int().min(400).max(599).openapi({ description: 'The HTTP status, again' }),
+      message: z.string().openapi({ description: 'What was wrong, in one line' }),
+    }),
+  })
+  .openapi('Error', {
+    description: 'An answer of the API that is not a success',
+    example: { error: { status: 400, message: 'season is required, e.g. ?season=2026' } },
+  });
+
+export const GatewayErrorBody = z.strictObject({ message: z.string() }).openapi('GatewayError', {
+  description:
+    'An answer of API Gateway itself on AWS (the request did not reach the API): throttled, or a write without an allowed SigV4 signature',
+  example: { message: 'Forbidden' },
+});
+
+/** A list in an answer (the read models hand out readonly arrays). */
+const list = <T extends z.ZodType>(item: T) => z.array(item).readonly();
+const day = z.iso.date();
+const instant = z.iso.datetime({ offset: true });
+const count = z.int().min(0);
+const ratio = z.number().nullable();
+
+export const RankingEntry = z
+  .strictObject({
+    rank: z.int().min(1).nullable().openapi({ description: 'null for a team without a rating' }),
+    team: z.string(),
+    games: count,
+    wins: count,
+    losses: count,
+    ties: count,
+    wp: ratio.openapi({ description: 'Winning percentage' }),
+    owp: ratio.openapi({ description: "Opponents' winning percentage" }),
+    oowp: ratio.openapi({ description: "Opponents' opponents' winning percentage" }),
+    rpi: ratio,
+  })
+  .openapi('RankingEntry');
+
+export const CachedRankings = z
+  .strictObject({
+    source: z.literal('cache'),
+    season: z.string(),
+    calculation_id: z.string(),
+    as_of: day.nullable(),
+    profile: z.string(),
+    games_counted: count,
+    computed_at: instant.nullable(),
+    published_at: instant.nullable(),
+    rankings: list(RankingEntry),
+    previous_calculation_id: z.string().nullable(),
+    saga_id: z.string().nullable(),
+    collected_at: instant.nullable(),
+  })
+  .openapi('CachedRankings', {
+    description: "The season's current rankings, from the rankings cache the RPI saga keeps",
+  });
+
+export const PublishedCalculation = z
+  .strictObject({
+    source: z.literal('read-model'),
+    calculation_id: z.string(),
+    season: z.string(),
+    as_of: day.nullable(),
+    profile: z.string(),
+    games_counted: count,
+    computed_at: instant,
+    status: z.enum(['calculated', 'published', 'retracted']),
+    published_at: instant.nullable(),
+    retracted_at: instant.nullable(),
+    retraction_reason: z.string().nullable(),
+    rankings: list(RankingEntry),
+    version: z.int().min(1).openapi({ description: "Last event of the calculation's stream" }),
+  })
+  .openapi('PublishedCalculation', {
+    description: 'A published calculation, from the rankings read model',
+  });
+
+export const Rankings = z
+  .discriminatedUnion('source', [CachedRankings, PublishedCalculation])
+  .openapi('Rankings');
+
+export const StandingRow = z
+  .strictObject({
+    team: z.string(),
+    conference: z.string().nullable(),
+    played: count,
+    wins: count,
+    losses: count,
+    ties: count,
+    goals_for: count,
+    goals_against: count,
+    goal_difference: z.int(),
+    points: count.openapi({ description: '3 a win, 1 a tie' }),
+  })
+  .openapi('StandingRow');
+
+export const Standings = z
+  .strictObject({
+    season: z.string(),
+    as_of: day.nullable(),
+    conferences: list(
+      z.strictObject({ conference: z.string().nullable(), teams: list(StandingRow) }),
+    ),
+  })
+  .openapi('Standings');
+
+const teamFields = {
+  team_id: z.string(),
+  name: z.string(),
+  conference: z.string().nullable(),
+  division: z.string().nullable(),
+  region: z.string().nullable(),
+  registered_at: instant,
+  updated_at: instant,
+  version: z.int().min(1).openapi({ description: "Last event of the team's stream applied" }),
+};
+
+export const Team = z.strictObject(teamFields).openapi('Team');
+
+export const Teams = z.strictObject({ teams: list(Team) }).openapi('Teams');
+
+export const RankHistoryEntry = z
+  .strictObject({
+    calculation_id: z.string(),
+    as_of: day.nullable(),
+    published_at: instant.nullable(),
+    rank: z.int().min(1).nullable(),
+    rpi: ratio,
+  })
+  .openapi('RankHistoryEntry');
+
+// The team's fields again rather than Team.extend(): the generator would write an allOf of a
+// strict Team and the extra field, which no object satisfies.
+export const TeamDetail = z
+  .strictObject({
+    ...teamFields,
+    rank_history: list(RankHistoryEntry)
+      .optional()
+      .openapi({ description: 'With `season`: its rank in each published calculation' }),
+  })
+  .openapi('TeamDetail');
+
+export const Match = z
+  .strictObject({
+    match_id: z.string(),
+    aggregate_id: z.string(),
+    season: z.string(),
+    played_on: day,
+    home_team: z.string(),
+    away_team: z.string(),
+    home_goals: count.nullable(),
+    away_goals: count.nullable(),
+    neutral: z.boolean(),
+    decided_by: z.string().nullable(),
+    venue: z.string().nullable(),
+    status: z.enum(['scheduled', 'recorded', 'corrected', 'cancelled']),
+    corrections: count,
+    cancellation_reason: z.string().nullable(),
+    version: z.int().min(1),
+  })
+  .openapi('Match');
+
+export const TeamMatches = z
+  .strictObject({ team_id: z.string(), season: z.string().nullable(), matches: list(Match) })
+  .openapi('TeamMatches');
+
+export const SagaData = z
+  .strictObject({
+    season: z.string(),
+    as_of: day.nullable(),
+    profile: z.string(),
+    division: z.string().nullable(),
+    not_before: instant.nullable().openapi({ description: 'Not started before this instant' }),
+    requested_at: instant.nullish(),
+    reason: z.string().nullish(),
+  })
+  .openapi('RpiSagaData', { description: 'What an RPI calculation saga was asked to do' });
+
+export const SagaStep = z
+  .strictObject({
+    step_name: z.string(),
+    status: z.enum([
+      'pending',
+      'running',
+      'completed',
+      'retrying',
+      'failed',
+      'compensating',
+      'compensated',
+      'compensation-failed',
+    ]),
+    compensation_function: z.string().nullable(),
+    attempts: count,
+    error: z.string().nullable(),
+  })
+  .openapi('SagaStep');
+
+export const Saga = z
+  .strictObject({
+    saga_id: z.string(),
+    saga_type: z.string(),
+    status: z.enum(['running', 'compensating', 'completed', 'compensated', 'failed']),
+    data: SagaData,
+    steps: list(SagaStep),
+    started_at: instant,
+    updated_at: instant,
+    output: z
+      .strictObject({
+        previous_calculation_id: z.string().nullable(),
+        superseded_by: z.string().optional(),
+      })
+      .nullable()
+      .openapi({ description: 'What the last step answered, once the saga completed' }),
+    version: z.int().min(1),
+  })
+  .openapi('Saga');
+
+export const SagaAccepted = z
+  .strictObject({
+    saga_id: z.string(),
+    saga_type: z.literal('rpi-calculation'),
+    status: z.literal('running'),
+  })
+  .openapi('SagaAccepted');
+
+export const Notification = z
+  .strictObject({
+    season: z.string(),
+    kind: z.enum(['rank-changed', 'entered', 'left', 'retracted']),
+    team: z.string().nullable(),
+    rank: z.int().min(1).max(25).nullable(),
+    previous_rank: z.int().min(1).max(25).nullable(),
+    rpi: ratio,
+    calculation_id: z.string(),
+    at: instant,
+  })
+  .openapi('Notification');
+
+export const Notifications = z
+  .strictObject({ season: z.string(), notifications: list(Notification) })
+  .openapi('Notifications');
+
+const rate = z.number().min(0).max(1).nullable();
+
+export const Health = z
+  .strictObject({
+    status: z.enum(['ok', 'degraded']).openapi({ description: 'degraded while dead letters wait' }),
+    consumers: list(
+      z.strictObject({ name: z.string(), lag_ms: z.number().min(0), applied: count }),
+    ),
+    dead_letters: count,
+    events: z.strictObject({
+      total: count,
+      by_type: z.record(z.string(), count),
+      by_day: z.record(z.string(), z.record(z.string(), count)),
+    }),
+    sagas: z.strictObject({
+      total: count,
+      running: count,
+      completed: count,
+      compensated: count,
+      failed: count,
+      completion_rate: rate,
+      compensation_rate: rate,
+      failure_rate: rate,
+      mean_duration_ms: z.int().nullable(),
+    }),
+  })
+  .openapi('Health');
+
+export const OpenApiDocument = z
+  .strictObject({
+    openapi: z.literal('3.1.0'),
+    info: z.strictObject({
+      title: z.string(),
+      version: z.string(),
+      description: z.string(),
+    }),
+    servers: z.array(
+      z.strictObject({
+        url: z.string(),
+        description: z.string(),
+        variables: z.record(
+          z.string(),
+          z.strictObject({ default: z.string(), description: z.string() }),
+        ),
+      }),
+    ),
+    tags: z.array(z.strictObject({ name: z.string(), description: z.string() })),
+    paths: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.unknown()))),
+    components: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.unknown()))),
+    webhooks: z.record(z.string(), z.unknown()),
+  })
+  .openapi('OpenApiDocument', {
+    description: 'This document (OpenAPI 3.1; see the OpenAPI Specification for the objects)',
+  });
