@@ -8,6 +8,7 @@ import {
   OpenApiDocument,
   OptionalSeasonQuery,
   Rankings,
+  RankingsQuery,
   Saga,
   SagaAccepted,
   SagaIdPath,
@@ -73,7 +74,7 @@ export const getRankings = createRoute({
   description:
     'The current rankings from the rankings cache (`source: "cache"`); with `as_of`, or before any saga ran, the latest published calculation counting games up to that day, from the rankings read model (`source: "read-model"`).',
   security: OPEN,
-  request: { query: SeasonAsOfQuery },
+  request: { query: RankingsQuery },
   responses: {
     200: json(Rankings, 'The rankings'),
     ...errors([400, 404], { 404: 'No published rankings for the season (as of that day)' }),

@@ -60,6 +60,8 @@ export const SeasonAsOfQuery = z.strictObject({
     .optional()
     .openapi({ description: 'Only games played up to this day count' }),
 });
+/** What `GET /rankings` takes (a scope of its own, apart from the standings' season and day). */
+export const RankingsQuery = SeasonAsOfQuery.extend({});
 export const OptionalSeasonQuery = z.strictObject({
   season: season().optional().openapi({ description: 'Only this season' }),
 });
