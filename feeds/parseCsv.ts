@@ -2,6 +2,8 @@
 export interface CsvRecord {
   readonly kind: 'record';
   readonly line: number;
+  /** The line it ends on, when a quoted field carried it past the line it starts on. */
+  readonly lastLine?: number;
   readonly fields: string[];
 }
 
@@ -9,6 +11,8 @@ export interface CsvRecord {
 export interface CsvProblem {
   readonly kind: 'problem';
   readonly line: number;
+  /** The last line the problem took in, when it is more than one. */
+  readonly lastLine?: number;
   readonly reason: string;
 }
 
@@ -56,15 +60,24 @@ export async function* parseCsv(
     recordLine = line;
     state = State.FieldStart;
   };
-  const endRecord = () => {
+  /** Ends the record on `lastLine` (a line break was just read: the line before it). */
+  const endRecord = (lastLine = line - 1) => {
     fields.push(field);
     const blank = fields.length === 1 && fields[0] === '' && !quotedRecord;
-    if (!blank) out.push({ kind: 'record', line: recordLine, fields });
+    if (!blank) {
+      out.push(
+        lastLine > recordLine
+          ? { kind: 'record', line: recordLine, lastLine, fields }
+          : { kind: 'record', line: recordLine, fields },
+      );
+    }
     reset();
   };
 
+  let endsWithLineFeed = false;
   for await (const chunk of chunks) {
     const length = chunk.length;
+    if (length > 0) endsWithLineFeed = chunk.charCodeAt(length - 1) === LF;
     // Start of the literal run being copied into `field`, or -1.
     let run = state === State.Unquoted || state === State.Quoted ? 0 : -1;
     let i = 0;
@@ -178,13 +191,20 @@ export async function* parseCsv(
     }
   }
   if (state === State.Quoted) {
+    // The last line with text: a final line feed ends a line, it does not start one.
+    const last = endsWithLineFeed ? line - 1 : line;
+    const taken = last === recordLine + 1 ? `line ${last}` : `lines ${recordLine + 1}-${last}`;
     out.push({
       kind: 'problem',
       line: recordLine,
-      reason: 'a quoted field is never closed (missing ")',
+      ...(last > recordLine ? { lastLine: last } : {}),
+      reason:
+        last > recordLine
+          ? `a quoted field opened on line ${recordLine} is never closed (missing "): it took in ${taken} to the end of the file`
+          : 'a quoted field is never closed (missing ")',
     });
   } else if (state !== State.Skip && (fields.length > 0 || field !== '' || quotedRecord)) {
-    endRecord();
+    endRecord(line);
   }
   if (out.length > 0) yield out;
 }

@@ -13,6 +13,8 @@ export interface FeedRecord {
   readonly kind: 'record';
   /** 1-based line of the file where the record starts. */
   readonly line: number;
+  /** The line it ends on, when a quoted field carried it over more than one line. */
+  readonly lastLine?: number;
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
@@ -20,7 +22,23 @@ export interface FeedRecord {
 export interface FeedProblem {
   readonly kind: 'problem';
   readonly line: number;
+  /** The last line the row took in, when it is more than one. */
+  readonly lastLine?: number;
   readonly reason: string;
+}
+
+/**
+ * Why a row that runs over several lines is probably broken: a quote opened and not closed on
+ * its line takes the next lines into the row, which then fails as one row although it hides
+ * several. Saying which lines it took tells the user where to look.
+ */
+export function spanOf(row: { readonly line: number; readonly lastLine?: number }): string {
+  if (row.lastLine === undefined || row.lastLine <= row.line) return '';
+  const taken =
+    row.lastLine === row.line + 1
+      ? `line ${row.lastLine}`
+      : `lines ${row.line + 1}-${row.lastLine}`;
+  return `a quoted field opened on line ${row.line} runs on to line ${row.lastLine} (a closing quote missing?), taking in ${taken}: `;
 }
 
 export interface ReadFeedOptions {
@@ -133,23 +151,24 @@ async function* csvRecords(
         out.push(item);
         continue;
       }
-      const { line, fields: values } = item;
+      const { line, lastLine, fields: values } = item;
       if (header === undefined) {
         header = checkHeader(path, values, requiredColumns, line);
         continue;
       }
+      const at = lastLine === undefined ? { line } : { line, lastLine };
       if (values.length > header.length) {
-        const reason = `row has ${values.length} fields, the header has ${header.length}`;
-        out.push({ kind: 'problem', line, reason });
+        const reason = `${spanOf(item)}row has ${values.length} fields, the header has ${header.length}`;
+        out.push({ kind: 'problem', ...at, reason });
         continue;
       }
       if (values.some((v) => v.includes('\uFFFD'))) {
-        out.push({ kind: 'problem', line, reason: `row ${NOT_UTF8}` });
+        out.push({ kind: 'problem', ...at, reason: `${spanOf(item)}row ${NOT_UTF8}` });
         continue;
       }
       const fields: Record<string, unknown> = {};
       for (let i = 0; i < header.length; i++) fields[header[i] as string] = values[i];
-      out.push({ kind: 'record', line, fields });
+      out.push({ kind: 'record', ...at, fields });
     }
     if (out.length > 0) yield out;
   }

@@ -1,6 +1,10 @@
 import type { Game } from '../domain/games/Game.js';
-import { REQUIRED_GAME_FIELDS, validateGame } from '../domain/games/validateGame.js';
-import { type FeedProblem, type ReadFeedOptions, readFeed } from './readFeed.js';
+import {
+  REQUIRED_GAME_FIELDS,
+  type ValidateGameOptions,
+  validateGame,
+} from '../domain/games/validateGame.js';
+import { type FeedProblem, type ReadFeedOptions, readFeed, spanOf } from './readFeed.js';
 
 /** A valid row of a games feed: the game, where it is, and the row as read (for rejects). */
 export interface GameRow {
@@ -24,6 +28,9 @@ export interface GamesFeed {
   readonly rows: number;
 }
 
+/** How to read a games feed: the file's options and how its `neutral` column is written. */
+export type ReadGamesOptions = Omit<ReadFeedOptions, 'requiredColumns'> & ValidateGameOptions;
+
 /**
  * Streams a games feed (CSV with header, or JSON Lines with the same keys) in batches of
  * validated rows and problems, in file order: required `date, home_team, away_team,
@@ -31,23 +38,29 @@ export interface GamesFeed {
  */
 export async function* streamGames(
   path: string,
-  options: Omit<ReadFeedOptions, 'requiredColumns'> = {},
+  options: ReadGamesOptions = {},
 ): AsyncGenerator<(GameRow | GameProblem)[]> {
-  for await (const batch of readFeed(path, { ...options, requiredColumns: REQUIRED_GAME_FIELDS })) {
+  const { neutral, ...feedOptions } = options;
+  const validation: ValidateGameOptions = neutral ? { neutral } : {};
+  for await (const batch of readFeed(path, {
+    ...feedOptions,
+    requiredColumns: REQUIRED_GAME_FIELDS,
+  })) {
     const out: (GameRow | GameProblem)[] = [];
     for (const item of batch) {
       if (item.kind === 'problem') {
         out.push(item);
         continue;
       }
-      const result = validateGame(item.fields);
+      const result = validateGame(item.fields, validation);
       out.push(
         result.ok
           ? { kind: 'game', line: item.line, game: result.game, fields: item.fields }
           : {
               kind: 'problem',
               line: item.line,
-              reason: result.reasons.join('; '),
+              ...(item.lastLine === undefined ? {} : { lastLine: item.lastLine }),
+              reason: `${spanOf(item)}${result.reasons.join('; ')}`,
               fields: item.fields,
             },
       );
@@ -57,10 +70,7 @@ export async function* streamGames(
 }
 
 /** Reads a whole games feed: every valid game, and every bad row with its line and reasons. */
-export async function readGames(
-  path: string,
-  options: Omit<ReadFeedOptions, 'requiredColumns'> = {},
-): Promise<GamesFeed> {
+export async function readGames(path: string, options: ReadGamesOptions = {}): Promise<GamesFeed> {
   const games: Game[] = [];
   const problems: FeedProblem[] = [];
   let rows = 0;
@@ -68,7 +78,10 @@ export async function readGames(
     for (const item of batch) {
       rows++;
       if (item.kind === 'game') games.push(item.game);
-      else problems.push({ kind: 'problem', line: item.line, reason: item.reason });
+      else {
+        const { fields: _, ...problem } = item;
+        problems.push(problem);
+      }
     }
   }
   return { games, problems, rows };

@@ -1,5 +1,5 @@
 import { hasControlCharacter, MAX_NAME_LENGTH } from '../domain/games/validateGame.js';
-import { type FeedProblem, type ReadFeedOptions, readFeed } from './readFeed.js';
+import { type FeedProblem, type ReadFeedOptions, readFeed, spanOf } from './readFeed.js';
 
 /** A team of the Division I list. */
 export interface ListedTeam {
@@ -34,7 +34,11 @@ export async function readTeams(
       const raw = item.fields.team ?? item.fields.name;
       const team = typeof raw === 'string' ? raw.trim() : '';
       if (team === '') {
-        problems.push({ kind: 'problem', line: item.line, reason: 'team is missing' });
+        problems.push({
+          kind: 'problem',
+          line: item.line,
+          reason: `${spanOf(item)}team is missing`,
+        });
         continue;
       }
       const bad = (['team', 'conference', 'division', 'region'] as const).find((name) => {
@@ -48,7 +52,7 @@ export async function readTeams(
         problems.push({
           kind: 'problem',
           line: item.line,
-          reason: `${bad} is longer than ${MAX_NAME_LENGTH} characters or has control characters`,
+          reason: `${spanOf(item)}${bad} is longer than ${MAX_NAME_LENGTH} characters or has control characters`,
         });
         continue;
       }
@@ -56,7 +60,7 @@ export async function readTeams(
         problems.push({
           kind: 'problem',
           line: item.line,
-          reason: `team "${team}" is listed twice`,
+          reason: `${spanOf(item)}team "${team}" is listed twice`,
         });
         continue;
       }

@@ -25,8 +25,27 @@ export type GameValidation =
 /** The longest team name, match id or season accepted. */
 export const MAX_NAME_LENGTH = 200;
 const MAX_SCORE = 999;
-const TRUE_WORDS = new Set(['true', '1', 'yes', 'y', 't']);
-const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'f', '']);
+const TRUE_WORDS = new Set(['true', '1', 'yes', 't']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'f', '']);
+/**
+ * Letters that mean opposite things in different feeds: many write `N` for "neutral site"
+ * (beside `H` and `A`), others `N` for "no" and `Y` for "yes". Read either way, a season's
+ * sites would be silently wrong, so they are refused unless the user says what they mean.
+ */
+const AMBIGUOUS_WORDS = new Set(['n', 'y']);
+
+/** How a feed writes its neutral-site flag, beyond true/false, yes/no, t/f and 1/0. */
+export interface NeutralValues {
+  /** Values meaning "played at a neutral site" (compared without case or surrounding space). */
+  readonly true: readonly string[];
+  /** Values meaning "not at a neutral site". */
+  readonly false: readonly string[];
+}
+
+export interface ValidateGameOptions {
+  /** Extra spellings of the `neutral` column; they win over the built-in words. */
+  readonly neutral?: NeutralValues;
+}
 
 /**
  * Validates one feed record (a CSV row keyed by header, or a JSON object) into a `Game`,
@@ -34,7 +53,10 @@ const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'f', '']);
  *
  * @example validateGame({ date: '2024-09-01', home_team: 'A', away_team: 'B', home_score: '2', away_score: '1' })
  */
-export function validateGame(record: Readonly<Record<string, unknown>>): GameValidation {
+export function validateGame(
+  record: Readonly<Record<string, unknown>>,
+  options: ValidateGameOptions = {},
+): GameValidation {
   const reasons: string[] = [];
 
   const date = text(record.date);
@@ -51,7 +73,7 @@ export function validateGame(record: Readonly<Record<string, unknown>>): GameVal
   const homeScore = score(record.home_score, 'home_score', reasons);
   const awayScore = score(record.away_score, 'away_score', reasons);
 
-  const neutral = flag(record.neutral, 'neutral', reasons);
+  const neutral = neutralFlag(record.neutral, options.neutral, reasons);
   const decidedBy = decided(record.decided_by, reasons);
 
   const matchId = text(record.match_id);
@@ -165,13 +187,30 @@ function score(value: unknown, field: string, reasons: string[]): number | undef
   return Number(raw);
 }
 
-function flag(value: unknown, field: string, reasons: string[]): boolean | undefined {
+function neutralFlag(
+  value: unknown,
+  mapped: NeutralValues | undefined,
+  reasons: string[],
+): boolean | undefined {
   if (value === undefined || value === null) return false;
   if (typeof value === 'boolean') return value;
-  const raw = text(value)?.toLowerCase();
+  const shown = text(value);
+  const raw = shown?.toLowerCase();
+  if (raw !== undefined && mapped) {
+    if (mapped.true.some((v) => v.trim().toLowerCase() === raw)) return true;
+    if (mapped.false.some((v) => v.trim().toLowerCase() === raw)) return false;
+  }
   if (raw !== undefined && TRUE_WORDS.has(raw)) return true;
   if (raw !== undefined && FALSE_WORDS.has(raw)) return false;
-  reasons.push(`${field} ${quote(String(raw ?? typeof value))} is not true or false`);
+  if (raw !== undefined && AMBIGUOUS_WORDS.has(raw)) {
+    reasons.push(
+      `neutral ${quote(shown ?? raw)} is ambiguous (feeds write N for "neutral site" as well as for "no"): write true or false, or say what it means with --neutral-true or --neutral-false`,
+    );
+    return undefined;
+  }
+  reasons.push(
+    `neutral ${quote(String(shown ?? typeof value))} is not true or false${mapped ? ' nor one of the mapped values' : ''}`,
+  );
   return undefined;
 }
 

@@ -8,6 +8,8 @@ export interface ReliableOptions {
   readonly maxDelayMs?: number;
   /** Stops sending: what was not acknowledged yet comes back as failed with code 'Aborted'. */
   readonly signal?: AbortSignal;
+  /** How a wait between attempts is made (a test's clock). @default a timer, cut short by `signal` */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function sendInBatches<T, A>(
   const baseDelayMs = options.baseDelayMs ?? 100;
   const maxDelayMs = options.maxDelayMs ?? 5_000;
   const { signal } = options;
+  const wait = options.sleep ?? sleep;
   const settled: Settled<T, A>[] = new Array(entries.length);
   const queue: Pending<T>[] = [];
   entries.forEach((entry, index) => {
@@ -105,7 +108,7 @@ export async function sendInBatches<T, A>(
       retry = Math.max(retry, p.attempts);
     }
     if (retry > 0) {
-      await sleep(backoffDelay(retry, baseDelayMs, maxDelayMs), signal);
+      await wait(backoffDelay(retry, baseDelayMs, maxDelayMs), signal);
       if (signal?.aborted) continue;
     }
     const batch = queue.slice(head, end);

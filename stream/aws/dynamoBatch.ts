@@ -137,7 +137,7 @@ export async function batchGetReliably(
         );
       }
       if (attempt > 1)
-        await sleep(
+        await (options.sleep ?? sleep)(
           backoffDelay(attempt - 1, options.baseDelayMs ?? 50, options.maxDelayMs ?? 2000),
         );
       const output = await client.send(

@@ -3,12 +3,22 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type FeedRecord, readFeed } from '../../feeds/readFeed.js';
 
-/** `../shared/reference/rpi` beside the checkout, or undefined where it is absent. */
-export function referenceDir(): string | undefined {
+/**
+ * `../shared/reference/rpi` beside the checkout (or `MATCHSTREAM_REFERENCE_DIR`), or undefined
+ * where it is absent, so a user's clone skips the reference tests saying why. In CI
+ * (`CI=true`) its absence throws instead: a run that skipped them must not pass, as a missing
+ * moto_server does not.
+ */
+export function referenceDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  const dir =
-    process.env.MATCHSTREAM_REFERENCE_DIR ?? resolve(here, '../../../shared/reference/rpi');
-  return existsSync(dir) ? dir : undefined;
+  const dir = env.MATCHSTREAM_REFERENCE_DIR ?? resolve(here, '../../../shared/reference/rpi');
+  if (existsSync(dir)) return dir;
+  if (env.CI === 'true') {
+    throw new Error(
+      `the RPI reference data is required in CI and is absent: ${dir} (set MATCHSTREAM_REFERENCE_DIR to its path)`,
+    );
+  }
+  return undefined;
 }
 
 /** Every record of a CSV file of the reference data, keyed by its (lower-cased) header. */

@@ -1,24 +1,31 @@
+import { readFileSync } from 'node:fs';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
+  PutRecordCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStream, kinesisClient } from '../../../stream/aws/kinesisClient.js';
-import { putRecordsReliably } from '../../../stream/aws/putRecordsReliably.js';
-import { commitChange } from '../../../stream/changes/commitChange.js';
 import { decodeRecord } from '../../../stream/consumer/decodeRecord.js';
 import { lambdaRecords } from '../../../stream/consumer/kinesisEvent.js';
 import { CommitCodec } from '../../../stream/eventStore/Commit.js';
-import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
-import { matchRecorded, registry } from '../../support/registry.js';
+import { registry } from '../../support/registry.js';
 
-// The decoder against moto_server's Kinesis: what goes in as a change record comes out of
-// GetRecords, through the Lambda record shape, as the same events.
+// The records are the shapes AWS documents, written by hand (test/fixtures/aws/README.md), not
+// what this project's encoder makes: the decoder is pinned to AWS's format, not to itself.
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../fixtures/aws/${name}`, import.meta.url), 'utf8');
+const change = JSON.parse(fixture('dynamodb-kinesis-insert.json'));
+const lambdaEvent = JSON.parse(fixture('lambda-kinesis-event.json'));
+const matchRecorded = JSON.parse(
+  readFileSync(new URL('../../fixtures/events/MatchRecorded/v3.json', import.meta.url), 'utf8'),
+);
+
 describe.runIf(motoAvailable())(
-  'decoding change records read back from moto_server Kinesis',
+  'decoding documented change records read back from moto_server Kinesis',
   () => {
     let moto: Moto;
     let client: KinesisClient;
@@ -34,22 +41,18 @@ describe.runIf(motoAvailable())(
       await moto?.stop();
     });
 
-    it('decodes every record into the events that were appended', async () => {
-      // Prepare
-      const store = new InMemoryEventStore(registry);
-      for (let i = 0; i < 5; i++) {
-        await store.append(`match:k${i}`, 0, [
-          { event_type: 'MatchRecorded', data: matchRecorded(`k${i}`) },
-        ]);
-      }
-      const commits = [0, 1, 2, 3, 4].flatMap((i) => [...store.commitsOf(`match:k${i}`)]);
-      const records = commits.map((c) => {
-        const { record, partitionKey } = commitChange(c, 'matchstream-events', 'us-east-1');
-        return { data: Buffer.from(JSON.stringify(record)), partitionKey };
-      });
+    it('reads the record Kinesis Data Streams for DynamoDB writes, as Lambda hands it over', async () => {
+      // Prepare: the documented INSERT record, put as DynamoDB puts it (keyed by the item's
+      // partition key).
+      await client.send(
+        new PutRecordCommand({
+          StreamName: 'changes',
+          PartitionKey: change.dynamodb.Keys.aggregate_id.S,
+          Data: Buffer.from(JSON.stringify(change)),
+        }),
+      );
 
-      // Act
-      const put = await putRecordsReliably(client, 'changes', records);
+      // Act: read it back and hand it over in the Lambda event's shape.
       const { Shards } = await client.send(new ListShardsCommand({ StreamName: 'changes' }));
       const shardId = Shards?.[0]?.ShardId ?? '';
       const { ShardIterator } = await client.send(
@@ -60,22 +63,51 @@ describe.runIf(motoAvailable())(
         }),
       );
       const { Records } = await client.send(new GetRecordsCommand({ ShardIterator }));
-      const codec = new CommitCodec(registry);
-      const decoded = lambdaRecords(
+      const records = lambdaRecords(
         Records ?? [],
         shardId,
         'arn:aws:kinesis:us-east-1:123456789012:stream/changes',
         'us-east-1',
-      ).flatMap((r) => {
-        const commit = decodeRecord(r).commit;
-        return commit ? codec.envelopes(commit) : [];
-      });
+      );
+      const decoded = records.map(decodeRecord);
+      const events = decoded.flatMap((d) =>
+        d.commit ? new CommitCodec(registry).envelopes(d.commit) : [],
+      );
 
-      // Assess
-      expect(put.failed).toEqual([]);
-      const expected = [];
-      for (let i = 0; i < 5; i++) expected.push(...(await store.read(`match:k${i}`)));
-      expect(decoded).toEqual(expected);
+      // Assess: the record carries every field of the documented Lambda record but the role
+      // (which only Lambda knows), and decodes to the stored event, upcast to the latest version.
+      const documented = lambdaEvent.Records[0];
+      const { invokeIdentityArn: _, ...expectedKeys } = documented;
+      expect(Object.keys(records[0] ?? {}).sort()).toEqual(Object.keys(expectedKeys).sort());
+      expect(Object.keys(records[0]?.kinesis ?? {}).sort()).toEqual(
+        Object.keys(documented.kinesis).sort(),
+      );
+      expect(decoded).toHaveLength(1);
+      expect(decoded[0]?.partitionKey).toBe('match:2026-00018');
+      expect(decoded[0]?.change.tableName).toBe('matchstream-events');
+      expect(events).toEqual([
+        expect.objectContaining({
+          event_id: '7f1c2e9a-5d4b-4c3e-9a8f-1b2c3d4e5f60',
+          event_type: 'MatchRecorded',
+          aggregate_id: 'match:2026-00018',
+          sequence: 1,
+          timestamp: '2026-09-03T00:00:00.123Z',
+          data: expect.objectContaining(matchRecorded.data),
+        }),
+      ]);
     });
   },
 );
+
+describe('the documented Lambda event for Kinesis', () => {
+  it('decodes the documented Lambda event as it is', () => {
+    const decoded = lambdaEvent.Records.map(decodeRecord);
+
+    expect(decoded[0]).toMatchObject({
+      shardId: 'shardId-000000000006',
+      sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+      partitionKey: 'match:2026-00018',
+      commit: { aggregate_id: 'match:2026-00018', sequence: 1, last_sequence: 1 },
+    });
+  });
+});

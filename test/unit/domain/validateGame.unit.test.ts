@@ -69,6 +69,8 @@ describe('validateGame', () => {
     [{ date: '09/01/2024' }, 'date "09/01/2024" is not a YYYY-MM-DD date'],
     [{ date: undefined }, 'date is missing'],
     [{ neutral: 'maybe' }, 'neutral "maybe" is not true or false'],
+    [{ neutral: 'N' }, 'neutral "N" is ambiguous'],
+    [{ neutral: ' y ' }, 'neutral "y" is ambiguous'],
     [
       { decided_by: 'coin toss' },
       'decided_by "coin toss" is not one of regulation, overtime, penalties',
@@ -135,4 +137,36 @@ describe('isCalendarDay', () => {
       expect(isCalendarDay(text)).toBe(false);
     },
   );
+});
+
+describe('validateGame neutral values', () => {
+  const row = {
+    date: '2024-09-01',
+    home_team: 'A',
+    away_team: 'B',
+    home_score: '1',
+    away_score: '0',
+  };
+
+  it('reads mapped values before the built-in words, without case or surrounding space', () => {
+    const neutral = { true: ['N'], false: ['H', 'a'] };
+
+    expect(validateGame({ ...row, neutral: ' n ' }, { neutral })).toMatchObject({
+      game: { neutral: true },
+    });
+    expect(validateGame({ ...row, neutral: 'A' }, { neutral })).toMatchObject({
+      game: { neutral: false },
+    });
+    expect(validateGame({ ...row, neutral: 'yes' }, { neutral })).toMatchObject({
+      game: { neutral: true },
+    });
+    expect(validateGame({ ...row, neutral: 'Y' }, { neutral })).toMatchObject({
+      ok: false,
+      reasons: [expect.stringContaining('neutral "Y" is ambiguous')],
+    });
+    expect(validateGame({ ...row, neutral: 'X' }, { neutral })).toMatchObject({
+      ok: false,
+      reasons: ['neutral "X" is not true or false nor one of the mapped values'],
+    });
+  });
 });

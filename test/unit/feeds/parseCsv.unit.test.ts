@@ -30,7 +30,7 @@ describe('parseCsv', () => {
 
     expect(items).toEqual([
       { kind: 'record', line: 1, fields: ['a', 'b, c', 'say "hi"'] },
-      { kind: 'record', line: 3, fields: ['multi\nline', '', 'x'] },
+      { kind: 'record', line: 3, lastLine: 4, fields: ['multi\nline', '', 'x'] },
       { kind: 'record', line: 5, fields: ['last'] },
     ]);
   });

@@ -66,9 +66,88 @@ describe('readGames', () => {
       { kind: 'problem', line: 6, reason: 'date "not-a-date" is not a YYYY-MM-DD date' },
       { kind: 'problem', line: 7, reason: 'away_score is missing' },
       { kind: 'problem', line: 8, reason: 'row has 6 fields, the header has 5' },
-      { kind: 'problem', line: 9, reason: 'home_team contains control characters' },
+      {
+        kind: 'problem',
+        line: 9,
+        lastLine: 10,
+        reason:
+          'a quoted field opened on line 9 runs on to line 10 (a closing quote missing?), taking in line 10: home_team contains control characters',
+      },
     ]);
     expect(feed.rows).toBe(9);
+  });
+
+  it('names the lines a quote left open took into one row', async () => {
+    // Prepare: the quote opened on line 2 is closed by the first quote of line 4.
+    const path = tmp.file(
+      'open-quote.csv',
+      [
+        HEADER,
+        '2024-09-01,"North Harbor State,B,2,1',
+        '2024-09-02,C,D,1,0',
+        '2024-09-03,"E",F,1,0',
+        '2024-09-04,G,H,0,0',
+      ].join('\n'),
+    );
+
+    // Act
+    const feed = await readGames(path);
+
+    // Assess: one row reported, saying it took lines 3 and 4; the row after it goes through.
+    expect(feed.games.map((g) => g.homeTeam)).toEqual(['G']);
+    expect(feed.problems).toEqual([
+      expect.objectContaining({
+        line: 2,
+        lastLine: 4,
+        reason: expect.stringMatching(
+          /^a quoted field opened on line 2 runs on to line 4 \(a closing quote missing\?\), taking in lines 3-4: /,
+        ),
+      }),
+    ]);
+  });
+
+  it('names the lines a quote never closed took, to the end of the file', async () => {
+    const path = tmp.file(
+      'never-closed.csv',
+      [HEADER, '2024-09-01,A,B,1,0', '2024-09-02,"C,D,1,0', '2024-09-03,E,F,1,0', ''].join('\n'),
+    );
+
+    const feed = await readGames(path);
+
+    expect(feed.games).toHaveLength(1);
+    expect(feed.problems).toEqual([
+      {
+        kind: 'problem',
+        line: 3,
+        lastLine: 4,
+        reason:
+          'a quoted field opened on line 3 is never closed (missing "): it took in line 4 to the end of the file',
+      },
+    ]);
+  });
+
+  it('refuses N and Y in the neutral column unless told what they mean', async () => {
+    // Prepare: a feed that writes N for "neutral site" and H for a home game.
+    const path = tmp.file(
+      'sites.csv',
+      [`${HEADER},neutral`, '2024-09-01,A,B,1,0,N', '2024-09-02,C,D,1,0,H'].join('\n'),
+    );
+
+    // Act
+    const unmapped = await readGames(path);
+    const mapped = await readGames(path, { neutral: { true: ['N'], false: ['H', 'A'] } });
+
+    // Assess
+    expect(unmapped.games).toEqual([]);
+    expect(unmapped.problems.map((p) => [p.line, p.reason])).toEqual([
+      [
+        2,
+        'neutral "N" is ambiguous (feeds write N for "neutral site" as well as for "no"): write true or false, or say what it means with --neutral-true or --neutral-false',
+      ],
+      [3, 'neutral "H" is not true or false'],
+    ]);
+    expect(mapped.problems).toEqual([]);
+    expect(mapped.games.map((g) => g.neutral)).toEqual([true, false]);
   });
 
   it('reads JSON Lines with the same keys, reporting lines that are not objects', async () => {
@@ -208,7 +287,10 @@ describe('readGames', () => {
     expect(feed.games.map((g) => g.homeTeam)).toEqual(['C']);
     expect(feed.problems.map((p) => [p.line, p.reason])).toEqual([
       [2, 'row is not valid UTF-8 text'],
-      [4, 'a quoted field is never closed (missing ")'],
+      [
+        4,
+        'a quoted field opened on line 4 is never closed (missing "): it took in line 5 to the end of the file',
+      ],
     ]);
   });
 });

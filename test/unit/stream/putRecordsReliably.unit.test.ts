@@ -350,25 +350,31 @@ describe('putRecordsReliably: backoff', () => {
     expect(backoffDelay(3, 100, 5_000, () => 0)).toBe(0);
   });
 
-  it('waits between attempts, within the bounds', async () => {
-    // Prepare: the highest waits jitter allows; 3 retries of base 20 ms capped at 40 ms.
+  it('waits between attempts, within the bounds, and sends only after each wait', async () => {
+    // Prepare: the highest waits jitter allows; 3 retries of base 20 ms capped at 40 ms; a
+    // clock that records each wait and when each call was made relative to the waits.
     vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
-    const { client, calls } = fakeKinesis((records) => records.map(() => throttled));
-    const started = performance.now();
+    const timeline: string[] = [];
+    const { client, calls } = fakeKinesis((records) => {
+      timeline.push('call');
+      return records.map(() => throttled);
+    });
+    const sleep = async (ms: number) => {
+      timeline.push(`wait ${ms}`);
+    };
 
     // Act
     const result = await putRecordsReliably(client, 's', numbered(1), {
       maxAttempts: 4,
       baseDelayMs: 20,
       maxDelayMs: 40,
+      sleep,
     });
 
-    // Assess: 19 + 39 + 39 ms at least, and not much more.
-    const elapsed = performance.now() - started;
+    // Assess: 19, 39, 39 ms (the doubling ceiling, capped), one before each retry.
     expect(calls).toHaveLength(4);
     expect(result.failed).toHaveLength(1);
-    expect(elapsed).toBeGreaterThanOrEqual(95);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(timeline).toEqual(['call', 'wait 19', 'call', 'wait 39', 'call', 'wait 39', 'call']);
   });
 
   it('stops at an abort, handing back everything not acknowledged', async () => {
