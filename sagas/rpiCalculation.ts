@@ -35,11 +35,12 @@ export async function collectGames(
     }));
 }
 
-/** The `RpiCalculated` event of a result. */
+/** The `RpiCalculated` event of a result (`division`: the games counted were between its teams). */
 export function rpiCalculated(
   result: RpiResult,
   calculationId: string,
   computedAt: Date,
+  division: string | null,
 ): NewEvent {
   return {
     event_type: 'RpiCalculated',
@@ -48,6 +49,7 @@ export function rpiCalculated(
       season: result.season ?? '',
       as_of: result.asOf,
       profile: result.profile.name,
+      division,
       games_counted: result.games.counted,
       computed_at: computedAt.toISOString(),
       rankings: result.ratings.map((r) => ({ ...r })),
@@ -82,7 +84,7 @@ export async function calculateAndPublish(
   const now = new Date();
   const correlation = options.correlationId ?? calculationId;
   await store.append(`rpi:${calculationId}`, 0, [
-    { ...rpiCalculated(result, calculationId, now), correlation_id: correlation },
+    { ...rpiCalculated(result, calculationId, now, null), correlation_id: correlation },
     {
       event_type: 'RpiResultsPublished',
       correlation_id: correlation,

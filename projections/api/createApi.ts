@@ -35,6 +35,23 @@ function dayParam(value: string | undefined): string | undefined {
   return value;
 }
 
+function profileParam(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!PROFILES.has(value))
+    throw new HttpError(400, `profile must be one of ${[...PROFILES.keys()].join(', ')}`);
+  return value;
+}
+
+function divisionParam(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!SEASON.test(value))
+    throw new HttpError(
+      400,
+      'division must be 1 to 20 letters, digits, dots, dashes or underscores',
+    );
+  return value;
+}
+
 const MAX_BODY = 4096;
 
 function parseBody(text: string): Record<string, unknown> {
@@ -117,12 +134,21 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
   app.get('/rankings', async (c) => {
     const season = seasonParam(c.req.query('season'), true) as string;
     const asOf = dayParam(c.req.query('as_of'));
-    const calculation = await queries.rankings(season, asOf);
+    const division = divisionParam(c.req.query('division'));
+    const profile = profileParam(c.req.query('profile'));
+    const calculation = await queries.rankings({
+      season,
+      ...(asOf ? { as_of: asOf } : {}),
+      ...(division ? { division } : {}),
+      ...(profile ? { profile } : {}),
+    });
     if (!calculation) {
-      throw new HttpError(
-        404,
-        `no published rankings for season ${season}${asOf ? ` as of ${asOf}` : ''}`,
-      );
+      const scope = [
+        asOf ? ` as of ${asOf}` : '',
+        division ? ` in division ${division}` : '',
+        profile ? ` with profile ${profile}` : '',
+      ].join('');
+      throw new HttpError(404, `no published rankings for season ${season}${scope}`);
     }
     return c.json(calculation);
   });
@@ -163,7 +189,7 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
     if (text.length > MAX_BODY) throw new HttpError(413, `the body is over ${MAX_BODY} bytes`);
     const body = parseBody(text);
     const type = body.type ?? 'rpi';
-    if (type !== 'rpi' && type !== 'rpi-calculation')
+    if (type !== 'rpi' && type !== 'rpi_calculation' && type !== 'rpi-calculation')
       throw new HttpError(400, 'type must be "rpi" (the RPI calculation saga)');
     const season = seasonParam(stringField(body, 'season'), true) as string;
     const asOf = dayParam(stringField(body, 'as_of'));
@@ -176,7 +202,7 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
         400,
         'division must be 1 to 20 letters, digits, dots, dashes or underscores',
       );
-    const sagaId = await queries.startSaga({
+    const saga = await queries.startSaga({
       season,
       as_of: asOf ?? null,
       profile,
@@ -185,8 +211,8 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
       requested_at: new Date().toISOString(),
       reason: 'POST /sagas',
     });
-    c.header('Location', `/sagas/${sagaId}`);
-    return c.json({ saga_id: sagaId, saga_type: 'rpi-calculation', status: 'running' }, 202);
+    c.header('Location', `/sagas/${saga.saga_id}`);
+    return c.json(saga, 202);
   });
 
   app.get('/notifications', async (c) => {

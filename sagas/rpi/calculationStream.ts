@@ -15,6 +15,8 @@ export interface CalculationState {
   readonly rankings: unknown;
   readonly asOf: string | null;
   readonly profile: string | null;
+  /** Null: every division. */
+  readonly division: string | null;
   readonly gamesCounted: number;
   readonly computedAt: string | null;
   readonly publishedAt: string | null;
@@ -36,6 +38,7 @@ export async function calculationState(
     rankings: calculated?.data.rankings ?? [],
     asOf: (calculated?.data.as_of as string | null) ?? null,
     profile: calculated ? String(calculated.data.profile) : null,
+    division: (calculated?.data.division as string | null | undefined) ?? null,
     gamesCounted: Number(calculated?.data.games_counted ?? 0),
     computedAt: calculated ? String(calculated.data.computed_at) : null,
     publishedAt: published ? String(published.data.published_at) : null,

@@ -95,8 +95,8 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({
       status: 'compensated',
-      failed_step: 'calculate-rpi',
-      compensations: ['retract-calculation', 'release-snapshot'],
+      failed_step: 'calculate_rpi',
+      compensations: ['rollback_calculation', 'rollback_matches'],
       rankings: null,
     });
     expect(failed.stderr).toContain('compensated after calculate-rpi failed');

@@ -119,11 +119,15 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
   });
 
   it.each([
-    ['error', 'publish-results', ['retract-results', 'retract-calculation', 'release-snapshot']],
+    [
+      'error',
+      'publish_results',
+      ['rollback_publication', 'rollback_calculation', 'rollback_matches'],
+    ],
     [
       'timeout',
-      'update-cache',
-      ['restore-cache', 'retract-results', 'retract-calculation', 'release-snapshot'],
+      'update_cache',
+      ['rollback_cache', 'rollback_publication', 'rollback_calculation', 'rollback_matches'],
     ],
   ])(
     'with an injected %s in %s, compensates in reverse and leaves the rankings as they were',

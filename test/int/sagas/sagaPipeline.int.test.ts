@@ -29,7 +29,7 @@ describe('sagas in the embedded pipeline', () => {
     pipeline = await startPipeline({
       memory: true,
       debounceMs: 100,
-      faults: new FaultPlan([{ step: 'publish-results', mode: 'crash' }]),
+      faults: new FaultPlan([{ step: 'publish_results', mode: 'crash' }]),
     });
     const season = await ingestSeason(pipeline, 3);
 

@@ -7,7 +7,7 @@ import { CalculationEventHandler } from '../../../sagas/handlers/CalculationEven
 import { MatchEventHandler } from '../../../sagas/handlers/MatchEventHandler.js';
 import { MetadataEventHandler } from '../../../sagas/handlers/MetadataEventHandler.js';
 import { RecalculationRequests } from '../../../sagas/handlers/RecalculationRequests.js';
-import type { RpiSagaData } from '../../../sagas/rpi/rpiSaga.js';
+import type { RpiSagaRequest } from '../../../sagas/rpi/rpiSaga.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
@@ -34,8 +34,8 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
   const store = new InMemoryEventStore(registry);
   const slots = new InMemoryDocumentStore();
   const clock = { now: Date.parse('2026-10-01T12:00:00Z') };
-  const begun: { id: string; data: RpiSagaData }[] = [];
-  const begin = async (data: RpiSagaData, sagaId: string) => {
+  const begun: { id: string; data: RpiSagaRequest }[] = [];
+  const begin = async (data: RpiSagaRequest, sagaId: string) => {
     // As the coordinator starts a saga: a deterministic first event, so a second start of the
     // same id is recognised as a repeat.
     const result = await store.append(sagaStream(sagaId), 0, [
@@ -45,8 +45,8 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
         correlation_id: sagaId,
         data: {
           saga_id: sagaId,
-          saga_type: 'rpi-calculation',
-          steps: ['collect-matches'],
+          saga_type: 'rpi_calculation',
+          steps: ['collect_matches'],
           data: JSON.stringify(data),
           compensations: {},
         },
@@ -75,7 +75,7 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
         correlation_id: sagaId,
         data: {
           saga_id: sagaId,
-          step_name: 'collect-matches',
+          step_name: 'collect_matches',
           attempt: 1,
           compensation: false,
           deadline: new Date(clock.now + 1000).toISOString(),
@@ -263,6 +263,7 @@ describe('MetadataEventHandler', () => {
 });
 
 describe('CalculationEventHandler', () => {
+  const CURRENT = { profile: 'ncaa-soccer-2024', division: null };
   const ranking = (teams: string[]) =>
     teams.map((team, i) => ({
       rank: i + 1,
@@ -316,7 +317,7 @@ describe('CalculationEventHandler', () => {
   it('notes each team whose top-25 place changed, once however often it is told', async () => {
     const store = new InMemoryEventStore(registry);
     const notifications = new InMemoryDocumentStore();
-    const handler = new CalculationEventHandler({ store, notifications });
+    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
     const first = await publish(store, 1, ['A', 'B', 'C']);
     const second = await publish(store, 2, ['B', 'A', 'D']);
 
@@ -346,7 +347,7 @@ describe('CalculationEventHandler', () => {
   it('notes a retraction and compares the next publication with the top before it', async () => {
     const store = new InMemoryEventStore(registry);
     const notifications = new InMemoryDocumentStore();
-    const handler = new CalculationEventHandler({ store, notifications });
+    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
     await handler.handle(await publish(store, 1, ['A', 'B']));
     await handler.handle(await publish(store, 2, ['B', 'A']));
     await store.append(`rpi:${calc(2)}`, 2, [

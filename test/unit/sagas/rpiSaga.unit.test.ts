@@ -12,6 +12,7 @@ import {
   type RpiSagaData,
   type RpiStepName,
   rpiSaga,
+  rpiSagaData,
 } from '../../../sagas/rpi/rpiSaga.js';
 import {
   FaultPlan,
@@ -56,11 +57,12 @@ async function world() {
     teams: new InMemoryDocumentStore(),
     snapshots: new InMemoryDocumentStore(),
     cache: new InMemoryDocumentStore(),
+    current: { profile: 'ncaa-soccer-2024', division: null },
     timeoutsMs: {
-      'collect-matches': 300,
-      'calculate-rpi': 300,
-      'publish-results': 300,
-      'update-cache': 300,
+      collect_matches: 300,
+      calculate_rpi: 300,
+      publish_results: 300,
+      update_cache: 300,
     },
     retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
   };
@@ -72,13 +74,10 @@ async function world() {
   return { ...deps, definition: fast };
 }
 
-const data: RpiSagaData = {
-  season: '2026',
-  as_of: null,
-  profile: 'ncaa-soccer-2024',
-  division: null,
-  not_before: null,
-};
+const data: RpiSagaData = rpiSagaData(
+  { season: '2026', as_of: null, profile: 'ncaa-soccer-2024', division: null, not_before: null },
+  new Date('2026-11-01T12:00:00Z'),
+);
 
 /** Runs a saga to its end; a crashed coordinator is replaced by a new one, as a restart would. */
 async function run(w: Awaited<ReturnType<typeof world>>, faults: StepFault[], sagaId: string) {
@@ -220,7 +219,7 @@ describe('RPI calculation saga', () => {
       const events = await run(
         w,
         [
-          { step: 'update-cache', mode: 'error' },
+          { step: 'update_cache', mode: 'error' },
           { step, mode: 'error', in: 'compensation', times: 1 },
         ],
         'bumpy',
@@ -248,15 +247,15 @@ describe('RPI calculation saga', () => {
     const events = await run(
       w,
       [
-        { step: 'publish-results', mode: 'error' },
-        { step: 'calculate-rpi', mode: 'error', in: 'compensation' },
+        { step: 'publish_results', mode: 'error' },
+        { step: 'calculate_rpi', mode: 'error', in: 'compensation' },
       ],
       'stuck',
     );
 
     expect(events.at(-1)).toMatchObject({
       event_type: 'SagaCompensationFailed',
-      data: { step_name: 'calculate-rpi', will_retry: false },
+      data: { step_name: 'calculate_rpi', will_retry: false },
     });
     // What could be undone was: the results of the failed step are retracted.
     const calc = await w.store.read(calculationStream(calculationOf('stuck')));
