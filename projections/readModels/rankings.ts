@@ -27,6 +27,8 @@ export interface CalculationSummary {
   /** The division whose teams' games were counted; null for every game. */
   readonly division: string | null;
   readonly games_counted: number;
+  /** The day of the last game counted (null for calculations of earlier releases). */
+  readonly last_game_on: string | null;
   readonly computed_at: string;
   readonly status: CalculationStatus;
   readonly published_at: string | null;
@@ -52,7 +54,8 @@ const seasonKey = (c: { season: string; computed_at: string; calculation_id: str
  */
 export const rankingsProjection: Projection = {
   name: 'rankings',
-  version: 1,
+  // 2: each calculation's division and the day of its last game (RpiCalculated v2).
+  version: 2,
   eventTypes: ['RpiCalculated', 'RpiResultsPublished', 'RpiResultsRetracted'],
   reads: (event) => [calcKey(String(event.data.calculation_id))],
   evolve(view: DocView, event: EventEnvelope): DocChanges {
@@ -71,6 +74,7 @@ export const rankingsProjection: Projection = {
           profile: String(d.profile),
           division: (d.division as string | null | undefined) ?? null,
           games_counted: Number(d.games_counted),
+          last_game_on: (d.last_game_on as string | null | undefined) ?? null,
           computed_at: String(d.computed_at),
           status: current?.status ?? 'calculated',
           published_at: current?.published_at ?? null,
@@ -120,9 +124,12 @@ export async function calculations(
   return (await store.query(`season#${season}`)).map((d) => d.doc as unknown as CalculationSummary);
 }
 
-/** The day a calculation's rankings speak for: its as-of day, else the day it was computed. */
+/**
+ * The day a calculation's rankings speak for: its as-of day, else the day of the last game it
+ * counted (else, for calculations of earlier releases, the day it was computed).
+ */
 function effectiveDay(c: CalculationSummary): string {
-  return c.as_of ?? c.computed_at.slice(0, 10);
+  return c.as_of ?? c.last_game_on ?? c.computed_at.slice(0, 10);
 }
 
 /** Which calculations a rankings query is about. */

@@ -240,7 +240,11 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             calculationId,
             'calculated',
             (s) => s.calculated,
-            () => rpiCalculated(result, calculationId, new Date(), data.division),
+            () =>
+              rpiCalculated(result, calculationId, new Date(), {
+                division: data.division,
+                games: snapshot.games,
+              }),
             sagaId,
           );
           return {

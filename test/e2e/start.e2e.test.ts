@@ -165,7 +165,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      'unknown step "nowhere"; the RPI saga\'s steps are collect-matches, calculate-rpi, publish-results, update-cache',
+      'unknown step "nowhere"; the RPI saga\'s steps are collect_matches, calculate_rpi, publish_results, update_cache',
     );
   });
 });

@@ -189,7 +189,9 @@ describe('rankings', () => {
       profile: scope.profile ?? 'ncaa-soccer-2024',
       division: scope.division ?? null,
       games_counted: 10,
-      computed_at: `${asOf ?? scope.day ?? '2026-11-01'}T08:00:00.000Z`,
+      last_game_on: asOf ?? scope.day ?? null,
+      // Computed later than the games it counts: the day of its last game is what it speaks for.
+      computed_at: `${asOf ?? scope.day ?? '2026-11-01'}T23:00:00.000Z`,
       rankings: [
         {
           rank: 1,
@@ -263,6 +265,25 @@ describe('rankings', () => {
       ])
       .thenExpect(async (store) => {
         expect((await currentRankings(store, SCOPE))?.calculation_id).toBe('c1');
+      });
+  });
+
+  it('answers as of a day with a whole-season calculation whose games all came before it, whenever it was computed', async () => {
+    const late = {
+      ...calculated('late', null, 'L', { day: '2026-10-10' }),
+      data: {
+        ...calculated('late', null, 'L').data,
+        last_game_on: '2026-10-10',
+        computed_at: '2026-12-01T08:00:00.000Z',
+      },
+    };
+    await ProjectionSpec.for(rankingsProjection)
+      .when([late, published('late', '2026-12-01T09:00:00.000Z')])
+      .thenExpect(async (store) => {
+        expect(
+          (await currentRankings(store, { ...SCOPE, as_of: '2026-10-12' }))?.calculation_id,
+        ).toBe('late');
+        expect(await currentRankings(store, { ...SCOPE, as_of: '2026-10-09' })).toBeUndefined();
       });
   });
 

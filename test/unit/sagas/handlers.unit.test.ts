@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { notificationsOf } from '../../../projections/notifications.js';
-import { writeCache } from '../../../projections/rankingsCache.js';
+import { writeCache, writeScope } from '../../../projections/rankingsCache.js';
 import { getTeam } from '../../../projections/readModels/teams.js';
 import { CalculationEventHandler } from '../../../sagas/handlers/CalculationEventHandler.js';
 import { MatchEventHandler } from '../../../sagas/handlers/MatchEventHandler.js';
@@ -229,6 +229,28 @@ describe('MetadataEventHandler', () => {
         collected_at: null,
       });
     }
+    // Calculations of other scopes (as of a day, a division) are kept too, for 2026 and for a
+    // season without current rankings: they are not what a division change recalculates.
+    for (const [season, asOf, division] of [
+      ['2026', '2026-10-01', null],
+      ['2026', null, 'I'],
+      ['2024', null, 'I'],
+    ] as const) {
+      await writeScope(cache, {
+        season,
+        calculation_id: `c${season}${asOf ?? ''}${division ?? ''}`,
+        as_of: asOf,
+        profile: 'ncaa-soccer-2024',
+        division,
+        games_counted: 1,
+        computed_at: null,
+        published_at: null,
+        rankings: [],
+        previous_calculation_id: null,
+        saga_id: null,
+        collected_at: null,
+      });
+    }
     const handler = new MetadataEventHandler({ directory, cache, requests: w.requests });
     return { ...w, directory, handler };
   }
@@ -248,7 +270,12 @@ describe('MetadataEventHandler', () => {
       version: 3,
     });
     expect(w.handler.stats.division_changes).toBe(1);
+    // Once each season with current rankings, in the season's own profile and division.
     expect(w.begun.map((b) => b.data.season).sort()).toEqual(['2025', '2026']);
+    expect(w.begun.map((b) => [b.data.as_of, b.data.profile, b.data.division])).toEqual([
+      [null, 'ncaa-soccer-2024', null],
+      [null, 'ncaa-soccer-2024', null],
+    ]);
   });
 
   it('rebuilds the directory from replayed events without asking for anything', async () => {
@@ -280,7 +307,12 @@ describe('CalculationEventHandler', () => {
 
   const calc = (n: number) => uuidFromName(`calc-${n}`);
 
-  async function publish(store: InMemoryEventStore, n: number, teams: string[]) {
+  async function publish(
+    store: InMemoryEventStore,
+    n: number,
+    teams: string[],
+    scope: { as_of?: string; profile?: string; division?: string } = {},
+  ) {
     const id = calc(n);
     const stream = `rpi:${id}`;
     const published_at = `2026-10-0${n}T00:00:00.000Z`;
@@ -291,8 +323,9 @@ describe('CalculationEventHandler', () => {
         data: {
           calculation_id: id,
           season: '2026',
-          as_of: null,
-          profile: 'ncaa-soccer-2024',
+          as_of: scope.as_of ?? null,
+          profile: scope.profile ?? 'ncaa-soccer-2024',
+          division: scope.division ?? null,
           games_counted: 10,
           computed_at: published_at,
           rankings: ranking(teams),
@@ -375,5 +408,30 @@ describe('CalculationEventHandler', () => {
     ]);
     // calc-3 equals calc-1, the top the retraction brought back: nothing changed.
     expect(notes.filter((n) => n.calculation_id === calc(3))).toEqual([]);
+  });
+
+  it("moves the top 25 only with the season's current rankings, not with a calculation of another scope", async () => {
+    const store = new InMemoryEventStore(registry);
+    const notifications = new InMemoryDocumentStore();
+    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
+    await handler.handle(await publish(store, 1, ['A', 'B', 'C']));
+
+    await handler.handle(await publish(store, 2, ['C', 'B', 'A'], { as_of: '2026-09-15' }));
+    await handler.handle(await publish(store, 3, ['B', 'C', 'A'], { profile: 'ncaa-hockey' }));
+    await handler.handle(await publish(store, 4, ['D', 'E'], { division: 'I' }));
+    await handler.handle(await publish(store, 5, ['A', 'C', 'B']));
+
+    const notes = await notificationsOf(notifications, '2026');
+    expect([...new Set(notes.map((n) => n.calculation_id))]).toEqual([calc(1), calc(5)]);
+    expect(
+      notes
+        .filter((n) => n.calculation_id === calc(5))
+        .map((n) => [n.team, n.previous_rank, n.rank])
+        .sort(),
+    ).toEqual([
+      ['B', 2, 3],
+      ['C', 3, 2],
+    ]);
+    expect(handler.stats.other_scopes).toBe(3);
   });
 });
