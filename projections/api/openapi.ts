@@ -12,6 +12,20 @@ const asOf = {
   schema: { type: 'string', format: 'date' },
   description: 'YYYY-MM-DD',
 };
+const division = {
+  name: 'division',
+  in: 'query',
+  required: false,
+  schema: { type: 'string', pattern: '^[0-9A-Za-z][0-9A-Za-z._-]{0,19}$' },
+  description: 'a calculation counting only games between teams of this division of the directory',
+};
+const profile = {
+  name: 'profile',
+  in: 'query',
+  required: false,
+  schema: { type: 'string' },
+  description: 'the RPI profile of the calculation (default ncaa-soccer-2024)',
+};
 const teamId = {
   name: 'id',
   in: 'path',
@@ -40,8 +54,8 @@ export const OPENAPI = {
     '/rankings': {
       get: {
         summary:
-          'The RPI rankings of a season: the current ones from the rankings cache (source "cache"), or the published calculation for a day (source "read-model")',
-        parameters: [season, asOf],
+          'The RPI rankings of a season: its current ones, or with as_of, division or profile the calculation of exactly that scope, from the rankings cache (source "cache") or else the rankings read model (source "read-model")',
+        parameters: [season, asOf, division, profile],
         responses: {
           200: json({ $ref: '#/components/schemas/Calculation' }, 'The calculation'),
           400: error,
@@ -84,7 +98,11 @@ export const OPENAPI = {
                 type: 'object',
                 required: ['season'],
                 properties: {
-                  type: { type: 'string', enum: ['rpi', 'rpi-calculation'], default: 'rpi' },
+                  type: {
+                    type: 'string',
+                    enum: ['rpi', 'rpi_calculation', 'rpi-calculation'],
+                    default: 'rpi',
+                  },
                   season: season.schema,
                   as_of: { type: 'string', format: 'date' },
                   profile: { type: 'string' },
@@ -101,11 +119,13 @@ export const OPENAPI = {
               type: 'object',
               properties: {
                 saga_id: { type: 'string' },
-                saga_type: { type: 'string' },
+                saga_type: { type: 'string', enum: ['rpi_calculation'] },
                 status: { type: 'string' },
+                data: { type: 'object' },
+                steps: { type: 'array' },
               },
             },
-            'Started; follow it at the Location header (/sagas/{id})',
+            'Started: the saga as GET /sagas/{id} shows it; follow it at the Location header',
           ),
           400: error,
           413: error,
