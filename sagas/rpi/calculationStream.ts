@@ -12,6 +12,8 @@ export interface CalculationState {
   readonly calculated: boolean;
   readonly published: boolean;
   readonly retracted: boolean;
+  /** `RankingsCacheUpdated` is in the stream. */
+  readonly cached: boolean;
   readonly rankings: unknown;
   readonly asOf: string | null;
   readonly profile: string | null;
@@ -35,6 +37,7 @@ export async function calculationState(
     calculated: Boolean(calculated),
     published: Boolean(published),
     retracted: events.at(-1)?.event_type === 'RpiResultsRetracted',
+    cached: events.some((e) => e.event_type === 'RankingsCacheUpdated'),
     rankings: calculated?.data.rankings ?? [],
     asOf: (calculated?.data.as_of as string | null) ?? null,
     profile: calculated ? String(calculated.data.profile) : null,

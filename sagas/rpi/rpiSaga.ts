@@ -160,6 +160,36 @@ function cacheTargets(
   return targets;
 }
 
+/** The cache document of a saga's published calculation. */
+async function cachedDocument(
+  deps: RpiSagaDependencies,
+  sagaId: string,
+  data: RpiSagaData,
+  collectedAt: string | null,
+): Promise<CachedRankings> {
+  const calculationId = calculationOf(sagaId);
+  const state = await calculationState(deps.store, calculationId);
+  if (!state.published || state.retracted)
+    throw new SagaError('MISSING_INPUT', `calculation ${calculationId} is not published`, {
+      retryable: true,
+      context: { sagaId, step: 'update_cache', season: data.season },
+    });
+  return {
+    season: data.season,
+    calculation_id: calculationId,
+    as_of: state.asOf,
+    profile: state.profile ?? data.profile,
+    division: data.division,
+    games_counted: state.gamesCounted,
+    computed_at: state.computedAt,
+    published_at: state.publishedAt,
+    rankings: state.rankings as CachedRankings['rankings'],
+    previous_calculation_id: null,
+    saga_id: sagaId,
+    collected_at: collectedAt,
+  };
+}
+
 /**
  * The RPI calculation saga: collect the season's counted matches from the read model (kept as
  * a snapshot), calculate the RPI (`RpiCalculated`), publish it (`RpiResultsPublished`), update
@@ -318,11 +348,11 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             null;
           const targets = cacheTargets(deps, data);
           let document: CachedRankings | undefined;
-          const replaced: Partial<Record<'scope' | 'current', string | null>> = {};
-          for (const [which, target] of Object.entries(targets) as [
-            'scope' | 'current',
-            CacheTarget,
-          ][]) {
+          /** Per target where ours is in place: the calculation it replaced. */
+          const replaced: Partial<Record<keyof typeof targets, string | null>> = {};
+          for (const which of ['scope', 'current'] as const) {
+            const target = targets[which];
+            if (!target) continue;
             const present = await target.read();
             if (present?.calculation_id === calculationId) {
               replaced[which] = present.previous_calculation_id;
@@ -336,46 +366,21 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             if (!(await deps.snapshots.getMany([saved])).has(`${saved.pk}\u0000${saved.sk}`)) {
               await deps.snapshots.write([{ ...saved, doc: { previous: present ?? null } }], []);
             }
-            if (!document) {
-              const state = await calculationState(deps.store, calculationId);
-              if (!state.published || state.retracted)
-                throw new SagaError(
-                  'MISSING_INPUT',
-                  `calculation ${calculationId} is not published`,
-                  {
-                    retryable: true,
-                    context: { sagaId, step: 'update_cache', season: data.season },
-                  },
-                );
-              document = {
-                season: data.season,
-                calculation_id: calculationId,
-                as_of: state.asOf,
-                profile: state.profile ?? data.profile,
-                division: data.division,
-                games_counted: state.gamesCounted,
-                computed_at: state.computedAt,
-                published_at: state.publishedAt,
-                rankings: state.rankings as CachedRankings['rankings'],
-                previous_calculation_id: null,
-                saga_id: sagaId,
-                collected_at: collectedAt,
-              };
-            }
+            document ??= await cachedDocument(deps, sagaId, data, collectedAt);
             // An attempt that timed out must not write after its saga moved on.
             signal.throwIfAborted();
             const previous = present?.calculation_id ?? null;
             await target.write({ ...document, previous_calculation_id: previous });
             replaced[which] = previous;
           }
-          const previous =
-            replaced.current !== undefined ? replaced.current : (replaced.scope ?? null);
-          if (document)
+          const previous = replaced.current !== undefined ? replaced.current : replaced.scope;
+          if (previous !== undefined)
+            // Also when an earlier attempt wrote the documents but stopped before this.
             await appendOnce(
               deps.store,
               calculationId,
               'cached',
-              () => false,
+              (s) => s.cached,
               () => ({
                 event_type: 'RankingsCacheUpdated',
                 data: {
@@ -388,8 +393,8 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
               sagaId,
             );
           return {
-            previous_calculation_id: previous,
-            current: targets.current !== undefined && replaced.current !== undefined,
+            previous_calculation_id: previous ?? null,
+            current: replaced.current !== undefined,
           };
         },
         compensation: {

@@ -3,7 +3,7 @@ import { computeRpi } from '../../../domain/rpi/computeRpi.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
-import { readCache, readScope } from '../../../projections/rankingsCache.js';
+import { readCache, readScope, writeCache } from '../../../projections/rankingsCache.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
 import {
@@ -475,6 +475,51 @@ describe('RPI calculation saga: scopes', () => {
       events.filter((e) => e.event_type === 'SagaStepCompleted').map((e) => e.data.step_name),
     ).toEqual(['collect-matches', 'calculate_rpi', 'publish_results', 'update_cache']);
     expect((await readCache(w.cache, '2026'))?.calculation_id).toBe(calculationOf('legacy'));
+  });
+
+  it('records RankingsCacheUpdated once, also after an attempt that wrote the cache and stopped before it', async () => {
+    // Prepare: the steps before update_cache done, and the cache written by an attempt that died.
+    const w = await world();
+    const signal = new AbortController().signal;
+    const outputs: Record<string, unknown> = {};
+    const step = (name: RpiStepName) => w.definition.steps.find((s) => s.name === name);
+    for (const name of ['collect_matches', 'calculate_rpi', 'publish_results'] as const)
+      outputs[name] = await step(name)?.action({
+        sagaId: 'torn',
+        data,
+        outputs,
+        attempt: 1,
+        signal,
+      });
+    const written = await step('update_cache')?.action({
+      sagaId: 'torn',
+      data,
+      outputs,
+      attempt: 1,
+      signal,
+    });
+    const stream = calculationStream(calculationOf('torn'));
+    const cached = await readCache(w.cache, '2026');
+    const torn = new InMemoryEventStore(registry);
+    for (const e of (await w.store.read(stream)).filter(
+      (e) => e.event_type !== 'RankingsCacheUpdated',
+    ))
+      await torn.append(stream, e.sequence - 1, [{ event_type: e.event_type, data: e.data }]);
+    const retried = rpiSaga({ ...w, store: torn });
+    const update = retried.steps.find((s) => s.name === 'update_cache');
+    if (cached) await writeCache(w.cache, cached);
+
+    // Act: the retry, and one more.
+    await update?.action({ sagaId: 'torn', data, outputs, attempt: 2, signal });
+    await update?.action({ sagaId: 'torn', data, outputs, attempt: 3, signal });
+
+    // Assess
+    expect(written).toEqual({ previous_calculation_id: null, current: true });
+    expect((await torn.read(stream)).map((e) => e.event_type)).toEqual([
+      'RpiCalculated',
+      'RpiResultsPublished',
+      'RankingsCacheUpdated',
+    ]);
   });
 
   it('takes --inject-fault steps in either spelling', () => {
