@@ -32,6 +32,8 @@ export interface PipelineOptions {
   readonly division?: string | null;
   /** How long an automatic recalculation waits for more results. @default 1000 */
   readonly debounceMs?: number;
+  /** The sagas' clock (debounces, waits, timeouts), for tests. @default Date.now */
+  readonly now?: () => number;
   /** The schemas events are written and read with. @default the project's schemas */
   readonly schemas?: SchemaRegistry;
   /** The read models to keep. @default READ_MODELS */
@@ -144,6 +146,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     division: options.division ?? null,
     debounceMs: options.debounceMs ?? 1000,
     sweepIntervalMs: 2000,
+    ...(options.now ? { now: options.now } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
@@ -175,7 +178,8 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     queries: new QueryService(readModels, health, {
       cache: sagaStores.cache,
       notifications: sagaStores.notifications,
-      startSaga: (data) => sagas.begin(data),
+      startSaga: (request) => sagas.startSaga(request),
+      current: { profile: sagas.profile, division: sagas.division },
     }),
     sagas,
     sagaStores,

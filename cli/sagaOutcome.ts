@@ -1,4 +1,6 @@
 import { sagaStream } from '../sagas/SagaCoordinator.js';
+import { type SagaStepDoc, sagaDocument } from '../sagas/sagaDocument.js';
+import { currentName } from '../sagas/sagaNames.js';
 import { foldSaga, type SagaState } from '../sagas/sagaState.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 
@@ -10,15 +12,12 @@ export interface SagaOutcome {
   readonly error: string | null;
   /** Compensations that completed, in the order they ran (the reverse of the steps). */
   readonly compensations: readonly string[];
-  readonly steps: readonly {
-    readonly step: string;
-    readonly status: string;
-    readonly attempts: number;
-  }[];
+  /** Each step as the saga document shows it: its attempts and error, and its compensation's. */
+  readonly steps: readonly SagaStepDoc[];
   readonly seconds: number | null;
 }
 
-/** Reads a saga's outcome from its stream. */
+/** Reads a saga's outcome from its stream, with the fold the coordinator decides on. */
 export async function sagaOutcome(store: EventStore, sagaId: string): Promise<SagaOutcome> {
   const events = await store.read(sagaStream(sagaId));
   const state = foldSaga(events);
@@ -26,7 +25,7 @@ export async function sagaOutcome(store: EventStore, sagaId: string): Promise<Sa
   const compensations = events
     .filter((e) => e.event_type === 'SagaCompensationCompleted')
     .map((e) => {
-      const step = String(e.data.step_name);
+      const step = currentName(String(e.data.step_name));
       return state.compensations[step] ?? `compensate ${step}`;
     });
   return {
@@ -35,7 +34,7 @@ export async function sagaOutcome(store: EventStore, sagaId: string): Promise<Sa
     failed_step: state.failedStep ?? null,
     error: state.error ?? null,
     compensations,
-    steps: state.steps.map((s) => ({ step: s.name, status: s.status, attempts: s.attempt })),
+    steps: sagaDocument(state).steps,
     seconds: state.finishedAt
       ? Number(((Date.parse(state.finishedAt) - Date.parse(state.startedAt)) / 1000).toFixed(2))
       : null,

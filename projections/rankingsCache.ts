@@ -1,12 +1,25 @@
 import type { DocumentStore } from './DocumentStore.js';
 import type { RankingEntry } from './readModels/rankings.js';
 
-/** The rankings document of a season that the query API serves. */
+/**
+ * What a calculation counts: a season, up to a day (`as_of`; null for every game), with an RPI
+ * profile, between teams of one division of the directory (null for every team).
+ */
+export interface RankingsScope {
+  readonly season: string;
+  readonly as_of: string | null;
+  readonly profile: string;
+  readonly division: string | null;
+}
+
+/** The rankings of one calculation that the query API serves. */
 export interface CachedRankings {
   readonly season: string;
   readonly calculation_id: string;
   readonly as_of: string | null;
   readonly profile: string;
+  /** Null for every division (documents of earlier releases have none: every division). */
+  readonly division?: string | null;
   readonly games_counted: number;
   readonly computed_at: string | null;
   readonly published_at: string | null;
@@ -21,33 +34,79 @@ export interface CachedRankings {
 /** The cache table's default name. */
 export const RANKINGS_CACHE_TABLE = 'matchstream-rankings-cache';
 
-const key = (season: string) => ({ pk: `season#${season}`, sk: 'current' });
-/** The index of seasons with a document. */
+/** The season's current rankings. */
+const currentKey = (season: string) => ({ pk: `season#${season}`, sk: 'current' });
+/** The latest calculation of one scope (JSON keeps any division name unambiguous). */
+const scopeKey = (scope: RankingsScope) => ({
+  pk: `season#${scope.season}`,
+  sk: `scope#${JSON.stringify([scope.as_of, scope.profile, scope.division])}`,
+});
+/** The index of seasons with current rankings. */
 const indexKey = (season: string) => ({ pk: 'seasons', sk: season });
 
-export async function readCache(
+async function get(
   cache: DocumentStore,
-  season: string,
+  k: { pk: string; sk: string },
 ): Promise<CachedRankings | undefined> {
-  const k = key(season);
   return (await cache.getMany([k])).get(`${k.pk}\u0000${k.sk}`) as CachedRankings | undefined;
 }
 
+/** The scope of a rankings document. */
+export function scopeOf(document: CachedRankings): RankingsScope {
+  return {
+    season: document.season,
+    as_of: document.as_of,
+    profile: document.profile,
+    division: document.division ?? null,
+  };
+}
+
+/**
+ * The season's current rankings: the latest calculation of the whole season in the season's
+ * profile and division (those of its automatic recalculations).
+ */
+export function readCache(
+  cache: DocumentStore,
+  season: string,
+): Promise<CachedRankings | undefined> {
+  return get(cache, currentKey(season));
+}
+
+/** Makes a document the season's current rankings. */
 export async function writeCache(cache: DocumentStore, document: CachedRankings): Promise<void> {
   await cache.write(
     [
-      { ...key(document.season), doc: document },
+      { ...currentKey(document.season), doc: document },
       { ...indexKey(document.season), doc: { season: document.season } },
     ],
     [],
   );
 }
 
+/** Leaves the season without current rankings. */
 export async function deleteCache(cache: DocumentStore, season: string): Promise<void> {
-  await cache.write([], [key(season), indexKey(season)]);
+  await cache.write([], [currentKey(season), indexKey(season)]);
 }
 
-/** The seasons that have a rankings document. */
+/** The latest calculation of exactly this scope. */
+export function readScope(
+  cache: DocumentStore,
+  scope: RankingsScope,
+): Promise<CachedRankings | undefined> {
+  return get(cache, scopeKey(scope));
+}
+
+/** Keeps a document as the latest calculation of its scope. */
+export async function writeScope(cache: DocumentStore, document: CachedRankings): Promise<void> {
+  await cache.write([{ ...scopeKey(scopeOf(document)), doc: document }], []);
+}
+
+/** Forgets the calculation of a scope. */
+export async function deleteScope(cache: DocumentStore, scope: RankingsScope): Promise<void> {
+  await cache.write([], [scopeKey(scope)]);
+}
+
+/** The seasons that have current rankings. */
 export async function cachedSeasons(cache: DocumentStore): Promise<string[]> {
   return (await cache.query('seasons')).map((d) => d.sk);
 }

@@ -5,6 +5,8 @@ import { ConcurrencyError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
 import { type Decision, decide, failure } from './decide.js';
 import type { SagaDefinition } from './SagaDefinition.js';
+import { worthRetrying } from './SagaError.js';
+import { currentName } from './sagaNames.js';
 import { foldSaga, type SagaState } from './sagaState.js';
 
 /** How long a timed-out attempt is given to stop before its failure is recorded. */
@@ -56,13 +58,16 @@ export class FaultPlan {
     return true;
   }
 
-  /** Parses `saga:STEP[:error|timeout|crash]` (the `--inject-fault` syntax). */
+  /**
+   * Parses `saga:STEP[:error|timeout|crash]` (the `--inject-fault` syntax); a step name of an
+   * earlier release (`collect-matches`) means the step it is now (`collect_matches`).
+   */
   static parse(spec: string): StepFault {
-    const match = /^saga:([a-z0-9-]+)(?::(error|timeout|crash))?(?::(compensation))?$/.exec(spec);
+    const match = /^saga:([a-z0-9_-]+)(?::(error|timeout|crash))?(?::(compensation))?$/.exec(spec);
     if (!match)
       throw new Error(`fault "${spec}" is not saga:STEP[:error|timeout|crash][:compensation]`);
     return {
-      step: match[1] ?? '',
+      step: currentName(match[1] ?? ''),
       mode: (match[2] ?? 'error') as StepFault['mode'],
       in: match[3] ? 'compensation' : 'action',
     };
@@ -400,7 +405,7 @@ export class SagaCoordinator {
         step.name,
         decision.attempt,
         message,
-        decision.attempt < policy.maxAttempts,
+        decision.attempt < policy.maxAttempts && worthRetrying(error),
         false,
         decision.compensation,
       );

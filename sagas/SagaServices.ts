@@ -14,17 +14,21 @@ import {
   collectMatches,
   RPI_STEPS,
   type RpiSagaData,
+  type RpiSagaRequest,
   type RpiStepName,
   rpiSaga,
+  rpiSagaData,
 } from './rpi/rpiSaga.js';
 import {
   type FaultPlan,
   SagaCoordinator,
   type SagaCoordinatorOptions,
   sagaIdsOf,
+  sagaStream,
 } from './SagaCoordinator.js';
 import type { RetryPolicy, SagaDefinition } from './SagaDefinition.js';
-import type { SagaState } from './sagaState.js';
+import { type SagaDoc, sagaDocument } from './sagaDocument.js';
+import { foldSaga, type SagaState } from './sagaState.js';
 
 /** The stores the sagas and their handlers work with. */
 export interface SagaStores {
@@ -45,9 +49,14 @@ export interface SagaServicesOptions {
   readonly stores: SagaStores;
   /** Ids of the sagas that may need driving (from the sagas read model), for the sweep. */
   readonly activeSagas?: () => Promise<readonly string[]>;
-  /** Profile and division of automatic recalculations. */
+  /**
+   * Profile and division of automatic recalculations: a calculation of the whole season in
+   * them becomes the season's current rankings.
+   */
   readonly profile: string;
   readonly division?: string | null;
+  /** The clock of debounces, waits and timeouts (ms since the epoch). @default Date.now */
+  readonly now?: () => number;
   /** How long an automatic request waits for more results. @default 1000 */
   readonly debounceMs?: number;
   readonly sweepIntervalMs?: number;
@@ -102,6 +111,7 @@ export class SagaServices {
       teams: options.stores.directory,
       snapshots: options.stores.work,
       cache: options.stores.cache,
+      current: { profile: options.profile, division: options.division ?? null },
       timeoutsMs,
       ...(options.retry ? { retry: options.retry } : {}),
     });
@@ -109,16 +119,22 @@ export class SagaServices {
     this.requests = new RecalculationRequests({
       store: options.store,
       slots: options.stores.work,
-      begin: async (data, sagaId) => {
+      begin: async (request, sagaId) => {
         this.replaceIfCrashed();
-        return (await this.coordinator.beginOnce(this.definition, data, sagaId)).created;
+        return (await this.coordinator.beginOnce(this.definition, this.sagaData(request), sagaId))
+          .created;
       },
       profile: options.profile,
       division: options.division ?? null,
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
     this.handlers = {
-      match: new MatchEventHandler({ requests: this.requests, store: options.store }),
+      match: new MatchEventHandler({
+        requests: this.requests,
+        store: options.store,
+        ...(options.now ? { now: options.now } : {}),
+      }),
       metadata: new MetadataEventHandler({
         directory: options.stores.directory,
         cache: options.stores.cache,
@@ -127,6 +143,7 @@ export class SagaServices {
       calculation: new CalculationEventHandler({
         store: options.store,
         notifications: options.stores.notifications,
+        current: { profile: options.profile, division: options.division ?? null },
       }),
     };
   }
@@ -187,9 +204,21 @@ export class SagaServices {
   }
 
   /** Starts an RPI saga now (or at `not_before`); returns its id. */
-  begin(data: RpiSagaData, sagaId?: string): Promise<string> {
+  begin(request: RpiSagaRequest, sagaId?: string): Promise<string> {
     this.replaceIfCrashed();
-    return this.coordinator.begin(this.definition, data, sagaId);
+    return this.coordinator.begin(this.definition, this.sagaData(request), sagaId);
+  }
+
+  /** Starts an RPI saga and answers its document as it stands right after (for the API). */
+  async startSaga(request: RpiSagaRequest): Promise<SagaDoc> {
+    const sagaId = await this.begin(request);
+    const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
+    if (!state) throw new Error(`saga ${sagaId} is not in the store after it was started`);
+    return sagaDocument(state);
+  }
+
+  private sagaData(request: RpiSagaRequest): RpiSagaData {
+    return rpiSagaData(request, new Date((this.options.now ?? Date.now)()));
   }
 
   /** For the stream consumer of saga events: drives the sagas they belong to. */
@@ -234,6 +263,7 @@ export class SagaServices {
       ...(this.options.activeSagas ? { activeSagas: this.options.activeSagas } : {}),
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
       ...(this.options.faults ? { faults: this.options.faults } : {}),
+      ...(this.options.now ? { now: this.options.now } : {}),
       ...(this.options.onError ? { onError: this.options.onError } : {}),
       ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
       ...(this.options.wake ? { wake: this.options.wake } : {}),

@@ -31,7 +31,7 @@ export function decide<D>(state: SagaState, definition: SagaDefinition<D>, now: 
     return { kind: 'done' };
   const settings = (name: string) => definition.steps.find((s) => s.name === name);
 
-  if (state.status === 'running') {
+  if (state.status === 'in_progress') {
     const notBefore = definition.notBefore?.(definition.parseData(state.data));
     if (
       notBefore !== undefined &&
@@ -121,7 +121,7 @@ function next(
   switch (step.status) {
     case 'pending':
       return started(1);
-    case 'running':
+    case 'in_progress':
       if (step.deadline !== undefined && now >= step.deadline) {
         return failure(
           sagaId,

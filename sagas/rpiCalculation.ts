@@ -35,12 +35,22 @@ export async function collectGames(
     }));
 }
 
+/** What a calculation counted besides what its result says. */
+export interface CalculationScope {
+  /** The games counted were between teams of this division; null for every game. */
+  readonly division: string | null;
+  /** The games it was given (their first and last day are recorded). */
+  readonly games: readonly Pick<Game, 'date'>[];
+}
+
 /** The `RpiCalculated` event of a result. */
 export function rpiCalculated(
   result: RpiResult,
   calculationId: string,
   computedAt: Date,
+  scope: CalculationScope,
 ): NewEvent {
+  const days = scope.games.map((g) => g.date).sort();
   return {
     event_type: 'RpiCalculated',
     data: {
@@ -48,7 +58,10 @@ export function rpiCalculated(
       season: result.season ?? '',
       as_of: result.asOf,
       profile: result.profile.name,
+      division: scope.division,
       games_counted: result.games.counted,
+      first_game_on: days[0] ?? null,
+      last_game_on: days.at(-1) ?? null,
       computed_at: computedAt.toISOString(),
       rankings: result.ratings.map((r) => ({ ...r })),
     },
@@ -82,7 +95,10 @@ export async function calculateAndPublish(
   const now = new Date();
   const correlation = options.correlationId ?? calculationId;
   await store.append(`rpi:${calculationId}`, 0, [
-    { ...rpiCalculated(result, calculationId, now), correlation_id: correlation },
+    {
+      ...rpiCalculated(result, calculationId, now, { division: null, games }),
+      correlation_id: correlation,
+    },
     {
       event_type: 'RpiResultsPublished',
       correlation_id: correlation,

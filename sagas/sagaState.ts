@@ -1,7 +1,8 @@
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { currentName } from './sagaNames.js';
 
-export type StepStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed';
-export type SagaLifecycle = 'running' | 'compensating' | 'completed' | 'compensated' | 'failed';
+export type StepStatus = 'pending' | 'in_progress' | 'retrying' | 'completed' | 'failed';
+export type SagaLifecycle = 'in_progress' | 'compensating' | 'completed' | 'compensated' | 'failed';
 
 /** An action or compensation as the saga's events tell it. */
 export interface AttemptState {
@@ -24,6 +25,7 @@ export interface StepState extends AttemptState {
 export interface SagaState {
   readonly sagaId: string;
   readonly type: string;
+  /** What the saga was started with, and what its steps added (`saga_data` of their outputs). */
   readonly data: unknown;
   readonly status: SagaLifecycle;
   readonly steps: readonly StepState[];
@@ -34,16 +36,32 @@ export interface SagaState {
   /** The stream's version (for the next append). */
   readonly version: number;
   readonly startedAt: string;
+  /** When its last event was appended. */
+  readonly updatedAt: string;
   readonly finishedAt?: string;
 }
 
 const PENDING: AttemptState = { status: 'pending', attempt: 0 };
 
-/** Folds a saga's events (its whole stream, in order) into its state; undefined before `SagaStarted`. */
+/**
+ * Folds a saga's events (its whole stream, in order) into its state; undefined before
+ * `SagaStarted`. The one fold of saga events: the coordinator decides on it, and the sagas read
+ * model, `saga show` and the API show it.
+ */
 export function foldSaga(events: readonly EventEnvelope[]): SagaState | undefined {
   let state: SagaState | undefined;
   for (const event of events) state = evolveSaga(state, event);
   return state;
+}
+
+/** A step's output may add to the saga's data: `{ ..., saga_data: { date_range: ... } }`. */
+function withStepData(data: unknown, output: unknown): unknown {
+  const added = isObject(output) ? output.saga_data : undefined;
+  return isObject(data) && isObject(added) ? { ...data, ...added } : data;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parse(text: unknown): unknown {
@@ -61,26 +79,35 @@ export function evolveSaga(
 ): SagaState | undefined {
   const d = event.data;
   if (event.event_type === 'SagaStarted') {
+    const compensations = (d.compensations as Record<string, string> | undefined) ?? {};
     return {
       sagaId: String(d.saga_id),
-      type: String(d.saga_type),
+      type: currentName(String(d.saga_type)),
       data: parse(d.data),
-      status: 'running',
-      steps: (d.steps as string[]).map((name) => ({ name, ...PENDING, compensation: PENDING })),
-      compensations: (d.compensations as Record<string, string> | undefined) ?? {},
+      status: 'in_progress',
+      steps: (d.steps as string[]).map((name) => ({
+        name: currentName(name),
+        ...PENDING,
+        compensation: PENDING,
+      })),
+      compensations: Object.fromEntries(
+        Object.entries(compensations).map(([step, name]) => [currentName(step), currentName(name)]),
+      ),
       version: event.sequence,
       startedAt: event.timestamp,
+      updatedAt: event.timestamp,
     };
   }
   if (!state) return state;
   const at = Date.parse(event.timestamp);
+  const stepName = currentName(String(d.step_name));
   const step = (change: (s: StepState) => StepState): SagaState['steps'] =>
-    state.steps.map((s) => (s.name === d.step_name ? change(s) : s));
-  const base = { ...state, version: event.sequence };
+    state.steps.map((s) => (s.name === stepName ? change(s) : s));
+  const base = { ...state, version: event.sequence, updatedAt: event.timestamp };
   switch (event.event_type) {
     case 'SagaStepStarted': {
       const attempt: AttemptState = {
-        status: 'running',
+        status: 'in_progress',
         attempt: Number(d.attempt),
         deadline: Date.parse(String(d.deadline)),
       };
@@ -88,16 +115,14 @@ export function evolveSaga(
         ? { ...base, status: 'compensating', steps: step((s) => ({ ...s, compensation: attempt })) }
         : { ...base, steps: step((s) => ({ ...s, ...attempt, output: undefined })) };
     }
-    case 'SagaStepCompleted':
+    case 'SagaStepCompleted': {
+      const output = parse(d.output);
       return {
         ...base,
-        steps: step((s) => ({
-          ...s,
-          status: 'completed',
-          attempt: Number(d.attempt),
-          output: parse(d.output),
-        })),
+        data: withStepData(state.data, output),
+        steps: step((s) => ({ ...s, status: 'completed', attempt: Number(d.attempt), output })),
       };
+    }
     case 'SagaStepFailed': {
       const gaveUp = !d.will_retry;
       const failed = step((s) => ({
@@ -112,7 +137,7 @@ export function evolveSaga(
             ...base,
             steps: failed,
             status: 'compensating',
-            failedStep: String(d.step_name),
+            failedStep: stepName,
             error: String(d.error),
           }
         : { ...base, steps: failed };

@@ -1,9 +1,11 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import type { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
-import { readCache } from '../../projections/rankingsCache.js';
-import { getSaga, type SagaDoc } from '../../projections/readModels/sagas.js';
+import { readScope } from '../../projections/rankingsCache.js';
+import { getSaga, type SagaDoc, sagaSummaries } from '../../projections/readModels/sagas.js';
+import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { FaultPlan, type StepFault } from '../../sagas/SagaCoordinator.js';
+import { currentStatus } from '../../sagas/sagaNames.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { activeReadModel } from '../activeReadModel.js';
@@ -34,7 +36,7 @@ interface ListFlags extends ShowFlags {
   readonly status?: string;
 }
 
-const SAGA_STATUSES = ['running', 'compensating', 'completed', 'compensated', 'failed'];
+const SAGA_STATUSES = ['in_progress', 'compensating', 'completed', 'compensated', 'failed'];
 
 export function registerSaga(program: Command): void {
   const saga = program
@@ -43,10 +45,12 @@ export function registerSaga(program: Command): void {
     .addHelpText(
       'after',
       `
-The RPI calculation saga: collect-matches → calculate-rpi → publish-results → update-cache.
-When a step fails for good (after its retries, or timed out), what ran is compensated in
-reverse: restore-cache, retract-results, retract-calculation, release-snapshot. Its state is
-its events (SagaStarted, SagaStepStarted, SagaStepCompleted, ...), so it resumes after a crash.`,
+The RPI calculation saga (rpi_calculation): collect_matches → calculate_rpi → publish_results →
+update_cache. When a step fails for good (after its retries, timed out, or with nothing to
+count), what ran is compensated in reverse: rollback_cache, rollback_publication,
+rollback_calculation, rollback_matches. Its state is its events (SagaStarted, SagaStepStarted,
+SagaStepCompleted, ...), so it resumes after a crash. Step names of earlier releases
+(collect-matches, ...) are accepted too.`,
     );
 
   saga
@@ -74,12 +78,14 @@ its events (SagaStarted, SagaStepStarted, SagaStepCompleted, ...), so it resumes
       `
 Runs the embedded pipeline on the data folder, lets it catch up, starts the saga, waits for
 it to complete (or to be compensated) and prints each step. Exit code 1 when the saga was
-compensated or failed.
+compensated or failed. Only a calculation of the whole season with the default profile and
+every division becomes the season's current rankings; one with --as-of, --division or another
+--profile is kept for its scope (GET /rankings with the same parameters serves it).
 
 Examples:
   matchstream saga start rpi --season 2026
   matchstream saga start rpi --season 2026 --as-of 2026-10-15 --division I
-  matchstream saga start rpi --season 2026 --inject-fault saga:publish-results`,
+  matchstream saga start rpi --season 2026 --inject-fault saga:publish_results`,
     )
     .action(async (type: string, flags: StartFlags) => {
       if (type !== 'rpi')
@@ -108,17 +114,20 @@ Examples:
   saga
     .command('list')
     .description('the sagas, latest first')
-    .option('--status <status>', `only these: ${SAGA_STATUSES.join(', ')}`)
+    .option(
+      '--status <status>',
+      `only these: ${SAGA_STATUSES.join(', ')} (running means in_progress)`,
+    )
     .option('--limit <n>', 'at most this many', wholeNumber(1, 100_000), 20)
     .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
     .option('--json', 'print JSON')
     .action(async (flags: ListFlags) => {
-      if (flags.status && !SAGA_STATUSES.includes(flags.status))
+      const status = flags.status === undefined ? undefined : currentStatus(flags.status);
+      if (status !== undefined && !SAGA_STATUSES.includes(status))
         throw new CliError(`--status must be one of ${SAGA_STATUSES.join(', ')}`, EXIT.USAGE);
       await withSagas(flags.dataDir, async (sagas) => {
-        const all = (await sagas.query('sagas'))
-          .map((d) => d.doc as Omit<SagaDoc, 'steps' | 'data' | 'output'>)
-          .filter((s) => !flags.status || s.status === flags.status)
+        const all = (await sagaSummaries(sagas))
+          .filter((s) => status === undefined || s.status === status)
           .reverse()
           .slice(0, flags.limit);
         await write(
@@ -133,9 +142,11 @@ Examples:
 }
 
 async function runSagaStart(flags: StartFlags): Promise<void> {
+  // The pipeline keeps the seasons' own profile and division (the default ones, as `serve`
+  // has them): this saga's --profile or --division makes a calculation of its own scope, not
+  // the season's current rankings.
   const pipeline = await startPipeline({
     ...(flags.memory ? { memory: true } : { dataDir: flags.dataDir }),
-    profile: flags.profile,
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
   });
   try {
@@ -144,7 +155,7 @@ async function runSagaStart(flags: StartFlags): Promise<void> {
     await pipeline.runtime.settle();
     await pipeline.sagas.settle();
     await pipeline.runtime.settle();
-    const sagaId = await pipeline.sagas.begin({
+    const request = {
       season: flags.season,
       as_of: flags.asOf ?? null,
       profile: flags.profile,
@@ -152,13 +163,14 @@ async function runSagaStart(flags: StartFlags): Promise<void> {
       not_before: null,
       requested_at: new Date().toISOString(),
       reason: 'matchstream saga start',
-    });
+    };
+    const sagaId = await pipeline.sagas.begin(request);
     if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
     await pipeline.sagas.waitFor(sagaId, 600_000);
     await pipeline.runtime.settle();
     const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
     const doc = await getSaga(pipeline.stores.sagas, sagaId);
-    const cached = await readCache(pipeline.sagaStores.cache, flags.season);
+    const cached = await readScope(pipeline.sagaStores.cache, scopeOfSaga(request));
     const rankings =
       cached?.saga_id === sagaId
         ? {
@@ -193,19 +205,26 @@ async function withSagas(
   }
 }
 
-/** A saga for people: header, data, one line per step. */
+/** A saga for people: header, data, one line per step with its compensation. */
 function describe(doc: SagaDoc): string {
   const width = Math.max(...doc.steps.map((s) => s.step_name.length), 4);
+  const compensationWidth = Math.max(
+    ...doc.steps.map((s) => (s.compensation_function ?? '-').length),
+    12,
+  );
+  const indent = ' '.repeat(width + 4);
   const lines = [
     `saga ${doc.saga_id} (${doc.saga_type}): ${doc.status}`,
     `  started ${doc.started_at}, last change ${doc.updated_at}`,
     `  data    ${JSON.stringify(doc.data)}`,
+    ...(doc.failed_step ? [`  failed  ${doc.failed_step}: ${doc.error ?? ''}`] : []),
     '',
-    `  ${'step'.padEnd(width)}  ${'status'.padEnd(19)}  attempts  compensation`,
-    ...doc.steps.map(
-      (s) =>
-        `  ${s.step_name.padEnd(width)}  ${s.status.padEnd(19)}  ${String(s.attempts).padStart(8)}  ${s.compensation_function ?? '-'}${s.error ? `\n  ${' '.repeat(width)}  error: ${s.error}` : ''}`,
-    ),
+    `  ${'step'.padEnd(width)}  ${'status'.padEnd(11)}  attempts  ${'compensation'.padEnd(compensationWidth)}  ${'status'.padEnd(11)}  attempts`,
+    ...doc.steps.flatMap((s) => [
+      `  ${s.step_name.padEnd(width)}  ${s.status.padEnd(11)}  ${String(s.attempts).padStart(8)}  ${(s.compensation_function ?? '-').padEnd(compensationWidth)}  ${s.compensation.status.padEnd(11)}  ${String(s.compensation.attempts).padStart(8)}`,
+      ...(s.error ? [`${indent}error: ${s.error}`] : []),
+      ...(s.compensation.error ? [`${indent}compensation error: ${s.compensation.error}`] : []),
+    ]),
     '',
   ];
   return lines.join('\n');

@@ -250,7 +250,7 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
     const state = await sagas.waitFor(latest, 600_000);
     await runtime.settle();
     if ((await sagas.requests.latest(season)) !== latest) continue;
-    const collected = state.steps.find((s) => s.name === 'collect-matches')?.output as
+    const collected = state.steps.find((s) => s.name === 'collect_matches')?.output as
       | { games?: number }
       | undefined;
     if (state.status !== 'completed' || collected?.games === (await sagas.collectable(season)))

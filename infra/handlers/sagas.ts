@@ -44,6 +44,8 @@ export interface SagaRuntimeOptions {
    */
   readonly remainingMs?: () => number;
   readonly observer?: SagaObserver;
+  /** The sagas' clock (debounces, waits, timeouts). @default Date.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -87,6 +89,7 @@ export function awsSagaServices(
     throw new Error('environment variable DEBOUNCE_MS must be a whole number of milliseconds');
   const remaining = options.remainingMs;
   const observer = options.observer;
+  const now = options.now ?? Date.now;
   const serviceOptions: SagaServicesOptions = {
     store,
     stores: { matches: readModels.matches, ...saga },
@@ -95,9 +98,10 @@ export function awsSagaServices(
     division: env.RPI_DIVISION || null,
     debounceMs: debounce,
     driveOnBegin: false,
+    ...(options.now ? { now: options.now } : {}),
     // Sleep through a wait only when it and the longest step (with its grace) still fit.
     wake: (until) => {
-      const wait = until - Date.now();
+      const wait = until - now();
       return (
         remaining !== undefined && wait <= MAX_INLINE_WAIT_MS && wait + longestStep() < remaining()
       );
@@ -152,8 +156,9 @@ export function busEventHandler(
   name: BusHandlerName,
   env: ConsumerEnv,
   client: DynamoDBClient,
+  options: SagaRuntimeOptions = {},
 ): (event: BusEvent) => Promise<void> {
-  const { services } = awsSagaServices(env, client);
+  const { services } = awsSagaServices(env, client, options);
   const handle = services.handlers[name].handle;
   return async (event) => {
     if (typeof event !== 'object' || event === null || !('detail' in event))
@@ -177,6 +182,7 @@ export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): Query
   return new QueryService(readModels, health, {
     cache: sagaStores.cache,
     notifications: sagaStores.notifications,
-    startSaga: (request) => services.begin(request),
+    startSaga: (request) => services.startSaga(request),
+    current: { profile: services.profile, division: services.division },
   });
 }

@@ -1,6 +1,7 @@
+import { DEFAULT_PROFILE_NAME } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import { notificationsOf, type RankNotification } from '../notifications.js';
-import { type CachedRankings, readCache } from '../rankingsCache.js';
+import { type CachedRankings, type RankingsScope, readCache, readScope } from '../rankingsCache.js';
 import { type MatchDoc, matchesOfTeam } from '../readModels/matches.js';
 import { eventCounts } from '../readModels/pipelineStats.js';
 import { type CalculationDoc, currentRankings, rankHistory } from '../readModels/rankings.js';
@@ -41,12 +42,28 @@ export interface SagaRequest {
 
 /** What the API serves besides the read models, where the deployment has it. */
 export interface QueryExtras {
-  /** The rankings cache (current rankings without `as_of` come from it). */
+  /** The rankings cache: each season's current rankings and the latest calculation of each scope. */
   readonly cache?: DocumentStore;
   /** The `CalculationEventHandler`'s notifications. */
   readonly notifications?: DocumentStore;
-  /** Starts an RPI saga; returns its id. */
-  readonly startSaga?: (request: SagaRequest) => Promise<string>;
+  /** Starts an RPI saga; answers its document. */
+  readonly startSaga?: (request: SagaRequest) => Promise<SagaDoc>;
+  /**
+   * The profile and division of the seasons' current rankings (those of automatic
+   * recalculations). @default the default profile, every division
+   */
+  readonly current?: { readonly profile: string; readonly division: string | null };
+}
+
+/** Which rankings `QueryService.rankings` is asked for. */
+export interface RankingsRequest {
+  readonly season: string;
+  /** Counting games up to this day. */
+  readonly as_of?: string;
+  /** Of this division's games only. */
+  readonly division?: string;
+  /** With this RPI profile (default: the default profile). */
+  readonly profile?: string;
 }
 
 /** Rankings as served, saying where they came from. */
@@ -66,15 +83,39 @@ export class QueryService {
   ) {}
 
   /**
-   * A season's rankings: the current ones from the cache the RPI saga keeps (when there is
-   * one), as of a date (or without a cache) from the rankings read model.
+   * A season's rankings. Asked for the season alone: its current rankings (the latest
+   * calculation of the whole season in the season's profile and division), from the cache.
+   * Asked for a scope (`as_of`, `division`, `profile`, the profile defaulting to the default
+   * one): the latest calculation of exactly that scope from the cache; when there is none, from
+   * the rankings read model, the latest published calculation of that profile and division
+   * counting games up to `as_of` (of the whole season without it). Never another scope's.
    */
-  async rankings(season: string, asOf?: string): Promise<ServedRankings | undefined> {
-    if (asOf === undefined && this.extras.cache) {
-      const cached = await readCache(this.extras.cache, season);
-      if (cached) return { ...cached, source: 'cache' };
+  async rankings(request: RankingsRequest): Promise<ServedRankings | undefined> {
+    const { season } = request;
+    const current = this.extras.current ?? { profile: DEFAULT_PROFILE_NAME, division: null };
+    const scoped =
+      request.as_of !== undefined ||
+      request.division !== undefined ||
+      request.profile !== undefined;
+    const scope: RankingsScope = scoped
+      ? {
+          season,
+          as_of: request.as_of ?? null,
+          profile: request.profile ?? DEFAULT_PROFILE_NAME,
+          division: request.division ?? null,
+        }
+      : { season, as_of: null, ...current };
+    const isCurrent =
+      scope.as_of === null &&
+      scope.profile === current.profile &&
+      scope.division === current.division;
+    if (this.extras.cache) {
+      const cached =
+        (scoped ? await readScope(this.extras.cache, scope) : undefined) ??
+        (isCurrent ? await readCache(this.extras.cache, season) : undefined);
+      if (cached) return { ...cached, division: cached.division ?? null, source: 'cache' };
     }
-    const doc = await currentRankings(this.stores.rankings, season, asOf);
+    const doc = await currentRankings(this.stores.rankings, scope);
     return doc && { ...doc, source: 'read-model' };
   }
 
@@ -83,7 +124,7 @@ export class QueryService {
     return this.extras.startSaga !== undefined;
   }
 
-  startSaga(request: SagaRequest): Promise<string> {
+  startSaga(request: SagaRequest): Promise<SagaDoc> {
     if (!this.extras.startSaga) throw new Error('this API cannot start sagas');
     return this.extras.startSaga(request);
   }
@@ -116,7 +157,11 @@ export class QueryService {
   ): Promise<(TeamDoc & { rank_history?: Awaited<ReturnType<typeof rankHistory>> }) | undefined> {
     const team = await getTeam(this.stores.teams, teamId);
     if (!team || season === undefined) return team;
-    return { ...team, rank_history: await rankHistory(this.stores.rankings, season, teamId) };
+    const current = this.extras.current ?? { profile: DEFAULT_PROFILE_NAME, division: null };
+    return {
+      ...team,
+      rank_history: await rankHistory(this.stores.rankings, season, teamId, current),
+    };
   }
 
   matchesOfTeam(teamId: string, season?: string): Promise<MatchDoc[]> {

@@ -126,13 +126,20 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
   app.openapi(
     getRankings,
     async (c) => {
-      const { season, as_of: asOf } = c.req.valid('query');
-      const calculation = await queries.rankings(season, asOf);
+      const { season, as_of: asOf, division, profile } = c.req.valid('query');
+      const calculation = await queries.rankings({
+        season,
+        ...(asOf ? { as_of: asOf } : {}),
+        ...(division ? { division } : {}),
+        ...(profile ? { profile } : {}),
+      });
       if (!calculation) {
-        throw new HttpError(
-          404,
-          `no published rankings for season ${season}${asOf ? ` as of ${asOf}` : ''}`,
-        );
+        const scope = [
+          asOf ? ` as of ${asOf}` : '',
+          division ? ` in division ${division}` : '',
+          profile ? ` with profile ${profile}` : '',
+        ].join('');
+        throw new HttpError(404, `no published rankings for season ${season}${scope}`);
       }
       return c.json(calculation, 200);
     },
@@ -206,7 +213,7 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
     },
     async (c) => {
       const request = await sagaRequestOf(c);
-      const sagaId = await queries.startSaga({
+      const saga = await queries.startSaga({
         season: request.season,
         as_of: request.as_of ?? null,
         profile: request.profile ?? DEFAULT_PROFILE_NAME,
@@ -215,11 +222,8 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
         requested_at: new Date().toISOString(),
         reason: 'POST /sagas',
       });
-      c.header('Location', `/sagas/${sagaId}`);
-      return c.json(
-        { saga_id: sagaId, saga_type: 'rpi-calculation', status: 'running' } as const,
-        202,
-      );
+      c.header('Location', `/sagas/${saga.saga_id}`);
+      return c.json(saga as SagaDoc & Pick<z.output<typeof Saga>, 'data' | 'output'>, 202);
     },
     refuse(startSaga),
   );

@@ -10,7 +10,6 @@ import {
   Rankings,
   RankingsQuery,
   Saga,
-  SagaAccepted,
   SagaIdPath,
   SeasonAsOfQuery,
   SeasonQuery,
@@ -150,7 +149,7 @@ export const startSaga = createRoute({
   },
   responses: {
     202: {
-      ...json(SagaAccepted, 'Started'),
+      ...json(Saga, 'Started: the saga as at GET /sagas/{id}'),
       headers: z.object({
         Location: z.string().openapi({ description: 'Where to follow it: /sagas/{id}' }),
       }),

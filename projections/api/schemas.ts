@@ -60,8 +60,23 @@ export const SeasonAsOfQuery = z.strictObject({
     .optional()
     .openapi({ description: 'Only games played up to this day count' }),
 });
-/** What `GET /rankings` takes (a scope of its own, apart from the standings' season and day). */
-export const RankingsQuery = SeasonAsOfQuery.extend({});
+const profiles = [...PROFILES.keys()] as [string, ...string[]];
+const profileRule = `profile must be one of ${profiles.join(', ')}`;
+const division = () => text('division').regex(SEASON, `division must be ${NAME_RULE}`);
+
+/**
+ * What `GET /rankings` takes: a season and, for a calculation of another scope than the
+ * season's current rankings, the day, division and profile it counts by.
+ */
+export const RankingsQuery = SeasonAsOfQuery.extend({
+  division: division().optional().openapi({
+    description: 'The calculation counting only games between teams of this division',
+  }),
+  profile: z
+    .enum(profiles, profileRule)
+    .optional()
+    .openapi({ description: 'The calculation made with this RPI profile' }),
+});
 export const OptionalSeasonQuery = z.strictObject({
   season: season().optional().openapi({ description: 'Only this season' }),
 });
@@ -71,14 +86,14 @@ export const SagaIdPath = z.object({
   id: pathId('saga id', '1f0e9a2c-5d7b-4c1e-9b1a-3c2d4e5f6a7b'),
 });
 
-const profiles = [...PROFILES.keys()] as [string, ...string[]];
-const profileRule = `profile must be one of ${profiles.join(', ')}`;
-
 /** What `POST /sagas` takes; a field given as null counts as not given. */
 export const StartSagaBody = z
   .strictObject({
     type: z
-      .enum(['rpi', 'rpi-calculation'], 'type must be "rpi" (the RPI calculation saga)')
+      .enum(
+        ['rpi', 'rpi_calculation', 'rpi-calculation'],
+        'type must be "rpi" (the RPI calculation saga)',
+      )
       .nullish()
       .openapi({ description: 'The saga to start; "rpi" when not given' }),
     season: season(SEASON_REQUIRED),
@@ -89,7 +104,7 @@ export const StartSagaBody = z
       .enum(profiles, profileRule)
       .nullish()
       .openapi({ description: `The RPI profile; ${profiles[0]} when not given` }),
-    division: text('division').regex(SEASON, `division must be ${NAME_RULE}`).nullish().openapi({
+    division: division().nullish().openapi({
       description: 'Count only games between teams of this division; all when not given',
     }),
   })
@@ -144,6 +159,9 @@ export const CachedRankings = z
     calculation_id: z.string(),
     as_of: day.nullable(),
     profile: z.string(),
+    division: z.string().nullable().optional().openapi({
+      description: 'null (or absent, in documents of earlier releases): every division',
+    }),
     games_counted: count,
     computed_at: instant.nullable(),
     published_at: instant.nullable(),
@@ -153,7 +171,8 @@ export const CachedRankings = z
     collected_at: instant.nullable(),
   })
   .openapi('CachedRankings', {
-    description: "The season's current rankings, from the rankings cache the RPI saga keeps",
+    description:
+      "A calculation from the rankings cache the RPI saga keeps: the season's current rankings, or the latest calculation of the scope asked for",
   });
 
 export const PublishedCalculation = z
@@ -163,7 +182,11 @@ export const PublishedCalculation = z
     season: z.string(),
     as_of: day.nullable(),
     profile: z.string(),
+    division: z.string().nullable().openapi({ description: 'null: every division' }),
     games_counted: count,
+    last_game_on: day
+      .nullable()
+      .openapi({ description: 'The day of the last game counted (null in earlier releases)' }),
     computed_at: instant,
     status: z.enum(['calculated', 'published', 'retracted']),
     published_at: instant.nullable(),
@@ -274,55 +297,65 @@ export const SagaData = z
     not_before: instant.nullable().openapi({ description: 'Not started before this instant' }),
     requested_at: instant.nullish(),
     reason: z.string().nullish(),
+    calculation_date: day
+      .nullable()
+      .openapi({ description: 'The day the calculation speaks for: as_of, else the day asked' }),
+    date_range: z.strictObject({ start: day.nullable(), end: day.nullable() }).openapi({
+      description:
+        'The first and last day of the games counted, once collect_matches ran; before that the end is as_of',
+    }),
   })
   .openapi('RpiSagaData', { description: 'What an RPI calculation saga was asked to do' });
+
+const attempts = count.openapi({ description: 'Attempts made so far' });
+const lastError = z.string().nullable().openapi({ description: "The last attempt's error" });
 
 export const SagaStep = z
   .strictObject({
     step_name: z.string(),
-    status: z.enum([
-      'pending',
-      'running',
-      'completed',
-      'retrying',
-      'failed',
-      'compensating',
-      'compensated',
-      'compensation-failed',
-    ]),
+    status: z.enum(['pending', 'in_progress', 'retrying', 'completed', 'failed']),
+    attempts,
+    error: lastError,
     compensation_function: z.string().nullable(),
-    attempts: count,
-    error: z.string().nullable(),
+    compensation: z
+      .strictObject({
+        status: z.enum(['not_run', 'in_progress', 'retrying', 'completed', 'failed']),
+        attempts,
+        error: lastError,
+      })
+      .openapi({ description: "The step's compensation: its own status, attempts and error" }),
   })
   .openapi('SagaStep');
 
 export const Saga = z
   .strictObject({
     saga_id: z.string(),
-    saga_type: z.string(),
-    status: z.enum(['running', 'compensating', 'completed', 'compensated', 'failed']),
+    saga_type: z.string().openapi({ example: 'rpi_calculation' }),
+    status: z.enum(['in_progress', 'compensating', 'completed', 'compensated', 'failed']),
     data: SagaData,
     steps: list(SagaStep),
-    started_at: instant,
-    updated_at: instant,
+    failed_step: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The step whose failure started the compensation' }),
+    error: lastError,
     output: z
       .strictObject({
         previous_calculation_id: z.string().nullable(),
+        current: z
+          .boolean()
+          .optional()
+          .openapi({ description: "Whether its rankings became the season's current ones" }),
         superseded_by: z.string().optional(),
       })
       .nullable()
       .openapi({ description: 'What the last step answered, once the saga completed' }),
+    started_at: instant,
+    updated_at: instant,
+    finished_at: instant.nullable(),
     version: z.int().min(1),
   })
   .openapi('Saga');
-
-export const SagaAccepted = z
-  .strictObject({
-    saga_id: z.string(),
-    saga_type: z.literal('rpi-calculation'),
-    status: z.literal('running'),
-  })
-  .openapi('SagaAccepted');
 
 export const Notification = z
   .strictObject({

@@ -24,7 +24,11 @@ export interface CalculationSummary {
   readonly season: string;
   readonly as_of: string | null;
   readonly profile: string;
+  /** The division whose teams' games were counted; null for every game. */
+  readonly division: string | null;
   readonly games_counted: number;
+  /** The day of the last game counted (null for calculations of earlier releases). */
+  readonly last_game_on: string | null;
   readonly computed_at: string;
   readonly status: CalculationStatus;
   readonly published_at: string | null;
@@ -50,7 +54,8 @@ const seasonKey = (c: { season: string; computed_at: string; calculation_id: str
  */
 export const rankingsProjection: Projection = {
   name: 'rankings',
-  version: 1,
+  // 2: each calculation's division and the day of its last game (RpiCalculated v2).
+  version: 2,
   eventTypes: ['RpiCalculated', 'RpiResultsPublished', 'RpiResultsRetracted'],
   reads: (event) => [calcKey(String(event.data.calculation_id))],
   evolve(view: DocView, event: EventEnvelope): DocChanges {
@@ -67,7 +72,9 @@ export const rankingsProjection: Projection = {
           season: String(d.season),
           as_of: (d.as_of as string | null) ?? null,
           profile: String(d.profile),
+          division: (d.division as string | null | undefined) ?? null,
           games_counted: Number(d.games_counted),
+          last_game_on: (d.last_game_on as string | null | undefined) ?? null,
           computed_at: String(d.computed_at),
           status: current?.status ?? 'calculated',
           published_at: current?.published_at ?? null,
@@ -117,25 +124,48 @@ export async function calculations(
   return (await store.query(`season#${season}`)).map((d) => d.doc as unknown as CalculationSummary);
 }
 
-/** The day a calculation's rankings speak for: its as-of day, else the day it was computed. */
+/**
+ * The day a calculation's rankings speak for: its as-of day, else the day of the last game it
+ * counted (else, for calculations of earlier releases, the day it was computed).
+ */
 function effectiveDay(c: CalculationSummary): string {
-  return c.as_of ?? c.computed_at.slice(0, 10);
+  return c.as_of ?? c.last_game_on ?? c.computed_at.slice(0, 10);
+}
+
+/** Which calculations a rankings query is about. */
+export interface RankingsQuery {
+  readonly season: string;
+  readonly profile: string;
+  /** Null: calculations that counted every division. */
+  readonly division: string | null;
+  /** A day: calculations counting games up to that day at most; absent: of the whole season. */
+  readonly as_of?: string | null;
 }
 
 /**
- * The rankings of a season: the latest published calculation that is not retracted; with
- * `asOf`, the latest such calculation counting games up to that day at most.
+ * The rankings of one scope (season, profile, division), from the published calculations that
+ * are not retracted: without `as_of`, the latest calculation of the whole season; with `as_of`,
+ * the latest calculation counting games up to that day at most (one as of that very day first,
+ * else the one whose day is the latest before it). A calculation of another profile or
+ * division is never an answer.
  */
 export async function currentRankings(
   store: DocumentStore,
-  season: string,
-  asOf?: string,
+  query: RankingsQuery,
 ): Promise<CalculationDoc | undefined> {
-  const candidates = (await calculations(store, season))
-    .filter((c) => c.status === 'published' && (asOf === undefined || effectiveDay(c) <= asOf))
+  const asOf = query.as_of ?? undefined;
+  const candidates = (await calculations(store, query.season))
+    .filter(
+      (c) =>
+        c.status === 'published' &&
+        c.profile === query.profile &&
+        (c.division ?? null) === query.division &&
+        (asOf === undefined ? c.as_of === null : effectiveDay(c) <= asOf),
+    )
     .sort(
       (a, b) =>
         effectiveDay(a).localeCompare(effectiveDay(b)) ||
+        Number(a.as_of !== null) - Number(b.as_of !== null) ||
         String(a.published_at).localeCompare(String(b.published_at)),
     );
   const chosen = candidates.at(-1);
@@ -144,11 +174,15 @@ export async function currentRankings(
   return (await store.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as CalculationDoc | undefined;
 }
 
-/** A team's rank in each published calculation of a season, in order of the days they speak for. */
+/**
+ * A team's rank in each published calculation of a season (of one profile and division, when
+ * given), in order of the days they speak for.
+ */
 export async function rankHistory(
   store: DocumentStore,
   season: string,
   team: string,
+  scope?: { readonly profile: string; readonly division: string | null },
 ): Promise<
   {
     calculation_id: string;
@@ -159,7 +193,12 @@ export async function rankHistory(
   }[]
 > {
   const published = (await calculations(store, season))
-    .filter((c) => c.status === 'published')
+    .filter(
+      (c) =>
+        c.status === 'published' &&
+        (scope === undefined ||
+          (c.profile === scope.profile && (c.division ?? null) === scope.division)),
+    )
     .sort((a, b) => effectiveDay(a).localeCompare(effectiveDay(b)));
   const docs = await store.getMany(published.map((c) => calcKey(c.calculation_id)));
   return published.map((c) => {

@@ -1,39 +1,21 @@
+import {
+  type SagaDoc,
+  type SagaSummary,
+  sagaDocument,
+  sagaSummary,
+} from '../../sagas/sagaDocument.js';
+import { currentName, currentStatus } from '../../sagas/sagaNames.js';
+import { evolveSaga, type SagaLifecycle, type SagaState } from '../../sagas/sagaState.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
 
-export type SagaStatus = 'running' | 'compensating' | 'completed' | 'compensated' | 'failed';
-export type StepStatus =
-  | 'pending'
-  | 'running'
-  | 'completed'
-  | 'retrying'
-  | 'failed'
-  | 'compensating'
-  | 'compensated'
-  | 'compensation-failed';
+export type { SagaDoc, SagaStepDoc, SagaSummary } from '../../sagas/sagaDocument.js';
+export type SagaStatus = SagaLifecycle;
 
-/** A saga step as the status read model shows it. */
-export interface SagaStep {
-  readonly step_name: string;
-  readonly status: StepStatus;
-  /** The name of the step's compensation, when the saga definition gives one. */
-  readonly compensation_function: string | null;
-  readonly attempts: number;
-  readonly error: string | null;
-}
-
-/** The saga structure of the original design: id, type, status, data, steps. */
-export interface SagaDoc {
-  readonly saga_id: string;
-  readonly saga_type: string;
-  readonly status: SagaStatus;
-  readonly data: unknown;
-  readonly steps: readonly SagaStep[];
-  readonly started_at: string;
-  readonly updated_at: string;
-  readonly output: unknown;
-  readonly version: number;
+/** What the read model keeps per saga: the fold's state, from which its document is made. */
+interface StoredSaga {
+  readonly state: SagaState;
 }
 
 const sagaKey = (aggregateId: string): DocKey => ({ pk: `saga#${aggregateId}`, sk: '-' });
@@ -42,10 +24,14 @@ const listKey = (startedAt: string, aggregateId: string): DocKey => ({
   sk: `${startedAt}#${aggregateId}`,
 });
 
-/** Saga status: each saga's state and its steps, from the saga lifecycle events. */
+/**
+ * Saga status: each saga's state folded from its lifecycle events by the coordinator's own fold
+ * (`evolveSaga`), so the read model, `saga show` and the API say what the coordinator decided on.
+ * Version 2 keeps the fold's state (version 1 kept a second, diverging fold's document).
+ */
 export const sagasProjection: Projection = {
   name: 'sagas',
-  version: 1,
+  version: 2,
   eventTypes: [
     'SagaStarted',
     'SagaStepStarted',
@@ -58,154 +44,66 @@ export const sagasProjection: Projection = {
   ],
   reads: (event) => [sagaKey(event.aggregate_id)],
   evolve(view: DocView, event: EventEnvelope): DocChanges {
-    const current = view.get(sagaKey(event.aggregate_id)) as SagaDoc | undefined;
-    if (current && current.version >= event.sequence) return {};
-    const next = nextSaga(current, event);
-    if (!next) return {};
-    const { steps: _, data: __, output: ___, ...summary } = next;
+    const stored = view.get(sagaKey(event.aggregate_id)) as Partial<StoredSaga> | undefined;
+    // A document of version 1 has no state to go on from: it is rebuilt from the store.
+    if (stored && !stored.state) return {};
+    if (stored?.state && stored.state.version >= event.sequence) return {};
+    const state = evolveSaga(stored?.state, event);
+    if (!state) return {};
     return {
       put: [
-        { ...sagaKey(event.aggregate_id), doc: next },
-        { ...listKey(next.started_at, event.aggregate_id), doc: summary },
+        { ...sagaKey(event.aggregate_id), doc: { state } satisfies StoredSaga },
+        { ...listKey(state.startedAt, event.aggregate_id), doc: sagaSummary(sagaDocument(state)) },
       ],
     };
   },
 };
 
-function parse(text: unknown): unknown {
-  if (typeof text !== 'string') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function nextSaga(current: SagaDoc | undefined, event: EventEnvelope): SagaDoc | undefined {
-  const d = event.data;
-  const step = (name: unknown, change: (s: SagaStep) => SagaStep) =>
-    (current?.steps ?? []).map((s) => (s.step_name === name ? change(s) : s));
-  const at = { updated_at: event.timestamp, version: event.sequence };
-  if (event.event_type === 'SagaStarted') {
-    const compensations = (d.compensations as Record<string, string> | undefined) ?? {};
-    return {
-      saga_id: String(d.saga_id),
-      saga_type: String(d.saga_type),
-      status: 'running',
-      data: parse(d.data),
-      steps: (d.steps as string[]).map((name) => ({
-        step_name: name,
-        status: 'pending',
-        compensation_function: compensations[name] ?? null,
-        attempts: 0,
-        error: null,
-      })),
-      started_at: event.timestamp,
-      output: null,
-      ...at,
-    };
-  }
-  if (!current) return undefined;
-  switch (event.event_type) {
-    case 'SagaStepStarted':
-      return d.compensation
-        ? {
-            ...current,
-            ...at,
-            status: 'compensating',
-            steps: step(d.step_name, (s) => ({
-              ...s,
-              status: 'compensating',
-              attempts: Number(d.attempt),
-            })),
-          }
-        : {
-            ...current,
-            ...at,
-            steps: step(d.step_name, (s) => ({
-              ...s,
-              status: 'running',
-              attempts: Number(d.attempt),
-            })),
-          };
-    case 'SagaStepCompleted':
-      return {
-        ...current,
-        ...at,
-        steps: step(d.step_name, (s) => ({
-          ...s,
-          status: 'completed',
-          attempts: Number(d.attempt),
-          error: null,
-        })),
-      };
-    case 'SagaStepFailed':
-      return {
-        ...current,
-        ...at,
-        status: d.will_retry ? current.status : 'compensating',
-        steps: step(d.step_name, (s) => ({
-          ...s,
-          status: d.will_retry ? 'retrying' : 'failed',
-          attempts: Number(d.attempt),
-          error: String(d.error),
-        })),
-      };
-    case 'SagaCompensationCompleted':
-      return {
-        ...current,
-        ...at,
-        status: 'compensating',
-        steps: step(d.step_name, (s) => ({ ...s, status: 'compensated' })),
-      };
-    case 'SagaCompensationFailed':
-      return {
-        ...current,
-        ...at,
-        status: d.will_retry ? 'compensating' : 'failed',
-        steps: step(d.step_name, (s) => ({
-          ...s,
-          status: d.will_retry ? 'compensating' : 'compensation-failed',
-          error: String(d.error),
-        })),
-      };
-    case 'SagaCompleted':
-      return { ...current, ...at, status: 'completed', output: parse(d.output) };
-    case 'SagaCompensated':
-      return { ...current, ...at, status: 'compensated' };
-    default:
-      return undefined;
-  }
+/** A document written by version 1, in today's names (its steps as they were then). */
+function fromVersion1(doc: Record<string, unknown>): SagaDoc {
+  return {
+    ...(doc as unknown as SagaDoc),
+    saga_type: currentName(String(doc.saga_type)),
+    status: currentStatus(String(doc.status)) as SagaLifecycle,
+  };
 }
 
 /** One saga by its id. */
 export async function getSaga(store: DocumentStore, sagaId: string): Promise<SagaDoc | undefined> {
   const key = sagaKey(`saga:${sagaId}`);
-  return (await store.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as SagaDoc | undefined;
+  const stored = (await store.getMany([key])).get(`${key.pk}\u0000${key.sk}`);
+  if (!stored) return undefined;
+  const state = (stored as Partial<StoredSaga>).state;
+  return state ? sagaDocument(state) : fromVersion1(stored as Record<string, unknown>);
+}
+
+/** Every saga's summary, oldest first (statuses of earlier releases in today's names). */
+export async function sagaSummaries(store: DocumentStore): Promise<SagaSummary[]> {
+  return (await store.query('sagas')).map((d) => {
+    const summary = d.doc as unknown as SagaSummary;
+    return {
+      ...summary,
+      saga_type: currentName(summary.saga_type),
+      status: currentStatus(summary.status) as SagaLifecycle,
+    };
+  });
 }
 
 /** The saga started last, without its steps. */
-export async function lastSaga(
-  store: DocumentStore,
-): Promise<Omit<SagaDoc, 'steps' | 'data' | 'output'> | undefined> {
-  return (await store.query('sagas')).at(-1)?.doc as
-    | Omit<SagaDoc, 'steps' | 'data' | 'output'>
-    | undefined;
+export async function lastSaga(store: DocumentStore): Promise<SagaSummary | undefined> {
+  return (await sagaSummaries(store)).at(-1);
 }
 
-/** Ids of the sagas still running or compensating (for the coordinator's sweep). */
+/** Ids of the sagas still in progress or compensating (for the coordinator's sweep). */
 export async function activeSagaIds(store: DocumentStore): Promise<string[]> {
-  return (await store.query('sagas'))
-    .map((d) => d.doc as Omit<SagaDoc, 'steps' | 'data' | 'output'>)
-    .filter((s) => s.status === 'running' || s.status === 'compensating')
+  return (await sagaSummaries(store))
+    .filter((s) => s.status === 'in_progress' || s.status === 'compensating')
     .map((s) => s.saga_id);
 }
 
 /** Saga metrics of the original design: completion, failure and compensation rates, duration. */
 export async function sagaMetrics(store: DocumentStore) {
-  const sagas = (await store.query('sagas')).map(
-    (d) => d.doc as Omit<SagaDoc, 'steps' | 'data' | 'output'>,
-  );
+  const sagas = await sagaSummaries(store);
   const count = (status: SagaStatus) => sagas.filter((s) => s.status === status).length;
   const finished = sagas.filter(
     (s) => s.status === 'completed' || s.status === 'compensated' || s.status === 'failed',
@@ -215,7 +113,7 @@ export async function sagaMetrics(store: DocumentStore) {
     finished.length === 0 ? null : Number((n / finished.length).toFixed(4));
   return {
     total: sagas.length,
-    running: count('running') + count('compensating'),
+    running: count('in_progress') + count('compensating'),
     completed: count('completed'),
     compensated: count('compensated'),
     failed: count('failed'),

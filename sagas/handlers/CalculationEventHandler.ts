@@ -30,16 +30,22 @@ export interface CalculationEventHandlerOptions {
   readonly store: EventStore;
   /** Where the notifications and the current top 25 per season are kept. */
   readonly notifications: DocumentStore;
+  /**
+   * The profile and division of each season's current rankings: only their calculations of the
+   * whole season move the top 25 (one as of a day, or of another profile or division, does not).
+   */
+  readonly current: { readonly profile: string; readonly division: string | null };
 }
 
 /**
- * The `CalculationEventHandler`: for each published calculation, one notification per team
+ * The `CalculationEventHandler`: for each published calculation of a season's current rankings
+ * (the whole season, in the season's profile and division), one notification per team
  * whose place in the top 25 changed (entered, moved, left), against the top of the previous
  * publication; a retraction is noted and brings the previous top back. Keys derive from the
  * calculation and team, so a redelivered event writes the same entries again.
  */
 export class CalculationEventHandler {
-  readonly stats = { published: 0, retracted: 0, notifications: 0 };
+  readonly stats = { published: 0, retracted: 0, notifications: 0, other_scopes: 0 };
 
   constructor(private readonly options: CalculationEventHandlerOptions) {}
 
@@ -53,6 +59,11 @@ export class CalculationEventHandler {
       if (current?.calculation_id === calculationId) return; // seen already
       const state = await calculationState(this.options.store, calculationId);
       if (!state.published || state.retracted) return; // retracted since: nothing to announce
+      const { profile, division } = this.options.current;
+      if (state.asOf !== null || state.profile !== profile || state.division !== division) {
+        this.stats.other_scopes++;
+        return;
+      }
       const at = String(envelope.data.published_at ?? envelope.timestamp);
       const top = (state.rankings as RankingEntry[])
         .filter((r) => r.rank !== null && r.rank <= WATCHED_PLACES)

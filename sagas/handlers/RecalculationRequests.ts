@@ -1,7 +1,7 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { uuidFromName } from '../../stream/uuid.js';
-import type { RpiSagaData } from '../rpi/rpiSaga.js';
+import type { RpiSagaRequest } from '../rpi/rpiSagaData.js';
 import { sagaStream } from '../SagaCoordinator.js';
 import { foldSaga, type SagaState } from '../sagaState.js';
 
@@ -20,7 +20,7 @@ export interface RecalculationRequestsOptions {
   /** One slot per season: the latest automatic saga. */
   readonly slots: DocumentStore;
   /** Starts an RPI saga with this id; false when a saga of this id exists already. */
-  readonly begin: (data: RpiSagaData, sagaId: string) => Promise<boolean>;
+  readonly begin: (request: RpiSagaRequest, sagaId: string) => Promise<boolean>;
   /** How long a request waits for more changes before the saga starts. @default 1000 */
   readonly debounceMs?: number;
   readonly profile: string;
@@ -131,7 +131,7 @@ export class RecalculationRequests {
    * matches read model (another consumer of the same stream) well before the saga reads it.
    */
   private absorbsUntil(state: SagaState): number | undefined {
-    if (state.status !== 'running' || state.steps.some((s) => s.status !== 'pending'))
+    if (state.status !== 'in_progress' || state.steps.some((s) => s.status !== 'pending'))
       return undefined;
     const notBefore = (state.data as { not_before?: string | null } | null)?.not_before;
     return notBefore ? Date.parse(notBefore) - this.margin() : undefined;

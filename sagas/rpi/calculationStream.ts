@@ -12,9 +12,13 @@ export interface CalculationState {
   readonly calculated: boolean;
   readonly published: boolean;
   readonly retracted: boolean;
+  /** `RankingsCacheUpdated` is in the stream. */
+  readonly cached: boolean;
   readonly rankings: unknown;
   readonly asOf: string | null;
   readonly profile: string | null;
+  /** Null: every division. */
+  readonly division: string | null;
   readonly gamesCounted: number;
   readonly computedAt: string | null;
   readonly publishedAt: string | null;
@@ -33,9 +37,11 @@ export async function calculationState(
     calculated: Boolean(calculated),
     published: Boolean(published),
     retracted: events.at(-1)?.event_type === 'RpiResultsRetracted',
+    cached: events.some((e) => e.event_type === 'RankingsCacheUpdated'),
     rankings: calculated?.data.rankings ?? [],
     asOf: (calculated?.data.as_of as string | null) ?? null,
     profile: calculated ? String(calculated.data.profile) : null,
+    division: (calculated?.data.division as string | null | undefined) ?? null,
     gamesCounted: Number(calculated?.data.games_counted ?? 0),
     computedAt: calculated ? String(calculated.data.computed_at) : null,
     publishedAt: published ? String(published.data.published_at) : null,

@@ -1,33 +1,46 @@
+import type { Game } from '../../domain/games/Game.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import {
   type CachedRankings,
   deleteCache,
+  deleteScope,
+  type RankingsScope,
   readCache,
+  readScope,
   writeCache,
+  writeScope,
 } from '../../projections/rankingsCache.js';
 import { listTeams } from '../../projections/readModels/teams.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { uuidFromName } from '../../stream/uuid.js';
 import { collectGames, rpiCalculated } from '../rpiCalculation.js';
 import type { RetryPolicy, SagaDefinition } from '../SagaDefinition.js';
+import { SagaError } from '../SagaError.js';
 import { appendOnce, calculationState, retractCalculation } from './calculationStream.js';
+import {
+  parseRpiSagaData,
+  RPI_COMPENSATIONS,
+  RPI_SAGA,
+  type RpiSagaData,
+  type RpiStepName,
+} from './rpiSagaData.js';
 
-/** What an RPI saga is asked to do. */
-export interface RpiSagaData {
-  readonly season: string;
-  /** Count games up to this day; null for all. */
-  readonly as_of: string | null;
+export {
+  RPI_COMPENSATIONS,
+  RPI_SAGA,
+  RPI_STEPS,
+  type RpiSagaData,
+  type RpiSagaRequest,
+  type RpiStepName,
+  rpiSagaData,
+} from './rpiSagaData.js';
+
+/** The profile and division of a season's current rankings (those of automatic recalculations). */
+export interface CurrentScope {
   readonly profile: string;
-  /** Count only games between teams of this division in the team directory; null for all. */
   readonly division: string | null;
-  /** Do not start before this instant (a debounced request). */
-  readonly not_before: string | null;
-  /** When it was asked for (for people reading the saga). */
-  readonly requested_at?: string | null;
-  /** Why, for people reading the saga (e.g. "results changed"). */
-  readonly reason?: string | null;
 }
 
 export interface RpiSagaDependencies {
@@ -36,29 +49,25 @@ export interface RpiSagaDependencies {
   readonly matches: DocumentStore;
   /** The team directory read model. */
   readonly teams: DocumentStore;
-  /** The saga's own working documents: the match snapshot, the cache it replaced. */
+  /** The saga's own working documents: the match snapshot, the cache documents it replaced. */
   readonly snapshots: DocumentStore;
-  /** The rankings document per season that the query API serves. */
+  /** The rankings documents that the query API serves: per scope, and each season's current. */
   readonly cache: DocumentStore;
+  /**
+   * A calculation of the whole season in this profile and division becomes the season's current
+   * rankings; any other (as of a day, another profile or division) is kept for its scope only.
+   */
+  readonly current: CurrentScope;
   /** Per-step timeouts, overriding the defaults. */
   readonly timeoutsMs?: Readonly<Partial<Record<RpiStepName, number>>>;
   readonly retry?: RetryPolicy;
 }
 
-export const RPI_SAGA = 'rpi-calculation';
-export const RPI_STEPS = [
-  'collect-matches',
-  'calculate-rpi',
-  'publish-results',
-  'update-cache',
-] as const;
-export type RpiStepName = (typeof RPI_STEPS)[number];
-
 const DEFAULT_TIMEOUTS: Record<RpiStepName, number> = {
-  'collect-matches': 20_000,
-  'calculate-rpi': 30_000,
-  'publish-results': 10_000,
-  'update-cache': 10_000,
+  collect_matches: 20_000,
+  calculate_rpi: 30_000,
+  publish_results: 10_000,
+  update_cache: 10_000,
 };
 
 /** The calculation of a saga: one per saga, with an id derived from the saga's. */
@@ -66,11 +75,28 @@ export function calculationOf(sagaId: string): string {
   return uuidFromName(`saga:${sagaId}#calculation`);
 }
 
+/** The scope of an RPI saga's calculation. */
+export function scopeOfSaga(
+  data: Pick<RpiSagaData, 'season' | 'as_of' | 'profile' | 'division'>,
+): RankingsScope {
+  return { season: data.season, as_of: data.as_of, profile: data.profile, division: data.division };
+}
+
+/** Whether a saga's calculation is of the season's current scope. */
+export function isCurrentScope(
+  data: Pick<RpiSagaData, 'as_of' | 'profile' | 'division'>,
+  current: CurrentScope,
+): boolean {
+  return (
+    data.as_of === null && data.profile === current.profile && data.division === current.division
+  );
+}
+
 /** The games an RPI saga with this data counts, from the read models as they are now. */
 export async function collectMatches(
   deps: Pick<RpiSagaDependencies, 'matches' | 'teams'>,
   data: Pick<RpiSagaData, 'season' | 'as_of' | 'division'>,
-) {
+): Promise<Game[]> {
   const games = await collectGames(deps.matches, data.season, data.as_of ?? undefined);
   if (data.division === null) return games;
   const inDivision = new Set(
@@ -79,48 +105,151 @@ export async function collectMatches(
   return games.filter((g) => inDivision.has(g.homeTeam) && inDivision.has(g.awayTeam));
 }
 
+/** Why a calculation with this data counts no game, said so that the user can act. */
+export async function whyNoGames(
+  deps: Pick<RpiSagaDependencies, 'matches' | 'teams'>,
+  data: Pick<RpiSagaData, 'season' | 'as_of' | 'division'>,
+): Promise<string> {
+  const { season, as_of: asOf, division } = data;
+  if (division !== null) {
+    const teams = await listTeams(deps.teams);
+    if (!teams.some((t) => t.division === division))
+      return `no team of the team directory is in division "${division}"`;
+  }
+  const played = await collectGames(deps.matches, season);
+  if (played.length === 0)
+    return `no game of season ${season} has a result in the matches read model`;
+  const first = played.map((g) => g.date).sort()[0] ?? '';
+  if (asOf !== null && first > asOf)
+    return `no game of season ${season} was played on or before ${asOf}; the first was on ${first}`;
+  return `no game of season ${season}${asOf === null ? '' : ` up to ${asOf}`} is between two teams of division "${division}"`;
+}
+
 const snapshotKey = (sagaId: string, name: string) => ({ pk: `saga#${sagaId}`, sk: name });
+
+/** Where update_cache writes: the scope's document, and the season's current one when it is of that scope. */
+interface CacheTarget {
+  readonly read: () => Promise<CachedRankings | undefined>;
+  readonly write: (document: CachedRankings) => Promise<void>;
+  readonly remove: () => Promise<void>;
+  /** The saga's copy of what it replaced. */
+  readonly saved: string;
+}
+
+function cacheTargets(
+  deps: RpiSagaDependencies,
+  data: RpiSagaData,
+): { scope: CacheTarget; current?: CacheTarget } {
+  const scope = scopeOfSaga(data);
+  const targets: { scope: CacheTarget; current?: CacheTarget } = {
+    scope: {
+      read: () => readScope(deps.cache, scope),
+      write: (document) => writeScope(deps.cache, document),
+      remove: () => deleteScope(deps.cache, scope),
+      saved: 'previous-scope',
+    },
+  };
+  if (isCurrentScope(data, deps.current))
+    targets.current = {
+      read: () => readCache(deps.cache, data.season),
+      write: (document) => writeCache(deps.cache, document),
+      remove: () => deleteCache(deps.cache, data.season),
+      // The name earlier releases kept the replaced current rankings under.
+      saved: 'previous-cache',
+    };
+  return targets;
+}
+
+/** The cache document of a saga's published calculation. */
+async function cachedDocument(
+  deps: RpiSagaDependencies,
+  sagaId: string,
+  data: RpiSagaData,
+  collectedAt: string | null,
+): Promise<CachedRankings> {
+  const calculationId = calculationOf(sagaId);
+  const state = await calculationState(deps.store, calculationId);
+  if (!state.published || state.retracted)
+    throw new SagaError('MISSING_INPUT', `calculation ${calculationId} is not published`, {
+      retryable: true,
+      context: { sagaId, step: 'update_cache', season: data.season },
+    });
+  return {
+    season: data.season,
+    calculation_id: calculationId,
+    as_of: state.asOf,
+    profile: state.profile ?? data.profile,
+    division: data.division,
+    games_counted: state.gamesCounted,
+    computed_at: state.computedAt,
+    published_at: state.publishedAt,
+    rankings: state.rankings as CachedRankings['rankings'],
+    previous_calculation_id: null,
+    saga_id: sagaId,
+    collected_at: collectedAt,
+  };
+}
 
 /**
  * The RPI calculation saga: collect the season's counted matches from the read model (kept as
  * a snapshot), calculate the RPI (`RpiCalculated`), publish it (`RpiResultsPublished`), update
- * the rankings cache. Compensations, last step first: restore the cache, retract the results,
- * retract the calculation, release the snapshot. Every action and compensation is keyed by
- * the saga (the calculation id derives from the saga id; appends carry derived event ids; the
- * cache knows which calculation it holds), so running one twice changes nothing.
+ * the rankings cache: the document of the calculation's scope (season, as_of, profile,
+ * division) and, for a calculation of the whole season in the season's profile and division,
+ * the season's current rankings. Compensations, last step first: restore the cache, retract the
+ * results, retract the calculation, release the snapshot. Every action and compensation is
+ * keyed by the saga (the calculation id derives from the saga id; appends carry derived event
+ * ids; the cache knows which calculation it holds), so running one twice changes nothing. A
+ * calculation that would count no game fails at once (no retry), saying why.
  */
 export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> {
   const retry = deps.retry ?? { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 };
   const timeout = (step: RpiStepName) => deps.timeoutsMs?.[step] ?? DEFAULT_TIMEOUTS[step];
+  const compensation = (step: RpiStepName) => RPI_COMPENSATIONS[step];
   return {
     type: RPI_SAGA,
     compensationRetry: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 },
     notBefore: (data) => data.not_before ?? undefined,
-    parseData: (json) => json as RpiSagaData,
+    parseData: (json) => parseRpiSagaData(json),
     steps: [
       {
-        name: 'collect-matches',
-        timeoutMs: timeout('collect-matches'),
+        name: 'collect_matches',
+        timeoutMs: timeout('collect_matches'),
         retry,
         async action({ sagaId, data, signal }) {
           const games = await collectMatches(deps, data);
           signal.throwIfAborted();
+          if (games.length === 0)
+            throw new SagaError('NOTHING_TO_COUNT', await whyNoGames(deps, data), {
+              retryable: false,
+              context: { sagaId, step: 'collect_matches', season: data.season },
+            });
           await deps.snapshots.write([{ ...snapshotKey(sagaId, 'games'), doc: { games } }], []);
-          return { snapshot: 'games', games: games.length, collected_at: new Date().toISOString() };
+          const days = games.map((g) => g.date).sort();
+          return {
+            snapshot: 'games',
+            games: games.length,
+            collected_at: new Date().toISOString(),
+            // The days the calculation counts, into the saga's data.
+            saga_data: { date_range: { start: days[0] ?? null, end: days.at(-1) ?? null } },
+          };
         },
         compensation: {
-          name: 'release-snapshot',
+          name: compensation('collect_matches'),
           async run({ sagaId }) {
             await deps.snapshots.write(
               [],
-              [snapshotKey(sagaId, 'games'), snapshotKey(sagaId, 'previous-cache')],
+              [
+                snapshotKey(sagaId, 'games'),
+                snapshotKey(sagaId, 'previous-cache'),
+                snapshotKey(sagaId, 'previous-scope'),
+              ],
             );
           },
         },
       },
       {
-        name: 'calculate-rpi',
-        timeoutMs: timeout('calculate-rpi'),
+        name: 'calculate_rpi',
+        timeoutMs: timeout('calculate_rpi'),
         retry,
         async action({ sagaId, data, signal }) {
           const key = snapshotKey(sagaId, 'games');
@@ -141,7 +270,11 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             calculationId,
             'calculated',
             (s) => s.calculated,
-            () => rpiCalculated(result, calculationId, new Date()),
+            () =>
+              rpiCalculated(result, calculationId, new Date(), {
+                division: data.division,
+                games: snapshot.games,
+              }),
             sagaId,
           );
           return {
@@ -151,7 +284,7 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
           };
         },
         compensation: {
-          name: 'retract-calculation',
+          name: compensation('calculate_rpi'),
           async run({ sagaId }) {
             await retractCalculation(
               deps.store,
@@ -163,8 +296,8 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         },
       },
       {
-        name: 'publish-results',
-        timeoutMs: timeout('publish-results'),
+        name: 'publish_results',
+        timeoutMs: timeout('publish_results'),
         retry,
         async action({ sagaId, data, signal }) {
           const calculationId = calculationOf(sagaId);
@@ -193,7 +326,7 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
           return { calculation_id: calculationId, published_at: state.publishedAt };
         },
         compensation: {
-          name: 'retract-results',
+          name: compensation('publish_results'),
           async run({ sagaId }) {
             await retractCalculation(
               deps.store,
@@ -205,74 +338,78 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         },
       },
       {
-        name: 'update-cache',
-        timeoutMs: timeout('update-cache'),
+        name: 'update_cache',
+        timeoutMs: timeout('update_cache'),
         retry,
         async action({ sagaId, data, signal, outputs }) {
           const calculationId = calculationOf(sagaId);
-          const current = await readCache(deps.cache, data.season);
-          if (current?.calculation_id === calculationId)
-            return { previous_calculation_id: current.previous_calculation_id };
           const collectedAt =
-            (outputs['collect-matches'] as { collected_at?: string } | undefined)?.collected_at ??
+            (outputs.collect_matches as { collected_at?: string } | undefined)?.collected_at ??
             null;
-          if (current?.collected_at && collectedAt && current.collected_at > collectedAt) {
+          const targets = cacheTargets(deps, data);
+          let document: CachedRankings | undefined;
+          /** Per target where ours is in place: the calculation it replaced. */
+          const replaced: Partial<Record<keyof typeof targets, string | null>> = {};
+          for (const which of ['scope', 'current'] as const) {
+            const target = targets[which];
+            if (!target) continue;
+            const present = await target.read();
+            if (present?.calculation_id === calculationId) {
+              replaced[which] = present.previous_calculation_id;
+              continue;
+            }
             // A later request's rankings are in place already (sagas may overlap).
-            return { previous_calculation_id: null, superseded_by: current.calculation_id };
+            if (present?.collected_at && collectedAt && present.collected_at > collectedAt)
+              continue;
+            // Keep what is replaced (once: a retry must not keep our own document as "previous").
+            const saved = snapshotKey(sagaId, target.saved);
+            if (!(await deps.snapshots.getMany([saved])).has(`${saved.pk}\u0000${saved.sk}`)) {
+              await deps.snapshots.write([{ ...saved, doc: { previous: present ?? null } }], []);
+            }
+            document ??= await cachedDocument(deps, sagaId, data, collectedAt);
+            // An attempt that timed out must not write after its saga moved on.
+            signal.throwIfAborted();
+            const previous = present?.calculation_id ?? null;
+            await target.write({ ...document, previous_calculation_id: previous });
+            replaced[which] = previous;
           }
-          // Keep what is replaced (once: a retry must not keep our own document as "previous").
-          const saved = snapshotKey(sagaId, 'previous-cache');
-          if (!(await deps.snapshots.getMany([saved])).has(`${saved.pk}\u0000${saved.sk}`)) {
-            await deps.snapshots.write([{ ...saved, doc: { previous: current ?? null } }], []);
-          }
-          const state = await calculationState(deps.store, calculationId);
-          if (!state.published || state.retracted)
-            throw new Error(`calculation ${calculationId} is not published`);
-          const document: CachedRankings = {
-            season: data.season,
-            calculation_id: calculationId,
-            as_of: state.asOf,
-            profile: state.profile ?? data.profile,
-            games_counted: state.gamesCounted,
-            computed_at: state.computedAt,
-            published_at: state.publishedAt,
-            rankings: state.rankings as CachedRankings['rankings'],
-            previous_calculation_id: current?.calculation_id ?? null,
-            saga_id: sagaId,
-            collected_at: collectedAt,
+          const previous = replaced.current !== undefined ? replaced.current : replaced.scope;
+          if (previous !== undefined)
+            // Also when an earlier attempt wrote the documents but stopped before this.
+            await appendOnce(
+              deps.store,
+              calculationId,
+              'cached',
+              (s) => s.cached,
+              () => ({
+                event_type: 'RankingsCacheUpdated',
+                data: {
+                  season: data.season,
+                  calculation_id: calculationId,
+                  previous_calculation_id: previous,
+                  updated_at: new Date().toISOString(),
+                },
+              }),
+              sagaId,
+            );
+          return {
+            previous_calculation_id: previous ?? null,
+            current: replaced.current !== undefined,
           };
-          // An attempt that timed out must not write after its saga moved on.
-          signal.throwIfAborted();
-          await writeCache(deps.cache, document);
-          await appendOnce(
-            deps.store,
-            calculationId,
-            'cached',
-            () => false,
-            () => ({
-              event_type: 'RankingsCacheUpdated',
-              data: {
-                season: data.season,
-                calculation_id: calculationId,
-                previous_calculation_id: document.previous_calculation_id,
-                updated_at: new Date().toISOString(),
-              },
-            }),
-            sagaId,
-          );
-          return { previous_calculation_id: document.previous_calculation_id };
         },
         compensation: {
-          name: 'restore-cache',
+          name: compensation('update_cache'),
           async run({ sagaId, data }) {
-            const current = await readCache(deps.cache, data.season);
-            if (current?.calculation_id !== calculationOf(sagaId)) return; // ours is not there
-            const saved = snapshotKey(sagaId, 'previous-cache');
-            const kept = (await deps.snapshots.getMany([saved])).get(
-              `${saved.pk}\u0000${saved.sk}`,
-            ) as { previous: CachedRankings | null } | undefined;
-            if (kept?.previous) await writeCache(deps.cache, kept.previous);
-            else await deleteCache(deps.cache, data.season);
+            for (const target of Object.values(cacheTargets(deps, data))) {
+              const present = await target.read();
+              if (present?.calculation_id !== calculationOf(sagaId)) continue; // ours is not there
+              const saved = snapshotKey(sagaId, target.saved);
+              const kept = (await deps.snapshots.getMany([saved])).get(
+                `${saved.pk}\u0000${saved.sk}`,
+              ) as { previous: CachedRankings | null } | undefined;
+              if (kept?.previous) await target.write(kept.previous);
+              else await target.remove();
+            }
           },
         },
       },

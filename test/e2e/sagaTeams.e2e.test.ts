@@ -6,12 +6,23 @@ import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
 
+interface StepDoc {
+  step_name: string;
+  status: string;
+  attempts: number;
+  error: string | null;
+  compensation: { status: string; attempts: number; error: string | null };
+}
+
 interface SagaRun {
   id: string;
   status: string;
+  failed_step: string | null;
+  error: string | null;
   compensations: string[];
-  rankings: { games_counted: number; teams: number } | null;
-  saga: { steps: { step_name: string; status: string }[] };
+  steps: StepDoc[];
+  rankings: { calculation_id: string; games_counted: number; teams: number } | null;
+  saga: { saga_type: string; status: string; steps: StepDoc[] };
 }
 
 describe('matchstream teams and saga: the directory and RPI sagas from the command line', () => {
@@ -95,17 +106,145 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({
       status: 'compensated',
-      failed_step: 'calculate-rpi',
-      compensations: ['retract-calculation', 'release-snapshot'],
+      failed_step: 'calculate_rpi',
+      compensations: ['rollback_calculation', 'rollback_matches'],
       rankings: null,
     });
-    expect(failed.stderr).toContain('compensated after calculate-rpi failed');
-    expect(shown.stdout).toMatch(/^saga [0-9a-f-]{36} \(rpi-calculation\): completed\n/);
-    expect(shown.stdout).toMatch(/ {2}update-cache {5}completed +1 {2}restore-cache\n/);
+    expect(failed.stderr).toContain('compensated after calculate_rpi failed');
+    expect(shown.stdout).toMatch(/^saga [0-9a-f-]{36} \(rpi_calculation\): completed\n/);
+    expect(shown.stdout).toMatch(/^ {2}update_cache +completed +1 +rollback_cache +not_run +0$/m);
     // The directory change asked for a recalculation too (a saga the pipeline started itself).
     const sagas = (JSON.parse(listed.stdout) as { sagas: { status: string }[] }).sagas;
     expect(sagas.map((s) => s.status)).toContain('compensated');
     expect(sagas.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("keeps side calculations out of the season's rankings, and fails those that count nothing, saying why", async () => {
+    // Prepare: a season run to its rankings with `start` on a data folder.
+    const games = tmp.path('side-games.csv');
+    const data = tmp.path('side-data');
+    await runCli([
+      'generate',
+      '--teams',
+      '12',
+      '--games-per-team',
+      '5',
+      '--seed',
+      '9',
+      '--out',
+      games,
+    ]);
+    const days = (await readGames(games)).games.map((g) => g.date).sort();
+    const middle = days[Math.floor(days.length / 2)] ?? '';
+    const store = ['--data-dir', data];
+    const first = await runCli(['start', '--games', games, ...store, '--json']);
+
+    // Act
+    const dated = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      '--as-of',
+      middle,
+      ...store,
+      '--json',
+    ]);
+    const typo = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      '--division',
+      'Typo',
+      ...store,
+      '--json',
+    ]);
+    const early = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      '--as-of',
+      '2020-01-01',
+      ...store,
+      '--json',
+    ]);
+    const timedOut = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      '--profile',
+      'ncaa-hockey',
+      ...store,
+      '--json',
+      '--inject-fault',
+      'saga:calculate_rpi:timeout',
+    ]);
+    const again = await runCli(['start', '--games', games, ...store, '--json']);
+    const timedOutRun = JSON.parse(timedOut.stdout) as SagaRun;
+    const shown = await runCli(['saga', 'show', timedOutRun.id, ...store, '--json']);
+    const running = await runCli(['saga', 'list', '--status', 'running', ...store, '--json']);
+
+    // Assess: the as-of calculation has its rankings, and the season's stay the whole season's.
+    expect(first.code).toBe(0);
+    const before = JSON.parse(first.stdout) as {
+      saga: { id: string };
+      games_counted: number;
+      rankings: unknown[];
+    };
+    expect(dated.code).toBe(0);
+    expect((JSON.parse(dated.stdout) as SagaRun).rankings?.games_counted).toBe(
+      days.filter((d) => d <= middle).length,
+    );
+    expect(again.code).toBe(0);
+    const after = JSON.parse(again.stdout) as typeof before;
+    expect(after.saga.id).toBe(before.saga.id);
+    expect(after.games_counted).toBe(days.length);
+    expect(after.rankings).toEqual(before.rankings);
+    // Nothing to count: compensated at once, with why; the rankings untouched.
+    for (const [run, why] of [
+      [typo, 'no team of the team directory is in division "Typo"'],
+      [
+        early,
+        `no game of season 2026 was played on or before 2020-01-01; the first was on ${days[0]}`,
+      ],
+    ] as const) {
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        status: 'compensated',
+        failed_step: 'collect_matches',
+        error: why,
+        rankings: null,
+        steps: [
+          { step_name: 'collect_matches', status: 'failed', attempts: 1, error: why },
+          {},
+          {},
+          {},
+        ],
+      });
+      expect(run.stderr).toContain(why);
+    }
+    // One fold: the outcome and the saga document agree on the step's three attempts, and
+    // show its compensation's beside them.
+    expect(timedOut.code).toBe(1);
+    const step = {
+      step_name: 'calculate_rpi',
+      status: 'failed',
+      attempts: 3,
+      error: 'timed out after 1000 ms',
+      compensation_function: 'rollback_calculation',
+      compensation: { status: 'completed', attempts: 1, error: null },
+    };
+    expect(timedOutRun.steps[1]).toEqual(step);
+    expect(timedOutRun.saga.steps[1]).toMatchObject(step);
+    expect((JSON.parse(shown.stdout) as SagaRun['saga']).steps[1]).toMatchObject(step);
+    expect(JSON.parse(running.stdout)).toEqual({ sagas: [] });
   });
 
   it('explains bad command lines without doing anything', async () => {

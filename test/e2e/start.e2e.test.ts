@@ -119,11 +119,15 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
   });
 
   it.each([
-    ['error', 'publish-results', ['retract-results', 'retract-calculation', 'release-snapshot']],
+    [
+      'error',
+      'publish_results',
+      ['rollback_publication', 'rollback_calculation', 'rollback_matches'],
+    ],
     [
       'timeout',
-      'update-cache',
-      ['restore-cache', 'retract-results', 'retract-calculation', 'release-snapshot'],
+      'update_cache',
+      ['rollback_cache', 'rollback_publication', 'rollback_calculation', 'rollback_matches'],
     ],
   ])(
     'with an injected %s in %s, compensates in reverse and leaves the rankings as they were',
@@ -161,7 +165,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      'unknown step "nowhere"; the RPI saga\'s steps are collect-matches, calculate-rpi, publish-results, update-cache',
+      'unknown step "nowhere"; the RPI saga\'s steps are collect_matches, calculate_rpi, publish_results, update_cache',
     );
   });
 });

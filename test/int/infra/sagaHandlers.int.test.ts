@@ -99,9 +99,11 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     DEAD_LETTERS_TABLE: 's-dead-letters',
     READ_MODEL_TABLES: JSON.stringify(readModelTables),
     SAGA_TABLES: JSON.stringify(sagaTables),
-    // Six results handled one after another fit in one saga's wait, even on a loaded machine.
-    DEBOUNCE_MS: '1500',
+    DEBOUNCE_MS: '60000',
   };
+  /** The sagas' clock, moved by hand: it stands still while the results are handled. */
+  const clock = { at: Date.parse('2026-12-01T12:00:00.000Z') };
+  const now = () => clock.at;
   /** Items already delivered by the simulated change stream. */
   const delivered = new Set<string>();
 
@@ -166,6 +168,7 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     const readModels = readModelsHandler({ ...env, CONSUMER: 'read-models' }, client);
     const sagas = sagaConsumerHandler({ ...env, CONSUMER: 'sagas' }, client, {
       remainingMs: () => 300_000,
+      now,
     });
     const stream = async () => {
       const commits = await newCommits();
@@ -175,15 +178,17 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
       return busEvents(commits);
     };
     const first = await stream();
-    const metadata = busEventHandler('metadata', env, client);
-    const match = busEventHandler('match', env, client);
-    const calculation = busEventHandler('calculation', env, client);
+    const metadata = busEventHandler('metadata', env, client, { now });
+    const match = busEventHandler('match', env, client, { now });
+    const calculation = busEventHandler('calculation', env, client, { now });
     // Each handler gets what its rule lets through.
     for (const e of first.filter((e) => matchesPattern(METADATA_EVENTS_PATTERN, e)))
       await metadata(e);
 
-    // Act: the soccer bus delivers the results; the saga consumer runs the saga they start.
+    // Act: the soccer bus delivers the results, all within the debounce of the first; once it
+    // is over, the saga consumer runs the saga they started.
     for (const e of first.filter((e) => matchesPattern(MATCH_EVENTS_PATTERN, e))) await match(e);
+    clock.at += 60_000;
     const sagaEvents = await stream();
     const published = (await stream()).concat(await stream());
     for (const e of [...sagaEvents, ...published].filter((e) =>
@@ -210,7 +215,12 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
       JSON.parse(notifications.body).notifications.map((n: { kind: string }) => n.kind),
     ).toEqual(['entered', 'entered', 'entered', 'entered']);
     const saga = await api(request('GET', `/sagas/${sagaId}`));
-    expect(JSON.parse(saga.body)).toMatchObject({ saga_id: sagaId, status: 'completed' });
+    expect(JSON.parse(saga.body)).toMatchObject({
+      saga_id: sagaId,
+      saga_type: 'rpi_calculation',
+      status: 'completed',
+      data: { calculation_date: expect.any(String), date_range: { start: '2026-09-01' } },
+    });
   }, 60_000);
 
   it('appends POST /sagas without running it; the sweep drives it to the end', async () => {
@@ -219,8 +229,11 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     const store = new DynamoEventStore({ client, table: env.EVENTS_TABLE, registry });
 
     // Act
-    const posted = await api(request('POST', '/sagas', '', { season: '2026' }));
-    const { saga_id: sagaId } = JSON.parse(posted.body) as { saga_id: string };
+    const posted = await api(
+      request('POST', '/sagas', '', { season: '2026', as_of: '2026-09-01' }),
+    );
+    const answer = JSON.parse(posted.body) as { saga_id: string };
+    const sagaId = answer.saga_id;
     const before = foldSaga(await store.read(sagaStream(sagaId)));
     // The sagas read model learns of it from the stream; the sweep reads that.
     const readModels = readModelsHandler({ ...env, CONSUMER: 'read-models' }, client);
@@ -229,9 +242,19 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
 
     // Assess
     expect(posted.statusCode).toBe(202);
+    expect(answer).toMatchObject({
+      saga_type: 'rpi_calculation',
+      status: 'in_progress',
+      data: { season: '2026', calculation_date: '2026-09-01', date_range: { end: '2026-09-01' } },
+    });
     expect(before?.steps.every((s) => s.status === 'pending')).toBe(true);
     expect(swept.driven).toBe(1);
     expect(foldSaga(await store.read(sagaStream(sagaId)))?.status).toBe('completed');
+    // A calculation as of a day is kept for that day: the season's rankings stay the whole season's.
+    const rankings = await api(request('GET', '/rankings', 'season=2026'));
+    const dated = await api(request('GET', '/rankings', 'season=2026&as_of=2026-09-01'));
+    expect(JSON.parse(rankings.body)).toMatchObject({ as_of: null, games_counted: 6 });
+    expect(JSON.parse(dated.body)).toMatchObject({ saga_id: sagaId, as_of: '2026-09-01' });
   }, 60_000);
 
   it('refuses POST /sagas that reached the function without an IAM identity', async () => {

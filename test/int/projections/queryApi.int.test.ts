@@ -64,40 +64,104 @@ describe('query API over the read models', () => {
       body: JSON.stringify({ season: '2026', as_of: '2026-10-01' }),
       headers: { 'content-type': 'application/json', ...WRITER },
     });
-    const { saga_id } = (await posted.json()) as { saga_id: string };
+    const answer = (await posted.json()) as { saga_id: string };
+    const { saga_id } = answer;
     await pipeline.sagas.waitFor(saga_id);
     await pipeline.runtime.settle();
 
     const saga = await get(`/sagas/${saga_id}`);
-    const current = await get('/rankings?season=2026');
 
     expect(posted.status).toBe(202);
     expect(posted.headers.get('location')).toBe(`/sagas/${saga_id}`);
-    expect(saga.body).toMatchObject({
-      saga_id,
-      saga_type: 'rpi-calculation',
-      status: 'completed',
-      data: { season: '2026', as_of: '2026-10-01' },
+    expect(answer).toMatchObject({
+      saga_type: 'rpi_calculation',
+      data: {
+        season: '2026',
+        as_of: '2026-10-01',
+        calculation_date: '2026-10-01',
+        date_range: { start: null, end: '2026-10-01' },
+      },
       steps: [
-        {
-          step_name: 'collect-matches',
-          status: 'completed',
-          compensation_function: 'release-snapshot',
-        },
-        {
-          step_name: 'calculate-rpi',
-          status: 'completed',
-          compensation_function: 'retract-calculation',
-        },
-        {
-          step_name: 'publish-results',
-          status: 'completed',
-          compensation_function: 'retract-results',
-        },
-        { step_name: 'update-cache', status: 'completed', compensation_function: 'restore-cache' },
+        { step_name: 'collect_matches', compensation_function: 'rollback_matches' },
+        { step_name: 'calculate_rpi' },
+        { step_name: 'publish_results' },
+        { step_name: 'update_cache' },
       ],
     });
-    expect(current.body).toMatchObject({ saga_id, as_of: '2026-10-01', source: 'cache' });
+    const counted = season.games
+      .filter((g) => g.date <= '2026-10-01')
+      .map((g) => g.date)
+      .sort();
+    expect(saga.body).toMatchObject({
+      saga_id,
+      saga_type: 'rpi_calculation',
+      status: 'completed',
+      data: {
+        season: '2026',
+        as_of: '2026-10-01',
+        calculation_date: '2026-10-01',
+        date_range: { start: counted[0], end: counted.at(-1) },
+      },
+      steps: [
+        {
+          step_name: 'collect_matches',
+          status: 'completed',
+          attempts: 1,
+          error: null,
+          compensation_function: 'rollback_matches',
+          compensation: { status: 'not_run', attempts: 0, error: null },
+        },
+        {
+          step_name: 'calculate_rpi',
+          status: 'completed',
+          compensation_function: 'rollback_calculation',
+        },
+        {
+          step_name: 'publish_results',
+          status: 'completed',
+          compensation_function: 'rollback_publication',
+        },
+        { step_name: 'update_cache', status: 'completed', compensation_function: 'rollback_cache' },
+      ],
+    });
+  });
+
+  it("serves a calculation as of a day for that day only, leaving the season's current rankings", async () => {
+    const sagaId = (
+      (await (
+        await app.request('/sagas', {
+          method: 'POST',
+          body: JSON.stringify({ season: '2026', as_of: '2026-09-15' }),
+          headers: { 'content-type': 'application/json', ...WRITER },
+        })
+      ).json()) as { saga_id: string }
+    ).saga_id;
+    await pipeline.sagas.waitFor(sagaId);
+    await pipeline.runtime.settle();
+
+    const current = await get('/rankings?season=2026');
+    const dated = await get('/rankings?season=2026&as_of=2026-09-15');
+    const between = await get('/rankings?season=2026&as_of=2026-09-20');
+
+    expect(current.body).toMatchObject({
+      season: '2026',
+      as_of: null,
+      source: 'cache',
+      games_counted: season.games.length,
+    });
+    expect(current.body.saga_id).not.toBe(sagaId);
+    expect(dated.body).toMatchObject({
+      saga_id: sagaId,
+      as_of: '2026-09-15',
+      division: null,
+      source: 'cache',
+      games_counted: season.games.filter((g) => g.date <= '2026-09-15').length,
+    });
+    // A day without a calculation of its own: the latest one counting games up to it.
+    expect(between.body).toMatchObject({
+      calculation_id: dated.body.calculation_id,
+      source: 'read-model',
+    });
   });
 
   it('keeps a notification per change of a top-25 place', async () => {
@@ -166,6 +230,26 @@ describe('query API over the read models', () => {
     ['/teams/Nobody/matches', 404, 'unknown team "Nobody"'],
     [`/teams/${'x'.repeat(201)}`, 400, 'team id must be 1 to 200 printable characters'],
     ['/sagas/none', 404, 'unknown saga "none"'],
+    [
+      '/rankings?season=2026&division=Typo',
+      404,
+      'no published rankings for season 2026 in division Typo',
+    ],
+    [
+      '/rankings?season=2026&profile=ncaa-hockey',
+      404,
+      'no published rankings for season 2026 with profile ncaa-hockey',
+    ],
+    [
+      '/rankings?season=2026&profile=nope',
+      400,
+      'profile must be one of ncaa-soccer-2024, ncaa-soccer-2023, ncaa-basketball, ncaa-hockey',
+    ],
+    [
+      '/rankings?season=2026&division=bad%20name',
+      400,
+      'division must be 1 to 20 letters, digits, dots, dashes or underscores',
+    ],
     ['/nowhere', 404, 'no route GET /nowhere'],
     ['/notifications', 400, 'season is required, e.g. ?season=2026'],
   ])('answers %s with %i and a JSON error', async (path, status, message) => {
@@ -214,9 +298,12 @@ describe('query API over the read models', () => {
   it.each([
     [
       '/rankings?season=2026&bogus=1',
-      'unknown query parameter "bogus" (this route takes season, as_of)',
+      'unknown query parameter "bogus" (this route takes season, as_of, division, profile)',
     ],
-    ['/rankings?seasn=2026', 'unknown query parameter "seasn" (this route takes season, as_of)'],
+    [
+      '/rankings?seasn=2026',
+      'unknown query parameter "seasn" (this route takes season, as_of, division, profile)',
+    ],
     [
       '/standings?season=2026&asof=2026-10-01',
       'unknown query parameter "asof" (this route takes season, as_of)',
@@ -280,5 +367,57 @@ describe('query API over the read models', () => {
 
     expect(answer.status).toBe(status);
     expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.js|node_modules|Error:/);
+  });
+});
+
+describe('rankings of other scopes, and calculations that count nothing', () => {
+  async function start(body: Record<string, unknown>): Promise<string> {
+    const posted = await app.request('/sagas', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...WRITER },
+    });
+    const { saga_id } = (await posted.json()) as { saga_id: string };
+    await pipeline.sagas.waitFor(saga_id);
+    await pipeline.runtime.settle();
+    return saga_id;
+  }
+
+  it('serves a calculation of another profile when asked for that profile', async () => {
+    const before = await get('/rankings?season=2026');
+    const sagaId = await start({ season: '2026', profile: 'ncaa-hockey' });
+
+    const hockey = await get('/rankings?season=2026&profile=ncaa-hockey');
+    const current = await get('/rankings?season=2026');
+
+    expect(hockey.body).toMatchObject({ saga_id: sagaId, profile: 'ncaa-hockey', source: 'cache' });
+    expect(current.body).toEqual(before.body);
+  });
+
+  it('fails a calculation of an unknown division, saying why, and leaves the rankings', async () => {
+    const before = await get('/rankings?season=2026');
+    const sagaId = await start({ season: '2026', division: 'Typo' });
+
+    const saga = await get(`/sagas/${sagaId}`);
+    const current = await get('/rankings?season=2026');
+
+    expect(saga.body).toMatchObject({
+      status: 'compensated',
+      failed_step: 'collect_matches',
+      error: 'no team of the team directory is in division "Typo"',
+      steps: [
+        {
+          step_name: 'collect_matches',
+          status: 'failed',
+          attempts: 1,
+          compensation: { status: 'completed', attempts: 1 },
+        },
+        { step_name: 'calculate_rpi', status: 'pending' },
+        { step_name: 'publish_results', status: 'pending' },
+        { step_name: 'update_cache', status: 'pending' },
+      ],
+    });
+    expect(current.body).toEqual(before.body);
+    expect((await get('/rankings?season=2026&division=Typo')).status).toBe(404);
   });
 });

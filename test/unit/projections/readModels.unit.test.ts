@@ -18,6 +18,8 @@ import {
 import { getSaga, lastSaga, sagasProjection } from '../../../projections/readModels/sagas.js';
 import { standings, standingsProjection } from '../../../projections/readModels/standings.js';
 import { getTeam, listTeams, teamsProjection } from '../../../projections/readModels/teams.js';
+import { sagaDocument } from '../../../sagas/sagaDocument.js';
+import { foldSaga } from '../../../sagas/sagaState.js';
 import { envelope, result } from '../../support/envelopes.js';
 
 const registered = (team: string, conference: string | null, seq = 1) =>
@@ -173,14 +175,23 @@ describe('standings', () => {
 });
 
 describe('rankings', () => {
-  const calculated = (id: string, asOf: string, top: string) =>
+  const SCOPE = { season: '2026', profile: 'ncaa-soccer-2024', division: null };
+  const calculated = (
+    id: string,
+    asOf: string | null,
+    top: string,
+    scope: { profile?: string; division?: string | null; day?: string } = {},
+  ) =>
     envelope('RpiCalculated', `rpi:${id}`, 1, {
       calculation_id: id,
       season: '2026',
       as_of: asOf,
-      profile: 'ncaa-soccer-2024',
+      profile: scope.profile ?? 'ncaa-soccer-2024',
+      division: scope.division ?? null,
       games_counted: 10,
-      computed_at: `${asOf}T08:00:00.000Z`,
+      last_game_on: asOf ?? scope.day ?? null,
+      // Computed later than the games it counts: the day of its last game is what it speaks for.
+      computed_at: `${asOf ?? scope.day ?? '2026-11-01'}T23:00:00.000Z`,
       rankings: [
         {
           rank: 1,
@@ -220,14 +231,16 @@ describe('rankings', () => {
     await ProjectionSpec.for(rankingsProjection)
       .given([calculated('c1', '2026-09-15', 'A'), published('c1', '2026-09-15T09:00:00.000Z')])
       .when([
-        calculated('c2', '2026-10-01', 'B'),
+        calculated('c2', null, 'B', { day: '2026-10-01' }),
         published('c2', '2026-10-01T09:00:00.000Z'),
-        calculated('c3', '2026-10-08', 'C'),
+        calculated('c3', null, 'C', { day: '2026-10-08' }),
       ])
       .thenExpect(async (store) => {
-        expect((await currentRankings(store, '2026'))?.calculation_id).toBe('c2');
-        expect((await currentRankings(store, '2026', '2026-09-20'))?.rankings[0]?.team).toBe('A');
-        expect(await currentRankings(store, '2026', '2026-09-01')).toBeUndefined();
+        expect((await currentRankings(store, SCOPE))?.calculation_id).toBe('c2');
+        expect(
+          (await currentRankings(store, { ...SCOPE, as_of: '2026-09-20' }))?.rankings[0]?.team,
+        ).toBe('A');
+        expect(await currentRankings(store, { ...SCOPE, as_of: '2026-09-01' })).toBeUndefined();
         expect((await calculations(store, '2026')).map((c) => c.status)).toEqual([
           'published',
           'published',
@@ -238,9 +251,9 @@ describe('rankings', () => {
 
     await ProjectionSpec.for(rankingsProjection)
       .given([
-        calculated('c1', '2026-09-15', 'A'),
+        calculated('c1', null, 'A', { day: '2026-09-15' }),
         published('c1', '2026-09-15T09:00:00.000Z'),
-        calculated('c2', '2026-10-01', 'B'),
+        calculated('c2', null, 'B', { day: '2026-10-01' }),
         published('c2', '2026-10-01T09:00:00.000Z'),
       ])
       .when([
@@ -251,25 +264,119 @@ describe('rankings', () => {
         }),
       ])
       .thenExpect(async (store) => {
-        expect((await currentRankings(store, '2026'))?.calculation_id).toBe('c1');
+        expect((await currentRankings(store, SCOPE))?.calculation_id).toBe('c1');
+      });
+  });
+
+  it('answers as of a day with a whole-season calculation whose games all came before it, whenever it was computed', async () => {
+    const late = {
+      ...calculated('late', null, 'L', { day: '2026-10-10' }),
+      data: {
+        ...calculated('late', null, 'L').data,
+        last_game_on: '2026-10-10',
+        computed_at: '2026-12-01T08:00:00.000Z',
+      },
+    };
+    await ProjectionSpec.for(rankingsProjection)
+      .when([late, published('late', '2026-12-01T09:00:00.000Z')])
+      .thenExpect(async (store) => {
+        expect(
+          (await currentRankings(store, { ...SCOPE, as_of: '2026-10-12' }))?.calculation_id,
+        ).toBe('late');
+        expect(await currentRankings(store, { ...SCOPE, as_of: '2026-10-09' })).toBeUndefined();
+      });
+  });
+
+  it("never answers with another scope's calculation: as of a day, another profile or division", async () => {
+    await ProjectionSpec.for(rankingsProjection)
+      .given([
+        calculated('whole', null, 'W', { day: '2026-10-20' }),
+        published('whole', '2026-10-20T09:00:00.000Z'),
+      ])
+      .when([
+        calculated('asof', '2026-10-15', 'S'),
+        published('asof', '2026-10-21T09:00:00.000Z'),
+        calculated('hockey', null, 'H', { profile: 'ncaa-hockey', day: '2026-10-22' }),
+        published('hockey', '2026-10-22T09:00:00.000Z'),
+        calculated('div', null, 'D', { division: 'I', day: '2026-10-23' }),
+        published('div', '2026-10-23T09:00:00.000Z'),
+      ])
+      .thenExpect(async (store) => {
+        // The whole season stays the latest whole-season calculation of its own scope.
+        expect((await currentRankings(store, SCOPE))?.calculation_id).toBe('whole');
+        // Each scope gets its own calculation.
+        expect(
+          (await currentRankings(store, { ...SCOPE, as_of: '2026-10-15' }))?.calculation_id,
+        ).toBe('asof');
+        expect(
+          (await currentRankings(store, { ...SCOPE, profile: 'ncaa-hockey' }))?.calculation_id,
+        ).toBe('hockey');
+        expect((await currentRankings(store, { ...SCOPE, division: 'I' }))?.division).toBe('I');
+        // As of a day without its own calculation: the latest of the scope counting up to it.
+        expect(
+          (await currentRankings(store, { ...SCOPE, as_of: '2026-10-18' }))?.calculation_id,
+        ).toBe('asof');
+        expect(await currentRankings(store, { ...SCOPE, division: 'II' })).toBeUndefined();
+        expect((await calculations(store, '2026')).map((c) => c.division)).toEqual([
+          null,
+          null,
+          null,
+          'I',
+        ]);
+        expect(
+          (
+            await rankHistory(store, '2026', 'W', { profile: 'ncaa-soccer-2024', division: null })
+          ).map((h) => h.calculation_id),
+        ).toEqual(['asof', 'whole']);
       });
   });
 });
 
 describe('saga status', () => {
-  it('follows a saga through its steps, with the structure of the original design', async () => {
-    const saga = (type: string, seq: number, data: Record<string, unknown>) =>
-      envelope(type, 'saga:s1', seq, { saga_id: 's1', ...data }, `2026-09-01T20:00:0${seq}.000Z`);
+  const saga = (type: string, seq: number, data: Record<string, unknown>) =>
+    envelope(
+      type,
+      'saga:s1',
+      seq,
+      { saga_id: 's1', ...data },
+      `2026-09-01T20:00:${String(seq).padStart(2, '0')}.000Z`,
+    );
+  const started = (step: string, attempt: number, compensation = false) => ({
+    step_name: step,
+    attempt,
+    compensation,
+    deadline: '2026-09-01T21:00:00.000Z',
+  });
+
+  it('follows a saga through its steps, with the structure of the design', async () => {
     await ProjectionSpec.for(sagasProjection)
       .when([
         saga('SagaStarted', 1, {
-          saga_type: 'rpi-calculation',
-          steps: ['collect', 'calculate'],
-          data: '{"season":"2026"}',
+          saga_type: 'rpi_calculation',
+          steps: ['collect_matches', 'calculate_rpi'],
+          data: JSON.stringify({
+            season: '2026',
+            as_of: null,
+            calculation_date: '2026-09-01',
+            date_range: { start: null, end: null },
+          }),
+          compensations: {
+            collect_matches: 'rollback_matches',
+            calculate_rpi: 'rollback_calculation',
+          },
         }),
-        saga('SagaStepCompleted', 2, { step_name: 'collect', attempt: 1, output: null }),
-        saga('SagaStepFailed', 3, {
-          step_name: 'calculate',
+        saga('SagaStepStarted', 2, started('collect_matches', 1)),
+        saga('SagaStepCompleted', 3, {
+          step_name: 'collect_matches',
+          attempt: 1,
+          output: JSON.stringify({
+            games: 3,
+            saga_data: { date_range: { start: '2026-08-20', end: '2026-08-30' } },
+          }),
+        }),
+        saga('SagaStepStarted', 4, started('calculate_rpi', 1)),
+        saga('SagaStepFailed', 5, {
+          step_name: 'calculate_rpi',
           attempt: 1,
           error: 'boom',
           will_retry: true,
@@ -279,15 +386,133 @@ describe('saga status', () => {
       .thenExpect(async (store) => {
         expect(await getSaga(store, 's1')).toMatchObject({
           saga_id: 's1',
-          saga_type: 'rpi-calculation',
-          status: 'running',
-          data: { season: '2026' },
+          saga_type: 'rpi_calculation',
+          status: 'in_progress',
+          data: {
+            season: '2026',
+            calculation_date: '2026-09-01',
+            date_range: { start: '2026-08-20', end: '2026-08-30' },
+          },
           steps: [
-            { step_name: 'collect', status: 'completed', compensation_function: null },
-            { step_name: 'calculate', status: 'retrying', error: 'boom', attempts: 1 },
+            {
+              step_name: 'collect_matches',
+              status: 'completed',
+              attempts: 1,
+              compensation_function: 'rollback_matches',
+              compensation: { status: 'not_run', attempts: 0, error: null },
+            },
+            { step_name: 'calculate_rpi', status: 'retrying', error: 'boom', attempts: 1 },
           ],
         });
-        expect(await lastSaga(store)).toMatchObject({ saga_id: 's1', status: 'running' });
+        expect(await lastSaga(store)).toMatchObject({ saga_id: 's1', status: 'in_progress' });
+      });
+  });
+
+  it("shows a step's attempts and error beside its compensation's, as the coordinator folds them", async () => {
+    const timedOut = (seq: number, attempt: number, willRetry: boolean) =>
+      saga('SagaStepFailed', seq, {
+        step_name: 'calculate_rpi',
+        attempt,
+        error: 'timed out after 1000 ms',
+        will_retry: willRetry,
+        timed_out: true,
+      });
+    const events = [
+      saga('SagaStarted', 1, {
+        saga_type: 'rpi_calculation',
+        steps: ['collect_matches', 'calculate_rpi'],
+        data: '{"season":"2026","as_of":null}',
+        compensations: {
+          collect_matches: 'rollback_matches',
+          calculate_rpi: 'rollback_calculation',
+        },
+      }),
+      saga('SagaStepStarted', 2, started('collect_matches', 1)),
+      saga('SagaStepCompleted', 3, { step_name: 'collect_matches', attempt: 1, output: '{}' }),
+      saga('SagaStepStarted', 4, started('calculate_rpi', 1)),
+      timedOut(5, 1, true),
+      saga('SagaStepStarted', 6, started('calculate_rpi', 2)),
+      timedOut(7, 2, true),
+      saga('SagaStepStarted', 8, started('calculate_rpi', 3)),
+      timedOut(9, 3, false),
+      saga('SagaStepStarted', 10, started('calculate_rpi', 1, true)),
+      saga('SagaCompensationCompleted', 11, { step_name: 'calculate_rpi', attempt: 1 }),
+      saga('SagaStepStarted', 12, started('collect_matches', 1, true)),
+      saga('SagaCompensationFailed', 13, {
+        step_name: 'collect_matches',
+        attempt: 1,
+        error: 'table busy',
+        will_retry: true,
+      }),
+    ];
+    await ProjectionSpec.for(sagasProjection)
+      .when(events)
+      .thenExpect(async (store) => {
+        const doc = await getSaga(store, 's1');
+        expect(doc).toMatchObject({
+          status: 'compensating',
+          failed_step: 'calculate_rpi',
+          error: 'timed out after 1000 ms',
+          steps: [
+            {
+              step_name: 'collect_matches',
+              status: 'completed',
+              attempts: 1,
+              error: null,
+              compensation: { status: 'retrying', attempts: 1, error: 'table busy' },
+            },
+            {
+              step_name: 'calculate_rpi',
+              status: 'failed',
+              attempts: 3,
+              error: 'timed out after 1000 ms',
+              compensation: { status: 'completed', attempts: 1, error: null },
+            },
+          ],
+        });
+        // The read model says what the coordinator's fold says, field for field.
+        const folded = foldSaga(events);
+        expect(folded && sagaDocument(folded)).toEqual(doc);
+      });
+  });
+
+  it('reads sagas written by earlier releases (hyphenated names) under their new names', async () => {
+    await ProjectionSpec.for(sagasProjection)
+      .when([
+        saga('SagaStarted', 1, {
+          saga_type: 'rpi-calculation',
+          steps: ['collect-matches', 'calculate-rpi', 'publish-results', 'update-cache'],
+          data: '{"season":"2026","as_of":"2026-10-01","profile":"ncaa-soccer-2024","division":null,"not_before":null}',
+          compensations: {
+            'collect-matches': 'release-snapshot',
+            'calculate-rpi': 'retract-calculation',
+            'publish-results': 'retract-results',
+            'update-cache': 'restore-cache',
+          },
+        }),
+        saga('SagaStepStarted', 2, started('collect-matches', 1)),
+        saga('SagaStepCompleted', 3, { step_name: 'collect-matches', attempt: 1, output: '{}' }),
+      ])
+      .thenExpect(async (store) => {
+        expect(await getSaga(store, 's1')).toMatchObject({
+          saga_type: 'rpi_calculation',
+          status: 'in_progress',
+          data: { calculation_date: '2026-10-01', date_range: { start: null, end: '2026-10-01' } },
+          steps: [
+            {
+              step_name: 'collect_matches',
+              status: 'completed',
+              compensation_function: 'rollback_matches',
+            },
+            {
+              step_name: 'calculate_rpi',
+              status: 'pending',
+              compensation_function: 'rollback_calculation',
+            },
+            { step_name: 'publish_results', compensation_function: 'rollback_publication' },
+            { step_name: 'update_cache', compensation_function: 'rollback_cache' },
+          ],
+        });
       });
   });
 });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { notificationsOf } from '../../../projections/notifications.js';
-import { writeCache } from '../../../projections/rankingsCache.js';
+import { writeCache, writeScope } from '../../../projections/rankingsCache.js';
 import { getTeam } from '../../../projections/readModels/teams.js';
 import { CalculationEventHandler } from '../../../sagas/handlers/CalculationEventHandler.js';
 import { MatchEventHandler } from '../../../sagas/handlers/MatchEventHandler.js';
 import { MetadataEventHandler } from '../../../sagas/handlers/MetadataEventHandler.js';
 import { RecalculationRequests } from '../../../sagas/handlers/RecalculationRequests.js';
-import type { RpiSagaData } from '../../../sagas/rpi/rpiSaga.js';
+import type { RpiSagaRequest } from '../../../sagas/rpi/rpiSaga.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
@@ -34,8 +34,8 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
   const store = new InMemoryEventStore(registry);
   const slots = new InMemoryDocumentStore();
   const clock = { now: Date.parse('2026-10-01T12:00:00Z') };
-  const begun: { id: string; data: RpiSagaData }[] = [];
-  const begin = async (data: RpiSagaData, sagaId: string) => {
+  const begun: { id: string; data: RpiSagaRequest }[] = [];
+  const begin = async (data: RpiSagaRequest, sagaId: string) => {
     // As the coordinator starts a saga: a deterministic first event, so a second start of the
     // same id is recognised as a repeat.
     const result = await store.append(sagaStream(sagaId), 0, [
@@ -45,8 +45,8 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
         correlation_id: sagaId,
         data: {
           saga_id: sagaId,
-          saga_type: 'rpi-calculation',
-          steps: ['collect-matches'],
+          saga_type: 'rpi_calculation',
+          steps: ['collect_matches'],
           data: JSON.stringify(data),
           compensations: {},
         },
@@ -75,7 +75,7 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
         correlation_id: sagaId,
         data: {
           saga_id: sagaId,
-          step_name: 'collect-matches',
+          step_name: 'collect_matches',
           attempt: 1,
           compensation: false,
           deadline: new Date(clock.now + 1000).toISOString(),
@@ -229,6 +229,28 @@ describe('MetadataEventHandler', () => {
         collected_at: null,
       });
     }
+    // Calculations of other scopes (as of a day, a division) are kept too, for 2026 and for a
+    // season without current rankings: they are not what a division change recalculates.
+    for (const [season, asOf, division] of [
+      ['2026', '2026-10-01', null],
+      ['2026', null, 'I'],
+      ['2024', null, 'I'],
+    ] as const) {
+      await writeScope(cache, {
+        season,
+        calculation_id: `c${season}${asOf ?? ''}${division ?? ''}`,
+        as_of: asOf,
+        profile: 'ncaa-soccer-2024',
+        division,
+        games_counted: 1,
+        computed_at: null,
+        published_at: null,
+        rankings: [],
+        previous_calculation_id: null,
+        saga_id: null,
+        collected_at: null,
+      });
+    }
     const handler = new MetadataEventHandler({ directory, cache, requests: w.requests });
     return { ...w, directory, handler };
   }
@@ -248,7 +270,12 @@ describe('MetadataEventHandler', () => {
       version: 3,
     });
     expect(w.handler.stats.division_changes).toBe(1);
+    // Once each season with current rankings, in the season's own profile and division.
     expect(w.begun.map((b) => b.data.season).sort()).toEqual(['2025', '2026']);
+    expect(w.begun.map((b) => [b.data.as_of, b.data.profile, b.data.division])).toEqual([
+      [null, 'ncaa-soccer-2024', null],
+      [null, 'ncaa-soccer-2024', null],
+    ]);
   });
 
   it('rebuilds the directory from replayed events without asking for anything', async () => {
@@ -263,6 +290,7 @@ describe('MetadataEventHandler', () => {
 });
 
 describe('CalculationEventHandler', () => {
+  const CURRENT = { profile: 'ncaa-soccer-2024', division: null };
   const ranking = (teams: string[]) =>
     teams.map((team, i) => ({
       rank: i + 1,
@@ -279,7 +307,12 @@ describe('CalculationEventHandler', () => {
 
   const calc = (n: number) => uuidFromName(`calc-${n}`);
 
-  async function publish(store: InMemoryEventStore, n: number, teams: string[]) {
+  async function publish(
+    store: InMemoryEventStore,
+    n: number,
+    teams: string[],
+    scope: { as_of?: string; profile?: string; division?: string } = {},
+  ) {
     const id = calc(n);
     const stream = `rpi:${id}`;
     const published_at = `2026-10-0${n}T00:00:00.000Z`;
@@ -290,8 +323,9 @@ describe('CalculationEventHandler', () => {
         data: {
           calculation_id: id,
           season: '2026',
-          as_of: null,
-          profile: 'ncaa-soccer-2024',
+          as_of: scope.as_of ?? null,
+          profile: scope.profile ?? 'ncaa-soccer-2024',
+          division: scope.division ?? null,
           games_counted: 10,
           computed_at: published_at,
           rankings: ranking(teams),
@@ -316,7 +350,7 @@ describe('CalculationEventHandler', () => {
   it('notes each team whose top-25 place changed, once however often it is told', async () => {
     const store = new InMemoryEventStore(registry);
     const notifications = new InMemoryDocumentStore();
-    const handler = new CalculationEventHandler({ store, notifications });
+    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
     const first = await publish(store, 1, ['A', 'B', 'C']);
     const second = await publish(store, 2, ['B', 'A', 'D']);
 
@@ -346,7 +380,7 @@ describe('CalculationEventHandler', () => {
   it('notes a retraction and compares the next publication with the top before it', async () => {
     const store = new InMemoryEventStore(registry);
     const notifications = new InMemoryDocumentStore();
-    const handler = new CalculationEventHandler({ store, notifications });
+    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
     await handler.handle(await publish(store, 1, ['A', 'B']));
     await handler.handle(await publish(store, 2, ['B', 'A']));
     await store.append(`rpi:${calc(2)}`, 2, [
@@ -374,5 +408,30 @@ describe('CalculationEventHandler', () => {
     ]);
     // calc-3 equals calc-1, the top the retraction brought back: nothing changed.
     expect(notes.filter((n) => n.calculation_id === calc(3))).toEqual([]);
+  });
+
+  it("moves the top 25 only with the season's current rankings, not with a calculation of another scope", async () => {
+    const store = new InMemoryEventStore(registry);
+    const notifications = new InMemoryDocumentStore();
+    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
+    await handler.handle(await publish(store, 1, ['A', 'B', 'C']));
+
+    await handler.handle(await publish(store, 2, ['C', 'B', 'A'], { as_of: '2026-09-15' }));
+    await handler.handle(await publish(store, 3, ['B', 'C', 'A'], { profile: 'ncaa-hockey' }));
+    await handler.handle(await publish(store, 4, ['D', 'E'], { division: 'I' }));
+    await handler.handle(await publish(store, 5, ['A', 'C', 'B']));
+
+    const notes = await notificationsOf(notifications, '2026');
+    expect([...new Set(notes.map((n) => n.calculation_id))]).toEqual([calc(1), calc(5)]);
+    expect(
+      notes
+        .filter((n) => n.calculation_id === calc(5))
+        .map((n) => [n.team, n.previous_rank, n.rank])
+        .sort(),
+    ).toEqual([
+      ['B', 2, 3],
+      ['C', 3, 2],
+    ]);
+    expect(handler.stats.other_scopes).toBe(3);
   });
 });

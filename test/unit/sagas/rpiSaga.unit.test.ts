@@ -3,7 +3,7 @@ import { computeRpi } from '../../../domain/rpi/computeRpi.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
-import { readCache } from '../../../projections/rankingsCache.js';
+import { readCache, readScope, writeCache } from '../../../projections/rankingsCache.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
 import {
@@ -12,6 +12,7 @@ import {
   type RpiSagaData,
   type RpiStepName,
   rpiSaga,
+  rpiSagaData,
 } from '../../../sagas/rpi/rpiSaga.js';
 import {
   FaultPlan,
@@ -19,6 +20,7 @@ import {
   type StepFault,
   sagaStream,
 } from '../../../sagas/SagaCoordinator.js';
+import { foldSaga } from '../../../sagas/sagaState.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
 import { registry } from '../../support/registry.js';
 
@@ -56,11 +58,12 @@ async function world() {
     teams: new InMemoryDocumentStore(),
     snapshots: new InMemoryDocumentStore(),
     cache: new InMemoryDocumentStore(),
+    current: { profile: 'ncaa-soccer-2024', division: null },
     timeoutsMs: {
-      'collect-matches': 300,
-      'calculate-rpi': 300,
-      'publish-results': 300,
-      'update-cache': 300,
+      collect_matches: 300,
+      calculate_rpi: 300,
+      publish_results: 300,
+      update_cache: 300,
     },
     retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
   };
@@ -72,16 +75,18 @@ async function world() {
   return { ...deps, definition: fast };
 }
 
-const data: RpiSagaData = {
-  season: '2026',
-  as_of: null,
-  profile: 'ncaa-soccer-2024',
-  division: null,
-  not_before: null,
-};
+const data: RpiSagaData = rpiSagaData(
+  { season: '2026', as_of: null, profile: 'ncaa-soccer-2024', division: null, not_before: null },
+  new Date('2026-11-01T12:00:00Z'),
+);
 
 /** Runs a saga to its end; a crashed coordinator is replaced by a new one, as a restart would. */
-async function run(w: Awaited<ReturnType<typeof world>>, faults: StepFault[], sagaId: string) {
+async function run(
+  w: Awaited<ReturnType<typeof world>>,
+  faults: StepFault[],
+  sagaId: string,
+  with_: Partial<RpiSagaData> = {},
+) {
   const plan = new FaultPlan(faults);
   const coordinator = () =>
     new SagaCoordinator({
@@ -92,7 +97,7 @@ async function run(w: Awaited<ReturnType<typeof world>>, faults: StepFault[], sa
       sweepIntervalMs: 50,
     });
   let current = coordinator();
-  await current.begin(w.definition, data, sagaId);
+  await current.begin(w.definition, { ...data, ...with_ }, sagaId);
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (current.hasCrashed) {
@@ -220,7 +225,7 @@ describe('RPI calculation saga', () => {
       const events = await run(
         w,
         [
-          { step: 'update-cache', mode: 'error' },
+          { step: 'update_cache', mode: 'error' },
           { step, mode: 'error', in: 'compensation', times: 1 },
         ],
         'bumpy',
@@ -248,15 +253,15 @@ describe('RPI calculation saga', () => {
     const events = await run(
       w,
       [
-        { step: 'publish-results', mode: 'error' },
-        { step: 'calculate-rpi', mode: 'error', in: 'compensation' },
+        { step: 'publish_results', mode: 'error' },
+        { step: 'calculate_rpi', mode: 'error', in: 'compensation' },
       ],
       'stuck',
     );
 
     expect(events.at(-1)).toMatchObject({
       event_type: 'SagaCompensationFailed',
-      data: { step_name: 'calculate-rpi', will_retry: false },
+      data: { step_name: 'calculate_rpi', will_retry: false },
     });
     // What could be undone was: the results of the failed step are retracted.
     const calc = await w.store.read(calculationStream(calculationOf('stuck')));
@@ -308,5 +313,223 @@ describe('the coordinator in a short-lived function (wake, driveOnBegin)', () =>
     expect((await w.store.read(sagaStream('left'))).map((e) => e.event_type)).toEqual([
       'SagaStarted',
     ]);
+  });
+});
+
+describe('RPI calculation saga: scopes', () => {
+  const firstDay = season.games.map((g) => g.date).sort()[0] ?? '';
+  const asOf = season.games.map((g) => g.date).sort()[Math.floor(season.games.length / 2)] ?? '';
+
+  it("keeps a calculation as of a day, of another profile or division for its scope, leaving the season's current rankings", async () => {
+    // Prepare: the season's current rankings, and a directory with a division I.
+    const w = await withPrevious();
+    const current = await readCache(w.cache, '2026');
+    const teams = [...new Set(season.games.flatMap((g) => [g.homeTeam, g.awayTeam]))].sort();
+    await w.teams.write(
+      teams.map((t, i) => ({
+        pk: 'team',
+        sk: t,
+        doc: { team_id: t, name: t, conference: null, division: i < 6 ? 'I' : 'II', region: null },
+      })),
+      [],
+    );
+
+    // Act
+    await run(w, [], 'dated', { as_of: asOf });
+    await run(w, [], 'hockey', { profile: 'ncaa-hockey' });
+    await run(w, [], 'first-division', { division: 'I' });
+
+    // Assess
+    expect(await readCache(w.cache, '2026')).toEqual(current);
+    const scope = { season: '2026', as_of: null, profile: 'ncaa-soccer-2024', division: null };
+    expect((await readScope(w.cache, { ...scope, as_of: asOf }))?.calculation_id).toBe(
+      calculationOf('dated'),
+    );
+    expect((await readScope(w.cache, { ...scope, as_of: asOf }))?.games_counted).toBe(
+      season.games.filter((g) => g.date <= asOf).length,
+    );
+    expect((await readScope(w.cache, { ...scope, profile: 'ncaa-hockey' }))?.profile).toBe(
+      'ncaa-hockey',
+    );
+    const division = await readScope(w.cache, { ...scope, division: 'I' });
+    expect(division).toMatchObject({
+      division: 'I',
+      calculation_id: calculationOf('first-division'),
+    });
+    const calculated = (await w.store.read(calculationStream(calculationOf('first-division'))))[0];
+    expect(calculated?.data).toMatchObject({ division: 'I' });
+    // The whole season in the season's own scope is kept under its scope too.
+    expect((await readScope(w.cache, scope))?.calculation_id).toBe(current?.calculation_id);
+  });
+
+  it('records the days the calculation counts and the day it speaks for in the saga data', async () => {
+    const w = await world();
+
+    await run(w, [], 'ranged', { as_of: asOf, calculation_date: asOf });
+
+    const state = foldSaga(await w.store.read(sagaStream('ranged')));
+    const counted = season.games
+      .filter((g) => g.date <= asOf)
+      .map((g) => g.date)
+      .sort();
+    expect(state?.data).toMatchObject({
+      calculation_date: asOf,
+      date_range: { start: counted[0], end: counted.at(-1) },
+    });
+  });
+
+  it.each([
+    [{ division: 'Typo' }, 'no team of the team directory is in division "Typo"'],
+    [
+      { as_of: '2020-01-01' },
+      `no game of season 2026 was played on or before 2020-01-01; the first was on ${firstDay}`,
+    ],
+    [{ season: '2031' }, 'no game of season 2031 has a result in the matches read model'],
+  ] as [Partial<RpiSagaData>, string][])(
+    'fails a calculation that counts no game (%o) at once, saying why, publishing nothing',
+    async (scope, why) => {
+      const w = await withPrevious();
+      const before = await readCache(w.cache, '2026');
+
+      const events = await run(w, [], 'empty', scope);
+
+      expect(events.at(-1)?.event_type).toBe('SagaCompensated');
+      const failures = events.filter((e) => e.event_type === 'SagaStepFailed');
+      // Not retried: another attempt would count no game either.
+      expect(failures.map((e) => [e.data.step_name, e.data.attempt, e.data.error])).toEqual([
+        ['collect_matches', 1, why],
+      ]);
+      expect(foldSaga(events)).toMatchObject({ failedStep: 'collect_matches', error: why });
+      expect(await w.store.read(calculationStream(calculationOf('empty')))).toEqual([]);
+      expect(await readCache(w.cache, '2026')).toEqual(before);
+    },
+  );
+
+  it('resumes a saga that an earlier release started and named the old way', async () => {
+    // Prepare: the events of a saga written with hyphenated names, its first step done.
+    const w = await withPrevious();
+    const stream = sagaStream('legacy');
+    await w.snapshots.write([{ pk: 'saga#legacy', sk: 'games', doc: { games: season.games } }], []);
+    await w.store.append(stream, 0, [
+      {
+        event_type: 'SagaStarted',
+        correlation_id: 'legacy',
+        data: {
+          saga_id: 'legacy',
+          saga_type: 'rpi-calculation',
+          steps: ['collect-matches', 'calculate-rpi', 'publish-results', 'update-cache'],
+          data: JSON.stringify({
+            season: '2026',
+            as_of: null,
+            profile: 'ncaa-soccer-2024',
+            division: null,
+            not_before: null,
+          }),
+          compensations: {
+            'collect-matches': 'release-snapshot',
+            'calculate-rpi': 'retract-calculation',
+            'publish-results': 'retract-results',
+            'update-cache': 'restore-cache',
+          },
+        },
+      },
+      {
+        event_type: 'SagaStepStarted',
+        correlation_id: 'legacy',
+        data: {
+          saga_id: 'legacy',
+          step_name: 'collect-matches',
+          attempt: 1,
+          compensation: false,
+          deadline: new Date(Date.now() + 60_000).toISOString(),
+        },
+      },
+      {
+        event_type: 'SagaStepCompleted',
+        correlation_id: 'legacy',
+        data: {
+          saga_id: 'legacy',
+          step_name: 'collect-matches',
+          attempt: 1,
+          output: JSON.stringify({
+            snapshot: 'games',
+            games: season.games.length,
+            collected_at: new Date().toISOString(),
+          }),
+        },
+      },
+    ]);
+
+    // Act: today's coordinator takes it over.
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+    });
+    await coordinator.driveAll(['legacy']);
+    await coordinator.stop();
+
+    // Assess
+    const events = await w.store.read(stream);
+    expect(events.at(-1)?.event_type).toBe('SagaCompleted');
+    expect(
+      events.filter((e) => e.event_type === 'SagaStepCompleted').map((e) => e.data.step_name),
+    ).toEqual(['collect-matches', 'calculate_rpi', 'publish_results', 'update_cache']);
+    expect((await readCache(w.cache, '2026'))?.calculation_id).toBe(calculationOf('legacy'));
+  });
+
+  it('records RankingsCacheUpdated once, also after an attempt that wrote the cache and stopped before it', async () => {
+    // Prepare: the steps before update_cache done, and the cache written by an attempt that died.
+    const w = await world();
+    const signal = new AbortController().signal;
+    const outputs: Record<string, unknown> = {};
+    const step = (name: RpiStepName) => w.definition.steps.find((s) => s.name === name);
+    for (const name of ['collect_matches', 'calculate_rpi', 'publish_results'] as const)
+      outputs[name] = await step(name)?.action({
+        sagaId: 'torn',
+        data,
+        outputs,
+        attempt: 1,
+        signal,
+      });
+    const written = await step('update_cache')?.action({
+      sagaId: 'torn',
+      data,
+      outputs,
+      attempt: 1,
+      signal,
+    });
+    const stream = calculationStream(calculationOf('torn'));
+    const cached = await readCache(w.cache, '2026');
+    const torn = new InMemoryEventStore(registry);
+    for (const e of (await w.store.read(stream)).filter(
+      (e) => e.event_type !== 'RankingsCacheUpdated',
+    ))
+      await torn.append(stream, e.sequence - 1, [{ event_type: e.event_type, data: e.data }]);
+    const retried = rpiSaga({ ...w, store: torn });
+    const update = retried.steps.find((s) => s.name === 'update_cache');
+    if (cached) await writeCache(w.cache, cached);
+
+    // Act: the retry, and one more.
+    await update?.action({ sagaId: 'torn', data, outputs, attempt: 2, signal });
+    await update?.action({ sagaId: 'torn', data, outputs, attempt: 3, signal });
+
+    // Assess
+    expect(written).toEqual({ previous_calculation_id: null, current: true });
+    expect((await torn.read(stream)).map((e) => e.event_type)).toEqual([
+      'RpiCalculated',
+      'RpiResultsPublished',
+      'RankingsCacheUpdated',
+    ]);
+  });
+
+  it('takes --inject-fault steps in either spelling', () => {
+    expect(FaultPlan.parse('saga:collect-matches')).toEqual(
+      FaultPlan.parse('saga:collect_matches'),
+    );
+    expect(FaultPlan.parse('saga:update-cache:timeout:compensation')).toEqual({
+      step: 'update_cache',
+      mode: 'timeout',
+      in: 'compensation',
+    });
   });
 });

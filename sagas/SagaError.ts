@@ -1,0 +1,41 @@
+/** Stable codes of `SagaError`. */
+export type SagaErrorCode =
+  /** The calculation would count no game: there is nothing to rate. */
+  | 'NOTHING_TO_COUNT'
+  /** A step found what it needs missing (a snapshot, an unpublished calculation). */
+  | 'MISSING_INPUT';
+
+/** What a `SagaError` is about. */
+export interface SagaErrorContext {
+  readonly sagaId?: string;
+  readonly step?: string;
+  readonly season?: string;
+}
+
+/**
+ * A step that failed for a reason it can name, with a stable `code`. `retryable: false` says
+ * another attempt would fail the same way (the data, not the moment, is the cause): the
+ * coordinator then fails the step at once and compensates, instead of retrying it.
+ */
+export class SagaError extends Error {
+  readonly code: SagaErrorCode;
+  readonly retryable: boolean;
+  readonly context: SagaErrorContext;
+
+  constructor(
+    code: SagaErrorCode,
+    message: string,
+    options: { retryable: boolean; context?: SagaErrorContext; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SagaError';
+    this.code = code;
+    this.retryable = options.retryable;
+    this.context = options.context ?? {};
+  }
+}
+
+/** Whether another attempt after this error could succeed. */
+export function worthRetrying(error: unknown): boolean {
+  return !(error instanceof SagaError) || error.retryable;
+}
