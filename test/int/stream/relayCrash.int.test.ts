@@ -1,8 +1,19 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { runMatchstream } from '../../../chaos/command.js';
+import { seededRng } from '../../../chaos/rng.js';
+import { READ_MODELS_CONSUMER } from '../../../cli/embeddedPipeline.js';
+import { GAMES_CSV_HEADER, gameCsvRow } from '../../../feeds/writeGames.js';
+import type { StoredDoc } from '../../../projections/Projection.js';
+import { generationTable } from '../../../projections/ReadModelRegistry.js';
+import { matchesProjection } from '../../../projections/readModels/matches.js';
+import { standingsProjection } from '../../../projections/readModels/standings.js';
+import { teamsProjection } from '../../../projections/readModels/teams.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { EVENTS_TABLE, RELAY_INDEX, RELAY_MARKER } from '../../../stream/eventStore/eventsTable.js';
-import { EmbeddedRuntime } from '../../../stream/local/EmbeddedRuntime.js';
+import { CHANGES_STREAM, EmbeddedRuntime } from '../../../stream/local/EmbeddedRuntime.js';
+import { CLI } from '../../support/cli.js';
+import { folderState, seasonAndCorrections } from '../../support/killedRuns.js';
 import { matchRecorded } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -141,4 +152,81 @@ describe('the change relay across a crash', () => {
     expect(phantom).toBeUndefined();
     expect(applied.get('match:stale')).toEqual([1]);
   });
+});
+
+describe('the change relay killed with SIGKILL in the middle of its writes', () => {
+  it('loses nothing and applies nothing twice: the stream and the read models end as in a run never killed', async () => {
+    // Prepare: a feed of results and corrections; a folder that runs it in one go.
+    const seed = 20261202;
+    const { games, corrections } = seasonAndCorrections(seed, 16, 4);
+    const feed = tmp.file(
+      'feed.csv',
+      `${[GAMES_CSV_HEADER, ...[...games, ...corrections].map(gameCsvRow)].join('\n')}\n`,
+    );
+    const start = (dir: string) => ['start', '--games', feed, '--data-dir', dir, '--json'];
+    const whole = tmp.path('whole');
+    const once = await runMatchstream(CLI, start(whole));
+    expect(once.code, once.stderr).toBe(0);
+
+    // Act: the same feed into another folder, the pipeline killed as soon as an append is
+    // stored (others under way), as the relay has put commits on the stream (their markers
+    // still on), and as it has removed part of the markers; then run to the end.
+    const rng = seededRng(seed);
+    const points = [
+      `PutItem:${EVENTS_TABLE}:${5 + Math.floor(rng() * 20)}`,
+      `PutRecords:${CHANGES_STREAM}:${1 + Math.floor(rng() * 2)}`,
+      `BatchWriteItem:${EVENTS_TABLE}:${1 + Math.floor(rng() * 2)}`,
+    ];
+    const context = `seed ${seed}, kill points ${points.join(', ')}`;
+    const killed = tmp.path('killed');
+    for (const killAt of points) {
+      const run = await runMatchstream(CLI, start(killed), undefined, { killAt });
+      expect(run.killed, `${context}: ${killAt} not reached: ${run.stderr}`).toBe(true);
+    }
+    const finished = await runMatchstream(CLI, start(killed));
+    expect(finished.code, `${context}: ${finished.stderr}`).toBe(0);
+
+    // Assess
+    const tables = [matchesProjection, standingsProjection, teamsProjection].map((p) =>
+      generationTable(p, 1),
+    );
+    const expected = await folderState(whole, tables, READ_MODELS_CONSUMER);
+    const found = await folderState(killed, tables, READ_MODELS_CONSUMER);
+    // Every stored commit reached the stream, and nothing else did; some twice (forwarded again
+    // after the kill that kept their markers), which the consumers absorbed.
+    expect(
+      [...found.stored.keys()].filter((k) => !found.streamed.has(k)),
+      context,
+    ).toEqual([]);
+    expect(
+      [...found.streamed.keys()].filter((k) => !found.stored.has(k)),
+      context,
+    ).toEqual([]);
+    expect(
+      [...found.streamed.values()].some((n) => n > 1),
+      context,
+    ).toBe(true);
+    // The same matches and teams were stored as in the run never killed.
+    const domain = (stored: Map<string, number>) =>
+      [...stored.keys()].filter((k) => /^(match|team):/.test(k)).sort();
+    expect(domain(found.stored), context).toEqual(domain(expected.stored));
+    // The read models applied every stored event, and hold what the run never killed holds
+    // (a correction applied twice would count twice in a match's corrections).
+    const behind = [...found.stored].filter(([key, last]) => {
+      const stream = key.slice(0, key.lastIndexOf('#'));
+      return (found.positions.get(stream) ?? 0) < last;
+    });
+    expect(behind, context).toEqual([]);
+    const [matches = '', standings = '', teams = ''] = tables;
+    expect(found.tables[matches], context).toEqual(expected.tables[matches]);
+    expect(found.tables[standings], context).toEqual(expected.tables[standings]);
+    // Team documents but for the times their events were appended at.
+    const untimed = (docs: StoredDoc[] = []) =>
+      docs.map(({ doc, ...key }) => {
+        const { registered_at: _, updated_at: __, ...rest } = doc as Record<string, unknown>;
+        return { ...key, doc: rest };
+      });
+    expect(untimed(found.tables[teams]), context).toEqual(untimed(expected.tables[teams]));
+    expect(found.tables[matches]?.length).toBeGreaterThan(games.length * 4 - 1);
+  }, 180_000);
 });
