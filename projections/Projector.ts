@@ -81,11 +81,12 @@ export class Projector {
         changed.set(keyString(put), put);
       }
     }
-    // A write of many documents is not atomic (BatchWriteItem calls in parallel), and a
-    // process killed in the middle leaves any subset of them written. The documents the
-    // projection read are what it decides by ("this match is at version 3, skip"): written
-    // before the rest, a guard would make the repeated batch skip the copies still missing.
-    // So the others go first and the read ones last: until those land, a repeat redoes it all.
+    // A write of many documents is not atomic (BatchWriteItem is atomic per item, not as a
+    // whole, and a write takes several calls in parallel): a process killed in the middle
+    // leaves any subset of them written. The documents the projection read are what it
+    // decides by ("this match is at version 3, skip"): written before the rest, a guard would
+    // make the repeated batch skip the copies still missing. So the others go first and the
+    // read ones last: until those land, a repeat redoes it all.
     const [derived, guards] = [new Changes(), new Changes()];
     for (const [key, change] of changed) (read.has(key) ? guards : derived).add(change);
     if (!derived.empty) await this.store.write(derived.puts, derived.deletes);

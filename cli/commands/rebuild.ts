@@ -48,7 +48,8 @@ No downtime: the pipeline runs throughout and the live generation keeps serving 
 The store is replayed into a new table (a parallel scan, through the positions of the consumer
 that will feed it), that consumer then catches up from the stream, and the active generation
 switches in one write. The old generation stays, still fed, until "projections drop". An
-interrupted rebuild (Ctrl-C) continues where it stopped when run again.
+interrupted rebuild (Ctrl-C, or a process killed outright) continues where it stopped when run
+again, and ends equal to a rebuild that was never interrupted.
 
 --verify compares every document of the two generations once the new one has caught up.
 A rebuild of the version that built the active generation compares them even without it:
