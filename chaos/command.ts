@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { KILL_AT_VARIABLE } from './killAt.js';
 
 /** How a `matchstream` run ended. */
 export interface CommandRun {
@@ -10,16 +12,27 @@ export interface CommandRun {
   readonly stderr: string;
 }
 
-/** Runs the built `matchstream` (`cli`) with `args`; SIGKILLs it after `killAfterMs` if given. */
+/**
+ * Runs the built `matchstream` (`cli`) with `args`; SIGKILLs it after `killAfterMs` if given,
+ * or at the AWS call `killAt` names (`OPERATION:TARGET:N`, see `killAt.ts`).
+ */
 export function runMatchstream(
   cli: string,
   args: readonly string[],
   killAfterMs?: number,
+  options: { readonly killAt?: string } = {},
 ): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const preload = options.killAt
+      ? ['--import', join(dirname(cli), '..', 'chaos', 'killAt.js')]
+      : [];
+    const child = spawn(process.execPath, [...preload, cli, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        ...(options.killAt ? { [KILL_AT_VARIABLE]: options.killAt } : {}),
+      },
     });
     let stdout = '';
     let stderr = '';

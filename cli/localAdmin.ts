@@ -21,8 +21,10 @@ export type RebuildLine =
  * Routes of the local server only (never on AWS, where the rebuild runs apart from the API):
  * `POST /admin/rebuild` rebuilds a read model inside the process that holds the data folder,
  * so `matchstream rebuild` works while `serve` keeps answering. The answer is JSON Lines:
- * progress about once a second, then the summary. Closing the connection interrupts the
- * rebuild, which continues from its checkpoint when asked again.
+ * progress about once a second, then the summary (with `fault` when a rebuild of the active
+ * generation's own version differs from it and kept it, which the command turns into exit 1).
+ * Closing the connection interrupts the rebuild, which continues from its checkpoint when
+ * asked again.
  */
 export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline): void {
   let running: string | undefined;

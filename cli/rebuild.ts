@@ -1,6 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
+import { createHash } from 'node:crypto';
 import type { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
-import type { Projection } from '../projections/Projection.js';
+import { keyString, type Projection } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
@@ -14,7 +14,11 @@ export interface RebuildOptions {
   readonly segments?: number;
   /** Commits per scan page (default: 1 MB pages). */
   readonly pageSize?: number;
-  /** Compare the new generation with the live one before switching. */
+  /**
+   * Compare the new generation with the live one before switching. Left out, a rebuild of
+   * the version that built the active generation compares (any difference is a fault), one
+   * of a new version does not.
+   */
   readonly verify?: boolean;
   /** Build and catch up, but leave the active generation as it is. */
   readonly noSwitch?: boolean;
@@ -34,6 +38,10 @@ export interface RebuildSummary {
   readonly generation: number;
   readonly table: string;
   readonly previous_generation: number;
+  /** The read model's version in the code, which built the new generation. */
+  readonly projection_version: number;
+  /** The version that built the active generation when the rebuild began. */
+  readonly previous_version: number;
   /** True when an interrupted rebuild of this generation was continued. */
   readonly resumed: boolean;
   /** False when interrupted: run it again to continue. */
@@ -57,9 +65,16 @@ export interface RebuildSummary {
   readonly unreadable: number;
   /** Events the new generation's consumer applied while catching up from the stream. */
   readonly caught_up: number;
-  /** With --verify: documents that differ from the live generation (0 when identical). */
+  /** Documents that differ from the active generation (0 when identical; null: not compared). */
   readonly differences: number | null;
   readonly difference_samples: readonly DocumentDifference[];
+  /**
+   * True when the new generation differs from the active one although the same version of
+   * the read model built both: a fault (a lost or corrupt document, in one generation or the
+   * other), not a change of logic. The rebuild then does not switch; the new generation is
+   * kept, fed and inactive, for a look and an explicit `projections activate` or `drop`.
+   */
+  readonly fault: boolean;
 }
 
 /**
@@ -69,6 +84,10 @@ export interface RebuildSummary {
  * and applies what was appended since; (3) once it has caught up, optionally compares it with
  * the live generation; (4) switches the active generation in one registry write. The old
  * generation stays, still fed, until `projections drop`. Interrupted, it resumes.
+ *
+ * Built by the same version as the active generation, the new one must equal it: it is
+ * compared unless `verify: false`, and any difference is a fault that keeps the active
+ * generation (`fault` in the summary). A new version may differ: that is what it is for.
  */
 export async function rebuildReadModel(
   pipeline: EmbeddedPipeline,
@@ -118,6 +137,8 @@ export async function rebuildReadModel(
     generation: generation.generation,
     table: generation.table,
     previous_generation: previous.generation,
+    projection_version: projection.version,
+    previous_version: previous.projection_version,
     resumed: replayed.resumed,
     events: replayed.events,
     scanned: replayed.scanned,
@@ -135,17 +156,20 @@ export async function rebuildReadModel(
       caught_up: 0,
       differences: null,
       difference_samples: [],
+      fault: false,
     };
   }
   // Catch up from the stream: what was appended during the replay, and anything after.
   await runtime.addConsumer(consumer, (events) => projector.apply(events));
   await runtime.settle();
   const caughtUp = runtime.consumers.get(consumer)?.counts.applied ?? 0;
-  let differences: DocumentDifference[] | null = null;
-  if (options.verify) {
-    differences = await compareTables(await pipeline.tableStore(previous.table), store);
-  }
-  const switched = !options.noSwitch;
+  const sameVersion = projection.version === previous.projection_version;
+  const differences =
+    (options.verify ?? sameVersion)
+      ? await compareTables(await pipeline.tableStore(previous.table), store)
+      : null;
+  const fault = sameVersion && (differences?.length ?? 0) > 0;
+  const switched = !options.noSwitch && !fault;
   await registry.markBuilt(projection, generation.generation, switched);
   if (switched) pipeline.refreshReadModels();
   const seconds = (performance.now() - started) / 1000;
@@ -158,28 +182,45 @@ export async function rebuildReadModel(
     caught_up: caughtUp,
     differences: differences?.length ?? null,
     difference_samples: (differences ?? []).slice(0, 20),
+    fault,
   };
 }
 
-/** Every document that is not the same in both tables. */
+/**
+ * Every document that is not the same in both tables: `missing` from the rebuilt one, `extra`
+ * in it, or `changed` (compared as JSON values: the order of keys does not matter). Only a
+ * digest of each live document is held, so a large read model is compared in little memory.
+ */
 export async function compareTables(
   live: DynamoDocumentStore,
   rebuilt: DynamoDocumentStore,
 ): Promise<DocumentDifference[]> {
-  const load = async (store: DynamoDocumentStore) => {
-    const docs = new Map<string, { pk: string; sk: string; doc: unknown }>();
-    for await (const page of store.scanAll())
-      for (const d of page) docs.set(`${d.pk}\u0000${d.sk}`, d);
-    return docs;
-  };
-  const [a, b] = await Promise.all([load(live), load(rebuilt)]);
+  const digests = new Map<string, { pk: string; sk: string; digest: string }>();
+  for await (const page of live.scanAll())
+    for (const d of page) digests.set(keyString(d), { pk: d.pk, sk: d.sk, digest: digest(d.doc) });
   const out: DocumentDifference[] = [];
-  for (const [k, d] of a) {
-    const other = b.get(k);
-    if (!other) out.push({ pk: d.pk, sk: d.sk, kind: 'missing' });
-    else if (!isDeepStrictEqual(d.doc, other.doc))
-      out.push({ pk: d.pk, sk: d.sk, kind: 'changed' });
-  }
-  for (const [k, d] of b) if (!a.has(k)) out.push({ pk: d.pk, sk: d.sk, kind: 'extra' });
+  for await (const page of rebuilt.scanAll())
+    for (const d of page) {
+      const other = digests.get(keyString(d));
+      if (!other) out.push({ pk: d.pk, sk: d.sk, kind: 'extra' });
+      else if (other.digest !== digest(d.doc)) out.push({ pk: d.pk, sk: d.sk, kind: 'changed' });
+      digests.delete(keyString(d));
+    }
+  for (const d of digests.values()) out.push({ pk: d.pk, sk: d.sk, kind: 'missing' });
   return out;
+}
+
+/** A digest of a JSON value that does not depend on the order of its keys. */
+function digest(value: unknown): string {
+  return createHash('sha256').update(canonical(value)).digest('base64');
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
 }

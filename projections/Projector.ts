@@ -27,6 +27,8 @@ export class Projector {
     const types = this.projection.eventTypes;
     const relevant = types === '*' ? undefined : new Set(types);
     const loaded = new Map<string, Doc | undefined>();
+    // The documents read from the store: the guards that say what a document has seen.
+    const read = new Set<string>();
     const changed = new Map<string, StoredDoc | DocKey>();
     const view: DocView = {
       get: (key) => {
@@ -50,7 +52,10 @@ export class Projector {
       if (missing.length === 0) break;
       const keys = unique(missing);
       const found = await this.store.getMany(keys);
-      for (const key of keys) loaded.set(keyString(key), found.get(keyString(key)));
+      for (const key of keys) {
+        loaded.set(keyString(key), found.get(keyString(key)));
+        read.add(keyString(key));
+      }
     }
     for (const event of mine) {
       for (let round = 0; ; round++) {
@@ -61,7 +66,10 @@ export class Projector {
         if (round >= MAX_READ_ROUNDS)
           throw new Error(`projection ${this.projection.name} keeps asking for more documents`);
         const found = await this.store.getMany(unique(missing));
-        for (const key of missing) loaded.set(keyString(key), found.get(keyString(key)));
+        for (const key of missing) {
+          loaded.set(keyString(key), found.get(keyString(key)));
+          read.add(keyString(key));
+        }
       }
       const changes = this.projection.evolve(view, event);
       for (const key of changes.delete ?? []) {
@@ -73,13 +81,31 @@ export class Projector {
         changed.set(keyString(put), put);
       }
     }
-    const puts: StoredDoc[] = [];
-    const deletes: DocKey[] = [];
-    for (const change of changed.values()) {
-      if ('doc' in change) puts.push(change);
-      else deletes.push(change);
-    }
-    await this.store.write(puts, deletes);
+    // A write of many documents is not atomic (BatchWriteItem is atomic per item, not as a
+    // whole, and a write takes several calls in parallel): a process killed in the middle
+    // leaves any subset of them written. The documents the projection read are what it
+    // decides by ("this match is at version 3, skip"): written before the rest, a guard would
+    // make the repeated batch skip the copies still missing. So the others go first and the
+    // read ones last: until those land, a repeat redoes it all.
+    const [derived, guards] = [new Changes(), new Changes()];
+    for (const [key, change] of changed) (read.has(key) ? guards : derived).add(change);
+    if (!derived.empty) await this.store.write(derived.puts, derived.deletes);
+    if (!guards.empty) await this.store.write(guards.puts, guards.deletes);
+  }
+}
+
+/** Documents to put and to delete, in one write. */
+class Changes {
+  readonly puts: StoredDoc[] = [];
+  readonly deletes: DocKey[] = [];
+
+  add(change: StoredDoc | DocKey): void {
+    if ('doc' in change) this.puts.push(change);
+    else this.deletes.push(change);
+  }
+
+  get empty(): boolean {
+    return this.puts.length === 0 && this.deletes.length === 0;
   }
 }
 

@@ -48,10 +48,15 @@ No downtime: the pipeline runs throughout and the live generation keeps serving 
 The store is replayed into a new table (a parallel scan, through the positions of the consumer
 that will feed it), that consumer then catches up from the stream, and the active generation
 switches in one write. The old generation stays, still fed, until "projections drop". An
-interrupted rebuild (Ctrl-C) continues where it stopped when run again.
+interrupted rebuild (Ctrl-C, or a process killed outright) continues where it stopped when run
+again, and ends equal to a rebuild that was never interrupted.
 
---verify compares every document of the two generations once the new one has caught up:
-"differences" is 0 when the projection's logic did not change.
+--verify compares every document of the two generations once the new one has caught up.
+A rebuild of the version that built the active generation compares them even without it:
+the same logic must give the same documents, so any difference is a fault (a lost or corrupt
+document), not a change; the rebuild then keeps the active generation, names the differences
+and exits 1, and keeps the new generation (fed, inactive) for "projections activate" or
+"projections drop". A rebuild of a new version compares only with --verify, and switches.
 
 Examples:
   matchstream rebuild --projection standings --verify
@@ -120,10 +125,7 @@ Examples:
                 ? ''
                 : summary.differences === 0
                   ? 'verified: identical to the live generation'
-                  : `verified: ${summary.differences} documents differ from the live generation, e.g. ${summary.difference_samples
-                      .slice(0, 3)
-                      .map((d) => `${d.kind} ${d.pk}/${d.sk}`)
-                      .join(', ')}`,
+                  : `verified: ${plural(summary.differences, 'document differs', 'documents differ')} from the live generation, e.g. ${samples(summary, 3)}`,
               summary.switched
                 ? `active generation: ${summary.generation} (was ${summary.previous_generation}; drop it with "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation}")`
                 : `active generation still ${summary.previous_generation}; switch with "matchstream projections activate ${summary.projection} --generation ${summary.generation}"`,
@@ -133,12 +135,30 @@ Examples:
               .join('\n'),
           );
         if (!summary.completed) throw new CliError('rebuild interrupted; run it again to continue');
+        if (summary.fault) throw new CliError(faultMessage(summary));
       } finally {
         progress.stop();
         process.removeListener('SIGINT', interrupt);
         await pipeline?.stop();
       }
     });
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** The first differences, as `kind pk/sk`. */
+function samples(summary: RebuildSummary, count: number): string {
+  return summary.difference_samples
+    .slice(0, count)
+    .map((d) => `${d.kind} ${d.pk}/${d.sk.replaceAll('\u0000', '/')}`)
+    .join(', ');
+}
+
+/** Why a rebuild of the live generation's own version did not switch, in one line. */
+function faultMessage(s: RebuildSummary): string {
+  return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${plural(s.differences ?? 0, 'document', 'documents')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
 }
 
 /** The write token of the server holding the data folder (it wrote it there on start). */

@@ -1,16 +1,11 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { batchWriteReliably } from '../aws/dynamoBatch.js';
+import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
 import { putRecordsReliably } from '../aws/putRecordsReliably.js';
 import { commitChange, itemChange } from '../changes/commitChange.js';
 import type { Commit } from '../eventStore/Commit.js';
 import { fromItem, toItem } from '../eventStore/commitItem.js';
-import { RELAY_INDEX } from '../eventStore/eventsTable.js';
+import { RELAY_INDEX, RELAY_MARKER } from '../eventStore/eventsTable.js';
 
 export interface ChangeRelayOptions {
   readonly dynamo: DynamoDBClient;
@@ -40,6 +35,8 @@ export interface RelayStats {
   refused: number;
   /** Stale index entries repaired (see `ChangeRelay`). */
   repaired: number;
+  /** Index entries of commits the table does not hold, left alone (see `ChangeRelay`). */
+  unstored: number;
 }
 
 /**
@@ -52,18 +49,24 @@ export interface RelayStats {
  * Kinesis accepted the record. A crash in between forwards the commit again, which the
  * consumers' per-stream positions absorb.
  *
- * dynalite writes an item and its index entries one after the other: killed in between, it
- * can leave an index entry saying "pending" for an item that no longer carries the marker, and
- * writing the item back without the marker does not remove that entry (the item did not
- * change). Such an entry would come back on every pass, forwarded again each time, and the
- * pipeline would never settle. A key found pending right after the relay cleared it, whose
- * item has no marker, is such an entry: it is repaired by writing the item once with the marker and once without, which
- * makes the index follow the item.
+ * The index is not the truth, the table is: dynalite writes an item's index entries first,
+ * then the item, and only removes the entry its previous version had. A process killed
+ * between the two leaves an entry (a copy of the whole item, the index projects everything)
+ * for an append that never finished: its writer was never answered and may write something
+ * else at that position, or the same events at another `committed_at` (another entry). So
+ * each pass reads the commits from the table, and forwards and clears only those that carry
+ * the marker with the entry's `committed_at`, as stored: never the index's copy, which would
+ * publish an event that was never stored and then write it over what was. An entry with no
+ * item is left alone (counted in `unstored`, reported once); an entry whose item no longer
+ * has the marker, or was stored at another time, would come back on every pass, so it is
+ * repaired: the stored item is written once with the entry's marker and time, which gives it
+ * that very entry, and once as it is, which removes it.
  */
 export class ChangeRelay {
-  readonly stats: RelayStats = { forwarded: 0, passes: 0, refused: 0, repaired: 0 };
-  /** Keys whose marker the last pass removed: one of them pending again is a stale entry. */
-  private cleared = new Set<string>();
+  readonly stats: RelayStats = { forwarded: 0, passes: 0, refused: 0, repaired: 0, unstored: 0 };
+  /** Entries without an item in the last pass, and those reported already. */
+  private unstoredBefore = new Set<string>();
+  private readonly reported = new Set<string>();
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private running: Promise<void> | undefined;
@@ -102,15 +105,32 @@ export class ChangeRelay {
         Limit: this.batchSize,
       }),
     );
-    const found = page.Items ?? [];
-    if (found.length === 0) return 0;
-    const stale = await this.staleOf(found);
-    if (stale.size > 0) await this.repair(found.filter((item) => stale.has(keyOf(item))));
-    const items = found.filter((item) => !stale.has(keyOf(item)));
-    if (items.length === 0) {
-      this.cleared.clear();
-      return 0;
+    const entries = page.Items ?? [];
+    if (entries.length === 0) return 0;
+    // A key can have two entries (its item's and one of an unfinished append): read it once.
+    const keys = new Map(
+      entries.map((e) => [
+        batchKeyOf(e),
+        { aggregate_id: e.aggregate_id ?? { S: '' }, sequence: e.sequence ?? { N: '0' } },
+      ]),
+    );
+    const stored = await batchGetReliably(dynamo, table, [...keys.values()], KEY, {
+      consistent: true,
+    });
+    const items: Record<string, AttributeValue>[] = [];
+    const stale: { entry: Record<string, AttributeValue>; item: Record<string, AttributeValue> }[] =
+      [];
+    const unstored = new Set<string>();
+    for (const entry of entries) {
+      const item = stored.get(batchKeyOf(entry));
+      if (!item) unstored.add(keyOf(entry));
+      else if (!item.relay_pending) stale.push({ entry, item });
+      else if (item.committed_at?.S === entry.committed_at?.S) items.push(item);
+      // Else an entry of an earlier attempt: repaired once the item's own entry is cleared.
     }
+    this.noteUnstored(unstored);
+    if (stale.length > 0) await this.repair(stale);
+    if (items.length === 0) return 0;
     this.stats.passes++;
     const records = items.map((pending) => {
       const item = withoutMarker(pending);
@@ -147,57 +167,61 @@ export class ChangeRelay {
       dynamo,
       table,
       sent.map((item) => ({ put: item })),
-      ['aggregate_id', 'sequence'],
+      KEY,
     );
-    this.cleared = new Set(sent.map(keyOf));
     this.stats.forwarded += sent.length;
     if (sent.length > 0) this.options.onForwarded?.(sent.length);
     return sent.length;
   }
 
-  /**
-   * The keys among `found` whose index entry is stale: cleared by the last pass, and the item
-   * itself (read consistently) without the marker.
-   */
-  private async staleOf(found: readonly Record<string, AttributeValue>[]): Promise<Set<string>> {
-    const stale = new Set<string>();
-    for (const item of found) {
-      if (!this.cleared.has(keyOf(item))) continue;
-      const { Item } = await this.options.dynamo.send(
-        new GetItemCommand({
-          TableName: this.options.table,
-          Key: {
-            aggregate_id: item.aggregate_id ?? { S: '' },
-            sequence: item.sequence ?? { N: '0' },
-          },
-          ConsistentRead: true,
-        }),
-      );
-      if (Item && !Item.relay_pending) stale.add(keyOf(item));
-    }
-    return stale;
-  }
-
   /** Makes stale "pending" index entries follow their items (see the class comment). */
-  private async repair(stale: readonly Record<string, AttributeValue>[]): Promise<void> {
+  private async repair(
+    stale: readonly {
+      entry: Record<string, AttributeValue>;
+      item: Record<string, AttributeValue>;
+    }[],
+  ): Promise<void> {
     const { dynamo, table } = this.options;
-    const keys = ['aggregate_id', 'sequence'];
     await batchWriteReliably(
       dynamo,
       table,
-      stale.map((item) => ({ put: item })),
-      keys,
+      stale.map(({ entry, item }) => ({
+        put: {
+          ...item,
+          ...RELAY_MARKER,
+          ...(entry.committed_at ? { committed_at: entry.committed_at } : {}),
+        },
+      })),
+      KEY,
     );
     await batchWriteReliably(
       dynamo,
       table,
-      stale.map((item) => ({ put: withoutMarker(item) })),
-      keys,
+      stale.map(({ item }) => ({ put: item })),
+      KEY,
     );
     this.stats.repaired += stale.length;
     this.options.onError?.(
       new Error(`relay: repaired ${stale.length} stale entries of the pending index`),
     );
+  }
+
+  /**
+   * Reports entries without an item, each once: seen in two passes in a row, since an append
+   * under way has its entry written a moment before its item.
+   */
+  private noteUnstored(keys: ReadonlySet<string>): void {
+    for (const key of keys) {
+      if (!this.unstoredBefore.has(key) || this.reported.has(key)) continue;
+      this.reported.add(key);
+      this.stats.unstored++;
+      this.options.onError?.(
+        new Error(
+          `relay: ${key.replace('\u0000', ' #')} is pending in the index but not in the table (an append stopped between the two): not forwarded`,
+        ),
+      );
+    }
+    this.unstoredBefore = new Set(keys);
   }
 
   /** Forwards until nothing is pending. */
@@ -244,6 +268,14 @@ export class ChangeRelay {
       }
     }
   }
+}
+
+/** The events table's key attributes. */
+const KEY = ['aggregate_id', 'sequence'];
+
+/** An item's key as `batchGetReliably` keys what it found. */
+function batchKeyOf(item: Record<string, AttributeValue>): string {
+  return KEY.map((k) => JSON.stringify(item[k])).join('\u0000');
 }
 
 /** An item's table key, as one string. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
 import { compareTables, rebuildReadModel } from '../../../cli/rebuild.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { standingsProjection } from '../../../projections/readModels/standings.js';
 import { teamsProjection } from '../../../projections/readModels/teams.js';
 import { ingestGames } from '../../../stream/ingest/ingestGames.js';
@@ -79,5 +80,51 @@ describe('rebuild without downtime', () => {
       switched: true,
       differences: 0,
     });
+  });
+
+  it('keeps the active generation when a rebuild of its own version differs from it, with or without --verify', async () => {
+    // Prepare: the live matches generation loses a document and another one goes wrong.
+    const live = await pipeline.tableStore(
+      (await pipeline.registry.active(matchesProjection)).table,
+    );
+    const [lost, altered] = (await live.query('season#S1')).slice(0, 2);
+    if (!lost || !altered) throw new Error('no matches of S1');
+    await live.write([{ ...altered, doc: { ...altered.doc, home_goals: 99 } }], [lost]);
+
+    // Act: a rebuild asked to verify, then one that is not.
+    const verified = await rebuildReadModel(pipeline, matchesProjection, { verify: true });
+    const unasked = await rebuildReadModel(pipeline, matchesProjection, {});
+    const entry = await pipeline.registry.entry(matchesProjection);
+
+    // Assess: both compared, found the two documents, and did not switch; the new
+    // generations are kept, fed and inactive.
+    const expected = {
+      projection_version: matchesProjection.version,
+      previous_version: matchesProjection.version,
+      completed: true,
+      differences: 2,
+      fault: true,
+      switched: false,
+    };
+    expect(verified).toMatchObject({ ...expected, generation: 2, previous_generation: 1 });
+    expect(unasked).toMatchObject({ ...expected, generation: 3, previous_generation: 1 });
+    expect(new Set(verified.difference_samples)).toEqual(
+      new Set([
+        { pk: lost.pk, sk: lost.sk, kind: 'extra' },
+        { pk: altered.pk, sk: altered.sk, kind: 'changed' },
+      ]),
+    );
+    expect(entry.active).toBe(1);
+    expect(entry.generations.map((g) => g.status)).toEqual(['live', 'live', 'live']);
+  });
+
+  it('compares documents as JSON values, whatever the order of their keys', async () => {
+    const a = await pipeline.tableStore('compare-a');
+    const b = await pipeline.tableStore('compare-b');
+    await a.write([{ pk: 'p', sk: 's', doc: { x: 1, y: { u: [1, 2], v: null } } }], []);
+    await b.write([{ pk: 'p', sk: 's', doc: { y: { v: null, u: [1, 2] }, x: 1 } }], []);
+    expect(await compareTables(a, b)).toEqual([]);
+    await b.write([{ pk: 'p', sk: 's', doc: { y: { v: null, u: [2, 1] }, x: 1 } }], []);
+    expect(await compareTables(a, b)).toEqual([{ pk: 'p', sk: 's', kind: 'changed' }]);
   });
 });

@@ -14,7 +14,12 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/
 import { BusTarget } from '../../../stream/replay/BusTarget.js';
 import { FileTarget } from '../../../stream/replay/FileTarget.js';
 import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
-import { RateLimiter, type ReplayTarget, replay } from '../../../stream/replay/replay.js';
+import {
+  RateLimiter,
+  type ReplayCheckpoints,
+  type ReplayTarget,
+  replay,
+} from '../../../stream/replay/replay.js';
 import { corruptCommit, registry } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -112,15 +117,61 @@ describe('replay', () => {
         if (p.events >= 30) controller.abort();
       },
     });
+    const written = lines(path);
     const second = await replay({ ...options, target: new FileTarget(path) });
+    const resumed = lines(path);
     const third = await replay({ ...options, target: new FileTarget(path) });
 
+    // The interrupted run wrote part of the file; the resumed one the rest, nothing twice.
     expect(first.completed).toBe(false);
     expect(first.events).toBeLessThan(TOTAL);
+    expect(written.length).toBeGreaterThanOrEqual(first.events);
+    expect(written.length).toBeLessThan(TOTAL);
     expect(second).toMatchObject({ resumed: true, completed: true, events: TOTAL });
-    // A finished replay run again starts over (and rewrites the file).
+    expect(resumed).toHaveLength(TOTAL);
+    expect(new Set(resumed.map((e) => e.event_id)).size).toBe(TOTAL);
+    expect(resumed.slice(0, first.events)).toEqual(written.slice(0, first.events));
+    for (let t = 0; t < TEAMS; t++)
+      expect(resumed.filter((e) => e.aggregate_id === `team:T${t}`).map((e) => e.sequence)).toEqual(
+        [1, 2, 3, 4],
+      );
+    // A finished replay run again starts over and rewrites the file, the same events.
     expect(third).toMatchObject({ resumed: false, completed: true, events: TOTAL });
+    const rewritten = lines(path);
+    expect(rewritten).toHaveLength(TOTAL);
+    expect(new Set(rewritten.map((e) => e.event_id))).toEqual(
+      new Set(resumed.map((e) => e.event_id)),
+    );
+  });
+
+  it('continues a replay that died between writing a page and saving its checkpoint, writing that page once', async () => {
+    // Prepare: checkpoints that die on their fourth save, after the page it was for is written.
+    const path = tmp.path('died.jsonl');
+    const checkpoints = new InMemoryReplayCheckpoints();
+    let saves = 0;
+    const dying: ReplayCheckpoints = {
+      load: (name) => checkpoints.load(name),
+      save: async (checkpoint) => {
+        if (++saves === 4) throw new Error('killed');
+        await checkpoints.save(checkpoint);
+      },
+    };
+    const options = { source: store, name: 'died', segments: 1, pageSize: 5, checkpointEveryMs: 0 };
+
+    // Act
+    const died = await replay({ ...options, checkpoints: dying, target: new FileTarget(path) })
+      .then(() => 'finished')
+      .catch((error: Error) => error.message);
+    const written = lines(path);
+    const saved = await checkpoints.load('died');
+    const resumed = await replay({ ...options, checkpoints, target: new FileTarget(path) });
     const events = lines(path);
+
+    // Assess: the file held a page the checkpoint did not; the resumed replay cut it off and
+    // wrote every event once.
+    expect(died).toBe('killed');
+    expect(written.length).toBeGreaterThan(saved?.events ?? 0);
+    expect(resumed).toMatchObject({ resumed: true, completed: true, events: TOTAL });
     expect(events).toHaveLength(TOTAL);
     expect(new Set(events.map((e) => e.event_id)).size).toBe(TOTAL);
   });
