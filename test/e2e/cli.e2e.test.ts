@@ -41,7 +41,7 @@ describe('matchstream (built command)', () => {
     const badSum = await runCli(['rpi', '--games', 'x.csv', '--weights', '0.5,0.5,0.5']);
 
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
+    expect(unknown.stderr).toMatch(/^matchstream: unknown option '--frobnicate'\n/);
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toMatch(/expected 3 comma-separated numbers/);
     expect(badSum.code).toBe(2);
@@ -187,9 +187,9 @@ describe('matchstream (built command)', () => {
       expect(strict.stdout).toBe('');
       expect(strict.stderr).toBe(
         [
-          `${bad}:3: home_score "x" is not a whole number from 0 to 999`,
-          `${bad}:4: date "2024-13-01" is not a YYYY-MM-DD date`,
-          `${bad}:5: team "C" cannot play itself`,
+          `matchstream: ${bad}:3: home_score "x" is not a whole number from 0 to 999`,
+          `matchstream: ${bad}:4: date "2024-13-01" is not a YYYY-MM-DD date`,
+          `matchstream: ${bad}:5: team "C" cannot play itself`,
           'matchstream: 3 invalid rows; no rankings computed (use --skip-invalid to compute from the valid rows)',
           '',
         ].join('\n'),
