@@ -35,7 +35,7 @@ describe('matchstream serve and status on a data folder', () => {
     const games = tmp.path('games.csv');
     await runCli([
       'generate',
-      '--teams',
+      '--team-count',
       '12',
       '--games-per-team',
       '4',
