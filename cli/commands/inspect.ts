@@ -39,8 +39,9 @@ letter, the consumer and the error; for a replay file, the file and line). It al
 entries are reported as what could not be read. What cannot be read is reported on standard
 error with where it is, and the exit code is 3.
 
-With --dead-letters on a data folder that "serve" holds, the server is asked. Consumers:
-${consumerNames().join(', ')}.
+With --dead-letters on a data folder that "serve" holds, the server is asked. --consumer takes
+read-models, bus-router, sagas, bus:matchstream-<bus>/<rule>, publish:matchstream-<bus>,
+rebuild:<read model> or read-model:<read model>:g<N>; any other name is refused with the list.
 
 Examples:
   matchstream inspect lambda-event.json

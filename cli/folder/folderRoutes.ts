@@ -38,6 +38,8 @@ export function mountFolderRoutes(app: Hono, pipeline: EmbeddedPipeline, token: 
     pipeline.runtime.dynamo,
     pipeline.runtime.kinesis,
   );
+  // Checked here as well as by the API's guard of every method but GET: these routes read, and
+  // must stay closed to anyone without the token whatever that guard becomes.
   const authorized = (c: Context) => {
     const match = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '');
     return match !== null && sameSecret(match[1] ?? '', token);

@@ -213,17 +213,21 @@ describe('matchstream serve and status on a data folder', () => {
     for (const look of looks) alone.push(await runCli(look));
 
     // Act: the same looks while serve holds the folder.
-    const { child } = await serve(data);
+    const { child, url } = await serve(data);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const served = [];
+    let anonymous: number | undefined;
     try {
       for (const look of looks) served.push(await runCli(look));
+      anonymous = (await fetch(`${url}/admin/folder/dead-letters`, { method: 'POST' })).status;
     } finally {
       child.kill('SIGINT');
     }
 
     // Assess
     expect(await exited).toBe(0);
+    // The folder's internals are for the token's holder only.
+    expect(anonymous).toBe(401);
     for (const [i, look] of looks.entries()) {
       expect({ look, code: served[i]?.code, stderr: served[i]?.stderr }).toEqual({
         look,
