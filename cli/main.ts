@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { DomainError } from '../domain/DomainError.js';
 import { FeedError } from '../feeds/FeedError.js';
 import { CliError, EXIT } from './exitCodes.js';
+import { reportError } from './output/errors.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -30,7 +31,7 @@ function report(error: unknown, debug: boolean): number {
       : EXIT.USAGE;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`matchstream: ${message}\n`);
+  reportError(message);
   if (debug && error instanceof Error) {
     let cause: unknown = error;
     while (cause instanceof Error) {

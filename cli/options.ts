@@ -1,7 +1,8 @@
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isCalendarDay } from '../domain/games/parseDate.js';
 import { RPI_STEPS } from '../sagas/rpi/rpiSaga.js';
 import { FaultPlan, type StepFault } from '../sagas/SagaCoordinator.js';
+import { CliError, EXIT } from './exitCodes.js';
 
 /** A commander argument parser for a whole number within bounds. */
 export function wholeNumber(min: number, max: number): (value: string) => number {
@@ -63,4 +64,19 @@ export function faultSpec(value: string, previous: StepFault[] = []): StepFault[
     );
   }
   return [...previous, fault];
+}
+
+/** `--teams N`, the old name of `--team-count`: hidden, kept so that scripts keep working. */
+export function teamCountAlias(): Option {
+  return new Option('--teams <n>', 'old name of --team-count')
+    .argParser(wholeNumber(2, 100_000))
+    .hideHelp();
+}
+
+/** The team count, from --team-count or its old name --teams. */
+export function teamCount(flags: { teamCount: number; teams?: number }, command: Command): number {
+  if (flags.teams === undefined) return flags.teamCount;
+  if (command.getOptionValueSource('teamCount') !== 'default' && flags.teams !== flags.teamCount)
+    throw new CliError('--teams is the old name of --team-count: give one of them', EXIT.USAGE);
+  return flags.teams;
 }

@@ -13,6 +13,7 @@ import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerTeams } from './commands/teams.js';
+import { ERROR_PREFIX } from './output/errors.js';
 
 /** The version in package.json, found from here whether running from `dist/` or the sources. */
 function packageVersion(): string {
@@ -40,7 +41,12 @@ export function buildProgram(): Command {
     // Options before a command belong to the program, after it to the command: so that
     // `schemas show T --version 2` is the schema version, not the program's.
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // Commander's own errors ("error: unknown option ...") start as every other error does.
+    // Subcommands inherit this: it is set before they are added.
+    .configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)),
+    });
   registerRpi(program);
   registerGenerate(program);
   registerIngest(program);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -7,6 +8,8 @@ import { createApi } from '../projections/api/createApi.js';
 import { announceApi } from '../stream/local/dataDirLock.js';
 import { storeDir } from '../stream/local/openEventStore.js';
 import type { EmbeddedPipeline } from './embeddedPipeline.js';
+import { CliError } from './exitCodes.js';
+import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
 
 /** The file that holds the local server's write token, in a data folder. */
@@ -20,11 +23,37 @@ export function apiTokenFile(dataDir: string): string {
  * `<data folder>/api-token` (a file in the temporary folder for an in-memory server), never
  * to the terminal or a log.
  */
-function writeToken(dataDir: string | undefined): { token: string; file: string } {
+function newToken(dataDir: string | undefined): { token: string; file: string } {
   const token = process.env.MATCHSTREAM_API_TOKEN || randomBytes(24).toString('base64url');
   const file = dataDir ? apiTokenFile(dataDir) : join(tmpdir(), `matchstream-${process.pid}.token`);
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return { token, file };
+}
+
+/** Why the local server cannot listen on a port, in one line naming it. */
+function listenError(port: number, error: NodeJS.ErrnoException): CliError {
+  return new CliError(
+    error.code === 'EADDRINUSE'
+      ? `port ${port} on 127.0.0.1 is in use (another matchstream serve?): choose another with --port, or --port 0 for a free one`
+      : error.code === 'EACCES'
+        ? `port ${port} on 127.0.0.1 needs privileges this user does not have: choose one above 1023 with --port`
+        : `cannot listen on 127.0.0.1:${port}: ${error.message}`,
+    undefined,
+    { cause: error },
+  );
+}
+
+/**
+ * Fails at once, naming the port, when the local server could not listen on it: to check
+ * before minutes of work that would end in that error. (The server checks again when it
+ * listens, as the port may be taken in between.)
+ */
+export async function assertPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
 }
 
 /**
@@ -38,22 +67,37 @@ export async function serveUntilInterrupted(
   stop: () => Promise<void>,
   dataDir?: string,
 ): Promise<void> {
-  const { token, file } = writeToken(dataDir);
+  const { token, file } = newToken(dataDir);
   const app = createApi(pipeline.queries, { token });
   mountLocalAdmin(app, pipeline);
-  await new Promise<void>((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
-      const url = `http://127.0.0.1:${info.port}`;
-      if (dataDir) announceApi(storeDir(dataDir), url);
-      process.stderr.write(
-        `query API on ${url} (GET /openapi.json); write routes need the token in ${file}; Ctrl-C to stop\n`,
-      );
+  mountFolderRoutes(app, pipeline, token);
+  let listening = false;
+  let shutdown = () => {};
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
+        // Written once the port is ours, so a refused start leaves no token behind.
+        writeFileSync(file, `${token}\n`, { mode: 0o600 });
+        listening = true;
+        const url = `http://127.0.0.1:${info.port}`;
+        if (dataDir) announceApi(storeDir(dataDir), url);
+        process.stderr.write(
+          `query API on ${url} (GET /openapi.json); write routes need the token in ${file}; Ctrl-C to stop\n`,
+        );
+      });
+      server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
+      shutdown = () => {
+        server.close();
+        resolve();
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
     });
-    const shutdown = () => {
-      server.close();
-      void stop().then(resolve);
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
+  } finally {
+    process.removeListener('SIGINT', shutdown);
+    process.removeListener('SIGTERM', shutdown);
+    // The token file in the temporary folder belongs to this server alone: it goes with it.
+    if (listening && !dataDir) rmSync(file, { force: true });
+    await stop();
+  }
 }

@@ -7,11 +7,14 @@ import type { Game } from '../../domain/games/Game.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow, gameJsonLine } from '../../feeds/writeGames.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { wholeNumber } from '../options.js';
+import { teamCount, teamCountAlias, wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { write } from '../write.js';
 
 interface GenerateFlags {
-  readonly teams: number;
+  readonly teamCount: number;
+  /** The old name of --team-count, still accepted. */
+  readonly teams?: number;
   readonly gamesPerTeam: number;
   readonly seed: number;
   readonly season: string;
@@ -25,7 +28,8 @@ export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description('write a realistic synthetic season (deterministic for a seed)')
-    .option('--teams <n>', 'number of teams', wholeNumber(2, 100_000), 330)
+    .option('--team-count <n>', 'number of teams', wholeNumber(2, 100_000), 330)
+    .addOption(teamCountAlias())
     .option('--games-per-team <m>', 'regular-season games per team', wholeNumber(1, 500), 18)
     .option(
       '--seed <s>',
@@ -34,14 +38,17 @@ export function registerGenerate(program: Command): void {
       1,
     )
     .option('--season <label>', 'season label, also the calendar year of the dates', '2026')
-    .option('-o, --out <file>', 'write the games here (default: standard output)')
+    .option('-o, --out <file>', 'write the games here ("-" or none: standard output)')
     .addOption(
       new Option(
         '--format <format>',
         'games format (default: from the extension of --out, else csv)',
       ).choices(['csv', 'jsonl']),
     )
-    .option('--teams-out <file>', 'also write the team list (team,conference) as CSV')
+    .option(
+      '--teams-out <file>',
+      'also write the team list (team,conference) as CSV ("-": standard output)',
+    )
     .option('--json', 'print a JSON summary (needs --out)')
     .addHelpText(
       'after',
@@ -51,51 +58,60 @@ of games tied, and a four-team tournament per conference whose draws go to overt
 penalty kicks.
 
 Examples:
-  matchstream generate --teams 330 --games-per-team 18 --seed 7 --out season.csv
-  matchstream generate --teams 20000 --games-per-team 200 --out big.jsonl --teams-out teams.csv`,
+  matchstream generate --team-count 330 --games-per-team 18 --seed 7 --out season.csv
+  matchstream generate --team-count 20000 --games-per-team 200 --out big.jsonl --teams-out teams.csv`,
     )
-    .action(async (flags: GenerateFlags) => {
-      await runGenerate(flags);
+    .action(async (flags: GenerateFlags, command: Command) => {
+      await runGenerate({ ...flags, teamCount: teamCount(flags, command) });
     });
 }
 
 async function runGenerate(flags: GenerateFlags): Promise<void> {
-  if (flags.json && !flags.out) {
+  const toStdout = (file: string | undefined) => file === undefined || file === '-';
+  if (flags.json && toStdout(flags.out)) {
     throw new CliError(
       '--json prints a summary on standard output, so it needs --out FILE',
       EXIT.USAGE,
     );
   }
+  if (flags.teamsOut !== undefined && toStdout(flags.teamsOut) && toStdout(flags.out))
+    throw new CliError(
+      '--teams-out - and the games would both go to standard output: give --out FILE',
+      EXIT.USAGE,
+    );
   const started = performance.now();
   const season = generateSeason({
-    teams: flags.teams,
+    teams: flags.teamCount,
     gamesPerTeam: flags.gamesPerTeam,
     seed: flags.seed,
     season: flags.season,
   });
+  const gamesFile = toStdout(flags.out) ? undefined : flags.out;
   const format =
     flags.format ??
-    (flags.out && /^\.(jsonl|ndjson|json)$/i.test(extname(flags.out)) ? 'jsonl' : 'csv');
-  const out: Writable = flags.out ? createWriteStream(flags.out) : process.stdout;
+    (gamesFile && /^\.(jsonl|ndjson|json)$/i.test(extname(gamesFile)) ? 'jsonl' : 'csv');
+  const out: Writable = gamesFile ? createWriteStream(gamesFile) : process.stdout;
   await writeGames(out, season.games, format);
-  if (flags.out) {
+  if (gamesFile) {
     out.end();
     await finished(out);
   }
   if (flags.teamsOut) {
-    const teams = createWriteStream(flags.teamsOut);
-    teams.end(
-      `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`,
-    );
-    await finished(teams);
+    const list = `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
+    if (flags.teamsOut === '-') await write(list);
+    else {
+      const teams = createWriteStream(flags.teamsOut);
+      teams.end(list);
+      await finished(teams);
+    }
   }
-  if (flags.out) {
+  if (gamesFile) {
     const summary = {
       season: season.season,
       seed: flags.seed,
       teams: season.teams.length,
       games: season.games.length,
-      out: flags.out,
+      out: gamesFile,
       format,
       ...(flags.teamsOut ? { teams_out: flags.teamsOut } : {}),
       seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
@@ -103,7 +119,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     if (flags.json) await write(`${JSON.stringify(summary)}\n`);
     else
       process.stderr.write(
-        `wrote ${summary.games} games of ${summary.teams} teams (season ${summary.season}, seed ${summary.seed}) to ${flags.out}\n`,
+        `wrote ${counted(summary.games, 'game')} of ${counted(summary.teams, 'team')} (season ${summary.season}, seed ${summary.seed}) to ${gamesFile}\n`,
       );
   }
 }

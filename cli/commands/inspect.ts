@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
-import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import { type DeadLetter, DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import { type InspectLine, inspectDocument } from '../../stream/consumer/inspectRecords.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { consumerNames, isConsumerName } from '../folder/consumerNames.js';
+import { withDataFolder } from '../folder/withDataFolder.js';
+import { reportError } from '../output/errors.js';
+import { counted } from '../output/plural.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -17,10 +21,10 @@ export function registerInspect(program: Command): void {
   addStoreOptions(
     program
       .command('inspect')
-      .description('decode stream records and dead letters into events (JSON Lines)')
+      .description('decode stream records, dead letters and replay files into events (JSON Lines)')
       .argument(
         '[file]',
-        'a Lambda Kinesis event, dead letters or change records: JSON or JSON Lines ("-" for stdin)',
+        'a Lambda Kinesis event, dead letters, change records, or a file replay wrote: JSON or JSON Lines ("-" for stdin)',
       )
       .option('--dead-letters', "read the store's dead-letter table instead of a file")
       .option('--consumer <name>', 'with --dead-letters: only this consumer'),
@@ -30,12 +34,19 @@ export function registerInspect(program: Command): void {
       `
 Prints one JSON object per event: the envelope at the latest schema version, "writer_version"
 (the version it was written with) and "source" (the Kinesis record, table and, for a dead
-letter, the consumer and the error). Records that cannot be read are reported on standard
-error with where they are, and the exit code is 3.
+letter, the consumer and the error; for a replay file, the file and line). It also reads what
+"matchstream replay" writes: the events of --to file:PATH, and the --unreadable file, whose
+entries are reported as what could not be read. What cannot be read is reported on standard
+error with where it is, and the exit code is 3.
+
+With --dead-letters on a data folder that "serve" holds, the server is asked. --consumer takes
+read-models, bus-router, sagas, bus:matchstream-<bus>/<rule>, publish:matchstream-<bus>,
+rebuild:<read model> or read-model:<read model>:g<N>; any other name is refused with the list.
 
 Examples:
   matchstream inspect lambda-event.json
-  matchstream inspect --dead-letters --consumer router
+  matchstream inspect --dead-letters --consumer bus-router
+  matchstream replay --to file:events.jsonl && matchstream inspect events.jsonl
   aws sqs receive-message ... | jq -c '.Messages[].Body | fromjson' | matchstream inspect -`,
     )
     .action(async (file: string | undefined, flags: InspectFlags) => {
@@ -47,17 +58,26 @@ async function runInspect(file: string | undefined, flags: InspectFlags): Promis
   const registry = SchemaRegistry.fromDirectory();
   let lines: InspectLine[];
   if (flags.deadLetters) {
-    const opened = await openEventStore(storeTarget(flags), registry);
-    try {
-      const letters = await new DynamoDeadLetterQueue(opened.client).list(flags.consumer);
-      lines = inspectDocument(letters, registry, 'dead-letters');
-    } finally {
-      await opened.close();
-    }
+    if (file) throw new CliError('give a file to inspect, or --dead-letters, not both', EXIT.USAGE);
+    const all = await deadLetters(flags, registry);
+    const consumer = flags.consumer;
+    if (
+      consumer !== undefined &&
+      !isConsumerName(consumer) &&
+      !all.some((l) => l.consumer === consumer)
+    )
+      throw new CliError(
+        `unknown consumer "${consumer}"; the consumers are ${[...new Set([...consumerNames(), ...all.map((l) => l.consumer)])].join(', ')}`,
+        EXIT.USAGE,
+      );
+    const letters = consumer === undefined ? all : all.filter((l) => l.consumer === consumer);
+    lines = inspectDocument(letters, registry, 'dead-letters');
   } else {
+    if (flags.consumer) throw new CliError('--consumer goes with --dead-letters', EXIT.USAGE);
     if (!file) throw new CliError('give a file to inspect, or --dead-letters', EXIT.USAGE);
-    lines = documents(file).flatMap(({ document, where }) =>
-      inspectDocument(document, registry, where),
+    lines = documents(file).flatMap(
+      ({ document, where }) =>
+        inspectReplayed(document, registry, where) ?? inspectDocument(document, registry, where),
     );
   }
   let errors = 0;
@@ -65,7 +85,7 @@ async function runInspect(file: string | undefined, flags: InspectFlags): Promis
   for (const line of lines) {
     if (line.kind === 'error') {
       errors++;
-      process.stderr.write(`${line.where}: ${line.error}\n`);
+      reportError(`${line.where}: ${line.error}`);
     } else {
       const { kind: _, ...event } = line;
       out.push(JSON.stringify(event));
@@ -73,14 +93,90 @@ async function runInspect(file: string | undefined, flags: InspectFlags): Promis
   }
   if (out.length > 0) await write(`${out.join('\n')}\n`);
   if (errors > 0)
-    throw new CliError(
-      `${errors} record${errors > 1 ? 's' : ''} could not be read`,
-      EXIT.INVALID_INPUT,
-    );
+    throw new CliError(`${counted(errors, 'record')} could not be read`, EXIT.INVALID_INPUT);
+}
+
+/** Every dead letter of the store the flags name (a data folder is never created). */
+async function deadLetters(flags: InspectFlags, registry: SchemaRegistry): Promise<DeadLetter[]> {
+  if (flags.memory) return []; // a new in-memory store holds none
+  if (!flags.endpoint && !flags.aws)
+    return withDataFolder(flags.dataDir, (reader) => reader.deadLetters());
+  const opened = await openEventStore({ ...storeTarget(flags), readOnly: true }, registry);
+  try {
+    return await new DynamoDeadLetterQueue(opened.client).list();
+  } finally {
+    await opened.close();
+  }
+}
+
+/**
+ * A line of a file `matchstream replay` wrote, or undefined for anything else: an event of
+ * `--to file:` (an envelope, brought to the latest version of its type) or an entry of the
+ * `--unreadable` file (reported as what it is: a stored event that could not be read).
+ */
+function inspectReplayed(
+  document: unknown,
+  registry: SchemaRegistry,
+  where: string,
+): InspectLine[] | undefined {
+  if (!isObject(document)) return undefined;
+  if (
+    typeof document.aggregate_id === 'string' &&
+    typeof document.sequence === 'number' &&
+    typeof document.error === 'string' &&
+    typeof document.held_back === 'boolean'
+  ) {
+    const id = typeof document.event_id === 'string' ? ` (event ${document.event_id})` : '';
+    return [
+      {
+        kind: 'error',
+        where: `${where}: ${document.aggregate_id} sequence ${document.sequence}${id}`,
+        error: document.error,
+      },
+    ];
+  }
+  if (
+    typeof document.event_id === 'string' &&
+    typeof document.event_type === 'string' &&
+    typeof document.aggregate_id === 'string' &&
+    typeof document.sequence === 'number' &&
+    typeof document.version === 'number' &&
+    isObject(document.data)
+  ) {
+    try {
+      const latest = registry.latest(document.event_type).version;
+      const data =
+        document.version === latest
+          ? document.data
+          : registry.decode({
+              ...registry.encode(document.event_type, document.data, document.version),
+              eventType: document.event_type,
+              eventId: document.event_id,
+              aggregateId: document.aggregate_id,
+              timestamp: String(document.timestamp),
+            }).data;
+      return [
+        {
+          kind: 'event',
+          ...document,
+          data,
+          version: latest,
+          writer_version: document.version,
+          source: { replay_file: where },
+        },
+      ];
+    } catch (error) {
+      return [
+        { kind: 'error', where, error: error instanceof Error ? error.message : String(error) },
+      ];
+    }
+  }
+  return undefined;
 }
 
 /** The JSON documents in a file: the whole file, or one per line. */
 function documents(file: string): { document: unknown; where: string }[] {
+  const name = file === '-' ? 'stdin' : file;
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -90,16 +186,22 @@ function documents(file: string): { document: unknown; where: string }[] {
     );
   }
   try {
-    return [{ document: JSON.parse(text), where: file }];
+    // One line is JSON Lines of one: its place says so, as with more lines.
+    const oneLine = !text.trimEnd().includes('\n');
+    return [{ document: JSON.parse(text), where: oneLine ? `${name}:1` : name }];
   } catch {
     // Not one JSON document: JSON Lines.
   }
   return text.split('\n').flatMap((line, i) => {
     if (line.trim() === '') return [];
     try {
-      return [{ document: JSON.parse(line) as unknown, where: `${file}:${i + 1}` }];
+      return [{ document: JSON.parse(line) as unknown, where: `${name}:${i + 1}` }];
     } catch {
-      return [{ document: { unreadable: true }, where: `${file}:${i + 1} (not JSON)` }];
+      return [{ document: { unreadable: true }, where: `${name}:${i + 1} (not JSON)` }];
     }
   });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

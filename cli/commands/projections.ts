@@ -6,12 +6,15 @@ import {
   ReadModelRegistry,
 } from '../../projections/ReadModelRegistry.js';
 import { READ_MODELS } from '../../projections/readModels/index.js';
-import { consumerLag } from '../../stream/local/consumerLag.js';
-import { CHANGES_STREAM, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { READ_MODELS_CONSUMER } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { type FolderReader, readModelRegistry } from '../folder/FolderReader.js';
+import { requireDataFolder } from '../folder/LocalFolderReader.js';
+import { withDataFolder } from '../folder/withDataFolder.js';
 import { wholeNumber } from '../options.js';
+import { formatTable } from '../output/table.js';
 import { write } from '../write.js';
 
 interface Flags {
@@ -37,6 +40,7 @@ async function withRegistry<T>(
   dataDir: string,
   work: (registry: ReadModelRegistry, runtime: EmbeddedRuntime) => Promise<T>,
 ): Promise<T> {
+  requireDataFolder(dataDir);
   const runtime = await EmbeddedRuntime.start({ dataDir, relay: false });
   try {
     const registry = new ReadModelRegistry(
@@ -46,6 +50,37 @@ async function withRegistry<T>(
   } finally {
     await runtime.stop();
   }
+}
+
+/** Every read model of a data folder: its generations, the active one, checkpoints and lag. */
+export async function projectionsReport(reader: FolderReader) {
+  const registry = readModelRegistry(reader);
+  const lags = new Map((await reader.consumerLag()).map((l) => [l.consumer, l]));
+  return Promise.all(
+    READ_MODELS.map(async (p) => {
+      const entry = await registry.entry(p);
+      const active = entry.generations.find((g) => g.generation === entry.active);
+      const consumerOf = (generation: number) =>
+        generation === 1 ? READ_MODELS_CONSUMER : generationConsumer(p.name, generation);
+      return {
+        name: p.name,
+        version: p.version,
+        active: entry.active,
+        activated_at: entry.activated_at,
+        rebuild_needed: (active?.projection_version ?? p.version) < p.version,
+        generations: entry.generations.map((g) => {
+          const lag = lags.get(consumerOf(g.generation));
+          return {
+            ...g,
+            consumer: consumerOf(g.generation),
+            lag_ms: g.status === 'live' ? (lag?.lag_ms ?? null) : null,
+            shards_behind: g.status === 'live' ? (lag?.shards_behind ?? null) : null,
+          };
+        }),
+        lag_ms: lags.get(consumerOf(entry.active))?.lag_ms ?? null,
+      };
+    }),
+  );
 }
 
 export function registerProjections(program: Command): void {
@@ -59,64 +94,35 @@ export function registerProjections(program: Command): void {
     .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
     .option('--json', 'print a list of objects (name, version, active, generations, lag_ms, ...)')
     .action(async (flags: Flags) => {
-      const list = await withRegistry(flags.dataDir, async (registry, runtime) => {
-        const lags = new Map(
-          (await consumerLag(runtime.dynamo, runtime.kinesis, CHANGES_STREAM)).map((l) => [
-            l.consumer,
-            l,
-          ]),
-        );
-        return Promise.all(
-          READ_MODELS.map(async (p) => {
-            const entry = await registry.entry(p);
-            const active = entry.generations.find((g) => g.generation === entry.active);
-            return {
-              name: p.name,
-              version: p.version,
-              active: entry.active,
-              activated_at: entry.activated_at,
-              rebuild_needed: (active?.projection_version ?? p.version) < p.version,
-              generations: entry.generations.map((g) => {
-                const consumer =
-                  g.generation === 1
-                    ? READ_MODELS_CONSUMER
-                    : generationConsumer(p.name, g.generation);
-                const lag = lags.get(consumer);
-                return {
-                  ...g,
-                  consumer,
-                  lag_ms: g.status === 'live' ? (lag?.lag_ms ?? null) : null,
-                  shards_behind: g.status === 'live' ? (lag?.shards_behind ?? null) : null,
-                };
-              }),
-              lag_ms:
-                lags.get(
-                  entry.active === 1
-                    ? READ_MODELS_CONSUMER
-                    : generationConsumer(p.name, entry.active),
-                )?.lag_ms ?? null,
-            };
-          }),
-        );
-      });
+      const list = await withDataFolder(flags.dataDir, projectionsReport);
       if (flags.json) {
         await write(`${JSON.stringify(list, null, 2)}\n`);
         return;
       }
+      // One table for every generation of every read model, so the columns line up throughout.
+      const rows = formatTable(
+        list.flatMap((m) =>
+          m.generations.map((g) => [
+            g.generation === m.active ? '*' : ' ',
+            `g${g.generation}`,
+            g.status,
+            g.table,
+            `v${g.projection_version}`,
+            g.status !== 'live'
+              ? ''
+              : g.lag_ms === null
+                ? 'no checkpoint yet'
+                : g.lag_ms === 0
+                  ? 'caught up'
+                  : `${g.lag_ms} ms behind`,
+          ]),
+        ),
+        [],
+        '  ',
+      );
       const lines = list.flatMap((m) => [
         `${m.name} (v${m.version}): generation ${m.active} active${m.rebuild_needed ? ' — built by an older version, rebuild it' : ''}`,
-        ...m.generations.map(
-          (g) =>
-            `  ${g.generation === m.active ? '*' : ' '} g${g.generation}  ${g.status.padEnd(8)}  ${g.table}  v${g.projection_version}  ${
-              g.status === 'live'
-                ? g.lag_ms === null
-                  ? 'no checkpoint yet'
-                  : g.lag_ms === 0
-                    ? 'caught up'
-                    : `${g.lag_ms} ms behind`
-                : ''
-            }`,
-        ),
+        ...rows.splice(0, m.generations.length),
       ]);
       await write(`${lines.join('\n')}\n`);
     });

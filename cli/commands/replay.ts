@@ -14,8 +14,11 @@ import { DynamoReplayCheckpoints } from '../../stream/replay/ReplayCheckpoints.j
 import { type ReplaySummary, type ReplayTarget, replay } from '../../stream/replay/replay.js';
 import { startPipeline } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { fileProgress } from '../progress.js';
+import { StdoutTarget } from '../stdoutTarget.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -80,7 +83,7 @@ export function registerReplay(program: Command): void {
       .description('send stored events again to a read model, the buses or a file')
       .requiredOption(
         '--to <target>',
-        'read-model:NAME (its active generation), bus[:DOMAIN,...] or file:PATH (JSON Lines)',
+        'read-model:NAME (its active generation), bus[:DOMAIN,...] or file:PATH (JSON Lines; file:- standard output)',
         targetSpec,
       )
       .option('--aggregate <id>', 'only this stream (repeatable; read by key, no scan)', collect)
@@ -97,7 +100,7 @@ export function registerReplay(program: Command): void {
       .option('--restart', 'ignore the checkpoint of an interrupted run and start over')
       .option(
         '--unreadable <file>',
-        'where stored events that cannot be read are appended (JSON Lines)',
+        'where stored events that cannot be read are appended (JSON Lines; "-": standard output)',
         'unreadable-events.jsonl',
       )
       .option('--json', 'print the summary as JSON')
@@ -113,10 +116,11 @@ what passes the filters to one target:
                     (to rebuild from scratch, use "matchstream rebuild")
   bus[:DOMAIN,...]  onto the domain buses, each event marked "replayed": true (runs the
                     pipeline so the handlers receive them; they rebuild, they do not react)
-  file:PATH         into a JSON Lines file, one envelope a line
+  file:PATH         into a JSON Lines file, one envelope a line ("matchstream inspect" reads
+                    it); file:- writes them to standard output instead
 
 Progress is checkpointed: an interrupted replay (Ctrl-C, a crash) run again with the same
-target and filters continues where it stopped; --restart starts over.
+target and filters continues where it stopped; --restart starts over (as file:- always does).
 
 A stored event that cannot be read (corrupt bytes, a schema this release does not know) does
 not stop the replay: it is skipped with the later events of its stream (as the consumers hold
@@ -124,6 +128,7 @@ them back), each written to the --unreadable file with why, and the exit code is
 
 Examples:
   matchstream replay --to file:events.jsonl --type MatchRecorded --since 2026-09-01
+  matchstream replay --to file:- --aggregate match:2026-00042 | jq .data
   matchstream replay --to read-model:standings --aggregate match:2026-00042
   matchstream replay --to bus:metadata --rate 500`,
     )
@@ -133,6 +138,20 @@ Examples:
 }
 
 async function runReplay(flags: ReplayFlags): Promise<void> {
+  const eventsToStdout = flags.to.kind === 'file' && flags.to.path === '-';
+  const unreadableToStdout = flags.unreadable === '-';
+  if (eventsToStdout && unreadableToStdout)
+    throw new CliError(
+      '--to file:- and --unreadable - would both write to standard output: name a file for one',
+      EXIT.USAGE,
+    );
+  // When standard output carries events, the summary goes to standard error.
+  const dataOnStdout = eventsToStdout || unreadableToStdout;
+  if (dataOnStdout && flags.json)
+    throw new CliError(
+      '--json prints the summary on standard output, which carries the events here: drop --json, or name a file',
+      EXIT.USAGE,
+    );
   const filters = {
     ...(flags.aggregate ? { aggregateIds: flags.aggregate } : {}),
     ...(flags.type ? { eventTypes: flags.type } : {}),
@@ -141,7 +160,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
   };
   const name =
     flags.name ?? `replay:${JSON.stringify({ to: flags.to, filters, segments: flags.segments })}`;
-  const unreadableFile = resolve(flags.unreadable ?? 'unreadable-events.jsonl');
+  const unreadableFile = unreadableToStdout
+    ? undefined
+    : resolve(flags.unreadable ?? 'unreadable-events.jsonl');
+  // A folder is never created to replay what it does not hold.
+  if (!flags.memory && !flags.endpoint && !flags.aws) requireDataFolder(flags.dataDir);
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
@@ -174,7 +197,8 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
       const opened = await openEventStore(storeTarget(flags));
       try {
         let target: ReplayTarget;
-        if (flags.to.kind === 'file') target = new FileTarget(flags.to.path);
+        if (eventsToStdout) target = new StdoutTarget();
+        else if (flags.to.kind === 'file') target = new FileTarget(flags.to.path);
         else {
           const spec = flags.to;
           const projection = READ_MODELS.find((p) => p.name === spec.name);
@@ -198,18 +222,18 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     process.removeListener('SIGINT', interrupt);
   }
 
+  const line =
+    `${summary.completed ? 'replayed' : 'interrupted after'} ${counted(summary.events, 'event')} to ${summary.target}` +
+    ` in ${summary.seconds} s (${summary.events_per_second.toLocaleString('en-US')} events/s)` +
+    `${summary.resumed ? ', continuing an interrupted replay' : ''}` +
+    `${summary.completed ? '' : '; run the same command again to continue'}\n`;
   if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
-  else
-    await write(
-      `${summary.completed ? 'replayed' : 'interrupted after'} ${summary.events.toLocaleString('en-US')} events to ${summary.target}` +
-        ` in ${summary.seconds} s (${summary.events_per_second.toLocaleString('en-US')} events/s)` +
-        `${summary.resumed ? ', continuing an interrupted replay' : ''}` +
-        `${summary.completed ? '' : '; run the same command again to continue'}\n`,
-    );
+  else if (dataOnStdout) process.stderr.write(line);
+  else await write(line);
   if (!summary.completed) throw new CliError('replay interrupted; run it again to continue');
   if (summary.unreadable > 0)
     throw new CliError(
-      `${summary.unreadable} stored events could not be read (or follow one that cannot in their stream); they are in ${unreadableFile}`,
+      `${counted(summary.unreadable, 'stored event')} could not be read (or ${summary.unreadable === 1 ? 'follows' : 'follow'} one that cannot in ${summary.unreadable === 1 ? 'its' : 'their'} stream); ${unreadableFile ? `they are in ${unreadableFile}` : 'they went to standard output'}`,
       EXIT.INVALID_INPUT,
     );
 
@@ -226,10 +250,13 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
       filters,
       segments: flags.segments,
       ...(flags.rate ? { ratePerSecond: flags.rate } : {}),
-      ...(flags.restart ? { restart: true } : {}),
+      ...(flags.restart || eventsToStdout ? { restart: true } : {}),
       signal: controller.signal,
       onProgress: (p) => progress.update(p.scanned, p.total, p.events),
-      onUnreadable: (event) => appendFile(unreadableFile, `${JSON.stringify(event)}\n`),
+      onUnreadable: (event) =>
+        unreadableFile
+          ? appendFile(unreadableFile, `${JSON.stringify(event)}\n`)
+          : write(`${JSON.stringify(event)}\n`),
     });
   }
 }

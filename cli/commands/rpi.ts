@@ -6,13 +6,16 @@ import { readGames } from '../../feeds/readGames.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { day, decimal, numberList, wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { formatRankings, RANKING_FORMATS, type RankingFormat } from '../output/rankings.js';
 import { fileProgress } from '../progress.js';
 import { write } from '../write.js';
 
 interface RpiFlags {
-  readonly games: string;
+  readonly games?: string;
+  readonly teamsFile?: string;
+  /** The old name of --teams-file, still accepted. */
   readonly teams?: string;
   readonly profile: string;
   readonly weights?: number[];
@@ -31,11 +34,13 @@ export function registerRpi(program: Command): void {
   program
     .command('rpi')
     .description('compute RPI rankings from a games file')
-    .requiredOption('--games <file>', 'games feed: CSV with header or JSON Lines ("-" for stdin)')
+    .argument('[file]', 'games feed: CSV with header or JSON Lines ("-" for stdin)')
+    .addOption(new Option('--games <file>', 'the games feed, as the argument gives it').hideHelp())
     .option(
-      '--teams <file>',
+      '--teams-file <file>',
       'Division I team list (column "team" or "name"); only games between listed teams count',
     )
+    .addOption(new Option('--teams <file>', 'old name of --teams-file').hideHelp())
     .addOption(
       new Option('--profile <name>', 'parameter set of the calculation')
         .choices([...PROFILES.keys()])
@@ -78,16 +83,49 @@ Exit codes: 0 rankings printed; 2 bad command line; 3 invalid rows (nothing comp
 unless --skip-invalid); 1 any other failure.
 
 Examples:
-  matchstream rpi --games season.csv
-  matchstream rpi --games season.csv --teams d1.csv --as-of 2026-10-15 --format csv
-  matchstream rpi --games season.jsonl --profile ncaa-soccer-2023 --top 25`,
+  matchstream rpi season.csv
+  matchstream rpi season.csv --teams-file d1.csv --as-of 2026-10-15 --format csv
+  matchstream rpi season.jsonl --profile ncaa-soccer-2023 --top 25
+  matchstream generate | matchstream rpi -`,
     )
-    .action(async (flags: RpiFlags) => {
-      await runRpi(flags);
+    .action(async (file: string | undefined, flags: RpiFlags) => {
+      await runRpi(gamesFile(file, flags.games), teamsFile(flags), flags);
     });
 }
 
-async function runRpi(flags: RpiFlags): Promise<void> {
+/** The games file: the argument, or `--games` (the option it replaces), not two different ones. */
+function gamesFile(argument: string | undefined, option: string | undefined): string {
+  if (argument !== undefined && option !== undefined && argument !== option)
+    throw new CliError(
+      `two games files given (${argument} and --games ${option}): give one`,
+      EXIT.USAGE,
+    );
+  const file = argument ?? option;
+  if (file === undefined)
+    throw new CliError(
+      'give the games file: matchstream rpi FILE ("-" for standard input)',
+      EXIT.USAGE,
+    );
+  return file;
+}
+
+/** The team list: `--teams-file`, or `--teams` (its old name), not two different ones. */
+function teamsFile(flags: RpiFlags): string | undefined {
+  if (flags.teams !== undefined && flags.teamsFile !== undefined && flags.teams !== flags.teamsFile)
+    throw new CliError('--teams is the old name of --teams-file: give one of them', EXIT.USAGE);
+  return flags.teamsFile ?? flags.teams;
+}
+
+async function runRpi(
+  gamesPath: string,
+  teamList: string | undefined,
+  flags: RpiFlags,
+): Promise<void> {
+  if (gamesPath === '-' && teamList === '-')
+    throw new CliError(
+      'the games and the team list cannot both come from standard input',
+      EXIT.USAGE,
+    );
   const profile = resolveProfile(flags.profile, {
     ...(flags.weights ? { weights: flags.weights } : {}),
     ...(flags.tieValue !== undefined ? { tieValue: flags.tieValue } : {}),
@@ -97,9 +135,9 @@ async function runRpi(flags: RpiFlags): Promise<void> {
 
   let invalid = 0;
   let teams: string[] | undefined;
-  if (flags.teams) {
-    const list = await readTeams(flags.teams);
-    reportProblems(flags.teams, list.problems);
+  if (teamList) {
+    const list = await readTeams(teamList);
+    reportProblems(teamList, list.problems);
     invalid += list.problems.length;
     teams = list.teams.map((t) => t.team);
   }
@@ -107,17 +145,17 @@ async function runRpi(flags: RpiFlags): Promise<void> {
   const progress = fileProgress('reading games', flags.progress);
   let feed: Awaited<ReturnType<typeof readGames>>;
   try {
-    feed = await readGames(flags.games, {
+    feed = await readGames(gamesPath, {
       onProgress: (done, total) => progress.update(done, total),
     });
   } finally {
     progress.stop();
   }
-  reportProblems(flags.games, feed.problems);
+  reportProblems(gamesPath, feed.problems);
   invalid += feed.problems.length;
   if (invalid > 0 && !flags.skipInvalid) {
     throw new CliError(
-      `${invalid} invalid row${invalid > 1 ? 's' : ''}; no rankings computed (use --skip-invalid to compute from the valid rows)`,
+      `${counted(invalid, 'invalid row')}; no rankings computed (use --skip-invalid to compute from the valid rows)`,
       EXIT.INVALID_INPUT,
     );
   }

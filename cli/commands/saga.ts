@@ -1,16 +1,16 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
-import type { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { readScope } from '../../projections/rankingsCache.js';
 import { getSaga, type SagaDoc, sagaSummaries } from '../../projections/readModels/sagas.js';
 import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { FaultPlan, type StepFault } from '../../sagas/SagaCoordinator.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
-import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { activeReadModel } from '../activeReadModel.js';
 import { startPipeline } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { activeDocuments } from '../folder/FolderReader.js';
+import { withDataFolder } from '../folder/withDataFolder.js';
 import { day, faultSpec, wholeNumber } from '../options.js';
 import { sagaOutcome } from '../sagaOutcome.js';
 import { write } from '../write.js';
@@ -193,16 +193,12 @@ async function runSagaStart(flags: StartFlags): Promise<void> {
   }
 }
 
+/** The sagas read model of a data folder, through the server holding it when one does. */
 async function withSagas(
   dataDir: string,
-  work: (sagas: DynamoDocumentStore) => Promise<void>,
+  work: (sagas: DocumentStore) => Promise<void>,
 ): Promise<void> {
-  const runtime = await EmbeddedRuntime.start({ dataDir, relay: false });
-  try {
-    await work(await activeReadModel(runtime.dynamo, 'sagas'));
-  } finally {
-    await runtime.stop();
-  }
+  await withDataFolder(dataDir, async (reader) => work(await activeDocuments(reader, 'sagas')));
 }
 
 /** A saga for people: header, data, one line per step with its compensation. */

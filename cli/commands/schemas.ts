@@ -1,10 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
 import { checkSchemas } from '../../schemas/checkSchemas.js';
 import { defaultSchemasDir, SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { wholeNumber } from '../options.js';
+import { reportError } from '../output/errors.js';
+import { counted } from '../output/plural.js';
+import { formatTable } from '../output/table.js';
 import { write } from '../write.js';
 
 interface DirFlags {
@@ -40,19 +43,21 @@ BACKWARD_ALL, FORWARD, FORWARD_ALL, FULL, FULL_ALL.`,
     const registry = SchemaRegistry.fromDirectory(flags.dir);
     const violations = checkSchemas(registry);
     if (flags.json) {
-      await write(`${JSON.stringify({ ok: violations.length === 0, violations }, null, 2)}\n`);
+      const listed = violations.map((v) => ({ event_type: v.eventType, message: v.message }));
+      await write(
+        `${JSON.stringify({ ok: violations.length === 0, violations: listed }, null, 2)}\n`,
+      );
     } else {
-      for (const v of violations) process.stderr.write(`${v.message}\n`);
+      for (const v of violations) reportError(v.message);
       if (violations.length === 0) {
         const count = registry.eventTypes().reduce((n, t) => n + registry.versions(t).length, 0);
-        await write(`schemas ok: ${registry.eventTypes().length} event types, ${count} versions\n`);
+        await write(
+          `schemas ok: ${counted(registry.eventTypes().length, 'event type')}, ${counted(count, 'version')}\n`,
+        );
       }
     }
     if (violations.length > 0) {
-      throw new CliError(
-        `${violations.length} compatibility violation${violations.length > 1 ? 's' : ''}`,
-        EXIT.FAILURE,
-      );
+      throw new CliError(counted(violations.length, 'compatibility violation'), EXIT.FAILURE);
     }
   });
 
@@ -78,15 +83,16 @@ BACKWARD_ALL, FORWARD, FORWARD_ALL, FULL, FULL_ALL.`,
       await write(`${JSON.stringify(rows, null, 2)}\n`);
       return;
     }
-    const width = Math.max(...rows.map((r) => r.event_type.length), 10);
-    const lines = [
-      `${'event type'.padEnd(width)}  latest  mode          fingerprint       upcasters`,
-    ];
-    for (const r of rows) {
-      lines.push(
-        `${r.event_type.padEnd(width)}  v${String(r.latest).padEnd(5)}  ${r.mode.padEnd(12)}  ${r.fingerprint.slice(0, 16)}  ${r.upcasters.join(' ')}`.trimEnd(),
-      );
-    }
+    const lines = formatTable([
+      ['event type', 'latest', 'mode', 'fingerprint', 'upcasters'],
+      ...rows.map((r) => [
+        r.event_type,
+        `v${r.latest}`,
+        r.mode,
+        r.fingerprint.slice(0, 16),
+        r.upcasters.join(' '),
+      ]),
+    ]);
     await write(`${lines.join('\n')}\n`);
   });
 
@@ -181,16 +187,30 @@ BACKWARD_ALL, FORWARD, FORWARD_ALL, FULL, FULL_ALL.`,
         wholeNumber(1, 10_000),
       )
       .requiredOption('--data <file>', 'the example data as a JSON object ("-" for stdin)')
-      .option('--fixtures <dir>', 'fixture folder', DEFAULT_FIXTURES_DIR),
+      .option('--fixtures <dir>', 'fixture folder', DEFAULT_FIXTURES_DIR)
+      .option(
+        '--force',
+        "replace an existing fixture (only for a version never released: a stored version's bytes never change)",
+      ),
   ).action(
-    async (type: string, flags: DirFlags & { version: number; data: string; fixtures: string }) => {
+    async (
+      type: string,
+      flags: DirFlags & { version: number; data: string; fixtures: string; force?: boolean },
+    ) => {
+      const file = join(flags.fixtures, type, `v${flags.version}.json`);
+      // A fixture pins the bytes a released version writes; replacing it would hide a change.
+      if (!flags.force && existsSync(file))
+        throw new CliError(
+          `${file} exists already: the fixture of a written version never changes (--force replaces it, for a version not yet released)`,
+        );
       const registry = SchemaRegistry.fromDirectory(flags.dir);
       let data: unknown;
       try {
         data = JSON.parse(readFileSync(flags.data === '-' ? 0 : flags.data, 'utf8'));
       } catch (error) {
-        throw new InvalidArgumentError(
-          `--data: not a JSON file: ${error instanceof Error ? error.message : String(error)}`,
+        throw new CliError(
+          `--data ${flags.data}: not a JSON file: ${error instanceof Error ? error.message : String(error)}`,
+          EXIT.USAGE,
         );
       }
       const encoded = registry.encode(type, data, flags.version);
@@ -201,9 +221,7 @@ BACKWARD_ALL, FORWARD, FORWARD_ALL, FULL, FULL_ALL.`,
         avro_base64: encoded.bytes.toString('base64'),
         data: registry.get(type, flags.version).type.fromBuffer(encoded.bytes),
       };
-      const folder = join(flags.fixtures, type);
-      mkdirSync(folder, { recursive: true });
-      const file = join(folder, `v${flags.version}.json`);
+      mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${JSON.stringify(fixture, null, 2)}\n`);
       await write(`wrote ${file}\n`);
     },

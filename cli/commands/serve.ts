@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { startPipeline } from '../embeddedPipeline.js';
 import { wholeNumber } from '../options.js';
-import { serveUntilInterrupted } from '../serveLocal.js';
+import { assertPortFree, serveUntilInterrupted } from '../serveLocal.js';
 
 interface ServeFlags {
   readonly port: number;
@@ -22,15 +22,20 @@ export function registerServe(program: Command): void {
       `
 Routes: GET /rankings?season=&as_of=, /standings?season=&as_of=, /teams, /teams/{id}[?season=],
 /teams/{id}/matches[?season=], /sagas/{id}, /notifications?season=, /health, /openapi.json;
-POST /sagas {"season": "2026"} starts an RPI calculation saga; POST /admin/rebuild (local only)
-is what "matchstream rebuild" on the same data folder uses while this server runs. Errors are JSON
+POST /sagas {"season": "2026"} starts an RPI calculation saga. The local-only POST /admin/rebuild
+and /admin/folder/... are what "matchstream rebuild", "status", "projections list", "saga list",
+"saga show" and "inspect --dead-letters" on the same data folder use while this server runs
+(with the token of the folder's api-token file). Errors are JSON
 {"error": {"status", "message"}}: 400 for a bad parameter, 404 for something unknown.
+Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 the port is in use or the pipeline failed.
 
 Examples:
   matchstream ingest season.csv && matchstream serve
   curl 'http://127.0.0.1:8080/rankings?season=2026'`,
     )
     .action(async (flags: ServeFlags) => {
+      // Before the pipeline starts: a port in use is said at once, not after the boot.
+      await assertPortFree(flags.port);
       const pipeline = await startPipeline(
         flags.memory ? { memory: true } : { dataDir: flags.dataDir },
       );

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { READ_MODELS } from '../../projections/readModels/index.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { lastSaga, sagaMetrics } from '../../projections/readModels/sagas.js';
-import { consumerLag } from '../../stream/local/consumerLag.js';
-import { CHANGES_STREAM, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { activeReadModel } from '../activeReadModel.js';
+import { activeDocuments, activeGeneration, type FolderReader } from '../folder/FolderReader.js';
+import { withDataFolder } from '../folder/withDataFolder.js';
+import { counted } from '../output/plural.js';
 import { write } from '../write.js';
 
 interface StatusFlags {
@@ -19,59 +19,83 @@ export function registerStatus(program: Command): void {
     .description('events stored, lag per consumer, dead letters and the last saga')
     .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+"events" counts what the event store holds; "applied" what the read models have applied of
+it ("pending": the rest, applied when a pipeline runs on the folder: start, serve, saga start).
+While serve holds the folder, the server is asked. A folder that does not exist is an error.`,
+    )
     .action(async (flags: StatusFlags) => {
-      const runtime = await EmbeddedRuntime.start({ dataDir: flags.dataDir, relay: false });
-      try {
-        const stats = await activeReadModel(runtime.dynamo, 'pipeline-stats');
-        const sagas = await activeReadModel(runtime.dynamo, 'sagas');
-        const letters = await runtime.deadLetters.list();
-        const byConsumer: Record<string, number> = {};
-        for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
-        const report = {
-          data_dir: flags.dataDir,
-          events: await eventCounts(stats),
-          read_models: await Promise.all(
-            READ_MODELS.map(async (p) => ({
-              name: p.name,
-              version: p.version,
-              table: (await activeReadModel(runtime.dynamo, p.name)).table,
-            })),
-          ),
-          consumers: await consumerLag(runtime.dynamo, runtime.kinesis, CHANGES_STREAM),
-          dead_letters: { total: letters.length, by_consumer: byConsumer },
-          last_saga: (await lastSaga(sagas)) ?? null,
-          sagas: await sagaMetrics(sagas),
-        };
-        if (flags.json) {
-          await write(`${JSON.stringify(report, null, 2)}\n`);
-          return;
-        }
-        const lines = [
-          `matchstream status of ${flags.dataDir}`,
-          `  events      ${report.events.total} (${
-            Object.entries(report.events.by_type)
-              .map(([t, n]) => `${t} ${n}`)
-              .join(', ') || 'none'
-          })`,
-          ...report.consumers.map(
-            (c) =>
-              `  consumer    ${c.consumer}: ${c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${c.shards_behind} shard(s)`}`,
-          ),
-          `  dead letters ${report.dead_letters.total}${
-            letters.length > 0
-              ? ` (${Object.entries(byConsumer)
-                  .map(([c, n]) => `${c} ${n}`)
-                  .join(', ')}; read them with "matchstream inspect --dead-letters")`
-              : ''
-          }`,
-          `  last saga   ${report.last_saga ? `${report.last_saga.saga_id} ${report.last_saga.status}` : 'none'}`,
-          `  sagas       ${report.sagas.total} (${report.sagas.completed} completed, ${report.sagas.compensated} compensated, ${report.sagas.failed} failed, ${report.sagas.running} running; ` +
-            `completion rate ${report.sagas.completion_rate ?? '-'}, mean ${report.sagas.mean_duration_ms ?? '-'} ms)`,
-          '',
-        ];
-        await write(lines.join('\n'));
-      } finally {
-        await runtime.stop();
-      }
+      const report = {
+        data_dir: flags.dataDir,
+        ...(await withDataFolder(flags.dataDir, statusReport)),
+      };
+      await write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
     });
+}
+
+/** Everything `status` reports of a data folder. */
+export async function statusReport(reader: FolderReader) {
+  const [events, stats, sagas, letters, consumers, readModels] = await Promise.all([
+    reader.storedEvents(),
+    activeDocuments(reader, 'pipeline-stats').then(eventCounts),
+    activeDocuments(reader, 'sagas'),
+    reader.deadLetters(),
+    reader.consumerLag(),
+    Promise.all(
+      READ_MODELS.map(async (p) => ({
+        name: p.name,
+        version: p.version,
+        table: (await activeGeneration(reader, p.name)).table,
+      })),
+    ),
+  ]);
+  const byConsumer: Record<string, number> = {};
+  for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
+  return {
+    events,
+    applied: { total: stats.total, pending: Math.max(events.total - stats.total, 0) },
+    read_models: readModels,
+    consumers,
+    dead_letters: { total: letters.length, by_consumer: byConsumer },
+    last_saga: (await lastSaga(sagas)) ?? null,
+    sagas: await sagaMetrics(sagas),
+  };
+}
+
+type StatusReport = Awaited<ReturnType<typeof statusReport>> & { data_dir: string };
+
+function describe(report: StatusReport): string {
+  const byType = Object.entries(report.events.by_type)
+    .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
+    .join(', ');
+  const { sagas } = report;
+  const lines = [
+    `matchstream status of ${report.data_dir}`,
+    `  events       ${report.events.total.toLocaleString('en-US')} stored${byType ? ` (${byType})` : ''}`,
+    `  read models  ${report.applied.total.toLocaleString('en-US')} applied${
+      report.applied.pending === 0
+        ? ''
+        : `, ${report.applied.pending.toLocaleString('en-US')} pending (applied when a pipeline runs on the folder: start, serve)`
+    }`,
+    ...(report.consumers.length === 0
+      ? ['  consumers    none has run on this folder yet']
+      : report.consumers.map(
+          (c) =>
+            `  consumer     ${c.consumer}: ${c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${counted(c.shards_behind, 'shard')}`}`,
+        )),
+    `  dead letters ${report.dead_letters.total}${
+      report.dead_letters.total > 0
+        ? ` (${Object.entries(report.dead_letters.by_consumer)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ')}; read them with "matchstream inspect --dead-letters")`
+        : ''
+    }`,
+    `  last saga    ${report.last_saga ? `${report.last_saga.saga_id} ${report.last_saga.status}` : 'none'}`,
+    `  sagas        ${counted(sagas.total, 'saga')} (${sagas.completed} completed, ${sagas.compensated} compensated, ${sagas.failed} failed, ${sagas.running} running; ` +
+      `completion rate ${sagas.completion_rate ?? '-'}, mean ${sagas.mean_duration_ms ?? '-'} ms)`,
+    '',
+  ];
+  return lines.join('\n');
 }

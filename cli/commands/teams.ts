@@ -11,6 +11,7 @@ import {
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { fileProgress } from '../progress.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
@@ -62,7 +63,7 @@ metadata bus carries them to the team directory, which "saga start rpi --divisio
       .option('--concurrency <n>', 'teams written at once', wholeNumber(1, 64), 8)
       .option(
         '--rejects <file>',
-        'where bad rows go, one JSON object a line (default: <file>.rejects.jsonl)',
+        'where bad rows go, one JSON object a line (default: <file>.rejects.jsonl; "-": standard output)',
       )
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress bar, even on a terminal'),
@@ -108,6 +109,12 @@ Examples:
 }
 
 async function runImport(file: string, flags: ImportFlags): Promise<void> {
+  const rejectsToStdout = flags.rejects === '-';
+  if (rejectsToStdout && flags.json)
+    throw new CliError(
+      '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
+      EXIT.USAGE,
+    );
   const rejectsPath =
     flags.rejects ?? (file === '-' ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
   const feed = await readTeams(file);
@@ -139,14 +146,14 @@ async function runImport(file: string, flags: ImportFlags): Promise<void> {
   }
   const rejected = feed.problems.length + failures.length;
   if (rejected > 0) {
-    writeFileSync(
-      rejectsPath,
-      [
-        ...feed.problems.map((p) => JSON.stringify({ file, line: p.line, reason: p.reason })),
-        ...failures.map((f) => JSON.stringify({ file, team: f.team, reason: f.reason })),
-      ].join('\n') + '\n',
-    );
+    const rejects = `${[
+      ...feed.problems.map((p) => JSON.stringify({ file, line: p.line, reason: p.reason })),
+      ...failures.map((f) => JSON.stringify({ file, team: f.team, reason: f.reason })),
+    ].join('\n')}\n`;
+    if (rejectsToStdout) await write(rejects);
+    else writeFileSync(rejectsPath, rejects);
   }
+  const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
   const summary = {
     file,
     store: opened.description,
@@ -158,18 +165,20 @@ async function runImport(file: string, flags: ImportFlags): Promise<void> {
   if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
     if (feed.problems.length > 0) reportProblems(file, feed.problems);
-    await write(
-      `${file}: ${counts.registered} teams registered, ${counts.updated} updated, ${counts.unchanged} unchanged` +
-        `${feed.problems.length > 0 ? `, ${feed.problems.length} rows rejected` : ''}` +
-        `${counts.failed > 0 ? `, ${counts.failed} could not be stored` : ''}` +
-        `${rejected > 0 ? ` (see ${rejectsPath})` : ''}\n`,
-    );
+    const line =
+      `${file === '-' ? 'stdin' : file}: ${counted(counts.registered, 'team')} registered, ${counts.updated} updated, ${counts.unchanged} unchanged` +
+      `${feed.problems.length > 0 ? `, ${counted(feed.problems.length, 'row')} rejected` : ''}` +
+      `${counts.failed > 0 ? `, ${counts.failed} could not be stored` : ''}` +
+      `${rejected > 0 ? ` (see ${rejectsAt})` : ''}\n`;
+    // Standard output carries the rejected rows when asked: the summary goes beside them.
+    if (rejectsToStdout) process.stderr.write(line);
+    else await write(line);
   }
   if (counts.failed > 0)
-    throw new CliError(`${counts.failed} teams could not be stored`, EXIT.FAILURE);
+    throw new CliError(`${counted(counts.failed, 'team')} could not be stored`, EXIT.FAILURE);
   if (feed.problems.length > 0)
     throw new CliError(
-      `${feed.problems.length} rows rejected; see ${rejectsPath}`,
+      `${counted(feed.problems.length, 'row')} rejected; see ${rejectsAt}`,
       EXIT.INVALID_INPUT,
     );
 }

@@ -1,6 +1,8 @@
 import type { RpiResult, TeamRating } from '../../domain/rpi/computeRpi.js';
 import type { RpiProfile } from '../../domain/rpi/RpiProfile.js';
 import { csvField } from '../../feeds/writeGames.js';
+import { counted } from './plural.js';
+import { formatTable } from './table.js';
 
 export const RANKING_FORMATS = ['table', 'csv', 'json'] as const;
 export type RankingFormat = (typeof RANKING_FORMATS)[number];
@@ -105,29 +107,19 @@ export function rankingsTable(result: RpiResult, ratings: readonly TeamRating[])
     fixed(r.rpi),
   ]);
   const header = ['Rank', 'Team', 'W-L-T', 'WP', 'OWP', 'OOWP', 'RPI'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => width(row[i]))));
-  const leftAligned = new Set([1]);
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, i) => {
-        const pad = ' '.repeat((widths[i] ?? 0) - width(cell));
-        return leftAligned.has(i) ? cell + pad : pad + cell;
-      })
-      .join('  ')
-      .trimEnd();
+  const table = formatTable(
+    [header, ...rows],
+    ['right', 'left', 'right', 'right', 'right', 'right', 'right'],
+  );
   const scope = [
     result.profile.name,
-    `${result.games.counted.toLocaleString('en-US')} games counted`,
+    `${counted(result.games.counted, 'game')} counted`,
     result.season ? `season ${result.season}` : undefined,
     result.asOf ? `as of ${result.asOf}` : undefined,
   ].filter((s) => s !== undefined);
   const shown =
     ratings.length < result.ratings.length
       ? `top ${ratings.length} of ${result.ratings.length} teams`
-      : `${result.ratings.length} teams`;
-  return `${[`RPI — ${scope.join(' · ')} · ${shown}`, '', line(header), ...rows.map(line)].join('\n')}\n`;
-}
-
-function width(text: string | undefined): number {
-  return text === undefined ? 0 : [...text].length;
+      : counted(result.ratings.length, 'team');
+  return `${[`RPI — ${scope.join(' · ')} · ${shown}`, '', ...table].join('\n')}\n`;
 }

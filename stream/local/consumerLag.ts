@@ -1,9 +1,14 @@
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  ResourceNotFoundException as NoTable,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
+  ResourceNotFoundException as NoStream,
 } from '@aws-sdk/client-kinesis';
 import { CHECKPOINTS_TABLE } from '../consumer/CheckpointStore.js';
 
@@ -19,9 +24,24 @@ export interface ConsumerLag {
 /**
  * The lag of every consumer that has a checkpoint, measured from outside (for `status`): for
  * each open shard, a read just after the consumer's checkpoint says whether records are
- * waiting and how far behind the newest they are.
+ * waiting and how far behind the newest they are. Without a checkpoint table or a stream (a
+ * data folder ingested into but never run), no consumer has started: none is listed.
  */
 export async function consumerLag(
+  dynamo: DynamoDBClient,
+  kinesis: KinesisClient | undefined,
+  streamName: string,
+): Promise<ConsumerLag[]> {
+  if (!kinesis) return [];
+  try {
+    return await measureLag(dynamo, kinesis, streamName);
+  } catch (error) {
+    if (error instanceof NoTable || error instanceof NoStream) return [];
+    throw error;
+  }
+}
+
+async function measureLag(
   dynamo: DynamoDBClient,
   kinesis: KinesisClient,
   streamName: string,

@@ -27,6 +27,8 @@ export interface StoreTarget {
   readonly table?: string;
   /** Sockets kept open to DynamoDB (at least the append concurrency). */
   readonly maxSockets?: number;
+  /** Only to read: the events table is not created when missing. */
+  readonly readOnly?: boolean;
 }
 
 export interface OpenedStore {
@@ -45,6 +47,11 @@ export const DEFAULT_DATA_DIR = '.matchstream';
 /** Where the embedded dynalite of a data folder keeps its tables (and its lock). */
 export function storeDir(dataDir: string): string {
   return join(dataDir, 'dynamodb');
+}
+
+/** Where the embedded kinesalite of a data folder keeps the change stream. */
+export function streamDir(dataDir: string): string {
+  return join(dataDir, 'kinesis');
 }
 
 /**
@@ -70,7 +77,8 @@ export async function openEventStore(
   try {
     // The embedded store stands in for a table with a stream: its commits carry the marker the
     // change relay forwards them by, so a pipeline started on the folder later sees them.
-    await ensureEventsTable(client, table, { relayIndex: embedded !== undefined });
+    if (!target.readOnly)
+      await ensureEventsTable(client, table, { relayIndex: embedded !== undefined });
   } catch (error) {
     client.destroy();
     await embedded?.stop();

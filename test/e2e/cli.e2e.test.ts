@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
@@ -41,7 +42,7 @@ describe('matchstream (built command)', () => {
     const badSum = await runCli(['rpi', '--games', 'x.csv', '--weights', '0.5,0.5,0.5']);
 
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
+    expect(unknown.stderr).toMatch(/^matchstream: unknown option '--frobnicate'\n/);
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toMatch(/expected 3 comma-separated numbers/);
     expect(badSum.code).toBe(2);
@@ -187,9 +188,9 @@ describe('matchstream (built command)', () => {
       expect(strict.stdout).toBe('');
       expect(strict.stderr).toBe(
         [
-          `${bad}:3: home_score "x" is not a whole number from 0 to 999`,
-          `${bad}:4: date "2024-13-01" is not a YYYY-MM-DD date`,
-          `${bad}:5: team "C" cannot play itself`,
+          `matchstream: ${bad}:3: home_score "x" is not a whole number from 0 to 999`,
+          `matchstream: ${bad}:4: date "2024-13-01" is not a YYYY-MM-DD date`,
+          `matchstream: ${bad}:5: team "C" cannot play itself`,
           'matchstream: 3 invalid rows; no rankings computed (use --skip-invalid to compute from the valid rows)',
           '',
         ].join('\n'),
@@ -221,6 +222,155 @@ describe('matchstream (built command)', () => {
         `matchstream: ${tmp.path('nope.csv')}: cannot read: no such file\n`,
       );
       expect(debug.stderr).toMatch(/\n\s+at /);
+    });
+  });
+
+  describe('consistency across commands', () => {
+    const season = tmp.path('consistent.csv');
+    const list = tmp.path('consistent-teams.csv');
+
+    it('takes the games file of rpi as an argument (--games still works) and the team list as --teams-file (--teams still works)', async () => {
+      // Prepare
+      await runCli([
+        'generate',
+        '--team-count',
+        '12',
+        '--games-per-team',
+        '4',
+        '--out',
+        season,
+        '--teams-out',
+        list,
+      ]);
+
+      // Act
+      const byArgument = await runCli(['rpi', season, '--teams-file', list, '--format', 'csv']);
+      const byOption = await runCli(['rpi', '--games', season, '--teams', list, '--format', 'csv']);
+      const both = await runCli(['rpi', season, '--games', list]);
+      const none = await runCli(['rpi']);
+      const twoStdins = await runCli(['rpi', '-', '--teams-file', '-']);
+      const help = await runCli(['rpi', '--help']);
+
+      // Assess
+      expect(byArgument.code).toBe(0);
+      expect(byArgument.stdout.split('\n')).toHaveLength(12 + 2);
+      expect(byOption.stdout).toBe(byArgument.stdout);
+      expect([both.code, none.code, twoStdins.code]).toEqual([2, 2, 2]);
+      expect(both.stderr).toMatch(/^matchstream: two games files given/);
+      expect(none.stderr).toMatch(/^matchstream: give the games file: matchstream rpi FILE/);
+      expect(twoStdins.stderr).toMatch(
+        /^matchstream: the games and the team list cannot both come from standard input/,
+      );
+      expect(help.stdout).toMatch(/Usage: matchstream rpi \[options\] \[file\]/);
+      expect(help.stdout).toContain('--teams-file <file>');
+      expect(help.stdout).not.toMatch(/--teams <|--games </);
+    });
+
+    it('names the team count of generate --team-count (--teams still works) and writes "-" to standard output', async () => {
+      const byName = await runCli([
+        'generate',
+        '--team-count',
+        '10',
+        '--games-per-team',
+        '3',
+        '--seed',
+        '4',
+      ]);
+      const byOldName = await runCli([
+        'generate',
+        '--teams',
+        '10',
+        '--games-per-team',
+        '3',
+        '--seed',
+        '4',
+      ]);
+      const dash = await runCli([
+        'generate',
+        '--team-count',
+        '10',
+        '--games-per-team',
+        '3',
+        '--seed',
+        '4',
+        '--out',
+        '-',
+      ]);
+      const teamsOnStdout = await runCli([
+        'generate',
+        '--team-count',
+        '10',
+        '--games-per-team',
+        '3',
+        '--seed',
+        '4',
+        '--out',
+        tmp.path('g.csv'),
+        '--teams-out',
+        '-',
+      ]);
+      const clash = await runCli(['generate', '--team-count', '10', '--teams-out', '-']);
+      const help = await runCli(['generate', '--help']);
+
+      expect(byName.code).toBe(0);
+      expect(byOldName.stdout).toBe(byName.stdout);
+      expect(dash.stdout).toBe(byName.stdout);
+      expect(existsSync(join(process.cwd(), '-'))).toBe(false);
+      expect(teamsOnStdout.stdout.split('\n')[0]).toBe('team,conference');
+      expect(teamsOnStdout.stdout.trimEnd().split('\n')).toHaveLength(11);
+      expect(clash.code).toBe(2);
+      expect(help.stdout).toContain('--team-count <n>');
+      expect(help.stdout).not.toMatch(/--teams </);
+    });
+
+    it('says "1 invalid row" and "1 row rejected", not "1 rows"', async () => {
+      const bad = tmp.file(
+        'one-bad.csv',
+        'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n2026-09-02,A,B,x,0\n',
+      );
+      const teams = tmp.file('one-bad-teams.csv', 'team\nA\n\u0001bad\n');
+
+      const rpi = await runCli(['rpi', bad]);
+      const imported = await runCli(['teams', 'import', teams, '--memory', '--no-progress']);
+
+      expect(rpi.stderr).toContain('matchstream: 1 invalid row; no rankings computed');
+      expect(imported.code).toBe(3);
+      expect(imported.stdout).toMatch(
+        /: 1 team registered, 0 updated, 0 unchanged, 1 row rejected/,
+      );
+      expect(imported.stderr).toMatch(/matchstream: 1 row rejected; see /);
+    });
+
+    it('replays to standard output with --to file:-, never to a file named "-"', async () => {
+      // Prepare: a store with a few events.
+      const data = tmp.path('replayed');
+      await runCli(['ingest', season, '--data-dir', data, '--no-progress']);
+
+      // Act
+      const run = await runCli(['replay', '--to', 'file:-', '--data-dir', data, '--no-progress'], {
+        cwd: tmp.dir,
+      });
+      const again = await runCli(
+        ['replay', '--to', 'file:-', '--data-dir', data, '--no-progress'],
+        { cwd: tmp.dir },
+      );
+      const json = await runCli(['replay', '--to', 'file:-', '--data-dir', data, '--json'], {
+        cwd: tmp.dir,
+      });
+
+      // Assess
+      expect(run.code).toBe(0);
+      const events = run.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(events.length).toBeGreaterThan(12);
+      expect(events[0]).toHaveProperty('event_type');
+      expect(run.stderr).toMatch(/^replayed \d+ events to standard output/);
+      expect(existsSync(join(tmp.dir, '-'))).toBe(false);
+      // A pipe cannot be resumed: each run writes every event.
+      expect(again.stdout.trimEnd().split('\n')).toHaveLength(events.length);
+      expect(json.code).toBe(2);
     });
   });
 });

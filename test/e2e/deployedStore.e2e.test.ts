@@ -37,7 +37,7 @@ describe.runIf(motoAvailable())(
       const season = tmp.path('season.csv');
       await runCli([
         'generate',
-        '--teams',
+        '--team-count',
         '12',
         '--games-per-team',
         '4',

@@ -100,4 +100,51 @@ describe('matchstream inspect', () => {
     expect(run.stderr).toContain(`${bad}:1.Records[0]: the record data is not JSON`);
     expect(run.stderr).toContain(`${bad}:2 (not JSON)`);
   });
+
+  it('refuses an unknown consumer with the names there are, as its help example does not need', async () => {
+    // Prepare: a data folder (dead letters are looked for in one).
+    const data = tmp.path('data');
+    const feed = tmp.file(
+      'games.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
+    );
+    await runCli(['ingest', feed, '--data-dir', data, '--no-progress']);
+
+    // Act
+    const unknown = await runCli([
+      'inspect',
+      '--dead-letters',
+      '--consumer',
+      'router',
+      '--data-dir',
+      data,
+    ]);
+    const known = await runCli([
+      'inspect',
+      '--dead-letters',
+      '--consumer',
+      'bus-router',
+      '--data-dir',
+      data,
+    ]);
+    const rebuild = await runCli([
+      'inspect',
+      '--dead-letters',
+      '--consumer',
+      'rebuild:teams',
+      '--data-dir',
+      data,
+    ]);
+    const help = await runCli(['inspect', '--help']);
+
+    // Assess
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^matchstream: unknown consumer "router"; the consumers are read-models, bus-router, sagas, /,
+    );
+    expect([known.code, known.stdout, known.stderr]).toEqual([0, '', '']);
+    expect(rebuild.code).toBe(0);
+    expect(help.stdout).toContain('matchstream inspect --dead-letters --consumer bus-router');
+    expect(help.stdout).not.toContain('--consumer router');
+  });
 });

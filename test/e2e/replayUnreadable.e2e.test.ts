@@ -65,6 +65,8 @@ describe('matchstream replay and rebuild past an unreadable stored event', () =>
       '--json',
       '--no-progress',
     ]);
+    const inspectedEvents = await runCli(['inspect', out]);
+    const inspectedUnreadable = await runCli(['inspect', unreadable]);
     const letters = await runCli([
       'inspect',
       '--dead-letters',
@@ -76,7 +78,9 @@ describe('matchstream replay and rebuild past an unreadable stored event', () =>
 
     // Assess: every good event in the file; the bad one aside with its reason; exit 3.
     expect(replayed.code).toBe(3);
-    expect(replayed.stderr).toContain(`1 stored events could not be read`);
+    expect(replayed.stderr).toContain(
+      `matchstream: 1 stored event could not be read (or follows one that cannot in its stream); they are in ${unreadable}`,
+    );
     expect(JSON.parse(replayed.stdout)).toMatchObject({ completed: true, unreadable: 1 });
     const written = readFileSync(out, 'utf8').trim().split('\n');
     expect(written).toHaveLength(season.games.length + season.teams.length);
@@ -89,6 +93,25 @@ describe('matchstream replay and rebuild past an unreadable stored event', () =>
       held_back: false,
       error: expect.stringMatching(/cannot decode the stored bytes/),
     });
+    // inspect reads both files replay wrote: the events, and what could not be read.
+    expect(inspectedEvents.code).toBe(0);
+    const inspected = inspectedEvents.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(inspected).toHaveLength(written.length);
+    expect(inspected[0]).toMatchObject({
+      ...JSON.parse(written[0] ?? '{}'),
+      writer_version: JSON.parse(written[0] ?? '{}').version,
+      source: { replay_file: `${out}:1` },
+    });
+    expect(inspectedUnreadable.code).toBe(3);
+    expect(inspectedUnreadable.stdout).toBe('');
+    expect(inspectedUnreadable.stderr).toMatch(
+      new RegExp(
+        `^matchstream: ${unreadable}:1: team:Corrupt sequence 1 \\(event 77777777-7777-4777-8777-777777777777\\): cannot decode the stored bytes`,
+      ),
+    );
     // The rebuild goes on past it and dead-letters it; inspect shows where and why.
     expect(rebuilt.code).toBe(0);
     expect(JSON.parse(rebuilt.stdout)).toMatchObject({ completed: true, unreadable: 1 });

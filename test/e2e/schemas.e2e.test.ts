@@ -68,8 +68,8 @@ describe('matchstream schemas', () => {
     expect(incompatible.stderr).toBe(
       [
         ...older.flatMap((v) => [
-          `MatchRecorded v${next} cannot read v${v} (BACKWARD_ALL): MatchRecorded.home_goals: type changed from int (v${v}) to string (v${next})`,
-          `MatchRecorded v${next} cannot read v${v} (BACKWARD_ALL): MatchRecorded.spec_referee: field "spec_referee" (string) is missing from v${v} and has no default`,
+          `matchstream: MatchRecorded v${next} cannot read v${v} (BACKWARD_ALL): MatchRecorded.home_goals: type changed from int (v${v}) to string (v${next})`,
+          `matchstream: MatchRecorded v${next} cannot read v${v} (BACKWARD_ALL): MatchRecorded.spec_referee: field "spec_referee" (string) is missing from v${v} and has no default`,
         ]),
         `matchstream: ${older.length * 2} compatibility violations`,
         '',
@@ -112,6 +112,64 @@ describe('matchstream schemas', () => {
       event_type: 'MatchCancelled',
       version: 1,
       data: { match_id: 'x', reason: null },
+    });
+  });
+
+  it('refuses to replace a written fixture unless forced, leaving its bytes as they were', async () => {
+    // Prepare: a fixture written once.
+    const fixtures = join(tmp.dir, 'pinned');
+    const args = (data: string) => [
+      'schemas',
+      'fixture',
+      'MatchCancelled',
+      '--version',
+      '1',
+      '--data',
+      data,
+      '--fixtures',
+      fixtures,
+    ];
+    const first = tmp.file('first.json', JSON.stringify({ match_id: 'first', reason: null }));
+    const second = tmp.file('second.json', JSON.stringify({ match_id: 'second', reason: 'rain' }));
+    expect((await runCli(args(first))).code).toBe(0);
+    const file = join(fixtures, 'MatchCancelled', 'v1.json');
+    const written = readFileSync(file, 'utf8');
+
+    // Act
+    const refused = await runCli(args(second));
+    const kept = readFileSync(file, 'utf8');
+    const forced = await runCli([...args(second), '--force']);
+
+    // Assess
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `matchstream: ${file} exists already: the fixture of a written version never changes (--force replaces it, for a version not yet released)\n`,
+    );
+    expect(kept).toBe(written);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8')).data).toEqual({
+      match_id: 'second',
+      reason: 'rain',
+    });
+  });
+
+  it('names violations in snake_case in --json, as every JSON output does', async () => {
+    const dir = join(tmp.dir, 'violations');
+    cpSync('schemas/avro', dir, { recursive: true });
+    await runCli(['schemas', 'new', 'MatchCancelled', '--dir', dir]);
+    const file = join(dir, 'MatchCancelled', `v${latestVersion('MatchCancelled') + 1}.avsc`);
+    const schema = JSON.parse(readFileSync(file, 'utf8'));
+    schema.fields.push({ name: 'spec_referee', type: 'string' });
+    writeFileSync(file, JSON.stringify(schema));
+
+    const run = await runCli(['schemas', 'check', '--dir', dir, '--json']);
+
+    expect(run.code).toBe(1);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.ok).toBe(false);
+    expect(doc.violations[0]).toEqual({
+      event_type: 'MatchCancelled',
+      message: expect.stringContaining('spec_referee'),
     });
   });
 });

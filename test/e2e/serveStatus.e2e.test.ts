@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateSeason } from '../../domain/season/generateSeason.js';
+import { GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
 import { CLI, runCli } from '../support/cli.js';
 import { reach } from '../support/loopback.js';
 import { tempDir } from '../support/tempDir.js';
@@ -32,7 +35,7 @@ describe('matchstream serve and status on a data folder', () => {
     const games = tmp.path('games.csv');
     await runCli([
       'generate',
-      '--teams',
+      '--team-count',
       '12',
       '--games-per-team',
       '4',
@@ -90,7 +93,7 @@ describe('matchstream serve and status on a data folder', () => {
     expect(await exited).toBe(0);
   });
 
-  it('rebuilds through the server holding the folder while it keeps answering; other commands are told who holds it', async () => {
+  it('rebuilds through the server holding the folder while it keeps answering; commands that change the folder are told who holds it', async () => {
     // Prepare: a pipeline on disk, served.
     const data = tmp.path('served');
     await runCli(['start', '--teams', '12', '--games-per-team', '4', '--data-dir', data]);
@@ -117,7 +120,15 @@ describe('matchstream serve and status on a data folder', () => {
       while (!done) during.push((await fetch(`${url}/standings?season=2026`)).status);
       const rebuild = await rebuilding;
       const after = await (await fetch(`${url}/standings?season=2026`)).json();
-      const list = await runCli(['projections', 'list', '--data-dir', data]);
+      const activate = await runCli([
+        'projections',
+        'activate',
+        'standings',
+        '--generation',
+        '1',
+        '--data-dir',
+        data,
+      ]);
 
       // Assess
       expect(rebuild.code).toBe(0);
@@ -131,13 +142,162 @@ describe('matchstream serve and status on a data folder', () => {
       expect(during.length).toBeGreaterThan(1);
       expect(during.every((status) => status === 200)).toBe(true);
       expect(after).toEqual(before);
-      expect(list.code).toBe(1);
-      expect(list.stderr).toMatch(
+      expect(activate.code).toBe(1);
+      expect(activate.stderr).toMatch(
         /the data folder .* is in use by another matchstream process \(pid \d+: "matchstream serve --data-dir/,
       );
     } finally {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
     }
+  });
+
+  it('reports what the store holds in a folder only ingested into, and what the read models have not applied yet', async () => {
+    // Prepare: a feed ingested, no pipeline ever run on the folder.
+    const data = tmp.path('ingested');
+    const season = generateSeason({ teams: 6, gamesPerTeam: 2, seed: 3 });
+    const games = tmp.file(
+      'ingested.csv',
+      `${[GAMES_CSV_HEADER, ...season.games.map(gameCsvRow)].join('\n')}\n`,
+    );
+    const ingest = JSON.parse(
+      (await runCli(['ingest', games, '--data-dir', data, '--json', '--no-progress'])).stdout,
+    );
+
+    // Act
+    const json = await runCli(['status', '--data-dir', data, '--json']);
+    const text = await runCli(['status', '--data-dir', data]);
+
+    // Assess
+    expect(ingest.events_appended).toBeGreaterThan(0);
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.stdout);
+    expect(status.events.total).toBe(ingest.events_appended);
+    expect(status.events.by_type.MatchRecorded).toBe(ingest.appended);
+    expect(status.events.by_type.TeamRegistered).toBe(ingest.teams_registered);
+    expect(status.applied).toEqual({ total: 0, pending: ingest.events_appended });
+    expect(status.consumers).toEqual([]);
+    expect(text.stdout).toContain(`events       ${ingest.events_appended} stored (`);
+    expect(text.stdout).toContain(`0 applied, ${ingest.events_appended} pending`);
+    // Looking created nothing: no change stream, no read-model tables.
+    expect(existsSync(join(data, 'kinesis'))).toBe(false);
+  });
+
+  it('answers status, projections list, saga list and saga show through the server holding the folder, as without it', async () => {
+    // Prepare: a pipeline run on disk, then each look taken on the folder itself.
+    const data = tmp.path('looked-at');
+    const started = JSON.parse(
+      (
+        await runCli([
+          'start',
+          '--teams',
+          '8',
+          '--games-per-team',
+          '3',
+          '--data-dir',
+          data,
+          '--json',
+        ])
+      ).stdout,
+    );
+    const looks = [
+      ['status', '--data-dir', data],
+      ['status', '--data-dir', data, '--json'],
+      ['projections', 'list', '--data-dir', data],
+      ['projections', 'list', '--data-dir', data, '--json'],
+      ['saga', 'list', '--data-dir', data, '--json'],
+      ['saga', 'show', started.saga.id, '--data-dir', data, '--json'],
+      ['inspect', '--dead-letters', '--data-dir', data],
+    ];
+    const alone = [];
+    for (const look of looks) alone.push(await runCli(look));
+
+    // Act: the same looks while serve holds the folder.
+    const { child, url } = await serve(data);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const served = [];
+    let anonymous: number | undefined;
+    try {
+      for (const look of looks) served.push(await runCli(look));
+      anonymous = (await fetch(`${url}/admin/folder/dead-letters`, { method: 'POST' })).status;
+    } finally {
+      child.kill('SIGINT');
+    }
+
+    // Assess
+    expect(await exited).toBe(0);
+    // The folder's internals are for the token's holder only.
+    expect(anonymous).toBe(401);
+    for (const [i, look] of looks.entries()) {
+      expect({ look, code: served[i]?.code, stderr: served[i]?.stderr }).toEqual({
+        look,
+        code: 0,
+        stderr: '',
+      });
+      expect(served[i]?.stdout).toBe(alone[i]?.stdout);
+    }
+    expect(JSON.parse(served[1]?.stdout ?? '{}')).toMatchObject({
+      events: { total: started.events_appended },
+      last_saga: { saga_id: started.saga.id },
+    });
+  });
+
+  it('never creates a data folder to look at it: exit 1 naming the path', async () => {
+    const missing = tmp.path('no/such/dir');
+    const looks = [
+      ['status', '--data-dir', missing],
+      ['status', '--data-dir', missing, '--json'],
+      ['projections', 'list', '--data-dir', missing],
+      ['saga', 'list', '--data-dir', missing],
+      ['saga', 'show', 'x', '--data-dir', missing],
+      ['inspect', '--dead-letters', '--data-dir', missing],
+    ];
+
+    const runs = [];
+    for (const look of looks) runs.push(await runCli(look));
+
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(
+        new RegExp(`^matchstream: there is no data folder ${missing}: [^\\n]*\\n$`),
+      );
+    }
+    expect(existsSync(tmp.path('no'))).toBe(false);
+  });
+
+  it('says in one line that the port is in use, and removes the token of an in-memory server when it stops', async () => {
+    // Prepare: a port taken by another listener.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+
+    // Act
+    const refused = await runCli(['serve', '--memory', '--port', String(port)]);
+    taken.close();
+    const child = spawn(process.execPath, [CLI, 'serve', '--memory', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const tokenFile = await new Promise<string>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        const found = /token in (\S+);/.exec(stderr);
+        if (found?.[1]) resolve(found[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+    const whileServing = existsSync(tokenFile);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+
+    // Assess
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `matchstream: port ${port} on 127.0.0.1 is in use (another matchstream serve?): choose another with --port, or --port 0 for a free one\n`,
+    );
+    expect(whileServing).toBe(true);
+    expect(await exited).toBe(0);
+    expect(existsSync(tokenFile)).toBe(false);
   });
 });

@@ -1,0 +1,59 @@
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import type { Projection } from '../../projections/Projection.js';
+import {
+  type Generation,
+  REGISTRY_TABLE,
+  ReadModelRegistry,
+} from '../../projections/ReadModelRegistry.js';
+import { READ_MODELS } from '../../projections/readModels/index.js';
+import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
+import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
+import type { ConsumerLag } from '../../stream/local/consumerLag.js';
+
+/**
+ * What the commands that only look at a data folder read (`status`, `projections list`,
+ * `saga list`, `saga show`, `inspect --dead-letters`): its tables and its change stream. Read
+ * on the folder itself, or asked of the `serve` process that holds it; the same answers either
+ * way, so the commands print the same. Nothing here writes, and what does not exist yet (a
+ * folder ingested into but never run has no read models) reads as empty.
+ */
+export interface FolderReader {
+  /** The documents of a table, read only. */
+  documents(table: string): DocumentStore;
+  /** Every dead letter, of every consumer. */
+  deadLetters(): Promise<DeadLetter[]>;
+  /** How far behind the change stream each consumer with a checkpoint is. */
+  consumerLag(): Promise<ConsumerLag[]>;
+  /** The events the store holds, by type and day. */
+  storedEvents(): Promise<StoredEventCounts>;
+}
+
+/** A projection by its name, or an error listing the names. */
+export function readModelNamed(name: string): Projection {
+  const projection = READ_MODELS.find((p) => p.name === name);
+  if (!projection)
+    throw new Error(
+      `unknown read model "${name}"; there are ${READ_MODELS.map((p) => p.name).join(', ')}`,
+    );
+  return projection;
+}
+
+/** The read-model registry of the folder (a read model never rebuilt is at generation 1). */
+export function readModelRegistry(reader: FolderReader): ReadModelRegistry {
+  return new ReadModelRegistry(reader.documents(REGISTRY_TABLE));
+}
+
+/** The generation of a read model the queries read. */
+export function activeGeneration(reader: FolderReader, name: string): Promise<Generation> {
+  return readModelRegistry(reader).active(readModelNamed(name));
+}
+
+/** The documents of a read model's active generation. */
+export async function activeDocuments(reader: FolderReader, name: string): Promise<DocumentStore> {
+  return reader.documents((await activeGeneration(reader, name)).table);
+}
+
+/** Refuses writes: the stores a `FolderReader` hands out are for reading. */
+export function refuseWrite(table: string): never {
+  throw new Error(`${table} is opened for reading only`);
+}

@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import type { DocKey } from '../../projections/Projection.js';
+import { dynamoClient } from '../../stream/aws/dynamoClient.js';
+import { kinesisClient } from '../../stream/aws/kinesisClient.js';
+import { type DeadLetter, DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import {
+  countStoredEvents,
+  type StoredEventCounts,
+} from '../../stream/eventStore/countStoredEvents.js';
+import { EVENTS_TABLE } from '../../stream/eventStore/eventsTable.js';
+import { type ConsumerLag, consumerLag } from '../../stream/local/consumerLag.js';
+import { CHANGES_STREAM } from '../../stream/local/EmbeddedRuntime.js';
+import { startEmbeddedDynamo } from '../../stream/local/embeddedDynamo.js';
+import { startEmbeddedKinesis } from '../../stream/local/embeddedKinesis.js';
+import { storeDir, streamDir } from '../../stream/local/openEventStore.js';
+import { CliError } from '../exitCodes.js';
+import { type FolderReader, refuseWrite } from './FolderReader.js';
+
+/** A data folder's tables and stream read through the clients of its servers. */
+export class LocalFolderReader implements FolderReader {
+  constructor(
+    private readonly dynamo: DynamoDBClient,
+    /** Absent when the folder has no change stream yet. */
+    private readonly kinesis: KinesisClient | undefined,
+  ) {}
+
+  documents(table: string): DocumentStore {
+    const store = new DynamoDocumentStore(this.dynamo, table);
+    return {
+      getMany: (keys: readonly DocKey[]) => emptyIfMissing(store.getMany(keys), new Map()),
+      query: (pk, range) => emptyIfMissing(store.query(pk, range), []),
+      write: () => refuseWrite(table),
+    };
+  }
+
+  deadLetters(): Promise<DeadLetter[]> {
+    return emptyIfMissing(new DynamoDeadLetterQueue(this.dynamo).list(), []);
+  }
+
+  consumerLag(): Promise<ConsumerLag[]> {
+    return consumerLag(this.dynamo, this.kinesis, CHANGES_STREAM);
+  }
+
+  storedEvents(): Promise<StoredEventCounts> {
+    return countStoredEvents(this.dynamo, EVENTS_TABLE);
+  }
+}
+
+/** What a table that does not exist yet holds: nothing. */
+async function emptyIfMissing<T>(reading: Promise<T>, empty: T): Promise<T> {
+  try {
+    return await reading;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return empty;
+    throw error;
+  }
+}
+
+/**
+ * Refuses a data folder that does not exist (or holds no store), naming it: commands that
+ * read or change what a folder holds never create one.
+ */
+export function requireDataFolder(dataDir: string): void {
+  if (!existsSync(dataDir))
+    throw new CliError(
+      `there is no data folder ${dataDir}: nothing was ingested or run there (matchstream ingest FILE --data-dir ${dataDir}, or matchstream start --data-dir ${dataDir})`,
+    );
+  if (!existsSync(storeDir(dataDir)))
+    throw new CliError(
+      `${dataDir} is not a matchstream data folder: it has no event store (${storeDir(dataDir)})`,
+    );
+}
+
+/**
+ * Opens a data folder for reading: its dynalite, and its kinesalite when it has a change
+ * stream, creating nothing (no folder, no table, no stream). `close()` stops them.
+ */
+export async function openDataFolder(
+  dataDir: string,
+): Promise<{ reader: FolderReader; close(): Promise<void> }> {
+  requireDataFolder(dataDir);
+  const dynamoServer = await startEmbeddedDynamo({ dataDir: storeDir(dataDir) });
+  const kinesisServer = existsSync(streamDir(dataDir))
+    ? await startEmbeddedKinesis({ dataDir: streamDir(dataDir) }).catch(async (error: unknown) => {
+        await dynamoServer.stop();
+        throw error;
+      })
+    : undefined;
+  const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint });
+  const kinesis = kinesisServer ? kinesisClient({ endpoint: kinesisServer.endpoint }) : undefined;
+  return {
+    reader: new LocalFolderReader(dynamo, kinesis),
+    async close() {
+      dynamo.destroy();
+      kinesis?.destroy();
+      await kinesisServer?.stop();
+      await dynamoServer.stop();
+    },
+  };
+}

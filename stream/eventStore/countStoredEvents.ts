@@ -1,0 +1,72 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+
+/** The events a table holds, counted by type and by day (of the event's timestamp). */
+export interface StoredEventCounts {
+  readonly total: number;
+  readonly by_type: Record<string, number>;
+  readonly by_day: Record<string, Record<string, number>>;
+}
+
+/**
+ * Counts the events stored in an events table, whatever has or has not consumed them: a
+ * parallel Scan reading each commit's event types and timestamps (no data is decoded). A
+ * table that does not exist holds nothing.
+ */
+export async function countStoredEvents(
+  client: DynamoDBClient,
+  table: string,
+  segments = 4,
+): Promise<StoredEventCounts> {
+  const byType: Record<string, number> = {};
+  const byDay: Record<string, Record<string, number>> = {};
+  let total = 0;
+  const count = (item: Record<string, AttributeValue>) => {
+    for (const value of item.events?.L ?? []) {
+      const type = value.M?.event_type?.S ?? '(unknown type)';
+      const day = value.M?.timestamp?.S?.slice(0, 10) ?? '(no timestamp)';
+      total++;
+      byType[type] = (byType[type] ?? 0) + 1;
+      const ofDay = byDay[day] ?? {};
+      ofDay[type] = (ofDay[type] ?? 0) + 1;
+      byDay[day] = ofDay;
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: segments }, async (_, segment) => {
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const page = await client.send(
+            new ScanCommand({
+              TableName: table,
+              Segment: segment,
+              TotalSegments: segments,
+              ProjectionExpression: 'events',
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of page.Items ?? []) count(item);
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return { total: 0, by_type: {}, by_day: {} };
+    throw error;
+  }
+  // In key order, so that the same store always reads the same (segments finish in any order).
+  return {
+    total,
+    by_type: sorted(byType),
+    by_day: Object.fromEntries(Object.entries(sorted(byDay)).map(([d, t]) => [d, sorted(t)])),
+  };
+}
+
+function sorted<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
