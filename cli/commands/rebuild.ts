@@ -5,8 +5,10 @@ import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { DEFAULT_DATA_DIR, storeDir } from '../../stream/local/openEventStore.js';
 import { startPipeline } from '../embeddedPipeline.js';
 import { CliError } from '../exitCodes.js';
+import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
 import { wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { fileProgress } from '../progress.js';
 import { type RebuildSummary, rebuildReadModel } from '../rebuild.js';
 import { apiTokenFile } from '../serveLocal.js';
@@ -65,6 +67,7 @@ Examples:
     .action(async (flags: RebuildFlags) => {
       const projection = READ_MODELS.find((p) => p.name === flags.projection);
       if (!projection) throw new CliError(`unknown read model ${flags.projection}`);
+      requireDataFolder(flags.dataDir);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
@@ -120,12 +123,12 @@ Examples:
               `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${summary.caught_up} applied from the stream to catch up; ${summary.seconds} s in all`,
               summary.unreadable === 0
                 ? ''
-                : `${summary.unreadable} stored events could not be read or follow one that cannot in their stream; they are dead-lettered under rebuild:${summary.projection} (see "matchstream inspect --dead-letters --consumer rebuild:${summary.projection}")`,
+                : `${counted(summary.unreadable, 'stored event')} could not be read or ${summary.unreadable === 1 ? 'follows' : 'follow'} one that cannot in ${summary.unreadable === 1 ? 'its' : 'their'} stream; ${summary.unreadable === 1 ? 'it is' : 'they are'} dead-lettered under rebuild:${summary.projection} (see "matchstream inspect --dead-letters --consumer rebuild:${summary.projection}")`,
               summary.differences === null
                 ? ''
                 : summary.differences === 0
                   ? 'verified: identical to the live generation'
-                  : `verified: ${plural(summary.differences, 'document differs', 'documents differ')} from the live generation, e.g. ${samples(summary, 3)}`,
+                  : `verified: ${counted(summary.differences, 'document differs', 'documents differ')} from the live generation, e.g. ${samples(summary, 3)}`,
               summary.switched
                 ? `active generation: ${summary.generation} (was ${summary.previous_generation}; drop it with "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation}")`
                 : `active generation still ${summary.previous_generation}; switch with "matchstream projections activate ${summary.projection} --generation ${summary.generation}"`,
@@ -144,10 +147,6 @@ Examples:
     });
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
-
 /** The first differences, as `kind pk/sk`. */
 function samples(summary: RebuildSummary, count: number): string {
   return summary.difference_samples
@@ -158,7 +157,7 @@ function samples(summary: RebuildSummary, count: number): string {
 
 /** Why a rebuild of the live generation's own version did not switch, in one line. */
 function faultMessage(s: RebuildSummary): string {
-  return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${plural(s.differences ?? 0, 'document', 'documents')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
+  return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${counted(s.differences ?? 0, 'document')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
 }
 
 /** The write token of the server holding the data folder (it wrote it there on start). */
