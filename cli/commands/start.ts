@@ -13,6 +13,7 @@ import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames
 import { type EmbeddedPipeline, startPipeline } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { faultSpec, wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { sagaOutcome } from '../sagaOutcome.js';
 import { serveUntilInterrupted } from '../serveLocal.js';
@@ -20,7 +21,9 @@ import { write } from '../write.js';
 
 interface StartFlags {
   readonly games?: string;
-  readonly teams: number;
+  readonly teamCount?: number;
+  /** The former name of `--team-count`, kept working. */
+  readonly teams?: number;
   readonly gamesPerTeam: number;
   readonly seed: number;
   readonly season?: string;
@@ -39,8 +42,21 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description('run the main job: a season through the whole pipeline to RPI rankings')
-    .option('--games <file>', 'ingest this games feed instead of a generated sample season')
-    .option('--teams <n>', 'teams in the generated season', wholeNumber(2, 100_000), 330)
+    .argument(
+      '[games]',
+      'games feed to ingest instead of a generated sample season ("-" for stdin)',
+    )
+    .option('--games <file>', 'the games feed, as an option (the same as the argument)')
+    .option(
+      '--team-count <n>',
+      `teams in the generated season (default: ${DEFAULT_TEAM_COUNT})`,
+      wholeNumber(2, 100_000),
+    )
+    .addOption(
+      new Option('--teams <n>', 'former name of --team-count')
+        .argParser(wholeNumber(2, 100_000))
+        .hideHelp(),
+    )
     .option(
       '--games-per-team <m>',
       'games per team in the generated season',
@@ -79,18 +95,45 @@ season, lets the stream drive the read models and the bus router, calculates and
 RPI from the matches read model, and prints the top of the rankings with a pipeline summary.
 The rankings equal what "matchstream rpi" computes from the same games and profile.
 
+Exit codes: 0 the season was rated; 1 its saga was compensated or failed (the summary is
+printed all the same) or the pipeline failed; 2 bad command line; 3 invalid rows in the feed.
+
 Examples:
   npm start
-  npm start -- --teams 48 --seed 7 --top 10
-  matchstream start --games season.csv --data-dir .matchstream --json
+  npm start -- --team-count 48 --seed 7 --top 10
+  matchstream start season.csv --data-dir .matchstream --json
   matchstream start --serve --port 8080`,
     )
-    .action(async (flags: StartFlags) => {
-      await runStart(flags);
+    .action(async (file: string | undefined, flags: StartFlags) => {
+      await runStart(resolveFlags(file, flags));
     });
 }
 
-async function runStart(flags: StartFlags): Promise<void> {
+/** Teams of the generated sample season. */
+const DEFAULT_TEAM_COUNT = 330;
+
+/** The games file from the argument or `--games`, the team count from either of its names. */
+function resolveFlags(file: string | undefined, flags: StartFlags): StartFlags & StartInput {
+  if (file !== undefined && flags.games !== undefined && file !== flags.games)
+    throw new CliError(
+      `two games feeds: "${file}" and --games "${flags.games}"; give one`,
+      EXIT.USAGE,
+    );
+  if (flags.teamCount !== undefined && flags.teams !== undefined)
+    throw new CliError('--teams is the former name of --team-count: give one', EXIT.USAGE);
+  const games = file ?? flags.games;
+  return {
+    ...flags,
+    ...(games === undefined ? {} : { games }),
+    teamCount: flags.teamCount ?? flags.teams ?? DEFAULT_TEAM_COUNT,
+  };
+}
+
+interface StartInput {
+  readonly teamCount: number;
+}
+
+async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
   const errors: string[] = [];
@@ -114,14 +157,15 @@ async function runStart(flags: StartFlags): Promise<void> {
     for (const s of await cachedSeasons(pipeline.sagaStores.cache))
       cacheBefore.set(s, await readCache(pipeline.sagaStores.cache, s));
     // 1. The season into the event store.
-    const source = flags.games ?? `sample season (${flags.teams} teams, seed ${flags.seed})`;
+    const source =
+      flags.games ?? `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`;
     const seasons = new Map<string, number>();
     const problems: GameProblem[] = [];
     const rows = flags.games
       ? streamGames(flags.games)
       : sampleRows(
           generateSeason({
-            teams: flags.teams,
+            teams: flags.teamCount,
             gamesPerTeam: flags.gamesPerTeam,
             seed: flags.seed,
           }),
@@ -133,11 +177,12 @@ async function runStart(flags: StartFlags): Promise<void> {
     if (problems.length > 0) {
       reportProblems(flags.games ?? 'games', problems);
       throw new CliError(
-        `${problems.length} invalid rows; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
+        `${counted(problems.length, 'invalid row')}; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
         EXIT.INVALID_INPUT,
       );
     }
-    if (ingested.failed > 0) throw new CliError(`${ingested.failed} rows could not be stored`);
+    if (ingested.failed > 0)
+      throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
     const season = flags.season ?? [...seasons.keys()].sort().at(-1);
     if (!season) throw new CliError('the games feed has no games');
     await runtime.settle();
@@ -153,11 +198,13 @@ async function runStart(flags: StartFlags): Promise<void> {
         `saga ${saga} completed but the rankings cache does not hold its rankings`,
       );
     }
-    if (outcome.status === 'failed') {
-      throw new CliError(
-        `saga ${saga} could not compensate ${outcome.failed_step ?? ''}: ${outcome.error ?? ''}; see "matchstream saga show ${saga}"`,
-      );
-    }
+    // A season whose saga did not complete was not rated: said after the summary, exit 1.
+    const unrated =
+      outcome.status === 'compensated'
+        ? `saga ${saga} was compensated after ${outcome.failed_step ?? 'a step'} failed: ${outcome.error ?? ''}`
+        : outcome.status === 'failed'
+          ? `saga ${saga} failed and could not compensate ${outcome.failed_step ?? ''}: ${outcome.error ?? ''}; see "matchstream saga show ${saga}"`
+          : undefined;
     const before = cacheBefore.get(season);
     const served = cached?.rankings ?? [];
     const gamesCounted = cached?.games_counted ?? 0;
@@ -200,13 +247,15 @@ async function runStart(flags: StartFlags): Promise<void> {
       const width = Math.max(4, ...top.map((r) => r.team.length));
       const lines = [
         cached
-          ? `matchstream — ${source}, season ${season}: ${gamesCounted.toLocaleString('en-US')} games, ${served.length} teams (${profile.name})`
+          ? `matchstream — ${source}, season ${season}: ${counted(gamesCounted, 'game')}, ${counted(served.length, 'team')} (${profile.name})`
           : `matchstream — ${source}, season ${season}`,
         '',
-        ...(outcome.status === 'compensated'
+        ...(outcome.status === 'compensated' || outcome.status === 'failed'
           ? [
               `saga ${saga} failed at ${outcome.failed_step}: ${outcome.error}`,
-              `compensated: ${outcome.compensations.join(' → ')}; the rankings are ${summary.rankings_unchanged ? 'as they were before the run' : 'NOT as before'}${served.length === 0 ? ' (none)' : ''}`,
+              outcome.status === 'compensated'
+                ? `compensated: ${outcome.compensations.join(' → ')}; the rankings are ${summary.rankings_unchanged ? 'as they were before the run' : 'NOT as before'}${served.length === 0 ? ' (none)' : ''}`
+                : `its compensation failed too: see "matchstream saga show ${saga}"`,
               '',
             ]
           : []),
@@ -220,18 +269,24 @@ async function runStart(flags: StartFlags): Promise<void> {
               ),
             ]),
         '',
-        `pipeline: ${summary.events_appended} events appended, ${summary.records_relayed} change records relayed, ` +
-          `${Object.keys(consumers).length} consumers (${Math.min(...Object.values(consumers))}–${Math.max(...Object.values(consumers))} events applied each), ` +
-          `${Object.values(summary.published).reduce((a, b) => a + b, 0)} events published on the buses, ${deadLetters} dead letters`,
-        `saga: ${saga} ${outcome.status} in ${outcome.seconds ?? '?'} s (${summary.saga.automatic_sagas} started automatically as results arrived${pipeline.sagas.restarts > 0 ? `, coordinator restarted ${pipeline.sagas.restarts}×` : ''})`,
+        `pipeline: ${counted(summary.events_appended, 'event')} appended, ${counted(summary.records_relayed, 'change record')} relayed, ` +
+          `${counted(Object.keys(consumers).length, 'consumer')} (${appliedRange(consumers)} applied each), ` +
+          `${counted(
+            Object.values(summary.published).reduce((a, b) => a + b, 0),
+            'event',
+          )} published on the buses, ${counted(deadLetters, 'dead letter')}`,
+        `saga: ${saga} ${outcome.status} in ${outcome.seconds ?? '?'} s (${counted(summary.saga.automatic_sagas, 'saga')} started automatically as results arrived${pipeline.sagas.restarts > 0 ? `, coordinator restarted ${pipeline.sagas.restarts}×` : ''})`,
         `done in ${summary.seconds} s`,
         '',
       ];
       await write(lines.join('\n'));
     }
     if (errors.length > 0 && !flags.json)
-      process.stderr.write(`(${errors.length} transient errors recovered, e.g. ${errors[0]})\n`);
+      process.stderr.write(
+        `(${counted(errors.length, 'transient error')} recovered, e.g. ${errors[0]})\n`,
+      );
     if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop, flags.dataDir);
+    if (unrated) throw new CliError(unrated);
   } finally {
     await stop();
   }
@@ -268,6 +323,16 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
   });
   await sagas.waitFor(sagaId, 600_000);
   return sagaId;
+}
+
+/** "3,400 events" when every consumer applied as many, else "3,398–3,400 events". */
+function appliedRange(applied: Record<string, number>): string {
+  const counts = Object.values(applied);
+  const low = Math.min(...counts);
+  const high = Math.max(...counts);
+  return low === high
+    ? counted(low, 'event')
+    : `${low.toLocaleString('en-US')}–${high.toLocaleString('en-US')} events`;
 }
 
 /** A generated season as validated feed rows. */

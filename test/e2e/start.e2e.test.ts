@@ -40,7 +40,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     ]);
 
     // Act
-    const run = await runCli(['start', '--games', games, '--json']);
+    const run = await runCli(['start', games, '--json']);
     const direct = await runCli(['rpi', '--games', games, '--format', 'json']);
 
     // Assess
@@ -104,7 +104,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
   });
 
   it('prints the top of the rankings and a pipeline summary for people', async () => {
-    const run = await runCli(['start', '--teams', '24', '--seed', '3', '--top', '5']);
+    const run = await runCli(['start', '--team-count', '24', '--seed', '3', '--top', '5']);
 
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
@@ -113,9 +113,41 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     );
     expect(lines.slice(3, 8).every((l) => / 0\.\d{4}$/.test(l))).toBe(true);
     expect(run.stdout).toMatch(
-      /pipeline: \d+ events appended, \d+ change records relayed, 3 consumers/,
+      /pipeline: [\d,]+ events appended, [\d,]+ change records relayed, 3 consumers \([\d,]+ events applied each\)/,
     );
-    expect(run.stdout).toMatch(/saga: [0-9a-f-]{36} completed in [\d.]+ s/);
+    expect(run.stdout).toMatch(
+      /saga: [0-9a-f-]{36} completed in [\d.]+ s \([\d,]+ sagas? started /,
+    );
+  });
+
+  it('keeps --teams working as the former name of --team-count, out of the help', async () => {
+    const run = await runCli(['start', '--teams', '6', '--games-per-team', '3', '--json']);
+    const help = await runCli(['start', '--help']);
+    const both = await runCli(['start', '--teams', '6', '--team-count', '6']);
+    const twoFeeds = await runCli(['start', 'a.csv', '--games', 'b.csv']);
+
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { source: string }).source).toBe(
+      'sample season (6 teams, seed 2026)',
+    );
+    expect(help.stdout).toContain('--team-count <n>');
+    expect(help.stdout).not.toContain('--teams');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--teams is the former name of --team-count: give one');
+    expect(twoFeeds.code).toBe(2);
+    expect(twoFeeds.stderr).toContain('two games feeds: "a.csv" and --games "b.csv"; give one');
+  });
+
+  it('counts in the singular where there is one: "1 invalid row"', async () => {
+    const games = tmp.file(
+      'one-bad.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,Ash,Birch,2,1\n2026-09-02,Ash,Birch,x,1\n',
+    );
+
+    const run = await runCli(['start', games]);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('1 invalid row; nothing rated');
   });
 
   it.each([
@@ -144,7 +176,9 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
       // New results (another seed), and the saga they start fails.
       const run = await runCli([...base, '--seed', '2', '--inject-fault', `saga:${step}:${mode}`]);
 
-      expect(run.code).toBe(0);
+      // The season was not rated: exit 1, with the summary complete all the same.
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`was compensated after ${step} failed`);
       const summary = JSON.parse(run.stdout) as Summary;
       expect(summary.saga).toMatchObject({
         status: 'compensated',
@@ -155,6 +189,25 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
       expect(summary.rankings).toEqual(before.rankings);
     },
   );
+
+  it('exits 1 when the season could not be rated, after printing what happened', async () => {
+    const run = await runCli([
+      'start',
+      '--team-count',
+      '8',
+      '--games-per-team',
+      '3',
+      '--inject-fault',
+      'saga:publish-results',
+    ]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('no rankings for season 2026');
+    expect(run.stdout).toMatch(/\nsaga: [0-9a-f-]{36} compensated in [\d.]+ s/);
+    expect(run.stderr).toMatch(
+      /^matchstream: saga [0-9a-f-]{36} was compensated after publish[-_]results failed: /m,
+    );
+  });
 
   it('refuses an unknown saga step in --inject-fault', async () => {
     const run = await runCli(['start', '--inject-fault', 'saga:nowhere']);
