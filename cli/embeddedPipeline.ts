@@ -19,7 +19,9 @@ import type { FaultPlan } from '../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
+import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
 
 export interface PipelineOptions {
   readonly memory?: boolean;
@@ -43,6 +45,8 @@ export interface PipelineOptions {
    * @default 100
    */
   readonly retryDelayMs?: number;
+  /** Each saga event once the coordinator has seen it on the stream (to show a saga's steps). */
+  readonly onSagaEvent?: (event: EventEnvelope) => void;
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -65,6 +69,11 @@ export interface EmbeddedPipeline {
   readonly sagaStores: SagaStores;
   /** Which generation of each read model is active. */
   readonly registry: ReadModelRegistry;
+  /**
+   * The bus router's event source mapping: disabled, the stream holds what the buses would
+   * carry (as disabling a mapping for a bulk load on AWS does); enabled, it catches up.
+   */
+  readonly router: EventSourceMapping;
   /** The document store of a table (opened, created if missing). */
   tableStore(table: string): Promise<DynamoDocumentStore>;
   /** Makes the queries read each model's active generation now (after a switch). */
@@ -74,6 +83,21 @@ export interface EmbeddedPipeline {
 
 /** The consumer that feeds every read model (see `ProjectionHost`). */
 export const READ_MODELS_CONSUMER = 'read-models';
+
+/** The consumer that publishes the stream onto the domain buses. */
+export const BUS_ROUTER_CONSUMER = 'bus-router';
+
+/** The events that move a saga, as the coordinator appends them. */
+const SAGA_EVENTS = new Set([
+  'SagaStarted',
+  'SagaStepStarted',
+  'SagaStepCompleted',
+  'SagaStepFailed',
+  'SagaCompensationCompleted',
+  'SagaCompensationFailed',
+  'SagaCompleted',
+  'SagaCompensated',
+]);
 
 /**
  * Starts the whole pipeline in this process: dynalite, kinesalite, the relay, the read-model
@@ -155,10 +179,17 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     });
   }
   // The coordinator is driven by saga events arriving from the stream.
-  await runtime.addConsumer('sagas', (events) => sagas.onEvents(events));
+  await runtime.addConsumer('sagas', async (events) => {
+    await sagas.onEvents(events);
+    if (options.onSagaEvent)
+      for (const event of events) if (SAGA_EVENTS.has(event.event_type)) options.onSagaEvent(event);
+  });
   sagas.start();
   const published: RouterCounts = {};
-  await runtime.addConsumer('bus-router', busRouter(runtime.publisher, published));
+  const router = await runtime.addConsumer(
+    BUS_ROUTER_CONSUMER,
+    busRouter(runtime.publisher, published),
+  );
   const health = async (): Promise<HealthFigures> => ({
     consumers: [...runtime.consumers].map(([name, c]) => ({
       name,
@@ -180,6 +211,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     sagas,
     sagaStores,
     registry,
+    router,
     tableStore,
     refreshReadModels: () => {
       for (const store of Object.values(stores)) store.refresh();

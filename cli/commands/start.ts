@@ -9,12 +9,22 @@ import { type CachedRankings, cachedSeasons, readCache } from '../../projections
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import type { StepFault } from '../../sagas/SagaCoordinator.js';
 import { FaultPlan } from '../../sagas/SagaCoordinator.js';
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
-import { type EmbeddedPipeline, startPipeline } from '../embeddedPipeline.js';
+import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import {
+  BUS_ROUTER_CONSUMER,
+  type EmbeddedPipeline,
+  READ_MODELS_CONSUMER,
+  startPipeline,
+} from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { faultSpec, wholeNumber } from '../options.js';
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
+import { Phases } from '../phases.js';
+import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
 import { serveUntilInterrupted } from '../serveLocal.js';
 import { write } from '../write.js';
@@ -36,6 +46,7 @@ interface StartFlags {
   readonly port: number;
   readonly injectFault?: StepFault[];
   readonly division?: string;
+  readonly quiet?: boolean;
 }
 
 export function registerStart(program: Command): void {
@@ -83,6 +94,7 @@ export function registerStart(program: Command): void {
     )
     .option('--top <n>', 'teams to print', wholeNumber(1, 1_000_000), 25)
     .option('--json', 'print one JSON summary with the full rankings')
+    .option('--quiet', 'do not show the phases of the run on standard error')
     .addOption(new Option('--memory', 'keep nothing (the default)').conflicts('dataDir'))
     .option('--data-dir <dir>', 'keep the pipeline state on disk here between runs')
     .option('--serve', 'then keep running and serve the query API until interrupted')
@@ -137,9 +149,15 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
   const errors: string[] = [];
+  const phases = new Phases({ quiet: flags.quiet === true });
+  const booting = phases.begin('boot');
   const pipeline = await startPipeline({
     ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
     onError: (e) => errors.push(e.message),
+    onSagaEvent: (event) => {
+      const line = sagaLine(event);
+      if (line) phases.note(line);
+    },
     profile: profile.name,
     division: flags.division ?? null,
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
@@ -148,10 +166,18 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    phases.close();
     await pipeline.stop();
   };
   try {
     const { runtime } = pipeline;
+    // The buses wait while the season goes in: handlers that ask for the season's RPI as each
+    // result arrives would otherwise rate a dozen partial seasons along the way. The stream
+    // keeps what they are to carry, and they catch up once the read models have.
+    await pipeline.router.disable();
+    booting.end(
+      `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
+    );
     const eventsBefore = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
     const cacheBefore = new Map<string, CachedRankings | undefined>();
     for (const s of await cachedSeasons(pipeline.sagaStores.cache))
@@ -161,34 +187,46 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
       flags.games ?? `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`;
     const seasons = new Map<string, number>();
     const problems: GameProblem[] = [];
-    const rows = flags.games
-      ? streamGames(flags.games)
-      : sampleRows(
-          generateSeason({
-            teams: flags.teamCount,
-            gamesPerTeam: flags.gamesPerTeam,
-            seed: flags.seed,
-          }),
-        );
-    const ingested: IngestSummary = await ingestGames(observe(rows, seasons, problems), {
+    const sample = flags.games
+      ? undefined
+      : generateSeason({
+          teams: flags.teamCount,
+          gamesPerTeam: flags.gamesPerTeam,
+          seed: flags.seed,
+        });
+    const ingesting = phases.begin('ingest', ROWS_STORED);
+    const progress = rowsStored(flags.games, ingesting, sample?.games.length);
+    const rows = progress.source(
+      observe(sample ? sampleRows(sample) : streamGames(flags.games ?? '-'), seasons, problems),
+    );
+    const ingested: IngestSummary = await ingestGames(rows, {
       store: runtime.store,
       concurrency: 16,
+      onRow: progress.settled,
     });
     if (problems.length > 0) {
+      ingesting.end();
       reportProblems(flags.games ?? 'games', problems);
       throw new CliError(
         `${counted(problems.length, 'invalid row')}; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
         EXIT.INVALID_INPUT,
       );
     }
+    ingesting.end(
+      `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
+    );
     if (ingested.failed > 0)
       throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
     const season = flags.season ?? [...seasons.keys()].sort().at(-1);
     if (!season) throw new CliError('the games feed has no games');
-    await runtime.settle();
 
-    // 2. The MatchEventHandler asked for the season's RPI as the results arrived (debounced,
-    // one pending saga per season); the saga collects, calculates, publishes, caches.
+    // 2. The read models catch up with the stream, then the buses: the MatchEventHandler on
+    // the soccer bus asks for the season's RPI (debounced, one pending saga per season), and
+    // the saga collects, calculates, publishes and caches.
+    await catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']);
+    await pipeline.router.enable();
+    await catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]);
+    const rating = phases.begin('rating');
     const saga = await finalSaga(pipeline, season);
     await runtime.settle();
     const outcome = await sagaOutcome(runtime.store, saga);
@@ -198,6 +236,7 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
         `saga ${saga} completed but the rankings cache does not hold its rankings`,
       );
     }
+    rating.end(`season ${season}: saga ${shortId(saga)} ${outcome.status}`);
     // A season whose saga did not complete was not rated: said after the summary, exit 1.
     const unrated =
       outcome.status === 'compensated'
@@ -323,6 +362,67 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
   });
   await sagas.waitFor(sagaId, 600_000);
   return sagaId;
+}
+
+const EVENTS_APPLIED: CountWords = { unit: 'events', verb: 'applied to the read models' };
+const EVENTS_ROUTED: CountWords = { unit: 'events', verb: 'routed to the buses' };
+
+/**
+ * Waits for these consumers to handle everything relayed so far (and what that makes others
+ * append), showing how many events the slowest of them has handled.
+ */
+async function catchUp(
+  phases: Phases,
+  name: string,
+  words: CountWords,
+  runtime: EmbeddedRuntime,
+  names: readonly string[],
+): Promise<void> {
+  const phase = phases.begin(name, words);
+  const consumers = names.flatMap((n) => {
+    const c = runtime.consumers.get(n);
+    return c ? [c] : [];
+  });
+  const count = () => ({
+    done: Math.min(...consumers.map((c) => c.counts.applied)),
+    total: runtime.relay.stats.forwarded,
+  });
+  const timer = setInterval(() => phase.progress(count()), 100);
+  try {
+    await runtime.settle();
+  } finally {
+    clearInterval(timer);
+  }
+  phase.end(`${counted(count().done, 'event')} ${words.verb}`);
+}
+
+/** A saga event as a line that stays on the screen; none for a step merely starting. */
+function sagaLine(event: EventEnvelope): string | undefined {
+  const id = shortId(String(event.data.saga_id ?? event.aggregate_id));
+  const step = String(event.data.step_name ?? '');
+  switch (event.event_type) {
+    case 'SagaStarted':
+      return `saga ${id}: started`;
+    case 'SagaStepCompleted':
+      return `saga ${id}: ${step} completed`;
+    case 'SagaStepFailed':
+      return `saga ${id}: ${step} failed (attempt ${String(event.data.attempt)}${event.data.will_retry ? ', will retry' : ''}): ${String(event.data.error)}`;
+    case 'SagaCompensationCompleted':
+      return `saga ${id}: ${step} compensated`;
+    case 'SagaCompensationFailed':
+      return `saga ${id}: compensating ${step} failed: ${String(event.data.error)}`;
+    case 'SagaCompleted':
+      return `saga ${id}: completed`;
+    case 'SagaCompensated':
+      return `saga ${id}: compensated after ${String(event.data.failed_step)} failed`;
+    default:
+      return undefined;
+  }
+}
+
+/** The first part of a saga id, enough to tell a run's sagas apart. */
+function shortId(sagaId: string): string {
+  return sagaId.slice(0, 8);
 }
 
 /** "3,400 events" when every consumer applied as many, else "3,398–3,400 events". */

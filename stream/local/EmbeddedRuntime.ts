@@ -189,7 +189,8 @@ export class EmbeddedRuntime {
 
   /**
    * Waits until everything appended so far has gone through: nothing pending in the relay and
-   * every consumer idle, twice in a row (a consumer may append events of its own).
+   * every enabled consumer idle, twice in a row (a consumer may append events of its own). A
+   * disabled consumer is not waited for: its records wait in the stream until it is enabled.
    */
   async settle(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -200,9 +201,9 @@ export class EmbeddedRuntime {
       await this.relay.drain();
       const forwarded = this.relay.stats.forwarded;
       await Promise.all(
-        [...this.consumers.values()].map((c) =>
-          c.mapping.waitUntilIdle(Math.max(deadline - Date.now(), 1)),
-        ),
+        [...this.consumers.values()]
+          .filter((c) => c.mapping.enabled)
+          .map((c) => c.mapping.waitUntilIdle(Math.max(deadline - Date.now(), 1))),
       );
       await this.relay.drain();
       calm = this.relay.stats.forwarded === forwarded ? calm + 1 : 0;

@@ -100,6 +100,7 @@ export class EventSourceMapping {
   private readonly workers = new Map<string, Promise<void>>();
   private readonly attempts = new Map<string, number>();
   private stopping = false;
+  private started = false;
   private discovery: Promise<void> | undefined;
   private streamArn = '';
   private readonly batchSize: number;
@@ -130,6 +131,7 @@ export class EventSourceMapping {
 
   /** Starts polling every eligible shard. */
   async start(): Promise<void> {
+    this.started = true;
     const { StreamDescriptionSummary } = await this.options.kinesis.send(
       new DescribeStreamSummaryCommand({ StreamName: this.options.streamName }),
     );
@@ -142,9 +144,29 @@ export class EventSourceMapping {
   /** Stops after the batches in flight, leaving checkpoints where they are. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.started = false;
     this.wake();
     await this.discovery;
     await Promise.all(this.workers.values());
+  }
+
+  /**
+   * Whether it polls: Lambda's `Enabled` flag of a mapping. While disabled the stream keeps
+   * the records and the checkpoints stay where they are; enabled again, it carries on from
+   * them, as an event source mapping disabled for a bulk load does.
+   */
+  get enabled(): boolean {
+    return this.started;
+  }
+
+  /** Stops polling after the batches in flight (see `enabled`). */
+  async disable(): Promise<void> {
+    if (this.started) await this.stop();
+  }
+
+  /** Polls again from the checkpoints (see `enabled`). */
+  async enable(): Promise<void> {
+    if (!this.started) await this.start();
   }
 
   /**

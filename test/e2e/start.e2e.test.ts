@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
+import { runCliInTerminal, terminalFrames } from '../support/terminal.js';
 
 const tmp = tempDir();
 
@@ -207,6 +209,93 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(run.stderr).toMatch(
       /^matchstream: saga [0-9a-f-]{36} was compensated after publish[-_]results failed: /m,
     );
+  });
+
+  it('shows its phases on standard error, a plain line each off a terminal; --quiet none', async () => {
+    const args = ['start', '--team-count', '12', '--games-per-team', '4', '--top', '3'];
+    const run = await runCli(args);
+    const quiet = await runCli([...args, '--quiet']);
+
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    // A phase's last line says what it did and how long it took.
+    const ends = lines.filter((l) => /^[a-z-]+: .* \(\d[\d. mins]* s\)$/.test(l));
+    expect(ends.map((l) => l.slice(0, l.indexOf(':')))).toEqual([
+      'boot',
+      'ingest',
+      'catch-up',
+      'buses',
+      'rating',
+    ]);
+    expect(ends[1]).toMatch(
+      /^ingest: \d+ rows stored: \d+ new, 0 unchanged, 0 corrected; 12 teams registered/,
+    );
+    const rated = /^rating: season 2026: saga ([0-9a-f]{8}) completed/.exec(ends[4] ?? '');
+    expect(rated).not.toBeNull();
+    const steps = new RegExp(`^saga ${rated?.[1]}: collect[-_]matches completed$`);
+    expect(lines.some((l) => steps.test(l))).toBe(true);
+    expect(lines).toContain(`saga ${rated?.[1]}: completed`);
+    expect(run.stdout).toMatch(/^matchstream — sample season/);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+
+  it('on a terminal, draws each phase live: the ingest in rows stored', async () => {
+    const run = await runCliInTerminal(['start', '--team-count', '24', '--top', '3']);
+
+    expect(run.code).toBe(0);
+    const frames = terminalFrames(run.output);
+    const bars = frames
+      .map((f) => /^ingest \[[=-]+\] +(\d+)% \| ([\d,]+) of ([\d,]+) rows stored/.exec(f))
+      .filter((m) => m !== null)
+      .map((m) => m.slice(1).map((n) => Number((n ?? '').replaceAll(',', ''))));
+    expect(bars.length).toBeGreaterThan(0);
+    for (const [percent, stored, total] of bars)
+      expect(percent).toBe(Math.floor((100 * (stored ?? 0)) / (total ?? 1)));
+    expect(frames.some((f) => /^ingest: \d+ rows stored: /.test(f))).toBe(true);
+    expect(frames.some((f) => /^rating: season 2026: saga [0-9a-f]{8} completed/.test(f))).toBe(
+      true,
+    );
+  });
+
+  it('rates the whole season only: the buses catch up after the ingest, no saga counts part of it', async () => {
+    // Prepare
+    const data = tmp.path('whole');
+    const calculations = tmp.path('calculations.jsonl');
+
+    // Act
+    const run = await runCli([
+      'start',
+      '--team-count',
+      '30',
+      '--games-per-team',
+      '8',
+      '--data-dir',
+      data,
+      '--json',
+      '--quiet',
+    ]);
+    const replayed = await runCli([
+      'replay',
+      '--to',
+      `file:${calculations}`,
+      '--type',
+      'RpiCalculated',
+      '--data-dir',
+      data,
+      '--no-progress',
+    ]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(replayed.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as Summary & { games_counted: number };
+    const counts = readFileSync(calculations, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { data: { games_counted: number } }).data.games_counted);
+    expect(counts).toHaveLength(summary.saga.automatic_sagas);
+    expect(new Set(counts)).toEqual(new Set([summary.games_counted]));
   });
 
   it('refuses an unknown saga step in --inject-fault', async () => {

@@ -159,6 +159,47 @@ describe('local event source mapping', () => {
     expect(second).toEqual(['late']);
   });
 
+  it('disabled, leaves new records in the stream; enabled again, handles each once, in order', async () => {
+    // Prepare
+    const stream = await streamWith(20, 2);
+    const handled: string[] = [];
+    const esm = mapping(stream, {
+      batchSize: 7,
+      handler: async (event) => {
+        handled.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+    await esm.start();
+    await esm.waitUntilIdle();
+
+    // Act
+    await esm.disable();
+    const whileEnabled = handled.length;
+    await putRecordsReliably(
+      client,
+      stream,
+      Array.from({ length: 10 }, (_, i) => ({
+        data: Buffer.from(`key-0:${11 + i}`),
+        partitionKey: 'key-0',
+      })),
+    );
+    const whileDisabled = handled.length;
+    const wasEnabled = esm.enabled;
+    await esm.enable();
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    // Assess
+    expect(whileEnabled).toBe(20);
+    expect(whileDisabled).toBe(20);
+    expect(wasEnabled).toBe(false);
+    expect(handled).toHaveLength(30);
+    expect(handled.filter((h) => h.startsWith('key-0:'))).toEqual(
+      Array.from({ length: 20 }, (_, i) => `key-0:${i + 1}`),
+    );
+  });
+
   it('keeps the order per partition key with a parallelization factor', async () => {
     const stream = await streamWith(200, 8);
     const seen = new Map<string, number[]>();
