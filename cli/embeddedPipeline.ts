@@ -20,8 +20,10 @@ import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
 import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
+import { log } from './logging.js';
 
 export interface PipelineOptions {
   readonly memory?: boolean;
@@ -47,6 +49,8 @@ export interface PipelineOptions {
   readonly retryDelayMs?: number;
   /** Each saga event once the coordinator has seen it on the stream (to show a saga's steps). */
   readonly onSagaEvent?: (event: EventEnvelope) => void;
+  /** Where the runtime and the sagas say what happened. @default the command's log */
+  readonly log?: Log;
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -87,6 +91,48 @@ export const READ_MODELS_CONSUMER = 'read-models';
 /** The consumer that publishes the stream onto the domain buses. */
 export const BUS_ROUTER_CONSUMER = 'bus-router';
 
+/**
+ * A saga's moves in the log: failures and compensations as warnings (a compensation that
+ * failed as an error), the rest at info and debug. Names and error messages only, never the
+ * saga's data.
+ */
+function logSagaEvent(logger: Log, event: EventEnvelope): void {
+  const fields = {
+    saga_id: String(event.data.saga_id ?? ''),
+    ...(event.data.step_name === undefined ? {} : { step: String(event.data.step_name) }),
+    ...(event.data.attempt === undefined ? {} : { attempt: Number(event.data.attempt) }),
+    ...(event.data.error === undefined ? {} : { error: String(event.data.error) }),
+  };
+  switch (event.event_type) {
+    case 'SagaStepFailed':
+      logger.warn({ ...fields, will_retry: event.data.will_retry === true }, 'saga step failed');
+      return;
+    case 'SagaCompensationCompleted':
+      logger.warn(fields, 'saga step compensated');
+      return;
+    case 'SagaCompensated':
+      logger.warn(
+        { ...fields, failed_step: String(event.data.failed_step ?? '') },
+        'saga compensated',
+      );
+      return;
+    case 'SagaCompensationFailed':
+      logger.error(
+        { ...fields, will_retry: event.data.will_retry === true },
+        'saga compensation failed',
+      );
+      return;
+    case 'SagaStarted':
+      logger.info({ ...fields, type: String(event.data.saga_type ?? '') }, 'saga started');
+      return;
+    case 'SagaCompleted':
+      logger.info(fields, 'saga completed');
+      return;
+    default:
+      logger.debug({ ...fields, event_type: event.event_type }, 'saga moved');
+  }
+}
+
 /** The events that move a saga, as the coordinator appends them. */
 const SAGA_EVENTS = new Set([
   'SagaStarted',
@@ -104,10 +150,12 @@ const SAGA_EVENTS = new Set([
  * consumer (every read model, each in its own table) and the bus router onto the domain buses.
  */
 export async function startPipeline(options: PipelineOptions): Promise<EmbeddedPipeline> {
+  const logger = options.log ?? log();
   const runtime = await EmbeddedRuntime.start({
     ...(options.memory ? { memory: true } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    log: logger,
     ...(options.schemas ? { registry: options.schemas } : {}),
     ...(options.configureClient ? { configureClient: options.configureClient } : {}),
     consumerDefaults: {
@@ -169,7 +217,10 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     debounceMs: options.debounceMs ?? 1000,
     sweepIntervalMs: 2000,
     ...(options.faults ? { faults: options.faults } : {}),
-    ...(options.onError ? { onError: options.onError } : {}),
+    onError: (error) => {
+      logger.warn({ component: 'sagas', error: error.message }, 'recovered from an error');
+      options.onError?.(error);
+    },
   });
   for (const rule of sagas.rules()) {
     runtime.buses[rule.bus].register({
@@ -181,8 +232,11 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   // The coordinator is driven by saga events arriving from the stream.
   await runtime.addConsumer('sagas', async (events) => {
     await sagas.onEvents(events);
-    if (options.onSagaEvent)
-      for (const event of events) if (SAGA_EVENTS.has(event.event_type)) options.onSagaEvent(event);
+    for (const event of events) {
+      if (!SAGA_EVENTS.has(event.event_type)) continue;
+      logSagaEvent(logger, event);
+      options.onSagaEvent?.(event);
+    }
   });
   sagas.start();
   const published: RouterCounts = {};

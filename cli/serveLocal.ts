@@ -8,6 +8,8 @@ import { announceApi } from '../stream/local/dataDirLock.js';
 import { storeDir } from '../stream/local/openEventStore.js';
 import type { EmbeddedPipeline } from './embeddedPipeline.js';
 import { mountLocalAdmin } from './localAdmin.js';
+import { log, servingLogLevel } from './logging.js';
+import { logRequests } from './requestLog.js';
 
 /** The file that holds the local server's write token, in a data folder. */
 export function apiTokenFile(dataDir: string): string {
@@ -41,8 +43,10 @@ export async function serveUntilInterrupted(
   const { token, file } = writeToken(dataDir);
   const app = createApi(pipeline.queries, { token });
   mountLocalAdmin(app, pipeline);
+  servingLogLevel();
+  const fetch = logRequests(app.fetch, log());
   await new Promise<void>((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
+    const server = serve({ fetch, hostname: '127.0.0.1', port }, (info) => {
       const url = `http://127.0.0.1:${info.port}`;
       if (dataDir) announceApi(storeDir(dataDir), url);
       process.stderr.write(

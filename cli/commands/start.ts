@@ -148,12 +148,10 @@ interface StartInput {
 async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
-  const errors: string[] = [];
   const phases = new Phases({ quiet: flags.quiet === true });
   const booting = phases.begin('boot');
   const pipeline = await startPipeline({
     ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
-    onError: (e) => errors.push(e.message),
     onSagaEvent: (event) => {
       const line = sagaLine(event);
       if (line) phases.note(line);
@@ -320,10 +318,6 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
       ];
       await write(lines.join('\n'));
     }
-    if (errors.length > 0 && !flags.json)
-      process.stderr.write(
-        `(${counted(errors.length, 'transient error')} recovered, e.g. ${errors[0]})\n`,
-      );
     if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop, flags.dataDir);
     if (unrated) throw new CliError(unrated);
   } finally {

@@ -19,6 +19,7 @@ import {
   type KinesisStreamRecord,
   lambdaRecords,
 } from '../consumer/kinesisEvent.js';
+import type { Log } from '../Log.js';
 
 /** A Lambda-style function for Kinesis batches (see `createKinesisHandler`). */
 export type KinesisHandler = (
@@ -58,6 +59,8 @@ export interface EventSourceMappingOptions {
   readonly shardRefreshMs?: number;
   /** Errors the mapping recovers from by itself (failed polls), for logging. */
   readonly onError?: (error: Error) => void;
+  /** Where it says what it did: each dead letter (error), each batch (debug). */
+  readonly log?: Log;
 }
 
 export interface MappingStats {
@@ -373,6 +376,10 @@ export class EventSourceMapping {
       shardId,
       lambdaRecords(batch, shardId, this.streamArn, this.options.region ?? 'us-east-1'),
     );
+    this.options.log?.debug(
+      { consumer: this.options.consumer, shard: shardId, records: batch.length },
+      'batch handled',
+    );
   }
 
   private async settle(shardId: string, records: KinesisStreamRecord[]): Promise<void> {
@@ -497,6 +504,17 @@ export class EventSourceMapping {
     this.stats.deadLettered++;
     this.attempts.delete(record.kinesis.sequenceNumber);
     await this.checkpoint(shardId, record);
+    this.options.log?.error(
+      {
+        consumer: this.options.consumer,
+        shard: shardId,
+        sequence_number: record.kinesis.sequenceNumber,
+        aggregate_id: record.kinesis.partitionKey,
+        attempts,
+        error,
+      },
+      'record dead-lettered',
+    );
   }
 
   private report(error: unknown): void {

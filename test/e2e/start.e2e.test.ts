@@ -214,7 +214,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
   it('shows its phases on standard error, a plain line each off a terminal; --quiet none', async () => {
     const args = ['start', '--team-count', '12', '--games-per-team', '4', '--top', '3'];
     const run = await runCli(args);
-    const quiet = await runCli([...args, '--quiet']);
+    const quiet = await runCli([...args, '--quiet', '--log-level', 'silent']);
 
     expect(run.code).toBe(0);
     const lines = run.stderr.trimEnd().split('\n');
