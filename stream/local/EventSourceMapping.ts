@@ -115,6 +115,7 @@ export class EventSourceMapping {
   private readonly pollMs: number;
   private readonly maxPollMs: number;
   private readonly sleepers = new Set<() => void>();
+  private endDiscoveryNap: (() => void) | undefined;
   private readonly retryDelayMs: number;
   private readonly refreshMs: number;
 
@@ -149,6 +150,7 @@ export class EventSourceMapping {
     this.stopping = true;
     this.started = false;
     this.wake();
+    this.endDiscoveryNap?.();
     await this.discovery;
     await Promise.all(this.workers.values());
   }
@@ -225,7 +227,15 @@ export class EventSourceMapping {
 
   private async discover(): Promise<void> {
     while (!this.stopping) {
-      await this.nap(this.refreshMs);
+      // Its own sleep: `wake()` says records arrived, which is no news of shards.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.refreshMs);
+        this.endDiscoveryNap = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.endDiscoveryNap = undefined;
       if (this.stopping) return;
       try {
         await this.refreshShards();

@@ -200,6 +200,37 @@ describe('local event source mapping', () => {
     );
   });
 
+  it('lists the shards on start and every refresh interval, not each time records arrive', async () => {
+    // Prepare
+    const stream = await streamWith(5, 1);
+    const counted = kinesisClient({ endpoint: kinesis.endpoint });
+    let listed = 0;
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListShardsCommand') listed++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countListShards' },
+    );
+    const esm = mapping(stream, {
+      kinesis: counted,
+      shardRefreshMs: 600_000,
+      handler: async () => ({ batchItemFailures: [] }),
+    });
+
+    // Act
+    await esm.start();
+    for (let i = 0; i < 20; i++) {
+      esm.wake();
+      await esm.waitUntilIdle();
+    }
+    await esm.stop();
+    counted.destroy();
+
+    // Assess
+    expect(listed).toBe(1);
+  });
+
   it('keeps the order per partition key with a parallelization factor', async () => {
     const stream = await streamWith(200, 8);
     const seen = new Map<string, number[]>();
