@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 import { runCliInTerminal, terminalFrames } from '../support/terminal.js';
 
@@ -296,6 +298,28 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
       .map((l) => (JSON.parse(l) as { data: { games_counted: number } }).data.games_counted);
     expect(counts).toHaveLength(summary.saga.automatic_sagas);
     expect(new Set(counts)).toEqual(new Set([summary.games_counted]));
+  });
+
+  it('npm start compiles nothing when the build is up to date', async () => {
+    // `npm start` runs `prestart` first: on a built tree it must not spend seconds type-checking.
+    const run = await new Promise<{ code: number | null; output: string }>((done, reject) => {
+      const child = spawn('npm', ['run', '--silent', 'prestart', '--', '--verbose'], {
+        cwd: resolve(dirname(CLI), '../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        output += d;
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        output += d;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => done({ code, output }));
+    });
+
+    expect(run.code).toBe(0);
+    expect(run.output).toContain("Project 'tsconfig.build.json' is up to date");
   });
 
   it('refuses an unknown saga step in --inject-fault', async () => {
