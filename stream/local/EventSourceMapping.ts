@@ -116,6 +116,7 @@ export class EventSourceMapping {
   private readonly maxPollMs: number;
   private readonly sleepers = new Set<() => void>();
   private endDiscoveryNap: (() => void) | undefined;
+  private looking: Promise<void> = Promise.resolve();
   private readonly retryDelayMs: number;
   private readonly refreshMs: number;
 
@@ -208,6 +209,9 @@ export class EventSourceMapping {
   /** Resolves once everything in the stream when called is handled (see `idleSince`). */
   async waitUntilIdle(timeoutMs = 30_000): Promise<void> {
     const since = Date.now();
+    // Shards split or merged since the last look count too (their state starts as not idle).
+    if (this.started && !this.stopping)
+      await this.refreshShards().catch((error) => this.report(error));
     this.wake(); // napping shards look now, instead of at the end of their nap
     const deadline = since + timeoutMs;
     while (!this.idleSince(since)) {
@@ -245,8 +249,17 @@ export class EventSourceMapping {
     }
   }
 
-  /** Starts a worker for each unfinished shard whose parents are finished. */
-  private async refreshShards(): Promise<void> {
+  /**
+   * Starts a worker for each unfinished shard whose parents are finished. One look at a time:
+   * two at once could both start a worker for the same new shard.
+   */
+  private refreshShards(): Promise<void> {
+    const look = this.looking.then(() => this.lookForShards());
+    this.looking = look.catch(() => undefined);
+    return look;
+  }
+
+  private async lookForShards(): Promise<void> {
     const shards: Shard[] = [];
     let token: string | undefined;
     do {
