@@ -103,9 +103,11 @@ export function registerStart(program: Command): void {
       'after',
       `
 Boots the embedded runtime (dynalite, kinesalite, change relay, consumers, buses), ingests the
-season, lets the stream drive the read models and the bus router, calculates and publishes the
-RPI from the matches read model, and prints the top of the rankings with a pipeline summary.
-The rankings equal what "matchstream rpi" computes from the same games and profile.
+season while the bus router waits, lets the read models and then the buses catch up, and lets
+the RPI saga that the results asked for collect, calculate, publish and cache the rankings;
+prints the top of the rankings with a pipeline summary. The rankings equal what
+"matchstream rpi" computes from the same games and profile. Its phases show on standard error
+(a live bar on a terminal, a line per phase otherwise) unless --quiet.
 
 Exit codes: 0 the season was rated; 1 its saga was compensated or failed (the summary is
 printed all the same) or the pipeline failed; 2 bad command line; 3 invalid rows in the feed.
@@ -182,7 +184,10 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
       cacheBefore.set(s, await readCache(pipeline.sagaStores.cache, s));
     // 1. The season into the event store.
     const source =
-      flags.games ?? `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`;
+      flags.games === '-'
+        ? 'standard input'
+        : (flags.games ??
+          `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`);
     const seasons = new Map<string, number>();
     const problems: GameProblem[] = [];
     const sample = flags.games

@@ -142,6 +142,21 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(twoFeeds.stderr).toContain('two games feeds: "a.csv" and --games "b.csv"; give one');
   });
 
+  it('reads the games feed from standard input given "-"', async () => {
+    const games = tmp.path('stdin.csv');
+    await runCli(['generate', '--teams', '6', '--games-per-team', '3', '--out', games]);
+
+    const run = await runCli(['start', '-', '--json', '--quiet'], {
+      input: readFileSync(games, 'utf8'),
+    });
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      source: 'standard input',
+      saga: { status: 'completed' },
+    });
+  });
+
   it('counts in the singular where there is one: "1 invalid row"', async () => {
     const games = tmp.file(
       'one-bad.csv',
