@@ -240,9 +240,13 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   });
   sagas.start();
   const published: RouterCounts = {};
+  // The largest batches a Kinesis mapping allows: catching up (after `start`'s bulk ingest),
+  // the buses then carry a season's results in a few puts, and the handlers' requests for its
+  // RPI fall within one debounce instead of starting a saga each second.
   const router = await runtime.addConsumer(
     BUS_ROUTER_CONSUMER,
     busRouter(runtime.publisher, published),
+    { batchSize: 10_000 },
   );
   const health = async (): Promise<HealthFigures> => ({
     consumers: [...runtime.consumers].map(([name, c]) => ({
