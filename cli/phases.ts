@@ -50,6 +50,7 @@ export class Phases {
   private readonly now: () => number;
   private readonly plainEveryMs: number;
   private bar: SingleBar | undefined;
+  private closed = false;
   private live: { name: string; words: CountWords; count?: Count; started: number } | undefined;
 
   constructor(options: PhasesOptions = {}) {
@@ -97,17 +98,18 @@ export class Phases {
 
   /** A line that stays (such as a saga step that finished), above the live one. */
   note(line: string): void {
-    if (this.silent) return;
+    if (this.silent || this.closed) return;
     const wasLive = this.bar !== undefined;
     this.hideBar();
     this.write(line);
     if (wasLive) this.showBar();
   }
 
-  /** Ends whatever is still showing. */
+  /** Ends whatever is still showing; notes after it are not shown (the command has moved on). */
   close(): void {
     this.hideBar();
     this.live = undefined;
+    this.closed = true;
   }
 
   private write(line: string): void {

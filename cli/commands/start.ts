@@ -323,6 +323,8 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
       ];
       await write(lines.join('\n'));
     }
+    // Serving, the log says what happens (sagas the API starts included), not the phases.
+    phases.close();
     if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop, flags.dataDir);
     if (unrated) throw new CliError(unrated);
   } finally {
@@ -382,17 +384,23 @@ async function catchUp(
     const c = runtime.consumers.get(n);
     return c ? [c] : [];
   });
-  const count = () => ({
-    done: Math.min(...consumers.map((c) => c.counts.applied)),
-    total: runtime.relay.stats.forwarded,
-  });
-  const timer = setInterval(() => phase.progress(count()), 100);
+  const applied = () => Math.min(...consumers.map((c) => c.counts.applied));
+  // The progress is of the backlog (what was handled before counts for the end line only).
+  const before = applied();
+  const timer = setInterval(
+    () =>
+      phase.progress({
+        done: applied() - before,
+        total: Math.max(0, runtime.relay.stats.forwarded - before),
+      }),
+    100,
+  );
   try {
     await runtime.settle();
   } finally {
     clearInterval(timer);
   }
-  phase.end(`${counted(count().done, 'event')} ${words.verb}`);
+  phase.end(`${counted(applied(), 'event')} ${words.verb}`);
 }
 
 /** A saga event as a line that stays on the screen; none for a step merely starting. */

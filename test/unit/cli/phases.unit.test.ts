@@ -87,6 +87,17 @@ describe('Phases', () => {
     }
   });
 
+  it('shows no note once closed: the command has moved on (serving, say)', () => {
+    const out = screen(false);
+    const phases = new Phases({ stream: out });
+
+    phases.note('saga 1: started');
+    phases.close();
+    phases.note('saga 2: started');
+
+    expect(out.text).toBe('saga 1: started\n');
+  });
+
   it('on a terminal, draws a live line with a bar, then leaves the line of the finished phase', () => {
     // Prepare
     const out = screen(true);
