@@ -19,7 +19,11 @@ import type { FaultPlan } from '../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
+import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
+import { log } from './logging.js';
 
 export interface PipelineOptions {
   readonly memory?: boolean;
@@ -45,6 +49,10 @@ export interface PipelineOptions {
    * @default 100
    */
   readonly retryDelayMs?: number;
+  /** Each saga event once the coordinator has seen it on the stream (to show a saga's steps). */
+  readonly onSagaEvent?: (event: EventEnvelope) => void;
+  /** Where the runtime and the sagas say what happened. @default the command's log */
+  readonly log?: Log;
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -67,6 +75,11 @@ export interface EmbeddedPipeline {
   readonly sagaStores: SagaStores;
   /** Which generation of each read model is active. */
   readonly registry: ReadModelRegistry;
+  /**
+   * The bus router's event source mapping: disabled, the stream holds what the buses would
+   * carry (as disabling a mapping for a bulk load on AWS does); enabled, it catches up.
+   */
+  readonly router: EventSourceMapping;
   /** The document store of a table (opened, created if missing). */
   tableStore(table: string): Promise<DynamoDocumentStore>;
   /** Makes the queries read each model's active generation now (after a switch). */
@@ -77,15 +90,74 @@ export interface EmbeddedPipeline {
 /** The consumer that feeds every read model (see `ProjectionHost`). */
 export const READ_MODELS_CONSUMER = 'read-models';
 
+/** The consumer that publishes the stream onto the domain buses. */
+export const BUS_ROUTER_CONSUMER = 'bus-router';
+
+/**
+ * A saga's moves in the log: failures and compensations as warnings (a compensation that
+ * failed as an error), the rest at info and debug. Names and error messages only, never the
+ * saga's data.
+ */
+function logSagaEvent(logger: Log, event: EventEnvelope): void {
+  const fields = {
+    saga_id: String(event.data.saga_id ?? ''),
+    ...(event.data.step_name === undefined ? {} : { step: String(event.data.step_name) }),
+    ...(event.data.attempt === undefined ? {} : { attempt: Number(event.data.attempt) }),
+    ...(event.data.error === undefined ? {} : { error: String(event.data.error) }),
+  };
+  switch (event.event_type) {
+    case 'SagaStepFailed':
+      logger.warn({ ...fields, will_retry: event.data.will_retry === true }, 'saga step failed');
+      return;
+    case 'SagaCompensationCompleted':
+      logger.warn(fields, 'saga step compensated');
+      return;
+    case 'SagaCompensated':
+      logger.warn(
+        { ...fields, failed_step: String(event.data.failed_step ?? '') },
+        'saga compensated',
+      );
+      return;
+    case 'SagaCompensationFailed':
+      logger.error(
+        { ...fields, will_retry: event.data.will_retry === true },
+        'saga compensation failed',
+      );
+      return;
+    case 'SagaStarted':
+      logger.info({ ...fields, type: String(event.data.saga_type ?? '') }, 'saga started');
+      return;
+    case 'SagaCompleted':
+      logger.info(fields, 'saga completed');
+      return;
+    default:
+      logger.debug({ ...fields, event_type: event.event_type }, 'saga moved');
+  }
+}
+
+/** The events that move a saga, as the coordinator appends them. */
+const SAGA_EVENTS = new Set([
+  'SagaStarted',
+  'SagaStepStarted',
+  'SagaStepCompleted',
+  'SagaStepFailed',
+  'SagaCompensationCompleted',
+  'SagaCompensationFailed',
+  'SagaCompleted',
+  'SagaCompensated',
+]);
+
 /**
  * Starts the whole pipeline in this process: dynalite, kinesalite, the relay, the read-model
  * consumer (every read model, each in its own table) and the bus router onto the domain buses.
  */
 export async function startPipeline(options: PipelineOptions): Promise<EmbeddedPipeline> {
+  const logger = options.log ?? log();
   const runtime = await EmbeddedRuntime.start({
     ...(options.memory ? { memory: true } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    log: logger,
     ...(options.schemas ? { registry: options.schemas } : {}),
     ...(options.configureClient ? { configureClient: options.configureClient } : {}),
     consumerDefaults: {
@@ -148,7 +220,10 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     sweepIntervalMs: 2000,
     ...(options.now ? { now: options.now } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
-    ...(options.onError ? { onError: options.onError } : {}),
+    onError: (error) => {
+      logger.warn({ component: 'sagas', error: error.message }, 'recovered from an error');
+      options.onError?.(error);
+    },
   });
   for (const rule of sagas.rules()) {
     runtime.buses[rule.bus].register({
@@ -158,10 +233,24 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     });
   }
   // The coordinator is driven by saga events arriving from the stream.
-  await runtime.addConsumer('sagas', (events) => sagas.onEvents(events));
+  await runtime.addConsumer('sagas', async (events) => {
+    await sagas.onEvents(events);
+    for (const event of events) {
+      if (!SAGA_EVENTS.has(event.event_type)) continue;
+      logSagaEvent(logger, event);
+      options.onSagaEvent?.(event);
+    }
+  });
   sagas.start();
   const published: RouterCounts = {};
-  await runtime.addConsumer('bus-router', busRouter(runtime.publisher, published));
+  // The largest batches a Kinesis mapping allows: catching up (after `start`'s bulk ingest),
+  // the buses then carry a season's results in a few puts, and the handlers' requests for its
+  // RPI fall within one debounce instead of starting a saga each second.
+  const router = await runtime.addConsumer(
+    BUS_ROUTER_CONSUMER,
+    busRouter(runtime.publisher, published),
+    { batchSize: 10_000 },
+  );
   const health = async (): Promise<HealthFigures> => ({
     consumers: [...runtime.consumers].map(([name, c]) => ({
       name,
@@ -184,6 +273,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     sagas,
     sagaStores,
     registry,
+    router,
     tableStore,
     refreshReadModels: () => {
       for (const store of Object.values(stores)) store.refresh();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInspect } from './commands/inspect.js';
@@ -13,6 +13,13 @@ import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerTeams } from './commands/teams.js';
+import {
+  configureLogging,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from './logging.js';
 import { ERROR_PREFIX } from './output/errors.js';
 
 /** The version in package.json, found from here whether running from `dist/` or the sources. */
@@ -60,16 +67,41 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerRebuild(program);
   registerProjections(program);
-  addDebugEverywhere(program);
+  addGlobalOptions(program);
+  // Logging is set up from the global options before any command runs.
+  program.hook('preAction', (_program, action) => {
+    const { logLevel, logFormat } = action.optsWithGlobals<{
+      logLevel?: LogLevel;
+      logFormat?: LogFormat;
+    }>();
+    configureLogging({
+      ...(logLevel ? { level: logLevel } : {}),
+      ...(logFormat ? { format: logFormat } : {}),
+    });
+  });
   return program;
 }
 
-/** `--debug` is accepted after any command too, not only before it. */
-function addDebugEverywhere(command: Command): void {
-  for (const sub of command.commands) {
-    if (!sub.options.some((o) => o.long === '--debug')) {
-      sub.option('--debug', 'print stack traces and causes of errors');
-    }
-    addDebugEverywhere(sub);
+/** The options every command takes, before or after its name. */
+const GLOBAL_OPTIONS = [
+  () => new Option('--debug', 'print stack traces and causes of errors'),
+  () =>
+    new Option(
+      '--log-level <level>',
+      'what the log on standard error shows (default: warn; info while serving the API)',
+    ).choices(LOG_LEVELS),
+  () =>
+    new Option(
+      '--log-format <format>',
+      'log records as JSON lines or pretty lines (default: pretty on a terminal, else json)',
+    ).choices(LOG_FORMATS),
+];
+
+/** The global options are accepted after any command too, not only before it. */
+function addGlobalOptions(command: Command): void {
+  for (const make of GLOBAL_OPTIONS) {
+    const option = make();
+    if (!command.options.some((o) => o.long === option.long)) command.addOption(option);
   }
+  for (const sub of command.commands) addGlobalOptions(sub);
 }

@@ -48,3 +48,55 @@ export function fileProgress(label: string, enabled = true, unit = 'rows'): Prog
     },
   };
 }
+
+/** How far some work is: `done` of `total`, a total that may be an estimate or unknown. */
+export interface Count {
+  readonly done: number;
+  /** Undefined while unknown. */
+  readonly total?: number | undefined;
+  /** The total is an estimate (said with "~"), to be replaced by the exact one. */
+  readonly estimated?: boolean;
+}
+
+/** What is counted: `rows` `stored`, `events` `applied`. */
+export interface CountWords {
+  readonly unit: string;
+  readonly verb: string;
+}
+
+/** The share of the work done, from 0 to 1; undefined while the total is unknown. */
+export function shareDone(count: Count): number | undefined {
+  if (count.total === undefined) return undefined;
+  if (count.total <= 0) return 1;
+  return Math.min(1, count.done / count.total);
+}
+
+/**
+ * What a progress line says of a count after `seconds`: "1,380 of ~3,069 rows stored, 665
+ * rows/s, ETA 3 s". The rate and the ETA are of the work done (rows stored), never of the
+ * reading ahead of it; no ETA while the total is unknown or nothing is done yet.
+ */
+export function describeCount(count: Count, words: CountWords, seconds: number): string {
+  const done = count.done.toLocaleString('en-US');
+  const of =
+    count.total === undefined
+      ? ''
+      : ` of ${count.estimated ? '~' : ''}${Math.max(count.total, count.done).toLocaleString('en-US')}`;
+  const parts = [`${done}${of} ${words.unit} ${words.verb}`];
+  const rate = seconds > 0 ? count.done / seconds : 0;
+  if (count.done > 0 && seconds > 0)
+    parts.push(`${Math.round(rate).toLocaleString('en-US')} ${words.unit}/s`);
+  if (count.total !== undefined && rate > 0) {
+    const left = Math.max(0, count.total - count.done) / rate;
+    parts.push(`ETA ${formatSeconds(left)}`);
+  }
+  return parts.join(', ');
+}
+
+/** "0.4 s", "12 s", "3 min 05 s". */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+}

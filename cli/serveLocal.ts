@@ -11,6 +11,8 @@ import type { EmbeddedPipeline } from './embeddedPipeline.js';
 import { CliError } from './exitCodes.js';
 import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
+import { log, servingLogLevel } from './logging.js';
+import { logRequests } from './requestLog.js';
 
 /** The file that holds the local server's write token, in a data folder. */
 export function apiTokenFile(dataDir: string): string {
@@ -71,11 +73,13 @@ export async function serveUntilInterrupted(
   const app = createApi(pipeline.queries, { token });
   mountLocalAdmin(app, pipeline);
   mountFolderRoutes(app, pipeline, token);
+  servingLogLevel();
+  const fetch = logRequests(app.fetch, log());
   let listening = false;
   let shutdown = () => {};
   try {
     await new Promise<void>((resolve, reject) => {
-      const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
+      const server = serve({ fetch, hostname: '127.0.0.1', port }, (info) => {
         // Written once the port is ours, so a refused start leaves no token behind.
         writeFileSync(file, `${token}\n`, { mode: 0o600 });
         listening = true;

@@ -5,8 +5,9 @@ import { streamGames } from '../../feeds/readGames.js';
 import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { wholeNumber } from '../options.js';
-import { fileProgress } from '../progress.js';
+import { Phases } from '../phases.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -59,30 +60,23 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
   rmSync(rejectsPath, { force: true });
   let rejects: WriteStream | undefined;
   const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
-  const progress = fileProgress(`ingesting ${basename(file)}`, flags.progress && !flags.json);
-  let bytes: [number, number] = [0, 0];
+  // A bar on a terminal only: the summary is the command's output.
+  const phases = new Phases({ quiet: !flags.progress || flags.json === true, plain: false });
+  const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
+  const rows = rowsStored(file, phase);
   let summary: IngestSummary;
   try {
-    summary = await ingestGames(
-      streamGames(file, {
-        onProgress: (done, total) => {
-          bytes = [done, total];
-        },
-      }),
-      {
-        store: opened.store,
-        concurrency: flags.concurrency,
-        onReject: (reject) => {
-          rejects ??= createWriteStream(rejectsPath);
-          rejects.write(`${JSON.stringify({ file, ...reject })}\n`);
-        },
-        onRow: (s) => {
-          if (s.read % 200 === 0) progress.update(bytes[0], bytes[1], s.read);
-        },
+    summary = await ingestGames(rows.source(streamGames(file)), {
+      store: opened.store,
+      concurrency: flags.concurrency,
+      onReject: (reject) => {
+        rejects ??= createWriteStream(rejectsPath);
+        rejects.write(`${JSON.stringify({ file, ...reject })}\n`);
       },
-    );
+      onRow: rows.settled,
+    });
   } finally {
-    progress.stop();
+    phases.close();
     if (rejects) await new Promise<void>((resolve) => (rejects as WriteStream).end(resolve));
     await opened.close();
   }

@@ -9,18 +9,31 @@ import { type CachedRankings, cachedSeasons, readCache } from '../../projections
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import type { StepFault } from '../../sagas/SagaCoordinator.js';
 import { FaultPlan } from '../../sagas/SagaCoordinator.js';
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
-import { type EmbeddedPipeline, startPipeline } from '../embeddedPipeline.js';
+import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import {
+  BUS_ROUTER_CONSUMER,
+  type EmbeddedPipeline,
+  READ_MODELS_CONSUMER,
+  startPipeline,
+} from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { faultSpec, wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
+import { Phases } from '../phases.js';
+import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
 import { serveUntilInterrupted } from '../serveLocal.js';
 import { write } from '../write.js';
 
 interface StartFlags {
   readonly games?: string;
-  readonly teams: number;
+  readonly teamCount?: number;
+  /** The former name of `--team-count`, kept working. */
+  readonly teams?: number;
   readonly gamesPerTeam: number;
   readonly seed: number;
   readonly season?: string;
@@ -33,14 +46,28 @@ interface StartFlags {
   readonly port: number;
   readonly injectFault?: StepFault[];
   readonly division?: string;
+  readonly quiet?: boolean;
 }
 
 export function registerStart(program: Command): void {
   program
     .command('start')
     .description('run the main job: a season through the whole pipeline to RPI rankings')
-    .option('--games <file>', 'ingest this games feed instead of a generated sample season')
-    .option('--teams <n>', 'teams in the generated season', wholeNumber(2, 100_000), 330)
+    .argument(
+      '[games]',
+      'games feed to ingest instead of a generated sample season ("-" for stdin)',
+    )
+    .option('--games <file>', 'the games feed, as an option (the same as the argument)')
+    .option(
+      '--team-count <n>',
+      `teams in the generated season (default: ${DEFAULT_TEAM_COUNT})`,
+      wholeNumber(2, 100_000),
+    )
+    .addOption(
+      new Option('--teams <n>', 'former name of --team-count')
+        .argParser(wholeNumber(2, 100_000))
+        .hideHelp(),
+    )
     .option(
       '--games-per-team <m>',
       'games per team in the generated season',
@@ -67,6 +94,7 @@ export function registerStart(program: Command): void {
     )
     .option('--top <n>', 'teams to print', wholeNumber(1, 1_000_000), 25)
     .option('--json', 'print one JSON summary with the full rankings')
+    .option('--quiet', 'do not show the phases of the run on standard error')
     .addOption(new Option('--memory', 'keep nothing (the default)').conflicts('dataDir'))
     .option('--data-dir <dir>', 'keep the pipeline state on disk here between runs')
     .option('--serve', 'then keep running and serve the query API until interrupted')
@@ -75,28 +103,61 @@ export function registerStart(program: Command): void {
       'after',
       `
 Boots the embedded runtime (dynalite, kinesalite, change relay, consumers, buses), ingests the
-season, lets the stream drive the read models and the bus router, calculates and publishes the
-RPI from the matches read model, and prints the top of the rankings with a pipeline summary.
-The rankings equal what "matchstream rpi" computes from the same games and profile.
+season while the bus router waits, lets the read models and then the buses catch up, and lets
+the RPI saga that the results asked for collect, calculate, publish and cache the rankings;
+prints the top of the rankings with a pipeline summary. The rankings equal what
+"matchstream rpi" computes from the same games and profile. Its phases show on standard error
+(a live bar on a terminal, a line per phase otherwise) unless --quiet.
+
+Exit codes: 0 the season was rated; 1 its saga was compensated or failed (the summary is
+printed all the same) or the pipeline failed; 2 bad command line; 3 invalid rows in the feed.
 
 Examples:
   npm start
-  npm start -- --teams 48 --seed 7 --top 10
-  matchstream start --games season.csv --data-dir .matchstream --json
+  npm start -- --team-count 48 --seed 7 --top 10
+  matchstream start season.csv --data-dir .matchstream --json
   matchstream start --serve --port 8080`,
     )
-    .action(async (flags: StartFlags) => {
-      await runStart(flags);
+    .action(async (file: string | undefined, flags: StartFlags) => {
+      await runStart(resolveFlags(file, flags));
     });
 }
 
-async function runStart(flags: StartFlags): Promise<void> {
+/** Teams of the generated sample season. */
+const DEFAULT_TEAM_COUNT = 330;
+
+/** The games file from the argument or `--games`, the team count from either of its names. */
+function resolveFlags(file: string | undefined, flags: StartFlags): StartFlags & StartInput {
+  if (file !== undefined && flags.games !== undefined && file !== flags.games)
+    throw new CliError(
+      `two games feeds: "${file}" and --games "${flags.games}"; give one`,
+      EXIT.USAGE,
+    );
+  if (flags.teamCount !== undefined && flags.teams !== undefined)
+    throw new CliError('--teams is the former name of --team-count: give one', EXIT.USAGE);
+  const games = file ?? flags.games;
+  return {
+    ...flags,
+    ...(games === undefined ? {} : { games }),
+    teamCount: flags.teamCount ?? flags.teams ?? DEFAULT_TEAM_COUNT,
+  };
+}
+
+interface StartInput {
+  readonly teamCount: number;
+}
+
+async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
-  const errors: string[] = [];
+  const phases = new Phases({ quiet: flags.quiet === true });
+  const booting = phases.begin('boot');
   const pipeline = await startPipeline({
     ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
-    onError: (e) => errors.push(e.message),
+    onSagaEvent: (event) => {
+      const line = sagaLine(event);
+      if (line) phases.note(line);
+    },
     profile: profile.name,
     division: flags.division ?? null,
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
@@ -105,45 +166,70 @@ async function runStart(flags: StartFlags): Promise<void> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    phases.close();
     await pipeline.stop();
   };
   try {
     const { runtime } = pipeline;
+    // The buses wait while the season goes in: handlers that ask for the season's RPI as each
+    // result arrives would otherwise rate a dozen partial seasons along the way. The stream
+    // keeps what they are to carry, and they catch up once the read models have.
+    await pipeline.router.disable();
+    booting.end(
+      `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
+    );
     const eventsBefore = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
     const cacheBefore = new Map<string, CachedRankings | undefined>();
     for (const s of await cachedSeasons(pipeline.sagaStores.cache))
       cacheBefore.set(s, await readCache(pipeline.sagaStores.cache, s));
     // 1. The season into the event store.
-    const source = flags.games ?? `sample season (${flags.teams} teams, seed ${flags.seed})`;
+    const source =
+      flags.games === '-'
+        ? 'standard input'
+        : (flags.games ??
+          `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`);
     const seasons = new Map<string, number>();
     const problems: GameProblem[] = [];
-    const rows = flags.games
-      ? streamGames(flags.games)
-      : sampleRows(
-          generateSeason({
-            teams: flags.teams,
-            gamesPerTeam: flags.gamesPerTeam,
-            seed: flags.seed,
-          }),
-        );
-    const ingested: IngestSummary = await ingestGames(observe(rows, seasons, problems), {
+    const sample = flags.games
+      ? undefined
+      : generateSeason({
+          teams: flags.teamCount,
+          gamesPerTeam: flags.gamesPerTeam,
+          seed: flags.seed,
+        });
+    const ingesting = phases.begin('ingest', ROWS_STORED);
+    const progress = rowsStored(flags.games, ingesting, sample?.games.length);
+    const rows = progress.source(
+      observe(sample ? sampleRows(sample) : streamGames(flags.games ?? '-'), seasons, problems),
+    );
+    const ingested: IngestSummary = await ingestGames(rows, {
       store: runtime.store,
       concurrency: 16,
+      onRow: progress.settled,
     });
     if (problems.length > 0) {
+      ingesting.end();
       reportProblems(flags.games ?? 'games', problems);
       throw new CliError(
-        `${problems.length} invalid rows; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
+        `${counted(problems.length, 'invalid row')}; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
         EXIT.INVALID_INPUT,
       );
     }
-    if (ingested.failed > 0) throw new CliError(`${ingested.failed} rows could not be stored`);
+    ingesting.end(
+      `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
+    );
+    if (ingested.failed > 0)
+      throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
     const season = flags.season ?? [...seasons.keys()].sort().at(-1);
     if (!season) throw new CliError('the games feed has no games');
-    await runtime.settle();
 
-    // 2. The MatchEventHandler asked for the season's RPI as the results arrived (debounced,
-    // one pending saga per season); the saga collects, calculates, publishes, caches.
+    // 2. The read models catch up with the stream, then the buses: the MatchEventHandler on
+    // the soccer bus asks for the season's RPI (debounced, one pending saga per season), and
+    // the saga collects, calculates, publishes and caches.
+    await catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']);
+    await pipeline.router.enable();
+    await catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]);
+    const rating = phases.begin('rating');
     const saga = await finalSaga(pipeline, season);
     await runtime.settle();
     const outcome = await sagaOutcome(runtime.store, saga);
@@ -153,11 +239,14 @@ async function runStart(flags: StartFlags): Promise<void> {
         `saga ${saga} completed but the rankings cache does not hold its rankings`,
       );
     }
-    if (outcome.status === 'failed') {
-      throw new CliError(
-        `saga ${saga} could not compensate ${outcome.failed_step ?? ''}: ${outcome.error ?? ''}; see "matchstream saga show ${saga}"`,
-      );
-    }
+    rating.end(`season ${season}: saga ${shortId(saga)} ${outcome.status}`);
+    // A season whose saga did not complete was not rated: said after the summary, exit 1.
+    const unrated =
+      outcome.status === 'compensated'
+        ? `saga ${saga} was compensated after ${outcome.failed_step ?? 'a step'} failed: ${outcome.error ?? ''}`
+        : outcome.status === 'failed'
+          ? `saga ${saga} failed and could not compensate ${outcome.failed_step ?? ''}: ${outcome.error ?? ''}; see "matchstream saga show ${saga}"`
+          : undefined;
     const before = cacheBefore.get(season);
     const served = cached?.rankings ?? [];
     const gamesCounted = cached?.games_counted ?? 0;
@@ -200,13 +289,15 @@ async function runStart(flags: StartFlags): Promise<void> {
       const width = Math.max(4, ...top.map((r) => r.team.length));
       const lines = [
         cached
-          ? `matchstream — ${source}, season ${season}: ${gamesCounted.toLocaleString('en-US')} games, ${served.length} teams (${profile.name})`
+          ? `matchstream — ${source}, season ${season}: ${counted(gamesCounted, 'game')}, ${counted(served.length, 'team')} (${profile.name})`
           : `matchstream — ${source}, season ${season}`,
         '',
-        ...(outcome.status === 'compensated'
+        ...(outcome.status === 'compensated' || outcome.status === 'failed'
           ? [
               `saga ${saga} failed at ${outcome.failed_step}: ${outcome.error}`,
-              `compensated: ${outcome.compensations.join(' → ')}; the rankings are ${summary.rankings_unchanged ? 'as they were before the run' : 'NOT as before'}${served.length === 0 ? ' (none)' : ''}`,
+              outcome.status === 'compensated'
+                ? `compensated: ${outcome.compensations.join(' → ')}; the rankings are ${summary.rankings_unchanged ? 'as they were before the run' : 'NOT as before'}${served.length === 0 ? ' (none)' : ''}`
+                : `its compensation failed too: see "matchstream saga show ${saga}"`,
               '',
             ]
           : []),
@@ -220,18 +311,22 @@ async function runStart(flags: StartFlags): Promise<void> {
               ),
             ]),
         '',
-        `pipeline: ${summary.events_appended} events appended, ${summary.records_relayed} change records relayed, ` +
-          `${Object.keys(consumers).length} consumers (${Math.min(...Object.values(consumers))}–${Math.max(...Object.values(consumers))} events applied each), ` +
-          `${Object.values(summary.published).reduce((a, b) => a + b, 0)} events published on the buses, ${deadLetters} dead letters`,
-        `saga: ${saga} ${outcome.status} in ${outcome.seconds ?? '?'} s (${summary.saga.automatic_sagas} started automatically as results arrived${pipeline.sagas.restarts > 0 ? `, coordinator restarted ${pipeline.sagas.restarts}×` : ''})`,
+        `pipeline: ${counted(summary.events_appended, 'event')} appended, ${counted(summary.records_relayed, 'change record')} relayed, ` +
+          `${counted(Object.keys(consumers).length, 'consumer')} (${appliedRange(consumers)} applied each), ` +
+          `${counted(
+            Object.values(summary.published).reduce((a, b) => a + b, 0),
+            'event',
+          )} published on the buses, ${counted(deadLetters, 'dead letter')}`,
+        `saga: ${saga} ${outcome.status} in ${outcome.seconds ?? '?'} s (${counted(summary.saga.automatic_sagas, 'saga')} started automatically as results arrived${pipeline.sagas.restarts > 0 ? `, coordinator restarted ${pipeline.sagas.restarts}×` : ''})`,
         `done in ${summary.seconds} s`,
         '',
       ];
       await write(lines.join('\n'));
     }
-    if (errors.length > 0 && !flags.json)
-      process.stderr.write(`(${errors.length} transient errors recovered, e.g. ${errors[0]})\n`);
+    // Serving, the log says what happens (sagas the API starts included), not the phases.
+    phases.close();
     if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop, flags.dataDir);
+    if (unrated) throw new CliError(unrated);
   } finally {
     await stop();
   }
@@ -268,6 +363,83 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
   });
   await sagas.waitFor(sagaId, 600_000);
   return sagaId;
+}
+
+const EVENTS_APPLIED: CountWords = { unit: 'events', verb: 'applied to the read models' };
+const EVENTS_ROUTED: CountWords = { unit: 'events', verb: 'routed to the buses' };
+
+/**
+ * Waits for these consumers to handle everything relayed so far (and what that makes others
+ * append), showing how many events the slowest of them has handled.
+ */
+async function catchUp(
+  phases: Phases,
+  name: string,
+  words: CountWords,
+  runtime: EmbeddedRuntime,
+  names: readonly string[],
+): Promise<void> {
+  const phase = phases.begin(name, words);
+  const consumers = names.flatMap((n) => {
+    const c = runtime.consumers.get(n);
+    return c ? [c] : [];
+  });
+  const applied = () => Math.min(...consumers.map((c) => c.counts.applied));
+  // The progress is of the backlog (what was handled before counts for the end line only).
+  const before = applied();
+  const timer = setInterval(
+    () =>
+      phase.progress({
+        done: applied() - before,
+        total: Math.max(0, runtime.relay.stats.forwarded - before),
+      }),
+    100,
+  );
+  try {
+    await runtime.settle();
+  } finally {
+    clearInterval(timer);
+  }
+  phase.end(`${counted(applied(), 'event')} ${words.verb}`);
+}
+
+/** A saga event as a line that stays on the screen; none for a step merely starting. */
+function sagaLine(event: EventEnvelope): string | undefined {
+  const id = shortId(String(event.data.saga_id ?? event.aggregate_id));
+  const step = String(event.data.step_name ?? '');
+  switch (event.event_type) {
+    case 'SagaStarted':
+      return `saga ${id}: started`;
+    case 'SagaStepCompleted':
+      return `saga ${id}: ${step} completed`;
+    case 'SagaStepFailed':
+      return `saga ${id}: ${step} failed (attempt ${String(event.data.attempt)}${event.data.will_retry ? ', will retry' : ''}): ${String(event.data.error)}`;
+    case 'SagaCompensationCompleted':
+      return `saga ${id}: ${step} compensated`;
+    case 'SagaCompensationFailed':
+      return `saga ${id}: compensating ${step} failed: ${String(event.data.error)}`;
+    case 'SagaCompleted':
+      return `saga ${id}: completed`;
+    case 'SagaCompensated':
+      return `saga ${id}: compensated after ${String(event.data.failed_step)} failed`;
+    default:
+      return undefined;
+  }
+}
+
+/** The first part of a saga id, enough to tell a run's sagas apart. */
+function shortId(sagaId: string): string {
+  return sagaId.slice(0, 8);
+}
+
+/** "3,400 events" when every consumer applied as many, else "3,398–3,400 events". */
+function appliedRange(applied: Record<string, number>): string {
+  const counts = Object.values(applied);
+  const low = Math.min(...counts);
+  const high = Math.max(...counts);
+  return low === high
+    ? counted(low, 'event')
+    : `${low.toLocaleString('en-US')}–${high.toLocaleString('en-US')} events`;
 }
 
 /** A generated season as validated feed rows. */

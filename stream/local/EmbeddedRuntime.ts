@@ -18,12 +18,24 @@ import type { EventEnvelope } from '../EventEnvelope.js';
 import { CommitCodec } from '../eventStore/Commit.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
+import type { Log } from '../Log.js';
 import { ChangeRelay } from './ChangeRelay.js';
 import { EventSourceMapping, type EventSourceMappingOptions } from './EventSourceMapping.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
 import { type EmbeddedKinesis, startEmbeddedKinesis } from './embeddedKinesis.js';
 import { ensureRuntimeTables } from './localTables.js';
 import { DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
+
+/** Reports a recoverable error to the log (with where it happened) and to `onError`. */
+function recovered(
+  options: EmbeddedRuntimeOptions,
+  where: Record<string, string>,
+): (error: Error) => void {
+  return (error) => {
+    options.log?.warn({ ...where, error: error.message }, 'recovered from an error');
+    options.onError?.(error);
+  };
+}
 
 /** The change stream's default name. */
 export const CHANGES_STREAM = 'matchstream-changes';
@@ -39,6 +51,11 @@ export interface EmbeddedRuntimeOptions {
   readonly consumerDefaults?: Partial<Omit<EventSourceMappingOptions, 'consumer' | 'handler'>>;
   /** Recoverable background errors (failed polls, refused records), for logging. */
   readonly onError?: (error: Error) => void;
+  /**
+   * Where the runtime says what happened: recoverable errors (warn), dead letters (error),
+   * relay passes and consumer batches (debug).
+   */
+  readonly log?: Log;
   readonly registry?: SchemaRegistry;
   /** Run the change relay (off for tools that only look, such as `status`). @default true */
   readonly relay?: boolean;
@@ -102,7 +119,8 @@ export class EmbeddedRuntime {
     await ensureStream(kinesis, CHANGES_STREAM, options.shards ?? 2);
     const consumers = new Map<string, { mapping: EventSourceMapping; counts: ConsumerCounts }>();
     const relay = new ChangeRelay({
-      onForwarded: () => {
+      onForwarded: (count) => {
+        options.log?.debug({ records: count }, 'change records relayed');
         for (const c of consumers.values()) c.mapping.wake();
       },
       dynamo,
@@ -110,7 +128,7 @@ export class EmbeddedRuntime {
       kinesis,
       streamName: CHANGES_STREAM,
       pollIntervalMs: 100,
-      ...(options.onError ? { onError: options.onError } : {}),
+      onError: recovered(options, { component: 'relay' }),
     });
     const store = new DynamoEventStore({
       client: dynamo,
@@ -178,7 +196,8 @@ export class EmbeddedRuntime {
       checkpoints: new DynamoCheckpointStore(this.dynamo),
       deadLetters: this.deadLetters,
       pollIntervalMs: 50,
-      ...(this.options.onError ? { onError: this.options.onError } : {}),
+      onError: recovered(this.options, { component: 'consumer', consumer: name }),
+      ...(this.options.log ? { log: this.options.log } : {}),
       ...this.options.consumerDefaults,
       ...options,
     });
@@ -189,7 +208,8 @@ export class EmbeddedRuntime {
 
   /**
    * Waits until everything appended so far has gone through: nothing pending in the relay and
-   * every consumer idle, twice in a row (a consumer may append events of its own).
+   * every enabled consumer idle, twice in a row (a consumer may append events of its own). A
+   * disabled consumer is not waited for: its records wait in the stream until it is enabled.
    */
   async settle(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -200,9 +220,9 @@ export class EmbeddedRuntime {
       await this.relay.drain();
       const forwarded = this.relay.stats.forwarded;
       await Promise.all(
-        [...this.consumers.values()].map((c) =>
-          c.mapping.waitUntilIdle(Math.max(deadline - Date.now(), 1)),
-        ),
+        [...this.consumers.values()]
+          .filter((c) => c.mapping.enabled)
+          .map((c) => c.mapping.waitUntilIdle(Math.max(deadline - Date.now(), 1))),
       );
       await this.relay.drain();
       calm = this.relay.stats.forwarded === forwarded ? calm + 1 : 0;

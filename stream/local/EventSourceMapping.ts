@@ -19,6 +19,7 @@ import {
   type KinesisStreamRecord,
   lambdaRecords,
 } from '../consumer/kinesisEvent.js';
+import type { Log } from '../Log.js';
 
 /** A Lambda-style function for Kinesis batches (see `createKinesisHandler`). */
 export type KinesisHandler = (
@@ -58,6 +59,8 @@ export interface EventSourceMappingOptions {
   readonly shardRefreshMs?: number;
   /** Errors the mapping recovers from by itself (failed polls), for logging. */
   readonly onError?: (error: Error) => void;
+  /** Where it says what it did: each dead letter (error), each batch (debug). */
+  readonly log?: Log;
 }
 
 export interface MappingStats {
@@ -100,6 +103,7 @@ export class EventSourceMapping {
   private readonly workers = new Map<string, Promise<void>>();
   private readonly attempts = new Map<string, number>();
   private stopping = false;
+  private started = false;
   private discovery: Promise<void> | undefined;
   private streamArn = '';
   private readonly batchSize: number;
@@ -111,6 +115,8 @@ export class EventSourceMapping {
   private readonly pollMs: number;
   private readonly maxPollMs: number;
   private readonly sleepers = new Set<() => void>();
+  private endDiscoveryNap: (() => void) | undefined;
+  private looking: Promise<void> = Promise.resolve();
   private readonly retryDelayMs: number;
   private readonly refreshMs: number;
 
@@ -130,6 +136,7 @@ export class EventSourceMapping {
 
   /** Starts polling every eligible shard. */
   async start(): Promise<void> {
+    this.started = true;
     const { StreamDescriptionSummary } = await this.options.kinesis.send(
       new DescribeStreamSummaryCommand({ StreamName: this.options.streamName }),
     );
@@ -142,9 +149,30 @@ export class EventSourceMapping {
   /** Stops after the batches in flight, leaving checkpoints where they are. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.started = false;
     this.wake();
+    this.endDiscoveryNap?.();
     await this.discovery;
     await Promise.all(this.workers.values());
+  }
+
+  /**
+   * Whether it polls: Lambda's `Enabled` flag of a mapping. While disabled the stream keeps
+   * the records and the checkpoints stay where they are; enabled again, it carries on from
+   * them, as an event source mapping disabled for a bulk load does.
+   */
+  get enabled(): boolean {
+    return this.started;
+  }
+
+  /** Stops polling after the batches in flight (see `enabled`). */
+  async disable(): Promise<void> {
+    if (this.started) await this.stop();
+  }
+
+  /** Polls again from the checkpoints (see `enabled`). */
+  async enable(): Promise<void> {
+    if (!this.started) await this.start();
   }
 
   /**
@@ -181,6 +209,9 @@ export class EventSourceMapping {
   /** Resolves once everything in the stream when called is handled (see `idleSince`). */
   async waitUntilIdle(timeoutMs = 30_000): Promise<void> {
     const since = Date.now();
+    // Shards split or merged since the last look count too (their state starts as not idle).
+    if (this.started && !this.stopping)
+      await this.refreshShards().catch((error) => this.report(error));
     this.wake(); // napping shards look now, instead of at the end of their nap
     const deadline = since + timeoutMs;
     while (!this.idleSince(since)) {
@@ -200,7 +231,15 @@ export class EventSourceMapping {
 
   private async discover(): Promise<void> {
     while (!this.stopping) {
-      await this.nap(this.refreshMs);
+      // Its own sleep: `wake()` says records arrived, which is no news of shards.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.refreshMs);
+        this.endDiscoveryNap = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.endDiscoveryNap = undefined;
       if (this.stopping) return;
       try {
         await this.refreshShards();
@@ -210,8 +249,17 @@ export class EventSourceMapping {
     }
   }
 
-  /** Starts a worker for each unfinished shard whose parents are finished. */
-  private async refreshShards(): Promise<void> {
+  /**
+   * Starts a worker for each unfinished shard whose parents are finished. One look at a time:
+   * two at once could both start a worker for the same new shard.
+   */
+  private refreshShards(): Promise<void> {
+    const look = this.looking.then(() => this.lookForShards());
+    this.looking = look.catch(() => undefined);
+    return look;
+  }
+
+  private async lookForShards(): Promise<void> {
     const shards: Shard[] = [];
     let token: string | undefined;
     do {
@@ -351,6 +399,10 @@ export class EventSourceMapping {
       shardId,
       lambdaRecords(batch, shardId, this.streamArn, this.options.region ?? 'us-east-1'),
     );
+    this.options.log?.debug(
+      { consumer: this.options.consumer, shard: shardId, records: batch.length },
+      'batch handled',
+    );
   }
 
   private async settle(shardId: string, records: KinesisStreamRecord[]): Promise<void> {
@@ -475,6 +527,17 @@ export class EventSourceMapping {
     this.stats.deadLettered++;
     this.attempts.delete(record.kinesis.sequenceNumber);
     await this.checkpoint(shardId, record);
+    this.options.log?.error(
+      {
+        consumer: this.options.consumer,
+        shard: shardId,
+        sequence_number: record.kinesis.sequenceNumber,
+        aggregate_id: record.kinesis.partitionKey,
+        attempts,
+        error,
+      },
+      'record dead-lettered',
+    );
   }
 
   private report(error: unknown): void {

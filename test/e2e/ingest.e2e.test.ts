@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
+import { runCliInTerminal, terminalFrames } from '../support/terminal.js';
 
 const tmp = tempDir();
 
@@ -139,5 +140,27 @@ describe('matchstream ingest', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/expected an http\(s\) URL/);
+  });
+
+  it('on a terminal, draws its bar in rows stored, not in bytes read ahead of them', async () => {
+    // Prepare
+    const season = tmp.path('bar.csv');
+    await runCli(['generate', '--teams', '80', '--games-per-team', '10', '--out', season]);
+    const rows = readFileSync(season, 'utf8').trimEnd().split('\n').length - 1;
+
+    // Act
+    const run = await runCliInTerminal(['ingest', season, '--memory']);
+
+    // Assess: every frame's share is the share of rows stored (the reader reads the whole
+    // file at once, so a bar of bytes said 100% from the first frame).
+    expect(run.code).toBe(0);
+    const frames = terminalFrames(run.output)
+      .map((f) => /(\d+)% \| ([\d,]+)(?: of ~?[\d,]+)? rows/.exec(f))
+      .filter((m) => m !== null)
+      .map((m) => ({ percent: Number(m[1]), stored: Number((m[2] ?? '').replaceAll(',', '')) }));
+    expect(frames.length).toBeGreaterThan(0);
+    for (const frame of frames)
+      expect(Math.abs(frame.percent - (100 * frame.stored) / rows)).toBeLessThanOrEqual(2);
+    expect(run.output).toContain(`read       ${rows}`);
   });
 });

@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
+import { runCliInTerminal, terminalFrames } from '../support/terminal.js';
 
 const tmp = tempDir();
 
@@ -40,7 +44,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     ]);
 
     // Act
-    const run = await runCli(['start', '--games', games, '--json']);
+    const run = await runCli(['start', games, '--json']);
     const direct = await runCli(['rpi', '--games', games, '--format', 'json']);
 
     // Assess
@@ -104,7 +108,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
   });
 
   it('prints the top of the rankings and a pipeline summary for people', async () => {
-    const run = await runCli(['start', '--teams', '24', '--seed', '3', '--top', '5']);
+    const run = await runCli(['start', '--team-count', '24', '--seed', '3', '--top', '5']);
 
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
@@ -113,9 +117,56 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     );
     expect(lines.slice(3, 8).every((l) => / 0\.\d{4}$/.test(l))).toBe(true);
     expect(run.stdout).toMatch(
-      /pipeline: \d+ events appended, \d+ change records relayed, 3 consumers/,
+      /pipeline: [\d,]+ events appended, [\d,]+ change records relayed, 3 consumers \([\d,]+ events applied each\)/,
     );
-    expect(run.stdout).toMatch(/saga: [0-9a-f-]{36} completed in [\d.]+ s/);
+    expect(run.stdout).toMatch(
+      /saga: [0-9a-f-]{36} completed in [\d.]+ s \([\d,]+ sagas? started /,
+    );
+  });
+
+  it('keeps --teams working as the former name of --team-count, out of the help', async () => {
+    const run = await runCli(['start', '--teams', '6', '--games-per-team', '3', '--json']);
+    const help = await runCli(['start', '--help']);
+    const both = await runCli(['start', '--teams', '6', '--team-count', '6']);
+    const twoFeeds = await runCli(['start', 'a.csv', '--games', 'b.csv']);
+
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { source: string }).source).toBe(
+      'sample season (6 teams, seed 2026)',
+    );
+    expect(help.stdout).toContain('--team-count <n>');
+    expect(help.stdout).not.toContain('--teams');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--teams is the former name of --team-count: give one');
+    expect(twoFeeds.code).toBe(2);
+    expect(twoFeeds.stderr).toContain('two games feeds: "a.csv" and --games "b.csv"; give one');
+  });
+
+  it('reads the games feed from standard input given "-"', async () => {
+    const games = tmp.path('stdin.csv');
+    await runCli(['generate', '--teams', '6', '--games-per-team', '3', '--out', games]);
+
+    const run = await runCli(['start', '-', '--json', '--quiet'], {
+      input: readFileSync(games, 'utf8'),
+    });
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      source: 'standard input',
+      saga: { status: 'completed' },
+    });
+  });
+
+  it('counts in the singular where there is one: "1 invalid row"', async () => {
+    const games = tmp.file(
+      'one-bad.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,Ash,Birch,2,1\n2026-09-02,Ash,Birch,x,1\n',
+    );
+
+    const run = await runCli(['start', games]);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('1 invalid row; nothing rated');
   });
 
   it.each([
@@ -148,7 +199,9 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
       // New results (another seed), and the saga they start fails.
       const run = await runCli([...base, '--seed', '2', '--inject-fault', `saga:${step}:${mode}`]);
 
-      expect(run.code).toBe(0);
+      // The season was not rated: exit 1, with the summary complete all the same.
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`was compensated after ${step} failed`);
       const summary = JSON.parse(run.stdout) as Summary;
       expect(summary.saga).toMatchObject({
         status: 'compensated',
@@ -159,6 +212,134 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
       expect(summary.rankings).toEqual(before.rankings);
     },
   );
+
+  it('exits 1 when the season could not be rated, after printing what happened', async () => {
+    const run = await runCli([
+      'start',
+      '--team-count',
+      '8',
+      '--games-per-team',
+      '3',
+      '--inject-fault',
+      'saga:publish-results',
+    ]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('no rankings for season 2026');
+    expect(run.stdout).toMatch(/\nsaga: [0-9a-f-]{36} compensated in [\d.]+ s/);
+    expect(run.stderr).toMatch(
+      /^matchstream: saga [0-9a-f-]{36} was compensated after publish[-_]results failed: /m,
+    );
+  });
+
+  it('shows its phases on standard error, a plain line each off a terminal; --quiet none', async () => {
+    const args = ['start', '--team-count', '12', '--games-per-team', '4', '--top', '3'];
+    const run = await runCli(args);
+    const quiet = await runCli([...args, '--quiet', '--log-level', 'silent']);
+
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    // A phase's last line says what it did and how long it took.
+    const ends = lines.filter((l) => /^[a-z-]+: .* \(\d[\d. mins]* s\)$/.test(l));
+    expect(ends.map((l) => l.slice(0, l.indexOf(':')))).toEqual([
+      'boot',
+      'ingest',
+      'catch-up',
+      'buses',
+      'rating',
+    ]);
+    expect(ends[1]).toMatch(
+      /^ingest: \d+ rows stored: \d+ new, 0 unchanged, 0 corrected; 12 teams registered/,
+    );
+    const rated = /^rating: season 2026: saga ([0-9a-f]{8}) completed/.exec(ends[4] ?? '');
+    expect(rated).not.toBeNull();
+    const steps = new RegExp(`^saga ${rated?.[1]}: collect[-_]matches completed$`);
+    expect(lines.some((l) => steps.test(l))).toBe(true);
+    expect(lines).toContain(`saga ${rated?.[1]}: completed`);
+    expect(run.stdout).toMatch(/^matchstream — sample season/);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+
+  it('on a terminal, draws each phase live: the ingest in rows stored', async () => {
+    const run = await runCliInTerminal(['start', '--team-count', '24', '--top', '3']);
+
+    expect(run.code).toBe(0);
+    const frames = terminalFrames(run.output);
+    const bars = frames
+      .map((f) => /^ingest \[[=-]+\] +(\d+)% \| ([\d,]+) of ([\d,]+) rows stored/.exec(f))
+      .filter((m) => m !== null)
+      .map((m) => m.slice(1).map((n) => Number((n ?? '').replaceAll(',', ''))));
+    expect(bars.length).toBeGreaterThan(0);
+    for (const [percent, stored, total] of bars)
+      expect(percent).toBe(Math.floor((100 * (stored ?? 0)) / (total ?? 1)));
+    expect(frames.some((f) => /^ingest: \d+ rows stored: /.test(f))).toBe(true);
+    expect(frames.some((f) => /^rating: season 2026: saga [0-9a-f]{8} completed/.test(f))).toBe(
+      true,
+    );
+  });
+
+  it('rates the whole season only: the buses catch up after the ingest, no saga counts part of it', async () => {
+    // Prepare
+    const data = tmp.path('whole');
+    const calculations = tmp.path('calculations.jsonl');
+
+    // Act
+    const run = await runCli([
+      'start',
+      '--team-count',
+      '30',
+      '--games-per-team',
+      '8',
+      '--data-dir',
+      data,
+      '--json',
+      '--quiet',
+    ]);
+    const replayed = await runCli([
+      'replay',
+      '--to',
+      `file:${calculations}`,
+      '--type',
+      'RpiCalculated',
+      '--data-dir',
+      data,
+      '--no-progress',
+    ]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(replayed.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as Summary & { games_counted: number };
+    const counts = readFileSync(calculations, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { data: { games_counted: number } }).data.games_counted);
+    expect(counts).toHaveLength(summary.saga.automatic_sagas);
+    expect(new Set(counts)).toEqual(new Set([summary.games_counted]));
+  });
+
+  it('npm start compiles nothing when the build is up to date', async () => {
+    // `npm start` runs `prestart` first: on a built tree it must not spend seconds type-checking.
+    const run = await new Promise<{ code: number | null; output: string }>((done, reject) => {
+      const child = spawn('npm', ['run', '--silent', 'prestart', '--', '--verbose'], {
+        cwd: resolve(dirname(CLI), '../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        output += d;
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        output += d;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => done({ code, output }));
+    });
+
+    expect(run.code).toBe(0);
+    expect(run.output).toContain("Project 'tsconfig.build.json' is up to date");
+  });
 
   it('refuses an unknown saga step in --inject-fault', async () => {
     const run = await runCli(['start', '--inject-fault', 'saga:nowhere']);

@@ -1,4 +1,9 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStream, kinesisClient } from '../../../stream/aws/kinesisClient.js';
 import { putRecordsReliably } from '../../../stream/aws/putRecordsReliably.js';
@@ -157,6 +162,144 @@ describe('local event source mapping', () => {
 
     expect(first).toHaveLength(30);
     expect(second).toEqual(['late']);
+  });
+
+  it('disabled, leaves new records in the stream; enabled again, handles each once, in order', async () => {
+    // Prepare
+    const stream = await streamWith(20, 2);
+    const handled: string[] = [];
+    const esm = mapping(stream, {
+      batchSize: 7,
+      handler: async (event) => {
+        handled.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+    await esm.start();
+    await esm.waitUntilIdle();
+
+    // Act
+    await esm.disable();
+    const whileEnabled = handled.length;
+    await putRecordsReliably(
+      client,
+      stream,
+      Array.from({ length: 10 }, (_, i) => ({
+        data: Buffer.from(`key-0:${11 + i}`),
+        partitionKey: 'key-0',
+      })),
+    );
+    const whileDisabled = handled.length;
+    const wasEnabled = esm.enabled;
+    await esm.enable();
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    // Assess
+    expect(whileEnabled).toBe(20);
+    expect(whileDisabled).toBe(20);
+    expect(wasEnabled).toBe(false);
+    expect(handled).toHaveLength(30);
+    expect(handled.filter((h) => h.startsWith('key-0:'))).toEqual(
+      Array.from({ length: 20 }, (_, i) => `key-0:${i + 1}`),
+    );
+  });
+
+  it('lists the shards on start and every refresh interval, not each time records arrive', async () => {
+    // Prepare
+    const stream = await streamWith(5, 1);
+    const counted = kinesisClient({ endpoint: kinesis.endpoint });
+    let listed = 0;
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListShardsCommand') listed++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countListShards' },
+    );
+    let handled = 0;
+    const esm = mapping(stream, {
+      kinesis: counted,
+      shardRefreshMs: 600_000,
+      handler: async (event) => {
+        handled += event.Records.length;
+        return { batchItemFailures: [] };
+      },
+    });
+    /** Resolves once the handler has seen `count` records. */
+    const handledUpTo = async (count: number) => {
+      while (handled < count) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+
+    // Act: records arrive twenty times, and each time the mapping is told so.
+    await esm.start();
+    await handledUpTo(5);
+    for (let i = 1; i <= 20; i++) {
+      await putRecordsReliably(client, stream, [
+        { data: Buffer.from(`key-0:${5 + i}`), partitionKey: 'key-0' },
+      ]);
+      esm.wake();
+      await handledUpTo(5 + i);
+    }
+    await esm.stop();
+    counted.destroy();
+
+    // Assess
+    expect(handled).toBe(25);
+    expect(listed).toBe(1);
+  });
+
+  it('waits for shards split since it last looked, without waiting for the refresh interval', async () => {
+    // Prepare
+    const stream = await streamWith(6, 3);
+    const handled: string[] = [];
+    const esm = mapping(stream, {
+      shardRefreshMs: 600_000,
+      handler: async (event) => {
+        handled.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+    await esm.start();
+    await esm.waitUntilIdle();
+    const { Shards } = await client.send(new ListShardsCommand({ StreamName: stream }));
+    const parent = Shards?.[0];
+    await client.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: parent?.ShardId,
+        NewStartingHashKey: (
+          (BigInt(parent?.HashKeyRange?.StartingHashKey ?? '0') +
+            BigInt(parent?.HashKeyRange?.EndingHashKey ?? '0')) /
+          2n
+        ).toString(),
+      }),
+    );
+    // kinesalite makes the split take effect after a moment: the records below go to the children.
+    for (;;) {
+      const { StreamDescriptionSummary } = await client.send(
+        new DescribeStreamSummaryCommand({ StreamName: stream }),
+      );
+      if (StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await putRecordsReliably(
+      client,
+      stream,
+      Array.from({ length: 9 }, (_, i) => ({
+        data: Buffer.from(`after-${i}`),
+        partitionKey: `key-${i}`,
+      })),
+    );
+
+    // Act
+    await esm.waitUntilIdle();
+    await esm.stop();
+
+    // Assess
+    expect(handled.filter((h) => h.startsWith('after-')).sort()).toEqual(
+      Array.from({ length: 9 }, (_, i) => `after-${i}`),
+    );
   });
 
   it('keeps the order per partition key with a parallelization factor', async () => {
