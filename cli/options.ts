@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isCalendarDay } from '../domain/games/parseDate.js';
+import type { NeutralValues } from '../domain/games/validateGame.js';
 import { RPI_STEPS } from '../sagas/rpi/rpiSaga.js';
 import { FaultPlan, type StepFault } from '../sagas/SagaCoordinator.js';
 import { CliError, EXIT } from './exitCodes.js';
@@ -79,4 +80,46 @@ export function teamCount(flags: { teamCount: number; teams?: number }, command:
   if (command.getOptionValueSource('teamCount') !== 'default' && flags.teams !== flags.teamCount)
     throw new CliError('--teams is the old name of --team-count: give one of them', EXIT.USAGE);
   return flags.teams;
+}
+
+/** Flags that say how a feed writes its `neutral` column, beyond the words read anyway. */
+export interface NeutralFlags {
+  readonly neutralTrue?: string[];
+  readonly neutralFalse?: string[];
+}
+
+/** A commander argument parser collecting comma-separated values (repeatable). */
+function valueList(value: string, previous: string[] = []): string[] {
+  const values = value.split(',').map((v) => v.trim());
+  if (values.some((v) => v === '')) throw new InvalidArgumentError('expected values such as N,Y');
+  return [...previous, ...values];
+}
+
+/** Adds `--neutral-true VALUES` and `--neutral-false VALUES` to a command that reads games. */
+export function addNeutralOptions(command: Command): Command {
+  return command
+    .option(
+      '--neutral-true <values>',
+      'neutral-column values meaning "neutral site", comma-separated (e.g. N)',
+      valueList,
+    )
+    .option(
+      '--neutral-false <values>',
+      'neutral-column values meaning "not a neutral site", comma-separated (e.g. H,A)',
+      valueList,
+    );
+}
+
+/** The neutral-column values the flags map, or undefined when they map none. */
+export function neutralValues(flags: NeutralFlags): NeutralValues | undefined {
+  const yes = flags.neutralTrue ?? [];
+  const no = flags.neutralFalse ?? [];
+  if (yes.length === 0 && no.length === 0) return undefined;
+  const both = yes.find((v) => no.some((w) => w.toLowerCase() === v.toLowerCase()));
+  if (both !== undefined)
+    throw new CliError(
+      `"${both}" is given to both --neutral-true and --neutral-false: it can mean only one`,
+      EXIT.USAGE,
+    );
+  return { true: yes, false: no };
 }

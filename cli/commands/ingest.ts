@@ -6,12 +6,12 @@ import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
-import { wholeNumber } from '../options.js';
+import { addNeutralOptions, type NeutralFlags, neutralValues, wholeNumber } from '../options.js';
 import { Phases } from '../phases.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
-interface IngestFlags extends StoreFlags {
+interface IngestFlags extends StoreFlags, NeutralFlags {
   readonly concurrency: number;
   readonly rejects?: string;
   readonly json?: boolean;
@@ -20,8 +20,7 @@ interface IngestFlags extends StoreFlags {
 
 export function registerIngest(program: Command): void {
   addStoreOptions(
-    program
-      .command('ingest')
+    addNeutralOptions(program.command('ingest'))
       .description('append a games feed to the event store (new matches, corrections, new teams)')
       .argument('<file>', 'games feed: CSV with header or JSON Lines ("-" for stdin), as for "rpi"')
       .option('--concurrency <n>', 'appends in flight at once', wholeNumber(1, 256), 16)
@@ -66,7 +65,8 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
   const rows = rowsStored(file, phase);
   let summary: IngestSummary;
   try {
-    summary = await ingestGames(rows.source(streamGames(file)), {
+    const neutral = neutralValues(flags);
+    summary = await ingestGames(rows.source(streamGames(file, neutral ? { neutral } : {})), {
       store: opened.store,
       concurrency: flags.concurrency,
       onReject: (reject) => {

@@ -5,14 +5,22 @@ import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi
 import { readGames } from '../../feeds/readGames.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { day, decimal, numberList, wholeNumber } from '../options.js';
+import {
+  addNeutralOptions,
+  day,
+  decimal,
+  type NeutralFlags,
+  neutralValues,
+  numberList,
+  wholeNumber,
+} from '../options.js';
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { formatRankings, RANKING_FORMATS, type RankingFormat } from '../output/rankings.js';
 import { fileProgress } from '../progress.js';
 import { write } from '../write.js';
 
-interface RpiFlags {
+interface RpiFlags extends NeutralFlags {
   readonly games?: string;
   readonly teamsFile?: string;
   /** The old name of --teams-file, still accepted. */
@@ -31,7 +39,7 @@ interface RpiFlags {
 }
 
 export function registerRpi(program: Command): void {
-  program
+  const command = program
     .command('rpi')
     .description('compute RPI rankings from a games file')
     .argument('[file]', 'games feed: CSV with header or JSON Lines ("-" for stdin)')
@@ -71,7 +79,8 @@ export function registerRpi(program: Command): void {
       '--skip-invalid',
       'report invalid rows and compute from the valid ones (default: compute nothing)',
     )
-    .option('--no-progress', 'no progress bar, even on a terminal')
+    .option('--no-progress', 'no progress bar, even on a terminal');
+  addNeutralOptions(command)
     .addHelpText(
       'after',
       `
@@ -145,8 +154,10 @@ async function runRpi(
   const progress = fileProgress('reading games', flags.progress);
   let feed: Awaited<ReturnType<typeof readGames>>;
   try {
+    const neutral = neutralValues(flags);
     feed = await readGames(gamesPath, {
       onProgress: (done, total) => progress.update(done, total),
+      ...(neutral ? { neutral } : {}),
     });
   } finally {
     progress.stop();

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Command, Option } from 'commander';
+import type { NeutralValues } from '../../domain/games/validateGame.js';
 import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { Season } from '../../domain/season/generateSeason.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
@@ -9,6 +10,7 @@ import { type CachedRankings, cachedSeasons, readCache } from '../../projections
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import type { StepFault } from '../../sagas/SagaCoordinator.js';
 import { FaultPlan } from '../../sagas/SagaCoordinator.js';
+import type { SagaState } from '../../sagas/sagaState.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
 import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
@@ -20,7 +22,14 @@ import {
 } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
-import { faultSpec, wholeNumber } from '../options.js';
+import {
+  addNeutralOptions,
+  faultSpec,
+  type NeutralFlags,
+  neutralValues,
+  teamCountAlias,
+  wholeNumber,
+} from '../options.js';
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { Phases } from '../phases.js';
@@ -29,7 +38,7 @@ import { sagaOutcome } from '../sagaOutcome.js';
 import { serveUntilInterrupted } from '../serveLocal.js';
 import { write } from '../write.js';
 
-interface StartFlags {
+interface StartFlags extends NeutralFlags {
   readonly games?: string;
   readonly teamCount?: number;
   /** The former name of `--team-count`, kept working. */
@@ -50,8 +59,7 @@ interface StartFlags {
 }
 
 export function registerStart(program: Command): void {
-  program
-    .command('start')
+  addNeutralOptions(program.command('start'))
     .description('run the main job: a season through the whole pipeline to RPI rankings')
     .argument(
       '[games]',
@@ -63,11 +71,7 @@ export function registerStart(program: Command): void {
       `teams in the generated season (default: ${DEFAULT_TEAM_COUNT})`,
       wholeNumber(2, 100_000),
     )
-    .addOption(
-      new Option('--teams <n>', 'former name of --team-count')
-        .argParser(wholeNumber(2, 100_000))
-        .hideHelp(),
-    )
+    .addOption(teamCountAlias())
     .option(
       '--games-per-team <m>',
       'games per team in the generated season',
@@ -134,7 +138,7 @@ function resolveFlags(file: string | undefined, flags: StartFlags): StartFlags &
       EXIT.USAGE,
     );
   if (flags.teamCount !== undefined && flags.teams !== undefined)
-    throw new CliError('--teams is the former name of --team-count: give one', EXIT.USAGE);
+    throw new CliError('--teams is the old name of --team-count: give one of them', EXIT.USAGE);
   const games = file ?? flags.games;
   return {
     ...flags,
@@ -200,7 +204,11 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     const ingesting = phases.begin('ingest', ROWS_STORED);
     const progress = rowsStored(flags.games, ingesting, sample?.games.length);
     const rows = progress.source(
-      observe(sample ? sampleRows(sample) : streamGames(flags.games ?? '-'), seasons, problems),
+      observe(
+        sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
+        seasons,
+        problems,
+      ),
     );
     const ingested: IngestSummary = await ingestGames(rows, {
       store: runtime.store,
@@ -230,14 +238,23 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     await pipeline.router.enable();
     await catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]);
     const rating = phases.begin('rating');
-    const saga = await finalSaga(pipeline, season);
+    let saga = await finalSaga(pipeline, season);
+    // Sagas an earlier, interrupted run left behind resume here too: let them end before
+    // reading the rankings they may have cached.
+    await pipeline.sagas.settle();
     await runtime.settle();
-    const outcome = await sagaOutcome(runtime.store, saga);
+    let outcome = await sagaOutcome(runtime.store, saga);
     const cached = await readCache(pipeline.sagaStores.cache, season);
     if (outcome.status === 'completed' && cached?.saga_id !== saga) {
-      throw new CliError(
-        `saga ${saga} completed but the rankings cache does not hold its rankings`,
-      );
+      // A saga that collected the matches after ours holds the cache: when it counted every
+      // game there is, its rankings are the season's as much as ours would be.
+      const holder = cached?.saga_id ?? undefined;
+      if (!holder || !(await countsEveryGame(pipeline, holder, season)))
+        throw new CliError(
+          `saga ${saga} completed but the rankings cache does not hold its rankings`,
+        );
+      saga = holder;
+      outcome = await sagaOutcome(runtime.store, saga);
     }
     rating.end(`season ${season}: saga ${shortId(saga)} ${outcome.status}`);
     // A season whose saga did not complete was not rated: said after the summary, exit 1.
@@ -345,10 +362,7 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
     const state = await sagas.waitFor(latest, 600_000);
     await runtime.settle();
     if ((await sagas.requests.latest(season)) !== latest) continue;
-    const collected = state.steps.find((s) => s.name === 'collect_matches')?.output as
-      | { games?: number }
-      | undefined;
-    if (state.status !== 'completed' || collected?.games === (await sagas.collectable(season)))
+    if (state.status !== 'completed' || collectedGames(state) === (await sagas.collectable(season)))
       return latest;
     break; // it ran before the last results reached the read model: calculate once more
   }
@@ -363,6 +377,33 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
   });
   await sagas.waitFor(sagaId, 600_000);
   return sagaId;
+}
+
+/** How the flags map the feed's neutral column, as `streamGames` takes it. */
+function neutralOf(flags: NeutralFlags): { neutral?: NeutralValues } {
+  const neutral = neutralValues(flags);
+  return neutral ? { neutral } : {};
+}
+
+/** Whether a saga completed having collected every game of the season there is now. */
+async function countsEveryGame(
+  pipeline: EmbeddedPipeline,
+  sagaId: string,
+  season: string,
+): Promise<boolean> {
+  const state = await pipeline.sagas.waitFor(sagaId, 600_000);
+  return (
+    state.status === 'completed' &&
+    collectedGames(state) === (await pipeline.sagas.collectable(season))
+  );
+}
+
+/** How many games an RPI saga collected (undefined before `collect_matches` completed). */
+function collectedGames(state: SagaState): number | undefined {
+  const output = state.steps.find((s) => s.name === 'collect_matches')?.output as
+    | { games?: number }
+    | undefined;
+  return output?.games;
 }
 
 const EVENTS_APPLIED: CountWords = { unit: 'events', verb: 'applied to the read models' };

@@ -213,6 +213,37 @@ describe('matchstream (built command)', () => {
       expect(run.stdout).toBe('rank,team,wp,owp,oowp,rpi\n1,A,1,0,0,0.25\n2,B,0,0,0,0\n');
     });
 
+    it('refuses N and Y in the neutral column unless --neutral-true/--neutral-false map them', async () => {
+      const sites = tmp.file(
+        'sites.csv',
+        'date,home_team,away_team,home_score,away_score,neutral\n2024-09-01,A,B,1,0,N\n2024-09-02,B,C,2,2,H\n',
+      );
+
+      const unmapped = await runCli(['rpi', sites]);
+      const mapped = await runCli([
+        'rpi',
+        sites,
+        '--neutral-true',
+        'N',
+        '--neutral-false',
+        'H,A',
+        '--format',
+        'csv',
+      ]);
+      const both = await runCli(['rpi', sites, '--neutral-true', 'N', '--neutral-false', 'n']);
+
+      expect(unmapped.code).toBe(3);
+      expect(unmapped.stderr).toContain(
+        `matchstream: ${sites}:2: neutral "N" is ambiguous (feeds write N for "neutral site" as well as for "no")`,
+      );
+      expect(mapped.code).toBe(0);
+      expect(mapped.stdout.split('\n')).toHaveLength(5);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toBe(
+        'matchstream: "N" is given to both --neutral-true and --neutral-false: it can mean only one\n',
+      );
+    });
+
     it('says which file is missing, with a stack trace only under --debug', async () => {
       const plain = await runCli(['rpi', '--games', tmp.path('nope.csv')]);
       const debug = await runCli(['--debug', 'rpi', '--games', tmp.path('nope.csv')]);

@@ -137,7 +137,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(help.stdout).toContain('--team-count <n>');
     expect(help.stdout).not.toContain('--teams');
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain('--teams is the former name of --team-count: give one');
+    expect(both.stderr).toContain('--teams is the old name of --team-count: give one of them');
     expect(twoFeeds.code).toBe(2);
     expect(twoFeeds.stderr).toContain('two games feeds: "a.csv" and --games "b.csv"; give one');
   });
