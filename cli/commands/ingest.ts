@@ -7,6 +7,7 @@ import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { addNeutralOptions, type NeutralFlags, neutralValues, wholeNumber } from '../options.js';
+import { counted } from '../output/plural.js';
 import { Phases } from '../phases.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
@@ -26,7 +27,7 @@ export function registerIngest(program: Command): void {
       .option('--concurrency <n>', 'appends in flight at once', wholeNumber(1, 256), 16)
       .option(
         '--rejects <file>',
-        'where bad rows go, one JSON object a line (default: <file>.rejects.jsonl)',
+        'where bad rows go, one JSON object a line (default: <file>.rejects.jsonl; "-": standard output)',
       )
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress bar, even on a terminal'),
@@ -54,10 +55,18 @@ Examples:
 
 async function runIngest(file: string, flags: IngestFlags): Promise<void> {
   const started = performance.now();
+  const rejectsToStdout = flags.rejects === '-';
+  if (rejectsToStdout && flags.json)
+    throw new CliError(
+      '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
+      EXIT.USAGE,
+    );
   const rejectsPath = flags.rejects ?? (file === '-' ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
+  const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
   // The rejects file describes this run only.
-  rmSync(rejectsPath, { force: true });
+  if (!rejectsToStdout) rmSync(rejectsPath, { force: true });
   let rejects: WriteStream | undefined;
+  let rejected = 0;
   const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
   // A bar on a terminal only: the summary is the command's output.
   const phases = new Phases({ quiet: !flags.progress || flags.json === true, plain: false });
@@ -70,8 +79,13 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
       store: opened.store,
       concurrency: flags.concurrency,
       onReject: (reject) => {
-        rejects ??= createWriteStream(rejectsPath);
-        rejects.write(`${JSON.stringify({ file, ...reject })}\n`);
+        rejected++;
+        const line = `${JSON.stringify({ file, ...reject })}\n`;
+        if (rejectsToStdout) process.stdout.write(line);
+        else {
+          rejects ??= createWriteStream(rejectsPath);
+          rejects.write(line);
+        }
       },
       onRow: rows.settled,
     });
@@ -85,14 +99,16 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
     file,
     store: opened.description,
     ...summary,
-    rejects_file: rejects ? rejectsPath : null,
+    rejects_file: rejected > 0 ? rejectsPath : null,
     seconds: Number(seconds.toFixed(3)),
     rows_per_second: Math.round(summary.read / Math.max(seconds, 0.001)),
   };
   if (flags.json) {
     await write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    await write(
+    // With the rejected rows on standard output, the summary goes beside the errors.
+    const print = rejectsToStdout ? async (text: string) => void process.stderr.write(text) : write;
+    await print(
       [
         `ingested ${file} into ${opened.description} in ${report.seconds} s (${report.rows_per_second} rows/s)`,
         `  read       ${summary.read}`,
@@ -102,18 +118,21 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
         `  rejected   ${summary.rejected}`,
         ...(summary.failed > 0 ? [`  failed     ${summary.failed}`] : []),
         `  teams registered ${summary.teams_registered}, events appended ${summary.events_appended}`,
-        ...(rejects ? [`  bad rows: ${rejectsPath}`] : []),
+        ...(rejected > 0 ? [`  bad rows: ${rejectsAt}`] : []),
         '',
       ].join('\n'),
     );
   }
   if (summary.failed > 0 || summary.teams_failed > 0) {
     throw new CliError(
-      `${summary.failed + summary.teams_failed} rows could not be stored; see ${rejectsPath}`,
+      `${counted(summary.failed + summary.teams_failed, 'row')} could not be stored; see ${rejectsAt}`,
       EXIT.FAILURE,
     );
   }
   if (summary.rejected > 0) {
-    throw new CliError(`${summary.rejected} rows rejected; see ${rejectsPath}`, EXIT.INVALID_INPUT);
+    throw new CliError(
+      `${counted(summary.rejected, 'row')} rejected; see ${rejectsAt}`,
+      EXIT.INVALID_INPUT,
+    );
   }
 }

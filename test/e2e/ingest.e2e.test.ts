@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
@@ -99,6 +99,32 @@ describe('matchstream ingest', () => {
       },
       expect.objectContaining({ line: 4, reason: 'date "2026-09-31" is not a YYYY-MM-DD date' }),
     ]);
+  });
+
+  it('writes the rejected rows to standard output for --rejects -, the summary beside the errors', async () => {
+    const feed = tmp.file(
+      'one-bad.csv',
+      [
+        'date,home_team,away_team,home_score,away_score',
+        '2026-09-01,A,B,2,1',
+        '2026-09-01,B,C,x,1',
+      ].join('\n'),
+    );
+
+    const run = await runCli(['ingest', feed, '--memory', '--rejects', '-']);
+    const withJson = await runCli(['ingest', feed, '--memory', '--rejects', '-', '--json']);
+
+    expect(run.code).toBe(3);
+    expect(
+      run.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([expect.objectContaining({ file: feed, line: 3 })]);
+    expect(run.stderr).toMatch(/ {2}rejected {3}1\n/);
+    expect(run.stderr).toMatch(/matchstream: 1 row rejected; see standard output\n$/);
+    expect(existsSync('-')).toBe(false);
+    expect(withJson.code).toBe(2);
   });
 
   it('reads JSON Lines from stdin into memory and writes rejects where asked', async () => {
