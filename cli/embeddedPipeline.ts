@@ -17,6 +17,7 @@ import { READ_MODELS } from '../projections/readModels/index.js';
 import { activeSagaIds } from '../projections/readModels/sagas.js';
 import type { FaultPlan } from '../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
+import { SAGA_EVENT_TYPES } from '../sagas/sagaState.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
@@ -136,16 +137,7 @@ function logSagaEvent(logger: Log, event: EventEnvelope): void {
 }
 
 /** The events that move a saga, as the coordinator appends them. */
-const SAGA_EVENTS = new Set([
-  'SagaStarted',
-  'SagaStepStarted',
-  'SagaStepCompleted',
-  'SagaStepFailed',
-  'SagaCompensationCompleted',
-  'SagaCompensationFailed',
-  'SagaCompleted',
-  'SagaCompensated',
-]);
+const SAGA_EVENTS: ReadonlySet<string> = new Set(SAGA_EVENT_TYPES);
 
 /**
  * Starts the whole pipeline in this process: dynalite, kinesalite, the relay, the read-model

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,16 @@ import { logRequests } from './requestLog.js';
 /** The file that holds the local server's write token, in a data folder. */
 export function apiTokenFile(dataDir: string): string {
   return join(dataDir, 'api-token');
+}
+
+/** The write token of the server holding the data folder (it wrote it there on start). */
+export function serverToken(dataDir: string): string {
+  const file = apiTokenFile(dataDir);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new CliError(`the server holding ${dataDir} left no token in ${file}; restart it`);
+  }
 }
 
 /**

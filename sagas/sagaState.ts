@@ -41,6 +41,18 @@ export interface SagaState {
   readonly finishedAt?: string;
 }
 
+/** The events that move a saga (appended by the coordinator to the saga's stream). */
+export const SAGA_EVENT_TYPES = [
+  'SagaStarted',
+  'SagaStepStarted',
+  'SagaStepCompleted',
+  'SagaStepFailed',
+  'SagaCompensationCompleted',
+  'SagaCompensationFailed',
+  'SagaCompleted',
+  'SagaCompensated',
+] as const;
+
 const PENDING: AttemptState = { status: 'pending', attempt: 0 };
 
 /**

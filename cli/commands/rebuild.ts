@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { READ_MODELS } from '../../projections/readModels/index.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
@@ -11,7 +10,7 @@ import { wholeNumber } from '../options.js';
 import { counted } from '../output/plural.js';
 import { fileProgress } from '../progress.js';
 import { type RebuildSummary, rebuildReadModel } from '../rebuild.js';
-import { apiTokenFile } from '../serveLocal.js';
+import { serverToken } from '../serveLocal.js';
 import { write } from '../write.js';
 
 interface RebuildFlags {
@@ -158,14 +157,4 @@ function samples(summary: RebuildSummary, count: number): string {
 /** Why a rebuild of the live generation's own version did not switch, in one line. */
 function faultMessage(s: RebuildSummary): string {
   return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${counted(s.differences ?? 0, 'document')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
-}
-
-/** The write token of the server holding the data folder (it wrote it there on start). */
-function serverToken(dataDir: string): string {
-  const file = apiTokenFile(dataDir);
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    throw new CliError(`the server holding ${dataDir} left no token in ${file}; restart it`);
-  }
 }

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { storeDir } from '../../stream/local/openEventStore.js';
-import { CliError } from '../exitCodes.js';
-import { apiTokenFile } from '../serveLocal.js';
+import { serverToken } from '../serveLocal.js';
 import type { FolderReader } from './FolderReader.js';
 import { openDataFolder, requireDataFolder } from './LocalFolderReader.js';
 import { RemoteFolderReader } from './RemoteFolderReader.js';
@@ -24,15 +22,5 @@ export async function withDataFolder<T>(
     return await work(folder.reader);
   } finally {
     await folder.close();
-  }
-}
-
-/** The write token of the server holding the data folder (it wrote it there on start). */
-function serverToken(dataDir: string): string {
-  const file = apiTokenFile(dataDir);
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    throw new CliError(`the server holding ${dataDir} left no token in ${file}; restart it`);
   }
 }

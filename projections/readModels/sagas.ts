@@ -5,7 +5,12 @@ import {
   sagaSummary,
 } from '../../sagas/sagaDocument.js';
 import { currentName, currentStatus } from '../../sagas/sagaNames.js';
-import { evolveSaga, type SagaLifecycle, type SagaState } from '../../sagas/sagaState.js';
+import {
+  evolveSaga,
+  SAGA_EVENT_TYPES,
+  type SagaLifecycle,
+  type SagaState,
+} from '../../sagas/sagaState.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
@@ -32,16 +37,7 @@ const listKey = (startedAt: string, aggregateId: string): DocKey => ({
 export const sagasProjection: Projection = {
   name: 'sagas',
   version: 2,
-  eventTypes: [
-    'SagaStarted',
-    'SagaStepStarted',
-    'SagaStepCompleted',
-    'SagaStepFailed',
-    'SagaCompensationCompleted',
-    'SagaCompensationFailed',
-    'SagaCompleted',
-    'SagaCompensated',
-  ],
+  eventTypes: SAGA_EVENT_TYPES,
   reads: (event) => [sagaKey(event.aggregate_id)],
   evolve(view: DocView, event: EventEnvelope): DocChanges {
     const stored = view.get(sagaKey(event.aggregate_id)) as Partial<StoredSaga> | undefined;

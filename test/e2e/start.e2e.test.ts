@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
-import { runCliInTerminal, terminalFrames } from '../support/terminal.js';
+import { runCliInTerminal, runWithOutput, terminalFrames } from '../support/terminal.js';
 
 const tmp = tempDir();
 
@@ -321,20 +320,8 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
 
   it('npm start compiles nothing when the build is up to date', async () => {
     // `npm start` runs `prestart` first: on a built tree it must not spend seconds type-checking.
-    const run = await new Promise<{ code: number | null; output: string }>((done, reject) => {
-      const child = spawn('npm', ['run', '--silent', 'prestart', '--', '--verbose'], {
-        cwd: resolve(dirname(CLI), '../..'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        output += d;
-      });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        output += d;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => done({ code, output }));
+    const run = await runWithOutput('npm', ['run', '--silent', 'prestart', '--', '--verbose'], {
+      cwd: resolve(dirname(CLI), '../..'),
     });
 
     expect(run.code).toBe(0);

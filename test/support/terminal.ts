@@ -15,22 +15,29 @@ const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
  */
 export function runCliInTerminal(args: readonly string[]): Promise<TerminalRun> {
   const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  return runWithOutput(
+    'script',
+    ['--quiet', '--flush', '--return', '--command', command, '/dev/null'],
+    {
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
+}
+
+/** Runs a program to its end, with what it wrote to standard output and error together. */
+export function runWithOutput(
+  program: string,
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<TerminalRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'script',
-      ['--quiet', '--flush', '--return', '--command', command, '/dev/null'],
-      {
-        env: { ...process.env, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(program, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    const collect = (d: string) => {
       output += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      output += d;
-    });
+    };
+    child.stdout.setEncoding('utf8').on('data', collect);
+    child.stderr.setEncoding('utf8').on('data', collect);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, output }));
   });
