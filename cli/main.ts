@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { DomainError } from '../domain/DomainError.js';
 import { FeedError } from '../feeds/FeedError.js';
+import { DataDirInUseError } from '../stream/local/dataDirLock.js';
 import { CliError, EXIT } from './exitCodes.js';
 import { reportError } from './output/errors.js';
 import { buildProgram } from './program.js';
@@ -31,7 +32,13 @@ function report(error: unknown, debug: boolean): number {
       : EXIT.USAGE;
   }
   const message = error instanceof Error ? error.message : String(error);
-  reportError(message);
+  // Errors the user can act on say all there is; others point at --debug, on the same line.
+  const explained =
+    error instanceof CliError ||
+    error instanceof FeedError ||
+    error instanceof DomainError ||
+    error instanceof DataDirInUseError;
+  reportError(debug || explained ? message : `${message} (run with --debug for details)`);
   if (debug && error instanceof Error) {
     let cause: unknown = error;
     while (cause instanceof Error) {
@@ -39,10 +46,6 @@ function report(error: unknown, debug: boolean): number {
       cause = cause.cause;
       if (cause) process.stderr.write('caused by: ');
     }
-  } else if (
-    !(error instanceof CliError || error instanceof FeedError || error instanceof DomainError)
-  ) {
-    process.stderr.write('(run with --debug for details)\n');
   }
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof DomainError) {

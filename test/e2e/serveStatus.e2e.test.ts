@@ -146,6 +146,8 @@ describe('matchstream serve and status on a data folder', () => {
       expect(activate.stderr).toMatch(
         /the data folder .* is in use by another matchstream process \(pid \d+: "matchstream serve --data-dir/,
       );
+      // One line: the holder is named, nothing more to look for under --debug.
+      expect(activate.stderr.trimEnd().split('\n')).toHaveLength(1);
     } finally {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
