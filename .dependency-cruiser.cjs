@@ -1,9 +1,28 @@
 /**
  * Layering rules of matchstream: dependencies point inwards.
- * domain ← feeds ← schemas/stream ← projections/sagas ← infra/cli.
- * `npm test` runs these through `npm run deps`.
+ *   domain ← feeds ← schemas ← stream (transport: of ours, schemas/ only)
+ *   ← ingest (the write side) | projections ← sagas (the read side, and what the saga owns)
+ *   ← api (the query API) ← pipeline (the composition root) ← cli | infra (the entry points).
+ * `npm test` runs these through `npm run deps`; `npm run deps:graph` draws them.
  */
 const io = '^(fs|net|http|https|http2|child_process|dgram|cluster|worker_threads|readline)$';
+
+const { LAYERS, EDGES } = require('./tools/layers.cjs');
+
+/** The code that ships: the layers and the two entry points. */
+const SHIPPED = [...LAYERS, ...EDGES].join('|');
+/** Every folder outside this layer's reach: the layers after it, the edges, tests and tools. */
+const above = (layer) => {
+  if (!LAYERS.includes(layer)) throw new Error(`no layer ${layer}`);
+  return [
+    ...LAYERS.slice(LAYERS.indexOf(layer) + 1),
+    'infra',
+    'cli',
+    'bench',
+    'chaos',
+    'test',
+  ].join('|');
+};
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -35,7 +54,7 @@ module.exports = {
       severity: 'error',
       comment: 'domain/ is the pure core: it must not reach out to any other layer.',
       from: { path: '^domain/' },
-      to: { path: '^(feeds|schemas|stream|projections|sagas|infra|cli|bench|chaos|test)/' },
+      to: { path: `^(${above('domain')})/` },
     },
     {
       name: 'domain-has-no-aws-or-io',
@@ -52,28 +71,60 @@ module.exports = {
       severity: 'error',
       comment: 'feeds/ reads feed files into domain values; it knows nothing of the pipeline.',
       from: { path: '^feeds/' },
-      to: { path: '^(schemas|stream|projections|sagas|infra|cli|bench|chaos|test)/' },
+      to: { path: `^(${above('feeds')})/` },
     },
     {
-      name: 'schemas-and-stream-know-no-read-model',
+      name: 'schemas-only-on-domain',
       severity: 'error',
-      comment: 'schemas/ and stream/ are infrastructure for every consumer; no read model or saga.',
-      from: { path: '^(schemas|stream)/' },
-      to: { path: '^(projections|sagas|infra|cli|bench|chaos|test)/' },
-    },
-    {
-      name: 'schemas-below-stream',
-      severity: 'error',
-      comment: 'schemas/ is used by stream/, never the other way round.',
+      comment: 'schemas/ (the Avro schemas, registry, upcasters) stands on domain/ alone.',
       from: { path: '^schemas/' },
-      to: { path: '^stream/' },
+      to: { path: `^(${above('schemas')})/` },
     },
     {
-      name: 'projections-and-sagas-not-on-edges',
+      name: 'stream-is-transport-only',
       severity: 'error',
       comment:
-        'projections/ and sagas/ use stream/ through its ports; wiring lives in infra/ and cli/.',
-      from: { path: '^(projections|sagas)/' },
+        'stream/ is the transport (envelope, event store, change capture, consumers, buses, replay, AWS clients): of ours it imports schemas/ alone, never what a feed row or a read model means.',
+      from: { path: '^stream/' },
+      to: { path: `^(domain|feeds|${above('stream')})/` },
+    },
+    {
+      name: 'ingest-is-the-write-side',
+      severity: 'error',
+      comment:
+        'ingest/ turns feed rows and team metadata into events (the write side): it stands on domain/, feeds/, schemas/ and stream/, and knows no read model or saga.',
+      from: { path: '^ingest/' },
+      to: { path: `^(${above('ingest')})/` },
+    },
+    {
+      name: 'read-models-know-no-saga',
+      severity: 'error',
+      comment:
+        'projections/ keeps read models of the events; what the saga owns (its state, its read model, the rankings cache, the notifications) lives in sagas/, which reads projections/, never the other way round.',
+      from: { path: '^projections/' },
+      to: { path: `^(${above('projections')})/` },
+    },
+    {
+      name: 'sagas-below-the-api',
+      severity: 'error',
+      comment: 'sagas/ uses stream/ through its ports and never the write side or the edges.',
+      from: { path: '^sagas/' },
+      to: { path: `^(ingest|${above('sagas')})/` },
+    },
+    {
+      name: 'api-over-the-read-side',
+      severity: 'error',
+      comment:
+        'api/ (the query API, the same app on Node and on Lambda) reads projections/ and sagas/; pipeline/ gives it its stores.',
+      from: { path: '^api/' },
+      to: { path: `^(ingest|${above('api')})/` },
+    },
+    {
+      name: 'pipeline-is-the-composition-root',
+      severity: 'error',
+      comment:
+        'pipeline/ assembles the parts once, for the CLI, the Lambda handlers, benchmarks, chaos and tests: it imports every layer below it and no entry point.',
+      from: { path: '^pipeline/' },
       to: { path: '^(infra|cli|bench|chaos|test)/' },
     },
     {
@@ -84,10 +135,18 @@ module.exports = {
       to: { path: '^(infra|cli)/', pathNot: '^$1/' },
     },
     {
+      name: 'bench-and-chaos-build-from-the-root',
+      severity: 'error',
+      comment:
+        'Benchmarks and chaos scenarios build the system from pipeline/ as the entry points do (the CLI only as a process they run).',
+      from: { path: '^(bench|chaos)/' },
+      to: { path: '^(cli|infra)/' },
+    },
+    {
       name: 'production-not-on-tests-or-bench',
       severity: 'error',
       comment: 'Shipped code never imports test, benchmark or chaos code.',
-      from: { path: '^(domain|feeds|schemas|stream|projections|sagas|infra|cli)/' },
+      from: { path: `^(${SHIPPED})/` },
       to: { path: '^(test|bench|chaos)/' },
     },
     {
@@ -95,7 +154,7 @@ module.exports = {
       severity: 'error',
       comment:
         'Shipped code (the Lambda bundles included) may only use runtime dependencies; the peers of the benchmarks are dev dependencies of bench/ and test/ alone.',
-      from: { path: '^(domain|feeds|schemas|stream|projections|sagas|infra|cli)/' },
+      from: { path: `^(${SHIPPED})/` },
       to: { dependencyTypes: ['npm-dev'] },
     },
   ],

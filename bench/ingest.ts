@@ -8,11 +8,11 @@ import { pathToFileURL } from 'node:url';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import type { GameRow } from '../feeds/readGames.js';
+import { ingestGames } from '../ingest/ingestGames.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
 import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
-import { ingestGames } from '../stream/ingest/ingestGames.js';
 import { startEmbeddedDynamo } from '../stream/local/embeddedDynamo.js';
 
 export interface IngestScenario {

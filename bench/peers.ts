@@ -40,6 +40,8 @@ import {
 } from '@event-driven-io/emmett';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import type { GameRow } from '../feeds/readGames.js';
+import { ingestGames } from '../ingest/ingestGames.js';
+import { matchAggregateId, resultData, teamAggregateId } from '../ingest/matchEvents.js';
 import { InMemoryDocumentStore } from '../projections/DocumentStore.js';
 import type { StoredDoc } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
@@ -51,8 +53,6 @@ import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable, ensureTable } from '../stream/eventStore/eventsTable.js';
 import { InMemoryEventStore } from '../stream/eventStore/InMemoryEventStore.js';
-import { ingestGames } from '../stream/ingest/ingestGames.js';
-import { matchAggregateId, resultData, teamAggregateId } from '../stream/ingest/matchEvents.js';
 import { startEmbeddedDynamo } from '../stream/local/embeddedDynamo.js';
 import { InMemoryReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
 import { replay } from '../stream/replay/replay.js';

@@ -10,15 +10,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { startPipeline } from '../cli/embeddedPipeline.js';
-import { rebuildReadModel } from '../cli/rebuild.js';
 import { generateSeason } from '../domain/season/generateSeason.js';
-import { READ_MODELS } from '../projections/readModels/index.js';
+import { matchAggregateId, resultData, teamAggregateId } from '../ingest/matchEvents.js';
+import { startPipeline } from '../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../pipeline/readModels.js';
+import { rebuildReadModel } from '../pipeline/rebuild.js';
 import { batchWriteReliably } from '../stream/aws/dynamoBatch.js';
 import { CommitCodec } from '../stream/eventStore/Commit.js';
 import { toItem } from '../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE } from '../stream/eventStore/eventsTable.js';
-import { matchAggregateId, resultData, teamAggregateId } from '../stream/ingest/matchEvents.js';
 
 export interface RebuildScenario {
   readonly name: string;

@@ -5,7 +5,7 @@
  * season and its corrections are ingested. It must converge to exactly what a run without
  * faults gives: the same reconciliation as the crash scenario.
  */
-import { startPipeline } from '../cli/embeddedPipeline.js';
+import { startPipeline } from '../pipeline/embeddedPipeline.js';
 import { seasonFeeds } from './crash.js';
 import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';
 import { ingestFeed, reconcile } from './reconcile.js';

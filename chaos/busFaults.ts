@@ -15,7 +15,8 @@
 
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { busRouterHandler } from '../infra/handlers/consumers.js';
+import { ingestGames } from '../ingest/ingestGames.js';
+import { busRouterHandler } from '../pipeline/aws/consumers.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
 import { eventBridgeClient } from '../stream/aws/eventBridgeClient.js';
@@ -27,7 +28,6 @@ import type { Commit } from '../stream/eventStore/Commit.js';
 import { fromItem } from '../stream/eventStore/commitItem.js';
 import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
-import { ingestGames } from '../stream/ingest/ingestGames.js';
 import { ensureKeyValueTable } from '../stream/local/localTables.js';
 import { seasonFeeds } from './crash.js';
 import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';

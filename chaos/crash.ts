@@ -9,10 +9,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPipeline } from '../cli/embeddedPipeline.js';
 import type { Game } from '../domain/games/Game.js';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../feeds/writeGames.js';
+import { startPipeline } from '../pipeline/embeddedPipeline.js';
 import { runMatchstream } from './command.js';
 import { reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';

@@ -13,7 +13,7 @@ import {
   type Shard,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import { startPipeline } from '../cli/embeddedPipeline.js';
+import { startPipeline } from '../pipeline/embeddedPipeline.js';
 import { CHANGES_STREAM } from '../stream/local/EmbeddedRuntime.js';
 import { seasonFeeds } from './crash.js';
 import { ingestFeed, reconcile } from './reconcile.js';

@@ -10,11 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { READ_MODELS_CONSUMER, startPipeline } from '../cli/embeddedPipeline.js';
 import type { Game } from '../domain/games/Game.js';
+import { matchAggregateId, resultData } from '../ingest/matchEvents.js';
+import { READ_MODELS_CONSUMER, startPipeline } from '../pipeline/embeddedPipeline.js';
 import { toItem } from '../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE, RELAY_MARKER } from '../stream/eventStore/eventsTable.js';
-import { matchAggregateId, resultData } from '../stream/ingest/matchEvents.js';
 import { seasonFeeds } from './crash.js';
 import { ingestFeed, reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';

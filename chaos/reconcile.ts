@@ -1,16 +1,16 @@
-import { type EmbeddedPipeline, READ_MODELS_CONSUMER } from '../cli/embeddedPipeline.js';
-import { rebuildReadModel } from '../cli/rebuild.js';
 import type { Game } from '../domain/games/Game.js';
 import { computeRpi } from '../domain/rpi/computeRpi.js';
 import type { GameRow } from '../feeds/readGames.js';
-import { readCache } from '../projections/rankingsCache.js';
-import { READ_MODELS } from '../projections/readModels/index.js';
+import { ingestGames } from '../ingest/ingestGames.js';
+import { matchAggregateId } from '../ingest/matchEvents.js';
+import { type EmbeddedPipeline, READ_MODELS_CONSUMER } from '../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../pipeline/readModels.js';
+import { rebuildReadModel } from '../pipeline/rebuild.js';
 import { eventCounts } from '../projections/readModels/pipelineStats.js';
+import { readCache } from '../sagas/rpi/rankingsCache.js';
 import { decodeRecord } from '../stream/consumer/decodeRecord.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import { UnreadableEvents } from '../stream/eventStore/UnreadableEvents.js';
-import { ingestGames } from '../stream/ingest/ingestGames.js';
-import { matchAggregateId } from '../stream/ingest/matchEvents.js';
 import type { ScenarioResult } from './summary.js';
 
 /** One feed into the pipeline's store, as `matchstream ingest` would append it. */

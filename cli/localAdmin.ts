@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
-import { READ_MODELS } from '../projections/readModels/index.js';
-import type { EmbeddedPipeline } from './embeddedPipeline.js';
-import { type RebuildSummary, rebuildReadModel } from './rebuild.js';
+import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../pipeline/readModels.js';
+import { type RebuildSummary, rebuildReadModel } from '../pipeline/rebuild.js';
 
 /** What `POST /admin/rebuild` takes. */
 export interface RebuildRequest {

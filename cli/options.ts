@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isCalendarDay } from '../domain/games/parseDate.js';
 import type { NeutralValues } from '../domain/games/validateGame.js';
+import { FaultPlan, type StepFault } from '../sagas/faults.js';
 import { RPI_STEPS } from '../sagas/rpi/rpiSaga.js';
-import { FaultPlan, type StepFault } from '../sagas/SagaCoordinator.js';
 import { CliError, EXIT } from './exitCodes.js';
 
 /** A commander argument parser for a whole number within bounds. */

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import {
+  configureLogging,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from '../pipeline/logging.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInspect } from './commands/inspect.js';
@@ -13,13 +20,6 @@ import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerTeams } from './commands/teams.js';
-import {
-  configureLogging,
-  LOG_FORMATS,
-  LOG_LEVELS,
-  type LogFormat,
-  type LogLevel,
-} from './logging.js';
 import { ERROR_PREFIX } from './output/errors.js';
 
 /** The version in package.json, found from here whether running from `dist/` or the sources. */

@@ -4,14 +4,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApi } from '../projections/api/createApi.js';
+import { createApi } from '../api/createApi.js';
+import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
+import { log, servingLogLevel } from '../pipeline/logging.js';
 import { announceApi } from '../stream/local/dataDirLock.js';
 import { storeDir } from '../stream/local/openEventStore.js';
-import type { EmbeddedPipeline } from './embeddedPipeline.js';
 import { CliError } from './exitCodes.js';
 import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
-import { log, servingLogLevel } from './logging.js';
 import { logRequests } from './requestLog.js';
 
 /** The file that holds the local server's write token, in a data folder. */

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { READ_MODELS } from '../projections/readModels/index.js';
+import { READ_MODELS } from '../pipeline/readModels.js';
 import { CALCULATION_EVENTS_PATTERN } from '../sagas/handlers/CalculationEventHandler.js';
 import { MATCH_EVENTS_PATTERN } from '../sagas/handlers/MatchEventHandler.js';
 import { METADATA_EVENTS_PATTERN } from '../sagas/handlers/MetadataEventHandler.js';

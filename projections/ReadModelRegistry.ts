@@ -1,6 +1,10 @@
 import type { DocumentStore } from './DocumentStore.js';
 import type { Projection } from './Projection.js';
-import { readModelTable } from './readModels/index.js';
+
+/** The table of a read model version, e.g. `matchstream-rm-standings-v1`. */
+export function readModelTable(projection: Pick<Projection, 'name' | 'version'>): string {
+  return `matchstream-rm-${projection.name}-v${projection.version}`;
+}
 
 /** The registry table's default name. */
 export const REGISTRY_TABLE = 'matchstream-projections';

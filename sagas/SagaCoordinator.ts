@@ -5,8 +5,7 @@ import { ConcurrencyError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
 import { type Decision, decide, failure } from './decide.js';
 import type { SagaDefinition } from './SagaDefinition.js';
-import { worthRetrying } from './SagaError.js';
-import { currentName } from './sagaNames.js';
+import { SagaError, worthRetrying } from './SagaError.js';
 import { foldSaga, type SagaState } from './sagaState.js';
 
 /** How long a timed-out attempt is given to stop before its failure is recorded. */
@@ -22,64 +21,27 @@ export function sagaIdsOf(events: readonly EventEnvelope[]): Set<string> {
   );
 }
 
-/** Where a saga step should fail on purpose (to watch a compensation happen). */
-export interface StepFault {
+/** One attempt of a step's action or compensation, as a `StepHook` sees it. */
+export interface StepAttempt {
+  readonly sagaId: string;
   readonly step: string;
-  /** error: every attempt throws; timeout: every attempt hangs; crash: the coordinator dies mid-step, once. */
-  readonly mode: 'error' | 'timeout' | 'crash';
-  /** In the step's action (default) or in its compensation. */
-  readonly in?: 'action' | 'compensation';
-  /** With crash: die before the step's effect, or after it (default: after). */
-  readonly crash?: 'before' | 'after';
-  /** With error or timeout: only the first attempts fail (default: every attempt). */
-  readonly times?: number;
+  readonly compensation: boolean;
+  readonly attempt: number;
+  /** Aborted when the attempt times out. */
+  readonly signal: AbortSignal;
 }
 
 /**
- * The faults to inject, shared by a coordinator and the one that takes over after its crash
- * (a crash fault fires once per saga and step, not again in the new coordinator).
+ * Wraps every attempt the coordinator makes, around the step's own work (`run`): the way in
+ * for what is not the saga's business, such as the faults the chaos scenarios and
+ * `--inject-fault` inject (see `faults.ts`). Whatever it throws is the attempt's failure;
+ * a `CoordinatorStop` stops the coordinator dead instead.
  */
-export class FaultPlan {
-  private readonly fired = new Set<string>();
+export type StepHook = (attempt: StepAttempt, run: () => Promise<unknown>) => Promise<unknown>;
 
-  constructor(readonly faults: readonly StepFault[]) {}
-
-  /** The fault for a step's action or compensation, if any. */
-  find(step: string, compensation: boolean): StepFault | undefined {
-    return this.faults.find(
-      (f) => f.step === step && (f.in ?? 'action') === (compensation ? 'compensation' : 'action'),
-    );
-  }
-
-  /** True the first time for this key: a crash fires once. */
-  fireOnce(key: string): boolean {
-    if (this.fired.has(key)) return false;
-    this.fired.add(key);
-    return true;
-  }
-
-  /**
-   * Parses `saga:STEP[:error|timeout|crash]` (the `--inject-fault` syntax); a step name of an
-   * earlier release (`collect-matches`) means the step it is now (`collect_matches`).
-   */
-  static parse(spec: string): StepFault {
-    const match = /^saga:([a-z0-9_-]+)(?::(error|timeout|crash))?(?::(compensation))?$/.exec(spec);
-    if (!match)
-      throw new Error(`fault "${spec}" is not saga:STEP[:error|timeout|crash][:compensation]`);
-    return {
-      step: currentName(match[1] ?? ''),
-      mode: (match[2] ?? 'error') as StepFault['mode'],
-      in: match[3] ? 'compensation' : 'action',
-    };
-  }
-}
-
-/** Thrown inside a step to make the coordinator stop dead, as a crashed process would. */
-export class CoordinatorCrash extends Error {
-  constructor(step: string) {
-    super(`the coordinator crashed during ${step} (injected)`);
-    this.name = 'CoordinatorCrash';
-  }
+/** Thrown by a step hook to stop the coordinator dead, as a crashed process would stop. */
+export class CoordinatorStop extends Error {
+  override readonly name: string = 'CoordinatorStop';
 }
 
 export interface SagaCoordinatorOptions {
@@ -89,7 +51,8 @@ export interface SagaCoordinatorOptions {
   readonly activeSagas?: () => Promise<readonly string[]>;
   /** How often the sweep drives every active saga (timeouts and retries after a restart). @default 5000 */
   readonly sweepIntervalMs?: number;
-  readonly faults?: FaultPlan;
+  /** Wraps every attempt (see `StepHook`). */
+  readonly hook?: StepHook;
   readonly now?: () => number;
   /** Each saga event the coordinator appended. */
   readonly onEvent?: (sagaId: string, eventType: string) => void;
@@ -149,7 +112,7 @@ export class SagaCoordinator {
     await Promise.allSettled([...this.lanes.values()]);
   }
 
-  /** True once an injected crash stopped this coordinator (a new one must take over). */
+  /** True once a hook stopped this coordinator dead (a new one must take over). */
   get hasCrashed(): boolean {
     return this.crashed;
   }
@@ -244,7 +207,14 @@ export class SagaCoordinator {
       )
         return state;
       if (this.now() > deadline)
-        throw new Error(`saga ${sagaId} did not finish within ${timeoutMs} ms`);
+        throw new SagaError(
+          'NOT_FINISHED',
+          `saga ${sagaId} did not finish within ${timeoutMs} ms`,
+          {
+            retryable: true,
+            context: { sagaId },
+          },
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -258,7 +228,15 @@ export class SagaCoordinator {
       const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
       if (!state) return;
       const definition = this.definitions.get(state.type);
-      if (!definition) throw new Error(`saga ${sagaId} is of unknown type ${state.type}`);
+      if (!definition)
+        throw new SagaError(
+          'UNKNOWN_DEFINITION',
+          `saga ${sagaId} is of unknown type ${state.type}`,
+          {
+            retryable: false,
+            context: { sagaId },
+          },
+        );
       const decision = decide(state, definition, this.now());
       if (decision.kind === 'done') return;
       if (decision.kind === 'wait') {
@@ -307,7 +285,11 @@ export class SagaCoordinator {
     decision: Extract<Decision, { kind: 'run' }>,
   ): Promise<{ event_type: string; data: Record<string, unknown> } | undefined> {
     const step = definition.steps.find((s) => s.name === decision.step);
-    if (!step) throw new Error(`saga ${state.sagaId}: no step ${decision.step}`);
+    if (!step)
+      throw new SagaError('UNKNOWN_DEFINITION', `saga ${state.sagaId}: no step ${decision.step}`, {
+        retryable: false,
+        context: { sagaId: state.sagaId, step: decision.step },
+      });
     const policy = decision.compensation ? definition.compensationRetry : step.retry;
     const data = definition.parseData(state.data);
     const controller = new AbortController();
@@ -319,32 +301,16 @@ export class SagaCoordinator {
         resolve('timeout');
       }, remaining);
     });
-    const faults = this.options.faults;
-    const fault = faults?.find(step.name, decision.compensation);
-    const work = async (): Promise<unknown> => {
-      const crashKey = `${state.sagaId}/${step.name}/${decision.compensation}`;
-      if (fault?.mode === 'crash' && fault.crash === 'before' && faults?.fireOnce(crashKey)) {
-        throw new CoordinatorCrash(step.name);
-      }
-      const faulty =
-        fault !== undefined && (fault.times === undefined || decision.attempt <= fault.times);
-      if (faulty && fault.mode === 'error')
-        throw new Error(
-          `injected failure of ${step.name}${decision.compensation ? ' (compensation)' : ''}`,
-        );
-      if (faulty && fault.mode === 'timeout') {
-        await new Promise((resolve) => controller.signal.addEventListener('abort', resolve));
-        controller.signal.throwIfAborted();
-      }
-      const result = decision.compensation
-        ? await step.compensation.run({
+    const run = async (): Promise<unknown> =>
+      decision.compensation
+        ? step.compensation.run({
             sagaId: state.sagaId,
             data,
             output: state.steps.find((s) => s.name === step.name)?.output,
             attempt: decision.attempt,
             signal: controller.signal,
           })
-        : await step.action({
+        : step.action({
             sagaId: state.sagaId,
             data,
             outputs: Object.fromEntries(
@@ -353,11 +319,20 @@ export class SagaCoordinator {
             attempt: decision.attempt,
             signal: controller.signal,
           });
-      if (fault?.mode === 'crash' && fault.crash !== 'before' && faults?.fireOnce(crashKey)) {
-        throw new CoordinatorCrash(step.name);
-      }
-      return result;
-    };
+    const hook = this.options.hook;
+    const work = (): Promise<unknown> =>
+      hook
+        ? hook(
+            {
+              sagaId: state.sagaId,
+              step: step.name,
+              compensation: decision.compensation,
+              attempt: decision.attempt,
+              signal: controller.signal,
+            },
+            run,
+          )
+        : run();
     try {
       const attempt = work();
       const outcome = await Promise.race([attempt, timedOut]);
@@ -394,7 +369,7 @@ export class SagaCoordinator {
             },
           };
     } catch (error) {
-      if (error instanceof CoordinatorCrash) {
+      if (error instanceof CoordinatorStop) {
         this.crashed = true;
         for (const t of this.timers.values()) clearTimeout(t);
         return undefined;

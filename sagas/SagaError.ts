@@ -3,7 +3,13 @@ export type SagaErrorCode =
   /** The calculation would count no game: there is nothing to rate. */
   | 'NOTHING_TO_COUNT'
   /** A step found what it needs missing (a snapshot, an unpublished calculation). */
-  | 'MISSING_INPUT';
+  | 'MISSING_INPUT'
+  /** Writers kept moving a stream under this one: worth another try later. */
+  | 'CONTENDED'
+  /** A saga names a type or a step its definition does not have (a release that dropped it). */
+  | 'UNKNOWN_DEFINITION'
+  /** A saga did not reach its end in the time given. */
+  | 'NOT_FINISHED';
 
 /** What a `SagaError` is about. */
 export interface SagaErrorContext {

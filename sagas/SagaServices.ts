@@ -3,6 +3,7 @@ import type { Domain } from '../stream/buses/domains.js';
 import type { BusEvent, EventPattern } from '../stream/buses/eventPattern.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
+import { type FaultPlan, faultHook } from './faults.js';
 import {
   CALCULATION_EVENTS_PATTERN,
   CalculationEventHandler,
@@ -20,13 +21,13 @@ import {
   rpiSagaData,
 } from './rpi/rpiSaga.js';
 import {
-  type FaultPlan,
   SagaCoordinator,
   type SagaCoordinatorOptions,
   sagaIdsOf,
   sagaStream,
 } from './SagaCoordinator.js';
 import type { RetryPolicy, SagaDefinition } from './SagaDefinition.js';
+import { SagaError } from './SagaError.js';
 import { type SagaDoc, sagaDocument } from './sagaDocument.js';
 import { foldSaga, type SagaState } from './sagaState.js';
 
@@ -213,7 +214,15 @@ export class SagaServices {
   async startSaga(request: RpiSagaRequest): Promise<SagaDoc> {
     const sagaId = await this.begin(request);
     const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
-    if (!state) throw new Error(`saga ${sagaId} is not in the store after it was started`);
+    if (!state)
+      throw new SagaError(
+        'MISSING_INPUT',
+        `saga ${sagaId} is not in the store after it was started`,
+        {
+          retryable: true,
+          context: { sagaId },
+        },
+      );
     return sagaDocument(state);
   }
 
@@ -262,7 +271,7 @@ export class SagaServices {
       definitions: [this.definition as SagaDefinition<unknown>],
       ...(this.options.activeSagas ? { activeSagas: this.options.activeSagas } : {}),
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
-      ...(this.options.faults ? { faults: this.options.faults } : {}),
+      ...(this.options.faults ? { hook: faultHook(this.options.faults) } : {}),
       ...(this.options.now ? { now: this.options.now } : {}),
       ...(this.options.onError ? { onError: this.options.onError } : {}),
       ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),

@@ -1,4 +1,5 @@
 import { retryDelay, type SagaDefinition } from './SagaDefinition.js';
+import { SagaError } from './SagaError.js';
 import type { SagaState, StepState } from './sagaState.js';
 
 /** A saga event to append next. */
@@ -44,8 +45,10 @@ export function decide<D>(state: SagaState, definition: SagaDefinition<D>, now: 
       if (step.status === 'completed') continue;
       const def = settings(step.name);
       if (!def)
-        throw new Error(
+        throw new SagaError(
+          'UNKNOWN_DEFINITION',
           `saga ${sagaId}: step ${step.name} is not in the ${definition.type} definition`,
+          { retryable: false, context: { sagaId, step: step.name } },
         );
       return next(
         step,

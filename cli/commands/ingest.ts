@@ -2,7 +2,7 @@ import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { streamGames } from '../../feeds/readGames.js';
-import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
+import { type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';

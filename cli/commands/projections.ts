@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
+import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import {
   generationConsumer,
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../../projections/ReadModelRegistry.js';
-import { READ_MODELS } from '../../projections/readModels/index.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { READ_MODELS_CONSUMER } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { type FolderReader, readModelRegistry } from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';

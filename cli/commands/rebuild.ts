@@ -1,15 +1,15 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { READ_MODELS } from '../../projections/readModels/index.js';
+import { startPipeline } from '../../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../../pipeline/readModels.js';
+import { type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { DEFAULT_DATA_DIR, storeDir } from '../../stream/local/openEventStore.js';
-import { startPipeline } from '../embeddedPipeline.js';
 import { CliError } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
 import { wholeNumber } from '../options.js';
 import { counted } from '../output/plural.js';
 import { fileProgress } from '../progress.js';
-import { type RebuildSummary, rebuildReadModel } from '../rebuild.js';
 import { serverToken } from '../serveLocal.js';
 import { write } from '../write.js';
 

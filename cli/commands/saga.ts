@@ -1,13 +1,13 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
+import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
-import { readScope } from '../../projections/rankingsCache.js';
-import { getSaga, type SagaDoc, sagaSummaries } from '../../projections/readModels/sagas.js';
+import { FaultPlan, type StepFault } from '../../sagas/faults.js';
+import { readScope } from '../../sagas/rpi/rankingsCache.js';
 import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
-import { FaultPlan, type StepFault } from '../../sagas/SagaCoordinator.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
+import { getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { startPipeline } from '../embeddedPipeline.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { activeDocuments } from '../folder/FolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';

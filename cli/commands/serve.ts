@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { startPipeline } from '../embeddedPipeline.js';
 import { wholeNumber } from '../options.js';
 import { assertPortFree, serveUntilInterrupted } from '../serveLocal.js';
 

@@ -6,20 +6,19 @@ import type { Season } from '../../domain/season/generateSeason.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
-import { type CachedRankings, cachedSeasons, readCache } from '../../projections/rankingsCache.js';
-import { eventCounts } from '../../projections/readModels/pipelineStats.js';
-import type { StepFault } from '../../sagas/SagaCoordinator.js';
-import { FaultPlan } from '../../sagas/SagaCoordinator.js';
-import type { SagaState } from '../../sagas/sagaState.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
-import { type IngestSummary, ingestGames } from '../../stream/ingest/ingestGames.js';
-import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
 import {
   BUS_ROUTER_CONSUMER,
   type EmbeddedPipeline,
   READ_MODELS_CONSUMER,
   startPipeline,
-} from '../embeddedPipeline.js';
+} from '../../pipeline/embeddedPipeline.js';
+import { eventCounts } from '../../projections/readModels/pipelineStats.js';
+import { FaultPlan, type StepFault } from '../../sagas/faults.js';
+import { type CachedRankings, cachedSeasons, readCache } from '../../sagas/rpi/rankingsCache.js';
+import type { SagaState } from '../../sagas/sagaState.js';
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import {

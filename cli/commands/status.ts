@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { READ_MODELS } from '../../projections/readModels/index.js';
+import { READ_MODELS } from '../../pipeline/readModels.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
-import { lastSaga, sagaMetrics } from '../../projections/readModels/sagas.js';
+import { lastSaga, sagaMetrics } from '../../sagas/sagasReadModel.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { activeDocuments, activeGeneration, type FolderReader } from '../folder/FolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';

@@ -7,7 +7,7 @@ import {
   applyTeamMetadata,
   type TeamChange,
   type TeamMetadata,
-} from '../../stream/ingest/teamMetadata.js';
+} from '../../ingest/teamMetadata.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { wholeNumber } from '../options.js';

@@ -1,3 +1,4 @@
+import { READ_MODELS } from '../../pipeline/readModels.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import type { Projection } from '../../projections/Projection.js';
 import {
@@ -5,7 +6,6 @@ import {
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../../projections/ReadModelRegistry.js';
-import { READ_MODELS } from '../../projections/readModels/index.js';
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
 import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';

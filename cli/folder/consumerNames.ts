@@ -1,6 +1,6 @@
-import { READ_MODELS } from '../../projections/readModels/index.js';
+import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DOMAINS } from '../../stream/buses/domains.js';
-import { READ_MODELS_CONSUMER } from '../embeddedPipeline.js';
 
 /** The consumers of the change stream in the embedded pipeline. */
 export const STREAM_CONSUMERS = [READ_MODELS_CONSUMER, 'bus-router', 'sagas'] as const;

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
+import type { EmbeddedPipeline } from '../../pipeline/embeddedPipeline.js';
 import type { DocKey } from '../../projections/Projection.js';
-import type { EmbeddedPipeline } from '../embeddedPipeline.js';
 import type { FolderReader } from './FolderReader.js';
 import { LocalFolderReader } from './LocalFolderReader.js';
 

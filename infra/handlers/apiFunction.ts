@@ -1,7 +1,7 @@
 import { handle } from 'hono/aws-lambda';
-import { createApi } from '../../projections/api/createApi.js';
+import { createApi } from '../../api/createApi.js';
+import { awsQueryService } from '../../pipeline/aws/sagas.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
-import { awsQueryService } from './sagas.js';
 
 /**
  * Lambda entry point of the query API (API Gateway HTTP API, payload format 2.0); the gateway

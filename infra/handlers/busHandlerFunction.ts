@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { type BusHandlerName, busEventHandler } from '../../pipeline/aws/sagas.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
-import { type BusHandlerName, busEventHandler } from './sagas.js';
 
 const name = (process.env.BUS_HANDLER ?? '') as BusHandlerName;
 if (!['match', 'metadata', 'calculation'].includes(name))

@@ -1,6 +1,6 @@
+import { busRouterHandler } from '../../pipeline/aws/consumers.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { eventBridgeClient } from '../../stream/aws/eventBridgeClient.js';
-import { busRouterHandler } from './consumers.js';
 import { observed } from './observed.js';
 
 /** Lambda entry point of the bus router: the change stream onto the domain buses. */

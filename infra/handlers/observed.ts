@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { KinesisHandler } from '../../pipeline/aws/consumers.js';
+import type { SagaObserver } from '../../pipeline/aws/sagas.js';
 import type { KinesisStreamEvent } from '../../stream/consumer/kinesisEvent.js';
-import type { KinesisHandler } from './consumers.js';
-import type { SagaObserver } from './sagas.js';
 
 /** Saga events counted as metrics (`SagasCompleted`, ... in the namespace `matchstream`). */
 export const SAGA_METRICS: Readonly<Record<string, string>> = {

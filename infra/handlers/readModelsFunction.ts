@@ -1,5 +1,5 @@
+import { readModelsHandler } from '../../pipeline/aws/consumers.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
-import { readModelsHandler } from './consumers.js';
 import { observed } from './observed.js';
 
 /** Lambda entry point of the read-models consumer. */

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { sagaSweepHandler } from '../../pipeline/aws/sagas.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { sagaMetric } from './observed.js';
-import { sagaSweepHandler } from './sagas.js';
 
 const logger = new Logger({
   serviceName: 'matchstream',

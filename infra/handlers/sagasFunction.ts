@@ -1,7 +1,7 @@
+import { sagaConsumerHandler } from '../../pipeline/aws/sagas.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { KinesisStreamEvent } from '../../stream/consumer/kinesisEvent.js';
 import { observed } from './observed.js';
-import { sagaConsumerHandler } from './sagas.js';
 
 /** When the running invocation must be done (ms since the epoch). */
 let deadline = 0;

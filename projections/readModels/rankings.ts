@@ -1,20 +1,10 @@
+import type { TeamRating } from '../../domain/rpi/computeRpi.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
 
-/** One team's line of a calculation. */
-export interface RankingEntry {
-  readonly rank: number | null;
-  readonly team: string;
-  readonly games: number;
-  readonly wins: number;
-  readonly losses: number;
-  readonly ties: number;
-  readonly wp: number | null;
-  readonly owp: number | null;
-  readonly oowp: number | null;
-  readonly rpi: number | null;
-}
+/** One team's line of a calculation, as the RPI engine rates it. */
+export type RankingEntry = TeamRating;
 
 export type CalculationStatus = 'calculated' | 'published' | 'retracted';
 

@@ -1,10 +1,10 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
-import { notificationsPk, type RankNotification } from '../../projections/notifications.js';
 import type { RankingEntry } from '../../projections/readModels/rankings.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { calculationState } from '../rpi/calculationStream.js';
+import { notificationsPk, type RankNotification } from './notifications.js';
 
 /** The rule of the `CalculationEventHandler` on the `calculation` bus. */
 export const CALCULATION_EVENTS_PATTERN = {

@@ -1,8 +1,8 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
-import { cachedSeasons } from '../../projections/rankingsCache.js';
 import { getTeam, type TeamDoc, teamsProjection } from '../../projections/readModels/teams.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { cachedSeasons } from '../rpi/rankingsCache.js';
 import type { RecalculationRequests } from './RecalculationRequests.js';
 
 /** The rule of the `MetadataEventHandler` on the `metadata` bus. */

@@ -3,6 +3,7 @@ import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { uuidFromName } from '../../stream/uuid.js';
 import type { RpiSagaRequest } from '../rpi/rpiSagaData.js';
 import { sagaStream } from '../SagaCoordinator.js';
+import { SagaError } from '../SagaError.js';
 import { foldSaga, type SagaState } from '../sagaState.js';
 
 /** Where a season's latest automatic request stands. */
@@ -111,7 +112,11 @@ export class RecalculationRequests {
           waitsUntil: now + this.debounceMs - this.margin(),
         };
     }
-    throw new Error(`season ${season}: the recalculation requests kept changing under this one`);
+    throw new SagaError(
+      'CONTENDED',
+      `season ${season}: the recalculation requests kept changing under this one`,
+      { retryable: true, context: { season } },
+    );
   }
 
   /** The season's latest automatic saga, if any. */

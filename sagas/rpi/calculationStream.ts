@@ -1,6 +1,7 @@
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { ConcurrencyError } from '../../stream/StoreError.js';
 import { uuidFromName } from '../../stream/uuid.js';
+import { SagaError } from '../SagaError.js';
 
 /** The stream of one RPI calculation. */
 export const calculationStream = (calculationId: string): string => `rpi:${calculationId}`;
@@ -81,7 +82,11 @@ export async function appendOnce(
       if (!(error instanceof ConcurrencyError)) throw error;
     }
   }
-  throw new Error(`calculation ${calculationId} kept changing while appending ${key}`);
+  throw new SagaError(
+    'CONTENDED',
+    `calculation ${calculationId} kept changing while appending ${key}`,
+    { retryable: true },
+  );
 }
 
 /** Retracts a calculation unless it is retracted already or was never calculated. */

@@ -2,6 +2,12 @@ import type { Game } from '../../domain/games/Game.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { listTeams } from '../../projections/readModels/teams.js';
+import type { EventStore } from '../../stream/eventStore/EventStore.js';
+import { uuidFromName } from '../../stream/uuid.js';
+import type { RetryPolicy, SagaDefinition } from '../SagaDefinition.js';
+import { SagaError } from '../SagaError.js';
+import { appendOnce, calculationState, retractCalculation } from './calculationStream.js';
 import {
   type CachedRankings,
   deleteCache,
@@ -11,14 +17,8 @@ import {
   readScope,
   writeCache,
   writeScope,
-} from '../../projections/rankingsCache.js';
-import { listTeams } from '../../projections/readModels/teams.js';
-import type { EventStore } from '../../stream/eventStore/EventStore.js';
-import { uuidFromName } from '../../stream/uuid.js';
-import { collectGames, rpiCalculated } from '../rpiCalculation.js';
-import type { RetryPolicy, SagaDefinition } from '../SagaDefinition.js';
-import { SagaError } from '../SagaError.js';
-import { appendOnce, calculationState, retractCalculation } from './calculationStream.js';
+} from './rankingsCache.js';
+import { collectGames, rpiCalculated } from './rpiCalculation.js';
 import {
   parseRpiSagaData,
   RPI_COMPENSATIONS,
@@ -256,7 +256,11 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
           const snapshot = (await deps.snapshots.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as
             | { games: Parameters<typeof computeRpi>[0] }
             | undefined;
-          if (!snapshot) throw new Error('the snapshot of the matches is gone');
+          if (!snapshot)
+            throw new SagaError('MISSING_INPUT', 'the snapshot of the matches is gone', {
+              retryable: false,
+              context: { sagaId, step: 'calculate_rpi', season: data.season },
+            });
           signal.throwIfAborted();
           const result = computeRpi(snapshot.games, {
             profile: resolveProfile(data.profile),
@@ -322,7 +326,14 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             sagaId,
           );
           if (!state.published)
-            throw new Error(`calculation ${calculationId} is not there to publish`);
+            throw new SagaError(
+              'MISSING_INPUT',
+              `calculation ${calculationId} is not there to publish`,
+              {
+                retryable: true,
+                context: { sagaId, step: 'publish_results', season: data.season },
+              },
+            );
           return { calculation_id: calculationId, published_at: state.publishedAt };
         },
         compensation: {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { startPipeline } from '../../../cli/embeddedPipeline.js';
 import {
   HANDLER_RULES,
   isConsumerName,
   STREAM_CONSUMERS,
 } from '../../../cli/folder/consumerNames.js';
+import { startPipeline } from '../../../pipeline/embeddedPipeline.js';
 
 describe('the consumer names inspect --dead-letters accepts', () => {
   it('are those the embedded pipeline runs', async () => {

@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { startPipeline } from '../../../cli/embeddedPipeline.js';
 import { serveUntilInterrupted } from '../../../cli/serveLocal.js';
+import { startPipeline } from '../../../pipeline/embeddedPipeline.js';
 
 describe('the local server', () => {
   it('fails in one line naming a port taken after it was checked, and stops the pipeline', async () => {

@@ -1,16 +1,16 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readModelsHandler } from '../../../infra/handlers/consumers.js';
+import { createApi } from '../../../api/createApi.js';
+import { readModelsHandler } from '../../../pipeline/aws/consumers.js';
 import {
   awsQueryService,
   busEventHandler,
   sagaConsumerHandler,
   sagaSweepHandler,
-} from '../../../infra/handlers/sagas.js';
-import { createApi } from '../../../projections/api/createApi.js';
+} from '../../../pipeline/aws/sagas.js';
+import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
-import { READ_MODELS } from '../../../projections/readModels/index.js';
 import { CALCULATION_EVENTS_PATTERN } from '../../../sagas/handlers/CalculationEventHandler.js';
 import { MATCH_EVENTS_PATTERN } from '../../../sagas/handlers/MatchEventHandler.js';
 import { METADATA_EVENTS_PATTERN } from '../../../sagas/handlers/MetadataEventHandler.js';

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
 import { settingsFromContext } from '../../../infra/settings.js';
-import { READ_MODELS } from '../../../projections/readModels/index.js';
+import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
 import { tempDir } from '../../support/tempDir.js';
 

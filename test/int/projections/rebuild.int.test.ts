@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
-import { compareTables, rebuildReadModel } from '../../../cli/rebuild.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { ingestGames } from '../../../ingest/ingestGames.js';
+import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { compareTables, rebuildReadModel } from '../../../pipeline/rebuild.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { standingsProjection } from '../../../projections/readModels/standings.js';
 import { teamsProjection } from '../../../projections/readModels/teams.js';
-import { ingestGames } from '../../../stream/ingest/ingestGames.js';
 
 let pipeline: EmbeddedPipeline;
 

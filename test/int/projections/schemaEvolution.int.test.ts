@@ -1,16 +1,16 @@
 import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startPipeline } from '../../../cli/embeddedPipeline.js';
-import { rebuildReadModel } from '../../../cli/rebuild.js';
 import type { Game } from '../../../domain/games/Game.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { ingestGames } from '../../../ingest/ingestGames.js';
+import { startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../../../pipeline/readModels.js';
+import { rebuildReadModel } from '../../../pipeline/rebuild.js';
 import type { Projection } from '../../../projections/Projection.js';
-import { READ_MODELS } from '../../../projections/readModels/index.js';
 import { matchesOfSeason, matchesProjection } from '../../../projections/readModels/matches.js';
 import { SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
 import type { EventStore } from '../../../stream/eventStore/EventStore.js';
-import { ingestGames } from '../../../stream/ingest/ingestGames.js';
 import { latestVersion } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 

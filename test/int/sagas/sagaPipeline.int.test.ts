@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
 import { sagaOutcome } from '../../../cli/sagaOutcome.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
-import { readCache } from '../../../projections/rankingsCache.js';
+import { ingestGames } from '../../../ingest/ingestGames.js';
+import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { FaultPlan } from '../../../sagas/faults.js';
 import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
+import { readCache } from '../../../sagas/rpi/rankingsCache.js';
 import { calculationOf } from '../../../sagas/rpi/rpiSaga.js';
-import { FaultPlan } from '../../../sagas/SagaCoordinator.js';
-import { ingestGames } from '../../../stream/ingest/ingestGames.js';
 
 let pipeline: EmbeddedPipeline | undefined;
 afterEach(async () => {

@@ -7,8 +7,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import { runMatchstream } from '../../../chaos/command.js';
 import { seededRng } from '../../../chaos/rng.js';
-import { READ_MODELS_CONSUMER } from '../../../cli/embeddedPipeline.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../../../feeds/writeGames.js';
+import { READ_MODELS_CONSUMER } from '../../../pipeline/embeddedPipeline.js';
 import type { StoredDoc } from '../../../projections/Projection.js';
 import { generationTable } from '../../../projections/ReadModelRegistry.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
-import { READ_MODELS } from '../../../projections/readModels/index.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { envelope, result } from '../../support/envelopes.js';
 

@@ -15,11 +15,11 @@ import {
   rankHistory,
   rankingsProjection,
 } from '../../../projections/readModels/rankings.js';
-import { getSaga, lastSaga, sagasProjection } from '../../../projections/readModels/sagas.js';
 import { standings, standingsProjection } from '../../../projections/readModels/standings.js';
 import { getTeam, listTeams, teamsProjection } from '../../../projections/readModels/teams.js';
 import { sagaDocument } from '../../../sagas/sagaDocument.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
+import { getSaga, lastSaga, sagasProjection } from '../../../sagas/sagasReadModel.js';
 import { envelope, result } from '../../support/envelopes.js';
 
 const registered = (team: string, conference: string | null, seq = 1) =>

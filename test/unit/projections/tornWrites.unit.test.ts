@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { type DocumentStore, InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import type { DocKey, StoredDoc } from '../../../projections/Projection.js';
 import { Projector } from '../../../projections/Projector.js';
-import { READ_MODELS } from '../../../projections/readModels/index.js';
 import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.js';
 import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';

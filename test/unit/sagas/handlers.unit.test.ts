@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
-import { notificationsOf } from '../../../projections/notifications.js';
-import { writeCache, writeScope } from '../../../projections/rankingsCache.js';
 import { getTeam } from '../../../projections/readModels/teams.js';
 import { CalculationEventHandler } from '../../../sagas/handlers/CalculationEventHandler.js';
 import { MatchEventHandler } from '../../../sagas/handlers/MatchEventHandler.js';
 import { MetadataEventHandler } from '../../../sagas/handlers/MetadataEventHandler.js';
+import { notificationsOf } from '../../../sagas/handlers/notifications.js';
 import { RecalculationRequests } from '../../../sagas/handlers/RecalculationRequests.js';
+import { writeCache, writeScope } from '../../../sagas/rpi/rankingsCache.js';
 import type { RpiSagaRequest } from '../../../sagas/rpi/rpiSaga.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { busEntryOf } from '../../../stream/buses/BusPublisher.js';

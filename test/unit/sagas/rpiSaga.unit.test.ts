@@ -3,9 +3,10 @@ import { computeRpi } from '../../../domain/rpi/computeRpi.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
-import { readCache, readScope, writeCache } from '../../../projections/rankingsCache.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
+import { FaultPlan, faultHook, type StepFault } from '../../../sagas/faults.js';
 import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
+import { readCache, readScope, writeCache } from '../../../sagas/rpi/rankingsCache.js';
 import {
   calculationOf,
   RPI_STEPS,
@@ -14,12 +15,7 @@ import {
   rpiSaga,
   rpiSagaData,
 } from '../../../sagas/rpi/rpiSaga.js';
-import {
-  FaultPlan,
-  SagaCoordinator,
-  type StepFault,
-  sagaStream,
-} from '../../../sagas/SagaCoordinator.js';
+import { SagaCoordinator, sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
 import { registry } from '../../support/registry.js';
@@ -92,7 +88,7 @@ async function run(
     new SagaCoordinator({
       store: w.store,
       definitions: [w.definition as never],
-      faults: plan,
+      hook: faultHook(plan),
       activeSagas: async () => [sagaId],
       sweepIntervalMs: 50,
     });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
+import { createApi } from '../../../api/createApi.js';
+import { OPENAPI } from '../../../api/openapi.js';
 import { computeRpi } from '../../../domain/rpi/computeRpi.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
-import { createApi } from '../../../projections/api/createApi.js';
-import { OPENAPI } from '../../../projections/api/openapi.js';
-import { ingestGames } from '../../../stream/ingest/ingestGames.js';
+import { ingestGames } from '../../../ingest/ingestGames.js';
+import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 
 const TOKEN = 'a-test-token-of-this-server';
 const WRITER = { authorization: `Bearer ${TOKEN}` };

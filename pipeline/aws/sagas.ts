@@ -1,14 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type HealthFigures, QueryService, type ReadModelStores } from '../../api/QueryService.js';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
-import {
-  type HealthFigures,
-  QueryService,
-  type ReadModelStores,
-} from '../../projections/api/QueryService.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
-import { activeSagaIds } from '../../projections/readModels/sagas.js';
 import { ABANDON_GRACE_MS } from '../../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices.js';
+import { activeSagaIds } from '../../sagas/sagasReadModel.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configureLogging, log } from '../../../cli/logging.js';
 import { logRequests } from '../../../cli/requestLog.js';
+import { configureLogging, log } from '../../../pipeline/logging.js';
 
 /** A pino destination that keeps the records. */
 function records() {

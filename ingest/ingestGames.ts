@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { GameProblem, GameRow } from '../../feeds/readGames.js';
-import type { EventStore } from '../eventStore/EventStore.js';
-import { ConcurrencyError } from '../StoreError.js';
-import { uuidFromName } from '../uuid.js';
+import type { GameProblem, GameRow } from '../feeds/readGames.js';
+import type { EventStore } from '../stream/eventStore/EventStore.js';
+import { ConcurrencyError } from '../stream/StoreError.js';
+import { uuidFromName } from '../stream/uuid.js';
 import {
   currentResult,
   matchAggregateId,

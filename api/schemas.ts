@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { isCalendarDay } from '../../domain/games/parseDate.js';
-import { hasControlCharacter } from '../../domain/games/validateGame.js';
-import { PROFILES } from '../../domain/rpi/RpiProfile.js';
+import { isCalendarDay } from '../domain/games/parseDate.js';
+import { hasControlCharacter } from '../domain/games/validateGame.js';
+import { PROFILES } from '../domain/rpi/RpiProfile.js';
 
 /**
  * The schemas of the query API, in one place: the routes validate requests with them, the

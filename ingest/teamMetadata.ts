@@ -1,6 +1,6 @@
-import type { EventStore } from '../eventStore/EventStore.js';
-import { ConcurrencyError } from '../StoreError.js';
-import { uuidFromName } from '../uuid.js';
+import type { EventStore } from '../stream/eventStore/EventStore.js';
+import { ConcurrencyError } from '../stream/StoreError.js';
+import { uuidFromName } from '../stream/uuid.js';
 import { teamAggregateId } from './matchEvents.js';
 
 /** A team's metadata as the team metadata manager keeps it. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Game } from '../../../domain/games/Game.js';
 import type { GameProblem, GameRow } from '../../../feeds/readGames.js';
+import { ingestGames, type Reject } from '../../../ingest/ingestGames.js';
 import type { NewEvent } from '../../../stream/EventEnvelope.js';
 import type { EventStore } from '../../../stream/eventStore/EventStore.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
-import { ingestGames, type Reject } from '../../../stream/ingest/ingestGames.js';
 import { StoreError } from '../../../stream/StoreError.js';
 import { game } from '../../support/games.js';
 import { registry } from '../../support/registry.js';

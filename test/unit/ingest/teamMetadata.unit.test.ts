@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { applyTeamMetadata } from '../../../ingest/teamMetadata.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
-import { applyTeamMetadata } from '../../../stream/ingest/teamMetadata.js';
 import { registry } from '../../support/registry.js';
 
 describe('the team metadata manager', () => {

@@ -3,8 +3,8 @@ import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context, Hono, MiddlewareHandler, ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { BlankEnv } from 'hono/types';
-import { DEFAULT_PROFILE_NAME } from '../../domain/rpi/RpiProfile.js';
-import type { SagaDoc } from '../readModels/sagas.js';
+import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
+import type { SagaDoc } from '../sagas/sagasReadModel.js';
 import type { QueryService } from './QueryService.js';
 import { refusalOf } from './refusal.js';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { refusalOf } from '../../../projections/api/refusal.js';
-import { SeasonAsOfQuery, StartSagaBody } from '../../../projections/api/schemas.js';
+import { refusalOf } from '../../../api/refusal.js';
+import { SeasonAsOfQuery, StartSagaBody } from '../../../api/schemas.js';
 
 const failure = (schema: typeof SeasonAsOfQuery | typeof StartSagaBody, values: unknown) => {
   const result = schema.safeParse(values);

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { DecidedBy, Game } from '../domain/games/Game.js';
-import { computeRpi, type RpiResult } from '../domain/rpi/computeRpi.js';
-import type { RpiProfile } from '../domain/rpi/RpiProfile.js';
-import type { DocumentStore } from '../projections/DocumentStore.js';
-import { matchesOfSeason } from '../projections/readModels/matches.js';
-import type { NewEvent } from '../stream/EventEnvelope.js';
-import type { EventStore } from '../stream/eventStore/EventStore.js';
+import type { DecidedBy, Game } from '../../domain/games/Game.js';
+import { computeRpi, type RpiResult } from '../../domain/rpi/computeRpi.js';
+import type { RpiProfile } from '../../domain/rpi/RpiProfile.js';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { matchesOfSeason } from '../../projections/readModels/matches.js';
+import type { NewEvent } from '../../stream/EventEnvelope.js';
+import type { EventStore } from '../../stream/eventStore/EventStore.js';
 
 /** The games of a season the RPI counts, from the matches read model: played, not cancelled. */
 export async function collectGames(

@@ -1,21 +1,11 @@
-import {
-  type SagaDoc,
-  type SagaSummary,
-  sagaDocument,
-  sagaSummary,
-} from '../../sagas/sagaDocument.js';
-import { currentName, currentStatus } from '../../sagas/sagaNames.js';
-import {
-  evolveSaga,
-  SAGA_EVENT_TYPES,
-  type SagaLifecycle,
-  type SagaState,
-} from '../../sagas/sagaState.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
-import type { DocumentStore } from '../DocumentStore.js';
-import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
+import type { DocumentStore } from '../projections/DocumentStore.js';
+import type { DocChanges, DocKey, DocView, Projection } from '../projections/Projection.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { type SagaDoc, type SagaSummary, sagaDocument, sagaSummary } from './sagaDocument.js';
+import { currentName, currentStatus } from './sagaNames.js';
+import { evolveSaga, SAGA_EVENT_TYPES, type SagaLifecycle, type SagaState } from './sagaState.js';
 
-export type { SagaDoc, SagaStepDoc, SagaSummary } from '../../sagas/sagaDocument.js';
+export type { SagaDoc, SagaStepDoc, SagaSummary } from './sagaDocument.js';
 export type SagaStatus = SagaLifecycle;
 
 /** What the read model keeps per saga: the fold's state, from which its document is made. */

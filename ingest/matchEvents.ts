@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Game } from '../../domain/games/Game.js';
-import type { EventEnvelope } from '../EventEnvelope.js';
+import type { Game } from '../domain/games/Game.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
 
 /** The result fields of `MatchRecorded` (v3) and `MatchResultCorrected` (v2). */
 export interface MatchResultData {

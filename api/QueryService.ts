@@ -1,13 +1,22 @@
-import { DEFAULT_PROFILE_NAME } from '../../domain/rpi/RpiProfile.js';
-import type { DocumentStore } from '../DocumentStore.js';
-import { notificationsOf, type RankNotification } from '../notifications.js';
-import { type CachedRankings, type RankingsScope, readCache, readScope } from '../rankingsCache.js';
-import { type MatchDoc, matchesOfTeam } from '../readModels/matches.js';
-import { eventCounts } from '../readModels/pipelineStats.js';
-import { type CalculationDoc, currentRankings, rankHistory } from '../readModels/rankings.js';
-import { getSaga, type SagaDoc, sagaMetrics } from '../readModels/sagas.js';
-import { type StandingRow, standings } from '../readModels/standings.js';
-import { getTeam, listTeams, type TeamDoc } from '../readModels/teams.js';
+import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
+import type { DocumentStore } from '../projections/DocumentStore.js';
+import { type MatchDoc, matchesOfTeam } from '../projections/readModels/matches.js';
+import { eventCounts } from '../projections/readModels/pipelineStats.js';
+import {
+  type CalculationDoc,
+  currentRankings,
+  rankHistory,
+} from '../projections/readModels/rankings.js';
+import { type StandingRow, standings } from '../projections/readModels/standings.js';
+import { getTeam, listTeams, type TeamDoc } from '../projections/readModels/teams.js';
+import { notificationsOf, type RankNotification } from '../sagas/handlers/notifications.js';
+import {
+  type CachedRankings,
+  type RankingsScope,
+  readCache,
+  readScope,
+} from '../sagas/rpi/rankingsCache.js';
+import { getSaga, type SagaDoc, sagaMetrics } from '../sagas/sagasReadModel.js';
 
 /** The document stores the queries read. */
 export interface ReadModelStores {

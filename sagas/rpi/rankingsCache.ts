@@ -1,5 +1,5 @@
-import type { DocumentStore } from './DocumentStore.js';
-import type { RankingEntry } from './readModels/rankings.js';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import type { RankingEntry } from '../../projections/readModels/rankings.js';
 
 /**
  * What a calculation counts: a season, up to a day (`as_of`; null for every game), with an RPI

@@ -1,9 +1,8 @@
+import type { HealthFigures, ReadModelStores } from '../api/QueryService.js';
+import { QueryService } from '../api/QueryService.js';
 import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
 import { ActiveDocumentStore } from '../projections/ActiveDocumentStore.js';
-import type { HealthFigures, ReadModelStores } from '../projections/api/QueryService.js';
-import { QueryService } from '../projections/api/QueryService.js';
 import { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
-import { NOTIFICATIONS_TABLE } from '../projections/notifications.js';
 import type { Projection } from '../projections/Projection.js';
 import { ProjectionHost } from '../projections/ProjectionHost.js';
 import { Projector } from '../projections/Projector.js';
@@ -12,12 +11,12 @@ import {
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../projections/ReadModelRegistry.js';
-import { RANKINGS_CACHE_TABLE } from '../projections/rankingsCache.js';
-import { READ_MODELS } from '../projections/readModels/index.js';
-import { activeSagaIds } from '../projections/readModels/sagas.js';
-import type { FaultPlan } from '../sagas/SagaCoordinator.js';
+import type { FaultPlan } from '../sagas/faults.js';
+import { NOTIFICATIONS_TABLE } from '../sagas/handlers/notifications.js';
+import { RANKINGS_CACHE_TABLE } from '../sagas/rpi/rankingsCache.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
 import { SAGA_EVENT_TYPES } from '../sagas/sagaState.js';
+import { activeSagaIds } from '../sagas/sagasReadModel.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
@@ -25,6 +24,7 @@ import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
 import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
 import { log } from './logging.js';
+import { READ_MODELS } from './readModels.js';
 
 export interface PipelineOptions {
   readonly memory?: boolean;

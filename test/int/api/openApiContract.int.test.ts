@@ -4,12 +4,12 @@ import { dirname, join } from 'node:path';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedPipeline, startPipeline } from '../../../cli/embeddedPipeline.js';
+import { createApi } from '../../../api/createApi.js';
+import { OPENAPI } from '../../../api/openapi.js';
+import { QueryService } from '../../../api/QueryService.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
-import { createApi } from '../../../projections/api/createApi.js';
-import { OPENAPI } from '../../../projections/api/openapi.js';
-import { QueryService } from '../../../projections/api/QueryService.js';
-import { ingestGames } from '../../../stream/ingest/ingestGames.js';
+import { ingestGames } from '../../../ingest/ingestGames.js';
+import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import { tempDir } from '../../support/tempDir.js';
 
 // ajv and ajv-formats are CommonJS: their default export is the module object.

@@ -5,10 +5,10 @@ import {
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GameRow } from '../../../feeds/readGames.js';
+import { ingestGames, type Reject } from '../../../ingest/ingestGames.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
-import { ingestGames, type Reject } from '../../../stream/ingest/ingestGames.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { game } from '../../support/games.js';
 import { registry } from '../../support/registry.js';

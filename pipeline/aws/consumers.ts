@@ -3,7 +3,6 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { ProjectionHost } from '../../projections/ProjectionHost.js';
 import { Projector } from '../../projections/Projector.js';
-import { READ_MODELS } from '../../projections/readModels/index.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { busRouter } from '../../stream/buses/busRouter.js';
 import { DOMAINS, type Domain } from '../../stream/buses/domains.js';
@@ -20,6 +19,7 @@ import type {
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
 import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
+import { READ_MODELS } from '../readModels.js';
 
 /**
  * What a consumer function is told through its environment (set by the CDK app):

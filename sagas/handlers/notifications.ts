@@ -1,4 +1,4 @@
-import type { DocumentStore } from './DocumentStore.js';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
 
 /** A change of a team's place in the top 25, for downstream consumers. */
 export interface RankNotification {
