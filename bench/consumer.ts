@@ -4,7 +4,9 @@
  * latency in the embedded runtime (append → consumer, append → bus handler) under a steady
  * load.
  */
+
 import { pathToFileURL } from 'node:url';
+import type { EventData } from '../schemas/events.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter } from '../stream/buses/busRouter.js';
 import { commitChange } from '../stream/changes/commitChange.js';
@@ -24,7 +26,7 @@ export const CONSUMER_SCENARIOS = [
   'e2e-latency',
 ] as const;
 
-function data(i: number) {
+function data(i: number): EventData<'MatchRecorded'> {
   return {
     match_id: `m${i}`,
     season: '2026',
@@ -35,6 +37,7 @@ function data(i: number) {
     away_goals: i % 3,
     neutral: false,
     decided_by: 'regulation',
+    venue: null,
   };
 }
 

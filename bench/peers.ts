@@ -49,7 +49,7 @@ import { standingsProjection } from '../projections/readModels/standings.js';
 import { teamsProjection } from '../projections/readModels/teams.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { EventEnvelope, NewEvent } from '../stream/EventEnvelope.js';
 import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable, ensureTable } from '../stream/eventStore/eventsTable.js';
 import { InMemoryEventStore } from '../stream/eventStore/InMemoryEventStore.js';
@@ -118,8 +118,7 @@ export const PEER_SCENARIOS: readonly PeerScenario[] = [
 /** One event to append, as both sides store it: its stream, type and data. */
 interface PlannedEvent {
   readonly aggregateId: string;
-  readonly type: 'TeamRegistered' | 'MatchRecorded';
-  readonly data: Record<string, unknown>;
+  readonly event: NewEvent<'TeamRegistered' | 'MatchRecorded'>;
 }
 
 interface Work {
@@ -146,12 +145,17 @@ function work(teams: number, gamesPerTeam: number): Work {
       seen.add(team);
       events.push({
         aggregateId: teamAggregateId(team),
-        type: 'TeamRegistered',
-        data: { team_id: team, name: team, conference: null, division: null },
+        event: {
+          event_type: 'TeamRegistered',
+          data: { team_id: team, name: team, conference: null, division: null, region: null },
+        },
       });
     }
     const id = matchAggregateId(game, 0);
-    events.push({ aggregateId: id, type: 'MatchRecorded', data: { ...resultData(game, id) } });
+    events.push({
+      aggregateId: id,
+      event: { event_type: 'MatchRecorded', data: resultData(game, id) },
+    });
   }
   return { matches: rows.length, rows, events };
 }
@@ -294,19 +298,32 @@ function castoreStores(client: DynamoDBClient, table: string): Record<string, Ca
   };
 }
 
-/** A Castore event as our read model takes it. */
+/**
+ * A Castore event as our read model takes it. Its payload is the data we gave it, so it is
+ * typed as such without a check, as the codec would have typed it.
+ */
 function fromCastore(event: EventDetail): EventEnvelope {
-  return {
+  return typedAsOurs({
     event_id: `${event.aggregateId}#${event.version}`,
     event_type: event.type,
     aggregate_id: event.aggregateId,
     sequence: event.version,
     timestamp: event.timestamp,
-    data: (event.payload ?? {}) as Record<string, unknown>,
+    data: event.payload,
     version: 1,
     correlation_id: 'bench',
     causation_id: null,
-  };
+  });
+}
+
+/** An envelope of data we handed a peer and read back from it (see `fromCastore`). */
+function typedAsOurs(
+  envelope: Omit<EventEnvelope, 'event_type' | 'data'> & {
+    readonly event_type: string;
+    readonly data: unknown;
+  },
+): EventEnvelope {
+  return envelope as EventEnvelope;
 }
 
 /**
@@ -329,11 +346,11 @@ async function runCastore(w: Work, concurrency: number): Promise<SideRun> {
     let appended = 0;
     const appendStarted = performance.now();
     await forEachLimited(w.events, concurrency, async (e) => {
-      await storeOf(e.type).pushEvent({
+      await storeOf(e.event.event_type).pushEvent({
         aggregateId: e.aggregateId,
         version: 1,
-        type: e.type,
-        payload: e.data,
+        type: e.event.event_type,
+        payload: { ...e.event.data },
       });
       appended++;
     });
@@ -420,9 +437,9 @@ async function runOursOnDynamo(
 
 type EmmettEvent = Event<string, Record<string, unknown>, { timestamp: string }>;
 
-/** An Emmett event as our read model takes it. */
+/** An Emmett event as our read model takes it (its data is ours, as in `fromCastore`). */
 function fromEmmett(event: ReadEvent<EmmettEvent, InMemoryReadEventMetadata>): EventEnvelope {
-  return {
+  return typedAsOurs({
     event_id: event.metadata.messageId,
     event_type: event.type,
     aggregate_id: event.metadata.streamName,
@@ -432,7 +449,7 @@ function fromEmmett(event: ReadEvent<EmmettEvent, InMemoryReadEventMetadata>): E
     version: 1,
     correlation_id: 'bench',
     causation_id: null,
-  };
+  });
 }
 
 /** Passes of the in-process read and replay over one store (runs of 0.1 s are noisy). */
@@ -479,7 +496,13 @@ async function runEmmett(w: Work): Promise<SideRun> {
   for (const e of w.events) {
     await store.appendToStream<EmmettEvent>(
       e.aggregateId,
-      [{ type: e.type, data: e.data, metadata: { timestamp: new Date().toISOString() } }],
+      [
+        {
+          type: e.event.event_type,
+          data: { ...e.event.data },
+          metadata: { timestamp: new Date().toISOString() },
+        },
+      ],
       { expectedStreamVersion: STREAM_DOES_NOT_EXIST },
     );
     streams.push(e.aggregateId);
@@ -522,7 +545,7 @@ async function runOursInMemory(w: Work, registry: SchemaRegistry): Promise<SideR
   const store = new InMemoryEventStore(registry);
   const appendStarted = performance.now();
   for (const e of w.events) {
-    await store.append(e.aggregateId, 0, [{ event_type: e.type, data: e.data }]);
+    await store.append(e.aggregateId, 0, [e.event]);
   }
   const appendSeconds = seconds(appendStarted);
   const passes = await readAndReplay(

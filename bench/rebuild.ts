@@ -65,7 +65,7 @@ async function load(pipeline: Pipeline, scenario: RebuildScenario): Promise<numb
       yield codec.build(teamAggregateId(name), 0, [
         {
           event_type: 'TeamRegistered',
-          data: { team_id: name, name, conference: null, division: null },
+          data: { team_id: name, name, conference: null, division: null, region: null },
         },
       ]);
     for (const game of season.games) {

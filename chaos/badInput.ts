@@ -129,6 +129,7 @@ export async function badInputScenario(options: BadInputOptions): Promise<Scenar
             name: 'O'.repeat(500_000),
             conference: null,
             division: null,
+            region: null,
           },
         },
       ]);

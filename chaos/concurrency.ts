@@ -37,7 +37,7 @@ export async function concurrencyScenario(options: ConcurrencyOptions): Promise<
     await store.append(STREAM, 0, [
       {
         event_type: 'TeamRegistered',
-        data: { team_id: STREAM, name: STREAM, conference: null, division: null },
+        data: { team_id: STREAM, name: STREAM, conference: null, division: null, region: null },
       },
     ]);
     let conflicts = 0;
@@ -53,7 +53,13 @@ export async function concurrencyScenario(options: ConcurrencyOptions): Promise<
               await store.append(STREAM, version, [
                 {
                   event_type: 'TeamMetadataUpdated',
-                  data: { team_id: STREAM, name: null, conference: `w${w}-c${k}`, division: null },
+                  data: {
+                    team_id: STREAM,
+                    name: null,
+                    conference: `w${w}-c${k}`,
+                    division: null,
+                    region: null,
+                  },
                 },
               ]);
               break;
@@ -67,7 +73,11 @@ export async function concurrencyScenario(options: ConcurrencyOptions): Promise<
       }),
     );
     const events = await store.read(STREAM);
-    const labels = events.slice(1).map((e) => String(e.data.conference));
+    const labels = events
+      .slice(1)
+      .map((e) =>
+        e.event_type === 'TeamMetadataUpdated' ? String(e.data.conference) : e.event_type,
+      );
     const wanted = new Set(
       Array.from({ length: options.writers * options.changes }, (_, i) => {
         return `w${Math.floor(i / options.changes)}-c${i % options.changes}`;

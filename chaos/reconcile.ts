@@ -111,11 +111,11 @@ export async function reconcile(
   for (const [id, game] of expected) {
     const events = streams.get(id) ?? [];
     const last = events.at(-1);
-    if (
-      !last ||
-      last.data.home_goals !== game.homeScore ||
-      last.data.away_goals !== game.awayScore
-    ) {
+    const result =
+      last?.event_type === 'MatchRecorded' || last?.event_type === 'MatchResultCorrected'
+        ? last.data
+        : undefined;
+    if (!result || result.home_goals !== game.homeScore || result.away_goals !== game.awayScore) {
       lost++;
       continue;
     }

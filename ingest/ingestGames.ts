@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GameProblem, GameRow } from '../feeds/readGames.js';
+import type { NewEvent } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import { ConcurrencyError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
@@ -108,7 +109,7 @@ export async function ingestGames(
           event_type: 'TeamRegistered',
           event_id: uuidFromName(`${id}#1#TeamRegistered`),
           correlation_id: correlationId,
-          data: { team_id: name, name, conference: null, division: null },
+          data: { team_id: name, name, conference: null, division: null, region: null },
         },
       ]);
       if (!result.duplicate || result.events[0]?.correlation_id === correlationId) {
@@ -122,7 +123,7 @@ export async function ingestGames(
 
   const ingestRow = async (row: GameRow, id: string): Promise<void> => {
     const data = resultData(row.game, id);
-    const recorded = await appendOrConflict(id, 0, 'MatchRecorded', data);
+    const recorded = await appendOrConflict(id, 0, { event_type: 'MatchRecorded', data });
     if (recorded === 'appended') {
       summary.appended++;
       return;
@@ -139,10 +140,9 @@ export async function ingestGames(
         return;
       }
       const version = events.at(-1)?.sequence ?? 0;
-      const outcome = await appendOrConflict(id, version, 'MatchResultCorrected', {
-        ...data,
-        venue: data.venue ?? current?.venue ?? null,
-        reason: null,
+      const outcome = await appendOrConflict(id, version, {
+        event_type: 'MatchResultCorrected',
+        data: { ...data, venue: data.venue ?? current?.venue ?? null, reason: null },
       });
       if (outcome !== 'conflict') {
         summary.corrected += outcome === 'appended' ? 1 : 0;
@@ -158,17 +158,15 @@ export async function ingestGames(
   const appendOrConflict = async (
     id: string,
     expectedVersion: number,
-    eventType: string,
-    data: Record<string, unknown> | object,
+    event: NewEvent<'MatchRecorded' | 'MatchResultCorrected'>,
   ): Promise<'appended' | 'duplicate' | 'conflict'> => {
-    const content = JSON.stringify(data);
+    const content = JSON.stringify(event.data);
     try {
       const result = await store.append(id, expectedVersion, [
         {
-          event_type: eventType,
-          event_id: uuidFromName(`${id}#${expectedVersion + 1}#${eventType}#${content}`),
+          ...event,
+          event_id: uuidFromName(`${id}#${expectedVersion + 1}#${event.event_type}#${content}`),
           correlation_id: correlationId,
-          data: data as Record<string, unknown>,
         },
       ]);
       // A duplicate of this very run is our own write whose response was lost and retried.

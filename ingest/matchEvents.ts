@@ -1,21 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Game } from '../domain/games/Game.js';
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { EventData } from '../schemas/events.js';
+import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 
-/** The result fields of `MatchRecorded` (v3) and `MatchResultCorrected` (v2). */
-export interface MatchResultData {
-  readonly match_id: string;
-  readonly season: string;
-  readonly played_on: string;
-  readonly home_team: string;
-  readonly away_team: string;
-  readonly home_goals: number;
-  readonly away_goals: number;
-  readonly neutral: boolean;
-  readonly decided_by: string;
-  /** Null when the feed does not name the venue. */
-  readonly venue: string | null;
-}
+/**
+ * A match's result as `MatchRecorded` carries it; a `MatchResultCorrected` carries the same
+ * fields (and why), so a new field of the one fails the type check until the other has it too.
+ */
+export type MatchResultData = EventData<'MatchRecorded'>;
 
 /**
  * The stream id of a match: `match:<match_id>`, or, for a feed row without a match id, one
@@ -56,11 +48,31 @@ export function currentResult(events: readonly EventEnvelope[]): MatchResultData
     switch (event.event_type) {
       case 'MatchRecorded':
       case 'MatchResultCorrected':
-        result = event.data as unknown as MatchResultData;
+        result = event.data;
         break;
       case 'MatchCancelled':
         result = undefined;
         break;
+      // A match on the schedule has no result yet; the other events are not a match's.
+      case 'MatchScheduled':
+      case 'TeamRegistered':
+      case 'TeamMetadataUpdated':
+      case 'RpiCalculationRequested':
+      case 'RpiCalculated':
+      case 'RpiResultsPublished':
+      case 'RpiResultsRetracted':
+      case 'RankingsCacheUpdated':
+      case 'SagaStarted':
+      case 'SagaStepStarted':
+      case 'SagaStepCompleted':
+      case 'SagaStepFailed':
+      case 'SagaCompensationCompleted':
+      case 'SagaCompensationFailed':
+      case 'SagaCompleted':
+      case 'SagaCompensated':
+        break;
+      default:
+        unhandled(event);
     }
   }
   return result;

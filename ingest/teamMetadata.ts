@@ -1,3 +1,5 @@
+import type { EventData } from '../schemas/events.js';
+import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import { ConcurrencyError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
@@ -52,16 +54,20 @@ export async function applyTeamMetadata(
         ]);
         return { team: metadata.team, outcome: 'registered' };
       }
-      const current = currentMetadata(history.map((e) => e.data));
+      const current = currentMetadata(history);
       const changed = FIELDS.filter(
         (f) => metadata[f] !== undefined && metadata[f] !== null && metadata[f] !== current[f],
       );
       if (changed.length === 0) return { team: metadata.team, outcome: 'unchanged' };
       const version = history.at(-1)?.sequence ?? 0;
-      const data = {
+      const change = (f: (typeof FIELDS)[number]) =>
+        changed.includes(f) ? (metadata[f] ?? null) : null;
+      const data: EventData<'TeamMetadataUpdated'> = {
         team_id: metadata.team,
         name: null,
-        ...Object.fromEntries(FIELDS.map((f) => [f, changed.includes(f) ? metadata[f] : null])),
+        conference: change('conference'),
+        division: change('division'),
+        region: change('region'),
       };
       // The id names the change: the same change retried is recognised, a different one
       // racing for the same place is refused (and decided again).
@@ -81,15 +87,40 @@ export async function applyTeamMetadata(
   throw new Error(`team ${metadata.team}: its stream kept changing under this update`);
 }
 
-/** A team's conference, division and region, folded from its events' data. */
-function currentMetadata(events: readonly Readonly<Record<string, unknown>>[]) {
-  const current: Record<(typeof FIELDS)[number], unknown> = {
+/** A team's conference, division and region, folded from its stream. */
+function currentMetadata(events: readonly EventEnvelope[]) {
+  const current: Record<(typeof FIELDS)[number], string | null> = {
     conference: null,
     division: null,
     region: null,
   };
-  for (const data of events) {
-    for (const f of FIELDS) if (data[f] !== null && data[f] !== undefined) current[f] = data[f];
+  for (const event of events) {
+    switch (event.event_type) {
+      case 'TeamRegistered':
+      case 'TeamMetadataUpdated':
+        for (const f of FIELDS) current[f] = event.data[f] ?? current[f];
+        break;
+      case 'MatchScheduled':
+      case 'MatchRecorded':
+      case 'MatchResultCorrected':
+      case 'MatchCancelled':
+      case 'RpiCalculationRequested':
+      case 'RpiCalculated':
+      case 'RpiResultsPublished':
+      case 'RpiResultsRetracted':
+      case 'RankingsCacheUpdated':
+      case 'SagaStarted':
+      case 'SagaStepStarted':
+      case 'SagaStepCompleted':
+      case 'SagaStepFailed':
+      case 'SagaCompensationCompleted':
+      case 'SagaCompensationFailed':
+      case 'SagaCompleted':
+      case 'SagaCompensated':
+        break;
+      default:
+        unhandled(event);
+    }
   }
   return current;
 }

@@ -15,11 +15,12 @@ import type { FaultPlan } from '../sagas/faults.js';
 import { NOTIFICATIONS_TABLE } from '../sagas/handlers/notifications.js';
 import { RANKINGS_CACHE_TABLE } from '../sagas/rpi/rankingsCache.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
-import { SAGA_EVENT_TYPES } from '../sagas/sagaState.js';
+import { isSagaEvent } from '../sagas/sagaState.js';
 import { activeSagaIds } from '../sagas/sagasReadModel.js';
+import type { SagaEventType } from '../schemas/events.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
 import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
@@ -51,7 +52,7 @@ export interface PipelineOptions {
    */
   readonly retryDelayMs?: number;
   /** Each saga event once the coordinator has seen it on the stream (to show a saga's steps). */
-  readonly onSagaEvent?: (event: EventEnvelope) => void;
+  readonly onSagaEvent?: (event: EventEnvelope<SagaEventType>) => void;
   /** Where the runtime and the sagas say what happened. @default the command's log */
   readonly log?: Log;
 }
@@ -99,45 +100,50 @@ export const BUS_ROUTER_CONSUMER = 'bus-router';
  * failed as an error), the rest at info and debug. Names and error messages only, never the
  * saga's data.
  */
-function logSagaEvent(logger: Log, event: EventEnvelope): void {
-  const fields = {
-    saga_id: String(event.data.saga_id ?? ''),
-    ...(event.data.step_name === undefined ? {} : { step: String(event.data.step_name) }),
-    ...(event.data.attempt === undefined ? {} : { attempt: Number(event.data.attempt) }),
-    ...(event.data.error === undefined ? {} : { error: String(event.data.error) }),
-  };
+function logSagaEvent(logger: Log, event: EventEnvelope<SagaEventType>): void {
   switch (event.event_type) {
-    case 'SagaStepFailed':
-      logger.warn({ ...fields, will_retry: event.data.will_retry === true }, 'saga step failed');
+    case 'SagaStarted':
+      logger.info({ saga_id: event.data.saga_id, type: event.data.saga_type }, 'saga started');
       return;
-    case 'SagaCompensationCompleted':
-      logger.warn(fields, 'saga step compensated');
-      return;
-    case 'SagaCompensated':
-      logger.warn(
-        { ...fields, failed_step: String(event.data.failed_step ?? '') },
-        'saga compensated',
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted': {
+      const { saga_id, step_name, attempt } = event.data;
+      logger.debug(
+        { saga_id, step: step_name, attempt, event_type: event.event_type },
+        'saga moved',
       );
       return;
-    case 'SagaCompensationFailed':
+    }
+    case 'SagaStepFailed': {
+      const { saga_id, step_name, attempt, error, will_retry } = event.data;
+      logger.warn({ saga_id, step: step_name, attempt, error, will_retry }, 'saga step failed');
+      return;
+    }
+    case 'SagaCompensationCompleted': {
+      const { saga_id, step_name, attempt } = event.data;
+      logger.warn({ saga_id, step: step_name, attempt }, 'saga step compensated');
+      return;
+    }
+    case 'SagaCompensationFailed': {
+      const { saga_id, step_name, attempt, error, will_retry } = event.data;
       logger.error(
-        { ...fields, will_retry: event.data.will_retry === true },
+        { saga_id, step: step_name, attempt, error, will_retry },
         'saga compensation failed',
       );
       return;
-    case 'SagaStarted':
-      logger.info({ ...fields, type: String(event.data.saga_type ?? '') }, 'saga started');
-      return;
+    }
     case 'SagaCompleted':
-      logger.info(fields, 'saga completed');
+      logger.info({ saga_id: event.data.saga_id }, 'saga completed');
       return;
+    case 'SagaCompensated': {
+      const { saga_id, error, failed_step } = event.data;
+      logger.warn({ saga_id, error, failed_step }, 'saga compensated');
+      return;
+    }
     default:
-      logger.debug({ ...fields, event_type: event.event_type }, 'saga moved');
+      unhandled(event);
   }
 }
-
-/** The events that move a saga, as the coordinator appends them. */
-const SAGA_EVENTS: ReadonlySet<string> = new Set(SAGA_EVENT_TYPES);
 
 /**
  * Starts the whole pipeline in this process: dynalite, kinesalite, the relay, the read-model
@@ -204,6 +210,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   const sagaStatus = stores.sagas as ActiveDocumentStore;
   const sagas = new SagaServices({
     store: runtime.store,
+    registry: runtime.registry,
     stores: sagaStores,
     activeSagas: () => activeSagaIds(sagaStatus),
     profile: options.profile ?? DEFAULT_PROFILE_NAME,
@@ -228,7 +235,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   await runtime.addConsumer('sagas', async (events) => {
     await sagas.onEvents(events);
     for (const event of events) {
-      if (!SAGA_EVENTS.has(event.event_type)) continue;
+      if (!isSagaEvent(event)) continue;
       logSagaEvent(logger, event);
       options.onSagaEvent?.(event);
     }

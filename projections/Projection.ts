@@ -1,3 +1,4 @@
+import type { EventType } from '../schemas/events.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 
 /** Where a document lives: a partition key and a sort key. */
@@ -36,12 +37,16 @@ export interface DocView {
  * Every document must be written by events of one stream only (an index entry per match,
  * not one document per team that every match of the team rewrites): consumers work on
  * several shards at once, and a document two streams write could lose one of the writes.
+ *
+ * Events come typed (`EventEnvelope`, discriminated by `event_type`): a read model says what it
+ * does with each event type in an exhaustive `switch` ending in `unhandled`, so a new event
+ * type fails the type check until every read model has decided about it.
  */
 export interface Projection {
   readonly name: string;
   readonly version: number;
   /** The event types it uses (`'*'` for all); every other event is applied as a no-op. */
-  readonly eventTypes: readonly string[] | '*';
+  readonly eventTypes: readonly EventType[] | '*';
   reads(event: EventEnvelope, view: DocView): readonly DocKey[];
   evolve(view: DocView, event: EventEnvelope): DocChanges;
 }

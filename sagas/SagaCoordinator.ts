@@ -3,7 +3,7 @@ import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import { ConcurrencyError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
-import { type Decision, decide, failure } from './decide.js';
+import { type Decision, decide, failure, type SagaEventToAppend } from './decide.js';
 import type { SagaDefinition } from './SagaDefinition.js';
 import { SagaError, worthRetrying } from './SagaError.js';
 import { foldSaga, type SagaState } from './sagaState.js';
@@ -283,7 +283,7 @@ export class SagaCoordinator {
     state: SagaState,
     definition: SagaDefinition<unknown>,
     decision: Extract<Decision, { kind: 'run' }>,
-  ): Promise<{ event_type: string; data: Record<string, unknown> } | undefined> {
+  ): Promise<SagaEventToAppend | undefined> {
     const step = definition.steps.find((s) => s.name === decision.step);
     if (!step)
       throw new SagaError('UNKNOWN_DEFINITION', `saga ${state.sagaId}: no step ${decision.step}`, {

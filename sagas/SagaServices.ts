@@ -1,4 +1,5 @@
 import type { DocumentStore } from '../projections/DocumentStore.js';
+import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import type { Domain } from '../stream/buses/domains.js';
 import type { BusEvent, EventPattern } from '../stream/buses/eventPattern.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
@@ -47,6 +48,8 @@ export interface SagaStores {
 
 export interface SagaServicesOptions {
   readonly store: EventStore;
+  /** The schemas the bus handlers read the envelopes the buses deliver with. */
+  readonly registry: SchemaRegistry;
   readonly stores: SagaStores;
   /** Ids of the sagas that may need driving (from the sagas read model), for the sweep. */
   readonly activeSagas?: () => Promise<readonly string[]>;
@@ -134,17 +137,20 @@ export class SagaServices {
       match: new MatchEventHandler({
         requests: this.requests,
         store: options.store,
+        registry: options.registry,
         ...(options.now ? { now: options.now } : {}),
       }),
       metadata: new MetadataEventHandler({
         directory: options.stores.directory,
         cache: options.stores.cache,
         requests: this.requests,
+        registry: options.registry,
       }),
       calculation: new CalculationEventHandler({
         store: options.store,
         notifications: options.stores.notifications,
         current: { profile: options.profile, division: options.division ?? null },
+        registry: options.registry,
       }),
     };
   }

@@ -1,12 +1,11 @@
+import type { SagaEventType } from '../schemas/events.js';
+import type { NewEvent } from '../stream/EventEnvelope.js';
 import { retryDelay, type SagaDefinition } from './SagaDefinition.js';
 import { SagaError } from './SagaError.js';
 import type { SagaState, StepState } from './sagaState.js';
 
 /** A saga event to append next. */
-export interface SagaEventToAppend {
-  readonly event_type: string;
-  readonly data: Record<string, unknown>;
-}
+export type SagaEventToAppend = NewEvent<SagaEventType>;
 
 /** What the coordinator does next for a saga. */
 export type Decision =

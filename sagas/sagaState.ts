@@ -1,4 +1,5 @@
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import type { EventType, SagaEventType } from '../schemas/events.js';
+import { type EnvelopeOf, type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import { currentName } from './sagaNames.js';
 
 export type StepStatus = 'pending' | 'in_progress' | 'retrying' | 'completed' | 'failed';
@@ -41,17 +42,25 @@ export interface SagaState {
   readonly finishedAt?: string;
 }
 
+/** Every saga event type, listed as a record so the compiler checks the list is complete. */
+const SAGA_EVENTS: Readonly<Record<SagaEventType, true>> = {
+  SagaStarted: true,
+  SagaStepStarted: true,
+  SagaStepCompleted: true,
+  SagaStepFailed: true,
+  SagaCompensationCompleted: true,
+  SagaCompensationFailed: true,
+  SagaCompleted: true,
+  SagaCompensated: true,
+};
+
 /** The events that move a saga (appended by the coordinator to the saga's stream). */
-export const SAGA_EVENT_TYPES = [
-  'SagaStarted',
-  'SagaStepStarted',
-  'SagaStepCompleted',
-  'SagaStepFailed',
-  'SagaCompensationCompleted',
-  'SagaCompensationFailed',
-  'SagaCompleted',
-  'SagaCompensated',
-] as const;
+export const SAGA_EVENT_TYPES = Object.keys(SAGA_EVENTS) as readonly SagaEventType[];
+
+/** True for the events that move a saga. */
+export function isSagaEvent(event: EventEnvelope): event is EventEnvelope<SagaEventType> {
+  return Object.hasOwn(SAGA_EVENTS, event.event_type);
+}
 
 const PENDING: AttemptState = { status: 'pending', attempt: 0 };
 
@@ -76,8 +85,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function parse(text: unknown): unknown {
-  if (typeof text !== 'string') return text ?? null;
+/** JSON text as the value it holds; text that is not JSON as itself. */
+function parse(text: string | null): unknown {
+  if (text === null) return null;
   try {
     return JSON.parse(text);
   } catch {
@@ -85,92 +95,116 @@ function parse(text: unknown): unknown {
   }
 }
 
+/** The saga after one more event of its stream; undefined until `SagaStarted`. */
 export function evolveSaga(
   state: SagaState | undefined,
   event: EventEnvelope,
 ): SagaState | undefined {
+  if (event.event_type === 'SagaStarted') return started(event);
+  return state && advanced(state, event);
+}
+
+function started(event: EnvelopeOf<'SagaStarted'>): SagaState {
   const d = event.data;
-  if (event.event_type === 'SagaStarted') {
-    const compensations = (d.compensations as Record<string, string> | undefined) ?? {};
-    return {
-      sagaId: String(d.saga_id),
-      type: currentName(String(d.saga_type)),
-      data: parse(d.data),
-      status: 'in_progress',
-      steps: (d.steps as string[]).map((name) => ({
-        name: currentName(name),
-        ...PENDING,
-        compensation: PENDING,
-      })),
-      compensations: Object.fromEntries(
-        Object.entries(compensations).map(([step, name]) => [currentName(step), currentName(name)]),
-      ),
-      version: event.sequence,
-      startedAt: event.timestamp,
-      updatedAt: event.timestamp,
-    };
-  }
-  if (!state) return state;
+  return {
+    sagaId: d.saga_id,
+    type: currentName(d.saga_type),
+    data: parse(d.data),
+    status: 'in_progress',
+    steps: d.steps.map((name) => ({
+      name: currentName(name),
+      ...PENDING,
+      compensation: PENDING,
+    })),
+    compensations: Object.fromEntries(
+      Object.entries(d.compensations).map(([step, name]) => [currentName(step), currentName(name)]),
+    ),
+    version: event.sequence,
+    startedAt: event.timestamp,
+    updatedAt: event.timestamp,
+  };
+}
+
+function advanced(
+  state: SagaState,
+  event: EventEnvelope<Exclude<EventType, 'SagaStarted'>>,
+): SagaState {
   const at = Date.parse(event.timestamp);
-  const stepName = currentName(String(d.step_name));
-  const step = (change: (s: StepState) => StepState): SagaState['steps'] =>
-    state.steps.map((s) => (s.name === stepName ? change(s) : s));
+  const step = (name: string, change: (s: StepState) => StepState): SagaState['steps'] => {
+    const current = currentName(name);
+    return state.steps.map((s) => (s.name === current ? change(s) : s));
+  };
   const base = { ...state, version: event.sequence, updatedAt: event.timestamp };
   switch (event.event_type) {
     case 'SagaStepStarted': {
+      const d = event.data;
       const attempt: AttemptState = {
         status: 'in_progress',
-        attempt: Number(d.attempt),
-        deadline: Date.parse(String(d.deadline)),
+        attempt: d.attempt,
+        deadline: Date.parse(d.deadline),
       };
       return d.compensation
-        ? { ...base, status: 'compensating', steps: step((s) => ({ ...s, compensation: attempt })) }
-        : { ...base, steps: step((s) => ({ ...s, ...attempt, output: undefined })) };
+        ? {
+            ...base,
+            status: 'compensating',
+            steps: step(d.step_name, (s) => ({ ...s, compensation: attempt })),
+          }
+        : { ...base, steps: step(d.step_name, (s) => ({ ...s, ...attempt, output: undefined })) };
     }
     case 'SagaStepCompleted': {
+      const d = event.data;
       const output = parse(d.output);
       return {
         ...base,
         data: withStepData(state.data, output),
-        steps: step((s) => ({ ...s, status: 'completed', attempt: Number(d.attempt), output })),
+        steps: step(d.step_name, (s) => ({
+          ...s,
+          status: 'completed',
+          attempt: d.attempt,
+          output,
+        })),
       };
     }
     case 'SagaStepFailed': {
+      const d = event.data;
       const gaveUp = !d.will_retry;
-      const failed = step((s) => ({
+      const failed = step(d.step_name, (s) => ({
         ...s,
         status: gaveUp ? 'failed' : 'retrying',
-        attempt: Number(d.attempt),
+        attempt: d.attempt,
         failedAt: at,
-        error: String(d.error),
+        error: d.error,
       }));
       return gaveUp
         ? {
             ...base,
             steps: failed,
             status: 'compensating',
-            failedStep: stepName,
-            error: String(d.error),
+            failedStep: currentName(d.step_name),
+            error: d.error,
           }
         : { ...base, steps: failed };
     }
-    case 'SagaCompensationCompleted':
+    case 'SagaCompensationCompleted': {
+      const d = event.data;
       return {
         ...base,
-        steps: step((s) => ({
+        steps: step(d.step_name, (s) => ({
           ...s,
-          compensation: { status: 'completed', attempt: Number(d.attempt) },
+          compensation: { status: 'completed', attempt: d.attempt },
         })),
       };
+    }
     case 'SagaCompensationFailed': {
+      const d = event.data;
       const gaveUp = !d.will_retry;
-      const steps = step((s) => ({
+      const steps = step(d.step_name, (s) => ({
         ...s,
         compensation: {
           status: gaveUp ? 'failed' : 'retrying',
-          attempt: Number(d.attempt),
+          attempt: d.attempt,
           failedAt: at,
-          error: String(d.error),
+          error: d.error,
         },
       }));
       return gaveUp
@@ -181,7 +215,20 @@ export function evolveSaga(
       return { ...base, status: 'completed', finishedAt: event.timestamp };
     case 'SagaCompensated':
       return { ...base, status: 'compensated', finishedAt: event.timestamp };
-    default:
+    // No other event is appended to a saga's stream; one that were would only take a place in it.
+    case 'MatchScheduled':
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+    case 'RpiCalculationRequested':
+    case 'RpiCalculated':
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+    case 'RankingsCacheUpdated':
       return base;
+    default:
+      return unhandled(event);
   }
 }

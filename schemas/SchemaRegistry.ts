@@ -5,7 +5,7 @@ import avro from 'avsc';
 import { COMPATIBILITY_MODES, type CompatibilityMode } from './compatibility.js';
 import { LOGICAL_TYPES } from './logicalTypes.js';
 import { SchemaError } from './SchemaError.js';
-import { UPCASTERS, type UpcastContext, type Upcaster } from './upcasters/index.js';
+import { type SchemaUpcaster, UPCASTERS, type UpcastContext } from './upcasters/index.js';
 
 /** One version of one event type's schema, parsed once. */
 export interface RegisteredSchema {
@@ -39,8 +39,11 @@ export interface StoredData extends UpcastContext {
 }
 
 export interface DecodedData {
-  /** The data at the latest version of its event type. */
-  readonly data: Record<string, unknown>;
+  /**
+   * The data at the latest version of its event type: of the type generated from that schema
+   * (`EventData`), which the codec (`CommitCodec`) gives it.
+   */
+  readonly data: unknown;
   readonly version: number;
   /** The version the data was written with. */
   readonly writerVersion: number;
@@ -60,7 +63,7 @@ type Step =
       readonly to: RegisteredSchema;
       readonly resolver: avro.Resolver;
     }
-  | { readonly kind: 'upcast'; readonly upcaster: Upcaster };
+  | { readonly kind: 'upcast'; readonly upcaster: SchemaUpcaster };
 
 interface Plan {
   readonly writer: RegisteredSchema;
@@ -79,12 +82,12 @@ const FILE = /^v([1-9]\d*)\.avsc$/;
 export class SchemaRegistry {
   private readonly byType = new Map<string, RegisteredSchema[]>();
   private readonly byFingerprint = new Map<string, RegisteredSchema>();
-  private readonly upcasters = new Map<string, Upcaster>();
+  private readonly upcasters = new Map<string, SchemaUpcaster>();
   private readonly plans = new Map<string, Plan>();
 
   constructor(
     schemas: readonly RegisteredSchema[],
-    upcasters: readonly Upcaster[],
+    upcasters: readonly SchemaUpcaster[],
     readonly compatibility: CompatibilityConfig = { default: 'BACKWARD_ALL', overrides: {} },
   ) {
     for (const s of schemas) {
@@ -129,7 +132,7 @@ export class SchemaRegistry {
   /** The registry of a schema folder (default: the project's `schemas/avro`). */
   static fromDirectory(
     dir = defaultSchemasDir(),
-    upcasters: readonly Upcaster[] = UPCASTERS,
+    upcasters: readonly SchemaUpcaster[] = UPCASTERS,
   ): SchemaRegistry {
     return new SchemaRegistry(loadSchemas(dir), upcasters, loadCompatibility(dir));
   }
@@ -246,15 +249,15 @@ export class SchemaRegistry {
     const bytes = Buffer.isBuffer(stored.bytes)
       ? stored.bytes
       : Buffer.from(stored.bytes.buffer, stored.bytes.byteOffset, stored.bytes.byteLength);
-    let data: Record<string, unknown>;
+    let data: unknown;
     let version = plan.writer.version;
     const [first, ...rest] = plan.steps;
     try {
       if (first?.kind === 'resolve') {
-        data = first.to.type.fromBuffer(bytes, first.resolver) as Record<string, unknown>;
+        data = first.to.type.fromBuffer(bytes, first.resolver);
         version = first.to.version;
       } else {
-        data = plan.writer.type.fromBuffer(bytes) as Record<string, unknown>;
+        data = plan.writer.type.fromBuffer(bytes);
       }
     } catch (error) {
       throw new SchemaError(
@@ -280,10 +283,7 @@ export class SchemaRegistry {
         }
         version = step.upcaster.fromVersion + 1;
       } else {
-        data = step.to.type.fromBuffer(step.from.type.toBuffer(data), step.resolver) as Record<
-          string,
-          unknown
-        >;
+        data = step.to.type.fromBuffer(step.from.type.toBuffer(data), step.resolver);
         version = step.to.version;
       }
     }
@@ -335,7 +335,7 @@ export class SchemaRegistry {
         steps.push({ kind: 'resolve', from: at, to, resolver: this.resolver(to, at, context) });
       }
       if (end === versions.length) return steps;
-      const upcaster = this.upcasters.get(key(at.eventType, end + 1)) as Upcaster;
+      const upcaster = this.upcasters.get(key(at.eventType, end + 1)) as SchemaUpcaster;
       steps.push({ kind: 'upcast', upcaster });
       at = versions[end] as RegisteredSchema;
     }

@@ -87,3 +87,14 @@ export const LOGICAL_TYPES = {
   date: DateType,
   uuid: UuidType,
 };
+
+/**
+ * The TypeScript type of the value each logical type hands out when the registry decodes (and
+ * takes when it encodes): what the generated event types (`npm run schemas:types`) say such a
+ * field is. A logical type added above must say it here.
+ */
+export const LOGICAL_TYPE_VALUES = {
+  'timestamp-millis': 'string',
+  date: 'string',
+  uuid: 'string',
+} as const satisfies Record<keyof typeof LOGICAL_TYPES, string>;

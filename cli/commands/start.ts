@@ -17,7 +17,8 @@ import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import { type CachedRankings, cachedSeasons, readCache } from '../../sagas/rpi/rankingsCache.js';
 import type { SagaState } from '../../sagas/sagaState.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import type { SagaEventType } from '../../schemas/events.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
@@ -444,26 +445,29 @@ async function catchUp(
 }
 
 /** A saga event as a line that stays on the screen; none for a step merely starting. */
-function sagaLine(event: EventEnvelope): string | undefined {
-  const id = shortId(String(event.data.saga_id ?? event.aggregate_id));
-  const step = String(event.data.step_name ?? '');
+function sagaLine(event: EventEnvelope<SagaEventType>): string | undefined {
+  const id = shortId(event.data.saga_id);
   switch (event.event_type) {
     case 'SagaStarted':
       return `saga ${id}: started`;
+    case 'SagaStepStarted':
+      return undefined;
     case 'SagaStepCompleted':
-      return `saga ${id}: ${step} completed`;
-    case 'SagaStepFailed':
-      return `saga ${id}: ${step} failed (attempt ${String(event.data.attempt)}${event.data.will_retry ? ', will retry' : ''}): ${String(event.data.error)}`;
+      return `saga ${id}: ${event.data.step_name} completed`;
+    case 'SagaStepFailed': {
+      const d = event.data;
+      return `saga ${id}: ${d.step_name} failed (attempt ${d.attempt}${d.will_retry ? ', will retry' : ''}): ${d.error}`;
+    }
     case 'SagaCompensationCompleted':
-      return `saga ${id}: ${step} compensated`;
+      return `saga ${id}: ${event.data.step_name} compensated`;
     case 'SagaCompensationFailed':
-      return `saga ${id}: compensating ${step} failed: ${String(event.data.error)}`;
+      return `saga ${id}: compensating ${event.data.step_name} failed: ${event.data.error}`;
     case 'SagaCompleted':
       return `saga ${id}: completed`;
     case 'SagaCompensated':
-      return `saga ${id}: compensated after ${String(event.data.failed_step)} failed`;
+      return `saga ${id}: compensated after ${event.data.failed_step} failed`;
     default:
-      return undefined;
+      return unhandled(event);
   }
 }
 

@@ -70,10 +70,11 @@ export function awsSagaServices(
   const readModels = Object.fromEntries(
     readModelStoreMap(env, client),
   ) as unknown as ReadModelStores;
+  const registry = SchemaRegistry.fromDirectory();
   const store = new DynamoEventStore({
     client,
     table: required(env, 'EVENTS_TABLE'),
-    registry: SchemaRegistry.fromDirectory(),
+    registry,
   });
   const profile = env.RPI_PROFILE || DEFAULT_PROFILE_NAME;
   if (!PROFILES.has(profile))
@@ -88,6 +89,7 @@ export function awsSagaServices(
   const now = options.now ?? Date.now;
   const serviceOptions: SagaServicesOptions = {
     store,
+    registry,
     stores: { matches: readModels.matches, ...saga },
     activeSagas: () => activeSagaIds(readModels.sagas),
     profile,

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection, StoredDoc } from '../Projection.js';
 
@@ -35,6 +35,11 @@ function indexKeys(m: MatchDoc): DocKey[] {
   ];
 }
 
+/** The events of a match's stream. */
+type MatchEvent = EventEnvelope<
+  'MatchScheduled' | 'MatchRecorded' | 'MatchResultCorrected' | 'MatchCancelled'
+>;
+
 /**
  * Matches by season and by team: results, corrections and cancellations. One primary
  * document per match stream and a copy under its season and under each team, moved when a
@@ -44,8 +49,10 @@ export const matchesProjection: Projection = {
   name: 'matches',
   version: 2,
   eventTypes: ['MatchScheduled', 'MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
-  reads: (event) => [primary(event.aggregate_id)],
-  evolve(view: DocView, event: EventEnvelope): DocChanges {
+  reads: (event) => (matchEvent(event) ? [primary(event.aggregate_id)] : []),
+  evolve(view: DocView, envelope: EventEnvelope): DocChanges {
+    const event = matchEvent(envelope);
+    if (!event) return {};
     const current = view.get(primary(event.aggregate_id)) as MatchDoc | undefined;
     if (current && current.version >= event.sequence) return {};
     const next = nextMatch(current, event);
@@ -61,44 +68,75 @@ export const matchesProjection: Projection = {
   },
 };
 
-function nextMatch(current: MatchDoc | undefined, event: EventEnvelope): MatchDoc | undefined {
-  const d = event.data;
+/** The event if the matches read model uses it: what it decides about every event type. */
+function matchEvent(event: EventEnvelope): MatchEvent | undefined {
+  switch (event.event_type) {
+    case 'MatchScheduled':
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+      return event;
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+    case 'RpiCalculationRequested':
+    case 'RpiCalculated':
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+    case 'RankingsCacheUpdated':
+    case 'SagaStarted':
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted':
+    case 'SagaStepFailed':
+    case 'SagaCompensationCompleted':
+    case 'SagaCompensationFailed':
+    case 'SagaCompleted':
+    case 'SagaCompensated':
+      return undefined;
+    default:
+      return unhandled(event);
+  }
+}
+
+function nextMatch(current: MatchDoc | undefined, event: MatchEvent): MatchDoc | undefined {
   const base = {
-    match_id: String(d.match_id),
+    match_id: event.data.match_id,
     aggregate_id: event.aggregate_id,
     version: event.sequence,
     corrections: current?.corrections ?? 0,
     cancellation_reason: null,
   };
   switch (event.event_type) {
-    case 'MatchScheduled':
+    case 'MatchScheduled': {
+      const d = event.data;
       return {
         ...base,
-        season: String(d.season),
-        played_on: String(d.scheduled_on),
-        home_team: String(d.home_team),
-        away_team: String(d.away_team),
+        season: d.season,
+        played_on: d.scheduled_on,
+        home_team: d.home_team,
+        away_team: d.away_team,
         home_goals: null,
         away_goals: null,
-        neutral: Boolean(d.neutral),
+        neutral: d.neutral,
         decided_by: null,
         venue: current?.venue ?? null,
         status: 'scheduled',
       };
+    }
     case 'MatchRecorded':
     case 'MatchResultCorrected': {
+      const d = event.data;
       const corrected = event.event_type === 'MatchResultCorrected';
       return {
         ...base,
-        season: String(d.season),
-        played_on: String(d.played_on),
-        home_team: String(d.home_team),
-        away_team: String(d.away_team),
-        home_goals: Number(d.home_goals),
-        away_goals: Number(d.away_goals),
-        neutral: Boolean(d.neutral),
-        decided_by: String(d.decided_by),
-        venue: (d.venue as string | null | undefined) ?? current?.venue ?? null,
+        season: d.season,
+        played_on: d.played_on,
+        home_team: d.home_team,
+        away_team: d.away_team,
+        home_goals: d.home_goals,
+        away_goals: d.away_goals,
+        neutral: d.neutral,
+        decided_by: d.decided_by,
+        venue: d.venue ?? current?.venue ?? null,
         status: corrected ? 'corrected' : 'recorded',
         corrections: base.corrections + (corrected ? 1 : 0),
       };
@@ -108,12 +146,12 @@ function nextMatch(current: MatchDoc | undefined, event: EventEnvelope): MatchDo
         ? {
             ...current,
             status: 'cancelled',
-            cancellation_reason: (d.reason as string | null) ?? null,
+            cancellation_reason: event.data.reason,
             version: event.sequence,
           }
         : undefined;
     default:
-      return undefined;
+      return unhandled(event);
   }
 }
 

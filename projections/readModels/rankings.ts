@@ -1,5 +1,5 @@
 import type { TeamRating } from '../../domain/rpi/computeRpi.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
 
@@ -37,6 +37,11 @@ const seasonKey = (c: { season: string; computed_at: string; calculation_id: str
   sk: `${c.computed_at}#${c.calculation_id}`,
 });
 
+/** The events of a calculation's stream that the rankings keep. */
+type CalculationEvent = EventEnvelope<
+  'RpiCalculated' | 'RpiResultsPublished' | 'RpiResultsRetracted'
+>;
+
 /**
  * RPI rankings: every calculation of a season with its status (calculated, published,
  * retracted), so the current rankings, the rankings as of a date and each team's rank
@@ -47,54 +52,18 @@ export const rankingsProjection: Projection = {
   // 2: each calculation's division and the day of its last game (RpiCalculated v2).
   version: 2,
   eventTypes: ['RpiCalculated', 'RpiResultsPublished', 'RpiResultsRetracted'],
-  reads: (event) => [calcKey(String(event.data.calculation_id))],
-  evolve(view: DocView, event: EventEnvelope): DocChanges {
-    const d = event.data;
-    const key = calcKey(String(d.calculation_id));
+  reads: (envelope) => {
+    const event = calculationEvent(envelope);
+    return event ? [calcKey(event.data.calculation_id)] : [];
+  },
+  evolve(view: DocView, envelope: EventEnvelope): DocChanges {
+    const event = calculationEvent(envelope);
+    if (!event) return {};
+    const key = calcKey(event.data.calculation_id);
     const current = view.get(key) as CalculationDoc | undefined;
     // A calculation is a stream of its own, so its sequence guards against repeats.
     if (current && current.version >= event.sequence) return {};
-    let next: CalculationDoc | undefined;
-    switch (event.event_type) {
-      case 'RpiCalculated':
-        next = {
-          calculation_id: String(d.calculation_id),
-          season: String(d.season),
-          as_of: (d.as_of as string | null) ?? null,
-          profile: String(d.profile),
-          division: (d.division as string | null | undefined) ?? null,
-          games_counted: Number(d.games_counted),
-          last_game_on: (d.last_game_on as string | null | undefined) ?? null,
-          computed_at: String(d.computed_at),
-          status: current?.status ?? 'calculated',
-          published_at: current?.published_at ?? null,
-          retracted_at: current?.retracted_at ?? null,
-          retraction_reason: current?.retraction_reason ?? null,
-          rankings: d.rankings as RankingEntry[],
-          version: event.sequence,
-        };
-        break;
-      case 'RpiResultsPublished':
-        if (current)
-          next = {
-            ...current,
-            status: 'published',
-            published_at: String(d.published_at),
-            version: event.sequence,
-          };
-        break;
-      case 'RpiResultsRetracted':
-        if (current) {
-          next = {
-            ...current,
-            status: 'retracted',
-            retracted_at: event.timestamp,
-            retraction_reason: String(d.reason),
-            version: event.sequence,
-          };
-        }
-        break;
-    }
+    const next = nextCalculation(current, event);
     if (!next) return {};
     const { rankings: _, version: __, ...summary } = next;
     return {
@@ -105,6 +74,84 @@ export const rankingsProjection: Projection = {
     };
   },
 };
+
+/** The event if the rankings use it: what they decide about every event type. */
+function calculationEvent(event: EventEnvelope): CalculationEvent | undefined {
+  switch (event.event_type) {
+    case 'RpiCalculated':
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+      return event;
+    // A request is not a calculation yet; the cache serves what the rankings published.
+    case 'RpiCalculationRequested':
+    case 'RankingsCacheUpdated':
+    case 'MatchScheduled':
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+    case 'SagaStarted':
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted':
+    case 'SagaStepFailed':
+    case 'SagaCompensationCompleted':
+    case 'SagaCompensationFailed':
+    case 'SagaCompleted':
+    case 'SagaCompensated':
+      return undefined;
+    default:
+      return unhandled(event);
+  }
+}
+
+function nextCalculation(
+  current: CalculationDoc | undefined,
+  event: CalculationEvent,
+): CalculationDoc | undefined {
+  switch (event.event_type) {
+    case 'RpiCalculated': {
+      const d = event.data;
+      return {
+        calculation_id: d.calculation_id,
+        season: d.season,
+        as_of: d.as_of,
+        profile: d.profile,
+        division: d.division,
+        games_counted: d.games_counted,
+        last_game_on: d.last_game_on,
+        computed_at: d.computed_at,
+        status: current?.status ?? 'calculated',
+        published_at: current?.published_at ?? null,
+        retracted_at: current?.retracted_at ?? null,
+        retraction_reason: current?.retraction_reason ?? null,
+        rankings: d.rankings,
+        version: event.sequence,
+      };
+    }
+    case 'RpiResultsPublished':
+      return current
+        ? {
+            ...current,
+            status: 'published',
+            published_at: event.data.published_at,
+            version: event.sequence,
+          }
+        : undefined;
+    case 'RpiResultsRetracted':
+      return current
+        ? {
+            ...current,
+            status: 'retracted',
+            retracted_at: event.timestamp,
+            retraction_reason: event.data.reason,
+            version: event.sequence,
+          }
+        : undefined;
+    default:
+      return unhandled(event);
+  }
+}
 
 /** Every calculation of a season, oldest first. */
 export async function calculations(

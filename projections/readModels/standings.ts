@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection, StoredDoc } from '../Projection.js';
 
@@ -28,6 +28,9 @@ const lineKey = (season: string, team: string, aggregateId: string): DocKey => (
   sk: `${team}\u0000${aggregateId}`,
 });
 
+/** The events that decide how a match counts. */
+type ResultEvent = EventEnvelope<'MatchRecorded' | 'MatchResultCorrected' | 'MatchCancelled'>;
+
 /**
  * Standings per season: for each team, one line per match it played (a correction replaces
  * the lines, a cancellation removes them). Every document is written by the one match stream
@@ -38,8 +41,10 @@ export const standingsProjection: Projection = {
   name: 'standings',
   version: 1,
   eventTypes: ['MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
-  reads: (event) => [refKey(event.aggregate_id)],
-  evolve(view: DocView, event: EventEnvelope): DocChanges {
+  reads: (event) => (resultEvent(event) ? [refKey(event.aggregate_id)] : []),
+  evolve(view: DocView, envelope: EventEnvelope): DocChanges {
+    const event = resultEvent(envelope);
+    if (!event) return {};
     const ref = view.get(refKey(event.aggregate_id)) as MatchRef | undefined;
     if (ref && ref.version >= event.sequence) return {};
     const stale: DocKey[] = ref?.counted
@@ -54,27 +59,25 @@ export const standingsProjection: Projection = {
       return { put: [{ ...refKey(event.aggregate_id), doc: next }], delete: stale };
     }
     const d = event.data;
-    const season = String(d.season);
-    const home = String(d.home_team);
-    const away = String(d.away_team);
-    const hg = Number(d.home_goals);
-    const ag = Number(d.away_goals);
-    const tie = hg === ag || d.decided_by === 'penalties';
+    const tie = d.home_goals === d.away_goals || d.decided_by === 'penalties';
     const line = (team: string, gf: number, ga: number): StoredDoc => ({
-      ...lineKey(season, team, event.aggregate_id),
+      ...lineKey(d.season, team, event.aggregate_id),
       doc: {
         team,
-        played_on: String(d.played_on),
+        played_on: d.played_on,
         result: tie ? 'T' : gf > ga ? 'W' : 'L',
         goals_for: gf,
         goals_against: ga,
       } satisfies StandingLine,
     });
-    const puts = [line(home, hg, ag), line(away, ag, hg)];
+    const puts = [
+      line(d.home_team, d.home_goals, d.away_goals),
+      line(d.away_team, d.away_goals, d.home_goals),
+    ];
     const next: MatchRef = {
-      season,
-      home_team: home,
-      away_team: away,
+      season: d.season,
+      home_team: d.home_team,
+      away_team: d.away_team,
       counted: true,
       version: event.sequence,
     };
@@ -84,6 +87,36 @@ export const standingsProjection: Projection = {
     };
   },
 };
+
+/** The event if the standings use it: what they decide about every event type. */
+function resultEvent(event: EventEnvelope): ResultEvent | undefined {
+  switch (event.event_type) {
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+      return event;
+    // A scheduled match counts once it has a result.
+    case 'MatchScheduled':
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+    case 'RpiCalculationRequested':
+    case 'RpiCalculated':
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+    case 'RankingsCacheUpdated':
+    case 'SagaStarted':
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted':
+    case 'SagaStepFailed':
+    case 'SagaCompensationCompleted':
+    case 'SagaCompensationFailed':
+    case 'SagaCompleted':
+    case 'SagaCompensated':
+      return undefined;
+    default:
+      return unhandled(event);
+  }
+}
 
 /** A team's line in the standings. */
 export interface StandingRow {

@@ -1,6 +1,6 @@
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
-import type { DocKey, DocView, Projection } from '../Projection.js';
+import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
 
 /** A team of the directory. */
 export interface TeamDoc {
@@ -17,41 +17,82 @@ export interface TeamDoc {
 
 const key = (teamId: string): DocKey => ({ pk: 'team', sk: teamId });
 
+/** The events of a team's stream. */
+type TeamEvent = EventEnvelope<'TeamRegistered' | 'TeamMetadataUpdated'>;
+
 /** The team directory: one document per team, from `TeamRegistered` and `TeamMetadataUpdated`. */
 export const teamsProjection: Projection = {
   name: 'teams',
   version: 1,
   eventTypes: ['TeamRegistered', 'TeamMetadataUpdated'],
-  reads: (event) => [key(String(event.data.team_id))],
-  evolve(view: DocView, event: EventEnvelope) {
-    const k = key(String(event.data.team_id));
+  reads: (envelope) => {
+    const event = teamEvent(envelope);
+    return event ? [key(event.data.team_id)] : [];
+  },
+  evolve(view: DocView, envelope: EventEnvelope): DocChanges {
+    const event = teamEvent(envelope);
+    if (!event) return {};
+    const k = key(event.data.team_id);
     const current = view.get(k) as TeamDoc | undefined;
     if (current && current.version >= event.sequence) return {};
-    const d = event.data;
-    const next: TeamDoc =
-      event.event_type === 'TeamRegistered' || !current
-        ? {
-            team_id: String(d.team_id),
-            name: String(d.name ?? d.team_id),
-            conference: (d.conference as string | null) ?? null,
-            division: (d.division as string | null) ?? null,
-            region: (d.region as string | null) ?? null,
-            registered_at: event.timestamp,
-            updated_at: event.timestamp,
-            version: event.sequence,
-          }
-        : {
-            ...current,
-            name: (d.name as string | null) ?? current.name,
-            conference: (d.conference as string | null) ?? current.conference,
-            division: (d.division as string | null) ?? current.division,
-            region: (d.region as string | null) ?? current.region ?? null,
-            updated_at: event.timestamp,
-            version: event.sequence,
-          };
-    return { put: [{ ...k, doc: next }] };
+    return { put: [{ ...k, doc: nextTeam(current, event) }] };
   },
 };
+
+/** The event if the directory uses it: what it decides about every event type. */
+function teamEvent(event: EventEnvelope): TeamEvent | undefined {
+  switch (event.event_type) {
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+      return event;
+    case 'MatchScheduled':
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+    case 'RpiCalculationRequested':
+    case 'RpiCalculated':
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+    case 'RankingsCacheUpdated':
+    case 'SagaStarted':
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted':
+    case 'SagaStepFailed':
+    case 'SagaCompensationCompleted':
+    case 'SagaCompensationFailed':
+    case 'SagaCompleted':
+    case 'SagaCompensated':
+      return undefined;
+    default:
+      return unhandled(event);
+  }
+}
+
+function nextTeam(current: TeamDoc | undefined, event: TeamEvent): TeamDoc {
+  const d = event.data;
+  // An update of a team with no document yet registers it with what the update says.
+  if (event.event_type === 'TeamRegistered' || !current) {
+    return {
+      team_id: d.team_id,
+      name: d.name ?? d.team_id,
+      conference: d.conference,
+      division: d.division,
+      region: d.region,
+      registered_at: event.timestamp,
+      updated_at: event.timestamp,
+      version: event.sequence,
+    };
+  }
+  return {
+    ...current,
+    name: d.name ?? current.name,
+    conference: d.conference ?? current.conference,
+    division: d.division ?? current.division,
+    region: d.region ?? current.region ?? null,
+    updated_at: event.timestamp,
+    version: event.sequence,
+  };
+}
 
 /** Every team, by id. */
 export async function listTeams(store: DocumentStore): Promise<TeamDoc[]> {

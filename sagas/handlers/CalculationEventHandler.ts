@@ -1,7 +1,8 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
-import type { RankingEntry } from '../../projections/readModels/rankings.js';
+import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
+import { envelopeFromJson } from '../../stream/eventStore/Commit.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { calculationState } from '../rpi/calculationStream.js';
 import { notificationsPk, type RankNotification } from './notifications.js';
@@ -35,7 +36,12 @@ export interface CalculationEventHandlerOptions {
    * whole season move the top 25 (one as of a day, or of another profile or division, does not).
    */
   readonly current: { readonly profile: string; readonly division: string | null };
+  /** Reads the envelopes the bus delivers. */
+  readonly registry: SchemaRegistry;
 }
+
+/** The events that change what a season's rankings announce. */
+type PublicationEvent = EventEnvelope<'RpiResultsPublished' | 'RpiResultsRetracted'>;
 
 /**
  * The `CalculationEventHandler`: for each published calculation of a season's current rankings
@@ -50,10 +56,11 @@ export class CalculationEventHandler {
   constructor(private readonly options: CalculationEventHandlerOptions) {}
 
   readonly handle = async (event: BusEvent): Promise<void> => {
-    const envelope = event.detail as EventEnvelope | undefined;
+    const delivered = envelopeFromJson(event.detail, this.options.registry);
+    const envelope = delivered && publicationEvent(delivered);
     if (!envelope) return;
-    const calculationId = String(envelope.data.calculation_id);
-    const season = String(envelope.data.season);
+    const calculationId = envelope.data.calculation_id;
+    const season = envelope.data.season;
     const current = await this.top(season);
     if (envelope.event_type === 'RpiResultsPublished') {
       if (current?.calculation_id === calculationId) return; // seen already
@@ -64,10 +71,12 @@ export class CalculationEventHandler {
         this.stats.other_scopes++;
         return;
       }
-      const at = String(envelope.data.published_at ?? envelope.timestamp);
-      const top = (state.rankings as RankingEntry[])
-        .filter((r) => r.rank !== null && r.rank <= WATCHED_PLACES)
-        .map((r) => ({ team: r.team, rank: r.rank as number, rpi: r.rpi }));
+      const at = envelope.data.published_at;
+      const top = state.rankings.flatMap((r) =>
+        r.rank !== null && r.rank <= WATCHED_PLACES
+          ? [{ team: r.team, rank: r.rank, rpi: r.rpi }]
+          : [],
+      );
       const before = new Map((current?.top ?? []).map((t) => [t.team, t.rank]));
       const notes: RankNotification[] = [];
       for (const t of top) {
@@ -153,5 +162,35 @@ export class CalculationEventHandler {
       top ? [] : [topKey(season)],
     );
     this.stats.notifications += notes.length;
+  }
+}
+
+/** The event if it changes what is announced: what the handler decides about every event type. */
+function publicationEvent(event: EventEnvelope): PublicationEvent | undefined {
+  switch (event.event_type) {
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+      return event;
+    // A calculation is announced once published; the cache follows the publication.
+    case 'RpiCalculationRequested':
+    case 'RpiCalculated':
+    case 'RankingsCacheUpdated':
+    case 'MatchScheduled':
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+    case 'SagaStarted':
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted':
+    case 'SagaStepFailed':
+    case 'SagaCompensationCompleted':
+    case 'SagaCompensationFailed':
+    case 'SagaCompleted':
+    case 'SagaCompensated':
+      return undefined;
+    default:
+      return unhandled(event);
   }
 }

@@ -1,5 +1,7 @@
+import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
+import { envelopeFromJson } from '../../stream/eventStore/Commit.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import type { RecalculationRequests } from './RecalculationRequests.js';
 
@@ -13,8 +15,13 @@ export interface MatchEventHandlerOptions {
   readonly requests: RecalculationRequests;
   /** To find the season of a cancelled match (its stream's first event names it). */
   readonly store: EventStore;
+  /** Reads the envelopes the bus delivers. */
+  readonly registry: SchemaRegistry;
   readonly now?: () => number;
 }
+
+/** The events of a match stream that change the RPI. */
+type ResultEvent = EventEnvelope<'MatchRecorded' | 'MatchResultCorrected' | 'MatchCancelled'>;
 
 /**
  * The `MatchEventHandler`: a recorded, corrected or cancelled result asks for the season's
@@ -33,9 +40,10 @@ export class MatchEventHandler {
 
   /** The bus target. */
   readonly handle = async (event: BusEvent): Promise<void> => {
-    const envelope = event.detail as (EventEnvelope & { replayed?: boolean }) | undefined;
+    const delivered = envelopeFromJson(event.detail, this.options.registry);
     this.stats.events++;
-    if (!envelope || envelope.replayed) {
+    const envelope = delivered && resultEvent(delivered);
+    if (!envelope || delivered.replayed) {
       this.stats.ignored++;
       return;
     }
@@ -55,10 +63,47 @@ export class MatchEventHandler {
     if (until !== undefined) this.pendingUntil.set(season, until);
   };
 
-  private async seasonOf(envelope: EventEnvelope): Promise<string | undefined> {
-    if (typeof envelope.data.season === 'string') return envelope.data.season;
-    const history = await this.options.store.read(envelope.aggregate_id);
-    const named = history.find((e) => typeof e.data.season === 'string');
-    return named ? String(named.data.season) : undefined;
+  private async seasonOf(envelope: ResultEvent): Promise<string | undefined> {
+    if (envelope.event_type !== 'MatchCancelled') return envelope.data.season;
+    // A cancellation names no season: the match's earlier events do.
+    for (const e of await this.options.store.read(envelope.aggregate_id)) {
+      if (
+        e.event_type === 'MatchScheduled' ||
+        e.event_type === 'MatchRecorded' ||
+        e.event_type === 'MatchResultCorrected'
+      )
+        return e.data.season;
+    }
+    return undefined;
+  }
+}
+
+/** The event if it changes a season's RPI: what the handler decides about every event type. */
+function resultEvent(event: EventEnvelope): ResultEvent | undefined {
+  switch (event.event_type) {
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+      return event;
+    // A match on the schedule counts once it has a result.
+    case 'MatchScheduled':
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+    case 'RpiCalculationRequested':
+    case 'RpiCalculated':
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+    case 'RankingsCacheUpdated':
+    case 'SagaStarted':
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted':
+    case 'SagaStepFailed':
+    case 'SagaCompensationCompleted':
+    case 'SagaCompensationFailed':
+    case 'SagaCompleted':
+    case 'SagaCompensated':
+      return undefined;
+    default:
+      return unhandled(event);
   }
 }

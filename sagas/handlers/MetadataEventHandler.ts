@@ -1,7 +1,9 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { getTeam, type TeamDoc, teamsProjection } from '../../projections/readModels/teams.js';
+import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
+import { envelopeFromJson } from '../../stream/eventStore/Commit.js';
 import { cachedSeasons } from '../rpi/rankingsCache.js';
 import type { RecalculationRequests } from './RecalculationRequests.js';
 
@@ -17,7 +19,12 @@ export interface MetadataEventHandlerOptions {
   /** The rankings cache: its seasons are the ones a division change recalculates. */
   readonly cache: DocumentStore;
   readonly requests: RecalculationRequests;
+  /** Reads the envelopes the bus delivers. */
+  readonly registry: SchemaRegistry;
 }
+
+/** The events of a team's stream. */
+type TeamEvent = EventEnvelope<'TeamRegistered' | 'TeamMetadataUpdated'>;
 
 /**
  * The `MetadataEventHandler`: keeps the team directory current (the teams projection, applied
@@ -31,10 +38,11 @@ export class MetadataEventHandler {
   constructor(private readonly options: MetadataEventHandlerOptions) {}
 
   readonly handle = async (event: BusEvent): Promise<void> => {
-    const envelope = event.detail as (EventEnvelope & { replayed?: boolean }) | undefined;
+    const delivered = envelopeFromJson(event.detail, this.options.registry);
+    const envelope = delivered && teamEvent(delivered);
     if (!envelope) return;
     this.stats.events++;
-    const teamId = String(envelope.data.team_id);
+    const teamId = envelope.data.team_id;
     const before = await getTeam(this.options.directory, teamId);
     // The teams projection, evolved from the document just read: one read, one write.
     const changes = teamsProjection.evolve({ get: () => before }, envelope);
@@ -46,7 +54,7 @@ export class MetadataEventHandler {
       before !== undefined &&
       after !== undefined &&
       before.division !== after.division;
-    if (!moved || envelope.replayed) return;
+    if (!moved || delivered.replayed) return;
     this.stats.division_changes++;
     for (const season of await cachedSeasons(this.options.cache)) {
       this.stats.requests++;
@@ -56,4 +64,33 @@ export class MetadataEventHandler {
       );
     }
   };
+}
+
+/** The event if it changes the team directory: what the handler decides about every event type. */
+function teamEvent(event: EventEnvelope): TeamEvent | undefined {
+  switch (event.event_type) {
+    case 'TeamRegistered':
+    case 'TeamMetadataUpdated':
+      return event;
+    case 'MatchScheduled':
+    case 'MatchRecorded':
+    case 'MatchResultCorrected':
+    case 'MatchCancelled':
+    case 'RpiCalculationRequested':
+    case 'RpiCalculated':
+    case 'RpiResultsPublished':
+    case 'RpiResultsRetracted':
+    case 'RankingsCacheUpdated':
+    case 'SagaStarted':
+    case 'SagaStepStarted':
+    case 'SagaStepCompleted':
+    case 'SagaStepFailed':
+    case 'SagaCompensationCompleted':
+    case 'SagaCompensationFailed':
+    case 'SagaCompleted':
+    case 'SagaCompensated':
+      return undefined;
+    default:
+      return unhandled(event);
+  }
 }

@@ -1,3 +1,5 @@
+import type { RankingEntry } from '../../projections/readModels/rankings.js';
+import type { NewEvent } from '../../stream/EventEnvelope.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { ConcurrencyError } from '../../stream/StoreError.js';
 import { uuidFromName } from '../../stream/uuid.js';
@@ -5,6 +7,13 @@ import { SagaError } from '../SagaError.js';
 
 /** The stream of one RPI calculation. */
 export const calculationStream = (calculationId: string): string => `rpi:${calculationId}`;
+
+/** The events of a calculation's stream. */
+export type CalculationEventType =
+  | 'RpiCalculated'
+  | 'RpiResultsPublished'
+  | 'RpiResultsRetracted'
+  | 'RankingsCacheUpdated';
 
 /** Where a calculation stands, from its stream. */
 export interface CalculationState {
@@ -15,7 +24,7 @@ export interface CalculationState {
   readonly retracted: boolean;
   /** `RankingsCacheUpdated` is in the stream. */
   readonly cached: boolean;
-  readonly rankings: unknown;
+  readonly rankings: readonly RankingEntry[];
   readonly asOf: string | null;
   readonly profile: string | null;
   /** Null: every division. */
@@ -30,22 +39,22 @@ export async function calculationState(
   calculationId: string,
 ): Promise<CalculationState> {
   const events = await store.read(calculationStream(calculationId));
-  const calculated = events.find((e) => e.event_type === 'RpiCalculated');
-  const published = events.find((e) => e.event_type === 'RpiResultsPublished');
+  const calculated = events.find((e) => e.event_type === 'RpiCalculated')?.data;
+  const published = events.find((e) => e.event_type === 'RpiResultsPublished')?.data;
   return {
     version: events.at(-1)?.sequence ?? 0,
-    season: calculated ? String(calculated.data.season) : null,
+    season: calculated?.season ?? null,
     calculated: Boolean(calculated),
     published: Boolean(published),
     retracted: events.at(-1)?.event_type === 'RpiResultsRetracted',
     cached: events.some((e) => e.event_type === 'RankingsCacheUpdated'),
-    rankings: calculated?.data.rankings ?? [],
-    asOf: (calculated?.data.as_of as string | null) ?? null,
-    profile: calculated ? String(calculated.data.profile) : null,
-    division: (calculated?.data.division as string | null | undefined) ?? null,
-    gamesCounted: Number(calculated?.data.games_counted ?? 0),
-    computedAt: calculated ? String(calculated.data.computed_at) : null,
-    publishedAt: published ? String(published.data.published_at) : null,
+    rankings: calculated?.rankings ?? [],
+    asOf: calculated?.as_of ?? null,
+    profile: calculated?.profile ?? null,
+    division: calculated?.division ?? null,
+    gamesCounted: calculated?.games_counted ?? 0,
+    computedAt: calculated?.computed_at ?? null,
+    publishedAt: published?.published_at ?? null,
   };
 }
 
@@ -59,9 +68,7 @@ export async function appendOnce(
   calculationId: string,
   key: string,
   done: (state: CalculationState) => boolean,
-  event: (
-    state: CalculationState,
-  ) => { event_type: string; data: Record<string, unknown> } | undefined,
+  event: (state: CalculationState) => NewEvent<CalculationEventType> | undefined,
   correlationId: string,
 ): Promise<CalculationState> {
   for (let attempt = 0; attempt < 10; attempt++) {

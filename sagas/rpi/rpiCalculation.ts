@@ -49,7 +49,7 @@ export function rpiCalculated(
   calculationId: string,
   computedAt: Date,
   scope: CalculationScope,
-): NewEvent {
+): NewEvent<'RpiCalculated'> {
   const days = scope.games.map((g) => g.date).sort();
   return {
     event_type: 'RpiCalculated',

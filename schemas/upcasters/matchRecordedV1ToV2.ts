@@ -8,11 +8,11 @@ const SCORE = /^\s*(\d{1,3})\s*[-–:]\s*(\d{1,3})\s*$/;
  * when the event was recorded, the season from that day's year; v1 knew of no neutral sites
  * and no overtime or penalties.
  */
-export const matchRecordedV1ToV2: Upcaster = {
+export const matchRecordedV1ToV2: Upcaster<'MatchRecorded', 1> = {
   eventType: 'MatchRecorded',
   fromVersion: 1,
   upcast(data, context) {
-    const score = typeof data.score === 'string' ? SCORE.exec(data.score) : null;
+    const score = SCORE.exec(data.score);
     if (!score) {
       throw new Error('score is not two whole numbers separated by a hyphen (e.g. "2-1")');
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SchemaError } from '../../schemas/SchemaError.js';
 import type { DecodedData, SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import { StoreError } from '../StoreError.js';
@@ -146,20 +147,106 @@ export class CommitCodec {
         });
         return;
       }
-      out.push({
-        event_id: event.event_id,
-        event_type: event.event_type,
-        aggregate_id: commit.aggregate_id,
-        sequence,
-        timestamp: event.timestamp,
-        data: decoded.data,
-        version: decoded.version,
-        correlation_id: event.correlation_id,
-        causation_id: event.causation_id,
-      });
+      out.push(
+        typed({
+          event_id: event.event_id,
+          event_type: event.event_type,
+          aggregate_id: commit.aggregate_id,
+          sequence,
+          timestamp: event.timestamp,
+          data: decoded.data,
+          version: decoded.version,
+          correlation_id: event.correlation_id,
+          causation_id: event.causation_id,
+        }),
+      );
     });
     return out;
   }
+}
+
+/** The fields of an envelope whatever its type, with its data as decoded. */
+interface DecodedEnvelope {
+  readonly event_id: string;
+  readonly event_type: string;
+  readonly aggregate_id: string;
+  readonly sequence: number;
+  readonly timestamp: string;
+  readonly data: unknown;
+  readonly version: number;
+  readonly correlation_id: string;
+  readonly causation_id: string | null;
+}
+
+/**
+ * The one place data becomes typed: the registry decoded it at the latest version of its type,
+ * with the very schema file the type of that data is generated from (`npm run schemas:types`).
+ */
+function typed(envelope: DecodedEnvelope): EventEnvelope {
+  return envelope as EventEnvelope;
+}
+
+/** An envelope as a bus delivers it: `replayed` when it comes from a replay. */
+export type DeliveredEnvelope = EventEnvelope & { readonly replayed?: true };
+
+/**
+ * An envelope that travelled as JSON (a bus event's `detail`: on AWS it went through
+ * EventBridge), typed again the way stored events are: its data is read through the schema of
+ * the version it names and brought to the latest version, so a handler gets today's data even
+ * from a router a release behind. Undefined when there is no envelope; data its schema refuses,
+ * an unknown type or version, or an envelope field of the wrong kind throw a `SchemaError`.
+ */
+export function envelopeFromJson(
+  value: unknown,
+  registry: SchemaRegistry,
+): DeliveredEnvelope | undefined {
+  if (value === undefined || value === null) return undefined;
+  const e = envelopeFields(value);
+  const written = registry.encode(e.event_type, e.data, e.version);
+  const decoded = registry.decode({
+    eventType: e.event_type,
+    fingerprint: written.fingerprint,
+    bytes: written.bytes,
+    eventId: e.event_id,
+    aggregateId: e.aggregate_id,
+    timestamp: e.timestamp,
+  });
+  const envelope = typed({ ...e, data: decoded.data, version: decoded.version });
+  return e.replayed === true ? { ...envelope, replayed: true } : envelope;
+}
+
+/** The envelope fields of a JSON value, each of the kind it must be. */
+function envelopeFields(value: unknown): DecodedEnvelope & { readonly replayed?: unknown } {
+  const refuse = (what: string) =>
+    new SchemaError('INVALID_DATA', `not an event envelope: ${what}`);
+  if (typeof value !== 'object' || Array.isArray(value)) throw refuse('not an object');
+  const e = value as Partial<Record<keyof DecodedEnvelope | 'replayed', unknown>>;
+  const text = (field: keyof DecodedEnvelope): string => {
+    const v = e[field];
+    if (typeof v !== 'string') throw refuse(`${field} is not a string`);
+    return v;
+  };
+  const whole = (field: keyof DecodedEnvelope): number => {
+    const v = e[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+      throw refuse(`${field} is not a whole number from 1`);
+    return v;
+  };
+  const causation = e.causation_id ?? null;
+  if (causation !== null && typeof causation !== 'string')
+    throw refuse('causation_id is neither a string nor null');
+  return {
+    event_id: text('event_id'),
+    event_type: text('event_type'),
+    aggregate_id: text('aggregate_id'),
+    sequence: whole('sequence'),
+    timestamp: text('timestamp'),
+    data: e.data,
+    version: whole('version'),
+    correlation_id: text('correlation_id'),
+    causation_id: causation,
+    replayed: e.replayed,
+  };
 }
 
 /** Where an event is in the store, for reports of unreadable ones. */

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SchemaError } from '../../schemas/SchemaError.js';
-import type { NewEvent } from '../../stream/EventEnvelope.js';
+import type { NewEvent, NewEventOf } from '../../stream/EventEnvelope.js';
 import type { Commit } from '../../stream/eventStore/Commit.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { ConcurrencyError, StoreError } from '../../stream/StoreError.js';
+import { unchecked } from '../support/envelopes.js';
 import { latestVersion, matchRecorded, registry, teamRegistered } from '../support/registry.js';
 
 /** What the contract needs of an adapter under test. */
@@ -20,7 +21,10 @@ function streamId(prefix: string): string {
   return `${prefix}:${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
-function recorded(matchId: string, extra: Partial<NewEvent> = {}): NewEvent {
+function recorded(
+  matchId: string,
+  extra: Omit<NewEventOf<'MatchRecorded'>, 'event_type' | 'data'> = {},
+): NewEvent {
   return { event_type: 'MatchRecorded', data: matchRecorded(matchId), ...extra };
 }
 
@@ -164,7 +168,7 @@ export function eventStoreContract(name: string, setup: () => StoreUnderTest): v
       const { store } = setup();
       const id = streamId('team');
       const big = Array.from({ length: 50 }, (_, i) => ({
-        event_type: 'TeamRegistered',
+        event_type: 'TeamRegistered' as const,
         data: teamRegistered(`${'x'.repeat(9000)}${i}`),
       }));
 
@@ -191,13 +195,16 @@ export function eventStoreContract(name: string, setup: () => StoreUnderTest): v
         code: 'INVALID_APPEND',
       });
       const unknown = await rejection(
-        store.append(id, 0, [{ event_type: 'MatchPostponed', data: {} }]),
+        store.append(id, 0, [unchecked({ event_type: 'MatchPostponed', data: {} })]),
       );
       expect(unknown).toBeInstanceOf(SchemaError);
       expect(unknown).toMatchObject({ code: 'UNKNOWN_EVENT_TYPE' });
       await expect(
         store.append(id, 0, [
-          { event_type: 'MatchRecorded', data: { ...matchRecorded('m1'), home_goals: 'two' } },
+          unchecked({
+            event_type: 'MatchRecorded',
+            data: { ...matchRecorded('m1'), home_goals: 'two' },
+          }),
         ]),
       ).rejects.toMatchObject({
         code: 'INVALID_DATA',

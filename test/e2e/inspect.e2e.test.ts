@@ -18,7 +18,7 @@ async function oneCommit() {
   await store.append('match:x1', 0, [
     {
       event_type: 'TeamRegistered',
-      data: { team_id: 'A', name: 'A', conference: null, division: null },
+      data: { team_id: 'A', name: 'A', conference: null, division: null, region: null },
     },
   ]);
   const [commit] = store.commitsOf('match:x1');

@@ -1,3 +1,4 @@
+import type { EventData } from '../../schemas/events.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { Commit } from '../../stream/eventStore/Commit.js';
 
@@ -13,7 +14,7 @@ export function latestVersion(eventType: string): number {
 }
 
 /** Valid `MatchRecorded` (latest version) data for tests. */
-export function matchRecorded(matchId: string, home = 2, away = 1): Record<string, unknown> {
+export function matchRecorded(matchId: string, home = 2, away = 1): EventData<'MatchRecorded'> {
   return {
     match_id: matchId,
     season: '2026',
@@ -29,8 +30,39 @@ export function matchRecorded(matchId: string, home = 2, away = 1): Record<strin
 }
 
 /** Valid `TeamRegistered` data for tests. */
-export function teamRegistered(name: string): Record<string, unknown> {
-  return { team_id: name, name, conference: null, division: null };
+export function teamRegistered(
+  name: string,
+  metadata: Partial<EventData<'TeamRegistered'>> = {},
+): EventData<'TeamRegistered'> {
+  return { team_id: name, name, conference: null, division: null, region: null, ...metadata };
+}
+
+/** Valid `TeamMetadataUpdated` data for tests: what is not given is unchanged (null). */
+export function teamMetadataUpdated(
+  team: string,
+  changes: Partial<EventData<'TeamMetadataUpdated'>>,
+): EventData<'TeamMetadataUpdated'> {
+  return { team_id: team, name: null, conference: null, division: null, region: null, ...changes };
+}
+
+/** Valid `RpiCalculated` data for tests: a whole-season calculation that rated nobody. */
+export function rpiCalculated(
+  calculationId: string,
+  calculation: Partial<EventData<'RpiCalculated'>> = {},
+): EventData<'RpiCalculated'> {
+  return {
+    calculation_id: calculationId,
+    season: '2026',
+    as_of: null,
+    profile: 'ncaa-soccer-2024',
+    division: null,
+    games_counted: 0,
+    first_game_on: null,
+    last_game_on: null,
+    computed_at: '2026-09-10T08:00:00.000Z',
+    rankings: [],
+    ...calculation,
+  };
 }
 
 /**

@@ -261,11 +261,11 @@ describe('replay past unreadable events', () => {
     await ensureEventsTable(client, 'poisoned');
     const poisoned = new DynamoEventStore({ client, table: 'poisoned', registry });
     const registered = (t: string) => ({
-      event_type: 'TeamRegistered',
+      event_type: 'TeamRegistered' as const,
       data: { team_id: t, name: t, conference: null, division: 'I', region: null },
     });
     const updated = (t: string, u: number) => ({
-      event_type: 'TeamMetadataUpdated',
+      event_type: 'TeamMetadataUpdated' as const,
       data: { team_id: t, name: null, conference: `C${u}`, division: null, region: null },
     });
     for (const t of ['P0', 'P1', 'P2']) {

@@ -115,10 +115,12 @@ describe('ingestGames', () => {
     expect(same).toMatchObject({ unchanged: 1, events_appended: 0 });
     expect(moved).toMatchObject({ corrected: 1 });
     const events = await store.read('match:m1');
-    expect(events.map((e) => [e.event_type, e.data.venue])).toEqual([
-      ['MatchRecorded', 'Harbor Field'],
-      ['MatchResultCorrected', 'Eastfield Park'],
-    ]);
+    expect(events.map((e) => [e.event_type, 'venue' in e.data ? e.data.venue : undefined])).toEqual(
+      [
+        ['MatchRecorded', 'Harbor Field'],
+        ['MatchResultCorrected', 'Eastfield Park'],
+      ],
+    );
   });
 
   it('keeps the recorded venue through a correction from a feed without venues', async () => {
@@ -141,7 +143,9 @@ describe('ingestGames', () => {
 
     expect(summary).toMatchObject({ appended: 1, corrected: 4 });
     const events = await store.read('match:m1');
-    expect(events.map((e) => e.data.home_goals)).toEqual([1, 2, 3, 4, 5]);
+    expect(events.map((e) => ('home_goals' in e.data ? e.data.home_goals : undefined))).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
   });
 
   it('tells same-day meetings without match ids apart by their order', async () => {

@@ -39,7 +39,11 @@ describe('the team metadata manager', () => {
 
     const events = await store.read('team:Elm');
     expect(events.map((e) => e.sequence)).toEqual([1, 2, 3]);
-    const changed = events.slice(1).map((e) => (e.data.division ?? e.data.conference) as string);
+    const changed = events
+      .slice(1)
+      .map((e) =>
+        e.event_type === 'TeamMetadataUpdated' ? (e.data.division ?? e.data.conference) : undefined,
+      );
     expect(changed.sort()).toEqual(['III', 'West']);
   });
 });

@@ -5,6 +5,7 @@ import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { envelope, result } from '../../support/envelopes.js';
+import { teamRegistered } from '../../support/registry.js';
 
 const TEAMS = ['A', 'B', 'C', 'D', 'E'];
 
@@ -25,12 +26,7 @@ const historyArb = fc
   )
   .map((matches) => {
     const streams: EventEnvelope[][] = TEAMS.map((t) => [
-      envelope('TeamRegistered', `team:${t}`, 1, {
-        team_id: t,
-        name: t,
-        conference: null,
-        division: null,
-      }),
+      envelope('TeamRegistered', `team:${t}`, 1, teamRegistered(t)),
     ]);
     matches.forEach((m, i) => {
       const home = TEAMS[m.home] ?? 'A';

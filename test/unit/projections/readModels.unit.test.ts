@@ -20,7 +20,9 @@ import { getTeam, listTeams, teamsProjection } from '../../../projections/readMo
 import { sagaDocument } from '../../../sagas/sagaDocument.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
 import { getSaga, lastSaga, sagasProjection } from '../../../sagas/sagasReadModel.js';
+import type { EventData, SagaEventType } from '../../../schemas/events.js';
 import { envelope, result } from '../../support/envelopes.js';
+import { teamRegistered } from '../../support/registry.js';
 
 const registered = (team: string, conference: string | null, seq = 1) =>
   envelope('TeamRegistered', `team:${team}`, seq, {
@@ -28,6 +30,7 @@ const registered = (team: string, conference: string | null, seq = 1) =>
     name: team,
     conference,
     division: 'I',
+    region: null,
   });
 
 describe('team directory', () => {
@@ -37,6 +40,7 @@ describe('team directory', () => {
       name: null,
       conference: 'East',
       division: null,
+      region: null,
     });
 
     await ProjectionSpec.for(teamsProjection)
@@ -189,6 +193,7 @@ describe('rankings', () => {
       profile: scope.profile ?? 'ncaa-soccer-2024',
       division: scope.division ?? null,
       games_counted: 10,
+      first_game_on: null,
       last_game_on: asOf ?? scope.day ?? null,
       // Computed later than the games it counts: the day of its last game is what it speaks for.
       computed_at: `${asOf ?? scope.day ?? '2026-11-01'}T23:00:00.000Z`,
@@ -333,12 +338,17 @@ describe('rankings', () => {
 });
 
 describe('saga status', () => {
-  const saga = (type: string, seq: number, data: Record<string, unknown>) =>
+  const saga = <K extends SagaEventType>(
+    type: K,
+    seq: number,
+    data: Omit<EventData<K>, 'saga_id'>,
+  ) =>
     envelope(
       type,
       'saga:s1',
       seq,
-      { saga_id: 's1', ...data },
+      // Every saga event names its saga: the generic spread needs telling.
+      { saga_id: 's1', ...data } as EventData<K>,
       `2026-09-01T20:00:${String(seq).padStart(2, '0')}.000Z`,
     );
   const started = (step: string, attempt: number, compensation = false) => ({
@@ -520,7 +530,13 @@ describe('saga status', () => {
 describe('pipeline statistics', () => {
   it('counts events by type and day, each once', async () => {
     const a = result('m1', 'A 1-0 B');
-    const b = envelope('TeamRegistered', 'team:A', 1, { team_id: 'A' }, '2026-09-02T10:00:00.000Z');
+    const b = envelope(
+      'TeamRegistered',
+      'team:A',
+      1,
+      teamRegistered('A'),
+      '2026-09-02T10:00:00.000Z',
+    );
     await ProjectionSpec.for(pipelineStatsProjection)
       .given([a, b])
       .when([a, b, result('m1', 'A 1-1 B', { corrected: true, sequence: 2 })])

@@ -8,6 +8,7 @@ import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.
 import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { envelope, result } from '../../support/envelopes.js';
+import { rpiCalculated, teamMetadataUpdated, teamRegistered } from '../../support/registry.js';
 
 const TEAMS = ['A', 'B', 'C', 'D'];
 
@@ -71,8 +72,13 @@ const historyArb = fc
   )
   .map((matches) => {
     const streams: EventEnvelope[][] = TEAMS.map((t) => [
-      envelope('TeamRegistered', `team:${t}`, 1, { team_id: t, name: t, conference: null }),
-      envelope('TeamMetadataUpdated', `team:${t}`, 2, { team_id: t, conference: `C${t}` }),
+      envelope('TeamRegistered', `team:${t}`, 1, teamRegistered(t)),
+      envelope(
+        'TeamMetadataUpdated',
+        `team:${t}`,
+        2,
+        teamMetadataUpdated(t, { conference: `C${t}` }),
+      ),
     ]);
     matches.forEach((m, i) => {
       const home = TEAMS[m.home] ?? 'A';
@@ -97,14 +103,12 @@ const historyArb = fc
     });
     const calculation = { calculation_id: 'c1', season: '2026' };
     streams.push([
-      envelope('RpiCalculated', 'rpi:c1', 1, {
-        ...calculation,
-        as_of: null,
-        profile: 'ncaa-soccer-2024',
-        games_counted: matches.length,
-        computed_at: '2026-09-10T08:00:00.000Z',
-        rankings: [],
-      }),
+      envelope(
+        'RpiCalculated',
+        'rpi:c1',
+        1,
+        rpiCalculated('c1', { games_counted: matches.length }),
+      ),
       envelope('RpiResultsPublished', 'rpi:c1', 2, {
         ...calculation,
         as_of: null,

@@ -158,6 +158,7 @@ describe('MatchEventHandler', () => {
       away_goals: 0,
       neutral: false,
       decided_by: 'regulation',
+      venue: null,
     });
 
   it('asks for the season of each result, and needs no I/O while a pending saga takes them in', async () => {
@@ -165,6 +166,7 @@ describe('MatchEventHandler', () => {
     const handler = new MatchEventHandler({
       requests: w.requests,
       store: w.store,
+      registry,
       now: () => w.clock.now,
     });
 
@@ -176,7 +178,7 @@ describe('MatchEventHandler', () => {
 
   it("finds a cancelled match's season in its stream, and ignores replayed events", async () => {
     const w = requestsWorld();
-    const handler = new MatchEventHandler({ requests: w.requests, store: w.store });
+    const handler = new MatchEventHandler({ requests: w.requests, store: w.store, registry });
     const recorded = match('x', '2024');
     await w.store.append(recorded.aggregate_id, 0, [
       { event_type: 'MatchRecorded', data: recorded.data, correlation_id: 't' },
@@ -251,7 +253,7 @@ describe('MetadataEventHandler', () => {
         collected_at: null,
       });
     }
-    const handler = new MetadataEventHandler({ directory, cache, requests: w.requests });
+    const handler = new MetadataEventHandler({ directory, cache, requests: w.requests, registry });
     return { ...w, directory, handler };
   }
 
@@ -327,6 +329,8 @@ describe('CalculationEventHandler', () => {
           profile: scope.profile ?? 'ncaa-soccer-2024',
           division: scope.division ?? null,
           games_counted: 10,
+          first_game_on: null,
+          last_game_on: null,
           computed_at: published_at,
           rankings: ranking(teams),
         },
@@ -350,7 +354,12 @@ describe('CalculationEventHandler', () => {
   it('notes each team whose top-25 place changed, once however often it is told', async () => {
     const store = new InMemoryEventStore(registry);
     const notifications = new InMemoryDocumentStore();
-    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
+    const handler = new CalculationEventHandler({
+      store,
+      notifications,
+      current: CURRENT,
+      registry,
+    });
     const first = await publish(store, 1, ['A', 'B', 'C']);
     const second = await publish(store, 2, ['B', 'A', 'D']);
 
@@ -380,7 +389,12 @@ describe('CalculationEventHandler', () => {
   it('notes a retraction and compares the next publication with the top before it', async () => {
     const store = new InMemoryEventStore(registry);
     const notifications = new InMemoryDocumentStore();
-    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
+    const handler = new CalculationEventHandler({
+      store,
+      notifications,
+      current: CURRENT,
+      registry,
+    });
     await handler.handle(await publish(store, 1, ['A', 'B']));
     await handler.handle(await publish(store, 2, ['B', 'A']));
     await store.append(`rpi:${calc(2)}`, 2, [
@@ -413,7 +427,12 @@ describe('CalculationEventHandler', () => {
   it("moves the top 25 only with the season's current rankings, not with a calculation of another scope", async () => {
     const store = new InMemoryEventStore(registry);
     const notifications = new InMemoryDocumentStore();
-    const handler = new CalculationEventHandler({ store, notifications, current: CURRENT });
+    const handler = new CalculationEventHandler({
+      store,
+      notifications,
+      current: CURRENT,
+      registry,
+    });
     await handler.handle(await publish(store, 1, ['A', 'B', 'C']));
 
     await handler.handle(await publish(store, 2, ['C', 'B', 'A'], { as_of: '2026-09-15' }));

@@ -18,6 +18,7 @@ import {
 import { SagaCoordinator, sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
+import { envelope } from '../../support/envelopes.js';
 import { registry } from '../../support/registry.js';
 
 const season = generateSeason({ teams: 12, gamesPerTeam: 5, seed: 4 });
@@ -27,25 +28,25 @@ async function world() {
   const matches = new InMemoryDocumentStore();
   // The matches read model, as the stream would have built it.
   const events = season.games.map((g, i) => ({
+    ...envelope(
+      'MatchRecorded',
+      `match:${g.matchId}`,
+      1,
+      {
+        match_id: g.matchId ?? `m${i}`,
+        season: g.season,
+        played_on: g.date,
+        home_team: g.homeTeam,
+        away_team: g.awayTeam,
+        home_goals: g.homeScore,
+        away_goals: g.awayScore,
+        neutral: g.neutral,
+        decided_by: g.decidedBy,
+        venue: null,
+      },
+      `${g.date}T20:00:00.000Z`,
+    ),
     event_id: `m${i}`,
-    event_type: 'MatchRecorded',
-    aggregate_id: `match:${g.matchId}`,
-    sequence: 1,
-    timestamp: `${g.date}T20:00:00.000Z`,
-    data: {
-      match_id: g.matchId,
-      season: g.season,
-      played_on: g.date,
-      home_team: g.homeTeam,
-      away_team: g.awayTeam,
-      home_goals: g.homeScore,
-      away_goals: g.awayScore,
-      neutral: g.neutral,
-      decided_by: g.decidedBy,
-    },
-    version: 2,
-    correlation_id: 'x',
-    causation_id: null,
   }));
   await new Projector(matchesProjection, matches).apply(events);
   const deps = {
@@ -102,11 +103,11 @@ async function run(
       current.start();
     }
     const events = await w.store.read(sagaStream(sagaId));
-    const last = events.at(-1)?.event_type;
+    const last = events.at(-1);
     if (
-      last === 'SagaCompleted' ||
-      last === 'SagaCompensated' ||
-      (last === 'SagaCompensationFailed' && events.at(-1)?.data.will_retry === false)
+      last?.event_type === 'SagaCompleted' ||
+      last?.event_type === 'SagaCompensated' ||
+      (last?.event_type === 'SagaCompensationFailed' && !last.data.will_retry)
     ) {
       await current.stop();
       return events;
@@ -500,7 +501,7 @@ describe('RPI calculation saga: scopes', () => {
     for (const e of (await w.store.read(stream)).filter(
       (e) => e.event_type !== 'RankingsCacheUpdated',
     ))
-      await torn.append(stream, e.sequence - 1, [{ event_type: e.event_type, data: e.data }]);
+      await torn.append(stream, e.sequence - 1, [e]);
     const retried = rpiSaga({ ...w, store: torn });
     const update = retried.steps.find((s) => s.name === 'update_cache');
     if (cached) await writeCache(w.cache, cached);

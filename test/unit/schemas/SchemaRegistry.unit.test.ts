@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkSchemas } from '../../../schemas/checkSchemas.js';
 import { SchemaError } from '../../../schemas/SchemaError.js';
 import { defaultSchemasDir, SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
-import type { Upcaster } from '../../../schemas/upcasters/index.js';
+import type { SchemaUpcaster } from '../../../schemas/upcasters/index.js';
 import { matchRecorded, registry } from '../../support/registry.js';
 
 const dirs: string[] = [];
@@ -158,10 +158,10 @@ describe('SchemaRegistry', () => {
         { name: 'colour', type: 'string', default: 'grey' },
       ]),
     });
-    const upcaster: Upcaster = {
+    const upcaster: SchemaUpcaster = {
       eventType: 'Thing',
       fromVersion: 1,
-      upcast: (data) => ({ size_cm: Number.parseInt(String(data.size), 10) }),
+      upcast: (data) => ({ size_cm: Number.parseInt(String((data as { size: string }).size), 10) }),
     };
     const things = SchemaRegistry.fromDirectory(dir, [upcaster]);
     const decode = (version: number, data: unknown) => {
@@ -275,7 +275,7 @@ describe('SchemaRegistry', () => {
 
   it('refuses an upcaster for a version that does not exist', () => {
     const dir = folder({ 'Thing/v1.avsc': record('Thing', [{ name: 'a', type: 'int' }]) });
-    const upcaster: Upcaster = { eventType: 'Thing', fromVersion: 1, upcast: (d) => ({ ...d }) };
+    const upcaster: SchemaUpcaster = { eventType: 'Thing', fromVersion: 1, upcast: (d) => d };
     expect(() => SchemaRegistry.fromDirectory(dir, [upcaster])).toThrow(
       /upcaster Thing v1 → v2: there is no such version/,
     );

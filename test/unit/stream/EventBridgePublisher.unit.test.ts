@@ -1,12 +1,17 @@
 import { EventBridgeClient, type PutEventsResponse } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
+import type { EventType } from '../../../schemas/events.js';
 import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
 import { busNames } from '../../../stream/buses/domains.js';
 import { EventBridgePublisher } from '../../../stream/buses/EventBridgePublisher.js';
 import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { sampleEnvelope } from '../../support/envelopes.js';
 
-/** A client whose PutEvents answers: every entry of detail type "Bad" fails, the rest succeed. */
+/** The event type whose entries the canned EventBridge refuses (one of the `main` bus). */
+const REFUSED = 'SagaCompensated';
+
+/** A client whose PutEvents answers: every entry of detail type `REFUSED` fails, the rest succeed. */
 function clientFailing(code: string) {
   const client = new EventBridgeClient({
     region: 'us-east-1',
@@ -18,9 +23,11 @@ function clientFailing(code: string) {
       const entries = (args.input as { Entries: { DetailType: string }[] }).Entries;
       calls.push(entries.length);
       const output: PutEventsResponse = {
-        FailedEntryCount: entries.filter((e) => e.DetailType === 'Bad').length,
+        FailedEntryCount: entries.filter((e) => e.DetailType === REFUSED).length,
         Entries: entries.map((e, i) =>
-          e.DetailType === 'Bad' ? { ErrorCode: code, ErrorMessage: 'no' } : { EventId: `id-${i}` },
+          e.DetailType === REFUSED
+            ? { ErrorCode: code, ErrorMessage: 'no' }
+            : { EventId: `id-${i}` },
         ),
       };
       return { output: { ...output, $metadata: {} }, response: {} };
@@ -30,18 +37,8 @@ function clientFailing(code: string) {
   return { client, calls };
 }
 
-function event(type: string, n: number): EventEnvelope {
-  return {
-    event_id: `e${n}`,
-    event_type: type,
-    aggregate_id: `match:m${n}`,
-    sequence: 1,
-    timestamp: '2026-09-01T20:00:00.000Z',
-    data: {},
-    version: 1,
-    correlation_id: 'c',
-    causation_id: null,
-  };
+function event(type: EventType, n: number): EventEnvelope {
+  return sampleEnvelope(type, `match:m${n}`, 1, `e${n}`);
 }
 
 describe('EventBridgePublisher', () => {
@@ -56,7 +53,7 @@ describe('EventBridgePublisher', () => {
     });
     const entries = [
       ...Array.from({ length: 23 }, (_, i) => event('MatchRecorded', i)),
-      event('Bad', 99),
+      event(REFUSED, 99),
     ].map((e) => busEntryOf(e));
 
     const result = await publisher.publish(entries);
@@ -68,7 +65,7 @@ describe('EventBridgePublisher', () => {
       expect.objectContaining({
         consumer: 'publish:matchstream-test-main',
         error: 'ThrottlingException: no',
-        event: expect.objectContaining({ DetailType: 'Bad', Source: 'matchstream.main' }),
+        event: expect.objectContaining({ DetailType: REFUSED, Source: 'matchstream.main' }),
       }),
     ]);
   });
@@ -83,7 +80,7 @@ describe('EventBridgePublisher', () => {
       retry: { maxAttempts: 5, baseDelayMs: 1 },
     });
 
-    const result = await publisher.publish([busEntryOf(event('Bad', 1))]);
+    const result = await publisher.publish([busEntryOf(event(REFUSED, 1))]);
 
     expect(result).toEqual({ published: 0, deadLettered: 1 });
     expect(calls).toEqual([1]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EventType } from '../../../schemas/events.js';
 import { InMemoryBusArchive } from '../../../stream/buses/BusArchive.js';
 import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
 import { busRouter } from '../../../stream/buses/busRouter.js';
@@ -8,19 +9,15 @@ import { LocalBusPublisher } from '../../../stream/buses/LocalBusPublisher.js';
 import { LocalEventBus } from '../../../stream/buses/LocalEventBus.js';
 import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { sampleEnvelope, envelope as spec } from '../../support/envelopes.js';
+import { matchRecorded } from '../../support/registry.js';
 
-function envelope(eventType: string, aggregateId = 'match:m1'): EventEnvelope {
-  return {
-    event_id: `${eventType}-${aggregateId}`,
-    event_type: eventType,
-    aggregate_id: aggregateId,
-    sequence: 1,
-    timestamp: '2026-09-01T20:00:00.000Z',
-    data: { home_goals: 2 },
-    version: 1,
-    correlation_id: 'c',
-    causation_id: null,
-  };
+/** An event of a type as the router publishes it; results with two home goals (patterns match on them). */
+function envelope(eventType: EventType, aggregateId = 'match:m1'): EventEnvelope {
+  const eventId = `${eventType}-${aggregateId}`;
+  return eventType === 'MatchRecorded'
+    ? { ...spec('MatchRecorded', aggregateId, 1, matchRecorded('m1', 2, 1)), event_id: eventId }
+    : sampleEnvelope(eventType, aggregateId, 1, eventId);
 }
 
 function bus(options: { maxAttempts?: number } = {}) {

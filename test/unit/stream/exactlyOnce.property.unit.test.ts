@@ -38,7 +38,7 @@ async function build(history: number[][]) {
     let version = 0;
     for (const size of commits) {
       const events = Array.from({ length: size }, (_, i) => ({
-        event_type: 'MatchRecorded',
+        event_type: 'MatchRecorded' as const,
         data: matchRecorded(`m${s}`, version + i, 0),
       }));
       version = (await store.append(id, version, events)).version;
