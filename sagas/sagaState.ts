@@ -1,4 +1,4 @@
-import type { EventType, SagaEventType } from '../schemas/events.js';
+import type { SagaEventType } from '../schemas/events.js';
 import { type EnvelopeOf, type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import { currentName } from './sagaNames.js';
 
@@ -71,7 +71,13 @@ const PENDING: AttemptState = { status: 'pending', attempt: 0 };
  */
 export function foldSaga(events: readonly EventEnvelope[]): SagaState | undefined {
   let state: SagaState | undefined;
-  for (const event of events) state = evolveSaga(state, event);
+  for (const event of events) {
+    // Only the coordinator appends to a saga's stream; an event of another kind there would
+    // still take a place in it, which the next append must count.
+    state = isSagaEvent(event)
+      ? evolveSaga(state, event)
+      : state && { ...state, version: event.sequence };
+  }
   return state;
 }
 
@@ -98,7 +104,7 @@ function parse(text: string | null): unknown {
 /** The saga after one more event of its stream; undefined until `SagaStarted`. */
 export function evolveSaga(
   state: SagaState | undefined,
-  event: EventEnvelope,
+  event: EventEnvelope<SagaEventType>,
 ): SagaState | undefined {
   if (event.event_type === 'SagaStarted') return started(event);
   return state && advanced(state, event);
@@ -127,7 +133,7 @@ function started(event: EnvelopeOf<'SagaStarted'>): SagaState {
 
 function advanced(
   state: SagaState,
-  event: EventEnvelope<Exclude<EventType, 'SagaStarted'>>,
+  event: EventEnvelope<Exclude<SagaEventType, 'SagaStarted'>>,
 ): SagaState {
   const at = Date.parse(event.timestamp);
   const step = (name: string, change: (s: StepState) => StepState): SagaState['steps'] => {
@@ -215,19 +221,6 @@ function advanced(
       return { ...base, status: 'completed', finishedAt: event.timestamp };
     case 'SagaCompensated':
       return { ...base, status: 'compensated', finishedAt: event.timestamp };
-    // No other event is appended to a saga's stream; one that were would only take a place in it.
-    case 'MatchScheduled':
-    case 'MatchRecorded':
-    case 'MatchResultCorrected':
-    case 'MatchCancelled':
-    case 'TeamRegistered':
-    case 'TeamMetadataUpdated':
-    case 'RpiCalculationRequested':
-    case 'RpiCalculated':
-    case 'RpiResultsPublished':
-    case 'RpiResultsRetracted':
-    case 'RankingsCacheUpdated':
-      return base;
     default:
       return unhandled(event);
   }

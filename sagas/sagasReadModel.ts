@@ -3,7 +3,13 @@ import type { DocChanges, DocKey, DocView, Projection } from '../projections/Pro
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import { type SagaDoc, type SagaSummary, sagaDocument, sagaSummary } from './sagaDocument.js';
 import { currentName, currentStatus } from './sagaNames.js';
-import { evolveSaga, SAGA_EVENT_TYPES, type SagaLifecycle, type SagaState } from './sagaState.js';
+import {
+  evolveSaga,
+  isSagaEvent,
+  SAGA_EVENT_TYPES,
+  type SagaLifecycle,
+  type SagaState,
+} from './sagaState.js';
 
 export type { SagaDoc, SagaStepDoc, SagaSummary } from './sagaDocument.js';
 export type SagaStatus = SagaLifecycle;
@@ -28,8 +34,11 @@ export const sagasProjection: Projection = {
   name: 'sagas',
   version: 2,
   eventTypes: SAGA_EVENT_TYPES,
-  reads: (event) => [sagaKey(event.aggregate_id)],
+  reads: (event) => (isSagaEvent(event) ? [sagaKey(event.aggregate_id)] : []),
   evolve(view: DocView, event: EventEnvelope): DocChanges {
+    // The saga events (every `Saga*` type of the catalog), folded by `evolveSaga`, whose
+    // exhaustive switch decides about each; no other event is a saga's.
+    if (!isSagaEvent(event)) return {};
     const stored = view.get(sagaKey(event.aggregate_id)) as Partial<StoredSaga> | undefined;
     // A document of version 1 has no state to go on from: it is rebuilt from the store.
     if (stored && !stored.state) return {};

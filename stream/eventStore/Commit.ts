@@ -201,7 +201,7 @@ export function envelopeFromJson(
   registry: SchemaRegistry,
 ): DeliveredEnvelope | undefined {
   if (value === undefined || value === null) return undefined;
-  const e = envelopeFields(value);
+  const { replayed, ...e } = envelopeFields(value);
   const written = registry.encode(e.event_type, e.data, e.version);
   const decoded = registry.decode({
     eventType: e.event_type,
@@ -212,7 +212,7 @@ export function envelopeFromJson(
     timestamp: e.timestamp,
   });
   const envelope = typed({ ...e, data: decoded.data, version: decoded.version });
-  return e.replayed === true ? { ...envelope, replayed: true } : envelope;
+  return replayed === true ? { ...envelope, replayed: true } : envelope;
 }
 
 /** The envelope fields of a JSON value, each of the kind it must be. */
