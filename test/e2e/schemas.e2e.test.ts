@@ -61,6 +61,7 @@ describe('matchstream schemas', () => {
     expect(added.code).toBe(0);
     expect(added.stdout).toContain(`wrote ${file} (a copy of v${latest})`);
     expect(added.stdout).toContain(`matchstream schemas fixture MatchRecorded --version ${next}`);
+    expect(added.stdout).toContain('npm run schemas:types, then npm run typecheck');
     expect(compatible.code).toBe(0);
     expect(incompatible.code).toBe(1);
     // Every version since v2 (v1 is reached by an upcaster), each violation by field.
