@@ -1,11 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { DynamoBusArchive } from '../../../stream/buses/BusArchive.js';
 import { DynamoCheckpointStore } from '../../../stream/consumer/CheckpointStore.js';
+import { DynamoDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import { DynamoPositionStore } from '../../../stream/consumer/DynamoPositionStore.js';
 import { ensureRuntimeTables } from '../../../stream/local/localTables.js';
 import { DynamoReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
+import { busArchiveContract } from '../../contract/busArchiveContract.js';
 import { checkpointStoreContract } from '../../contract/checkpointStoreContract.js';
+import { deadLetterQueueContract } from '../../contract/deadLetterQueueContract.js';
 import { positionStoreContract } from '../../contract/positionStoreContract.js';
 import { replayCheckpointsContract } from '../../contract/replayCheckpointsContract.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
@@ -37,5 +41,12 @@ describe.runIf(motoAvailable())('moto_server', () => {
 
   replayCheckpointsContract('DynamoDB on moto_server', () => ({
     open: () => new DynamoReplayCheckpoints(client),
+  }));
+  deadLetterQueueContract('DynamoDB on moto_server', () => ({
+    open: () => new DynamoDeadLetterQueue(client),
+  }));
+
+  busArchiveContract('DynamoDB on moto_server', () => ({
+    open: () => new DynamoBusArchive(client),
   }));
 });

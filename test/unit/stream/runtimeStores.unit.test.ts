@@ -1,7 +1,11 @@
+import { InMemoryBusArchive } from '../../../stream/buses/BusArchive.js';
 import { InMemoryCheckpointStore } from '../../../stream/consumer/CheckpointStore.js';
+import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
 import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
+import { busArchiveContract } from '../../contract/busArchiveContract.js';
 import { checkpointStoreContract } from '../../contract/checkpointStoreContract.js';
+import { deadLetterQueueContract } from '../../contract/deadLetterQueueContract.js';
 import { positionStoreContract } from '../../contract/positionStoreContract.js';
 import { replayCheckpointsContract } from '../../contract/replayCheckpointsContract.js';
 
@@ -25,4 +29,14 @@ checkpointStoreContract('in memory', () => {
 replayCheckpointsContract('in memory', () => {
   const checkpoints = new InMemoryReplayCheckpoints();
   return { open: () => checkpoints };
+});
+
+deadLetterQueueContract('in memory', () => {
+  const queue = new InMemoryDeadLetterQueue();
+  return { open: () => queue };
+});
+
+busArchiveContract('in memory', () => {
+  const archive = new InMemoryBusArchive();
+  return { open: () => archive };
 });
