@@ -63,11 +63,12 @@ describe('a replay with its checkpoints in DynamoDB', () => {
       },
     };
     const options = { source: store, name: 'died-at-start', segments: 4, pageSize: 5 };
-    void replay({
+    // It never ends; should a scan of it fail once the servers stop, that is no news.
+    replay({
       ...options,
       target: dying,
       checkpoints: await DynamoReplayCheckpoints.open(client),
-    });
+    }).catch(() => {});
     await started;
 
     // Act: the next run, in a new process, goes on from that checkpoint.
