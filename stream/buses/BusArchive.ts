@@ -17,7 +17,13 @@ export class InMemoryBusArchive implements BusArchive {
   }
 
   async between(bus: string, from?: string, to?: string): Promise<BusEvent[]> {
-    return (this.events.get(bus) ?? []).filter((e) => inRange(String(e.time), from, to));
+    // Oldest first, in the table's sort-key order (by code unit, not by locale); events
+    // arrive in any order.
+    return (this.events.get(bus) ?? [])
+      .filter((e) => inRange(String(e.time), from, to))
+      .map((event) => ({ event, key: keyOf(event) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ event }) => event);
   }
 }
 
@@ -37,7 +43,7 @@ export class DynamoBusArchive implements BusArchive {
       events.map((event) => ({
         put: {
           bus: { S: bus },
-          key: { S: `${String(event.time)}#${String(event.id)}` },
+          key: { S: keyOf(event) },
           event: { S: JSON.stringify(event) },
         },
       })),
@@ -48,15 +54,18 @@ export class DynamoBusArchive implements BusArchive {
   async between(bus: string, from?: string, to?: string): Promise<BusEvent[]> {
     const events: BusEvent[] = [];
     let start: Record<string, AttributeValue> | undefined;
+    // DynamoDB refuses an empty string as a key value, even in a condition (dynalite takes
+    // it): without a start, the range is open below.
+    const range = from === undefined ? '#k <= :to' : '#k BETWEEN :from AND :to';
     do {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'bus = :b AND #k BETWEEN :from AND :to',
+          KeyConditionExpression: `bus = :b AND ${range}`,
           ExpressionAttributeNames: { '#k': 'key' },
           ExpressionAttributeValues: {
             ':b': { S: bus },
-            ':from': { S: from ?? '' },
+            ...(from === undefined ? {} : { ':from': { S: from } }),
             ':to': { S: `${to ?? '9999'}#\uffff` },
           },
           ExclusiveStartKey: start,
@@ -69,6 +78,11 @@ export class DynamoBusArchive implements BusArchive {
     } while (start);
     return events;
   }
+}
+
+/** An archived event's sort key: its time, then its id. */
+function keyOf(event: BusEvent): string {
+  return `${String(event.time)}#${String(event.id)}`;
 }
 
 function inRange(time: string, from?: string, to?: string): boolean {

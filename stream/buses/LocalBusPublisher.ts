@@ -1,20 +1,56 @@
+import { entrySize, PUT_EVENTS_LIMITS } from '../aws/putEventsReliably.js';
+import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
 import type { BusEntry, BusPublisher, PublishResult } from './BusPublisher.js';
 import type { Domain } from './domains.js';
 import type { LocalEventBus } from './LocalEventBus.js';
 
-/** Publishes on the in-process buses, one per domain. */
+/**
+ * Publishes on the in-process buses, one per domain. An entry over PutEvents' 256 KB is
+ * dead-lettered (`EntryTooLarge`) as the EventBridge publisher does, so what cannot be
+ * published on AWS is not delivered here either. The rest goes to each bus in one put: the
+ * 10-entry calls of PutEvents would only cost time in process (puts of 10 took 1.4 times the
+ * CPU of one put for 3,000 events, the archive on dynalite).
+ */
 export class LocalBusPublisher implements BusPublisher {
-  constructor(private readonly buses: Readonly<Record<Domain, LocalEventBus>>) {}
+  constructor(
+    private readonly buses: Readonly<Record<Domain, LocalEventBus>>,
+    private readonly deadLetters: DeadLetterQueue,
+  ) {}
 
   async publish(entries: readonly BusEntry[]): Promise<PublishResult> {
     const byDomain = new Map<Domain, BusEntry[]>();
-    for (const entry of entries)
-      byDomain.set(entry.domain, [...(byDomain.get(entry.domain) ?? []), entry]);
+    let deadLettered = 0;
+    for (const entry of entries) {
+      // The entry as PutEvents would take it: what EventBridge's limit counts, and what the
+      // EventBridge publisher dead-letters.
+      const request = {
+        EventBusName: this.buses[entry.domain].name,
+        Source: entry.source,
+        DetailType: entry.detailType,
+        Detail: JSON.stringify(entry.detail),
+        Time: new Date(entry.time),
+      };
+      const size = entrySize(request);
+      if (size > PUT_EVENTS_LIMITS.maxRequestBytes) {
+        deadLettered++;
+        await this.deadLetters.send({
+          consumer: `publish:${request.EventBusName}`,
+          event: { ...request, Time: request.Time.toISOString() },
+          error: `EntryTooLarge: the entry is ${size} bytes, over the ${PUT_EVENTS_LIMITS.maxRequestBytes}-byte limit`,
+          attempts: 0,
+          failed_at: new Date().toISOString(),
+        });
+        continue;
+      }
+      const list = byDomain.get(entry.domain) ?? [];
+      list.push(entry);
+      byDomain.set(entry.domain, list);
+    }
     for (const [domain, list] of byDomain) {
       const bus = this.buses[domain];
       await bus.put(list.map((entry) => bus.busEvent(entry)));
     }
-    // Target failures are the bus's to retry and dead-letter; the bus itself always accepts.
-    return { published: entries.length, deadLettered: 0 };
+    // Target failures are the bus's to retry and dead-letter; the bus itself takes every entry.
+    return { published: entries.length - deadLettered, deadLettered };
   }
 }

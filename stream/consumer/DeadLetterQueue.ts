@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -46,7 +47,14 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
 /** The dead-letter table's default name: partition key `consumer`, sort key `id`. */
 export const DEAD_LETTERS_TABLE = 'matchstream-dead-letters';
 
-/** Dead letters in a DynamoDB table: durable, one item per record, readable with `inspect`. */
+/** The most a letter stored as JSON text takes: an item's 400 KB, less room for its key. */
+const MAX_JSON_BYTES = 400 * 1024 - 1024;
+
+/**
+ * Dead letters in a DynamoDB table: durable, one item per record, readable with `inspect`.
+ * A letter keeps the whole record, which can be larger than an item: a commit of 284 KB is a
+ * record of 550 KB as Lambda hands it over. Such a letter is stored gzipped (that one: 70 KB).
+ */
 export class DynamoDeadLetterQueue implements DeadLetterQueue {
   constructor(
     private readonly client: DynamoDBClient,
@@ -54,13 +62,16 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
   ) {}
 
   async send(letter: DeadLetter): Promise<void> {
+    const json = JSON.stringify(letter);
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
         Item: {
           consumer: { S: letter.consumer },
           id: { S: `${letter.failed_at}#${randomUUID()}` },
-          letter: { S: JSON.stringify(letter) },
+          ...(Buffer.byteLength(json) <= MAX_JSON_BYTES
+            ? { letter: { S: json } }
+            : { letter_gz: { B: gzipSync(json) } }),
         },
       }),
     );
@@ -85,8 +96,11 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
               ConsistentRead: true,
             }),
       );
-      for (const item of page.Items ?? [])
-        letters.push(JSON.parse(item.letter?.S ?? '{}') as DeadLetter);
+      for (const item of page.Items ?? []) {
+        const gzipped = item.letter_gz?.B;
+        const json = gzipped ? gunzipSync(gzipped).toString('utf8') : (item.letter?.S ?? '{}');
+        letters.push(JSON.parse(json) as DeadLetter);
+      }
       start = page.LastEvaluatedKey;
     } while (start);
     return letters;

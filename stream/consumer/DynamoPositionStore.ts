@@ -6,9 +6,11 @@ import type { PositionStore } from './PositionStore.js';
 export const POSITIONS_TABLE = 'matchstream-positions';
 
 /**
- * Positions of one consumer in a DynamoDB table, read and written in batches and cached: a
- * stream's aggregate always lands on the same shard, which one worker reads at a time, so the
- * worker holding it is the only writer of its position.
+ * Positions of one consumer in a DynamoDB table, read and written in batches. One writer
+ * advances a stream at a time (its records are on one shard, read in order), but not always
+ * the same writer: Lambda runs a shard's next batch in any execution environment. So positions
+ * are read from the table for every batch; what this writer last read or wrote only spares
+ * writes that would not move a stream forward.
  */
 export class DynamoPositionStore implements PositionStore {
   private readonly cache = new Map<string, number>();
@@ -20,20 +22,19 @@ export class DynamoPositionStore implements PositionStore {
   ) {}
 
   async positions(aggregateIds: readonly string[]): Promise<Map<string, number>> {
-    const missing = [...new Set(aggregateIds.filter((id) => !this.cache.has(id)))];
-    if (missing.length > 0) {
-      const found = await batchGetReliably(
-        this.client,
-        this.table,
-        missing.map((id) => ({ consumer: { S: this.consumer }, aggregate_id: { S: id } })),
-        ['consumer', 'aggregate_id'],
-      );
-      for (const item of found.values()) {
-        this.cache.set(item.aggregate_id?.S ?? '', Number(item.position?.N ?? 0));
-      }
-      for (const id of missing) if (!this.cache.has(id)) this.cache.set(id, 0);
-    }
-    return new Map(aggregateIds.map((id) => [id, this.cache.get(id) ?? 0]));
+    const ids = [...new Set(aggregateIds)];
+    if (ids.length === 0) return new Map();
+    const found = await batchGetReliably(
+      this.client,
+      this.table,
+      ids.map((id) => ({ consumer: { S: this.consumer }, aggregate_id: { S: id } })),
+      ['consumer', 'aggregate_id'],
+    );
+    const read = new Map<string, number>(ids.map((id) => [id, 0]));
+    for (const item of found.values())
+      read.set(item.aggregate_id?.S ?? '', Number(item.position?.N ?? 0));
+    for (const [id, position] of read) this.cache.set(id, position);
+    return read;
   }
 
   async advance(positions: ReadonlyMap<string, number>): Promise<void> {

@@ -150,7 +150,7 @@ export class EmbeddedRuntime {
       store,
       relay,
       buses,
-      new LocalBusPublisher(buses),
+      new LocalBusPublisher(buses, deadLetters),
       deadLetters,
       { dynamo: dynamoServer, kinesis: kinesisServer },
       options,

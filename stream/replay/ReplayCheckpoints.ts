@@ -30,14 +30,14 @@ export class DynamoReplayCheckpoints implements ReplayCheckpoints {
         ConsistentRead: true,
       }),
     );
-    return Item?.checkpoint?.S ? (JSON.parse(Item.checkpoint.S) as ReplayCheckpoint) : undefined;
+    return Item?.checkpoint?.S ? fromJson(Item.checkpoint.S) : undefined;
   }
 
   async save(checkpoint: ReplayCheckpoint): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: { name: { S: checkpoint.name }, checkpoint: { S: JSON.stringify(checkpoint) } },
+        Item: { name: { S: checkpoint.name }, checkpoint: { S: toJson(checkpoint) } },
       }),
     );
   }
@@ -48,10 +48,29 @@ export class InMemoryReplayCheckpoints implements ReplayCheckpoints {
   readonly saved = new Map<string, ReplayCheckpoint>();
 
   async load(name: string): Promise<ReplayCheckpoint | undefined> {
-    return this.saved.get(name);
+    const saved = this.saved.get(name);
+    return saved && structuredClone(saved);
   }
 
   async save(checkpoint: ReplayCheckpoint): Promise<void> {
     this.saved.set(checkpoint.name, structuredClone(checkpoint));
   }
+}
+
+/**
+ * JSON has no `undefined` in a list: a segment not started (undefined) would come back as a
+ * finished one (null) and be skipped on resume, so their places are kept beside the keys.
+ */
+function toJson(checkpoint: ReplayCheckpoint): string {
+  const notStarted = checkpoint.keys.flatMap((key, i) => (key === undefined ? [i] : []));
+  return JSON.stringify({ ...checkpoint, not_started: notStarted });
+}
+
+function fromJson(json: string): ReplayCheckpoint {
+  const { not_started: notStarted = [], ...checkpoint } = JSON.parse(json) as ReplayCheckpoint & {
+    not_started?: number[];
+  };
+  const keys = [...checkpoint.keys];
+  for (const i of notStarted) keys[i] = undefined;
+  return { ...checkpoint, keys };
 }

@@ -237,7 +237,7 @@ describe('replay', () => {
         received.push(event.detail as { replayed?: boolean });
       },
     });
-    const publisher = new LocalBusPublisher({ metadata: bus } as never);
+    const publisher = new LocalBusPublisher({ metadata: bus } as never, deadLetters);
     const target = new BusTarget(publisher, ['metadata']);
 
     const summary = await replay({

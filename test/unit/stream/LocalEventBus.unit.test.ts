@@ -66,12 +66,10 @@ describe('domain buses', () => {
       pattern: { 'detail-type': ['TeamRegistered'] },
       handler: async (e) => void got.teams?.push(e),
     });
-    const publisher = new LocalBusPublisher({
-      main: soccer,
-      soccer,
-      calculation: soccer,
-      metadata: soccer,
-    });
+    const publisher = new LocalBusPublisher(
+      { main: soccer, soccer, calculation: soccer, metadata: soccer },
+      new InMemoryDeadLetterQueue(),
+    );
 
     await busRouter(publisher)([envelope('MatchRecorded')]);
 
