@@ -6,6 +6,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamRecord } from './kinesisEvent.js';
 
 /**
@@ -57,11 +58,11 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: {
-          consumer: { S: letter.consumer },
-          id: { S: `${letter.failed_at}#${randomUUID()}` },
-          letter: { S: JSON.stringify(letter) },
-        },
+        Item: marshall({
+          consumer: letter.consumer,
+          id: `${letter.failed_at}#${randomUUID()}`,
+          letter: JSON.stringify(letter),
+        }),
       }),
     );
   }
@@ -80,13 +81,15 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
           : new QueryCommand({
               TableName: this.table,
               KeyConditionExpression: 'consumer = :c',
-              ExpressionAttributeValues: { ':c': { S: consumer } },
+              ExpressionAttributeValues: marshall({ ':c': consumer }),
               ExclusiveStartKey: start,
               ConsistentRead: true,
             }),
       );
-      for (const item of page.Items ?? [])
-        letters.push(JSON.parse(item.letter?.S ?? '{}') as DeadLetter);
+      for (const item of page.Items ?? []) {
+        const { letter } = unmarshall(item);
+        letters.push(JSON.parse(typeof letter === 'string' ? letter : '{}') as DeadLetter);
+      }
       start = page.LastEvaluatedKey;
     } while (start);
     return letters;

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
 import type { PositionStore } from './PositionStore.js';
 
@@ -25,11 +26,12 @@ export class DynamoPositionStore implements PositionStore {
       const found = await batchGetReliably(
         this.client,
         this.table,
-        missing.map((id) => ({ consumer: { S: this.consumer }, aggregate_id: { S: id } })),
+        missing.map((id) => marshall({ consumer: this.consumer, aggregate_id: id })),
         ['consumer', 'aggregate_id'],
       );
       for (const item of found.values()) {
-        this.cache.set(item.aggregate_id?.S ?? '', Number(item.position?.N ?? 0));
+        const { aggregate_id, position } = unmarshall(item);
+        this.cache.set(String(aggregate_id ?? ''), Number(position ?? 0));
       }
       for (const id of missing) if (!this.cache.has(id)) this.cache.set(id, 0);
     }
@@ -42,11 +44,7 @@ export class DynamoPositionStore implements PositionStore {
       this.client,
       this.table,
       forward.map(([id, sequence]) => ({
-        put: {
-          consumer: { S: this.consumer },
-          aggregate_id: { S: id },
-          position: { N: String(sequence) },
-        },
+        put: marshall({ consumer: this.consumer, aggregate_id: id, position: sequence }),
       })),
       ['consumer', 'aggregate_id'],
     );
