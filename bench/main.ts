@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONSUMER_SCENARIOS } from './consumer.js';
 import { INGEST_SCENARIOS } from './ingest.js';
+import { MARSHAL_SCENARIOS, type MarshalResult } from './marshal.js';
 import { PEER_SCENARIOS, type PeerResult } from './peers.js';
 import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
 import { RPI_SCENARIOS } from './rpi.js';
@@ -16,10 +17,10 @@ import { RPI_SCENARIOS } from './rpi.js';
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
     'usage: npm run bench [-- --quick]\n\n' +
-      'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild, peers), each\n' +
-      'in its own process, and prints one JSON document: each figure with its unit, the\n' +
-      'baseline measured in the same run, the ratio and peak RSS. --quick skips the largest\n' +
-      'scenarios (about a minute). What each figure means: bench/README.md.\n',
+      'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild, peers,\n' +
+      'marshalling), each in its own process, and prints one JSON document: each figure with\n' +
+      'its unit, the baseline measured in the same run, the ratio and peak RSS. --quick skips\n' +
+      'the largest scenarios (about a minute). What each figure means: bench/README.md.\n',
   );
   process.exit(0);
 }
@@ -90,6 +91,12 @@ const peers = PEER_SCENARIOS.filter((s) => !quick || s.quick).map((s) => {
   return run('peers.js', s.name) as unknown as PeerResult;
 });
 
+// Marshalling by hand against util-dynamodb: small and quick, so --quick runs it whole.
+const marshal = MARSHAL_SCENARIOS.map((name) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${name}...\n`);
+  return run('marshal.js', name) as unknown as MarshalResult;
+});
+
 const doc = {
   benchmark: 'matchstream',
   quick,
@@ -106,6 +113,7 @@ const doc = {
   ingest: { figures: ingest },
   consumer: { figures: consumer },
   rebuild: { scenarios: rebuild },
+  marshal: { scenarios: marshal },
   peers: {
     scenarios: peers,
     targets:
@@ -134,6 +142,15 @@ if (process.stderr.isTTY) {
   for (const f of ingest) {
     process.stderr.write(
       `${f.scenario.padEnd(28)} ${String(f.value).padStart(10)} matches/s  ${String(f.ratio).padStart(6)} of raw PutItem (${f.baseline}/s)\n`,
+    );
+  }
+  for (const r of marshal) {
+    for (const f of r.figures)
+      process.stderr.write(
+        `${`marshal ${f.shape}`.padEnd(36)} ${String(f.library_ns).padStart(10)} ns/item  ${String(f.ratio).padStart(6)} of by hand (${f.hand_ns} ns/item)\n`,
+      );
+    process.stderr.write(
+      `${'marshal relay'.padEnd(36)} ${String(r.relay.value).padStart(10)} commits/s  marshall ${r.relay.marshall_share} of it\n`,
     );
   }
   for (const r of peers) {

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Game } from '../domain/games/Game.js';
 import { matchAggregateId, resultData } from '../ingest/matchEvents.js';
 import { READ_MODELS_CONSUMER, startPipeline } from '../pipeline/embeddedPipeline.js';
@@ -92,9 +93,10 @@ export async function poisonedStoreScenario(
 function recordSequence(data: string): number | undefined {
   try {
     const change = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as {
-      dynamodb?: { Keys?: { sequence?: { N?: string } } };
+      dynamodb?: { Keys?: Item };
     };
-    return Number(change.dynamodb?.Keys?.sequence?.N);
+    const keys = change.dynamodb?.Keys;
+    return keys ? Number(unmarshall(keys).sequence) : undefined;
   } catch {
     return undefined;
   }
@@ -187,12 +189,14 @@ async function plant(
 
   const malformedId = 'match:planted-malformed';
   // Keys and commit time, so the local relay's index sees it (DynamoDB Streams sees any item).
-  await put({
-    aggregate_id: { S: malformedId },
-    sequence: { N: '1' },
-    committed_at: { S: new Date().toISOString() },
-    events: { S: 'garbage' },
-  });
+  await put(
+    marshall({
+      aggregate_id: malformedId,
+      sequence: 1,
+      committed_at: new Date().toISOString(),
+      events: 'garbage',
+    }),
+  );
   planted.push({ kind: 'not a commit', aggregate_id: malformedId, sequence: 1, events: 1 });
 
   // A corrupt event after a real match's last one (a match the second feed does not correct).

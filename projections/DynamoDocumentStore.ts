@@ -7,6 +7,7 @@ import {
   ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../stream/aws/dynamoBatch.js';
 import { ensureTable } from '../stream/eventStore/eventsTable.js';
 import { mergeAsync } from '../stream/mergeAsync.js';
@@ -53,12 +54,13 @@ export class DynamoDocumentStore implements DocumentStore {
     const found = await batchGetReliably(
       this.client,
       this.table,
-      keys.map((k) => ({ pk: { S: k.pk }, sk: { S: k.sk } })),
+      keys.map((k) => marshall({ pk: k.pk, sk: k.sk })),
       ['pk', 'sk'],
     );
     const out = new Map<string, Doc>();
     for (const item of found.values()) {
-      out.set(keyString({ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' }), this.docOf(item));
+      const { pk, sk, doc } = this.read(item);
+      out.set(keyString({ pk, sk }), doc);
     }
     return out;
   }
@@ -67,15 +69,15 @@ export class DynamoDocumentStore implements DocumentStore {
     pk: string,
     range: { prefix?: string; from?: string; to?: string } = {},
   ): Promise<StoredDoc[]> {
-    const values: Item = { ':pk': { S: pk } };
+    const values: Record<string, string> = { ':pk': pk };
     let condition = 'pk = :pk';
     if (range.prefix !== undefined) {
       condition += ' AND begins_with(sk, :prefix)';
-      values[':prefix'] = { S: range.prefix };
+      values[':prefix'] = range.prefix;
     } else if (range.from !== undefined || range.to !== undefined) {
       condition += ' AND sk BETWEEN :from AND :to';
-      values[':from'] = { S: range.from ?? '' };
-      values[':to'] = { S: range.to ?? '\uffff' };
+      values[':from'] = range.from ?? '';
+      values[':to'] = range.to ?? '\uffff';
     }
     const docs: StoredDoc[] = [];
     let start: Item | undefined;
@@ -84,13 +86,12 @@ export class DynamoDocumentStore implements DocumentStore {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: condition,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: marshall(values),
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
       );
-      for (const item of page.Items ?? [])
-        docs.push({ pk, sk: item.sk?.S ?? '', doc: this.docOf(item) });
+      for (const item of page.Items ?? []) docs.push({ ...this.read(item), pk });
       start = page.LastEvaluatedKey;
     } while (start);
     return docs;
@@ -113,11 +114,7 @@ export class DynamoDocumentStore implements DocumentStore {
             ExclusiveStartKey: start,
           }),
         );
-        yield (page.Items ?? []).map((item) => ({
-          pk: item.pk?.S ?? '',
-          sk: item.sk?.S ?? '',
-          doc: this.docOf(item),
-        }));
+        yield (page.Items ?? []).map((item) => this.read(item));
         start = page.LastEvaluatedKey;
       } while (start);
     };
@@ -138,16 +135,17 @@ export class DynamoDocumentStore implements DocumentStore {
       this.client,
       this.table,
       [
-        ...puts.map((d) => ({ put: { pk: { S: d.pk }, sk: { S: d.sk }, ...this.encode(d) } })),
-        ...deletes.map((k) => ({ delete: { pk: { S: k.pk }, sk: { S: k.sk } } })),
+        ...puts.map((d) => ({ put: marshall({ pk: d.pk, sk: d.sk, ...this.encode(d) }) })),
+        ...deletes.map((k) => ({ delete: marshall({ pk: k.pk, sk: k.sk }) })),
       ],
       ['pk', 'sk'],
     );
   }
 
-  private encode(d: StoredDoc): Item {
+  /** The document's attribute: its JSON text, or that text gzipped. */
+  private encode(d: StoredDoc): { doc: string } | { docz: Buffer } {
     const json = JSON.stringify(d.doc);
-    if (json.length <= COMPRESS_OVER) return { doc: { S: json } };
+    if (json.length <= COMPRESS_OVER) return { doc: json };
     const zipped = gzipSync(json);
     if (zipped.byteLength > MAX_DOC_BYTES) {
       throw new ProjectionError(
@@ -155,11 +153,22 @@ export class DynamoDocumentStore implements DocumentStore {
         `document ${d.pk}/${d.sk} of ${this.table} takes ${zipped.byteLength} bytes gzipped; the limit is ${MAX_DOC_BYTES}`,
       );
     }
-    return { docz: { B: zipped } };
+    return { docz: zipped };
   }
 
-  private docOf(item: Item): Doc {
-    const text = item.doc?.S ?? (item.docz?.B ? gunzipSync(item.docz.B).toString('utf8') : '{}');
-    return JSON.parse(text) as Doc;
+  /** A stored item back as its key and document. */
+  private read(item: Item): StoredDoc {
+    const { pk, sk, doc, docz } = unmarshall(item);
+    const text =
+      typeof doc === 'string'
+        ? doc
+        : docz instanceof Uint8Array
+          ? gunzipSync(docz).toString('utf8')
+          : '{}';
+    return {
+      pk: typeof pk === 'string' ? pk : '',
+      sk: typeof sk === 'string' ? sk : '',
+      doc: JSON.parse(text) as Doc,
+    };
   }
 }

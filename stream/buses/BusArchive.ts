@@ -1,4 +1,5 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchWriteReliably } from '../aws/dynamoBatch.js';
 import type { BusEvent } from './eventPattern.js';
 
@@ -41,11 +42,7 @@ export class DynamoBusArchive implements BusArchive {
       this.client,
       this.table,
       events.map((event) => ({
-        put: {
-          bus: { S: bus },
-          key: { S: keyOf(event) },
-          event: { S: JSON.stringify(event) },
-        },
+        put: marshall({ bus, key: keyOf(event), event: JSON.stringify(event) }),
       })),
       ['bus', 'key'],
     );
@@ -63,17 +60,19 @@ export class DynamoBusArchive implements BusArchive {
           TableName: this.table,
           KeyConditionExpression: `bus = :b AND ${range}`,
           ExpressionAttributeNames: { '#k': 'key' },
-          ExpressionAttributeValues: {
-            ':b': { S: bus },
-            ...(from === undefined ? {} : { ':from': { S: from } }),
-            ':to': { S: `${to ?? '9999'}#\uffff` },
-          },
+          ExpressionAttributeValues: marshall({
+            ':b': bus,
+            ...(from === undefined ? {} : { ':from': from }),
+            ':to': `${to ?? '9999'}#\uffff`,
+          }),
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
       );
-      for (const item of page.Items ?? [])
-        events.push(JSON.parse(item.event?.S ?? '{}') as BusEvent);
+      for (const item of page.Items ?? []) {
+        const { event } = unmarshall(item);
+        events.push(JSON.parse(typeof event === 'string' ? event : '{}') as BusEvent);
+      }
       start = page.LastEvaluatedKey;
     } while (start);
     return events;

@@ -1,6 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
-/** A DynamoDB attribute value as JSON carries it: binary as base64 text. */
+/**
+ * A DynamoDB attribute value as JSON carries it: binary as base64 text. util-dynamodb converts
+ * between attribute values and plain values, not to this wire form, hence the code below.
+ */
 export type JsonAttributeValue =
   | { readonly S: string }
   | { readonly N: string }

@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Commit } from '../eventStore/Commit.js';
 import { itemSize } from '../eventStore/Commit.js';
 import { toItem } from '../eventStore/commitItem.js';
@@ -41,9 +42,11 @@ export function itemChange(
   table: string,
   region: string,
 ): { record: ChangeRecord; partitionKey: string } {
-  const aggregateId = item.aggregate_id?.S ?? '?';
-  const sequence = item.sequence?.N ?? '?';
-  const committedAt = Date.parse(item.committed_at?.S ?? '');
+  // Numbers kept as written: the item is not a commit, and may hold any number DynamoDB does.
+  const { aggregate_id, sequence: key, committed_at } = unmarshall(item, { wrapNumbers: true });
+  const aggregateId = typeof aggregate_id === 'string' ? aggregate_id : '?';
+  const sequence = key === undefined ? '?' : String(key);
+  const committedAt = Date.parse(typeof committed_at === 'string' ? committed_at : '');
   const record = insertRecord({
     item,
     keys: ['aggregate_id', 'sequence'],

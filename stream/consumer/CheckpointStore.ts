@@ -1,4 +1,5 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** Where a consumer is in one shard. */
 export interface ShardCheckpoint {
@@ -39,15 +40,15 @@ export class DynamoCheckpointStore implements CheckpointStore {
     const { Item } = await this.client.send(
       new GetItemCommand({
         TableName: this.table,
-        Key: { consumer: { S: consumer }, shard_id: { S: shardId } },
+        Key: marshall({ consumer, shard_id: shardId }),
         ConsistentRead: true,
       }),
     );
     if (!Item) return undefined;
-    const sequenceNumber = Item.sequence_number?.S;
+    const { sequence_number: sequenceNumber, finished } = unmarshall(Item);
     return {
-      ...(sequenceNumber ? { sequenceNumber } : {}),
-      finished: Item.finished?.BOOL ?? false,
+      ...(typeof sequenceNumber === 'string' && sequenceNumber ? { sequenceNumber } : {}),
+      finished: finished === true,
     };
   }
 
@@ -55,15 +56,13 @@ export class DynamoCheckpointStore implements CheckpointStore {
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: {
-          consumer: { S: consumer },
-          shard_id: { S: shardId },
-          ...(checkpoint.sequenceNumber
-            ? { sequence_number: { S: checkpoint.sequenceNumber } }
-            : {}),
-          finished: { BOOL: checkpoint.finished },
-          updated_at: { S: new Date().toISOString() },
-        },
+        Item: marshall({
+          consumer,
+          shard_id: shardId,
+          ...(checkpoint.sequenceNumber ? { sequence_number: checkpoint.sequenceNumber } : {}),
+          finished: checkpoint.finished,
+          updated_at: new Date().toISOString(),
+        }),
       }),
     );
   }

@@ -7,6 +7,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamRecord } from './kinesisEvent.js';
 
 /**
@@ -66,13 +67,13 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: {
-          consumer: { S: letter.consumer },
-          id: { S: `${letter.failed_at}#${randomUUID()}` },
+        Item: marshall({
+          consumer: letter.consumer,
+          id: `${letter.failed_at}#${randomUUID()}`,
           ...(Buffer.byteLength(json) <= MAX_JSON_BYTES
-            ? { letter: { S: json } }
-            : { letter_gz: { B: gzipSync(json) } }),
-        },
+            ? { letter: json }
+            : { letter_gz: gzipSync(json) }),
+        }),
       }),
     );
   }
@@ -91,14 +92,19 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
           : new QueryCommand({
               TableName: this.table,
               KeyConditionExpression: 'consumer = :c',
-              ExpressionAttributeValues: { ':c': { S: consumer } },
+              ExpressionAttributeValues: marshall({ ':c': consumer }),
               ExclusiveStartKey: start,
               ConsistentRead: true,
             }),
       );
       for (const item of page.Items ?? []) {
-        const gzipped = item.letter_gz?.B;
-        const json = gzipped ? gunzipSync(gzipped).toString('utf8') : (item.letter?.S ?? '{}');
+        const { letter, letter_gz: gzipped } = unmarshall(item);
+        const json =
+          gzipped instanceof Uint8Array
+            ? gunzipSync(gzipped).toString('utf8')
+            : typeof letter === 'string'
+              ? letter
+              : '{}';
         letters.push(JSON.parse(json) as DeadLetter);
       }
       start = page.LastEvaluatedKey;

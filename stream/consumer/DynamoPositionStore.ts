@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
 import type { PositionStore } from './PositionStore.js';
 
@@ -27,12 +28,14 @@ export class DynamoPositionStore implements PositionStore {
     const found = await batchGetReliably(
       this.client,
       this.table,
-      ids.map((id) => ({ consumer: { S: this.consumer }, aggregate_id: { S: id } })),
+      ids.map((id) => marshall({ consumer: this.consumer, aggregate_id: id })),
       ['consumer', 'aggregate_id'],
     );
     const read = new Map<string, number>(ids.map((id) => [id, 0]));
-    for (const item of found.values())
-      read.set(item.aggregate_id?.S ?? '', Number(item.position?.N ?? 0));
+    for (const item of found.values()) {
+      const { aggregate_id, position } = unmarshall(item);
+      read.set(String(aggregate_id ?? ''), Number(position ?? 0));
+    }
     for (const [id, position] of read) this.cache.set(id, position);
     return read;
   }
@@ -43,11 +46,7 @@ export class DynamoPositionStore implements PositionStore {
       this.client,
       this.table,
       forward.map(([id, sequence]) => ({
-        put: {
-          consumer: { S: this.consumer },
-          aggregate_id: { S: id },
-          position: { N: String(sequence) },
-        },
+        put: marshall({ consumer: this.consumer, aggregate_id: id, position: sequence }),
       })),
       ['consumer', 'aggregate_id'],
     );

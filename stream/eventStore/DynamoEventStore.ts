@@ -9,6 +9,7 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import { mergeAsync } from '../mergeAsync.js';
@@ -129,7 +130,8 @@ export class DynamoEventStore implements EventStore {
 
   async read(aggregateId: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {
     const from = options.fromSequence ?? 1;
-    const to = options.toSequence ?? Number.MAX_SAFE_INTEGER;
+    // Sequences are safe integers: an open end (Infinity) reads to the end, as in memory.
+    const to = Math.min(options.toSequence ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     if (to < from) return [];
     const commits: Commit[] = [];
     // A commit starting before `from` may still hold it.
@@ -141,11 +143,7 @@ export class DynamoEventStore implements EventStore {
       {
         KeyConditionExpression: 'aggregate_id = :id AND #seq BETWEEN :from AND :to',
         ExpressionAttributeNames: { '#seq': 'sequence' },
-        ExpressionAttributeValues: {
-          ':id': { S: aggregateId },
-          ':from': { N: String(from) },
-          ':to': { N: String(to) },
-        },
+        ExpressionAttributeValues: marshall({ ':id': aggregateId, ':from': from, ':to': to }),
       },
       aggregateId,
     )) {
@@ -248,15 +246,12 @@ export class DynamoEventStore implements EventStore {
       atOrBefore === undefined
         ? {
             KeyConditionExpression: 'aggregate_id = :id',
-            ExpressionAttributeValues: { ':id': { S: aggregateId } },
+            ExpressionAttributeValues: marshall({ ':id': aggregateId }),
           }
         : {
             KeyConditionExpression: 'aggregate_id = :id AND #seq <= :at',
             ExpressionAttributeNames: { '#seq': 'sequence' },
-            ExpressionAttributeValues: {
-              ':id': { S: aggregateId },
-              ':at': { N: String(atOrBefore) },
-            },
+            ExpressionAttributeValues: marshall({ ':id': aggregateId, ':at': atOrBefore }),
           };
     const result = await this.call(aggregateId, () =>
       this.client.send(
@@ -277,7 +272,7 @@ export class DynamoEventStore implements EventStore {
       this.client.send(
         new GetItemCommand({
           TableName: this.table,
-          Key: { aggregate_id: { S: aggregateId }, sequence: { N: String(sequence) } },
+          Key: marshall({ aggregate_id: aggregateId, sequence }),
           ConsistentRead: true,
         }),
       ),
@@ -331,9 +326,11 @@ function readableCommits(items: readonly Item[], table: string, unreadable: Unre
     try {
       commits.push(fromItem(item, table));
     } catch (error) {
+      // Numbers kept as written: a damaged item may hold any number DynamoDB does.
+      const { aggregate_id, sequence } = unmarshall(item, { wrapNumbers: true });
       unreadable.unreadable({
-        aggregate_id: item.aggregate_id?.S ?? '?',
-        sequence: Number(item.sequence?.N ?? Number.NaN),
+        aggregate_id: typeof aggregate_id === 'string' ? aggregate_id : '?',
+        sequence: Number(sequence ?? Number.NaN),
         error: error instanceof Error ? error.message : String(error),
       });
     }

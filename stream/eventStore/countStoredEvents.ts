@@ -4,6 +4,7 @@ import {
   ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** The events a table holds, counted by type and by day (of the event's timestamp). */
 export interface StoredEventCounts {
@@ -26,9 +27,12 @@ export async function countStoredEvents(
   const byDay: Record<string, Record<string, number>> = {};
   let total = 0;
   const count = (item: Record<string, AttributeValue>) => {
-    for (const value of item.events?.L ?? []) {
-      const type = value.M?.event_type?.S ?? '(unknown type)';
-      const day = value.M?.timestamp?.S?.slice(0, 10) ?? '(no timestamp)';
+    // Numbers kept as written: nothing here reads them, and a damaged item may hold any.
+    const { events } = unmarshall(item, { wrapNumbers: true });
+    for (const event of Array.isArray(events) ? events : []) {
+      const type = typeof event?.event_type === 'string' ? event.event_type : '(unknown type)';
+      const day =
+        typeof event?.timestamp === 'string' ? event.timestamp.slice(0, 10) : '(no timestamp)';
       total++;
       byType[type] = (byType[type] ?? 0) + 1;
       const ofDay = byDay[day] ?? {};

@@ -6,6 +6,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 /** The events table's default name. */
 export const EVENTS_TABLE = 'matchstream-events';
@@ -13,7 +14,7 @@ export const EVENTS_TABLE = 'matchstream-events';
 /** The sparse index of commits the local change relay has not forwarded yet. */
 export const RELAY_INDEX = 'relay-pending';
 /** The attribute that puts a commit in the relay index until it is forwarded. */
-export const RELAY_MARKER = { relay_pending: { S: 'pending' } } as const;
+export const RELAY_MARKER = { relay_pending: marshall('pending') } as const;
 
 /**
  * Creates the events table (partition key `aggregate_id`, sort key `sequence`, on-demand)

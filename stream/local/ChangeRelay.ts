@@ -1,5 +1,7 @@
+import { isDeepStrictEqual } from 'node:util';
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
 import { putRecordsReliably } from '../aws/putRecordsReliably.js';
 import { commitChange, itemChange } from '../changes/commitChange.js';
@@ -101,19 +103,14 @@ export class ChangeRelay {
         TableName: table,
         IndexName: RELAY_INDEX,
         KeyConditionExpression: 'relay_pending = :p',
-        ExpressionAttributeValues: { ':p': { S: 'pending' } },
+        ExpressionAttributeValues: { ':p': RELAY_MARKER.relay_pending },
         Limit: this.batchSize,
       }),
     );
     const entries = page.Items ?? [];
     if (entries.length === 0) return 0;
     // A key can have two entries (its item's and one of an unfinished append): read it once.
-    const keys = new Map(
-      entries.map((e) => [
-        batchKeyOf(e),
-        { aggregate_id: e.aggregate_id ?? { S: '' }, sequence: e.sequence ?? { N: '0' } },
-      ]),
-    );
+    const keys = new Map(entries.map((e) => [batchKeyOf(e), tableKey(e)]));
     const stored = await batchGetReliably(dynamo, table, [...keys.values()], KEY, {
       consistent: true,
     });
@@ -125,7 +122,7 @@ export class ChangeRelay {
       const item = stored.get(batchKeyOf(entry));
       if (!item) unstored.add(keyOf(entry));
       else if (!item.relay_pending) stale.push({ entry, item });
-      else if (item.committed_at?.S === entry.committed_at?.S) items.push(item);
+      else if (isDeepStrictEqual(item.committed_at, entry.committed_at)) items.push(item);
       // Else an entry of an earlier attempt: repaired once the item's own entry is cleared.
     }
     this.noteUnstored(unstored);
@@ -278,9 +275,18 @@ function batchKeyOf(item: Record<string, AttributeValue>): string {
   return KEY.map((k) => JSON.stringify(item[k])).join('\u0000');
 }
 
+/** An index entry's table key (an index always projects it). */
+function tableKey(entry: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const { aggregate_id, sequence } = entry;
+  if (!aggregate_id || !sequence)
+    throw new Error(`relay: an entry of ${RELAY_INDEX} has no table key`);
+  return { aggregate_id, sequence };
+}
+
 /** An item's table key, as one string. */
 function keyOf(item: Record<string, AttributeValue>): string {
-  return `${item.aggregate_id?.S ?? ''}\u0000${item.sequence?.N ?? ''}`;
+  const { aggregate_id, sequence } = unmarshall(tableKey(item));
+  return `${aggregate_id}\u0000${sequence}`;
 }
 
 function withoutMarker(item: Record<string, AttributeValue>): Record<string, AttributeValue> {

@@ -10,6 +10,7 @@ import {
   ListShardsCommand,
   ResourceNotFoundException as NoStream,
 } from '@aws-sdk/client-kinesis';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHECKPOINTS_TABLE } from '../consumer/CheckpointStore.js';
 
 /** How far behind the stream a consumer is. */
@@ -51,13 +52,16 @@ async function measureLag(
     new ScanCommand({ TableName: CHECKPOINTS_TABLE, ConsistentRead: true }),
   );
   for (const item of page.Items ?? []) {
-    const consumer = item.consumer?.S ?? '';
-    const shards = checkpoints.get(consumer) ?? new Map();
-    shards.set(item.shard_id?.S ?? '', {
-      ...(item.sequence_number?.S ? { sequence: item.sequence_number.S } : {}),
-      finished: item.finished?.BOOL ?? false,
+    const { consumer, shard_id, sequence_number, finished } = unmarshall(item);
+    const name = typeof consumer === 'string' ? consumer : '';
+    const shards = checkpoints.get(name) ?? new Map();
+    shards.set(typeof shard_id === 'string' ? shard_id : '', {
+      ...(typeof sequence_number === 'string' && sequence_number
+        ? { sequence: sequence_number }
+        : {}),
+      finished: finished === true,
     });
-    checkpoints.set(consumer, shards);
+    checkpoints.set(name, shards);
   }
   const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
   const lags: ConsumerLag[] = [];

@@ -1,4 +1,5 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ensureTable } from '../eventStore/eventsTable.js';
 import type { ReplayCheckpoint, ReplayCheckpoints } from './replay.js';
 
@@ -26,18 +27,19 @@ export class DynamoReplayCheckpoints implements ReplayCheckpoints {
     const { Item } = await this.client.send(
       new GetItemCommand({
         TableName: this.table,
-        Key: { name: { S: name } },
+        Key: marshall({ name }),
         ConsistentRead: true,
       }),
     );
-    return Item?.checkpoint?.S ? fromJson(Item.checkpoint.S) : undefined;
+    const checkpoint = Item ? unmarshall(Item).checkpoint : undefined;
+    return typeof checkpoint === 'string' && checkpoint ? fromJson(checkpoint) : undefined;
   }
 
   async save(checkpoint: ReplayCheckpoint): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: { name: { S: checkpoint.name }, checkpoint: { S: toJson(checkpoint) } },
+        Item: marshall({ name: checkpoint.name, checkpoint: toJson(checkpoint) }),
       }),
     );
   }

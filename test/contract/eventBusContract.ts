@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { EventData } from '../../schemas/events.js';
 import { type BusPublisher, busEntryOf } from '../../stream/buses/BusPublisher.js';
 import { DOMAINS, type Domain, sourceOf } from '../../stream/buses/domains.js';
 import type { BusEvent, EventPattern } from '../../stream/buses/eventPattern.js';
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
-import { envelope } from '../support/envelopes.js';
+import { envelope, sampleEnvelope } from '../support/envelopes.js';
+import { matchRecorded } from '../support/registry.js';
 
 /** A rule's target as the test sees it. */
 export interface RuleTarget {
@@ -22,20 +24,13 @@ export interface BusUnderTest {
 }
 
 let counter = 0;
-function matchResult(n: number, data: Record<string, unknown> = {}): EventEnvelope {
+function matchResult(n: number, data: Partial<EventData<'MatchRecorded'>> = {}): EventEnvelope {
   counter++;
   return envelope(
     'MatchRecorded',
     `match:${process.pid}-${counter}`,
     1,
-    {
-      match_id: `m${n}`,
-      home_team: 'SEA',
-      away_team: 'POR',
-      home_goals: 2,
-      away_goals: 1,
-      ...data,
-    },
+    { ...matchRecorded(`m${n}`), home_team: 'SEA', away_team: 'POR', ...data },
     '2026-09-01T20:00:00.123Z',
   );
 }
@@ -118,7 +113,7 @@ export function eventBusContract(name: string, setup: () => Promise<BusUnderTest
       const events = [
         matchResult(3),
         teamRegistered('SEA'),
-        envelope('SagaStarted', 'saga:s1', 1, {}),
+        sampleEnvelope('SagaStarted', 'saga:s1'),
       ];
 
       await bus.publisher.publish(events.map((e) => busEntryOf(e)));
@@ -193,7 +188,7 @@ export function eventBusContract(name: string, setup: () => Promise<BusUnderTest
       const bus = await setup();
       const results = await bus.rule('soccer', { 'detail-type': ['MatchRecorded'] });
       const small = matchResult(10);
-      const large = matchResult(11, { notes: 'x'.repeat(262_144) });
+      const large = matchResult(11, { venue: 'x'.repeat(262_144) });
 
       // Act
       const published = await bus.publisher.publish([busEntryOf(small), busEntryOf(large)]);

@@ -230,6 +230,18 @@ export function eventStoreContract(name: string, setup: () => StoreUnderTest): v
       expect(await store.read(streamId('match'))).toEqual([]);
     });
 
+    it('reads to the end of a stream given an open end (Infinity)', async () => {
+      const { store } = setup();
+      const id = streamId('match');
+      await store.append(id, 0, [recorded('m1'), recorded('m1'), recorded('m1')]);
+
+      const seqs = async (options: { fromSequence?: number; toSequence?: number }) =>
+        (await store.read(id, options)).map((e) => e.sequence);
+
+      expect(await seqs({ fromSequence: 2, toSequence: Number.POSITIVE_INFINITY })).toEqual([2, 3]);
+      expect(await seqs({ toSequence: Number.POSITIVE_INFINITY })).toEqual([1, 2, 3]);
+    });
+
     it('reads a stream as of an instant', async () => {
       const { store } = setup();
       const id = streamId('match');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { measure as consumer } from '../../../bench/consumer.js';
 import { measure as ingest } from '../../../bench/ingest.js';
+import { measure as marshal } from '../../../bench/marshal.js';
 import { REBUILT_MODELS, measure as rebuild } from '../../../bench/rebuild.js';
 import { measure as rpi } from '../../../bench/rpi.js';
 
@@ -51,6 +52,26 @@ describe('the benchmarks on tiny inputs', () => {
     ]);
     // Every appended event reached the consumer and the bus handler.
     for (const f of latency) expect(f.events).toBe(50);
+  }, 60_000);
+
+  it('marshals the same items by hand and with util-dynamodb, with equal results', async () => {
+    // The scenario checks both ways give equal items before it times them.
+    const result = await marshal('marshal', { items: 40, rounds: 2 });
+
+    expect(result.figures.map((f) => f.shape)).toEqual([
+      'commit-item-write',
+      'commit-item-read',
+      'change-image-read',
+      'document-write',
+      'document-read',
+    ]);
+    for (const f of result.figures) {
+      expect(f.items).toBe(40);
+      expect(f.value).toBeGreaterThan(0);
+      expect(f.baseline).toBeGreaterThan(0);
+    }
+    // The relay forwarded every commit of its rounds (it throws otherwise).
+    expect(result.relay.value).toBeGreaterThan(0);
   }, 60_000);
 
   it('rebuilds every main read model from a small store next to the raw scan', async () => {

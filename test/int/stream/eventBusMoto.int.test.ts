@@ -20,6 +20,7 @@ import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { type BusUnderTest, eventBusContract } from '../../contract/eventBusContract.js';
 import { envelope } from '../../support/envelopes.js';
 import { drainQueue, type Moto, motoAvailable, startMoto } from '../../support/moto.js';
+import { matchRecorded } from '../../support/registry.js';
 
 const FAST = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } as const;
 
@@ -148,7 +149,7 @@ describe.runIf(motoAvailable())('EventBridge on moto_server, rules delivering to
   describe('what only PutEvents does (the local buses take every entry in one put, in process)', () => {
     function results(count: number): EventEnvelope[] {
       return Array.from({ length: count }, (_, n) =>
-        envelope('MatchRecorded', `match:partial-${buses}-${n}`, 1, { match_id: `m${n}` }),
+        envelope('MatchRecorded', `match:partial-${buses}-${n}`, 1, matchRecorded(`m${n}`)),
       );
     }
 
