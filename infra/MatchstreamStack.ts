@@ -2,12 +2,12 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { READ_MODELS } from '../pipeline/readModels.js';
-import { CALCULATION_EVENTS_PATTERN } from '../sagas/handlers/CalculationEventHandler.js';
-import { MATCH_EVENTS_PATTERN } from '../sagas/handlers/MatchEventHandler.js';
-import { METADATA_EVENTS_PATTERN } from '../sagas/handlers/MetadataEventHandler.js';
+import {
+  BUS_HANDLER_NAMES,
+  BUS_HANDLERS,
+  type BusHandlerName,
+} from '../sagas/handlers/busHandlers.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
-import type { Domain } from '../stream/buses/domains.js';
-import type { EventPattern } from '../stream/buses/eventPattern.js';
 import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
 import { DomainBuses } from './constructs/DomainBuses.js';
@@ -67,7 +67,7 @@ export class MatchstreamStack extends Stack {
   readonly monitoring: Monitoring;
   readonly sagaTables: DocumentTables;
   readonly consumers: Readonly<Record<'read-models' | 'bus-router' | 'sagas', StreamConsumer>>;
-  readonly handlers: Readonly<Record<'match' | 'metadata' | 'calculation', BusHandler>>;
+  readonly handlers: Readonly<Record<BusHandlerName, BusHandler>>;
   readonly sweep: SagaSweep;
   readonly api: QueryApi;
 
@@ -206,25 +206,21 @@ export class MatchstreamStack extends Stack {
       for (const name of ['work', 'cache']) table(name).grantReadWriteData(fn);
     }
 
-    // The three bus handlers, each the target of its rule on its bus.
-    const handler = (
-      name: 'match' | 'metadata' | 'calculation',
-      bus: Domain,
-      pattern: EventPattern,
-    ) =>
+    // The bus handlers (BUS_HANDLERS), each the target of its rule on its bus.
+    const handler = (name: BusHandlerName) =>
       new BusHandler(this, `${name[0]?.toUpperCase()}${name.slice(1)}EventHandler`, {
-        name: `${name}-event-handler`,
+        name: BUS_HANDLERS[name].rule,
         handler: name,
-        bus: this.buses.buses[bus],
-        pattern,
+        bus: this.buses.buses[BUS_HANDLERS[name].bus],
+        pattern: BUS_HANDLERS[name].pattern,
         key: this.key,
         node: settings.node,
         environment: sagaEnv,
       });
     this.handlers = {
-      match: handler('match', 'soccer', MATCH_EVENTS_PATTERN),
-      metadata: handler('metadata', 'metadata', METADATA_EVENTS_PATTERN),
-      calculation: handler('calculation', 'calculation', CALCULATION_EVENTS_PATTERN),
+      match: handler('match'),
+      metadata: handler('metadata'),
+      calculation: handler('calculation'),
     };
     // Match: finds the season in the store, starts debounced sagas (appends), keeps its slots.
     this.eventStore.table.grantReadWriteData(this.handlers.match.function);
@@ -257,9 +253,9 @@ export class MatchstreamStack extends Stack {
       consumers: this.consumers,
       publisher: 'bus-router',
       handlers: {
-        'match-event-handler': this.handlers.match,
-        'metadata-event-handler': this.handlers.metadata,
-        'calculation-event-handler': this.handlers.calculation,
+        ...Object.fromEntries(
+          BUS_HANDLER_NAMES.map((n) => [BUS_HANDLERS[n].rule, this.handlers[n]]),
+        ),
         'saga-sweep': this.sweep,
       },
       sagas: 'sagas',

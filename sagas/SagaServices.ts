@@ -5,12 +5,10 @@ import type { BusEvent, EventPattern } from '../stream/buses/eventPattern.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import { type FaultPlan, faultHook } from './faults.js';
-import {
-  CALCULATION_EVENTS_PATTERN,
-  CalculationEventHandler,
-} from './handlers/CalculationEventHandler.js';
-import { MATCH_EVENTS_PATTERN, MatchEventHandler } from './handlers/MatchEventHandler.js';
-import { METADATA_EVENTS_PATTERN, MetadataEventHandler } from './handlers/MetadataEventHandler.js';
+import { BUS_HANDLER_NAMES, BUS_HANDLERS } from './handlers/busHandlers.js';
+import { CalculationEventHandler } from './handlers/CalculationEventHandler.js';
+import { MatchEventHandler } from './handlers/MatchEventHandler.js';
+import { MetadataEventHandler } from './handlers/MetadataEventHandler.js';
 import { RecalculationRequests } from './handlers/RecalculationRequests.js';
 import {
   collectMatches,
@@ -155,28 +153,12 @@ export class SagaServices {
     };
   }
 
-  /** The handlers' rules, one per domain bus they listen on. */
+  /** The handlers' rules, one per domain bus they listen on (from `BUS_HANDLERS`). */
   rules(): HandlerRule[] {
-    return [
-      {
-        bus: 'soccer',
-        name: 'match-event-handler',
-        pattern: MATCH_EVENTS_PATTERN,
-        handler: this.handlers.match.handle,
-      },
-      {
-        bus: 'metadata',
-        name: 'metadata-event-handler',
-        pattern: METADATA_EVENTS_PATTERN,
-        handler: this.handlers.metadata.handle,
-      },
-      {
-        bus: 'calculation',
-        name: 'calculation-event-handler',
-        pattern: CALCULATION_EVENTS_PATTERN,
-        handler: this.handlers.calculation.handle,
-      },
-    ];
+    return BUS_HANDLER_NAMES.map((name) => {
+      const { bus, rule, pattern } = BUS_HANDLERS[name];
+      return { bus, name: rule, pattern, handler: this.handlers[name].handle };
+    });
   }
 
   /** Profile of automatic recalculations. */

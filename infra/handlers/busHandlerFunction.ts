@@ -1,21 +1,26 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type BusHandlerName, busEventHandler } from '../../pipeline/aws/sagas.js';
+import { busEventHandler } from '../../pipeline/aws/sagas.js';
+import {
+  BUS_HANDLER_NAMES,
+  BUS_HANDLERS,
+  type BusHandlerName,
+} from '../../sagas/handlers/busHandlers.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 
 const name = (process.env.BUS_HANDLER ?? '') as BusHandlerName;
-if (!['match', 'metadata', 'calculation'].includes(name))
+if (!BUS_HANDLER_NAMES.includes(name))
   throw new Error(
-    `environment variable BUS_HANDLER must be match, metadata or calculation, not "${name}"`,
+    `environment variable BUS_HANDLER must be one of ${BUS_HANDLER_NAMES.join(', ')}, not "${name}"`,
   );
 const logger = new Logger({
   serviceName: 'matchstream',
-  persistentKeys: { handler: `${name}-event-handler` },
+  persistentKeys: { handler: BUS_HANDLERS[name].rule },
 });
 const handle = busEventHandler(name, process.env, dynamoClient());
 
 /**
- * Lambda entry point of one bus handler (`BUS_HANDLER`: match, metadata or calculation), the
+ * Lambda entry point of one bus handler (`BUS_HANDLER`: a name of `BUS_HANDLERS`), the
  * target of its rule. A failure is logged and thrown: Lambda retries the asynchronous
  * invocation, then sends the event to the handler's dead-letter queue.
  */

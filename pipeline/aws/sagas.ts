@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type HealthFigures, QueryService, type ReadModelStores } from '../../api/QueryService.js';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import type { BusHandlerName } from '../../sagas/handlers/busHandlers.js';
 import { ABANDON_GRACE_MS } from '../../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices.js';
 import { activeSagaIds } from '../../sagas/sagasReadModel.js';
@@ -145,9 +146,6 @@ export function sagaSweepHandler(
   const { services } = awsSagaServices(env, client, options);
   return async () => ({ driven: await services.sweepOnce() });
 }
-
-/** The three bus handlers, by the name of their rule. */
-export type BusHandlerName = 'match' | 'metadata' | 'calculation';
 
 /** One bus handler as an EventBridge target (the event is delivered as the bus holds it). */
 export function busEventHandler(
