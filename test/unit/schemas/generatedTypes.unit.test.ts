@@ -25,7 +25,10 @@ describe('the event types generated from the schemas', () => {
     // Assess: same files, same text (run `npm run schemas:types` after changing a schema)
     expect([...checkedIn.keys()].sort()).toEqual([...fresh.keys()].sort());
     for (const [path, text] of fresh) {
-      expect(checkedIn.get(path), `schemas/generated/${path} is stale`).toBe(text);
+      expect(
+        checkedIn.get(path),
+        `schemas/generated/${path} is stale: run npm run schemas:types`,
+      ).toBe(text);
     }
   }, 30_000);
 
