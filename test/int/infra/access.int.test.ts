@@ -218,6 +218,19 @@ describe('every service that writes to an encrypted resource may use its key', (
       }
     expect(writers).toBeGreaterThan(20);
     expect(missing).toEqual([]);
+    // Those IAM grants count because the key policy defers to the account's IAM policies; so
+    // does DynamoDB's service-linked role that writes the change stream (its policy allows
+    // kms:GenerateDataKey via Kinesis: DynamoDBKinesisReplicationServiceRolePolicy).
+    const statements = resources[keyId()].Properties.KeyPolicy.Statement as Statement[];
+    expect(
+      statements.filter(
+        (st) =>
+          st.Effect === 'Allow' &&
+          st.Principal?.AWS &&
+          text(st.Principal.AWS) === 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root' &&
+          list(st.Action).includes('kms:*'),
+      ),
+    ).toHaveLength(1);
   });
 
   it("keeps the alarm topic and the queues TLS-only, and names every alarm under the stack (the grants' source)", () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
+import { NODE_RUNTIMES } from '../../../infra/constructs/HandlerFunction.js';
 import { settingsFromContext } from '../../../infra/settings.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -47,6 +48,11 @@ describe('a first deploy that succeeds', () => {
     const { template: on24 } = synth({ node: 24 });
     for (const fn of Object.values(functions(on24)))
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
+    // The bundles target the runtime they run on.
+    for (const [version, { runtime, target }] of Object.entries(NODE_RUNTIMES)) {
+      expect(runtime.name).toBe(`nodejs${version}.x`);
+      expect(target).toBe(`node${version}`);
+    }
     const settings = (node: unknown) =>
       settingsFromContext((k) => (k === 'node' ? node : undefined));
     expect(settings(undefined).node).toBe(22);
