@@ -59,6 +59,39 @@ describe('the saga sweep runs one at a time through a lease in the work table (n
     expect(await leaseItem()).toBeUndefined();
   });
 
+  it('two sweeps at once: the one holding the lease drives, the other returns without driving', async () => {
+    // The first sweep is held at its first read of the sagas read model (after taking the
+    // lease) until the second has finished.
+    const first = dynamoClient({ endpoint: dynamo.endpoint });
+    let reached: () => void = () => {};
+    const driving = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    first.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { TableName?: string };
+        if (input.TableName === readModelTables.sagas) {
+          reached();
+          await gate;
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const a = sagaSweepHandler(env, first, { now, remainingMs: () => 300_000 })();
+    await driving;
+    const b = await sagaSweepHandler(env, client, { now, remainingMs: () => 300_000 })();
+    open();
+    expect(b).toEqual({ driven: 0, skipped: 'lease-held' });
+    expect(await a).toEqual({ driven: 0 });
+    expect(await leaseItem()).toBeUndefined();
+    first.destroy();
+  });
+
   it('a sweep that finds the lease held returns without driving; once released, the next one drives', async () => {
     const held = await lease().acquire();
     expect(held).not.toBeNull();
