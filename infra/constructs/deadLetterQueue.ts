@@ -31,8 +31,9 @@ export function deadLetterQueue(
  * Lets EventBridge put what a rule could not deliver into a dead-letter queue encrypted with
  * `key`: the queue's policy (written by the rule target) allows the send, and the key must let
  * EventBridge encrypt it (https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html),
- * for this rule only. The rule's ARN is spelled out from its name: the rule itself depends on
- * the key through the queue.
+ * for this rule only, by `aws:SourceArn` as EventBridge's key policies are scoped
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html). The
+ * rule's ARN is spelled out from its name: the rule itself depends on the key through the queue.
  */
 export function grantDeadLetterDelivery(
   scope: Construct,
