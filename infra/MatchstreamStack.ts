@@ -1,4 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { READ_MODELS } from '../pipeline/readModels.js';
@@ -13,14 +15,42 @@ import { DocumentTables } from './constructs/DocumentTables.js';
 import { DomainBuses } from './constructs/DomainBuses.js';
 import { EventStore } from './constructs/EventStore.js';
 import { GlueSchemas } from './constructs/GlueSchemas.js';
+import {
+  FUNCTION_SETTINGS,
+  type FunctionSettings,
+  type NodeVersion,
+} from './constructs/HandlerFunction.js';
 import { Monitoring } from './constructs/Monitoring.js';
 import { QueryApi } from './constructs/QueryApi.js';
 import { SagaSweep } from './constructs/SagaSweep.js';
-import {
-  type ConsumerSettings,
-  type NodeVersion,
-  StreamConsumer,
-} from './constructs/StreamConsumer.js';
+import { type ConsumerSettings, StreamConsumer } from './constructs/StreamConsumer.js';
+
+/**
+ * The DynamoDB actions of each way the functions use a table, from the calls the code makes:
+ * `DynamoEventStore` appends with a conditional PutItem (an append-only store: no UpdateItem,
+ * DeleteItem or BatchWriteItem on events) and reads with Query and GetItem;
+ * `DynamoDocumentStore` reads with BatchGetItem and Query and writes with BatchWriteItem;
+ * `DynamoPositionStore` reads and writes in batches; `DynamoDeadLetterQueue` puts a letter and
+ * lists them with Scan (all) or Query (one consumer); the sweep's lease is put conditionally
+ * and deleted.
+ */
+export const TABLE_ACCESS = {
+  readEvents: ['Query', 'GetItem'],
+  appendEvents: ['PutItem', 'Query', 'GetItem'],
+  readDocuments: ['BatchGetItem', 'Query'],
+  writeDocuments: ['BatchGetItem', 'Query', 'BatchWriteItem'],
+  positions: ['BatchGetItem', 'BatchWriteItem'],
+  sendDeadLetters: ['PutItem'],
+  listDeadLetters: ['Scan', 'Query'],
+  lease: ['PutItem', 'DeleteItem'],
+} as const;
+export type TableAccess = keyof typeof TABLE_ACCESS;
+const WRITE_ACTIONS: ReadonlySet<string> = new Set([
+  'PutItem',
+  'BatchWriteItem',
+  'DeleteItem',
+  'UpdateItem',
+]);
 
 /** The knobs of a deployment (from CDK context; see `settingsFromContext`). */
 export interface MatchstreamSettings {
@@ -32,8 +62,17 @@ export interface MatchstreamSettings {
   readonly retentionHours: number;
   /** Keep the event store when the stack is deleted (and protect it from deletion). */
   readonly retainEvents: boolean;
-  /** The Node.js version of the functions (20, 22 or 24). */
+  /** The Node.js version of the functions (22 or 24). */
   readonly node: NodeVersion;
+  /** X-Ray active tracing of every function. */
+  readonly tracing: boolean;
+  /** Ship source maps with the bundles and run with `--enable-source-maps`. */
+  readonly sourceMaps: boolean;
+  /** Warm throughput of the events and read-model tables (high-volume deployments); none when null. */
+  readonly warmThroughput: {
+    readonly readUnitsPerSecond?: number;
+    readonly writeUnitsPerSecond?: number;
+  } | null;
   /** Settings per consumer, by consumer name (`read-models`, `bus-router`, `sagas`). */
   readonly consumers: Readonly<Record<string, ConsumerSettings>>;
   /** Automatic recalculations: profile, division (null: every game), debounce. */
@@ -75,6 +114,12 @@ export class MatchstreamStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     const prefix = `matchstream-${settings.stage}`;
+    // Read by every function of the stack (set before any is made).
+    this.node.setContext(FUNCTION_SETTINGS, {
+      tracing: settings.tracing,
+      sourceMaps: settings.sourceMaps,
+    } satisfies FunctionSettings);
+    const warm = settings.warmThroughput ? { warmThroughput: settings.warmThroughput } : {};
 
     this.key = new kms.Key(this, 'Key', {
       description: `${prefix}: events, change stream, read models, queues`,
@@ -85,6 +130,7 @@ export class MatchstreamStack extends Stack {
       shards: settings.shards,
       retention: Duration.hours(settings.retentionHours),
       retain: settings.retainEvents,
+      ...warm,
     });
     this.buses = new DomainBuses(this, 'Buses', { prefix });
     this.schemas = new GlueSchemas(this, 'Schemas', {
@@ -93,6 +139,7 @@ export class MatchstreamStack extends Stack {
     });
     this.readModels = new DocumentTables(this, 'ReadModels', {
       key: this.key,
+      ...warm,
       tables: Object.fromEntries(
         READ_MODELS.map((p) => [p.name, { partitionKey: 'pk', sortKey: 'sk' }]),
       ),
@@ -181,30 +228,34 @@ export class MatchstreamStack extends Stack {
     });
     this.consumers = { 'read-models': readModels, 'bus-router': busRouter, sagas };
 
-    // Least privilege, through the constructs' grants: each consumer reads the events (and
-    // fills gaps from them), keeps its positions, and writes only its own effects.
+    // Least privilege: each consumer reads the events (and fills gaps from them), keeps its
+    // positions, and writes only its own effects.
     for (const consumer of [readModels, busRouter, sagas]) {
-      this.eventStore.table.grantReadData(consumer.function);
-      positions.grantReadWriteData(consumer.function);
+      this.allow(consumer.function, this.eventStore.table, 'readEvents');
+      this.allow(consumer.function, positions, 'positions');
     }
     for (const t of Object.values(this.readModels.tables))
-      t.grantReadWriteData(readModels.function);
+      this.allow(readModels.function, t, 'writeDocuments');
     for (const bus of Object.values(this.buses.buses)) bus.grantPutEventsTo(busRouter.function);
-    deadLetters.grantWriteData(busRouter.function);
+    this.allow(busRouter.function, deadLetters, 'sendDeadLetters');
 
     // The saga steps append saga and calculation events, read the matches, the directory and
     // the saga states, and keep their snapshots and the rankings cache.
     this.sweep = new SagaSweep(this, 'SagaSweep', {
+      name: `${prefix}-saga-sweep`,
       every: Duration.minutes(settings.sagaSweepMinutes),
       key: this.key,
       node: settings.node,
       environment: sagaEnv,
     });
     for (const fn of [sagas.function, this.sweep.function]) {
-      this.eventStore.table.grantReadWriteData(fn);
-      for (const name of ['matches', 'sagas', 'directory']) table(name).grantReadData(fn);
-      for (const name of ['work', 'cache']) table(name).grantReadWriteData(fn);
+      this.allow(fn, this.eventStore.table, 'appendEvents');
+      for (const name of ['matches', 'sagas', 'directory'])
+        this.allow(fn, table(name), 'readDocuments');
+      for (const name of ['work', 'cache']) this.allow(fn, table(name), 'writeDocuments');
     }
+    // The sweep's lease: one item in the work table, put conditionally and deleted.
+    this.allow(this.sweep.function, table('work'), 'lease');
 
     // The bus handlers (BUS_HANDLERS), each the target of its rule on its bus.
     const handler = (name: BusHandlerName) =>
@@ -223,16 +274,16 @@ export class MatchstreamStack extends Stack {
       calculation: handler('calculation'),
     };
     // Match: finds the season in the store, starts debounced sagas (appends), keeps its slots.
-    this.eventStore.table.grantReadWriteData(this.handlers.match.function);
-    table('work').grantReadWriteData(this.handlers.match.function);
+    this.allow(this.handlers.match.function, this.eventStore.table, 'appendEvents');
+    this.allow(this.handlers.match.function, table('work'), 'writeDocuments');
     // Metadata: keeps the directory, reads the cached seasons, starts sagas like match.
-    this.eventStore.table.grantReadWriteData(this.handlers.metadata.function);
-    table('directory').grantReadWriteData(this.handlers.metadata.function);
-    table('work').grantReadWriteData(this.handlers.metadata.function);
-    table('cache').grantReadData(this.handlers.metadata.function);
+    this.allow(this.handlers.metadata.function, this.eventStore.table, 'appendEvents');
+    this.allow(this.handlers.metadata.function, table('directory'), 'writeDocuments');
+    this.allow(this.handlers.metadata.function, table('work'), 'writeDocuments');
+    this.allow(this.handlers.metadata.function, table('cache'), 'readDocuments');
     // Calculation: reads the calculations, writes the notifications.
-    this.eventStore.table.grantReadData(this.handlers.calculation.function);
-    table('notifications').grantReadWriteData(this.handlers.calculation.function);
+    this.allow(this.handlers.calculation.function, this.eventStore.table, 'readEvents');
+    this.allow(this.handlers.calculation.function, table('notifications'), 'writeDocuments');
 
     this.api = new QueryApi(this, 'QueryApi', {
       name: prefix,
@@ -241,11 +292,14 @@ export class MatchstreamStack extends Stack {
       burstLimit: settings.api.burstLimit,
       environment: sagaEnv,
     });
-    // Reads every read model, the cache and notifications; POST /sagas appends SagaStarted.
-    for (const t of Object.values(this.readModels.tables)) t.grantReadData(this.api.function);
-    for (const name of ['cache', 'notifications']) table(name).grantReadData(this.api.function);
-    this.eventStore.table.grantReadWriteData(this.api.function);
-    deadLetters.grantReadData(this.api.function);
+    // Reads every read model, the cache and notifications; POST /sagas appends SagaStarted
+    // (never updates, deletes or batch-writes events); GET /health lists the dead letters.
+    for (const t of Object.values(this.readModels.tables))
+      this.allow(this.api.function, t, 'readDocuments');
+    for (const name of ['cache', 'notifications'])
+      this.allow(this.api.function, table(name), 'readDocuments');
+    this.allow(this.api.function, this.eventStore.table, 'appendEvents');
+    this.allow(this.api.function, deadLetters, 'listDeadLetters');
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       name: prefix,
@@ -273,5 +327,16 @@ export class MatchstreamStack extends Stack {
       value: this.monitoring.topic.topicArn,
       description: 'subscribe to be told of alarms',
     });
+  }
+
+  /**
+   * Grants a function exactly the DynamoDB actions its code calls on a table (`TABLE_ACCESS`),
+   * and the key: decrypt to read, encrypt too to write.
+   */
+  private allow(fn: iam.IGrantable, table: dynamodb.Table, access: TableAccess): void {
+    const actions = TABLE_ACCESS[access];
+    table.grant(fn, ...actions.map((a) => `dynamodb:${a}`));
+    if (actions.some((a) => WRITE_ACTIONS.has(a))) this.key.grantEncryptDecrypt(fn);
+    else this.key.grantDecrypt(fn);
   }
 }

@@ -1,11 +1,12 @@
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { MatchstreamStack } from './MatchstreamStack.js';
 import { settingsFromContext } from './settings.js';
 
 /**
- * The CDK app with its one stack, checked by cdk-nag's AwsSolutions rules at synthesis (a rule
- * broken without a written acknowledgement fails the synth). `context` adds to `cdk.json`'s.
+ * The CDK app with its one stack, every resource tagged with the application and the stage,
+ * checked by cdk-nag's AwsSolutions and Serverless rules at synthesis (a rule broken without a
+ * written acknowledgement fails the synth). `context` adds to `cdk.json`'s.
  */
 export function buildApp(context: Record<string, unknown> = {}, outdir?: string) {
   const app = new App({ context, ...(outdir ? { outdir } : {}) });
@@ -20,6 +21,13 @@ export function buildApp(context: Record<string, unknown> = {}, outdir?: string)
         }
       : {}),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Dashboards take Tags in CloudFormation's newest reference
+  // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-dashboard.html)
+  // but not in cfn-lint's schema yet, which then fails the template; the dashboard is named
+  // after the stage instead.
+  const untaggable = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+  Tags.of(app).add('application', 'matchstream', untaggable);
+  Tags.of(app).add('stage', settings.stage, untaggable);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return { app, stack, settings };
 }

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../domain/rpi/RpiProfile.js';
-import type { ConsumerSettings, NodeVersion } from './constructs/StreamConsumer.js';
+import { DEFAULT_NODE, NODE_RUNTIMES, type NodeVersion } from './constructs/HandlerFunction.js';
+import type { ConsumerSettings } from './constructs/StreamConsumer.js';
 import type { MatchstreamSettings } from './MatchstreamStack.js';
 
 const CONSUMERS = ['read-models', 'bus-router', 'sagas'] as const;
@@ -8,7 +9,9 @@ const CONSUMERS = ['read-models', 'bus-router', 'sagas'] as const;
 /**
  * Deployment settings from CDK context, each checked, with safe defaults:
  * `stage` (`dev`), `shards` (0: on-demand), `retentionHours` (24), `retainEvents` (true), `node`
- * (the functions' Node.js version: 20, 22 or 24; 20), `rpiProfile` (the profile of automatic
+ * (the functions' Node.js version: 22 or 24; 22), `tracing` (X-Ray; false), `sourceMaps`
+ * (false), `warmThroughput` (`{"readUnitsPerSecond": n, "writeUnitsPerSecond": n}` for the
+ * events and read-model tables; none), `rpiProfile` (the profile of automatic
  * recalculations; the default profile), `rpiDivision` (count only games within it; all),
  * `debounceMs` (how long an automatic recalculation waits for more results; 1000),
  * `sagaSweepMinutes` (1), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200), and
@@ -32,6 +35,9 @@ export function settingsFromContext(get: (key: string) => unknown): MatchstreamS
     retentionHours: whole(get('retentionHours'), 'retentionHours', 24, 8760, 24),
     retainEvents: flag(get('retainEvents'), 'retainEvents', true),
     node: nodeVersion(get('node')),
+    tracing: flag(get('tracing'), 'tracing', false),
+    sourceMaps: flag(get('sourceMaps'), 'sourceMaps', false),
+    warmThroughput: warmThroughput(get('warmThroughput')),
     consumers,
     rpi: {
       profile: profileName(get('rpiProfile')),
@@ -73,9 +79,41 @@ const seconds = (n: number) => Duration.seconds(n);
 const hours = (n: number) => Duration.hours(n);
 
 function nodeVersion(raw: unknown): NodeVersion {
-  const n = whole(raw, 'node', 20, 24, 20);
-  if (n !== 20 && n !== 22 && n !== 24) throw new Error('context node: 20, 22 or 24 is expected');
-  return n;
+  const versions = Object.keys(NODE_RUNTIMES).join(' or ');
+  if (raw === undefined || raw === null || raw === '') return DEFAULT_NODE;
+  const n = Number(raw);
+  if (!Object.keys(NODE_RUNTIMES).includes(String(n)) || String(n) !== String(raw).trim())
+    throw new Error(
+      `context node: ${versions} is expected (Lambda no longer creates Node.js 20 functions)`,
+    );
+  return n as NodeVersion;
+}
+
+/** Warm throughput (units per second, each at least 1) or none. */
+function warmThroughput(
+  raw: unknown,
+): { readonly readUnitsPerSecond?: number; readonly writeUnitsPerSecond?: number } | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const o = parseObject(raw, 'warmThroughput');
+  const unknown = Object.keys(o).filter(
+    (k) => k !== 'readUnitsPerSecond' && k !== 'writeUnitsPerSecond',
+  );
+  if (unknown.length > 0)
+    throw new Error(
+      `context warmThroughput.${unknown[0]}: readUnitsPerSecond and writeUnitsPerSecond are expected`,
+    );
+  const at = (k: string) =>
+    o[k] === undefined ? undefined : whole(o[k], `warmThroughput.${k}`, 1, 10_000_000, 1);
+  const read = at('readUnitsPerSecond');
+  const write = at('writeUnitsPerSecond');
+  if (read === undefined && write === undefined)
+    throw new Error(
+      'context warmThroughput: readUnitsPerSecond or writeUnitsPerSecond is expected',
+    );
+  return {
+    ...(read !== undefined ? { readUnitsPerSecond: read } : {}),
+    ...(write !== undefined ? { writeUnitsPerSecond: write } : {}),
+  };
 }
 
 function profileName(raw: unknown): string {

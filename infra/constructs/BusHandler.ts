@@ -1,15 +1,14 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EventPattern } from '../../stream/buses/eventPattern.js';
-import { deadLetterQueue } from './deadLetterQueue.js';
+import { deadLetterQueue, grantDeadLetterDelivery } from './deadLetterQueue.js';
 import { HandlerFunction, type NodeVersion } from './HandlerFunction.js';
 
 export interface BusHandlerProps {
@@ -23,7 +22,7 @@ export interface BusHandlerProps {
   /** Encrypts the dead-letter queue. */
   readonly key: kms.IKey;
   readonly environment: Readonly<Record<string, string>>;
-  /** @default 20 */
+  /** @default 22 */
   readonly node?: NodeVersion;
   /** Reserved concurrency; none when absent. */
   readonly reservedConcurrency?: number;
@@ -62,7 +61,7 @@ export class BusHandler extends Construct {
     this.function = new HandlerFunction(this, 'Handler', {
       description: `the ${props.name}`,
       entry: 'busHandlerFunction.ts',
-      node: props.node ?? 20,
+      node: props.node ?? 22,
       memorySize: 512,
       timeout: Duration.minutes(1),
       ...(props.reservedConcurrency !== undefined
@@ -88,23 +87,6 @@ export class BusHandler extends Construct {
         maxEventAge: Duration.hours(24),
       }),
     );
-    // EventBridge encrypts what it puts in the (KMS-encrypted) dead-letter queue; only for
-    // this rule (its ARN spelled out: the rule itself depends on the key through the queue).
-    const stack = Stack.of(this);
-    props.key.grant(
-      new iam.ServicePrincipal('events.amazonaws.com', {
-        conditions: {
-          ArnEquals: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'events',
-              resource: 'rule',
-              resourceName: `${props.bus.eventBusName}/${props.name}`,
-            }),
-          },
-        },
-      }),
-      'kms:Decrypt',
-      'kms:GenerateDataKey',
-    );
+    grantDeadLetterDelivery(this, props.key, { bus: props.bus.eventBusName, name: props.name });
   }
 }

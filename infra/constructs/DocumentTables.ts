@@ -11,6 +11,8 @@ export interface DocumentTablesProps {
   >;
   /** Keep the tables when the stack is deleted. @default false: they are rebuilt from events */
   readonly retain?: boolean;
+  /** Throughput each table takes at once from its creation (high-volume deployments). @default none */
+  readonly warmThroughput?: dynamodb.WarmThroughput;
 }
 
 /**
@@ -33,6 +35,7 @@ export class DocumentTables extends Construct {
         encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
         encryptionKey: props.key,
         removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        ...(props.warmThroughput ? { warmThroughput: props.warmThroughput } : {}),
       });
     }
     this.tables = tables;

@@ -16,6 +16,8 @@ export interface EventStoreProps {
   readonly retention?: Duration;
   /** Keep the table when the stack is deleted. @default true */
   readonly retain?: boolean;
+  /** Throughput the table takes at once from its creation (high-volume deployments). @default none */
+  readonly warmThroughput?: dynamodb.WarmThroughput;
 }
 
 /**
@@ -56,6 +58,7 @@ export class EventStore extends Construct {
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       kinesisStream: this.stream,
+      ...(props.warmThroughput ? { warmThroughput: props.warmThroughput } : {}),
     });
   }
 }

@@ -6,13 +6,31 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** The Node.js runtimes the handlers run on (they are bundled for Node.js 20 and later). */
+/**
+ * The Node.js runtimes the functions may run on, each with the esbuild target of its bundle.
+ * Node.js 20 is not among them: Lambda blocks creating Node.js 20 functions from 2026-08-31
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html; cfn-lint's calendar says
+ * 2026-06-01), so a first deploy on it fails.
+ */
 export const NODE_RUNTIMES = {
-  20: lambda.Runtime.NODEJS_20_X,
-  22: lambda.Runtime.NODEJS_22_X,
-  24: lambda.Runtime.NODEJS_24_X,
+  22: { runtime: lambda.Runtime.NODEJS_22_X, target: 'node22' },
+  24: { runtime: lambda.Runtime.NODEJS_24_X, target: 'node24' },
 } as const;
 export type NodeVersion = keyof typeof NODE_RUNTIMES;
+/** Node.js 22: supported until 2027-04-30 (deprecation), creation blocked from 2027-06-01. */
+export const DEFAULT_NODE: NodeVersion = 22;
+
+/**
+ * Settings every function of a stack shares, set once on the stack (`FUNCTION_SETTINGS` in its
+ * construct context, before any function is made) rather than passed through every construct.
+ */
+export interface FunctionSettings {
+  /** X-Ray active tracing (and the role's permission to send traces). @default false */
+  readonly tracing?: boolean;
+  /** Ship source maps and run with `--enable-source-maps` (larger bundles, slower cold starts). @default false */
+  readonly sourceMaps?: boolean;
+}
+export const FUNCTION_SETTINGS = 'matchstream:functions';
 
 export interface HandlerFunctionProps {
   /** What the function is, for its role's description (e.g. `the read-models consumer`). */
@@ -20,7 +38,7 @@ export interface HandlerFunctionProps {
   /** The handler module under `infra/handlers/`, e.g. `readModelsFunction.ts`. */
   readonly entry: string;
   readonly environment: Readonly<Record<string, string>>;
-  /** @default 20 */
+  /** @default 22 */
   readonly node?: NodeVersion;
   /** @default 1024 */
   readonly memorySize?: number;
@@ -37,9 +55,10 @@ const SOURCE_ROOT = ROOT.endsWith('/dist/')
   : ROOT;
 
 /**
- * A matchstream Lambda function: Node.js 20 by default, ARM64, bundled by the local esbuild as
- * ESM with the Avro schemas beside the bundle, Powertools settings in its environment, a role of
- * its own that may write only to its own log group (grants add the rest).
+ * A matchstream Lambda function: Node.js 22 by default, ARM64, bundled by the local esbuild as
+ * ESM for its runtime with the Avro schemas beside the bundle, Powertools settings in its
+ * environment, a role of its own that may write only to its own log group (grants add the rest).
+ * Tracing and source maps follow the stack's `FUNCTION_SETTINGS`.
  */
 export class HandlerFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -59,11 +78,12 @@ export class HandlerFunction extends Construct {
         reason:
           'Written by the KMS key grant (grantEncryptDecrypt) that the table and queue grants add; scoped to the one key of the stack.',
       });
-    const node = props.node ?? 20;
+    const node = props.node ?? DEFAULT_NODE;
+    const shared = (this.node.tryGetContext(FUNCTION_SETTINGS) ?? {}) as FunctionSettings;
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: `${SOURCE_ROOT}infra/handlers/${props.entry}`,
       handler: 'handler',
-      runtime: NODE_RUNTIMES[node],
+      runtime: NODE_RUNTIMES[node].runtime,
       role: this.role,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
@@ -72,19 +92,21 @@ export class HandlerFunction extends Construct {
         ? { reservedConcurrentExecutions: props.reservedConcurrency }
         : {}),
       logGroup,
+      // Active tracing also grants the role xray:PutTraceSegments and PutTelemetryRecords.
+      ...(shared.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: 'matchstream',
         POWERTOOLS_METRICS_NAMESPACE: 'matchstream',
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(shared.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
       projectRoot: SOURCE_ROOT,
       depsLockFilePath: `${SOURCE_ROOT}package-lock.json`,
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node20',
+        target: NODE_RUNTIMES[node].target,
         minify: true,
-        sourceMap: true,
+        sourceMap: shared.sourceMaps ?? false,
         // Some dependencies still call require(); ESM bundles get one.
         banner:
           "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
@@ -101,15 +123,27 @@ export class HandlerFunction extends Construct {
         },
       },
     });
+    const acknowledge = (id: string, reason: string) =>
+      Validations.of(this.function).acknowledge({ id, reason });
     if (node !== 24) {
-      const reason = `Node.js ${node} is the runtime this deployment was configured for (context "node"); the bundle targets Node.js 20, so "node": 24 moves it to the latest runtime unchanged. Lambda stops creating Node.js 20 functions on 2027-02-01.`;
-      Validations.of(this.function).acknowledge({ id: 'AwsSolutions-L1', reason });
-      Validations.of(this.function).acknowledge({ id: 'CloudFormation-Validate::W2531', reason });
-      // cfn-lint's runtime calendar dates the end of Node.js 20 function creation earlier
-      // (2026-06-01) than the CDK's (2027-02-01); the choice of runtime is the deployer's.
-      (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
-        config: { ignore_checks: ['E2533', 'W2531'] },
-      });
+      const reason = `Node.js ${node} is the runtime this deployment was configured for (context "node"), supported by Lambda until its deprecation; "node": 24 moves the bundles to the latest runtime.`;
+      acknowledge('AwsSolutions-L1', reason);
+      acknowledge('Serverless::Serverless-LambdaLatestVersion', reason);
     }
+    acknowledge(
+      'Serverless::Serverless-LambdaDLQ',
+      'Failures are kept by on-failure destinations instead of a function dead-letter queue (which serves only asynchronous invocations): the Kinesis mappings of the consumers, the asynchronous invocation of the bus handlers and the sweep; the query API is invoked synchronously.',
+    );
+    if (shared.tracing)
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'xray:PutTraceSegments and xray:PutTelemetryRecords, which active tracing needs, apply to no resource: AWS grants them on "*" (the AWSXRayDaemonWriteAccess policy, https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSXRayDaemonWriteAccess.html).',
+      });
+    else
+      acknowledge(
+        'Serverless::Serverless-LambdaTracing',
+        'X-Ray tracing is switched by context ("tracing": true) and off by default: traces are billed per segment, and the functions log and emit metrics without it.',
+      );
   }
 }

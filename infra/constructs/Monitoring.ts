@@ -3,9 +3,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { alarmTopic } from './alarmTopic.js';
 import type { StreamConsumer } from './StreamConsumer.js';
 
 /** A function invoked asynchronously (a rule's target) with the queue of what it failed. */
@@ -52,10 +53,9 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    this.topic = new sns.Topic(this, 'Alarms', {
+    this.topic = alarmTopic(this, 'Alarms', {
       displayName: `${props.name} alarms`,
-      masterKey: props.key,
-      enforceSSL: true,
+      key: props.key,
     });
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.name,

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
   HttpMethod,
@@ -20,7 +21,7 @@ export interface QueryApiProps {
   readonly rateLimit?: number;
   /** Burst of requests. @default 200 */
   readonly burstLimit?: number;
-  /** @default 20 */
+  /** @default 22 */
   readonly node?: NodeVersion;
 }
 
@@ -40,7 +41,7 @@ export class QueryApi extends Construct {
     this.function = new HandlerFunction(this, 'Handler', {
       description: 'the query API',
       entry: 'apiFunction.ts',
-      node: props.node ?? 20,
+      node: props.node ?? 22,
       memorySize: 1024,
       timeout: Duration.seconds(29),
       environment: props.environment,
@@ -57,7 +58,24 @@ export class QueryApi extends Construct {
       httpApi: this.api,
       autoDeploy: true,
       throttle: { rateLimit: props.rateLimit ?? 100, burstLimit: props.burstLimit ?? 200 },
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // One JSON object per request, queryable by field in CloudWatch Logs Insights.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
     });
     const integration = new HttpLambdaIntegration('Queries', this.function);
     const reads = this.api.addRoutes({

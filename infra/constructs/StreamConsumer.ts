@@ -38,7 +38,7 @@ export interface StreamConsumerProps extends ConsumerSettings {
   /** Encrypts the on-failure queue. */
   readonly key: kms.IKey;
   readonly environment: Readonly<Record<string, string>>;
-  /** @default 20 */
+  /** @default 22 */
   readonly node?: NodeVersion;
   /** How long an invocation may run. @default 2 minutes */
   readonly timeout?: Duration;
@@ -66,7 +66,7 @@ export class StreamConsumer extends Construct {
     this.function = new HandlerFunction(this, 'Handler', {
       description: `the ${props.consumer} consumer`,
       entry: props.entry,
-      node: props.node ?? 20,
+      node: props.node ?? 22,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(2),
       ...(props.reservedConcurrency !== undefined

@@ -19,6 +19,7 @@ import {
   readModelStoreMap,
   required,
 } from './consumers.js';
+import { SweepLease } from './sweepLease.js';
 
 /** The tables of the saga side, as `SAGA_TABLES` names them (JSON). */
 const SAGA_TABLE_ROLES = ['work', 'directory', 'cache', 'notifications'] as const;
@@ -137,14 +138,38 @@ export function sagaConsumerHandler(
   );
 }
 
-/** The scheduled sweep: drives every running or compensating saga once, to rest. */
+/** How long a sweep's lease holds when the invocation's time left is not known (ms). */
+export const SWEEP_LEASE_MS = 5 * 60_000;
+
+/** What a sweep did: how many sagas it drove, or nothing because another sweep held the lease. */
+export interface SweepResult {
+  readonly driven: number;
+  readonly skipped?: 'lease-held';
+}
+
+/**
+ * The scheduled sweep: drives every running or compensating saga once, to rest, one sweep at a
+ * time through a lease in the work table (see `SweepLease`). The lease lasts as long as the
+ * invocation may run, so a sweep that dies is replaced once its function would have timed out.
+ */
 export function sagaSweepHandler(
   env: ConsumerEnv,
   client: DynamoDBClient,
   options: SagaRuntimeOptions = {},
-): () => Promise<{ driven: number }> {
-  const { services } = awsSagaServices(env, client, options);
-  return async () => ({ driven: await services.sweepOnce() });
+): () => Promise<SweepResult> {
+  const { services, sagaStores } = awsSagaServices(env, client, options);
+  return async () => {
+    const lease = await new SweepLease(client, sagaStores.work.table, {
+      durationMs: options.remainingMs?.() ?? SWEEP_LEASE_MS,
+      ...(options.now ? { now: options.now } : {}),
+    }).acquire();
+    if (!lease) return { driven: 0, skipped: 'lease-held' };
+    try {
+      return { driven: await services.sweepOnce() };
+    } finally {
+      await lease.release();
+    }
+  };
 }
 
 /** One bus handler as an EventBridge target (the event is delivered as the bus holds it). */

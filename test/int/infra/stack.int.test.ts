@@ -60,11 +60,11 @@ describe('the CDK app', () => {
     });
   }, 120_000);
 
-  it('runs each consumer on Node.js 20 ARM64 behind a mapping that bisects, reports item failures and keeps failures in an SQS queue', () => {
+  it('runs each consumer on Node.js 22 ARM64 behind a mapping that bisects, reports item failures and keeps failures in an SQS queue', () => {
     // Three consumers, three bus handlers, the saga sweep, the query API.
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
-      { Runtime: 'nodejs20.x', Architectures: ['arm64'] },
+      { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
       8,
     );
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -202,13 +202,14 @@ describe('the CDK app', () => {
       });
   });
 
-  it('sweeps the sagas every minute with one function at a time (the saga timeouts)', () => {
+  it('sweeps the sagas every minute (the saga timeouts), one at a time through its lease, not reserved concurrency', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'matchstream-dev-saga-sweep',
       ScheduleExpression: 'rate(1 minute)',
       Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } })],
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       Timeout: 300,
       Environment: { Variables: Match.objectLike({ SAGA_TABLES: Match.anyValue() }) },
     });
@@ -439,7 +440,10 @@ describe('settings from context', () => {
       shards: 0,
       retentionHours: 24,
       retainEvents: true,
-      node: 20,
+      node: 22,
+      tracing: false,
+      sourceMaps: false,
+      warmThroughput: null,
       rpi: { profile: expect.any(String), division: null, debounceMs: 1000 },
       sagaSweepMinutes: 1,
       api: { rateLimit: 100, burstLimit: 200 },
@@ -451,6 +455,9 @@ describe('settings from context', () => {
     [{ shards: -1 }, 'context shards: a whole number from 0 to 500'],
     [{ retentionHours: 2 }, 'context retentionHours: a whole number from 24 to 8760'],
     [{ node: 18 }, 'context node'],
+    [{ node: 20 }, 'context node: 22 or 24'],
+    [{ tracing: 'yes' }, 'context tracing: true or false'],
+    [{ sourceMaps: 1 }, 'context sourceMaps: true or false'],
     [{ consumers: { router: {} } }, 'context consumers.router: no such consumer'],
     [{ rpiProfile: 'chess' }, 'context rpiProfile: "chess" is not one of'],
     [{ debounceMs: -5 }, 'context debounceMs: a whole number from 0'],

@@ -1,0 +1,367 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../infra/buildApp.js';
+import { tempDir } from '../../support/tempDir.js';
+
+const tmp = tempDir();
+
+// biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's parts
+type Json = any;
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Principal?: Json;
+  Action: string | string[];
+  Resource?: Json;
+  Condition?: Record<string, Record<string, Json>>;
+}
+
+let resources: Record<string, Json>;
+beforeAll(() => {
+  const { app, stack } = buildApp({}, tmp.path('cdk.out'));
+  app.synth();
+  resources = Template.fromStack(stack).toJSON().Resources;
+}, 120_000);
+
+/** A logical ID without the hash the CDK appends (`MatchEventHandlerDeadLetters1A2B3C4D`). */
+const named = (id: string) => id.replace(/[0-9A-F]{8}$/, '');
+const list = <T>(x: T | T[] | undefined): T[] =>
+  x === undefined ? [] : Array.isArray(x) ? x : [x];
+
+/**
+ * A template value as text: pseudo parameters as `<AWS::Region>`, a bus by its name, a rule's
+ * ARN spelled out from its bus and name, anything else as `<name>` or `<name.attr>`.
+ */
+function text(value: Json): string {
+  if (typeof value === 'string') return value;
+  if (value.Ref !== undefined) {
+    if (String(value.Ref).startsWith('AWS::')) return `<${value.Ref}>`;
+    const r = resources[value.Ref];
+    if (r?.Type === 'AWS::Events::EventBus') return r.Properties.Name;
+    return `<${named(value.Ref)}>`;
+  }
+  if (value['Fn::GetAtt'] !== undefined) {
+    const [id, attr] = value['Fn::GetAtt'];
+    const r = resources[id];
+    if (r?.Type === 'AWS::Events::Rule' && attr === 'Arn') {
+      const bus = r.Properties.EventBusName ? `${text(r.Properties.EventBusName)}/` : '';
+      return `arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/${bus}${r.Properties.Name}`;
+    }
+    return `<${named(id)}.${attr}>`;
+  }
+  if (value['Fn::Join'] !== undefined) {
+    const [sep, parts] = value['Fn::Join'];
+    return parts.map(text).join(sep);
+  }
+  return JSON.stringify(value);
+}
+
+/** The logical ID a resource-policy or IAM `Resource` entry points at, if it is one of ours. */
+function target(resource: Json): string | undefined {
+  if (resource?.Ref && resources[resource.Ref]) return resource.Ref;
+  if (resource?.['Fn::GetAtt'] && resources[resource['Fn::GetAtt'][0]])
+    return resource['Fn::GetAtt'][0];
+  return undefined;
+}
+
+/** The KMS key each encrypted resource names, by resource. */
+function encrypted(): Map<string, string> {
+  const keyOf = (r: Json): Json =>
+    r.Properties?.SSESpecification?.KMSMasterKeyId ??
+    r.Properties?.StreamEncryption?.KeyId ??
+    r.Properties?.KmsMasterKeyId ??
+    r.Properties?.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]
+      ?.ServerSideEncryptionByDefault?.KMSMasterKeyID;
+  const out = new Map<string, string>();
+  for (const [id, r] of Object.entries(resources)) {
+    const key = keyOf(r);
+    if (key !== undefined) out.set(id, target(key) ?? text(key));
+  }
+  return out;
+}
+
+const WRITES =
+  /^(sqs:SendMessage|sns:Publish|s3:PutObject|kinesis:PutRecords?|dynamodb:(PutItem|BatchWriteItem|UpdateItem|DeleteItem))$/;
+
+/** Service principals allowed by resource policies (queue, topic, bucket) to write each resource. */
+function serviceWriters(): {
+  service: string;
+  resource: string;
+  actions: string[];
+  source: string;
+}[] {
+  const out: { service: string; resource: string; actions: string[]; source: string }[] = [];
+  const policies: [string, string][] = [
+    ['AWS::SQS::QueuePolicy', 'Queues'],
+    ['AWS::SNS::TopicPolicy', 'Topics'],
+    ['AWS::S3::BucketPolicy', 'Bucket'],
+  ];
+  for (const r of Object.values(resources)) {
+    const kind = policies.find(([type]) => type === r.Type);
+    if (!kind) continue;
+    for (const s of r.Properties.PolicyDocument.Statement as Statement[]) {
+      if (s.Effect !== 'Allow' || !s.Principal?.Service) continue;
+      const actions = list(s.Action).filter((a) => WRITES.test(a));
+      if (actions.length === 0) continue;
+      const owners = list<Json>(r.Properties[kind[1]]).map((x) => target(x) ?? text(x));
+      for (const service of list<string>(s.Principal.Service))
+        for (const resource of owners)
+          out.push({
+            service,
+            resource,
+            actions,
+            source: text(
+              s.Condition?.ArnEquals?.['aws:SourceArn'] ??
+                s.Condition?.ArnLike?.['aws:SourceArn'] ??
+                '',
+            ),
+          });
+    }
+  }
+  return out;
+}
+
+/** The key policy's grants to service principals: service, actions, the source they hold for. */
+function keyGrants(
+  key: string,
+): { service: string; actions: string[]; source: string; account: string }[] {
+  const statements = resources[key].Properties.KeyPolicy.Statement as Statement[];
+  return statements
+    .filter((s) => s.Effect === 'Allow' && s.Principal?.Service)
+    .flatMap((s) =>
+      list<string>(s.Principal.Service).map((service) => ({
+        service,
+        actions: list(s.Action),
+        source: text(
+          s.Condition?.ArnEquals?.['aws:SourceArn'] ??
+            s.Condition?.ArnLike?.['aws:SourceArn'] ??
+            '',
+        ),
+        account: text(s.Condition?.StringEquals?.['aws:SourceAccount'] ?? ''),
+      })),
+    );
+}
+
+/** Each role's allowed actions on each resource (by name), from the policies attached to it. */
+function roleAccess(): Map<string, Map<string, Set<string>>> {
+  const out = new Map<string, Map<string, Set<string>>>();
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::IAM::Policy') continue;
+    for (const role of list<Json>(r.Properties.Roles)) {
+      const byResource = out.get(named(role.Ref)) ?? new Map<string, Set<string>>();
+      out.set(named(role.Ref), byResource);
+      for (const s of r.Properties.PolicyDocument.Statement as Statement[]) {
+        if (s.Effect !== 'Allow') continue;
+        for (const res of list<Json>(s.Resource)) {
+          const id = target(res);
+          const name = id ? named(id) : text(res);
+          const actions = byResource.get(name) ?? new Set<string>();
+          for (const a of list(s.Action)) actions.add(a);
+          byResource.set(name, actions);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const isGenerate = (a: string) => a === 'kms:GenerateDataKey' || a === 'kms:GenerateDataKey*';
+
+describe('every service that writes to an encrypted resource may use its key', () => {
+  it("lists the services that write to encrypted resources: CloudWatch to the alarm topic, EventBridge to the rules' dead-letter queues", () => {
+    const enc = encrypted();
+    const writers = serviceWriters()
+      .filter((w) => enc.has(w.resource))
+      .map((w) => `${w.service} → ${named(w.resource)}: ${w.actions.join(' ')} (from ${w.source})`)
+      .sort();
+    expect(writers).toEqual(
+      [
+        'cloudwatch.amazonaws.com → MonitoringAlarms: sns:Publish (from arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:matchstream-dev-*)',
+        'events.amazonaws.com → CalculationEventHandlerDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-calculation/calculation-event-handler)',
+        'events.amazonaws.com → MatchEventHandlerDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-soccer/match-event-handler)',
+        'events.amazonaws.com → MetadataEventHandlerDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-metadata/metadata-event-handler)',
+        'events.amazonaws.com → SagaSweepDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-saga-sweep)',
+      ].sort(),
+    );
+  });
+
+  it('lets each of those services encrypt with the key, for the same source only', () => {
+    const enc = encrypted();
+    const missing: string[] = [];
+    for (const w of serviceWriters()) {
+      const key = enc.get(w.resource);
+      if (!key) continue;
+      const grants = keyGrants(key).filter((g) => g.service === w.service && g.source === w.source);
+      const allows = (want: (a: string) => boolean) => grants.some((g) => g.actions.some(want));
+      if (!allows(isGenerate) || !allows((a) => a === 'kms:Decrypt'))
+        missing.push(`${w.service} on ${named(w.resource)} from ${w.source}`);
+    }
+    expect(missing).toEqual([]);
+    // CloudWatch's grant on the key is also scoped to this account.
+    const cloudwatch = keyGrants(keyId()).filter((g) => g.service === 'cloudwatch.amazonaws.com');
+    expect(cloudwatch.map((g) => g.account)).toEqual(['<AWS::AccountId>']);
+  });
+
+  it('lets every role that writes to an encrypted resource use its key', () => {
+    const enc = encrypted();
+    const access = roleAccess();
+    const missing: string[] = [];
+    let writers = 0;
+    for (const [role, byResource] of access)
+      for (const [resource, actions] of byResource) {
+        const id = Object.keys(resources).find((k) => named(k) === resource);
+        const key = id ? enc.get(id) : undefined;
+        if (!key || ![...actions].some((a) => WRITES.test(a))) continue;
+        writers++;
+        const onKey = byResource.get(named(key)) ?? new Set<string>();
+        if (![...onKey].some(isGenerate) || !onKey.has('kms:Decrypt'))
+          missing.push(`${role} → ${resource}`);
+      }
+    expect(writers).toBeGreaterThan(20);
+    expect(missing).toEqual([]);
+    // Those IAM grants count because the key policy defers to the account's IAM policies; so
+    // does DynamoDB's service-linked role that writes the change stream (its policy allows
+    // kms:GenerateDataKey via Kinesis: DynamoDBKinesisReplicationServiceRolePolicy).
+    const statements = resources[keyId()].Properties.KeyPolicy.Statement as Statement[];
+    expect(
+      statements.filter(
+        (st) =>
+          st.Effect === 'Allow' &&
+          st.Principal?.AWS &&
+          text(st.Principal.AWS) === 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root' &&
+          list(st.Action).includes('kms:*'),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it("keeps the alarm topic and the queues TLS-only, and names every alarm under the stack (the grants' source)", () => {
+    for (const r of Object.values(resources))
+      if (r.Type === 'AWS::SNS::TopicPolicy' || r.Type === 'AWS::SQS::QueuePolicy')
+        expect(r.Properties.PolicyDocument.Statement).toContainEqual(
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        );
+    // CloudFormation names an unnamed alarm `<stack>-<logical id>-<suffix>`.
+    for (const r of Object.values(resources))
+      if (r.Type === 'AWS::CloudWatch::Alarm')
+        expect(r.Properties.AlarmName ?? 'matchstream-dev-').toMatch(/^matchstream-dev-/);
+  });
+});
+
+/** The stack's one KMS key. */
+function keyId(): string {
+  const keys = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::KMS::Key');
+  expect(keys).toHaveLength(1);
+  return keys[0]?.[0] ?? '';
+}
+
+describe('each function is granted exactly what its code calls', () => {
+  /** Per role, per resource, the actions allowed, one line each. */
+  const table = () =>
+    [...roleAccess()]
+      .flatMap(([role, byResource]) =>
+        [...byResource].map(
+          ([resource, actions]) => `${role} → ${resource}: ${[...actions].sort().join(' ')}`,
+        ),
+      )
+      .sort();
+
+  it('never lets a function update, delete or batch-write event items (the store is append-only)', () => {
+    const events = named(
+      Object.keys(resources).find((k) => k.startsWith('EventStoreEvents')) ?? 'missing',
+    );
+    const rewrites = table().filter(
+      (line) =>
+        line.includes(`→ ${events}:`) &&
+        /dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|\*)/.test(line),
+    );
+    expect(rewrites).toEqual([]);
+    // The API appends (POST /sagas) with a conditional PutItem and reads; nothing else.
+    expect(
+      table().filter((l) => l.startsWith('QueryApiHandlerRole') && l.includes(`→ ${events}:`)),
+    ).toEqual([
+      `QueryApiHandlerRole → ${events}: dynamodb:GetItem dynamodb:PutItem dynamodb:Query`,
+    ]);
+  });
+
+  // Review reads the diff of this table: any new grant shows up here.
+  it('allows these actions per role and resource, and nothing else', () => {
+    expect(table()).toMatchInlineSnapshot(`
+      [
+        "BusRouterConsumerHandlerRole → BusRouterConsumerHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "BusRouterConsumerHandlerRole → BusRouterConsumerOnFailure: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "BusRouterConsumerHandlerRole → Busescalculation: events:PutEvents",
+        "BusRouterConsumerHandlerRole → Busesmain: events:PutEvents",
+        "BusRouterConsumerHandlerRole → Busesmetadata: events:PutEvents",
+        "BusRouterConsumerHandlerRole → Busessoccer: events:PutEvents",
+        "BusRouterConsumerHandlerRole → EventStoreChanges: kinesis:DescribeStream kinesis:DescribeStreamConsumer kinesis:DescribeStreamSummary kinesis:GetRecords kinesis:GetShardIterator kinesis:ListShards kinesis:ListStreams kinesis:SubscribeToShard",
+        "BusRouterConsumerHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:Query",
+        "BusRouterConsumerHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "BusRouterConsumerHandlerRole → RuntimedeadLetters: dynamodb:PutItem",
+        "BusRouterConsumerHandlerRole → Runtimepositions: dynamodb:BatchGetItem dynamodb:BatchWriteItem",
+        "CalculationEventHandlerRole → CalculationEventHandlerDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "CalculationEventHandlerRole → CalculationEventHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "CalculationEventHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:Query",
+        "CalculationEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "CalculationEventHandlerRole → SagaTablesnotifications: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "MatchEventHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
+        "MatchEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "MatchEventHandlerRole → MatchEventHandlerDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "MatchEventHandlerRole → MatchEventHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "MatchEventHandlerRole → SagaTableswork: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "MetadataEventHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
+        "MetadataEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "MetadataEventHandlerRole → MetadataEventHandlerDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "MetadataEventHandlerRole → MetadataEventHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "MetadataEventHandlerRole → SagaTablescache: dynamodb:BatchGetItem dynamodb:Query",
+        "MetadataEventHandlerRole → SagaTablesdirectory: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "MetadataEventHandlerRole → SagaTableswork: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "QueryApiHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
+        "QueryApiHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "QueryApiHandlerRole → QueryApiHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "QueryApiHandlerRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:Query",
+        "QueryApiHandlerRole → ReadModelspipelinestats: dynamodb:BatchGetItem dynamodb:Query",
+        "QueryApiHandlerRole → ReadModelsrankings: dynamodb:BatchGetItem dynamodb:Query",
+        "QueryApiHandlerRole → ReadModelssagas: dynamodb:BatchGetItem dynamodb:Query",
+        "QueryApiHandlerRole → ReadModelsstandings: dynamodb:BatchGetItem dynamodb:Query",
+        "QueryApiHandlerRole → ReadModelsteams: dynamodb:BatchGetItem dynamodb:Query",
+        "QueryApiHandlerRole → RuntimedeadLetters: dynamodb:Query dynamodb:Scan",
+        "QueryApiHandlerRole → SagaTablescache: dynamodb:BatchGetItem dynamodb:Query",
+        "QueryApiHandlerRole → SagaTablesnotifications: dynamodb:BatchGetItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → EventStoreChanges: kinesis:DescribeStream kinesis:DescribeStreamConsumer kinesis:DescribeStreamSummary kinesis:GetRecords kinesis:GetShardIterator kinesis:ListShards kinesis:ListStreams kinesis:SubscribeToShard",
+        "ReadModelsConsumerHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "ReadModelsConsumerHandlerRole → ReadModelsConsumerHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "ReadModelsConsumerHandlerRole → ReadModelsConsumerOnFailure: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "ReadModelsConsumerHandlerRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → ReadModelspipelinestats: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → ReadModelsrankings: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → ReadModelssagas: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → ReadModelsstandings: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → ReadModelsteams: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "ReadModelsConsumerHandlerRole → Runtimepositions: dynamodb:BatchGetItem dynamodb:BatchWriteItem",
+        "SagaSweepHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
+        "SagaSweepHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "SagaSweepHandlerRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:Query",
+        "SagaSweepHandlerRole → ReadModelssagas: dynamodb:BatchGetItem dynamodb:Query",
+        "SagaSweepHandlerRole → SagaSweepDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "SagaSweepHandlerRole → SagaSweepHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "SagaSweepHandlerRole → SagaTablescache: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "SagaSweepHandlerRole → SagaTablesdirectory: dynamodb:BatchGetItem dynamodb:Query",
+        "SagaSweepHandlerRole → SagaTableswork: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:DeleteItem dynamodb:PutItem dynamodb:Query",
+        "SagasConsumerHandlerRole → EventStoreChanges: kinesis:DescribeStream kinesis:DescribeStreamConsumer kinesis:DescribeStreamSummary kinesis:GetRecords kinesis:GetShardIterator kinesis:ListShards kinesis:ListStreams kinesis:SubscribeToShard",
+        "SagasConsumerHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
+        "SagasConsumerHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "SagasConsumerHandlerRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:Query",
+        "SagasConsumerHandlerRole → ReadModelssagas: dynamodb:BatchGetItem dynamodb:Query",
+        "SagasConsumerHandlerRole → Runtimepositions: dynamodb:BatchGetItem dynamodb:BatchWriteItem",
+        "SagasConsumerHandlerRole → SagaTablescache: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "SagasConsumerHandlerRole → SagaTablesdirectory: dynamodb:BatchGetItem dynamodb:Query",
+        "SagasConsumerHandlerRole → SagaTableswork: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "SagasConsumerHandlerRole → SagasConsumerHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "SagasConsumerHandlerRole → SagasConsumerOnFailure: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+      ]
+    `);
+  });
+});
