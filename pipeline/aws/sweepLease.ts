@@ -25,7 +25,7 @@ export interface HeldLease {
 
 /**
  * One sweep at a time without reserved concurrency: a sweep takes a lease (a conditional write
- * of one small item) before driving the sagas, and gives it back at the end. The write succeeds
+ * of one small item, `lease_until` in ms) before driving the sagas, and gives it back at the end. The write succeeds
  * only when no lease exists or the one there has expired, so a sweep whose function died is
  * replaced once its lease runs out. Two sweeps at once would be harmless, only wasteful.
  */
@@ -52,9 +52,11 @@ export class SweepLease {
           Item: {
             ...SWEEP_LEASE_KEY,
             owner: { S: owner },
-            expires_at: { N: String(expiresAt) },
+            lease_until: { N: String(expiresAt) },
+            // The table's TTL attribute (epoch seconds) removes a lease left by a sweep that died.
+            expires_at: { N: String(Math.ceil(expiresAt / 1000)) },
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
+          ConditionExpression: 'attribute_not_exists(pk) OR lease_until < :now',
           ExpressionAttributeValues: { ':now': { N: String(at) } },
         }),
       );
