@@ -254,14 +254,36 @@ export class MatchstreamStack extends Stack {
       publisher: 'bus-router',
       handlers: {
         ...Object.fromEntries(
-          BUS_HANDLER_NAMES.map((n) => [BUS_HANDLERS[n].rule, this.handlers[n]]),
+          BUS_HANDLER_NAMES.map((n) => [
+            BUS_HANDLERS[n].rule,
+            {
+              function: this.handlers[n].function,
+              deadLetters: this.handlers[n].deadLetters,
+              rule: {
+                ruleName: this.handlers[n].rule.ruleName,
+                eventBusName: this.buses.buses[BUS_HANDLERS[n].bus].eventBusName,
+              },
+            },
+          ]),
         ),
-        'saga-sweep': this.sweep,
+        'saga-sweep': {
+          function: this.sweep.function,
+          deadLetters: this.sweep.deadLetters,
+          rule: { ruleName: this.sweep.rule.ruleName },
+        },
       },
       sagas: 'sagas',
       api: {
         serverErrors: this.api.api.metricServerError({ period: Duration.minutes(5) }),
         latency: this.api.api.metricLatency({ statistic: 'p99', period: Duration.minutes(5) }),
+        function: this.api.function,
+      },
+      eventsTable: this.eventStore.table,
+      tables: {
+        events: this.eventStore.table,
+        ...this.readModels.tables,
+        ...this.runtimeTables.tables,
+        ...this.sagaTables.tables,
       },
     });
     new CfnOutput(this, 'EventsTable', {

@@ -339,10 +339,15 @@ describe('the CDK app', () => {
       MetricName: '5xx',
       Namespace: 'AWS/ApiGateway',
     });
-    // Per consumer (3): iterator age, errors, on-failure queue, duration; refused events; per
-    // handler and the sweep (4): errors, dead letters; sagas compensated, compensations failed;
-    // API 5xx.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 4 + 1 + 4 * 2 + 2 + 1);
+    // Per consumer (3): iterator age, errors, on-failure queue, duration, throttles, failed
+    // deliveries to the destination; refused events; per handler and the sweep (4): errors, dead
+    // letters, throttles, failed deliveries, dropped events, the rule's three; sagas compensated,
+    // compensations failed; API 5xx; capture (3); throttling per table (events, 6 read models,
+    // 2 runtime, 4 saga tables). monitoring.int.test.ts checks each one's metric.
+    template.resourceCountIs(
+      'AWS::CloudWatch::Alarm',
+      3 * 6 + 1 + 4 * 8 + 2 + 1 + 3 + (1 + READ_MODELS.length + 2 + 4),
+    );
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'matchstream-dev',
     });
