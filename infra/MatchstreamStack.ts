@@ -101,7 +101,7 @@ export class MatchstreamStack extends Stack {
       key: this.key,
       tables: {
         positions: { partitionKey: 'consumer', sortKey: 'aggregate_id' },
-        deadLetters: { partitionKey: 'consumer', sortKey: 'id' },
+        deadLetters: { partitionKey: 'consumer', sortKey: 'id', timeToLiveAttribute: 'expires_at' },
       },
     });
     const runtime = this.runtimeTables.tables;
@@ -117,10 +117,10 @@ export class MatchstreamStack extends Stack {
     this.sagaTables = new DocumentTables(this, 'SagaTables', {
       key: this.key,
       tables: {
-        work: { partitionKey: 'pk', sortKey: 'sk' },
+        work: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expires_at' },
         directory: { partitionKey: 'pk', sortKey: 'sk' },
         cache: { partitionKey: 'pk', sortKey: 'sk' },
-        notifications: { partitionKey: 'pk', sortKey: 'sk' },
+        notifications: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expires_at' },
       },
     });
     const saga = this.sagaTables.tables;
