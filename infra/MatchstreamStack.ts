@@ -12,6 +12,7 @@ import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
 import { DomainBuses } from './constructs/DomainBuses.js';
 import { EventStore } from './constructs/EventStore.js';
+import { FailureBucket } from './constructs/FailureBucket.js';
 import { GlueSchemas } from './constructs/GlueSchemas.js';
 import { Monitoring } from './constructs/Monitoring.js';
 import { QueryApi } from './constructs/QueryApi.js';
@@ -70,6 +71,8 @@ export class MatchstreamStack extends Stack {
   readonly handlers: Readonly<Record<BusHandlerName, BusHandler>>;
   readonly sweep: SagaSweep;
   readonly api: QueryApi;
+  /** Where the consumers' mappings write the batches they give up on. */
+  readonly failures: FailureBucket;
 
   constructor(scope: Construct, id: string, props: MatchstreamStackProps) {
     super(scope, id, props);
@@ -146,12 +149,14 @@ export class MatchstreamStack extends Stack {
       DEBOUNCE_MS: String(settings.rpi.debounceMs),
     };
 
+    this.failures = new FailureBucket(this, 'Failures', { key: this.key });
     const readModels = new StreamConsumer(this, 'ReadModelsConsumer', {
       ...settings.consumers['read-models'],
       consumer: 'read-models',
       node: settings.node,
       entry: 'readModelsFunction.ts',
       stream: this.eventStore.stream,
+      onFailure: this.failures.bucket,
       key: this.key,
       environment: { ...common, READ_MODEL_TABLES: readModelTables },
     });
@@ -161,6 +166,7 @@ export class MatchstreamStack extends Stack {
       node: settings.node,
       entry: 'busRouterFunction.ts',
       stream: this.eventStore.stream,
+      onFailure: this.failures.bucket,
       key: this.key,
       environment: {
         ...common,
@@ -175,6 +181,7 @@ export class MatchstreamStack extends Stack {
       node: settings.node,
       entry: 'sagasFunction.ts',
       stream: this.eventStore.stream,
+      onFailure: this.failures.bucket,
       key: this.key,
       timeout: Duration.minutes(5),
       environment: { ...common, ...sagaEnv },
@@ -278,6 +285,7 @@ export class MatchstreamStack extends Stack {
         latency: this.api.api.metricLatency({ statistic: 'p99', period: Duration.minutes(5) }),
         function: this.api.function,
       },
+      failures: this.failures.bucket,
       eventsTable: this.eventStore.table,
       tables: {
         events: this.eventStore.table,
@@ -291,6 +299,11 @@ export class MatchstreamStack extends Stack {
       description: 'the event store (matchstream ingest --aws --table <this>)',
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'the query API' });
+    new CfnOutput(this, 'FailureBucket', {
+      value: this.failures.bucket.bucketName,
+      description:
+        'what the consumers gave up on (matchstream inspect --failures --aws --bucket <this>)',
+    });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,
       description: 'subscribe to be told of alarms',

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -38,6 +39,8 @@ export interface MonitoringProps {
     readonly latency: cloudwatch.IMetric;
     readonly function?: lambda.IFunction;
   };
+  /** The consumers' on-failure bucket, whose writes raise an alarm. */
+  readonly failures?: s3.Bucket;
   /** The event store, whose replication to Kinesis is watched. */
   readonly eventsTable?: { readonly tableName: string };
   /** Tables whose throttled reads and writes raise an alarm, by name. */
@@ -50,7 +53,7 @@ export interface MonitoringProps {
 
 /**
  * A CloudWatch dashboard and alarms for what the original design watches: how far behind each
- * consumer reads (iterator age), records kept in its on-failure queue, handler errors, events
+ * consumer reads (iterator age), batches given up on (written to the on-failure bucket), handler errors, events
  * EventBridge refused (`PutEventsFailed`, from the bus router's metrics) and processing time;
  * for the bus handlers and the saga sweep, errors and dead-letter queue depth; sagas that
  * compensated or whose compensation failed; the query API's server errors.
@@ -80,10 +83,6 @@ export class Monitoring extends Construct {
       const age = fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
       const errors = fn.metricErrors({ period: Duration.minutes(5) });
       const duration = fn.metricDuration({ statistic: 'p99', period: Duration.minutes(5) });
-      const kept = consumer.onFailure.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      });
       this.alarm(
         `${name}IteratorAge`,
         age,
@@ -97,13 +96,6 @@ export class Monitoring extends Construct {
         0,
         1,
         `${name}: the handler failed (the mapping retries and bisects)`,
-      );
-      this.alarm(
-        `${name}OnFailure`,
-        kept,
-        0,
-        1,
-        `${name}: records kept in the on-failure queue, read them with matchstream inspect`,
       );
       this.alarm(
         `${name}Duration`,
@@ -122,9 +114,8 @@ export class Monitoring extends Construct {
           width: 8,
         }),
         new cloudwatch.GraphWidget({
-          title: `${name}: duration p99 (ms), on-failure queue`,
+          title: `${name}: duration p99 (ms)`,
           left: [duration],
-          right: [kept],
           width: 8,
         }),
       );
@@ -146,9 +137,43 @@ export class Monitoring extends Construct {
       }),
     );
     this.watchHandlers(props);
+    this.watchFailures(props);
     this.watchCapture(props);
     this.watchTables(props);
     this.showConcurrency(props);
+  }
+
+  /**
+   * Objects the mappings wrote to the on-failure bucket: S3 request metrics of a filter on
+   * `aws/lambda/`, where Lambda writes. One for all consumers: a filter per mapping's prefix
+   * would make the bucket depend on the mappings, which depend on it through their roles; the
+   * objects name their function (`inspect --failures` shows it).
+   */
+  private watchFailures(props: MonitoringProps): void {
+    const bucket = props.failures;
+    if (!bucket) return;
+    bucket.addMetric({ id: 'on-failure', prefix: 'aws/lambda/' });
+    const written = new cloudwatch.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'PutRequests',
+      dimensionsMap: { BucketName: bucket.bucketName, FilterId: 'on-failure' },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
+    this.alarm(
+      'OnFailureWritten',
+      written,
+      0,
+      1,
+      'a consumer gave up on a batch: Lambda wrote it to the on-failure bucket, read it with matchstream inspect --failures',
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'batches given up on (written to the on-failure bucket)',
+        left: [written],
+        width: 24,
+      }),
+    );
   }
 
   /**
