@@ -7,12 +7,13 @@ import { InMemoryCheckpointStore } from '../../../stream/consumer/CheckpointStor
 import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import { inspectDocument } from '../../../stream/consumer/inspectRecords.js';
 import { CommitCodec } from '../../../stream/eventStore/Commit.js';
+import { EmbeddedRuntime } from '../../../stream/local/EmbeddedRuntime.js';
 import { EventSourceMapping } from '../../../stream/local/EventSourceMapping.js';
 import {
   type EmbeddedKinesis,
   startEmbeddedKinesis,
 } from '../../../stream/local/embeddedKinesis.js';
-import { FolderInvocationRecords } from '../../../stream/local/failureFolder.js';
+import { FolderInvocationRecords, failureFolder } from '../../../stream/local/failureFolder.js';
 import { uuidFromName } from '../../../stream/uuid.js';
 import { matchRecorded, registry } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
@@ -139,4 +140,41 @@ describe("the local mapping's on-failure destination, as Lambda's S3 one", () =>
       },
     ]);
   });
+});
+
+describe('the embedded runtime on a data folder', () => {
+  it("keeps what a consumer gave up on in the folder's failures/, beside the dead letter", async () => {
+    // Prepare: a consumer whose effect fails for one match, every time.
+    const dataDir = tmp.path('runtime');
+    const runtime = await EmbeddedRuntime.start({
+      dataDir,
+      shards: 1,
+      consumerDefaults: { maximumRetryAttempts: 1, retryDelayMs: 1 },
+    });
+    try {
+      await runtime.addConsumer('read-models', async (events) => {
+        if (events.some((e) => e.aggregate_id === 'match:bad')) throw new Error('cannot apply');
+      });
+      for (const m of ['good', 'bad'])
+        await runtime.store.append(`match:${m}`, 0, [
+          { event_type: 'MatchRecorded', data: matchRecorded(m) },
+        ]);
+
+      // Act
+      await runtime.settle();
+
+      // Assess
+      const objects = await new FolderInvocationRecords(failureFolder(dataDir)).list();
+      expect(objects.map((o) => o.key.split('/').slice(0, 3).join('/'))).toEqual([
+        `aws/lambda/${uuidFromName('event-source-mapping:read-models')}`,
+      ]);
+      const lines = inspectDocument(JSON.parse(objects[0]?.body ?? '{}'), registry, 'object');
+      expect(lines.map((l) => (l.kind === 'event' ? l.aggregate_id : l.error))).toEqual([
+        'match:bad',
+      ]);
+      expect((await runtime.deadLetters.list('read-models')).length).toBe(1);
+    } finally {
+      await runtime.stop();
+    }
+  }, 60_000);
 });
