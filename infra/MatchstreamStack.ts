@@ -14,6 +14,7 @@ import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
 import { DomainBuses } from './constructs/DomainBuses.js';
 import { EventStore } from './constructs/EventStore.js';
+import { FailureBucket } from './constructs/FailureBucket.js';
 import { GlueSchemas } from './constructs/GlueSchemas.js';
 import {
   FUNCTION_SETTINGS,
@@ -40,7 +41,7 @@ export const TABLE_ACCESS = {
   readDocuments: ['BatchGetItem', 'Query'],
   writeDocuments: ['BatchGetItem', 'Query', 'BatchWriteItem'],
   positions: ['BatchGetItem', 'BatchWriteItem'],
-  sendDeadLetters: ['PutItem'],
+  sendDeadLetters: ['PutItem', 'UpdateItem'],
   listDeadLetters: ['Scan', 'Query'],
   lease: ['PutItem', 'DeleteItem'],
 } as const;
@@ -109,6 +110,8 @@ export class MatchstreamStack extends Stack {
   readonly handlers: Readonly<Record<BusHandlerName, BusHandler>>;
   readonly sweep: SagaSweep;
   readonly api: QueryApi;
+  /** Where the consumers' mappings write the batches they give up on. */
+  readonly failures: FailureBucket;
 
   constructor(scope: Construct, id: string, props: MatchstreamStackProps) {
     super(scope, id, props);
@@ -148,7 +151,7 @@ export class MatchstreamStack extends Stack {
       key: this.key,
       tables: {
         positions: { partitionKey: 'consumer', sortKey: 'aggregate_id' },
-        deadLetters: { partitionKey: 'consumer', sortKey: 'id' },
+        deadLetters: { partitionKey: 'consumer', sortKey: 'id', timeToLiveAttribute: 'expires_at' },
       },
     });
     const runtime = this.runtimeTables.tables;
@@ -164,10 +167,10 @@ export class MatchstreamStack extends Stack {
     this.sagaTables = new DocumentTables(this, 'SagaTables', {
       key: this.key,
       tables: {
-        work: { partitionKey: 'pk', sortKey: 'sk' },
+        work: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expires_at' },
         directory: { partitionKey: 'pk', sortKey: 'sk' },
         cache: { partitionKey: 'pk', sortKey: 'sk' },
-        notifications: { partitionKey: 'pk', sortKey: 'sk' },
+        notifications: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expires_at' },
       },
     });
     const saga = this.sagaTables.tables;
@@ -193,12 +196,14 @@ export class MatchstreamStack extends Stack {
       DEBOUNCE_MS: String(settings.rpi.debounceMs),
     };
 
+    this.failures = new FailureBucket(this, 'Failures', { key: this.key });
     const readModels = new StreamConsumer(this, 'ReadModelsConsumer', {
       ...settings.consumers['read-models'],
       consumer: 'read-models',
       node: settings.node,
       entry: 'readModelsFunction.ts',
       stream: this.eventStore.stream,
+      onFailure: this.failures.bucket,
       key: this.key,
       environment: { ...common, READ_MODEL_TABLES: readModelTables },
     });
@@ -208,6 +213,7 @@ export class MatchstreamStack extends Stack {
       node: settings.node,
       entry: 'busRouterFunction.ts',
       stream: this.eventStore.stream,
+      onFailure: this.failures.bucket,
       key: this.key,
       environment: {
         ...common,
@@ -222,6 +228,7 @@ export class MatchstreamStack extends Stack {
       node: settings.node,
       entry: 'sagasFunction.ts',
       stream: this.eventStore.stream,
+      onFailure: this.failures.bucket,
       key: this.key,
       timeout: Duration.minutes(5),
       environment: { ...common, ...sagaEnv },
@@ -308,14 +315,37 @@ export class MatchstreamStack extends Stack {
       publisher: 'bus-router',
       handlers: {
         ...Object.fromEntries(
-          BUS_HANDLER_NAMES.map((n) => [BUS_HANDLERS[n].rule, this.handlers[n]]),
+          BUS_HANDLER_NAMES.map((n) => [
+            BUS_HANDLERS[n].rule,
+            {
+              function: this.handlers[n].function,
+              deadLetters: this.handlers[n].deadLetters,
+              rule: {
+                ruleName: this.handlers[n].rule.ruleName,
+                eventBusName: this.buses.buses[BUS_HANDLERS[n].bus].eventBusName,
+              },
+            },
+          ]),
         ),
-        'saga-sweep': this.sweep,
+        'saga-sweep': {
+          function: this.sweep.function,
+          deadLetters: this.sweep.deadLetters,
+          rule: { ruleName: this.sweep.rule.ruleName },
+        },
       },
       sagas: 'sagas',
       api: {
         serverErrors: this.api.api.metricServerError({ period: Duration.minutes(5) }),
         latency: this.api.api.metricLatency({ statistic: 'p99', period: Duration.minutes(5) }),
+        function: this.api.function,
+      },
+      failures: this.failures.bucket,
+      eventsTable: this.eventStore.table,
+      tables: {
+        events: this.eventStore.table,
+        ...this.readModels.tables,
+        ...this.runtimeTables.tables,
+        ...this.sagaTables.tables,
       },
     });
     new CfnOutput(this, 'EventsTable', {
@@ -323,6 +353,11 @@ export class MatchstreamStack extends Stack {
       description: 'the event store (matchstream ingest --aws --table <this>)',
     });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'the query API' });
+    new CfnOutput(this, 'FailureBucket', {
+      value: this.failures.bucket.bucketName,
+      description:
+        'what the consumers gave up on (matchstream inspect --failures --aws --bucket <this>)',
+    });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,
       description: 'subscribe to be told of alarms',

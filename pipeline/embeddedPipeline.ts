@@ -20,6 +20,7 @@ import { activeSagaIds } from '../sagas/sagasReadModel.js';
 import type { SagaEventType } from '../schemas/events.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
+import { total } from '../stream/consumer/DeadLetterQueue.js';
 import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
@@ -256,7 +257,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       lag_ms: Math.max(0, ...Object.values(c.mapping.lag())),
       applied: c.counts.applied,
     })),
-    dead_letters: (await runtime.deadLetters.list()).length,
+    dead_letters: total(await runtime.deadLetters.counts()),
   });
   const readModels = stores as unknown as ReadModelStores;
   return {

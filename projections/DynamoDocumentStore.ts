@@ -135,7 +135,14 @@ export class DynamoDocumentStore implements DocumentStore {
       this.client,
       this.table,
       [
-        ...puts.map((d) => ({ put: marshall({ pk: d.pk, sk: d.sk, ...this.encode(d) }) })),
+        ...puts.map((d) => ({
+          put: marshall({
+            pk: d.pk,
+            sk: d.sk,
+            ...this.encode(d),
+            ...(d.expires_at !== undefined ? { expires_at: d.expires_at } : {}),
+          }),
+        })),
         ...deletes.map((k) => ({ delete: marshall({ pk: k.pk, sk: k.sk }) })),
       ],
       ['pk', 'sk'],

@@ -12,6 +12,11 @@ export type Doc = object;
 
 export interface StoredDoc extends DocKey {
   readonly doc: Doc;
+  /**
+   * When the document may go (epoch seconds): DynamoDB's TTL deletes it some time after, as
+   * `expires_at`. Absent: kept.
+   */
+  readonly expires_at?: number;
 }
 
 /** The documents an event changes. */

@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { listInvocationRecords, s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { type DeadLetter, DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import { type InspectLine, inspectDocument } from '../../stream/consumer/inspectRecords.js';
+import { FolderInvocationRecords, failureFolder } from '../../stream/local/failureFolder.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { consumerNames, isConsumerName } from '../folder/consumerNames.js';
+import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { reportError } from '../output/errors.js';
 import { counted } from '../output/plural.js';
@@ -14,6 +18,8 @@ import { write } from '../write.js';
 
 interface InspectFlags extends StoreFlags {
   readonly deadLetters?: boolean;
+  readonly failures?: boolean;
+  readonly bucket?: string;
   readonly consumer?: string;
 }
 
@@ -27,6 +33,14 @@ export function registerInspect(program: Command): void {
         'a Lambda Kinesis event, dead letters, change records, or a file replay wrote: JSON or JSON Lines ("-" for stdin)',
       )
       .option('--dead-letters', "read the store's dead-letter table instead of a file")
+      .option(
+        '--failures',
+        "read the batches the consumers gave up on, as Lambda's S3 on-failure destination keeps them (the data folder's failures/, or with --aws the bucket)",
+      )
+      .option(
+        '--bucket <name>',
+        'with --failures --aws (or --endpoint): the on-failure bucket (the stack output FailureBucket)',
+      )
       .option('--consumer <name>', 'with --dead-letters: only this consumer'),
   )
     .addHelpText(
@@ -39,6 +53,11 @@ letter, the consumer and the error; for a replay file, the file and line). It al
 entries are reported as what could not be read. What cannot be read is reported on standard
 error with where it is, and the exit code is 3.
 
+With --failures, the invocation records of the batches the consumers gave up on: on AWS the
+objects the Kinesis mappings wrote to the on-failure bucket (ListObjectsV2 and GetObject under
+aws/lambda/), locally the same objects the embedded mappings write under <data folder>/failures/;
+each holds the whole event the function was invoked with, decoded here as the consumers decode it.
+
 With --dead-letters on a data folder that "serve" holds, the server is asked. --consumer takes
 read-models, bus-router, sagas, bus:matchstream-<bus>/<rule>, publish:matchstream-<bus>,
 rebuild:<read model> or read-model:<read model>:g<N>; any other name is refused with the list.
@@ -46,6 +65,7 @@ rebuild:<read model> or read-model:<read model>:g<N>; any other name is refused 
 Examples:
   matchstream inspect lambda-event.json
   matchstream inspect --dead-letters --consumer bus-router
+  matchstream inspect --failures --aws --bucket <FailureBucket>
   matchstream replay --to file:events.jsonl && matchstream inspect events.jsonl
   aws sqs receive-message ... | jq -c '.Messages[].Body | fromjson' | matchstream inspect -`,
     )
@@ -57,7 +77,20 @@ Examples:
 async function runInspect(file: string | undefined, flags: InspectFlags): Promise<void> {
   const registry = SchemaRegistry.fromDirectory();
   let lines: InspectLine[];
-  if (flags.deadLetters) {
+  if (flags.bucket !== undefined && !flags.failures)
+    throw new CliError('--bucket goes with --failures', EXIT.USAGE);
+  if (flags.failures) {
+    if (file || flags.deadLetters)
+      throw new CliError('give one of a file, --dead-letters or --failures', EXIT.USAGE);
+    if (flags.consumer) throw new CliError('--consumer goes with --dead-letters', EXIT.USAGE);
+    lines = (await failures(flags)).flatMap(({ where, body }) => {
+      try {
+        return inspectDocument(JSON.parse(body) as unknown, registry, where);
+      } catch {
+        return [{ kind: 'error' as const, where, error: 'not JSON' }];
+      }
+    });
+  } else if (flags.deadLetters) {
     if (file) throw new CliError('give a file to inspect, or --dead-letters, not both', EXIT.USAGE);
     const all = await deadLetters(flags, registry);
     const consumer = flags.consumer;
@@ -107,6 +140,36 @@ async function deadLetters(flags: InspectFlags, registry: SchemaRegistry): Promi
   } finally {
     await opened.close();
   }
+}
+
+/** The invocation records the on-failure destination the flags name holds, with where each is. */
+async function failures(flags: InspectFlags): Promise<{ where: string; body: string }[]> {
+  if (flags.memory) return []; // a new in-memory runtime gave up on nothing
+  if (flags.aws || flags.endpoint) {
+    const bucket = flags.bucket;
+    if (!bucket)
+      throw new CliError(
+        '--failures with --aws takes --bucket, the on-failure bucket (the stack output FailureBucket)',
+        EXIT.USAGE,
+      );
+    const client = s3Client(flags.endpoint ? { endpoint: flags.endpoint } : {});
+    try {
+      return (await listInvocationRecords(client, bucket)).map(({ key, body }) => ({
+        where: `s3://${bucket}/${key}`,
+        body,
+      }));
+    } catch (error) {
+      throw new CliError(
+        `s3://${bucket}: cannot list the failures: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  requireDataFolder(flags.dataDir);
+  const folder = failureFolder(flags.dataDir);
+  return (await new FolderInvocationRecords(folder).list()).map(({ key, body }) => ({
+    where: join(folder, key),
+    body,
+  }));
 }
 
 /**

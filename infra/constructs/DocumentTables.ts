@@ -7,7 +7,15 @@ export interface DocumentTablesProps {
   readonly key: kms.IKey;
   /** The tables to make, by name: each gets a string partition key and a string sort key. */
   readonly tables: Readonly<
-    Record<string, { readonly partitionKey: string; readonly sortKey: string }>
+    Record<
+      string,
+      {
+        readonly partitionKey: string;
+        readonly sortKey: string;
+        /** The attribute DynamoDB's TTL deletes items by (epoch seconds); none when absent. */
+        readonly timeToLiveAttribute?: string;
+      }
+    >
   >;
   /** Keep the tables when the stack is deleted. @default false: they are rebuilt from events */
   readonly retain?: boolean;
@@ -36,6 +44,7 @@ export class DocumentTables extends Construct {
         encryptionKey: props.key,
         removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
         ...(props.warmThroughput ? { warmThroughput: props.warmThroughput } : {}),
+        ...(keys.timeToLiveAttribute ? { timeToLiveAttribute: keys.timeToLiveAttribute } : {}),
       });
     }
     this.tables = tables;

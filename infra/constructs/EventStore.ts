@@ -41,6 +41,8 @@ export class EventStore extends Construct {
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: props.key,
       retentionPeriod: props.retention ?? Duration.hours(24),
+      // Deleted with the stack, whatever becomes of the table: it bills by the hour.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     Validations.of(this.stream).acknowledge({
       id: 'AwsSolutions-KDS3',

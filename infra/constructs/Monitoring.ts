@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -13,6 +14,12 @@ import type { StreamConsumer } from './StreamConsumer.js';
 export interface WatchedHandler {
   readonly function: lambda.IFunction;
   readonly deadLetters: sqs.IQueue;
+  /**
+   * The rule that invokes it: EventBridge publishes a custom bus's rule metrics with the
+   * dimensions EventBusName and RuleName, the default bus's with RuleName alone
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+   */
+  readonly rule?: { readonly ruleName: string; readonly eventBusName?: string };
 }
 
 export interface MonitoringProps {
@@ -27,11 +34,18 @@ export interface MonitoringProps {
   readonly handlers?: Readonly<Record<string, WatchedHandler>>;
   /** The name the saga functions count saga events under (`SagasCompensated`, ...). */
   readonly sagas?: string;
-  /** The query API's 5xx responses. */
+  /** The query API's 5xx responses, and its function (whose concurrency the dashboard shows). */
   readonly api?: {
     readonly serverErrors: cloudwatch.IMetric;
     readonly latency: cloudwatch.IMetric;
+    readonly function?: lambda.IFunction;
   };
+  /** The consumers' on-failure bucket, whose writes raise an alarm. */
+  readonly failures?: s3.Bucket;
+  /** The event store, whose replication to Kinesis is watched. */
+  readonly eventsTable?: { readonly tableName: string };
+  /** Tables whose throttled reads and writes raise an alarm, by name. */
+  readonly tables?: Readonly<Record<string, { readonly tableName: string }>>;
   /** Iterator age that raises an alarm. @default 1 minute */
   readonly maxIteratorAge?: Duration;
   /** p99 invocation duration that raises an alarm. @default 30 seconds */
@@ -40,7 +54,7 @@ export interface MonitoringProps {
 
 /**
  * A CloudWatch dashboard and alarms for what the original design watches: how far behind each
- * consumer reads (iterator age), records kept in its on-failure queue, handler errors, events
+ * consumer reads (iterator age), batches given up on (written to the on-failure bucket), handler errors, events
  * EventBridge refused (`PutEventsFailed`, from the bus router's metrics) and processing time;
  * for the bus handlers and the saga sweep, errors and dead-letter queue depth; sagas that
  * compensated or whose compensation failed; the query API's server errors.
@@ -69,10 +83,6 @@ export class Monitoring extends Construct {
       const age = fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
       const errors = fn.metricErrors({ period: Duration.minutes(5) });
       const duration = fn.metricDuration({ statistic: 'p99', period: Duration.minutes(5) });
-      const kept = consumer.onFailure.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      });
       this.alarm(
         `${name}IteratorAge`,
         age,
@@ -88,19 +98,13 @@ export class Monitoring extends Construct {
         `${name}: the handler failed (the mapping retries and bisects)`,
       );
       this.alarm(
-        `${name}OnFailure`,
-        kept,
-        0,
-        1,
-        `${name}: records kept in the on-failure queue, read them with matchstream inspect`,
-      );
-      this.alarm(
         `${name}Duration`,
         duration,
         maxDuration.toMilliseconds(),
         3,
         `${name}: p99 processing time over ${maxDuration.toHumanString()}`,
       );
+      this.watchInvocations(name, fn);
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({ title: `${name}: iterator age (ms)`, left: [age], width: 8 }),
         new cloudwatch.GraphWidget({
@@ -110,9 +114,8 @@ export class Monitoring extends Construct {
           width: 8,
         }),
         new cloudwatch.GraphWidget({
-          title: `${name}: duration p99 (ms), on-failure queue`,
+          title: `${name}: duration p99 (ms)`,
           left: [duration],
-          right: [kept],
           width: 8,
         }),
       );
@@ -134,6 +137,189 @@ export class Monitoring extends Construct {
       }),
     );
     this.watchHandlers(props);
+    this.watchFailures(props);
+    this.watchCapture(props);
+    this.watchTables(props);
+    this.showConcurrency(props);
+  }
+
+  /**
+   * Objects the mappings wrote to the on-failure bucket: S3 request metrics of a filter on
+   * `aws/lambda/`, where Lambda writes. One for all consumers: a filter per mapping's prefix
+   * would make the bucket depend on the mappings, which depend on it through their roles; the
+   * objects name their function (`inspect --failures` shows it).
+   */
+  private watchFailures(props: MonitoringProps): void {
+    const bucket = props.failures;
+    if (!bucket) return;
+    bucket.addMetric({ id: 'on-failure', prefix: 'aws/lambda/' });
+    const written = new cloudwatch.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'PutRequests',
+      dimensionsMap: { BucketName: bucket.bucketName, FilterId: 'on-failure' },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
+    this.alarm(
+      'OnFailureWritten',
+      written,
+      0,
+      1,
+      'a consumer gave up on a batch: Lambda wrote it to the on-failure bucket, read it with matchstream inspect --failures',
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'batches given up on (written to the on-failure bucket)',
+        left: [written],
+        width: 24,
+      }),
+    );
+  }
+
+  /**
+   * Invocations Lambda refused for want of concurrency, and records or events it could not
+   * hand to the function's on-failure destination (for stream mappings and asynchronous
+   * invocations alike; https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
+   */
+  private watchInvocations(name: string, fn: lambda.IFunction): void {
+    this.alarm(
+      `${name}Throttles`,
+      fn.metricThrottles({ period: Duration.minutes(5) }),
+      0,
+      3,
+      `${name}: Lambda throttled invocations for 15 minutes (concurrency quota or reservation)`,
+    );
+    this.alarm(
+      `${name}DestinationDeliveryFailures`,
+      this.lambdaMetric(fn, 'DestinationDeliveryFailures'),
+      0,
+      1,
+      `${name}: Lambda could not deliver a failure to the on-failure destination`,
+    );
+  }
+
+  /** What Lambda sends metrics of under the function's name (namespace `AWS/Lambda`). */
+  private lambdaMetric(fn: lambda.IFunction, metricName: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Lambda',
+      metricName,
+      dimensionsMap: { FunctionName: fn.functionName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
+  }
+
+  /**
+   * The events table's replication to Kinesis: if it stalls, the consumers' iterator age stays
+   * flat and nothing else fires. These metrics carry the dimensions TableName and
+   * DelegatedOperation (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html);
+   * a Metrics Insights query selects the table whatever the operation's value, one series per
+   * alarm (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html).
+   */
+  private watchCapture(props: MonitoringProps): void {
+    const table = props.eventsTable;
+    if (!table) return;
+    const query = (fn: string, metricName: string, period: Duration) =>
+      new cloudwatch.MathExpression({
+        expression: `SELECT ${fn}(${metricName}) FROM SCHEMA("AWS/DynamoDB", DelegatedOperation, TableName) WHERE TableName = '${table.tableName}'`,
+        usingMetrics: {},
+        label: metricName,
+        period,
+      });
+    const maxAge = props.maxIteratorAge ?? Duration.minutes(1);
+    const age = query('MAX', 'AgeOfOldestUnreplicatedRecord', Duration.minutes(1));
+    this.alarm(
+      'CaptureAge',
+      age,
+      maxAge.toMilliseconds(),
+      5,
+      `events table: changes wait more than ${maxAge.toHumanString()} to reach the change stream`,
+    );
+    const failed = query('SUM', 'FailedToReplicateRecordCount', Duration.minutes(1));
+    this.alarm(
+      'CaptureFailed',
+      failed,
+      0,
+      1,
+      'events table: DynamoDB could not write changes to the change stream and skipped them',
+    );
+    const throttled = query('MAX', 'ThrottledPutRecordCount', Duration.minutes(1));
+    this.alarm(
+      'CaptureThrottled',
+      throttled,
+      0,
+      10,
+      'events table: the change stream throttled its replication for 10 minutes (add shards)',
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'change capture: oldest unreplicated change (ms); failed, throttled records',
+        left: [age],
+        right: [failed, throttled],
+        width: 24,
+      }),
+    );
+  }
+
+  /** Sustained throttling of any table (read and write throttle events, per table). */
+  private watchTables(props: MonitoringProps): void {
+    for (const [name, table] of Object.entries(props.tables ?? {})) {
+      const events = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/DynamoDB',
+          metricName,
+          dimensionsMap: { TableName: table.tableName },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        });
+      this.alarm(
+        `${name}TableThrottled`,
+        new cloudwatch.MathExpression({
+          expression: 'reads + writes',
+          usingMetrics: {
+            reads: events('ReadThrottleEvents'),
+            writes: events('WriteThrottleEvents'),
+          },
+          label: `${name}: throttle events`,
+          period: Duration.minutes(5),
+        }),
+        0,
+        3,
+        `table ${name}: requests throttled for 15 minutes`,
+      );
+    }
+  }
+
+  /** Concurrent executions per function, the design's "handler concurrency". */
+  private showConcurrency(props: MonitoringProps): void {
+    const functions: [string, lambda.IFunction][] = [
+      ...Object.entries(props.consumers).map(([n, c]): [string, lambda.IFunction] => [
+        n,
+        c.function,
+      ]),
+      ...Object.entries(props.handlers ?? {}).map(([n, h]): [string, lambda.IFunction] => [
+        n,
+        h.function,
+      ]),
+      ...(props.api?.function ? [['api', props.api.function] as [string, lambda.IFunction]] : []),
+    ];
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'handler concurrency (concurrent executions, maximum)',
+        left: functions.map(
+          ([n, fn]) =>
+            new cloudwatch.Metric({
+              namespace: 'AWS/Lambda',
+              metricName: 'ConcurrentExecutions',
+              dimensionsMap: { FunctionName: fn.functionName },
+              statistic: 'Maximum',
+              period: Duration.minutes(1),
+              label: n,
+            }),
+        ),
+        width: 24,
+      }),
+    );
   }
 
   private watchHandlers(props: MonitoringProps): void {
@@ -144,6 +330,15 @@ export class Monitoring extends Construct {
         statistic: 'Maximum',
       });
       this.alarm(`${name}Errors`, errors, 0, 1, `${name}: the handler failed (Lambda retries it)`);
+      this.watchInvocations(name, handler.function);
+      this.alarm(
+        `${name}AsyncEventsDropped`,
+        this.lambdaMetric(handler.function, 'AsyncEventsDropped'),
+        0,
+        1,
+        `${name}: Lambda dropped events invoked asynchronously (too old, or retries spent)`,
+      );
+      if (handler.rule) this.watchRule(name, handler.rule);
       this.alarm(
         `${name}DeadLetters`,
         kept,
@@ -197,6 +392,46 @@ export class Monitoring extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * A rule's deliveries: what failed for good, what went to the rule's dead-letter queue, and
+   * what could not even go there (AWS/Events; names from the EventBridge monitoring page).
+   */
+  private watchRule(name: string, rule: NonNullable<WatchedHandler['rule']>): void {
+    const dimensionsMap = {
+      ...(rule.eventBusName ? { EventBusName: rule.eventBusName } : {}),
+      RuleName: rule.ruleName,
+    };
+    const metric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName,
+        dimensionsMap,
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    this.alarm(
+      `${name}FailedInvocations`,
+      metric('FailedInvocations'),
+      0,
+      1,
+      `${name}: its rule failed to deliver events for good`,
+    );
+    this.alarm(
+      `${name}InvocationsSentToDlq`,
+      metric('InvocationsSentToDlq'),
+      0,
+      1,
+      `${name}: its rule sent events to the dead-letter queue`,
+    );
+    this.alarm(
+      `${name}InvocationsFailedToBeSentToDlq`,
+      metric('InvocationsFailedToBeSentToDlq'),
+      0,
+      1,
+      `${name}: its rule could not put undeliverable events in the dead-letter queue: they are lost`,
+    );
   }
 
   /** A metric the handlers emit in EMF (namespace `matchstream`). */

@@ -12,6 +12,22 @@ export const SAGA_METRICS: Readonly<Record<string, string>> = {
   SagaCompensationFailed: 'SagaCompensationsFailed',
 };
 
+/**
+ * The metrics of one function, every datum carrying `service` and `consumer`. Default
+ * dimensions, since Powertools clears those added with `addDimension` at every publish: a
+ * dimension added once at module scope would be gone from every invocation after a container's
+ * first (https://docs.aws.amazon.com/powertools/typescript/latest/features/metrics/, "Adding
+ * default dimensions"; `MetricsInterface.addDimension`: "When calling the
+ * publishStoredMetrics() method, the dimensions are cleared").
+ */
+export function handlerMetrics(consumer: string): Metrics {
+  return new Metrics({
+    namespace: 'matchstream',
+    serviceName: 'matchstream',
+    defaultDimensions: { consumer },
+  });
+}
+
 /** Counts a saga event the coordinator appended; compensations are logged as warnings. */
 export function sagaMetric(
   metrics: Metrics,
@@ -38,8 +54,7 @@ export function observed(
   build: (observer: SagaObserver) => KinesisHandler,
 ): { handler: KinesisHandler; logger: Logger; metrics: Metrics } {
   const logger = new Logger({ serviceName: 'matchstream', persistentKeys: { consumer } });
-  const metrics = new Metrics({ namespace: 'matchstream', serviceName: 'matchstream' });
-  metrics.addDimension('consumer', consumer);
+  const metrics = handlerMetrics(consumer);
   const inner = build({
     delivered(applied, duplicates, filled) {
       metrics.addMetric('EventsApplied', MetricUnit.Count, applied);

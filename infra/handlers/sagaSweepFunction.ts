@@ -1,16 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { sagaSweepHandler } from '../../pipeline/aws/sagas.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
-import { sagaMetric } from './observed.js';
+import { handlerMetrics, sagaMetric } from './observed.js';
 
 const logger = new Logger({
   serviceName: 'matchstream',
   persistentKeys: { consumer: 'saga-sweep' },
 });
-const metrics = new Metrics({ namespace: 'matchstream', serviceName: 'matchstream' });
 // Saga metrics are counted under one name, whichever function drove the saga.
-metrics.addDimension('consumer', 'sagas');
+const metrics = handlerMetrics('sagas');
 let deadline = 0;
 
 const sweep = sagaSweepHandler(process.env, dynamoClient(), {

@@ -8,7 +8,7 @@ import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices
 import { activeSagaIds } from '../../sagas/sagasReadModel.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
-import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import { DynamoDeadLetterQueue, total } from '../../stream/consumer/DeadLetterQueue.js';
 import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
 import {
   type ConsumerEnv,
@@ -191,14 +191,15 @@ export function busEventHandler(
 /**
  * The query service of the API function: the read models, the rankings cache, the
  * notifications, and `POST /sagas` appending `SagaStarted` (the saga consumer runs it). The
- * health figures count the dead letters; consumer lag is the `IteratorAge` on the dashboard.
+ * health figures count the dead letters from their counters (one query, never a scan of the
+ * letters: the route is public); consumer lag is the `IteratorAge` on the dashboard.
  */
 export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): QueryService {
   const { services, readModels, sagaStores } = awsSagaServices(env, client);
   const deadLetters = new DynamoDeadLetterQueue(client, required(env, 'DEAD_LETTERS_TABLE'));
   const health = async (): Promise<HealthFigures> => ({
     consumers: [],
-    dead_letters: (await deadLetters.list()).length,
+    dead_letters: total(await deadLetters.counts()),
   });
   return new QueryService(readModels, health, {
     cache: sagaStores.cache,

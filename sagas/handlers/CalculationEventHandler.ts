@@ -26,6 +26,12 @@ interface TopDoc {
 
 const topKey = (season: string) => ({ pk: `top#${season}`, sk: 'current' });
 
+/**
+ * How long a notification is kept after the calculation it announces: a year, so a season's
+ * feed stays readable until the same season comes round again.
+ */
+export const NOTIFICATION_DAYS = 365;
+
 export interface CalculationEventHandlerOptions {
   /** The calculations (their rankings are in `RpiCalculated`). */
   readonly store: EventStore;
@@ -156,6 +162,8 @@ export class CalculationEventHandler {
           pk: notificationsPk(season),
           sk: `${n.at}#${n.calculation_id}#${n.kind === 'retracted' ? '~retracted' : n.team}`,
           doc: n,
+          // The season's top 25 (the baseline of the next announcement) never expires.
+          expires_at: Math.ceil(Date.parse(n.at) / 1000) + NOTIFICATION_DAYS * 86_400,
         })),
         ...(top ? [{ ...topKey(season), doc: top }] : []),
       ],

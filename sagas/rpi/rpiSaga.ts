@@ -127,6 +127,13 @@ export async function whyNoGames(
 
 const snapshotKey = (sagaId: string, name: string) => ({ pk: `saga#${sagaId}`, sk: name });
 
+/**
+ * How long a saga's snapshots are kept (what its compensations restore): a saga runs for
+ * minutes, a failed one waits for an operator, who has a month; then DynamoDB's TTL deletes them.
+ */
+export const SNAPSHOT_DAYS = 30;
+const snapshotExpiry = () => Math.ceil(Date.now() / 1000) + SNAPSHOT_DAYS * 86_400;
+
 /** Where update_cache writes: the scope's document, and the season's current one when it is of that scope. */
 interface CacheTarget {
   readonly read: () => Promise<CachedRankings | undefined>;
@@ -223,7 +230,10 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
               retryable: false,
               context: { sagaId, step: 'collect_matches', season: data.season },
             });
-          await deps.snapshots.write([{ ...snapshotKey(sagaId, 'games'), doc: { games } }], []);
+          await deps.snapshots.write(
+            [{ ...snapshotKey(sagaId, 'games'), doc: { games }, expires_at: snapshotExpiry() }],
+            [],
+          );
           const days = games.map((g) => g.date).sort();
           return {
             snapshot: 'games',
@@ -375,7 +385,10 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             // Keep what is replaced (once: a retry must not keep our own document as "previous").
             const saved = snapshotKey(sagaId, target.saved);
             if (!(await deps.snapshots.getMany([saved])).has(`${saved.pk}\u0000${saved.sk}`)) {
-              await deps.snapshots.write([{ ...saved, doc: { previous: present ?? null } }], []);
+              await deps.snapshots.write(
+                [{ ...saved, doc: { previous: present ?? null }, expires_at: snapshotExpiry() }],
+                [],
+              );
             }
             document ??= await cachedDocument(deps, sagaId, data, collectedAt);
             // An attempt that timed out must not write after its saga moved on.

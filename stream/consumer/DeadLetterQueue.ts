@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamRecord } from './kinesisEvent.js';
@@ -31,6 +32,13 @@ export interface DeadLetterQueue {
   send(letter: DeadLetter): Promise<void>;
   /** Every letter (of one consumer, or all). */
   list(consumer?: string): Promise<DeadLetter[]>;
+  /** How many letters each consumer has, without reading them (what `/health` shows). */
+  counts(): Promise<Record<string, number>>;
+}
+
+/** All the letters of `counts()`. */
+export function total(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
 
 export class InMemoryDeadLetterQueue implements DeadLetterQueue {
@@ -43,7 +51,24 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   async list(consumer?: string): Promise<DeadLetter[]> {
     return this.letters.filter((l) => consumer === undefined || l.consumer === consumer);
   }
+
+  async counts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const l of this.letters) counts[l.consumer] = (counts[l.consumer] ?? 0) + 1;
+    return counts;
+  }
 }
+
+/**
+ * How long a dead letter is kept: 14 days, the longest SQS keeps a message, long enough to be
+ * seen after a holiday weekend and read with `inspect`; DynamoDB's TTL then deletes it (within
+ * days of expiry, not at the second: reads do not rely on it).
+ */
+export const DEAD_LETTER_DAYS = 14;
+
+/** The partition that holds the letters' counters, one item per consumer and day. */
+const COUNTS = '#counts';
+const DAY_MS = 86_400_000;
 
 /** The dead-letter table's default name: partition key `consumer`, sort key `id`. */
 export const DEAD_LETTERS_TABLE = 'matchstream-dead-letters';
@@ -55,15 +80,23 @@ const MAX_JSON_BYTES = 400 * 1024 - 1024;
  * Dead letters in a DynamoDB table: durable, one item per record, readable with `inspect`.
  * A letter keeps the whole record, which can be larger than an item: a commit of 284 KB is a
  * record of 550 KB as Lambda hands it over. Such a letter is stored gzipped (that one: 70 KB).
+ * Each letter expires at the end of the 14th day after the day it is stored (`expires_at`,
+ * epoch seconds, the table's TTL attribute; neither list nor count shows it after that). Beside the letters, a counter per consumer and day (partition
+ * `#counts`, incremented with ADD when a letter is stored, expiring with that day's letters)
+ * lets `counts()` answer with one small query instead of reading every letter.
  */
 export class DynamoDeadLetterQueue implements DeadLetterQueue {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table = DEAD_LETTERS_TABLE,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async send(letter: DeadLetter): Promise<void> {
     const json = JSON.stringify(letter);
+    const day = new Date(this.now()).toISOString().slice(0, 10);
+    // A letter expires with its day's counter, at the end of its last day: kept 14 to 15 days.
+    const expires = Math.ceil((Date.parse(day) + (DEAD_LETTER_DAYS + 1) * DAY_MS) / 1000);
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
@@ -73,9 +106,45 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
           ...(Buffer.byteLength(json) <= MAX_JSON_BYTES
             ? { letter: json }
             : { letter_gz: gzipSync(json) }),
+          expires_at: expires,
         }),
       }),
     );
+    // Counted after it is stored: a crash in between undercounts by one, never shows a
+    // letter that is not there.
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ consumer: COUNTS, id: `${letter.consumer}#${day}` }),
+        UpdateExpression: 'ADD letters :one SET expires_at = :expires',
+        ExpressionAttributeValues: marshall({ ':one': 1, ':expires': expires }),
+      }),
+    );
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const now = Math.floor(this.now() / 1000);
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'consumer = :c',
+          ExpressionAttributeValues: marshall({ ':c': COUNTS }),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { id, letters, expires_at: expires } = unmarshall(item);
+        // TTL deletes within days of expiry: what has expired is not counted meanwhile.
+        if (typeof expires === 'number' && expires <= now) continue;
+        const consumer = String(id).slice(0, String(id).lastIndexOf('#'));
+        counts[consumer] = (counts[consumer] ?? 0) + Number(letters ?? 0);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return counts;
   }
 
   async list(consumer?: string): Promise<DeadLetter[]> {
@@ -97,8 +166,11 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
               ConsistentRead: true,
             }),
       );
+      const now = Math.floor(this.now() / 1000);
       for (const item of page.Items ?? []) {
-        const { letter, letter_gz: gzipped } = unmarshall(item);
+        if (item.consumer?.S === COUNTS) continue;
+        const { letter, letter_gz: gzipped, expires_at: expires } = unmarshall(item);
+        if (typeof expires === 'number' && expires <= now) continue;
         const json =
           gzipped instanceof Uint8Array
             ? gunzipSync(gzipped).toString('utf8')

@@ -3,6 +3,7 @@ import { type ChangeRecord, newImage, parseChangeRecord } from '../changes/Chang
 import { CommitCodec } from '../eventStore/Commit.js';
 import { fromItem } from '../eventStore/commitItem.js';
 import type { DeadLetter } from './DeadLetterQueue.js';
+import { isInvocationRecord, recordsOf } from './invocationRecord.js';
 import type { KinesisStreamRecord } from './kinesisEvent.js';
 
 /** One line of `matchstream inspect`: an event, or why a record could not be read. */
@@ -12,7 +13,8 @@ export type InspectLine =
 
 /**
  * Reads whatever an operator holds — a Lambda Kinesis event, a dead letter (or a list of
- * them), a raw change record, or JSON Lines of those — into the events inside, decoded and
+ * them), an on-failure destination's invocation record, a raw change record, or JSON Lines
+ * of those — into the events inside, decoded and
  * upcast to the latest schema version, each with the version it was written with and where
  * it came from.
  */
@@ -52,6 +54,18 @@ export function inspectDocument(
     try {
       if (Array.isArray(item)) {
         for (const [i, x] of item.entries()) visit(x, `${at}[${i}]`);
+      } else if (isInvocationRecord(item)) {
+        // What an S3 on-failure destination keeps: the whole event, decoded as consumers do.
+        const failed = {
+          on_failure: {
+            function: item.requestContext.functionArn,
+            condition: item.requestContext.condition,
+            shard: item.KinesisBatchInfo.shardId,
+            at: item.timestamp,
+          },
+        };
+        for (const [i, r] of recordsOf(item).entries())
+          fromKinesis(r, failed, `${at}.payload.Records[${i}]`);
       } else if (isObject(item) && Array.isArray(item.Records)) {
         for (const [i, r] of item.Records.entries()) visit(r, `${at}.Records[${i}]`);
       } else if (

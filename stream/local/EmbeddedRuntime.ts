@@ -23,6 +23,7 @@ import { ChangeRelay } from './ChangeRelay.js';
 import { EventSourceMapping, type EventSourceMappingOptions } from './EventSourceMapping.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
 import { type EmbeddedKinesis, startEmbeddedKinesis } from './embeddedKinesis.js';
+import { FolderInvocationRecords, failureFolder } from './failureFolder.js';
 import { ensureRuntimeTables } from './localTables.js';
 import { DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
 
@@ -195,6 +196,13 @@ export class EmbeddedRuntime {
       failures,
       checkpoints: new DynamoCheckpointStore(this.dynamo),
       deadLetters: this.deadLetters,
+      ...(this.options.memory
+        ? {}
+        : {
+            onFailure: new FolderInvocationRecords(
+              failureFolder(this.options.dataDir ?? DEFAULT_DATA_DIR),
+            ),
+          }),
       pollIntervalMs: 50,
       onError: recovered(this.options, { component: 'consumer', consumer: name }),
       ...(this.options.log ? { log: this.options.log } : {}),

@@ -13,6 +13,7 @@ import {
 import type { CheckpointStore } from '../consumer/CheckpointStore.js';
 import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
 import type { FailureLog } from '../consumer/FailureLog.js';
+import { invocationRecord, invocationRecordKey } from '../consumer/invocationRecord.js';
 import {
   type KinesisStreamBatchResponse,
   type KinesisStreamEvent,
@@ -20,6 +21,8 @@ import {
   lambdaRecords,
 } from '../consumer/kinesisEvent.js';
 import type { Log } from '../Log.js';
+import { uuidFromName } from '../uuid.js';
+import type { InvocationRecordSink } from './failureFolder.js';
 
 /** A Lambda-style function for Kinesis batches (see `createKinesisHandler`). */
 export type KinesisHandler = (
@@ -35,6 +38,11 @@ export interface EventSourceMappingOptions {
   readonly handler: KinesisHandler;
   readonly checkpoints: CheckpointStore;
   readonly deadLetters: DeadLetterQueue;
+  /**
+   * The on-failure destination as Lambda's S3 one: each record given up on is also written
+   * there as the invocation record Lambda would write, whole (what `inspect --failures` reads).
+   */
+  readonly onFailure?: InvocationRecordSink;
   /** Where the handler notes why it failed a record (for the dead letters). */
   readonly failures?: FailureLog;
   /** Records per invocation, 1 to 10,000. @default 100 */
@@ -414,6 +422,8 @@ export class EventSourceMapping {
           shardId,
           head,
           `record older than ${this.maxAgeMs / 1000} s, not processed`,
+          0,
+          'RecordAgeExceeded',
         );
         pending = pending.slice(1);
         continue;
@@ -516,14 +526,34 @@ export class EventSourceMapping {
     record: KinesisStreamRecord,
     error: string,
     attempts = 0,
+    condition = 'RetryAttemptsExhausted',
   ): Promise<void> {
+    const at = new Date();
     await this.options.deadLetters.send({
       consumer: this.options.consumer,
       record,
       error,
       attempts,
-      failed_at: new Date().toISOString(),
+      failed_at: at.toISOString(),
     });
+    if (this.options.onFailure) {
+      const region = this.options.region ?? 'us-east-1';
+      await this.options.onFailure.put(
+        // The mapping's UUID on AWS; here one derived from the consumer, stable across runs.
+        invocationRecordKey(
+          uuidFromName(`event-source-mapping:${this.options.consumer}`),
+          shardId,
+          at,
+        ),
+        invocationRecord({
+          functionArn: `arn:aws:lambda:${region}:000000000000:function:${this.options.consumer}`,
+          condition,
+          invokeCount: attempts,
+          records: [record],
+          at,
+        }),
+      );
+    }
     this.stats.deadLettered++;
     this.attempts.delete(record.kinesis.sequenceNumber);
     await this.checkpoint(shardId, record);

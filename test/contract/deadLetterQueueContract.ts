@@ -74,6 +74,21 @@ export function deadLetterQueueContract(name: string, setup: () => DeadLettersUn
       expect(all).toEqual(expect.arrayContaining([ofRecord, ofEvent]));
     });
 
+    it('counts the letters of each consumer, as another process reads them', async () => {
+      // Prepare
+      const under = setup();
+      const [consumer, other] = [consumerName(), consumerName()];
+
+      // Act
+      for (let i = 0; i < 3; i++) await under.open().send(recordLetter(consumer, 1));
+      await under.open().send(recordLetter(other, 1));
+
+      // Assess
+      const counts = await under.open().counts();
+      expect(counts[consumer]).toBe(3);
+      expect(counts[other]).toBe(1);
+    });
+
     it('is read by another process', async () => {
       const under = setup();
       const letter = recordLetter(consumerName(), 2);

@@ -53,8 +53,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "BusRouterConsumer/Handler/Function: Serverless::Serverless-LambdaTracing",
         "BusRouterConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "BusRouterConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-        "BusRouterConsumer/OnFailure: Annotation::AwsSolutions-SQS3",
-        "BusRouterConsumer/OnFailure: Serverless::Serverless-SQSRedrivePolicy",
+        "BusRouterConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<FailuresBucket3D5A4556.Arn>/aws/lambda/*]",
         "CalculationEventHandler/DeadLetters: Annotation::AwsSolutions-SQS3",
         "CalculationEventHandler/DeadLetters: Serverless::Serverless-SQSRedrivePolicy",
         "CalculationEventHandler/Handler/Function: Annotation::AwsSolutions-L1",
@@ -64,6 +63,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "CalculationEventHandler/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "CalculationEventHandler/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
         "EventStore/Changes: Annotation::AwsSolutions-KDS3",
+        "Failures/Bucket: Annotation::AwsSolutions-S1",
         "MatchEventHandler/DeadLetters: Annotation::AwsSolutions-SQS3",
         "MatchEventHandler/DeadLetters: Serverless::Serverless-SQSRedrivePolicy",
         "MatchEventHandler/Handler/Function: Annotation::AwsSolutions-L1",
@@ -93,8 +93,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "ReadModelsConsumer/Handler/Function: Serverless::Serverless-LambdaTracing",
         "ReadModelsConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "ReadModelsConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-        "ReadModelsConsumer/OnFailure: Annotation::AwsSolutions-SQS3",
-        "ReadModelsConsumer/OnFailure: Serverless::Serverless-SQSRedrivePolicy",
+        "ReadModelsConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<FailuresBucket3D5A4556.Arn>/aws/lambda/*]",
         "SagaSweep/DeadLetters: Annotation::AwsSolutions-SQS3",
         "SagaSweep/DeadLetters: Serverless::Serverless-SQSRedrivePolicy",
         "SagaSweep/Handler/Function: Annotation::AwsSolutions-L1",
@@ -109,8 +108,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "SagasConsumer/Handler/Function: Serverless::Serverless-LambdaTracing",
         "SagasConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "SagasConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-        "SagasConsumer/OnFailure: Annotation::AwsSolutions-SQS3",
-        "SagasConsumer/OnFailure: Serverless::Serverless-SQSRedrivePolicy",
+        "SagasConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<FailuresBucket3D5A4556.Arn>/aws/lambda/*]",
       ]
     `);
   }, 120_000);

@@ -221,6 +221,28 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
       status: 'completed',
       data: { calculation_date: expect.any(String), date_range: { start: '2026-09-01' } },
     });
+    // What expires carries expires_at (the tables' TTL attribute): the saga's snapshots a
+    // month on, each notification a year after its calculation; the request slot and the
+    // season's top 25 never.
+    const items = async (table: string) =>
+      (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+    const work = await items(sagaTables.work);
+    const snapshots = work.filter((i) => i.pk?.S === `saga#${sagaId}`);
+    expect(snapshots.length).toBeGreaterThan(0);
+    const month = Date.now() / 1000 + 30 * 86_400;
+    for (const snapshot of snapshots)
+      expect(Number(snapshot.expires_at?.N)).toBeGreaterThan(month - 120);
+    expect(work.filter((i) => !i.pk?.S?.startsWith('saga#')).map((i) => i.expires_at)).toEqual(
+      work.filter((i) => !i.pk?.S?.startsWith('saga#')).map(() => undefined),
+    );
+    const notes = await items(sagaTables.notifications);
+    const announced = notes.filter((i) => i.expires_at);
+    expect(announced).toHaveLength(4);
+    for (const note of announced) {
+      const at = JSON.parse(note.doc?.S ?? '{}').at as string;
+      expect(Number(note.expires_at?.N)).toBe(Math.ceil(Date.parse(at) / 1000) + 365 * 86_400);
+    }
+    expect(notes.length - announced.length).toBe(1);
   }, 60_000);
 
   it('appends POST /sagas without running it; the sweep drives it to the end', async () => {

@@ -60,7 +60,7 @@ describe('the CDK app', () => {
     });
   }, 120_000);
 
-  it('runs each consumer on Node.js 22 ARM64 behind a mapping that bisects, reports item failures and keeps failures in an SQS queue', () => {
+  it('runs each consumer on Node.js 22 ARM64 behind a mapping that bisects, reports item failures and keeps failures in a bucket', () => {
     // Three consumers, three bus handlers, the saga sweep, the query API.
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
@@ -109,11 +109,11 @@ describe('the CDK app', () => {
         Variables: Match.objectLike({ CONSUMER: 'sagas', SAGA_TABLES: Match.anyValue() }),
       },
     });
-    // Three on-failure queues, three handler dead-letter queues, the sweep's.
+    // Three handler dead-letter queues, the sweep's (the consumers' failures go to a bucket).
     template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 },
-      7,
+      4,
     );
   });
 
@@ -261,7 +261,7 @@ describe('the CDK app', () => {
           ]),
         },
       },
-      7,
+      4,
     );
     // The bus router may put events on the buses, and nothing else may.
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -328,6 +328,10 @@ describe('the CDK app', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'PutRequests',
+      Namespace: 'AWS/S3',
+    });
     // Saga failures and compensations, from the saga functions' metrics.
     for (const metric of ['SagasCompensated', 'SagaCompensationsFailed'])
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -340,10 +344,15 @@ describe('the CDK app', () => {
       MetricName: '5xx',
       Namespace: 'AWS/ApiGateway',
     });
-    // Per consumer (3): iterator age, errors, on-failure queue, duration; refused events; per
-    // handler and the sweep (4): errors, dead letters; sagas compensated, compensations failed;
-    // API 5xx.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 4 + 1 + 4 * 2 + 2 + 1);
+    // Per consumer (3): iterator age, errors, duration, throttles, failed deliveries to the
+    // destination; batches written to the on-failure bucket; refused events; per handler and the sweep (4): errors, dead
+    // letters, throttles, failed deliveries, dropped events, the rule's three; sagas compensated,
+    // compensations failed; API 5xx; capture (3); throttling per table (events, 6 read models,
+    // 2 runtime, 4 saga tables). monitoring.int.test.ts checks each one's metric.
+    template.resourceCountIs(
+      'AWS::CloudWatch::Alarm',
+      3 * 5 + 1 + 1 + 4 * 8 + 2 + 1 + 3 + (1 + READ_MODELS.length + 2 + 4),
+    );
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'matchstream-dev',
     });

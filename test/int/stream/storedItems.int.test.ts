@@ -230,9 +230,12 @@ describe('items as stored', () => {
     expect(await checkpoints.get('projector', 'shardId-3')).toBeUndefined();
   });
 
-  it('a dead letter: consumer, failed_at#uuid, the letter as JSON text', async () => {
-    // Prepare
-    const queue = new DynamoDeadLetterQueue(client);
+  it('a dead letter: consumer, failed_at#uuid, the letter as JSON text, when it expires; a counter per consumer and day', async () => {
+    // Prepare: stored on 2026-12-02; kept to the end of 2026-12-16.
+    const queue = new DynamoDeadLetterQueue(client, DEAD_LETTERS_TABLE, () =>
+      Date.parse('2026-12-02T09:30:00.000Z'),
+    );
+    const expires = Date.parse('2026-12-17T00:00:00.000Z') / 1000;
     const letter = {
       consumer: 'bus:main/rule',
       event: { id: 'e1' },
@@ -245,16 +248,32 @@ describe('items as stored', () => {
     await queue.send(letter);
 
     // Assess
-    const [stored] = await scan(DEAD_LETTERS_TABLE);
+    const items = await scan(DEAD_LETTERS_TABLE);
+    const stored = items.find((i) => i.consumer?.S === 'bus:main/rule');
     expectItem(stored, {
       consumer: { S: 'bus:main/rule' },
       id: {
         S: expect.stringMatching(/^2026-09-01T12:00:00.000Z#[0-9a-f-]{36}$/) as unknown as string,
       },
       letter: { S: JSON.stringify(letter) },
+      expires_at: { N: String(expires) },
     });
+    expectItem(
+      items.find((i) => i.consumer?.S === '#counts'),
+      {
+        consumer: { S: '#counts' },
+        id: { S: 'bus:main/rule#2026-12-02' },
+        letters: { N: '1' },
+        expires_at: { N: String(expires) },
+      },
+    );
     expect(await queue.list('bus:main/rule')).toEqual([letter]);
     expect(await queue.list()).toEqual([letter]);
+    expect(await queue.counts()).toEqual({ 'bus:main/rule': 1 });
+    // Past its expiry (before TTL has deleted it), neither listed nor counted.
+    const later = new DynamoDeadLetterQueue(client, DEAD_LETTERS_TABLE, () => expires * 1000);
+    expect(await later.list()).toEqual([]);
+    expect(await later.counts()).toEqual({});
   });
 
   it('a dead letter past 399 KB of JSON: the letter gzipped as binary instead', async () => {
@@ -273,7 +292,7 @@ describe('items as stored', () => {
 
     // Assess
     const stored = (await scan(DEAD_LETTERS_TABLE)).find((i) => i.consumer?.S === 'consumer:large');
-    expect(Object.keys(stored ?? {}).sort()).toEqual(['consumer', 'id', 'letter_gz']);
+    expect(Object.keys(stored ?? {}).sort()).toEqual(['consumer', 'expires_at', 'id', 'letter_gz']);
     const gz = stored?.letter_gz?.B;
     expect(gz && gunzipSync(gz).toString('utf8')).toBe(JSON.stringify(letter));
     expect(await queue.list('consumer:large')).toEqual([letter]);

@@ -1,0 +1,41 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { type ClientOptions, clientConfig } from './clientConfig.js';
+
+/**
+ * An S3 client. Against a local endpoint (moto) or one set by `AWS_ENDPOINT_URL_S3`, bucket
+ * names go in the path: a virtual host `<bucket>.127.0.0.1` resolves nowhere.
+ */
+export function s3Client(options: ClientOptions = {}): S3Client {
+  return new S3Client({
+    ...clientConfig(options),
+    ...(options.endpoint !== undefined || process.env.AWS_ENDPOINT_URL_S3
+      ? { forcePathStyle: true }
+      : {}),
+  });
+}
+
+/**
+ * The invocation records a Kinesis mapping's S3 on-failure destination holds (every object
+ * under `aws/lambda/`, where Lambda writes them), oldest key first, each as its key and text.
+ */
+export async function listInvocationRecords(
+  client: S3Client,
+  bucket: string,
+  prefix = 'aws/lambda/',
+): Promise<{ key: string; body: string }[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const objects: { key: string; body: string }[] = [];
+  for (const key of keys.sort()) {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    objects.push({ key, body: (await object.Body?.transformToString('utf8')) ?? '' });
+  }
+  return objects;
+}
