@@ -34,9 +34,10 @@ const tmp = tempDir();
 const REGION = 'us-east-1';
 
 /**
- * Resource types moto's CloudFormation does not implement: it lists them without a type and
- * creates nothing (README, "Verified on moto"). None is on the data path the test runs; the API
- * Gateway's part (routing, IAM authorization, throttling) is only shown on AWS.
+ * Resource types moto's CloudFormation does not implement: it lists them without id or type and
+ * creates nothing (README, "Verified on moto"). None is on the data path the test runs; what
+ * they do is shown only on AWS. The last three are not in today's template: types moto lacks
+ * that the stack is likely to gain (a bucket policy, composite alarms, metric filters).
  */
 const NOT_ON_MOTO = new Set([
   'AWS::ApiGatewayV2::Api',
@@ -44,7 +45,6 @@ const NOT_ON_MOTO = new Set([
   'AWS::ApiGatewayV2::Route',
   'AWS::ApiGatewayV2::Stage',
   'AWS::CloudWatch::Alarm',
-  'AWS::CloudWatch::CompositeAlarm',
   'AWS::Glue::Registry',
   'AWS::Glue::Schema',
   'AWS::Glue::SchemaVersion',
@@ -52,7 +52,8 @@ const NOT_ON_MOTO = new Set([
   'AWS::SNS::TopicPolicy',
   'AWS::SQS::QueuePolicy',
   'AWS::S3::BucketPolicy',
-  'AWS::KMS::Alias',
+  'AWS::CloudWatch::CompositeAlarm',
+  'AWS::Logs::MetricFilter',
 ]);
 
 /** The resource types the chain runs on: each must be created, every one of the template's. */
