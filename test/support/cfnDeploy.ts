@@ -62,7 +62,8 @@ export interface DeployOptions {
  * (directories zipped), the template from the bucket (it is over CloudFormation's 51,200-byte
  * limit for a template body) with the capabilities the CDK passes; then waits for the stack.
  * The template goes through `motoTemplate` first. Throws, naming the failed resources, unless
- * the stack reaches CREATE_COMPLETE.
+ * the stack reaches CREATE_COMPLETE. Give it a client that does not retry: moto creates the
+ * stack within CreateStack, and a retry after its server error finds a stack half made.
  */
 export async function deployToMoto(options: DeployOptions): Promise<Deployment> {
   const { cloudFormation, s3, ssm, assemblyDir, stackName, region } = options;
@@ -119,13 +120,19 @@ export async function deployToMoto(options: DeployOptions): Promise<Deployment> 
   if (!templateUrl) throw new Error(`the asset manifest of ${stackName} has no template`);
   const [assetBucket = ''] = buckets;
 
-  await cloudFormation.send(
-    new CreateStackCommand({
-      StackName: stackName,
-      TemplateURL: templateUrl,
-      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
-    }),
-  );
+  try {
+    await cloudFormation.send(
+      new CreateStackCommand({
+        StackName: stackName,
+        TemplateURL: templateUrl,
+        Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+      }),
+    );
+  } catch (error) {
+    throw new Error(
+      `moto_server could not create ${stackName} (a resource it cannot create; its standard error says which): ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`,
+    );
+  }
   const stack = await settledStack(cloudFormation, stackName);
   if (stack.StackStatus !== 'CREATE_COMPLETE') {
     const { StackEvents = [] } = await cloudFormation.send(
@@ -204,6 +211,8 @@ export function zipDirectory(dir: string): Uint8Array {
  *   pattern as a string.
  * - `Ref` of an `AWS::Events::EventBus`: CloudFormation gives the bus's name; moto hands the
  *   bus object itself on, which breaks the rules on it: the name is taken as `Fn::GetAtt Name`.
+ * - `Tags` of an `AWS::KMS::Key`: CloudFormation takes `Key` and `Value`; moto reads the KMS
+ *   API's `TagKey` and `TagValue` and fails the stack otherwise: the same tags are renamed so.
  */
 export function motoTemplate(template: Template): { template: Template; changes: string[] } {
   const changes: string[] = [];
@@ -237,6 +246,17 @@ export function motoTemplate(template: Template): { template: Template; changes:
         changes.push(`${id}: EventPattern as a string`);
       }
       rewritten.Properties = properties;
+    }
+    const tags = rewritten.Properties?.Tags;
+    if (rewritten.Type === 'AWS::KMS::Key' && Array.isArray(tags)) {
+      rewritten.Properties = {
+        ...rewritten.Properties,
+        Tags: (tags as { Key: unknown; Value: unknown }[]).map((t) => ({
+          TagKey: t.Key,
+          TagValue: t.Value,
+        })),
+      };
+      changes.push(`${id}: Tags as TagKey and TagValue`);
     }
     resources[id] = rewritten;
   }

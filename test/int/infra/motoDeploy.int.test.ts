@@ -80,6 +80,20 @@ const GAMES = [
   '2026-09-12,Butler,Denver,0,1',
 ].join('\n');
 
+/** The JSON paths (`a.b.0.c`) where two values differ, down to the first difference. */
+function differences(a: unknown, b: unknown, path = ''): string[] {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null)
+    return a === b ? [] : [path];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) =>
+    differences(
+      (a as Record<string, unknown>)[k],
+      (b as Record<string, unknown>)[k],
+      path ? `${path}.${k}` : k,
+    ),
+  );
+}
+
 /** An API Gateway HTTP API (payload 2.0) request; `iam` as the IAM authorizer passes it on. */
 function apiRequest(method: 'GET' | 'POST', path: string, query = '', body?: unknown) {
   return {
@@ -171,7 +185,8 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     };
     clients = {
-      cloudFormation: new CloudFormationClient(config),
+      // One attempt: moto creates a stack within CreateStack, so a retry would hide its error.
+      cloudFormation: new CloudFormationClient({ ...config, maxAttempts: 1 }),
       s3: new S3Client({ ...config, forcePathStyle: true }),
       ssm: new SSMClient(config),
       lambda: new LambdaClient(config),
@@ -224,14 +239,39 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
     const skipped = [...new Set(deployment.notCreated.map((r) => r.type))].sort();
     expect(skipped.filter((type) => !NOT_ON_MOTO.has(type))).toEqual([]);
     // The template deployed is the one synthesized, changed only where moto departs from AWS.
-    const { changes } = motoTemplate(deployment.template);
+    const deployed = motoTemplate(deployment.template).template;
+    const archives = new Set(
+      Object.entries(deployment.template.Resources)
+        .filter(([, r]) => r.Type === 'AWS::Events::Archive')
+        .map(([id]) => id),
+    );
+    for (const path of differences(deployment.template, deployed)) {
+      const [, resource, , property] = path.split('.');
+      const archiveName = archives.has(resource ?? '') && property === 'ArchiveName';
+      const archivePattern = archives.has(resource ?? '') && property === 'EventPattern';
+      const keyTags =
+        deployment.template.Resources[resource ?? '']?.Type === 'AWS::KMS::Key' &&
+        property === 'Tags' &&
+        /\.Tags\.\d+\.(Tag)?(Key|Value)$/.test(path);
+      // A bus's Ref, now its name through Fn::GetAtt: the same value on AWS.
+      const parent = path
+        .split('.')
+        .slice(0, -1)
+        .reduce<unknown>(
+          (o, k) => (o as Record<string, unknown> | undefined)?.[k],
+          deployment.template,
+        );
+      const ref = (parent as { Ref?: string } | undefined)?.Ref ?? '';
+      const busName =
+        /\.(Ref|Fn::GetAtt)$/.test(path) &&
+        deployment.template.Resources[ref]?.Type === 'AWS::Events::EventBus';
+      expect(archiveName || archivePattern || keyTags || busName, path).toBe(true);
+    }
     expect(
-      changes.filter(
-        (c) =>
-          !/^Ref \w+ -> Fn::GetAtt \w+\.Name$/.test(c) &&
-          !/^\w+: (ArchiveName \w{1,48}|EventPattern as a string)$/.test(c),
-      ),
-    ).toEqual([]);
+      Object.entries(deployed.Resources)
+        .filter(([id]) => archives.has(id))
+        .every(([, r]) => String(r.Properties?.ArchiveName).length <= 48),
+    ).toBe(true);
     expect(physical('AWS::DynamoDB::Table')).toContain(deployment.outputs.EventsTable);
   });
 
