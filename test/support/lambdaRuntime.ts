@@ -89,6 +89,8 @@ process.on('message', async ({ id, event }) => {
     process.send({ id, error: error instanceof Error ? error.message : String(error) });
   }
 });
+// The test process is gone: so is this environment.
+process.on('disconnect', () => process.exit(0));
 process.send({ ready: true });
 `;
 

@@ -359,6 +359,18 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
     // Every event reached its bus: none was dead-lettered by the bus router.
     expect(deadLetters).toEqual([]);
     expect(mappings.length).toBe(3);
+    for (const m of mappings) {
+      // As deployed: from the start of the stream, no filter (every record is handed over, as
+      // the emulation does), batch item failures reported and failing batches bisected, and an
+      // on-failure destination.
+      expect(m).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        DestinationConfig: { OnFailure: { Destination: expect.stringMatching(/^arn:aws:/) } },
+      });
+      expect(m.FilterCriteria?.Filters ?? []).toEqual([]);
+    }
     const invoked = new Set(passes.flatMap((p) => [...p.invocations.keys()]));
     for (const m of mappings) expect(invoked, m.FunctionArn).toContain(m.FunctionArn);
     // Each bus handler's rule (match, metadata, calculation) delivered to its function.
