@@ -282,7 +282,8 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
       Object.values(deployment.template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')
         .length,
     );
-    const named: string[] = [];
+    const tablesNamed: string[] = [];
+    const busesNamed: string[] = [];
     for (const name of functions) {
       const fn: DeployedFunction = await fetchFunction(
         clients,
@@ -291,21 +292,26 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
         tmp.path('code'),
       );
       for (const [key, value] of Object.entries(fn.environment)) {
-        if (key.endsWith('_TABLE')) {
-          expect(tables.has(value), `${name} ${key}=${value}`).toBe(true);
-          named.push(value);
-        }
-        if (key.endsWith('_TABLES') || key === 'BUS_NAMES')
-          for (const table of Object.values(JSON.parse(value) as Record<string, string>))
-            named.push(table);
+        if (key.endsWith('_TABLE')) tablesNamed.push(value);
+        if (key.endsWith('_TABLES'))
+          tablesNamed.push(...Object.values(JSON.parse(value) as Record<string, string>));
+        if (key === 'BUS_NAMES')
+          busesNamed.push(...Object.values(JSON.parse(value) as Record<string, string>));
       }
     }
-    for (const table of named) {
-      if (!tables.has(table)) continue;
+    // Every table a function is told of is one of the stack's, and active.
+    for (const table of new Set(tablesNamed)) {
+      expect(tables.has(table), table).toBe(true);
       const { Table } = await clients.dynamo.send(new DescribeTableCommand({ TableName: table }));
       expect(Table?.TableStatus).toBe('ACTIVE');
     }
-    expect(named).toContain(deployment.outputs.EventsTable);
+    expect(tablesNamed).toContain(deployment.outputs.EventsTable);
+    // Every bus the router is told of is one of the stack's.
+    const buses = Object.values(deployment.template.Resources)
+      .filter((r) => r.Type === 'AWS::Events::EventBus')
+      .map((r) => String(r.Properties?.Name))
+      .sort();
+    expect([...new Set(busesNamed)].sort()).toEqual(buses);
   });
 
   it('runs the chain on what the stack made: ingest, change stream, consumers, buses, rule targets, saga, cache, API', async () => {
