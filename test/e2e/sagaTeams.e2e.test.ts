@@ -119,6 +119,7 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     expect(sagas.length).toBeGreaterThanOrEqual(3);
   });
 
+  // Eight runs of the CLI, each starting its own servers: about 40 s on two idle cores.
   it("keeps side calculations out of the season's rankings, and fails those that count nothing, saying why", async () => {
     // Prepare: a season run to its rankings with `start` on a data folder.
     const games = tmp.path('side-games.csv');
@@ -245,7 +246,7 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     expect(timedOutRun.saga.steps[1]).toMatchObject(step);
     expect((JSON.parse(shown.stdout) as SagaRun['saga']).steps[1]).toMatchObject(step);
     expect(JSON.parse(running.stdout)).toEqual({ sagas: [] });
-  });
+  }, 180_000);
 
   it('explains bad command lines without doing anything', async () => {
     const noChange = await runCli(['teams', 'update', 'Ash', '--memory']);
