@@ -70,7 +70,13 @@ function sampled(
   }
 }
 
-export interface VolumeFigure extends Omit<SampledRun, 'seconds'> {
+export interface VolumeFigure extends Omit<SampledRun, 'seconds' | 'requests' | 'items'> {
+  /** Requests to the local servers per feed event, by operation and table, the largest first. */
+  readonly requests_per_event: Record<string, number>;
+  readonly requests_per_event_total: number;
+  /** Items those requests carried per feed event (a batch counts each item), by operation and table. */
+  readonly items_per_event: Record<string, number>;
+  readonly items_per_event_total: number;
   readonly teams: number;
   readonly matches: number;
   /** Events the feed became (matches and team registrations), the same in both runs. */
@@ -140,9 +146,26 @@ export function measureSize(
       ingest_peak_rss_mb: ingest.report.peak_rss_mb,
       peak_rss_mb: start.report.peak_rss_mb,
       main_heap_mb: start.report.main_heap_mb,
+      peak_rss_sampled_at_s: start.report.peak_rss_sampled_at_s,
+      main_heap_committed_mb: start.report.main_heap_committed_mb,
       threads_heap_mb: start.report.threads_heap_mb,
+      threads_heap_committed_mb: start.report.threads_heap_committed_mb,
       external_mb: start.report.external_mb,
       samples: start.report.samples,
+      requests_per_event: Object.fromEntries(
+        Object.entries(start.report.requests).map(([k, n]) => [k, round(n / events, 3)]),
+      ),
+      requests_per_event_total: round(
+        Object.values(start.report.requests).reduce((a, b) => a + b, 0) / events,
+        2,
+      ),
+      items_per_event: Object.fromEntries(
+        Object.entries(start.report.items).map(([k, n]) => [k, round(n / events, 3)]),
+      ),
+      items_per_event_total: round(
+        Object.values(start.report.items).reduce((a, b) => a + b, 0) / events,
+        2,
+      ),
       rss_mb_per_1000_events: round((start.report.peak_rss_mb * 1000) / events, 2),
       automatic_sagas: summary.saga.automatic_sagas,
       saga_status: summary.saga.status,

@@ -107,8 +107,12 @@ describe('the benchmarks on tiny inputs', () => {
       expect(f.main_heap_mb).toBeGreaterThan(0);
       expect(Object.keys(f.threads_heap_mb).sort()).toEqual(['dynalite', 'kinesalite']);
       for (const heap of Object.values(f.threads_heap_mb)) expect(heap).toBeGreaterThan(0);
+      expect(f.main_heap_committed_mb).toBeGreaterThanOrEqual(f.main_heap_mb);
       expect(f.peak_rss_mb).toBeGreaterThan(f.main_heap_mb);
       expect(f.ratio).toBeGreaterThan(0);
+      // Every event was appended by a conditional PutItem, the sagas' too; batches count each item.
+      expect(f.requests_per_event['PutItem matchstream-events']).toBeGreaterThanOrEqual(1);
+      expect(f.items_per_event_total).toBeGreaterThanOrEqual(f.requests_per_event_total);
     }
     expect(result.rss_growth_mb_per_1000_events).not.toBeNull();
   }, 180_000);
