@@ -206,7 +206,11 @@ if (isMain && process.argv[2]) {
   // --teams 330,1000 to choose the sizes.
   const at = process.argv.indexOf('--teams');
   const teams = at > 0 ? (process.argv[at + 1] ?? '').split(',').map(Number) : scenario.teams;
-  if (teams.some((t) => !Number.isInteger(t) || t < 2))
-    throw new Error(`--teams: whole numbers of at least 2, comma-separated`);
+  if (teams.length === 0 || teams.some((t) => !Number.isInteger(t) || t < 2)) {
+    process.stderr.write(
+      `--teams "${process.argv[at + 1] ?? ''}": team counts of at least 2, comma-separated\n`,
+    );
+    process.exit(2);
+  }
   process.stdout.write(`${JSON.stringify(measure({ ...scenario, teams }))}\n`);
 }
