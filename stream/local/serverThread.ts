@@ -83,13 +83,17 @@ export async function startServerThread(
   worker.on('message', (message: { heap?: ThreadHeap }) => {
     if (message.heap) waiting.shift()?.resolve(message.heap);
   });
+  let exited = false;
+  const stopped = () => new Error(`${packageName} thread has stopped`);
   worker.once('exit', () => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`${packageName} thread has stopped`));
+    exited = true;
+    for (const w of waiting.splice(0)) w.reject(stopped());
   });
   const thread: LiveServerThread = {
     packageName,
     heap: () =>
       new Promise<ThreadHeap>((resolve, reject) => {
+        if (exited) return reject(stopped());
         waiting.push({ resolve, reject });
         worker.postMessage('heap');
       }),
