@@ -13,14 +13,16 @@ import { MARSHAL_SCENARIOS, type MarshalResult } from './marshal.js';
 import { PEER_SCENARIOS, type PeerResult } from './peers.js';
 import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
 import { RPI_SCENARIOS } from './rpi.js';
+import { VOLUME_SCENARIOS } from './volume.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
     'usage: npm run bench [-- --quick]\n\n' +
       'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild, peers,\n' +
-      'marshalling), each in its own process, and prints one JSON document: each figure with\n' +
-      'its unit, the baseline measured in the same run, the ratio and peak RSS. --quick skips\n' +
-      'the largest scenarios (about a minute). What each figure means: bench/README.md.\n',
+      'marshalling, the whole pipeline at volume), each in its own process, and prints one\n' +
+      'JSON document: each figure with its unit, the baseline measured in the same run, the\n' +
+      'ratio and peak RSS. --quick skips the largest scenarios (about two minutes). What each\n' +
+      'figure means: bench/README.md.\n',
   );
   process.exit(0);
 }
@@ -97,6 +99,17 @@ const marshal = MARSHAL_SCENARIOS.map((name) => {
   return run('marshal.js', name) as unknown as MarshalResult;
 });
 
+// The whole pipeline against ingest alone; each of its runs is a process of its own.
+// Quick: the smaller season only.
+const volume = VOLUME_SCENARIOS.map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('volume.js', s.name, ...(quick ? ['--teams', String(s.teams[0])] : [])) as unknown as {
+    scenario: string;
+    figures: (Figure & { teams: number; events: number; peak_rss_mb: number })[];
+    rss_growth_mb_per_1000_events: number | null;
+  };
+});
+
 const doc = {
   benchmark: 'matchstream',
   quick,
@@ -114,6 +127,10 @@ const doc = {
   consumer: { figures: consumer },
   rebuild: { scenarios: rebuild },
   marshal: { scenarios: marshal },
+  volume: {
+    scenarios: volume,
+    target: 'events/s end to end >= 0.5 of ingest alone (ratio); RSS flat per event',
+  },
   peers: {
     scenarios: peers,
     targets:
@@ -152,6 +169,12 @@ if (process.stderr.isTTY) {
     process.stderr.write(
       `${'marshal relay'.padEnd(36)} ${String(r.relay.value).padStart(10)} commits/s  marshall ${r.relay.marshall_share} of it\n`,
     );
+  }
+  for (const r of volume) {
+    for (const f of r.figures)
+      process.stderr.write(
+        `${`${r.scenario} ${f.teams} teams`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of ingest alone (${f.baseline}/s), peak RSS ${f.peak_rss_mb} MB\n`,
+      );
   }
   for (const r of peers) {
     for (const f of r.figures)

@@ -4,6 +4,7 @@ import { measure as ingest } from '../../../bench/ingest.js';
 import { measure as marshal } from '../../../bench/marshal.js';
 import { REBUILT_MODELS, measure as rebuild } from '../../../bench/rebuild.js';
 import { measure as rpi } from '../../../bench/rpi.js';
+import { measure as volume } from '../../../bench/volume.js';
 
 /**
  * Every benchmark scenario once on tiny inputs, so the benchmark code cannot rot: each must
@@ -89,4 +90,30 @@ describe('the benchmarks on tiny inputs', () => {
     for (const f of result.figures) expect(f.events_read).toBe(result.events);
     expect(result.figures.find((f) => f.read_model === 'teams')?.events_applied).toBe(20);
   }, 120_000);
+
+  it('runs a small season through the whole pipeline and through ingest alone, each in a process of its own', () => {
+    const result = volume({ name: 'volume-tiny', teams: [12, 16], gamesPerTeam: 4, seed: 3 });
+
+    expect(result.figures.map((f) => f.teams)).toEqual([12, 16]);
+    for (const f of result.figures) {
+      // The same feed's events went in both ways: each match and each team's registration.
+      expect(f.events).toBe(f.matches + f.teams);
+      // The season was rated from every game, and the sagas appended events of their own.
+      expect(f.saga_status).toBe('completed');
+      expect(f.games_counted).toBe(f.matches);
+      expect(f.events_appended_total).toBeGreaterThan(f.events);
+      // Memory sampled in the run: the main thread and each server's thread apart.
+      expect(f.samples).toBeGreaterThan(0);
+      expect(f.main_heap_mb).toBeGreaterThan(0);
+      expect(Object.keys(f.threads_heap_mb).sort()).toEqual(['dynalite', 'kinesalite']);
+      for (const heap of Object.values(f.threads_heap_mb)) expect(heap).toBeGreaterThan(0);
+      expect(f.main_heap_committed_mb).toBeGreaterThanOrEqual(f.main_heap_mb);
+      expect(f.peak_rss_mb).toBeGreaterThan(f.main_heap_mb);
+      expect(f.ratio).toBeGreaterThan(0);
+      // Every event was appended by a conditional PutItem, the sagas' too; batches count each item.
+      expect(f.requests_per_event['PutItem matchstream-events']).toBeGreaterThanOrEqual(1);
+      expect(f.items_per_event_total).toBeGreaterThanOrEqual(f.requests_per_event_total);
+    }
+    expect(result.rss_growth_mb_per_1000_events).not.toBeNull();
+  }, 180_000);
 });

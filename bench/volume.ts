@@ -1,0 +1,216 @@
+/**
+ * The whole embedded pipeline at volume: a generated season (20 games per team) through
+ * `matchstream start --games FILE --data-dir DIR --json`, next to `matchstream ingest FILE
+ * --data-dir DIR --json` of the same feed into a fresh folder (the store alone, no consumers),
+ * at two sizes. Each run is the built command in a process of its own, so its peak RSS is its
+ * own; a preload (volumeSampler.ts) samples the heap of its main thread and of each embedded
+ * server's thread (dynalite, kinesalite) apart.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { generateSeason } from '../domain/season/generateSeason.js';
+import { gameJsonLine } from '../feeds/writeGames.js';
+import { type SampledRun, VOLUME_REPORT_VARIABLE } from './volumeSampler.js';
+
+export interface VolumeScenario {
+  readonly name: string;
+  /** The season sizes, in teams; RSS per 1,000 events is compared between the first and last. */
+  readonly teams: readonly number[];
+  readonly gamesPerTeam: number;
+  readonly seed: number;
+}
+
+export const VOLUME_SCENARIOS: readonly VolumeScenario[] = [
+  { name: 'pipeline-volume', teams: [330, 1000], gamesPerTeam: 20, seed: 2026 },
+];
+
+const MB = 2 ** 20;
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+const here = dirname(fileURLToPath(import.meta.url));
+// The built command and preload, whether this runs built (dist/bench/) or from the sources.
+const dist = existsSync(join(here, '../cli/main.js')) ? dirname(here) : join(here, '../dist');
+
+/** Where the built command and the sampling preload are. */
+export interface Built {
+  readonly cli: string;
+  readonly sampler: string;
+}
+
+const BUILT: Built = {
+  cli: join(dist, 'cli/main.js'),
+  sampler: join(dist, 'bench/volumeSampler.js'),
+};
+
+/** `matchstream ...args` in a process of its own, sampled: its JSON output and its report. */
+function sampled(
+  args: readonly string[],
+  built: Built,
+): { output: Record<string, unknown>; report: SampledRun } {
+  for (const file of [built.cli, built.sampler])
+    if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+  const dir = mkdtempSync(join(tmpdir(), 'matchstream-volume-report-'));
+  const reportFile = join(dir, 'report.json');
+  try {
+    const out = execFileSync(process.execPath, ['--import', built.sampler, built.cli, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 256 * MB,
+      env: { ...process.env, [VOLUME_REPORT_VARIABLE]: reportFile },
+    });
+    return {
+      output: JSON.parse(out) as Record<string, unknown>,
+      report: JSON.parse(readFileSync(reportFile, 'utf8')) as SampledRun,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface VolumeFigure extends Omit<SampledRun, 'seconds' | 'requests' | 'items'> {
+  /** Requests to the local servers per feed event, by operation and table, the largest first. */
+  readonly requests_per_event: Record<string, number>;
+  readonly requests_per_event_total: number;
+  /** Items those requests carried per feed event (a batch counts each item), by operation and table. */
+  readonly items_per_event: Record<string, number>;
+  readonly items_per_event_total: number;
+  readonly teams: number;
+  readonly matches: number;
+  /** Events the feed became (matches and team registrations), the same in both runs. */
+  readonly events: number;
+  /** Every event `start` appended, the sagas' own included. */
+  readonly events_appended_total: number;
+  readonly seconds: number;
+  /** Feed events per second from the command's start to its summary, the whole pipeline. */
+  readonly value: number;
+  readonly unit: 'events/s end to end';
+  /** Feed events per second of `matchstream ingest` of the same feed into a fresh folder. */
+  readonly baseline: number;
+  readonly baseline_unit: string;
+  readonly ratio: number;
+  readonly ingest_seconds: number;
+  readonly ingest_peak_rss_mb: number;
+  readonly rss_mb_per_1000_events: number;
+  readonly automatic_sagas: number;
+  readonly saga_status: unknown;
+  readonly games_counted: number;
+}
+
+/** One size: the feed written, then `start` and `ingest` each on a fresh data folder. */
+export function measureSize(
+  teams: number,
+  options: { gamesPerTeam: number; seed: number },
+  built: Built = BUILT,
+): VolumeFigure {
+  const work = mkdtempSync(join(tmpdir(), 'matchstream-volume-'));
+  try {
+    const season = generateSeason({
+      teams,
+      gamesPerTeam: options.gamesPerTeam,
+      seed: options.seed,
+    });
+    const feed = join(work, 'season.jsonl');
+    writeFileSync(feed, `${season.games.map(gameJsonLine).join('\n')}\n`);
+    const ingest = sampled(['ingest', feed, '--data-dir', join(work, 'ingest'), '--json'], built);
+    const start = sampled(
+      ['start', '--games', feed, '--data-dir', join(work, 'start'), '--json', '--quiet'],
+      built,
+    );
+    const ingested = ingest.output as { appended: number; events_appended: number };
+    const summary = start.output as {
+      events_appended: number;
+      games_counted: number;
+      ingest: { events_appended: number };
+      saga: { status: unknown; automatic_sagas: number };
+    };
+    const events = summary.ingest.events_appended;
+    if (events !== ingested.events_appended)
+      throw new Error(`start appended ${events} feed events, ingest ${ingested.events_appended}`);
+    const value = events / start.report.seconds;
+    const baseline = events / ingest.report.seconds;
+    return {
+      teams,
+      matches: ingested.appended,
+      events,
+      events_appended_total: summary.events_appended,
+      seconds: start.report.seconds,
+      value: Math.round(value),
+      unit: 'events/s end to end',
+      baseline: Math.round(baseline),
+      baseline_unit: 'events/s of matchstream ingest alone (same feed, fresh data folder)',
+      ratio: round(value / baseline, 3),
+      ingest_seconds: ingest.report.seconds,
+      ingest_peak_rss_mb: ingest.report.peak_rss_mb,
+      peak_rss_mb: start.report.peak_rss_mb,
+      main_heap_mb: start.report.main_heap_mb,
+      peak_rss_sampled_at_s: start.report.peak_rss_sampled_at_s,
+      main_heap_committed_mb: start.report.main_heap_committed_mb,
+      threads_heap_mb: start.report.threads_heap_mb,
+      threads_heap_committed_mb: start.report.threads_heap_committed_mb,
+      external_mb: start.report.external_mb,
+      samples: start.report.samples,
+      requests_per_event: Object.fromEntries(
+        Object.entries(start.report.requests).map(([k, n]) => [k, round(n / events, 3)]),
+      ),
+      requests_per_event_total: round(
+        Object.values(start.report.requests).reduce((a, b) => a + b, 0) / events,
+        2,
+      ),
+      items_per_event: Object.fromEntries(
+        Object.entries(start.report.items).map(([k, n]) => [k, round(n / events, 3)]),
+      ),
+      items_per_event_total: round(
+        Object.values(start.report.items).reduce((a, b) => a + b, 0) / events,
+        2,
+      ),
+      rss_mb_per_1000_events: round((start.report.peak_rss_mb * 1000) / events, 2),
+      automatic_sagas: summary.saga.automatic_sagas,
+      saga_status: summary.saga.status,
+      games_counted: summary.games_counted,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Every size of a scenario, and how RSS grows between the smallest and the largest: the MB
+ * the process grew per 1,000 more events (flat memory per event keeps it near the per-event
+ * cost of the data itself).
+ */
+export function measure(scenario: VolumeScenario, built: Built = BUILT) {
+  const figures = scenario.teams.map((teams) => measureSize(teams, scenario, built));
+  const first = figures[0];
+  const last = figures.at(-1);
+  const growth =
+    first && last && last !== first
+      ? round(((last.peak_rss_mb - first.peak_rss_mb) * 1000) / (last.events - first.events), 2)
+      : null;
+  return { scenario: scenario.name, figures, rss_growth_mb_per_1000_events: growth };
+}
+
+const isMain =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain && process.argv[2]) {
+  const name = process.argv[2];
+  const scenario = VOLUME_SCENARIOS.find((s) => s.name === name);
+  if (!scenario) {
+    process.stderr.write(
+      `unknown scenario ${name}; known: ${VOLUME_SCENARIOS.map((s) => s.name).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  // --teams 330,1000 to choose the sizes.
+  const at = process.argv.indexOf('--teams');
+  const teams = at > 0 ? (process.argv[at + 1] ?? '').split(',').map(Number) : scenario.teams;
+  if (teams.length === 0 || teams.some((t) => !Number.isInteger(t) || t < 2)) {
+    process.stderr.write(
+      `--teams "${process.argv[at + 1] ?? ''}": team counts of at least 2, comma-separated\n`,
+    );
+    process.exit(2);
+  }
+  process.stdout.write(`${JSON.stringify(measure({ ...scenario, teams }))}\n`);
+}

@@ -1,0 +1,158 @@
+/**
+ * A preload for the volume benchmark: samples the memory of the process it runs in while
+ * `matchstream` runs, and writes the peaks as JSON to the file named by
+ * `MATCHSTREAM_VOLUME_REPORT` when the process exits:
+ *
+ *   MATCHSTREAM_VOLUME_REPORT=report.json \
+ *     node --import ./dist/bench/volumeSampler.js dist/cli/main.js start --games season.jsonl ...
+ *
+ * The main thread's heap comes from `v8.getHeapStatistics()` here; each embedded server's
+ * (dynalite, kinesalite, on worker threads) from the same call inside its thread, which
+ * `liveServerThreads()` asks for. It also counts the main thread's DynamoDB and Kinesis
+ * requests by operation and table (wrapping the SDK clients' `send`, as chaos/killAt.ts does),
+ * since each is work for a server thread. Nothing in the product knows of it.
+ */
+import { writeFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { liveServerThreads } from '../stream/local/serverThread.js';
+
+/** The environment variable naming the report file. */
+export const VOLUME_REPORT_VARIABLE = 'MATCHSTREAM_VOLUME_REPORT';
+
+/** What a sampled run reports: its seconds and its peak memory, in MB. */
+export interface SampledRun {
+  /** From this preload's start to the process's exit. */
+  readonly seconds: number;
+  /** The process's maximum resident set (every thread, native memory included). */
+  readonly peak_rss_mb: number;
+  /** When (s from the start) the sampled RSS was highest: which phase holds the peak. */
+  readonly peak_rss_sampled_at_s: number;
+  /** The main thread's V8 heap in use, at its highest sample. */
+  readonly main_heap_mb: number;
+  /** The main thread's V8 heap as committed (in use, garbage not yet collected, room), at its highest. */
+  readonly main_heap_committed_mb: number;
+  /** Each server thread's V8 heap in use, by package, at its highest sample. */
+  readonly threads_heap_mb: Record<string, number>;
+  /** Each server thread's V8 heap as committed, by package, at its highest sample. */
+  readonly threads_heap_committed_mb: Record<string, number>;
+  /** Memory of ArrayBuffers and other objects outside the main thread's V8 heap, at its highest. */
+  readonly external_mb: number;
+  readonly samples: number;
+  /** Requests sent to dynalite and kinesalite, by `Operation table` (or stream). */
+  readonly requests: Record<string, number>;
+  /** Items (or records) those requests carried: a batch counts each of its items. */
+  readonly items: Record<string, number>;
+}
+
+const requests = new Map<string, number>();
+const items = new Map<string, number>();
+
+type Send = (command: { input: Record<string, unknown> }, ...rest: unknown[]) => Promise<unknown>;
+
+/** The tables or stream a request works on. */
+function targetsOf(input: Record<string, unknown>): string[] {
+  if (typeof input.TableName === 'string') return [input.TableName];
+  if (typeof input.StreamName === 'string') return [input.StreamName];
+  if (input.RequestItems && typeof input.RequestItems === 'object')
+    return Object.keys(input.RequestItems);
+  return [];
+}
+
+/** The items a request carries: each of a batch's, each record of a PutRecords, else one. */
+function itemsOf(input: Record<string, unknown>): number {
+  if (Array.isArray(input.Records)) return input.Records.length;
+  const batch = input.RequestItems as Record<string, unknown[] | { Keys?: unknown[] }> | undefined;
+  if (!batch || typeof batch !== 'object') return 1;
+  let n = 0;
+  for (const entry of Object.values(batch))
+    n += Array.isArray(entry) ? entry.length : (entry.Keys?.length ?? 0);
+  return n;
+}
+
+/** Counts every request the SDK clients of this thread send, by operation and target. */
+function countRequests(): void {
+  for (const client of [DynamoDBClient, KinesisClient]) {
+    const prototype = client.prototype as unknown as { send: Send };
+    const send = prototype.send;
+    prototype.send = function (this: unknown, command, ...rest) {
+      const operation = command.constructor.name.replace(/Command$/, '');
+      const key = `${operation} ${targetsOf(command.input).join(',')}`.trim();
+      requests.set(key, (requests.get(key) ?? 0) + 1);
+      items.set(key, (items.get(key) ?? 0) + itemsOf(command.input));
+      return send.call(this, command, ...rest);
+    };
+  }
+}
+
+const MB = 2 ** 20;
+const round = (n: number) => Number(n.toFixed(1));
+
+/**
+ * Samples every `everyMs` until the process exits, then writes the report. The samples come
+ * from a timer, so a busy event loop takes fewer of them, never wrong ones; the peak RSS is
+ * the kernel's, whatever the samples saw.
+ */
+export function sampleUntilExit(reportFile: string, everyMs = 200): void {
+  const started = performance.now();
+  let mainHeap = 0;
+  let mainCommitted = 0;
+  let rss = 0;
+  let rssAt = 0;
+  let external = 0;
+  let samples = 0;
+  const threadHeap = new Map<string, number>();
+  const threadCommitted = new Map<string, number>();
+  let sampling = false;
+  const sample = async () => {
+    if (sampling) return;
+    sampling = true;
+    samples++;
+    const heap = getHeapStatistics();
+    const resident = process.memoryUsage.rss();
+    if (resident > rss) {
+      rss = resident;
+      rssAt = (performance.now() - started) / 1000;
+    }
+    mainHeap = Math.max(mainHeap, heap.used_heap_size);
+    mainCommitted = Math.max(mainCommitted, heap.total_heap_size);
+    external = Math.max(external, process.memoryUsage().external);
+    const threads = liveServerThreads();
+    const heaps = await Promise.allSettled(threads.map((t) => t.heap()));
+    heaps.forEach((h, i) => {
+      const name = threads[i]?.packageName;
+      if (h.status !== 'fulfilled' || !name) return;
+      threadHeap.set(name, Math.max(threadHeap.get(name) ?? 0, h.value.used_heap_size));
+      threadCommitted.set(name, Math.max(threadCommitted.get(name) ?? 0, h.value.total_heap_size));
+    });
+    sampling = false;
+  };
+  // Unreferenced: the sampler never keeps the command running.
+  setInterval(() => void sample(), everyMs).unref();
+  process.once('exit', () => {
+    const report: SampledRun = {
+      seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peak_rss_sampled_at_s: round(rssAt),
+      main_heap_mb: round(mainHeap / MB),
+      main_heap_committed_mb: round(mainCommitted / MB),
+      threads_heap_mb: Object.fromEntries([...threadHeap].map(([k, v]) => [k, round(v / MB)])),
+      threads_heap_committed_mb: Object.fromEntries(
+        [...threadCommitted].map(([k, v]) => [k, round(v / MB)]),
+      ),
+      external_mb: round(external / MB),
+      samples,
+      requests: Object.fromEntries([...requests].sort((a, b) => b[1] - a[1])),
+      items: Object.fromEntries([...items].sort((a, b) => b[1] - a[1])),
+    };
+    writeFileSync(reportFile, JSON.stringify(report));
+  });
+}
+
+const reportFile = process.env[VOLUME_REPORT_VARIABLE];
+if (isMainThread && reportFile) {
+  countRequests();
+  sampleUntilExit(reportFile);
+}
