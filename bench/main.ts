@@ -13,14 +13,16 @@ import { MARSHAL_SCENARIOS, type MarshalResult } from './marshal.js';
 import { PEER_SCENARIOS, type PeerResult } from './peers.js';
 import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
 import { RPI_SCENARIOS } from './rpi.js';
+import { WRITES_SCENARIOS, type WritesResult } from './writes.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
     'usage: npm run bench [-- --quick]\n\n' +
       'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild, peers,\n' +
-      'marshalling), each in its own process, and prints one JSON document: each figure with\n' +
-      'its unit, the baseline measured in the same run, the ratio and peak RSS. --quick skips\n' +
-      'the largest scenarios (about a minute). What each figure means: bench/README.md.\n',
+      'marshalling, writes per event), each in its own process, and prints one JSON\n' +
+      'document: each figure with its unit, the baseline measured in the same run, the ratio\n' +
+      'and peak RSS. --quick skips the largest scenarios (about two minutes). What each\n' +
+      'figure means: bench/README.md.\n',
   );
   process.exit(0);
 }
@@ -97,6 +99,12 @@ const marshal = MARSHAL_SCENARIOS.map((name) => {
   return run('marshal.js', name) as unknown as MarshalResult;
 });
 
+// Items written per event stored, per table, through the whole pipeline and each rebuild.
+const writes = WRITES_SCENARIOS.filter((s) => !quick || s.quick).map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('writes.js', s.name) as unknown as WritesResult;
+});
+
 const doc = {
   benchmark: 'matchstream',
   quick,
@@ -114,6 +122,7 @@ const doc = {
   consumer: { figures: consumer },
   rebuild: { scenarios: rebuild },
   marshal: { scenarios: marshal },
+  writes: { scenarios: writes },
   peers: {
     scenarios: peers,
     targets:
@@ -153,6 +162,10 @@ if (process.stderr.isTTY) {
       `${'marshal relay'.padEnd(36)} ${String(r.relay.value).padStart(10)} commits/s  marshall ${r.relay.marshall_share} of it\n`,
     );
   }
+  for (const r of writes)
+    process.stderr.write(
+      `${r.scenario.padEnd(36)} ${String(r.pipeline.value).padStart(10)} items written per event (${r.events} events)\n`,
+    );
   for (const r of peers) {
     for (const f of r.figures)
       process.stderr.write(
