@@ -118,5 +118,11 @@ describe('the benchmarks on tiny inputs', () => {
       matches?.per_event_read.tables.find((t) => t.table === 'matchstream-rm-matches-v2-g2')?.items,
     ).toBe(4 * result.matches);
     expect(result.rebuilds).toHaveLength(6);
+    // A rebuild gives positions only to the streams its read model reads: the replay to
+    // those it applies, the catch-up on the change stream to no other (12 teams here).
+    const teams = result.rebuilds.find((r) => r.read_model === 'teams');
+    expect(
+      teams?.per_event_read.tables.find((t) => t.table === 'positions:read-model:teams:g2')?.items,
+    ).toBe(12);
   }, 180_000);
 });
