@@ -14,15 +14,16 @@ import { PEER_SCENARIOS, type PeerResult } from './peers.js';
 import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
 import { RPI_SCENARIOS } from './rpi.js';
 import { VOLUME_SCENARIOS } from './volume.js';
+import { WRITES_SCENARIOS, type WritesResult } from './writes.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
     'usage: npm run bench [-- --quick]\n\n' +
       'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild, peers,\n' +
-      'marshalling, the whole pipeline at volume), each in its own process, and prints one\n' +
-      'JSON document: each figure with its unit, the baseline measured in the same run, the\n' +
-      'ratio and peak RSS. --quick skips the largest scenarios (about two minutes). What each\n' +
-      'figure means: bench/README.md.\n',
+      'marshalling, the whole pipeline at volume, writes per event), each in its own process,\n' +
+      'and prints one JSON document: each figure with its unit, the baseline measured in the\n' +
+      'same run, the ratio and peak RSS. --quick skips the largest scenarios (about four\n' +
+      'minutes). What each figure means: bench/README.md.\n',
   );
   process.exit(0);
 }
@@ -110,6 +111,12 @@ const volume = VOLUME_SCENARIOS.map((s) => {
   };
 });
 
+// Items written per event stored, per table, through the whole pipeline and each rebuild.
+const writes = WRITES_SCENARIOS.filter((s) => !quick || s.quick).map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('writes.js', s.name) as unknown as WritesResult;
+});
+
 const doc = {
   benchmark: 'matchstream',
   quick,
@@ -131,6 +138,7 @@ const doc = {
     scenarios: volume,
     target: 'events/s end to end >= 0.5 of ingest alone (ratio); RSS flat per event',
   },
+  writes: { scenarios: writes },
   peers: {
     scenarios: peers,
     targets:
@@ -176,6 +184,10 @@ if (process.stderr.isTTY) {
         `${`${r.scenario} ${f.teams} teams`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of ingest alone (${f.baseline}/s), peak RSS ${f.peak_rss_mb} MB\n`,
       );
   }
+  for (const r of writes)
+    process.stderr.write(
+      `${r.scenario.padEnd(36)} ${String(r.pipeline.value).padStart(10)} items written per event (${r.events} events)\n`,
+    );
   for (const r of peers) {
     for (const f of r.figures)
       process.stderr.write(

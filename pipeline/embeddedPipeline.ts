@@ -200,7 +200,9 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   const host = new ProjectionHost(projectors);
   await runtime.addConsumer(READ_MODELS_CONSUMER, (events) => host.apply(events));
   for (const c of generationConsumers)
-    await runtime.addConsumer(c.name, (events) => c.projector.apply(events));
+    await runtime.addConsumer(c.name, (events) => c.projector.apply(events), {
+      reads: (event) => c.projector.reads(event),
+    });
   const sagaStores = {
     matches: stores.matches as ActiveDocumentStore,
     directory: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.directory),

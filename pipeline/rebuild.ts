@@ -159,8 +159,11 @@ export async function rebuildReadModel(
       fault: false,
     };
   }
-  // Catch up from the stream: what was appended during the replay, and anything after.
-  await runtime.addConsumer(consumer, (events) => projector.apply(events));
+  // Catch up from the stream: what was appended during the replay, and anything after. The
+  // streams it brings none of the read model's events of get no position.
+  await runtime.addConsumer(consumer, (events) => projector.apply(events), {
+    reads: (event) => projector.reads(event),
+  });
   await runtime.settle();
   const caughtUp = runtime.consumers.get(consumer)?.counts.applied ?? 0;
   const sameVersion = projection.version === previous.projection_version;

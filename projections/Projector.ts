@@ -23,6 +23,12 @@ export class Projector {
     readonly store: DocumentStore,
   ) {}
 
+  /** Whether the read model reads this event (its type is one of the projection's). */
+  reads(event: EventEnvelope): boolean {
+    const types = this.projection.eventTypes;
+    return types === '*' || types.includes(event.event_type);
+  }
+
   async apply(events: readonly EventEnvelope[]): Promise<void> {
     const types = this.projection.eventTypes;
     const relevant = types === '*' ? undefined : new Set(types);

@@ -25,6 +25,14 @@ export interface SequencerOptions {
    * or event ids.
    */
   readonly apply: (events: readonly EventEnvelope[]) => Promise<void>;
+  /**
+   * Which events the effect reads (a read model's event types). A stream none of whose
+   * events in a delivery it reads is left alone: nothing applied, no position written, which
+   * spares a write per stream for a consumer that reads few of them. Should the stream bring
+   * an event it reads later, the events before are read from the store, as for any gap.
+   * @default every event
+   */
+  readonly reads?: (event: EventEnvelope) => boolean;
 }
 
 /**
@@ -44,7 +52,7 @@ export class AggregateSequencer {
 
   /** Delivers the events of several commits, of any streams, in the order they arrived. */
   async deliverAll(commits: readonly (readonly EventEnvelope[])[]): Promise<Delivery> {
-    const { positions, store, apply, consumer } = this.options;
+    const { positions, store, apply, consumer, reads } = this.options;
     const byStream = new Map<string, EventEnvelope[]>();
     for (const commit of commits) {
       for (const event of commit) {
@@ -53,6 +61,9 @@ export class AggregateSequencer {
         byStream.set(event.aggregate_id, list);
       }
     }
+    if (reads)
+      for (const [aggregateId, events] of byStream)
+        if (!events.some(reads)) byStream.delete(aggregateId);
     if (byStream.size === 0) return { applied: 0, duplicates: 0, filled: 0 };
     const current = await positions.positions([...byStream.keys()]);
 

@@ -70,6 +70,11 @@ export interface EmbeddedRuntimeOptions {
   ) => void;
 }
 
+/** A consumer's mapping settings, and which events its effect reads (see `AggregateSequencer`). */
+export type ConsumerOptions = Partial<Omit<EventSourceMappingOptions, 'consumer' | 'handler'>> & {
+  readonly reads?: (event: EventEnvelope) => boolean;
+};
+
 /** What a consumer of the runtime has seen. */
 export interface ConsumerCounts {
   /** Events handed to the consumer's effect (each appended event exactly once). */
@@ -167,8 +172,9 @@ export class EmbeddedRuntime {
   async addConsumer(
     name: string,
     apply: (events: readonly EventEnvelope[]) => Promise<void>,
-    options: Partial<Omit<EventSourceMappingOptions, 'consumer' | 'handler'>> = {},
+    consumerOptions: ConsumerOptions = {},
   ): Promise<EventSourceMapping> {
+    const { reads, ...options } = consumerOptions;
     const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0 };
     const failures = new FailureLog();
     const sequencer = new AggregateSequencer({
@@ -176,6 +182,7 @@ export class EmbeddedRuntime {
       store: this.store,
       positions: new DynamoPositionStore(this.dynamo, name),
       apply,
+      ...(reads ? { reads } : {}),
     });
     const handler = createKinesisHandler({
       consumer: name,

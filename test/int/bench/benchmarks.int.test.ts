@@ -5,6 +5,7 @@ import { measure as marshal } from '../../../bench/marshal.js';
 import { REBUILT_MODELS, measure as rebuild } from '../../../bench/rebuild.js';
 import { measure as rpi } from '../../../bench/rpi.js';
 import { measure as volume } from '../../../bench/volume.js';
+import { measure as writes } from '../../../bench/writes.js';
 
 /**
  * Every benchmark scenario once on tiny inputs, so the benchmark code cannot rot: each must
@@ -115,5 +116,40 @@ describe('the benchmarks on tiny inputs', () => {
       expect(f.items_per_event_total).toBeGreaterThanOrEqual(f.requests_per_event_total);
     }
     expect(result.rss_growth_mb_per_1000_events).not.toBeNull();
+  }, 180_000);
+
+  it('counts the items written per table through the whole pipeline and each rebuild', async () => {
+    const result = await writes({ name: 'writes-tiny', teams: 12, gamesPerTeam: 4 });
+    const table = (name: string) => result.pipeline.tables.find((t) => t.table === name)?.items;
+
+    // Every match and registration, and the season's saga events, counted by pipeline-stats.
+    expect(result.events_by_type).toMatchObject({
+      MatchRecorded: result.matches,
+      TeamRegistered: 12,
+    });
+    expect(result.events).toBeGreaterThan(result.matches + 12);
+    // A result writes its match and three copies (season, each team), its two standing lines
+    // and its reference; each stream's position once per consumer of the stream.
+    expect(table('matchstream-rm-matches-v2')).toBe(4 * result.matches);
+    expect(table('matchstream-rm-standings-v1')).toBe(3 * result.matches);
+    for (const consumer of ['read-models', 'bus-router', 'sagas'])
+      expect(table(`positions:${consumer}`)).toBeGreaterThanOrEqual(result.matches + 12);
+    // Each commit stored, then written back by the relay without its pending marker.
+    expect(table('events')).toBeGreaterThanOrEqual(2 * (result.matches + 12));
+    expect(result.pipeline.items).toBe(result.pipeline.tables.reduce((sum, t) => sum + t.items, 0));
+    expect(result.pipeline.value).toBeCloseTo(result.pipeline.items / result.events, 2);
+    // Each rebuild writes its new generation's documents: the same as the live ones.
+    const matches = result.rebuilds.find((r) => r.read_model === 'matches');
+    expect(matches?.events_applied).toBe(result.matches);
+    expect(
+      matches?.per_event_read.tables.find((t) => t.table === 'matchstream-rm-matches-v2-g2')?.items,
+    ).toBe(4 * result.matches);
+    expect(result.rebuilds).toHaveLength(6);
+    // A rebuild gives positions only to the streams its read model reads: the replay to
+    // those it applies, the catch-up on the change stream to no other (12 teams here).
+    const teams = result.rebuilds.find((r) => r.read_model === 'teams');
+    expect(
+      teams?.per_event_read.tables.find((t) => t.table === 'positions:read-model:teams:g2')?.items,
+    ).toBe(12);
   }, 180_000);
 });

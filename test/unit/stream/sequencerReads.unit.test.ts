@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.js';
+import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
+import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
+import {
+  matchRecorded,
+  registry,
+  teamMetadataUpdated,
+  teamRegistered,
+} from '../../support/registry.js';
+
+/** A consumer that reads only `TeamMetadataUpdated`, over a store with a team and a match. */
+async function prepare() {
+  const store = new InMemoryEventStore(registry);
+  await store.append('team:a', 0, [{ event_type: 'TeamRegistered', data: teamRegistered('A') }]);
+  await store.append('match:1', 0, [{ event_type: 'MatchRecorded', data: matchRecorded('m1') }]);
+  await store.append('team:a', 1, [
+    { event_type: 'TeamMetadataUpdated', data: teamMetadataUpdated('A', { conference: 'East' }) },
+  ]);
+  const positions = new InMemoryPositionStore();
+  const applied: EventEnvelope[] = [];
+  const sequencer = new AggregateSequencer({
+    consumer: 'reads-few',
+    store,
+    positions,
+    apply: async (events) => {
+      applied.push(...events);
+    },
+    reads: (event) => event.event_type === 'TeamMetadataUpdated',
+  });
+  return { store, positions, applied, sequencer };
+}
+
+describe('a sequencer whose consumer reads some event types only', () => {
+  it('leaves a stream alone, position included, while it brings none of them', async () => {
+    // Prepare
+    const { store, positions, applied, sequencer } = await prepare();
+    const [registered] = await store.read('team:a', { toSequence: 1 });
+    const [match] = await store.read('match:1');
+
+    // Act
+    const delivery = await sequencer.deliverAll([
+      [registered as EventEnvelope],
+      [match as EventEnvelope],
+    ]);
+
+    // Assess
+    expect(delivery).toEqual({ applied: 0, duplicates: 0, filled: 0 });
+    expect(applied).toEqual([]);
+    expect(await positions.positions(['team:a', 'match:1'])).toEqual(
+      new Map([
+        ['team:a', 0],
+        ['match:1', 0],
+      ]),
+    );
+  });
+
+  it('applies a stream from its start, read from the store, once it brings one of them', async () => {
+    // Prepare: the stream's first event went by unread.
+    const { store, positions, applied, sequencer } = await prepare();
+    const [registered, updated] = await store.read('team:a');
+    await sequencer.deliver([registered as EventEnvelope]);
+
+    // Act: the event it reads, and the first again (the stream delivers at least once).
+    const delivery = await sequencer.deliverAll([
+      [updated as EventEnvelope],
+      [registered as EventEnvelope],
+    ]);
+
+    // Assess: every event of the stream once, in order; the position at its last.
+    expect(applied.map((e) => [e.event_type, e.sequence])).toEqual([
+      ['TeamRegistered', 1],
+      ['TeamMetadataUpdated', 2],
+    ]);
+    expect(delivery.applied).toBe(2);
+    expect((await positions.positions(['team:a'])).get('team:a')).toBe(2);
+  });
+});
