@@ -1,5 +1,5 @@
 import type { DocumentStore } from './DocumentStore.js';
-import type { Doc, DocKey, StoredDoc } from './Projection.js';
+import type { Doc, DocKey, EntryChanges, StoredDoc } from './Projection.js';
 
 /**
  * A read model's documents wherever its active generation is: resolves the generation (from
@@ -40,5 +40,9 @@ export class ActiveDocumentStore implements DocumentStore {
 
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
     return (await this.target()).write(puts, deletes);
+  }
+
+  async update(changes: readonly EntryChanges[]): Promise<void> {
+    return (await this.target()).update(changes);
   }
 }

@@ -1,4 +1,10 @@
-import { type Doc, type DocKey, keyString, type StoredDoc } from './Projection.js';
+import {
+  type Doc,
+  type DocKey,
+  type EntryChanges,
+  keyString,
+  type StoredDoc,
+} from './Projection.js';
 
 /** Storage of one read model's documents. */
 export interface DocumentStore {
@@ -11,6 +17,12 @@ export interface DocumentStore {
   ): Promise<StoredDoc[]>;
   /** Writes and deletes, each key at most once. */
   write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void>;
+  /**
+   * Sets and removes entries of shared items, each key at most once, creating an item at its
+   * first entry (an item whose entries are all removed stays, empty). Atomic per item, not
+   * across items. Keys written with `update` are never written with `write`.
+   */
+  update(changes: readonly EntryChanges[]): Promise<void>;
 }
 
 /** Documents in process memory: for tests, specifications and in-memory runs. */
@@ -44,6 +56,17 @@ export class InMemoryDocumentStore implements DocumentStore {
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
     for (const key of deletes) this.docs.delete(keyString(key));
     for (const doc of puts) this.docs.set(keyString(doc), structuredClone(doc));
+  }
+
+  async update(changes: readonly EntryChanges[]): Promise<void> {
+    for (const change of changes) {
+      const k = keyString(change);
+      const entries: Record<string, Doc> = { ...(this.docs.get(k)?.doc ?? {}) };
+      for (const name of change.remove ?? []) delete entries[name];
+      for (const [name, value] of Object.entries(change.set ?? {}))
+        entries[name] = structuredClone(value);
+      this.docs.set(k, { pk: change.pk, sk: change.sk, doc: entries });
+    }
   }
 
   /** Every document, in key order: for comparing two stores. */

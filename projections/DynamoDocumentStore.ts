@@ -6,13 +6,20 @@ import {
   QueryCommand,
   ResourceNotFoundException,
   ScanCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../stream/aws/dynamoBatch.js';
 import { ensureTable } from '../stream/eventStore/eventsTable.js';
 import { mergeAsync } from '../stream/mergeAsync.js';
 import type { DocumentStore } from './DocumentStore.js';
-import { type Doc, type DocKey, keyString, type StoredDoc } from './Projection.js';
+import {
+  type Doc,
+  type DocKey,
+  type EntryChanges,
+  keyString,
+  type StoredDoc,
+} from './Projection.js';
 import { ProjectionError } from './ProjectionError.js';
 
 type Item = Record<string, AttributeValue>;
@@ -21,11 +28,26 @@ type Item = Record<string, AttributeValue>;
 const COMPRESS_OVER = 64 * 1024;
 /** DynamoDB's item limit, less room for the keys. */
 const MAX_DOC_BYTES = 390 * 1024;
+/**
+ * The attributes of a shared item's entries start with this: no other attribute does (`pk`,
+ * `sk`, `doc`, `docz`, `expires_at`).
+ */
+const ENTRY = 'e:';
+/**
+ * Entries per UpdateItem call. An update expression is at most 4 KB long and has at most 300
+ * operators (Developer Guide, "Expression parameters"); `SET #e99 = :e99, ` takes 14 bytes, so
+ * 100 entries stay under 1.5 KB, whatever the entries' names (their names and values travel
+ * as substitutions, at most 2 MB in all, and an item holds at most 400 KB anyway).
+ */
+const ENTRIES_PER_CALL = 100;
+/** UpdateItem calls in flight at once for one `update`. */
+const UPDATE_LANES = 8;
 
 /**
  * A read model's documents in one DynamoDB table (partition key `pk`, sort key `sk`), each
  * stored as JSON (gzipped past 64 KB), read with BatchGetItem and Query and written with
- * BatchWriteItem, every unprocessed item retried.
+ * BatchWriteItem, every unprocessed item retried. A shared item's entries are attributes of
+ * their own (`e:<name>`, JSON), set and removed with UpdateItem.
  */
 export class DynamoDocumentStore implements DocumentStore {
   constructor(
@@ -149,6 +171,64 @@ export class DynamoDocumentStore implements DocumentStore {
     );
   }
 
+  async update(changes: readonly EntryChanges[]): Promise<void> {
+    const calls = changes.flatMap((change) => entryCalls(change));
+    let next = 0;
+    const lane = async () => {
+      for (let call = calls[next++]; call; call = calls[next++]) await this.updateItem(call);
+    };
+    await Promise.all(Array.from({ length: Math.min(UPDATE_LANES, calls.length) }, lane));
+  }
+
+  /** One UpdateItem call: SET and REMOVE of some entries of one item. */
+  private async updateItem(call: EntryChanges): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    const set: string[] = [];
+    const remove: string[] = [];
+    let i = 0;
+    for (const [name, value] of Object.entries(call.set ?? {})) {
+      names[`#e${i}`] = ENTRY + name;
+      values[`:e${i}`] = { S: JSON.stringify(value) };
+      set.push(`#e${i} = :e${i}`);
+      i++;
+    }
+    for (const name of call.remove ?? []) {
+      names[`#e${i}`] = ENTRY + name;
+      remove.push(`#e${i}`);
+      i++;
+    }
+    const expression = [
+      set.length > 0 ? `SET ${set.join(', ')}` : '',
+      remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: call.pk, sk: call.sk }),
+          UpdateExpression: expression,
+          ExpressionAttributeNames: names,
+          ...(set.length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
+    } catch (error) {
+      // DynamoDB refuses an update that would take the item past 400 KB.
+      if (
+        error instanceof Error &&
+        error.name === 'ValidationException' &&
+        /size/i.test(error.message)
+      )
+        throw new ProjectionError(
+          'DOCUMENT_TOO_LARGE',
+          `item ${call.pk}/${call.sk} of ${this.table} would pass DynamoDB's 400 KB item limit with ${set.length} more entries: ${error.message}`,
+        );
+      throw error;
+    }
+  }
+
   /** The document's attribute: its JSON text, or that text gzipped. */
   private encode(d: StoredDoc): { doc: string } | { docz: Buffer } {
     const json = JSON.stringify(d.doc);
@@ -163,19 +243,36 @@ export class DynamoDocumentStore implements DocumentStore {
     return { docz: zipped };
   }
 
-  /** A stored item back as its key and document. */
+  /** A stored item back as its key and document (a shared item's: its entries by name). */
   private read(item: Item): StoredDoc {
     const { pk, sk, doc, docz } = unmarshall(item);
-    const text =
-      typeof doc === 'string'
-        ? doc
-        : docz instanceof Uint8Array
-          ? gunzipSync(docz).toString('utf8')
-          : '{}';
-    return {
-      pk: typeof pk === 'string' ? pk : '',
-      sk: typeof sk === 'string' ? sk : '',
-      doc: JSON.parse(text) as Doc,
-    };
+    const key = { pk: typeof pk === 'string' ? pk : '', sk: typeof sk === 'string' ? sk : '' };
+    if (typeof doc === 'string') return { ...key, doc: JSON.parse(doc) as Doc };
+    if (docz instanceof Uint8Array)
+      return { ...key, doc: JSON.parse(gunzipSync(docz).toString('utf8')) as Doc };
+    const entries: Record<string, Doc> = {};
+    for (const [name, value] of Object.entries(item))
+      if (name.startsWith(ENTRY) && value.S !== undefined)
+        entries[name.slice(ENTRY.length)] = JSON.parse(value.S) as Doc;
+    return { ...key, doc: entries };
   }
+}
+
+/** One item's changes as UpdateItem calls of at most `ENTRIES_PER_CALL` entries each. */
+function entryCalls(change: EntryChanges): EntryChanges[] {
+  const all = [
+    ...Object.entries(change.set ?? {}).map(([name, value]) => ({ name, value })),
+    ...(change.remove ?? []).map((name) => ({ name, value: undefined })),
+  ];
+  const calls: EntryChanges[] = [];
+  for (let start = 0; start < all.length; start += ENTRIES_PER_CALL) {
+    const part = all.slice(start, start + ENTRIES_PER_CALL);
+    const set: Record<string, Doc> = {};
+    const remove: string[] = [];
+    for (const { name, value } of part)
+      if (value === undefined) remove.push(name);
+      else set[name] = value;
+    calls.push({ pk: change.pk, sk: change.sk, set, remove });
+  }
+  return calls;
 }

@@ -19,10 +19,26 @@ export interface StoredDoc extends DocKey {
   readonly expires_at?: number;
 }
 
+/**
+ * Changes to the entries of one shared item. An item that many streams write (a team's
+ * matches of a season, a day's counts) holds one entry per stream, named after the stream,
+ * and each writer sets or removes only its own entries: atomic per item, and writers on
+ * several shards never undo each other (DynamoDB's UpdateItem `SET`/`REMOVE` of attributes).
+ * Read back, the item's document is an object of its entries by name.
+ */
+export interface EntryChanges extends DocKey {
+  /** Entries to set, by name (an entry's value is a document of its own). */
+  readonly set?: Readonly<Record<string, Doc>>;
+  /** Entries to remove, by name (absent ones are nothing to remove). */
+  readonly remove?: readonly string[];
+}
+
 /** The documents an event changes. */
 export interface DocChanges {
   readonly put?: readonly StoredDoc[];
   readonly delete?: readonly DocKey[];
+  /** Entries of shared items (never a key that `put` or `delete` writes). */
+  readonly entries?: readonly EntryChanges[];
 }
 
 /** The documents a projection may look at while it evolves (those it declared in `reads`). */
@@ -42,6 +58,8 @@ export interface DocView {
  * Every document must be written by events of one stream only (an index entry per match,
  * not one document per team that every match of the team rewrites): consumers work on
  * several shards at once, and a document two streams write could lose one of the writes.
+ * What many streams share is an item of entries instead (`entries`), each stream writing only
+ * entries named after it: one write per item per batch however many streams it gathers.
  *
  * Events come typed (`EventEnvelope`, discriminated by `event_type`): a read model says what it
  * does with each event type in an exhaustive `switch` ending in `unhandled`, so a new event

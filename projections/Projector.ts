@@ -4,6 +4,7 @@ import {
   type Doc,
   type DocKey,
   type DocView,
+  type EntryChanges,
   keyString,
   type Projection,
   type StoredDoc,
@@ -36,6 +37,8 @@ export class Projector {
     // The documents read from the store: the guards that say what a document has seen.
     const read = new Set<string>();
     const changed = new Map<string, StoredDoc | DocKey>();
+    // Shared items' entries: per item, each entry's last value (undefined: removed).
+    const entries = new Map<string, { key: DocKey; names: Map<string, Doc | undefined> }>();
     const view: DocView = {
       get: (key) => {
         const k = keyString(key);
@@ -86,33 +89,73 @@ export class Projector {
         loaded.set(keyString(put), put.doc);
         changed.set(keyString(put), put);
       }
+      for (const change of changes.entries ?? []) {
+        const k = keyString(change);
+        const item = entries.get(k) ?? { key: { pk: change.pk, sk: change.sk }, names: new Map() };
+        entries.set(k, item);
+        for (const name of change.remove ?? []) item.names.set(name, undefined);
+        for (const [name, value] of Object.entries(change.set ?? {})) item.names.set(name, value);
+        // A later event of the batch sees the item as it will be written.
+        const seen = loaded.get(k) as Record<string, Doc> | undefined;
+        if (loaded.has(k)) loaded.set(k, withEntries(seen, change));
+      }
     }
+    for (const k of entries.keys())
+      if (changed.has(k))
+        throw new Error(
+          `projection ${this.projection.name} wrote ${k.replace('\u0000', '/')} both as a document and as entries`,
+        );
     // A write of many documents is not atomic (BatchWriteItem is atomic per item, not as a
     // whole, and a write takes several calls in parallel): a process killed in the middle
     // leaves any subset of them written. The documents the projection read are what it
     // decides by ("this match is at version 3, skip"): written before the rest, a guard would
     // make the repeated batch skip the copies still missing. So the others go first and the
     // read ones last: until those land, a repeat redoes it all.
+    // The same holds for shared items: an item read is a guard, written with the last.
     const [derived, guards] = [new Changes(), new Changes()];
     for (const [key, change] of changed) (read.has(key) ? guards : derived).add(change);
-    if (!derived.empty) await this.store.write(derived.puts, derived.deletes);
-    if (!guards.empty) await this.store.write(guards.puts, guards.deletes);
+    for (const [key, item] of entries) (read.has(key) ? guards : derived).addEntries(item);
+    for (const phase of [derived, guards]) {
+      await Promise.all([
+        phase.puts.length + phase.deletes.length > 0
+          ? this.store.write(phase.puts, phase.deletes)
+          : undefined,
+        phase.entries.length > 0 ? this.store.update(phase.entries) : undefined,
+      ]);
+    }
   }
 }
 
-/** Documents to put and to delete, in one write. */
+/** Documents to put and to delete, and entries to change, in one write. */
 class Changes {
   readonly puts: StoredDoc[] = [];
   readonly deletes: DocKey[] = [];
+  readonly entries: EntryChanges[] = [];
 
   add(change: StoredDoc | DocKey): void {
     if ('doc' in change) this.puts.push(change);
     else this.deletes.push(change);
   }
 
-  get empty(): boolean {
-    return this.puts.length === 0 && this.deletes.length === 0;
+  addEntries(item: { key: DocKey; names: ReadonlyMap<string, Doc | undefined> }): void {
+    const set: Record<string, Doc> = {};
+    const remove: string[] = [];
+    for (const [name, value] of item.names)
+      if (value === undefined) remove.push(name);
+      else set[name] = value;
+    this.entries.push({ ...item.key, set, remove });
   }
+}
+
+/** A shared item's entries once `change` is applied to them. */
+function withEntries(
+  current: Readonly<Record<string, Doc>> | undefined,
+  change: EntryChanges,
+): Record<string, Doc> {
+  const next: Record<string, Doc> = { ...(current ?? {}) };
+  for (const name of change.remove ?? []) delete next[name];
+  for (const [name, value] of Object.entries(change.set ?? {})) next[name] = value;
+  return next;
 }
 
 function unique(keys: readonly DocKey[]): DocKey[] {

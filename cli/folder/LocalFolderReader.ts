@@ -34,6 +34,7 @@ export class LocalFolderReader implements FolderReader {
       getMany: (keys: readonly DocKey[]) => emptyIfMissing(store.getMany(keys), new Map()),
       query: (pk, range) => emptyIfMissing(store.query(pk, range), []),
       write: () => refuseWrite(table),
+      update: () => refuseWrite(table),
     };
   }
 

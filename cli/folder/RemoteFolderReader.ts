@@ -31,6 +31,7 @@ export class RemoteFolderReader implements FolderReader {
         return answer.documents;
       },
       write: () => refuseWrite(table),
+      update: () => refuseWrite(table),
     };
   }
 

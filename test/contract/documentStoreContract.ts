@@ -84,5 +84,49 @@ export function documentStoreContract(name: string, setup: () => DocumentStore):
       expect((await store.query(pk)).length).toBe(131);
       expect((await store.getMany([big])).get(keyString(big))).toEqual(big.doc);
     });
+
+    it('sets and removes the entries of shared items, each writer its own', async () => {
+      const store = setup();
+      const pk = partition();
+      const item = { pk, sk: '2026' };
+      await store.update([{ ...item, set: { 'match:1': { v: 1 }, 'match:2': { v: 2 } } }]);
+      // Another writer's entries of the same item stay: only the names given change.
+      await store.update([
+        { ...item, set: { 'match:3': { v: 3, list: [1, 'x', null] } }, remove: ['match:1'] },
+        { pk, sk: '2027', set: { 'match:9': { v: 9 } } },
+      ]);
+      await store.update([{ ...item, set: { 'match:2': { v: 20 } }, remove: ['match:gone'] }]);
+
+      const found = await store.getMany([item, { pk, sk: '2027' }, { pk, sk: '2028' }]);
+      expect(found.get(keyString(item))).toEqual({
+        'match:2': { v: 20 },
+        'match:3': { v: 3, list: [1, 'x', null] },
+      });
+      expect(found.get(keyString({ pk, sk: '2027' }))).toEqual({ 'match:9': { v: 9 } });
+      expect(found.has(keyString({ pk, sk: '2028' }))).toBe(false);
+      expect((await store.query(pk)).map((d) => [d.sk, Object.keys(d.doc).sort()])).toEqual([
+        ['2026', ['match:2', 'match:3']],
+        ['2027', ['match:9']],
+      ]);
+    });
+
+    it('updates an item with more entries than one call takes, and leaves it empty when all go', async () => {
+      const store = setup();
+      const pk = partition();
+      const names = Array.from({ length: 250 }, (_, i) => `stream:${String(i).padStart(3, '0')}`);
+      await store.update([
+        { pk, sk: 'many', set: Object.fromEntries(names.map((n, i) => [n, { i }])) },
+      ]);
+      const written = (await store.getMany([{ pk, sk: 'many' }])).get(
+        keyString({ pk, sk: 'many' }),
+      );
+      expect(Object.keys(written ?? {}).sort()).toEqual(names);
+      expect((written as Record<string, unknown>)['stream:249']).toEqual({ i: 249 });
+
+      await store.update([{ pk, sk: 'many', remove: names }]);
+      expect(
+        (await store.getMany([{ pk, sk: 'many' }])).get(keyString({ pk, sk: 'many' })),
+      ).toEqual({});
+    });
   });
 }

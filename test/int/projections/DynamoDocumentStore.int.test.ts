@@ -30,4 +30,15 @@ describe('DynamoDocumentStore', () => {
       /document x\/huge of docs takes \d+ bytes gzipped; the limit is 399360/,
     );
   });
+
+  it('refuses entries that would take a shared item past 400 KB, naming the item', async () => {
+    const entry = (i: number) => ({ [`stream:${i}`]: { text: 'x'.repeat(60_000) } });
+
+    await store.update([{ pk: 'x', sk: 'shared', set: { ...entry(1), ...entry(2) } }]);
+    await expect(
+      store.update([
+        { pk: 'x', sk: 'shared', set: Object.assign({}, ...[3, 4, 5, 6, 7, 8].map(entry)) },
+      ]),
+    ).rejects.toThrow(/item x\/shared of docs would pass DynamoDB's 400 KB item limit/);
+  });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { type DocumentStore, InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
-import type { DocKey, StoredDoc } from '../../../projections/Projection.js';
+import type { DocKey, EntryChanges, StoredDoc } from '../../../projections/Projection.js';
 import { Projector } from '../../../projections/Projector.js';
 import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.js';
 import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
@@ -48,6 +48,16 @@ class DyingStore implements DocumentStore {
       ...deletes.map((d) => () => this.disk.write([], [d])),
     ];
     for (const [i, write] of writes.entries()) if (this.lands[i % this.lands.length]) await write();
+    throw new Killed();
+  }
+
+  /** Dies the same way: each item's update is atomic, so an item lands whole or not at all. */
+  async update(changes: readonly EntryChanges[]): Promise<void> {
+    if (this.dead) throw new Killed();
+    if (this.calls++ !== this.dieAt) return this.disk.update(changes);
+    this.dead = true;
+    for (const [i, change] of changes.entries())
+      if (this.lands[i % this.lands.length]) await this.disk.update([change]);
     throw new Killed();
   }
 }
