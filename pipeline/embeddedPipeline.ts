@@ -234,15 +234,20 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       handler: rule.handler,
     });
   }
-  // The coordinator is driven by saga events arriving from the stream.
-  await runtime.addConsumer('sagas', async (events) => {
-    await sagas.onEvents(events);
-    for (const event of events) {
-      if (!isSagaEvent(event)) continue;
-      logSagaEvent(logger, event);
-      options.onSagaEvent?.(event);
-    }
-  });
+  // The coordinator is driven by saga events arriving from the stream; the streams of other
+  // aggregates are left alone (no position written for them).
+  await runtime.addConsumer(
+    'sagas',
+    async (events) => {
+      await sagas.onEvents(events);
+      for (const event of events) {
+        if (!isSagaEvent(event)) continue;
+        logSagaEvent(logger, event);
+        options.onSagaEvent?.(event);
+      }
+    },
+    { reads: isSagaEvent },
+  );
   sagas.start();
   const published: RouterCounts = {};
   // The largest batches a Kinesis mapping allows: catching up (after `start`'s bulk ingest),

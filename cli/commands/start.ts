@@ -270,6 +270,13 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     const consumers = Object.fromEntries(
       [...runtime.consumers].map(([name, c]) => [name, c.counts.applied]),
     );
+    const skipped = Object.fromEntries(
+      [...runtime.consumers].map(([name, c]) => [name, c.counts.skipped]),
+    );
+    // Applied, or skipped as of a stream the consumer does not read: each event once.
+    const handled = Object.fromEntries(
+      [...runtime.consumers].map(([name, c]) => [name, c.counts.applied + c.counts.skipped]),
+    );
     const deadLetters = (await runtime.deadLetters.list()).length;
     const summary = {
       source,
@@ -278,6 +285,7 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
       events_appended: (await eventCounts(pipeline.stores['pipeline-stats'])).total - eventsBefore,
       records_relayed: runtime.relay.stats.forwarded,
       events_applied: consumers,
+      events_skipped: skipped,
       published: { ...pipeline.published },
       dead_letters: deadLetters,
       saga: {
@@ -329,7 +337,7 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
             ]),
         '',
         `pipeline: ${counted(summary.events_appended, 'event')} appended, ${counted(summary.records_relayed, 'change record')} relayed, ` +
-          `${counted(Object.keys(consumers).length, 'consumer')} (${appliedRange(consumers)} applied each), ` +
+          `${counted(Object.keys(consumers).length, 'consumer')} (${appliedRange(handled)} handled each), ` +
           `${counted(
             Object.values(summary.published).reduce((a, b) => a + b, 0),
             'event',
@@ -425,7 +433,8 @@ async function catchUp(
     const c = runtime.consumers.get(n);
     return c ? [c] : [];
   });
-  const applied = () => Math.min(...consumers.map((c) => c.counts.applied));
+  // Handled: applied, or skipped as of a stream the consumer does not read.
+  const applied = () => Math.min(...consumers.map((c) => c.counts.applied + c.counts.skipped));
   // The progress is of the backlog (what was handled before counts for the end line only).
   const before = applied();
   const timer = setInterval(

@@ -56,10 +56,11 @@ export function observed(
   const logger = new Logger({ serviceName: 'matchstream', persistentKeys: { consumer } });
   const metrics = handlerMetrics(consumer);
   const inner = build({
-    delivered(applied, duplicates, filled) {
+    delivered(applied, duplicates, filled, skipped) {
       metrics.addMetric('EventsApplied', MetricUnit.Count, applied);
       metrics.addMetric('DuplicatesDropped', MetricUnit.Count, duplicates);
       metrics.addMetric('GapsFilled', MetricUnit.Count, filled);
+      metrics.addMetric('EventsSkipped', MetricUnit.Count, skipped);
     },
     published(published, deadLettered) {
       metrics.addMetric('EventsPublished', MetricUnit.Count, published);

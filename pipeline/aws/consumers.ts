@@ -30,7 +30,7 @@ export type ConsumerEnv = Readonly<Record<string, string | undefined>>;
 
 /** What a consumer reports of each invocation (the entry point turns it into logs and metrics). */
 export interface ConsumerObserver {
-  delivered?(applied: number, duplicates: number, filled: number): void;
+  delivered?(applied: number, duplicates: number, filled: number, skipped: number): void;
   failed?(record: KinesisStreamRecord, error: unknown): void;
   /** Entries published on the buses, and those EventBridge refused after retries (dead-lettered). */
   published?(published: number, deadLettered: number): void;
@@ -68,6 +68,8 @@ export function consumerHandler(
   client: DynamoDBClient,
   apply: (events: readonly EventEnvelope[]) => Promise<void>,
   observer: ConsumerObserver,
+  /** The events its effect reads; streams with none of them are left alone. @default all */
+  reads?: (event: EventEnvelope) => boolean,
 ): KinesisHandler {
   const consumer = required(env, 'CONSUMER');
   const registry = SchemaRegistry.fromDirectory();
@@ -81,13 +83,14 @@ export function consumerHandler(
     store,
     positions: new DynamoPositionStore(client, consumer, required(env, 'POSITIONS_TABLE')),
     apply,
+    ...(reads ? { reads } : {}),
   });
   return createKinesisHandler({
     consumer,
     codec: new CommitCodec(registry),
     sequencer,
     onFailure: (record, error) => observer.failed?.(record, error),
-    onDelivery: (d) => observer.delivered?.(d.applied, d.duplicates, d.filled),
+    onDelivery: (d) => observer.delivered?.(d.applied, d.duplicates, d.filled, d.skipped),
   });
 }
 

@@ -5,6 +5,7 @@ import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import type { BusHandlerName } from '../../sagas/handlers/busHandlers.js';
 import { ABANDON_GRACE_MS } from '../../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices.js';
+import { isSagaEvent } from '../../sagas/sagaState.js';
 import { activeSagaIds } from '../../sagas/sagasReadModel.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
@@ -135,6 +136,7 @@ export function sagaConsumerHandler(
       await services.drive(events);
     },
     options.observer ?? {},
+    isSagaEvent,
   );
 }
 

@@ -11,6 +11,8 @@ export interface Delivery {
   readonly duplicates: number;
   /** Events fetched from the store to fill a gap. */
   readonly filled: number;
+  /** Events of streams the consumer reads nothing of in this delivery: left alone (see `reads`). */
+  readonly skipped: number;
 }
 
 export interface SequencerOptions {
@@ -61,10 +63,14 @@ export class AggregateSequencer {
         byStream.set(event.aggregate_id, list);
       }
     }
+    let skipped = 0;
     if (reads)
       for (const [aggregateId, events] of byStream)
-        if (!events.some(reads)) byStream.delete(aggregateId);
-    if (byStream.size === 0) return { applied: 0, duplicates: 0, filled: 0 };
+        if (!events.some(reads)) {
+          byStream.delete(aggregateId);
+          skipped += events.length;
+        }
+    if (byStream.size === 0) return { applied: 0, duplicates: 0, filled: 0, skipped };
     const current = await positions.positions([...byStream.keys()]);
 
     let duplicates = 0;
@@ -103,7 +109,7 @@ export class AggregateSequencer {
       }
       await positions.advance(advanced);
     }
-    return { applied: batch.length, duplicates, filled };
+    return { applied: batch.length, duplicates, filled, skipped };
   }
 }
 

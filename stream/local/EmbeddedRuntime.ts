@@ -81,6 +81,8 @@ export interface ConsumerCounts {
   applied: number;
   duplicates: number;
   filled: number;
+  /** Events of streams the consumer does not read (its `reads`): no effect, no position. */
+  skipped: number;
 }
 
 /**
@@ -175,7 +177,7 @@ export class EmbeddedRuntime {
     consumerOptions: ConsumerOptions = {},
   ): Promise<EventSourceMapping> {
     const { reads, ...options } = consumerOptions;
-    const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0 };
+    const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0, skipped: 0 };
     const failures = new FailureLog();
     const sequencer = new AggregateSequencer({
       consumer: name,
@@ -193,6 +195,7 @@ export class EmbeddedRuntime {
         counts.applied += d.applied;
         counts.duplicates += d.duplicates;
         counts.filled += d.filled;
+        counts.skipped += d.skipped;
       },
     });
     const mapping = new EventSourceMapping({

@@ -13,6 +13,7 @@ const KEYED_BY_DATA = new Map([
   ['by_day', 2],
   ['by_consumer', 1],
   ['events_applied', 1],
+  ['events_skipped', 1],
   ['published', 1],
   ['poisoned_streams', 1],
   ['compensations', 1],

@@ -243,6 +243,13 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
       expect(Number(note.expires_at?.N)).toBe(Math.ceil(Date.parse(at) / 1000) + 365 * 86_400);
     }
     expect(notes.length - announced.length).toBe(1);
+    // The saga consumer keeps positions for the saga's stream only: the streams of teams,
+    // matches and calculations it leaves alone (the read-models consumer has them all).
+    const positions = await items(env.POSITIONS_TABLE);
+    const positioned = (consumer: string) =>
+      positions.filter((i) => i.consumer?.S === consumer).map((i) => i.aggregate_id?.S);
+    expect(positioned('sagas')).toEqual([sagaStream(sagaId)]);
+    expect(positioned('read-models')).toEqual(expect.arrayContaining(['match:m0', 'team:A']));
   }, 60_000);
 
   it('appends POST /sagas without running it; the sweep drives it to the end', async () => {

@@ -46,7 +46,7 @@ describe('a sequencer whose consumer reads some event types only', () => {
     ]);
 
     // Assess
-    expect(delivery).toEqual({ applied: 0, duplicates: 0, filled: 0 });
+    expect(delivery).toEqual({ applied: 0, duplicates: 0, filled: 0, skipped: 2 });
     expect(applied).toEqual([]);
     expect(await positions.positions(['team:a', 'match:1'])).toEqual(
       new Map([
