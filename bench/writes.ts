@@ -61,9 +61,17 @@ const WRITE_COMMANDS = new Set([
   'BatchWriteItemCommand',
 ]);
 
-/** A table's figures keyed by what the table is for (`positions:<consumer>` for positions). */
+/**
+ * A table's figures keyed by what the table is for (`positions:<consumer>` for positions),
+ * and an estimate of the write units they bill: DynamoDB bills a PutItem or an UpdateItem by
+ * the larger of the item's size before and after the write, a DeleteItem by the size of the
+ * item deleted, in 1 KB units, at least 1 (Developer Guide, "Capacity unit consumption for
+ * write operations"). The sizes come from a model of each item, kept from the writes seen.
+ */
 export class WriteCounter {
   private readonly tables = new Map<string, TableWrites>();
+  private readonly units = new Map<string, number>();
+  private readonly sizes = new ItemSizes();
 
   /** Adds the counting middleware to a DynamoDB client of the runtime. */
   readonly configure = (client: DynamoDBClient | KinesisClient, service: string): void => {
@@ -78,8 +86,11 @@ export class WriteCounter {
           this.count(command, input, (result.output ?? {}) as BatchOutput);
           return result;
         } catch (error) {
-          if ((error as Error).name === 'ConditionalCheckFailedException' && input.TableName)
-            this.entry(label(input.TableName, input.Item ?? input.Key)).refused++;
+          if ((error as Error).name === 'ConditionalCheckFailedException' && input.TableName) {
+            const key = label(input.TableName, input.Item ?? input.Key);
+            this.entry(key).refused++;
+            this.bill(key, this.sizes.refused(input.TableName, input.Item ?? input.Key ?? {}));
+          }
           throw error;
         }
       },
@@ -92,18 +103,47 @@ export class WriteCounter {
     if (command === 'BatchWriteItemCommand') {
       for (const [table, requests] of Object.entries(input.RequestItems ?? {})) {
         // What DynamoDB left unprocessed was not written (the caller sends it again).
-        for (const r of requests) this.entry(label(table, itemOf(r))).batch++;
-        for (const r of output.UnprocessedItems?.[table] ?? [])
-          this.entry(label(table, itemOf(r))).batch--;
+        const unprocessed = new Set(output.UnprocessedItems?.[table] ?? []);
+        for (const r of requests) {
+          const key = label(table, itemOf(r));
+          this.entry(key).batch++;
+          // An unprocessed item is compared by content: the SDK hands back equal objects.
+          const left = [...unprocessed].find((u) => JSON.stringify(u) === JSON.stringify(r));
+          if (left) {
+            unprocessed.delete(left);
+            this.entry(key).batch--;
+            continue;
+          }
+          if (r.PutRequest?.Item) this.bill(key, this.sizes.put(table, r.PutRequest.Item));
+          else if (r.DeleteRequest?.Key)
+            this.bill(key, this.sizes.delete(table, r.DeleteRequest.Key));
+        }
       }
       return;
     }
     const table = input.TableName;
     if (!table) return;
-    const entry = this.entry(label(table, input.Item ?? input.Key));
-    if (command === 'PutItemCommand') entry.put++;
-    else if (command === 'UpdateItemCommand') entry.update++;
-    else entry.delete++;
+    const key = label(table, input.Item ?? input.Key);
+    const entry = this.entry(key);
+    if (command === 'PutItemCommand') {
+      entry.put++;
+      this.bill(key, this.sizes.put(table, input.Item ?? {}));
+    } else if (command === 'UpdateItemCommand') {
+      entry.update++;
+      this.bill(key, this.sizes.update(table, input));
+    } else {
+      entry.delete++;
+      this.bill(key, this.sizes.delete(table, input.Key ?? {}));
+    }
+  }
+
+  private bill(key: string, units: number): void {
+    this.units.set(key, (this.units.get(key) ?? 0) + units);
+  }
+
+  /** Estimated write units per table since the last `take` (`take` clears them too). */
+  writeUnits(): Map<string, number> {
+    return new Map(this.units);
   }
 
   private entry(key: string): TableWrites {
@@ -121,8 +161,110 @@ export class WriteCounter {
     for (const [key, w] of [...this.tables].sort(([a], [b]) => a.localeCompare(b)))
       out.set(key, w.put + w.update + w.delete + w.batch + w.refused);
     this.tables.clear();
+    this.units.clear();
     return out;
   }
+}
+
+/**
+ * The size of each item written, as DynamoDB counts it (each attribute's name and value in
+ * bytes), kept per table and key from the writes seen: enough to say what a write bills.
+ */
+export class ItemSizes {
+  private readonly items = new Map<string, Map<string, number>>();
+
+  /** A whole item written: billed by the larger of its size before and after. */
+  put(table: string, item: Item): number {
+    const k = itemKey(table, item);
+    const before = this.size(k);
+    const attributes = new Map(Object.entries(item).map(([n, v]) => [n, attributeSize(n, v)]));
+    this.items.set(k, attributes);
+    return units(Math.max(before, sum(attributes)));
+  }
+
+  delete(table: string, key: Item): number {
+    const k = itemKey(table, key);
+    const before = this.size(k);
+    this.items.delete(k);
+    return units(before);
+  }
+
+  /** SET and REMOVE of attributes (an ADD counts as a SET of its value). */
+  update(table: string, input: UpdateInput): number {
+    const k = itemKey(table, input.Key ?? {});
+    const before = this.size(k);
+    const attributes =
+      this.items.get(k) ??
+      new Map(Object.entries(input.Key ?? {}).map(([n, v]) => [n, attributeSize(n, v)]));
+    const names = input.ExpressionAttributeNames ?? {};
+    const values = input.ExpressionAttributeValues ?? {};
+    const real = (token: string) => names[token] ?? token;
+    const expression = input.UpdateExpression ?? '';
+    for (const clause of expression.split(/\b(?=SET |REMOVE |ADD |DELETE )/)) {
+      const [verb, ...rest] = clause.trim().split(' ');
+      const body = rest.join(' ');
+      if (verb === 'REMOVE') for (const n of body.split(',')) attributes.delete(real(n.trim()));
+      else if (verb === 'SET' || verb === 'ADD')
+        for (const part of body.split(',')) {
+          const [name, value] = part.split(verb === 'SET' ? '=' : ' ').map((t) => t.trim());
+          const ref = /:[A-Za-z0-9_]+/.exec(value ?? '')?.[0];
+          const v = ref ? values[ref] : undefined;
+          if (name && v) attributes.set(real(name), attributeSize(real(name), v));
+        }
+    }
+    this.items.set(k, attributes);
+    return units(Math.max(before, sum(attributes)));
+  }
+
+  /** A conditional write refused: billed by the item's size as it is. */
+  refused(table: string, item: Item): number {
+    return units(this.size(itemKey(table, item)));
+  }
+
+  private size(k: string): number {
+    const attributes = this.items.get(k);
+    return attributes ? sum(attributes) : 0;
+  }
+}
+
+interface UpdateInput {
+  Key?: Item;
+  UpdateExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Item;
+}
+
+/** The key attributes of each table (read models and the saga's tables: `pk`, `sk`). */
+const KEYS = new Map<string, readonly string[]>([
+  [EVENTS_TABLE, ['aggregate_id', 'sequence']],
+  [POSITIONS_TABLE, ['consumer', 'aggregate_id']],
+]);
+
+function itemKey(table: string, item: Item): string {
+  const names = KEYS.get(table) ?? (item.pk ? ['pk', 'sk'] : Object.keys(item).sort().slice(0, 2));
+  return `${table}\u0000${names.map((n) => JSON.stringify(item[n] ?? null)).join('\u0000')}`;
+}
+
+const sum = (attributes: ReadonlyMap<string, number>) =>
+  [...attributes.values()].reduce((a, b) => a + b, 0);
+const units = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/** An attribute's size: its name's UTF-8 bytes and its value's (numbers about a byte per two digits). */
+function attributeSize(name: string, value: AttributeValue): number {
+  return Buffer.byteLength(name) + valueSize(value);
+}
+
+function valueSize(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\./g, '').length / 2) + 1;
+  if (v.B !== undefined) return v.B.byteLength;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.M !== undefined)
+    return 3 + Object.entries(v.M).reduce((a, [n, x]) => a + attributeSize(n, x), 0);
+  if (v.L !== undefined) return 3 + v.L.reduce((a, x) => a + 1 + valueSize(x), 0);
+  if (v.SS !== undefined) return v.SS.reduce((a, x) => a + Buffer.byteLength(x), 0);
+  if (v.NS !== undefined) return v.NS.reduce((a, x) => a + x.length, 0);
+  return 0;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -172,22 +314,47 @@ function group(key: string): string {
   return key;
 }
 
-/** Each table's items and items per event, and the same per group, largest first. */
-function perEvent(counts: ReadonlyMap<string, number>, events: number) {
+/**
+ * Each table's items and items per event, and the same per group, largest first; with the
+ * write units they are estimated to bill (`units`, `units_per_event`).
+ */
+function perEvent(
+  counts: ReadonlyMap<string, number>,
+  events: number,
+  writeUnits: ReadonlyMap<string, number> = new Map(),
+) {
   const ratio = (n: number) => Number((n / Math.max(1, events)).toFixed(3));
-  const groups = new Map<string, number>();
-  for (const [key, n] of counts) groups.set(group(key), (groups.get(group(key)) ?? 0) + n);
+  const groups = new Map<string, { items: number; units: number }>();
+  for (const [key, n] of counts) {
+    const g = groups.get(group(key)) ?? { items: 0, units: 0 };
+    groups.set(group(key), { items: g.items + n, units: g.units + (writeUnits.get(key) ?? 0) });
+  }
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const totalUnits = [...writeUnits.values()].reduce((a, b) => a + b, 0);
   return {
     items: total,
     value: ratio(total),
     unit: 'items written per event stored',
+    write_units: totalUnits,
+    write_units_per_event: ratio(totalUnits),
     groups: [...groups]
-      .sort(([, a], [, b]) => b - a)
-      .map(([name, items]) => ({ group: name, items, per_event: ratio(items) })),
+      .sort(([, a], [, b]) => b.items - a.items)
+      .map(([name, g]) => ({
+        group: name,
+        items: g.items,
+        per_event: ratio(g.items),
+        units: g.units,
+        units_per_event: ratio(g.units),
+      })),
     tables: [...counts]
       .sort(([, a], [, b]) => b - a)
-      .map(([table, items]) => ({ table, items, per_event: ratio(items) })),
+      .map(([table, items]) => ({
+        table,
+        items,
+        per_event: ratio(items),
+        units: writeUnits.get(table) ?? 0,
+        units_per_event: ratio(writeUnits.get(table) ?? 0),
+      })),
   };
 }
 
@@ -234,18 +401,20 @@ export async function measure(scenario: WritesScenario) {
     await sagas.settle();
     await runtime.settle(600_000);
     const seconds = (performance.now() - started) / 1000;
+    const liveUnits = counter.writeUnits();
     const live = counter.take();
     const counted = await eventCounts(pipeline.stores['pipeline-stats']);
     const rebuilds = [];
     if (scenario.rebuild ?? true) {
       for (const projection of READ_MODELS) {
         const summary = await rebuildReadModel(pipeline, projection, { verify: false });
+        const rebuildUnits = counter.writeUnits();
         const writes = counter.take();
         rebuilds.push({
           read_model: projection.name,
           events_read: summary.scanned,
           events_applied: summary.events,
-          per_event_read: perEvent(writes, summary.scanned),
+          per_event_read: perEvent(writes, summary.scanned, rebuildUnits),
           per_event_applied: Number(
             ([...writes.values()].reduce((a, b) => a + b, 0) / Math.max(1, summary.events)).toFixed(
               3,
@@ -262,7 +431,7 @@ export async function measure(scenario: WritesScenario) {
       events_by_type: counted.by_type,
       sagas_started: sagas.handlers.match.stats.sagas_started,
       seconds: Number(seconds.toFixed(1)),
-      pipeline: perEvent(live, counted.total),
+      pipeline: perEvent(live, counted.total, liveUnits),
       rebuilds,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };

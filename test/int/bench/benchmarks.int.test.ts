@@ -129,15 +129,24 @@ describe('the benchmarks on tiny inputs', () => {
     });
     expect(result.events).toBeGreaterThan(result.matches + 12);
     // A result writes its match and three copies (season, each team), its two standing lines
-    // and its reference; each stream's position once per consumer of the stream.
+    // and its reference; each stream's position once per consumer that reads the stream (the
+    // saga consumer reads the sagas' streams only).
     expect(table('matchstream-rm-matches-v2')).toBe(4 * result.matches);
     expect(table('matchstream-rm-standings-v1')).toBe(3 * result.matches);
-    for (const consumer of ['read-models', 'bus-router', 'sagas'])
+    for (const consumer of ['read-models', 'bus-router'])
       expect(table(`positions:${consumer}`)).toBeGreaterThanOrEqual(result.matches + 12);
+    expect(table('positions:sagas')).toBeGreaterThanOrEqual(result.events_by_type.SagaStarted ?? 0);
+    expect(table('positions:sagas')).toBeLessThan(result.events - result.matches - 12);
     // Each commit stored, then written back by the relay without its pending marker.
     expect(table('events')).toBeGreaterThanOrEqual(2 * (result.matches + 12));
     expect(result.pipeline.items).toBe(result.pipeline.tables.reduce((sum, t) => sum + t.items, 0));
     expect(result.pipeline.value).toBeCloseTo(result.pipeline.items / result.events, 2);
+    // Every write bills at least a write unit; documents under 1 KB, exactly one.
+    expect(result.pipeline.write_units).toBeGreaterThanOrEqual(result.pipeline.items);
+    for (const t of result.pipeline.tables) expect(t.units).toBeGreaterThanOrEqual(t.items);
+    expect(result.pipeline.tables.find((t) => t.table === 'matchstream-rm-matches-v2')?.units).toBe(
+      4 * result.matches,
+    );
     // Each rebuild writes its new generation's documents: the same as the live ones.
     const matches = result.rebuilds.find((r) => r.read_model === 'matches');
     expect(matches?.events_applied).toBe(result.matches);
