@@ -55,8 +55,8 @@ const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
  * handlers racing (or a redelivered event) start one saga, not two: the event store refuses
  * the second `SagaStarted`.
  *
- * The matches read model is another consumer of the stream and may lag the change behind by
- * any time. So a change the read model does not show yet is recorded for the saga that takes
+ * The matches read model is another consumer of the stream, and may be any time behind the
+ * handler. So a change the read model does not show yet is recorded for the saga that takes
  * it (`awaitChange`), whose `collect_matches` step waits for the read model to apply it; when
  * absorbing, the record is written before the saga is looked at again, and a saga found to
  * have begun meanwhile is not trusted with it: the next saga is started instead.

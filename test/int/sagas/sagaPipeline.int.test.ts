@@ -42,8 +42,8 @@ async function ingestSeason(p: EmbeddedPipeline, seed: number) {
  * debounce of the first one, however slow the machine; moving it past the debounce lets the
  * pending saga start.
  */
-function handClock() {
-  const clock = { at: Date.parse('2026-12-01T12:00:00.000Z') };
+function handClock(start = Date.parse('2026-12-01T12:00:00.000Z')) {
+  const clock = { at: start };
   return {
     now: () => clock.at,
     advance: (ms: number) => {
@@ -109,7 +109,9 @@ describe('sagas in the embedded pipeline', () => {
   });
 
   it('counts a correction taken in by a pending saga while the matches read model is held back', async () => {
-    const clock = handClock();
+    // A day behind the store's clock: a failed attempt's retry (due from the store's timestamp
+    // of the failure) waits until this clock is moved past it.
+    const clock = handClock(Date.now() - 86_400_000);
     pipeline = await startPipeline({
       memory: true,
       debounceMs: DEBOUNCE_MS,
