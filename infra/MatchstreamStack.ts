@@ -280,9 +280,11 @@ export class MatchstreamStack extends Stack {
       metadata: handler('metadata'),
       calculation: handler('calculation'),
     };
-    // Match: finds the season in the store, starts debounced sagas (appends), keeps its slots.
+    // Match: finds the season in the store, starts debounced sagas (appends), keeps its slots,
+    // and reads whether the matches read model shows a change yet.
     this.allow(this.handlers.match.function, this.eventStore.table, 'appendEvents');
     this.allow(this.handlers.match.function, table('work'), 'writeDocuments');
+    this.allow(this.handlers.match.function, table('matches'), 'readDocuments');
     // Metadata: keeps the directory, reads the cached seasons, starts sagas like match.
     this.allow(this.handlers.metadata.function, this.eventStore.table, 'appendEvents');
     this.allow(this.handlers.metadata.function, table('directory'), 'writeDocuments');

@@ -41,6 +41,11 @@ export interface PipelineOptions {
   readonly debounceMs?: number;
   /** The sagas' clock (debounces, waits, timeouts), for tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * How long a saga's collect attempt waits for the matches read model to apply the changes it
+   * must count, before the attempt fails and is retried. @default 10000
+   */
+  readonly catchUpMs?: number;
   /** The schemas events are written and read with. @default the project's schemas */
   readonly schemas?: SchemaRegistry;
   /** The read models to keep. @default READ_MODELS */
@@ -221,6 +226,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     debounceMs: options.debounceMs ?? 1000,
     sweepIntervalMs: 2000,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.catchUpMs !== undefined ? { catchUpMs: options.catchUpMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     onError: (error) => {
       logger.warn({ component: 'sagas', error: error.message }, 'recovered from an error');

@@ -9,13 +9,18 @@ export type SagaErrorCode =
   /** A saga names a type or a step its definition does not have (a release that dropped it). */
   | 'UNKNOWN_DEFINITION'
   /** A saga did not reach its end in the time given. */
-  | 'NOT_FINISHED';
+  | 'NOT_FINISHED'
+  /** A read model has not applied a change the step must see yet: worth another try later. */
+  | 'READ_MODEL_BEHIND';
 
 /** What a `SagaError` is about. */
 export interface SagaErrorContext {
   readonly sagaId?: string;
   readonly step?: string;
   readonly season?: string;
+  /** The stream of a change the step waits for, and the change's sequence in it. */
+  readonly aggregateId?: string;
+  readonly sequence?: number;
 }
 
 /**

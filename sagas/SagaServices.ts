@@ -64,6 +64,8 @@ export interface SagaServicesOptions {
   readonly sweepIntervalMs?: number;
   readonly timeoutsMs?: Readonly<Partial<Record<RpiStepName, number>>>;
   readonly retry?: RetryPolicy;
+  /** How long a collect attempt waits for the matches read model (see `RpiSagaDependencies`). */
+  readonly catchUpMs?: number;
   readonly faults?: FaultPlan;
   readonly onError?: (error: Error) => void;
   /** Each saga event the coordinator appended (for metrics). */
@@ -116,11 +118,13 @@ export class SagaServices {
       current: { profile: options.profile, division: options.division ?? null },
       timeoutsMs,
       ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.catchUpMs !== undefined ? { catchUpMs: options.catchUpMs } : {}),
     });
     this.coordinator = this.newCoordinator();
     this.requests = new RecalculationRequests({
       store: options.store,
       slots: options.stores.work,
+      matches: options.stores.matches,
       begin: async (request, sagaId) => {
         this.replaceIfCrashed();
         return (await this.coordinator.beginOnce(this.definition, this.sagaData(request), sagaId))

@@ -169,3 +169,22 @@ export async function matchesOfTeam(
   const all = (await store.query(`team#${team}`)).map((d) => d.doc as unknown as MatchDoc);
   return season === undefined ? all : all.filter((m) => m.season === season);
 }
+
+/**
+ * How far the read model has applied each of these match streams: the sequence of the last
+ * event applied, by aggregate id (absent: nothing of that stream applied yet). The read model
+ * never goes back, so a version seen here stays at least as high.
+ * @example matchVersions(store, ['match:m1']) // Map { 'match:m1' => 2 }
+ */
+export async function matchVersions(
+  store: DocumentStore,
+  aggregateIds: readonly string[],
+): Promise<Map<string, number>> {
+  const found = await store.getMany([...new Set(aggregateIds)].map(primary));
+  const versions = new Map<string, number>();
+  for (const doc of found.values()) {
+    const match = doc as unknown as MatchDoc;
+    versions.set(match.aggregate_id, match.version);
+  }
+  return versions;
+}

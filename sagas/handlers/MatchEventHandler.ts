@@ -27,7 +27,9 @@ type ResultEvent = EventEnvelope<'MatchRecorded' | 'MatchResultCorrected' | 'Mat
  * The `MatchEventHandler`: a recorded, corrected or cancelled result asks for the season's
  * RPI again, debounced by `RecalculationRequests` (at most one pending saga per season).
  * Replayed events change nothing: a rebuild must not start calculations. While a season's
- * pending saga is known to be waiting, further results of the season need no I/O at all.
+ * pending saga is known to be waiting, a further result of the season that the matches read
+ * model already shows needs one read; one it does not show yet is recorded for the saga, which
+ * waits for the read model to apply it (see `RecalculationRequests`).
  */
 export class MatchEventHandler {
   readonly stats = { events: 0, requests: 0, sagas_started: 0, ignored: 0 };
@@ -52,11 +54,21 @@ export class MatchEventHandler {
       this.stats.ignored++;
       return;
     }
-    if (this.now() < (this.pendingUntil.get(season) ?? 0)) return;
+    const change = { aggregate_id: envelope.aggregate_id, sequence: envelope.sequence };
+    // The pending saga reads the matches after `pending`: if the read model shows the change
+    // now (the clock looked at after the read), that saga counts it.
+    const pending = this.pendingUntil.get(season) ?? 0;
+    if (
+      this.now() < pending &&
+      (await this.options.requests.applied(change)) &&
+      this.now() < pending
+    )
+      return;
     this.stats.requests++;
     const outcome = await this.options.requests.request(
       season,
       `${envelope.event_type} ${envelope.aggregate_id}`,
+      change,
     );
     if (outcome.started) this.stats.sagas_started++;
     const until = outcome.waitsUntil;

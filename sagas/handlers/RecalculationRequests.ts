@@ -1,6 +1,7 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { uuidFromName } from '../../stream/uuid.js';
+import { awaitChange, type MatchChange, notApplied } from '../rpi/awaitedChanges.js';
 import type { RpiSagaRequest } from '../rpi/rpiSagaData.js';
 import { sagaStream } from '../SagaCoordinator.js';
 import { SagaError } from '../SagaError.js';
@@ -18,8 +19,13 @@ interface RequestSlot {
 export interface RecalculationRequestsOptions {
   /** Where the sagas are (to tell a pending one from one under way). */
   readonly store: EventStore;
-  /** One slot per season: the latest automatic saga. */
+  /**
+   * The sagas' working documents: one slot per season (the latest automatic saga), and the
+   * changes each pending saga must count (which its `collect_matches` step reads).
+   */
   readonly slots: DocumentStore;
+  /** The matches read model: whether it shows a change already. */
+  readonly matches: DocumentStore;
   /** Starts an RPI saga with this id; false when a saga of this id exists already. */
   readonly begin: (request: RpiSagaRequest, sagaId: string) => Promise<boolean>;
   /** How long a request waits for more changes before the saga starts. @default 1000 */
@@ -48,6 +54,12 @@ const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
  * due `debounceMs` later. Saga ids derive from the season and a generation count, so two
  * handlers racing (or a redelivered event) start one saga, not two: the event store refuses
  * the second `SagaStarted`.
+ *
+ * The matches read model is another consumer of the stream, and may be any time behind the
+ * handler. So a change the read model does not show yet is recorded for the saga that takes
+ * it (`awaitChange`), whose `collect_matches` step waits for the read model to apply it; when
+ * absorbing, the record is written before the saga is looked at again, and a saga found to
+ * have begun meanwhile is not trusted with it: the next saga is started instead.
  */
 export class RecalculationRequests {
   private readonly debounceMs: number;
@@ -58,25 +70,34 @@ export class RecalculationRequests {
     this.now = options.now ?? Date.now;
   }
 
-  /** Asks for the season's RPI to be calculated again. */
-  async request(season: string, reason: string): Promise<RequestOutcome> {
+  /**
+   * Asks for the season's RPI to be calculated again, for this stored change of a match (none:
+   * for a change the saga reads elsewhere, written before this request).
+   */
+  async request(season: string, reason: string, change?: MatchChange): Promise<RequestOutcome> {
     const asked = this.now();
+    // Looked at before the saga is: a saga found waiting afterwards reads the matches later
+    // still, and the read model never goes back.
+    const shown = change === undefined || (await this.applied(change));
     for (let round = 0; round < 10; round++) {
       const slot = await this.slot(season);
       if (slot) {
         const state = foldSaga(await this.options.store.read(sagaStream(slot.saga_id)));
         const until = state && this.absorbsUntil(state);
-        if (until !== undefined && this.now() < until)
-          return { saga_id: slot.saga_id, started: false, waitsUntil: until };
         // A saga requested since this request began (another handler won the race to start
-        // it) was asked for after the change was stored: it reads the matches a whole debounce
-        // later, so it takes the change in as long as it has not begun work. Without this,
-        // handlers slowed down past the margin would each start a saga of their own, in turn.
-        if (state && until !== undefined && requestedAt(state) >= asked)
+        // it) was asked for after the change was stored: it takes the change in as long as
+        // it has not begun work. Without this, handlers slowed down past the margin would
+        // each start a saga of their own, in turn.
+        const takes =
+          until !== undefined &&
+          (this.now() < until || (state !== undefined && requestedAt(state) >= asked));
+        if (takes && (shown || (await this.recordFor(slot.saga_id, change))))
           return { saga_id: slot.saga_id, started: false, waitsUntil: until };
       }
       const generation = (slot?.generation ?? 0) + 1;
       const sagaId = uuidFromName(`rpi-recalculation:${season}#${generation}`);
+      // Before the saga exists, so its first step sees it.
+      if (!shown && change) await awaitChange(this.options.slots, sagaId, change);
       const now = this.now();
       const started = await this.options.begin(
         {
@@ -119,6 +140,22 @@ export class RecalculationRequests {
     );
   }
 
+  /** Whether the matches read model shows this change (or a later one of its stream). */
+  async applied(change: MatchChange): Promise<boolean> {
+    return (await notApplied(this.options.matches, [change])).length === 0;
+  }
+
+  /**
+   * Records the change for a saga that was waiting, then looks at the saga again: true when
+   * it still had not begun work, so its `collect_matches` step will see the record.
+   */
+  private async recordFor(sagaId: string, change: MatchChange | undefined): Promise<boolean> {
+    if (!change) return true;
+    await awaitChange(this.options.slots, sagaId, change);
+    const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
+    return state !== undefined && waiting(state);
+  }
+
   /** The season's latest automatic saga, if any. */
   async latest(season: string): Promise<string | undefined> {
     return (await this.slot(season))?.saga_id;
@@ -132,12 +169,11 @@ export class RecalculationRequests {
   }
 
   /**
-   * Until when the saga has not begun and will not within a margin: the change reaches the
-   * matches read model (another consumer of the same stream) well before the saga reads it.
+   * Until when the saga has not begun and will not within a margin (clocks of two machines may
+   * differ by a little), for a saga that has not begun work.
    */
   private absorbsUntil(state: SagaState): number | undefined {
-    if (state.status !== 'in_progress' || state.steps.some((s) => s.status !== 'pending'))
-      return undefined;
+    if (!waiting(state)) return undefined;
     const notBefore = (state.data as { not_before?: string | null } | null)?.not_before;
     return notBefore ? Date.parse(notBefore) - this.margin() : undefined;
   }
@@ -145,6 +181,11 @@ export class RecalculationRequests {
   private margin(): number {
     return Math.min(250, this.debounceMs / 4);
   }
+}
+
+/** Whether a saga has not begun work: its first step has not started. */
+function waiting(state: SagaState): boolean {
+  return state.status === 'in_progress' && state.steps.every((s) => s.status === 'pending');
 }
 
 /** When a saga's request was made (ms since the epoch; 0 when it does not say). */

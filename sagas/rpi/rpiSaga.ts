@@ -7,6 +7,7 @@ import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { uuidFromName } from '../../stream/uuid.js';
 import type { RetryPolicy, SagaDefinition } from '../SagaDefinition.js';
 import { SagaError } from '../SagaError.js';
+import { untilApplied } from './awaitedChanges.js';
 import { appendOnce, calculationState, retractCalculation } from './calculationStream.js';
 import {
   type CachedRankings,
@@ -61,6 +62,12 @@ export interface RpiSagaDependencies {
   /** Per-step timeouts, overriding the defaults. */
   readonly timeoutsMs?: Readonly<Partial<Record<RpiStepName, number>>>;
   readonly retry?: RetryPolicy;
+  /**
+   * How long an attempt of `collect_matches` waits for the matches read model to apply the
+   * changes the saga must count (see `awaitChange`) before it fails, to be retried; at most half
+   * the step's timeout. @default 10000
+   */
+  readonly catchUpMs?: number;
 }
 
 const DEFAULT_TIMEOUTS: Record<RpiStepName, number> = {
@@ -206,7 +213,10 @@ async function cachedDocument(
  * results, retract the calculation, release the snapshot. Every action and compensation is
  * keyed by the saga (the calculation id derives from the saga id; appends carry derived event
  * ids; the cache knows which calculation it holds), so running one twice changes nothing. A
- * calculation that would count no game fails at once (no retry), saying why.
+ * calculation that would count no game fails at once (no retry), saying why. Collecting waits
+ * until the matches read model has applied every change the saga must count (`awaitChange`);
+ * a read model that stays behind fails the step, retried, then compensated: never a calculation
+ * that misses one.
  */
 export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> {
   const retry = deps.retry ?? { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 };
@@ -223,6 +233,13 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         timeoutMs: timeout('collect_matches'),
         retry,
         async action({ sagaId, data, signal }) {
+          // The changes taken in while the saga waited are read only once they are there.
+          await untilApplied(
+            { matches: deps.matches, work: deps.snapshots },
+            sagaId,
+            Math.min(deps.catchUpMs ?? 10_000, timeout('collect_matches') / 2),
+            signal,
+          );
           const games = await collectMatches(deps, data);
           signal.throwIfAborted();
           if (games.length === 0)

@@ -310,6 +310,7 @@ describe('each function is granted exactly what its code calls', () => {
         "MatchEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
         "MatchEventHandlerRole → MatchEventHandlerDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
         "MatchEventHandlerRole → MatchEventHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "MatchEventHandlerRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:Query",
         "MatchEventHandlerRole → SagaTableswork: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
         "MetadataEventHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
         "MetadataEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",

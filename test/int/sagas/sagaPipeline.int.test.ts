@@ -1,12 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sagaOutcome } from '../../../cli/sagaOutcome.js';
+import type { Game } from '../../../domain/games/Game.js';
+import { computeRpi } from '../../../domain/rpi/computeRpi.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
-import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import {
+  type EmbeddedPipeline,
+  READ_MODELS_CONSUMER,
+  startPipeline,
+} from '../../../pipeline/embeddedPipeline.js';
 import { FaultPlan } from '../../../sagas/faults.js';
 import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
 import { readCache } from '../../../sagas/rpi/rankingsCache.js';
 import { calculationOf } from '../../../sagas/rpi/rpiSaga.js';
+import { sagaStream } from '../../../sagas/SagaCoordinator.js';
+import { foldSaga } from '../../../sagas/sagaState.js';
 
 let pipeline: EmbeddedPipeline | undefined;
 afterEach(async () => {
@@ -14,13 +22,18 @@ afterEach(async () => {
   pipeline = undefined;
 });
 
-async function ingestSeason(p: EmbeddedPipeline, seed: number) {
-  const season = generateSeason({ teams: 14, gamesPerTeam: 5, seed });
+/** Ingests these games as a feed would bring them, and lets the pipeline take them in. */
+async function ingest(p: EmbeddedPipeline, games: readonly Game[]) {
   async function* rows() {
-    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
+    yield games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
   }
   await ingestGames(rows(), { store: p.runtime.store });
   await p.runtime.settle();
+}
+
+async function ingestSeason(p: EmbeddedPipeline, seed: number) {
+  const season = generateSeason({ teams: 14, gamesPerTeam: 5, seed });
+  await ingest(p, season.games);
   return season;
 }
 
@@ -29,8 +42,8 @@ async function ingestSeason(p: EmbeddedPipeline, seed: number) {
  * debounce of the first one, however slow the machine; moving it past the debounce lets the
  * pending saga start.
  */
-function handClock() {
-  const clock = { at: Date.parse('2026-12-01T12:00:00.000Z') };
+function handClock(start = Date.parse('2026-12-01T12:00:00.000Z')) {
+  const clock = { at: start };
   return {
     now: () => clock.at,
     advance: (ms: number) => {
@@ -93,5 +106,52 @@ describe('sagas in the embedded pipeline', () => {
     const sagaId = await pipeline.sagas.requests.latest('2026');
     const cached = await readCache(pipeline.sagaStores.cache, '2026');
     expect(cached).toMatchObject({ saga_id: sagaId, games_counted: season.games.length });
+  });
+
+  it('counts a correction taken in by a pending saga while the matches read model is held back', async () => {
+    // A day behind the store's clock: a failed attempt's retry (due from the store's timestamp
+    // of the failure) waits until this clock is moved past it.
+    const clock = handClock(Date.now() - 86_400_000);
+    pipeline = await startPipeline({
+      memory: true,
+      debounceMs: DEBOUNCE_MS,
+      now: clock.now,
+      // A collect attempt that finds the read model behind fails at once, to be retried.
+      catchUpMs: 0,
+    });
+    const season = await ingestSeason(pipeline, 6);
+    await pastTheDebounce(pipeline, clock);
+    const [first, second] = season.games.filter((g) => g.homeScore !== g.awayScore);
+    if (!first || !second) throw new Error('the season has fewer than two decided games');
+    const turned = (g: Game): Game => ({ ...g, homeScore: g.awayScore, awayScore: g.homeScore });
+
+    // A correction starts the next saga, which waits for the debounce.
+    await ingest(pipeline, [turned(first)]);
+    const pending = (await pipeline.sagas.requests.latest('2026')) as string;
+    // The read models' consumer is held back (its mapping disabled) while a second correction
+    // reaches the handler well within that saga's debounce, and until the saga began.
+    const readModels = pipeline.runtime.consumers.get(READ_MODELS_CONSUMER)?.mapping;
+    if (!readModels) throw new Error('no read-models consumer');
+    await readModels.disable();
+    await ingest(pipeline, [turned(second)]);
+    clock.advance(DEBOUNCE_MS);
+    await pipeline.sagas.sweepOnce();
+    const whileBehind = foldSaga(await pipeline.runtime.store.read(sagaStream(pending)));
+    await readModels.enable();
+    await pipeline.runtime.settle();
+    // Past the retry's wait, counted from the store's own timestamps.
+    clock.advance(Math.max(0, Date.now() - clock.now()) + DEBOUNCE_MS);
+    await pipeline.sagas.sweepOnce();
+    await pipeline.sagas.settle(30_000);
+
+    const final = season.games.map((g) => (g === first || g === second ? turned(g) : g));
+    const cached = await readCache(pipeline.sagaStores.cache, '2026');
+    expect(cached?.rankings.map((r) => [r.team, r.rpi])).toEqual(
+      computeRpi(final).ratings.map((r) => [r.team, r.rpi]),
+    );
+    expect(cached?.saga_id).toBe(pending);
+    // Taken in, not a saga of its own.
+    expect(pipeline.sagas.handlers.match.stats.sagas_started).toBe(2);
+    expect(whileBehind?.steps[0]).toMatchObject({ name: 'collect_matches', status: 'retrying' });
   });
 });

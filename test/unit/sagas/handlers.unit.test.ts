@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
+import type { DocKey, StoredDoc } from '../../../projections/Projection.js';
+import { Projector } from '../../../projections/Projector.js';
+import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { getTeam } from '../../../projections/readModels/teams.js';
 import { CalculationEventHandler } from '../../../sagas/handlers/CalculationEventHandler.js';
 import { MatchEventHandler } from '../../../sagas/handlers/MatchEventHandler.js';
 import { MetadataEventHandler } from '../../../sagas/handlers/MetadataEventHandler.js';
 import { notificationsOf } from '../../../sagas/handlers/notifications.js';
 import { RecalculationRequests } from '../../../sagas/handlers/RecalculationRequests.js';
+import { awaitedChanges } from '../../../sagas/rpi/awaitedChanges.js';
 import { writeCache, writeScope } from '../../../sagas/rpi/rankingsCache.js';
 import type { RpiSagaRequest } from '../../../sagas/rpi/rpiSaga.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
@@ -29,10 +33,21 @@ function busEvent(event: EventEnvelope, replayed = false) {
   };
 }
 
+/** Working documents, with a hook run before each write. */
+class WatchedWork extends InMemoryDocumentStore {
+  beforeWrite: ((puts: readonly StoredDoc[]) => Promise<void>) | undefined;
+
+  override async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
+    await this.beforeWrite?.(puts);
+    await super.write(puts, deletes);
+  }
+}
+
 /** Requests over an in-memory store, on a hand-moved clock; `begin` appends SagaStarted only. */
 function requestsWorld(debounceMs = 1000, tick = 0) {
   const store = new InMemoryEventStore(registry);
-  const slots = new InMemoryDocumentStore();
+  const slots = new WatchedWork();
+  const matches = new InMemoryDocumentStore();
   const clock = { now: Date.parse('2026-10-01T12:00:00Z') };
   const begun: { id: string; data: RpiSagaRequest }[] = [];
   const begin = async (data: RpiSagaRequest, sagaId: string) => {
@@ -58,6 +73,7 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
   const requests = new RecalculationRequests({
     store,
     slots,
+    matches,
     begin,
     debounceMs,
     profile: 'ncaa-soccer-2024',
@@ -82,8 +98,22 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
         },
       },
     ]);
-  return { store, slots, clock, begun, requests, startWork };
+  return { store, slots, matches, clock, begun, requests, startWork };
 }
+
+const match = (id: string, season = '2026') =>
+  envelope('MatchRecorded', `match:${id}`, 1, {
+    match_id: id,
+    season,
+    played_on: '2026-09-01',
+    home_team: 'A',
+    away_team: 'B',
+    home_goals: 1,
+    away_goals: 0,
+    neutral: false,
+    decided_by: 'regulation',
+    venue: null,
+  });
 
 describe('RecalculationRequests', () => {
   it('keeps at most one pending saga per season, due a debounce after the first request', async () => {
@@ -131,6 +161,42 @@ describe('RecalculationRequests', () => {
     expect(outcomes.filter((o) => o.started)).toHaveLength(1);
   });
 
+  it('records a change the matches read model does not show yet for the saga that takes it', async () => {
+    const w = requestsWorld(1000);
+    const change = (id: string, sequence = 1) => ({ aggregate_id: `match:${id}`, sequence });
+    const shown = match('m3');
+    await new Projector(matchesProjection, w.matches).apply([shown]);
+
+    const first = await w.requests.request('2026', 'a', change('m1'));
+    w.clock.now += 100;
+    const second = await w.requests.request('2026', 'b', change('m2'));
+    const third = await w.requests.request('2026', 'c', change('m3'));
+
+    expect([first.started, second.started, third.started]).toEqual([true, false, false]);
+    expect(await awaitedChanges(w.slots, first.saga_id)).toEqual([change('m1'), change('m2')]);
+  });
+
+  it('gives a change to the next saga when the pending one began work while it was recorded', async () => {
+    const w = requestsWorld(1000);
+    const first = await w.requests.request('2026', 'a');
+    w.clock.now += 100;
+    // The coordinator starts the saga's first step just as the change is being recorded for it.
+    w.slots.beforeWrite = async (puts) => {
+      if (puts.some((p) => p.pk === `saga#${first.saga_id}#awaits`)) {
+        w.slots.beforeWrite = undefined;
+        await w.startWork(first.saga_id);
+      }
+    };
+
+    const late = await w.requests.request('2026', 'b', { aggregate_id: 'match:m1', sequence: 2 });
+
+    expect(late.started).toBe(true);
+    expect(late.saga_id).not.toBe(first.saga_id);
+    expect(await awaitedChanges(w.slots, late.saga_id)).toEqual([
+      { aggregate_id: 'match:m1', sequence: 2 },
+    ]);
+  });
+
   it('starts one saga when handlers racing for it are slower than its debounce margin', async () => {
     // Every look at the clock takes 100 ms: by the time a loser looks at the saga that won,
     // its debounce (200 ms, margin 50 ms) is nearly over.
@@ -147,21 +213,26 @@ describe('RecalculationRequests', () => {
 });
 
 describe('MatchEventHandler', () => {
-  const match = (id: string, season = '2026') =>
-    envelope('MatchRecorded', `match:${id}`, 1, {
-      match_id: id,
-      season,
-      played_on: '2026-09-01',
-      home_team: 'A',
-      away_team: 'B',
-      home_goals: 1,
-      away_goals: 0,
-      neutral: false,
-      decided_by: 'regulation',
-      venue: null,
+  it('asks for the season of each result, and needs one read for each that a pending saga takes in', async () => {
+    const w = requestsWorld();
+    const handler = new MatchEventHandler({
+      requests: w.requests,
+      store: w.store,
+      registry,
+      now: () => w.clock.now,
     });
+    const results = Array.from({ length: 50 }, (_, i) => match(`m${i}`));
+    // The matches read model applied them (the consumer keeps up).
+    await new Projector(matchesProjection, w.matches).apply(results);
 
-  it('asks for the season of each result, and needs no I/O while a pending saga takes them in', async () => {
+    for (const result of results) await handler.handle(busEvent(result));
+
+    expect(w.begun).toHaveLength(1);
+    expect(handler.stats).toMatchObject({ events: 50, requests: 1, sagas_started: 1 });
+    expect(await awaitedChanges(w.slots, w.begun[0]?.id ?? '')).toEqual([]);
+  });
+
+  it('records each result the matches read model does not show yet for the pending saga', async () => {
     const w = requestsWorld();
     const handler = new MatchEventHandler({
       requests: w.requests,
@@ -170,10 +241,12 @@ describe('MatchEventHandler', () => {
       now: () => w.clock.now,
     });
 
-    for (let i = 0; i < 50; i++) await handler.handle(busEvent(match(`m${i}`)));
+    for (let i = 0; i < 3; i++) await handler.handle(busEvent(match(`m${i}`)));
 
     expect(w.begun).toHaveLength(1);
-    expect(handler.stats).toMatchObject({ events: 50, requests: 1, sagas_started: 1 });
+    expect(await awaitedChanges(w.slots, w.begun[0]?.id ?? '')).toEqual(
+      ['m0', 'm1', 'm2'].map((id) => ({ aggregate_id: `match:${id}`, sequence: 1 })),
+    );
   });
 
   it("finds a cancelled match's season in its stream, and ignores replayed events", async () => {
