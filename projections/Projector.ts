@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { Mutex } from '../stream/Mutex.js';
 import type { DocumentStore } from './DocumentStore.js';
 import {
   type Doc,
@@ -17,12 +18,22 @@ const MAX_READ_ROUNDS = 5;
  * Applies batches of events to a read model's document store: loads what the projection
  * reads (in bulk, once per batch), evolves in memory event by event, and writes each changed
  * document once at the end. A batch's events come in per-stream order (see the sequencer).
+ *
+ * `apply` does it for one batch. A rebuild folds many batches instead (`fold`) and writes
+ * what they changed now and then (`flush`): a document many pages change is written once
+ * per flush, and what the projection reads comes from what it folded before the store.
  */
 export class Projector {
+  /** What `fold` gathered since the last `flush`. */
+  private folded: Folding;
+  private readonly exclusive = new Mutex();
+
   constructor(
     readonly projection: Projection,
     readonly store: DocumentStore,
-  ) {}
+  ) {
+    this.folded = new Folding(projection, store);
+  }
 
   /** Whether the read model reads this event (its type is one of the projection's). */
   reads(event: EventEnvelope): boolean {
@@ -30,15 +41,93 @@ export class Projector {
     return types === '*' || types.includes(event.event_type);
   }
 
+  /** One batch, written before it resolves: each changed document once. */
   async apply(events: readonly EventEnvelope[]): Promise<void> {
+    const batch = new Folding(this.projection, this.store);
+    await batch.fold(events);
+    await batch.write();
+  }
+
+  /**
+   * Evolves the folded documents by these events, writing nothing: `flush` writes them.
+   * Calls may overlap (pages of several scan segments); they take turns.
+   */
+  fold(events: readonly EventEnvelope[]): Promise<void> {
+    return this.exclusive.run(() => this.folded.fold(events));
+  }
+
+  /**
+   * Writes what the folds since the last flush changed (the documents not read first, the
+   * ones read last, as `apply` does), then forgets it: the next fold reads from the store.
+   * Folds wait for it.
+   */
+  flush(): Promise<void> {
+    return this.exclusive.run(async () => {
+      const folded = this.folded;
+      if (folded.empty) return;
+      await folded.write();
+      this.folded = new Folding(this.projection, this.store);
+    });
+  }
+
+  /**
+   * About how much the folded state holds: the JSON length of the documents and entries
+   * loaded and changed since the last flush. A rebuild flushes past a budget.
+   */
+  get foldedBytes(): number {
+    return this.folded.bytes;
+  }
+}
+
+/**
+ * The documents of one or more batches: loaded, evolved, and the changes to write. Kept in
+ * memory until `write`.
+ */
+class Folding {
+  private readonly loaded = new Map<string, Doc | undefined>();
+  /** The documents read from the store: the guards that say what a document has seen. */
+  private readonly read = new Set<string>();
+  private readonly changed = new Map<string, StoredDoc | DocKey>();
+  /** Shared items' entries: per item, each entry's last value (undefined: removed). */
+  private readonly entries = new Map<
+    string,
+    { key: DocKey; names: Map<string, Doc | undefined> }
+  >();
+  /** The JSON length counted for each document loaded or changed. */
+  private readonly sizes = new Map<string, number>();
+  bytes = 0;
+
+  constructor(
+    private readonly projection: Projection,
+    private readonly store: DocumentStore,
+  ) {}
+
+  get empty(): boolean {
+    return this.changed.size === 0 && this.entries.size === 0;
+  }
+
+  private remember(k: string, doc: Doc | undefined): void {
+    this.loaded.set(k, doc);
+    const size = doc === undefined ? 0 : JSON.stringify(doc).length;
+    this.bytes += size - (this.sizes.get(k) ?? 0);
+    this.sizes.set(k, size);
+  }
+
+  private async load(keys: readonly DocKey[]): Promise<void> {
+    const found = await this.store.getMany(keys);
+    for (const key of keys) {
+      const k = keyString(key);
+      // Another fold may have loaded (and changed) it meanwhile: what it holds is newer.
+      if (this.loaded.has(k)) continue;
+      this.remember(k, found.get(k));
+      this.read.add(k);
+    }
+  }
+
+  async fold(events: readonly EventEnvelope[]): Promise<void> {
     const types = this.projection.eventTypes;
     const relevant = types === '*' ? undefined : new Set(types);
-    const loaded = new Map<string, Doc | undefined>();
-    // The documents read from the store: the guards that say what a document has seen.
-    const read = new Set<string>();
-    const changed = new Map<string, StoredDoc | DocKey>();
-    // Shared items' entries: per item, each entry's last value (undefined: removed).
-    const entries = new Map<string, { key: DocKey; names: Map<string, Doc | undefined> }>();
+    const { loaded, changed, entries } = this;
     const view: DocView = {
       get: (key) => {
         const k = keyString(key);
@@ -50,43 +139,34 @@ export class Projector {
         return loaded.get(k);
       },
     };
+    const peek: DocView = { get: (key) => loaded.get(keyString(key)) };
     const mine = events.filter((e) => !relevant || relevant.has(e.event_type));
     // Load what the whole batch reads in bulk, a round per level of indirection; the loop
     // below then finds nearly everything loaded (it still loads what evolving revealed).
     for (let round = 0; round < MAX_READ_ROUNDS; round++) {
-      const peek: DocView = { get: (key) => loaded.get(keyString(key)) };
       const missing = mine
         .flatMap((e) => this.projection.reads(e, peek))
         .filter((key) => !loaded.has(keyString(key)));
       if (missing.length === 0) break;
-      const keys = unique(missing);
-      const found = await this.store.getMany(keys);
-      for (const key of keys) {
-        loaded.set(keyString(key), found.get(keyString(key)));
-        read.add(keyString(key));
-      }
+      await this.load(unique(missing));
     }
     for (const event of mine) {
       for (let round = 0; ; round++) {
         const missing = this.projection
-          .reads(event, { get: (key) => loaded.get(keyString(key)) })
+          .reads(event, peek)
           .filter((key) => !loaded.has(keyString(key)));
         if (missing.length === 0) break;
         if (round >= MAX_READ_ROUNDS)
           throw new Error(`projection ${this.projection.name} keeps asking for more documents`);
-        const found = await this.store.getMany(unique(missing));
-        for (const key of missing) {
-          loaded.set(keyString(key), found.get(keyString(key)));
-          read.add(keyString(key));
-        }
+        await this.load(unique(missing));
       }
       const changes = this.projection.evolve(view, event);
       for (const key of changes.delete ?? []) {
-        loaded.set(keyString(key), undefined);
+        this.remember(keyString(key), undefined);
         changed.set(keyString(key), { pk: key.pk, sk: key.sk });
       }
       for (const put of changes.put ?? []) {
-        loaded.set(keyString(put), put.doc);
+        this.remember(keyString(put), put.doc);
         changed.set(keyString(put), put);
       }
       for (const change of changes.entries ?? []) {
@@ -94,8 +174,11 @@ export class Projector {
         const item = entries.get(k) ?? { key: { pk: change.pk, sk: change.sk }, names: new Map() };
         entries.set(k, item);
         for (const name of change.remove ?? []) item.names.set(name, undefined);
-        for (const [name, value] of Object.entries(change.set ?? {})) item.names.set(name, value);
-        // A later event of the batch sees the item as it will be written.
+        for (const [name, value] of Object.entries(change.set ?? {})) {
+          item.names.set(name, value);
+          this.bytes += JSON.stringify(value).length;
+        }
+        // A later event sees the item as it will be written.
         const seen = loaded.get(k) as Record<string, Doc> | undefined;
         if (loaded.has(k)) loaded.set(k, withEntries(seen, change));
       }
@@ -105,13 +188,19 @@ export class Projector {
         throw new Error(
           `projection ${this.projection.name} wrote ${k.replace('\u0000', '/')} both as a document and as entries`,
         );
-    // A write of many documents is not atomic (BatchWriteItem is atomic per item, not as a
-    // whole, and a write takes several calls in parallel): a process killed in the middle
-    // leaves any subset of them written. The documents the projection read are what it
-    // decides by ("this match is at version 3, skip"): written before the rest, a guard would
-    // make the repeated batch skip the copies still missing. So the others go first and the
-    // read ones last: until those land, a repeat redoes it all.
-    // The same holds for shared items: an item read is a guard, written with the last.
+  }
+
+  /**
+   * A write of many documents is not atomic (BatchWriteItem is atomic per item, not as a
+   * whole, and a write takes several calls in parallel): a process killed in the middle
+   * leaves any subset of them written. The documents the projection read are what it
+   * decides by ("this match is at version 3, skip"): written before the rest, a guard would
+   * make the repeated batch skip the copies still missing. So the others go first and the
+   * read ones last: until those land, a repeat redoes it all.
+   * The same holds for shared items: an item read is a guard, written with the last.
+   */
+  async write(): Promise<void> {
+    const { changed, entries, read } = this;
     const [derived, guards] = [new Changes(), new Changes()];
     for (const [key, change] of changed) (read.has(key) ? guards : derived).add(change);
     for (const [key, item] of entries) (read.has(key) ? guards : derived).addEntries(item);
