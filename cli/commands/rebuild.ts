@@ -19,6 +19,7 @@ interface RebuildFlags {
   readonly switch: boolean;
   readonly segments: number;
   readonly flushMb: number;
+  readonly pageSize?: number;
   readonly dataDir: string;
   readonly json?: boolean;
   readonly progress: boolean;
@@ -45,6 +46,11 @@ export function registerRebuild(program: Command): void {
       'memory the replay folds documents in before it writes them (MB of JSON)',
       flushBudget,
       DEFAULT_FLUSH_MB,
+    )
+    .option(
+      '--page-size <commits>',
+      "stored commits per scan page (default: DynamoDB's 1 MB pages)",
+      wholeNumber(1, 1_000_000),
     )
     .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
     .option('--json', 'print the summary as JSON')
@@ -104,6 +110,7 @@ Examples:
               projection: projection.name,
               segments: flags.segments,
               flushMb: flags.flushMb,
+              ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
               verify: flags.verify ?? false,
               switch: flags.switch,
             },
@@ -119,6 +126,7 @@ Examples:
           summary = await rebuildReadModel(pipeline, projection, {
             segments: flags.segments,
             flushMb: flags.flushMb,
+            ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
             ...(flags.verify ? { verify: true } : {}),
             ...(flags.switch ? {} : { noSwitch: true }),
             signal: controller.signal,
