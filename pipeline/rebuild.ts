@@ -24,9 +24,10 @@ export interface RebuildOptions {
   /** Build and catch up, but leave the active generation as it is. */
   readonly noSwitch?: boolean;
   /**
-   * How much the replay folds in memory before it writes (MB of the changed and loaded
-   * documents' JSON): a flush writes each document the pages since the last one changed, then
-   * the positions. @default DEFAULT_FLUSH_MB
+   * How much the replay folds in memory before it writes: MB of heap the loaded and changed
+   * documents take (their JSON and what each costs beyond it, see `Projector.foldedBytes`). A
+   * flush writes each document the pages since the last one changed, then the positions.
+   * @default DEFAULT_FLUSH_MB
    */
   readonly flushMb?: number;
   /**
@@ -39,10 +40,12 @@ export interface RebuildOptions {
 }
 
 /**
- * The default memory budget of a rebuild's folded documents, in MB of JSON. Measured on the
- * `matches` rebuild of 100,000 events (bench/README.md, "Rebuild"): the heap holds about
- * three times the JSON length, so 64 MB keeps the rebuild's own heap near 200 MB at most,
- * whatever the size of the store, while a flush still gathers tens of thousands of events.
+ * The default memory budget of a rebuild's folded documents, in MB. Folding 100,000 events
+ * of each main read model without a flush, the heap they held was 0.9 to 1.4 times the
+ * estimate (bench/README.md, "Rebuild"), so 64 MB keeps what a rebuild folds under about
+ * 90 MB of heap whatever the size of the store (a 1,000,000-event `matches` rebuild folded
+ * whole would hold about 3 GB), while a flush still gathers 20,000 (`matches`) to 120,000
+ * (`pipeline-stats`) events.
  */
 export const DEFAULT_FLUSH_MB = 64;
 /** How often a rebuild flushes at the latest, and saves its checkpoint. */
@@ -87,7 +90,7 @@ export interface RebuildSummary {
   readonly unreadable: number;
   /** Times the replay wrote what it had folded (the documents, then the positions). */
   readonly flushes: number;
-  /** The most the folded documents held between two flushes, in MB of JSON. */
+  /** The most the folded documents held between two flushes, in MB (estimated heap). */
   readonly peak_folded_mb: number;
   /** Events the new generation's consumer applied while catching up from the stream. */
   readonly caught_up: number;

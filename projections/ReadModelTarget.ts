@@ -14,7 +14,7 @@ export interface Folding {
    */
   readonly sequencer: AggregateSequencer;
   readonly positions: DeferredPositionStore;
-  /** Flush once the folded documents pass this many bytes (their JSON). */
+  /** Flush once the folded documents take more than this many bytes (`foldedBytes`). */
   readonly budgetBytes: number;
 }
 
@@ -30,7 +30,7 @@ export class ReadModelTarget implements ReplayTarget {
   readonly concurrent = true;
   /** Flushes that wrote something. */
   flushes = 0;
-  /** The most the folded documents held between flushes (bytes of JSON). */
+  /** The most the folded documents held between flushes (bytes, `foldedBytes`). */
   peakFoldedBytes = 0;
   private readonly gate = new Gate();
 

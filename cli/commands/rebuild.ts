@@ -43,7 +43,7 @@ export function registerRebuild(program: Command): void {
     .option('--segments <n>', 'parallel scan segments', wholeNumber(1, 64), 4)
     .option(
       '--flush-mb <mb>',
-      'memory the replay folds documents in before it writes them (MB of JSON)',
+      'memory the replay folds documents in before it writes them (MB of heap)',
       flushBudget,
       DEFAULT_FLUSH_MB,
     )
@@ -67,9 +67,10 @@ again, and ends equal to a rebuild that was never interrupted.
 
 The replay folds pages in memory and writes them in flushes: each document the pages since
 the last flush changed is written once, then the positions of the consumer that takes over.
-It flushes when the folded documents pass --flush-mb (about three times that in heap), every
-5 seconds at the latest, and at the end; its checkpoint only ever covers flushed pages, so a
-rebuild killed between flushes or in the middle of one goes on from its last checkpoint.
+It flushes when the folded documents take more than --flush-mb of memory (an estimate: their
+JSON and what each costs beyond it), every 5 seconds at the latest, and at the end. Its
+checkpoint only ever covers flushed pages, so a rebuild killed between flushes or in the
+middle of one goes on from its last checkpoint.
 
 --verify compares every document of the two generations once the new one has caught up.
 A rebuild of the version that built the active generation compares them even without it:

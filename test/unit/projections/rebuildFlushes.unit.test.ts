@@ -277,7 +277,7 @@ describe('a rebuild folding pages and flushing them', () => {
         fc.record({
           commitSize: fc.integer({ min: 1, max: 2 }),
           pageSize: fc.integer({ min: 1, max: 4 }),
-          budgetBytes: fc.integer({ min: 1, max: 4000 }),
+          budgetBytes: fc.integer({ min: 1, max: 20_000 }),
           checkpointEveryPage: fc.boolean(),
         }),
         fc.array(deathArb, { minLength: 1, maxLength: 3 }),
