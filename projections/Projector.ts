@@ -36,6 +36,7 @@ export class Projector {
   /** What `fold` gathered since the last `flush`. */
   private folded: Folding;
   private readonly exclusive = new Mutex();
+  private readonly flushes = new Mutex();
 
   constructor(
     readonly projection: Projection,
@@ -67,15 +68,23 @@ export class Projector {
 
   /**
    * Writes what the folds since the last flush changed (the documents not read first, the
-   * ones read last, as `apply` does), then forgets it: the next fold reads from the store.
-   * Folds wait for it.
+   * ones read last, as `apply` does), then forgets it. Folds go on meanwhile, into a fresh
+   * state that reads what the flushed one holds before the store (it is newer than the store
+   * until written). `taken` runs at the moment the folded state is taken, no fold under way:
+   * what the folds before it changed is written by this flush, what later ones change is not.
+   * Flushes take turns.
    */
-  flush(): Promise<void> {
-    return this.exclusive.run(async () => {
-      const folded = this.folded;
-      if (folded.empty) return;
-      await folded.write();
-      this.folded = new Folding(this.projection, this.store);
+  flush(taken?: (empty: boolean) => void): Promise<void> {
+    return this.flushes.run(async () => {
+      const writing = await this.exclusive.run(async () => {
+        const folded = this.folded;
+        taken?.(folded.empty);
+        this.folded = new Folding(this.projection, this.store, folded);
+        return folded;
+      });
+      await writing.write();
+      // Written: the store holds what it held.
+      this.folded.forget(writing);
     });
   }
 
@@ -99,10 +108,7 @@ class Folding {
   private readonly read = new Set<string>();
   private readonly changed = new Map<string, StoredDoc | DocKey>();
   /** Shared items' entries: per item, each entry's last value (undefined: removed). */
-  private readonly entries = new Map<
-    string,
-    { key: DocKey; names: Map<string, Doc | undefined> }
-  >();
+  private readonly entries = new Map<string, PendingEntries>();
   /** The bytes counted for each document loaded or changed. */
   private readonly sizes = new Map<string, number>();
   bytes = 0;
@@ -110,7 +116,14 @@ class Folding {
   constructor(
     private readonly projection: Projection,
     private readonly store: DocumentStore,
+    /** The state a flush is writing: newer than the store until written. */
+    private previous?: Folding,
   ) {}
+
+  /** Once `previous` is written, the store has it. */
+  forget(written: Folding): void {
+    if (this.previous === written) this.previous = undefined;
+  }
 
   get empty(): boolean {
     return this.changed.size === 0 && this.entries.size === 0;
@@ -124,14 +137,40 @@ class Folding {
   }
 
   private async load(keys: readonly DocKey[]): Promise<void> {
-    const found = await this.store.getMany(keys);
-    for (const key of keys) {
+    const previous = this.previous;
+    const fromStore = previous ? keys.filter((key) => !previous.holds(keyString(key))) : keys;
+    // What the flush under way holds is read from it; being read, it is a guard here too.
+    if (previous)
+      for (const key of keys) {
+        const k = keyString(key);
+        if (!previous.holds(k) || this.loaded.has(k)) continue;
+        this.remember(k, withPending(previous.current(k), this.entries.get(k)));
+        this.read.add(k);
+      }
+    const found = fromStore.length > 0 ? await this.store.getMany(fromStore) : new Map();
+    for (const key of fromStore) {
       const k = keyString(key);
       // Another fold may have loaded (and changed) it meanwhile: what it holds is newer.
       if (this.loaded.has(k)) continue;
-      this.remember(k, found.get(k));
+      // A shared item's entries changed without reading it are not in the store yet.
+      this.remember(k, withPending(found.get(k), previous?.pending(k), this.entries.get(k)));
       this.read.add(k);
     }
+  }
+
+  /** Whether it has the document at `k` as it will be written (loaded or changed). */
+  holds(k: string): boolean {
+    return this.loaded.has(k);
+  }
+
+  /** The document at `k` as this state will leave it (for a key it `holds`). */
+  current(k: string): Doc | undefined {
+    return this.loaded.get(k);
+  }
+
+  /** Entries of the item at `k` set or removed without the item being read. */
+  pending(k: string): PendingEntries | undefined {
+    return this.entries.get(k);
   }
 
   async fold(events: readonly EventEnvelope[]): Promise<void> {
@@ -244,6 +283,27 @@ class Changes {
       else set[name] = value;
     this.entries.push({ ...item.key, set, remove });
   }
+}
+
+/** A shared item's entries set (or removed: undefined) and not written yet. */
+interface PendingEntries {
+  readonly key: DocKey;
+  readonly names: Map<string, Doc | undefined>;
+}
+
+/** A shared item as read from the store, with the entries not written yet applied. */
+function withPending(
+  stored: Doc | undefined,
+  ...pending: readonly (PendingEntries | undefined)[]
+): Doc | undefined {
+  if (pending.every((p) => p === undefined)) return stored;
+  const next: Record<string, Doc> = { ...((stored as Record<string, Doc> | undefined) ?? {}) };
+  for (const p of pending)
+    for (const [name, value] of p?.names ?? []) {
+      if (value === undefined) delete next[name];
+      else next[name] = value;
+    }
+  return next;
 }
 
 /** A shared item's entries once `change` is applied to them. */

@@ -22,9 +22,9 @@ export interface Folding {
  * Replayed events into one read model's documents. With `folding` (a rebuild), pages are
  * folded in memory and written by `flush`: when the folded documents pass the budget, and
  * whenever the replay saves a checkpoint (so a checkpoint only covers written pages). A
- * flush writes the documents, then the positions. Without it (a repair of the live
- * generation), each page is applied as it comes, and the projection's own guards skip what
- * a document has seen already.
+ * flush writes the documents, then the positions, while later pages go on folding. Without
+ * it (a repair of the live generation), each page is applied as it comes, and the
+ * projection's own guards skip what a document has seen already.
  */
 export class ReadModelTarget implements ReplayTarget {
   readonly concurrent = true;
@@ -32,7 +32,8 @@ export class ReadModelTarget implements ReplayTarget {
   flushes = 0;
   /** The most the folded documents held between flushes (bytes, `foldedBytes`). */
   peakFoldedBytes = 0;
-  private readonly gate = new Gate();
+  private readonly turns = new Mutex();
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly projector: Projector,
@@ -43,62 +44,38 @@ export class ReadModelTarget implements ReplayTarget {
   async deliver(events: readonly EventEnvelope[]): Promise<void> {
     const folding = this.folding;
     if (!folding) return this.projector.apply(events);
-    await this.gate.shared(() => folding.sequencer.deliverAll([events]));
-    const bytes = this.projector.foldedBytes;
-    this.peakFoldedBytes = Math.max(this.peakFoldedBytes, bytes);
-    if (bytes > folding.budgetBytes) await this.flush();
+    await folding.sequencer.deliverAll([events]);
+    this.peakFoldedBytes = Math.max(this.peakFoldedBytes, this.projector.foldedBytes);
+    // Past the budget: wait for the flush under way (its writes hold this page back, which
+    // bounds what folds meanwhile), then flush unless it brought the fold under the budget.
+    if (this.projector.foldedBytes <= folding.budgetBytes) return;
+    if (this.running) await this.running;
+    if (this.projector.foldedBytes > folding.budgetBytes) await this.flush();
   }
 
   /**
-   * Writes what was folded: the documents, then the positions. No delivery is under way
-   * meanwhile, so the positions written are exactly those of the documents written.
+   * Writes what was folded until now: the documents, then the positions of the same
+   * deliveries (taken together, no fold under way). Covers every page delivered before it
+   * was called; flushes take turns.
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     const folding = this.folding;
-    if (!folding) return;
-    await this.gate.exclusive(async () => {
-      if (this.projector.foldedBytes === 0 && folding.positions.size === 0) return;
-      await this.projector.flush();
-      await folding.positions.flush();
-      this.flushes++;
-    });
-  }
-}
-
-/** Many deliveries at once, or one flush alone. */
-class Gate {
-  private active = 0;
-  private drained: (() => void) | undefined;
-  private closed: Promise<void> | undefined;
-  private readonly flushes = new Mutex();
-
-  async shared<T>(work: () => Promise<T>): Promise<T> {
-    while (this.closed) await this.closed;
-    this.active++;
-    try {
-      return await work();
-    } finally {
-      if (--this.active === 0) this.drained?.();
-    }
-  }
-
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.flushes.run(async () => {
-      let open = () => {};
-      this.closed = new Promise<void>((resolve) => {
-        open = resolve;
+    if (!folding) return Promise.resolve();
+    const flush = this.turns.run(async () => {
+      let wrote = false;
+      await this.projector.flush((empty) => {
+        // A delivery folded before this moment has its documents in this flush; its
+        // position, advanced after its fold, is taken here or by the next flush.
+        wrote = folding.positions.take() > 0 || !empty;
       });
-      try {
-        if (this.active > 0)
-          await new Promise<void>((resolve) => {
-            this.drained = resolve;
-          });
-        this.drained = undefined;
-        return await work();
-      } finally {
-        this.closed = undefined;
-        open();
-      }
+      await folding.positions.write();
+      if (wrote) this.flushes++;
     });
+    this.running = flush;
+    const done = () => {
+      if (this.running === flush) this.running = undefined;
+    };
+    flush.then(done, done);
+    return flush;
   }
 }
