@@ -108,7 +108,13 @@ class DyingStore implements DocumentStore {
     private readonly disk: InMemoryDocumentStore,
     private readonly process: Process,
     private readonly death: Death | undefined,
+    /** Turns of the event loop a write takes: later pages fold meanwhile. */
+    private readonly slowness = 0,
   ) {}
+
+  private async slow(): Promise<void> {
+    for (let i = 0; i < this.slowness; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
 
   getMany(keys: readonly DocKey[]) {
     return this.disk.getMany(keys);
@@ -127,6 +133,7 @@ class DyingStore implements DocumentStore {
   }
 
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
+    await this.slow();
     const death = this.dies();
     if (death?.in !== 'documents') return this.disk.write(puts, deletes);
     const writes = [
@@ -139,6 +146,7 @@ class DyingStore implements DocumentStore {
   }
 
   async update(changes: readonly EntryChanges[]): Promise<void> {
+    await this.slow();
     const death = this.dies();
     if (death?.in !== 'documents') return this.disk.update(changes);
     for (const [i, change] of changes.entries())
@@ -213,6 +221,8 @@ interface Settings {
   readonly budgetBytes: number;
   /** Save a checkpoint (and flush) after every page, or only at the start and the end. */
   readonly checkpointEveryPage: boolean;
+  /** Turns of the event loop each document write takes. */
+  readonly slowWrites: number;
 }
 
 /** A rebuild's replay as `rebuildReadModel` runs it, in a process that may die. */
@@ -224,7 +234,10 @@ async function rebuild(
   death?: Death,
 ): Promise<{ completed: boolean; flushes: number }> {
   const process: Process = { dead: false };
-  const projector = new Projector(projection, new DyingStore(disk.documents, process, death));
+  const projector = new Projector(
+    projection,
+    new DyingStore(disk.documents, process, death, settings.slowWrites),
+  );
   const positions = new DeferredPositionStore(new DyingPositions(disk.positions, process, death));
   const sequencer = new AggregateSequencer({
     consumer: 'next generation',
@@ -279,6 +292,7 @@ describe('a rebuild folding pages and flushing them', () => {
           pageSize: fc.integer({ min: 1, max: 4 }),
           budgetBytes: fc.integer({ min: 1, max: 20_000 }),
           checkpointEveryPage: fc.boolean(),
+          slowWrites: fc.integer({ min: 0, max: 3 }),
         }),
         fc.array(deathArb, { minLength: 1, maxLength: 3 }),
         async (streams, settings, deaths) => {
@@ -339,6 +353,7 @@ describe('a rebuild folding pages and flushing them', () => {
     const run = await rebuild(recording, source, disk, {
       budgetBytes: 4,
       checkpointEveryPage: false,
+      slowWrites: 2,
     });
 
     // Assess
