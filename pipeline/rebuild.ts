@@ -42,8 +42,9 @@ export interface RebuildOptions {
 /**
  * The default memory budget of a rebuild's folded documents, in MB. Folding 100,000 events
  * of each main read model without a flush, the heap they held was 0.9 to 1.4 times the
- * estimate (bench/README.md, "Rebuild"), so 64 MB keeps what a rebuild folds under about
- * 90 MB of heap whatever the size of the store (a 1,000,000-event `matches` rebuild folded
+ * estimate (bench/README.md, "Rebuilds folding pages"), so 64 MB keeps what a rebuild folds
+ * under about 90 MB of heap (twice that while a flush writes and the next pages fold),
+ * whatever the size of the store (a 1,000,000-event `matches` rebuild folded
  * whole would hold about 3 GB), while a flush still gathers 20,000 (`matches`) to 120,000
  * (`pipeline-stats`) events.
  */
