@@ -84,7 +84,13 @@ const rebuild = (quick ? QUICK_REBUILD_SCENARIOS : REBUILD_SCENARIOS).map((s) =>
   return run('rebuild.js', s.name) as unknown as {
     scenario: string;
     baseline: number;
-    figures: { read_model: string; value: number; ratio: number }[];
+    figures: {
+      read_model: string;
+      value: number;
+      ratio: number;
+      flushes: number | null;
+      peak_heap_mb: number;
+    }[];
   };
 });
 
@@ -161,7 +167,7 @@ if (process.stderr.isTTY) {
   for (const r of rebuild) {
     for (const f of r.figures)
       process.stderr.write(
-        `${`${r.scenario} ${f.read_model}`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of raw scan (${r.baseline}/s)\n`,
+        `${`${r.scenario} ${f.read_model}`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of raw scan (${r.baseline}/s), ${f.flushes} flushes, peak heap ${f.peak_heap_mb} MB\n`,
       );
   }
   for (const f of ingest) {

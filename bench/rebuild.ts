@@ -9,6 +9,7 @@
  * the whole store and nothing else competes with it.
  */
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { matchAggregateId, resultData, teamAggregateId } from '../ingest/matchEvents.js';
@@ -178,7 +179,13 @@ function settledHeap(): number | undefined {
   return process.memoryUsage().heapUsed;
 }
 
-export async function measure(scenario: RebuildScenario) {
+/** What a run may change: the flush budget, and which read models it rebuilds. */
+export interface RebuildRun {
+  readonly flushMb?: number;
+  readonly models?: readonly RebuiltModel[];
+}
+
+export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
   const pipeline = await startPipeline({ memory: true, debounceMs: 3_600_000 });
   try {
     const loadStarted = performance.now();
@@ -188,16 +195,25 @@ export async function measure(scenario: RebuildScenario) {
     const scanBefore = await rawScan(pipeline, scenario.segments);
     const decode = await decodingScan(pipeline, scenario.segments);
     const models = [];
-    for (const name of scenario.models ?? REBUILT_MODELS) {
+    for (const name of run.models ?? scenario.models ?? REBUILT_MODELS) {
       const projection = READ_MODELS.find((p) => p.name === name);
       if (!projection) throw new Error(`no read model ${name}`);
       const rssBefore = process.memoryUsage().rss;
       const heapBefore = settledHeap();
+      // The heap in use, sampled after each page: its peak is what the rebuild's folding
+      // holds at most (with garbage not yet collected).
+      let peakHeap = getHeapStatistics().used_heap_size;
       const summary = await rebuildReadModel(pipeline, projection, {
         segments: scenario.segments,
         // The replay is measured, not the comparison a rebuild of the same version makes.
         verify: false,
+        ...(run.flushMb ? { flushMb: run.flushMb } : {}),
+        onProgress: () => {
+          peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
+        },
       });
+      // Read loosely: the same file measures a build from before flushes existed.
+      const flushes = (summary as { flushes?: number }).flushes;
       if (!summary.completed || summary.scanned < events)
         throw new Error(`rebuild of ${name} read ${summary.scanned} of ${events} events`);
       models.push({
@@ -210,6 +226,12 @@ export async function measure(scenario: RebuildScenario) {
         applied_per_second: summary.events_per_second,
         rss_mb_after: Math.round(process.memoryUsage().rss / 2 ** 20),
         rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+        flushes: flushes ?? null,
+        peak_folded_mb: (summary as { peak_folded_mb?: number }).peak_folded_mb ?? null,
+        peak_heap_mb: Math.round(peakHeap / 2 ** 20),
+        // The peak over the heap settled before the rebuild (needs --expose-gc).
+        peak_heap_growth_mb:
+          heapBefore === undefined ? null : Math.round((peakHeap - heapBefore) / 2 ** 20),
         // What the rebuild left on the heap once garbage is collected (needs --expose-gc):
         // near zero when it streams, the size of the store if it kept the events.
         heap_retained_mb:
@@ -255,6 +277,19 @@ export async function measure(scenario: RebuildScenario) {
 }
 
 const name = process.argv[2];
+/** `--flush-mb N` and `--models a,b` after the scenario's name. */
+function runOptions(args: readonly string[]): RebuildRun {
+  const flag = (f: string) => {
+    const i = args.indexOf(f);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const flushMb = flag('--flush-mb');
+  const models = flag('--models');
+  return {
+    ...(flushMb ? { flushMb: Number(flushMb) } : {}),
+    ...(models ? { models: models.split(',') as RebuiltModel[] } : {}),
+  };
+}
 const isMain =
   process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain && name) {
@@ -265,5 +300,7 @@ if (isMain && name) {
     );
     process.exit(2);
   }
-  process.stdout.write(`${JSON.stringify(await measure(scenario))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(await measure(scenario, runOptions(process.argv.slice(3))))}\n`,
+  );
 }

@@ -2,8 +2,9 @@
  * The crash scenario: the embedded pipeline runs as a child process (`matchstream start`) on an
  * on-disk data folder while it ingests a season in chunks (later chunks correct some results),
  * and is killed with SIGKILL at seeded random moments; each killed run is started again on the
- * same chunk until it finishes. Then, in this process, the store and the read models are
- * reconciled: every match once with its final result, every stored event applied, every read
+ * same chunk until it finishes. Then a read model is rebuilt (`matchstream rebuild --verify`),
+ * killed with SIGKILL in the middle of its flushes and run again until it finishes, equal to
+ * the live generation. Then, in this process, the store and the read models are reconciled: every match once with its final result, every stored event applied, every read
  * model equal to a rebuild from scratch, the cached rankings equal to `computeRpi` on the same
  * games (what `matchstream rpi` prints).
  */
@@ -13,6 +14,9 @@ import type { Game } from '../domain/games/Game.js';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../feeds/writeGames.js';
 import { startPipeline } from '../pipeline/embeddedPipeline.js';
+import type { RebuildSummary } from '../pipeline/rebuild.js';
+import { generationTable } from '../projections/ReadModelRegistry.js';
+import { matchesProjection } from '../projections/readModels/matches.js';
 import { runMatchstream } from './command.js';
 import { reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';
@@ -30,6 +34,8 @@ export interface CrashOptions {
   readonly gamesPerTeam: number;
   /** Feeds the season is cut into (each run of the child ingests one). */
   readonly chunks: number;
+  /** SIGKILLs of the rebuild, each at a write of its new generation. @default 3 */
+  readonly rebuildKills?: number;
   /** Longest wait before a kill (ms after the child starts). @default 4000 */
   readonly maxKillDelayMs?: number;
   /** How long the last, unkilled run of a chunk may take. @default 180000 */
@@ -122,17 +128,89 @@ export async function crashScenario(options: CrashOptions): Promise<ScenarioResu
     log(`chunk ${i}: finished after ${restarts} earlier runs`);
   }
 
-  // Reconcile, in this process, on the same data folder.
+  const rebuild = await killedRebuild(options, data, rng, log);
+
+  // Reconcile, in this process, on the same data folder (the rebuilt generation active).
   const pipeline = await startPipeline({ dataDir: data });
   try {
     const found = await reconcile(pipeline, chunks, final, log);
+    const rebuildDiffers = rebuild.differences !== 0 || !rebuild.switched;
     return {
       scenario: 'crash-restart',
       seed: options.seed,
       ...found.result,
-      details: { ...found.details, chunks: chunks.length, kills },
+      passed: found.result.passed && !rebuildDiffers,
+      divergences: found.result.divergences + (rebuildDiffers ? (rebuild.differences ?? 1) : 0),
+      details: { ...found.details, chunks: chunks.length, kills, rebuild },
     };
   } finally {
     await pipeline.stop();
   }
+}
+
+/** What the killed rebuild did. */
+export interface KilledRebuild {
+  readonly projection: string;
+  /** Where each killed run died: `BatchWriteItem:<table>:<call>`. */
+  readonly kills: readonly string[];
+  readonly flushes: number;
+  /** Documents that differ from the live generation after it (null: not compared). */
+  readonly differences: number | null;
+  readonly switched: boolean;
+}
+
+/**
+ * Rebuilds `matches` with small pages and a small flush budget (a flush every few pages),
+ * SIGKILLed as soon as a seeded write call to its new table is answered (in a flush: some
+ * documents written, its guards and positions not), run again each time, then to the end
+ * with `--verify`: the generation it switches to must equal the live one.
+ */
+async function killedRebuild(
+  options: CrashOptions,
+  data: string,
+  rng: Rng,
+  log: (line: string) => void,
+): Promise<KilledRebuild> {
+  const args = [
+    'rebuild',
+    '--projection',
+    matchesProjection.name,
+    '--flush-mb',
+    '0.02',
+    '--page-size',
+    '10',
+    '--json',
+    '--no-progress',
+    '--data-dir',
+    data,
+  ];
+  const table = generationTable(matchesProjection, 2);
+  const kills: string[] = [];
+  // The first write calls of a run: each run has at least a flush's documents left to write.
+  for (let i = 0; i < (options.rebuildKills ?? 3); i++) {
+    const killAt = `BatchWriteItem:${table}:${1 + Math.floor(rng() * 3)}`;
+    const run = await runMatchstream(options.cli, args, options.finishWithinMs ?? 180_000, {
+      killAt,
+    });
+    if (!run.killed && run.code === 0) {
+      // It finished before that call: the run with --verify rebuilds (and compares) again.
+      log(`rebuild: finished before ${killAt}`);
+      break;
+    }
+    if (!run.killed) throw new Error(`rebuild exited ${run.code}: ${run.stderr}`);
+    kills.push(killAt);
+    log(`rebuild: killed at ${killAt}`);
+  }
+  const run = await runMatchstream(options.cli, [...args, '--verify'], options.finishWithinMs);
+  if (run.killed || run.code !== 0)
+    throw new Error(`rebuild: the run left to finish exited ${run.code}: ${run.stderr}`);
+  const summary = JSON.parse(run.stdout) as RebuildSummary;
+  log(`rebuild: finished, ${summary.differences} documents differ from the live generation`);
+  return {
+    projection: summary.projection,
+    kills,
+    flushes: summary.flushes,
+    differences: summary.differences,
+    switched: summary.switched,
+  };
 }

@@ -9,6 +9,10 @@ export interface RebuildRequest {
   readonly verify?: boolean;
   readonly switch?: boolean;
   readonly segments?: number;
+  /** The flush budget, MB. */
+  readonly flushMb?: number;
+  /** Commits per scan page. */
+  readonly pageSize?: number;
 }
 
 /** One line of the answer: progress while it runs, then the summary or an error. */
@@ -55,6 +59,8 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline): void {
         try {
           const summary = await rebuildReadModel(pipeline, projection, {
             ...(request.segments ? { segments: request.segments } : {}),
+            ...(request.flushMb ? { flushMb: request.flushMb } : {}),
+            ...(request.pageSize ? { pageSize: request.pageSize } : {}),
             ...(request.verify ? { verify: true } : {}),
             ...(request.switch === false ? { noSwitch: true } : {}),
             signal,
@@ -96,6 +102,16 @@ function invalid(body: Partial<RebuildRequest> | undefined): string | undefined 
     !(Number.isInteger(body.segments) && body.segments >= 1 && body.segments <= 64)
   )
     return 'segments: a whole number from 1 to 64';
+  if (
+    body.flushMb !== undefined &&
+    !(typeof body.flushMb === 'number' && body.flushMb > 0 && body.flushMb <= 65_536)
+  )
+    return 'flushMb: a number of MB above 0, at most 65536';
+  if (
+    body.pageSize !== undefined &&
+    !(Number.isInteger(body.pageSize) && body.pageSize >= 1 && body.pageSize <= 1_000_000)
+  )
+    return 'pageSize: a whole number from 1 to 1000000';
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
+import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
 import { DynamoPositionStore } from '../stream/consumer/DynamoPositionStore.js';
 import { DynamoReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
 import { type ReplayProgress, replay } from '../stream/replay/replay.js';
@@ -22,9 +23,34 @@ export interface RebuildOptions {
   readonly verify?: boolean;
   /** Build and catch up, but leave the active generation as it is. */
   readonly noSwitch?: boolean;
+  /**
+   * How much the replay folds in memory before it writes: MB of heap the loaded and changed
+   * documents take (their JSON and what each costs beyond it, see `Projector.foldedBytes`). A
+   * flush writes each document the pages since the last one changed, then the positions.
+   * @default DEFAULT_FLUSH_MB
+   */
+  readonly flushMb?: number;
+  /**
+   * At the latest, a flush (and the replay's checkpoint) this often. @default
+   * DEFAULT_FLUSH_EVERY_MS
+   */
+  readonly flushEveryMs?: number;
   readonly onProgress?: (progress: ReplayProgress) => void;
   readonly signal?: AbortSignal;
 }
+
+/**
+ * The default memory budget of a rebuild's folded documents, in MB. Folding 100,000 events
+ * of each main read model without a flush, the heap they held was 0.9 to 1.4 times the
+ * estimate (bench/README.md, "Rebuilds folding pages"), so 64 MB keeps what a rebuild folds
+ * under about 90 MB of heap (twice that while a flush writes and the next pages fold),
+ * whatever the size of the store (a 1,000,000-event `matches` rebuild folded
+ * whole would hold about 3 GB), while a flush still gathers 20,000 (`matches`) to 120,000
+ * (`pipeline-stats`) events.
+ */
+export const DEFAULT_FLUSH_MB = 64;
+/** How often a rebuild flushes at the latest, and saves its checkpoint. */
+export const DEFAULT_FLUSH_EVERY_MS = 5000;
 
 /** A document that differs between two generations. */
 export interface DocumentDifference {
@@ -63,6 +89,10 @@ export interface RebuildSummary {
    * under the consumer `rebuild:<read model>`, with why.
    */
   readonly unreadable: number;
+  /** Times the replay wrote what it had folded (the documents, then the positions). */
+  readonly flushes: number;
+  /** The most the folded documents held between two flushes, in MB (estimated heap). */
+  readonly peak_folded_mb: number;
   /** Events the new generation's consumer applied while catching up from the stream. */
   readonly caught_up: number;
   /** Documents that differ from the active generation (0 when identical; null: not compared). */
@@ -101,19 +131,25 @@ export async function rebuildReadModel(
   const store = await pipeline.tableStore(generation.table);
   const projector = new Projector(projection, store);
   const consumer = generationConsumer(projection.name, generation.generation);
+  // The replay folds pages and writes them at each flush: the documents, then the
+  // positions, which wait in memory until then.
+  const positions = new DeferredPositionStore(new DynamoPositionStore(runtime.dynamo, consumer));
   const sequencer = new AggregateSequencer({
     consumer,
     store: runtime.store,
-    positions: new DynamoPositionStore(runtime.dynamo, consumer),
-    apply: (events) => projector.apply(events),
+    positions,
+    apply: (events) => projector.fold(events),
   });
+  const flushMb = options.flushMb ?? DEFAULT_FLUSH_MB;
+  if (!(flushMb > 0)) throw new Error(`the flush budget must be more than 0 MB (got ${flushMb})`);
+  const target = new ReadModelTarget(
+    projector,
+    `read model ${projection.name} generation ${generation.generation}`,
+    { sequencer, positions, budgetBytes: flushMb * 2 ** 20 },
+  );
   const replayed = await replay({
     source: runtime.store,
-    target: new ReadModelTarget(
-      projector,
-      `read model ${projection.name} generation ${generation.generation}`,
-      sequencer,
-    ),
+    target,
     name: `rebuild:${projection.name}:g${generation.generation}`,
     // Only what the read model reads: other streams get no positions from the replay; should
     // one of them move during the catch-up, the sequencer reads its earlier events then.
@@ -121,6 +157,8 @@ export async function rebuildReadModel(
     checkpoints: await DynamoReplayCheckpoints.open(runtime.dynamo),
     ...(options.segments ? { segments: options.segments } : {}),
     ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    // Each checkpoint flushes first: this is the longest a flush waits.
+    checkpointEveryMs: options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onUnreadable: (event) =>
@@ -145,6 +183,8 @@ export async function rebuildReadModel(
     unreadable: replayed.unreadable,
     replay_seconds: replayed.seconds,
     scanned_per_second: Math.round(replayed.scanned / Math.max(replayed.seconds, 0.001)),
+    flushes: target.flushes,
+    peak_folded_mb: Number((target.peakFoldedBytes / 2 ** 20).toFixed(1)),
   };
   if (!replayed.completed) {
     return {

@@ -1,13 +1,13 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
-import { type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
+import { DEFAULT_FLUSH_MB, type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { DEFAULT_DATA_DIR, storeDir } from '../../stream/local/openEventStore.js';
 import { CliError } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
-import { wholeNumber } from '../options.js';
+import { decimal, wholeNumber } from '../options.js';
 import { counted } from '../output/plural.js';
 import { fileProgress } from '../progress.js';
 import { serverToken } from '../serveLocal.js';
@@ -18,6 +18,8 @@ interface RebuildFlags {
   readonly verify?: boolean;
   readonly switch: boolean;
   readonly segments: number;
+  readonly flushMb: number;
+  readonly pageSize?: number;
   readonly dataDir: string;
   readonly json?: boolean;
   readonly progress: boolean;
@@ -39,6 +41,17 @@ export function registerRebuild(program: Command): void {
     .option('--verify', 'compare the new generation with the live one and report differences')
     .option('--no-switch', 'build and catch up, but keep the current generation active')
     .option('--segments <n>', 'parallel scan segments', wholeNumber(1, 64), 4)
+    .option(
+      '--flush-mb <mb>',
+      'memory the replay folds documents in before it writes them (MB of heap)',
+      flushBudget,
+      DEFAULT_FLUSH_MB,
+    )
+    .option(
+      '--page-size <commits>',
+      "stored commits per scan page (default: DynamoDB's 1 MB pages)",
+      wholeNumber(1, 1_000_000),
+    )
     .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress bar, even on a terminal')
@@ -52,6 +65,13 @@ switches in one write. The old generation stays, still fed, until "projections d
 interrupted rebuild (Ctrl-C, or a process killed outright) continues where it stopped when run
 again, and ends equal to a rebuild that was never interrupted.
 
+The replay folds pages in memory and writes them in flushes: each document the pages since
+the last flush changed is written once, then the positions of the consumer that takes over.
+It flushes when the folded documents take more than --flush-mb of memory (an estimate: their
+JSON and what each costs beyond it), every 5 seconds at the latest, and at the end. Its
+checkpoint only ever covers flushed pages, so a rebuild killed between flushes or in the
+middle of one goes on from its last checkpoint.
+
 --verify compares every document of the two generations once the new one has caught up.
 A rebuild of the version that built the active generation compares them even without it:
 the same logic must give the same documents, so any difference is a fault (a lost or corrupt
@@ -61,7 +81,8 @@ and exits 1, and keeps the new generation (fed, inactive) for "projections activ
 
 Examples:
   matchstream rebuild --projection standings --verify
-  matchstream rebuild --projection matches --json`,
+  matchstream rebuild --projection matches --json
+  matchstream rebuild --projection matches --flush-mb 256`,
     )
     .action(async (flags: RebuildFlags) => {
       const projection = READ_MODELS.find((p) => p.name === flags.projection);
@@ -89,6 +110,8 @@ Examples:
             {
               projection: projection.name,
               segments: flags.segments,
+              flushMb: flags.flushMb,
+              ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
               verify: flags.verify ?? false,
               switch: flags.switch,
             },
@@ -103,6 +126,8 @@ Examples:
           await pipeline.runtime.settle();
           summary = await rebuildReadModel(pipeline, projection, {
             segments: flags.segments,
+            flushMb: flags.flushMb,
+            ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
             ...(flags.verify ? { verify: true } : {}),
             ...(flags.switch ? {} : { noSwitch: true }),
             signal: controller.signal,
@@ -144,6 +169,14 @@ Examples:
         await pipeline?.stop();
       }
     });
+}
+
+/** `--flush-mb`: a number of MB above 0 (a fraction for small tests), at most 65,536. */
+function flushBudget(value: string): number {
+  const mb = decimal(value);
+  if (!(mb > 0 && mb <= 65_536))
+    throw new InvalidArgumentError('expected a number of MB above 0, at most 65536');
+  return mb;
 }
 
 /** The first differences, as `kind pk/sk`. */

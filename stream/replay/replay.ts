@@ -2,6 +2,7 @@ import type { EventEnvelope } from '../EventEnvelope.js';
 import type { ScanKey, ScanPage } from '../eventStore/DynamoEventStore.js';
 import type { ReadAllOptions, ReadOptions } from '../eventStore/EventStore.js';
 import { type UnreadableEvent, UnreadableEvents } from '../eventStore/UnreadableEvents.js';
+import { Mutex } from '../Mutex.js';
 
 /** Where replayed events go: a read model, the domain buses, a file. */
 export interface ReplayTarget {
@@ -19,6 +20,12 @@ export interface ReplayTarget {
   position?(): number;
   /** Before a resumed replay: go back to the position of the checkpoint (a file: truncate). */
   resumeAt?(position: number): Promise<void>;
+  /**
+   * Makes what was delivered so far durable, for a target that holds pages in memory (a
+   * rebuild folding them): called before each checkpoint is saved and at the end, so a
+   * checkpoint only ever covers pages whose effects were written.
+   */
+  flush?(): Promise<void>;
   /** After the last page. */
   close?(): Promise<void>;
 }
@@ -85,7 +92,7 @@ export interface ReplayOptions {
   readonly ratePerSecond?: number;
   /** Ignore a checkpoint and start over. */
   readonly restart?: boolean;
-  /** How often progress is saved. @default 1000 */
+  /** How often progress is saved (and a target that holds pages flushed). @default 1000 */
   readonly checkpointEveryMs?: number;
   /** Called after each page: events delivered, commits scanned, commits in all (about). */
   readonly onProgress?: (progress: ReplayProgress) => void;
@@ -200,7 +207,10 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const maybeSave = async () => {
     if (Date.now() - lastSave < (options.checkpointEveryMs ?? 1000)) return;
     lastSave = Date.now();
-    await options.checkpoints.save(snapshot('running'));
+    // What the snapshot covers was delivered before it was taken: the flush writes it.
+    const checkpoint = snapshot('running');
+    await options.target.flush?.();
+    await options.checkpoints.save(checkpoint);
   };
   /** Delivers a page and moves the checkpoint past it, atomically for a non-concurrent target. */
   const deliver = async (events: readonly EventEnvelope[], advance: () => void) => {
@@ -257,6 +267,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       ? state.streamsDone >= filters.aggregateIds.length
       : state.keys.every((k) => k === null));
   await sendUnreadable();
+  await options.target.flush?.();
   await options.target.close?.();
   await options.checkpoints.save(snapshot(completed ? 'done' : 'running'));
   const seconds = (performance.now() - started) / 1000;
@@ -282,17 +293,6 @@ function filterOf(filters: ReplayFilters): (e: EventEnvelope) => boolean {
     const at = Date.parse(e.timestamp);
     return (from === undefined || at >= from) && (to === undefined || at <= to);
   };
-}
-
-/** One at a time. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(work, work);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
 }
 
 /** A token bucket: `take(n)` waits until n events fit in the rate. */

@@ -7,6 +7,7 @@ import { startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import type { RebuildSummary } from '../../../pipeline/rebuild.js';
 import { generationTable } from '../../../projections/ReadModelRegistry.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
+import { POSITIONS_TABLE } from '../../../stream/consumer/DynamoPositionStore.js';
 import { CLI } from '../../support/cli.js';
 import { seasonAndCorrections, tableDocs } from '../../support/killedRuns.js';
 import { tempDir } from '../../support/tempDir.js';
@@ -85,4 +86,51 @@ describe('a rebuild killed with SIGKILL in the middle of its writes', () => {
     expect(keys(found), context).toEqual(keys(expected));
     expect(found, context).toEqual(expected);
   }, 180_000);
+});
+
+describe('a rebuild flushing often, killed between flushes and in the middle of one', () => {
+  it('resumes from its last checkpoint into a generation equal to a rebuild never killed', async () => {
+    // Prepare: pages of 10 commits and a budget of 10 KB: a flush every few pages.
+    const flags = ['--flush-mb', '0.01', '--page-size', '10'];
+    const whole = tmp.path('whole-flushes');
+    const killed = tmp.path('killed-flushes');
+    cpSync(base, whole, { recursive: true });
+    cpSync(base, killed, { recursive: true });
+    const uninterrupted = await runMatchstream(CLI, rebuild(whole, ...flags));
+    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
+    expect(JSON.parse(uninterrupted.stdout)).toMatchObject({ completed: true });
+    expect(
+      (JSON.parse(uninterrupted.stdout) as RebuildSummary).flushes,
+      'flushes',
+    ).toBeGreaterThanOrEqual(3);
+
+    // Act: killed in a flush's documents (twice, the later ones of the first run written by
+    // the flushes of the next); after a flush's first positions (later flushes not done).
+    const table = generationTable(matchesProjection, 2);
+    const rng = seededRng(SEED + 1);
+    const points = [
+      `BatchWriteItem:${table}:${1 + Math.floor(rng() * 12)}`,
+      `BatchWriteItem:${POSITIONS_TABLE}:${1 + Math.floor(rng() * 3)}`,
+      `BatchWriteItem:${table}:${1 + Math.floor(rng() * 12)}`,
+    ];
+    for (const killAt of points) {
+      const run = await runMatchstream(CLI, rebuild(killed, ...flags), undefined, { killAt });
+      expect(run.killed, `seed ${SEED + 1}, kill at ${killAt}: ${run.stderr}`).toBe(true);
+    }
+    const resumed = await runMatchstream(CLI, rebuild(killed, ...flags, '--verify'));
+
+    // Assess
+    const context = `seed ${SEED + 1}, kill points ${points.join(', ')}`;
+    expect(resumed.code, `${context}: ${resumed.stderr}`).toBe(0);
+    expect(JSON.parse(resumed.stdout) as RebuildSummary, context).toMatchObject({
+      generation: 2,
+      resumed: true,
+      completed: true,
+      differences: 0,
+      switched: true,
+    });
+    const expected = await tableDocs(whole, table);
+    expect(expected.length).toBeGreaterThan(40 * 3 * 4);
+    expect(await tableDocs(killed, table), context).toEqual(expected);
+  }, 240_000);
 });
