@@ -331,23 +331,18 @@ export class SchemaRegistry {
       );
     }
     if (writer.eventType !== stored.eventType) throw this.mismatch(stored, writer);
-    const [first, ...rest] = this.stepsFrom(writer, context);
-    // Data written at the latest version of a run is read with its own type: no resolver.
+    const steps = this.stepsFrom(writer, context);
+    const [first, ...rest] = steps;
+    // Bytes are read with the writer's own type, or straight into the last version of its
+    // run when resolution comes first; what follows works on decoded data.
     const plan: Plan =
       first?.kind === 'resolve'
         ? {
             writer,
-            read:
-              first.to === writer
-                ? { type: writer.type, version: writer.version }
-                : { type: first.to.type, resolver: first.resolver, version: first.to.version },
+            read: { type: first.to.type, resolver: first.resolver, version: first.to.version },
             after: rest,
           }
-        : {
-            writer,
-            read: { type: writer.type, version: writer.version },
-            after: first ? [first, ...rest] : [],
-          };
+        : { writer, read: { type: writer.type, version: writer.version }, after: steps };
     this.plans.set(stored.fingerprint, plan);
     return plan;
   }
@@ -367,7 +362,7 @@ export class SchemaRegistry {
       let end = at.version;
       while (end < versions.length && !this.upcasters.has(key(at.eventType, end + 1))) end++;
       const to = versions[end - 1] as RegisteredSchema;
-      if (to !== at || at === writer) {
+      if (to !== at) {
         steps.push({
           kind: 'resolve',
           from: at,
@@ -512,8 +507,8 @@ export function defaultSchemasDir(): string {
  * An in-memory conversion of a record decoded with `writer` to the record `reader` would
  * decode from the same bytes, built once per pair of versions; undefined unless every reader
  * field is either a writer field (by name or alias) of the very same schema, or new with a
- * default of a primitive type (nothing to clone). Anything else (a promotion, a changed
- * union, a nested change) goes through Avro resolution.
+ * default of a primitive type (nothing to clone), with no record inside. Anything else (a
+ * promotion, a changed union, a nested record) goes through Avro resolution.
  */
 export function converter(
   writer: avro.Type,
@@ -528,7 +523,9 @@ export function converter(
       .map((name) => written.get(name))
       .find((f) => f !== undefined);
     if (source) {
-      if (JSON.stringify(source.type.schema()) !== JSON.stringify(field.type.schema()))
+      const schema = JSON.stringify(field.type.schema());
+      // A record inside is an object of its version's class: Avro resolution makes it anew.
+      if (JSON.stringify(source.type.schema()) !== schema || /"type":"(record|error)"/.test(schema))
         return undefined;
       fields.push({ from: source.name });
     } else {
