@@ -128,14 +128,37 @@ describe('the consumer reading change records', () => {
     expect(seen.every((e) => e.version === latestVersion('MatchRecorded'))).toBe(true);
   });
 
-  it('names the shard and record of an event whose fingerprint is not binary', () => {
+  it('names the shard and record of an event whose fingerprint is not binary', async () => {
     const record = lambdaRecord(commit('x'), '77', (json) =>
       json.replace(/"fingerprint":\{"B":"[^"]*"\}/, '"fingerprint":{"S":"abc"}'),
     );
+    const message =
+      'not a change of the events table: item match:x/1 of events: event 1 is missing a field (shard shardId-000000000003, record 77)';
 
-    expect(() => decodeRecord(record)).toThrow(
-      'not a change of the events table: item match:x/1 of events: event 1 is missing a field (shard shardId-000000000003, record 77)',
-    );
+    expect(() => decodeRecord(record)).toThrow(message);
+    const { handler, seen, failures } = consumer();
+    expect(await handler({ Records: [lambdaRecord(commit('w'), '76'), record] })).toEqual({
+      batchItemFailures: [{ itemIdentifier: '77' }],
+    });
+    expect(seen.map((e) => e.aggregate_id)).toEqual(['match:w']);
+    expect(failures).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', message })]);
+  });
+
+  it('names the shard and record of data that is not JSON, through the handler', async () => {
+    const { handler, failures } = consumer();
+    const record = { ...lambdaRecord(commit('z'), '5'), eventID: 'shardId-000000000009:5' };
+
+    await handler({
+      Records: [{ ...record, kinesis: { ...record.kinesis, data: 'bm90IGpzb24=' } }],
+    });
+
+    expect(failures).toEqual([
+      expect.objectContaining({
+        code: 'MALFORMED_RECORD',
+        message:
+          'not a change of the events table: the record data is not JSON (shard shardId-000000000009, record 5)',
+      }),
+    ]);
   });
 
   it('reads a change record from a view into a larger buffer', () => {
