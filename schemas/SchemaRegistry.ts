@@ -543,11 +543,10 @@ export function converter(
 
 /** The paths at which data does not match a type (joined), or undefined when it matches. */
 function invalidPaths(type: avro.Type, data: unknown): string | undefined {
+  // Checked without a hook first: with one, avsc tracks the path of every value it visits.
+  if (type.isValid(data)) return undefined;
   const invalid: string[] = [];
-  if (
-    type.isValid(data, { errorHook: (path: string[]) => invalid.push(path.join('.') || '(root)') })
-  )
-    return undefined;
+  type.isValid(data, { errorHook: (path: string[]) => invalid.push(path.join('.') || '(root)') });
   return [...new Set(invalid)].join(', ');
 }
 
