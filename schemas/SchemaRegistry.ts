@@ -519,9 +519,10 @@ export function converter(
   const written = new Map(writer.fields.map((f) => [f.name, f]));
   const fields: ({ readonly from: string } | { readonly value: unknown })[] = [];
   for (const field of reader.fields) {
-    const source = [field.name, ...field.aliases]
-      .map((name) => written.get(name))
-      .find((f) => f !== undefined);
+    const sources = [field.name, ...field.aliases].flatMap((name) => written.get(name) ?? []);
+    // Two writer fields for one reader field: left to Avro resolution to judge.
+    if (sources.length > 1) return undefined;
+    const [source] = sources;
     if (source) {
       const schema = JSON.stringify(field.type.schema());
       // A record inside is an object of its version's class: Avro resolution makes it anew.

@@ -91,7 +91,7 @@ describe('decoding by a plan built once per writer schema', () => {
     expect(convert?.(data)).toMatchObject({ venue: null });
   });
 
-  it('leaves to Avro resolution what it cannot copy: promotions, nested changes, defaults to clone, no default', () => {
+  it('leaves to Avro resolution what it cannot copy: promotions, nested changes, defaults to clone, no default, two sources', () => {
     const type = (fields: unknown[]) =>
       avro.Type.forSchema({ type: 'record', name: 'T', fields } as avro.Schema);
     const base = type([{ name: 'a', type: 'int' }]);
@@ -127,6 +127,15 @@ describe('decoding by a plan built once per writer schema', () => {
       ),
     ).toBeUndefined();
     expect(converter(base, type([{ name: 'b', type: 'int' }]))).toBeUndefined();
+    expect(
+      converter(
+        type([
+          { name: 'a', type: 'int' },
+          { name: 'b', type: 'int' },
+        ]),
+        type([{ name: 'a', type: 'int', aliases: ['b'] }]),
+      ),
+    ).toBeUndefined();
     expect(converter(avro.Type.forSchema('int'), avro.Type.forSchema('long'))).toBeUndefined();
   });
 
