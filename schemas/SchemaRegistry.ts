@@ -507,8 +507,9 @@ export function defaultSchemasDir(): string {
  * An in-memory conversion of a record decoded with `writer` to the record `reader` would
  * decode from the same bytes, built once per pair of versions; undefined unless every reader
  * field is either a writer field (by name or alias) of the very same schema, or new with a
- * default of a primitive type (nothing to clone), with no record inside. Anything else (a
- * promotion, a changed union, a nested record) goes through Avro resolution.
+ * default of a primitive type (nothing to clone), with no record and no logical type but
+ * `date` inside. Anything else (a promotion, a changed union, a nested record, a uuid) goes
+ * through Avro resolution.
  */
 export function converter(
   writer: avro.Type,
@@ -524,9 +525,16 @@ export function converter(
     if (sources.length > 1) return undefined;
     const [source] = sources;
     if (source) {
-      const schema = JSON.stringify(field.type.schema());
+      // With attributes: the logical types too (and docs, which leave a field to resolution).
+      const schema = JSON.stringify(field.type.schema({ exportAttrs: true }));
       // A record inside is an object of its version's class: Avro resolution makes it anew.
-      if (JSON.stringify(source.type.schema()) !== schema || /"type":"(record|error)"/.test(schema))
+      // A logical type other than `date` may write a value otherwise than it was given (a
+      // uuid in lower case, a timestamp with milliseconds): only encoding gives that form.
+      if (
+        JSON.stringify(source.type.schema({ exportAttrs: true })) !== schema ||
+        /"type":"(record|error)"/.test(schema) ||
+        /"logicalType":"(?!date")/.test(schema)
+      )
         return undefined;
       fields.push({ from: source.name });
     } else {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { LOGICAL_TYPES } from '../../../schemas/logicalTypes.js';
 import { SchemaError } from '../../../schemas/SchemaError.js';
 import { converter, SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
 import type { SchemaUpcaster } from '../../../schemas/upcasters/index.js';
@@ -127,6 +128,16 @@ describe('decoding by a plan built once per writer schema', () => {
       ),
     ).toBeUndefined();
     expect(converter(base, type([{ name: 'b', type: 'int' }]))).toBeUndefined();
+    // The same Avro type read as a logical one: resolution turns the day count into a day.
+    const day = avro.Type.forSchema(
+      {
+        type: 'record',
+        name: 'T',
+        fields: [{ name: 'a', type: { type: 'int', logicalType: 'date' } }],
+      },
+      { logicalTypes: LOGICAL_TYPES },
+    );
+    expect(converter(base, day)).toBeUndefined();
     expect(
       converter(
         type([
@@ -194,6 +205,55 @@ describe('decoding by a plan built once per writer schema', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('gives what an upcaster returns in the form encoding gives it, when versions follow', () => {
+    const things = SchemaRegistry.fromDirectory(
+      folder({
+        'Thing/v1.avsc': record('Thing', [{ name: 'ref', type: 'string' }]),
+        'Thing/v2.avsc': record('Thing', [
+          { name: 'id', type: { type: 'string', logicalType: 'uuid' } },
+          { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+          { name: 'on', type: { type: 'int', logicalType: 'date' } },
+        ]),
+        'Thing/v3.avsc': record('Thing', [
+          { name: 'id', type: { type: 'string', logicalType: 'uuid' } },
+          { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+          { name: 'on', type: { type: 'int', logicalType: 'date' } },
+          { name: 'n', type: 'int', default: 1 },
+        ]),
+      }),
+      [
+        {
+          eventType: 'Thing',
+          fromVersion: 1,
+          upcast: (data) => ({
+            id: (data as { ref: string }).ref.toUpperCase(),
+            at: '2026-09-01T10:00:00Z',
+            on: '2026-09-01',
+          }),
+        },
+      ],
+    );
+    const v1 = things.encode('Thing', { ref: '6f9619ff-8b86-4011-b42d-00c04fc964ff' }, 1);
+
+    expect(
+      things.decode({
+        eventType: 'Thing',
+        fingerprint: v1.fingerprint,
+        bytes: v1.bytes,
+        ...context,
+      }),
+    ).toEqual({
+      version: 3,
+      writerVersion: 1,
+      data: {
+        id: '6f9619ff-8b86-4011-b42d-00c04fc964ff',
+        at: '2026-09-01T10:00:00.000Z',
+        on: '2026-09-01',
+        n: 1,
+      },
+    });
   });
 
   it.each([
