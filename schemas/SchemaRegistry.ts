@@ -62,12 +62,29 @@ type Step =
       readonly from: RegisteredSchema;
       readonly to: RegisteredSchema;
       readonly resolver: avro.Resolver;
+      /**
+       * Brings a decoded value of `from` to `to` in memory, where every field `to` keeps has
+       * the same type in both and every new field a default; undefined otherwise (the value
+       * is then encoded with `from` and read back through `resolver`).
+       */
+      readonly convert: ((value: unknown) => unknown) | undefined;
     }
-  | { readonly kind: 'upcast'; readonly upcaster: SchemaUpcaster };
+  | {
+      readonly kind: 'upcast';
+      readonly upcaster: SchemaUpcaster;
+      readonly output: RegisteredSchema;
+    };
 
 interface Plan {
   readonly writer: RegisteredSchema;
-  readonly steps: readonly Step[];
+  /** How the bytes are read: with the writer's type, or into a later version through a resolver. */
+  readonly read: {
+    readonly type: avro.Type;
+    readonly resolver?: avro.Resolver;
+    readonly version: number;
+  };
+  /** What follows the read, in order. */
+  readonly after: readonly Step[];
 }
 
 const FILE = /^v([1-9]\d*)\.avsc$/;
@@ -241,49 +258,52 @@ export class SchemaRegistry {
   /** Decodes stored data to the latest version of its type. */
   decode(stored: StoredData): DecodedData {
     const plan = this.plan(stored);
-    const context = {
-      eventId: stored.eventId,
-      eventType: stored.eventType,
-      fingerprint: stored.fingerprint,
-    };
     const bytes = Buffer.isBuffer(stored.bytes)
       ? stored.bytes
       : Buffer.from(stored.bytes.buffer, stored.bytes.byteOffset, stored.bytes.byteLength);
     let data: unknown;
-    let version = plan.writer.version;
-    const [first, ...rest] = plan.steps;
+    const { read } = plan;
     try {
-      if (first?.kind === 'resolve') {
-        data = first.to.type.fromBuffer(bytes, first.resolver);
-        version = first.to.version;
-      } else {
-        data = plan.writer.type.fromBuffer(bytes);
-      }
+      data = read.resolver
+        ? read.type.fromBuffer(bytes, read.resolver)
+        : read.type.fromBuffer(bytes);
     } catch (error) {
       throw new SchemaError(
         'CORRUPT_DATA',
         `cannot decode the stored bytes: ${message(error)}`,
-        context,
-        {
-          cause: error,
-        },
+        contextOf(stored),
+        { cause: error },
       );
     }
-    for (const step of first?.kind === 'resolve' ? rest : plan.steps) {
+    let version = read.version;
+    for (const step of plan.after) {
       if (step.kind === 'upcast') {
+        const { upcaster, output } = step;
         try {
-          data = step.upcaster.upcast(data, stored);
+          data = upcaster.upcast(data, stored);
         } catch (error) {
           throw new SchemaError(
             'UPCAST_FAILED',
-            `cannot upcast ${stored.eventType} v${step.upcaster.fromVersion} to v${step.upcaster.fromVersion + 1}: ${message(error)}`,
-            context,
+            `cannot upcast ${stored.eventType} v${upcaster.fromVersion} to v${output.version}: ${message(error)}`,
+            contextOf(stored),
             { cause: error },
           );
         }
-        version = step.upcaster.fromVersion + 1;
+        // An upcaster is code: what it returns is held to the schema of its version, as
+        // stored data is, before anything reads it.
+        const invalid = invalidPaths(output.type, data);
+        if (invalid) {
+          throw new SchemaError(
+            'UPCAST_FAILED',
+            `cannot upcast ${stored.eventType} v${upcaster.fromVersion} to v${output.version}: the upcast data does not match the schema at ${invalid}`,
+            contextOf(stored),
+          );
+        }
+        version = output.version;
       } else {
-        data = step.to.type.fromBuffer(step.from.type.toBuffer(data), step.resolver);
+        data = step.convert
+          ? step.convert(data)
+          : step.to.type.fromBuffer(step.from.type.toBuffer(data), step.resolver);
         version = step.to.version;
       }
     }
@@ -311,7 +331,18 @@ export class SchemaRegistry {
       );
     }
     if (writer.eventType !== stored.eventType) throw this.mismatch(stored, writer);
-    const plan = { writer, steps: this.stepsFrom(writer, context) };
+    const steps = this.stepsFrom(writer, context);
+    const [first, ...rest] = steps;
+    // Bytes are read with the writer's own type, or straight into the last version of its
+    // run when resolution comes first; what follows works on decoded data.
+    const plan: Plan =
+      first?.kind === 'resolve'
+        ? {
+            writer,
+            read: { type: first.to.type, resolver: first.resolver, version: first.to.version },
+            after: rest,
+          }
+        : { writer, read: { type: writer.type, version: writer.version }, after: steps };
     this.plans.set(stored.fingerprint, plan);
     return plan;
   }
@@ -331,12 +362,18 @@ export class SchemaRegistry {
       let end = at.version;
       while (end < versions.length && !this.upcasters.has(key(at.eventType, end + 1))) end++;
       const to = versions[end - 1] as RegisteredSchema;
-      if (to !== at || at === writer) {
-        steps.push({ kind: 'resolve', from: at, to, resolver: this.resolver(to, at, context) });
+      if (to !== at) {
+        steps.push({
+          kind: 'resolve',
+          from: at,
+          to,
+          resolver: this.resolver(to, at, context),
+          convert: converter(at.type, to.type),
+        });
       }
       if (end === versions.length) return steps;
       const upcaster = this.upcasters.get(key(at.eventType, end + 1)) as SchemaUpcaster;
-      steps.push({ kind: 'upcast', upcaster });
+      steps.push({ kind: 'upcast', upcaster, output: versions[end] as RegisteredSchema });
       at = versions[end] as RegisteredSchema;
     }
   }
@@ -464,6 +501,67 @@ export function defaultSchemasDir(): string {
     if (existsSync(dir)) return dir;
   }
   return fileURLToPath(new URL('./avro', import.meta.url));
+}
+
+/**
+ * An in-memory conversion of a record decoded with `writer` to the record `reader` would
+ * decode from the same bytes, built once per pair of versions; undefined unless every reader
+ * field is either a writer field (by name or alias) of the very same schema, or new with a
+ * default of a primitive type (nothing to clone), with no record and no logical type but
+ * `date` inside. Anything else (a promotion, a changed union, a nested record, a uuid) goes
+ * through Avro resolution.
+ */
+export function converter(
+  writer: avro.Type,
+  reader: avro.Type,
+): ((value: unknown) => unknown) | undefined {
+  if (!(writer instanceof avro.types.RecordType) || !(reader instanceof avro.types.RecordType))
+    return undefined;
+  const written = new Map(writer.fields.map((f) => [f.name, f]));
+  const fields: ({ readonly from: string } | { readonly value: unknown })[] = [];
+  for (const field of reader.fields) {
+    const sources = [field.name, ...field.aliases].flatMap((name) => written.get(name) ?? []);
+    // Two writer fields for one reader field: left to Avro resolution to judge.
+    if (sources.length > 1) return undefined;
+    const [source] = sources;
+    if (source) {
+      // With attributes: the logical types too (and docs, which leave a field to resolution).
+      const schema = JSON.stringify(field.type.schema({ exportAttrs: true }));
+      // A record inside is an object of its version's class: Avro resolution makes it anew.
+      // A logical type other than `date` may write a value otherwise than it was given (a
+      // uuid in lower case, a timestamp with milliseconds): only encoding gives that form.
+      if (
+        JSON.stringify(source.type.schema({ exportAttrs: true })) !== schema ||
+        /"type":"(record|error)"/.test(schema) ||
+        /"logicalType":"(?!date")/.test(schema)
+      )
+        return undefined;
+      fields.push({ from: source.name });
+    } else {
+      const value = field.defaultValue();
+      if (value === undefined || (typeof value === 'object' && value !== null)) return undefined;
+      fields.push({ value });
+    }
+  }
+  const Record = reader.recordConstructor as new (...values: unknown[]) => unknown;
+  return (value) => {
+    const from = value as Readonly<Record<string, unknown>>;
+    return new Record(...fields.map((f) => ('from' in f ? from[f.from] : f.value)));
+  };
+}
+
+/** The paths at which data does not match a type (joined), or undefined when it matches. */
+function invalidPaths(type: avro.Type, data: unknown): string | undefined {
+  // Checked without a hook first: with one, avsc tracks the path of every value it visits.
+  if (type.isValid(data)) return undefined;
+  const invalid: string[] = [];
+  type.isValid(data, { errorHook: (path: string[]) => invalid.push(path.join('.') || '(root)') });
+  return [...new Set(invalid)].join(', ');
+}
+
+/** What a decode error names of the event. */
+function contextOf(stored: StoredData) {
+  return { eventId: stored.eventId, eventType: stored.eventType, fingerprint: stored.fingerprint };
 }
 
 function key(eventType: string, version: number): string {

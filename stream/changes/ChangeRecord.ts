@@ -65,7 +65,7 @@ export function insertRecord(options: {
 export function parseChangeRecord(data: Uint8Array | string): ChangeRecord {
   let json: unknown;
   try {
-    json = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+    json = JSON.parse(typeof data === 'string' ? data : utf8(data));
   } catch {
     throw new TypeError('the record data is not JSON');
   }
@@ -91,6 +91,13 @@ export function parseChangeRecord(data: Uint8Array | string): ChangeRecord {
     throw new TypeError(`dynamodb.NewImage is missing from a ${record.eventName} record`);
   }
   return record as ChangeRecord;
+}
+
+/** Bytes as UTF-8 text, without copying them first. */
+function utf8(data: Uint8Array): string {
+  return (
+    Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  ).toString('utf8');
 }
 
 /** The new image of a change as an item, or undefined for a removal. */

@@ -2,7 +2,7 @@ import type { EventEnvelope } from '../EventEnvelope.js';
 import type { CommitCodec } from '../eventStore/Commit.js';
 import type { AggregateSequencer, Delivery } from './AggregateSequencer.js';
 import { ConsumerError } from './ConsumerError.js';
-import { decodeRecord } from './decodeRecord.js';
+import { commitOfRecord } from './decodeRecord.js';
 import type {
   KinesisStreamBatchResponse,
   KinesisStreamEvent,
@@ -39,8 +39,8 @@ export function createKinesisHandler(
     let failed: KinesisStreamRecord | undefined;
     for (const record of event.Records) {
       try {
-        const decoded = decodeRecord(record);
-        if (decoded.commit) commits.push(codec.envelopes(decoded.commit));
+        const commit = commitOfRecord(record);
+        if (commit) commits.push(codec.envelopes(commit));
       } catch (error) {
         failed = record;
         options.onFailure?.(

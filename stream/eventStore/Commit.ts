@@ -107,7 +107,9 @@ export class CommitCodec {
     unreadable?: UnreadableEvents,
   ): EventEnvelope[] {
     const out: EventEnvelope[] = [];
-    commit.events.forEach((event, i) => {
+    const { events } = commit;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as StoredEvent;
       const sequence = commit.sequence + i;
       if (keep && !keep(event, sequence)) {
         // Not for this reader, but the stream's consumers decode every event and stop at one
@@ -123,11 +125,11 @@ export class CommitCodec {
             });
           }
         }
-        return;
+        continue;
       }
       if (unreadable?.poisonOf(commit.aggregate_id) !== undefined) {
         unreadable.heldBack(positionOf(commit, event, sequence));
-        return;
+        continue;
       }
       let decoded: DecodedData;
       try {
@@ -145,7 +147,7 @@ export class CommitCodec {
           ...positionOf(commit, event, sequence),
           error: error instanceof Error ? error.message : String(error),
         });
-        return;
+        continue;
       }
       out.push(
         typed({
@@ -160,7 +162,7 @@ export class CommitCodec {
           causation_id: event.causation_id,
         }),
       );
-    });
+    }
     return out;
   }
 }

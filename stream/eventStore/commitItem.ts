@@ -57,6 +57,25 @@ function bytes(value: Uint8Array | string | undefined): Uint8Array | undefined {
 }
 
 /**
+ * Fingerprints in base64 (as change records carry them) by their hex form. A store holds a
+ * fingerprint per schema version, so this stays small; past `MAX_FINGERPRINTS` (a stream of
+ * damaged records) new ones are converted each time instead of remembered.
+ */
+const hexByBase64 = new Map<string, string>();
+const MAX_FINGERPRINTS = 1024;
+
+/** A fingerprint as hex, from its bytes or their base64. */
+function hexOf(value: Uint8Array | string): string {
+  if (typeof value !== 'string')
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+  const known = hexByBase64.get(value);
+  if (known !== undefined) return known;
+  const hex = Buffer.from(value, 'base64').toString('hex');
+  if (hexByBase64.size < MAX_FINGERPRINTS) hexByBase64.set(value, hex);
+  return hex;
+}
+
+/**
  * A stored item (from the SDK, or the DynamoDB JSON of a change record) back as a commit; a
  * malformed item is a `CORRUPT_ITEM` error naming its key.
  *
@@ -85,7 +104,7 @@ export function fromItem(item: Readonly<Record<string, AnyValue>>, table: string
   if (!list || list.length === 0) throw corrupt('no events');
   const events = list.map((value, i): StoredEvent => {
     const m = value.M;
-    const fingerprint = bytes(m?.fingerprint?.B);
+    const fingerprint = m?.fingerprint?.B;
     const data = bytes(m?.data?.B);
     const eventId = m?.event_id?.S;
     const eventType = m?.event_type?.S;
@@ -106,7 +125,7 @@ export function fromItem(item: Readonly<Record<string, AnyValue>>, table: string
       event_id: eventId,
       event_type: eventType,
       version,
-      fingerprint: Buffer.from(fingerprint).toString('hex'),
+      fingerprint: hexOf(fingerprint),
       data,
       timestamp,
       correlation_id: m.correlation_id?.S ?? '',
