@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Game } from '../../../domain/games/Game.js';
 import { computeRpi } from '../../../domain/rpi/computeRpi.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { resultData } from '../../../ingest/matchEvents.js';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import type { Doc, DocKey } from '../../../projections/Projection.js';
 import { Projector } from '../../../projections/Projector.js';
@@ -10,9 +11,9 @@ import { readCache } from '../../../sagas/rpi/rankingsCache.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { SagaServices } from '../../../sagas/SagaServices.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
-import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
+import { busEvent } from '../../support/busEvents.js';
 import { envelope } from '../../support/envelopes.js';
 import { registry } from '../../support/registry.js';
 
@@ -23,44 +24,11 @@ const corrected: Game = { ...target, homeScore: target.awayScore, awayScore: tar
 const finalGames = season.games.map((g) => (g === target ? corrected : g));
 
 const recorded = (g: Game) =>
-  envelope('MatchRecorded', `match:${g.matchId}`, 1, {
-    match_id: g.matchId ?? '',
-    season: g.season,
-    played_on: g.date,
-    home_team: g.homeTeam,
-    away_team: g.awayTeam,
-    home_goals: g.homeScore,
-    away_goals: g.awayScore,
-    neutral: g.neutral,
-    decided_by: g.decidedBy,
-    venue: null,
-  });
+  envelope('MatchRecorded', `match:${g.matchId}`, 1, resultData(g, `match:${g.matchId}`));
 const correction: EventEnvelope = envelope('MatchResultCorrected', `match:${target.matchId}`, 2, {
-  match_id: target.matchId ?? '',
-  season: corrected.season,
-  played_on: corrected.date,
-  home_team: corrected.homeTeam,
-  away_team: corrected.awayTeam,
-  home_goals: corrected.homeScore,
-  away_goals: corrected.awayScore,
-  neutral: corrected.neutral,
-  decided_by: corrected.decidedBy,
+  ...resultData(corrected, `match:${target.matchId}`),
   reason: 'the score was entered the wrong way round',
-  venue: null,
 });
-
-/** A bus event as the soccer bus delivers it to the `MatchEventHandler`. */
-function busEvent(event: EventEnvelope) {
-  const entry = busEntryOf(event, { replayed: false });
-  return {
-    version: '0',
-    id: event.event_id,
-    'detail-type': entry.detailType,
-    source: entry.source,
-    time: entry.time,
-    detail: entry.detail,
-  };
-}
 
 /** The matches read model, with a hook run once after the next read of a match's version. */
 class WatchedMatches extends InMemoryDocumentStore {

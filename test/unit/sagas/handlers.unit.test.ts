@@ -13,25 +13,11 @@ import { awaitedChanges } from '../../../sagas/rpi/awaitedChanges.js';
 import { writeCache, writeScope } from '../../../sagas/rpi/rankingsCache.js';
 import type { RpiSagaRequest } from '../../../sagas/rpi/rpiSaga.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
-import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
-import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
 import { uuidFromName } from '../../../stream/uuid.js';
+import { busEvent } from '../../support/busEvents.js';
 import { envelope } from '../../support/envelopes.js';
 import { registry } from '../../support/registry.js';
-
-/** A bus event as the domain bus delivers it to a target. */
-function busEvent(event: EventEnvelope, replayed = false) {
-  const entry = busEntryOf(event, { replayed });
-  return {
-    version: '0',
-    id: event.event_id,
-    'detail-type': entry.detailType,
-    source: entry.source,
-    time: entry.time,
-    detail: entry.detail,
-  };
-}
 
 /** Working documents, with a hook run before each write. */
 class WatchedWork extends InMemoryDocumentStore {

@@ -1,30 +1,15 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpSync } from 'node:fs';
 import avro from 'avsc';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkSchemas } from '../../../schemas/checkSchemas.js';
 import { SchemaError } from '../../../schemas/SchemaError.js';
 import { defaultSchemasDir, SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
 import type { SchemaUpcaster } from '../../../schemas/upcasters/index.js';
 import { matchRecorded, registry } from '../../support/registry.js';
+import { schemaFolders } from '../../support/schemaFolders.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A schema folder with the given files (path → schema object or text). */
-function folder(files: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'schemas-'));
-  dirs.push(dir);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), typeof content === 'string' ? content : JSON.stringify(content));
-  }
-  return dir;
-}
+const folder = schemaFolders();
 
 function record(name: string, fields: unknown[]): unknown {
   return { type: 'record', name, namespace: 'test', fields };
@@ -282,8 +267,7 @@ describe('SchemaRegistry', () => {
   });
 
   it('finds the project schemas and passes its own check', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'schemas-'));
-    dirs.push(dir);
+    const dir = folder({});
     cpSync(defaultSchemasDir(), dir, { recursive: true });
     expect(checkSchemas(SchemaRegistry.fromDirectory(dir))).toEqual([]);
     expect(registry.eventTypes()).toContain('RankingsCacheUpdated');

@@ -1,29 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LOGICAL_TYPES } from '../../../schemas/logicalTypes.js';
 import { SchemaError } from '../../../schemas/SchemaError.js';
 import { converter, SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
 import type { SchemaUpcaster } from '../../../schemas/upcasters/index.js';
 import { registry } from '../../support/registry.js';
+import { schemaFolders } from '../../support/schemaFolders.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A schema folder with the given files (path → schema object). */
-function folder(files: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'schemas-'));
-  dirs.push(dir);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), JSON.stringify(content));
-  }
-  return dir;
-}
+const folder = schemaFolders();
 
 function record(name: string, fields: unknown[]): unknown {
   return { type: 'record', name, namespace: 'test', fields };
