@@ -130,18 +130,26 @@ describe('the local runtime logs', () => {
     // Assess
     expect(run.code).toBe(1);
     const logged = records(run.stderr);
+    // A slow machine may see a second automatic saga (a result arriving after the first one
+    // started): each saga, by id, fails three times and compensates once.
     const failures = logged.filter((r) => r.msg === 'saga step failed');
-    expect(failures.map((r) => [r.level, r.attempt, r.will_retry])).toEqual([
-      ['warn', 1, true],
-      ['warn', 2, true],
-      ['warn', 3, false],
-    ]);
+    const sagas = [...new Set(failures.map((r) => r.saga_id))];
+    expect(sagas.length).toBeGreaterThanOrEqual(1);
+    for (const saga of sagas) {
+      const own = (msg: string) => logged.filter((r) => r.msg === msg && r.saga_id === saga);
+      expect(own('saga step failed').map((r) => [r.level, r.attempt, r.will_retry])).toEqual([
+        ['warn', 1, true],
+        ['warn', 2, true],
+        ['warn', 3, false],
+      ]);
+      expect(own('saga step compensated')).toHaveLength(3);
+      expect(own('saga compensated')).toMatchObject([{ level: 'warn' }]);
+    }
     expect(failures[0]).toMatchObject({
       step: expect.stringMatching(/^publish[-_]results$/),
       error: expect.any(String),
     });
-    expect(logged.filter((r) => r.msg === 'saga step compensated')).toHaveLength(3);
-    expect(logged.filter((r) => r.msg === 'saga compensated')).toMatchObject([{ level: 'warn' }]);
+    expect(logged.filter((r) => r.msg === 'saga compensated')).toHaveLength(sagas.length);
     // Debug records say which consumer handled how many records.
     expect(logged.some((r) => r.msg === 'batch handled' && r.consumer === 'read-models')).toBe(
       true,
