@@ -214,20 +214,37 @@ export class EventSourceMapping {
     });
   }
 
-  /** Resolves once everything in the stream when called is handled (see `idleSince`). */
-  async waitUntilIdle(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Resolves once everything in the stream when called is handled (see `idleSince`). However
+   * long that takes, it waits while records are being handled; it fails only when nothing was
+   * for `stallMs` (a handler hung, a stream that cannot be read).
+   */
+  async waitUntilIdle(stallMs = 30_000): Promise<void> {
     const since = Date.now();
     // Shards split or merged since the last look count too (their state starts as not idle).
     if (this.started && !this.stopping)
       await this.refreshShards().catch((error) => this.report(error));
     this.wake(); // napping shards look now, instead of at the end of their nap
-    const deadline = since + timeoutMs;
+    let seen = this.progress();
+    let movedAt = since;
     while (!this.idleSince(since)) {
-      if (Date.now() > deadline) {
-        throw new Error(`consumer ${this.options.consumer} not idle after ${timeoutMs} ms`);
+      const now = Date.now();
+      const progress = this.progress();
+      if (progress !== seen) {
+        seen = progress;
+        movedAt = now;
+      } else if (now - movedAt > stallMs) {
+        throw new Error(
+          `consumer ${this.options.consumer} not idle and nothing handled for ${stallMs} ms`,
+        );
       }
       await sleep(10);
     }
+  }
+
+  /** A count that grows with every record handed to the handler, checkpointed or dead-lettered. */
+  private progress(): number {
+    return this.stats.invoked + this.stats.processed + this.stats.deadLettered;
   }
 
   /** How far behind the newest record each shard is (ms), by shard id. */

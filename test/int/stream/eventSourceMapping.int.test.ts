@@ -68,6 +68,43 @@ function mapping(
 }
 
 describe('local event source mapping', () => {
+  it('waits for idle as long as records are being handled, and fails in a line once none is', async () => {
+    // Prepare: handling takes longer in all than the stall window, each record far less.
+    const stream = await streamWith(12, 3);
+    const handled: string[] = [];
+    const slow = mapping(stream, {
+      batchSize: 1,
+      handler: async (event) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        handled.push(...event.Records.map(text));
+        return { batchItemFailures: [] };
+      },
+    });
+    let release = () => {};
+    const hung = mapping(await streamWith(2, 1), {
+      handler: () => new Promise((resolve) => (release = () => resolve(undefined))),
+    });
+
+    // Act
+    const started = Date.now();
+    await slow.start();
+    await slow.waitUntilIdle(1000);
+    const took = Date.now() - started;
+    await slow.stop();
+    await hung.start();
+    const stalled = await hung.waitUntilIdle(1000).then(
+      () => 'idle',
+      (error: Error) => error.message,
+    );
+    release();
+    await hung.stop();
+
+    // Assess
+    expect(took).toBeGreaterThan(1000);
+    expect(handled).toHaveLength(12);
+    expect(stalled).toBe('consumer test not idle and nothing handled for 1000 ms');
+  });
+
   it('isolates a poison record by bisecting when the function throws, and dead-letters only it', async () => {
     // Prepare
     const stream = await streamWith(40);
