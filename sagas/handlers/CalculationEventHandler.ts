@@ -1,8 +1,8 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { deliveredEnvelope } from '../../stream/buses/claimCheck.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
-import { envelopeFromJson } from '../../stream/eventStore/Commit.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { calculationState } from '../rpi/calculationStream.js';
 import { notificationsPk, type RankNotification } from './notifications.js';
@@ -62,7 +62,11 @@ export class CalculationEventHandler {
   constructor(private readonly options: CalculationEventHandlerOptions) {}
 
   readonly handle = async (event: BusEvent): Promise<void> => {
-    const delivered = envelopeFromJson(event.detail, this.options.registry);
+    const delivered = await deliveredEnvelope(
+      event.detail,
+      this.options.registry,
+      this.options.store,
+    );
     const envelope = delivered && publicationEvent(delivered);
     if (!envelope) return;
     const calculationId = envelope.data.calculation_id;

@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { deliveredEnvelope } from '../../stream/buses/claimCheck.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
-import { envelopeFromJson } from '../../stream/eventStore/Commit.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import type { RecalculationRequests } from './RecalculationRequests.js';
 
@@ -42,7 +42,11 @@ export class MatchEventHandler {
 
   /** The bus target. */
   readonly handle = async (event: BusEvent): Promise<void> => {
-    const delivered = envelopeFromJson(event.detail, this.options.registry);
+    const delivered = await deliveredEnvelope(
+      event.detail,
+      this.options.registry,
+      this.options.store,
+    );
     this.stats.events++;
     const envelope = delivered && resultEvent(delivered);
     if (!envelope || delivered.replayed) {

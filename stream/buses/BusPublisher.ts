@@ -1,13 +1,25 @@
 import type { EventEnvelope } from '../EventEnvelope.js';
 import { type Domain, domainOf, sourceOf } from './domains.js';
 
+/**
+ * An event too large for a bus entry, as it travels: its envelope without its data, which
+ * stays where every event is, in the event store (`deliveredEnvelope` reads it there).
+ */
+export type ClaimCheck = Omit<EventEnvelope, 'data'> & {
+  readonly claim_check: true;
+  readonly replayed?: true;
+};
+
 /** An event to publish on a domain bus. */
 export interface BusEntry {
   readonly domain: Domain;
   readonly source: string;
   readonly detailType: string;
-  /** The envelope, data at the latest schema version (`replayed: true` when replayed). */
-  readonly detail: EventEnvelope & { readonly replayed?: true };
+  /**
+   * The envelope, data at the latest schema version (`replayed: true` when replayed); for an
+   * event too large for a bus, a claim check of it (see `fitted`).
+   */
+  readonly detail: (EventEnvelope & { readonly replayed?: true }) | ClaimCheck;
   readonly time: string;
 }
 

@@ -2,6 +2,7 @@ import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-e
 import { putEventsReliably, type ReliableOptions } from '../aws/putEventsReliably.js';
 import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
 import type { BusEntry, BusPublisher, PublishResult } from './BusPublisher.js';
+import { fitted } from './claimCheck.js';
 import type { Domain } from './domains.js';
 
 export interface EventBridgePublisherOptions {
@@ -14,7 +15,8 @@ export interface EventBridgePublisherOptions {
 }
 
 /**
- * Publishes on EventBridge with PutEvents: at most 10 entries and 256 KB a call, every
+ * Publishes on EventBridge with PutEvents: at most 10 entries and 256 KB a call (an event
+ * larger than an entry may be goes as a claim check, see `fitted`), every
  * failed entry (`FailedEntryCount`, `Entries[i].ErrorCode`) retried with backoff, and what
  * still fails dead-lettered with its error code. Nothing is dropped silently.
  */
@@ -22,13 +24,10 @@ export class EventBridgePublisher implements BusPublisher {
   constructor(private readonly options: EventBridgePublisherOptions) {}
 
   async publish(entries: readonly BusEntry[]): Promise<PublishResult> {
-    const requests: PutEventsRequestEntry[] = entries.map((e) => ({
-      EventBusName: this.options.buses[e.domain],
-      Source: e.source,
-      DetailType: e.detailType,
-      Detail: JSON.stringify(e.detail),
-      Time: new Date(e.time),
-    }));
+    // An event over the entry limit travels as a claim check.
+    const requests: PutEventsRequestEntry[] = entries.map(
+      (e) => fitted(e, this.options.buses[e.domain]).request,
+    );
     const result = await putEventsReliably(this.options.client, requests, this.options.retry);
     for (const failed of result.failed) {
       await this.options.deadLetters.send({

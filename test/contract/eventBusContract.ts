@@ -183,12 +183,34 @@ export function eventBusContract(name: string, setup: () => Promise<BusUnderTest
       expect(await bus.deadLetters()).toEqual([]);
     });
 
-    it('dead-letters an event over the 256 KB PutEvents limit with why, never delivering or dropping it, and delivers the rest', async () => {
+    it('publishes an event over the 256 KB PutEvents limit as a claim check (its envelope without the data, which the store holds), and delivers the rest', async () => {
       // Prepare: a detail just over the limit once the entry's source, type and time count.
       const bus = await setup();
       const results = await bus.rule('soccer', { 'detail-type': ['MatchRecorded'] });
       const small = matchResult(10);
       const large = matchResult(11, { venue: 'x'.repeat(262_144) });
+
+      // Act
+      const published = await bus.publisher.publish([busEntryOf(small), busEntryOf(large)]);
+
+      // Assess
+      expect(published).toEqual({ published: 2, deadLettered: 0 });
+      const { data: _data, ...claimed } = large;
+      const byId = new Map(
+        (await results.take()).map((e) => [(e.detail as EventEnvelope).event_id, e.detail]),
+      );
+      expect(byId.get(small.event_id)).toEqual(small);
+      expect(byId.get(large.event_id)).toEqual({ ...claimed, claim_check: true });
+      expect(await bus.deadLetters()).toEqual([]);
+    });
+
+    it('dead-letters an entry over the limit even as a claim check with why, never delivering or dropping it', async () => {
+      // Prepare: an envelope whose own fields pass the limit.
+      const bus = await setup();
+      const results = await bus.rule('soccer', { 'detail-type': ['MatchRecorded'] });
+      const small = matchResult(12);
+      const large = { ...matchResult(13), correlation_id: 'x'.repeat(262_144) };
+      const { data: _data, ...claimed } = large;
 
       // Act
       const published = await bus.publisher.publish([busEntryOf(small), busEntryOf(large)]);
@@ -205,7 +227,7 @@ export function eventBusContract(name: string, setup: () => Promise<BusUnderTest
         EventBusName: letters[0]?.consumer.slice('publish:'.length),
         Source: 'matchstream.soccer',
         DetailType: 'MatchRecorded',
-        Detail: JSON.stringify(large),
+        Detail: JSON.stringify({ ...claimed, claim_check: true }),
         Time: large.timestamp,
       });
       expect(letters[0]?.error).toMatch(
