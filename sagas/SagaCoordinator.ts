@@ -6,10 +6,13 @@ import { uuidFromName } from '../stream/uuid.js';
 import { type Decision, decide, failure, type SagaEventToAppend } from './decide.js';
 import type { SagaDefinition } from './SagaDefinition.js';
 import { SagaError, worthRetrying } from './SagaError.js';
-import { foldSaga, type SagaState } from './sagaState.js';
+import { foldSaga, hasEnded, type SagaState } from './sagaState.js';
 
 /** How long a timed-out attempt is given to stop before its failure is recorded. */
 export const ABANDON_GRACE_MS = 5_000;
+
+/** How often a saga that waits for an earlier one to end looks at it again. */
+export const AFTER_POLL_MS = 250;
 
 /** The stream of a saga. */
 export const sagaStream = (sagaId: string): string => `saga:${sagaId}`;
@@ -199,13 +202,7 @@ export class SagaCoordinator {
     const deadline = this.now() + timeoutMs;
     for (;;) {
       const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
-      if (
-        state &&
-        (state.status === 'completed' ||
-          state.status === 'compensated' ||
-          state.status === 'failed')
-      )
-        return state;
+      if (state && hasEnded(state)) return state;
       if (this.now() > deadline)
         throw new SagaError(
           'NOT_FINISHED',
@@ -237,8 +234,14 @@ export class SagaCoordinator {
             context: { sagaId },
           },
         );
-      const decision = decide(state, definition, this.now());
-      if (decision.kind === 'done') return;
+      let decision = decide(state, definition, this.now());
+      if (decision.kind === 'done') {
+        // One that waits for this saga to end may begin (on AWS, before the next sweep).
+        if (moves > 0) await this.sweep();
+        return;
+      }
+      const behind = await this.behind(state, definition);
+      if (behind !== undefined) decision = { kind: 'wait', until: behind };
       if (decision.kind === 'wait') {
         const wake = this.options.wake ?? 'timer';
         if (wake !== 'timer') {
@@ -276,6 +279,22 @@ export class SagaCoordinator {
         // Somebody else moved the saga: read it again and decide again.
       }
     }
+  }
+
+  /**
+   * Until when a saga that has not begun waits before it looks again at the saga it must come
+   * after (its definition's `after`), while that one has not ended; undefined when it need not.
+   */
+  private async behind(
+    state: SagaState,
+    definition: SagaDefinition<unknown>,
+  ): Promise<number | undefined> {
+    if (state.status !== 'in_progress' || state.steps.some((s) => s.status !== 'pending'))
+      return undefined;
+    const after = definition.after?.(definition.parseData(state.data));
+    if (after === undefined) return undefined;
+    const earlier = foldSaga(await this.options.store.read(sagaStream(after)));
+    return earlier && !hasEnded(earlier) ? this.now() + AFTER_POLL_MS : undefined;
   }
 
   /** Runs a step's action or compensation within its deadline; the event that records the outcome. */

@@ -53,6 +53,11 @@ export interface SagaDefinition<D> {
   readonly compensationRetry: RetryPolicy;
   /** A time before which the first step must not start (debounced requests), if any. */
   readonly notBefore?: (data: D) => string | undefined;
+  /**
+   * A saga that must have ended before this one's first step starts, if any: calculations of
+   * one season run one at a time, the later one counting what changed meanwhile.
+   */
+  readonly after?: (data: D) => string | undefined;
   /** Reads a saga's data back from the JSON it was started with. */
   readonly parseData: (json: unknown) => D;
 }

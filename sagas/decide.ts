@@ -2,7 +2,7 @@ import type { SagaEventType } from '../schemas/events.js';
 import type { NewEvent } from '../stream/EventEnvelope.js';
 import { retryDelay, type SagaDefinition } from './SagaDefinition.js';
 import { SagaError } from './SagaError.js';
-import type { SagaState, StepState } from './sagaState.js';
+import { hasEnded, type SagaState, type StepState } from './sagaState.js';
 
 /** A saga event to append next. */
 export type SagaEventToAppend = NewEvent<SagaEventType>;
@@ -27,8 +27,7 @@ export type Decision =
  */
 export function decide<D>(state: SagaState, definition: SagaDefinition<D>, now: number): Decision {
   const sagaId = state.sagaId;
-  if (state.status === 'completed' || state.status === 'compensated' || state.status === 'failed')
-    return { kind: 'done' };
+  if (hasEnded(state)) return { kind: 'done' };
   const settings = (name: string) => definition.steps.find((s) => s.name === name);
 
   if (state.status === 'in_progress') {

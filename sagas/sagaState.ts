@@ -62,6 +62,13 @@ export function isSagaEvent(event: EventEnvelope): event is EventEnvelope<SagaEv
   return Object.hasOwn(SAGA_EVENTS, event.event_type);
 }
 
+/** Whether a saga has ended: completed, compensated or failed. */
+export function hasEnded(state: SagaState): boolean {
+  return (
+    state.status === 'completed' || state.status === 'compensated' || state.status === 'failed'
+  );
+}
+
 const PENDING: AttemptState = { status: 'pending', attempt: 0 };
 
 /**

@@ -5,7 +5,7 @@ import { awaitChange, type MatchChange, notApplied } from '../rpi/awaitedChanges
 import type { RpiSagaRequest } from '../rpi/rpiSagaData.js';
 import { sagaStream } from '../SagaCoordinator.js';
 import { SagaError } from '../SagaError.js';
-import { foldSaga, type SagaState } from '../sagaState.js';
+import { foldSaga, hasEnded, type SagaState } from '../sagaState.js';
 
 /** Where a season's latest automatic request stands. */
 interface RequestSlot {
@@ -51,7 +51,9 @@ const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
  * Debounced RPI recalculations, at most one pending per season. A request finds the season's
  * latest automatic saga: while it has not started work (it waits for `not_before`), it will
  * read the matches when it does, so the request is absorbed; otherwise a new saga is started,
- * due `debounceMs` later. Saga ids derive from the season and a generation count, so two
+ * due `debounceMs` later and, when the season's previous saga has not ended, after it (its
+ * data's `after`): calculations of a season run one at a time, and the one waiting takes in
+ * every request until it begins. Saga ids derive from the season and a generation count, so two
  * handlers racing (or a redelivered event) start one saga, not two: the event store refuses
  * the second `SagaStarted`.
  *
@@ -81,18 +83,24 @@ export class RecalculationRequests {
     const shown = change === undefined || (await this.applied(change));
     for (let round = 0; round < 10; round++) {
       const slot = await this.slot(season);
+      // The season's saga that has not ended: the next one begins after it.
+      let unended: string | undefined;
       if (slot) {
         const state = foldSaga(await this.options.store.read(sagaStream(slot.saga_id)));
         const until = state && this.absorbsUntil(state);
         // A saga requested since this request began (another handler won the race to start
         // it) was asked for after the change was stored: it takes the change in as long as
         // it has not begun work. Without this, handlers slowed down past the margin would
-        // each start a saga of their own, in turn.
+        // each start a saga of their own, in turn. So does one that waits for the season's
+        // previous saga to end, however long that runs: one saga runs, one waits, and a long
+        // bulk load does not start a saga each debounce.
         const takes =
           until !== undefined &&
-          (this.now() < until || (state !== undefined && requestedAt(state) >= asked));
+          state !== undefined &&
+          (this.now() < until || requestedAt(state) >= asked || (await this.behind(state)));
         if (takes && (shown || (await this.recordFor(slot.saga_id, change))))
           return { saga_id: slot.saga_id, started: false, waitsUntil: until };
+        if (state && !hasEnded(state)) unended = slot.saga_id;
       }
       const generation = (slot?.generation ?? 0) + 1;
       const sagaId = uuidFromName(`rpi-recalculation:${season}#${generation}`);
@@ -106,6 +114,7 @@ export class RecalculationRequests {
           profile: this.options.profile,
           division: this.options.division ?? null,
           not_before: new Date(now + this.debounceMs).toISOString(),
+          after: unended ?? null,
           requested_at: new Date(now).toISOString(),
           reason,
         },
@@ -176,6 +185,14 @@ export class RecalculationRequests {
     if (!waiting(state)) return undefined;
     const notBefore = (state.data as { not_before?: string | null } | null)?.not_before;
     return notBefore ? Date.parse(notBefore) - this.margin() : undefined;
+  }
+
+  /** Whether a saga that has not begun waits for an earlier one that has not ended. */
+  private async behind(state: SagaState): Promise<boolean> {
+    const after = (state.data as { after?: string | null } | null)?.after;
+    if (!after) return false;
+    const earlier = foldSaga(await this.options.store.read(sagaStream(after)));
+    return earlier !== undefined && !hasEnded(earlier);
   }
 
   private margin(): number {

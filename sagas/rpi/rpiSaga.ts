@@ -226,6 +226,7 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
     type: RPI_SAGA,
     compensationRetry: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 },
     notBefore: (data) => data.not_before ?? undefined,
+    after: (data) => data.after ?? undefined,
     parseData: (json) => parseRpiSagaData(json),
     steps: [
       {

@@ -28,6 +28,8 @@ export interface RpiSagaRequest {
   readonly division: string | null;
   /** Do not start before this instant (a debounced request). */
   readonly not_before: string | null;
+  /** Begin only once this saga ended (the season's automatic saga under way when asked). */
+  readonly after?: string | null;
   /** When it was asked for (for people reading the saga). */
   readonly requested_at?: string | null;
   /** Why, for people reading the saga (e.g. "results changed"). */

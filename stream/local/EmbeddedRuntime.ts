@@ -228,8 +228,8 @@ export class EmbeddedRuntime {
    * Waits until everything appended so far has gone through: nothing pending in the relay and
    * every enabled consumer idle, twice in a row (a consumer may append events of its own). A
    * disabled consumer is not waited for: its records wait in the stream until it is enabled.
-   * A large feed takes as long as it takes: it fails only when a consumer handled nothing for
-   * `stallMs` while records waited for it.
+   * A large feed takes as long as it takes: it fails only when a consumer is not idle and the
+   * whole pipeline did nothing for `stallMs` (see `progress`).
    */
   async settle(stallMs = 60_000): Promise<void> {
     let calm = 0;
@@ -239,12 +239,24 @@ export class EmbeddedRuntime {
       await Promise.all(
         [...this.consumers.values()]
           .filter((c) => c.mapping.enabled)
-          .map((c) => c.mapping.waitUntilIdle(stallMs)),
+          .map((c) => c.mapping.waitUntilIdle(stallMs, () => this.progress())),
       );
       await this.relay.drain();
       calm = this.relay.stats.forwarded === forwarded ? calm + 1 : 0;
       if (calm < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /**
+   * A count that grows with any work of the pipeline: records relayed, handled by a consumer,
+   * events received and delivered by a bus (a consumer's one long batch goes on meanwhile).
+   */
+  private progress(): number {
+    let n = this.relay.stats.forwarded;
+    for (const { mapping } of this.consumers.values()) n += mapping.progress();
+    for (const { stats } of Object.values(this.buses))
+      n += stats.received + stats.delivered + stats.deadLettered + stats.replayed;
+    return n;
   }
 
   async stop(): Promise<void> {

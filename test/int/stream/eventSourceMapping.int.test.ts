@@ -102,7 +102,7 @@ describe('local event source mapping', () => {
     // Assess
     expect(took).toBeGreaterThan(1000);
     expect(handled).toHaveLength(12);
-    expect(stalled).toBe('consumer test not idle and nothing handled for 1000 ms');
+    expect(stalled).toBe('consumer test not idle, and nothing moved for 1000 ms');
   });
 
   it('isolates a poison record by bisecting when the function throws, and dead-letters only it', async () => {

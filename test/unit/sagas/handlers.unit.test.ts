@@ -133,6 +133,27 @@ describe('RecalculationRequests', () => {
     expect(new Set([first.saga_id, late.saga_id, after.saga_id]).size).toBe(3);
   });
 
+  it("has the next saga wait for the season's saga under way, and take in every request until that one ends", async () => {
+    const w = requestsWorld(1000);
+    const first = await w.requests.request('2026', 'a');
+    await w.startWork(first.saga_id);
+
+    const next = await w.requests.request('2026', 'b');
+    // Long past the next saga's debounce, the first still runs.
+    w.clock.now += 60_000;
+    const meanwhile = await w.requests.request('2026', 'c');
+    await w.store.append(sagaStream(first.saga_id), 2, [
+      { event_type: 'SagaCompleted', data: { saga_id: first.saga_id, output: '{}' } },
+    ]);
+    const ended = await w.requests.request('2026', 'd');
+
+    expect(w.begun.map((b) => b.data.after)).toEqual([null, first.saga_id, next.saga_id]);
+    expect(next.started).toBe(true);
+    expect(meanwhile).toMatchObject({ saga_id: next.saga_id, started: false });
+    // The first has ended: the waiting one may begin at any moment, so a third comes after it.
+    expect(ended.started).toBe(true);
+  });
+
   it('starts one saga when two handlers ask at once', async () => {
     const w = requestsWorld();
 

@@ -298,6 +298,40 @@ describe('the coordinator in a short-lived function (wake, driveOnBegin)', () =>
     expect((await w.store.read(sagaStream('slept'))).at(-1)?.event_type).toBe('SagaCompleted');
   });
 
+  it('begins a saga that comes after another only once that one ended, driven by its end', async () => {
+    const w = await world();
+    const { coordinator, asked } = lambdaCoordinator(w, false);
+    const ended = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      driveOnBegin: false,
+      // What the sweep finds active: the saga's end drives the one waiting for it.
+      activeSagas: async () => ['earlier', 'later'],
+      wake: () => false,
+    });
+    await coordinator.begin(w.definition, data, 'earlier');
+
+    await coordinator.begin(w.definition, { ...data, after: 'earlier' }, 'later');
+    await coordinator.driveAll(['later']);
+    const whileEarlierRuns = (await w.store.read(sagaStream('later'))).map((e) => e.event_type);
+    await ended.driveAll(['earlier']);
+    for (let looks = 0; looks < 500; looks++) {
+      if ((await w.store.read(sagaStream('later'))).at(-1)?.event_type === 'SagaCompleted') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await ended.stop();
+
+    expect(whileEarlierRuns).toEqual(['SagaStarted']);
+    expect(asked).toHaveLength(1);
+    const earlier = await w.store.read(sagaStream('earlier'));
+    const later = await w.store.read(sagaStream('later'));
+    expect(later.at(-1)?.event_type).toBe('SagaCompleted');
+    // It began after the other ended.
+    expect(Date.parse(later[1]?.timestamp ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(earlier.at(-1)?.timestamp ?? ''),
+    );
+  });
+
   it('leaves a saga that must wait longer to the next drive (the sweep), setting no timer', async () => {
     const w = await world();
     const { coordinator, asked } = lambdaCoordinator(w, false);
