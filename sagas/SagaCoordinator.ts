@@ -92,6 +92,9 @@ export class SagaCoordinator {
   private sweeper: NodeJS.Timeout | undefined;
   private crashed = false;
   private stopped = false;
+  private held = false;
+  /** Sagas asked to move while held: driven on release. */
+  private readonly heldBack = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly options: SagaCoordinatorOptions) {
@@ -113,6 +116,23 @@ export class SagaCoordinator {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.lanes.values()]);
+  }
+
+  /**
+   * Moves no saga until `release`: a drive asked for meanwhile waits. For a bulk load's catch-up,
+   * whose requests, however long it takes, then fall to the one or two sagas waiting.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Drives the sagas held back, and every active one. */
+  async release(): Promise<void> {
+    this.held = false;
+    const ids = [...this.heldBack];
+    this.heldBack.clear();
+    for (const id of ids) void this.drive(id);
+    await this.sweep();
   }
 
   /** True once a hook stopped this coordinator dead (a new one must take over). */
@@ -220,6 +240,10 @@ export class SagaCoordinator {
     const timer = this.timers.get(sagaId);
     if (timer) clearTimeout(timer);
     this.timers.delete(sagaId);
+    if (this.held) {
+      this.heldBack.add(sagaId);
+      return;
+    }
     for (let moves = 0; moves < 1000; moves++) {
       if (this.crashed || this.stopped) return;
       const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));

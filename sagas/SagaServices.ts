@@ -100,6 +100,7 @@ export class SagaServices {
   /** Coordinators replaced after a crash. */
   restarts = 0;
   private coordinator: SagaCoordinator;
+  private held = false;
   private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SagaServicesOptions) {
@@ -196,6 +197,18 @@ export class SagaServices {
     await this.coordinator.stop();
   }
 
+  /** Moves no saga until `release` (see `SagaCoordinator.hold`). */
+  hold(): void {
+    this.held = true;
+    this.coordinator.hold();
+  }
+
+  /** Drives the sagas held back, and every active one. */
+  async release(): Promise<void> {
+    this.held = false;
+    await this.coordinator.release();
+  }
+
   /** Starts an RPI saga now (or at `not_before`); returns its id. */
   begin(request: RpiSagaRequest, sagaId?: string): Promise<string> {
     this.replaceIfCrashed();
@@ -279,6 +292,7 @@ export class SagaServices {
     void this.coordinator.stop();
     this.restarts++;
     this.coordinator = this.newCoordinator();
+    if (this.held) this.coordinator.hold();
     this.coordinator.start();
   }
 }

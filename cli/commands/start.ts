@@ -234,9 +234,14 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     // 2. The read models catch up with the stream, then the buses: the MatchEventHandler on
     // the soccer bus asks for the season's RPI (debounced, one pending saga per season), and
     // the saga collects, calculates, publishes and caches.
+    // The sagas are held while the buses catch up: however long that takes (a 2,000-team
+    // season's 23,000 events take a minute and a half), the handlers' requests fall to the one
+    // or two sagas waiting, which rate the whole season once released.
     await catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']);
+    pipeline.sagas.hold();
     await pipeline.router.enable();
     await catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]);
+    await pipeline.sagas.release();
     const rating = phases.begin('rating');
     let saga = await finalSaga(pipeline, season);
     // Sagas an earlier, interrupted run left behind resume here too: let them end before

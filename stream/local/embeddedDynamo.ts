@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import * as abstractLevel from 'abstract-level';
 import dynalite from 'dynalite';
 import { lockDataDir } from './dataDirLock.js';
+import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
 import { startServerThread } from './serverThread.js';
 
 /** A DynamoDB stand-in running inside this process. */
@@ -47,7 +49,9 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
     deleteTableMs: 0,
     updateTableMs: 0,
   };
-  if (options.thread) return startServerThread('dynalite', settings);
+  // dynalite leaves every Query's and Scan's LevelDB iterator open otherwise.
+  if (options.thread) return startServerThread('dynalite', settings, levelIteratorsPatch());
+  closeIteratorsOnReturn(abstractLevel);
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -332,6 +332,25 @@ describe('the coordinator in a short-lived function (wake, driveOnBegin)', () =>
     );
   });
 
+  it('moves no saga while held, and drives the ones held back on release', async () => {
+    const w = await world();
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+    });
+
+    coordinator.hold();
+    await coordinator.begin(w.definition, data, 'held');
+    await coordinator.driveAll(['held']);
+    const whileHeld = (await w.store.read(sagaStream('held'))).map((e) => e.event_type);
+    await coordinator.release();
+    const state = await coordinator.waitFor('held', 20_000);
+    await coordinator.stop();
+
+    expect(whileHeld).toEqual(['SagaStarted']);
+    expect(state.status).toBe('completed');
+  });
+
   it('leaves a saga that must wait longer to the next drive (the sweep), setting no timer', async () => {
     const w = await world();
     const { coordinator, asked } = lambdaCoordinator(w, false);
