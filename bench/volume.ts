@@ -24,7 +24,7 @@ export interface VolumeScenario {
 }
 
 export const VOLUME_SCENARIOS: readonly VolumeScenario[] = [
-  { name: 'pipeline-volume', teams: [330, 1000], gamesPerTeam: 20, seed: 2026 },
+  { name: 'pipeline-volume', teams: [330, 2000], gamesPerTeam: 20, seed: 2026 },
 ];
 
 const MB = 2 ** 20;
