@@ -77,7 +77,6 @@ export class RecalculationRequests {
    * for a change the saga reads elsewhere, written before this request).
    */
   async request(season: string, reason: string, change?: MatchChange): Promise<RequestOutcome> {
-    const asked = this.now();
     // Looked at before the saga is: a saga found waiting afterwards reads the matches later
     // still, and the read model never goes back.
     const shown = change === undefined || (await this.applied(change));
@@ -87,19 +86,19 @@ export class RecalculationRequests {
       let unended: string | undefined;
       if (slot) {
         const state = foldSaga(await this.options.store.read(sagaStream(slot.saga_id)));
-        const until = state && this.absorbsUntil(state);
-        // A saga requested since this request began (another handler won the race to start
-        // it) was asked for after the change was stored: it takes the change in as long as
-        // it has not begun work. Without this, handlers slowed down past the margin would
-        // each start a saga of their own, in turn. So does one that waits for the season's
-        // previous saga to end, however long that runs: one saga runs, one waits, and a long
-        // bulk load does not start a saga each debounce.
-        const takes =
-          until !== undefined &&
+        // A saga that has not begun work takes the change in, however late in its wait, or
+        // however long it waits for the season's previous saga to end: it reads the matches
+        // only after its first step started, which this read (consistent) shows it had not.
+        // A change the read model shows already is in what it will read; one it does not
+        // show yet is recorded for the saga, which is then looked at again (`recordFor`).
+        if (
           state !== undefined &&
-          (this.now() < until || requestedAt(state) >= asked || (await this.behind(state)));
-        if (takes && (shown || (await this.recordFor(slot.saga_id, change))))
-          return { saga_id: slot.saga_id, started: false, waitsUntil: until };
+          waiting(state) &&
+          (shown || (await this.recordFor(slot.saga_id, change)))
+        ) {
+          const until = this.surelyWaitsUntil(state);
+          return { saga_id: slot.saga_id, started: false, ...(until ? { waitsUntil: until } : {}) };
+        }
         if (state && !hasEnded(state)) unended = slot.saga_id;
       }
       const generation = (slot?.generation ?? 0) + 1;
@@ -178,21 +177,12 @@ export class RecalculationRequests {
   }
 
   /**
-   * Until when the saga has not begun and will not within a margin (clocks of two machines may
-   * differ by a little), for a saga that has not begun work.
+   * Until when a saga that has not begun work surely will not: its `not_before`, less a margin
+   * (clocks of two machines may differ by a little). What the handler's fast path relies on.
    */
-  private absorbsUntil(state: SagaState): number | undefined {
-    if (!waiting(state)) return undefined;
+  private surelyWaitsUntil(state: SagaState): number | undefined {
     const notBefore = (state.data as { not_before?: string | null } | null)?.not_before;
     return notBefore ? Date.parse(notBefore) - this.margin() : undefined;
-  }
-
-  /** Whether a saga that has not begun waits for an earlier one that has not ended. */
-  private async behind(state: SagaState): Promise<boolean> {
-    const after = (state.data as { after?: string | null } | null)?.after;
-    if (!after) return false;
-    const earlier = foldSaga(await this.options.store.read(sagaStream(after)));
-    return earlier !== undefined && !hasEnded(earlier);
   }
 
   private margin(): number {
@@ -203,10 +193,4 @@ export class RecalculationRequests {
 /** Whether a saga has not begun work: its first step has not started. */
 function waiting(state: SagaState): boolean {
   return state.status === 'in_progress' && state.steps.every((s) => s.status === 'pending');
-}
-
-/** When a saga's request was made (ms since the epoch; 0 when it does not say). */
-function requestedAt(state: SagaState): number {
-  const at = (state.data as { requested_at?: string | null } | null)?.requested_at;
-  return at ? Date.parse(at) : 0;
 }
