@@ -7,7 +7,7 @@ import type { EventStore } from '../eventStore/EventStore.js';
 import type { BusEntry, ClaimCheck } from './BusPublisher.js';
 
 /** The entry as PutEvents takes it, on this bus. */
-export function putEventsEntry(entry: BusEntry, busName: string): PutEventsRequestEntry {
+function putEventsEntry(entry: BusEntry, busName: string): PutEventsRequestEntry {
   return {
     EventBusName: busName,
     Source: entry.source,

@@ -32,12 +32,9 @@ export function closeIteratorsOnReturn(level: IteratorClasses): void {
   }
 }
 
-/** The abstract-level dynalite loads (through `level` and `classic-level`). */
-export function abstractLevelPath(): string {
-  return createRequire(import.meta.url).resolve('abstract-level');
-}
-
 /** The patch as a server thread takes it: the function's source and the module it is given. */
 export function levelIteratorsPatch(): { readonly source: string; readonly module: string } {
-  return { source: closeIteratorsOnReturn.toString(), module: abstractLevelPath() };
+  // The abstract-level dynalite loads (through `level` and `classic-level`).
+  const module = createRequire(import.meta.url).resolve('abstract-level');
+  return { source: closeIteratorsOnReturn.toString(), module };
 }
