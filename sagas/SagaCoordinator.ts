@@ -120,7 +120,7 @@ export class SagaCoordinator {
 
   /**
    * Moves no saga until `release`: a drive asked for meanwhile waits. For a bulk load's catch-up,
-   * whose requests, however long it takes, then fall to the one or two sagas waiting.
+   * whose requests, however long it takes, then fall to the saga waiting.
    */
   hold(): void {
     this.held = true;
