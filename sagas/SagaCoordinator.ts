@@ -120,10 +120,12 @@ export class SagaCoordinator {
 
   /**
    * Moves no saga until `release`: a drive asked for meanwhile waits. For a bulk load's catch-up,
-   * whose requests, however long it takes, then fall to the saga waiting.
+   * whose requests, however long it takes, then fall to the saga waiting. Resolves once the
+   * drives under way have stopped (each at its next move): from then on no saga moves.
    */
-  hold(): void {
+  async hold(): Promise<void> {
     this.held = true;
+    await Promise.allSettled([...this.lanes.values()]);
   }
 
   /** Drives the sagas held back, and every active one. */
@@ -240,12 +242,12 @@ export class SagaCoordinator {
     const timer = this.timers.get(sagaId);
     if (timer) clearTimeout(timer);
     this.timers.delete(sagaId);
-    if (this.held) {
-      this.heldBack.add(sagaId);
-      return;
-    }
     for (let moves = 0; moves < 1000; moves++) {
       if (this.crashed || this.stopped) return;
+      if (this.held) {
+        this.heldBack.add(sagaId);
+        return;
+      }
       const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
       if (!state) return;
       const definition = this.definitions.get(state.type);

@@ -101,6 +101,10 @@ export class SagaServices {
   restarts = 0;
   private coordinator: SagaCoordinator;
   private held = false;
+  /** Counts the holds, so a hold is told apart from a later one. */
+  private holds = 0;
+  /** The hold in effect (the coordinator's drives under way have stopped), if any. */
+  private hold_: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SagaServicesOptions) {
@@ -135,6 +139,7 @@ export class SagaServices {
       division: options.division ?? null,
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
       ...(options.now ? { now: options.now } : {}),
+      holding: () => this.holding(),
     });
     this.handlers = {
       match: new MatchEventHandler({
@@ -198,14 +203,22 @@ export class SagaServices {
   }
 
   /** Moves no saga until `release` (see `SagaCoordinator.hold`). */
-  hold(): void {
+  async hold(): Promise<void> {
+    if (this.held) return;
     this.held = true;
-    this.coordinator.hold();
+    await this.coordinator.hold();
+    this.hold_ = ++this.holds;
+  }
+
+  /** Which hold is in effect (no saga moves while it lasts); undefined when none is. */
+  holding(): number | undefined {
+    return this.hold_;
   }
 
   /** Drives the sagas held back, and every active one. */
   async release(): Promise<void> {
     this.held = false;
+    this.hold_ = undefined;
     await this.coordinator.release();
   }
 
@@ -292,7 +305,7 @@ export class SagaServices {
     void this.coordinator.stop();
     this.restarts++;
     this.coordinator = this.newCoordinator();
-    if (this.held) this.coordinator.hold();
+    if (this.held) void this.coordinator.hold();
     this.coordinator.start();
   }
 }

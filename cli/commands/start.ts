@@ -237,7 +237,7 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     // catch up: however long that takes (a 2,000-team season's 22,600 events take about a
     // minute), the requests fall to the saga waiting, which rates the whole season once.
     await catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']);
-    pipeline.sagas.hold();
+    await pipeline.sagas.hold();
     await pipeline.router.enable();
     await catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]);
     await pipeline.sagas.release();

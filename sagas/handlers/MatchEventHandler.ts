@@ -33,7 +33,11 @@ type ResultEvent = EventEnvelope<'MatchRecorded' | 'MatchResultCorrected' | 'Mat
  */
 export class MatchEventHandler {
   readonly stats = { events: 0, requests: 0, sagas_started: 0, ignored: 0 };
-  private readonly pendingUntil = new Map<string, number>();
+  /**
+   * Per season, the saga last found waiting: until when it surely waits, and the hold of the
+   * sagas it surely waits through.
+   */
+  private readonly pending = new Map<string, { until: number; hold: number | undefined }>();
   private readonly now: () => number;
 
   constructor(private readonly options: MatchEventHandlerOptions) {
@@ -59,15 +63,15 @@ export class MatchEventHandler {
       return;
     }
     const change = { aggregate_id: envelope.aggregate_id, sequence: envelope.sequence };
-    // The pending saga reads the matches after `pending`: if the read model shows the change
-    // now (the clock looked at after the read), that saga counts it.
-    const pending = this.pendingUntil.get(season) ?? 0;
-    if (
-      this.now() < pending &&
-      (await this.options.requests.applied(change)) &&
-      this.now() < pending
-    )
-      return;
+    // The pending saga reads the matches after its wait (or the hold it was found waiting
+    // in): if the read model shows the change now (the wait looked at after the read), that
+    // saga counts it.
+    const pending = this.pending.get(season);
+    const waits = () =>
+      pending !== undefined &&
+      (this.now() < pending.until ||
+        (pending.hold !== undefined && this.options.requests.holding() === pending.hold));
+    if (waits() && (await this.options.requests.applied(change)) && waits()) return;
     this.stats.requests++;
     const outcome = await this.options.requests.request(
       season,
@@ -75,8 +79,8 @@ export class MatchEventHandler {
       change,
     );
     if (outcome.started) this.stats.sagas_started++;
-    const until = outcome.waitsUntil;
-    if (until !== undefined) this.pendingUntil.set(season, until);
+    if (outcome.waitsUntil !== undefined || outcome.hold !== undefined)
+      this.pending.set(season, { until: outcome.waitsUntil ?? 0, hold: outcome.hold });
   };
 
   private async seasonOf(envelope: ResultEvent): Promise<string | undefined> {

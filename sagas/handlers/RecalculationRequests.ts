@@ -34,6 +34,11 @@ export interface RecalculationRequestsOptions {
   /** Count only games between teams of this division of the directory; null for all. */
   readonly division?: string | null;
   readonly now?: () => number;
+  /**
+   * Which hold of the sagas is on, if any: while a hold lasts no saga begins (the embedded
+   * `start` holds them while its buses catch up). Absent where nothing holds them (AWS).
+   */
+  readonly holding?: () => number | undefined;
 }
 
 /** What a request did. */
@@ -43,6 +48,8 @@ export interface RequestOutcome {
   readonly started: boolean;
   /** Until when (ms since the epoch) that saga surely takes further changes in. */
   readonly waitsUntil?: number;
+  /** The hold of the sagas that was on before the saga was found waiting: it waits while it lasts. */
+  readonly hold?: number;
 }
 
 const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
@@ -81,6 +88,9 @@ export class RecalculationRequests {
     // still, and the read model never goes back.
     const shown = change === undefined || (await this.applied(change));
     for (let round = 0; round < 10; round++) {
+      // Looked at before the saga is: while this hold lasts, a saga found waiting still waits.
+      const hold = this.holding();
+      const held = hold === undefined ? {} : { hold };
       const slot = await this.slot(season);
       // The season's saga that has not ended: the next one begins after it.
       let unended: string | undefined;
@@ -97,7 +107,12 @@ export class RecalculationRequests {
           (shown || (await this.recordFor(slot.saga_id, change)))
         ) {
           const until = this.surelyWaitsUntil(state);
-          return { saga_id: slot.saga_id, started: false, ...(until ? { waitsUntil: until } : {}) };
+          return {
+            saga_id: slot.saga_id,
+            started: false,
+            ...(until ? { waitsUntil: until } : {}),
+            ...held,
+          };
         }
         if (state && !hasEnded(state)) unended = slot.saga_id;
       }
@@ -139,6 +154,7 @@ export class RecalculationRequests {
           saga_id: sagaId,
           started: true,
           waitsUntil: now + this.debounceMs - this.margin(),
+          ...held,
         };
     }
     throw new SagaError(
@@ -146,6 +162,11 @@ export class RecalculationRequests {
       `season ${season}: the recalculation requests kept changing under this one`,
       { retryable: true, context: { season } },
     );
+  }
+
+  /** Which hold of the sagas is on, if any (see the `holding` option). */
+  holding(): number | undefined {
+    return this.options.holding?.();
   }
 
   /** Whether the matches read model shows this change (or a later one of its stream). */

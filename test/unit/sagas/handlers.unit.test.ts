@@ -30,7 +30,7 @@ class WatchedWork extends InMemoryDocumentStore {
 }
 
 /** Requests over an in-memory store, on a hand-moved clock; `begin` appends SagaStarted only. */
-function requestsWorld(debounceMs = 1000, tick = 0) {
+function requestsWorld(debounceMs = 1000, tick = 0, holding?: () => number | undefined) {
   const store = new InMemoryEventStore(registry);
   const slots = new WatchedWork();
   const matches = new InMemoryDocumentStore();
@@ -68,6 +68,7 @@ function requestsWorld(debounceMs = 1000, tick = 0) {
       clock.now += tick;
       return clock.now;
     },
+    ...(holding ? { holding } : {}),
   });
   /** Marks a saga's first step as started, as the coordinator would at `not_before`. */
   const startWork = (sagaId: string) =>
@@ -241,6 +242,29 @@ describe('MatchEventHandler', () => {
     expect(w.begun).toHaveLength(1);
     expect(handler.stats).toMatchObject({ events: 50, requests: 1, sagas_started: 1 });
     expect(await awaitedChanges(w.slots, w.begun[0]?.id ?? '')).toEqual([]);
+  });
+
+  it('needs one read for each result a saga waiting through a hold of the sagas takes in, however long past its debounce', async () => {
+    let hold: number | undefined = 1;
+    const w = requestsWorld(1000, 0, () => hold);
+    const handler = new MatchEventHandler({
+      requests: w.requests,
+      store: w.store,
+      registry,
+      now: () => w.clock.now,
+    });
+    const results = Array.from({ length: 50 }, (_, i) => match(`m${i}`));
+    await new Projector(matchesProjection, w.matches).apply(results);
+
+    for (const [i, result] of results.entries()) {
+      // Released halfway: from then on each result asks again (the saga may begin any time).
+      if (i === 25) hold = undefined;
+      w.clock.now += 1000;
+      await handler.handle(busEvent(result));
+    }
+
+    expect(w.begun).toHaveLength(1);
+    expect(handler.stats).toMatchObject({ events: 50, requests: 26, sagas_started: 1 });
   });
 
   it('records each result the matches read model does not show yet for the pending saga', async () => {

@@ -339,7 +339,7 @@ describe('the coordinator in a short-lived function (wake, driveOnBegin)', () =>
       definitions: [w.definition as never],
     });
 
-    coordinator.hold();
+    await coordinator.hold();
     await coordinator.begin(w.definition, data, 'held');
     await coordinator.driveAll(['held']);
     const whileHeld = (await w.store.read(sagaStream('held'))).map((e) => e.event_type);
