@@ -224,18 +224,23 @@ describe('RecalculationRequests', () => {
   });
 });
 
+/** A handler over the world, and 50 results the matches read model applied (it keeps up). */
+async function handlerOfShownResults(w: ReturnType<typeof requestsWorld>) {
+  const handler = new MatchEventHandler({
+    requests: w.requests,
+    store: w.store,
+    registry,
+    now: () => w.clock.now,
+  });
+  const results = Array.from({ length: 50 }, (_, i) => match(`m${i}`));
+  await new Projector(matchesProjection, w.matches).apply(results);
+  return { handler, results };
+}
+
 describe('MatchEventHandler', () => {
   it('asks for the season of each result, and needs one read for each that a pending saga takes in', async () => {
     const w = requestsWorld();
-    const handler = new MatchEventHandler({
-      requests: w.requests,
-      store: w.store,
-      registry,
-      now: () => w.clock.now,
-    });
-    const results = Array.from({ length: 50 }, (_, i) => match(`m${i}`));
-    // The matches read model applied them (the consumer keeps up).
-    await new Projector(matchesProjection, w.matches).apply(results);
+    const { handler, results } = await handlerOfShownResults(w);
 
     for (const result of results) await handler.handle(busEvent(result));
 
@@ -247,14 +252,7 @@ describe('MatchEventHandler', () => {
   it('needs one read for each result a saga waiting through a hold of the sagas takes in, however long past its debounce', async () => {
     let hold: number | undefined = 1;
     const w = requestsWorld(1000, 0, () => hold);
-    const handler = new MatchEventHandler({
-      requests: w.requests,
-      store: w.store,
-      registry,
-      now: () => w.clock.now,
-    });
-    const results = Array.from({ length: 50 }, (_, i) => match(`m${i}`));
-    await new Projector(matchesProjection, w.matches).apply(results);
+    const { handler, results } = await handlerOfShownResults(w);
 
     for (const [i, result] of results.entries()) {
       // Released halfway: from then on each result asks again (the saga may begin any time).
