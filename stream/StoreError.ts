@@ -4,7 +4,8 @@ export type StoreErrorCode =
   | 'ITEM_TOO_LARGE'
   | 'INVALID_APPEND'
   | 'STORE_UNAVAILABLE'
-  | 'CORRUPT_ITEM';
+  | 'CORRUPT_ITEM'
+  | 'CORRUPT_ARCHIVE';
 
 /** What a `StoreError` is about. */
 export interface StoreErrorContext {
