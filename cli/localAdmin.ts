@@ -2,6 +2,9 @@ import type { Hono } from 'hono';
 import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../pipeline/readModels.js';
 import { type RebuildSummary, rebuildReadModel } from '../pipeline/rebuild.js';
+import { FolderStorage } from '../stream/archive/ArchiveStorage.js';
+import { ARCHIVE_PREFIX } from '../stream/archive/exportFormat.js';
+import { archiveDir } from '../stream/local/openEventStore.js';
 
 /** What `POST /admin/rebuild` takes. */
 export interface RebuildRequest {
@@ -13,6 +16,8 @@ export interface RebuildRequest {
   readonly flushMb?: number;
   /** Commits per scan page. */
   readonly pageSize?: number;
+  /** Read the store through the archive (the default) or by scanning the table. */
+  readonly source?: 'archive' | 'scan';
 }
 
 /** One line of the answer: progress while it runs, then the summary or an error. */
@@ -30,7 +35,7 @@ export type RebuildLine =
  * Closing the connection interrupts the rebuild, which continues from its checkpoint when
  * asked again.
  */
-export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline): void {
+export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline, dataDir?: string): void {
   let running: string | undefined;
   app.post('/admin/rebuild', async (c) => {
     const text = await c.req.text();
@@ -42,6 +47,17 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline): void {
     const request = body as RebuildRequest;
     const projection = READ_MODELS.find((p) => p.name === request.projection);
     if (!projection) return c.json({ error: { status: 400, message: 'unknown read model' } }, 400);
+    const archive = (request.source ?? 'archive') === 'archive';
+    if (archive && !dataDir)
+      return c.json(
+        {
+          error: {
+            status: 400,
+            message: 'a pipeline in memory has no archive: rebuild with source "scan"',
+          },
+        },
+        400,
+      );
     if (running)
       return c.json(
         { error: { status: 409, message: `a rebuild of ${running} is under way in this server` } },
@@ -63,6 +79,14 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline): void {
             ...(request.pageSize ? { pageSize: request.pageSize } : {}),
             ...(request.verify ? { verify: true } : {}),
             ...(request.switch === false ? { noSwitch: true } : {}),
+            ...(archive && dataDir
+              ? {
+                  archive: {
+                    storage: new FolderStorage(archiveDir(dataDir)),
+                    prefix: ARCHIVE_PREFIX,
+                  },
+                }
+              : {}),
             signal,
             onProgress: (p) => {
               if (Date.now() - last < 1000) return;
@@ -112,6 +136,8 @@ function invalid(body: Partial<RebuildRequest> | undefined): string | undefined 
     !(Number.isInteger(body.pageSize) && body.pageSize >= 1 && body.pageSize <= 1_000_000)
   )
     return 'pageSize: a whole number from 1 to 1000000';
+  if (body.source !== undefined && body.source !== 'archive' && body.source !== 'scan')
+    return 'source: "archive" or "scan"';
   return undefined;
 }
 

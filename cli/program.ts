@@ -7,6 +7,7 @@ import {
   type LogFormat,
   type LogLevel,
 } from '../pipeline/logging.js';
+import { registerArchive } from './commands/archive.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInspect } from './commands/inspect.js';
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerRebuild(program);
   registerProjections(program);
+  registerArchive(program);
   addGlobalOptions(program);
   // Logging is set up from the global options before any command runs.
   program.hook('preAction', (_program, action) => {

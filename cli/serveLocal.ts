@@ -81,7 +81,7 @@ export async function serveUntilInterrupted(
 ): Promise<void> {
   const { token, file } = newToken(dataDir);
   const app = createApi(pipeline.queries, { token });
-  mountLocalAdmin(app, pipeline);
+  mountLocalAdmin(app, pipeline, dataDir);
   mountFolderRoutes(app, pipeline, token);
   servingLogLevel();
   const fetch = logRequests(app.fetch, log());

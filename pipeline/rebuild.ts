@@ -4,11 +4,16 @@ import { keyString, type Projection } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
+import type { FolderStorage } from '../stream/archive/ArchiveStorage.js';
+import { exportTableLocally } from '../stream/archive/exportTable.js';
+import { listExports } from '../stream/archive/readExport.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
 import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
 import { DynamoPositionStore } from '../stream/consumer/DynamoPositionStore.js';
+import { CommitCodec } from '../stream/eventStore/Commit.js';
 import { DynamoReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
-import { type ReplayProgress, replay } from '../stream/replay/replay.js';
+import { type ReplayProgress, type ReplaySummary, replay } from '../stream/replay/replay.js';
+import { applyExportFile, exportChain, replayArchive } from './archiveReplay.js';
 import type { EmbeddedPipeline } from './embeddedPipeline.js';
 
 export interface RebuildOptions {
@@ -37,6 +42,18 @@ export interface RebuildOptions {
   readonly flushEveryMs?: number;
   readonly onProgress?: (progress: ReplayProgress) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Read the store through the archive instead of scanning the table: an export (an
+   * incremental one after the newest export, else a full one), then the export chain's data
+   * files, `fileConcurrency` at a time, each by `applyExportFile` (what a Distributed Map
+   * iteration runs on AWS), then the same catch-up, comparison and switch.
+   */
+  readonly archive?: {
+    readonly storage: FolderStorage;
+    readonly prefix: string;
+    /** Files applied at once. @default 4 */
+    readonly fileConcurrency?: number;
+  };
 }
 
 /**
@@ -49,6 +66,14 @@ export interface RebuildOptions {
  * (`pipeline-stats`) events.
  */
 export const DEFAULT_FLUSH_MB = 64;
+/**
+ * A rebuild through the archive reuses an export chain whose end is at most this old, and
+ * adds an incremental export to one that is older: the stream holds what came after (the
+ * catch-up reads it), so this only bounds how much of the stream the catch-up reads. DynamoDB's
+ * incremental exports cover at least 15 minutes, so the local archive keeps to the same.
+ */
+export const FRESH_EXPORT_MS = 15 * 60_000;
+
 /** How often a rebuild flushes at the latest, and saves its checkpoint. */
 export const DEFAULT_FLUSH_EVERY_MS = 5000;
 
@@ -61,6 +86,10 @@ export interface DocumentDifference {
 
 export interface RebuildSummary {
   readonly projection: string;
+  /** Where the replay read the store: the table (`scan`) or the archive's export chain. */
+  readonly source: 'scan' | 'archive';
+  /** The exports read, oldest first (`archive` only). */
+  readonly exports?: readonly string[];
   readonly generation: number;
   readonly table: string;
   readonly previous_generation: number;
@@ -147,31 +176,113 @@ export async function rebuildReadModel(
     `read model ${projection.name} generation ${generation.generation}`,
     { sequencer, positions, budgetBytes: flushMb * 2 ** 20 },
   );
-  const replayed = await replay({
-    source: runtime.store,
-    target,
-    name: `rebuild:${projection.name}:g${generation.generation}`,
-    // Only what the read model reads: other streams get no positions from the replay; should
-    // one of them move during the catch-up, the sequencer reads its earlier events then.
-    ...(projection.eventTypes === '*' ? {} : { filters: { eventTypes: projection.eventTypes } }),
-    checkpoints: await DynamoReplayCheckpoints.open(runtime.dynamo),
-    ...(options.segments ? { segments: options.segments } : {}),
-    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
-    // Each checkpoint flushes first: this is the longest a flush waits.
-    checkpointEveryMs: options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    onUnreadable: (event) =>
-      runtime.deadLetters.send({
-        consumer: `rebuild:${projection.name}`,
-        event,
-        error: event.error,
-        attempts: 1,
-        failed_at: new Date().toISOString(),
-      }),
-  });
+  const onUnreadable = (
+    event: Parameters<NonNullable<Parameters<typeof replay>[0]['onUnreadable']>>[0],
+  ) =>
+    runtime.deadLetters.send({
+      consumer: `rebuild:${projection.name}`,
+      event,
+      error: event.error,
+      attempts: 1,
+      failed_at: new Date().toISOString(),
+    });
+  const checkpoints = await DynamoReplayCheckpoints.open(runtime.dynamo);
+  const name = `rebuild:${projection.name}:g${generation.generation}`;
+  let replayed: Pick<
+    ReplaySummary,
+    'resumed' | 'completed' | 'events' | 'scanned' | 'unreadable' | 'seconds' | 'events_per_second'
+  >;
+  let folded = { flushes: 0, peakFoldedBytes: 0 };
+  let exports: string[] | undefined;
+  let catchUpFrom: Date | undefined;
+  if (options.archive) {
+    const { storage, prefix } = options.archive;
+    // An interrupted rebuild goes on with the exports it began with; otherwise the chain is
+    // brought up to date, unless its end is recent: the catch-up reads the rest from the stream.
+    const previousRun = await checkpoints.load(`${name}:archive`);
+    if (previousRun?.status !== 'running') {
+      const chain = exportChain((await listExports(storage, prefix)).exports);
+      const end = chain.at(-1)?.upTo;
+      if (end === undefined)
+        await exportTableLocally({
+          client: runtime.dynamo,
+          table: runtime.store.table,
+          storage,
+          prefix,
+        });
+      else if (Date.now() - Date.parse(end) > FRESH_EXPORT_MS)
+        await exportTableLocally({
+          client: runtime.dynamo,
+          table: runtime.store.table,
+          storage,
+          prefix,
+          incremental: { from: end },
+        });
+    }
+    const chain = exportChain((await listExports(storage, prefix)).exports);
+    const codec = new CommitCodec(runtime.registry);
+    const budgetBytes = flushMb * 2 ** 20;
+    const run = await replayArchive({
+      storage,
+      chain,
+      name: `${name}:archive`,
+      description: target.description,
+      checkpoints,
+      ...(options.archive.fileConcurrency ? { concurrency: options.archive.fileConcurrency } : {}),
+      apply: (file, onPage) =>
+        applyExportFile({
+          storage,
+          file,
+          projection,
+          documents: store,
+          positions: new DynamoPositionStore(runtime.dynamo, consumer),
+          consumer,
+          events: runtime.store,
+          codec,
+          budgetBytes,
+          onUnreadable,
+          onPage,
+        }),
+      ...(options.onProgress
+        ? {
+            onProgress: (p) =>
+              options.onProgress?.({ events: p.events, scanned: p.items, total: p.totalItems }),
+          }
+        : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    replayed = {
+      ...run,
+      scanned: run.items,
+      events_per_second: Math.round(run.events / Math.max(run.seconds, 0.001)),
+    };
+    folded = run;
+    exports = [...run.exports];
+    const end = chain.at(-1)?.upTo;
+    if (end) catchUpFrom = new Date(end);
+  } else {
+    replayed = await replay({
+      source: runtime.store,
+      target,
+      name,
+      // Only what the read model reads: other streams get no positions from the replay; should
+      // one of them move during the catch-up, the sequencer reads its earlier events then.
+      ...(projection.eventTypes === '*' ? {} : { filters: { eventTypes: projection.eventTypes } }),
+      checkpoints,
+      ...(options.segments ? { segments: options.segments } : {}),
+      ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+      // Each checkpoint flushes first: this is the longest a flush waits.
+      checkpointEveryMs: options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onUnreadable,
+    });
+    folded = { flushes: target.flushes, peakFoldedBytes: target.peakFoldedBytes };
+  }
   const base = {
     projection: projection.name,
+    source: options.archive ? ('archive' as const) : ('scan' as const),
+    ...(exports ? { exports } : {}),
     generation: generation.generation,
     table: generation.table,
     previous_generation: previous.generation,
@@ -183,8 +294,8 @@ export async function rebuildReadModel(
     unreadable: replayed.unreadable,
     replay_seconds: replayed.seconds,
     scanned_per_second: Math.round(replayed.scanned / Math.max(replayed.seconds, 0.001)),
-    flushes: target.flushes,
-    peak_folded_mb: Number((target.peakFoldedBytes / 2 ** 20).toFixed(1)),
+    flushes: folded.flushes,
+    peak_folded_mb: Number((folded.peakFoldedBytes / 2 ** 20).toFixed(1)),
   };
   if (!replayed.completed) {
     return {
@@ -203,6 +314,9 @@ export async function rebuildReadModel(
   // streams it brings none of the read model's events of get no position.
   await runtime.addConsumer(consumer, (events) => projector.apply(events), {
     reads: (event) => projector.reads(event),
+    // After an archive's replay, from the records that arrived after the exports' end: every
+    // commit up to it is in the exports, and a record arrives after its commit.
+    ...(catchUpFrom ? { startingPositionTimestamp: catchUpFrom } : {}),
   });
   await runtime.settle();
   const caughtUp = runtime.consumers.get(consumer)?.counts.applied ?? 0;

@@ -32,6 +32,9 @@ export class ReadModelTarget implements ReplayTarget {
   flushes = 0;
   /** The most the folded documents held between flushes (bytes, `foldedBytes`). */
   peakFoldedBytes = 0;
+  /** With folding: events the sequencer handed on, and those it dropped as applied before. */
+  applied = 0;
+  duplicates = 0;
   private readonly turns = new Mutex();
   private running: Promise<void> | undefined;
 
@@ -44,7 +47,9 @@ export class ReadModelTarget implements ReplayTarget {
   async deliver(events: readonly EventEnvelope[]): Promise<void> {
     const folding = this.folding;
     if (!folding) return this.projector.apply(events);
-    await folding.sequencer.deliverAll([events]);
+    const delivery = await folding.sequencer.deliverAll([events]);
+    this.applied += delivery.applied;
+    this.duplicates += delivery.duplicates;
     this.peakFoldedBytes = Math.max(this.peakFoldedBytes, this.projector.foldedBytes);
     // Past the budget: wait for the flush under way (its writes hold this page back, which
     // bounds what folds meanwhile), then flush unless it brought the fold under the budget.

@@ -1,9 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DEFAULT_FLUSH_MB, type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
+import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
-import { DEFAULT_DATA_DIR, storeDir } from '../../stream/local/openEventStore.js';
+import { archiveDir, DEFAULT_DATA_DIR, storeDir } from '../../stream/local/openEventStore.js';
 import { CliError } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
@@ -20,6 +22,7 @@ interface RebuildFlags {
   readonly segments: number;
   readonly flushMb: number;
   readonly pageSize?: number;
+  readonly source: 'archive' | 'scan';
   readonly dataDir: string;
   readonly json?: boolean;
   readonly progress: boolean;
@@ -51,6 +54,11 @@ export function registerRebuild(program: Command): void {
       '--page-size <commits>',
       "stored commits per scan page (default: DynamoDB's 1 MB pages)",
       wholeNumber(1, 1_000_000),
+    )
+    .addOption(
+      new Option('--source <source>', 'read the store through the archive, or scan the table')
+        .choices(['archive', 'scan'])
+        .default('archive'),
     )
     .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
     .option('--json', 'print the summary as JSON')
@@ -112,6 +120,7 @@ Examples:
               segments: flags.segments,
               flushMb: flags.flushMb,
               ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
+              source: flags.source,
               verify: flags.verify ?? false,
               switch: flags.switch,
             },
@@ -130,6 +139,14 @@ Examples:
             ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
             ...(flags.verify ? { verify: true } : {}),
             ...(flags.switch ? {} : { noSwitch: true }),
+            ...(flags.source === 'archive'
+              ? {
+                  archive: {
+                    storage: new FolderStorage(archiveDir(flags.dataDir)),
+                    prefix: ARCHIVE_PREFIX,
+                  },
+                }
+              : {}),
             signal: controller.signal,
             onProgress,
           });

@@ -19,6 +19,8 @@ import { StoreError } from '../StoreError.js';
 
 /** The manifest format version DynamoDB writes. */
 export const MANIFEST_VERSION = '2020-06-30';
+/** The archive's prefix, in the bucket on AWS and in the data folder's archive alike. */
+export const ARCHIVE_PREFIX = 'events';
 /** The folder DynamoDB puts each export in, under the prefix. */
 export const EXPORTS_FOLDER = 'AWSDynamoDB';
 

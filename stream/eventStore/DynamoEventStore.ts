@@ -65,7 +65,7 @@ export interface ScanPage {
  */
 export class DynamoEventStore implements EventStore {
   private readonly client: DynamoDBClient;
-  private readonly table: string;
+  readonly table: string;
   private readonly codec: CommitCodec;
   private readonly relayMarker: boolean;
   private readonly onCommit: ((commit: Commit) => void) | undefined;

@@ -45,6 +45,11 @@ export interface EventSourceMappingOptions {
   readonly onFailure?: InvocationRecordSink;
   /** Where the handler notes why it failed a record (for the dead letters). */
   readonly failures?: FailureLog;
+  /**
+   * Where a shard without a checkpoint starts: the first record that arrived at or after this
+   * instant (Lambda's `StartingPosition: AT_TIMESTAMP`). @default the oldest record (TRIM_HORIZON)
+   */
+  readonly startingPositionTimestamp?: Date;
   /** Records per invocation, 1 to 10,000. @default 100 */
   readonly batchSize?: number;
   /** How long to gather records before invoking, 0 to 300,000 ms. @default 0 */
@@ -79,6 +84,8 @@ export interface MappingStats {
   batches: number;
   retries: number;
   deadLettered: number;
+  /** Records passed over as older than `startingPositionTimestamp`. */
+  skipped: number;
 }
 
 interface ShardState {
@@ -106,6 +113,7 @@ export class EventSourceMapping {
     batches: 0,
     retries: 0,
     deadLettered: 0,
+    skipped: 0,
   };
   private readonly shards = new Map<string, ShardState>();
   private readonly workers = new Map<string, Promise<void>>();
@@ -244,9 +252,12 @@ export class EventSourceMapping {
     }
   }
 
-  /** A count that grows with every record handed to the handler, checkpointed or dead-lettered. */
+  /**
+   * A count that grows with every record handed to the handler, checkpointed, dead-lettered
+   * or passed over before the starting timestamp.
+   */
   progress(): number {
-    return this.stats.invoked + this.stats.processed + this.stats.deadLettered;
+    return this.stats.invoked + this.stats.processed + this.stats.deadLettered + this.stats.skipped;
   }
 
   /** How far behind the newest record each shard is (ms), by shard id. */
@@ -335,7 +346,13 @@ export class EventSourceMapping {
     return state;
   }
 
-  private async iterator(shardId: string): Promise<string> {
+  /**
+   * Where a shard's reading starts: after its checkpoint, else from its oldest record, with
+   * `skipBefore` when the records that arrived before `startingPositionTimestamp` are to be
+   * passed over. That is AT_TIMESTAMP done here: kinesalite's own never answers on a shard
+   * where no record arrived at or after the timestamp (its search for the first has no end).
+   */
+  private async iterator(shardId: string): Promise<{ iterator: string; skipBefore?: number }> {
     const checkpoint = await this.options.checkpoints.get(this.options.consumer, shardId);
     const { ShardIterator } = await this.options.kinesis.send(
       new GetShardIteratorCommand({
@@ -349,12 +366,20 @@ export class EventSourceMapping {
           : { ShardIteratorType: 'TRIM_HORIZON' }),
       }),
     );
-    return ShardIterator as string;
+    const from = this.options.startingPositionTimestamp;
+    return {
+      iterator: ShardIterator as string,
+      ...(!checkpoint?.sequenceNumber && from ? { skipBefore: from.getTime() } : {}),
+    };
   }
 
   private async runShard(state: ShardState): Promise<void> {
     const { shardId } = state;
-    let iterator: string | undefined = await this.iterator(shardId);
+    let {
+      iterator,
+      skipBefore,
+    }: { iterator: string | undefined; skipBefore?: number | undefined } =
+      await this.iterator(shardId);
     let buffer: KinesisRecord[] = [];
     let windowStart = 0;
     let idlePolls = 0;
@@ -367,7 +392,7 @@ export class EventSourceMapping {
         );
       } catch (error) {
         if (error instanceof ExpiredIteratorException) {
-          iterator = await this.iterator(shardId);
+          ({ iterator, skipBefore } = await this.iterator(shardId));
           buffer = [];
           continue;
         }
@@ -375,7 +400,19 @@ export class EventSourceMapping {
         await sleep(this.pollMs);
         continue;
       }
-      const records = output.Records ?? [];
+      const fetched = output.Records ?? [];
+      let records = fetched;
+      if (skipBefore !== undefined) {
+        const before = skipBefore;
+        const first = records.findIndex(
+          (r) => (r.ApproximateArrivalTimestamp?.getTime() ?? before) >= before,
+        );
+        this.stats.skipped += first < 0 ? records.length : first;
+        if (first >= 0) {
+          records = records.slice(first);
+          skipBefore = undefined;
+        } else records = [];
+      }
       if (records.length > 0) {
         if (buffer.length === 0) windowStart = Date.now();
         buffer.push(...records);
@@ -403,7 +440,8 @@ export class EventSourceMapping {
         return;
       }
       iterator = output.NextShardIterator;
-      if (records.length === 0) {
+      // Records passed over were still read: only a poll that found none is an idle one.
+      if (fetched.length === 0) {
         if (buffer.length === 0) state.quietSince = pollStarted;
         if (buffer.length > 0) {
           await sleep(Math.max(1, this.windowMs - (Date.now() - windowStart)));

@@ -49,6 +49,11 @@ export function storeDir(dataDir: string): string {
   return join(dataDir, 'dynamodb');
 }
 
+/** Where a data folder keeps its archive: exports of the events table (`stream/archive/`). */
+export function archiveDir(dataDir: string): string {
+  return join(dataDir, 'archive');
+}
+
 /** Where the embedded kinesalite of a data folder keeps the change stream. */
 export function streamDir(dataDir: string): string {
   return join(dataDir, 'kinesis');
