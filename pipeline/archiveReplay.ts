@@ -49,21 +49,16 @@ export interface ExportFileResult {
   readonly flushes: number;
   /** The most the folded documents held between flushes (bytes, `foldedBytes`). */
   readonly peakFoldedBytes: number;
+  /** Streams left to `applyDeferredStreams`: their first commit here came after a gap. */
+  readonly deferred: readonly string[];
   readonly seconds: number;
 }
 
-/**
- * Applies one data file of an export to a generation of a read model: its items decoded as
- * commits, their events upcast, passed through the positions of the generation's consumer
- * (so what was applied before is skipped and that consumer takes over where the files
- * stopped), folded per document and written once per flush, the positions after the
- * documents. The same function runs in a Distributed Map's iteration on AWS and in the local
- * pool. Run again after a failure, it applies nothing twice. A file whose items do not add
- * up to its manifest line fails after what it held was applied.
- */
-export async function applyExportFile(work: ExportFileWork): Promise<ExportFileResult> {
-  const started = performance.now();
-  const where = `${work.storage.description}/${work.file.dataFileS3Key}`;
+/** The parts of the per-file work that stand for the generation, not the file. */
+type GenerationWork = Omit<ExportFileWork, 'storage' | 'file' | 'onPage'>;
+
+/** The folding target of a generation: documents folded, written once per flush, positions after. */
+function generationTarget(work: GenerationWork) {
   const projector = new Projector(work.projection, work.documents);
   const positions = new DeferredPositionStore(work.positions);
   const sequencer = new AggregateSequencer({
@@ -77,11 +72,36 @@ export async function applyExportFile(work: ExportFileWork): Promise<ExportFileR
     positions,
     budgetBytes: work.budgetBytes,
   });
-  const found: UnreadableEvent[] = [];
-  const unreadable = new UnreadableEvents((event) => found.push(event), {});
   const keep = readAllFilter(
     work.projection.eventTypes === '*' ? {} : { eventTypes: work.projection.eventTypes },
   );
+  return { target, positions, keep };
+}
+
+/**
+ * Applies one data file of an export to a generation of a read model: its items decoded as
+ * commits, their events upcast, passed through the positions of the generation's consumer
+ * (so what was applied before is skipped and that consumer takes over where the files
+ * stopped), folded per document and written once per flush, the positions after the
+ * documents. The same function runs in a Distributed Map's iteration on AWS and in the local
+ * pool. Run again after a failure, it applies nothing twice. A file whose items do not add
+ * up to its manifest line fails after what it held was applied.
+ *
+ * Files are applied side by side, and a document has one writer: the events of one stream.
+ * A stream whose commits an export splits over two files (DynamoDB does not say it never
+ * does) would have two. So a file applies a stream only from where its stored position
+ * stands: a stream whose first commit in the file comes later than the next one due is left
+ * to `applyDeferredStreams`, which runs once the export's files are done and reads the
+ * stream from the store. Its ids come back in `deferred`.
+ */
+export async function applyExportFile(work: ExportFileWork): Promise<ExportFileResult> {
+  const started = performance.now();
+  const where = `${work.storage.description}/${work.file.dataFileS3Key}`;
+  const { target, positions, keep } = generationTarget(work);
+  const found: UnreadableEvent[] = [];
+  const unreadable = new UnreadableEvents((event) => found.push(event), {});
+  const accepted = new Set<string>();
+  const deferred = new Set<string>();
   const { pages, done } = readDataFile(work.storage, work.file);
   for await (const page of pages) {
     const commits = readableCommits(page, where, unreadable);
@@ -91,7 +111,21 @@ export async function applyExportFile(work: ExportFileWork): Promise<ExportFileR
         (a.aggregate_id < b.aggregate_id ? -1 : a.aggregate_id > b.aggregate_id ? 1 : 0) ||
         a.sequence - b.sequence,
     );
-    const envelopes = commits.flatMap((c) => work.codec.envelopes(c, keep, unreadable));
+    const first = new Map<string, number>();
+    for (const c of commits)
+      if (
+        !accepted.has(c.aggregate_id) &&
+        !deferred.has(c.aggregate_id) &&
+        !first.has(c.aggregate_id)
+      )
+        first.set(c.aggregate_id, c.sequence);
+    const stored = await positions.positions([...first.keys()]);
+    for (const [id, sequence] of first)
+      if (sequence > (stored.get(id) ?? 0) + 1) deferred.add(id);
+      else accepted.add(id);
+    const envelopes = commits
+      .filter((c) => !deferred.has(c.aggregate_id))
+      .flatMap((c) => work.codec.envelopes(c, keep, unreadable));
     if (envelopes.length > 0) await target.deliver(envelopes);
     for (const event of found.splice(0)) await work.onUnreadable?.(event);
     work.onPage?.(page.length, envelopes.length);
@@ -111,8 +145,27 @@ export async function applyExportFile(work: ExportFileWork): Promise<ExportFileR
     unreadable: unreadable.count,
     flushes: target.flushes,
     peakFoldedBytes: target.peakFoldedBytes,
+    deferred: [...deferred],
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
   };
+}
+
+/**
+ * Applies the streams the files of an export left (`deferred`), one writer for them all:
+ * each read from the store and passed through the generation's positions, which skip what
+ * the files applied. Runs once every file of the export is done, before the next export's.
+ */
+export async function applyDeferredStreams(
+  work: GenerationWork,
+  ids: readonly string[],
+): Promise<{ readonly events: number; readonly duplicates: number }> {
+  const { target, keep } = generationTarget(work);
+  for (const id of ids) {
+    const events = (await work.events.read(id)).filter(keep);
+    if (events.length > 0) await target.deliver(events);
+  }
+  await target.flush();
+  return { events: target.applied, duplicates: target.duplicates };
 }
 
 /** The items that are commits; a malformed one is reported unreadable (its stream held back). */
@@ -160,6 +213,10 @@ export interface ArchiveReplayOptions {
     file: ManifestFile,
     onPage: (items: number, events: number) => void,
   ) => Promise<ExportFileResult>;
+  /** Applies the streams the files of an export deferred (`applyDeferredStreams`). */
+  readonly applyStreams: (
+    ids: readonly string[],
+  ) => Promise<{ readonly events: number; readonly duplicates: number }>;
   readonly onProgress?: (progress: {
     readonly files: number;
     readonly filesDone: number;
@@ -180,6 +237,8 @@ export interface ArchiveReplaySummary {
   readonly events: number;
   /** Events the files held again (a commit in two exports), skipped. */
   readonly duplicates: number;
+  /** Streams a file left for after its export's files (`applyExportFile`). */
+  readonly deferred: number;
   readonly unreadable: number;
   readonly flushes: number;
   readonly peakFoldedBytes: number;
@@ -212,6 +271,7 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
     events: resumed ? previous.events : 0,
     unreadable: resumed ? (previous.unreadable ?? 0) : 0,
     duplicates: 0,
+    deferred: 0,
     flushes: 0,
     peakFoldedBytes: 0,
   };
@@ -246,6 +306,7 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
     const pending = files
       .map((f, i) => ({ ...f, i }))
       .filter((f) => f.exportIndex === exportIndex && done[f.i] !== null);
+    const deferred = new Set<string>();
     let next = 0;
     const worker = async () => {
       for (let k = next++; k < pending.length && !stopped(); k = next++) {
@@ -264,7 +325,9 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
         state.unreadable += result.unreadable;
         state.flushes += result.flushes;
         state.peakFoldedBytes = Math.max(state.peakFoldedBytes, result.peakFoldedBytes);
-        done[i] = null;
+        for (const id of result.deferred) deferred.add(id);
+        // A file with deferred streams is done once they are applied, after its export's files.
+        if (result.deferred.length === 0) done[i] = null;
         await options.checkpoints.save(snapshot('running'));
         progress(state.items, state.events);
       }
@@ -275,6 +338,14 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
         worker,
       ),
     );
+    if (!stopped() && deferred.size > 0) {
+      const applied = await options.applyStreams([...deferred]);
+      state.events += applied.events;
+      state.duplicates += applied.duplicates;
+      state.deferred += deferred.size;
+      for (const f of pending) done[f.i] = null;
+      await options.checkpoints.save(snapshot('running'));
+    }
   }
   const completed = done.every((d) => d === null);
   await options.checkpoints.save(snapshot(completed ? 'done' : 'running'));
@@ -286,6 +357,7 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
     items: state.items,
     events: state.events,
     duplicates: state.duplicates,
+    deferred: state.deferred,
     unreadable: state.unreadable,
     flushes: state.flushes,
     peakFoldedBytes: state.peakFoldedBytes,

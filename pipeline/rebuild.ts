@@ -13,7 +13,12 @@ import { DynamoPositionStore } from '../stream/consumer/DynamoPositionStore.js';
 import { CommitCodec } from '../stream/eventStore/Commit.js';
 import { DynamoReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
 import { type ReplayProgress, type ReplaySummary, replay } from '../stream/replay/replay.js';
-import { applyExportFile, exportChain, replayArchive } from './archiveReplay.js';
+import {
+  applyDeferredStreams,
+  applyExportFile,
+  exportChain,
+  replayArchive,
+} from './archiveReplay.js';
 import type { EmbeddedPipeline } from './embeddedPipeline.js';
 
 export interface RebuildOptions {
@@ -90,6 +95,8 @@ export interface RebuildSummary {
   readonly source: 'scan' | 'archive';
   /** The exports read, oldest first (`archive` only). */
   readonly exports?: readonly string[];
+  /** Streams a data file left for after its export's files, read from the store (`archive` only). */
+  readonly deferred_streams?: number;
   readonly generation: number;
   readonly table: string;
   readonly previous_generation: number;
@@ -194,6 +201,7 @@ export async function rebuildReadModel(
   >;
   let folded = { flushes: 0, peakFoldedBytes: 0 };
   let exports: string[] | undefined;
+  let deferredStreams: number | undefined;
   let catchUpFrom: Date | undefined;
   if (options.archive) {
     const { storage, prefix } = options.archive;
@@ -220,8 +228,16 @@ export async function rebuildReadModel(
         });
     }
     const chain = exportChain((await listExports(storage, prefix)).exports);
-    const codec = new CommitCodec(runtime.registry);
-    const budgetBytes = flushMb * 2 ** 20;
+    const generationWork = {
+      projection,
+      documents: store,
+      positions: new DynamoPositionStore(runtime.dynamo, consumer),
+      consumer,
+      events: runtime.store,
+      codec: new CommitCodec(runtime.registry),
+      budgetBytes: flushMb * 2 ** 20,
+      onUnreadable,
+    };
     const run = await replayArchive({
       storage,
       chain,
@@ -229,20 +245,8 @@ export async function rebuildReadModel(
       description: target.description,
       checkpoints,
       ...(options.archive.fileConcurrency ? { concurrency: options.archive.fileConcurrency } : {}),
-      apply: (file, onPage) =>
-        applyExportFile({
-          storage,
-          file,
-          projection,
-          documents: store,
-          positions: new DynamoPositionStore(runtime.dynamo, consumer),
-          consumer,
-          events: runtime.store,
-          codec,
-          budgetBytes,
-          onUnreadable,
-          onPage,
-        }),
+      apply: (file, onPage) => applyExportFile({ ...generationWork, storage, file, onPage }),
+      applyStreams: (ids) => applyDeferredStreams(generationWork, ids),
       ...(options.onProgress
         ? {
             onProgress: (p) =>
@@ -258,6 +262,7 @@ export async function rebuildReadModel(
     };
     folded = run;
     exports = [...run.exports];
+    deferredStreams = run.deferred;
     const end = chain.at(-1)?.upTo;
     if (end) catchUpFrom = new Date(end);
   } else {
@@ -282,7 +287,7 @@ export async function rebuildReadModel(
   const base = {
     projection: projection.name,
     source: options.archive ? ('archive' as const) : ('scan' as const),
-    ...(exports ? { exports } : {}),
+    ...(exports ? { exports, deferred_streams: deferredStreams ?? 0 } : {}),
     generation: generation.generation,
     table: generation.table,
     previous_generation: previous.generation,

@@ -66,14 +66,25 @@ export async function loadExport(
 ): Promise<ArchivedExport> {
   const where = `${storage.description}/${summaryKey}`;
   const summary = parseSummary((await storage.read(summaryKey)).toString('utf8'), where);
-  const filesKey = summary.manifestFilesS3Key;
+  const filesKey = underPrefixOf(summaryKey, summary.manifestFilesS3Key);
   const files = parseFiles(
     (await storage.read(filesKey)).toString('utf8'),
     `${storage.description}/${filesKey}`,
-  );
+  ).map((f) => ({ ...f, dataFileS3Key: underPrefixOf(summaryKey, f.dataFileS3Key) }));
   const incremental = summary.exportType === 'INCREMENTAL_EXPORT';
   const upTo = (incremental ? summary.exportToTime : summary.exportTime) ?? summary.startTime;
   return { id: exportIdOf(summary.exportArn), summary, files, summaryKey, upTo, incremental };
+}
+
+/**
+ * A key a manifest names, as a key of the bucket: the Developer Guide's example manifests
+ * name keys from `AWSDynamoDB/` on, without the export's prefix, although the files are
+ * under it; such a key gets the prefix the summary itself is under.
+ */
+export function underPrefixOf(summaryKey: string, key: string): string {
+  const at = summaryKey.indexOf(`${EXPORTS_FOLDER}/`);
+  const prefix = at > 0 ? summaryKey.slice(0, at) : '';
+  return prefix !== '' && key.startsWith(`${EXPORTS_FOLDER}/`) ? `${prefix}${key}` : key;
 }
 
 /** What a data file held when read through: its items, its bytes' MD5 (base64). */
