@@ -10,6 +10,7 @@ import {
   type BusHandlerName,
 } from '../sagas/handlers/busHandlers.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
+import { ArchiveBucket } from './constructs/ArchiveBucket.js';
 import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
 import { DomainBuses } from './constructs/DomainBuses.js';
@@ -86,6 +87,8 @@ export interface MatchstreamSettings {
   readonly sagaSweepMinutes: number;
   /** Throttling of the query API (requests per second, burst). */
   readonly api: { readonly rateLimit: number; readonly burstLimit: number };
+  /** When the event archive's exports move to cheaper storage (days after they are written). */
+  readonly archive: { readonly infrequentAfterDays: number; readonly glacierAfterDays: number };
 }
 
 export interface MatchstreamStackProps extends StackProps {
@@ -112,6 +115,8 @@ export class MatchstreamStack extends Stack {
   readonly api: QueryApi;
   /** Where the consumers' mappings write the batches they give up on. */
   readonly failures: FailureBucket;
+  /** The event archive: exports of the events table (`matchstream archive export --aws`). */
+  readonly archive: ArchiveBucket;
 
   constructor(scope: Construct, id: string, props: MatchstreamStackProps) {
     super(scope, id, props);
@@ -197,6 +202,7 @@ export class MatchstreamStack extends Stack {
     };
 
     this.failures = new FailureBucket(this, 'Failures', { key: this.key });
+    this.archive = new ArchiveBucket(this, 'Archive', { key: this.key, ...settings.archive });
     const readModels = new StreamConsumer(this, 'ReadModelsConsumer', {
       ...settings.consumers['read-models'],
       consumer: 'read-models',
@@ -359,6 +365,15 @@ export class MatchstreamStack extends Stack {
       value: this.failures.bucket.bucketName,
       description:
         'what the consumers gave up on (matchstream inspect --failures --aws --bucket <this>)',
+    });
+    new CfnOutput(this, 'ArchiveBucket', {
+      value: this.archive.bucket.bucketName,
+      description: 'the event archive (matchstream archive export --aws --bucket <this>)',
+    });
+    new CfnOutput(this, 'ArchiveKey', {
+      value: this.key.keyArn,
+      description:
+        'the key the archive is encrypted with (matchstream archive export --kms-key <this>)',
     });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,

@@ -14,7 +14,9 @@ const CONSUMERS = ['read-models', 'bus-router', 'sagas'] as const;
  * events and read-model tables; none), `rpiProfile` (the profile of automatic
  * recalculations; the default profile), `rpiDivision` (count only games within it; all),
  * `debounceMs` (how long an automatic recalculation waits for more results; 1000),
- * `sagaSweepMinutes` (1), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200), and
+ * `sagaSweepMinutes` (1), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200),
+ * `archiveInfrequentDays` / `archiveGlacierDays` (when the archive's exports move to S3
+ * Standard-IA and to Glacier Instant Retrieval; 30 / 90), and
  * per consumer `consumers` = `{"read-models": {"batchSize": 500, "reservedConcurrency": 10}, ...}`
  * (batchSize, batchingWindowSeconds, parallelizationFactor, retryAttempts, maxRecordAgeHours,
  * reservedConcurrency, memorySize).
@@ -48,6 +50,16 @@ export function settingsFromContext(get: (key: string) => unknown): MatchstreamS
     api: {
       rateLimit: whole(get('apiRateLimit'), 'apiRateLimit', 1, 10_000, 100),
       burstLimit: whole(get('apiBurstLimit'), 'apiBurstLimit', 1, 5000, 200),
+    },
+    archive: {
+      infrequentAfterDays: whole(
+        get('archiveInfrequentDays'),
+        'archiveInfrequentDays',
+        30,
+        3650,
+        30,
+      ),
+      glacierAfterDays: whole(get('archiveGlacierDays'), 'archiveGlacierDays', 60, 3650, 90),
     },
   };
 }

@@ -47,6 +47,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
       found.map((a) => `${a.path.replace(/^matchstream-dev\//, '')}: ${a.rule}`).sort(),
     ).toMatchInlineSnapshot(`
       [
+        "Archive/Bucket: Annotation::AwsSolutions-S1",
         "BusRouterConsumer/Handler/Function: Annotation::AwsSolutions-L1",
         "BusRouterConsumer/Handler/Function: Serverless::Serverless-LambdaDLQ",
         "BusRouterConsumer/Handler/Function: Serverless::Serverless-LambdaLatestVersion",

@@ -22,7 +22,7 @@ function readmeRetained(): string[] {
 }
 
 describe('what cdk destroy leaves', () => {
-  it('retains exactly what the README lists (the events table, its key, the on-failure bucket); everything else goes', () => {
+  it('retains exactly what the README lists (the events table, its key, the on-failure bucket, the archive); everything else goes', () => {
     const resources = template.toJSON().Resources as Record<
       string,
       { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }
@@ -34,7 +34,12 @@ describe('what cdk destroy leaves', () => {
       .map((r) => r.Type)
       .sort();
     expect(retained).toEqual(readmeRetained().sort());
-    expect(retained).toEqual(['AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::S3::Bucket']);
+    expect(retained).toEqual([
+      'AWS::DynamoDB::Table',
+      'AWS::KMS::Key',
+      'AWS::S3::Bucket',
+      'AWS::S3::Bucket',
+    ]);
   });
 
   it('lets DynamoDB expire dead letters, saga snapshots and notifications by expires_at', () => {

@@ -1,0 +1,105 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../infra/buildApp.js';
+import type { MatchstreamStack } from '../../../infra/MatchstreamStack.js';
+import { tempDir } from '../../support/tempDir.js';
+
+const tmp = tempDir();
+let stack: MatchstreamStack;
+let template: Template;
+
+beforeAll(() => {
+  const built = buildApp({}, tmp.path('cdk.out'));
+  built.app.synth();
+  stack = built.stack;
+  template = Template.fromStack(stack);
+}, 120_000);
+
+const logicalId = (c: { node: { defaultChild?: unknown } }) =>
+  Stack.of(stack).getLogicalId(c.node.defaultChild as CfnElement);
+
+describe('the event archive bucket', () => {
+  it("is encrypted with the stack's key, versioned, private, moves to Standard-IA at 30 days and Glacier Instant Retrieval at 90, and is kept", () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(stack.key as never), 'Arn'] },
+              },
+            },
+          ],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({
+              Status: 'Enabled',
+              Transitions: [
+                { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+                { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+              ],
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            }),
+          ],
+        },
+      }),
+    });
+    // TLS only.
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(stack.archive.bucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('names the bucket and its key in the outputs', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ArchiveBucket?.Value).toEqual({ Ref: logicalId(stack.archive.bucket) });
+    expect(outputs.ArchiveKey?.Value).toEqual({
+      'Fn::GetAtt': [logicalId(stack.key as never), 'Arn'],
+    });
+  });
+
+  it('takes its transitions from context, and refuses Glacier less than 30 days after Standard-IA', () => {
+    const later = Template.fromStack(
+      buildApp({ archiveInfrequentDays: 60, archiveGlacierDays: 365 }, tmp.path('cdk.later')).stack,
+    );
+    later.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Transitions: [
+              { StorageClass: 'STANDARD_IA', TransitionInDays: 60 },
+              { StorageClass: 'GLACIER_IR', TransitionInDays: 365 },
+            ],
+          }),
+        ],
+      },
+    });
+    expect(() =>
+      buildApp({ archiveInfrequentDays: 60, archiveGlacierDays: 70 }, tmp.path('cdk.bad')),
+    ).toThrow(
+      'archive: Glacier Instant Retrieval after 70 days comes too soon after Standard-IA at 60: S3 needs 30 days between the two',
+    );
+  });
+});
