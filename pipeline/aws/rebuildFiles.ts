@@ -1,0 +1,115 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { generationConsumer } from '../../projections/ReadModelRegistry.js';
+import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { S3Storage } from '../../stream/archive/ArchiveStorage.js';
+import type { ManifestFile } from '../../stream/archive/exportFormat.js';
+import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import { DynamoPositionStore } from '../../stream/consumer/DynamoPositionStore.js';
+import { CommitCodec } from '../../stream/eventStore/Commit.js';
+import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
+import { applyDeferredStreams, applyExportFile, type ExportFileResult } from '../archiveReplay.js';
+import { READ_MODELS } from '../readModels.js';
+import { DEFAULT_FLUSH_MB } from '../rebuild.js';
+import { type ConsumerEnv, required } from './consumers.js';
+
+/** The generation a rebuild builds: its read model, number and table. */
+export interface GenerationTarget {
+  readonly projection: string;
+  readonly generation: number;
+  readonly table: string;
+}
+
+/**
+ * One iteration of the rebuild's Distributed Map: a line of the export's
+ * `manifest-files.json` (the item the map reads) with the bucket and the generation, which
+ * the map's item selector adds from the execution's input.
+ */
+export interface RebuildFileInput extends GenerationTarget {
+  readonly bucket: string;
+  readonly file: ManifestFile;
+}
+
+/** After the files of an export: the streams they deferred, to apply by one writer. */
+export interface DeferredStreamsInput extends GenerationTarget {
+  readonly streams: readonly string[];
+}
+
+/**
+ * The rebuild's per-file work on AWS, from the function's environment (`EVENTS_TABLE`,
+ * `POSITIONS_TABLE`, `DEAD_LETTERS_TABLE`, and `FLUSH_MB`, the fold budget): the same
+ * `applyExportFile` the local rebuild runs over its folder, here over the archive bucket,
+ * writing the new generation's table and the positions of the consumer that feeds it next.
+ * Events that cannot be read are dead-lettered under `rebuild:<read model>`.
+ */
+export function rebuildFileHandlers(
+  env: ConsumerEnv,
+  clients: { readonly dynamo: DynamoDBClient; readonly s3: S3Client },
+) {
+  const registry = SchemaRegistry.fromDirectory();
+  const events = new DynamoEventStore({
+    client: clients.dynamo,
+    table: required(env, 'EVENTS_TABLE'),
+    registry,
+  });
+  const codec = new CommitCodec(registry);
+  const deadLetters = new DynamoDeadLetterQueue(
+    clients.dynamo,
+    required(env, 'DEAD_LETTERS_TABLE'),
+  );
+  const positionsTable = required(env, 'POSITIONS_TABLE');
+  const flushMb = Number(env.FLUSH_MB ?? DEFAULT_FLUSH_MB);
+  if (!(flushMb > 0))
+    throw new Error(`environment variable FLUSH_MB must be a number of MB above 0`);
+
+  const generationWork = (target: GenerationTarget) => {
+    const projection = READ_MODELS.find((p) => p.name === target.projection);
+    if (!projection)
+      throw new Error(
+        `unknown read model "${target.projection}"; there are ${READ_MODELS.map((p) => p.name).join(', ')}`,
+      );
+    if (!Number.isSafeInteger(target.generation) || target.generation < 2)
+      throw new Error(
+        `generation must be a whole number from 2 (got ${String(target.generation)})`,
+      );
+    if (!target.table) throw new Error('no table for the generation');
+    const consumer = generationConsumer(projection.name, target.generation);
+    return {
+      projection,
+      documents: new DynamoDocumentStore(clients.dynamo, target.table),
+      positions: new DynamoPositionStore(clients.dynamo, consumer, positionsTable),
+      consumer,
+      events,
+      codec,
+      budgetBytes: flushMb * 2 ** 20,
+      onUnreadable: (
+        event: Parameters<DynamoDeadLetterQueue['send']>[0]['event'] & { error: string },
+      ) =>
+        deadLetters.send({
+          consumer: `rebuild:${projection.name}`,
+          event,
+          error: event.error,
+          attempts: 1,
+          failed_at: new Date().toISOString(),
+        }),
+    };
+  };
+
+  return {
+    /** Applies one data file; its result names the streams it deferred. */
+    async file(input: RebuildFileInput): Promise<ExportFileResult> {
+      if (!input.bucket || !input.file?.dataFileS3Key)
+        throw new Error('the input needs "bucket" and "file" (a line of manifest-files.json)');
+      return applyExportFile({
+        ...generationWork(input),
+        storage: new S3Storage(clients.s3, input.bucket),
+        file: input.file,
+      });
+    },
+    /** Applies the streams the files of an export deferred, from the events table. */
+    async deferred(input: DeferredStreamsInput) {
+      return applyDeferredStreams(generationWork(input), input.streams ?? []);
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rebuildFileHandlers } from '../../../pipeline/aws/rebuildFiles.js';
+import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
+import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
+import { Projector } from '../../../projections/Projector.js';
+import { standingsProjection } from '../../../projections/readModels/standings.js';
+import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
+import { exportTableLocally } from '../../../stream/archive/exportTable.js';
+import { listExports } from '../../../stream/archive/readExport.js';
+import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { s3Client } from '../../../stream/aws/s3InvocationRecords.js';
+import { DEAD_LETTERS_TABLE } from '../../../stream/consumer/DeadLetterQueue.js';
+import {
+  DynamoPositionStore,
+  POSITIONS_TABLE,
+} from '../../../stream/consumer/DynamoPositionStore.js';
+import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
+import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
+import { ensureRuntimeTables } from '../../../stream/local/localTables.js';
+import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
+import { matchRecorded, registry } from '../../support/registry.js';
+import { tempDir } from '../../support/tempDir.js';
+
+const BUCKET = 'archive';
+const GENERATION_TABLE = 'matchstream-rm-standings-v1-g2';
+
+// The rebuild's per-file function as the Distributed Map runs it on AWS: over the archive
+// bucket and the deployed tables, here moto_server's S3 and DynamoDB.
+describe.runIf(motoAvailable())(
+  'the per-file rebuild function on moto_server (S3, DynamoDB)',
+  () => {
+    let moto: Moto;
+    let dynamo: DynamoDBClient;
+    let s3: S3Client;
+    let store: DynamoEventStore;
+    const folder = tempDir('rebuild-files-');
+
+    beforeAll(async () => {
+      moto = await startMoto();
+      dynamo = dynamoClient({ endpoint: moto.endpoint, maxAttempts: 3 });
+      s3 = s3Client({ endpoint: moto.endpoint });
+      await Promise.all([
+        ensureEventsTable(dynamo, 'events'),
+        ensureRuntimeTables(dynamo),
+        DynamoDocumentStore.open(dynamo, GENERATION_TABLE),
+        s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
+      ]);
+      store = new DynamoEventStore({ client: dynamo, table: 'events', registry });
+      for (let i = 1; i <= 12; i++) {
+        const id = `match:2026-${i}`;
+        await store.append(id, 0, [
+          { event_type: 'MatchRecorded', data: matchRecorded(id, i % 3, 1) },
+        ]);
+        if (i % 4 === 0)
+          await store.append(id, 1, [
+            { event_type: 'MatchRecorded', data: matchRecorded(id, 0, 0) },
+          ]);
+      }
+    }, 60_000);
+
+    afterAll(async () => {
+      dynamo?.destroy();
+      s3?.destroy();
+      await moto?.stop();
+    });
+
+    it('applies each data file of an export in the bucket to the generation, once, whatever is run again', async () => {
+      // Prepare: an export in DynamoDB's format, uploaded under the keys DynamoDB writes.
+      const local = new FolderStorage(folder.dir);
+      await exportTableLocally({
+        client: dynamo,
+        table: 'events',
+        storage: local,
+        prefix: 'events',
+      });
+      for await (const object of local.list('events/'))
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: object.key,
+            Body: await readFile(local.path(object.key)),
+          }),
+        );
+      const [archived] = (await listExports(local, 'events')).exports;
+      if (!archived) throw new Error('no export');
+      const handlers = rebuildFileHandlers(
+        { EVENTS_TABLE: 'events', POSITIONS_TABLE, DEAD_LETTERS_TABLE },
+        { dynamo, s3 },
+      );
+      const target = { projection: 'standings', generation: 2, table: GENERATION_TABLE };
+
+      // Act: every file, then every file again (a map run redriven).
+      const first = await Promise.all(
+        archived.files.map((file) => handlers.file({ ...target, bucket: BUCKET, file })),
+      );
+      const again = await Promise.all(
+        archived.files.map((file) => handlers.file({ ...target, bucket: BUCKET, file })),
+      );
+
+      // Assess: the documents equal the events applied in order; the positions of the
+      // consumer that feeds the generation next stand at each stream's end; the second run
+      // applied nothing.
+      expect(first.reduce((n, r) => n + r.items, 0)).toBe(15);
+      expect(first.reduce((n, r) => n + r.events, 0)).toBe(15);
+      expect(first.flatMap((r) => r.deferred)).toEqual([]);
+      expect(again.reduce((n, r) => n + r.events, 0)).toBe(0);
+      expect(again.reduce((n, r) => n + r.duplicates, 0)).toBe(15);
+      const expected = new InMemoryDocumentStore();
+      const projector = new Projector(standingsProjection, expected);
+      for await (const batch of store.readAll()) await projector.apply(batch);
+      const written: { pk: string; sk: string }[] = [];
+      for await (const page of new DynamoDocumentStore(dynamo, GENERATION_TABLE).scanAll())
+        written.push(...page);
+      const key = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
+      const byKey = <T extends { pk: string; sk: string }>(docs: T[]) =>
+        docs.sort((a, b) => key(a).localeCompare(key(b)));
+      expect(byKey(written)).toEqual(byKey(expected.all()));
+      const positions = await new DynamoPositionStore(
+        dynamo,
+        'read-model:standings:g2',
+        POSITIONS_TABLE,
+      ).positions(['match:2026-4', 'match:2026-5']);
+      expect(Object.fromEntries(positions)).toEqual({ 'match:2026-4': 2, 'match:2026-5': 1 });
+    });
+
+    it('refuses an input without its file, or for a generation that is not a rebuild, saying what is missing', async () => {
+      const handlers = rebuildFileHandlers(
+        { EVENTS_TABLE: 'events', POSITIONS_TABLE, DEAD_LETTERS_TABLE },
+        { dynamo, s3 },
+      );
+
+      await expect(
+        handlers.file({
+          projection: 'standings',
+          generation: 2,
+          table: GENERATION_TABLE,
+          bucket: BUCKET,
+        } as never),
+      ).rejects.toThrow('the input needs "bucket" and "file" (a line of manifest-files.json)');
+      await expect(
+        handlers.deferred({ projection: 'standings', generation: 1, table: 't', streams: [] }),
+      ).rejects.toThrow('generation must be a whole number from 2 (got 1)');
+      await expect(
+        handlers.deferred({ projection: 'ratings', generation: 2, table: 't', streams: [] }),
+      ).rejects.toThrow('unknown read model "ratings"');
+    });
+  },
+);
