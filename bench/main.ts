@@ -19,8 +19,9 @@ import { WRITES_SCENARIOS, type WritesResult } from './writes.js';
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
     'usage: npm run bench [-- --quick]\n\n' +
-      'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild, peers,\n' +
-      'marshalling, the whole pipeline at volume, writes per event), each in its own process,\n' +
+      'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild by scan and\n' +
+      'through the archive, peers, marshalling, the whole pipeline at volume, writes per\n' +
+      'event), each in its own process,\n' +
       'and prints one JSON document: each figure with its unit, the baseline measured in the\n' +
       'same run, the ratio and peak RSS. --quick skips the largest scenarios (about four\n' +
       'minutes). What each figure means: bench/README.md.\n',
@@ -91,6 +92,18 @@ const rebuild = (quick ? QUICK_REBUILD_SCENARIOS : REBUILD_SCENARIOS).map((s) =>
       flushes: number | null;
       peak_heap_mb: number;
     }[];
+    archive: {
+      figures: {
+        figure: string;
+        value: number;
+        ratio: number;
+        value_excluding_export: number;
+        ratio_excluding_export: number;
+        baseline: number;
+        export_seconds: number;
+        files: number;
+      }[];
+    };
   };
 });
 
@@ -168,6 +181,10 @@ if (process.stderr.isTTY) {
     for (const f of r.figures)
       process.stderr.write(
         `${`${r.scenario} ${f.read_model}`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of raw scan (${r.baseline}/s), ${f.flushes} flushes, peak heap ${f.peak_heap_mb} MB\n`,
+      );
+    for (const f of r.archive.figures)
+      process.stderr.write(
+        `${`${r.scenario} ${f.figure}`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of the scan rebuild (${f.baseline}/s), export ${f.export_seconds} s included; without it ${f.value_excluding_export}/s (${f.ratio_excluding_export}), ${f.files} files\n`,
       );
   }
   for (const f of ingest) {

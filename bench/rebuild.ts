@@ -3,11 +3,19 @@
  * events in the embedded runtime, next to dynalite's raw parallel scan of the same table
  * (and a scan that also decodes every event) measured in the same run.
  *
+ * Each read model is rebuilt twice on the same store: by the direct scan of the table
+ * (`figures`), then through the archive (`archive.figures`): a full export of the table into
+ * a temporary folder, made for that rebuild alone and timed apart, whose data files the
+ * rebuild then applies. Its ratio is to the scan rebuild of the same read model just before.
+ *
  * The store is loaded directly with BatchWriteItem of commit items built by the event
  * store's own codec (one `MatchRecorded` per match stream and one `TeamRegistered` per team),
  * without the relay marker: the change stream never carries them, so each rebuild replays
  * the whole store and nothing else competes with it.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -15,7 +23,11 @@ import { generateSeason } from '../domain/season/generateSeason.js';
 import { matchAggregateId, resultData, teamAggregateId } from '../ingest/matchEvents.js';
 import { startPipeline } from '../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../pipeline/readModels.js';
-import { rebuildReadModel } from '../pipeline/rebuild.js';
+import { type RebuildSummary, rebuildReadModel } from '../pipeline/rebuild.js';
+import { FolderStorage } from '../stream/archive/ArchiveStorage.js';
+import { ARCHIVE_PREFIX, exportIdOf } from '../stream/archive/exportFormat.js';
+import { exportTableLocally } from '../stream/archive/exportTable.js';
+import { listExports } from '../stream/archive/readExport.js';
 import { batchWriteReliably } from '../stream/aws/dynamoBatch.js';
 import { CommitCodec } from '../stream/eventStore/Commit.js';
 import { toItem } from '../stream/eventStore/commitItem.js';
@@ -179,14 +191,171 @@ function settledHeap(): number | undefined {
   return process.memoryUsage().heapUsed;
 }
 
+/**
+ * The memory figures of one rebuild: the process's RSS before and after, and the heap in
+ * use, sampled by `sample` after each page, against the heap settled before it.
+ */
+function watchMemory() {
+  const rssBefore = process.memoryUsage().rss;
+  const heapBefore = settledHeap();
+  // Its peak is what the rebuild's folding holds at most (with garbage not yet collected).
+  let peakHeap = getHeapStatistics().used_heap_size;
+  return {
+    sample: () => {
+      peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
+    },
+    rss: () => ({
+      rss_mb_after: Math.round(process.memoryUsage().rss / 2 ** 20),
+      rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+    }),
+    heap: () => ({
+      peak_heap_mb: Math.round(peakHeap / 2 ** 20),
+      // The peak over the heap settled before the rebuild (needs --expose-gc).
+      peak_heap_growth_mb:
+        heapBefore === undefined ? null : Math.round((peakHeap - heapBefore) / 2 ** 20),
+      // What the rebuild left on the heap once garbage is collected (needs --expose-gc):
+      // near zero when it streams, the size of the store if it kept the events.
+      heap_retained_mb:
+        heapBefore === undefined ? null : Math.round(((settledHeap() ?? 0) - heapBefore) / 2 ** 20),
+    }),
+  };
+}
+
 /** What a run may change: the flush budget, and which read models it rebuilds. */
 export interface RebuildRun {
   readonly flushMb?: number;
   readonly models?: readonly RebuiltModel[];
 }
 
+type Projection = (typeof READ_MODELS)[number];
+
+/** Files an archive rebuild applies at once (`rebuildReadModel`'s default). */
+const FILE_CONCURRENCY = 4;
+
+/** A rebuild that scans the events table (`source: 'scan'`). */
+async function scanRebuild(
+  pipeline: Pipeline,
+  projection: Projection,
+  scenario: RebuildScenario,
+  run: RebuildRun,
+  events: number,
+) {
+  const memory = watchMemory();
+  const summary = await rebuildReadModel(pipeline, projection, {
+    segments: scenario.segments,
+    // The replay is measured, not the comparison a rebuild of the same version makes.
+    verify: false,
+    ...(run.flushMb ? { flushMb: run.flushMb } : {}),
+    onProgress: memory.sample,
+  });
+  // Read loosely: the same file measures a build from before flushes existed.
+  const flushes = (summary as { flushes?: number }).flushes;
+  if (!summary.completed || summary.scanned < events)
+    throw new Error(`rebuild of ${projection.name} read ${summary.scanned} of ${events} events`);
+  return {
+    read_model: projection.name,
+    events_read: summary.scanned,
+    events_applied: summary.events,
+    seconds: summary.replay_seconds,
+    value: summary.scanned_per_second,
+    unit: 'events/s (read from the store and through the read model)',
+    applied_per_second: summary.events_per_second,
+    ...memory.rss(),
+    flushes: flushes ?? null,
+    peak_folded_mb: (summary as { peak_folded_mb?: number }).peak_folded_mb ?? null,
+    ...memory.heap(),
+  };
+}
+
+/**
+ * A rebuild through the archive, from an export made for it alone: a full export of the
+ * events table into `folder`, timed apart, then `rebuildReadModel` with the archive, which
+ * finds that export's end less than 15 minutes old and reads it without exporting again
+ * (checked: a rebuild that read any other export fails the run). `baseline` is the scan
+ * rebuild of the same read model just before, on the same store.
+ */
+async function archiveRebuild(
+  pipeline: Pipeline,
+  projection: Projection,
+  scenario: RebuildScenario,
+  run: RebuildRun,
+  events: number,
+  folder: string,
+  scan: { readonly value: number },
+) {
+  const storage = new FolderStorage(folder);
+  const memory = watchMemory();
+  const exportStarted = performance.now();
+  const exported = await exportTableLocally({
+    client: pipeline.runtime.dynamo,
+    table: pipeline.runtime.store.table,
+    storage,
+    prefix: ARCHIVE_PREFIX,
+    segments: scenario.segments,
+    onProgress: memory.sample,
+  });
+  const exportSeconds = (performance.now() - exportStarted) / 1000;
+  const exportId = exportIdOf(exported.exportArn);
+  if (exported.itemCount !== events)
+    throw new Error(`the export for ${projection.name} holds ${exported.itemCount} of ${events}`);
+  const summary: RebuildSummary = await rebuildReadModel(pipeline, projection, {
+    verify: false,
+    ...(run.flushMb ? { flushMb: run.flushMb } : {}),
+    archive: { storage, prefix: ARCHIVE_PREFIX, fileConcurrency: FILE_CONCURRENCY },
+    onProgress: memory.sample,
+  });
+  if (summary.source !== 'archive' || summary.exports?.join() !== exportId)
+    throw new Error(
+      `the archive rebuild of ${projection.name} read the exports [${summary.exports?.join(', ') ?? ''}], not the one made for it (${exportId})`,
+    );
+  if (!summary.completed || summary.scanned < events)
+    throw new Error(
+      `archive rebuild of ${projection.name} read ${summary.scanned} of ${events} events`,
+    );
+  const files = (await listExports(storage, ARCHIVE_PREFIX)).exports.find((e) => e.id === exportId)
+    ?.files.length;
+  let dataBytes = 0;
+  for await (const object of storage.list(`${ARCHIVE_PREFIX}/`))
+    if (object.key.endsWith('.json.gz')) dataBytes += object.size;
+  const seconds = exportSeconds + summary.replay_seconds;
+  const value = Math.round(summary.scanned / seconds);
+  return {
+    figure: `rebuild-archive-${projection.name}`,
+    read_model: projection.name,
+    events_read: summary.scanned,
+    events_applied: summary.events,
+    value,
+    unit: 'events/s (a full export made for this rebuild, then its files read and applied through the read model; export included)',
+    baseline: scan.value,
+    baseline_unit:
+      'events/s, the direct-scan rebuild of the same read model in the same run, on the same store',
+    ratio: Number((value / scan.value).toFixed(3)),
+    // What a rebuild that reuses a recent export pays: the files applied, no export.
+    value_excluding_export: summary.scanned_per_second,
+    ratio_excluding_export: Number((summary.scanned_per_second / scan.value).toFixed(3)),
+    seconds: Number(seconds.toFixed(3)),
+    export_seconds: Number(exportSeconds.toFixed(3)),
+    replay_seconds: summary.replay_seconds,
+    export_id: exportId,
+    export_items: exported.itemCount,
+    export_items_per_second: Math.round(exported.itemCount / exportSeconds),
+    // The data files' gzip bytes, and their JSON lines before compression.
+    export_mb: Number((dataBytes / 2 ** 20).toFixed(1)),
+    export_json_mb: Number((exported.billedSizeBytes / 2 ** 20).toFixed(1)),
+    files: files ?? 0,
+    deferred_streams: summary.deferred_streams ?? 0,
+    applied_per_second: summary.events_per_second,
+    ...memory.rss(),
+    flushes: summary.flushes,
+    peak_folded_mb: summary.peak_folded_mb,
+    ...memory.heap(),
+  };
+}
+
 export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
   const pipeline = await startPipeline({ memory: true, debounceMs: 3_600_000 });
+  // The archive rebuilds' exports, one folder per read model, each removed after its rebuild.
+  const archiveRoot = await mkdtemp(join(tmpdir(), 'matchstream-bench-archive-'));
   try {
     const loadStarted = performance.now();
     const events = await load(pipeline, scenario);
@@ -195,50 +364,18 @@ export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
     const scanBefore = await rawScan(pipeline, scenario.segments);
     const decode = await decodingScan(pipeline, scenario.segments);
     const models = [];
+    const archived = [];
     for (const name of run.models ?? scenario.models ?? REBUILT_MODELS) {
       const projection = READ_MODELS.find((p) => p.name === name);
       if (!projection) throw new Error(`no read model ${name}`);
-      const rssBefore = process.memoryUsage().rss;
-      const heapBefore = settledHeap();
-      // The heap in use, sampled after each page: its peak is what the rebuild's folding
-      // holds at most (with garbage not yet collected).
-      let peakHeap = getHeapStatistics().used_heap_size;
-      const summary = await rebuildReadModel(pipeline, projection, {
-        segments: scenario.segments,
-        // The replay is measured, not the comparison a rebuild of the same version makes.
-        verify: false,
-        ...(run.flushMb ? { flushMb: run.flushMb } : {}),
-        onProgress: () => {
-          peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
-        },
-      });
-      // Read loosely: the same file measures a build from before flushes existed.
-      const flushes = (summary as { flushes?: number }).flushes;
-      if (!summary.completed || summary.scanned < events)
-        throw new Error(`rebuild of ${name} read ${summary.scanned} of ${events} events`);
-      models.push({
-        read_model: name,
-        events_read: summary.scanned,
-        events_applied: summary.events,
-        seconds: summary.replay_seconds,
-        value: summary.scanned_per_second,
-        unit: 'events/s (read from the store and through the read model)',
-        applied_per_second: summary.events_per_second,
-        rss_mb_after: Math.round(process.memoryUsage().rss / 2 ** 20),
-        rss_growth_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
-        flushes: flushes ?? null,
-        peak_folded_mb: (summary as { peak_folded_mb?: number }).peak_folded_mb ?? null,
-        peak_heap_mb: Math.round(peakHeap / 2 ** 20),
-        // The peak over the heap settled before the rebuild (needs --expose-gc).
-        peak_heap_growth_mb:
-          heapBefore === undefined ? null : Math.round((peakHeap - heapBefore) / 2 ** 20),
-        // What the rebuild left on the heap once garbage is collected (needs --expose-gc):
-        // near zero when it streams, the size of the store if it kept the events.
-        heap_retained_mb:
-          heapBefore === undefined
-            ? null
-            : Math.round(((settledHeap() ?? 0) - heapBefore) / 2 ** 20),
-      });
+      // The two rebuilds of a read model one after the other, so both see the same load.
+      const scan = await scanRebuild(pipeline, projection, scenario, run, events);
+      models.push(scan);
+      const folder = join(archiveRoot, name);
+      archived.push(
+        await archiveRebuild(pipeline, projection, scenario, run, events, folder, scan),
+      );
+      await rm(folder, { recursive: true, force: true });
     }
     const scanAfter = await rawScan(pipeline, scenario.segments);
     const writes = await rawBatchWrite(pipeline, scenario.rawWrites ?? 20_000);
@@ -269,10 +406,17 @@ export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
         baseline: Math.round(baseline),
         ratio: Number((m.value / baseline).toFixed(3)),
       })),
+      archive: {
+        how: `Each read model is rebuilt through the archive right after its scan rebuild (figures), on the same store: first a fresh full export of the events table, made for that rebuild alone (${scenario.segments} scan segments, one gzip data file each, into a folder under the temporary directory, removed after), timed apart as export_seconds; then rebuildReadModel with the archive, which finds that export's end under 15 minutes old and reads it without exporting again (the run fails if it read any other export), applying its files ${FILE_CONCURRENCY} at a time. value counts the export: events read / (export_seconds + replay_seconds); value_excluding_export is the replay alone, what a rebuild that reuses a recent export pays. baseline is the scan rebuild of the same read model in the same run.`,
+        export_segments: scenario.segments,
+        file_concurrency: FILE_CONCURRENCY,
+        figures: archived,
+      },
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   } finally {
     await pipeline.stop();
+    await rm(archiveRoot, { recursive: true, force: true });
   }
 }
 

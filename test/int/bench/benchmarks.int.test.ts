@@ -76,7 +76,7 @@ describe('the benchmarks on tiny inputs', () => {
     expect(result.relay.value).toBeGreaterThan(0);
   }, 60_000);
 
-  it('rebuilds every main read model from a small store next to the raw scan', async () => {
+  it('rebuilds every main read model from a small store next to the raw scan, then through the archive', async () => {
     const result = await rebuild({
       name: 'rebuild-tiny',
       teams: 20,
@@ -96,6 +96,29 @@ describe('the benchmarks on tiny inputs', () => {
       expect(f.peak_heap_mb).toBeGreaterThan(0);
     }
     expect(result.figures.find((f) => f.read_model === 'teams')?.events_applied).toBe(20);
+    // The same read models through the archive: each from an export of the whole store,
+    // applying as many events as the scan rebuild did.
+    expect(result.archive.figures.map((f) => f.figure)).toEqual(
+      REBUILT_MODELS.map((m) => `rebuild-archive-${m}`),
+    );
+    for (const f of result.archive.figures) {
+      const scan = result.figures.find((s) => s.read_model === f.read_model);
+      expect(f.events_read).toBe(result.events);
+      expect(f.export_items).toBe(result.events);
+      expect(f.events_applied).toBe(scan?.events_applied);
+      expect(f.baseline).toBe(scan?.value);
+      // One data file per export segment; every stream holds one commit, so none is split.
+      expect(f.files).toBe(2);
+      expect(f.deferred_streams).toBe(0);
+      expect(f.export_seconds).toBeGreaterThan(0);
+      expect(f.seconds).toBeCloseTo(f.export_seconds + f.replay_seconds, 2);
+      expect(f.value).toBeLessThanOrEqual(f.value_excluding_export);
+      expect(f.flushes).toBeGreaterThanOrEqual(1);
+    }
+    // Each archive rebuild read an export of its own.
+    expect(new Set(result.archive.figures.map((f) => f.export_id)).size).toBe(
+      REBUILT_MODELS.length,
+    );
   }, 120_000);
 
   it('runs a small season through the whole pipeline and through ingest alone, each in a process of its own', () => {
