@@ -5,7 +5,13 @@ export type StoreErrorCode =
   | 'INVALID_APPEND'
   | 'STORE_UNAVAILABLE'
   | 'CORRUPT_ITEM'
-  | 'CORRUPT_ARCHIVE';
+  | 'CORRUPT_ARCHIVE'
+  /** An export DynamoDB would refuse, or did: its window, point-in-time recovery, the table. */
+  | 'EXPORT_REFUSED'
+  /** An export DynamoDB began and reported FAILED. */
+  | 'EXPORT_FAILED'
+  /** An export DynamoDB reported COMPLETED whose manifests are not in the bucket. */
+  | 'EXPORT_INCOMPLETE';
 
 /** What a `StoreError` is about. */
 export interface StoreErrorContext {

@@ -1,5 +1,11 @@
-import type { Command } from 'commander';
-import { type ArchiveStorage, FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { type Command, InvalidArgumentError } from 'commander';
+import {
+  type ArchiveStorage,
+  FolderStorage,
+  S3Storage,
+} from '../../stream/archive/ArchiveStorage.js';
+import { exportTableOnAws } from '../../stream/archive/awsExport.js';
 import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { exportTableLocally } from '../../stream/archive/exportTable.js';
 import {
@@ -8,24 +14,30 @@ import {
   listExports,
   verifyExport,
 } from '../../stream/archive/readExport.js';
+import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
+import { StoreError } from '../../stream/StoreError.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { wholeNumber } from '../options.js';
 import { counted } from '../output/plural.js';
 import { formatTable } from '../output/table.js';
-import { fileProgress } from '../progress.js';
+import { fileProgress, formatSeconds } from '../progress.js';
 import { addStoreOptions, type StoreFlags } from '../storeOptions.js';
 import { write } from '../write.js';
 
 interface ArchiveFlags extends StoreFlags {
   readonly json?: boolean;
   readonly progress: boolean;
+  /** With --aws: the archive bucket (the stack output ArchiveBucket). */
+  readonly bucket?: string;
 }
 
 interface ExportFlags extends ArchiveFlags {
   readonly incremental?: boolean;
   readonly segments: number;
+  /** With --aws: the KMS key DynamoDB encrypts the export with (the stack output ArchiveKey). */
+  readonly kmsKey?: string;
 }
 
 /** An export as `archive list` shows it. */
@@ -54,7 +66,8 @@ The archive keeps exports of the events table in the layout and format of Dynamo
 to S3 (manifest-summary.json, manifest-files.json, gzip data files of DynamoDB JSON): on AWS
 in the stack's archive bucket, written by DynamoDB itself; locally in <data-dir>/archive,
 written by matchstream the same way. The table stays the system of record; the archive is
-the cheap, durable copy that rebuilds read from.
+the cheap, durable copy that rebuilds read from. With --aws, --bucket names the bucket (the
+stack output ArchiveBucket).
 
 Commands:
   archive export [--incremental]   export the table (full, or the commits since the last export)
@@ -69,7 +82,21 @@ Commands:
         '--incremental',
         'only the commits since the newest export (a full export must exist)',
       )
-      .option('--segments <n>', 'parallel scan segments: one data file each', wholeNumber(1, 64), 4)
+      .option(
+        '--segments <n>',
+        'parallel scan segments of the local export: one data file each',
+        wholeNumber(1, 64),
+        4,
+      )
+      .option(
+        '--bucket <name>',
+        'with --aws: the archive bucket (stack output ArchiveBucket)',
+        bucketName,
+      )
+      .option(
+        '--kms-key <arn>',
+        "with --aws: encrypt the export with this KMS key (stack output ArchiveKey); else the bucket's default encryption",
+      )
       .option('--json', 'print the export and its verification as JSON')
       .option('--no-progress', 'no progress bar, even on a terminal'),
   )
@@ -83,22 +110,94 @@ exports, and readers take it once). Every export is read back and verified: the 
 each data file against manifest-files.json, the total against manifest-summary.json, and
 each file's MD5. A mismatch exits 1 and names the file.
 
+With --aws, DynamoDB exports the deployed table itself (ExportTableToPointInTime; point-in-time
+recovery must be on) into the bucket, and the command waits for it (minutes, for a large
+table), then verifies it the same way. An incremental export covers the changes after the
+newest export in the bucket up to now (taken to 5 minutes): DynamoDB takes 15 minutes to 24
+hours; older than that, take a full export. The same command run again within those 5
+minutes follows the export it started rather than starting a second one.
+
 Examples:
   matchstream archive export
-  matchstream archive export --incremental --json`,
+  matchstream archive export --incremental --json
+  matchstream archive export --aws --table <EventsTable> --bucket <ArchiveBucket> --kms-key <ArchiveKey>
+  matchstream archive export --aws --incremental --table <EventsTable> --bucket <ArchiveBucket>`,
     )
-    .action(async (flags: ExportFlags) => {
-      await runExport(flags);
+    .action(async (flags: ExportFlags, command: Command) => {
+      await runExport(flags, command);
     });
 
   addStoreOptions(
     archive
       .command('list')
       .description('the archive’s exports, oldest first: time, type, items, files, size')
+      .option(
+        '--bucket <name>',
+        'with --aws: the archive bucket (stack output ArchiveBucket)',
+        bucketName,
+      )
       .option('--json', 'print the exports as JSON'),
-  ).action(async (flags: ArchiveFlags) => {
-    await runList(flags);
+  ).action(async (flags: ArchiveFlags, command: Command) => {
+    await runList(flags, command);
   });
+}
+
+/** A bucket name as S3 has them (not an `s3://` URL, not an ARN). */
+function bucketName(value: string): string {
+  if (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)) return value;
+  throw new InvalidArgumentError(
+    'expected a bucket name such as matchstream-prod-archive (the stack output ArchiveBucket), not a URL or an ARN',
+  );
+}
+
+/**
+ * The archive the flags name: the bucket with --aws (which needs --bucket), else the data
+ * folder's. The flags of the other one are refused, as are --memory and --endpoint.
+ */
+function archiveOf(flags: ArchiveFlags & { readonly kmsKey?: string }, command: Command): Archive {
+  localOnly(flags);
+  if (!flags.aws) {
+    if (flags.bucket !== undefined || flags.kmsKey !== undefined)
+      throw new CliError(
+        `--bucket and --kms-key are for the archive on AWS: add --aws (the local archive is ${archiveDir(flags.dataDir)})`,
+        EXIT.USAGE,
+      );
+    requireDataFolder(flags.dataDir);
+    return { aws: false, storage: new FolderStorage(archiveDir(flags.dataDir)) };
+  }
+  if (flags.bucket === undefined)
+    throw new CliError(
+      `archive ${command.name()} --aws needs --bucket <name>: the archive bucket of the deployed stack (its output ArchiveBucket)`,
+      EXIT.USAGE,
+    );
+  if (command.getOptionValueSource('segments') === 'cli')
+    throw new CliError(
+      '--segments is for the local export: on AWS, DynamoDB chooses the data files',
+      EXIT.USAGE,
+    );
+  const s3 = s3Client();
+  return { aws: true, storage: new S3Storage(s3, flags.bucket), s3 };
+}
+
+type Archive =
+  | { readonly aws: false; readonly storage: FolderStorage }
+  | { readonly aws: true; readonly storage: S3Storage; readonly s3: S3Client };
+
+/** S3's errors (no such bucket, access denied) in one line that names the bucket. */
+async function onStorage<T>(storage: ArchiveStorage, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof S3ServiceException)
+      throw new CliError(
+        error.name === 'NoSuchBucket'
+          ? `${storage.description}: no such bucket; give the stack output ArchiveBucket with --bucket (and its region with AWS_REGION)`
+          : `${storage.description}: ${error.name}: ${error.message}`,
+        EXIT.FAILURE,
+        { cause: error },
+      );
+    throw error;
+  }
 }
 
 function localOnly(flags: StoreFlags): void {
@@ -114,52 +213,34 @@ function localOnly(flags: StoreFlags): void {
     );
 }
 
-async function runExport(flags: ExportFlags): Promise<void> {
-  localOnly(flags);
-  if (flags.aws) throw new CliError('archive export --aws is not available yet', EXIT.USAGE);
-  requireDataFolder(flags.dataDir);
-  const storage = new FolderStorage(archiveDir(flags.dataDir));
-  const { exports } = await listExports(storage, ARCHIVE_PREFIX);
+async function runExport(flags: ExportFlags, command: Command): Promise<void> {
+  const archive = archiveOf(flags, command);
+  const { storage } = archive;
+  const { exports } = await onStorage(storage, () => listExports(storage, ARCHIVE_PREFIX));
   const newest = exports.at(-1);
   if (flags.incremental && !newest)
     throw new CliError(
-      'the archive holds no export yet: run "matchstream archive export" for a full one first',
+      archive.aws
+        ? `the archive (${storage.description}) holds no export yet: run "matchstream archive export --aws" for a full one first`
+        : 'the archive holds no export yet: run "matchstream archive export" for a full one first',
     );
-  const progress = fileProgress('exporting', flags.progress && !flags.json, 'items');
-  const opened = await openEventStore({
-    dataDir: flags.dataDir,
-    table: flags.table,
-    readOnly: true,
-  });
-  let summary: Awaited<ReturnType<typeof exportTableLocally>>;
-  try {
-    const total = await opened.store.approximateCommits();
-    summary = await exportTableLocally({
-      client: opened.client,
-      table: opened.table,
-      storage,
-      prefix: ARCHIVE_PREFIX,
-      segments: flags.segments,
-      ...(flags.incremental && newest ? { incremental: { from: newest.upTo } } : {}),
-      onProgress: (items) => progress.update(items, flags.incremental ? 0 : total, items),
-    });
-  } finally {
-    progress.stop();
-    await opened.close();
-  }
-  const { exports: after } = await listExports(storage, ARCHIVE_PREFIX);
-  const archived = after.find((e) => e.summary.exportArn === summary.exportArn);
-  if (!archived) throw new CliError(`the export ${summary.exportArn} is not in the archive`);
+  const from = flags.incremental && newest ? newest.upTo : undefined;
+  const archived = archive.aws
+    ? await exportOnAws(flags, archive, from)
+    : await exportLocally(flags, archive.storage, from);
   const verifying = fileProgress('verifying', flags.progress && !flags.json, 'files');
   let verification: ExportVerification;
   try {
-    verification = await verifyExport(storage, archived, (files, items) =>
-      verifying.update(files, archived.files.length, items),
+    verification = await onStorage(storage, () =>
+      verifyExport(storage, archived, (files, items) =>
+        verifying.update(files, archived.files.length, items),
+      ),
     );
   } finally {
     verifying.stop();
   }
-  const listing = listingOf(archived, await dataBytes(storage, archived));
+  const bytes = await onStorage(storage, () => dataBytes(storage, archived));
+  const listing = listingOf(archived, bytes);
   if (flags.json) await write(`${JSON.stringify({ export: listing, verification }, null, 2)}\n`);
   else
     await write(
@@ -180,15 +261,103 @@ async function runExport(flags: ExportFlags): Promise<void> {
     );
 }
 
-async function runList(flags: ArchiveFlags): Promise<void> {
-  localOnly(flags);
-  if (flags.aws) throw new CliError('archive list --aws is not available yet', EXIT.USAGE);
-  requireDataFolder(flags.dataDir);
-  const storage = new FolderStorage(archiveDir(flags.dataDir));
-  const { exports, unfinished } = await listExports(storage, ARCHIVE_PREFIX);
-  const listings = await Promise.all(
-    exports.map(async (e) => listingOf(e, await dataBytes(storage, e))),
-  );
+/** The local export: the table scanned into the data folder's archive, then found there. */
+async function exportLocally(
+  flags: ExportFlags,
+  storage: FolderStorage,
+  from: string | undefined,
+): Promise<ArchivedExport> {
+  const progress = fileProgress('exporting', flags.progress && !flags.json, 'items');
+  const opened = await openEventStore({
+    dataDir: flags.dataDir,
+    table: flags.table,
+    readOnly: true,
+  });
+  let summary: Awaited<ReturnType<typeof exportTableLocally>>;
+  try {
+    const total = await opened.store.approximateCommits();
+    summary = await exportTableLocally({
+      client: opened.client,
+      table: opened.table,
+      storage,
+      prefix: ARCHIVE_PREFIX,
+      segments: flags.segments,
+      ...(from !== undefined ? { incremental: { from } } : {}),
+      onProgress: (items) => progress.update(items, flags.incremental ? 0 : total, items),
+    });
+  } finally {
+    progress.stop();
+    await opened.close();
+  }
+  const { exports: after } = await listExports(storage, ARCHIVE_PREFIX);
+  const archived = after.find((e) => e.summary.exportArn === summary.exportArn);
+  if (!archived) throw new CliError(`the export ${summary.exportArn} is not in the archive`);
+  return archived;
+}
+
+/**
+ * The export on AWS: DynamoDB exports the deployed table into the bucket while its status
+ * shows on a terminal; its errors (point-in-time recovery off, a window DynamoDB refuses, a
+ * failed export) in one line.
+ */
+async function exportOnAws(
+  flags: ExportFlags,
+  { storage, s3 }: Extract<Archive, { aws: true }>,
+  from: string | undefined,
+): Promise<ArchivedExport> {
+  const status = statusLine(flags.progress && !flags.json);
+  const opened = await openEventStore({ aws: true, table: flags.table, readOnly: true });
+  try {
+    return await onStorage(storage, () =>
+      exportTableOnAws({
+        dynamo: opened.client,
+        s3,
+        table: opened.table,
+        bucket: storage.bucket,
+        prefix: ARCHIVE_PREFIX,
+        ...(from !== undefined ? { incremental: { from } } : {}),
+        ...(flags.kmsKey !== undefined ? { kmsKeyId: flags.kmsKey } : {}),
+        onStatus: (report) =>
+          status.show(
+            `exporting on AWS: ${report.status}, ${formatSeconds(report.elapsedMs / 1000)} (${report.exportArn})`,
+          ),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof StoreError)
+      throw new CliError(error.message, EXIT.FAILURE, { cause: error });
+    throw error;
+  } finally {
+    status.stop();
+    await opened.close();
+  }
+}
+
+/** One line of status on standard error, rewritten in place; only on a terminal. */
+function statusLine(enabled: boolean): { show(text: string): void; stop(): void } {
+  if (!enabled || !process.stderr.isTTY) return { show: () => undefined, stop: () => undefined };
+  let shown = false;
+  return {
+    show(text) {
+      const width = process.stderr.columns || 80;
+      process.stderr.write(`\r\x1b[2K${text.slice(0, Math.max(20, width - 1))}`);
+      shown = true;
+    },
+    stop() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+async function runList(flags: ArchiveFlags, command: Command): Promise<void> {
+  const { storage } = archiveOf(flags, command);
+  const { unfinished, listings } = await onStorage(storage, async () => {
+    const found = await listExports(storage, ARCHIVE_PREFIX);
+    const listings = await Promise.all(
+      found.exports.map(async (e) => listingOf(e, await dataBytes(storage, e))),
+    );
+    return { ...found, listings };
+  });
   if (flags.json) {
     await write(
       `${JSON.stringify({ archive: storage.description, exports: listings, unfinished: unfinished.map((u) => ({ id: u.id, started_at: u.started.toISOString() })) }, null, 2)}\n`,

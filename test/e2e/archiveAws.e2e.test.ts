@@ -1,0 +1,223 @@
+import { UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { exportTableLocally } from '../../stream/archive/exportTable.js';
+import { dynamoClient } from '../../stream/aws/dynamoClient.js';
+import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
+import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
+import { ensureEventsTable } from '../../stream/eventStore/eventsTable.js';
+import { type CliRun, runCli } from '../support/cli.js';
+import { type Moto, motoAvailable, startMoto } from '../support/moto.js';
+import { matchRecorded, registry } from '../support/registry.js';
+import { uploadArchive } from '../support/s3Archive.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir('archive-aws-');
+
+/** The one line a command wrote to standard error. */
+function oneErrorLine(run: CliRun): string {
+  const lines = run.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+describe('matchstream archive --aws: the command line', () => {
+  // Nowhere to reach: these are refused before any call to AWS.
+  const env = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  };
+  const refused = async (args: string[]) => {
+    const run = await runCli(['archive', ...args, '--data-dir', tmp.path('data')], { env });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    return oneErrorLine(run);
+  };
+
+  it('needs --bucket with --aws, for export and for list', async () => {
+    expect(await refused(['export', '--aws'])).toBe(
+      'matchstream: archive export --aws needs --bucket <name>: the archive bucket of the deployed stack (its output ArchiveBucket)',
+    );
+    expect(await refused(['list', '--aws', '--json'])).toBe(
+      'matchstream: archive list --aws needs --bucket <name>: the archive bucket of the deployed stack (its output ArchiveBucket)',
+    );
+  });
+
+  it('refuses --memory and --endpoint, with --aws as without', async () => {
+    expect(await refused(['export', '--aws', '--bucket', 'b-1', '--memory'])).toBe(
+      'matchstream: an archive of a store in memory would be lost with it: use --data-dir',
+    );
+    expect(await refused(['list', '--memory'])).toContain('would be lost with it');
+    expect(
+      await refused(['export', '--aws', '--bucket', 'b-1', '--endpoint', 'http://127.0.0.1:8000']),
+    ).toContain('drop --endpoint');
+  });
+
+  it('refuses --bucket and --kms-key without --aws, --segments with it, and a bucket URL', async () => {
+    expect(await refused(['list', '--bucket', 'b-1'])).toMatch(
+      /^matchstream: --bucket and --kms-key are for the archive on AWS: add --aws \(the local archive is .*archive\)$/,
+    );
+    expect(await refused(['export', '--kms-key', 'arn:aws:kms:eu-west-1:1:key/k'])).toContain(
+      'add --aws',
+    );
+    expect(await refused(['export', '--aws', '--bucket', 'b-1', '--segments', '8'])).toBe(
+      'matchstream: --segments is for the local export: on AWS, DynamoDB chooses the data files',
+    );
+    // Commander's own refusal: its line, then the project's pointer to --help.
+    const url = await runCli(['archive', 'export', '--aws', '--bucket', 's3://b-1'], { env });
+    expect(url.code).toBe(2);
+    expect(url.stderr).toBe(
+      "matchstream: option '--bucket <name>' argument 's3://b-1' is invalid. expected a bucket name such as matchstream-prod-archive (the stack output ArchiveBucket), not a URL or an ARN\n(run with --help for usage)\n",
+    );
+  });
+});
+
+describe.runIf(motoAvailable())(
+  'matchstream archive --aws against the deployed stack (moto stands in for AWS)',
+  () => {
+    const TABLE = 'matchstream-prod-events';
+    const BUCKET = 'matchstream-prod-archive';
+    const EMPTY = 'matchstream-empty-archive';
+    let moto: Moto;
+    let env: Record<string, string>;
+    let exportArn: string;
+
+    beforeAll(async () => {
+      moto = await startMoto();
+      // What a user's shell would have: credentials, a region, here also moto's address.
+      env = {
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint,
+        AWS_ENDPOINT_URL_S3: moto.endpoint,
+      };
+      const dynamo = dynamoClient({ endpoint: moto.endpoint, region: 'eu-west-1' });
+      const s3 = s3Client({ endpoint: moto.endpoint, region: 'eu-west-1' });
+      try {
+        await ensureEventsTable(dynamo, TABLE);
+        await ensureEventsTable(dynamo, 'no-recovery-events');
+        await dynamo.send(
+          new UpdateContinuousBackupsCommand({
+            TableName: TABLE,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        );
+        const store = new DynamoEventStore({ client: dynamo, table: TABLE, registry });
+        for (let i = 1; i <= 5; i++) {
+          const id = `match:2026-0000${i}`;
+          await store.append(id, 0, [{ event_type: 'MatchRecorded', data: matchRecorded(id) }]);
+        }
+        for (const bucket of [BUCKET, EMPTY])
+          await s3.send(
+            new CreateBucketCommand({
+              Bucket: bucket,
+              CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+            }),
+          );
+        // An export in DynamoDB's format in the bucket, as a completed export leaves it.
+        const local = new FolderStorage(tmp.path('exported'));
+        ({ exportArn } = await exportTableLocally({
+          client: dynamo,
+          table: TABLE,
+          storage: local,
+          prefix: 'events',
+        }));
+        await uploadArchive(local, s3, BUCKET);
+      } finally {
+        dynamo.destroy();
+        s3.destroy();
+      }
+    }, 60_000);
+
+    afterAll(async () => {
+      await moto?.stop();
+    });
+
+    it('lists the exports in the bucket, as JSON and as a table', async () => {
+      // Act
+      const json = await runCli(['archive', 'list', '--aws', '--bucket', BUCKET, '--json'], {
+        env,
+      });
+      const table = await runCli(['archive', 'list', '--aws', '--bucket', BUCKET], { env });
+
+      // Assess
+      expect(json.stderr).toBe('');
+      expect(json.code).toBe(0);
+      const listed = JSON.parse(json.stdout);
+      const id = exportArn.slice(exportArn.lastIndexOf('/') + 1);
+      expect(listed).toMatchObject({
+        archive: `s3://${BUCKET}`,
+        exports: [{ id, type: 'full', items: 5, files: 4 }],
+        unfinished: [],
+      });
+      expect(listed.exports[0].bytes).toBeGreaterThan(0);
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(new RegExp(`^${id}\\s+full\\s`, 'm'));
+    });
+
+    it('says a bucket holds no export yet, and names a bucket that is not there', async () => {
+      // Act
+      const empty = await runCli(['archive', 'list', '--aws', '--bucket', EMPTY], { env });
+      const missing = await runCli(['archive', 'list', '--aws', '--bucket', 'not-there'], { env });
+
+      // Assess
+      expect(empty.code).toBe(0);
+      expect(empty.stdout).toContain(`the archive (s3://${EMPTY}) holds no export yet`);
+      expect(missing.code).toBe(1);
+      expect(oneErrorLine(missing)).toBe(
+        'matchstream: s3://not-there: no such bucket; give the stack output ArchiveBucket with --bucket (and its region with AWS_REGION)',
+      );
+    });
+
+    it('exports on AWS, waits for the export, and fails in one line where the manifest summary is missing (moto writes none)', async () => {
+      // Act
+      const run = await runCli(
+        ['archive', 'export', '--aws', '--table', TABLE, '--bucket', EMPTY, '--json'],
+        { env },
+      );
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(oneErrorLine(run)).toMatch(
+        new RegExp(
+          `^matchstream: export arn:aws:dynamodb:\\S+ of table ${TABLE} completed, but s3://${EMPTY}/events/AWSDynamoDB/ holds no manifest-summary\\.json for it`,
+        ),
+      );
+    }, 60_000);
+
+    it('refuses in one line: point-in-time recovery off, no export to go on from, too short a window', async () => {
+      // Act
+      const off = await runCli(
+        ['archive', 'export', '--aws', '--table', 'no-recovery-events', '--bucket', EMPTY],
+        { env },
+      );
+      const noFull = await runCli(
+        ['archive', 'export', '--aws', '--incremental', '--table', TABLE, '--bucket', EMPTY],
+        { env },
+      );
+      const tooSoon = await runCli(
+        ['archive', 'export', '--aws', '--incremental', '--table', TABLE, '--bucket', BUCKET],
+        { env },
+      );
+
+      // Assess
+      expect(off.code).toBe(1);
+      expect(oneErrorLine(off)).toContain(
+        'point-in-time recovery is off for table no-recovery-events, and DynamoDB exports only from it: turn it on with "aws dynamodb update-continuous-backups --table-name no-recovery-events',
+      );
+      expect(noFull.code).toBe(1);
+      expect(oneErrorLine(noFull)).toBe(
+        `matchstream: the archive (s3://${EMPTY}) holds no export yet: run "matchstream archive export --aws" for a full one first`,
+      );
+      expect(tooSoon.code).toBe(1);
+      expect(oneErrorLine(tooSoon)).toMatch(
+        /DynamoDB exports at least 15 minutes of changes: try again after \S+Z$/,
+      );
+    });
+  },
+);
