@@ -183,7 +183,7 @@ export async function exportTableOnAws(options: AwsExportOptions): Promise<Archi
   if (found) return found;
   throw new StoreError(
     'EXPORT_INCOMPLETE',
-    `export ${exportArn} of table ${table} completed, but ${exportsRoot(options.bucket, description.S3Prefix ?? options.prefix)} holds no manifest-summary.json for it, so it can be neither verified nor read (DynamoDB writes one; moto writes a data file only)`,
+    `export ${exportArn} of table ${table} completed, but ${exportsRoot(options.bucket, description.S3Prefix ?? options.prefix)} holds no manifest-summary.json for it, so it can be neither verified nor read`,
     { table },
   );
 }
