@@ -1,6 +1,6 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { READ_MODELS } from '../pipeline/readModels.js';
@@ -24,6 +24,7 @@ import {
 } from './constructs/HandlerFunction.js';
 import { Monitoring } from './constructs/Monitoring.js';
 import { QueryApi } from './constructs/QueryApi.js';
+import { RebuildJob } from './constructs/RebuildJob.js';
 import { SagaSweep } from './constructs/SagaSweep.js';
 import { type ConsumerSettings, StreamConsumer } from './constructs/StreamConsumer.js';
 
@@ -89,6 +90,8 @@ export interface MatchstreamSettings {
   readonly api: { readonly rateLimit: number; readonly burstLimit: number };
   /** When the event archive's exports move to cheaper storage (days after they are written). */
   readonly archive: { readonly infrequentAfterDays: number; readonly glacierAfterDays: number };
+  /** Rebuilds on AWS: data files applied at once by the Distributed Map. */
+  readonly rebuild: { readonly concurrency: number };
 }
 
 export interface MatchstreamStackProps extends StackProps {
@@ -117,6 +120,8 @@ export class MatchstreamStack extends Stack {
   readonly failures: FailureBucket;
   /** The event archive: exports of the events table (`matchstream archive export --aws`). */
   readonly archive: ArchiveBucket;
+  /** Rebuilds of a read model from the archive (`matchstream rebuild --aws`). */
+  readonly rebuild: RebuildJob;
 
   constructor(scope: Construct, id: string, props: MatchstreamStackProps) {
     super(scope, id, props);
@@ -157,12 +162,14 @@ export class MatchstreamStack extends Stack {
       tables: {
         positions: { partitionKey: 'consumer', sortKey: 'aggregate_id' },
         deadLetters: { partitionKey: 'consumer', sortKey: 'id', timeToLiveAttribute: 'expires_at' },
+        registry: { partitionKey: 'pk', sortKey: 'sk' },
       },
     });
     const runtime = this.runtimeTables.tables;
     const positions = runtime.positions;
     const deadLetters = runtime.deadLetters;
-    if (!positions || !deadLetters) throw new Error('runtime tables missing');
+    const registry = runtime.registry;
+    if (!positions || !deadLetters || !registry) throw new Error('runtime tables missing');
     const common = {
       EVENTS_TABLE: this.eventStore.table.tableName,
       POSITIONS_TABLE: positions.tableName,
@@ -193,6 +200,7 @@ export class MatchstreamStack extends Stack {
       EVENTS_TABLE: this.eventStore.table.tableName,
       DEAD_LETTERS_TABLE: deadLetters.tableName,
       READ_MODEL_TABLES: readModelTables,
+      REGISTRY_TABLE: registry.tableName,
       SAGA_TABLES: this.toJsonString(
         Object.fromEntries(Object.entries(saga).map(([name, t]) => [name, t.tableName])),
       ),
@@ -240,6 +248,33 @@ export class MatchstreamStack extends Stack {
       environment: { ...common, ...sagaEnv },
     });
     this.consumers = { 'read-models': readModels, 'bus-router': busRouter, sagas };
+
+    // Rebuilds: new generations of a read model, built from the archive and switched to.
+    const readModelDefaults = settings.consumers['read-models'] ?? {};
+    this.rebuild = new RebuildJob(this, 'Rebuild', {
+      prefix,
+      stage: settings.stage,
+      key: this.key,
+      node: settings.node,
+      events: this.eventStore.table,
+      stream: this.eventStore.stream,
+      streamRetentionHours: settings.retentionHours,
+      archive: this.archive.bucket,
+      failures: this.failures.bucket,
+      positions,
+      deadLetters,
+      registry,
+      readModels: this.readModels.tables,
+      readModelTables,
+      concurrency: settings.rebuild.concurrency,
+      feed: {
+        batchSize: readModelDefaults.batchSize ?? 500,
+        batchingWindowSeconds: readModelDefaults.batchingWindow?.toSeconds() ?? 1,
+        parallelizationFactor: readModelDefaults.parallelizationFactor ?? 2,
+        retryAttempts: readModelDefaults.retryAttempts ?? 5,
+        maxRecordAgeSeconds: readModelDefaults.maxRecordAge?.toSeconds() ?? 86_400,
+      },
+    });
 
     // Least privilege: each consumer reads the events (and fills gaps from them), keeps its
     // positions, and writes only its own effects.
@@ -316,6 +351,29 @@ export class MatchstreamStack extends Stack {
     this.allow(this.api.function, this.eventStore.table, 'appendEvents');
     this.allow(this.api.function, deadLetters, 'listDeadLetters');
 
+    // Whatever reads a read model reads its active generation: the registry says which, and a
+    // rebuilt generation is a table under the stack's prefix.
+    for (const fn of [
+      sagas.function,
+      this.sweep.function,
+      this.handlers.match.function,
+      this.api.function,
+    ]) {
+      this.allow(fn, registry, 'readDocuments');
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: TABLE_ACCESS.readDocuments.map((a) => `dynamodb:${a}`),
+          resources: [this.rebuild.generationTables],
+        }),
+      );
+      if (fn.role)
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${prefix}-rm-*]`,
+          reason:
+            'The generations a rebuild makes are tables named at run time, all under this prefix of the stack; read only.',
+        });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       name: prefix,
       key: this.key,
@@ -348,6 +406,7 @@ export class MatchstreamStack extends Stack {
         function: this.api.function,
       },
       failures: this.failures.bucket,
+      rebuild: { stateMachine: this.rebuild.stateMachine, feeder: this.rebuild.feeder },
       eventsTable: this.eventStore.table,
       tables: {
         events: this.eventStore.table,
@@ -374,6 +433,11 @@ export class MatchstreamStack extends Stack {
       value: this.key.keyArn,
       description:
         'the key the archive is encrypted with (matchstream archive export --kms-key <this>)',
+    });
+    new CfnOutput(this, 'RebuildStateMachine', {
+      value: this.rebuild.stateMachine.stateMachineArn,
+      description:
+        'rebuilds a read model from the archive (matchstream rebuild --aws --state-machine <this>)',
     });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,

@@ -9,7 +9,15 @@ import { settingsFromContext } from './settings.js';
  * written acknowledgement fails the synth). `context` adds to `cdk.json`'s.
  */
 export function buildApp(context: Record<string, unknown> = {}, outdir?: string) {
-  const app = new App({ context, ...(outdir ? { outdir } : {}) });
+  const app = new App({
+    context: {
+      // The rebuild's Distributed Map writes its results to the archive bucket (ResultWriter):
+      // the CDK leaves the writer out of the state machine without this flag.
+      '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true,
+      ...context,
+    },
+    ...(outdir ? { outdir } : {}),
+  });
   const settings = settingsFromContext((key) => app.node.tryGetContext(key));
   const stack = new MatchstreamStack(app, `matchstream-${settings.stage}`, {
     settings,

@@ -16,7 +16,8 @@ const CONSUMERS = ['read-models', 'bus-router', 'sagas'] as const;
  * `debounceMs` (how long an automatic recalculation waits for more results; 1000),
  * `sagaSweepMinutes` (1), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200),
  * `archiveInfrequentDays` / `archiveGlacierDays` (when the archive's exports move to S3
- * Standard-IA and to Glacier Instant Retrieval; 30 / 90), and
+ * Standard-IA and to Glacier Instant Retrieval; 30 / 90), `rebuildConcurrency` (data files a
+ * rebuild applies at once on AWS, 1–1000; 16), and
  * per consumer `consumers` = `{"read-models": {"batchSize": 500, "reservedConcurrency": 10}, ...}`
  * (batchSize, batchingWindowSeconds, parallelizationFactor, retryAttempts, maxRecordAgeHours,
  * reservedConcurrency, memorySize).
@@ -60,6 +61,9 @@ export function settingsFromContext(get: (key: string) => unknown): MatchstreamS
         30,
       ),
       glacierAfterDays: whole(get('archiveGlacierDays'), 'archiveGlacierDays', 60, 3650, 90),
+    },
+    rebuild: {
+      concurrency: whole(get('rebuildConcurrency'), 'rebuildConcurrency', 1, 1000, 16),
     },
   };
 }

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
-import { keyString, type Projection } from '../projections/Projection.js';
+import type { Projection } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
@@ -20,6 +18,21 @@ import {
   replayArchive,
 } from './archiveReplay.js';
 import type { EmbeddedPipeline } from './embeddedPipeline.js';
+import {
+  compareTables,
+  DEFAULT_FLUSH_MB,
+  FRESH_EXPORT_MS,
+  type RebuildSummary,
+} from './rebuildSummary.js';
+
+export {
+  compareTables,
+  DEFAULT_FLUSH_MB,
+  type DocumentDifference,
+  FRESH_EXPORT_MS,
+  type RebuildSummary,
+  sameDocument,
+} from './rebuildSummary.js';
 
 export interface RebuildOptions {
   readonly segments?: number;
@@ -61,87 +74,8 @@ export interface RebuildOptions {
   };
 }
 
-/**
- * The default memory budget of a rebuild's folded documents, in MB. Folding 100,000 events
- * of each main read model without a flush, the heap they held was 0.9 to 1.4 times the
- * estimate (bench/README.md, "Rebuilds folding pages"), so 64 MB keeps what a rebuild folds
- * under about 90 MB of heap (twice that while a flush writes and the next pages fold),
- * whatever the size of the store (a 1,000,000-event `matches` rebuild folded
- * whole would hold about 3 GB), while a flush still gathers 20,000 (`matches`) to 120,000
- * (`pipeline-stats`) events.
- */
-export const DEFAULT_FLUSH_MB = 64;
-/**
- * A rebuild through the archive reuses an export chain whose end is at most this old, and
- * adds an incremental export to one that is older: the stream holds what came after (the
- * catch-up reads it), so this only bounds how much of the stream the catch-up reads. DynamoDB's
- * incremental exports cover at least 15 minutes, so the local archive keeps to the same.
- */
-export const FRESH_EXPORT_MS = 15 * 60_000;
-
 /** How often a rebuild flushes at the latest, and saves its checkpoint. */
 export const DEFAULT_FLUSH_EVERY_MS = 5000;
-
-/** A document that differs between two generations. */
-export interface DocumentDifference {
-  readonly pk: string;
-  readonly sk: string;
-  readonly kind: 'missing' | 'extra' | 'changed';
-}
-
-export interface RebuildSummary {
-  readonly projection: string;
-  /** Where the replay read the store: the table (`scan`) or the archive's export chain. */
-  readonly source: 'scan' | 'archive';
-  /** The exports read, oldest first (`archive` only). */
-  readonly exports?: readonly string[];
-  /** Streams a data file left for after its export's files, read from the store (`archive` only). */
-  readonly deferred_streams?: number;
-  readonly generation: number;
-  readonly table: string;
-  readonly previous_generation: number;
-  /** The read model's version in the code, which built the new generation. */
-  readonly projection_version: number;
-  /** The version that built the active generation when the rebuild began. */
-  readonly previous_version: number;
-  /** True when an interrupted rebuild of this generation was continued. */
-  readonly resumed: boolean;
-  /** False when interrupted: run it again to continue. */
-  readonly completed: boolean;
-  readonly switched: boolean;
-  /** Events of the types the read model reads, applied by the replay. */
-  readonly events: number;
-  /** Commits (stored items) the replay read. */
-  readonly scanned: number;
-  /** How long the replay took (the rest is the catch-up, the comparison and the switch). */
-  readonly replay_seconds: number;
-  /** Commits read per second by the replay. */
-  readonly scanned_per_second: number;
-  readonly seconds: number;
-  readonly events_per_second: number;
-  /**
-   * Stored events the replay could not read (corrupt bytes, an unknown schema) and the later
-   * events of their streams, held back as the live consumer holds them: each dead-lettered
-   * under the consumer `rebuild:<read model>`, with why.
-   */
-  readonly unreadable: number;
-  /** Times the replay wrote what it had folded (the documents, then the positions). */
-  readonly flushes: number;
-  /** The most the folded documents held between two flushes, in MB (estimated heap). */
-  readonly peak_folded_mb: number;
-  /** Events the new generation's consumer applied while catching up from the stream. */
-  readonly caught_up: number;
-  /** Documents that differ from the active generation (0 when identical; null: not compared). */
-  readonly differences: number | null;
-  readonly difference_samples: readonly DocumentDifference[];
-  /**
-   * True when the new generation differs from the active one although the same version of
-   * the read model built both: a fault (a lost or corrupt document, in one generation or the
-   * other), not a change of logic. The rebuild then does not switch; the new generation is
-   * kept, fed and inactive, for a look and an explicit `projections activate` or `drop`.
-   */
-  readonly fault: boolean;
-}
 
 /**
  * Builds a new generation of a read model while the live one keeps serving and updating:
@@ -346,43 +280,4 @@ export async function rebuildReadModel(
     difference_samples: (differences ?? []).slice(0, 20),
     fault,
   };
-}
-
-/**
- * Every document that is not the same in both tables: `missing` from the rebuilt one, `extra`
- * in it, or `changed` (compared as JSON values: the order of keys does not matter). Only a
- * digest of each live document is held, so a large read model is compared in little memory.
- */
-export async function compareTables(
-  live: DynamoDocumentStore,
-  rebuilt: DynamoDocumentStore,
-): Promise<DocumentDifference[]> {
-  const digests = new Map<string, { pk: string; sk: string; digest: string }>();
-  for await (const page of live.scanAll())
-    for (const d of page) digests.set(keyString(d), { pk: d.pk, sk: d.sk, digest: digest(d.doc) });
-  const out: DocumentDifference[] = [];
-  for await (const page of rebuilt.scanAll())
-    for (const d of page) {
-      const other = digests.get(keyString(d));
-      if (!other) out.push({ pk: d.pk, sk: d.sk, kind: 'extra' });
-      else if (other.digest !== digest(d.doc)) out.push({ pk: d.pk, sk: d.sk, kind: 'changed' });
-      digests.delete(keyString(d));
-    }
-  for (const d of digests.values()) out.push({ pk: d.pk, sk: d.sk, kind: 'missing' });
-  return out;
-}
-
-/** A digest of a JSON value that does not depend on the order of its keys. */
-function digest(value: unknown): string {
-  return createHash('sha256').update(canonical(value)).digest('base64');
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value) ?? 'null';
 }

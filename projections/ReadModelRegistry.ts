@@ -53,7 +53,17 @@ const key = (name: string) => ({ pk: 'read-model', sk: name });
  * never rebuilt has one generation, the first, active.
  */
 export class ReadModelRegistry {
-  constructor(private readonly store: DocumentStore) {}
+  /**
+   * @param firstTable the table of a read model's first generation, for a read model the
+   *   registry does not list yet: by default the versioned local name (`generationTable`); on
+   *   AWS the table the stack made for it.
+   */
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly firstTable: (projection: Pick<Projection, 'name' | 'version'>) => string = (
+      projection,
+    ) => generationTable(projection, 1),
+  ) {}
 
   async entry(projection: Pick<Projection, 'name' | 'version'>): Promise<ReadModelEntry> {
     const k = key(projection.name);
@@ -68,7 +78,7 @@ export class ReadModelRegistry {
         generations: [
           {
             generation: 1,
-            table: generationTable(projection, 1),
+            table: this.firstTable(projection),
             projection_version: projection.version,
             status: 'live',
             created_at: new Date().toISOString(),
@@ -106,15 +116,21 @@ export class ReadModelRegistry {
     return active;
   }
 
-  /** The generation being built, or a new one (its table named after the projection's version). */
-  async building(projection: Pick<Projection, 'name' | 'version'>): Promise<Generation> {
+  /**
+   * The generation being built, or a new one, its table named by `tableOf` (by default
+   * `generationTable`, after the projection's version).
+   */
+  async building(
+    projection: Pick<Projection, 'name' | 'version'>,
+    tableOf: (generation: number) => string = (n) => generationTable(projection, n),
+  ): Promise<Generation> {
     const entry = await this.entry(projection);
     const unfinished = entry.generations.find((g) => g.status === 'building');
     if (unfinished) return unfinished;
     const number = Math.max(...entry.generations.map((g) => g.generation)) + 1;
     const generation: Generation = {
       generation: number,
-      table: generationTable(projection, number),
+      table: tableOf(number),
       projection_version: projection.version,
       status: 'building',
       created_at: new Date().toISOString(),
@@ -123,6 +139,14 @@ export class ReadModelRegistry {
     };
     await this.save({ ...entry, generations: [...entry.generations, generation] });
     return generation;
+  }
+
+  /** One generation of a read model, listed or not. */
+  async generation(
+    projection: Pick<Projection, 'name' | 'version'>,
+    generation: number,
+  ): Promise<Generation | undefined> {
+    return (await this.entry(projection)).generations.find((g) => g.generation === generation);
   }
 
   /** A built generation goes live: fed from the stream and, with `activate`, read by queries. */

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { alarmTopic } from './alarmTopic.js';
 import type { StreamConsumer } from './StreamConsumer.js';
@@ -46,6 +47,14 @@ export interface MonitoringProps {
   readonly eventsTable?: { readonly tableName: string };
   /** Tables whose throttled reads and writes raise an alarm, by name. */
   readonly tables?: Readonly<Record<string, { readonly tableName: string }>>;
+  /**
+   * The rebuild state machine: a run that fails, times out or is aborted raises an alarm, and
+   * each generation feeder's errors (every rebuilt generation's mapping invokes it).
+   */
+  readonly rebuild?: {
+    readonly stateMachine: sfn.IStateMachine;
+    readonly feeder: lambda.IFunction;
+  };
   /** Iterator age that raises an alarm. @default 1 minute */
   readonly maxIteratorAge?: Duration;
   /** p99 invocation duration that raises an alarm. @default 30 seconds */
@@ -377,6 +386,50 @@ export class Monitoring extends Construct {
           title: 'sagas: completed; compensated, steps failed, compensations failed',
           left: [this.custom('SagasCompleted', props.sagas)],
           right: [compensated, this.custom('SagaStepsFailed', props.sagas), failed],
+          width: 12,
+        }),
+      );
+    }
+    if (props.rebuild) {
+      const { stateMachine, feeder } = props.rebuild;
+      const period = { period: Duration.minutes(5), statistic: 'Sum' };
+      const failed = stateMachine.metricFailed(period);
+      const timedOut = stateMachine.metricTimedOut(period);
+      const aborted = stateMachine.metricAborted(period);
+      this.alarm(
+        'RebuildFailed',
+        failed,
+        0,
+        1,
+        'a rebuild run failed: nothing was switched; redrive it or start it again',
+      );
+      this.alarm(
+        'RebuildTimedOut',
+        timedOut,
+        0,
+        1,
+        'a rebuild run timed out: nothing was switched',
+      );
+      this.alarm(
+        'RebuildAborted',
+        aborted,
+        0,
+        1,
+        'a rebuild run was stopped: nothing was switched',
+      );
+      const feederErrors = feeder.metricErrors(period);
+      this.alarm(
+        'GenerationFeederErrors',
+        feederErrors,
+        0,
+        1,
+        'the generation feeder failed a batch (its mapping retries it)',
+      );
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'rebuilds: runs failed, timed out, aborted; generation feeder errors',
+          left: [failed, timedOut, aborted],
+          right: [feederErrors],
           width: 12,
         }),
       );

@@ -11,7 +11,7 @@ import { CommitCodec } from '../../stream/eventStore/Commit.js';
 import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
 import { applyDeferredStreams, applyExportFile, type ExportFileResult } from '../archiveReplay.js';
 import { READ_MODELS } from '../readModels.js';
-import { DEFAULT_FLUSH_MB } from '../rebuild.js';
+import { DEFAULT_FLUSH_MB } from '../rebuildSummary.js';
 import { type ConsumerEnv, required } from './consumers.js';
 
 /** The generation a rebuild builds: its read model, number and table. */

@@ -20,6 +20,7 @@ import {
   readModelStoreMap,
   required,
 } from './consumers.js';
+import { activeReadModelStores } from './generations.js';
 import { SweepLease } from './sweepLease.js';
 
 /** The tables of the saga side, as `SAGA_TABLES` names them (JSON). */
@@ -48,7 +49,8 @@ export interface SagaRuntimeOptions {
 }
 
 /**
- * The saga side on AWS, from the function's environment: `EVENTS_TABLE`, `READ_MODEL_TABLES`,
+ * The saga side on AWS, from the function's environment: `EVENTS_TABLE`, `READ_MODEL_TABLES`
+ * (the first generations) and `REGISTRY_TABLE` (which generation is active),
  * `SAGA_TABLES` (JSON: work, directory, cache, notifications → table), and optionally
  * `RPI_PROFILE`, `RPI_DIVISION`, `DEBOUNCE_MS` for automatic recalculations. Sagas started
  * here are not driven here: their `SagaStarted` reaches the saga consumer through the stream.
@@ -70,8 +72,9 @@ export function awsSagaServices(
       return [role, new DynamoDocumentStore(client, table)];
     }),
   ) as Record<(typeof SAGA_TABLE_ROLES)[number], DynamoDocumentStore>;
+  // The active generation of each read model once the stack has a registry (rebuilds switch it).
   const readModels = Object.fromEntries(
-    readModelStoreMap(env, client),
+    env.REGISTRY_TABLE ? activeReadModelStores(env, client) : readModelStoreMap(env, client),
   ) as unknown as ReadModelStores;
   const registry = SchemaRegistry.fromDirectory();
   const store = new DynamoEventStore({

@@ -146,12 +146,35 @@ export function exportRequest(options: {
 export async function exportTableOnAws(options: AwsExportOptions): Promise<ArchivedExport> {
   const clock = options.clock ?? Date.now;
   const requested = clock();
+  const { dynamo, table } = options;
+  let description = await requestExportOnAws(options);
+  const exportArn = description.ExportArn ?? '';
+  const pollMs = options.pollMs ?? POLL_MS;
+  for (;;) {
+    const status = exportStatus(description, options);
+    options.onStatus?.({ exportArn, status, elapsedMs: clock() - requested });
+    if (status === 'COMPLETED') break;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const described = await dynamo.send(new DescribeExportCommand({ ExportArn: exportArn }));
+    description = described.ExportDescription ?? {};
+  }
+  return archivedExportOf(options, description, table);
+}
+
+/**
+ * Asks DynamoDB for the export and returns at once, with the export as it began (its
+ * `ExportArn` to follow with DescribeExport): the checks of `exportTableOnAws` first, the
+ * window of an incremental export before any call.
+ */
+export async function requestExportOnAws(
+  options: Omit<AwsExportOptions, 's3' | 'pollMs' | 'onStatus'>,
+): Promise<ExportDescription> {
+  const requested = (options.clock ?? Date.now)();
   // Refused here, before any call, when the window is one DynamoDB would refuse.
   if (options.incremental) incrementalWindow(options.incremental.from, requested);
   const { dynamo, table } = options;
   const tableArn = await tableArnOf(dynamo, table);
   await requireRecovery(dynamo, table, options.incremental?.from);
-
   const request = exportRequest({
     tableArn,
     bucket: options.bucket,
@@ -160,30 +183,36 @@ export async function exportTableOnAws(options: AwsExportOptions): Promise<Archi
     ...(options.incremental ? { incremental: options.incremental } : {}),
     ...(options.kmsKeyId ? { kmsKeyId: options.kmsKeyId } : {}),
   });
-  let description = await startExport(dynamo, table, request);
-  const exportArn = description.ExportArn ?? '';
-  const pollMs = options.pollMs ?? POLL_MS;
-  for (;;) {
-    const status = description.ExportStatus ?? 'IN_PROGRESS';
-    options.onStatus?.({ exportArn, status, elapsedMs: clock() - requested });
-    if (status === 'COMPLETED') break;
-    if (status === 'FAILED')
-      throw new StoreError(
-        'EXPORT_FAILED',
-        `export ${exportArn} of table ${table} to s3://${options.bucket}/${options.prefix} failed: ${description.FailureCode ?? 'no failure code'}: ${description.FailureMessage ?? 'no failure message'}`,
-        { table },
-      );
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-    const described = await dynamo.send(new DescribeExportCommand({ ExportArn: exportArn }));
-    description = described.ExportDescription ?? {};
-  }
+  return startExport(dynamo, table, request);
+}
 
+/** An export's status, or the reason it failed as a `StoreError` (`EXPORT_FAILED`). */
+export function exportStatus(
+  description: ExportDescription,
+  where: { readonly table: string; readonly bucket: string; readonly prefix: string },
+): ExportStatus {
+  const status = description.ExportStatus ?? 'IN_PROGRESS';
+  if (status === 'FAILED')
+    throw new StoreError(
+      'EXPORT_FAILED',
+      `export ${description.ExportArn ?? '(no ARN)'} of table ${where.table} to s3://${where.bucket}/${where.prefix} failed: ${description.FailureCode ?? 'no failure code'}: ${description.FailureMessage ?? 'no failure message'}`,
+      { table: where.table },
+    );
+  return status;
+}
+
+/** A completed export as the archive holds it, or `EXPORT_INCOMPLETE` when its manifests are missing. */
+export async function archivedExportOf(
+  options: { readonly s3: S3Client; readonly bucket: string; readonly prefix: string },
+  description: ExportDescription,
+  table: string,
+): Promise<ArchivedExport> {
   const storage = new S3Storage(options.s3, options.bucket);
   const found = await findArchivedExport(storage, description, options.prefix);
   if (found) return found;
   throw new StoreError(
     'EXPORT_INCOMPLETE',
-    `export ${exportArn} of table ${table} completed, but ${exportsRoot(options.bucket, description.S3Prefix ?? options.prefix)} holds no manifest-summary.json for it, so it can be neither verified nor read`,
+    `export ${description.ExportArn ?? '(no ARN)'} of table ${table} completed, but ${exportsRoot(options.bucket, description.S3Prefix ?? options.prefix)} holds no manifest-summary.json for it, so it can be neither verified nor read`,
     { table },
   );
 }

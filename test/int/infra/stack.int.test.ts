@@ -61,11 +61,12 @@ describe('the CDK app', () => {
   }, 120_000);
 
   it('runs each consumer on Node.js 22 ARM64 behind a mapping that bisects, reports item failures and keeps failures in a bucket', () => {
-    // Three consumers, three bus handlers, the saga sweep, the query API.
+    // Three consumers, three bus handlers, the saga sweep, the query API, and the rebuild's
+    // control, data files and generation feeder.
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
-      8,
+      11,
     );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -146,8 +147,9 @@ describe('the CDK app', () => {
   });
 
   it('keeps every read model, the positions, the dead letters, the saga work, team directory, rankings cache and notifications in encrypted tables', () => {
-    // events + read models + positions + dead letters + saga work, directory, cache, notifications
-    template.resourceCountIs('AWS::DynamoDB::Table', 1 + READ_MODELS.length + 2 + 4);
+    // events + read models + positions, dead letters, registry + saga work, directory, cache,
+    // notifications
+    template.resourceCountIs('AWS::DynamoDB::Table', 1 + READ_MODELS.length + 3 + 4);
     template.resourcePropertiesCountIs(
       'AWS::DynamoDB::Table',
       {
@@ -347,11 +349,12 @@ describe('the CDK app', () => {
     // Per consumer (3): iterator age, errors, duration, throttles, failed deliveries to the
     // destination; batches written to the on-failure bucket; refused events; per handler and the sweep (4): errors, dead
     // letters, throttles, failed deliveries, dropped events, the rule's three; sagas compensated,
-    // compensations failed; API 5xx; capture (3); throttling per table (events, 6 read models,
-    // 2 runtime, 4 saga tables). monitoring.int.test.ts checks each one's metric.
+    // compensations failed; API 5xx; capture (3); rebuilds failed, timed out, aborted and the
+    // generation feeder's errors (4); throttling per table (events, 6 read models, 3 runtime,
+    // 4 saga tables). monitoring.int.test.ts checks each one's metric.
     template.resourceCountIs(
       'AWS::CloudWatch::Alarm',
-      3 * 5 + 1 + 1 + 4 * 8 + 2 + 1 + 3 + (1 + READ_MODELS.length + 2 + 4),
+      3 * 5 + 1 + 1 + 4 * 8 + 2 + 1 + 3 + 4 + (1 + READ_MODELS.length + 3 + 4),
     );
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'matchstream-dev',

@@ -1,0 +1,184 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateContinuousBackupsCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { ActiveDocumentStore } from '../../projections/ActiveDocumentStore.js';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import type { Projection } from '../../projections/Projection.js';
+import { Projector } from '../../projections/Projector.js';
+import { generationConsumer, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
+import { READ_MODELS } from '../readModels.js';
+import {
+  type ConsumerEnv,
+  type ConsumerObserver,
+  consumerHandler,
+  jsonRecord,
+  type KinesisHandler,
+  required,
+} from './consumers.js';
+
+/**
+ * The table of a generation the rebuild makes on AWS (generation 2 on): under the stack's
+ * prefix (`RM_TABLE_PREFIX`, e.g. `matchstream-prod-rm-`), which is all the functions' roles
+ * may create, read and write beyond the stack's own tables.
+ *
+ * @example generationTableOnAws('matchstream-prod-rm-', { name: 'standings', version: 1 }, 2)
+ *   // 'matchstream-prod-rm-standings-v1-g2'
+ */
+export function generationTableOnAws(
+  prefix: string,
+  projection: Pick<Projection, 'name' | 'version'>,
+  generation: number,
+): string {
+  return `${prefix}${projection.name}-v${projection.version}-g${generation}`;
+}
+
+/**
+ * The alias of the generation feeder that a generation's event source mapping invokes: the
+ * function learns from the alias (the ARN it was invoked by) which generation a batch is for.
+ * Alias names are letters, digits, `-` and `_`, which read model names keep to.
+ */
+export function generationAlias(projection: string, generation: number): string {
+  return `${projection}-g${generation}`;
+}
+
+/** The read model and generation an invoked ARN's alias names, or undefined without one. */
+export function generationOfArn(
+  invokedFunctionArn: string,
+): { readonly projection: string; readonly generation: number } | undefined {
+  // arn:aws:lambda:<region>:<account>:function:<name>:<alias>
+  const alias = invokedFunctionArn.split(':')[7];
+  const match = alias ? /^(.+)-g(\d+)$/.exec(alias) : null;
+  if (!match?.[1] || !match[2]) return undefined;
+  return { projection: match[1], generation: Number(match[2]) };
+}
+
+/** A read model by name, or an error that lists them. */
+export function readModelNamed(name: string): Projection {
+  const projection = READ_MODELS.find((p) => p.name === name);
+  if (!projection)
+    throw new Error(
+      `unknown read model "${name}"; there are ${READ_MODELS.map((p) => p.name).join(', ')}`,
+    );
+  return projection;
+}
+
+/**
+ * The registry of read-model generations on AWS (`REGISTRY_TABLE`): a read model it does not
+ * list yet has one generation, the table the stack made for it (`READ_MODEL_TABLES`).
+ */
+export function registryOnAws(env: ConsumerEnv, client: DynamoDBClient): ReadModelRegistry {
+  const tables = jsonRecord(env, 'READ_MODEL_TABLES');
+  return new ReadModelRegistry(
+    new DynamoDocumentStore(client, required(env, 'REGISTRY_TABLE')),
+    (projection) => {
+      const table = tables[projection.name];
+      if (!table) throw new Error(`READ_MODEL_TABLES names no table for ${projection.name}`);
+      return table;
+    },
+  );
+}
+
+/**
+ * Every read model as its queries read it: the active generation, looked up in the registry
+ * again every few seconds (`ActiveDocumentStore`), so that a rebuild's switch reaches the API
+ * and the sagas without a deployment.
+ */
+export function activeReadModelStores(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+): Map<string, ActiveDocumentStore> {
+  const registry = registryOnAws(env, client);
+  return new Map(
+    READ_MODELS.map((projection) => [
+      projection.name,
+      new ActiveDocumentStore(
+        async () => new DynamoDocumentStore(client, (await registry.active(projection)).table),
+      ),
+    ]),
+  );
+}
+
+/**
+ * Makes a generation's table as the stack makes the read models' tables (string keys `pk` and
+ * `sk`, on demand, encrypted with the stack's key, point-in-time recovery on), or finds it
+ * made: run again after a failure, it finishes what it began.
+ */
+export async function ensureGenerationTable(
+  client: DynamoDBClient,
+  options: { readonly table: string; readonly kmsKeyArn: string; readonly stage?: string },
+): Promise<void> {
+  const { table } = options;
+  let exists = false;
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    exists = Table !== undefined;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  if (!exists)
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: table,
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+          SSESpecification: { Enabled: true, SSEType: 'KMS', KMSMasterKeyId: options.kmsKeyArn },
+          Tags: [
+            { Key: 'matchstream:role', Value: 'read-model-generation' },
+            ...(options.stage ? [{ Key: 'matchstream:stage', Value: options.stage }] : []),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  await waitUntilTableExists({ client, maxWaitTime: 600, minDelay: 2 }, { TableName: table });
+  await client.send(
+    new UpdateContinuousBackupsCommand({
+      TableName: table,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    }),
+  );
+}
+
+/**
+ * The Kinesis handler of one generation a rebuild made (fed through its own event source
+ * mapping on the feeder's alias for it): the read model's projector over the generation's
+ * table, sequenced through the positions of the generation's consumer, which the rebuild's
+ * files wrote first, so it skips what they applied. A generation the registry does not list,
+ * or lists as dropped, gets nothing written: each batch fails, and stays in the stream.
+ */
+export async function generationFeederHandler(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  target: { readonly projection: string; readonly generation: number },
+  observer: ConsumerObserver = {},
+): Promise<KinesisHandler> {
+  const projection = readModelNamed(target.projection);
+  const listed = await registryOnAws(env, client).generation(projection, target.generation);
+  if (!listed || listed.status === 'dropped')
+    throw new Error(
+      `read model ${projection.name} has no generation ${target.generation} to feed${listed ? ' (it was dropped)' : ''}`,
+    );
+  const projector = new Projector(projection, new DynamoDocumentStore(client, listed.table));
+  return consumerHandler(
+    { ...env, CONSUMER: generationConsumer(projection.name, target.generation) },
+    client,
+    (events) => projector.apply(events),
+    observer,
+    (event) => projector.reads(event),
+  );
+}

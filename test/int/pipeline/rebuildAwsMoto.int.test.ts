@@ -1,0 +1,458 @@
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateContinuousBackupsCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import {
+  CreateFunctionCommand,
+  GetAliasCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../infra/buildApp.js';
+import {
+  activeReadModelStores,
+  generationFeederHandler,
+} from '../../../pipeline/aws/generations.js';
+import { rebuildControl } from '../../../pipeline/aws/rebuildControl.js';
+import { rebuildFileHandlers } from '../../../pipeline/aws/rebuildFiles.js';
+import { READ_MODELS } from '../../../pipeline/readModels.js';
+import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
+import { Projector } from '../../../projections/Projector.js';
+import { ReadModelRegistry } from '../../../projections/ReadModelRegistry.js';
+import { standingsProjection } from '../../../projections/readModels/standings.js';
+import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
+import { exportTableLocally } from '../../../stream/archive/exportTable.js';
+import { clientConfig } from '../../../stream/aws/clientConfig.js';
+import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { s3Client } from '../../../stream/aws/s3InvocationRecords.js';
+import { DEAD_LETTERS_TABLE } from '../../../stream/consumer/DeadLetterQueue.js';
+import { POSITIONS_TABLE } from '../../../stream/consumer/DynamoPositionStore.js';
+import type { KinesisStreamRecord } from '../../../stream/consumer/kinesisEvent.js';
+import { fromItem } from '../../../stream/eventStore/commitItem.js';
+import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
+import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
+import { ensureRuntimeTables } from '../../../stream/local/localTables.js';
+import { definitionOf, runDefinition } from '../../support/aslRunner.js';
+import { kinesisRecordOf } from '../../support/kinesisRecords.js';
+import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
+import { matchRecorded, registry } from '../../support/registry.js';
+import { uploadArchive } from '../../support/s3Archive.js';
+import { tempDir } from '../../support/tempDir.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template
+type Json = any;
+
+const BUCKET = 'archive';
+const REGISTRY = 'registry';
+const PREFIX = 'matchstream-test-rm-';
+const FIRST = Object.fromEntries(READ_MODELS.map((p) => [p.name, `stack-rm-${p.name}`]));
+
+// The rebuild state machine as the stack synthesizes it, each Task running this project's
+// handler code against moto_server (DynamoDB, S3, Lambda, CloudWatch, Kinesis): moto runs no
+// Lambda functions, so `runDefinition` walks the definition and calls the handlers in
+// process. What the mappings it creates would then invoke, the generation feeder, is called
+// here with Kinesis records as Lambda would pass them.
+describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () => {
+  let moto: Moto;
+  let dynamo: DynamoDBClient;
+  let s3: S3Client;
+  let lambda: LambdaClient;
+  let cloudWatch: CloudWatchClient;
+  let store: DynamoEventStore;
+  let definition: Json;
+  let controlEnvKeys: string[];
+  let env: Record<string, string>;
+  let clock = Date.now();
+  const folder = tempDir('rebuild-aws-');
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    dynamo = dynamoClient({ endpoint: moto.endpoint, maxAttempts: 3 });
+    s3 = s3Client({ endpoint: moto.endpoint });
+    lambda = new LambdaClient(clientConfig({ endpoint: moto.endpoint }));
+    cloudWatch = new CloudWatchClient(clientConfig({ endpoint: moto.endpoint }));
+    const kinesis = new KinesisClient(clientConfig({ endpoint: moto.endpoint }));
+    await Promise.all([
+      ensureEventsTable(dynamo, 'events'),
+      ensureRuntimeTables(dynamo),
+      DynamoDocumentStore.open(dynamo, REGISTRY),
+      ...Object.values(FIRST).map((t) => DynamoDocumentStore.open(dynamo, t)),
+      s3.send(new CreateBucketCommand({ Bucket: BUCKET })),
+      kinesis.send(new CreateStreamCommand({ StreamName: 'changes', ShardCount: 1 })),
+    ]);
+    await dynamo.send(
+      new UpdateContinuousBackupsCommand({
+        TableName: 'events',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    );
+    const { StreamDescriptionSummary } = await kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: 'changes' }),
+    );
+    kinesis.destroy();
+    // The feeder's role (Lambda checks it exists), made as the stack makes it.
+    const cloudFormation = new CloudFormationClient(clientConfig({ endpoint: moto.endpoint }));
+    await cloudFormation.send(
+      new CreateStackCommand({
+        StackName: 'feeder-role',
+        TemplateBody: JSON.stringify({
+          Resources: {
+            Role: {
+              Type: 'AWS::IAM::Role',
+              Properties: {
+                RoleName: 'feeder',
+                AssumeRolePolicyDocument: {
+                  Version: '2012-10-17',
+                  Statement: [
+                    {
+                      Effect: 'Allow',
+                      Principal: { Service: 'lambda.amazonaws.com' },
+                      Action: 'sts:AssumeRole',
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        }),
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+      }),
+    );
+    cloudFormation.destroy();
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'feeder',
+        Runtime: 'nodejs22.x',
+        Role: 'arn:aws:iam::123456789012:role/feeder',
+        Handler: 'index.handler',
+        Code: {
+          ZipFile: zipSync({
+            'index.mjs': new TextEncoder().encode('export const handler = () => {};'),
+          }),
+        },
+      }),
+    );
+
+    // The live generation: what the read-models consumer built from the events.
+    store = new DynamoEventStore({ client: dynamo, table: 'events', registry });
+    for (let i = 1; i <= 9; i++) {
+      const id = `match:2026-${i}`;
+      await store.append(id, 0, [
+        { event_type: 'MatchRecorded', data: matchRecorded(id, i % 3, 1) },
+      ]);
+      if (i % 3 === 0)
+        await store.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 1, 1) }]);
+    }
+    const live = new Projector(
+      standingsProjection,
+      new DynamoDocumentStore(dynamo, FIRST.standings as string),
+    );
+    for await (const batch of store.readAll()) await live.apply(batch);
+    // The archive: an export in DynamoDB's layout, in the bucket, a minute old.
+    const local = new FolderStorage(folder.dir);
+    await exportTableLocally({ client: dynamo, table: 'events', storage: local, prefix: 'events' });
+    await uploadArchive(local, s3, BUCKET);
+
+    // The state machine and the control function's environment, as the stack synthesizes them.
+    const { app, stack } = buildApp(
+      { stage: 'test', 'aws:cdk:bundling-stacks': [] },
+      folder.path('cdk.out'),
+    );
+    const template = app.synth().getStackByName(stack.stackName).template;
+    const [machineId] = Object.entries(template.Resources as Json).find(
+      ([, r]: [string, Json]) => r.Type === 'AWS::StepFunctions::StateMachine',
+    ) as [string, Json];
+    definition = definitionOf(template, machineId);
+    const control = Object.values(template.Resources as Json).find(
+      (r: Json) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Properties.Environment?.Variables?.FEEDER_FUNCTION !== undefined,
+    ) as Json;
+    controlEnvKeys = Object.keys(control.Properties.Environment.Variables)
+      .filter((k) => !k.startsWith('POWERTOOLS_'))
+      .sort();
+    env = {
+      EVENTS_TABLE: 'events',
+      POSITIONS_TABLE,
+      DEAD_LETTERS_TABLE,
+      REGISTRY_TABLE: REGISTRY,
+      READ_MODEL_TABLES: JSON.stringify(FIRST),
+      STAGE: 'test',
+      RM_TABLE_PREFIX: PREFIX,
+      KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
+      ARCHIVE_BUCKET: BUCKET,
+      FEEDER_FUNCTION: 'feeder',
+      STREAM_ARN: StreamDescriptionSummary?.StreamARN ?? '',
+      STREAM_RETENTION_HOURS: '24',
+      FAILURE_BUCKET_ARN: 'arn:aws:s3:::failures',
+      FEED_SETTINGS: JSON.stringify(
+        JSON.parse(control.Properties.Environment.Variables.FEED_SETTINGS),
+      ),
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of [dynamo, s3, lambda, cloudWatch]) c?.destroy();
+    await moto?.stop();
+  });
+
+  /**
+   * What the stream holds after the archive's end: while the run waits for its catch-up, each
+   * generation's mapping (once the run has made it) hands these to the feeder.
+   */
+  const streamTail: KinesisStreamRecord[] = [];
+  const fed = new Set<string>();
+  const deliverTail = async () => {
+    for (const generation of [2, 3, 4]) {
+      const alias = `standings-g${generation}`;
+      if (fed.has(alias)) continue;
+      const aliasArn = `arn:aws:lambda:us-east-1:123456789012:function:feeder:${alias}`;
+      const { EventSourceMappings } = await lambda.send(
+        new ListEventSourceMappingsCommand({ FunctionName: aliasArn }),
+      );
+      if (!EventSourceMappings?.length) continue;
+      fed.add(alias);
+      const handler = await generationFeederHandler(env, dynamo, {
+        projection: 'standings',
+        generation,
+      });
+      if (streamTail.length > 0) await handler({ Records: [...streamTail] });
+    }
+  };
+
+  const run = (request: Json, trace: string[] = []) => {
+    const clients = {
+      dynamo,
+      s3,
+      lambda,
+      cloudWatch,
+      now: () => clock,
+      sleep: async () => {},
+    };
+    const control = rebuildControl(env, clients);
+    const files = rebuildFileHandlers(env, { dynamo, s3 });
+    const functionId = (prefix: string) =>
+      Object.keys(functionsOf(definition)).find((id) => id.startsWith(prefix)) as string;
+    return runDefinition(
+      definition,
+      { ...request, execution: `run-${trace.length}-${clock}` },
+      {
+        functions: {
+          [functionId('RebuildControlFunction')]: (input) => control(input),
+          [functionId('RebuildFilesFunction')]: (input) => files.file(input),
+        },
+        s3,
+        buckets: { [archiveRef(definition)]: BUCKET },
+        onWait: async (seconds) => {
+          clock += seconds * 1000;
+          await deliverTail();
+        },
+        trace,
+      },
+    );
+  };
+
+  it('is given by the stack every setting the control step reads', () => {
+    expect(controlEnvKeys).toEqual(Object.keys(env).sort());
+  });
+
+  it('builds a new generation from the archive, feeds it from the chain end, compares it and switches', async () => {
+    // Act
+    const trace: string[] = [];
+    const summary = await run({ projection: 'standings' }, trace);
+
+    // Assess: the steps ran in order, each export's files by the map, no export was needed.
+    expect(
+      trace.filter((s) => s !== 'WaitForCatchUp' && s !== 'CatchUp' && s !== 'CaughtUp?'),
+    ).toEqual([
+      'Prepare',
+      'ExportDone?',
+      'ListFiles',
+      'ApplyFiles',
+      ...Array(4).fill('ApplyFile'),
+      'ApplyDeferredStreams',
+      'MoreExports?',
+      'Feed',
+      'Verify',
+      'Switch',
+      'Done',
+    ]);
+    expect(summary).toMatchObject({
+      projection: 'standings',
+      source: 'archive',
+      generation: 2,
+      table: `${PREFIX}standings-v${standingsProjection.version}-g2`,
+      previous_generation: 1,
+      completed: true,
+      switched: true,
+      events: 12,
+      scanned: 12,
+      differences: 0,
+      fault: false,
+    });
+    expect(summary.exports).toHaveLength(1);
+    // Same keys as the local rebuild's summary.
+    expect(Object.keys(summary).sort()).toEqual(
+      [
+        'projection',
+        'source',
+        'exports',
+        'deferred_streams',
+        'generation',
+        'table',
+        'previous_generation',
+        'projection_version',
+        'previous_version',
+        'resumed',
+        'completed',
+        'switched',
+        'events',
+        'scanned',
+        'replay_seconds',
+        'scanned_per_second',
+        'seconds',
+        'events_per_second',
+        'unreadable',
+        'flushes',
+        'peak_folded_mb',
+        'caught_up',
+        'differences',
+        'difference_samples',
+        'fault',
+      ].sort(),
+    );
+    const entry = await new ReadModelRegistry(new DynamoDocumentStore(dynamo, REGISTRY)).entry(
+      standingsProjection,
+    );
+    expect(entry.active).toBe(2);
+    // The generation's own mapping, on its alias, from the instant the archive ends.
+    const alias = await lambda.send(
+      new GetAliasCommand({ FunctionName: 'feeder', Name: 'standings-g2' }),
+    );
+    const { EventSourceMappings } = await lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: alias.AliasArn }),
+    );
+    expect(EventSourceMappings).toHaveLength(1);
+    expect(EventSourceMappings?.[0]).toMatchObject({
+      EventSourceArn: env.STREAM_ARN,
+      StartingPosition: 'AT_TIMESTAMP',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  }, 120_000);
+
+  it('feeds the switched generation through its alias, and the readers follow the switch', async () => {
+    // Prepare: a result appended after the export, as its change record reaches the mapping.
+    const appended = await store.append('match:2026-10', 0, [
+      { event_type: 'MatchRecorded', data: matchRecorded('match:2026-10', 4, 0) },
+    ]);
+    const { Item } = await dynamo.send(
+      new GetItemCommand({
+        TableName: 'events',
+        Key: { aggregate_id: { S: 'match:2026-10' }, sequence: { N: '1' } },
+      }),
+    );
+    const record = kinesisRecordOf(fromItem(Item ?? {}, 'events'));
+    streamTail.push(record);
+    const handler = await generationFeederHandler(env, dynamo, {
+      projection: 'standings',
+      generation: 2,
+    });
+
+    // Act
+    const response = await handler({ Records: [record] });
+
+    // Assess: applied to generation 2, which the readers read now.
+    expect(appended.version).toBe(1);
+    expect(response.batchItemFailures).toEqual([]);
+    const reader = activeReadModelStores(env, dynamo).get('standings');
+    const target = await reader?.target();
+    expect((target as DynamoDocumentStore).table).toBe(
+      `${PREFIX}standings-v${standingsProjection.version}-g2`,
+    );
+    const expected = new Projector(
+      standingsProjection,
+      new DynamoDocumentStore(dynamo, FIRST.standings as string),
+    );
+    await expected.apply(appended.events);
+    const docs = async (table: string) => {
+      const out: Json[] = [];
+      for await (const page of new DynamoDocumentStore(dynamo, table).scanAll()) out.push(...page);
+      return out.sort((a, b) => `${a.pk}/${a.sk}`.localeCompare(`${b.pk}/${b.sk}`));
+    };
+    expect(await docs(`${PREFIX}standings-v${standingsProjection.version}-g2`)).toEqual(
+      await docs(FIRST.standings as string),
+    );
+  }, 60_000);
+
+  it('keeps the active generation when the new one differs from it although the same version built both', async () => {
+    // Prepare: a document lost from the live generation (now generation 2).
+    const liveTable = `${PREFIX}standings-v${standingsProjection.version}-g2`;
+    const [first] = await collect(new DynamoDocumentStore(dynamo, liveTable));
+    await new DynamoDocumentStore(dynamo, liveTable).write([], [{ pk: first.pk, sk: first.sk }]);
+
+    // Act
+    const summary = await run({ projection: 'standings' });
+
+    // Assess
+    expect(summary).toMatchObject({ generation: 3, switched: false, fault: true, differences: 1 });
+    expect(summary.difference_samples).toEqual([{ pk: first.pk, sk: first.sk, kind: 'extra' }]);
+    const entry = await new ReadModelRegistry(new DynamoDocumentStore(dynamo, REGISTRY)).entry(
+      standingsProjection,
+    );
+    expect(entry.active).toBe(2);
+    expect(entry.generations.find((g) => g.generation === 3)?.status).toBe('live');
+  }, 120_000);
+
+  it('fails a run whose export DynamoDB would refuse, switching nothing, and says why', async () => {
+    // Prepare: the archive's chain is hours old, so the run asks for an incremental export
+    // from its end, before point-in-time recovery (turned on after the events) reaches back.
+    clock += 2 * 3_600_000;
+
+    // Act + Assess
+    await expect(run({ projection: 'standings' })).rejects.toThrow(
+      /point-in-time recovery of table events reaches back to .* only, not to .* where the incremental export would start: take a full export instead/,
+    );
+    const entry = await new ReadModelRegistry(new DynamoDocumentStore(dynamo, REGISTRY)).entry(
+      standingsProjection,
+    );
+    expect(entry.active).toBe(2);
+    expect(entry.generations.find((g) => g.generation === 4)?.status).toBe('building');
+  }, 120_000);
+});
+
+async function collect(store: DynamoDocumentStore): Promise<Json[]> {
+  const out: Json[] = [];
+  for await (const page of store.scanAll()) out.push(...page);
+  return out;
+}
+
+/** The functions a definition's Task states name (`function:<logical id>`), nested maps too. */
+function functionsOf(definition: Json): Record<string, true> {
+  const out: Record<string, true> = {};
+  const walk = (machine: Json) => {
+    for (const state of Object.values(machine.States) as Json[]) {
+      if (state.Type === 'Task') out[String(state.Resource).replace(/^function:/, '')] = true;
+      if (state.ItemProcessor) walk(state.ItemProcessor);
+    }
+  };
+  walk(definition);
+  return out;
+}
+
+/** The archive bucket's logical id, as the map's item reader names it. */
+function archiveRef(definition: Json): string {
+  const map = Object.values(definition.States).find((s: Json) => s.Type === 'Map') as Json;
+  return map.ItemReader.Parameters.Bucket;
+}
