@@ -5,7 +5,6 @@ import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
 import type { FolderStorage } from '../stream/archive/ArchiveStorage.js';
-import { exportTableLocally } from '../stream/archive/exportTable.js';
 import { listExports } from '../stream/archive/readExport.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
 import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
@@ -13,6 +12,7 @@ import { DynamoPositionStore } from '../stream/consumer/DynamoPositionStore.js';
 import { CommitCodec } from '../stream/eventStore/Commit.js';
 import { DynamoReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
 import { type ReplayProgress, type ReplaySummary, replay } from '../stream/replay/replay.js';
+import { chainUpToDate, localExporter } from './archiveChainUpToDate.js';
 import {
   applyDeferredStreams,
   applyExportFile,
@@ -73,11 +73,10 @@ export interface RebuildOptions {
 export const DEFAULT_FLUSH_MB = 64;
 /**
  * A rebuild through the archive reuses an export chain whose end is at most this old, and
- * adds an incremental export to one that is older: the stream holds what came after (the
- * catch-up reads it), so this only bounds how much of the stream the catch-up reads. DynamoDB's
- * incremental exports cover at least 15 minutes, so the local archive keeps to the same.
+ * adds an incremental export to one that is older (`chainUpToDate`): the stream holds what
+ * came after (the catch-up reads it).
  */
-export const FRESH_EXPORT_MS = 15 * 60_000;
+export { FRESH_EXPORT_MS } from './archiveChainUpToDate.js';
 
 /** How often a rebuild flushes at the latest, and saves its checkpoint. */
 export const DEFAULT_FLUSH_EVERY_MS = 5000;
@@ -208,25 +207,12 @@ export async function rebuildReadModel(
     // An interrupted rebuild goes on with the exports it began with; otherwise the chain is
     // brought up to date, unless its end is recent: the catch-up reads the rest from the stream.
     const previousRun = await checkpoints.load(`${name}:archive`);
-    if (previousRun?.status !== 'running') {
-      const chain = exportChain((await listExports(storage, prefix)).exports);
-      const end = chain.at(-1)?.upTo;
-      if (end === undefined)
-        await exportTableLocally({
-          client: runtime.dynamo,
-          table: runtime.store.table,
-          storage,
-          prefix,
-        });
-      else if (Date.now() - Date.parse(end) > FRESH_EXPORT_MS)
-        await exportTableLocally({
-          client: runtime.dynamo,
-          table: runtime.store.table,
-          storage,
-          prefix,
-          incremental: { from: end },
-        });
-    }
+    if (previousRun?.status !== 'running')
+      await chainUpToDate(
+        storage,
+        prefix,
+        localExporter({ client: runtime.dynamo, table: runtime.store.table, storage, prefix }),
+      );
     const chain = exportChain((await listExports(storage, prefix)).exports);
     const generationWork = {
       projection,
