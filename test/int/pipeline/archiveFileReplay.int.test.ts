@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { chainUpToDate, localExporter } from '../../../pipeline/archiveChainUpToDate.js';
-import { replayArchiveToFile } from '../../../pipeline/archiveFileReplay.js';
+import { interruptedChain, replayArchiveToFile } from '../../../pipeline/archiveFileReplay.js';
 import { exportChain } from '../../../pipeline/archiveReplay.js';
 import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
 import { exportTableLocally } from '../../../stream/archive/exportTable.js';
@@ -249,6 +249,7 @@ describe('replay to a file through the archive', () => {
       },
     });
     const afterFirst = lines(path).length;
+    const goingOn = await interruptedChain(checkpoints, 'resumed', storage, 'events');
     const second = await replayArchiveToFile({
       storage,
       chain,
@@ -263,6 +264,8 @@ describe('replay to a file through the archive', () => {
     expect(first).toMatchObject({ completed: false, resumed: false });
     expect(afterFirst).toBeGreaterThan(0);
     expect(afterFirst).toBe(first.events);
+    expect(goingOn?.map((e) => e.id)).toEqual(chain.map((e) => e.id));
+    expect(await interruptedChain(checkpoints, 'resumed', storage, 'events')).toBeUndefined();
     expect(second).toMatchObject({ completed: true, resumed: true });
     const all = lines(path);
     expect(new Set(all).size).toBe(all.length);
