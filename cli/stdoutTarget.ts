@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
+import { envelopeLines } from '../stream/replay/FileTarget.js';
 import type { ReplayTarget } from '../stream/replay/replay.js';
 import { write } from './write.js';
 
@@ -11,6 +12,13 @@ export class StdoutTarget implements ReplayTarget {
   readonly description = 'standard output';
 
   async deliver(events: readonly EventEnvelope[]): Promise<void> {
-    await write(`${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    await write(envelopeLines(events));
+  }
+
+  /** Lines already written as `envelopeLines` writes them (a replay's spooled file). */
+  writeText(bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      process.stdout.write(bytes, (error) => (error ? reject(error) : resolve()));
+    });
   }
 }

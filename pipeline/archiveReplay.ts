@@ -3,7 +3,7 @@ import type { Projection } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
 import type { ArchiveStorage } from '../stream/archive/ArchiveStorage.js';
-import type { JsonItem, ManifestFile } from '../stream/archive/exportFormat.js';
+import type { ManifestFile } from '../stream/archive/exportFormat.js';
 import { type ArchivedExport, readDataFile } from '../stream/archive/readExport.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
 import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
@@ -169,7 +169,11 @@ export async function applyDeferredStreams(
 }
 
 /** The items that are commits; a malformed one is reported unreadable (its stream held back). */
-function readableCommits(items: readonly JsonItem[], where: string, unreadable: UnreadableEvents) {
+export function readableCommits(
+  items: readonly Parameters<typeof fromItem>[0][],
+  where: string,
+  unreadable: UnreadableEvents,
+): Commit[] {
   const commits: Commit[] = [];
   for (const item of items) {
     try {

@@ -3,7 +3,6 @@ import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
 import type { FolderStorage } from '../stream/archive/ArchiveStorage.js';
-import { exportTableLocally } from '../stream/archive/exportTable.js';
 import { listExports } from '../stream/archive/readExport.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
 import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
@@ -11,6 +10,7 @@ import { DynamoPositionStore } from '../stream/consumer/DynamoPositionStore.js';
 import { CommitCodec } from '../stream/eventStore/Commit.js';
 import { DynamoReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
 import { type ReplayProgress, type ReplaySummary, replay } from '../stream/replay/replay.js';
+import { chainUpToDate, localExporter } from './archiveChainUpToDate.js';
 import {
   applyDeferredStreams,
   applyExportFile,
@@ -18,12 +18,7 @@ import {
   replayArchive,
 } from './archiveReplay.js';
 import type { EmbeddedPipeline } from './embeddedPipeline.js';
-import {
-  compareTables,
-  DEFAULT_FLUSH_MB,
-  FRESH_EXPORT_MS,
-  type RebuildSummary,
-} from './rebuildSummary.js';
+import { compareTables, DEFAULT_FLUSH_MB, type RebuildSummary } from './rebuildSummary.js';
 
 export {
   compareTables,
@@ -142,25 +137,12 @@ export async function rebuildReadModel(
     // An interrupted rebuild goes on with the exports it began with; otherwise the chain is
     // brought up to date, unless its end is recent: the catch-up reads the rest from the stream.
     const previousRun = await checkpoints.load(`${name}:archive`);
-    if (previousRun?.status !== 'running') {
-      const chain = exportChain((await listExports(storage, prefix)).exports);
-      const end = chain.at(-1)?.upTo;
-      if (end === undefined)
-        await exportTableLocally({
-          client: runtime.dynamo,
-          table: runtime.store.table,
-          storage,
-          prefix,
-        });
-      else if (Date.now() - Date.parse(end) > FRESH_EXPORT_MS)
-        await exportTableLocally({
-          client: runtime.dynamo,
-          table: runtime.store.table,
-          storage,
-          prefix,
-          incremental: { from: end },
-        });
-    }
+    if (previousRun?.status !== 'running')
+      await chainUpToDate(
+        storage,
+        prefix,
+        localExporter({ client: runtime.dynamo, table: runtime.store.table, storage, prefix }),
+      );
     const chain = exportChain((await listExports(storage, prefix)).exports);
     const generationWork = {
       projection,

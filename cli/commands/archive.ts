@@ -143,7 +143,7 @@ Examples:
 }
 
 /** A bucket name as S3 has them (not an `s3://` URL, not an ARN). */
-function bucketName(value: string): string {
+export function bucketName(value: string): string {
   if (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)) return value;
   throw new InvalidArgumentError(
     'expected a bucket name such as matchstream-prod-archive (the stack output ArchiveBucket), not a URL or an ARN',
@@ -184,7 +184,7 @@ type Archive =
   | { readonly aws: true; readonly storage: S3Storage; readonly s3: S3Client };
 
 /** S3's errors (no such bucket, access denied) in one line that names the bucket. */
-async function onStorage<T>(storage: ArchiveStorage, work: () => Promise<T>): Promise<T> {
+export async function onStorage<T>(storage: ArchiveStorage, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -334,7 +334,7 @@ async function exportOnAws(
 }
 
 /** One line of status on standard error, rewritten in place; only on a terminal. */
-function statusLine(enabled: boolean): { show(text: string): void; stop(): void } {
+export function statusLine(enabled: boolean): { show(text: string): void; stop(): void } {
   if (!enabled || !process.stderr.isTTY) return { show: () => undefined, stop: () => undefined };
   let shown = false;
   return {

@@ -1,26 +1,47 @@
 import { appendFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  awsExporter,
+  type ChainExporter,
+  chainUpToDate,
+  localExporter,
+} from '../../pipeline/archiveChainUpToDate.js';
+import {
+  type ArchiveFileSummary,
+  interruptedChain,
+  replayArchiveToFile,
+} from '../../pipeline/archiveFileReplay.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { Projector } from '../../projections/Projector.js';
 import { REGISTRY_TABLE, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../../projections/ReadModelTarget.js';
+import {
+  type ArchiveStorage,
+  FolderStorage,
+  S3Storage,
+} from '../../stream/archive/ArchiveStorage.js';
+import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
+import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { DOMAINS, type Domain } from '../../stream/buses/domains.js';
-import { openEventStore } from '../../stream/local/openEventStore.js';
+import { CommitCodec } from '../../stream/eventStore/Commit.js';
+import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
 import { BusTarget } from '../../stream/replay/BusTarget.js';
 import { FileTarget } from '../../stream/replay/FileTarget.js';
 import { DynamoReplayCheckpoints } from '../../stream/replay/ReplayCheckpoints.js';
 import { type ReplaySummary, type ReplayTarget, replay } from '../../stream/replay/replay.js';
+import { StoreError } from '../../stream/StoreError.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { wholeNumber } from '../options.js';
 import { counted } from '../output/plural.js';
-import { fileProgress } from '../progress.js';
+import { fileProgress, formatSeconds } from '../progress.js';
 import { StdoutTarget } from '../stdoutTarget.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
+import { bucketName, onStorage, statusLine } from './archive.js';
 
 /** Where `--to` sends the events. */
 type TargetSpec =
@@ -41,6 +62,9 @@ interface ReplayFlags extends StoreFlags {
   readonly unreadable?: string;
   readonly json?: boolean;
   readonly progress: boolean;
+  readonly source?: 'archive' | 'scan';
+  readonly bucket?: string;
+  readonly kmsKey?: string;
 }
 
 function targetSpec(value: string): TargetSpec {
@@ -95,7 +119,27 @@ export function registerReplay(program: Command): void {
         'at most n events a second (for bus targets)',
         wholeNumber(1, 1_000_000),
       )
-      .option('--segments <n>', 'parallel scan segments', wholeNumber(1, 64), 4)
+      .addOption(
+        new Option(
+          '--source <source>',
+          'read the store through the archive, or scan the table (default: archive for file targets of a data folder or --aws without --aggregate, else scan)',
+        ).choices(['archive', 'scan']),
+      )
+      .option(
+        '--bucket <name>',
+        'with --aws and the archive: the archive bucket (stack output ArchiveBucket)',
+        bucketName,
+      )
+      .option(
+        '--kms-key <arn>',
+        'with --aws and the archive: the KMS key an export to bring the archive up to date is encrypted with (stack output ArchiveKey)',
+      )
+      .option(
+        '--segments <n>',
+        'parallel scan segments (through the local archive: data files of an export it makes)',
+        wholeNumber(1, 64),
+        4,
+      )
       .option('--name <name>', 'checkpoint name (default: from the target and filters)')
       .option('--restart', 'ignore the checkpoint of an interrupted run and start over')
       .option(
@@ -109,8 +153,20 @@ export function registerReplay(program: Command): void {
     .addHelpText(
       'after',
       `
-Reads the event store with a parallel segmented scan (or the named streams by key) and sends
-what passes the filters to one target:
+Reads the event store and sends what passes the filters to one target. A file target reads
+the store through the archive by default (--source archive): the archive's export chain is
+brought up to date as "rebuild" does (a full export when there is none, an incremental one
+when its end is more than 15 minutes old), every data file of the chain is read (four at a
+time) and each commit written once, even when two exports hold it. Locally, the commits after
+the chain's end come from the table, so the file holds every event up to now. With --aws
+(and --bucket), DynamoDB's own export brings the bucket's chain up to date without using the
+table's capacity, and the replay ends at the chain's end ("up_to" in the summary, at most
+about 20 minutes old): events committed after it are not in the file. --source scan reads
+the table with a parallel segmented scan instead, as do read-model and bus targets (they
+refuse --source archive), --memory and --endpoint (which have no archive), and --aggregate
+(the named streams read by key) unless --source archive is given.
+
+Targets:
   read-model:NAME   into the read model's active generation; documents skip what they have
                     seen, so this repairs missing or damaged documents and changes nothing else
                     (to rebuild from scratch, use "matchstream rebuild")
@@ -121,6 +177,9 @@ what passes the filters to one target:
 
 Progress is checkpointed: an interrupted replay (Ctrl-C, a crash) run again with the same
 target and filters continues where it stopped; --restart starts over (as file:- always does).
+Through the archive, each data file is written whole once read through, and checkpointed: a
+resumed replay reads the same exports, cuts the file back to the files it had written, and
+writes the others.
 
 A stored event that cannot be read (corrupt bytes, a schema this release does not know) does
 not stop the replay: it is skipped with the later events of its stream (as the consumers hold
@@ -128,16 +187,77 @@ them back), each written to the --unreadable file with why, and the exit code is
 
 Examples:
   matchstream replay --to file:events.jsonl --type MatchRecorded --since 2026-09-01
+  matchstream replay --to file:events.jsonl --aws --table <EventsTable> --bucket <ArchiveBucket>
+  matchstream replay --to file:events.jsonl --source scan
   matchstream replay --to file:- --aggregate match:2026-00042 | jq .data
   matchstream replay --to read-model:standings --aggregate match:2026-00042
   matchstream replay --to bus:metadata --rate 500`,
     )
-    .action(async (flags: ReplayFlags) => {
-      await runReplay(flags);
+    .action(async (flags: ReplayFlags, command: Command) => {
+      await runReplay(flags, command);
     });
 }
 
-async function runReplay(flags: ReplayFlags): Promise<void> {
+/**
+ * Where the replay reads the store: the archive by default for a file target of a data folder
+ * or of --aws (without --aggregate, whose streams are read by key), else the table. The
+ * flags that only one of them takes are refused with the other.
+ */
+function sourceOf(flags: ReplayFlags, command: Command): 'archive' | 'scan' {
+  const explicit = command.getOptionValueSource('source') === 'cli' ? flags.source : undefined;
+  if (explicit === 'archive') {
+    if (flags.to.kind !== 'file')
+      throw new CliError(
+        '--source archive replays to a file only (--to file:PATH): read-model and bus replays scan the table, drop --source',
+        EXIT.USAGE,
+      );
+    if (flags.memory)
+      throw new CliError(
+        'a store in memory has no archive: drop --source archive (or replay a data folder with --data-dir)',
+        EXIT.USAGE,
+      );
+    if (flags.endpoint)
+      throw new CliError(
+        'an --endpoint store has no archive: use --source scan, or --data-dir (its archive) or --aws --bucket (the stack’s)',
+        EXIT.USAGE,
+      );
+  }
+  const source =
+    explicit ??
+    (flags.to.kind === 'file' && !flags.memory && !flags.endpoint && !flags.aggregate
+      ? 'archive'
+      : 'scan');
+  const archiveFlag =
+    flags.bucket !== undefined ? '--bucket' : flags.kmsKey !== undefined ? '--kms-key' : undefined;
+  if (archiveFlag && source === 'scan')
+    throw new CliError(
+      `${archiveFlag} names the archive on AWS, which a scan does not read: drop it, or add --source archive`,
+      EXIT.USAGE,
+    );
+  if (archiveFlag && !flags.aws)
+    throw new CliError(
+      `--bucket and --kms-key are for the archive on AWS: add --aws (the local archive is ${archiveDir(flags.dataDir)})`,
+      EXIT.USAGE,
+    );
+  if (source === 'archive') {
+    if (flags.aws && flags.bucket === undefined)
+      throw new CliError(
+        'replay --aws reads the archive bucket: give --bucket <name> (the stack output ArchiveBucket), or --source scan to scan the table',
+        EXIT.USAGE,
+      );
+    if (flags.aws && command.getOptionValueSource('segments') === 'cli')
+      throw new CliError(
+        '--segments is for a scan or the local export: on AWS, DynamoDB chooses the data files',
+        EXIT.USAGE,
+      );
+    if (flags.rate !== undefined)
+      throw new CliError('--rate paces a scan replay: add --source scan', EXIT.USAGE);
+  }
+  return source;
+}
+
+async function runReplay(flags: ReplayFlags, command: Command): Promise<void> {
+  const source = sourceOf(flags, command);
   const eventsToStdout = flags.to.kind === 'file' && flags.to.path === '-';
   const unreadableToStdout = flags.unreadable === '-';
   if (eventsToStdout && unreadableToStdout)
@@ -159,7 +279,10 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     ...(flags.until ? { to: flags.until } : {}),
   };
   const name =
-    flags.name ?? `replay:${JSON.stringify({ to: flags.to, filters, segments: flags.segments })}`;
+    flags.name ??
+    (source === 'archive'
+      ? `replay:${JSON.stringify({ to: flags.to, filters, source, aws: flags.aws === true })}`
+      : `replay:${JSON.stringify({ to: flags.to, filters, segments: flags.segments })}`);
   const unreadableFile = unreadableToStdout
     ? undefined
     : resolve(flags.unreadable ?? 'unreadable-events.jsonl');
@@ -169,9 +292,10 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
   const progress = fileProgress('replaying', flags.progress && !flags.json, 'events');
-  let summary: ReplaySummary & Partial<BusTarget['stats']>;
+  let summary: ScannedSummary | ArchivedSummary;
   try {
-    if (flags.to.kind === 'bus') {
+    if (source === 'archive') summary = await throughArchive();
+    else if (flags.to.kind === 'bus') {
       if (flags.endpoint || flags.aws)
         throw new CliError(
           `bus replays run on the embedded pipeline; drop ${flags.aws ? '--aws (replay a bus archive on AWS instead)' : '--endpoint'}`,
@@ -184,7 +308,7 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
         const target = new BusTarget(pipeline.runtime.publisher, flags.to.domains);
         const result = await run(pipeline.runtime.store, pipeline.runtime.dynamo, target);
         await pipeline.runtime.settle();
-        summary = { ...result, ...target.stats };
+        summary = { ...result, source: 'scan' as const, exports: [], ...target.stats };
       } finally {
         await pipeline.stop();
       }
@@ -212,7 +336,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
             `read model ${projection.name} generation ${active.generation}`,
           );
         }
-        summary = await run(opened.store, opened.client, target);
+        summary = {
+          ...(await run(opened.store, opened.client, target)),
+          source: 'scan' as const,
+          exports: [],
+        };
       } finally {
         await opened.close();
       }
@@ -226,7 +354,8 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     `${summary.completed ? 'replayed' : 'interrupted after'} ${counted(summary.events, 'event')} to ${summary.target}` +
     ` in ${summary.seconds} s (${summary.events_per_second.toLocaleString('en-US')} events/s)` +
     `${summary.resumed ? ', continuing an interrupted replay' : ''}` +
-    `${summary.completed ? '' : '; run the same command again to continue'}\n`;
+    `${summary.completed ? '' : '; run the same command again to continue'}\n` +
+    ('up_to' in summary ? archiveLine(summary) : '');
   if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
   else if (dataOnStdout) process.stderr.write(line);
   else await write(line);
@@ -236,6 +365,99 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
       `${counted(summary.unreadable, 'stored event')} could not be read (or ${summary.unreadable === 1 ? 'follows' : 'follow'} one that cannot in ${summary.unreadable === 1 ? 'its' : 'their'} stream); ${unreadableFile ? `they are in ${unreadableFile}` : 'they went to standard output'}`,
       EXIT.INVALID_INPUT,
     );
+
+  /**
+   * The replay through the archive: the export chain brought up to date (or the one an
+   * interrupted run read), its data files written, then, locally, the table's commits after it.
+   */
+  async function throughArchive(): Promise<ArchivedSummary> {
+    const opened = await openEventStore({ ...storeTarget(flags), readOnly: !!flags.aws });
+    const s3 = flags.aws ? s3Client() : undefined;
+    const storage: ArchiveStorage =
+      s3 && flags.bucket !== undefined
+        ? new S3Storage(s3, flags.bucket)
+        : new FolderStorage(archiveDir(flags.dataDir));
+    const status = statusLine(flags.progress && !flags.json);
+    const exporting = fileProgress(
+      'exporting',
+      flags.progress && !flags.json && !flags.aws,
+      'items',
+    );
+    try {
+      return await onStorage(storage, async () => {
+        const checkpoints = await DynamoReplayCheckpoints.open(opened.client);
+        const restart = flags.restart === true || eventsToStdout;
+        const exporter: ChainExporter =
+          s3 && flags.bucket !== undefined
+            ? awsExporter({
+                dynamo: opened.client,
+                s3,
+                table: opened.table,
+                bucket: flags.bucket,
+                prefix: ARCHIVE_PREFIX,
+                ...(flags.kmsKey !== undefined ? { kmsKeyId: flags.kmsKey } : {}),
+                onStatus: (report) =>
+                  status.show(
+                    `bringing the archive up to date: export ${report.status}, ${formatSeconds(report.elapsedMs / 1000)} (${report.exportArn})`,
+                  ),
+              })
+            : localExporter({
+                client: opened.client,
+                table: opened.table,
+                storage: storage as FolderStorage,
+                prefix: ARCHIVE_PREFIX,
+                segments: flags.segments,
+                onProgress: (items) => exporting.update(items, 0, items),
+              });
+        const interrupted = restart
+          ? undefined
+          : await interruptedChain(checkpoints, name, storage, ARCHIVE_PREFIX);
+        const { chain, exported } = interrupted
+          ? { chain: interrupted, exported: null }
+          : await chainUpToDate(storage, ARCHIVE_PREFIX, exporter);
+        status.stop();
+        exporting.stop();
+        if (chain.length === 0)
+          throw new CliError(`${storage.description} holds no full export to replay from`);
+        const result = await replayArchiveToFile({
+          storage,
+          chain,
+          target: eventsToStdout
+            ? new StdoutTarget()
+            : new FileTarget((flags.to as { path: string }).path),
+          name,
+          checkpoints,
+          codec: new CommitCodec(opened.registry),
+          filters,
+          restart,
+          // On AWS the table is not scanned: the replay ends at the chain's end.
+          ...(flags.aws
+            ? {}
+            : { tail: (after: string) => opened.store.itemsCommittedAfter(after) }),
+          signal: controller.signal,
+          onProgress: (p) => progress.update(p.items, p.totalItems, p.events),
+          onUnreadable,
+        });
+        return { ...result, archive: storage.description, exported };
+      });
+    } catch (error) {
+      if (error instanceof StoreError)
+        throw new CliError(error.message, EXIT.FAILURE, { cause: error });
+      throw error;
+    } finally {
+      status.stop();
+      exporting.stop();
+      await opened.close();
+    }
+  }
+
+  function onUnreadable(
+    event: Parameters<NonNullable<Parameters<typeof replay>[0]['onUnreadable']>>[0],
+  ) {
+    return unreadableFile
+      ? appendFile(unreadableFile, `${JSON.stringify(event)}\n`)
+      : write(`${JSON.stringify(event)}\n`);
+  }
 
   async function run(
     source: Parameters<typeof replay>[0]['source'],
@@ -253,10 +475,26 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
       ...(flags.restart || eventsToStdout ? { restart: true } : {}),
       signal: controller.signal,
       onProgress: (p) => progress.update(p.scanned, p.total, p.events),
-      onUnreadable: (event) =>
-        unreadableFile
-          ? appendFile(unreadableFile, `${JSON.stringify(event)}\n`)
-          : write(`${JSON.stringify(event)}\n`),
+      onUnreadable,
     });
   }
+}
+
+/** A replay of the table's summary: where it read (no exports), and a bus target's counts. */
+type ScannedSummary = ReplaySummary &
+  Partial<BusTarget['stats']> & { readonly source: 'scan'; readonly exports: readonly string[] };
+
+/** A replay through the archive's summary: which archive, and the export this run made. */
+type ArchivedSummary = ArchiveFileSummary & {
+  readonly archive: string;
+  readonly exported: 'full' | 'incremental' | null;
+};
+
+/** The archive's part of the summary line: what was read, and up to when. */
+function archiveLine(summary: ArchivedSummary): string {
+  const made = summary.exported ? `after a new ${summary.exported} export, ` : '';
+  const tail = summary.tail
+    ? `; then the table's commits from a minute before that on: ${summary.tail.items.toLocaleString('en-US')} read, ${counted(summary.tail.events, 'event')} not in the archive`
+    : `; events committed after ${summary.up_to} are not in it (--source scan reads the table)`;
+  return `read through the archive (${summary.archive}): ${made}${counted(summary.exports.length, 'export')} (${summary.exports.join(', ')}) up to ${summary.up_to}, ${counted(summary.files, 'data file')}${tail}; ${counted(summary.scanned, 'commit')} read in all, ${summary.duplicates.toLocaleString('en-US')} of them twice and written once\n`;
 }

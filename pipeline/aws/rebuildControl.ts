@@ -17,17 +17,15 @@ import { S3Storage } from '../../stream/archive/ArchiveStorage.js';
 import {
   archivedExportOf,
   exportStatus,
-  INCREMENTAL_MAX_MS,
-  REQUEST_STEP_MS,
   requestExportOnAws,
 } from '../../stream/archive/awsExport.js';
 import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { listExports } from '../../stream/archive/readExport.js';
+import { awsExportNeeded } from '../archiveChainUpToDate.js';
 import { type ExportFileResult, exportChain } from '../archiveReplay.js';
 import {
   compareTables,
   type DocumentDifference,
-  FRESH_EXPORT_MS,
   type RebuildSummary,
   sameDocument,
 } from '../rebuildSummary.js';
@@ -191,9 +189,9 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
   const steps: Record<RebuildAction, (run: RebuildRun) => Promise<RebuildRun>> = {
     /**
      * The generation to build (a new one, or the one an earlier run left building), its table,
-     * and the export to wait for: none when the archive's chain ends less than
-     * `FRESH_EXPORT_MS` ago, an incremental one after a chain that ends within a day, else a
-     * full one.
+     * and the export to wait for, as every reader of the archive decides it
+     * (`awsExportNeeded`): none while the chain is fresh, an incremental one after a chain
+     * that ends within a day, else a full one.
      */
     async prepare(run) {
       const projection = readModelNamed(run.projection);
@@ -210,13 +208,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
       });
       const chain = exportChain((await listExports(storage, ARCHIVE_PREFIX)).exports);
       const end = chain.at(-1)?.upTo;
-      const age = end === undefined ? Number.POSITIVE_INFINITY : now() - Date.parse(end);
-      const kind =
-        age <= FRESH_EXPORT_MS
-          ? null
-          : age < INCREMENTAL_MAX_MS - REQUEST_STEP_MS
-            ? ('incremental' as const)
-            : ('full' as const);
+      const kind = awsExportNeeded(end, now()) ?? null;
       const started = kind
         ? await requestExportOnAws({
             dynamo: clients.dynamo,

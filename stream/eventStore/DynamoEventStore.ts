@@ -215,6 +215,30 @@ export class DynamoEventStore implements EventStore {
     } while (start);
   }
 
+  /**
+   * The stored commits committed after `after` (ISO-8601), undecoded, in pages: a scan with a
+   * filter on `committed_at` (it reads the whole table; the filter spares the transfer), for
+   * what an archive's export chain does not hold yet.
+   */
+  async *itemsCommittedAfter(after: string): AsyncGenerator<Item[]> {
+    let start: Item | undefined;
+    do {
+      const page = await this.call(undefined, () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+            FilterExpression: 'committed_at > :after',
+            ExpressionAttributeValues: { ':after': { S: after } },
+          }),
+        ),
+      );
+      start = page.LastEvaluatedKey;
+      if (page.Items && page.Items.length > 0) yield page.Items;
+    } while (start);
+  }
+
   /** About how many commits the table holds (DynamoDB refreshes the figure every few hours). */
   async approximateCommits(): Promise<number> {
     const { Table } = await this.call(undefined, () =>

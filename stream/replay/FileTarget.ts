@@ -24,9 +24,12 @@ export class FileTarget implements ReplayTarget {
   }
 
   async deliver(events: readonly EventEnvelope[]): Promise<void> {
+    await this.writeText(Buffer.from(envelopeLines(events), 'utf8'));
+  }
+
+  /** Appends lines already written as `envelopeLines` writes them (a replay's spooled file). */
+  async writeText(bytes: Buffer): Promise<void> {
     const handle = await this.file(true);
-    const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
-    const bytes = Buffer.from(text, 'utf8');
     await handle.write(bytes, 0, bytes.length, this.size);
     this.size += bytes.length;
   }
@@ -49,4 +52,9 @@ export class FileTarget implements ReplayTarget {
     }
     return this.handle;
   }
+}
+
+/** Envelopes as JSON Lines, as every replay to a file writes them. */
+export function envelopeLines(events: readonly EventEnvelope[]): string {
+  return `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 }
