@@ -4,6 +4,7 @@ import { keyString, type Projection } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
+import { ArchivedEventStore } from '../stream/archive/ArchivedEventStore.js';
 import type { FolderStorage } from '../stream/archive/ArchiveStorage.js';
 import { exportTableLocally } from '../stream/archive/exportTable.js';
 import { listExports } from '../stream/archive/readExport.js';
@@ -97,6 +98,11 @@ export interface RebuildSummary {
   readonly exports?: readonly string[];
   /** Streams a data file left for after its export's files, read from the store (`archive` only). */
   readonly deferred_streams?: number;
+  /**
+   * Streams of expired seasons read through the store after the chain's files (`archive`
+   * only): those the files held are skipped by the positions.
+   */
+  readonly expired_streams?: number;
   readonly generation: number;
   readonly table: string;
   readonly previous_generation: number;
@@ -202,6 +208,7 @@ export async function rebuildReadModel(
   let folded = { flushes: 0, peakFoldedBytes: 0 };
   let exports: string[] | undefined;
   let deferredStreams: number | undefined;
+  let expiredStreams: number | undefined;
   let catchUpFrom: Date | undefined;
   if (options.archive) {
     const { storage, prefix } = options.archive;
@@ -255,10 +262,20 @@ export async function rebuildReadModel(
         : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    // The streams of expired seasons: in the chain's files when an export was taken before
+    // their expiry, not in those of an export taken after it. One writer applies them all,
+    // read through the store (archive and table), the positions skipping what files applied.
+    let expired = { events: 0, streams: 0 };
+    if (run.completed && runtime.store instanceof ArchivedEventStore) {
+      const ids = [...(await runtime.store.seasons.all()).keys()].sort();
+      expired = { ...(await applyDeferredStreams(generationWork, ids)), streams: ids.length };
+    }
+    expiredStreams = expired.streams;
     replayed = {
       ...run,
+      events: run.events + expired.events,
       scanned: run.items,
-      events_per_second: Math.round(run.events / Math.max(run.seconds, 0.001)),
+      events_per_second: Math.round((run.events + expired.events) / Math.max(run.seconds, 0.001)),
     };
     folded = run;
     exports = [...run.exports];
@@ -287,7 +304,9 @@ export async function rebuildReadModel(
   const base = {
     projection: projection.name,
     source: options.archive ? ('archive' as const) : ('scan' as const),
-    ...(exports ? { exports, deferred_streams: deferredStreams ?? 0 } : {}),
+    ...(exports
+      ? { exports, deferred_streams: deferredStreams ?? 0, expired_streams: expiredStreams ?? 0 }
+      : {}),
     generation: generation.generation,
     table: generation.table,
     previous_generation: previous.generation,
