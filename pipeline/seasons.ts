@@ -2,17 +2,22 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { seasonClosed, seasonOfStream } from '../ingest/seasons.js';
 import { ArchivedEventStore } from '../stream/archive/ArchivedEventStore.js';
-import type { ArchiveStorage } from '../stream/archive/ArchiveStorage.js';
+import { type ArchiveStorage, S3Storage } from '../stream/archive/ArchiveStorage.js';
 import {
   type ExpireProgress,
   type ExpireSummary,
   expireSeason,
 } from '../stream/archive/expireSeason.js';
 import { ARCHIVE_PREFIX } from '../stream/archive/exportFormat.js';
+import { SeasonArchive } from '../stream/archive/SeasonArchive.js';
 import { putRecordsReliably } from '../stream/aws/putRecordsReliably.js';
+import { s3Client } from '../stream/aws/s3InvocationRecords.js';
 import { removalChange } from '../stream/changes/commitChange.js';
 import { CommitCodec } from '../stream/eventStore/Commit.js';
-import type { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
+import {
+  DynamoEventStore,
+  type DynamoEventStoreOptions,
+} from '../stream/eventStore/DynamoEventStore.js';
 import { StoreError } from '../stream/StoreError.js';
 
 export interface ExpireClosedSeasonOptions {
@@ -94,4 +99,21 @@ export async function expireClosedSeason(
     // This process's reads see the index at once, whatever the grace.
     if (store instanceof ArchivedEventStore) await store.seasons.reload();
   }
+}
+
+/**
+ * The event store of a deployed function: the events table, and, when the function is told
+ * the archive bucket (`ARCHIVE_BUCKET`, which needs s3:GetObject and s3:ListBucket on it),
+ * the expired seasons of that archive read as part of the store.
+ */
+export function deployedEventStore(
+  env: Readonly<Record<string, string | undefined>>,
+  options: DynamoEventStoreOptions,
+): DynamoEventStore {
+  const bucket = env.ARCHIVE_BUCKET;
+  if (!bucket) return new DynamoEventStore(options);
+  return new ArchivedEventStore({
+    ...options,
+    seasons: new SeasonArchive(new S3Storage(s3Client(), bucket)),
+  });
 }
