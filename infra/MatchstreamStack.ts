@@ -1,7 +1,15 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { READ_MODELS } from '../pipeline/readModels.js';
 import {
@@ -10,6 +18,8 @@ import {
   type BusHandlerName,
 } from '../sagas/handlers/busHandlers.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
+import { ARCHIVE_PREFIX } from '../stream/archive/exportFormat.js';
+import { SEASONS_PREFIX } from '../stream/archive/seasonIndex.js';
 import { ArchiveBucket } from './constructs/ArchiveBucket.js';
 import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
@@ -351,6 +361,17 @@ export class MatchstreamStack extends Stack {
     this.allow(this.api.function, this.eventStore.table, 'appendEvents');
     this.allow(this.api.function, deadLetters, 'listDeadLetters');
 
+    // Every reader of the event store reads the expired seasons' streams from the archive.
+    for (const fn of [
+      ...Object.values(this.consumers).map((c) => c.function),
+      this.sweep.function,
+      ...Object.values(this.handlers).map((h) => h.function),
+      this.api.function,
+      this.rebuild.files,
+      this.rebuild.feeder,
+    ])
+      this.readArchive(fn);
+
     // Whatever reads a read model reads its active generation: the registry says which, and a
     // rebuilt generation is a table under the stack's prefix.
     for (const fn of [
@@ -443,6 +464,38 @@ export class MatchstreamStack extends Stack {
       value: this.monitoring.topic.topicArn,
       description: 'subscribe to be told of alarms',
     });
+  }
+
+  /**
+   * Lets a function read the expired seasons' streams from the archive (`deployedEventStore`):
+   * `ARCHIVE_BUCKET`, the season indexes and the export data files they point into.
+   */
+  private readArchive(fn: nodejs.NodejsFunction): void {
+    const bucket = this.archive.bucket;
+    fn.addEnvironment('ARCHIVE_BUCKET', bucket.bucketName);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [
+          bucket.arnForObjects(`${ARCHIVE_PREFIX}/*`),
+          bucket.arnForObjects(`${SEASONS_PREFIX}/*`),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    this.key.grantDecrypt(fn);
+    const id = this.getLogicalId(bucket.node.defaultChild as CfnElement);
+    if (fn.role)
+      for (const [prefix, what] of [
+        [ARCHIVE_PREFIX, 'the objects of each export, which DynamoDB names'],
+        [SEASONS_PREFIX, 'the index of each expired season'],
+      ] as const)
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${id}.Arn>/${prefix}/*]`,
+          reason: `Reading the expired seasons' streams from the archive: ${what}, under this prefix of the archive bucket; read only.`,
+        });
   }
 
   /**

@@ -70,6 +70,7 @@ export function currentResult(events: readonly EventEnvelope[]): MatchResultData
       case 'SagaCompensationFailed':
       case 'SagaCompleted':
       case 'SagaCompensated':
+      case 'SeasonClosed':
         break;
       default:
         unhandled(event);

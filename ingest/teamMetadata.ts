@@ -117,6 +117,7 @@ function currentMetadata(events: readonly EventEnvelope[]) {
       case 'SagaCompensationFailed':
       case 'SagaCompleted':
       case 'SagaCompensated':
+      case 'SeasonClosed':
         break;
       default:
         unhandled(event);

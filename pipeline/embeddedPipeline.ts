@@ -61,6 +61,11 @@ export interface PipelineOptions {
   readonly onSagaEvent?: (event: EventEnvelope<SagaEventType>) => void;
   /** Where the runtime and the sagas say what happened. @default the command's log */
   readonly log?: Log;
+  /**
+   * The archive whose expired seasons the store reads as its own. @default the data
+   * folder's archive; none in memory
+   */
+  readonly archive?: EmbeddedRuntimeOptions['archive'];
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -164,6 +169,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     log: logger,
     ...(options.schemas ? { registry: options.schemas } : {}),
     ...(options.configureClient ? { configureClient: options.configureClient } : {}),
+    ...(options.archive ? { archive: options.archive } : {}),
     consumerDefaults: {
       batchSize: 500,
       pollIntervalMs: 20,

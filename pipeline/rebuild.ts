@@ -2,6 +2,7 @@ import type { Projection } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../projections/ReadModelTarget.js';
+import { ArchivedEventStore } from '../stream/archive/ArchivedEventStore.js';
 import type { FolderStorage } from '../stream/archive/ArchiveStorage.js';
 import { listExports } from '../stream/archive/readExport.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
@@ -131,6 +132,7 @@ export async function rebuildReadModel(
   let folded = { flushes: 0, peakFoldedBytes: 0 };
   let exports: string[] | undefined;
   let deferredStreams: number | undefined;
+  let expiredStreams: number | undefined;
   let catchUpFrom: Date | undefined;
   if (options.archive) {
     const { storage, prefix } = options.archive;
@@ -171,10 +173,20 @@ export async function rebuildReadModel(
         : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    // The streams of expired seasons: in the chain's files when an export was taken before
+    // their expiry, not in those of an export taken after it. One writer applies them all,
+    // read through the store (archive and table), the positions skipping what files applied.
+    let expired = { events: 0, streams: 0 };
+    if (run.completed && runtime.store instanceof ArchivedEventStore) {
+      const ids = [...(await runtime.store.seasons.all()).keys()].sort();
+      expired = { ...(await applyDeferredStreams(generationWork, ids)), streams: ids.length };
+    }
+    expiredStreams = expired.streams;
     replayed = {
       ...run,
+      events: run.events + expired.events,
       scanned: run.items,
-      events_per_second: Math.round(run.events / Math.max(run.seconds, 0.001)),
+      events_per_second: Math.round((run.events + expired.events) / Math.max(run.seconds, 0.001)),
     };
     folded = run;
     exports = [...run.exports];
@@ -203,7 +215,9 @@ export async function rebuildReadModel(
   const base = {
     projection: projection.name,
     source: options.archive ? ('archive' as const) : ('scan' as const),
-    ...(exports ? { exports, deferred_streams: deferredStreams ?? 0 } : {}),
+    ...(exports
+      ? { exports, deferred_streams: deferredStreams ?? 0, expired_streams: expiredStreams ?? 0 }
+      : {}),
     generation: generation.generation,
     table: generation.table,
     previous_generation: previous.generation,

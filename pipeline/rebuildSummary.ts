@@ -36,6 +36,11 @@ export interface RebuildSummary {
   readonly exports?: readonly string[];
   /** Streams a data file left for after its export's files, read from the store (`archive` only). */
   readonly deferred_streams?: number;
+  /**
+   * Streams of expired seasons read through the store after the chain's files (`archive`
+   * only): those the files held are skipped by the positions.
+   */
+  readonly expired_streams?: number;
   readonly generation: number;
   readonly table: string;
   readonly previous_generation: number;

@@ -11,7 +11,11 @@ export type StoreErrorCode =
   /** An export DynamoDB began and reported FAILED. */
   | 'EXPORT_FAILED'
   /** An export DynamoDB reported COMPLETED whose manifests are not in the bucket. */
-  | 'EXPORT_INCOMPLETE';
+  | 'EXPORT_INCOMPLETE'
+  /** An append to a stream of a closed season that was expired from the table. */
+  | 'STREAM_EXPIRED'
+  /** An expiry refused: the season is not closed, or no verified export holds its commits. */
+  | 'EXPIRY_REFUSED';
 
 /** What a `StoreError` is about. */
 export interface StoreErrorContext {

@@ -1,11 +1,14 @@
 import { type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { type Command, InvalidArgumentError } from 'commander';
+import { closeSeason } from '../../ingest/seasons.js';
+import { expireClosedSeason } from '../../pipeline/seasons.js';
 import {
   type ArchiveStorage,
   FolderStorage,
   S3Storage,
 } from '../../stream/archive/ArchiveStorage.js';
 import { exportTableOnAws } from '../../stream/archive/awsExport.js';
+import type { ExpireSummary } from '../../stream/archive/expireSeason.js';
 import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { exportTableLocally } from '../../stream/archive/exportTable.js';
 import {
@@ -15,6 +18,7 @@ import {
   verifyExport,
 } from '../../stream/archive/readExport.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
+import { CHANGES_STREAM, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
 import { StoreError } from '../../stream/StoreError.js';
 import { CliError, EXIT } from '../exitCodes.js';
@@ -71,7 +75,10 @@ stack output ArchiveBucket).
 
 Commands:
   archive export [--incremental]   export the table (full, or the commits since the last export)
-  archive list                     the exports: time, type, items, files, size`,
+  archive list                     the exports: time, type, items, files, size
+  archive close-season SEASON      record that a season takes no more results (SeasonClosed)
+  archive expire --season SEASON   opt-in: delete a closed season's streams from the table,
+                                   the archive keeping them (by default nothing expires)`,
     );
 
   addStoreOptions(
@@ -129,6 +136,76 @@ Examples:
 
   addStoreOptions(
     archive
+      .command('close-season')
+      .description('record that a season is closed: it takes no more results (event SeasonClosed)')
+      .argument('<season>', 'the season label, as the feeds write it (e.g. 2025)', seasonLabel)
+      .option('--reason <text>', 'why, for people')
+      .option('--json', 'print the SeasonClosed event data as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+Appends SeasonClosed to the stream season:<SEASON>, once: closing a closed season again
+changes nothing and says when it was closed. Closing expires nothing: the season's events stay
+in the table until "matchstream archive expire --season SEASON", which only a closed season
+allows.
+
+Examples:
+  matchstream archive close-season 2025 --reason "final RPI published"
+  matchstream archive close-season 2025 --aws --table <EventsTable>`,
+    )
+    .action(async (season: string, flags: CloseFlags, command: Command) => {
+      await runCloseSeason(season, flags, command);
+    });
+
+  addStoreOptions(
+    archive
+      .command('expire')
+      .description(
+        "opt-in: delete a closed season's streams from the events table once a verified export holds them",
+      )
+      .requiredOption('--season <season>', 'the closed season to expire', seasonLabel)
+      .option(
+        '--bucket <name>',
+        'with --aws: the archive bucket (stack output ArchiveBucket)',
+        bucketName,
+      )
+      .option('--json', 'print the summary as JSON')
+      .option('--no-progress', 'no progress on standard error, even on a terminal'),
+  )
+    .addHelpText(
+      'after',
+      `
+By default nothing expires: the table keeps every event, and the archive is a copy. This
+command is how an operator opts in, one closed season at a time. It:
+  1. refuses unless the season is closed (archive close-season);
+  2. reads back and verifies the archive's export chain (the newest full export and the
+     incremental ones after it), finds the streams wholly in the season (match and RPI
+     calculation streams whose every event names it; team, saga and season streams are never
+     expired) and refuses unless the chain holds every one of their commits as the table does
+     (else: "matchstream archive export --incremental", then again);
+  3. writes the season's index into the archive (seasons/<SEASON>/index.json: each stream's
+     commits and the data files holding them), waits ${'6'} s for running readers to see it,
+     then deletes the commits from the table, oldest first, retrying what fails;
+  4. writes seasons/<SEASON>/expired.json when no indexed commit is left in the table.
+Interrupted (Ctrl-C, a crash, a delete that keeps failing), it is safe: readers see every
+stream whole throughout, and the same command run again finishes the job. Commits that stay
+(a delete still failing, a commit appended after the index) are listed and exit 1.
+
+Afterwards every reader (replay, rebuild, the consumers' and the saga's reads of a stream)
+reads the season's streams from the archive; appends to them are refused. The exports the
+index names must be kept (a lifecycle to Glacier Instant Retrieval keeps them readable).
+
+Examples:
+  matchstream archive export --incremental && matchstream archive expire --season 2025
+  matchstream archive expire --season 2025 --aws --table <EventsTable> --bucket <ArchiveBucket>`,
+    )
+    .action(async (flags: ExpireFlags, command: Command) => {
+      await runExpire(flags, command);
+    });
+
+  addStoreOptions(
+    archive
       .command('list')
       .description('the archive’s exports, oldest first: time, type, items, files, size')
       .option(
@@ -140,6 +217,122 @@ Examples:
   ).action(async (flags: ArchiveFlags, command: Command) => {
     await runList(flags, command);
   });
+}
+
+/** A season label as the feeds write it. */
+function seasonLabel(value: string): string {
+  const control = [...value].some((c) => (c.codePointAt(0) ?? 0) < 0x20);
+  if (value.trim() !== '' && value.length <= 200 && !control) return value;
+  throw new InvalidArgumentError('expected a season label such as 2025 (1 to 200 characters)');
+}
+
+interface CloseFlags extends StoreFlags {
+  readonly reason?: string;
+  readonly json?: boolean;
+}
+
+interface ExpireFlags extends ArchiveFlags {
+  readonly season: string;
+}
+
+async function runCloseSeason(season: string, flags: CloseFlags, command: Command): Promise<void> {
+  localOnly(flags);
+  if (!flags.aws) requireDataFolder(flags.dataDir);
+  const opened = await openEventStore(
+    flags.aws ? { aws: true, table: flags.table } : { dataDir: flags.dataDir, table: flags.table },
+  );
+  try {
+    const { closed, already } = await closeSeason(opened.store, season, {
+      reason: flags.reason ?? null,
+    });
+    if (flags.json)
+      await write(`${JSON.stringify({ ...closed, already_closed: already }, null, 2)}\n`);
+    else
+      await write(
+        already
+          ? `season ${season} was already closed at ${closed.closed_at}\n`
+          : `season ${season} closed at ${closed.closed_at}; its events stay in the table until "matchstream archive expire --season ${season}"\n`,
+      );
+  } catch (error) {
+    if (error instanceof StoreError)
+      throw new CliError(`${command.name()}: ${error.message}`, EXIT.FAILURE, { cause: error });
+    throw error;
+  } finally {
+    await opened.close();
+  }
+}
+
+async function runExpire(flags: ExpireFlags, command: Command): Promise<void> {
+  const archive = archiveOf(flags, command);
+  const { storage } = archive;
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  const progress = statusLine(flags.progress && !flags.json);
+  const onProgress = (p: { phase: string; done: number; total: number }) =>
+    progress.show(
+      `${p.phase}: ${p.done.toLocaleString('en-US')}${p.total ? ` of ${p.total.toLocaleString('en-US')}` : ''}`,
+    );
+  let summary: ExpireSummary;
+  try {
+    if (archive.aws) {
+      const opened = await openEventStore({ aws: true, table: flags.table, archive: storage });
+      try {
+        summary = await onStorage(storage, () =>
+          expireClosedSeason({
+            store: opened.store,
+            client: opened.client,
+            storage,
+            season: flags.season,
+            onProgress,
+            signal: controller.signal,
+          }),
+        );
+      } finally {
+        await opened.close();
+      }
+    } else {
+      // The folder's whole runtime: the relay forwards what is pending first, and the deletes
+      // go on the change stream as REMOVE records, as on AWS.
+      const runtime = await EmbeddedRuntime.start({ dataDir: flags.dataDir, archive: storage });
+      try {
+        await runtime.relay.drain();
+        summary = await expireClosedSeason({
+          store: runtime.store,
+          client: runtime.dynamo,
+          storage,
+          season: flags.season,
+          changes: { kinesis: runtime.kinesis, streamName: CHANGES_STREAM },
+          onProgress,
+          signal: controller.signal,
+        });
+      } finally {
+        await runtime.stop();
+      }
+    }
+  } catch (error) {
+    if (error instanceof StoreError)
+      throw new CliError(`archive expire: ${error.message}`, EXIT.FAILURE, { cause: error });
+    throw error;
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', interrupt);
+  }
+  if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
+  else
+    await write(
+      `season ${summary.season}: ${counted(summary.streams, 'stream')}, ${counted(summary.commits, 'commit')} (${counted(summary.events, 'event')}) indexed in ${storage.description}/${summary.index}${summary.index_created ? '' : ' (by an earlier run)'}, from ${counted(summary.exports.length, 'export')}\n` +
+        `deleted from the table: ${counted(summary.deleted, 'commit')} now; ${summary.completed ? 'none left, the season is expired' : `${counted(summary.remaining, 'commit')} left`}\n` +
+        summary.kept
+          .map((k) => `kept ${k.aggregate_id} from sequence ${k.sequence}: ${k.reason}\n`)
+          .join(''),
+    );
+  if (!summary.completed)
+    throw new CliError(
+      controller.signal.aborted
+        ? `archive expire: interrupted with ${counted(summary.remaining, 'commit')} of season ${summary.season} left in the table; run it again to finish`
+        : `archive expire: ${counted(summary.remaining, 'commit')} of season ${summary.season} stay in the table (${summary.kept[0]?.aggregate_id ?? '?'}: ${summary.kept[0]?.reason ?? '?'}); run it again to retry`,
+    );
 }
 
 /** A bucket name as S3 has them (not an `s3://` URL, not an ARN). */

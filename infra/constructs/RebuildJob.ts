@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import type { FeedSettings, RebuildAction } from '../../pipeline/aws/rebuildControl.js';
 import { REBUILDS_PREFIX } from '../../pipeline/aws/rebuildControl.js';
 import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
+import { SEASONS_PREFIX } from '../../stream/archive/seasonIndex.js';
 import {
   FUNCTION_SETTINGS,
   type FunctionSettings,
@@ -159,24 +160,21 @@ export class RebuildJob extends Construct {
         resources: [props.failures.bucketArn],
       }),
     );
-    // The files and the control read the archive; the control also the maps' results.
-    for (const fn of [this.files, this.control]) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject'],
-          resources: [
-            props.archive.arnForObjects(`${ARCHIVE_PREFIX}/*`),
-            ...(fn === this.control ? [props.archive.arnForObjects(`${REBUILDS_PREFIX}/*`)] : []),
-          ],
-        }),
-      );
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [props.archive.bucketArn],
-        }),
-      );
-    }
+    // The control reads the archive's exports and the maps' results (the files and the feeder
+    // read the archive as every reader of the event store does: the stack grants it).
+    this.control.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [
+          props.archive.arnForObjects(`${ARCHIVE_PREFIX}/*`),
+          props.archive.arnForObjects(`${SEASONS_PREFIX}/*`),
+          props.archive.arnForObjects(`${REBUILDS_PREFIX}/*`),
+        ],
+      }),
+    );
+    this.control.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.archive.bucketArn] }),
+    );
     // The control: the registry, the generations' tables (made, compared), the live tables
     // (compared), the export, the feeder's aliases and mappings, the catch-up metric.
     const control = this.control;
@@ -247,6 +245,10 @@ export class RebuildJob extends Construct {
         `Resource::<${this.id(props.archive)}.Arn>/${ARCHIVE_PREFIX}/*`,
         'The archive: DynamoDB names the objects of each export under this prefix of the archive bucket.',
       ],
+      seasons: [
+        `Resource::<${this.id(props.archive)}.Arn>/${SEASONS_PREFIX}/*`,
+        "The expired seasons' indexes, one object per season under this prefix of the archive bucket.",
+      ],
       runs: [
         `Resource::<${this.id(props.archive)}.Arn>/${REBUILDS_PREFIX}/*`,
         "The runs' lists of data files and the maps' results, named per run under this prefix of the archive bucket.",
@@ -278,8 +280,16 @@ export class RebuildJob extends Construct {
     };
     // (The key grant's wildcard actions are acknowledged by HandlerFunction for every role.)
     acknowledge(this.feeder, ['tables', 'onFailure']);
-    acknowledge(this.files, ['tables', 'exports']);
-    acknowledge(this.control, ['tables', 'exports', 'runs', 'describeExport', 'aliases', 'any']);
+    acknowledge(this.files, ['tables']);
+    acknowledge(this.control, [
+      'tables',
+      'exports',
+      'seasons',
+      'runs',
+      'describeExport',
+      'aliases',
+      'any',
+    ]);
   }
 
   /** The logical id of a resource's CloudFormation element, as cdk-nag names it in findings. */

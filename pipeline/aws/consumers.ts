@@ -18,8 +18,8 @@ import type {
 } from '../../stream/consumer/kinesisEvent.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
-import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
 import { READ_MODELS } from '../readModels.js';
+import { deployedEventStore } from '../seasons.js';
 
 /**
  * What a consumer function is told through its environment (set by the CDK app):
@@ -73,7 +73,7 @@ export function consumerHandler(
 ): KinesisHandler {
   const consumer = required(env, 'CONSUMER');
   const registry = SchemaRegistry.fromDirectory();
-  const store = new DynamoEventStore({
+  const store = deployedEventStore(env, {
     client,
     table: required(env, 'EVENTS_TABLE'),
     registry,

@@ -57,6 +57,8 @@ export interface AppliedTotals {
   readonly flushes: number;
   readonly peak_folded_bytes: number;
   readonly deferred_streams: number;
+  /** Streams of expired seasons applied after the last export's files. */
+  readonly expired_streams: number;
   readonly files: number;
 }
 
@@ -310,7 +312,8 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
     /**
      * After a map over one export's files: its results (from the ResultWriter's manifest in
      * the bucket) added to the totals, and the streams its files deferred applied from the
-     * events table by this one writer; then on to the next export's files.
+     * events table by this one writer; then on to the next export's files. After the last
+     * export's, the streams of expired seasons (`files.expired`).
      */
     async deferred(run) {
       const generation = need(run.generation, 'generation');
@@ -326,19 +329,27 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
               streams,
             })
           : { events: 0, duplicates: 0 };
+      const index = list.index + 1;
+      const more = index < list.keys.length;
+      const target = {
+        projection: run.projection,
+        generation: generation.generation,
+        table: generation.table,
+      };
+      const expired = more ? { events: 0, duplicates: 0, streams: 0 } : await files.expired(target);
       const t = run.totals ?? emptyTotals();
       const totals: AppliedTotals = {
         items: t.items + sum(results, 'items'),
-        events: t.events + sum(results, 'events') + applied.events,
-        duplicates: t.duplicates + sum(results, 'duplicates') + applied.duplicates,
+        events: t.events + sum(results, 'events') + applied.events + expired.events,
+        duplicates:
+          t.duplicates + sum(results, 'duplicates') + applied.duplicates + expired.duplicates,
         unreadable: t.unreadable + sum(results, 'unreadable'),
         flushes: t.flushes + sum(results, 'flushes'),
         peak_folded_bytes: Math.max(t.peak_folded_bytes, ...results.map((r) => r.peakFoldedBytes)),
         deferred_streams: t.deferred_streams + streams.length,
+        expired_streams: t.expired_streams + expired.streams,
         files: t.files + results.length,
       };
-      const index = list.index + 1;
-      const more = index < list.keys.length;
       const { applied: _, ...rest } = run;
       return {
         ...rest,
@@ -488,6 +499,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
         source: 'archive',
         exports: run.files?.exports ?? [],
         deferred_streams: totals.deferred_streams,
+        expired_streams: totals.expired_streams,
         generation: generation.generation,
         table: generation.table,
         previous_generation: previous.generation,
@@ -542,6 +554,7 @@ function emptyTotals(): AppliedTotals {
     flushes: 0,
     peak_folded_bytes: 0,
     deferred_streams: 0,
+    expired_streams: 0,
     files: 0,
   };
 }

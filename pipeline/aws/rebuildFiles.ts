@@ -3,15 +3,16 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { generationConsumer } from '../../projections/ReadModelRegistry.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { ArchivedEventStore } from '../../stream/archive/ArchivedEventStore.js';
 import { S3Storage } from '../../stream/archive/ArchiveStorage.js';
 import type { ManifestFile } from '../../stream/archive/exportFormat.js';
 import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import { DynamoPositionStore } from '../../stream/consumer/DynamoPositionStore.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
-import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
 import { applyDeferredStreams, applyExportFile, type ExportFileResult } from '../archiveReplay.js';
 import { READ_MODELS } from '../readModels.js';
 import { DEFAULT_FLUSH_MB } from '../rebuildSummary.js';
+import { deployedEventStore } from '../seasons.js';
 import { type ConsumerEnv, required } from './consumers.js';
 
 /** The generation a rebuild builds: its read model, number and table. */
@@ -48,7 +49,8 @@ export function rebuildFileHandlers(
   clients: { readonly dynamo: DynamoDBClient; readonly s3: S3Client },
 ) {
   const registry = SchemaRegistry.fromDirectory();
-  const events = new DynamoEventStore({
+  // With ARCHIVE_BUCKET, the expired seasons' streams are read from the archive as well.
+  const events = deployedEventStore(env, {
     client: clients.dynamo,
     table: required(env, 'EVENTS_TABLE'),
     registry,
@@ -110,6 +112,16 @@ export function rebuildFileHandlers(
     /** Applies the streams the files of an export deferred, from the events table. */
     async deferred(input: DeferredStreamsInput) {
       return applyDeferredStreams(generationWork(input), input.streams ?? []);
+    },
+    /**
+     * Applies the streams of expired seasons (none without `ARCHIVE_BUCKET`) through the
+     * store, archive and table as one: an export taken after their expiry does not hold them;
+     * the positions skip what the files of an earlier export applied.
+     */
+    async expired(target: GenerationTarget) {
+      if (!(events instanceof ArchivedEventStore)) return { events: 0, duplicates: 0, streams: 0 };
+      const ids = [...(await events.seasons.all()).keys()].sort();
+      return { ...(await applyDeferredStreams(generationWork(target), ids)), streams: ids.length };
     },
   };
 }

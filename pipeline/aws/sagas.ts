@@ -10,7 +10,7 @@ import { activeSagaIds } from '../../sagas/sagasReadModel.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { DynamoDeadLetterQueue, total } from '../../stream/consumer/DeadLetterQueue.js';
-import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
+import { deployedEventStore } from '../seasons.js';
 import {
   type ConsumerEnv,
   type ConsumerObserver,
@@ -77,7 +77,7 @@ export function awsSagaServices(
     env.REGISTRY_TABLE ? activeReadModelStores(env, client) : readModelStoreMap(env, client),
   ) as unknown as ReadModelStores;
   const registry = SchemaRegistry.fromDirectory();
-  const store = new DynamoEventStore({
+  const store = deployedEventStore(env, {
     client,
     table: required(env, 'EVENTS_TABLE'),
     registry,

@@ -91,6 +91,7 @@ function matchEvent(event: EventEnvelope): MatchEvent | undefined {
     case 'SagaCompensationFailed':
     case 'SagaCompleted':
     case 'SagaCompensated':
+    case 'SeasonClosed':
       return undefined;
     default:
       return unhandled(event);

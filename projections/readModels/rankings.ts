@@ -99,6 +99,7 @@ function calculationEvent(event: EventEnvelope): CalculationEvent | undefined {
     case 'SagaCompensationFailed':
     case 'SagaCompleted':
     case 'SagaCompensated':
+    case 'SeasonClosed':
       return undefined;
     default:
       return unhandled(event);

@@ -112,6 +112,7 @@ function resultEvent(event: EventEnvelope): ResultEvent | undefined {
     case 'SagaCompensationFailed':
     case 'SagaCompleted':
     case 'SagaCompensated':
+    case 'SeasonClosed':
       return undefined;
     default:
       return unhandled(event);

@@ -62,6 +62,7 @@ function teamEvent(event: EventEnvelope): TeamEvent | undefined {
     case 'SagaCompensationFailed':
     case 'SagaCompleted':
     case 'SagaCompensated':
+    case 'SeasonClosed':
       return undefined;
     default:
       return unhandled(event);

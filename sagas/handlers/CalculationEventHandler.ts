@@ -201,6 +201,7 @@ function publicationEvent(event: EventEnvelope): PublicationEvent | undefined {
     case 'SagaCompensationFailed':
     case 'SagaCompleted':
     case 'SagaCompensated':
+    case 'SeasonClosed':
       return undefined;
     default:
       return unhandled(event);

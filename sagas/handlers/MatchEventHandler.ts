@@ -122,6 +122,7 @@ function resultEvent(event: EventEnvelope): ResultEvent | undefined {
     case 'SagaCompensationFailed':
     case 'SagaCompleted':
     case 'SagaCompensated':
+    case 'SeasonClosed':
       return undefined;
     default:
       return unhandled(event);

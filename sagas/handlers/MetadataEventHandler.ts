@@ -89,6 +89,7 @@ function teamEvent(event: EventEnvelope): TeamEvent | undefined {
     case 'SagaCompensationFailed':
     case 'SagaCompleted':
     case 'SagaCompensated':
+    case 'SeasonClosed':
       return undefined;
     default:
       return unhandled(event);

@@ -6,6 +6,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { StoreError } from '../StoreError.js';
@@ -32,6 +33,8 @@ export interface ArchiveStorage {
   open(key: string): Promise<Readable>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ArchiveObject>;
+  /** Writes an object whole: a reader sees the old object or the new one, never a part. */
+  write(key: string, body: string | Uint8Array): Promise<void>;
 }
 
 /** A folder that is an archive: the local exports' storage, written and read alike. */
@@ -131,6 +134,11 @@ export class S3Storage implements ArchiveStorage {
       if (error instanceof NoSuchKey) throw missing(this.description, key, error);
       throw error;
     }
+  }
+
+  /** One PutObject: S3 stores an object whole or not at all. */
+  async write(key: string, body: string | Uint8Array): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }));
   }
 
   async *list(prefix: string): AsyncIterable<ArchiveObject> {

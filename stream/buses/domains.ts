@@ -13,6 +13,7 @@ const BUS_OF: Readonly<Record<EventType, Domain>> = {
   MatchRecorded: 'soccer',
   MatchResultCorrected: 'soccer',
   MatchCancelled: 'soccer',
+  SeasonClosed: 'soccer',
   TeamRegistered: 'metadata',
   TeamMetadataUpdated: 'metadata',
   RpiCalculationRequested: 'calculation',

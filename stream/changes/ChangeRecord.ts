@@ -58,6 +58,40 @@ export function insertRecord(options: {
   };
 }
 
+/** The REMOVE record of a deleted item (its keys and old image), as AWS would deliver it. */
+export function removeRecord(options: {
+  readonly item: Record<string, AttributeValue>;
+  readonly keys: readonly string[];
+  readonly tableName: string;
+  readonly region: string;
+  readonly eventId: string;
+  readonly removedAtMs: number;
+  readonly sizeBytes: number;
+}): ChangeRecord {
+  const image = itemToJson(options.item);
+  const keys: Record<string, JsonItem[string]> = {};
+  for (const k of options.keys) {
+    const value = image[k];
+    if (value) keys[k] = value;
+  }
+  return {
+    awsRegion: options.region,
+    eventID: options.eventId,
+    eventName: 'REMOVE',
+    userIdentity: null,
+    recordFormat: 'application/json',
+    tableName: options.tableName,
+    dynamodb: {
+      ApproximateCreationDateTime: options.removedAtMs * 1000,
+      ApproximateCreationDateTimePrecision: 'MICROSECOND',
+      Keys: keys,
+      OldImage: image,
+      SizeBytes: options.sizeBytes,
+    },
+    eventSource: 'aws:dynamodb',
+  };
+}
+
 /**
  * Parses the data of a Kinesis record as a change record, checking the parts this project
  * relies on; throws a TypeError saying what is wrong (never echoing the payload).

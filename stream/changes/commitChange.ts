@@ -4,7 +4,7 @@ import type { Commit } from '../eventStore/Commit.js';
 import { itemSize } from '../eventStore/Commit.js';
 import { toItem } from '../eventStore/commitItem.js';
 import { uuidFromName } from '../uuid.js';
-import { type ChangeRecord, insertRecord } from './ChangeRecord.js';
+import { type ChangeRecord, insertRecord, removeRecord } from './ChangeRecord.js';
 
 /** The longest Kinesis partition key. */
 const MAX_PARTITION_KEY = 256;
@@ -27,6 +27,31 @@ export function commitChange(
     region,
     eventId: uuidFromName(`${table}/${commit.aggregate_id}/${commit.sequence}`).replaceAll('-', ''),
     createdAtMs: Date.parse(commit.committed_at),
+    sizeBytes: itemSize(commit),
+  });
+  return { record, partitionKey: partitionKeyOf(commit.aggregate_id) };
+}
+
+/**
+ * The REMOVE record AWS would write when a commit item is deleted (an expired season), and
+ * its partition key. Its event id is derived from the key, so sending it twice gives the same.
+ */
+export function removalChange(
+  commit: Commit,
+  table: string,
+  region: string,
+  removedAtMs: number,
+): { record: ChangeRecord; partitionKey: string } {
+  const record = removeRecord({
+    item: toItem(commit),
+    keys: ['aggregate_id', 'sequence'],
+    tableName: table,
+    region,
+    eventId: uuidFromName(`${table}/${commit.aggregate_id}/${commit.sequence}/REMOVE`).replaceAll(
+      '-',
+      '',
+    ),
+    removedAtMs,
     sizeBytes: itemSize(commit),
   });
   return { record, partitionKey: partitionKeyOf(commit.aggregate_id) };

@@ -41,6 +41,14 @@ type Item = Record<string, AttributeValue>;
 /** Where a scan segment goes on: the key of the last item read (DynamoDB's LastEvaluatedKey). */
 export type ScanKey = Record<string, AttributeValue>;
 
+/** What a segmented scan takes: the filters of `readAll`, where to go on, and the page size. */
+export type ScanOptions = ReadAllOptions & {
+  readonly startKey?: ScanKey;
+  readonly pageSize?: number;
+  /** Streams left out of the scan (read another way), before their events are decoded. */
+  readonly exclude?: (aggregateId: string) => boolean;
+};
+
 /** One page of a segmented scan. */
 export interface ScanPage {
   readonly segment: number;
@@ -66,7 +74,7 @@ export interface ScanPage {
 export class DynamoEventStore implements EventStore {
   private readonly client: DynamoDBClient;
   readonly table: string;
-  private readonly codec: CommitCodec;
+  protected readonly codec: CommitCodec;
   private readonly relayMarker: boolean;
   private readonly onCommit: ((commit: Commit) => void) | undefined;
 
@@ -76,6 +84,11 @@ export class DynamoEventStore implements EventStore {
     this.codec = new CommitCodec(options.registry, options.now);
     this.relayMarker = options.relayMarker ?? false;
     this.onCommit = options.onCommit;
+  }
+
+  /** The schemas the store encodes and decodes its events with. */
+  get registry(): SchemaRegistry {
+    return this.codec.registry;
   }
 
   async append(
@@ -184,9 +197,10 @@ export class DynamoEventStore implements EventStore {
   async *scanSegmentPages(
     segment: number,
     segments: number,
-    options: ReadAllOptions & { readonly startKey?: ScanKey; readonly pageSize?: number } = {},
+    options: ScanOptions = {},
   ): AsyncGenerator<ScanPage> {
     const keep = readAllFilter(options);
+    const exclude = options.exclude;
     let start: Item | undefined = options.startKey;
     do {
       const page = await this.call(undefined, () =>
@@ -202,9 +216,10 @@ export class DynamoEventStore implements EventStore {
         ),
       );
       const items = page.Items ?? [];
-      const commits = options.unreadable
+      const read = options.unreadable
         ? readableCommits(items, this.table, options.unreadable)
         : items.map((item) => fromItem(item, this.table));
+      const commits = exclude ? read.filter((c) => !exclude(c.aggregate_id)) : read;
       start = page.LastEvaluatedKey;
       yield {
         segment,
@@ -245,6 +260,25 @@ export class DynamoEventStore implements EventStore {
       this.client.send(new DescribeTableCommand({ TableName: this.table })),
     );
     return Table?.ItemCount ?? 0;
+  }
+
+  /** The sequence of the stream's first commit in the table (undefined when it has none). */
+  async firstSequence(aggregateId: string): Promise<number | undefined> {
+    const result = await this.call(aggregateId, () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'aggregate_id = :id',
+          ExpressionAttributeValues: marshall({ ':id': aggregateId }),
+          ProjectionExpression: '#seq',
+          ExpressionAttributeNames: { '#seq': 'sequence' },
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const first = result.Items?.[0]?.sequence?.N;
+    return first === undefined ? undefined : Number(first);
   }
 
   /** The stream's version: the last sequence of its last commit (0 when empty). */

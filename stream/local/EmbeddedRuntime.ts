@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { ArchivedEventStore } from '../archive/ArchivedEventStore.js';
+import { type ArchiveStorage, FolderStorage } from '../archive/ArchiveStorage.js';
+import { SeasonArchive } from '../archive/SeasonArchive.js';
 import { dynamoClient } from '../aws/dynamoClient.js';
 import { ensureStream, kinesisClient } from '../aws/kinesisClient.js';
 import { DynamoBusArchive } from '../buses/BusArchive.js';
@@ -25,7 +28,7 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
 import { type EmbeddedKinesis, startEmbeddedKinesis } from './embeddedKinesis.js';
 import { FolderInvocationRecords, failureFolder } from './failureFolder.js';
 import { ensureRuntimeTables } from './localTables.js';
-import { DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
+import { archiveDir, DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
 
 /** Reports a recoverable error to the log (with where it happened) and to `onError`. */
 function recovered(
@@ -58,6 +61,11 @@ export interface EmbeddedRuntimeOptions {
    */
   readonly log?: Log;
   readonly registry?: SchemaRegistry;
+  /**
+   * The archive whose expired seasons the event store reads as part of the store (see
+   * `ArchivedEventStore`). @default the data folder's archive; none in memory
+   */
+  readonly archive?: ArchiveStorage;
   /** Run the change relay (off for tools that only look, such as `status`). @default true */
   readonly relay?: boolean;
   /**
@@ -138,13 +146,18 @@ export class EmbeddedRuntime {
       pollIntervalMs: 100,
       onError: recovered(options, { component: 'relay' }),
     });
-    const store = new DynamoEventStore({
+    const storeOptions = {
       client: dynamo,
       table: EVENTS_TABLE,
       registry,
       relayMarker: true,
       onCommit: () => relay.notify(),
-    });
+    };
+    const eventArchive =
+      options.archive ?? (options.memory ? undefined : new FolderStorage(archiveDir(dataDir)));
+    const store = eventArchive
+      ? new ArchivedEventStore({ ...storeOptions, seasons: new SeasonArchive(eventArchive) })
+      : new DynamoEventStore(storeOptions);
     const deadLetters = new DynamoDeadLetterQueue(dynamo);
     const archive = new DynamoBusArchive(dynamo);
     const buses = Object.fromEntries(

@@ -5,6 +5,9 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { ArchivedEventStore } from '../archive/ArchivedEventStore.js';
+import { type ArchiveStorage, FolderStorage } from '../archive/ArchiveStorage.js';
+import { SeasonArchive } from '../archive/SeasonArchive.js';
 import { dynamoClient } from '../aws/dynamoClient.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
@@ -29,6 +32,12 @@ export interface StoreTarget {
   readonly maxSockets?: number;
   /** Only to read: the events table is not created when missing. */
   readonly readOnly?: boolean;
+  /**
+   * The archive whose expired seasons are read as part of the store (`ArchivedEventStore`):
+   * with `aws`, the archive bucket. @default the data folder's archive (none in memory or
+   * at an endpoint)
+   */
+  readonly archive?: ArchiveStorage;
 }
 
 export interface OpenedStore {
@@ -68,7 +77,7 @@ export async function openEventStore(
   registry: SchemaRegistry = SchemaRegistry.fromDirectory(),
 ): Promise<OpenedStore> {
   const table = target.table ?? EVENTS_TABLE;
-  if (target.aws) return openDeployedStore(table, registry, target.maxSockets);
+  if (target.aws) return openDeployedStore(table, registry, target.maxSockets, target.archive);
   const embedded = target.endpoint
     ? undefined
     : await startEmbeddedDynamo(
@@ -89,8 +98,13 @@ export async function openEventStore(
     await embedded?.stop();
     throw error;
   }
+  const archive =
+    target.archive ??
+    (embedded && !target.memory
+      ? new FolderStorage(archiveDir(target.dataDir ?? DEFAULT_DATA_DIR))
+      : undefined);
   return {
-    store: new DynamoEventStore({ client, table, registry, relayMarker: embedded !== undefined }),
+    store: storeOn({ client, table, registry, relayMarker: embedded !== undefined }, archive),
     client,
     registry,
     endpoint,
@@ -112,6 +126,7 @@ async function openDeployedStore(
   table: string,
   registry: SchemaRegistry,
   maxSockets?: number,
+  archive?: ArchiveStorage,
 ): Promise<OpenedStore> {
   const client = dynamoClient(maxSockets ? { maxSockets } : {});
   const region = await client.config.region();
@@ -126,7 +141,7 @@ async function openDeployedStore(
     throw error;
   }
   return {
-    store: new DynamoEventStore({ client, table, registry }),
+    store: storeOn({ client, table, registry }, archive),
     client,
     registry,
     endpoint: `https://dynamodb.${region}.amazonaws.com`,
@@ -136,4 +151,14 @@ async function openDeployedStore(
       client.destroy();
     },
   };
+}
+
+/** The store on the table, reading the archive's expired seasons too when there is one. */
+function storeOn(
+  options: ConstructorParameters<typeof DynamoEventStore>[0],
+  archive: ArchiveStorage | undefined,
+): DynamoEventStore {
+  return archive
+    ? new ArchivedEventStore({ ...options, seasons: new SeasonArchive(archive) })
+    : new DynamoEventStore(options);
 }

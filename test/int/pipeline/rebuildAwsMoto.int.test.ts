@@ -309,6 +309,7 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
         'source',
         'exports',
         'deferred_streams',
+        'expired_streams',
         'generation',
         'table',
         'previous_generation',

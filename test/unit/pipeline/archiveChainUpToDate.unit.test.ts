@@ -37,6 +37,7 @@ describe('chainUpToDate', () => {
     bucket: 'nowhere',
     read: () => Promise.reject(new Error('nothing to read')),
     open: () => Promise.reject(new Error('nothing to open')),
+    write: () => Promise.reject(new Error('nothing is written here')),
     async *list(): AsyncIterable<ArchiveObject> {},
   };
 

@@ -1,0 +1,157 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
+import {
+  DynamoEventStore,
+  type DynamoEventStoreOptions,
+  type ScanKey,
+  type ScanOptions,
+  type ScanPage,
+} from '../eventStore/DynamoEventStore.js';
+import type { AppendResult, ReadOptions } from '../eventStore/EventStore.js';
+import { commitOverlaps, readAllFilter, readFilter } from '../eventStore/filters.js';
+import { StoreError } from '../StoreError.js';
+import type { SeasonArchive } from './SeasonArchive.js';
+
+export interface ArchivedEventStoreOptions extends DynamoEventStoreOptions {
+  /** The season indexes of the archive, and the data files they point into. */
+  readonly seasons: SeasonArchive;
+}
+
+/** The scan key of a segment that has finished the table and reads its expired streams. */
+const ARCHIVED_KEY = 'archived_stream';
+/** Expired streams read per page of a scan's archive part. */
+const STREAMS_PER_PAGE = 100;
+
+/**
+ * The event store as one store over the table and the archive: a stream of a closed season
+ * expired from the table (`matchstream archive expire`) reads from the export data files its
+ * season index names, a stream still in the table from the table, in order, nothing twice.
+ *
+ * An expiry deletes a stream's commits oldest first, so the table always holds the end of
+ * a stream, from some commit on: a read whose first commit the table does not hold takes
+ * the commits before the table's first one from the archive (the index lists the stream
+ * whole), which gives the same events before, during and after an expiry. A read the
+ * table answers from its first asked sequence never looks at the archive.
+ *
+ * Appends to an expired stream are refused (`STREAM_EXPIRED`): a closed season takes no
+ * more events. Scans (replay, rebuild) leave the indexed streams out of the table's segments
+ * and read them whole at the end of the segment their id hashes to, with a scan key that
+ * says where they are, so an interrupted replay resumes there too.
+ */
+export class ArchivedEventStore extends DynamoEventStore {
+  readonly seasons: SeasonArchive;
+
+  constructor(options: ArchivedEventStoreOptions) {
+    super(options);
+    this.seasons = options.seasons;
+  }
+
+  override async append(
+    aggregateId: string,
+    expectedVersion: number,
+    events: readonly NewEvent[],
+  ): Promise<AppendResult> {
+    const indexed = await this.seasons.lookup(aggregateId);
+    if (indexed && (await this.firstSequence(aggregateId)) !== 1)
+      throw new StoreError(
+        'STREAM_EXPIRED',
+        `stream ${aggregateId} was expired from the table with the closed season ${indexed.index.season}: a closed season takes no more events`,
+        { aggregateId, table: this.table },
+      );
+    return super.append(aggregateId, expectedVersion, events);
+  }
+
+  override async read(aggregateId: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {
+    const events = await super.read(aggregateId, options);
+    const from = options.fromSequence ?? 1;
+    if (events[0]?.sequence === from || (options.toSequence ?? from) < from) return events;
+    const indexed = await this.seasons.lookup(aggregateId);
+    if (!indexed) return events;
+    const first = await this.firstSequence(aggregateId);
+    if (first !== undefined && first > indexed.stream.last_sequence + 1)
+      throw new StoreError(
+        'CORRUPT_ARCHIVE',
+        `stream ${aggregateId}: the archive holds it up to ${indexed.stream.last_sequence}, the table from ${first}`,
+        { aggregateId, table: this.table },
+      );
+    // Below the table's first commit, the archive; from it on, the table (read before: a
+    // commit deleted since is in the archive, and is taken from there).
+    const below = first ?? Number.POSITIVE_INFINITY;
+    const keep = readFilter(options);
+    const archived = (await this.seasons.commitsOf(indexed))
+      .filter((c) => c.sequence < below && commitOverlaps(c, options))
+      .flatMap((c) => this.codec.envelopes(c, keep, options.unreadable));
+    return [...archived, ...events.filter((e) => e.sequence >= below)];
+  }
+
+  override async *scanSegmentPages(
+    segment: number,
+    segments: number,
+    options: ScanOptions = {},
+  ): AsyncGenerator<ScanPage> {
+    const indexed = await this.seasons.all();
+    const excluded = new Set(indexed.keys());
+    // This segment's expired streams, grouped by the data file they start in (read once).
+    const ids = [...excluded]
+      .filter((id) => segmentOf(id, segments) === segment)
+      .sort((a, b) => {
+        const fa = firstFile(indexed.get(a));
+        const fb = firstFile(indexed.get(b));
+        return fa < fb ? -1 : fa > fb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+      });
+    const resumeAt = options.startKey?.[ARCHIVED_KEY]?.N;
+    let position = resumeAt === undefined ? undefined : Number(resumeAt);
+    if (position === undefined) {
+      for await (const page of super.scanSegmentPages(segment, segments, {
+        ...options,
+        exclude: (id) => excluded.has(id) || (options.exclude?.(id) ?? false),
+      }))
+        yield page.next === null && ids.length > 0 ? { ...page, next: archivedKey(0) } : page;
+      position = 0;
+    }
+    const keep = readAllFilter(options);
+    const perPage = Math.max(1, Math.min(options.pageSize ?? STREAMS_PER_PAGE, STREAMS_PER_PAGE));
+    for (let k = position; k < ids.length; k += perPage) {
+      const events: EventEnvelope[] = [];
+      let scanned = 0;
+      for (const id of ids.slice(k, k + perPage)) {
+        if (options.exclude?.(id)) continue;
+        const stream = await this.read(
+          id,
+          options.unreadable ? { unreadable: options.unreadable } : {},
+        );
+        events.push(...stream.filter(keep));
+        scanned += indexed.get(id)?.stream.commits.length ?? 0;
+      }
+      yield {
+        segment,
+        events,
+        scanned,
+        next: k + perPage < ids.length ? archivedKey(k + perPage) : null,
+      };
+    }
+  }
+}
+
+function archivedKey(position: number): ScanKey {
+  return { [ARCHIVED_KEY]: { N: String(position) } as AttributeValue };
+}
+
+function firstFile(
+  indexed:
+    | { index: { files: readonly string[] }; stream: { commits: readonly { file: number }[] } }
+    | undefined,
+): string {
+  const file = indexed?.stream.commits[0]?.file;
+  return file === undefined ? '' : (indexed?.index.files[file] ?? '');
+}
+
+/** The scan segment a stream's id falls in (FNV-1a of the id). */
+export function segmentOf(aggregateId: string, segments: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < aggregateId.length; i++) {
+    hash ^= aggregateId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % Math.max(1, segments);
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { exportTableLocally } from '../../stream/archive/exportTable.js';
+import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+const folder = tempDir('archive-expire-');
+const data = folder.path('data');
+
+/** The events of a replay to a file, in a stable order. */
+async function replayed(name: string): Promise<string[]> {
+  const path = folder.path(`${name}.jsonl`);
+  const run = await runCli(['replay', '--to', `file:${path}`, '--data-dir', data, '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
+}
+
+describe('matchstream archive close-season and expire', () => {
+  it('closes a season, refuses to expire without a covering export, then expires it', async () => {
+    // Prepare: two seasons in a data folder.
+    for (const season of ['2024', '2025']) {
+      const file = folder.path(`${season}.csv`);
+      const generated = await runCli([
+        'generate',
+        '--team-count',
+        '8',
+        '--games-per-team',
+        '3',
+        '--season',
+        season,
+        '--seed',
+        season,
+        '--out',
+        file,
+      ]);
+      expect(generated.code).toBe(0);
+      const ingested = await runCli([
+        'ingest',
+        file,
+        '--data-dir',
+        data,
+        '--json',
+        '--no-progress',
+      ]);
+      expect(ingested.code).toBe(0);
+    }
+    const before = await replayed('before');
+
+    // Act + Assess: the default is that nothing expires, and the help says so.
+    const help = await runCli(['archive', 'expire', '--help']);
+    expect(help.stdout).toContain('By default nothing expires');
+    const notClosed = await runCli(['archive', 'expire', '--season', '2024', '--data-dir', data]);
+    expect(notClosed).toMatchObject({
+      code: 1,
+      stderr:
+        'matchstream: archive expire: season 2024 is not closed: run "matchstream archive close-season 2024" first\n',
+    });
+    const closed = await runCli(['archive', 'close-season', '2024', '--data-dir', data, '--json']);
+    expect(closed.code).toBe(0);
+    expect(JSON.parse(closed.stdout)).toMatchObject({ season: '2024', already_closed: false });
+    const noExport = await runCli(['archive', 'expire', '--season', '2024', '--data-dir', data]);
+    expect(noExport.code).toBe(1);
+    expect(noExport.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noExport.stderr).toContain('holds no export');
+
+    // An export of everything stored so far (dated as if taken two minutes on).
+    const opened = await openEventStore({ dataDir: data, readOnly: true });
+    try {
+      await exportTableLocally({
+        client: opened.client,
+        table: opened.table,
+        storage: new FolderStorage(archiveDir(data)),
+        prefix: 'events',
+        now: () => Date.now() + 120_000,
+      });
+    } finally {
+      await opened.close();
+    }
+    const expired = await runCli([
+      'archive',
+      'expire',
+      '--season',
+      '2024',
+      '--data-dir',
+      data,
+      '--json',
+    ]);
+    expect(expired.stderr).toBe('');
+    expect(expired.code).toBe(0);
+    const summary = JSON.parse(expired.stdout);
+    expect(summary).toMatchObject({ season: '2024', completed: true, remaining: 0, kept: [] });
+    expect(summary.deleted).toBe(summary.commits);
+    expect(summary.streams).toBeGreaterThan(0);
+
+    // Readers see the same store; the table no longer holds the season.
+    const after = await replayed('after');
+    expect(after.filter((l) => !l.includes('"aggregate_id":"season:2024"'))).toEqual(before);
+    expect(after.filter((l) => l.includes('"event_type":"SeasonClosed"'))).toHaveLength(1);
+    const check = await openEventStore({ dataDir: data, readOnly: true });
+    try {
+      const stream = JSON.parse(before.find((l) => l.includes('"season":"2024"')) ?? '{}');
+      expect(await check.store.firstSequence(stream.aggregate_id)).toBeUndefined();
+      expect((await check.store.read(stream.aggregate_id)).length).toBeGreaterThan(0);
+    } finally {
+      await check.close();
+    }
+    // Run again: nothing left to do.
+    const again = await runCli([
+      'archive',
+      'expire',
+      '--season',
+      '2024',
+      '--data-dir',
+      data,
+      '--json',
+    ]);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      index_created: false,
+      deleted: 0,
+      completed: true,
+    });
+  }, 180_000);
+});

@@ -1,0 +1,339 @@
+import { readFileSync } from 'node:fs';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { ingestGames } from '../../../ingest/ingestGames.js';
+import { closeSeason } from '../../../ingest/seasons.js';
+import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../../../pipeline/readModels.js';
+import { rebuildReadModel } from '../../../pipeline/rebuild.js';
+import { expireClosedSeason } from '../../../pipeline/seasons.js';
+import { matchesProjection } from '../../../projections/readModels/matches.js';
+import { standingsProjection } from '../../../projections/readModels/standings.js';
+import { ArchivedEventStore } from '../../../stream/archive/ArchivedEventStore.js';
+import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
+import { exportTableLocally } from '../../../stream/archive/exportTable.js';
+import { listExports } from '../../../stream/archive/readExport.js';
+import {
+  parseSeasonIndex,
+  seasonExpiryKey,
+  seasonIndexKey,
+} from '../../../stream/archive/seasonIndex.js';
+import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.js';
+import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
+import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { CHANGES_STREAM } from '../../../stream/local/EmbeddedRuntime.js';
+import { FileTarget } from '../../../stream/replay/FileTarget.js';
+import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
+import { replay } from '../../../stream/replay/replay.js';
+import { StoreError } from '../../../stream/StoreError.js';
+import { tempDir } from '../../support/tempDir.js';
+
+let pipeline: EmbeddedPipeline;
+let store: ArchivedEventStore;
+const folder = tempDir('closed-seasons-');
+const storage = new FolderStorage(folder.path('archive'));
+const archive = { storage, prefix: 'events' };
+/** The local export's clock: a minute on, so the export holds every commit made so far. */
+const later = (minutes: number) => () => Date.now() + minutes * 60_000;
+
+async function ingest(seed: number) {
+  const season = generateSeason({ teams: 10, gamesPerTeam: 4, seed, season: `S${seed}` });
+  async function* rows() {
+    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
+  }
+  return { season, summary: await ingestGames(rows(), { store, concurrency: 8 }) };
+}
+
+/** Every event of the store, by a replay to a file, in a stable order. */
+async function replayed(name: string): Promise<string[]> {
+  const path = folder.path(`${name}.jsonl`);
+  const summary = await replay({
+    source: store,
+    target: new FileTarget(path),
+    name,
+    checkpoints: new InMemoryReplayCheckpoints(),
+    segments: 3,
+    pageSize: 7,
+  });
+  expect(summary.completed).toBe(true);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
+}
+
+/** Every document of every read model's active generation. */
+async function documents(): Promise<string[]> {
+  const out: string[] = [];
+  for (const projection of READ_MODELS) {
+    const active = await pipeline.registry.active(projection);
+    for await (const page of (await pipeline.tableStore(active.table)).scanAll())
+      for (const d of page) out.push(`${projection.name} ${d.pk} ${d.sk} ${JSON.stringify(d.doc)}`);
+  }
+  return out.sort();
+}
+
+async function tableItems(): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await pipeline.runtime.dynamo.send(
+      new ScanCommand({ TableName: store.table, ExclusiveStartKey: start }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+async function deadLetters(): Promise<number> {
+  return (await pipeline.runtime.deadLetters.list()).length;
+}
+
+let before: { events: string[]; documents: string[]; reads: Map<string, EventEnvelope[]> };
+let corrected: string;
+let s1Streams: string[];
+
+beforeAll(async () => {
+  pipeline = await startPipeline({ memory: true, debounceMs: 50, archive: storage });
+  if (!(pipeline.runtime.store instanceof ArchivedEventStore))
+    throw new Error('the pipeline store does not read the archive');
+  store = pipeline.runtime.store;
+  const { season } = await ingest(1);
+  await ingest(2);
+  // A corrected result: a match stream of two commits.
+  const game = season.games[0];
+  if (!game) throw new Error('no game');
+  const row = { ...game, homeScore: game.homeScore + 3 };
+  async function* rows() {
+    yield [{ kind: 'game' as const, line: 2, game: row, fields: {} }];
+  }
+  await ingestGames(rows(), { store, concurrency: 1 });
+  corrected = `match:${game.matchId}`;
+  await pipeline.runtime.settle();
+}, 120_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+describe('closed seasons expired from the table', () => {
+  it('refuses to expire a season that is not closed, or without a covering verified export', async () => {
+    // Prepare: the state every reader must see again after the expiry.
+    before = {
+      events: await replayed('before'),
+      documents: await documents(),
+      reads: new Map(),
+    };
+
+    // Act + Assess: not closed.
+    await expect(
+      expireClosedSeason({
+        store,
+        client: pipeline.runtime.dynamo,
+        storage,
+        season: 'S1',
+        graceMs: 0,
+      }),
+    ).rejects.toThrow(/season S1 is not closed/);
+
+    // Closed, but no export yet.
+    const first = await closeSeason(store, 'S1', { reason: 'season over' });
+    const again = await closeSeason(store, 'S1');
+    expect(first.already).toBe(false);
+    expect(again).toMatchObject({ already: true, closed: { closed_at: first.closed.closed_at } });
+    await expect(
+      expireClosedSeason({
+        store,
+        client: pipeline.runtime.dynamo,
+        storage,
+        season: 'S1',
+        graceMs: 0,
+      }),
+    ).rejects.toThrow(/holds no export/);
+
+    // An export, then a correction of an S1 match it does not hold.
+    await exportTableLocally({
+      client: pipeline.runtime.dynamo,
+      table: store.table,
+      storage,
+      prefix: 'events',
+      now: later(1),
+    });
+    const version = (await store.read(corrected)).length;
+    const last = (await store.read(corrected)).at(-1) as EventEnvelope<'MatchResultCorrected'>;
+    await store.append(corrected, version, [
+      {
+        event_type: 'MatchResultCorrected',
+        data: { ...last.data, home_goals: last.data.home_goals + 1, reason: 'typo' },
+      },
+    ]);
+    await pipeline.runtime.settle();
+    await expect(
+      expireClosedSeason({
+        store,
+        client: pipeline.runtime.dynamo,
+        storage,
+        season: 'S1',
+        graceMs: 0,
+      }),
+    ).rejects.toThrow(/does not hold \d+ of the commits of season S1 as the table does \(first: /);
+    // Nothing was written nor deleted.
+    await expect(storage.read(seasonIndexKey('S1'))).rejects.toThrow(StoreError);
+
+    // The state after the correction is the one to keep.
+    before = {
+      events: await replayed('before-2'),
+      documents: await documents(),
+      reads: new Map(),
+    };
+    expect(before.events.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('expires, interrupted midway and run again, with every reader seeing the same store', async () => {
+    // Prepare: an incremental export covers the correction.
+    const { exports } = await listExports(storage, 'events');
+    await exportTableLocally({
+      client: pipeline.runtime.dynamo,
+      table: store.table,
+      storage,
+      prefix: 'events',
+      incremental: { from: exports.at(-1)?.upTo ?? '' },
+      now: later(2),
+    });
+    const itemsBefore = await tableItems();
+    // A client whose second BatchWriteItem fails for good: a crash in the middle of deletes.
+    const at = await pipeline.runtime.dynamo.config.endpoint?.();
+    const failing = dynamoClient({ endpoint: `${at?.protocol}//${at?.hostname}:${at?.port}` });
+    let batches = 0;
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'BatchWriteItemCommand' && ++batches === 2)
+          throw Object.assign(new Error('injected'), { name: 'AccessDeniedException' });
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const changes = { kinesis: pipeline.runtime.kinesis, streamName: CHANGES_STREAM };
+    const processedBefore =
+      pipeline.runtime.consumers.get('read-models')?.mapping.stats.processed ?? 0;
+
+    // Act: interrupted.
+    await expect(
+      expireClosedSeason({ store, client: failing, storage, season: 'S1', graceMs: 0, changes }),
+    ).rejects.toThrow(/AccessDeniedException/);
+    failing.destroy();
+    const index = parseSeasonIndex(
+      (await storage.read(seasonIndexKey('S1'))).toString('utf8'),
+      'index',
+    );
+    s1Streams = index.streams.map((s) => s.aggregate_id);
+    const midway = await tableItems();
+
+    // Assess: part is deleted, and readers see the whole store meanwhile.
+    expect(midway.length).toBeLessThan(itemsBefore.length);
+    expect(midway.length).toBeGreaterThan(itemsBefore.length - index.commit_count);
+    expect(await replayed('midway')).toEqual(before.events);
+    for (const id of s1Streams) before.reads.set(id, await store.read(id));
+
+    // Act: run again.
+    const summary = await expireClosedSeason({
+      store,
+      client: pipeline.runtime.dynamo,
+      storage,
+      season: 'S1',
+      graceMs: 0,
+      changes,
+    });
+    await pipeline.runtime.settle();
+
+    // Assess: the season's streams (matches and RPI calculations, not teams nor sagas) are gone.
+    expect(summary).toMatchObject({
+      index_created: false,
+      completed: true,
+      remaining: 0,
+      kept: [],
+    });
+    expect(summary.deleted).toBe(index.commit_count - (itemsBefore.length - midway.length));
+    expect(s1Streams).toContain(corrected);
+    expect(s1Streams.some((id) => id.startsWith('rpi:'))).toBe(true);
+    expect(s1Streams.every((id) => id.startsWith('match:') || id.startsWith('rpi:'))).toBe(true);
+    const left = await tableItems();
+    expect(left).toHaveLength(itemsBefore.length - index.commit_count);
+    expect(left.filter((i) => s1Streams.includes(i.aggregate_id?.S ?? ''))).toEqual([]);
+    expect(left.some((i) => i.aggregate_id?.S?.startsWith('team:'))).toBe(true);
+    expect(await storage.read(seasonExpiryKey('S1'))).toBeDefined();
+    // The REMOVE records went through every consumer, ignored: nothing dead-lettered, no
+    // read model changed.
+    const processed = pipeline.runtime.consumers.get('read-models')?.mapping.stats.processed ?? 0;
+    expect(processed - processedBefore).toBeGreaterThanOrEqual(index.commit_count);
+    expect(await deadLetters()).toBe(0);
+    expect(await documents()).toEqual(before.documents);
+  }, 120_000);
+
+  it('reads an expired stream, replays and rebuilds as before the expiry', async () => {
+    // Aggregate reads, whole and from a sequence.
+    for (const id of s1Streams) expect(await store.read(id)).toEqual(before.reads.get(id));
+    const whole = before.reads.get(corrected) ?? [];
+    expect(whole.length).toBe(3);
+    expect(await store.read(corrected, { fromSequence: 2 })).toEqual(whole.slice(1));
+
+    // A consumer's gap fill reads the earlier events from the archive.
+    const applied: EventEnvelope[] = [];
+    const sequencer = new AggregateSequencer({
+      consumer: 'gap-fill-test',
+      store,
+      positions: new InMemoryPositionStore(),
+      apply: async (events) => {
+        applied.push(...events);
+      },
+    });
+    const delivery = await sequencer.deliver(whole.slice(2));
+    expect(delivery.filled).toBe(2);
+    expect(applied.map((e) => e.sequence)).toEqual([1, 2, 3]);
+
+    // A closed season takes no more events.
+    await expect(
+      store.append(corrected, 3, [
+        { event_type: 'MatchCancelled', data: { match_id: 'x', reason: null } },
+      ]),
+    ).rejects.toMatchObject({ code: 'STREAM_EXPIRED' });
+    await expect(
+      store.append(corrected, 0, [
+        { event_type: 'MatchCancelled', data: { match_id: 'x', reason: null } },
+      ]),
+    ).rejects.toMatchObject({ code: 'STREAM_EXPIRED' });
+
+    // A replay reads the same events.
+    expect(await replayed('after')).toEqual(before.events);
+    // Only the types asked for, by stream.
+    const byId = store.readAll({ aggregateIds: [corrected, 'team:nobody'] });
+    const batches: EventEnvelope[][] = [];
+    for await (const batch of byId) batches.push(batch);
+    expect(batches.flat()).toEqual(whole);
+
+    // Rebuilds, from a scan and through the archive, give the same documents.
+    const scan = await rebuildReadModel(pipeline, matchesProjection, { segments: 3 });
+    expect(scan).toMatchObject({ completed: true, differences: 0, fault: false, switched: true });
+    const viaArchive = await rebuildReadModel(pipeline, standingsProjection, { archive });
+    expect(viaArchive).toMatchObject({ completed: true, differences: 0, fault: false });
+    expect(viaArchive.expired_streams).toBe(s1Streams.length);
+
+    // A full export taken after the expiry does not hold the season: the rebuild reads it
+    // through the index.
+    await exportTableLocally({
+      client: pipeline.runtime.dynamo,
+      table: store.table,
+      storage,
+      prefix: 'events',
+      now: later(3),
+    });
+    const afterExport = await rebuildReadModel(pipeline, matchesProjection, { archive });
+    expect(afterExport).toMatchObject({ completed: true, differences: 0, fault: false });
+    expect(afterExport.events).toBeGreaterThan(0);
+    expect(await documents()).toEqual(before.documents);
+    expect(await deadLetters()).toBe(0);
+  }, 180_000);
+});
