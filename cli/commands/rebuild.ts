@@ -1,12 +1,15 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { AwsRebuildFailed, rebuildOnAws } from '../../pipeline/aws/rebuildOnAws.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DEFAULT_FLUSH_MB, type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
 import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
 import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
+import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { archiveDir, DEFAULT_DATA_DIR, storeDir } from '../../stream/local/openEventStore.js';
-import { CliError } from '../exitCodes.js';
+import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
 import { decimal, wholeNumber } from '../options.js';
@@ -26,6 +29,9 @@ interface RebuildFlags {
   readonly dataDir: string;
   readonly json?: boolean;
   readonly progress: boolean;
+  readonly aws?: boolean;
+  readonly stateMachine?: string;
+  readonly redrive?: string;
 }
 
 function readModelName(value: string): string {
@@ -61,6 +67,18 @@ export function registerRebuild(program: Command): void {
         .default('archive'),
     )
     .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
+    .option(
+      '--aws',
+      "run the rebuild on AWS: the deployed stack's rebuild state machine (credentials and AWS_REGION from the environment)",
+    )
+    .option(
+      '--state-machine <arn>',
+      'with --aws: the rebuild state machine (stack output RebuildStateMachine)',
+    )
+    .option(
+      '--redrive <execution-arn>',
+      'with --aws: go on with a failed run from where it failed, instead of starting one',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress bar, even on a terminal')
     .addHelpText(
@@ -87,14 +105,38 @@ document), not a change; the rebuild then keeps the active generation, names the
 and exits 1, and keeps the new generation (fed, inactive) for "projections activate" or
 "projections drop". A rebuild of a new version compares only with --verify, and switches.
 
+With --aws, the deployed stack rebuilds (the state machine its output RebuildStateMachine
+names): DynamoDB exports the events table to the archive bucket (or an incremental export
+after the archive's latest one), a Distributed Map applies each data file to a new
+generation's table, the generation is then fed from the change stream by a mapping of its
+own, compared with the active generation, and switched to. The command starts the run,
+shows its progress (the step, the files applied and failed) on standard error, and prints
+the summary with the same keys as the local rebuild's. Ctrl-C stops following; the run goes
+on (its ARN is printed). A failed run switches nothing: --redrive <its ARN> goes on from the
+step that failed (the map runs only the files that failed), or a new run continues the
+generation it left building. Needs states:StartExecution, states:DescribeExecution,
+states:GetExecutionHistory, states:ListMapRuns, states:DescribeMapRun and
+states:RedriveExecution on the state machine and its runs.
+
 Examples:
   matchstream rebuild --projection standings --verify
   matchstream rebuild --projection matches --json
-  matchstream rebuild --projection matches --flush-mb 256`,
+  matchstream rebuild --projection matches --flush-mb 256
+  matchstream rebuild --aws --state-machine <RebuildStateMachine> --projection standings`,
     )
-    .action(async (flags: RebuildFlags) => {
+    .action(async (flags: RebuildFlags, command: Command) => {
       const projection = READ_MODELS.find((p) => p.name === flags.projection);
       if (!projection) throw new CliError(`unknown read model ${flags.projection}`);
+      if (flags.aws) {
+        await rebuildAws(flags, command);
+        return;
+      }
+      for (const flag of ['stateMachine', 'redrive'] as const)
+        if (flags[flag] !== undefined)
+          throw new CliError(
+            `--${flag === 'stateMachine' ? 'state-machine' : 'redrive'} is for a rebuild on AWS: add --aws`,
+            EXIT.USAGE,
+          );
       requireDataFolder(flags.dataDir);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
@@ -153,39 +195,121 @@ Examples:
         } else throw new CliError('no pipeline to rebuild in');
         progress.stop();
         if (!flags.json && server) await write(`rebuilt by the server at ${server}\n`);
-        if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
-        else if (!summary.completed)
-          await write(
-            `rebuild of ${summary.projection} generation ${summary.generation} interrupted after ${summary.events} events; run it again to continue\n`,
-          );
-        else
-          await write(
-            [
-              `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${summary.caught_up} applied from the stream to catch up; ${summary.seconds} s in all`,
-              summary.unreadable === 0
-                ? ''
-                : `${counted(summary.unreadable, 'stored event')} could not be read or ${summary.unreadable === 1 ? 'follows' : 'follow'} one that cannot in ${summary.unreadable === 1 ? 'its' : 'their'} stream; ${summary.unreadable === 1 ? 'it is' : 'they are'} dead-lettered under rebuild:${summary.projection} (see "matchstream inspect --dead-letters --consumer rebuild:${summary.projection}")`,
-              summary.differences === null
-                ? ''
-                : summary.differences === 0
-                  ? 'verified: identical to the live generation'
-                  : `verified: ${counted(summary.differences, 'document differs', 'documents differ')} from the live generation, e.g. ${samples(summary, 3)}`,
-              summary.switched
-                ? `active generation: ${summary.generation} (was ${summary.previous_generation}; drop it with "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation}")`
-                : `active generation still ${summary.previous_generation}; switch with "matchstream projections activate ${summary.projection} --generation ${summary.generation}"`,
-              '',
-            ]
-              .filter((l, i, a) => l !== '' || i === a.length - 1)
-              .join('\n'),
-          );
-        if (!summary.completed) throw new CliError('rebuild interrupted; run it again to continue');
-        if (summary.fault) throw new CliError(faultMessage(summary));
+        await report(summary, flags);
       } finally {
         progress.stop();
         process.removeListener('SIGINT', interrupt);
         await pipeline?.stop();
       }
     });
+}
+
+/** The summary, as JSON or in words; then the exit: interrupted or a fault fail. */
+async function report(summary: RebuildSummary, flags: Pick<RebuildFlags, 'json' | 'aws'>) {
+  const aws = flags.aws === true;
+  if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
+  else if (!summary.completed)
+    await write(
+      `rebuild of ${summary.projection} generation ${summary.generation} interrupted after ${summary.events} events; run it again to continue\n`,
+    );
+  else
+    await write(
+      [
+        `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${aws ? 'then fed from the stream by a mapping of its own' : `${summary.caught_up} applied from the stream to catch up`}; ${summary.seconds} s in all`,
+        summary.unreadable === 0
+          ? ''
+          : `${counted(summary.unreadable, 'stored event')} could not be read or ${summary.unreadable === 1 ? 'follows' : 'follow'} one that cannot in ${summary.unreadable === 1 ? 'its' : 'their'} stream; ${summary.unreadable === 1 ? 'it is' : 'they are'} dead-lettered under rebuild:${summary.projection} (see "matchstream inspect --dead-letters --consumer rebuild:${summary.projection}")`,
+        summary.differences === null
+          ? ''
+          : summary.differences === 0
+            ? 'verified: identical to the live generation'
+            : `verified: ${counted(summary.differences, 'document differs', 'documents differ')} from the live generation, e.g. ${samples(summary, 3)}`,
+        aws
+          ? summary.switched
+            ? `active generation: ${summary.generation} (was ${summary.previous_generation}, which stays fed)`
+            : `active generation still ${summary.previous_generation}; generation ${summary.generation} is kept, fed and inactive`
+          : summary.switched
+            ? `active generation: ${summary.generation} (was ${summary.previous_generation}; drop it with "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation}")`
+            : `active generation still ${summary.previous_generation}; switch with "matchstream projections activate ${summary.projection} --generation ${summary.generation}"`,
+        '',
+      ]
+        .filter((l, i, a) => l !== '' || i === a.length - 1)
+        .join('\n'),
+    );
+  if (!summary.completed) throw new CliError('rebuild interrupted; run it again to continue');
+  if (summary.fault) throw new CliError(faultMessage(summary, aws));
+}
+
+/** Flags that only a local rebuild reads: refused with --aws when given. */
+const LOCAL_ONLY = {
+  segments: '--segments',
+  flushMb: '--flush-mb',
+  pageSize: '--page-size',
+  source: '--source',
+  dataDir: '--data-dir',
+} as const;
+
+/** `rebuild --aws`: a run of the deployed rebuild state machine, followed to its end. */
+async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> {
+  for (const [key, flag] of Object.entries(LOCAL_ONLY))
+    if (command.getOptionValueSource(key) === 'cli')
+      throw new CliError(
+        `${flag} is for a local rebuild; on AWS the stack's settings apply (the map's concurrency is the context "rebuildConcurrency"): drop it`,
+        EXIT.USAGE,
+      );
+  if (!flags.stateMachine)
+    throw new CliError(
+      'rebuild --aws needs --state-machine <arn>: the stack output RebuildStateMachine',
+      EXIT.USAGE,
+    );
+  const sfn = new SFNClient(clientConfig({}));
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  let run = '';
+  let last = '';
+  const say = (line: string) => {
+    if (flags.progress && line !== last) process.stderr.write(`${line}\n`);
+    last = line;
+  };
+  try {
+    const summary = await rebuildOnAws({
+      sfn,
+      stateMachineArn: flags.stateMachine,
+      ...(flags.redrive
+        ? { redrive: flags.redrive }
+        : {
+            request: {
+              projection: flags.projection,
+              ...(flags.verify ? { verify: true } : {}),
+              ...(flags.switch ? {} : { switch: false }),
+            },
+          }),
+      signal: controller.signal,
+      onStarted: (arn) => {
+        run = arn;
+        say(`rebuild run ${arn} ${flags.redrive ? 'redriven' : 'started'}`);
+      },
+      onProgress: (p) =>
+        say(
+          `rebuild run: ${p.state ?? 'starting'}${p.files ? `, files ${p.files.done.toLocaleString('en-US')}/${p.files.total.toLocaleString('en-US')} applied${p.files.failed ? `, ${p.files.failed} failed` : ''}` : ''}`,
+        ),
+    }).catch((error: unknown) => {
+      if (error instanceof AwsRebuildFailed)
+        throw new CliError(
+          `${error.message}; nothing was switched. Go on from where it failed with "matchstream rebuild --aws --state-machine ${flags.stateMachine} --projection ${flags.projection} --redrive ${error.executionArn}", or start a new run`,
+        );
+      throw error;
+    });
+    if (!summary)
+      throw new CliError(
+        `stopped following the rebuild run ${run}; it goes on in AWS (aws stepfunctions describe-execution --execution-arn ${run})`,
+      );
+    await report(summary, flags);
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    sfn.destroy();
+  }
 }
 
 /** `--flush-mb`: a number of MB above 0 (a fraction for small tests), at most 65,536. */
@@ -205,6 +329,9 @@ function samples(summary: RebuildSummary, count: number): string {
 }
 
 /** Why a rebuild of the live generation's own version did not switch, in one line. */
-function faultMessage(s: RebuildSummary): string {
-  return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${counted(s.differences ?? 0, 'document')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
+function faultMessage(s: RebuildSummary, aws = false): string {
+  const kept = aws
+    ? `generation ${s.generation} (table ${s.table}) is kept, fed and inactive, for a look`
+    : `generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
+  return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${counted(s.differences ?? 0, 'document')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; ${kept}`;
 }

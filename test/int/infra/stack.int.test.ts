@@ -159,7 +159,8 @@ describe('the CDK app', () => {
         ],
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
       },
-      READ_MODELS.length + 4,
+      // the read models, the registry, the saga work, directory, cache and notifications
+      READ_MODELS.length + 1 + 4,
     );
   });
 
@@ -445,6 +446,35 @@ describe('the CDK app', () => {
 
 describe('settings from context', () => {
   const settings = (context: Record<string, unknown>) => settingsFromContext((k) => context[k]);
+
+  it('rebuilds with a logged state machine whose map applies every file or fails, its results kept, its failures alarmed', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'matchstream-dev-rebuild',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+    });
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const body = JSON.stringify(machine?.Properties.DefinitionString);
+    // The map: one file per iteration, no failure tolerated (no threshold: Step Functions'
+    // default, zero), results written to the archive.
+    expect(body).not.toContain('ToleratedFailure');
+    expect(body).toContain('\\"Mode\\":\\"DISTRIBUTED\\"');
+    expect(body).toContain('states:::s3:getObject');
+    expect(body).toContain('\\"InputType\\":\\"JSON\\"');
+    expect(body).toContain('states:::s3:putObject');
+    expect(body).toContain('\\"Prefix\\":\\"rebuilds/results\\"');
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'])
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'AWS/States',
+        Threshold: 0,
+      });
+    // Context sets the map's concurrency.
+    const tuned = synth({ rebuildConcurrency: 64 });
+    const [again] = Object.values(tuned.findResources('AWS::StepFunctions::StateMachine'));
+    expect(JSON.stringify(again?.Properties.DefinitionString)).toContain(
+      '\\"MaxConcurrency\\":64',
+    );
+  });
 
   it('has safe defaults', () => {
     expect(settings({})).toMatchObject({

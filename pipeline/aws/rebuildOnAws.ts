@@ -1,0 +1,176 @@
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  DescribeMapRunCommand,
+  GetExecutionHistoryCommand,
+  ListMapRunsCommand,
+  RedriveExecutionCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { RebuildSummary } from '../rebuildSummary.js';
+import type { RebuildRequest } from './rebuildControl.js';
+
+/** How a run on AWS is going, after each look at it. */
+export interface AwsRebuildProgress {
+  readonly executionArn: string;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE. */
+  readonly status: string;
+  /** The state the run last entered (`Prepare`, `ApplyFiles`, `CatchUp`, ...). */
+  readonly state: string | null;
+  /** The data files of the export the map is applying: all, done, failed (null before the map). */
+  readonly files: { readonly total: number; readonly done: number; readonly failed: number } | null;
+}
+
+/** A run that ended without a summary: failed, timed out or stopped. */
+export class AwsRebuildFailed extends Error {
+  constructor(
+    readonly executionArn: string,
+    readonly status: string,
+    readonly error: string | null,
+    readonly detail: string | null,
+  ) {
+    super(
+      `the rebuild run ${executionArn} ended ${status}${error ? `: ${error}` : ''}${detail ? `: ${detail}` : ''}`,
+    );
+    this.name = 'AwsRebuildFailed';
+  }
+}
+
+export interface AwsRebuildOptions {
+  readonly sfn: SFNClient;
+  /** The stack output `RebuildStateMachine`. */
+  readonly stateMachineArn: string;
+  /** A new run of this request; or `redrive`. */
+  readonly request?: RebuildRequest;
+  /** Goes on with a failed run from where it failed (RedriveExecution). */
+  readonly redrive?: string;
+  /** @default 5000 */
+  readonly pollMs?: number;
+  readonly onStarted?: (executionArn: string) => void;
+  readonly onProgress?: (progress: AwsRebuildProgress) => void;
+  /** Stops following the run (the run goes on in AWS). */
+  readonly signal?: AbortSignal;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A run's name: the read model and the time, unique enough for one machine's runs. */
+export function runName(projection: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  const salt = Math.floor(Math.random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0');
+  return `${projection}-${stamp}-${salt}`;
+}
+
+/**
+ * Starts a rebuild on AWS (an execution of the stack's rebuild state machine), or redrives a
+ * failed one, and follows it to its end: the summary it outputs (the keys of the local
+ * rebuild's), or `AwsRebuildFailed` with the run's error and cause. Interrupted, it stops
+ * following and returns null; the run goes on.
+ */
+export async function rebuildOnAws(options: AwsRebuildOptions): Promise<RebuildSummary | null> {
+  const { sfn } = options;
+  const now = options.now ?? Date.now;
+  let executionArn: string;
+  if (options.redrive) {
+    await sfn.send(new RedriveExecutionCommand({ executionArn: options.redrive }));
+    executionArn = options.redrive;
+  } else {
+    const request = options.request;
+    if (!request) throw new Error('rebuildOnAws needs a request or a run to redrive');
+    const started = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: options.stateMachineArn,
+        name: runName(request.projection, now()),
+        input: JSON.stringify(request),
+      }),
+    );
+    if (!started.executionArn) throw new Error('StartExecution returned no execution ARN');
+    executionArn = started.executionArn;
+  }
+  options.onStarted?.(executionArn);
+  const pollMs = options.pollMs ?? 5000;
+  for (;;) {
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const status = described.status ?? 'RUNNING';
+    if (status === 'SUCCEEDED') return summaryOf(described);
+    if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE')
+      throw new AwsRebuildFailed(
+        executionArn,
+        status,
+        described.error ?? null,
+        described.cause ?? null,
+      );
+    if (options.onProgress)
+      options.onProgress({
+        executionArn,
+        status,
+        state: await currentState(sfn, executionArn),
+        files: await mapProgress(sfn, executionArn),
+      });
+    if (options.signal?.aborted) return null;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    if (options.signal?.aborted) return null;
+  }
+}
+
+function summaryOf(described: DescribeExecutionCommandOutput): RebuildSummary {
+  const output = described.output;
+  if (!output) throw new Error(`the run ${described.executionArn} succeeded without output`);
+  const summary = JSON.parse(output) as RebuildSummary;
+  if (typeof summary?.projection !== 'string' || typeof summary.generation !== 'number')
+    throw new Error(
+      `the run ${described.executionArn} output is not a rebuild summary: ${output.slice(0, 200)}`,
+    );
+  return summary;
+}
+
+/** The state the run last entered, from its newest history event (null when unknown). */
+async function currentState(sfn: SFNClient, executionArn: string): Promise<string | null> {
+  try {
+    const { events } = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }),
+    );
+    const entered = events?.find((e) => e.stateEnteredEventDetails?.name);
+    return entered?.stateEnteredEventDetails?.name ?? null;
+  } catch {
+    // Progress is a courtesy: a history that cannot be read leaves the state unknown.
+    return null;
+  }
+}
+
+/** The item counts of the run's latest map run (null before the map, or when unknown). */
+async function mapProgress(
+  sfn: SFNClient,
+  executionArn: string,
+): Promise<AwsRebuildProgress['files']> {
+  try {
+    const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+    const latest = mapRuns
+      ?.slice()
+      .sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0))[0];
+    if (!latest?.mapRunArn) return null;
+    const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn: latest.mapRunArn }));
+    const counts = run.itemCounts;
+    if (!counts) return null;
+    return {
+      total: counts.total ?? 0,
+      done: counts.succeeded ?? 0,
+      failed: (counts.failed ?? 0) + (counts.timedOut ?? 0) + (counts.aborted ?? 0),
+    };
+  } catch {
+    return null;
+  }
+}

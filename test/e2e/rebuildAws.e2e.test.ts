@@ -1,0 +1,199 @@
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientConfig } from '../../stream/aws/clientConfig.js';
+import { runCli } from '../support/cli.js';
+import { type Moto, motoAvailable, startMoto } from '../support/moto.js';
+
+/** A summary as the rebuild state machine outputs it (the control step's `finish`). */
+const SUMMARY = {
+  projection: 'standings',
+  source: 'archive',
+  exports: ['01234567890123-abcdefgh'],
+  deferred_streams: 0,
+  expired_streams: 0,
+  generation: 2,
+  table: 'matchstream-dev-rm-standings-v1-g2',
+  previous_generation: 1,
+  projection_version: 1,
+  previous_version: 1,
+  resumed: false,
+  completed: true,
+  switched: true,
+  events: 1200,
+  scanned: 1100,
+  replay_seconds: 42,
+  scanned_per_second: 26,
+  seconds: 400,
+  events_per_second: 29,
+  unreadable: 0,
+  flushes: 12,
+  peak_folded_mb: 1.5,
+  caught_up: 0,
+  differences: 0,
+  difference_samples: [],
+  fault: false,
+};
+
+describe('matchstream rebuild --aws: the command line', () => {
+  const env = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  };
+
+  it('needs the state machine, and refuses what only a local rebuild reads, before any call', async () => {
+    const refused = async (args: string[]) => {
+      const run = await runCli(['rebuild', '--projection', 'standings', ...args], { env });
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      return run.stderr.trim();
+    };
+    expect(await refused(['--aws'])).toBe(
+      'matchstream: rebuild --aws needs --state-machine <arn>: the stack output RebuildStateMachine',
+    );
+    expect(await refused(['--aws', '--state-machine', 'arn:x', '--segments', '8'])).toContain(
+      '--segments is for a local rebuild',
+    );
+    expect(await refused(['--aws', '--state-machine', 'arn:x', '--source', 'scan'])).toContain(
+      '--source is for a local rebuild',
+    );
+    expect(await refused(['--state-machine', 'arn:x'])).toBe(
+      'matchstream: --state-machine is for a rebuild on AWS: add --aws',
+    );
+  });
+});
+
+// Step Functions itself, as moto_server runs state machines (its parser, which executes the
+// definition): a stand-in for the deployed rebuild machine that outputs a summary, and one
+// that fails as a rebuild run fails.
+describe.runIf(motoAvailable())(
+  'matchstream rebuild --aws against Step Functions on moto_server',
+  () => {
+    let moto: Moto;
+    let sfn: SFNClient;
+    let env: Record<string, string>;
+
+    /**
+     * The two machines on a moto_server reset first: its parser runs one execution per server
+     * reliably, so each run of the command gets fresh ones.
+     */
+    const machines = async () => {
+      for (const [path, body] of [
+        ['reset', ''],
+        ['config', JSON.stringify({ stepfunctions: { execute_state_machine: true } })],
+      ] as const) {
+        const response = await fetch(`${moto.endpoint}/moto-api/${path}`, { method: 'POST', body });
+        expect(response.ok).toBe(true);
+      }
+      const machine = async (name: string, definition: object) =>
+        (
+          await sfn.send(
+            new CreateStateMachineCommand({
+              name,
+              roleArn: 'arn:aws:iam::123456789012:role/rebuild',
+              definition: JSON.stringify(definition),
+            }),
+          )
+        ).stateMachineArn ?? '';
+      return {
+        succeeding: await machine('rebuild-ok', {
+          StartAt: 'Switch',
+          States: { Switch: { Type: 'Pass', Result: SUMMARY, End: true } },
+        }),
+        failing: await machine('rebuild-failing', {
+          StartAt: 'Prepare',
+          States: {
+            Prepare: {
+              Type: 'Fail',
+              Error: 'Error',
+              Cause: 'the archive s3://archive/events holds no full export to rebuild from',
+            },
+          },
+        }),
+      };
+    };
+
+    beforeAll(async () => {
+      moto = await startMoto();
+      sfn = new SFNClient(clientConfig({ endpoint: moto.endpoint }));
+      env = {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL: moto.endpoint,
+      };
+    }, 60_000);
+
+    afterAll(async () => {
+      sfn?.destroy();
+      await moto?.stop();
+    });
+
+    it('starts a run with the request, follows it, and prints its summary with the local keys', async () => {
+      // Act
+      const json = await runCli(
+        [
+          'rebuild',
+          '--aws',
+          '--state-machine',
+          (await machines()).succeeding,
+          '--projection',
+          'standings',
+          '--json',
+        ],
+        { env },
+      );
+      const words = await runCli(
+        [
+          'rebuild',
+          '--aws',
+          '--state-machine',
+          (await machines()).succeeding,
+          '--projection',
+          'standings',
+          '--no-progress',
+        ],
+        { env },
+      );
+
+      // Assess
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual(SUMMARY);
+      expect(json.stderr).toMatch(
+        /^rebuild run arn:aws:states:us-east-1:123456789012:execution:rebuild-ok:standings-\d{8}T\d{6}-\w{4} started$/m,
+      );
+      expect(words.code).toBe(0);
+      expect(words.stderr).toBe('');
+      expect(words.stdout).toContain(
+        'standings: generation 2 (matchstream-dev-rm-standings-v1-g2) built from 1,200 events',
+      );
+      expect(words.stdout).toContain('active generation: 2 (was 1, which stays fed)');
+    }, 60_000);
+
+    it('says why a run failed, that nothing was switched, and how to go on, exiting 1', async () => {
+      // Act
+      const run = await runCli(
+        [
+          'rebuild',
+          '--aws',
+          '--state-machine',
+          (await machines()).failing,
+          '--projection',
+          'standings',
+          '--no-progress',
+        ],
+        { env },
+      );
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^matchstream: the rebuild run arn:aws:states:us-east-1:123456789012:execution:rebuild-failing:\S+ ended FAILED: Error: the archive s3:\/\/archive\/events holds no full export to rebuild from; nothing was switched\. Go on from where it failed with "matchstream rebuild --aws --state-machine \S+ --projection standings --redrive \S+", or start a new run$/,
+      );
+    }, 60_000);
+  },
+);
