@@ -471,9 +471,7 @@ describe('settings from context', () => {
     // Context sets the map's concurrency.
     const tuned = synth({ rebuildConcurrency: 64 });
     const [again] = Object.values(tuned.findResources('AWS::StepFunctions::StateMachine'));
-    expect(JSON.stringify(again?.Properties.DefinitionString)).toContain(
-      '\\"MaxConcurrency\\":64',
-    );
+    expect(JSON.stringify(again?.Properties.DefinitionString)).toContain('\\"MaxConcurrency\\":64');
   });
 
   it('has safe defaults', () => {
