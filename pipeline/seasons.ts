@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { seasonClosed, seasonOfStream } from '../ingest/seasons.js';
 import { ArchivedEventStore } from '../stream/archive/ArchivedEventStore.js';
 import { type ArchiveStorage, S3Storage } from '../stream/archive/ArchiveStorage.js';
@@ -109,11 +110,13 @@ export async function expireClosedSeason(
 export function deployedEventStore(
   env: Readonly<Record<string, string | undefined>>,
   options: DynamoEventStoreOptions,
+  /** The client the archive is read with. @default s3Client() */
+  s3: S3Client = s3Client(),
 ): DynamoEventStore {
   const bucket = env.ARCHIVE_BUCKET;
   if (!bucket) return new DynamoEventStore(options);
   return new ArchivedEventStore({
     ...options,
-    seasons: new SeasonArchive(new S3Storage(s3Client(), bucket)),
+    seasons: new SeasonArchive(new S3Storage(s3, bucket)),
   });
 }

@@ -1,6 +1,10 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { AwsRebuildFailed, rebuildOnAws } from '../../pipeline/aws/rebuildOnAws.js';
+import {
+  AwsRebuildFailed,
+  AwsRebuildRunning,
+  rebuildOnAws,
+} from '../../pipeline/aws/rebuildOnAws.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DEFAULT_FLUSH_MB, type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
@@ -114,7 +118,8 @@ shows its progress (the step, the files applied and failed) on standard error, a
 the summary with the same keys as the local rebuild's. Ctrl-C stops following; the run goes
 on (its ARN is printed). A failed run switches nothing: --redrive <its ARN> goes on from the
 step that failed (the map runs only the files that failed), or a new run continues the
-generation it left building. Needs states:StartExecution, states:DescribeExecution,
+generation it left building; a second run of a read model is refused while one is under way.
+Needs states:StartExecution, states:ListExecutions, states:DescribeExecution,
 states:GetExecutionHistory, states:ListMapRuns, states:DescribeMapRun and
 states:RedriveExecution on the state machine and its runs.
 
@@ -295,6 +300,7 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
           `rebuild run: ${p.state ?? 'starting'}${p.files ? `, files ${p.files.done.toLocaleString('en-US')}/${p.files.total.toLocaleString('en-US')} applied${p.files.failed ? `, ${p.files.failed} failed` : ''}` : ''}`,
         ),
     }).catch((error: unknown) => {
+      if (error instanceof AwsRebuildRunning) throw new CliError(error.message);
       if (error instanceof AwsRebuildFailed)
         throw new CliError(
           `${error.message}; nothing was switched. Go on from where it failed with "matchstream rebuild --aws --state-machine ${flags.stateMachine} --projection ${flags.projection} --redrive ${error.executionArn}", or start a new run`,

@@ -301,7 +301,12 @@ export class RebuildJob extends Construct {
     const step = (action: RebuildAction, label: string) =>
       new tasks.LambdaInvoke(this, label, {
         lambdaFunction: this.control,
-        payload: sfn.TaskInput.fromObject({ action, 'run.$': '$' }),
+        // The run so far, and the execution's name (which names the run's lists in the bucket).
+        payload: sfn.TaskInput.fromObject({
+          action,
+          'run.$': '$',
+          'execution.$': '$$.Execution.Name',
+        }),
         payloadResponseOnly: true,
         retryOnServiceExceptions: true,
       });

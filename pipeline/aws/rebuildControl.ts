@@ -134,7 +134,10 @@ export type RebuildAction =
 
 export interface RebuildControlInput {
   readonly action: RebuildAction;
-  readonly run: RebuildRun;
+  /** The run so far: at the first step, the request the execution was started with. */
+  readonly run: RebuildRequest & Partial<RebuildRun>;
+  /** The execution's name (`$$.Execution.Name`), kept in the run from the first step on. */
+  readonly execution?: string;
 }
 
 /** Where the runs keep their lists of files and the maps' results, in the archive bucket. */
@@ -533,9 +536,10 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
       throw new Error(
         `unknown rebuild action "${String(input.action)}"; there are ${Object.keys(steps).join(', ')}`,
       );
-    if (!input.run?.projection || !input.run.execution)
-      throw new Error('the input needs "run" with "projection" and "execution"');
-    return step(input.run);
+    const execution = input.run?.execution ?? input.execution;
+    if (!input.run?.projection || !execution)
+      throw new Error('the input needs "run" with "projection", and "execution"');
+    return step({ ...input.run, execution });
   };
 }
 

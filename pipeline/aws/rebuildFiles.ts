@@ -50,11 +50,11 @@ export function rebuildFileHandlers(
 ) {
   const registry = SchemaRegistry.fromDirectory();
   // With ARCHIVE_BUCKET, the expired seasons' streams are read from the archive as well.
-  const events = deployedEventStore(env, {
-    client: clients.dynamo,
-    table: required(env, 'EVENTS_TABLE'),
-    registry,
-  });
+  const events = deployedEventStore(
+    env,
+    { client: clients.dynamo, table: required(env, 'EVENTS_TABLE'), registry },
+    clients.s3,
+  );
   const codec = new CommitCodec(registry);
   const deadLetters = new DynamoDeadLetterQueue(
     clients.dynamo,

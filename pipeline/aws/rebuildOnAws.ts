@@ -3,6 +3,7 @@ import {
   type DescribeExecutionCommandOutput,
   DescribeMapRunCommand,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
   ListMapRunsCommand,
   RedriveExecutionCommand,
   type SFNClient,
@@ -34,6 +35,16 @@ export class AwsRebuildFailed extends Error {
       `the rebuild run ${executionArn} ended ${status}${error ? `: ${error}` : ''}${detail ? `: ${detail}` : ''}`,
     );
     this.name = 'AwsRebuildFailed';
+  }
+}
+
+/** A run of the same read model is under way: a second would build its generation alongside. */
+export class AwsRebuildRunning extends Error {
+  constructor(readonly executionArn: string) {
+    super(
+      `a rebuild run of this read model is under way (${executionArn}): wait for it (aws stepfunctions describe-execution --execution-arn ${executionArn}), or stop it first`,
+    );
+    this.name = 'AwsRebuildRunning';
   }
 }
 
@@ -80,6 +91,9 @@ export async function rebuildOnAws(options: AwsRebuildOptions): Promise<RebuildS
   } else {
     const request = options.request;
     if (!request) throw new Error('rebuildOnAws needs a request or a run to redrive');
+    // One run per read model at a time: two would build the same generation side by side.
+    const running = await runningFor(sfn, options.stateMachineArn, request.projection);
+    if (running) throw new AwsRebuildRunning(running);
     const started = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: options.stateMachineArn,
@@ -124,6 +138,26 @@ export async function rebuildOnAws(options: AwsRebuildOptions): Promise<RebuildS
     });
     if (options.signal?.aborted) return null;
   }
+}
+
+/** A running execution of the machine for this read model (runs are named `<read model>-<time>-<salt>`). */
+async function runningFor(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  projection: string,
+): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', nextToken }),
+    );
+    const found = page.executions?.find((e) =>
+      new RegExp(`^${projection}-\\d{8}T\\d{6}-\\w{4}$`).test(e.name ?? ''),
+    );
+    if (found?.executionArn) return found.executionArn;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
 }
 
 function summaryOf(described: DescribeExecutionCommandOutput): RebuildSummary {

@@ -9,10 +9,19 @@ import { tempDir } from '../support/tempDir.js';
 const folder = tempDir('archive-expire-');
 const data = folder.path('data');
 
-/** The events of a replay to a file, in a stable order. */
-async function replayed(name: string): Promise<string[]> {
+/** The events of a replay to a file (by a scan of the table, or through the archive), in a stable order. */
+async function replayed(name: string, source: 'scan' | 'archive' = 'scan'): Promise<string[]> {
   const path = folder.path(`${name}.jsonl`);
-  const run = await runCli(['replay', '--to', `file:${path}`, '--data-dir', data, '--json']);
+  const run = await runCli([
+    'replay',
+    '--to',
+    `file:${path}`,
+    '--source',
+    source,
+    '--data-dir',
+    data,
+    '--json',
+  ]);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   return readFileSync(path, 'utf8')
@@ -101,6 +110,7 @@ describe('matchstream archive close-season and expire', () => {
     // Readers see the same store; the table no longer holds the season.
     const after = await replayed('after');
     expect(after.filter((l) => !l.includes('"aggregate_id":"season:2024"'))).toEqual(before);
+    expect(await replayed('after-archive', 'archive')).toEqual(after);
     expect(after.filter((l) => l.includes('"event_type":"SeasonClosed"'))).toHaveLength(1);
     const check = await openEventStore({ dataDir: data, readOnly: true });
     try {

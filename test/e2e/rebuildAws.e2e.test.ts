@@ -1,4 +1,4 @@
-import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { runCli } from '../support/cli.js';
@@ -78,10 +78,10 @@ describe.runIf(motoAvailable())(
      * The two machines on a moto_server reset first: its parser runs one execution per server
      * reliably, so each run of the command gets fresh ones.
      */
-    const machines = async () => {
+    const machines = async (execute = true) => {
       for (const [path, body] of [
         ['reset', ''],
-        ['config', JSON.stringify({ stepfunctions: { execute_state_machine: true } })],
+        ['config', JSON.stringify({ stepfunctions: { execute_state_machine: execute } })],
       ] as const) {
         const response = await fetch(`${moto.endpoint}/moto-api/${path}`, { method: 'POST', body });
         expect(response.ok).toBe(true);
@@ -169,6 +169,31 @@ describe.runIf(motoAvailable())(
         'standings: generation 2 (matchstream-dev-rm-standings-v1-g2) built from 1,200 events',
       );
       expect(words.stdout).toContain('active generation: 2 (was 1, which stays fed)');
+    }, 60_000);
+
+    it('refuses to start a second run of a read model while one is under way', async () => {
+      // Prepare: a run under way (moto without its parser leaves executions running).
+      const { succeeding } = await machines(false);
+      const running = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: succeeding,
+          name: 'standings-20261202T120000-ab12',
+          input: '{"projection":"standings"}',
+        }),
+      );
+
+      // Act
+      const run = await runCli(
+        ['rebuild', '--aws', '--state-machine', succeeding, '--projection', 'standings'],
+        { env },
+      );
+
+      // Assess: refused, in one line, exit 1.
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `matchstream: a rebuild run of this read model is under way (${running.executionArn}): wait for it (aws stepfunctions describe-execution --execution-arn ${running.executionArn}), or stop it first\n`,
+      );
     }, 60_000);
 
     it('says why a run failed, that nothing was switched, and how to go on, exiting 1', async () => {

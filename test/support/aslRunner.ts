@@ -49,9 +49,15 @@ export interface RunnerOptions {
 export async function runDefinition(
   definition: Json,
   input: Json,
-  options: RunnerOptions,
+  options: RunnerOptions & {
+    /** The context object's `Execution.Name` (`$$.Execution.Name`). */
+    readonly execution?: string;
+  },
 ): Promise<Json> {
   let mapRuns = 0;
+  const context = { Execution: { Name: options.execution ?? 'run' } };
+  const at = (data: Json, where: string) =>
+    where.startsWith('$$.') ? path(context, where.slice(1)) : path(data, where);
   const run = async (machine: Json, start: Json): Promise<Json> => {
     let name: string = machine.StartAt;
     let data = start;
@@ -64,7 +70,7 @@ export async function runDefinition(
           const fn = String(state.Resource).replace(/^function:/, '');
           const handler = options.functions[fn];
           if (!handler) throw new Error(`state ${name}: no function ${fn} given to the runner`);
-          const args = state.Parameters ? parameters(state.Parameters, data) : data;
+          const args = state.Parameters ? parameters(state.Parameters, data, at) : data;
           const result = await withRetry(state.Retry, () => handler(structuredClone(args)));
           data = place(data, result, state.ResultPath);
           break;
@@ -169,12 +175,12 @@ function path(data: Json, at: string): Json {
     .reduce((value, key) => (value === undefined || value === null ? undefined : value[key]), data);
 }
 
-function parameters(template: Json, data: Json): Json {
-  if (Array.isArray(template)) return template.map((t) => parameters(t, data));
+function parameters(template: Json, data: Json, at: (data: Json, where: string) => Json): Json {
+  if (Array.isArray(template)) return template.map((t) => parameters(t, data, at));
   if (template === null || typeof template !== 'object') return template;
   return Object.fromEntries(
     Object.entries(template).map(([k, v]) =>
-      k.endsWith('.$') ? [k.slice(0, -2), path(data, String(v))] : [k, parameters(v, data)],
+      k.endsWith('.$') ? [k.slice(0, -2), at(data, String(v))] : [k, parameters(v, data, at)],
     ),
   );
 }
