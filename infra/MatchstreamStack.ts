@@ -460,6 +460,16 @@ export class MatchstreamStack extends Stack {
       description:
         'rebuilds a read model from the archive (matchstream rebuild --aws --state-machine <this>)',
     });
+    new CfnOutput(this, 'RegistryTable', {
+      value: registry.tableName,
+      description:
+        'which generation of each read model is active (matchstream projections list --aws --registry-table <this>)',
+    });
+    new CfnOutput(this, 'GenerationFeeder', {
+      value: this.rebuild.feeder.functionName,
+      description:
+        'feeds the generations rebuilds make (matchstream projections drop --aws --feeder <this>)',
+    });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,
       description: 'subscribe to be told of alarms',

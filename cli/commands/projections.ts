@@ -1,4 +1,11 @@
+import {
+  DeleteTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
+import { removeGenerationFeed } from '../../pipeline/aws/generations.js';
 import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
@@ -7,6 +14,8 @@ import {
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../../projections/ReadModelRegistry.js';
+import { clientConfig } from '../../stream/aws/clientConfig.js';
+import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
@@ -20,6 +29,11 @@ import { write } from '../write.js';
 interface Flags {
   readonly dataDir: string;
   readonly json?: boolean;
+  /** The deployed registry (`--aws --registry-table`). */
+  readonly aws?: boolean;
+  readonly registryTable?: string;
+  /** With --aws, for drop: the generation feeder (its alias and mapping per generation). */
+  readonly feeder?: string;
 }
 
 interface GenerationFlags extends Flags {
@@ -50,6 +64,33 @@ async function withRegistry<T>(
   } finally {
     await runtime.stop();
   }
+}
+
+/**
+ * The deployed registry (`--aws --registry-table`): a read model it does not list yet has one
+ * generation, the table the stack made for it.
+ */
+function awsRegistry(flags: Flags): { registry: ReadModelRegistry; dynamo: DynamoDBClient } {
+  if (!flags.registryTable)
+    throw new CliError(
+      'with --aws, name the registry: --registry-table <the stack output RegistryTable>',
+      EXIT.USAGE,
+    );
+  const dynamo = dynamoClient();
+  return {
+    dynamo,
+    registry: new ReadModelRegistry(
+      new DynamoDocumentStore(dynamo, flags.registryTable),
+      (projection) => `(the stack's ${projection.name} table)`,
+    ),
+  };
+}
+
+/** The options every projections command takes for the deployed registry. */
+function awsOptions(command: Command): Command {
+  return command
+    .option('--aws', 'the deployed stack (credentials and AWS_REGION from the environment)')
+    .option('--registry-table <name>', 'with --aws: the stack output RegistryTable');
 }
 
 /** Every read model of a data folder: its generations, the active one, checkpoints and lag. */
@@ -88,72 +129,107 @@ export function registerProjections(program: Command): void {
     .command('projections')
     .description('read models: their generations, which one is active, drop old ones');
 
-  projections
-    .command('list')
-    .description('every read model, its generations, the active one, checkpoint and lag')
-    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
-    .option('--json', 'print a list of objects (name, version, active, generations, lag_ms, ...)')
-    .action(async (flags: Flags) => {
-      const list = await withDataFolder(flags.dataDir, projectionsReport);
-      if (flags.json) {
-        await write(`${JSON.stringify(list, null, 2)}\n`);
+  awsOptions(
+    projections
+      .command('list')
+      .description('every read model, its generations, the active one, checkpoint and lag')
+      .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+      .option(
+        '--json',
+        'print a list of objects (name, version, active, generations, lag_ms, ...)',
+      ),
+  ).action(async (flags: Flags) => {
+    const list = flags.aws
+      ? await awsReport(flags)
+      : await withDataFolder(flags.dataDir, projectionsReport);
+    if (flags.json) {
+      await write(`${JSON.stringify(list, null, 2)}\n`);
+      return;
+    }
+    // One table for every generation of every read model, so the columns line up throughout.
+    const rows = formatTable(
+      list.flatMap((m) =>
+        m.generations.map((g) => [
+          g.generation === m.active ? '*' : ' ',
+          `g${g.generation}`,
+          g.status,
+          g.table,
+          `v${g.projection_version}`,
+          g.status !== 'live' || flags.aws
+            ? ''
+            : g.lag_ms === null
+              ? 'no checkpoint yet'
+              : g.lag_ms === 0
+                ? 'caught up'
+                : `${g.lag_ms} ms behind`,
+        ]),
+      ),
+      [],
+      '  ',
+    );
+    const lines = list.flatMap((m) => [
+      `${m.name} (v${m.version}): generation ${m.active} active${m.rebuild_needed ? ' — built by an older version, rebuild it' : ''}`,
+      ...rows.splice(0, m.generations.length),
+    ]);
+    await write(`${lines.join('\n')}\n`);
+  });
+
+  awsOptions(
+    projections
+      .command('activate')
+      .description('make a live generation of a read model the one queries read')
+      .argument('<name>', 'read model')
+      .requiredOption('--generation <n>', 'the generation', wholeNumber(1, 1_000_000))
+      .option('--data-dir <dir>', 'the pipeline state', DEFAULT_DATA_DIR),
+  ).action(async (name: string, flags: GenerationFlags) => {
+    const projection = projectionNamed(name);
+    const activate = async (registry: ReadModelRegistry) => {
+      try {
+        await registry.activate(projection, flags.generation);
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+    };
+    if (flags.aws) {
+      const { registry, dynamo } = awsRegistry(flags);
+      try {
+        await activate(registry);
+      } finally {
+        dynamo.destroy();
+      }
+    } else await withRegistry(flags.dataDir, activate);
+    await write(`${name}: generation ${flags.generation} is active\n`);
+  });
+
+  awsOptions(
+    projections
+      .command('drop')
+      .description('delete an old generation of a read model (never the active one)')
+      .argument('<name>', 'read model')
+      .requiredOption('--generation <n>', 'the generation to drop', wholeNumber(1, 1_000_000))
+      .option('--data-dir <dir>', 'the pipeline state', DEFAULT_DATA_DIR)
+      .option(
+        '--feeder <name>',
+        'with --aws: the generation feeder function (stack output GenerationFeeder)',
+      ),
+  )
+    .addHelpText(
+      'after',
+      `
+With --aws, a generation a rebuild made on AWS (2 on) loses its event source mapping and its
+alias on the generation feeder, then its table; the first generation is the stack's own table,
+deleted with the stack. Run again after a failure, it finishes what it began.
+
+Examples:
+  matchstream projections drop standings --generation 1
+  matchstream projections drop standings --generation 2 --aws --registry-table <RegistryTable> --feeder <GenerationFeeder>`,
+    )
+    .action(async (name: string, flags: GenerationFlags) => {
+      const projection = projectionNamed(name);
+      if (flags.aws) {
+        await write(await dropOnAws(projection, flags));
         return;
       }
-      // One table for every generation of every read model, so the columns line up throughout.
-      const rows = formatTable(
-        list.flatMap((m) =>
-          m.generations.map((g) => [
-            g.generation === m.active ? '*' : ' ',
-            `g${g.generation}`,
-            g.status,
-            g.table,
-            `v${g.projection_version}`,
-            g.status !== 'live'
-              ? ''
-              : g.lag_ms === null
-                ? 'no checkpoint yet'
-                : g.lag_ms === 0
-                  ? 'caught up'
-                  : `${g.lag_ms} ms behind`,
-          ]),
-        ),
-        [],
-        '  ',
-      );
-      const lines = list.flatMap((m) => [
-        `${m.name} (v${m.version}): generation ${m.active} active${m.rebuild_needed ? ' — built by an older version, rebuild it' : ''}`,
-        ...rows.splice(0, m.generations.length),
-      ]);
-      await write(`${lines.join('\n')}\n`);
-    });
-
-  projections
-    .command('activate')
-    .description('make a live generation of a read model the one queries read')
-    .argument('<name>', 'read model')
-    .requiredOption('--generation <n>', 'the generation', wholeNumber(1, 1_000_000))
-    .option('--data-dir <dir>', 'the pipeline state', DEFAULT_DATA_DIR)
-    .action(async (name: string, flags: GenerationFlags) => {
-      const projection = projectionNamed(name);
-      await withRegistry(flags.dataDir, async (registry) => {
-        try {
-          await registry.activate(projection, flags.generation);
-        } catch (error) {
-          throw new CliError((error as Error).message);
-        }
-      });
-      await write(`${name}: generation ${flags.generation} is active\n`);
-    });
-
-  projections
-    .command('drop')
-    .description('delete an old generation of a read model (never the active one)')
-    .argument('<name>', 'read model')
-    .requiredOption('--generation <n>', 'the generation to drop', wholeNumber(1, 1_000_000))
-    .option('--data-dir <dir>', 'the pipeline state', DEFAULT_DATA_DIR)
-    .addHelpText('after', '\nExample:\n  matchstream projections drop standings --generation 1')
-    .action(async (name: string, flags: GenerationFlags) => {
-      const projection = projectionNamed(name);
       const dropped = await withRegistry(flags.dataDir, async (registry, runtime) => {
         let generation: Awaited<ReturnType<ReadModelRegistry['markDropped']>>;
         try {
@@ -168,4 +244,82 @@ export function registerProjections(program: Command): void {
         `${name}: generation ${flags.generation} dropped (table ${dropped.table} deleted)\n`,
       );
     });
+}
+
+/** `projections list --aws`: the deployed registry's read models and generations (no lag: see the dashboard). */
+async function awsReport(flags: Flags) {
+  const { registry, dynamo } = awsRegistry(flags);
+  try {
+    return await Promise.all(
+      READ_MODELS.map(async (p) => {
+        const entry = await registry.entry(p);
+        const active = entry.generations.find((g) => g.generation === entry.active);
+        return {
+          name: p.name,
+          version: p.version,
+          active: entry.active,
+          activated_at: entry.activated_at,
+          rebuild_needed: (active?.projection_version ?? p.version) < p.version,
+          generations: entry.generations.map((g) => ({
+            ...g,
+            consumer: g.generation === 1 ? 'read-models' : generationConsumer(p.name, g.generation),
+            lag_ms: null,
+            shards_behind: null,
+          })),
+          lag_ms: null,
+        };
+      }),
+    );
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+/**
+ * `projections drop --aws`: a generation a rebuild made, marked dropped, then its mapping and
+ * its alias deleted (nothing feeds it), then its table. One already marked dropped is cleaned
+ * up again, so a drop cut short is finished by running it again.
+ */
+async function dropOnAws(
+  projection: (typeof READ_MODELS)[number],
+  flags: GenerationFlags,
+): Promise<string> {
+  if (flags.generation === 1)
+    throw new CliError(
+      `generation 1 of ${projection.name} is the stack's own table, fed by its read-models consumer: it goes with the stack`,
+      EXIT.USAGE,
+    );
+  if (!flags.feeder)
+    throw new CliError(
+      'projections drop --aws needs --feeder <the stack output GenerationFeeder>',
+      EXIT.USAGE,
+    );
+  const { registry, dynamo } = awsRegistry(flags);
+  const lambda = new LambdaClient(clientConfig({}));
+  try {
+    const listed = await registry.generation(projection, flags.generation);
+    if (!listed)
+      throw new CliError(`read model ${projection.name} has no generation ${flags.generation}`);
+    if (listed.status !== 'dropped')
+      try {
+        await registry.markDropped(projection, flags.generation);
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+    const removed = await removeGenerationFeed(
+      lambda,
+      flags.feeder,
+      projection.name,
+      flags.generation,
+    );
+    try {
+      await dynamo.send(new DeleteTableCommand({ TableName: listed.table }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    return `${projection.name}: generation ${flags.generation} dropped (${removed.mappings} event source mapping${removed.mappings === 1 ? '' : 's'} and ${removed.alias ? 'the alias' : 'no alias'} removed, table ${listed.table} deleted)\n`;
+  } finally {
+    dynamo.destroy();
+    lambda.destroy();
+  }
 }

@@ -231,8 +231,8 @@ async function report(summary: RebuildSummary, flags: Pick<RebuildFlags, 'json' 
             : `verified: ${counted(summary.differences, 'document differs', 'documents differ')} from the live generation, e.g. ${samples(summary, 3)}`,
         aws
           ? summary.switched
-            ? `active generation: ${summary.generation} (was ${summary.previous_generation}, which stays fed)`
-            : `active generation still ${summary.previous_generation}; generation ${summary.generation} is kept, fed and inactive`
+            ? `active generation: ${summary.generation} (was ${summary.previous_generation}, which stays fed${summary.previous_generation === 1 ? ": the stack's own table" : `; "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation} --aws ..." removes it`})`
+            : `active generation still ${summary.previous_generation}; generation ${summary.generation} is kept, fed and inactive ("matchstream projections activate --aws" switches to it)`
           : summary.switched
             ? `active generation: ${summary.generation} (was ${summary.previous_generation}; drop it with "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation}")`
             : `active generation still ${summary.previous_generation}; switch with "matchstream projections activate ${summary.projection} --generation ${summary.generation}"`,
@@ -337,7 +337,7 @@ function samples(summary: RebuildSummary, count: number): string {
 /** Why a rebuild of the live generation's own version did not switch, in one line. */
 function faultMessage(s: RebuildSummary, aws = false): string {
   const kept = aws
-    ? `generation ${s.generation} (table ${s.table}) is kept, fed and inactive, for a look`
+    ? `generation ${s.generation} (table ${s.table}) is kept, fed and inactive, for a look ("matchstream projections activate|drop ${s.projection} --generation ${s.generation} --aws ..." switches to it or removes it)`
     : `generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
   return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${counted(s.differences ?? 0, 'document')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; ${kept}`;
 }

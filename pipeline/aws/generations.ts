@@ -7,6 +7,14 @@ import {
   UpdateContinuousBackupsCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteAliasCommand,
+  DeleteEventSourceMappingCommand,
+  GetAliasCommand,
+  type LambdaClient,
+  ResourceNotFoundException as LambdaNotFound,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { ActiveDocumentStore } from '../../projections/ActiveDocumentStore.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import type { Projection } from '../../projections/Projection.js';
@@ -181,4 +189,37 @@ export async function generationFeederHandler(
     observer,
     (event) => projector.reads(event),
   );
+}
+
+/**
+ * Stops feeding a generation: deletes the event source mappings of the feeder's alias for it,
+ * then the alias. Either may be gone already.
+ */
+export async function removeGenerationFeed(
+  lambda: LambdaClient,
+  feeder: string,
+  projection: string,
+  generation: number,
+): Promise<{ readonly mappings: number; readonly alias: boolean }> {
+  const name = generationAlias(projection, generation);
+  let aliasArn: string | undefined;
+  try {
+    aliasArn = (await lambda.send(new GetAliasCommand({ FunctionName: feeder, Name: name })))
+      .AliasArn;
+  } catch (error) {
+    if (!(error instanceof LambdaNotFound)) throw error;
+  }
+  let mappings = 0;
+  if (aliasArn) {
+    const { EventSourceMappings } = await lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: aliasArn }),
+    );
+    for (const mapping of EventSourceMappings ?? [])
+      if (mapping.UUID) {
+        await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
+        mappings++;
+      }
+    await lambda.send(new DeleteAliasCommand({ FunctionName: feeder, Name: name }));
+  }
+  return { mappings, alias: aliasArn !== undefined };
 }

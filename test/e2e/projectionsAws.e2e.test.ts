@@ -1,0 +1,214 @@
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import {
+  CreateAliasCommand,
+  CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
+  LambdaClient,
+  ListAliasesCommand,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
+import { standingsProjection } from '../../projections/readModels/standings.js';
+import { clientConfig } from '../../stream/aws/clientConfig.js';
+import { dynamoClient } from '../../stream/aws/dynamoClient.js';
+import { runCli } from '../support/cli.js';
+import { type Moto, motoAvailable, startMoto } from '../support/moto.js';
+
+const REGISTRY = 'matchstream-dev-registry';
+const GENERATION_TABLE = 'matchstream-dev-rm-standings-v1-g2';
+
+// The deployed registry and a generation a rebuild made (its table, the feeder's alias for it
+// and the alias's mapping), on moto_server, looked at and managed through the command line.
+describe.runIf(motoAvailable())('matchstream projections --aws on moto_server', () => {
+  let moto: Moto;
+  let dynamo: DynamoDBClient;
+  let lambda: LambdaClient;
+  let env: Record<string, string>;
+  let registry: ReadModelRegistry;
+  const aws = () => ['--aws', '--registry-table', REGISTRY];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    dynamo = dynamoClient({ endpoint: moto.endpoint, maxAttempts: 3 });
+    lambda = new LambdaClient(clientConfig({ endpoint: moto.endpoint }));
+    env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL: moto.endpoint,
+    };
+    registry = new ReadModelRegistry(
+      await DynamoDocumentStore.open(dynamo, REGISTRY),
+      () => 'matchstream-dev-ReadModelsstandings',
+    );
+    await DynamoDocumentStore.open(dynamo, GENERATION_TABLE);
+    await registry.ensure(standingsProjection);
+    await registry.building(standingsProjection, () => GENERATION_TABLE);
+    await registry.markBuilt(standingsProjection, 2, true);
+    // The feeder (its role first: Lambda checks it exists), its alias and mapping for g2.
+    const cloudFormation = new CloudFormationClient(clientConfig({ endpoint: moto.endpoint }));
+    await cloudFormation.send(
+      new CreateStackCommand({
+        StackName: 'feeder-role',
+        TemplateBody: JSON.stringify({
+          Resources: {
+            Role: {
+              Type: 'AWS::IAM::Role',
+              Properties: {
+                RoleName: 'feeder',
+                AssumeRolePolicyDocument: {
+                  Version: '2012-10-17',
+                  Statement: [
+                    {
+                      Effect: 'Allow',
+                      Principal: { Service: 'lambda.amazonaws.com' },
+                      Action: 'sts:AssumeRole',
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        }),
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+      }),
+    );
+    cloudFormation.destroy();
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'feeder',
+        Runtime: 'nodejs22.x',
+        Role: 'arn:aws:iam::123456789012:role/feeder',
+        Handler: 'index.handler',
+        Code: {
+          ZipFile: zipSync({
+            'index.mjs': new TextEncoder().encode('export const handler = () => {};'),
+          }),
+        },
+      }),
+    );
+    const alias = await lambda.send(
+      new CreateAliasCommand({
+        FunctionName: 'feeder',
+        Name: 'standings-g2',
+        FunctionVersion: '$LATEST',
+      }),
+    );
+    const kinesis = new KinesisClient(clientConfig({ endpoint: moto.endpoint }));
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'changes', ShardCount: 1 }));
+    const { StreamDescriptionSummary } = await kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: 'changes' }),
+    );
+    kinesis.destroy();
+    await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: alias.AliasArn,
+        EventSourceArn: StreamDescriptionSummary?.StreamARN,
+        StartingPosition: 'TRIM_HORIZON',
+      }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    dynamo?.destroy();
+    lambda?.destroy();
+    await moto?.stop();
+  });
+
+  it('lists the deployed generations, switches back, and drops a rebuilt generation whole', async () => {
+    // Act + Assess: the list, as the registry has it.
+    const listed = await runCli(['projections', 'list', ...aws(), '--json'], { env });
+    expect(listed.code).toBe(0);
+    const standings = JSON.parse(listed.stdout).find(
+      (m: { name: string }) => m.name === 'standings',
+    );
+    expect(standings).toMatchObject({
+      active: 2,
+      generations: [
+        { generation: 1, table: 'matchstream-dev-ReadModelsstandings', status: 'live' },
+        { generation: 2, table: GENERATION_TABLE, status: 'live' },
+      ],
+    });
+
+    // The active generation is never dropped; the first is the stack's.
+    const active = await runCli(
+      ['projections', 'drop', 'standings', '--generation', '2', ...aws(), '--feeder', 'feeder'],
+      { env },
+    );
+    expect(active.code).toBe(1);
+    expect(active.stderr).toContain('is the active one; activate another first');
+    const first = await runCli(
+      ['projections', 'drop', 'standings', '--generation', '1', ...aws(), '--feeder', 'feeder'],
+      { env },
+    );
+    expect(first).toMatchObject({ code: 2 });
+    expect(first.stderr).toContain("the stack's own table");
+
+    // Switch back, then drop generation 2: mapping, alias, table, and the registry says so.
+    const back = await runCli(
+      ['projections', 'activate', 'standings', '--generation', '1', ...aws()],
+      {
+        env,
+      },
+    );
+    expect(back).toMatchObject({ code: 0, stdout: 'standings: generation 1 is active\n' });
+    const dropped = await runCli(
+      ['projections', 'drop', 'standings', '--generation', '2', ...aws(), '--feeder', 'feeder'],
+      { env },
+    );
+    expect(dropped.stderr).toBe('');
+    expect(dropped.stdout).toBe(
+      `standings: generation 2 dropped (1 event source mapping and the alias removed, table ${GENERATION_TABLE} deleted)\n`,
+    );
+    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'feeder' }))).Aliases).toEqual(
+      [],
+    );
+    expect(
+      (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'feeder' })))
+        .EventSourceMappings ?? [],
+    ).toEqual([]);
+    await expect(
+      dynamo.send(new DescribeTableCommand({ TableName: GENERATION_TABLE })),
+    ).rejects.toThrow(/not found|ResourceNotFound/i);
+    const entry = await registry.entry(standingsProjection);
+    expect(entry).toMatchObject({ active: 1 });
+    expect(entry.generations.find((g) => g.generation === 2)?.status).toBe('dropped');
+
+    // Run again: nothing left, said so, no error.
+    const again = await runCli(
+      ['projections', 'drop', 'standings', '--generation', '2', ...aws(), '--feeder', 'feeder'],
+      { env },
+    );
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('0 event source mappings and no alias removed');
+  }, 120_000);
+
+  it('needs the registry with --aws, and the feeder to drop', async () => {
+    const noRegistry = await runCli(['projections', 'list', '--aws'], { env });
+    expect(noRegistry).toMatchObject({
+      code: 2,
+      stderr:
+        'matchstream: with --aws, name the registry: --registry-table <the stack output RegistryTable>\n',
+    });
+    const noFeeder = await runCli(
+      ['projections', 'drop', 'standings', '--generation', '3', ...aws()],
+      {
+        env,
+      },
+    );
+    expect(noFeeder).toMatchObject({
+      code: 2,
+      stderr:
+        'matchstream: projections drop --aws needs --feeder <the stack output GenerationFeeder>\n',
+    });
+  }, 60_000);
+});
