@@ -77,7 +77,7 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline, dataDir?:
             ...(request.segments ? { segments: request.segments } : {}),
             ...(request.flushMb ? { flushMb: request.flushMb } : {}),
             ...(request.pageSize ? { pageSize: request.pageSize } : {}),
-            ...(request.verify ? { verify: true } : {}),
+            ...(request.verify !== undefined ? { verify: request.verify } : {}),
             ...(request.switch === false ? { noSwitch: true } : {}),
             ...(archive && dataDir
               ? {

@@ -52,6 +52,10 @@ export function registerRebuild(program: Command): void {
     .description('build a new generation of a read model from the store, then switch to it')
     .requiredOption('--projection <name>', 'the read model to rebuild', readModelName)
     .option('--verify', 'compare the new generation with the live one and report differences')
+    .option(
+      '--no-verify',
+      'do not compare, even when the version that built the live generation built this one',
+    )
     .option('--no-switch', 'build and catch up, but keep the current generation active')
     .option('--segments <n>', 'parallel scan segments', wholeNumber(1, 64), 4)
     .option(
@@ -108,6 +112,8 @@ the same logic must give the same documents, so any difference is a fault (a los
 document), not a change; the rebuild then keeps the active generation, names the differences
 and exits 1, and keeps the new generation (fed, inactive) for "projections activate" or
 "projections drop". A rebuild of a new version compares only with --verify, and switches.
+--no-verify compares nothing, whatever the version (on AWS, a read model too large for the
+comparison's one function: see the README's "How the AWS rebuild scales").
 
 With --aws, the deployed stack rebuilds (the state machine its output RebuildStateMachine
 names): DynamoDB exports the events table to the archive bucket (or an incremental export
@@ -168,7 +174,7 @@ Examples:
               flushMb: flags.flushMb,
               ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
               source: flags.source,
-              verify: flags.verify ?? false,
+              ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
               switch: flags.switch,
             },
             onProgress,
@@ -184,7 +190,7 @@ Examples:
             segments: flags.segments,
             flushMb: flags.flushMb,
             ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
-            ...(flags.verify ? { verify: true } : {}),
+            ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
             ...(flags.switch ? {} : { noSwitch: true }),
             ...(flags.source === 'archive'
               ? {
@@ -286,7 +292,7 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
         : {
             request: {
               projection: flags.projection,
-              ...(flags.verify ? { verify: true } : {}),
+              ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
               ...(flags.switch ? {} : { switch: false }),
             },
           }),

@@ -94,6 +94,31 @@ describe('a rebuild of the read model version that built the live generation', (
     expect(await activeMatches(data)).toBe(1);
   });
 
+  it('with --no-verify, compares nothing and switches', async () => {
+    const data = tmp.path('unverified');
+    cpSync(base, data, { recursive: true });
+
+    const run = await runCli([
+      'rebuild',
+      '--projection',
+      'matches',
+      '--no-verify',
+      '--json',
+      '--no-progress',
+      '--data-dir',
+      data,
+    ]);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      completed: true,
+      differences: null,
+      fault: false,
+      switched: true,
+    });
+    expect(await activeMatches(data)).toBe(2);
+  });
+
   it('finding differences through the server holding the folder, without --verify, does the same', async () => {
     const data = tmp.path('served');
     cpSync(base, data, { recursive: true });

@@ -108,10 +108,13 @@ describe('a rebuild flushing often, killed between flushes and in the middle of 
     // the flushes of the next); after a flush's first positions (later flushes not done).
     const table = generationTable(matchesProjection, 2);
     const rng = seededRng(SEED + 1);
+    // The third run's first document write: how many writes the runs before left to do
+    // depends on which of the four files applied at once finished first, so a later write of
+    // that run may never come.
     const points = [
       `BatchWriteItem:${table}:${1 + Math.floor(rng() * 12)}`,
       `BatchWriteItem:${POSITIONS_TABLE}:${1 + Math.floor(rng() * 3)}`,
-      `BatchWriteItem:${table}:${1 + Math.floor(rng() * 12)}`,
+      `BatchWriteItem:${table}:1`,
     ];
     for (const killAt of points) {
       const run = await runMatchstream(CLI, rebuild(killed, ...flags), undefined, { killAt });
