@@ -1,4 +1,3 @@
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
@@ -8,12 +7,10 @@ import {
 import {
   CreateAliasCommand,
   CreateEventSourceMappingCommand,
-  CreateFunctionCommand,
   LambdaClient,
   ListAliasesCommand,
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
-import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
@@ -22,6 +19,7 @@ import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { runCli } from '../support/cli.js';
 import { type Moto, motoAvailable, startMoto } from '../support/moto.js';
+import { createMotoFunction } from '../support/motoFunction.js';
 
 const REGISTRY = 'matchstream-dev-registry';
 const GENERATION_TABLE = 'matchstream-dev-rm-standings-v1-g2';
@@ -54,48 +52,8 @@ describe.runIf(motoAvailable())('matchstream projections --aws on moto_server', 
     await registry.ensure(standingsProjection);
     await registry.building(standingsProjection, () => GENERATION_TABLE);
     await registry.markBuilt(standingsProjection, 2, true);
-    // The feeder (its role first: Lambda checks it exists), its alias and mapping for g2.
-    const cloudFormation = new CloudFormationClient(clientConfig({ endpoint: moto.endpoint }));
-    await cloudFormation.send(
-      new CreateStackCommand({
-        StackName: 'feeder-role',
-        TemplateBody: JSON.stringify({
-          Resources: {
-            Role: {
-              Type: 'AWS::IAM::Role',
-              Properties: {
-                RoleName: 'feeder',
-                AssumeRolePolicyDocument: {
-                  Version: '2012-10-17',
-                  Statement: [
-                    {
-                      Effect: 'Allow',
-                      Principal: { Service: 'lambda.amazonaws.com' },
-                      Action: 'sts:AssumeRole',
-                    },
-                  ],
-                },
-              },
-            },
-          },
-        }),
-        Capabilities: ['CAPABILITY_NAMED_IAM'],
-      }),
-    );
-    cloudFormation.destroy();
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'feeder',
-        Runtime: 'nodejs22.x',
-        Role: 'arn:aws:iam::123456789012:role/feeder',
-        Handler: 'index.handler',
-        Code: {
-          ZipFile: zipSync({
-            'index.mjs': new TextEncoder().encode('export const handler = () => {};'),
-          }),
-        },
-      }),
-    );
+    // The feeder, its alias and mapping for g2.
+    await createMotoFunction(moto.endpoint, lambda, 'feeder');
     const alias = await lambda.send(
       new CreateAliasCommand({
         FunctionName: 'feeder',

@@ -1,4 +1,3 @@
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   type DynamoDBClient,
@@ -11,13 +10,11 @@ import {
   KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import {
-  CreateFunctionCommand,
   GetAliasCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
 import {
@@ -46,6 +43,7 @@ import { ensureRuntimeTables } from '../../../stream/local/localTables.js';
 import { definitionOf, runDefinition } from '../../support/aslRunner.js';
 import { kinesisRecordOf } from '../../support/kinesisRecords.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
+import { createMotoFunction } from '../../support/motoFunction.js';
 import { matchRecorded, registry } from '../../support/registry.js';
 import { uploadArchive } from '../../support/s3Archive.js';
 import { tempDir } from '../../support/tempDir.js';
@@ -109,48 +107,8 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       new DescribeStreamSummaryCommand({ StreamName: 'changes' }),
     );
     kinesis.destroy();
-    // The feeder's role (Lambda checks it exists), made as the stack makes it.
-    const cloudFormation = new CloudFormationClient(clientConfig({ endpoint: moto.endpoint }));
-    await cloudFormation.send(
-      new CreateStackCommand({
-        StackName: 'feeder-role',
-        TemplateBody: JSON.stringify({
-          Resources: {
-            Role: {
-              Type: 'AWS::IAM::Role',
-              Properties: {
-                RoleName: 'feeder',
-                AssumeRolePolicyDocument: {
-                  Version: '2012-10-17',
-                  Statement: [
-                    {
-                      Effect: 'Allow',
-                      Principal: { Service: 'lambda.amazonaws.com' },
-                      Action: 'sts:AssumeRole',
-                    },
-                  ],
-                },
-              },
-            },
-          },
-        }),
-        Capabilities: ['CAPABILITY_NAMED_IAM'],
-      }),
-    );
-    cloudFormation.destroy();
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'feeder',
-        Runtime: 'nodejs22.x',
-        Role: 'arn:aws:iam::123456789012:role/feeder',
-        Handler: 'index.handler',
-        Code: {
-          ZipFile: zipSync({
-            'index.mjs': new TextEncoder().encode('export const handler = () => {};'),
-          }),
-        },
-      }),
-    );
+    // The feeder, whose aliases and mappings the run makes.
+    await createMotoFunction(moto.endpoint, lambda, 'feeder');
 
     // The live generation: what the read-models consumer built from the events.
     store = new DynamoEventStore({ client: dynamo, table: 'events', registry });
