@@ -24,16 +24,22 @@ export interface ChangeRecord {
   readonly eventSource: 'aws:dynamodb';
 }
 
-/** The INSERT record of a new item, as AWS would deliver it. */
-export function insertRecord(options: {
+/** What a change record is made of: the item, its key attributes, where and when. */
+interface ChangeOf {
   readonly item: Record<string, AttributeValue>;
   readonly keys: readonly string[];
   readonly tableName: string;
   readonly region: string;
   readonly eventId: string;
-  readonly createdAtMs: number;
   readonly sizeBytes: number;
-}): ChangeRecord {
+}
+
+/** A change record of an item: INSERT with its new image, REMOVE with its old one. */
+function changeRecord(
+  eventName: 'INSERT' | 'REMOVE',
+  options: ChangeOf,
+  atMs: number,
+): ChangeRecord {
   const image = itemToJson(options.item);
   const keys: Record<string, JsonItem[string]> = {};
   for (const k of options.keys) {
@@ -43,53 +49,29 @@ export function insertRecord(options: {
   return {
     awsRegion: options.region,
     eventID: options.eventId,
-    eventName: 'INSERT',
+    eventName,
     userIdentity: null,
     recordFormat: 'application/json',
     tableName: options.tableName,
     dynamodb: {
-      ApproximateCreationDateTime: options.createdAtMs * 1000,
+      ApproximateCreationDateTime: atMs * 1000,
       ApproximateCreationDateTimePrecision: 'MICROSECOND',
       Keys: keys,
-      NewImage: image,
+      ...(eventName === 'INSERT' ? { NewImage: image } : { OldImage: image }),
       SizeBytes: options.sizeBytes,
     },
     eventSource: 'aws:dynamodb',
   };
 }
 
+/** The INSERT record of a new item, as AWS would deliver it. */
+export function insertRecord(options: ChangeOf & { readonly createdAtMs: number }): ChangeRecord {
+  return changeRecord('INSERT', options, options.createdAtMs);
+}
+
 /** The REMOVE record of a deleted item (its keys and old image), as AWS would deliver it. */
-export function removeRecord(options: {
-  readonly item: Record<string, AttributeValue>;
-  readonly keys: readonly string[];
-  readonly tableName: string;
-  readonly region: string;
-  readonly eventId: string;
-  readonly removedAtMs: number;
-  readonly sizeBytes: number;
-}): ChangeRecord {
-  const image = itemToJson(options.item);
-  const keys: Record<string, JsonItem[string]> = {};
-  for (const k of options.keys) {
-    const value = image[k];
-    if (value) keys[k] = value;
-  }
-  return {
-    awsRegion: options.region,
-    eventID: options.eventId,
-    eventName: 'REMOVE',
-    userIdentity: null,
-    recordFormat: 'application/json',
-    tableName: options.tableName,
-    dynamodb: {
-      ApproximateCreationDateTime: options.removedAtMs * 1000,
-      ApproximateCreationDateTimePrecision: 'MICROSECOND',
-      Keys: keys,
-      OldImage: image,
-      SizeBytes: options.sizeBytes,
-    },
-    eventSource: 'aws:dynamodb',
-  };
+export function removeRecord(options: ChangeOf & { readonly removedAtMs: number }): ChangeRecord {
+  return changeRecord('REMOVE', options, options.removedAtMs);
 }
 
 /**
