@@ -36,6 +36,25 @@ export interface HealthFigures {
     readonly applied: number;
   }[];
   readonly dead_letters: number;
+  /**
+   * The circuit breakers: in process, each with its figures; on AWS, the shared state of those
+   * that ever opened.
+   */
+  readonly breakers: readonly HealthBreaker[];
+}
+
+/** A circuit breaker as `/health` shows it. */
+export interface HealthBreaker {
+  readonly name: string;
+  readonly state: 'closed' | 'open' | 'half-open';
+  readonly opened_at?: string;
+  readonly half_open_at?: string;
+  readonly reason?: string;
+  readonly opened?: number;
+  readonly half_open_trials?: number;
+  readonly closed?: number;
+  readonly held?: number;
+  readonly open_ms?: number;
 }
 
 /** What `POST /sagas` asks for: an RPI calculation of a season. */

@@ -256,7 +256,8 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
     getHealth,
     async (c) => {
       const health = await queries.health();
-      return c.json({ status: health.dead_letters > 0 ? 'degraded' : 'ok', ...health }, 200);
+      const degraded = health.dead_letters > 0 || health.breakers.some((b) => b.state !== 'closed');
+      return c.json({ status: degraded ? 'degraded' : 'ok', ...health }, 200);
     },
     refuse(getHealth),
   );

@@ -378,11 +378,29 @@ const rate = z.number().min(0).max(1).nullable();
 
 export const Health = z
   .strictObject({
-    status: z.enum(['ok', 'degraded']).openapi({ description: 'degraded while dead letters wait' }),
+    status: z
+      .enum(['ok', 'degraded'])
+      .openapi({ description: 'degraded while dead letters wait or a circuit breaker is open' }),
     consumers: list(
       z.strictObject({ name: z.string(), lag_ms: z.number().min(0), applied: count }),
     ),
     dead_letters: count,
+    breakers: list(
+      z
+        .strictObject({
+          name: z.string().openapi({ description: '<handler or consumer>/<dependency>' }),
+          state: z.enum(['closed', 'open', 'half-open']),
+          opened_at: instant.optional(),
+          half_open_at: instant.optional().openapi({ description: 'when it lets a trial through' }),
+          reason: z.string().optional().openapi({ description: 'the failure that opened it' }),
+          opened: count.optional(),
+          half_open_trials: count.optional(),
+          closed: count.optional(),
+          held: count.optional().openapi({ description: 'calls held back while open' }),
+          open_ms: z.number().min(0).optional(),
+        })
+        .openapi('Breaker'),
+    ),
     events: z.strictObject({
       total: count,
       by_type: z.record(z.string(), count),

@@ -2,7 +2,9 @@ import type { HealthFigures, ReadModelStores } from '../api/QueryService.js';
 import { QueryService } from '../api/QueryService.js';
 import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
 import { ActiveDocumentStore } from '../projections/ActiveDocumentStore.js';
+import type { DocumentStore } from '../projections/DocumentStore.js';
 import { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
+import { GuardedDocumentStore } from '../projections/GuardedDocumentStore.js';
 import type { Projection } from '../projections/Projection.js';
 import { ProjectionHost } from '../projections/ProjectionHost.js';
 import { Projector } from '../projections/Projector.js';
@@ -19,6 +21,9 @@ import { isSagaEvent } from '../sagas/sagaState.js';
 import { activeSagaIds } from '../sagas/sagasReadModel.js';
 import type { SagaEventType } from '../schemas/events.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
+import { DynamoBreakerStateStore } from '../stream/breaker/BreakerStateStore.js';
+import type { BreakerSettings, BreakerTransition } from '../stream/breaker/CircuitBreaker.js';
+import { CircuitBreakers, type Dependency } from '../stream/breaker/CircuitBreakers.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
 import { total } from '../stream/consumer/DeadLetterQueue.js';
 import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
@@ -66,6 +71,8 @@ export interface PipelineOptions {
    * folder's archive; none in memory
    */
   readonly archive?: EmbeddedRuntimeOptions['archive'];
+  /** When the circuit breakers open and for how long. @default DEFAULT_BREAKER_SETTINGS */
+  readonly breakers?: Partial<BreakerSettings>;
 }
 
 /** Tables of the saga side (besides the read models). */
@@ -93,6 +100,8 @@ export interface EmbeddedPipeline {
    * carry (as disabling a mapping for a bulk load on AWS does); enabled, it catches up.
    */
   readonly router: EventSourceMapping;
+  /** The circuit breakers around the consumers' and handlers' dependencies. */
+  readonly breakers: CircuitBreakers;
   /** The document store of a table (opened, created if missing). */
   tableStore(table: string): Promise<DynamoDocumentStore>;
   /** Makes the queries read each model's active generation now (after a switch). */
@@ -156,6 +165,32 @@ function logSagaEvent(logger: Log, event: EventEnvelope<SagaEventType>): void {
   }
 }
 
+/** A breaker's transitions in the log: opening as a warning, the rest at info. */
+function logBreaker(logger: Log, t: BreakerTransition): void {
+  switch (t.kind) {
+    case 'opened':
+      logger.warn(
+        { breaker: t.name, reason: t.reason, shared: t.shared },
+        'circuit breaker opened: work that needs it is held',
+      );
+      return;
+    case 'reopened':
+      logger.warn({ breaker: t.name, reason: t.reason }, 'circuit breaker trial failed');
+      return;
+    case 'half-open':
+      logger.info({ breaker: t.name }, 'circuit breaker half-open: one trial call');
+      return;
+    case 'closed':
+      logger.info(
+        { breaker: t.name, open_ms: t.openMs, shared: t.shared },
+        'circuit breaker closed',
+      );
+      return;
+    default:
+      unhandled(t);
+  }
+}
+
 /**
  * Starts the whole pipeline in this process: dynalite, kinesalite, the relay, the read-model
  * consumer (every read model, each in its own table) and the bus router onto the domain buses.
@@ -176,6 +211,15 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
     },
   });
+  const breakers = new CircuitBreakers({
+    shared: new DynamoBreakerStateStore(runtime.dynamo),
+    ...(options.breakers ? { settings: options.breakers } : {}),
+    onTransition: (t) => logBreaker(logger, t),
+    onError: (error) =>
+      logger.warn({ component: 'breakers', error: error.message }, 'recovered from an error'),
+  });
+  const guard = (store: DocumentStore, owner: string, dependency: Dependency): DocumentStore =>
+    new GuardedDocumentStore(store, breakers.get(owner, dependency));
   const registry = new ReadModelRegistry(
     await DynamoDocumentStore.open(runtime.dynamo, REGISTRY_TABLE),
   );
@@ -199,13 +243,16 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       tableStore((await registry.active(projection)).table),
     );
     for (const g of entry.generations.filter((g) => g.status === 'live')) {
-      const projector = new Projector(projection, await tableStore(g.table));
+      const consumer =
+        g.generation === 1
+          ? READ_MODELS_CONSUMER
+          : generationConsumer(projection.name, g.generation);
+      const projector = new Projector(
+        projection,
+        guard(await tableStore(g.table), consumer, 'read-model-tables'),
+      );
       if (g.generation === 1) projectors.push(projector);
-      else
-        generationConsumers.push({
-          name: generationConsumer(projection.name, g.generation),
-          projector,
-        });
+      else generationConsumers.push({ name: consumer, projector });
     }
   }
   const host = new ProjectionHost(projectors);
@@ -222,10 +269,17 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     notifications: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.notifications),
   };
   const sagaStatus = stores.sagas as ActiveDocumentStore;
+  // The sagas and their handlers go through breakers; the queries read the same tables bare.
   const sagas = new SagaServices({
     store: runtime.store,
     registry: runtime.registry,
-    stores: sagaStores,
+    stores: {
+      matches: guard(sagaStores.matches, 'sagas', 'read-model-tables'),
+      directory: guard(sagaStores.directory, 'sagas', 'team-directory'),
+      work: guard(sagaStores.work, 'sagas', 'saga-work'),
+      cache: guard(sagaStores.cache, 'sagas', 'rankings-cache'),
+      notifications: guard(sagaStores.notifications, 'sagas', 'notifications'),
+    },
     activeSagas: () => activeSagaIds(sagaStatus),
     profile: options.profile ?? DEFAULT_PROFILE_NAME,
     division: options.division ?? null,
@@ -277,6 +331,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       applied: c.counts.applied,
     })),
     dead_letters: total(await runtime.deadLetters.counts()),
+    breakers: breakers.snapshots(),
   });
   const readModels = stores as unknown as ReadModelStores;
   return {
@@ -293,6 +348,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     sagaStores,
     registry,
     router,
+    breakers,
     tableStore,
     refreshReadModels: () => {
       for (const store of Object.values(stores)) store.refresh();
@@ -300,6 +356,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     stop: async () => {
       await sagas.stop();
       await runtime.stop();
+      await breakers.flushed();
     },
   };
 }

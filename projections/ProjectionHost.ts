@@ -19,6 +19,14 @@ export class ProjectionHost {
           ]
         : [],
     );
-    if (failed.length > 0) throw new Error(`read models failed: ${failed.join('; ')}`);
+    if (failed.length > 0)
+      throw new Error(`read models failed: ${failed.join('; ')}`, {
+        // Each read model's own error, so a runner can tell a held batch (an open breaker,
+        // see `heldBy`) from a failed one.
+        cause: new AggregateError(
+          results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])),
+          'read model errors',
+        ),
+      });
   }
 }

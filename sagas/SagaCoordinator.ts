@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type DependencyUnavailable, heldBy } from '../stream/breaker/DependencyUnavailable.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import { ConcurrencyError } from '../stream/StoreError.js';
@@ -269,25 +270,18 @@ export class SagaCoordinator {
       const behind = await this.behind(state, definition);
       if (behind !== undefined) decision = { kind: 'wait', until: behind };
       if (decision.kind === 'wait') {
-        const wake = this.options.wake ?? 'timer';
-        if (wake !== 'timer') {
-          if (!wake(decision.until)) return;
-          // A timer may fire a millisecond before the clock reaches `until`; one more keeps the
-          // next decision from being the same wait, asked for again.
-          await new Promise((resolve) =>
-            setTimeout(resolve, Math.max(0, decision.until - this.now()) + 1),
-          );
-          continue;
-        }
-        this.timers.set(
-          sagaId,
-          setTimeout(() => void this.drive(sagaId), Math.max(0, decision.until - this.now())),
-        );
+        if (await this.waitHere(sagaId, decision.until)) continue;
         return;
       }
       const event =
         decision.kind === 'append' ? decision.event : await this.run(state, definition, decision);
       if (!event) return; // crashed
+      if ('held' in event) {
+        // A dependency of the step is out: no attempt is recorded, and the step runs again
+        // at the breaker's trial time (its deadline stands: a step held past it times out).
+        if (await this.waitHere(sagaId, event.held.retryAt)) continue;
+        return;
+      }
       try {
         await this.options.store.append(sagaStream(sagaId), state.version, [
           {
@@ -305,6 +299,26 @@ export class SagaCoordinator {
         // Somebody else moved the saga: read it again and decide again.
       }
     }
+  }
+
+  /**
+   * Waits until `until` to drive the saga again: here, when a `wake` says this caller may wait
+   * (true: go on), else with a timer that drives it then (false: return).
+   */
+  private async waitHere(sagaId: string, until: number): Promise<boolean> {
+    const wake = this.options.wake ?? 'timer';
+    if (wake !== 'timer') {
+      if (!wake(until)) return false;
+      // A timer may fire a millisecond before the clock reaches `until`; one more keeps the
+      // next decision from being the same wait, asked for again.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - this.now()) + 1));
+      return true;
+    }
+    this.timers.set(
+      sagaId,
+      setTimeout(() => void this.drive(sagaId), Math.max(0, until - this.now())),
+    );
+    return false;
   }
 
   /**
@@ -328,7 +342,7 @@ export class SagaCoordinator {
     state: SagaState,
     definition: SagaDefinition<unknown>,
     decision: Extract<Decision, { kind: 'run' }>,
-  ): Promise<SagaEventToAppend | undefined> {
+  ): Promise<SagaEventToAppend | { readonly held: DependencyUnavailable } | undefined> {
     const step = definition.steps.find((s) => s.name === decision.step);
     if (!step)
       throw new SagaError('UNKNOWN_DEFINITION', `saga ${state.sagaId}: no step ${decision.step}`, {
@@ -419,6 +433,8 @@ export class SagaCoordinator {
         for (const t of this.timers.values()) clearTimeout(t);
         return undefined;
       }
+      const held = heldBy(error);
+      if (held) return { held };
       const message = error instanceof Error ? error.message : String(error);
       const f = failure(
         state.sagaId,

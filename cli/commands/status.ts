@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { lastSaga, sagaMetrics } from '../../sagas/sagasReadModel.js';
+import { sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { activeDocuments, activeGeneration, type FolderReader } from '../folder/FolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
@@ -16,7 +17,9 @@ interface StatusFlags {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('events stored, lag per consumer, dead letters and the last saga')
+    .description(
+      'events stored, lag per consumer, dead letters, circuit breakers and the last saga',
+    )
     .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
     .option('--json', 'print JSON')
     .addHelpText(
@@ -24,6 +27,8 @@ export function registerStatus(program: Command): void {
       `
 "events" counts what the event store holds; "applied" what the read models have applied of
 it ("pending": the rest, applied when a pipeline runs on the folder: start, serve, saga start).
+"breakers" lists each circuit breaker that ever opened, as the pipeline last wrote it: open
+(work around that dependency held, with the time of its next trial) or closed again.
 While serve holds the folder, the server is asked. A folder that does not exist is an error.`,
     )
     .action(async (flags: StatusFlags) => {
@@ -37,7 +42,7 @@ While serve holds the folder, the server is asked. A folder that does not exist 
 
 /** Everything `status` reports of a data folder. */
 export async function statusReport(reader: FolderReader) {
-  const [events, stats, sagas, letters, consumers, readModels] = await Promise.all([
+  const [events, stats, sagas, letters, consumers, readModels, breakers] = await Promise.all([
     reader.storedEvents(),
     activeDocuments(reader, 'pipeline-stats').then(eventCounts),
     activeDocuments(reader, 'sagas'),
@@ -50,6 +55,7 @@ export async function statusReport(reader: FolderReader) {
         table: (await activeGeneration(reader, p.name)).table,
       })),
     ),
+    reader.breakers(),
   ]);
   const byConsumer: Record<string, number> = {};
   for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
@@ -59,6 +65,10 @@ export async function statusReport(reader: FolderReader) {
     read_models: readModels,
     consumers,
     dead_letters: { total: letters.length, by_consumer: byConsumer },
+    breakers: breakers.map((b) => ({
+      ...sharedSnapshot(b),
+      updated_at: new Date(b.updated_at).toISOString(),
+    })),
     last_saga: (await lastSaga(sagas)) ?? null,
     sagas: await sagaMetrics(sagas),
   };
@@ -92,6 +102,16 @@ function describe(report: StatusReport): string {
             .join(', ')}; read them with "matchstream inspect --dead-letters")`
         : ''
     }`,
+    ...(report.breakers.length === 0
+      ? ['  breakers     none has opened']
+      : report.breakers.map(
+          (b) =>
+            `  breaker      ${b.name}: ${
+              b.state === 'open'
+                ? `open since ${b.opened_at ?? '?'}, work held; next trial ${b.half_open_at ?? '?'}${b.reason ? ` (${b.reason})` : ''}`
+                : `closed (since ${b.updated_at})`
+            }`,
+        )),
     `  last saga    ${report.last_saga ? `${report.last_saga.saga_id} ${report.last_saga.status}` : 'none'}`,
     `  sagas        ${counted(sagas.total, 'saga')} (${sagas.completed} completed, ${sagas.compensated} compensated, ${sagas.failed} failed, ${sagas.running} running; ` +
       `completion rate ${sagas.completion_rate ?? '-'}, mean ${sagas.mean_duration_ms ?? '-'} ms)`,

@@ -6,6 +6,7 @@ import {
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../../projections/ReadModelRegistry.js';
+import type { SharedBreakerState } from '../../stream/breaker/BreakerStateStore.js';
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
 import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
@@ -26,6 +27,8 @@ export interface FolderReader {
   consumerLag(): Promise<ConsumerLag[]>;
   /** The events the store holds, by type and day. */
   storedEvents(): Promise<StoredEventCounts>;
+  /** The circuit breakers' state as the pipeline last wrote it (one entry per breaker that opened). */
+  breakers(): Promise<SharedBreakerState[]>;
 }
 
 /** A projection by its name, or an error listing the names. */

@@ -6,6 +6,10 @@ import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import type { DocKey } from '../../projections/Projection.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { kinesisClient } from '../../stream/aws/kinesisClient.js';
+import {
+  DynamoBreakerStateStore,
+  type SharedBreakerState,
+} from '../../stream/breaker/BreakerStateStore.js';
 import { type DeadLetter, DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import {
   countStoredEvents,
@@ -48,6 +52,10 @@ export class LocalFolderReader implements FolderReader {
 
   storedEvents(): Promise<StoredEventCounts> {
     return countStoredEvents(this.dynamo, EVENTS_TABLE);
+  }
+
+  breakers(): Promise<SharedBreakerState[]> {
+    return emptyIfMissing(new DynamoBreakerStateStore(this.dynamo).list(), []);
   }
 }
 

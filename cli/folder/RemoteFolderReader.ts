@@ -1,5 +1,6 @@
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import type { Doc, DocKey, StoredDoc } from '../../projections/Projection.js';
+import type { SharedBreakerState } from '../../stream/breaker/BreakerStateStore.js';
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
 import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
@@ -41,6 +42,10 @@ export class RemoteFolderReader implements FolderReader {
 
   async consumerLag(): Promise<ConsumerLag[]> {
     return (await this.ask<{ consumers: ConsumerLag[] }>(FOLDER_ROUTES.consumerLag)).consumers;
+  }
+
+  async breakers(): Promise<SharedBreakerState[]> {
+    return (await this.ask<{ breakers: SharedBreakerState[] }>(FOLDER_ROUTES.breakers)).breakers;
   }
 
   storedEvents(): Promise<StoredEventCounts> {

@@ -11,6 +11,7 @@ export const FOLDER_ROUTES = {
   deadLetters: '/admin/folder/dead-letters',
   consumerLag: '/admin/folder/consumer-lag',
   storedEvents: '/admin/folder/stored-events',
+  breakers: '/admin/folder/breakers',
 } as const;
 
 /** What `POST /admin/folder/documents` takes: a table and one read of it. */
@@ -64,6 +65,10 @@ export function mountFolderRoutes(app: Hono, pipeline: EmbeddedPipeline, token: 
   app.post(FOLDER_ROUTES.deadLetters, async (c) => {
     if (!authorized(c)) return refuse(c, 401, 'this route needs the server token');
     return c.json({ dead_letters: await reader.deadLetters() });
+  });
+  app.post(FOLDER_ROUTES.breakers, async (c) => {
+    if (!authorized(c)) return refuse(c, 401, 'this route needs the server token');
+    return c.json({ breakers: await reader.breakers() });
   });
   app.post(FOLDER_ROUTES.consumerLag, async (c) => {
     if (!authorized(c)) return refuse(c, 401, 'this route needs the server token');

@@ -8,6 +8,7 @@ import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices
 import { isSagaEvent } from '../../sagas/sagaState.js';
 import { activeSagaIds } from '../../sagas/sagasReadModel.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { DynamoBreakerStateStore, sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { DynamoDeadLetterQueue, total } from '../../stream/consumer/DeadLetterQueue.js';
 import { deployedEventStore } from '../seasons.js';
@@ -202,9 +203,11 @@ export function busEventHandler(
 export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): QueryService {
   const { services, readModels, sagaStores } = awsSagaServices(env, client);
   const deadLetters = new DynamoDeadLetterQueue(client, required(env, 'DEAD_LETTERS_TABLE'));
+  const breakers = new DynamoBreakerStateStore(client, required(env, 'BREAKERS_TABLE'));
   const health = async (): Promise<HealthFigures> => ({
     consumers: [],
     dead_letters: total(await deadLetters.counts()),
+    breakers: (await breakers.list()).map(sharedSnapshot),
   });
   return new QueryService(readModels, health, {
     cache: sagaStores.cache,

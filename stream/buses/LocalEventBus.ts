@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { heldBy } from '../breaker/DependencyUnavailable.js';
 import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
 import type { BusArchive } from './BusArchive.js';
 import { type BusEvent, compilePattern, type EventPattern } from './eventPattern.js';
@@ -38,6 +39,8 @@ export interface BusStats {
   delivered: number;
   deadLettered: number;
   replayed: number;
+  /** Deliveries a target held back (a breaker of its was open), to try again at its trial time. */
+  held: number;
 }
 
 /**
@@ -46,7 +49,8 @@ export interface BusStats {
  * the error when they keep failing; an archive that can be replayed.
  */
 export class LocalEventBus {
-  readonly stats: BusStats = { received: 0, delivered: 0, deadLettered: 0, replayed: 0 };
+  readonly stats: BusStats = { received: 0, delivered: 0, deadLettered: 0, replayed: 0, held: 0 };
+  private closed = false;
   private readonly rules = new Map<
     string,
     { rule: BusRule; matches: (event: BusEvent) => boolean }
@@ -86,6 +90,15 @@ export class LocalEventBus {
       Array.from({ length: Math.min(this.options.concurrency ?? 8, events.length) }, worker),
     );
     return { delivered, deadLettered };
+  }
+
+  /**
+   * Ends the waits of deliveries held back: each fails with its hold, so the put that carried
+   * it fails and its events are published again when the pipeline starts again (the router's
+   * records stay in the stream). For shutting down.
+   */
+  close(): void {
+    this.closed = true;
   }
 
   /** Delivers archived events again (to the rules registered now), marked as replayed. */
@@ -128,15 +141,27 @@ export class LocalEventBus {
   private async invoke(rule: BusRule, event: BusEvent): Promise<boolean> {
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? 3);
     let error: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= maxAttempts; ) {
       try {
         await rule.handler(event);
         this.stats.delivered++;
         return true;
       } catch (e) {
+        const held = heldBy(e);
+        if (held) {
+          // A dependency of the target is out: the event waits, as it would in the queue in
+          // front of the function on AWS, and no attempt is counted.
+          this.stats.held++;
+          const until = held.retryAt;
+          while (!this.closed && Date.now() < until)
+            await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, until - Date.now()))));
+          if (this.closed) throw e;
+          continue;
+        }
         error = e;
         if (attempt < maxAttempts)
           await new Promise((r) => setTimeout(r, (this.options.retryDelayMs ?? 50) * attempt));
+        attempt++;
       }
     }
     this.stats.deadLettered++;

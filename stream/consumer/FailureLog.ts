@@ -1,3 +1,4 @@
+import type { DependencyUnavailable } from '../breaker/DependencyUnavailable.js';
 import type { KinesisStreamRecord } from './kinesisEvent.js';
 
 /**
@@ -6,6 +7,7 @@ import type { KinesisStreamRecord } from './kinesisEvent.js';
  */
 export class FailureLog {
   private readonly reasons = new Map<string, string>();
+  private readonly holds = new Map<string, DependencyUnavailable>();
 
   /** For `createKinesisHandler({ onFailure })`. */
   readonly note = (record: KinesisStreamRecord, error: unknown): void => {
@@ -20,5 +22,17 @@ export class FailureLog {
     const reason = this.reasons.get(sequenceNumber);
     this.reasons.delete(sequenceNumber);
     return reason;
+  }
+
+  /** For `createKinesisHandler({ onHeld })`: the record was held back by an open breaker. */
+  readonly hold = (record: KinesisStreamRecord, held: DependencyUnavailable): void => {
+    this.holds.set(record.kinesis.sequenceNumber, held);
+  };
+
+  /** The hold noted for a record, if it was held rather than failed (and forgets it). */
+  takeHold(sequenceNumber: string): DependencyUnavailable | undefined {
+    const held = this.holds.get(sequenceNumber);
+    this.holds.delete(sequenceNumber);
+    return held;
   }
 }

@@ -1,3 +1,4 @@
+import { type DependencyUnavailable, heldBy } from '../breaker/DependencyUnavailable.js';
 import type { EventEnvelope } from '../EventEnvelope.js';
 import type { CommitCodec } from '../eventStore/Commit.js';
 import type { AggregateSequencer, Delivery } from './AggregateSequencer.js';
@@ -16,6 +17,20 @@ export interface KinesisHandlerOptions {
   readonly sequencer: AggregateSequencer;
   /** Told about a record that cannot be read, and why (the local runtime dead-letters with it). */
   readonly onFailure?: (record: KinesisStreamRecord, error: unknown) => void;
+  /**
+   * Told that the batch was held: a breaker around a dependency of the effect is open (see
+   * `DependencyUnavailable`). The batch's first record is reported as failed, so the mapping
+   * keeps the whole batch in the stream and retries it; the local runtime does not count such
+   * a retry as an attempt.
+   */
+  readonly onHeld?: (record: KinesisStreamRecord, held: DependencyUnavailable) => void;
+  /**
+   * How long the handler may wait, itself, for an open breaker's trial before it reports the
+   * batch held: on Lambda the invocation's remaining time less a margin, so that a batch is
+   * retried (and counted as a retry) once per invocation at most, not once per breaker
+   * cool-down. @default none: report the hold at once
+   */
+  readonly holdWithinMs?: () => number;
   /** Told about each delivery (for counters). */
   readonly onDelivery?: (delivery: Delivery, events: readonly EventEnvelope[]) => void;
 }
@@ -57,7 +72,26 @@ export function createKinesisHandler(
         break;
       }
     }
-    const delivery = await sequencer.deliverAll(commits);
+    let delivery: Delivery;
+    for (;;) {
+      try {
+        delivery = await sequencer.deliverAll(commits);
+        break;
+      } catch (error) {
+        const held = heldBy(error);
+        const first = event.Records[0];
+        if (!held || !first) throw error;
+        // Positions make a second delivery of what the first applied a duplicate: the whole
+        // batch goes again, at the trial time or in the mapping's retry.
+        const wait = Math.max(0, held.retryAt - Date.now());
+        if (options.holdWithinMs && wait < options.holdWithinMs()) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        options.onHeld?.(first, held);
+        return { batchItemFailures: [{ itemIdentifier: first.kinesis.sequenceNumber }] };
+      }
+    }
     options.onDelivery?.(delivery, commits.flat());
     return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
   };

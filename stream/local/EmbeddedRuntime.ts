@@ -204,6 +204,7 @@ export class EmbeddedRuntime {
       codec: new CommitCodec(this.registry),
       sequencer,
       onFailure: failures.note,
+      onHeld: failures.hold,
       onDelivery: (d: Delivery) => {
         counts.applied += d.applied;
         counts.duplicates += d.duplicates;
@@ -273,6 +274,7 @@ export class EmbeddedRuntime {
   }
 
   async stop(): Promise<void> {
+    for (const bus of Object.values(this.buses)) bus.close();
     await Promise.all([...this.consumers.values()].map((c) => c.mapping.stop()));
     await this.relay.stop();
     this.dynamo.destroy();

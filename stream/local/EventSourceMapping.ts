@@ -10,6 +10,7 @@ import {
   ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis';
+import { type DependencyUnavailable, heldBy } from '../breaker/DependencyUnavailable.js';
 import type { CheckpointStore } from '../consumer/CheckpointStore.js';
 import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
 import type { FailureLog } from '../consumer/FailureLog.js';
@@ -86,6 +87,11 @@ export interface MappingStats {
   deadLettered: number;
   /** Records passed over as older than `startingPositionTimestamp`. */
   skipped: number;
+  /**
+   * Batches held back because a breaker around a dependency of the handler was open: kept in
+   * the stream and invoked again at the breaker's trial time, no attempt counted.
+   */
+  held: number;
 }
 
 interface ShardState {
@@ -114,6 +120,7 @@ export class EventSourceMapping {
     retries: 0,
     deadLettered: 0,
     skipped: 0,
+    held: 0,
   };
   private readonly shards = new Map<string, ShardState>();
   private readonly workers = new Map<string, Promise<void>>();
@@ -486,6 +493,25 @@ export class EventSourceMapping {
         continue;
       }
       const outcome = await this.invoke(pending);
+      const held =
+        outcome.failedAt === 0
+          ? (outcome.held ??
+            this.options.failures?.takeHold(
+              (pending[0] as KinesisStreamRecord).kinesis.sequenceNumber,
+            ))
+          : undefined;
+      if (held) {
+        // A dependency is out: the batch waits for the breaker's trial, as the stream keeps
+        // it on AWS. Not an attempt, and no bisection: every record would fail alike.
+        this.stats.held++;
+        this.options.log?.debug(
+          { consumer: this.options.consumer, shard: shardId, breaker: held.breaker },
+          'batch held',
+        );
+        await this.pause(held.retryAt - Date.now());
+        if (this.stopping) return; // what is held is read again from the checkpoint
+        continue;
+      }
       if (outcome.failedAt === undefined) {
         await this.checkpoint(shardId, pending.at(-1) as KinesisStreamRecord);
         this.stats.processed += pending.length;
@@ -523,9 +549,12 @@ export class EventSourceMapping {
   }
 
   /** Calls the handler (in lanes by partition key); where the batch failed, if it did. */
-  private async invoke(
-    records: KinesisStreamRecord[],
-  ): Promise<{ failedAt?: number; threw?: boolean; reason?: string }> {
+  private async invoke(records: KinesisStreamRecord[]): Promise<{
+    failedAt?: number;
+    threw?: boolean;
+    reason?: string;
+    held?: DependencyUnavailable;
+  }> {
     this.stats.invoked += records.length;
     const lanes = this.lanes(records);
     const results = await Promise.all(
@@ -533,17 +562,31 @@ export class EventSourceMapping {
         try {
           const response = await this.options.handler({ Records: lane });
           const failed = response?.batchItemFailures[0]?.itemIdentifier;
-          return failed === undefined ? undefined : { sequence: failed };
+          return failed === undefined
+            ? undefined
+            : {
+                sequence: failed,
+                threw: false,
+                reason: undefined,
+                held: undefined as DependencyUnavailable | undefined,
+              };
         } catch (error) {
+          const held = heldBy(error);
           return {
             sequence: lane[0]?.kinesis.sequenceNumber ?? '',
             threw: true,
             reason: error instanceof Error ? error.message : String(error),
+            held,
           };
         }
       }),
     );
-    let outcome: { failedAt?: number; threw?: boolean; reason?: string } = {};
+    let outcome: {
+      failedAt?: number;
+      threw?: boolean;
+      reason?: string;
+      held?: DependencyUnavailable;
+    } = {};
     for (const result of results) {
       if (!result) continue;
       const index = records.findIndex((r) => r.kinesis.sequenceNumber === result.sequence);
@@ -553,10 +596,18 @@ export class EventSourceMapping {
           failedAt: at,
           ...(result.threw ? { threw: true } : {}),
           ...(result.reason ? { reason: result.reason } : {}),
+          ...(result.held ? { held: result.held } : {}),
         };
       }
     }
     return outcome;
+  }
+
+  /** Waits `ms`, or until the mapping stops. */
+  private async pause(ms: number): Promise<void> {
+    const until = Date.now() + Math.max(0, ms);
+    while (!this.stopping && Date.now() < until)
+      await sleep(Math.min(100, Math.max(1, until - Date.now())));
   }
 
   /** Records split by partition key into `parallelizationFactor` lanes, order kept in each. */

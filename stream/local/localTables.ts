@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BREAKERS_TABLE } from '../breaker/BreakerStateStore.js';
 import { BUS_ARCHIVE_TABLE } from '../buses/BusArchive.js';
 import { CHECKPOINTS_TABLE } from '../consumer/CheckpointStore.js';
 import { DEAD_LETTERS_TABLE } from '../consumer/DeadLetterQueue.js';
@@ -26,12 +27,21 @@ export async function ensureKeyValueTable(
   });
 }
 
-/** The tables of the consumer runtime: positions, checkpoints, dead letters, bus archive. */
+/**
+ * The tables of the consumer runtime: positions, checkpoints, dead letters, bus archive, and the
+ * breakers' shared state.
+ */
 export async function ensureRuntimeTables(client: DynamoDBClient): Promise<void> {
   await Promise.all([
     ensureKeyValueTable(client, POSITIONS_TABLE, 'consumer', 'aggregate_id'),
     ensureKeyValueTable(client, CHECKPOINTS_TABLE, 'consumer', 'shard_id'),
     ensureKeyValueTable(client, DEAD_LETTERS_TABLE, 'consumer', 'id'),
     ensureKeyValueTable(client, BUS_ARCHIVE_TABLE, 'bus', 'key'),
+    ensureTable(client, {
+      TableName: BREAKERS_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'breaker', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'breaker', KeyType: 'HASH' }],
+    }),
   ]);
 }

@@ -112,7 +112,7 @@ describe('the OpenAPI document', () => {
 
   it('documents every route the API serves, each with an id, a tag, its errors and 500', () => {
     const app = createApi(
-      new QueryService({} as never, async () => ({ consumers: [], dead_letters: 0 })),
+      new QueryService({} as never, async () => ({ consumers: [], dead_letters: 0, breakers: [] })),
       {
         token: 't',
       },
@@ -286,7 +286,11 @@ describe("the API's live answers, against the document", () => {
 
   it('answers 501 where the deployment offers no sagas and no notifications, as documented', async () => {
     const bare = createApi(
-      new QueryService(pipeline.stores, async () => ({ consumers: [], dead_letters: 0 })),
+      new QueryService(pipeline.stores, async () => ({
+        consumers: [],
+        dead_letters: 0,
+        breakers: [],
+      })),
       { token: TOKEN },
     );
 

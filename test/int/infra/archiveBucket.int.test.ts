@@ -101,5 +101,6 @@ describe('the event archive bucket', () => {
     ).toThrow(
       'archive: Glacier Instant Retrieval after 70 days comes too soon after Standard-IA at 60: S3 needs 30 days between the two',
     );
-  });
+    // Two stacks synthesized, each bundling every function: as long as a beforeAll's.
+  }, 180_000);
 });
