@@ -94,7 +94,8 @@ beforeAll(async () => {
     handler: async (event: BusEvent) => {
       const id = (event.detail as { aggregate_id: string }).aggregate_id;
       if (failing.has(`bus:${id}`)) throw fault(`bus event of ${id}`);
-      handled.set(event.id, (handled.get(event.id) ?? 0) + 1);
+      const eventId = String(event.id);
+      handled.set(eventId, (handled.get(eventId) ?? 0) + 1);
     },
   });
   // a and b fail in the read models; c does not; the bus rule fails on b's events.
@@ -180,7 +181,7 @@ describe('dead letters sent back on the embedded runtime', () => {
     expect(await letters()).toEqual([]);
     expect(await tallies()).toEqual({ 'match:a': [1, 2], 'match:b': [1], 'match:c': [1] });
     // The bus event went to the rule's handler once, under the id it was first delivered with.
-    const id = (busLetter?.event as BusEvent | undefined)?.id ?? '';
+    const id = String((busLetter?.event as BusEvent | undefined)?.id);
     expect(handled.get(id)).toBe(1);
     const again = await redrive();
     expect(again).toMatchObject({ letters: 0, redriven: [], still_failing: [], skipped: [] });
