@@ -258,11 +258,23 @@ export function redriveNote(record: InvocationRecord): RedriveNote | undefined {
   return undefined;
 }
 
-/** The function's name in its ARN (`arn:aws:lambda:region:account:function:NAME[:qualifier]`). */
+/**
+ * The function's name in its ARN (`arn:aws:lambda:region:account:function:NAME[:qualifier]`).
+ * See `localConsumerOf` for the embedded runtime's ARNs.
+ */
 export function functionName(arn: string): string {
   const parts = arn.split(':');
   const at = parts.indexOf('function');
   return at >= 0 && parts[at + 1] ? (parts[at + 1] as string) : arn;
+}
+
+/**
+ * The consumer an embedded mapping names in the ARN of its invocation records: all after
+ * `function:` (a generation's consumer, `read-model:<read model>:g<N>`, has colons).
+ */
+export function localConsumerOf(arn: string): string {
+  const at = arn.indexOf(':function:');
+  return at >= 0 ? arn.slice(at + ':function:'.length) : arn;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type LetterCopy,
   letterOfDeadLetter,
   letterOfInvocation,
+  localConsumerOf,
   type RedriveNote,
 } from './Letter.js';
 import type { LetterPlaces } from './redriveLetters.js';
@@ -65,7 +66,13 @@ export function lettersOf(
       unreadable.push({ where, error: 'not an invocation record' });
       continue;
     }
-    letters.push(letterOfInvocation(parsed, { place: 'failure-folder', where, handle: key }));
+    letters.push(
+      letterOfInvocation(
+        parsed,
+        { place: 'failure-folder', where, handle: key },
+        localConsumerOf(parsed.requestContext.functionArn),
+      ),
+    );
   }
   return { letters: joinLetters(letters), unreadable };
 }

@@ -10,6 +10,7 @@ import {
   type Letter,
   letterOfDeadLetter,
   letterOfInvocation,
+  localConsumerOf,
 } from '../../../stream/redrive/Letter.js';
 import { type RedrivePlan, redriveLetters } from '../../../stream/redrive/redriveLetters.js';
 import { kinesisRecordOf } from '../../support/kinesisRecords.js';
@@ -83,6 +84,10 @@ describe('letters', () => {
     expect(letter.events).toEqual([]);
     expect(letter.unknown).toMatch(/no payload, only shard shardId-000000000000 sequence/);
     expect(functionName('not-an-arn')).toBe('not-an-arn');
+    // The embedded runtime's ARNs name the consumer, colons and all.
+    expect(localConsumerOf('arn:aws:lambda:us-east-1:0:function:read-model:matches:g2')).toBe(
+      'read-model:matches:g2',
+    );
   });
 
   it('names the event of bus, publish and rebuild letters', () => {
