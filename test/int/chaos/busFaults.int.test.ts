@@ -18,7 +18,11 @@ describe.runIf(motoAvailable())('chaos: EventBridge faults (moto)', () => {
     expect(Object.values(injected.eventBridge ?? {})).not.toContain(0);
     // The fix (no more faults) and a redrive: nothing left dead-lettered, every event arrived.
     const afterFix = result.details.after_fix as Record<string, number>;
-    expect(afterFix).toMatchObject({ letters_left: 0, never_arrived: 0, second_redrive_letters: 0 });
+    expect(afterFix).toMatchObject({
+      letters_left: 0,
+      never_arrived: 0,
+      second_redrive_letters: 0,
+    });
     expect(afterFix.letters).toBeGreaterThan(0);
     expect(afterFix.redriven).toBe(afterFix.letters);
   }, 120_000);
