@@ -11,11 +11,18 @@
  * EventBridge delivers at least once: a PutEvents whose answer was lost is sent again and its
  * entries arrive twice, with the same event id in `detail` (the bus handlers are idempotent: a
  * second copy changes no result). Copies are counted, not called duplicates.
+ *
+ * Then the fix: the faults are switched off (the clients without them) and every dead letter
+ * is redriven through the bus router's publisher, the events read from the store. Nothing may
+ * be left dead-lettered, every stored event must then have arrived on its domain's queue, and
+ * a second redrive must find nothing. (This scenario has no read models to compare with a
+ * rebuild: the buses' queues are its outcome.)
  */
 
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ingestGames } from '../ingest/ingestGames.js';
+import { awsRedriver } from '../pipeline/aws/awsRedriver.js';
 import { busRouterHandler } from '../pipeline/aws/consumers.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
@@ -29,6 +36,8 @@ import { fromItem } from '../stream/eventStore/commitItem.js';
 import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
 import { ensureKeyValueTable } from '../stream/local/localTables.js';
+import { LocalLetterPlaces, lettersOf } from '../stream/redrive/localLetters.js';
+import { redriveLetters } from '../stream/redrive/redriveLetters.js';
 import { seasonFeeds } from './crash.js';
 import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';
 import { drainQueue, motoBusToQueue, startMoto } from './moto.js';
@@ -54,6 +63,8 @@ const TABLES = {
   positions: 'chaos-positions',
   deadLetters: 'chaos-dead-letters',
 } as const;
+/** Events appended while EventBridge refuses every entry (dead-lettered, then redriven). */
+const OUTAGE_EVENTS = 3;
 /** How often the event source mapping retries a batch before giving up on it. */
 const MAPPING_ATTEMPTS = 30;
 
@@ -111,16 +122,14 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       dynamo: injectFaults(faulty.dynamo, rates, rng),
       eventBridge: injectFaults(faulty.eventBridge, rates, rng),
     };
-    const handler = busRouterHandler(
-      {
-        CONSUMER: 'bus-router',
-        EVENTS_TABLE: TABLES.events,
-        POSITIONS_TABLE: TABLES.positions,
-        DEAD_LETTERS_TABLE: TABLES.deadLetters,
-        BUS_NAMES: JSON.stringify(buses),
-      },
-      faulty,
-    );
+    const routerEnv = {
+      CONSUMER: 'bus-router',
+      EVENTS_TABLE: TABLES.events,
+      POSITIONS_TABLE: TABLES.positions,
+      DEAD_LETTERS_TABLE: TABLES.deadLetters,
+      BUS_NAMES: JSON.stringify(buses),
+    };
+    const handler = busRouterHandler(routerEnv, faulty);
     const mapping = { invocations: 0, thrown: 0, partial: 0, given_up: 0 };
     const batchSize = options.batchSize ?? 2;
     for (let at = 0; at < records.length; ) {
@@ -151,6 +160,38 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       at += batchSize;
     }
 
+    // A misconfiguration: the router is deployed with bus names that do not exist while three
+    // teams register; EventBridge refuses each entry (not retried), and the publisher
+    // dead-letters them. The fix (the right names) and a redrive must recover them.
+    const outageHandler = busRouterHandler(
+      {
+        ...routerEnv,
+        BUS_NAMES: JSON.stringify(
+          Object.fromEntries(DOMAINS.map((d) => [d, `${buses[d]}-missing`])),
+        ),
+      },
+      { dynamo: setup.dynamo, eventBridge: setup.events },
+    );
+    for (let i = 1; i <= OUTAGE_EVENTS; i++)
+      await store.append(`team:outage-${i}`, 0, [
+        {
+          event_type: 'TeamRegistered',
+          data: {
+            team_id: `Outage ${i}`,
+            name: `Outage ${i}`,
+            conference: null,
+            division: null,
+            region: null,
+          },
+        },
+      ]);
+    const outageCommits = (await storedCommits(setup.dynamo)).filter((c) =>
+      c.aggregate_id.startsWith('team:outage-'),
+    );
+    for (const c of outageCommits) for (const e of c.events) expected.set(e.event_id, 'metadata');
+    for (const record of changeRecords(outageCommits, records.length))
+      await outageHandler({ Records: [record] });
+
     // What arrived on each bus's queue, and what was dead-lettered with why.
     const arrived = new Map<string, number>();
     let misrouted = 0;
@@ -177,10 +218,40 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     };
     // Every kind of fault happened to EventBridge calls.
     const everyKind = Object.values(counts.eventBridge).every((n) => n > 0);
+
+    // The fix: no more faults (the clients without them); every letter redriven, then again.
+    const table = new DynamoDeadLetterQueue(setup.dynamo, TABLES.deadLetters);
+    const redriver = awsRedriver({ store, eventBridge: setup.events, buses });
+    const redrive = async () =>
+      redriveLetters(lettersOf(await table.entries(), [], '', TABLES.deadLetters).letters, {
+        redriver,
+        places: new LocalLetterPlaces({ table }),
+      });
+    const redriven = await redrive();
+    const again = await redrive();
+    for (const d of DOMAINS) {
+      const bodies = await drainQueue<{ detail?: { event_id?: string } }>(setup.sqs, queues[d]);
+      for (const id of bodies.map((b) => b.detail?.event_id ?? '?')) {
+        arrived.set(id, (arrived.get(id) ?? 0) + 1);
+        if (expected.get(id) !== d) misrouted++;
+      }
+    }
+    const leftAfterFix = (await table.list()).length;
+    let lostAfterFix = 0;
+    for (const id of expected.keys()) if (!arrived.has(id)) lostAfterFix++;
+    if (leftAfterFix > 0 || lostAfterFix > 0)
+      log(`after the fix: ${leftAfterFix} letters left, ${lostAfterFix} events never arrived`);
     return {
       scenario: 'eventbridge-faults',
       seed: options.seed,
-      passed: lost === 0 && misrouted === 0 && mapping.given_up === 0 && everyKind,
+      passed:
+        lost === 0 &&
+        misrouted === 0 &&
+        mapping.given_up === 0 &&
+        everyKind &&
+        leftAfterFix === 0 &&
+        lostAfterFix === 0 &&
+        again.letters === 0,
       events_in: expected.size,
       events_applied: [...expected.keys()].filter((id) => arrived.has(id)).length,
       rejected: 0,
@@ -195,6 +266,15 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
         mapping,
         rates: options.rates,
         injected,
+        after_fix: {
+          letters: redriven.letters,
+          redriven: redriven.redriven.length,
+          still_failing: redriven.still_failing.length,
+          skipped: redriven.skipped.length,
+          letters_left: leftAfterFix,
+          never_arrived: lostAfterFix,
+          second_redrive_letters: again.letters,
+        },
       },
     };
   } finally {
@@ -221,12 +301,12 @@ async function storedCommits(dynamo: ReturnType<typeof dynamoClient>): Promise<C
 }
 
 /** The commits as one shard's records, as Lambda hands them to the function. */
-function changeRecords(commits: readonly Commit[]): KinesisStreamRecord[] {
+function changeRecords(commits: readonly Commit[], from = 0): KinesisStreamRecord[] {
   return lambdaRecords(
     commits.map((commit, i) => {
       const { record, partitionKey } = commitChange(commit, TABLES.events, REGION);
       return {
-        SequenceNumber: String(49_000_000_000_000_000n + BigInt(i)),
+        SequenceNumber: String(49_000_000_000_000_000n + BigInt(from + i)),
         PartitionKey: partitionKey,
         Data: Buffer.from(JSON.stringify(record)),
         ApproximateArrivalTimestamp: new Date(),

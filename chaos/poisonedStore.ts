@@ -1,21 +1,48 @@
 /**
  * A poisoned store: between two feeds, items that no consumer can read are written straight
  * into the events table, as a bug or a hand edit would leave them — corrupt Avro, a fingerprint
- * no schema has, the fingerprint of another event type, an event type nobody registered, an
- * item that is not a commit at all, a corrupt event at the end of a real match's stream, and a
- * good event after a corrupt one in its stream (held back, as consumers never apply a stream
- * past a gap). Every one must be dead-lettered with a reason naming it, everything else
- * applied, the read models equal to rebuilds (which skip and dead-letter the same events), and
- * `events_in = events_applied + dead_lettered`.
+ * no schema has, the fingerprint of another event type, an event type nobody registered (as a
+ * writer with a newer release would), an item that is not a commit at all, a corrupt event at
+ * the end of a real match's stream, and a good event after a corrupt one in its stream (held
+ * back, as consumers never apply a stream past a gap). Every one must be dead-lettered with a
+ * reason naming it, everything else applied, the read models equal to rebuilds (which skip and
+ * dead-letter the same events), and `events_in = events_applied + dead_lettered`.
+ *
+ * Then the fix: the pipeline is restarted with the unregistered type's schema registered (the
+ * release that knows it), and every dead letter is redriven. Nothing may be left dead-lettered
+ * that the fix made readable (the unregistered type's events, and the correction held back
+ * behind one), what is still unreadable must be kept, and every read model must equal a
+ * rebuild from scratch again.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Game } from '../domain/games/Game.js';
 import { matchAggregateId, resultData } from '../ingest/matchEvents.js';
-import { READ_MODELS_CONSUMER, startPipeline } from '../pipeline/embeddedPipeline.js';
+import {
+  type EmbeddedPipeline,
+  READ_MODELS_CONSUMER,
+  startPipeline,
+} from '../pipeline/embeddedPipeline.js';
+import { embeddedRedriver, pipelineWiring } from '../pipeline/embeddedRedriver.js';
+import { READ_MODELS } from '../pipeline/readModels.js';
+import { rebuildReadModel } from '../pipeline/rebuild.js';
+import {
+  defaultSchemasDir,
+  loadSchemas,
+  parseSchema,
+  SchemaRegistry,
+} from '../schemas/SchemaRegistry.js';
+import { UPCASTERS } from '../schemas/upcasters/index.js';
 import { toItem } from '../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE, RELAY_MARKER } from '../stream/eventStore/eventsTable.js';
+import { UnreadableEvents } from '../stream/eventStore/UnreadableEvents.js';
+import { FolderInvocationRecords, failureFolder } from '../stream/local/failureFolder.js';
+import { LocalLetterPlaces, readLocalLetters } from '../stream/redrive/localLetters.js';
+import { type RedriveSummary, redriveLetters } from '../stream/redrive/redriveLetters.js';
 import { seasonFeeds } from './crash.js';
 import { ingestFeed, reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';
@@ -47,7 +74,9 @@ export async function poisonedStoreScenario(
   const { chunks, final } = seasonFeeds({ ...options, chunks: 2 }, rng);
   // Every consumer retries each unreadable record before dead-lettering it,
   // the rebuilds' catch-up consumers too: short pauses between attempts keep the run short.
-  const pipeline = await startPipeline({ memory: true, debounceMs: 300, retryDelayMs: 10 });
+  const dataDir = mkdtempSync(join(tmpdir(), 'chaos-poisoned-'));
+  const settings = { dataDir, debounceMs: 300, retryDelayMs: 10 } as const;
+  let pipeline = await startPipeline(settings);
   try {
     const [first = [], second = []] = chunks;
     await ingestFeed(pipeline, first);
@@ -69,6 +98,11 @@ export async function poisonedStoreScenario(
     const unexplained = reasons.filter((r) => !r.reason);
     for (const r of unexplained) log(`planted ${r.kind} at ${r.where} was not dead-lettered`);
     const rebuilds = found.details.rebuild_unreadable as Record<string, number>;
+
+    // The fix: the release that registers the unregistered type; then every letter redriven.
+    await pipeline.stop();
+    pipeline = await startPipeline({ ...settings, schemas: fixedSchemas() });
+    const fixed = await fixAndRedrive(pipeline, dataDir, log);
     return {
       scenario: 'poisoned-store',
       seed: options.seed,
@@ -76,17 +110,122 @@ export async function poisonedStoreScenario(
       passed:
         found.result.passed &&
         unexplained.length === 0 &&
-        found.result.dead_lettered === planted.reduce((n, p) => n + p.events, 0),
-      divergences: found.result.divergences + unexplained.length,
+        found.result.dead_lettered === planted.reduce((n, p) => n + p.events, 0) &&
+        fixed.passed,
+      divergences: found.result.divergences + unexplained.length + fixed.divergences,
       details: {
         ...found.details,
         planted: reasons.map((r) => ({ ...r, reason: r.reason?.slice(0, 300) })),
         rebuild_unreadable: rebuilds,
+        after_fix: fixed.details,
       },
     };
   } finally {
     await pipeline.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A type no release of the project registers, written by a newer release (the planted items'
+ * writer); the fix registers it.
+ */
+const ABANDONED_SCHEMA = parseSchema(
+  'MatchAbandoned',
+  1,
+  JSON.stringify({
+    type: 'record',
+    name: 'MatchAbandoned',
+    namespace: 'matchstream.events',
+    doc: 'A match stopped before its end (known to the fixed release only).',
+    fields: [
+      { name: 'match_id', type: 'string' },
+      { name: 'minute', type: 'int' },
+    ],
+  }),
+  'chaos/MatchAbandoned/v1.avsc',
+);
+
+/** The project's schemas and the one the fix registers. */
+function fixedSchemas(): SchemaRegistry {
+  const base = SchemaRegistry.fromDirectory();
+  return new SchemaRegistry(
+    [...loadSchemas(defaultSchemasDir()), ABANDONED_SCHEMA],
+    UPCASTERS,
+    base.compatibility,
+  );
+}
+
+/**
+ * After the fix: redrives every letter (twice: the second must change nothing), then checks
+ * that no letter is left whose events the store now reads, and that every read model equals a
+ * rebuild from scratch.
+ */
+async function fixAndRedrive(
+  pipeline: EmbeddedPipeline,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<{ passed: boolean; divergences: number; details: Record<string, unknown> }> {
+  await pipeline.runtime.settle();
+  const places = {
+    table: pipeline.runtime.deadLetters,
+    folder: {
+      records: new FolderInvocationRecords(failureFolder(dataDir)),
+      path: failureFolder(dataDir),
+    },
+  };
+  const redrive = async (): Promise<RedriveSummary> => {
+    const summary = await redriveLetters((await readLocalLetters(places)).letters, {
+      redriver: embeddedRedriver(pipelineWiring(pipeline)),
+      places: new LocalLetterPlaces(places),
+    });
+    await pipeline.runtime.settle();
+    await pipeline.sagas.settle(60_000);
+    await pipeline.runtime.settle();
+    return summary;
+  };
+  const first = await redrive();
+  const second = await redrive();
+  // What the store still cannot read, with the fix: the only events letters may be left for.
+  const unreadable = new Set<string>();
+  const tolerant = new UnreadableEvents((e) => unreadable.add(`${e.aggregate_id}/${e.sequence}`));
+  for await (const _ of pipeline.runtime.store.readAll({ unreadable: tolerant }));
+  const left = (await readLocalLetters(places)).letters;
+  const leftReadable = left.filter(
+    (l) =>
+      l.events.length > 0 &&
+      l.events.every((e) => !unreadable.has(`${e.aggregate_id}/${e.sequence}`)),
+  );
+  for (const l of leftReadable)
+    log(
+      `after the fix, ${l.consumer} still keeps a letter for readable ${l.events[0]?.aggregate_id}`,
+    );
+  let divergences = leftReadable.length;
+  for (const projection of READ_MODELS) {
+    const rebuilt = await rebuildReadModel(pipeline, projection, { verify: true, noSwitch: true });
+    if (rebuilt.differences)
+      log(`after the fix, ${projection.name}: ${rebuilt.differences} differ`);
+    divergences += rebuilt.differences ?? 0;
+  }
+  const secondChanged = second.redriven.reduce((n, r) => n + r.events, 0);
+  if (secondChanged > 0) log(`a second redrive applied ${secondChanged} events again`);
+  return {
+    passed: divergences === 0 && secondChanged === 0,
+    divergences: divergences + secondChanged,
+    details: {
+      redriven: first.redriven.length,
+      events_redriven: first.redriven.reduce((n, r) => n + r.events, 0),
+      still_failing: first.still_failing.length,
+      skipped: first.skipped.length,
+      second_redrive: {
+        redriven: second.redriven.length,
+        still_failing: second.still_failing.length,
+      },
+      letters_left: left.length,
+      left_readable: leftReadable.length,
+      still_unreadable: unreadable.size,
+    },
+  };
 }
 
 /** The sequence of the commit a Kinesis record carries (from its change record's keys). */
@@ -183,8 +322,14 @@ async function plant(
     events: 1,
   });
 
+  // Written by a release that knows MatchAbandoned: this one has no schema of it.
+  const abandoned = (matchId: string) => ({
+    type: 'MatchAbandoned',
+    fingerprint: ABANDONED_SCHEMA.fingerprint,
+    bytes: ABANDONED_SCHEMA.type.toBuffer({ match_id: matchId, minute: 61 }),
+  });
   const typeId = 'match:planted-unknown-type';
-  await put(commitItem(typeId, 1, { ...good, type: 'MatchAbandoned' }));
+  await put(commitItem(typeId, 1, abandoned('planted-unknown-type')));
   planted.push({ kind: 'unregistered event type', aggregate_id: typeId, sequence: 1, events: 1 });
 
   const malformedId = 'match:planted-malformed';
@@ -220,7 +365,7 @@ async function plant(
   if (other) {
     const otherId = matchAggregateId(other, 0);
     const next = (await store.version(otherId)) + 1;
-    await put(commitItem(otherId, next, { ...good, type: 'MatchAbandoned' }));
+    await put(commitItem(otherId, next, abandoned(other.matchId ?? otherId)));
     planted.push({
       kind: 'unregistered type inside a real stream',
       aggregate_id: otherId,

@@ -8,6 +8,7 @@ import {
   type LogLevel,
 } from '../pipeline/logging.js';
 import { registerArchive } from './commands/archive.js';
+import { registerDeadLetters } from './commands/deadLetters.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInspect } from './commands/inspect.js';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerSchemas(program);
   registerInspect(program);
+  registerDeadLetters(program);
   registerStart(program);
   registerServe(program);
   registerStatus(program);

@@ -138,14 +138,40 @@ export class LocalEventBus {
     return { delivered, deadLettered: outcomes.length - delivered };
   }
 
+  /**
+   * Hands one event to one rule's target again (a redrive of its dead letter), with the retries
+   * of a delivery; throws the last error instead of dead-lettering, for the caller to keep.
+   */
+  async redeliver(ruleName: string, event: BusEvent): Promise<void> {
+    const registered = this.rules.get(ruleName);
+    if (!registered) throw new Error(`bus ${this.name} has no rule named ${ruleName}`);
+    const error = await this.attempt(registered.rule, event);
+    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+  }
+
   private async invoke(rule: BusRule, event: BusEvent): Promise<boolean> {
+    const error = await this.attempt(rule, event);
+    if (error === undefined) return true;
+    this.stats.deadLettered++;
+    await this.options.deadLetters.send({
+      consumer: `bus:${this.name}/${rule.name}`,
+      event,
+      error: error instanceof Error ? error.message : String(error),
+      attempts: Math.max(1, this.options.maxAttempts ?? 3),
+      failed_at: new Date().toISOString(),
+    });
+    return false;
+  }
+
+  /** The target's attempts with backoff: undefined once one succeeds, else the last error. */
+  private async attempt(rule: BusRule, event: BusEvent): Promise<unknown> {
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? 3);
     let error: unknown;
     for (let attempt = 1; attempt <= maxAttempts; ) {
       try {
         await rule.handler(event);
         this.stats.delivered++;
-        return true;
+        return undefined;
       } catch (e) {
         const held = heldBy(e);
         if (held) {
@@ -158,20 +184,12 @@ export class LocalEventBus {
           if (this.closed) throw e;
           continue;
         }
-        error = e;
+        error = e ?? new Error('the target failed');
         if (attempt < maxAttempts)
           await new Promise((r) => setTimeout(r, (this.options.retryDelayMs ?? 50) * attempt));
         attempt++;
       }
     }
-    this.stats.deadLettered++;
-    await this.options.deadLetters.send({
-      consumer: `bus:${this.name}/${rule.name}`,
-      event,
-      error: error instanceof Error ? error.message : String(error),
-      attempts: maxAttempts,
-      failed_at: new Date().toISOString(),
-    });
-    return false;
+    return error;
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
+  DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -25,6 +26,14 @@ export interface DeadLetter {
   readonly error: string;
   readonly attempts: number;
   readonly failed_at: string;
+  /** When it was last sent back and failed again (with `error` the new reason). */
+  readonly redriven_at?: string;
+}
+
+/** A letter of the dead-letter table with its key there. */
+export interface StoredDeadLetter {
+  readonly key: { readonly consumer: string; readonly id: string };
+  readonly letter: DeadLetter;
 }
 
 /** The on-failure destination of consumers. */
@@ -122,6 +131,72 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
     );
   }
 
+  /**
+   * Removes a letter (one that was sent back) and takes it off its day's count. Removing one
+   * that is gone already does nothing, so a redrive cut short can be run again.
+   */
+  async remove(key: StoredDeadLetter['key']): Promise<void> {
+    const { Attributes: removed } = await this.client.send(
+      new DeleteItemCommand({
+        TableName: this.table,
+        Key: marshall(key),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const expires = removed?.expires_at?.N;
+    if (!removed || expires === undefined) return;
+    // The counter is the day's the letter expires with (see `send`): kept 15 days after it.
+    const day = new Date(Number(expires) * 1000 - (DEAD_LETTER_DAYS + 1) * DAY_MS)
+      .toISOString()
+      .slice(0, 10);
+    await this.client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ consumer: COUNTS, id: `${key.consumer}#${day}` }),
+          // Only a counter that is there and above 0: a crash between the two writes of `send`
+          // undercounts, and a count never goes below what is stored.
+          UpdateExpression: 'ADD letters :minus',
+          ConditionExpression: 'letters > :zero',
+          ExpressionAttributeValues: marshall({ ':minus': -1, ':zero': 0 }),
+        }),
+      )
+      .catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      });
+  }
+
+  /**
+   * Rewrites a letter in place (the same key, the same expiry): a letter that failed again
+   * keeps its place with the new reason. Only a letter still there is rewritten (false when it
+   * is gone).
+   */
+  async replace(key: StoredDeadLetter['key'], letter: DeadLetter): Promise<boolean> {
+    const json = JSON.stringify(letter);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(key),
+          ...(Buffer.byteLength(json) <= MAX_JSON_BYTES
+            ? {
+                UpdateExpression: 'SET letter = :letter REMOVE letter_gz',
+                ExpressionAttributeValues: marshall({ ':letter': json }),
+              }
+            : {
+                UpdateExpression: 'SET letter_gz = :gz REMOVE letter',
+                ExpressionAttributeValues: marshall({ ':gz': gzipSync(json) }),
+              }),
+          ConditionExpression: 'attribute_exists(id)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
   async counts(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     const now = Math.floor(this.now() / 1000);
@@ -148,7 +223,12 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
   }
 
   async list(consumer?: string): Promise<DeadLetter[]> {
-    const letters: DeadLetter[] = [];
+    return (await this.entries(consumer)).map((e) => e.letter);
+  }
+
+  /** Every letter (of one consumer, or all) with its key in the table. */
+  async entries(consumer?: string): Promise<StoredDeadLetter[]> {
+    const letters: StoredDeadLetter[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(
@@ -169,7 +249,7 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
       const now = Math.floor(this.now() / 1000);
       for (const item of page.Items ?? []) {
         if (item.consumer?.S === COUNTS) continue;
-        const { letter, letter_gz: gzipped, expires_at: expires } = unmarshall(item);
+        const { letter, letter_gz: gzipped, expires_at: expires, id } = unmarshall(item);
         if (typeof expires === 'number' && expires <= now) continue;
         const json =
           gzipped instanceof Uint8Array
@@ -177,7 +257,10 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
             : typeof letter === 'string'
               ? letter
               : '{}';
-        letters.push(JSON.parse(json) as DeadLetter);
+        letters.push({
+          key: { consumer: String(item.consumer?.S), id: String(id) },
+          letter: JSON.parse(json) as DeadLetter,
+        });
       }
       start = page.LastEvaluatedKey;
     } while (start);

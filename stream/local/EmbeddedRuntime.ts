@@ -17,6 +17,7 @@ import { createKinesisHandler } from '../consumer/createKinesisHandler.js';
 import { DynamoDeadLetterQueue } from '../consumer/DeadLetterQueue.js';
 import { DynamoPositionStore } from '../consumer/DynamoPositionStore.js';
 import { FailureLog } from '../consumer/FailureLog.js';
+import type { PositionStore } from '../consumer/PositionStore.js';
 import type { EventEnvelope } from '../EventEnvelope.js';
 import { CommitCodec } from '../eventStore/Commit.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
@@ -83,6 +84,18 @@ export type ConsumerOptions = Partial<Omit<EventSourceMappingOptions, 'consumer'
   readonly reads?: (event: EventEnvelope) => boolean;
 };
 
+/** A consumer of the runtime: its mapping, what it has seen, and the code that applies. */
+export interface RuntimeConsumer {
+  readonly mapping: EventSourceMapping;
+  readonly counts: ConsumerCounts;
+  /**
+   * The consumer's sequencer, with its positions and effect: what its handler delivers
+   * through, and what a redrive of its dead letters delivers through.
+   */
+  readonly sequencer: AggregateSequencer;
+  readonly positions: PositionStore;
+}
+
 /** What a consumer of the runtime has seen. */
 export interface ConsumerCounts {
   /** Events handed to the consumer's effect (each appended event exactly once). */
@@ -101,7 +114,7 @@ export interface ConsumerCounts {
  */
 export class EmbeddedRuntime {
   private constructor(
-    readonly consumers: Map<string, { mapping: EventSourceMapping; counts: ConsumerCounts }>,
+    readonly consumers: Map<string, RuntimeConsumer>,
     readonly registry: SchemaRegistry,
     readonly dynamo: DynamoDBClient,
     readonly kinesis: KinesisClient,
@@ -133,7 +146,7 @@ export class EmbeddedRuntime {
     await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });
     await ensureRuntimeTables(dynamo);
     await ensureStream(kinesis, CHANGES_STREAM, options.shards ?? 2);
-    const consumers = new Map<string, { mapping: EventSourceMapping; counts: ConsumerCounts }>();
+    const consumers = new Map<string, RuntimeConsumer>();
     const relay = new ChangeRelay({
       onForwarded: (count) => {
         options.log?.debug({ records: count }, 'change records relayed');
@@ -192,10 +205,11 @@ export class EmbeddedRuntime {
     const { reads, ...options } = consumerOptions;
     const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0, skipped: 0 };
     const failures = new FailureLog();
+    const positions = new DynamoPositionStore(this.dynamo, name);
     const sequencer = new AggregateSequencer({
       consumer: name,
       store: this.store,
-      positions: new DynamoPositionStore(this.dynamo, name),
+      positions,
       apply,
       ...(reads ? { reads } : {}),
     });
@@ -234,7 +248,7 @@ export class EmbeddedRuntime {
       ...options,
     });
     await mapping.start();
-    this.consumers.set(name, { mapping, counts });
+    this.consumers.set(name, { mapping, counts, sequencer, positions });
     return mapping;
   }
 

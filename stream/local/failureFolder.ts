@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { InvocationRecord } from '../consumer/invocationRecord.js';
 
@@ -21,6 +21,11 @@ export class FolderInvocationRecords implements InvocationRecordSink {
     const file = join(this.folder, ...key.split('/'));
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(record));
+  }
+
+  /** Removes an object (one that was sent back); one that is gone already is no error. */
+  async remove(key: string): Promise<void> {
+    await rm(join(this.folder, ...key.split('/')), { force: true });
   }
 
   /** Every object kept, by key in key order (a folder that does not exist holds none). */

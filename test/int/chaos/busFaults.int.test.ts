@@ -16,5 +16,14 @@ describe.runIf(motoAvailable())('chaos: EventBridge faults (moto)', () => {
     const injected = result.details.injected as Record<string, Record<string, number>>;
     // PutEvents itself failed in every way, partial failures (FailedEntryCount) included.
     expect(Object.values(injected.eventBridge ?? {})).not.toContain(0);
+    // The fix (no more faults) and a redrive: nothing left dead-lettered, every event arrived.
+    const afterFix = result.details.after_fix as Record<string, number>;
+    expect(afterFix).toMatchObject({
+      letters_left: 0,
+      never_arrived: 0,
+      second_redrive_letters: 0,
+    });
+    expect(afterFix.letters).toBeGreaterThan(0);
+    expect(afterFix.redriven).toBe(afterFix.letters);
   }, 120_000);
 });

@@ -15,7 +15,10 @@ describe('chaos: a poisoned store', () => {
     expect(reason('not a commit')).toMatch(/match:planted-malformed/);
     // Held back: its record fails on the corrupt event before it, which it names.
     expect(reason('good event after a corrupt one')).toMatch(/cannot decode the stored bytes/);
-    expect(reason('correction behind an unregistered type')).toMatch(/not to MatchAbandoned/);
+    expect(reason('unregistered event type')).toMatch(/no registered schema has this fingerprint/);
+    expect(reason('correction behind an unregistered type')).toMatch(
+      /no registered schema has this fingerprint/,
+    );
     // Every rebuild skipped what the consumers held back of the types it reads; the events of
     // types nobody can read (and the item that is not a commit) every rebuild meets.
     expect(result.details.rebuild_unreadable).toEqual({
@@ -26,5 +29,16 @@ describe('chaos: a poisoned store', () => {
       sagas: 5,
       'pipeline-stats': 10,
     });
+    // The fix registered MatchAbandoned: its two events and the correction held back behind one
+    // were redriven (by every consumer that had given up on them), a second redrive applied
+    // nothing, and only letters of what is still unreadable are left.
+    expect(result.details.after_fix).toMatchObject({
+      left_readable: 0,
+      second_redrive: { redriven: 0 },
+      still_unreadable: 7,
+    });
+    expect(
+      (result.details.after_fix as { events_redriven: number }).events_redriven,
+    ).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -1,0 +1,183 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startPipeline } from '../../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../../pipeline/readModels.js';
+import type { Projection } from '../../projections/Projection.js';
+import { toItem } from '../../stream/eventStore/commitItem.js';
+import { EVENTS_TABLE, RELAY_MARKER } from '../../stream/eventStore/eventsTable.js';
+import { runCli } from '../support/cli.js';
+import { corruptCommit, matchRecorded } from '../support/registry.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir('dead-letters-e2e-');
+const data = tmp.path('data');
+
+/** The bug of a release: a read model that throws on one match (the fix is the next release). */
+const buggy: Projection = {
+  name: 'buggy',
+  version: 1,
+  eventTypes: ['MatchRecorded'],
+  reads: () => [],
+  evolve(_view, event) {
+    if (event.aggregate_id === 'match:bad') throw new Error('the buggy release fails on this one');
+    return {};
+  },
+};
+
+interface Listed {
+  id: string;
+  consumer: string;
+  events: { aggregate_id: string; sequence: number }[];
+  attempts: number;
+  error: string;
+  kept_in: { place: string }[];
+}
+
+beforeAll(async () => {
+  // Prepare: the buggy release runs on the folder and dead-letters match:bad; a corrupt commit
+  // is dead-lettered by every consumer whatever the release.
+  const pipeline = await startPipeline({
+    dataDir: data,
+    readModels: [...READ_MODELS, buggy],
+    retryDelayMs: 1,
+  });
+  try {
+    const { store, dynamo } = pipeline.runtime;
+    await store.append('match:bad', 0, [
+      { event_type: 'MatchRecorded', data: matchRecorded('bad') },
+    ]);
+    await store.append('match:good', 0, [
+      { event_type: 'MatchRecorded', data: matchRecorded('good') },
+    ]);
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: EVENTS_TABLE,
+        Item: {
+          ...toItem(corruptCommit('match:corrupt', 1, 'MatchRecorded', 'e-corrupt')),
+          ...RELAY_MARKER,
+        },
+      }),
+    );
+    pipeline.runtime.relay.notify();
+    await pipeline.runtime.settle();
+  } finally {
+    await pipeline.stop();
+  }
+}, 120_000);
+
+const list = async (...args: string[]) => {
+  const run = await runCli(['dead-letters', 'list', '--data-dir', data, '--json', ...args]);
+  expect([run.code, run.stderr]).toEqual([0, '']);
+  return JSON.parse(run.stdout) as Listed[];
+};
+
+describe('matchstream dead-letters', () => {
+  it('lists every letter of the folder with an id that show takes', async () => {
+    // Act
+    const all = await list();
+    const readModels = await list('--consumer', 'read-models');
+    const text = await runCli(['dead-letters', 'list', '--data-dir', data]);
+    const bad = readModels.find((l) => l.events[0]?.aggregate_id === 'match:bad');
+    const shown = await runCli(['dead-letters', 'show', bad?.id ?? '?', '--data-dir', data]);
+    const shownJson = await runCli([
+      'dead-letters',
+      'show',
+      bad?.id ?? '?',
+      '--data-dir',
+      data,
+      '--json',
+    ]);
+    const missing = await runCli(['dead-letters', 'show', '000000000000', '--data-dir', data]);
+    const future = await list('--since', '2999-01-01');
+
+    // Assess: match:bad by the read models; the corrupt commit by the three consumers.
+    expect(readModels.map((l) => l.events[0]?.aggregate_id).sort()).toEqual([
+      'match:bad',
+      'match:corrupt',
+    ]);
+    expect(all.filter((l) => l.events[0]?.aggregate_id === 'match:corrupt').length).toBe(3);
+    expect(bad?.error).toContain('the buggy release fails on this one');
+    expect(bad?.kept_in.map((k) => k.place).sort()).toEqual([
+      'dead-letter-table',
+      'failure-folder',
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ID +FAILED AT +CONSUMER +ATTEMPTS +EVENTS +ERROR\n/);
+    expect(text.stdout).toContain(`${bad?.id}  `);
+    expect(text.stdout.trim().split('\n').at(-1)).toBe(`${all.length} dead letters`);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`id: ${bad?.id}\nconsumer: read-models\n`);
+    expect(JSON.parse(shownJson.stdout)).toMatchObject({ id: bad?.id, body: { record: {} } });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^matchstream: no dead letter 000000000000 in .*\n$/);
+    expect(future).toEqual([]);
+  });
+
+  it('refuses bad input in one line, doing nothing', async () => {
+    const badTime = await runCli([
+      'dead-letters',
+      'list',
+      '--since',
+      'yesterday',
+      '--data-dir',
+      data,
+    ]);
+    const badId = await runCli(['dead-letters', 'redrive', '--ids', 'nope', '--data-dir', data]);
+    const noFolder = await runCli(['dead-letters', 'list', '--data-dir', tmp.path('none')]);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toMatch(/^matchstream: .*--since.*ISO 8601/);
+    expect(badId.code).toBe(1);
+    expect(badId.stderr).toBe(
+      'matchstream: no dead letter nope ("matchstream dead-letters list" lists them); nothing was redriven\n',
+    );
+    expect(noFolder.code).toBe(1);
+    expect(noFolder.stderr).toMatch(/^matchstream: there is no data folder /);
+    expect((await list()).length).toBe(4);
+  });
+
+  it('redrives with the fixed release: what it can read is applied and removed, the rest kept', async () => {
+    // Prepare
+    const before = await list();
+    const corrupt = before.filter((l) => l.events[0]?.aggregate_id === 'match:corrupt');
+
+    // Act: a dry run, then the redrive (this release has no buggy read model), then again.
+    const dry = await runCli([
+      'dead-letters',
+      'redrive',
+      '--dry-run',
+      '--json',
+      '--data-dir',
+      data,
+    ]);
+    const afterDry = await list();
+    const run = await runCli(['dead-letters', 'redrive', '--json', '--data-dir', data]);
+    const after = await list();
+    const again = await runCli(['dead-letters', 'redrive', '--data-dir', data]);
+    const matches = await runCli(['inspect', '--dead-letters', '--data-dir', data]);
+
+    // Assess
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, letters: 4 });
+    expect(afterDry).toEqual(before);
+    expect(run.code).toBe(3);
+    const summary = JSON.parse(run.stdout) as {
+      redriven: { consumer: string; events: number }[];
+      still_failing: { id: string; error: string; attempts: number }[];
+      skipped: unknown[];
+    };
+    expect(summary.redriven).toEqual([
+      expect.objectContaining({ consumer: 'read-models', events: 1 }),
+    ]);
+    expect(summary.still_failing.map((f) => f.id).sort()).toEqual(corrupt.map((l) => l.id).sort());
+    expect(summary.still_failing[0]?.error).toMatch(/CORRUPT_DATA|cannot decode/);
+    expect(run.stderr).toBe(
+      'matchstream: 3 dead letters kept: 3 still failing, 0 not redrivable\n',
+    );
+    expect(after.map((l) => l.id).sort()).toEqual(corrupt.map((l) => l.id).sort());
+    for (const l of after)
+      expect(l.attempts).toBe((corrupt.find((c) => c.id === l.id)?.attempts ?? 0) + 1);
+    expect(again.code).toBe(3);
+    expect(again.stdout).toMatch(/^3 dead letters taken: 0 redriven, 3 still failing, 0 skipped\n/);
+    expect(matches.code).toBe(3); // the corrupt ones are still there, unreadable
+  });
+});
