@@ -35,7 +35,7 @@ import type { Commit } from '../stream/eventStore/Commit.js';
 import { fromItem } from '../stream/eventStore/commitItem.js';
 import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
-import { ensureKeyValueTable } from '../stream/local/localTables.js';
+import { ensureBreakersTable, ensureKeyValueTable } from '../stream/local/localTables.js';
 import { LocalLetterPlaces, lettersOf } from '../stream/redrive/localLetters.js';
 import { redriveLetters } from '../stream/redrive/redriveLetters.js';
 import { seasonFeeds } from './crash.js';
@@ -62,6 +62,7 @@ const TABLES = {
   events: 'chaos-events',
   positions: 'chaos-positions',
   deadLetters: 'chaos-dead-letters',
+  breakers: 'chaos-breakers',
 } as const;
 /** Events appended while EventBridge refuses every entry (dead-lettered, then redriven). */
 const OUTAGE_EVENTS = 3;
@@ -91,6 +92,7 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     await ensureEventsTable(setup.dynamo, TABLES.events);
     await ensureKeyValueTable(setup.dynamo, TABLES.positions, 'consumer', 'aggregate_id');
     await ensureKeyValueTable(setup.dynamo, TABLES.deadLetters, 'consumer', 'id');
+    await ensureBreakersTable(setup.dynamo, TABLES.breakers);
     const buses = Object.fromEntries(DOMAINS.map((d) => [d, `chaos-${d}`])) as Record<
       Domain,
       string
@@ -127,6 +129,7 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       EVENTS_TABLE: TABLES.events,
       POSITIONS_TABLE: TABLES.positions,
       DEAD_LETTERS_TABLE: TABLES.deadLetters,
+      BREAKERS_TABLE: TABLES.breakers,
       BUS_NAMES: JSON.stringify(buses),
     };
     const handler = busRouterHandler(routerEnv, faulty);

@@ -56,6 +56,9 @@ export const TABLE_ACCESS = {
   sendDeadLetters: ['PutItem', 'UpdateItem'],
   listDeadLetters: ['Scan', 'Query'],
   lease: ['PutItem', 'DeleteItem'],
+  /** A circuit breaker's shared state: read at most every second, written at each transition. */
+  breakers: ['GetItem', 'PutItem'],
+  listBreakers: ['Scan'],
 } as const;
 export type TableAccess = keyof typeof TABLE_ACCESS;
 const WRITE_ACTIONS: ReadonlySet<string> = new Set([
@@ -173,17 +176,21 @@ export class MatchstreamStack extends Stack {
         positions: { partitionKey: 'consumer', sortKey: 'aggregate_id' },
         deadLetters: { partitionKey: 'consumer', sortKey: 'id', timeToLiveAttribute: 'expires_at' },
         registry: { partitionKey: 'pk', sortKey: 'sk' },
+        breakers: { partitionKey: 'breaker', timeToLiveAttribute: 'expires_at' },
       },
     });
     const runtime = this.runtimeTables.tables;
     const positions = runtime.positions;
     const deadLetters = runtime.deadLetters;
     const registry = runtime.registry;
-    if (!positions || !deadLetters || !registry) throw new Error('runtime tables missing');
+    const breakers = runtime.breakers;
+    if (!positions || !deadLetters || !registry || !breakers)
+      throw new Error('runtime tables missing');
     const common = {
       EVENTS_TABLE: this.eventStore.table.tableName,
       POSITIONS_TABLE: positions.tableName,
       DEAD_LETTERS_TABLE: deadLetters.tableName,
+      BREAKERS_TABLE: breakers.tableName,
     };
 
     this.sagaTables = new DocumentTables(this, 'SagaTables', {
@@ -209,6 +216,7 @@ export class MatchstreamStack extends Stack {
     const sagaEnv = {
       EVENTS_TABLE: this.eventStore.table.tableName,
       DEAD_LETTERS_TABLE: deadLetters.tableName,
+      BREAKERS_TABLE: breakers.tableName,
       READ_MODEL_TABLES: readModelTables,
       REGISTRY_TABLE: registry.tableName,
       SAGA_TABLES: this.toJsonString(
@@ -360,6 +368,15 @@ export class MatchstreamStack extends Stack {
       this.allow(this.api.function, table(name), 'readDocuments');
     this.allow(this.api.function, this.eventStore.table, 'appendEvents');
     this.allow(this.api.function, deadLetters, 'listDeadLetters');
+    this.allow(this.api.function, breakers, 'listBreakers');
+    // The circuit breakers' state, shared by the instances of each function that guards a
+    // dependency with one.
+    for (const fn of [
+      ...Object.values(this.consumers).map((c) => c.function),
+      this.sweep.function,
+      ...Object.values(this.handlers).map((h) => h.function),
+    ])
+      this.allow(fn, breakers, 'breakers');
 
     // Every reader of the event store reads the expired seasons' streams from the archive.
     for (const fn of [
@@ -411,6 +428,7 @@ export class MatchstreamStack extends Stack {
                 ruleName: this.handlers[n].rule.ruleName,
                 eventBusName: this.buses.buses[BUS_HANDLERS[n].bus].eventBusName,
               },
+              breakers: true,
             },
           ]),
         ),

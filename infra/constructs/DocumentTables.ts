@@ -11,7 +11,8 @@ export interface DocumentTablesProps {
       string,
       {
         readonly partitionKey: string;
-        readonly sortKey: string;
+        /** None: a table of single items by partition key. */
+        readonly sortKey?: string;
         /** The attribute DynamoDB's TTL deletes items by (epoch seconds); none when absent. */
         readonly timeToLiveAttribute?: string;
       }
@@ -37,7 +38,9 @@ export class DocumentTables extends Construct {
     for (const [name, keys] of Object.entries(props.tables)) {
       tables[name] = new dynamodb.Table(this, name, {
         partitionKey: { name: keys.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: keys.sortKey, type: dynamodb.AttributeType.STRING },
+        ...(keys.sortKey
+          ? { sortKey: { name: keys.sortKey, type: dynamodb.AttributeType.STRING } }
+          : {}),
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,

@@ -21,6 +21,11 @@ export interface WatchedHandler {
    * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
    */
   readonly rule?: { readonly ruleName: string; readonly eventBusName?: string };
+  /**
+   * Whether it guards its dependencies with circuit breakers and counts the work they hold
+   * (`BatchesHeld`, under its name): an alarm then says when that lasts. @default false
+   */
+  readonly breakers?: boolean;
 }
 
 export interface MonitoringProps {
@@ -113,6 +118,7 @@ export class Monitoring extends Construct {
         3,
         `${name}: p99 processing time over ${maxDuration.toHumanString()}`,
       );
+      this.heldAlarm(name);
       this.watchInvocations(name, fn);
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({ title: `${name}: iterator age (ms)`, left: [age], width: 8 }),
@@ -339,6 +345,7 @@ export class Monitoring extends Construct {
         statistic: 'Maximum',
       });
       this.alarm(`${name}Errors`, errors, 0, 1, `${name}: the handler failed (Lambda retries it)`);
+      if (handler.breakers) this.heldAlarm(name);
       this.watchInvocations(name, handler.function);
       this.alarm(
         `${name}AsyncEventsDropped`,
@@ -488,6 +495,21 @@ export class Monitoring extends Construct {
   }
 
   /** A metric the handlers emit in EMF (namespace `matchstream`). */
+  /**
+   * A circuit breaker that stays open: the function held work (`BatchesHeld`) in each of three
+   * 5-minute periods in a row. A breaker open for a moment is the breaker doing its job; one
+   * open for a quarter of an hour is a dependency down that somebody must look at.
+   */
+  private heldAlarm(name: string): void {
+    this.alarm(
+      `${name}HeldByBreaker`,
+      this.custom('BatchesHeld', name),
+      0,
+      3,
+      `${name}: a circuit breaker stayed open for 15 minutes, holding its work (see the BreakerOpened metric's breaker dimension, and matchstream status)`,
+    );
+  }
+
   private custom(metricName: string, consumer: string): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'matchstream',

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { busEventHandler } from '../../pipeline/aws/sagas.js';
 import {
   BUS_HANDLER_NAMES,
@@ -7,6 +8,7 @@ import {
 } from '../../sagas/handlers/busHandlers.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
+import { breakerMetric, handlerMetrics } from './observed.js';
 
 const name = (process.env.BUS_HANDLER ?? '') as BusHandlerName;
 if (!BUS_HANDLER_NAMES.includes(name))
@@ -17,14 +19,35 @@ const logger = new Logger({
   serviceName: 'matchstream',
   persistentKeys: { handler: BUS_HANDLERS[name].rule },
 });
-const handle = busEventHandler(name, process.env, dynamoClient());
+const metrics = handlerMetrics(BUS_HANDLERS[name].rule);
+/** When the running invocation must be done (ms since the epoch). */
+let deadline = 0;
+const handle = busEventHandler(name, process.env, dynamoClient(), {
+  remainingMs: () => deadline - Date.now(),
+  observer: {
+    breaker: (t) => breakerMetric(metrics, logger, t),
+    held(held) {
+      metrics.addMetric('BatchesHeld', MetricUnit.Count, 1);
+      logger.warn('work held: a circuit breaker is open', {
+        breaker: held.breaker,
+        retryAt: new Date(held.retryAt).toISOString(),
+      });
+    },
+    breakerError: (error) =>
+      logger.warn('circuit breaker state not shared', { error: error.message }),
+  },
+});
 
 /**
  * Lambda entry point of one bus handler (`BUS_HANDLER`: a name of `BUS_HANDLERS`), the
  * target of its rule. A failure is logged and thrown: Lambda retries the asynchronous
  * invocation, then sends the event to the handler's dead-letter queue.
  */
-export const handler = async (event: BusEvent): Promise<void> => {
+export const handler = async (
+  event: BusEvent,
+  context?: { getRemainingTimeInMillis(): number },
+): Promise<void> => {
+  deadline = context ? Date.now() + context.getRemainingTimeInMillis() : 0;
   try {
     await handle(event);
   } catch (error) {
@@ -34,5 +57,7 @@ export const handler = async (event: BusEvent): Promise<void> => {
       error: error instanceof Error ? error.message : String(error),
     });
     throw error;
+  } finally {
+    metrics.publishStoredMetrics();
   }
 };

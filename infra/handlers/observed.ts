@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisHandler } from '../../pipeline/aws/consumers.js';
 import type { SagaObserver } from '../../pipeline/aws/sagas.js';
+import type { BreakerTransition } from '../../stream/breaker/CircuitBreaker.js';
 import type { KinesisStreamEvent } from '../../stream/consumer/kinesisEvent.js';
 
 /** Saga events counted as metrics (`SagasCompleted`, ... in the namespace `matchstream`). */
@@ -41,10 +42,40 @@ export function sagaMetric(
     logger.warn('saga compensated', { sagaId, eventType });
 }
 
+/** Breaker metrics, one datum each with the breaker as a dimension, and its transitions logged. */
+export function breakerMetric(metrics: Metrics, logger: Logger, t: BreakerTransition): void {
+  const single = metrics.singleMetric();
+  single.addDimension('breaker', t.name);
+  switch (t.kind) {
+    case 'opened':
+      single.addMetric('BreakerOpened', MetricUnit.Count, 1);
+      logger.warn('circuit breaker opened: work that needs it is held', {
+        breaker: t.name,
+        reason: t.reason,
+        shared: t.shared,
+      });
+      return;
+    case 'reopened':
+      single.addMetric('BreakerTrialsFailed', MetricUnit.Count, 1);
+      logger.warn('circuit breaker trial failed', { breaker: t.name, reason: t.reason });
+      return;
+    case 'half-open':
+      single.addMetric('BreakerHalfOpenTrials', MetricUnit.Count, 1);
+      return;
+    case 'closed':
+      single.addMetric('BreakerOpenMs', MetricUnit.Milliseconds, t.openMs);
+      single.addMetric('BreakerClosed', MetricUnit.Count, 1);
+      logger.info('circuit breaker closed', { breaker: t.name, openMs: t.openMs });
+      return;
+    default:
+      t satisfies never;
+  }
+}
+
 /**
  * A consumer's Lambda handler with Powertools: a structured log line for each record it cannot
  * read, and per invocation the metrics `EventsApplied`, `DuplicatesDropped`, `GapsFilled`,
- * `RecordsFailed`, `IteratorLagMs`, and for the bus router `EventsPublished` and
+ * `RecordsFailed`, `IteratorLagMs`, `BatchesHeld` (a breaker open), and for the bus router `EventsPublished` and
  * `PutEventsFailed`, for the saga functions `SagasCompleted`,
  * `SagasCompensated`, `SagaStepsFailed`, `SagaCompensationsFailed` (namespace `matchstream`,
  * dimensions `service` and `consumer`) in EMF.
@@ -52,10 +83,32 @@ export function sagaMetric(
 export function observed(
   consumer: string,
   build: (observer: SagaObserver) => KinesisHandler,
-): { handler: KinesisHandler; logger: Logger; metrics: Metrics } {
+): {
+  handler: (
+    event: KinesisStreamEvent,
+    context?: { getRemainingTimeInMillis(): number },
+  ) => ReturnType<KinesisHandler>;
+  logger: Logger;
+  metrics: Metrics;
+} {
   const logger = new Logger({ serviceName: 'matchstream', persistentKeys: { consumer } });
   const metrics = handlerMetrics(consumer);
+  /** When the running invocation must be done (ms since the epoch), if Lambda said. */
+  let deadline: number | undefined;
   const inner = build({
+    remainingMs: () => (deadline === undefined ? 0 : deadline - Date.now()),
+    breaker: (t) => breakerMetric(metrics, logger, t),
+    held(held) {
+      metrics.addMetric('BatchesHeld', MetricUnit.Count, 1);
+      logger.warn('work held: a circuit breaker is open', {
+        breaker: held.breaker,
+        retryAt: new Date(held.retryAt).toISOString(),
+        reason: held.reason,
+      });
+    },
+    breakerError(error) {
+      logger.warn('circuit breaker state not shared', { error: error.message });
+    },
     delivered(applied, duplicates, filled, skipped) {
       metrics.addMetric('EventsApplied', MetricUnit.Count, applied);
       metrics.addMetric('DuplicatesDropped', MetricUnit.Count, duplicates);
@@ -79,7 +132,11 @@ export function observed(
       });
     },
   });
-  const handler: KinesisHandler = async (event: KinesisStreamEvent) => {
+  const handler = async (
+    event: KinesisStreamEvent,
+    context?: { getRemainingTimeInMillis(): number },
+  ): ReturnType<KinesisHandler> => {
+    deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
     const oldest = Math.min(
       ...event.Records.map((r) => r.kinesis.approximateArrivalTimestamp * 1000),
     );

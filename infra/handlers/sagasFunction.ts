@@ -19,5 +19,5 @@ export const handler = (
   context: { getRemainingTimeInMillis(): number },
 ) => {
   deadline = Date.now() + context.getRemainingTimeInMillis();
-  return consumer.handler(event);
+  return consumer.handler(event, context);
 };

@@ -1,9 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { GuardedDocumentStore } from '../../projections/GuardedDocumentStore.js';
 import { ProjectionHost } from '../../projections/ProjectionHost.js';
 import { Projector } from '../../projections/Projector.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { DynamoBreakerStateStore } from '../../stream/breaker/BreakerStateStore.js';
+import type { BreakerTransition } from '../../stream/breaker/CircuitBreaker.js';
+import { CircuitBreakers } from '../../stream/breaker/CircuitBreakers.js';
+import type { DependencyUnavailable } from '../../stream/breaker/DependencyUnavailable.js';
 import { busRouter } from '../../stream/buses/busRouter.js';
 import { DOMAINS, type Domain } from '../../stream/buses/domains.js';
 import { EventBridgePublisher } from '../../stream/buses/EventBridgePublisher.js';
@@ -34,6 +40,46 @@ export interface ConsumerObserver {
   failed?(record: KinesisStreamRecord, error: unknown): void;
   /** Entries published on the buses, and those EventBridge refused after retries (dead-lettered). */
   published?(published: number, deadLettered: number): void;
+  /** A circuit breaker of the function opened, let a trial through, or closed. */
+  breaker?(transition: BreakerTransition): void;
+  /** The invocation's work was held: a breaker around a dependency is open. */
+  held?(held: DependencyUnavailable): void;
+  /** The shared state of the breakers could not be read or written. */
+  breakerError?(error: Error): void;
+  /** Time left to the invocation (ms), when the entry point knows it. */
+  remainingMs?(): number;
+}
+
+/**
+ * What an invocation keeps in hand after waiting for a breaker's trial: the trial and the
+ * writes after it (ms). A wait that leaves less is not made: the batch is reported held.
+ */
+export const HOLD_MARGIN_MS = 20_000;
+
+/**
+ * The circuit breakers of a function, their state shared by its instances through the table
+ * `BREAKERS_TABLE`, their transitions told to the observer (metrics and logs).
+ */
+export function awsBreakers(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  observer: ConsumerObserver,
+): CircuitBreakers {
+  return new CircuitBreakers({
+    shared: new DynamoBreakerStateStore(client, required(env, 'BREAKERS_TABLE')),
+    onTransition: (t) => observer.breaker?.(t),
+    onError: (e) => observer.breakerError?.(e),
+  });
+}
+
+/** A document store guarded by the breaker of `owner` around a table kind. */
+export function guarded(
+  breakers: CircuitBreakers,
+  owner: string,
+  dependency: Parameters<CircuitBreakers['get']>[1],
+  store: DocumentStore,
+): DocumentStore {
+  return new GuardedDocumentStore(store, breakers.get(owner, dependency));
 }
 
 export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
@@ -90,6 +136,12 @@ export function consumerHandler(
     codec: new CommitCodec(registry),
     sequencer,
     onFailure: (record, error) => observer.failed?.(record, error),
+    onHeld: (_record, held) => observer.held?.(held),
+    // Waits for a breaker's trial within the invocation while it leaves time for the trial:
+    // a Kinesis retry counts against the mapping's attempts, a wait here does not.
+    ...(observer.remainingMs
+      ? { holdWithinMs: () => (observer.remainingMs?.() ?? 0) - HOLD_MARGIN_MS }
+      : {}),
     onDelivery: (d) => observer.delivered?.(d.applied, d.duplicates, d.filled, d.skipped),
   });
 }
@@ -116,8 +168,19 @@ export function readModelsHandler(
   observer: ConsumerObserver = {},
 ): KinesisHandler {
   const stores = readModelStoreMap(env, client);
+  const breakers = awsBreakers(env, client, observer);
+  const consumer = required(env, 'CONSUMER');
   const projectors = READ_MODELS.map(
-    (projection) => new Projector(projection, stores.get(projection.name) as DynamoDocumentStore),
+    (projection) =>
+      new Projector(
+        projection,
+        guarded(
+          breakers,
+          consumer,
+          'read-model-tables',
+          stores.get(projection.name) as DynamoDocumentStore,
+        ),
+      ),
   );
   const host = new ProjectionHost(projectors);
   return consumerHandler(env, client, (events) => host.apply(events), observer);
@@ -140,6 +203,10 @@ export function busRouterHandler(
   const publisher = new EventBridgePublisher({
     client: clients.eventBridge,
     buses,
+    breaker: awsBreakers(env, clients.dynamo, observer).get(
+      required(env, 'CONSUMER'),
+      'put-events',
+    ),
     deadLetters: new DynamoDeadLetterQueue(clients.dynamo, required(env, 'DEAD_LETTERS_TABLE')),
   });
   const counted = {

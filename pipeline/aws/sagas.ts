@@ -1,21 +1,27 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type HealthFigures, QueryService, type ReadModelStores } from '../../api/QueryService.js';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
-import type { BusHandlerName } from '../../sagas/handlers/busHandlers.js';
+import { BUS_HANDLERS, type BusHandlerName } from '../../sagas/handlers/busHandlers.js';
 import { ABANDON_GRACE_MS } from '../../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices.js';
 import { isSagaEvent } from '../../sagas/sagaState.js';
 import { activeSagaIds } from '../../sagas/sagasReadModel.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { DynamoBreakerStateStore, sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
+import type { CircuitBreakers } from '../../stream/breaker/CircuitBreakers.js';
+import { heldBy } from '../../stream/breaker/DependencyUnavailable.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { DynamoDeadLetterQueue, total } from '../../stream/consumer/DeadLetterQueue.js';
 import { deployedEventStore } from '../seasons.js';
 import {
+  awsBreakers,
   type ConsumerEnv,
   type ConsumerObserver,
   consumerHandler,
+  guarded,
+  HOLD_MARGIN_MS,
   jsonRecord,
   type KinesisHandler,
   readModelStoreMap,
@@ -47,6 +53,12 @@ export interface SagaRuntimeOptions {
   readonly observer?: SagaObserver;
   /** The sagas' clock (debounces, waits, timeouts). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Who guards the saga side's tables with circuit breakers (`sagas` for the saga consumer and
+   * the sweep, a bus handler's rule name for its function), their state in `BREAKERS_TABLE`.
+   * Absent: no breakers (the API function).
+   */
+  readonly owner?: string;
 }
 
 /**
@@ -94,10 +106,22 @@ export function awsSagaServices(
   const remaining = options.remainingMs;
   const observer = options.observer;
   const now = options.now ?? Date.now;
+  const owner = options.owner;
+  const breakers = owner ? awsBreakers(env, client, observer ?? {}) : undefined;
+  const guard = (
+    dependency: Parameters<CircuitBreakers['get']>[1],
+    store: DocumentStore,
+  ): DocumentStore => (breakers && owner ? guarded(breakers, owner, dependency, store) : store);
   const serviceOptions: SagaServicesOptions = {
     store,
     registry,
-    stores: { matches: readModels.matches, ...saga },
+    stores: {
+      matches: guard('read-model-tables', readModels.matches),
+      directory: guard('team-directory', saga.directory),
+      work: guard('saga-work', saga.work),
+      cache: guard('rankings-cache', saga.cache),
+      notifications: guard('notifications', saga.notifications),
+    },
     activeSagas: () => activeSagaIds(readModels.sagas),
     profile,
     division: env.RPI_DIVISION || null,
@@ -132,7 +156,7 @@ export function sagaConsumerHandler(
   client: DynamoDBClient,
   options: SagaRuntimeOptions = {},
 ): KinesisHandler {
-  const { services } = awsSagaServices(env, client, options);
+  const { services } = awsSagaServices(env, client, { owner: 'sagas', ...options });
   return consumerHandler(
     env,
     client,
@@ -163,7 +187,7 @@ export function sagaSweepHandler(
   client: DynamoDBClient,
   options: SagaRuntimeOptions = {},
 ): () => Promise<SweepResult> {
-  const { services, sagaStores } = awsSagaServices(env, client, options);
+  const { services, sagaStores } = awsSagaServices(env, client, { owner: 'sagas', ...options });
   return async () => {
     const lease = await new SweepLease(client, sagaStores.work.table, {
       durationMs: options.remainingMs?.() ?? SWEEP_LEASE_MS,
@@ -185,12 +209,28 @@ export function busEventHandler(
   client: DynamoDBClient,
   options: SagaRuntimeOptions = {},
 ): (event: BusEvent) => Promise<void> {
-  const { services } = awsSagaServices(env, client, options);
+  const owner = BUS_HANDLERS[name].rule;
+  const { services } = awsSagaServices(env, client, { owner, ...options });
   const handle = services.handlers[name].handle;
+  const remaining = options.remainingMs;
   return async (event) => {
     if (typeof event !== 'object' || event === null || !('detail' in event))
       throw new Error('not an EventBridge event: no detail');
-    await handle(event);
+    for (;;) {
+      try {
+        await handle(event);
+        return;
+      } catch (error) {
+        // A breaker is open: wait for its trial here while the invocation leaves time for it;
+        // else fail, and Lambda's retries of the asynchronous invocation take it from there.
+        const held = heldBy(error);
+        if (!held) throw error;
+        options.observer?.held?.(held);
+        const wait = Math.max(0, held.retryAt - Date.now());
+        if (!remaining || wait >= remaining() - HOLD_MARGIN_MS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   };
 }
 

@@ -37,11 +37,19 @@ export async function ensureRuntimeTables(client: DynamoDBClient): Promise<void>
     ensureKeyValueTable(client, CHECKPOINTS_TABLE, 'consumer', 'shard_id'),
     ensureKeyValueTable(client, DEAD_LETTERS_TABLE, 'consumer', 'id'),
     ensureKeyValueTable(client, BUS_ARCHIVE_TABLE, 'bus', 'key'),
-    ensureTable(client, {
-      TableName: BREAKERS_TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'breaker', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'breaker', KeyType: 'HASH' }],
-    }),
+    ensureBreakersTable(client),
   ]);
+}
+
+/** The circuit breakers' shared state: one item per breaker, partition key `breaker`. */
+export async function ensureBreakersTable(
+  client: DynamoDBClient,
+  table = BREAKERS_TABLE,
+): Promise<void> {
+  await ensureTable(client, {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'breaker', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'breaker', KeyType: 'HASH' }],
+  });
 }

@@ -4,10 +4,11 @@ import { awsQueryService } from '../../../pipeline/aws/sagas.js';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { DynamoBreakerStateStore } from '../../../stream/breaker/BreakerStateStore.js';
 import { DynamoDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
-import { ensureKeyValueTable } from '../../../stream/local/localTables.js';
+import { ensureBreakersTable, ensureKeyValueTable } from '../../../stream/local/localTables.js';
 
 /**
  * `GET /health` is public: whatever the dead-letter table holds, one request must cost the
@@ -26,6 +27,7 @@ describe('GET /health on AWS', () => {
   const env = {
     EVENTS_TABLE: 'h-events',
     DEAD_LETTERS_TABLE: 'h-dead-letters',
+    BREAKERS_TABLE: 'h-breakers',
     READ_MODEL_TABLES: JSON.stringify(readModelTables),
     SAGA_TABLES: JSON.stringify(sagaTables),
   };
@@ -37,6 +39,7 @@ describe('GET /health on AWS', () => {
     client = dynamoClient({ endpoint: dynamo.endpoint });
     await ensureEventsTable(client, env.EVENTS_TABLE);
     await ensureKeyValueTable(client, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
+    await ensureBreakersTable(client, env.BREAKERS_TABLE);
     for (const table of [...Object.values(readModelTables), ...Object.values(sagaTables)])
       await DynamoDocumentStore.open(client, table);
     client.middlewareStack.add(
@@ -76,7 +79,11 @@ describe('GET /health on AWS', () => {
     calls.length = 0;
     const response = await app.request('/health');
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { dead_letters: number };
+    const body = (await response.json()) as {
+      status: string;
+      dead_letters: number;
+      breakers: { name: string; state: string; half_open_at?: string; reason?: string }[];
+    };
     return { body, calls: calls.filter((c) => c.table === env.DEAD_LETTERS_TABLE) };
   }
 
@@ -95,5 +102,38 @@ describe('GET /health on AWS', () => {
     expect(many.body.dead_letters).toBe(45);
     expect(few.calls).toEqual([{ table: env.DEAD_LETTERS_TABLE, command: 'Query' }]);
     expect(many.calls).toEqual(few.calls);
+  });
+
+  it('shows the breakers as their functions share them, degraded while one is open', async () => {
+    // Prepare: the read-models consumer's breaker opened by one of its instances.
+    const shared = new DynamoBreakerStateStore(client, env.BREAKERS_TABLE);
+    const before = await health();
+    const openedAt = Date.parse('2026-12-01T10:00:00Z');
+    await shared.put({
+      breaker: 'read-models/read-model-tables',
+      state: 'open',
+      opened_at: openedAt,
+      half_open_at: openedAt + 5_000,
+      reason: 'ProvisionedThroughputExceededException',
+      policy: '{}',
+      updated_at: openedAt,
+      by: 'instance-1',
+    });
+
+    // Act
+    const after = await health();
+
+    // Assess
+    expect(before.body.breakers).toEqual([]);
+    expect(after.body.status).toBe('degraded');
+    expect(after.body.breakers).toEqual([
+      {
+        name: 'read-models/read-model-tables',
+        state: 'open',
+        opened_at: '2026-12-01T10:00:00.000Z',
+        half_open_at: '2026-12-01T10:00:05.000Z',
+        reason: 'ProvisionedThroughputExceededException',
+      },
+    ]);
   });
 });

@@ -20,16 +20,21 @@ describe('chaos: a dependency out for a stretch', () => {
       dead_lettered: 0,
       passed: true,
     });
-    expect(result.events_applied).toBe(result.events_in);
+    expect(result.events_applied, context).toBe(result.events_in);
     const details = result.details as {
       with_breakers: { calls: number; dead_lettered: number };
       without_breakers: { calls: number; dead_lettered: number };
       breakers: { name: string; opened: number; closed: number; state: string }[];
     };
-    expect(details.with_breakers.dead_lettered).toBe(0);
+    expect(details.with_breakers.dead_lettered, context).toBe(0);
     // Without the breakers the same outage ran the consumers out of retries.
     expect(details.without_breakers.dead_lettered, context).toBeGreaterThan(0);
-    expect(details.with_breakers.calls * 2).toBeLessThanOrEqual(details.without_breakers.calls);
-    expect(details.breakers.map((b) => b.name)).toContain('read-models/read-model-tables');
+    expect(details.with_breakers.calls * 2, context).toBeLessThanOrEqual(
+      details.without_breakers.calls,
+    );
+    expect(
+      details.breakers.map((b) => b.name),
+      context,
+    ).toContain('read-models/read-model-tables');
   }, 240_000);
 });

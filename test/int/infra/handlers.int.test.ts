@@ -16,7 +16,7 @@ import { type Commit, CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { toItem } from '../../../stream/eventStore/commitItem.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
-import { ensureKeyValueTable } from '../../../stream/local/localTables.js';
+import { ensureBreakersTable, ensureKeyValueTable } from '../../../stream/local/localTables.js';
 import { kinesisRecordOf } from '../../support/kinesisRecords.js';
 import {
   drainQueue,
@@ -58,6 +58,7 @@ describe('the read-models Lambda handler, wired as the CDK app configures it', (
     EVENTS_TABLE: 'stage-events',
     POSITIONS_TABLE: 'stage-positions',
     DEAD_LETTERS_TABLE: 'stage-dead-letters',
+    BREAKERS_TABLE: 'stage-breakers',
     READ_MODEL_TABLES: JSON.stringify(tables),
   };
 
@@ -66,6 +67,7 @@ describe('the read-models Lambda handler, wired as the CDK app configures it', (
     client = dynamoClient({ endpoint: dynamo.endpoint });
     await ensureEventsTable(client, env.EVENTS_TABLE);
     await ensureKeyValueTable(client, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
+    await ensureBreakersTable(client, env.BREAKERS_TABLE);
     for (const table of Object.values(tables)) await DynamoDocumentStore.open(client, table);
   });
 
@@ -229,11 +231,13 @@ describe.runIf(motoAvailable())(
         EVENTS_TABLE: 'moto-events',
         POSITIONS_TABLE: 'moto-positions',
         DEAD_LETTERS_TABLE: 'moto-dead-letters',
+        BREAKERS_TABLE: 'moto-breakers',
         BUS_NAMES: JSON.stringify(Object.fromEntries(DOMAINS.map((d) => [d, `moto-${d}`]))),
       };
       await ensureEventsTable(dynamo, env.EVENTS_TABLE);
       await ensureKeyValueTable(dynamo, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
       await ensureKeyValueTable(dynamo, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
+      await ensureBreakersTable(dynamo, env.BREAKERS_TABLE);
       for (const d of DOMAINS)
         if (d !== 'soccer') await events.send(new CreateEventBusCommand({ Name: `moto-${d}` }));
       const QueueUrl = await motoBusToQueue(events, sqs, 'moto-soccer', 'matchstream.soccer');

@@ -8,7 +8,7 @@ import { CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { toItem } from '../../../stream/eventStore/commitItem.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
-import { ensureKeyValueTable } from '../../../stream/local/localTables.js';
+import { ensureBreakersTable, ensureKeyValueTable } from '../../../stream/local/localTables.js';
 import { kinesisRecordOf } from '../../support/kinesisRecords.js';
 import { registry, teamRegistered } from '../../support/registry.js';
 
@@ -63,6 +63,7 @@ describe('the metrics of the Lambda entry points', () => {
     EVENTS_TABLE: 'm-events',
     POSITIONS_TABLE: 'm-positions',
     DEAD_LETTERS_TABLE: 'm-dead-letters',
+    BREAKERS_TABLE: 'm-breakers',
     READ_MODEL_TABLES: JSON.stringify(readModelTables),
     SAGA_TABLES: JSON.stringify(sagaTables),
   };
@@ -74,6 +75,7 @@ describe('the metrics of the Lambda entry points', () => {
     await ensureEventsTable(client, env.EVENTS_TABLE);
     await ensureKeyValueTable(client, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
     await ensureKeyValueTable(client, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
+    await ensureBreakersTable(client, env.BREAKERS_TABLE);
     for (const table of [...Object.values(readModelTables), ...Object.values(sagaTables)])
       await DynamoDocumentStore.open(client, table);
     // The entry points build their clients from the environment, as on Lambda.

@@ -42,14 +42,14 @@ describe('what cdk destroy leaves', () => {
     ]);
   });
 
-  it('lets DynamoDB expire dead letters, saga snapshots and notifications by expires_at', () => {
+  it('lets DynamoDB expire dead letters, saga snapshots, notifications and breaker states by expires_at', () => {
     const ttl = Object.values(
       template.findResources('AWS::DynamoDB::Table', {
         Properties: { TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true } },
       }),
     );
-    // The dead letters, the saga work table (snapshots; request slots carry no expiry) and
-    // the notifications.
-    expect(ttl).toHaveLength(3);
+    // The dead letters, the saga work table (snapshots; request slots carry no expiry), the
+    // notifications and the circuit breakers' shared state.
+    expect(ttl).toHaveLength(4);
   });
 });

@@ -26,7 +26,7 @@ import { fromItem, toItem } from '../../../stream/eventStore/commitItem.js';
 import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
-import { ensureKeyValueTable } from '../../../stream/local/localTables.js';
+import { ensureBreakersTable, ensureKeyValueTable } from '../../../stream/local/localTables.js';
 import { kinesisRecordOf } from '../../support/kinesisRecords.js';
 import { matchRecorded, registry, teamRegistered } from '../../support/registry.js';
 
@@ -97,6 +97,7 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     EVENTS_TABLE: 's-events',
     POSITIONS_TABLE: 's-positions',
     DEAD_LETTERS_TABLE: 's-dead-letters',
+    BREAKERS_TABLE: 's-breakers',
     READ_MODEL_TABLES: JSON.stringify(readModelTables),
     SAGA_TABLES: JSON.stringify(sagaTables),
     DEBOUNCE_MS: '60000',
@@ -135,6 +136,7 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     await ensureEventsTable(client, env.EVENTS_TABLE);
     await ensureKeyValueTable(client, env.POSITIONS_TABLE, 'consumer', 'aggregate_id');
     await ensureKeyValueTable(client, env.DEAD_LETTERS_TABLE, 'consumer', 'id');
+    await ensureBreakersTable(client, env.BREAKERS_TABLE);
     for (const table of [...Object.values(readModelTables), ...Object.values(sagaTables)])
       await DynamoDocumentStore.open(client, table);
   });

@@ -147,9 +147,15 @@ describe('the CDK app', () => {
   });
 
   it('keeps every read model, the positions, the dead letters, the saga work, team directory, rankings cache and notifications in encrypted tables', () => {
-    // events + read models + positions, dead letters, registry + saga work, directory, cache,
-    // notifications
-    template.resourceCountIs('AWS::DynamoDB::Table', 1 + READ_MODELS.length + 3 + 4);
+    // events + read models + positions, dead letters, registry, breakers + saga work,
+    // directory, cache, notifications
+    template.resourceCountIs('AWS::DynamoDB::Table', 1 + READ_MODELS.length + 4 + 4);
+    // The breakers' shared state: one item per breaker, expiring.
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'breaker', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+    });
     template.resourcePropertiesCountIs(
       'AWS::DynamoDB::Table',
       {
@@ -348,15 +354,26 @@ describe('the CDK app', () => {
       Namespace: 'AWS/ApiGateway',
     });
     // Per consumer (3): iterator age, errors, duration, throttles, failed deliveries to the
-    // destination; batches written to the on-failure bucket; refused events; per handler and the sweep (4): errors, dead
-    // letters, throttles, failed deliveries, dropped events, the rule's three; sagas compensated,
+    // destination, work held by a breaker; batches written to the on-failure bucket; refused
+    // events; per handler and the sweep (4): errors, dead letters, throttles, failed
+    // deliveries, dropped events, the rule's three; work held by a breaker (the 3 handlers);
+    // sagas compensated,
     // compensations failed; API 5xx; capture (3); rebuilds failed, timed out, aborted and the
-    // generation feeder's errors (4); throttling per table (events, 6 read models, 3 runtime,
+    // generation feeder's errors (4); throttling per table (events, 6 read models, 4 runtime,
     // 4 saga tables). monitoring.int.test.ts checks each one's metric.
     template.resourceCountIs(
       'AWS::CloudWatch::Alarm',
-      3 * 5 + 1 + 1 + 4 * 8 + 2 + 1 + 3 + 4 + (1 + READ_MODELS.length + 3 + 4),
+      3 * 6 + 1 + 1 + 4 * 8 + 3 + 2 + 1 + 3 + 4 + (1 + READ_MODELS.length + 4 + 4),
     );
+    // A breaker open for 15 minutes, per consumer and handler.
+    for (const name of ['read-models', 'bus-router', 'sagas', 'match-event-handler'])
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'BatchesHeld',
+        Namespace: 'matchstream',
+        Dimensions: Match.arrayWith([{ Name: 'consumer', Value: name }]),
+        Threshold: 0,
+        EvaluationPeriods: 3,
+      });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'matchstream-dev',
     });
@@ -413,6 +430,7 @@ describe('the CDK app', () => {
           AWS_REGION: 'us-east-1',
           EVENTS_TABLE: 't-events',
           DEAD_LETTERS_TABLE: 't-dead-letters',
+          BREAKERS_TABLE: 't-breakers',
           READ_MODEL_TABLES: tables,
           SAGA_TABLES: tables,
         },

@@ -7,6 +7,7 @@ import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
+import { ensureBreakersTable } from '../../../stream/local/localTables.js';
 
 describe('the saga sweep runs one at a time through a lease in the work table (no reserved concurrency)', () => {
   let dynamo: EmbeddedDynamo;
@@ -21,6 +22,7 @@ describe('the saga sweep runs one at a time through a lease in the work table (n
   const env = {
     EVENTS_TABLE: 'l-events',
     DEAD_LETTERS_TABLE: 'l-dead-letters',
+    BREAKERS_TABLE: 'l-breakers',
     READ_MODEL_TABLES: JSON.stringify(readModelTables),
     SAGA_TABLES: JSON.stringify(sagaTables),
   };
@@ -44,6 +46,7 @@ describe('the saga sweep runs one at a time through a lease in the work table (n
     dynamo = await startEmbeddedDynamo();
     client = dynamoClient({ endpoint: dynamo.endpoint });
     await ensureEventsTable(client, env.EVENTS_TABLE);
+    await ensureBreakersTable(client, env.BREAKERS_TABLE);
     for (const table of [...Object.values(readModelTables), ...Object.values(sagaTables)])
       await DynamoDocumentStore.open(client, table);
   });

@@ -17,6 +17,7 @@ import {
 } from '../../../sagas/rpi/rpiSaga.js';
 import { SagaCoordinator, sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
+import { DependencyUnavailable } from '../../../stream/breaker/DependencyUnavailable.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
 import { envelope } from '../../support/envelopes.js';
 import { registry } from '../../support/registry.js';
@@ -580,6 +581,40 @@ describe('RPI calculation saga: scopes', () => {
       step: 'update_cache',
       mode: 'timeout',
       in: 'compensation',
+    });
+  });
+});
+
+describe('an RPI saga whose dependency is held by an open breaker', () => {
+  it('records no attempt while held, and runs the step at the trial time to completion', async () => {
+    // Prepare: the cache's breaker open for the first two tries of update_cache.
+    const w = await world();
+    let held = 0;
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      hook: async (attempt, work) => {
+        if (attempt.step === 'update_cache' && held < 2) {
+          held++;
+          throw new DependencyUnavailable('sagas/rankings-cache', Date.now() + 30, 'throttled');
+        }
+        return work();
+      },
+    });
+
+    // Act
+    await coordinator.begin(w.definition, data, 'held');
+    const ended = await coordinator.waitFor('held', 10_000);
+    await coordinator.stop();
+
+    // Assess: completed, update_cache once, at its first attempt, no failure recorded.
+    const types = (await w.store.read(sagaStream('held'))).map((e) => e.event_type);
+    expect(ended.status).toBe('completed');
+    expect(held).toBe(2);
+    expect(types).not.toContain('SagaStepFailed');
+    expect(ended.steps.find((s) => s.name === 'update_cache')).toMatchObject({
+      status: 'completed',
+      attempt: 1,
     });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventType } from '../../../schemas/events.js';
+import { DependencyUnavailable } from '../../../stream/breaker/DependencyUnavailable.js';
 import { InMemoryBusArchive } from '../../../stream/buses/BusArchive.js';
 import { busEntryOf } from '../../../stream/buses/BusPublisher.js';
 import { busRouter } from '../../../stream/buses/busRouter.js';
@@ -118,6 +119,44 @@ describe('domain buses', () => {
         attempts: 3,
       }),
     ]);
+  });
+
+  it('holds an event for a target whose breaker is open, counting no attempt, until it goes through', async () => {
+    const { bus: soccer, deadLetters } = bus({ maxAttempts: 1 });
+    let calls = 0;
+    soccer.register({
+      name: 'guarded',
+      pattern: { source: ['matchstream.soccer'] },
+      handler: async () => {
+        calls++;
+        if (calls <= 3)
+          throw new DependencyUnavailable('match-event-handler/saga-work', Date.now() + 20);
+      },
+    });
+
+    const result = await soccer.put([soccer.busEvent(busEntryOf(envelope('MatchRecorded')))]);
+
+    expect(result).toEqual({ delivered: 1, deadLettered: 0 });
+    expect(calls).toBe(4);
+    expect(soccer.stats.held).toBe(3);
+    expect(deadLetters.letters).toEqual([]);
+  });
+
+  it('ends a held delivery when the bus closes, failing its put so nothing is taken as delivered', async () => {
+    const { bus: soccer, deadLetters } = bus({ maxAttempts: 1 });
+    soccer.register({
+      name: 'guarded',
+      pattern: { source: ['matchstream.soccer'] },
+      handler: async () => {
+        throw new DependencyUnavailable('match-event-handler/saga-work', Date.now() + 60_000);
+      },
+    });
+
+    const put = soccer.put([soccer.busEvent(busEntryOf(envelope('MatchRecorded')))]);
+    setTimeout(() => soccer.close(), 20);
+
+    await expect(put).rejects.toBeInstanceOf(DependencyUnavailable);
+    expect(deadLetters.letters).toEqual([]);
   });
 
   it('replays archived events to the rules registered now, marked as a replay', async () => {
