@@ -92,8 +92,12 @@ interface SagaEnd {
   readonly snapshots: readonly string[];
 }
 
-/** What a data folder holds of one saga. */
-async function sagaEnd(data: string, sagaId: string, season: string): Promise<SagaEnd> {
+/** What a data folder holds of one saga, and the failures injected into it. */
+async function sagaEnd(
+  data: string,
+  sagaId: string,
+  season: string,
+): Promise<SagaEnd & { injected: number }> {
   const opened = await openEventStore({ dataDir: data, readOnly: true });
   try {
     const events = await opened.store.read(sagaStream(sagaId));
@@ -121,6 +125,9 @@ async function sagaEnd(data: string, sagaId: string, season: string): Promise<Sa
     }));
     const kept = await work.getMany(keys);
     return {
+      injected: events.filter(
+        (e) => e.event_type === 'SagaStepFailed' && e.data.error.startsWith('injected'),
+      ).length,
       status: state.status,
       failed_step: state.failedStep ?? null,
       steps: state.steps.map((s) => `${s.name} ${s.status}, compensation ${s.compensation.status}`),
@@ -295,6 +302,7 @@ export async function sagaCrashScenario(options: SagaCrashOptions): Promise<Scen
     [];
   const differences: string[] = [];
   let repeated = 0;
+  let injectedFailures = 0;
   // Sagas until the kills are spent (a kill point the run never reaches spends none), bounded.
   for (let n = 0; kills.length < options.kills && n < options.kills * 3; n++) {
     const compensating = n % 2 === 1;
@@ -371,8 +379,9 @@ export async function sagaCrashScenario(options: SagaCrashOptions): Promise<Scen
     sagas.push({ saga: n, compensating, saga_id: sagaId, kill_points: points });
 
     // As if never killed: the same end as the reference's, each move once.
-    const killed = await sagaEnd(data, sagaId, season);
-    const unkilled = await sagaEnd(reference, referenceId, season);
+    const { injected, ...killed } = await sagaEnd(data, sagaId, season);
+    const { injected: _, ...unkilled } = await sagaEnd(reference, referenceId, season);
+    injectedFailures += injected;
     repeated += killed.repeated.length;
     for (const key of Object.keys(unkilled) as (keyof SagaEnd)[]) {
       const a = JSON.stringify(killed[key]);
@@ -397,6 +406,8 @@ export async function sagaCrashScenario(options: SagaCrashOptions): Promise<Scen
       duplicated: found.result.duplicated + repeated,
       divergences: found.result.divergences + differences.length,
       kills: kills.length,
+      // The failed attempts of update_cache that made sagas compensate.
+      faults_injected: injectedFailures,
       details: {
         ...found.details,
         sagas,

@@ -34,6 +34,8 @@ describe('chaos: SIGKILL a saga in its steps and its compensations, resume, comp
         expect.objectContaining({ compensating: true }),
       ]),
     );
+    // Three failed attempts of update_cache in each compensating saga.
+    expect(result.faults_injected).toBeGreaterThanOrEqual(3);
     // Each ended as the unkilled reference did: status, steps, calculation, cache, snapshots.
     expect(result.details.differences).toEqual([]);
     expect(result).toMatchObject({ lost: 0, duplicated: 0, divergences: 0, passed: true });
