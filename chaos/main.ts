@@ -17,7 +17,7 @@ import { deliveryScenario } from './delivery.js';
 import { INSTALL_HINT, motoFound } from './moto.js';
 import { poisonedStoreScenario } from './poisonedStore.js';
 import { sagaCrashScenario } from './sagaCrash.js';
-import { type ScenarioResult, summarize } from './summary.js';
+import { figuresOf, type ScenarioResult, summarize } from './summary.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -145,8 +145,9 @@ try {
     log(`${name}: started`);
     const result = await run();
     const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    const figures = figuresOf({ ...result, seconds });
     log(
-      `${name}: ${result.passed ? 'passed' : 'FAILED'}, ${result.events_in} events, ${seconds} s`,
+      `${name}: ${result.passed ? 'passed' : 'FAILED'}, ${figures.events_in} events, ${figures.kills} kills, ${figures.faults_injected} faults, ${seconds} s`,
     );
     results.push({ ...result, seconds });
   };
