@@ -1,8 +1,9 @@
 /**
- * `npm run chaos [-- --seed N --kills N --large]`: breaks the pipeline on purpose and
- * reconciles every event. Prints one JSON summary `{scenarios, passed, events_in,
- * events_applied, rejected, dead_lettered, lost, duplicated, divergences}` and exits 1 on any
- * loss, duplicate or divergence.
+ * `npm run chaos [-- --seed N --kills N --large --only S,...]`: breaks the pipeline on purpose
+ * and reconciles every event. Prints one JSON summary `{seed, command, scenarios, passed,
+ * events_in, events_applied, rejected, dead_lettered, lost, duplicated, divergences, kills,
+ * faults_injected, seconds, figures, results}` and exits 1 on any loss, duplicate or
+ * divergence. With `--large` every scenario moves at least 10,000 events.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
