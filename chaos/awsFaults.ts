@@ -50,6 +50,7 @@ export async function awsFaultsScenario(options: AwsFaultsOptions): Promise<Scen
       seed: options.seed,
       ...found.result,
       passed: found.result.passed && Object.values(injected).every((n) => n > 0),
+      faults_injected: Object.values(injected).reduce((n, k) => n + k, 0),
       details: { ...found.details, rates: options.rates, injected },
     };
   } finally {

@@ -162,6 +162,8 @@ export async function badInputScenario(options: BadInputOptions): Promise<Scenar
     lost: Math.max(0, lost) + (storedAfter === storedBefore ? 0 : storedAfter - storedBefore),
     duplicated: Math.max(0, -lost),
     divergences: withReason === bad.length ? 0 : bad.length - withReason,
+    // The bad rows, and the oversized event.
+    faults_injected: bad.length + 1,
     details: {
       good_rows: good.length,
       bad_rows: bad.map((b) => b.kind),

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { KILL_AT_VARIABLE } from './killAt.js';
+import { CALL_TRACE_VARIABLE, KILL_AT_VARIABLE } from './killAt.js';
 
 /** How a `matchstream` run ended. */
 export interface CommandRun {
@@ -14,24 +14,27 @@ export interface CommandRun {
 
 /**
  * Runs the built `matchstream` (`cli`) with `args`; SIGKILLs it after `killAfterMs` if given,
- * or at the AWS call `killAt` names (`OPERATION:TARGET:N`, see `killAt.ts`).
+ * or at the AWS call `killAt` names (`OPERATION:TARGET:N`, see `killAt.ts`); `trace` names a
+ * file each answered AWS call is appended to.
  */
 export function runMatchstream(
   cli: string,
   args: readonly string[],
   killAfterMs?: number,
-  options: { readonly killAt?: string } = {},
+  options: { readonly killAt?: string; readonly trace?: string } = {},
 ): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
-    const preload = options.killAt
-      ? ['--import', join(dirname(cli), '..', 'chaos', 'killAt.js')]
-      : [];
+    const preload =
+      options.killAt || options.trace
+        ? ['--import', join(dirname(cli), '..', 'chaos', 'killAt.js')]
+        : [];
     const child = spawn(process.execPath, [...preload, cli, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         NO_COLOR: '1',
         ...(options.killAt ? { [KILL_AT_VARIABLE]: options.killAt } : {}),
+        ...(options.trace ? { [CALL_TRACE_VARIABLE]: options.trace } : {}),
       },
     });
     let stdout = '';

@@ -3,10 +3,11 @@
  * on-disk data folder while it ingests a season in chunks (later chunks correct some results),
  * and is killed with SIGKILL at seeded random moments; each killed run is started again on the
  * same chunk until it finishes. Then a read model is rebuilt (`matchstream rebuild --verify`),
- * killed with SIGKILL in the middle of its flushes and run again until it finishes, equal to
- * the live generation. Then, in this process, the store and the read models are reconciled: every match once with its final result, every stored event applied, every read
- * model equal to a rebuild from scratch, the cached rankings equal to `computeRpi` on the same
- * games (what `matchstream rpi` prints).
+ * killed with SIGKILL in the middle of its flushes and after a checkpoint, and run again until
+ * it finishes, resumed from its checkpoint, equal to the live generation. Then, in this
+ * process, the store and the read models are reconciled: every match once with its final
+ * result, every stored event applied, every read model equal to a rebuild from scratch, the
+ * cached rankings equal to `computeRpi` on the same games (what `matchstream rpi` prints).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ import { startPipeline } from '../pipeline/embeddedPipeline.js';
 import type { RebuildSummary } from '../pipeline/rebuild.js';
 import { generationTable } from '../projections/ReadModelRegistry.js';
 import { matchesProjection } from '../projections/readModels/matches.js';
+import { openEventStore } from '../stream/local/openEventStore.js';
+import { DynamoReplayCheckpoints, REPLAYS_TABLE } from '../stream/replay/ReplayCheckpoints.js';
 import { runMatchstream } from './command.js';
 import { reconcile } from './reconcile.js';
 import { type Rng, seededRng } from './rng.js';
@@ -135,12 +138,15 @@ export async function crashScenario(options: CrashOptions): Promise<ScenarioResu
   try {
     const found = await reconcile(pipeline, chunks, final, log);
     const rebuildDiffers = rebuild.differences !== 0 || !rebuild.switched;
+    if (!rebuildResumed(rebuild))
+      log(`rebuild: did not resume from its checkpoint: ${JSON.stringify(rebuild.progress)}`);
     return {
       scenario: 'crash-restart',
       seed: options.seed,
       ...found.result,
-      passed: found.result.passed && !rebuildDiffers,
+      passed: found.result.passed && !rebuildDiffers && rebuildResumed(rebuild),
       divergences: found.result.divergences + (rebuildDiffers ? (rebuild.differences ?? 1) : 0),
+      kills: kills.length + rebuild.kills.length,
       details: { ...found.details, chunks: chunks.length, kills, rebuild },
     };
   } finally {
@@ -148,22 +154,55 @@ export async function crashScenario(options: CrashOptions): Promise<ScenarioResu
   }
 }
 
+/** Where a killed rebuild left its checkpoint: the export files it had applied in all. */
+export interface RebuildProgress {
+  /** Where the run was killed: `OPERATION:TARGET:N` (see `killAt.ts`). */
+  readonly kill_at: string;
+  /** Files of the export chain the checkpoint marks done, and events applied from them. */
+  readonly files_done: number;
+  readonly files: number;
+  readonly events: number;
+}
+
 /** What the killed rebuild did. */
 export interface KilledRebuild {
   readonly projection: string;
-  /** Where each killed run died: `BatchWriteItem:<table>:<call>`. */
+  /** Where each killed run died: `BatchWriteItem:<table>:<call>` or `PutItem:<checkpoints>:<call>`. */
   readonly kills: readonly string[];
+  /** The checkpoint each killed run left, in order: it never goes back. */
+  readonly progress: readonly RebuildProgress[];
+  /** True when the run that finished went on from the last killed run's checkpoint. */
+  readonly resumed: boolean;
   readonly flushes: number;
   /** Documents that differ from the live generation after it (null: not compared). */
   readonly differences: number | null;
   readonly switched: boolean;
 }
 
+/** The checkpoint of an interrupted rebuild of `matches` generation 2, read from the data folder. */
+async function rebuildCheckpoint(data: string, killAt: string): Promise<RebuildProgress> {
+  const opened = await openEventStore({ dataDir: data, readOnly: true });
+  try {
+    const checkpoints = await DynamoReplayCheckpoints.open(opened.client);
+    const saved = await checkpoints.load(`rebuild:${matchesProjection.name}:g2:archive`);
+    return {
+      kill_at: killAt,
+      files_done: saved?.keys.filter((k) => k === null).length ?? 0,
+      files: saved?.keys.length ?? 0,
+      events: saved?.events ?? 0,
+    };
+  } finally {
+    await opened.close();
+  }
+}
+
 /**
  * Rebuilds `matches` with small pages and a small flush budget (a flush every few pages),
  * SIGKILLed as soon as a seeded write call to its new table is answered (in a flush: some
- * documents written, its guards and positions not), run again each time, then to the end
- * with `--verify`: the generation it switches to must equal the live one.
+ * documents written, its guards and positions not), run again each time; the last kill comes
+ * right after the checkpoint of its first file done, so the next run must skip that file.
+ * Between runs the checkpoint is read: it must never go back. Then the run to the end with
+ * `--verify` must resume from it and switch to a generation equal to the live one.
  */
 async function killedRebuild(
   options: CrashOptions,
@@ -186,9 +225,15 @@ async function killedRebuild(
   ];
   const table = generationTable(matchesProjection, 2);
   const kills: string[] = [];
+  const progress: RebuildProgress[] = [];
+  const planned = options.rebuildKills ?? 3;
   // The first write calls of a run: each run has at least a flush's documents left to write.
-  for (let i = 0; i < (options.rebuildKills ?? 3); i++) {
-    const killAt = `BatchWriteItem:${table}:${1 + Math.floor(rng() * 3)}`;
+  // The last kill: once its first file is done (the checkpoint's first save is the run's start).
+  for (let i = 0; i < planned; i++) {
+    const killAt =
+      i === planned - 1
+        ? `PutItem:${REPLAYS_TABLE}:2`
+        : `BatchWriteItem:${table}:${1 + Math.floor(rng() * 3)}`;
     const run = await runMatchstream(options.cli, args, options.finishWithinMs ?? 180_000, {
       killAt,
     });
@@ -199,18 +244,32 @@ async function killedRebuild(
     }
     if (!run.killed) throw new Error(`rebuild exited ${run.code}: ${run.stderr}`);
     kills.push(killAt);
-    log(`rebuild: killed at ${killAt}`);
+    const left = await rebuildCheckpoint(data, killAt);
+    progress.push(left);
+    log(`rebuild: killed at ${killAt}, ${left.files_done} of ${left.files} files done`);
   }
   const run = await runMatchstream(options.cli, [...args, '--verify'], options.finishWithinMs);
   if (run.killed || run.code !== 0)
-    throw new Error(`rebuild: the run left to finish exited ${run.code}: ${run.stderr}`);
+    throw new Error(
+      `rebuild: the run left to finish (after kills at ${kills.join(', ')}) exited ${run.code}: ${run.stderr}`,
+    );
   const summary = JSON.parse(run.stdout) as RebuildSummary;
   log(`rebuild: finished, ${summary.differences} documents differ from the live generation`);
   return {
     projection: summary.projection,
     kills,
+    progress,
+    resumed: summary.resumed,
     flushes: summary.flushes,
     differences: summary.differences,
     switched: summary.switched,
   };
+}
+
+/** Whether the killed rebuild resumed: its checkpoint never went back, the last run went on from it. */
+export function rebuildResumed(rebuild: KilledRebuild): boolean {
+  const forward = rebuild.progress.every(
+    (p, i) => i === 0 || p.files_done >= (rebuild.progress[i - 1]?.files_done ?? 0),
+  );
+  return rebuild.kills.length === 0 || (forward && rebuild.resumed);
 }

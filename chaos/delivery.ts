@@ -144,6 +144,8 @@ export async function deliveryScenario(options: DeliveryOptions): Promise<Scenar
       seed: options.seed,
       ...found.result,
       passed: found.result.passed && faults.counts.records_redelivered > 0 && dropped > 0,
+      // Each record put again, and each reshard.
+      faults_injected: faults.counts.records_redelivered + reshards.length,
       details: { ...found.details, ...faults.counts, reshards, consumers },
     };
   } finally {

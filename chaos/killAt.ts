@@ -9,16 +9,25 @@
  * `OPERATION:TARGET:N` kills the process as soon as the N-th call of that operation on that
  * table or stream (`*`: any) has been answered: its writes are done, the calls sent alongside
  * it (other lanes of the same batch, other streams' appends) are under way, and what the
- * caller meant to do next never happens. Nothing in the product knows of it: it wraps `send`
- * of the SDK's DynamoDB and Kinesis clients, in the main thread only.
+ * caller meant to do next never happens. A `PutItem` of an event store's commit also counts
+ * under `TABLE/KIND`, the kind of its stream (`matchstream-events/saga` for a saga's appends,
+ * `matchstream-events/rpi` for a calculation's). Nothing in the product knows of it: it wraps
+ * `send` of the SDK's DynamoDB and Kinesis clients, in the main thread only.
+ *
+ * With `MATCHSTREAM_CALL_TRACE=FILE` (alone or with a kill point), each answered call is
+ * appended to FILE as `OPERATION TARGET...`, every target it counts under: a run never killed
+ * shows which kill points a run will pass.
  */
-import { writeSync } from 'node:fs';
+import { appendFileSync, writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 
 /** The environment variable holding `OPERATION:TARGET:N`. */
 export const KILL_AT_VARIABLE = 'MATCHSTREAM_KILL_AT';
+
+/** The environment variable naming the file the calls are traced to. */
+export const CALL_TRACE_VARIABLE = 'MATCHSTREAM_CALL_TRACE';
 
 interface KillPoint {
   readonly operation: string;
@@ -32,9 +41,15 @@ function parse(spec: string): KillPoint {
   return { operation: match[1] ?? '', target: match[2] ?? '', call: Number(match[3]) };
 }
 
-/** The tables or stream a call works on. */
-function targetsOf(input: Record<string, unknown>): string[] {
-  if (typeof input.TableName === 'string') return [input.TableName];
+/** The tables or stream a call works on; a commit's `TABLE/KIND` too. */
+export function targetsOf(input: Record<string, unknown>): string[] {
+  if (typeof input.TableName === 'string') {
+    const item = input.Item as { aggregate_id?: { S?: unknown } } | undefined;
+    const stream = item?.aggregate_id?.S;
+    return typeof stream === 'string' && stream.includes(':')
+      ? [input.TableName, `${input.TableName}/${stream.slice(0, stream.indexOf(':'))}`]
+      : [input.TableName];
+  }
   if (typeof input.StreamName === 'string') return [input.StreamName];
   if (input.RequestItems && typeof input.RequestItems === 'object')
     return Object.keys(input.RequestItems);
@@ -43,19 +58,22 @@ function targetsOf(input: Record<string, unknown>): string[] {
 
 type Send = (command: { input: Record<string, unknown> }, ...rest: unknown[]) => Promise<unknown>;
 
-function arm(point: KillPoint): void {
+function arm(point: KillPoint | undefined, trace: string | undefined): void {
   let calls = 0;
   for (const client of [DynamoDBClient, KinesisClient]) {
     const prototype = client.prototype as unknown as { send: Send };
     const send = prototype.send;
     prototype.send = async function (this: unknown, command, ...rest) {
       const operation = command.constructor.name.replace(/Command$/, '');
+      const targets = targetsOf(command.input);
       const counted =
+        point !== undefined &&
         operation === point.operation &&
-        (point.target === '*' || targetsOf(command.input).includes(point.target));
+        (point.target === '*' || targets.includes(point.target));
       const call = counted ? ++calls : 0;
       const output = await send.call(this, command, ...rest);
-      if (call === point.call) {
+      if (trace) appendFileSync(trace, `${operation} ${targets.join(' ')}\n`);
+      if (point && call === point.call) {
         writeSync(2, `killed with SIGKILL after ${operation} call ${call} on ${point.target}\n`);
         process.kill(process.pid, 'SIGKILL');
       }
@@ -65,4 +83,5 @@ function arm(point: KillPoint): void {
 }
 
 const spec = process.env[KILL_AT_VARIABLE];
-if (spec && isMainThread) arm(parse(spec));
+const trace = process.env[CALL_TRACE_VARIABLE];
+if ((spec || trace) && isMainThread) arm(spec ? parse(spec) : undefined, trace);

@@ -1,8 +1,9 @@
 /**
- * `npm run chaos [-- --seed N --kills N --large]`: breaks the pipeline on purpose and
- * reconciles every event. Prints one JSON summary `{scenarios, passed, events_in,
- * events_applied, rejected, dead_lettered, lost, duplicated, divergences}` and exits 1 on any
- * loss, duplicate or divergence.
+ * `npm run chaos [-- --seed N --kills N --large --only S,...]`: breaks the pipeline on purpose
+ * and reconciles every event. Prints one JSON summary `{seed, command, scenarios, passed,
+ * events_in, events_applied, rejected, dead_lettered, lost, duplicated, divergences, kills,
+ * faults_injected, seconds, figures, results}` and exits 1 on any loss, duplicate or
+ * divergence. With `--large` every scenario moves at least 10,000 events.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,19 +17,27 @@ import { crashScenario } from './crash.js';
 import { deliveryScenario } from './delivery.js';
 import { INSTALL_HINT, motoFound } from './moto.js';
 import { poisonedStoreScenario } from './poisonedStore.js';
-import { summarize } from './summary.js';
+import { sagaCrashScenario } from './sagaCrash.js';
+import { figuresOf, type ScenarioResult, summarize } from './summary.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(
-    'usage: npm run chaos -- [--seed N] [--kills N] [--large] [--throttle R] [--server-error R]\n' +
-      '                        [--timeout R] [--lost-answer R] [--partial R]\n\n' +
+    'usage: npm run chaos -- [--seed N] [--kills N] [--saga-kills N] [--large] [--only S,...]\n' +
+      '                        [--throttle R] [--server-error R] [--timeout R] [--lost-answer R]\n' +
+      '                        [--partial R]\n\n' +
+      '--large: every scenario moves at least 10,000 events. --only: these scenarios only.\n\n' +
       'crash-restart: runs the embedded pipeline as a child process on a data folder, SIGKILLs\n' +
       'it at seeded random moments while it ingests a season (20 times, 60 with --large),\n' +
       'restarts it, and reconciles the store, the read models (against rebuilds) and the\n' +
-      'rankings (against computeRpi).\n' +
-      'concurrent-writers: 8 writers (32) race on one stream; every loser must get a\n' +
-      'ConcurrencyError and retry, and every change must land once.\n' +
+      'rankings (against computeRpi); then SIGKILLs a rebuild in its flushes until it\n' +
+      'finishes, resumed, equal to the live generation.\n' +
+      'saga-crash: SIGKILLs `matchstream saga start` at seeded AWS calls of the RPI saga\n' +
+      '(6 kills, 12 with --large), in its steps and, with a step failing for good, in its\n' +
+      'compensations; restarts the pipeline until the saga ends: it must end as a run never\n' +
+      'killed does, each effect once.\n' +
+      'concurrent-writers: 8 writers race on one stream (on each of 64 with --large); every\n' +
+      'loser must get a ConcurrencyError and retry, and every change must land once.\n' +
       'bad-input: a feed of good rows mixed with random bytes, non-UTF-8 bytes, an enormous\n' +
       'field, missing columns, formula- and script-like names; then an oversized event. Every\n' +
       'bad one refused with a reason, every good row stored, the counts reconciled.\n' +
@@ -73,77 +82,99 @@ const rate = (name: string, fallback: number): number => {
 };
 const large = args.includes('--large');
 const seed = option('--seed', Date.now() % 1_000_000);
+const only = (() => {
+  const i = args.indexOf('--only');
+  return i < 0 ? undefined : new Set((args[i + 1] ?? '').split(','));
+})();
 const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '../cli/main.js');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+// The sizes of a run: with --large, every scenario moves at least 10,000 events. A season of
+// 1,000 teams and 18 games each is about 9,300 games; with its teams, the corrections of
+// `seasonFeeds` and the sagas' events, some 10,800 events.
+const season = large ? { teams: 1000, gamesPerTeam: 18 } : { teams: 16, gamesPerTeam: 4 };
+const faultRates = {
+  throttle: rate('--throttle', 0.03),
+  serverError: rate('--server-error', 0.02),
+  timeout: rate('--timeout', 0.01),
+  lostAnswer: rate('--lost-answer', 0.02),
+  partial: rate('--partial', 0.3),
+};
 const dir = mkdtempSync(join(tmpdir(), 'matchstream-chaos-'));
+/** The scenarios in the order they run, each given a folder of its own. */
+const scenarios: Record<string, (folder: string) => Promise<ScenarioResult>> = {
+  'crash-restart': (folder) =>
+    crashScenario({
+      dir: folder,
+      cli,
+      seed,
+      kills: option('--kills', large ? 60 : 20),
+      ...(large ? season : { teams: 24, gamesPerTeam: 6 }),
+      chunks: large ? 8 : 4,
+      log,
+    }),
+  'saga-crash': (folder) =>
+    sagaCrashScenario({
+      dir: folder,
+      cli,
+      seed,
+      kills: option('--saga-kills', large ? 12 : 6),
+      ...season,
+      log,
+    }),
+  // 8 writers on one stream; with --large on each of 64 streams (10,240 changes): the embedded
+  // store takes some 50 contested appends a second whatever the writers per stream, and 32 on
+  // a stream lose 6 races per change where 8 lose 3.
+  'concurrent-writers': () =>
+    concurrencyScenario({ seed, writers: 8, changes: 20, streams: large ? 64 : 1 }),
+  'bad-input': (folder) =>
+    badInputScenario({
+      dir: folder,
+      cli,
+      seed,
+      ...(large ? { teams: 1000, gamesPerTeam: 20 } : { teams: 24, gamesPerTeam: 6 }),
+    }),
+  'aws-faults': () => awsFaultsScenario({ seed, ...season, rates: faultRates, log }),
+  'delivery-faults': () => deliveryScenario({ seed, ...season, log }),
+  'poisoned-store': () => poisonedStoreScenario({ seed, ...season, log }),
+};
 try {
-  const crash = await crashScenario({
-    dir,
-    cli: join(here, '../cli/main.js'),
-    seed,
-    kills: option('--kills', large ? 60 : 20),
-    teams: large ? 120 : 24,
-    gamesPerTeam: large ? 12 : 6,
-    chunks: large ? 8 : 4,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const concurrency = await concurrencyScenario({
-    seed,
-    writers: large ? 32 : 8,
-    changes: large ? 50 : 20,
-  });
-  const badInput = await badInputScenario({
-    dir,
-    cli: join(here, '../cli/main.js'),
-    seed,
-    teams: large ? 120 : 24,
-    gamesPerTeam: large ? 12 : 6,
-  });
-  const faultRates = {
-    throttle: rate('--throttle', 0.03),
-    serverError: rate('--server-error', 0.02),
-    timeout: rate('--timeout', 0.01),
-    lostAnswer: rate('--lost-answer', 0.02),
-    partial: rate('--partial', 0.3),
-  };
-  const awsFaults = await awsFaultsScenario({
-    seed,
-    teams: large ? 60 : 16,
-    gamesPerTeam: large ? 10 : 4,
-    rates: faultRates,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const delivery = await deliveryScenario({
-    seed,
-    teams: large ? 60 : 16,
-    gamesPerTeam: large ? 10 : 4,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const poisoned = await poisonedStoreScenario({
-    seed,
-    teams: large ? 60 : 16,
-    gamesPerTeam: large ? 10 : 4,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const results = [crash, concurrency, badInput, awsFaults, delivery, poisoned];
+  const results: ScenarioResult[] = [];
   const skipped: string[] = [];
-  if (motoFound()) {
-    results.push(
-      await busFaultsScenario({
-        seed,
-        teams: large ? 60 : 16,
-        gamesPerTeam: large ? 10 : 4,
-        rates: faultRates,
-        log: (line) => process.stderr.write(`${line}\n`),
-      }),
+  const timed = async (name: string, run: () => Promise<ScenarioResult>) => {
+    const started = performance.now();
+    log(`${name}: started`);
+    const result = await run();
+    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    const figures = figuresOf({ ...result, seconds });
+    log(
+      `${name}: ${result.passed ? 'passed' : 'FAILED'}, ${figures.events_in} events, ${figures.kills} kills, ${figures.faults_injected} faults, ${seconds} s`,
     );
-  } else if (process.env.CI === 'true') {
-    throw new Error(`eventbridge-faults needs moto_server in CI: ${INSTALL_HINT}`);
-  } else {
-    const why = `eventbridge-faults skipped: moto_server not found (${INSTALL_HINT})`;
-    process.stderr.write(`${why}\n`);
-    skipped.push(why);
+    results.push({ ...result, seconds });
+  };
+  for (const [name, run] of Object.entries(scenarios)) {
+    if (only && !only.has(name)) continue;
+    await timed(name, () => run(join(dir, name)));
   }
-  const summary = { ...summarize(results), ...(skipped.length > 0 ? { skipped } : {}) };
+  if (!only || only.has('eventbridge-faults')) {
+    if (motoFound()) {
+      await timed('eventbridge-faults', () =>
+        busFaultsScenario({ seed, ...season, rates: faultRates, log }),
+      );
+    } else if (process.env.CI === 'true') {
+      throw new Error(`eventbridge-faults needs moto_server in CI: ${INSTALL_HINT}`);
+    } else {
+      const why = `eventbridge-faults skipped: moto_server not found (${INSTALL_HINT})`;
+      log(why);
+      skipped.push(why);
+    }
+  }
+  const summary = {
+    seed,
+    command: `npm run chaos -- ${args.join(' ')}`.trim(),
+    ...summarize(results),
+    ...(skipped.length > 0 ? { skipped } : {}),
+  };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.exitCode =
     summary.lost + summary.duplicated + summary.divergences > 0 ||

@@ -38,8 +38,9 @@ async function matchStreams(
 }
 
 /**
- * Effects found twice in the other streams: a team registered twice, a saga step completed
- * twice, a saga ended twice, a calculation calculated or published twice, an event id twice.
+ * Effects found twice in the other streams: a team registered twice, a saga step or
+ * compensation completed twice, a saga ended twice, a calculation calculated, published,
+ * cached or retracted twice, an event id twice.
  */
 async function repeatedEffects(
   readAll: () => AsyncIterable<EventEnvelope[]>,
@@ -58,9 +59,11 @@ async function repeatedEffects(
         e.event_type === 'SagaCompleted' ||
         e.event_type === 'SagaCompensated' ||
         e.event_type === 'RpiCalculated' ||
-        e.event_type === 'RpiResultsPublished'
+        e.event_type === 'RpiResultsPublished' ||
+        e.event_type === 'RankingsCacheUpdated' ||
+        e.event_type === 'RpiResultsRetracted'
           ? `${e.aggregate_id} ${e.event_type}`
-          : e.event_type === 'SagaStepCompleted'
+          : e.event_type === 'SagaStepCompleted' || e.event_type === 'SagaCompensationCompleted'
             ? `${e.aggregate_id} ${e.event_type} ${String(e.data.step_name)}`
             : undefined;
       if (key === undefined) continue;

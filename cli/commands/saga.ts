@@ -6,10 +6,11 @@ import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import { readScope } from '../../sagas/rpi/rankingsCache.js';
 import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
-import { getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
+import { activeSagaIds, getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { activeDocuments } from '../folder/FolderReader.js';
+import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { day, faultSpec, wholeNumber } from '../options.js';
 import { sagaOutcome } from '../sagaOutcome.js';
@@ -22,6 +23,12 @@ interface StartFlags {
   readonly division?: string;
   readonly dataDir: string;
   readonly memory?: boolean;
+  readonly injectFault?: StepFault[];
+  readonly json?: boolean;
+}
+
+interface ResumeFlags {
+  readonly dataDir: string;
   readonly injectFault?: StepFault[];
   readonly json?: boolean;
 }
@@ -91,6 +98,34 @@ Examples:
       if (type !== 'rpi')
         throw new CliError(`unknown saga type "${type}"; there is: rpi`, EXIT.USAGE);
       await runSagaStart(flags);
+    });
+
+  saga
+    .command('resume')
+    .description('carry on with the sagas an interrupted run left unfinished, until each ends')
+    .option(
+      '--inject-fault <spec>',
+      'make a step fail on purpose: saga:STEP[:error|timeout|crash][:compensation] (repeatable)',
+      faultSpec,
+    )
+    .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
+    .option('--json', 'print the outcomes as JSON')
+    .addHelpText(
+      'after',
+      `
+Runs the embedded pipeline on the data folder, lets it catch up, and drives every saga that is
+still running or compensating (a run killed in the middle of one leaves it so) until it ends:
+a step cut short is run again, as its own idempotent action, or timed out and retried once its
+deadline has passed. Prints each saga's outcome. Exit code 1 when one of them was compensated
+or failed. A saga that a running process is driving is best left to it ("matchstream serve"
+and "matchstream start --serve" resume them by themselves).
+
+Example:
+  matchstream saga resume --data-dir .matchstream`,
+    )
+    .action(async (flags: ResumeFlags) => {
+      requireDataFolder(flags.dataDir);
+      await runSagaResume(flags);
     });
 
   saga
@@ -188,6 +223,34 @@ async function runSagaStart(flags: StartFlags): Promise<void> {
       throw new CliError(
         `saga ${sagaId} ${outcome.status}${outcome.failed_step ? ` after ${outcome.failed_step} failed: ${outcome.error ?? ''}` : ''}`,
       );
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+async function runSagaResume(flags: ResumeFlags): Promise<void> {
+  const pipeline = await startPipeline({
+    dataDir: flags.dataDir,
+    ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
+  });
+  try {
+    // The sagas read model catches up first: it says which sagas are unfinished.
+    await pipeline.runtime.settle();
+    const ids = await activeSagaIds(pipeline.stores.sagas);
+    for (const id of ids) await pipeline.sagas.waitFor(id, 600_000);
+    await pipeline.runtime.settle();
+    const outcomes = [];
+    for (const id of ids) outcomes.push(await sagaOutcome(pipeline.runtime.store, id));
+    await write(
+      flags.json
+        ? `${JSON.stringify({ sagas: outcomes }, null, 2)}\n`
+        : outcomes.length === 0
+          ? 'no saga to resume\n'
+          : `${outcomes.map((o) => `saga ${o.id} ${o.status}`).join('\n')}\n`,
+    );
+    const unrated = outcomes.filter((o) => o.status !== 'completed');
+    if (unrated.length > 0)
+      throw new CliError(unrated.map((o) => `saga ${o.id} ${o.status}`).join('; '));
   } finally {
     await pipeline.stop();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crashScenario } from '../../../chaos/crash.js';
+import { crashScenario, type KilledRebuild, rebuildResumed } from '../../../chaos/crash.js';
 import { CLI } from '../../support/cli.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -22,13 +22,23 @@ describe('chaos: SIGKILL the pipeline while it ingests, restart, reconcile', () 
     });
 
     expect(result.details.kills).toHaveLength(20);
-    // The rebuild was killed three times in its flushes, resumed, and verified equal to the
-    // live generation before it switched.
-    expect(result.details.rebuild).toMatchObject({
-      kills: [expect.any(String), expect.any(String), expect.any(String)],
+    // The rebuild was killed twice in its flushes and once right after a file's checkpoint,
+    // resumed from its checkpoint, and verified equal to the live generation before it switched.
+    const rebuild = result.details.rebuild as KilledRebuild;
+    expect(rebuild).toMatchObject({
+      kills: [
+        expect.stringMatching(/^BatchWriteItem:/),
+        expect.stringMatching(/^BatchWriteItem:/),
+        'PutItem:matchstream-replays:2',
+      ],
+      resumed: true,
       differences: 0,
       switched: true,
     });
+    // The last killed run left a file done: the run after it went on from there.
+    expect(rebuild.progress.at(-1)?.files_done).toBeGreaterThan(0);
+    expect(rebuildResumed(rebuild)).toBe(true);
+    expect(result.kills).toBe(23);
     expect(result).toMatchObject({ lost: 0, duplicated: 0, divergences: 0, passed: true });
     expect(result.events_applied).toBe(result.events_in);
     expect(result.details.corrected).toBeGreaterThan(0);
