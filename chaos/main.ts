@@ -16,6 +16,7 @@ import { concurrencyScenario } from './concurrency.js';
 import { crashScenario } from './crash.js';
 import { deliveryScenario } from './delivery.js';
 import { INSTALL_HINT, motoFound } from './moto.js';
+import { outageScenario } from './outage.js';
 import { poisonedStoreScenario } from './poisonedStore.js';
 import { sagaCrashScenario } from './sagaCrash.js';
 import { figuresOf, type ScenarioResult, summarize } from './summary.js';
@@ -50,6 +51,9 @@ if (args.includes('--help') || args.includes('-h')) {
       'item that is not a commit written into the events table: each dead-lettered with a\n' +
       'reason (a good event behind one held back with it), everything else applied, rebuilds\n' +
       'equal to the live read models.\n' +
+      'dependency-outage: the read-model tables fail with 503 for 4 s while a season is\n' +
+      'ingested, run with circuit breakers and without: the breakers open and close, nothing\n' +
+      'is dead-lettered, far fewer calls reach the tables while they are out.\n' +
       'eventbridge-faults (needs moto_server): the deployed bus router publishes a season on\n' +
       "moto's EventBridge, its PutEvents and DynamoDB calls faulted at the aws-faults rates\n" +
       '(each kind at least once), PutEvents answering FailedEntryCount: every event on its\n' +
@@ -137,6 +141,7 @@ const scenarios: Record<string, (folder: string) => Promise<ScenarioResult>> = {
   'aws-faults': () => awsFaultsScenario({ seed, ...season, rates: faultRates, log }),
   'delivery-faults': () => deliveryScenario({ seed, ...season, log }),
   'poisoned-store': () => poisonedStoreScenario({ seed, ...season, log }),
+  'dependency-outage': () => outageScenario({ seed, ...season, log }),
 };
 try {
   const results: ScenarioResult[] = [];

@@ -177,7 +177,8 @@ interface PolicyJson {
  * A circuit breaker around one dependency of one handler or consumer, on cockatiel's
  * `circuitBreaker` with a sampling breaker: when more than `failureRatio` of the calls in the
  * last `windowMs` failed with an outage (see `isOutage`; at least `minimumCalls` of them), it
- * opens; calls then fail at once with `DependencyUnavailable`, which tells the caller to hold
+ * opens; the call that opened it and every call after fail with `DependencyUnavailable`
+ * (those after at once, without being made), which tells the caller to hold
  * the work (never to drop it or dead-letter it). After `halfOpenDelay` one call is let through
  * as a trial: its success closes the breaker, its failure opens it again for twice as long.
  *
@@ -241,6 +242,15 @@ export class CircuitBreaker {
       if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
         this.figures.held++;
         throw new DependencyUnavailable(this.name, this.retryAt() ?? this.now(), this.reason);
+      }
+      // The failure that opened it, or a trial's that opened it again: held like the calls
+      // refused after it, else a trial made during a long outage would spend an attempt of
+      // the work it carried each time.
+      if (isOutage(error) && this.state === 'open') {
+        this.figures.held++;
+        throw new DependencyUnavailable(this.name, this.retryAt() ?? this.now(), this.reason, {
+          cause: error,
+        });
       }
       throw error;
     }

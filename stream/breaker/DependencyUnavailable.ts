@@ -12,9 +12,11 @@ export class DependencyUnavailable extends Error {
     readonly retryAt: number,
     /** The failure that opened it. */
     readonly reason?: string,
+    options?: { cause?: unknown },
   ) {
     super(
       `${breaker} is open${reason ? ` (${reason})` : ''}: the work is held until ${new Date(retryAt).toISOString()}`,
+      options,
     );
     this.name = 'DependencyUnavailable';
   }

@@ -75,11 +75,14 @@ describe('a circuit breaker', () => {
     const held = await outcome(breaker.execute(dep.call));
 
     // Assess
-    expect(
-      errors.every(
-        (e) => e instanceof Error && e.name === 'ProvisionedThroughputExceededException',
-      ),
-    ).toBe(true);
+    // The three before it failed; the one that opened it is held, with its own error as the cause.
+    expect(errors.slice(0, 3).map((e) => (e as Error).name)).toEqual(
+      Array(3).fill('ProvisionedThroughputExceededException'),
+    );
+    expect(errors[3]).toBeInstanceOf(DependencyUnavailable);
+    expect((errors[3] as Error).cause).toMatchObject({
+      name: 'ProvisionedThroughputExceededException',
+    });
     expect(breaker.state).toBe('open');
     expect(dep.calls).toBe(7);
     expect(held).toBeInstanceOf(DependencyUnavailable);
@@ -95,7 +98,7 @@ describe('a circuit breaker', () => {
     expect(breaker.snapshot()).toMatchObject({
       state: 'open',
       opened: 1,
-      held: 1,
+      held: 2,
       half_open_at: new Date(Date.now() + settings.halfOpenAfterMs).toISOString(),
       reason: 'rate of requests exceeds the allowed throughput',
     });
@@ -149,7 +152,7 @@ describe('a circuit breaker', () => {
       opened: 1,
       half_open_trials: 1,
       closed: 1,
-      held: 1,
+      held: 2,
       open_ms: settings.halfOpenAfterMs,
     });
   });
