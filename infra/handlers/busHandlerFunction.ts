@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { busEventHandler } from '../../pipeline/aws/sagas.js';
 import {
   BUS_HANDLER_NAMES,
@@ -8,7 +7,7 @@ import {
 } from '../../sagas/handlers/busHandlers.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
-import { breakerMetric, handlerMetrics } from './observed.js';
+import { breakerObserver, handlerMetrics } from './observed.js';
 
 const name = (process.env.BUS_HANDLER ?? '') as BusHandlerName;
 if (!BUS_HANDLER_NAMES.includes(name))
@@ -24,18 +23,7 @@ const metrics = handlerMetrics(BUS_HANDLERS[name].rule);
 let deadline = 0;
 const handle = busEventHandler(name, process.env, dynamoClient(), {
   remainingMs: () => deadline - Date.now(),
-  observer: {
-    breaker: (t) => breakerMetric(metrics, logger, t),
-    held(held) {
-      metrics.addMetric('BatchesHeld', MetricUnit.Count, 1);
-      logger.warn('work held: a circuit breaker is open', {
-        breaker: held.breaker,
-        retryAt: new Date(held.retryAt).toISOString(),
-      });
-    },
-    breakerError: (error) =>
-      logger.warn('circuit breaker state not shared', { error: error.message }),
-  },
+  observer: breakerObserver(metrics, logger),
 });
 
 /**

@@ -42,6 +42,27 @@ export function sagaMetric(
     logger.warn('saga compensated', { sagaId, eventType });
 }
 
+/** What a function tells of its breakers: transitions, held work, state it could not share. */
+export function breakerObserver(
+  metrics: Metrics,
+  logger: Logger,
+): Required<Pick<SagaObserver, 'breaker' | 'held' | 'breakerError'>> {
+  return {
+    breaker: (t) => breakerMetric(metrics, logger, t),
+    held(held) {
+      metrics.addMetric('BatchesHeld', MetricUnit.Count, 1);
+      logger.warn('work held: a circuit breaker is open', {
+        breaker: held.breaker,
+        retryAt: new Date(held.retryAt).toISOString(),
+        reason: held.reason,
+      });
+    },
+    breakerError(error) {
+      logger.warn('circuit breaker state not shared', { error: error.message });
+    },
+  };
+}
+
 /** Breaker metrics, one datum each with the breaker as a dimension, and its transitions logged. */
 export function breakerMetric(metrics: Metrics, logger: Logger, t: BreakerTransition): void {
   const single = metrics.singleMetric();
@@ -97,18 +118,7 @@ export function observed(
   let deadline: number | undefined;
   const inner = build({
     remainingMs: () => (deadline === undefined ? 0 : deadline - Date.now()),
-    breaker: (t) => breakerMetric(metrics, logger, t),
-    held(held) {
-      metrics.addMetric('BatchesHeld', MetricUnit.Count, 1);
-      logger.warn('work held: a circuit breaker is open', {
-        breaker: held.breaker,
-        retryAt: new Date(held.retryAt).toISOString(),
-        reason: held.reason,
-      });
-    },
-    breakerError(error) {
-      logger.warn('circuit breaker state not shared', { error: error.message });
-    },
+    ...breakerObserver(metrics, logger),
     delivered(applied, duplicates, filled, skipped) {
       metrics.addMetric('EventsApplied', MetricUnit.Count, applied);
       metrics.addMetric('DuplicatesDropped', MetricUnit.Count, duplicates);

@@ -1,9 +1,7 @@
-import type { BreakerStateStore } from './BreakerStateStore.js';
 import {
-  type BreakerSettings,
   type BreakerSnapshot,
-  type BreakerTransition,
   CircuitBreaker,
+  type CircuitBreakerOptions,
 } from './CircuitBreaker.js';
 
 /** The dependencies a handler or consumer guards, each with a breaker of its own. */
@@ -15,15 +13,8 @@ export type Dependency =
   | 'notifications'
   | 'put-events';
 
-export interface CircuitBreakersOptions {
-  readonly settings?: Partial<BreakerSettings>;
-  /** Shared with the other instances of each caller (see `CircuitBreaker`). */
-  readonly shared?: BreakerStateStore;
-  readonly instance?: string;
-  readonly onTransition?: (transition: BreakerTransition) => void;
-  readonly onError?: (error: Error) => void;
-  readonly now?: () => number;
-}
+/** The settings, shared store and hooks every breaker of the process gets. */
+export type CircuitBreakersOptions = CircuitBreakerOptions;
 
 /**
  * The breakers of one process, one per (handler or consumer, dependency), made on first use
