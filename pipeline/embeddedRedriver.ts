@@ -6,13 +6,13 @@ import type { LocalEventBus } from '../stream/buses/LocalEventBus.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
 import { InMemoryDeadLetterQueue } from '../stream/consumer/DeadLetterQueue.js';
 import { DynamoPositionStore } from '../stream/consumer/DynamoPositionStore.js';
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import type { EmbeddedRuntime } from '../stream/local/EmbeddedRuntime.js';
 import {
   applyThroughConsumers,
   planThroughConsumers,
   type RedrivableConsumer,
+  storedEvent,
 } from '../stream/redrive/consumerRedrive.js';
 import type { EventRef, Letter } from '../stream/redrive/Letter.js';
 import type { RedrivePlan, Redriver } from '../stream/redrive/redriveLetters.js';
@@ -203,15 +203,4 @@ async function planOneEvent(
     return { action: 'skip', why: letter.unknown ?? 'the letter names no event', resolved: false };
   await storedEvent(store, ref);
   return { action: 'redrive', through, events: 1 };
-}
-
-/** The stored event a reference names, read from the store. */
-async function storedEvent(store: Pick<EventStore, 'read'>, ref: EventRef): Promise<EventEnvelope> {
-  const [event] = await store.read(ref.aggregate_id, {
-    fromSequence: ref.sequence,
-    toSequence: ref.sequence,
-  });
-  if (event?.sequence !== ref.sequence)
-    throw new Error(`the event store holds no event ${ref.aggregate_id}/${ref.sequence}`);
-  return event;
 }

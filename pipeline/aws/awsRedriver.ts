@@ -4,14 +4,14 @@ import { busEntryOf } from '../../stream/buses/BusPublisher.js';
 import type { Domain } from '../../stream/buses/domains.js';
 import { EventBridgePublisher } from '../../stream/buses/EventBridgePublisher.js';
 import { InMemoryDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
-import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import {
   applyThroughConsumers,
   planThroughConsumers,
   type RedrivableConsumer,
+  storedEvent,
 } from '../../stream/redrive/consumerRedrive.js';
-import type { EventRef, Letter } from '../../stream/redrive/Letter.js';
+import type { Letter } from '../../stream/redrive/Letter.js';
 import type { RedrivePlan, Redriver } from '../../stream/redrive/redriveLetters.js';
 
 export interface AwsRedriveOptions {
@@ -95,15 +95,4 @@ export function awsRedriver(options: AwsRedriveOptions): Redriver {
       return applyThroughConsumers(letter, consumers, store);
     },
   };
-}
-
-/** The stored event a reference names, read from the store. */
-async function storedEvent(store: Pick<EventStore, 'read'>, ref: EventRef): Promise<EventEnvelope> {
-  const [event] = await store.read(ref.aggregate_id, {
-    fromSequence: ref.sequence,
-    toSequence: ref.sequence,
-  });
-  if (event?.sequence !== ref.sequence)
-    throw new Error(`the event store holds no event ${ref.aggregate_id}/${ref.sequence}`);
-  return event;
 }

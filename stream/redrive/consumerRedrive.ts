@@ -82,3 +82,17 @@ export async function applyThroughConsumers(
 async function positionOf(consumer: RedrivableConsumer, ref: EventRef): Promise<number> {
   return (await consumer.positions.positions([ref.aggregate_id])).get(ref.aggregate_id) ?? 0;
 }
+
+/** The stored event a reference names, read from the store. */
+export async function storedEvent(
+  store: Pick<EventStore, 'read'>,
+  ref: EventRef,
+): Promise<EventEnvelope> {
+  const [event] = await store.read(ref.aggregate_id, {
+    fromSequence: ref.sequence,
+    toSequence: ref.sequence,
+  });
+  if (event?.sequence !== ref.sequence)
+    throw new Error(`the event store holds no event ${ref.aggregate_id}/${ref.sequence}`);
+  return event;
+}
