@@ -11,6 +11,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import {
+  DEAD_LETTER_SOURCES_OUTPUT,
+  type DeadLetterSources,
+} from '../pipeline/aws/deadLetterSources.js';
 import { READ_MODELS } from '../pipeline/readModels.js';
 import {
   BUS_HANDLER_NAMES,
@@ -487,6 +491,28 @@ export class MatchstreamStack extends Stack {
       value: this.rebuild.feeder.functionName,
       description:
         'feeds the generations rebuilds make (matchstream projections drop --aws --feeder <this>)',
+    });
+    const sources: DeadLetterSources = {
+      eventsTable: this.eventStore.table.tableName,
+      failureBucket: this.failures.bucket.bucketName,
+      deadLettersTable: deadLetters.tableName,
+      consumers: Object.fromEntries(
+        Object.entries(this.consumers).map(([name, c]) => [name, c.function.functionName]),
+      ),
+      handlers: Object.fromEntries(
+        BUS_HANDLER_NAMES.map((n) => [
+          BUS_HANDLERS[n].rule,
+          {
+            function: this.handlers[n].function.functionName,
+            deadLetters: this.handlers[n].deadLetters.queueUrl,
+          },
+        ]),
+      ),
+      otherQueues: { 'saga-sweep': this.sweep.deadLetters.queueUrl },
+    };
+    new CfnOutput(this, DEAD_LETTER_SOURCES_OUTPUT, {
+      value: this.toJsonString(sources),
+      description: 'where failures are kept (matchstream dead-letters list --aws --stack <stack>)',
     });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,
