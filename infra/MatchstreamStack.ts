@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   type CfnElement,
   CfnOutput,
   Duration,
@@ -40,6 +41,7 @@ import { Monitoring } from './constructs/Monitoring.js';
 import { QueryApi } from './constructs/QueryApi.js';
 import { RebuildJob } from './constructs/RebuildJob.js';
 import { SagaSweep } from './constructs/SagaSweep.js';
+import { ScheduledFunction } from './constructs/ScheduledFunction.js';
 import { type ConsumerSettings, StreamConsumer } from './constructs/StreamConsumer.js';
 
 /**
@@ -63,6 +65,7 @@ export const TABLE_ACCESS = {
   /** A circuit breaker's shared state: read at most every second, written at each transition. */
   breakers: ['GetItem', 'PutItem'],
   listBreakers: ['Scan'],
+  superviseBreakers: ['Scan', 'GetItem', 'PutItem', 'DeleteItem'],
 } as const;
 export type TableAccess = keyof typeof TABLE_ACCESS;
 const WRITE_ACTIONS: ReadonlySet<string> = new Set([
@@ -103,6 +106,8 @@ export interface MatchstreamSettings {
   };
   /** How often the saga sweep runs (minutes). */
   readonly sagaSweepMinutes: number;
+  /** The most instances each bus handler's queue mapping runs at once (2–1000). */
+  readonly handlerConcurrency: number;
   /** Throttling of the query API (requests per second, burst). */
   readonly api: { readonly rateLimit: number; readonly burstLimit: number };
   /** When the event archive's exports move to cheaper storage (days after they are written). */
@@ -132,6 +137,8 @@ export class MatchstreamStack extends Stack {
   readonly consumers: Readonly<Record<'read-models' | 'bus-router' | 'sagas', StreamConsumer>>;
   readonly handlers: Readonly<Record<BusHandlerName, BusHandler>>;
   readonly sweep: SagaSweep;
+  /** Pauses the bus handlers whose circuit breakers are open. */
+  readonly supervisor: ScheduledFunction;
   readonly api: QueryApi;
   /** Where the consumers' mappings write the batches they give up on. */
   readonly failures: FailureBucket;
@@ -337,6 +344,7 @@ export class MatchstreamStack extends Stack {
         key: this.key,
         node: settings.node,
         environment: sagaEnv,
+        maxConcurrency: settings.handlerConcurrency,
       });
     this.handlers = {
       match: handler('match'),
@@ -356,6 +364,39 @@ export class MatchstreamStack extends Stack {
     // Calculation: reads the calculations, writes the notifications.
     this.allow(this.handlers.calculation.function, this.eventStore.table, 'readEvents');
     this.allow(this.handlers.calculation.function, table('notifications'), 'writeDocuments');
+
+    // The breaker supervisor pauses a bus handler's mapping while its breakers are open.
+    this.supervisor = new ScheduledFunction(this, 'BreakerSupervisor', {
+      name: `${prefix}-breaker-supervisor`,
+      description: 'the breaker supervisor',
+      does: 'pauses the bus handlers whose circuit breakers are open, and resumes them',
+      entry: 'breakerSupervisorFunction.ts',
+      timeout: Duration.minutes(1),
+      key: this.key,
+      node: settings.node,
+      environment: {
+        BREAKERS_TABLE: breakers.tableName,
+        HANDLER_MAPPINGS: this.toJsonString(
+          Object.fromEntries(
+            BUS_HANDLER_NAMES.map((n) => [BUS_HANDLERS[n].rule, this.handlers[n].mappingId]),
+          ),
+        ),
+      },
+    });
+    this.allow(this.supervisor.function, breakers, 'superviseBreakers');
+    this.supervisor.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+        resources: BUS_HANDLER_NAMES.map((n) =>
+          this.formatArn({
+            service: 'lambda',
+            resource: 'event-source-mapping',
+            resourceName: this.handlers[n].mappingId,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
 
     this.api = new QueryApi(this, 'QueryApi', {
       name: prefix,
@@ -433,6 +474,7 @@ export class MatchstreamStack extends Stack {
                 eventBusName: this.buses.buses[BUS_HANDLERS[n].bus].eventBusName,
               },
               breakers: true,
+              inbox: this.handlers[n].inbox,
             },
           ]),
         ),
@@ -440,6 +482,11 @@ export class MatchstreamStack extends Stack {
           function: this.sweep.function,
           deadLetters: this.sweep.deadLetters,
           rule: { ruleName: this.sweep.rule.ruleName },
+        },
+        'breaker-supervisor': {
+          function: this.supervisor.function,
+          deadLetters: this.supervisor.deadLetters,
+          rule: { ruleName: this.supervisor.rule.ruleName },
         },
       },
       sagas: 'sagas',
@@ -508,7 +555,10 @@ export class MatchstreamStack extends Stack {
           },
         ]),
       ),
-      otherQueues: { 'saga-sweep': this.sweep.deadLetters.queueUrl },
+      otherQueues: {
+        'saga-sweep': this.sweep.deadLetters.queueUrl,
+        'breaker-supervisor': this.supervisor.deadLetters.queueUrl,
+      },
     };
     new CfnOutput(this, DEAD_LETTER_SOURCES_OUTPUT, {
       value: this.toJsonString(sources),

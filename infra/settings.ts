@@ -14,7 +14,8 @@ const CONSUMERS = ['read-models', 'bus-router', 'sagas'] as const;
  * events and read-model tables; none), `rpiProfile` (the profile of automatic
  * recalculations; the default profile), `rpiDivision` (count only games within it; all),
  * `debounceMs` (how long an automatic recalculation waits for more results; 1000),
- * `sagaSweepMinutes` (1), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200),
+ * `sagaSweepMinutes` (1), `handlerConcurrency` (the most instances each bus handler's queue
+ * mapping runs, 2–1000; 5), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200),
  * `archiveInfrequentDays` / `archiveGlacierDays` (when the archive's exports move to S3
  * Standard-IA and to Glacier Instant Retrieval; 30 / 90), `rebuildConcurrency` (data files a
  * rebuild applies at once on AWS, 1–1000; 16), and
@@ -48,6 +49,7 @@ export function settingsFromContext(get: (key: string) => unknown): MatchstreamS
       debounceMs: whole(get('debounceMs'), 'debounceMs', 0, 600_000, 1000),
     },
     sagaSweepMinutes: whole(get('sagaSweepMinutes'), 'sagaSweepMinutes', 1, 60, 1),
+    handlerConcurrency: whole(get('handlerConcurrency'), 'handlerConcurrency', 2, 1000, 5),
     api: {
       rateLimit: whole(get('apiRateLimit'), 'apiRateLimit', 1, 10_000, 100),
       burstLimit: whole(get('apiBurstLimit'), 'apiBurstLimit', 1, 5000, 200),

@@ -1,11 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EventPattern } from '../../stream/buses/eventPattern.js';
 import { deadLetterQueue, grantDeadLetterDelivery } from './deadLetterQueue.js';
@@ -24,9 +25,22 @@ export interface BusHandlerProps {
   readonly environment: Readonly<Record<string, string>>;
   /** @default 22 */
   readonly node?: NodeVersion;
-  /** Reserved concurrency; none when absent. */
-  readonly reservedConcurrency?: number;
+  /**
+   * The most instances its queue's event source mapping runs at once (2–1000): a limit that
+   * reserves none of the account's concurrency. @default 5
+   */
+  readonly maxConcurrency?: number;
 }
+
+/** The function's timeout: a batch of 10 events, each a few reads and writes. */
+export const BUS_HANDLER_TIMEOUT = Duration.minutes(1);
+/**
+ * How often SQS delivers an event its handler failed on before moving it to the dead-letter
+ * queue. Held events never count: they are sent back as new messages.
+ */
+export const BUS_HANDLER_RECEIVES = 5;
+/** Events in one invocation. */
+export const BUS_HANDLER_BATCH = 10;
 
 /** The rule's pattern in the CDK's terms (the handlers' rules use only these two fields). */
 export function cdkPattern(pattern: EventPattern): events.EventPattern {
@@ -45,43 +59,86 @@ export function cdkPattern(pattern: EventPattern): events.EventPattern {
 }
 
 /**
- * One of the three bus handlers: a Lambda function as the target of its rule on its domain bus.
- * Nothing is dropped: EventBridge retries delivery for a day and sends what it cannot deliver to
- * the handler's dead-letter queue; a handler failure is retried twice by Lambda's asynchronous
- * invocation, then lands in the same queue with the error.
+ * One of the three bus handlers: its rule on its domain bus puts each event on the handler's
+ * queue, and the queue's event source mapping invokes the function with batches of them.
+ * Nothing is dropped: EventBridge retries putting an event on the queue for a day, then sends
+ * it to the dead-letter queue; an event the function fails on is delivered again, up to
+ * `BUS_HANDLER_RECEIVES` times, then SQS moves it to the same dead-letter queue. While a
+ * circuit breaker of the handler is open the queue holds the events: the function sends held
+ * events back delayed, and the breaker supervisor disables the mapping until a trial is due.
  */
 export class BusHandler extends Construct {
   readonly function: nodejs.NodejsFunction;
+  /** What the rule delivers, waiting for the function. */
+  readonly inbox: sqs.Queue;
   readonly deadLetters: sqs.Queue;
   readonly rule: Rule;
+  /** The UUID of the inbox's event source mapping (what the supervisor pauses). */
+  readonly mappingId: string;
 
   constructor(scope: Construct, id: string, props: BusHandlerProps) {
     super(scope, id);
     this.deadLetters = deadLetterQueue(this, 'DeadLetters', props.key, 'the bus events');
+    // Lambda's guidance: a visibility timeout of at least six times the function's timeout
+    // (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html); the longest
+    // retention, so an outage has 14 days before an event could expire.
+    this.inbox = new sqs.Queue(this, 'Inbox', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(6 * BUS_HANDLER_TIMEOUT.toSeconds()),
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: BUS_HANDLER_RECEIVES },
+    });
     this.function = new HandlerFunction(this, 'Handler', {
       description: `the ${props.name}`,
       entry: 'busHandlerFunction.ts',
       node: props.node ?? 22,
       memorySize: 512,
-      timeout: Duration.minutes(1),
-      ...(props.reservedConcurrency !== undefined
-        ? { reservedConcurrency: props.reservedConcurrency }
-        : {}),
-      environment: { ...props.environment, BUS_HANDLER: props.handler },
+      timeout: BUS_HANDLER_TIMEOUT,
+      environment: {
+        ...props.environment,
+        BUS_HANDLER: props.handler,
+        INBOX_URL: this.inbox.queueUrl,
+      },
     }).function;
-    this.function.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.deadLetters),
+    const source = new SqsEventSource(this.inbox, {
+      batchSize: BUS_HANDLER_BATCH,
+      maxConcurrency: props.maxConcurrency ?? 5,
+      reportBatchItemFailures: true,
     });
+    this.function.addEventSource(source);
+    this.mappingId = source.eventSourceMappingId;
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless::Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        "An SQS event source mapping has no on-failure destination: what fails is kept by the queue's redrive policy, which moves an event to the handler's dead-letter queue after its receive count.",
+    });
+    // Held events go back on the inbox.
+    this.inbox.grantSendMessages(this.function);
     this.rule = new Rule(this, 'Rule', {
       eventBus: props.bus,
       ruleName: props.name,
       description: `${props.name}: ${JSON.stringify(props.pattern)}`,
       eventPattern: cdkPattern(props.pattern),
     });
+    // The target is the queue by its ARN alone: given the queue itself, the target would let
+    // every EventBridge rule anywhere use the stack's key. The rule's own grants instead: the
+    // queue's policy lets this rule send, the key lets this rule encrypt (below).
+    this.inbox.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.inbox.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': this.rule.ruleArn } },
+      }),
+    );
+    const target = sqs.Queue.fromQueueAttributes(this, 'InboxTarget', {
+      queueArn: this.inbox.queueArn,
+      queueUrl: this.inbox.queueUrl,
+    });
     this.rule.addTarget(
-      new LambdaFunction(this.function, {
+      new SqsQueue(target, {
         deadLetterQueue: this.deadLetters,
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),

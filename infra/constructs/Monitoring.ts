@@ -26,7 +26,15 @@ export interface WatchedHandler {
    * (`BatchesHeld`, under its name): an alarm then says when that lasts. @default false
    */
   readonly breakers?: boolean;
+  /**
+   * The queue it reads its events from (a bus handler): events waiting in it too long raise an
+   * alarm, and it is not invoked asynchronously. Absent: invoked by its rule directly.
+   */
+  readonly inbox?: sqs.IQueue;
 }
+
+/** How long an event may wait in a bus handler's queue before an alarm says so. */
+export const MAX_INBOX_AGE = Duration.hours(1);
 
 export interface MonitoringProps {
   /** Names the dashboard, e.g. `matchstream-prod`. */
@@ -344,16 +352,36 @@ export class Monitoring extends Construct {
         period: Duration.minutes(5),
         statistic: 'Maximum',
       });
-      this.alarm(`${name}Errors`, errors, 0, 1, `${name}: the handler failed (Lambda retries it)`);
-      if (handler.breakers) this.heldAlarm(name);
-      this.watchInvocations(name, handler.function);
       this.alarm(
-        `${name}AsyncEventsDropped`,
-        this.lambdaMetric(handler.function, 'AsyncEventsDropped'),
+        `${name}Errors`,
+        errors,
         0,
         1,
-        `${name}: Lambda dropped events invoked asynchronously (too old, or retries spent)`,
+        handler.inbox
+          ? `${name}: the handler failed on a batch (SQS delivers its events again)`
+          : `${name}: the handler failed (Lambda retries it)`,
       );
+      if (handler.breakers) this.heldAlarm(name);
+      this.watchInvocations(name, handler.function);
+      if (handler.inbox)
+        this.alarm(
+          `${name}InboxAge`,
+          handler.inbox.metricApproximateAgeOfOldestMessage({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
+          MAX_INBOX_AGE.toSeconds(),
+          1,
+          `${name}: an event has waited over ${MAX_INBOX_AGE.toHumanString()} in its queue (a breaker is open, or the handler is behind)`,
+        );
+      else
+        this.alarm(
+          `${name}AsyncEventsDropped`,
+          this.lambdaMetric(handler.function, 'AsyncEventsDropped'),
+          0,
+          1,
+          `${name}: Lambda dropped events invoked asynchronously (too old, or retries spent)`,
+        );
       if (handler.rule) this.watchRule(name, handler.rule);
       this.alarm(
         `${name}DeadLetters`,

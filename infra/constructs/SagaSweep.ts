@@ -1,13 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
-import { deadLetterQueue, grantDeadLetterDelivery } from './deadLetterQueue.js';
-import { HandlerFunction, type NodeVersion } from './HandlerFunction.js';
+import type { Construct } from 'constructs';
+import type { NodeVersion } from './HandlerFunction.js';
+import { ScheduledFunction } from './ScheduledFunction.js';
 
 export interface SagaSweepProps {
   /** The schedule rule's name, e.g. `matchstream-prod-saga-sweep`. */
@@ -34,43 +29,13 @@ export interface SagaSweepProps {
  * (`SweepLease`), not reserved concurrency, which fails the deploy on accounts with a low
  * concurrency quota; two coordinators on a saga would be harmless, only wasteful.
  */
-export class SagaSweep extends Construct {
-  readonly function: nodejs.NodejsFunction;
-  readonly deadLetters: sqs.Queue;
-  readonly rule: Rule;
-
+export class SagaSweep extends ScheduledFunction {
   constructor(scope: Construct, id: string, props: SagaSweepProps) {
-    super(scope, id);
-    this.deadLetters = deadLetterQueue(this, 'DeadLetters', props.key, 'the sweep invocations');
-    this.function = new HandlerFunction(this, 'Handler', {
+    super(scope, id, {
+      ...props,
       description: 'the saga sweep',
+      does: 'drives the running and compensating sagas',
       entry: 'sagaSweepFunction.ts',
-      node: props.node ?? 22,
-      timeout: Duration.minutes(5),
-      ...(props.reservedConcurrency !== undefined
-        ? { reservedConcurrency: props.reservedConcurrency }
-        : {}),
-      environment: props.environment,
-    }).function;
-    // A missed sweep is replaced by the next one: no retries piling up behind a slow sweep.
-    // A failed sweep is kept in the dead-letter queue (watched), as the rule's undelivered ones.
-    this.function.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.minutes(2),
-      onFailure: new SqsDestination(this.deadLetters),
     });
-    this.rule = new Rule(this, 'Schedule', {
-      ruleName: props.name,
-      description: 'drives the running and compensating sagas',
-      schedule: Schedule.rate(props.every ?? Duration.minutes(1)),
-    });
-    this.rule.addTarget(
-      new LambdaFunction(this.function, {
-        deadLetterQueue: this.deadLetters,
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(5),
-      }),
-    );
-    grantDeadLetterDelivery(this, props.key, { name: props.name });
   }
 }

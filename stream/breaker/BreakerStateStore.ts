@@ -33,6 +33,12 @@ export interface BreakerStateStore {
   list(): Promise<SharedBreakerState[]>;
 }
 
+/**
+ * The key prefix of the marks the breaker supervisor keeps in the same table, one per event
+ * source mapping it paused (`held-mapping:<uuid>`): not breakers, so never listed as such.
+ */
+export const HELD_MAPPING_PREFIX = 'held-mapping:';
+
 /** The breakers table's default name: partition key `breaker`, TTL attribute `expires_at`. */
 export const BREAKERS_TABLE = 'matchstream-breakers';
 
@@ -82,7 +88,8 @@ export class DynamoBreakerStateStore implements BreakerStateStore {
       const page = await this.client.send(
         new ScanCommand({ TableName: this.table, ExclusiveStartKey: start }),
       );
-      for (const item of page.Items ?? []) states.push(parse(item));
+      for (const item of page.Items ?? [])
+        if (!item.breaker?.S?.startsWith(HELD_MAPPING_PREFIX)) states.push(parse(item));
       start = page.LastEvaluatedKey;
     } while (start);
     return states.sort((a, b) => (a.breaker < b.breaker ? -1 : a.breaker > b.breaker ? 1 : 0));

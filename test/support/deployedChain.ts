@@ -4,8 +4,6 @@ import {
   type EventBridgeClient,
   ListRulesCommand,
   ListTargetsByRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import {
   DescribeStreamSummaryCommand,
@@ -18,14 +16,19 @@ import {
   type EventSourceMappingConfiguration,
   type LambdaClient,
   ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { putRecordsReliably } from '../../stream/aws/putRecordsReliably.js';
 import { commitChange, itemChange } from '../../stream/changes/commitChange.js';
 import type { KinesisStreamBatchResponse } from '../../stream/consumer/kinesisEvent.js';
 import { lambdaRecords } from '../../stream/consumer/kinesisEvent.js';
 import { fromItem } from '../../stream/eventStore/commitItem.js';
-import { drainQueue } from './moto.js';
 
 /** Runs a deployed function (by ARN) on an event: what Lambda would invoke. */
 export type Invoke = (functionArn: string, event: unknown) => Promise<unknown>;
@@ -63,18 +66,24 @@ export interface Pass {
  *   made (ListEventSourceMappings on the stream) is read as Lambda reads it: shard by shard with
  *   GetRecords, at most BatchSize records per batch, from TRIM_HORIZON, handed to its function
  *   as the Lambda event; a batch item failure fails the pass.
- * - Rule targets: moto's EventBridge cannot deliver to a Lambda target (PutEvents on a bus with
- *   such a rule fails with a server error), so each deployed rule's Lambda targets are moved to
- *   an SQS queue of the rule's own: moto's rule decides what it delivers, and each event it
- *   delivered is handed to the function the target named, as EventBridge's asynchronous invoke
- *   hands it over.
+ * - Bus handlers' queues: moto's EventBridge puts each event its rule matches on the rule's
+ *   queue, but moto invokes a queue's Lambda mapping only through Docker, so each queue mapping
+ *   the stack made is disabled and read as Lambda reads it: ReceiveMessage, at most BatchSize
+ *   messages per batch, handed to its function as the Lambda SQS event; what the partial batch
+ *   response does not report is deleted, and a reported message fails the pass.
  */
 export class DeployedChain {
   private readonly forwarded = new Set<string>();
   private readonly checkpoints = new Map<string, string>();
-  /** Per deployed rule with Lambda targets: the queue that now receives for it, the functions. */
-  private readonly targets: { rule: string; bus: string; queueUrl: string; functions: string[] }[] =
-    [];
+  /** Per deployed rule whose target is a queue a mapping reads: the queue, its functions. */
+  private readonly targets: {
+    rule: string;
+    bus: string;
+    queueUrl: string;
+    queueArn: string;
+    batchSize: number;
+    functions: string[];
+  }[] = [];
   private streamArn = '';
 
   private constructor(private readonly options: DeployedChainOptions) {}
@@ -93,47 +102,30 @@ export class DeployedChain {
         const { Targets = [] } = await options.eventBridge.send(
           new ListTargetsByRuleCommand({ Rule: rule.Name, EventBusName: bus }),
         );
-        const lambdas = Targets.filter((t) => t.Arn?.startsWith('arn:aws:lambda:'));
-        if (lambdas.length === 0) continue;
-        for (const t of lambdas)
-          if (t.Input || t.InputPath || t.InputTransformer)
+        for (const target of Targets) {
+          if (!target.Arn?.startsWith('arn:aws:sqs:')) continue;
+          if (target.Input || target.InputPath || target.InputTransformer)
             throw new Error(`rule ${rule.Name}: a target that reshapes the event is not emulated`);
-        const { QueueUrl = '' } = await options.sqs.send(
-          new CreateQueueCommand({ QueueName: `rule-${bus}-${rule.Name}`.slice(0, 80) }),
-        );
-        const { Attributes } = await options.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-        );
-        await options.eventBridge.send(
-          new RemoveTargetsCommand({
-            Rule: rule.Name,
-            EventBusName: bus,
-            Ids: lambdas.map((t) => t.Id ?? ''),
-          }),
-        );
-        await options.eventBridge.send(
-          new PutTargetsCommand({
-            Rule: rule.Name,
-            EventBusName: bus,
-            Targets: [
-              {
-                Id: 'test-queue',
-                Arn: Attributes?.QueueArn ?? '',
-                // The whole event; one input path keeps moto's transformer quick (see moto.ts).
-                InputTransformer: {
-                  InputPathsMap: { detail: '$.detail' },
-                  InputTemplate: '<aws.events.event.json>',
-                },
-              },
-            ],
-          }),
-        );
-        chain.targets.push({
-          rule: rule.Name ?? '',
-          bus,
-          queueUrl: QueueUrl,
-          functions: lambdas.map((t) => t.Arn ?? ''),
-        });
+          const { EventSourceMappings = [] } = await options.lambda.send(
+            new ListEventSourceMappingsCommand({ EventSourceArn: target.Arn }),
+          );
+          if (EventSourceMappings.length === 0) continue;
+          for (const m of EventSourceMappings)
+            await options.lambda.send(
+              new UpdateEventSourceMappingCommand({ UUID: m.UUID, Enabled: false }),
+            );
+          const { QueueUrl = '' } = await options.sqs.send(
+            new GetQueueUrlCommand({ QueueName: target.Arn.split(':').at(-1) }),
+          );
+          chain.targets.push({
+            rule: rule.Name ?? '',
+            bus,
+            queueUrl: QueueUrl,
+            queueArn: target.Arn,
+            batchSize: Math.min(10, ...EventSourceMappings.map((m) => m.BatchSize ?? 10)),
+            functions: EventSourceMappings.map((m) => m.FunctionArn ?? ''),
+          });
+        }
       }
     }
     return chain;
@@ -249,23 +241,52 @@ export class DeployedChain {
     return handed;
   }
 
-  /** The deployed rules whose Lambda targets the chain delivers to: rule, bus, functions. */
+  /** The deployed rules whose queues the chain hands to their functions: rule, bus, functions. */
   get ruleTargets(): readonly { rule: string; bus: string; functions: readonly string[] }[] {
     return this.targets;
   }
 
   private async deliver(count: (arn: string) => void): Promise<number> {
-    const { sqs, invoke } = this.options;
+    const { sqs, invoke, region } = this.options;
     let delivered = 0;
-    for (const { queueUrl, functions } of this.targets) {
-      const events = await drainQueue<Record<string, unknown>>(sqs, queueUrl, { timeoutMs: 0 });
-      for (const event of events)
-        for (const arn of functions) {
-          await invoke(arn, event);
+    for (const { queueUrl, queueArn, batchSize, functions } of this.targets)
+      for (const arn of functions)
+        for (;;) {
+          const { Messages = [] } = await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              MaxNumberOfMessages: batchSize,
+              VisibilityTimeout: 30,
+              MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+            }),
+          );
+          if (Messages.length === 0) break;
+          const response = (await invoke(arn, {
+            Records: Messages.map((m) => ({
+              messageId: m.MessageId,
+              receiptHandle: m.ReceiptHandle,
+              body: m.Body,
+              attributes: m.Attributes ?? {},
+              messageAttributes: {},
+              md5OfBody: m.MD5OfBody,
+              eventSource: 'aws:sqs',
+              eventSourceARN: queueArn,
+              awsRegion: region,
+            })),
+          })) as { batchItemFailures: { itemIdentifier: string }[] };
           count(arn);
+          if (response.batchItemFailures.length > 0)
+            throw new Error(
+              `${arn} reported ${response.batchItemFailures.length} failed messages of ${queueArn}`,
+            );
+          await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+          delivered += Messages.length;
         }
-      delivered += events.length;
-    }
     return delivered;
   }
 }

@@ -101,6 +101,7 @@ describe('the alarms that catch a stalled or failing pipeline', () => {
       ...Object.values(stack.consumers).map((c) => c.function),
       ...Object.values(stack.handlers).map((h) => h.function),
       stack.sweep.function,
+      stack.supervisor.function,
     ];
     for (const fn of functions) {
       expectAlarm('AWS/Lambda', 'Throttles', { FunctionName: ref(fn) });
@@ -108,10 +109,17 @@ describe('the alarms that catch a stalled or failing pipeline', () => {
     }
   });
 
-  it('watches the asynchronous handlers for dropped events, and their rules for failed deliveries', () => {
+  it("watches the bus handlers' queues for events waiting too long, the scheduled functions for dropped events, and the rules for failed deliveries", () => {
     for (const name of BUS_HANDLER_NAMES) {
       const handler = stack.handlers[name];
-      expectAlarm('AWS/Lambda', 'AsyncEventsDropped', { FunctionName: ref(handler.function) });
+      expectAlarm('AWS/SQS', 'ApproximateAgeOfOldestMessage', {
+        QueueName: {
+          'Fn::GetAtt': [
+            stack.getLogicalId(handler.inbox.node.defaultChild as CfnElement),
+            'QueueName',
+          ],
+        },
+      });
       // A rule on a custom bus: EventBusName and RuleName.
       const bus = stack.buses.buses[BUS_HANDLERS[name].bus];
       for (const metric of [
@@ -125,13 +133,15 @@ describe('the alarms that catch a stalled or failing pipeline', () => {
         });
     }
     // The sweep's schedule is on the default bus: RuleName alone.
-    expectAlarm('AWS/Lambda', 'AsyncEventsDropped', { FunctionName: ref(stack.sweep.function) });
-    for (const metric of [
-      'FailedInvocations',
-      'InvocationsSentToDlq',
-      'InvocationsFailedToBeSentToDlq',
-    ])
-      expectAlarm('AWS/Events', metric, { RuleName: ref(stack.sweep.rule) });
+    for (const scheduled of [stack.sweep, stack.supervisor]) {
+      expectAlarm('AWS/Lambda', 'AsyncEventsDropped', { FunctionName: ref(scheduled.function) });
+      for (const metric of [
+        'FailedInvocations',
+        'InvocationsSentToDlq',
+        'InvocationsFailedToBeSentToDlq',
+      ])
+        expectAlarm('AWS/Events', metric, { RuleName: ref(scheduled.rule) });
+    }
   });
 
   it('watches every table for throttled reads and writes', () => {

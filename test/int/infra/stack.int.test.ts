@@ -25,7 +25,7 @@ let template: Template;
 const outdir = tmp.path('cdk.out');
 beforeAll(() => {
   template = synth({}, outdir);
-}, 120_000);
+}, 300_000);
 
 describe('the CDK app', () => {
   it('stores events in an on-demand table with PITR, a customer-managed key, deletion protection, streaming to Kinesis', () => {
@@ -118,12 +118,18 @@ describe('the CDK app', () => {
     );
   });
 
-  it('takes the mapping settings and reserved concurrency of each consumer from context', () => {
+  it("takes the mapping settings and reserved concurrency of each consumer, and the bus handlers' concurrency, from context", () => {
     const tuned = synth({
       consumers: {
         'read-models': { batchSize: 1000, parallelizationFactor: 4, reservedConcurrency: 20 },
       },
+      handlerConcurrency: 40,
     });
+    tuned.resourcePropertiesCountIs(
+      'AWS::Lambda::EventSourceMapping',
+      { ScalingConfig: { MaximumConcurrency: 40 } },
+      3,
+    );
     tuned.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1000,
       ParallelizationFactor: 4,
@@ -132,7 +138,7 @@ describe('the CDK app', () => {
       ReservedConcurrentExecutions: 20,
       Environment: { Variables: Match.objectLike({ CONSUMER: 'read-models' }) },
     });
-  }, 120_000);
+  }, 300_000);
 
   it('has the four domain buses, each with an archive', () => {
     for (const domain of ['main', 'soccer', 'calculation', 'metadata'])
@@ -170,7 +176,7 @@ describe('the CDK app', () => {
     );
   });
 
-  it('routes each bus handler its events by a rule, with a dead-letter queue on the target and on the function', () => {
+  it('routes each bus handler its events by a rule onto its queue, read by a mapping that limits its concurrency; what fails ends in a dead-letter queue', () => {
     const rules = template.findResources('AWS::Events::Rule', {
       Properties: { EventBusName: Match.anyValue() },
     });
@@ -188,27 +194,127 @@ describe('the CDK app', () => {
       'detail-type': ['MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
     });
     expect(byName['metadata-event-handler'].EventPattern.source).toEqual(['matchstream.metadata']);
-    for (const rule of Object.values(byName)) {
+    // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's resources
+    const resources: Record<string, any> = template.toJSON().Resources;
+    const logicalId = (ref: unknown): string => {
+      // biome-ignore lint/suspicious/noExplicitAny: an intrinsic function
+      const r = ref as any;
+      return r['Fn::GetAtt']?.[0] ?? r.Ref;
+    };
+    for (const [name, rule] of Object.entries(byName)) {
       const [target] = rule.Targets;
       expect(target.DeadLetterConfig.Arn).toBeDefined();
       expect(target.RetryPolicy).toEqual({
         MaximumEventAgeInSeconds: 86400,
         MaximumRetryAttempts: 185,
       });
+      // The target is the handler's queue, not its function: nothing is invoked asynchronously.
+      const inbox = resources[logicalId(target.Arn)];
+      expect(inbox.Type, name).toBe('AWS::SQS::Queue');
+      const handler = Object.values(resources).find(
+        (r) =>
+          r.Type === 'AWS::Lambda::Function' &&
+          r.Properties.Environment?.Variables?.INBOX_URL?.Ref === logicalId(target.Arn),
+      );
+      expect(handler, name).toBeDefined();
+      // Lambda's guidance: the queue's visibility timeout is at least 6 × the function's.
+      expect(inbox.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+        6 * handler.Properties.Timeout,
+      );
+      expect(inbox.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
+      expect(inbox.Properties.KmsMasterKeyId).toBeDefined();
+      // After 5 receives SQS moves an event to the same dead-letter queue as the rule's.
+      expect(inbox.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+      expect(logicalId(inbox.Properties.RedrivePolicy.deadLetterTargetArn)).toBe(
+        logicalId(target.DeadLetterConfig.Arn),
+      );
+      // Only this rule may send to it (and use the key, see the key policy test).
+      const policy = Object.values(resources).find(
+        (r) =>
+          r.Type === 'AWS::SQS::QueuePolicy' &&
+          r.Properties.Queues.some((q: unknown) => logicalId(q) === logicalId(target.Arn)),
+      );
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Condition: { ArnEquals: { 'aws:SourceArn': expect.anything() } },
+        }),
+      );
     }
-    // A handler failure: two Lambda retries, then the same dead-letter queue.
+    // The mappings: batches of 10, failures reported per event, at most 5 instances each
+    // (MaximumConcurrency: 2–1000; it reserves none of the account's concurrency).
+    const mappings = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        resources[logicalId(r.Properties.EventSourceArn)]?.Type === 'AWS::SQS::Queue',
+    );
+    expect(mappings).toHaveLength(3);
+    for (const m of mappings) {
+      expect(m.Properties).toMatchObject({
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 5 },
+      });
+      expect(
+        resources[logicalId(m.Properties.FunctionName)].Properties.ReservedConcurrentExecutions,
+      ).toBeUndefined();
+    }
     template.resourcePropertiesCountIs(
       'AWS::Lambda::EventInvokeConfig',
-      {
-        MaximumRetryAttempts: 2,
-        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
-      },
-      3,
+      { FunctionName: Match.objectLike({ Ref: Match.stringLikeRegexp('EventHandler') }) },
+      0,
     );
     for (const handler of ['match', 'metadata', 'calculation'])
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ BUS_HANDLER: handler }) },
       });
+  });
+
+  it("lets EventBridge use the key only for the stack's own rules", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's resources
+    const keys = Object.values(template.findResources('AWS::KMS::Key')) as any[];
+    const statements = keys.flatMap((k) => k.Properties.KeyPolicy.Statement);
+    const events = statements.filter(
+      (st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }),
+    );
+    expect(events.length).toBeGreaterThanOrEqual(5);
+    for (const st of events)
+      expect(st.Condition?.ArnEquals?.['aws:SourceArn'], JSON.stringify(st)).toBeDefined();
+  });
+
+  it("pauses a bus handler whose breakers are open: the supervisor runs every minute and may toggle only the handlers' mappings", () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'matchstream-dev-breaker-supervisor',
+      ScheduleExpression: 'rate(1 minute)',
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's resources
+    const resources: Record<string, any> = template.toJSON().Resources;
+    const supervisor = Object.entries(resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Properties.Environment?.Variables?.HANDLER_MAPPINGS !== undefined,
+    );
+    expect(supervisor).toBeDefined();
+    const [, fn] = supervisor as [string, { Properties: { Role: { 'Fn::GetAtt': string[] } } }];
+    const role = fn.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          r.Properties.Roles.some((x: { Ref: string }) => x.Ref === role),
+      )
+      .flatMap((r) => r.Properties.PolicyDocument.Statement);
+    const lambda = statements.find((st) =>
+      [st.Action].flat().includes('lambda:UpdateEventSourceMapping'),
+    );
+    expect(lambda.Action).toEqual([
+      'lambda:GetEventSourceMapping',
+      'lambda:UpdateEventSourceMapping',
+    ]);
+    expect(lambda.Resource).toHaveLength(3);
+    for (const arn of lambda.Resource)
+      expect(JSON.stringify(arn)).toMatch(/:event-source-mapping:/);
   });
 
   it('sweeps the sagas every minute (the saga timeouts), one at a time through its lease, not reserved concurrency', () => {
@@ -355,15 +461,16 @@ describe('the CDK app', () => {
     });
     // Per consumer (3): iterator age, errors, duration, throttles, failed deliveries to the
     // destination, work held by a breaker; batches written to the on-failure bucket; refused
-    // events; per handler and the sweep (4): errors, dead letters, throttles, failed
-    // deliveries, dropped events, the rule's three; work held by a breaker (the 3 handlers);
+    // events; per handler, the sweep and the breaker supervisor (5): errors, dead letters,
+    // throttles, failed deliveries, dropped events (or events waiting in a handler's queue),
+    // the rule's three; work held by a breaker (the 3 handlers);
     // sagas compensated,
     // compensations failed; API 5xx; capture (3); rebuilds failed, timed out, aborted and the
     // generation feeder's errors (4); throttling per table (events, 6 read models, 4 runtime,
     // 4 saga tables). monitoring.int.test.ts checks each one's metric.
     template.resourceCountIs(
       'AWS::CloudWatch::Alarm',
-      3 * 6 + 1 + 1 + 4 * 8 + 3 + 2 + 1 + 3 + 4 + (1 + READ_MODELS.length + 4 + 4),
+      3 * 6 + 1 + 1 + 5 * 8 + 3 + 2 + 1 + 3 + 4 + (1 + READ_MODELS.length + 4 + 4),
     );
     // A breaker open for 15 minutes, per consumer and handler.
     for (const name of ['read-models', 'bus-router', 'sagas', 'match-event-handler'])
@@ -504,6 +611,7 @@ describe('settings from context', () => {
       warmThroughput: null,
       rpi: { profile: expect.any(String), division: null, debounceMs: 1000 },
       sagaSweepMinutes: 1,
+      handlerConcurrency: 5,
       api: { rateLimit: 100, burstLimit: 200 },
     });
   });
@@ -519,6 +627,7 @@ describe('settings from context', () => {
     [{ consumers: { router: {} } }, 'context consumers.router: no such consumer'],
     [{ rpiProfile: 'chess' }, 'context rpiProfile: "chess" is not one of'],
     [{ debounceMs: -5 }, 'context debounceMs: a whole number from 0'],
+    [{ handlerConcurrency: 1 }, 'context handlerConcurrency: a whole number from 2 to 1000'],
     [{ apiRateLimit: 0 }, 'context apiRateLimit'],
     [{ rpiDivision: 'D1<script>' }, 'context rpiDivision'],
     [{ consumers: '{"read-models": {"batchSize": 0}}' }, 'context consumers.read-models.batchSize'],

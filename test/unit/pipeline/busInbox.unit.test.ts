@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { type InboxRecord, inboxHandler } from '../../../pipeline/aws/busInbox.js';
+import type { OutgoingMessage } from '../../../stream/aws/sendMessagesReliably.js';
+import { DependencyUnavailable } from '../../../stream/breaker/DependencyUnavailable.js';
+import type { BusEvent } from '../../../stream/buses/eventPattern.js';
+
+const NOW = Date.parse('2026-10-01T12:00:00Z');
+
+function record(id: string, detail: unknown = { id }): InboxRecord {
+  return {
+    messageId: `m-${id}`,
+    body: JSON.stringify({
+      id,
+      source: 'matchstream.soccer',
+      'detail-type': 'MatchRecorded',
+      detail,
+    }),
+    attributes: { ApproximateReceiveCount: '1' },
+  };
+}
+
+/** A handler that fails on the events named in `fail`, and holds from `holdFrom` on. */
+function handler(options: { fail?: string[]; holdFrom?: string; retryInMs?: number }) {
+  const handled: string[] = [];
+  let holding = false;
+  const handle = async (event: BusEvent) => {
+    const id = String((event as { id: string }).id);
+    if (id === options.holdFrom) holding = true;
+    if (holding)
+      // As the stores throw it: the breaker's error inside another.
+      throw new Error('write failed', {
+        cause: new DependencyUnavailable(
+          'match-event-handler/saga-work',
+          NOW + (options.retryInMs ?? 7_500),
+          'HTTP 503',
+        ),
+      });
+    if (options.fail?.includes(id)) throw new Error(`cannot handle ${id}`);
+    handled.push(id);
+  };
+  return { handle, handled };
+}
+
+function requeueInto(sent: OutgoingMessage[], refuse = new Set<string>()) {
+  return async (messages: readonly OutgoingMessage[]) => ({
+    sent: messages
+      .filter((m) => !refuse.has(JSON.parse(m.body).id))
+      .map((message, i) => {
+        sent.push(message);
+        return { message, messageId: `new-${i}` };
+      }),
+    failed: messages
+      .filter((m) => refuse.has(JSON.parse(m.body).id))
+      .map((message) => ({ message, errorCode: 'KmsThrottled', errorMessage: 'slow down' })),
+  });
+}
+
+describe('a bus handler behind its queue', () => {
+  it('handles every event of a batch in order and reports none when all succeed', async () => {
+    const { handle, handled } = handler({});
+    const inbox = inboxHandler(handle, { requeue: requeueInto([]), now: () => NOW });
+    const response = await inbox({ Records: [record('a'), record('b'), record('c')] });
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(handled).toEqual(['a', 'b', 'c']);
+  });
+
+  it('reports only the events it failed on, and goes on with the others', async () => {
+    const { handle, handled } = handler({ fail: ['b'] });
+    const failed: string[] = [];
+    const inbox = inboxHandler(handle, {
+      requeue: requeueInto([]),
+      now: () => NOW,
+      observer: { failed: (r) => failed.push(r.messageId) },
+    });
+    const response = await inbox({ Records: [record('a'), record('b'), record('c')] });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-b' }]);
+    expect(handled).toEqual(['a', 'c']);
+    expect(failed).toEqual(['m-b']);
+  });
+
+  it('reports a message that is not an EventBridge event, naming it, and keeps the others going', async () => {
+    const { handle, handled } = handler({});
+    const errors: string[] = [];
+    const inbox = inboxHandler(handle, {
+      requeue: requeueInto([]),
+      now: () => NOW,
+      observer: { failed: (_r, e) => errors.push((e as Error).message) },
+    });
+    const response = await inbox({
+      Records: [
+        { messageId: 'm-x', body: 'not json' },
+        { messageId: 'm-y', body: '{"id":1}' },
+        record('a'),
+      ],
+    });
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: 'm-x' },
+      { itemIdentifier: 'm-y' },
+    ]);
+    expect(errors[0]).toMatch(/^message m-x: the body is not JSON/);
+    expect(errors[1]).toBe('message m-y: the body is not an EventBridge event (no detail)');
+    expect(handled).toEqual(['a']);
+  });
+
+  it('sends the held event and those after it back to the queue until the trial, and reports none of them', async () => {
+    const { handle, handled } = handler({ holdFrom: 'b', retryInMs: 7_500 });
+    const sent: OutgoingMessage[] = [];
+    const held: number[] = [];
+    const batch = [record('a'), record('b'), record('c'), record('d')];
+    const inbox = inboxHandler(handle, {
+      requeue: requeueInto(sent),
+      now: () => NOW,
+      observer: { held: (_h, requeued) => held.push(requeued) },
+    });
+    const response = await inbox({ Records: batch });
+    // Sent back as new messages, so the hold costs none of the queue's receives.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(handled).toEqual(['a']);
+    expect(sent.map((m) => m.body)).toEqual(batch.slice(1).map((r) => r.body));
+    expect(sent.every((m) => m.delaySeconds === 8)).toBe(true);
+    expect(held).toEqual([3]);
+  });
+
+  it('delays a held event by at least a second and at most the 15 minutes SQS allows', async () => {
+    for (const [retryInMs, delay] of [
+      [-5_000, 1],
+      [3_600_000, 900],
+    ] as const) {
+      const { handle } = handler({ holdFrom: 'a', retryInMs });
+      const sent: OutgoingMessage[] = [];
+      await inboxHandler(handle, { requeue: requeueInto(sent), now: () => NOW })({
+        Records: [record('a')],
+      });
+      expect(sent[0]?.delaySeconds).toBe(delay);
+    }
+  });
+
+  it('reports a held event it could not send back, so SQS keeps it', async () => {
+    const { handle } = handler({ holdFrom: 'a' });
+    const sent: OutgoingMessage[] = [];
+    const inbox = inboxHandler(handle, {
+      requeue: requeueInto(sent, new Set(['b'])),
+      now: () => NOW,
+    });
+    const response = await inbox({ Records: [record('a'), record('b'), record('c')] });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-b' }]);
+    expect(sent.map((m) => JSON.parse(m.body).id)).toEqual(['a', 'c']);
+  });
+});
