@@ -286,6 +286,7 @@ export class MatchstreamStack extends Stack {
       positions,
       deadLetters,
       registry,
+      breakers,
       readModels: this.readModels.tables,
       readModelTables,
       concurrency: settings.rebuild.concurrency,
@@ -379,6 +380,7 @@ export class MatchstreamStack extends Stack {
       ...Object.values(this.consumers).map((c) => c.function),
       this.sweep.function,
       ...Object.values(this.handlers).map((h) => h.function),
+      this.rebuild.feeder,
     ])
       this.allow(fn, breakers, 'breakers');
 
