@@ -293,6 +293,7 @@ export class MatchstreamStack extends Stack {
       positions,
       deadLetters,
       registry,
+      breakers,
       readModels: this.readModels.tables,
       readModelTables,
       concurrency: settings.rebuild.concurrency,
@@ -420,6 +421,7 @@ export class MatchstreamStack extends Stack {
       ...Object.values(this.consumers).map((c) => c.function),
       this.sweep.function,
       ...Object.values(this.handlers).map((h) => h.function),
+      this.rebuild.feeder,
     ])
       this.allow(fn, breakers, 'breakers');
 

@@ -64,6 +64,7 @@ export function currentResult(events: readonly EventEnvelope[]): MatchResultData
       case 'RankingsCacheUpdated':
       case 'SagaStarted':
       case 'SagaStepStarted':
+      case 'SagaStepHeld':
       case 'SagaStepCompleted':
       case 'SagaStepFailed':
       case 'SagaCompensationCompleted':

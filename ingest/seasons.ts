@@ -85,6 +85,7 @@ export function seasonOfStream(
     case 'TeamMetadataUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

@@ -111,6 +111,7 @@ function currentMetadata(events: readonly EventEnvelope[]) {
       case 'RankingsCacheUpdated':
       case 'SagaStarted':
       case 'SagaStepStarted':
+      case 'SagaStepHeld':
       case 'SagaStepCompleted':
       case 'SagaStepFailed':
       case 'SagaCompensationCompleted':

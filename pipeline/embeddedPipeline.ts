@@ -139,6 +139,14 @@ function logSagaEvent(logger: Log, event: EventEnvelope<SagaEventType>): void {
       logger.warn({ saga_id, step: step_name, attempt, error, will_retry }, 'saga step failed');
       return;
     }
+    case 'SagaStepHeld': {
+      const { saga_id, step_name, attempt, compensation, breaker, retry_at } = event.data;
+      logger.info(
+        { saga_id, step: step_name, attempt, compensation, breaker, retry_at },
+        'saga step held',
+      );
+      return;
+    }
     case 'SagaCompensationCompleted': {
       const { saga_id, step_name, attempt } = event.data;
       logger.warn({ saga_id, step: step_name, attempt }, 'saga step compensated');

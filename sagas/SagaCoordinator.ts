@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type DependencyUnavailable, heldBy } from '../stream/breaker/DependencyUnavailable.js';
+import { heldBy } from '../stream/breaker/DependencyUnavailable.js';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import { ConcurrencyError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
-import { type Decision, decide, failure, type SagaEventToAppend } from './decide.js';
+import { type Decision, decide, failure, held, type SagaEventToAppend } from './decide.js';
 import type { SagaDefinition } from './SagaDefinition.js';
 import { SagaError, worthRetrying } from './SagaError.js';
 import { foldSaga, hasEnded, type SagaState } from './sagaState.js';
@@ -276,12 +276,6 @@ export class SagaCoordinator {
       const event =
         decision.kind === 'append' ? decision.event : await this.run(state, definition, decision);
       if (!event) return; // crashed
-      if ('held' in event) {
-        // A dependency of the step is out: no attempt is recorded, and the step runs again
-        // at the breaker's trial time (its deadline stands: a step held past it times out).
-        if (await this.waitHere(sagaId, event.held.retryAt)) continue;
-        return;
-      }
       try {
         await this.options.store.append(sagaStream(sagaId), state.version, [
           {
@@ -342,7 +336,7 @@ export class SagaCoordinator {
     state: SagaState,
     definition: SagaDefinition<unknown>,
     decision: Extract<Decision, { kind: 'run' }>,
-  ): Promise<SagaEventToAppend | { readonly held: DependencyUnavailable } | undefined> {
+  ): Promise<SagaEventToAppend | undefined> {
     const step = definition.steps.find((s) => s.name === decision.step);
     if (!step)
       throw new SagaError('UNKNOWN_DEFINITION', `saga ${state.sagaId}: no step ${decision.step}`, {
@@ -433,8 +427,10 @@ export class SagaCoordinator {
         for (const t of this.timers.values()) clearTimeout(t);
         return undefined;
       }
-      const held = heldBy(error);
-      if (held) return { held };
+      // A dependency of the step is out: the hold is recorded instead of an attempt, and the
+      // saga waits for the breaker's trial (see `held`).
+      const unavailable = heldBy(error);
+      if (unavailable) return held(state.sagaId, decision, unavailable, this.now());
       const message = error instanceof Error ? error.message : String(error);
       const f = failure(
         state.sagaId,

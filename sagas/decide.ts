@@ -1,4 +1,5 @@
 import type { SagaEventType } from '../schemas/events.js';
+import type { DependencyUnavailable } from '../stream/breaker/DependencyUnavailable.js';
 import type { NewEvent } from '../stream/EventEnvelope.js';
 import { retryDelay, type SagaDefinition } from './SagaDefinition.js';
 import { SagaError } from './SagaError.js';
@@ -6,6 +7,12 @@ import { hasEnded, type SagaState, type StepState } from './sagaState.js';
 
 /** A saga event to append next. */
 export type SagaEventToAppend = NewEvent<SagaEventType>;
+
+/**
+ * The shortest hold of a step (ms): a breaker whose trial is under way gives its trial time as
+ * now, and a saga held until now would run the step, be held and record it again at once.
+ */
+export const HELD_POLL_MS = 1000;
 
 /** What the coordinator does next for a saga. */
 export type Decision =
@@ -123,6 +130,12 @@ function next(
     case 'pending':
       return started(1);
     case 'in_progress':
+      // Held by an open breaker, the attempt is not running and cannot time out: it starts
+      // again at the trial time, with its whole timeout from then.
+      if (step.heldUntil !== undefined)
+        return now >= step.heldUntil
+          ? started(step.attempt)
+          : { kind: 'wait', until: step.heldUntil };
       if (step.deadline !== undefined && now >= step.deadline) {
         return failure(
           sagaId,
@@ -148,6 +161,31 @@ function next(
     default:
       return { kind: 'done' };
   }
+}
+
+/**
+ * The event recording an attempt that an open breaker held: no attempt is spent and no time,
+ * and the attempt starts again at the breaker's trial time (at least `HELD_POLL_MS` from now).
+ * Recorded, so that a saga the sweep resumes after a crash, or after a short-lived caller left
+ * it waiting, still knows the attempt never ran out of time.
+ */
+export function held(
+  sagaId: string,
+  decision: Extract<Decision, { kind: 'run' }>,
+  by: DependencyUnavailable,
+  now: number,
+): SagaEventToAppend {
+  return {
+    event_type: 'SagaStepHeld',
+    data: {
+      saga_id: sagaId,
+      step_name: decision.step,
+      attempt: decision.attempt,
+      compensation: decision.compensation,
+      breaker: by.breaker,
+      retry_at: new Date(Math.max(by.retryAt, now + HELD_POLL_MS)).toISOString(),
+    },
+  };
 }
 
 /** The event recording a failed attempt. */

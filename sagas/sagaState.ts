@@ -11,6 +11,8 @@ export interface AttemptState {
   readonly attempt: number;
   /** When the running attempt times out (ms since the epoch). */
   readonly deadline?: number;
+  /** While an open breaker holds the attempt: when it starts again (ms since the epoch). */
+  readonly heldUntil?: number;
   /** When the last attempt failed (ms since the epoch). */
   readonly failedAt?: number;
   readonly error?: string;
@@ -46,6 +48,7 @@ export interface SagaState {
 const SAGA_EVENTS: Readonly<Record<SagaEventType, true>> = {
   SagaStarted: true,
   SagaStepStarted: true,
+  SagaStepHeld: true,
   SagaStepCompleted: true,
   SagaStepFailed: true,
   SagaCompensationCompleted: true,
@@ -138,6 +141,12 @@ function started(event: EnvelopeOf<'SagaStarted'>): SagaState {
   };
 }
 
+/** A step with its attempt's state replaced: a deadline or a hold ends with its attempt. */
+function withAttempt(s: StepState, attempt: AttemptState): StepState {
+  const { deadline: _, heldUntil: __, ...rest } = s;
+  return { ...rest, ...attempt };
+}
+
 function advanced(
   state: SagaState,
   event: EventEnvelope<Exclude<SagaEventType, 'SagaStarted'>>,
@@ -162,7 +171,26 @@ function advanced(
             status: 'compensating',
             steps: step(d.step_name, (s) => ({ ...s, compensation: attempt })),
           }
-        : { ...base, steps: step(d.step_name, (s) => ({ ...s, ...attempt, output: undefined })) };
+        : {
+            ...base,
+            steps: step(d.step_name, (s) => ({ ...withAttempt(s, attempt), output: undefined })),
+          };
+    }
+    case 'SagaStepHeld': {
+      const d = event.data;
+      // Not running while held: no deadline until the attempt starts again.
+      const attempt: AttemptState = {
+        status: 'in_progress',
+        attempt: d.attempt,
+        heldUntil: Date.parse(d.retry_at),
+      };
+      return d.compensation
+        ? {
+            ...base,
+            status: 'compensating',
+            steps: step(d.step_name, (s) => ({ ...s, compensation: attempt })),
+          }
+        : { ...base, steps: step(d.step_name, (s) => withAttempt(s, attempt)) };
     }
     case 'SagaStepCompleted': {
       const d = event.data;

@@ -471,6 +471,10 @@ function sagaLine(event: EventEnvelope<SagaEventType>): string | undefined {
       const d = event.data;
       return `saga ${id}: ${d.step_name} failed (attempt ${d.attempt}${d.will_retry ? ', will retry' : ''}): ${d.error}`;
     }
+    case 'SagaStepHeld': {
+      const d = event.data;
+      return `saga ${id}: ${d.compensation ? 'compensating ' : ''}${d.step_name} held by ${d.breaker} until ${d.retry_at}`;
+    }
     case 'SagaCompensationCompleted':
       return `saga ${id}: ${event.data.step_name} compensated`;
     case 'SagaCompensationFailed':

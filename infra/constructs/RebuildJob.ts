@@ -35,6 +35,11 @@ export interface RebuildJobProps {
   readonly positions: dynamodb.Table;
   readonly deadLetters: dynamodb.Table;
   readonly registry: dynamodb.Table;
+  /**
+   * The circuit breakers' shared state (`BREAKERS_TABLE`): the feeder guards its generation's
+   * table with a breaker whose state its instances share there. The stack grants the access.
+   */
+  readonly breakers: dynamodb.Table;
   /** The first generation of each read model (the stack's tables), by read model. */
   readonly readModels: Readonly<Record<string, dynamodb.Table>>;
   /** READ_MODEL_TABLES, as the stack passes it to the functions (a JSON token). */
@@ -87,7 +92,7 @@ export class RebuildJob extends Construct {
       description: 'the generation feeder (one event source mapping per rebuilt generation)',
       entry: 'generationFeederFunction.ts',
       node: props.node,
-      environment: base,
+      environment: { ...base, BREAKERS_TABLE: props.breakers.tableName },
     }).function;
     this.files = new HandlerFunction(this, 'Files', {
       description: 'the rebuild: one export data file into a new generation',

@@ -7,7 +7,7 @@ import { observed } from './observed.js';
 
 const client = dynamoClient();
 /** One handler per generation this instance was invoked for (through its alias). */
-const handlers = new Map<string, Promise<KinesisHandler>>();
+const handlers = new Map<string, Promise<ReturnType<typeof observed>['handler']>>();
 
 /**
  * Lambda entry point of the generation feeder: each event source mapping a rebuild creates
@@ -16,7 +16,7 @@ const handlers = new Map<string, Promise<KinesisHandler>>();
  */
 export const handler = async (
   event: KinesisStreamEvent,
-  context: { readonly invokedFunctionArn: string },
+  context: { readonly invokedFunctionArn: string; getRemainingTimeInMillis(): number },
 ) => {
   const target = generationOfArn(context.invokedFunctionArn);
   if (!target)
@@ -38,5 +38,6 @@ export const handler = async (
     built.catch(() => handlers.delete(key));
     handlers.set(key, built);
   }
-  return (await built)(event);
+  // The invocation's time left tells how long a batch held by a breaker may wait here.
+  return (await built)(event, context);
 };

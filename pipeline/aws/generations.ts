@@ -22,9 +22,11 @@ import { Projector } from '../../projections/Projector.js';
 import { generationConsumer, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
 import { READ_MODELS } from '../readModels.js';
 import {
+  awsBreakers,
   type ConsumerEnv,
   type ConsumerObserver,
   consumerHandler,
+  guarded,
   jsonRecord,
   type KinesisHandler,
   required,
@@ -168,6 +170,11 @@ export async function ensureGenerationTable(
  * table, sequenced through the positions of the generation's consumer, which the rebuild's
  * files wrote first, so it skips what they applied. A generation the registry does not list,
  * or lists as dropped, gets nothing written: each batch fails, and stays in the stream.
+ *
+ * The generation's table is guarded by the breaker `<generation's consumer>/read-model-tables`
+ * (its state shared in `BREAKERS_TABLE`), as the read-models consumer guards the first
+ * generation's: while it is open the batch is held, waited out within the invocation when
+ * the observer's `remainingMs` leaves time for the trial, else reported on its first record.
  */
 export async function generationFeederHandler(
   env: ConsumerEnv,
@@ -181,9 +188,18 @@ export async function generationFeederHandler(
     throw new Error(
       `read model ${projection.name} has no generation ${target.generation} to feed${listed ? ' (it was dropped)' : ''}`,
     );
-  const projector = new Projector(projection, new DynamoDocumentStore(client, listed.table));
+  const consumer = generationConsumer(projection.name, target.generation);
+  const projector = new Projector(
+    projection,
+    guarded(
+      awsBreakers(env, client, observer),
+      consumer,
+      'read-model-tables',
+      new DynamoDocumentStore(client, listed.table),
+    ),
+  );
   return consumerHandler(
-    { ...env, CONSUMER: generationConsumer(projection.name, target.generation) },
+    { ...env, CONSUMER: consumer },
     client,
     (events) => projector.apply(events),
     observer,

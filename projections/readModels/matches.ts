@@ -85,6 +85,7 @@ function matchEvent(event: EventEnvelope): MatchEvent | undefined {
     case 'RankingsCacheUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

@@ -93,6 +93,7 @@ function calculationEvent(event: EventEnvelope): CalculationEvent | undefined {
     case 'TeamMetadataUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

@@ -106,6 +106,7 @@ function resultEvent(event: EventEnvelope): ResultEvent | undefined {
     case 'RankingsCacheUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

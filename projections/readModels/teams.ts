@@ -56,6 +56,7 @@ function teamEvent(event: EventEnvelope): TeamEvent | undefined {
     case 'RankingsCacheUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

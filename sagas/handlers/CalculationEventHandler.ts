@@ -195,6 +195,7 @@ function publicationEvent(event: EventEnvelope): PublicationEvent | undefined {
     case 'TeamMetadataUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

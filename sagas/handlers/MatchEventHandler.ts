@@ -116,6 +116,7 @@ function resultEvent(event: EventEnvelope): ResultEvent | undefined {
     case 'RankingsCacheUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

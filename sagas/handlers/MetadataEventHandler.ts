@@ -83,6 +83,7 @@ function teamEvent(event: EventEnvelope): TeamEvent | undefined {
     case 'RankingsCacheUpdated':
     case 'SagaStarted':
     case 'SagaStepStarted':
+    case 'SagaStepHeld':
     case 'SagaStepCompleted':
     case 'SagaStepFailed':
     case 'SagaCompensationCompleted':

@@ -21,6 +21,7 @@ import type { SagaStarted as SagaStartedV1 } from './SagaStarted/v1.js';
 import type { SagaStarted as SagaStartedV2 } from './SagaStarted/v2.js';
 import type { SagaStepCompleted as SagaStepCompletedV1 } from './SagaStepCompleted/v1.js';
 import type { SagaStepFailed as SagaStepFailedV1 } from './SagaStepFailed/v1.js';
+import type { SagaStepHeld as SagaStepHeldV1 } from './SagaStepHeld/v1.js';
 import type { SagaStepStarted as SagaStepStartedV1 } from './SagaStepStarted/v1.js';
 import type { SeasonClosed as SeasonClosedV1 } from './SeasonClosed/v1.js';
 import type { TeamMetadataUpdated as TeamMetadataUpdatedV1 } from './TeamMetadataUpdated/v1.js';
@@ -28,7 +29,7 @@ import type { TeamMetadataUpdated as TeamMetadataUpdatedV2 } from './TeamMetadat
 import type { TeamRegistered as TeamRegisteredV1 } from './TeamRegistered/v1.js';
 import type { TeamRegistered as TeamRegisteredV2 } from './TeamRegistered/v2.js';
 
-export type { MatchCancelledV1, MatchRecordedV1, MatchRecordedV2, MatchRecordedV3, MatchResultCorrectedV1, MatchResultCorrectedV2, MatchScheduledV1, RankingsCacheUpdatedV1, RpiCalculatedV1, RpiCalculatedV2, RpiCalculationRequestedV1, RpiResultsPublishedV1, RpiResultsRetractedV1, SagaCompensatedV1, SagaCompensationCompletedV1, SagaCompensationFailedV1, SagaCompletedV1, SagaStartedV1, SagaStartedV2, SagaStepCompletedV1, SagaStepFailedV1, SagaStepStartedV1, SeasonClosedV1, TeamMetadataUpdatedV1, TeamMetadataUpdatedV2, TeamRegisteredV1, TeamRegisteredV2 };
+export type { MatchCancelledV1, MatchRecordedV1, MatchRecordedV2, MatchRecordedV3, MatchResultCorrectedV1, MatchResultCorrectedV2, MatchScheduledV1, RankingsCacheUpdatedV1, RpiCalculatedV1, RpiCalculatedV2, RpiCalculationRequestedV1, RpiResultsPublishedV1, RpiResultsRetractedV1, SagaCompensatedV1, SagaCompensationCompletedV1, SagaCompensationFailedV1, SagaCompletedV1, SagaStartedV1, SagaStartedV2, SagaStepCompletedV1, SagaStepFailedV1, SagaStepHeldV1, SagaStepStartedV1, SeasonClosedV1, TeamMetadataUpdatedV1, TeamMetadataUpdatedV2, TeamRegisteredV1, TeamRegisteredV2 };
 
 /** The data of every version of every event type, as the registry decodes it. */
 export interface EventDataVersions {
@@ -48,6 +49,7 @@ export interface EventDataVersions {
   readonly SagaStarted: { readonly 1: SagaStartedV1; readonly 2: SagaStartedV2; };
   readonly SagaStepCompleted: { readonly 1: SagaStepCompletedV1; };
   readonly SagaStepFailed: { readonly 1: SagaStepFailedV1; };
+  readonly SagaStepHeld: { readonly 1: SagaStepHeldV1; };
   readonly SagaStepStarted: { readonly 1: SagaStepStartedV1; };
   readonly SeasonClosed: { readonly 1: SeasonClosedV1; };
   readonly TeamMetadataUpdated: { readonly 1: TeamMetadataUpdatedV1; readonly 2: TeamMetadataUpdatedV2; };
@@ -72,6 +74,7 @@ export interface LatestVersions {
   readonly SagaStarted: 2;
   readonly SagaStepCompleted: 1;
   readonly SagaStepFailed: 1;
+  readonly SagaStepHeld: 1;
   readonly SagaStepStarted: 1;
   readonly SeasonClosed: 1;
   readonly TeamMetadataUpdated: 2;

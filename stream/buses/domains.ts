@@ -23,6 +23,7 @@ const BUS_OF: Readonly<Record<EventType, Domain>> = {
   RankingsCacheUpdated: 'calculation',
   SagaStarted: 'main',
   SagaStepStarted: 'main',
+  SagaStepHeld: 'main',
   SagaStepCompleted: 'main',
   SagaStepFailed: 'main',
   SagaCompensationCompleted: 'main',

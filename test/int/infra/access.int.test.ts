@@ -402,6 +402,7 @@ describe('each function is granted exactly what its code calls', () => {
         "RebuildFeederRole → FailuresBucket: s3:ListBucket",
         "RebuildFeederRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
         "RebuildFeederRole → RebuildFeederLogs: logs:CreateLogStream logs:PutLogEvents",
+        "RebuildFeederRole → Runtimebreakers: dynamodb:GetItem dynamodb:PutItem",
         "RebuildFeederRole → Runtimepositions: dynamodb:BatchGetItem dynamodb:BatchWriteItem",
         "RebuildFeederRole → Runtimeregistry: dynamodb:BatchGetItem dynamodb:Query",
         "RebuildFeederRole → arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/matchstream-dev-rm-*: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",

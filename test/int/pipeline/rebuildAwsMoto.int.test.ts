@@ -33,6 +33,11 @@ import { exportTableLocally } from '../../../stream/archive/exportTable.js';
 import { clientConfig } from '../../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { s3Client } from '../../../stream/aws/s3InvocationRecords.js';
+import {
+  BREAKERS_TABLE,
+  DynamoBreakerStateStore,
+} from '../../../stream/breaker/BreakerStateStore.js';
+import type { DependencyUnavailable } from '../../../stream/breaker/DependencyUnavailable.js';
 import { DEAD_LETTERS_TABLE } from '../../../stream/consumer/DeadLetterQueue.js';
 import { POSITIONS_TABLE } from '../../../stream/consumer/DynamoPositionStore.js';
 import type { KinesisStreamRecord } from '../../../stream/consumer/kinesisEvent.js';
@@ -70,7 +75,10 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
   let store: DynamoEventStore;
   let definition: Json;
   let controlEnvKeys: string[];
+  let feederEnvKeys: string[];
   let env: Record<string, string>;
+  /** The feeder's environment, as the stack gives it (the settings it shares with the control). */
+  let feederEnv: Record<string, string>;
   let clock = Date.now();
   const folder = tempDir('rebuild-aws-');
 
@@ -148,6 +156,13 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     controlEnvKeys = Object.keys(control.Properties.Environment.Variables)
       .filter((k) => !k.startsWith('POWERTOOLS_'))
       .sort();
+    const [, feeder] = Object.entries(template.Resources as Json).find(
+      ([id, r]: [string, Json]) =>
+        r.Type === 'AWS::Lambda::Function' && id.startsWith('RebuildFeederFunction'),
+    ) as [string, Json];
+    feederEnvKeys = Object.keys(feeder.Properties.Environment.Variables)
+      .filter((k) => !k.startsWith('POWERTOOLS_'))
+      .sort();
     env = {
       EVENTS_TABLE: 'events',
       POSITIONS_TABLE,
@@ -165,6 +180,15 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       FEED_SETTINGS: JSON.stringify(
         JSON.parse(control.Properties.Environment.Variables.FEED_SETTINGS),
       ),
+    };
+    feederEnv = {
+      EVENTS_TABLE: 'events',
+      POSITIONS_TABLE,
+      DEAD_LETTERS_TABLE,
+      REGISTRY_TABLE: REGISTRY,
+      READ_MODEL_TABLES: JSON.stringify(FIRST),
+      ARCHIVE_BUCKET: BUCKET,
+      BREAKERS_TABLE,
     };
   }, 180_000);
 
@@ -189,7 +213,7 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       );
       if (!EventSourceMappings?.length) continue;
       fed.add(alias);
-      const handler = await generationFeederHandler(env, dynamo, {
+      const handler = await generationFeederHandler(feederEnv, dynamo, {
         projection: 'standings',
         generation,
       });
@@ -227,8 +251,9 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     });
   };
 
-  it('is given by the stack every setting the control step reads', () => {
+  it('is given by the stack every setting the control step and the feeder read', () => {
     expect(controlEnvKeys).toEqual(Object.keys(env).sort());
+    expect(feederEnvKeys).toEqual(Object.keys(feederEnv).sort());
   });
 
   it('builds a new generation from the archive, feeds it from the chain end, compares it and switches', async () => {
@@ -330,7 +355,7 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     );
     const record = kinesisRecordOf(fromItem(Item ?? {}, 'events'));
     streamTail.push(record);
-    const handler = await generationFeederHandler(env, dynamo, {
+    const handler = await generationFeederHandler(feederEnv, dynamo, {
       projection: 'standings',
       generation: 2,
     });
@@ -422,7 +447,121 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       await collect(new DynamoDocumentStore(dynamo, FIRST.standings as string)),
     );
   }, 120_000);
+
+  it("holds a batch while the generation's table is out, and applies it once the table answers again", async () => {
+    // Prepare: two results after the archive, for the active generation (4, from the run
+    // above), whose table then goes out (503 on every call, the SDK not retrying).
+    const table = `${PREFIX}standings-v${standingsProjection.version}-g4`;
+    const before = await collect(new DynamoDocumentStore(dynamo, table));
+    const appended = [];
+    const records: KinesisStreamRecord[] = [];
+    for (const id of ['match:2026-11', 'match:2026-12']) {
+      appended.push(
+        ...(
+          await store.append(id, 0, [
+            { event_type: 'MatchRecorded', data: matchRecorded(id, 2, 2) },
+          ])
+        ).events,
+      );
+      const { Item } = await dynamo.send(
+        new GetItemCommand({
+          TableName: 'events',
+          Key: { aggregate_id: { S: id }, sequence: { N: '1' } },
+        }),
+      );
+      records.push(kinesisRecordOf(fromItem(Item ?? {}, 'events')));
+    }
+    const first = records[0]?.kinesis.sequenceNumber;
+    const outage = { down: false, calls: 0 };
+    const out = dynamoClient({ endpoint: moto.endpoint, maxAttempts: 1 });
+    failWhileDown(out, table, outage);
+    const held: DependencyUnavailable[] = [];
+    let remaining = 0;
+    const observer = {
+      held: (h: DependencyUnavailable) => held.push(h),
+      remainingMs: () => remaining,
+    };
+    const target = { projection: 'standings', generation: 4 };
+    const handler = await generationFeederHandler(feederEnv, out, target, observer);
+    const breaker = 'read-model:standings:g4/read-model-tables';
+
+    // Act 1: the table out, no time to wait in the invocation.
+    outage.down = true;
+    let failures = 0;
+    let heldBack: Awaited<ReturnType<typeof handler>> | undefined;
+    while (!heldBack && failures < 3) {
+      try {
+        heldBack = await handler({ Records: records });
+      } catch {
+        failures++; // a failure before the breaker opens (it opens at the second in a row)
+      }
+    }
+    // Another instance of the feeder, once the opening is shared, holds without a call.
+    const shared = new DynamoBreakerStateStore(dynamo, BREAKERS_TABLE);
+    for (let looks = 0; looks < 50 && (await shared.get(breaker))?.state !== 'open'; looks++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const callsBefore = outage.calls;
+    const other = await generationFeederHandler(feederEnv, out, target, observer);
+    const heldByOther = await other({ Records: records });
+    const callsByOther = outage.calls - callsBefore;
+    const whileOut = await collect(new DynamoDocumentStore(dynamo, table));
+
+    // Act 2: the table back, time enough to wait for the trial within the invocation.
+    outage.down = false;
+    remaining = 60_000;
+    const applied = await handler({ Records: records });
+
+    // Assess: held, the first record reported so the mapping keeps the whole batch (not
+    // thrown: no bisecting, nothing to the on-failure bucket), nothing written meanwhile...
+    expect(failures).toBeLessThanOrEqual(1);
+    expect(heldBack).toEqual({ batchItemFailures: [{ itemIdentifier: first }] });
+    expect(heldByOther).toEqual({ batchItemFailures: [{ itemIdentifier: first }] });
+    expect(callsByOther).toBe(0);
+    expect(held.map((h) => h.breaker)).toEqual([breaker, breaker]);
+    expect(whileOut).toEqual(before);
+    // ...then applied once the table answers, as the live generation applies it.
+    expect(applied).toEqual({ batchItemFailures: [] });
+    expect(held).toHaveLength(2);
+    await new Projector(
+      standingsProjection,
+      new DynamoDocumentStore(dynamo, FIRST.standings as string),
+    ).apply(appended);
+    expect(await collect(new DynamoDocumentStore(dynamo, table))).toEqual(
+      await collect(new DynamoDocumentStore(dynamo, FIRST.standings as string)),
+    );
+    out.destroy();
+  }, 120_000);
 });
+
+/**
+ * Fails each request to `table` with a 503 while `outage.down` (inside the SDK's retries),
+ * counting them, as the chaos scenario `dependency-outage` takes the tables out.
+ */
+function failWhileDown(
+  client: DynamoDBClient,
+  table: string,
+  outage: { down: boolean; calls: number },
+): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { TableName?: unknown; RequestItems?: Record<string, unknown> };
+      const tables =
+        typeof input.TableName === 'string'
+          ? [input.TableName]
+          : Object.keys(input.RequestItems ?? {});
+      if (outage.down && tables.includes(table)) {
+        outage.calls++;
+        throw Object.assign(new Error(`injected outage of ${table}`), {
+          name: 'ServiceUnavailable',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        });
+      }
+      return next(args);
+    },
+    { step: 'deserialize', name: 'feederOutage' },
+  );
+}
 
 /** Every document of a table, in key order. */
 async function collect(store: DynamoDocumentStore): Promise<Json[]> {

@@ -4,6 +4,7 @@ import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
+import { decide, HELD_POLL_MS } from '../../../sagas/decide.js';
 import { FaultPlan, faultHook, type StepFault } from '../../../sagas/faults.js';
 import { calculationStream } from '../../../sagas/rpi/calculationStream.js';
 import { readCache, readScope, writeCache } from '../../../sagas/rpi/rankingsCache.js';
@@ -15,7 +16,7 @@ import {
   rpiSaga,
   rpiSagaData,
 } from '../../../sagas/rpi/rpiSaga.js';
-import { SagaCoordinator, sagaStream } from '../../../sagas/SagaCoordinator.js';
+import { SagaCoordinator, type StepHook, sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
 import { DependencyUnavailable } from '../../../stream/breaker/DependencyUnavailable.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
@@ -616,5 +617,253 @@ describe('an RPI saga whose dependency is held by an open breaker', () => {
       status: 'completed',
       attempt: 1,
     });
+  });
+});
+
+describe('a saga step held through an outage longer than its timeout', () => {
+  const TIMEOUT_MS = 300; // every step's, in world()
+
+  /**
+   * A step hook for an outage of the breaker `sagas/rankings-cache` until `until`: each
+   * attempt of `step` (its action, or its compensation with `compensation`) spends most of
+   * its timeout, then is refused, the trial promised soon; after the outage it runs.
+   */
+  const outage = (
+    until: number,
+    step: RpiStepName,
+    compensation = false,
+  ): { hook: StepHook; refused: () => number } => {
+    let refused = 0;
+    return {
+      refused: () => refused,
+      hook: async (attempt, work) => {
+        if (attempt.step !== step || attempt.compensation !== compensation || Date.now() >= until)
+          return work();
+        await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS - 100));
+        refused++;
+        throw new DependencyUnavailable('sagas/rankings-cache', Date.now() + 50, 'throttled');
+      },
+    };
+  };
+
+  it('completes after the outage, with no failed attempt and no compensation', async () => {
+    // Prepare: the cache out for five timeouts of update_cache.
+    const w = await world();
+    const ends = Date.now() + 5 * TIMEOUT_MS;
+    const { hook, refused } = outage(ends, 'update_cache');
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      hook,
+    });
+
+    // Act
+    await coordinator.begin(w.definition, data, 'outlasted');
+    const ended = await coordinator.waitFor('outlasted', 20_000);
+    await coordinator.stop();
+
+    // Assess: held (recorded as holds, not attempts) until the outage ended, then completed.
+    const events = await w.store.read(sagaStream('outlasted'));
+    const types = events.map((e) => e.event_type);
+    expect(ended.status).toBe('completed');
+    expect(refused()).toBeGreaterThanOrEqual(2);
+    expect(types.filter((t) => t === 'SagaStepHeld')).toHaveLength(refused());
+    expect(types).not.toContain('SagaStepFailed');
+    expect(types).not.toContain('SagaCompensationCompleted');
+    expect(ended.steps.find((s) => s.name === 'update_cache')).toMatchObject({
+      status: 'completed',
+      attempt: 1,
+    });
+    expect(Date.parse(events.at(-1)?.timestamp ?? '')).toBeGreaterThanOrEqual(ends);
+    expect((await readCache(w.cache, '2026'))?.calculation_id).toBe(calculationOf('outlasted'));
+  });
+
+  it('compensates through an outage of a compensation, with no failed compensation', async () => {
+    // Prepare: update_cache fails for good; the cache out while publish_results is undone.
+    const w = await world();
+    const ends = Date.now() + 5 * TIMEOUT_MS;
+    const { hook: held, refused } = outage(ends, 'publish_results', true);
+    const failing = faultHook(new FaultPlan([{ step: 'update_cache', mode: 'error' }]));
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      hook: (attempt, work) => held(attempt, () => failing(attempt, work)),
+    });
+
+    // Act
+    await coordinator.begin(w.definition, data, 'undone');
+    const ended = await coordinator.waitFor('undone', 20_000);
+    await coordinator.stop();
+
+    // Assess
+    const types = (await w.store.read(sagaStream('undone'))).map((e) => e.event_type);
+    expect(ended.status).toBe('compensated');
+    expect(refused()).toBeGreaterThanOrEqual(2);
+    expect(types).not.toContain('SagaCompensationFailed');
+    expect(ended.steps.find((s) => s.name === 'publish_results')?.compensation).toMatchObject({
+      status: 'completed',
+      attempt: 1,
+    });
+  });
+
+  it('resumes a held saga left waiting (a crash, a short-lived caller), after its deadline, and completes it', async () => {
+    // Prepare: a caller that cannot wait (as on Lambda) records the hold and leaves.
+    const w = await world();
+    const retryAt = Date.now() + 3 * TIMEOUT_MS;
+    const left = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      wake: () => false,
+      hook: async (attempt, work) => {
+        if (attempt.step === 'update_cache')
+          throw new DependencyUnavailable('sagas/rankings-cache', retryAt, 'throttled');
+        return work();
+      },
+    });
+    await left.begin(w.definition, data, 'resumed');
+    await left.driveAll(['resumed']);
+    await left.stop();
+    const whenLeft = await w.store.read(sagaStream('resumed'));
+    const calls: number[] = [];
+    const sweeping = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      activeSagas: async () => ['resumed'],
+      sweepIntervalMs: 50,
+      hook: async (attempt, work) => {
+        if (attempt.step === 'update_cache') calls.push(Date.now());
+        return work();
+      },
+    });
+
+    // Act: the sweep drives it from before the trial time to past the first deadline.
+    sweeping.start();
+    const ended = await sweeping.waitFor('resumed', 20_000);
+    await sweeping.stop();
+
+    // Assess: the step ran once, not before the trial time, at its first attempt.
+    expect(whenLeft.at(-1)).toMatchObject({
+      event_type: 'SagaStepHeld',
+      data: { step_name: 'update_cache', attempt: 1, breaker: 'sagas/rankings-cache' },
+    });
+    expect(ended.status).toBe('completed');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toBeGreaterThanOrEqual(retryAt);
+    const events = await w.store.read(sagaStream('resumed'));
+    expect(events.map((e) => e.event_type)).not.toContain('SagaStepFailed');
+    expect(ended.steps.find((s) => s.name === 'update_cache')?.attempt).toBe(1);
+  });
+
+  it('still times out a step that is slow when not held, after a hold', async () => {
+    // Prepare: update_cache held once, then every attempt hangs.
+    const w = await world();
+    let refused = 0;
+    const slow = faultHook(new FaultPlan([{ step: 'update_cache', mode: 'timeout' }]));
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [w.definition as never],
+      hook: async (attempt, work) => {
+        if (attempt.step === 'update_cache' && refused++ === 0)
+          throw new DependencyUnavailable('sagas/rankings-cache', Date.now(), 'throttled');
+        return slow(attempt, work);
+      },
+    });
+
+    // Act
+    await coordinator.begin(w.definition, data, 'slow');
+    const ended = await coordinator.waitFor('slow', 30_000);
+    await coordinator.stop();
+
+    // Assess: both attempts timed out, and the saga compensated.
+    const events = await w.store.read(sagaStream('slow'));
+    expect(ended.status).toBe('compensated');
+    expect(
+      events
+        .filter((e) => e.event_type === 'SagaStepFailed')
+        .map((e) => [e.data.step_name, e.data.attempt, e.data.timed_out]),
+    ).toEqual([
+      ['update_cache', 1, true],
+      ['update_cache', 2, true],
+    ]);
+    // Held with the trial under way (its time is now): held for a while all the same, from
+    // the attempt it held, recorded before.
+    const holds = events.filter((e) => e.event_type === 'SagaStepHeld');
+    const before = events[events.findIndex((e) => e.event_type === 'SagaStepHeld') - 1];
+    expect(holds).toHaveLength(1);
+    expect(before?.event_type).toBe('SagaStepStarted');
+    expect(Date.parse(holds[0]?.data.retry_at ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(before?.timestamp ?? '') + HELD_POLL_MS,
+    );
+  });
+
+  it('decides a held attempt: it waits until the trial time, then starts again with its whole timeout', async () => {
+    // Prepare: update_cache's first attempt started at t, then held until t + 5000.
+    const { definition } = await world();
+    const t = Date.parse('2026-11-10T08:00:00.000Z');
+    const at = (ms: number) => new Date(t + ms).toISOString();
+    const stream = sagaStream('decided');
+    const steps = definition.steps.map((s) => s.name);
+    const started = (sequence: number, step: string, deadline: number) =>
+      envelope('SagaStepStarted', stream, sequence, {
+        saga_id: 'decided',
+        step_name: step,
+        attempt: 1,
+        compensation: false,
+        deadline: at(deadline),
+      });
+    const events = [
+      envelope('SagaStarted', stream, 1, {
+        saga_id: 'decided',
+        saga_type: definition.type,
+        steps,
+        data: JSON.stringify(data),
+        compensations: Object.fromEntries(
+          definition.steps.map((s) => [s.name, s.compensation.name]),
+        ),
+      }),
+      ...steps.slice(0, 3).flatMap((step, i) => [
+        started(2 + 2 * i, step, TIMEOUT_MS),
+        envelope('SagaStepCompleted', stream, 3 + 2 * i, {
+          saga_id: 'decided',
+          step_name: step,
+          attempt: 1,
+          output: JSON.stringify({}),
+        }),
+      ]),
+      started(8, 'update_cache', TIMEOUT_MS),
+      envelope('SagaStepHeld', stream, 9, {
+        saga_id: 'decided',
+        step_name: 'update_cache',
+        attempt: 1,
+        compensation: false,
+        breaker: 'sagas/rankings-cache',
+        retry_at: at(5000),
+      }),
+    ];
+    const state = foldSaga(events);
+    if (!state) throw new Error('no saga folded');
+
+    // Act: before the trial time, and after it (both past the first deadline).
+    const during = decide(state, definition, t + 4000);
+    const after = decide(state, definition, t + 6000);
+    const again = foldSaga([...events, started(10, 'update_cache', 6000 + TIMEOUT_MS)]);
+
+    // Assess: no timeout; the same attempt starts again, its deadline a whole timeout away.
+    const updateCache = (s: typeof state | undefined) =>
+      s?.steps.find((step) => step.name === 'update_cache');
+    expect(updateCache(state)).toMatchObject({ status: 'in_progress', heldUntil: t + 5000 });
+    expect(updateCache(state)?.deadline).toBeUndefined();
+    expect(during).toEqual({ kind: 'wait', until: t + 5000 });
+    const restart = started(10, 'update_cache', 6000 + TIMEOUT_MS);
+    expect(after).toEqual({
+      kind: 'append',
+      event: { event_type: restart.event_type, data: restart.data },
+    });
+    expect(updateCache(again)).toMatchObject({
+      status: 'in_progress',
+      attempt: 1,
+      deadline: t + 6000 + TIMEOUT_MS,
+    });
+    expect(updateCache(again)?.heldUntil).toBeUndefined();
   });
 });
