@@ -55,8 +55,8 @@ export interface AwsRedriveOptions {
 export function awsRedriver(options: AwsRedriveOptions): Redriver {
   const { store } = options;
   const consumersOf = async (letter: Letter): Promise<RedrivableConsumer[] | string> => {
-    if (letter.kind !== 'kinesis-records')
-      return `a ${letter.kind} letter of ${letter.consumer} is not redriven on AWS by this command`;
+    if (letter.kind === 'unreadable-item')
+      return `a rebuild's letter (${letter.consumer}) is not redriven on AWS: run the rebuild again once it can read the item`;
     const consumer = await options.consumer?.(letter.consumer);
     if (typeof consumer === 'string') return consumer;
     return consumer ? [consumer] : `no deployed consumer named ${letter.consumer} is known`;
