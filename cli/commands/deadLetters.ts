@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { deployedRedriver } from '../../pipeline/aws/deployedLetters.js';
+import { deployedRedriver } from '../../pipeline/aws/deployedRedriver.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { dryRunWiring, embeddedRedriver, pipelineWiring } from '../../pipeline/embeddedRedriver.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';

@@ -79,30 +79,39 @@ export class HeldQueue {
     const byId = new Map<string, Message>();
     let waited = false;
     let truncated = false;
-    for (;;) {
-      const { Messages = [] } = await client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: Math.min(10, limit - byId.size),
-          VisibilityTimeout: hold,
-          // Short polls while messages come; one long poll to be sure the queue is read out.
-          WaitTimeSeconds: waited ? (options.emptyWaitSeconds ?? 1) : 0,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      if (Messages.length === 0) {
-        if (waited) break;
-        waited = true;
-        continue;
+    try {
+      for (;;) {
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: Math.min(10, limit - byId.size),
+            VisibilityTimeout: hold,
+            // Short polls while messages come; one long poll to be sure the queue is read out.
+            WaitTimeSeconds: waited ? (options.emptyWaitSeconds ?? 1) : 0,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        if (Messages.length === 0) {
+          if (waited) break;
+          waited = true;
+          continue;
+        }
+        waited = false;
+        // A message received again (its hold lapsed meanwhile) keeps its place, with the new
+        // receipt handle.
+        for (const m of Messages) if (m.MessageId) byId.set(m.MessageId, m);
+        if (byId.size >= limit) {
+          truncated = true;
+          break;
+        }
       }
-      waited = false;
-      // A message received again (its hold lapsed meanwhile) keeps its place, with the new handle.
-      for (const m of Messages) if (m.MessageId) byId.set(m.MessageId, m);
-      if (byId.size >= limit) {
-        truncated = true;
-        break;
-      }
+    } catch (error) {
+      // A read cut short gives back what it received so far, at once.
+      await new HeldQueue(client, url, [...byId.values()], false, inFlight, hold)
+        .close()
+        .catch(() => {});
+      throw error;
     }
     return new HeldQueue(client, url, [...byId.values()], truncated, inFlight, hold);
   }
