@@ -1,6 +1,7 @@
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { BUS_HANDLER_NAMES, BUS_HANDLERS } from '../../sagas/handlers/busHandlers.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import type { RedrivableConsumer } from '../../stream/redrive/consumerRedrive.js';
 import type { Redriver } from '../../stream/redrive/redriveLetters.js';
 import { deployedEventStore } from '../seasons.js';
@@ -19,12 +20,6 @@ import { busEventHandler } from './sagas.js';
  * letters of `otherQueues` are not redriven.
  */
 export function deployedRedriver(sources: DeadLetterSources, clients: DeployedClients): Redriver {
-  const registry = SchemaRegistry.fromDirectory();
-  const store = deployedEventStore(
-    {},
-    { client: clients.dynamo, table: sources.eventsTable, registry },
-    clients.s3,
-  );
   const environments = new Map<string, Promise<ConsumerEnv>>();
   const environmentOf = (fn: string): Promise<ConsumerEnv> => {
     let env = environments.get(fn);
@@ -38,6 +33,31 @@ export function deployedRedriver(sources: DeadLetterSources, clients: DeployedCl
       environments.set(fn, env);
     }
     return env;
+  };
+  // The letters' events are read as the functions read them: the expired seasons' from the
+  // archive their configuration names (`ARCHIVE_BUCKET`, the same for every function).
+  const first = [
+    ...Object.values(sources.consumers),
+    ...Object.values(sources.handlers).map((h) => h.function),
+  ][0];
+  let opened: Promise<Pick<EventStore, 'read'>> | undefined;
+  const storeOf = () => {
+    opened ??= (async () => {
+      const env: ConsumerEnv = first ? await environmentOf(first).catch(() => ({})) : {};
+      return deployedEventStore(
+        env.ARCHIVE_BUCKET ? { ARCHIVE_BUCKET: env.ARCHIVE_BUCKET } : {},
+        {
+          client: clients.dynamo,
+          table: sources.eventsTable,
+          registry: SchemaRegistry.fromDirectory(),
+        },
+        clients.s3,
+      );
+    })();
+    return opened;
+  };
+  const store: Pick<EventStore, 'read'> = {
+    read: async (aggregateId, options) => (await storeOf()).read(aggregateId, options),
   };
   const consumers = new Map<string, Promise<RedrivableConsumer | string | undefined>>();
   const handlers = new Map<string, Promise<Awaited<ReturnType<typeof handlerOf>>>>();
