@@ -43,7 +43,8 @@ export function storeTarget(flags: StoreFlags, maxSockets?: number): StoreTarget
   };
 }
 
-function endpointUrl(value: string): string {
+/** `--endpoint`: an http(s) URL. */
+export function endpointUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.protocol === 'http:' || url.protocol === 'https:') return value;

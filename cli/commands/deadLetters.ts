@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { deployedRedriver } from '../../pipeline/aws/deployedRedriver.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { dryRunWiring, embeddedRedriver, pipelineWiring } from '../../pipeline/embeddedRedriver.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
@@ -24,6 +25,15 @@ import {
   type RedriveSummary,
   redriveLetters,
 } from '../../stream/redrive/redriveLetters.js';
+import {
+  addDeployedOptions,
+  type DeployedFlags,
+  LIST_HOLD_SECONDS,
+  onAws,
+  REDRIVE_HOLD_SECONDS,
+  unreadableLetters,
+  withDeployedLetters,
+} from '../deployedDeadLetters.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
@@ -33,7 +43,7 @@ import { formatTable } from '../output/table.js';
 import { fileProgress } from '../progress.js';
 import { write } from '../write.js';
 
-interface Flags {
+interface Flags extends DeployedFlags {
   readonly dataDir: string;
   readonly json?: boolean;
   readonly consumer?: string;
@@ -65,12 +75,21 @@ rebuilds' rebuild:<read model>) and failures/ (the invocation records of the con
 on-failure destination). A failure kept in both is one letter. Each letter has an id (12 hex
 digits) that "show" and "redrive --ids" take.
 
+With --aws, the deployed stack's places, as its output DeadLetterSources names them (--stack,
+or --sources FILE): the on-failure bucket (the consumers' invocation records), the dead-letter
+table (the bus router's publish:<bus>, the rebuilds' rebuild:<read model>), each bus handler's
+dead-letter queue (bus:<rule>: the events its rule could not deliver or its function gave up
+on), and the saga sweep's queue (listed, never redriven). A queue's messages are read without
+being taken: hidden from other readers while the command runs, then visible again.
+
 Examples:
   matchstream dead-letters list
   matchstream dead-letters list --consumer read-models --since 2026-09-01T00:00:00Z --json
   matchstream dead-letters show 3f1c0a9b2d4e
   matchstream dead-letters redrive --dry-run
-  matchstream dead-letters redrive --consumer bus-router`,
+  matchstream dead-letters redrive --consumer bus-router
+  matchstream dead-letters list --aws --stack matchstream-prod
+  matchstream dead-letters redrive --aws --stack matchstream-prod --dry-run`,
     );
 
   common(
@@ -78,61 +97,39 @@ Examples:
       .command('list')
       .description('every dead letter: id, when, who gave up, attempts, its events, why'),
   ).action(async (flags: Flags) => {
+    if (onAws(flags)) {
+      await withDeployedLetters(flags, LIST_HOLD_SECONDS, async (found) => {
+        await printList(filterLetters(found.letters, filterOf(flags)), flags);
+        unreadableLetters(found);
+      });
+      return;
+    }
     const found = await localLetters(flags);
-    const letters = filterLetters(found.letters, filterOf(flags));
-    if (flags.json) await write(`${JSON.stringify(letters.map(listed), null, 2)}\n`);
-    else if (letters.length === 0) await write('no dead letters\n');
-    else
-      await write(
-        `${[
-          ...formatTable([
-            ['ID', 'FAILED AT', 'CONSUMER', 'ATTEMPTS', 'EVENTS', 'ERROR'],
-            ...letters.map((l) => [
-              l.id,
-              l.failed_at,
-              l.consumer,
-              String(l.attempts),
-              describeEvents(l),
-              oneLine(l.error, 100),
-            ]),
-          ]),
-          counted(letters.length, 'dead letter'),
-        ].join('\n')}\n`,
-      );
+    await printList(filterLetters(found.letters, filterOf(flags)), flags);
     unreadableObjects(found.unreadable);
   });
 
-  group
-    .command('show')
-    .description('one dead letter, whole: where it is kept, its events, what it holds')
-    .argument('<id>', 'the letter id, as "list" prints it')
-    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
-    .option('--json', 'print it as one JSON object')
-    .action(async (id: string, flags: Flags) => {
-      const found = await localLetters(flags);
-      const letter = found.letters.find((l) => l.id === id);
-      if (!letter)
-        throw new CliError(
-          `no dead letter ${id} in ${flags.dataDir} (redriven, expired, or never there; "matchstream dead-letters list" lists them)`,
-        );
-      if (flags.json) {
-        await write(`${JSON.stringify({ ...listed(letter), body: letter.body }, null, 2)}\n`);
-        return;
-      }
-      await write(
-        `${[
-          `id: ${letter.id}`,
-          `consumer: ${letter.consumer}`,
-          `kind: ${letter.kind}`,
-          `failed at: ${letter.failed_at}`,
-          `attempts: ${letter.attempts}`,
-          `error: ${letter.error}`,
-          `events: ${describeEvents(letter)}`,
-          ...letter.copies.map((c) => `kept in: ${c.where}`),
-          JSON.stringify(letter.body, null, 2),
-        ].join('\n')}\n`,
+  addDeployedOptions(
+    group
+      .command('show')
+      .description('one dead letter, whole: where it is kept, its events, what it holds')
+      .argument('<id>', 'the letter id, as "list" prints it')
+      .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+      .option('--json', 'print it as one JSON object'),
+  ).action(async (id: string, flags: Flags) => {
+    if (onAws(flags)) {
+      await withDeployedLetters(flags, LIST_HOLD_SECONDS, (found) =>
+        printLetter(
+          found.letters,
+          id,
+          flags,
+          flags.stack !== undefined ? `the stack ${flags.stack}` : `the places of ${flags.sources}`,
+        ),
       );
-    });
+      return;
+    }
+    await printLetter((await localLetters(flags)).letters, id, flags, flags.dataDir);
+  });
 
   common(
     group
@@ -159,17 +156,25 @@ Redriving again applies nothing twice.
 The summary has "redriven", "still_failing" and "skipped" (each a list, with --json), and
 "dry_run". Exit code 0 when no letter taken is left, 3 when some are kept (failing again, or
 not redrivable), 1 when the redrive itself failed. The data folder must not be in use by
-another process (stop "serve" first).`,
+another process (stop "serve" first).
+
+With --aws, each letter goes through the code its function runs, built from that function's
+own configuration (its environment, read with Lambda's GetFunctionConfiguration): a consumer's
+invocation record through the consumer, a bus handler's queued event through the handler, a
+publish through the bus router's publisher. What goes through is deleted (the object, the
+table's letter, the queue's message); an object or a table's letter that fails again is
+rewritten with the new reason; a queue's message that fails again is left as it is, visible
+again at once. The saga sweep's letters are skipped: its next run does their work.`,
     )
     .action(async (flags: RedriveFlags) => {
-      const summary = await redriveLocal(flags);
+      const summary = onAws(flags) ? await redriveOnAws(flags) : await redriveLocal(flags);
       await report(summary, flags);
     });
 }
 
 /** The options list and redrive share. */
 function common(command: Command): Command {
-  return command
+  return addDeployedOptions(command)
     .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
     .option('--consumer <name>', 'only the letters of this consumer (as "list" names it)')
     .option(
@@ -178,6 +183,60 @@ function common(command: Command): Command {
       isoTime,
     )
     .option('--json', 'print JSON');
+}
+
+/** The letters as `list` prints them: a table, or JSON. */
+async function printList(letters: readonly Letter[], flags: Pick<Flags, 'json'>): Promise<void> {
+  if (flags.json) await write(`${JSON.stringify(letters.map(listed), null, 2)}\n`);
+  else if (letters.length === 0) await write('no dead letters\n');
+  else
+    await write(
+      `${[
+        ...formatTable([
+          ['ID', 'FAILED AT', 'CONSUMER', 'ATTEMPTS', 'EVENTS', 'ERROR'],
+          ...letters.map((l) => [
+            l.id,
+            l.failed_at,
+            l.consumer,
+            String(l.attempts),
+            describeEvents(l),
+            oneLine(l.error, 100),
+          ]),
+        ]),
+        counted(letters.length, 'dead letter'),
+      ].join('\n')}\n`,
+    );
+}
+
+/** One letter whole, as `show` prints it; `where` names the letters' home when it is missing. */
+async function printLetter(
+  letters: readonly Letter[],
+  id: string,
+  flags: Pick<Flags, 'json'>,
+  where: string,
+): Promise<void> {
+  const letter = letters.find((l) => l.id === id);
+  if (!letter)
+    throw new CliError(
+      `no dead letter ${id} in ${where} (redriven, expired, or never there; "matchstream dead-letters list" lists them)`,
+    );
+  if (flags.json) {
+    await write(`${JSON.stringify({ ...listed(letter), body: letter.body }, null, 2)}\n`);
+    return;
+  }
+  await write(
+    `${[
+      `id: ${letter.id}`,
+      `consumer: ${letter.consumer}`,
+      `kind: ${letter.kind}`,
+      `failed at: ${letter.failed_at}`,
+      `attempts: ${letter.attempts}`,
+      `error: ${letter.error}`,
+      `events: ${describeEvents(letter)}`,
+      ...letter.copies.map((c) => `kept in: ${c.where}`),
+      JSON.stringify(letter.body, null, 2),
+    ].join('\n')}\n`,
+  );
 }
 
 /** `--since`: an ISO 8601 date or time. */
@@ -304,6 +363,36 @@ async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
     } finally {
       await pipeline.stop();
     }
+  } finally {
+    progress.stop();
+  }
+}
+
+/**
+ * A redrive of the deployed stack's letters: read from every place (the queues' messages held
+ * meanwhile), applied through the code the functions run, each built from its function's
+ * configuration; what goes through is removed, a queue's other messages let go of after.
+ */
+async function redriveOnAws(flags: RedriveFlags): Promise<RedriveSummary> {
+  const progress = fileProgress('redriving', flags.progress && !flags.json, 'letters');
+  try {
+    return await withDeployedLetters(
+      flags,
+      REDRIVE_HOLD_SECONDS,
+      async (found, sources, clients) => {
+        for (const u of found.unreadable) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
+        checkIds(found.letters, flags.ids);
+        const refuse = async () => {
+          throw new Error('a dry run changes nothing');
+        };
+        return redriveLetters(filterLetters(found.letters, filterOf(flags)), {
+          redriver: deployedRedriver(sources, clients),
+          places: flags.dryRun ? { remove: refuse, failedAgain: refuse } : found.places,
+          dryRun: flags.dryRun === true,
+          onProgress: (done, total) => progress.update(done, total, done),
+        });
+      },
+    );
   } finally {
     progress.stop();
   }

@@ -24,6 +24,7 @@ import type {
 } from '../../stream/consumer/kinesisEvent.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
+import type { RedrivableConsumer } from '../../stream/redrive/consumerRedrive.js';
 import { READ_MODELS } from '../readModels.js';
 import { deployedEventStore } from '../seasons.js';
 
@@ -108,6 +109,41 @@ export function jsonRecord(env: ConsumerEnv, name: string): Record<string, strin
   return parsed as Record<string, string>;
 }
 
+/** What a stream consumer's function does with the events it is delivered. */
+export interface ConsumerEffect {
+  readonly apply: (events: readonly EventEnvelope[]) => Promise<void>;
+  /** The events its effect reads; streams with none of them are left alone. @default all */
+  readonly reads?: (event: EventEnvelope) => boolean;
+}
+
+/**
+ * A stream consumer as its function builds it from its environment (`CONSUMER`, its positions
+ * in `POSITIONS_TABLE`, the events of `EVENTS_TABLE`), `effect` applied through its sequencer:
+ * what its Kinesis handler delivers to, and what a redrive applies a letter's events through.
+ */
+export function awsConsumer(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  effect: ConsumerEffect,
+): RedrivableConsumer & { readonly registry: SchemaRegistry } {
+  const name = required(env, 'CONSUMER');
+  const registry = SchemaRegistry.fromDirectory();
+  const store = deployedEventStore(env, {
+    client,
+    table: required(env, 'EVENTS_TABLE'),
+    registry,
+  });
+  const positions = new DynamoPositionStore(client, name, required(env, 'POSITIONS_TABLE'));
+  const sequencer = new AggregateSequencer({
+    consumer: name,
+    store,
+    positions,
+    apply: effect.apply,
+    ...(effect.reads ? { reads: effect.reads } : {}),
+  });
+  return { name, positions, sequencer, registry };
+}
+
 /** The Kinesis handler of one consumer with `apply` as its effect. */
 export function consumerHandler(
   env: ConsumerEnv,
@@ -117,22 +153,12 @@ export function consumerHandler(
   /** The events its effect reads; streams with none of them are left alone. @default all */
   reads?: (event: EventEnvelope) => boolean,
 ): KinesisHandler {
-  const consumer = required(env, 'CONSUMER');
-  const registry = SchemaRegistry.fromDirectory();
-  const store = deployedEventStore(env, {
-    client,
-    table: required(env, 'EVENTS_TABLE'),
-    registry,
-  });
-  const sequencer = new AggregateSequencer({
-    consumer,
-    store,
-    positions: new DynamoPositionStore(client, consumer, required(env, 'POSITIONS_TABLE')),
+  const { name, registry, sequencer } = awsConsumer(env, client, {
     apply,
     ...(reads ? { reads } : {}),
   });
   return createKinesisHandler({
-    consumer,
+    consumer: name,
     codec: new CommitCodec(registry),
     sequencer,
     onFailure: (record, error) => observer.failed?.(record, error),
@@ -162,11 +188,11 @@ export function readModelStoreMap(
 }
 
 /** Every read model, each in the table `READ_MODEL_TABLES` names for it. */
-export function readModelsHandler(
+export function readModelsEffect(
   env: ConsumerEnv,
   client: DynamoDBClient,
   observer: ConsumerObserver = {},
-): KinesisHandler {
+): ConsumerEffect {
   const stores = readModelStoreMap(env, client);
   const breakers = awsBreakers(env, client, observer);
   const consumer = required(env, 'CONSUMER');
@@ -183,26 +209,39 @@ export function readModelsHandler(
       ),
   );
   const host = new ProjectionHost(projectors);
-  return consumerHandler(env, client, (events) => host.apply(events), observer);
+  return { apply: (events) => host.apply(events) };
 }
 
-/** Every event onto its domain bus; entries EventBridge keeps refusing are dead-lettered. */
-export function busRouterHandler(
+/** The read-models consumer: every read model, each in the table `READ_MODEL_TABLES` names. */
+export function readModelsHandler(
   env: ConsumerEnv,
-  clients: { dynamo: DynamoDBClient; eventBridge: EventBridgeClient },
+  client: DynamoDBClient,
   observer: ConsumerObserver = {},
 ): KinesisHandler {
+  return consumerHandler(env, client, readModelsEffect(env, client, observer).apply, observer);
+}
+
+/** The domain buses by domain, as `BUS_NAMES` names them. */
+export function busNamesOf(env: ConsumerEnv): Record<Domain, string> {
   const names = jsonRecord(env, 'BUS_NAMES');
-  const buses = Object.fromEntries(
+  return Object.fromEntries(
     DOMAINS.map((d) => {
       const name = names[d];
       if (!name) throw new Error(`BUS_NAMES names no bus for ${d}`);
       return [d, name];
     }),
   ) as Record<Domain, string>;
+}
+
+/** Every event onto its domain bus; entries EventBridge keeps refusing are dead-lettered. */
+export function busRouterEffect(
+  env: ConsumerEnv,
+  clients: { dynamo: DynamoDBClient; eventBridge: EventBridgeClient },
+  observer: ConsumerObserver = {},
+): ConsumerEffect {
   const publisher = new EventBridgePublisher({
     client: clients.eventBridge,
-    buses,
+    buses: busNamesOf(env),
     breaker: awsBreakers(env, clients.dynamo, observer).get(
       required(env, 'CONSUMER'),
       'put-events',
@@ -216,5 +255,19 @@ export function busRouterHandler(
       return result;
     },
   };
-  return consumerHandler(env, clients.dynamo, busRouter(counted), observer);
+  return { apply: busRouter(counted) };
+}
+
+/** The bus router: the change stream onto the domain buses (see `busRouterEffect`). */
+export function busRouterHandler(
+  env: ConsumerEnv,
+  clients: { dynamo: DynamoDBClient; eventBridge: EventBridgeClient },
+  observer: ConsumerObserver = {},
+): KinesisHandler {
+  return consumerHandler(
+    env,
+    clients.dynamo,
+    busRouterEffect(env, clients, observer).apply,
+    observer,
+  );
 }

@@ -1,3 +1,9 @@
+import {
+  type CloudFormationClient,
+  DescribeStacksCommand,
+  type Output,
+} from '@aws-sdk/client-cloudformation';
+
 /**
  * Every place the deployed stack keeps what failed, as its `DeadLetterSources` output holds it
  * (JSON): what `matchstream dead-letters --aws` lists and redrives.
@@ -69,4 +75,37 @@ export function parseDeadLetterSources(text: string): DeadLetterSources {
     ),
     otherQueues: names(root.otherQueues ?? {}, 'otherQueues'),
   };
+}
+
+/**
+ * The sources of a deployed stack, from its `DeadLetterSources` output (CloudFormation
+ * DescribeStacks). Throws naming the stack: not found, or without the output (deployed before
+ * the output was), or an output that does not parse.
+ */
+export async function stackDeadLetterSources(
+  client: CloudFormationClient,
+  stack: string,
+): Promise<DeadLetterSources> {
+  let outputs: Output[];
+  try {
+    const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: stack }));
+    outputs = Stacks[0]?.Outputs ?? [];
+  } catch (error) {
+    throw new Error(
+      `the stack ${stack} cannot be described: ${error instanceof Error ? error.message : error}`,
+      { cause: error },
+    );
+  }
+  const output = outputs.find((o) => o.OutputKey === DEAD_LETTER_SOURCES_OUTPUT);
+  if (output?.OutputValue === undefined)
+    throw new Error(
+      `the stack ${stack} has no output ${DEAD_LETTER_SOURCES_OUTPUT} (deployed by an older version: deploy it again, or give --sources FILE)`,
+    );
+  try {
+    return parseDeadLetterSources(output.OutputValue);
+  } catch (error) {
+    throw new Error(`the stack ${stack}: ${error instanceof Error ? error.message : error}`, {
+      cause: error,
+    });
+  }
 }

@@ -17,6 +17,7 @@ import { DynamoDeadLetterQueue, total } from '../../stream/consumer/DeadLetterQu
 import { deployedEventStore } from '../seasons.js';
 import {
   awsBreakers,
+  type ConsumerEffect,
   type ConsumerEnv,
   type ConsumerObserver,
   consumerHandler,
@@ -147,25 +148,32 @@ export function awsSagaServices(
 }
 
 /**
- * The saga consumer: every saga event on the change stream drives its saga to rest (steps run
- * here, waits of up to `MAX_INLINE_WAIT_MS` are slept through); a saga left waiting longer, or
- * whose function died mid-step, is driven by the sweep.
+ * The saga consumer's effect: every saga event on the change stream drives its saga to rest
+ * (steps run here, waits of up to `MAX_INLINE_WAIT_MS` are slept through); a saga left waiting
+ * longer, or whose function died mid-step, is driven by the sweep.
  */
+export function sagaConsumerEffect(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  options: SagaRuntimeOptions = {},
+): ConsumerEffect {
+  const { services } = awsSagaServices(env, client, { owner: 'sagas', ...options });
+  return {
+    apply: async (events) => {
+      await services.drive(events);
+    },
+    reads: isSagaEvent,
+  };
+}
+
+/** The saga consumer's Kinesis handler (see `sagaConsumerEffect`). */
 export function sagaConsumerHandler(
   env: ConsumerEnv,
   client: DynamoDBClient,
   options: SagaRuntimeOptions = {},
 ): KinesisHandler {
-  const { services } = awsSagaServices(env, client, { owner: 'sagas', ...options });
-  return consumerHandler(
-    env,
-    client,
-    async (events) => {
-      await services.drive(events);
-    },
-    options.observer ?? {},
-    isSagaEvent,
-  );
+  const effect = sagaConsumerEffect(env, client, options);
+  return consumerHandler(env, client, effect.apply, options.observer ?? {}, effect.reads);
 }
 
 /** How long a sweep's lease holds when the invocation's time left is not known (ms). */

@@ -1,4 +1,10 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { type ClientOptions, clientConfig } from './clientConfig.js';
 
 /**
@@ -38,4 +44,30 @@ export async function listInvocationRecords(
     objects.push({ key, body: (await object.Body?.transformToString('utf8')) ?? '' });
   }
   return objects;
+}
+
+/** Rewrites an invocation record in place (a redrive that failed adds its note). */
+export async function putInvocationRecord(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  record: unknown,
+): Promise<void> {
+  await client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: JSON.stringify(record),
+      ContentType: 'application/json',
+    }),
+  );
+}
+
+/** Removes an invocation record (its batch was redriven); one that is gone already is fine. */
+export async function removeInvocationRecord(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<void> {
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }

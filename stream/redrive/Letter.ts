@@ -11,7 +11,7 @@ export type LetterPlace =
   | 'failure-folder'
   /** The deployed on-failure bucket (stack output FailureBucket). */
   | 'failure-bucket'
-  /** A bus handler's SQS dead-letter queue on AWS. */
+  /** An SQS dead-letter queue on AWS: a bus handler's, or the saga sweep's. */
   | 'dead-letter-queue';
 
 /** One copy of a letter in one place, and what is needed to remove or rewrite it there. */
@@ -48,7 +48,10 @@ export interface EventRef {
 export interface Letter {
   /** Stable while the letter exists: what `show` and `redrive --ids` take. */
   readonly id: string;
-  /** Who gave up: a consumer, `bus:<bus>/<rule>`, `publish:<bus>`, `rebuild:<read model>`. */
+  /**
+   * Who gave up: a consumer, `bus:<bus>/<rule>` (on AWS, a handler's queue: `bus:<rule>`),
+   * `publish:<bus>`, `rebuild:<read model>`, or the role of a queue the stack lists (`saga-sweep`).
+   */
   readonly consumer: string;
   readonly kind: LetterKind;
   readonly error: string;

@@ -6,12 +6,14 @@ import { clientConfig } from '../../stream/aws/clientConfig.js';
 /**
  * A Lambda function on moto_server that stands for a deployed one whose aliases and event
  * source mappings a test manages (moto runs no function): its role first, made through
- * CloudFormation as the stack makes it (Lambda checks the role exists), then the function.
+ * CloudFormation as the stack makes it (Lambda checks the role exists), then the function,
+ * with `environment` as its configuration's variables (what GetFunctionConfiguration returns).
  */
 export async function createMotoFunction(
   endpoint: string,
   lambda: LambdaClient,
   name: string,
+  environment?: Readonly<Record<string, string>>,
 ): Promise<void> {
   const cloudFormation = new CloudFormationClient(clientConfig({ endpoint }));
   try {
@@ -50,6 +52,7 @@ export async function createMotoFunction(
       Runtime: 'nodejs22.x',
       Role: `arn:aws:iam::123456789012:role/${name}`,
       Handler: 'index.handler',
+      ...(environment ? { Environment: { Variables: { ...environment } } } : {}),
       Code: {
         ZipFile: zipSync({
           'index.mjs': new TextEncoder().encode('export const handler = () => {};'),

@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { Command } from 'commander';
+import {
+  type DeadLetterSources,
+  parseDeadLetterSources,
+  stackDeadLetterSources,
+} from '../pipeline/aws/deadLetterSources.js';
+import {
+  type DeployedClients,
+  type DeployedLetters,
+  deployedClients,
+  readDeployedLetters,
+} from '../pipeline/aws/deployedLetters.js';
+import { clientConfig } from '../stream/aws/clientConfig.js';
+import { CliError, EXIT } from './exitCodes.js';
+import { reportError } from './output/errors.js';
+import { counted } from './output/plural.js';
+import { endpointUrl } from './storeOptions.js';
+
+/** The flags that point `dead-letters` at a deployed stack. */
+export interface DeployedFlags {
+  readonly aws?: boolean;
+  readonly stack?: string;
+  readonly sources?: string;
+  readonly endpoint?: string;
+}
+
+/**
+ * How long a read holds the queues' messages hidden from other readers (s), renewed while the
+ * command runs: a list or show that dies hides nothing for longer.
+ */
+export const LIST_HOLD_SECONDS = 20;
+/** The same for a redrive, which holds them while it applies the letters one by one. */
+export const REDRIVE_HOLD_SECONDS = 60;
+
+/** Adds `--aws`, `--stack`, `--sources` and `--endpoint` to a `dead-letters` command. */
+export function addDeployedOptions(command: Command): Command {
+  return command
+    .option(
+      '--aws',
+      'the deployed stack: every place it keeps failures (credentials and AWS_REGION from the environment)',
+    )
+    .option('--stack <name>', 'with --aws: the stack, whose output DeadLetterSources names them')
+    .option(
+      '--sources <file>',
+      'with --aws, instead of --stack: the DeadLetterSources JSON from a file',
+    )
+    .option(
+      '--endpoint <url>',
+      'with --aws: one endpoint for every AWS service (moto), e.g. http://127.0.0.1:5000',
+      endpointUrl,
+    );
+}
+
+/** Whether the flags are for the deployed stack; refuses flags that do not go together. */
+export function onAws(flags: DeployedFlags): boolean {
+  if (!flags.aws) {
+    if (flags.stack !== undefined || flags.sources !== undefined || flags.endpoint !== undefined)
+      throw new CliError('--stack, --sources and --endpoint go with --aws', EXIT.USAGE);
+    return false;
+  }
+  if (flags.stack !== undefined && flags.sources !== undefined)
+    throw new CliError('give --stack or --sources, not both', EXIT.USAGE);
+  if (flags.stack === undefined && flags.sources === undefined)
+    throw new CliError(
+      '--aws takes --stack NAME (the stack whose output DeadLetterSources names the places) or --sources FILE',
+      EXIT.USAGE,
+    );
+  return true;
+}
+
+/** Where the flags say the stack keeps its failures: its output, or the file. */
+export async function deadLetterSources(flags: DeployedFlags): Promise<DeadLetterSources> {
+  if (flags.sources !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(flags.sources, 'utf8');
+    } catch (error) {
+      throw new CliError(`${flags.sources}: cannot be read (${(error as Error).message})`);
+    }
+    try {
+      return parseDeadLetterSources(text);
+    } catch (error) {
+      throw new CliError(`${flags.sources}: ${(error as Error).message}`);
+    }
+  }
+  const client = new CloudFormationClient(clientConfig(clientOptions(flags)));
+  try {
+    return await stackDeadLetterSources(client, flags.stack ?? '');
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Reads the deployed stack's letters and does `work` with them; the queues' messages it holds
+ * are let go of afterwards, whatever happened (visible again at once), and the clients closed.
+ */
+export async function withDeployedLetters<T>(
+  flags: DeployedFlags,
+  holdSeconds: number,
+  work: (
+    found: DeployedLetters,
+    sources: DeadLetterSources,
+    clients: DeployedClients,
+  ) => Promise<T>,
+): Promise<T> {
+  const sources = await deadLetterSources(flags);
+  const clients = deployedClients(clientOptions(flags));
+  try {
+    let found: DeployedLetters;
+    try {
+      found = await readDeployedLetters(sources, clients, { holdSeconds });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+    try {
+      for (const note of found.notes) reportError(note);
+      return await work(found, sources, clients);
+    } finally {
+      await found.release();
+    }
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** The letters that could not be read: one line each, then exit code 3. */
+export function unreadableLetters(found: Pick<DeployedLetters, 'unreadable'>): void {
+  for (const u of found.unreadable) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
+  if (found.unreadable.length > 0)
+    throw new CliError(
+      `${counted(found.unreadable.length, 'dead letter')} could not be read (listed with why, never redriven)`,
+      EXIT.INVALID_INPUT,
+    );
+}
+
+function clientOptions(flags: DeployedFlags) {
+  return flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {};
+}

@@ -1,0 +1,208 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { generationConsumer } from '../../projections/ReadModelRegistry.js';
+import { type ClientOptions, clientConfig } from '../../stream/aws/clientConfig.js';
+import { dynamoClient } from '../../stream/aws/dynamoClient.js';
+import { eventBridgeClient } from '../../stream/aws/eventBridgeClient.js';
+import { HeldQueue, type HeldQueueOptions, maxReceiveCountOf } from '../../stream/aws/HeldQueue.js';
+import { listInvocationRecords, s3Client } from '../../stream/aws/s3InvocationRecords.js';
+import { sqsClient } from '../../stream/aws/sqsClient.js';
+import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import {
+  AwsLetterPlaces,
+  type LetterQueue,
+  letterOfBucketObject,
+  letterOfQueueMessage,
+  queueName,
+  type ReadLetter,
+} from '../../stream/redrive/awsLetters.js';
+import { functionName, joinLetters, type Letter } from '../../stream/redrive/Letter.js';
+import { lettersOf } from '../../stream/redrive/localLetters.js';
+import type { DeadLetterSources } from './deadLetterSources.js';
+import { generationOfArn } from './generations.js';
+
+/** The clients a look at the deployed letters uses. */
+export interface DeployedClients {
+  readonly dynamo: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly lambda: LambdaClient;
+  readonly eventBridge: EventBridgeClient;
+}
+
+/** The clients, against AWS or one endpoint (moto); `destroy` closes them. */
+export function deployedClients(options: ClientOptions = {}): DeployedClients & {
+  destroy(): void;
+} {
+  const clients = {
+    dynamo: dynamoClient(options),
+    s3: s3Client(options),
+    sqs: sqsClient(options),
+    lambda: new LambdaClient(clientConfig(options)),
+    eventBridge: eventBridgeClient(options),
+  };
+  return {
+    ...clients,
+    destroy: () => {
+      for (const client of Object.values(clients)) client.destroy();
+    },
+  };
+}
+
+/** Something kept in a place that is not a letter: listed as one, with why. */
+export interface UnreadableLetter {
+  readonly id: string;
+  readonly where: string;
+  readonly error: string;
+}
+
+/** The letters of the deployed stack, as one list, with the places held to change them. */
+export interface DeployedLetters {
+  /** Every letter, newest first; the unreadable ones included. */
+  readonly letters: readonly Letter[];
+  readonly unreadable: readonly UnreadableLetter[];
+  /** What the read could not see: messages another reader held, a queue read to its limit. */
+  readonly notes: readonly string[];
+  readonly places: AwsLetterPlaces;
+  /** Lets go of the queues' messages still held: visible again at once. */
+  release(): Promise<void>;
+}
+
+/** Why a letter of `otherQueues` is not redriven. */
+export function notRedrivenReason(name: string): string {
+  return `a scheduled invocation of the ${name}: nothing to re-apply, its next scheduled run does the work`;
+}
+
+/**
+ * Reads every place the stack keeps failures (its `DeadLetterSources`): the on-failure
+ * bucket's invocation records (the consumer named through `consumers`), the dead-letter
+ * table's letters, and each queue's messages, which stay held (hidden from other readers, for
+ * `options.holdSeconds` renewed) until `release`: none is deleted, none lost. What cannot be
+ * read is a letter that says so. Throws, naming the place, when a place cannot be read.
+ */
+export async function readDeployedLetters(
+  sources: DeadLetterSources,
+  clients: DeployedClients,
+  options: HeldQueueOptions = {},
+): Promise<DeployedLetters> {
+  const read: ReadLetter[] = [];
+  const consumerOf = deployedConsumerOf(sources);
+  const bucket = sources.failureBucket;
+  const objects = await place(`s3://${bucket}`, () => listInvocationRecords(clients.s3, bucket));
+  for (const object of objects) read.push(letterOfBucketObject(bucket, object, consumerOf));
+  const table = new DynamoDeadLetterQueue(clients.dynamo, sources.deadLettersTable);
+  const stored = await place(`the table ${sources.deadLettersTable}`, () => table.entries());
+  for (const letter of lettersOf(stored, [], '', sources.deadLettersTable).letters)
+    read.push({ letter });
+
+  const queues: LetterQueue[] = [
+    ...Object.entries(sources.handlers).map(([rule, h]) => ({
+      url: h.deadLetters,
+      consumer: `bus:${rule}`,
+    })),
+    ...Object.entries(sources.otherQueues).map(([name, url]) => ({
+      url,
+      consumer: name,
+      notRedriven: notRedrivenReason(name),
+    })),
+  ];
+  const held = await Promise.allSettled(
+    queues.map((q) =>
+      place(`the queue ${queueName(q.url)}`, () => HeldQueue.read(clients.sqs, q.url, options)),
+    ),
+  );
+  const opened = held.flatMap((h) => (h.status === 'fulfilled' ? [h.value] : []));
+  const failed = held.find((h) => h.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(opened.map((q) => q.close()));
+    throw failed.reason;
+  }
+  const notes: string[] = [];
+  try {
+    // The inboxes whose redrive policies moved messages here: how many receives they allow.
+    const inboxes = [
+      ...new Set(
+        opened.flatMap((q) =>
+          q.messages.flatMap((m) => m.Attributes?.DeadLetterQueueSourceArn ?? []),
+        ),
+      ),
+    ];
+    const receives = new Map(
+      await Promise.all(
+        inboxes.map(async (arn) => [arn, await maxReceiveCountOf(clients.sqs, arn)] as const),
+      ),
+    );
+    queues.forEach((queue, i) => {
+      const h = opened[i];
+      if (!h) return;
+      for (const message of h.messages)
+        read.push(letterOfQueueMessage(message, queue, (arn) => receives.get(arn)));
+      const name = queueName(queue.url);
+      if (h.inFlight > 0)
+        notes.push(
+          `${name}: about ${h.inFlight} message(s) held by another reader were not seen (they come back when its hold lapses)`,
+        );
+      if (h.truncated)
+        notes.push(`${name}: read up to ${h.messages.length} messages, the rest left`);
+    });
+  } catch (error) {
+    await Promise.allSettled(opened.map((q) => q.close()));
+    throw error;
+  }
+
+  const letters = joinLetters(read.map((r) => r.letter));
+  return {
+    letters,
+    unreadable: read.flatMap(({ letter, unreadable }) =>
+      unreadable === undefined
+        ? []
+        : [{ id: letter.id, where: letter.copies[0]?.where ?? '?', error: unreadable }],
+    ),
+    notes,
+    places: new AwsLetterPlaces({
+      table,
+      bucket: { client: clients.s3, name: bucket },
+      queues: new Map(opened.map((q) => [q.url, q])),
+    }),
+    release: async () => {
+      const closed = await Promise.allSettled(opened.map((q) => q.close()));
+      const error = closed.find((c) => c.status === 'rejected');
+      if (error) throw error.reason;
+    },
+  };
+}
+
+/**
+ * The consumer an invocation record's function ARN stands for: the stack's consumer of that
+ * function, a rebuilt generation's (`read-model:<read model>:g<N>`, by the feeder's alias),
+ * else the function's name.
+ */
+function deployedConsumerOf(sources: DeadLetterSources): (functionArn: string) => string {
+  const byFunction = new Map(
+    Object.entries(sources.consumers).map(([consumer, fn]) => [functionName(fn), consumer]),
+  );
+  return (arn) => {
+    const fn = functionName(arn);
+    const generation = generationOfArn(arn);
+    return (
+      byFunction.get(fn) ??
+      (generation ? generationConsumer(generation.projection, generation.generation) : fn)
+    );
+  };
+}
+
+/** A place's read, its failure naming the place. */
+async function place<T>(where: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new Error(`${where} cannot be read: ${message(error)}`, { cause: error });
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
