@@ -20,7 +20,7 @@ beforeAll(() => {
   const { app, stack } = buildApp({}, tmp.path('cdk.out'));
   app.synth();
   resources = Template.fromStack(stack).toJSON().Resources;
-}, 120_000);
+}, 300_000);
 
 /** A logical ID without the hash the CDK appends (`MatchEventHandlerDeadLetters1A2B3C4D`). */
 const named = (id: string) => id.replace(/[0-9A-F]{8}$/, '');
@@ -167,7 +167,7 @@ function roleAccess(): Map<string, Map<string, Set<string>>> {
 const isGenerate = (a: string) => a === 'kms:GenerateDataKey' || a === 'kms:GenerateDataKey*';
 
 describe('every service that writes to an encrypted resource may use its key', () => {
-  it("lists the services that write to encrypted resources: CloudWatch to the alarm topic, EventBridge to the rules' dead-letter queues", () => {
+  it("lists the services that write to encrypted resources: CloudWatch to the alarm topic, EventBridge to the bus handlers' queues and the rules' dead-letter queues", () => {
     const enc = encrypted();
     const writers = serviceWriters()
       .filter((w) => enc.has(w.resource))
@@ -180,6 +180,10 @@ describe('every service that writes to an encrypted resource may use its key', (
         'events.amazonaws.com → MatchEventHandlerDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-soccer/match-event-handler)',
         'events.amazonaws.com → MetadataEventHandlerDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-metadata/metadata-event-handler)',
         'events.amazonaws.com → SagaSweepDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-saga-sweep)',
+        'events.amazonaws.com → BreakerSupervisorDeadLetters: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-breaker-supervisor)',
+        'events.amazonaws.com → CalculationEventHandlerInbox: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-calculation/calculation-event-handler)',
+        'events.amazonaws.com → MatchEventHandlerInbox: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-soccer/match-event-handler)',
+        'events.amazonaws.com → MetadataEventHandlerInbox: sqs:SendMessage (from arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/matchstream-dev-metadata/metadata-event-handler)',
       ].sort(),
     );
   });
@@ -289,6 +293,13 @@ describe('each function is granted exactly what its code calls', () => {
   it('allows these actions per role and resource, and nothing else', () => {
     expect(table()).toMatchInlineSnapshot(`
       [
+        "BreakerSupervisorHandlerRole → BreakerSupervisorDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "BreakerSupervisorHandlerRole → BreakerSupervisorHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
+        "BreakerSupervisorHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
+        "BreakerSupervisorHandlerRole → Runtimebreakers: dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Scan",
+        "BreakerSupervisorHandlerRole → arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:event-source-mapping:<CalculationEventHandlerFunctionSqsEventSourcematchstreamdevCalculationEventHandlerInbox1E8AE20C>: lambda:GetEventSourceMapping lambda:UpdateEventSourceMapping",
+        "BreakerSupervisorHandlerRole → arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:event-source-mapping:<MatchEventHandlerFunctionSqsEventSourcematchstreamdevMatchEventHandlerInbox35E571D9>: lambda:GetEventSourceMapping lambda:UpdateEventSourceMapping",
+        "BreakerSupervisorHandlerRole → arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:event-source-mapping:<MetadataEventHandlerFunctionSqsEventSourcematchstreamdevMetadataEventHandlerInbox0F7EA1C8>: lambda:GetEventSourceMapping lambda:UpdateEventSourceMapping",
         "BusRouterConsumerHandlerRole → <ArchiveBucket.Arn>/events/*: s3:GetObject",
         "BusRouterConsumerHandlerRole → <ArchiveBucket.Arn>/seasons/*: s3:GetObject",
         "BusRouterConsumerHandlerRole → <FailuresBucket.Arn>/aws/lambda/*: s3:PutObject",
@@ -308,7 +319,7 @@ describe('each function is granted exactly what its code calls', () => {
         "CalculationEventHandlerRole → <ArchiveBucket.Arn>/events/*: s3:GetObject",
         "CalculationEventHandlerRole → <ArchiveBucket.Arn>/seasons/*: s3:GetObject",
         "CalculationEventHandlerRole → ArchiveBucket: s3:ListBucket",
-        "CalculationEventHandlerRole → CalculationEventHandlerDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "CalculationEventHandlerRole → CalculationEventHandlerInbox: sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes sqs:GetQueueUrl sqs:ReceiveMessage sqs:SendMessage",
         "CalculationEventHandlerRole → CalculationEventHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
         "CalculationEventHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:Query",
         "CalculationEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
@@ -319,7 +330,7 @@ describe('each function is granted exactly what its code calls', () => {
         "MatchEventHandlerRole → ArchiveBucket: s3:ListBucket",
         "MatchEventHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
         "MatchEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
-        "MatchEventHandlerRole → MatchEventHandlerDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "MatchEventHandlerRole → MatchEventHandlerInbox: sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes sqs:GetQueueUrl sqs:ReceiveMessage sqs:SendMessage",
         "MatchEventHandlerRole → MatchEventHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
         "MatchEventHandlerRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:Query",
         "MatchEventHandlerRole → Runtimebreakers: dynamodb:GetItem dynamodb:PutItem",
@@ -331,7 +342,7 @@ describe('each function is granted exactly what its code calls', () => {
         "MetadataEventHandlerRole → ArchiveBucket: s3:ListBucket",
         "MetadataEventHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
         "MetadataEventHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
-        "MetadataEventHandlerRole → MetadataEventHandlerDeadLetters: sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage",
+        "MetadataEventHandlerRole → MetadataEventHandlerInbox: sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes sqs:GetQueueUrl sqs:ReceiveMessage sqs:SendMessage",
         "MetadataEventHandlerRole → MetadataEventHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
         "MetadataEventHandlerRole → Runtimebreakers: dynamodb:GetItem dynamodb:PutItem",
         "MetadataEventHandlerRole → SagaTablescache: dynamodb:BatchGetItem dynamodb:Query",

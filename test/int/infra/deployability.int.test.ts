@@ -33,7 +33,7 @@ describe('a first deploy that succeeds', () => {
   // (creation blocked from 2027-06-01); Node.js 24 until 2028-04-30.
   it('runs every function on Node.js 22 ARM64 by default, with no cfn-lint check ignored', () => {
     const all = Object.values(functions(template));
-    expect(all).toHaveLength(11);
+    expect(all).toHaveLength(12);
     for (const fn of all) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);

@@ -16,7 +16,7 @@ beforeAll(() => {
   built.app.synth();
   stack = built.stack;
   template = Template.fromStack(stack);
-}, 120_000);
+}, 300_000);
 
 const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 

@@ -36,7 +36,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
     expect(message).toContain('matchstream-dev/Careless');
     expect(message).toContain('AwsSolutions-SQS3');
     expect(message).toContain('Serverless-SQSRedrivePolicy');
-  }, 120_000);
+  }, 300_000);
 
   it('are acknowledged only where listed here, each with its reason (a new one shows in this list)', () => {
     const { app, stack } = buildApp({}, tmp.path('cdk.out'));
@@ -185,7 +185,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "SagasConsumer/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/matchstream-dev-rm-*]",
       ]
     `);
-  }, 120_000);
+  }, 300_000);
 
   it('with tracing on, acknowledge the X-Ray grant on "*" instead of the missing tracing', () => {
     const { app, stack } = buildApp({ tracing: true, node: 24 }, tmp.path('cdk.out-traced'));
@@ -195,5 +195,5 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
     expect([...rules].filter((r) => /LambdaTracing|LatestVersion|AwsSolutions-L1/.test(r))).toEqual(
       [],
     );
-  }, 120_000);
+  }, 300_000);
 });

@@ -58,15 +58,15 @@ describe('the CDK app', () => {
       ShardCount: 4,
       RetentionPeriodHours: 168,
     });
-  }, 120_000);
+  }, 300_000);
 
   it('runs each consumer on Node.js 22 ARM64 behind a mapping that bisects, reports item failures and keeps failures in a bucket', () => {
-    // Three consumers, three bus handlers, the saga sweep, the query API, and the rebuild's
-    // control, data files and generation feeder.
+    // Three consumers, three bus handlers, the saga sweep, the breaker supervisor, the query
+    // API, and the rebuild's control, data files and generation feeder.
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
-      11,
+      12,
     );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -110,11 +110,12 @@ describe('the CDK app', () => {
         Variables: Match.objectLike({ CONSUMER: 'sagas', SAGA_TABLES: Match.anyValue() }),
       },
     });
-    // Three handler dead-letter queues, the sweep's (the consumers' failures go to a bucket).
+    // Three handlers' queues and their dead-letter queues, the sweep's and the supervisor's
+    // (the consumers' failures go to a bucket), all kept 14 days.
     template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
       { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 },
-      4,
+      8,
     );
   });
 
@@ -376,7 +377,7 @@ describe('the CDK app', () => {
           ]),
         },
       },
-      4,
+      8,
     );
     // The bus router may put events on the buses, and nothing else may.
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -597,7 +598,7 @@ describe('settings from context', () => {
     const tuned = synth({ rebuildConcurrency: 64 });
     const [again] = Object.values(tuned.findResources('AWS::StepFunctions::StateMachine'));
     expect(JSON.stringify(again?.Properties.DefinitionString)).toContain('\\"MaxConcurrency\\":64');
-  });
+  }, 300_000);
 
   it('has safe defaults', () => {
     expect(settings({})).toMatchObject({

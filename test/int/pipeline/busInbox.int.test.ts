@@ -76,13 +76,13 @@ describe.runIf(motoAvailable())(
     }
 
     it('holds every event through an outage longer than the receive count allows, then applies each once; nothing reaches the dead letters', async () => {
-      // Arrange: a queue that gives up after 2 receives, and 25 events on it as a rule puts them.
+      // Arrange: a queue that gives up after 2 receives, and 4 events on it as a rule puts them.
       const dlq = await queue('match-dead-letters');
       const inbox = await queue('match-inbox', {
         VisibilityTimeout: '5',
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 2 }),
       });
-      const ids = Array.from({ length: 25 }, (_, i) => `event-${i}`);
+      const ids = Array.from({ length: 4 }, (_, i) => `event-${i}`);
       const put = await sendMessagesReliably(
         sqs,
         inbox.url,
@@ -96,15 +96,15 @@ describe.runIf(motoAvailable())(
         })),
       );
       expect(put.failed).toEqual([]);
-      // The dependency is down for 4 s: its breaker holds the work and lets a trial through
-      // every second.
-      const outageEnds = Date.now() + 4_000;
+      // The dependency stays down until each event has been held 3 times, one more than the
+      // queue allows receives; its breaker lets a trial through every second.
       const applied: string[] = [];
       const heldTimes = new Map<string, number>();
       const handle = async (event: BusEvent) => {
         const id = String((event as { id: string }).id);
-        if (Date.now() < outageEnds) {
-          heldTimes.set(id, (heldTimes.get(id) ?? 0) + 1);
+        const held = heldTimes.get(id) ?? 0;
+        if (held < 3) {
+          heldTimes.set(id, held + 1);
           throw new Error('write failed', {
             cause: new DependencyUnavailable(
               'match-event-handler/saga-work',
@@ -120,7 +120,7 @@ describe.runIf(motoAvailable())(
       });
 
       // Act: poll as the event source mapping does, deleting what the function did not report.
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 120_000;
       while (applied.length < ids.length && Date.now() < deadline) {
         const { Messages = [] } = await sqs.send(
           new ReceiveMessageCommand({
