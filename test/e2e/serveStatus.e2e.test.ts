@@ -242,7 +242,8 @@ describe('matchstream serve and status on a data folder', () => {
       events: { total: started.events_appended },
       last_saga: { saga_id: started.saga.id },
     });
-  });
+    // Fifteen commands, each a process of its own.
+  }, 180_000);
 
   it('never creates a data folder to look at it: exit 1 naming the path', async () => {
     const missing = tmp.path('no/such/dir');
