@@ -19,7 +19,8 @@
  * rebuild: the buses' queues are its outcome.)
  */
 
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ingestGames } from '../ingest/ingestGames.js';
 import { awsRedriver } from '../pipeline/aws/awsRedriver.js';
@@ -39,8 +40,9 @@ import { ensureBreakersTable, ensureKeyValueTable } from '../stream/local/localT
 import { LocalLetterPlaces, lettersOf } from '../stream/redrive/localLetters.js';
 import { redriveLetters } from '../stream/redrive/redriveLetters.js';
 import { seasonFeeds } from './crash.js';
+import { asEventSourceMapping } from './eventSourceMapping.js';
 import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';
-import { drainQueue, motoBusToQueue, startMoto } from './moto.js';
+import { motoBusToQueue, QueueDrain, startMoto } from './moto.js';
 import { seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
 
@@ -66,13 +68,21 @@ const TABLES = {
 } as const;
 /** Events appended while EventBridge refuses every entry (dead-lettered, then redriven). */
 const OUTAGE_EVENTS = 3;
-/** How often the event source mapping retries a batch before giving up on it. */
-const MAPPING_ATTEMPTS = 30;
+/**
+ * Messages published and not yet received from the queues beyond which no batch is handed
+ * over: moto's SQS does work in proportion to a queue's length for each message.
+ */
+const BACKLOG = 200;
+
+/** What the router puts on a bus, as its queue holds it. */
+interface BusMessage {
+  readonly detail?: { readonly event_id?: string };
+}
 
 export async function busFaultsScenario(options: BusFaultsOptions): Promise<ScenarioResult> {
   const log = options.log ?? (() => {});
   const rng = seededRng(options.seed);
-  const moto = await startMoto();
+  const moto = await startMoto({ memoizeJsonPath: true });
   const endpoint = moto.endpoint;
   const setup = {
     dynamo: dynamoClient({ endpoint, region: REGION }),
@@ -87,6 +97,7 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     dynamo: dynamoClient({ endpoint, region: REGION }),
     eventBridge: eventBridgeClient({ endpoint, region: REGION }),
   };
+  const draining: QueueDrain<BusMessage>[] = [];
   try {
     // The tables, the four buses, and a rule with a queue behind each bus.
     await ensureEventsTable(setup.dynamo, TABLES.events);
@@ -113,6 +124,7 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     }
     const commits = await storedCommits(setup.dynamo);
     const records = changeRecords(commits);
+    log(`${commits.length} commits stored`);
     const expected = new Map<string, Domain>();
     for (const c of commits)
       for (const e of c.events) expected.set(e.event_id, domainOf(e.event_type));
@@ -132,36 +144,31 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       BREAKERS_TABLE: TABLES.breakers,
       BUS_NAMES: JSON.stringify(buses),
     };
-    const handler = busRouterHandler(routerEnv, faulty);
-    const mapping = { invocations: 0, thrown: 0, partial: 0, given_up: 0 };
-    const batchSize = options.batchSize ?? 2;
-    for (let at = 0; at < records.length; ) {
-      let batch = records.slice(at, at + batchSize);
-      let attempts = 0;
-      while (batch.length > 0) {
-        if (++attempts > MAPPING_ATTEMPTS) {
-          // The mapping's on-failure destination would get these; they count as lost here.
-          mapping.given_up += batch.length;
-          log(`gave up on ${batch.length} records after ${MAPPING_ATTEMPTS} attempts`);
-          break;
-        }
-        mapping.invocations++;
-        let failed: string | undefined;
-        try {
-          const { batchItemFailures } = await handler({ Records: batch });
-          failed = batchItemFailures[0]?.itemIdentifier;
-          if (failed === undefined) break;
-        } catch {
-          mapping.thrown++; // the whole batch again
-          continue;
-        }
-        mapping.partial++;
-        const from = batch.findIndex((r) => r.kinesis.sequenceNumber === failed);
-        if (from < 0) throw new Error(`the handler reported a record it was not given: ${failed}`);
-        batch = batch.slice(from);
-      }
-      at += batchSize;
-    }
+    let published = 0;
+    const handler = busRouterHandler(routerEnv, faulty, {
+      published: (n) => {
+        published += n;
+      },
+    });
+    // The queues drained as they fill (a long queue slows moto's every delivery to it), and
+    // the next batch handed over once they are within `BACKLOG` of what was published.
+    const drains = Object.fromEntries(
+      DOMAINS.map((d) => {
+        const drain = new QueueDrain<BusMessage>(setup.sqs, queues[d]);
+        draining.push(drain);
+        return [d, drain];
+      }),
+    ) as Record<Domain, QueueDrain<BusMessage>>;
+    const paced: typeof handler = async (event) => {
+      const received = () => draining.reduce((n, d) => n + d.bodies.length, 0);
+      while (published - received() > BACKLOG) await sleep(50);
+      return handler(event);
+    };
+    const mapping = await asEventSourceMapping(records, paced, {
+      batchSize: options.batchSize ?? 2,
+      log,
+    });
+    log(`${records.length} records handed to the router`);
 
     // A misconfiguration: the router is deployed with bus names that do not exist while three
     // teams register; EventBridge refuses each entry (not retried), and the publisher
@@ -188,8 +195,9 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
           },
         },
       ]);
-    const outageCommits = (await storedCommits(setup.dynamo)).filter((c) =>
-      c.aggregate_id.startsWith('team:outage-'),
+    const outageCommits = await storedCommits(
+      setup.dynamo,
+      Array.from({ length: OUTAGE_EVENTS }, (_, i) => `team:outage-${i + 1}`),
     );
     for (const c of outageCommits) for (const e of c.events) expected.set(e.event_id, 'metadata');
     for (const record of changeRecords(outageCommits, records.length))
@@ -198,14 +206,20 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     // What arrived on each bus's queue, and what was dead-lettered with why.
     const arrived = new Map<string, number>();
     let misrouted = 0;
-    for (const d of DOMAINS) {
-      const bodies = await drainQueue<{ detail?: { event_id?: string } }>(setup.sqs, queues[d]);
+    const count = (d: Domain, bodies: readonly BusMessage[]) => {
       for (const id of bodies.map((b) => b.detail?.event_id ?? '?')) {
         arrived.set(id, (arrived.get(id) ?? 0) + 1);
         if (expected.get(id) !== d) misrouted++;
       }
-    }
+    };
+    const before = await Promise.all(DOMAINS.map((d) => drains[d].caughtUp()));
+    // What came before the fix (the drains go on: what the redrive puts comes after it).
+    const counted = Object.fromEntries(DOMAINS.map((d, i) => [d, before[i]?.length ?? 0]));
+    DOMAINS.forEach((d, i) => {
+      count(d, before[i] ?? []);
+    });
     const letters = await new DynamoDeadLetterQueue(setup.dynamo, TABLES.deadLetters).list();
+    log(`${arrived.size} events on the queues, ${letters.length} letters`);
     const deadLettered = new Set<string>();
     for (const letter of letters) {
       const detail = (letter.event as { Detail?: string } | undefined)?.Detail;
@@ -232,13 +246,11 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       });
     const redriven = await redrive();
     const again = await redrive();
-    for (const d of DOMAINS) {
-      const bodies = await drainQueue<{ detail?: { event_id?: string } }>(setup.sqs, queues[d]);
-      for (const id of bodies.map((b) => b.detail?.event_id ?? '?')) {
-        arrived.set(id, (arrived.get(id) ?? 0) + 1);
-        if (expected.get(id) !== d) misrouted++;
-      }
-    }
+    log(`${redriven.letters} letters redriven`);
+    const after = await Promise.all(DOMAINS.map((d) => drains[d].stop()));
+    DOMAINS.forEach((d, i) => {
+      count(d, after[i]?.slice(counted[d]) ?? []);
+    });
     const leftAfterFix = (await table.list()).length;
     let lostAfterFix = 0;
     for (const id of expected.keys()) if (!arrived.has(id)) lostAfterFix++;
@@ -281,23 +293,36 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       },
     };
   } finally {
+    await Promise.all(draining.map((d) => d.halt()));
     for (const client of [setup.dynamo, setup.events, setup.sqs, ...Object.values(faulty)])
       client.destroy();
     await moto.stop();
   }
 }
 
-/** Every commit in the table, in commit order within each stream. */
-async function storedCommits(dynamo: ReturnType<typeof dynamoClient>): Promise<Commit[]> {
+/** Every commit in the table (or those of some streams), in commit order within each stream. */
+async function storedCommits(
+  dynamo: ReturnType<typeof dynamoClient>,
+  aggregateIds?: readonly string[],
+): Promise<Commit[]> {
   const commits: Commit[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await dynamo.send(
-      new ScanCommand({ TableName: TABLES.events, ExclusiveStartKey: start }),
-    );
-    for (const item of page.Items ?? []) commits.push(fromItem(item, TABLES.events));
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
+  for (const id of aggregateIds ?? [undefined]) {
+    let start: Record<string, never> | undefined;
+    do {
+      const page = await dynamo.send(
+        id === undefined
+          ? new ScanCommand({ TableName: TABLES.events, ExclusiveStartKey: start })
+          : new QueryCommand({
+              TableName: TABLES.events,
+              KeyConditionExpression: 'aggregate_id = :id',
+              ExpressionAttributeValues: { ':id': { S: id } },
+              ExclusiveStartKey: start,
+            }),
+      );
+      for (const item of page.Items ?? []) commits.push(fromItem(item, TABLES.events));
+      start = page.LastEvaluatedKey as Record<string, never> | undefined;
+    } while (start);
+  }
   return commits.sort(
     (a, b) => a.committed_at.localeCompare(b.committed_at) || a.sequence - b.sequence,
   );

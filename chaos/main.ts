@@ -164,7 +164,15 @@ try {
   if (!only || only.has('eventbridge-faults')) {
     if (motoFound()) {
       await timed('eventbridge-faults', () =>
-        busFaultsScenario({ seed, ...season, rates: faultRates, log }),
+        // With --large, 100 records an invocation (the event source mapping's default), not
+        // the 2 that make a small season's calls many.
+        busFaultsScenario({
+          seed,
+          ...season,
+          rates: faultRates,
+          log,
+          ...(large ? { batchSize: 100 } : {}),
+        }),
       );
     } else if (process.env.CI === 'true') {
       throw new Error(`eventbridge-faults needs moto_server in CI: ${INSTALL_HINT}`);
