@@ -173,9 +173,14 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
         return [d, drain];
       }),
     ) as Record<Domain, QueueDrain<BusMessage>>;
+    const received = () => draining.reduce((n, d) => n + d.bodies.length, 0);
+    let reported = performance.now();
     const paced: typeof handler = async (event) => {
-      const received = () => draining.reduce((n, d) => n + d.bodies.length, 0);
       while (published - received() > BACKLOG) await sleep(50);
+      if (performance.now() - reported > 30_000) {
+        reported = performance.now();
+        log(`${published} entries published, ${received()} received from the queues`);
+      }
       return handler(event);
     };
     const mapping = await asEventSourceMapping(records, paced, {
