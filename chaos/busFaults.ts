@@ -19,7 +19,6 @@
  * rebuild: the buses' queues are its outcome.)
  */
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ingestGames } from '../ingest/ingestGames.js';
@@ -70,12 +69,6 @@ const TABLES = {
 } as const;
 /** Events appended while EventBridge refuses every entry (dead-lettered, then redriven). */
 const OUTAGE_EVENTS = 3;
-/**
- * Messages published and not yet received from the queues beyond which no batch is handed
- * over: moto's SQS does work in proportion to a queue's length for each message.
- */
-const BACKLOG = 200;
-
 /** What the router puts on a bus, as its queue holds it. */
 interface BusMessage {
   readonly detail?: { readonly event_id?: string };
@@ -158,14 +151,10 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       BREAKERS_TABLE: TABLES.breakers,
       BUS_NAMES: JSON.stringify(buses),
     };
-    let published = 0;
-    const handler = busRouterHandler(routerEnv, faulty, {
-      published: (n) => {
-        published += n;
-      },
-    });
+    const handler = busRouterHandler(routerEnv, faulty);
     // The queues drained as they fill (a long queue slows moto's every delivery to it), and
-    // the next batch handed over once they are within `BACKLOG` of what was published.
+    // each batch handed over once they have been found empty: they hold at most what one
+    // invocation published.
     const drains = Object.fromEntries(
       DOMAINS.map((d) => {
         const drain = new QueueDrain<BusMessage>(setup.sqs, queues[d]);
@@ -173,13 +162,13 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
         return [d, drain];
       }),
     ) as Record<Domain, QueueDrain<BusMessage>>;
-    const received = () => draining.reduce((n, d) => n + d.bodies.length, 0);
     let reported = performance.now();
     const paced: typeof handler = async (event) => {
-      while (published - received() > BACKLOG) await sleep(50);
+      await Promise.all(draining.map((d) => d.emptied()));
       if (performance.now() - reported > 30_000) {
         reported = performance.now();
-        log(`${published} entries published, ${received()} received from the queues`);
+        const received = draining.reduce((n, d) => n + d.bodies.length, 0);
+        log(`${received} messages received from the queues`);
       }
       return handler(event);
     };
