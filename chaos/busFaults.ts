@@ -19,12 +19,13 @@
  * rebuild: the buses' queues are its outcome.)
  */
 
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ingestGames } from '../ingest/ingestGames.js';
 import { awsRedriver } from '../pipeline/aws/awsRedriver.js';
 import { busRouterHandler } from '../pipeline/aws/consumers.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
+import { batchWriteReliably } from '../stream/aws/dynamoBatch.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
 import { eventBridgeClient } from '../stream/aws/eventBridgeClient.js';
 import { DOMAINS, type Domain, domainOf, sourceOf } from '../stream/buses/domains.js';
@@ -32,15 +33,17 @@ import { commitChange } from '../stream/changes/commitChange.js';
 import { DynamoDeadLetterQueue } from '../stream/consumer/DeadLetterQueue.js';
 import { type KinesisStreamRecord, lambdaRecords } from '../stream/consumer/kinesisEvent.js';
 import type { Commit } from '../stream/eventStore/Commit.js';
-import { fromItem } from '../stream/eventStore/commitItem.js';
+import { fromItem, toItem } from '../stream/eventStore/commitItem.js';
 import { DynamoEventStore } from '../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
+import { InMemoryEventStore } from '../stream/eventStore/InMemoryEventStore.js';
 import { ensureBreakersTable, ensureKeyValueTable } from '../stream/local/localTables.js';
 import { LocalLetterPlaces, lettersOf } from '../stream/redrive/localLetters.js';
 import { redriveLetters } from '../stream/redrive/redriveLetters.js';
 import { seasonFeeds } from './crash.js';
+import { asEventSourceMapping } from './eventSourceMapping.js';
 import { type FaultCounts, type FaultRates, injectFaults } from './faultInjection.js';
-import { drainQueue, motoBusToQueue, startMoto } from './moto.js';
+import { motoBusToQueue, QueueDrain, startMoto } from './moto.js';
 import { seededRng } from './rng.js';
 import type { ScenarioResult } from './summary.js';
 
@@ -66,13 +69,15 @@ const TABLES = {
 } as const;
 /** Events appended while EventBridge refuses every entry (dead-lettered, then redriven). */
 const OUTAGE_EVENTS = 3;
-/** How often the event source mapping retries a batch before giving up on it. */
-const MAPPING_ATTEMPTS = 30;
+/** What the router puts on a bus, as its queue holds it. */
+interface BusMessage {
+  readonly detail?: { readonly event_id?: string };
+}
 
 export async function busFaultsScenario(options: BusFaultsOptions): Promise<ScenarioResult> {
   const log = options.log ?? (() => {});
   const rng = seededRng(options.seed);
-  const moto = await startMoto();
+  const moto = await startMoto({ memoizeJsonPath: true });
   const endpoint = moto.endpoint;
   const setup = {
     dynamo: dynamoClient({ endpoint, region: REGION }),
@@ -87,6 +92,7 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     dynamo: dynamoClient({ endpoint, region: REGION }),
     eventBridge: eventBridgeClient({ endpoint, region: REGION }),
   };
+  const draining: QueueDrain<BusMessage>[] = [];
   try {
     // The tables, the four buses, and a rule with a queue behind each bus.
     await ensureEventsTable(setup.dynamo, TABLES.events);
@@ -102,17 +108,30 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       queues[d] = await motoBusToQueue(setup.events, setup.sqs, buses[d], sourceOf(d));
 
     // A season and its corrections in the store; its commits as the change stream's records.
+    // Ingested in memory and the commits written into moto's table as they are: moto answers
+    // every Query (an append after the first of a stream makes one) by sorting the whole
+    // table, which made the ingest of 10,000 events take 8 minutes.
     const registry = SchemaRegistry.fromDirectory();
     const store = new DynamoEventStore({ client: setup.dynamo, table: TABLES.events, registry });
+    const season = new InMemoryEventStore(registry);
     const { chunks } = seasonFeeds({ ...options, chunks: 2 }, rng);
     for (const games of chunks) {
       async function* rows() {
         yield games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
       }
-      await ingestGames(rows(), { store, concurrency: 8 });
+      await ingestGames(rows(), { store: season, concurrency: 8 });
     }
+    const streams = new Set<string>();
+    for await (const page of season.readAll()) for (const e of page) streams.add(e.aggregate_id);
+    await batchWriteReliably(
+      setup.dynamo,
+      TABLES.events,
+      [...streams].flatMap((id) => season.commitsOf(id).map((c) => ({ put: toItem(c) }))),
+      ['aggregate_id', 'sequence'],
+    );
     const commits = await storedCommits(setup.dynamo);
     const records = changeRecords(commits);
+    log(`${commits.length} commits stored`);
     const expected = new Map<string, Domain>();
     for (const c of commits)
       for (const e of c.events) expected.set(e.event_id, domainOf(e.event_type));
@@ -133,35 +152,31 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       BUS_NAMES: JSON.stringify(buses),
     };
     const handler = busRouterHandler(routerEnv, faulty);
-    const mapping = { invocations: 0, thrown: 0, partial: 0, given_up: 0 };
-    const batchSize = options.batchSize ?? 2;
-    for (let at = 0; at < records.length; ) {
-      let batch = records.slice(at, at + batchSize);
-      let attempts = 0;
-      while (batch.length > 0) {
-        if (++attempts > MAPPING_ATTEMPTS) {
-          // The mapping's on-failure destination would get these; they count as lost here.
-          mapping.given_up += batch.length;
-          log(`gave up on ${batch.length} records after ${MAPPING_ATTEMPTS} attempts`);
-          break;
-        }
-        mapping.invocations++;
-        let failed: string | undefined;
-        try {
-          const { batchItemFailures } = await handler({ Records: batch });
-          failed = batchItemFailures[0]?.itemIdentifier;
-          if (failed === undefined) break;
-        } catch {
-          mapping.thrown++; // the whole batch again
-          continue;
-        }
-        mapping.partial++;
-        const from = batch.findIndex((r) => r.kinesis.sequenceNumber === failed);
-        if (from < 0) throw new Error(`the handler reported a record it was not given: ${failed}`);
-        batch = batch.slice(from);
+    // The queues drained as they fill (a long queue slows moto's every delivery to it), and
+    // each batch handed over once they have been found empty: they hold at most what one
+    // invocation published.
+    const drains = Object.fromEntries(
+      DOMAINS.map((d) => {
+        const drain = new QueueDrain<BusMessage>(setup.sqs, queues[d]);
+        draining.push(drain);
+        return [d, drain];
+      }),
+    ) as Record<Domain, QueueDrain<BusMessage>>;
+    let reported = performance.now();
+    const paced: typeof handler = async (event) => {
+      await Promise.all(draining.map((d) => d.emptied()));
+      if (performance.now() - reported > 30_000) {
+        reported = performance.now();
+        const received = draining.reduce((n, d) => n + d.bodies.length, 0);
+        log(`${received} messages received from the queues`);
       }
-      at += batchSize;
-    }
+      return handler(event);
+    };
+    const mapping = await asEventSourceMapping(records, paced, {
+      batchSize: options.batchSize ?? 2,
+      log,
+    });
+    log(`${records.length} records handed to the router`);
 
     // A misconfiguration: the router is deployed with bus names that do not exist while three
     // teams register; EventBridge refuses each entry (not retried), and the publisher
@@ -188,8 +203,9 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
           },
         },
       ]);
-    const outageCommits = (await storedCommits(setup.dynamo)).filter((c) =>
-      c.aggregate_id.startsWith('team:outage-'),
+    const outageCommits = await storedCommits(
+      setup.dynamo,
+      Array.from({ length: OUTAGE_EVENTS }, (_, i) => `team:outage-${i + 1}`),
     );
     for (const c of outageCommits) for (const e of c.events) expected.set(e.event_id, 'metadata');
     for (const record of changeRecords(outageCommits, records.length))
@@ -198,14 +214,20 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
     // What arrived on each bus's queue, and what was dead-lettered with why.
     const arrived = new Map<string, number>();
     let misrouted = 0;
-    for (const d of DOMAINS) {
-      const bodies = await drainQueue<{ detail?: { event_id?: string } }>(setup.sqs, queues[d]);
+    const count = (d: Domain, bodies: readonly BusMessage[]) => {
       for (const id of bodies.map((b) => b.detail?.event_id ?? '?')) {
         arrived.set(id, (arrived.get(id) ?? 0) + 1);
         if (expected.get(id) !== d) misrouted++;
       }
-    }
+    };
+    const before = await Promise.all(DOMAINS.map((d) => drains[d].caughtUp()));
+    // What came before the fix (the drains go on: what the redrive puts comes after it).
+    const counted = Object.fromEntries(DOMAINS.map((d, i) => [d, before[i]?.length ?? 0]));
+    DOMAINS.forEach((d, i) => {
+      count(d, before[i] ?? []);
+    });
     const letters = await new DynamoDeadLetterQueue(setup.dynamo, TABLES.deadLetters).list();
+    log(`${arrived.size} events on the queues, ${letters.length} letters`);
     const deadLettered = new Set<string>();
     for (const letter of letters) {
       const detail = (letter.event as { Detail?: string } | undefined)?.Detail;
@@ -232,13 +254,11 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       });
     const redriven = await redrive();
     const again = await redrive();
-    for (const d of DOMAINS) {
-      const bodies = await drainQueue<{ detail?: { event_id?: string } }>(setup.sqs, queues[d]);
-      for (const id of bodies.map((b) => b.detail?.event_id ?? '?')) {
-        arrived.set(id, (arrived.get(id) ?? 0) + 1);
-        if (expected.get(id) !== d) misrouted++;
-      }
-    }
+    log(`${redriven.letters} letters redriven`);
+    const after = await Promise.all(DOMAINS.map((d) => drains[d].stop()));
+    DOMAINS.forEach((d, i) => {
+      count(d, after[i]?.slice(counted[d]) ?? []);
+    });
     const leftAfterFix = (await table.list()).length;
     let lostAfterFix = 0;
     for (const id of expected.keys()) if (!arrived.has(id)) lostAfterFix++;
@@ -281,23 +301,36 @@ export async function busFaultsScenario(options: BusFaultsOptions): Promise<Scen
       },
     };
   } finally {
+    await Promise.all(draining.map((d) => d.halt()));
     for (const client of [setup.dynamo, setup.events, setup.sqs, ...Object.values(faulty)])
       client.destroy();
     await moto.stop();
   }
 }
 
-/** Every commit in the table, in commit order within each stream. */
-async function storedCommits(dynamo: ReturnType<typeof dynamoClient>): Promise<Commit[]> {
+/** Every commit in the table (or those of some streams), in commit order within each stream. */
+async function storedCommits(
+  dynamo: ReturnType<typeof dynamoClient>,
+  aggregateIds?: readonly string[],
+): Promise<Commit[]> {
   const commits: Commit[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await dynamo.send(
-      new ScanCommand({ TableName: TABLES.events, ExclusiveStartKey: start }),
-    );
-    for (const item of page.Items ?? []) commits.push(fromItem(item, TABLES.events));
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
+  for (const id of aggregateIds ?? [undefined]) {
+    let start: Record<string, never> | undefined;
+    do {
+      const page = await dynamo.send(
+        id === undefined
+          ? new ScanCommand({ TableName: TABLES.events, ExclusiveStartKey: start })
+          : new QueryCommand({
+              TableName: TABLES.events,
+              KeyConditionExpression: 'aggregate_id = :id',
+              ExpressionAttributeValues: { ':id': { S: id } },
+              ExclusiveStartKey: start,
+            }),
+      );
+      for (const item of page.Items ?? []) commits.push(fromItem(item, TABLES.events));
+      start = page.LastEvaluatedKey as Record<string, never> | undefined;
+    } while (start);
+  }
   return commits.sort(
     (a, b) => a.committed_at.localeCompare(b.committed_at) || a.sequence - b.sequence,
   );

@@ -51,14 +51,14 @@ if (args.includes('--help') || args.includes('-h')) {
       'item that is not a commit written into the events table: each dead-lettered with a\n' +
       'reason (a good event behind one held back with it), everything else applied, rebuilds\n' +
       'equal to the live read models.\n' +
-      'dependency-outage: the read-model tables fail with 503 for 4 s while a season is\n' +
-      'ingested, run with circuit breakers and without: the breakers open and close, nothing\n' +
-      'is dead-lettered, far fewer calls reach the tables while they are out.\n' +
+      'dependency-outage: the read-model tables fail with 503 from the middle third of a\n' +
+      "season's feed until 4 s after it, run with circuit breakers and without: the breakers\n" +
+      'open and close, nothing is dead-lettered, far fewer calls reach the tables while out.\n' +
       'eventbridge-faults (needs moto_server): the deployed bus router publishes a season on\n' +
       "moto's EventBridge, its PutEvents and DynamoDB calls faulted at the aws-faults rates\n" +
       '(each kind at least once), PutEvents answering FailedEntryCount: every event on its\n' +
-      "bus's queue or dead-lettered, none lost. Skipped with a message where moto_server is\n" +
-      'absent, except with CI=true.\n\n' +
+      "bus's queue or dead-lettered, none lost; 2 records an invocation, 100 with --large.\n" +
+      'Skipped with a message where moto_server is absent, except with CI=true.\n\n' +
       'Prints a JSON summary; exits 1 on any loss, duplicate or divergence.\n',
   );
   process.exit(0);
@@ -164,7 +164,15 @@ try {
   if (!only || only.has('eventbridge-faults')) {
     if (motoFound()) {
       await timed('eventbridge-faults', () =>
-        busFaultsScenario({ seed, ...season, rates: faultRates, log }),
+        // With --large, 100 records an invocation (the event source mapping's default), not
+        // the 2 that make a small season's calls many.
+        busFaultsScenario({
+          seed,
+          ...season,
+          rates: faultRates,
+          log,
+          ...(large ? { batchSize: 100 } : {}),
+        }),
       );
     } else if (process.env.CI === 'true') {
       throw new Error(`eventbridge-faults needs moto_server in CI: ${INSTALL_HINT}`);
