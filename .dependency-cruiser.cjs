@@ -150,6 +150,24 @@ module.exports = {
       to: { path: '^(test|bench|chaos)/' },
     },
     {
+      name: 'console-reads-the-api-types-only',
+      severity: 'error',
+      comment:
+        'web/ (the console, a browser bundle) knows the server only through the API: of ours it imports the types of api/schemas.ts, nothing else.',
+      from: { path: '^web/' },
+      to: {
+        path: `^(${[...LAYERS, ...EDGES, 'test', 'bench', 'chaos', 'tools'].join('|')})/`,
+        pathNot: '^api/schemas\\.ts$',
+      },
+    },
+    {
+      name: 'console-runs-in-the-browser',
+      severity: 'error',
+      comment: 'web/src/ runs in a browser: no Node.js module.',
+      from: { path: '^web/src/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'no-dev-deps-in-production',
       severity: 'error',
       comment:
@@ -165,7 +183,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.json'],
     },
     exclude: { path: '^(dist|node_modules|coverage)/' },
   },

@@ -1,0 +1,159 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { apiUrl } from './api/client.js';
+import type { Seasons } from './api/types.js';
+import { instant } from './lib/format.js';
+import { useLive } from './lib/live.js';
+import { href, type Route, useRoute } from './lib/route.js';
+import { type Loaded, useAnswer } from './lib/useAnswer.js';
+import { ConferencesView } from './views/ConferencesView.js';
+import { ConsumersView } from './views/ConsumersView.js';
+import { DeadLettersView } from './views/DeadLettersView.js';
+import { RankingsView } from './views/RankingsView.js';
+import { SagasView } from './views/SagasView.js';
+import { SagaView } from './views/SagaView.js';
+import { StoreView } from './views/StoreView.js';
+import { TeamView } from './views/TeamView.js';
+
+/** The season shown when the server cannot list its seasons. */
+const FALLBACK_SEASON = String(new Date().getFullYear());
+
+const PAGES = [
+  { path: '', label: 'Rankings' },
+  { path: 'conferences', label: 'Conferences' },
+  { path: 'store', label: 'Store' },
+  { path: 'consumers', label: 'Consumers' },
+  { path: 'sagas', label: 'Sagas' },
+  { path: 'dead-letters', label: 'Dead letters' },
+] as const;
+
+/** The console: a header with the pages and the live state, and the page the hash names. */
+export function App() {
+  const route = useRoute();
+  const [seasonsKey, setSeasonsKey] = useState(0);
+  const seasons = useAnswer<Seasons>(apiUrl('seasons'), seasonsKey);
+  const season = route.query.get('season') ?? newestSeason(seasons);
+  const live = useLive(season);
+  useEffect(() => setSeasonsKey(live.version), [live.version]);
+
+  // A new page moves the focus to its heading, as a page load would for a screen reader.
+  const main = useRef<HTMLElement>(null);
+  const pageKey = route.path.join('/');
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.querySelector<HTMLElement>('h2')?.focus();
+  }, [pageKey]);
+
+  const current = route.path[0] ?? '';
+  return (
+    <>
+      <button type="button" class="skip" onClick={() => main.current?.focus()}>
+        Skip to content
+      </button>
+      <header class="top">
+        <p class="brand">
+          <a href={href('', { season })}>matchstream</a>
+        </p>
+        <nav aria-label="Console pages">
+          <ul>
+            {PAGES.map((page) => (
+              <li key={page.path}>
+                <a
+                  href={href(page.path, { season })}
+                  aria-current={
+                    current === page.path || (page.path === 'sagas' && current === 'saga')
+                      ? 'page'
+                      : undefined
+                  }
+                >
+                  {page.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <p class="live-state" data-mode={live.mode}>
+          <span class="dot" aria-hidden="true" />
+          {live.mode === 'live'
+            ? 'Live'
+            : live.mode === 'polling'
+              ? 'Checking every 10 s'
+              : 'Connecting…'}
+          {live.eventsTotal !== undefined && (
+            <span class="events-total"> · {live.eventsTotal.toLocaleString('en-US')} events</span>
+          )}
+        </p>
+      </header>
+      <div class="notice" aria-live="polite" aria-atomic="true" id="live-notice">
+        {live.published && (
+          <p>
+            New rankings published for season {live.published.season}
+            {live.published.as_of ? ` as of ${live.published.as_of}` : ''} ({live.published.profile}
+            {live.published.division ? `, division ${live.published.division}` : ''}) at{' '}
+            {instant(live.published.published_at)}: calculation {live.published.calculation_id}.
+          </p>
+        )}
+      </div>
+      <main id="main" ref={main} tabIndex={-1}>
+        {season === undefined ? (
+          <p class="note" aria-busy="true">
+            Loading the seasons…
+          </p>
+        ) : (
+          <Page route={route} season={season} seasons={seasons} version={live.version} />
+        )}
+      </main>
+    </>
+  );
+
+  function newestSeason(answer: Loaded<Seasons>): string | undefined {
+    if (answer === undefined) return undefined;
+    if (answer.kind === 'ok') return answer.data.seasons[0]?.season ?? FALLBACK_SEASON;
+    return FALLBACK_SEASON;
+  }
+}
+
+function Page(props: { route: Route; season: string; seasons: Loaded<Seasons>; version: number }) {
+  const { route, season, seasons, version } = props;
+  const [page, id] = route.path;
+  switch (page ?? '') {
+    case '':
+      return (
+        <RankingsView season={season} seasons={seasons} query={route.query} version={version} />
+      );
+    case 'team':
+      return id ? (
+        <TeamView id={id} season={season} query={route.query} version={version} />
+      ) : (
+        <NotFound />
+      );
+    case 'conferences':
+      return <ConferencesView season={season} query={route.query} version={version} />;
+    case 'store':
+      return <StoreView />;
+    case 'consumers':
+      return <ConsumersView />;
+    case 'sagas':
+      return <SagasView season={season} version={version} />;
+    case 'saga':
+      return id ? <SagaView id={id} season={season} /> : <NotFound />;
+    case 'dead-letters':
+      return <DeadLettersView />;
+    default:
+      return <NotFound />;
+  }
+}
+
+function NotFound() {
+  return (
+    <>
+      <h2 tabIndex={-1}>Page not found</h2>
+      <p>
+        This console has no such page: <a href="#/">back to the rankings</a>.
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,38 @@
+import * as Plot from '@observablehq/plot';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+/**
+ * A chart drawn by Observable Plot as SVG, as wide as its container (redrawn when that changes),
+ * in a figure with a caption. Plot marks can carry an `ariaLabel` channel: one label per point.
+ */
+export function PlotFigure(props: {
+  /** The chart, for a width; its `ariaLabel` names the SVG. */
+  plot: (width: number) => Plot.PlotOptions;
+  caption: ComponentChildren;
+  id?: string;
+}) {
+  const holder = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const element = holder.current;
+    if (!element) return undefined;
+    const observer = new ResizeObserver(() => setWidth(Math.floor(element.clientWidth)));
+    observer.observe(element);
+    setWidth(Math.floor(element.clientWidth));
+    return () => observer.disconnect();
+  }, []);
+  useEffect(() => {
+    const element = holder.current;
+    if (!element || width === 0) return undefined;
+    const chart = Plot.plot({ ...props.plot(width), width });
+    element.replaceChildren(chart);
+    return () => chart.remove();
+  }, [props.plot, width]);
+  return (
+    <figure class="chart" id={props.id}>
+      <div ref={holder} class="chart-area" />
+      <figcaption>{props.caption}</figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,28 @@
+import { apiUrl } from '../api/client.js';
+
+/** The calculation a page shows: the season's current one, or one of a scope asked for. */
+export interface Scope {
+  readonly season: string;
+  readonly as_of?: string;
+  readonly division?: string;
+  readonly profile?: string;
+}
+
+/** The scope a page's query names (`?as_of=&division=&profile=`), empty parts left out. */
+export function scopeOf(season: string, query: URLSearchParams): Scope {
+  const part = (name: string) => query.get(name) || undefined;
+  const as_of = part('as_of');
+  const division = part('division');
+  const profile = part('profile');
+  return {
+    season,
+    ...(as_of ? { as_of } : {}),
+    ...(division ? { division } : {}),
+    ...(profile ? { profile } : {}),
+  };
+}
+
+/** `GET /rankings` of a scope. */
+export function rankingsUrl(scope: Scope): URL {
+  return apiUrl('rankings', { ...scope });
+}

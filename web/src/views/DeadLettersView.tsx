@@ -1,0 +1,163 @@
+import { useState } from 'preact/hooks';
+import { apiUrl, postJson } from '../api/client.js';
+import type { DeadLetters, Health, Redrive } from '../api/types.js';
+import { Pending } from '../components/Pending.js';
+import { ScrollArea } from '../components/ScrollArea.js';
+import { instant } from '../lib/format.js';
+import { useAnswer } from '../lib/useAnswer.js';
+
+const TOKEN_KEY = 'matchstream.api-token';
+
+/** The dead letters with their reasons, and a redrive of those selected (with the API token). */
+export function DeadLettersView() {
+  const [refresh, setRefresh] = useState(0);
+  const letters = useAnswer<DeadLetters>(apiUrl('dead-letters'), refresh);
+  const health = useAnswer<Health>(
+    letters?.kind === 'unavailable' ? apiUrl('health') : undefined,
+    refresh,
+  );
+  return (
+    <>
+      <h2 tabIndex={-1}>Dead letters</h2>
+      {letters?.kind === 'unavailable' ? (
+        <>
+          <p class="note unavailable" data-state="unavailable">
+            The list of dead letters: not available on this server ({letters.status}).
+          </p>
+          <Pending answer={health} what="the dead-letter count">
+            {(h) => <p>{h.dead_letters} dead letters wait.</p>}
+          </Pending>
+        </>
+      ) : (
+        <Pending answer={letters} what="the dead letters">
+          {(data) => <Letters letters={data} onRedriven={() => setRefresh((n) => n + 1)} />}
+        </Pending>
+      )}
+    </>
+  );
+}
+
+function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
+  const { letters } = props.letters;
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<string>();
+  const toggle = (id: string, on: boolean) =>
+    setSelected((now) => {
+      const next = new Set(now);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const redrive = async () => {
+    setBusy(true);
+    setOutcome(undefined);
+    sessionStorage.setItem(TOKEN_KEY, token);
+    const answer = await postJson<Redrive>(
+      apiUrl('dead-letters/redrive'),
+      { ids: [...selected] },
+      token.trim(),
+    );
+    setBusy(false);
+    if (answer.kind !== 'ok') {
+      setOutcome(answer.message);
+      return;
+    }
+    const redriven = answer.data.results.filter((r) => r.outcome === 'redriven').length;
+    const failed = answer.data.results.filter((r) => r.outcome === 'failed');
+    setOutcome(
+      `${redriven} redriven${failed.length ? `, ${failed.length} failed: ${failed.map((f) => `${f.id} (${f.error ?? 'no reason'})`).join('; ')}` : ''}.`,
+    );
+    setSelected(new Set());
+    props.onRedriven();
+  };
+  if (letters.length === 0)
+    return (
+      <>
+        <p class="note" id="no-letters">
+          No dead letter: every event was handled.
+        </p>
+        {outcome && <p role="status">{outcome}</p>}
+      </>
+    );
+  return (
+    <>
+      <ScrollArea label="Dead letters">
+        <table id="dead-letters">
+          <caption>Dead letters, with why they failed</caption>
+          <thead>
+            <tr>
+              <th scope="col">Select</th>
+              <th scope="col">Consumer</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Error</th>
+              <th scope="col" class="num">
+                Attempts
+              </th>
+              <th scope="col">Failed at</th>
+              <th scope="col">Events</th>
+            </tr>
+          </thead>
+          <tbody>
+            {letters.map((letter) => (
+              <tr key={letter.id}>
+                <td>
+                  <input
+                    type="checkbox"
+                    id={`letter-${letter.id}`}
+                    aria-label={`Select letter ${letter.id}`}
+                    checked={selected.has(letter.id)}
+                    onChange={(e) => toggle(letter.id, e.currentTarget.checked)}
+                  />
+                </td>
+                <td>{letter.consumer}</td>
+                <td>{letter.kind}</td>
+                <td class="error-text">{letter.error}</td>
+                <td class="num">{letter.attempts}</td>
+                <td>{instant(letter.failed_at)}</td>
+                <td>
+                  {letter.events
+                    .map(
+                      (e) =>
+                        `${e.aggregate_id} #${e.sequence}${e.last_sequence !== e.sequence ? `–${e.last_sequence}` : ''}`,
+                    )
+                    .join(', ')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollArea>
+      <form
+        class="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void redrive();
+        }}
+      >
+        <div class="field">
+          <label for="api-token">API token</label>
+          <input
+            id="api-token"
+            type="password"
+            autocomplete="off"
+            value={token}
+            aria-describedby="api-token-hint"
+            onInput={(e) => setToken(e.currentTarget.value)}
+          />
+          <span id="api-token-hint" class="hint">
+            The server's data folder holds it, in the file <code>api-token</code>. Kept for this
+            browser tab only.
+          </span>
+        </div>
+        <button type="submit" disabled={busy || selected.size === 0 || token.trim() === ''}>
+          Redrive {selected.size} selected
+        </button>
+      </form>
+      <p role="status" id="redrive-outcome">
+        {outcome}
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,123 @@
+import { useState } from 'preact/hooks';
+import type { RankingEntry, Rankings, Seasons, Team } from '../api/types.js';
+import { Calculation } from '../components/Calculation.js';
+import { Pending } from '../components/Pending.js';
+import { type Column, SortableTable } from '../components/SortableTable.js';
+import { ratio, record } from '../lib/format.js';
+import { href } from '../lib/route.js';
+import { rankingsUrl, type Scope, scopeOf } from '../lib/scope.js';
+import { useTeams } from '../lib/teams.js';
+import { type Loaded, useAnswer } from '../lib/useAnswer.js';
+import { ScopePicker } from './ScopePicker.js';
+
+/** The season's rankings (or a scope's): a sortable, searchable table. */
+export function RankingsView(props: {
+  season: string;
+  seasons: Loaded<Seasons>;
+  query: URLSearchParams;
+  version: number;
+}) {
+  const scope = scopeOf(props.season, props.query);
+  const rankings = useAnswer<Rankings>(rankingsUrl(scope), props.version);
+  const { byId } = useTeams();
+  const [search, setSearch] = useState('');
+  return (
+    <>
+      <h2 tabIndex={-1}>Rankings, season {props.season}</h2>
+      <ScopePicker key={JSON.stringify(scope)} page="" scope={scope} seasons={props.seasons} />
+      <Pending answer={rankings} what="the rankings">
+        {(data) => {
+          const rows = data.rankings.filter((entry) =>
+            matches(entry, byId.get(entry.team), search),
+          );
+          return (
+            <>
+              <Calculation rankings={data} />
+              <div class="field search">
+                <label for="team-search">Search teams</label>
+                <input
+                  id="team-search"
+                  type="search"
+                  value={search}
+                  placeholder="Name or conference"
+                  onInput={(e) => setSearch(e.currentTarget.value)}
+                  aria-describedby="team-search-count"
+                />
+                <span id="team-search-count" class="hint">
+                  {rows.length === data.rankings.length
+                    ? `${rows.length} teams`
+                    : `${rows.length} of ${data.rankings.length} teams`}
+                </span>
+              </div>
+              <SortableTable
+                id="rankings"
+                caption={`RPI rankings, ${scopeLabel(scope)}`}
+                columns={columns(byId, scope)}
+                rows={rows}
+                rowKey={(entry) => entry.team}
+                initial={{ key: 'rank', descending: false }}
+              />
+            </>
+          );
+        }}
+      </Pending>
+    </>
+  );
+}
+
+function matches(entry: RankingEntry, team: Team | undefined, search: string) {
+  const needle = search.trim().toLowerCase();
+  if (needle === '') return true;
+  return [entry.team, team?.name, team?.conference].some((text) =>
+    text?.toLowerCase().includes(needle),
+  );
+}
+
+export function scopeLabel(scope: Scope) {
+  const parts = [`season ${scope.season}`];
+  if (scope.as_of) parts.push(`as of ${scope.as_of}`);
+  if (scope.division) parts.push(`division ${scope.division}`);
+  if (scope.profile) parts.push(`profile ${scope.profile}`);
+  return parts.join(', ');
+}
+
+function columns(byId: ReadonlyMap<string, Team>, scope: Scope): Column<RankingEntry>[] {
+  const rate = (key: 'wp' | 'owp' | 'oowp' | 'rpi', label: string): Column<RankingEntry> => ({
+    key,
+    label,
+    value: (e) => e[key],
+    render: (e) => ratio(e[key]),
+    numeric: true,
+    firstDescending: true,
+  });
+  return [
+    { key: 'rank', label: 'Rank', value: (e) => e.rank, numeric: true },
+    {
+      key: 'team',
+      label: 'Team',
+      value: (e) => byId.get(e.team)?.name ?? e.team,
+      render: (e) => (
+        <a href={href('team', e.team, { ...scope })}>{byId.get(e.team)?.name ?? e.team}</a>
+      ),
+    },
+    {
+      key: 'conference',
+      label: 'Conference',
+      value: (e) => byId.get(e.team)?.conference ?? null,
+      render: (e) => byId.get(e.team)?.conference ?? '–',
+    },
+    {
+      key: 'record',
+      label: 'W-L-T',
+      // Sorted by winning percentage as the RPI counts it: ties half a win.
+      value: (e) => (e.games === 0 ? null : (e.wins + e.ties / 2) / e.games),
+      render: record,
+      numeric: true,
+      firstDescending: true,
+    },
+    rate('wp', 'WP'),
+    rate('owp', 'OWP'),
+    rate('oowp', 'OOWP'),
+    rate('rpi', 'RPI'),
+  ];
+}

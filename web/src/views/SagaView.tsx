@@ -1,0 +1,237 @@
+import * as Plot from '@observablehq/plot';
+import { useCallback, useMemo } from 'preact/hooks';
+import { apiUrl } from '../api/client.js';
+import type { Saga, SagaTimeline, TimelineEntry } from '../api/types.js';
+import { Pending } from '../components/Pending.js';
+import { PlotFigure } from '../components/PlotFigure.js';
+import { ScrollArea } from '../components/ScrollArea.js';
+import { duration, instant } from '../lib/format.js';
+import { href } from '../lib/route.js';
+import { useAnswer } from '../lib/useAnswer.js';
+import { SagaStatus } from './SagasView.js';
+
+const OUTCOMES = ['completed', 'failed', 'held', 'running'] as const;
+const OUTCOME_COLOURS = ['#1a7f37', '#cf222e', '#9a6700', '#0969da'];
+
+/** A saga: what it was asked, its steps, and its timeline of steps and compensations. */
+export function SagaView(props: { id: string; season: string }) {
+  const path = `sagas/${encodeURIComponent(props.id)}`;
+  const saga = useAnswer<Saga>(apiUrl(path));
+  const timeline = useAnswer<SagaTimeline>(apiUrl(`${path}/timeline`));
+  return (
+    <>
+      <h2 tabIndex={-1}>Saga {props.id.slice(0, 8)}</h2>
+      <p>
+        <a href={href('sagas', { season: props.season })}>All sagas</a>
+      </p>
+      <Pending answer={saga} what="the saga">
+        {(s) => <SagaSummary saga={s} />}
+      </Pending>
+      <section aria-labelledby="timeline-heading">
+        <h3 id="timeline-heading">Timeline</h3>
+        <Pending answer={timeline} what="the saga's timeline">
+          {(t) => <Timeline timeline={t} />}
+        </Pending>
+      </section>
+    </>
+  );
+}
+
+function SagaSummary(props: { saga: Saga }) {
+  const s = props.saga;
+  return (
+    <>
+      <dl class="facts" aria-label="Saga">
+        <div>
+          <dt>Status</dt>
+          <dd data-field="status">
+            <SagaStatus status={s.status} />
+          </dd>
+        </div>
+        <div>
+          <dt>Season</dt>
+          <dd>{s.data.season}</dd>
+        </div>
+        <div>
+          <dt>As of</dt>
+          <dd>{s.data.as_of ?? 'whole season'}</dd>
+        </div>
+        <div>
+          <dt>Profile</dt>
+          <dd>{s.data.profile}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{instant(s.started_at)}</dd>
+        </div>
+        <div>
+          <dt>Finished</dt>
+          <dd>{instant(s.finished_at)}</dd>
+        </div>
+      </dl>
+      {s.failed_step && (
+        <p class="error-text" data-field="failed_step">
+          Step {s.failed_step} failed{s.error ? `: ${s.error}` : ''}.
+        </p>
+      )}
+      <ScrollArea label="Steps">
+        <table id="steps">
+          <caption>Steps, each with its compensation</caption>
+          <thead>
+            <tr>
+              <th scope="col">Step</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="num">
+                Attempts
+              </th>
+              <th scope="col">Compensation</th>
+              <th scope="col">Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.steps.map((step) => (
+              <tr key={step.step_name} data-status={step.status}>
+                <th scope="row">{step.step_name}</th>
+                <td>{step.status}</td>
+                <td class="num">{step.attempts}</td>
+                <td>
+                  {step.compensation.status === 'not_run'
+                    ? '–'
+                    : `${step.compensation_function ?? 'compensation'}: ${step.compensation.status}`}
+                </td>
+                <td>{step.error ?? step.compensation.error ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollArea>
+    </>
+  );
+}
+
+/** The row of an entry: the step, or its compensation. */
+const lane = (e: TimelineEntry) => (e.kind === 'compensation' ? `↩ ${e.step_name}` : e.step_name);
+
+function Timeline(props: { timeline: SagaTimeline }) {
+  const { timeline } = props;
+  const bars = useMemo(() => {
+    const end = Date.parse(timeline.finished_at ?? '') || Date.now();
+    return timeline.entries.map((e) => {
+      const start = Date.parse(e.started_at);
+      // A bar as thin as an instant is still drawn: a step can take under a millisecond.
+      const stop = Math.max(Date.parse(e.ended_at ?? '') || end, start + 1);
+      return {
+        ...e,
+        lane: lane(e),
+        start: new Date(start),
+        stop: new Date(stop),
+        ms: stop - start,
+      };
+    });
+  }, [timeline]);
+  const lanes = useMemo(() => [...new Set(bars.map((b) => b.lane))], [bars]);
+  const plot = useCallback(
+    (width: number): Plot.PlotOptions => ({
+      ariaLabel: 'Saga timeline',
+      height: lanes.length * 32 + 60,
+      marginLeft: Math.min(210, Math.max(120, width / 3)),
+      x: { type: 'utc', label: 'Time', ticks: Math.max(2, Math.floor(width / 140)) },
+      y: { label: null, domain: lanes },
+      color: { domain: [...OUTCOMES], range: OUTCOME_COLOURS, legend: true },
+      marks: [
+        Plot.barX(bars, {
+          y: 'lane',
+          x1: 'start',
+          x2: 'stop',
+          fill: 'outcome',
+          insetTop: 6,
+          insetBottom: 6,
+          ariaLabel: (b: (typeof bars)[number]) =>
+            `${b.kind} ${b.step_name}, attempt ${b.attempt}: ${b.outcome} after ${duration(b.ms)}${b.error ? ` (${b.error})` : ''}`,
+          title: (b: (typeof bars)[number]) =>
+            `${b.kind} ${b.step_name} attempt ${b.attempt}: ${b.outcome}${b.error ? `\n${b.error}` : ''}`,
+        }),
+        // Errors marked where the attempt ended.
+        Plot.dot(
+          bars.filter((b) => b.error !== null || b.outcome === 'failed'),
+          {
+            y: 'lane',
+            x: 'stop',
+            symbol: 'times',
+            stroke: '#cf222e',
+            strokeWidth: 2.5,
+            r: 6,
+            ariaHidden: 'true',
+          },
+        ),
+        // Attempts after the first, numbered on their bars.
+        Plot.text(
+          bars.filter((b) => b.attempt > 1),
+          {
+            y: 'lane',
+            x: 'start',
+            text: (b: (typeof bars)[number]) => `#${b.attempt}`,
+            dy: -12,
+            textAnchor: 'start',
+            fill: 'currentColor',
+            ariaHidden: 'true',
+          },
+        ),
+      ],
+    }),
+    [bars, lanes],
+  );
+  if (bars.length === 0) return <p class="note">The saga has taken no step yet.</p>;
+  return (
+    <>
+      <PlotFigure
+        id="timeline-chart"
+        plot={plot}
+        caption="Each step (and, marked ↩, each compensation) as a bar over time, one per attempt; a cross marks an error"
+      />
+      <ScrollArea label="Timeline entries">
+        <table id="timeline">
+          <caption>Timeline: every attempt of every step and compensation</caption>
+          <thead>
+            <tr>
+              <th scope="col">Step</th>
+              <th scope="col">Kind</th>
+              <th scope="col" class="num">
+                Attempt
+              </th>
+              <th scope="col">Started</th>
+              <th scope="col" class="num">
+                Took
+              </th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {bars.map((b) => (
+              <tr
+                key={`${b.kind}/${b.step_name}/${b.attempt}`}
+                data-kind={b.kind}
+                data-outcome={b.outcome}
+              >
+                <th scope="row">{b.step_name}</th>
+                <td>{b.kind}</td>
+                <td class="num">{b.attempt}</td>
+                <td>{instant(b.started_at)}</td>
+                <td class="num">{b.ended_at ? duration(b.ms) : 'running'}</td>
+                <td>
+                  <span
+                    class={`badge ${b.outcome === 'completed' ? 'good' : b.outcome === 'failed' ? 'bad' : 'warn'}`}
+                  >
+                    {b.outcome}
+                  </span>
+                </td>
+                <td>{b.error ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollArea>
+    </>
+  );
+}

@@ -1,0 +1,130 @@
+import { useState } from 'preact/hooks';
+import { apiUrl } from '../api/client.js';
+import type { Health, SagaList } from '../api/types.js';
+import { Pending } from '../components/Pending.js';
+import { ScrollArea } from '../components/ScrollArea.js';
+import { duration, instant } from '../lib/format.js';
+import { href } from '../lib/route.js';
+import { useAnswer } from '../lib/useAnswer.js';
+
+/** The latest sagas with their status; a saga's page shows its timeline. */
+export function SagasView(props: { season: string; version: number }) {
+  const sagas = useAnswer<SagaList>(apiUrl('sagas', { limit: '50' }), props.version);
+  const health = useAnswer<Health>(apiUrl('health'), props.version);
+  return (
+    <>
+      <h2 tabIndex={-1}>Sagas</h2>
+      <Pending answer={health} what="the saga metrics">
+        {(h) => (
+          <dl class="facts" aria-label="Saga metrics">
+            <div>
+              <dt>Total</dt>
+              <dd>{h.sagas.total}</dd>
+            </div>
+            <div>
+              <dt>Running</dt>
+              <dd>{h.sagas.running}</dd>
+            </div>
+            <div>
+              <dt>Completed</dt>
+              <dd>{h.sagas.completed}</dd>
+            </div>
+            <div>
+              <dt>Compensated</dt>
+              <dd>{h.sagas.compensated}</dd>
+            </div>
+            <div>
+              <dt>Failed</dt>
+              <dd>{h.sagas.failed}</dd>
+            </div>
+            <div>
+              <dt>Mean duration</dt>
+              <dd>{duration(h.sagas.mean_duration_ms)}</dd>
+            </div>
+          </dl>
+        )}
+      </Pending>
+      <SagaLookup season={props.season} />
+      <Pending answer={sagas} what="the list of sagas">
+        {(list) =>
+          list.sagas.length === 0 ? (
+            <p class="note">No saga has run.</p>
+          ) : (
+            <ScrollArea label="Sagas">
+              <table id="sagas">
+                <caption>The latest sagas, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Saga</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Failed step</th>
+                    <th scope="col">Started</th>
+                    <th scope="col" class="num">
+                      Took
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.sagas.map((s) => (
+                    <tr key={s.saga_id} data-status={s.status}>
+                      <th scope="row">
+                        <a class="id" href={href('saga', s.saga_id, { season: props.season })}>
+                          {s.saga_id.slice(0, 8)}
+                        </a>
+                      </th>
+                      <td>{s.saga_type}</td>
+                      <td>
+                        <SagaStatus status={s.status} />
+                      </td>
+                      <td>
+                        {s.failed_step ?? '–'}
+                        {s.error && <span class="error-text"> {s.error}</span>}
+                      </td>
+                      <td>{instant(s.started_at)}</td>
+                      <td class="num">
+                        {s.finished_at
+                          ? duration(Date.parse(s.finished_at) - Date.parse(s.started_at))
+                          : 'running'}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </ScrollArea>
+          )
+        }
+      </Pending>
+    </>
+  );
+}
+
+/** A saga's status as a badge: good, bad or under way. */
+export function SagaStatus(props: { status: string }) {
+  const tone =
+    props.status === 'completed'
+      ? 'good'
+      : props.status === 'compensated' || props.status === 'failed'
+        ? 'bad'
+        : 'warn';
+  return <span class={`badge ${tone}`}>{props.status.replace('_', ' ')}</span>;
+}
+
+function SagaLookup(props: { season: string }) {
+  const [id, setId] = useState('');
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (id.trim()) location.hash = href('saga', id.trim(), { season: props.season });
+      }}
+    >
+      <div class="field">
+        <label for="saga-id">Saga id</label>
+        <input id="saga-id" value={id} size={38} onInput={(e) => setId(e.currentTarget.value)} />
+      </div>
+      <button type="submit">Show saga</button>
+    </form>
+  );
+}

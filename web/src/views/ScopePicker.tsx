@@ -1,0 +1,135 @@
+import { useState } from 'preact/hooks';
+import type { Seasons } from '../api/types.js';
+import { href } from '../lib/route.js';
+import type { Scope } from '../lib/scope.js';
+import type { Loaded } from '../lib/useAnswer.js';
+
+/**
+ * Picks the calculation to show: the season, and optionally the day, division and profile of a
+ * scoped calculation. With `GET /seasons` it offers the published calculations' values; without
+ * it, free fields. Submitting goes to `page` with the scope in its query.
+ */
+export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded<Seasons> }) {
+  const { scope, seasons } = props;
+  const [season, setSeason] = useState(scope.season);
+  const [asOf, setAsOf] = useState(scope.as_of ?? '');
+  const [division, setDivision] = useState(scope.division ?? '');
+  const [profile, setProfile] = useState(scope.profile ?? '');
+  const listed = seasons?.kind === 'ok' ? seasons.data.seasons : undefined;
+  const calculations = (listed?.find((s) => s.season === season)?.calculations ?? []).filter(
+    (c) => c.status === 'published',
+  );
+  const distinct = (values: readonly (string | null)[]) =>
+    [...new Set(values.filter((v): v is string => v !== null))].sort();
+  const profiles = distinct(calculations.map((c) => c.profile));
+  const divisions = distinct(calculations.map((c) => c.division));
+  const days = distinct(
+    calculations
+      .filter((c) => (c.division ?? '') === division && (profile === '' || c.profile === profile))
+      .map((c) => c.as_of),
+  ).reverse();
+
+  return (
+    <form
+      class="scope"
+      aria-label="Calculation shown"
+      onSubmit={(event) => {
+        event.preventDefault();
+        location.hash = href(props.page, { season, as_of: asOf, division, profile });
+      }}
+    >
+      <div class="field">
+        <label for="scope-season">Season</label>
+        {listed ? (
+          <select
+            id="scope-season"
+            value={season}
+            onChange={(e) => setSeason(e.currentTarget.value)}
+          >
+            {listed.map((s) => (
+              <option key={s.season} value={s.season}>
+                {s.season}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id="scope-season"
+            value={season}
+            size={6}
+            onInput={(e) => setSeason(e.currentTarget.value)}
+          />
+        )}
+      </div>
+      <div class="field">
+        <label for="scope-as-of">As of</label>
+        {listed ? (
+          <select id="scope-as-of" value={asOf} onChange={(e) => setAsOf(e.currentTarget.value)}>
+            <option value="">Latest (whole season)</option>
+            {days.map((day) => (
+              <option key={day} value={day}>
+                {day}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id="scope-as-of"
+            type="date"
+            value={asOf}
+            onInput={(e) => setAsOf(e.currentTarget.value)}
+          />
+        )}
+      </div>
+      <div class="field">
+        <label for="scope-division">Division</label>
+        {listed ? (
+          <select
+            id="scope-division"
+            value={division}
+            onChange={(e) => setDivision(e.currentTarget.value)}
+          >
+            <option value="">All divisions</option>
+            {divisions.map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id="scope-division"
+            value={division}
+            size={6}
+            onInput={(e) => setDivision(e.currentTarget.value)}
+          />
+        )}
+      </div>
+      <div class="field">
+        <label for="scope-profile">Profile</label>
+        {listed ? (
+          <select
+            id="scope-profile"
+            value={profile}
+            onChange={(e) => setProfile(e.currentTarget.value)}
+          >
+            <option value="">The season's</option>
+            {profiles.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id="scope-profile"
+            value={profile}
+            size={16}
+            onInput={(e) => setProfile(e.currentTarget.value)}
+          />
+        )}
+      </div>
+      <button type="submit">Show</button>
+    </form>
+  );
+}
