@@ -1,9 +1,12 @@
-import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
+import { DEFAULT_PROFILE_NAME, resolveProfile } from '../domain/rpi/RpiProfile.js';
+import { type TeamSeason, teamSeason } from '../domain/season/teamSeason.js';
 import type { DocumentStore } from '../projections/DocumentStore.js';
 import { type MatchDoc, matchesOfTeam } from '../projections/readModels/matches.js';
 import { eventCounts } from '../projections/readModels/pipelineStats.js';
 import {
   type CalculationDoc,
+  type CalculationSummary,
+  calculations,
   currentRankings,
   rankHistory,
 } from '../projections/readModels/rankings.js';
@@ -12,10 +15,12 @@ import { getTeam, listTeams, type TeamDoc } from '../projections/readModels/team
 import { notificationsOf, type RankNotification } from '../sagas/handlers/notifications.js';
 import {
   type CachedRankings,
+  cachedSeasons,
   type RankingsScope,
   readCache,
   readScope,
 } from '../sagas/rpi/rankingsCache.js';
+import { collectGames } from '../sagas/rpi/rpiCalculation.js';
 import { getSaga, type SagaDoc, sagaMetrics } from '../sagas/sagasReadModel.js';
 
 /** The document stores the queries read. */
@@ -192,6 +197,48 @@ export class QueryService {
     };
   }
 
+  /**
+   * The seasons with current rankings, newest first (by name), each with its calculations,
+   * newest first.
+   */
+  async seasons(): Promise<{ season: string; calculations: CalculationSummary[] }[]> {
+    const names = this.extras.cache ? await cachedSeasons(this.extras.cache) : [];
+    const sorted = [...new Set(names)].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    return Promise.all(
+      sorted.map(async (season) => ({
+        season,
+        calculations: (await calculations(this.stores.rankings, season)).map(summaryOf).reverse(),
+      })),
+    );
+  }
+
+  /**
+   * A team's season week by week, from the matches read model: its RPI and rank as of each
+   * week's end and the opponents that helped or hurt its strength of schedule, with the
+   * season's current profile and division unless others are given. Undefined for an unknown
+   * team.
+   */
+  async teamSeason(
+    teamId: string,
+    request: { season: string; profile?: string; division?: string },
+  ): Promise<(TeamSeason & { profile: string; division: string | null }) | undefined> {
+    const directory = await listTeams(this.stores.teams);
+    if (!directory.some((t) => t.team_id === teamId)) return undefined;
+    const current = this.extras.current ?? { profile: DEFAULT_PROFILE_NAME, division: null };
+    const scoped = request.profile !== undefined || request.division !== undefined;
+    const profile = request.profile ?? (scoped ? DEFAULT_PROFILE_NAME : current.profile);
+    const division = request.division ?? (scoped ? null : current.division);
+    const games = await collectGames(this.stores.matches, request.season);
+    const season = teamSeason(games, teamId, {
+      profile: resolveProfile(profile),
+      season: request.season,
+      ...(division === null
+        ? {}
+        : { teams: directory.filter((t) => t.division === division).map((t) => t.team_id) }),
+    });
+    return { ...season, profile, division };
+  }
+
   matchesOfTeam(teamId: string, season?: string): Promise<MatchDoc[]> {
     return matchesOfTeam(this.stores.matches, teamId, season);
   }
@@ -208,4 +255,22 @@ export class QueryService {
     ]);
     return { ...figures, events, sagas };
   }
+}
+
+/** A calculation's summary as `GET /seasons` lists it (documents may carry more). */
+function summaryOf(c: CalculationSummary): CalculationSummary {
+  return {
+    calculation_id: c.calculation_id,
+    season: c.season,
+    as_of: c.as_of,
+    profile: c.profile,
+    division: c.division ?? null,
+    games_counted: c.games_counted,
+    last_game_on: c.last_game_on ?? null,
+    computed_at: c.computed_at,
+    status: c.status,
+    published_at: c.published_at,
+    retracted_at: c.retracted_at,
+    retraction_reason: c.retraction_reason,
+  };
 }

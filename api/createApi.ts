@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { BlankEnv } from 'hono/types';
 import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
 import type { SagaDoc } from '../sagas/sagasReadModel.js';
+import { mountConsole } from './console.js';
 import type { QueryService } from './QueryService.js';
 import { refusalOf } from './refusal.js';
 import {
@@ -14,7 +15,9 @@ import {
   getSaga,
   getStandings,
   getTeam,
+  getTeamWeekly,
   listNotifications,
+  listSeasons,
   listTeamMatches,
   listTeams,
   MAX_BODY_BYTES,
@@ -39,6 +42,12 @@ class HttpError extends Error {
  * without that identity is refused all the same).
  */
 export type WriteAuth = { readonly token: string } | { readonly gateway: 'iam' };
+
+/** What the API serves besides its routes. */
+export interface ApiOptions {
+  /** The built web console (`dist/web/`), served at `/`. @default none: `/` is a 404 */
+  readonly consoleDir?: string;
+}
 
 /** Equal strings, compared in a time that does not depend on where they differ. */
 function sameSecret(given: string, expected: string): boolean {
@@ -112,7 +121,7 @@ async function sagaRequestOf(c: Context): Promise<z.output<typeof StartSagaBody>
  * write without its authorization, 404 unknown, 413 body too large, 501 not offered here, 500
  * otherwise, without internals). Reads are open; every other method needs `auth`.
  */
-export function createApi(queries: QueryService, auth: WriteAuth): Hono {
+export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOptions = {}): Hono {
   const app = new OpenAPIHono<BlankEnv>();
 
   app.use('*', async (c, next) => {
@@ -144,6 +153,12 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
       return c.json(calculation, 200);
     },
     refuse(getRankings),
+  );
+
+  app.openapi(
+    listSeasons,
+    async (c) => c.json({ seasons: await queries.seasons() }, 200),
+    refuse(listSeasons),
   );
 
   app.openapi(
@@ -187,6 +202,22 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
       );
     },
     refuse(listTeamMatches),
+  );
+
+  app.openapi(
+    getTeamWeekly,
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { season, profile, division } = c.req.valid('query');
+      const weekly = await queries.teamSeason(id, {
+        season,
+        ...(profile ? { profile } : {}),
+        ...(division ? { division } : {}),
+      });
+      if (!weekly) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
+      return c.json({ team_id: id, season, ...weekly }, 200);
+    },
+    refuse(getTeamWeekly),
   );
 
   const offersSagas: MiddlewareHandler = async (_c, next) => {
@@ -268,6 +299,8 @@ export function createApi(queries: QueryService, auth: WriteAuth): Hono {
     async (c) => c.json((await import('./openapi.js')).OPENAPI, 200),
     refuse(getOpenApi),
   );
+
+  if (options.consoleDir !== undefined) mountConsole(app, options.consoleDir);
 
   app.notFound((c) =>
     c.json(

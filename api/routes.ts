@@ -13,12 +13,15 @@ import {
   SagaIdPath,
   SeasonAsOfQuery,
   SeasonQuery,
+  Seasons,
   Standings,
   StartSagaBody,
   TeamDetail,
   TeamIdPath,
   TeamMatches,
   Teams,
+  TeamWeekly,
+  TeamWeeklyQuery,
 } from './schemas.js';
 
 /** The largest body a write route reads. */
@@ -80,6 +83,19 @@ export const getRankings = createRoute({
   },
 });
 
+export const listSeasons = createRoute({
+  method: 'get',
+  path: '/seasons',
+  operationId: 'listSeasons',
+  tags: ['rankings'],
+  summary: 'The seasons with rankings, and their calculations',
+  description:
+    'Each season with current rankings, newest first, with every calculation of it (any day, division and profile), newest first: the scopes `GET /rankings` can be asked for.',
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: { 200: json(Seasons, 'The seasons'), ...errors([400]) },
+});
+
 export const getStandings = createRoute({
   method: 'get',
   path: '/standings',
@@ -130,6 +146,22 @@ export const listTeamMatches = createRoute({
   request: { params: TeamIdPath, query: OptionalSeasonQuery },
   responses: {
     200: json(TeamMatches, 'The matches'),
+    ...errors([400, 404], { 404: 'No team with this id' }),
+  },
+});
+
+export const getTeamWeekly = createRoute({
+  method: 'get',
+  path: '/teams/{id}/weekly',
+  operationId: 'getTeamWeekly',
+  tags: ['teams'],
+  summary: "A team's RPI and rank week by week, and its opponents' part in its schedule",
+  description:
+    "Computed when asked from the matches read model: the RPI of the season as of each week's end (Sunday), and each opponent's part in the team's OWP over the whole season. With the season's current profile and division unless `profile` or `division` is given (then the default profile unless given).",
+  security: OPEN,
+  request: { params: TeamIdPath, query: TeamWeeklyQuery },
+  responses: {
+    200: json(TeamWeekly, 'The weeks and opponents'),
     ...errors([400, 404], { 404: 'No team with this id' }),
   },
 });
@@ -217,10 +249,12 @@ export const getOpenApi = createRoute({
 /** Every route of the query API, in the document's order. */
 export const ROUTES = [
   getRankings,
+  listSeasons,
   getStandings,
   listTeams,
   getTeam,
   listTeamMatches,
+  getTeamWeekly,
   startSaga,
   getSaga,
   listNotifications,

@@ -288,6 +288,86 @@ export const TeamMatches = z
   .strictObject({ team_id: z.string(), season: z.string().nullable(), matches: list(Match) })
   .openapi('TeamMatches');
 
+export const CalculationSummary = z
+  .strictObject({
+    calculation_id: z.string(),
+    season: z.string(),
+    as_of: day.nullable(),
+    profile: z.string(),
+    division: z.string().nullable().openapi({ description: 'null: every division' }),
+    games_counted: count,
+    last_game_on: day.nullable(),
+    computed_at: instant,
+    status: z.enum(['calculated', 'published', 'retracted']),
+    published_at: instant.nullable(),
+    retracted_at: instant.nullable(),
+    retraction_reason: z.string().nullable(),
+  })
+  .openapi('CalculationSummary', { description: 'A calculation without its rankings' });
+
+export const Seasons = z
+  .strictObject({
+    seasons: list(
+      z.strictObject({
+        season: z.string(),
+        calculations: list(CalculationSummary).openapi({ description: 'Newest first' }),
+      }),
+    ).openapi({ description: 'The seasons with current rankings, newest first' }),
+  })
+  .openapi('Seasons');
+
+/** What `GET /teams/{id}/weekly` takes. */
+export const TeamWeeklyQuery = z.strictObject({
+  season: season(SEASON_REQUIRED).openapi({ description: 'The season' }),
+  profile: z
+    .enum(profiles, profileRule)
+    .optional()
+    .openapi({ description: "The RPI profile; the season's current one when not given" }),
+  division: division().optional().openapi({
+    description: 'Count only games between teams of this division',
+  }),
+});
+
+export const TeamWeekly = z
+  .strictObject({
+    team_id: z.string(),
+    season: z.string(),
+    profile: z.string(),
+    division: z.string().nullable(),
+    weeks: list(
+      z.strictObject({
+        week_end: day.openapi({
+          description: "The week's Sunday; the last week ends on the season's last game day",
+        }),
+        games: count.openapi({ description: "The team's counted games up to that day" }),
+        rank: z.int().min(1).nullable(),
+        rpi: ratio,
+        wp: ratio,
+        owp: ratio,
+        oowp: ratio,
+        teams_rated: count,
+      }),
+    ).openapi({ description: 'From the week of the first game of the season to the last' }),
+    opponents: list(
+      z.strictObject({
+        opponent: z.string(),
+        games: count,
+        wins: count,
+        losses: count,
+        ties: count,
+        opponent_wp: ratio.openapi({
+          description:
+            "The opponent's winning percentage without its games against this team (null when it has no other game)",
+        }),
+        effect: z.number().openapi({
+          description:
+            "How far it moved this team's OWP from an average opponent's: (opponent_wp - OWP) x games / games averaged; > 0 helped, < 0 hurt. They add up to 0.",
+        }),
+      }),
+    ).openapi({ description: 'Over the whole season, most helpful first' }),
+  })
+  .openapi('TeamWeekly');
+
 export const SagaData = z
   .strictObject({
     season: z.string(),

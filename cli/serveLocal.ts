@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApi } from '../api/createApi.js';
 import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
@@ -13,6 +14,9 @@ import { CliError } from './exitCodes.js';
 import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
 import { logRequests } from './requestLog.js';
+
+/** The built web console: `dist/web/` beside this module's `dist/cli/`. */
+const CONSOLE_DIR = fileURLToPath(new URL('../web/', import.meta.url));
 
 /** The file that holds the local server's write token, in a data folder. */
 export function apiTokenFile(dataDir: string): string {
@@ -80,7 +84,7 @@ export async function serveUntilInterrupted(
   dataDir?: string,
 ): Promise<void> {
   const { token, file } = newToken(dataDir);
-  const app = createApi(pipeline.queries, { token });
+  const app = createApi(pipeline.queries, { token }, { consoleDir: CONSOLE_DIR });
   mountLocalAdmin(app, pipeline, dataDir);
   mountFolderRoutes(app, pipeline, token);
   servingLogLevel();

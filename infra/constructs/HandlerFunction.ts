@@ -46,6 +46,12 @@ export interface HandlerFunctionProps {
   readonly timeout?: Duration;
   /** Reserved concurrency; none when absent. */
   readonly reservedConcurrency?: number;
+  /**
+   * Built folders of the project shipped beside the bundle (`from` relative to the project,
+   * `to` relative to the bundle); bundling fails, naming the folder, where one is not built.
+   * @default none
+   */
+  readonly folders?: readonly { readonly from: string; readonly to: string }[];
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -123,6 +129,10 @@ export class HandlerFunction extends Construct {
           // The registry reads the schemas beside the bundle (`./avro`).
           afterBundling: (inputDir, outputDir) => [
             `cp -R "${inputDir}/schemas/avro" "${outputDir}/avro"`,
+            ...(props.folders ?? []).map(
+              ({ from, to }) =>
+                `if [ -d "${inputDir}/${from}" ]; then cp -R "${inputDir}/${from}" "${outputDir}/${to}"; else echo "${from} is not built: run npm run build first" >&2; exit 1; fi`,
+            ),
           ],
         },
       },

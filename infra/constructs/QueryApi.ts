@@ -45,6 +45,8 @@ export class QueryApi extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(29),
       environment: props.environment,
+      // The web console, served by the same function at `/`.
+      folders: [{ from: 'dist/web', to: 'web' }],
     }).function;
     this.api = new HttpApi(this, 'Api', {
       apiName: props.name,
@@ -79,11 +81,10 @@ export class QueryApi extends Construct {
       },
     });
     const integration = new HttpLambdaIntegration('Queries', this.function);
-    const reads = this.api.addRoutes({
-      path: '/{proxy+}',
-      methods: [HttpMethod.GET],
-      integration,
-    });
+    // `/{proxy+}` does not match the root, where the console's page is.
+    const reads = ['/', '/{proxy+}'].flatMap((path) =>
+      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration }),
+    );
     this.api.addRoutes({
       path: '/sagas',
       methods: [HttpMethod.POST],
@@ -94,7 +95,7 @@ export class QueryApi extends Construct {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          'Published rankings, standings, teams and matches are public and read-only; the stage throttles them. The one write route, POST /sagas, requires IAM authorization.',
+          'Published rankings, standings, teams and matches, and the web console that shows them, are public and read-only; the stage throttles them. The one write route, POST /sagas, requires IAM authorization.',
       });
   }
 

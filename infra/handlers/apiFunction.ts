@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { handle } from 'hono/aws-lambda';
 import { createApi } from '../../api/createApi.js';
 import { awsQueryService } from '../../pipeline/aws/sagas.js';
@@ -8,5 +9,10 @@ import { dynamoClient } from '../../stream/aws/dynamoClient.js';
  * authorizes the write route with IAM.
  */
 export const handler = handle(
-  createApi(awsQueryService(process.env, dynamoClient()), { gateway: 'iam' }),
+  createApi(
+    awsQueryService(process.env, dynamoClient()),
+    { gateway: 'iam' },
+    // The bundle carries the built console beside it (`./web`, copied after bundling).
+    { consoleDir: fileURLToPath(new URL('./web/', import.meta.url)) },
+  ),
 );

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../../api/createApi.js';
 import { OPENAPI } from '../../../api/openapi.js';
@@ -5,6 +6,7 @@ import { computeRpi } from '../../../domain/rpi/computeRpi.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { tempDir } from '../../support/tempDir.js';
 
 const TOKEN = 'a-test-token-of-this-server';
 const WRITER = { authorization: `Bearer ${TOKEN}` };
@@ -12,6 +14,7 @@ let pipeline: EmbeddedPipeline;
 let app: ReturnType<typeof createApi>;
 const season = generateSeason({ teams: 20, gamesPerTeam: 6, seed: 5 });
 const team = season.teams[0]?.team ?? '';
+const consoleDir = tempDir('matchstream-console-');
 
 beforeAll(async () => {
   pipeline = await startPipeline({ memory: true, debounceMs: 200 });
@@ -191,6 +194,65 @@ describe('query API over the read models', () => {
     });
     const expected = season.games.filter((g) => g.homeTeam === team || g.awayTeam === team).length;
     expect((matches.body.matches as unknown[]).length).toBe(expected);
+  });
+
+  it("lists the seasons with their calculations, and a team's season week by week", async () => {
+    const seasons = await get('/seasons');
+    const weekly = await get(`/teams/${encodeURIComponent(team)}/weekly?season=2026`);
+
+    const [first] = seasons.body.seasons as {
+      season: string;
+      calculations: { computed_at: string; status: string }[];
+    }[];
+    expect(first?.season).toBe('2026');
+    const computed = first?.calculations.map((c) => c.computed_at) ?? [];
+    expect(computed.length).toBeGreaterThan(0);
+    expect(computed).toEqual([...computed].sort().reverse());
+    // The last week is the whole season: the same figures as the season's rankings.
+    const weeks = weekly.body.weeks as { week_end: string; rpi: number; rank: number }[];
+    const whole = computeRpi(season.games).ratings.find((r) => r.team === team);
+    const lastDay = season.games
+      .map((g) => g.date)
+      .sort()
+      .at(-1);
+    expect(weeks.at(-1)).toMatchObject({ week_end: lastDay, rpi: whole?.rpi, rank: whole?.rank });
+    expect(
+      weeks.slice(0, -1).every((w) => new Date(`${w.week_end}T00:00:00Z`).getUTCDay() === 0),
+    ).toBe(true);
+    const opponents = weekly.body.opponents as { effect: number; games: number }[];
+    expect(opponents.reduce((n, o) => n + o.games, 0)).toBe(whole?.games);
+    expect(Math.abs(opponents.reduce((n, o) => n + o.effect, 0))).toBeLessThan(1e-12);
+  });
+
+  it('serves the built web console at / when given its folder, and only its files', async () => {
+    consoleDir.file('index.html', '<!doctype html><title>console</title>');
+    mkdirSync(consoleDir.path('assets'));
+    consoleDir.file('assets/app-1a2b.js', 'export {}');
+    const served = createApi(pipeline.queries, { token: TOKEN }, { consoleDir: consoleDir.dir });
+    const bare = createApi(
+      pipeline.queries,
+      { token: TOKEN },
+      { consoleDir: consoleDir.path('none') },
+    );
+
+    const page = await served.request('/');
+    const script = await served.request('/assets/app-1a2b.js');
+    const outside = await served.request('/assets/../index.html');
+    const missing = await bare.request('/');
+
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<title>console</title>');
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(script.headers.get('cache-control')).toContain('immutable');
+    expect(outside.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toContain(
+      'npm run build',
+    );
   });
 
   it('reports health and the OpenAPI document', async () => {
