@@ -18,56 +18,12 @@ export type Saga = z.output<typeof Schemas.Saga>;
 export type Health = z.output<typeof Schemas.Health>;
 export type ErrorBody = z.output<typeof Schemas.ErrorBody>;
 
-export type CalculationStatus = 'calculated' | 'published' | 'retracted';
-
-/** `GET /seasons`: seasons newest first, each with its calculations newest first. */
-export interface Seasons {
-  readonly seasons: readonly {
-    readonly season: string;
-    readonly calculations: readonly SeasonCalculation[];
-  }[];
-}
-export interface SeasonCalculation {
-  readonly calculation_id: string;
-  readonly as_of: string | null;
-  readonly profile: string;
-  readonly division: string | null;
-  readonly games_counted: number;
-  readonly last_game_on: string | null;
-  readonly status: CalculationStatus;
-  readonly computed_at: string;
-  readonly published_at: string | null;
-}
-
-/** `GET /teams/{id}/weekly`: the team's RPI as of each week's end, and its opponents' effect. */
-export interface TeamWeekly {
-  readonly team_id: string;
-  readonly season: string;
-  readonly profile: string;
-  readonly division: string | null;
-  readonly weeks: readonly WeekRating[];
-  readonly opponents: readonly OpponentEffect[];
-}
-export interface WeekRating {
-  readonly week_end: string;
-  readonly games: number;
-  readonly rank: number | null;
-  readonly rpi: number | null;
-  readonly wp: number | null;
-  readonly owp: number | null;
-  readonly oowp: number | null;
-  readonly teams_rated: number;
-}
-export interface OpponentEffect {
-  readonly opponent: string;
-  readonly games: number;
-  readonly wins: number;
-  readonly losses: number;
-  readonly ties: number;
-  readonly opponent_wp: number | null;
-  /** > 0: the opponent helped the team's strength of schedule; < 0: it hurt. */
-  readonly effect: number;
-}
+export type Seasons = z.output<typeof Schemas.Seasons>;
+export type SeasonCalculation = Seasons['seasons'][number]['calculations'][number];
+export type TeamWeekly = z.output<typeof Schemas.TeamWeekly>;
+export type WeekRating = TeamWeekly['weeks'][number];
+/** An opponent's effect: > 0 it helped the team's strength of schedule, < 0 it hurt. */
+export type OpponentEffect = TeamWeekly['opponents'][number];
 
 /** `event: calculation` of `GET /live`. */
 export interface CalculationPublished {

@@ -26,6 +26,7 @@ export function PlotFigure(props: {
     const element = holder.current;
     if (!element || width === 0) return undefined;
     const chart = Plot.plot({ ...props.plot(width), width });
+    giveRoles(chart);
     element.replaceChildren(chart);
     return () => chart.remove();
   }, [props.plot, width]);
@@ -35,4 +36,16 @@ export function PlotFigure(props: {
       <figcaption>{props.caption}</figcaption>
     </figure>
   );
+}
+
+/**
+ * Plot labels marks and their points with `aria-label` but gives them no role, and a name is
+ * not allowed on an element without one: a labelled group of points is a group, a labelled
+ * point an image.
+ */
+function giveRoles(chart: Element) {
+  for (const node of chart.querySelectorAll('[aria-label]')) {
+    if (node === chart || node.hasAttribute('role')) continue;
+    node.setAttribute('role', node.tagName.toLowerCase() === 'g' ? 'group' : 'img');
+  }
 }

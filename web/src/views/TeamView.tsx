@@ -149,6 +149,7 @@ function Weekly(props: {
       y: { label: 'RPI', grid: true, tickFormat: '.3f' },
       marks: [
         Plot.lineY(points, { x: 'day', y: 'rpi', stroke: '#0550ae', ariaHidden: 'true' }),
+        unratedWeeks(points, 'rpi'),
         Plot.dot(points, {
           x: 'day',
           y: 'rpi',
@@ -170,6 +171,7 @@ function Weekly(props: {
       y: { label: 'Rank', reverse: true, grid: true },
       marks: [
         Plot.lineY(points, { x: 'day', y: 'rank', stroke: '#8250df', ariaHidden: 'true' }),
+        unratedWeeks(points, 'rank'),
         Plot.dot(points, {
           x: 'day',
           y: 'rank',
@@ -219,33 +221,35 @@ function Weekly(props: {
           <PlotFigure id="rank-chart" plot={rankPlot} caption="Rank as of each week's end" />
         </div>
       )}
-      <table class="visually-hidden" id="weekly-table">
-        <caption>RPI and rank as of each week's end</caption>
-        <thead>
-          <tr>
-            <th scope="col">Week ending</th>
-            <th scope="col">Games</th>
-            <th scope="col">Rank</th>
-            <th scope="col">RPI</th>
-            <th scope="col">WP</th>
-            <th scope="col">OWP</th>
-            <th scope="col">OOWP</th>
-          </tr>
-        </thead>
-        <tbody>
-          {weeks.map((w) => (
-            <tr key={w.week_end}>
-              <th scope="row">{w.week_end}</th>
-              <td>{w.games}</td>
-              <td>{w.rank === null ? '–' : `${w.rank} of ${w.teams_rated}`}</td>
-              <td>{ratio(w.rpi)}</td>
-              <td>{ratio(w.wp)}</td>
-              <td>{ratio(w.owp)}</td>
-              <td>{ratio(w.oowp)}</td>
+      <div class="visually-hidden">
+        <table id="weekly-table">
+          <caption>RPI and rank as of each week's end</caption>
+          <thead>
+            <tr>
+              <th scope="col">Week ending</th>
+              <th scope="col">Games</th>
+              <th scope="col">Rank</th>
+              <th scope="col">RPI</th>
+              <th scope="col">WP</th>
+              <th scope="col">OWP</th>
+              <th scope="col">OOWP</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {weeks.map((w) => (
+              <tr key={w.week_end}>
+                <th scope="row">{w.week_end}</th>
+                <td>{w.games}</td>
+                <td>{w.rank === null ? '–' : `${w.rank} of ${w.teams_rated}`}</td>
+                <td>{ratio(w.rpi)}</td>
+                <td>{ratio(w.wp)}</td>
+                <td>{ratio(w.owp)}</td>
+                <td>{ratio(w.oowp)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
 
       <h3>Opponents that helped or hurt</h3>
       {sorted.length === 0 ? (
@@ -393,5 +397,24 @@ function Matches(props: {
         </table>
       </ScrollArea>
     </>
+  );
+}
+
+/**
+ * A hollow point on the axis for each week without a rating (the team had not played yet), so
+ * that the chart has a point for every week.
+ */
+function unratedWeeks(points: readonly (WeekRating & { day: Date })[], key: 'rpi' | 'rank') {
+  return Plot.dot(
+    points.filter((w) => w[key] === null),
+    {
+      x: 'day',
+      frameAnchor: 'bottom',
+      r: 4,
+      stroke: '#57606a',
+      fill: 'white',
+      ariaLabel: (w: WeekRating) => `Week ending ${w.week_end}: no rating yet`,
+      title: (w: WeekRating) => `${w.week_end}: no rating yet`,
+    },
   );
 }

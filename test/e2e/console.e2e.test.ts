@@ -1,0 +1,316 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { z } from '@hono/zod-openapi';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Rankings, TeamMatches, Teams, TeamWeekly } from '../../api/schemas.js';
+import type { Game } from '../../domain/games/Game.js';
+import { generateSeason } from '../../domain/season/generateSeason.js';
+import { csvField, GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
+import {
+  browserMissing,
+  launchBrowser,
+  type Server,
+  seriousViolations,
+  startServer,
+} from '../support/browser.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+type Json<T extends z.ZodType> = z.output<T>;
+
+/** Where the README's screenshots go. */
+const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/console');
+
+const missing = browserMissing();
+if (missing) console.warn(`web console tests skipped: ${missing}`);
+
+/**
+ * The web console in Debian's Chromium against `matchstream start --serve` on a generated
+ * season: first a game corrected and one added whose saga was made to fail at publish_results
+ * (so it compensated), then the season again (the game corrected back), rated and served.
+ */
+describe.runIf(missing === undefined)('the web console in Chromium', () => {
+  const tmp = tempDir('matchstream-console-');
+  const data = tmp.path('data');
+  const season = generateSeason({ teams: 40, gamesPerTeam: 8, seed: 5 });
+  let server: Server;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  let compensated: string;
+
+  const api = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${server.url}${path}`);
+    expect(response.status, path).toBe(200);
+    return (await response.json()) as T;
+  };
+
+  /** Opens a page of the console and waits until it has loaded and drawn what it shows. */
+  const open = async (hash: string) => {
+    // A page load each time (not a hash change), so nothing of the last page is waited on.
+    await page.goto('about:blank');
+    await page.goto(`${server.url}/${hash}`);
+    await page.locator('main h2').waitFor();
+    await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
+    await page.locator('.chart-area:empty').first().waitFor({ state: 'detached' });
+  };
+
+  beforeAll(async () => {
+    // Prepare: the teams with their conferences, the season rated, then a correction and a new
+    // game whose saga compensates.
+    const rows = (games: readonly Game[]) =>
+      `${[GAMES_CSV_HEADER, ...games.map(gameCsvRow)].join('\n')}\n`;
+    const teams = tmp.file(
+      'teams.csv',
+      `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`,
+    );
+    const games = tmp.file('games.csv', rows(season.games));
+    const [first, ...rest] = season.games;
+    if (!first) throw new Error('no game generated');
+    const last = season.games[season.games.length - 1] ?? first;
+    const corrected = { ...first, homeScore: first.homeScore + 3 };
+    const added: Game = {
+      ...last,
+      matchId: 'console-added-1',
+      date: nextDay(last.date),
+      homeScore: 2,
+      awayScore: 1,
+      decidedBy: 'regulation',
+    };
+    const more = tmp.file('more.csv', rows([corrected, ...rest, added]));
+    expect((await runCli(['teams', 'import', teams, '--data-dir', data, '--json'])).code).toBe(0);
+    const faulted = await runCli([
+      'start',
+      more,
+      '--data-dir',
+      data,
+      '--inject-fault',
+      'saga:publish_results',
+      '--json',
+      '--quiet',
+    ]);
+    expect(faulted.code).toBe(1);
+    compensated = (JSON.parse(faulted.stdout) as { saga: { id: string } }).saga.id;
+    // Then the season again (the first game's result corrected back), rated and served.
+    [server, browser] = await Promise.all([
+      startServer(['start', games, '--data-dir', data, '--quiet', '--serve', '--port', '0'], data),
+      launchBrowser(),
+    ]);
+    page = await browser.context.newPage();
+    mkdirSync(SHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows every row of GET /rankings, sorts by keyboard and filters by search', async () => {
+    // Prepare
+    const rankings = await api<Json<typeof Rankings>>('/rankings?season=2026');
+    const { teams } = await api<Json<typeof Teams>>('/teams');
+    const conference = new Map(teams.map((t) => [t.team_id, t.conference]));
+
+    // Act
+    await open('#/');
+    const shown = await tableRows(page, '#rankings');
+    const calculation = await page.textContent('[data-field="calculation_id"]');
+    await page.screenshot({ path: `${SHOTS}/rankings.png`, fullPage: true });
+    await page.focus('button.sort[data-column="rpi"]');
+    await page.keyboard.press('Enter');
+    const rpiSort = await page.getAttribute('th:has(button[data-column="rpi"])', 'aria-sort');
+    const byRpi = (await tableRows(page, '#rankings')).map((row) => Number(row.rpi));
+    await page.keyboard.press('Enter');
+    const rpiAscending = await page.getAttribute('th:has(button[data-column="rpi"])', 'aria-sort');
+    const searched = (season.teams[0]?.conference ?? '').toLowerCase();
+    await page.fill('#team-search', searched);
+    const found = await tableRows(page, '#rankings');
+
+    // Assess: every row, every column, as the API says.
+    expect(calculation).toBe(rankings.calculation_id);
+    expect(shown).toEqual(
+      rankings.rankings.map((e) => ({
+        key: e.team,
+        rank: String(e.rank),
+        team: e.team,
+        conference: conference.get(e.team) ?? '–',
+        record: `${e.wins}-${e.losses}-${e.ties}`,
+        wp: fixed(e.wp),
+        owp: fixed(e.owp),
+        oowp: fixed(e.oowp),
+        rpi: fixed(e.rpi),
+      })),
+    );
+    expect(rpiSort).toBe('descending');
+    expect(byRpi).toEqual([...byRpi].sort((a, b) => b - a));
+    expect(rpiAscending).toBe('ascending');
+    // The search matches a team's id, name or conference.
+    const names = new Map(teams.map((t) => [t.team_id, t.name]));
+    const matching = rankings.rankings.filter((e) =>
+      [e.team, names.get(e.team), conference.get(e.team)].some((text) =>
+        text?.toLowerCase().includes(searched),
+      ),
+    );
+    expect(found.map((r) => r.key).sort()).toEqual(matching.map((e) => e.team).sort());
+    expect(found.length).toBeLessThan(rankings.rankings.length);
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  it("charts a team's RPI and rank with a point per week of GET /teams/{id}/weekly", async () => {
+    // Prepare: the team of the corrected game.
+    const team = season.games[0]?.homeTeam ?? '';
+    const id = encodeURIComponent(team);
+    const weekly = await api<Json<typeof TeamWeekly>>(`/teams/${id}/weekly?season=2026`);
+    const { matches } = await api<Json<typeof TeamMatches>>(`/teams/${id}/matches?season=2026`);
+
+    // Act
+    await open(`#/team/${id}`);
+    const points = (chart: string) =>
+      page.locator(`${chart} svg [role="img"][aria-label^="Week ending"]`).allTextContents();
+    const rpiPoints = await page
+      .locator('#rpi-chart svg [role="img"][aria-label^="Week ending"]')
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label')));
+    const rankPoints = await points('#rank-chart');
+    const weekRows = await page.locator('#weekly-table tbody tr').count();
+    const opponentRows = await page.locator('#opponents tbody tr').count();
+    const statuses = await page
+      .locator('#matches tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+    await page.screenshot({ path: `${SHOTS}/team.png`, fullPage: true });
+
+    // Assess
+    expect(weekly.weeks.length).toBeGreaterThan(3);
+    expect(rpiPoints).toHaveLength(weekly.weeks.length);
+    expect(rpiPoints.map((label) => label?.slice(12, 22))).toEqual(
+      weekly.weeks.map((w) => w.week_end),
+    );
+    expect(rankPoints).toHaveLength(weekly.weeks.length);
+    expect(weekRows).toBe(weekly.weeks.length);
+    expect(opponentRows).toBe(weekly.opponents.length);
+    expect(statuses).toHaveLength(matches.length);
+    expect(statuses).toContain('corrected');
+    const corrections = matches.find((m) => m.status === 'corrected')?.corrections ?? 0;
+    expect(await page.locator('#matches tr[data-status="corrected"] .badge').textContent()).toBe(
+      corrections > 1 ? `corrected ${corrections} times` : 'corrected',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  it('compares the conferences in a chart, a point per conference', async () => {
+    await open('#/conferences');
+    const points = await page.locator('#conferences-chart svg [role="img"]').count();
+    await page.screenshot({ path: `${SHOTS}/conferences.png`, fullPage: true });
+
+    const conferences = new Set(season.teams.map((t) => t.conference));
+    expect(points).toBe(conferences.size);
+    expect(await page.locator('#conferences tbody tr').count()).toBe(conferences.size);
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  it('shows the saga that compensated after the injected failure', async () => {
+    await open(`#/saga/${compensated}`);
+    const status = await page.textContent('[data-field="status"]');
+    const steps = await page
+      .locator('#steps tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent?.trim())),
+      );
+    await page.screenshot({ path: `${SHOTS}/saga.png`, fullPage: true });
+
+    expect(status).toBe('compensated');
+    expect(steps.find((s) => s[0] === 'publish_results')).toEqual([
+      'publish_results',
+      'failed',
+      '3',
+      'rollback_publication: completed',
+      'injected failure of publish_results',
+    ]);
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  it('shows the store, the consumers, the sagas and the dead letters', async () => {
+    const health = await api<{ events: { total: number } }>('/health');
+    const shots: Record<string, string> = {
+      '#/store': 'store',
+      '#/consumers': 'consumers',
+      '#/sagas': 'sagas',
+      '#/dead-letters': 'dead-letters',
+    };
+    const violations: Record<string, unknown> = {};
+    for (const [hash, name] of Object.entries(shots)) {
+      await open(hash);
+      await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+      violations[name] = await seriousViolations(page);
+      if (name === 'store')
+        expect(await page.textContent('#events-total')).toBe(
+          health.events.total.toLocaleString('en-US'),
+        );
+    }
+    expect(violations).toEqual({ store: [], consumers: [], sagas: [], 'dead-letters': [] });
+  });
+
+  it('is usable at 375 px: nothing wider than the screen but the tables, which scroll', async () => {
+    // Prepare
+    await page.setViewportSize({ width: 375, height: 800 });
+    const team = encodeURIComponent(season.games[0]?.homeTeam ?? '');
+    const pages = [
+      '#/',
+      `#/team/${team}`,
+      '#/conferences',
+      '#/store',
+      '#/consumers',
+      '#/sagas',
+      `#/saga/${compensated}`,
+      '#/dead-letters',
+    ];
+
+    // Act
+    const seen: Record<string, { width: number; violations: unknown }> = {};
+    for (const hash of pages) {
+      await open(hash);
+      seen[hash] = {
+        width: await page.locator('html').evaluate((html) => html.scrollWidth),
+        violations: await seriousViolations(page),
+      };
+    }
+    await open('#/');
+    const table = await page
+      .locator('section:has(> #rankings)')
+      .evaluate((area) => ({ scroll: area.scrollWidth, client: area.clientWidth }));
+    const navWraps = await page
+      .locator('nav a')
+      .evaluateAll(
+        (links) => new Set(links.map((a) => Math.round(a.getBoundingClientRect().top))).size > 1,
+      );
+    await page.screenshot({ path: `${SHOTS}/rankings-375.png` });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Assess
+    for (const hash of pages) expect(seen[hash], hash).toEqual({ width: 375, violations: [] });
+    expect(table.scroll).toBeGreaterThan(table.client);
+    expect(navWraps).toBe(true);
+  });
+});
+
+/** A table's rows as the console shows them: the row key and each cell by its column. */
+function tableRows(page: Page, table: string) {
+  return page.locator(`${table} tbody tr`).evaluateAll((rows) =>
+    rows.map((row) => {
+      const cells: Record<string, string> = { key: row.getAttribute('data-key') ?? '' };
+      for (const cell of row.querySelectorAll('td[data-column]'))
+        cells[cell.getAttribute('data-column') ?? ''] = cell.textContent?.trim() ?? '';
+      return cells;
+    }),
+  );
+}
+
+function fixed(value: number | null) {
+  return value === null ? '–' : value.toFixed(4);
+}
+
+function nextDay(day: string) {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
