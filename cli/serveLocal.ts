@@ -106,6 +106,8 @@ export async function serveUntilInterrupted(
       server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
       shutdown = () => {
         server.close();
+        // Open streams (a console's GET /live) would keep the server, and the process, alive.
+        if ('closeAllConnections' in server) server.closeAllConnections();
         resolve();
       };
       process.once('SIGINT', shutdown);
