@@ -22,6 +22,7 @@ import {
 } from '../sagas/rpi/rankingsCache.js';
 import { collectGames } from '../sagas/rpi/rpiCalculation.js';
 import { getSaga, type SagaDoc, sagaMetrics } from '../sagas/sagasReadModel.js';
+import type { LiveFeed } from './LiveFeed.js';
 
 /** The document stores the queries read. */
 export interface ReadModelStores {
@@ -86,6 +87,8 @@ export interface QueryExtras {
    * recalculations). @default the default profile, every division
    */
   readonly current?: { readonly profile: string; readonly division: string | null };
+  /** Changes of rankings as they happen, for `GET /live` (the local server's). */
+  readonly live?: LiveFeed;
 }
 
 /** Which rankings `QueryService.rankings` is asked for. */
@@ -150,6 +153,11 @@ export class QueryService {
     }
     const doc = await currentRankings(this.stores.rankings, scope);
     return doc && { ...doc, source: 'read-model' };
+  }
+
+  /** The live feed of rankings changes, where the deployment has one. */
+  get live(): LiveFeed | undefined {
+    return this.extras.live;
   }
 
   /** Whether this deployment can start sagas. */

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context, Hono, MiddlewareHandler, ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
 import type { BlankEnv } from 'hono/types';
 import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
 import type { SagaDoc } from '../sagas/sagasReadModel.js';
@@ -10,6 +11,7 @@ import type { QueryService } from './QueryService.js';
 import { refusalOf } from './refusal.js';
 import {
   getHealth,
+  getLive,
   getOpenApi,
   getRankings,
   getSaga,
@@ -42,6 +44,9 @@ class HttpError extends Error {
  * without that identity is refused all the same).
  */
 export type WriteAuth = { readonly token: string } | { readonly gateway: 'iam' };
+
+/** How often `GET /live` writes a comment line to keep its connection open. */
+const LIVE_KEEPALIVE_MS = 15_000;
 
 /** What the API serves besides its routes. */
 export interface ApiOptions {
@@ -281,6 +286,34 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
       return c.json(saga as SagaDoc & Pick<z.output<typeof Saga>, 'data' | 'output'>, 200);
     },
     refuse(getSaga),
+  );
+
+  app.openapi(
+    getLive,
+    (c) => {
+      const live = queries.live;
+      if (!live) throw new HttpError(501, 'this deployment has no live stream: poll GET /rankings');
+      return streamSSE(c, async (stream) => {
+        // One write at a time: changes arrive from the bus whenever they happen.
+        let writing = Promise.resolve();
+        const send = (message: Parameters<typeof stream.writeSSE>[0]) => {
+          writing = writing.then(() => stream.writeSSE(message)).catch(() => undefined);
+          return writing;
+        };
+        const unsubscribe = live.subscribe((change) => {
+          void send({ event: 'calculation', data: JSON.stringify(change) });
+        });
+        stream.onAbort(unsubscribe);
+        await send({ event: 'ready', data: '{}', retry: 3000 });
+        while (!stream.aborted && !stream.closed) {
+          await stream.sleep(LIVE_KEEPALIVE_MS);
+          writing = writing.then(() => stream.write(': keep-alive\n\n')).then(() => undefined);
+          await writing.catch(() => undefined);
+        }
+        unsubscribe();
+      }) as never;
+    },
+    refuse(getLive),
   );
 
   app.openapi(

@@ -224,6 +224,34 @@ export const listNotifications = createRoute({
   },
 });
 
+export const getLive = createRoute({
+  method: 'get',
+  path: '/live',
+  operationId: 'getLiveChanges',
+  tags: ['rankings'],
+  summary: 'Changes of rankings as they happen (server-sent events)',
+  description:
+    "A `text/event-stream` that stays open: first `event: ready`, then an `event: calculation` whose data is a JSON `RankingsChange` each time a season's rankings change (a calculation became current: `cached`; or was retracted: `retracted`), and a comment line every 15 s to keep the connection. The local server offers it; behind API Gateway it answers 501: poll `GET /rankings` instead.",
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: {
+    200: {
+      description: 'The stream',
+      content: {
+        'text/event-stream': {
+          schema: z.string().openapi({
+            description:
+              'Server-sent events: `event: calculation` with `data: {"season","calculation_id","change","at"}`',
+            example:
+              'event: calculation\ndata: {"season":"2026","calculation_id":"c1","change":"cached","at":"2026-10-01T12:00:00.000Z"}\n\n',
+          }),
+        },
+      },
+    },
+    ...errors([400, 501], { 501: 'This deployment has no live stream (AWS): poll GET /rankings' }),
+  },
+});
+
 export const getHealth = createRoute({
   method: 'get',
   path: '/health',
@@ -258,6 +286,7 @@ export const ROUTES = [
   startSaga,
   getSaga,
   listNotifications,
+  getLive,
   getHealth,
   getOpenApi,
 ] as const;

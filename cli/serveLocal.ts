@@ -13,6 +13,7 @@ import { storeDir } from '../stream/local/openEventStore.js';
 import { CliError } from './exitCodes.js';
 import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
+import { mountIngest } from './remoteIngest.js';
 import { logRequests } from './requestLog.js';
 
 /** The built web console: `dist/web/` beside this module's `dist/cli/`. */
@@ -87,6 +88,7 @@ export async function serveUntilInterrupted(
   const app = createApi(pipeline.queries, { token }, { consoleDir: CONSOLE_DIR });
   mountLocalAdmin(app, pipeline, dataDir);
   mountFolderRoutes(app, pipeline, token);
+  mountIngest(app, pipeline.runtime.store);
   servingLogLevel();
   const fetch = logRequests(app.fetch, log());
   let listening = false;
@@ -106,6 +108,8 @@ export async function serveUntilInterrupted(
       server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
       shutdown = () => {
         server.close();
+        // Open streams (a console's GET /live) would keep the server, and the process, alive.
+        if ('closeAllConnections' in server) server.closeAllConnections();
         resolve();
       };
       process.once('SIGINT', shutdown);

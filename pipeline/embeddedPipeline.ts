@@ -30,6 +30,7 @@ import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
 import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
+import { busLiveFeed } from './liveFeed.js';
 import { log } from './logging.js';
 import { READ_MODELS } from './readModels.js';
 
@@ -351,6 +352,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       notifications: sagaStores.notifications,
       startSaga: (request) => sagas.startSaga(request),
       current: { profile: sagas.profile, division: sagas.division },
+      live: busLiveFeed(runtime.buses.calculation),
     }),
     sagas,
     sagaStores,

@@ -2,13 +2,16 @@ import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { streamGames } from '../../feeds/readGames.js';
-import { type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
-import { openEventStore } from '../../stream/local/openEventStore.js';
+import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
+import { dataDirHolder } from '../../stream/local/dataDirLock.js';
+import { openEventStore, storeDir } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { addNeutralOptions, type NeutralFlags, neutralValues, wholeNumber } from '../options.js';
 import { counted } from '../output/plural.js';
 import { Phases } from '../phases.js';
+import { ingestThrough } from '../remoteIngest.js';
+import { serverToken } from '../serveLocal.js';
 import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -35,7 +38,8 @@ export function registerIngest(program: Command): void {
     .addHelpText(
       'after',
       `
-Each match is its own stream (match:<match_id>). A new match appends MatchRecorded; the same
+On a data folder a server holds (serve, start --serve), the rows go through that server, whose
+pipeline takes the results in at once. Each match is its own stream (match:<match_id>). A new match appends MatchRecorded; the same
 row again appends nothing; a changed result appends MatchResultCorrected; a team seen for the
 first time appends TeamRegistered. Bad rows go to the rejects file with their line and reason;
 the good rows all go in.
@@ -67,7 +71,15 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
   if (!rejectsToStdout) rmSync(rejectsPath, { force: true });
   let rejects: WriteStream | undefined;
   let rejected = 0;
-  const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
+  // A folder held by a server is ingested through it, so its pipeline takes the results in.
+  const server =
+    flags.aws || flags.endpoint || flags.memory
+      ? undefined
+      : dataDirHolder(storeDir(flags.dataDir))?.api;
+  const opened = server
+    ? undefined
+    : await openEventStore(storeTarget(flags, flags.concurrency * 2));
+  const description = opened?.description ?? `the server holding ${flags.dataDir} (${server})`;
   // A bar on a terminal only: the summary is the command's output.
   const phases = new Phases({ quiet: !flags.progress || flags.json === true, plain: false });
   const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
@@ -75,29 +87,38 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
   let summary: IngestSummary;
   try {
     const neutral = neutralValues(flags);
-    summary = await ingestGames(rows.source(streamGames(file, neutral ? { neutral } : {})), {
-      store: opened.store,
-      concurrency: flags.concurrency,
-      onReject: (reject) => {
-        rejected++;
-        const line = `${JSON.stringify({ file, ...reject })}\n`;
-        if (rejectsToStdout) process.stdout.write(line);
-        else {
-          rejects ??= createWriteStream(rejectsPath);
-          rejects.write(line);
-        }
-      },
-      onRow: rows.settled,
-    });
+    const batches = rows.source(streamGames(file, neutral ? { neutral } : {}));
+    const onReject = (reject: Reject) => {
+      rejected++;
+      const line = `${JSON.stringify({ file, ...reject })}\n`;
+      if (rejectsToStdout) process.stdout.write(line);
+      else {
+        rejects ??= createWriteStream(rejectsPath);
+        rejects.write(line);
+      }
+    };
+    summary = opened
+      ? await ingestGames(batches, {
+          store: opened.store,
+          concurrency: flags.concurrency,
+          onReject,
+          onRow: rows.settled,
+        })
+      : await ingestThrough(server ?? '', serverToken(flags.dataDir), batches, {
+          onReject,
+          onRow: rows.settled,
+        }).catch((error: Error) => {
+          throw new CliError(error.message, EXIT.FAILURE, { cause: error });
+        });
   } finally {
     phases.close();
     if (rejects) await new Promise<void>((resolve) => (rejects as WriteStream).end(resolve));
-    await opened.close();
+    await opened?.close();
   }
   const seconds = (performance.now() - started) / 1000;
   const report = {
     file,
-    store: opened.description,
+    store: description,
     ...summary,
     rejects_file: rejected > 0 ? rejectsPath : null,
     seconds: Number(seconds.toFixed(3)),
@@ -110,7 +131,7 @@ async function runIngest(file: string, flags: IngestFlags): Promise<void> {
     const print = rejectsToStdout ? async (text: string) => void process.stderr.write(text) : write;
     await print(
       [
-        `ingested ${file} into ${opened.description} in ${report.seconds} s (${report.rows_per_second} rows/s)`,
+        `ingested ${file} into ${description} in ${report.seconds} s (${report.rows_per_second} rows/s)`,
         `  read       ${summary.read}`,
         `  appended   ${summary.appended}`,
         `  unchanged  ${summary.unchanged}`,

@@ -154,6 +154,83 @@ describe('matchstream serve and status on a data folder', () => {
     }
   });
 
+  it('ingests a feed into the folder a server holds, through the server, whose rankings follow', async () => {
+    // Prepare: a season run on disk, served, with its live stream open.
+    const data = tmp.path('fed');
+    const season = generateSeason({ teams: 8, gamesPerTeam: 3, seed: 11 });
+    const first = tmp.file(
+      'fed.csv',
+      `${[GAMES_CSV_HEADER, ...season.games.map(gameCsvRow)].join('\n')}\n`,
+    );
+    const started = JSON.parse(
+      (await runCli(['start', '--games', first, '--data-dir', data, '--json'])).stdout,
+    );
+    const { child, url } = await serve(data);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const live = await fetch(`${url}/live`);
+      const reader = (live.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      const until = async (part: string) => {
+        while (!text.includes(part)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`the stream ended before "${part}": ${text}`);
+          text += new TextDecoder().decode(value);
+        }
+      };
+      await until('event: ready');
+      const [home, away] = season.teams.map((t) => t.team);
+      const later = tmp.file(
+        'later.csv',
+        `${[
+          GAMES_CSV_HEADER,
+          gameCsvRow({
+            matchId: 'late-1',
+            season: '2026',
+            date: '2026-12-20',
+            homeTeam: home ?? '',
+            awayTeam: away ?? '',
+            homeScore: 3,
+            awayScore: 0,
+            neutral: false,
+            decidedBy: 'regulation',
+          }),
+          'not,a,game',
+        ].join('\n')}\n`,
+      );
+
+      // Act: the same command as on a folder nobody holds.
+      const ingest = await runCli(['ingest', later, '--data-dir', data, '--json', '--no-progress']);
+      await until('event: calculation');
+      await reader.cancel();
+      const matches = (await (
+        await fetch(`${url}/teams/${encodeURIComponent(home ?? '')}/matches?season=2026`)
+      ).json()) as { matches: { match_id: string }[] };
+      const rankings = (await (await fetch(`${url}/rankings?season=2026`)).json()) as {
+        calculation_id: string;
+        games_counted: number;
+      };
+
+      // Assess: the row went in through the server, the bad row was kept with its reason.
+      expect(ingest.code).toBe(3);
+      expect(JSON.parse(ingest.stdout)).toMatchObject({
+        read: 2,
+        appended: 1,
+        rejected: 1,
+        store: expect.stringContaining('the server holding'),
+      });
+      const rejects = readFileSync(`${later}.rejects.jsonl`, 'utf8').trim().split('\n');
+      expect(rejects).toHaveLength(1);
+      expect(JSON.parse(rejects[0] ?? '{}')).toMatchObject({ file: later, line: 3 });
+      expect(matches.matches.map((m) => m.match_id)).toContain('late-1');
+      expect(rankings.calculation_id).not.toBe(started.calculation_id);
+      expect(rankings.games_counted).toBe(season.games.length + 1);
+    } finally {
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  });
+
   it('reports what the store holds in a folder only ingested into, and what the read models have not applied yet', async () => {
     // Prepare: a feed ingested, no pipeline ever run on the folder.
     const data = tmp.path('ingested');

@@ -306,6 +306,20 @@ describe("the API's live answers, against the document", () => {
       headers: WRITER,
     });
     await check(bare, 'get', '/notifications?season=2026', '/notifications', 501);
+    await check(bare, 'get', '/live', '/live', 501);
+    await check(bare, 'get', '/live?season=2026', '/live', 400);
+  });
+
+  it('opens the live stream as documented: server-sent events, first `ready`', async () => {
+    const response = await api().request('/live');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(first).toMatch(/^event: ready\n/);
+    seen.add('get /live 200');
   });
 
   it('answers 500 without details when a figure cannot be read, as documented', async () => {

@@ -224,6 +224,40 @@ describe('query API over the read models', () => {
     expect(Math.abs(opponents.reduce((n, o) => n + o.effect, 0))).toBeLessThan(1e-12);
   });
 
+  it('streams a change of rankings on GET /live when a calculation becomes current', async () => {
+    const response = await app.request('/live');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (part: string) => {
+      while (!text.includes(part)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended before "${part}": ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await until('event: ready');
+
+    const posted = await app.request('/sagas', {
+      method: 'POST',
+      body: JSON.stringify({ season: '2026' }),
+      headers: WRITER,
+    });
+    const { saga_id } = (await posted.json()) as { saga_id: string };
+    await pipeline.sagas.waitFor(saga_id);
+    await until('event: calculation');
+    await reader.cancel();
+    await pipeline.runtime.settle();
+
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const data = /event: calculation\ndata: (.*)\n/.exec(text)?.[1] ?? '';
+    const saga = (await get(`/sagas/${saga_id}`)).body as { output: { current: boolean } };
+    expect(saga.output.current).toBe(true);
+    expect(JSON.parse(data)).toMatchObject({ season: '2026', change: 'cached' });
+    const current = await get('/rankings?season=2026');
+    expect(JSON.parse(data).calculation_id).toBe(current.body.calculation_id);
+  });
+
   it('serves the built web console at / when given its folder, and only its files', async () => {
     consoleDir.file('index.html', '<!doctype html><title>console</title>');
     mkdirSync(consoleDir.path('assets'));

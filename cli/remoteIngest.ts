@@ -1,0 +1,157 @@
+import type { Hono } from 'hono';
+import type { GameProblem, GameRow } from '../feeds/readGames.js';
+import { type IngestSummary, ingestGames, type Reject } from '../ingest/ingestGames.js';
+import type { EventStore } from '../stream/eventStore/EventStore.js';
+
+/** The local server's route that ingests a feed into the folder it holds. */
+export const INGEST_ROUTE = '/admin/ingest';
+
+/** One line of the answer: rows settled so far, a rejected row, then the summary or an error. */
+export type IngestLine =
+  | { readonly settled: number }
+  | { readonly reject: Reject }
+  | { readonly summary: IngestSummary }
+  | { readonly error: string };
+
+type Row = GameRow | GameProblem;
+
+/** Lines of text from a byte stream, each without its line break. */
+async function* linesOf(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end = buffered.indexOf('\n');
+    while (end >= 0) {
+      yield buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      end = buffered.indexOf('\n');
+    }
+  }
+  buffered += decoder.decode();
+  if (buffered.trim() !== '') yield buffered;
+}
+
+/** The batches of a request's body: a JSON array of feed rows a line. */
+async function* batchesOf(body: AsyncIterable<Uint8Array>): AsyncGenerator<readonly Row[]> {
+  let n = 0;
+  for await (const line of linesOf(body)) {
+    n++;
+    if (line.trim() === '') continue;
+    let batch: unknown;
+    try {
+      batch = JSON.parse(line);
+    } catch {
+      throw new Error(`line ${n} of the body is not JSON`);
+    }
+    if (!Array.isArray(batch)) throw new Error(`line ${n} of the body is not an array of rows`);
+    for (const row of batch as { kind?: unknown }[]) {
+      if (row?.kind !== 'game' && row?.kind !== 'problem')
+        throw new Error(`line ${n} of the body holds a row that is neither a game nor a problem`);
+    }
+    yield batch as Row[];
+  }
+}
+
+/**
+ * `POST /admin/ingest` on the local server (with its token, as every write): ingests a feed
+ * into the store of the pipeline it serves, so `matchstream ingest` works on a data folder
+ * while `serve` holds it, and the pipeline (read models, buses, sagas, the console's live
+ * page) takes the new results in at once. The body is the feed as read by the command, one
+ * JSON array of rows a line, streamed; the answer is JSON Lines: the rows settled (about twice
+ * a second), each rejected row, then the summary (or an error). One ingest, like one run of
+ * the command: rows of the same match keep their order across the whole body.
+ */
+export function mountIngest(app: Hono, store: EventStore): void {
+  app.post(INGEST_ROUTE, async (c) => {
+    const body = c.req.raw.body;
+    if (!body)
+      return c.json(
+        { error: { status: 400, message: 'the body must be the rows to ingest' } },
+        400,
+      );
+    const encoder = new TextEncoder();
+    const answer = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        const send = (line: IngestLine) => {
+          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+        };
+        let settled = 0;
+        let last = 0;
+        try {
+          const summary = await ingestGames(batchesOf(body as AsyncIterable<Uint8Array>), {
+            store,
+            onReject: (reject) => send({ reject }),
+            onRow: () => {
+              settled++;
+              if (Date.now() - last < 500) return;
+              last = Date.now();
+              send({ settled });
+            },
+          });
+          send({ summary });
+        } catch (error) {
+          send({ error: error instanceof Error ? error.message : String(error) });
+        } finally {
+          controller.close();
+        }
+      },
+    });
+    return new Response(answer, { headers: { 'content-type': 'application/x-ndjson' } });
+  });
+}
+
+/**
+ * Ingests a feed through the server holding a data folder (`POST /admin/ingest`), passing its
+ * rejects and progress on as `ingestGames` would; answers the summary.
+ */
+export async function ingestThrough(
+  api: string,
+  token: string,
+  batches: AsyncIterable<readonly Row[]>,
+  handlers: { onReject: (reject: Reject) => void; onRow: () => void },
+): Promise<IngestSummary> {
+  const encoder = new TextEncoder();
+  const iterator = batches[Symbol.asyncIterator]();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+    },
+  });
+  let response: Response;
+  try {
+    response = await fetch(new URL(INGEST_ROUTE, api), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${token}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  } catch (error) {
+    throw new Error(
+      `the server holding the data folder does not answer at ${api}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  if (!response.ok || !response.body) {
+    const answer = (await response.json().catch(() => undefined)) as
+      | { error?: { message?: string } }
+      | undefined;
+    throw new Error(
+      `the server at ${api} refused the ingest (${response.status}): ${answer?.error?.message ?? response.statusText}`,
+    );
+  }
+  let settled = 0;
+  for await (const text of linesOf(response.body as AsyncIterable<Uint8Array>)) {
+    const line = JSON.parse(text) as IngestLine;
+    if ('settled' in line) {
+      for (; settled < line.settled; settled++) handlers.onRow();
+    } else if ('reject' in line) handlers.onReject(line.reject);
+    else if ('summary' in line) {
+      for (; settled < line.summary.read; settled++) handlers.onRow();
+      return line.summary;
+    } else throw new Error(`the ingest failed in the server at ${api}: ${line.error}`);
+  }
+  throw new Error(`the server at ${api} ended the ingest without a summary`);
+}
