@@ -59,8 +59,6 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
   beforeAll(async () => {
     // Prepare: the teams with their conferences, the season rated, then a correction and a new
     // game whose saga compensates.
-    const rows = (games: readonly Game[]) =>
-      `${[GAMES_CSV_HEADER, ...games.map(gameCsvRow)].join('\n')}\n`;
     const teams = tmp.file(
       'teams.csv',
       `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`,
@@ -250,6 +248,51 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     expect(violations).toEqual({ store: [], consumers: [], sagas: [], 'dead-letters': [] });
   });
 
+  it('follows GET /live: a result ingested into the served folder updates the rankings shown', async () => {
+    // Prepare: the rankings page, connected.
+    await open('#/');
+    await page.locator('.live-state[data-mode="live"]').waitFor();
+    const before = await page.textContent('[data-field="calculation_id"]');
+    const last = season.games[season.games.length - 1];
+    if (!last) throw new Error('no game generated');
+    const late: Game = {
+      ...last,
+      matchId: 'console-live-1',
+      date: nextDay(nextDay(last.date)),
+      homeScore: 0,
+      awayScore: 4,
+      decidedBy: 'regulation',
+    };
+    const feed = tmp.file('late.csv', rows([late]));
+
+    // Act: ingest through the server that holds the folder; the page is not reloaded.
+    const ingest = await runCli(['ingest', feed, '--data-dir', data, '--json', '--no-progress']);
+    await expect
+      .poll(() => page.textContent('[data-field="calculation_id"]'), { timeout: 30_000 })
+      .not.toBe(before);
+    const notice = await page.textContent('#live-notice');
+    const rankings = await api<Json<typeof Rankings>>('/rankings?season=2026');
+    const shown = await tableRows(page, '#rankings');
+    await page.screenshot({ path: `${SHOTS}/live.png` });
+
+    // Assess
+    expect(ingest.code).toBe(0);
+    expect(await page.getAttribute('#live-notice', 'aria-live')).toBe('polite');
+    expect(notice).toContain(rankings.calculation_id);
+    expect(await page.textContent('[data-field="calculation_id"]')).toBe(rankings.calculation_id);
+    expect(await page.textContent('[data-field="games_counted"]')).toBe(
+      rankings.games_counted.toLocaleString('en-US'),
+    );
+    expect(shown.map((r) => [r.key, r.rank, r.record, r.rpi])).toEqual(
+      rankings.rankings.map((e) => [
+        e.team,
+        String(e.rank),
+        `${e.wins}-${e.losses}-${e.ties}`,
+        fixed(e.rpi),
+      ]),
+    );
+  });
+
   it('is usable at 375 px: nothing wider than the screen but the tables, which scroll', async () => {
     // Prepare
     await page.setViewportSize({ width: 375, height: 800 });
@@ -303,6 +346,11 @@ function tableRows(page: Page, table: string) {
       return cells;
     }),
   );
+}
+
+/** A games feed. */
+function rows(games: readonly Game[]) {
+  return `${[GAMES_CSV_HEADER, ...games.map(gameCsvRow)].join('\n')}\n`;
 }
 
 function fixed(value: number | null) {

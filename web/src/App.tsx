@@ -88,12 +88,12 @@ export function App() {
         </p>
       </header>
       <div class="notice" aria-live="polite" aria-atomic="true" id="live-notice">
-        {live.published && (
+        {live.change && (
           <p>
-            New rankings published for season {live.published.season}
-            {live.published.as_of ? ` as of ${live.published.as_of}` : ''} ({live.published.profile}
-            {live.published.division ? `, division ${live.published.division}` : ''}) at{' '}
-            {instant(live.published.published_at)}: calculation {live.published.calculation_id}.
+            {live.change.change === 'retracted'
+              ? `Rankings of season ${live.change.season} changed: calculation ${live.change.calculation_id} was retracted`
+              : `New rankings for season ${live.change.season}: calculation ${live.change.calculation_id} is current`}{' '}
+            since {instant(live.change.at)}.
           </p>
         )}
       </div>

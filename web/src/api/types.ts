@@ -25,14 +25,15 @@ export type WeekRating = TeamWeekly['weeks'][number];
 /** An opponent's effect: > 0 it helped the team's strength of schedule, < 0 it hurt. */
 export type OpponentEffect = TeamWeekly['opponents'][number];
 
-/** `event: calculation` of `GET /live`. */
-export interface CalculationPublished {
+/**
+ * `event: calculation` of `GET /live`: a season's rankings changed (a calculation became
+ * current, `cached`, or was retracted).
+ */
+export interface RankingsChange {
   readonly season: string;
   readonly calculation_id: string;
-  readonly profile: string;
-  readonly division: string | null;
-  readonly as_of: string | null;
-  readonly published_at: string | null;
+  readonly change: 'cached' | 'retracted';
+  readonly at: string;
 }
 
 export type SagaStatus = Saga['status'];

@@ -1,25 +1,25 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiUrl, getJson } from '../api/client.js';
-import type { CalculationPublished, Rankings } from '../api/types.js';
+import type { Rankings, RankingsChange } from '../api/types.js';
 
 /** How the console hears of new calculations. */
 export type LiveMode = 'connecting' | 'live' | 'polling';
 
 export interface Live {
   readonly mode: LiveMode;
-  /** Bumped on each calculation published: a key for pages to fetch again. */
+  /** Bumped on each change of rankings: a key for pages to fetch again. */
   readonly version: number;
-  /** The last calculation heard of, for the notice. */
-  readonly published: CalculationPublished | undefined;
-  /** The stored event count, as `GET /live` last said. */
+  /** The last change heard of, for the notice. */
+  readonly change: RankingsChange | undefined;
+  /** The stored event count, where `GET /live` says it (`event: events`). */
   readonly eventsTotal: number | undefined;
 }
 
 const POLL_MS = 10_000;
 
 /**
- * Follows `GET /live` (server-sent events): each `calculation` event bumps `version`, each
- * `events` event updates the event count. Where the server has no stream (501 on AWS, or a
+ * Follows `GET /live` (server-sent events): each `calculation` event (a season's rankings
+ * changed) bumps `version`; an `events` event, where the server sends it, the event count. Where the server has no stream (501 on AWS, or a
  * server without the route) it polls the season's rankings every 10 s instead and bumps
  * `version` when their calculation changes.
  */
@@ -27,7 +27,7 @@ export function useLive(season: string | undefined): Live {
   const [live, setLive] = useState<Live>({
     mode: 'connecting',
     version: 0,
-    published: undefined,
+    change: undefined,
     eventsTotal: undefined,
   });
   const seasonRef = useRef(season);
@@ -40,11 +40,12 @@ export function useLive(season: string | undefined): Live {
       return undefined;
     }
     const source = new EventSource(apiUrl('live'));
-    source.addEventListener('open', () => setLive((now) => ({ ...now, mode: 'live' })));
+    const connected = () => setLive((now) => ({ ...now, mode: 'live' }));
+    source.addEventListener('open', connected);
+    source.addEventListener('ready', connected);
     source.addEventListener('calculation', (event) => {
-      const published = parse<CalculationPublished>(event);
-      if (published)
-        setLive((now) => ({ ...now, mode: 'live', version: now.version + 1, published }));
+      const change = parse<RankingsChange>(event);
+      if (change) setLive((now) => ({ ...now, mode: 'live', version: now.version + 1, change }));
     });
     source.addEventListener('events', (event) => {
       const total = parse<{ total: number }>(event)?.total;
@@ -69,14 +70,12 @@ export function useLive(season: string | undefined): Live {
     const poll = async () => {
       const answer = await getJson<Rankings>(apiUrl('rankings', { season }));
       if (stopped || answer.kind !== 'ok' || seasonRef.current !== season) return;
-      const { calculation_id, profile, as_of, published_at } = answer.data;
-      const division = answer.data.division ?? null;
-      if (last !== undefined && last !== calculation_id)
-        setLive((now) => ({
-          ...now,
-          version: now.version + 1,
-          published: { season, calculation_id, profile, division, as_of, published_at },
-        }));
+      const { calculation_id, published_at } = answer.data;
+      if (last !== undefined && last !== calculation_id) {
+        const at = published_at ?? new Date().toISOString();
+        const change = { season, calculation_id, change: 'cached', at } as const;
+        setLive((now) => ({ ...now, version: now.version + 1, change }));
+      }
       last = calculation_id;
     };
     void poll();
