@@ -114,7 +114,7 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     await open('#/');
     const shown = await tableRows(page, '#rankings');
     const calculation = await page.textContent('[data-field="calculation_id"]');
-    await page.screenshot({ path: `${SHOTS}/rankings.png`, fullPage: true });
+    await page.screenshot({ path: `${SHOTS}/rankings.png` });
     await page.focus('button.sort[data-column="rpi"]');
     await page.keyboard.press('Enter');
     const rpiSort = await page.getAttribute('th:has(button[data-column="rpi"])', 'aria-sort');

@@ -1,7 +1,7 @@
-import * as Plot from '@observablehq/plot';
 import { useCallback, useMemo } from 'preact/hooks';
 import type { EventCounts } from '../api/types.js';
 import { count } from '../lib/format.js';
+import type * as P from '../lib/plot.js';
 import { PlotFigure } from './PlotFigure.js';
 import { ScrollArea } from './ScrollArea.js';
 
@@ -12,7 +12,6 @@ export function EventsByDay(props: { events: EventCounts }) {
     () =>
       Object.entries(events.by_day).flatMap(([day, types]) =>
         Object.entries(types).map(([type, n]) => ({
-          day: new Date(`${day}T00:00:00Z`),
           label: day,
           type,
           n,
@@ -24,28 +23,42 @@ export function EventsByDay(props: { events: EventCounts }) {
     () => Object.entries(events.by_type).sort(([, a], [, b]) => b - a),
     [events],
   );
+  const days = useMemo(() => Object.keys(events.by_day).sort(), [events]);
   const plot = useCallback(
-    (): Plot.PlotOptions => ({
-      ariaLabel: 'Events stored by day and type',
-      height: 260,
-      marginLeft: 60,
-      x: { type: 'utc', label: 'Day', interval: 'day' },
-      y: { label: 'Events', grid: true },
-      color: { legend: true, type: 'categorical', scheme: 'tableau10' },
-      marks: [
-        Plot.rectY(bars, {
-          x: 'day',
-          y: 'n',
-          fill: 'type',
-          interval: 'day',
-          ariaLabel: (b: (typeof bars)[number]) => `${b.label}: ${b.n} ${b.type}`,
-          title: (b: (typeof bars)[number]) =>
-            `${b.label}: ${b.n.toLocaleString('en-US')} ${b.type}`,
-        }),
-        Plot.ruleY([0]),
-      ],
-    }),
-    [bars],
+    (Plot: typeof P, width: number): P.PlotOptions => {
+      // A label every few days when there are more days than fit.
+      const every = Math.max(1, Math.ceil((days.length * 80) / width));
+      // Bars at most 60 px wide, however few the days.
+      const band = ((width - 80) / Math.max(1, days.length)) * 0.9;
+      const inset = Math.max(0, (band - 60) / 2);
+      return {
+        ariaLabel: 'Events stored by day and type',
+        height: 260,
+        marginLeft: 60,
+        x: {
+          type: 'band',
+          label: 'Day',
+          domain: days,
+          tickFormat: (day: string) => (days.indexOf(day) % every === 0 ? day : ''),
+        },
+        y: { label: 'Events', grid: true },
+        color: { legend: true, type: 'categorical', scheme: 'tableau10' },
+        marks: [
+          Plot.barY(bars, {
+            x: 'label',
+            y: 'n',
+            fill: 'type',
+            insetLeft: inset,
+            insetRight: inset,
+            ariaLabel: (b: (typeof bars)[number]) => `${b.label}: ${b.n} ${b.type}`,
+            title: (b: (typeof bars)[number]) =>
+              `${b.label}: ${b.n.toLocaleString('en-US')} ${b.type}`,
+          }),
+          Plot.ruleY([0]),
+        ],
+      };
+    },
+    [bars, days],
   );
   return (
     <>

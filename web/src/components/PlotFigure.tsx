@@ -1,6 +1,13 @@
-import * as Plot from '@observablehq/plot';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type * as P from '../lib/plot.js';
+
+/** Observable Plot, loaded with the first chart: the pages without one do without its 250 kB. */
+let library: Promise<typeof P> | undefined;
+const loadPlot = () => {
+  library ??= import('../lib/plot.js');
+  return library;
+};
 
 /**
  * A chart drawn by Observable Plot as SVG, as wide as its container (redrawn when that changes),
@@ -8,12 +15,16 @@ import { useEffect, useRef, useState } from 'preact/hooks';
  */
 export function PlotFigure(props: {
   /** The chart, for a width; its `ariaLabel` names the SVG. */
-  plot: (width: number) => Plot.PlotOptions;
+  plot: (Plot: typeof P, width: number) => P.PlotOptions;
   caption: ComponentChildren;
   id?: string;
 }) {
   const holder = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
+  const [Plot, setPlot] = useState<typeof P>();
+  useEffect(() => {
+    void loadPlot().then((loaded) => setPlot(() => loaded));
+  }, []);
   useEffect(() => {
     const element = holder.current;
     if (!element) return undefined;
@@ -24,12 +35,12 @@ export function PlotFigure(props: {
   }, []);
   useEffect(() => {
     const element = holder.current;
-    if (!element || width === 0) return undefined;
-    const chart = Plot.plot({ ...props.plot(width), width });
+    if (!element || width === 0 || !Plot) return undefined;
+    const chart = Plot.plot({ ...props.plot(Plot, width), width });
     giveRoles(chart);
     element.replaceChildren(chart);
     return () => chart.remove();
-  }, [props.plot, width]);
+  }, [props.plot, width, Plot]);
   return (
     <figure class="chart" id={props.id}>
       <div ref={holder} class="chart-area" />

@@ -1,10 +1,10 @@
-import * as Plot from '@observablehq/plot';
 import { useCallback, useMemo } from 'preact/hooks';
 import type { Rankings, Team } from '../api/types.js';
 import { Pending } from '../components/Pending.js';
 import { PlotFigure } from '../components/PlotFigure.js';
 import { ScrollArea } from '../components/ScrollArea.js';
 import { ratio } from '../lib/format.js';
+import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
 import { rankingsUrl, type Scope, scopeOf } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
@@ -51,7 +51,7 @@ function Conferences(props: { rankings: Rankings; scope: Scope; byId: ReadonlyMa
   const ratings = useMemo(() => rate(props.rankings, props.byId), [props.rankings, props.byId]);
   const names = useMemo(() => ratings.map((r) => r.conference), [ratings]);
   const plot = useCallback(
-    (width: number): Plot.PlotOptions => ({
+    (Plot: typeof P, width: number): P.PlotOptions => ({
       ariaLabel: 'RPI by conference',
       height: ratings.length * 26 + 50,
       marginLeft: Math.min(160, Math.max(80, width / 4)),

@@ -1,4 +1,3 @@
-import * as Plot from '@observablehq/plot';
 import { useCallback, useMemo } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
 import type { ConsumerSample, Consumers, Health } from '../api/types.js';
@@ -6,6 +5,7 @@ import { Pending } from '../components/Pending.js';
 import { PlotFigure } from '../components/PlotFigure.js';
 import { ScrollArea } from '../components/ScrollArea.js';
 import { count, duration, instant } from '../lib/format.js';
+import type * as P from '../lib/plot.js';
 import { useAnswer } from '../lib/useAnswer.js';
 import { useTick } from '../lib/useTick.js';
 
@@ -49,7 +49,7 @@ function ConsumerPanels(props: { consumers: Consumers }) {
     [samples],
   );
   const plot = useCallback(
-    (width: number): Plot.PlotOptions => ({
+    (Plot: typeof P, width: number): P.PlotOptions => ({
       ariaLabel: 'Lag per consumer over the last minutes',
       height: 240,
       marginLeft: 60,

@@ -1,4 +1,3 @@
-import * as Plot from '@observablehq/plot';
 import { useCallback, useMemo } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
 import type { Saga, SagaTimeline, TimelineEntry } from '../api/types.js';
@@ -6,6 +5,7 @@ import { Pending } from '../components/Pending.js';
 import { PlotFigure } from '../components/PlotFigure.js';
 import { ScrollArea } from '../components/ScrollArea.js';
 import { duration, instant } from '../lib/format.js';
+import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
 import { useAnswer } from '../lib/useAnswer.js';
 import { SagaStatus } from './SagasView.js';
@@ -131,7 +131,7 @@ function Timeline(props: { timeline: SagaTimeline }) {
   }, [timeline]);
   const lanes = useMemo(() => [...new Set(bars.map((b) => b.lane))], [bars]);
   const plot = useCallback(
-    (width: number): Plot.PlotOptions => ({
+    (Plot: typeof P, width: number): P.PlotOptions => ({
       ariaLabel: 'Saga timeline',
       height: lanes.length * 32 + 60,
       marginLeft: Math.min(210, Math.max(120, width / 3)),

@@ -1,4 +1,3 @@
-import * as Plot from '@observablehq/plot';
 import { useCallback, useMemo } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
 import type {
@@ -14,6 +13,7 @@ import { Pending } from '../components/Pending.js';
 import { PlotFigure } from '../components/PlotFigure.js';
 import { ScrollArea } from '../components/ScrollArea.js';
 import { ratio, record } from '../lib/format.js';
+import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
 import { rankingsUrl, scopeOf } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
@@ -141,7 +141,7 @@ function Weekly(props: {
     [weeks],
   );
   const rpiPlot = useCallback(
-    (width: number): Plot.PlotOptions => ({
+    (Plot: typeof P, width: number): P.PlotOptions => ({
       ariaLabel: 'RPI by week',
       height: 240,
       marginLeft: 50,
@@ -149,7 +149,7 @@ function Weekly(props: {
       y: { label: 'RPI', grid: true, tickFormat: '.3f' },
       marks: [
         Plot.lineY(points, { x: 'day', y: 'rpi', stroke: '#0550ae', ariaHidden: 'true' }),
-        unratedWeeks(points, 'rpi'),
+        unratedWeeks(Plot, points, 'rpi'),
         Plot.dot(points, {
           x: 'day',
           y: 'rpi',
@@ -163,7 +163,7 @@ function Weekly(props: {
     [points],
   );
   const rankPlot = useCallback(
-    (width: number): Plot.PlotOptions => ({
+    (Plot: typeof P, width: number): P.PlotOptions => ({
       ariaLabel: 'Rank by week',
       height: 200,
       marginLeft: 50,
@@ -171,7 +171,7 @@ function Weekly(props: {
       y: { label: 'Rank', reverse: true, grid: true },
       marks: [
         Plot.lineY(points, { x: 'day', y: 'rank', stroke: '#8250df', ariaHidden: 'true' }),
-        unratedWeeks(points, 'rank'),
+        unratedWeeks(Plot, points, 'rank'),
         Plot.dot(points, {
           x: 'day',
           y: 'rank',
@@ -187,7 +187,7 @@ function Weekly(props: {
   );
   const sorted = useMemo(() => [...opponents].sort((a, b) => b.effect - a.effect), [opponents]);
   const effectPlot = useCallback(
-    (): Plot.PlotOptions => ({
+    (Plot: typeof P): P.PlotOptions => ({
       ariaLabel: 'Effect of each opponent on the strength of schedule',
       height: Math.max(120, sorted.length * 22 + 40),
       marginLeft: 150,
@@ -404,7 +404,11 @@ function Matches(props: {
  * A hollow point on the axis for each week without a rating (the team had not played yet), so
  * that the chart has a point for every week.
  */
-function unratedWeeks(points: readonly (WeekRating & { day: Date })[], key: 'rpi' | 'rank') {
+function unratedWeeks(
+  Plot: typeof P,
+  points: readonly (WeekRating & { day: Date })[],
+  key: 'rpi' | 'rank',
+) {
   return Plot.dot(
     points.filter((w) => w[key] === null),
     {
