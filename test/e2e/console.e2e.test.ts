@@ -155,6 +155,51 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
+  it('shows the calculation of the scope picked: an as-of day and a profile', async () => {
+    // Prepare: a calculation as of a day in mid-season with another profile, by the token.
+    const asOf = season.games[Math.floor(season.games.length / 2)]?.date ?? '';
+    const profile = 'ncaa-soccer-2023';
+    const started = await fetch(`${server.url}/sagas`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}` },
+      body: JSON.stringify({ season: '2026', as_of: asOf, profile }),
+    });
+    expect(started.status).toBe(202);
+    const { saga_id } = (await started.json()) as { saga_id: string };
+    await expect
+      .poll(async () => (await api<{ status: string }>(`/sagas/${saga_id}`)).status, {
+        timeout: 30_000,
+        interval: 250,
+      })
+      .toBe('completed');
+    const scoped = await api<Json<typeof Rankings>>(
+      `/rankings?season=2026&as_of=${asOf}&profile=${profile}`,
+    );
+
+    // Act: pick it as a user would.
+    await open('#/');
+    await page.selectOption('#scope-profile', profile);
+    await page.selectOption('#scope-as-of', asOf);
+    await page.click('form.scope button[type="submit"]');
+    await page
+      .locator(`#calculation [data-field="calculation_id"]:text-is("${scoped.calculation_id}")`)
+      .waitFor();
+    const shown = await tableRows(page, '#rankings');
+
+    // Assess
+    expect(page.url()).toContain(`as_of=${asOf}`);
+    expect(await page.textContent('[data-field="as_of"]')).toBe(asOf);
+    expect(await page.textContent('[data-field="profile"]')).toBe(profile);
+    expect(shown.map((r) => [r.key, r.rank, r.record, r.rpi])).toEqual(
+      scoped.rankings.map((e) => [
+        e.team,
+        String(e.rank),
+        `${e.wins}-${e.losses}-${e.ties}`,
+        fixed(e.rpi),
+      ]),
+    );
+  });
+
   it("charts a team's RPI and rank with a point per week of GET /teams/{id}/weekly", async () => {
     // Prepare: the team of the corrected game.
     const team = season.games[0]?.homeTeam ?? '';
