@@ -115,6 +115,15 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     const shown = await tableRows(page, '#rankings');
     const calculation = await page.textContent('[data-field="calculation_id"]');
     await page.screenshot({ path: `${SHOTS}/rankings.png` });
+    // The keyboard: the first Tab reaches the skip button, which moves on to the page.
+    await page.keyboard.press('Tab');
+    const first = await page.locator(':focus').textContent();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    const afterSkip = await page.locator(':focus').getAttribute('id');
+    const outline = await page
+      .locator(':focus')
+      .evaluate((field) => field.ownerDocument.defaultView?.getComputedStyle(field).outlineStyle);
     await page.focus('button.sort[data-column="rpi"]');
     await page.keyboard.press('Enter');
     const rpiSort = await page.getAttribute('th:has(button[data-column="rpi"])', 'aria-sort');
@@ -140,6 +149,9 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
         rpi: fixed(e.rpi),
       })),
     );
+    expect(first).toBe('Skip to content');
+    expect(afterSkip).toBe('scope-season');
+    expect(outline).toBe('solid');
     expect(rpiSort).toBe('descending');
     expect(byRpi).toEqual([...byRpi].sort((a, b) => b - a));
     expect(rpiAscending).toBe('ascending');
