@@ -350,6 +350,33 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     );
   });
 
+  it('polls GET /rankings every 10 s where GET /live answers 501, as on AWS', async () => {
+    // Prepare: a page whose /live is what API Gateway's deployment answers.
+    const polling = await browser.context.newPage();
+    await polling.route('**/live', (route) =>
+      route.fulfill({
+        status: 501,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { status: 501, message: 'no live stream here' } }),
+      }),
+    );
+    try {
+      // Act
+      const polled = polling.waitForRequest(
+        (request) => new URL(request.url()).pathname === '/rankings',
+      );
+      // The store page itself asks for no rankings: the request is the poll.
+      await polling.goto(`${server.url}/#/store`);
+      await polling.locator('.live-state[data-mode="polling"]').waitFor();
+
+      // Assess
+      expect(await polling.textContent('.live-state')).toContain('Checking every 10 s');
+      expect(new URL((await polled).url()).searchParams.get('season')).toBe('2026');
+    } finally {
+      await polling.close();
+    }
+  });
+
   it('is usable at 375 px: nothing wider than the screen but the tables, which scroll', async () => {
     // Prepare
     await page.setViewportSize({ width: 375, height: 800 });
