@@ -1,6 +1,7 @@
 import { DEFAULT_PROFILE_NAME, resolveProfile } from '../domain/rpi/RpiProfile.js';
 import { type TeamSeason, teamSeason } from '../domain/season/teamSeason.js';
 import type { DocumentStore } from '../projections/DocumentStore.js';
+import { generationConsumer, type ReadModelEntry } from '../projections/ReadModelRegistry.js';
 import { type MatchDoc, matchesOfTeam } from '../projections/readModels/matches.js';
 import { eventCounts } from '../projections/readModels/pipelineStats.js';
 import {
@@ -21,7 +22,18 @@ import {
   readScope,
 } from '../sagas/rpi/rankingsCache.js';
 import { collectGames } from '../sagas/rpi/rpiCalculation.js';
-import { getSaga, type SagaDoc, sagaMetrics } from '../sagas/sagasReadModel.js';
+import {
+  getSaga,
+  type SagaDoc,
+  type SagaSummary,
+  sagaMetrics,
+  sagaSummaries,
+} from '../sagas/sagasReadModel.js';
+import type { SagaTimeline } from '../sagas/sagaTimeline.js';
+import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
+import type { Letter } from '../stream/redrive/Letter.js';
+import type { RedriveSummary } from '../stream/redrive/redriveLetters.js';
+import { ConsumerSamples } from './consumerSamples.js';
 import type { LiveFeed } from './LiveFeed.js';
 
 /** The document stores the queries read. */
@@ -89,6 +101,29 @@ export interface QueryExtras {
   readonly current?: { readonly profile: string; readonly division: string | null };
   /** Changes of rankings as they happen, for `GET /live` (the local server's). */
   readonly live?: LiveFeed;
+  /** A saga's timeline, from its stream in the event store. */
+  readonly timeline?: (sagaId: string) => Promise<SagaTimeline | undefined>;
+  /** The schemas the events are written and read with. */
+  readonly schemas?: SchemaRegistry;
+  /** The events table's size, as the table reports it. */
+  readonly storeSize?: () => Promise<StoreSize>;
+  /** The read models' generations. */
+  readonly readModels?: () => Promise<readonly ReadModelEntry[]>;
+  /** The dead letters and their redrive, where the deployment offers them to the API. */
+  readonly deadLetters?: DeadLetterDesk;
+}
+
+/** How big the events table is: items and bytes, as the table reports them (null: unknown). */
+export interface StoreSize {
+  readonly items: number | null;
+  readonly bytes: number | null;
+}
+
+/** The dead letters as the API shows them, and the redrive it starts. */
+export interface DeadLetterDesk {
+  list(): Promise<readonly Letter[]>;
+  /** Redrives these letters (all when empty); refuses ids that name no letter. */
+  redrive(ids: readonly string[]): Promise<RedriveSummary>;
 }
 
 /** Which rankings `QueryService.rankings` is asked for. */
@@ -112,11 +147,15 @@ export type ServedRankings =
  * whether the HTTP layer runs on Node or in Lambda.
  */
 export class QueryService {
+  private readonly consumerSamples: ConsumerSamples;
+
   constructor(
     private readonly stores: ReadModelStores,
     private readonly healthFigures: () => Promise<HealthFigures>,
     private readonly extras: QueryExtras = {},
-  ) {}
+  ) {
+    this.consumerSamples = new ConsumerSamples(healthFigures);
+  }
 
   /**
    * A season's rankings. Asked for the season alone: its current rankings (the latest
@@ -158,6 +197,11 @@ export class QueryService {
   /** The live feed of rankings changes, where the deployment has one. */
   get live(): LiveFeed | undefined {
     return this.extras.live;
+  }
+
+  /** The same queries with more of what the deployment offers (the local server's own). */
+  with(more: QueryExtras): QueryService {
+    return new QueryService(this.stores, this.healthFigures, { ...this.extras, ...more });
   }
 
   /** Whether this deployment can start sagas. */
@@ -253,6 +297,84 @@ export class QueryService {
 
   saga(sagaId: string): Promise<SagaDoc | undefined> {
     return getSaga(this.stores.sagas, sagaId);
+  }
+
+  /** The sagas, newest first, at most `limit`. */
+  async sagas(limit: number): Promise<SagaSummary[]> {
+    return (await sagaSummaries(this.stores.sagas))
+      .sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0))
+      .slice(0, limit);
+  }
+
+  /** Whether this deployment can show a saga's timeline. */
+  get offersTimelines(): boolean {
+    return this.extras.timeline !== undefined;
+  }
+
+  sagaTimeline(sagaId: string): Promise<SagaTimeline | undefined> {
+    if (!this.extras.timeline) throw new Error('this API shows no timelines');
+    return this.extras.timeline(sagaId);
+  }
+
+  /** The store: events by type and day, its size, and the schemas with their versions and modes. */
+  async store() {
+    const [events, size] = await Promise.all([
+      eventCounts(this.stores['pipeline-stats']),
+      this.extras.storeSize?.() ?? Promise.resolve({ items: null, bytes: null }),
+    ]);
+    const registry = this.extras.schemas;
+    const schemas = registry
+      ? registry.eventTypes().map((type) => {
+          const versions = registry.versions(type);
+          const latest = Math.max(...versions.map((v) => v.version));
+          return {
+            event_type: type,
+            compatibility: registry.mode(type),
+            versions: versions.map((v) => ({
+              version: v.version,
+              fingerprint: v.fingerprint,
+              latest: v.version === latest,
+            })),
+          };
+        })
+      : [];
+    return { events, size, schemas };
+  }
+
+  /**
+   * The consumers over the last minutes (sampled from the first request on) and the read
+   * models' generations, a building one with its consumer's progress where it has one.
+   */
+  async consumers() {
+    const [samples, entries] = await Promise.all([
+      this.consumerSamples.samples(),
+      this.extras.readModels?.() ?? Promise.resolve([]),
+    ]);
+    const latest = new Map((samples.at(-1)?.consumers ?? []).map((c) => [c.name, c]));
+    return {
+      samples,
+      read_models: entries.map((entry) => ({
+        name: entry.name,
+        active: entry.active,
+        generations: entry.generations.map((g) => {
+          const consumer = latest.get(generationConsumer(entry.name, g.generation));
+          return {
+            generation: g.generation,
+            status: g.status,
+            table: g.table,
+            projection_version: g.projection_version,
+            created_at: g.created_at,
+            built_at: g.built_at,
+            progress: consumer ? { applied: consumer.applied, lag_ms: consumer.lag_ms } : null,
+          };
+        }),
+      })),
+    };
+  }
+
+  /** The dead letters and their redrive, where the deployment offers them. */
+  get deadLetters(): DeadLetterDesk | undefined {
+    return this.extras.deadLetters;
   }
 
   async health() {

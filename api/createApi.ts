@@ -10,22 +10,28 @@ import { mountConsole } from './console.js';
 import type { QueryService } from './QueryService.js';
 import { refusalOf } from './refusal.js';
 import {
+  getConsumers,
   getHealth,
   getLive,
   getOpenApi,
   getRankings,
   getSaga,
+  getSagaTimeline,
   getStandings,
+  getStore,
   getTeam,
   getTeamWeekly,
+  listDeadLetters,
   listNotifications,
+  listSagas,
   listSeasons,
   listTeamMatches,
   listTeams,
   MAX_BODY_BYTES,
+  redriveDeadLetters,
   startSaga,
 } from './routes.js';
-import { type Saga, StartSagaBody } from './schemas.js';
+import { RedriveBody, type Saga, StartSagaBody } from './schemas.js';
 
 /** A request the API refuses, with its HTTP status. */
 class HttpError extends Error {
@@ -47,6 +53,9 @@ export type WriteAuth = { readonly token: string } | { readonly gateway: 'iam' }
 
 /** How often `GET /live` writes a comment line to keep its connection open. */
 const LIVE_KEEPALIVE_MS = 15_000;
+
+/** The largest body `POST /dead-letters/redrive` reads (1,000 ids). */
+const MAX_REDRIVE_BYTES = 256 * 1024;
 
 /** What the API serves besides its routes. */
 export interface ApiOptions {
@@ -273,6 +282,96 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
       return c.json({ season, notifications }, 200);
     },
     refuse(listNotifications),
+  );
+
+  app.openapi(
+    listSagas,
+    async (c) => c.json({ sagas: await queries.sagas(c.req.valid('query').limit ?? 50) }, 200),
+    refuse(listSagas),
+  );
+
+  app.openapi(
+    getSagaTimeline,
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!queries.offersTimelines)
+        throw new HttpError(501, 'this deployment shows no saga timelines');
+      const timeline = await queries.sagaTimeline(id);
+      if (!timeline) throw new HttpError(404, `unknown saga "${id.slice(0, 80)}"`);
+      return c.json({ saga_id: id, ...timeline }, 200);
+    },
+    refuse(getSagaTimeline),
+  );
+
+  app.openapi(getStore, async (c) => c.json(await queries.store(), 200), refuse(getStore));
+
+  app.openapi(
+    getConsumers,
+    async (c) => c.json(await queries.consumers(), 200),
+    refuse(getConsumers),
+  );
+
+  app.openapi(
+    listDeadLetters,
+    async (c) => {
+      const desk = queries.deadLetters;
+      if (!desk) throw new HttpError(501, 'this deployment lists no dead letters here');
+      const letters = (await desk.list()).map((l) => ({
+        id: l.id,
+        consumer: l.consumer,
+        kind: l.kind,
+        error: l.error,
+        attempts: l.attempts,
+        failed_at: l.failed_at,
+        events: l.events.map((e) => ({
+          aggregate_id: e.aggregate_id,
+          sequence: e.sequence,
+          last_sequence: e.last_sequence,
+        })),
+        unknown: l.unknown ?? null,
+      }));
+      return c.json({ letters }, 200);
+    },
+    refuse(listDeadLetters),
+  );
+
+  const { body: __, ...redriveRequest } = redriveDeadLetters.request;
+  app.openapi(
+    {
+      ...redriveDeadLetters,
+      request: redriveRequest,
+      middleware: [
+        bodyLimit({
+          maxSize: MAX_REDRIVE_BYTES,
+          onError: () => {
+            throw new HttpError(413, `the body is over ${MAX_REDRIVE_BYTES} bytes`);
+          },
+        }),
+      ],
+    },
+    async (c) => {
+      const desk = queries.deadLetters;
+      if (!desk) throw new HttpError(501, 'this deployment redrives no dead letters here');
+      const malformed = 'the body must be a JSON object, e.g. {"ids": []}';
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        throw new HttpError(400, malformed);
+      }
+      const parsed = RedriveBody.safeParse(body);
+      if (!parsed.success)
+        throw new HttpError(400, refusalOf(parsed.error, 'body', Object.keys(RedriveBody.shape)));
+      const known = new Set((await desk.list()).map((l) => l.id));
+      const missing = parsed.data.ids.filter((id) => !known.has(id));
+      if (missing.length > 0)
+        throw new HttpError(
+          404,
+          `no dead letter ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}; nothing was redriven`,
+        );
+      return c.json(await desk.redrive(parsed.data.ids), 200);
+    },
+    refuse(redriveDeadLetters),
   );
 
   app.openapi(

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  Consumers,
+  DeadLetters,
   ErrorBody,
   GatewayErrorBody,
   Health,
@@ -9,13 +11,19 @@ import {
   OptionalSeasonQuery,
   Rankings,
   RankingsQuery,
+  RedriveBody,
+  RedriveSummary,
   Saga,
   SagaIdPath,
+  SagaListQuery,
+  SagaSummaries,
+  SagaTimeline,
   SeasonAsOfQuery,
   SeasonQuery,
   Seasons,
   Standings,
   StartSagaBody,
+  StoreOverview,
   TeamDetail,
   TeamIdPath,
   TeamMatches,
@@ -208,6 +216,36 @@ export const getSaga = createRoute({
   },
 });
 
+export const listSagas = createRoute({
+  method: 'get',
+  path: '/sagas',
+  operationId: 'listSagas',
+  tags: ['sagas'],
+  summary: 'The sagas, newest first',
+  security: OPEN,
+  request: { query: SagaListQuery },
+  responses: { 200: json(SagaSummaries, 'The sagas'), ...errors([400]) },
+});
+
+export const getSagaTimeline = createRoute({
+  method: 'get',
+  path: '/sagas/{id}/timeline',
+  operationId: 'getSagaTimeline',
+  tags: ['sagas'],
+  summary: "A saga's timeline: each attempt of each step and compensation",
+  description:
+    "From the saga's stream in the event store: when each attempt started and ended, and how (completed, failed, timed out, held by an open circuit breaker), with its error.",
+  security: OPEN,
+  request: { params: SagaIdPath, query: NoQuery },
+  responses: {
+    200: json(SagaTimeline, 'The timeline'),
+    ...errors([400, 404, 501], {
+      404: 'No saga with this id',
+      501: 'This deployment shows no timelines',
+    }),
+  },
+});
+
 export const listNotifications = createRoute({
   method: 'get',
   path: '/notifications',
@@ -252,6 +290,68 @@ export const getLive = createRoute({
   },
 });
 
+export const getStore = createRoute({
+  method: 'get',
+  path: '/store',
+  operationId: 'getStoreOverview',
+  tags: ['operations'],
+  summary: 'The event store: events by type and day, size, schemas and their versions',
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: { 200: json(StoreOverview, 'The store'), ...errors([400]) },
+});
+
+export const getConsumers = createRoute({
+  method: 'get',
+  path: '/consumers',
+  operationId: 'getConsumers',
+  tags: ['operations'],
+  summary: "The consumers' lag over the last minutes, and the read models' generations",
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: { 200: json(Consumers, 'The consumers and generations'), ...errors([400]) },
+});
+
+export const listDeadLetters = createRoute({
+  method: 'get',
+  path: '/dead-letters',
+  operationId: 'listDeadLetters',
+  tags: ['operations'],
+  summary: 'The dead letters: who gave up on which events, why, how many times',
+  description:
+    'Every letter of the dead-letter table and the failure records, a failure kept in both as one letter; without what it kept (`matchstream dead-letters show` prints that). The local server offers it.',
+  security: OPEN,
+  request: { query: NoQuery },
+  responses: {
+    200: json(DeadLetters, 'The letters'),
+    ...errors([400, 501], { 501: 'This deployment lists no dead letters here' }),
+  },
+});
+
+export const redriveDeadLetters = createRoute({
+  method: 'post',
+  path: '/dead-letters/redrive',
+  operationId: 'redriveDeadLetters',
+  tags: ['operations'],
+  summary: 'Redrive dead letters through the code that failed',
+  description:
+    "Re-applies each letter's events through the consumer or handler that gave up, oldest first: what goes through is removed, what fails again is kept with the new reason. Needs the local server's token as `Authorization: Bearer <token>`; the body is read as JSON whatever its content type.",
+  security: [{ [BEARER]: [] }],
+  request: {
+    query: NoQuery,
+    body: { required: true, content: { 'application/json': { schema: RedriveBody } } },
+  },
+  responses: {
+    200: json(RedriveSummary, 'What the redrive did'),
+    ...errors([400, 401, 404, 413, 501], {
+      404: 'An id names no letter: nothing was redriven',
+      413: 'The body is over 256 KiB',
+      501: 'This deployment redrives no letters here',
+    }),
+    403: json(ErrorBody, "The token is not the server's"),
+  },
+});
+
 export const getHealth = createRoute({
   method: 'get',
   path: '/health',
@@ -284,9 +384,15 @@ export const ROUTES = [
   listTeamMatches,
   getTeamWeekly,
   startSaga,
+  listSagas,
   getSaga,
+  getSagaTimeline,
   listNotifications,
   getLive,
+  getStore,
+  getConsumers,
+  listDeadLetters,
+  redriveDeadLetters,
   getHealth,
   getOpenApi,
 ] as const;

@@ -437,6 +437,185 @@ export const Saga = z
   })
   .openapi('Saga');
 
+/** What `GET /sagas` takes. */
+export const SagaListQuery = z.strictObject({
+  limit: z.coerce
+    .number({ error: 'limit must be a whole number from 1 to 500' })
+    .int('limit must be a whole number from 1 to 500')
+    .min(1, 'limit must be a whole number from 1 to 500')
+    .max(500, 'limit must be a whole number from 1 to 500')
+    .optional()
+    .openapi({ description: 'At most this many, newest first (default 50)', example: 50 }),
+});
+
+export const SagaSummaries = z
+  .strictObject({
+    sagas: list(
+      z
+        .strictObject({
+          saga_id: z.string(),
+          saga_type: z.string(),
+          status: z.enum(['in_progress', 'compensating', 'completed', 'compensated', 'failed']),
+          failed_step: z.string().nullable(),
+          error: lastError,
+          started_at: instant,
+          updated_at: instant,
+          finished_at: instant.nullable(),
+          version: z.int().min(1),
+        })
+        .openapi('SagaSummary'),
+    ).openapi({ description: 'Newest first' }),
+  })
+  .openapi('SagaSummaries');
+
+export const SagaTimeline = z
+  .strictObject({
+    saga_id: z.string(),
+    started_at: instant.nullable(),
+    finished_at: instant.nullable().openapi({ description: 'When it completed or compensated' }),
+    entries: list(
+      z
+        .strictObject({
+          step_name: z.string(),
+          kind: z.enum(['step', 'compensation']),
+          attempt: z.int().min(1),
+          started_at: instant,
+          ended_at: instant.nullable().openapi({ description: 'null while it runs' }),
+          outcome: z.enum(['running', 'completed', 'failed', 'timed_out', 'held']).openapi({
+            description:
+              '`held`: an open circuit breaker held it before its work (it starts again at `retry_at`); `timed_out`: it ran past its deadline',
+          }),
+          error: z.string().nullable(),
+          will_retry: z.boolean().nullable(),
+          retry_at: instant.nullable(),
+        })
+        .openapi('SagaTimelineEntry'),
+    ).openapi({ description: 'Each attempt of each step and compensation, in the order started' }),
+  })
+  .openapi('SagaTimeline');
+
+export const StoreOverview = z
+  .strictObject({
+    events: z.strictObject({
+      total: count,
+      by_type: z.record(z.string(), count),
+      by_day: z.record(z.string(), z.record(z.string(), count)),
+    }),
+    size: z.strictObject({ items: count.nullable(), bytes: count.nullable() }).openapi({
+      description:
+        "The events table's item count and bytes as the table reports them (on AWS, DynamoDB updates them about every six hours); null where unknown",
+    }),
+    schemas: list(
+      z.strictObject({
+        event_type: z.string(),
+        compatibility: z.string().openapi({
+          description: "The event type's compatibility mode, which every version is checked by",
+        }),
+        versions: list(
+          z.strictObject({ version: z.int().min(1), fingerprint: z.string(), latest: z.boolean() }),
+        ),
+      }),
+    ),
+  })
+  .openapi('StoreOverview');
+
+export const Consumers = z
+  .strictObject({
+    samples: list(
+      z.strictObject({
+        at: instant,
+        consumers: list(
+          z.strictObject({ name: z.string(), lag_ms: z.number().min(0), applied: count }),
+        ),
+      }),
+    ).openapi({
+      description:
+        "The consumers' lag and applied counts over the last 10 minutes, oldest first, every 5 s from the first request on; empty on AWS (the consumers' IteratorAge is on the dashboard)",
+    }),
+    read_models: list(
+      z.strictObject({
+        name: z.string(),
+        active: z.int().min(1).openapi({ description: 'The generation the queries read' }),
+        generations: list(
+          z.strictObject({
+            generation: z.int().min(1),
+            status: z.enum(['building', 'live', 'dropped']),
+            table: z.string(),
+            projection_version: z.int().min(1),
+            created_at: instant,
+            built_at: instant.nullable(),
+            progress: z
+              .strictObject({ applied: count, lag_ms: z.number().min(0) })
+              .nullable()
+              .openapi({ description: "Its own consumer's figures, for a generation fed by one" }),
+          }),
+        ),
+      }),
+    ),
+  })
+  .openapi('Consumers');
+
+const eventRef = z.strictObject({
+  aggregate_id: z.string(),
+  sequence: z.int().min(1),
+  last_sequence: z.int().min(1),
+});
+
+export const DeadLetters = z
+  .strictObject({
+    letters: list(
+      z
+        .strictObject({
+          id: z.string().openapi({ description: 'Stable while the letter exists' }),
+          consumer: z.string().openapi({ description: 'Who gave up' }),
+          kind: z.enum(['kinesis-records', 'bus-event', 'put-events-entry', 'unreadable-item']),
+          error: z.string(),
+          attempts: count,
+          failed_at: instant,
+          events: list(eventRef),
+          unknown: z
+            .string()
+            .nullable()
+            .openapi({ description: "Why the letter's events cannot be told, when they cannot" }),
+        })
+        .openapi('DeadLetter'),
+    ),
+  })
+  .openapi('DeadLetters');
+
+export const RedriveBody = z
+  .strictObject({
+    ids: z
+      .array(z.string().min(1).max(MAX_ID))
+      .max(1000)
+      .openapi({ description: 'The letters to redrive; every letter when empty' }),
+  })
+  .openapi('RedriveRequest', { example: { ids: ['3f2a9c1d0b7e'] } });
+
+export const RedriveSummary = z
+  .strictObject({
+    dry_run: z.boolean().openapi({ description: 'Always false here' }),
+    letters: count,
+    redriven: list(
+      z.strictObject({ id: z.string(), consumer: z.string(), through: z.string(), events: count }),
+    ),
+    still_failing: list(
+      z.strictObject({ id: z.string(), consumer: z.string(), error: z.string(), attempts: count }),
+    ),
+    skipped: list(
+      z.strictObject({
+        id: z.string(),
+        consumer: z.string(),
+        why: z.string(),
+        removed: z.boolean(),
+      }),
+    ),
+  })
+  .openapi('RedriveSummary', {
+    description:
+      'What the redrive did: letters re-applied and removed, failed again and kept (with the new reason), or skipped with why',
+  });
+
 export const Notification = z
   .strictObject({
     season: z.string(),

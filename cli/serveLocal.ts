@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApi } from '../api/createApi.js';
+import { pipelineDeadLetters } from '../pipeline/deadLetterDesk.js';
 import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
 import { log, servingLogLevel } from '../pipeline/logging.js';
 import { announceApi } from '../stream/local/dataDirLock.js';
@@ -85,7 +86,8 @@ export async function serveUntilInterrupted(
   dataDir?: string,
 ): Promise<void> {
   const { token, file } = newToken(dataDir);
-  const app = createApi(pipeline.queries, { token }, { consoleDir: CONSOLE_DIR });
+  const queries = pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline, dataDir) });
+  const app = createApi(queries, { token }, { consoleDir: CONSOLE_DIR });
   mountLocalAdmin(app, pipeline, dataDir);
   mountFolderRoutes(app, pipeline, token);
   mountIngest(app, pipeline.runtime.store);

@@ -66,6 +66,8 @@ export const TABLE_ACCESS = {
   breakers: ['GetItem', 'PutItem'],
   listBreakers: ['Scan'],
   superviseBreakers: ['Scan', 'GetItem', 'PutItem', 'DeleteItem'],
+  /** The table's item count and size (`GET /store`). */
+  describe: ['DescribeTable'],
 } as const;
 export type TableAccess = keyof typeof TABLE_ACCESS;
 const WRITE_ACTIONS: ReadonlySet<string> = new Set([
@@ -407,12 +409,14 @@ export class MatchstreamStack extends Stack {
       environment: sagaEnv,
     });
     // Reads every read model, the cache and notifications; POST /sagas appends SagaStarted
-    // (never updates, deletes or batch-writes events); GET /health lists the dead letters.
+    // (never updates, deletes or batch-writes events), a saga's timeline reads its stream and
+    // GET /store the events table's size; GET /health lists the dead letters.
     for (const t of Object.values(this.readModels.tables))
       this.allow(this.api.function, t, 'readDocuments');
     for (const name of ['cache', 'notifications'])
       this.allow(this.api.function, table(name), 'readDocuments');
     this.allow(this.api.function, this.eventStore.table, 'appendEvents');
+    this.allow(this.api.function, this.eventStore.table, 'describe');
     this.allow(this.api.function, deadLetters, 'listDeadLetters');
     this.allow(this.api.function, breakers, 'listBreakers');
     // The circuit breakers' state, shared by the instances of each function that guards a

@@ -30,9 +30,11 @@ import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
 import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
+import { storeDir } from '../stream/local/openEventStore.js';
 import { busLiveFeed } from './liveFeed.js';
 import { log } from './logging.js';
 import { READ_MODELS } from './readModels.js';
+import { folderSize } from './tableSize.js';
 
 export interface PipelineOptions {
   readonly memory?: boolean;
@@ -353,6 +355,12 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       startSaga: (request) => sagas.startSaga(request),
       current: { profile: sagas.profile, division: sagas.division },
       live: busLiveFeed(runtime.buses.calculation),
+      timeline: (sagaId) => sagas.timeline(sagaId),
+      schemas: runtime.store.registry,
+      storeSize: async () =>
+        options.dataDir ? folderSize(storeDir(options.dataDir)) : { items: null, bytes: null },
+      readModels: () =>
+        Promise.all((options.readModels ?? READ_MODELS).map((p) => registry.entry(p))),
     }),
     sagas,
     sagaStores,

@@ -29,6 +29,7 @@ import type { RetryPolicy, SagaDefinition } from './SagaDefinition.js';
 import { SagaError } from './SagaError.js';
 import { type SagaDoc, sagaDocument } from './sagaDocument.js';
 import { foldSaga, type SagaState } from './sagaState.js';
+import { type SagaTimeline, sagaTimeline } from './sagaTimeline.js';
 
 /** The stores the sagas and their handlers work with. */
 export interface SagaStores {
@@ -276,6 +277,17 @@ export class SagaServices {
   /** Waits until no saga is running or compensating (pending automatic ones included). */
   async settle(timeoutMs = 600_000): Promise<void> {
     for (const id of (await this.options.activeSagas?.()) ?? []) await this.waitFor(id, timeoutMs);
+  }
+
+  /** The schemas the saga's events are written with. */
+  get schemas(): SchemaRegistry {
+    return this.options.registry;
+  }
+
+  /** A saga's timeline from its stream; undefined for a saga that does not exist. */
+  async timeline(sagaId: string): Promise<SagaTimeline | undefined> {
+    const events = await this.options.store.read(sagaStream(sagaId));
+    return events.length === 0 ? undefined : sagaTimeline(events);
   }
 
   /** Waits for a saga to end, across coordinator restarts. */

@@ -14,7 +14,9 @@ import type { CircuitBreakers } from '../../stream/breaker/CircuitBreakers.js';
 import { heldBy } from '../../stream/breaker/DependencyUnavailable.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { DynamoDeadLetterQueue, total } from '../../stream/consumer/DeadLetterQueue.js';
+import { READ_MODELS } from '../readModels.js';
 import { deployedEventStore } from '../seasons.js';
+import { tableSize } from '../tableSize.js';
 import {
   awsBreakers,
   type ConsumerEffect,
@@ -28,7 +30,7 @@ import {
   readModelStoreMap,
   required,
 } from './consumers.js';
-import { activeReadModelStores } from './generations.js';
+import { activeReadModelStores, registryOnAws } from './generations.js';
 import { SweepLease } from './sweepLease.js';
 
 /** The tables of the saga side, as `SAGA_TABLES` names them (JSON). */
@@ -257,10 +259,17 @@ export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): Query
     dead_letters: total(await deadLetters.counts()),
     breakers: (await breakers.list()).map(sharedSnapshot),
   });
+  const registry = env.REGISTRY_TABLE ? registryOnAws(env, client) : undefined;
   return new QueryService(readModels, health, {
     cache: sagaStores.cache,
     notifications: sagaStores.notifications,
     startSaga: (request) => services.startSaga(request),
     current: { profile: services.profile, division: services.division },
+    timeline: (sagaId) => services.timeline(sagaId),
+    schemas: services.schemas,
+    storeSize: () => tableSize(client, required(env, 'EVENTS_TABLE')),
+    ...(registry
+      ? { readModels: () => Promise.all(READ_MODELS.map((p) => registry.entry(p))) }
+      : {}),
   });
 }

@@ -9,6 +9,7 @@ import { OPENAPI } from '../../../api/openapi.js';
 import { QueryService } from '../../../api/QueryService.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
+import { pipelineDeadLetters } from '../../../pipeline/deadLetterDesk.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -253,6 +254,17 @@ describe("the API's live answers, against the document", () => {
     [`/teams/${team}/matches?season=2026`, '/teams/{id}/matches', 200],
     [`/teams/${team}/matches?season=bad%20season`, '/teams/{id}/matches', 400],
     ['/teams/Nobody/matches', '/teams/{id}/matches', 404],
+    ['/sagas', '/sagas', 200],
+    ['/sagas?limit=5', '/sagas', 200],
+    ['/sagas?limit=0', '/sagas', 400],
+    ['/sagas/none/timeline', '/sagas/{id}/timeline', 404],
+    ['/sagas/none/timeline?x=1', '/sagas/{id}/timeline', 400],
+    ['/store', '/store', 200],
+    ['/store?x=1', '/store', 400],
+    ['/consumers', '/consumers', 200],
+    ['/consumers?x=1', '/consumers', 400],
+    ['/dead-letters', '/dead-letters', 501],
+    ['/dead-letters?x=1', '/dead-letters', 400],
     ['/notifications?season=2026', '/notifications', 200],
     ['/notifications', '/notifications', 400],
     ['/sagas/none', '/sagas/{id}', 404],
@@ -308,6 +320,37 @@ describe("the API's live answers, against the document", () => {
     await check(bare, 'get', '/notifications?season=2026', '/notifications', 501);
     await check(bare, 'get', '/live', '/live', 501);
     await check(bare, 'get', '/live?season=2026', '/live', 400);
+  });
+
+  it("shows a saga's timeline, and offers dead letters and their redrive where the deployment has them, as documented", async () => {
+    const desk = () =>
+      createApi(pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline) }), {
+        token: TOKEN,
+      });
+    const bare = createApi(
+      new QueryService(pipeline.stores, async () => ({
+        consumers: [],
+        dead_letters: 0,
+        breakers: [],
+      })),
+      { token: TOKEN },
+    );
+    const { body } = await check(api(), 'get', '/sagas?limit=1', '/sagas', 200);
+    const [saga] = (body as { sagas: { saga_id: string }[] }).sagas;
+
+    await check(api(), 'get', `/sagas/${saga?.saga_id}/timeline`, '/sagas/{id}/timeline', 200);
+    await check(bare, 'get', `/sagas/${saga?.saga_id}/timeline`, '/sagas/{id}/timeline', 501);
+    await check(desk(), 'get', '/dead-letters', '/dead-letters', 200);
+    const redrive = (init: RequestInit, status: number, app = desk()) =>
+      check(app, 'post', '/dead-letters/redrive', '/dead-letters/redrive', status, init);
+    await redrive({ body: '{"ids": []}', headers: WRITER }, 200);
+    await redrive({ body: '{"ids": ["0123456789ab"]}', headers: WRITER }, 404);
+    await redrive({ body: '{"ids": "all"}', headers: WRITER }, 400);
+    await redrive({ body: 'ids', headers: WRITER }, 400);
+    await redrive({ body: JSON.stringify({ ids: ['x'.repeat(300_000)] }), headers: WRITER }, 413);
+    await redrive({ body: '{"ids": []}' }, 401);
+    await redrive({ body: '{"ids": []}', headers: { authorization: 'Bearer guessed' } }, 403);
+    await redrive({ body: '{"ids": []}', headers: WRITER }, 501, api());
   });
 
   it('opens the live stream as documented: server-sent events, first `ready`', async () => {

@@ -281,11 +281,12 @@ describe('each function is granted exactly what its code calls', () => {
         /dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|\*)/.test(line),
     );
     expect(rewrites).toEqual([]);
-    // The API appends (POST /sagas) with a conditional PutItem and reads; nothing else.
+    // The API appends (POST /sagas) with a conditional PutItem, reads (a saga's timeline) and
+    // describes the table (GET /store); nothing else.
     expect(
       table().filter((l) => l.startsWith('QueryApiHandlerRole') && l.includes(`→ ${events}:`)),
     ).toEqual([
-      `QueryApiHandlerRole → ${events}: dynamodb:GetItem dynamodb:PutItem dynamodb:Query`,
+      `QueryApiHandlerRole → ${events}: dynamodb:DescribeTable dynamodb:GetItem dynamodb:PutItem dynamodb:Query`,
     ]);
   });
 
@@ -351,7 +352,7 @@ describe('each function is granted exactly what its code calls', () => {
         "QueryApiHandlerRole → <ArchiveBucket.Arn>/events/*: s3:GetObject",
         "QueryApiHandlerRole → <ArchiveBucket.Arn>/seasons/*: s3:GetObject",
         "QueryApiHandlerRole → ArchiveBucket: s3:ListBucket",
-        "QueryApiHandlerRole → EventStoreEvents: dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
+        "QueryApiHandlerRole → EventStoreEvents: dynamodb:DescribeTable dynamodb:GetItem dynamodb:PutItem dynamodb:Query",
         "QueryApiHandlerRole → Key: kms:Decrypt kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
         "QueryApiHandlerRole → QueryApiHandlerLogs: logs:CreateLogStream logs:PutLogEvents",
         "QueryApiHandlerRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:Query",
