@@ -4,7 +4,16 @@ import { fileURLToPath } from 'node:url';
 import type { z } from '@hono/zod-openapi';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rankings, TeamMatches, Teams, TeamWeekly } from '../../api/schemas.js';
+import type {
+  Consumers,
+  Rankings,
+  SagaSummaries,
+  SagaTimeline,
+  StoreOverview,
+  TeamMatches,
+  Teams,
+  TeamWeekly,
+} from '../../api/schemas.js';
 import type { Game } from '../../domain/games/Game.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
@@ -95,6 +104,8 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
       startServer(['start', games, '--data-dir', data, '--quiet', '--serve', '--port', '0'], data),
       launchBrowser(),
     ]);
+    // The server samples its consumers' lag every 5 s from the first request for them on.
+    await fetch(`${server.url}/consumers`);
     page = await browser.context.newPage();
     mkdirSync(SHOTS, { recursive: true });
   }, 120_000);
@@ -263,7 +274,12 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
-  it('shows the saga that compensated after the injected failure', async () => {
+  it("shows the compensated saga's timeline: the failed attempts, then each compensation", async () => {
+    // Prepare
+    const timeline = await api<Json<typeof SagaTimeline>>(`/sagas/${compensated}/timeline`);
+    const compensations = timeline.entries.filter((e) => e.kind === 'compensation');
+
+    // Act
     await open(`#/saga/${compensated}`);
     const status = await page.textContent('[data-field="status"]');
     const steps = await page
@@ -271,8 +287,21 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
       .evaluateAll((rows) =>
         rows.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent?.trim())),
       );
+    const rows = await page
+      .locator('#timeline tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((r) => [
+          r.getAttribute('data-kind'),
+          r.querySelector('th')?.textContent,
+          r.getAttribute('data-outcome'),
+        ]),
+      );
+    const bars = await page
+      .locator('#timeline-chart svg [role="img"]')
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? ''));
     await page.screenshot({ path: `${SHOTS}/saga.png`, fullPage: true });
 
+    // Assess: three failed attempts of publish_results, then the three compensations.
     expect(status).toBe('compensated');
     expect(steps.find((s) => s[0] === 'publish_results')).toEqual([
       'publish_results',
@@ -281,27 +310,67 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
       'rollback_publication: completed',
       'injected failure of publish_results',
     ]);
+    expect(rows).toEqual(timeline.entries.map((e) => [e.kind, e.step_name, e.outcome]));
+    expect(
+      rows.filter(
+        ([kind, step, outcome]) =>
+          kind === 'step' && step === 'publish_results' && outcome === 'failed',
+      ),
+    ).toHaveLength(3);
+    expect(compensations.map((e) => e.step_name)).toEqual([
+      'publish_results',
+      'calculate_rpi',
+      'collect_matches',
+    ]);
+    expect(bars).toHaveLength(timeline.entries.length);
+    expect(bars.filter((label) => label.startsWith('compensation '))).toHaveLength(
+      compensations.length,
+    );
     expect(await seriousViolations(page)).toEqual([]);
   });
 
   it('shows the store, the consumers, the sagas and the dead letters', async () => {
-    const health = await api<{ events: { total: number } }>('/health');
-    const shots: Record<string, string> = {
-      '#/store': 'store',
-      '#/consumers': 'consumers',
-      '#/sagas': 'sagas',
-      '#/dead-letters': 'dead-letters',
-    };
+    // Prepare
+    const store = await api<Json<typeof StoreOverview>>('/store');
+    const consumers = await api<Json<typeof Consumers>>('/consumers');
+    const { sagas } = await api<Json<typeof SagaSummaries>>('/sagas?limit=50');
     const violations: Record<string, unknown> = {};
-    for (const [hash, name] of Object.entries(shots)) {
+    const visit = async (hash: string, name: string) => {
       await open(hash);
       await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
       violations[name] = await seriousViolations(page);
-      if (name === 'store')
-        expect(await page.textContent('#events-total')).toBe(
-          health.events.total.toLocaleString('en-US'),
-        );
-    }
+    };
+
+    // Act and assess, page by page.
+    await visit('#/store', 'store');
+    expect(await page.textContent('#events-total')).toBe(
+      store.events.total.toLocaleString('en-US'),
+    );
+    expect(await page.locator('#schemas tbody tr').count()).toBe(store.schemas.length);
+    expect(await page.locator('#events-chart svg [role="img"]').count()).toBe(
+      Object.values(store.events.by_day).reduce((n, types) => n + Object.keys(types).length, 0),
+    );
+
+    await visit('#/consumers', 'consumers');
+    expect(consumers.samples.length).toBeGreaterThan(0);
+    // A line per consumer.
+    expect(await page.locator('#lag-chart g[aria-label="line"] path').count()).toBe(
+      new Set(consumers.samples.flatMap((sample) => sample.consumers.map((c) => c.name))).size,
+    );
+    expect(await page.locator('#generations tbody tr').count()).toBe(
+      consumers.read_models.reduce((n, model) => n + model.generations.length, 0),
+    );
+
+    await visit('#/sagas', 'sagas');
+    const listed = await page
+      .locator('#sagas tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+    expect(listed).toEqual(sagas.map((saga) => saga.status));
+    expect(listed).toContain('compensated');
+
+    await visit('#/dead-letters', 'dead-letters');
+    expect(await page.locator('#no-letters').count()).toBe(1);
+
     expect(violations).toEqual({ store: [], consumers: [], sagas: [], 'dead-letters': [] });
   });
 

@@ -39,107 +39,18 @@ export interface RankingsChange {
 export type SagaStatus = Saga['status'];
 
 /** `GET /sagas?limit=`: the latest sagas, newest first. */
-export interface SagaList {
-  readonly sagas: readonly {
-    readonly saga_id: string;
-    readonly saga_type: string;
-    readonly status: SagaStatus;
-    readonly failed_step: string | null;
-    readonly error: string | null;
-    readonly started_at: string;
-    readonly updated_at: string;
-    readonly finished_at: string | null;
-    readonly version: number;
-  }[];
-}
-
-/** `GET /sagas/{id}/timeline`: each step and compensation attempt over time. */
-export interface SagaTimeline {
-  readonly saga_id: string;
-  readonly status: SagaStatus;
-  readonly started_at: string;
-  readonly finished_at: string | null;
-  readonly entries: readonly TimelineEntry[];
-}
-export interface TimelineEntry {
-  readonly step_name: string;
-  readonly kind: 'step' | 'compensation';
-  readonly attempt: number;
-  readonly started_at: string;
-  readonly ended_at: string | null;
-  readonly outcome: 'completed' | 'failed' | 'held' | 'running';
-  readonly error: string | null;
-}
-
-export interface EventCounts {
-  readonly total: number;
-  readonly by_type: Readonly<Record<string, number>>;
-  readonly by_day: Readonly<Record<string, Readonly<Record<string, number>>>>;
-}
-
-/** `GET /store`: the event store's contents, size and schemas. */
-export interface Store {
-  readonly events: EventCounts;
-  readonly size: { readonly items: number | null; readonly bytes: number | null };
-  readonly schemas: readonly {
-    readonly event_type: string;
-    readonly compatibility: string;
-    readonly versions: readonly {
-      readonly version: number;
-      readonly fingerprint: string;
-      readonly latest: boolean;
-    }[];
-  }[];
-}
-
-export interface ConsumerSample {
-  readonly name: string;
-  readonly lag_ms: number;
-  readonly applied: number;
-}
-
+export type SagaList = z.output<typeof Schemas.SagaSummaries>;
+/** `GET /sagas/{id}/timeline`: each attempt of each step and compensation. */
+export type SagaTimeline = z.output<typeof Schemas.SagaTimeline>;
+export type TimelineEntry = SagaTimeline['entries'][number];
+/** `GET /store`: events by type and day, the store's size, the schemas. */
+export type Store = z.output<typeof Schemas.StoreOverview>;
+export type EventCounts = Store['events'];
 /** `GET /consumers`: lag samples of the last minutes, oldest first, and read-model generations. */
-export interface Consumers {
-  readonly samples: readonly {
-    readonly at: string;
-    readonly consumers: readonly ConsumerSample[];
-  }[];
-  readonly read_models: readonly {
-    readonly name: string;
-    readonly active: number;
-    readonly generations: readonly {
-      readonly generation: number;
-      readonly status: 'building' | 'live' | 'dropped';
-      readonly created_at: string;
-      readonly built_at: string | null;
-      readonly progress: { readonly applied: number; readonly lag_ms: number | null } | null;
-    }[];
-  }[];
-}
-
+export type Consumers = z.output<typeof Schemas.Consumers>;
+export type ConsumerSample = Consumers['samples'][number]['consumers'][number];
 /** `GET /dead-letters`. */
-export interface DeadLetters {
-  readonly letters: readonly DeadLetter[];
-}
-export interface DeadLetter {
-  readonly id: string;
-  readonly consumer: string;
-  readonly kind: string;
-  readonly error: string;
-  readonly attempts: number;
-  readonly failed_at: string;
-  readonly events: readonly {
-    readonly aggregate_id: string;
-    readonly sequence: number;
-    readonly last_sequence: number;
-  }[];
-}
-
+export type DeadLetters = z.output<typeof Schemas.DeadLetters>;
+export type DeadLetter = DeadLetters['letters'][number];
 /** `POST /dead-letters/redrive`. */
-export interface Redrive {
-  readonly results: readonly {
-    readonly id: string;
-    readonly outcome: 'redriven' | 'failed';
-    readonly error: string | null;
-  }[];
-}
+export type RedriveSummary = z.output<typeof Schemas.RedriveSummary>;

@@ -54,7 +54,12 @@ function ConsumerPanels(props: { consumers: Consumers }) {
       height: 240,
       marginLeft: 60,
       x: { type: 'utc', label: 'Time', ticks: Math.max(2, Math.floor(width / 120)) },
-      y: { label: 'Lag (ms)', grid: true, zero: true },
+      // At least up to 100 ms: a pipeline keeping up has a flat line at 0, not a collapsed axis.
+      y: {
+        label: 'Lag (ms)',
+        grid: true,
+        domain: [0, Math.max(100, ...points.map((p) => p.lag))],
+      },
       color: { legend: true, scheme: 'dark2' },
       marks: [
         Plot.lineY(points, { x: 'at', y: 'lag', stroke: 'name', ariaHidden: 'true' }),

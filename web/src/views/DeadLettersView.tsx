@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { apiUrl, postJson } from '../api/client.js';
-import type { DeadLetters, Health, Redrive } from '../api/types.js';
+import type { DeadLetters, Health, RedriveSummary } from '../api/types.js';
 import { Pending } from '../components/Pending.js';
 import { ScrollArea } from '../components/ScrollArea.js';
 import { instant } from '../lib/format.js';
@@ -54,21 +54,18 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
     setBusy(true);
     setOutcome(undefined);
     sessionStorage.setItem(TOKEN_KEY, token);
-    const answer = await postJson<Redrive>(
+    const answer = await postJson<RedriveSummary>(
       apiUrl('dead-letters/redrive'),
+      // Never an empty list: that would redrive every letter.
       { ids: [...selected] },
       token.trim(),
     );
     setBusy(false);
     if (answer.kind !== 'ok') {
-      setOutcome(answer.message);
+      setOutcome(`Not redriven: ${answer.message}`);
       return;
     }
-    const redriven = answer.data.results.filter((r) => r.outcome === 'redriven').length;
-    const failed = answer.data.results.filter((r) => r.outcome === 'failed');
-    setOutcome(
-      `${redriven} redriven${failed.length ? `, ${failed.length} failed: ${failed.map((f) => `${f.id} (${f.error ?? 'no reason'})`).join('; ')}` : ''}.`,
-    );
+    setOutcome(describe(answer.data));
     setSelected(new Set());
     props.onRedriven();
   };
@@ -160,4 +157,18 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
       </p>
     </>
   );
+}
+
+/** What a redrive did, in a sentence. */
+function describe(summary: RedriveSummary): string {
+  const parts = [`${summary.redriven.length} redriven`];
+  if (summary.still_failing.length)
+    parts.push(
+      `${summary.still_failing.length} still failing (${summary.still_failing.map((f) => f.error).join('; ')})`,
+    );
+  if (summary.skipped.length)
+    parts.push(
+      `${summary.skipped.length} skipped (${summary.skipped.map((s) => s.why).join('; ')})`,
+    );
+  return `${parts.join(', ')}.`;
 }

@@ -10,8 +10,8 @@ import { href } from '../lib/route.js';
 import { useAnswer } from '../lib/useAnswer.js';
 import { SagaStatus } from './SagasView.js';
 
-const OUTCOMES = ['completed', 'failed', 'held', 'running'] as const;
-const OUTCOME_COLOURS = ['#1a7f37', '#cf222e', '#9a6700', '#0969da'];
+const OUTCOMES = ['completed', 'failed', 'timed_out', 'held', 'running'] as const;
+const OUTCOME_COLOURS = ['#1a7f37', '#cf222e', '#8250df', '#9a6700', '#0969da'];
 
 /** A saga: what it was asked, its steps, and its timeline of steps and compensations. */
 export function SagaView(props: { id: string; season: string }) {
@@ -153,7 +153,9 @@ function Timeline(props: { timeline: SagaTimeline }) {
         }),
         // Errors marked where the attempt ended.
         Plot.dot(
-          bars.filter((b) => b.error !== null || b.outcome === 'failed'),
+          bars.filter(
+            (b) => b.error !== null || b.outcome === 'failed' || b.outcome === 'timed_out',
+          ),
           {
             y: 'lane',
             x: 'stop',
@@ -221,12 +223,17 @@ function Timeline(props: { timeline: SagaTimeline }) {
                 <td class="num">{b.ended_at ? duration(b.ms) : 'running'}</td>
                 <td>
                   <span
-                    class={`badge ${b.outcome === 'completed' ? 'good' : b.outcome === 'failed' ? 'bad' : 'warn'}`}
+                    class={`badge ${b.outcome === 'completed' ? 'good' : b.outcome === 'failed' || b.outcome === 'timed_out' ? 'bad' : 'warn'}`}
                   >
                     {b.outcome}
                   </span>
                 </td>
-                <td>{b.error ?? ''}</td>
+                <td>
+                  {b.error ?? ''}
+                  {b.will_retry
+                    ? ` (retried${b.retry_at ? ` at ${instant(b.retry_at)}` : ''})`
+                    : ''}
+                </td>
               </tr>
             ))}
           </tbody>
