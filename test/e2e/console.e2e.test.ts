@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from '@hono/zod-openapi';
@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   Consumers,
+  DeadLetters,
   Rankings,
   SagaSummaries,
   SagaTimeline,
@@ -17,6 +18,8 @@ import type {
 import type { Game } from '../../domain/games/Game.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
+import { invocationRecord, invocationRecordKey } from '../../stream/consumer/invocationRecord.js';
+import { CommitCodec } from '../../stream/eventStore/Commit.js';
 import {
   browserMissing,
   launchBrowser,
@@ -25,6 +28,8 @@ import {
   startServer,
 } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
+import { kinesisRecordOf } from '../support/kinesisRecords.js';
+import { matchRecorded, registry } from '../support/registry.js';
 import { tempDir } from '../support/tempDir.js';
 
 type Json<T extends z.ZodType> = z.output<T>;
@@ -104,6 +109,9 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
       startServer(['start', games, '--data-dir', data, '--quiet', '--serve', '--port', '0'], data),
       launchBrowser(),
     ]);
+    // A batch the read models gave up on, as their mapping keeps it in failures/: a dead letter
+    // (of a commit they have applied since, so a redrive skips it and removes it).
+    givenUp(data, `match:${first.matchId}`);
     // The server samples its consumers' lag every 5 s from the first request for them on.
     await fetch(`${server.url}/consumers`);
     page = await browser.context.newPage();
@@ -329,7 +337,7 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
-  it('shows the store, the consumers, the sagas and the dead letters', async () => {
+  it('shows the store, the consumers and the sagas', async () => {
     // Prepare
     const store = await api<Json<typeof StoreOverview>>('/store');
     const consumers = await api<Json<typeof Consumers>>('/consumers');
@@ -368,10 +376,46 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     expect(listed).toEqual(sagas.map((saga) => saga.status));
     expect(listed).toContain('compensated');
 
-    await visit('#/dead-letters', 'dead-letters');
-    expect(await page.locator('#no-letters').count()).toBe(1);
+    expect(violations).toEqual({ store: [], consumers: [], sagas: [] });
+  });
 
-    expect(violations).toEqual({ store: [], consumers: [], sagas: [], 'dead-letters': [] });
+  it('lists the dead letters with their reasons and redrives those selected with the token', async () => {
+    // Prepare
+    const { letters } = await api<Json<typeof DeadLetters>>('/dead-letters');
+    const refused = await fetch(`${server.url}/dead-letters/redrive`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-the-token', 'content-type': 'application/json' },
+      body: '{"ids": []}',
+    });
+    const refusal = ((await refused.json()) as { error: { message: string } }).error.message;
+    expect(letters).toHaveLength(1);
+
+    // Act: a redrive with a wrong token, then with the right one.
+    await open('#/dead-letters');
+    const shown = await page
+      .locator('#dead-letters tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.querySelector('.error-text')?.textContent));
+    await page.check(`[aria-label="Select letter ${letters[0]?.id}"]`);
+    await page.fill('#api-token', 'not-the-token');
+    await page.screenshot({ path: `${SHOTS}/dead-letters.png`, fullPage: true });
+    const violations = await seriousViolations(page);
+    await page.click('text=Redrive 1 selected');
+    await page.locator('#redrive-outcome:has-text("Not redriven")').waitFor();
+    const wrong = await page.textContent('#redrive-outcome');
+    await page.fill('#api-token', server.token);
+    await page.click('text=Redrive 1 selected');
+    await page.locator('#redrive-outcome', { hasText: /^\d+ redriven/ }).waitFor();
+    const done = await page.textContent('#redrive-outcome');
+    const after = await api<Json<typeof DeadLetters>>('/dead-letters');
+
+    // Assess
+    expect(refused.status).toBe(403);
+    expect(shown).toEqual(letters.map((l) => l.error));
+    expect(wrong).toBe(`Not redriven: ${refusal}`);
+    expect(done).toMatch(/^0 redriven, 1 skipped \(.+\)\.$/);
+    expect(after.letters).toEqual([]);
+    await page.locator('#no-letters').waitFor();
+    expect(violations).toEqual([]);
   });
 
   it('follows GET /live: a result ingested into the served folder updates the rankings shown', async () => {
@@ -498,6 +542,37 @@ function tableRows(page: Page, table: string) {
         cells[cell.getAttribute('data-column') ?? ''] = cell.textContent?.trim() ?? '';
       return cells;
     }),
+  );
+}
+
+/**
+ * Leaves in the data folder's failures/ what the read models' mapping keeps of a batch it gave
+ * up on (as Lambda's S3 on-failure destination does): one commit of `aggregateId`.
+ */
+function givenUp(dataDir: string, aggregateId: string) {
+  const codec = new CommitCodec(registry);
+  const commit = codec.build(aggregateId, 0, [
+    { event_type: 'MatchRecorded', data: matchRecorded(aggregateId.replace(/^match:/, '')) },
+  ]);
+  const at = new Date();
+  const key = invocationRecordKey(
+    '0c0e5a1e-7e57-4c1e-9a51-0c1d2e3f4a5b',
+    'shardId-000000000000',
+    at,
+  );
+  const file = resolve(dataDir, 'failures', ...key.split('/'));
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify(
+      invocationRecord({
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:read-models',
+        condition: 'RetryAttemptsExhausted',
+        invokeCount: 3,
+        records: [kinesisRecordOf(commit)],
+        at,
+      }),
+    ),
   );
 }
 

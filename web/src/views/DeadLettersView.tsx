@@ -69,16 +69,7 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
     setSelected(new Set());
     props.onRedriven();
   };
-  if (letters.length === 0)
-    return (
-      <>
-        <p class="note" id="no-letters">
-          No dead letter: every event was handled.
-        </p>
-        {outcome && <p role="status">{outcome}</p>}
-      </>
-    );
-  return (
+  const list = (
     <>
       <ScrollArea label="Dead letters">
         <table id="dead-letters">
@@ -152,6 +143,18 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
           Redrive {selected.size} selected
         </button>
       </form>
+    </>
+  );
+  // The status line stays whatever the list holds, so that what it says next is announced.
+  return (
+    <>
+      {letters.length === 0 ? (
+        <p class="note" id="no-letters">
+          No dead letter: every event was handled.
+        </p>
+      ) : (
+        list
+      )}
       <p role="status" id="redrive-outcome">
         {outcome}
       </p>
