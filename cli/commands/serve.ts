@@ -20,12 +20,15 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       `
-Routes: GET /rankings?season=&as_of=, /standings?season=&as_of=, /teams, /teams/{id}[?season=],
-/teams/{id}/matches[?season=], /sagas/{id}, /notifications?season=, /health, /openapi.json;
-POST /sagas {"season": "2026"} starts an RPI calculation saga. The local-only POST /admin/rebuild
-and /admin/folder/... are what "matchstream rebuild", "status", "projections list", "saga list",
-"saga show" and "inspect --dead-letters" on the same data folder use while this server runs
-(with the token of the folder's api-token file). Errors are JSON
+The web console is at / (built by npm run build). Routes: GET /rankings?season=&as_of=,
+/seasons, /standings?season=&as_of=, /teams, /teams/{id}[?season=], /teams/{id}/matches[?season=],
+/teams/{id}/weekly?season=, /sagas, /sagas/{id}, /sagas/{id}/timeline, /notifications?season=,
+/live (server-sent events), /store, /consumers, /dead-letters, /health, /openapi.json;
+POST /sagas {"season": "2026"} starts an RPI calculation saga, POST /dead-letters/redrive
+{"ids": []} redrives dead letters (both with the token of the folder's api-token file). The
+local-only POST /admin/ingest, /admin/rebuild and /admin/folder/... are what "matchstream ingest",
+"rebuild", "status", "projections list", "saga list", "saga show" and "inspect --dead-letters" on
+the same data folder use while this server runs. Errors are JSON
 {"error": {"status", "message"}}: 400 for a bad parameter, 404 for something unknown.
 Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 the port is in use or the pipeline failed.
 

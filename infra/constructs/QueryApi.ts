@@ -82,7 +82,7 @@ export class QueryApi extends Construct {
     });
     const integration = new HttpLambdaIntegration('Queries', this.function);
     // `/{proxy+}` does not match the root, where the console's page is.
-    const reads = ['/', '/{proxy+}'].flatMap((path) =>
+    const reads = ['/{proxy+}', '/'].flatMap((path) =>
       this.api.addRoutes({ path, methods: [HttpMethod.GET], integration }),
     );
     this.api.addRoutes({

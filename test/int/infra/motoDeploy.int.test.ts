@@ -414,6 +414,27 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
     expect(
       JSON.parse(notifications.body).notifications.map((n: { kind: string }) => n.kind),
     ).toEqual(['entered', 'entered', 'entered', 'entered']);
+    // The console and the operations routes, from the deployed function's own bundle.
+    const ask = async (path: string) =>
+      (await api.invoke({ ...apiRequest('GET', path), routeKey: `GET ${path}` })) as {
+        statusCode: number;
+        headers: Record<string, string>;
+        body: string;
+      };
+    const [page, timeline, storeOverview, live] = await Promise.all(
+      ['/', `/sagas/${sagaId}/timeline`, '/store', '/live'].map(ask),
+    );
+    expect(page?.statusCode).toBe(200);
+    expect(page?.headers['content-type']).toMatch(/^text\/html/);
+    expect(page?.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page?.body).toMatch(/^<!doctype html>/i);
+    expect(timeline?.statusCode).toBe(200);
+    expect(
+      JSON.parse(timeline?.body ?? '{}').entries.map((e: { outcome: string }) => e.outcome),
+    ).toEqual(expect.arrayContaining(['completed']));
+    expect(storeOverview?.statusCode).toBe(200);
+    expect(JSON.parse(storeOverview?.body ?? '{}').schemas.length).toBeGreaterThan(10);
+    expect(live?.statusCode).toBe(501);
   }, 120_000);
 
   it('starts a saga through the API function; the saga consumer runs it and the sweep its schedule targets finds nothing left', async () => {

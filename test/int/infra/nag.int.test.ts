@@ -101,6 +101,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "MetadataEventHandler/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
         "MetadataEventHandler/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/events/*]",
         "MetadataEventHandler/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/seasons/*]",
+        "QueryApi/Api/GET--: Annotation::AwsSolutions-APIG4",
         "QueryApi/Api/GET--{proxy+}: Annotation::AwsSolutions-APIG4",
         "QueryApi/Handler/Function: Annotation::AwsSolutions-L1",
         "QueryApi/Handler/Function: Serverless::Serverless-LambdaDLQ",
