@@ -26,3 +26,12 @@ export function scopeOf(season: string, query: URLSearchParams): Scope {
 export function rankingsUrl(scope: Scope): URL {
   return apiUrl('rankings', { ...scope });
 }
+
+/** The scope in words: "season 2026, as of 2026-10-01, profile ncaa-soccer-2023". */
+export function scopeLabel(scope: Scope) {
+  const parts = [`season ${scope.season}`];
+  if (scope.as_of) parts.push(`as of ${scope.as_of}`);
+  if (scope.division) parts.push(`division ${scope.division}`);
+  if (scope.profile) parts.push(`profile ${scope.profile}`);
+  return parts.join(', ');
+}

@@ -6,10 +6,9 @@ import { ScrollArea } from '../components/ScrollArea.js';
 import { ratio } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
-import { rankingsUrl, type Scope, scopeOf } from '../lib/scope.js';
+import { rankingsUrl, type Scope, scopeLabel, scopeOf } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
 import { useAnswer } from '../lib/useAnswer.js';
-import { scopeLabel } from './RankingsView.js';
 
 /** A conference's RPI: its mean and spread over its rated teams. */
 export interface ConferenceRating {

@@ -5,7 +5,7 @@ import { Pending } from '../components/Pending.js';
 import { type Column, SortableTable } from '../components/SortableTable.js';
 import { ratio, record } from '../lib/format.js';
 import { href } from '../lib/route.js';
-import { rankingsUrl, type Scope, scopeOf } from '../lib/scope.js';
+import { rankingsUrl, type Scope, scopeLabel, scopeOf } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
 import { type Loaded, useAnswer } from '../lib/useAnswer.js';
 import { ScopePicker } from './ScopePicker.js';
@@ -71,14 +71,6 @@ function matches(entry: RankingEntry, team: Team | undefined, search: string) {
   return [entry.team, team?.name, team?.conference].some((text) =>
     text?.toLowerCase().includes(needle),
   );
-}
-
-export function scopeLabel(scope: Scope) {
-  const parts = [`season ${scope.season}`];
-  if (scope.as_of) parts.push(`as of ${scope.as_of}`);
-  if (scope.division) parts.push(`division ${scope.division}`);
-  if (scope.profile) parts.push(`profile ${scope.profile}`);
-  return parts.join(', ');
 }
 
 function columns(byId: ReadonlyMap<string, Team>, scope: Scope): Column<RankingEntry>[] {
