@@ -1,4 +1,12 @@
 import { DomainError } from '../DomainError.js';
+import { NCAA_HOCKEY_2013 } from './ncaaHockey2013.js';
+import {
+  SOCCER_2024_CHANGES,
+  SOCCER_LOCATION,
+  SOCCER_NCRPI,
+  SOCCER_RPI_FORMULA,
+} from './ruleSources.js';
+import { SOCCER_2023_ADJUSTMENTS, SOCCER_2024_ADJUSTMENTS } from './soccerAdjustments.js';
 
 /**
  * How a win counts in a team's own WP depending on where it was played.
@@ -23,6 +31,95 @@ export interface RpiProfile {
   readonly locationWeights: LocationWeights;
   /** A game decided on penalty kicks (or a shootout) counts as a tie, whatever the score says. */
   readonly penaltiesAreTies: boolean;
+  /**
+   * How OWP and OOWP average over the team's games: `per-game` counts every game once (the
+   * classic formula, the default); `site-weighted` counts each game with its WP weight, so a
+   * road win counts 1.2 games and a home win 0.8 (men's ice hockey since 2013-14).
+   */
+  readonly sosAveraging?: SosAveraging;
+  /** Wins that would lower the team's RPI are left out of its own calculation. */
+  readonly badWins?: BadWinRule;
+  /** A bonus added to the RPI for wins (and ties) over the top-ranked teams. */
+  readonly qualityWinBonus?: QualityWinBonus;
+  /** The bonus and penalty table of the `adjusted` variant. */
+  readonly adjustments?: AdjustmentTable;
+  /** Where each rule comes from, keyed by the profile field it sources. */
+  readonly sources?: Readonly<Record<string, readonly RuleSource[]>>;
+}
+
+export type SosAveraging = 'per-game' | 'site-weighted';
+
+/** A published statement a rule's value is taken from. */
+export interface RuleSource {
+  readonly title: string;
+  readonly url: string;
+  /** What the source says (or what its figures show), in a few words. */
+  readonly says: string;
+}
+
+/**
+ * Bad-win removal: once every RPI is computed, each win that lowers the team's RPI (its RPI
+ * without the game is higher) is left out of the team's own WP, OWP and OOWP, once
+ * (`passes: 'once'`, the rule's wording), or again until no win lowers it (`until-stable`).
+ * Other teams' figures are unchanged.
+ */
+export interface BadWinRule {
+  readonly passes: 'once' | 'until-stable';
+}
+
+/**
+ * Quality-win bonus: `points[r - 1]` for a win over the team ranked r in the RPI after bad-win
+ * removal, times the game's WP site weight when `siteWeighted` (road win 1.2, home win 0.8), a
+ * tie earning `tieShare` of it; the sum is divided by the team's total game weight (removed
+ * bad wins included) and multiplied by `scale` to become RPI.
+ */
+export interface QualityWinBonus {
+  readonly points: readonly number[];
+  readonly scale: number;
+  readonly tieShare: number;
+  readonly siteWeighted: boolean;
+}
+
+/**
+ * One value of an adjustment table: `null` where no published source gave it (it must then be
+ * supplied, see `resolveAdjustments`), `confirmed: false` where a source gave it but no
+ * published source confirmed it.
+ */
+export interface TableValue {
+  readonly value: number | null;
+  readonly confirmed: boolean;
+  readonly source?: string;
+}
+
+/** An amount per site of the game, from the rated team's side. */
+export interface SiteAmounts {
+  readonly home: TableValue;
+  readonly neutral: TableValue;
+  readonly away: TableValue;
+}
+
+/**
+ * One tier: opponents ranked `first`..`last` (inclusive) in the unadjusted RPI, counted from
+ * the top for a bonus tier and from the bottom (1 = last) for a penalty tier. Amounts are
+ * positive; a penalty is subtracted.
+ */
+export interface AdjustmentTier {
+  readonly id: string;
+  readonly kind: 'bonus' | 'penalty';
+  readonly first: TableValue;
+  readonly last: TableValue;
+  readonly win?: SiteAmounts;
+  readonly tie?: SiteAmounts;
+  readonly loss?: SiteAmounts;
+}
+
+/** The bonus and penalty table that turns the unadjusted RPI into the adjusted one. */
+export interface AdjustmentTable {
+  readonly description: string;
+  /** Which games earn a bonus or penalty: only non-conference games, or every game. */
+  readonly games: 'non-conference' | 'all';
+  readonly gamesConfirmed: boolean;
+  readonly tiers: readonly AdjustmentTier[];
 }
 
 const NO_WEIGHTING: LocationWeights = { homeWin: 1, roadWin: 1 };
@@ -36,6 +133,12 @@ const SOCCER_2024: RpiProfile = {
   sosTieValue: 1 / 2,
   locationWeights: NO_WEIGHTING,
   penaltiesAreTies: true,
+  adjustments: SOCCER_2024_ADJUSTMENTS,
+  sources: {
+    tieValue: [SOCCER_RPI_FORMULA, SOCCER_2024_CHANGES],
+    adjustments: [SOCCER_2024_CHANGES, SOCCER_LOCATION],
+    'variant.non-conference': [SOCCER_NCRPI],
+  },
 };
 
 const BUILT_IN: readonly RpiProfile[] = [
@@ -46,6 +149,12 @@ const BUILT_IN: readonly RpiProfile[] = [
     description:
       'NCAA Division I soccer before 2024: 0.25/0.50/0.25, a tie is 1/2 of a win everywhere, penalty-kick results are ties',
     tieValue: 1 / 2,
+    adjustments: SOCCER_2023_ADJUSTMENTS,
+    sources: {
+      tieValue: [SOCCER_2024_CHANGES],
+      adjustments: [SOCCER_2024_CHANGES, SOCCER_LOCATION],
+      'variant.non-conference': [SOCCER_NCRPI],
+    },
   },
   {
     name: 'ncaa-basketball',
@@ -67,6 +176,7 @@ const BUILT_IN: readonly RpiProfile[] = [
     locationWeights: NO_WEIGHTING,
     penaltiesAreTies: true,
   },
+  NCAA_HOCKEY_2013,
 ];
 
 /** Every built-in profile, by name. */
@@ -145,6 +255,38 @@ export function assertValidProfile(profile: RpiProfile): void {
   if (!(Number.isFinite(homeWin) && homeWin > 0 && Number.isFinite(roadWin) && roadWin > 0)) {
     throw invalid(`location weights must be positive numbers, got ${homeWin},${roadWin}`);
   }
+  const averaging = profile.sosAveraging;
+  if (averaging !== undefined && averaging !== 'per-game' && averaging !== 'site-weighted') {
+    throw invalid(`SOS averaging must be per-game or site-weighted, got "${averaging}"`);
+  }
+  const passes = profile.badWins?.passes;
+  if (passes !== undefined && passes !== 'once' && passes !== 'until-stable') {
+    throw invalid(`bad-win removal passes must be once or until-stable, got "${passes}"`);
+  }
+  const bonus = profile.qualityWinBonus;
+  if (bonus) {
+    const bad = bonus.points.findIndex((p) => !(Number.isFinite(p) && p >= 0));
+    if (bad >= 0) {
+      throw invalid(
+        `quality-win points must be numbers >= 0, got ${bonus.points[bad]} for #${bad + 1}`,
+      );
+    }
+    if (!(Number.isFinite(bonus.scale) && bonus.scale >= 0)) {
+      throw invalid(`quality-win scale must be a number >= 0, got ${bonus.scale}`);
+    }
+    if (!(Number.isFinite(bonus.tieShare) && bonus.tieShare >= 0 && bonus.tieShare <= 1)) {
+      throw invalid(`quality-win tie share must be a number from 0 to 1, got ${bonus.tieShare}`);
+    }
+  }
+}
+
+/** Whether the profile needs the site-weighted engine (bad wins, quality wins, weighted SOS). */
+export function hasWeightedRules(profile: RpiProfile): boolean {
+  return (
+    profile.sosAveraging === 'site-weighted' ||
+    profile.badWins !== undefined ||
+    profile.qualityWinBonus !== undefined
+  );
 }
 
 function weightsOf(values: readonly number[]): RpiProfile['weights'] {
