@@ -14,12 +14,13 @@ describe('resolveProfile', () => {
     });
   });
 
-  it('has the four built-in profiles with their weights', () => {
+  it('has the five built-in profiles with their weights', () => {
     expect([...PROFILES.keys()]).toEqual([
       'ncaa-soccer-2024',
       'ncaa-soccer-2023',
       'ncaa-basketball',
       'ncaa-hockey',
+      'ncaa-hockey-2013',
     ]);
     expect(resolveProfile('ncaa-soccer-2023').tieValue).toBe(0.5);
     expect(resolveProfile('ncaa-basketball').locationWeights).toEqual({
