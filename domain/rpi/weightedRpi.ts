@@ -122,10 +122,14 @@ export function weightedRpi(
       let remaining = 0;
       for (let e = start; e < end; e++) if (removed[e] === 0) remaining++;
       if (bad.length === 0 || bad.length >= remaining) return;
-      for (const e of bad) {
-        removed[e] = 1;
-        add(e, -1);
+      for (const e of bad) add(e, -1);
+      // Each bad win alone raises the RPI; together they could lower it only where an
+      // average loses its last term (an opponent with no other game): then keep them all.
+      if (!(rpiOfSums() > current)) {
+        for (const e of bad) add(e, 1);
+        return;
       }
+      for (const e of bad) removed[e] = 1;
       removedWins[t] = (removedWins[t] as number) + bad.length;
       if (once) return;
     }
@@ -274,7 +278,10 @@ function classicOwp(offset: Int32Array, pct: Float64Array, teamCount: number): F
   return owp;
 }
 
-/** 1-based ranks by value, best first, equal values sharing a rank; 0 for NaN. */
+/**
+ * 1-based ranks by value, best first, values within `EPSILON` of the one before sharing its
+ * rank (equal RPIs reached by different sums differ in the last bits); 0 for NaN.
+ */
 export function competitionRanks(values: Float64Array): Int32Array {
   const ids: number[] = [];
   for (let t = 0; t < values.length; t++) if (!Number.isNaN(values[t] as number)) ids.push(t);
@@ -284,7 +291,9 @@ export function competitionRanks(values: Float64Array): Int32Array {
     const t = ids[i] as number;
     const previous = ids[i - 1];
     rank[t] =
-      previous !== undefined && values[previous] === values[t] ? (rank[previous] as number) : i + 1;
+      previous !== undefined && (values[previous] as number) - (values[t] as number) <= EPSILON
+        ? (rank[previous] as number)
+        : i + 1;
   }
   return rank;
 }

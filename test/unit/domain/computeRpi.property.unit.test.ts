@@ -117,11 +117,15 @@ describe('computeRpi, properties', () => {
       fc.property(seasonArb, profileArb, (games, profile) => {
         const { ratings } = computeRpi(games, { profile });
         for (const r of ratings) {
-          for (const v of [r.wp, r.owp, r.oowp, r.rpi]) {
+          // A quality-win bonus (ncaa-hockey-2013) comes on top of the [0, 1] RPI, at most 0.06.
+          const beforeBonus = r.rpi === null ? null : r.rpi - (r.bonus ?? 0);
+          for (const v of [r.wp, r.owp, r.oowp, beforeBonus]) {
             expect(v).not.toBeNull();
             expect(v).toBeGreaterThanOrEqual(0);
             expect(v).toBeLessThanOrEqual(1);
           }
+          expect(r.bonus ?? 0).toBeGreaterThanOrEqual(0);
+          expect(r.bonus ?? 0).toBeLessThanOrEqual(0.06);
           expect(r.wins + r.losses + r.ties).toBe(r.games);
         }
         for (let i = 1; i < ratings.length; i++) {
