@@ -53,55 +53,51 @@ export function weightedRpi(
   const base = new Float64Array(teamCount).fill(Number.NaN);
   const removedWins = new Int32Array(teamCount);
   const removed = new Uint8Array(opponent.length);
+  // A team's running sums: Σc, Σw, Σa·p and Σa over known p, Σa·q and Σa over known q, and
+  // how many games are in each (a count, so an emptied sum is empty, not a rounding residue).
   const sums = new Float64Array(6);
-
-  // The six running sums of a team: Σc, Σw, Σa·p, Σa (p known), Σa·q, Σa (q known).
+  const terms = new Int32Array(3);
   const add = (e: number, sign: number) => {
     const a = siteWeighted ? (weight[e] as number) : 1;
     sums[0] = (sums[0] as number) + sign * (credit[e] as number);
     sums[1] = (sums[1] as number) + sign * (weight[e] as number);
+    terms[0] = (terms[0] as number) + sign;
     const p = pct[e] as number;
     if (!Number.isNaN(p)) {
       sums[2] = (sums[2] as number) + sign * a * p;
       sums[3] = (sums[3] as number) + sign * a;
+      terms[1] = (terms[1] as number) + sign;
     }
     const q = owpClassic[opponent[e] as number] as number;
     if (!Number.isNaN(q)) {
       sums[4] = (sums[4] as number) + sign * a * q;
       sums[5] = (sums[5] as number) + sign * a;
+      terms[2] = (terms[2] as number) + sign;
     }
   };
   const rpiOfSums = () => {
-    const [c, w, sp, np, sq, nq] = sums as unknown as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    if (!(w > 0)) return Number.NaN;
-    return w1 * (c / w) + w2 * (np > 0 ? sp / np : 0) + w3 * (nq > 0 ? sq / nq : 0);
+    if (terms[0] === 0) return Number.NaN;
+    return w1 * wpOfSums() + w2 * owpOfSums() + w3 * oowpOfSums();
+  };
+  const wpOfSums = () => (sums[0] as number) / (sums[1] as number);
+  const owpOfSums = () => (terms[1] === 0 ? 0 : (sums[2] as number) / (sums[3] as number));
+  const oowpOfSums = () => (terms[2] === 0 ? 0 : (sums[4] as number) / (sums[5] as number));
+  /** The sums over the team's games still counted, added afresh (no subtraction residue). */
+  const sumKept = (start: number, end: number) => {
+    sums.fill(0);
+    terms.fill(0);
+    for (let e = start; e < end; e++) if (removed[e] === 0) add(e, 1);
   };
 
   for (let t = 0; t < teamCount; t++) {
     const start = offset[t] as number;
     const end = offset[t + 1] as number;
     if (start === end) continue;
-    sums.fill(0);
-    for (let e = start; e < end; e++) add(e, 1);
+    sumKept(start, end);
     if (profile.badWins) removeBadWins(t);
-    const [c, w, sp, np, sq, nq] = sums as unknown as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    wp[t] = c / w;
-    owp[t] = np > 0 ? sp / np : 0;
-    oowp[t] = nq > 0 ? sq / nq : 0;
+    wp[t] = wpOfSums();
+    owp[t] = owpOfSums();
+    oowp[t] = oowpOfSums();
     base[t] = rpiOfSums();
   }
 
@@ -122,14 +118,15 @@ export function weightedRpi(
       let remaining = 0;
       for (let e = start; e < end; e++) if (removed[e] === 0) remaining++;
       if (bad.length === 0 || bad.length >= remaining) return;
-      for (const e of bad) add(e, -1);
+      for (const e of bad) removed[e] = 1;
+      sumKept(start, end);
       // Each bad win alone raises the RPI; together they could lower it only where an
       // average loses its last term (an opponent with no other game): then keep them all.
-      if (!(rpiOfSums() > current)) {
-        for (const e of bad) add(e, 1);
+      if (!(rpiOfSums() - current > EPSILON)) {
+        for (const e of bad) removed[e] = 0;
+        sumKept(start, end);
         return;
       }
-      for (const e of bad) removed[e] = 1;
       removedWins[t] = (removedWins[t] as number) + bad.length;
       if (once) return;
     }

@@ -118,7 +118,7 @@ function naiveHockey(games: readonly Game[], profile: RpiProfile) {
       const remaining = (sides.get(t) ?? []).length - removed.size;
       if (bad.length === 0 || bad.length >= remaining) break;
       const after = new Set([...removed, ...bad.map((s) => s.id)]);
-      if (!(figures(t, after).rpi > current)) break;
+      if (!(figures(t, after).rpi - current > 1e-12)) break;
       for (const s of bad) removed.add(s.id);
       if (profile.badWins?.passes === 'once') break;
     }
