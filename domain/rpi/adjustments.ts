@@ -160,7 +160,7 @@ export function resolveAdjustments(
   if (missing.length > 0) {
     throw new DomainError(
       'INCOMPLETE_ADJUSTMENTS',
-      `the adjusted RPI of profile "${profileName}" needs values no published source gave: ${missing.join(', ')} (supply them in an adjustments file, see README "The RPI")`,
+      `the adjusted RPI of profile "${profileName}" needs values no published source gave: ${abridged(table, missing).join(', ')} (supply them in an adjustments file, see README "The RPI")`,
     );
   }
   for (const tier of tiers) {
@@ -183,6 +183,33 @@ export function resolveAdjustments(
   const games = overrides.games ?? table.games;
   if (overrides.games === undefined && !table.gamesConfirmed) unconfirmed.push('games');
   return { games, tiers, unconfirmed };
+}
+
+/** Missing paths, a whole tier as `tiers.<id>.*` and a whole result as `tiers.<id>.<result>.*`. */
+function abridged(table: AdjustmentTable, missing: readonly string[]): string[] {
+  const gone = new Set(missing);
+  const out: string[] = [];
+  for (const tier of table.tiers) {
+    const path = `tiers.${tier.id}`;
+    const results = RESULTS.filter((r) => tier[r] !== undefined);
+    const all = [
+      `${path}.first`,
+      `${path}.last`,
+      ...results.flatMap((r) => SITES.map((s) => `${path}.${r}.${s}`)),
+    ];
+    if (all.every((p) => gone.has(p))) {
+      out.push(`${path}.*`);
+      continue;
+    }
+    for (const bound of ['first', 'last'])
+      if (gone.has(`${path}.${bound}`)) out.push(`${path}.${bound}`);
+    for (const r of results) {
+      const sites = SITES.map((s) => `${path}.${r}.${s}`);
+      if (sites.every((p) => gone.has(p))) out.push(`${path}.${r}.*`);
+      else out.push(...sites.filter((p) => gone.has(p)));
+    }
+  }
+  return out;
 }
 
 function objectAt(value: unknown, path: string): Record<string, unknown> {

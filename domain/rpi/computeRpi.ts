@@ -133,7 +133,7 @@ export function computeRpi(games: readonly Game[], options: RpiOptions = {}): Rp
       rank = i > 0 && value === rpi[order[i - 1] as number] ? previousRank : i + 1;
       previousRank = rank;
     }
-    ratings.push({
+    const rating: TeamRating = {
       rank,
       team: counted.names[t] as string,
       games: records.played[t] as number,
@@ -144,8 +144,8 @@ export function computeRpi(games: readonly Game[], options: RpiOptions = {}): Rp
       owp: rated ? zeroIfNaN(owp[t]) : null,
       oowp: rated ? zeroIfNaN(oowp[t]) : null,
       rpi: rated ? value : null,
-      ...extra?.(t, rated),
-    });
+    };
+    ratings.push(extra ? { ...rating, ...extra(t, rated) } : rating);
   }
 
   return {

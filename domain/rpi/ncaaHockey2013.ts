@@ -1,4 +1,4 @@
-import type { RpiProfile } from './RpiProfile.js';
+import type { RpiProfile } from './profileTypes.js';
 import {
   BANGOR_2013,
   CHN_2013,

@@ -1,4 +1,4 @@
-import type { RuleSource } from './RpiProfile.js';
+import type { RuleSource } from './profileTypes.js';
 
 // Published statements the built-in profiles' rules are taken from. Each profile names, per
 // field, the ones that give or confirm its value (see `RpiProfile.sources`).

@@ -1,4 +1,4 @@
-import type { AdjustmentTable, AdjustmentTier, SiteAmounts, TableValue } from './RpiProfile.js';
+import type { AdjustmentTable, AdjustmentTier, SiteAmounts, TableValue } from './profileTypes.js';
 import { SOCCER_2024_CHANGES } from './ruleSources.js';
 
 /** A value no published source gave: it must be supplied (README, "The RPI"). */

@@ -203,7 +203,20 @@ describe('computeRpiVariant', () => {
         conferences,
       });
     expect(run).toThrow(DomainError);
-    expect(run).toThrow(/tiers\.bonus-1\.win\.home, tiers\.bonus-1\.win\.neutral/);
+    expect(run).toThrow(
+      /gave: tiers\.bonus-1\.\*, tiers\.bonus-2\.\*, tiers\.bonus-3\.\*, tiers\.penalty-1\.\*, tiers\.penalty-2\.\* \(/,
+    );
+    // Boundaries given, one amount supplied: the rest are named by result, then by site.
+    const partly = () =>
+      computeRpiVariant(league, {
+        profile: resolveProfile('ncaa-soccer-2023'),
+        variant: 'adjusted',
+        conferences,
+        adjustments: parseAdjustmentOverrides({ tiers: { 'bonus-1': { win: { home: 0.002 } } } }),
+      });
+    expect(partly).toThrow(
+      /gave: tiers\.bonus-1\.win\.neutral, tiers\.bonus-1\.win\.away, tiers\.bonus-1\.tie\.\*, tiers\.bonus-2\.win\.\*/,
+    );
     expect(run).toThrow(/adjustments file/);
   });
 
