@@ -76,11 +76,19 @@ const BUILT_IN: readonly RpiProfile[] = [
     locationWeights: NO_WEIGHTING,
     penaltiesAreTies: true,
   },
-  NCAA_HOCKEY_2013,
 ];
 
 /** Every built-in profile, by name. */
+/**
+ * The built-in profiles the pipeline serves (saga, query API, deployment settings), by name.
+ * `ncaa-hockey-2013` is not among them yet: serving it is the pipeline's step (README, "The RPI").
+ */
 export const PROFILES: ReadonlyMap<string, RpiProfile> = new Map(BUILT_IN.map((p) => [p.name, p]));
+
+/** Every built-in profile, by name: those of `PROFILES` and `ncaa-hockey-2013`. */
+export const ALL_PROFILES: ReadonlyMap<string, RpiProfile> = new Map(
+  [...BUILT_IN, NCAA_HOCKEY_2013].map((p) => [p.name, p]),
+);
 
 export const DEFAULT_PROFILE_NAME = SOCCER_2024.name;
 
@@ -102,11 +110,11 @@ export function resolveProfile(
   name: string = DEFAULT_PROFILE_NAME,
   overrides: ProfileOverrides = {},
 ): RpiProfile {
-  const base = PROFILES.get(name);
+  const base = ALL_PROFILES.get(name);
   if (!base) {
     throw new DomainError(
       'UNKNOWN_PROFILE',
-      `unknown RPI profile "${name}"; known profiles: ${[...PROFILES.keys()].join(', ')}`,
+      `unknown RPI profile "${name}"; known profiles: ${[...ALL_PROFILES.keys()].join(', ')}`,
     );
   }
   const custom =
