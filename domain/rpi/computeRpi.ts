@@ -73,6 +73,10 @@ export interface RpiResult {
  * - OOWP: per game, the opponent's OWP (opponents whose OWP had nothing to average are left
  *   out; if all are, OOWP is 0).
  *
+ * A profile with site-weighted averaging, bad-win removal or a quality-win bonus
+ * (`ncaa-hockey-2013`) is computed by `weightedRpi`: OWP and OOWP weigh each game like WP,
+ * bad wins leave the team's own figures, and `rpi` includes the bonus, given as `bonus`.
+ *
  * Runs in time linear in the number of games: per-team and per-pair totals are built once
  * and each team's games are visited a constant number of times.
  *
