@@ -3,11 +3,7 @@ export type DomainErrorCode =
   | 'INVALID_PROFILE'
   | 'UNKNOWN_PROFILE'
   | 'INVALID_OPTION'
-  | 'INVALID_GAME'
-  | 'UNSUPPORTED_VARIANT'
-  | 'INVALID_ADJUSTMENTS'
-  | 'INCOMPLETE_ADJUSTMENTS'
-  | 'MISSING_CONFERENCES';
+  | 'INVALID_GAME';
 
 /**
  * Base class of every error thrown by `domain/`: a stable `code` to branch on,

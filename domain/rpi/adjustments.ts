@@ -159,7 +159,7 @@ export function resolveAdjustments(
 
   if (missing.length > 0) {
     throw new DomainError(
-      'INCOMPLETE_ADJUSTMENTS',
+      'INVALID_PROFILE',
       `the adjusted RPI of profile "${profileName}" needs values no published source gave: ${abridged(table, missing).join(', ')} (supply them in an adjustments file, see README "The RPI")`,
     );
   }
@@ -237,5 +237,5 @@ function shown(value: unknown): string {
 }
 
 function invalid(message: string): DomainError {
-  return new DomainError('INVALID_ADJUSTMENTS', `adjustments: ${message}`);
+  return new DomainError('INVALID_PROFILE', `adjustments: ${message}`);
 }

@@ -105,7 +105,7 @@ export function computeRpiVariant(
       const table = profile.adjustments;
       if (!table) {
         throw new DomainError(
-          'UNSUPPORTED_VARIANT',
+          'INVALID_OPTION',
           `profile "${profile.name}" has no bonus and penalty table, so it has no adjusted RPI (use --variant unadjusted${hasWeightedRules(profile) ? '' : ' or non-conference'})`,
         );
       }
@@ -140,7 +140,7 @@ export function computeRpiVariant(
     case 'non-conference': {
       if (hasWeightedRules(profile)) {
         throw new DomainError(
-          'UNSUPPORTED_VARIANT',
+          'INVALID_OPTION',
           `profile "${profile.name}" removes bad wins and adds a quality-win bonus; no non-conference RPI is published for those rules (use --variant unadjusted)`,
         );
       }
@@ -179,7 +179,7 @@ function conferenceLookup(conferences: VariantOptions['conferences']): Conferenc
 
 function missingConferences(why: string): DomainError {
   return new DomainError(
-    'MISSING_CONFERENCES',
+    'INVALID_OPTION',
     `${why}: give the conferences (CLI: a "conference" column in --teams-file)`,
   );
 }
