@@ -33,7 +33,7 @@ import type { SagaTimeline } from '../sagas/sagaTimeline.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import type { Letter } from '../stream/redrive/Letter.js';
 import type { RedriveSummary } from '../stream/redrive/redriveLetters.js';
-import { ConsumerSamples } from './consumerSamples.js';
+import { type ConsumerSample, ConsumerSamples } from './consumerSamples.js';
 import type { LiveFeed } from './LiveFeed.js';
 
 /** The document stores the queries read. */
@@ -109,6 +109,11 @@ export interface QueryExtras {
   readonly storeSize?: () => Promise<StoreSize>;
   /** The read models' generations. */
   readonly readModels?: () => Promise<readonly ReadModelEntry[]>;
+  /**
+   * The consumers over the last minutes where the deployment keeps them (CloudWatch on AWS);
+   * otherwise the API samples its own health figures.
+   */
+  readonly consumerHistory?: () => Promise<ConsumerSample[]>;
   /** The dead letters and their redrive, where the deployment offers them to the API. */
   readonly deadLetters?: DeadLetterDesk;
 }
@@ -347,7 +352,7 @@ export class QueryService {
    */
   async consumers() {
     const [samples, entries] = await Promise.all([
-      this.consumerSamples.samples(),
+      this.extras.consumerHistory?.() ?? this.consumerSamples.samples(),
       this.extras.readModels?.() ?? Promise.resolve([]),
     ]);
     const latest = new Map((samples.at(-1)?.consumers ?? []).map((c) => [c.name, c]));

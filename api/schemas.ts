@@ -530,7 +530,7 @@ export const Consumers = z
       }),
     ).openapi({
       description:
-        "The consumers' lag and applied counts over the last 10 minutes, oldest first, every 5 s from the first request on; empty on AWS (the consumers' IteratorAge is on the dashboard)",
+        "The consumers' lag and applied counts over the last 10 minutes, oldest first. Locally: sampled every 5 s from the first request on, `applied` since the server started. On AWS: a sample a minute from the consumers' metrics (`IteratorLagMs` maximum, `EventsApplied` added up from the window's start), read from CloudWatch at most once a minute",
     }),
     read_models: list(
       z.strictObject({

@@ -417,6 +417,16 @@ export class MatchstreamStack extends Stack {
       this.allow(this.api.function, table(name), 'readDocuments');
     this.allow(this.api.function, this.eventStore.table, 'appendEvents');
     this.allow(this.api.function, this.eventStore.table, 'describe');
+    // GET /consumers reads the consumers' own metrics (at most once a minute per instance).
+    this.api.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+    );
+    if (this.api.function.role)
+      Validations.of(this.api.function.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          "cloudwatch:GetMetricData supports no resource-level permissions (Service Authorization Reference); the API reads the consumers' metrics with it, nothing else.",
+      });
     this.allow(this.api.function, deadLetters, 'listDeadLetters');
     this.allow(this.api.function, breakers, 'listBreakers');
     // The circuit breakers' state, shared by the instances of each function that guards a

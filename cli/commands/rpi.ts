@@ -1,7 +1,17 @@
+import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { latestPerMatch } from '../../domain/games/latestPerMatch.js';
+import {
+  type AdjustmentOverrides,
+  parseAdjustmentOverrides,
+} from '../../domain/rpi/adjustments.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
-import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
+import {
+  computeRpiVariant,
+  RPI_VARIANTS,
+  type RpiVariant,
+} from '../../domain/rpi/computeRpiVariant.js';
+import { ALL_PROFILES, DEFAULT_PROFILE_NAME, resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import { readGames } from '../../feeds/readGames.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import { CliError, EXIT } from '../exitCodes.js';
@@ -17,6 +27,7 @@ import {
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { formatRankings, RANKING_FORMATS, type RankingFormat } from '../output/rankings.js';
+import { formatVariantRankings } from '../output/variantRankings.js';
 import { fileProgress } from '../progress.js';
 import { write } from '../write.js';
 
@@ -26,6 +37,8 @@ interface RpiFlags extends NeutralFlags {
   /** The old name of --teams-file, still accepted. */
   readonly teams?: string;
   readonly profile: string;
+  readonly variant: RpiVariant;
+  readonly adjustments?: string;
   readonly weights?: number[];
   readonly tieValue?: number;
   readonly sosTieValue?: number;
@@ -51,8 +64,20 @@ export function registerRpi(program: Command): void {
     .addOption(new Option('--teams <file>', 'old name of --teams-file').hideHelp())
     .addOption(
       new Option('--profile <name>', 'parameter set of the calculation')
-        .choices([...PROFILES.keys()])
+        .choices([...ALL_PROFILES.keys()])
         .default(DEFAULT_PROFILE_NAME),
+    )
+    .addOption(
+      new Option(
+        '--variant <variant>',
+        'which RPI: unadjusted, adjusted (bonuses and penalties, soccer profiles) or non-conference (needs a conference column in --teams-file); the unadjusted RPI is shown beside the others',
+      )
+        .choices(RPI_VARIANTS)
+        .default('unadjusted'),
+    )
+    .option(
+      '--adjustments <file.json>',
+      'values for the profile\'s bonus and penalty table, by tier id (README, "The RPI")',
     )
     .option('--weights <wp,owp,oowp>', 'override the weights, e.g. 0.25,0.50,0.25', numberList(3))
     .option(
@@ -95,6 +120,9 @@ Examples:
   matchstream rpi season.csv
   matchstream rpi season.csv --teams-file d1.csv --as-of 2026-10-15 --format csv
   matchstream rpi season.jsonl --profile ncaa-soccer-2023 --top 25
+  matchstream rpi season.csv --teams-file d1.csv --variant non-conference
+  matchstream rpi season.csv --teams-file d1.csv --variant adjusted --adjustments tiers.json
+  matchstream rpi hockey.csv --profile ncaa-hockey-2013
   matchstream generate | matchstream rpi -`,
     )
     .action(async (file: string | undefined, flags: RpiFlags) => {
@@ -142,13 +170,21 @@ async function runRpi(
     ...(flags.locationWeights ? { locationWeights: flags.locationWeights } : {}),
   });
 
+  const adjustments = flags.adjustments ? await readAdjustments(flags.adjustments) : undefined;
+  if (adjustments && flags.variant !== 'adjusted') {
+    throw new CliError('--adjustments only applies to --variant adjusted', EXIT.USAGE);
+  }
+
   let invalid = 0;
   let teams: string[] | undefined;
+  let conferences: Map<string, string> | undefined;
   if (teamList) {
     const list = await readTeams(teamList);
     reportProblems(teamList, list.problems);
     invalid += list.problems.length;
     teams = list.teams.map((t) => t.team);
+    const known = list.teams.filter((t) => t.conference !== undefined && t.conference !== '');
+    if (known.length > 0) conferences = new Map(known.map((t) => [t.team, t.conference ?? '']));
   }
 
   const progress = fileProgress('reading games', flags.progress);
@@ -172,13 +208,51 @@ async function runRpi(
   }
 
   const { games, superseded } = latestPerMatch(feed.games);
-  const result = computeRpi(games, {
+  const options = {
     profile,
     ...(teams ? { teams } : {}),
     ...(flags.asOf ? { asOf: flags.asOf } : {}),
     ...(flags.season ? { season: flags.season } : {}),
+  };
+  const context = { rows: feed.rows, invalid, superseded };
+  // The unadjusted RPI of a classic profile keeps the output it always had.
+  if (flags.variant === 'unadjusted' && !profile.qualityWinBonus) {
+    await write(formatRankings(computeRpi(games, options), flags.format, context, flags.top));
+    return;
+  }
+  const result = computeRpiVariant(games, {
+    ...options,
+    variant: flags.variant,
+    ...(conferences ? { conferences } : {}),
+    ...(adjustments ? { adjustments } : {}),
   });
-  await write(
-    formatRankings(result, flags.format, { rows: feed.rows, invalid, superseded }, flags.top),
-  );
+  const unknown = result.games.unknownConference ?? 0;
+  if (unknown > 0 && flags.variant !== 'unadjusted') {
+    process.stderr.write(
+      `matchstream: warning: ${counted(unknown, 'game')} with a team without a conference in the team list: no non-conference status, left out of the ${flags.variant} figures\n`,
+    );
+  }
+  if (result.unconfirmed.length > 0) {
+    process.stderr.write(
+      `matchstream: warning: values no published source confirmed were used: ${result.unconfirmed.join(', ')} (supply them with --adjustments)\n`,
+    );
+  }
+  await write(formatVariantRankings(result, flags.format, context, flags.top));
+}
+
+/** The adjustment values of `--adjustments`: a JSON file, checked field by field. */
+async function readAdjustments(path: string): Promise<AdjustmentOverrides> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read the adjustments file ${path}`, EXIT.FAILURE, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`the adjustments file ${path} is not JSON`, EXIT.USAGE, { cause: error });
+  }
+  return parseAdjustmentOverrides(json);
 }

@@ -1,29 +1,26 @@
 import { DomainError } from '../DomainError.js';
+import { NCAA_HOCKEY_2013 } from './ncaaHockey2013.js';
+import type { LocationWeights, RpiProfile } from './profileTypes.js';
+import {
+  SOCCER_2024_CHANGES,
+  SOCCER_LOCATION,
+  SOCCER_NCRPI,
+  SOCCER_RPI_FORMULA,
+} from './ruleSources.js';
+import { SOCCER_2023_ADJUSTMENTS, SOCCER_2024_ADJUSTMENTS } from './soccerAdjustments.js';
 
-/**
- * How a win counts in a team's own WP depending on where it was played.
- * A home win weighs `homeWin`, a road win `roadWin`; a loss mirrors it (a home loss weighs
- * `roadWin`, a road loss `homeWin`); neutral-site games weigh 1. `{1, 1}` is no weighting.
- */
-export interface LocationWeights {
-  readonly homeWin: number;
-  readonly roadWin: number;
-}
-
-/** A named set of RPI parameters. */
-export interface RpiProfile {
-  readonly name: string;
-  readonly description: string;
-  /** Weights of WP, OWP and OOWP; they sum to 1. */
-  readonly weights: readonly [wp: number, owp: number, oowp: number];
-  /** What a tie is worth, as a fraction of a win, in the team's own WP. */
-  readonly tieValue: number;
-  /** What a tie is worth inside OWP and OOWP. */
-  readonly sosTieValue: number;
-  readonly locationWeights: LocationWeights;
-  /** A game decided on penalty kicks (or a shootout) counts as a tie, whatever the score says. */
-  readonly penaltiesAreTies: boolean;
-}
+export type {
+  AdjustmentTable,
+  AdjustmentTier,
+  BadWinRule,
+  LocationWeights,
+  QualityWinBonus,
+  RpiProfile,
+  RuleSource,
+  SiteAmounts,
+  SosAveraging,
+  TableValue,
+} from './profileTypes.js';
 
 const NO_WEIGHTING: LocationWeights = { homeWin: 1, roadWin: 1 };
 
@@ -36,6 +33,12 @@ const SOCCER_2024: RpiProfile = {
   sosTieValue: 1 / 2,
   locationWeights: NO_WEIGHTING,
   penaltiesAreTies: true,
+  adjustments: SOCCER_2024_ADJUSTMENTS,
+  sources: {
+    tieValue: [SOCCER_RPI_FORMULA, SOCCER_2024_CHANGES],
+    adjustments: [SOCCER_2024_CHANGES, SOCCER_LOCATION],
+    'variant.non-conference': [SOCCER_NCRPI],
+  },
 };
 
 const BUILT_IN: readonly RpiProfile[] = [
@@ -46,6 +49,12 @@ const BUILT_IN: readonly RpiProfile[] = [
     description:
       'NCAA Division I soccer before 2024: 0.25/0.50/0.25, a tie is 1/2 of a win everywhere, penalty-kick results are ties',
     tieValue: 1 / 2,
+    adjustments: SOCCER_2023_ADJUSTMENTS,
+    sources: {
+      tieValue: [SOCCER_2024_CHANGES],
+      adjustments: [SOCCER_2024_CHANGES, SOCCER_LOCATION],
+      'variant.non-conference': [SOCCER_NCRPI],
+    },
   },
   {
     name: 'ncaa-basketball',
@@ -70,7 +79,16 @@ const BUILT_IN: readonly RpiProfile[] = [
 ];
 
 /** Every built-in profile, by name. */
+/**
+ * The built-in profiles the pipeline serves (saga, query API, deployment settings), by name.
+ * `ncaa-hockey-2013` is not among them yet: serving it is the pipeline's step (README, "The RPI").
+ */
 export const PROFILES: ReadonlyMap<string, RpiProfile> = new Map(BUILT_IN.map((p) => [p.name, p]));
+
+/** Every built-in profile, by name: those of `PROFILES` and `ncaa-hockey-2013`. */
+export const ALL_PROFILES: ReadonlyMap<string, RpiProfile> = new Map(
+  [...BUILT_IN, NCAA_HOCKEY_2013].map((p) => [p.name, p]),
+);
 
 export const DEFAULT_PROFILE_NAME = SOCCER_2024.name;
 
@@ -92,11 +110,11 @@ export function resolveProfile(
   name: string = DEFAULT_PROFILE_NAME,
   overrides: ProfileOverrides = {},
 ): RpiProfile {
-  const base = PROFILES.get(name);
+  const base = ALL_PROFILES.get(name);
   if (!base) {
     throw new DomainError(
       'UNKNOWN_PROFILE',
-      `unknown RPI profile "${name}"; known profiles: ${[...PROFILES.keys()].join(', ')}`,
+      `unknown RPI profile "${name}"; known profiles: ${[...ALL_PROFILES.keys()].join(', ')}`,
     );
   }
   const custom =
@@ -145,6 +163,38 @@ export function assertValidProfile(profile: RpiProfile): void {
   if (!(Number.isFinite(homeWin) && homeWin > 0 && Number.isFinite(roadWin) && roadWin > 0)) {
     throw invalid(`location weights must be positive numbers, got ${homeWin},${roadWin}`);
   }
+  const averaging = profile.sosAveraging;
+  if (averaging !== undefined && averaging !== 'per-game' && averaging !== 'site-weighted') {
+    throw invalid(`SOS averaging must be per-game or site-weighted, got "${averaging}"`);
+  }
+  const passes = profile.badWins?.passes;
+  if (passes !== undefined && passes !== 'once' && passes !== 'until-stable') {
+    throw invalid(`bad-win removal passes must be once or until-stable, got "${passes}"`);
+  }
+  const bonus = profile.qualityWinBonus;
+  if (bonus) {
+    const bad = bonus.points.findIndex((p) => !(Number.isFinite(p) && p >= 0));
+    if (bad >= 0) {
+      throw invalid(
+        `quality-win points must be numbers >= 0, got ${bonus.points[bad]} for #${bad + 1}`,
+      );
+    }
+    if (!(Number.isFinite(bonus.scale) && bonus.scale >= 0)) {
+      throw invalid(`quality-win scale must be a number >= 0, got ${bonus.scale}`);
+    }
+    if (!(Number.isFinite(bonus.tieShare) && bonus.tieShare >= 0 && bonus.tieShare <= 1)) {
+      throw invalid(`quality-win tie share must be a number from 0 to 1, got ${bonus.tieShare}`);
+    }
+  }
+}
+
+/** Whether the profile needs the site-weighted engine (bad wins, quality wins, weighted SOS). */
+export function hasWeightedRules(profile: RpiProfile): boolean {
+  return (
+    profile.sosAveraging === 'site-weighted' ||
+    profile.badWins !== undefined ||
+    profile.qualityWinBonus !== undefined
+  );
 }
 
 function weightsOf(values: readonly number[]): RpiProfile['weights'] {

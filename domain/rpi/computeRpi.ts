@@ -1,10 +1,16 @@
 import { DomainError } from '../DomainError.js';
 import type { Game } from '../games/Game.js';
 import { isCalendarDay } from '../games/parseDate.js';
-import { assertValidProfile, type RpiProfile, resolveProfile } from './RpiProfile.js';
+import {
+  assertValidProfile,
+  hasWeightedRules,
+  type RpiProfile,
+  resolveProfile,
+} from './RpiProfile.js';
 import { type GameCounts, selectGames } from './selectGames.js';
 import { strengthOfSchedule } from './strengthOfSchedule.js';
 import { tallyRecords } from './tallyRecords.js';
+import { weightedRpi } from './weightedRpi.js';
 
 export type { GameCounts } from './selectGames.js';
 
@@ -38,6 +44,12 @@ export interface TeamRating {
   readonly owp: number | null;
   readonly oowp: number | null;
   readonly rpi: number | null;
+  /**
+   * Only under a profile with a quality-win bonus: the bonus, already part of `rpi` (so the
+   * RPI before it is `rpi - bonus`), and the wins left out as bad wins.
+   */
+  readonly bonus?: number | null;
+  readonly removedWins?: number;
 }
 
 export interface RpiResult {
@@ -61,6 +73,10 @@ export interface RpiResult {
  * - OOWP: per game, the opponent's OWP (opponents whose OWP had nothing to average are left
  *   out; if all are, OOWP is 0).
  *
+ * A profile with site-weighted averaging, bad-win removal or a quality-win bonus
+ * (`ncaa-hockey-2013`) is computed by `weightedRpi`: OWP and OOWP weigh each game like WP,
+ * bad wins leave the team's own figures, and `rpi` includes the bonus, given as `bonus`.
+ *
  * Runs in time linear in the number of games: per-team and per-pair totals are built once
  * and each team's games are visited a constant number of times.
  *
@@ -81,17 +97,32 @@ export function computeRpi(games: readonly Game[], options: RpiOptions = {}): Rp
     season,
   });
   const records = tallyRecords(counted, profile);
-  const { owp, oowp } = strengthOfSchedule(counted, records, profile.sosTieValue);
-
   const teamCount = counted.names.length;
-  const [w1, w2, w3] = profile.weights;
-  const wp = new Float64Array(teamCount).fill(Number.NaN);
-  const rpi = new Float64Array(teamCount).fill(Number.NaN);
-  for (let t = 0; t < teamCount; t++) {
-    if (records.played[t] === 0) continue;
-    const own = (records.wpCredit[t] as number) / (records.wpWeight[t] as number);
-    wp[t] = own;
-    rpi[t] = w1 * own + w2 * zeroIfNaN(owp[t]) + w3 * zeroIfNaN(oowp[t]);
+  let wp: Float64Array;
+  let owp: Float64Array;
+  let oowp: Float64Array;
+  let rpi: Float64Array;
+  let extra: ((t: number, rated: boolean) => Pick<TeamRating, 'bonus' | 'removedWins'>) | undefined;
+  if (hasWeightedRules(profile)) {
+    const weighted = weightedRpi(counted, records, profile);
+    ({ wp, owp, oowp, rpi } = weighted);
+    if (profile.qualityWinBonus) {
+      extra = (t, rated) => ({
+        bonus: rated ? (weighted.bonus[t] as number) : null,
+        removedWins: weighted.removedWins[t] as number,
+      });
+    }
+  } else {
+    ({ owp, oowp } = strengthOfSchedule(counted, records, profile.sosTieValue));
+    const [w1, w2, w3] = profile.weights;
+    wp = new Float64Array(teamCount).fill(Number.NaN);
+    rpi = new Float64Array(teamCount).fill(Number.NaN);
+    for (let t = 0; t < teamCount; t++) {
+      if (records.played[t] === 0) continue;
+      const own = (records.wpCredit[t] as number) / (records.wpWeight[t] as number);
+      wp[t] = own;
+      rpi[t] = w1 * own + w2 * zeroIfNaN(owp[t]) + w3 * zeroIfNaN(oowp[t]);
+    }
   }
 
   const order = rankOrder(rpi, counted.names);
@@ -106,7 +137,7 @@ export function computeRpi(games: readonly Game[], options: RpiOptions = {}): Rp
       rank = i > 0 && value === rpi[order[i - 1] as number] ? previousRank : i + 1;
       previousRank = rank;
     }
-    ratings.push({
+    const rating: TeamRating = {
       rank,
       team: counted.names[t] as string,
       games: records.played[t] as number,
@@ -117,7 +148,8 @@ export function computeRpi(games: readonly Game[], options: RpiOptions = {}): Rp
       owp: rated ? zeroIfNaN(owp[t]) : null,
       oowp: rated ? zeroIfNaN(oowp[t]) : null,
       rpi: rated ? value : null,
-    });
+    };
+    ratings.push(extra ? { ...rating, ...extra(t, rated) } : rating);
   }
 
   return {

@@ -1,8 +1,10 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type HealthFigures, QueryService, type ReadModelStores } from '../../api/QueryService.js';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
+import { generationConsumer } from '../../projections/ReadModelRegistry.js';
 import { BUS_HANDLERS, type BusHandlerName } from '../../sagas/handlers/busHandlers.js';
 import { ABANDON_GRACE_MS } from '../../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices.js';
@@ -17,6 +19,7 @@ import { DynamoDeadLetterQueue, total } from '../../stream/consumer/DeadLetterQu
 import { READ_MODELS } from '../readModels.js';
 import { deployedEventStore } from '../seasons.js';
 import { tableSize } from '../tableSize.js';
+import { CONSUMER_NAMES, cloudWatchConsumerSamples } from './consumerMetrics.js';
 import {
   awsBreakers,
   type ConsumerEffect,
@@ -250,7 +253,11 @@ export function busEventHandler(
  * health figures count the dead letters from their counters (one query, never a scan of the
  * letters: the route is public); consumer lag is the `IteratorAge` on the dashboard.
  */
-export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): QueryService {
+export function awsQueryService(
+  env: ConsumerEnv,
+  client: DynamoDBClient,
+  cloudWatch: CloudWatchClient = new CloudWatchClient({}),
+): QueryService {
   const { services, readModels, sagaStores } = awsSagaServices(env, client);
   const deadLetters = new DynamoDeadLetterQueue(client, required(env, 'DEAD_LETTERS_TABLE'));
   const breakers = new DynamoBreakerStateStore(client, required(env, 'BREAKERS_TABLE'));
@@ -271,5 +278,17 @@ export function awsQueryService(env: ConsumerEnv, client: DynamoDBClient): Query
     ...(registry
       ? { readModels: () => Promise.all(READ_MODELS.map((p) => registry.entry(p))) }
       : {}),
+    consumerHistory: cloudWatchConsumerSamples(cloudWatch, async () => {
+      // The stream's consumers, and the feeder of each generation a rebuild keeps current.
+      const entries = registry ? await Promise.all(READ_MODELS.map((p) => registry.entry(p))) : [];
+      return [
+        ...CONSUMER_NAMES,
+        ...entries.flatMap((e) =>
+          e.generations
+            .filter((g) => g.generation > 1 && g.status !== 'dropped')
+            .map((g) => generationConsumer(e.name, g.generation)),
+        ),
+      ];
+    }),
   });
 }
