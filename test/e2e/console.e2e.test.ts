@@ -53,6 +53,8 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   let compensated: string;
+  const elsewhere: string[] = [];
+  const thrown: string[] = [];
 
   const api = async <T>(path: string): Promise<T> => {
     const response = await fetch(`${server.url}${path}`);
@@ -115,6 +117,13 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     // The server samples its consumers' lag every 5 s from the first request for them on.
     await fetch(`${server.url}/consumers`);
     page = await browser.context.newPage();
+    // Everything the pages ask for, and every error they throw, over the whole run.
+    browser.context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.origin !== server.url && !['data:', 'about:'].includes(url.protocol))
+        elsewhere.push(request.url());
+    });
+    page.on('pageerror', (error) => thrown.push(error.message));
     mkdirSync(SHOTS, { recursive: true });
   }, 120_000);
 
@@ -530,6 +539,11 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     for (const hash of pages) expect(seen[hash], hash).toEqual({ width: 375, violations: [] });
     expect(table.scroll).toBeGreaterThan(table.client);
     expect(navWraps).toBe(true);
+  });
+
+  it('asked nothing of any other origin and threw no error on any page', () => {
+    expect(elsewhere).toEqual([]);
+    expect(thrown).toEqual([]);
   });
 });
 
