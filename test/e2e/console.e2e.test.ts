@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from '@hono/zod-openapi';
@@ -30,7 +31,6 @@ import {
 import { runCli } from '../support/cli.js';
 import { kinesisRecordOf } from '../support/kinesisRecords.js';
 import { matchRecorded, registry } from '../support/registry.js';
-import { tempDir } from '../support/tempDir.js';
 
 type Json<T extends z.ZodType> = z.output<T>;
 
@@ -46,8 +46,14 @@ if (missing) console.warn(`web console tests skipped: ${missing}`);
  * (so it compensated), then the season again (the game corrected back), rated and served.
  */
 describe.runIf(missing === undefined)('the web console in Chromium', () => {
-  const tmp = tempDir('matchstream-console-');
-  const data = tmp.path('data');
+  // A folder made when the tests run (not when they are skipped), removed after them.
+  let folder: string;
+  let data: string;
+  const file = (name: string, content: string) => {
+    const path = resolve(folder, name);
+    writeFileSync(path, content);
+    return path;
+  };
   const season = generateSeason({ teams: 40, gamesPerTeam: 8, seed: 5 });
   let server: Server;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -73,13 +79,15 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
   };
 
   beforeAll(async () => {
+    folder = mkdtempSync(resolve(tmpdir(), 'matchstream-console-'));
+    data = resolve(folder, 'data');
     // Prepare: the teams with their conferences, the season rated, then a correction and a new
     // game whose saga compensates.
-    const teams = tmp.file(
+    const teams = file(
       'teams.csv',
       `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`,
     );
-    const games = tmp.file('games.csv', rows(season.games));
+    const games = file('games.csv', rows(season.games));
     const [first, ...rest] = season.games;
     if (!first) throw new Error('no game generated');
     const last = season.games[season.games.length - 1] ?? first;
@@ -92,7 +100,7 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
       awayScore: 1,
       decidedBy: 'regulation',
     };
-    const more = tmp.file('more.csv', rows([corrected, ...rest, added]));
+    const more = file('more.csv', rows([corrected, ...rest, added]));
     expect((await runCli(['teams', 'import', teams, '--data-dir', data, '--json'])).code).toBe(0);
     const faulted = await runCli([
       'start',
@@ -130,6 +138,7 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   it('shows every row of GET /rankings, sorts by keyboard and filters by search', async () => {
@@ -442,7 +451,7 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
       awayScore: 4,
       decidedBy: 'regulation',
     };
-    const feed = tmp.file('late.csv', rows([late]));
+    const feed = file('late.csv', rows([late]));
 
     // Act: ingest through the server that holds the folder; the page is not reloaded.
     const ingest = await runCli(['ingest', feed, '--data-dir', data, '--json', '--no-progress']);
