@@ -11,7 +11,7 @@ import {
   RPI_VARIANTS,
   type RpiVariant,
 } from '../../domain/rpi/computeRpiVariant.js';
-import { ALL_PROFILES, DEFAULT_PROFILE_NAME, resolveProfile } from '../../domain/rpi/RpiProfile.js';
+import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import { readGames } from '../../feeds/readGames.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import { CliError, EXIT } from '../exitCodes.js';
@@ -64,7 +64,7 @@ export function registerRpi(program: Command): void {
     .addOption(new Option('--teams <file>', 'old name of --teams-file').hideHelp())
     .addOption(
       new Option('--profile <name>', 'parameter set of the calculation')
-        .choices([...ALL_PROFILES.keys()])
+        .choices([...PROFILES.keys()])
         .default(DEFAULT_PROFILE_NAME),
     )
     .addOption(

@@ -78,15 +78,8 @@ const BUILT_IN: readonly RpiProfile[] = [
   },
 ];
 
-/** Every built-in profile, by name. */
-/**
- * The built-in profiles the pipeline serves (saga, query API, deployment settings), by name.
- * `ncaa-hockey-2013` is not among them yet: serving it is the pipeline's step (README, "The RPI").
- */
-export const PROFILES: ReadonlyMap<string, RpiProfile> = new Map(BUILT_IN.map((p) => [p.name, p]));
-
-/** Every built-in profile, by name: those of `PROFILES` and `ncaa-hockey-2013`. */
-export const ALL_PROFILES: ReadonlyMap<string, RpiProfile> = new Map(
+/** Every built-in profile, by name: what `matchstream rpi`, the saga, the API and the deployment take. */
+export const PROFILES: ReadonlyMap<string, RpiProfile> = new Map(
   [...BUILT_IN, NCAA_HOCKEY_2013].map((p) => [p.name, p]),
 );
 
@@ -110,11 +103,11 @@ export function resolveProfile(
   name: string = DEFAULT_PROFILE_NAME,
   overrides: ProfileOverrides = {},
 ): RpiProfile {
-  const base = ALL_PROFILES.get(name);
+  const base = PROFILES.get(name);
   if (!base) {
     throw new DomainError(
       'UNKNOWN_PROFILE',
-      `unknown RPI profile "${name}"; known profiles: ${[...ALL_PROFILES.keys()].join(', ')}`,
+      `unknown RPI profile "${name}"; known profiles: ${[...PROFILES.keys()].join(', ')}`,
     );
   }
   const custom =

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../../api/createApi.js';
 import { OPENAPI } from '../../../api/openapi.js';
 import { computeRpi } from '../../../domain/rpi/computeRpi.js';
+import { resolveProfile } from '../../../domain/rpi/RpiProfile.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
@@ -339,7 +340,7 @@ describe('query API over the read models', () => {
     [
       '/rankings?season=2026&profile=nope',
       400,
-      'profile must be one of ncaa-soccer-2024, ncaa-soccer-2023, ncaa-basketball, ncaa-hockey',
+      'profile must be one of ncaa-soccer-2024, ncaa-soccer-2023, ncaa-basketball, ncaa-hockey, ncaa-hockey-2013',
     ],
     [
       '/rankings?season=2026&division=bad%20name',
@@ -362,7 +363,7 @@ describe('query API over the read models', () => {
     [
       '{"season": "2026", "profile": "nope"}',
       400,
-      'profile must be one of ncaa-soccer-2024, ncaa-soccer-2023, ncaa-basketball, ncaa-hockey',
+      'profile must be one of ncaa-soccer-2024, ncaa-soccer-2023, ncaa-basketball, ncaa-hockey, ncaa-hockey-2013',
     ],
     [`{"season": "${'x'.repeat(5000)}"}`, 413, 'the body is over 4096 bytes'],
   ])('answers POST /sagas %.40s with %i', async (body, status, message) => {
@@ -488,6 +489,18 @@ describe('rankings of other scopes, and calculations that count nothing', () => 
 
     expect(hockey.body).toMatchObject({ saga_id: sagaId, profile: 'ncaa-hockey', source: 'cache' });
     expect(current.body).toEqual(before.body);
+  });
+
+  it('calculates with the hockey rules since 2013-14 through the saga, as the engine does', async () => {
+    const sagaId = await start({ season: '2026', profile: 'ncaa-hockey-2013' });
+
+    const served = await get('/rankings?season=2026&profile=ncaa-hockey-2013');
+
+    const direct = computeRpi(season.games, { profile: resolveProfile('ncaa-hockey-2013') });
+    expect(served.body).toMatchObject({ saga_id: sagaId, profile: 'ncaa-hockey-2013' });
+    expect(
+      (served.body.rankings as { team: string; rpi: number }[]).map((r) => [r.team, r.rpi]),
+    ).toEqual(direct.ratings.map((r) => [r.team, r.rpi]));
   });
 
   it('fails a calculation of an unknown division, saying why, and leaves the rankings', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../../domain/DomainError.js';
-import { ALL_PROFILES, PROFILES, resolveProfile } from '../../../domain/rpi/RpiProfile.js';
+import { PROFILES, resolveProfile } from '../../../domain/rpi/RpiProfile.js';
 
 describe('resolveProfile', () => {
   it('defaults to ncaa-soccer-2024 with the published parameters', () => {
@@ -14,14 +14,14 @@ describe('resolveProfile', () => {
     });
   });
 
-  it('has the four built-in profiles the pipeline serves with their weights, and ncaa-hockey-2013', () => {
+  it('has the five built-in profiles with their weights, ncaa-hockey-2013 the last', () => {
     expect([...PROFILES.keys()]).toEqual([
       'ncaa-soccer-2024',
       'ncaa-soccer-2023',
       'ncaa-basketball',
       'ncaa-hockey',
+      'ncaa-hockey-2013',
     ]);
-    expect([...ALL_PROFILES.keys()]).toEqual([...PROFILES.keys(), 'ncaa-hockey-2013']);
     expect(resolveProfile('ncaa-hockey-2013')).toMatchObject({
       weights: [0.25, 0.21, 0.54],
       locationWeights: { homeWin: 0.8, roadWin: 1.2 },

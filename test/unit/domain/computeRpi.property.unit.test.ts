@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { DECIDED_BY, type Game } from '../../../domain/games/Game.js';
 import { computeRpi, type RpiResult } from '../../../domain/rpi/computeRpi.js';
 import {
-  ALL_PROFILES,
   hasWeightedRules,
+  PROFILES,
   type RpiProfile,
   resolveProfile,
 } from '../../../domain/rpi/RpiProfile.js';
@@ -36,7 +36,7 @@ const gameArb: fc.Arbitrary<Game> = fc
 const seasonArb = fc.array(gameArb, { maxLength: 60 });
 
 const profileArb: fc.Arbitrary<RpiProfile> = fc.oneof(
-  fc.constantFrom(...ALL_PROFILES.values()),
+  fc.constantFrom(...PROFILES.values()),
   fc
     .record({
       a: fc.integer({ min: 0, max: 100 }),
