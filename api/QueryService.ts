@@ -127,7 +127,7 @@ export interface StoreSize {
 /** The dead letters as the API shows them, and the redrive it starts. */
 export interface DeadLetterDesk {
   list(): Promise<readonly Letter[]>;
-  /** Redrives these letters (all when empty); refuses ids that name no letter. */
+  /** Redrives these letters (every letter when empty: the API asks for that with `all`). */
   redrive(ids: readonly string[]): Promise<RedriveSummary>;
 }
 

@@ -362,14 +362,17 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
       const parsed = RedriveBody.safeParse(body);
       if (!parsed.success)
         throw new HttpError(400, refusalOf(parsed.error, 'body', Object.keys(RedriveBody.shape)));
+      const { ids, all } = parsed.data;
+      if ((ids === undefined) === (all === undefined))
+        throw new HttpError(400, 'give the letters to redrive as "ids", or "all": true (not both)');
       const known = new Set((await desk.list()).map((l) => l.id));
-      const missing = parsed.data.ids.filter((id) => !known.has(id));
+      const missing = (ids ?? []).filter((id) => !known.has(id));
       if (missing.length > 0)
         throw new HttpError(
           404,
           `no dead letter ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}; nothing was redriven`,
         );
-      return c.json(await desk.redrive(parsed.data.ids), 200);
+      return c.json(await desk.redrive(ids ?? []), 200);
     },
     refuse(redriveDeadLetters),
   );

@@ -587,10 +587,19 @@ export const RedriveBody = z
   .strictObject({
     ids: z
       .array(z.string().min(1).max(MAX_ID))
+      .min(1, 'ids must name at least one letter (or send {"all": true})')
       .max(1000)
-      .openapi({ description: 'The letters to redrive; every letter when empty' }),
+      .optional()
+      .openapi({ description: 'The letters to redrive (ids from GET /dead-letters)' }),
+    all: z
+      .literal(true, 'all must be true when given')
+      .optional()
+      .openapi({ description: 'Every letter, instead of `ids`' }),
   })
-  .openapi('RedriveRequest', { example: { ids: ['3f2a9c1d0b7e'] } });
+  .openapi('RedriveRequest', {
+    description: 'Either `ids` or `"all": true`',
+    example: { ids: ['3f2a9c1d0b7e'] },
+  });
 
 export const RedriveSummary = z
   .strictObject({

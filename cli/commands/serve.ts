@@ -25,7 +25,7 @@ The web console is at / (built by npm run build). Routes: GET /rankings?season=&
 /teams/{id}/weekly?season=, /sagas, /sagas/{id}, /sagas/{id}/timeline, /notifications?season=,
 /live (server-sent events), /store, /consumers, /dead-letters, /health, /openapi.json;
 POST /sagas {"season": "2026"} starts an RPI calculation saga, POST /dead-letters/redrive
-{"ids": []} redrives dead letters (both with the token of the folder's api-token file). The
+{"ids": [...]} redrives dead letters (both with the token of the folder's api-token file). The
 local-only POST /admin/ingest, /admin/rebuild and /admin/folder/... are what "matchstream ingest",
 "rebuild", "status", "projections list", "saga list", "saga show" and "inspect --dead-letters" on
 the same data folder use while this server runs. Errors are JSON

@@ -34,8 +34,12 @@ import { matchRecorded, registry } from '../support/registry.js';
 
 type Json<T extends z.ZodType> = z.output<T>;
 
-/** Where the README's screenshots go. */
-const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/console');
+/**
+ * Where the screenshots go: the README's folder when asked (`MATCHSTREAM_SCREENSHOTS=1 npx
+ * vitest run test/e2e/console`), else the tests' own folder, so a test run leaves the checkout
+ * as it was.
+ */
+const README_SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/console');
 
 const missing = browserMissing();
 if (missing) console.warn(`web console tests skipped: ${missing}`);
@@ -49,6 +53,7 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
   // A folder made when the tests run (not when they are skipped), removed after them.
   let folder: string;
   let data: string;
+  let SHOTS: string;
   const file = (name: string, content: string) => {
     const path = resolve(folder, name);
     writeFileSync(path, content);
@@ -80,6 +85,8 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
 
   beforeAll(async () => {
     folder = mkdtempSync(resolve(tmpdir(), 'matchstream-console-'));
+    SHOTS = process.env.MATCHSTREAM_SCREENSHOTS ? README_SHOTS : resolve(folder, 'screenshots');
+    mkdirSync(SHOTS, { recursive: true });
     data = resolve(folder, 'data');
     // Prepare: the teams with their conferences, the season rated, then a correction and a new
     // game whose saga compensates.

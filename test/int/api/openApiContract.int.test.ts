@@ -343,14 +343,17 @@ describe("the API's live answers, against the document", () => {
     await check(desk(), 'get', '/dead-letters', '/dead-letters', 200);
     const redrive = (init: RequestInit, status: number, app = desk()) =>
       check(app, 'post', '/dead-letters/redrive', '/dead-letters/redrive', status, init);
-    await redrive({ body: '{"ids": []}', headers: WRITER }, 200);
+    await redrive({ body: '{"all": true}', headers: WRITER }, 200);
     await redrive({ body: '{"ids": ["0123456789ab"]}', headers: WRITER }, 404);
     await redrive({ body: '{"ids": "all"}', headers: WRITER }, 400);
+    await redrive({ body: '{"ids": []}', headers: WRITER }, 400);
+    await redrive({ body: '{}', headers: WRITER }, 400);
+    await redrive({ body: '{"ids": ["0123456789ab"], "all": true}', headers: WRITER }, 400);
     await redrive({ body: 'ids', headers: WRITER }, 400);
     await redrive({ body: JSON.stringify({ ids: ['x'.repeat(300_000)] }), headers: WRITER }, 413);
-    await redrive({ body: '{"ids": []}' }, 401);
-    await redrive({ body: '{"ids": []}', headers: { authorization: 'Bearer guessed' } }, 403);
-    await redrive({ body: '{"ids": []}', headers: WRITER }, 501, api());
+    await redrive({ body: '{"all": true}' }, 401);
+    await redrive({ body: '{"all": true}', headers: { authorization: 'Bearer guessed' } }, 403);
+    await redrive({ body: '{"all": true}', headers: WRITER }, 501, api());
   });
 
   it('opens the live stream as documented: server-sent events, first `ready`', async () => {

@@ -56,7 +56,7 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
     sessionStorage.setItem(TOKEN_KEY, token);
     const answer = await postJson<RedriveSummary>(
       apiUrl('dead-letters/redrive'),
-      // Never an empty list: that would redrive every letter.
+      // The letters selected; the button is off while none is.
       { ids: [...selected] },
       token.trim(),
     );
