@@ -349,6 +349,7 @@ describe('each function is granted exactly what its code calls', () => {
         "MetadataEventHandlerRole → SagaTablescache: dynamodb:BatchGetItem dynamodb:Query",
         "MetadataEventHandlerRole → SagaTablesdirectory: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
         "MetadataEventHandlerRole → SagaTableswork: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
+        "QueryApiHandlerRole → *: cloudwatch:GetMetricData",
         "QueryApiHandlerRole → <ArchiveBucket.Arn>/events/*: s3:GetObject",
         "QueryApiHandlerRole → <ArchiveBucket.Arn>/seasons/*: s3:GetObject",
         "QueryApiHandlerRole → ArchiveBucket: s3:ListBucket",

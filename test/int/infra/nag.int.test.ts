@@ -109,6 +109,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "QueryApi/Handler/Function: Serverless::Serverless-LambdaTracing",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+        "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::*]",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/events/*]",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/seasons/*]",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/matchstream-dev-rm-*]",
