@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { createApi } from '../api/createApi.js';
 import { pipelineDeadLetters } from '../pipeline/deadLetterDesk.js';
 import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
@@ -74,10 +74,82 @@ export async function assertPortFree(port: number): Promise<void> {
   });
 }
 
+/** The local server of a pipeline, listening. */
+export interface LocalServer {
+  readonly url: string;
+  /** Waits for SIGINT or SIGTERM (logging requests meanwhile), then closes the server. */
+  untilInterrupted(): Promise<void>;
+  /** Stops listening and ends open connections; the token of a server in memory goes too. */
+  close(): void;
+}
+
 /**
- * Serves the query API of the embedded pipeline on 127.0.0.1 (and the local admin routes)
- * until SIGINT or SIGTERM, then stops the pipeline. With a data folder, the folder's lock
- * records the API, so `matchstream rebuild` on the same folder asks this process.
+ * Opens the query API of the embedded pipeline, the web console and the local admin routes
+ * on 127.0.0.1. With a data folder, the folder's lock records the API, so `matchstream
+ * rebuild` and `ingest` on the same folder ask this process. `start --serve` opens it before
+ * its season goes in, so the console can watch the rankings settle.
+ */
+export async function openLocalServer(
+  pipeline: EmbeddedPipeline,
+  port: number,
+  dataDir?: string,
+): Promise<LocalServer> {
+  const { token, file } = newToken(dataDir);
+  const queries = pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline, dataDir) });
+  const app = createApi(queries, { token }, { consoleDir: CONSOLE_DIR });
+  mountLocalAdmin(app, pipeline, dataDir);
+  mountFolderRoutes(app, pipeline, token);
+  mountIngest(app, pipeline.runtime.store);
+  const fetch = logRequests(app.fetch, log());
+  const { server, url } = await new Promise<{ server: ServerType; url: string }>(
+    (resolve, reject) => {
+      const listening: ServerType = serve({ fetch, hostname: '127.0.0.1', port }, (info) => {
+        // Written once the port is ours, so a refused start leaves no token behind.
+        writeFileSync(file, `${token}\n`, { mode: 0o600 });
+        resolve({ server: listening, url: `http://127.0.0.1:${info.port}` });
+      });
+      listening.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
+    },
+  );
+  if (dataDir) announceApi(storeDir(dataDir), url);
+  process.stderr.write(
+    `query API on ${url} (GET /openapi.json; the web console at ${url}/); write routes need the token in ${file}; Ctrl-C to stop\n`,
+  );
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    server.close();
+    // Open streams (a console's GET /live) would keep the server, and the process, alive.
+    if ('closeAllConnections' in server) server.closeAllConnections();
+    // The token file in the temporary folder belongs to this server alone: it goes with it.
+    if (!dataDir) rmSync(file, { force: true });
+  };
+  return {
+    url,
+    close,
+    async untilInterrupted() {
+      servingLogLevel();
+      process.stderr.write('serving until Ctrl-C (or SIGTERM)\n');
+      let shutdown = () => {};
+      try {
+        await new Promise<void>((resolve) => {
+          shutdown = () => resolve();
+          process.once('SIGINT', shutdown);
+          process.once('SIGTERM', shutdown);
+        });
+      } finally {
+        process.removeListener('SIGINT', shutdown);
+        process.removeListener('SIGTERM', shutdown);
+        close();
+      }
+    },
+  };
+}
+
+/**
+ * Serves the query API of the embedded pipeline on 127.0.0.1 (see `openLocalServer`) until
+ * SIGINT or SIGTERM, then stops the pipeline.
  */
 export async function serveUntilInterrupted(
   pipeline: EmbeddedPipeline,
@@ -85,43 +157,9 @@ export async function serveUntilInterrupted(
   stop: () => Promise<void>,
   dataDir?: string,
 ): Promise<void> {
-  const { token, file } = newToken(dataDir);
-  const queries = pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline, dataDir) });
-  const app = createApi(queries, { token }, { consoleDir: CONSOLE_DIR });
-  mountLocalAdmin(app, pipeline, dataDir);
-  mountFolderRoutes(app, pipeline, token);
-  mountIngest(app, pipeline.runtime.store);
-  servingLogLevel();
-  const fetch = logRequests(app.fetch, log());
-  let listening = false;
-  let shutdown = () => {};
   try {
-    await new Promise<void>((resolve, reject) => {
-      const server = serve({ fetch, hostname: '127.0.0.1', port }, (info) => {
-        // Written once the port is ours, so a refused start leaves no token behind.
-        writeFileSync(file, `${token}\n`, { mode: 0o600 });
-        listening = true;
-        const url = `http://127.0.0.1:${info.port}`;
-        if (dataDir) announceApi(storeDir(dataDir), url);
-        process.stderr.write(
-          `query API on ${url} (GET /openapi.json); write routes need the token in ${file}; Ctrl-C to stop\n`,
-        );
-      });
-      server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
-      shutdown = () => {
-        server.close();
-        // Open streams (a console's GET /live) would keep the server, and the process, alive.
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        resolve();
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    });
+    await (await openLocalServer(pipeline, port, dataDir)).untilInterrupted();
   } finally {
-    process.removeListener('SIGINT', shutdown);
-    process.removeListener('SIGTERM', shutdown);
-    // The token file in the temporary folder belongs to this server alone: it goes with it.
-    if (listening && !dataDir) rmSync(file, { force: true });
     await stop();
   }
 }

@@ -35,7 +35,7 @@ import { reportProblems } from '../output/problems.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
-import { serveUntilInterrupted } from '../serveLocal.js';
+import { type LocalServer, openLocalServer } from '../serveLocal.js';
 import { write } from '../write.js';
 
 interface StartFlags extends NeutralFlags {
@@ -101,7 +101,10 @@ export function registerStart(program: Command): void {
     .option('--quiet', 'do not show the phases of the run on standard error')
     .addOption(new Option('--memory', 'keep nothing (the default)').conflicts('dataDir'))
     .option('--data-dir <dir>', 'keep the pipeline state on disk here between runs')
-    .option('--serve', 'then keep running and serve the query API until interrupted')
+    .option(
+      '--serve',
+      'serve the query API and the web console from the start, and keep serving after the run until interrupted',
+    )
     .option('--port <n>', 'port of the query API with --serve', wholeNumber(0, 65535), 8080)
     .addHelpText(
       'after',
@@ -167,10 +170,12 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
   });
   let stopped = false;
+  let server: LocalServer | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     phases.close();
+    server?.close();
     await pipeline.stop();
   };
   try {
@@ -179,6 +184,8 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     // result arrives would otherwise rate a dozen partial seasons along the way. The stream
     // keeps what they are to carry, and they catch up once the read models have.
     await pipeline.router.disable();
+    // Serving from the start, so the console can watch the season go in and its rankings settle.
+    server = flags.serve ? await openLocalServer(pipeline, flags.port, flags.dataDir) : undefined;
     booting.end(
       `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
     );
@@ -354,7 +361,7 @@ async function runStart(flags: StartFlags & StartInput): Promise<void> {
     }
     // Serving, the log says what happens (sagas the API starts included), not the phases.
     phases.close();
-    if (flags.serve) await serveUntilInterrupted(pipeline, flags.port, stop, flags.dataDir);
+    if (server) await server.untilInterrupted();
     if (unrated) throw new CliError(unrated);
   } finally {
     await stop();

@@ -231,6 +231,61 @@ describe('matchstream serve and status on a data folder', () => {
     }
   });
 
+  it('start --serve answers from the start, while its season goes in, and keeps serving after', async () => {
+    // Prepare
+    const data = tmp.path('watched');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'start',
+        '--team-count',
+        '60',
+        '--games-per-team',
+        '10',
+        '--data-dir',
+        data,
+        '--serve',
+        '--port',
+        '0',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const look = () => {
+          const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+          if (found?.[1]) resolve(found[1]);
+        };
+        child.stderr.on('data', look);
+        void exited.then((code) => reject(new Error(`start exited ${code}: ${stderr}`)));
+      });
+
+      // Act: asked at once, then once the run is done.
+      const early = await fetch(`${url}/health`);
+      const doneWhenAsked = stderr.includes('serving until Ctrl-C');
+      const page = await fetch(`${url}/`);
+      while (!stderr.includes('serving until Ctrl-C')) await new Promise((r) => setTimeout(r, 100));
+      const rankings = await fetch(`${url}/rankings?season=2026`);
+
+      // Assess
+      expect(early.status).toBe(200);
+      expect(doneWhenAsked).toBe(false);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/^<!doctype html>/i);
+      expect(rankings.status).toBe(200);
+      expect(stderr.indexOf('query API on')).toBeLessThan(stderr.indexOf('ingest'));
+    } finally {
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  });
+
   it('reports what the store holds in a folder only ingested into, and what the read models have not applied yet', async () => {
     // Prepare: a feed ingested, no pipeline ever run on the folder.
     const data = tmp.path('ingested');

@@ -82,8 +82,9 @@ export async function startServer(args: readonly string[], dataDir: string): Pro
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
+      // `start --serve` listens from the start and says when its run is done.
       const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (found?.[1]) resolve(found[1]);
+      if (found?.[1] && stderr.includes('serving until Ctrl-C')) resolve(found[1]);
     });
     void exited.then((code) => reject(new Error(`matchstream exited ${code}: ${stderr}`)));
   });
