@@ -337,6 +337,11 @@ describe('the CDK app', () => {
       RouteKey: 'GET /{proxy+}',
       AuthorizationType: 'NONE',
     });
+    // The web console's page: a greedy path takes the root's children, not the root.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /',
+      AuthorizationType: 'NONE',
+    });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: 'POST /sagas',
       AuthorizationType: 'AWS_IAM',
