@@ -124,11 +124,41 @@ export interface StoreSize {
   readonly bytes: number | null;
 }
 
-/** The dead letters as the API shows them, and the redrive it starts. */
+/**
+ * A queue the deployment keeps failures in, counted from its attributes: its messages are not
+ * read (reading one would hide it from whoever redrives them), so they are not listed as letters.
+ */
+export interface QueueCount {
+  readonly queue: string;
+  /** Whose failures it keeps (`bus:<rule>` for a bus handler's). */
+  readonly consumer: string;
+  /** Approximate number of messages waiting. */
+  readonly messages: number;
+  /** Approximate number of messages a reader holds at the moment. */
+  readonly in_flight: number;
+  /** Whether a redrive takes them (a scheduled function's failures are only listed). */
+  readonly redriven: boolean;
+}
+
+/** The dead letters a deployment shows. */
+export interface DeadLetterListing {
+  readonly letters: readonly Letter[];
+  /** The queues counted without being read (AWS); none locally, where every place is read. */
+  readonly queues: readonly QueueCount[];
+  /** What the list leaves out, one sentence each. */
+  readonly notes: readonly string[];
+}
+
+/** The dead letters as the API shows them, and the redrive it starts where it does. */
 export interface DeadLetterDesk {
-  list(): Promise<readonly Letter[]>;
-  /** Redrives these letters (every letter when empty: the API asks for that with `all`). */
-  redrive(ids: readonly string[]): Promise<RedriveSummary>;
+  list(): Promise<DeadLetterListing>;
+  /**
+   * Redrives these letters (every letter when empty: the API asks for that with `all`); absent
+   * where the API does not redrive (the command does).
+   */
+  readonly redrive?: (ids: readonly string[]) => Promise<RedriveSummary>;
+  /** The command that lists and redrives them in full, where there is one. */
+  readonly command: string | null;
 }
 
 /** Which rankings `QueryService.rankings` is asked for. */

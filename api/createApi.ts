@@ -316,7 +316,8 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
     async (c) => {
       const desk = queries.deadLetters;
       if (!desk) throw new HttpError(501, 'this deployment lists no dead letters here');
-      const letters = (await desk.list()).map((l) => ({
+      const listing = await desk.list();
+      const letters = listing.letters.map((l) => ({
         id: l.id,
         consumer: l.consumer,
         kind: l.kind,
@@ -330,7 +331,15 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
         })),
         unknown: l.unknown ?? null,
       }));
-      return c.json({ letters }, 200);
+      return c.json(
+        {
+          letters,
+          queues: [...listing.queues],
+          notes: [...listing.notes],
+          redrive: { api: desk.redrive !== undefined, command: desk.command },
+        },
+        200,
+      );
     },
     refuse(listDeadLetters),
   );
@@ -351,7 +360,12 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
     },
     async (c) => {
       const desk = queries.deadLetters;
-      if (!desk) throw new HttpError(501, 'this deployment redrives no dead letters here');
+      const redrive = desk?.redrive;
+      if (!desk || !redrive)
+        throw new HttpError(
+          501,
+          `this deployment redrives no dead letters here${desk?.command ? ` (${desk.command} does)` : ''}`,
+        );
       const malformed = 'the body must be a JSON object, e.g. {"ids": []}';
       let body: unknown;
       try {
@@ -365,14 +379,14 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
       const { ids, all } = parsed.data;
       if ((ids === undefined) === (all === undefined))
         throw new HttpError(400, 'give the letters to redrive as "ids", or "all": true (not both)');
-      const known = new Set((await desk.list()).map((l) => l.id));
+      const known = new Set((await desk.list()).letters.map((l) => l.id));
       const missing = (ids ?? []).filter((id) => !known.has(id));
       if (missing.length > 0)
         throw new HttpError(
           404,
           `no dead letter ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}; nothing was redriven`,
         );
-      return c.json(await desk.redrive(ids ?? []), 200);
+      return c.json(await redrive(ids ?? []), 200);
     },
     refuse(redriveDeadLetters),
   );

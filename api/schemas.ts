@@ -580,6 +580,37 @@ export const DeadLetters = z
         })
         .openapi('DeadLetter'),
     ),
+    queues: list(
+      z
+        .strictObject({
+          queue: z.string(),
+          consumer: z
+            .string()
+            .openapi({ description: "Whose failures it keeps (`bus:<rule>`: a bus handler's)" }),
+          messages: count.openapi({ description: 'Approximate number of messages waiting' }),
+          in_flight: count.openapi({
+            description: 'Approximate number of messages a reader holds at the moment',
+          }),
+          redriven: z.boolean().openapi({
+            description: "Whether a redrive takes them (a scheduled function's are only listed)",
+          }),
+        })
+        .openapi('DeadLetterQueue', {
+          description:
+            'A queue counted from its attributes, its messages not read (reading one would hide it from whoever redrives them). Listed on AWS; locally every place is read as letters.',
+        }),
+    ),
+    notes: list(z.string()).openapi({ description: 'What the list leaves out' }),
+    redrive: z
+      .strictObject({
+        api: z
+          .boolean()
+          .openapi({ description: 'Whether POST /dead-letters/redrive redrives them here' }),
+        command: z.string().nullable().openapi({
+          description: 'The command that lists and redrives every letter, where there is one',
+        }),
+      })
+      .openapi('DeadLetterRedrive'),
   })
   .openapi('DeadLetters');
 

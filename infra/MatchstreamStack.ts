@@ -11,6 +11,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   DEAD_LETTER_SOURCES_OUTPUT,
@@ -25,6 +26,7 @@ import {
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { ARCHIVE_PREFIX } from '../stream/archive/exportFormat.js';
 import { SEASONS_PREFIX } from '../stream/archive/seasonIndex.js';
+import { INVOCATION_RECORDS_PREFIX } from '../stream/aws/s3InvocationRecords.js';
 import { ArchiveBucket } from './constructs/ArchiveBucket.js';
 import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
@@ -428,6 +430,11 @@ export class MatchstreamStack extends Stack {
           "cloudwatch:GetMetricData supports no resource-level permissions (Service Authorization Reference); the API reads the consumers' metrics with it, nothing else.",
       });
     this.allow(this.api.function, deadLetters, 'listDeadLetters');
+    this.readFailures(this.api.function, [
+      ...BUS_HANDLER_NAMES.map((n) => this.handlers[n].deadLetters),
+      this.sweep.deadLetters,
+      this.supervisor.deadLetters,
+    ]);
     this.allow(this.api.function, breakers, 'listBreakers');
     // The circuit breakers' state, shared by the instances of each function that guards a
     // dependency with one.
@@ -584,6 +591,41 @@ export class MatchstreamStack extends Stack {
       value: this.monitoring.topic.topicArn,
       description: 'subscribe to be told of alarms',
     });
+  }
+
+  /**
+   * Lets the API function list the stack's failures without taking any (`GET /dead-letters`):
+   * `STACK_NAME`, whose `DeadLetterSources` output names the places; the on-failure bucket's
+   * invocation records (list, read, decrypt); each dead-letter queue's attributes, not its
+   * messages.
+   */
+  private readFailures(fn: nodejs.NodejsFunction, queues: readonly sqs.IQueue[]): void {
+    const bucket = this.failures.bucket;
+    fn.addEnvironment('STACK_NAME', this.stackName);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [this.stackId],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${INVOCATION_RECORDS_PREFIX}*`)],
+      }),
+    );
+    this.key.grantDecrypt(fn);
+    for (const queue of queues) queue.grant(fn, 'sqs:GetQueueAttributes');
+    const id = this.getLogicalId(bucket.node.defaultChild as CfnElement);
+    if (fn.role)
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${id}.Arn>/${INVOCATION_RECORDS_PREFIX}*]`,
+        reason:
+          "Listing the stack's failures: the invocation records Lambda writes under this prefix of the on-failure bucket, which Lambda names; read only.",
+      });
   }
 
   /**

@@ -14,7 +14,10 @@ import { embeddedRedriver, pipelineWiring } from './embeddedRedriver.js';
  * its `failures/`, read as `matchstream dead-letters list` reads them; a redrive goes through
  * the running pipeline (let settle first and after, as the command does on a folder).
  */
-export function pipelineDeadLetters(pipeline: EmbeddedPipeline, dataDir?: string): DeadLetterDesk {
+export function pipelineDeadLetters(
+  pipeline: EmbeddedPipeline,
+  dataDir?: string,
+): DeadLetterDesk & Required<Pick<DeadLetterDesk, 'redrive'>> {
   const places: LocalFailurePlaces = {
     table: pipeline.runtime.deadLetters,
     ...(dataDir
@@ -27,7 +30,13 @@ export function pipelineDeadLetters(pipeline: EmbeddedPipeline, dataDir?: string
       : {}),
   };
   return {
-    list: async () => (await readLocalLetters(places)).letters,
+    list: async () => ({
+      letters: (await readLocalLetters(places)).letters,
+      queues: [],
+      notes: [],
+    }),
+    // The command cannot open a folder the server holds: the API's redrive is the way here.
+    command: null,
     async redrive(ids) {
       await pipeline.runtime.settle();
       const { letters } = await readLocalLetters(places);

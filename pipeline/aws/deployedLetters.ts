@@ -2,13 +2,18 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueCount } from '../../api/QueryService.js';
 import { generationConsumer } from '../../projections/ReadModelRegistry.js';
 import { type ClientOptions, clientConfig } from '../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { eventBridgeClient } from '../../stream/aws/eventBridgeClient.js';
 import { HeldQueue, type HeldQueueOptions, maxReceiveCountOf } from '../../stream/aws/HeldQueue.js';
-import { listInvocationRecords, s3Client } from '../../stream/aws/s3InvocationRecords.js';
+import {
+  listInvocationRecordKeys,
+  readInvocationRecords,
+  s3Client,
+} from '../../stream/aws/s3InvocationRecords.js';
 import { sqsClient } from '../../stream/aws/sqsClient.js';
 import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import {
@@ -88,27 +93,11 @@ export async function readDeployedLetters(
   clients: DeployedClients,
   options: HeldQueueOptions = {},
 ): Promise<DeployedLetters> {
-  const read: ReadLetter[] = [];
-  const consumerOf = deployedConsumerOf(sources);
-  const bucket = sources.failureBucket;
-  const objects = await place(`s3://${bucket}`, () => listInvocationRecords(clients.s3, bucket));
-  for (const object of objects) read.push(letterOfBucketObject(bucket, object, consumerOf));
   const table = new DynamoDeadLetterQueue(clients.dynamo, sources.deadLettersTable);
-  const stored = await place(`the table ${sources.deadLettersTable}`, () => table.entries());
-  for (const letter of lettersOf(stored, [], '', sources.deadLettersTable).letters)
-    read.push({ letter });
-
-  const queues: LetterQueue[] = [
-    ...Object.entries(sources.handlers).map(([rule, h]) => ({
-      url: h.deadLetters,
-      consumer: `bus:${rule}`,
-    })),
-    ...Object.entries(sources.otherQueues).map(([name, url]) => ({
-      url,
-      consumer: name,
-      notRedriven: notRedrivenReason(name),
-    })),
-  ];
+  const bucket = sources.failureBucket;
+  const stored = await readStoredLetters(sources, clients);
+  const read: ReadLetter[] = [...stored.read];
+  const queues = letterQueues(sources);
   const held = await Promise.allSettled(
     queues.map((q) =>
       place(`the queue ${queueName(q.url)}`, () => HeldQueue.read(clients.sqs, q.url, options)),
@@ -172,6 +161,112 @@ export async function readDeployedLetters(
       const error = closed.find((c) => c.status === 'rejected');
       if (error) throw error.reason;
     },
+  };
+}
+
+/** The queues the stack keeps failures in: each bus handler's, then the scheduled functions'. */
+function letterQueues(sources: DeadLetterSources): LetterQueue[] {
+  return [
+    ...Object.entries(sources.handlers).map(([rule, h]) => ({
+      url: h.deadLetters,
+      consumer: `bus:${rule}`,
+    })),
+    ...Object.entries(sources.otherQueues).map(([name, url]) => ({
+      url,
+      consumer: name,
+      notRedriven: notRedrivenReason(name),
+    })),
+  ];
+}
+
+/**
+ * The letters of the places read without taking anything: the on-failure bucket's invocation
+ * records (only the newest `maxRecords` of them when given, with a note of the rest) and the
+ * dead-letter table's letters.
+ */
+async function readStoredLetters(
+  sources: DeadLetterSources,
+  clients: Pick<DeployedClients, 'dynamo' | 's3'>,
+  maxRecords = Number.POSITIVE_INFINITY,
+): Promise<{ read: ReadLetter[]; notes: string[] }> {
+  const consumerOf = deployedConsumerOf(sources);
+  const bucket = sources.failureBucket;
+  const table = new DynamoDeadLetterQueue(clients.dynamo, sources.deadLettersTable);
+  const [objects, stored] = await Promise.all([
+    place(`s3://${bucket}`, async () => {
+      const keys = await listInvocationRecordKeys(clients.s3, bucket);
+      const newest = new Set(
+        [...keys]
+          .sort((a, b) => b.modified - a.modified)
+          .slice(0, maxRecords)
+          .map((k) => k.key),
+      );
+      const records = await readInvocationRecords(
+        clients.s3,
+        bucket,
+        keys.filter((k) => newest.has(k.key)).map((k) => k.key),
+      );
+      return { records, total: keys.length };
+    }),
+    place(`the table ${sources.deadLettersTable}`, () => table.entries()),
+  ]);
+  const read: ReadLetter[] = objects.records.map((object) =>
+    letterOfBucketObject(bucket, object, consumerOf),
+  );
+  for (const letter of lettersOf(stored, [], '', sources.deadLettersTable).letters)
+    read.push({ letter });
+  const notes =
+    objects.total > objects.records.length
+      ? [
+          `s3://${bucket}: the newest ${objects.records.length} of ${objects.total} failure records read (matchstream dead-letters list --aws reads them all)`,
+        ]
+      : [];
+  return { read, notes };
+}
+
+/** What `listDeployedLetters` found: the letters, the queues counted, what it could not see. */
+export interface DeployedListing {
+  readonly letters: readonly Letter[];
+  readonly queues: readonly QueueCount[];
+  readonly notes: readonly string[];
+}
+
+/**
+ * The deployed stack's failures as a reader that takes nothing sees them (`GET /dead-letters`
+ * on AWS): the letters of the bucket and the table, and each queue's approximate number of
+ * messages from its attributes; no message is received, so none is hidden from the CLI's
+ * redrive or another reader. Throws, naming the place, when a place cannot be read.
+ */
+export async function listDeployedLetters(
+  sources: DeadLetterSources,
+  clients: Pick<DeployedClients, 'dynamo' | 's3' | 'sqs'>,
+  options: { readonly maxRecords?: number } = {},
+): Promise<DeployedListing> {
+  const [stored, queues] = await Promise.all([
+    readStoredLetters(sources, clients, options.maxRecords),
+    Promise.all(
+      letterQueues(sources).map((q) =>
+        place(`the queue ${queueName(q.url)}`, () => countQueue(clients.sqs, q)),
+      ),
+    ),
+  ]);
+  return { letters: joinLetters(stored.read.map((r) => r.letter)), queues, notes: stored.notes };
+}
+
+/** A queue's approximate counts, from its attributes (no message received). */
+async function countQueue(sqs: SQSClient, queue: LetterQueue): Promise<QueueCount> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    queue: queueName(queue.url),
+    consumer: queue.consumer,
+    messages: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    in_flight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    redriven: queue.notRedriven === undefined,
   };
 }
 

@@ -1,5 +1,8 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type HealthFigures, QueryService, type ReadModelStores } from '../../api/QueryService.js';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
@@ -11,6 +14,9 @@ import { SagaServices, type SagaServicesOptions } from '../../sagas/SagaServices
 import { isSagaEvent } from '../../sagas/sagaState.js';
 import { activeSagaIds } from '../../sagas/sagasReadModel.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { clientConfig } from '../../stream/aws/clientConfig.js';
+import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
+import { sqsClient } from '../../stream/aws/sqsClient.js';
 import { DynamoBreakerStateStore, sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
 import type { CircuitBreakers } from '../../stream/breaker/CircuitBreakers.js';
 import { heldBy } from '../../stream/breaker/DependencyUnavailable.js';
@@ -33,6 +39,7 @@ import {
   readModelStoreMap,
   required,
 } from './consumers.js';
+import { deployedDeadLetters } from './deployedDeadLetters.js';
 import { activeReadModelStores, registryOnAws } from './generations.js';
 import { SweepLease } from './sweepLease.js';
 
@@ -247,17 +254,27 @@ export function busEventHandler(
   };
 }
 
+/** The clients the query API uses beside DynamoDB's; each made from the environment if not given. */
+export interface QueryClients {
+  readonly cloudWatch?: CloudWatchClient;
+  readonly cloudFormation?: CloudFormationClient;
+  readonly s3?: S3Client;
+  readonly sqs?: SQSClient;
+}
+
 /**
  * The query service of the API function: the read models, the rankings cache, the
  * notifications, and `POST /sagas` appending `SagaStarted` (the saga consumer runs it). The
  * health figures count the dead letters from their counters (one query, never a scan of the
- * letters: the route is public); consumer lag is the `IteratorAge` on the dashboard.
+ * letters: the route is public); consumer lag is the `IteratorAge` on the dashboard. With
+ * `STACK_NAME`, `GET /dead-letters` lists the places the stack's output names.
  */
 export function awsQueryService(
   env: ConsumerEnv,
   client: DynamoDBClient,
-  cloudWatch: CloudWatchClient = new CloudWatchClient({}),
+  clients: QueryClients = {},
 ): QueryService {
+  const cloudWatch = clients.cloudWatch ?? new CloudWatchClient(clientConfig({}));
   const { services, readModels, sagaStores } = awsSagaServices(env, client);
   const deadLetters = new DynamoDeadLetterQueue(client, required(env, 'DEAD_LETTERS_TABLE'));
   const breakers = new DynamoBreakerStateStore(client, required(env, 'BREAKERS_TABLE'));
@@ -277,6 +294,17 @@ export function awsQueryService(
     storeSize: () => tableSize(client, required(env, 'EVENTS_TABLE')),
     ...(registry
       ? { readModels: () => Promise.all(READ_MODELS.map((p) => registry.entry(p))) }
+      : {}),
+    // The places the stack keeps failures, named by its output (`STACK_NAME` set by the stack).
+    ...(env.STACK_NAME
+      ? {
+          deadLetters: deployedDeadLetters(env.STACK_NAME, {
+            dynamo: client,
+            s3: clients.s3 ?? s3Client(),
+            sqs: clients.sqs ?? sqsClient(),
+            cloudFormation: clients.cloudFormation ?? new CloudFormationClient(clientConfig({})),
+          }),
+        }
       : {}),
     consumerHistory: cloudWatchConsumerSamples(cloudWatch, async () => {
       // The stream's consumers, and the feeder of each generation a rebuild keeps current.

@@ -5,16 +5,16 @@ import { fileURLToPath } from 'node:url';
 import type { z } from '@hono/zod-openapi';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  Consumers,
+import {
+  type Consumers,
   DeadLetters,
-  Rankings,
-  SagaSummaries,
-  SagaTimeline,
-  StoreOverview,
-  TeamMatches,
-  Teams,
-  TeamWeekly,
+  type Rankings,
+  type SagaSummaries,
+  type SagaTimeline,
+  type StoreOverview,
+  type TeamMatches,
+  type Teams,
+  type TeamWeekly,
 } from '../../api/schemas.js';
 import type { Game } from '../../domain/games/Game.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
@@ -441,6 +441,80 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     expect(after.letters).toEqual([]);
     await page.locator('#no-letters').waitFor();
     expect(violations).toEqual([]);
+  });
+
+  it("on AWS: counts each dead-letter queue, shows the list's notes, and names the command that redrives", async () => {
+    // Prepare: GET /dead-letters as the deployed API answers it (checked against its schema).
+    const aws = DeadLetters.parse({
+      letters: [
+        {
+          id: 'entry-1',
+          consumer: 'publish:soccer',
+          kind: 'put-events-entry',
+          error: 'PutEvents refused the entry: ThrottlingException',
+          attempts: 3,
+          failed_at: '2026-12-02T09:00:00.000Z',
+          events: [{ aggregate_id: 'match:m1', sequence: 1, last_sequence: 1 }],
+          unknown: null,
+        },
+      ],
+      queues: [
+        {
+          queue: 'matchstream-prod-MatchEventHandlerDeadLetters',
+          consumer: 'bus:match-events',
+          messages: 2,
+          in_flight: 0,
+          redriven: true,
+        },
+        {
+          queue: 'matchstream-prod-SagaSweepDeadLetters',
+          consumer: 'saga-sweep',
+          messages: 1,
+          in_flight: 1,
+          redriven: false,
+        },
+      ],
+      notes: ['s3://failures: the newest 200 of 340 failure records read'],
+      redrive: {
+        api: false,
+        command: 'matchstream dead-letters redrive --aws --stack matchstream-prod',
+      },
+    });
+    const deployed = await browser.context.newPage();
+    await deployed.route('**/dead-letters', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(aws) }),
+    );
+    try {
+      // Act
+      await deployed.goto(`${server.url}/#/dead-letters`);
+      await deployed.locator('#dead-letter-queues').waitFor();
+      const queues = await deployed
+        .locator('#dead-letter-queues tbody tr')
+        .evaluateAll((rows) =>
+          rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+      const violations = await seriousViolations(deployed);
+
+      // Assess: the letter without a checkbox, no form, the command instead; each queue.
+      expect(await deployed.locator('#dead-letters tbody tr').count()).toBe(1);
+      expect(await deployed.locator('#dead-letters input[type="checkbox"]').count()).toBe(0);
+      expect(await deployed.locator('#api-token').count()).toBe(0);
+      expect(await deployed.textContent('#redrive-command code')).toBe(aws.redrive.command);
+      expect(await deployed.textContent('body')).toContain(aws.notes[0]);
+      expect(queues).toEqual([
+        ['matchstream-prod-MatchEventHandlerDeadLetters', 'bus:match-events', '2', '0', 'redriven'],
+        [
+          'matchstream-prod-SagaSweepDeadLetters',
+          'saga-sweep',
+          '1',
+          '1',
+          'listed only (its next scheduled run does the work)',
+        ],
+      ]);
+      expect(violations).toEqual([]);
+    } finally {
+      await deployed.close();
+    }
   });
 
   it('follows GET /live: a result ingested into the served folder updates the rankings shown', async () => {

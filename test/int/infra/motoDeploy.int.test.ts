@@ -6,28 +6,37 @@ import {
   ListTargetsByRuleCommand,
 } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeadLetters } from '../../../api/schemas.js';
 import { streamGames } from '../../../feeds/readGames.js';
 import { buildApp } from '../../../infra/buildApp.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
+import { parseDeadLetterSources } from '../../../pipeline/aws/deadLetterSources.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { eventBridgeClient } from '../../../stream/aws/eventBridgeClient.js';
 import { kinesisClient } from '../../../stream/aws/kinesisClient.js';
+import { DynamoDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
+import {
+  invocationRecord,
+  invocationRecordKey,
+} from '../../../stream/consumer/invocationRecord.js';
+import { CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
 import { type Deployment, deployToMoto, motoTemplate } from '../../support/cfnDeploy.js';
 import { DeployedChain } from '../../support/deployedChain.js';
+import { kinesisRecordOf } from '../../support/kinesisRecords.js';
 import {
   type DeployedFunction,
   fetchFunction,
   LambdaProcess,
 } from '../../support/lambdaRuntime.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
-import { registry } from '../../support/registry.js';
+import { matchRecorded, registry } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
@@ -284,6 +293,7 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
     );
     const tablesNamed: string[] = [];
     const busesNamed: string[] = [];
+    const sizes: [string, number][] = [];
     for (const name of functions) {
       const fn: DeployedFunction = await fetchFunction(
         clients,
@@ -291,6 +301,7 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
         name,
         tmp.path('code'),
       );
+      sizes.push([fn.name, JSON.stringify(fn.environment).length]);
       for (const [key, value] of Object.entries(fn.environment)) {
         if (key.endsWith('_TABLE')) tablesNamed.push(value);
         if (key.endsWith('_TABLES'))
@@ -312,6 +323,9 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
       .map((r) => String(r.Properties?.Name))
       .sort();
     expect([...new Set(busesNamed)].sort()).toEqual(buses);
+    // Lambda allows 4 KB of environment variables per function, all together (Lambda quotas).
+    // As JSON (more than the bytes counted), with a quarter left for AWS's longer names.
+    for (const [name, size] of sizes) expect(size, name).toBeLessThanOrEqual(3072);
   });
 
   it('runs the chain on what the stack made: ingest, change stream, consumers, buses, rule targets, saga, cache, API', async () => {
@@ -475,5 +489,100 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
     expect(JSON.parse(dated.body)).toMatchObject({ saga_id: sagaId, as_of: '2026-09-05' });
     expect(schedule?.ScheduleExpression).toBe('rate(1 minute)');
     expect(swept).toMatchObject({ driven: 0 });
+  }, 120_000);
+
+  it("lists the stack's failures through the API function without taking any: table, bucket, each queue counted", async () => {
+    // Prepare: the places as the stack's output names them; a letter in the table, a batch
+    // given up on in the bucket, a message in the match handler's queue.
+    const api = await runtime(functionOf('AWS::ApiGatewayV2::Integration', 'IntegrationUri'));
+    const sources = parseDeadLetterSources(deployment.outputs.DeadLetterSources ?? '');
+    const codec = new CommitCodec(registry);
+    const commit = codec.build('match:dl-1', 0, [
+      { event_type: 'MatchRecorded', data: matchRecorded('dl-1') },
+    ]);
+    await new DynamoDeadLetterQueue(clients.dynamo, sources.deadLettersTable).send({
+      consumer: 'publish:soccer',
+      event: { Source: 'matchstream', DetailType: 'MatchRecorded', Detail: '{}' },
+      error: 'PutEvents refused the entry: ThrottlingException',
+      attempts: 3,
+      failed_at: '2026-12-02T09:00:00.000Z',
+    });
+    const readModels = sources.consumers['read-models'] ?? '';
+    const at = new Date(Date.UTC(2026, 11, 2, 9, 1));
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: sources.failureBucket,
+        Key: invocationRecordKey('6b9cf1a2', 'shardId-000000000000', at),
+        Body: JSON.stringify(
+          invocationRecord({
+            functionArn: `arn:aws:lambda:${REGION}:123456789012:function:${readModels}`,
+            condition: 'RetryAttemptsExhausted',
+            invokeCount: 6,
+            records: [kinesisRecordOf(commit, 'shardId-000000000000', sources.eventsTable)],
+            at,
+          }),
+        ),
+      }),
+    );
+    const [rule, handler] = Object.entries(sources.handlers)[0] ?? [];
+    await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: handler?.deadLetters, MessageBody: '{"detail":{}}' }),
+    );
+
+    // Act
+    const listed = (await api.invoke(apiRequest('GET', '/dead-letters'))) as {
+      statusCode: number;
+      body: string;
+    };
+    const redrive = (await api.invoke(
+      apiRequest('POST', '/dead-letters/redrive', '', { all: true }),
+    )) as { statusCode: number; body: string };
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: handler?.deadLetters, WaitTimeSeconds: 0 }),
+    );
+
+    // Assess: the table's letter and the bucket's, with the events the record carries.
+    expect(listed.statusCode, api.logs.slice(-2000)).toBe(200);
+    const body = DeadLetters.parse(JSON.parse(listed.body));
+    expect(body.letters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          consumer: 'publish:soccer',
+          kind: 'put-events-entry',
+          attempts: 3,
+        }),
+        expect.objectContaining({
+          consumer: 'read-models',
+          kind: 'kinesis-records',
+          events: [{ aggregate_id: 'match:dl-1', sequence: 1, last_sequence: 1 }],
+        }),
+      ]),
+    );
+    // Every queue the output names, counted: the one message, and it is still there to take.
+    expect(body.queues.map((q) => q.consumer).sort()).toEqual(
+      [
+        ...Object.keys(sources.handlers).map((r) => `bus:${r}`),
+        ...Object.keys(sources.otherQueues),
+      ].sort(),
+    );
+    expect(body.queues.find((q) => q.consumer === `bus:${rule}`)).toMatchObject({
+      messages: 1,
+      in_flight: 0,
+      redriven: true,
+    });
+    expect(
+      body.queues
+        .filter((q) => !q.redriven)
+        .map((q) => q.consumer)
+        .sort(),
+    ).toEqual(Object.keys(sources.otherQueues).sort());
+    expect(Messages).toHaveLength(1);
+    expect(body.redrive).toEqual({
+      api: false,
+      command: `matchstream dead-letters redrive --aws --stack ${deployment.stackName}`,
+    });
+    // The API does not redrive here, and says which command does.
+    expect(redrive.statusCode).toBe(501);
+    expect(JSON.parse(redrive.body).error.message).toContain('matchstream dead-letters redrive --aws');
   }, 120_000);
 });

@@ -112,6 +112,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::*]",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/events/*]",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/seasons/*]",
+        "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::<FailuresBucket3D5A4556.Arn>/aws/lambda/*]",
         "QueryApi/Handler/Role: Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/matchstream-dev-rm-*]",
         "ReadModelsConsumer/Handler/Function: Annotation::AwsSolutions-L1",
         "ReadModelsConsumer/Handler/Function: Serverless::Serverless-LambdaDLQ",

@@ -38,7 +38,7 @@ export function DeadLettersView() {
 }
 
 function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
-  const { letters } = props.letters;
+  const { letters, queues, notes, redrive: how } = props.letters;
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
   const [busy, setBusy] = useState(false);
@@ -69,6 +69,34 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
     setSelected(new Set());
     props.onRedriven();
   };
+  const form = (
+    <form
+      class="inline-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void redrive();
+      }}
+    >
+      <div class="field">
+        <label for="api-token">API token</label>
+        <input
+          id="api-token"
+          type="password"
+          autocomplete="off"
+          value={token}
+          aria-describedby="api-token-hint"
+          onInput={(e) => setToken(e.currentTarget.value)}
+        />
+        <span id="api-token-hint" class="hint">
+          The server's data folder holds it, in the file <code>api-token</code>. Kept for this
+          browser tab only.
+        </span>
+      </div>
+      <button type="submit" disabled={busy || selected.size === 0 || token.trim() === ''}>
+        Redrive {selected.size} selected
+      </button>
+    </form>
+  );
   const list = (
     <>
       <ScrollArea label="Dead letters">
@@ -76,7 +104,7 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
           <caption>Dead letters, with why they failed</caption>
           <thead>
             <tr>
-              <th scope="col">Select</th>
+              {how.api && <th scope="col">Select</th>}
               <th scope="col">Consumer</th>
               <th scope="col">Kind</th>
               <th scope="col">Error</th>
@@ -90,15 +118,17 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
           <tbody>
             {letters.map((letter) => (
               <tr key={letter.id}>
-                <td>
-                  <input
-                    type="checkbox"
-                    id={`letter-${letter.id}`}
-                    aria-label={`Select letter ${letter.id}`}
-                    checked={selected.has(letter.id)}
-                    onChange={(e) => toggle(letter.id, e.currentTarget.checked)}
-                  />
-                </td>
+                {how.api && (
+                  <td>
+                    <input
+                      type="checkbox"
+                      id={`letter-${letter.id}`}
+                      aria-label={`Select letter ${letter.id}`}
+                      checked={selected.has(letter.id)}
+                      onChange={(e) => toggle(letter.id, e.currentTarget.checked)}
+                    />
+                  </td>
+                )}
                 <td>{letter.consumer}</td>
                 <td>{letter.kind}</td>
                 <td class="error-text">{letter.error}</td>
@@ -117,48 +147,87 @@ function Letters(props: { letters: DeadLetters; onRedriven: () => void }) {
           </tbody>
         </table>
       </ScrollArea>
-      <form
-        class="inline-form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void redrive();
-        }}
-      >
-        <div class="field">
-          <label for="api-token">API token</label>
-          <input
-            id="api-token"
-            type="password"
-            autocomplete="off"
-            value={token}
-            aria-describedby="api-token-hint"
-            onInput={(e) => setToken(e.currentTarget.value)}
-          />
-          <span id="api-token-hint" class="hint">
-            The server's data folder holds it, in the file <code>api-token</code>. Kept for this
-            browser tab only.
-          </span>
-        </div>
-        <button type="submit" disabled={busy || selected.size === 0 || token.trim() === ''}>
-          Redrive {selected.size} selected
-        </button>
-      </form>
+      {how.api ? form : <RedriveCommand command={how.command} />}
     </>
   );
   // The status line stays whatever the list holds, so that what it says next is announced.
   return (
     <>
-      {letters.length === 0 ? (
-        <p class="note" id="no-letters">
-          No dead letter: every event was handled.
+      {notes.map((note) => (
+        <p class="note" key={note}>
+          {note}
         </p>
+      ))}
+      {letters.length === 0 ? (
+        <>
+          <p class="note" id="no-letters">
+            {queues.length === 0
+              ? 'No dead letter: every event was handled.'
+              : 'No dead letter in the table or the failure bucket.'}
+          </p>
+          {!how.api && <RedriveCommand command={how.command} />}
+        </>
       ) : (
         list
       )}
+      {queues.length > 0 && <Queues queues={queues} />}
       <p role="status" id="redrive-outcome">
         {outcome}
       </p>
     </>
+  );
+}
+
+/** Where the API does not redrive: the command that does. */
+function RedriveCommand(props: { command: string | null }) {
+  return (
+    <p class="note" id="redrive-command">
+      This server does not redrive.
+      {props.command ? (
+        <>
+          {' '}
+          The command lists every letter, the queues' messages included, and redrives them:{' '}
+          <code>{props.command}</code>
+        </>
+      ) : null}
+    </p>
+  );
+}
+
+/** The queues, counted from their attributes: their messages are not read here. */
+function Queues(props: { queues: DeadLetters['queues'] }) {
+  return (
+    <ScrollArea label="Dead-letter queues">
+      <table id="dead-letter-queues">
+        <caption>Dead-letter queues, counted without reading their messages</caption>
+        <thead>
+          <tr>
+            <th scope="col">Queue</th>
+            <th scope="col">Consumer</th>
+            <th scope="col" class="num">
+              Messages
+            </th>
+            <th scope="col" class="num">
+              Held by a reader
+            </th>
+            <th scope="col">Redrive</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.queues.map((q) => (
+            <tr key={q.queue}>
+              <td>{q.queue}</td>
+              <td>{q.consumer}</td>
+              <td class="num">{q.messages}</td>
+              <td class="num">{q.in_flight}</td>
+              <td>
+                {q.redriven ? 'redriven' : 'listed only (its next scheduled run does the work)'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </ScrollArea>
   );
 }
 
