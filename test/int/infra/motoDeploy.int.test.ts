@@ -583,6 +583,8 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
     });
     // The API does not redrive here, and says which command does.
     expect(redrive.statusCode).toBe(501);
-    expect(JSON.parse(redrive.body).error.message).toContain('matchstream dead-letters redrive --aws');
+    expect(JSON.parse(redrive.body).error.message).toContain(
+      'matchstream dead-letters redrive --aws',
+    );
   }, 120_000);
 });
