@@ -1,6 +1,8 @@
+import { AWAY, type GameRows, gameRows, HOME } from './gameRows.js';
 import { LOSS, TIE, WIN } from './outcome.js';
 import type { RpiProfile } from './RpiProfile.js';
 import type { CountedGames } from './selectGames.js';
+import { meanPerTeam, opponentPercentages } from './strengthOfSchedule.js';
 import type { TeamRecords } from './tallyRecords.js';
 
 /** Per team id; `NaN` where the team has no counted game. */
@@ -16,10 +18,6 @@ export interface WeightedRatings {
   readonly rpi: Float64Array;
   readonly removedWins: Int32Array;
 }
-
-const NEUTRAL = 0;
-const HOME = 1;
-const AWAY = 2;
 
 /** A win that changes the RPI by less than this is not a bad win (rounding, not a rule). */
 const EPSILON = 1e-12;
@@ -40,10 +38,11 @@ export function weightedRpi(
   profile: RpiProfile,
 ): WeightedRatings {
   const teamCount = games.names.length;
-  const edges = edgesOf(games, records.played, profile);
-  const { offset, opponent, result, site, credit, weight } = edges;
-  const pct = opponentPercentages(edges, records, profile.sosTieValue, teamCount);
-  const owpClassic = classicOwp(offset, pct, teamCount);
+  const rows = gameRows(games, records.played);
+  const { offset, opponent, result, site } = rows;
+  const { credit, weight } = wpWeights(rows, profile);
+  const pct = opponentPercentages(rows, records, profile.sosTieValue);
+  const owpClassic = meanPerTeam(offset, pct);
   const siteWeighted = profile.sosAveraging === 'site-weighted';
   const [w1, w2, w3] = profile.weights;
 
@@ -162,35 +161,19 @@ export function weightedRpi(
   return { wp, owp, oowp, base, bonus, rpi, removedWins };
 }
 
-interface Edges {
-  readonly offset: Int32Array;
-  readonly opponent: Int32Array;
-  readonly result: Uint8Array;
-  readonly site: Uint8Array;
-  readonly credit: Float64Array;
-  readonly weight: Float64Array;
-}
-
-/** Each team's games as compressed rows, with the WP credit and weight of each. */
-function edgesOf(games: CountedGames, played: Int32Array, profile: RpiProfile): Edges {
-  const teamCount = games.names.length;
-  const offset = new Int32Array(teamCount + 1);
-  for (let t = 0; t < teamCount; t++) offset[t + 1] = (offset[t] as number) + (played[t] as number);
-  const cursor = offset.slice(0, teamCount);
-  const size = 2 * games.count;
-  const opponent = new Int32Array(size);
-  const result = new Uint8Array(size);
-  const site = new Uint8Array(size);
-  const credit = new Float64Array(size);
-  const weight = new Float64Array(size);
+/**
+ * Each game row's WP credit and weight: a win weighs its site's win weight, a loss its loss
+ * weight, and a tie `tieValue` of the one and the rest of the other.
+ */
+function wpWeights(rows: GameRows, profile: RpiProfile) {
+  const { result, site } = rows;
+  const credit = new Float64Array(result.length);
+  const weight = new Float64Array(result.length);
   const { homeWin, roadWin } = profile.locationWeights;
   const { tieValue } = profile;
-  const put = (team: number, other: number, r: number, s: number) => {
-    const e = cursor[team] as number;
-    cursor[team] = e + 1;
-    opponent[e] = other;
-    result[e] = r;
-    site[e] = s;
+  for (let e = 0; e < result.length; e++) {
+    const r = result[e];
+    const s = site[e];
     const winWeight = s === HOME ? homeWin : s === AWAY ? roadWin : 1;
     const lossWeight = s === HOME ? roadWin : s === AWAY ? homeWin : 1;
     if (r === WIN) {
@@ -202,77 +185,8 @@ function edgesOf(games: CountedGames, played: Int32Array, profile: RpiProfile): 
       credit[e] = tieValue * winWeight;
       weight[e] = tieValue * winWeight + (1 - tieValue) * lossWeight;
     }
-  };
-  for (let i = 0; i < games.count; i++) {
-    const h = games.home[i] as number;
-    const a = games.away[i] as number;
-    const r = games.homeResult[i] as number;
-    const neutral = games.atHome[i] === 0;
-    put(h, a, r, neutral ? NEUTRAL : HOME);
-    put(a, h, WIN - r, neutral ? NEUTRAL : AWAY);
   }
-  return { offset, opponent, result, site, credit, weight };
-}
-
-/** Per game: the opponent's winning percentage without its games against the team (NaN if none). */
-function opponentPercentages(
-  edges: Edges,
-  records: TeamRecords,
-  sosTieValue: number,
-  teamCount: number,
-): Float64Array {
-  const { offset, opponent, result } = edges;
-  const { played, wins, ties } = records;
-  const pct = new Float64Array(opponent.length).fill(Number.NaN);
-  const stamp = new Int32Array(teamCount).fill(-1);
-  const pairGames = new Int32Array(teamCount);
-  const pairLosses = new Int32Array(teamCount);
-  const pairTies = new Int32Array(teamCount);
-  for (let t = 0; t < teamCount; t++) {
-    const start = offset[t] as number;
-    const end = offset[t + 1] as number;
-    for (let e = start; e < end; e++) {
-      const o = opponent[e] as number;
-      if (stamp[o] !== t) {
-        stamp[o] = t;
-        pairGames[o] = 0;
-        pairLosses[o] = 0;
-        pairTies[o] = 0;
-      }
-      pairGames[o] = (pairGames[o] as number) + 1;
-      if (result[e] === LOSS) pairLosses[o] = (pairLosses[o] as number) + 1;
-      else if (result[e] === TIE) pairTies[o] = (pairTies[o] as number) + 1;
-    }
-    for (let e = start; e < end; e++) {
-      const o = opponent[e] as number;
-      const remaining = (played[o] as number) - (pairGames[o] as number);
-      if (remaining > 0) {
-        const oppWins = (wins[o] as number) - (pairLosses[o] as number);
-        const oppTies = (ties[o] as number) - (pairTies[o] as number);
-        pct[e] = (oppWins + sosTieValue * oppTies) / remaining;
-      }
-    }
-  }
-  return pct;
-}
-
-/** The classic OWP of every team: the per-game mean of its opponents' percentages. */
-function classicOwp(offset: Int32Array, pct: Float64Array, teamCount: number): Float64Array {
-  const owp = new Float64Array(teamCount).fill(Number.NaN);
-  for (let t = 0; t < teamCount; t++) {
-    let sum = 0;
-    let n = 0;
-    const end = offset[t + 1] as number;
-    for (let e = offset[t] as number; e < end; e++) {
-      const p = pct[e] as number;
-      if (!Number.isNaN(p)) {
-        sum += p;
-        n++;
-      }
-    }
-    if (n > 0) owp[t] = sum / n;
-  }
-  return owp;
+  return { credit, weight };
 }
 
 /**
