@@ -2,8 +2,8 @@ import { useCallback, useMemo } from 'preact/hooks';
 import type { EventCounts } from '../api/types.js';
 import { count } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
+import { numeric, ScrollingTable } from './DataTable.js';
 import { PlotFigure } from './PlotFigure.js';
-import { ScrollArea } from './ScrollArea.js';
 
 /** The events stored, by type (a table) and by day and type (a stacked bar chart). */
 export function EventsByDay(props: { events: EventCounts }) {
@@ -68,27 +68,19 @@ export function EventsByDay(props: { events: EventCounts }) {
       {bars.length > 0 && (
         <PlotFigure id="events-chart" plot={plot} caption="Events stored per day, by type" />
       )}
-      <ScrollArea label="Events by type">
-        <table id="events-by-type">
-          <caption>Events by type</caption>
-          <thead>
-            <tr>
-              <th scope="col">Type</th>
-              <th scope="col" class="num">
-                Events
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {types.map(([type, n]) => (
-              <tr key={type}>
-                <th scope="row">{type}</th>
-                <td class="num">{count(n)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ScrollArea>
+      <ScrollingTable
+        label="Events by type"
+        id="events-by-type"
+        caption="Events by type"
+        headings={['Type', ...numeric('Events')]}
+      >
+        {types.map(([type, n]) => (
+          <tr key={type}>
+            <th scope="row">{type}</th>
+            <td class="num">{count(n)}</td>
+          </tr>
+        ))}
+      </ScrollingTable>
     </>
   );
 }

@@ -12,6 +12,7 @@ export {
   plot,
   ruleX,
   ruleY,
+  type ScaleOptions,
   text,
   tickX,
 } from '@observablehq/plot';

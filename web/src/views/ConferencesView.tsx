@@ -1,8 +1,8 @@
 import { useCallback, useMemo } from 'preact/hooks';
 import type { Rankings, Team } from '../api/types.js';
+import { numeric, ScrollingTable } from '../components/DataTable.js';
 import { Pending } from '../components/Pending.js';
 import { PlotFigure } from '../components/PlotFigure.js';
-import { ScrollArea } from '../components/ScrollArea.js';
 import { ratio } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
@@ -105,57 +105,42 @@ function Conferences(props: { rankings: Rankings; scope: Scope; byId: ReadonlyMa
         plot={plot}
         caption="Average RPI (dot) per conference, with the range from the lowest to the highest team (line), the middle half (box) and the median (tick)"
       />
-      <ScrollArea label="Conferences">
-        <table id="conferences">
-          <caption>Conferences by average RPI</caption>
-          <thead>
-            <tr>
-              <th scope="col">Conference</th>
-              <th scope="col" class="num">
-                Teams
-              </th>
-              <th scope="col" class="num">
-                Average
-              </th>
-              <th scope="col" class="num">
-                Lowest
-              </th>
-              <th scope="col" class="num">
-                Lower quartile
-              </th>
-              <th scope="col" class="num">
-                Median
-              </th>
-              <th scope="col" class="num">
-                Upper quartile
-              </th>
-              <th scope="col" class="num">
-                Highest
-              </th>
-              <th scope="col">Best team</th>
-            </tr>
-          </thead>
-          <tbody>
-            {ratings.map((r) => (
-              <tr key={r.conference}>
-                <th scope="row">{r.conference}</th>
-                <td class="num">{r.teams}</td>
-                <td class="num">{ratio(r.mean)}</td>
-                <td class="num">{ratio(r.min)}</td>
-                <td class="num">{ratio(r.q1)}</td>
-                <td class="num">{ratio(r.median)}</td>
-                <td class="num">{ratio(r.q3)}</td>
-                <td class="num">{ratio(r.max)}</td>
-                <td>
-                  <a href={href('team', r.best, { ...props.scope })}>
-                    {props.byId.get(r.best)?.name ?? r.best}
-                  </a>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ScrollArea>
+      <ScrollingTable
+        label="Conferences"
+        id="conferences"
+        caption="Conferences by average RPI"
+        headings={[
+          'Conference',
+          ...numeric(
+            'Teams',
+            'Average',
+            'Lowest',
+            'Lower quartile',
+            'Median',
+            'Upper quartile',
+            'Highest',
+          ),
+          'Best team',
+        ]}
+      >
+        {ratings.map((r) => (
+          <tr key={r.conference}>
+            <th scope="row">{r.conference}</th>
+            <td class="num">{r.teams}</td>
+            <td class="num">{ratio(r.mean)}</td>
+            <td class="num">{ratio(r.min)}</td>
+            <td class="num">{ratio(r.q1)}</td>
+            <td class="num">{ratio(r.median)}</td>
+            <td class="num">{ratio(r.q3)}</td>
+            <td class="num">{ratio(r.max)}</td>
+            <td>
+              <a href={href('team', r.best, { ...props.scope })}>
+                {props.byId.get(r.best)?.name ?? r.best}
+              </a>
+            </td>
+          </tr>
+        ))}
+      </ScrollingTable>
     </>
   );
 }

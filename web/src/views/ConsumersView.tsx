@@ -1,9 +1,10 @@
 import { useCallback, useMemo } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
 import type { ConsumerSample, Consumers, Health } from '../api/types.js';
+import { numeric, ScrollingTable } from '../components/DataTable.js';
 import { Pending } from '../components/Pending.js';
 import { PlotFigure } from '../components/PlotFigure.js';
-import { ScrollArea } from '../components/ScrollArea.js';
+import { timeAxis } from '../lib/axes.js';
 import { count, duration, instant } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { useAnswer } from '../lib/useAnswer.js';
@@ -53,7 +54,7 @@ function ConsumerPanels(props: { consumers: Consumers }) {
       ariaLabel: 'Lag per consumer over the last minutes',
       height: 240,
       marginLeft: 60,
-      x: { type: 'utc', label: 'Time', ticks: Math.max(2, Math.floor(width / 120)) },
+      x: timeAxis('Time', width, 120),
       // At least up to 100 ms: a pipeline keeping up has a flat line at 0, not a collapsed axis.
       y: {
         label: 'Lag (ms)',
@@ -88,80 +89,64 @@ function ConsumerPanels(props: { consumers: Consumers }) {
       )}
       <Applied consumers={latest} />
       <h3>Read models</h3>
-      <ScrollArea label="Read-model generations">
-        <table id="generations">
-          <caption>Read-model generations: which is live, which is rebuilding</caption>
-          <thead>
-            <tr>
-              <th scope="col">Read model</th>
-              <th scope="col" class="num">
-                Generation
-              </th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Built</th>
-              <th scope="col">Progress</th>
+      <ScrollingTable
+        label="Read-model generations"
+        id="generations"
+        caption="Read-model generations: which is live, which is rebuilding"
+        headings={[
+          'Read model',
+          ...numeric('Generation'),
+          'Status',
+          'Created',
+          'Built',
+          'Progress',
+        ]}
+      >
+        {read_models.flatMap((model) =>
+          model.generations.map((g) => (
+            <tr key={`${model.name}/${g.generation}`} data-status={g.status}>
+              <th scope="row">{model.name}</th>
+              <td class="num">
+                {g.generation}
+                {g.generation === model.active ? ' (active)' : ''}
+              </td>
+              <td>
+                <span
+                  class={`badge ${g.status === 'live' ? 'good' : g.status === 'building' ? 'warn' : ''}`}
+                >
+                  {g.status}
+                </span>
+              </td>
+              <td>{instant(g.created_at)}</td>
+              <td>{instant(g.built_at)}</td>
+              <td>
+                {g.progress
+                  ? `${count(g.progress.applied)} applied, lag ${duration(g.progress.lag_ms)}`
+                  : '–'}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {read_models.flatMap((model) =>
-              model.generations.map((g) => (
-                <tr key={`${model.name}/${g.generation}`} data-status={g.status}>
-                  <th scope="row">{model.name}</th>
-                  <td class="num">
-                    {g.generation}
-                    {g.generation === model.active ? ' (active)' : ''}
-                  </td>
-                  <td>
-                    <span
-                      class={`badge ${g.status === 'live' ? 'good' : g.status === 'building' ? 'warn' : ''}`}
-                    >
-                      {g.status}
-                    </span>
-                  </td>
-                  <td>{instant(g.created_at)}</td>
-                  <td>{instant(g.built_at)}</td>
-                  <td>
-                    {g.progress
-                      ? `${count(g.progress.applied)} applied, lag ${duration(g.progress.lag_ms)}`
-                      : '–'}
-                  </td>
-                </tr>
-              )),
-            )}
-          </tbody>
-        </table>
-      </ScrollArea>
+          )),
+        )}
+      </ScrollingTable>
     </>
   );
 }
 
 function Applied(props: { consumers: readonly ConsumerSample[] }) {
   return (
-    <ScrollArea label="Consumers now">
-      <table id="consumers">
-        <caption>Consumers now: lag and events applied</caption>
-        <thead>
-          <tr>
-            <th scope="col">Consumer</th>
-            <th scope="col" class="num">
-              Lag
-            </th>
-            <th scope="col" class="num">
-              Applied
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.consumers.map((c) => (
-            <tr key={c.name}>
-              <th scope="row">{c.name}</th>
-              <td class="num">{duration(c.lag_ms)}</td>
-              <td class="num">{count(c.applied)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </ScrollArea>
+    <ScrollingTable
+      label="Consumers now"
+      id="consumers"
+      caption="Consumers now: lag and events applied"
+      headings={['Consumer', ...numeric('Lag', 'Applied')]}
+    >
+      {props.consumers.map((c) => (
+        <tr key={c.name}>
+          <th scope="row">{c.name}</th>
+          <td class="num">{duration(c.lag_ms)}</td>
+          <td class="num">{count(c.applied)}</td>
+        </tr>
+      ))}
+    </ScrollingTable>
   );
 }

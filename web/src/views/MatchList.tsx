@@ -1,5 +1,5 @@
 import type { Match } from '../api/types.js';
-import { ScrollArea } from '../components/ScrollArea.js';
+import { ScrollingTable } from '../components/DataTable.js';
 import { record } from '../lib/format.js';
 import { href } from '../lib/route.js';
 
@@ -34,65 +34,54 @@ export function MatchList(props: {
           : ''}
         .
       </p>
-      <ScrollArea label="Matches">
-        <table id="matches">
-          <caption>Matches, in the order played</caption>
-          <thead>
-            <tr>
-              <th scope="col">Date</th>
-              <th scope="col">Opponent</th>
-              <th scope="col">Site</th>
-              <th scope="col">Result</th>
-              <th scope="col">Status</th>
+      <ScrollingTable
+        label="Matches"
+        id="matches"
+        caption="Matches, in the order played"
+        headings={['Date', 'Opponent', 'Site', 'Result', 'Status']}
+      >
+        {rows.map((m) => {
+          const home = m.home_team === id;
+          const opponent = home ? m.away_team : m.home_team;
+          const [own, other] = home ? [m.home_goals, m.away_goals] : [m.away_goals, m.home_goals];
+          const outcome =
+            own === null || other === null ? '' : own > other ? 'W' : own < other ? 'L' : 'T';
+          return (
+            <tr key={m.match_id} data-status={m.status} class={m.status}>
+              <td>{m.played_on}</td>
+              <td>
+                <a href={href('team', opponent, { season: props.season })}>
+                  {props.name(opponent)}
+                </a>
+              </td>
+              <td>{m.neutral ? 'neutral' : home ? 'home' : 'away'}</td>
+              <td>
+                {outcome ? (
+                  <>
+                    <span class={`outcome ${outcome}`}>{outcome}</span> {own}–{other}
+                    {m.decided_by ? ` (${m.decided_by})` : ''}
+                  </>
+                ) : (
+                  '–'
+                )}
+              </td>
+              <td>
+                {m.status === 'cancelled' ? (
+                  <span class="badge bad">
+                    cancelled{m.cancellation_reason ? `: ${m.cancellation_reason}` : ''}
+                  </span>
+                ) : m.status === 'corrected' || m.corrections > 0 ? (
+                  <span class="badge warn">
+                    corrected{m.corrections > 1 ? ` ${m.corrections} times` : ''}
+                  </span>
+                ) : (
+                  m.status
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((m) => {
-              const home = m.home_team === id;
-              const opponent = home ? m.away_team : m.home_team;
-              const [own, other] = home
-                ? [m.home_goals, m.away_goals]
-                : [m.away_goals, m.home_goals];
-              const outcome =
-                own === null || other === null ? '' : own > other ? 'W' : own < other ? 'L' : 'T';
-              return (
-                <tr key={m.match_id} data-status={m.status} class={m.status}>
-                  <td>{m.played_on}</td>
-                  <td>
-                    <a href={href('team', opponent, { season: props.season })}>
-                      {props.name(opponent)}
-                    </a>
-                  </td>
-                  <td>{m.neutral ? 'neutral' : home ? 'home' : 'away'}</td>
-                  <td>
-                    {outcome ? (
-                      <>
-                        <span class={`outcome ${outcome}`}>{outcome}</span> {own}–{other}
-                        {m.decided_by ? ` (${m.decided_by})` : ''}
-                      </>
-                    ) : (
-                      '–'
-                    )}
-                  </td>
-                  <td>
-                    {m.status === 'cancelled' ? (
-                      <span class="badge bad">
-                        cancelled{m.cancellation_reason ? `: ${m.cancellation_reason}` : ''}
-                      </span>
-                    ) : m.status === 'corrected' || m.corrections > 0 ? (
-                      <span class="badge warn">
-                        corrected{m.corrections > 1 ? ` ${m.corrections} times` : ''}
-                      </span>
-                    ) : (
-                      m.status
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </ScrollArea>
+          );
+        })}
+      </ScrollingTable>
     </>
   );
 }

@@ -1,9 +1,10 @@
 import { useCallback, useMemo } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
 import type { Saga, SagaTimeline, TimelineEntry } from '../api/types.js';
+import { numeric, ScrollingTable } from '../components/DataTable.js';
 import { Pending } from '../components/Pending.js';
 import { PlotFigure } from '../components/PlotFigure.js';
-import { ScrollArea } from '../components/ScrollArea.js';
+import { timeAxis } from '../lib/axes.js';
 import { duration, instant } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
@@ -74,37 +75,26 @@ function SagaSummary(props: { saga: Saga }) {
           Step {s.failed_step} failed{s.error ? `: ${s.error}` : ''}.
         </p>
       )}
-      <ScrollArea label="Steps">
-        <table id="steps">
-          <caption>Steps, each with its compensation</caption>
-          <thead>
-            <tr>
-              <th scope="col">Step</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Attempts
-              </th>
-              <th scope="col">Compensation</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {s.steps.map((step) => (
-              <tr key={step.step_name} data-status={step.status}>
-                <th scope="row">{step.step_name}</th>
-                <td>{step.status}</td>
-                <td class="num">{step.attempts}</td>
-                <td>
-                  {step.compensation.status === 'not_run'
-                    ? '–'
-                    : `${step.compensation_function ?? 'compensation'}: ${step.compensation.status}`}
-                </td>
-                <td>{step.error ?? step.compensation.error ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ScrollArea>
+      <ScrollingTable
+        label="Steps"
+        id="steps"
+        caption="Steps, each with its compensation"
+        headings={['Step', 'Status', ...numeric('Attempts'), 'Compensation', 'Error']}
+      >
+        {s.steps.map((step) => (
+          <tr key={step.step_name} data-status={step.status}>
+            <th scope="row">{step.step_name}</th>
+            <td>{step.status}</td>
+            <td class="num">{step.attempts}</td>
+            <td>
+              {step.compensation.status === 'not_run'
+                ? '–'
+                : `${step.compensation_function ?? 'compensation'}: ${step.compensation.status}`}
+            </td>
+            <td>{step.error ?? step.compensation.error ?? ''}</td>
+          </tr>
+        ))}
+      </ScrollingTable>
     </>
   );
 }
@@ -135,7 +125,7 @@ function Timeline(props: { timeline: SagaTimeline }) {
       ariaLabel: 'Saga timeline',
       height: lanes.length * 32 + 60,
       marginLeft: Math.min(210, Math.max(120, width / 3)),
-      x: { type: 'utc', label: 'Time', ticks: Math.max(2, Math.floor(width / 140)) },
+      x: timeAxis('Time', width, 140),
       y: { label: null, domain: lanes },
       color: { domain: [...OUTCOMES], range: OUTCOME_COLOURS, legend: true },
       marks: [
@@ -191,54 +181,45 @@ function Timeline(props: { timeline: SagaTimeline }) {
         plot={plot}
         caption="Each step (and, marked ↩, each compensation) as a bar over time, one per attempt; a cross marks an error"
       />
-      <ScrollArea label="Timeline entries">
-        <table id="timeline">
-          <caption>Timeline: every attempt of every step and compensation</caption>
-          <thead>
-            <tr>
-              <th scope="col">Step</th>
-              <th scope="col">Kind</th>
-              <th scope="col" class="num">
-                Attempt
-              </th>
-              <th scope="col">Started</th>
-              <th scope="col" class="num">
-                Took
-              </th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {bars.map((b) => (
-              <tr
-                key={`${b.kind}/${b.step_name}/${b.attempt}`}
-                data-kind={b.kind}
-                data-outcome={b.outcome}
+      <ScrollingTable
+        label="Timeline entries"
+        id="timeline"
+        caption="Timeline: every attempt of every step and compensation"
+        headings={[
+          'Step',
+          'Kind',
+          ...numeric('Attempt'),
+          'Started',
+          ...numeric('Took'),
+          'Outcome',
+          'Error',
+        ]}
+      >
+        {bars.map((b) => (
+          <tr
+            key={`${b.kind}/${b.step_name}/${b.attempt}`}
+            data-kind={b.kind}
+            data-outcome={b.outcome}
+          >
+            <th scope="row">{b.step_name}</th>
+            <td>{b.kind}</td>
+            <td class="num">{b.attempt}</td>
+            <td>{instant(b.started_at)}</td>
+            <td class="num">{b.ended_at ? duration(b.ms) : 'running'}</td>
+            <td>
+              <span
+                class={`badge ${b.outcome === 'completed' ? 'good' : b.outcome === 'failed' || b.outcome === 'timed_out' ? 'bad' : 'warn'}`}
               >
-                <th scope="row">{b.step_name}</th>
-                <td>{b.kind}</td>
-                <td class="num">{b.attempt}</td>
-                <td>{instant(b.started_at)}</td>
-                <td class="num">{b.ended_at ? duration(b.ms) : 'running'}</td>
-                <td>
-                  <span
-                    class={`badge ${b.outcome === 'completed' ? 'good' : b.outcome === 'failed' || b.outcome === 'timed_out' ? 'bad' : 'warn'}`}
-                  >
-                    {b.outcome}
-                  </span>
-                </td>
-                <td>
-                  {b.error ?? ''}
-                  {b.will_retry
-                    ? ` (retried${b.retry_at ? ` at ${instant(b.retry_at)}` : ''})`
-                    : ''}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ScrollArea>
+                {b.outcome}
+              </span>
+            </td>
+            <td>
+              {b.error ?? ''}
+              {b.will_retry ? ` (retried${b.retry_at ? ` at ${instant(b.retry_at)}` : ''})` : ''}
+            </td>
+          </tr>
+        ))}
+      </ScrollingTable>
     </>
   );
 }

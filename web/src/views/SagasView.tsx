@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
 import type { Health, SagaList } from '../api/types.js';
+import { numeric, ScrollingTable } from '../components/DataTable.js';
 import { Pending } from '../components/Pending.js';
-import { ScrollArea } from '../components/ScrollArea.js';
 import { duration, instant } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { useAnswer } from '../lib/useAnswer.js';
@@ -50,48 +50,36 @@ export function SagasView(props: { season: string; version: number }) {
           list.sagas.length === 0 ? (
             <p class="note">No saga has run.</p>
           ) : (
-            <ScrollArea label="Sagas">
-              <table id="sagas">
-                <caption>The latest sagas, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Saga</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Failed step</th>
-                    <th scope="col">Started</th>
-                    <th scope="col" class="num">
-                      Took
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.sagas.map((s) => (
-                    <tr key={s.saga_id} data-status={s.status}>
-                      <th scope="row">
-                        <a class="id" href={href('saga', s.saga_id, { season: props.season })}>
-                          {s.saga_id.slice(0, 8)}
-                        </a>
-                      </th>
-                      <td>{s.saga_type}</td>
-                      <td>
-                        <SagaStatus status={s.status} />
-                      </td>
-                      <td>
-                        {s.failed_step ?? '–'}
-                        {s.error && <span class="error-text"> {s.error}</span>}
-                      </td>
-                      <td>{instant(s.started_at)}</td>
-                      <td class="num">
-                        {s.finished_at
-                          ? duration(Date.parse(s.finished_at) - Date.parse(s.started_at))
-                          : 'running'}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </ScrollArea>
+            <ScrollingTable
+              label="Sagas"
+              id="sagas"
+              caption="The latest sagas, newest first"
+              headings={['Saga', 'Type', 'Status', 'Failed step', 'Started', ...numeric('Took')]}
+            >
+              {list.sagas.map((s) => (
+                <tr key={s.saga_id} data-status={s.status}>
+                  <th scope="row">
+                    <a class="id" href={href('saga', s.saga_id, { season: props.season })}>
+                      {s.saga_id.slice(0, 8)}
+                    </a>
+                  </th>
+                  <td>{s.saga_type}</td>
+                  <td>
+                    <SagaStatus status={s.status} />
+                  </td>
+                  <td>
+                    {s.failed_step ?? '–'}
+                    {s.error && <span class="error-text"> {s.error}</span>}
+                  </td>
+                  <td>{instant(s.started_at)}</td>
+                  <td class="num">
+                    {s.finished_at
+                      ? duration(Date.parse(s.finished_at) - Date.parse(s.started_at))
+                      : 'running'}
+                  </td>
+                </tr>
+              ))}
+            </ScrollingTable>
           )
         }
       </Pending>

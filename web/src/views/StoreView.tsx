@@ -1,8 +1,8 @@
 import { apiUrl } from '../api/client.js';
 import type { Health, Store } from '../api/types.js';
+import { ScrollingTable } from '../components/DataTable.js';
 import { EventsByDay } from '../components/EventsByDay.js';
 import { Pending } from '../components/Pending.js';
-import { ScrollArea } from '../components/ScrollArea.js';
 import { bytes, count } from '../lib/format.js';
 import { useAnswer } from '../lib/useAnswer.js';
 
@@ -40,36 +40,29 @@ export function StoreView() {
                 </div>
               </dl>
               <h3>Schemas</h3>
-              <ScrollArea label="Schemas">
-                <table id="schemas">
-                  <caption>Event schemas, their versions and compatibility mode</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Event type</th>
-                      <th scope="col">Compatibility</th>
-                      <th scope="col">Versions (fingerprint)</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {s.schemas.map((schema) => (
-                      <tr key={schema.event_type}>
-                        <th scope="row">{schema.event_type}</th>
-                        <td>{schema.compatibility}</td>
-                        <td>
-                          <ul class="versions">
-                            {schema.versions.map((v) => (
-                              <li key={v.version}>
-                                v{v.version} <code>{v.fingerprint.slice(0, 16)}</code>
-                                {v.latest && <span class="badge good">latest</span>}
-                              </li>
-                            ))}
-                          </ul>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </ScrollArea>
+              <ScrollingTable
+                label="Schemas"
+                id="schemas"
+                caption="Event schemas, their versions and compatibility mode"
+                headings={['Event type', 'Compatibility', 'Versions (fingerprint)']}
+              >
+                {s.schemas.map((schema) => (
+                  <tr key={schema.event_type}>
+                    <th scope="row">{schema.event_type}</th>
+                    <td>{schema.compatibility}</td>
+                    <td>
+                      <ul class="versions">
+                        {schema.versions.map((v) => (
+                          <li key={v.version}>
+                            v{v.version} <code>{v.fingerprint.slice(0, 16)}</code>
+                            {v.latest && <span class="badge good">latest</span>}
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                  </tr>
+                ))}
+              </ScrollingTable>
             </>
           )}
         </Pending>

@@ -1,7 +1,8 @@
 import { useCallback, useMemo } from 'preact/hooks';
 import type { OpponentEffect, TeamWeekly, WeekRating } from '../api/types.js';
+import { DataTable, numeric, ScrollingTable } from '../components/DataTable.js';
 import { PlotFigure } from '../components/PlotFigure.js';
-import { ScrollArea } from '../components/ScrollArea.js';
+import { timeAxis } from '../lib/axes.js';
 import { ratio, record } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
@@ -19,48 +20,11 @@ export function WeeklyRatings(props: {
     [weeks],
   );
   const rpiPlot = useCallback(
-    (Plot: typeof P, width: number): P.PlotOptions => ({
-      ariaLabel: 'RPI by week',
-      height: 240,
-      marginLeft: 50,
-      x: { type: 'utc', label: 'Week ending', ticks: Math.max(2, Math.floor(width / 110)) },
-      y: { label: 'RPI', grid: true, tickFormat: '.3f' },
-      marks: [
-        Plot.lineY(points, { x: 'day', y: 'rpi', stroke: '#0550ae', ariaHidden: 'true' }),
-        unratedWeeks(Plot, points, 'rpi'),
-        Plot.dot(points, {
-          x: 'day',
-          y: 'rpi',
-          fill: '#0550ae',
-          r: 4,
-          ariaLabel: (w: WeekRating) => `Week ending ${w.week_end}: RPI ${ratio(w.rpi)}`,
-          title: (w: WeekRating) => `${w.week_end}: RPI ${ratio(w.rpi)}, rank ${w.rank ?? '–'}`,
-        }),
-      ],
-    }),
+    (Plot: typeof P, width: number) => weekChart(Plot, width, points, RPI_CHART),
     [points],
   );
   const rankPlot = useCallback(
-    (Plot: typeof P, width: number): P.PlotOptions => ({
-      ariaLabel: 'Rank by week',
-      height: 200,
-      marginLeft: 50,
-      x: { type: 'utc', label: 'Week ending', ticks: Math.max(2, Math.floor(width / 110)) },
-      y: { label: 'Rank', reverse: true, grid: true },
-      marks: [
-        Plot.lineY(points, { x: 'day', y: 'rank', stroke: '#8250df', ariaHidden: 'true' }),
-        unratedWeeks(Plot, points, 'rank'),
-        Plot.dot(points, {
-          x: 'day',
-          y: 'rank',
-          fill: '#8250df',
-          r: 4,
-          ariaLabel: (w: WeekRating) =>
-            `Week ending ${w.week_end}: rank ${w.rank ?? 'none'} of ${w.teams_rated}`,
-          title: (w: WeekRating) => `${w.week_end}: rank ${w.rank ?? '–'} of ${w.teams_rated}`,
-        }),
-      ],
-    }),
+    (Plot: typeof P, width: number) => weekChart(Plot, width, points, RANK_CHART),
     [points],
   );
   const sorted = useMemo(() => [...opponents].sort((a, b) => b.effect - a.effect), [opponents]);
@@ -100,33 +64,23 @@ export function WeeklyRatings(props: {
         </div>
       )}
       <div class="visually-hidden">
-        <table id="weekly-table">
-          <caption>RPI and rank as of each week's end</caption>
-          <thead>
-            <tr>
-              <th scope="col">Week ending</th>
-              <th scope="col">Games</th>
-              <th scope="col">Rank</th>
-              <th scope="col">RPI</th>
-              <th scope="col">WP</th>
-              <th scope="col">OWP</th>
-              <th scope="col">OOWP</th>
+        <DataTable
+          id="weekly-table"
+          caption="RPI and rank as of each week's end"
+          headings={['Week ending', 'Games', 'Rank', 'RPI', 'WP', 'OWP', 'OOWP']}
+        >
+          {weeks.map((w) => (
+            <tr key={w.week_end}>
+              <th scope="row">{w.week_end}</th>
+              <td>{w.games}</td>
+              <td>{w.rank === null ? '–' : `${w.rank} of ${w.teams_rated}`}</td>
+              <td>{ratio(w.rpi)}</td>
+              <td>{ratio(w.wp)}</td>
+              <td>{ratio(w.owp)}</td>
+              <td>{ratio(w.oowp)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {weeks.map((w) => (
-              <tr key={w.week_end}>
-                <th scope="row">{w.week_end}</th>
-                <td>{w.games}</td>
-                <td>{w.rank === null ? '–' : `${w.rank} of ${w.teams_rated}`}</td>
-                <td>{ratio(w.rpi)}</td>
-                <td>{ratio(w.wp)}</td>
-                <td>{ratio(w.owp)}</td>
-                <td>{ratio(w.oowp)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       </div>
 
       <h3>Opponents that helped or hurt</h3>
@@ -139,61 +93,105 @@ export function WeeklyRatings(props: {
             plot={effectPlot}
             caption="Each opponent's effect on the strength of schedule: right of zero it helped, left it hurt"
           />
-          <ScrollArea label="Opponents">
-            <table id="opponents">
-              <caption>Opponents, the most helpful first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Opponent</th>
-                  <th scope="col" class="num">
-                    Games
-                  </th>
-                  <th scope="col" class="num">
-                    W-L-T against
-                  </th>
-                  <th scope="col" class="num">
-                    Opponent's WP
-                  </th>
-                  <th scope="col" class="num">
-                    Effect
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {sorted.map((o) => (
-                  <tr key={o.opponent}>
-                    <th scope="row">
-                      <a href={href('team', o.opponent, { ...props.scope })}>
-                        {props.name(o.opponent)}
-                      </a>
-                    </th>
-                    <td class="num">{o.games}</td>
-                    <td class="num">{record(o)}</td>
-                    <td class="num">{ratio(o.opponent_wp)}</td>
-                    <td class={`num ${o.effect >= 0 ? 'good' : 'bad'}`}>
-                      {o.effect >= 0 ? 'helped ' : 'hurt '}
-                      {o.effect.toFixed(4)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollArea>
+          <ScrollingTable
+            label="Opponents"
+            id="opponents"
+            caption="Opponents, the most helpful first"
+            headings={['Opponent', ...numeric('Games', 'W-L-T against', "Opponent's WP", 'Effect')]}
+          >
+            {sorted.map((o) => (
+              <tr key={o.opponent}>
+                <th scope="row">
+                  <a href={href('team', o.opponent, { ...props.scope })}>
+                    {props.name(o.opponent)}
+                  </a>
+                </th>
+                <td class="num">{o.games}</td>
+                <td class="num">{record(o)}</td>
+                <td class="num">{ratio(o.opponent_wp)}</td>
+                <td class={`num ${o.effect >= 0 ? 'good' : 'bad'}`}>
+                  {o.effect >= 0 ? 'helped ' : 'hurt '}
+                  {o.effect.toFixed(4)}
+                </td>
+              </tr>
+            ))}
+          </ScrollingTable>
         </>
       )}
     </>
   );
 }
 
+/** A week's rating, placed at the day its week ends. */
+type WeekPoint = WeekRating & { day: Date };
+
+/** What one of the week-by-week charts shows of each week, and how. */
+interface WeekChart {
+  readonly key: 'rpi' | 'rank';
+  readonly ariaLabel: string;
+  readonly height: number;
+  readonly y: P.ScaleOptions;
+  readonly colour: string;
+  /** The name of a rated week's point, and its tooltip. */
+  readonly label: (w: WeekRating) => string;
+  readonly title: (w: WeekRating) => string;
+}
+
+/** The RPI as of each week's end. */
+const RPI_CHART: WeekChart = {
+  key: 'rpi',
+  ariaLabel: 'RPI by week',
+  height: 240,
+  y: { label: 'RPI', grid: true, tickFormat: '.3f' },
+  colour: '#0550ae',
+  label: (w) => `Week ending ${w.week_end}: RPI ${ratio(w.rpi)}`,
+  title: (w) => `${w.week_end}: RPI ${ratio(w.rpi)}, rank ${w.rank ?? '–'}`,
+};
+
+/** The rank as of each week's end, the first at the top. */
+const RANK_CHART: WeekChart = {
+  key: 'rank',
+  ariaLabel: 'Rank by week',
+  height: 200,
+  y: { label: 'Rank', reverse: true, grid: true },
+  colour: '#8250df',
+  label: (w) => `Week ending ${w.week_end}: rank ${w.rank ?? 'none'} of ${w.teams_rated}`,
+  title: (w) => `${w.week_end}: rank ${w.rank ?? '–'} of ${w.teams_rated}`,
+};
+
+/** One figure of each week as a line, with a point per rated week and a hollow one per unrated. */
+function weekChart(
+  Plot: typeof P,
+  width: number,
+  points: readonly WeekPoint[],
+  chart: WeekChart,
+): P.PlotOptions {
+  return {
+    ariaLabel: chart.ariaLabel,
+    height: chart.height,
+    marginLeft: 50,
+    x: timeAxis('Week ending', width, 110),
+    y: chart.y,
+    marks: [
+      Plot.lineY(points, { x: 'day', y: chart.key, stroke: chart.colour, ariaHidden: 'true' }),
+      unratedWeeks(Plot, points, chart.key),
+      Plot.dot(points, {
+        x: 'day',
+        y: chart.key,
+        fill: chart.colour,
+        r: 4,
+        ariaLabel: chart.label,
+        title: chart.title,
+      }),
+    ],
+  };
+}
+
 /**
  * A hollow point on the axis for each week without a rating (the team had not played yet), so
  * that the chart has a point for every week.
  */
-function unratedWeeks(
-  Plot: typeof P,
-  points: readonly (WeekRating & { day: Date })[],
-  key: 'rpi' | 'rank',
-) {
+function unratedWeeks(Plot: typeof P, points: readonly WeekPoint[], key: 'rpi' | 'rank') {
   return Plot.dot(
     points.filter((w) => w[key] === null),
     {
