@@ -1,3 +1,5 @@
+import type { AdjustmentOverrides } from '../domain/rpi/adjustments.js';
+import type { RpiVariant } from '../domain/rpi/computeRpiVariant.js';
 import { DEFAULT_PROFILE_NAME, resolveProfile } from '../domain/rpi/RpiProfile.js';
 import { type TeamSeason, teamSeason } from '../domain/season/teamSeason.js';
 import type { DocumentStore } from '../projections/DocumentStore.js';
@@ -9,7 +11,10 @@ import {
   type CalculationSummary,
   calculations,
   currentRankings,
+  fullEntry,
+  type RankingEntry,
   rankHistory,
+  variantOfCalculation,
 } from '../projections/readModels/rankings.js';
 import { type StandingRow, standings } from '../projections/readModels/standings.js';
 import { getTeam, listTeams, type TeamDoc } from '../projections/readModels/teams.js';
@@ -81,6 +86,8 @@ export interface SagaRequest {
   readonly as_of: string | null;
   readonly profile: string;
   readonly division: string | null;
+  readonly variant: RpiVariant;
+  readonly adjustments: AdjustmentOverrides | null;
   readonly not_before: null;
   readonly requested_at: string;
   readonly reason: string;
@@ -170,12 +177,20 @@ export interface RankingsRequest {
   readonly division?: string;
   /** With this RPI profile (default: the default profile). */
   readonly profile?: string;
+  /** This RPI (default: unadjusted). */
+  readonly variant?: RpiVariant;
+}
+
+/** What every served calculation says in full: its variant, and each line's every field. */
+interface Served {
+  readonly variant: RpiVariant;
+  readonly rankings: readonly Required<RankingEntry>[];
 }
 
 /** Rankings as served, saying where they came from. */
 export type ServedRankings =
-  | (CachedRankings & { readonly source: 'cache' })
-  | (CalculationDoc & { readonly source: 'read-model' });
+  | (Omit<CachedRankings, keyof Served> & Served & { readonly source: 'cache' })
+  | (Omit<CalculationDoc, keyof Served> & Served & { readonly source: 'read-model' });
 
 /**
  * The queries of the API, over the read models: plain functions of the stores, the same
@@ -206,27 +221,44 @@ export class QueryService {
     const scoped =
       request.as_of !== undefined ||
       request.division !== undefined ||
-      request.profile !== undefined;
+      request.profile !== undefined ||
+      (request.variant !== undefined && request.variant !== 'unadjusted');
     const scope: RankingsScope = scoped
       ? {
           season,
           as_of: request.as_of ?? null,
           profile: request.profile ?? DEFAULT_PROFILE_NAME,
           division: request.division ?? null,
+          variant: request.variant ?? 'unadjusted',
         }
-      : { season, as_of: null, ...current };
+      : { season, as_of: null, ...current, variant: 'unadjusted' };
     const isCurrent =
       scope.as_of === null &&
       scope.profile === current.profile &&
-      scope.division === current.division;
+      scope.division === current.division &&
+      scope.variant === 'unadjusted';
     if (this.extras.cache) {
       const cached =
         (scoped ? await readScope(this.extras.cache, scope) : undefined) ??
         (isCurrent ? await readCache(this.extras.cache, season) : undefined);
-      if (cached) return { ...cached, division: cached.division ?? null, source: 'cache' };
+      if (cached)
+        return {
+          ...cached,
+          division: cached.division ?? null,
+          variant: variantOfCalculation(cached),
+          rankings: cached.rankings.map(fullEntry),
+          source: 'cache',
+        };
     }
     const doc = await currentRankings(this.stores.rankings, scope);
-    return doc && { ...doc, source: 'read-model' };
+    return (
+      doc && {
+        ...doc,
+        variant: variantOfCalculation(doc),
+        rankings: doc.rankings.map(fullEntry),
+        source: 'read-model',
+      }
+    );
   }
 
   /** The live feed of rankings changes, where the deployment has one. */
@@ -288,7 +320,9 @@ export class QueryService {
    * The seasons with current rankings, newest first (by name), each with its calculations,
    * newest first.
    */
-  async seasons(): Promise<{ season: string; calculations: CalculationSummary[] }[]> {
+  async seasons(): Promise<
+    { season: string; calculations: (CalculationSummary & { variant: RpiVariant })[] }[]
+  > {
     const names = this.extras.cache ? await cachedSeasons(this.extras.cache) : [];
     const sorted = [...new Set(names)].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
     return Promise.all(
@@ -423,7 +457,7 @@ export class QueryService {
 }
 
 /** A calculation's summary as `GET /seasons` lists it (documents may carry more). */
-function summaryOf(c: CalculationSummary): CalculationSummary {
+function summaryOf(c: CalculationSummary): CalculationSummary & { variant: RpiVariant } {
   return {
     calculation_id: c.calculation_id,
     season: c.season,
@@ -432,6 +466,7 @@ function summaryOf(c: CalculationSummary): CalculationSummary {
     division: c.division ?? null,
     games_counted: c.games_counted,
     last_game_on: c.last_game_on ?? null,
+    variant: variantOfCalculation(c),
     computed_at: c.computed_at,
     status: c.status,
     published_at: c.published_at,

@@ -4,7 +4,10 @@ import type { Context, Hono, MiddlewareHandler, ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { BlankEnv } from 'hono/types';
-import { DEFAULT_PROFILE_NAME } from '../domain/rpi/RpiProfile.js';
+import { DomainError } from '../domain/DomainError.js';
+import { type AdjustmentOverrides, parseAdjustmentOverrides } from '../domain/rpi/adjustments.js';
+import { checkVariant, type RpiVariant } from '../domain/rpi/computeRpiVariant.js';
+import { DEFAULT_PROFILE_NAME, resolveProfile } from '../domain/rpi/RpiProfile.js';
 import type { SagaDoc } from '../sagas/sagasReadModel.js';
 import { mountConsole } from './console.js';
 import type { QueryService } from './QueryService.js';
@@ -128,6 +131,29 @@ async function sagaRequestOf(c: Context): Promise<z.output<typeof StartSagaBody>
 }
 
 /**
+ * The adjustments a saga request gives, checked against its profile and variant before the
+ * saga starts: a variant the profile has no rules for, a table value nobody supplied, or
+ * values that do not fit the table are refused (400) naming what is wrong.
+ */
+function adjustmentsOf(
+  request: z.output<typeof StartSagaBody>,
+  profile: string,
+  variant: RpiVariant,
+): AdjustmentOverrides | null {
+  try {
+    if (request.adjustments != null && variant !== 'adjusted')
+      throw new DomainError('INVALID_OPTION', 'adjustments go with "variant": "adjusted"');
+    const adjustments =
+      request.adjustments == null ? null : parseAdjustmentOverrides(request.adjustments);
+    checkVariant(variant, resolveProfile(profile), adjustments ?? undefined);
+    return adjustments;
+  } catch (error) {
+    if (error instanceof DomainError) throw new HttpError(400, error.message);
+    throw error;
+  }
+}
+
+/**
  * The query API as a Hono app: the same routes on Node (`@hono/node-server`) and on Lambda
  * behind API Gateway (`hono/aws-lambda`). Every route, parameter and answer is described by
  * the schemas of `schemas.ts` that validate them; unknown query parameters and body fields are
@@ -149,15 +175,17 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
   app.openapi(
     getRankings,
     async (c) => {
-      const { season, as_of: asOf, division, profile } = c.req.valid('query');
+      const { season, as_of: asOf, division, profile, variant } = c.req.valid('query');
       const calculation = await queries.rankings({
         season,
         ...(asOf ? { as_of: asOf } : {}),
         ...(division ? { division } : {}),
         ...(profile ? { profile } : {}),
+        ...(variant ? { variant } : {}),
       });
       if (!calculation) {
         const scope = [
+          variant && variant !== 'unadjusted' ? ` (${variant} RPI)` : '',
           asOf ? ` as of ${asOf}` : '',
           division ? ` in division ${division}` : '',
           profile ? ` with profile ${profile}` : '',
@@ -258,11 +286,16 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
     },
     async (c) => {
       const request = await sagaRequestOf(c);
+      const profile = request.profile ?? DEFAULT_PROFILE_NAME;
+      const variant = request.variant ?? 'unadjusted';
+      const adjustments = adjustmentsOf(request, profile, variant);
       const saga = await queries.startSaga({
         season: request.season,
         as_of: request.as_of ?? null,
-        profile: request.profile ?? DEFAULT_PROFILE_NAME,
+        profile,
         division: request.division ?? null,
+        variant,
+        adjustments,
         not_before: null,
         requested_at: new Date().toISOString(),
         reason: 'POST /sagas',

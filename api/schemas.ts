@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { isCalendarDay } from '../domain/games/parseDate.js';
 import { hasControlCharacter } from '../domain/games/validateGame.js';
+import { RPI_VARIANTS } from '../domain/rpi/computeRpiVariant.js';
 import { PROFILES } from '../domain/rpi/RpiProfile.js';
 
 /**
@@ -62,6 +63,12 @@ export const SeasonAsOfQuery = z.strictObject({
 });
 const profiles = [...PROFILES.keys()] as [string, ...string[]];
 const profileRule = `profile must be one of ${profiles.join(', ')}`;
+const variantRule = `variant must be one of ${RPI_VARIANTS.join(', ')}`;
+/** Which RPI a calculation computes. */
+const variant = z.enum(RPI_VARIANTS, variantRule).openapi({
+  description:
+    'unadjusted: the formula; adjusted: plus bonuses for wins and ties against teams ranked high in the unadjusted RPI, minus penalties for losses and ties against teams ranked low (profiles with such a table); non-conference: over non-conference games (README, "The RPI")',
+});
 const division = () => text('division').regex(SEASON, `division must be ${NAME_RULE}`);
 
 /**
@@ -76,6 +83,9 @@ export const RankingsQuery = SeasonAsOfQuery.extend({
     .enum(profiles, profileRule)
     .optional()
     .openapi({ description: 'The calculation made with this RPI profile' }),
+  variant: variant
+    .optional()
+    .openapi({ description: 'The calculation of this RPI; unadjusted when not given' }),
 });
 export const OptionalSeasonQuery = z.strictObject({
   season: season().optional().openapi({ description: 'Only this season' }),
@@ -106,6 +116,13 @@ export const StartSagaBody = z
       .openapi({ description: `The RPI profile; ${profiles[0]} when not given` }),
     division: division().nullish().openapi({
       description: 'Count only games between teams of this division; all when not given',
+    }),
+    variant: variant
+      .nullish()
+      .openapi({ description: 'Which RPI to compute; unadjusted when not given' }),
+    adjustments: z.record(z.string(), z.unknown()).nullish().openapi({
+      description:
+        'With the adjusted variant: values laid over the profile\'s bonus and penalty table, as `matchstream rpi --adjustments FILE` reads them ({"games": ..., "tiers": {"<tier>": {"first", "last", "win"|"tie"|"loss": {"home", "neutral", "away"}}}}); needed where the profile leaves a value unconfirmed',
     }),
   })
   .openapi('StartSagaRequest', { example: { season: '2026' } });
@@ -148,7 +165,19 @@ export const RankingEntry = z
     wp: ratio.openapi({ description: 'Winning percentage' }),
     owp: ratio.openapi({ description: "Opponents' winning percentage" }),
     oowp: ratio.openapi({ description: "Opponents' opponents' winning percentage" }),
-    rpi: ratio,
+    rpi: ratio.openapi({ description: "The calculation's variant of the RPI" }),
+    unadjusted_rank: z
+      .int()
+      .min(1)
+      .nullable()
+      .openapi({ description: 'The rank in the unadjusted RPI of the same games' }),
+    unadjusted_rpi: ratio.openapi({ description: 'The unadjusted RPI of the same games' }),
+    adjustment: z.number().nullable().openapi({
+      description: 'Adjusted variant: bonuses minus penalties, already part of rpi; else null',
+    }),
+    bonus: z.number().nullable().openapi({
+      description: 'A profile with a quality-win bonus: the bonus, already part of rpi; else null',
+    }),
   })
   .openapi('RankingEntry');
 
@@ -162,6 +191,7 @@ export const CachedRankings = z
     division: z.string().nullable().optional().openapi({
       description: 'null (or absent, in documents of earlier releases): every division',
     }),
+    variant,
     games_counted: count,
     computed_at: instant.nullable(),
     published_at: instant.nullable(),
@@ -183,6 +213,7 @@ export const PublishedCalculation = z
     as_of: day.nullable(),
     profile: z.string(),
     division: z.string().nullable().openapi({ description: 'null: every division' }),
+    variant,
     games_counted: count,
     last_game_on: day
       .nullable()
@@ -295,6 +326,7 @@ export const CalculationSummary = z
     as_of: day.nullable(),
     profile: z.string(),
     division: z.string().nullable().openapi({ description: 'null: every division' }),
+    variant,
     games_counted: count,
     last_game_on: day.nullable(),
     computed_at: instant,
@@ -374,6 +406,12 @@ export const SagaData = z
     as_of: day.nullable(),
     profile: z.string(),
     division: z.string().nullable(),
+    variant: variant
+      .optional()
+      .openapi({ description: 'Which RPI; absent in sagas of earlier releases (unadjusted)' }),
+    adjustments: z.record(z.string(), z.unknown()).nullish().openapi({
+      description: "With the adjusted variant: the values given for the profile's table",
+    }),
     not_before: instant.nullable().openapi({ description: 'Not started before this instant' }),
     requested_at: instant.nullish(),
     reason: z.string().nullish(),

@@ -121,6 +121,10 @@ export async function measureRecordSizes(teams = 330, gamesPerTeam = 18) {
       owp: 0.512345,
       oowp: 0.498765,
       rpi: 0.526698,
+      unadjusted_rank: i + 1,
+      unadjusted_rpi: 0.526698,
+      adjustment: null,
+      bonus: null,
     }));
     const calculation = codec.build('rpi-calculation:bench', 0, [
       {
@@ -135,6 +139,8 @@ export async function measureRecordSizes(teams = 330, gamesPerTeam = 18) {
           first_game_on: season.games[0]?.date ?? null,
           last_game_on: season.games.at(-1)?.date ?? null,
           computed_at: new Date().toISOString(),
+          variant: 'unadjusted',
+          adjustments: null,
           rankings,
         },
       },

@@ -142,6 +142,7 @@ async function sagaEnd(
             as_of: null,
             profile: DEFAULT_PROFILE_NAME,
             division: null,
+            variant: 'unadjusted',
           }),
         ),
       ],

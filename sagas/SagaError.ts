@@ -2,6 +2,8 @@
 export type SagaErrorCode =
   /** The calculation would count no game: there is nothing to rate. */
   | 'NOTHING_TO_COUNT'
+  /** What the saga was asked to compute cannot be (e.g. a variant without the data it needs). */
+  | 'INVALID_REQUEST'
   /** A step found what it needs missing (a snapshot, an unpublished calculation). */
   | 'MISSING_INPUT'
   /** Writers kept moving a stream under this one: worth another try later. */

@@ -1,10 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { latestPerMatch } from '../../domain/games/latestPerMatch.js';
-import {
-  type AdjustmentOverrides,
-  parseAdjustmentOverrides,
-} from '../../domain/rpi/adjustments.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import {
   computeRpiVariant,
@@ -14,6 +9,7 @@ import {
 import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import { readGames } from '../../feeds/readGames.js';
 import { readTeams } from '../../feeds/readTeams.js';
+import { readAdjustments } from '../adjustmentsFile.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import {
   addNeutralOptions,
@@ -238,21 +234,4 @@ async function runRpi(
     );
   }
   await write(formatVariantRankings(result, flags.format, context, flags.top));
-}
-
-/** The adjustment values of `--adjustments`: a JSON file, checked field by field. */
-async function readAdjustments(path: string): Promise<AdjustmentOverrides> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read the adjustments file ${path}`, EXIT.FAILURE, { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`the adjustments file ${path} is not JSON`, EXIT.USAGE, { cause: error });
-  }
-  return parseAdjustmentOverrides(json);
 }

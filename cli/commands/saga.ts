@@ -1,13 +1,16 @@
 import { type Command, Option } from 'commander';
-import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
+import { checkVariant, RPI_VARIANTS, type RpiVariant } from '../../domain/rpi/computeRpiVariant.js';
+import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { fullEntry, type RankingEntry } from '../../projections/readModels/rankings.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import { readScope } from '../../sagas/rpi/rankingsCache.js';
 import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
 import { activeSagaIds, getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { readAdjustments } from '../adjustmentsFile.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { activeDocuments } from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
@@ -21,6 +24,8 @@ interface StartFlags {
   readonly asOf?: string;
   readonly profile: string;
   readonly division?: string;
+  readonly variant: RpiVariant;
+  readonly adjustments?: string;
   readonly dataDir: string;
   readonly memory?: boolean;
   readonly injectFault?: StepFault[];
@@ -72,6 +77,18 @@ SagaStepCompleted, ...), so it resumes after a crash. Step names of earlier rele
         .default(DEFAULT_PROFILE_NAME),
     )
     .option('--division <name>', 'count only games between teams of this division of the directory')
+    .addOption(
+      new Option(
+        '--variant <variant>',
+        "which RPI: unadjusted, adjusted (bonuses and penalties, soccer profiles) or non-conference (by the directory's conferences); the unadjusted RPI is kept beside the others",
+      )
+        .choices(RPI_VARIANTS)
+        .default('unadjusted'),
+    )
+    .option(
+      '--adjustments <file.json>',
+      'with --variant adjusted: values for the profile\'s bonus and penalty table, by tier id (README, "The RPI")',
+    )
     .option(
       '--inject-fault <spec>',
       'make a step fail on purpose: saga:STEP[:error|timeout|crash][:compensation] (repeatable)',
@@ -86,12 +103,15 @@ SagaStepCompleted, ...), so it resumes after a crash. Step names of earlier rele
 Runs the embedded pipeline on the data folder, lets it catch up, starts the saga, waits for
 it to complete (or to be compensated) and prints each step. Exit code 1 when the saga was
 compensated or failed. Only a calculation of the whole season with the default profile and
-every division becomes the season's current rankings; one with --as-of, --division or another
---profile is kept for its scope (GET /rankings with the same parameters serves it).
+every division, unadjusted, becomes the season's current rankings; one with --as-of,
+--division, another --profile or --variant is kept for its scope (GET /rankings with the same
+parameters serves it). Prints the top of the rankings, each team's unadjusted rank and RPI
+beside the variant's.
 
 Examples:
   matchstream saga start rpi --season 2026
   matchstream saga start rpi --season 2026 --as-of 2026-10-15 --division I
+  matchstream saga start rpi --season 2026 --variant adjusted --adjustments tiers.json
   matchstream saga start rpi --season 2026 --inject-fault saga:publish_results`,
     )
     .action(async (type: string, flags: StartFlags) => {
@@ -177,6 +197,11 @@ Example:
 }
 
 async function runSagaStart(flags: StartFlags): Promise<void> {
+  const adjustments = flags.adjustments ? await readAdjustments(flags.adjustments) : undefined;
+  if (adjustments && flags.variant !== 'adjusted')
+    throw new CliError('--adjustments only applies to --variant adjusted', EXIT.USAGE);
+  // What the profile cannot compute is refused before the pipeline starts.
+  checkVariant(flags.variant, resolveProfile(flags.profile), adjustments);
   // The pipeline keeps the seasons' own profile and division (the default ones, as `serve`
   // has them): this saga's --profile or --division makes a calculation of its own scope, not
   // the season's current rankings.
@@ -195,6 +220,8 @@ async function runSagaStart(flags: StartFlags): Promise<void> {
       as_of: flags.asOf ?? null,
       profile: flags.profile,
       division: flags.division ?? null,
+      variant: flags.variant,
+      adjustments: adjustments ?? null,
       not_before: null,
       requested_at: new Date().toISOString(),
       reason: 'matchstream saga start',
@@ -206,18 +233,24 @@ async function runSagaStart(flags: StartFlags): Promise<void> {
     const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
     const doc = await getSaga(pipeline.stores.sagas, sagaId);
     const cached = await readScope(pipeline.sagaStores.cache, scopeOfSaga(request));
+    const top = cached?.saga_id === sagaId ? cached.rankings.slice(0, TOP).map(beside) : [];
     const rankings =
       cached?.saga_id === sagaId
         ? {
             calculation_id: cached.calculation_id,
             games_counted: cached.games_counted,
             teams: cached.rankings.length,
+            variant: flags.variant,
+            top,
           }
         : null;
     if (flags.json) {
       await write(`${JSON.stringify({ ...outcome, rankings, saga: doc ?? null }, null, 2)}\n`);
     } else {
-      await write(doc ? describe(doc) : `saga ${sagaId} ${outcome.status}\n`);
+      await write(
+        (doc ? describe(doc) : `saga ${sagaId} ${outcome.status}\n`) +
+          (rankings ? topRankings(flags.variant, top) : ''),
+      );
     }
     if (outcome.status !== 'completed')
       throw new CliError(
@@ -265,6 +298,59 @@ async function withSagas(
 }
 
 /** A saga for people: header, data, one line per step with its compensation. */
+/** How many teams `saga start` prints. */
+const TOP = 10;
+
+/** A team's line with its unadjusted rank and RPI beside the variant's. */
+function beside(e: RankingEntry) {
+  const { rank, team, rpi, unadjusted_rank, unadjusted_rpi, adjustment } = fullEntry(e);
+  return { rank, team, rpi, unadjusted_rank, unadjusted_rpi, adjustment };
+}
+
+/** The top of a saga's rankings, the unadjusted figures beside a variant's. */
+function topRankings(variant: RpiVariant, top: readonly ReturnType<typeof beside>[]): string {
+  const rpi = (v: number | null) => (v === null ? '-' : v.toFixed(4));
+  const width = Math.max(4, ...top.map((e) => e.team.length));
+  type Column = readonly [string, number, (e: ReturnType<typeof beside>) => string];
+  const columns: Column[] = [
+    ['rank', 4, (e) => String(e.rank ?? '-')],
+    [variant === 'unadjusted' ? 'RPI' : variant, Math.max(6, variant.length), (e) => rpi(e.rpi)],
+    ...(variant === 'unadjusted'
+      ? []
+      : [
+          ['unadj. rank', 11, (e) => String(e.unadjusted_rank ?? '-')] satisfies Column,
+          ['unadj. RPI', 10, (e) => rpi(e.unadjusted_rpi)] satisfies Column,
+        ]),
+    ...(variant === 'adjusted'
+      ? [
+          [
+            'adjustment',
+            10,
+            (e) =>
+              e.adjustment === null
+                ? '-'
+                : `${e.adjustment >= 0 ? '+' : ''}${e.adjustment.toFixed(4)}`,
+          ] satisfies Column,
+        ]
+      : []),
+  ];
+  const line = (team: string, cells: string[]) =>
+    `  ${cells[0]}  ${team.padEnd(width)}  ${cells.slice(1).join('  ')}`;
+  return `${[
+    `  top ${top.length} (${variant} RPI):`,
+    line(
+      'team',
+      columns.map(([name, w]) => name.padStart(w)),
+    ),
+    ...top.map((e) =>
+      line(
+        e.team,
+        columns.map(([, w, cell]) => cell(e).padStart(w)),
+      ),
+    ),
+  ].join('\n')}\n`;
+}
+
 function describe(doc: SagaDoc): string {
   const width = Math.max(...doc.steps.map((s) => s.step_name.length), 4);
   const compensationWidth = Math.max(

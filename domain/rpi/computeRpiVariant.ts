@@ -59,6 +59,8 @@ export interface VariantResult {
   readonly ratings: readonly VariantRating[];
   /** Adjustment values used that no published source confirmed (README, "The RPI"). */
   readonly unconfirmed: readonly string[];
+  /** Under `adjusted`: the table used. */
+  readonly adjustments?: ResolvedAdjustments;
 }
 
 /**
@@ -102,14 +104,8 @@ export function computeRpiVariant(
         unconfirmed: [],
       };
     case 'adjusted': {
-      const table = profile.adjustments;
-      if (!table) {
-        throw new DomainError(
-          'INVALID_OPTION',
-          `profile "${profile.name}" has no bonus and penalty table, so it has no adjusted RPI (use --variant unadjusted${hasWeightedRules(profile) ? '' : ' or non-conference'})`,
-        );
-      }
-      const resolved = resolveAdjustments(profile.name, table, options.adjustments);
+      const resolved = checkVariant(variant, profile, options.adjustments);
+      if (!resolved) throw new Error('an adjusted RPI without its table');
       if (resolved.games === 'non-conference' && !conferenceOf) {
         throw missingConferences(
           'the adjusted RPI counts bonuses and penalties only in non-conference games',
@@ -135,15 +131,11 @@ export function computeRpiVariant(
         games: { ...unadjusted.games, ...(status ?? none) },
         ratings: ranked(ratings),
         unconfirmed: resolved.unconfirmed,
+        adjustments: resolved,
       };
     }
     case 'non-conference': {
-      if (hasWeightedRules(profile)) {
-        throw new DomainError(
-          'INVALID_OPTION',
-          `profile "${profile.name}" removes bad wins and adds a quality-win bonus; no non-conference RPI is published for those rules (use --variant unadjusted)`,
-        );
-      }
+      checkVariant(variant, profile);
       if (!conferenceOf)
         throw missingConferences("the non-conference RPI needs each team's conference");
       const games_ = counted(games, options, profile);
@@ -163,6 +155,40 @@ export function computeRpiVariant(
         unconfirmed: [],
       };
     }
+  }
+}
+
+/**
+ * Refuses what `computeRpiVariant` would refuse before reading a game: a variant the profile
+ * has no rules for, an adjusted RPI whose table lacks a value nobody supplied, overrides that
+ * do not fit the table. Answers the table an adjusted RPI would use.
+ */
+export function checkVariant(
+  variant: RpiVariant,
+  profile: RpiProfile,
+  adjustments?: AdjustmentOverrides,
+): ResolvedAdjustments | undefined {
+  switch (variant) {
+    case 'unadjusted':
+      return undefined;
+    case 'adjusted': {
+      const table = profile.adjustments;
+      if (!table) {
+        throw new DomainError(
+          'INVALID_OPTION',
+          `profile "${profile.name}" has no bonus and penalty table, so it has no adjusted RPI (use --variant unadjusted${hasWeightedRules(profile) ? '' : ' or non-conference'})`,
+        );
+      }
+      return resolveAdjustments(profile.name, table, adjustments);
+    }
+    case 'non-conference':
+      if (hasWeightedRules(profile)) {
+        throw new DomainError(
+          'INVALID_OPTION',
+          `profile "${profile.name}" removes bad wins and adds a quality-win bonus; no non-conference RPI is published for those rules (use --variant unadjusted)`,
+        );
+      }
+      return undefined;
   }
 }
 

@@ -1,10 +1,49 @@
 import type { TeamRating } from '../../domain/rpi/computeRpi.js';
+import { RPI_VARIANTS, type RpiVariant } from '../../domain/rpi/computeRpiVariant.js';
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
 
-/** One team's line of a calculation, as the RPI engine rates it. */
-export type RankingEntry = TeamRating;
+/**
+ * One team's line of a calculation, as the RPI engine rates it, with its unadjusted rank and
+ * RPI beside (absent or null in calculations of earlier releases, which were unadjusted).
+ */
+export interface RankingEntry extends Omit<TeamRating, 'bonus' | 'removedWins'> {
+  readonly unadjusted_rank?: number | null;
+  readonly unadjusted_rpi?: number | null;
+  /** Under the adjusted variant: bonuses minus penalties, already part of `rpi`. */
+  readonly adjustment?: number | null;
+  /** Under a profile with a quality-win bonus: the bonus, already part of `rpi`. */
+  readonly bonus?: number | null;
+}
+
+/**
+ * A team's line with every field: the unadjusted rank and RPI beside the variant's
+ * (calculations of earlier releases were unadjusted: their own), null for what it lacks.
+ */
+export function fullEntry(e: RankingEntry): Required<RankingEntry> {
+  return {
+    rank: e.rank,
+    team: e.team,
+    games: e.games,
+    wins: e.wins,
+    losses: e.losses,
+    ties: e.ties,
+    wp: e.wp,
+    owp: e.owp,
+    oowp: e.oowp,
+    rpi: e.rpi,
+    unadjusted_rank: e.unadjusted_rank ?? e.rank,
+    unadjusted_rpi: e.unadjusted_rpi ?? e.rpi,
+    adjustment: e.adjustment ?? null,
+    bonus: e.bonus ?? null,
+  };
+}
+
+/** Which RPI a calculation computed: its `variant`, unadjusted for calculations without one. */
+export function variantOfCalculation(c: { readonly variant?: RpiVariant }): RpiVariant {
+  return c.variant ?? 'unadjusted';
+}
 
 export type CalculationStatus = 'calculated' | 'published' | 'retracted';
 
@@ -19,6 +58,8 @@ export interface CalculationSummary {
   readonly games_counted: number;
   /** The day of the last game counted (null for calculations of earlier releases). */
   readonly last_game_on: string | null;
+  /** Which RPI; documents of earlier releases have none (unadjusted). */
+  readonly variant?: RpiVariant;
   readonly computed_at: string;
   readonly status: CalculationStatus;
   readonly published_at: string | null;
@@ -122,6 +163,7 @@ function nextCalculation(
         division: d.division,
         games_counted: d.games_counted,
         last_game_on: d.last_game_on,
+        variant: parseVariant(d.variant),
         computed_at: d.computed_at,
         status: current?.status ?? 'calculated',
         published_at: current?.published_at ?? null,
@@ -155,6 +197,13 @@ function nextCalculation(
   }
 }
 
+/** A stored variant name as a variant; a name this release does not know is refused. */
+function parseVariant(name: string): RpiVariant {
+  const variant = RPI_VARIANTS.find((v) => v === name);
+  if (!variant) throw new Error(`RpiCalculated names an unknown RPI variant "${name}"`);
+  return variant;
+}
+
 /** Every calculation of a season, oldest first. */
 export async function calculations(
   store: DocumentStore,
@@ -179,6 +228,8 @@ export interface RankingsQuery {
   readonly division: string | null;
   /** A day: calculations counting games up to that day at most; absent: of the whole season. */
   readonly as_of?: string | null;
+  /** @default 'unadjusted' */
+  readonly variant?: RpiVariant;
 }
 
 /**
@@ -199,6 +250,7 @@ export async function currentRankings(
         c.status === 'published' &&
         c.profile === query.profile &&
         (c.division ?? null) === query.division &&
+        variantOfCalculation(c) === (query.variant ?? 'unadjusted') &&
         (asOf === undefined ? c.as_of === null : effectiveDay(c) <= asOf),
     )
     .sort(
@@ -214,8 +266,8 @@ export async function currentRankings(
 }
 
 /**
- * A team's rank in each published calculation of a season (of one profile and division, when
- * given), in order of the days they speak for.
+ * A team's rank in each published unadjusted calculation of a season (of one profile and
+ * division, when given), in order of the days they speak for.
  */
 export async function rankHistory(
   store: DocumentStore,
@@ -235,6 +287,7 @@ export async function rankHistory(
     .filter(
       (c) =>
         c.status === 'published' &&
+        variantOfCalculation(c) === 'unadjusted' &&
         (scope === undefined ||
           (c.profile === scope.profile && (c.division ?? null) === scope.division)),
     )

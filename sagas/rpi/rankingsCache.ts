@@ -1,15 +1,18 @@
+import type { RpiVariant } from '../../domain/rpi/computeRpiVariant.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import type { RankingEntry } from '../../projections/readModels/rankings.js';
 
 /**
  * What a calculation counts: a season, up to a day (`as_of`; null for every game), with an RPI
- * profile, between teams of one division of the directory (null for every team).
+ * profile, between teams of one division of the directory (null for every team), and which
+ * RPI it computes of them.
  */
 export interface RankingsScope {
   readonly season: string;
   readonly as_of: string | null;
   readonly profile: string;
   readonly division: string | null;
+  readonly variant: RpiVariant;
 }
 
 /** The rankings of one calculation that the query API serves. */
@@ -20,6 +23,8 @@ export interface CachedRankings {
   readonly profile: string;
   /** Null for every division (documents of earlier releases have none: every division). */
   readonly division?: string | null;
+  /** Documents of earlier releases have none: unadjusted. */
+  readonly variant?: RpiVariant;
   readonly games_counted: number;
   readonly computed_at: string | null;
   readonly published_at: string | null;
@@ -36,10 +41,18 @@ export const RANKINGS_CACHE_TABLE = 'matchstream-rankings-cache';
 
 /** The season's current rankings. */
 const currentKey = (season: string) => ({ pk: `season#${season}`, sk: 'current' });
-/** The latest calculation of one scope (JSON keeps any division name unambiguous). */
+/**
+ * The latest calculation of one scope (JSON keeps any division name unambiguous). An
+ * unadjusted RPI's key names no variant, as the keys of earlier releases.
+ */
 const scopeKey = (scope: RankingsScope) => ({
   pk: `season#${scope.season}`,
-  sk: `scope#${JSON.stringify([scope.as_of, scope.profile, scope.division])}`,
+  sk: `scope#${JSON.stringify([
+    scope.as_of,
+    scope.profile,
+    scope.division,
+    ...(scope.variant === 'unadjusted' ? [] : [scope.variant]),
+  ])}`,
 });
 /** The index of seasons with current rankings. */
 const indexKey = (season: string) => ({ pk: 'seasons', sk: season });
@@ -58,6 +71,7 @@ export function scopeOf(document: CachedRankings): RankingsScope {
     as_of: document.as_of,
     profile: document.profile,
     division: document.division ?? null,
+    variant: document.variant ?? 'unadjusted',
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DecidedBy, Game } from '../../domain/games/Game.js';
-import { computeRpi, type RpiResult } from '../../domain/rpi/computeRpi.js';
+import { computeRpiVariant, type VariantResult } from '../../domain/rpi/computeRpiVariant.js';
 import type { RpiProfile } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { matchesOfSeason } from '../../projections/readModels/matches.js';
@@ -43,14 +43,15 @@ export interface CalculationScope {
   readonly games: readonly Pick<Game, 'date'>[];
 }
 
-/** The `RpiCalculated` event of a result. */
+/** The `RpiCalculated` event of a result: each team's rating with its unadjusted one beside it. */
 export function rpiCalculated(
-  result: RpiResult,
+  result: VariantResult,
   calculationId: string,
   computedAt: Date,
   scope: CalculationScope,
 ): NewEvent<'RpiCalculated'> {
   const days = scope.games.map((g) => g.date).sort();
+  const table = result.adjustments;
   return {
     event_type: 'RpiCalculated',
     data: {
@@ -63,14 +64,31 @@ export function rpiCalculated(
       first_game_on: days[0] ?? null,
       last_game_on: days.at(-1) ?? null,
       computed_at: computedAt.toISOString(),
-      rankings: result.ratings.map((r) => ({ ...r })),
+      variant: result.variant,
+      adjustments: table ? JSON.stringify({ games: table.games, tiers: table.tiers }) : null,
+      rankings: result.ratings.map((r) => ({
+        rank: r.rank,
+        team: r.team,
+        games: r.games,
+        wins: r.wins,
+        losses: r.losses,
+        ties: r.ties,
+        wp: r.wp,
+        owp: r.owp,
+        oowp: r.oowp,
+        rpi: r.rpi,
+        unadjusted_rank: r.unadjustedRank,
+        unadjusted_rpi: r.unadjustedRpi,
+        adjustment: r.adjustment ?? null,
+        bonus: r.bonus ?? null,
+      })),
     },
   };
 }
 
 export interface CalculationOutcome {
   readonly calculationId: string;
-  readonly result: RpiResult;
+  readonly result: VariantResult;
   /** Events appended: the calculation and its publication. */
   readonly events: number;
 }
@@ -86,7 +104,7 @@ export async function calculateAndPublish(
   options: { season: string; profile: RpiProfile; asOf?: string; correlationId?: string },
 ): Promise<CalculationOutcome> {
   const games = await collectGames(matches, options.season, options.asOf);
-  const result = computeRpi(games, {
+  const result = computeRpiVariant(games, {
     profile: options.profile,
     season: options.season,
     ...(options.asOf ? { asOf: options.asOf } : {}),

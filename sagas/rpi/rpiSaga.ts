@@ -1,5 +1,10 @@
+import { DomainError } from '../../domain/DomainError.js';
 import type { Game } from '../../domain/games/Game.js';
-import { computeRpi } from '../../domain/rpi/computeRpi.js';
+import {
+  computeRpiVariant,
+  type RpiVariant,
+  type VariantResult,
+} from '../../domain/rpi/computeRpiVariant.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { listTeams } from '../../projections/readModels/teams.js';
@@ -26,6 +31,7 @@ import {
   RPI_SAGA,
   type RpiSagaData,
   type RpiStepName,
+  variantOf,
 } from './rpiSagaData.js';
 
 export {
@@ -84,18 +90,41 @@ export function calculationOf(sagaId: string): string {
 
 /** The scope of an RPI saga's calculation. */
 export function scopeOfSaga(
-  data: Pick<RpiSagaData, 'season' | 'as_of' | 'profile' | 'division'>,
+  data: Pick<RpiSagaData, 'season' | 'as_of' | 'profile' | 'division' | 'variant'>,
 ): RankingsScope {
-  return { season: data.season, as_of: data.as_of, profile: data.profile, division: data.division };
+  return {
+    season: data.season,
+    as_of: data.as_of,
+    profile: data.profile,
+    division: data.division,
+    variant: variantOf(data),
+  };
 }
 
-/** Whether a saga's calculation is of the season's current scope. */
+/**
+ * Whether a saga's calculation is of the season's current scope (the unadjusted RPI of the
+ * whole season in the season's profile and division, as automatic recalculations compute it).
+ */
 export function isCurrentScope(
-  data: Pick<RpiSagaData, 'as_of' | 'profile' | 'division'>,
+  data: Pick<RpiSagaData, 'as_of' | 'profile' | 'division' | 'variant'>,
   current: CurrentScope,
 ): boolean {
   return (
-    data.as_of === null && data.profile === current.profile && data.division === current.division
+    data.as_of === null &&
+    data.profile === current.profile &&
+    data.division === current.division &&
+    variantOf(data) === 'unadjusted'
+  );
+}
+
+/** Each team's conference in the team directory, for the variants that tell games apart by it. */
+async function conferencesOf(
+  teams: DocumentStore,
+  variant: RpiVariant,
+): Promise<Record<string, string> | undefined> {
+  if (variant === 'unadjusted') return undefined;
+  return Object.fromEntries(
+    (await listTeams(teams)).flatMap((t) => (t.conference ? [[t.team_id, t.conference]] : [])),
   );
 }
 
@@ -194,6 +223,7 @@ async function cachedDocument(
     as_of: state.asOf,
     profile: state.profile ?? data.profile,
     division: data.division,
+    variant: variantOf(data),
     games_counted: state.gamesCounted,
     computed_at: state.computedAt,
     published_at: state.publishedAt,
@@ -248,8 +278,16 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
               retryable: false,
               context: { sagaId, step: 'collect_matches', season: data.season },
             });
+          // The conferences as they are now, kept with the games: a retry computes the same.
+          const conferences = await conferencesOf(deps.teams, variantOf(data));
           await deps.snapshots.write(
-            [{ ...snapshotKey(sagaId, 'games'), doc: { games }, expires_at: snapshotExpiry() }],
+            [
+              {
+                ...snapshotKey(sagaId, 'games'),
+                doc: { games, ...(conferences ? { conferences } : {}) },
+                expires_at: snapshotExpiry(),
+              },
+            ],
             [],
           );
           const days = games.map((g) => g.date).sort();
@@ -282,7 +320,7 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         async action({ sagaId, data, signal }) {
           const key = snapshotKey(sagaId, 'games');
           const snapshot = (await deps.snapshots.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as
-            | { games: Parameters<typeof computeRpi>[0] }
+            | { games: Game[]; conferences?: Record<string, string> }
             | undefined;
           if (!snapshot)
             throw new SagaError('MISSING_INPUT', 'the snapshot of the matches is gone', {
@@ -290,11 +328,25 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
               context: { sagaId, step: 'calculate_rpi', season: data.season },
             });
           signal.throwIfAborted();
-          const result = computeRpi(snapshot.games, {
-            profile: resolveProfile(data.profile),
-            season: data.season,
-            ...(data.as_of ? { asOf: data.as_of } : {}),
-          });
+          let result: VariantResult;
+          try {
+            result = computeRpiVariant(snapshot.games, {
+              profile: resolveProfile(data.profile),
+              season: data.season,
+              variant: variantOf(data),
+              ...(data.as_of ? { asOf: data.as_of } : {}),
+              ...(snapshot.conferences ? { conferences: snapshot.conferences } : {}),
+              ...(data.adjustments ? { adjustments: data.adjustments } : {}),
+            });
+          } catch (error) {
+            // What the request asks for cannot be computed: trying again changes nothing.
+            if (error instanceof DomainError)
+              throw new SagaError('INVALID_REQUEST', error.message, {
+                retryable: false,
+                context: { sagaId, step: 'calculate_rpi', season: data.season },
+              });
+            throw error;
+          }
           const calculationId = calculationOf(sagaId);
           signal.throwIfAborted();
           const state = await appendOnce(

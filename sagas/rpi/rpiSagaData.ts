@@ -1,3 +1,6 @@
+import type { AdjustmentOverrides } from '../../domain/rpi/adjustments.js';
+import type { RpiVariant } from '../../domain/rpi/computeRpiVariant.js';
+
 /** The RPI calculation saga's type, as its events and documents name it. */
 export const RPI_SAGA = 'rpi_calculation';
 
@@ -26,6 +29,10 @@ export interface RpiSagaRequest {
   readonly profile: string;
   /** Count only games between teams of this division in the team directory; null for all. */
   readonly division: string | null;
+  /** Which RPI (absent in sagas of earlier releases: unadjusted). */
+  readonly variant?: RpiVariant;
+  /** Under the adjusted variant: values laid over the profile's bonus and penalty table. */
+  readonly adjustments?: AdjustmentOverrides | null;
   /** Do not start before this instant (a debounced request). */
   readonly not_before: string | null;
   /** Begin only once this saga ended (the season's automatic saga under way when asked). */
@@ -40,6 +47,11 @@ export interface RpiSagaRequest {
 export interface DateRange {
   readonly start: string | null;
   readonly end: string | null;
+}
+
+/** The variant of a saga's calculation. */
+export function variantOf(data: Pick<RpiSagaRequest, 'variant'>): RpiVariant {
+  return data.variant ?? 'unadjusted';
 }
 
 /** An RPI saga's data: the request, the day its calculation speaks for, the days it counts. */

@@ -10,6 +10,7 @@ import type { MatchScheduled as MatchScheduledV1 } from './MatchScheduled/v1.js'
 import type { RankingsCacheUpdated as RankingsCacheUpdatedV1 } from './RankingsCacheUpdated/v1.js';
 import type { RpiCalculated as RpiCalculatedV1 } from './RpiCalculated/v1.js';
 import type { RpiCalculated as RpiCalculatedV2 } from './RpiCalculated/v2.js';
+import type { RpiCalculated as RpiCalculatedV3 } from './RpiCalculated/v3.js';
 import type { RpiCalculationRequested as RpiCalculationRequestedV1 } from './RpiCalculationRequested/v1.js';
 import type { RpiResultsPublished as RpiResultsPublishedV1 } from './RpiResultsPublished/v1.js';
 import type { RpiResultsRetracted as RpiResultsRetractedV1 } from './RpiResultsRetracted/v1.js';
@@ -29,7 +30,7 @@ import type { TeamMetadataUpdated as TeamMetadataUpdatedV2 } from './TeamMetadat
 import type { TeamRegistered as TeamRegisteredV1 } from './TeamRegistered/v1.js';
 import type { TeamRegistered as TeamRegisteredV2 } from './TeamRegistered/v2.js';
 
-export type { MatchCancelledV1, MatchRecordedV1, MatchRecordedV2, MatchRecordedV3, MatchResultCorrectedV1, MatchResultCorrectedV2, MatchScheduledV1, RankingsCacheUpdatedV1, RpiCalculatedV1, RpiCalculatedV2, RpiCalculationRequestedV1, RpiResultsPublishedV1, RpiResultsRetractedV1, SagaCompensatedV1, SagaCompensationCompletedV1, SagaCompensationFailedV1, SagaCompletedV1, SagaStartedV1, SagaStartedV2, SagaStepCompletedV1, SagaStepFailedV1, SagaStepHeldV1, SagaStepStartedV1, SeasonClosedV1, TeamMetadataUpdatedV1, TeamMetadataUpdatedV2, TeamRegisteredV1, TeamRegisteredV2 };
+export type { MatchCancelledV1, MatchRecordedV1, MatchRecordedV2, MatchRecordedV3, MatchResultCorrectedV1, MatchResultCorrectedV2, MatchScheduledV1, RankingsCacheUpdatedV1, RpiCalculatedV1, RpiCalculatedV2, RpiCalculatedV3, RpiCalculationRequestedV1, RpiResultsPublishedV1, RpiResultsRetractedV1, SagaCompensatedV1, SagaCompensationCompletedV1, SagaCompensationFailedV1, SagaCompletedV1, SagaStartedV1, SagaStartedV2, SagaStepCompletedV1, SagaStepFailedV1, SagaStepHeldV1, SagaStepStartedV1, SeasonClosedV1, TeamMetadataUpdatedV1, TeamMetadataUpdatedV2, TeamRegisteredV1, TeamRegisteredV2 };
 
 /** The data of every version of every event type, as the registry decodes it. */
 export interface EventDataVersions {
@@ -38,7 +39,7 @@ export interface EventDataVersions {
   readonly MatchResultCorrected: { readonly 1: MatchResultCorrectedV1; readonly 2: MatchResultCorrectedV2; };
   readonly MatchScheduled: { readonly 1: MatchScheduledV1; };
   readonly RankingsCacheUpdated: { readonly 1: RankingsCacheUpdatedV1; };
-  readonly RpiCalculated: { readonly 1: RpiCalculatedV1; readonly 2: RpiCalculatedV2; };
+  readonly RpiCalculated: { readonly 1: RpiCalculatedV1; readonly 2: RpiCalculatedV2; readonly 3: RpiCalculatedV3; };
   readonly RpiCalculationRequested: { readonly 1: RpiCalculationRequestedV1; };
   readonly RpiResultsPublished: { readonly 1: RpiResultsPublishedV1; };
   readonly RpiResultsRetracted: { readonly 1: RpiResultsRetractedV1; };
@@ -63,7 +64,7 @@ export interface LatestVersions {
   readonly MatchResultCorrected: 2;
   readonly MatchScheduled: 1;
   readonly RankingsCacheUpdated: 1;
-  readonly RpiCalculated: 2;
+  readonly RpiCalculated: 3;
   readonly RpiCalculationRequested: 1;
   readonly RpiResultsPublished: 1;
   readonly RpiResultsRetracted: 1;

@@ -21,7 +21,8 @@ function putEventsEntry(entry: BusEntry, busName: string): PutEventsRequestEntry
  * The entry to publish: itself when PutEvents takes it (at most 256 KB, counted as EventBridge
  * counts: `entrySize`), else a claim check of it, which EventBridge's guide recommends for
  * larger events (the entry says where the event is; here, its stream and sequence in the
- * store). A season of some 1,400 teams or more makes an `RpiCalculated` that large.
+ * store). A season of some 950 teams or more makes an `RpiCalculated` that large (each team
+ * takes about 275 bytes of it, its unadjusted rank and RPI beside its own).
  */
 export function fitted(
   entry: BusEntry,

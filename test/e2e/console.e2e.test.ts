@@ -256,6 +256,56 @@ describe.runIf(missing === undefined)('the web console in Chromium', () => {
     );
   });
 
+  it("shows the non-conference RPI picked, each team's unadjusted RPI and rank beside", async () => {
+    // Prepare: a non-conference calculation of the season, by the token.
+    const started = await fetch(`${server.url}/sagas`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}` },
+      body: JSON.stringify({ season: '2026', variant: 'non-conference' }),
+    });
+    expect(started.status).toBe(202);
+    const { saga_id } = (await started.json()) as { saga_id: string };
+    await expect
+      .poll(async () => (await api<{ status: string }>(`/sagas/${saga_id}`)).status, {
+        timeout: 30_000,
+        interval: 250,
+      })
+      .toBe('completed');
+    const variant = await api<Json<typeof Rankings>>(
+      '/rankings?season=2026&variant=non-conference',
+    );
+
+    // Act: pick it as a user would.
+    await open('#/');
+    await page.selectOption('#scope-variant', 'non-conference');
+    await page.click('form.scope button[type="submit"]');
+    await page
+      .locator(`#calculation [data-field="calculation_id"]:text-is("${variant.calculation_id}")`)
+      .waitFor();
+    const shown = await tableRows(page, '#rankings');
+    const headings = await page
+      .locator('#rankings thead th button')
+      .evaluateAll((buttons) => buttons.map((b) => b.firstChild?.textContent?.trim()));
+    const violations = await seriousViolations(page);
+
+    // Assess
+    expect(page.url()).toContain('variant=non-conference');
+    expect(await page.textContent('[data-field="variant"]')).toBe('non-conference');
+    expect(headings).toEqual(
+      expect.arrayContaining(['Non-conf. RPI', 'Unadjusted RPI', 'Unadjusted rank']),
+    );
+    expect(shown.map((r) => [r.key, r.rank, r.rpi, r.unadjusted_rpi, r.unadjusted_rank])).toEqual(
+      variant.rankings.map((e) => [
+        e.team,
+        e.rank === null ? '–' : String(e.rank),
+        fixed(e.rpi),
+        fixed(e.unadjusted_rpi),
+        e.unadjusted_rank === null ? '–' : String(e.unadjusted_rank),
+      ]),
+    );
+    expect(violations).toEqual([]);
+  });
+
   it("charts a team's RPI and rank with a point per week of GET /teams/{id}/weekly", async () => {
     // Prepare: the team of the corrected game.
     const team = season.games[0]?.homeTeam ?? '';

@@ -21,7 +21,19 @@ interface SagaRun {
   error: string | null;
   compensations: string[];
   steps: StepDoc[];
-  rankings: { calculation_id: string; games_counted: number; teams: number } | null;
+  rankings: {
+    calculation_id: string;
+    games_counted: number;
+    teams: number;
+    variant: string;
+    top: {
+      rank: number | null;
+      rpi: number | null;
+      unadjusted_rank: number | null;
+      unadjusted_rpi: number | null;
+      adjustment: number | null;
+    }[];
+  } | null;
   saga: { saga_type: string; status: string; steps: StepDoc[] };
 }
 
@@ -95,7 +107,15 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
       calculation_id: expect.any(String),
       games_counted: inDivision.length,
       teams: 7,
+      variant: 'unadjusted',
+      top: expect.any(Array),
     });
+    // The unadjusted RPI is its own unadjusted figure.
+    expect(
+      run.rankings?.top.every(
+        (e) => e.rpi === e.unadjusted_rpi && e.rank === e.unadjusted_rank && e.adjustment === null,
+      ),
+    ).toBe(true);
     expect(run.saga.steps.map((s) => s.status)).toEqual([
       'completed',
       'completed',
@@ -247,6 +267,95 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     expect((JSON.parse(shown.stdout) as SagaRun['saga']).steps[1]).toMatchObject(step);
     expect(JSON.parse(running.stdout)).toEqual({ sagas: [] });
   }, 180_000);
+
+  it("computes the non-conference RPI through the saga, printing each team's unadjusted rank and RPI beside", async () => {
+    // Prepare: a season, and a directory of two conferences.
+    const games = tmp.path('variant-games.csv');
+    const data = tmp.path('variant-data');
+    await runCli([
+      'generate',
+      '--teams',
+      '12',
+      '--games-per-team',
+      '6',
+      '--seed',
+      '3',
+      '--out',
+      games,
+    ]);
+    const season = (await readGames(games)).games;
+    const teams = [...new Set(season.flatMap((g) => [g.homeTeam, g.awayTeam]))].sort();
+    const directory = tmp.file(
+      'variant-teams.csv',
+      `team,conference\n${teams.map((t, i) => `"${t}",Conf ${i % 2}`).join('\n')}\n`,
+    );
+    const store = ['--data-dir', data];
+    await runCli(['teams', 'import', directory, ...store, '--json']);
+    await runCli(['ingest', games, ...store, '--json']);
+
+    // Act
+    const text = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      '--variant',
+      'non-conference',
+      ...store,
+    ]);
+    const json = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      '--variant',
+      'non-conference',
+      ...store,
+      '--json',
+    ]);
+    const refused = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      '--variant',
+      'adjusted',
+      ...store,
+    ]);
+
+    // Assess
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('top 10 (non-conference RPI):');
+    expect(text.stdout).toMatch(/rank\s+team\s+non-conference\s+unadj\. rank\s+unadj\. RPI/);
+    const run = JSON.parse(json.stdout) as {
+      status: string;
+      rankings: {
+        variant: string;
+        top: {
+          rank: number | null;
+          rpi: number | null;
+          unadjusted_rank: number | null;
+          unadjusted_rpi: number | null;
+        }[];
+      };
+      saga: { data: { variant: string } };
+    };
+    expect(run.status).toBe('completed');
+    expect(run.saga.data.variant).toBe('non-conference');
+    expect(run.rankings.variant).toBe('non-conference');
+    expect(run.rankings.top).toHaveLength(10);
+    expect(
+      run.rankings.top.every((e) => e.unadjusted_rpi !== null && e.unadjusted_rank !== null),
+    ).toBe(true);
+    expect(run.rankings.top.some((e) => e.rpi !== e.unadjusted_rpi)).toBe(true);
+    // What the profile cannot compute is refused before anything starts, saying what is missing.
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('needs values no published source gave');
+    expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
 
   it('explains bad command lines without doing anything', async () => {
     const noChange = await runCli(['teams', 'update', 'Ash', '--memory']);

@@ -60,6 +60,8 @@ export function rpiCalculated(
     first_game_on: null,
     last_game_on: null,
     computed_at: '2026-09-10T08:00:00.000Z',
+    variant: 'unadjusted',
+    adjustments: null,
     rankings: [],
     ...calculation,
   };

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../../api/createApi.js';
 import { OPENAPI } from '../../../api/openapi.js';
 import { computeRpi } from '../../../domain/rpi/computeRpi.js';
+import { computeRpiVariant } from '../../../domain/rpi/computeRpiVariant.js';
 import { resolveProfile } from '../../../domain/rpi/RpiProfile.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
+import { applyTeamMetadata } from '../../../ingest/teamMetadata.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -395,11 +397,11 @@ describe('query API over the read models', () => {
   it.each([
     [
       '/rankings?season=2026&bogus=1',
-      'unknown query parameter "bogus" (this route takes season, as_of, division, profile)',
+      'unknown query parameter "bogus" (this route takes season, as_of, division, profile, variant)',
     ],
     [
       '/rankings?seasn=2026',
-      'unknown query parameter "seasn" (this route takes season, as_of, division, profile)',
+      'unknown query parameter "seasn" (this route takes season, as_of, division, profile, variant)',
     ],
     [
       '/standings?season=2026&asof=2026-10-01',
@@ -444,7 +446,7 @@ describe('query API over the read models', () => {
     [
       '/sagas',
       '{"season": "2026", "asof": "2026-10-01"}',
-      'unknown field "asof" in the body (it takes type, season, as_of, profile, division)',
+      'unknown field "asof" in the body (it takes type, season, as_of, profile, division, variant, adjustments)',
     ],
   ])('refuses POST %s %s with 400, starting nothing', async (path, body, message) => {
     const before = await pipeline.runtime.store.approximateCommits();
@@ -501,6 +503,128 @@ describe('rankings of other scopes, and calculations that count nothing', () => 
     expect(
       (served.body.rankings as { team: string; rpi: number }[]).map((r) => [r.team, r.rpi]),
     ).toEqual(direct.ratings.map((r) => [r.team, r.rpi]));
+  });
+
+  it("serves the non-conference and adjusted RPI for their own scopes, each team's unadjusted RPI beside", async () => {
+    // Prepare: the directory knows each team's conference.
+    for (const t of season.teams)
+      await applyTeamMetadata(
+        pipeline.runtime.store,
+        { team: t.team, conference: t.conference },
+        'test',
+      );
+    await pipeline.runtime.settle();
+    const before = await get('/rankings?season=2026');
+    const sites = (home: number, neutral: number, away: number) => ({ home, neutral, away });
+    const adjustments = {
+      tiers: {
+        'bonus-1': {
+          first: 1,
+          last: 3,
+          win: sites(0.002, 0.0022, 0.0024),
+          tie: sites(0.001, 0.001, 0.001),
+        },
+        'bonus-2': { first: 4, last: 6, win: sites(0.0016, 0.0018, 0.002), tie: sites(0, 0, 0) },
+        'bonus-3': { first: 7, last: 9, win: sites(0.001, 0.0011, 0.0012), tie: sites(0, 0, 0) },
+        'penalty-1': {
+          first: 12,
+          last: 15,
+          tie: sites(0, 0, 0),
+          loss: sites(0.002, 0.0017, 0.0015),
+        },
+        'penalty-2': {
+          first: 16,
+          last: 20,
+          tie: sites(0.001, 0.001, 0.001),
+          loss: sites(0.0026, 0.0024, 0.0022),
+        },
+      },
+    };
+
+    // Act
+    const nonConference = await start({ season: '2026', variant: 'non-conference' });
+    const adjusted = await start({ season: '2026', variant: 'adjusted', adjustments });
+    const served = await get('/rankings?season=2026&variant=non-conference');
+    const servedAdjusted = await get('/rankings?season=2026&variant=adjusted');
+    const current = await get('/rankings?season=2026');
+    const seasons = await get('/seasons');
+
+    // Assess: what the engine computes of the same games and conferences, unadjusted beside.
+    const conferences = Object.fromEntries(season.teams.map((t) => [t.team, t.conference]));
+    for (const [answer, sagaId, options] of [
+      [served, nonConference, { variant: 'non-conference' }],
+      [servedAdjusted, adjusted, { variant: 'adjusted', adjustments }],
+    ] as const) {
+      const direct = computeRpiVariant(season.games, {
+        profile: resolveProfile('ncaa-soccer-2024'),
+        conferences,
+        ...options,
+      });
+      expect(answer.body).toMatchObject({
+        saga_id: sagaId,
+        variant: options.variant,
+        source: 'cache',
+      });
+      expect(
+        (answer.body.rankings as Record<string, unknown>[]).map((r) => [
+          r.team,
+          r.rank,
+          r.rpi,
+          r.unadjusted_rank,
+          r.unadjusted_rpi,
+          r.adjustment,
+        ]),
+      ).toEqual(
+        direct.ratings.map((r) => [
+          r.team,
+          r.rank,
+          r.rpi,
+          r.unadjustedRank,
+          r.unadjustedRpi,
+          r.adjustment ?? null,
+        ]),
+      );
+    }
+    expect(current.body).toEqual(before.body);
+    const listed = (seasons.body.seasons as { calculations: { variant: string }[] }[])[0];
+    expect(new Set(listed?.calculations.map((c) => c.variant))).toEqual(
+      new Set(['unadjusted', 'non-conference', 'adjusted']),
+    );
+  });
+
+  it.each([
+    [
+      { season: '2026', variant: 'adjusted' },
+      'the adjusted RPI of profile "ncaa-soccer-2024" needs values no published source gave',
+    ],
+    [
+      { season: '2026', variant: 'adjusted', profile: 'ncaa-hockey-2013' },
+      'profile "ncaa-hockey-2013" has no bonus and penalty table, so it has no adjusted RPI',
+    ],
+    [
+      { season: '2026', variant: 'non-conference', profile: 'ncaa-hockey-2013' },
+      'no non-conference RPI is published for those rules',
+    ],
+    [{ season: '2026', adjustments: { tiers: {} } }, 'adjustments go with "variant": "adjusted"'],
+    [
+      { season: '2026', variant: 'adjusted', adjustments: { tiers: { 'bonus-9': { first: 1 } } } },
+      'tiers.bonus-9 is not a tier of profile "ncaa-soccer-2024"',
+    ],
+    [
+      { season: '2026', variant: 'weighted' },
+      'variant must be one of unadjusted, adjusted, non-conference',
+    ],
+  ])('refuses POST /sagas %j with 400 before starting anything', async (body, message) => {
+    const before = await pipeline.runtime.store.approximateCommits();
+    const answer = await get('/sagas', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...WRITER },
+    });
+
+    expect(answer.status).toBe(400);
+    expect((answer.body.error as { message: string }).message).toContain(message);
+    expect(await pipeline.runtime.store.approximateCommits()).toBe(before);
   });
 
   it('fails a calculation of an unknown division, saying why, and leaves the rankings', async () => {

@@ -52,7 +52,7 @@ describe('the message of a refused request', () => {
     const error = failure(StartSagaBody, { season: '2026', seasons: ['2025'] });
 
     expect(refusalOf(error, 'body', Object.keys(StartSagaBody.shape))).toBe(
-      'unknown field "seasons" in the body (it takes type, season, as_of, profile, division)',
+      'unknown field "seasons" in the body (it takes type, season, as_of, profile, division, variant, adjustments)',
     );
   });
 });

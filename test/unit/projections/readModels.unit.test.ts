@@ -197,6 +197,8 @@ describe('rankings', () => {
       last_game_on: asOf ?? scope.day ?? null,
       // Computed later than the games it counts: the day of its last game is what it speaks for.
       computed_at: `${asOf ?? scope.day ?? '2026-11-01'}T23:00:00.000Z`,
+      variant: 'unadjusted',
+      adjustments: null,
       rankings: [
         {
           rank: 1,
@@ -209,6 +211,10 @@ describe('rankings', () => {
           owp: 0.5,
           oowp: 0.5,
           rpi: 0.625,
+          unadjusted_rank: null,
+          unadjusted_rpi: null,
+          adjustment: null,
+          bonus: null,
         },
         {
           rank: 2,
@@ -221,6 +227,10 @@ describe('rankings', () => {
           owp: 0.5,
           oowp: 0.5,
           rpi: 0.375,
+          unadjusted_rank: null,
+          unadjusted_rpi: null,
+          adjustment: null,
+          bonus: null,
         },
       ],
     });

@@ -411,6 +411,10 @@ describe('CalculationEventHandler', () => {
       owp: 0.5,
       oowp: 0.5,
       rpi: 0.6 - i / 100,
+      unadjusted_rank: null,
+      unadjusted_rpi: null,
+      adjustment: null,
+      bonus: null,
     }));
 
   const calc = (n: number) => uuidFromName(`calc-${n}`);
@@ -438,6 +442,8 @@ describe('CalculationEventHandler', () => {
           first_game_on: null,
           last_game_on: null,
           computed_at: published_at,
+          variant: 'unadjusted',
+          adjustments: null,
           rankings: ranking(teams),
         },
       },

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseAdjustmentOverrides } from '../../../domain/rpi/adjustments.js';
 import { computeRpi } from '../../../domain/rpi/computeRpi.js';
+import { computeRpiVariant } from '../../../domain/rpi/computeRpiVariant.js';
+import { resolveProfile } from '../../../domain/rpi/RpiProfile.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
@@ -393,7 +396,13 @@ describe('RPI calculation saga: scopes', () => {
 
     // Assess
     expect(await readCache(w.cache, '2026')).toEqual(current);
-    const scope = { season: '2026', as_of: null, profile: 'ncaa-soccer-2024', division: null };
+    const scope = {
+      season: '2026',
+      as_of: null,
+      profile: 'ncaa-soccer-2024',
+      division: null,
+      variant: 'unadjusted' as const,
+    };
     expect((await readScope(w.cache, { ...scope, as_of: asOf }))?.calculation_id).toBe(
       calculationOf('dated'),
     );
@@ -412,6 +421,113 @@ describe('RPI calculation saga: scopes', () => {
     expect(calculated?.data).toMatchObject({ division: 'I' });
     // The whole season in the season's own scope is kept under its scope too.
     expect((await readScope(w.cache, scope))?.calculation_id).toBe(current?.calculation_id);
+  });
+
+  it("computes the adjusted and non-conference RPI for scopes of their own, each team's unadjusted RPI beside, leaving the season's current rankings", async () => {
+    // Prepare: the season's current rankings; a directory of three conferences; a whole table.
+    const w = await withPrevious();
+    const current = await readCache(w.cache, '2026');
+    const teams = [...new Set(season.games.flatMap((g) => [g.homeTeam, g.awayTeam]))].sort();
+    const conferences = Object.fromEntries(teams.map((t, i) => [t, `C${i % 3}`]));
+    await w.teams.write(
+      teams.map((t) => ({
+        pk: 'team',
+        sk: t,
+        doc: { team_id: t, name: t, conference: conferences[t], division: null, region: null },
+      })),
+      [],
+    );
+    const sites = (home: number, neutral: number, away: number) => ({ home, neutral, away });
+    const adjustments = parseAdjustmentOverrides({
+      tiers: {
+        'bonus-1': {
+          first: 1,
+          last: 2,
+          win: sites(0.002, 0.0022, 0.0024),
+          tie: sites(0.001, 0.001, 0.001),
+        },
+        'bonus-2': { first: 3, last: 4, win: sites(0.0016, 0.0018, 0.002), tie: sites(0, 0, 0) },
+        'bonus-3': { first: 5, last: 6, win: sites(0.001, 0.0011, 0.0012), tie: sites(0, 0, 0) },
+        'penalty-1': {
+          first: 9,
+          last: 10,
+          tie: sites(0, 0, 0),
+          loss: sites(0.002, 0.0017, 0.0015),
+        },
+        'penalty-2': {
+          first: 11,
+          last: 12,
+          tie: sites(0.001, 0.001, 0.001),
+          loss: sites(0.0026, 0.0024, 0.0022),
+        },
+      },
+    });
+
+    // Act
+    await run(w, [], 'adjusted', { variant: 'adjusted', adjustments });
+    await run(w, [], 'non-conference', { variant: 'non-conference' });
+    const refused = await run(w, [], 'no-values', { variant: 'adjusted' });
+
+    // Assess: each calculation is what the engine computes of the same games and conferences.
+    for (const [sagaId, variant] of [
+      ['adjusted', 'adjusted'],
+      ['non-conference', 'non-conference'],
+    ] as const) {
+      const expected = computeRpiVariant(season.games, {
+        profile: resolveProfile('ncaa-soccer-2024'),
+        season: '2026',
+        variant,
+        conferences,
+        ...(variant === 'adjusted' ? { adjustments } : {}),
+      });
+      const [calculated] = await w.store.read(calculationStream(calculationOf(sagaId)));
+      expect(calculated?.data).toMatchObject({ variant, games_counted: season.games.length });
+      expect((calculated?.data as { rankings?: unknown } | undefined)?.rankings).toEqual(
+        expected.ratings.map((r) => ({
+          rank: r.rank,
+          team: r.team,
+          games: r.games,
+          wins: r.wins,
+          losses: r.losses,
+          ties: r.ties,
+          wp: r.wp,
+          owp: r.owp,
+          oowp: r.oowp,
+          rpi: r.rpi,
+          unadjusted_rank: r.unadjustedRank,
+          unadjusted_rpi: r.unadjustedRpi,
+          adjustment: r.adjustment ?? null,
+          bonus: null,
+        })),
+      );
+      const scope = {
+        season: '2026',
+        as_of: null,
+        profile: 'ncaa-soccer-2024',
+        division: null,
+        variant,
+      };
+      expect(await readScope(w.cache, scope)).toMatchObject({
+        calculation_id: calculationOf(sagaId),
+        variant,
+      });
+    }
+    const adjusted = (await w.store.read(calculationStream(calculationOf('adjusted'))))[0]
+      ?.data as {
+      adjustments: string;
+      rankings: { rpi: number | null; unadjusted_rpi: number | null }[];
+    };
+    expect(adjusted.rankings.some((r) => r.rpi !== r.unadjusted_rpi)).toBe(true);
+    expect(JSON.parse(adjusted.adjustments)).toMatchObject({ games: 'non-conference' });
+    // The unadjusted RPI of the whole season stays the season's current rankings.
+    expect(await readCache(w.cache, '2026')).toEqual(current);
+    // An adjusted RPI whose table lacks values fails at once, saying which, and is compensated.
+    const failed = refused.find((e) => e.event_type === 'SagaStepFailed');
+    expect(refused.at(-1)?.event_type).toBe('SagaCompensated');
+    expect(failed?.data).toMatchObject({ step_name: 'calculate_rpi', will_retry: false });
+    expect(String((failed?.data as { error?: string } | undefined)?.error)).toContain(
+      'needs values no published source gave',
+    );
   });
 
   it('records the days the calculation counts and the day it speaks for in the saga data', async () => {

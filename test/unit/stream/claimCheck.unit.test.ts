@@ -18,6 +18,10 @@ const rankings = Array.from({ length: 2000 }, (_, i) => ({
   owp: 0.5123456789012345,
   oowp: 0.4987654321098765,
   rpi: 0.5071234567890123,
+  unadjusted_rank: null,
+  unadjusted_rpi: null,
+  adjustment: null,
+  bonus: null,
 }));
 
 async function stored() {

@@ -19,6 +19,10 @@ export function Calculation(props: { rankings: Rankings }) {
         <dd data-field="profile">{r.profile}</dd>
       </div>
       <div>
+        <dt>RPI</dt>
+        <dd data-field="variant">{r.variant}</dd>
+      </div>
+      <div>
         <dt>Division</dt>
         <dd data-field="division">{r.division ?? 'all'}</dd>
       </div>

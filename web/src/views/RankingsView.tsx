@@ -52,7 +52,7 @@ export function RankingsView(props: {
               <SortableTable
                 id="rankings"
                 caption={`RPI rankings, ${scopeLabel(scope)}`}
-                columns={columns(byId, scope)}
+                columns={columns(byId, scope, data.variant)}
                 rows={rows}
                 rowKey={(entry) => entry.team}
                 initial={{ key: 'rank', descending: false }}
@@ -73,8 +73,19 @@ function matches(entry: RankingEntry, team: Team | undefined, search: string) {
   );
 }
 
-function columns(byId: ReadonlyMap<string, Team>, scope: Scope): Column<RankingEntry>[] {
-  const rate = (key: 'wp' | 'owp' | 'oowp' | 'rpi', label: string): Column<RankingEntry> => ({
+/**
+ * The table's columns; under a variant, each team's unadjusted rank and RPI beside (and the
+ * adjustment, for the adjusted RPI), so one sees what the variant did.
+ */
+function columns(
+  byId: ReadonlyMap<string, Team>,
+  scope: Scope,
+  variant: Rankings['variant'],
+): Column<RankingEntry>[] {
+  const rate = (
+    key: 'wp' | 'owp' | 'oowp' | 'rpi' | 'unadjusted_rpi',
+    label: string,
+  ): Column<RankingEntry> => ({
     key,
     label,
     value: (e) => e[key],
@@ -110,6 +121,39 @@ function columns(byId: ReadonlyMap<string, Team>, scope: Scope): Column<RankingE
     rate('wp', 'WP'),
     rate('owp', 'OWP'),
     rate('oowp', 'OOWP'),
-    rate('rpi', 'RPI'),
+    rate(
+      'rpi',
+      variant === 'adjusted'
+        ? 'Adjusted RPI'
+        : variant === 'non-conference'
+          ? 'Non-conf. RPI'
+          : 'RPI',
+    ),
+    ...(variant === 'unadjusted'
+      ? []
+      : [
+          rate('unadjusted_rpi', 'Unadjusted RPI'),
+          {
+            key: 'unadjusted_rank',
+            label: 'Unadjusted rank',
+            value: (e: RankingEntry) => e.unadjusted_rank,
+            numeric: true,
+          },
+        ]),
+    ...(variant === 'adjusted'
+      ? [
+          {
+            key: 'adjustment',
+            label: 'Adjustment',
+            value: (e: RankingEntry) => e.adjustment,
+            render: (e: RankingEntry) =>
+              e.adjustment === null
+                ? '–'
+                : `${e.adjustment >= 0 ? '+' : ''}${e.adjustment.toFixed(4)}`,
+            numeric: true,
+            firstDescending: true,
+          },
+        ]
+      : []),
   ];
 }

@@ -5,8 +5,8 @@ import type { Scope } from '../lib/scope.js';
 import type { Loaded } from '../lib/useAnswer.js';
 
 /**
- * Picks the calculation to show: the season, and optionally the day, division and profile of a
- * scoped calculation. With `GET /seasons` it offers the published calculations' values; without
+ * Picks the calculation to show: the season, and optionally the day, division, profile and RPI
+ * variant of a scoped calculation. With `GET /seasons` it offers the published calculations' values; without
  * it, free fields. Submitting goes to `page` with the scope in its query.
  */
 export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded<Seasons> }) {
@@ -15,6 +15,7 @@ export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded
   const [asOf, setAsOf] = useState(scope.as_of ?? '');
   const [division, setDivision] = useState(scope.division ?? '');
   const [profile, setProfile] = useState(scope.profile ?? '');
+  const [variant, setVariant] = useState(scope.variant ?? '');
   const listed = seasons?.kind === 'ok' ? seasons.data.seasons : undefined;
   const calculations = (listed?.find((s) => s.season === season)?.calculations ?? []).filter(
     (c) => c.status === 'published',
@@ -22,6 +23,7 @@ export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded
   const distinct = (values: readonly (string | null)[]) =>
     [...new Set(values.filter((v): v is string => v !== null))].sort();
   const profiles = distinct(calculations.map((c) => c.profile));
+  const variants = distinct(calculations.map((c) => c.variant)).filter((v) => v !== 'unadjusted');
   const divisions = distinct(calculations.map((c) => c.division));
   const days = distinct(
     calculations
@@ -35,7 +37,7 @@ export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded
       aria-label="Calculation shown"
       onSubmit={(event) => {
         event.preventDefault();
-        location.hash = href(props.page, { season, as_of: asOf, division, profile });
+        location.hash = href(props.page, { season, as_of: asOf, division, profile, variant });
       }}
     >
       <div class="field">
@@ -126,6 +128,30 @@ export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded
             value={profile}
             size={16}
             onInput={(e) => setProfile(e.currentTarget.value)}
+          />
+        )}
+      </div>
+      <div class="field">
+        <label for="scope-variant">RPI</label>
+        {listed ? (
+          <select
+            id="scope-variant"
+            value={variant}
+            onChange={(e) => setVariant(e.currentTarget.value)}
+          >
+            <option value="">Unadjusted</option>
+            {variants.map((v) => (
+              <option key={v} value={v}>
+                {v === 'adjusted' ? 'Adjusted' : 'Non-conference'}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id="scope-variant"
+            value={variant}
+            size={14}
+            onInput={(e) => setVariant(e.currentTarget.value)}
           />
         )}
       </div>
