@@ -4,8 +4,10 @@ import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { fullEntry, type RankingEntry } from '../../projections/readModels/rankings.js';
+import { listTeams } from '../../projections/readModels/teams.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import { readScope } from '../../sagas/rpi/rankingsCache.js';
+import { collectGames } from '../../sagas/rpi/rpiCalculation.js';
 import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
 import { activeSagaIds, getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
@@ -16,6 +18,8 @@ import { activeDocuments } from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { day, faultSpec, wholeNumber } from '../options.js';
+import { reportError } from '../output/errors.js';
+import { counted } from '../output/plural.js';
 import { sagaOutcome } from '../sagaOutcome.js';
 import { write } from '../write.js';
 
@@ -226,6 +230,7 @@ async function runSagaStart(flags: StartFlags): Promise<void> {
       requested_at: new Date().toISOString(),
       reason: 'matchstream saga start',
     };
+    if (flags.variant !== 'unadjusted') await warnUnknownConferences(pipeline, flags.season);
     const sagaId = await pipeline.sagas.begin(request);
     if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
     await pipeline.sagas.waitFor(sagaId, 600_000);
@@ -298,6 +303,29 @@ async function withSagas(
 }
 
 /** A saga for people: header, data, one line per step with its compensation. */
+/**
+ * Says which of the season's teams have no conference in the team directory: the variants
+ * leave their games out of the non-conference figures (a game's status is unknown).
+ */
+async function warnUnknownConferences(
+  pipeline: Awaited<ReturnType<typeof startPipeline>>,
+  season: string,
+): Promise<void> {
+  const known = new Set(
+    (await listTeams(pipeline.sagaStores.directory))
+      .filter((t) => t.conference)
+      .map((t) => t.team_id),
+  );
+  const games = await collectGames(pipeline.sagaStores.matches, season);
+  const unknown = [
+    ...new Set(games.flatMap((g) => [g.homeTeam, g.awayTeam]).filter((t) => !known.has(t))),
+  ].sort();
+  if (unknown.length > 0)
+    reportError(
+      `warning: ${counted(unknown.length, 'team')} of season ${season} without a conference in the team directory (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''}): their games are left out of the non-conference figures (matchstream teams import FILE with a conference column)`,
+    );
+}
+
 /** How many teams `saga start` prints. */
 const TOP = 10;
 

@@ -269,7 +269,7 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
   }, 180_000);
 
   it("computes the non-conference RPI through the saga, printing each team's unadjusted rank and RPI beside", async () => {
-    // Prepare: a season, and a directory of two conferences.
+    // Prepare: a season, and a directory of two conferences but for one team.
     const games = tmp.path('variant-games.csv');
     const data = tmp.path('variant-data');
     await runCli([
@@ -287,7 +287,8 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     const teams = [...new Set(season.flatMap((g) => [g.homeTeam, g.awayTeam]))].sort();
     const directory = tmp.file(
       'variant-teams.csv',
-      `team,conference\n${teams.map((t, i) => `"${t}",Conf ${i % 2}`).join('\n')}\n`,
+      // The last team without one: its games are of unknown status.
+      `team,conference\n${teams.map((t, i) => `"${t}",${i === teams.length - 1 ? '' : `Conf ${i % 2}`}`).join('\n')}\n`,
     );
     const store = ['--data-dir', data];
     await runCli(['teams', 'import', directory, ...store, '--json']);
@@ -329,6 +330,9 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     // Assess
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('top 10 (non-conference RPI):');
+    expect(text.stderr).toContain(
+      `matchstream: warning: 1 team of season 2026 without a conference in the team directory (${teams.at(-1)}): their games are left out of the non-conference figures`,
+    );
     expect(text.stdout).toMatch(/rank\s+team\s+non-conference\s+unadj\. rank\s+unadj\. RPI/);
     const run = JSON.parse(json.stdout) as {
       status: string;
