@@ -37,24 +37,33 @@ interface SagaRun {
   saga: { saga_type: string; status: string; steps: StepDoc[] };
 }
 
+/** A season `matchstream generate` writes into `name`: its file, its games, its teams by name. */
+async function generated(name: string, teams: number, gamesPerTeam: number, seed: number) {
+  const games = tmp.path(name);
+  await runCli([
+    'generate',
+    '--teams',
+    String(teams),
+    '--games-per-team',
+    String(gamesPerTeam),
+    '--seed',
+    String(seed),
+    '--out',
+    games,
+  ]);
+  const season = (await readGames(games)).games;
+  return {
+    games,
+    season,
+    teams: [...new Set(season.flatMap((g) => [g.homeTeam, g.awayTeam]))].sort(),
+  };
+}
+
 describe('matchstream teams and saga: the directory and RPI sagas from the command line', () => {
   it('imports a directory, rates only its Division I games, and compensates an injected failure', async () => {
     // Prepare: a season and a directory putting the first half of its teams in Division I.
-    const games = tmp.path('games.csv');
+    const { games, season, teams } = await generated('games.csv', 14, 6, 8);
     const data = tmp.path('data');
-    await runCli([
-      'generate',
-      '--teams',
-      '14',
-      '--games-per-team',
-      '6',
-      '--seed',
-      '8',
-      '--out',
-      games,
-    ]);
-    const season = (await readGames(games)).games;
-    const teams = [...new Set(season.flatMap((g) => [g.homeTeam, g.awayTeam]))].sort();
     const divisionI = new Set(teams.slice(0, 7));
     const directory = tmp.file(
       'teams.csv',
@@ -142,20 +151,9 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
   // Eight runs of the CLI, each starting its own servers: about 40 s on two idle cores.
   it("keeps side calculations out of the season's rankings, and fails those that count nothing, saying why", async () => {
     // Prepare: a season run to its rankings with `start` on a data folder.
-    const games = tmp.path('side-games.csv');
+    const { games, season } = await generated('side-games.csv', 12, 5, 9);
     const data = tmp.path('side-data');
-    await runCli([
-      'generate',
-      '--teams',
-      '12',
-      '--games-per-team',
-      '5',
-      '--seed',
-      '9',
-      '--out',
-      games,
-    ]);
-    const days = (await readGames(games)).games.map((g) => g.date).sort();
+    const days = season.map((g) => g.date).sort();
     const middle = days[Math.floor(days.length / 2)] ?? '';
     const store = ['--data-dir', data];
     const first = await runCli(['start', '--games', games, ...store, '--json']);
@@ -270,21 +268,8 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
 
   it("computes the non-conference RPI through the saga, printing each team's unadjusted rank and RPI beside", async () => {
     // Prepare: a season, and a directory of two conferences but for one team.
-    const games = tmp.path('variant-games.csv');
+    const { games, teams } = await generated('variant-games.csv', 12, 6, 3);
     const data = tmp.path('variant-data');
-    await runCli([
-      'generate',
-      '--teams',
-      '12',
-      '--games-per-team',
-      '6',
-      '--seed',
-      '3',
-      '--out',
-      games,
-    ]);
-    const season = (await readGames(games)).games;
-    const teams = [...new Set(season.flatMap((g) => [g.homeTeam, g.awayTeam]))].sort();
     const directory = tmp.file(
       'variant-teams.csv',
       // The last team without one: its games are of unknown status.
