@@ -14,6 +14,7 @@ import type { RetryPolicy, SagaDefinition } from '../SagaDefinition.js';
 import { SagaError } from '../SagaError.js';
 import { untilApplied } from './awaitedChanges.js';
 import { appendOnce, calculationState, retractCalculation } from './calculationStream.js';
+import { deleteGamesSnapshot, readGamesSnapshot, writeGamesSnapshot } from './gamesSnapshot.js';
 import {
   type CachedRankings,
   deleteCache,
@@ -280,15 +281,11 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             });
           // The conferences as they are now, kept with the games: a retry computes the same.
           const conferences = await conferencesOf(deps.teams, variantOf(data));
-          await deps.snapshots.write(
-            [
-              {
-                ...snapshotKey(sagaId, 'games'),
-                doc: { games, ...(conferences ? { conferences } : {}) },
-                expires_at: snapshotExpiry(),
-              },
-            ],
-            [],
+          await writeGamesSnapshot(
+            deps.snapshots,
+            sagaId,
+            { games, ...(conferences ? { conferences } : {}) },
+            snapshotExpiry(),
           );
           const days = games.map((g) => g.date).sort();
           return {
@@ -302,13 +299,10 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         compensation: {
           name: compensation('collect_matches'),
           async run({ sagaId }) {
+            await deleteGamesSnapshot(deps.snapshots, sagaId);
             await deps.snapshots.write(
               [],
-              [
-                snapshotKey(sagaId, 'games'),
-                snapshotKey(sagaId, 'previous-cache'),
-                snapshotKey(sagaId, 'previous-scope'),
-              ],
+              [snapshotKey(sagaId, 'previous-cache'), snapshotKey(sagaId, 'previous-scope')],
             );
           },
         },
@@ -318,10 +312,7 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
         timeoutMs: timeout('calculate_rpi'),
         retry,
         async action({ sagaId, data, signal }) {
-          const key = snapshotKey(sagaId, 'games');
-          const snapshot = (await deps.snapshots.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as
-            | { games: Game[]; conferences?: Record<string, string> }
-            | undefined;
+          const snapshot = await readGamesSnapshot(deps.snapshots, sagaId);
           if (!snapshot)
             throw new SagaError('MISSING_INPUT', 'the snapshot of the matches is gone', {
               retryable: false,
