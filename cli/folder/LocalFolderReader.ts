@@ -99,8 +99,10 @@ export async function openDataFolder(
         throw error;
       })
     : undefined;
-  const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint });
-  const kinesis = kinesisServer ? kinesisClient({ endpoint: kinesisServer.endpoint }) : undefined;
+  const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint, unsigned: true });
+  const kinesis = kinesisServer
+    ? kinesisClient({ endpoint: kinesisServer.endpoint, unsigned: true })
+    : undefined;
   return {
     reader: new LocalFolderReader(dynamo, kinesis),
     async close() {

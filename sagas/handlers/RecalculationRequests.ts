@@ -1,7 +1,9 @@
+import DataLoader from 'dataloader';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { matchVersions } from '../../projections/readModels/matches.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { uuidFromName } from '../../stream/uuid.js';
-import { awaitChange, type MatchChange, notApplied } from '../rpi/awaitedChanges.js';
+import { awaitChange, type MatchChange } from '../rpi/awaitedChanges.js';
 import type { RpiSagaRequest } from '../rpi/rpiSagaData.js';
 import { sagaStream } from '../SagaCoordinator.js';
 import { SagaError } from '../SagaError.js';
@@ -73,10 +75,24 @@ const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
 export class RecalculationRequests {
   private readonly debounceMs: number;
   private readonly now: () => number;
+  /**
+   * How far the matches read model has applied a match stream (0: not at all). The handlers
+   * ask for one result each, many at once (a bus delivers concurrently); the questions asked
+   * together go to the read model as one read (`matchVersions`, up to 100 keys), nothing is
+   * remembered between reads: the read model moves on.
+   */
+  private readonly versions: DataLoader<string, number>;
 
   constructor(private readonly options: RecalculationRequestsOptions) {
     this.debounceMs = options.debounceMs ?? 1000;
     this.now = options.now ?? Date.now;
+    this.versions = new DataLoader(
+      async (ids) => {
+        const found = await matchVersions(options.matches, ids);
+        return ids.map((id) => found.get(id) ?? 0);
+      },
+      { cache: false, maxBatchSize: 100, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+    );
   }
 
   /**
@@ -171,7 +187,7 @@ export class RecalculationRequests {
 
   /** Whether the matches read model shows this change (or a later one of its stream). */
   async applied(change: MatchChange): Promise<boolean> {
-    return (await notApplied(this.options.matches, [change])).length === 0;
+    return (await this.versions.load(change.aggregate_id)) >= change.sequence;
   }
 
   /**

@@ -139,8 +139,9 @@ export class EmbeddedRuntime {
       thread: true,
       ...(options.memory ? {} : { dataDir: join(dataDir, 'kinesis') }),
     });
-    const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint });
-    const kinesis = kinesisClient({ endpoint: kinesisServer.endpoint });
+    // The servers are this process's own: nothing checks a signature.
+    const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint, unsigned: true });
+    const kinesis = kinesisClient({ endpoint: kinesisServer.endpoint, unsigned: true });
     options.configureClient?.(dynamo, 'dynamodb');
     options.configureClient?.(kinesis, 'kinesis');
     await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });

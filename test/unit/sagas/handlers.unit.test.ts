@@ -265,6 +265,24 @@ describe('MatchEventHandler', () => {
     expect(handler.stats).toMatchObject({ events: 50, requests: 26, sagas_started: 1 });
   });
 
+  it('reads the matches read model once for the results a pending saga takes in that arrive together', async () => {
+    const w = requestsWorld();
+    const { handler, results } = await handlerOfShownResults(w);
+    await handler.handle(busEvent(results[0] as (typeof results)[number]));
+    const reads: number[] = [];
+    const getMany = w.matches.getMany.bind(w.matches);
+    w.matches.getMany = async (keys) => {
+      reads.push(keys.length);
+      return getMany(keys);
+    };
+
+    // As a bus hands them to its targets: concurrently.
+    await Promise.all(results.slice(1).map((result) => handler.handle(busEvent(result))));
+
+    expect(handler.stats).toMatchObject({ events: 50, requests: 1, sagas_started: 1 });
+    expect(reads).toEqual([49]);
+  });
+
   it('records each result the matches read model does not show yet for the pending saga', async () => {
     const w = requestsWorld();
     const handler = new MatchEventHandler({
