@@ -9,6 +9,7 @@ import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { listTeams } from '../../projections/readModels/teams.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
+import { StoreError } from '../../stream/StoreError.js';
 import { uuidFromName } from '../../stream/uuid.js';
 import type { RetryPolicy, SagaDefinition } from '../SagaDefinition.js';
 import { SagaError } from '../SagaError.js';
@@ -340,18 +341,33 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
           }
           const calculationId = calculationOf(sagaId);
           signal.throwIfAborted();
-          const state = await appendOnce(
-            deps.store,
-            calculationId,
-            'calculated',
-            (s) => s.calculated,
-            () =>
-              rpiCalculated(result, calculationId, new Date(), {
-                division: data.division,
-                games: snapshot.games,
-              }),
-            sagaId,
-          );
+          let state: Awaited<ReturnType<typeof appendOnce>>;
+          try {
+            state = await appendOnce(
+              deps.store,
+              calculationId,
+              'calculated',
+              (s) => s.calculated,
+              () =>
+                rpiCalculated(result, calculationId, new Date(), {
+                  division: data.division,
+                  games: snapshot.games,
+                }),
+              sagaId,
+            );
+          } catch (error) {
+            // The same teams make the same event: trying again changes nothing.
+            if (error instanceof StoreError && error.code === 'ITEM_TOO_LARGE')
+              throw new SagaError(
+                'INVALID_REQUEST',
+                `the calculation of ${result.ratings.length} teams is too large to store as one event (${error.message}); about 5,000 teams fit`,
+                {
+                  retryable: false,
+                  context: { sagaId, step: 'calculate_rpi', season: data.season },
+                },
+              );
+            throw error;
+          }
           return {
             calculation_id: calculationId,
             games_counted: result.games.counted,

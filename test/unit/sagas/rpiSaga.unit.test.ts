@@ -28,11 +28,11 @@ import { registry } from '../../support/registry.js';
 
 const season = generateSeason({ teams: 12, gamesPerTeam: 5, seed: 4 });
 
-async function world() {
+async function world(of = season, stepTimeoutMs = 300) {
   const store = new InMemoryEventStore(registry);
   const matches = new InMemoryDocumentStore();
   // The matches read model, as the stream would have built it.
-  const events = season.games.map((g, i) => ({
+  const events = of.games.map((g, i) => ({
     ...envelope(
       'MatchRecorded',
       `match:${g.matchId}`,
@@ -62,10 +62,10 @@ async function world() {
     cache: new InMemoryDocumentStore(),
     current: { profile: 'ncaa-soccer-2024', division: null },
     timeoutsMs: {
-      collect_matches: 300,
-      calculate_rpi: 300,
-      publish_results: 300,
-      update_cache: 300,
+      collect_matches: stepTimeoutMs,
+      calculate_rpi: stepTimeoutMs,
+      publish_results: stepTimeoutMs,
+      update_cache: stepTimeoutMs,
     },
     retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
   };
@@ -572,6 +572,23 @@ describe('RPI calculation saga: scopes', () => {
       expect(await readCache(w.cache, '2026')).toEqual(before);
     },
   );
+
+  it('fails at once a calculation too large to store as one event, saying how many teams it rated', async () => {
+    // About 80 bytes a team in the item: 5,500 teams pass DynamoDB's 400 KB.
+    const w = await world(generateSeason({ teams: 5500, gamesPerTeam: 2, seed: 6 }), 10_000);
+
+    const events = await run(w, [], 'too-large');
+
+    expect(events.at(-1)?.event_type).toBe('SagaCompensated');
+    const failures = events.filter((e) => e.event_type === 'SagaStepFailed');
+    // Not retried: the same teams make the same event.
+    expect(failures.map((e) => [e.data.step_name, e.data.attempt])).toEqual([['calculate_rpi', 1]]);
+    expect(failures[0]?.data.error).toMatch(
+      /^the calculation of 5500 teams is too large to store as one event \(the append to .* takes \d+ bytes; DynamoDB items hold at most 409600\); about 5,000 teams fit$/,
+    );
+    expect(await w.store.read(calculationStream(calculationOf('too-large')))).toEqual([]);
+    expect(await w.snapshots.query('saga#too-large')).toEqual([]);
+  });
 
   it('resumes a saga that an earlier release started and named the old way', async () => {
     // Prepare: the events of a saga written with hyphenated names, its first step done.
