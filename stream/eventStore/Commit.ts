@@ -3,6 +3,7 @@ import { SchemaError } from '../../schemas/SchemaError.js';
 import type { DecodedData, SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import { StoreError } from '../StoreError.js';
+import { storedData } from './storedData.js';
 import type { UnreadableEvents } from './UnreadableEvents.js';
 
 /** One event as stored: its data as Avro binary with the writer schema's fingerprint. */
@@ -292,6 +293,15 @@ function checkAppend(
   }
 }
 
+/** The size of an event's `data` attribute (and its `encoding`, when gzipped). */
+function dataSize(data: Uint8Array): number {
+  const stored = storedData(data);
+  const encoding = stored.encoding
+    ? Buffer.byteLength('encoding') + Buffer.byteLength(stored.encoding) + 1
+    : 0;
+  return Buffer.byteLength('data') + stored.bytes.byteLength + encoding;
+}
+
 /**
  * The size DynamoDB counts for the commit's item: attribute names and values in UTF-8,
  * numbers at about a byte per two digits plus one, binary as is, and 3 bytes per list or map
@@ -319,8 +329,7 @@ export function itemSize(commit: Commit): number {
       num('version', e.version) +
       Buffer.byteLength('fingerprint') +
       e.fingerprint.length / 2 +
-      Buffer.byteLength('data') +
-      e.data.byteLength +
+      dataSize(e.data) +
       str('timestamp', e.timestamp) +
       str('correlation_id', e.correlation_id) +
       (e.causation_id === null

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { computeRpiVariant } from '../../domain/rpi/computeRpiVariant.js';
+import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
+import { generateSeason } from '../../domain/season/generateSeason.js';
+import { rpiCalculated } from '../../sagas/rpi/rpiCalculation.js';
 import { SchemaError } from '../../schemas/SchemaError.js';
 import type { NewEvent, NewEventOf } from '../../stream/EventEnvelope.js';
 import type { Commit } from '../../stream/eventStore/Commit.js';
@@ -181,6 +185,32 @@ export function eventStoreContract(name: string, setup: () => StoreUnderTest): v
       });
       expect(String(error)).toMatch(/takes \d+ bytes; DynamoDB items hold at most 409600/);
       expect(await store.read(id)).toEqual([]);
+    });
+
+    it('stores an event whose data passes 400 KB as Avro gzipped, and reads it back whole', async () => {
+      const { store } = setup();
+      // A calculation of 6,000 teams: about 80 bytes a team as Avro.
+      const { games } = generateSeason({ teams: 6000, gamesPerTeam: 2, seed: 11 });
+      const result = computeRpiVariant(games, {
+        profile: resolveProfile('ncaa-soccer-2024'),
+        season: '2026',
+        variant: 'unadjusted',
+      });
+      const calculationId = '6b0f3f4e-2d4c-5a55-9d0e-000000000006';
+      const event = rpiCalculated(result, calculationId, new Date('2026-11-01T12:00:00Z'), {
+        division: null,
+        games,
+      });
+      const avro = registry.encode('RpiCalculated', event.data);
+      expect(avro.bytes.byteLength).toBeGreaterThan(409_600);
+
+      const appended = await store.append(`rpi:${calculationId}`, 0, [event]);
+      const [read] = await store.read(`rpi:${calculationId}`);
+
+      expect(appended.version).toBe(1);
+      expect(read?.event_type).toBe('RpiCalculated');
+      expect(read?.data).toEqual(appended.events[0]?.data);
+      expect(read?.event_type === 'RpiCalculated' && read.data.rankings).toHaveLength(6000);
     });
 
     it('refuses empty appends, bad versions, unknown event types and invalid data', async () => {
