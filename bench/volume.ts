@@ -24,7 +24,8 @@ export interface VolumeScenario {
 }
 
 export const VOLUME_SCENARIOS: readonly VolumeScenario[] = [
-  { name: 'pipeline-volume', teams: [330, 2000], gamesPerTeam: 20, seed: 2026 },
+  // 3,000 teams: past the 2,150 whose games no longer fit one snapshot item (sagas/rpi/gamesSnapshot.ts).
+  { name: 'pipeline-volume', teams: [330, 3000], gamesPerTeam: 20, seed: 2026 },
 ];
 
 const MB = 2 ** 20;
