@@ -1,8 +1,17 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The files that synthesize the CDK app. They run in their own project, without isolation: one
+ * process per worker runs them one after the other, so that the app synthesized from the default
+ * context, and the bundles of every synth, serve every file of the process
+ * (test/support/synth.ts). None of them mocks modules or changes globals.
+ */
+const CDK_SYNTH = [
+  'test/int/infra/{access,archiveBucket,deployability,failureBucket,monitoring,motoDeploy,nag,retained,stack}.int.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Tiers by file suffix: *.unit.test.ts, *.int.test.ts, *.e2e.test.ts (see package.json).
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -10,5 +19,20 @@ export default defineConfig({
     // Much of the test time is waiting (child processes, moto, retries, debounces): two files
     // at once on two cores. Each test starts its own servers on free ports.
     maxWorkers: 2,
+    globalSetup: ['test/globalSetup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'cdk', include: CDK_SYNTH, isolate: false },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'default',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...CDK_SYNTH],
+        },
+      },
+    ],
   },
 });

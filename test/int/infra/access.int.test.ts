@@ -1,9 +1,5 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../infra/buildApp.js';
-import { tempDir } from '../../support/tempDir.js';
-
-const tmp = tempDir();
+import { defaultStack } from '../../support/synth.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's parts
 type Json = any;
@@ -17,9 +13,7 @@ interface Statement {
 
 let resources: Record<string, Json>;
 beforeAll(() => {
-  const { app, stack } = buildApp({}, tmp.path('cdk.out'));
-  app.synth();
-  resources = Template.fromStack(stack).toJSON().Resources;
+  resources = defaultStack().template.toJSON().Resources;
 }, 300_000);
 
 /** A logical ID without the hash the CDK appends (`MatchEventHandlerDeadLetters1A2B3C4D`). */

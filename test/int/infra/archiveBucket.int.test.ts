@@ -4,17 +4,13 @@ import type { CfnElement } from 'aws-cdk-lib/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
 import type { MatchstreamStack } from '../../../infra/MatchstreamStack.js';
-import { tempDir } from '../../support/tempDir.js';
+import { defaultStack, sharedOutdir } from '../../support/synth.js';
 
-const tmp = tempDir();
 let stack: MatchstreamStack;
 let template: Template;
 
 beforeAll(() => {
-  const built = buildApp({}, tmp.path('cdk.out'));
-  built.app.synth();
-  stack = built.stack;
-  template = Template.fromStack(stack);
+  ({ stack, template } = defaultStack());
 }, 120_000);
 
 const logicalId = (c: { node: { defaultChild?: unknown } }) =>
@@ -82,7 +78,7 @@ describe('the event archive bucket', () => {
 
   it('takes its transitions from context, and refuses Glacier less than 30 days after Standard-IA', () => {
     const later = Template.fromStack(
-      buildApp({ archiveInfrequentDays: 60, archiveGlacierDays: 365 }, tmp.path('cdk.later')).stack,
+      buildApp({ archiveInfrequentDays: 60, archiveGlacierDays: 365 }, sharedOutdir()).stack,
     );
     later.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
@@ -97,10 +93,10 @@ describe('the event archive bucket', () => {
       },
     });
     expect(() =>
-      buildApp({ archiveInfrequentDays: 60, archiveGlacierDays: 70 }, tmp.path('cdk.bad')),
+      buildApp({ archiveInfrequentDays: 60, archiveGlacierDays: 70 }, sharedOutdir()),
     ).toThrow(
       'archive: Glacier Instant Retrieval after 70 days comes too soon after Standard-IA at 60: S3 needs 30 days between the two',
     );
-    // Two stacks synthesized, each bundling every function: as long as a beforeAll's.
+    // Two stacks built, whose bundles a synth before them in the process may have staged.
   }, 180_000);
 });

@@ -1,21 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../infra/buildApp.js';
 import { NODE_RUNTIMES } from '../../../infra/constructs/HandlerFunction.js';
 import { settingsFromContext } from '../../../infra/settings.js';
-import { tempDir } from '../../support/tempDir.js';
-
-const tmp = tempDir();
-
-/** Synthesizes the app (cdk-nag runs; a broken rule throws): the template and its assets. */
-function synth(context: Record<string, unknown> = {}) {
-  const outdir = tmp.path(`cdk.out-${Math.random()}`);
-  const { app, stack } = buildApp(context, outdir);
-  app.synth();
-  return { template: Template.fromStack(stack), outdir };
-}
+import { defaultStack, synthesize } from '../../support/synth.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's resources
 type Resources = Record<string, any>;
@@ -24,7 +13,7 @@ const functions = (t: Template): Resources => t.findResources('AWS::Lambda::Func
 let template: Template;
 let outdir: string;
 beforeAll(() => {
-  ({ template, outdir } = synth());
+  ({ template, outdir } = defaultStack());
 }, 120_000);
 
 describe('a first deploy that succeeds', () => {
@@ -45,7 +34,7 @@ describe('a first deploy that succeeds', () => {
   });
 
   it('takes Node.js 24 from context, and refuses Node.js 20, which Lambda no longer creates', () => {
-    const { template: on24 } = synth({ node: 24 });
+    const { template: on24 } = synthesize({ node: 24 });
     for (const fn of Object.values(functions(on24)))
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
     // The bundles target the runtime they run on.
@@ -86,7 +75,7 @@ describe('a first deploy that succeeds', () => {
 
 describe('tags, tracing, warm throughput and source maps', () => {
   it('tags every resource that takes tags with the application and the stage', () => {
-    const { template: prod } = synth({ stage: 'prod' });
+    const { template: prod } = synthesize({ stage: 'prod' });
     const untagged: string[] = [];
     let tagged = 0;
     for (const [id, r] of Object.entries(prod.toJSON().Resources as Resources)) {
@@ -110,7 +99,7 @@ describe('tags, tracing, warm throughput and source maps', () => {
   it('traces nothing by default; "tracing": true traces every function with X-Ray and lets its role send traces', () => {
     for (const fn of Object.values(functions(template)))
       expect(fn.Properties.TracingConfig).toBeUndefined();
-    const { template: traced } = synth({ tracing: true });
+    const { template: traced } = synthesize({ tracing: true });
     const all = functions(traced);
     for (const fn of Object.values(all))
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -134,7 +123,7 @@ describe('tags, tracing, warm throughput and source maps', () => {
   it('warms no table by default; "warmThroughput" warms the events and read-model tables', () => {
     for (const t of Object.values(template.findResources('AWS::DynamoDB::Table')))
       expect(t.Properties.WarmThroughput).toBeUndefined();
-    const { template: warm } = synth({
+    const { template: warm } = synthesize({
       warmThroughput: { readUnitsPerSecond: 20000, writeUnitsPerSecond: 40000 },
     });
     const tables = Object.entries(warm.findResources('AWS::DynamoDB::Table'));
@@ -175,7 +164,7 @@ describe('tags, tracing, warm throughput and source maps', () => {
       expect(existsSync(join(asset, 'index.mjs'))).toBe(true);
       expect(existsSync(join(asset, 'index.mjs.map'))).toBe(false);
     }
-    const mapped = synth({ sourceMaps: true });
+    const mapped = synthesize({ sourceMaps: true });
     for (const fn of Object.values(functions(mapped.template)))
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
     for (const asset of assetOf(mapped.template, mapped.outdir))

@@ -1,21 +1,16 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib/core';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../infra/buildApp.js';
 import type { MatchstreamStack } from '../../../infra/MatchstreamStack.js';
-import { tempDir } from '../../support/tempDir.js';
+import { defaultStack } from '../../support/synth.js';
 
-const tmp = tempDir();
 let stack: MatchstreamStack;
 let template: Template;
 
 beforeAll(() => {
-  const built = buildApp({}, tmp.path('cdk.out'));
-  built.app.synth();
-  stack = built.stack;
-  template = Template.fromStack(stack);
+  ({ stack, template } = defaultStack());
 }, 300_000);
 
 const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);

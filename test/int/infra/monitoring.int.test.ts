@@ -1,22 +1,17 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib/core';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../infra/buildApp.js';
 import type { MatchstreamStack } from '../../../infra/MatchstreamStack.js';
 import { BUS_HANDLER_NAMES, BUS_HANDLERS } from '../../../sagas/handlers/busHandlers.js';
-import { tempDir } from '../../support/tempDir.js';
+import { defaultStack } from '../../support/synth.js';
 
-const tmp = tempDir();
 let stack: MatchstreamStack;
 let template: Template;
 
 beforeAll(() => {
-  const built = buildApp({}, tmp.path('cdk.out'));
-  built.app.synth();
-  stack = built.stack;
-  template = Template.fromStack(stack);
+  ({ stack, template } = defaultStack());
 }, 120_000);
 
 /** The logical id of a construct's CloudFormation resource. */

@@ -12,7 +12,6 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetters } from '../../../api/schemas.js';
 import { streamGames } from '../../../feeds/readGames.js';
-import { buildApp } from '../../../infra/buildApp.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { parseDeadLetterSources } from '../../../pipeline/aws/deadLetterSources.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
@@ -37,6 +36,7 @@ import {
 } from '../../support/lambdaRuntime.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
 import { matchRecorded, registry } from '../../support/registry.js';
+import { defaultStack } from '../../support/synth.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
@@ -205,9 +205,7 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
       eventBridge: eventBridgeClient({ endpoint: moto.endpoint, region: REGION }),
     };
     // Prepare: the app as `cdk synth` makes it (default context, default synthesizer).
-    const assemblyDir = tmp.path('cdk.out');
-    const { app, stack } = buildApp({}, assemblyDir);
-    app.synth();
+    const { stack, outdir: assemblyDir } = defaultStack();
     deployment = await deployToMoto({
       ...clients,
       assemblyDir,

@@ -3,9 +3,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
-import { tempDir } from '../../support/tempDir.js';
-
-const tmp = tempDir();
+import { defaultStack, sharedOutdir, synthesize } from '../../support/synth.js';
 
 /** Every acknowledged rule in the tree: where, which rule, why. */
 function acknowledgements(root: IConstruct) {
@@ -24,7 +22,7 @@ function acknowledgements(root: IConstruct) {
 
 describe("cdk-nag's AwsSolutions and Serverless rules", () => {
   it('fail the synth on a finding that is not acknowledged, from both packs', () => {
-    const { app, stack } = buildApp({}, tmp.path('cdk.out-finding'));
+    const { app, stack } = buildApp({}, sharedOutdir());
     // A queue with no encryption policy, no TLS-only policy and no dead-letter queue.
     new sqs.Queue(stack, 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     let message = '';
@@ -39,8 +37,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
   }, 300_000);
 
   it('are acknowledged only where listed here, each with its reason (a new one shows in this list)', () => {
-    const { app, stack } = buildApp({}, tmp.path('cdk.out'));
-    app.synth();
+    const { stack } = defaultStack();
     const found = acknowledgements(stack);
     for (const a of found) expect(a.reason.length, `${a.path} ${a.rule}`).toBeGreaterThan(60);
     expect(
@@ -191,8 +188,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
   }, 300_000);
 
   it('with tracing on, acknowledge the X-Ray grant on "*" instead of the missing tracing', () => {
-    const { app, stack } = buildApp({ tracing: true, node: 24 }, tmp.path('cdk.out-traced'));
-    app.synth();
+    const { stack } = synthesize({ tracing: true, node: 24 });
     const rules = new Set(acknowledgements(stack).map((a) => a.rule));
     expect(rules.has('Annotation::AwsSolutions-IAM5[Resource::*]')).toBe(true);
     expect([...rules].filter((r) => /LambdaTracing|LatestVersion|AwsSolutions-L1/.test(r))).toEqual(

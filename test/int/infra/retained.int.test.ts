@@ -1,16 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../infra/buildApp.js';
-import { tempDir } from '../../support/tempDir.js';
+import { defaultStack } from '../../support/synth.js';
 
-const tmp = tempDir();
 let template: Template;
 
 beforeAll(() => {
-  const { app, stack } = buildApp({}, tmp.path('cdk.out'));
-  app.synth();
-  template = Template.fromStack(stack);
+  ({ template } = defaultStack());
 }, 120_000);
 
 /** The resource types the README says `cdk destroy` leaves behind, from its one sentence. */

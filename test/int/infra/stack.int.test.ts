@@ -1,30 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../infra/buildApp.js';
 import { settingsFromContext } from '../../../infra/settings.js';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
+import { defaultStack, synthesize } from '../../support/synth.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
 
 /** Synthesizes the app (cdk-nag runs; a broken rule throws) and returns the stack's template. */
-function synth(
-  context: Record<string, unknown> = {},
-  outdir = tmp.path(`cdk.out-${Math.random()}`),
-) {
-  const { app, stack } = buildApp(context, outdir);
-  app.synth();
-  return Template.fromStack(stack);
-}
+const synth = (context: Record<string, unknown>) => synthesize(context).template;
 
 let template: Template;
-const outdir = tmp.path('cdk.out');
+let outdir: string;
 beforeAll(() => {
-  template = synth({}, outdir);
+  ({ template, outdir } = defaultStack());
 }, 300_000);
 
 describe('the CDK app', () => {
