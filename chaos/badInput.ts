@@ -113,7 +113,14 @@ export async function badInputScenario(options: BadInputOptions): Promise<Scenar
     (r) => (r.reason ?? r.reasons?.join('; ') ?? '').length > 0 && typeof r.line === 'number',
   ).length;
 
-  // An event over the store's item limit: refused, naming the stream, nothing written.
+  // An event over the store's item limit: refused, naming the stream, nothing written. Its
+  // name is seeded noise, which gzip (the store's encoding of data from 64 KB) cannot shrink
+  // under the limit: 600,000 characters of 64 kinds, about 450 KB gzipped.
+  const noise = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const oversizedName = Array.from(
+    { length: 600_000 },
+    () => noise[Math.floor(rng() * noise.length)],
+  ).join('');
   const opened = await openEventStore({ dataDir: data });
   let oversized = 'accepted';
   let storedBefore = 0;
@@ -126,7 +133,7 @@ export async function badInputScenario(options: BadInputOptions): Promise<Scenar
           event_type: 'TeamRegistered',
           data: {
             team_id: 'Oversized',
-            name: 'O'.repeat(500_000),
+            name: oversizedName,
             conference: null,
             division: null,
             region: null,
