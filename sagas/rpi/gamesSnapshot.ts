@@ -51,9 +51,7 @@ export async function writeGamesSnapshot(
       doc: { games: snapshot.games.slice(start, start + GAMES_PER_PART) },
       expires_at: expiresAt,
     });
-  // A part at a time: each is up to a fifth of an item's limit, and the store writes its puts
-  // in parallel calls.
-  for (const part of parts) await store.write([part], []);
+  await store.write(parts, []);
   const head: SnapshotHead = {
     parts: parts.length,
     games_count: snapshot.games.length,
