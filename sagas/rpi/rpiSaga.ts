@@ -360,7 +360,7 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
             if (error instanceof StoreError && error.code === 'ITEM_TOO_LARGE')
               throw new SagaError(
                 'INVALID_REQUEST',
-                `the calculation of ${result.ratings.length} teams is too large to store as one event (${error.message}); about 10,000 teams fit`,
+                `the calculation of ${result.ratings.length} teams is too large to store as one event (${error.message}); about 10,000 teams playing 20 games each fit`,
                 {
                   retryable: false,
                   context: { sagaId, step: 'calculate_rpi', season: data.season },
