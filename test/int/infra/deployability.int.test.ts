@@ -164,7 +164,7 @@ describe('tags, tracing, warm throughput and source maps', () => {
       expect(existsSync(join(asset, 'index.mjs'))).toBe(true);
       expect(existsSync(join(asset, 'index.mjs.map'))).toBe(false);
     }
-    const mapped = synthesize({ sourceMaps: true });
+    const mapped = synthesize({ sourceMaps: true }, { bundle: true });
     for (const fn of Object.values(functions(mapped.template)))
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
     for (const asset of assetOf(mapped.template, mapped.outdir))

@@ -3,7 +3,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
-import { defaultStack, sharedOutdir, synthesize } from '../../support/synth.js';
+import { defaultStack, sharedOutdir, synthesize, UNBUNDLED } from '../../support/synth.js';
 
 /** Every acknowledged rule in the tree: where, which rule, why. */
 function acknowledgements(root: IConstruct) {
@@ -22,7 +22,7 @@ function acknowledgements(root: IConstruct) {
 
 describe("cdk-nag's AwsSolutions and Serverless rules", () => {
   it('fail the synth on a finding that is not acknowledged, from both packs', () => {
-    const { app, stack } = buildApp({}, sharedOutdir());
+    const { app, stack } = buildApp(UNBUNDLED, sharedOutdir());
     // A queue with no encryption policy, no TLS-only policy and no dead-letter queue.
     new sqs.Queue(stack, 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     let message = '';
