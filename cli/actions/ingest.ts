@@ -10,7 +10,7 @@ import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { Phases } from '../phases.js';
 import { ingestThrough } from '../remoteIngest.js';
-import { serverToken } from '../serveLocal.js';
+import { serverToken } from '../serverToken.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 

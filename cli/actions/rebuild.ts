@@ -18,7 +18,7 @@ import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
 import { counted } from '../output/plural.js';
 import { fileProgress } from '../progress.js';
-import { serverToken } from '../serveLocal.js';
+import { serverToken } from '../serverToken.js';
 import { write } from '../write.js';
 
 export interface RebuildFlags {
