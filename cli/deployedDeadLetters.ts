@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { Command } from 'commander';
 import {
   type DeadLetterSources,
   parseDeadLetterSources,
@@ -13,18 +12,10 @@ import {
   readDeployedLetters,
 } from '../pipeline/aws/deployedLetters.js';
 import { clientConfig } from '../stream/aws/clientConfig.js';
+import type { DeployedFlags } from './deployedOptions.js';
 import { CliError, EXIT } from './exitCodes.js';
 import { reportError } from './output/errors.js';
 import { counted } from './output/plural.js';
-import { endpointUrl } from './storeOptions.js';
-
-/** The flags that point `dead-letters` at a deployed stack. */
-export interface DeployedFlags {
-  readonly aws?: boolean;
-  readonly stack?: string;
-  readonly sources?: string;
-  readonly endpoint?: string;
-}
 
 /**
  * How long a read holds the queues' messages hidden from other readers (s), renewed while the
@@ -33,42 +24,6 @@ export interface DeployedFlags {
 export const LIST_HOLD_SECONDS = 20;
 /** The same for a redrive, which holds them while it applies the letters one by one. */
 export const REDRIVE_HOLD_SECONDS = 60;
-
-/** Adds `--aws`, `--stack`, `--sources` and `--endpoint` to a `dead-letters` command. */
-export function addDeployedOptions(command: Command): Command {
-  return command
-    .option(
-      '--aws',
-      'the deployed stack: every place it keeps failures (credentials and AWS_REGION from the environment)',
-    )
-    .option('--stack <name>', 'with --aws: the stack, whose output DeadLetterSources names them')
-    .option(
-      '--sources <file>',
-      'with --aws, instead of --stack: the DeadLetterSources JSON from a file',
-    )
-    .option(
-      '--endpoint <url>',
-      'with --aws: one endpoint for every AWS service (moto), e.g. http://127.0.0.1:5000',
-      endpointUrl,
-    );
-}
-
-/** Whether the flags are for the deployed stack; refuses flags that do not go together. */
-export function onAws(flags: DeployedFlags): boolean {
-  if (!flags.aws) {
-    if (flags.stack !== undefined || flags.sources !== undefined || flags.endpoint !== undefined)
-      throw new CliError('--stack, --sources and --endpoint go with --aws', EXIT.USAGE);
-    return false;
-  }
-  if (flags.stack !== undefined && flags.sources !== undefined)
-    throw new CliError('give --stack or --sources, not both', EXIT.USAGE);
-  if (flags.stack === undefined && flags.sources === undefined)
-    throw new CliError(
-      '--aws takes --stack NAME (the stack whose output DeadLetterSources names the places) or --sources FILE',
-      EXIT.USAGE,
-    );
-  return true;
-}
 
 /** Where the flags say the stack keeps its failures: its output, or the file. */
 export async function deadLetterSources(flags: DeployedFlags): Promise<DeadLetterSources> {

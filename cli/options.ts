@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isCalendarDay } from '../domain/games/parseDate.js';
 import type { NeutralValues } from '../domain/games/validateGame.js';
-import { FaultPlan, type StepFault } from '../sagas/faults.js';
-import { RPI_STEPS } from '../sagas/rpi/rpiSaga.js';
+import { parseStepFault, type StepFault } from '../sagas/faultSpec.js';
+import { RPI_STEPS } from '../sagas/rpi/rpiSagaData.js';
 import { CliError, EXIT } from './exitCodes.js';
 
 /** A commander argument parser for a whole number within bounds. */
@@ -55,7 +55,7 @@ function parseNumber(text: string): number | undefined {
 export function faultSpec(value: string, previous: StepFault[] = []): StepFault[] {
   let fault: StepFault;
   try {
-    fault = FaultPlan.parse(value.trim());
+    fault = parseStepFault(value.trim());
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }

@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import {
-  configureLogging,
-  LOG_FORMATS,
-  LOG_LEVELS,
-  type LogFormat,
-  type LogLevel,
-} from '../pipeline/logging.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../pipeline/logOptions.js';
 import { registerArchive } from './commands/archive.js';
 import { registerDeadLetters } from './commands/deadLetters.js';
 import { registerGenerate } from './commands/generate.js';
@@ -56,6 +50,9 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)),
     });
+  // Every command is registered, with its options and help, from a module that loads nothing
+  // heavy; what a command does (actions/) is imported by its action, when it runs: so `--help`,
+  // a mistyped flag and each command load only what they need.
   registerRpi(program);
   registerGenerate(program);
   registerIngest(program);
@@ -72,12 +69,13 @@ export function buildProgram(): Command {
   registerProjections(program);
   registerArchive(program);
   addGlobalOptions(program);
-  // Logging is set up from the global options before any command runs.
-  program.hook('preAction', (_program, action) => {
+  // Logging is set up from the global options before any command runs (and loaded only then).
+  program.hook('preAction', async (_program, action) => {
     const { logLevel, logFormat } = action.optsWithGlobals<{
       logLevel?: LogLevel;
       logFormat?: LogFormat;
     }>();
+    const { configureLogging } = await import('../pipeline/logging.js');
     configureLogging({
       ...(logLevel ? { level: logLevel } : {}),
       ...(logFormat ? { format: logFormat } : {}),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,24 +16,10 @@ import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
 import { mountIngest } from './remoteIngest.js';
 import { logRequests } from './requestLog.js';
+import { apiTokenFile } from './serverToken.js';
 
 /** The built web console: `dist/web/` beside this module's `dist/cli/`. */
 const CONSOLE_DIR = fileURLToPath(new URL('../web/', import.meta.url));
-
-/** The file that holds the local server's write token, in a data folder. */
-export function apiTokenFile(dataDir: string): string {
-  return join(dataDir, 'api-token');
-}
-
-/** The write token of the server holding the data folder (it wrote it there on start). */
-export function serverToken(dataDir: string): string {
-  const file = apiTokenFile(dataDir);
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    throw new CliError(`the server holding ${dataDir} left no token in ${file}; restart it`);
-  }
-}
 
 /**
  * The token the write routes of the local server require: `MATCHSTREAM_API_TOKEN` when set,

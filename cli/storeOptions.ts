@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { EVENTS_TABLE } from '../stream/eventStore/eventsTable.js';
-import { DEFAULT_DATA_DIR, type StoreTarget } from '../stream/local/openEventStore.js';
+import { EVENTS_TABLE } from '../stream/eventsTableName.js';
+import { DEFAULT_DATA_DIR } from '../stream/local/dataDir.js';
+import type { StoreTarget } from '../stream/local/openEventStore.js';
 
 /** The flags that choose the event store, shared by every command that uses it. */
 export interface StoreFlags {

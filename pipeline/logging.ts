@@ -1,14 +1,7 @@
 import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { Log } from '../stream/Log.js';
-
-/** Levels of `--log-level`, most verbose first. */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Formats of `--log-format`. */
-export const LOG_FORMATS = ['json', 'pretty'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+import type { LogFormat, LogLevel } from './logOptions.js';
 
 export interface LoggingOptions {
   /** @default `warn`, or `info` while serving the API (see `servingLogLevel`) */

@@ -1,24 +1,13 @@
+import { parseStepFault, type StepFault } from './faultSpec.js';
 import { CoordinatorStop, type StepHook } from './SagaCoordinator.js';
-import { currentName } from './sagaNames.js';
+
+export type { StepFault } from './faultSpec.js';
 
 /**
  * Faults injected into saga steps on purpose (`--inject-fault`, the chaos scenarios, tests), to
  * watch a compensation or a coordinator's crash happen. They reach the coordinator through its
  * step hook (`faultHook`); the coordinator itself knows nothing of them.
  */
-
-/** Where a saga step should fail on purpose (to watch a compensation happen). */
-export interface StepFault {
-  readonly step: string;
-  /** error: every attempt throws; timeout: every attempt hangs; crash: the coordinator dies mid-step, once. */
-  readonly mode: 'error' | 'timeout' | 'crash';
-  /** In the step's action (default) or in its compensation. */
-  readonly in?: 'action' | 'compensation';
-  /** With crash: die before the step's effect, or after it (default: after). */
-  readonly crash?: 'before' | 'after';
-  /** With error or timeout: only the first attempts fail (default: every attempt). */
-  readonly times?: number;
-}
 
 /**
  * The faults to inject, shared by a coordinator and the one that takes over after its crash
@@ -43,19 +32,9 @@ export class FaultPlan {
     return true;
   }
 
-  /**
-   * Parses `saga:STEP[:error|timeout|crash]` (the `--inject-fault` syntax); a step name of an
-   * earlier release (`collect-matches`) means the step it is now (`collect_matches`).
-   */
+  /** Parses `saga:STEP[:error|timeout|crash][:compensation]`: see `parseStepFault`. */
   static parse(spec: string): StepFault {
-    const match = /^saga:([a-z0-9_-]+)(?::(error|timeout|crash))?(?::(compensation))?$/.exec(spec);
-    if (!match)
-      throw new Error(`fault "${spec}" is not saga:STEP[:error|timeout|crash][:compensation]`);
-    return {
-      step: currentName(match[1] ?? ''),
-      mode: (match[2] ?? 'error') as StepFault['mode'],
-      in: match[3] ? 'compensation' : 'action',
-    };
+    return parseStepFault(spec);
   }
 }
 

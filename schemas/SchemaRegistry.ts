@@ -1,11 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { COMPATIBILITY_MODES, type CompatibilityMode } from './compatibility.js';
 import { LOGICAL_TYPES } from './logicalTypes.js';
 import { SchemaError } from './SchemaError.js';
+import { defaultSchemasDir } from './schemasDir.js';
 import { type SchemaUpcaster, UPCASTERS, type UpcastContext } from './upcasters/index.js';
+
+// Tests and chaos scenarios import it from here too.
+export { defaultSchemasDir } from './schemasDir.js';
 
 /** One version of one event type's schema, parsed once. */
 export interface RegisteredSchema {
@@ -490,17 +493,6 @@ function loadCompatibility(dir: string): CompatibilityConfig {
     overrides[eventType] = mode(value, `mode of ${eventType}`);
   }
   return { default: mode(config.default ?? 'BACKWARD_ALL', 'default mode'), overrides };
-}
-
-/** `schemas/avro` of the project, from the sources or from `dist/`; `MATCHSTREAM_SCHEMAS_DIR` overrides. */
-export function defaultSchemasDir(): string {
-  const configured = process.env.MATCHSTREAM_SCHEMAS_DIR;
-  if (configured) return configured;
-  for (const up of ['./avro', '../../schemas/avro']) {
-    const dir = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(dir)) return dir;
-  }
-  return fileURLToPath(new URL('./avro', import.meta.url));
 }
 
 /**

@@ -1,66 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { deployedRedriver } from '../../pipeline/aws/deployedRedriver.js';
-import { startPipeline } from '../../pipeline/embeddedPipeline.js';
-import { dryRunWiring, embeddedRedriver, pipelineWiring } from '../../pipeline/embeddedRedriver.js';
-import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
-import { REGISTRY_TABLE, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
-import type { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
-import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
-import { FolderInvocationRecords, failureFolder } from '../../stream/local/failureFolder.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import {
-  describeEvents,
-  filterLetters,
-  type Letter,
-  type LetterFilter,
-} from '../../stream/redrive/Letter.js';
-import {
-  LocalLetterPlaces,
-  lettersOf,
-  type UnreadableObject,
-} from '../../stream/redrive/localLetters.js';
-import {
-  type LetterPlaces,
-  type Redriver,
-  type RedriveSummary,
-  redriveLetters,
-} from '../../stream/redrive/redriveLetters.js';
-import {
-  addDeployedOptions,
-  type DeployedFlags,
-  LIST_HOLD_SECONDS,
-  onAws,
-  REDRIVE_HOLD_SECONDS,
-  unreadableLetters,
-  withDeployedLetters,
-} from '../deployedDeadLetters.js';
-import { CliError, EXIT } from '../exitCodes.js';
-import { requireDataFolder } from '../folder/LocalFolderReader.js';
-import { withDataFolder } from '../folder/withDataFolder.js';
-import { reportError } from '../output/errors.js';
-import { counted } from '../output/plural.js';
-import { formatTable } from '../output/table.js';
-import { fileProgress } from '../progress.js';
-import { write } from '../write.js';
-
-interface Flags extends DeployedFlags {
-  readonly dataDir: string;
-  readonly json?: boolean;
-  readonly consumer?: string;
-  readonly since?: string;
-}
-
-interface RedriveFlags extends Flags {
-  readonly ids?: string[];
-  readonly dryRun?: boolean;
-  readonly progress: boolean;
-}
-
-/** The letters of where the flags point, and the objects there that are not letters. */
-interface Found {
-  readonly letters: Letter[];
-  readonly unreadable: readonly UnreadableObject[];
-}
+import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
+import type { DeadLetterFlags, RedriveFlags } from '../actions/deadLetters.js';
+import { addDeployedOptions } from '../deployedOptions.js';
 
 export function registerDeadLetters(program: Command): void {
   const group = program
@@ -96,17 +37,9 @@ Examples:
     group
       .command('list')
       .description('every dead letter: id, when, who gave up, attempts, its events, why'),
-  ).action(async (flags: Flags) => {
-    if (onAws(flags)) {
-      await withDeployedLetters(flags, LIST_HOLD_SECONDS, async (found) => {
-        await printList(filterLetters(found.letters, filterOf(flags)), flags);
-        unreadableLetters(found);
-      });
-      return;
-    }
-    const found = await localLetters(flags);
-    await printList(filterLetters(found.letters, filterOf(flags)), flags);
-    unreadableObjects(found.unreadable);
+  ).action(async (flags: DeadLetterFlags) => {
+    const { runDeadLettersList } = await import('../actions/deadLetters.js');
+    await runDeadLettersList(flags);
   });
 
   addDeployedOptions(
@@ -116,19 +49,9 @@ Examples:
       .argument('<id>', 'the letter id, as "list" prints it')
       .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
       .option('--json', 'print it as one JSON object'),
-  ).action(async (id: string, flags: Flags) => {
-    if (onAws(flags)) {
-      await withDeployedLetters(flags, LIST_HOLD_SECONDS, (found) =>
-        printLetter(
-          found.letters,
-          id,
-          flags,
-          flags.stack !== undefined ? `the stack ${flags.stack}` : `the places of ${flags.sources}`,
-        ),
-      );
-      return;
-    }
-    await printLetter((await localLetters(flags)).letters, id, flags, flags.dataDir);
+  ).action(async (id: string, flags: DeadLetterFlags) => {
+    const { runDeadLettersShow } = await import('../actions/deadLetters.js');
+    await runDeadLettersShow(id, flags);
   });
 
   common(
@@ -167,8 +90,8 @@ rewritten with the new reason; a queue's message that fails again is left as it 
 again at once. The saga sweep's letters are skipped: its next run does their work.`,
     )
     .action(async (flags: RedriveFlags) => {
-      const summary = onAws(flags) ? await redriveOnAws(flags) : await redriveLocal(flags);
-      await report(summary, flags);
+      const { runDeadLettersRedrive } = await import('../actions/deadLetters.js');
+      await runDeadLettersRedrive(flags);
     });
 }
 
@@ -185,60 +108,6 @@ function common(command: Command): Command {
     .option('--json', 'print JSON');
 }
 
-/** The letters as `list` prints them: a table, or JSON. */
-async function printList(letters: readonly Letter[], flags: Pick<Flags, 'json'>): Promise<void> {
-  if (flags.json) await write(`${JSON.stringify(letters.map(listed), null, 2)}\n`);
-  else if (letters.length === 0) await write('no dead letters\n');
-  else
-    await write(
-      `${[
-        ...formatTable([
-          ['ID', 'FAILED AT', 'CONSUMER', 'ATTEMPTS', 'EVENTS', 'ERROR'],
-          ...letters.map((l) => [
-            l.id,
-            l.failed_at,
-            l.consumer,
-            String(l.attempts),
-            describeEvents(l),
-            oneLine(l.error, 100),
-          ]),
-        ]),
-        counted(letters.length, 'dead letter'),
-      ].join('\n')}\n`,
-    );
-}
-
-/** One letter whole, as `show` prints it; `where` names the letters' home when it is missing. */
-async function printLetter(
-  letters: readonly Letter[],
-  id: string,
-  flags: Pick<Flags, 'json'>,
-  where: string,
-): Promise<void> {
-  const letter = letters.find((l) => l.id === id);
-  if (!letter)
-    throw new CliError(
-      `no dead letter ${id} in ${where} (redriven, expired, or never there; "matchstream dead-letters list" lists them)`,
-    );
-  if (flags.json) {
-    await write(`${JSON.stringify({ ...listed(letter), body: letter.body }, null, 2)}\n`);
-    return;
-  }
-  await write(
-    `${[
-      `id: ${letter.id}`,
-      `consumer: ${letter.consumer}`,
-      `kind: ${letter.kind}`,
-      `failed at: ${letter.failed_at}`,
-      `attempts: ${letter.attempts}`,
-      `error: ${letter.error}`,
-      `events: ${describeEvents(letter)}`,
-      ...letter.copies.map((c) => `kept in: ${c.where}`),
-      JSON.stringify(letter.body, null, 2),
-    ].join('\n')}\n`,
-  );
-}
-
 /** `--since`: an ISO 8601 date or time. */
 function isoTime(value: string): string {
   const trimmed = value.trim();
@@ -249,185 +118,4 @@ function isoTime(value: string): string {
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) throw new InvalidArgumentError('expected a date or time that exists');
   return new Date(at).toISOString();
-}
-
-function filterOf(flags: Flags & { ids?: string[] }): LetterFilter {
-  return {
-    ...(flags.consumer !== undefined ? { consumer: flags.consumer } : {}),
-    ...(flags.since !== undefined ? { since: flags.since } : {}),
-    ...(flags.ids !== undefined ? { ids: flags.ids } : {}),
-  };
-}
-
-/** A letter as `list --json` prints it. */
-function listed(letter: Letter) {
-  return {
-    id: letter.id,
-    consumer: letter.consumer,
-    kind: letter.kind,
-    failed_at: letter.failed_at,
-    attempts: letter.attempts,
-    error: letter.error,
-    events: letter.events,
-    ...(letter.unknown ? { events_unknown: letter.unknown } : {}),
-    kept_in: letter.copies.map((c) => ({ place: c.place, where: c.where })),
-  };
-}
-
-/**
- * The letters of a data folder: its dead-letter table (through the server holding the folder,
- * when one does) and its failures/ folder.
- */
-async function localLetters(flags: Pick<Flags, 'dataDir'>): Promise<Found> {
-  requireDataFolder(flags.dataDir);
-  const stored = await withDataFolder(flags.dataDir, (reader) => reader.deadLetters());
-  const folder = failureFolder(flags.dataDir);
-  return lettersOf(stored, await new FolderInvocationRecords(folder).list(), folder);
-}
-
-/** Objects of failures/ that are not invocation records: one line each, then exit code 3. */
-function unreadableObjects(unreadable: readonly UnreadableObject[]): void {
-  for (const u of unreadable) reportError(`${u.where}: ${u.error}`);
-  if (unreadable.length > 0)
-    throw new CliError(
-      `${counted(unreadable.length, 'object')} in failures/ could not be read`,
-      EXIT.INVALID_INPUT,
-    );
-}
-
-/** Ids that name no letter: refused before anything is done. */
-function checkIds(letters: readonly Letter[], ids: readonly string[] | undefined): void {
-  const missing = (ids ?? []).filter((id) => !letters.some((l) => l.id === id));
-  if (missing.length > 0)
-    throw new CliError(
-      `no dead letter ${missing.join(', ')} ("matchstream dead-letters list" lists them); nothing was redriven`,
-    );
-}
-
-/**
- * A redrive on a data folder: the pipeline is started on it (its consumers catch up first, so
- * the letters are those of everything stored), the letters are redriven through it, and it is
- * let settle before it stops, so what the redrive set off (bus deliveries, sagas) is done.
- * A dry run starts no consumer: it reads the letters, positions and events, and applies nothing.
- */
-async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
-  requireDataFolder(flags.dataDir);
-  const folder = {
-    records: new FolderInvocationRecords(failureFolder(flags.dataDir)),
-    path: failureFolder(flags.dataDir),
-  };
-  const progress = fileProgress('redriving', flags.progress && !flags.json, 'letters');
-  const run = async (
-    table: DynamoDeadLetterQueue,
-    redriver: Redriver,
-    places: LetterPlaces,
-  ): Promise<RedriveSummary> => {
-    const found = lettersOf(await table.entries(), await folder.records.list(), folder.path);
-    for (const u of found.unreadable) reportError(`${u.where}: ${u.error}`);
-    checkIds(found.letters, flags.ids);
-    return redriveLetters(filterLetters(found.letters, filterOf(flags)), {
-      redriver,
-      places,
-      dryRun: flags.dryRun === true,
-      onProgress: (done, total) => progress.update(done, total, done),
-    });
-  };
-  try {
-    if (flags.dryRun) {
-      const runtime = await EmbeddedRuntime.start({ dataDir: flags.dataDir, relay: false });
-      try {
-        const registry = new ReadModelRegistry(
-          await DynamoDocumentStore.open(runtime.dynamo, REGISTRY_TABLE),
-        );
-        const refuse = async () => {
-          throw new Error('a dry run changes nothing');
-        };
-        return await run(runtime.deadLetters, embeddedRedriver(dryRunWiring(runtime, registry)), {
-          remove: refuse,
-          failedAgain: refuse,
-        });
-      } finally {
-        await runtime.stop();
-      }
-    }
-    const pipeline = await startPipeline({ dataDir: flags.dataDir });
-    try {
-      await pipeline.runtime.settle();
-      const summary = await run(
-        pipeline.runtime.deadLetters,
-        embeddedRedriver(pipelineWiring(pipeline)),
-        new LocalLetterPlaces({ table: pipeline.runtime.deadLetters, folder }),
-      );
-      await pipeline.runtime.settle();
-      return summary;
-    } finally {
-      await pipeline.stop();
-    }
-  } finally {
-    progress.stop();
-  }
-}
-
-/**
- * A redrive of the deployed stack's letters: read from every place (the queues' messages held
- * meanwhile), applied through the code the functions run, each built from its function's
- * configuration; what goes through is removed, a queue's other messages let go of after.
- */
-async function redriveOnAws(flags: RedriveFlags): Promise<RedriveSummary> {
-  const progress = fileProgress('redriving', flags.progress && !flags.json, 'letters');
-  try {
-    return await withDeployedLetters(
-      flags,
-      REDRIVE_HOLD_SECONDS,
-      async (found, sources, clients) => {
-        for (const u of found.unreadable) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
-        checkIds(found.letters, flags.ids);
-        const refuse = async () => {
-          throw new Error('a dry run changes nothing');
-        };
-        return redriveLetters(filterLetters(found.letters, filterOf(flags)), {
-          redriver: deployedRedriver(sources, clients),
-          places: flags.dryRun ? { remove: refuse, failedAgain: refuse } : found.places,
-          dryRun: flags.dryRun === true,
-          onProgress: (done, total) => progress.update(done, total, done),
-        });
-      },
-    );
-  } finally {
-    progress.stop();
-  }
-}
-
-/** The summary, as JSON or in words; exit code 3 when letters taken are kept. */
-async function report(summary: RedriveSummary, flags: Pick<RedriveFlags, 'json'>): Promise<void> {
-  if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
-  else {
-    const would = summary.dry_run ? 'would be ' : '';
-    const lines = [
-      `${summary.dry_run ? 'dry run: ' : ''}${counted(summary.letters, 'dead letter')} taken: ${summary.redriven.length} ${would}redriven, ${summary.still_failing.length} still failing, ${summary.skipped.length} skipped`,
-      ...summary.redriven.map(
-        (r) =>
-          `  ${would ? 'would redrive' : 'redriven'} ${r.id} (${r.consumer}): ${counted(r.events, 'event')} ${would ? 'to apply' : 'applied'} through ${r.through}`,
-      ),
-      ...summary.still_failing.map(
-        (f) =>
-          `  still failing ${f.id} (${f.consumer}, attempt ${f.attempts}): ${oneLine(f.error, 200)}`,
-      ),
-      ...summary.skipped.map(
-        (s) => `  skipped ${s.id} (${s.consumer}): ${s.why}${s.removed ? '; removed' : ''}`,
-      ),
-    ];
-    await write(`${lines.join('\n')}\n`);
-  }
-  const kept = summary.still_failing.length + summary.skipped.filter((s) => !s.removed).length;
-  if (kept > 0 && !summary.dry_run)
-    throw new CliError(
-      `${counted(kept, 'dead letter')} kept: ${summary.still_failing.length} still failing, ${kept - summary.still_failing.length} not redrivable`,
-      EXIT.INVALID_INPUT,
-    );
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -1,28 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { extname } from 'node:path';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { type Command, Option } from 'commander';
-import type { Game } from '../../domain/games/Game.js';
-import { generateSeason } from '../../domain/season/generateSeason.js';
-import { csvField, GAMES_CSV_HEADER, gameCsvRow, gameJsonLine } from '../../feeds/writeGames.js';
-import { CliError, EXIT } from '../exitCodes.js';
+import type { GenerateFlags } from '../actions/generate.js';
 import { teamCount, teamCountAlias, wholeNumber } from '../options.js';
-import { counted } from '../output/plural.js';
-import { write } from '../write.js';
-
-interface GenerateFlags {
-  readonly teamCount: number;
-  /** The old name of --team-count, still accepted. */
-  readonly teams?: number;
-  readonly gamesPerTeam: number;
-  readonly seed: number;
-  readonly season: string;
-  readonly out?: string;
-  readonly format?: 'csv' | 'jsonl';
-  readonly teamsOut?: string;
-  readonly json?: boolean;
-}
 
 export function registerGenerate(program: Command): void {
   program
@@ -62,84 +40,8 @@ Examples:
   matchstream generate --team-count 20000 --games-per-team 200 --out big.jsonl --teams-out teams.csv`,
     )
     .action(async (flags: GenerateFlags, command: Command) => {
-      await runGenerate({ ...flags, teamCount: teamCount(flags, command) });
+      const count = teamCount(flags, command);
+      const { runGenerate } = await import('../actions/generate.js');
+      await runGenerate({ ...flags, teamCount: count });
     });
-}
-
-async function runGenerate(flags: GenerateFlags): Promise<void> {
-  const toStdout = (file: string | undefined) => file === undefined || file === '-';
-  if (flags.json && toStdout(flags.out)) {
-    throw new CliError(
-      '--json prints a summary on standard output, so it needs --out FILE',
-      EXIT.USAGE,
-    );
-  }
-  if (flags.teamsOut !== undefined && toStdout(flags.teamsOut) && toStdout(flags.out))
-    throw new CliError(
-      '--teams-out - and the games would both go to standard output: give --out FILE',
-      EXIT.USAGE,
-    );
-  const started = performance.now();
-  const season = generateSeason({
-    teams: flags.teamCount,
-    gamesPerTeam: flags.gamesPerTeam,
-    seed: flags.seed,
-    season: flags.season,
-  });
-  const gamesFile = toStdout(flags.out) ? undefined : flags.out;
-  const format =
-    flags.format ??
-    (gamesFile && /^\.(jsonl|ndjson|json)$/i.test(extname(gamesFile)) ? 'jsonl' : 'csv');
-  const out: Writable = gamesFile ? createWriteStream(gamesFile) : process.stdout;
-  await writeGames(out, season.games, format);
-  if (gamesFile) {
-    out.end();
-    await finished(out);
-  }
-  if (flags.teamsOut) {
-    const list = `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
-    if (flags.teamsOut === '-') await write(list);
-    else {
-      const teams = createWriteStream(flags.teamsOut);
-      teams.end(list);
-      await finished(teams);
-    }
-  }
-  if (gamesFile) {
-    const summary = {
-      season: season.season,
-      seed: flags.seed,
-      teams: season.teams.length,
-      games: season.games.length,
-      out: gamesFile,
-      format,
-      ...(flags.teamsOut ? { teams_out: flags.teamsOut } : {}),
-      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
-    };
-    if (flags.json) await write(`${JSON.stringify(summary)}\n`);
-    else
-      process.stderr.write(
-        `wrote ${counted(summary.games, 'game')} of ${counted(summary.teams, 'team')} (season ${summary.season}, seed ${summary.seed}) to ${gamesFile}\n`,
-      );
-  }
-}
-
-async function writeGames(
-  out: Writable,
-  games: readonly Game[],
-  format: 'csv' | 'jsonl',
-): Promise<void> {
-  const row = format === 'csv' ? gameCsvRow : gameJsonLine;
-  let buffer = format === 'csv' ? `${GAMES_CSV_HEADER}\n` : '';
-  for (const game of games) {
-    buffer += `${row(game)}\n`;
-    if (buffer.length >= 1 << 16) {
-      if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
-      buffer = '';
-    }
-  }
-  if (buffer)
-    await new Promise<void>((resolve, reject) =>
-      out.write(buffer, (e) => (e ? reject(e) : resolve())),
-    );
 }

@@ -1,128 +1,7 @@
-import {
-  DeleteTableCommand,
-  type DynamoDBClient,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import { removeGenerationFeed } from '../../pipeline/aws/generations.js';
-import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
-import { READ_MODELS } from '../../pipeline/readModels.js';
-import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
-import {
-  generationConsumer,
-  REGISTRY_TABLE,
-  ReadModelRegistry,
-} from '../../projections/ReadModelRegistry.js';
-import { clientConfig } from '../../stream/aws/clientConfig.js';
-import { dynamoClient } from '../../stream/aws/dynamoClient.js';
-import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { CliError, EXIT } from '../exitCodes.js';
-import { type FolderReader, readModelRegistry } from '../folder/FolderReader.js';
-import { requireDataFolder } from '../folder/LocalFolderReader.js';
-import { withDataFolder } from '../folder/withDataFolder.js';
+import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
+import type { GenerationFlags, ProjectionFlags } from '../actions/projections.js';
 import { wholeNumber } from '../options.js';
-import { formatTable } from '../output/table.js';
-import { write } from '../write.js';
-
-interface Flags {
-  readonly dataDir: string;
-  readonly json?: boolean;
-  /** The deployed registry (`--aws --registry-table`). */
-  readonly aws?: boolean;
-  readonly registryTable?: string;
-  /** With --aws, for drop: the generation feeder (its alias and mapping per generation). */
-  readonly feeder?: string;
-}
-
-interface GenerationFlags extends Flags {
-  readonly generation: number;
-}
-
-function projectionNamed(name: string) {
-  const projection = READ_MODELS.find((p) => p.name === name);
-  if (!projection)
-    throw new CliError(
-      `unknown read model "${name}"; there are ${READ_MODELS.map((p) => p.name).join(', ')}`,
-      EXIT.USAGE,
-    );
-  return projection;
-}
-
-async function withRegistry<T>(
-  dataDir: string,
-  work: (registry: ReadModelRegistry, runtime: EmbeddedRuntime) => Promise<T>,
-): Promise<T> {
-  requireDataFolder(dataDir);
-  const runtime = await EmbeddedRuntime.start({ dataDir, relay: false });
-  try {
-    const registry = new ReadModelRegistry(
-      await DynamoDocumentStore.open(runtime.dynamo, REGISTRY_TABLE),
-    );
-    return await work(registry, runtime);
-  } finally {
-    await runtime.stop();
-  }
-}
-
-/**
- * The deployed registry (`--aws --registry-table`): a read model it does not list yet has one
- * generation, the table the stack made for it.
- */
-function awsRegistry(flags: Flags): { registry: ReadModelRegistry; dynamo: DynamoDBClient } {
-  if (!flags.registryTable)
-    throw new CliError(
-      'with --aws, name the registry: --registry-table <the stack output RegistryTable>',
-      EXIT.USAGE,
-    );
-  const dynamo = dynamoClient();
-  return {
-    dynamo,
-    registry: new ReadModelRegistry(
-      new DynamoDocumentStore(dynamo, flags.registryTable),
-      (projection) => `(the stack's ${projection.name} table)`,
-    ),
-  };
-}
-
-/** The options every projections command takes for the deployed registry. */
-function awsOptions(command: Command): Command {
-  return command
-    .option('--aws', 'the deployed stack (credentials and AWS_REGION from the environment)')
-    .option('--registry-table <name>', 'with --aws: the stack output RegistryTable');
-}
-
-/** Every read model of a data folder: its generations, the active one, checkpoints and lag. */
-export async function projectionsReport(reader: FolderReader) {
-  const registry = readModelRegistry(reader);
-  const lags = new Map((await reader.consumerLag()).map((l) => [l.consumer, l]));
-  return Promise.all(
-    READ_MODELS.map(async (p) => {
-      const entry = await registry.entry(p);
-      const active = entry.generations.find((g) => g.generation === entry.active);
-      const consumerOf = (generation: number) =>
-        generation === 1 ? READ_MODELS_CONSUMER : generationConsumer(p.name, generation);
-      return {
-        name: p.name,
-        version: p.version,
-        active: entry.active,
-        activated_at: entry.activated_at,
-        rebuild_needed: (active?.projection_version ?? p.version) < p.version,
-        generations: entry.generations.map((g) => {
-          const lag = lags.get(consumerOf(g.generation));
-          return {
-            ...g,
-            consumer: consumerOf(g.generation),
-            lag_ms: g.status === 'live' ? (lag?.lag_ms ?? null) : null,
-            shards_behind: g.status === 'live' ? (lag?.shards_behind ?? null) : null,
-          };
-        }),
-        lag_ms: lags.get(consumerOf(entry.active))?.lag_ms ?? null,
-      };
-    }),
-  );
-}
 
 export function registerProjections(program: Command): void {
   const projections = program
@@ -138,40 +17,9 @@ export function registerProjections(program: Command): void {
         '--json',
         'print a list of objects (name, version, active, generations, lag_ms, ...)',
       ),
-  ).action(async (flags: Flags) => {
-    const list = flags.aws
-      ? await awsReport(flags)
-      : await withDataFolder(flags.dataDir, projectionsReport);
-    if (flags.json) {
-      await write(`${JSON.stringify(list, null, 2)}\n`);
-      return;
-    }
-    // One table for every generation of every read model, so the columns line up throughout.
-    const rows = formatTable(
-      list.flatMap((m) =>
-        m.generations.map((g) => [
-          g.generation === m.active ? '*' : ' ',
-          `g${g.generation}`,
-          g.status,
-          g.table,
-          `v${g.projection_version}`,
-          g.status !== 'live' || flags.aws
-            ? ''
-            : g.lag_ms === null
-              ? 'no checkpoint yet'
-              : g.lag_ms === 0
-                ? 'caught up'
-                : `${g.lag_ms} ms behind`,
-        ]),
-      ),
-      [],
-      '  ',
-    );
-    const lines = list.flatMap((m) => [
-      `${m.name} (v${m.version}): generation ${m.active} active${m.rebuild_needed ? ' — built by an older version, rebuild it' : ''}`,
-      ...rows.splice(0, m.generations.length),
-    ]);
-    await write(`${lines.join('\n')}\n`);
+  ).action(async (flags: ProjectionFlags) => {
+    const { runProjectionsList } = await import('../actions/projections.js');
+    await runProjectionsList(flags);
   });
 
   awsOptions(
@@ -182,23 +30,8 @@ export function registerProjections(program: Command): void {
       .requiredOption('--generation <n>', 'the generation', wholeNumber(1, 1_000_000))
       .option('--data-dir <dir>', 'the pipeline state', DEFAULT_DATA_DIR),
   ).action(async (name: string, flags: GenerationFlags) => {
-    const projection = projectionNamed(name);
-    const activate = async (registry: ReadModelRegistry) => {
-      try {
-        await registry.activate(projection, flags.generation);
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
-    };
-    if (flags.aws) {
-      const { registry, dynamo } = awsRegistry(flags);
-      try {
-        await activate(registry);
-      } finally {
-        dynamo.destroy();
-      }
-    } else await withRegistry(flags.dataDir, activate);
-    await write(`${name}: generation ${flags.generation} is active\n`);
+    const { runProjectionsActivate } = await import('../actions/projections.js');
+    await runProjectionsActivate(name, flags);
   });
 
   awsOptions(
@@ -225,101 +58,14 @@ Examples:
   matchstream projections drop standings --generation 2 --aws --registry-table <RegistryTable> --feeder <GenerationFeeder>`,
     )
     .action(async (name: string, flags: GenerationFlags) => {
-      const projection = projectionNamed(name);
-      if (flags.aws) {
-        await write(await dropOnAws(projection, flags));
-        return;
-      }
-      const dropped = await withRegistry(flags.dataDir, async (registry, runtime) => {
-        let generation: Awaited<ReturnType<ReadModelRegistry['markDropped']>>;
-        try {
-          generation = await registry.markDropped(projection, flags.generation);
-        } catch (error) {
-          throw new CliError((error as Error).message);
-        }
-        await new DynamoDocumentStore(runtime.dynamo, generation.table).drop();
-        return generation;
-      });
-      await write(
-        `${name}: generation ${flags.generation} dropped (table ${dropped.table} deleted)\n`,
-      );
+      const { runProjectionsDrop } = await import('../actions/projections.js');
+      await runProjectionsDrop(name, flags);
     });
 }
 
-/** `projections list --aws`: the deployed registry's read models and generations (no lag: see the dashboard). */
-async function awsReport(flags: Flags) {
-  const { registry, dynamo } = awsRegistry(flags);
-  try {
-    return await Promise.all(
-      READ_MODELS.map(async (p) => {
-        const entry = await registry.entry(p);
-        const active = entry.generations.find((g) => g.generation === entry.active);
-        return {
-          name: p.name,
-          version: p.version,
-          active: entry.active,
-          activated_at: entry.activated_at,
-          rebuild_needed: (active?.projection_version ?? p.version) < p.version,
-          generations: entry.generations.map((g) => ({
-            ...g,
-            consumer: g.generation === 1 ? 'read-models' : generationConsumer(p.name, g.generation),
-            lag_ms: null,
-            shards_behind: null,
-          })),
-          lag_ms: null,
-        };
-      }),
-    );
-  } finally {
-    dynamo.destroy();
-  }
-}
-
-/**
- * `projections drop --aws`: a generation a rebuild made, marked dropped, then its mapping and
- * its alias deleted (nothing feeds it), then its table. One already marked dropped is cleaned
- * up again, so a drop cut short is finished by running it again.
- */
-async function dropOnAws(
-  projection: (typeof READ_MODELS)[number],
-  flags: GenerationFlags,
-): Promise<string> {
-  if (flags.generation === 1)
-    throw new CliError(
-      `generation 1 of ${projection.name} is the stack's own table, fed by its read-models consumer: it goes with the stack`,
-      EXIT.USAGE,
-    );
-  if (!flags.feeder)
-    throw new CliError(
-      'projections drop --aws needs --feeder <the stack output GenerationFeeder>',
-      EXIT.USAGE,
-    );
-  const { registry, dynamo } = awsRegistry(flags);
-  const lambda = new LambdaClient(clientConfig({}));
-  try {
-    const listed = await registry.generation(projection, flags.generation);
-    if (!listed)
-      throw new CliError(`read model ${projection.name} has no generation ${flags.generation}`);
-    if (listed.status !== 'dropped')
-      try {
-        await registry.markDropped(projection, flags.generation);
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
-    const removed = await removeGenerationFeed(
-      lambda,
-      flags.feeder,
-      projection.name,
-      flags.generation,
-    );
-    try {
-      await dynamo.send(new DeleteTableCommand({ TableName: listed.table }));
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-    return `${projection.name}: generation ${flags.generation} dropped (${removed.mappings} event source mapping${removed.mappings === 1 ? '' : 's'} and ${removed.alias ? 'the alias' : 'no alias'} removed, table ${listed.table} deleted)\n`;
-  } finally {
-    dynamo.destroy();
-    lambda.destroy();
-  }
+/** The options every projections command takes for the deployed registry. */
+function awsOptions(command: Command): Command {
+  return command
+    .option('--aws', 'the deployed stack (credentials and AWS_REGION from the environment)')
+    .option('--registry-table <name>', 'with --aws: the stack output RegistryTable');
 }

@@ -1,51 +1,10 @@
 import { type Command, Option } from 'commander';
-import { latestPerMatch } from '../../domain/games/latestPerMatch.js';
-import { computeRpi } from '../../domain/rpi/computeRpi.js';
-import {
-  computeRpiVariant,
-  RPI_VARIANTS,
-  type RpiVariant,
-} from '../../domain/rpi/computeRpiVariant.js';
-import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
-import { readGames } from '../../feeds/readGames.js';
-import { readTeams } from '../../feeds/readTeams.js';
-import { readAdjustments } from '../adjustmentsFile.js';
+import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
+import { RPI_VARIANTS } from '../../domain/rpi/rpiVariants.js';
+import type { RpiFlags } from '../actions/rpi.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import {
-  addNeutralOptions,
-  day,
-  decimal,
-  type NeutralFlags,
-  neutralValues,
-  numberList,
-  wholeNumber,
-} from '../options.js';
-import { counted } from '../output/plural.js';
-import { reportProblems } from '../output/problems.js';
-import { formatRankings, RANKING_FORMATS, type RankingFormat } from '../output/rankings.js';
-import { formatVariantRankings } from '../output/variantRankings.js';
-import { fileProgress } from '../progress.js';
-import { write } from '../write.js';
-
-interface RpiFlags extends NeutralFlags {
-  readonly games?: string;
-  readonly teamsFile?: string;
-  /** The old name of --teams-file, still accepted. */
-  readonly teams?: string;
-  readonly profile: string;
-  readonly variant: RpiVariant;
-  readonly adjustments?: string;
-  readonly weights?: number[];
-  readonly tieValue?: number;
-  readonly sosTieValue?: number;
-  readonly locationWeights?: number[];
-  readonly asOf?: string;
-  readonly season?: string;
-  readonly format: RankingFormat;
-  readonly top?: number;
-  readonly skipInvalid?: boolean;
-  readonly progress: boolean;
-}
+import { addNeutralOptions, day, decimal, numberList, wholeNumber } from '../options.js';
+import { RANKING_FORMATS } from '../output/rankingFormats.js';
 
 export function registerRpi(program: Command): void {
   const command = program
@@ -122,7 +81,10 @@ Examples:
   matchstream generate | matchstream rpi -`,
     )
     .action(async (file: string | undefined, flags: RpiFlags) => {
-      await runRpi(gamesFile(file, flags.games), teamsFile(flags), flags);
+      const games = gamesFile(file, flags.games);
+      const teams = teamsFile(flags);
+      const { runRpi } = await import('../actions/rpi.js');
+      await runRpi(games, teams, flags);
     });
 }
 
@@ -147,91 +109,4 @@ function teamsFile(flags: RpiFlags): string | undefined {
   if (flags.teams !== undefined && flags.teamsFile !== undefined && flags.teams !== flags.teamsFile)
     throw new CliError('--teams is the old name of --teams-file: give one of them', EXIT.USAGE);
   return flags.teamsFile ?? flags.teams;
-}
-
-async function runRpi(
-  gamesPath: string,
-  teamList: string | undefined,
-  flags: RpiFlags,
-): Promise<void> {
-  if (gamesPath === '-' && teamList === '-')
-    throw new CliError(
-      'the games and the team list cannot both come from standard input',
-      EXIT.USAGE,
-    );
-  const profile = resolveProfile(flags.profile, {
-    ...(flags.weights ? { weights: flags.weights } : {}),
-    ...(flags.tieValue !== undefined ? { tieValue: flags.tieValue } : {}),
-    ...(flags.sosTieValue !== undefined ? { sosTieValue: flags.sosTieValue } : {}),
-    ...(flags.locationWeights ? { locationWeights: flags.locationWeights } : {}),
-  });
-
-  const adjustments = flags.adjustments ? await readAdjustments(flags.adjustments) : undefined;
-  if (adjustments && flags.variant !== 'adjusted') {
-    throw new CliError('--adjustments only applies to --variant adjusted', EXIT.USAGE);
-  }
-
-  let invalid = 0;
-  let teams: string[] | undefined;
-  let conferences: Map<string, string> | undefined;
-  if (teamList) {
-    const list = await readTeams(teamList);
-    reportProblems(teamList, list.problems);
-    invalid += list.problems.length;
-    teams = list.teams.map((t) => t.team);
-    const known = list.teams.filter((t) => t.conference !== undefined && t.conference !== '');
-    if (known.length > 0) conferences = new Map(known.map((t) => [t.team, t.conference ?? '']));
-  }
-
-  const progress = fileProgress('reading games', flags.progress);
-  let feed: Awaited<ReturnType<typeof readGames>>;
-  try {
-    const neutral = neutralValues(flags);
-    feed = await readGames(gamesPath, {
-      onProgress: (done, total) => progress.update(done, total),
-      ...(neutral ? { neutral } : {}),
-    });
-  } finally {
-    progress.stop();
-  }
-  reportProblems(gamesPath, feed.problems);
-  invalid += feed.problems.length;
-  if (invalid > 0 && !flags.skipInvalid) {
-    throw new CliError(
-      `${counted(invalid, 'invalid row')}; no rankings computed (use --skip-invalid to compute from the valid rows)`,
-      EXIT.INVALID_INPUT,
-    );
-  }
-
-  const { games, superseded } = latestPerMatch(feed.games);
-  const options = {
-    profile,
-    ...(teams ? { teams } : {}),
-    ...(flags.asOf ? { asOf: flags.asOf } : {}),
-    ...(flags.season ? { season: flags.season } : {}),
-  };
-  const context = { rows: feed.rows, invalid, superseded };
-  // The unadjusted RPI of a classic profile keeps the output it always had.
-  if (flags.variant === 'unadjusted' && !profile.qualityWinBonus) {
-    await write(formatRankings(computeRpi(games, options), flags.format, context, flags.top));
-    return;
-  }
-  const result = computeRpiVariant(games, {
-    ...options,
-    variant: flags.variant,
-    ...(conferences ? { conferences } : {}),
-    ...(adjustments ? { adjustments } : {}),
-  });
-  const unknown = result.games.unknownConference ?? 0;
-  if (unknown > 0 && flags.variant !== 'unadjusted') {
-    process.stderr.write(
-      `matchstream: warning: ${counted(unknown, 'game')} with a team without a conference in the team list: no non-conference status, left out of the ${flags.variant} figures\n`,
-    );
-  }
-  if (result.unconfirmed.length > 0) {
-    process.stderr.write(
-      `matchstream: warning: values no published source confirmed were used: ${result.unconfirmed.join(', ')} (supply them with --adjustments)\n`,
-    );
-  }
-  await write(formatVariantRankings(result, flags.format, context, flags.top));
 }

@@ -1,56 +1,11 @@
 import { type Command, Option } from 'commander';
-import { checkVariant, RPI_VARIANTS, type RpiVariant } from '../../domain/rpi/computeRpiVariant.js';
-import { DEFAULT_PROFILE_NAME, PROFILES, resolveProfile } from '../../domain/rpi/RpiProfile.js';
-import { startPipeline } from '../../pipeline/embeddedPipeline.js';
-import type { DocumentStore } from '../../projections/DocumentStore.js';
-import { fullEntry, type RankingEntry } from '../../projections/readModels/rankings.js';
-import { listTeams } from '../../projections/readModels/teams.js';
-import { FaultPlan, type StepFault } from '../../sagas/faults.js';
-import { readScope } from '../../sagas/rpi/rankingsCache.js';
-import { collectGames } from '../../sagas/rpi/rpiCalculation.js';
-import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
+import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
+import { RPI_VARIANTS } from '../../domain/rpi/rpiVariants.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
-import { activeSagaIds, getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { readAdjustments } from '../adjustmentsFile.js';
+import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
+import type { ListFlags, ResumeFlags, ShowFlags, StartFlags } from '../actions/saga.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { activeDocuments } from '../folder/FolderReader.js';
-import { requireDataFolder } from '../folder/LocalFolderReader.js';
-import { withDataFolder } from '../folder/withDataFolder.js';
 import { day, faultSpec, wholeNumber } from '../options.js';
-import { reportError } from '../output/errors.js';
-import { counted } from '../output/plural.js';
-import { sagaOutcome } from '../sagaOutcome.js';
-import { write } from '../write.js';
-
-interface StartFlags {
-  readonly season: string;
-  readonly asOf?: string;
-  readonly profile: string;
-  readonly division?: string;
-  readonly variant: RpiVariant;
-  readonly adjustments?: string;
-  readonly dataDir: string;
-  readonly memory?: boolean;
-  readonly injectFault?: StepFault[];
-  readonly json?: boolean;
-}
-
-interface ResumeFlags {
-  readonly dataDir: string;
-  readonly injectFault?: StepFault[];
-  readonly json?: boolean;
-}
-
-interface ShowFlags {
-  readonly dataDir: string;
-  readonly json?: boolean;
-}
-
-interface ListFlags extends ShowFlags {
-  readonly limit: number;
-  readonly status?: string;
-}
 
 const SAGA_STATUSES = ['in_progress', 'compensating', 'completed', 'compensated', 'failed'];
 
@@ -121,6 +76,7 @@ Examples:
     .action(async (type: string, flags: StartFlags) => {
       if (type !== 'rpi')
         throw new CliError(`unknown saga type "${type}"; there is: rpi`, EXIT.USAGE);
+      const { runSagaStart } = await import('../actions/saga.js');
       await runSagaStart(flags);
     });
 
@@ -148,7 +104,7 @@ Example:
   matchstream saga resume --data-dir .matchstream`,
     )
     .action(async (flags: ResumeFlags) => {
-      requireDataFolder(flags.dataDir);
+      const { runSagaResume } = await import('../actions/saga.js');
       await runSagaResume(flags);
     });
 
@@ -163,11 +119,8 @@ Example:
       '\nExample:\n  matchstream saga show 7e7f5d7e-faf0-5757-ac4b-019ded3540f2',
     )
     .action(async (id: string, flags: ShowFlags) => {
-      await withSagas(flags.dataDir, async (sagas) => {
-        const doc = await getSaga(sagas, id);
-        if (!doc) throw new CliError(`there is no saga ${id} in ${flags.dataDir}`);
-        await write(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : describe(doc));
-      });
+      const { runSagaShow } = await import('../actions/saga.js');
+      await runSagaShow(id, flags);
     });
 
   saga
@@ -184,221 +137,7 @@ Example:
       const status = flags.status === undefined ? undefined : currentStatus(flags.status);
       if (status !== undefined && !SAGA_STATUSES.includes(status))
         throw new CliError(`--status must be one of ${SAGA_STATUSES.join(', ')}`, EXIT.USAGE);
-      await withSagas(flags.dataDir, async (sagas) => {
-        const all = (await sagaSummaries(sagas))
-          .filter((s) => status === undefined || s.status === status)
-          .reverse()
-          .slice(0, flags.limit);
-        await write(
-          flags.json
-            ? `${JSON.stringify({ sagas: all }, null, 2)}\n`
-            : all.length === 0
-              ? 'no sagas\n'
-              : `${all.map((s) => `${s.started_at}  ${s.saga_id}  ${s.saga_type}  ${s.status}`).join('\n')}\n`,
-        );
-      });
+      const { runSagaList } = await import('../actions/saga.js');
+      await runSagaList(status, flags);
     });
-}
-
-async function runSagaStart(flags: StartFlags): Promise<void> {
-  const adjustments = flags.adjustments ? await readAdjustments(flags.adjustments) : undefined;
-  if (adjustments && flags.variant !== 'adjusted')
-    throw new CliError('--adjustments only applies to --variant adjusted', EXIT.USAGE);
-  // What the profile cannot compute is refused before the pipeline starts.
-  checkVariant(flags.variant, resolveProfile(flags.profile), adjustments);
-  // The pipeline keeps the seasons' own profile and division (the default ones, as `serve`
-  // has them): this saga's --profile or --division makes a calculation of its own scope, not
-  // the season's current rankings.
-  const pipeline = await startPipeline({
-    ...(flags.memory ? { memory: true } : { dataDir: flags.dataDir }),
-    ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
-  });
-  try {
-    // Catch up first, and let the recalculations that catching up asked for finish, so that
-    // this saga's rankings are the ones left in the cache.
-    await pipeline.runtime.settle();
-    await pipeline.sagas.settle();
-    await pipeline.runtime.settle();
-    const request = {
-      season: flags.season,
-      as_of: flags.asOf ?? null,
-      profile: flags.profile,
-      division: flags.division ?? null,
-      variant: flags.variant,
-      adjustments: adjustments ?? null,
-      not_before: null,
-      requested_at: new Date().toISOString(),
-      reason: 'matchstream saga start',
-    };
-    if (flags.variant !== 'unadjusted') await warnUnknownConferences(pipeline, flags.season);
-    const sagaId = await pipeline.sagas.begin(request);
-    if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
-    await pipeline.sagas.waitFor(sagaId, 600_000);
-    await pipeline.runtime.settle();
-    const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
-    const doc = await getSaga(pipeline.stores.sagas, sagaId);
-    const cached = await readScope(pipeline.sagaStores.cache, scopeOfSaga(request));
-    const top = cached?.saga_id === sagaId ? cached.rankings.slice(0, TOP).map(beside) : [];
-    const rankings =
-      cached?.saga_id === sagaId
-        ? {
-            calculation_id: cached.calculation_id,
-            games_counted: cached.games_counted,
-            teams: cached.rankings.length,
-            variant: flags.variant,
-            top,
-          }
-        : null;
-    if (flags.json) {
-      await write(`${JSON.stringify({ ...outcome, rankings, saga: doc ?? null }, null, 2)}\n`);
-    } else {
-      await write(
-        (doc ? describe(doc) : `saga ${sagaId} ${outcome.status}\n`) +
-          (rankings ? topRankings(flags.variant, top) : ''),
-      );
-    }
-    if (outcome.status !== 'completed')
-      throw new CliError(
-        `saga ${sagaId} ${outcome.status}${outcome.failed_step ? ` after ${outcome.failed_step} failed: ${outcome.error ?? ''}` : ''}`,
-      );
-  } finally {
-    await pipeline.stop();
-  }
-}
-
-async function runSagaResume(flags: ResumeFlags): Promise<void> {
-  const pipeline = await startPipeline({
-    dataDir: flags.dataDir,
-    ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
-  });
-  try {
-    // The sagas read model catches up first: it says which sagas are unfinished.
-    await pipeline.runtime.settle();
-    const ids = await activeSagaIds(pipeline.stores.sagas);
-    for (const id of ids) await pipeline.sagas.waitFor(id, 600_000);
-    await pipeline.runtime.settle();
-    const outcomes = [];
-    for (const id of ids) outcomes.push(await sagaOutcome(pipeline.runtime.store, id));
-    await write(
-      flags.json
-        ? `${JSON.stringify({ sagas: outcomes }, null, 2)}\n`
-        : outcomes.length === 0
-          ? 'no saga to resume\n'
-          : `${outcomes.map((o) => `saga ${o.id} ${o.status}`).join('\n')}\n`,
-    );
-    const unrated = outcomes.filter((o) => o.status !== 'completed');
-    if (unrated.length > 0)
-      throw new CliError(unrated.map((o) => `saga ${o.id} ${o.status}`).join('; '));
-  } finally {
-    await pipeline.stop();
-  }
-}
-
-/** The sagas read model of a data folder, through the server holding it when one does. */
-async function withSagas(
-  dataDir: string,
-  work: (sagas: DocumentStore) => Promise<void>,
-): Promise<void> {
-  await withDataFolder(dataDir, async (reader) => work(await activeDocuments(reader, 'sagas')));
-}
-
-/** A saga for people: header, data, one line per step with its compensation. */
-/**
- * Says which of the season's teams have no conference in the team directory: the variants
- * leave their games out of the non-conference figures (a game's status is unknown).
- */
-async function warnUnknownConferences(
-  pipeline: Awaited<ReturnType<typeof startPipeline>>,
-  season: string,
-): Promise<void> {
-  const known = new Set(
-    (await listTeams(pipeline.sagaStores.directory))
-      .filter((t) => t.conference)
-      .map((t) => t.team_id),
-  );
-  const games = await collectGames(pipeline.sagaStores.matches, season);
-  const unknown = [
-    ...new Set(games.flatMap((g) => [g.homeTeam, g.awayTeam]).filter((t) => !known.has(t))),
-  ].sort();
-  if (unknown.length > 0)
-    reportError(
-      `warning: ${counted(unknown.length, 'team')} of season ${season} without a conference in the team directory (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''}): their games are left out of the non-conference figures (matchstream teams import FILE with a conference column)`,
-    );
-}
-
-/** How many teams `saga start` prints. */
-const TOP = 10;
-
-/** A team's line with its unadjusted rank and RPI beside the variant's. */
-function beside(e: RankingEntry) {
-  const { rank, team, rpi, unadjusted_rank, unadjusted_rpi, adjustment } = fullEntry(e);
-  return { rank, team, rpi, unadjusted_rank, unadjusted_rpi, adjustment };
-}
-
-/** The top of a saga's rankings, the unadjusted figures beside a variant's. */
-function topRankings(variant: RpiVariant, top: readonly ReturnType<typeof beside>[]): string {
-  const rpi = (v: number | null) => (v === null ? '-' : v.toFixed(4));
-  const width = Math.max(4, ...top.map((e) => e.team.length));
-  type Column = readonly [string, number, (e: ReturnType<typeof beside>) => string];
-  const columns: Column[] = [
-    ['rank', 4, (e) => String(e.rank ?? '-')],
-    [variant === 'unadjusted' ? 'RPI' : variant, Math.max(6, variant.length), (e) => rpi(e.rpi)],
-    ...(variant === 'unadjusted'
-      ? []
-      : [
-          ['unadj. rank', 11, (e) => String(e.unadjusted_rank ?? '-')] satisfies Column,
-          ['unadj. RPI', 10, (e) => rpi(e.unadjusted_rpi)] satisfies Column,
-        ]),
-    ...(variant === 'adjusted'
-      ? [
-          [
-            'adjustment',
-            10,
-            (e) =>
-              e.adjustment === null
-                ? '-'
-                : `${e.adjustment >= 0 ? '+' : ''}${e.adjustment.toFixed(4)}`,
-          ] satisfies Column,
-        ]
-      : []),
-  ];
-  const line = (team: string, cells: string[]) =>
-    `  ${cells[0]}  ${team.padEnd(width)}  ${cells.slice(1).join('  ')}`;
-  return `${[
-    `  top ${top.length} (${variant} RPI):`,
-    line(
-      'team',
-      columns.map(([name, w]) => name.padStart(w)),
-    ),
-    ...top.map((e) =>
-      line(
-        e.team,
-        columns.map(([, w, cell]) => cell(e).padStart(w)),
-      ),
-    ),
-  ].join('\n')}\n`;
-}
-
-function describe(doc: SagaDoc): string {
-  const width = Math.max(...doc.steps.map((s) => s.step_name.length), 4);
-  const compensationWidth = Math.max(
-    ...doc.steps.map((s) => (s.compensation_function ?? '-').length),
-    12,
-  );
-  const indent = ' '.repeat(width + 4);
-  const lines = [
-    `saga ${doc.saga_id} (${doc.saga_type}): ${doc.status}`,
-    `  started ${doc.started_at}, last change ${doc.updated_at}`,
-    `  data    ${JSON.stringify(doc.data)}`,
-    ...(doc.failed_step ? [`  failed  ${doc.failed_step}: ${doc.error ?? ''}`] : []),
-    '',
-    `  ${'step'.padEnd(width)}  ${'status'.padEnd(11)}  attempts  ${'compensation'.padEnd(compensationWidth)}  ${'status'.padEnd(11)}  attempts`,
-    ...doc.steps.flatMap((s) => [
-      `  ${s.step_name.padEnd(width)}  ${s.status.padEnd(11)}  ${String(s.attempts).padStart(8)}  ${(s.compensation_function ?? '-').padEnd(compensationWidth)}  ${s.compensation.status.padEnd(11)}  ${String(s.compensation.attempts).padStart(8)}`,
-      ...(s.error ? [`${indent}error: ${s.error}`] : []),
-      ...(s.compensation.error ? [`${indent}compensation error: ${s.compensation.error}`] : []),
-    ]),
-    '',
-  ];
-  return lines.join('\n');
 }

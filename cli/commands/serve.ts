@@ -1,14 +1,7 @@
 import type { Command } from 'commander';
-import { startPipeline } from '../../pipeline/embeddedPipeline.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
+import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
+import type { ServeFlags } from '../actions/serve.js';
 import { wholeNumber } from '../options.js';
-import { assertPortFree, serveUntilInterrupted } from '../serveLocal.js';
-
-interface ServeFlags {
-  readonly port: number;
-  readonly dataDir: string;
-  readonly memory?: boolean;
-}
 
 export function registerServe(program: Command): void {
   program
@@ -37,16 +30,7 @@ Examples:
   curl 'http://127.0.0.1:8080/rankings?season=2026'`,
     )
     .action(async (flags: ServeFlags) => {
-      // Before the pipeline starts: a port in use is said at once, not after the boot.
-      await assertPortFree(flags.port);
-      const pipeline = await startPipeline(
-        flags.memory ? { memory: true } : { dataDir: flags.dataDir },
-      );
-      await serveUntilInterrupted(
-        pipeline,
-        flags.port,
-        () => pipeline.stop(),
-        flags.memory ? undefined : flags.dataDir,
-      );
+      const { runServe } = await import('../actions/serve.js');
+      await runServe(flags);
     });
 }

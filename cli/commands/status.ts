@@ -1,18 +1,6 @@
 import type { Command } from 'commander';
-import { READ_MODELS } from '../../pipeline/readModels.js';
-import { eventCounts } from '../../projections/readModels/pipelineStats.js';
-import { lastSaga, sagaMetrics } from '../../sagas/sagasReadModel.js';
-import { sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/openEventStore.js';
-import { activeDocuments, activeGeneration, type FolderReader } from '../folder/FolderReader.js';
-import { withDataFolder } from '../folder/withDataFolder.js';
-import { counted } from '../output/plural.js';
-import { write } from '../write.js';
-
-interface StatusFlags {
-  readonly dataDir: string;
-  readonly json?: boolean;
-}
+import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
+import type { StatusFlags } from '../actions/status.js';
 
 export function registerStatus(program: Command): void {
   program
@@ -32,90 +20,7 @@ it ("pending": the rest, applied when a pipeline runs on the folder: start, serv
 While serve holds the folder, the server is asked. A folder that does not exist is an error.`,
     )
     .action(async (flags: StatusFlags) => {
-      const report = {
-        data_dir: flags.dataDir,
-        ...(await withDataFolder(flags.dataDir, statusReport)),
-      };
-      await write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
+      const { runStatus } = await import('../actions/status.js');
+      await runStatus(flags);
     });
-}
-
-/** Everything `status` reports of a data folder. */
-export async function statusReport(reader: FolderReader) {
-  const [events, stats, sagas, letters, consumers, readModels, breakers] = await Promise.all([
-    reader.storedEvents(),
-    activeDocuments(reader, 'pipeline-stats').then(eventCounts),
-    activeDocuments(reader, 'sagas'),
-    reader.deadLetters(),
-    reader.consumerLag(),
-    Promise.all(
-      READ_MODELS.map(async (p) => ({
-        name: p.name,
-        version: p.version,
-        table: (await activeGeneration(reader, p.name)).table,
-      })),
-    ),
-    reader.breakers(),
-  ]);
-  const byConsumer: Record<string, number> = {};
-  for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
-  return {
-    events,
-    applied: { total: stats.total, pending: Math.max(events.total - stats.total, 0) },
-    read_models: readModels,
-    consumers,
-    dead_letters: { total: letters.length, by_consumer: byConsumer },
-    breakers: breakers.map((b) => ({
-      ...sharedSnapshot(b),
-      updated_at: new Date(b.updated_at).toISOString(),
-    })),
-    last_saga: (await lastSaga(sagas)) ?? null,
-    sagas: await sagaMetrics(sagas),
-  };
-}
-
-type StatusReport = Awaited<ReturnType<typeof statusReport>> & { data_dir: string };
-
-function describe(report: StatusReport): string {
-  const byType = Object.entries(report.events.by_type)
-    .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
-    .join(', ');
-  const { sagas } = report;
-  const lines = [
-    `matchstream status of ${report.data_dir}`,
-    `  events       ${report.events.total.toLocaleString('en-US')} stored${byType ? ` (${byType})` : ''}`,
-    `  read models  ${report.applied.total.toLocaleString('en-US')} applied${
-      report.applied.pending === 0
-        ? ''
-        : `, ${report.applied.pending.toLocaleString('en-US')} pending (applied when a pipeline runs on the folder: start, serve)`
-    }`,
-    ...(report.consumers.length === 0
-      ? ['  consumers    none has run on this folder yet']
-      : report.consumers.map(
-          (c) =>
-            `  consumer     ${c.consumer}: ${c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${counted(c.shards_behind, 'shard')}`}`,
-        )),
-    `  dead letters ${report.dead_letters.total}${
-      report.dead_letters.total > 0
-        ? ` (${Object.entries(report.dead_letters.by_consumer)
-            .map(([c, n]) => `${c} ${n}`)
-            .join(', ')}; read them with "matchstream inspect --dead-letters")`
-        : ''
-    }`,
-    ...(report.breakers.length === 0
-      ? ['  breakers     none has opened']
-      : report.breakers.map(
-          (b) =>
-            `  breaker      ${b.name}: ${
-              b.state === 'open'
-                ? `open since ${b.opened_at ?? '?'}, work held; next trial ${b.half_open_at ?? '?'}${b.reason ? ` (${b.reason})` : ''}`
-                : `closed (since ${b.updated_at})`
-            }`,
-        )),
-    `  last saga    ${report.last_saga ? `${report.last_saga.saga_id} ${report.last_saga.status}` : 'none'}`,
-    `  sagas        ${counted(sagas.total, 'saga')} (${sagas.completed} completed, ${sagas.compensated} compensated, ${sagas.failed} failed, ${sagas.running} running; ` +
-      `completion rate ${sagas.completion_rate ?? '-'}, mean ${sagas.mean_duration_ms ?? '-'} ms)`,
-    '',
-  ];
-  return lines.join('\n');
 }

@@ -1,35 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { hasControlCharacter, MAX_NAME_LENGTH } from '../../domain/games/validateGame.js';
-import { readTeams } from '../../feeds/readTeams.js';
-import {
-  applyTeamMetadata,
-  type TeamChange,
-  type TeamMetadata,
-} from '../../ingest/teamMetadata.js';
-import { openEventStore } from '../../stream/local/openEventStore.js';
-import { CliError, EXIT } from '../exitCodes.js';
+import type { ImportFlags, UpdateFlags } from '../actions/teams.js';
 import { wholeNumber } from '../options.js';
-import { counted } from '../output/plural.js';
-import { reportProblems } from '../output/problems.js';
-import { fileProgress } from '../progress.js';
-import { addStoreOptions, type StoreFlags, storeTarget } from '../storeOptions.js';
-import { write } from '../write.js';
-
-interface ImportFlags extends StoreFlags {
-  readonly json?: boolean;
-  readonly rejects?: string;
-  readonly concurrency: number;
-  readonly progress: boolean;
-}
-
-interface UpdateFlags extends StoreFlags {
-  readonly conference?: string;
-  readonly division?: string;
-  readonly region?: string;
-  readonly json?: boolean;
-}
+import { addStoreOptions } from '../storeOptions.js';
 
 /** A commander parser for a metadata value (conference, division, region). */
 function metadataValue(value: string): string {
@@ -80,7 +53,8 @@ Examples:
   matchstream teams import teams.csv --memory --json`,
     )
     .action(async (file: string, flags: ImportFlags) => {
-      await runImport(file, flags);
+      const { runTeamsImport } = await import('../actions/teams.js');
+      await runTeamsImport(file, flags);
     });
 
   addStoreOptions(
@@ -104,114 +78,7 @@ Examples:
   matchstream teams update "West Stonestead State" --conference "Big Coast" --region West`,
     )
     .action(async (team: string, flags: UpdateFlags) => {
-      await runUpdate(team, flags);
+      const { runTeamsUpdate } = await import('../actions/teams.js');
+      await runTeamsUpdate(team, flags);
     });
-}
-
-async function runImport(file: string, flags: ImportFlags): Promise<void> {
-  const rejectsToStdout = flags.rejects === '-';
-  if (rejectsToStdout && flags.json)
-    throw new CliError(
-      '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
-      EXIT.USAGE,
-    );
-  const rejectsPath =
-    flags.rejects ?? (file === '-' ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
-  const feed = await readTeams(file);
-  const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
-  const progress = fileProgress(`importing ${file}`, flags.progress && !flags.json);
-  const counts = { registered: 0, updated: 0, unchanged: 0, failed: 0 };
-  const failures: { team: string; reason: string }[] = [];
-  const correlation = randomUUID();
-  try {
-    let next = 0;
-    const worker = async () => {
-      while (next < feed.teams.length) {
-        const team = feed.teams[next++] as TeamMetadata;
-        try {
-          const change = await applyTeamMetadata(opened.store, team, correlation);
-          counts[change.outcome]++;
-        } catch (error) {
-          counts.failed++;
-          failures.push({ team: team.team, reason: (error as Error).message });
-        }
-        const done = counts.registered + counts.updated + counts.unchanged + counts.failed;
-        if (done % 50 === 0) progress.update(done, feed.teams.length, done);
-      }
-    };
-    await Promise.all(Array.from({ length: flags.concurrency }, worker));
-  } finally {
-    progress.stop();
-    await opened.close();
-  }
-  const rejected = feed.problems.length + failures.length;
-  if (rejected > 0) {
-    const rejects = `${[
-      ...feed.problems.map((p) => JSON.stringify({ file, line: p.line, reason: p.reason })),
-      ...failures.map((f) => JSON.stringify({ file, team: f.team, reason: f.reason })),
-    ].join('\n')}\n`;
-    if (rejectsToStdout) await write(rejects);
-    else writeFileSync(rejectsPath, rejects);
-  }
-  const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
-  const summary = {
-    file,
-    store: opened.description,
-    teams: feed.teams.length,
-    ...counts,
-    rejected: feed.problems.length,
-    rejects_file: rejected > 0 ? rejectsPath : null,
-  };
-  if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
-  else {
-    if (feed.problems.length > 0) reportProblems(file, feed.problems);
-    const line =
-      `${file === '-' ? 'stdin' : file}: ${counted(counts.registered, 'team')} registered, ${counts.updated} updated, ${counts.unchanged} unchanged` +
-      `${feed.problems.length > 0 ? `, ${counted(feed.problems.length, 'row')} rejected` : ''}` +
-      `${counts.failed > 0 ? `, ${counts.failed} could not be stored` : ''}` +
-      `${rejected > 0 ? ` (see ${rejectsAt})` : ''}\n`;
-    // Standard output carries the rejected rows when asked: the summary goes beside them.
-    if (rejectsToStdout) process.stderr.write(line);
-    else await write(line);
-  }
-  if (counts.failed > 0)
-    throw new CliError(`${counted(counts.failed, 'team')} could not be stored`, EXIT.FAILURE);
-  if (feed.problems.length > 0)
-    throw new CliError(
-      `${counted(feed.problems.length, 'row')} rejected; see ${rejectsAt}`,
-      EXIT.INVALID_INPUT,
-    );
-}
-
-async function runUpdate(team: string, flags: UpdateFlags): Promise<void> {
-  const name = team.trim();
-  if (name === '' || name.length > MAX_NAME_LENGTH || hasControlCharacter(name))
-    throw new CliError(`team must be 1 to ${MAX_NAME_LENGTH} printable characters`, EXIT.USAGE);
-  if (flags.conference === undefined && flags.division === undefined && flags.region === undefined)
-    throw new CliError('nothing to change: give --conference, --division or --region', EXIT.USAGE);
-  const opened = await openEventStore(storeTarget(flags));
-  let change: TeamChange;
-  try {
-    change = await applyTeamMetadata(
-      opened.store,
-      {
-        team: name,
-        ...(flags.conference !== undefined ? { conference: flags.conference } : {}),
-        ...(flags.division !== undefined ? { division: flags.division } : {}),
-        ...(flags.region !== undefined ? { region: flags.region } : {}),
-      },
-      randomUUID(),
-    );
-  } finally {
-    await opened.close();
-  }
-  if (flags.json) await write(`${JSON.stringify(change)}\n`);
-  else
-    await write(
-      change.outcome === 'registered'
-        ? `${name}: registered\n`
-        : change.outcome === 'updated'
-          ? `${name}: ${change.changed.join(', ')} updated\n`
-          : `${name}: unchanged\n`,
-    );
 }

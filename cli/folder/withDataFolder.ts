@@ -1,6 +1,6 @@
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { storeDir } from '../../stream/local/openEventStore.js';
-import { serverToken } from '../serveLocal.js';
+import { serverToken } from '../serverToken.js';
 import type { FolderReader } from './FolderReader.js';
 import { openDataFolder, requireDataFolder } from './LocalFolderReader.js';
 import { RemoteFolderReader } from './RemoteFolderReader.js';

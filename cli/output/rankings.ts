@@ -3,10 +3,8 @@ import type { VariantRating, VariantResult } from '../../domain/rpi/computeRpiVa
 import type { RpiProfile } from '../../domain/rpi/RpiProfile.js';
 import { csvField } from '../../feeds/writeGames.js';
 import { counted } from './plural.js';
+import type { RankingFormat } from './rankingFormats.js';
 import { formatTable } from './table.js';
-
-export const RANKING_FORMATS = ['table', 'csv', 'json'] as const;
-export type RankingFormat = (typeof RANKING_FORMATS)[number];
 
 /** What the rankings were computed from, for the JSON document and the table heading. */
 export interface RankingContext {

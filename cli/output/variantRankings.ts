@@ -1,10 +1,10 @@
 import type { VariantRating, VariantResult } from '../../domain/rpi/computeRpiVariant.js';
+import type { RankingFormat } from './rankingFormats.js';
 import {
   type Columns,
   gamesJson,
   profileJson,
   type RankingContext,
-  type RankingFormat,
   ratingJson,
   ratingsCsv,
   ratingsTable,

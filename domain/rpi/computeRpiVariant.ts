@@ -8,13 +8,13 @@ import {
 import { computeRpi, type GameCounts, type RpiOptions, type TeamRating } from './computeRpi.js';
 import { LOSS, TIE, WIN } from './outcome.js';
 import { hasWeightedRules, type RpiProfile, resolveProfile } from './RpiProfile.js';
+import type { RpiVariant } from './rpiVariants.js';
 import { type CountedGames, selectGames } from './selectGames.js';
 import { strengthOfSchedule } from './strengthOfSchedule.js';
 import { tallyRecords } from './tallyRecords.js';
 
-/** Which RPI to compute; every variant keeps the unadjusted RPI beside its own value. */
-export const RPI_VARIANTS = ['unadjusted', 'adjusted', 'non-conference'] as const;
-export type RpiVariant = (typeof RPI_VARIANTS)[number];
+// Apart, so that offering the variants (the CLI's --variant) loads no calculation.
+export { RPI_VARIANTS, type RpiVariant } from './rpiVariants.js';
 
 /** A conference label that never makes a game a conference game (compared case-insensitively). */
 export const INDEPENDENT = 'independent';

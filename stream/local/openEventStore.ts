@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   DescribeTableCommand,
   type DynamoDBClient,
@@ -11,7 +10,11 @@ import { SeasonArchive } from '../archive/SeasonArchive.js';
 import { dynamoClient } from '../aws/dynamoClient.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
+import { archiveDir, DEFAULT_DATA_DIR, storeDir } from './dataDir.js';
 import { startEmbeddedDynamo } from './embeddedDynamo.js';
+
+// The data folder's layout, which much of the code imports from here.
+export { archiveDir, DEFAULT_DATA_DIR, storeDir, streamDir } from './dataDir.js';
 
 /** Where the events live: an endpoint, or the embedded dynalite in memory or on disk. */
 export interface StoreTarget {
@@ -49,23 +52,6 @@ export interface OpenedStore {
   /** A description for people: "embedded dynalite (memory)", "http://...". */
   readonly description: string;
   close(): Promise<void>;
-}
-
-export const DEFAULT_DATA_DIR = '.matchstream';
-
-/** Where the embedded dynalite of a data folder keeps its tables (and its lock). */
-export function storeDir(dataDir: string): string {
-  return join(dataDir, 'dynamodb');
-}
-
-/** Where a data folder keeps its archive: exports of the events table (`stream/archive/`). */
-export function archiveDir(dataDir: string): string {
-  return join(dataDir, 'archive');
-}
-
-/** Where the embedded kinesalite of a data folder keeps the change stream. */
-export function streamDir(dataDir: string): string {
-  return join(dataDir, 'kinesis');
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
@@ -7,6 +8,8 @@ import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
+/** Preloaded, it lists the modules the command loads (test/support/moduleLog.mjs). */
+const MODULE_LOG = fileURLToPath(new URL('../support/moduleLog.mjs', import.meta.url));
 
 describe('matchstream (built command)', () => {
   it.each([
@@ -35,6 +38,23 @@ describe('matchstream (built command)', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect((await runCli(['--version'])).stdout.trim()).toBe(pkg.version);
   });
+
+  it.each([[['--version']], [['--help']], [['status', '--help']], [['rpi', '--frobnicate']]])(
+    'loads none of what the commands do for %j',
+    async (args) => {
+      const log = tmp.path(`modules-${args.join('')}.txt`);
+      await runCli(args, {
+        env: { NODE_OPTIONS: `--import ${MODULE_LOG}`, MATCHSTREAM_MODULE_LOG: log },
+      });
+
+      const loaded = readFileSync(log, 'utf8').trim().split('\n');
+      const packages = loaded.flatMap(
+        (url) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? [],
+      );
+      expect(new Set(packages)).toEqual(new Set(['commander']));
+      expect(loaded.filter((url) => url.includes('/cli/actions/'))).toEqual([]);
+    },
+  );
 
   it('exits 2 on a bad command line, without a stack trace', async () => {
     const unknown = await runCli(['rpi', '--games', 'x.csv', '--frobnicate']);

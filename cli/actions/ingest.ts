@@ -1,0 +1,124 @@
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { basename } from 'node:path';
+import { streamGames } from '../../feeds/readGames.js';
+import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
+import { dataDirHolder } from '../../stream/local/dataDirLock.js';
+import { openEventStore, storeDir } from '../../stream/local/openEventStore.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
+import { type NeutralFlags, neutralValues } from '../options.js';
+import { counted } from '../output/plural.js';
+import { Phases } from '../phases.js';
+import { ingestThrough } from '../remoteIngest.js';
+import { serverToken } from '../serverToken.js';
+import { type StoreFlags, storeTarget } from '../storeOptions.js';
+import { write } from '../write.js';
+
+export interface IngestFlags extends StoreFlags, NeutralFlags {
+  readonly concurrency: number;
+  readonly rejects?: string;
+  readonly json?: boolean;
+  readonly progress: boolean;
+}
+
+/** `matchstream ingest`: a games feed into the event store. */
+export async function runIngest(file: string, flags: IngestFlags): Promise<void> {
+  const started = performance.now();
+  const rejectsToStdout = flags.rejects === '-';
+  if (rejectsToStdout && flags.json)
+    throw new CliError(
+      '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
+      EXIT.USAGE,
+    );
+  const rejectsPath = flags.rejects ?? (file === '-' ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
+  const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
+  // The rejects file describes this run only.
+  if (!rejectsToStdout) rmSync(rejectsPath, { force: true });
+  let rejects: WriteStream | undefined;
+  let rejected = 0;
+  // A folder held by a server is ingested through it, so its pipeline takes the results in.
+  const server =
+    flags.aws || flags.endpoint || flags.memory
+      ? undefined
+      : dataDirHolder(storeDir(flags.dataDir))?.api;
+  const opened = server
+    ? undefined
+    : await openEventStore(storeTarget(flags, flags.concurrency * 2));
+  const description = opened?.description ?? `the server holding ${flags.dataDir} (${server})`;
+  // A bar on a terminal only: the summary is the command's output.
+  const phases = new Phases({ quiet: !flags.progress || flags.json === true, plain: false });
+  const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
+  const rows = rowsStored(file, phase);
+  let summary: IngestSummary;
+  try {
+    const neutral = neutralValues(flags);
+    const batches = rows.source(streamGames(file, neutral ? { neutral } : {}));
+    const onReject = (reject: Reject) => {
+      rejected++;
+      const line = `${JSON.stringify({ file, ...reject })}\n`;
+      if (rejectsToStdout) process.stdout.write(line);
+      else {
+        rejects ??= createWriteStream(rejectsPath);
+        rejects.write(line);
+      }
+    };
+    summary = opened
+      ? await ingestGames(batches, {
+          store: opened.store,
+          concurrency: flags.concurrency,
+          onReject,
+          onRow: rows.settled,
+        })
+      : await ingestThrough(server ?? '', serverToken(flags.dataDir), batches, {
+          onReject,
+          onRow: rows.settled,
+        }).catch((error: Error) => {
+          throw new CliError(error.message, EXIT.FAILURE, { cause: error });
+        });
+  } finally {
+    phases.close();
+    if (rejects) await new Promise<void>((resolve) => (rejects as WriteStream).end(resolve));
+    await opened?.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const report = {
+    file,
+    store: description,
+    ...summary,
+    rejects_file: rejected > 0 ? rejectsPath : null,
+    seconds: Number(seconds.toFixed(3)),
+    rows_per_second: Math.round(summary.read / Math.max(seconds, 0.001)),
+  };
+  if (flags.json) {
+    await write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    // With the rejected rows on standard output, the summary goes beside the errors.
+    const print = rejectsToStdout ? async (text: string) => void process.stderr.write(text) : write;
+    await print(
+      [
+        `ingested ${file} into ${description} in ${report.seconds} s (${report.rows_per_second} rows/s)`,
+        `  read       ${summary.read}`,
+        `  appended   ${summary.appended}`,
+        `  unchanged  ${summary.unchanged}`,
+        `  corrected  ${summary.corrected}`,
+        `  rejected   ${summary.rejected}`,
+        ...(summary.failed > 0 ? [`  failed     ${summary.failed}`] : []),
+        `  teams registered ${summary.teams_registered}, events appended ${summary.events_appended}`,
+        ...(rejected > 0 ? [`  bad rows: ${rejectsAt}`] : []),
+        '',
+      ].join('\n'),
+    );
+  }
+  if (summary.failed > 0 || summary.teams_failed > 0) {
+    throw new CliError(
+      `${counted(summary.failed + summary.teams_failed, 'row')} could not be stored; see ${rejectsAt}`,
+      EXIT.FAILURE,
+    );
+  }
+  if (summary.rejected > 0) {
+    throw new CliError(
+      `${counted(summary.rejected, 'row')} rejected; see ${rejectsAt}`,
+      EXIT.INVALID_INPUT,
+    );
+  }
+}

@@ -1,0 +1,243 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Command } from 'commander';
+import {
+  AwsRebuildFailed,
+  AwsRebuildRunning,
+  rebuildOnAws,
+} from '../../pipeline/aws/rebuildOnAws.js';
+import { startPipeline } from '../../pipeline/embeddedPipeline.js';
+import { READ_MODELS } from '../../pipeline/readModels.js';
+import { type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
+import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
+import { clientConfig } from '../../stream/aws/clientConfig.js';
+import { dataDirHolder } from '../../stream/local/dataDirLock.js';
+import { archiveDir, storeDir } from '../../stream/local/openEventStore.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { requireDataFolder } from '../folder/LocalFolderReader.js';
+import { rebuildThrough } from '../localAdmin.js';
+import { counted } from '../output/plural.js';
+import { fileProgress } from '../progress.js';
+import { serverToken } from '../serverToken.js';
+import { write } from '../write.js';
+
+export interface RebuildFlags {
+  readonly projection: string;
+  readonly verify?: boolean;
+  readonly switch: boolean;
+  readonly segments: number;
+  readonly flushMb: number;
+  readonly pageSize?: number;
+  readonly source: 'archive' | 'scan';
+  readonly dataDir: string;
+  readonly json?: boolean;
+  readonly progress: boolean;
+  readonly aws?: boolean;
+  readonly stateMachine?: string;
+  readonly redrive?: string;
+}
+
+/** `matchstream rebuild`: a new generation of a read model, built and switched to. */
+export async function runRebuild(flags: RebuildFlags, command: Command): Promise<void> {
+  const projection = READ_MODELS.find((p) => p.name === flags.projection);
+  if (!projection) throw new CliError(`unknown read model ${flags.projection}`);
+  if (flags.aws) {
+    await rebuildAws(flags, command);
+    return;
+  }
+  for (const flag of ['stateMachine', 'redrive'] as const)
+    if (flags[flag] !== undefined)
+      throw new CliError(
+        `--${flag === 'stateMachine' ? 'state-machine' : 'redrive'} is for a rebuild on AWS: add --aws`,
+        EXIT.USAGE,
+      );
+  requireDataFolder(flags.dataDir);
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  const progress = fileProgress(
+    `rebuilding ${projection.name}`,
+    flags.progress && !flags.json,
+    'events',
+  );
+  // A server holding the data folder does the rebuild itself, and keeps serving.
+  const server = dataDirHolder(storeDir(flags.dataDir))?.api;
+  const pipeline = server ? undefined : await startPipeline({ dataDir: flags.dataDir });
+  try {
+    const onProgress = (p: { events: number; scanned: number; total: number }) =>
+      progress.update(p.scanned, p.total, p.events);
+    let summary: RebuildSummary;
+    if (server) {
+      summary = await rebuildThrough(
+        server,
+        serverToken(flags.dataDir),
+        {
+          projection: projection.name,
+          segments: flags.segments,
+          flushMb: flags.flushMb,
+          ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
+          source: flags.source,
+          ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
+          switch: flags.switch,
+        },
+        onProgress,
+        controller.signal,
+      ).catch((error: unknown) => {
+        if (controller.signal.aborted)
+          throw new CliError('rebuild interrupted; run it again to continue');
+        throw error;
+      });
+    } else if (pipeline) {
+      await pipeline.runtime.settle();
+      summary = await rebuildReadModel(pipeline, projection, {
+        segments: flags.segments,
+        flushMb: flags.flushMb,
+        ...(flags.pageSize ? { pageSize: flags.pageSize } : {}),
+        ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
+        ...(flags.switch ? {} : { noSwitch: true }),
+        ...(flags.source === 'archive'
+          ? {
+              archive: {
+                storage: new FolderStorage(archiveDir(flags.dataDir)),
+                prefix: ARCHIVE_PREFIX,
+              },
+            }
+          : {}),
+        signal: controller.signal,
+        onProgress,
+      });
+    } else throw new CliError('no pipeline to rebuild in');
+    progress.stop();
+    if (!flags.json && server) await write(`rebuilt by the server at ${server}\n`);
+    await report(summary, flags);
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', interrupt);
+    await pipeline?.stop();
+  }
+}
+
+/** The summary, as JSON or in words; then the exit: interrupted or a fault fail. */
+async function report(summary: RebuildSummary, flags: Pick<RebuildFlags, 'json' | 'aws'>) {
+  const aws = flags.aws === true;
+  if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
+  else if (!summary.completed)
+    await write(
+      `rebuild of ${summary.projection} generation ${summary.generation} interrupted after ${summary.events} events; run it again to continue\n`,
+    );
+  else
+    await write(
+      [
+        `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${aws ? 'then fed from the stream by a mapping of its own' : `${summary.caught_up} applied from the stream to catch up`}; ${summary.seconds} s in all`,
+        summary.unreadable === 0
+          ? ''
+          : `${counted(summary.unreadable, 'stored event')} could not be read or ${summary.unreadable === 1 ? 'follows' : 'follow'} one that cannot in ${summary.unreadable === 1 ? 'its' : 'their'} stream; ${summary.unreadable === 1 ? 'it is' : 'they are'} dead-lettered under rebuild:${summary.projection} (see "matchstream inspect --dead-letters --consumer rebuild:${summary.projection}")`,
+        summary.differences === null
+          ? ''
+          : summary.differences === 0
+            ? 'verified: identical to the live generation'
+            : `verified: ${counted(summary.differences, 'document differs', 'documents differ')} from the live generation, e.g. ${samples(summary, 3)}`,
+        aws
+          ? summary.switched
+            ? `active generation: ${summary.generation} (was ${summary.previous_generation}, which stays fed${summary.previous_generation === 1 ? ": the stack's own table" : `; "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation} --aws ..." removes it`})`
+            : `active generation still ${summary.previous_generation}; generation ${summary.generation} is kept, fed and inactive ("matchstream projections activate --aws" switches to it)`
+          : summary.switched
+            ? `active generation: ${summary.generation} (was ${summary.previous_generation}; drop it with "matchstream projections drop ${summary.projection} --generation ${summary.previous_generation}")`
+            : `active generation still ${summary.previous_generation}; switch with "matchstream projections activate ${summary.projection} --generation ${summary.generation}"`,
+        '',
+      ]
+        .filter((l, i, a) => l !== '' || i === a.length - 1)
+        .join('\n'),
+    );
+  if (!summary.completed) throw new CliError('rebuild interrupted; run it again to continue');
+  if (summary.fault) throw new CliError(faultMessage(summary, aws));
+}
+
+/** Flags that only a local rebuild reads: refused with --aws when given. */
+const LOCAL_ONLY = {
+  segments: '--segments',
+  flushMb: '--flush-mb',
+  pageSize: '--page-size',
+  source: '--source',
+  dataDir: '--data-dir',
+} as const;
+
+/** `rebuild --aws`: a run of the deployed rebuild state machine, followed to its end. */
+async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> {
+  for (const [key, flag] of Object.entries(LOCAL_ONLY))
+    if (command.getOptionValueSource(key) === 'cli')
+      throw new CliError(
+        `${flag} is for a local rebuild; on AWS the stack's settings apply (the map's concurrency is the context "rebuildConcurrency"): drop it`,
+        EXIT.USAGE,
+      );
+  if (!flags.stateMachine)
+    throw new CliError(
+      'rebuild --aws needs --state-machine <arn>: the stack output RebuildStateMachine',
+      EXIT.USAGE,
+    );
+  const sfn = new SFNClient(clientConfig({}));
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  let run = '';
+  let last = '';
+  const say = (line: string) => {
+    if (flags.progress && line !== last) process.stderr.write(`${line}\n`);
+    last = line;
+  };
+  try {
+    const summary = await rebuildOnAws({
+      sfn,
+      stateMachineArn: flags.stateMachine,
+      ...(flags.redrive
+        ? { redrive: flags.redrive }
+        : {
+            request: {
+              projection: flags.projection,
+              ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
+              ...(flags.switch ? {} : { switch: false }),
+            },
+          }),
+      signal: controller.signal,
+      onStarted: (arn) => {
+        run = arn;
+        say(`rebuild run ${arn} ${flags.redrive ? 'redriven' : 'started'}`);
+      },
+      onProgress: (p) =>
+        say(
+          `rebuild run: ${p.state ?? 'starting'}${p.files ? `, files ${p.files.done.toLocaleString('en-US')}/${p.files.total.toLocaleString('en-US')} applied${p.files.failed ? `, ${p.files.failed} failed` : ''}` : ''}`,
+        ),
+    }).catch((error: unknown) => {
+      if (error instanceof AwsRebuildRunning) throw new CliError(error.message);
+      if (error instanceof AwsRebuildFailed)
+        throw new CliError(
+          `${error.message}; nothing was switched. Go on from where it failed with "matchstream rebuild --aws --state-machine ${flags.stateMachine} --projection ${flags.projection} --redrive ${error.executionArn}", or start a new run`,
+        );
+      throw error;
+    });
+    if (!summary)
+      throw new CliError(
+        `stopped following the rebuild run ${run}; it goes on in AWS (aws stepfunctions describe-execution --execution-arn ${run})`,
+      );
+    await report(summary, flags);
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    sfn.destroy();
+  }
+}
+
+/** The first differences, as `kind pk/sk`. */
+function samples(summary: RebuildSummary, count: number): string {
+  return summary.difference_samples
+    .slice(0, count)
+    .map((d) => `${d.kind} ${d.pk}/${d.sk.replaceAll('\u0000', '/')}`)
+    .join(', ');
+}
+
+/** Why a rebuild of the live generation's own version did not switch, in one line. */
+function faultMessage(s: RebuildSummary, aws = false): string {
+  const kept = aws
+    ? `generation ${s.generation} (table ${s.table}) is kept, fed and inactive, for a look ("matchstream projections activate|drop ${s.projection} --generation ${s.generation} --aws ..." switches to it or removes it)`
+    : `generation ${s.generation} is kept for a look ("matchstream projections activate ${s.projection} --generation ${s.generation}" switches to it, "matchstream projections drop ${s.projection} --generation ${s.generation}" removes it)`;
+  return `${s.projection} generation ${s.generation} differs from the active generation ${s.previous_generation} in ${counted(s.differences ?? 0, 'document')} (${samples(s, 5)}${(s.differences ?? 0) > 5 ? ', ...' : ''}) although version ${s.projection_version} of the read model built both: a fault, not a change of logic, so generation ${s.previous_generation} stays active; ${kept}`;
+}

@@ -1,0 +1,438 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { NeutralValues } from '../../domain/games/validateGame.js';
+import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
+import type { Season } from '../../domain/season/generateSeason.js';
+import { generateSeason } from '../../domain/season/generateSeason.js';
+import type { GameProblem, GameRow } from '../../feeds/readGames.js';
+import { streamGames } from '../../feeds/readGames.js';
+import { type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
+import {
+  BUS_ROUTER_CONSUMER,
+  type EmbeddedPipeline,
+  READ_MODELS_CONSUMER,
+  startPipeline,
+} from '../../pipeline/embeddedPipeline.js';
+import { eventCounts } from '../../projections/readModels/pipelineStats.js';
+import { FaultPlan, type StepFault } from '../../sagas/faults.js';
+import { type CachedRankings, cachedSeasons, readCache } from '../../sagas/rpi/rankingsCache.js';
+import type { SagaState } from '../../sagas/sagaState.js';
+import type { SagaEventType } from '../../schemas/events.js';
+import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
+import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
+import { type NeutralFlags, neutralValues } from '../options.js';
+import { counted } from '../output/plural.js';
+import { reportProblems } from '../output/problems.js';
+import { Phases } from '../phases.js';
+import type { CountWords } from '../progress.js';
+import { sagaOutcome } from '../sagaOutcome.js';
+import { type LocalServer, openLocalServer } from '../serveLocal.js';
+import { write } from '../write.js';
+
+export interface StartFlags extends NeutralFlags {
+  readonly games?: string;
+  readonly teamCount?: number;
+  /** The former name of `--team-count`, kept working. */
+  readonly teams?: number;
+  readonly gamesPerTeam: number;
+  readonly seed: number;
+  readonly season?: string;
+  readonly profile: string;
+  readonly top: number;
+  readonly json?: boolean;
+  readonly memory?: boolean;
+  readonly dataDir?: string;
+  readonly serve?: boolean;
+  readonly port: number;
+  readonly injectFault?: StepFault[];
+  readonly division?: string;
+  readonly quiet?: boolean;
+}
+
+/** What the command line resolves to beyond its flags. */
+export interface StartInput {
+  readonly teamCount: number;
+}
+
+/** `matchstream start`: a season through the whole pipeline to RPI rankings. */
+export async function runStart(flags: StartFlags & StartInput): Promise<void> {
+  const started = performance.now();
+  const profile = resolveProfile(flags.profile);
+  const phases = new Phases({ quiet: flags.quiet === true });
+  const booting = phases.begin('boot');
+  const pipeline = await startPipeline({
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
+    onSagaEvent: (event) => {
+      const line = sagaLine(event);
+      if (line) phases.note(line);
+    },
+    profile: profile.name,
+    division: flags.division ?? null,
+    ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
+  });
+  let stopped = false;
+  let server: LocalServer | undefined;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    phases.close();
+    server?.close();
+    await pipeline.stop();
+  };
+  try {
+    const { runtime } = pipeline;
+    // The buses wait while the season goes in: handlers that ask for the season's RPI as each
+    // result arrives would otherwise rate a dozen partial seasons along the way. The stream
+    // keeps what they are to carry, and they catch up once the read models have.
+    await pipeline.router.disable();
+    // Serving from the start, so the console can watch the season go in and its rankings settle.
+    server = flags.serve ? await openLocalServer(pipeline, flags.port, flags.dataDir) : undefined;
+    booting.end(
+      `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
+    );
+    const eventsBefore = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
+    const cacheBefore = new Map<string, CachedRankings | undefined>();
+    for (const s of await cachedSeasons(pipeline.sagaStores.cache))
+      cacheBefore.set(s, await readCache(pipeline.sagaStores.cache, s));
+    // 1. The season into the event store.
+    const source =
+      flags.games === '-'
+        ? 'standard input'
+        : (flags.games ??
+          `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`);
+    const seasons = new Map<string, number>();
+    const problems: GameProblem[] = [];
+    const sample = flags.games
+      ? undefined
+      : generateSeason({
+          teams: flags.teamCount,
+          gamesPerTeam: flags.gamesPerTeam,
+          seed: flags.seed,
+        });
+    const ingesting = phases.begin('ingest', ROWS_STORED);
+    const progress = rowsStored(flags.games, ingesting, sample?.games.length);
+    const rows = progress.source(
+      observe(
+        sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
+        seasons,
+        problems,
+      ),
+    );
+    const ingested: IngestSummary = await ingestGames(rows, {
+      store: runtime.store,
+      concurrency: 16,
+      onRow: progress.settled,
+    });
+    if (problems.length > 0) {
+      ingesting.end();
+      reportProblems(flags.games ?? 'games', problems);
+      throw new CliError(
+        `${counted(problems.length, 'invalid row')}; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
+        EXIT.INVALID_INPUT,
+      );
+    }
+    ingesting.end(
+      `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
+    );
+    if (ingested.failed > 0)
+      throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
+    const season = flags.season ?? [...seasons.keys()].sort().at(-1);
+    if (!season) throw new CliError('the games feed has no games');
+
+    // 2. The read models catch up with the stream, then the buses: the MatchEventHandler on
+    // the soccer bus asks for the season's RPI (debounced, one pending saga per season), and
+    // the saga collects, calculates, publishes and caches. The sagas are held while the buses
+    // catch up: however long that takes (a 2,000-team season's 22,600 events take about a
+    // minute), the requests fall to the saga waiting, which rates the whole season once.
+    await catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']);
+    await pipeline.sagas.hold();
+    await pipeline.router.enable();
+    await catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]);
+    await pipeline.sagas.release();
+    const rating = phases.begin('rating');
+    let saga = await finalSaga(pipeline, season);
+    // Sagas an earlier, interrupted run left behind resume here too: let them end before
+    // reading the rankings they may have cached.
+    await pipeline.sagas.settle();
+    await runtime.settle();
+    let outcome = await sagaOutcome(runtime.store, saga);
+    const cached = await readCache(pipeline.sagaStores.cache, season);
+    if (outcome.status === 'completed' && cached?.saga_id !== saga) {
+      // A saga that collected the matches after ours holds the cache: when it counted every
+      // game there is, its rankings are the season's as much as ours would be.
+      const holder = cached?.saga_id ?? undefined;
+      if (!holder || !(await countsEveryGame(pipeline, holder, season)))
+        throw new CliError(
+          `saga ${saga} completed but the rankings cache does not hold its rankings`,
+        );
+      saga = holder;
+      outcome = await sagaOutcome(runtime.store, saga);
+    }
+    rating.end(`season ${season}: saga ${shortId(saga)} ${outcome.status}`);
+    // A season whose saga did not complete was not rated: said after the summary, exit 1.
+    const unrated =
+      outcome.status === 'compensated'
+        ? `saga ${saga} was compensated after ${outcome.failed_step ?? 'a step'} failed: ${outcome.error ?? ''}`
+        : outcome.status === 'failed'
+          ? `saga ${saga} failed and could not compensate ${outcome.failed_step ?? ''}: ${outcome.error ?? ''}; see "matchstream saga show ${saga}"`
+          : undefined;
+    const before = cacheBefore.get(season);
+    const served = cached?.rankings ?? [];
+    const gamesCounted = cached?.games_counted ?? 0;
+    const consumers = Object.fromEntries(
+      [...runtime.consumers].map(([name, c]) => [name, c.counts.applied]),
+    );
+    const skipped = Object.fromEntries(
+      [...runtime.consumers].map(([name, c]) => [name, c.counts.skipped]),
+    );
+    // Applied, or skipped as of a stream the consumer does not read: each event once.
+    const handled = Object.fromEntries(
+      [...runtime.consumers].map(([name, c]) => [name, c.counts.applied + c.counts.skipped]),
+    );
+    const deadLetters = (await runtime.deadLetters.list()).length;
+    const summary = {
+      source,
+      season,
+      profile: profile.name,
+      events_appended: (await eventCounts(pipeline.stores['pipeline-stats'])).total - eventsBefore,
+      records_relayed: runtime.relay.stats.forwarded,
+      events_applied: consumers,
+      events_skipped: skipped,
+      published: { ...pipeline.published },
+      dead_letters: deadLetters,
+      saga: {
+        ...outcome,
+        automatic_sagas: pipeline.sagas.handlers.match.stats.sagas_started,
+        coordinator_restarts: pipeline.sagas.restarts,
+      },
+      rankings_unchanged: isDeepStrictEqual(cached ?? null, before ?? null),
+      ingest: ingested,
+      calculation_id: cached?.calculation_id ?? null,
+      games_counted: gamesCounted,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+      rankings: served.map((r) => ({
+        rank: r.rank,
+        team: r.team,
+        rpi: r.rpi,
+        wp: r.wp,
+        owp: r.owp,
+        oowp: r.oowp,
+      })),
+    };
+    if (flags.json) {
+      await write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      const top = served.slice(0, flags.top);
+      const width = Math.max(4, ...top.map((r) => r.team.length));
+      const lines = [
+        cached
+          ? `matchstream — ${source}, season ${season}: ${counted(gamesCounted, 'game')}, ${counted(served.length, 'team')} (${profile.name})`
+          : `matchstream — ${source}, season ${season}`,
+        '',
+        ...(outcome.status === 'compensated' || outcome.status === 'failed'
+          ? [
+              `saga ${saga} failed at ${outcome.failed_step}: ${outcome.error}`,
+              outcome.status === 'compensated'
+                ? `compensated: ${outcome.compensations.join(' → ')}; the rankings are ${summary.rankings_unchanged ? 'as they were before the run' : 'NOT as before'}${served.length === 0 ? ' (none)' : ''}`
+                : `its compensation failed too: see "matchstream saga show ${saga}"`,
+              '',
+            ]
+          : []),
+        ...(top.length === 0
+          ? [`no rankings for season ${season}`]
+          : [
+              `${'Rank'.padStart(4)}  ${'Team'.padEnd(width)}  ${'W-L-T'.padStart(8)}  ${'RPI'.padStart(6)}`,
+              ...top.map(
+                (r) =>
+                  `${String(r.rank ?? '-').padStart(4)}  ${r.team.padEnd(width)}  ${`${r.wins}-${r.losses}-${r.ties}`.padStart(8)}  ${r.rpi === null ? '     -' : r.rpi.toFixed(4)}`,
+              ),
+            ]),
+        '',
+        `pipeline: ${counted(summary.events_appended, 'event')} appended, ${counted(summary.records_relayed, 'change record')} relayed, ` +
+          `${counted(Object.keys(consumers).length, 'consumer')} (${appliedRange(handled)} handled each), ` +
+          `${counted(
+            Object.values(summary.published).reduce((a, b) => a + b, 0),
+            'event',
+          )} published on the buses, ${counted(deadLetters, 'dead letter')}`,
+        `saga: ${saga} ${outcome.status} in ${outcome.seconds ?? '?'} s (${counted(summary.saga.automatic_sagas, 'saga')} started automatically as results arrived${pipeline.sagas.restarts > 0 ? `, coordinator restarted ${pipeline.sagas.restarts}×` : ''})`,
+        `done in ${summary.seconds} s`,
+        '',
+      ];
+      await write(lines.join('\n'));
+    }
+    // Serving, the log says what happens (sagas the API starts included), not the phases.
+    phases.close();
+    if (server) await server.untilInterrupted();
+    if (unrated) throw new CliError(unrated);
+  } finally {
+    await stop();
+  }
+}
+
+/**
+ * The saga that settles the season: the latest one the MatchEventHandler started. Waits for it
+ * to end and for the stream to go quiet, and again if a later request started another; when
+ * there is none (or it missed results that reached the read model late), starts one.
+ */
+async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<string> {
+  const { sagas, runtime } = pipeline;
+  for (let round = 0; round < 20; round++) {
+    const latest = await sagas.requests.latest(season);
+    if (latest === undefined) break;
+    const state = await sagas.waitFor(latest, 600_000);
+    await runtime.settle();
+    if ((await sagas.requests.latest(season)) !== latest) continue;
+    if (state.status !== 'completed' || collectedGames(state) === (await sagas.collectable(season)))
+      return latest;
+    break; // it ran before the last results reached the read model: calculate once more
+  }
+  const sagaId = await sagas.begin({
+    season,
+    as_of: null,
+    profile: sagas.profile,
+    division: sagas.division,
+    not_before: null,
+    requested_at: new Date().toISOString(),
+    reason: 'matchstream start',
+  });
+  await sagas.waitFor(sagaId, 600_000);
+  return sagaId;
+}
+
+/** How the flags map the feed's neutral column, as `streamGames` takes it. */
+function neutralOf(flags: NeutralFlags): { neutral?: NeutralValues } {
+  const neutral = neutralValues(flags);
+  return neutral ? { neutral } : {};
+}
+
+/** Whether a saga completed having collected every game of the season there is now. */
+async function countsEveryGame(
+  pipeline: EmbeddedPipeline,
+  sagaId: string,
+  season: string,
+): Promise<boolean> {
+  const state = await pipeline.sagas.waitFor(sagaId, 600_000);
+  return (
+    state.status === 'completed' &&
+    collectedGames(state) === (await pipeline.sagas.collectable(season))
+  );
+}
+
+/** How many games an RPI saga collected (undefined before `collect_matches` completed). */
+function collectedGames(state: SagaState): number | undefined {
+  const output = state.steps.find((s) => s.name === 'collect_matches')?.output as
+    | { games?: number }
+    | undefined;
+  return output?.games;
+}
+
+const EVENTS_APPLIED: CountWords = { unit: 'events', verb: 'applied to the read models' };
+const EVENTS_ROUTED: CountWords = { unit: 'events', verb: 'routed to the buses' };
+
+/**
+ * Waits for these consumers to handle everything relayed so far (and what that makes others
+ * append), showing how many events the slowest of them has handled.
+ */
+async function catchUp(
+  phases: Phases,
+  name: string,
+  words: CountWords,
+  runtime: EmbeddedRuntime,
+  names: readonly string[],
+): Promise<void> {
+  const phase = phases.begin(name, words);
+  const consumers = names.flatMap((n) => {
+    const c = runtime.consumers.get(n);
+    return c ? [c] : [];
+  });
+  // Handled: applied, or skipped as of a stream the consumer does not read.
+  const applied = () => Math.min(...consumers.map((c) => c.counts.applied + c.counts.skipped));
+  // The progress is of the backlog (what was handled before counts for the end line only).
+  const before = applied();
+  const timer = setInterval(
+    () =>
+      phase.progress({
+        done: applied() - before,
+        total: Math.max(0, runtime.relay.stats.forwarded - before),
+      }),
+    100,
+  );
+  try {
+    await runtime.settle();
+  } finally {
+    clearInterval(timer);
+  }
+  phase.end(`${counted(applied(), 'event')} ${words.verb}`);
+}
+
+/** A saga event as a line that stays on the screen; none for a step merely starting. */
+function sagaLine(event: EventEnvelope<SagaEventType>): string | undefined {
+  const id = shortId(event.data.saga_id);
+  switch (event.event_type) {
+    case 'SagaStarted':
+      return `saga ${id}: started`;
+    case 'SagaStepStarted':
+      return undefined;
+    case 'SagaStepCompleted':
+      return `saga ${id}: ${event.data.step_name} completed`;
+    case 'SagaStepFailed': {
+      const d = event.data;
+      return `saga ${id}: ${d.step_name} failed (attempt ${d.attempt}${d.will_retry ? ', will retry' : ''}): ${d.error}`;
+    }
+    case 'SagaStepHeld': {
+      const d = event.data;
+      return `saga ${id}: ${d.compensation ? 'compensating ' : ''}${d.step_name} held by ${d.breaker} until ${d.retry_at}`;
+    }
+    case 'SagaCompensationCompleted':
+      return `saga ${id}: ${event.data.step_name} compensated`;
+    case 'SagaCompensationFailed':
+      return `saga ${id}: compensating ${event.data.step_name} failed: ${event.data.error}`;
+    case 'SagaCompleted':
+      return `saga ${id}: completed`;
+    case 'SagaCompensated':
+      return `saga ${id}: compensated after ${event.data.failed_step} failed`;
+    default:
+      return unhandled(event);
+  }
+}
+
+/** The first part of a saga id, enough to tell a run's sagas apart. */
+function shortId(sagaId: string): string {
+  return sagaId.slice(0, 8);
+}
+
+/** "3,400 events" when every consumer applied as many, else "3,398–3,400 events". */
+function appliedRange(applied: Record<string, number>): string {
+  const counts = Object.values(applied);
+  const low = Math.min(...counts);
+  const high = Math.max(...counts);
+  return low === high
+    ? counted(low, 'event')
+    : `${low.toLocaleString('en-US')}–${high.toLocaleString('en-US')} events`;
+}
+
+/** A generated season as validated feed rows. */
+async function* sampleRows(season: Season): AsyncGenerator<GameRow[]> {
+  for (let i = 0; i < season.games.length; i += 1000) {
+    yield season.games
+      .slice(i, i + 1000)
+      .map((game, j) => ({ kind: 'game', line: i + j + 2, game, fields: {} }));
+  }
+}
+
+/** Passes rows through, noting each game's season and keeping the problems. */
+async function* observe(
+  batches: AsyncIterable<(GameRow | GameProblem)[]>,
+  seasons: Map<string, number>,
+  problems: GameProblem[],
+): AsyncGenerator<(GameRow | GameProblem)[]> {
+  for await (const batch of batches) {
+    for (const item of batch) {
+      if (item.kind === 'game')
+        seasons.set(item.game.season, (seasons.get(item.game.season) ?? 0) + 1);
+      else problems.push(item);
+    }
+    yield batch;
+  }
+}
