@@ -7,9 +7,9 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { EVENTS_TABLE } from '../eventsTableName.js';
 
-/** The events table's default name. */
-export const EVENTS_TABLE = 'matchstream-events';
+export { EVENTS_TABLE };
 
 /** The sparse index of commits the local change relay has not forwarded yet. */
 export const RELAY_INDEX = 'relay-pending';

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { READ_MODEL_NAMES } from '../../../pipeline/readModelNames.js';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
-import { EVENTS_TABLE } from '../../../stream/eventStore/eventsTable.js';
-import { EVENTS_TABLE as TABLE_OF_THE_OPTIONS } from '../../../stream/eventsTableName.js';
 
 /**
  * The CLI registers its commands from modules that load nothing heavy; where such a module
@@ -11,9 +9,5 @@ import { EVENTS_TABLE as TABLE_OF_THE_OPTIONS } from '../../../stream/eventsTabl
 describe('the light modules of the command line', () => {
   it('name the read models of READ_MODELS, in its order', () => {
     expect(READ_MODEL_NAMES).toEqual(READ_MODELS.map((p) => p.name));
-  });
-
-  it("name the events table as the event store's module does", () => {
-    expect(TABLE_OF_THE_OPTIONS).toBe(EVENTS_TABLE);
   });
 });
