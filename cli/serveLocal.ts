@@ -60,6 +60,28 @@ export async function assertPortFree(port: number): Promise<void> {
   });
 }
 
+/** SIGINT or SIGTERM, trapped from the moment this is called until `release`. */
+interface SignalTrap {
+  readonly caught: Promise<void>;
+  release(): void;
+}
+
+function trapSignals(): SignalTrap {
+  let shutdown = () => {};
+  const caught = new Promise<void>((resolve) => {
+    shutdown = () => resolve();
+  });
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  return {
+    caught,
+    release() {
+      process.removeListener('SIGINT', shutdown);
+      process.removeListener('SIGTERM', shutdown);
+    },
+  };
+}
+
 /** The local server of a pipeline, listening. */
 export interface LocalServer {
   readonly url: string;
@@ -74,11 +96,17 @@ export interface LocalServer {
  * on 127.0.0.1. With a data folder, the folder's lock records the API, so `matchstream
  * rebuild` and `ingest` on the same folder ask this process. `start --serve` opens it before
  * its season goes in, so the console can watch the rankings settle.
+ *
+ * With `waitsAtOnce` (the caller goes straight to `untilInterrupted`), SIGINT and SIGTERM are
+ * trapped before "Ctrl-C to stop" is printed: a signal sent on reading it stops the server
+ * cleanly instead of killing the process between the line and the wait. Without it (a season
+ * still to run), a signal before the wait keeps its default action.
  */
 export async function openLocalServer(
   pipeline: EmbeddedPipeline,
   port: number,
   dataDir?: string,
+  { waitsAtOnce = false }: { waitsAtOnce?: boolean } = {},
 ): Promise<LocalServer> {
   const { token, file } = newToken(dataDir);
   const queries = pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline, dataDir) });
@@ -98,6 +126,7 @@ export async function openLocalServer(
     },
   );
   if (dataDir) announceApi(storeDir(dataDir), url);
+  let early = waitsAtOnce ? trapSignals() : undefined;
   process.stderr.write(
     `query API on ${url} (GET /openapi.json; the web console at ${url}/); write routes need the token in ${file}; Ctrl-C to stop\n`,
   );
@@ -105,6 +134,7 @@ export async function openLocalServer(
   const close = () => {
     if (closed) return;
     closed = true;
+    early?.release();
     server.close();
     // Open streams (a console's GET /live) would keep the server, and the process, alive.
     if ('closeAllConnections' in server) server.closeAllConnections();
@@ -116,17 +146,13 @@ export async function openLocalServer(
     close,
     async untilInterrupted() {
       servingLogLevel();
+      const trap = early ?? trapSignals();
+      early = undefined;
       process.stderr.write('serving until Ctrl-C (or SIGTERM)\n');
-      let shutdown = () => {};
       try {
-        await new Promise<void>((resolve) => {
-          shutdown = () => resolve();
-          process.once('SIGINT', shutdown);
-          process.once('SIGTERM', shutdown);
-        });
+        await trap.caught;
       } finally {
-        process.removeListener('SIGINT', shutdown);
-        process.removeListener('SIGTERM', shutdown);
+        trap.release();
         close();
       }
     },
@@ -144,7 +170,8 @@ export async function serveUntilInterrupted(
   dataDir?: string,
 ): Promise<void> {
   try {
-    await (await openLocalServer(pipeline, port, dataDir)).untilInterrupted();
+    const server = await openLocalServer(pipeline, port, dataDir, { waitsAtOnce: true });
+    await server.untilInterrupted();
   } finally {
     await stop();
   }

@@ -423,7 +423,11 @@ describe('matchstream serve and status on a data folder', () => {
       child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
     });
     const whileServing = existsSync(tokenFile);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // The exit code, or the signal that killed it: SIGTERM sent on reading the line must find
+    // the server already waiting for it.
+    const exited = new Promise<number | string | null>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? signal)),
+    );
     child.kill('SIGTERM');
 
     // Assess
