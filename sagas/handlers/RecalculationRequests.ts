@@ -60,7 +60,7 @@ const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
  * Debounced RPI recalculations, at most one pending per season. A request finds the season's
  * latest automatic saga: while it has not started work (it waits for `not_before`), it will
  * read the matches when it does, so the request is absorbed; otherwise a new saga is started,
- * due `debounceMs` later and, when the season's previous saga has not ended, after it (its
+ * due `debounceMs` later (at once while the sagas are held, which gather what it would) and, when the season's previous saga has not ended, after it (its
  * data's `after`): calculations of a season run one at a time, and the one waiting takes in
  * every request until it begins. Saga ids derive from the season and a generation count, so two
  * handlers racing (or a redelivered event) start one saga, not two: the event store refuses
@@ -137,13 +137,17 @@ export class RecalculationRequests {
       // Before the saga exists, so its first step sees it.
       if (!shown && change) await awaitChange(this.options.slots, sagaId, change);
       const now = this.now();
+      // While the sagas are held, the hold gathers the changes the debounce would: the saga is
+      // due at once, and begins when the hold ends (as it would after a hold longer than the
+      // debounce).
+      const debounce = hold === undefined ? this.debounceMs : 0;
       const started = await this.options.begin(
         {
           season,
           as_of: null,
           profile: this.options.profile,
           division: this.options.division ?? null,
-          not_before: new Date(now + this.debounceMs).toISOString(),
+          not_before: new Date(now + debounce).toISOString(),
           after: unended ?? null,
           requested_at: new Date(now).toISOString(),
           reason,
@@ -169,7 +173,7 @@ export class RecalculationRequests {
         return {
           saga_id: sagaId,
           started: true,
-          waitsUntil: now + this.debounceMs - this.margin(),
+          waitsUntil: now + debounce - this.margin(),
           ...held,
         };
     }

@@ -118,6 +118,25 @@ describe('RecalculationRequests', () => {
     expect(w.begun[0]?.data.not_before).toBe('2026-10-01T12:00:01.000Z');
   });
 
+  it('makes a saga asked for while the sagas are held due at once: the hold gathers the changes, and its end starts it', async () => {
+    let hold: number | undefined = 1;
+    const w = requestsWorld(1000, 0, () => hold);
+
+    const during = await w.requests.request('2026', 'a');
+    const absorbed = await w.requests.request('2026', 'b');
+    hold = undefined;
+    const after = await w.requests.request('2025', 'c');
+
+    expect(during).toMatchObject({ started: true, hold: 1, waitsUntil: w.clock.now - 250 });
+    expect(absorbed).toMatchObject({ saga_id: during.saga_id, started: false, hold: 1 });
+    expect(after).toMatchObject({ started: true, waitsUntil: w.clock.now + 750 });
+    expect(after).not.toHaveProperty('hold');
+    expect(w.begun.map((b) => [b.data.season, b.data.requested_at, b.data.not_before])).toEqual([
+      ['2026', '2026-10-01T12:00:00.000Z', '2026-10-01T12:00:00.000Z'],
+      ['2025', '2026-10-01T12:00:00.000Z', '2026-10-01T12:00:01.000Z'],
+    ]);
+  });
+
   it('takes every change in until the pending saga begins work, however late in its wait, then starts another', async () => {
     const w = requestsWorld(1000);
     const first = await w.requests.request('2026', 'a');
