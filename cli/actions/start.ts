@@ -27,7 +27,7 @@ import { reportProblems } from '../output/problems.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
-import { type LocalServer, openLocalServer } from '../serveLocal.js';
+import type { LocalServer } from '../serveLocal.js';
 import { write } from '../write.js';
 
 export interface StartFlags extends NeutralFlags {
@@ -87,7 +87,14 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     // keeps what they are to carry, and they catch up once the read models have.
     await pipeline.router.disable();
     // Serving from the start, so the console can watch the season go in and its rankings settle.
-    server = flags.serve ? await openLocalServer(pipeline, flags.port, flags.dataDir) : undefined;
+    // The server (the API, the console, its routes) is loaded only for --serve.
+    server = flags.serve
+      ? await (await import('../serveLocal.js')).openLocalServer(
+          pipeline,
+          flags.port,
+          flags.dataDir,
+        )
+      : undefined;
     booting.end(
       `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
     );

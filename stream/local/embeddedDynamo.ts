@@ -1,7 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import * as abstractLevel from 'abstract-level';
-import dynalite from 'dynalite';
 import { lockDataDir } from './dataDirLock.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
 import { startServerThread } from './serverThread.js';
@@ -51,6 +49,11 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
   };
   // dynalite leaves every Query's and Scan's LevelDB iterator open otherwise.
   if (options.thread) return startServerThread('dynalite', settings, levelIteratorsPatch());
+  // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
+  const [abstractLevel, { default: dynalite }] = await Promise.all([
+    import('abstract-level'),
+    import('dynalite'),
+  ]);
   closeIteratorsOnReturn(abstractLevel);
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {

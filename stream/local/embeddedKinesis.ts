@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import kinesalite from 'kinesalite';
 import { startServerThread } from './serverThread.js';
 
 /** A Kinesis stand-in running inside this process. */
@@ -29,6 +28,8 @@ export async function startEmbeddedKinesis(
     shardLimit: 1_000,
   };
   if (options.thread) return startServerThread('kinesalite', settings);
+  // Loaded here, not at the top: a process whose kinesalite runs on a thread never needs it.
+  const { default: kinesalite } = await import('kinesalite');
   const server = kinesalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
