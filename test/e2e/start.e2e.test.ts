@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
@@ -25,6 +25,31 @@ interface Summary {
   rankings_unchanged: boolean;
   ingest: { appended: number; teams_registered: number; events_appended: number };
   rankings: { team: string; rank: number | null; rpi: number | null }[];
+}
+
+/** The `start` of the fault cases: a small season on a data folder. */
+const faultBase = (data: string) => [
+  'start',
+  '--teams',
+  '16',
+  '--games-per-team',
+  '5',
+  '--data-dir',
+  data,
+  '--json',
+];
+
+let rated: Promise<{ before: Summary; folder: string }> | undefined;
+
+/** A data folder a `start` of seed 1 rated (once per file), and what that run printed. */
+function ratedSeason(): Promise<{ before: Summary; folder: string }> {
+  rated ??= (async () => {
+    const folder = tmp.path('rated-seed-1');
+    const run = await runCli([...faultBase(folder), '--seed', '1']);
+    if (run.code !== 0) throw new Error(`start of seed 1 exited ${run.code}: ${run.stderr}`);
+    return { before: JSON.parse(run.stdout) as Summary, folder };
+  })();
+  return rated;
 }
 
 describe('matchstream start: the whole pipeline on the embedded default', () => {
@@ -187,21 +212,19 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
   ])(
     'with an injected %s in %s, compensates in reverse and leaves the rankings as they were',
     async (mode, step, compensations) => {
-      const data = tmp.path(`fault-${mode}`);
-      const base = [
-        'start',
-        '--teams',
-        '16',
-        '--games-per-team',
-        '5',
-        '--data-dir',
-        data,
-        '--json',
-      ];
-      const before = JSON.parse((await runCli([...base, '--seed', '1'])).stdout) as Summary;
+      // A copy of one rated season (seed 1), the same for every case.
+      const { before, folder } = await ratedSeason();
+      const data = tmp.path(`fault-${mode}-${step}`);
+      cpSync(folder, data, { recursive: true });
 
       // New results (another seed), and the saga they start fails.
-      const run = await runCli([...base, '--seed', '2', '--inject-fault', `saga:${step}:${mode}`]);
+      const run = await runCli([
+        ...faultBase(data),
+        '--seed',
+        '2',
+        '--inject-fault',
+        `saga:${step}:${mode}`,
+      ]);
 
       // The season was not rated: exit 1, with the summary complete all the same.
       expect(run.code).toBe(1);
