@@ -234,50 +234,70 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   const registry = new ReadModelRegistry(
     await DynamoDocumentStore.open(runtime.dynamo, REGISTRY_TABLE),
   );
-  const tables = new Map<string, DynamoDocumentStore>();
-  const tableStore = async (table: string) => {
+  // Each table opened once (its store shared), the opening under way shared too; one that
+  // failed is tried again by the next caller.
+  const tables = new Map<string, Promise<DynamoDocumentStore>>();
+  const tableStore = (table: string): Promise<DynamoDocumentStore> => {
     let store = tables.get(table);
     if (!store) {
-      store = await DynamoDocumentStore.open(runtime.dynamo, table);
+      store = DynamoDocumentStore.open(runtime.dynamo, table);
       tables.set(table, store);
+      store.catch(() => tables.delete(table));
     }
     return store;
   };
   // Queries read each model's active generation; every live generation is kept current: the
-  // first by the shared read-models consumer, each later one by a consumer of its own.
+  // first by the shared read-models consumer, each later one by a consumer of its own. The
+  // read models' tables are opened together (each an independent round trip or two), then
+  // listed in the order of the read models.
+  const projections = options.readModels ?? READ_MODELS;
   const stores: Record<string, ActiveDocumentStore> = {};
-  const projectors: Projector[] = [];
-  const generationConsumers: { name: string; projector: Projector }[] = [];
-  for (const projection of options.readModels ?? READ_MODELS) {
-    const entry = await registry.ensure(projection);
+  for (const projection of projections)
     stores[projection.name] = new ActiveDocumentStore(async () =>
       tableStore((await registry.active(projection)).table),
     );
-    for (const g of entry.generations.filter((g) => g.status === 'live')) {
-      const consumer =
-        g.generation === 1
-          ? READ_MODELS_CONSUMER
-          : generationConsumer(projection.name, g.generation);
-      const projector = new Projector(
-        projection,
-        guard(await tableStore(g.table), consumer, 'read-model-tables'),
+  const live = await Promise.all(
+    projections.map(async (projection) => {
+      const entry = await registry.ensure(projection);
+      return Promise.all(
+        entry.generations
+          .filter((g) => g.status === 'live')
+          .map(async (g) => {
+            const consumer =
+              g.generation === 1
+                ? READ_MODELS_CONSUMER
+                : generationConsumer(projection.name, g.generation);
+            const store = guard(await tableStore(g.table), consumer, 'read-model-tables');
+            return {
+              generation: g.generation,
+              consumer,
+              projector: new Projector(projection, store),
+            };
+          }),
       );
-      if (g.generation === 1) projectors.push(projector);
-      else generationConsumers.push({ name: consumer, projector });
-    }
-  }
+    }),
+  );
+  const projectors = live.flat().flatMap((g) => (g.generation === 1 ? [g.projector] : []));
+  const generationConsumers = live
+    .flat()
+    .flatMap((g) => (g.generation === 1 ? [] : [{ name: g.consumer, projector: g.projector }]));
   const host = new ProjectionHost(projectors);
   await runtime.addConsumer(READ_MODELS_CONSUMER, (events) => host.apply(events));
   for (const c of generationConsumers)
     await runtime.addConsumer(c.name, (events) => c.projector.apply(events), {
       reads: (event) => c.projector.reads(event),
     });
+  const [directory, work, cache, notifications] = await Promise.all(
+    [SAGA_TABLES.directory, SAGA_TABLES.work, SAGA_TABLES.cache, SAGA_TABLES.notifications].map(
+      (table) => DynamoDocumentStore.open(runtime.dynamo, table),
+    ),
+  );
   const sagaStores = {
     matches: stores.matches as ActiveDocumentStore,
-    directory: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.directory),
-    work: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.work),
-    cache: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.cache),
-    notifications: await DynamoDocumentStore.open(runtime.dynamo, SAGA_TABLES.notifications),
+    directory: directory as DynamoDocumentStore,
+    work: work as DynamoDocumentStore,
+    cache: cache as DynamoDocumentStore,
+    notifications: notifications as DynamoDocumentStore,
   };
   const sagaStatus = stores.sagas as ActiveDocumentStore;
   // The sagas and their handlers go through breakers; the queries read the same tables bare.
