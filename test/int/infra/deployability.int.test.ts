@@ -4,16 +4,15 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NODE_RUNTIMES } from '../../../infra/constructs/HandlerFunction.js';
 import { settingsFromContext } from '../../../infra/settings.js';
-import { defaultStack, synthesize } from '../../support/synth.js';
+import { defaultAssembly, defaultStack, synthesize } from '../../support/synth.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template's resources
 type Resources = Record<string, any>;
 const functions = (t: Template): Resources => t.findResources('AWS::Lambda::Function');
 
 let template: Template;
-let outdir: string;
 beforeAll(() => {
-  ({ template, outdir } = defaultStack());
+  ({ template } = defaultStack());
 }, 120_000);
 
 describe('a first deploy that succeeds', () => {
@@ -158,9 +157,10 @@ describe('tags, tracing, warm throughput and source maps', () => {
       Object.values(functions(t)).map((fn) =>
         join(dir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`),
       );
-    for (const fn of Object.values(functions(template)))
+    const bundled = defaultAssembly();
+    for (const fn of Object.values(functions(bundled.template)))
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
-    for (const asset of assetOf(template, outdir)) {
+    for (const asset of assetOf(bundled.template, bundled.outdir)) {
       expect(existsSync(join(asset, 'index.mjs'))).toBe(true);
       expect(existsSync(join(asset, 'index.mjs.map'))).toBe(false);
     }
@@ -169,7 +169,7 @@ describe('tags, tracing, warm throughput and source maps', () => {
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
     for (const asset of assetOf(mapped.template, mapped.outdir))
       expect(existsSync(join(asset, 'index.mjs.map'))).toBe(true);
-  }, 120_000);
+  }, 300_000);
 });
 
 /** Resource types whose CloudFormation schema has no Tags property (per cfn-lint's schemas). */

@@ -36,7 +36,7 @@ import {
 } from '../../support/lambdaRuntime.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
 import { matchRecorded, registry } from '../../support/registry.js';
-import { defaultStack } from '../../support/synth.js';
+import { defaultAssembly } from '../../support/synth.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
@@ -205,11 +205,11 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
       eventBridge: eventBridgeClient({ endpoint: moto.endpoint, region: REGION }),
     };
     // Prepare: the app as `cdk synth` makes it (default context, default synthesizer).
-    const { stack, outdir: assemblyDir } = defaultStack();
+    const { stackName, outdir: assemblyDir } = defaultAssembly();
     deployment = await deployToMoto({
       ...clients,
       assemblyDir,
-      stackName: stack.stackName,
+      stackName,
       region: REGION,
     });
   }, 180_000);
