@@ -287,17 +287,19 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     await runtime.addConsumer(c.name, (events) => c.projector.apply(events), {
       reads: (event) => c.projector.reads(event),
     });
-  const [directory, work, cache, notifications] = await Promise.all(
-    [SAGA_TABLES.directory, SAGA_TABLES.work, SAGA_TABLES.cache, SAGA_TABLES.notifications].map(
-      (table) => DynamoDocumentStore.open(runtime.dynamo, table),
-    ),
-  );
+  const open = (table: string) => DynamoDocumentStore.open(runtime.dynamo, table);
+  const [directory, work, cache, notifications] = await Promise.all([
+    open(SAGA_TABLES.directory),
+    open(SAGA_TABLES.work),
+    open(SAGA_TABLES.cache),
+    open(SAGA_TABLES.notifications),
+  ]);
   const sagaStores = {
     matches: stores.matches as ActiveDocumentStore,
-    directory: directory as DynamoDocumentStore,
-    work: work as DynamoDocumentStore,
-    cache: cache as DynamoDocumentStore,
-    notifications: notifications as DynamoDocumentStore,
+    directory,
+    work,
+    cache,
+    notifications,
   };
   const sagaStatus = stores.sagas as ActiveDocumentStore;
   // The sagas and their handlers go through breakers; the queries read the same tables bare.

@@ -60,11 +60,11 @@ const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
  * Debounced RPI recalculations, at most one pending per season. A request finds the season's
  * latest automatic saga: while it has not started work (it waits for `not_before`), it will
  * read the matches when it does, so the request is absorbed; otherwise a new saga is started,
- * due `debounceMs` later (at once while the sagas are held, which gather what it would) and, when the season's previous saga has not ended, after it (its
- * data's `after`): calculations of a season run one at a time, and the one waiting takes in
- * every request until it begins. Saga ids derive from the season and a generation count, so two
- * handlers racing (or a redelivered event) start one saga, not two: the event store refuses
- * the second `SagaStarted`.
+ * due `debounceMs` later (at once while the sagas are held, which gather what it would) and,
+ * when the season's previous saga has not ended, after it (its data's `after`): calculations
+ * of a season run one at a time, and the one waiting takes in every request until it begins.
+ * Saga ids derive from the season and a generation count, so two handlers racing (or a
+ * redelivered event) start one saga, not two: the event store refuses the second `SagaStarted`.
  *
  * The matches read model is another consumer of the stream, and may be any time behind the
  * handler. So a change the read model does not show yet is recorded for the saga that takes
