@@ -15,6 +15,7 @@ import {
 } from '../../projections/ReadModelRegistry.js';
 import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
+import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { type FolderReader, readModelRegistry } from '../folder/FolderReader.js';
@@ -88,8 +89,18 @@ function awsRegistry(flags: ProjectionFlags): {
 
 /** Every read model of a data folder: its generations, the active one, checkpoints and lag. */
 export async function projectionsReport(reader: FolderReader) {
-  const registry = readModelRegistry(reader);
   const lags = new Map((await reader.consumerLag()).map((l) => [l.consumer, l]));
+  return registryReport(readModelRegistry(reader), (consumer) => lags.get(consumer));
+}
+
+/**
+ * Every read model of a registry: its generations, each with the consumer that keeps it, the
+ * active one, and the lag of the live ones' consumers where `lagOf` knows it (null where not).
+ */
+function registryReport(
+  registry: ReadModelRegistry,
+  lagOf: (consumer: string) => Pick<ConsumerLag, 'lag_ms' | 'shards_behind'> | undefined,
+) {
   return Promise.all(
     READ_MODELS.map(async (p) => {
       const entry = await registry.entry(p);
@@ -103,15 +114,15 @@ export async function projectionsReport(reader: FolderReader) {
         activated_at: entry.activated_at,
         rebuild_needed: (active?.projection_version ?? p.version) < p.version,
         generations: entry.generations.map((g) => {
-          const lag = lags.get(consumerOf(g.generation));
+          const lag = g.status === 'live' ? lagOf(consumerOf(g.generation)) : undefined;
           return {
             ...g,
             consumer: consumerOf(g.generation),
-            lag_ms: g.status === 'live' ? (lag?.lag_ms ?? null) : null,
-            shards_behind: g.status === 'live' ? (lag?.shards_behind ?? null) : null,
+            lag_ms: lag?.lag_ms ?? null,
+            shards_behind: lag?.shards_behind ?? null,
           };
         }),
-        lag_ms: lags.get(consumerOf(entry.active))?.lag_ms ?? null,
+        lag_ms: lagOf(consumerOf(entry.active))?.lag_ms ?? null,
       };
     }),
   );
@@ -199,26 +210,7 @@ export async function runProjectionsDrop(name: string, flags: GenerationFlags): 
 async function awsReport(flags: ProjectionFlags) {
   const { registry, dynamo } = awsRegistry(flags);
   try {
-    return await Promise.all(
-      READ_MODELS.map(async (p) => {
-        const entry = await registry.entry(p);
-        const active = entry.generations.find((g) => g.generation === entry.active);
-        return {
-          name: p.name,
-          version: p.version,
-          active: entry.active,
-          activated_at: entry.activated_at,
-          rebuild_needed: (active?.projection_version ?? p.version) < p.version,
-          generations: entry.generations.map((g) => ({
-            ...g,
-            consumer: g.generation === 1 ? 'read-models' : generationConsumer(p.name, g.generation),
-            lag_ms: null,
-            shards_behind: null,
-          })),
-          lag_ms: null,
-        };
-      }),
-    );
+    return await registryReport(registry, () => undefined);
   } finally {
     dynamo.destroy();
   }
