@@ -499,6 +499,7 @@ describe('the CDK app', () => {
 
   it('bundles a query API function that loads and answers on its own (schemas beside it)', () => {
     // The API function's bundle, as Lambda would run it: imported by Node, handler invoked.
+    // The bundled assembly is synthesized here (about 20 s), or waited for in another worker.
     const { template: bundled, outdir } = defaultAssembly();
     const [api] = Object.values(bundled.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Properties.Timeout === 29,
@@ -547,7 +548,6 @@ describe('the CDK app', () => {
       status: 200,
       paths: expect.arrayContaining(['/rankings', '/sagas']),
     });
-    // The bundled assembly is synthesized here (about 20 s), or waited for in another worker.
   }, 300_000);
 
   it('passes cfn-lint without errors', (context) => {
