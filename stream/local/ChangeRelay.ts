@@ -17,8 +17,13 @@ export interface ChangeRelayOptions {
   readonly region?: string;
   /** Commits forwarded per pass (one PutRecords call holds up to 500). */
   readonly batchSize?: number;
-  /** How long an idle relay waits before looking again, unless woken. */
+  /**
+   * How long an idle relay waits before looking again, unless woken (`notify`): after each
+   * pass that found nothing the wait doubles, up to `maxPollIntervalMs`.
+   */
   readonly pollIntervalMs?: number;
+  /** The longest wait of an idle relay (default: 2,000 ms, or `pollIntervalMs` if longer). */
+  readonly maxPollIntervalMs?: number;
   /**
    * Each record that Kinesis refused after every retry (it stays pending and is tried again),
    * and each malformed item forwarded as it is.
@@ -71,14 +76,18 @@ export class ChangeRelay {
   private readonly reported = new Set<string>();
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly maxPollIntervalMs: number;
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
+  /** Set by `notify`: a commit came while a pass ran, which that pass may have missed. */
+  private notified = false;
   private lock: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ChangeRelayOptions) {
     this.batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 500);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.maxPollIntervalMs ?? 2_000);
   }
 
   /**
@@ -235,6 +244,7 @@ export class ChangeRelay {
 
   /** Says a commit was stored: an idle relay looks at once instead of at its next poll. */
   notify(): void {
+    this.notified = true;
     this.wake?.();
   }
 
@@ -246,22 +256,33 @@ export class ChangeRelay {
   }
 
   private async loop(): Promise<void> {
+    // Passes in a row that found nothing: an idle relay looks less and less often (every
+    // commit of this process wakes it), so an idle pipeline sends next to no requests.
+    let idle = 0;
     while (!this.stopping) {
       let forwarded = 0;
+      this.notified = false;
       try {
         forwarded = await this.forwardPending();
       } catch (error) {
         this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
       }
-      if (forwarded === 0 && !this.stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.pollIntervalMs);
+      if (forwarded > 0 || this.notified) idle = 0;
+      else if (!this.stopping) {
+        const wait = Math.min(
+          this.pollIntervalMs * 2 ** Math.min(idle, 16),
+          this.maxPollIntervalMs,
+        );
+        idle++;
+        const woken = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), wait);
           this.wake = () => {
             clearTimeout(timer);
-            resolve();
+            resolve(true);
           };
         });
         this.wake = undefined;
+        if (woken) idle = 0;
       }
     }
   }

@@ -243,6 +243,9 @@ export class EmbeddedRuntime {
             ),
           }),
       pollIntervalMs: 50,
+      // The relay wakes every consumer when it puts records on the stream (nothing else
+      // does here): an idle shard can wait long between polls without delaying any record.
+      maxPollIntervalMs: 5_000,
       onError: recovered(this.options, { component: 'consumer', consumer: name }),
       ...(this.options.log ? { log: this.options.log } : {}),
       ...this.options.consumerDefaults,

@@ -138,6 +138,8 @@ export class EventSourceMapping {
   private readonly pollMs: number;
   private readonly maxPollMs: number;
   private readonly sleepers = new Set<() => void>();
+  /** Counts `wake()` calls: a shard whose poll was under way when one came polls again. */
+  private wakeups = 0;
   private endDiscoveryNap: (() => void) | undefined;
   private looking: Promise<void> = Promise.resolve();
   private readonly retryDelayMs: number;
@@ -211,6 +213,7 @@ export class EventSourceMapping {
 
   /** Says new records were put on the stream: every idle shard polls again now. */
   wake(): void {
+    this.wakeups++;
     const waiting = [...this.sleepers];
     this.sleepers.clear();
     for (const resolve of waiting) resolve();
@@ -393,6 +396,7 @@ export class EventSourceMapping {
     while (!this.stopping && iterator) {
       let output: GetRecordsCommandOutput;
       const pollStarted = Date.now();
+      const wakeupsBefore = this.wakeups;
       try {
         output = await this.options.kinesis.send(
           new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }),
@@ -452,6 +456,9 @@ export class EventSourceMapping {
         if (buffer.length === 0) state.quietSince = pollStarted;
         if (buffer.length > 0) {
           await sleep(Math.max(1, this.windowMs - (Date.now() - windowStart)));
+        } else if (this.wakeups !== wakeupsBefore) {
+          // Records arrived while this poll was under way: it may have read before them.
+          idlePolls = 0;
         } else {
           // An empty shard is polled less and less often, up to the maximum, until
           // `wake()` says records arrived (the embedded runtime's relay does).
