@@ -153,6 +153,11 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
 
 const reportFile = process.env[VOLUME_REPORT_VARIABLE];
 if (isMainThread && reportFile) {
+  // The bundled bin carries its own copy of the SDK: wrapping node_modules' would count nothing.
+  if (/[\\/]cli[\\/]matchstream\.js$/.test(process.argv[1] ?? ''))
+    throw new Error(
+      'volumeSampler.js: run the unbundled command (dist/cli/main.js): the bundled bin does not use the SDK clients this preload wraps',
+    );
   countRequests();
   sampleUntilExit(reportFile);
 }

@@ -84,4 +84,11 @@ function arm(point: KillPoint | undefined, trace: string | undefined): void {
 
 const spec = process.env[KILL_AT_VARIABLE];
 const trace = process.env[CALL_TRACE_VARIABLE];
-if ((spec || trace) && isMainThread) arm(spec ? parse(spec) : undefined, trace);
+if ((spec || trace) && isMainThread) {
+  // The bundled bin carries its own copy of the SDK: wrapping node_modules' would count nothing.
+  if (/[\\/]cli[\\/]matchstream\.js$/.test(process.argv[1] ?? ''))
+    throw new Error(
+      'killAt.js: run the unbundled command (dist/cli/main.js): the bundled bin does not use the SDK clients this preload wraps',
+    );
+  arm(spec ? parse(spec) : undefined, trace);
+}

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
-import { runCli } from '../support/cli.js';
+import { CLI, CLI_MODULES, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -40,10 +40,11 @@ describe('matchstream (built command)', () => {
   });
 
   it.each([[['--version']], [['--help']], [['status', '--help']], [['rpi', '--frobnicate']]])(
-    'loads none of what the commands do for %j',
+    'loads none of what the commands do for %j (one module a file)',
     async (args) => {
       const log = tmp.path(`modules-${args.join('')}.txt`);
       await runCli(args, {
+        entry: CLI_MODULES,
         env: { NODE_OPTIONS: `--import ${MODULE_LOG}`, MATCHSTREAM_MODULE_LOG: log },
       });
 
@@ -53,6 +54,30 @@ describe('matchstream (built command)', () => {
       );
       expect(new Set(packages)).toEqual(new Set(['commander']));
       expect(loaded.filter((url) => url.includes('/cli/actions/'))).toEqual([]);
+    },
+  );
+
+  it.each([[['--version']], [['--help']], [['status', '--help']], [['rpi', '--frobnicate']]])(
+    'loads a small part of the bundle for %j',
+    async (args) => {
+      const log = tmp.path(`bundle-${args.join('')}.txt`);
+      await runCli(args, {
+        env: { NODE_OPTIONS: `--import ${MODULE_LOG}`, MATCHSTREAM_MODULE_LOG: log },
+      });
+
+      const loaded = new Set(readFileSync(log, 'utf8').trim().split('\n'));
+      const bundleDir = dirname(CLI);
+      const bundle = readdirSync(bundleDir)
+        .filter((name) => name === 'matchstream.js' || name.startsWith('matchstream-'))
+        .map((name) => join(bundleDir, name));
+      const bytes = (files: readonly string[]) =>
+        files.reduce((sum, file) => sum + statSync(file).size, 0);
+      // The bundle and nothing else: every package the commands use is in the bundle's chunks,
+      // and those of the commands (the SDK, avsc, the servers) are loaded only when run.
+      expect([...loaded].filter((url) => !url.includes('/dist/cli/matchstream'))).toEqual([]);
+      const read = bundle.filter((file) => loaded.has(`file://${file}`));
+      expect(read).toContain(CLI);
+      expect(bytes(read)).toBeLessThan(bytes(bundle) / 10);
     },
   );
 

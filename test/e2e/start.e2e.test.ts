@@ -1,4 +1,4 @@
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
@@ -354,6 +354,16 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
 
     expect(run.code).toBe(0);
     expect(run.output).toContain("Project 'tsconfig.build.json' is up to date");
+  });
+
+  it('npm start bundles nothing when the bundle is up to date', async () => {
+    // `npm start` bundles the command before running it, only when the build is newer.
+    const root = resolve(dirname(CLI), '../..');
+    const before = statSync(CLI).mtimeMs;
+    const run = await runWithOutput(process.execPath, ['tools/bundleCli.mjs'], { cwd: root });
+
+    expect(run.code).toBe(0);
+    expect(statSync(CLI).mtimeMs).toBe(before);
   });
 
   it('refuses an unknown saga step in --inject-fault', async () => {

@@ -4,8 +4,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** The built command, as users run it (`npm test` builds it first). */
-export const CLI = resolve(root, 'dist/cli/main.js');
+/** The built command, as users run it: the package's bin (`npm test` builds it first). */
+export const CLI = resolve(root, 'dist/cli/matchstream.js');
+/** The same command unbundled, one module a file (tsc's output, which the bin is bundled from). */
+export const CLI_MODULES = resolve(root, 'dist/cli/main.js');
 
 export interface CliRun {
   readonly code: number | null;
@@ -16,11 +18,18 @@ export interface CliRun {
 /** Runs `matchstream ...args` to completion, optionally feeding standard input. */
 export function runCli(
   args: readonly string[],
-  options: { input?: string; cwd?: string; env?: Readonly<Record<string, string>> } = {},
+  options: {
+    input?: string;
+    cwd?: string;
+    env?: Readonly<Record<string, string>>;
+    /** The entry to run: `CLI` (the default) or `CLI_MODULES`. */
+    entry?: string;
+  } = {},
 ): Promise<CliRun> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const entry = options.entry ?? CLI;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [entry, ...args], {
       cwd: options.cwd ?? root,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

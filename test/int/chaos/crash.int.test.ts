@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { crashScenario, type KilledRebuild, rebuildResumed } from '../../../chaos/crash.js';
-import { CLI } from '../../support/cli.js';
+// The unbundled command: the kill points' preload (chaos/killAt.ts) wraps the SDK's clients
+// where node_modules has them, which the bundled bin does not load.
+import { CLI_MODULES } from '../../support/cli.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
@@ -12,7 +14,7 @@ describe('chaos: SIGKILL the pipeline while it ingests, restart, reconcile', () 
 
     const result = await crashScenario({
       dir: tmp.path('crash'),
-      cli: CLI,
+      cli: CLI_MODULES,
       seed,
       kills: 20,
       teams: 16,

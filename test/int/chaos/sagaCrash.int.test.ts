@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type SagaKill, sagaCrashScenario } from '../../../chaos/sagaCrash.js';
-import { CLI } from '../../support/cli.js';
+// The unbundled command: the kill points' preload (chaos/killAt.ts) wraps the SDK's clients
+// where node_modules has them, which the bundled bin does not load.
+import { CLI_MODULES } from '../../support/cli.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
@@ -12,7 +14,7 @@ describe('chaos: SIGKILL a saga in its steps and its compensations, resume, comp
 
     const result = await sagaCrashScenario({
       dir: tmp.path('saga-crash'),
-      cli: CLI,
+      cli: CLI_MODULES,
       seed,
       kills: 6,
       teams: 16,

@@ -8,7 +8,9 @@ import type { RebuildSummary } from '../../../pipeline/rebuild.js';
 import { generationTable } from '../../../projections/ReadModelRegistry.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { POSITIONS_TABLE } from '../../../stream/consumer/DynamoPositionStore.js';
-import { CLI } from '../../support/cli.js';
+// The unbundled command: the kill points' preload (chaos/killAt.ts) wraps the SDK's clients
+// where node_modules has them, which the bundled bin does not load.
+import { CLI_MODULES } from '../../support/cli.js';
 import { seasonAndCorrections, tableDocs } from '../../support/killedRuns.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -49,7 +51,7 @@ describe('a rebuild killed with SIGKILL in the middle of its writes', () => {
     const killed = tmp.path('killed');
     cpSync(base, whole, { recursive: true });
     cpSync(base, killed, { recursive: true });
-    const uninterrupted = await runMatchstream(CLI, rebuild(whole));
+    const uninterrupted = await runMatchstream(CLI_MODULES, rebuild(whole));
     expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
 
     // Act: the other rebuilt, killed as soon as the n-th write call to its new table is done
@@ -60,12 +62,12 @@ describe('a rebuild killed with SIGKILL in the middle of its writes', () => {
     for (let i = 0; i < KILLS; i++) {
       const killAt = `BatchWriteItem:${table}:${1 + Math.floor(rng() * 8)}`;
       points.push(killAt);
-      const run = await runMatchstream(CLI, rebuild(killed), undefined, { killAt });
+      const run = await runMatchstream(CLI_MODULES, rebuild(killed), undefined, { killAt });
       expect(run.killed, `seed ${SEED}, kill points ${points.join(', ')}: ${run.stderr}`).toBe(
         true,
       );
     }
-    const resumed = await runMatchstream(CLI, rebuild(killed, '--verify'));
+    const resumed = await runMatchstream(CLI_MODULES, rebuild(killed, '--verify'));
 
     // Assess: verified against the live generation, switched, and the same documents as the
     // rebuild that was never killed.
@@ -108,7 +110,7 @@ describe('a rebuild flushing often, killed between flushes and in the middle of 
     const killed = tmp.path('killed-flushes');
     cpSync(base, whole, { recursive: true });
     cpSync(base, killed, { recursive: true });
-    const uninterrupted = await runMatchstream(CLI, rebuild(whole, ...flags));
+    const uninterrupted = await runMatchstream(CLI_MODULES, rebuild(whole, ...flags));
     expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
     expect(JSON.parse(uninterrupted.stdout)).toMatchObject({ completed: true });
     expect(
@@ -126,10 +128,12 @@ describe('a rebuild flushing often, killed between flushes and in the middle of 
       `BatchWriteItem:${table}:${1 + Math.floor(rng() * 12)}`,
     ];
     for (const killAt of points) {
-      const run = await runMatchstream(CLI, rebuild(killed, ...flags), undefined, { killAt });
+      const run = await runMatchstream(CLI_MODULES, rebuild(killed, ...flags), undefined, {
+        killAt,
+      });
       expect(run.killed, `seed ${SEED + 1}, kill at ${killAt}: ${run.stderr}`).toBe(true);
     }
-    const resumed = await runMatchstream(CLI, rebuild(killed, ...flags, '--verify'));
+    const resumed = await runMatchstream(CLI_MODULES, rebuild(killed, ...flags, '--verify'));
 
     // Assess
     const context = `seed ${SEED + 1}, kill points ${points.join(', ')}`;

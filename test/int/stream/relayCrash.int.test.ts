@@ -19,7 +19,9 @@ import { CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { toItem } from '../../../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE, RELAY_INDEX, RELAY_MARKER } from '../../../stream/eventStore/eventsTable.js';
 import { CHANGES_STREAM, EmbeddedRuntime } from '../../../stream/local/EmbeddedRuntime.js';
-import { CLI } from '../../support/cli.js';
+// The unbundled command: the kill points' preload (chaos/killAt.ts) wraps the SDK's clients
+// where node_modules has them, which the bundled bin does not load.
+import { CLI_MODULES } from '../../support/cli.js';
 import { folderState, seasonAndCorrections } from '../../support/killedRuns.js';
 import { matchRecorded, registry } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
@@ -254,7 +256,7 @@ describe('the change relay killed with SIGKILL in the middle of its writes', () 
     );
     const start = (dir: string) => ['start', '--games', feed, '--data-dir', dir, '--json'];
     const whole = tmp.path('whole');
-    const once = await runMatchstream(CLI, start(whole));
+    const once = await runMatchstream(CLI_MODULES, start(whole));
     expect(once.code, once.stderr).toBe(0);
 
     // Act: the same feed into another folder, the pipeline killed as soon as an append is
@@ -269,10 +271,10 @@ describe('the change relay killed with SIGKILL in the middle of its writes', () 
     const context = `seed ${seed}, kill points ${points.join(', ')}`;
     const killed = tmp.path('killed');
     for (const killAt of points) {
-      const run = await runMatchstream(CLI, start(killed), undefined, { killAt });
+      const run = await runMatchstream(CLI_MODULES, start(killed), undefined, { killAt });
       expect(run.killed, `${context}: ${killAt} not reached: ${run.stderr}`).toBe(true);
     }
-    const finished = await runMatchstream(CLI, start(killed));
+    const finished = await runMatchstream(CLI_MODULES, start(killed));
     expect(finished.code, `${context}: ${finished.stderr}`).toBe(0);
 
     // Assess
