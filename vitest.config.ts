@@ -10,6 +10,16 @@ const CDK_SYNTH = [
   'test/int/infra/{access,archiveBucket,deployability,failureBucket,monitoring,motoDeploy,nag,retained,stack}.int.test.ts',
 ];
 
+/**
+ * The unit tests, also without isolation: each worker imports the modules once for all of them
+ * instead of once a file (most of a unit file's time was its imports). None of them mocks
+ * modules or leaves a global changed (fake timers are restored after each test).
+ */
+const UNIT = ['test/**/*.unit.test.ts'];
+
+/** The integration tests that set environment variables: each in a process of its own. */
+const INT_ISOLATED = ['test/int/infra/{handlers,metrics}.int.test.ts'];
+
 export default defineConfig({
   test: {
     // Tiers by file suffix: *.unit.test.ts, *.int.test.ts, *.e2e.test.ts (see package.json).
@@ -27,10 +37,22 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'unit', include: UNIT, isolate: false },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'int',
+          include: ['test/int/**/*.int.test.ts'],
+          exclude: [...configDefaults.exclude, ...CDK_SYNTH, ...INT_ISOLATED],
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
         test: {
           name: 'default',
-          include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...CDK_SYNTH],
+          include: ['test/e2e/**/*.e2e.test.ts', ...INT_ISOLATED],
         },
       },
     ],
