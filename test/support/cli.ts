@@ -6,7 +6,11 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The built command, as users run it: the package's bin (`npm test` builds it first). */
 export const CLI = resolve(root, 'dist/cli/matchstream.js');
-/** The same command unbundled, one module a file (tsc's output, which the bin is bundled from). */
+/**
+ * The same command unbundled, one module a file (tsc's output, which the bin is bundled from):
+ * what the kill tests run, since the kill points' preload (chaos/killAt.ts) wraps the SDK's
+ * clients where node_modules has them, which the bundle does not load.
+ */
 export const CLI_MODULES = resolve(root, 'dist/cli/main.js');
 
 export interface CliRun {

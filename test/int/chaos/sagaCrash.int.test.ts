@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { type SagaKill, sagaCrashScenario } from '../../../chaos/sagaCrash.js';
-// The unbundled command: the kill points' preload (chaos/killAt.ts) wraps the SDK's clients
-// where node_modules has them, which the bundled bin does not load.
 import { CLI_MODULES } from '../../support/cli.js';
 import { tempDir } from '../../support/tempDir.js';
 

@@ -8,8 +8,6 @@ import type { RebuildSummary } from '../../../pipeline/rebuild.js';
 import { generationTable } from '../../../projections/ReadModelRegistry.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { POSITIONS_TABLE } from '../../../stream/consumer/DynamoPositionStore.js';
-// The unbundled command: the kill points' preload (chaos/killAt.ts) wraps the SDK's clients
-// where node_modules has them, which the bundled bin does not load.
 import { CLI_MODULES } from '../../support/cli.js';
 import { seasonAndCorrections, tableDocs } from '../../support/killedRuns.js';
 import { tempDir } from '../../support/tempDir.js';

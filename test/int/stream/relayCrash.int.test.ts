@@ -19,8 +19,6 @@ import { CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { toItem } from '../../../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE, RELAY_INDEX, RELAY_MARKER } from '../../../stream/eventStore/eventsTable.js';
 import { CHANGES_STREAM, EmbeddedRuntime } from '../../../stream/local/EmbeddedRuntime.js';
-// The unbundled command: the kill points' preload (chaos/killAt.ts) wraps the SDK's clients
-// where node_modules has them, which the bundled bin does not load.
 import { CLI_MODULES } from '../../support/cli.js';
 import { folderState, seasonAndCorrections } from '../../support/killedRuns.js';
 import { matchRecorded, registry } from '../../support/registry.js';
