@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { lockDataDir } from './dataDirLock.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
+import { dynalitesClassicLevel, levelReadsPatch, readInPlace } from './levelReads.js';
 import { startServerThread } from './serverThread.js';
 
 /** A DynamoDB stand-in running inside this process. */
@@ -47,14 +49,18 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
     deleteTableMs: 0,
     updateTableMs: 0,
   };
-  // dynalite leaves every Query's and Scan's LevelDB iterator open otherwise.
-  if (options.thread) return startServerThread('dynalite', settings, levelIteratorsPatch());
+  // dynalite leaves every Query's and Scan's LevelDB iterator open otherwise; its reads wait
+  // for the thread pool otherwise.
+  if (options.thread)
+    return startServerThread('dynalite', settings, [levelIteratorsPatch(), levelReadsPatch()]);
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
-  const [abstractLevel, { default: dynalite }] = await Promise.all([
+  const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
     import('abstract-level'),
+    import(pathToFileURL(dynalitesClassicLevel()).href),
     import('dynalite'),
   ]);
   closeIteratorsOnReturn(abstractLevel);
+  readInPlace(classicLevel);
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

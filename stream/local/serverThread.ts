@@ -36,8 +36,8 @@ export function liveServerThreads(): readonly LiveServerThread[] {
 const PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads');
 const v8 = require('node:v8');
-// A patch of the package's dependencies first: a self-contained function's source, given a module.
-if (workerData.patch) (0, eval)('(' + workerData.patch.source + ')')(require(workerData.patch.module));
+// Patches of the package's dependencies first: each a self-contained function's source, given a module.
+for (const patch of workerData.patches) (0, eval)('(' + patch.source + ')')(require(patch.module));
 const create = require(workerData.modulePath);
 const server = create(workerData.options);
 server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
@@ -67,11 +67,11 @@ parentPort.on('message', (message) => {
 export async function startServerThread(
   packageName: string,
   options: object,
-  /** Run in the thread before the package loads: a self-contained function, given a module. */
-  patch?: { readonly source: string; readonly module: string },
+  /** Run in the thread before the package loads: self-contained functions, each given a module. */
+  patches: readonly { readonly source: string; readonly module: string }[] = [],
 ): Promise<ServerThread> {
   const modulePath = createRequire(import.meta.url).resolve(packageName);
-  const worker = new Worker(PROGRAM, { eval: true, workerData: { modulePath, options, patch } });
+  const worker = new Worker(PROGRAM, { eval: true, workerData: { modulePath, options, patches } });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('exit', (code) =>
