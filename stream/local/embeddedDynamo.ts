@@ -1,9 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import {
+  classicLevelPatches,
+  dynalitesClassicLevel,
+  patchClassicLevel,
+} from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
-import { dynalitesClassicLevel, levelReadsPatch, readInPlace } from './levelReads.js';
 import { startServerThread } from './serverThread.js';
 
 /** A DynamoDB stand-in running inside this process. */
@@ -50,9 +54,12 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
     updateTableMs: 0,
   };
   // dynalite leaves every Query's and Scan's LevelDB iterator open otherwise; its reads wait
-  // for the thread pool otherwise.
+  // for the thread pool, and its writes compact five times what they would, otherwise.
   if (options.thread)
-    return startServerThread('dynalite', settings, [levelIteratorsPatch(), levelReadsPatch()]);
+    return startServerThread('dynalite', settings, [
+      levelIteratorsPatch(),
+      ...classicLevelPatches(),
+    ]);
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
   const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
     import('abstract-level'),
@@ -60,7 +67,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
     import('dynalite'),
   ]);
   closeIteratorsOnReturn(abstractLevel);
-  readInPlace(classicLevel);
+  patchClassicLevel(classicLevel);
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

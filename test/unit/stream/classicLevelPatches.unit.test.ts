@@ -1,14 +1,15 @@
 import { pbkdf2 } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  classicLevelPatches,
   dynalitesClassicLevel,
-  levelReadsPatch,
+  largerWriteBuffer,
   readInPlace,
-} from '../../../stream/local/levelReads.js';
+} from '../../../stream/local/classicLevelPatches.js';
 
 interface Db {
   open(): Promise<void>;
@@ -25,9 +26,9 @@ const classicLevel = createRequire(import.meta.url)(dynalitesClassicLevel()) as 
 };
 
 /** A subclass patched on its own: the module's class stays as other tests find it. */
-function patchedClass(): DbClass {
+function patchedClass(patch: (level: { ClassicLevel: DbClass }) => void = readInPlace): DbClass {
   const Patched = class extends classicLevel.ClassicLevel {};
-  readInPlace({ ClassicLevel: Patched });
+  patch({ ClassicLevel: Patched });
   return Patched;
 }
 
@@ -36,12 +37,22 @@ afterEach(() => {
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
-async function openDb(Db: DbClass): Promise<Db> {
+async function openDb(Db: DbClass, options: object = {}): Promise<Db & { folder: string }> {
   const folder = mkdtempSync(join(tmpdir(), 'matchstream-level-'));
   folders.push(folder);
-  const db = new Db(folder, { valueEncoding: 'json' });
+  const db = new Db(folder, { valueEncoding: 'json', ...options });
   await db.open();
-  return db;
+  return Object.assign(db, { folder });
+}
+
+/** The level-0 files LevelDB wrote: one each time its memory table reached the write buffer. */
+async function tablesAfterWriting(db: Db & { folder: string }, megabytes: number) {
+  const value = 'x'.repeat(4096);
+  for (let i = 0; i < megabytes * 256; i += 64)
+    await Promise.all(Array.from({ length: 64 }, (_, j) => db.put(`k${i + j}`, value)));
+  const tables = readdirSync(db.folder).filter((name) => name.endsWith('.ldb')).length;
+  await db.close();
+  return tables;
 }
 
 /** Keeps libuv's thread pool busy: each task resolves with the time it finished. */
@@ -87,14 +98,42 @@ describe("dynalite's LevelDB reads", () => {
     expect(done.at).toBeLessThan(Math.min(...finished));
     await db.close();
   });
+});
 
-  it('are patched in a server thread from the same source and module', () => {
-    const patch = levelReadsPatch();
+describe("dynalite's LevelDB write buffer", () => {
+  it("holds 12 MB of writes in memory where classic-level's default of 4 MB writes tables", async () => {
+    const patched = await openDb(patchedClass(largerWriteBuffer));
+    // Named, not left to the default: another test of this worker may have patched the module.
+    const unpatched = await openDb(classicLevel.ClassicLevel, { writeBufferSize: 4 << 20 });
 
-    expect(createRequire(import.meta.url)(patch.module)).toBe(classicLevel);
+    expect(await tablesAfterWriting(patched, 12)).toBe(0);
+    expect(await tablesAfterWriting(unpatched, 12)).toBeGreaterThan(0);
+  });
+
+  it('is what the opener names when it names one', async () => {
+    const db = await openDb(patchedClass(largerWriteBuffer), { writeBufferSize: 1 << 20 });
+
+    expect(await tablesAfterWriting(db, 12)).toBeGreaterThan(0);
+  });
+});
+
+describe('the patches in a server thread', () => {
+  it('run from their own source, on the classic-level dynalite loads', async () => {
+    const [reads, writeBuffer] = classicLevelPatches();
+    const run = (source: string | undefined, prototype: object) =>
+      (new Function(`return (${source})`)() as (level: object) => void)({
+        ClassicLevel: { prototype },
+      });
+
+    expect(createRequire(import.meta.url)(reads?.module ?? '')).toBe(classicLevel);
+    expect(writeBuffer?.module).toBe(reads?.module);
     const reader = { _get: () => Promise.resolve('pool'), _getSync: () => 'in place' };
-    const run = new Function(`return (${patch.source})`)() as (level: object) => void;
-    run({ ClassicLevel: { prototype: reader } });
-    return expect(reader._get()).resolves.toBe('in place');
+    run(reads?.source, reader);
+    expect(await reader._get()).toBe('in place');
+    const opened: object[] = [];
+    const opener = { _open: async (options: object) => void opened.push(options) };
+    run(writeBuffer?.source, opener);
+    await opener._open({ createIfMissing: true });
+    expect(opened).toEqual([{ createIfMissing: true, writeBufferSize: 32 << 20 }]);
   });
 });
