@@ -148,6 +148,7 @@ export function measureSize(
       peak_rss_mb: start.report.peak_rss_mb,
       main_heap_mb: start.report.main_heap_mb,
       peak_rss_sampled_at_s: start.report.peak_rss_sampled_at_s,
+      peak_rss_by_phase_mb: start.report.peak_rss_by_phase_mb,
       main_heap_committed_mb: start.report.main_heap_committed_mb,
       threads_heap_mb: start.report.threads_heap_mb,
       threads_heap_committed_mb: start.report.threads_heap_committed_mb,
@@ -180,17 +181,30 @@ export function measureSize(
 /**
  * Every size of a scenario, and how RSS grows between the smallest and the largest: the MB
  * the process grew per 1,000 more events (flat memory per event keeps it near the per-event
- * cost of the data itself).
+ * cost of the data itself), at its peak and in each phase of `start` apart (the rating holds
+ * the season's games, which the phases before it need not).
  */
 export function measure(scenario: VolumeScenario, built: Built = BUILT) {
   const figures = scenario.teams.map((teams) => measureSize(teams, scenario, built));
   const first = figures[0];
   const last = figures.at(-1);
-  const growth =
-    first && last && last !== first
-      ? round(((last.peak_rss_mb - first.peak_rss_mb) * 1000) / (last.events - first.events), 2)
-      : null;
-  return { scenario: scenario.name, figures, rss_growth_mb_per_1000_events: growth };
+  const growth = (before: number, after: number) =>
+    first && last ? round(((after - before) * 1000) / (last.events - first.events), 2) : null;
+  const compared = first && last && last !== first;
+  const byPhase = compared
+    ? Object.fromEntries(
+        Object.entries(last.peak_rss_by_phase_mb).flatMap(([phase, after]) => {
+          const before = first.peak_rss_by_phase_mb[phase];
+          return before === undefined ? [] : [[phase, growth(before, after)]];
+        }),
+      )
+    : null;
+  return {
+    scenario: scenario.name,
+    figures,
+    rss_growth_mb_per_1000_events: compared ? growth(first.peak_rss_mb, last.peak_rss_mb) : null,
+    rss_growth_mb_per_1000_events_by_phase: byPhase,
+  };
 }
 
 const isMain =

@@ -10,8 +10,11 @@
  * (dynalite, kinesalite, on worker threads) from the same call inside its thread, which
  * `liveServerThreads()` asks for. It also counts the main thread's DynamoDB and Kinesis
  * requests by operation and table (wrapping the SDK clients' `send`, as chaos/killAt.ts does),
- * since each is work for a server thread. Nothing in the product knows of it.
+ * since each is work for a server thread. And it keeps the highest RSS of each of the command's
+ * phases apart, which the command publishes on a diagnostics channel (`PHASE_CHANNEL` in
+ * cli/phases.ts). Nothing in the product knows of it.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
@@ -30,6 +33,12 @@ export interface SampledRun {
   readonly peak_rss_mb: number;
   /** When (s from the start) the sampled RSS was highest: which phase holds the peak. */
   readonly peak_rss_sampled_at_s: number;
+  /**
+   * The highest RSS sampled in each of the command's phases (boot, ingest, catch-up, buses,
+   * rating), in the order they began; `other` is outside any phase (before the first, between
+   * two, the shutdown). Sampled, so a peak between two samples is missed.
+   */
+  readonly peak_rss_by_phase_mb: Record<string, number>;
   /** The main thread's V8 heap in use, at its highest sample. */
   readonly main_heap_mb: number;
   /** The main thread's V8 heap as committed (in use, garbage not yet collected, room), at its highest. */
@@ -87,6 +96,15 @@ function countRequests(): void {
   }
 }
 
+/**
+ * The channel `matchstream` publishes its phases on (`PHASE_CHANNEL` in cli/phases.ts, which
+ * benchmarks may not import; the volume benchmark's test fails if the two part).
+ */
+const PHASE_CHANNEL = 'matchstream:phase';
+
+/** Outside any phase. */
+const OUTSIDE = 'other';
+
 const MB = 2 ** 20;
 const round = (n: number) => Number(n.toFixed(1));
 
@@ -103,6 +121,20 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
   let rssAt = 0;
   let external = 0;
   let samples = 0;
+  const byPhase = new Map<string, number>();
+  let phase = OUTSIDE;
+  const residentNow = () => {
+    const resident = process.memoryUsage.rss();
+    byPhase.set(phase, Math.max(byPhase.get(phase) ?? 0, resident));
+    return resident;
+  };
+  // Each change of phase closes the one before with a sample of its own.
+  subscribe(PHASE_CHANNEL, (message) => {
+    const { phase: name, state } = message as { phase: string; state: 'begin' | 'end' };
+    residentNow();
+    if (state === 'begin') phase = name;
+    else if (phase === name) phase = OUTSIDE;
+  });
   const threadHeap = new Map<string, number>();
   const threadCommitted = new Map<string, number>();
   let sampling = false;
@@ -111,7 +143,7 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
     sampling = true;
     samples++;
     const heap = getHeapStatistics();
-    const resident = process.memoryUsage.rss();
+    const resident = residentNow();
     if (resident > rss) {
       rss = resident;
       rssAt = (performance.now() - started) / 1000;
@@ -136,6 +168,9 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
       seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       peak_rss_sampled_at_s: round(rssAt),
+      peak_rss_by_phase_mb: Object.fromEntries(
+        [...byPhase].map(([name, bytes]) => [name, Math.round(bytes / MB)]),
+      ),
       main_heap_mb: round(mainHeap / MB),
       main_heap_committed_mb: round(mainCommitted / MB),
       threads_heap_mb: Object.fromEntries([...threadHeap].map(([k, v]) => [k, round(v / MB)])),

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import cliProgress, { SingleBar } from 'cli-progress';
 import {
   type Count,
@@ -6,6 +7,26 @@ import {
   formatSeconds,
   shareDone,
 } from './progress.js';
+
+/**
+ * The diagnostics channel each phase's beginning and end are published on, shown or not
+ * (`--quiet` too): a tool that watches a run from inside its process (a preload, such as the
+ * volume benchmark's memory sampler) can tell its phases apart. Published only while someone
+ * subscribes.
+ */
+export const PHASE_CHANNEL = 'matchstream:phase';
+
+/** A message of `PHASE_CHANNEL`. */
+export interface PhaseMessage {
+  readonly phase: string;
+  readonly state: 'begin' | 'end';
+}
+
+const phaseChannel = channel(PHASE_CHANNEL);
+
+function publish(message: PhaseMessage): void {
+  if (phaseChannel.hasSubscribers) phaseChannel.publish(message);
+}
 
 /** Where phases are shown: standard error, or a stream a test holds. */
 export interface PhaseStream {
@@ -71,6 +92,7 @@ export class Phases {
       started,
     };
     this.live = phase;
+    publish({ phase: name, state: 'begin' });
     let lastPlain = started;
     this.showBar();
     return {
@@ -86,6 +108,7 @@ export class Phases {
         }
       },
       end: (summary) => {
+        publish({ phase: name, state: 'end' });
         if (this.live === phase) {
           this.hideBar();
           this.live = undefined;

@@ -139,12 +139,22 @@ describe('the benchmarks on tiny inputs', () => {
       for (const heap of Object.values(f.threads_heap_mb)) expect(heap).toBeGreaterThan(0);
       expect(f.main_heap_committed_mb).toBeGreaterThanOrEqual(f.main_heap_mb);
       expect(f.peak_rss_mb).toBeGreaterThan(f.main_heap_mb);
+      // Each of start's phases apart, as the command published them (cli/phases.ts).
+      const phases = Object.keys(f.peak_rss_by_phase_mb).filter((p) => p !== 'other');
+      expect(phases).toEqual(['boot', 'ingest', 'catch-up', 'buses', 'rating']);
+      for (const rss of Object.values(f.peak_rss_by_phase_mb)) {
+        expect(rss).toBeGreaterThan(0);
+        expect(rss).toBeLessThanOrEqual(f.peak_rss_mb);
+      }
       expect(f.ratio).toBeGreaterThan(0);
       // Every event was appended by a conditional PutItem, the sagas' too; batches count each item.
       expect(f.requests_per_event['PutItem matchstream-events']).toBeGreaterThanOrEqual(1);
       expect(f.items_per_event_total).toBeGreaterThanOrEqual(f.requests_per_event_total);
     }
     expect(result.rss_growth_mb_per_1000_events).not.toBeNull();
+    expect(Object.keys(result.rss_growth_mb_per_1000_events_by_phase ?? {})).toEqual(
+      expect.arrayContaining(['boot', 'ingest', 'catch-up', 'buses', 'rating']),
+    );
   }, 180_000);
 
   it('counts the items written per table through the whole pipeline and each rebuild', async () => {

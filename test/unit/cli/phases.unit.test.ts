@@ -1,5 +1,6 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { type PhaseStream, Phases } from '../../../cli/phases.js';
+import { PHASE_CHANNEL, type PhaseMessage, type PhaseStream, Phases } from '../../../cli/phases.js';
 import { describeCount, shareDone } from '../../../cli/progress.js';
 
 /** A stream that keeps what is written, a terminal or not. */
@@ -121,5 +122,33 @@ describe('Phases', () => {
     expect(out.text.endsWith('ingest: 3,000 rows stored (4.0 s)\n')).toBe(true);
     // The cursor is shown again.
     expect(out.text).toContain('\u001b[?25h');
+  });
+
+  it('publishes each beginning and end on its diagnostics channel, quiet or not', () => {
+    // Prepare
+    const seen: PhaseMessage[] = [];
+    const listener = (message: unknown) => seen.push(message as PhaseMessage);
+    subscribe(PHASE_CHANNEL, listener);
+    const out = screen(false);
+    try {
+      const phases = new Phases({ stream: out, quiet: true });
+
+      // Act
+      const boot = phases.begin('boot');
+      boot.end('up');
+      phases.begin('ingest', ROWS).end();
+      phases.close();
+    } finally {
+      unsubscribe(PHASE_CHANNEL, listener);
+    }
+
+    // Assert
+    expect(seen).toEqual([
+      { phase: 'boot', state: 'begin' },
+      { phase: 'boot', state: 'end' },
+      { phase: 'ingest', state: 'begin' },
+      { phase: 'ingest', state: 'end' },
+    ]);
+    expect(out.text).toBe('');
   });
 });
