@@ -1,6 +1,12 @@
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
-import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
+import {
+  type DocChanges,
+  type DocKey,
+  type DocView,
+  keyString,
+  type Projection,
+} from '../Projection.js';
 
 /** A team of the directory. */
 export interface TeamDoc {
@@ -103,6 +109,19 @@ export async function listTeams(store: DocumentStore): Promise<TeamDoc[]> {
 
 /** One team, or undefined. */
 export async function getTeam(store: DocumentStore, teamId: string): Promise<TeamDoc | undefined> {
-  const k = key(teamId);
-  return (await store.getMany([k])).get(`${k.pk}\u0000${k.sk}`) as TeamDoc | undefined;
+  return (await getTeams(store, [teamId])).get(teamId);
+}
+
+/** These teams, by id (absent ones absent), in one read. */
+export async function getTeams(
+  store: DocumentStore,
+  teamIds: readonly string[],
+): Promise<Map<string, TeamDoc>> {
+  const found = await store.getMany([...new Set(teamIds)].map(key));
+  const teams = new Map<string, TeamDoc>();
+  for (const id of teamIds) {
+    const doc = found.get(keyString(key(id)));
+    if (doc) teams.set(id, doc as unknown as TeamDoc);
+  }
+  return teams;
 }

@@ -423,6 +423,74 @@ describe('MetadataEventHandler', () => {
     ]);
   });
 
+  it('reads and writes the teams of events delivered together once, each key once a write', async () => {
+    // Prepare
+    const w = await metadataWorld();
+    const calls: { reads: number[]; writes: string[][] } = { reads: [], writes: [] };
+    const directory = w.directory;
+    const counted: typeof directory = Object.assign(Object.create(directory), {
+      getMany: (keys: readonly DocKey[]) => {
+        calls.reads.push(keys.length);
+        return directory.getMany(keys);
+      },
+      write: (puts: readonly StoredDoc[], deletes: readonly DocKey[]) => {
+        calls.writes.push(puts.map((p) => `${p.sk} v${(p.doc as { version: number }).version}`));
+        return directory.write(puts, deletes);
+      },
+    });
+    const handler = new MetadataEventHandler({
+      directory: counted,
+      cache: new InMemoryDocumentStore(),
+      requests: w.requests,
+      registry,
+    });
+    const teams = ['Ash', 'Birch', 'Cedar', 'Elm', 'Fir', 'Oak'];
+
+    // Act: as a bus delivers them, several at once; Oak's update with its registration.
+    await Promise.all([
+      ...teams.map((t) => handler.handle(busEvent(registered(t, 'I')))),
+      handler.handle(busEvent(updated('Oak', 2, 'II'))),
+    ]);
+
+    // Assert: one read of the seven events' six teams; then Oak's second write after the
+    // first, in the order asked for.
+    expect(calls.reads).toEqual([6]);
+    expect(calls.writes).toEqual([[...teams.map((t) => `${t} v1`)], ['Oak v2']]);
+    for (const t of teams) expect(await getTeam(directory, t)).toBeDefined();
+    expect(await getTeam(directory, 'Oak')).toMatchObject({ division: 'II', version: 2 });
+    expect(handler.stats.events).toBe(7);
+  });
+
+  it('fails only the event whose write fails, when it was delivered with others', async () => {
+    // Prepare: a directory that refuses any write holding the team "Bad".
+    const w = await metadataWorld();
+    const directory = w.directory;
+    const refusing: typeof directory = Object.assign(Object.create(directory), {
+      write: (puts: readonly StoredDoc[], deletes: readonly DocKey[]) =>
+        puts.some((p) => p.sk === 'Bad')
+          ? Promise.reject(new Error('item refused'))
+          : directory.write(puts, deletes),
+    });
+    const handler = new MetadataEventHandler({
+      directory: refusing,
+      cache: new InMemoryDocumentStore(),
+      requests: w.requests,
+      registry,
+    });
+
+    // Act
+    const outcomes = await Promise.allSettled(
+      ['Ash', 'Bad', 'Cedar'].map((t) => handler.handle(busEvent(registered(t, 'I')))),
+    );
+
+    // Assert
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('item refused');
+    expect(await getTeam(directory, 'Ash')).toBeDefined();
+    expect(await getTeam(directory, 'Cedar')).toBeDefined();
+    expect(await getTeam(directory, 'Bad')).toBeUndefined();
+  });
+
   it('rebuilds the directory from replayed events without asking for anything', async () => {
     const w = await metadataWorld();
 
