@@ -4,6 +4,7 @@ import {
   type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
@@ -86,9 +87,46 @@ export const DEAD_LETTERS_TABLE = 'matchstream-dead-letters';
 const MAX_JSON_BYTES = 400 * 1024 - 1024;
 
 /**
+ * A gzipped letter larger than an item is kept in parts of this size, each an item of its own
+ * beside the letter's (sort key `<id>#part#<token>#<n>`), written before it: a letter is never
+ * seen without its parts. The token is new each time a letter is written, so rewriting one
+ * never changes the parts it is read with until it names the new ones.
+ */
+const PART_BYTES = 350 * 1024;
+
+/** How a letter's JSON is stored: as text, gzipped, or gzipped in parts. */
+function encodeLetter(json: string): {
+  readonly body: Record<string, unknown>;
+  readonly parts: readonly Buffer[];
+} {
+  if (Buffer.byteLength(json) <= MAX_JSON_BYTES) return { body: { letter: json }, parts: [] };
+  const gzipped = gzipSync(json);
+  if (gzipped.length <= MAX_JSON_BYTES) return { body: { letter_gz: gzipped }, parts: [] };
+  const parts: Buffer[] = [];
+  for (let at = 0; at < gzipped.length; at += PART_BYTES)
+    parts.push(gzipped.subarray(at, at + PART_BYTES));
+  return { body: { letter_parts: parts.length, parts_token: randomUUID().slice(0, 8) }, parts };
+}
+
+/** The sort key of the nth part of a letter written with this token. */
+const partId = (id: string, token: string, n: number) =>
+  `${id}#part#${token}#${String(n).padStart(4, '0')}`;
+
+/** The parts a stored letter is read with: none, or a count and the token they were written with. */
+function partsOf(item: Record<string, AttributeValue> | undefined): {
+  readonly token: string;
+  readonly count: number;
+} {
+  return { token: item?.parts_token?.S ?? '', count: Number(item?.letter_parts?.N ?? 0) };
+}
+
+/**
  * Dead letters in a DynamoDB table: durable, one item per record, readable with `inspect`.
  * A letter keeps the whole record, which can be larger than an item: a commit of 284 KB is a
- * record of 550 KB as Lambda hands it over. Such a letter is stored gzipped (that one: 70 KB).
+ * record of 550 KB as Lambda hands it over. Such a letter is stored gzipped (that one: 70 KB),
+ * and one still larger gzipped in parts (`PART_BYTES`): the change record of a calculation of
+ * 10,000 teams, whose stored data is gzipped Avro already, took over 400 KB gzipped, and a
+ * consumer that could not store it as a letter retried it forever, holding its shard.
  * Each letter expires at the end of the 14th day after the day it is stored (`expires_at`,
  * epoch seconds, the table's TTL attribute; neither list nor count shows it after that). Beside the letters, a counter per consumer and day (partition
  * `#counts`, incremented with ADD when a letter is stored, expiring with that day's letters)
@@ -106,17 +144,13 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
     const day = new Date(this.now()).toISOString().slice(0, 10);
     // A letter expires with its day's counter, at the end of its last day: kept 14 to 15 days.
     const expires = Math.ceil((Date.parse(day) + (DEAD_LETTER_DAYS + 1) * DAY_MS) / 1000);
+    const id = `${letter.failed_at}#${randomUUID()}`;
+    const { body, parts } = encodeLetter(json);
+    await this.putParts({ consumer: letter.consumer, id }, body, parts, expires);
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
-        Item: marshall({
-          consumer: letter.consumer,
-          id: `${letter.failed_at}#${randomUUID()}`,
-          ...(Buffer.byteLength(json) <= MAX_JSON_BYTES
-            ? { letter: json }
-            : { letter_gz: gzipSync(json) }),
-          expires_at: expires,
-        }),
+        Item: marshall({ consumer: letter.consumer, id, ...body, expires_at: expires }),
       }),
     );
     // Counted after it is stored: a crash in between undercounts by one, never shows a
@@ -143,6 +177,7 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
         ReturnValues: 'ALL_OLD',
       }),
     );
+    await this.removeParts(key, partsOf(removed));
     const expires = removed?.expires_at?.N;
     if (!removed || expires === undefined) return;
     // The counter is the day's the letter expires with (see `send`): kept 15 days after it.
@@ -172,29 +207,74 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
    * is gone).
    */
   async replace(key: StoredDeadLetter['key'], letter: DeadLetter): Promise<boolean> {
-    const json = JSON.stringify(letter);
+    const { body, parts } = encodeLetter(JSON.stringify(letter));
+    const { Item: stored } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(key), ConsistentRead: true }),
+    );
+    if (!stored) return false;
+    // The new parts first, under a new token (the letter as stored reads whole with its own
+    // until it names the new ones), then the letter, then the old parts.
+    await this.putParts(key, body, parts, Number(stored.expires_at?.N ?? 0));
+    const set = Object.keys(body);
+    const removed = ['letter', 'letter_gz', 'letter_parts', 'parts_token'].filter(
+      (n) => !set.includes(n),
+    );
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(key),
-          ...(Buffer.byteLength(json) <= MAX_JSON_BYTES
-            ? {
-                UpdateExpression: 'SET letter = :letter REMOVE letter_gz',
-                ExpressionAttributeValues: marshall({ ':letter': json }),
-              }
-            : {
-                UpdateExpression: 'SET letter_gz = :gz REMOVE letter',
-                ExpressionAttributeValues: marshall({ ':gz': gzipSync(json) }),
-              }),
+          UpdateExpression: `SET ${set.map((n) => `${n} = :${n}`).join(', ')} REMOVE ${removed.join(', ')}`,
+          ExpressionAttributeValues: marshall(
+            Object.fromEntries(Object.entries(body).map(([n, v]) => [`:${n}`, v])),
+          ),
           ConditionExpression: 'attribute_exists(id)',
         }),
       );
-      return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-      throw error;
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      await this.removeParts(key, partsOf(marshall(body)));
+      return false;
     }
+    await this.removeParts(key, partsOf(stored));
+    return true;
+  }
+
+  /** Writes a letter's parts (none for a letter that fits an item), named by its body's token. */
+  private async putParts(
+    key: StoredDeadLetter['key'],
+    body: Record<string, unknown>,
+    parts: readonly Buffer[],
+    expires: number,
+  ): Promise<void> {
+    const token = String(body.parts_token ?? '');
+    for (const [n, part] of parts.entries())
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall({
+            consumer: key.consumer,
+            id: partId(key.id, token, n),
+            part,
+            // Parts expire with their letter; a part left by a write cut short goes with them.
+            ...(expires > 0 ? { expires_at: expires } : {}),
+          }),
+        }),
+      );
+  }
+
+  /** Deletes the parts a letter was read with. */
+  private async removeParts(
+    key: StoredDeadLetter['key'],
+    { token, count }: ReturnType<typeof partsOf>,
+  ): Promise<void> {
+    for (let n = 0; n < count; n++)
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: marshall({ consumer: key.consumer, id: partId(key.id, token, n) }),
+        }),
+      );
   }
 
   async counts(): Promise<Record<string, number>> {
@@ -229,6 +309,8 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
   /** Every letter (of one consumer, or all) with its key in the table. */
   async entries(consumer?: string): Promise<StoredDeadLetter[]> {
     const letters: StoredDeadLetter[] = [];
+    const rows: Record<string, unknown>[] = [];
+    const parts = new Map<string, Uint8Array>();
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(
@@ -246,24 +328,49 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
               ConsistentRead: true,
             }),
       );
-      const now = Math.floor(this.now() / 1000);
       for (const item of page.Items ?? []) {
         if (item.consumer?.S === COUNTS) continue;
-        const { letter, letter_gz: gzipped, expires_at: expires, id } = unmarshall(item);
-        if (typeof expires === 'number' && expires <= now) continue;
-        const json =
-          gzipped instanceof Uint8Array
-            ? gunzipSync(gzipped).toString('utf8')
-            : typeof letter === 'string'
-              ? letter
-              : '{}';
-        letters.push({
-          key: { consumer: String(item.consumer?.S), id: String(id) },
-          letter: JSON.parse(json) as DeadLetter,
-        });
+        const row = unmarshall(item);
+        if (row.part instanceof Uint8Array) parts.set(`${row.consumer}\u0000${row.id}`, row.part);
+        else rows.push(row);
       }
       start = page.LastEvaluatedKey;
     } while (start);
+    // Assembled once every page is read: a letter's parts may come on a later page than it.
+    const now = Math.floor(this.now() / 1000);
+    for (const row of rows) {
+      const {
+        letter,
+        letter_gz: gzipped,
+        letter_parts: count,
+        parts_token: token,
+        expires_at: expires,
+        id,
+      } = row;
+      if (typeof expires === 'number' && expires <= now) continue;
+      const key = { consumer: String(row.consumer), id: String(id) };
+      const inParts =
+        typeof count === 'number'
+          ? Buffer.concat(
+              Array.from({ length: count }, (_, n) => {
+                const part = parts.get(`${key.consumer}\u0000${partId(key.id, String(token), n)}`);
+                if (!part)
+                  throw new Error(
+                    `dead letter ${key.consumer}/${key.id}: part ${n} of ${count} is missing`,
+                  );
+                return part;
+              }),
+            )
+          : undefined;
+      const json = inParts
+        ? gunzipSync(inParts).toString('utf8')
+        : gzipped instanceof Uint8Array
+          ? gunzipSync(gzipped).toString('utf8')
+          : typeof letter === 'string'
+            ? letter
+            : '{}';
+      letters.push({ key, letter: JSON.parse(json) as DeadLetter });
+    }
     return letters;
   }
 }
