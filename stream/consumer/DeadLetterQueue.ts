@@ -96,16 +96,22 @@ const PART_BYTES = 350 * 1024;
 
 /** How a letter's JSON is stored: as text, gzipped, or gzipped in parts. */
 function encodeLetter(json: string): {
+  /** The letter's own attributes. */
   readonly body: Record<string, unknown>;
+  /** Its parts (none when it fits an item) and the token they are named with. */
   readonly parts: readonly Buffer[];
+  readonly token: string;
 } {
-  if (Buffer.byteLength(json) <= MAX_JSON_BYTES) return { body: { letter: json }, parts: [] };
+  if (Buffer.byteLength(json) <= MAX_JSON_BYTES)
+    return { body: { letter: json }, parts: [], token: '' };
   const gzipped = gzipSync(json);
-  if (gzipped.length <= MAX_JSON_BYTES) return { body: { letter_gz: gzipped }, parts: [] };
+  if (gzipped.length <= MAX_JSON_BYTES)
+    return { body: { letter_gz: gzipped }, parts: [], token: '' };
   const parts: Buffer[] = [];
   for (let at = 0; at < gzipped.length; at += PART_BYTES)
     parts.push(gzipped.subarray(at, at + PART_BYTES));
-  return { body: { letter_parts: parts.length, parts_token: randomUUID().slice(0, 8) }, parts };
+  const token = randomUUID().slice(0, 8);
+  return { body: { letter_parts: parts.length, parts_token: token }, parts, token };
 }
 
 /** The sort key of the nth part of a letter written with this token. */
@@ -145,8 +151,8 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
     // A letter expires with its day's counter, at the end of its last day: kept 14 to 15 days.
     const expires = Math.ceil((Date.parse(day) + (DEAD_LETTER_DAYS + 1) * DAY_MS) / 1000);
     const id = `${letter.failed_at}#${randomUUID()}`;
-    const { body, parts } = encodeLetter(json);
-    await this.putParts({ consumer: letter.consumer, id }, body, parts, expires);
+    const { body, parts, token } = encodeLetter(json);
+    await this.putParts({ consumer: letter.consumer, id }, token, parts, expires);
     await this.client.send(
       new PutItemCommand({
         TableName: this.table,
@@ -207,20 +213,23 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
    * is gone).
    */
   async replace(key: StoredDeadLetter['key'], letter: DeadLetter): Promise<boolean> {
-    const { body, parts } = encodeLetter(JSON.stringify(letter));
-    const { Item: stored } = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: marshall(key), ConsistentRead: true }),
-    );
-    if (!stored) return false;
-    // The new parts first, under a new token (the letter as stored reads whole with its own
-    // until it names the new ones), then the letter, then the old parts.
-    await this.putParts(key, body, parts, Number(stored.expires_at?.N ?? 0));
+    const { body, parts, token } = encodeLetter(JSON.stringify(letter));
+    if (parts.length > 0) {
+      // New parts first, under a new token (the letter as stored reads whole with its own
+      // until it names the new ones), expiring with the letter.
+      const { Item: stored } = await this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: marshall(key), ConsistentRead: true }),
+      );
+      if (!stored) return false;
+      await this.putParts(key, token, parts, Number(stored.expires_at?.N ?? 0));
+    }
     const set = Object.keys(body);
     const removed = ['letter', 'letter_gz', 'letter_parts', 'parts_token'].filter(
       (n) => !set.includes(n),
     );
+    let before: Record<string, AttributeValue> | undefined;
     try {
-      await this.client.send(
+      ({ Attributes: before } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(key),
@@ -229,25 +238,26 @@ export class DynamoDeadLetterQueue implements DeadLetterQueue {
             Object.fromEntries(Object.entries(body).map(([n, v]) => [`:${n}`, v])),
           ),
           ConditionExpression: 'attribute_exists(id)',
+          ReturnValues: 'ALL_OLD',
         }),
-      );
+      ));
     } catch (error) {
       if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      await this.removeParts(key, partsOf(marshall(body)));
+      await this.removeParts(key, { token, count: parts.length });
       return false;
     }
-    await this.removeParts(key, partsOf(stored));
+    // The parts of the letter this one replaced, as the update found it.
+    await this.removeParts(key, partsOf(before));
     return true;
   }
 
-  /** Writes a letter's parts (none for a letter that fits an item), named by its body's token. */
+  /** Writes a letter's parts (none for a letter that fits an item), named with its token. */
   private async putParts(
     key: StoredDeadLetter['key'],
-    body: Record<string, unknown>,
+    token: string,
     parts: readonly Buffer[],
     expires: number,
   ): Promise<void> {
-    const token = String(body.parts_token ?? '');
     for (const [n, part] of parts.entries())
       await this.client.send(
         new PutItemCommand({
