@@ -3,6 +3,7 @@ import { RPI_VARIANTS, type RpiVariant } from '../../domain/rpi/computeRpiVarian
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
 import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
+import { partedDocs, readParted, readPartedMany, withoutParts } from '../partedDocument.js';
 
 /**
  * One team's line of a calculation, as the RPI engine rates it, with its unadjusted rank and
@@ -72,6 +73,14 @@ export interface CalculationDoc extends CalculationSummary {
   readonly version: number;
 }
 
+/**
+ * A calculation as stored: past 1,000 teams its rankings are items of their own
+ * (`partedDocument`), and the document keeps where they are instead.
+ */
+type StoredCalculation = Omit<CalculationDoc, 'rankings'> & {
+  readonly rankings?: readonly RankingEntry[];
+};
+
 const calcKey = (calculationId: string): DocKey => ({ pk: `calc#${calculationId}`, sk: '-' });
 const seasonKey = (c: { season: string; computed_at: string; calculation_id: string }): DocKey => ({
   pk: `season#${c.season}`,
@@ -101,15 +110,17 @@ export const rankingsProjection: Projection = {
     const event = calculationEvent(envelope);
     if (!event) return {};
     const key = calcKey(event.data.calculation_id);
-    const current = view.get(key) as CalculationDoc | undefined;
+    const current = view.get(key) as StoredCalculation | undefined;
     // A calculation is a stream of its own, so its sequence guards against repeats.
     if (current && current.version >= event.sequence) return {};
     const next = nextCalculation(current, event);
     if (!next) return {};
-    const { rankings: _, version: __, ...summary } = next;
+    const { rankings: _, version: __, ...summary } = withoutParts(next);
     return {
       put: [
-        { ...key, doc: next },
+        // A calculation's rankings never change: its parts are named after the event that
+        // brought them, and its status changes rewrite the head alone.
+        ...partedDocs(key, next, { field: 'rankings', token: String(event.sequence) }),
         { ...seasonKey(next), doc: summary },
       ],
     };
@@ -149,9 +160,9 @@ function calculationEvent(event: EventEnvelope): CalculationEvent | undefined {
 }
 
 function nextCalculation(
-  current: CalculationDoc | undefined,
+  current: StoredCalculation | undefined,
   event: CalculationEvent,
-): CalculationDoc | undefined {
+): StoredCalculation | undefined {
   switch (event.event_type) {
     case 'RpiCalculated': {
       const d = event.data;
@@ -261,8 +272,7 @@ export async function currentRankings(
     );
   const chosen = candidates.at(-1);
   if (!chosen) return undefined;
-  const key = calcKey(chosen.calculation_id);
-  return (await store.getMany([key])).get(`${key.pk}\u0000${key.sk}`) as CalculationDoc | undefined;
+  return (await readParted(store, calcKey(chosen.calculation_id))) as CalculationDoc | undefined;
 }
 
 /**
@@ -292,7 +302,10 @@ export async function rankHistory(
           (c.profile === scope.profile && (c.division ?? null) === scope.division)),
     )
     .sort((a, b) => effectiveDay(a).localeCompare(effectiveDay(b)));
-  const docs = await store.getMany(published.map((c) => calcKey(c.calculation_id)));
+  const docs = await readPartedMany(
+    store,
+    published.map((c) => calcKey(c.calculation_id)),
+  );
   return published.map((c) => {
     const doc = docs.get(`calc#${c.calculation_id}\u0000-`) as CalculationDoc | undefined;
     const entry = doc?.rankings.find((r) => r.team === team);

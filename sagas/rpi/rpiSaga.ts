@@ -7,6 +7,7 @@ import {
 } from '../../domain/rpi/computeRpiVariant.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { deletePartedMany, readParted, writeParted } from '../../projections/partedDocument.js';
 import { listTeams } from '../../projections/readModels/teams.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { StoreError } from '../../stream/StoreError.js';
@@ -172,6 +173,40 @@ const snapshotKey = (sagaId: string, name: string) => ({ pk: `saga#${sagaId}`, s
 export const SNAPSHOT_DAYS = 30;
 const snapshotExpiry = () => Math.ceil(Date.now() / 1000) + SNAPSHOT_DAYS * 86_400;
 
+/**
+ * What `update_cache` keeps of a document it replaces, for its compensation to put back: the
+ * document without its rankings, and the rankings beside, in parts like the cache's own.
+ */
+interface KeptReplaced {
+  /** Null: there was none. Kept by earlier releases with its rankings. */
+  readonly previous: Omit<CachedRankings, 'rankings'> | CachedRankings | null;
+  readonly rankings?: CachedRankings['rankings'];
+}
+
+async function keepReplaced(
+  snapshots: DocumentStore,
+  key: { pk: string; sk: string },
+  replaced: CachedRankings | undefined,
+): Promise<void> {
+  let kept: KeptReplaced = { previous: null };
+  if (replaced) {
+    const { rankings, ...rest } = replaced;
+    kept = { previous: rest, rankings };
+  }
+  await writeParted(snapshots, key, kept, { field: 'rankings', expiresAt: snapshotExpiry() });
+}
+
+async function keptReplaced(
+  snapshots: DocumentStore,
+  key: { pk: string; sk: string },
+): Promise<CachedRankings | undefined> {
+  const kept = (await readParted(snapshots, key)) as KeptReplaced | undefined;
+  if (!kept?.previous) return undefined;
+  return 'rankings' in kept.previous
+    ? kept.previous
+    : { ...kept.previous, rankings: kept.rankings ?? [] };
+}
+
 /** Where update_cache writes: the scope's document, and the season's current one when it is of that scope. */
 interface CacheTarget {
   readonly read: () => Promise<CachedRankings | undefined>;
@@ -301,10 +336,10 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
           name: compensation('collect_matches'),
           async run({ sagaId }) {
             await deleteGamesSnapshot(deps.snapshots, sagaId);
-            await deps.snapshots.write(
-              [],
-              [snapshotKey(sagaId, 'previous-cache'), snapshotKey(sagaId, 'previous-scope')],
-            );
+            await deletePartedMany(deps.snapshots, [
+              snapshotKey(sagaId, 'previous-cache'),
+              snapshotKey(sagaId, 'previous-scope'),
+            ]);
           },
         },
       },
@@ -461,12 +496,8 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
               continue;
             // Keep what is replaced (once: a retry must not keep our own document as "previous").
             const saved = snapshotKey(sagaId, target.saved);
-            if (!(await deps.snapshots.getMany([saved])).has(`${saved.pk}\u0000${saved.sk}`)) {
-              await deps.snapshots.write(
-                [{ ...saved, doc: { previous: present ?? null }, expires_at: snapshotExpiry() }],
-                [],
-              );
-            }
+            if (!(await deps.snapshots.getMany([saved])).has(`${saved.pk}\u0000${saved.sk}`))
+              await keepReplaced(deps.snapshots, saved, present);
             document ??= await cachedDocument(deps, sagaId, data, collectedAt);
             // An attempt that timed out must not write after its saga moved on.
             signal.throwIfAborted();
@@ -505,10 +536,8 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
               const present = await target.read();
               if (present?.calculation_id !== calculationOf(sagaId)) continue; // ours is not there
               const saved = snapshotKey(sagaId, target.saved);
-              const kept = (await deps.snapshots.getMany([saved])).get(
-                `${saved.pk}\u0000${saved.sk}`,
-              ) as { previous: CachedRankings | null } | undefined;
-              if (kept?.previous) await target.write(kept.previous);
+              const kept = await keptReplaced(deps.snapshots, saved);
+              if (kept) await target.write(kept);
               else await target.remove();
             }
           },

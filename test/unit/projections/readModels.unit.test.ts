@@ -283,6 +283,38 @@ describe('rankings', () => {
       });
   });
 
+  it('keeps the rankings of a calculation of thousands of teams in parts, and serves them whole', async () => {
+    // Prepare: 2,500 teams, more than one item's worth of lines.
+    const base = calculated('big', null, 'T-0', { day: '2026-10-01' });
+    const line = base.data.rankings[0] as (typeof base.data.rankings)[number];
+    const rankings = Array.from({ length: 2_500 }, (_, i) => ({
+      ...line,
+      rank: i + 1,
+      team: `T-${i}`,
+    }));
+    const big = { ...base, data: { ...base.data, rankings } };
+
+    // Act
+    const store = await ProjectionSpec.for(rankingsProjection)
+      .given([big])
+      .when([published('big', '2026-10-01T09:00:00.000Z')])
+      .thenExpect(async (store) => {
+        // Assess
+        const served = await currentRankings(store, SCOPE);
+        expect(served?.status).toBe('published');
+        expect(served?.rankings).toEqual(rankings);
+        expect((await rankHistory(store, '2026', 'T-2499')).map((h) => h.rank)).toEqual([2500]);
+        expect((await calculations(store, '2026'))[0]).not.toHaveProperty('_parts');
+      });
+    // The parts the calculation brought, and no others: publishing rewrote the head alone.
+    expect(
+      store
+        .all()
+        .filter((d) => d.pk === 'calc#big')
+        .map((d) => d.sk),
+    ).toEqual(['-', '-#part#1#00000', '-#part#1#00001', '-#part#1#00002']);
+  });
+
   it('answers as of a day with a whole-season calculation whose games all came before it, whenever it was computed', async () => {
     const late = {
       ...calculated('late', null, 'L', { day: '2026-10-10' }),

@@ -271,6 +271,53 @@ describe('RPI calculation saga', () => {
   });
 });
 
+describe('RPI calculation saga: rankings of thousands of teams', () => {
+  it('replaces them in the cache, and its compensation puts them back whole', async () => {
+    // Prepare: the season's current rankings are of 2,500 teams, more than one item's worth.
+    const w = await world();
+    const line = computeRpi(season.games).ratings[0] as ReturnType<typeof computeRpi>['ratings'][0];
+    const prior = {
+      season: '2026',
+      calculation_id: calculationOf('prior'),
+      as_of: null,
+      profile: 'ncaa-soccer-2024',
+      division: null,
+      variant: 'unadjusted' as const,
+      games_counted: 25_000,
+      computed_at: '2026-10-01T00:00:00.000Z',
+      published_at: '2026-10-01T00:00:01.000Z',
+      rankings: Array.from({ length: 2_500 }, (_, i) => ({ ...line, rank: i + 1, team: `T${i}` })),
+      previous_calculation_id: null,
+      saga_id: null,
+      collected_at: '2026-10-01T00:00:00.000Z',
+    };
+    await writeCache(w.cache, prior);
+    expect(w.cache.all().length).toBeGreaterThan(3);
+
+    // Act
+    const events = await run(w, [], 'large');
+
+    // Assess: ours in place, and nothing left of the rankings it replaced but the saga's copy.
+    expect(events.at(-1)?.event_type).toBe('SagaCompleted');
+    expect((await readCache(w.cache, '2026'))?.calculation_id).toBe(calculationOf('large'));
+    expect(w.cache.all().filter((d) => d.sk.includes('#part#'))).toEqual([]);
+
+    // Act: undo the cache update, as a later failure would.
+    const step = w.definition.steps.find((s) => s.name === 'update_cache');
+    await step?.compensation?.run({
+      sagaId: 'large',
+      data,
+      output: undefined,
+      attempt: 1,
+      signal: new AbortController().signal,
+    });
+
+    // Assess
+    expect(await readCache(w.cache, '2026')).toEqual(prior);
+    expect(w.cache.all().filter((d) => d.sk.includes('#part#'))).toHaveLength(3);
+  });
+});
+
 describe('the coordinator in a short-lived function (wake, driveOnBegin)', () => {
   const lambdaCoordinator = (w: Awaited<ReturnType<typeof world>>, sleep: boolean) => {
     const asked: number[] = [];
