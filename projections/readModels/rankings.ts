@@ -100,7 +100,8 @@ type CalculationEvent = EventEnvelope<
 export const rankingsProjection: Projection = {
   name: 'rankings',
   // 2: each calculation's division and the day of its last game (RpiCalculated v2).
-  version: 2,
+  // 3: a calculation of more than 1,000 teams keeps its lines in items beside it.
+  version: 3,
   eventTypes: ['RpiCalculated', 'RpiResultsPublished', 'RpiResultsRetracted'],
   reads: (envelope) => {
     const event = calculationEvent(envelope);
