@@ -2,8 +2,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeRpiVariant } from '../../../domain/rpi/computeRpiVariant.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
+import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
+import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { currentRankings, rankingsProjection } from '../../../projections/readModels/rankings.js';
 import {
   type CachedRankings,
@@ -12,10 +14,13 @@ import {
   writeCache,
 } from '../../../sagas/rpi/rankingsCache.js';
 import { rpiCalculated } from '../../../sagas/rpi/rpiCalculation.js';
+import { calculationOf, rpiSaga, rpiSagaData } from '../../../sagas/rpi/rpiSaga.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { uuidFromName } from '../../../stream/uuid.js';
 import { envelope } from '../../support/envelopes.js';
+import { registry } from '../../support/registry.js';
 
 let dynamo: EmbeddedDynamo;
 let client: DynamoDBClient;
@@ -114,5 +119,76 @@ describe('the rankings of a 10,000-team season on DynamoDB', () => {
     });
     expect(served?.status).toBe('published');
     expect(served?.rankings).toEqual(large.rankings);
+  });
+
+  it('are kept by the saga that replaces them, and put back whole by its compensation', async () => {
+    // Prepare: the season's current rankings are the large ones; the saga rates a small season.
+    const cache = await DynamoDocumentStore.open(client, 'saga-cache');
+    const snapshots = await DynamoDocumentStore.open(client, 'saga-work');
+    const prior = cacheDocument(large);
+    await writeCache(cache, prior);
+    const matches = new InMemoryDocumentStore();
+    const { games } = generateSeason({ teams: 12, gamesPerTeam: 5, seed: 4 });
+    await new Projector(matchesProjection, matches).apply(
+      games.map((g, i) =>
+        envelope('MatchRecorded', `match:m${i}`, 1, {
+          match_id: `m${i}`,
+          season: g.season,
+          played_on: g.date,
+          home_team: g.homeTeam,
+          away_team: g.awayTeam,
+          home_goals: g.homeScore,
+          away_goals: g.awayScore,
+          neutral: g.neutral,
+          decided_by: g.decidedBy,
+          venue: null,
+        }),
+      ),
+    );
+    const saga = rpiSaga({
+      store: new InMemoryEventStore(registry),
+      matches,
+      teams: new InMemoryDocumentStore(),
+      snapshots,
+      cache,
+      current: { profile: 'ncaa-soccer-2024', division: null },
+    });
+    const data = rpiSagaData(
+      {
+        season: '2026',
+        as_of: null,
+        profile: 'ncaa-soccer-2024',
+        division: null,
+        not_before: null,
+      },
+      new Date('2026-11-21T12:00:00Z'),
+    );
+    const signal = new AbortController().signal;
+    const outputs: Record<string, unknown> = {};
+
+    // Act: every step, in order.
+    for (const step of saga.steps)
+      outputs[step.name] = await step.action({ sagaId: 'big', data, outputs, attempt: 1, signal });
+
+    // Assess: ours in place; the replaced rankings' parts gone from the cache, kept by the saga.
+    expect((await readCache(cache, '2026'))?.calculation_id).toBe(calculationOf('big'));
+    expect((await cache.query('season#2026')).filter((d) => d.sk.includes('#part#'))).toEqual([]);
+    const kept = (await snapshots.query('saga#big')).filter((d) => d.sk.includes('#part#'));
+    expect(kept.length).toBeGreaterThanOrEqual(10);
+
+    // Act: undo the cache update, then release the saga's snapshots, as compensating does.
+    const [collect, , , update] = saga.steps;
+    await update?.compensation?.run({ sagaId: 'big', data, output: undefined, attempt: 1, signal });
+    await collect?.compensation?.run({
+      sagaId: 'big',
+      data,
+      output: undefined,
+      attempt: 1,
+      signal,
+    });
+
+    // Assess
+    expect(await readCache(cache, '2026')).toEqual(prior);
+    expect(await snapshots.query('saga#big')).toEqual([]);
   });
 });
