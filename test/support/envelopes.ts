@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Game } from '../../domain/games/Game.js';
 import type { EventData, EventType } from '../../schemas/events.js';
 import type { EnvelopeOf, EventEnvelope, NewEvent } from '../../stream/EventEnvelope.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
@@ -58,6 +59,32 @@ export function result(
   return options.corrected
     ? envelope('MatchResultCorrected', aggregateId, sequence, { ...data, reason: null })
     : envelope('MatchRecorded', aggregateId, sequence, data);
+}
+
+/** `MatchRecorded` of a game as the domain holds it (a generated season's), first of its stream. */
+export function recordedGame(
+  game: Game,
+  matchId: string,
+  timestamp?: string,
+): EnvelopeOf<'MatchRecorded'> {
+  return envelope(
+    'MatchRecorded',
+    `match:${matchId}`,
+    1,
+    {
+      match_id: matchId,
+      season: game.season,
+      played_on: game.date,
+      home_team: game.homeTeam,
+      away_team: game.awayTeam,
+      home_goals: game.homeScore,
+      away_goals: game.awayScore,
+      neutral: game.neutral,
+      decided_by: game.decidedBy,
+      venue: null,
+    },
+    timestamp,
+  );
 }
 
 /**

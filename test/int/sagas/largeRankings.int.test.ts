@@ -19,7 +19,7 @@ import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { uuidFromName } from '../../../stream/uuid.js';
-import { envelope } from '../../support/envelopes.js';
+import { envelope, recordedGame } from '../../support/envelopes.js';
 import { registry } from '../../support/registry.js';
 
 let dynamo: EmbeddedDynamo;
@@ -130,20 +130,7 @@ describe('the rankings of a 10,000-team season on DynamoDB', () => {
     const matches = new InMemoryDocumentStore();
     const { games } = generateSeason({ teams: 12, gamesPerTeam: 5, seed: 4 });
     await new Projector(matchesProjection, matches).apply(
-      games.map((g, i) =>
-        envelope('MatchRecorded', `match:m${i}`, 1, {
-          match_id: `m${i}`,
-          season: g.season,
-          played_on: g.date,
-          home_team: g.homeTeam,
-          away_team: g.awayTeam,
-          home_goals: g.homeScore,
-          away_goals: g.awayScore,
-          neutral: g.neutral,
-          decided_by: g.decidedBy,
-          venue: null,
-        }),
-      ),
+      games.map((g, i) => recordedGame(g, `m${i}`)),
     );
     const saga = rpiSaga({
       store: new InMemoryEventStore(registry),

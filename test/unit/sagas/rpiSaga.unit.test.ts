@@ -23,7 +23,7 @@ import { SagaCoordinator, type StepHook, sagaStream } from '../../../sagas/SagaC
 import { foldSaga } from '../../../sagas/sagaState.js';
 import { DependencyUnavailable } from '../../../stream/breaker/DependencyUnavailable.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
-import { envelope } from '../../support/envelopes.js';
+import { envelope, recordedGame } from '../../support/envelopes.js';
 import { registry } from '../../support/registry.js';
 
 const season = generateSeason({ teams: 12, gamesPerTeam: 5, seed: 4 });
@@ -33,24 +33,7 @@ async function world(of = season, stepTimeoutMs = 300) {
   const matches = new InMemoryDocumentStore();
   // The matches read model, as the stream would have built it.
   const events = of.games.map((g, i) => ({
-    ...envelope(
-      'MatchRecorded',
-      `match:${g.matchId}`,
-      1,
-      {
-        match_id: g.matchId ?? `m${i}`,
-        season: g.season,
-        played_on: g.date,
-        home_team: g.homeTeam,
-        away_team: g.awayTeam,
-        home_goals: g.homeScore,
-        away_goals: g.awayScore,
-        neutral: g.neutral,
-        decided_by: g.decidedBy,
-        venue: null,
-      },
-      `${g.date}T20:00:00.000Z`,
-    ),
+    ...recordedGame(g, g.matchId ?? `m${i}`, `${g.date}T20:00:00.000Z`),
     event_id: `m${i}`,
   }));
   await new Projector(matchesProjection, matches).apply(events);
