@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Game } from '../../domain/games/Game.js';
+import { resultData } from '../../ingest/matchEvents.js';
 import type { EventData, EventType } from '../../schemas/events.js';
 import type { EnvelopeOf, EventEnvelope, NewEvent } from '../../stream/EventEnvelope.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
@@ -67,24 +68,8 @@ export function recordedGame(
   matchId: string,
   timestamp?: string,
 ): EnvelopeOf<'MatchRecorded'> {
-  return envelope(
-    'MatchRecorded',
-    `match:${matchId}`,
-    1,
-    {
-      match_id: matchId,
-      season: game.season,
-      played_on: game.date,
-      home_team: game.homeTeam,
-      away_team: game.awayTeam,
-      home_goals: game.homeScore,
-      away_goals: game.awayScore,
-      neutral: game.neutral,
-      decided_by: game.decidedBy,
-      venue: null,
-    },
-    timestamp,
-  );
+  const stream = `match:${matchId}`;
+  return envelope('MatchRecorded', stream, 1, resultData({ ...game, matchId }, stream), timestamp);
 }
 
 /**
