@@ -112,6 +112,7 @@ export async function readPartedMany(
       if (!marker) out.set(keyString(key), head);
       else parted.push({ key, head, marker });
     }
+    if (parted.length === 0) break;
     const parts = await store.getMany(parted.flatMap(({ key, marker }) => partKeys(key, marker)));
     const incomplete: { key: DocKey; missing: number }[] = [];
     for (const { key, head, marker } of parted) {
