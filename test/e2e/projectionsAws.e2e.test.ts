@@ -22,7 +22,7 @@ import { type Moto, motoAvailable, startMoto } from '../support/moto.js';
 import { createMotoFunction } from '../support/motoFunction.js';
 
 const REGISTRY = 'matchstream-dev-registry';
-const GENERATION_TABLE = 'matchstream-dev-rm-standings-v1-g2';
+const GENERATION_TABLE = 'matchstream-dev-rm-standings-v2-g2';
 
 // The deployed registry and a generation a rebuild made (its table, the feeder's alias for it
 // and the alias's mapping), on moto_server, looked at and managed through the command line.

@@ -12,7 +12,7 @@ const SUMMARY = {
   deferred_streams: 0,
   expired_streams: 0,
   generation: 2,
-  table: 'matchstream-dev-rm-standings-v1-g2',
+  table: 'matchstream-dev-rm-standings-v2-g2',
   previous_generation: 1,
   projection_version: 1,
   previous_version: 1,
@@ -166,7 +166,7 @@ describe.runIf(motoAvailable())(
       expect(words.code).toBe(0);
       expect(words.stderr).toBe('');
       expect(words.stdout).toContain(
-        'standings: generation 2 (matchstream-dev-rm-standings-v1-g2) built from 1,200 events',
+        'standings: generation 2 (matchstream-dev-rm-standings-v2-g2) built from 1,200 events',
       );
       expect(words.stdout).toContain(
         "active generation: 2 (was 1, which stays fed: the stack's own table)",

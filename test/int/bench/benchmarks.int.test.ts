@@ -167,11 +167,11 @@ describe('the benchmarks on tiny inputs', () => {
       TeamRegistered: 12,
     });
     expect(result.events).toBeGreaterThan(result.matches + 12);
-    // A result writes its match and three copies (season, each team), its two standing lines
-    // and its reference; each stream's position once per consumer that reads the stream (the
+    // A result writes its match and three copies (season, each team), its standings item and
+    // its reference; each stream's position once per consumer that reads the stream (the
     // saga consumer reads the sagas' streams only).
     expect(table('matchstream-rm-matches-v2')).toBe(4 * result.matches);
-    expect(table('matchstream-rm-standings-v1')).toBe(3 * result.matches);
+    expect(table('matchstream-rm-standings-v2')).toBe(2 * result.matches);
     for (const consumer of ['read-models', 'bus-router'])
       expect(table(`positions:${consumer}`)).toBeGreaterThanOrEqual(result.matches + 12);
     expect(table('positions:sagas')).toBeGreaterThanOrEqual(result.events_by_type.SagaStarted ?? 0);

@@ -25,7 +25,7 @@ import { matchRecorded, registry } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const BUCKET = 'archive';
-const GENERATION_TABLE = 'matchstream-rm-standings-v1-g2';
+const GENERATION_TABLE = 'matchstream-rm-standings-v2-g2';
 
 // The rebuild's per-file function as the Distributed Map runs it on AWS: over the archive
 // bucket and the deployed tables, here moto_server's S3 and DynamoDB.

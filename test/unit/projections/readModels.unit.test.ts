@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { ProjectionSpec } from '../../../projections/ProjectionSpec.js';
+import { Projector } from '../../../projections/Projector.js';
 import {
   matchesOfSeason,
   matchesOfTeam,
@@ -175,6 +177,86 @@ describe('standings', () => {
       .when(events)
       .thenExpect(() => {});
     expect(twice.all()).toEqual(once.all());
+  });
+  it('keeps one item per match under its season and a reference per match: two items a result', async () => {
+    const store = await ProjectionSpec.for(standingsProjection)
+      .given([result('m1', 'A 2-1 B'), result('m2', 'B 1-1 C', { season: '2025' })])
+      .when([result('m1', 'A 2-2 B', { corrected: true, sequence: 2 })])
+      .thenExpect(() => {});
+    expect(store.all().map((d) => [d.pk, d.sk])).toEqual([
+      ['ref#match:m1', '-'],
+      ['ref#match:m2', '-'],
+      ['season#2025', 'match:m2'],
+      ['season#2026', 'match:m1'],
+    ]);
+    expect((await store.query('season#2026'))[0]?.doc).toEqual({
+      played_on: '2026-09-01',
+      home_team: 'A',
+      away_team: 'B',
+      home_goals: 2,
+      away_goals: 2,
+      tie: true,
+    });
+  });
+
+  it('moves a match corrected into another season, leaving nothing in the first', async () => {
+    await ProjectionSpec.for(standingsProjection)
+      .given([result('m1', 'A 2-1 B')])
+      .when([result('m1', 'A 2-1 B', { corrected: true, sequence: 2, season: '2027' })])
+      .thenExpect(async (store) => {
+        expect(await standings(store, '2026')).toEqual([]);
+        const teams = (await standings(store, '2027')).flatMap((c) => c.teams);
+        expect(teams.map((t) => [t.team, t.wins, t.losses])).toEqual([
+          ['A', 1, 0],
+          ['B', 0, 1],
+        ]);
+      });
+  });
+
+  it('follows a generation version 1 built: counts its team lines, and replaces them on a correction or a cancellation', async () => {
+    // The items version 1 wrote for two results, A 2-1 B and C 0-0 D.
+    const store = new InMemoryDocumentStore();
+    const v1 = (id: string, home: string, away: string, hg: number, ag: number) => {
+      const line = (team: string, gf: number, ga: number) => ({
+        pk: 'season#2026',
+        sk: `${team}\u0000match:${id}`,
+        doc: {
+          team,
+          played_on: '2026-09-01',
+          result: gf === ga ? 'T' : gf > ga ? 'W' : 'L',
+          goals_for: gf,
+          goals_against: ga,
+        },
+      });
+      return [
+        {
+          pk: `ref#match:${id}`,
+          sk: '-',
+          doc: { season: '2026', home_team: home, away_team: away, counted: true, version: 1 },
+        },
+        line(home, hg, ag),
+        line(away, ag, hg),
+      ];
+    };
+    await store.write([...v1('m1', 'A', 'B', 2, 1), ...v1('m2', 'C', 'D', 0, 0)], []);
+    const row = async (team: string) =>
+      (await standings(store, '2026')).flatMap((c) => c.teams).find((t) => t.team === team);
+    expect(await row('A')).toMatchObject({ wins: 1, played: 1 });
+
+    const projector = new Projector(standingsProjection, store);
+    await projector.apply([
+      result('m1', 'A 0-3 B', { corrected: true, sequence: 2 }),
+      envelope('MatchCancelled', 'match:m2', 2, { match_id: 'm2', reason: null }),
+      result('m3', 'A 1-1 C'),
+    ]);
+    const teams = (await standings(store, '2026')).flatMap((c) => c.teams);
+    expect(teams.map((t) => [t.team, t.played, t.wins, t.losses, t.ties])).toEqual([
+      ['B', 1, 1, 0, 0],
+      ['C', 1, 0, 0, 1],
+      ['A', 2, 0, 1, 1],
+    ]);
+    // No line version 1 wrote is left; each match that counts is one item.
+    expect((await store.query('season#2026')).map((d) => d.sk)).toEqual(['match:m1', 'match:m3']);
   });
 });
 
