@@ -159,9 +159,19 @@ export async function writeParted(
   store: DocumentStore,
   key: DocKey,
   doc: Doc,
-  options: PartedOptions,
+  options: PartedOptions & {
+    /**
+     * What the caller just read at the key, as stored (`null`: nothing), so it is not read
+     * again. @default read here
+     */
+    readonly replacing?: Doc | null;
+  },
 ): Promise<void> {
-  const before = markerOf((await store.getMany([key])).get(keyString(key)));
+  const stored =
+    options.replacing !== undefined
+      ? (options.replacing ?? undefined)
+      : (await store.getMany([key])).get(keyString(key));
+  const before = markerOf(stored);
   const items = partedDocs(key, doc, options);
   const head = items.pop() as StoredDoc;
   if (items.length > 0) await store.write(items, []);

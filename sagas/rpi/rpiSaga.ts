@@ -183,6 +183,7 @@ interface KeptReplaced {
   readonly rankings?: CachedRankings['rankings'];
 }
 
+/** Keeps what update_cache replaces, at a key that holds nothing yet. */
 async function keepReplaced(
   snapshots: DocumentStore,
   key: { pk: string; sk: string },
@@ -193,7 +194,11 @@ async function keepReplaced(
     const { rankings, ...rest } = replaced;
     kept = { previous: rest, rankings };
   }
-  await writeParted(snapshots, key, kept, { field: 'rankings', expiresAt: snapshotExpiry() });
+  await writeParted(snapshots, key, kept, {
+    field: 'rankings',
+    expiresAt: snapshotExpiry(),
+    replacing: null,
+  });
 }
 
 async function keptReplaced(

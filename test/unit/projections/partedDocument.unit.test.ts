@@ -65,6 +65,30 @@ describe('partedDocument', () => {
     expect(store.all()).toEqual([{ ...KEY, doc: doc(1, 'c') }]);
   });
 
+  it('reads nothing when told what it replaces, and removes the parts of that head', async () => {
+    const store = new InMemoryDocumentStore();
+    const options = { field: 'rankings', perPart: 2 };
+    await writeParted(store, KEY, doc(5, 'a'), options);
+    const head = (await store.getMany([KEY])).get(`${KEY.pk}\u0000${KEY.sk}`) ?? null;
+    let reads = 0;
+    const getMany = store.getMany.bind(store);
+    store.getMany = (keys) => {
+      reads++;
+      return getMany(keys);
+    };
+
+    await writeParted(store, KEY, doc(7, 'b'), { ...options, replacing: head });
+    await writeParted(store, { pk: KEY.pk, sk: 'new' }, doc(3, 'n'), {
+      ...options,
+      replacing: null,
+    });
+
+    expect(reads).toBe(0);
+    // 'b' in 4 parts and its head, 'n' in 2 and its head: none of 'a' left.
+    expect(store.all()).toHaveLength(8);
+    expect(await readParted(store, KEY)).toEqual(doc(7, 'b'));
+  });
+
   it('deletes the head and its parts, and leaves other documents alone', async () => {
     const store = new InMemoryDocumentStore();
     const other = { pk: KEY.pk, sk: 'other' };
