@@ -66,6 +66,7 @@ function generationTarget(work: GenerationWork) {
     store: work.events,
     positions,
     apply: (events) => projector.fold(events),
+    skipFirstPositions: work.projection.guardsRepeats === true,
   });
   const target = new ReadModelTarget(projector, `read model ${work.projection.name}`, {
     sequencer,

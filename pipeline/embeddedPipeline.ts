@@ -282,10 +282,13 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     .flat()
     .flatMap((g) => (g.generation === 1 ? [] : [{ name: g.consumer, projector: g.projector }]));
   const host = new ProjectionHost(projectors);
-  await runtime.addConsumer(READ_MODELS_CONSUMER, (events) => host.apply(events));
+  await runtime.addConsumer(READ_MODELS_CONSUMER, (events) => host.apply(events), {
+    skipFirstPositions: host.guardsRepeats,
+  });
   for (const c of generationConsumers)
     await runtime.addConsumer(c.name, (events) => c.projector.apply(events), {
       reads: (event) => c.projector.reads(event),
+      skipFirstPositions: c.projector.projection.guardsRepeats === true,
     });
   const open = (table: string) => DynamoDocumentStore.open(runtime.dynamo, table);
   const [directory, work, cache, notifications] = await Promise.all([

@@ -105,6 +105,7 @@ export async function rebuildReadModel(
     store: runtime.store,
     positions,
     apply: (events) => projector.fold(events),
+    skipFirstPositions: projection.guardsRepeats === true,
   });
   const flushMb = options.flushMb ?? DEFAULT_FLUSH_MB;
   if (!(flushMb > 0)) throw new Error(`the flush budget must be more than 0 MB (got ${flushMb})`);
@@ -249,6 +250,7 @@ export async function rebuildReadModel(
   // streams it brings none of the read model's events of get no position.
   await runtime.addConsumer(consumer, (events) => projector.apply(events), {
     reads: (event) => projector.reads(event),
+    skipFirstPositions: projection.guardsRepeats === true,
     // After an archive's replay, from the records that arrived after the exports' end: every
     // commit up to it is in the exports, and a record arrives after its commit.
     ...(catchUpFrom ? { startingPositionTimestamp: catchUpFrom } : {}),

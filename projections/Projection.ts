@@ -70,6 +70,14 @@ export interface Projection {
   readonly version: number;
   /** The event types it uses (`'*'` for all); every other event is applied as a no-op. */
   readonly eventTypes: readonly EventType[] | '*';
+  /**
+   * Every document it decides by keeps the sequence of the one stream that writes it, and an
+   * event at or below that changes nothing: an event delivered again has no effect at any
+   * time, not only after a crash. Its consumer then keeps no position for a stream whose one
+   * event applied is its first (see `AggregateSequencer`'s `skipFirstPositions`), a write
+   * less per stream. @default false
+   */
+  readonly guardsRepeats?: boolean;
   reads(event: EventEnvelope, view: DocView): readonly DocKey[];
   evolve(view: DocView, event: EventEnvelope): DocChanges;
 }

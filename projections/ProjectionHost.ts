@@ -10,6 +10,11 @@ import type { Projector } from './Projector.js';
 export class ProjectionHost {
   constructor(readonly projectors: readonly Projector[]) {}
 
+  /** Whether every read model it feeds ignores an event it has applied (`guardsRepeats`). */
+  get guardsRepeats(): boolean {
+    return this.projectors.every((p) => p.projection.guardsRepeats === true);
+  }
+
   async apply(events: readonly EventEnvelope[]): Promise<void> {
     const results = await Promise.allSettled(this.projectors.map((p) => p.apply(events)));
     const failed = results.flatMap((r, i) =>

@@ -33,6 +33,7 @@ const listKey = (startedAt: string, aggregateId: string): DocKey => ({
 export const sagasProjection: Projection = {
   name: 'sagas',
   version: 2,
+  guardsRepeats: true,
   eventTypes: SAGA_EVENT_TYPES,
   reads: (event) => (isSagaEvent(event) ? [sagaKey(event.aggregate_id)] : []),
   evolve(view: DocView, event: EventEnvelope): DocChanges {

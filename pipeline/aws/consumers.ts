@@ -114,6 +114,8 @@ export interface ConsumerEffect {
   readonly apply: (events: readonly EventEnvelope[]) => Promise<void>;
   /** The events its effect reads; streams with none of them are left alone. @default all */
   readonly reads?: (event: EventEnvelope) => boolean;
+  /** The effect guards by each stream's sequence: first events write no position. */
+  readonly skipFirstPositions?: boolean;
 }
 
 /**
@@ -140,6 +142,7 @@ export function awsConsumer(
     positions,
     apply: effect.apply,
     ...(effect.reads ? { reads: effect.reads } : {}),
+    ...(effect.skipFirstPositions ? { skipFirstPositions: true } : {}),
   });
   return { name, positions, sequencer, registry };
 }
@@ -148,15 +151,10 @@ export function awsConsumer(
 export function consumerHandler(
   env: ConsumerEnv,
   client: DynamoDBClient,
-  apply: (events: readonly EventEnvelope[]) => Promise<void>,
+  effect: ConsumerEffect,
   observer: ConsumerObserver,
-  /** The events its effect reads; streams with none of them are left alone. @default all */
-  reads?: (event: EventEnvelope) => boolean,
 ): KinesisHandler {
-  const { name, registry, sequencer } = awsConsumer(env, client, {
-    apply,
-    ...(reads ? { reads } : {}),
-  });
+  const { name, registry, sequencer } = awsConsumer(env, client, effect);
   return createKinesisHandler({
     consumer: name,
     codec: new CommitCodec(registry),
@@ -209,7 +207,7 @@ export function readModelsEffect(
       ),
   );
   const host = new ProjectionHost(projectors);
-  return { apply: (events) => host.apply(events) };
+  return { apply: (events) => host.apply(events), skipFirstPositions: host.guardsRepeats };
 }
 
 /** The read-models consumer: every read model, each in the table `READ_MODEL_TABLES` names. */
@@ -218,7 +216,7 @@ export function readModelsHandler(
   client: DynamoDBClient,
   observer: ConsumerObserver = {},
 ): KinesisHandler {
-  return consumerHandler(env, client, readModelsEffect(env, client, observer).apply, observer);
+  return consumerHandler(env, client, readModelsEffect(env, client, observer), observer);
 }
 
 /** The domain buses by domain, as `BUS_NAMES` names them. */
@@ -264,10 +262,5 @@ export function busRouterHandler(
   clients: { dynamo: DynamoDBClient; eventBridge: EventBridgeClient },
   observer: ConsumerObserver = {},
 ): KinesisHandler {
-  return consumerHandler(
-    env,
-    clients.dynamo,
-    busRouterEffect(env, clients, observer).apply,
-    observer,
-  );
+  return consumerHandler(env, clients.dynamo, busRouterEffect(env, clients, observer), observer);
 }

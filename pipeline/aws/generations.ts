@@ -201,9 +201,12 @@ export async function generationFeederHandler(
   return consumerHandler(
     { ...env, CONSUMER: consumer },
     client,
-    (events) => projector.apply(events),
+    {
+      apply: (events) => projector.apply(events),
+      reads: (event) => projector.reads(event),
+      skipFirstPositions: projection.guardsRepeats === true,
+    },
     observer,
-    (event) => projector.reads(event),
   );
 }
 

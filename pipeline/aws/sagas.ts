@@ -184,8 +184,12 @@ export function sagaConsumerHandler(
   client: DynamoDBClient,
   options: SagaRuntimeOptions = {},
 ): KinesisHandler {
-  const effect = sagaConsumerEffect(env, client, options);
-  return consumerHandler(env, client, effect.apply, options.observer ?? {}, effect.reads);
+  return consumerHandler(
+    env,
+    client,
+    sagaConsumerEffect(env, client, options),
+    options.observer ?? {},
+  );
 }
 
 /** How long a sweep's lease holds when the invocation's time left is not known (ms). */

@@ -48,6 +48,7 @@ type MatchEvent = EventEnvelope<
 export const matchesProjection: Projection = {
   name: 'matches',
   version: 2,
+  guardsRepeats: true,
   eventTypes: ['MatchScheduled', 'MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
   reads: (event) => (matchEvent(event) ? [primary(event.aggregate_id)] : []),
   evolve(view: DocView, envelope: EventEnvelope): DocChanges {

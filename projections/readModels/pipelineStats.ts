@@ -23,6 +23,7 @@ const dayKey = (day: string): DocKey => ({ pk: 'days', sk: day });
 export const pipelineStatsProjection: Projection = {
   name: 'pipeline-stats',
   version: 1,
+  guardsRepeats: true,
   eventTypes: '*',
   reads: (event) => [contributionKey(event.timestamp.slice(0, 10), event.aggregate_id)],
   evolve(view: DocView, event: EventEnvelope): DocChanges {

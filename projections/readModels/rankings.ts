@@ -102,6 +102,7 @@ export const rankingsProjection: Projection = {
   // 2: each calculation's division and the day of its last game (RpiCalculated v2).
   // 3: a calculation of more than 1,000 teams keeps its lines in items beside it.
   version: 3,
+  guardsRepeats: true,
   eventTypes: ['RpiCalculated', 'RpiResultsPublished', 'RpiResultsRetracted'],
   reads: (envelope) => {
     const event = calculationEvent(envelope);

@@ -71,6 +71,7 @@ type ResultEvent = EventEnvelope<'MatchRecorded' | 'MatchResultCorrected' | 'Mat
 export const standingsProjection: Projection = {
   name: 'standings',
   version: 2,
+  guardsRepeats: true,
   eventTypes: ['MatchRecorded', 'MatchResultCorrected', 'MatchCancelled'],
   reads: (event) => (resultEvent(event) ? [refKey(event.aggregate_id)] : []),
   evolve(view: DocView, envelope: EventEnvelope): DocChanges {

@@ -30,6 +30,7 @@ type TeamEvent = EventEnvelope<'TeamRegistered' | 'TeamMetadataUpdated'>;
 export const teamsProjection: Projection = {
   name: 'teams',
   version: 1,
+  guardsRepeats: true,
   eventTypes: ['TeamRegistered', 'TeamMetadataUpdated'],
   reads: (envelope) => {
     const event = teamEvent(envelope);

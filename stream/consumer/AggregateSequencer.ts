@@ -35,6 +35,15 @@ export interface SequencerOptions {
    * @default every event
    */
   readonly reads?: (event: EventEnvelope) => boolean;
+  /**
+   * For an effect that keeps each stream's last sequence in what it writes and changes nothing
+   * for an event at or below it (every read model does): a stream whose only event applied is
+   * its first gets no position. A stream without one is at 0, so its first event delivered
+   * again is applied again and changes nothing, and its next event reads the first from the
+   * store, as for any gap. Where most streams hold one event, that spares a write per stream.
+   * @default false: each stream applied gets its position
+   */
+  readonly skipFirstPositions?: boolean;
 }
 
 /**
@@ -54,7 +63,7 @@ export class AggregateSequencer {
 
   /** Delivers the events of several commits, of any streams, in the order they arrived. */
   async deliverAll(commits: readonly (readonly EventEnvelope[])[]): Promise<Delivery> {
-    const { positions, store, apply, consumer, reads } = this.options;
+    const { positions, store, apply, consumer, reads, skipFirstPositions } = this.options;
     const byStream = new Map<string, EventEnvelope[]>();
     for (const commit of commits) {
       for (const event of commit) {
@@ -105,9 +114,10 @@ export class AggregateSequencer {
       const advanced = new Map<string, number>();
       for (const events of batches) {
         const last = events.at(-1);
-        if (last) advanced.set(last.aggregate_id, last.sequence);
+        if (last && !(skipFirstPositions && last.sequence === 1))
+          advanced.set(last.aggregate_id, last.sequence);
       }
-      await positions.advance(advanced);
+      if (advanced.size > 0) await positions.advance(advanced);
     }
     return { applied: batch.length, duplicates, filled, skipped };
   }

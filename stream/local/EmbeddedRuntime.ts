@@ -82,6 +82,8 @@ export interface EmbeddedRuntimeOptions {
 /** A consumer's mapping settings, and which events its effect reads (see `AggregateSequencer`). */
 export type ConsumerOptions = Partial<Omit<EventSourceMappingOptions, 'consumer' | 'handler'>> & {
   readonly reads?: (event: EventEnvelope) => boolean;
+  /** The effect guards by each stream's sequence: first events write no position. */
+  readonly skipFirstPositions?: boolean;
 };
 
 /** A consumer of the runtime: its mapping, what it has seen, and the code that applies. */
@@ -203,7 +205,7 @@ export class EmbeddedRuntime {
     apply: (events: readonly EventEnvelope[]) => Promise<void>,
     consumerOptions: ConsumerOptions = {},
   ): Promise<EventSourceMapping> {
-    const { reads, ...options } = consumerOptions;
+    const { reads, skipFirstPositions, ...options } = consumerOptions;
     const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0, skipped: 0 };
     const failures = new FailureLog();
     const positions = new DynamoPositionStore(this.dynamo, name);
@@ -213,6 +215,7 @@ export class EmbeddedRuntime {
       positions,
       apply,
       ...(reads ? { reads } : {}),
+      ...(skipFirstPositions ? { skipFirstPositions } : {}),
     });
     const handler = createKinesisHandler({
       consumer: name,

@@ -124,9 +124,11 @@ describe('the per-file work of a rebuild through the archive', () => {
       applyStreams: (ids) => applyDeferredStreams(work, ids),
     });
 
-    // Assess: match:X deferred from the first file, applied whole after both; the documents
-    // are those of every event applied in order.
-    expect(summary).toMatchObject({ completed: true, deferred: 1, events: 6 });
+    // Assess: match:X deferred from the file of its later events, applied whole after both
+    // files; the documents are those of every event applied in order. Its first event, applied
+    // from the other file, left no position (the matches read model ignores a repeat), so the
+    // stream applied whole takes it again: 7 events applied for the 6 stored.
+    expect(summary).toMatchObject({ completed: true, deferred: 1, events: 7 });
     const expected = new InMemoryDocumentStore();
     const projector = new Projector(matchesProjection, expected);
     for await (const batch of store.readAll()) await projector.apply(batch);

@@ -300,10 +300,12 @@ describe('the change relay killed with SIGKILL in the middle of its writes', () 
       [...stored.keys()].filter((k) => /^(match|team):/.test(k)).sort();
     expect(domain(found.stored), context).toEqual(domain(expected.stored));
     // The read models applied every stored event, and hold what the run never killed holds
-    // (a correction applied twice would count twice in a match's corrections).
+    // (a correction applied twice would count twice in a match's corrections). A stream whose
+    // one event is its first has no position (its read models ignore a repeat): the tables
+    // below, equal to the run never killed, show those were applied.
     const behind = [...found.stored].filter(([key, last]) => {
       const stream = key.slice(0, key.lastIndexOf('#'));
-      return (found.positions.get(stream) ?? 0) < last;
+      return last > 1 && (found.positions.get(stream) ?? 0) < last;
     });
     expect(behind, context).toEqual([]);
     const [matches = '', standings = '', teams = ''] = tables;

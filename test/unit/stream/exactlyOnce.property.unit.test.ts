@@ -62,75 +62,115 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 
+type Delivery = typeof deliveryArb extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * Delivers a history as the stream would (copies, any order, several shards, batches, applies
+ * that fail once) to a consumer whose effect logs each event it takes, per stream. A guarded
+ * effect, as a read model's documents do, takes nothing at or below the last sequence it took.
+ */
+async function deliver(
+  history: number[][],
+  delivery: Delivery,
+  options: { skipFirstPositions?: boolean; guarded?: boolean } = {},
+) {
+  // Prepare: the history in the store, and its commits as Kinesis records.
+  const { store, ids } = await build(history);
+  const commits = ids.flatMap((id) => [...store.commitsOf(id)]);
+  let records: KinesisStreamRecord[] = commits.map((c) => kinesisRecordOf(c));
+  // Duplicate some records, then deliver in a random order over several shards.
+  records = records.flatMap((r, i) => (i % delivery.duplicateEvery === 0 ? [r, r] : [r]));
+  records = shuffle(records, delivery.seed);
+  const shards: KinesisStreamRecord[][] = Array.from({ length: delivery.shards }, () => []);
+  records.forEach((r, i) => {
+    shards[i % delivery.shards]?.push(r);
+  });
+
+  // The consumer's effect: events appended to a per-stream log; some calls fail once.
+  const applied = new Map<string, string[]>();
+  const taken = new Map<string, number>();
+  const positions = new InMemoryPositionStore();
+  let calls = 0;
+  const sequencer = new AggregateSequencer({
+    consumer: 'test',
+    store,
+    positions,
+    ...(options.skipFirstPositions ? { skipFirstPositions: true } : {}),
+    apply: async (events: readonly EventEnvelope[]) => {
+      calls++;
+      if (delivery.failEvery > 0 && calls % delivery.failEvery === 0) throw new Error('transient');
+      for (const e of events) {
+        if (options.guarded && e.sequence <= (taken.get(e.aggregate_id) ?? 0)) continue;
+        taken.set(e.aggregate_id, e.sequence);
+        const log = applied.get(e.aggregate_id) ?? [];
+        log.push(`${e.sequence}:${e.event_id}`);
+        applied.set(e.aggregate_id, log);
+      }
+    },
+  });
+  const handler = createKinesisHandler({
+    consumer: 'test',
+    codec: new CommitCodec(registry),
+    sequencer,
+  });
+
+  // Act: each shard in batches, interleaved; a failed batch is retried from the failed record.
+  const cursors = shards.map(() => 0);
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const [s, shard] of shards.entries()) {
+      const from = cursors[s] ?? 0;
+      if (from >= shard.length) continue;
+      progress = true;
+      const batch = shard.slice(from, from + delivery.batchSize);
+      let stop = 0;
+      try {
+        const { batchItemFailures } = await handler({ Records: batch });
+        const failed = batchItemFailures[0]?.itemIdentifier;
+        stop =
+          failed === undefined
+            ? batch.length
+            : batch.findIndex((r) => r.kinesis.sequenceNumber === failed);
+      } catch {
+        stop = 0; // the effect failed: the whole batch is retried
+      }
+      cursors[s] = from + stop;
+    }
+  }
+  return { store, ids, applied, positions };
+}
+
 describe('exactly-once, in-order effects on an unordered, duplicating stream', () => {
   it('gives the same result as applying the history in order, for any delivery', async () => {
     await fc.assert(
       fc.asyncProperty(historyArb, deliveryArb, async (history, delivery) => {
-        // Prepare: the history in the store, and its commits as Kinesis records.
-        const { store, ids } = await build(history);
-        const commits = ids.flatMap((id) => [...store.commitsOf(id)]);
-        let records: KinesisStreamRecord[] = commits.map((c) => kinesisRecordOf(c));
-        // Duplicate some records, then deliver in a random order over several shards.
-        records = records.flatMap((r, i) => (i % delivery.duplicateEvery === 0 ? [r, r] : [r]));
-        records = shuffle(records, delivery.seed);
-        const shards: KinesisStreamRecord[][] = Array.from({ length: delivery.shards }, () => []);
-        records.forEach((r, i) => {
-          shards[i % delivery.shards]?.push(r);
-        });
-
-        // The consumer's effect: events appended to a per-stream log; some calls fail once.
-        const applied = new Map<string, string[]>();
-        let calls = 0;
-        const sequencer = new AggregateSequencer({
-          consumer: 'test',
-          store,
-          positions: new InMemoryPositionStore(),
-          apply: async (events: readonly EventEnvelope[]) => {
-            calls++;
-            if (delivery.failEvery > 0 && calls % delivery.failEvery === 0)
-              throw new Error('transient');
-            for (const e of events) {
-              const log = applied.get(e.aggregate_id) ?? [];
-              log.push(`${e.sequence}:${e.event_id}`);
-              applied.set(e.aggregate_id, log);
-            }
-          },
-        });
-        const handler = createKinesisHandler({
-          consumer: 'test',
-          codec: new CommitCodec(registry),
-          sequencer,
-        });
-
-        // Act: each shard in batches, interleaved; a failed batch is retried from the failed record.
-        const cursors = shards.map(() => 0);
-        let progress = true;
-        while (progress) {
-          progress = false;
-          for (const [s, shard] of shards.entries()) {
-            const from = cursors[s] ?? 0;
-            if (from >= shard.length) continue;
-            progress = true;
-            const batch = shard.slice(from, from + delivery.batchSize);
-            let stop = 0;
-            try {
-              const { batchItemFailures } = await handler({ Records: batch });
-              const failed = batchItemFailures[0]?.itemIdentifier;
-              stop =
-                failed === undefined
-                  ? batch.length
-                  : batch.findIndex((r) => r.kinesis.sequenceNumber === failed);
-            } catch {
-              stop = 0; // the effect failed: the whole batch is retried
-            }
-            cursors[s] = from + stop;
-          }
-        }
+        const { store, ids, applied } = await deliver(history, delivery);
 
         // Assess: every event of every stream, once, in sequence order.
         for (const id of ids) {
           const expected = (await store.read(id)).map((e) => `${e.sequence}:${e.event_id}`);
           expect(applied.get(id)).toEqual(expected);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('gives the same result to a guarded effect when first events leave no position, and stores none for a stream of one event', async () => {
+    await fc.assert(
+      fc.asyncProperty(historyArb, deliveryArb, async (history, delivery) => {
+        const { store, ids, applied, positions } = await deliver(history, delivery, {
+          skipFirstPositions: true,
+          guarded: true,
+        });
+
+        const stored = await positions.positions(ids);
+        for (const id of ids) {
+          const events = await store.read(id);
+          expect(applied.get(id)).toEqual(events.map((e) => `${e.sequence}:${e.event_id}`));
+          // A stream of one event has no position; any other ends at its last.
+          expect(stored.get(id)).toBe(events.length === 1 ? 0 : events.length);
         }
       }),
       { numRuns: 150 },
