@@ -120,7 +120,10 @@ export async function applyExportFile(work: ExportFileWork): Promise<ExportFileR
         !first.has(c.aggregate_id)
       )
         first.set(c.aggregate_id, c.sequence);
-    const stored = await positions.positions([...first.keys()]);
+    // A stream that starts here at its first event follows on from any position: only the
+    // others' positions are read.
+    const later = [...first].flatMap(([id, sequence]) => (sequence > 1 ? [id] : []));
+    const stored = later.length > 0 ? await positions.positions(later) : new Map<string, number>();
     for (const [id, sequence] of first)
       if (sequence > (stored.get(id) ?? 0) + 1) deferred.add(id);
       else accepted.add(id);

@@ -40,7 +40,8 @@ export interface SequencerOptions {
    * for an event at or below it (every read model does): a stream whose only event applied is
    * its first gets no position. A stream without one is at 0, so its first event delivered
    * again is applied again and changes nothing, and its next event reads the first from the
-   * store, as for any gap. Where most streams hold one event, that spares a write per stream.
+   * store, as for any gap. Where most streams hold one event, that spares a write per stream,
+   * and the read of the position of a stream whose first event comes alone.
    * @default false: each stream applied gets its position
    */
   readonly skipFirstPositions?: boolean;
@@ -80,7 +81,13 @@ export class AggregateSequencer {
           skipped += events.length;
         }
     if (byStream.size === 0) return { applied: 0, duplicates: 0, filled: 0, skipped };
-    const current = await positions.positions([...byStream.keys()]);
+    // A stream that brings its first event alone needs no position: it is applied whatever
+    // the position (at or below it, the effect ignores it), and leaves none.
+    const unread = (events: readonly EventEnvelope[]) =>
+      skipFirstPositions === true && events.every((e) => e.sequence === 1);
+    const positioned = [...byStream].flatMap(([id, events]) => (unread(events) ? [] : [id]));
+    const current =
+      positioned.length > 0 ? await positions.positions(positioned) : new Map<string, number>();
 
     let duplicates = 0;
     let filled = 0;

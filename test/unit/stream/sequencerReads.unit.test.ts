@@ -77,3 +77,45 @@ describe('a sequencer whose consumer reads some event types only', () => {
     expect((await positions.positions(['team:a'])).get('team:a')).toBe(2);
   });
 });
+
+describe('a sequencer whose effect ignores a repeat (skipFirstPositions)', () => {
+  it('neither reads nor writes a position for a stream that brings its first event alone, and reads it for one past its first', async () => {
+    // Prepare: positions that count their reads, over a store with a team of two events.
+    const { store } = await prepare();
+    const positions = new InMemoryPositionStore();
+    const asked: string[][] = [];
+    const read = positions.positions.bind(positions);
+    positions.positions = (ids) => {
+      asked.push([...ids]);
+      return read(ids);
+    };
+    const applied: string[] = [];
+    const sequencer = new AggregateSequencer({
+      consumer: 'guarded',
+      store,
+      positions,
+      apply: async (events) => {
+        applied.push(...events.map((e) => `${e.aggregate_id}#${e.sequence}`));
+      },
+      skipFirstPositions: true,
+    });
+    const [match] = await store.read('match:1');
+    const [registered, updated] = await store.read('team:a');
+
+    // Act: the match's first event alone, twice; then the team's two events in one delivery.
+    await sequencer.deliver([match as EventEnvelope]);
+    await sequencer.deliver([match as EventEnvelope]);
+    await sequencer.deliverAll([[registered as EventEnvelope], [updated as EventEnvelope]]);
+
+    // Assess: the match applied each time it came (its effect ignores the repeat), its position
+    // neither read nor written; the team's read, and written at its last event.
+    expect(applied).toEqual(['match:1#1', 'match:1#1', 'team:a#1', 'team:a#2']);
+    expect(asked).toEqual([['team:a']]);
+    expect(await read(['match:1', 'team:a'])).toEqual(
+      new Map([
+        ['match:1', 0],
+        ['team:a', 2],
+      ]),
+    );
+  });
+});
