@@ -193,6 +193,11 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     const skipped = Object.fromEntries(
       [...runtime.consumers].map(([name, c]) => [name, c.counts.skipped]),
     );
+    // Of those applied, read from the store to fill a gap (for read-models, mostly a stream's
+    // first event again: such a stream keeps no position).
+    const filled = Object.fromEntries(
+      [...runtime.consumers].map(([name, c]) => [name, c.counts.filled]),
+    );
     // Applied, or skipped as of a stream the consumer does not read: each event once.
     const handled = Object.fromEntries(
       [...runtime.consumers].map(([name, c]) => [name, c.counts.applied + c.counts.skipped]),
@@ -206,6 +211,7 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
       records_relayed: runtime.relay.stats.forwarded,
       events_applied: consumers,
       events_skipped: skipped,
+      events_filled: filled,
       published: { ...pipeline.published },
       dead_letters: deadLetters,
       saga: {

@@ -621,14 +621,19 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
     expect(await visibleMessages()).toBe(1);
   });
 
-  it('skips and removes a consumer letter whose events were applied meanwhile', async () => {
+  it('removes a consumer letter whose events were applied meanwhile', async () => {
     await givenUp(
       codec.build('match:m1', 0, [{ event_type: 'MatchRecorded', data: matchRecorded('m1') }]),
       7,
     );
     const { summary } = await redrive('--consumer', 'read-models');
-    expect(summary.skipped).toEqual([
-      expect.objectContaining({ removed: true, why: expect.stringMatching(/already applied/) }),
+    // A stream's first event leaves no read-models position (its read models ignore a
+    // repeat), so the letter cannot be told applied: its event is applied again, changing
+    // nothing, and the letter removed as redriven. (A letter of a later event is skipped as
+    // already applied: the embedded runtime's redrive test.)
+    expect(summary.skipped).toEqual([]);
+    expect(summary.redriven).toEqual([
+      expect.objectContaining({ consumer: 'read-models', events: 1 }),
     ]);
     expect(summary.still_failing.length).toBe(1); // the corrupt commit, still
     const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));

@@ -14,6 +14,7 @@ const KEYED_BY_DATA = new Map([
   ['by_consumer', 1],
   ['events_applied', 1],
   ['events_skipped', 1],
+  ['events_filled', 1],
   ['published', 1],
   ['poisoned_streams', 1],
   ['compensations', 1],

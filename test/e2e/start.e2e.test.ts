@@ -13,6 +13,7 @@ interface Summary {
   records_relayed: number;
   events_applied: Record<string, number>;
   events_skipped: Record<string, number>;
+  events_filled: Record<string, number>;
   published: Record<string, number>;
   dead_letters: number;
   saga: {
@@ -77,9 +78,19 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     const summary = JSON.parse(run.stdout) as Summary;
     const { ingest } = summary;
     // Each consumer saw every event once: applied, or skipped as of a stream it does not read
-    // (the saga consumer reads saga streams only).
-    for (const [name, applied] of Object.entries(summary.events_applied))
-      expect(applied + (summary.events_skipped[name] ?? Number.NaN)).toBe(summary.events_appended);
+    // (the saga consumer reads saga streams only). The read-models consumer keeps no position
+    // for a stream whose first event came alone, so when the stream's next event comes (a
+    // saga's, a calculation's), it reads the first from the store and applies it again,
+    // which changes nothing: at least once, and at most the events filled from the store more.
+    for (const [name, applied] of Object.entries(summary.events_applied)) {
+      const handled = applied + (summary.events_skipped[name] ?? Number.NaN);
+      if (name === 'read-models') {
+        expect(handled).toBeGreaterThanOrEqual(summary.events_appended);
+        expect(handled - (summary.events_filled[name] ?? Number.NaN)).toBeLessThanOrEqual(
+          summary.events_appended,
+        );
+      } else expect(handled).toBe(summary.events_appended);
+    }
     expect(summary.events_skipped).toMatchObject({ 'read-models': 0, 'bus-router': 0 });
     expect(summary.events_skipped.sagas).toBeGreaterThan(ingest.appended);
     expect(Object.keys(summary.events_applied).sort()).toEqual([
@@ -146,7 +157,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     );
     expect(lines.slice(3, 8).every((l) => / 0\.\d{4}$/.test(l))).toBe(true);
     expect(run.stdout).toMatch(
-      /pipeline: [\d,]+ events appended, [\d,]+ change records relayed, 3 consumers \([\d,]+ events handled each\)/,
+      /pipeline: [\d,]+ events appended, [\d,]+ change records relayed, 3 consumers \([\d,]+(–[\d,]+)? events handled each\)/,
     );
     expect(run.stdout).toMatch(
       /saga: [0-9a-f-]{36} completed in [\d.]+ s \([\d,]+ sagas? started /,
