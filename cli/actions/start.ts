@@ -198,7 +198,8 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     const filled = Object.fromEntries(
       [...runtime.consumers].map(([name, c]) => [name, c.counts.filled]),
     );
-    // Applied, or skipped as of a stream the consumer does not read: each event once.
+    // Applied, or skipped as of a stream the consumer does not read: each event once (for
+    // read-models at least once: a stream's first event again is among those filled).
     const handled = Object.fromEntries(
       [...runtime.consumers].map(([name, c]) => [name, c.counts.applied + c.counts.skipped]),
     );
