@@ -1,4 +1,4 @@
-import type { DocumentStore } from './DocumentStore.js';
+import type { DocumentStore, QueryRange } from './DocumentStore.js';
 import type { Doc, DocKey, EntryChanges, StoredDoc } from './Projection.js';
 
 /**
@@ -31,11 +31,12 @@ export class ActiveDocumentStore implements DocumentStore {
     return (await this.target()).getMany(keys);
   }
 
-  async query(
-    pk: string,
-    range?: { readonly prefix?: string; readonly from?: string; readonly to?: string },
-  ): Promise<StoredDoc[]> {
+  async query(pk: string, range?: QueryRange): Promise<StoredDoc[]> {
     return (await this.target()).query(pk, range);
+  }
+
+  async *queryPages(pk: string, range?: QueryRange): AsyncGenerator<StoredDoc[]> {
+    yield* (await this.target()).queryPages(pk, range);
   }
 
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {

@@ -6,15 +6,24 @@ import {
   type StoredDoc,
 } from './Projection.js';
 
+/** Where in a partition a query reads: a sort-key prefix, or a range (both ends included). */
+export interface QueryRange {
+  readonly prefix?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
 /** Storage of one read model's documents. */
 export interface DocumentStore {
   /** The documents at these keys (absent keys are absent from the map), by `keyString`. */
   getMany(keys: readonly DocKey[]): Promise<Map<string, Doc>>;
   /** Documents of one partition, in sort-key order, optionally within a sort-key range or prefix. */
-  query(
-    pk: string,
-    range?: { readonly prefix?: string; readonly from?: string; readonly to?: string },
-  ): Promise<StoredDoc[]>;
+  query(pk: string, range?: QueryRange): Promise<StoredDoc[]>;
+  /**
+   * The same documents a page at a time, so that a reader of a large partition (a season's
+   * matches) holds one page of documents, not the whole partition.
+   */
+  queryPages(pk: string, range?: QueryRange): AsyncIterable<StoredDoc[]>;
   /** Writes and deletes, each key at most once. */
   write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void>;
   /**
@@ -38,10 +47,11 @@ export class InMemoryDocumentStore implements DocumentStore {
     return out;
   }
 
-  async query(
-    pk: string,
-    range: { prefix?: string; from?: string; to?: string } = {},
-  ): Promise<StoredDoc[]> {
+  async *queryPages(pk: string, range?: QueryRange): AsyncGenerator<StoredDoc[]> {
+    yield await this.query(pk, range);
+  }
+
+  async query(pk: string, range: QueryRange = {}): Promise<StoredDoc[]> {
     return [...this.docs.values()]
       .filter(
         (d) =>

@@ -12,7 +12,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../stream/aws/dynamoBatch.js';
 import { ensureTable } from '../stream/eventStore/eventsTable.js';
 import { mergeAsync } from '../stream/mergeAsync.js';
-import type { DocumentStore } from './DocumentStore.js';
+import type { DocumentStore, QueryRange } from './DocumentStore.js';
 import {
   type Doc,
   type DocKey,
@@ -87,10 +87,14 @@ export class DynamoDocumentStore implements DocumentStore {
     return out;
   }
 
-  async query(
-    pk: string,
-    range: { prefix?: string; from?: string; to?: string } = {},
-  ): Promise<StoredDoc[]> {
+  async query(pk: string, range?: QueryRange): Promise<StoredDoc[]> {
+    const docs: StoredDoc[] = [];
+    for await (const page of this.queryPages(pk, range)) docs.push(...page);
+    return docs;
+  }
+
+  /** One Query call per page (DynamoDB returns at most 1 MB a call). */
+  async *queryPages(pk: string, range: QueryRange = {}): AsyncGenerator<StoredDoc[]> {
     const values: Record<string, string> = { ':pk': pk };
     let condition = 'pk = :pk';
     if (range.prefix !== undefined) {
@@ -101,7 +105,6 @@ export class DynamoDocumentStore implements DocumentStore {
       values[':from'] = range.from ?? '';
       values[':to'] = range.to ?? '\uffff';
     }
-    const docs: StoredDoc[] = [];
     let start: Item | undefined;
     do {
       const page = await this.client.send(
@@ -113,10 +116,9 @@ export class DynamoDocumentStore implements DocumentStore {
           ConsistentRead: true,
         }),
       );
-      for (const item of page.Items ?? []) docs.push({ ...this.read(item), pk });
+      yield (page.Items ?? []).map((item) => ({ ...this.read(item), pk }));
       start = page.LastEvaluatedKey;
     } while (start);
-    return docs;
   }
 
   /** Every document, in pages, `segments` scanned in parallel (in no particular order). */

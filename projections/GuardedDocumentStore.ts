@@ -1,5 +1,5 @@
 import type { CircuitBreaker } from '../stream/breaker/CircuitBreaker.js';
-import type { DocumentStore } from './DocumentStore.js';
+import type { DocumentStore, QueryRange } from './DocumentStore.js';
 import type { Doc, DocKey, EntryChanges, StoredDoc } from './Projection.js';
 
 /**
@@ -17,11 +17,22 @@ export class GuardedDocumentStore implements DocumentStore {
     return this.breaker.execute(() => this.store.getMany(keys));
   }
 
-  query(
-    pk: string,
-    range?: { readonly prefix?: string; readonly from?: string; readonly to?: string },
-  ): Promise<StoredDoc[]> {
+  query(pk: string, range?: QueryRange): Promise<StoredDoc[]> {
     return this.breaker.execute(() => this.store.query(pk, range));
+  }
+
+  /** Each page's read goes through the breaker. */
+  async *queryPages(pk: string, range?: QueryRange): AsyncGenerator<StoredDoc[]> {
+    const pages = this.store.queryPages(pk, range)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await this.breaker.execute(() => pages.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await pages.return?.();
+    }
   }
 
   write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {

@@ -37,6 +37,10 @@ export class LocalFolderReader implements FolderReader {
     return {
       getMany: (keys: readonly DocKey[]) => emptyIfMissing(store.getMany(keys), new Map()),
       query: (pk, range) => emptyIfMissing(store.query(pk, range), []),
+      // One page: the commands read small partitions here (the registry, a day's counts, sagas).
+      queryPages: async function* (pk, range) {
+        yield await emptyIfMissing(store.query(pk, range), []);
+      },
       write: () => refuseWrite(table),
       update: () => refuseWrite(table),
     };

@@ -1,4 +1,4 @@
-import type { DocumentStore } from '../../projections/DocumentStore.js';
+import type { DocumentStore, QueryRange } from '../../projections/DocumentStore.js';
 import type { Doc, DocKey, StoredDoc } from '../../projections/Projection.js';
 import type { SharedBreakerState } from '../../stream/breaker/BreakerStateStore.js';
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
@@ -16,6 +16,13 @@ export class RemoteFolderReader implements FolderReader {
   ) {}
 
   documents(table: string): DocumentStore {
+    const query = async (pk: string, range: QueryRange | undefined) => {
+      const answer = await this.ask<{ documents: StoredDoc[] }>(FOLDER_ROUTES.documents, {
+        table,
+        query: { pk, ...(range ? { range } : {}) },
+      } satisfies DocumentsRequest);
+      return answer.documents;
+    };
     return {
       getMany: async (keys: readonly DocKey[]) => {
         const answer = await this.ask<{ documents: { key: string; doc: Doc }[] }>(
@@ -24,12 +31,10 @@ export class RemoteFolderReader implements FolderReader {
         );
         return new Map(answer.documents.map((d) => [d.key, d.doc]));
       },
-      query: async (pk, range) => {
-        const answer = await this.ask<{ documents: StoredDoc[] }>(FOLDER_ROUTES.documents, {
-          table,
-          query: { pk, ...(range ? { range } : {}) },
-        } satisfies DocumentsRequest);
-        return answer.documents;
+      query,
+      // The API answers a query whole.
+      queryPages: async function* (pk, range) {
+        yield await query(pk, range);
       },
       write: () => refuseWrite(table),
       update: () => refuseWrite(table),

@@ -163,6 +163,15 @@ export async function matchesOfSeason(store: DocumentStore, season: string): Pro
   return (await store.query(`season#${season}`)).map((d) => d.doc as unknown as MatchDoc);
 }
 
+/** The matches of a season, by day, a page at a time (a season may hold 100,000 matches). */
+export async function* seasonMatchPages(
+  store: DocumentStore,
+  season: string,
+): AsyncGenerator<MatchDoc[]> {
+  for await (const page of store.queryPages(`season#${season}`))
+    yield page.map((d) => d.doc as unknown as MatchDoc);
+}
+
 /** The matches of a team (of one season if given), by day. */
 export async function matchesOfTeam(
   store: DocumentStore,

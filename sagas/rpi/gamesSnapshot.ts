@@ -89,10 +89,11 @@ export async function readGamesSnapshot(
 export async function deleteGamesSnapshot(store: DocumentStore, sagaId: string): Promise<void> {
   const key = headKey(sagaId);
   await store.write([], [key]);
-  const parts = await store.query(key.pk, { prefix: 'games#' });
-  if (parts.length > 0)
-    await store.write(
-      [],
-      parts.map(({ pk, sk }) => ({ pk, sk })),
-    );
+  // A page at a time: the parts of a season of 10,000 teams hold about 20 MB of games.
+  for await (const parts of store.queryPages(key.pk, { prefix: 'games#' }))
+    if (parts.length > 0)
+      await store.write(
+        [],
+        parts.map(({ pk, sk }) => ({ pk, sk })),
+      );
 }

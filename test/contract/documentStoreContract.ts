@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
-import { keyString } from '../../projections/Projection.js';
+import { keyString, type StoredDoc } from '../../projections/Projection.js';
 
 let n = 0;
 const partition = () => `p${process.pid}-${++n}`;
@@ -56,6 +56,31 @@ export function documentStoreContract(name: string, setup: () => DocumentStore):
         (await store.query(pk, { from: '2026-09-02', to: '2026-10-02' })).map((d) => d.sk),
       ).toEqual(['2026-09-03#x', '2026-10-01#z']);
       expect(await store.query(partition())).toEqual([]);
+    });
+
+    it('reads a partition a page at a time, the pages together being the query', async () => {
+      const store = setup();
+      const pk = partition();
+      // 40 documents of 40 KB: more than one 1 MB page of DynamoDB's Query.
+      const text = 'x'.repeat(40_000);
+      await store.write(
+        Array.from({ length: 40 }, (_, i) => ({
+          pk,
+          sk: `s${String(i).padStart(2, '0')}`,
+          doc: { i, text },
+        })),
+        [],
+      );
+      const pages: StoredDoc[][] = [];
+      for await (const page of store.queryPages(pk, { prefix: 's' })) pages.push(page);
+
+      expect(pages.flat()).toEqual(await store.query(pk, { prefix: 's' }));
+      expect(pages.flat().map((d) => (d.doc as { i: number }).i)).toEqual(
+        Array.from({ length: 40 }, (_, i) => i),
+      );
+      const empty: StoredDoc[][] = [];
+      for await (const page of store.queryPages(partition())) empty.push(page);
+      expect(empty.flat()).toEqual([]);
     });
 
     it('handles batches larger than one call, and large documents', async () => {

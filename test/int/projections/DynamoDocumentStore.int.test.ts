@@ -23,6 +23,19 @@ afterAll(async () => {
 documentStoreContract('DynamoDB on dynalite', () => store);
 
 describe('DynamoDocumentStore', () => {
+  it('reads a partition over 1 MB in more than one page', async () => {
+    const text = 'y'.repeat(40_000);
+    await store.write(
+      Array.from({ length: 40 }, (_, i) => ({ pk: 'paged', sk: String(i), doc: { text } })),
+      [],
+    );
+    const sizes: number[] = [];
+    for await (const page of store.queryPages('paged')) sizes.push(page.length);
+
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(40);
+  });
+
   it('refuses a document too large even gzipped, naming it', async () => {
     const random = Array.from({ length: 60_000 }, (_, i) => `${i}-${Math.random().toString(36)}`);
 

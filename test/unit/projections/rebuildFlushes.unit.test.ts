@@ -124,6 +124,10 @@ class DyingStore implements DocumentStore {
     return this.disk.query(pk, range);
   }
 
+  queryPages(pk: string, range?: { prefix?: string; from?: string; to?: string }) {
+    return this.disk.queryPages(pk, range);
+  }
+
   private dies(): Death | undefined {
     if (this.process.dead) throw new Killed();
     const death = this.death;

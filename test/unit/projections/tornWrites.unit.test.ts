@@ -36,6 +36,10 @@ class DyingStore implements DocumentStore {
     return this.disk.query(pk, range);
   }
 
+  queryPages(pk: string, range?: { prefix?: string; from?: string; to?: string }) {
+    return this.disk.queryPages(pk, range);
+  }
+
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
     if (this.dead) throw new Killed();
     if (this.calls++ !== this.dieAt) return this.disk.write(puts, deletes);
