@@ -2,7 +2,6 @@ import avro from 'avsc';
 import { isCalendarDay } from '../domain/games/parseDate.js';
 
 const { LogicalType } = avro.types;
-const DAY_MS = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -35,8 +34,7 @@ export class DateType extends LogicalType {
   }
 
   protected override _toValue(value: unknown): number | undefined {
-    if (typeof value !== 'string' || !isCalendarDay(value)) return undefined;
-    return Math.round(Date.parse(`${value}T00:00:00Z`) / DAY_MS);
+    return typeof value === 'string' ? dayCount(value) : undefined;
   }
 
   protected override _resolve(type: avro.Type): ((value: never) => string) | undefined {
@@ -79,6 +77,32 @@ export function civilDay(days: number): string {
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
+}
+
+/**
+ * The days since 1970-01-01 of a `YYYY-MM-DD` day, undefined when it is no calendar day: the
+ * inverse of `civilDay`, by integer arithmetic. Every date an event is written with, and every
+ * date an upcaster's result is checked for, goes through it (`Date.parse` took about 0.4 µs a
+ * call, 4 % of a consumer's work on events upcast from v1).
+ */
+export function dayCount(text: string): number | undefined {
+  if (!isCalendarDay(text)) return undefined;
+  const year = number(text, 0, 4);
+  const month = number(text, 5, 7);
+  const day = number(text, 8, 10);
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** The decimal digits of `text[from, to)` as a number (checked to be digits by the caller). */
+function number(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
 }
 
 /** The logical types every schema of the project is parsed with. */

@@ -68,9 +68,9 @@ export class AggregateSequencer {
     const byStream = new Map<string, EventEnvelope[]>();
     for (const commit of commits) {
       for (const event of commit) {
-        const list = byStream.get(event.aggregate_id) ?? [];
-        list.push(event);
-        byStream.set(event.aggregate_id, list);
+        const list = byStream.get(event.aggregate_id);
+        if (list) list.push(event);
+        else byStream.set(event.aggregate_id, [event]);
       }
     }
     let skipped = 0;
@@ -85,37 +85,53 @@ export class AggregateSequencer {
     // the position (at or below it, the effect ignores it), and leaves none.
     const unread = (events: readonly EventEnvelope[]) =>
       skipFirstPositions === true && events.every((e) => e.sequence === 1);
-    const positioned = [...byStream].flatMap(([id, events]) => (unread(events) ? [] : [id]));
+    const positioned: string[] = [];
+    for (const [id, events] of byStream) if (!unread(events)) positioned.push(id);
     const current =
       positioned.length > 0 ? await positions.positions(positioned) : new Map<string, number>();
 
     let duplicates = 0;
     let filled = 0;
-    const batches = await Promise.all(
-      [...byStream].map(async ([aggregateId, events]) => {
-        const position = current.get(aggregateId) ?? 0;
-        const fresh = uniqueBySequence(events).filter((e) => e.sequence > position);
-        duplicates += events.length - fresh.length;
-        const last = fresh.at(-1);
-        if (!last) return [];
-        if (contiguousFrom(fresh, position + 1)) return fresh;
-        // Something before (or between) these events has not arrived yet: the store has it.
-        const read = await store.read(aggregateId, {
-          fromSequence: position + 1,
-          toSequence: last.sequence,
-        });
-        if (!contiguousFrom(read, position + 1) || read.at(-1)?.sequence !== last.sequence) {
-          throw new ConsumerError(
-            'GAP_NOT_FILLED',
-            `events ${position + 1} to ${last.sequence} are not all in the event store`,
-            { consumer, aggregateId, sequence: position + 1 },
-          );
-        }
-        filled += read.length - fresh.length;
-        return read;
-      }),
-    );
-    const batch = batches.flat();
+    // Each stream's events to apply, in the order the streams came. Only a stream with a gap
+    // waits for the store; the rest are decided here, without a promise per stream.
+    const batches: (readonly EventEnvelope[])[] = [];
+    const gaps: Promise<void>[] = [];
+    for (const [aggregateId, events] of byStream) {
+      const position = current.get(aggregateId) ?? 0;
+      const unique = uniqueBySequence(events);
+      const fresh =
+        unique[0] !== undefined && unique[0].sequence > position
+          ? unique
+          : unique.filter((e) => e.sequence > position);
+      duplicates += events.length - fresh.length;
+      const last = fresh.at(-1);
+      if (!last) continue;
+      if (contiguousFrom(fresh, position + 1)) {
+        batches.push(fresh);
+        continue;
+      }
+      // Something before (or between) these events has not arrived yet: the store has it.
+      const slot = batches.push([]) - 1;
+      gaps.push(
+        store
+          .read(aggregateId, { fromSequence: position + 1, toSequence: last.sequence })
+          .then((read) => {
+            if (!contiguousFrom(read, position + 1) || read.at(-1)?.sequence !== last.sequence) {
+              throw new ConsumerError(
+                'GAP_NOT_FILLED',
+                `events ${position + 1} to ${last.sequence} are not all in the event store`,
+                { consumer, aggregateId, sequence: position + 1 },
+              );
+            }
+            filled += read.length - fresh.length;
+            batches[slot] = read;
+          }),
+      );
+    }
+    if (gaps.length > 0) await Promise.all(gaps);
+    // A loop, not \`flat()\`: V8's flat took a sixth of the sequencer's time in a profile.
+    const batch: EventEnvelope[] = [];
+    for (const events of batches) for (const event of events) batch.push(event);
     if (batch.length > 0) {
       await apply(batch);
       const advanced = new Map<string, number>();

@@ -14,7 +14,9 @@ export class InMemoryPositionStore implements PositionStore {
   private readonly stored = new Map<string, number>();
 
   async positions(aggregateIds: readonly string[]): Promise<Map<string, number>> {
-    return new Map(aggregateIds.map((id) => [id, this.stored.get(id) ?? 0]));
+    const found = new Map<string, number>();
+    for (const id of aggregateIds) found.set(id, this.stored.get(id) ?? 0);
+    return found;
   }
 
   async advance(positions: ReadonlyMap<string, number>): Promise<void> {

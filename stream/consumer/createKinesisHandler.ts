@@ -92,7 +92,11 @@ export function createKinesisHandler(
         return { batchItemFailures: [{ itemIdentifier: first.kinesis.sequenceNumber }] };
       }
     }
-    options.onDelivery?.(delivery, commits.flat());
+    if (options.onDelivery) {
+      const events: EventEnvelope[] = [];
+      for (const commit of commits) for (const event of commit) events.push(event);
+      options.onDelivery(delivery, events);
+    }
     return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
   };
 }

@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { civilDay, LOGICAL_TYPES } from '../../../schemas/logicalTypes.js';
+import { civilDay, dayCount, LOGICAL_TYPES } from '../../../schemas/logicalTypes.js';
 
 const parse = (schema: avro.Schema) =>
   avro.Type.forSchema(schema, { logicalTypes: LOGICAL_TYPES, assertLogicalTypes: true });
@@ -57,5 +57,34 @@ describe('civilDay', () => {
       const expected = new Date(days * DAY).toISOString().slice(0, 10);
       if (civilDay(days) !== expected) expect(civilDay(days)).toBe(expected);
     }
+  });
+});
+
+describe('dayCount', () => {
+  it('is the inverse of civilDay on every day from 1600 to 2400, and of Date.parse', () => {
+    const DAY = 86_400_000;
+    for (
+      let days = Math.floor(Date.UTC(1600, 0, 1) / DAY);
+      days <= Date.UTC(2400, 0, 1) / DAY;
+      days++
+    ) {
+      const text = civilDay(days);
+      if (dayCount(text) !== days) expect(dayCount(text)).toBe(days);
+      if (days % 97 === 0) expect(Date.parse(`${text}T00:00:00Z`) / DAY).toBe(days);
+    }
+  });
+
+  it('refuses what is no calendar day', () => {
+    for (const text of [
+      '2023-02-29',
+      '2024-13-01',
+      '2024-00-10',
+      '2024-1-01',
+      '24-01-01',
+      'x024-01-01',
+      '',
+    ])
+      expect(dayCount(text)).toBeUndefined();
+    expect(dayCount('0000-03-01')).toBe(-719468);
   });
 });
