@@ -129,7 +129,7 @@ export class AggregateSequencer {
       );
     }
     if (gaps.length > 0) await Promise.all(gaps);
-    // A loop, not \`flat()\`: V8's flat took a sixth of the sequencer's time in a profile.
+    // A loop, not `flat()`: V8's flat took a sixth of the sequencer's time in a profile.
     const batch: EventEnvelope[] = [];
     for (const events of batches) for (const event of events) batch.push(event);
     if (batch.length > 0) {
