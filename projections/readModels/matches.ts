@@ -158,9 +158,11 @@ function nextMatch(current: MatchDoc | undefined, event: MatchEvent): MatchDoc |
   }
 }
 
-/** The matches of a season, by day. */
+/** The matches of a season, by day, all at once. */
 export async function matchesOfSeason(store: DocumentStore, season: string): Promise<MatchDoc[]> {
-  return (await store.query(`season#${season}`)).map((d) => d.doc as unknown as MatchDoc);
+  const matches: MatchDoc[] = [];
+  for await (const page of seasonMatchPages(store, season)) matches.push(...page);
+  return matches;
 }
 
 /** The matches of a season, by day, a page at a time (a season may hold 100,000 matches). */
