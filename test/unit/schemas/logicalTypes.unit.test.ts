@@ -46,14 +46,16 @@ describe('logical types', () => {
   });
 });
 
+const DAY = 86_400_000;
+/** Every day from 1600-01-01 to 2400-01-01, as days since the epoch. */
+function* everyDay(): Generator<number> {
+  for (let days = Date.UTC(1600, 0, 1) / DAY; days <= Date.UTC(2400, 0, 1) / DAY; days++)
+    yield days;
+}
+
 describe('civilDay', () => {
   it('agrees with Date on every day from 1600 to 2400', () => {
-    const DAY = 86_400_000;
-    for (
-      let days = Math.floor(Date.UTC(1600, 0, 1) / DAY);
-      days <= Date.UTC(2400, 0, 1) / DAY;
-      days++
-    ) {
+    for (const days of everyDay()) {
       const expected = new Date(days * DAY).toISOString().slice(0, 10);
       if (civilDay(days) !== expected) expect(civilDay(days)).toBe(expected);
     }
@@ -62,12 +64,7 @@ describe('civilDay', () => {
 
 describe('dayCount', () => {
   it('is the inverse of civilDay on every day from 1600 to 2400, and of Date.parse', () => {
-    const DAY = 86_400_000;
-    for (
-      let days = Math.floor(Date.UTC(1600, 0, 1) / DAY);
-      days <= Date.UTC(2400, 0, 1) / DAY;
-      days++
-    ) {
+    for (const days of everyDay()) {
       const text = civilDay(days);
       if (dayCount(text) !== days) expect(dayCount(text)).toBe(days);
       if (days % 97 === 0) expect(Date.parse(`${text}T00:00:00Z`) / DAY).toBe(days);
