@@ -201,7 +201,6 @@ export class DynamoEventStore implements EventStore {
   ): AsyncGenerator<ScanPage> {
     const keep = readAllFilter(options);
     const exclude = options.exclude;
-    const filter = options.eventTypes ? eventTypesFilter(options.eventTypes) : {};
     let start: Item | undefined = options.startKey;
     do {
       const page = await this.call(undefined, () =>
@@ -213,7 +212,6 @@ export class DynamoEventStore implements EventStore {
             ConsistentRead: true,
             ExclusiveStartKey: start,
             ...(options.pageSize ? { Limit: options.pageSize } : {}),
-            ...filter,
           }),
         ),
       );
@@ -226,8 +224,7 @@ export class DynamoEventStore implements EventStore {
       yield {
         segment,
         events: commits.flatMap((c) => this.codec.envelopes(c, keep, options.unreadable)),
-        // What the table read, the commits its filter held back included.
-        scanned: page.ScannedCount ?? items.length,
+        scanned: items.length,
         next: (start as ScanKey | undefined) ?? null,
       };
     } while (start);
@@ -397,34 +394,4 @@ function readableCommits(items: readonly Item[], table: string, unreadable: Unre
     }
   }
   return commits;
-}
-
-/**
- * A scan's filter that holds back, in the table, the commits that are one event of a type the
- * reader does not want, the bulk of a table of one-result commits: a reader of a few types
- * (the team directory: 2 % of the events) then receives and parses that share of the items.
- * Everything else comes back and is filtered here as before (`readAllFilter`): commits of
- * several events, and anything not shaped like a commit, which the reader reports as
- * unreadable. DynamoDB applies a filter after reading, so a scan bills the same read capacity
- * with it (Developer Guide, "Filter expressions for Scan"); what it spares is the transfer
- * and the parsing. An `IN` list holds at most 100 values; past that, no filter.
- */
-export function eventTypesFilter(types: readonly string[]): {
-  FilterExpression?: string;
-  ExpressionAttributeNames?: Record<string, string>;
-  ExpressionAttributeValues?: Record<string, AttributeValue>;
-} {
-  if (types.length === 0 || types.length > 100) return {};
-  const values: Record<string, AttributeValue> = { ':string': { S: 'S' } };
-  types.forEach((type, i) => {
-    values[`:t${i}`] = { S: type };
-  });
-  const list = types.map((_, i) => `:t${i}`).join(', ');
-  return {
-    // One event (no second one: moto refuses `size` of a list named by a placeholder), whose
-    // type is a string, and not one of these.
-    FilterExpression: `NOT (attribute_not_exists(#events[1]) AND attribute_type(#events[0].#type, :string) AND NOT (#events[0].#type IN (${list})))`,
-    ExpressionAttributeNames: { '#events': 'events', '#type': 'event_type' },
-    ExpressionAttributeValues: values,
-  };
 }
