@@ -18,7 +18,7 @@ import { type CachedRankings, cachedSeasons, readCache } from '../../sagas/rpi/r
 import type { SagaState } from '../../sagas/sagaState.js';
 import type { SagaEventType } from '../../schemas/events.js';
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
-import type { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import type { ConsumerCounts, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
@@ -187,22 +187,17 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     const before = cacheBefore.get(season);
     const served = cached?.rankings ?? [];
     const gamesCounted = cached?.games_counted ?? 0;
-    const consumers = Object.fromEntries(
-      [...runtime.consumers].map(([name, c]) => [name, c.counts.applied]),
-    );
-    const skipped = Object.fromEntries(
-      [...runtime.consumers].map(([name, c]) => [name, c.counts.skipped]),
-    );
+    // One figure of each consumer's counts, by consumer.
+    const perConsumer = (figure: (counts: ConsumerCounts) => number) =>
+      Object.fromEntries([...runtime.consumers].map(([name, c]) => [name, figure(c.counts)]));
+    const consumers = perConsumer((c) => c.applied);
+    const skipped = perConsumer((c) => c.skipped);
     // Of those applied, read from the store to fill a gap (for read-models, mostly a stream's
     // first event again: such a stream keeps no position).
-    const filled = Object.fromEntries(
-      [...runtime.consumers].map(([name, c]) => [name, c.counts.filled]),
-    );
+    const filled = perConsumer((c) => c.filled);
     // Applied, or skipped as of a stream the consumer does not read: each event once (for
     // read-models at least once: a stream's first event again is among those filled).
-    const handled = Object.fromEntries(
-      [...runtime.consumers].map(([name, c]) => [name, c.counts.applied + c.counts.skipped]),
-    );
+    const handled = perConsumer((c) => c.applied + c.skipped);
     const deadLetters = (await runtime.deadLetters.list()).length;
     const summary = {
       source,
