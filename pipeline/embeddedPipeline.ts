@@ -21,16 +21,17 @@ import { isSagaEvent } from '../sagas/sagaState.js';
 import { activeSagaIds } from '../sagas/sagasReadModel.js';
 import type { SagaEventType } from '../schemas/events.js';
 import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
-import { DynamoBreakerStateStore } from '../stream/breaker/BreakerStateStore.js';
+import { BREAKERS_TABLE, DynamoBreakerStateStore } from '../stream/breaker/BreakerStateStore.js';
 import type { BreakerSettings, BreakerTransition } from '../stream/breaker/CircuitBreaker.js';
 import { CircuitBreakers, type Dependency } from '../stream/breaker/CircuitBreakers.js';
 import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
-import { total } from '../stream/consumer/DeadLetterQueue.js';
+import { DEAD_LETTERS_TABLE, total } from '../stream/consumer/DeadLetterQueue.js';
 import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
 import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
 import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
 import { storeDir } from '../stream/local/openEventStore.js';
+import { TimeToLive, type TtlTable } from '../stream/local/TimeToLive.js';
 import { busLiveFeed } from './liveFeed.js';
 import { log } from './logging.js';
 import { READ_MODELS } from './readModels.js';
@@ -47,8 +48,17 @@ export interface PipelineOptions {
   readonly division?: string | null;
   /** How long an automatic recalculation waits for more results. @default 1000 */
   readonly debounceMs?: number;
-  /** The sagas' clock (debounces, waits, timeouts), for tests. @default Date.now */
+  /**
+   * The sagas' clock (debounces, waits, timeouts) and the one items expire by, for tests.
+   * @default Date.now
+   */
   readonly now?: () => number;
+  /**
+   * How often expired items are deleted from the tables that have a TTL on AWS (see
+   * `EXPIRING_TABLES`): the first sweep when the pipeline starts, the next this long after
+   * each ends. 0: never. @default 3_600_000
+   */
+  readonly ttlSweepMs?: number;
   /**
    * How long a saga's collect attempt waits for the matches read model to apply the changes it
    * must count, before the attempt fails and is retried. @default 10000
@@ -85,6 +95,17 @@ export const SAGA_TABLES = {
   notifications: NOTIFICATIONS_TABLE,
   cache: RANKINGS_CACHE_TABLE,
 } as const;
+
+/**
+ * The tables whose items expire, by `expires_at` (epoch seconds): those the stack gives a TTL
+ * (`infra/MatchstreamStack.ts`). dynalite has no TTL; the pipeline sweeps them itself.
+ */
+export const EXPIRING_TABLES: readonly TtlTable[] = [
+  DEAD_LETTERS_TABLE,
+  BREAKERS_TABLE,
+  SAGA_TABLES.work,
+  SAGA_TABLES.notifications,
+].map((table) => ({ table, attribute: 'expires_at' }));
 
 /** The embedded runtime with every read model and the bus router consuming the stream. */
 export interface EmbeddedPipeline {
@@ -297,6 +318,15 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     open(SAGA_TABLES.cache),
     open(SAGA_TABLES.notifications),
   ]);
+  const expiry = new TimeToLive({
+    client: runtime.dynamo,
+    tables: EXPIRING_TABLES,
+    ...(options.ttlSweepMs ? { intervalMs: options.ttlSweepMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    log: logger,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  if (options.ttlSweepMs !== 0) expiry.start();
   const sagaStores = {
     matches: stores.matches as ActiveDocumentStore,
     directory,
@@ -405,6 +435,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     },
     stop: async () => {
       await sagas.stop();
+      await expiry.stop();
       await runtime.stop();
       await breakers.flushed();
     },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { settingsFromContext } from '../../../infra/settings.js';
+import { EXPIRING_TABLES } from '../../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
 import { defaultAssembly, defaultStack, synthesize } from '../../support/synth.js';
@@ -167,6 +168,17 @@ describe('the CDK app', () => {
       // the read models, the registry, the saga work, directory, cache and notifications
       READ_MODELS.length + 1 + 4,
     );
+  });
+
+  it('gives a TTL to as many tables, on the same attribute, as the embedded pipeline sweeps', () => {
+    // dynalite has no TTL: the embedded pipeline deletes what expired in EXPIRING_TABLES itself.
+    const ttl = Object.values(template.findResources('AWS::DynamoDB::Table')).flatMap((t) => {
+      const spec = t.Properties.TimeToLiveSpecification as
+        | { AttributeName: string; Enabled: boolean }
+        | undefined;
+      return spec?.Enabled ? [spec.AttributeName] : [];
+    });
+    expect(ttl.sort()).toEqual(EXPIRING_TABLES.map((t) => t.attribute).sort());
   });
 
   it('routes each bus handler its events by a rule onto its queue, read by a mapping that limits its concurrency; what fails ends in a dead-letter queue', () => {
