@@ -33,7 +33,7 @@ export interface PartedOptions {
    * Names this version's parts (keys `<sk>#part#<token>#<n>`). A document whose list never
    * changes may name them after what it is (a projection's event sequence); one that is
    * rewritten takes a fresh token per write, so a reader never mixes two versions' parts.
-   * @default a random one
+   * @default when it was made and a random part (`writtenToken`)
    */
   readonly token?: string;
   /** Epoch seconds after which the head and its parts may go (DynamoDB TTL). */
@@ -53,6 +53,26 @@ function partKeys(key: DocKey, marker: PartsMarker): DocKey[] {
   return Array.from({ length: marker.count }, (_, n) => partKey(key, marker.token, n));
 }
 
+/**
+ * A token that says when its parts were written (milliseconds, base 36) and tells two writers
+ * of the same moment apart: `<time>-<4 hex digits>`.
+ */
+export function writtenToken(now: number): string {
+  return `${now.toString(36)}-${randomUUID().slice(0, 4)}`;
+}
+
+/** When parts of this token were written; undefined for a token that does not say. */
+function tokenTime(token: string): number | undefined {
+  const match = /^([0-9a-z]+)-[0-9a-f]{4}$/.exec(token);
+  return match?.[1] ? Number.parseInt(match[1], 36) : undefined;
+}
+
+/**
+ * How long parts no head names are left alone: their writer may still be on its way to its
+ * head (a Lambda function runs at most 15 minutes).
+ */
+export const STRAY_PARTS_GRACE_MS = 15 * 60_000;
+
 /** A head without its marker: the document's other fields, for a summary of it. */
 export function withoutParts<T extends Doc>(doc: T): T {
   if (!markerOf(doc)) return doc;
@@ -70,7 +90,7 @@ export function partedDocs(key: DocKey, doc: Doc, options: PartedOptions): Store
   const perPart = options.perPart ?? ENTRIES_PER_PART;
   const expiry = options.expiresAt !== undefined ? { expires_at: options.expiresAt } : {};
   if (!Array.isArray(list) || list.length <= perPart) return [{ ...key, doc, ...expiry }];
-  const token = options.token ?? randomUUID().slice(0, 8);
+  const token = options.token ?? writtenToken(Date.now());
   const items: StoredDoc[] = [];
   for (let start = 0; start < list.length; start += perPart)
     items.push({
@@ -153,7 +173,11 @@ export async function readParted(store: DocumentStore, key: DocKey): Promise<Doc
  * Writes a document that replaces whatever is at its key: its parts, then its head, then the
  * parts of the head it replaced. A reader sees the old document or the new one, whole. Two
  * writers at once may leave the parts of one of them behind (never a head without its parts),
- * as may a write that stopped between its parts and its head.
+ * as may a write that stopped between its parts and its head: each write then deletes the
+ * parts at its key that no head names and that were written more than
+ * `STRAY_PARTS_GRACE_MS` before (one Query of the key's parts), so what a race or a crash left
+ * goes with the next write of the document. With `replacing: null` (a key the caller knows
+ * to be new) it looks for none.
  */
 export async function writeParted(
   store: DocumentStore,
@@ -178,6 +202,27 @@ export async function writeParted(
   await store.write([head], []);
   const now = markerOf(head.doc);
   if (before && before.token !== now?.token) await store.write([], partKeys(key, before));
+  if (options.replacing !== null) await deleteStrayParts(store, key, now?.token);
+}
+
+/** Deletes the parts at a key that are not `current`'s and were written before the grace. */
+async function deleteStrayParts(
+  store: DocumentStore,
+  key: DocKey,
+  current: string | undefined,
+): Promise<void> {
+  const prefix = `${key.sk}#part#`;
+  const oldest = Date.now() - STRAY_PARTS_GRACE_MS;
+  const stray = (await store.query(key.pk, { prefix })).filter((part) => {
+    const token = part.sk.slice(prefix.length, part.sk.lastIndexOf('#'));
+    const written = tokenTime(token);
+    return token !== current && written !== undefined && written < oldest;
+  });
+  if (stray.length > 0)
+    await store.write(
+      [],
+      stray.map((part) => ({ pk: part.pk, sk: part.sk })),
+    );
 }
 
 /** Deletes a document: its head, then the parts it named. */

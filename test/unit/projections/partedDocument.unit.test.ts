@@ -6,7 +6,9 @@ import {
   partedDocs,
   readParted,
   readPartedMany,
+  STRAY_PARTS_GRACE_MS,
   writeParted,
+  writtenToken,
 } from '../../../projections/partedDocument.js';
 
 const KEY = { pk: 'season#2026', sk: 'current' };
@@ -65,7 +67,7 @@ describe('partedDocument', () => {
     expect(store.all()).toEqual([{ ...KEY, doc: doc(1, 'c') }]);
   });
 
-  it('reads nothing when told what it replaces, and removes the parts of that head', async () => {
+  it('reads no head when told what it replaces, and removes the parts of that head', async () => {
     const store = new InMemoryDocumentStore();
     const options = { field: 'rankings', perPart: 2 };
     await writeParted(store, KEY, doc(5, 'a'), options);
@@ -87,6 +89,71 @@ describe('partedDocument', () => {
     // 'b' in 4 parts and its head, 'n' in 2 and its head: none of 'a' left.
     expect(store.all()).toHaveLength(8);
     expect(await readParted(store, KEY)).toEqual(doc(7, 'b'));
+  });
+
+  it('deletes, at its next write, the parts a race or a crash left, once past the grace', async () => {
+    // Prepare: at KEY, parts no head names: a write that stopped before its head an hour ago,
+    // one still under way (a minute ago), and one of an earlier release (a token without a
+    // time); a race an hour ago whose loser's parts stayed behind; and another document.
+    const store = new InMemoryDocumentStore();
+    const options = { field: 'rankings', perPart: 2 };
+    const anHourAgo = Date.now() - 3_600_000;
+    const crashed = partedDocs(KEY, doc(5, 'x'), { ...options, token: writtenToken(anHourAgo) });
+    const underWay = partedDocs(KEY, doc(3, 'y'), {
+      ...options,
+      token: writtenToken(Date.now() - 60_000),
+    });
+    const earlier = partedDocs(KEY, doc(3, 'z'), { ...options, token: '1a2b3c4d' });
+    await store.write(
+      [...crashed, ...underWay, ...earlier].filter((d) => d.sk !== KEY.sk),
+      [],
+    );
+    const loser = partedDocs(KEY, doc(5, 'l'), { ...options, token: writtenToken(anHourAgo) });
+    await store.write(loser.slice(0, -1), []);
+    // The head now at KEY, and another document, as an hour-old write left them.
+    await store.write(
+      partedDocs(KEY, doc(3, 'w'), { ...options, token: writtenToken(anHourAgo) }),
+      [],
+    );
+    const other = { pk: KEY.pk, sk: 'current2' };
+    await store.write(
+      partedDocs(other, doc(3, 'o'), { ...options, token: writtenToken(anHourAgo) }),
+      [],
+    );
+    const before = store.all().length;
+
+    // Act
+    await writeParted(store, KEY, doc(5, 'n'), options);
+
+    // Assess: the crashed write's 3 parts, the loser's 3 and the replaced head's 2 are gone;
+    // the write under way, the earlier release's parts and the other document are kept.
+    expect(await readParted(store, KEY)).toEqual(doc(5, 'n'));
+    expect(await readParted(store, other)).toEqual(doc(3, 'o'));
+    expect(store.all().length).toBe(before - 3 - 3 - 2 + 3);
+    const tokens = new Set(
+      store
+        .all()
+        .filter((d) => d.sk.startsWith(`${KEY.sk}#part#`))
+        .map((d) => d.sk.split('#')[2]),
+    );
+    expect(tokens.size).toBe(3);
+    expect(tokens.has('1a2b3c4d')).toBe(true);
+    expect(STRAY_PARTS_GRACE_MS).toBe(15 * 60_000);
+  });
+
+  it('looks for no stray parts at a key the caller says is new', async () => {
+    const store = new InMemoryDocumentStore();
+    let queries = 0;
+    const query = store.query.bind(store);
+    store.query = (pk, range) => {
+      queries++;
+      return query(pk, range);
+    };
+
+    await writeParted(store, KEY, doc(5), { field: 'rankings', perPart: 2, replacing: null });
+    await writeParted(store, KEY, doc(5), { field: 'rankings', perPart: 2 });
+
+    expect(queries).toBe(1);
   });
 
   it('deletes the head and its parts, and leaves other documents alone', async () => {
