@@ -247,16 +247,24 @@ export async function rebuildReadModel(
     };
   }
   // Catch up from the stream: what was appended during the replay, and anything after. The
-  // streams it brings none of the read model's events of get no position.
-  await runtime.addConsumer(consumer, (events) => projector.apply(events), {
-    reads: (event) => projector.reads(event),
-    skipFirstPositions: projection.guardsRepeats === true,
-    // After an archive's replay, from the records that arrived after the exports' end: every
-    // commit up to it is in the exports, and a record arrives after its commit.
-    ...(catchUpFrom ? { startingPositionTimestamp: catchUpFrom } : {}),
-  });
+  // streams it brings none of the read model's events of get no position. Counted: the events
+  // that changed the generation; the rest of what the stream brings the replay had applied,
+  // and the read model ignores them as repeats.
+  let caughtUp = 0;
+  await runtime.addConsumer(
+    consumer,
+    async (events) => {
+      caughtUp += await projector.apply(events);
+    },
+    {
+      reads: (event) => projector.reads(event),
+      skipFirstPositions: projection.guardsRepeats === true,
+      // After an archive's replay, from the records that arrived after the exports' end: every
+      // commit up to it is in the exports, and a record arrives after its commit.
+      ...(catchUpFrom ? { startingPositionTimestamp: catchUpFrom } : {}),
+    },
+  );
   await runtime.settle();
-  const caughtUp = runtime.consumers.get(consumer)?.counts.applied ?? 0;
   const sameVersion = projection.version === previous.projection_version;
   const differences =
     (options.verify ?? sameVersion)

@@ -53,11 +53,15 @@ export class Projector {
     return types === '*' || types.includes(event.event_type);
   }
 
-  /** One batch, written before it resolves: each changed document once. */
-  async apply(events: readonly EventEnvelope[]): Promise<void> {
+  /**
+   * One batch, written before it resolves: each changed document once. Resolves to how many
+   * of the events changed something (a repeat the read model ignores changes nothing).
+   */
+  async apply(events: readonly EventEnvelope[]): Promise<number> {
     const batch = new Folding(this.projection, this.store);
     await batch.fold(events);
     await batch.write();
+    return batch.effective;
   }
 
   /**
@@ -114,6 +118,8 @@ class Folding {
   /** The bytes counted for each document loaded or changed. */
   private readonly sizes = new Map<string, number>();
   bytes = 0;
+  /** Events folded that changed something. */
+  effective = 0;
 
   constructor(
     private readonly projection: Projection,
@@ -212,6 +218,8 @@ class Folding {
         await this.load(unique(missing));
       }
       const changes = this.projection.evolve(view, event);
+      if (changes.put?.length || changes.delete?.length || changes.entries?.length)
+        this.effective++;
       for (const key of changes.delete ?? []) {
         this.remember(keyString(key), undefined);
         changed.set(keyString(key), { pk: key.pk, sk: key.sk });

@@ -46,7 +46,10 @@ export class ReadModelTarget implements ReplayTarget {
 
   async deliver(events: readonly EventEnvelope[]): Promise<void> {
     const folding = this.folding;
-    if (!folding) return this.projector.apply(events);
+    if (!folding) {
+      await this.projector.apply(events);
+      return;
+    }
     const delivery = await folding.sequencer.deliverAll([events]);
     this.applied += delivery.applied;
     this.duplicates += delivery.duplicates;

@@ -111,7 +111,7 @@ export function jsonRecord(env: ConsumerEnv, name: string): Record<string, strin
 
 /** What a stream consumer's function does with the events it is delivered. */
 export interface ConsumerEffect {
-  readonly apply: (events: readonly EventEnvelope[]) => Promise<void>;
+  readonly apply: (events: readonly EventEnvelope[]) => Promise<unknown>;
   /** The events its effect reads; streams with none of them are left alone. @default all */
   readonly reads?: (event: EventEnvelope) => boolean;
   /** The effect guards by each stream's sequence: first events write no position. */

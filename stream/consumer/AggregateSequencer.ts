@@ -26,7 +26,7 @@ export interface SequencerOptions {
    * positions move after them), so they must be idempotent: upserts keyed by their source,
    * or event ids.
    */
-  readonly apply: (events: readonly EventEnvelope[]) => Promise<void>;
+  readonly apply: (events: readonly EventEnvelope[]) => Promise<unknown>;
   /**
    * Which events the effect reads (a read model's event types). A stream none of whose
    * events in a delivery it reads is left alone: nothing applied, no position written, which

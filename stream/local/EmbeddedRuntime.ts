@@ -202,7 +202,7 @@ export class EmbeddedRuntime {
    */
   async addConsumer(
     name: string,
-    apply: (events: readonly EventEnvelope[]) => Promise<void>,
+    apply: (events: readonly EventEnvelope[]) => Promise<unknown>,
     consumerOptions: ConsumerOptions = {},
   ): Promise<EventSourceMapping> {
     const { reads, skipFirstPositions, ...options } = consumerOptions;

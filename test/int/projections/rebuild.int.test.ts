@@ -118,6 +118,28 @@ describe('rebuild without downtime', () => {
     expect(entry.generations.map((g) => g.status)).toEqual(['live', 'live', 'live']);
   });
 
+  it('reports as caught up only what the stream brought beyond the replay', async () => {
+    // Prepare: nothing arriving; the stream holds every record the replay reads too.
+    await pipeline.runtime.settle();
+    const entry = await pipeline.registry.entry(matchesProjection);
+
+    // Act
+    const quiet = await rebuildReadModel(pipeline, matchesProjection, { noSwitch: true });
+    const [busy] = await Promise.all([
+      rebuildReadModel(pipeline, matchesProjection, { noSwitch: true, pageSize: 10 }),
+      ingest(3),
+    ]);
+    await pipeline.runtime.settle();
+
+    // Assess: the stream's records of what the replay applied are repeats, not counted; of the
+    // 40 results arriving during the second, what the replay did not read is.
+    expect(entry.active).toBe(1);
+    expect(quiet.events).toBeGreaterThan(0);
+    expect(quiet.caught_up).toBe(0);
+    expect(busy.events + busy.caught_up).toBeGreaterThanOrEqual(quiet.events + 40);
+    expect(busy.caught_up).toBeLessThanOrEqual(40);
+  });
+
   it('compares documents as JSON values, whatever the order of their keys', async () => {
     const a = await pipeline.tableStore('compare-a');
     const b = await pipeline.tableStore('compare-b');
