@@ -26,8 +26,8 @@ const DELETES_IN_FLIGHT = 8;
 
 export interface TimeToLiveOptions {
   readonly client: DynamoDBClient;
-  /** The tables to sweep; more may be added with `add`. */
-  readonly tables?: readonly TtlTable[];
+  /** The tables to sweep. */
+  readonly tables: readonly TtlTable[];
   /**
    * Between the end of one sweep and the start of the next; the first starts at `start`.
    * DynamoDB deletes an expired item typically within a few days; an hour keeps a data
@@ -52,20 +52,12 @@ export interface TimeToLiveOptions {
  * deletes it, an expired item is still read, as on AWS.
  */
 export class TimeToLive {
-  private readonly tables = new Map<string, TtlTable>();
   private readonly keys = new Map<string, readonly string[]>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
 
-  constructor(private readonly options: TimeToLiveOptions) {
-    for (const t of options.tables ?? []) this.add(t);
-  }
-
-  /** Sweeps this table too, from the next sweep on. */
-  add(table: TtlTable): void {
-    this.tables.set(table.table, table);
-  }
+  constructor(private readonly options: TimeToLiveOptions) {}
 
   /** Sweeps now, then every `intervalMs` after each sweep ends, until `stop`. */
   start(): void {
@@ -103,7 +95,7 @@ export class TimeToLive {
    */
   async sweep(): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
-    for (const table of this.tables.values()) {
+    for (const table of this.options.tables) {
       const n = await this.sweepTable(table);
       if (n === undefined) continue;
       deleted[table.table] = n;
