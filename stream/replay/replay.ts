@@ -137,6 +137,17 @@ export interface ReplaySummary {
  * replay may deliver a page again (concurrent targets are idempotent) but never skips one.
  */
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  try {
+    return await replayAll(options);
+  } catch (error) {
+    // A run that fails lets go of what its target holds (a file's handle) as one that ends
+    // does; its checkpoint says where to go on.
+    await options.target.close?.().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function replayAll(options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
   const filters = options.filters ?? {};
   const segments = Math.max(1, Math.min(options.segments ?? 4, 1000));

@@ -158,8 +158,16 @@ describe('replay', () => {
     };
     const options = { source: store, name: 'died', segments: 1, pageSize: 5, checkpointEveryMs: 0 };
 
+    const target = new FileTarget(path);
+    let closed = 0;
+    const close = target.close.bind(target);
+    target.close = () => {
+      closed++;
+      return close();
+    };
+
     // Act
-    const died = await replay({ ...options, checkpoints: dying, target: new FileTarget(path) })
+    const died = await replay({ ...options, checkpoints: dying, target })
       .then(() => 'finished')
       .catch((error: Error) => error.message);
     const written = lines(path);
@@ -170,6 +178,8 @@ describe('replay', () => {
     // Assess: the file held a page the checkpoint did not; the resumed replay cut it off and
     // wrote every event once.
     expect(died).toBe('killed');
+    // The failed run let go of its file.
+    expect(closed).toBe(1);
     expect(written.length).toBeGreaterThan(saved?.events ?? 0);
     expect(resumed).toMatchObject({ resumed: true, completed: true, events: TOTAL });
     expect(events).toHaveLength(TOTAL);
