@@ -1,3 +1,4 @@
+import type { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
 import type { Projection } from '../projections/Projection.js';
 import { Projector } from '../projections/Projector.js';
 import { generationConsumer } from '../projections/ReadModelRegistry.js';
@@ -95,7 +96,12 @@ export async function rebuildReadModel(
   const previous = await registry.active(projection);
   const generation = await registry.building(projection);
   const store = await pipeline.tableStore(generation.table);
-  const projector = new Projector(projection, store);
+  // A generation whose table holds nothing yet (not one a failed run left building) gets no
+  // writer but this replay until it is built: what the replay has not written is not there,
+  // and need not be read (for a season of results, every document a replay reads).
+  const projector = new Projector(projection, store, {
+    fresh: !options.archive && (await isEmpty(store)),
+  });
   const consumer = generationConsumer(projection.name, generation.generation);
   // The replay folds pages and writes them at each flush: the documents, then the
   // positions, which wait in memory until then.
@@ -286,4 +292,10 @@ export async function rebuildReadModel(
     difference_samples: (differences ?? []).slice(0, 20),
     fault,
   };
+}
+
+/** Whether a table holds no document. */
+async function isEmpty(store: DynamoDocumentStore): Promise<boolean> {
+  for await (const page of store.scanAll(1)) if (page.length > 0) return false;
+  return true;
 }

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import { Mutex } from '../stream/Mutex.js';
 import type { DocumentStore } from './DocumentStore.js';
+import { FlushedKeys } from './FlushedKeys.js';
 import {
   type Doc,
   type DocKey,
@@ -40,11 +41,24 @@ export class Projector {
   private readonly exclusive = new Mutex();
   private readonly flushes = new Mutex();
 
+  /** What the flushes wrote, when the store started empty (`fresh`). */
+  private readonly flushed: FlushedKeys | undefined;
+
   constructor(
     readonly projection: Projection,
     readonly store: DocumentStore,
+    options: {
+      /**
+       * The store holds nothing but what this projector's flushes write (a rebuild's new
+       * generation, no other writer until it is built): a fold does not read a document no
+       * flush wrote. Only `fold` and `flush` go by it; `apply` always reads.
+       * @default false
+       */
+      readonly fresh?: boolean;
+    } = {},
   ) {
-    this.folded = new Folding(projection, store);
+    this.flushed = options.fresh ? new FlushedKeys() : undefined;
+    this.folded = new Folding(projection, store, undefined, this.flushed);
   }
 
   /** Whether the read model reads this event (its type is one of the projection's). */
@@ -85,7 +99,7 @@ export class Projector {
       const writing = await this.exclusive.run(async () => {
         const folded = this.folded;
         taken?.(folded.empty);
-        this.folded = new Folding(this.projection, this.store, folded);
+        this.folded = new Folding(this.projection, this.store, folded, this.flushed);
         return folded;
       });
       await writing.write();
@@ -126,6 +140,8 @@ class Folding {
     private readonly store: DocumentStore,
     /** The state a flush is writing: newer than the store until written. */
     private previous?: Folding,
+    /** What flushes wrote into a store that started empty; absent: read every key. */
+    private readonly flushed?: FlushedKeys,
   ) {}
 
   /** Once `previous` is written, the store has it. */
@@ -146,7 +162,12 @@ class Folding {
 
   private async load(keys: readonly DocKey[]): Promise<void> {
     const previous = this.previous;
-    const fromStore = previous ? keys.filter((key) => !previous.holds(keyString(key))) : keys;
+    const flushed = this.flushed;
+    const notFolded = previous ? keys.filter((key) => !previous.holds(keyString(key))) : keys;
+    // In a store that started empty, a key no flush wrote is not there: absent, unread.
+    const fromStore = flushed
+      ? notFolded.filter((key) => flushed.mayHold(keyString(key)))
+      : notFolded;
     // What the flush under way holds is read from it; being read, it is a guard here too.
     if (previous)
       for (const key of keys) {
@@ -156,7 +177,7 @@ class Folding {
         this.read.add(k);
       }
     const found = fromStore.length > 0 ? await this.store.getMany(fromStore) : new Map();
-    for (const key of fromStore) {
+    for (const key of notFolded) {
       const k = keyString(key);
       // Another fold may have loaded (and changed) it meanwhile: what it holds is newer.
       if (this.loaded.has(k)) continue;
@@ -259,7 +280,12 @@ class Folding {
    * The same holds for shared items: an item read is a guard, written with the last.
    */
   async write(): Promise<void> {
-    const { changed, entries, read } = this;
+    const { changed, entries, read, flushed } = this;
+    // Known before any of it lands: a key the filter may hold is read, one it lacks is not.
+    if (flushed) {
+      for (const key of changed.keys()) flushed.add(key);
+      for (const key of entries.keys()) flushed.add(key);
+    }
     const [derived, guards] = [new Changes(), new Changes()];
     for (const [key, change] of changed) (read.has(key) ? guards : derived).add(change);
     for (const [key, item] of entries) (read.has(key) ? guards : derived).addEntries(item);
