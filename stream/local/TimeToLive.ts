@@ -81,7 +81,7 @@ export class TimeToLive {
     this.timer.unref();
   }
 
-  /** Stops the sweeps, waiting for one under way to end. */
+  /** Stops the sweeps; one under way ends after the deletes in flight, and is waited for. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -96,6 +96,7 @@ export class TimeToLive {
   async sweep(): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
     for (const table of this.options.tables) {
+      if (this.stopped) break;
       const n = await this.sweepTable(table);
       if (n === undefined) continue;
       deleted[table.table] = n;
@@ -131,7 +132,7 @@ export class TimeToLive {
     );
     for await (const page of pages) {
       const items = page.Items ?? [];
-      for (let i = 0; i < items.length; i += DELETES_IN_FLIGHT) {
+      for (let i = 0; i < items.length && !this.stopped; i += DELETES_IN_FLIGHT) {
         const done = await Promise.all(
           items
             .slice(i, i + DELETES_IN_FLIGHT)
@@ -139,6 +140,8 @@ export class TimeToLive {
         );
         deleted += done.filter(Boolean).length;
       }
+      // A command that ends does not wait for the rest of a table; the next sweep does it.
+      if (this.stopped) break;
     }
     return deleted;
   }

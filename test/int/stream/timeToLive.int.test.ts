@@ -161,6 +161,40 @@ describe('the local time to live', () => {
     expect(await keys(breakers, 'breaker')).toEqual(['current']);
   });
 
+  it('ends a sweep under way when stopped, leaving the rest to the next', async () => {
+    // Prepare: 200 expired items.
+    const name = await table();
+    for (let start = 0; start < 200; start += 25)
+      await client.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [name]: Array.from({ length: 25 }, (_, j) => ({
+              PutRequest: {
+                Item: {
+                  pk: { S: 'p' },
+                  sk: { S: `item-${start + j}` },
+                  expires_at: { N: String(NOW - DAY) },
+                },
+              },
+            })),
+          },
+        }),
+      );
+    const tables = [{ table: name, attribute: 'expires_at' }];
+    const ttl = new TimeToLive({ client, tables, now: () => NOW_MS });
+
+    // Act: stopped as the sweep begins (a command ending), then a sweep of a later run.
+    const sweeping = ttl.sweep();
+    await ttl.stop();
+    const stopped = await sweeping;
+    const later = await new TimeToLive({ client, tables, now: () => NOW_MS }).sweep();
+
+    // Assess
+    expect((stopped[name] ?? 0) + (later[name] ?? 0)).toBe(200);
+    expect(later[name]).toBeGreaterThan(0);
+    expect(await keys(name)).toEqual([]);
+  });
+
   it('sweeps when started and again after each interval, until stopped', async () => {
     // Prepare: an item expiring in an hour of a clock the test moves.
     const name = await table();
