@@ -6,6 +6,8 @@ import {
   EXPIRING_TABLES,
   startPipeline,
 } from '../../../pipeline/embeddedPipeline.js';
+import { BREAKERS_TABLE } from '../../../stream/breaker/BreakerStateStore.js';
+import { DEAD_LETTERS_TABLE } from '../../../stream/consumer/DeadLetterQueue.js';
 
 let pipeline: EmbeddedPipeline | undefined;
 
@@ -20,9 +22,9 @@ describe('the embedded pipeline', () => {
     pipeline = await startPipeline({ memory: true, ttlSweepMs: 50 });
     const now = Math.floor(Date.now() / 1000);
     const keyed = (table: string, which: string) =>
-      table === 'matchstream-breakers'
+      table === BREAKERS_TABLE
         ? { breaker: `ttl-test-${which}` }
-        : table === 'matchstream-dead-letters'
+        : table === DEAD_LETTERS_TABLE
           ? { consumer: 'ttl-test', id: which }
           : { pk: 'ttl-test', sk: which };
     const dynamo = pipeline.runtime.dynamo;
