@@ -14,6 +14,12 @@ import { keyString } from '../projections/Projection.js';
 export const DEFAULT_FLUSH_MB = 64;
 
 /**
+ * The most warm throughput (units a second) a rebuild on AWS may ask for its new table: a
+ * bound against typing mistakes, far above DynamoDB's default table quota of 40,000.
+ */
+export const MOST_WARM_UNITS = 10_000_000;
+
+/**
  * A rebuild through the archive reuses an export chain whose end is at most this old, and
  * adds an incremental export to one that is older: the stream holds what came after (the
  * catch-up reads it), so this only bounds how much of the stream the catch-up reads. DynamoDB's
@@ -85,6 +91,11 @@ export interface RebuildSummary {
    * kept, fed and inactive, for a look and an explicit `projections activate` or `drop`.
    */
   readonly fault: boolean;
+  /**
+   * On AWS: the new generation's table's warm throughput, in read and write units a second
+   * (at least the active generation's, and what the run asked for).
+   */
+  readonly warm_throughput?: { readonly reads: number; readonly writes: number };
 }
 
 /**

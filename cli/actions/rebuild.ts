@@ -35,6 +35,8 @@ export interface RebuildFlags {
   readonly aws?: boolean;
   readonly stateMachine?: string;
   readonly redrive?: string;
+  readonly warmWrites?: number;
+  readonly warmReads?: number;
 }
 
 /** `matchstream rebuild`: a new generation of a read model, built and switched to. */
@@ -45,12 +47,9 @@ export async function runRebuild(flags: RebuildFlags, command: Command): Promise
     await rebuildAws(flags, command);
     return;
   }
-  for (const flag of ['stateMachine', 'redrive'] as const)
-    if (flags[flag] !== undefined)
-      throw new CliError(
-        `--${flag === 'stateMachine' ? 'state-machine' : 'redrive'} is for a rebuild on AWS: add --aws`,
-        EXIT.USAGE,
-      );
+  for (const [flag, name] of Object.entries(AWS_ONLY))
+    if (flags[flag as keyof typeof AWS_ONLY] !== undefined)
+      throw new CliError(`${name} is for a rebuild on AWS: add --aws`, EXIT.USAGE);
   requireDataFolder(flags.dataDir);
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -129,6 +128,9 @@ async function report(summary: RebuildSummary, flags: Pick<RebuildFlags, 'json' 
     await write(
       [
         `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${aws ? 'then fed from the stream by a mapping of its own' : `${summary.caught_up} applied from the stream to catch up`}; ${summary.seconds} s in all`,
+        summary.warm_throughput
+          ? `its table's warm throughput: ${summary.warm_throughput.reads.toLocaleString('en-US')} reads and ${summary.warm_throughput.writes.toLocaleString('en-US')} writes a second`
+          : '',
         summary.unreadable === 0
           ? ''
           : `${counted(summary.unreadable, 'stored event')} could not be read or ${summary.unreadable === 1 ? 'follows' : 'follow'} one that cannot in ${summary.unreadable === 1 ? 'its' : 'their'} stream; ${summary.unreadable === 1 ? 'it is' : 'they are'} dead-lettered under rebuild:${summary.projection} (see "matchstream inspect --dead-letters --consumer rebuild:${summary.projection}")`,
@@ -153,6 +155,14 @@ async function report(summary: RebuildSummary, flags: Pick<RebuildFlags, 'json' 
   if (summary.fault) throw new CliError(faultMessage(summary, aws));
 }
 
+/** Flags that only a rebuild on AWS reads: refused without --aws. */
+const AWS_ONLY = {
+  stateMachine: '--state-machine',
+  redrive: '--redrive',
+  warmWrites: '--warm-writes',
+  warmReads: '--warm-reads',
+} as const;
+
 /** Flags that only a local rebuild reads: refused with --aws when given. */
 const LOCAL_ONLY = {
   segments: '--segments',
@@ -175,6 +185,15 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
       'rebuild --aws needs --state-machine <arn>: the stack output RebuildStateMachine',
       EXIT.USAGE,
     );
+  if (flags.redrive && (flags.warmWrites !== undefined || flags.warmReads !== undefined))
+    throw new CliError(
+      '--warm-writes and --warm-reads apply when a run makes its table; a redriven run goes on with its own: drop them, or start a new run',
+      EXIT.USAGE,
+    );
+  const warm = {
+    ...(flags.warmReads !== undefined ? { reads: flags.warmReads } : {}),
+    ...(flags.warmWrites !== undefined ? { writes: flags.warmWrites } : {}),
+  };
   const sfn = new SFNClient(clientConfig({}));
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -196,6 +215,7 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
               projection: flags.projection,
               ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
               ...(flags.switch ? {} : { switch: false }),
+              ...(Object.keys(warm).length > 0 ? { warm } : {}),
             },
           }),
       signal: controller.signal,

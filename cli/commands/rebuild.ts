@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { READ_MODEL_NAMES } from '../../pipeline/readModelNames.js';
-import { DEFAULT_FLUSH_MB } from '../../pipeline/rebuildSummary.js';
+import { DEFAULT_FLUSH_MB, MOST_WARM_UNITS } from '../../pipeline/rebuildSummary.js';
 import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
 import type { RebuildFlags } from '../actions/rebuild.js';
 import { decimal, wholeNumber } from '../options.js';
@@ -51,6 +51,16 @@ export function registerRebuild(program: Command): void {
       'with --aws: the rebuild state machine (stack output RebuildStateMachine)',
     )
     .option(
+      '--warm-writes <units>',
+      "with --aws: make the new generation's table ready for this many writes a second (pre-warming, charged by DynamoDB)",
+      wholeNumber(1, MOST_WARM_UNITS),
+    )
+    .option(
+      '--warm-reads <units>',
+      "with --aws: make the new generation's table ready for this many reads a second (pre-warming, charged by DynamoDB)",
+      wholeNumber(1, MOST_WARM_UNITS),
+    )
+    .option(
       '--redrive <execution-arn>',
       'with --aws: go on with a failed run from where it failed, instead of starting one',
     )
@@ -88,10 +98,16 @@ after the archive's latest one), a Distributed Map applies each data file to a n
 generation's table, the generation is then fed from the change stream by a mapping of its
 own, compared with the active generation, and switched to. The command starts the run,
 shows its progress (the step, the files applied and failed) on standard error, and prints
-the summary with the same keys as the local rebuild's. Ctrl-C stops following; the run goes
+the summary with the same keys as the local rebuild's, and the new table's warm throughput. Ctrl-C stops following; the run goes
 on (its ARN is printed). A failed run switches nothing: --redrive <its ARN> goes on from the
 step that failed (the map runs only the files that failed), or a new run continues the
 generation it left building; a second run of a read model is refused while one is under way.
+
+The new generation's table is made as warm as the active generation's (DynamoDB's warm
+throughput: the reads and writes a second it serves at once), so the switch moves nothing
+onto a colder table. A new table otherwise serves 4,000 writes a second at first, which
+bounds the maps' writes: --warm-writes (and --warm-reads) ask for more, at DynamoDB's
+pre-warming charge; warm throughput is never lowered afterwards.
 Needs states:StartExecution, states:ListExecutions, states:DescribeExecution,
 states:GetExecutionHistory, states:ListMapRuns, states:DescribeMapRun and
 states:RedriveExecution on the state machine and its runs.
@@ -100,7 +116,8 @@ Examples:
   matchstream rebuild --projection standings --verify
   matchstream rebuild --projection matches --json
   matchstream rebuild --projection matches --flush-mb 256
-  matchstream rebuild --aws --state-machine <RebuildStateMachine> --projection standings`,
+  matchstream rebuild --aws --state-machine <RebuildStateMachine> --projection standings
+  matchstream rebuild --aws --state-machine <RebuildStateMachine> --projection matches --warm-writes 40000`,
     )
     .action(async (flags: RebuildFlags, command: Command) => {
       const { runRebuild } = await import('../actions/rebuild.js');

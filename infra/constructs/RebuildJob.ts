@@ -180,17 +180,25 @@ export class RebuildJob extends Construct {
     this.control.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.archive.bucketArn] }),
     );
-    // The control: the registry, the generations' tables (made, compared), the live tables
-    // (compared), the export, the feeder's aliases and mappings, the catch-up metric.
+    // The control: the registry, the generations' tables (made, warmed, compared), the live
+    // tables (compared), the export, the feeder's aliases and mappings, the catch-up metric.
     const control = this.control;
     allow(
       control,
-      ['CreateTable', 'DescribeTable', 'UpdateContinuousBackups', 'TagResource', 'Scan'],
+      [
+        'CreateTable',
+        'DescribeTable',
+        'UpdateContinuousBackups',
+        'UpdateTable',
+        'TagResource',
+        'Scan',
+      ],
       [generationTables],
     );
+    // The first generations: compared with, and their warm throughput read (DescribeTable).
     allow(
       control,
-      ['Scan', 'BatchGetItem'],
+      ['Scan', 'BatchGetItem', 'DescribeTable'],
       Object.values(props.readModels).map((t) => t.tableArn),
     );
     allow(

@@ -5,6 +5,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -115,23 +116,83 @@ export function activeReadModelStores(
 }
 
 /**
+ * Read and write units a second a table serves at once (DynamoDB's warm throughput). A new
+ * on-demand table starts at 12,000 and 4,000 (Developer Guide, "Understanding DynamoDB warm
+ * throughput in different scenarios"); a table's values grow with its use and can be raised
+ * ahead of it (pre-warming, charged once), never lowered.
+ */
+export interface WarmThroughput {
+  readonly reads: number;
+  readonly writes: number;
+}
+
+/** A new on-demand table's warm throughput. */
+export const NEW_TABLE_WARM: WarmThroughput = { reads: 12_000, writes: 4_000 };
+
+/**
+ * The warm throughput a rebuild makes its generation's table with: each of reads and writes
+ * at least the active generation's (the switch then moves the API, the sagas and the live
+ * consumer onto a table that serves what the one they leave served) and at least what the run
+ * asks for (`rebuild --aws --warm-writes`, for the maps' writes). Undefined when that is no
+ * more than a new table has anyway: nothing to warm, nothing to pay for.
+ *
+ * @example generationWarmth({ reads: 30_000, writes: 4_000 }, { writes: 40_000 })
+ *   // { reads: 30_000, writes: 40_000 }
+ */
+export function generationWarmth(
+  active: Partial<WarmThroughput> | undefined,
+  requested: Partial<WarmThroughput> | undefined,
+): WarmThroughput | undefined {
+  const warm = {
+    reads: Math.max(NEW_TABLE_WARM.reads, active?.reads ?? 0, requested?.reads ?? 0),
+    writes: Math.max(NEW_TABLE_WARM.writes, active?.writes ?? 0, requested?.writes ?? 0),
+  };
+  return warm.reads > NEW_TABLE_WARM.reads || warm.writes > NEW_TABLE_WARM.writes
+    ? warm
+    : undefined;
+}
+
+/** A table's warm throughput as DescribeTable reports it (a new table's when it reports none). */
+export async function warmThroughputOf(
+  client: DynamoDBClient,
+  table: string,
+): Promise<WarmThroughput> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+  return {
+    reads: Table?.WarmThroughput?.ReadUnitsPerSecond ?? NEW_TABLE_WARM.reads,
+    writes: Table?.WarmThroughput?.WriteUnitsPerSecond ?? NEW_TABLE_WARM.writes,
+  };
+}
+
+/**
  * Makes a generation's table as the stack makes the read models' tables (string keys `pk` and
  * `sk`, on demand, encrypted with the stack's key, point-in-time recovery on), or finds it
- * made: run again after a failure, it finishes what it began.
+ * made: run again after a failure, it finishes what it began. With `warm`, the table is made
+ * with that warm throughput, or a table found made with less is raised to it (UpdateTable;
+ * DynamoDB warms it while it serves). Returns the table's warm throughput.
  */
 export async function ensureGenerationTable(
   client: DynamoDBClient,
-  options: { readonly table: string; readonly kmsKeyArn: string; readonly stage?: string },
-): Promise<void> {
-  const { table } = options;
-  let exists = false;
+  options: {
+    readonly table: string;
+    readonly kmsKeyArn: string;
+    readonly stage?: string;
+    readonly warm?: WarmThroughput;
+  },
+): Promise<WarmThroughput> {
+  const { table, warm } = options;
+  let found: WarmThroughput | undefined;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
-    exists = Table !== undefined;
+    if (Table)
+      found = {
+        reads: Table.WarmThroughput?.ReadUnitsPerSecond ?? NEW_TABLE_WARM.reads,
+        writes: Table.WarmThroughput?.WriteUnitsPerSecond ?? NEW_TABLE_WARM.writes,
+      };
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  if (!exists)
+  if (!found)
     try {
       await client.send(
         new CreateTableCommand({
@@ -145,6 +206,14 @@ export async function ensureGenerationTable(
             { AttributeName: 'sk', KeyType: 'RANGE' },
           ],
           BillingMode: 'PAY_PER_REQUEST',
+          ...(warm
+            ? {
+                WarmThroughput: {
+                  ReadUnitsPerSecond: warm.reads,
+                  WriteUnitsPerSecond: warm.writes,
+                },
+              }
+            : {}),
           SSESpecification: { Enabled: true, SSEType: 'KMS', KMSMasterKeyId: options.kmsKeyArn },
           Tags: [
             { Key: 'matchstream:role', Value: 'read-model-generation' },
@@ -162,6 +231,24 @@ export async function ensureGenerationTable(
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     }),
   );
+  if (found && warm && (warm.reads > found.reads || warm.writes > found.writes)) {
+    // Warm throughput is never lowered: ask for no less than the table has.
+    const raised = {
+      reads: Math.max(warm.reads, found.reads),
+      writes: Math.max(warm.writes, found.writes),
+    };
+    await client.send(
+      new UpdateTableCommand({
+        TableName: table,
+        WarmThroughput: {
+          ReadUnitsPerSecond: raised.reads,
+          WriteUnitsPerSecond: raised.writes,
+        },
+      }),
+    );
+    return raised;
+  }
+  return found ?? warm ?? (await warmThroughputOf(client, table));
 }
 
 /**

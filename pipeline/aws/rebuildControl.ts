@@ -26,6 +26,7 @@ import { type ExportFileResult, exportChain } from '../archiveReplay.js';
 import {
   compareTables,
   type DocumentDifference,
+  MOST_WARM_UNITS,
   type RebuildSummary,
   sameDocument,
 } from '../rebuildSummary.js';
@@ -34,8 +35,11 @@ import {
   ensureGenerationTable,
   generationAlias,
   generationTableOnAws,
+  generationWarmth,
   readModelNamed,
   registryOnAws,
+  type WarmThroughput,
+  warmThroughputOf,
 } from './generations.js';
 import { type RebuildFileInput, rebuildFileHandlers } from './rebuildFiles.js';
 
@@ -46,6 +50,11 @@ export interface RebuildRequest {
   readonly verify?: boolean | null;
   /** Switch the active generation once built (and not a fault). @default true */
   readonly switch?: boolean;
+  /**
+   * Warm throughput to make the new generation's table with, at the least (units a second);
+   * it is also at least the active generation's (`generationWarmth`).
+   */
+  readonly warm?: Partial<WarmThroughput>;
 }
 
 /** The totals of the files applied so far (what the summary reports of the replay). */
@@ -79,6 +88,8 @@ export interface RebuildRun extends RebuildRequest {
     readonly projection_version: number;
   };
   readonly resumed?: boolean;
+  /** The new generation's table's warm throughput, as `prepare` made or found it. */
+  readonly warm_throughput?: WarmThroughput;
   /** The export the run waits for (none when the archive's chain was fresh enough). */
   readonly export?: {
     readonly arn: string | null;
@@ -200,16 +211,22 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
      */
     async prepare(run) {
       const projection = readModelNamed(run.projection);
+      const requested = requestedWarmth(run.warm);
       const previous = await registry.active(projection);
       const before = await registry.entry(projection);
       const resumed = before.generations.some((g) => g.status === 'building');
       const generation = await registry.building(projection, (n) =>
         generationTableOnAws(required(env, 'RM_TABLE_PREFIX'), projection, n),
       );
-      await ensureGenerationTable(clients.dynamo, {
+      const warm = generationWarmth(
+        await warmThroughputOf(clients.dynamo, previous.table),
+        requested,
+      );
+      const warmThroughput = await ensureGenerationTable(clients.dynamo, {
         table: generation.table,
         kmsKeyArn,
         ...(env.STAGE ? { stage: env.STAGE } : {}),
+        ...(warm ? { warm } : {}),
       });
       const chain = exportChain((await listExports(storage, ARCHIVE_PREFIX)).exports);
       const end = chain.at(-1)?.upTo;
@@ -236,6 +253,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
           projection_version: previous.projection_version,
         },
         resumed,
+        warm_throughput: warmThroughput,
         export: {
           arn: started?.ExportArn ?? null,
           kind,
@@ -525,6 +543,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
         differences: verification.differences,
         difference_samples: verification.samples,
         fault: verification.fault,
+        ...(run.warm_throughput ? { warm_throughput: run.warm_throughput } : {}),
       };
       return { ...run, summary };
     },
@@ -541,6 +560,28 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
       throw new Error('the input needs "run" with "projection", and "execution"');
     return step({ ...input.run, execution });
   };
+}
+
+/** A run's `warm`, checked: whole numbers of units a second, from 1. */
+function requestedWarmth(warm: unknown): Partial<WarmThroughput> | undefined {
+  if (warm === undefined || warm === null) return undefined;
+  if (typeof warm !== 'object' || Array.isArray(warm))
+    throw new Error('"warm" must be an object with "reads" and/or "writes" (units a second)');
+  const out: { reads?: number; writes?: number } = {};
+  for (const [key, value] of Object.entries(warm)) {
+    if (key !== 'reads' && key !== 'writes')
+      throw new Error(`"warm" has "${key}"; it takes "reads" and "writes" (units a second)`);
+    if (
+      !Number.isSafeInteger(value) ||
+      (value as number) < 1 ||
+      (value as number) > MOST_WARM_UNITS
+    )
+      throw new Error(
+        `"warm.${key}" must be a whole number of units a second from 1 to ${MOST_WARM_UNITS.toLocaleString('en-US')} (got ${JSON.stringify(value)})`,
+      );
+    out[key] = value as number;
+  }
+  return out;
 }
 
 function need<T>(value: T | undefined | null, what: string): T {

@@ -1,4 +1,10 @@
-import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { runCli } from '../support/cli.js';
@@ -32,6 +38,7 @@ const SUMMARY = {
   differences: 0,
   difference_samples: [],
   fault: false,
+  warm_throughput: { reads: 12_000, writes: 40_000 },
 };
 
 describe('matchstream rebuild --aws: the command line', () => {
@@ -60,6 +67,25 @@ describe('matchstream rebuild --aws: the command line', () => {
     );
     expect(await refused(['--state-machine', 'arn:x'])).toBe(
       'matchstream: --state-machine is for a rebuild on AWS: add --aws',
+    );
+    expect(await refused(['--warm-writes', '40000'])).toBe(
+      'matchstream: --warm-writes is for a rebuild on AWS: add --aws',
+    );
+    expect(
+      await refused([
+        '--aws',
+        '--state-machine',
+        'arn:x',
+        '--redrive',
+        'arn:y',
+        '--warm-reads',
+        '9',
+      ]),
+    ).toBe(
+      'matchstream: --warm-writes and --warm-reads apply when a run makes its table; a redriven run goes on with its own: drop them, or start a new run',
+    );
+    expect(await refused(['--aws', '--state-machine', 'arn:x', '--warm-writes', '0'])).toContain(
+      "option '--warm-writes <units>' argument '0' is invalid. expected a whole number from 1 to 10000000",
     );
   });
 });
@@ -144,20 +170,33 @@ describe.runIf(motoAvailable())(
         ],
         { env },
       );
+      const succeedingArn = (await machines()).succeeding;
       const words = await runCli(
         [
           'rebuild',
           '--aws',
           '--state-machine',
-          (await machines()).succeeding,
+          succeedingArn,
           '--projection',
           'standings',
           '--no-progress',
+          '--warm-writes',
+          '40000',
         ],
         { env },
       );
 
       // Assess
+      const [started] =
+        (await sfn.send(new ListExecutionsCommand({ stateMachineArn: succeedingArn })))
+          .executions ?? [];
+      const { input } = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: started?.executionArn }),
+      );
+      expect(JSON.parse(input ?? '')).toEqual({
+        projection: 'standings',
+        warm: { writes: 40_000 },
+      });
       expect(json.code).toBe(0);
       expect(JSON.parse(json.stdout)).toEqual(SUMMARY);
       expect(json.stderr).toMatch(
@@ -170,6 +209,9 @@ describe.runIf(motoAvailable())(
       );
       expect(words.stdout).toContain(
         "active generation: 2 (was 1, which stays fed: the stack's own table)",
+      );
+      expect(words.stdout).toContain(
+        "its table's warm throughput: 12,000 reads and 40,000 writes a second",
       );
     }, 60_000);
 

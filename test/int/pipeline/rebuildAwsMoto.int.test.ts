@@ -1,8 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
@@ -291,9 +293,12 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       fault: false,
     });
     expect(summary.exports).toHaveLength(1);
-    // Same keys as the local rebuild's summary.
+    // The active generation was a new table's: so is the new one, with nothing pre-warmed.
+    expect(summary.warm_throughput).toEqual({ reads: 12_000, writes: 4_000 });
+    // The local rebuild's keys, and the table's warm throughput.
     expect(Object.keys(summary).sort()).toEqual(
       [
+        'warm_throughput',
         'projection',
         'source',
         'exports',
@@ -446,6 +451,61 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     expect(await collect(new DynamoDocumentStore(dynamo, summary.table))).toEqual(
       await collect(new DynamoDocumentStore(dynamo, FIRST.standings as string)),
     );
+  }, 120_000);
+
+  it("makes the new generation's table as warm as the active one's, and warmer when asked", async () => {
+    // Prepare: the active generation of `teams` (the stack's table) grown by its use to
+    // 30,000 reads a second, as DescribeTable reports a table DynamoDB has scaled.
+    await dynamo.send(
+      new UpdateTableCommand({
+        TableName: FIRST.teams,
+        WarmThroughput: { ReadUnitsPerSecond: 30_000, WriteUnitsPerSecond: 4_000 },
+      }),
+    );
+    const control = rebuildControl(env, { dynamo, s3, lambda, cloudWatch, now: () => clock });
+    const table = `${PREFIX}teams-v${READ_MODELS.find((p) => p.name === 'teams')?.version}-g2`;
+    const warmth = async () =>
+      (await dynamo.send(new DescribeTableCommand({ TableName: table }))).Table?.WarmThroughput;
+
+    // Act: the first step of a run, as the state machine calls it.
+    const prepared = await control({
+      action: 'prepare',
+      run: { projection: 'teams' },
+      execution: 'teams-warm-1',
+    });
+
+    // Assess
+    expect(prepared.generation).toEqual({ generation: 2, table });
+    expect(prepared.warm_throughput).toEqual({ reads: 30_000, writes: 4_000 });
+    expect(await warmth()).toMatchObject({
+      ReadUnitsPerSecond: 30_000,
+      WriteUnitsPerSecond: 4_000,
+    });
+
+    // Act: a run that continues the generation and asks for 40,000 writes a second.
+    const resumed = await control({
+      action: 'prepare',
+      run: { projection: 'teams', warm: { writes: 40_000 } },
+      execution: 'teams-warm-2',
+    });
+
+    // Assess: the table found made is raised, its reads kept.
+    expect(resumed).toMatchObject({ resumed: true, generation: { generation: 2, table } });
+    expect(resumed.warm_throughput).toEqual({ reads: 30_000, writes: 40_000 });
+    expect(await warmth()).toMatchObject({
+      ReadUnitsPerSecond: 30_000,
+      WriteUnitsPerSecond: 40_000,
+    });
+
+    // A request that is not whole units a second is refused before anything is made.
+    for (const warm of [{ writes: 0 }, { writes: 2.5 }, { writes: '40000' }, { write: 9 }, [1]])
+      await expect(
+        control({
+          action: 'prepare',
+          run: { projection: 'teams', warm } as Json,
+          execution: 'teams-warm-3',
+        }),
+      ).rejects.toThrow(/"warm(\.writes)?" (must|has)/);
   }, 120_000);
 
   it("holds a batch while the generation's table is out, and applies it once the table answers again", async () => {
