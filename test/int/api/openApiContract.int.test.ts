@@ -61,8 +61,10 @@ function contractOf(doc: Doc) {
 }
 
 describe('the OpenAPI document', () => {
+  // Made here, not in the test: the folder is removed after the file's tests (`afterAll`).
+  const tmp = tempDir('matchstream-openapi-');
+
   it("passes Redocly's recommended rules with no error and no warning", () => {
-    const tmp = tempDir('matchstream-openapi-');
     const file = tmp.file('openapi.json', JSON.stringify(OPENAPI, null, 2));
     const cli = join(
       dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')),
