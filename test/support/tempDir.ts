@@ -1,14 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect } from 'vitest';
+import { afterAll } from 'vitest';
+import { getCurrentTest } from 'vitest/suite';
 
 /** A fresh temporary folder removed after the test file; `file` writes into it. */
 export function tempDir(prefix = 'matchstream-') {
   // Within a test, vitest registers no `afterAll`, and the folder would be left behind.
-  const test = expect.getState().currentTestName;
-  if (test !== undefined)
-    throw new Error(`tempDir() called in the test "${test}": call it in its describe block`);
+  const test = getCurrentTest();
+  if (test)
+    throw new Error(`tempDir() called in the test "${test.name}": call it in its describe block`);
   const dir = mkdtempSync(join(tmpdir(), prefix));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return {
