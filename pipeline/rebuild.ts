@@ -272,11 +272,11 @@ export async function rebuildReadModel(
   );
   await runtime.settle();
   const sameVersion = projection.version === previous.projection_version;
-  const differences =
+  const compared =
     (options.verify ?? sameVersion)
       ? await compareTables(await pipeline.tableStore(previous.table), store)
       : null;
-  const fault = sameVersion && (differences?.length ?? 0) > 0;
+  const fault = sameVersion && (compared?.count ?? 0) > 0;
   const switched = !options.noSwitch && !fault;
   await registry.markBuilt(projection, generation.generation, switched);
   if (switched) pipeline.refreshReadModels();
@@ -288,8 +288,8 @@ export async function rebuildReadModel(
     seconds: Number(seconds.toFixed(3)),
     events_per_second: replayed.events_per_second,
     caught_up: caughtUp,
-    differences: differences?.length ?? null,
-    difference_samples: (differences ?? []).slice(0, 20),
+    differences: compared?.count ?? null,
+    difference_samples: (compared?.differences ?? []).slice(0, 20),
     fault,
   };
 }

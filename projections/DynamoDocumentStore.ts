@@ -123,26 +123,25 @@ export class DynamoDocumentStore implements DocumentStore {
 
   /** Every document, in pages, `segments` scanned in parallel (in no particular order). */
   async *scanAll(segments = 4): AsyncGenerator<StoredDoc[]> {
-    const scan = async function* (
-      this: DynamoDocumentStore,
-      segment: number,
-    ): AsyncGenerator<StoredDoc[]> {
-      let start: Item | undefined;
-      do {
-        const page = await this.client.send(
-          new ScanCommand({
-            TableName: this.table,
-            Segment: segment,
-            TotalSegments: segments,
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        yield (page.Items ?? []).map((item) => this.read(item));
-        start = page.LastEvaluatedKey;
-      } while (start);
-    };
-    yield* mergeAsync(Array.from({ length: segments }, (_, i) => scan.call(this, i)));
+    yield* mergeAsync(Array.from({ length: segments }, (_, i) => this.scanSegment(i, segments)));
+  }
+
+  /** The documents of one segment of a parallel scan of `segments`, in pages. */
+  async *scanSegment(segment: number, segments: number): AsyncGenerator<StoredDoc[]> {
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.table,
+          Segment: segment,
+          TotalSegments: segments,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (page.Items ?? []).map((item) => this.read(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 
   /** Deletes the table (and every document); nothing when it is gone already. */

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import { Mutex } from '../stream/Mutex.js';
 import type { DocumentStore } from './DocumentStore.js';
-import { FlushedKeys } from './FlushedKeys.js';
+import { KeyFilter } from './KeyFilter.js';
 import {
   type Doc,
   type DocKey,
@@ -42,7 +42,7 @@ export class Projector {
   private readonly flushes = new Mutex();
 
   /** What the flushes wrote, when the store started empty (`fresh`). */
-  private readonly flushed: FlushedKeys | undefined;
+  private readonly flushed: KeyFilter | undefined;
 
   constructor(
     readonly projection: Projection,
@@ -57,7 +57,7 @@ export class Projector {
       readonly fresh?: boolean;
     } = {},
   ) {
-    this.flushed = options.fresh ? new FlushedKeys() : undefined;
+    this.flushed = options.fresh ? new KeyFilter() : undefined;
     this.folded = new Folding(projection, store, undefined, this.flushed);
   }
 
@@ -141,7 +141,7 @@ class Folding {
     /** The state a flush is writing: newer than the store until written. */
     private previous?: Folding,
     /** What flushes wrote into a store that started empty; absent: read every key. */
-    private readonly flushed?: FlushedKeys,
+    private readonly flushed?: KeyFilter,
   ) {}
 
   /** Once `previous` is written, the store has it. */

@@ -89,8 +89,8 @@ the same logic must give the same documents, so any difference is a fault (a los
 document), not a change; the rebuild then keeps the active generation, names the differences
 and exits 1, and keeps the new generation (fed, inactive) for "projections activate" or
 "projections drop". A rebuild of a new version compares only with --verify, and switches.
---no-verify compares nothing, whatever the version (on AWS, a read model too large for the
-comparison's one function: see the README's "How the AWS rebuild scales").
+--no-verify compares nothing, whatever the version (on AWS, a read model too large to compare
+within one function's 15 minutes: see the README's "How the AWS rebuild scales").
 
 With --aws, the deployed stack rebuilds (the state machine its output RebuildStateMachine
 names): DynamoDB exports the events table to the archive bucket (or an incremental export
