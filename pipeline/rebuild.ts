@@ -19,16 +19,16 @@ import {
   exportChain,
   replayArchive,
 } from './archiveReplay.js';
+import { compareTables } from './compareTables.js';
 import type { EmbeddedPipeline } from './embeddedPipeline.js';
-import { compareTables, DEFAULT_FLUSH_MB, type RebuildSummary } from './rebuildSummary.js';
+import { DEFAULT_FLUSH_MB, type RebuildSummary } from './rebuildSummary.js';
 
+export { compareTables, sameDocument } from './compareTables.js';
 export {
-  compareTables,
   DEFAULT_FLUSH_MB,
   type DocumentDifference,
   FRESH_EXPORT_MS,
   type RebuildSummary,
-  sameDocument,
 } from './rebuildSummary.js';
 
 export interface RebuildOptions {

@@ -23,12 +23,11 @@ import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { listExports } from '../../stream/archive/readExport.js';
 import { awsExportNeeded } from '../archiveChainUpToDate.js';
 import { type ExportFileResult, exportChain } from '../archiveReplay.js';
+import { compareTables, sameDocument } from '../compareTables.js';
 import {
-  compareTables,
   type DocumentDifference,
   MOST_WARM_UNITS,
   type RebuildSummary,
-  sameDocument,
 } from '../rebuildSummary.js';
 import { type ConsumerEnv, jsonRecord, required } from './consumers.js';
 import {

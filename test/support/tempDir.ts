@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import { getCurrentTest } from 'vitest/suite';
+import { afterAll, TestRunner } from 'vitest';
 
 /** A fresh temporary folder removed after the test file; `file` writes into it. */
 export function tempDir(prefix = 'matchstream-') {
   // Within a test, vitest registers no `afterAll`, and the folder would be left behind.
-  const test = getCurrentTest();
+  const test = TestRunner.getCurrentTest();
   if (test)
     throw new Error(`tempDir() called in the test "${test.name}": call it in its describe block`);
   const dir = mkdtempSync(join(tmpdir(), prefix));

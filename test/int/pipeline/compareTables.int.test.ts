@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareTables } from '../../../pipeline/rebuildSummary.js';
+import { compareTables } from '../../../pipeline/compareTables.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
 import type { StoredDoc } from '../../../projections/Projection.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
