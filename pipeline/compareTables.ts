@@ -1,6 +1,6 @@
 import type { DynamoDocumentStore } from '../projections/DynamoDocumentStore.js';
 import { KeyFilter } from '../projections/KeyFilter.js';
-import { type DocKey, keyString, type StoredDoc } from '../projections/Projection.js';
+import { keyString, type StoredDoc } from '../projections/Projection.js';
 import type { DocumentDifference } from './rebuildSummary.js';
 
 /** Two generations compared: how many documents differ, and the first of them by name. */
@@ -58,13 +58,16 @@ export async function compareTables(
     }
   });
   let held = 0;
-  const named: DocKey[] = [];
+  let extrasNamed = 0;
   await eachSegment(rebuilt, async (page) => {
     held += page.length;
-    for (const d of page) if (!liveKeys.mayHold(keyString(d))) named.push({ pk: d.pk, sk: d.sk });
+    for (const d of page)
+      if (!liveKeys.mayHold(keyString(d))) {
+        extrasNamed++;
+        differ(d.pk, d.sk, 'extra');
+      }
   });
-  for (const d of named) differ(d.pk, d.sk, 'extra');
-  if (held - found !== named.length) {
+  if (held - found !== extrasNamed) {
     // Extras the filter took for live keys: look the rebuilt documents it may hold up.
     await eachSegment(rebuilt, async (page) => {
       const maybe = page.filter((d) => liveKeys.mayHold(keyString(d)));

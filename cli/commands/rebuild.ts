@@ -98,19 +98,19 @@ after the archive's latest one), a Distributed Map applies each data file to a n
 generation's table, the generation is then fed from the change stream by a mapping of its
 own, compared with the active generation, and switched to. The command starts the run,
 shows its progress (the step, the files applied and failed) on standard error, and prints
-the summary with the same keys as the local rebuild's, and the new table's warm throughput. Ctrl-C stops following; the run goes
-on (its ARN is printed). A failed run switches nothing: --redrive <its ARN> goes on from the
-step that failed (the map runs only the files that failed), or a new run continues the
-generation it left building; a second run of a read model is refused while one is under way.
+the summary with the same keys as the local rebuild's, and the new table's warm throughput.
+Ctrl-C stops following; the run goes on (its ARN is printed). A failed run switches nothing:
+--redrive <its ARN> goes on from the step that failed (the map runs only the files that
+failed), or a new run continues the generation it left building; a second run of a read model
+is refused while one is under way. Needs states:StartExecution, states:ListExecutions,
+states:DescribeExecution, states:GetExecutionHistory, states:ListMapRuns,
+states:DescribeMapRun and states:RedriveExecution on the state machine and its runs.
 
 The new generation's table is made as warm as the active generation's (DynamoDB's warm
 throughput: the reads and writes a second it serves at once), so the switch moves nothing
 onto a colder table. A new table otherwise serves 4,000 writes a second at first, which
 bounds the maps' writes: --warm-writes (and --warm-reads) ask for more, at DynamoDB's
 pre-warming charge; warm throughput is never lowered afterwards.
-Needs states:StartExecution, states:ListExecutions, states:DescribeExecution,
-states:GetExecutionHistory, states:ListMapRuns, states:DescribeMapRun and
-states:RedriveExecution on the state machine and its runs.
 
 Examples:
   matchstream rebuild --projection standings --verify
