@@ -169,7 +169,8 @@ export async function warmThroughputOf(
  * `sk`, on demand, encrypted with the stack's key, point-in-time recovery on), or finds it
  * made: run again after a failure, it finishes what it began. With `warm`, the table is made
  * with that warm throughput, or a table found made with less is raised to it (UpdateTable;
- * DynamoDB warms it while it serves). Returns the table's warm throughput.
+ * DynamoDB warms it while it serves), unless it is still being warmed. Returns the table's
+ * warm throughput.
  */
 export async function ensureGenerationTable(
   client: DynamoDBClient,
@@ -182,13 +183,16 @@ export async function ensureGenerationTable(
 ): Promise<WarmThroughput> {
   const { table, warm } = options;
   let found: WarmThroughput | undefined;
+  let warming = false;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
-    if (Table)
+    if (Table) {
       found = {
         reads: Table.WarmThroughput?.ReadUnitsPerSecond ?? NEW_TABLE_WARM.reads,
         writes: Table.WarmThroughput?.WriteUnitsPerSecond ?? NEW_TABLE_WARM.writes,
       };
+      warming = Table.WarmThroughput?.Status === 'UPDATING';
+    }
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
@@ -231,7 +235,9 @@ export async function ensureGenerationTable(
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     }),
   );
-  if (found && warm && (warm.reads > found.reads || warm.writes > found.writes)) {
+  // A table DynamoDB is still warming (an earlier run's request) takes no other until it is
+  // done: the run goes on at what it has.
+  if (found && warm && !warming && (warm.reads > found.reads || warm.writes > found.writes)) {
     // Warm throughput is never lowered: ask for no less than the table has.
     const raised = {
       reads: Math.max(warm.reads, found.reads),

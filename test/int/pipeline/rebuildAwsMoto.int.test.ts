@@ -497,13 +497,45 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       WriteUnitsPerSecond: 40_000,
     });
 
+    // Act: a third run asks for more while DynamoDB still warms the table (as DescribeTable
+    // reports it here: moto finishes at once), which takes no other request meanwhile.
+    const updates: string[] = [];
+    const warming = dynamoClient({ endpoint: moto.endpoint, maxAttempts: 3 });
+    warming.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateTableCommand') updates.push(table);
+        const out = await next(args);
+        const described = (out.output as Json).Table;
+        if (context.commandName === 'DescribeTableCommand' && described?.TableName === table)
+          described.WarmThroughput = { ...described.WarmThroughput, Status: 'UPDATING' };
+        return out;
+      },
+      { step: 'initialize' },
+    );
+    const third = await rebuildControl(env, {
+      dynamo: warming,
+      s3,
+      lambda,
+      cloudWatch,
+      now: () => clock,
+    })({
+      action: 'prepare',
+      run: { projection: 'teams', warm: { writes: 60_000 } },
+      execution: 'teams-warm-3',
+    });
+    warming.destroy();
+
+    // Assess: no update sent; the run goes on at what the table has.
+    expect(updates).toEqual([]);
+    expect(third.warm_throughput).toEqual({ reads: 30_000, writes: 40_000 });
+
     // A request that is not whole units a second is refused before anything is made.
     for (const warm of [{ writes: 0 }, { writes: 2.5 }, { writes: '40000' }, { write: 9 }, [1]])
       await expect(
         control({
           action: 'prepare',
           run: { projection: 'teams', warm } as Json,
-          execution: 'teams-warm-3',
+          execution: 'teams-warm-4',
         }),
       ).rejects.toThrow(/"warm(\.writes)?" (must|has)/);
   }, 120_000);
