@@ -576,14 +576,15 @@ function requestedWarmth(warm: unknown): Partial<WarmThroughput> | undefined {
     if (key !== 'reads' && key !== 'writes')
       throw new Error(`"warm" has "${key}"; it takes "reads" and "writes" (units a second)`);
     if (
+      typeof value !== 'number' ||
       !Number.isSafeInteger(value) ||
-      (value as number) < 1 ||
-      (value as number) > MOST_WARM_UNITS
+      value < 1 ||
+      value > MOST_WARM_UNITS
     )
       throw new Error(
         `"warm.${key}" must be a whole number of units a second from 1 to ${MOST_WARM_UNITS.toLocaleString('en-US')} (got ${JSON.stringify(value)})`,
       );
-    out[key] = value as number;
+    out[key] = value;
   }
   return out;
 }
