@@ -141,6 +141,17 @@ export async function interruptedChain(
 export async function replayArchiveToFile(
   options: ArchiveToFileOptions,
 ): Promise<ArchiveFileSummary> {
+  try {
+    return await replayArchiveAll(options);
+  } catch (error) {
+    // A run that fails lets go of what its target holds (a file's handle) as one that ends
+    // does; its checkpoints say where to go on.
+    await options.target.close?.().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveFileSummary> {
   const started = performance.now();
   const filters = options.filters ?? {};
   const { chain, storage } = options;

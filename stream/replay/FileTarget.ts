@@ -39,9 +39,14 @@ export class FileTarget implements ReplayTarget {
   }
 
   async close(): Promise<void> {
-    await this.handle?.sync();
-    await this.handle?.close();
+    const handle = this.handle;
     this.handle = undefined;
+    try {
+      await handle?.sync();
+    } finally {
+      // Closed even when the sync fails, which then says so.
+      await handle?.close();
+    }
   }
 
   /** Opens the file; a fresh replay (not resumed) starts it empty. */

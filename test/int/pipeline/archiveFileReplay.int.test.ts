@@ -60,6 +60,7 @@ async function throughArchive(
     tail?: boolean;
     checkpoints?: InMemoryReplayCheckpoints;
     path?: string;
+    target?: FileTarget;
     signal?: AbortSignal;
     concurrency?: number;
     onUnreadable?: (event: UnreadableEvent) => Promise<void>;
@@ -69,7 +70,7 @@ async function throughArchive(
   const summary = await replayArchiveToFile({
     storage,
     chain,
-    target: new FileTarget(path),
+    target: options.target ?? new FileTarget(path),
     name: 'archive',
     checkpoints: options.checkpoints ?? new InMemoryReplayCheckpoints(),
     codec,
@@ -304,13 +305,23 @@ describe('replay to a file through the archive', () => {
     const kept = gunzipSync(original).toString('utf8').split('\n').filter(Boolean).slice(1);
     writeFileSync(path, gzipSync(`${kept.join('\n')}\n`));
 
+    const target = new FileTarget(tmp.path('corrupt.jsonl'));
+    let closed = 0;
+    const close = target.close.bind(target);
+    target.close = () => {
+      closed++;
+      return close();
+    };
+
     // Act
-    const replaying = throughArchive(chain);
+    const replaying = throughArchive(chain, { target });
 
     // Assess
     await expect(replaying).rejects.toThrow(
       `${storage.description}/${file.dataFileS3Key} holds ${file.itemCount - 1} items, its manifest line says ${file.itemCount}`,
     );
+    // The failed run let go of its file.
+    expect(closed).toBe(1);
     writeFileSync(path, original);
   });
 });
