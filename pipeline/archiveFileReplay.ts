@@ -11,11 +11,12 @@ import { readAllFilter } from '../stream/eventStore/filters.js';
 import { type UnreadableEvent, UnreadableEvents } from '../stream/eventStore/UnreadableEvents.js';
 import { Mutex } from '../stream/Mutex.js';
 import { envelopeLines } from '../stream/replay/FileTarget.js';
-import type {
-  ReplayCheckpoint,
-  ReplayCheckpoints,
-  ReplayFilters,
-  ReplayTarget,
+import {
+  closedOnFailure,
+  type ReplayCheckpoint,
+  type ReplayCheckpoints,
+  type ReplayFilters,
+  type ReplayTarget,
 } from '../stream/replay/replay.js';
 import { StoreError } from '../stream/StoreError.js';
 import { readableCommits } from './archiveReplay.js';
@@ -141,14 +142,7 @@ export async function interruptedChain(
 export async function replayArchiveToFile(
   options: ArchiveToFileOptions,
 ): Promise<ArchiveFileSummary> {
-  try {
-    return await replayArchiveAll(options);
-  } catch (error) {
-    // A run that fails lets go of what its target holds (a file's handle) as one that ends
-    // does; its checkpoints say where to go on.
-    await options.target.close?.().catch(() => undefined);
-    throw error;
-  }
+  return closedOnFailure(options.target, () => replayArchiveAll(options));
 }
 
 async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveFileSummary> {

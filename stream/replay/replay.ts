@@ -137,12 +137,21 @@ export interface ReplaySummary {
  * replay may deliver a page again (concurrent targets are idempotent) but never skips one.
  */
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  return closedOnFailure(options.target, () => replayAll(options));
+}
+
+/**
+ * Runs a replay into `target`, closing it if the run fails: a failed run lets go of what its
+ * target holds (a file's handle) as one that ends does; its checkpoint says where to go on.
+ */
+export async function closedOnFailure<T>(
+  target: Pick<ReplayTarget, 'close'>,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
-    return await replayAll(options);
+    return await run();
   } catch (error) {
-    // A run that fails lets go of what its target holds (a file's handle) as one that ends
-    // does; its checkpoint says where to go on.
-    await options.target.close?.().catch(() => undefined);
+    await target.close?.().catch(() => undefined);
     throw error;
   }
 }
