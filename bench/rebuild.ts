@@ -21,6 +21,7 @@ import { getHeapStatistics } from 'node:v8';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { matchAggregateId, resultData, teamAggregateId } from '../ingest/matchEvents.js';
+import { compareTables } from '../pipeline/compareTables.js';
 import { startPipeline } from '../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../pipeline/readModels.js';
 import { type RebuildSummary, rebuildReadModel } from '../pipeline/rebuild.js';
@@ -116,7 +117,7 @@ async function load(pipeline: Pipeline, scenario: RebuildScenario): Promise<numb
 }
 
 /** Items per second of a parallel scan of the events table that reads and counts, nothing more. */
-async function rawScan(pipeline: Pipeline, segments: number) {
+async function rawScan(pipeline: Pipeline, segments: number, table: string = EVENTS_TABLE) {
   const started = performance.now();
   const counts = await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
@@ -125,7 +126,7 @@ async function rawScan(pipeline: Pipeline, segments: number) {
       do {
         const page = await pipeline.runtime.dynamo.send(
           new ScanCommand({
-            TableName: EVENTS_TABLE,
+            TableName: table,
             Segment: segment,
             TotalSegments: segments,
             ...(start ? { ExclusiveStartKey: start } : {}),
@@ -221,6 +222,53 @@ function watchMemory() {
   };
 }
 
+/**
+ * The comparison a rebuild of the same version makes (`compareTables`), between the two
+ * generations the scan and the archive rebuilt from the same store (equal documents): its
+ * documents of each generation a second against the raw parallel scan of both tables (what
+ * reading them alone costs), and the heap it held, sampled every 20 ms.
+ */
+async function compareGenerations(
+  pipeline: Pipeline,
+  projection: Projection,
+  scenario: RebuildScenario,
+  tables: { readonly scan: string; readonly archive: string },
+) {
+  const [live, rebuilt] = await Promise.all([
+    pipeline.tableStore(tables.scan),
+    pipeline.tableStore(tables.archive),
+  ]);
+  const memory = watchMemory();
+  const sampling = setInterval(memory.sample, 20);
+  const started = performance.now();
+  const compared = await compareTables(live, rebuilt).finally(() => clearInterval(sampling));
+  const seconds = (performance.now() - started) / 1000;
+  if (compared.count !== 0)
+    throw new Error(
+      `the scan and archive rebuilds of ${projection.name} differ in ${compared.count} documents`,
+    );
+  const scanned = [
+    await rawScan(pipeline, scenario.segments, tables.scan),
+    await rawScan(pipeline, scenario.segments, tables.archive),
+  ];
+  const documents = scanned[0]?.items ?? 0;
+  const readSeconds = scanned.reduce((t, s) => t + s.items / s.per_second, 0);
+  const value = Math.round(documents / seconds);
+  const baseline = Math.round(documents / readSeconds);
+  return {
+    figure: `compare-${projection.name}`,
+    read_model: projection.name,
+    documents,
+    seconds: Number(seconds.toFixed(3)),
+    value,
+    unit: 'documents of each generation compared a second',
+    baseline,
+    baseline_unit: `documents of each generation a second, raw parallel Scan of both tables (${scenario.segments} segments), one after the other`,
+    ratio: Number((value / baseline).toFixed(3)),
+    ...memory.heap(),
+  };
+}
+
 /** What a run may change: the flush budget, and which read models it rebuilds. */
 export interface RebuildRun {
   readonly flushMb?: number;
@@ -254,6 +302,7 @@ async function scanRebuild(
     throw new Error(`rebuild of ${projection.name} read ${summary.scanned} of ${events} events`);
   return {
     read_model: projection.name,
+    table: summary.table,
     events_read: summary.scanned,
     events_applied: summary.events,
     seconds: summary.replay_seconds,
@@ -322,6 +371,7 @@ async function archiveRebuild(
   return {
     figure: `rebuild-archive-${projection.name}`,
     read_model: projection.name,
+    table: summary.table,
     events_read: summary.scanned,
     events_applied: summary.events,
     value,
@@ -365,6 +415,7 @@ export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
     const decode = await decodingScan(pipeline, scenario.segments);
     const models = [];
     const archived = [];
+    const compared = [];
     for (const name of run.models ?? scenario.models ?? REBUILT_MODELS) {
       const projection = READ_MODELS.find((p) => p.name === name);
       if (!projection) throw new Error(`no read model ${name}`);
@@ -372,10 +423,23 @@ export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
       const scan = await scanRebuild(pipeline, projection, scenario, run, events);
       models.push(scan);
       const folder = join(archiveRoot, name);
-      archived.push(
-        await archiveRebuild(pipeline, projection, scenario, run, events, folder, scan),
+      const archive = await archiveRebuild(
+        pipeline,
+        projection,
+        scenario,
+        run,
+        events,
+        folder,
+        scan,
       );
+      archived.push(archive);
       await rm(folder, { recursive: true, force: true });
+      compared.push(
+        await compareGenerations(pipeline, projection, scenario, {
+          scan: scan.table,
+          archive: archive.table,
+        }),
+      );
     }
     const scanAfter = await rawScan(pipeline, scenario.segments);
     const writes = await rawBatchWrite(pipeline, scenario.rawWrites ?? 20_000);
@@ -411,6 +475,10 @@ export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
         export_segments: scenario.segments,
         file_concurrency: FILE_CONCURRENCY,
         figures: archived,
+      },
+      comparison: {
+        how: 'After the two rebuilds of each read model, the comparison a rebuild of the same version makes (compareTables: each page of one generation looked up in the other, its keys in an 8 MB Bloom filter, then the other scanned for keys the filter never held) between the scan generation (as the live one) and the archive generation, which hold the same documents; then each table scanned raw, the baseline. peak_heap_growth_mb is the heap in use at its highest over the heap settled before, garbage included; heap_retained_mb what the comparison left once collected.',
+        figures: compared,
       },
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };

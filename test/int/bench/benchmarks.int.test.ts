@@ -119,6 +119,16 @@ describe('the benchmarks on tiny inputs', () => {
     expect(new Set(result.archive.figures.map((f) => f.export_id)).size).toBe(
       REBUILT_MODELS.length,
     );
+    // The two generations of each read model compared (equal), next to a raw scan of both.
+    expect(result.comparison.figures.map((f) => f.figure)).toEqual(
+      REBUILT_MODELS.map((m) => `compare-${m}`),
+    );
+    for (const f of result.comparison.figures) {
+      expect(f.documents).toBeGreaterThan(0);
+      expect(f.value).toBeGreaterThan(0);
+      expect(f.baseline).toBeGreaterThan(0);
+      expect(f.peak_heap_mb).toBeGreaterThan(0);
+    }
   }, 120_000);
 
   it('runs a small season through the whole pipeline and through ingest alone, each in a process of its own', () => {
