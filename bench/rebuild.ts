@@ -116,7 +116,7 @@ async function load(pipeline: Pipeline, scenario: RebuildScenario): Promise<numb
   return written;
 }
 
-/** Items per second of a parallel scan of the events table that reads and counts, nothing more. */
+/** Items per second of a parallel scan of a table (the events table unless named) that reads and counts, nothing more. */
 async function rawScan(pipeline: Pipeline, segments: number, table: string = EVENTS_TABLE) {
   const started = performance.now();
   const counts = await Promise.all(
