@@ -1,3 +1,4 @@
+/// <reference path="./bloomfilter.d.ts" />
 import { BloomFilter } from 'bloomfilter';
 
 /**
