@@ -477,7 +477,7 @@ export async function measure(scenario: RebuildScenario, run: RebuildRun = {}) {
         figures: archived,
       },
       comparison: {
-        how: 'After the two rebuilds of each read model, the comparison a rebuild of the same version makes (compareTables: each page of one generation looked up in the other, its keys in an 8 MB Bloom filter, then the other scanned for keys the filter never held) between the scan generation (as the live one) and the archive generation, which hold the same documents; then each table scanned raw, the baseline. peak_heap_growth_mb is the heap in use at its highest over the heap settled before, garbage included; heap_retained_mb what the comparison left once collected.',
+        how: 'After the two rebuilds of each read model, the comparison a rebuild of the same version makes (compareTables: each page of one generation looked up in the other while the other is counted with Select COUNT, and the other scanned and looked up in the first only when it holds more than was found in it) between the scan generation (as the live one) and the archive generation, which hold the same documents; then each table scanned raw, the baseline. peak_heap_growth_mb is the heap in use at its highest over the heap settled before, garbage included; heap_retained_mb what the comparison left once collected.',
         figures: compared,
       },
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -144,6 +144,58 @@ export class DynamoDocumentStore implements DocumentStore {
     } while (start);
   }
 
+  /**
+   * One page of one segment of a parallel scan (1 MB, or `limit` items), from after `after`
+   * (the `next` of the page before; none at the start), and where the next page begins (none
+   * after the last): a scan that has to stop (a function's time) goes on from there in
+   * another call.
+   */
+  async scanPage(
+    segment: number,
+    segments: number,
+    after?: DocKey,
+    limit?: number,
+  ): Promise<{ docs: StoredDoc[]; next?: DocKey }> {
+    const page = await this.client.send(
+      new ScanCommand({
+        TableName: this.table,
+        Segment: segment,
+        TotalSegments: segments,
+        ConsistentRead: true,
+        ...(limit ? { Limit: limit } : {}),
+        ...(after ? { ExclusiveStartKey: marshall({ pk: after.pk, sk: after.sk }) } : {}),
+      }),
+    );
+    const docs = (page.Items ?? []).map((item) => this.read(item));
+    return page.LastEvaluatedKey ? { docs, next: keyOf(page.LastEvaluatedKey) } : { docs };
+  }
+
+  /**
+   * How many documents one page of one segment holds (Scan with `Select: COUNT`: DynamoDB
+   * reads the page as a scan does, up to 1 MB, and returns its count, not its items), and
+   * where the next page begins, as `scanPage` says it.
+   */
+  async countPage(
+    segment: number,
+    segments: number,
+    after?: DocKey,
+    limit?: number,
+  ): Promise<{ count: number; next?: DocKey }> {
+    const page = await this.client.send(
+      new ScanCommand({
+        TableName: this.table,
+        Segment: segment,
+        TotalSegments: segments,
+        Select: 'COUNT',
+        ConsistentRead: true,
+        ...(limit ? { Limit: limit } : {}),
+        ...(after ? { ExclusiveStartKey: marshall({ pk: after.pk, sk: after.sk }) } : {}),
+      }),
+    );
+    const count = page.Count ?? 0;
+    return page.LastEvaluatedKey ? { count, next: keyOf(page.LastEvaluatedKey) } : { count };
+  }
+
   /** Deletes the table (and every document); nothing when it is gone already. */
   async drop(): Promise<void> {
     try {
@@ -276,4 +328,12 @@ function entryCalls(change: EntryChanges): EntryChanges[] {
     calls.push({ pk: change.pk, sk: change.sk, set, remove });
   }
   return calls;
+}
+
+/** A page's `LastEvaluatedKey` (the table's key: `pk` and `sk`) as a document's key. */
+function keyOf(item: Item): DocKey {
+  const { pk, sk } = unmarshall(item) as { pk: unknown; sk: unknown };
+  if (typeof pk !== 'string' || typeof sk !== 'string')
+    throw new Error(`a scan's LastEvaluatedKey without pk and sk: ${JSON.stringify(item)}`);
+  return { pk, sk };
 }

@@ -2,6 +2,14 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { REBUILDS_PREFIX } from '../../pipeline/aws/rebuildControl.js';
+
+/**
+ * Days the rebuilds' objects (each run's lists of files and segments, and its maps' results,
+ * under `rebuilds/`) are kept: a run lasts two days at most, and a failed one can be redriven
+ * within 14 days of its end, which reads them again.
+ */
+export const REBUILD_OBJECTS_DAYS = 30;
 
 export interface ArchiveBucketProps {
   /** Encrypts the exports (SSE-KMS with an S3 bucket key, fewer KMS requests). */
@@ -61,6 +69,11 @@ export class ArchiveBucket extends Construct {
           // A version replaced or deleted is kept a while, then goes.
           noncurrentVersionExpiration: Duration.days(30),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          // The rebuilds' lists and maps' results (REBUILD_OBJECTS_DAYS).
+          prefix: `${REBUILDS_PREFIX}/`,
+          expiration: Duration.days(REBUILD_OBJECTS_DAYS),
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

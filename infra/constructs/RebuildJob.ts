@@ -59,8 +59,9 @@ const POLL = Duration.minutes(1);
  * files to a new generation with a Distributed Map (each iteration one file, by the function
  * that runs `applyExportFile`), applies the streams the files deferred, feeds the generation
  * from the change stream from the chain's end (an event source mapping on the generation
- * feeder's alias for it), waits for it to catch up, compares it with the active generation,
- * and switches in one registry write. A run that fails switches nothing; it can be redriven
+ * feeder's alias for it), waits for it to catch up, compares it with the active generation
+ * (a Distributed Map over the segments of both tables, each iteration going on until its
+ * segment is done), and switches in one registry write. A run that fails switches nothing; it can be redriven
  * (the map runs only the files that failed) or started again (it goes on with the generation
  * it left building).
  */
@@ -103,7 +104,8 @@ export class RebuildJob extends Construct {
       environment: base,
     }).function;
     this.control = new HandlerFunction(this, 'Control', {
-      description: 'the rebuild steps: export, files, feed, catch-up, verify, switch',
+      description:
+        'the rebuild steps: export, files, feed, catch-up, compare (segment by segment), switch',
       entry: 'rebuildControlFunction.ts',
       node: props.node,
       memorySize: 2048,
@@ -367,6 +369,47 @@ export class RebuildJob extends Construct {
     });
     map.itemProcessor(applyFile);
 
+    // The comparison: each pass a list of segments' work the verify step writes, each segment
+    // an iteration that calls the control function until its scan is done (a call stops
+    // before the function's time runs out and says where it got to).
+    const compareSegment = new tasks.LambdaInvoke(this, 'CompareSegment', {
+      lambdaFunction: this.control,
+      payload: sfn.TaskInput.fromObject({ action: 'compareSegment', 'segment.$': '$' }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    compareSegment.addRetry({
+      errors: ['States.TaskFailed'],
+      interval: Duration.seconds(10),
+      maxAttempts: 2,
+      backoffRate: 2,
+    });
+    const compareMap = new sfn.DistributedMap(this, 'CompareSegments', {
+      itemReader: new sfn.S3JsonItemReader({
+        bucket: props.archive as s3.IBucket,
+        key: sfn.JsonPath.stringAt('$.comparison.key'),
+      }),
+      maxConcurrency: props.concurrency ?? 16,
+      toleratedFailurePercentage: 0,
+      resultWriterV2: new sfn.ResultWriterV2({
+        bucket: props.archive as s3.IBucket,
+        prefix: `${REBUILDS_PREFIX}/compared`,
+      }),
+      resultPath: '$.compared',
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+    });
+    compareMap.itemProcessor(
+      compareSegment.next(
+        new sfn.Choice(this, 'SegmentDone?')
+          .when(
+            sfn.Condition.booleanEquals('$.done', true),
+            new sfn.Succeed(this, 'SegmentCompared'),
+          )
+          .otherwise(compareSegment),
+      ),
+    );
+    const compareMore = new sfn.Choice(this, 'CompareMore?');
+
     const exportDone = new sfn.Choice(this, 'ExportDone?');
     const waitExport = new sfn.Wait(this, 'WaitForExport', { time: sfn.WaitTime.duration(POLL) });
     const moreExports = new sfn.Choice(this, 'MoreExports?');
@@ -393,7 +436,14 @@ export class RebuildJob extends Construct {
                           caughtUp
                             .when(
                               sfn.Condition.booleanEquals('$.feed.caught_up', true),
-                              verify.next(finish).next(done),
+                              verify.next(
+                                compareMore
+                                  .when(
+                                    sfn.Condition.booleanEquals('$.comparison.pending', true),
+                                    compareMap.next(verify),
+                                  )
+                                  .otherwise(finish.next(done)),
+                              ),
                             )
                             .otherwise(waitCatchUp),
                         ),

@@ -6,6 +6,7 @@ import {
   type RebuildRun,
   rebuildControl,
 } from '../../pipeline/aws/rebuildControl.js';
+import type { SegmentComparison } from '../../pipeline/compareTables.js';
 import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
@@ -18,22 +19,35 @@ const control = rebuildControl(process.env, {
   cloudWatch: new CloudWatchClient(clientConfig({})),
 });
 
-/** Lambda entry point of the rebuild state machine's steps (`rebuildControl`). */
-export const handler = async (input: RebuildControlInput): Promise<RebuildRun> => {
+/**
+ * Lambda entry point of the rebuild state machine's steps, and of its comparison map's
+ * iterations (`rebuildControl`).
+ */
+export const handler = async (
+  input: RebuildControlInput,
+): Promise<RebuildRun | SegmentComparison> => {
   const started = Date.now();
+  const about =
+    input.action === 'compareSegment'
+      ? {
+          pass: input.segment?.pass,
+          segment: input.segment?.segment,
+          table: input.segment?.pass === 'live' ? input.segment?.live : input.segment?.rebuilt,
+        }
+      : { execution: input.run?.execution, projection: input.run?.projection };
   try {
-    const run = await control(input);
+    const out = await control(input);
     logger.info('rebuild step', {
       action: input.action,
-      execution: input.run?.execution,
-      projection: input.run?.projection,
+      ...about,
+      ...('scanned' in out ? { scanned: out.scanned, done: out.done } : {}),
       ms: Date.now() - started,
     });
-    return run;
+    return out;
   } catch (error) {
     logger.error('rebuild step failed', {
       action: input.action,
-      execution: input.run?.execution,
+      ...about,
       error: error instanceof Error ? error.message : String(error),
     });
     throw error;

@@ -23,7 +23,13 @@ import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { listExports } from '../../stream/archive/readExport.js';
 import { awsExportNeeded } from '../archiveChainUpToDate.js';
 import { type ExportFileResult, exportChain } from '../archiveReplay.js';
-import { compareTables, sameDocument } from '../compareTables.js';
+import {
+  compareSegment,
+  KEPT_DIFFERENCES,
+  type SegmentComparison,
+  sameDocument,
+  segmentComparison,
+} from '../compareTables.js';
 import {
   type DocumentDifference,
   MOST_WARM_UNITS,
@@ -124,6 +130,29 @@ export interface RebuildRun extends RebuildRequest {
     readonly rounds: number;
     readonly caught_up: boolean;
   };
+  /**
+   * The comparison with the active generation, pass by pass: each pass a list of segments'
+   * work (`SegmentComparison`) in the bucket, which a Distributed Map runs while `pending`.
+   */
+  readonly comparison?: {
+    /** `both`: every live segment looked up and every rebuilt one counted; then `extras`. */
+    readonly pass: 'both' | 'extras' | null;
+    /** The list the next map reads. */
+    readonly key: string | null;
+    /** Whether a map is to run that list (the state machine's choice). */
+    readonly pending: boolean;
+    /** Differences found by the passes so far. */
+    readonly count: number;
+    /** Live documents found in the rebuilt generation, and the rebuilt generation's count. */
+    readonly found: number;
+    readonly held: number;
+    /** Where the differences the first pass named wait for the second. */
+    readonly named_key: string | null;
+  };
+  /** The comparison map's output: where its ResultWriter put the results. */
+  readonly compared?: {
+    readonly ResultWriterDetails?: { readonly Bucket?: string; readonly Key?: string };
+  };
   readonly verification?: {
     readonly differences: number | null;
     readonly samples: readonly DocumentDifference[];
@@ -142,13 +171,21 @@ export type RebuildAction =
   | 'verify'
   | 'finish';
 
-export interface RebuildControlInput {
+export interface RebuildStepInput {
   readonly action: RebuildAction;
   /** The run so far: at the first step, the request the execution was started with. */
   readonly run: RebuildRequest & Partial<RebuildRun>;
   /** The execution's name (`$$.Execution.Name`), kept in the run from the first step on. */
   readonly execution?: string;
 }
+
+/** An iteration of the comparison's map: one segment's pass, from where it stopped. */
+export interface CompareSegmentInput {
+  readonly action: 'compareSegment';
+  readonly segment: SegmentComparison;
+}
+
+export type RebuildControlInput = RebuildStepInput | CompareSegmentInput;
 
 /** Where the runs keep their lists of files and the maps' results, in the archive bucket. */
 export const REBUILDS_PREFIX = 'rebuilds';
@@ -158,6 +195,17 @@ export const CAUGHT_UP_LAG_MS = 60_000;
 export const QUIET_MS = 5 * 60_000;
 /** Catch-up checks (a minute apart) before the run gives up, to be run again. */
 export const MAX_CATCH_UP_ROUNDS = 120;
+/**
+ * Segments of each table the comparison scans, each a map iteration of its own (the
+ * comparison's map runs up to the stack's `concurrency` at once).
+ */
+export const COMPARE_SEGMENTS = 16;
+/**
+ * How long a call of `compareSegment` goes on before it returns where it got to, for the
+ * state machine to call it again: the function's timeout is 15 minutes, and a page (1 MB
+ * scanned, its documents looked up) takes seconds.
+ */
+export const COMPARE_BUDGET_MS = 10 * 60_000;
 /** Times the verification reads again the documents that differ: a difference may be lag. */
 const RECHECKS = 3;
 const RECHECK_MS = 15_000;
@@ -180,6 +228,10 @@ export interface RebuildControlClients {
   readonly now?: () => number;
   /** Waits between re-reads of differing documents. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** How long a call of `compareSegment` goes on. @default COMPARE_BUDGET_MS */
+  readonly compareBudgetMs?: number;
+  /** Items a page of the comparison's scans reads at most. @default DynamoDB's 1 MB a page */
+  readonly comparePageItems?: number;
 }
 
 /**
@@ -291,7 +343,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
         throw new Error(
           `the archive s3://${bucket}/${ARCHIVE_PREFIX} holds no full export to rebuild from`,
         );
-      const folder = `${REBUILDS_PREFIX}/${run.projection}-g${generation.generation}/${run.execution}`;
+      const folder = runFolder(run, generation.generation);
       const keys: string[] = [];
       for (const [i, archived] of chain.entries()) {
         const items: RebuildFileInput[] = archived.files.map((file) => ({
@@ -302,14 +354,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
           file,
         }));
         const key = `${folder}/files-${String(i).padStart(3, '0')}-${archived.id}.json`;
-        await clients.s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: JSON.stringify(items),
-            ContentType: 'application/json',
-          }),
-        );
+        await putJson(clients.s3, bucket, key, items);
         keys.push(key);
       }
       return {
@@ -475,35 +520,78 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
 
     /**
      * The new generation compared with the active one (as `--verify` does locally), when asked
-     * or when the same version built both; documents that differ are read again a few times,
-     * since either generation may still be applying the latest events.
+     * or when the same version built both, in passes the state machine runs as Distributed
+     * Maps while `comparison.pending`: this step writes each pass's list of segments' work
+     * (`SegmentComparison`), and after the map reads its results. The first pass looks every
+     * live document up in the rebuilt generation (`missing`, `changed`) and counts the rebuilt
+     * one; only when it holds more than the live documents found in it does a second pass look
+     * its documents up in the live one (`extra`). No call holds more than a page of either
+     * table, and each map iteration stops and goes on before the function's time runs out, so
+     * the comparison's size has no limit but the state machine's two days. Documents that
+     * differ are read again a few times at the end, since either generation may still be
+     * applying the latest events.
      */
     async verify(run) {
       const generation = need(run.generation, 'generation');
       const previous = need(run.previous, 'previous');
       const sameVersion = run.projection_version === previous.projection_version;
       if (!(run.verify ?? sameVersion))
-        return { ...run, verification: { differences: null, samples: [], fault: false } };
-      const live = new DynamoDocumentStore(clients.dynamo, previous.table);
-      const rebuilt = new DynamoDocumentStore(clients.dynamo, generation.table);
-      const compared = await compareTables(live, rebuilt);
-      // What differs for lag is read again; past the differences named, they are counted only.
-      let count = compared.count;
-      let named = compared.differences;
-      for (let i = 0; i < RECHECKS && named.length > 0; i++) {
-        await sleep(RECHECK_MS);
-        const still = await recheck(live, rebuilt, named);
-        count -= named.length - still.length;
-        named = still;
+        return {
+          ...run,
+          comparison: idleComparison(),
+          verification: { differences: null, samples: [], fault: false },
+        };
+      const tables = { live: previous.table, rebuilt: generation.table };
+      const folder = runFolder(run, generation.generation);
+      const keep = Math.ceil(KEPT_DIFFERENCES / COMPARE_SEGMENTS);
+      const work = (pass: SegmentComparison['pass']) =>
+        Array.from({ length: COMPARE_SEGMENTS }, (_, i) =>
+          segmentComparison(pass, tables, i, COMPARE_SEGMENTS, keep),
+        );
+      const comparison = run.comparison;
+      if (!comparison || comparison.pass === null) {
+        const key = `${folder}/compare-both.json`;
+        await putJson(clients.s3, bucket, key, [...work('live'), ...work('count')]);
+        return {
+          ...run,
+          comparison: { ...idleComparison(), pass: 'both', key, pending: true },
+        };
       }
-      return {
-        ...run,
-        verification: {
-          differences: count,
-          samples: named.slice(0, 20),
-          fault: sameVersion && count > 0,
-        },
-      };
+      const results = await comparedSegments(storage, run.compared);
+      const { compared: _, ...rest } = run;
+      const named = (parts: readonly SegmentComparison[]) =>
+        parts.flatMap((p) => p.differences).slice(0, KEPT_DIFFERENCES);
+      if (comparison.pass === 'both') {
+        const live = results.filter((r) => r.pass === 'live');
+        const count = live.reduce((n, r) => n + r.count, 0);
+        const found = live.reduce((n, r) => n + r.found, 0);
+        const held = results.filter((r) => r.pass === 'count').reduce((n, r) => n + r.scanned, 0);
+        if (held === found) return settle(rest, count, named(live));
+        // More rebuilt documents than live ones found in it: name the extras.
+        const namedKey = `${folder}/compare-named.json`;
+        await putJson(clients.s3, bucket, namedKey, named(live));
+        const key = `${folder}/compare-extras.json`;
+        await putJson(clients.s3, bucket, key, work('extras'));
+        return {
+          ...rest,
+          comparison: {
+            pass: 'extras',
+            key,
+            pending: true,
+            count,
+            found,
+            held,
+            named_key: namedKey,
+          },
+        };
+      }
+      const before = comparison.named_key
+        ? (JSON.parse(
+            (await storage.read(comparison.named_key)).toString('utf8'),
+          ) as DocumentDifference[])
+        : [];
+      const count = comparison.count + results.reduce((n, r) => n + r.count, 0);
+      return settle(rest, count, [...before, ...named(results)].slice(0, KEPT_DIFFERENCES));
     },
 
     /** The generation marked built, switched to unless asked not to or a fault; the summary. */
@@ -553,7 +641,58 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
     },
   };
 
-  return async (input: RebuildControlInput): Promise<RebuildRun> => {
+  /**
+   * The comparison's end: the differences named read again (a difference may be lag), those
+   * that go away taken off the count; past the differences named, they are counted only.
+   */
+  const settle = async (
+    run: RebuildRun,
+    counted: number,
+    differences: readonly DocumentDifference[],
+  ): Promise<RebuildRun> => {
+    const generation = need(run.generation, 'generation');
+    const previous = need(run.previous, 'previous');
+    const live = new DynamoDocumentStore(clients.dynamo, previous.table);
+    const rebuilt = new DynamoDocumentStore(clients.dynamo, generation.table);
+    let count = counted;
+    let named = differences;
+    for (let i = 0; i < RECHECKS && named.length > 0; i++) {
+      await sleep(RECHECK_MS);
+      const still = await recheck(live, rebuilt, named);
+      count -= named.length - still.length;
+      named = still;
+    }
+    return {
+      ...run,
+      comparison: { ...need(run.comparison, 'comparison'), pending: false, count },
+      verification: {
+        differences: count,
+        samples: named.slice(0, 20),
+        fault: run.projection_version === previous.projection_version && count > 0,
+      },
+    };
+  };
+
+  /** One iteration of the comparison's map: a segment's pass, on until the budget is spent. */
+  const compare = (work: SegmentComparison): Promise<SegmentComparison> =>
+    compareSegment(
+      work,
+      {
+        live: new DynamoDocumentStore(clients.dynamo, work.live),
+        rebuilt: new DynamoDocumentStore(clients.dynamo, work.rebuilt),
+      },
+      now() + (clients.compareBudgetMs ?? COMPARE_BUDGET_MS),
+      {
+        now,
+        ...(clients.comparePageItems ? { pageItems: clients.comparePageItems } : {}),
+      },
+    );
+
+  function control(input: CompareSegmentInput): Promise<SegmentComparison>;
+  function control(input: RebuildStepInput): Promise<RebuildRun>;
+  function control(input: RebuildControlInput): Promise<RebuildRun | SegmentComparison>;
+  async function control(input: RebuildControlInput): Promise<RebuildRun | SegmentComparison> {
+    if (input.action === 'compareSegment') return compare(checkedSegment(input.segment));
     const step = steps[input.action];
     if (!step)
       throw new Error(
@@ -563,7 +702,51 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
     if (!input.run?.projection || !execution)
       throw new Error('the input needs "run" with "projection", and "execution"');
     return step({ ...input.run, execution });
-  };
+  }
+  return control;
+}
+
+/** A map iteration's input, checked: a segment's comparison as `verify` lists it. */
+function checkedSegment(segment: unknown): SegmentComparison {
+  const problem = (what: string) =>
+    new Error(
+      `the input's "segment" ${what}: it must be a segment's comparison as verify lists it`,
+    );
+  if (segment === null || typeof segment !== 'object' || Array.isArray(segment))
+    throw problem('is missing or not an object');
+  const s = segment as Partial<SegmentComparison>;
+  if (s.pass !== 'live' && s.pass !== 'count' && s.pass !== 'extras')
+    throw problem(`has pass ${JSON.stringify(s.pass)}, not live, count or extras`);
+  const whole = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!whole(s.segments) || !whole(s.segment) || (s.segment as number) >= (s.segments as number))
+    throw problem(`has segment ${JSON.stringify(s.segment)} of ${JSON.stringify(s.segments)}`);
+  if (typeof s.live !== 'string' || typeof s.rebuilt !== 'string' || !s.live || !s.rebuilt)
+    throw problem('names no live or rebuilt table');
+  for (const key of ['keep', 'calls', 'scanned', 'found', 'count'] as const)
+    if (!whole(s[key])) throw problem(`has ${key} ${JSON.stringify(s[key])}`);
+  if (!Array.isArray(s.differences)) throw problem('has no list of differences');
+  return s as SegmentComparison;
+}
+
+/** A comparison with nothing to do (the run compares nothing, or has not begun to). */
+function idleComparison(): NonNullable<RebuildRun['comparison']> {
+  return { pass: null, key: null, pending: false, count: 0, found: 0, held: 0, named_key: null };
+}
+
+/** Where a run keeps its lists and the maps' results, in the archive bucket. */
+function runFolder(run: RebuildRun, generation: number): string {
+  return `${REBUILDS_PREFIX}/${run.projection}-g${generation}/${run.execution}`;
+}
+
+async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: JSON.stringify(value),
+      ContentType: 'application/json',
+    }),
+  );
 }
 
 /** A run's `warm`, checked: whole numbers of units a second, from 1. */
@@ -622,31 +805,60 @@ function sum(
  * whose `Output` is the iteration's result as JSON. A map that ran any iteration that did not
  * succeed has failed the execution before this is called.
  */
-export async function mapResults(
+async function mapOutputs<T>(
   storage: S3Storage,
-  applied: RebuildRun['applied'],
-): Promise<ExportFileResult[]> {
-  const key = applied?.ResultWriterDetails?.Key;
+  written: RebuildRun['applied'],
+  what: string,
+  is: (output: object) => boolean,
+): Promise<T[]> {
+  const key = written?.ResultWriterDetails?.Key;
   if (!key) throw new Error('the map wrote no results (no ResultWriterDetails.Key)');
   const manifest = JSON.parse((await storage.read(key)).toString('utf8')) as {
     ResultFiles?: { SUCCEEDED?: { Key: string }[] };
   };
-  const out: ExportFileResult[] = [];
+  const out: T[] = [];
   for (const file of manifest.ResultFiles?.SUCCEEDED ?? []) {
     const executions = JSON.parse((await storage.read(file.Key)).toString('utf8')) as unknown[];
     for (const execution of executions) {
       // NONE (the default when exporting): the child execution with its output as JSON text;
       // COMPACT: the output itself.
-      const output =
+      const output: unknown =
         execution !== null && typeof execution === 'object' && 'Output' in execution
           ? JSON.parse(String(execution.Output))
           : execution;
-      if (output === null || typeof output !== 'object' || !('deferred' in output))
-        throw new Error(`${file.Key}: an iteration's output is not a data file's result`);
-      out.push(output as ExportFileResult);
+      if (output === null || typeof output !== 'object' || !is(output))
+        throw new Error(`${file.Key}: an iteration's output is not ${what}`);
+      out.push(output as T);
     }
   }
   return out;
+}
+
+/** The results of the map over an export's data files. */
+export function mapResults(
+  storage: S3Storage,
+  applied: RebuildRun['applied'],
+): Promise<ExportFileResult[]> {
+  return mapOutputs(storage, applied, "a data file's result", (o) => 'deferred' in o);
+}
+
+/** The segments' work as the comparison's map left it, every segment's pass done. */
+async function comparedSegments(
+  storage: S3Storage,
+  compared: RebuildRun['compared'],
+): Promise<SegmentComparison[]> {
+  const parts = await mapOutputs<SegmentComparison>(
+    storage,
+    compared,
+    "a segment's comparison",
+    (o) => 'pass' in o && 'segment' in o,
+  );
+  const unfinished = parts.find((p) => !p.done);
+  if (unfinished)
+    throw new Error(
+      `segment ${unfinished.segment} of the ${unfinished.pass} pass came back unfinished: the map's iteration ended before its scan did`,
+    );
+  return parts;
 }
 
 async function ensureAlias(

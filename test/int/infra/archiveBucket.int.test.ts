@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
+import { REBUILD_OBJECTS_DAYS } from '../../../infra/constructs/ArchiveBucket.js';
 import type { MatchstreamStack } from '../../../infra/MatchstreamStack.js';
 import { defaultStack, sharedOutdir, UNBUNDLED } from '../../support/synth.js';
 
@@ -49,6 +50,7 @@ describe('the event archive bucket', () => {
               ],
               NoncurrentVersionExpiration: { NoncurrentDays: 30 },
             }),
+            { Status: 'Enabled', Prefix: 'rebuilds/', ExpirationInDays: 30 },
           ],
         },
       }),
@@ -66,6 +68,20 @@ describe('the event archive bucket', () => {
         ]),
       },
     });
+  });
+
+  it("keeps the rebuilds' lists and results as long as a run and its redrive can read them", () => {
+    // A run lasts at most the state machine's timeout; RedriveExecution takes an execution
+    // that ended unsuccessfully within the last 14 days, and goes on reading its lists.
+    const timeouts = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))
+      .map(
+        (r) => JSON.stringify(r.Properties.DefinitionString).match(/TimeoutSeconds\\?":(\d+)/)?.[1],
+      )
+      .filter((t): t is string => t !== undefined)
+      .map(Number);
+    expect(timeouts.length).toBeGreaterThan(0);
+    const longestRunDays = Math.max(...timeouts) / 86_400;
+    expect(REBUILD_OBJECTS_DAYS).toBeGreaterThanOrEqual(longestRunDays + 14);
   });
 
   it('names the bucket and its key in the outputs', () => {
@@ -90,6 +106,7 @@ describe('the event archive bucket', () => {
               { StorageClass: 'GLACIER_IR', TransitionInDays: 365 },
             ],
           }),
+          { Status: 'Enabled', Prefix: 'rebuilds/', ExpirationInDays: 30 },
         ],
       },
     });

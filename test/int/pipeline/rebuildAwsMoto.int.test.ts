@@ -23,7 +23,11 @@ import {
   activeReadModelStores,
   generationFeederHandler,
 } from '../../../pipeline/aws/generations.js';
-import { rebuildControl } from '../../../pipeline/aws/rebuildControl.js';
+import {
+  COMPARE_SEGMENTS,
+  type CompareSegmentInput,
+  rebuildControl,
+} from '../../../pipeline/aws/rebuildControl.js';
 import { rebuildFileHandlers } from '../../../pipeline/aws/rebuildFiles.js';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
@@ -223,7 +227,11 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     }
   };
 
-  const run = (request: Json, trace: string[] = []) => {
+  const run = (
+    request: Json,
+    trace: string[] = [],
+    comparing: { compareBudgetMs?: number; comparePageItems?: number } = {},
+  ) => {
     const clients = {
       dynamo,
       s3,
@@ -231,6 +239,7 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       cloudWatch,
       now: () => clock,
       sleep: async () => {},
+      ...comparing,
     };
     const control = rebuildControl(env, clients);
     const files = rebuildFileHandlers(env, { dynamo, s3 });
@@ -263,9 +272,14 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     const trace: string[] = [];
     const summary = await run({ projection: 'standings' }, trace);
 
-    // Assess: the steps ran in order, each export's files by the map, no export was needed.
+    // Assess: the steps ran in order, each export's files by the map, no export was needed;
+    // the comparison one pass of its map (every live segment looked up, every rebuilt one
+    // counted, each in one call), no second pass, since the rebuilt table held no extras.
+    const inner = new Set(['CompareSegment', 'SegmentDone?', 'SegmentCompared']);
     expect(
-      trace.filter((s) => s !== 'WaitForCatchUp' && s !== 'CatchUp' && s !== 'CaughtUp?'),
+      trace.filter(
+        (s) => s !== 'WaitForCatchUp' && s !== 'CatchUp' && s !== 'CaughtUp?' && !inner.has(s),
+      ),
     ).toEqual([
       'Prepare',
       'ExportDone?',
@@ -276,9 +290,15 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       'MoreExports?',
       'Feed',
       'Verify',
+      'CompareMore?',
+      'CompareSegments',
+      'Verify',
+      'CompareMore?',
       'Switch',
       'Done',
     ]);
+    expect(trace.filter((s) => s === 'CompareSegment')).toHaveLength(2 * COMPARE_SEGMENTS);
+    expect(trace.filter((s) => s === 'SegmentCompared')).toHaveLength(2 * COMPARE_SEGMENTS);
     expect(summary).toMatchObject({
       projection: 'standings',
       source: 'archive',
@@ -392,23 +412,82 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
   }, 60_000);
 
   it('keeps the active generation when the new one differs from it although the same version built both', async () => {
-    // Prepare: a document lost from the live generation (now generation 2).
+    // Prepare: in the live generation (now generation 2), a document lost (extra in the new
+    // one), one changed, and one the rebuild will not make (missing from the new one).
     const liveTable = `${PREFIX}standings-v${standingsProjection.version}-g2`;
-    const [first] = await collect(new DynamoDocumentStore(dynamo, liveTable));
-    await new DynamoDocumentStore(dynamo, liveTable).write([], [{ pk: first.pk, sk: first.sk }]);
+    const liveStore = new DynamoDocumentStore(dynamo, liveTable);
+    const [first, second] = await collect(liveStore);
+    await liveStore.write(
+      [
+        { pk: second.pk, sk: second.sk, doc: { changed: true } },
+        { pk: 'only-live', sk: 'x', doc: { n: 1 } },
+      ],
+      [{ pk: first.pk, sk: first.sk }],
+    );
 
-    // Act
-    const summary = await run({ projection: 'standings' });
+    // Act: every call of the comparison one page of one item, so each segment takes calls.
+    const trace: string[] = [];
+    const summary = await run({ projection: 'standings' }, trace, {
+      compareBudgetMs: 0,
+      comparePageItems: 1,
+    });
 
-    // Assess
-    expect(summary).toMatchObject({ generation: 3, switched: false, fault: true, differences: 1 });
-    expect(summary.difference_samples).toEqual([{ pk: first.pk, sk: first.sk, kind: 'extra' }]);
+    // Assess: a second pass named the extra; the segments went on over several calls each.
+    expect(summary).toMatchObject({ generation: 3, switched: false, fault: true, differences: 3 });
+    const sorted = (list: Json[]) => [...list].sort((a, b) => (a.kind < b.kind ? -1 : 1));
+    expect(sorted(summary.difference_samples)).toEqual([
+      { pk: second.pk, sk: second.sk, kind: 'changed' },
+      { pk: first.pk, sk: first.sk, kind: 'extra' },
+      { pk: 'only-live', sk: 'x', kind: 'missing' },
+    ]);
+    expect(trace.filter((s) => s === 'CompareSegments')).toHaveLength(2);
+    expect(trace.filter((s) => s === 'SegmentCompared')).toHaveLength(3 * COMPARE_SEGMENTS);
+    const documents = (await collect(liveStore)).length;
+    // Each segment's pass: a call per page of one item, and one more that finds no next page.
+    expect(trace.filter((s) => s === 'CompareSegment').length).toBeGreaterThan(
+      3 * COMPARE_SEGMENTS + documents,
+    );
     const entry = await new ReadModelRegistry(new DynamoDocumentStore(dynamo, REGISTRY)).entry(
       standingsProjection,
     );
     expect(entry.active).toBe(2);
     expect(entry.generations.find((g) => g.generation === 3)?.status).toBe('live');
   }, 120_000);
+
+  it('refuses a comparison map iteration whose segment is not one the verify step lists, naming what is wrong', async () => {
+    const control = rebuildControl(env, { dynamo, s3, lambda, cloudWatch });
+    const good = {
+      pass: 'live',
+      segment: 0,
+      segments: 16,
+      live: FIRST.standings,
+      rebuilt: FIRST.standings,
+      keep: 63,
+      after: null,
+      done: false,
+      calls: 0,
+      scanned: 0,
+      found: 0,
+      count: 0,
+      differences: [],
+    };
+    const refused = (segment: unknown) =>
+      control({ action: 'compareSegment', segment } as CompareSegmentInput).then(
+        () => 'accepted',
+        (e: Error) => e.message,
+      );
+
+    expect(await refused(undefined)).toMatch(/"segment" is missing or not an object/);
+    expect(await refused({ ...good, pass: 'all' })).toMatch(
+      /has pass "all", not live, count or extras/,
+    );
+    expect(await refused({ ...good, segment: 16 })).toMatch(/has segment 16 of 16/);
+    expect(await refused({ ...good, rebuilt: '' })).toMatch(/names no live or rebuilt table/);
+    expect(await refused({ ...good, scanned: -1 })).toMatch(/has scanned -1/);
+    // The good one compares the table with itself: every document found, none differing.
+    const done = await control({ action: 'compareSegment', segment: good } as CompareSegmentInput);
+    expect(done).toMatchObject({ done: true, calls: 1, count: 0 });
+  });
 
   it('fails a run whose export DynamoDB would refuse, switching nothing, and says why', async () => {
     // Prepare: the archive's chain is hours old, so the run asks for an incremental export
