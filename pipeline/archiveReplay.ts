@@ -35,6 +35,19 @@ export interface ExportFileWork {
   readonly onUnreadable?: (event: UnreadableEvent) => Promise<void>;
   /** After each page: the items and events of it. */
   readonly onPage?: (items: number, events: number) => void;
+  /**
+   * Where an earlier call on the same file stopped: the items it read (skipped here), and the
+   * streams it deferred (still deferred). None: from the file's start.
+   */
+  readonly resume?: { readonly from: number; readonly deferred: readonly string[] };
+  /**
+   * Stop after the first page that ends at or past this time (by `now`): flush, and say where
+   * the next call goes on (`done` false, `next_item`). None: the whole file.
+   */
+  readonly until?: number;
+  readonly now?: () => number;
+  /** Items a page of the file holds at most. @default 1000 */
+  readonly pageItems?: number;
 }
 
 export interface ExportFileResult {
@@ -54,8 +67,19 @@ export interface ExportFileResult {
   readonly seconds: number;
 }
 
+/** What one call on a file did: a part of it (`until` passed) or the rest of it. */
+export interface ExportFilePart extends ExportFileResult {
+  /** Whether the file is read to its end; if not, `items` counts what was read so far. */
+  readonly done: boolean;
+  /** The item the next call starts from (`resume.from`). */
+  readonly next_item: number;
+}
+
 /** The parts of the per-file work that stand for the generation, not the file. */
-type GenerationWork = Omit<ExportFileWork, 'storage' | 'file' | 'onPage'>;
+type GenerationWork = Omit<
+  ExportFileWork,
+  'storage' | 'file' | 'onPage' | 'resume' | 'until' | 'now' | 'pageItems'
+>;
 
 /** The folding target of a generation: documents folded, written once per flush, positions after. */
 function generationTarget(work: GenerationWork) {
@@ -95,16 +119,39 @@ function generationTarget(work: GenerationWork) {
  * to `applyDeferredStreams`, which runs once the export's files are done and reads the
  * stream from the store. Its ids come back in `deferred`.
  */
-export async function applyExportFile(work: ExportFileWork): Promise<ExportFileResult> {
+export async function applyExportFile(work: ExportFileWork): Promise<ExportFilePart> {
   const started = performance.now();
   const where = `${work.storage.description}/${work.file.dataFileS3Key}`;
   const { target, positions, keep } = generationTarget(work);
   const found: UnreadableEvent[] = [];
   const unreadable = new UnreadableEvents((event) => found.push(event), {});
+  // A call that stops leaves the commits of its last page's last stream (in the file's order)
+  // to the next call, so that a stream the file holds in one run is not split between calls.
+  // A stream split anyway (one that runs over a page, or a file whose streams are not each
+  // in one run) is looked at again by the next call: its position says whether it goes on,
+  // or, when only its first event was applied and so no position written, defers it;
+  // applyDeferredStreams then applies it from the store, its repeats ignored by the read
+  // model and counted again in `events`.
   const accepted = new Set<string>();
-  const deferred = new Set<string>();
-  const { pages, done } = readDataFile(work.storage, work.file);
-  for await (const page of pages) {
+  const deferred = new Set<string>(work.resume?.deferred ?? []);
+  const now = work.now ?? Date.now;
+  const from = work.resume?.from ?? 0;
+  const { pages, done, consumed } = readDataFile(work.storage, work.file, work.pageItems, from);
+  let stopped = false;
+  let heldBack = 0;
+  for await (const read of pages) {
+    let page = read;
+    stopped = work.until !== undefined && now() >= work.until && consumed() < work.file.itemCount;
+    if (stopped) {
+      const last = page.at(-1)?.aggregate_id?.S;
+      let cut = page.length;
+      while (cut > 0 && page[cut - 1]?.aggregate_id?.S === last) cut--;
+      // (A page of one stream is applied whole: the call must get somewhere.)
+      if (cut > 0) {
+        heldBack = page.length - cut;
+        page = page.slice(0, cut);
+      }
+    }
     const commits = readableCommits(page, where, unreadable);
     // A stream's commits in sequence order, whatever the file's order.
     commits.sort(
@@ -133,17 +180,18 @@ export async function applyExportFile(work: ExportFileWork): Promise<ExportFileR
     if (envelopes.length > 0) await target.deliver(envelopes);
     for (const event of found.splice(0)) await work.onUnreadable?.(event);
     work.onPage?.(page.length, envelopes.length);
+    if (stopped) break;
   }
   await target.flush();
-  const read = await done;
-  if (read.items !== work.file.itemCount)
+  const items = stopped ? consumed() - heldBack : (await done).items;
+  if (!stopped && items !== work.file.itemCount)
     throw new StoreError(
       'CORRUPT_ARCHIVE',
-      `${where} holds ${read.items} items, its manifest line says ${work.file.itemCount}`,
+      `${where} holds ${items} items, its manifest line says ${work.file.itemCount}`,
     );
   return {
     file: work.file.dataFileS3Key,
-    items: read.items,
+    items,
     events: target.applied,
     duplicates: target.duplicates,
     unreadable: unreadable.count,
@@ -151,6 +199,8 @@ export async function applyExportFile(work: ExportFileWork): Promise<ExportFileR
     peakFoldedBytes: target.peakFoldedBytes,
     deferred: [...deferred],
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    done: !stopped,
+    next_item: items,
   };
 }
 

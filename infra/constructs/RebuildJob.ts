@@ -57,7 +57,7 @@ const POLL = Duration.minutes(1);
  * Rebuilding a read model on AWS: a Step Functions state machine that exports the events
  * table (or reuses the archive's chain with an incremental export), applies the chain's data
  * files to a new generation with a Distributed Map (each iteration one file, by the function
- * that runs `applyExportFile`), applies the streams the files deferred, feeds the generation
+ * that runs `applyExportFile`, called again from where it stopped until the file is done), applies the streams the files deferred, feeds the generation
  * from the change stream from the chain's end (an event source mapping on the generation
  * feeder's alias for it), waits for it to catch up, compares it with the active generation
  * (a Distributed Map over the segments of both tables, each iteration going on until its
@@ -367,7 +367,14 @@ export class RebuildJob extends Construct {
       resultPath: '$.applied',
       mapExecutionType: sfn.StateMachineType.STANDARD,
     });
-    map.itemProcessor(applyFile);
+    // A file a call could not finish in its time is called again from where it stopped.
+    map.itemProcessor(
+      applyFile.next(
+        new sfn.Choice(this, 'FileDone?')
+          .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, 'FileApplied'))
+          .otherwise(applyFile),
+      ),
+    );
 
     // The comparison: each pass a list of segments' work the verify step writes, each segment
     // an iteration that calls the control function until its scan is done (a call stops

@@ -46,7 +46,11 @@ import {
   type WarmThroughput,
   warmThroughputOf,
 } from './generations.js';
-import { type RebuildFileInput, rebuildFileHandlers } from './rebuildFiles.js';
+import {
+  type RebuildFileInput,
+  type RebuildFileOutput,
+  rebuildFileHandlers,
+} from './rebuildFiles.js';
 
 /** What `matchstream rebuild --aws` starts the state machine with. */
 export interface RebuildRequest {
@@ -834,12 +838,23 @@ async function mapOutputs<T>(
   return out;
 }
 
-/** The results of the map over an export's data files. */
-export function mapResults(
+/** The results of the map over an export's data files, every file applied to its end. */
+export async function mapResults(
   storage: S3Storage,
   applied: RebuildRun['applied'],
 ): Promise<ExportFileResult[]> {
-  return mapOutputs(storage, applied, "a data file's result", (o) => 'deferred' in o);
+  const outputs = await mapOutputs<RebuildFileOutput>(
+    storage,
+    applied,
+    "a data file's result",
+    (o) => 'progress' in o && o.progress !== null && typeof o.progress === 'object',
+  );
+  const unfinished = outputs.find((o) => !o.progress.done);
+  if (unfinished)
+    throw new Error(
+      `${unfinished.progress.file} came back applied in part (${unfinished.progress.items} of ${unfinished.file.itemCount} items): the map's iteration ended before the file did`,
+    );
+  return outputs.map((o) => o.progress);
 }
 
 /** The segments' work as the comparison's map left it, every segment's pass done. */

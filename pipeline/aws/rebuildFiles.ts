@@ -9,7 +9,7 @@ import type { ManifestFile } from '../../stream/archive/exportFormat.js';
 import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import { DynamoPositionStore } from '../../stream/consumer/DynamoPositionStore.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
-import { applyDeferredStreams, applyExportFile, type ExportFileResult } from '../archiveReplay.js';
+import { applyDeferredStreams, applyExportFile, type ExportFilePart } from '../archiveReplay.js';
 import { READ_MODELS } from '../readModels.js';
 import { DEFAULT_FLUSH_MB } from '../rebuildSummary.js';
 import { deployedEventStore } from '../seasons.js';
@@ -30,7 +30,25 @@ export interface GenerationTarget {
 export interface RebuildFileInput extends GenerationTarget {
   readonly bucket: string;
   readonly file: ManifestFile;
+  /** What the earlier calls on the file did (none at the first): the map's loop passes it. */
+  readonly progress?: ExportFilePart;
 }
+
+/**
+ * A call's output: its input with the file's progress so far (the totals of every call on
+ * it), and whether the file is done; the map calls again until it is.
+ */
+export interface RebuildFileOutput extends RebuildFileInput {
+  readonly progress: ExportFilePart;
+  readonly done: boolean;
+}
+
+/**
+ * How long one call applies a file before it flushes and returns where it got to (the
+ * function's timeout is 15 minutes; a flush of the default 64 MB budget takes well under a
+ * minute at a new table's 4,000 writes a second).
+ */
+export const FILE_BUDGET_MS = 10 * 60_000;
 
 /** After the files of an export: the streams they deferred, to apply by one writer. */
 export interface DeferredStreamsInput extends GenerationTarget {
@@ -46,8 +64,18 @@ export interface DeferredStreamsInput extends GenerationTarget {
  */
 export function rebuildFileHandlers(
   env: ConsumerEnv,
-  clients: { readonly dynamo: DynamoDBClient; readonly s3: S3Client },
+  clients: {
+    readonly dynamo: DynamoDBClient;
+    readonly s3: S3Client;
+    /** @default Date.now */
+    readonly now?: () => number;
+    /** How long a call applies a file. @default FILE_BUDGET_MS */
+    readonly fileBudgetMs?: number;
+    /** Items a page of a file holds at most. @default 1000 */
+    readonly filePageItems?: number;
+  },
 ) {
+  const now = clients.now ?? Date.now;
   const registry = SchemaRegistry.fromDirectory();
   // With ARCHIVE_BUCKET, the expired seasons' streams are read from the archive as well.
   const events = deployedEventStore(
@@ -99,15 +127,48 @@ export function rebuildFileHandlers(
   };
 
   return {
-    /** Applies one data file; its result names the streams it deferred. */
-    async file(input: RebuildFileInput): Promise<ExportFileResult> {
+    /**
+     * Applies a data file for up to the call's budget, from where the earlier calls stopped
+     * (`progress`); the output's progress adds up every call's, and names the streams the
+     * file deferred.
+     */
+    async file(input: RebuildFileInput): Promise<RebuildFileOutput> {
       if (!input.bucket || !input.file?.dataFileS3Key)
         throw new Error('the input needs "bucket" and "file" (a line of manifest-files.json)');
-      return applyExportFile({
+      const before = input.progress;
+      if (before?.done) return { ...input, progress: before, done: true };
+      if (
+        before &&
+        !(
+          Number.isSafeInteger(before.next_item) &&
+          before.next_item >= 0 &&
+          Array.isArray(before.deferred)
+        )
+      )
+        throw new Error(
+          `the input's "progress" for ${input.file.dataFileS3Key} has no item to go on from, or no deferred streams`,
+        );
+      const part = await applyExportFile({
         ...generationWork(input),
         storage: new S3Storage(clients.s3, input.bucket),
         file: input.file,
+        ...(before ? { resume: { from: before.next_item, deferred: before.deferred } } : {}),
+        until: now() + (clients.fileBudgetMs ?? FILE_BUDGET_MS),
+        now,
+        ...(clients.filePageItems ? { pageItems: clients.filePageItems } : {}),
       });
+      const progress: ExportFilePart = before
+        ? {
+            ...part,
+            events: before.events + part.events,
+            duplicates: before.duplicates + part.duplicates,
+            unreadable: before.unreadable + part.unreadable,
+            flushes: before.flushes + part.flushes,
+            peakFoldedBytes: Math.max(before.peakFoldedBytes, part.peakFoldedBytes),
+            seconds: Number((before.seconds + part.seconds).toFixed(3)),
+          }
+        : part;
+      return { ...input, progress, done: progress.done };
     },
     /** Applies the streams the files of an export deferred, from the events table. */
     async deferred(input: DeferredStreamsInput) {

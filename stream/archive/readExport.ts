@@ -95,18 +95,26 @@ export interface FileRead {
 
 /**
  * The items of a data file in pages of `pageSize`, as they are in the file (an incremental
- * export's deletions, which the events table never has, are skipped). Resolves `done` with
- * what was read once the file ends.
+ * export's deletions, which the events table never has, are skipped), from its item `from`
+ * on (the items before it read and counted, not parsed: where an earlier call stopped).
+ * Resolves `done` with what was read once the file ends.
  */
 export function readDataFile(
   storage: ArchiveStorage,
   file: ManifestFile,
   pageSize = 1000,
-): { pages: AsyncIterable<JsonItem[]>; done: Promise<FileRead> } {
+  from = 0,
+): {
+  pages: AsyncIterable<JsonItem[]>;
+  done: Promise<FileRead>;
+  /** Items read so far, the `from` skipped included: after a page, where the next begins. */
+  consumed: () => number;
+} {
   let finish: (read: FileRead) => void = () => undefined;
   const done = new Promise<FileRead>((resolve) => {
     finish = resolve;
   });
+  let count = 0;
   async function* pages(): AsyncIterable<JsonItem[]> {
     const md5 = createHash('md5');
     const body = await storage.open(file.dataFileS3Key);
@@ -125,12 +133,16 @@ export function readDataFile(
       crlfDelay: Number.POSITIVE_INFINITY,
     });
     let page: JsonItem[] = [];
-    let count = 0;
     let lineNumber = 0;
     try {
       for await (const line of lines) {
         lineNumber++;
         if (line === '') continue;
+        if (count < from) {
+          // Read by an earlier call (a file applied in parts): counted, not parsed.
+          count++;
+          continue;
+        }
         const item = lineItem(
           line,
           `${storage.description}/${file.dataFileS3Key} line ${lineNumber}`,
@@ -151,11 +163,15 @@ export function readDataFile(
         {},
         { cause: error },
       );
+    } finally {
+      // A reader that stops early (a file applied in parts) leaves no stream open.
+      lines.close();
+      body.destroy();
     }
     if (page.length > 0) yield page;
     finish({ items: count, md5: md5.digest('base64') });
   }
-  return { pages: pages(), done };
+  return { pages: pages(), done, consumed: () => count };
 }
 
 /** A data file whose contents do not match its manifest line. */

@@ -230,8 +230,14 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
   const run = (
     request: Json,
     trace: string[] = [],
-    comparing: { compareBudgetMs?: number; comparePageItems?: number } = {},
+    parts: {
+      compareBudgetMs?: number;
+      comparePageItems?: number;
+      fileBudgetMs?: number;
+      filePageItems?: number;
+    } = {},
   ) => {
+    const { fileBudgetMs, filePageItems, ...comparing } = parts;
     const clients = {
       dynamo,
       s3,
@@ -242,7 +248,13 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       ...comparing,
     };
     const control = rebuildControl(env, clients);
-    const files = rebuildFileHandlers(env, { dynamo, s3 });
+    const files = rebuildFileHandlers(env, {
+      dynamo,
+      s3,
+      now: () => clock,
+      ...(fileBudgetMs === undefined ? {} : { fileBudgetMs }),
+      ...(filePageItems === undefined ? {} : { filePageItems }),
+    });
     const functionId = (prefix: string) =>
       Object.keys(functionsOf(definition)).find((id) => id.startsWith(prefix)) as string;
     // Started as `rebuild --aws` starts it: the request alone; the name is the execution's.
@@ -275,7 +287,13 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     // Assess: the steps ran in order, each export's files by the map, no export was needed;
     // the comparison one pass of its map (every live segment looked up, every rebuilt one
     // counted, each in one call), no second pass, since the rebuilt table held no extras.
-    const inner = new Set(['CompareSegment', 'SegmentDone?', 'SegmentCompared']);
+    const inner = new Set([
+      'CompareSegment',
+      'SegmentDone?',
+      'SegmentCompared',
+      'FileDone?',
+      'FileApplied',
+    ]);
     expect(
       trace.filter(
         (s) => s !== 'WaitForCatchUp' && s !== 'CatchUp' && s !== 'CaughtUp?' && !inner.has(s),
@@ -425,11 +443,14 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       [{ pk: first.pk, sk: first.sk }],
     );
 
-    // Act: every call of the comparison one page of one item, so each segment takes calls.
+    // Act: every call on a data file one page of two items, and of the comparison one page of
+    // one item, so each file and each segment takes calls.
     const trace: string[] = [];
     const summary = await run({ projection: 'standings' }, trace, {
       compareBudgetMs: 0,
       comparePageItems: 1,
+      fileBudgetMs: 0,
+      filePageItems: 2,
     });
 
     // Assess: a second pass named the extra; the segments went on over several calls each.
@@ -440,6 +461,12 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
       { pk: first.pk, sk: first.sk, kind: 'extra' },
       { pk: 'only-live', sk: 'x', kind: 'missing' },
     ]);
+    // The files were applied in parts (a call stopping before its page's last stream, which
+    // the next call takes whole), every event once, and built the same generation: the
+    // differences are those made above, no more.
+    expect(summary).toMatchObject({ events: 12, scanned: 12, deferred_streams: 0 });
+    expect(trace.filter((s) => s === 'FileApplied')).toHaveLength(4);
+    expect(trace.filter((s) => s === 'ApplyFile').length).toBeGreaterThan(4);
     expect(trace.filter((s) => s === 'CompareSegments')).toHaveLength(2);
     expect(trace.filter((s) => s === 'SegmentCompared')).toHaveLength(3 * COMPARE_SEGMENTS);
     const documents = (await collect(liveStore)).length;

@@ -7,7 +7,7 @@ import { InMemoryDocumentStore } from '../../../projections/DocumentStore.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
 import { standingsProjection } from '../../../projections/readModels/standings.js';
-import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
+import { FolderStorage, S3Storage } from '../../../stream/archive/ArchiveStorage.js';
 import { exportTableLocally } from '../../../stream/archive/exportTable.js';
 import { listExports } from '../../../stream/archive/readExport.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
@@ -94,10 +94,16 @@ describe.runIf(motoAvailable())(
 
       // Act: every file, then every file again (a map run redriven).
       const first = await Promise.all(
-        archived.files.map((file) => handlers.file({ ...target, bucket: BUCKET, file })),
+        archived.files.map(async (file) => {
+          const out = await handlers.file({ ...target, bucket: BUCKET, file });
+          expect(out.done).toBe(true);
+          return out.progress;
+        }),
       );
       const again = await Promise.all(
-        archived.files.map((file) => handlers.file({ ...target, bucket: BUCKET, file })),
+        archived.files.map(
+          async (file) => (await handlers.file({ ...target, bucket: BUCKET, file })).progress,
+        ),
       );
 
       // Assess: the documents equal the events applied in order, after the second run too;
@@ -126,6 +132,60 @@ describe.runIf(motoAvailable())(
         POSITIONS_TABLE,
       ).positions(['match:2026-4', 'match:2026-5']);
       expect(Object.fromEntries(positions)).toEqual({ 'match:2026-4': 2, 'match:2026-5': 0 });
+    });
+
+    it('applies a data file in parts, each call going on where the one before stopped, to the same documents', async () => {
+      // Prepare: the export the test above uploaded; a generation of its own, and calls that
+      // stop after their first page of two items.
+      const table = 'matchstream-rm-standings-v2-g3';
+      await DynamoDocumentStore.open(dynamo, table);
+      const [archived] = (await listExports(new S3Storage(s3, BUCKET), 'events')).exports;
+      if (!archived) throw new Error('no export');
+      const handlers = rebuildFileHandlers(
+        { EVENTS_TABLE: 'events', POSITIONS_TABLE, DEAD_LETTERS_TABLE },
+        { dynamo, s3, fileBudgetMs: 0, filePageItems: 2 },
+      );
+      const target = { projection: 'standings', generation: 3, table };
+
+      // Act: each file called again with the output until it is done, as the map's loop does.
+      let calls = 0;
+      const results = [];
+      for (const file of archived.files) {
+        let out = await handlers.file({ ...target, bucket: BUCKET, file });
+        calls++;
+        while (!out.done) {
+          expect(out.progress.next_item).toBeLessThan(file.itemCount);
+          out = await handlers.file(structuredClone(out));
+          calls++;
+        }
+        expect(out.progress.items).toBe(file.itemCount);
+        results.push(out.progress);
+      }
+
+      // Assess: more calls than files, every event once, the documents the events make.
+      expect(calls).toBeGreaterThan(archived.files.length);
+      expect(results.reduce((n, r) => n + r.events, 0)).toBe(15);
+      expect(results.flatMap((r) => r.deferred)).toEqual([]);
+      const expected = new InMemoryDocumentStore();
+      const projector = new Projector(standingsProjection, expected);
+      for await (const batch of store.readAll()) await projector.apply(batch);
+      const written: { pk: string; sk: string }[] = [];
+      for await (const page of new DynamoDocumentStore(dynamo, table).scanAll())
+        written.push(...page);
+      const key = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
+      const byKey = <T extends { pk: string; sk: string }>(docs: T[]) =>
+        docs.sort((a, b) => key(a).localeCompare(key(b)));
+      expect(byKey(written)).toEqual(byKey(expected.all()));
+      // A call whose progress names no item to go on from is refused.
+      const [file] = archived.files;
+      await expect(
+        handlers.file({
+          ...target,
+          bucket: BUCKET,
+          file: file as (typeof archived.files)[number],
+          progress: { done: false } as never,
+        }),
+      ).rejects.toThrow('has no item to go on from, or no deferred streams');
     });
 
     it('refuses an input without its file, or for a generation that is not a rebuild, saying what is missing', async () => {
