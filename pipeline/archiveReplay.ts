@@ -41,7 +41,8 @@ export interface ExportFileWork {
    */
   readonly resume?: { readonly from: number; readonly deferred: readonly string[] };
   /**
-   * Stop after the first page that ends at or past this time (by `now`): flush, and say where
+   * The first page read at or past this time (by `now`) is the call's last, applied without
+   * the commits of its last stream (unless that is all it holds): then flush, and say where
    * the next call goes on (`done` false, `next_item`). None: the whole file.
    */
   readonly until?: number;

@@ -128,20 +128,12 @@ export class DynamoDocumentStore implements DocumentStore {
 
   /** The documents of one segment of a parallel scan of `segments`, in pages. */
   async *scanSegment(segment: number, segments: number): AsyncGenerator<StoredDoc[]> {
-    let start: Item | undefined;
+    let after: DocKey | undefined;
     do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.table,
-          Segment: segment,
-          TotalSegments: segments,
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield (page.Items ?? []).map((item) => this.read(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
+      const page = await this.scanPage(segment, segments, after);
+      yield page.docs;
+      after = page.next;
+    } while (after);
   }
 
   /**
@@ -156,16 +148,7 @@ export class DynamoDocumentStore implements DocumentStore {
     after?: DocKey,
     limit?: number,
   ): Promise<{ docs: StoredDoc[]; next?: DocKey }> {
-    const page = await this.client.send(
-      new ScanCommand({
-        TableName: this.table,
-        Segment: segment,
-        TotalSegments: segments,
-        ConsistentRead: true,
-        ...(limit ? { Limit: limit } : {}),
-        ...(after ? { ExclusiveStartKey: marshall({ pk: after.pk, sk: after.sk }) } : {}),
-      }),
-    );
+    const page = await this.client.send(this.segmentScan(segment, segments, after, limit));
     const docs = (page.Items ?? []).map((item) => this.read(item));
     return page.LastEvaluatedKey ? { docs, next: keyOf(page.LastEvaluatedKey) } : { docs };
   }
@@ -181,19 +164,28 @@ export class DynamoDocumentStore implements DocumentStore {
     after?: DocKey,
     limit?: number,
   ): Promise<{ count: number; next?: DocKey }> {
-    const page = await this.client.send(
-      new ScanCommand({
-        TableName: this.table,
-        Segment: segment,
-        TotalSegments: segments,
-        Select: 'COUNT',
-        ConsistentRead: true,
-        ...(limit ? { Limit: limit } : {}),
-        ...(after ? { ExclusiveStartKey: marshall({ pk: after.pk, sk: after.sk }) } : {}),
-      }),
-    );
+    const page = await this.client.send(this.segmentScan(segment, segments, after, limit, 'COUNT'));
     const count = page.Count ?? 0;
     return page.LastEvaluatedKey ? { count, next: keyOf(page.LastEvaluatedKey) } : { count };
+  }
+
+  /** A Scan of one page of one segment, consistent, from after a key. */
+  private segmentScan(
+    segment: number,
+    segments: number,
+    after: DocKey | undefined,
+    limit: number | undefined,
+    select?: 'COUNT',
+  ): ScanCommand {
+    return new ScanCommand({
+      TableName: this.table,
+      Segment: segment,
+      TotalSegments: segments,
+      ConsistentRead: true,
+      ...(select ? { Select: select } : {}),
+      ...(limit ? { Limit: limit } : {}),
+      ...(after ? { ExclusiveStartKey: marshall({ pk: after.pk, sk: after.sk }) } : {}),
+    });
   }
 
   /** Deletes the table (and every document); nothing when it is gone already. */

@@ -57,13 +57,14 @@ const POLL = Duration.minutes(1);
  * Rebuilding a read model on AWS: a Step Functions state machine that exports the events
  * table (or reuses the archive's chain with an incremental export), applies the chain's data
  * files to a new generation with a Distributed Map (each iteration one file, by the function
- * that runs `applyExportFile`, called again from where it stopped until the file is done), applies the streams the files deferred, feeds the generation
- * from the change stream from the chain's end (an event source mapping on the generation
- * feeder's alias for it), waits for it to catch up, compares it with the active generation
- * (a Distributed Map over the segments of both tables, each iteration going on until its
- * segment is done), and switches in one registry write. A run that fails switches nothing; it can be redriven
- * (the map runs only the files that failed) or started again (it goes on with the generation
- * it left building).
+ * that runs `applyExportFile`, called again from where it stopped until the file is done),
+ * applies the streams the files deferred, feeds the generation from the change stream from
+ * the chain's end (an event source mapping on the generation feeder's alias for it), waits
+ * for it to catch up, compares it with the active generation (a Distributed Map over the
+ * segments of both tables, each iteration going on until its segment is done), and switches
+ * in one registry write. A run that fails switches nothing; it can be redriven (the map runs
+ * only the files that failed) or started again (it goes on with the generation it left
+ * building).
  */
 export class RebuildJob extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -342,79 +343,83 @@ export class RebuildJob extends Construct {
         backoffRate: 2,
       });
 
-    const applyFile = new tasks.LambdaInvoke(this, 'ApplyFile', {
-      lambdaFunction: this.files,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
-    });
-    applyFile.addRetry({
-      errors: ['States.TaskFailed'],
-      interval: Duration.seconds(10),
-      maxAttempts: 2,
-      backoffRate: 2,
-    });
-    const map = new sfn.DistributedMap(this, 'ApplyFiles', {
-      itemReader: new sfn.S3JsonItemReader({
-        bucket: props.archive as s3.IBucket,
-        key: sfn.JsonPath.stringAt('$.files.key'),
-      }),
-      maxConcurrency: props.concurrency ?? 16,
-      toleratedFailurePercentage: 0,
-      resultWriterV2: new sfn.ResultWriterV2({
-        bucket: props.archive as s3.IBucket,
-        prefix: `${REBUILDS_PREFIX}/results`,
-      }),
+    /**
+     * A Distributed Map over a list the control step wrote to the bucket (at `list` in the
+     * run), its results written back under `results`; each iteration calls `fn` with the item,
+     * then again with what it returned until that says `done` (a call stops before the
+     * function's time runs out and says where it got to), a call tried twice more if it fails.
+     */
+    const loopingMap = (o: {
+      readonly id: string;
+      readonly call: string;
+      readonly done: string;
+      readonly finished: string;
+      readonly fn: nodejs.NodejsFunction;
+      readonly payload?: sfn.TaskInput;
+      readonly list: string;
+      readonly results: string;
+      readonly resultPath: string;
+    }) => {
+      const call = new tasks.LambdaInvoke(this, o.call, {
+        lambdaFunction: o.fn,
+        ...(o.payload ? { payload: o.payload } : {}),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+      });
+      call.addRetry({
+        errors: ['States.TaskFailed'],
+        interval: Duration.seconds(10),
+        maxAttempts: 2,
+        backoffRate: 2,
+      });
+      const map = new sfn.DistributedMap(this, o.id, {
+        itemReader: new sfn.S3JsonItemReader({
+          bucket: props.archive as s3.IBucket,
+          key: sfn.JsonPath.stringAt(o.list),
+        }),
+        maxConcurrency: props.concurrency ?? 16,
+        toleratedFailurePercentage: 0,
+        resultWriterV2: new sfn.ResultWriterV2({
+          bucket: props.archive as s3.IBucket,
+          prefix: `${REBUILDS_PREFIX}/${o.results}`,
+        }),
+        resultPath: o.resultPath,
+        mapExecutionType: sfn.StateMachineType.STANDARD,
+      });
+      const finished = new sfn.Succeed(this, o.finished);
+      map.itemProcessor(
+        call.next(
+          new sfn.Choice(this, o.done)
+            .when(sfn.Condition.booleanEquals('$.done', true), finished)
+            .otherwise(call),
+        ),
+      );
+      return map;
+    };
+    // Each export's data files, a file an iteration (`applyExportFile`, in parts).
+    const map = loopingMap({
+      id: 'ApplyFiles',
+      call: 'ApplyFile',
+      done: 'FileDone?',
+      finished: 'FileApplied',
+      fn: this.files,
+      list: '$.files.key',
+      results: 'results',
       resultPath: '$.applied',
-      mapExecutionType: sfn.StateMachineType.STANDARD,
     });
-    // A file a call could not finish in its time is called again from where it stopped.
-    map.itemProcessor(
-      applyFile.next(
-        new sfn.Choice(this, 'FileDone?')
-          .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, 'FileApplied'))
-          .otherwise(applyFile),
-      ),
-    );
-
-    // The comparison: each pass a list of segments' work the verify step writes, each segment
-    // an iteration that calls the control function until its scan is done (a call stops
-    // before the function's time runs out and says where it got to).
-    const compareSegment = new tasks.LambdaInvoke(this, 'CompareSegment', {
-      lambdaFunction: this.control,
+    // The comparison: each pass a list of segments' work the verify step writes, a segment
+    // an iteration (`compareSegment`, in parts).
+    const compareMap = loopingMap({
+      id: 'CompareSegments',
+      call: 'CompareSegment',
+      done: 'SegmentDone?',
+      finished: 'SegmentCompared',
+      fn: this.control,
       payload: sfn.TaskInput.fromObject({ action: 'compareSegment', 'segment.$': '$' }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
-    });
-    compareSegment.addRetry({
-      errors: ['States.TaskFailed'],
-      interval: Duration.seconds(10),
-      maxAttempts: 2,
-      backoffRate: 2,
-    });
-    const compareMap = new sfn.DistributedMap(this, 'CompareSegments', {
-      itemReader: new sfn.S3JsonItemReader({
-        bucket: props.archive as s3.IBucket,
-        key: sfn.JsonPath.stringAt('$.comparison.key'),
-      }),
-      maxConcurrency: props.concurrency ?? 16,
-      toleratedFailurePercentage: 0,
-      resultWriterV2: new sfn.ResultWriterV2({
-        bucket: props.archive as s3.IBucket,
-        prefix: `${REBUILDS_PREFIX}/compared`,
-      }),
+      list: '$.comparison.key',
+      results: 'compared',
       resultPath: '$.compared',
-      mapExecutionType: sfn.StateMachineType.STANDARD,
     });
-    compareMap.itemProcessor(
-      compareSegment.next(
-        new sfn.Choice(this, 'SegmentDone?')
-          .when(
-            sfn.Condition.booleanEquals('$.done', true),
-            new sfn.Succeed(this, 'SegmentCompared'),
-          )
-          .otherwise(compareSegment),
-      ),
-    );
     const compareMore = new sfn.Choice(this, 'CompareMore?');
 
     const exportDone = new sfn.Choice(this, 'ExportDone?');
