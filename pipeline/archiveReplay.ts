@@ -8,6 +8,7 @@ import { type ArchivedExport, readDataFile } from '../stream/archive/readExport.
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
 import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
 import type { PositionStore } from '../stream/consumer/PositionStore.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { Commit, CommitCodec } from '../stream/eventStore/Commit.js';
 import { fromItem } from '../stream/eventStore/commitItem.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
@@ -215,13 +216,40 @@ export async function applyDeferredStreams(
   ids: readonly string[],
 ): Promise<{ readonly events: number; readonly duplicates: number }> {
   const { target, keep } = generationTarget(work);
-  for (const id of ids) {
-    const events = (await work.events.read(id)).filter(keep);
+  // Streams read DEFERRED_READS at a time, and delivered DEFERRED_CHUNK at once (each
+  // stream's events in order: the positions of a chunk read in one request). The first
+  // failure stops the reads of the chunk from taking more streams, and is thrown.
+  for (let start = 0; start < ids.length; start += DEFERRED_CHUNK) {
+    const chunk = ids.slice(start, start + DEFERRED_CHUNK);
+    const read: EventEnvelope[][] = new Array(chunk.length);
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const lane = async () => {
+      while (failure === undefined && next < chunk.length) {
+        const i = next++;
+        try {
+          read[i] = (await work.events.read(chunk[i] as string)).filter(keep);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DEFERRED_READS, chunk.length) }, lane));
+    if (failure) throw failure.error;
+    const events = read.flat();
     if (events.length > 0) await target.deliver(events);
   }
   await target.flush();
   return { events: target.applied, duplicates: target.duplicates };
 }
+
+/**
+ * Streams `applyDeferredStreams` reads at once: a stream's read is a Query (and, for an
+ * expired season's stream, the archive's index), so one at a time waits on each round trip.
+ */
+const DEFERRED_READS = 16;
+/** Streams `applyDeferredStreams` delivers at once (the positions of 100: one BatchGetItem). */
+const DEFERRED_CHUNK = 100;
 
 /** The items that are commits; a malformed one is reported unreadable (its stream held back). */
 export function readableCommits(

@@ -138,3 +138,67 @@ describe('the per-file work of a rebuild through the archive', () => {
     expect(sorted(documents)).toEqual(sorted(expected));
   });
 });
+
+describe('the streams a rebuild applies after its files', () => {
+  it('reads many streams at once and applies every event in order, as applying them one by one does', async () => {
+    // Prepare: 250 streams (more than one delivery of 100), every fifth corrected.
+    await ensureEventsTable(client, 'events-many');
+    const many = new DynamoEventStore({ client, table: 'events-many', registry });
+    const ids = Array.from({ length: 250 }, (_, i) => `match:M${i}`);
+    for (const [i, id] of ids.entries()) {
+      await many.append(id, 0, [
+        { event_type: 'MatchRecorded', data: matchRecorded(id, i % 4, 1) },
+      ]);
+      if (i % 5 === 0)
+        await many.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 9, 9) }]);
+    }
+    const documents = new InMemoryDocumentStore();
+    const work = {
+      projection: matchesProjection,
+      documents,
+      positions: new InMemoryPositionStore(),
+      consumer: 'read-model:matches:g2',
+      events: many,
+      codec: new CommitCodec(registry),
+      budgetBytes: 2 ** 20,
+    };
+
+    // Act
+    const applied = await applyDeferredStreams(work, ids);
+
+    // Assess
+    expect(applied).toEqual({ events: 300, duplicates: 0 });
+    const expected = new InMemoryDocumentStore();
+    const projector = new Projector(matchesProjection, expected);
+    for await (const batch of many.readAll()) await projector.apply(batch);
+    const byKey = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
+    const sorted = (s: InMemoryDocumentStore) =>
+      s.all().sort((a, b) => byKey(a).localeCompare(byKey(b)));
+    expect(sorted(documents)).toEqual(sorted(expected));
+  });
+
+  it('fails with the first stream it cannot read, taking no more streams', async () => {
+    const reads: string[] = [];
+    const events = {
+      read: async (id: string) => {
+        reads.push(id);
+        if (id === 'match:bad') throw new Error('the table is out');
+        return store.read(id);
+      },
+    };
+    const work = {
+      projection: matchesProjection,
+      documents: new InMemoryDocumentStore(),
+      positions: new InMemoryPositionStore(),
+      consumer: 'read-model:matches:g3',
+      events,
+      codec: new CommitCodec(registry),
+      budgetBytes: 2 ** 20,
+    };
+    const ids = ['match:bad', ...Array.from({ length: 300 }, () => 'match:Y')];
+
+    await expect(applyDeferredStreams(work, ids)).rejects.toThrow('the table is out');
+    // The lanes of the first delivery stop; no later delivery begins.
+    expect(reads.length).toBeLessThanOrEqual(100);
+  });
+});
