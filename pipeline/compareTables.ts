@@ -24,7 +24,7 @@ const COMPARE_SEGMENTS = 4;
  * page of the live generation is looked up in the rebuilt one (`missing`, `changed`) while
  * the rebuilt one is counted; only when it holds more documents than the live ones found in
  * it is it scanned and each page looked up in the live one (`extra`). The live table is only
- * scanned, as before, unless the rebuilt one holds extras.
+ * scanned, unless the rebuilt one holds extras.
  */
 export async function compareTables(
   live: DynamoDocumentStore,
@@ -34,13 +34,19 @@ export async function compareTables(
   const keep = options.keep ?? KEPT_DIFFERENCES;
   const stores = { live, rebuilt };
   const tables = { live: live.table, rebuilt: rebuilt.table };
+  // A segment that fails stops the others after their page.
+  const failed = new AbortController();
   const pass = (which: SegmentComparison['pass']) =>
     Array.from({ length: COMPARE_SEGMENTS }, (_, segment) =>
       compareSegment(
         segmentComparison(which, tables, segment, COMPARE_SEGMENTS, keep),
         stores,
         Number.POSITIVE_INFINITY,
-      ),
+        { signal: failed.signal },
+      ).catch((error: unknown) => {
+        failed.abort();
+        throw error;
+      }),
     );
   const first = await Promise.all([...pass('live'), ...pass('count')]);
   const found = first.reduce((n, p) => n + (p.pass === 'live' ? p.found : 0), 0);
@@ -149,6 +155,8 @@ export async function compareSegment(
     readonly now?: () => number;
     /** Items a page reads at most (default: DynamoDB's 1 MB a page). */
     readonly pageItems?: number;
+    /** Stops after the page under way, as `until` does. */
+    readonly signal?: AbortSignal;
   } = {},
 ): Promise<SegmentComparison> {
   const now = options.now ?? Date.now;
@@ -191,7 +199,7 @@ export async function compareSegment(
     }
     after = next;
     done = next === undefined;
-  } while (!done && now() < until);
+  } while (!done && now() < until && !options.signal?.aborted);
   return {
     ...work,
     after: after ?? null,
