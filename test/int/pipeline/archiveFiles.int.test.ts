@@ -49,6 +49,20 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
+/** A store's documents in key order. */
+const sorted = (s: InMemoryDocumentStore) => {
+  const byKey = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
+  return s.all().sort((a, b) => byKey(a).localeCompare(byKey(b)));
+};
+
+/** The `matches` documents of every event of a store applied in order, in key order. */
+async function everyEventApplied(events: DynamoEventStore) {
+  const expected = new InMemoryDocumentStore();
+  const projector = new Projector(matchesProjection, expected);
+  for await (const batch of events.readAll()) await projector.apply(batch);
+  return sorted(expected);
+}
+
 describe('the per-file work of a rebuild through the archive', () => {
   const folder = tempDir('archive-files-');
   const storage = new FolderStorage(folder.dir);
@@ -129,13 +143,7 @@ describe('the per-file work of a rebuild through the archive', () => {
     // from the other file, left no position (the matches read model ignores a repeat), so the
     // stream applied whole takes it again: 7 events applied for the 6 stored.
     expect(summary).toMatchObject({ completed: true, deferred: 1, events: 7 });
-    const expected = new InMemoryDocumentStore();
-    const projector = new Projector(matchesProjection, expected);
-    for await (const batch of store.readAll()) await projector.apply(batch);
-    const byKey = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
-    const sorted = (s: InMemoryDocumentStore) =>
-      s.all().sort((a, b) => byKey(a).localeCompare(byKey(b)));
-    expect(sorted(documents)).toEqual(sorted(expected));
+    expect(sorted(documents)).toEqual(await everyEventApplied(store));
   });
 });
 
@@ -168,13 +176,7 @@ describe('the streams a rebuild applies after its files', () => {
 
     // Assess
     expect(applied).toEqual({ events: 300, duplicates: 0 });
-    const expected = new InMemoryDocumentStore();
-    const projector = new Projector(matchesProjection, expected);
-    for await (const batch of many.readAll()) await projector.apply(batch);
-    const byKey = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
-    const sorted = (s: InMemoryDocumentStore) =>
-      s.all().sort((a, b) => byKey(a).localeCompare(byKey(b)));
-    expect(sorted(documents)).toEqual(sorted(expected));
+    expect(sorted(documents)).toEqual(await everyEventApplied(many));
   });
 
   it('fails with the first stream it cannot read, taking no more streams', async () => {
