@@ -49,6 +49,17 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
+/** The work of a `matches` generation in memory, reading streams from `events`. */
+const matchesWork = (events: Pick<DynamoEventStore, 'read'>, consumer: string) => ({
+  projection: matchesProjection,
+  documents: new InMemoryDocumentStore(),
+  positions: new InMemoryPositionStore(),
+  consumer,
+  events,
+  codec: new CommitCodec(registry),
+  budgetBytes: 2 ** 20,
+});
+
 /** A store's documents in key order. */
 const sorted = (s: InMemoryDocumentStore) => {
   const byKey = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
@@ -115,16 +126,8 @@ describe('the per-file work of a rebuild through the archive', () => {
         },
       },
     ];
-    const documents = new InMemoryDocumentStore();
-    const work = {
-      projection: matchesProjection,
-      documents,
-      positions: new InMemoryPositionStore(),
-      consumer: 'read-model:matches:g2',
-      events: store,
-      codec: new CommitCodec(registry),
-      budgetBytes: 2 ** 20,
-    };
+    const work = matchesWork(store, 'read-model:matches:g2');
+    const { documents } = work;
 
     // Act
     const summary = await replayArchive({
@@ -160,16 +163,8 @@ describe('the streams a rebuild applies after its files', () => {
       if (i % 5 === 0)
         await many.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 9, 9) }]);
     }
-    const documents = new InMemoryDocumentStore();
-    const work = {
-      projection: matchesProjection,
-      documents,
-      positions: new InMemoryPositionStore(),
-      consumer: 'read-model:matches:g2',
-      events: many,
-      codec: new CommitCodec(registry),
-      budgetBytes: 2 ** 20,
-    };
+    const work = matchesWork(many, 'read-model:matches:g2');
+    const { documents } = work;
 
     // Act
     const applied = await applyDeferredStreams(work, ids);
@@ -188,15 +183,7 @@ describe('the streams a rebuild applies after its files', () => {
         return store.read(id);
       },
     };
-    const work = {
-      projection: matchesProjection,
-      documents: new InMemoryDocumentStore(),
-      positions: new InMemoryPositionStore(),
-      consumer: 'read-model:matches:g3',
-      events,
-      codec: new CommitCodec(registry),
-      budgetBytes: 2 ** 20,
-    };
+    const work = matchesWork(events, 'read-model:matches:g3');
     const ids = ['match:bad', ...Array.from({ length: 300 }, () => 'match:Y')];
 
     await expect(applyDeferredStreams(work, ids)).rejects.toThrow('the table is out');

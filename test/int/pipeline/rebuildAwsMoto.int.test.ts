@@ -29,6 +29,7 @@ import {
   rebuildControl,
 } from '../../../pipeline/aws/rebuildControl.js';
 import { rebuildFileHandlers } from '../../../pipeline/aws/rebuildFiles.js';
+import { segmentComparison } from '../../../pipeline/compareTables.js';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js';
 import { Projector } from '../../../projections/Projector.js';
@@ -483,21 +484,8 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
 
   it('refuses a comparison map iteration whose segment is not one the verify step lists, naming what is wrong', async () => {
     const control = rebuildControl(env, { dynamo, s3, lambda, cloudWatch });
-    const good = {
-      pass: 'live',
-      segment: 0,
-      segments: 16,
-      live: FIRST.standings,
-      rebuilt: FIRST.standings,
-      keep: 63,
-      after: null,
-      done: false,
-      calls: 0,
-      scanned: 0,
-      found: 0,
-      count: 0,
-      differences: [],
-    };
+    const table = FIRST.standings as string;
+    const good = segmentComparison('live', { live: table, rebuilt: table }, 0, 16, 63);
     const refused = (segment: unknown) =>
       control({ action: 'compareSegment', segment } as CompareSegmentInput).then(
         () => 'accepted',
