@@ -207,20 +207,56 @@ export async function applyExportFile(work: ExportFileWork): Promise<ExportFileP
 }
 
 /**
+ * Where `applyDeferredStreams` starts in its list of streams, and when it stops: for a call
+ * that must end in time (a function's), going on in the next call from `next`.
+ */
+export interface DeferredStreamsPart {
+  /** The index of the first stream to apply. @default 0 */
+  readonly from?: number;
+  /**
+   * No chunk of streams is begun at or past this time (by `now`); at least one chunk is
+   * applied, so that each call gets somewhere. None: the whole list.
+   */
+  readonly until?: number;
+  readonly now?: () => number;
+  /** Streams delivered at once. @default DEFERRED_CHUNK */
+  readonly chunk?: number;
+}
+
+/**
  * Applies the streams the files of an export left (`deferred`), one writer for them all:
  * each read from the store and passed through the generation's positions, which skip what
  * the files applied. Runs once every file of the export is done, before the next export's.
+ * With `part.until`, it stops between chunks once that time has come, flushes, and returns
+ * the index to go on from (`next`, `done` false); run again from an earlier index (after a
+ * failure), it applies nothing twice.
  */
 export async function applyDeferredStreams(
   work: GenerationWork,
   ids: readonly string[],
-): Promise<{ readonly events: number; readonly duplicates: number }> {
+  part: DeferredStreamsPart = {},
+): Promise<{
+  readonly events: number;
+  readonly duplicates: number;
+  readonly next: number;
+  readonly done: boolean;
+}> {
   const { target, keep } = generationTarget(work);
-  // Streams read DEFERRED_READS at a time, and delivered DEFERRED_CHUNK at once (each
-  // stream's events in order: the positions of a chunk read in one request). The first
-  // failure stops the reads of the chunk from taking more streams, and is thrown.
-  for (let start = 0; start < ids.length; start += DEFERRED_CHUNK) {
-    const chunk = ids.slice(start, start + DEFERRED_CHUNK);
+  const size = part.chunk ?? DEFERRED_CHUNK;
+  const now = part.now ?? Date.now;
+  let start = part.from ?? 0;
+  if (!(Number.isSafeInteger(start) && start >= 0 && start <= ids.length))
+    throw new Error(
+      `the deferred streams' list has ${ids.length} streams; cannot start at ${start}`,
+    );
+  if (!(Number.isSafeInteger(size) && size >= 1))
+    throw new Error(`a chunk of deferred streams must hold at least one (got ${size})`);
+  // Streams read DEFERRED_READS at a time, and delivered a chunk at once (each stream's
+  // events in order: the positions of a chunk read in one request). The first failure stops
+  // the reads of the chunk from taking more streams, and is thrown.
+  for (let first = true; start < ids.length; first = false) {
+    if (!first && part.until !== undefined && now() >= part.until) break;
+    const chunk = ids.slice(start, start + size);
     const read: EventEnvelope[][] = new Array(chunk.length);
     let next = 0;
     let failure: { error: unknown } | undefined;
@@ -238,9 +274,15 @@ export async function applyDeferredStreams(
     if (failure) throw failure.error;
     const events = read.flat();
     if (events.length > 0) await target.deliver(events);
+    start += chunk.length;
   }
   await target.flush();
-  return { events: target.applied, duplicates: target.duplicates };
+  return {
+    events: target.applied,
+    duplicates: target.duplicates,
+    next: start,
+    done: start >= ids.length,
+  };
 }
 
 /**

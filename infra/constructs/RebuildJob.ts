@@ -183,6 +183,13 @@ export class RebuildJob extends Construct {
     this.control.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.archive.bucketArn] }),
     );
+    // The files keep the streams a file defers under the run's folder, and read them back.
+    this.files.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [props.archive.arnForObjects(`${REBUILDS_PREFIX}/*`)],
+      }),
+    );
     // The control: the registry, the generations' tables (made, warmed, compared), the live
     // tables (compared), the export, the feeder's aliases and mappings, the catch-up metric.
     const control = this.control;
@@ -267,7 +274,7 @@ export class RebuildJob extends Construct {
       ],
       runs: [
         `Resource::<${this.id(props.archive)}.Arn>/${REBUILDS_PREFIX}/*`,
-        "The runs' lists of data files and the maps' results, named per run under this prefix of the archive bucket.",
+        "The runs' lists of data files and of deferred streams, and the maps' results, named per run under this prefix of the archive bucket.",
       ],
       describeExport: [
         `Resource::<${this.id(props.events)}.Arn>/export/*`,
@@ -296,7 +303,7 @@ export class RebuildJob extends Construct {
     };
     // (The key grant's wildcard actions are acknowledged by HandlerFunction for every role.)
     acknowledge(this.feeder, ['tables', 'onFailure']);
-    acknowledge(this.files, ['tables']);
+    acknowledge(this.files, ['tables', 'runs']);
     acknowledge(this.control, [
       'tables',
       'exports',
@@ -425,6 +432,8 @@ export class RebuildJob extends Construct {
     const exportDone = new sfn.Choice(this, 'ExportDone?');
     const waitExport = new sfn.Wait(this, 'WaitForExport', { time: sfn.WaitTime.duration(POLL) });
     const moreExports = new sfn.Choice(this, 'MoreExports?');
+    // The deferred streams, applied in parts: the step is called again until it says done.
+    const deferredDone = new sfn.Choice(this, 'DeferredDone?');
     const caughtUp = new sfn.Choice(this, 'CaughtUp?');
     const waitCatchUp = new sfn.Wait(this, 'WaitForCatchUp', {
       time: sfn.WaitTime.duration(POLL),
@@ -439,28 +448,32 @@ export class RebuildJob extends Construct {
             map
               .next(deferred)
               .next(
-                moreExports
-                  .when(sfn.Condition.booleanEquals('$.files.more', true), map)
+                deferredDone
+                  .when(sfn.Condition.booleanEquals('$.deferring.done', false), deferred)
                   .otherwise(
-                    feed.next(
-                      waitCatchUp.next(
-                        catchUp.next(
-                          caughtUp
-                            .when(
-                              sfn.Condition.booleanEquals('$.feed.caught_up', true),
-                              verify.next(
-                                compareMore
-                                  .when(
-                                    sfn.Condition.booleanEquals('$.comparison.pending', true),
-                                    compareMap.next(verify),
-                                  )
-                                  .otherwise(finish.next(done)),
-                              ),
-                            )
-                            .otherwise(waitCatchUp),
+                    moreExports
+                      .when(sfn.Condition.booleanEquals('$.files.more', true), map)
+                      .otherwise(
+                        feed.next(
+                          waitCatchUp.next(
+                            catchUp.next(
+                              caughtUp
+                                .when(
+                                  sfn.Condition.booleanEquals('$.feed.caught_up', true),
+                                  verify.next(
+                                    compareMore
+                                      .when(
+                                        sfn.Condition.booleanEquals('$.comparison.pending', true),
+                                        compareMap.next(verify),
+                                      )
+                                      .otherwise(finish.next(done)),
+                                  ),
+                                )
+                                .otherwise(waitCatchUp),
+                            ),
+                          ),
                         ),
                       ),
-                    ),
                   ),
               ),
           ),

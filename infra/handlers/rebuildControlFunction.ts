@@ -41,6 +41,9 @@ export const handler = async (
       action: input.action,
       ...about,
       ...('scanned' in out ? { scanned: out.scanned, done: out.done } : {}),
+      ...('deferring' in out && out.deferring && input.action === 'deferred'
+        ? { streams: out.deferring.streams, next: out.deferring.next }
+        : {}),
       ms: Date.now() - started,
     });
     return out;

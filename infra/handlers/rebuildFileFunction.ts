@@ -24,7 +24,7 @@ export const handler = async (input: RebuildFileInput): Promise<RebuildFileOutpu
     items: progress.items,
     of: input.file?.itemCount,
     events: progress.events,
-    deferred: progress.deferred.length,
+    deferred: progress.deferred,
     unreadable: progress.unreadable,
     seconds: progress.seconds,
   });

@@ -49,6 +49,7 @@ import {
 import {
   type RebuildFileInput,
   type RebuildFileOutput,
+  readStreamIds,
   rebuildFileHandlers,
 } from './rebuildFiles.js';
 
@@ -123,6 +124,20 @@ export interface RebuildRun extends RebuildRequest {
   /** The Distributed Map's output: where its ResultWriter put the results. */
   readonly applied?: {
     readonly ResultWriterDetails?: { readonly Bucket?: string; readonly Key?: string };
+  };
+  /**
+   * The streams the last map's files deferred (after the last export's, with the streams of
+   * expired seasons), which the control step applies in parts: their list in the bucket, and
+   * where the next call goes on.
+   */
+  readonly deferring?: {
+    readonly key: string;
+    readonly streams: number;
+    readonly next: number;
+    readonly events: number;
+    readonly duplicates: number;
+    /** Whether every stream of the list is applied (the state machine's choice). */
+    readonly done: boolean;
   };
   readonly totals?: AppliedTotals;
   readonly replay_seconds?: number;
@@ -210,6 +225,11 @@ export const COMPARE_SEGMENTS = 16;
  * scanned, its documents looked up) takes seconds.
  */
 export const COMPARE_BUDGET_MS = 10 * 60_000;
+/**
+ * How long a call of the `deferred` step applies streams before it returns where it got to
+ * (the function's timeout is 15 minutes; a chunk of 100 streams takes well under a second).
+ */
+export const DEFERRED_BUDGET_MS = 10 * 60_000;
 /** Times the verification reads again the documents that differ: a difference may be lag. */
 const RECHECKS = 3;
 const RECHECK_MS = 15_000;
@@ -236,6 +256,10 @@ export interface RebuildControlClients {
   readonly compareBudgetMs?: number;
   /** Items a page of the comparison's scans reads at most. @default DynamoDB's 1 MB a page */
   readonly comparePageItems?: number;
+  /** How long a call of the `deferred` step applies streams. @default DEFERRED_BUDGET_MS */
+  readonly deferredBudgetMs?: number;
+  /** Streams the `deferred` step delivers at once. @default 100 */
+  readonly deferredChunk?: number;
 }
 
 /**
@@ -355,6 +379,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
           projection: run.projection,
           generation: generation.generation,
           table: generation.table,
+          folder,
           file,
         }));
         const key = `${folder}/files-${String(i).padStart(3, '0')}-${archived.id}.json`;
@@ -380,49 +405,79 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
 
     /**
      * After a map over one export's files: its results (from the ResultWriter's manifest in
-     * the bucket) added to the totals, and the streams its files deferred applied from the
-     * events table by this one writer; then on to the next export's files. After the last
-     * export's, the streams of expired seasons (`files.expired`).
+     * the bucket) added to the totals, and the streams its files deferred (after the last
+     * export's, with the streams of expired seasons) applied from the events table by this one
+     * writer, in parts: the first call writes their list to the bucket, and each call applies
+     * from where the last stopped for up to `DEFERRED_BUDGET_MS` (`deferring`, which the state
+     * machine loops on until done); then on to the next export's files.
      */
     async deferred(run) {
       const generation = need(run.generation, 'generation');
       const list = need(run.files, 'files');
-      const results = await mapResults(storage, run.applied);
-      const streams = [...new Set(results.flatMap((r) => r.deferred))];
-      const applied =
-        streams.length > 0
-          ? await files.deferred({
-              projection: run.projection,
-              generation: generation.generation,
-              table: generation.table,
-              streams,
-            })
-          : { events: 0, duplicates: 0 };
-      const index = list.index + 1;
-      const more = index < list.keys.length;
       const target = {
         projection: run.projection,
         generation: generation.generation,
         table: generation.table,
       };
-      const expired = more ? { events: 0, duplicates: 0, streams: 0 } : await files.expired(target);
-      const t = run.totals ?? emptyTotals();
-      const totals: AppliedTotals = {
-        items: t.items + sum(results, 'items'),
-        events: t.events + sum(results, 'events') + applied.events + expired.events,
-        duplicates:
-          t.duplicates + sum(results, 'duplicates') + applied.duplicates + expired.duplicates,
-        unreadable: t.unreadable + sum(results, 'unreadable'),
-        flushes: t.flushes + sum(results, 'flushes'),
-        peak_folded_bytes: Math.max(t.peak_folded_bytes, ...results.map((r) => r.peakFoldedBytes)),
-        deferred_streams: t.deferred_streams + streams.length,
-        expired_streams: t.expired_streams + expired.streams,
-        files: t.files + results.length,
-      };
-      const { applied: _, ...rest } = run;
+      let current = run;
+      let deferring = run.deferring;
+      let ids: readonly string[] | undefined;
+      if (!deferring || deferring.done) {
+        const results = await mapResults(storage, run.applied);
+        const deferred = [...new Set(results.flatMap((r) => r.deferred))];
+        const more = list.index + 1 < list.keys.length;
+        const expired = more ? [] : await files.expiredStreams();
+        ids = [...new Set([...deferred, ...expired])];
+        const key = `${runFolder(run, generation.generation)}/deferred-${String(list.index).padStart(3, '0')}.json`;
+        if (ids.length > 0) await putJson(clients.s3, bucket, key, ids);
+        const t = run.totals ?? emptyTotals();
+        const { applied: _, ...rest } = run;
+        current = {
+          ...rest,
+          totals: {
+            items: t.items + sum(results, 'items'),
+            events: t.events + sum(results, 'events'),
+            duplicates: t.duplicates + sum(results, 'duplicates'),
+            unreadable: t.unreadable + sum(results, 'unreadable'),
+            flushes: t.flushes + sum(results, 'flushes'),
+            peak_folded_bytes: Math.max(
+              t.peak_folded_bytes,
+              ...results.map((r) => r.peakFoldedBytes),
+            ),
+            deferred_streams: t.deferred_streams + deferred.length,
+            expired_streams: t.expired_streams + expired.length,
+            files: t.files + results.length,
+          },
+        };
+        deferring = { key, streams: ids.length, next: 0, events: 0, duplicates: 0, done: false };
+      }
+      if (deferring.next < deferring.streams) {
+        const part = await files.deferred({
+          ...target,
+          streams: ids ?? (await readStreamIds(storage, deferring.key)),
+          from: deferring.next,
+          until: now() + (clients.deferredBudgetMs ?? DEFERRED_BUDGET_MS),
+          ...(clients.deferredChunk ? { chunk: clients.deferredChunk } : {}),
+        });
+        deferring = {
+          ...deferring,
+          next: part.next,
+          events: deferring.events + part.events,
+          duplicates: deferring.duplicates + part.duplicates,
+        };
+      }
+      if (deferring.next < deferring.streams) return { ...current, deferring };
+      const t = need(current.totals, 'totals');
+      const index = list.index + 1;
+      const more = index < list.keys.length;
       return {
-        ...rest,
-        totals,
+        ...current,
+        deferring: { ...deferring, done: true },
+        totals: {
+          ...t,
+          events: t.events + deferring.events,
+          duplicates: t.duplicates + deferring.duplicates,
+        },
         files: { ...list, index, more, key: (more ? list.keys[index] : list.key) as string },
         ...(more ? {} : { replay_seconds: (now() - Date.parse(list.replay_started_at)) / 1000 }),
       };
@@ -838,7 +893,10 @@ async function mapOutputs<T>(
   return out;
 }
 
-/** The results of the map over an export's data files, every file applied to its end. */
+/**
+ * The results of the map over an export's data files, every file applied to its end, with
+ * the streams each deferred (read from where the file's iterations kept them).
+ */
 export async function mapResults(
   storage: S3Storage,
   applied: RebuildRun['applied'],
@@ -854,7 +912,17 @@ export async function mapResults(
     throw new Error(
       `${unfinished.progress.file} came back applied in part (${unfinished.progress.items} of ${unfinished.file.itemCount} items): the map's iteration ended before the file did`,
     );
-  return outputs.map((o) => o.progress);
+  const results: ExportFileResult[] = [];
+  for (const { progress } of outputs) {
+    const { deferred_key: key, done: _, next_item: __, ...result } = progress;
+    const deferred = progress.deferred > 0 && key ? await readStreamIds(storage, key) : [];
+    if (deferred.length !== progress.deferred)
+      throw new Error(
+        `${progress.file} deferred ${progress.deferred} streams, and ${key ? `${storage.description}/${key} lists ${deferred.length}` : 'names no list of them'}`,
+      );
+    results.push({ ...result, deferred });
+  }
+  return results;
 }
 
 /** The segments' work as the comparison's map left it, every segment's pass done. */

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { generationConsumer } from '../../projections/ReadModelRegistry.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
@@ -9,7 +9,12 @@ import type { ManifestFile } from '../../stream/archive/exportFormat.js';
 import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import { DynamoPositionStore } from '../../stream/consumer/DynamoPositionStore.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
-import { applyDeferredStreams, applyExportFile, type ExportFilePart } from '../archiveReplay.js';
+import {
+  applyDeferredStreams,
+  applyExportFile,
+  type DeferredStreamsPart,
+  type ExportFilePart,
+} from '../archiveReplay.js';
 import { READ_MODELS } from '../readModels.js';
 import { DEFAULT_FLUSH_MB } from '../rebuildSummary.js';
 import { deployedEventStore } from '../seasons.js';
@@ -30,8 +35,21 @@ export interface GenerationTarget {
 export interface RebuildFileInput extends GenerationTarget {
   readonly bucket: string;
   readonly file: ManifestFile;
+  /**
+   * The run's folder in the bucket (`ListFiles` names it), where a file's deferred streams are
+   * kept: an iteration's state carries at most 256 KB, a few thousand stream ids.
+   */
+  readonly folder?: string;
   /** What the earlier calls on the file did (none at the first): the map's loop passes it. */
-  readonly progress?: ExportFilePart;
+  readonly progress?: RebuildFileProgress;
+}
+
+/** A file's progress as the map's iteration carries it: its deferred streams in the bucket. */
+export interface RebuildFileProgress extends Omit<ExportFilePart, 'deferred'> {
+  /** How many streams the file deferred so far. */
+  readonly deferred: number;
+  /** Where their ids are, a JSON array in the bucket (none while there are none). */
+  readonly deferred_key: string | null;
 }
 
 /**
@@ -39,7 +57,7 @@ export interface RebuildFileInput extends GenerationTarget {
  * it), and whether the file is done; the map calls again until it is.
  */
 export interface RebuildFileOutput extends RebuildFileInput {
-  readonly progress: ExportFilePart;
+  readonly progress: RebuildFileProgress;
   readonly done: boolean;
 }
 
@@ -50,8 +68,8 @@ export interface RebuildFileOutput extends RebuildFileInput {
  */
 export const FILE_BUDGET_MS = 10 * 60_000;
 
-/** After the files of an export: the streams they deferred, to apply by one writer. */
-export interface DeferredStreamsInput extends GenerationTarget {
+/** Streams the files of an export deferred, or of expired seasons: applied by one writer. */
+export interface DeferredStreamsInput extends GenerationTarget, DeferredStreamsPart {
   readonly streams: readonly string[];
 }
 
@@ -142,47 +160,93 @@ export function rebuildFileHandlers(
         !(
           Number.isSafeInteger(before.next_item) &&
           before.next_item >= 0 &&
-          Array.isArray(before.deferred)
+          Number.isSafeInteger(before.deferred) &&
+          before.deferred >= 0 &&
+          (before.deferred === 0 || typeof before.deferred_key === 'string')
         )
       )
         throw new Error(
-          `the input's "progress" for ${input.file.dataFileS3Key} has no item to go on from, or no deferred streams`,
+          `the input's "progress" for ${input.file.dataFileS3Key} has no item to go on from, or no count (and key) of deferred streams`,
         );
+      const storage = new S3Storage(clients.s3, input.bucket);
+      const deferredBefore =
+        before && before.deferred > 0
+          ? await readStreamIds(storage, before.deferred_key as string)
+          : [];
       const part = await applyExportFile({
         ...generationWork(input),
-        storage: new S3Storage(clients.s3, input.bucket),
+        storage,
         file: input.file,
-        ...(before ? { resume: { from: before.next_item, deferred: before.deferred } } : {}),
+        ...(before ? { resume: { from: before.next_item, deferred: deferredBefore } } : {}),
         until: now() + (clients.fileBudgetMs ?? FILE_BUDGET_MS),
         now,
         ...(clients.filePageItems ? { pageItems: clients.filePageItems } : {}),
       });
-      const progress: ExportFilePart = before
-        ? {
-            ...part,
-            events: before.events + part.events,
-            duplicates: before.duplicates + part.duplicates,
-            unreadable: before.unreadable + part.unreadable,
-            flushes: before.flushes + part.flushes,
-            peakFoldedBytes: Math.max(before.peakFoldedBytes, part.peakFoldedBytes),
-            seconds: Number((before.seconds + part.seconds).toFixed(3)),
-          }
-        : part;
+      // The ids in the bucket, the state carrying their count and key (rewritten only when
+      // the call deferred more).
+      let key = before?.deferred_key ?? null;
+      if (part.deferred.length > deferredBefore.length) {
+        if (!input.folder)
+          throw new Error(
+            `${input.file.dataFileS3Key} deferred streams, and the input names no "folder" to keep them in`,
+          );
+        key = `${input.folder}/deferred/${input.file.dataFileS3Key}.json`;
+        await clients.s3.send(
+          new PutObjectCommand({
+            Bucket: input.bucket,
+            Key: key,
+            Body: JSON.stringify(part.deferred),
+            ContentType: 'application/json',
+          }),
+        );
+      }
+      const progress: RebuildFileProgress = {
+        ...part,
+        deferred: part.deferred.length,
+        deferred_key: key,
+        ...(before
+          ? {
+              events: before.events + part.events,
+              duplicates: before.duplicates + part.duplicates,
+              unreadable: before.unreadable + part.unreadable,
+              flushes: before.flushes + part.flushes,
+              peakFoldedBytes: Math.max(before.peakFoldedBytes, part.peakFoldedBytes),
+              seconds: Number((before.seconds + part.seconds).toFixed(3)),
+            }
+          : {}),
+      };
       return { ...input, progress, done: progress.done };
     },
-    /** Applies the streams the files of an export deferred, from the events table. */
+    /**
+     * Applies streams from the events table (and the archive, for an expired season's): those
+     * the files of an export deferred, or of expired seasons. With `until`, the call stops
+     * between chunks once that time has come and says where to go on (`next`).
+     */
     async deferred(input: DeferredStreamsInput) {
-      return applyDeferredStreams(generationWork(input), input.streams ?? []);
+      const { streams, from, until, chunk } = input;
+      return applyDeferredStreams(generationWork(input), streams ?? [], {
+        ...(from === undefined ? {} : { from }),
+        ...(until === undefined ? {} : { until }),
+        ...(chunk === undefined ? {} : { chunk }),
+        now,
+      });
     },
     /**
-     * Applies the streams of expired seasons (none without `ARCHIVE_BUCKET`) through the
+     * The streams of expired seasons (none without `ARCHIVE_BUCKET`), to apply through the
      * store, archive and table as one: an export taken after their expiry does not hold them;
      * the positions skip what the files of an earlier export applied.
      */
-    async expired(target: GenerationTarget) {
-      if (!(events instanceof ArchivedEventStore)) return { events: 0, duplicates: 0, streams: 0 };
-      const ids = [...(await events.seasons.all()).keys()].sort();
-      return { ...(await applyDeferredStreams(generationWork(target), ids)), streams: ids.length };
+    async expiredStreams(): Promise<string[]> {
+      if (!(events instanceof ArchivedEventStore)) return [];
+      return [...(await events.seasons.all()).keys()].sort();
     },
   };
+}
+
+/** A list of stream ids the rebuild keeps in the bucket (a file's deferred streams). */
+export async function readStreamIds(storage: S3Storage, key: string): Promise<string[]> {
+  const ids: unknown = JSON.parse((await storage.read(key)).toString('utf8'));
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+    throw new Error(`${storage.description}/${key} is not a list of stream ids`);
+  return ids as string[];
 }

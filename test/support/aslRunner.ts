@@ -44,7 +44,8 @@ export interface RunnerOptions {
  * the project's own handler code for each Task, so that the paths, choices and the map's
  * reading and writing of the definition the CDK synthesized are what is exercised. Not Step
  * Functions: no timeouts, no history, Retry without its waits, and the map's iterations run
- * four at a time in this process.
+ * four at a time in this process. It does hold each state's data to Step Functions' payload
+ * limit (`PAYLOAD_LIMIT_BYTES`).
  */
 export async function runDefinition(
   definition: Json,
@@ -65,13 +66,16 @@ export async function runDefinition(
       const state = machine.States[name];
       if (!state) throw new Error(`no state ${name}`);
       options.trace?.push(name);
+      withinPayloadLimit(name, 'input', data);
       switch (state.Type) {
         case 'Task': {
           const fn = String(state.Resource).replace(/^function:/, '');
           const handler = options.functions[fn];
           if (!handler) throw new Error(`state ${name}: no function ${fn} given to the runner`);
           const args = state.Parameters ? parameters(state.Parameters, data, at) : data;
+          withinPayloadLimit(name, 'parameters', args);
           const result = await withRetry(state.Retry, () => handler(structuredClone(args)));
+          withinPayloadLimit(name, 'result', result);
           data = place(data, result, state.ResultPath);
           break;
         }
@@ -153,6 +157,22 @@ export async function runDefinition(
     return options.buckets[named] ?? named;
   };
   return run(definition, input);
+}
+
+/**
+ * What Step Functions holds a state's input, a task's parameters and its result to: 262,144
+ * bytes of UTF-8 (the API reference's length constraints on `StateEnteredEventDetails.input`,
+ * `TaskScheduledEventDetails.parameters`, `TaskSucceededEventDetails.output`); more fails the
+ * execution with `States.DataLimitExceeded`.
+ */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+
+function withinPayloadLimit(state: string, what: string, data: Json): void {
+  const bytes = Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8');
+  if (bytes > PAYLOAD_LIMIT_BYTES)
+    throw new Error(
+      `States.DataLimitExceeded: state ${state}'s ${what} is ${bytes} bytes, over Step Functions' ${PAYLOAD_LIMIT_BYTES}`,
+    );
 }
 
 async function withRetry(retry: Json[] | undefined, call: () => Promise<Json>): Promise<Json> {

@@ -422,6 +422,7 @@ describe('each function is granted exactly what its code calls', () => {
         "RebuildFeederRole → Runtimeregistry: dynamodb:BatchGetItem dynamodb:Query",
         "RebuildFeederRole → arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/matchstream-dev-rm-*: dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:Query",
         "RebuildFilesRole → <ArchiveBucket.Arn>/events/*: s3:GetObject",
+        "RebuildFilesRole → <ArchiveBucket.Arn>/rebuilds/*: s3:GetObject s3:PutObject",
         "RebuildFilesRole → <ArchiveBucket.Arn>/seasons/*: s3:GetObject",
         "RebuildFilesRole → ArchiveBucket: s3:ListBucket",
         "RebuildFilesRole → EventStoreEvents: dynamodb:GetItem dynamodb:Query",

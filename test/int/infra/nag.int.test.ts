@@ -150,6 +150,7 @@ describe("cdk-nag's AwsSolutions and Serverless rules", () => {
         "Rebuild/Files/Role: Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "Rebuild/Files/Role: Annotation::AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
         "Rebuild/Files/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/events/*]",
+        "Rebuild/Files/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/rebuilds/*]",
         "Rebuild/Files/Role: Annotation::AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/seasons/*]",
         "Rebuild/Files/Role: Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/matchstream-dev-rm-*]",
         "Rebuild/StateMachine: Annotation::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",

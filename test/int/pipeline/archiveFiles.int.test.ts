@@ -170,8 +170,53 @@ describe('the streams a rebuild applies after its files', () => {
     const applied = await applyDeferredStreams(work, ids);
 
     // Assess
-    expect(applied).toEqual({ events: 300, duplicates: 0 });
+    expect(applied).toEqual({ events: 300, duplicates: 0, next: 250, done: true });
     expect(sorted(documents)).toEqual(await everyEventApplied(many));
+  });
+
+  it('applies the streams in parts that stop once their time has come, each going on where the last stopped, every event once', async () => {
+    // Prepare: 25 streams, every fifth corrected; calls that stop after a chunk of 4.
+    await ensureEventsTable(client, 'events-parts');
+    const parts = new DynamoEventStore({ client, table: 'events-parts', registry });
+    const ids = Array.from({ length: 25 }, (_, i) => `match:P${i}`);
+    for (const [i, id] of ids.entries()) {
+      await parts.append(id, 0, [
+        { event_type: 'MatchRecorded', data: matchRecorded(id, i % 4, 1) },
+      ]);
+      if (i % 5 === 0)
+        await parts.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 9, 9) }]);
+    }
+    const work = matchesWork(parts, 'read-model:matches:g5');
+    const clock = { now: 1_000 };
+    const until = clock.now;
+
+    // Act: each call from the last one's `next`; one of them started again from where the
+    // one before it began (its output lost, as when a function times out after writing).
+    const calls: { next: number; done: boolean; events: number; duplicates: number }[] = [];
+    let from = 0;
+    while (calls.at(-1)?.done !== true) {
+      const part = await applyDeferredStreams(work, ids, {
+        from,
+        until,
+        now: () => clock.now,
+        chunk: 4,
+      });
+      calls.push(part);
+      from = part.next;
+    }
+    const again = await applyDeferredStreams(work, ids, { from: 8, until, chunk: 4 });
+
+    // Assess: a chunk a call (7 calls for 25 streams), the documents of every event applied
+    // in order, after the call started again too: it skipped the corrected stream's two
+    // events (behind its position) and took the three streams of one event again, which the
+    // read model ignores as repeats. The last call goes no further than the list.
+    expect(calls.map((c) => c.next)).toEqual([4, 8, 12, 16, 20, 24, 25]);
+    expect(calls.reduce((n, c) => n + c.events, 0)).toBe(30);
+    expect(again).toMatchObject({ next: 12, done: false, events: 3, duplicates: 2 });
+    expect(sorted(work.documents)).toEqual(await everyEventApplied(parts));
+    await expect(applyDeferredStreams(work, ids, { from: 26 })).rejects.toThrow(
+      "the deferred streams' list has 25 streams; cannot start at 26",
+    );
   });
 
   it('fails with the first stream it cannot read, taking no more streams', async () => {

@@ -8,7 +8,7 @@ import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js
 import { Projector } from '../../../projections/Projector.js';
 import { standingsProjection } from '../../../projections/readModels/standings.js';
 import { FolderStorage, S3Storage } from '../../../stream/archive/ArchiveStorage.js';
-import { exportTableLocally } from '../../../stream/archive/exportTable.js';
+import { APPEND_LANDS_WITHIN_MS, exportTableLocally } from '../../../stream/archive/exportTable.js';
 import { listExports } from '../../../stream/archive/readExport.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { s3Client } from '../../../stream/aws/s3InvocationRecords.js';
@@ -113,7 +113,9 @@ describe.runIf(motoAvailable())(
       // one event again, which changes nothing.
       expect(first.reduce((n, r) => n + r.items, 0)).toBe(15);
       expect(first.reduce((n, r) => n + r.events, 0)).toBe(15);
-      expect(first.flatMap((r) => r.deferred)).toEqual([]);
+      expect(first.map((r) => [r.deferred, r.deferred_key])).toEqual(
+        archived.files.map(() => [0, null]),
+      );
       expect(again.reduce((n, r) => n + r.events, 0)).toBe(9);
       expect(again.reduce((n, r) => n + r.duplicates, 0)).toBe(6);
       const expected = new InMemoryDocumentStore();
@@ -165,7 +167,7 @@ describe.runIf(motoAvailable())(
       // Assess: more calls than files, every event once, the documents the events make.
       expect(calls).toBeGreaterThan(archived.files.length);
       expect(results.reduce((n, r) => n + r.events, 0)).toBe(15);
-      expect(results.flatMap((r) => r.deferred)).toEqual([]);
+      expect(results.map((r) => r.deferred)).toEqual(archived.files.map(() => 0));
       const expected = new InMemoryDocumentStore();
       const projector = new Projector(standingsProjection, expected);
       for await (const batch of store.readAll()) await projector.apply(batch);
@@ -185,7 +187,87 @@ describe.runIf(motoAvailable())(
           file: file as (typeof archived.files)[number],
           progress: { done: false } as never,
         }),
-      ).rejects.toThrow('has no item to go on from, or no deferred streams');
+      ).rejects.toThrow('has no item to go on from, or no count (and key) of deferred streams');
+    });
+
+    it("keeps the streams a file defers in the run's folder in the bucket, not in the iteration's state", async () => {
+      // Prepare: corrections of four streams of one result each, and an incremental export
+      // that holds only them (its window begins after the streams' first events).
+      const from = new Date().toISOString();
+      const later = new DynamoEventStore({
+        client: dynamo,
+        table: 'events',
+        registry,
+        now: () => new Date(Date.now() + 1_000),
+      });
+      const corrected = ['match:2026-1', 'match:2026-2', 'match:2026-3', 'match:2026-5'];
+      for (const id of corrected)
+        await later.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 5, 5) }]);
+      const local = new FolderStorage(folder.dir);
+      const summary = await exportTableLocally({
+        client: dynamo,
+        table: 'events',
+        storage: local,
+        prefix: 'later',
+        incremental: { from },
+        now: () => Date.now() + 2 * APPEND_LANDS_WITHIN_MS,
+      });
+      for await (const object of local.list('later/'))
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: object.key,
+            Body: await readFile(local.path(object.key)),
+          }),
+        );
+      const [archived] = (await listExports(local, 'later')).exports;
+      if (!archived) throw new Error('no export');
+      // A new generation with no positions (as after a full export's files, which keep none
+      // for a stream of one event): each correction comes after a gap, so its file defers it.
+      const table = 'matchstream-rm-standings-v2-g4';
+      await DynamoDocumentStore.open(dynamo, table);
+      const handlers = rebuildFileHandlers(
+        { EVENTS_TABLE: 'events', POSITIONS_TABLE, DEAD_LETTERS_TABLE },
+        { dynamo, s3, fileBudgetMs: 0, filePageItems: 1 },
+      );
+      const target = { projection: 'standings', generation: 4, table };
+      const run = 'rebuilds/standings-g4/run-1';
+
+      // Act: each file in parts (a page of one item a call), as the map's loop calls it.
+      const outputs = [];
+      for (const file of archived.files) {
+        let out = await handlers.file({ ...target, bucket: BUCKET, folder: run, file });
+        while (!out.done) out = await handlers.file(structuredClone(out));
+        outputs.push(out);
+      }
+
+      // Assess: the state carries a count and a key; the ids are in the bucket under the
+      // run's folder, each file's under its own key, every correction's stream once.
+      expect(summary.itemCount).toBe(corrected.length);
+      const deferring = outputs.filter((o) => o.progress.deferred > 0);
+      expect(deferring.reduce((n, o) => n + o.progress.deferred, 0)).toBe(corrected.length);
+      const storage = new S3Storage(s3, BUCKET);
+      const ids: string[] = [];
+      for (const { progress, file } of deferring) {
+        expect(progress.deferred_key).toBe(`${run}/deferred/${file.dataFileS3Key}.json`);
+        const kept = JSON.parse((await storage.read(progress.deferred_key as string)).toString());
+        expect(kept).toHaveLength(progress.deferred);
+        ids.push(...kept);
+        expect(JSON.stringify(progress)).not.toContain('match:');
+      }
+      expect(ids.sort()).toEqual(corrected);
+      // Without a folder to keep them in, the call that defers a stream fails, naming its file.
+      const [first] = deferring;
+      if (!first) throw new Error('no file deferred a stream');
+      const { folder: _, progress: __, done: ___, ...bare } = first;
+      await expect(
+        rebuildFileHandlers(
+          { EVENTS_TABLE: 'events', POSITIONS_TABLE, DEAD_LETTERS_TABLE },
+          { dynamo, s3 },
+        ).file(bare),
+      ).rejects.toThrow(
+        `${first.file.dataFileS3Key} deferred streams, and the input names no "folder" to keep them in`,
+      );
     });
 
     it('refuses an input without its file, or for a generation that is not a rebuild, saying what is missing', async () => {
