@@ -19,6 +19,7 @@ import {
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../infra/buildApp.js';
+import { seasonOfStream } from '../../../ingest/seasons.js';
 import {
   activeReadModelStores,
   generationFeederHandler,
@@ -35,7 +36,8 @@ import { DynamoDocumentStore } from '../../../projections/DynamoDocumentStore.js
 import { Projector } from '../../../projections/Projector.js';
 import { ReadModelRegistry } from '../../../projections/ReadModelRegistry.js';
 import { standingsProjection } from '../../../projections/readModels/standings.js';
-import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
+import { FolderStorage, S3Storage } from '../../../stream/archive/ArchiveStorage.js';
+import { expireSeason } from '../../../stream/archive/expireSeason.js';
 import { APPEND_LANDS_WITHIN_MS, exportTableLocally } from '../../../stream/archive/exportTable.js';
 import { clientConfig } from '../../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
@@ -48,6 +50,7 @@ import type { DependencyUnavailable } from '../../../stream/breaker/DependencyUn
 import { DEAD_LETTERS_TABLE } from '../../../stream/consumer/DeadLetterQueue.js';
 import { POSITIONS_TABLE } from '../../../stream/consumer/DynamoPositionStore.js';
 import type { KinesisStreamRecord } from '../../../stream/consumer/kinesisEvent.js';
+import { CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { fromItem } from '../../../stream/eventStore/commitItem.js';
 import { DynamoEventStore } from '../../../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
@@ -211,7 +214,7 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
   const streamTail: KinesisStreamRecord[] = [];
   const fed = new Set<string>();
   const deliverTail = async () => {
-    for (const generation of [2, 3, 4, 5]) {
+    for (const generation of [2, 3, 4, 5, 6]) {
       const alias = `standings-g${generation}`;
       if (fed.has(alias)) continue;
       const aliasArn = `arn:aws:lambda:us-east-1:123456789012:function:feeder:${alias}`;
@@ -780,6 +783,58 @@ describe.runIf(motoAvailable())('the rebuild state machine on moto_server', () =
     await new Projector(standingsProjection, expected).apply(corrections);
     expect(await collect(new DynamoDocumentStore(dynamo, summary.table))).toEqual(
       await collect(expected),
+    );
+  }, 120_000);
+
+  it("applies, after the last export's files, the streams of a season expired from the table, from the archive, in parts", async () => {
+    // Prepare: season 2026 (every stream here) expired into the archive, then a full export of
+    // the table, which no longer holds it: the chain's files hold none of its events.
+    let stored = 0;
+    for await (const batch of store.readAll()) stored += batch.length;
+    const expired = await expireSeason({
+      client: dynamo,
+      table: 'events',
+      codec: new CommitCodec(registry),
+      storage: new S3Storage(s3, BUCKET),
+      prefix: 'events',
+      season: '2026',
+      seasonOf: seasonOfStream,
+      graceMs: 0,
+    });
+    const local = new FolderStorage(folder.dir);
+    const after = Date.now() + 7 * APPEND_LANDS_WITHIN_MS;
+    const full = await exportTableLocally({
+      client: dynamo,
+      table: 'events',
+      storage: local,
+      prefix: 'events',
+      now: () => after,
+    });
+    await uploadArchive(local, s3, BUCKET);
+    clock = after;
+
+    // Act: the expired streams applied five a call.
+    const trace: string[] = [];
+    const summary = await run({ projection: 'standings', verify: false }, trace, {
+      deferredBudgetMs: 0,
+      deferredChunk: 5,
+    });
+
+    // Assess: one export, of nothing; the season's twelve streams read from the archive by the
+    // control step in three calls, every stored event applied once; the generation holds the
+    // documents of every event.
+    expect(expired).toMatchObject({ completed: true, remaining: 0, streams: 12 });
+    expect(full.itemCount).toBe(0);
+    expect(summary).toMatchObject({
+      generation: 6,
+      exports: [expect.any(String)],
+      deferred_streams: 0,
+      expired_streams: 12,
+      events: stored,
+    });
+    expect(trace.filter((s) => s === 'ApplyDeferredStreams')).toHaveLength(3);
+    expect(await collect(new DynamoDocumentStore(dynamo, summary.table))).toEqual(
+      await collect(new DynamoDocumentStore(dynamo, FIRST.standings as string)),
     );
   }, 120_000);
 });
