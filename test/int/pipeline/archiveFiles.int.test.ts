@@ -150,19 +150,23 @@ describe('the per-file work of a rebuild through the archive', () => {
   });
 });
 
+/** An events table of `count` streams of a result each, every fifth corrected once. */
+async function resultStreams(table: string, prefix: string, count: number) {
+  await ensureEventsTable(client, table);
+  const store = new DynamoEventStore({ client, table, registry });
+  const ids = Array.from({ length: count }, (_, i) => `match:${prefix}${i}`);
+  for (const [i, id] of ids.entries()) {
+    await store.append(id, 0, [{ event_type: 'MatchRecorded', data: matchRecorded(id, i % 4, 1) }]);
+    if (i % 5 === 0)
+      await store.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 9, 9) }]);
+  }
+  return { store, ids };
+}
+
 describe('the streams a rebuild applies after its files', () => {
   it('reads many streams at once and applies every event in order, as applying them one by one does', async () => {
     // Prepare: 250 streams (more than one delivery of 100), every fifth corrected.
-    await ensureEventsTable(client, 'events-many');
-    const many = new DynamoEventStore({ client, table: 'events-many', registry });
-    const ids = Array.from({ length: 250 }, (_, i) => `match:M${i}`);
-    for (const [i, id] of ids.entries()) {
-      await many.append(id, 0, [
-        { event_type: 'MatchRecorded', data: matchRecorded(id, i % 4, 1) },
-      ]);
-      if (i % 5 === 0)
-        await many.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 9, 9) }]);
-    }
+    const { store: many, ids } = await resultStreams('events-many', 'M', 250);
     const work = matchesWork(many, 'read-model:matches:g2');
     const { documents } = work;
 
@@ -176,16 +180,7 @@ describe('the streams a rebuild applies after its files', () => {
 
   it('applies the streams in parts that stop once their time has come, each going on where the last stopped, every event once', async () => {
     // Prepare: 25 streams, every fifth corrected; calls that stop after a chunk of 4.
-    await ensureEventsTable(client, 'events-parts');
-    const parts = new DynamoEventStore({ client, table: 'events-parts', registry });
-    const ids = Array.from({ length: 25 }, (_, i) => `match:P${i}`);
-    for (const [i, id] of ids.entries()) {
-      await parts.append(id, 0, [
-        { event_type: 'MatchRecorded', data: matchRecorded(id, i % 4, 1) },
-      ]);
-      if (i % 5 === 0)
-        await parts.append(id, 1, [{ event_type: 'MatchRecorded', data: matchRecorded(id, 9, 9) }]);
-    }
+    const { store: parts, ids } = await resultStreams('events-parts', 'P', 25);
     const work = matchesWork(parts, 'read-model:matches:g5');
     const clock = { now: 1_000 };
     const until = clock.now;

@@ -22,6 +22,7 @@ import { ensureEventsTable } from '../../../stream/eventStore/eventsTable.js';
 import { ensureRuntimeTables } from '../../../stream/local/localTables.js';
 import { type Moto, motoAvailable, startMoto } from '../../support/moto.js';
 import { matchRecorded, registry } from '../../support/registry.js';
+import { uploadArchive } from '../../support/s3Archive.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const BUCKET = 'archive';
@@ -212,14 +213,7 @@ describe.runIf(motoAvailable())(
         incremental: { from },
         now: () => Date.now() + 2 * APPEND_LANDS_WITHIN_MS,
       });
-      for await (const object of local.list('later/'))
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: BUCKET,
-            Key: object.key,
-            Body: await readFile(local.path(object.key)),
-          }),
-        );
+      await uploadArchive(local, s3, BUCKET);
       const [archived] = (await listExports(local, 'later')).exports;
       if (!archived) throw new Error('no export');
       // A new generation with no positions (as after a full export's files, which keep none
