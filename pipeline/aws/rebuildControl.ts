@@ -230,6 +230,8 @@ export const COMPARE_BUDGET_MS = 10 * 60_000;
  * (the function's timeout is 15 minutes; a chunk of 100 streams takes well under a second).
  */
 export const DEFERRED_BUDGET_MS = 10 * 60_000;
+/** Objects of the bucket the control step reads at once (the files' lists of deferred streams). */
+const LIST_READS = 16;
 /** Times the verification reads again the documents that differ: a difference may be lag. */
 const RECHECKS = 3;
 const RECHECK_MS = 15_000;
@@ -912,16 +914,19 @@ export async function mapResults(
     throw new Error(
       `${unfinished.progress.file} came back applied in part (${unfinished.progress.items} of ${unfinished.file.itemCount} items): the map's iteration ended before the file did`,
     );
-  const results: ExportFileResult[] = [];
-  for (const { progress } of outputs) {
-    const { deferred_key: key, done: _, next_item: __, ...result } = progress;
+  const result = async ({ progress }: RebuildFileOutput): Promise<ExportFileResult> => {
+    const { deferred_key: key, done: _, next_item: __, ...rest } = progress;
     const deferred = progress.deferred > 0 && key ? await readStreamIds(storage, key) : [];
     if (deferred.length !== progress.deferred)
       throw new Error(
         `${progress.file} deferred ${progress.deferred} streams, and ${key ? `${storage.description}/${key} lists ${deferred.length}` : 'names no list of them'}`,
       );
-    results.push({ ...result, deferred });
-  }
+    return { ...rest, deferred };
+  };
+  // The lists read LIST_READS at a time: an incremental export's files may each defer some.
+  const results: ExportFileResult[] = [];
+  for (let i = 0; i < outputs.length; i += LIST_READS)
+    results.push(...(await Promise.all(outputs.slice(i, i + LIST_READS).map(result))));
   return results;
 }
 
