@@ -20,16 +20,37 @@ export { FRESH_EXPORT_MS };
 export interface ChainExporter {
   /** For messages: "the local archive", "s3://bucket". */
   readonly description: string;
-  /** Decides which export, if any, a chain ending at `end` (none: undefined) needs at `now`. */
-  needs(end: string | undefined, now: number): 'full' | 'incremental' | undefined;
+  /**
+   * Decides which export, if any, a chain of `exports` exports ending at `end` (none:
+   * undefined) needs at `now`.
+   */
+  needs(end: string | undefined, now: number, exports: number): 'full' | 'incremental' | undefined;
   full(): Promise<unknown>;
   incremental(from: string): Promise<unknown>;
 }
 
-/** The export a local chain needs: a full one when there is none, else an incremental one when its end is older than `FRESH_EXPORT_MS`. */
-function localNeeds(end: string | undefined, now: number): 'full' | 'incremental' | undefined {
+/**
+ * The most exports a chain holds (its full export and the incremental ones after it) before a
+ * reader that would add another incremental export takes a full one instead. A rebuild on AWS
+ * applies each export of the chain as a map run of its own, one after another (its files, then
+ * its deferred streams), and carries each export's list and id in the state Step Functions
+ * holds to 256 KB; a chain kept fresh by an incremental export an hour would otherwise grow
+ * past both within months.
+ */
+export const MAX_CHAIN_EXPORTS = 100;
+
+/**
+ * The export a local chain needs: a full one when there is none or the chain is long
+ * (`MAX_CHAIN_EXPORTS`), else an incremental one when its end is older than `FRESH_EXPORT_MS`.
+ */
+function localNeeds(
+  end: string | undefined,
+  now: number,
+  exports: number,
+): 'full' | 'incremental' | undefined {
   if (end === undefined) return 'full';
-  return now - Date.parse(end) > FRESH_EXPORT_MS ? 'incremental' : undefined;
+  if (now - Date.parse(end) <= FRESH_EXPORT_MS) return undefined;
+  return exports >= MAX_CHAIN_EXPORTS ? 'full' : 'incremental';
 }
 
 /** The local archive's exporter: `exportTableLocally`, a parallel scan of the table. */
@@ -90,21 +111,22 @@ export function awsExporter(options: {
 }
 
 /**
- * The export an archive chain ending at `end` (none: undefined) needs on AWS at `now`: a full
- * one without a chain or when the chain is older than DynamoDB exports incrementally, an
- * incremental one once DynamoDB would accept its window (15 minutes to 24 hours, taken to its
- * 5-minute step) and the chain is older than `FRESH_EXPORT_MS`, else none.
+ * The export an archive chain of `exports` exports ending at `end` (none: undefined) needs on
+ * AWS at `now`: a full one without a chain or when the chain is older than DynamoDB exports
+ * incrementally; once DynamoDB would accept an incremental window (15 minutes to 24 hours,
+ * taken to its 5-minute step) and the chain is older than `FRESH_EXPORT_MS`, an incremental
+ * one, or a full one when the chain already holds `MAX_CHAIN_EXPORTS`; else none.
  */
 export function awsExportNeeded(
   end: string | undefined,
   now: number,
+  exports: number,
 ): 'full' | 'incremental' | undefined {
   if (end === undefined) return 'full';
   const window = Math.floor(now / REQUEST_STEP_MS) * REQUEST_STEP_MS - Date.parse(end);
   if (window > INCREMENTAL_MAX_MS) return 'full';
-  return window >= INCREMENTAL_MIN_MS && now - Date.parse(end) > FRESH_EXPORT_MS
-    ? 'incremental'
-    : undefined;
+  if (!(window >= INCREMENTAL_MIN_MS && now - Date.parse(end) > FRESH_EXPORT_MS)) return undefined;
+  return exports >= MAX_CHAIN_EXPORTS ? 'full' : 'incremental';
 }
 
 export interface ChainUpToDate {
@@ -129,7 +151,7 @@ export async function chainUpToDate(
 ): Promise<ChainUpToDate> {
   const before = exportChain((await listExports(storage, prefix)).exports);
   const end = before.at(-1)?.upTo;
-  const needed = exporter.needs(end, now());
+  const needed = exporter.needs(end, now(), before.length);
   if (needed === 'full') await exporter.full();
   else if (needed === 'incremental' && end !== undefined) await exporter.incremental(end);
   else return { chain: before, exported: null };

@@ -288,7 +288,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
      * The generation to build (a new one, or the one an earlier run left building), its table,
      * and the export to wait for, as every reader of the archive decides it
      * (`awsExportNeeded`): none while the chain is fresh, an incremental one after a chain
-     * that ends within a day, else a full one.
+     * that ends within a day and holds fewer than `MAX_CHAIN_EXPORTS`, else a full one.
      */
     async prepare(run) {
       const projection = readModelNamed(run.projection);
@@ -311,7 +311,7 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
       });
       const chain = exportChain((await listExports(storage, ARCHIVE_PREFIX)).exports);
       const end = chain.at(-1)?.upTo;
-      const kind = awsExportNeeded(end, now()) ?? null;
+      const kind = awsExportNeeded(end, now(), chain.length) ?? null;
       const started = kind
         ? await requestExportOnAws({
             dynamo: clients.dynamo,
