@@ -225,7 +225,13 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
       },
       onProgress: (p) =>
         say(
-          `rebuild run: ${p.state ?? 'starting'}${p.files ? `, files ${p.files.done.toLocaleString('en-US')}/${p.files.total.toLocaleString('en-US')} applied${p.files.failed ? `, ${p.files.failed} failed` : ''}` : ''}`,
+          `rebuild run: ${p.state ?? 'starting'}${
+            p.streams
+              ? `, deferred streams ${p.streams.done.toLocaleString('en-US')}/${p.streams.total.toLocaleString('en-US')} applied`
+              : p.files
+                ? `, files ${p.files.done.toLocaleString('en-US')}/${p.files.total.toLocaleString('en-US')} applied${p.files.failed ? `, ${p.files.failed} failed` : ''}`
+                : ''
+          }`,
         ),
     }).catch((error: unknown) => {
       if (error instanceof AwsRebuildRunning) throw new CliError(error.message);

@@ -3,6 +3,7 @@ import {
   type DescribeExecutionCommandOutput,
   DescribeMapRunCommand,
   GetExecutionHistoryCommand,
+  type HistoryEvent,
   ListExecutionsCommand,
   ListMapRunsCommand,
   RedriveExecutionCommand,
@@ -10,7 +11,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { RebuildSummary } from '../rebuildSummary.js';
-import type { RebuildRequest } from './rebuildControl.js';
+import type { RebuildRequest, RebuildRun } from './rebuildControl.js';
 
 /** How a run on AWS is going, after each look at it. */
 export interface AwsRebuildProgress {
@@ -21,6 +22,11 @@ export interface AwsRebuildProgress {
   readonly state: string | null;
   /** The data files of the export the map is applying: all, done, failed (null before the map). */
   readonly files: { readonly total: number; readonly done: number; readonly failed: number } | null;
+  /**
+   * While the run applies an export's deferred streams, in parts: how many it has applied of
+   * how many (null otherwise, or before the first part).
+   */
+  readonly streams: { readonly total: number; readonly done: number } | null;
 }
 
 /** A run that ended without a summary: failed, timed out or stopped. */
@@ -121,7 +127,7 @@ export async function rebuildOnAws(options: AwsRebuildOptions): Promise<RebuildS
       options.onProgress({
         executionArn,
         status,
-        state: await currentState(sfn, executionArn),
+        ...(await historyOf(sfn, executionArn)),
         files: await mapProgress(sfn, executionArn),
       });
     if (options.signal?.aborted) return null;
@@ -171,18 +177,48 @@ function summaryOf(described: DescribeExecutionCommandOutput): RebuildSummary {
   return summary;
 }
 
-/** The state the run last entered, from its newest history event (null when unknown). */
-async function currentState(sfn: SFNClient, executionArn: string): Promise<string | null> {
+/** What the run's newest history events say (`historyProgress`); nothing when they cannot be read. */
+async function historyOf(
+  sfn: SFNClient,
+  executionArn: string,
+): Promise<Pick<AwsRebuildProgress, 'state' | 'streams'>> {
   try {
     const { events } = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }),
     );
-    const entered = events?.find((e) => e.stateEnteredEventDetails?.name);
-    return entered?.stateEnteredEventDetails?.name ?? null;
+    return historyProgress(events ?? []);
   } catch {
     // Progress is a courtesy: a history that cannot be read leaves the state unknown.
-    return null;
+    return { state: null, streams: null };
   }
+}
+
+/**
+ * From a run's newest history events, newest first: the state it last entered, and, while it
+ * applies deferred streams in parts, how far the last part got (the control step's output,
+ * `deferring`, in the newest function result of the run).
+ */
+export function historyProgress(
+  events: readonly HistoryEvent[],
+): Pick<AwsRebuildProgress, 'state' | 'streams'> {
+  const state = events.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails
+    ?.name;
+  let streams: AwsRebuildProgress['streams'] = null;
+  const output = events
+    .map(
+      (e) => e.lambdaFunctionSucceededEventDetails?.output ?? e.taskSucceededEventDetails?.output,
+    )
+    .find((o) => o !== undefined);
+  if (state === 'ApplyDeferredStreams' || state === 'DeferredDone?') {
+    try {
+      const deferring = (JSON.parse(output ?? 'null') as RebuildRun | null)?.deferring;
+      if (deferring && !deferring.done)
+        streams = { total: deferring.streams, done: deferring.next };
+    } catch {
+      // An output cut short by the history's size limit: no count to show.
+    }
+  }
+  return { state: state ?? null, streams };
 }
 
 /** The item counts of the run's latest map run (null before the map, or when unknown). */
