@@ -17,6 +17,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
 import { counted } from '../output/plural.js';
+import { rebuildProgress } from '../output/rebuildProgress.js';
 import { fileProgress } from '../progress.js';
 import { serverToken } from '../serverToken.js';
 import { write } from '../write.js';
@@ -223,16 +224,7 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
         run = arn;
         say(`rebuild run ${arn} ${flags.redrive ? 'redriven' : 'started'}`);
       },
-      onProgress: (p) =>
-        say(
-          `rebuild run: ${p.state ?? 'starting'}${
-            p.streams
-              ? `, deferred streams ${p.streams.done.toLocaleString('en-US')}/${p.streams.total.toLocaleString('en-US')} applied`
-              : p.files
-                ? `, files ${p.files.done.toLocaleString('en-US')}/${p.files.total.toLocaleString('en-US')} applied${p.files.failed ? `, ${p.files.failed} failed` : ''}`
-                : ''
-          }`,
-        ),
+      onProgress: (p) => say(rebuildProgress(p)),
     }).catch((error: unknown) => {
       if (error instanceof AwsRebuildRunning) throw new CliError(error.message);
       if (error instanceof AwsRebuildFailed)

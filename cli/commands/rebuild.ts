@@ -97,8 +97,8 @@ names): DynamoDB exports the events table to the archive bucket (or an increment
 after the archive's latest one), a Distributed Map applies each data file to a new
 generation's table, the generation is then fed from the change stream by a mapping of its
 own, compared with the active generation, and switched to. The command starts the run,
-shows its progress (the step, the files applied and failed, the deferred streams applied)
-on standard error, and prints
+shows its progress (the step; the files applied and failed, the segments compared, the
+deferred streams applied) on standard error, and prints
 the summary with the same keys as the local rebuild's, and the new table's warm throughput.
 Ctrl-C stops following; the run goes on (its ARN is printed). A failed run switches nothing:
 --redrive <its ARN> goes on from the step that failed (the map runs only the files that
