@@ -245,7 +245,12 @@ export function rebuildFileHandlers(
 
 /** A list of stream ids the rebuild keeps in the bucket (a file's deferred streams). */
 export async function readStreamIds(storage: S3Storage, key: string): Promise<string[]> {
-  const ids: unknown = JSON.parse((await storage.read(key)).toString('utf8'));
+  let ids: unknown;
+  try {
+    ids = JSON.parse((await storage.read(key)).toString('utf8'));
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+  }
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
     throw new Error(`${storage.description}/${key} is not a list of stream ids`);
   return ids as string[];

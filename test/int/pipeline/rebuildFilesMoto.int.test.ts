@@ -262,6 +262,15 @@ describe.runIf(motoAvailable())(
       ).rejects.toThrow(
         `${first.file.dataFileS3Key} deferred streams, and the input names no "folder" to keep them in`,
       );
+      // A call whose list of deferred streams is not one fails naming where it looked.
+      const bad = `${run}/deferred/not-a-list.json`;
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: bad, Body: '{"match:x"' }));
+      await expect(
+        handlers.file({
+          ...bare,
+          progress: { ...first.progress, done: false, next_item: 0, deferred_key: bad },
+        }),
+      ).rejects.toThrow(`s3://${BUCKET}/${bad} is not a list of stream ids`);
     });
 
     it('refuses an input without its file, or for a generation that is not a rebuild, saying what is missing', async () => {
