@@ -62,6 +62,20 @@ describe.runIf(motoAvailable())(
       }
     }, 60_000);
 
+    /** The table holds the documents of every stored event applied in order. */
+    const expectEveryEventApplied = async (table: string) => {
+      const expected = new InMemoryDocumentStore();
+      const projector = new Projector(standingsProjection, expected);
+      for await (const batch of store.readAll()) await projector.apply(batch);
+      const written: { pk: string; sk: string }[] = [];
+      for await (const page of new DynamoDocumentStore(dynamo, table).scanAll())
+        written.push(...page);
+      const key = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
+      const byKey = <T extends { pk: string; sk: string }>(docs: T[]) =>
+        docs.sort((a, b) => key(a).localeCompare(key(b)));
+      expect(byKey(written)).toEqual(byKey(expected.all()));
+    };
+
     afterAll(async () => {
       dynamo?.destroy();
       s3?.destroy();
@@ -119,16 +133,7 @@ describe.runIf(motoAvailable())(
       );
       expect(again.reduce((n, r) => n + r.events, 0)).toBe(9);
       expect(again.reduce((n, r) => n + r.duplicates, 0)).toBe(6);
-      const expected = new InMemoryDocumentStore();
-      const projector = new Projector(standingsProjection, expected);
-      for await (const batch of store.readAll()) await projector.apply(batch);
-      const written: { pk: string; sk: string }[] = [];
-      for await (const page of new DynamoDocumentStore(dynamo, GENERATION_TABLE).scanAll())
-        written.push(...page);
-      const key = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
-      const byKey = <T extends { pk: string; sk: string }>(docs: T[]) =>
-        docs.sort((a, b) => key(a).localeCompare(key(b)));
-      expect(byKey(written)).toEqual(byKey(expected.all()));
+      await expectEveryEventApplied(GENERATION_TABLE);
       const positions = await new DynamoPositionStore(
         dynamo,
         'read-model:standings:g2',
@@ -169,16 +174,7 @@ describe.runIf(motoAvailable())(
       expect(calls).toBeGreaterThan(archived.files.length);
       expect(results.reduce((n, r) => n + r.events, 0)).toBe(15);
       expect(results.map((r) => r.deferred)).toEqual(archived.files.map(() => 0));
-      const expected = new InMemoryDocumentStore();
-      const projector = new Projector(standingsProjection, expected);
-      for await (const batch of store.readAll()) await projector.apply(batch);
-      const written: { pk: string; sk: string }[] = [];
-      for await (const page of new DynamoDocumentStore(dynamo, table).scanAll())
-        written.push(...page);
-      const key = (d: { pk: string; sk: string }) => `${d.pk}\u0000${d.sk}`;
-      const byKey = <T extends { pk: string; sk: string }>(docs: T[]) =>
-        docs.sort((a, b) => key(a).localeCompare(key(b)));
-      expect(byKey(written)).toEqual(byKey(expected.all()));
+      await expectEveryEventApplied(table);
       // A call whose progress names no item to go on from is refused.
       const [file] = archived.files;
       await expect(
