@@ -442,9 +442,9 @@ export function rebuildControl(env: ConsumerEnv, clients: RebuildControlClients)
             duplicates: t.duplicates + sum(results, 'duplicates'),
             unreadable: t.unreadable + sum(results, 'unreadable'),
             flushes: t.flushes + sum(results, 'flushes'),
-            peak_folded_bytes: Math.max(
+            peak_folded_bytes: results.reduce(
+              (peak, r) => Math.max(peak, r.peakFoldedBytes),
               t.peak_folded_bytes,
-              ...results.map((r) => r.peakFoldedBytes),
             ),
             deferred_streams: t.deferred_streams + deferred.length,
             expired_streams: t.expired_streams + expired.length,
