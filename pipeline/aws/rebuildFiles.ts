@@ -69,7 +69,7 @@ export interface RebuildFileOutput extends RebuildFileInput {
 export const FILE_BUDGET_MS = 10 * 60_000;
 
 /** Streams the files of an export deferred, or of expired seasons: applied by one writer. */
-export interface DeferredStreamsInput extends GenerationTarget, DeferredStreamsPart {
+export interface DeferredStreamsInput extends GenerationTarget, Omit<DeferredStreamsPart, 'now'> {
   readonly streams: readonly string[];
 }
 

@@ -20,7 +20,11 @@ export interface AwsRebuildProgress {
   readonly status: string;
   /** The state the run last entered (`Prepare`, `ApplyFiles`, `CatchUp`, ...). */
   readonly state: string | null;
-  /** The data files of the export the map is applying: all, done, failed (null before the map). */
+  /**
+   * The items of the run's latest map run: all, done, failed (null before the first map). The
+   * data files of an export while the step is `ApplyFiles`, the segments while it is
+   * `CompareSegments`.
+   */
   readonly files: { readonly total: number; readonly done: number; readonly failed: number } | null;
   /**
    * While the run applies an export's deferred streams, in parts: how many it has applied of
@@ -204,12 +208,12 @@ export function historyProgress(
   const state = events.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails
     ?.name;
   let streams: AwsRebuildProgress['streams'] = null;
-  const output = events
-    .map(
-      (e) => e.lambdaFunctionSucceededEventDetails?.output ?? e.taskSucceededEventDetails?.output,
-    )
-    .find((o) => o !== undefined);
   if (state === 'ApplyDeferredStreams' || state === 'DeferredDone?') {
+    const output = events
+      .map(
+        (e) => e.lambdaFunctionSucceededEventDetails?.output ?? e.taskSucceededEventDetails?.output,
+      )
+      .find((o) => o !== undefined);
     try {
       const deferring = (JSON.parse(output ?? 'null') as RebuildRun | null)?.deferring;
       if (deferring && !deferring.done)
