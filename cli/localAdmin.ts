@@ -1,7 +1,11 @@
 import type { Hono } from 'hono';
 import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../pipeline/readModels.js';
-import { type RebuildSummary, rebuildReadModel } from '../pipeline/rebuild.js';
+import {
+  type RebuildProgress,
+  type RebuildSummary,
+  rebuildReadModel,
+} from '../pipeline/rebuild.js';
 import { FolderStorage } from '../stream/archive/ArchiveStorage.js';
 import { ARCHIVE_PREFIX } from '../stream/archive/exportFormat.js';
 import { archiveDir } from '../stream/local/openEventStore.js';
@@ -22,7 +26,7 @@ export interface RebuildRequest {
 
 /** One line of the answer: progress while it runs, then the summary or an error. */
 export type RebuildLine =
-  | { readonly progress: { events: number; scanned: number; total: number } }
+  | { readonly progress: RebuildProgress }
   | { readonly summary: RebuildSummary }
   | { readonly error: string };
 
@@ -91,7 +95,14 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline, dataDir?:
             onProgress: (p) => {
               if (Date.now() - last < 1000) return;
               last = Date.now();
-              send({ progress: { events: p.events, scanned: p.scanned, total: p.total } });
+              send({
+                progress: {
+                  events: p.events,
+                  scanned: p.scanned,
+                  total: p.total,
+                  ...(p.streams ? { streams: p.streams } : {}),
+                },
+              });
             },
           });
           send({ summary });
@@ -149,7 +160,7 @@ export async function rebuildThrough(
   api: string,
   token: string,
   request: RebuildRequest,
-  onProgress: (progress: { events: number; scanned: number; total: number }) => void,
+  onProgress: (progress: RebuildProgress) => void,
   signal?: AbortSignal,
 ): Promise<RebuildSummary> {
   const response = await fetch(new URL('/admin/rebuild', api), {

@@ -11,7 +11,7 @@ const SILENT: Progress = { update: () => {}, stop: () => {} };
 
 /**
  * A progress bar labelled `label`: percentage of the file read, rows and rows/s when given
- * (else MB/s), and the ETA. Silent when standard error is not a terminal or `enabled` is
+ * (else MB/s, either from the first update on), and the ETA. Silent when standard error is not a terminal or `enabled` is
  * false, so scripts and pipes never see control codes.
  */
 export function fileProgress(label: string, enabled = true, unit = 'rows'): Progress {
@@ -25,15 +25,20 @@ export function fileProgress(label: string, enabled = true, unit = 'rows'): Prog
     etaBuffer: 50,
     fps: 10,
   });
-  const started = Date.now();
+  // The rate is of what this bar saw: work resumed from an earlier run starts past 0.
+  let first: { readonly at: number; readonly done: number; readonly rows: number } | undefined;
   let running = false;
   return {
     update(done, total, rows) {
-      const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+      const now = Date.now();
+      first ??= { at: now, done, rows: rows ?? 0 };
+      const seconds = (now - first.at) / 1000;
+      // No rate until a second has gone by: the first updates would make it up.
+      const rate = (n: string) => (seconds >= 1 ? `, ${n}/s` : '');
       const detail =
         rows === undefined
-          ? `${(done / 1_048_576).toFixed(1)} MB, ${(done / 1_048_576 / seconds).toFixed(1)} MB/s`
-          : `${rows.toLocaleString('en-US')} ${unit}, ${Math.round(rows / seconds).toLocaleString('en-US')} ${unit}/s`;
+          ? `${(done / 1_048_576).toFixed(1)} MB${rate(`${((done - first.done) / 1_048_576 / seconds).toFixed(1)} MB`)}`
+          : `${rows.toLocaleString('en-US')} ${unit}${rate(`${Math.round((rows - first.rows) / seconds).toLocaleString('en-US')} ${unit}`)}`;
       if (!running) {
         bar.start(total || done || 1, done, { detail });
         running = true;

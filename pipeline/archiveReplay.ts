@@ -221,15 +221,19 @@ export interface DeferredStreamsPart {
   readonly now?: () => number;
   /** Streams delivered at once. @default DEFERRED_CHUNK */
   readonly chunk?: number;
+  /** Once aborted, no chunk is begun: the call flushes what it applied and says where it stopped. */
+  readonly signal?: AbortSignal;
+  /** After each chunk is delivered: the index the next one starts from, and the events applied so far. */
+  readonly onChunk?: (next: number, events: number) => void;
 }
 
 /**
  * Applies the streams the files of an export left (`deferred`), one writer for them all:
  * each read from the store and passed through the generation's positions, which skip what
  * the files applied. Runs once every file of the export is done, before the next export's.
- * With `part.until`, it stops between chunks once that time has come, flushes, and returns
- * the index to go on from (`next`, `done` false); run again from an earlier index (after a
- * failure), it applies nothing twice.
+ * With `part.until` (or once `part.signal` is aborted), it stops between chunks, flushes, and
+ * returns the index to go on from (`next`, `done` false); run again from an earlier index
+ * (after a failure), it applies nothing twice.
  */
 export async function applyDeferredStreams(
   work: GenerationWork,
@@ -255,6 +259,7 @@ export async function applyDeferredStreams(
   // events in order: the positions of a chunk read in one request). The first failure stops
   // the reads of the chunk from taking more streams, and is thrown.
   for (let first = true; start < ids.length; first = false) {
+    if (part.signal?.aborted) break;
     if (!first && part.until !== undefined && now() >= part.until) break;
     const chunk = ids.slice(start, start + size);
     const read: EventEnvelope[][] = new Array(chunk.length);
@@ -275,6 +280,7 @@ export async function applyDeferredStreams(
     const events = read.flat();
     if (events.length > 0) await target.deliver(events);
     start += chunk.length;
+    part.onChunk?.(start, target.applied);
   }
   await target.flush();
   return {
@@ -330,18 +336,46 @@ export interface ArchiveReplayOptions {
     file: ManifestFile,
     onPage: (items: number, events: number) => void,
   ) => Promise<ExportFileResult>;
-  /** Applies the streams the files of an export deferred (`applyDeferredStreams`). */
+  /**
+   * Applies streams read from the store (`applyDeferredStreams`): those the files of an export
+   * deferred, and the `expired` ones.
+   */
   readonly applyStreams: (
     ids: readonly string[],
-  ) => Promise<{ readonly events: number; readonly duplicates: number }>;
-  readonly onProgress?: (progress: {
-    readonly files: number;
-    readonly filesDone: number;
-    readonly items: number;
-    readonly totalItems: number;
+    part: DeferredStreamsPart,
+  ) => Promise<{
     readonly events: number;
-  }) => void;
+    readonly duplicates: number;
+    readonly next: number;
+    readonly done: boolean;
+  }>;
+  /**
+   * Streams to apply from the store once every export's files are done: those of the seasons
+   * expired from the table, which an export taken after their expiry does not hold. Applied
+   * in order of id, in parts of `partMs` each written and checkpointed, so an interrupted
+   * run goes on after the last stream written. None: no such phase.
+   */
+  readonly expired?: () => Promise<readonly string[]>;
+  /** The longest a part of the expired streams runs before it is written and checkpointed. @default 5000 */
+  readonly partMs?: number;
+  readonly onProgress?: (progress: ArchiveReplayProgress) => void;
   readonly signal?: AbortSignal;
+}
+
+/** How far a replay through the archive has got. */
+export interface ArchiveReplayProgress {
+  readonly files: number;
+  readonly filesDone: number;
+  readonly items: number;
+  readonly totalItems: number;
+  readonly events: number;
+  /** While streams are applied from the store after files: which, and how many of them. */
+  readonly streams?: {
+    /** `deferred`: an export's files left them; `expired`: their seasons left the table. */
+    readonly kind: 'deferred' | 'expired';
+    readonly done: number;
+    readonly total: number;
+  };
 }
 
 export interface ArchiveReplaySummary {
@@ -356,6 +390,8 @@ export interface ArchiveReplaySummary {
   readonly duplicates: number;
   /** Streams a file left for after its export's files (`applyExportFile`). */
   readonly deferred: number;
+  /** Streams of the `expired` phase: all of the list, those a resumed run had applied too. */
+  readonly expired: number;
   readonly unreadable: number;
   readonly flushes: number;
   readonly peakFoldedBytes: number;
@@ -391,6 +427,7 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
     deferred: 0,
     flushes: 0,
     peakFoldedBytes: 0,
+    streamsThrough: resumed ? previous.streams_through : undefined,
   };
   const startedAt = resumed ? previous.started_at : new Date().toISOString();
   const snapshot = (status: ReplayCheckpoint['status']): ReplayCheckpoint => ({
@@ -404,18 +441,20 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
     events: state.events,
     scanned: state.items,
     unreadable: state.unreadable,
+    ...(state.streamsThrough === undefined ? {} : { streams_through: state.streamsThrough }),
     started_at: startedAt,
     updated_at: new Date().toISOString(),
   });
   await options.checkpoints.save(snapshot('running'));
   const filesDone = () => done.filter((d) => d === null).length;
-  const progress = (items: number, events: number) =>
+  const progress = (items: number, events: number, streams?: ArchiveReplayProgress['streams']) =>
     options.onProgress?.({
       files: files.length,
       filesDone: filesDone(),
       items,
       totalItems,
       events,
+      ...(streams ? { streams } : {}),
     });
   const stopped = () => options.signal?.aborted === true;
 
@@ -456,15 +495,30 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
       ),
     );
     if (!stopped() && deferred.size > 0) {
-      const applied = await options.applyStreams([...deferred]);
-      state.events += applied.events;
-      state.duplicates += applied.duplicates;
-      state.deferred += deferred.size;
-      for (const f of pending) done[f.i] = null;
-      await options.checkpoints.save(snapshot('running'));
+      const ids = [...deferred];
+      const applied = await options.applyStreams(ids, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onChunk: (next, events) =>
+          progress(state.items, state.events + events, {
+            kind: 'deferred',
+            done: next,
+            total: ids.length,
+          }),
+      });
+      // Stopped midway, the export's files that deferred stay to do, and their streams with them.
+      if (applied.done) {
+        state.events += applied.events;
+        state.duplicates += applied.duplicates;
+        state.deferred += deferred.size;
+        for (const f of pending) done[f.i] = null;
+        await options.checkpoints.save(snapshot('running'));
+      }
     }
   }
-  const completed = done.every((d) => d === null);
+  const filesCompleted = done.every((d) => d === null);
+  let expired = { streams: 0, done: true };
+  if (filesCompleted && options.expired) expired = await applyExpired(options.expired);
+  const completed = filesCompleted && expired.done;
   await options.checkpoints.save(snapshot(completed ? 'done' : 'running'));
   return {
     resumed,
@@ -475,9 +529,49 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
     events: state.events,
     duplicates: state.duplicates,
     deferred: state.deferred,
+    expired: expired.streams,
     unreadable: state.unreadable,
     flushes: state.flushes,
     peakFoldedBytes: state.peakFoldedBytes,
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
   };
+
+  /**
+   * The expired streams after the last one a checkpoint names, in order of id, a part at a
+   * time: each part written (by `applyStreams`) before the checkpoint names its last stream.
+   */
+  async function applyExpired(list: () => Promise<readonly string[]>) {
+    const all = [...(await list())].sort(byCodeUnits);
+    const through = state.streamsThrough;
+    const ids = through === undefined ? all : all.filter((id) => id > through);
+    const before = all.length - ids.length;
+    let from = 0;
+    while (from < ids.length && !stopped()) {
+      const part = await options.applyStreams(ids, {
+        from,
+        until: Date.now() + (options.partMs ?? DEFAULT_PART_MS),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onChunk: (next, events) =>
+          progress(state.items, state.events + events, {
+            kind: 'expired',
+            done: before + next,
+            total: all.length,
+          }),
+      });
+      state.events += part.events;
+      state.duplicates += part.duplicates;
+      if (part.next > from) state.streamsThrough = ids[part.next - 1];
+      from = part.next;
+      await options.checkpoints.save(snapshot('running'));
+    }
+    return { streams: all.length, done: from >= ids.length };
+  }
+}
+
+/** How long a part of the expired streams runs before it is written and checkpointed. */
+const DEFAULT_PART_MS = 5000;
+
+/** Strings in the order of their UTF-16 code units, as `<` compares them. */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

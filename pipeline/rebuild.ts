@@ -14,6 +14,7 @@ import { DynamoReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
 import { type ReplayProgress, type ReplaySummary, replay } from '../stream/replay/replay.js';
 import { chainUpToDate, localExporter } from './archiveChainUpToDate.js';
 import {
+  type ArchiveReplayProgress,
   applyDeferredStreams,
   applyExportFile,
   exportChain,
@@ -30,6 +31,14 @@ export {
   FRESH_EXPORT_MS,
   type RebuildSummary,
 } from './rebuildSummary.js';
+
+/**
+ * How far a rebuild has got: what the scan or the archive's files read and applied, and
+ * through the archive, while streams are applied from the store after files, those.
+ */
+export interface RebuildProgress extends ReplayProgress {
+  readonly streams?: ArchiveReplayProgress['streams'];
+}
 
 export interface RebuildOptions {
   readonly segments?: number;
@@ -55,7 +64,7 @@ export interface RebuildOptions {
    * DEFAULT_FLUSH_EVERY_MS
    */
   readonly flushEveryMs?: number;
-  readonly onProgress?: (progress: ReplayProgress) => void;
+  readonly onProgress?: (progress: RebuildProgress) => void;
   readonly signal?: AbortSignal;
   /**
    * Read the store through the archive instead of scanning the table: an export (an
@@ -163,6 +172,7 @@ export async function rebuildReadModel(
       budgetBytes: flushMb * 2 ** 20,
       onUnreadable,
     };
+    const archived = runtime.store instanceof ArchivedEventStore ? runtime.store : undefined;
     const run = await replayArchive({
       storage,
       chain,
@@ -171,29 +181,29 @@ export async function rebuildReadModel(
       checkpoints,
       ...(options.archive.fileConcurrency ? { concurrency: options.archive.fileConcurrency } : {}),
       apply: (file, onPage) => applyExportFile({ ...generationWork, storage, file, onPage }),
-      applyStreams: (ids) => applyDeferredStreams(generationWork, ids),
+      applyStreams: (ids, part) => applyDeferredStreams(generationWork, ids, part),
+      // The streams of expired seasons: in the chain's files when an export was taken before
+      // their expiry, not in those of an export taken after it. One writer applies them all,
+      // read through the store (archive and table), the positions skipping what files applied.
+      ...(archived ? { expired: async () => [...(await archived.seasons.all()).keys()] } : {}),
       ...(options.onProgress
         ? {
             onProgress: (p) =>
-              options.onProgress?.({ events: p.events, scanned: p.items, total: p.totalItems }),
+              options.onProgress?.({
+                events: p.events,
+                scanned: p.items,
+                total: p.totalItems,
+                ...(p.streams ? { streams: p.streams } : {}),
+              }),
           }
         : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    // The streams of expired seasons: in the chain's files when an export was taken before
-    // their expiry, not in those of an export taken after it. One writer applies them all,
-    // read through the store (archive and table), the positions skipping what files applied.
-    let expired = { events: 0, streams: 0 };
-    if (run.completed && runtime.store instanceof ArchivedEventStore) {
-      const ids = [...(await runtime.store.seasons.all()).keys()].sort();
-      expired = { ...(await applyDeferredStreams(generationWork, ids)), streams: ids.length };
-    }
-    expiredStreams = expired.streams;
+    expiredStreams = run.expired;
     replayed = {
       ...run,
-      events: run.events + expired.events,
       scanned: run.items,
-      events_per_second: Math.round((run.events + expired.events) / Math.max(run.seconds, 0.001)),
+      events_per_second: Math.round(run.events / Math.max(run.seconds, 0.001)),
     };
     folded = run;
     exports = [...run.exports];

@@ -7,7 +7,11 @@ import {
 } from '../../pipeline/aws/rebuildOnAws.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
-import { type RebuildSummary, rebuildReadModel } from '../../pipeline/rebuild.js';
+import {
+  type RebuildProgress,
+  type RebuildSummary,
+  rebuildReadModel,
+} from '../../pipeline/rebuild.js';
 import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
 import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { clientConfig } from '../../stream/aws/clientConfig.js';
@@ -18,7 +22,7 @@ import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
 import { counted } from '../output/plural.js';
 import { rebuildProgress } from '../output/rebuildProgress.js';
-import { fileProgress } from '../progress.js';
+import { fileProgress, type Progress } from '../progress.js';
 import { serverToken } from '../serverToken.js';
 import { write } from '../write.js';
 
@@ -55,17 +59,12 @@ export async function runRebuild(flags: RebuildFlags, command: Command): Promise
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
-  const progress = fileProgress(
-    `rebuilding ${projection.name}`,
-    flags.progress && !flags.json,
-    'events',
-  );
+  const progress = rebuildBar(projection.name, flags.progress && !flags.json);
   // A server holding the data folder does the rebuild itself, and keeps serving.
   const server = dataDirHolder(storeDir(flags.dataDir))?.api;
   const pipeline = server ? undefined : await startPipeline({ dataDir: flags.dataDir });
   try {
-    const onProgress = (p: { events: number; scanned: number; total: number }) =>
-      progress.update(p.scanned, p.total, p.events);
+    const onProgress = (p: RebuildProgress) => progress.update(p);
     let summary: RebuildSummary;
     if (server) {
       summary = await rebuildThrough(
@@ -117,18 +116,53 @@ export async function runRebuild(flags: RebuildFlags, command: Command): Promise
   }
 }
 
+/**
+ * A local rebuild's bar: the commits the scan or the archive's files read, with the events
+ * applied; while streams are applied from the store after files (an export's deferred ones,
+ * the expired seasons'), a bar of those.
+ */
+function rebuildBar(projection: string, enabled: boolean) {
+  const files = fileProgress(`rebuilding ${projection}`, enabled, 'events');
+  let streams: { kind: string; bar: Progress } | undefined;
+  return {
+    update(p: RebuildProgress) {
+      if (!p.streams) {
+        streams?.bar.stop();
+        streams = undefined;
+        files.update(p.scanned, p.total, p.events);
+        return;
+      }
+      if (streams?.kind !== p.streams.kind) {
+        files.stop();
+        streams?.bar.stop();
+        const which =
+          p.streams.kind === 'expired' ? "expired seasons' streams" : 'deferred streams';
+        streams = {
+          kind: p.streams.kind,
+          bar: fileProgress(`rebuilding ${projection}: ${which}`, enabled, 'streams'),
+        };
+      }
+      streams.bar.update(p.streams.done, p.streams.total, p.streams.done);
+    },
+    stop() {
+      streams?.bar.stop();
+      files.stop();
+    },
+  };
+}
+
 /** The summary, as JSON or in words; then the exit: interrupted or a fault fail. */
 async function report(summary: RebuildSummary, flags: Pick<RebuildFlags, 'json' | 'aws'>) {
   const aws = flags.aws === true;
   if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
   else if (!summary.completed)
     await write(
-      `rebuild of ${summary.projection} generation ${summary.generation} interrupted after ${summary.events} events; run it again to continue\n`,
+      `rebuild of ${summary.projection} generation ${summary.generation} interrupted after ${counted(summary.events, 'event')}; run it again to continue\n`,
     );
   else
     await write(
       [
-        `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s), ${aws ? 'then fed from the stream by a mapping of its own' : `${summary.caught_up} applied from the stream to catch up`}; ${summary.seconds} s in all`,
+        `${summary.projection}: generation ${summary.generation} (${summary.table}) built from ${summary.events.toLocaleString('en-US')} events (${summary.scanned.toLocaleString('en-US')} stored commits read in ${summary.replay_seconds} s, ${summary.scanned_per_second.toLocaleString('en-US')}/s${summary.expired_streams ? `; then the ${counted(summary.expired_streams, 'stream')} of expired seasons, from the archive` : ''}${summary.resumed ? '; going on from an interrupted run' : ''}), ${aws ? 'then fed from the stream by a mapping of its own' : `${summary.caught_up} applied from the stream to catch up`}; ${summary.seconds} s in all`,
         summary.warm_throughput
           ? `its table's warm throughput: ${summary.warm_throughput.reads.toLocaleString('en-US')} reads and ${summary.warm_throughput.writes.toLocaleString('en-US')} writes a second`
           : '',

@@ -59,6 +59,11 @@ export interface ReplayCheckpoint {
   readonly unreadable?: number;
   /** Streams held back from an unreadable event on: stream → that event. */
   readonly poisoned_streams?: Readonly<Record<string, string>>;
+  /**
+   * A replay through the archive that applies a list of streams after its files (in order of
+   * id): the last of them applied and written. Absent: none yet.
+   */
+  readonly streams_through?: string;
   readonly started_at: string;
   readonly updated_at: string;
 }

@@ -214,6 +214,32 @@ describe('the streams a rebuild applies after its files', () => {
     );
   });
 
+  it('stops between chunks once its signal is aborted, written up to where it says it stopped', async () => {
+    // Prepare: 12 streams, every fifth corrected; aborted once the first chunk of 4 is in.
+    const { store: stopping, ids } = await resultStreams('events-stopping', 'S', 12);
+    const work = matchesWork(stopping, 'read-model:matches:g6');
+    const controller = new AbortController();
+    const chunks: [number, number][] = [];
+
+    // Act
+    const part = await applyDeferredStreams(work, ids, {
+      chunk: 4,
+      signal: controller.signal,
+      onChunk: (next, events) => {
+        chunks.push([next, events]);
+        controller.abort();
+      },
+    });
+
+    // Assess: one chunk (match:S0 corrected: 5 events), flushed; the rest from `next` after.
+    expect(chunks).toEqual([[4, 5]]);
+    expect(part).toEqual({ events: 5, duplicates: 0, next: 4, done: false });
+    expect(new Set(work.documents.all().map((d) => d.sk)).size).toBeGreaterThan(0);
+    const rest = await applyDeferredStreams(work, ids, { from: part.next });
+    expect(rest).toMatchObject({ next: 12, done: true });
+    expect(sorted(work.documents)).toEqual(await everyEventApplied(stopping));
+  });
+
   it('fails with the first stream it cannot read, taking no more streams', async () => {
     const reads: string[] = [];
     const events = {
@@ -229,5 +255,65 @@ describe('the streams a rebuild applies after its files', () => {
     await expect(applyDeferredStreams(work, ids)).rejects.toThrow('the table is out');
     // The lanes of the first delivery stop; no later delivery begins.
     expect(reads.length).toBeLessThanOrEqual(100);
+  });
+});
+
+describe("the expired seasons' streams a rebuild through the archive applies after its files", () => {
+  const folder = tempDir('expired-');
+  it('applies them in parts, each checkpointed, and an interrupted run goes on after the last one written', async () => {
+    // Prepare: 25 streams of an expired season (every fifth corrected), listed out of order;
+    // an empty chain, so that only they are applied; parts of one chunk of 4 streams.
+    const { store: expiredStore, ids } = await resultStreams('events-expired', 'E', 25);
+    const work = matchesWork(expiredStore, 'read-model:matches:g7');
+    const checkpoints = new InMemoryReplayCheckpoints();
+    const applied: string[][] = [];
+    const progress: { done: number; total: number }[] = [];
+    const run = (signal?: AbortSignal, onStreams?: (done: number) => void) =>
+      replayArchive({
+        storage: new FolderStorage(folder.path('archive')),
+        chain: [],
+        name: 'expired',
+        description: 'matches',
+        checkpoints,
+        apply: () => {
+          throw new Error('no files to apply');
+        },
+        applyStreams: async (list, part) => {
+          const result = await applyDeferredStreams(work, list, { ...part, chunk: 4 });
+          applied.push(list.slice(part.from ?? 0, result.next));
+          return result;
+        },
+        expired: async () => [...ids].reverse(),
+        partMs: 0,
+        onProgress: (p) => {
+          if (p.streams?.kind !== 'expired') return;
+          progress.push({ done: p.streams.done, total: p.streams.total });
+          onStreams?.(p.streams.done);
+        },
+        ...(signal ? { signal } : {}),
+      });
+    const controller = new AbortController();
+
+    // Act: interrupted once 12 streams are in; then run again.
+    const first = await run(controller.signal, (done) => {
+      if (done >= 12) controller.abort();
+    });
+    const saved = await checkpoints.load('expired');
+    const second = await run();
+
+    // Assess: three parts of 4 streams in order of id, checkpointed after the last of them;
+    // the second run goes on after it, each stream applied once, progress counted from 12.
+    const inOrder = [...ids].sort();
+    expect(first).toMatchObject({ completed: false, expired: 25 });
+    expect(saved).toMatchObject({ status: 'running', streams_through: inOrder[11] });
+    expect(applied.slice(0, 3).flat()).toEqual(inOrder.slice(0, 12));
+    expect(second).toMatchObject({ resumed: true, completed: true, expired: 25 });
+    expect(applied.flat()).toEqual(inOrder);
+    expect(progress.map((p) => p.done)).toEqual([4, 8, 12, 16, 20, 24, 25]);
+    expect(progress.every((p) => p.total === 25)).toBe(true);
+    // The second run's count goes on from the first's: every event once.
+    expect(second.events).toBe(30);
+    expect(sorted(work.documents)).toEqual(await everyEventApplied(expiredStore));
+    expect((await checkpoints.load('expired'))?.status).toBe('done');
   });
 });

@@ -1,0 +1,59 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir();
+const data = tmp.path('data');
+let expired = 0;
+
+/** `matchstream ...args`, which must succeed; its standard output. */
+async function ok(...args: string[]): Promise<string> {
+  const run = await runCli(args);
+  expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+  return run.stdout;
+}
+
+beforeAll(async () => {
+  // Season 2025 closed, exported, expired from the table; then a full export without it.
+  for (const [season, seed] of [
+    ['2025', '5'],
+    ['2026', '6'],
+  ] as const) {
+    const games = tmp.path(`s${season}.csv`);
+    await ok(
+      'generate',
+      '--team-count',
+      '12',
+      '--games-per-team',
+      '4',
+      '--season',
+      season,
+      '--seed',
+      seed,
+      '-o',
+      games,
+    );
+    await ok('ingest', games, '--data-dir', data);
+  }
+  await ok('archive', 'close-season', '2025', '--data-dir', data);
+  await ok('archive', 'export', '--data-dir', data);
+  expired = (
+    JSON.parse(await ok('archive', 'expire', '--season', '2025', '--data-dir', data, '--json')) as {
+      deleted: number;
+    }
+  ).deleted;
+  await ok('archive', 'export', '--data-dir', data);
+}, 120_000);
+
+describe('matchstream rebuild after a season expired', () => {
+  it("says how many of the expired seasons' streams it read from the archive", async () => {
+    const run = await runCli(['rebuild', '--projection', 'matches', '--data-dir', data]);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(expired).toBeGreaterThan(0);
+    expect(run.stdout).toContain(
+      `then the ${expired} streams of expired seasons, from the archive`,
+    );
+    expect(run.stdout).toContain('verified: identical to the live generation');
+  }, 120_000);
+});
