@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ArchivedEventStore } from '../stream/archive/ArchivedEventStore.js';
 import type { ArchiveStorage } from '../stream/archive/ArchiveStorage.js';
 import { APPEND_LANDS_WITHIN_MS } from '../stream/archive/exportTable.js';
 import { type ArchivedExport, listExports, readDataFile } from '../stream/archive/readExport.js';
+import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { CommitCodec } from '../stream/eventStore/Commit.js';
 import type { fromItem } from '../stream/eventStore/commitItem.js';
 import { readAllFilter } from '../stream/eventStore/filters.js';
@@ -19,7 +22,7 @@ import {
   type ReplayTarget,
 } from '../stream/replay/replay.js';
 import { StoreError } from '../stream/StoreError.js';
-import { readableCommits } from './archiveReplay.js';
+import { byCodeUnits, readableCommits } from './archiveReplay.js';
 
 /** A stored item as a data file or a table scan gives it. */
 export type StoredItem = Parameters<typeof fromItem>[0];
@@ -49,6 +52,15 @@ export interface ArchiveToFileOptions {
    * does not hold. Left out, the replay ends at the chain's end.
    */
   readonly tail?: (after: string) => AsyncIterable<readonly StoredItem[]>;
+  /**
+   * The store over the table and the archive, whose seasons expired from the table are read
+   * from the archive's indexes: their streams are left out of the chain's files and the tail,
+   * and written whole after them, read through the store, so each is written once whichever
+   * exports hold it (an export taken after the expiry holds none of it). None: no such phase.
+   */
+  readonly expired?: Pick<ArchivedEventStore, 'seasons' | 'read'>;
+  /** Expired streams a unit holds (each unit written whole and checkpointed). @default 1000 */
+  readonly expiredPerUnit?: number;
   /** Where each file's lines wait until the file is read whole. @default the system's temporary folder */
   readonly spoolDir?: string;
   readonly onProgress?: (progress: ArchiveFileProgress) => void;
@@ -86,13 +98,49 @@ export interface ArchiveFileSummary {
   readonly unreadable: number;
   /** The commits after the chain's end, read from the table; null when not read. */
   readonly tail: { readonly after: string; readonly items: number; readonly events: number } | null;
+  /** Streams of expired seasons, left out of the files and the tail and read through the store. */
+  readonly expired_streams: number;
   readonly seconds: number;
   readonly events_per_second: number;
 }
 
-/** The fingerprint of a run: what it reads and where it writes. */
-function fingerprintOf(target: string, filters: ReplayFilters, exports: readonly string[]) {
-  return JSON.stringify({ target, filters, source: 'archive', exports });
+/**
+ * The fingerprint of a run: what it reads and where it writes, and the expired streams it
+ * reads through the store (how many, a unit's size, a digest of their ids; none: left out,
+ * as before there were any).
+ */
+function fingerprintOf(
+  target: string,
+  filters: ReplayFilters,
+  exports: readonly string[],
+  expired: readonly string[],
+  perUnit: number,
+) {
+  return JSON.stringify({
+    target,
+    filters,
+    source: 'archive',
+    exports,
+    ...(expired.length > 0
+      ? {
+          expired: `${expired.length}/${perUnit}:${createHash('sha256').update(expired.join('\n')).digest('base64url')}`,
+        }
+      : {}),
+  });
+}
+
+/** Expired streams a unit of the replay reads: one checkpoint each. */
+const EXPIRED_STREAMS_PER_UNIT = 1000;
+/** Expired streams read at once, and per page of a unit. */
+const EXPIRED_READS = 16;
+const EXPIRED_PAGE = 100;
+
+/** What a page of a unit writes: its lines, and what it read. */
+interface PageLines {
+  readonly text: string;
+  readonly events: number;
+  readonly items: number;
+  readonly duplicates: number;
 }
 
 /**
@@ -122,7 +170,9 @@ export async function interruptedChain(
 /**
  * Replays the store into a file through the archive: every data file of the export chain
  * (the full export's `concurrency` at a time, then each incremental export's), then, with
- * `tail`, the commits the table holds after the chain's end. Each item is decoded as a commit
+ * `tail`, the commits the table holds after the chain's end, then, with `expired`, the
+ * streams of expired seasons read whole through the store (left out of the files and the
+ * tail), a thousand streams a unit. Each item is decoded as a commit
  * and its events upcast and filtered as a scan's are (`readAllFilter`, `aggregateIds`);
  * unreadable ones are reported and their streams held back, as a scan does.
  *
@@ -153,14 +203,29 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
   const files = chain.flatMap((e, exportIndex) => e.files.map((file) => ({ file, exportIndex })));
   const upTo = chain.at(-1)?.upTo ?? null;
   const tailAt = files.length;
-  const fingerprint = fingerprintOf(options.target.description, filters, exports);
+  // The expired streams: left out of the files and the tail, read whole after them, in units.
+  const indexed = options.expired ? await options.expired.seasons.all() : new Map();
+  const ids = filters.aggregateIds ? new Set(filters.aggregateIds) : undefined;
+  const expiredIds = [...indexed.keys()].filter((id) => !ids || ids.has(id)).sort(byCodeUnits);
+  const perUnit = options.expiredPerUnit ?? EXPIRED_STREAMS_PER_UNIT;
+  const expiredUnits = Array.from({ length: Math.ceil(expiredIds.length / perUnit) }, (_, k) =>
+    expiredIds.slice(k * perUnit, (k + 1) * perUnit),
+  );
+  const units = files.length + 1 + expiredUnits.length;
+  const fingerprint = fingerprintOf(
+    options.target.description,
+    filters,
+    exports,
+    expiredIds,
+    perUnit,
+  );
   const previous = options.restart ? undefined : await options.checkpoints.load(options.name);
   if (previous?.status === 'running' && previous.fingerprint !== fingerprint)
     throw new Error(
       `replay "${options.name}" was interrupted with other settings (${previous.fingerprint}); run it with those, or start over with a new name or --restart`,
     );
   const resumed = previous?.status === 'running';
-  const done: (null | undefined)[] = Array.from({ length: files.length + 1 }, (_, i) =>
+  const done: (null | undefined)[] = Array.from({ length: units }, (_, i) =>
     resumed && previous.keys[i] === null ? null : undefined,
   );
   const state = {
@@ -183,7 +248,7 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
     name: options.name,
     status,
     fingerprint,
-    segments: files.length + 1,
+    segments: units,
     keys: [...done],
     streams_done: 0,
     target_position: options.target.position?.() ?? 0,
@@ -205,8 +270,10 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
       ),
     ) - APPEND_LANDS_WITHIN_MS;
   const seen = new Set<string>();
-  const ids = filters.aggregateIds ? new Set(filters.aggregateIds) : undefined;
-  const wanted = (item: StoredItem) => !ids || ids.has(item.aggregate_id?.S ?? '');
+  const wanted = (item: StoredItem) => {
+    const id = item.aggregate_id?.S ?? '';
+    return (!ids || ids.has(id)) && !indexed.has(id);
+  };
   /** True the first time a commit past the boundary is met, false after. */
   const firstTime = (item: StoredItem): boolean => {
     const committed = Date.parse(item.committed_at?.S ?? '');
@@ -236,11 +303,43 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
     return {
       text: envelopes.length > 0 ? envelopeLines(envelopes) : '',
       events: envelopes.length,
+      items: items.length,
       duplicates,
     };
   };
+  async function* linesOfPages(
+    pages: AsyncIterable<readonly StoredItem[]>,
+    where: string,
+  ): AsyncGenerator<PageLines> {
+    for await (const page of pages) yield linesOf(page, where);
+  }
+  /** An expired unit's lines: its streams read whole through the store, a page at a time. */
+  async function* expiredLines(
+    store: NonNullable<ArchiveToFileOptions['expired']>,
+    unitIds: readonly string[],
+  ): AsyncGenerator<PageLines> {
+    for (let k = 0; k < unitIds.length && !stopped(); k += EXPIRED_PAGE) {
+      const page = unitIds.slice(k, k + EXPIRED_PAGE);
+      const read: EventEnvelope[][] = new Array(page.length);
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < page.length; i = next++)
+          read[i] = (await store.read(page[i] as string, { unreadable })).filter(keep);
+      };
+      await Promise.all(Array.from({ length: Math.min(EXPIRED_READS, page.length) }, lane));
+      const envelopes = read.flat();
+      yield {
+        text: envelopes.length > 0 ? envelopeLines(envelopes) : '',
+        events: envelopes.length,
+        items: page.reduce((n, id) => n + (indexed.get(id)?.stream.commits.length ?? 0), 0),
+        duplicates: 0,
+      };
+    }
+  }
 
-  const totalItems = chain.reduce((sum, e) => sum + e.summary.itemCount, 0);
+  const totalItems =
+    chain.reduce((sum, e) => sum + e.summary.itemCount, 0) +
+    expiredIds.reduce((n, id) => n + (indexed.get(id)?.stream.commits.length ?? 0), 0);
   const progress = (items: number, events: number) =>
     options.onProgress?.({
       files: files.length,
@@ -262,8 +361,7 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
    */
   const unit = async (
     index: number,
-    where: string,
-    pages: AsyncIterable<readonly StoredItem[]>,
+    pages: AsyncIterable<PageLines>,
     check: () => Promise<void>,
   ): Promise<{ items: number; events: number } | undefined> => {
     const spool = join(spoolDir, `${index}.jsonl`);
@@ -272,13 +370,12 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
     let events = 0;
     let duplicates = 0;
     try {
-      for await (const page of pages) {
-        const lines = linesOf(page, where);
+      for await (const lines of pages) {
         if (lines.text !== '') await handle.write(lines.text);
-        items += page.length;
+        items += lines.items;
         events += lines.events;
         duplicates += lines.duplicates;
-        reading.items += page.length;
+        reading.items += lines.items;
         reading.events += lines.events;
         await sendUnreadable();
         progress(state.items + reading.items, state.events + reading.events);
@@ -325,7 +422,7 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
           const { file, i } = pending[k] as (typeof pending)[number];
           const where = `${storage.description}/${file.dataFileS3Key}`;
           const { pages, done: read } = readDataFile(storage, file);
-          await unit(i, where, pages, async () => {
+          await unit(i, linesOfPages(pages, where), async () => {
             const { items, md5 } = await read;
             const checksumOk = !file.md5Checksum || md5 === file.md5Checksum;
             if (items !== file.itemCount || !checksumOk)
@@ -354,9 +451,20 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
     if (options.tail && upTo !== null && !stopped() && done[tailAt] !== null) {
       // From a little before the end: an append may land that long after its committed_at.
       const after = new Date(Date.parse(upTo) - APPEND_LANDS_WITHIN_MS).toISOString();
-      const read = await unit(tailAt, 'the events table', options.tail(after), async () => {});
+      const read = await unit(
+        tailAt,
+        linesOfPages(options.tail(after), 'the events table'),
+        async () => {},
+      );
       if (read) state.tail = { after: upTo, ...read };
     } else if (!options.tail || upTo === null) done[tailAt] = null;
+
+    const expired = options.expired;
+    for (const [k, unitIds] of expiredUnits.entries()) {
+      const index = tailAt + 1 + k;
+      if (stopped() || !expired) break;
+      if (done[index] !== null) await unit(index, expiredLines(expired, unitIds), async () => {});
+    }
   } finally {
     await rm(spoolDir, { recursive: true, force: true });
   }
@@ -379,6 +487,7 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
     duplicates: state.duplicates,
     unreadable: unreadableBefore + unreadable.count,
     tail: state.tail,
+    expired_streams: expiredIds.length,
     seconds: Number(seconds.toFixed(3)),
     events_per_second: Math.round(state.events / Math.max(seconds, 0.001)),
   };

@@ -18,6 +18,7 @@ import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { Projector } from '../../projections/Projector.js';
 import { REGISTRY_TABLE, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../../projections/ReadModelTarget.js';
+import { ArchivedEventStore } from '../../stream/archive/ArchivedEventStore.js';
 import {
   type ArchiveStorage,
   FolderStorage,
@@ -240,12 +241,17 @@ export async function runReplay(flags: ReplayFlags, command: Command): Promise<v
    * interrupted run read), its data files written, then, locally, the table's commits after it.
    */
   async function throughArchive(): Promise<ArchivedSummary> {
-    const opened = await openEventStore({ ...storeTarget(flags), readOnly: !!flags.aws });
     const s3 = flags.aws ? s3Client() : undefined;
     const storage: ArchiveStorage =
       s3 && flags.bucket !== undefined
         ? new S3Storage(s3, flags.bucket)
         : new FolderStorage(archiveDir(flags.dataDir));
+    // The store reads the archive's expired seasons, which the replay reads through it.
+    const opened = await openEventStore({
+      ...storeTarget(flags),
+      readOnly: !!flags.aws,
+      archive: storage,
+    });
     const status = statusLine(flags.progress && !flags.json);
     const exporting = fileProgress(
       'exporting',
@@ -303,6 +309,7 @@ export async function runReplay(flags: ReplayFlags, command: Command): Promise<v
           ...(flags.aws
             ? {}
             : { tail: (after: string) => opened.store.itemsCommittedAfter(after) }),
+          ...(opened.store instanceof ArchivedEventStore ? { expired: opened.store } : {}),
           signal: controller.signal,
           onProgress: (p) => progress.update(p.items, p.totalItems, p.events),
           onUnreadable,
@@ -365,5 +372,9 @@ function archiveLine(summary: ArchivedSummary): string {
   const tail = summary.tail
     ? `; then the table's commits from a minute before that on: ${summary.tail.items.toLocaleString('en-US')} read, ${counted(summary.tail.events, 'event')} not in the archive`
     : `; events committed after ${summary.up_to} are not in it (--source scan reads the table)`;
-  return `read through the archive (${summary.archive}): ${made}${counted(summary.exports.length, 'export')} (${summary.exports.join(', ')}) up to ${summary.up_to}, ${counted(summary.files, 'data file')}${tail}; ${counted(summary.scanned, 'commit')} read in all, ${summary.duplicates.toLocaleString('en-US')} of them twice and written once\n`;
+  const expired =
+    summary.expired_streams > 0
+      ? `; then the ${counted(summary.expired_streams, 'stream')} of expired seasons, whole, through the archive's index`
+      : '';
+  return `read through the archive (${summary.archive}): ${made}${counted(summary.exports.length, 'export')} (${summary.exports.join(', ')}) up to ${summary.up_to}, ${counted(summary.files, 'data file')}${tail}${expired}; ${counted(summary.scanned, 'commit')} read in all, ${summary.duplicates.toLocaleString('en-US')} of them twice and written once\n`;
 }

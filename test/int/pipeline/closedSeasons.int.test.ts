@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { closeSeason } from '../../../ingest/seasons.js';
+import { replayArchiveToFile } from '../../../pipeline/archiveFileReplay.js';
+import { exportChain } from '../../../pipeline/archiveReplay.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../../pipeline/readModels.js';
 import { rebuildReadModel } from '../../../pipeline/rebuild.js';
@@ -23,6 +25,7 @@ import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.js';
 import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
+import { CommitCodec } from '../../../stream/eventStore/Commit.js';
 import { CHANGES_STREAM } from '../../../stream/local/EmbeddedRuntime.js';
 import { FileTarget } from '../../../stream/replay/FileTarget.js';
 import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
@@ -62,6 +65,44 @@ async function replayed(name: string): Promise<string[]> {
     .split('\n')
     .filter((l) => l !== '')
     .sort();
+}
+
+/**
+ * Every event of the store, by a replay to a file through the archive's export chain (the
+ * table's commits after it, the expired streams through the store), in a stable order.
+ */
+async function replayedThroughArchive(
+  name: string,
+  options: {
+    signal?: AbortSignal;
+    checkpoints?: InMemoryReplayCheckpoints;
+    onRead?: (id: string) => void;
+  } = {},
+) {
+  const path = folder.path(`${name}.jsonl`);
+  const summary = await replayArchiveToFile({
+    storage,
+    chain: exportChain((await listExports(storage, 'events')).exports),
+    target: new FileTarget(path),
+    name,
+    checkpoints: options.checkpoints ?? new InMemoryReplayCheckpoints(),
+    codec: new CommitCodec(pipeline.runtime.registry),
+    tail: (after) => store.itemsCommittedAfter(after),
+    expired: {
+      seasons: store.seasons,
+      read: (id, o) => {
+        options.onRead?.(id);
+        return store.read(id, o);
+      },
+    },
+    expiredPerUnit: 6,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
+  return { summary, lines };
 }
 
 /** Every document of every read model's active generation. */
@@ -306,8 +347,12 @@ describe('closed seasons expired from the table', () => {
       ]),
     ).rejects.toMatchObject({ code: 'STREAM_EXPIRED' });
 
-    // A replay reads the same events.
+    // A replay reads the same events, by a scan and through the archive (whose chain holds
+    // the season: its streams written once, from the store).
     expect(await replayed('after')).toEqual(before.events);
+    const archived = await replayedThroughArchive('after-archive');
+    expect(archived.summary).toMatchObject({ completed: true, expired_streams: s1Streams.length });
+    expect(archived.lines).toEqual(before.events);
     // Only the types asked for, by stream.
     const byId = store.readAll({ aggregateIds: [corrected, 'team:nobody'] });
     const batches: EventEnvelope[][] = [];
@@ -330,9 +375,48 @@ describe('closed seasons expired from the table', () => {
       prefix: 'events',
       now: later(3),
     });
-    const afterExport = await rebuildReadModel(pipeline, matchesProjection, { archive });
+    const expiredProgress: { kind: string; done: number; total: number }[] = [];
+    // A replay through the archive reads the season through the index, in units of 6 streams
+    // each checkpointed: interrupted once the second unit is being read, it goes on with it.
+    const checkpoints = new InMemoryReplayCheckpoints();
+    const controller = new AbortController();
+    let firstReads = 0;
+    const interrupted = await replayedThroughArchive('after-full-export', {
+      checkpoints,
+      signal: controller.signal,
+      onRead: () => {
+        if (++firstReads === 7) controller.abort();
+      },
+    });
+    expect(interrupted.summary.completed).toBe(false);
+    const secondReads: string[] = [];
+    const resumed = await replayedThroughArchive('after-full-export', {
+      checkpoints,
+      onRead: (id) => secondReads.push(id),
+    });
+    expect(resumed.summary).toMatchObject({
+      resumed: true,
+      completed: true,
+      expired_streams: s1Streams.length,
+    });
+    expect(resumed.lines).toEqual(before.events);
+    const inOrder = [...s1Streams].sort();
+    expect(secondReads.sort()).toEqual(inOrder.slice(6));
+
+    const afterExport = await rebuildReadModel(pipeline, matchesProjection, {
+      archive,
+      onProgress: (p) => {
+        if (p.streams?.kind === 'expired') expiredProgress.push(p.streams);
+      },
+    });
     expect(afterExport).toMatchObject({ completed: true, differences: 0, fault: false });
     expect(afterExport.events).toBeGreaterThan(0);
+    // The expired season's streams are counted as they are applied.
+    expect(expiredProgress.at(-1)).toEqual({
+      kind: 'expired',
+      done: s1Streams.length,
+      total: s1Streams.length,
+    });
     expect(await documents()).toEqual(before.documents);
     expect(await deadLetters()).toBe(0);
   }, 180_000);
