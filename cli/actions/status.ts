@@ -42,7 +42,10 @@ export async function statusReport(reader: FolderReader) {
   for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
   return {
     events,
-    applied: { total: stats.total, pending: Math.max(events.total - stats.total, 0) },
+    applied: {
+      total: stats.total,
+      pending: Math.max(events.total + (events.archived?.events ?? 0) - stats.total, 0),
+    },
     read_models: readModels,
     consumers,
     dead_letters: { total: letters.length, by_consumer: byConsumer },
@@ -62,9 +65,18 @@ function describe(report: StatusReport): string {
     .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
     .join(', ');
   const { sagas } = report;
+  const archived = report.events.archived;
   const lines = [
     `matchstream status of ${report.data_dir}`,
-    `  events       ${report.events.total.toLocaleString('en-US')} stored${byType ? ` (${byType})` : ''}`,
+    `  events       ${report.events.total.toLocaleString('en-US')} stored${archived ? ' in the table' : ''}${byType ? ` (${byType})` : ''}${
+      archived
+        ? `; ${archived.events.toLocaleString('en-US')} more of expired seasons in the archive (${Object.entries(
+            archived.by_season,
+          )
+            .map(([season, n]) => `${season} ${n.toLocaleString('en-US')}`)
+            .join(', ')})`
+        : ''
+    }`,
     `  read models  ${report.applied.total.toLocaleString('en-US')} applied${
       report.applied.pending === 0
         ? ''

@@ -6,6 +6,7 @@ import {
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../../projections/ReadModelRegistry.js';
+import type { ArchivedEventCounts } from '../../stream/archive/archivedEventCounts.js';
 import type { SharedBreakerState } from '../../stream/breaker/BreakerStateStore.js';
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
 import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
@@ -18,6 +19,12 @@ import type { ConsumerLag } from '../../stream/local/consumerLag.js';
  * way, so the commands print the same. Nothing here writes, and what does not exist yet (a
  * folder ingested into but never run has no read models) reads as empty.
  */
+/** The events a data folder's store holds: the table's, and the archive's of expired seasons. */
+export type FolderEventCounts = StoredEventCounts & {
+  /** Absent when no season has expired. */
+  readonly archived?: ArchivedEventCounts;
+};
+
 export interface FolderReader {
   /** The documents of a table, read only. */
   documents(table: string): DocumentStore;
@@ -25,8 +32,8 @@ export interface FolderReader {
   deadLetters(): Promise<DeadLetter[]>;
   /** How far behind the change stream each consumer with a checkpoint is. */
   consumerLag(): Promise<ConsumerLag[]>;
-  /** The events the store holds, by type and day. */
-  storedEvents(): Promise<StoredEventCounts>;
+  /** The events the table holds, by type and day, and those of expired seasons only the archive holds. */
+  storedEvents(): Promise<FolderEventCounts>;
   /** The circuit breakers' state as the pipeline last wrote it (one entry per breaker that opened). */
   breakers(): Promise<SharedBreakerState[]>;
 }

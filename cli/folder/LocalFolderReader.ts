@@ -4,6 +4,9 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import type { DocKey } from '../../projections/Projection.js';
+import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { archivedEventCounter } from '../../stream/archive/archivedEventCounts.js';
+import { SeasonArchive } from '../../stream/archive/SeasonArchive.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { kinesisClient } from '../../stream/aws/kinesisClient.js';
 import {
@@ -11,18 +14,15 @@ import {
   type SharedBreakerState,
 } from '../../stream/breaker/BreakerStateStore.js';
 import { type DeadLetter, DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
-import {
-  countStoredEvents,
-  type StoredEventCounts,
-} from '../../stream/eventStore/countStoredEvents.js';
+import { countStoredEvents } from '../../stream/eventStore/countStoredEvents.js';
 import { EVENTS_TABLE } from '../../stream/eventStore/eventsTable.js';
 import { type ConsumerLag, consumerLag } from '../../stream/local/consumerLag.js';
 import { CHANGES_STREAM } from '../../stream/local/EmbeddedRuntime.js';
 import { startEmbeddedDynamo } from '../../stream/local/embeddedDynamo.js';
 import { startEmbeddedKinesis } from '../../stream/local/embeddedKinesis.js';
-import { storeDir, streamDir } from '../../stream/local/openEventStore.js';
+import { archiveDir, storeDir, streamDir } from '../../stream/local/openEventStore.js';
 import { CliError } from '../exitCodes.js';
-import { type FolderReader, refuseWrite } from './FolderReader.js';
+import { type FolderEventCounts, type FolderReader, refuseWrite } from './FolderReader.js';
 
 /** A data folder's tables and stream read through the clients of its servers. */
 export class LocalFolderReader implements FolderReader {
@@ -30,6 +30,8 @@ export class LocalFolderReader implements FolderReader {
     private readonly dynamo: DynamoDBClient,
     /** Absent when the folder has no change stream yet. */
     private readonly kinesis: KinesisClient | undefined,
+    /** The folder's expired seasons, whose events only the archive holds. */
+    private readonly seasons?: SeasonArchive,
   ) {}
 
   documents(table: string): DocumentStore {
@@ -54,8 +56,12 @@ export class LocalFolderReader implements FolderReader {
     return consumerLag(this.dynamo, this.kinesis, CHANGES_STREAM);
   }
 
-  storedEvents(): Promise<StoredEventCounts> {
-    return countStoredEvents(this.dynamo, EVENTS_TABLE);
+  async storedEvents(): Promise<FolderEventCounts> {
+    const indexed = await this.seasons?.all();
+    if (!indexed || indexed.size === 0) return countStoredEvents(this.dynamo, EVENTS_TABLE);
+    const archived = archivedEventCounter(indexed);
+    const table = await countStoredEvents(this.dynamo, EVENTS_TABLE, { onItem: archived.onItem });
+    return { ...table, archived: archived.counts() };
   }
 
   breakers(): Promise<SharedBreakerState[]> {
@@ -108,7 +114,11 @@ export async function openDataFolder(
     ? kinesisClient({ endpoint: kinesisServer.endpoint, unsigned: true })
     : undefined;
   return {
-    reader: new LocalFolderReader(dynamo, kinesis),
+    reader: new LocalFolderReader(
+      dynamo,
+      kinesis,
+      new SeasonArchive(new FolderStorage(archiveDir(dataDir))),
+    ),
     async close() {
       dynamo.destroy();
       kinesis?.destroy();

@@ -2,10 +2,9 @@ import type { DocumentStore, QueryRange } from '../../projections/DocumentStore.
 import type { Doc, DocKey, StoredDoc } from '../../projections/Projection.js';
 import type { SharedBreakerState } from '../../stream/breaker/BreakerStateStore.js';
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
-import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 import { CliError } from '../exitCodes.js';
-import { type FolderReader, refuseWrite } from './FolderReader.js';
+import { type FolderEventCounts, type FolderReader, refuseWrite } from './FolderReader.js';
 import { type DocumentsRequest, FOLDER_ROUTES } from './folderRoutes.js';
 
 /** A data folder read through the local API of the `serve` process that holds it. */
@@ -53,8 +52,8 @@ export class RemoteFolderReader implements FolderReader {
     return (await this.ask<{ breakers: SharedBreakerState[] }>(FOLDER_ROUTES.breakers)).breakers;
   }
 
-  storedEvents(): Promise<StoredEventCounts> {
-    return this.ask<StoredEventCounts>(FOLDER_ROUTES.storedEvents);
+  storedEvents(): Promise<FolderEventCounts> {
+    return this.ask<FolderEventCounts>(FOLDER_ROUTES.storedEvents);
   }
 
   private async ask<T>(path: string, body: unknown = {}): Promise<T> {

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import type { EmbeddedPipeline } from '../../pipeline/embeddedPipeline.js';
 import type { DocKey } from '../../projections/Projection.js';
+import { ArchivedEventStore } from '../../stream/archive/ArchivedEventStore.js';
 import type { FolderReader } from './FolderReader.js';
 import { LocalFolderReader } from './LocalFolderReader.js';
 
@@ -35,9 +36,11 @@ const TABLE = /^matchstream-[a-z0-9-]{1,200}$/;
  * public API does not.
  */
 export function mountFolderRoutes(app: Hono, pipeline: EmbeddedPipeline, token: string): void {
+  const store = pipeline.runtime.store;
   const reader: FolderReader = new LocalFolderReader(
     pipeline.runtime.dynamo,
     pipeline.runtime.kinesis,
+    store instanceof ArchivedEventStore ? store.seasons : undefined,
   );
   // Checked here as well as by the API's guard of every method but GET: these routes read, and
   // must stay closed to anyone without the token whatever that guard becomes.

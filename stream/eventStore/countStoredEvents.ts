@@ -21,8 +21,14 @@ export interface StoredEventCounts {
 export async function countStoredEvents(
   client: DynamoDBClient,
   table: string,
-  segments = 4,
+  options: {
+    /** @default 4 */
+    readonly segments?: number;
+    /** Each item as the scan reads it (the archive's counts look at the expired streams'). */
+    readonly onItem?: (item: Record<string, AttributeValue>) => void;
+  } = {},
 ): Promise<StoredEventCounts> {
+  const segments = options.segments ?? 4;
   const byType: Record<string, number> = {};
   const byDay: Record<string, Record<string, number>> = {};
   let total = 0;
@@ -54,7 +60,10 @@ export async function countStoredEvents(
               ExclusiveStartKey: start,
             }),
           );
-          for (const item of page.Items ?? []) count(item);
+          for (const item of page.Items ?? []) {
+            count(item);
+            options.onItem?.(item);
+          }
           start = page.LastEvaluatedKey;
         } while (start);
       }),

@@ -125,6 +125,17 @@ describe('matchstream archive close-season and expire', () => {
     } finally {
       await check.close();
     }
+    // `status` counts the table's events and those only the archive holds: the store's.
+    const status = await runCli(['status', '--data-dir', data, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const { events } = JSON.parse(status.stdout);
+    expect(events.archived).toEqual({
+      events: expect.any(Number),
+      streams: summary.streams,
+      by_season: { '2024': events.archived.events },
+    });
+    expect(events.total + events.archived.events).toBe(after.length);
+    expect(events.total).toBeLessThan(after.length);
     // Run again: nothing left to do.
     const again = await runCli([
       'archive',
