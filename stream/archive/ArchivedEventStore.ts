@@ -62,12 +62,16 @@ export class ArchivedEventStore extends DynamoEventStore {
   }
 
   override async read(aggregateId: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {
-    const events = await super.read(aggregateId, options);
+    const commits = await this.readCommits(aggregateId, options);
+    const events = this.envelopesOf(commits, options);
     const from = options.fromSequence ?? 1;
     if (events[0]?.sequence === from || (options.toSequence ?? from) < from) return events;
     const indexed = await this.seasons.lookup(aggregateId);
     if (!indexed) return events;
-    const first = await this.firstSequence(aggregateId);
+    // A read from the stream's start to its end found where the table begins it (nowhere,
+    // when it found nothing), whatever of it could be decoded: no second query.
+    const whole = from === 1 && options.toSequence === undefined;
+    const first = whole ? commits[0]?.sequence : await this.firstSequence(aggregateId);
     if (first !== undefined && first > indexed.stream.last_sequence + 1)
       throw new StoreError(
         'CORRUPT_ARCHIVE',

@@ -142,6 +142,22 @@ export class DynamoEventStore implements EventStore {
   }
 
   async read(aggregateId: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {
+    return this.envelopesOf(await this.readCommits(aggregateId, options), options);
+  }
+
+  /** The events of commits `readCommits` gave, as `read` returns them. */
+  protected envelopesOf(commits: readonly Commit[], options: ReadOptions): EventEnvelope[] {
+    const keep = readFilter(options);
+    return commits
+      .filter((c) => commitOverlaps(c, options))
+      .flatMap((c) => this.codec.envelopes(c, keep, options.unreadable));
+  }
+
+  /**
+   * The table's commits that hold the events `read` asks for, in order (the first may begin
+   * before `fromSequence`), not yet decoded.
+   */
+  protected async readCommits(aggregateId: string, options: ReadOptions): Promise<Commit[]> {
     const from = options.fromSequence ?? 1;
     // Sequences are safe integers: an open end (Infinity) reads to the end, as in memory.
     const to = Math.min(options.toSequence ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
@@ -162,10 +178,7 @@ export class DynamoEventStore implements EventStore {
     )) {
       commits.push(...page);
     }
-    const keep = readFilter(options);
-    return commits
-      .filter((c) => commitOverlaps(c, options))
-      .flatMap((c) => this.codec.envelopes(c, keep, options.unreadable));
+    return commits;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
