@@ -11,8 +11,8 @@ const SILENT: Progress = { update: () => {}, stop: () => {} };
 
 /**
  * A progress bar labelled `label`: percentage of the file read, rows and rows/s when given
- * (else MB/s, either from the first update on), and the ETA. Silent when standard error is not a terminal or `enabled` is
- * false, so scripts and pipes never see control codes.
+ * (else MB/s; either rate from the first update on), and the ETA. Silent when standard error
+ * is not a terminal or `enabled` is false, so scripts and pipes never see control codes.
  */
 export function fileProgress(label: string, enabled = true, unit = 'rows'): Progress {
   if (!enabled || !process.stderr.isTTY) return SILENT;
