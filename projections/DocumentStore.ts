@@ -79,8 +79,13 @@ export class InMemoryDocumentStore implements DocumentStore {
     }
   }
 
-  /** Every document, in key order: for comparing two stores. */
+  /**
+   * Every document, in key order, without its mark (new at each write, not part of it): for
+   * comparing two stores.
+   */
   all(): StoredDoc[] {
-    return [...this.docs.values()].sort((a, b) => (keyString(a) < keyString(b) ? -1 : 1));
+    return [...this.docs.values()]
+      .map(({ mark: _mark, ...doc }) => doc)
+      .sort((a, b) => (keyString(a) < keyString(b) ? -1 : 1));
   }
 }

@@ -30,7 +30,7 @@ const COMPRESS_OVER = 64 * 1024;
 const MAX_DOC_BYTES = 390 * 1024;
 /**
  * The attributes of a shared item's entries start with this: no other attribute does (`pk`,
- * `sk`, `doc`, `docz`, `expires_at`).
+ * `sk`, `doc`, `docz`, `expires_at`, `mark`).
  */
 const ENTRY = 'e:';
 /**
@@ -208,6 +208,7 @@ export class DynamoDocumentStore implements DocumentStore {
             sk: d.sk,
             ...this.encode(d),
             ...(d.expires_at !== undefined ? { expires_at: d.expires_at } : {}),
+            ...(d.mark !== undefined ? { mark: d.mark } : {}),
           }),
         })),
         ...deletes.map((k) => ({ delete: marshall({ pk: k.pk, sk: k.sk }) })),
@@ -288,10 +289,17 @@ export class DynamoDocumentStore implements DocumentStore {
     return { docz: zipped };
   }
 
-  /** A stored item back as its key and document (a shared item's: its entries by name). */
+  /**
+   * A stored item back as its key and document (a shared item's: its entries by name), with
+   * its mark when it has one.
+   */
   private read(item: Item): StoredDoc {
-    const { pk, sk, doc, docz } = unmarshall(item);
-    const key = { pk: typeof pk === 'string' ? pk : '', sk: typeof sk === 'string' ? sk : '' };
+    const { pk, sk, doc, docz, mark } = unmarshall(item);
+    const key = {
+      pk: typeof pk === 'string' ? pk : '',
+      sk: typeof sk === 'string' ? sk : '',
+      ...(typeof mark === 'string' ? { mark } : {}),
+    };
     if (typeof doc === 'string') return { ...key, doc: JSON.parse(doc) as Doc };
     if (docz instanceof Uint8Array)
       return { ...key, doc: JSON.parse(gunzipSync(docz).toString('utf8')) as Doc };

@@ -17,6 +17,11 @@ export interface StoredDoc extends DocKey {
    * `expires_at`. Absent: kept.
    */
   readonly expires_at?: number;
+  /**
+   * A document of `DocChanges.marks` as last written: a value the projector makes new at
+   * each write, not part of the document (a comparison of two generations leaves it out).
+   */
+  readonly mark?: string;
 }
 
 /**
@@ -39,6 +44,16 @@ export interface DocChanges {
   readonly delete?: readonly DocKey[];
   /** Entries of shared items (never a key that `put` or `delete` writes). */
   readonly entries?: readonly EntryChanges[];
+  /**
+   * Documents written after every other change of the batch (of the flush, when folding),
+   * whether or not the event changed anything (a repeat too), each with a new `mark`
+   * (`StoredDoc.mark`). A reader that sums documents many streams write, reading a mark
+   * before them and caching the sum by it, sees a new mark once any of them changed: a
+   * change is written before its mark, and a batch cut short before its marks is delivered
+   * again, as repeats that write the marks. Never a key the projection reads or writes
+   * otherwise.
+   */
+  readonly marks?: readonly StoredDoc[];
 }
 
 /** The documents a projection may look at while it evolves (those it declared in `reads`). */

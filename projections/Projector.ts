@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import { Mutex } from '../stream/Mutex.js';
 import type { DocumentStore } from './DocumentStore.js';
@@ -129,6 +130,8 @@ class Folding {
   private readonly changed = new Map<string, StoredDoc | DocKey>();
   /** Shared items' entries: per item, each entry's last value (undefined: removed). */
   private readonly entries = new Map<string, PendingEntries>();
+  /** Documents to write last, with a new mark (`DocChanges.marks`). */
+  private readonly marks = new Map<string, StoredDoc>();
   /** The bytes counted for each document loaded or changed. */
   private readonly sizes = new Map<string, number>();
   bytes = 0;
@@ -150,7 +153,7 @@ class Folding {
   }
 
   get empty(): boolean {
-    return this.changed.size === 0 && this.entries.size === 0;
+    return this.changed.size === 0 && this.entries.size === 0 && this.marks.size === 0;
   }
 
   private remember(k: string, doc: Doc | undefined): void {
@@ -205,7 +208,7 @@ class Folding {
   async fold(events: readonly EventEnvelope[]): Promise<void> {
     const types = this.projection.eventTypes;
     const relevant = types === '*' ? undefined : new Set(types);
-    const { loaded, changed, entries } = this;
+    const { loaded, changed, entries, marks } = this;
     const view: DocView = {
       get: (key) => {
         const k = keyString(key);
@@ -262,11 +265,21 @@ class Folding {
         const seen = loaded.get(k) as Record<string, Doc> | undefined;
         if (loaded.has(k)) loaded.set(k, withEntries(seen, change));
       }
+      for (const mark of changes.marks ?? []) {
+        const k = keyString(mark);
+        if (!marks.has(k)) this.bytes += DOC_OVERHEAD + JSON.stringify(mark.doc).length;
+        marks.set(k, mark);
+      }
     }
     for (const k of entries.keys())
       if (changed.has(k))
         throw new Error(
           `projection ${this.projection.name} wrote ${k.replace('\u0000', '/')} both as a document and as entries`,
+        );
+    for (const k of marks.keys())
+      if (changed.has(k) || entries.has(k) || loaded.has(k))
+        throw new Error(
+          `projection ${this.projection.name} marked ${k.replace('\u0000', '/')}, which it also reads or writes otherwise`,
         );
   }
 
@@ -277,7 +290,9 @@ class Folding {
    * decides by ("this match is at version 3, skip"): written before the rest, a guard would
    * make the repeated batch skip the copies still missing. So the others go first and the
    * read ones last: until those land, a repeat redoes it all.
-   * The same holds for shared items: an item read is a guard, written with the last.
+   * The same holds for shared items: an item read is a guard, written with the last. The
+   * marks (`DocChanges.marks`) come after everything, so a new mark is never seen before what
+   * it stands for.
    */
   async write(): Promise<void> {
     const { changed, entries, read, flushed } = this;
@@ -296,6 +311,14 @@ class Folding {
           : undefined,
         phase.entries.length > 0 ? this.store.update(phase.entries) : undefined,
       ]);
+    }
+    // Last, once everything they stand for is written, the marks: new ones at each write.
+    if (this.marks.size > 0) {
+      const mark = randomUUID();
+      await this.store.write(
+        [...this.marks.values()].map((d) => ({ ...d, mark })),
+        [],
+      );
     }
   }
 }

@@ -17,8 +17,10 @@ const dayKey = (day: string): DocKey => ({ pk: 'days', sk: day });
 /**
  * Pipeline statistics: events by type and day. Each stream's count for a day is its own
  * document, guarded by the stream's sequence, so counting an event twice is impossible;
- * the totals are summed when asked. (Consumer lag and dead letters are live figures of the
- * runtime, not stored here.)
+ * the totals are summed when asked. A day's document is its mark (`DocChanges.marks`),
+ * written after the counts of every batch with events of the day, a repeated one too: a
+ * reader sums a day again only once its mark has changed (`eventCounts`). (Consumer lag and
+ * dead letters are live figures of the runtime, not stored here.)
  */
 export const pipelineStatsProjection: Projection = {
   name: 'pipeline-stats',
@@ -29,41 +31,60 @@ export const pipelineStatsProjection: Projection = {
   evolve(view: DocView, event: EventEnvelope): DocChanges {
     const day = event.timestamp.slice(0, 10);
     const key = contributionKey(day, event.aggregate_id);
+    const marks = [{ ...dayKey(day), doc: { day } }];
     const current = view.get(key) as DayContribution | undefined;
-    if (current && current.version >= event.sequence) return {};
+    if (current && current.version >= event.sequence) return { marks };
     const counts = { ...(current?.counts ?? {}) };
     counts[event.event_type] = (counts[event.event_type] ?? 0) + 1;
-    return {
-      put: [
-        { ...key, doc: { counts, version: event.sequence } },
-        { ...dayKey(day), doc: { day } },
-      ],
-    };
+    return { put: [{ ...key, doc: { counts, version: event.sequence } }], marks };
   },
 };
 
-/** Events by day and type, and in all. */
+/** A day's counts by type, as summed under a mark of the day. */
+interface DaySum {
+  readonly mark: string;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/**
+ * The days each store's readers summed, by the mark they read first. A mark is new at each
+ * write (a random id), so a sum found under the mark a day holds now is that of its counts
+ * written before the mark: later ones come with a new mark. A day written without a mark
+ * (by an earlier release) is summed every time.
+ */
+const sums = new WeakMap<DocumentStore, Map<string, DaySum>>();
+
+/**
+ * Events by day and type, and in all. The days' marks are read first; a day whose mark is
+ * the one a sum of it was kept under is not read again (the counts queries are consistent
+ * reads, so they hold every count written before the mark they follow).
+ */
 export async function eventCounts(store: DocumentStore): Promise<{
   total: number;
   by_type: Record<string, number>;
   by_day: Record<string, Record<string, number>>;
 }> {
-  const days = (await store.query('days')).map((d) => d.sk);
-  const byDay: Record<string, Record<string, number>> = {};
-  const byType: Record<string, number> = {};
-  let total = 0;
-  await Promise.all(
-    days.map(async (day) => {
+  const days = await store.query('days');
+  const kept = sums.get(store) ?? new Map<string, DaySum>();
+  sums.set(store, kept);
+  const summed = await Promise.all(
+    days.map(async ({ sk: day, mark }): Promise<[string, Record<string, number>]> => {
+      const known = kept.get(day);
+      if (mark !== undefined && known?.mark === mark) return [day, { ...known.counts }];
       const counts: Record<string, number> = {};
-      for (const c of await store.query(`day#${day}`)) {
-        for (const [type, n] of Object.entries((c.doc as DayContribution).counts)) {
+      for (const c of await store.query(`day#${day}`))
+        for (const [type, n] of Object.entries((c.doc as DayContribution).counts))
           counts[type] = (counts[type] ?? 0) + n;
-          byType[type] = (byType[type] ?? 0) + n;
-          total += n;
-        }
-      }
-      byDay[day] = counts;
+      if (mark !== undefined) kept.set(day, { mark, counts });
+      return [day, counts];
     }),
   );
-  return { total, by_type: byType, by_day: byDay };
+  const byType: Record<string, number> = {};
+  let total = 0;
+  for (const [, counts] of summed)
+    for (const [type, n] of Object.entries(counts)) {
+      byType[type] = (byType[type] ?? 0) + n;
+      total += n;
+    }
+  return { total, by_type: byType, by_day: Object.fromEntries(summed) };
 }

@@ -30,6 +30,32 @@ export function documentStoreContract(name: string, setup: () => DocumentStore):
       expect(found.get(keyString({ pk, sk: 'a' }))).toEqual({ v: 3 });
     });
 
+    it('keeps a mark beside a document: a query gives it, a write without one drops it', async () => {
+      const store = setup();
+      const pk = partition();
+      await store.write(
+        [
+          { pk, sk: 'a', doc: { v: 1 }, mark: 'm1' },
+          { pk, sk: 'b', doc: { v: 2 } },
+        ],
+        [],
+      );
+      const marked = await store.query(pk);
+      await store.write([{ pk, sk: 'a', doc: { v: 3 } }], []);
+
+      expect(marked).toEqual([
+        { pk, sk: 'a', doc: { v: 1 }, mark: 'm1' },
+        { pk, sk: 'b', doc: { v: 2 } },
+      ]);
+      expect(await store.query(pk)).toEqual([
+        { pk, sk: 'a', doc: { v: 3 } },
+        { pk, sk: 'b', doc: { v: 2 } },
+      ]);
+      expect((await store.getMany([{ pk, sk: 'a' }])).get(keyString({ pk, sk: 'a' }))).toEqual({
+        v: 3,
+      });
+    });
+
     it('queries a partition in sort-key order, by prefix or range', async () => {
       const store = setup();
       const pk = partition();
