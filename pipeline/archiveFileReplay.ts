@@ -7,7 +7,6 @@ import type { ArchivedEventStore } from '../stream/archive/ArchivedEventStore.js
 import type { ArchiveStorage } from '../stream/archive/ArchiveStorage.js';
 import { APPEND_LANDS_WITHIN_MS } from '../stream/archive/exportTable.js';
 import { type ArchivedExport, listExports, readDataFile } from '../stream/archive/readExport.js';
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { CommitCodec } from '../stream/eventStore/Commit.js';
 import type { fromItem } from '../stream/eventStore/commitItem.js';
 import { readAllFilter } from '../stream/eventStore/filters.js';
@@ -22,7 +21,7 @@ import {
   type ReplayTarget,
 } from '../stream/replay/replay.js';
 import { StoreError } from '../stream/StoreError.js';
-import { byCodeUnits, readableCommits } from './archiveReplay.js';
+import { byCodeUnits, readableCommits, readStreams } from './archiveReplay.js';
 
 /** A stored item as a data file or a table scan gives it. */
 export type StoredItem = Parameters<typeof fromItem>[0];
@@ -131,8 +130,7 @@ function fingerprintOf(
 
 /** Expired streams a unit of the replay reads: one checkpoint each. */
 const EXPIRED_STREAMS_PER_UNIT = 1000;
-/** Expired streams read at once, and per page of a unit. */
-const EXPIRED_READS = 16;
+/** Expired streams a page of a unit holds (read `readStreams`' lanes at a time). */
 const EXPIRED_PAGE = 100;
 
 /** What a page of a unit writes: its lines, and what it read. */
@@ -320,14 +318,9 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
   ): AsyncGenerator<PageLines> {
     for (let k = 0; k < unitIds.length && !stopped(); k += EXPIRED_PAGE) {
       const page = unitIds.slice(k, k + EXPIRED_PAGE);
-      const read: EventEnvelope[][] = new Array(page.length);
-      let next = 0;
-      const lane = async () => {
-        for (let i = next++; i < page.length; i = next++)
-          read[i] = (await store.read(page[i] as string, { unreadable })).filter(keep);
-      };
-      await Promise.all(Array.from({ length: Math.min(EXPIRED_READS, page.length) }, lane));
-      const envelopes = read.flat();
+      const envelopes = (await readStreams(page, (id) => store.read(id, { unreadable }))).flatMap(
+        (stream) => stream.filter(keep),
+      );
       yield {
         text: envelopes.length > 0 ? envelopeLines(envelopes) : '',
         events: envelopes.length,

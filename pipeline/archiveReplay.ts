@@ -256,28 +256,14 @@ export async function applyDeferredStreams(
   if (!(Number.isSafeInteger(size) && size >= 1))
     throw new Error(`a chunk of deferred streams must hold at least one (got ${size})`);
   // Streams read DEFERRED_READS at a time, and delivered a chunk at once (each stream's
-  // events in order: the positions of a chunk read in one request). The first failure stops
-  // the reads of the chunk from taking more streams, and is thrown.
+  // events in order: the positions of a chunk read in one request).
   for (let first = true; start < ids.length; first = false) {
     if (part.signal?.aborted) break;
     if (!first && part.until !== undefined && now() >= part.until) break;
     const chunk = ids.slice(start, start + size);
-    const read: EventEnvelope[][] = new Array(chunk.length);
-    let next = 0;
-    let failure: { error: unknown } | undefined;
-    const lane = async () => {
-      while (failure === undefined && next < chunk.length) {
-        const i = next++;
-        try {
-          read[i] = (await work.events.read(chunk[i] as string)).filter(keep);
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DEFERRED_READS, chunk.length) }, lane));
-    if (failure) throw failure.error;
-    const events = read.flat();
+    const events = (await readStreams(chunk, (id) => work.events.read(id))).flatMap((stream) =>
+      stream.filter(keep),
+    );
     if (events.length > 0) await target.deliver(events);
     start += chunk.length;
     part.onChunk?.(start, target.applied);
@@ -292,10 +278,37 @@ export async function applyDeferredStreams(
 }
 
 /**
- * Streams `applyDeferredStreams` reads at once: a stream's read is a Query (and, for an
- * expired season's stream, the archive's index), so one at a time waits on each round trip.
+ * Streams read at once (`readStreams`): a stream's read is a Query (and, for an expired
+ * season's stream, the archive's index), so one at a time waits on each round trip.
  */
 const DEFERRED_READS = 16;
+
+/**
+ * Each stream's events, in the order of `ids`, read `lanes` streams at a time. The first
+ * failure stops the lanes from taking more streams, and is thrown.
+ */
+export async function readStreams(
+  ids: readonly string[],
+  read: (id: string) => Promise<EventEnvelope[]>,
+  lanes = DEFERRED_READS,
+): Promise<EventEnvelope[][]> {
+  const out: EventEnvelope[][] = new Array(ids.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (failure === undefined && next < ids.length) {
+      const i = next++;
+      try {
+        out[i] = await read(ids[i] as string);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, ids.length) }, lane));
+  if (failure) throw failure.error;
+  return out;
+}
 /** Streams `applyDeferredStreams` delivers at once (the positions of 100: one BatchGetItem). */
 const DEFERRED_CHUNK = 100;
 
