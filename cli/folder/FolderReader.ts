@@ -12,6 +12,12 @@ import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
 import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 
+/** The events a data folder's store holds: the table's, and the archive's of expired seasons. */
+export type FolderEventCounts = StoredEventCounts & {
+  /** Absent when no season has expired. */
+  readonly archived?: ArchivedEventCounts;
+};
+
 /**
  * What the commands that only look at a data folder read (`status`, `projections list`,
  * `saga list`, `saga show`, `inspect --dead-letters`): its tables and its change stream. Read
@@ -19,12 +25,6 @@ import type { ConsumerLag } from '../../stream/local/consumerLag.js';
  * way, so the commands print the same. Nothing here writes, and what does not exist yet (a
  * folder ingested into but never run has no read models) reads as empty.
  */
-/** The events a data folder's store holds: the table's, and the archive's of expired seasons. */
-export type FolderEventCounts = StoredEventCounts & {
-  /** Absent when no season has expired. */
-  readonly archived?: ArchivedEventCounts;
-};
-
 export interface FolderReader {
   /** The documents of a table, read only. */
   documents(table: string): DocumentStore;
@@ -32,7 +32,10 @@ export interface FolderReader {
   deadLetters(): Promise<DeadLetter[]>;
   /** How far behind the change stream each consumer with a checkpoint is. */
   consumerLag(): Promise<ConsumerLag[]>;
-  /** The events the table holds, by type and day, and those of expired seasons only the archive holds. */
+  /**
+   * The events the table holds, by type and day, and those of expired seasons that only the
+   * archive holds.
+   */
   storedEvents(): Promise<FolderEventCounts>;
   /** The circuit breakers' state as the pipeline last wrote it (one entry per breaker that opened). */
   breakers(): Promise<SharedBreakerState[]>;
