@@ -39,9 +39,9 @@ beforeAll(async () => {
   await ok('archive', 'export', '--data-dir', data);
   expired = (
     JSON.parse(await ok('archive', 'expire', '--season', '2025', '--data-dir', data, '--json')) as {
-      deleted: number;
+      streams: number;
     }
-  ).deleted;
+  ).streams;
   await ok('archive', 'export', '--data-dir', data);
 }, 120_000);
 
