@@ -6,25 +6,38 @@ import { activeDocuments, activeGeneration, type FolderReader } from '../folder/
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { counted } from '../output/plural.js';
 import { write } from '../write.js';
+import { statusLine } from './archive.js';
 
 export interface StatusFlags {
   readonly dataDir: string;
   readonly json?: boolean;
+  /** False with --no-progress. */
+  readonly progress?: boolean;
 }
 
 /** `matchstream status`: what a data folder holds and how far its consumers are. */
 export async function runStatus(flags: StatusFlags): Promise<void> {
-  const report = {
-    data_dir: flags.dataDir,
-    ...(await withDataFolder(flags.dataDir, statusReport)),
-  };
+  const line = statusLine(flags.progress !== false && !flags.json);
+  let report: StatusReport;
+  try {
+    report = {
+      data_dir: flags.dataDir,
+      ...(await withDataFolder(flags.dataDir, (reader) =>
+        statusReport(reader, (items) =>
+          line.show(`counting the stored events: ${items.toLocaleString('en-US')} items read`),
+        ),
+      )),
+    };
+  } finally {
+    line.stop();
+  }
   await write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
 }
 
-/** Everything `status` reports of a data folder. */
-export async function statusReport(reader: FolderReader) {
+/** Everything `status` reports of a data folder (`onItems`: the events table read so far). */
+export async function statusReport(reader: FolderReader, onItems?: (items: number) => void) {
   const [events, stats, sagas, letters, consumers, readModels, breakers] = await Promise.all([
-    reader.storedEvents(),
+    reader.storedEvents(onItems),
     activeDocuments(reader, 'pipeline-stats').then(eventCounts),
     activeDocuments(reader, 'sagas'),
     reader.deadLetters(),

@@ -10,6 +10,7 @@ export function registerStatus(program: Command): void {
     )
     .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
     .option('--json', 'print JSON')
+    .option('--no-progress', 'no progress on standard error, even on a terminal')
     .addHelpText(
       'after',
       `
@@ -17,6 +18,7 @@ export function registerStatus(program: Command): void {
 it ("pending": the rest, applied when a pipeline runs on the folder: start, serve, saga start).
 "breakers" lists each circuit breaker that ever opened, as the pipeline last wrote it: open
 (work around that dependency held, with the time of its next trial) or closed again.
+Counting reads every event of the store: on a terminal, standard error shows how many so far.
 While serve holds the folder, the server is asked. A folder that does not exist is an error.`,
     )
     .action(async (flags: StatusFlags) => {

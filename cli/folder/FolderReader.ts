@@ -34,9 +34,10 @@ export interface FolderReader {
   consumerLag(): Promise<ConsumerLag[]>;
   /**
    * The events the table holds, by type and day, and those of expired seasons that only the
-   * archive holds.
+   * archive holds. `onItems` hears how many of the table's items were read so far, where the
+   * reading is done here.
    */
-  storedEvents(): Promise<FolderEventCounts>;
+  storedEvents(onItems?: (items: number) => void): Promise<FolderEventCounts>;
   /** The circuit breakers' state as the pipeline last wrote it (one entry per breaker that opened). */
   breakers(): Promise<SharedBreakerState[]>;
 }

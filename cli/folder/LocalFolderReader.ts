@@ -56,12 +56,17 @@ export class LocalFolderReader implements FolderReader {
     return consumerLag(this.dynamo, this.kinesis, CHANGES_STREAM);
   }
 
-  async storedEvents(): Promise<FolderEventCounts> {
+  async storedEvents(onItems?: (items: number) => void): Promise<FolderEventCounts> {
     const indexed = await this.seasons?.all();
-    if (!indexed || indexed.size === 0) return countStoredEvents(this.dynamo, EVENTS_TABLE);
-    const archived = archivedEventCounter(indexed);
-    const table = await countStoredEvents(this.dynamo, EVENTS_TABLE, { onItem: archived.onItem });
-    return { ...table, archived: archived.counts() };
+    const archived = indexed && indexed.size > 0 ? archivedEventCounter(indexed) : undefined;
+    let items = 0;
+    const table = await countStoredEvents(this.dynamo, EVENTS_TABLE, {
+      onItem: (item) => {
+        archived?.onItem(item);
+        if (++items % 1000 === 0) onItems?.(items);
+      },
+    });
+    return archived ? { ...table, archived: archived.counts() } : table;
   }
 
   breakers(): Promise<SharedBreakerState[]> {
