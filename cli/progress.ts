@@ -105,3 +105,19 @@ export function formatSeconds(seconds: number): string {
   const whole = Math.round(seconds);
   return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
 }
+
+/** One line of status on standard error, rewritten in place; only on a terminal. */
+export function statusLine(enabled: boolean): { show(text: string): void; stop(): void } {
+  if (!enabled || !process.stderr.isTTY) return { show: () => undefined, stop: () => undefined };
+  let shown = false;
+  return {
+    show(text) {
+      const width = process.stderr.columns || 80;
+      process.stderr.write(`\r\x1b[2K${text.slice(0, Math.max(20, width - 1))}`);
+      shown = true;
+    },
+    stop() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}

@@ -25,7 +25,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { counted } from '../output/plural.js';
 import { formatTable } from '../output/table.js';
-import { fileProgress, formatSeconds } from '../progress.js';
+import { fileProgress, formatSeconds, statusLine } from '../progress.js';
 import type { StoreFlags } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -355,22 +355,6 @@ async function exportOnAws(
     status.stop();
     await opened.close();
   }
-}
-
-/** One line of status on standard error, rewritten in place; only on a terminal. */
-export function statusLine(enabled: boolean): { show(text: string): void; stop(): void } {
-  if (!enabled || !process.stderr.isTTY) return { show: () => undefined, stop: () => undefined };
-  let shown = false;
-  return {
-    show(text) {
-      const width = process.stderr.columns || 80;
-      process.stderr.write(`\r\x1b[2K${text.slice(0, Math.max(20, width - 1))}`);
-      shown = true;
-    },
-    stop() {
-      if (shown) process.stderr.write('\r\x1b[2K');
-    },
-  };
 }
 
 /** `archive list`: the archive's exports. */

@@ -37,11 +37,11 @@ import { StoreError } from '../../stream/StoreError.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { counted } from '../output/plural.js';
-import { fileProgress, formatSeconds } from '../progress.js';
+import { fileProgress, formatSeconds, statusLine } from '../progress.js';
 import { StdoutTarget } from '../stdoutTarget.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
-import { onStorage, statusLine } from './archive.js';
+import { onStorage } from './archive.js';
 
 /** Where `--to` sends the events. */
 export type TargetSpec =

@@ -5,8 +5,8 @@ import { sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
 import { activeDocuments, activeGeneration, type FolderReader } from '../folder/FolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { counted } from '../output/plural.js';
+import { statusLine } from '../progress.js';
 import { write } from '../write.js';
-import { statusLine } from './archive.js';
 
 export interface StatusFlags {
   readonly dataDir: string;
