@@ -34,8 +34,9 @@ export type RebuildLine =
  * Routes of the local server only (never on AWS, where the rebuild runs apart from the API):
  * `POST /admin/rebuild` rebuilds a read model inside the process that holds the data folder,
  * so `matchstream rebuild` works while `serve` keeps answering. The answer is JSON Lines:
- * progress about once a second, then the summary (with `fault` when a rebuild of the active
- * generation's own version differs from it and kept it, which the command turns into exit 1).
+ * progress about once a second and at each change of phase, then the summary (with `fault`
+ * when a rebuild of the active generation's own version differs from it and kept it, which
+ * the command turns into exit 1).
  * Closing the connection interrupts the rebuild, which continues from its checkpoint when
  * asked again.
  */
@@ -76,6 +77,7 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline, dataDir?:
           if (!signal.aborted) controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
         };
         let last = 0;
+        let phase: string | undefined;
         try {
           const summary = await rebuildReadModel(pipeline, projection, {
             ...(request.segments ? { segments: request.segments } : {}),
@@ -93,8 +95,11 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline, dataDir?:
               : {}),
             signal,
             onProgress: (p) => {
-              if (Date.now() - last < 1000) return;
+              // About once a second, and at once when the rebuild turns to streams applied
+              // after the files (or back), which may take less than a second in all.
+              if (Date.now() - last < 1000 && p.streams?.kind === phase) return;
               last = Date.now();
+              phase = p.streams?.kind;
               send({
                 progress: {
                   events: p.events,

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
+import { runCliInTerminal, terminalFrames } from '../support/terminal.js';
 
 const tmp = tempDir();
 const data = tmp.path('data');
@@ -55,5 +57,40 @@ describe('matchstream rebuild after a season expired', () => {
       `then the ${expired} streams of expired seasons, from the archive`,
     );
     expect(run.stdout).toContain('verified: identical to the live generation');
+  }, 120_000);
+
+  it("shows a bar of the expired seasons' streams on a terminal, run here or through the server holding the folder", async () => {
+    const expiredBar = (output: string) =>
+      terminalFrames(output).filter((f) =>
+        f.startsWith("rebuilding standings: expired seasons' streams ["),
+      );
+
+    const here = await runCliInTerminal([
+      'rebuild',
+      '--projection',
+      'standings',
+      '--data-dir',
+      data,
+    ]);
+    const server = await startServer(['serve', '--data-dir', data, '--port', '0'], data);
+    let through: Awaited<ReturnType<typeof runCliInTerminal>>;
+    try {
+      through = await runCliInTerminal([
+        'rebuild',
+        '--projection',
+        'standings',
+        '--data-dir',
+        data,
+      ]);
+    } finally {
+      await server.stop();
+    }
+
+    expect(here.code, here.output).toBe(0);
+    expect(expiredBar(here.output).at(-1)).toContain(`${expired} streams`);
+    expect(through.code, through.output).toBe(0);
+    expect(through.output).toContain('verified: identical to the live generation');
+    // The server sends the turn to the expired phase at once, however soon after the files.
+    expect(expiredBar(through.output).at(-1)).toContain(`${expired} streams`);
   }, 120_000);
 });
