@@ -292,9 +292,21 @@ class Folding {
    * read ones last: until those land, a repeat redoes it all.
    * The same holds for shared items: an item read is a guard, written with the last. The
    * marks (`DocChanges.marks`) come after everything, so a new mark is never seen before what
-   * it stands for.
+   * it stands for. When a write fails, the marks are still tried before the failure goes on:
+   * some of what they stand for may have landed, and a reader must not keep a sum without it
+   * should the batch never be written whole (a batch dead-lettered).
    */
   async write(): Promise<void> {
+    try {
+      await this.writeChanges();
+    } catch (error) {
+      await this.writeMarks().catch(() => {});
+      throw error;
+    }
+    await this.writeMarks();
+  }
+
+  private async writeChanges(): Promise<void> {
     const { changed, entries, read, flushed } = this;
     // Known before any of it lands: a key the filter may hold is read, one it lacks is not.
     if (flushed) {
@@ -305,14 +317,19 @@ class Folding {
     for (const [key, change] of changed) (read.has(key) ? guards : derived).add(change);
     for (const [key, item] of entries) (read.has(key) ? guards : derived).addEntries(item);
     for (const phase of [derived, guards]) {
-      await Promise.all([
+      // Both settled before a failure goes on: nothing of the phase still in flight after it.
+      const settled = await Promise.allSettled([
         phase.puts.length + phase.deletes.length > 0
           ? this.store.write(phase.puts, phase.deletes)
           : undefined,
         phase.entries.length > 0 ? this.store.update(phase.entries) : undefined,
       ]);
+      for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     }
-    // Last, once everything they stand for is written, the marks: new ones at each write.
+  }
+
+  /** The marks, new ones at each write: last, once everything they stand for is written. */
+  private async writeMarks(): Promise<void> {
     if (this.marks.size > 0) {
       const mark = randomUUID();
       await this.store.write(

@@ -119,6 +119,36 @@ describe("the event counts a reader keeps by the days' marks", () => {
     ]);
   });
 
+  it('are still written when a write fails after some of the counts landed, and the failure goes on', async () => {
+    /** A store whose write fails once asked to, having landed the first document. */
+    class FailingStore extends RecordingStore {
+      failNext = false;
+      override async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]) {
+        if (!this.failNext) return super.write(puts, deletes);
+        this.failNext = false;
+        await super.write(puts.slice(0, 1), []);
+        throw new Error('throttled');
+      }
+    }
+    const store = new FailingStore();
+    const projector = new Projector(pipelineStatsProjection, store);
+    await projector.apply([result('m0', 'E 0-0 F')]);
+    const before = await eventCounts(store);
+    store.writes.length = 0;
+
+    store.failNext = true;
+    const failure = projector.apply([result('m1', 'A 1-0 B'), result('m2', 'C 2-2 D')]);
+
+    await expect(failure).rejects.toThrow('throttled');
+    expect(store.writes.map((w) => w.keys)).toEqual([
+      ['day#2026-09-01/match:m1'],
+      ['days/2026-09-01'],
+    ]);
+    // A reader that kept the day's sum under its earlier mark sums it again, with what landed.
+    expect(before.total).toBe(1);
+    expect((await eventCounts(store)).total).toBe(2);
+  });
+
   it('end equal to counting afresh, with readers between every write of runs killed in the middle of one', async () => {
     class Killed extends Error {}
     /** A store whose process dies in one write call, a chosen few of its documents landed. */
