@@ -24,7 +24,7 @@ import type { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { BREAKERS_TABLE, DynamoBreakerStateStore } from '../stream/breaker/BreakerStateStore.js';
 import type { BreakerSettings, BreakerTransition } from '../stream/breaker/CircuitBreaker.js';
 import { CircuitBreakers, type Dependency } from '../stream/breaker/CircuitBreakers.js';
-import { busRouter, type RouterCounts } from '../stream/buses/busRouter.js';
+import { busRouter, type RouterCounts, routedWithoutPosition } from '../stream/buses/busRouter.js';
 import { DEAD_LETTERS_TABLE, total } from '../stream/consumer/DeadLetterQueue.js';
 import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
@@ -395,7 +395,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   const router = await runtime.addConsumer(
     BUS_ROUTER_CONSUMER,
     busRouter(runtime.publisher, published),
-    { batchSize: 1_000, parallelizationFactor: 2 },
+    { batchSize: 1_000, parallelizationFactor: 2, skipFirstPositions: routedWithoutPosition },
   );
   const health = async (): Promise<HealthFigures> => ({
     consumers: [...runtime.consumers].map(([name, c]) => ({

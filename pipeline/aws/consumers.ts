@@ -10,10 +10,13 @@ import { DynamoBreakerStateStore } from '../../stream/breaker/BreakerStateStore.
 import type { BreakerTransition } from '../../stream/breaker/CircuitBreaker.js';
 import { CircuitBreakers } from '../../stream/breaker/CircuitBreakers.js';
 import type { DependencyUnavailable } from '../../stream/breaker/DependencyUnavailable.js';
-import { busRouter } from '../../stream/buses/busRouter.js';
+import { busRouter, routedWithoutPosition } from '../../stream/buses/busRouter.js';
 import { DOMAINS, type Domain } from '../../stream/buses/domains.js';
 import { EventBridgePublisher } from '../../stream/buses/EventBridgePublisher.js';
-import { AggregateSequencer } from '../../stream/consumer/AggregateSequencer.js';
+import {
+  AggregateSequencer,
+  type SequencerOptions,
+} from '../../stream/consumer/AggregateSequencer.js';
 import { createKinesisHandler } from '../../stream/consumer/createKinesisHandler.js';
 import { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
 import { DynamoPositionStore } from '../../stream/consumer/DynamoPositionStore.js';
@@ -114,8 +117,8 @@ export interface ConsumerEffect {
   readonly apply: (events: readonly EventEnvelope[]) => Promise<unknown>;
   /** The events its effect reads; streams with none of them are left alone. @default all */
   readonly reads?: (event: EventEnvelope) => boolean;
-  /** The effect guards by each stream's sequence: first events write no position. */
-  readonly skipFirstPositions?: boolean;
+  /** First events that write no position (see `SequencerOptions.skipFirstPositions`). */
+  readonly skipFirstPositions?: SequencerOptions['skipFirstPositions'];
 }
 
 /**
@@ -142,7 +145,7 @@ export function awsConsumer(
     positions,
     apply: effect.apply,
     ...(effect.reads ? { reads: effect.reads } : {}),
-    ...(effect.skipFirstPositions ? { skipFirstPositions: true } : {}),
+    ...(effect.skipFirstPositions ? { skipFirstPositions: effect.skipFirstPositions } : {}),
   });
   return { name, positions, sequencer, registry };
 }
@@ -253,7 +256,7 @@ export function busRouterEffect(
       return result;
     },
   };
-  return { apply: busRouter(counted) };
+  return { apply: busRouter(counted), skipFirstPositions: routedWithoutPosition };
 }
 
 /** The bus router: the change stream onto the domain buses (see `busRouterEffect`). */

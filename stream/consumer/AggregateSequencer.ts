@@ -42,9 +42,13 @@ export interface SequencerOptions {
    * again is applied again and changes nothing, and its next event reads the first from the
    * store, as for any gap. Where most streams hold one event, that spares a write per stream,
    * and the read of the position of a stream whose first event comes alone.
+   *
+   * A function says it of some first events only: an effect that does something again for an
+   * event delivered twice (the bus router publishes it again) may still take that for first
+   * events whose repeat its downstream absorbs, and keep positions for the rest.
    * @default false: each stream applied gets its position
    */
-  readonly skipFirstPositions?: boolean;
+  readonly skipFirstPositions?: boolean | ((first: EventEnvelope) => boolean);
 }
 
 /**
@@ -83,8 +87,10 @@ export class AggregateSequencer {
     if (byStream.size === 0) return { applied: 0, duplicates: 0, filled: 0, skipped };
     // A stream that brings its first event alone needs no position: it is applied whatever
     // the position (at or below it, the effect ignores it), and leaves none.
-    const unread = (events: readonly EventEnvelope[]) =>
-      skipFirstPositions === true && events.every((e) => e.sequence === 1);
+    const skips: (first: EventEnvelope) => boolean =
+      typeof skipFirstPositions === 'function' ? skipFirstPositions : () => !!skipFirstPositions;
+    const positionless = (event: EventEnvelope) => event.sequence === 1 && skips(event);
+    const unread = (events: readonly EventEnvelope[]) => events.every(positionless);
     const positioned: string[] = [];
     for (const [id, events] of byStream) if (!unread(events)) positioned.push(id);
     const current =
@@ -137,8 +143,7 @@ export class AggregateSequencer {
       const advanced = new Map<string, number>();
       for (const events of batches) {
         const last = events.at(-1);
-        if (last && !(skipFirstPositions && last.sequence === 1))
-          advanced.set(last.aggregate_id, last.sequence);
+        if (last && !positionless(last)) advanced.set(last.aggregate_id, last.sequence);
       }
       if (advanced.size > 0) await positions.advance(advanced);
     }

@@ -11,7 +11,11 @@ import { DynamoBusArchive } from '../buses/BusArchive.js';
 import { DOMAINS, type Domain } from '../buses/domains.js';
 import { LocalBusPublisher } from '../buses/LocalBusPublisher.js';
 import { LocalEventBus } from '../buses/LocalEventBus.js';
-import { AggregateSequencer, type Delivery } from '../consumer/AggregateSequencer.js';
+import {
+  AggregateSequencer,
+  type Delivery,
+  type SequencerOptions,
+} from '../consumer/AggregateSequencer.js';
 import { DynamoCheckpointStore } from '../consumer/CheckpointStore.js';
 import { createKinesisHandler } from '../consumer/createKinesisHandler.js';
 import { DynamoDeadLetterQueue } from '../consumer/DeadLetterQueue.js';
@@ -82,8 +86,8 @@ export interface EmbeddedRuntimeOptions {
 /** A consumer's mapping settings, and which events its effect reads (see `AggregateSequencer`). */
 export type ConsumerOptions = Partial<Omit<EventSourceMappingOptions, 'consumer' | 'handler'>> & {
   readonly reads?: (event: EventEnvelope) => boolean;
-  /** The effect guards by each stream's sequence: first events write no position. */
-  readonly skipFirstPositions?: boolean;
+  /** First events that write no position (see `SequencerOptions.skipFirstPositions`). */
+  readonly skipFirstPositions?: SequencerOptions['skipFirstPositions'];
 };
 
 /** A consumer of the runtime: its mapping, what it has seen, and the code that applies. */

@@ -179,11 +179,13 @@ describe('the benchmarks on tiny inputs', () => {
     expect(result.events).toBeGreaterThan(result.matches + 12);
     // A result writes its match and three copies (season, each team), its standings item and
     // its reference; each stream's position once per consumer that reads the stream (the
-    // saga consumer reads the sagas' streams only), but the read-models consumer's for none
-    // of the streams of one event (each match, each team): only the sagas' and calculations'.
+    // saga consumer reads the sagas' streams only), but the read-models consumer's and the bus
+    // router's for none of the streams of one event (each match, each team): only the sagas'
+    // and calculations'.
     expect(table('matchstream-rm-matches-v2')).toBe(4 * result.matches);
     expect(table('matchstream-rm-standings-v2')).toBe(2 * result.matches);
-    expect(table('positions:bus-router')).toBeGreaterThanOrEqual(result.matches + 12);
+    expect(table('positions:bus-router')).toBeGreaterThan(0);
+    expect(table('positions:bus-router')).toBeLessThan(result.events - result.matches - 12);
     expect(table('positions:read-models')).toBeGreaterThan(0);
     expect(table('positions:read-models')).toBeLessThan(result.events - result.matches - 12);
     expect(table('positions:sagas')).toBeGreaterThanOrEqual(result.events_by_type.SagaStarted ?? 0);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { routedWithoutPosition } from '../../../stream/buses/busRouter.js';
 import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.js';
 import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
@@ -117,5 +118,57 @@ describe('a sequencer whose effect ignores a repeat (skipFirstPositions)', () =>
         ['team:a', 2],
       ]),
     );
+  });
+
+  it("as the bus router takes it: no position for a result's or a team's first event, one for any other stream", async () => {
+    // Prepare: a store with a team of two events, a match, and a stream that starts with an
+    // event of another type (as a saga's or a calculation's streams do).
+    const { store } = await prepare();
+    await store.append('other:1', 0, [
+      { event_type: 'TeamMetadataUpdated', data: teamMetadataUpdated('S', { conference: 'West' }) },
+    ]);
+    const positions = new InMemoryPositionStore();
+    const published: string[] = [];
+    const sequencer = new AggregateSequencer({
+      consumer: 'bus-router',
+      store,
+      positions,
+      apply: async (events) => {
+        published.push(...events.map((e) => `${e.aggregate_id}#${e.sequence}`));
+      },
+      skipFirstPositions: routedWithoutPosition,
+    });
+    const [match] = await store.read('match:1');
+    const [registered, updated] = await store.read('team:a');
+    const [other] = await store.read('other:1');
+
+    // Act: the firsts, the match's again; then the team's next event alone.
+    await sequencer.deliverAll([
+      [match as EventEnvelope],
+      [registered as EventEnvelope],
+      [other as EventEnvelope],
+    ]);
+    await sequencer.deliverAll([[match as EventEnvelope], [other as EventEnvelope]]);
+    await sequencer.deliver([updated as EventEnvelope]);
+
+    // Assess: the match published again, the other stream's repeat dropped by its position;
+    // the team's first event read from the store and published again before its next.
+    expect(published).toEqual([
+      'match:1#1',
+      'team:a#1',
+      'other:1#1',
+      'match:1#1',
+      'team:a#1',
+      'team:a#2',
+    ]);
+    expect(await positions.positions(['match:1', 'team:a', 'other:1'])).toEqual(
+      new Map([
+        ['match:1', 0],
+        ['team:a', 2],
+        ['other:1', 1],
+      ]),
+    );
+    expect(routedWithoutPosition(match as EventEnvelope)).toBe(true);
+    expect(routedWithoutPosition(updated as EventEnvelope)).toBe(false);
   });
 });
