@@ -181,15 +181,17 @@ describe('the benchmarks on tiny inputs', () => {
     // its reference; each stream's position once per consumer that reads the stream (the
     // saga consumer reads the sagas' streams only), but the read-models consumer's and the bus
     // router's for none of the streams of one event (each match, each team): only the sagas'
-    // and calculations'.
+    // and calculations'. A consumer writes a stream's position once per batch that holds its
+    // events, so at most once per saga or calculation event: as many when each of those events
+    // reaches the consumer in a batch of its own, as the saga's steps usually do.
     expect(table('matchstream-rm-matches-v2')).toBe(4 * result.matches);
     expect(table('matchstream-rm-standings-v2')).toBe(2 * result.matches);
     expect(table('positions:bus-router')).toBeGreaterThan(0);
-    expect(table('positions:bus-router')).toBeLessThan(result.events - result.matches - 12);
+    expect(table('positions:bus-router')).toBeLessThanOrEqual(result.events - result.matches - 12);
     expect(table('positions:read-models')).toBeGreaterThan(0);
-    expect(table('positions:read-models')).toBeLessThan(result.events - result.matches - 12);
+    expect(table('positions:read-models')).toBeLessThanOrEqual(result.events - result.matches - 12);
     expect(table('positions:sagas')).toBeGreaterThanOrEqual(result.events_by_type.SagaStarted ?? 0);
-    expect(table('positions:sagas')).toBeLessThan(result.events - result.matches - 12);
+    expect(table('positions:sagas')).toBeLessThanOrEqual(result.events - result.matches - 12);
     // Each commit stored, then written back by the relay without its pending marker.
     expect(table('events')).toBeGreaterThanOrEqual(2 * (result.matches + 12));
     expect(result.pipeline.items).toBe(result.pipeline.tables.reduce((sum, t) => sum + t.items, 0));
