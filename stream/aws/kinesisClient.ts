@@ -5,13 +5,16 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis';
-import { type ClientOptions, clientConfig } from './clientConfig.js';
+import { type ClientOptions, clientConfig, forOwnServers } from './clientConfig.js';
 
 export type KinesisClientOptions = ClientOptions;
 
-/** A Kinesis client (see `clientConfig`: locally it must speak HTTP/1.1 to kinesalite). */
+/**
+ * A Kinesis client (see `clientConfig`: locally it must speak HTTP/1.1 to kinesalite;
+ * `forOwnServers` for this process's own kinesalite).
+ */
 export function kinesisClient(options: KinesisClientOptions = {}): KinesisClient {
-  return new KinesisClient(clientConfig(options));
+  return forOwnServers(new KinesisClient(clientConfig(options)), options);
 }
 
 /**
