@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_SCENARIOS, type ClientResult } from './clients.js';
 import { CONSUMER_SCENARIOS } from './consumer.js';
 import { INGEST_SCENARIOS } from './ingest.js';
 import { MARSHAL_SCENARIOS, type MarshalResult } from './marshal.js';
@@ -20,8 +21,8 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
     'usage: npm run bench [-- --quick]\n\n' +
       'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild by scan and\n' +
-      'through the archive, peers, marshalling, the whole pipeline at volume, writes per\n' +
-      'event), each in its own process,\n' +
+      'through the archive, peers, marshalling, clients, the whole pipeline at volume,\n' +
+      'writes per event), each in its own process,\n' +
       'and prints one JSON document: each figure with its unit, the baseline measured in the\n' +
       'same run, the ratio and peak RSS. --quick skips the largest scenarios (about four\n' +
       'minutes). What each figure means: bench/README.md.\n',
@@ -119,6 +120,12 @@ const marshal = MARSHAL_SCENARIOS.map((name) => {
   return run('marshal.js', name) as unknown as MarshalResult;
 });
 
+// A request's cost to the thread that sends it, by client: small and quick, run whole.
+const clients = CLIENT_SCENARIOS.map((name) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${name}...\n`);
+  return run('clients.js', name) as unknown as ClientResult;
+});
+
 // The whole pipeline against ingest alone; each of its runs is a process of its own.
 // Quick: the smaller season only.
 const volume = VOLUME_SCENARIOS.map((s) => {
@@ -153,6 +160,7 @@ const doc = {
   consumer: { figures: consumer },
   rebuild: { scenarios: rebuild },
   marshal: { scenarios: marshal },
+  clients: { scenarios: clients },
   volume: {
     scenarios: volume,
     target: 'events/s end to end >= 0.5 of ingest alone (ratio); RSS flat per event',
@@ -201,6 +209,10 @@ if (process.stderr.isTTY) {
       `${'marshal relay'.padEnd(36)} ${String(r.relay.value).padStart(10)} commits/s  marshall ${r.relay.marshall_share} of it\n`,
     );
   }
+  for (const r of clients)
+    process.stderr.write(
+      `${'client for own servers'.padEnd(36)} ${String(r.lean.us_per_request).padStart(10)} µs/request  ${String(r.ratio_full_stack).padStart(6)} of the full stack (${r.full_stack.us_per_request}), ${r.ratio_signed} of signed (${r.signed.us_per_request})\n`,
+    );
   for (const r of volume) {
     for (const f of r.figures)
       process.stderr.write(

@@ -107,7 +107,9 @@ export async function openDataFolder(
   dataDir: string,
 ): Promise<{ reader: FolderReader; close(): Promise<void> }> {
   requireDataFolder(dataDir);
-  const dynamoServer = await startEmbeddedDynamo({ dataDir: storeDir(dataDir) });
+  // On a thread of its own, as every embedded dynalite: counting a folder's events (`status`)
+  // reads every item, and the server then scans while this thread parses.
+  const dynamoServer = await startEmbeddedDynamo({ thread: true, dataDir: storeDir(dataDir) });
   const kinesisServer = existsSync(streamDir(dataDir))
     ? await startEmbeddedKinesis({ dataDir: streamDir(dataDir) }).catch(async (error: unknown) => {
         await dynamoServer.stop();

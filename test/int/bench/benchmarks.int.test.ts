@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { measure as clients } from '../../../bench/clients.js';
 import { measure as consumer } from '../../../bench/consumer.js';
 import { measure as ingest } from '../../../bench/ingest.js';
 import { measure as marshal } from '../../../bench/marshal.js';
@@ -74,6 +75,27 @@ describe('the benchmarks on tiny inputs', () => {
     }
     // The relay forwarded every commit of its rounds (it throws otherwise).
     expect(result.relay.value).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('times a request to the embedded dynalite by client, each request stored', async () => {
+    // The scenario checks the lean client lacks the middleware it names and the other has it,
+    // and that every request stored its item, before it gives figures.
+    const result = await clients('client-overhead', { requests: 30, rounds: 2 });
+
+    expect(result.stored).toBe(3 * 30 * 3);
+    expect(result.removed).toEqual([
+      'getUserAgentMiddleware',
+      'recursionDetectionMiddleware',
+      'loggerMiddleware',
+    ]);
+    for (const way of [result.lean, result.full_stack, result.signed]) {
+      expect(way.us_per_request).toBeGreaterThan(0);
+      expect(way.per_second).toBeGreaterThan(0);
+    }
+    expect(result.ratio_full_stack).toBeCloseTo(
+      result.lean.us_per_request / result.full_stack.us_per_request,
+      2,
+    );
   }, 60_000);
 
   it('rebuilds every main read model from a small store next to the raw scan, then through the archive', async () => {
