@@ -1,8 +1,9 @@
 /**
  * What a request to the embedded dynalite costs the thread that sends it, by client: the
- * project's client for its own servers (unsigned, without `NOT_FOR_OWN_SERVERS`) against the
- * same client with the SDK's full stack, and against a signed one (what a command's store sent
- * before it ran its dynalite on a thread of its own). The same server (on a thread, as every
+ * project's client for its own servers, which hands the server thread its requests as
+ * messages (`ownServer`), against the same over HTTP (unsigned, without
+ * `NOT_FOR_OWN_SERVERS`), that with the SDK's full stack, and a signed one (what a command's
+ * store sent before it ran its dynalite on a thread of its own). The same server (on a thread, as every
  * embedded one), the same conditional appends of one-event items, 16 at a time, rounds
  * alternating; each way's time is that of the sending thread (its event loop's active time),
  * which is what the server's thread does not share.
@@ -15,10 +16,11 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { clientConfig, NOT_FOR_OWN_SERVERS } from '../stream/aws/clientConfig.js';
+import { clientConfig, NOT_FOR_OWN_SERVERS, TransportHandler } from '../stream/aws/clientConfig.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
 import { ensureTable } from '../stream/eventStore/eventsTable.js';
 import { startEmbeddedDynamo } from '../stream/local/embeddedDynamo.js';
+import { ownServer } from '../stream/local/serverThread.js';
 import { median } from './rpi.js';
 
 export const CLIENT_SCENARIOS = ['client-overhead'] as const;
@@ -68,12 +70,13 @@ export async function measure(name: string, size: ClientSize = {}) {
   const dynamo = await startEmbeddedDynamo({ thread: true });
   const endpoint = dynamo.endpoint;
   const ways = {
+    messages: dynamoClient(ownServer(endpoint)),
     lean: dynamoClient({ endpoint, unsigned: true }),
     full_stack: new DynamoDBClient(clientConfig({ endpoint, unsigned: true })),
     signed: dynamoClient({ endpoint }),
   };
   try {
-    // The two unsigned ways differ by the middleware taken out, and by nothing else.
+    // The lean and full-stack ways differ by the middleware taken out, and by nothing else.
     const has = (client: DynamoDBClient, m: string) =>
       client.middlewareStack.identify().some((entry) => entry.startsWith(`${m} `));
     for (const m of NOT_FOR_OWN_SERVERS) {
@@ -92,7 +95,10 @@ export async function measure(name: string, size: ClientSize = {}) {
         { AttributeName: 'sequence', KeyType: 'RANGE' },
       ],
     });
+    if (!(ways.messages.config.requestHandler instanceof TransportHandler))
+      throw new Error('the client of the server thread does not hand it messages');
     const runs: Record<keyof typeof ways, { us_per_request: number; per_second: number }[]> = {
+      messages: [],
       lean: [],
       full_stack: [],
       signed: [],
@@ -120,6 +126,7 @@ export async function measure(name: string, size: ClientSize = {}) {
       us_per_request: Number(median(runs[way].map((x) => x.us_per_request)).toFixed(1)),
       per_second: Math.round(median(runs[way].map((x) => x.per_second))),
     });
+    const messages = figure('messages');
     const lean = figure('lean');
     const full = figure('full_stack');
     const signed = figure('signed');
@@ -131,13 +138,15 @@ export async function measure(name: string, size: ClientSize = {}) {
       concurrency: CONCURRENCY,
       removed: [...NOT_FOR_OWN_SERVERS],
       unit: 'µs of the sending thread per conditional PutItem to the embedded dynalite (median of the rounds); per_second: requests/s',
+      messages,
       lean,
       full_stack: full,
       signed,
+      ratio_messages: Number((messages.us_per_request / lean.us_per_request).toFixed(3)),
       ratio_full_stack: Number((lean.us_per_request / full.us_per_request).toFixed(3)),
       ratio_signed: Number((lean.us_per_request / signed.us_per_request).toFixed(3)),
       ratio_note:
-        'the lean client’s time per request ÷ the other’s (below 1: the lean one costs less)',
+        'ratio_messages: the messages’ time per request ÷ the lean client’s over HTTP; the others: the lean client’s ÷ the other’s (below 1: the first costs less)',
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   } finally {

@@ -21,6 +21,7 @@ import { CHANGES_STREAM } from '../../stream/local/EmbeddedRuntime.js';
 import { startEmbeddedDynamo } from '../../stream/local/embeddedDynamo.js';
 import { startEmbeddedKinesis } from '../../stream/local/embeddedKinesis.js';
 import { archiveDir, storeDir, streamDir } from '../../stream/local/openEventStore.js';
+import { ownServer } from '../../stream/local/serverThread.js';
 import { CliError } from '../exitCodes.js';
 import { type FolderEventCounts, type FolderReader, refuseWrite } from './FolderReader.js';
 
@@ -116,7 +117,7 @@ export async function openDataFolder(
         throw error;
       })
     : undefined;
-  const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint, unsigned: true });
+  const dynamo = dynamoClient(ownServer(dynamoServer.endpoint));
   const kinesis = kinesisServer
     ? kinesisClient({ endpoint: kinesisServer.endpoint, unsigned: true })
     : undefined;

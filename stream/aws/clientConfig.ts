@@ -1,6 +1,12 @@
 import { Agent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { HttpRequest, RequestSigner, RetryStrategyV2 } from '@smithy/types';
+import type {
+  HttpRequest,
+  HttpResponse,
+  RequestHandler,
+  RequestSigner,
+  RetryStrategyV2,
+} from '@smithy/types';
 
 /** What every AWS client of the project can be given. */
 export interface ClientOptions {
@@ -20,6 +26,72 @@ export interface ClientOptions {
    * @default false
    */
   readonly unsigned?: boolean;
+  /**
+   * Hands each request to a server of this process without HTTP (a server thread's messages:
+   * `serverThreadAt` in `stream/local/serverThread.ts`) instead of a socket. Ignored without an
+   * endpoint.
+   */
+  readonly transport?: Transport;
+}
+
+/** A request as a server's HTTP listener would have read it. */
+export interface TransportRequest {
+  readonly method: string;
+  /** The path and the query. */
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | Uint8Array;
+}
+
+/** What the server answered. */
+export interface TransportResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Uint8Array;
+}
+
+/** A way to a server of this process other than HTTP over a socket. */
+export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+
+/**
+ * The SDK's request handler over a `Transport`: what a request to a server thread of this
+ * process costs without the socket, the HTTP framing and the connection pool on either side
+ * (bench/README, "Requests to the server threads as messages").
+ */
+export class TransportHandler implements RequestHandler<HttpRequest, HttpResponse> {
+  constructor(private readonly transport: Transport) {}
+
+  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(request.query ?? {}))
+      for (const v of Array.isArray(value) ? value : [value]) if (v != null) query.append(name, v);
+    const search = query.toString();
+    const body: unknown = request.body ?? '';
+    if (typeof body !== 'string' && !(body instanceof Uint8Array))
+      throw new Error(`a request body of ${typeof body} cannot be handed to a server thread`);
+    const answer = await this.transport({
+      method: request.method,
+      url: `${request.path}${search ? `?${search}` : ''}`,
+      headers: request.headers,
+      body,
+    });
+    return {
+      response: {
+        statusCode: answer.status,
+        headers: answer.headers,
+        body: typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body,
+      },
+    };
+  }
+
+  updateHttpClientConfig(): void {}
+
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  /** The transport belongs to the server, not to the client: nothing to close. */
+  destroy(): void {}
 }
 
 /**
@@ -66,7 +138,7 @@ export function forOwnServers<C extends { middlewareStack: { remove(name: string
 /**
  * The configuration shared by the project's AWS clients. Against a local endpoint: fixed
  * dummy credentials and a keep-alive HTTP/1.1 handler (the Kinesis client would otherwise
- * speak HTTP/2, which kinesalite refuses). Against AWS: the usual credential chain. Either
+ * speak HTTP/2, which kinesalite refuses), or the `transport` given. Against AWS: the usual credential chain. Either
  * way the SDK's standard retry mode retries throttling, server errors and timeouts with
  * exponential backoff and jitter, up to 8 attempts. Not the adaptive mode: its client-side
  * rate limiter, shared by every call of a client, starved the runtime's polling consumers
@@ -87,11 +159,13 @@ export function clientConfig(options: ClientOptions) {
           endpoint: options.endpoint,
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
           ...(options.unsigned ? { signer: UNSIGNED } : {}),
-          requestHandler: new NodeHttpHandler({
-            httpAgent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 }),
-            connectionTimeout: 5_000,
-            requestTimeout: 30_000,
-          }),
+          requestHandler: options.transport
+            ? new TransportHandler(options.transport)
+            : new NodeHttpHandler({
+                httpAgent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 }),
+                connectionTimeout: 5_000,
+                requestTimeout: 30_000,
+              }),
         }
       : {}),
   };

@@ -34,6 +34,7 @@ import { type EmbeddedKinesis, startEmbeddedKinesis } from './embeddedKinesis.js
 import { FolderInvocationRecords, failureFolder } from './failureFolder.js';
 import { ensureRuntimeTables } from './localTables.js';
 import { archiveDir, DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
+import { ownServer } from './serverThread.js';
 
 /** Reports a recoverable error to the log (with where it happened) and to `onError`. */
 function recovered(
@@ -146,8 +147,8 @@ export class EmbeddedRuntime {
       ...(options.memory ? {} : { dataDir: join(dataDir, 'kinesis') }),
     });
     // The servers are this process's own: nothing checks a signature.
-    const dynamo = dynamoClient({ endpoint: dynamoServer.endpoint, unsigned: true });
-    const kinesis = kinesisClient({ endpoint: kinesisServer.endpoint, unsigned: true });
+    const dynamo = dynamoClient(ownServer(dynamoServer.endpoint));
+    const kinesis = kinesisClient(ownServer(kinesisServer.endpoint));
     options.configureClient?.(dynamo, 'dynamodb');
     options.configureClient?.(kinesis, 'kinesis');
     await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });

@@ -1,5 +1,11 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type {
+  ClientOptions,
+  Transport,
+  TransportRequest,
+  TransportResponse,
+} from '../aws/clientConfig.js';
 
 /** A local server running on a thread of its own. */
 export interface ServerThread {
@@ -26,6 +32,27 @@ export interface LiveServerThread {
 // from the main thread's, which `process.memoryUsage()` cannot do.
 const live = new Set<LiveServerThread>();
 
+// The request handlers of the server threads running now, by endpoint.
+const transports = new Map<string, Transport>();
+
+/**
+ * How to hand a request to the server thread of this process at `endpoint` without HTTP (its
+ * messages, answered by its server's own request listener); undefined when no thread of this
+ * process serves there.
+ */
+export function serverThreadAt(endpoint: string): Transport | undefined {
+  return transports.get(endpoint.replace(/\/$/, ''));
+}
+
+/**
+ * The client options for a server of this process at `endpoint`: unsigned (see `UNSIGNED`),
+ * and through its thread's messages when it runs on one.
+ */
+export function ownServer(endpoint: string): ClientOptions {
+  const transport = serverThreadAt(endpoint);
+  return { endpoint, unsigned: true, ...(transport ? { transport } : {}) };
+}
+
 /** The server threads of this process that are running now. */
 export function liveServerThreads(): readonly LiveServerThread[] {
   return [...live];
@@ -42,7 +69,33 @@ const create = require(workerData.modulePath);
 const server = create(workerData.options);
 server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+// A request handed over as a message, given to the server's request listener as it would
+// have read it from a socket; the answer goes back as a message with the request's id.
+const { EventEmitter } = require('node:events');
+const exact = (data) => (typeof data === 'string' ? data : new Uint8Array(data));
+function answer(request) {
+  const { id, method, url, headers, body } = request;
+  const req = Object.assign(new EventEmitter(), { method, url, headers });
+  const head = {};
+  const res = {
+    statusCode: 200,
+    setHeader(name, value) { head[String(name).toLowerCase()] = String(value); },
+    getHeader(name) { return head[String(name).toLowerCase()]; },
+    removeHeader(name) { delete head[String(name).toLowerCase()]; },
+    end(data) {
+      const out = data == null ? '' : exact(data);
+      parentPort.postMessage({ response: { id, status: this.statusCode, headers: head, body: out } },
+        typeof out === 'string' ? [] : [out.buffer]);
+    },
+  };
+  server.emit('request', req, res);
+  process.nextTick(() => {
+    if (body.length > 0) req.emit('data', Buffer.from(body));
+    req.emit('end');
+  });
+}
 parentPort.on('message', (message) => {
+  if (message !== null && typeof message === 'object' && message.request) return answer(message.request);
   if (message === 'heap') {
     const h = v8.getHeapStatistics();
     parentPort.postMessage({ heap: {
@@ -62,7 +115,9 @@ parentPort.on('message', (message) => {
 /**
  * Starts a server package (dynalite, kinesalite: a factory returning an `http.Server`) on a
  * worker thread, bound to 127.0.0.1 on a free port. The server then has a core of its own
- * instead of sharing the event loop with the process that calls it.
+ * instead of sharing the event loop with the process that calls it. Its socket serves anyone;
+ * this process's own clients hand it their requests as messages instead (`serverThreadAt`,
+ * `ownServer`), which its server's request listener answers as it would over HTTP.
  */
 export async function startServerThread(
   packageName: string,
@@ -84,15 +139,48 @@ export async function startServerThread(
   worker.removeAllListeners('exit');
   // Heap requests answered in order: the thread answers each message before the next.
   const waiting: { resolve: (heap: ThreadHeap) => void; reject: (error: Error) => void }[] = [];
-  worker.on('message', (message: { heap?: ThreadHeap }) => {
-    if (message.heap) waiting.shift()?.resolve(message.heap);
-  });
+  // Requests handed over as messages, by id, until answered.
+  const requests = new Map<
+    number,
+    { resolve: (response: TransportResponse) => void; reject: (error: Error) => void }
+  >();
+  let nextId = 0;
+  worker.on(
+    'message',
+    (message: { heap?: ThreadHeap; response?: TransportResponse & { id: number } }) => {
+      if (message.heap) waiting.shift()?.resolve(message.heap);
+      else if (message.response) {
+        const { id, ...response } = message.response;
+        requests.get(id)?.resolve(response);
+        requests.delete(id);
+      }
+    },
+  );
   let exited = false;
   const stopped = () => new Error(`${packageName} thread has stopped`);
+  const endpoint = `http://127.0.0.1:${port}`;
   worker.once('exit', () => {
     exited = true;
+    transports.delete(endpoint);
     for (const w of waiting.splice(0)) w.reject(stopped());
+    for (const r of requests.values()) r.reject(stopped());
+    requests.clear();
   });
+  transports.set(
+    endpoint,
+    (request: TransportRequest) =>
+      new Promise<TransportResponse>((resolve, reject) => {
+        if (exited) return reject(stopped());
+        const id = nextId++;
+        requests.set(id, { resolve, reject });
+        // A body of bytes goes as a copy of its own (a view's whole buffer would be cloned).
+        const body = typeof request.body === 'string' ? request.body : new Uint8Array(request.body);
+        worker.postMessage(
+          { request: { id, ...request, body } },
+          typeof body === 'string' ? [] : [body.buffer],
+        );
+      }),
+  );
   const thread: LiveServerThread = {
     packageName,
     heap: () =>
@@ -104,9 +192,10 @@ export async function startServerThread(
   };
   live.add(thread);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     stop: async () => {
       live.delete(thread);
+      transports.delete(endpoint);
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
       await exited;
