@@ -56,7 +56,7 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
 /**
  * The SDK's request handler over a `Transport`: what a request to a server thread of this
  * process costs without the socket, the HTTP framing and the connection pool on either side
- * (bench/README, "Requests to the server threads as messages").
+ * (bench/README, "The embedded store on a thread of its own, and requests to it as messages").
  */
 export class TransportHandler implements RequestHandler<HttpRequest, HttpResponse> {
   constructor(private readonly transport: Transport) {}
@@ -113,8 +113,8 @@ export const UNSIGNED: RequestSigner = {
 /**
  * What a request to this process's own servers does without: the SDK's user agent (built and
  * escaped for each request, for AWS's own statistics), its recursion detection (a trace header
- * inside Lambda) and its logger (none is given). Together they took a sixth of the main thread's
- * time per request to dynalite (bench/README, "Lean clients for the embedded servers").
+ * inside Lambda) and its logger (none is given). Together they took about 30 % of the sending
+ * thread's time per request to dynalite (bench/README, "Lean clients for the embedded servers").
  */
 export const NOT_FOR_OWN_SERVERS = [
   'getUserAgentMiddleware',
@@ -138,12 +138,12 @@ export function forOwnServers<C extends { middlewareStack: { remove(name: string
 /**
  * The configuration shared by the project's AWS clients. Against a local endpoint: fixed
  * dummy credentials and a keep-alive HTTP/1.1 handler (the Kinesis client would otherwise
- * speak HTTP/2, which kinesalite refuses), or the `transport` given. Against AWS: the usual credential chain. Either
- * way the SDK's standard retry mode retries throttling, server errors and timeouts with
- * exponential backoff and jitter, up to 8 attempts. Not the adaptive mode: its client-side
- * rate limiter, shared by every call of a client, starved the runtime's polling consumers
- * under sustained throttling (the chaos suite's `aws-faults` never settled at 1 % throttled
- * calls; in standard mode it converges at 5 %).
+ * speak HTTP/2, which kinesalite refuses), or the `transport` given. Against AWS: the usual
+ * credential chain. Either way the SDK's standard retry mode retries throttling, server
+ * errors and timeouts with exponential backoff and jitter, up to 8 attempts. Not the adaptive
+ * mode: its client-side rate limiter, shared by every call of a client, starved the runtime's
+ * polling consumers under sustained throttling (the chaos suite's `aws-faults` never settled
+ * at 1 % throttled calls; in standard mode it converges at 5 %).
  */
 export function clientConfig(options: ClientOptions) {
   // The SDK versions are pinned to ones that support Node.js 20 (see package.json), so the

@@ -68,8 +68,8 @@ export async function openEventStore(
   // The embedded dynalite runs on a thread of its own, as the pipeline's does, and is handed
   // unsigned requests as messages: a command's client and the server it talks to then share
   // the two cores instead of one (`matchstream ingest` of a 1,000-team season 1.8 times as
-  // fast, and 1.35 times again without HTTP: bench/README, "The embedded store on a thread of
-  // its own", "Requests to the server threads as messages").
+  // fast, and 1.3 times again without HTTP: bench/README, "The embedded store on a thread of
+  // its own, and requests to it as messages").
   const embedded = target.endpoint
     ? undefined
     : await startEmbeddedDynamo({
