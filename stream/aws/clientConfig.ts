@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type {
+  HttpHandlerOptions,
   HttpRequest,
   HttpResponse,
   RequestHandler,
@@ -34,6 +35,9 @@ export interface ClientOptions {
   readonly transport?: Transport;
 }
 
+/** How long a request to a local endpoint may wait for its answer, over HTTP or not. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** A request as a server's HTTP listener would have read it. */
 export interface TransportRequest {
   readonly method: string;
@@ -59,9 +63,19 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
  * (bench/README, "The embedded store on a thread of its own, and requests to it as messages").
  */
 export class TransportHandler implements RequestHandler<HttpRequest, HttpResponse> {
-  constructor(private readonly transport: Transport) {}
+  constructor(
+    private readonly transport: Transport,
+    /** As over HTTP: an answer not there by then fails the attempt (`TimeoutError`, retried). */
+    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
+  ) {}
 
-  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
+  async handle(
+    request: HttpRequest,
+    options: HttpHandlerOptions = {},
+  ): Promise<{ response: HttpResponse }> {
+    const { abortSignal } = options;
+    const aborted = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+    if (abortSignal?.aborted) throw aborted();
     const query = new URLSearchParams();
     for (const [name, value] of Object.entries(request.query ?? {}))
       for (const v of Array.isArray(value) ? value : [value]) if (v != null) query.append(name, v);
@@ -69,11 +83,33 @@ export class TransportHandler implements RequestHandler<HttpRequest, HttpRespons
     const body: unknown = request.body ?? '';
     if (typeof body !== 'string' && !(body instanceof Uint8Array))
       throw new Error(`a request body of ${typeof body} cannot be handed to a server thread`);
-    const answer = await this.transport({
-      method: request.method,
-      url: `${request.path}${search ? `?${search}` : ''}`,
-      headers: request.headers,
-      body,
+    const timeoutMs = options.requestTimeout ?? this.requestTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const answer = await Promise.race([
+      this.transport({
+        method: request.method,
+        url: `${request.path}${search ? `?${search}` : ''}`,
+        headers: request.headers,
+        body,
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              Object.assign(new Error(`no answer from the server thread in ${timeoutMs} ms`), {
+                name: 'TimeoutError',
+              }),
+            ),
+          timeoutMs,
+        );
+        onAbort = () => reject(aborted());
+        (abortSignal as AbortSignal | undefined)?.addEventListener?.('abort', onAbort);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
+      if (onAbort)
+        (abortSignal as AbortSignal | undefined)?.removeEventListener?.('abort', onAbort);
     });
     return {
       response: {
@@ -164,7 +200,7 @@ export function clientConfig(options: ClientOptions) {
             : new NodeHttpHandler({
                 httpAgent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 }),
                 connectionTimeout: 5_000,
-                requestTimeout: 30_000,
+                requestTimeout: REQUEST_TIMEOUT_MS,
               }),
         }
       : {}),
