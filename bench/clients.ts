@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { clientConfig, NOT_FOR_OWN_SERVERS, TransportHandler } from '../stream/aws/clientConfig.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
-import { ensureTable } from '../stream/eventStore/eventsTable.js';
+import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
 import { startEmbeddedDynamo } from '../stream/local/embeddedDynamo.js';
 import { ownServer } from '../stream/local/serverThread.js';
 import { median } from './rpi.js';
@@ -83,18 +83,8 @@ export async function measure(name: string, size: ClientSize = {}) {
       if (has(ways.lean, m)) throw new Error(`the lean client still has ${m}`);
       if (!has(ways.full_stack, m)) throw new Error(`the full-stack client has no ${m}`);
     }
-    await ensureTable(ways.lean, {
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'aggregate_id', AttributeType: 'S' },
-        { AttributeName: 'sequence', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'aggregate_id', KeyType: 'HASH' },
-        { AttributeName: 'sequence', KeyType: 'RANGE' },
-      ],
-    });
+    // The events table's own shape: the appends below are the store's.
+    await ensureEventsTable(ways.lean, TABLE);
     if (!(ways.messages.config.requestHandler instanceof TransportHandler))
       throw new Error('the client of the server thread does not hand it messages');
     const runs: Record<keyof typeof ways, { us_per_request: number; per_second: number }[]> = {

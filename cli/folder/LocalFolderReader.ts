@@ -118,9 +118,7 @@ export async function openDataFolder(
       })
     : undefined;
   const dynamo = dynamoClient(ownServer(dynamoServer.endpoint));
-  const kinesis = kinesisServer
-    ? kinesisClient({ endpoint: kinesisServer.endpoint, unsigned: true })
-    : undefined;
+  const kinesis = kinesisServer ? kinesisClient(ownServer(kinesisServer.endpoint)) : undefined;
   return {
     reader: new LocalFolderReader(
       dynamo,
