@@ -139,12 +139,19 @@ export class TransportHandler implements RequestHandler<HttpRequest, HttpRespons
  */
 export const UNSIGNED: RequestSigner = {
   sign: async (request: HttpRequest) => {
-    const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-    request.headers['x-amz-date'] = date;
-    request.headers.authorization = `AWS4-HMAC-SHA256 Credential=local/${date.slice(0, 8)}/local/local/aws4_request, SignedHeaders=host;x-amz-date, Signature=unsigned`;
+    Object.assign(request.headers, unsignedHeaders());
     return request;
   },
 };
+
+/** The headers `UNSIGNED` gives a request: a signature's, without the signature. */
+export function unsignedHeaders(): { 'x-amz-date': string; authorization: string } {
+  const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+  return {
+    'x-amz-date': date,
+    authorization: `AWS4-HMAC-SHA256 Credential=local/${date.slice(0, 8)}/local/local/aws4_request, SignedHeaders=host;x-amz-date, Signature=unsigned`,
+  };
+}
 
 /**
  * What a request to this process's own servers does without: the SDK's user agent (built and

@@ -68,6 +68,14 @@ export interface RelayStats {
  * has the marker, or was stored at another time, would come back on every pass, so it is
  * repaired: the stored item is written once with the entry's marker and time, which gives it
  * that very entry, and once as it is, which removes it.
+ *
+ * The store of this process hands over each commit it stored (`notify(commit)`): those are
+ * forwarded first, as they were written, without reading them back from the index and the
+ * table (the store was answered, so the item is there, marker and all); the index is read
+ * when none is waiting. A commit forwarded from the index is not forwarded again when it was
+ * handed over too, and one Kinesis refused stays pending in the index, as any other, for a
+ * later pass. A relay that stops, or is handed more than `MAX_HANDED` at once, leaves the rest
+ * pending, where a pass over the index (this relay's, or the next process's) finds it.
  */
 export class ChangeRelay {
   readonly stats: RelayStats = { forwarded: 0, passes: 0, refused: 0, repaired: 0, unstored: 0 };
@@ -83,6 +91,8 @@ export class ChangeRelay {
   /** Set by `notify`: a commit came while a pass ran, which that pass may have missed. */
   private notified = false;
   private lock: Promise<void> = Promise.resolve();
+  /** Commits the store of this process stored and handed over (`notify`), not forwarded yet. */
+  private handed = new Map<string, Commit>();
 
   constructor(private readonly options: ChangeRelayOptions) {
     this.batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 500);
@@ -105,7 +115,8 @@ export class ChangeRelay {
   }
 
   private async pass(): Promise<number> {
-    const { dynamo, table, kinesis, streamName } = this.options;
+    if (this.handed.size > 0) return this.forwardHanded();
+    const { dynamo, table } = this.options;
     const region = this.options.region ?? 'us-east-1';
     const page = await dynamo.send(
       new QueryCommand({
@@ -137,7 +148,6 @@ export class ChangeRelay {
     this.noteUnstored(unstored);
     if (stale.length > 0) await this.repair(stale);
     if (items.length === 0) return 0;
-    this.stats.passes++;
     const records = items.map((pending) => {
       const item = withoutMarker(pending);
       let commit: Commit;
@@ -156,6 +166,42 @@ export class ChangeRelay {
       const { record, partitionKey } = commitChange(commit, table, region);
       return { data: Buffer.from(JSON.stringify(record)), partitionKey, item: toItem(commit) };
     });
+    const sent = await this.send(records);
+    // Handed over meanwhile as well: forwarded already.
+    for (const item of sent) this.handed.delete(keyOf(item));
+    return sent.length;
+  }
+
+  /** Forwards commits handed over by the store, as they were stored (see the class comment). */
+  private async forwardHanded(): Promise<number> {
+    const { table } = this.options;
+    const region = this.options.region ?? 'us-east-1';
+    const commits: Commit[] = [];
+    for (const [key, commit] of this.handed) {
+      if (commits.length >= this.batchSize) break;
+      this.handed.delete(key);
+      commits.push(commit);
+    }
+    const records = commits.map((commit) => {
+      const { record, partitionKey } = commitChange(commit, table, region);
+      return { data: Buffer.from(JSON.stringify(record)), partitionKey, item: toItem(commit) };
+    });
+    return (await this.send(records)).length;
+  }
+
+  /**
+   * Puts the records on the stream, then takes the ones Kinesis accepted out of the pending
+   * index; the items of those.
+   */
+  private async send(
+    records: readonly {
+      data: Uint8Array;
+      partitionKey: string;
+      item: Record<string, AttributeValue>;
+    }[],
+  ): Promise<Record<string, AttributeValue>[]> {
+    const { dynamo, table, kinesis, streamName } = this.options;
+    this.stats.passes++;
     const result = await putRecordsReliably(kinesis, streamName, records);
     for (const failed of result.failed) {
       this.stats.refused++;
@@ -177,7 +223,7 @@ export class ChangeRelay {
     );
     this.stats.forwarded += sent.length;
     if (sent.length > 0) this.options.onForwarded?.(sent.length);
-    return sent.length;
+    return sent;
   }
 
   /** Makes stale "pending" index entries follow their items (see the class comment). */
@@ -242,13 +288,20 @@ export class ChangeRelay {
     this.running = this.loop();
   }
 
-  /** Says a commit was stored: an idle relay looks at once instead of at its next poll. */
-  notify(): void {
+  /**
+   * Says a commit was stored: an idle relay looks at once instead of at its next poll. Given
+   * the commit (stored by this process, with the marker), it forwards it without reading it.
+   */
+  notify(commit?: Commit): void {
+    if (commit && this.handed.size < MAX_HANDED)
+      this.handed.set(`${commit.aggregate_id}\u0000${commit.sequence}`, commit);
     this.notified = true;
     this.wake?.();
   }
 
   async stop(): Promise<void> {
+    // What was handed over and not forwarded is pending in the index, for the next relay.
+    this.handed.clear();
     this.stopping = true;
     this.wake?.();
     await this.running;
@@ -287,6 +340,12 @@ export class ChangeRelay {
     }
   }
 }
+
+/**
+ * Commits kept when handed over faster than they are forwarded (about 1 KB each); past that,
+ * the others are found in the index.
+ */
+const MAX_HANDED = 10_000;
 
 /** The events table's key attributes. */
 const KEY = ['aggregate_id', 'sequence'];

@@ -23,7 +23,7 @@ import { DynamoPositionStore } from '../consumer/DynamoPositionStore.js';
 import { FailureLog } from '../consumer/FailureLog.js';
 import type { PositionStore } from '../consumer/PositionStore.js';
 import type { EventEnvelope } from '../EventEnvelope.js';
-import { CommitCodec } from '../eventStore/Commit.js';
+import { type Commit, CommitCodec } from '../eventStore/Commit.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
 import type { Log } from '../Log.js';
@@ -172,7 +172,7 @@ export class EmbeddedRuntime {
       table: EVENTS_TABLE,
       registry,
       relayMarker: true,
-      onCommit: () => relay.notify(),
+      onCommit: (commit: Commit) => relay.notify(commit),
     };
     const eventArchive =
       options.archive ?? (options.memory ? undefined : new FolderStorage(archiveDir(dataDir)));

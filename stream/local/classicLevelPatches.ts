@@ -10,6 +10,13 @@ interface Reader {
   _getSync?(key: unknown, options: object): unknown;
 }
 
+interface Writer {
+  _put(key: unknown, value: unknown, options: { sync?: boolean }): Promise<void>;
+  _del(key: unknown, options: { sync?: boolean }): Promise<void>;
+  _batch(operations: object[], options: object): Promise<void>;
+  _close(): Promise<void>;
+}
+
 interface Opener {
   _open(options: { writeBufferSize?: number }): Promise<void>;
 }
@@ -58,19 +65,95 @@ export function largerWriteBuffer(level: ClassicLevelModule): void {
   };
 }
 
+/**
+ * dynalite writes each item, index entry and table description with a `put` (or `del`) of
+ * its own, and classic-level hands each to libuv's thread pool as a task of its own, which
+ * wakes a pool thread on the same cores as the pipeline: in `matchstream start`, more than ten
+ * a feed event, while dynalite's thread was the one the pipeline waited for (bench/README.md,
+ * "Writes in batches"). This gathers the puts and deletes asked for in
+ * one turn of the event loop and writes them as one LevelDB batch, in the order asked, when
+ * the turn ends; each resolves (or rejects) with its batch. A batch is atomic where separate
+ * writes were not, so a process killed meanwhile leaves none of it or all of it, one of the
+ * states separate writes could leave; a write is not seen by a read before it resolves, as
+ * before. A write asked to sync goes alone, as before; closing writes what is gathered first.
+ *
+ * Self-contained on purpose: a server thread runs its source text (`classicLevelPatches`).
+ */
+export function batchedWrites(level: ClassicLevelModule): void {
+  const prototype = level.ClassicLevel.prototype as Writer & Record<symbol, unknown>;
+  const patched = Symbol.for('matchstream.batchedWrites');
+  if (Object.hasOwn(prototype, patched)) return;
+  prototype[patched] = true;
+  const { _put: put, _del: del, _batch: batch, _close: close } = prototype;
+  type Gathered = {
+    readonly operations: object[];
+    readonly settle: { resolve: () => void; reject: (error: unknown) => void }[];
+    readonly timer: NodeJS.Immediate;
+  };
+  const gathered = Symbol('gathered');
+  const writing = Symbol('writing');
+  type Db = Writer & { [gathered]?: Gathered; [writing]?: Set<Promise<void>> };
+  const write = (db: Db): void => {
+    const batchOf = db[gathered];
+    if (!batchOf) return;
+    delete db[gathered];
+    clearImmediate(batchOf.timer);
+    const inFlight = db[writing] ?? new Set();
+    db[writing] = inFlight;
+    const done = batch.call(db, batchOf.operations, {}).then(
+      () => {
+        for (const s of batchOf.settle) s.resolve();
+      },
+      (error: unknown) => {
+        for (const s of batchOf.settle) s.reject(error);
+      },
+    );
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  };
+  const gather = (db: Db, operation: object): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const batchOf = db[gathered] ?? {
+        operations: [],
+        settle: [],
+        timer: setImmediate(() => write(db)),
+      };
+      db[gathered] = batchOf;
+      batchOf.operations.push(operation);
+      batchOf.settle.push({ resolve, reject });
+    });
+  prototype._put = function (this: Db, key, value, options) {
+    if (options?.sync) return put.call(this, key, value, options);
+    return gather(this, { type: 'put', key, value });
+  };
+  prototype._del = function (this: Db, key, options) {
+    if (options?.sync) return del.call(this, key, options);
+    return gather(this, { type: 'del', key });
+  };
+  prototype._close = async function (this: Db) {
+    write(this);
+    await Promise.allSettled([...(this[writing] ?? [])]);
+    return close.call(this);
+  };
+}
+
 /** The patches as a server thread takes them: each function's source and the module it is given. */
 export function classicLevelPatches(): readonly {
   readonly source: string;
   readonly module: string;
 }[] {
   const module = dynalitesClassicLevel();
-  return [readInPlace, largerWriteBuffer].map((patch) => ({ source: patch.toString(), module }));
+  return [readInPlace, largerWriteBuffer, batchedWrites].map((patch) => ({
+    source: patch.toString(),
+    module,
+  }));
 }
 
-/** Both patches, in this process. */
+/** The patches, in this process. */
 export function patchClassicLevel(level: ClassicLevelModule): void {
   readInPlace(level);
   largerWriteBuffer(level);
+  batchedWrites(level);
 }
 
 /** The classic-level dynalite stores in (through `level`). */

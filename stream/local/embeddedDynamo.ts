@@ -7,6 +7,7 @@ import {
   patchClassicLevel,
 } from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
+import { cacheParsedExpressions, expressionCachePatches } from './expressionCache.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
 import { startServerThread } from './serverThread.js';
 
@@ -59,6 +60,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
     return startServerThread('dynalite', settings, [
       levelIteratorsPatch(),
       ...classicLevelPatches(),
+      ...expressionCachePatches(),
     ]);
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
   const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
@@ -68,6 +70,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
   ]);
   closeIteratorsOnReturn(abstractLevel);
   patchClassicLevel(classicLevel);
+  cacheParsedExpressions();
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

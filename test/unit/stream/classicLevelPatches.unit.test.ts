@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  batchedWrites,
   classicLevelPatches,
   dynalitesClassicLevel,
   largerWriteBuffer,
@@ -14,7 +15,8 @@ import {
 interface Db {
   open(): Promise<void>;
   close(): Promise<void>;
-  put(key: string, value: unknown): Promise<void>;
+  put(key: string, value: unknown, options?: object): Promise<void>;
+  del(key: string): Promise<void>;
   get(key: string, options?: object): Promise<unknown>;
   snapshot(): { close(): Promise<void> };
   sublevel(name: string, options: object): Db;
@@ -117,9 +119,93 @@ describe("dynalite's LevelDB write buffer", () => {
   });
 });
 
+/** A class whose LevelDB writes are counted: each batch's size, and the writes that went alone. */
+function countingClass() {
+  const batches: number[] = [];
+  const alone: string[] = [];
+  const Counting = class extends (classicLevel.ClassicLevel as unknown as new (
+    ...args: unknown[]
+  ) => {
+    _batch(operations: { key: unknown }[], options: object): Promise<void>;
+    _put(key: unknown, value: unknown, options: object): Promise<void>;
+  }) {
+    override async _batch(operations: { key: unknown }[], options: object) {
+      batches.push(operations.length);
+      if (operations.some((o) => String(o.key) === 'refused')) throw new Error('disk full');
+      return super._batch(operations, options);
+    }
+    override async _put(key: unknown, value: unknown, options: object) {
+      alone.push(String(key));
+      return super._put(key, value, options);
+    }
+  };
+  const Patched = class extends Counting {};
+  batchedWrites({ ClassicLevel: Patched as unknown as DbClass });
+  return { Db: Patched as unknown as DbClass, batches, alone };
+}
+
+describe("dynalite's LevelDB writes", () => {
+  it('go as one batch per turn of the event loop, in the order asked, each resolved with it', async () => {
+    const { Db, batches, alone } = countingClass();
+    const db = await openDb(Db);
+    await Promise.all([
+      db.put('a', 1),
+      db.put('b', 2),
+      db.put('a', 3),
+      db.del('b'),
+      db.put('c', { nested: [1, 2] }),
+    ]);
+    expect(batches).toEqual([5]);
+    expect(alone).toEqual([]);
+    expect(await db.get('a')).toBe(3);
+    expect(await db.get('b')).toBeUndefined();
+    expect(await db.get('c')).toEqual({ nested: [1, 2] });
+
+    // The next turn's writes are a batch of their own, seen once resolved.
+    await db.put('d', 4);
+    expect(batches).toEqual([5, 1]);
+    expect(await db.get('d')).toBe(4);
+    await db.close();
+  });
+
+  it('a batch that fails fails each of its writes, and none of the next', async () => {
+    const { Db } = countingClass();
+    const db = await openDb(Db);
+    const outcomes = await Promise.allSettled([db.put('x', 1), db.put('refused', 2)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(await db.get('x')).toBeUndefined();
+    await db.put('y', 3);
+    expect(await db.get('y')).toBe(3);
+    await db.close();
+  });
+
+  it('a write asked to sync goes alone', async () => {
+    const { Db, batches, alone } = countingClass();
+    const db = await openDb(Db);
+    await db.put('s', 1, { sync: true });
+    expect(alone).toEqual(['s']);
+    expect(batches).toEqual([]);
+    expect(await db.get('s')).toBe(1);
+    await db.close();
+  });
+
+  it('closing writes what was gathered, which a new opening reads', async () => {
+    const { Db } = countingClass();
+    const db = await openDb(Db);
+    const written = Promise.all(Array.from({ length: 50 }, (_, i) => db.put(`k${i}`, i)));
+    await db.close();
+    await written;
+    const again = new Db(db.folder, { valueEncoding: 'json' });
+    await again.open();
+    expect(await again.get('k0')).toBe(0);
+    expect(await again.get('k49')).toBe(49);
+    await again.close();
+  });
+});
+
 describe('the patches in a server thread', () => {
   it('run from their own source, on the classic-level dynalite loads', async () => {
-    const [reads, writeBuffer] = classicLevelPatches();
+    const [reads, writeBuffer, batches] = classicLevelPatches();
     const run = (source: string | undefined, prototype: object) =>
       (new Function(`return (${source})`)() as (level: object) => void)({
         ClassicLevel: { prototype },
@@ -135,5 +221,21 @@ describe('the patches in a server thread', () => {
     run(writeBuffer?.source, opener);
     await opener._open({ createIfMissing: true });
     expect(opened).toEqual([{ createIfMissing: true, writeBufferSize: 32 << 20 }]);
+    expect(batches?.module).toBe(reads?.module);
+    const written: object[][] = [];
+    const writer = {
+      _put: async (_key: string, _value: unknown, _options: object) => {},
+      _del: async (_key: string, _options: object) => {},
+      _batch: async (operations: object[]) => void written.push(operations),
+      _close: async () => {},
+    };
+    run(batches?.source, writer);
+    await Promise.all([writer._put('a', 1, {}), writer._del('b', {})]);
+    expect(written).toEqual([
+      [
+        { type: 'put', key: 'a', value: 1 },
+        { type: 'del', key: 'b' },
+      ],
+    ]);
   });
 });
