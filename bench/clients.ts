@@ -1,12 +1,14 @@
 /**
  * What a request to the embedded dynalite costs the thread that sends it, by client: the
- * project's client for its own servers, which hands the server thread its requests as
- * messages (`ownServer`), against the same over HTTP (unsigned, without
+ * project's client for its own servers (`ownServer`), which hands the server thread each
+ * request on items directly, as the JSON the server reads (`sendDirectly`); the same client
+ * through the SDK's serializer, middleware and deserializer, handing the thread the SDK's
+ * HTTP request as a message (what it did before); the same over HTTP (unsigned, without
  * `NOT_FOR_OWN_SERVERS`), that with the SDK's full stack, and a signed one (what a command's
- * store sent before it ran its dynalite on a thread of its own). The same server (on a thread, as every
- * embedded one), the same conditional appends of one-event items, 16 at a time, rounds
- * alternating; each way's time is that of the sending thread (its event loop's active time),
- * which is what the server's thread does not share.
+ * store sent before it ran its dynalite on a thread of its own). The same server (on a
+ * thread, as every embedded one), the same conditional appends of one-event items, 16 at a
+ * time, rounds alternating; each way's time is that of the sending thread (its event loop's
+ * active time), which is what the server's thread does not share.
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +18,13 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { clientConfig, NOT_FOR_OWN_SERVERS, TransportHandler } from '../stream/aws/clientConfig.js';
+import {
+  clientConfig,
+  forOwnServers,
+  NOT_FOR_OWN_SERVERS,
+  TransportHandler,
+} from '../stream/aws/clientConfig.js';
+import { sendsDirectly } from '../stream/aws/directDynamo.js';
 import { dynamoClient } from '../stream/aws/dynamoClient.js';
 import { ensureEventsTable } from '../stream/eventStore/eventsTable.js';
 import { startEmbeddedDynamo } from '../stream/local/embeddedDynamo.js';
@@ -69,8 +77,10 @@ export async function measure(name: string, size: ClientSize = {}) {
   const rounds = size.rounds ?? 7;
   const dynamo = await startEmbeddedDynamo({ thread: true });
   const endpoint = dynamo.endpoint;
+  const own = ownServer(endpoint);
   const ways = {
-    messages: dynamoClient(ownServer(endpoint)),
+    direct: dynamoClient(own),
+    messages: forOwnServers(new DynamoDBClient(clientConfig(own)), own),
     lean: dynamoClient({ endpoint, unsigned: true }),
     full_stack: new DynamoDBClient(clientConfig({ endpoint, unsigned: true })),
     signed: dynamoClient({ endpoint }),
@@ -87,7 +97,12 @@ export async function measure(name: string, size: ClientSize = {}) {
     await ensureEventsTable(ways.lean, TABLE);
     if (!(ways.messages.config.requestHandler instanceof TransportHandler))
       throw new Error('the client of the server thread does not hand it messages');
+    if (!sendsDirectly(ways.direct) || sendsDirectly(ways.messages))
+      throw new Error(
+        'only the project’s client of the server thread hands requests over directly',
+      );
     const runs: Record<keyof typeof ways, { us_per_request: number; per_second: number }[]> = {
+      direct: [],
       messages: [],
       lean: [],
       full_stack: [],
@@ -116,6 +131,7 @@ export async function measure(name: string, size: ClientSize = {}) {
       us_per_request: Number(median(runs[way].map((x) => x.us_per_request)).toFixed(1)),
       per_second: Math.round(median(runs[way].map((x) => x.per_second))),
     });
+    const direct = figure('direct');
     const messages = figure('messages');
     const lean = figure('lean');
     const full = figure('full_stack');
@@ -128,15 +144,17 @@ export async function measure(name: string, size: ClientSize = {}) {
       concurrency: CONCURRENCY,
       removed: [...NOT_FOR_OWN_SERVERS],
       unit: 'µs of the sending thread per conditional PutItem to the embedded dynalite (median of the rounds); per_second: requests/s',
+      direct,
       messages,
       lean,
       full_stack: full,
       signed,
+      ratio_direct: Number((direct.us_per_request / messages.us_per_request).toFixed(3)),
       ratio_messages: Number((messages.us_per_request / lean.us_per_request).toFixed(3)),
       ratio_full_stack: Number((lean.us_per_request / full.us_per_request).toFixed(3)),
       ratio_signed: Number((lean.us_per_request / signed.us_per_request).toFixed(3)),
       ratio_note:
-        'ratio_messages: the messages’ time per request ÷ the lean client’s over HTTP; the others: the lean client’s ÷ the other’s (below 1: the first costs less)',
+        'ratio_direct: the direct client’s time per request ÷ that of the SDK’s messages; ratio_messages: the messages’ ÷ the lean client’s over HTTP; the others: the lean client’s ÷ the other’s (below 1: the first costs less)',
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   } finally {

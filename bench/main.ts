@@ -209,10 +209,14 @@ if (process.stderr.isTTY) {
       `${'marshal relay'.padEnd(36)} ${String(r.relay.value).padStart(10)} commits/s  marshall ${r.relay.marshall_share} of it\n`,
     );
   }
-  for (const r of clients)
+  for (const r of clients) {
+    process.stderr.write(
+      `${'client of the server thread'.padEnd(36)} ${String(r.direct.us_per_request).padStart(10)} µs/request  ${String(r.ratio_direct).padStart(6)} of the SDK's messages (${r.messages.us_per_request})\n`,
+    );
     process.stderr.write(
       `${'client for own servers'.padEnd(36)} ${String(r.lean.us_per_request).padStart(10)} µs/request  ${String(r.ratio_full_stack).padStart(6)} of the full stack (${r.full_stack.us_per_request}), ${r.ratio_signed} of signed (${r.signed.us_per_request})\n`,
     );
+  }
   for (const r of volume) {
     for (const f of r.figures)
       process.stderr.write(

@@ -12,6 +12,7 @@
  *   report some entries failed (`FailedRecordCount`, `FailedEntryCount`). The caller must
  *   retry exactly those (written already or not: the retries must be harmless).
  */
+import { sendThroughSdk } from '../stream/aws/directDynamo.js';
 import type { Rng } from './rng.js';
 
 /** Probability of each fault on each call (0 to 1). */
@@ -120,6 +121,8 @@ export function injectFaults(
     partial: 0,
   };
   const stack = client.middlewareStack as MiddlewareStack;
+  // Requests handed to the server thread directly would not reach the faults' step.
+  sendThroughSdk(client as { middlewareStack: { remove(name: string): boolean } });
   // With `eachKindFirst`: the kinds still to inject once (a call-level fault is an edge just
   // below which the roll is forced; a partial failure waits for a batch call).
   const kinds = ['throttle', 'serverError', 'timeout', 'lostAnswer'] as const;

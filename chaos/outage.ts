@@ -8,6 +8,7 @@
  * them. Both counts go in the summary; the breakers' must be far lower.
  */
 import { type EmbeddedPipeline, startPipeline } from '../pipeline/embeddedPipeline.js';
+import { sendThroughSdk } from '../stream/aws/directDynamo.js';
 import type { BreakerSettings } from '../stream/breaker/CircuitBreaker.js';
 import { seasonFeeds } from './crash.js';
 import { ingestFeed, reconcile } from './reconcile.js';
@@ -46,6 +47,8 @@ interface Stack {
 
 /** Fails each request to a table of `OUT` with a 503 while the outage lasts (inside the SDK's retries). */
 function addOutage(client: { middlewareStack: unknown }, outage: Outage): void {
+  // Requests handed to the server thread directly would not reach this step.
+  sendThroughSdk(client as { middlewareStack: Stack & { remove(name: string): boolean } });
   (client.middlewareStack as Stack).add(
     (next) => async (args) => {
       const input = args.input as { TableName?: unknown; RequestItems?: Record<string, unknown> };

@@ -47,7 +47,7 @@ const NAME = 'directToOwnServer';
  * they took about half the sending thread's time per request (bench/README.md, "Requests on
  * items handed over directly"). It runs where the SDK's serializer would, so every middleware
  * of the earlier step (`initialize`: the project's counters, tests' faults) still sees each
- * call. The output is the SDK's: bytes as `Uint8Array`, `$metadata`; an error answer is the
+ * call, and none of a later step does (`sendThroughSdk` takes it off a client that needs one). The output is the SDK's: bytes as `Uint8Array`, `$metadata`; an error answer is the
  * client's own exception class (`ConditionalCheckFailedException`...). Throttling, a server
  * error, a request the server does not answer in 30 s, or one it cannot be given take the SDK's
  * path instead, with its retries; other operations (tables, TTL) always do.
@@ -117,6 +117,18 @@ export function sendDirectly(
     },
     { step: 'serialize', priority: 'high', name: NAME, override: true },
   );
+  return client;
+}
+
+/**
+ * Takes `sendDirectly` off a client: every request goes through the SDK's whole stack again,
+ * where a middleware of a later step than `initialize` sees it (the chaos suite's faults,
+ * which are modelled inside the SDK's retries, as AWS's are).
+ */
+export function sendThroughSdk<C extends { middlewareStack: { remove(name: string): boolean } }>(
+  client: C,
+): C {
+  client.middlewareStack.remove(NAME);
   return client;
 }
 

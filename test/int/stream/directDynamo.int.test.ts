@@ -18,9 +18,18 @@ import { ensureTable } from '../../../stream/eventStore/eventsTable.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { ownServer } from '../../../stream/local/serverThread.js';
 
-/** An output without what differs from one request to the next (its request id). */
+/**
+ * An output without what differs from one request to the next: its request id, and the order
+ * of BatchGetItem's items, which DynamoDB does not promise.
+ */
 function answer(output: object): object {
-  const { $metadata, ...rest } = output as { $metadata: object };
+  const { $metadata, ...rest } = output as {
+    $metadata: object;
+    Responses?: Record<string, object[]>;
+  };
+  if (rest.Responses)
+    for (const items of Object.values(rest.Responses))
+      items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   return rest;
 }
 
