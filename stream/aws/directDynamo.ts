@@ -43,12 +43,14 @@ const NAME = 'directToOwnServer';
 /**
  * A DynamoDB client of this process's own dynalite (a server thread: `transport`) hands the
  * requests on items to it as the JSON the server reads, and builds the output from the JSON it
- * answers, without the SDK's serializer, endpoint resolution, retry, signing and deserializer:
- * they took about half the sending thread's time per request (bench/README.md, "Requests on
- * items handed over directly"). It runs where the SDK's serializer would, so every middleware
- * of the earlier step (`initialize`: the project's counters, tests' faults) still sees each
- * call, and none of a later step does (`sendThroughSdk` takes it off a client that needs one). The output is the SDK's: bytes as `Uint8Array`, `$metadata`; an error answer is the
- * client's own exception class (`ConditionalCheckFailedException`...). Throttling, a server
+ * answers, without the SDK's serializer, endpoint resolution, retry, signing and deserializer,
+ * which took about 60 % of the sending thread's time per request (37 µs a conditional put
+ * instead of 99: bench/README.md, "Less work for the embedded dynalite per request, and the
+ * relay handed its commits"). It runs where the SDK's serializer would, so every middleware of
+ * the earlier step (`initialize`: the project's counters, tests' faults) still sees each call,
+ * and none of a later step does (`sendThroughSdk` takes it off a client that needs one). The
+ * output is the SDK's: bytes as `Uint8Array`, `$metadata`; an error answer is the client's
+ * own exception class (`ConditionalCheckFailedException`...). Throttling, a server
  * error, a request the server does not answer in 30 s, or one it cannot be given take the SDK's
  * path instead, with its retries; other operations (tables, TTL) always do.
  */
@@ -140,8 +142,9 @@ export function sendsDirectly(client: DynamoDBClient): boolean {
 /**
  * The input with its bytes as base64, as the JSON protocol writes a blob: the same object
  * where nothing under it is bytes, a copy of the way down to each where something is. (A
- * walk in JavaScript, then the plain JSON.stringify: a replacer, called from JSON.stringify
- * for every value, took three times as long.)
+ * walk in JavaScript, then the plain JSON.stringify: with a replacer and a reviver, which
+ * JSON.stringify and JSON.parse call for every value, the middleware's own time in a CPU
+ * profile of `matchstream start` was half as long again.)
  */
 function withBase64(node: unknown): unknown {
   if (node instanceof Uint8Array)

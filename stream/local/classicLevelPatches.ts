@@ -70,12 +70,13 @@ export function largerWriteBuffer(level: ClassicLevelModule): void {
  * its own, and classic-level hands each to libuv's thread pool as a task of its own, which
  * wakes a pool thread on the same cores as the pipeline: in `matchstream start`, more than ten
  * a feed event, while dynalite's thread was the one the pipeline waited for (bench/README.md,
- * "Writes in batches"). This gathers the puts and deletes asked for in
- * one turn of the event loop and writes them as one LevelDB batch, in the order asked, when
- * the turn ends; each resolves (or rejects) with its batch. A batch is atomic where separate
- * writes were not, so a process killed meanwhile leaves none of it or all of it, one of the
- * states separate writes could leave; a write is not seen by a read before it resolves, as
- * before. A write asked to sync goes alone, as before; closing writes what is gathered first.
+ * "Less work for the embedded dynalite per request, and the relay handed its commits"). This
+ * gathers the puts and deletes asked for in one turn of the event loop and writes them as one
+ * LevelDB batch, in the order asked, when the turn ends; each resolves (or rejects) with its
+ * batch. A batch is atomic where separate writes were not, so a process killed meanwhile
+ * leaves none of it or all of it, one of the states separate writes could leave; a read sees
+ * a write once it has resolved, as before. A write asked to sync goes alone, as before;
+ * closing writes what is gathered first.
  *
  * Self-contained on purpose: a server thread runs its source text (`classicLevelPatches`).
  */
