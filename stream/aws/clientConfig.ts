@@ -36,7 +36,7 @@ export interface ClientOptions {
 }
 
 /** How long a request to a local endpoint may wait for its answer, over HTTP or not. */
-const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** A request as a server's HTTP listener would have read it. */
 export interface TransportRequest {
@@ -73,9 +73,8 @@ export class TransportHandler implements RequestHandler<HttpRequest, HttpRespons
     request: HttpRequest,
     options: HttpHandlerOptions = {},
   ): Promise<{ response: HttpResponse }> {
-    const { abortSignal } = options;
-    const aborted = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
-    if (abortSignal?.aborted) throw aborted();
+    const abortSignal = options.abortSignal as AbortSignal | undefined;
+    if (abortSignal?.aborted) throw abortError();
     const query = new URLSearchParams();
     for (const [name, value] of Object.entries(request.query ?? {}))
       for (const v of Array.isArray(value) ? value : [value]) if (v != null) query.append(name, v);
@@ -83,34 +82,16 @@ export class TransportHandler implements RequestHandler<HttpRequest, HttpRespons
     const body: unknown = request.body ?? '';
     if (typeof body !== 'string' && !(body instanceof Uint8Array))
       throw new Error(`a request body of ${typeof body} cannot be handed to a server thread`);
-    const timeoutMs = options.requestTimeout ?? this.requestTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const answer = await Promise.race([
+    const answer = await answeredInTime(
       this.transport({
         method: request.method,
         url: `${request.path}${search ? `?${search}` : ''}`,
         headers: request.headers,
         body,
       }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              Object.assign(new Error(`no answer from the server thread in ${timeoutMs} ms`), {
-                name: 'TimeoutError',
-              }),
-            ),
-          timeoutMs,
-        );
-        onAbort = () => reject(aborted());
-        (abortSignal as AbortSignal | undefined)?.addEventListener?.('abort', onAbort);
-      }),
-    ]).finally(() => {
-      clearTimeout(timer);
-      if (onAbort)
-        (abortSignal as AbortSignal | undefined)?.removeEventListener?.('abort', onAbort);
-    });
+      abortSignal,
+      options.requestTimeout ?? this.requestTimeoutMs,
+    );
     return {
       response: {
         statusCode: answer.status,
@@ -128,6 +109,45 @@ export class TransportHandler implements RequestHandler<HttpRequest, HttpRespons
 
   /** The transport belongs to the server, not to the client: nothing to close. */
   destroy(): void {}
+}
+
+/** The error an aborted request rejects with, as the SDK's HTTP handler's. */
+export function abortError(): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+}
+
+/**
+ * A server thread's answer, unless `signal` aborts first (`AbortError`) or none comes within
+ * `timeoutMs` (`TimeoutError`, which the SDK retries), as over HTTP.
+ */
+export async function answeredInTime(
+  answer: Promise<TransportResponse>,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<TransportResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      answer,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              Object.assign(new Error(`no answer from the server thread in ${timeoutMs} ms`), {
+                name: 'TimeoutError',
+              }),
+            ),
+          timeoutMs,
+        );
+        onAbort = () => reject(abortError());
+        signal?.addEventListener?.('abort', onAbort);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener?.('abort', onAbort);
+  }
 }
 
 /**

@@ -1,6 +1,13 @@
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import { type DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { type Transport, type TransportResponse, unsignedHeaders } from './clientConfig.js';
+import {
+  abortError,
+  answeredInTime,
+  REQUEST_TIMEOUT_MS,
+  type Transport,
+  type TransportResponse,
+  unsignedHeaders,
+} from './clientConfig.js';
 
 /**
  * The operations handed over directly: those on items, whose input and output are JSON but
@@ -35,9 +42,6 @@ const EXCEPTIONS = new Map<string, ExceptionClass>(
 /** Answers the SDK's own path takes over: it retries them with backoff. */
 const RETRIED = /Throttl|LimitExceeded|ProvisionedThroughputExceeded|RequestLimitExceeded/;
 
-/** How long a request handed over directly waits for its answer before the SDK's path retries it. */
-const ANSWER_TIMEOUT_MS = 30_000;
-
 const NAME = 'directToOwnServer';
 
 /**
@@ -62,17 +66,17 @@ export function sendDirectly(
     readonly answerTimeoutMs?: number;
   } = {},
 ): DynamoDBClient {
-  const timeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
+  const timeoutMs = options.answerTimeoutMs ?? REQUEST_TIMEOUT_MS;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = context.commandName?.replace(/Command$/, '');
       if (operation === undefined || !DIRECT.has(operation)) return next(args);
       const signal = (context as { __smithy_context?: { abortSignal?: AbortSignal } })
         .__smithy_context?.abortSignal;
-      if (signal?.aborted) throw aborted();
+      if (signal?.aborted) throw abortError();
       let answer: TransportResponse;
       try {
-        answer = await answered(
+        answer = await answeredInTime(
           transport({
             method: 'POST',
             url: '/',
@@ -201,37 +205,4 @@ function withBytes(node: unknown): unknown {
 function bytes(base64: string): Uint8Array {
   const buffer = Buffer.from(base64, 'base64');
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-function aborted(): Error {
-  return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
-}
-
-/** The answer, unless `signal` aborts first (AbortError) or none comes in time (TimeoutError). */
-async function answered(
-  answer: Promise<TransportResponse>,
-  signal: AbortSignal | undefined,
-  timeoutMs: number,
-): Promise<TransportResponse> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await Promise.race([
-      answer,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              Object.assign(new Error(`no answer in ${timeoutMs} ms`), { name: 'TimeoutError' }),
-            ),
-          timeoutMs,
-        );
-        onAbort = () => reject(aborted());
-        signal?.addEventListener('abort', onAbort);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-  }
 }

@@ -163,8 +163,7 @@ export class ChangeRelay {
         const { record, partitionKey } = itemChange(item, table, region);
         return { data: Buffer.from(JSON.stringify(record)), partitionKey, item };
       }
-      const { record, partitionKey } = commitChange(commit, table, region);
-      return { data: Buffer.from(JSON.stringify(record)), partitionKey, item: toItem(commit) };
+      return this.recordOf(commit);
     });
     const sent = await this.send(records);
     // Handed over meanwhile as well: forwarded already.
@@ -174,32 +173,30 @@ export class ChangeRelay {
 
   /** Forwards commits handed over by the store, as they were stored (see the class comment). */
   private async forwardHanded(): Promise<number> {
-    const { table } = this.options;
-    const region = this.options.region ?? 'us-east-1';
-    const commits: Commit[] = [];
+    const records: Forwarded[] = [];
     for (const [key, commit] of this.handed) {
-      if (commits.length >= this.batchSize) break;
+      if (records.length >= this.batchSize) break;
       this.handed.delete(key);
-      commits.push(commit);
+      records.push(this.recordOf(commit));
     }
-    const records = commits.map((commit) => {
-      const { record, partitionKey } = commitChange(commit, table, region);
-      return { data: Buffer.from(JSON.stringify(record)), partitionKey, item: toItem(commit) };
-    });
     return (await this.send(records)).length;
+  }
+
+  /** A commit's change record, and its item as written back without the marker. */
+  private recordOf(commit: Commit): Forwarded {
+    const { record, partitionKey } = commitChange(
+      commit,
+      this.options.table,
+      this.options.region ?? 'us-east-1',
+    );
+    return { data: Buffer.from(JSON.stringify(record)), partitionKey, item: toItem(commit) };
   }
 
   /**
    * Puts the records on the stream, then takes the ones Kinesis accepted out of the pending
    * index; the items of those.
    */
-  private async send(
-    records: readonly {
-      data: Uint8Array;
-      partitionKey: string;
-      item: Record<string, AttributeValue>;
-    }[],
-  ): Promise<Record<string, AttributeValue>[]> {
+  private async send(records: readonly Forwarded[]): Promise<Record<string, AttributeValue>[]> {
     const { dynamo, table, kinesis, streamName } = this.options;
     this.stats.passes++;
     const result = await putRecordsReliably(kinesis, streamName, records);
@@ -339,6 +336,13 @@ export class ChangeRelay {
       }
     }
   }
+}
+
+/** A record to put on the stream, with the item to write back once Kinesis took it. */
+interface Forwarded {
+  readonly data: Uint8Array;
+  readonly partitionKey: string;
+  readonly item: Record<string, AttributeValue>;
 }
 
 /**
