@@ -81,7 +81,9 @@ async function writeLane(
         );
         const output = await client.send(
           new BatchWriteItemCommand({ RequestItems: { [table]: requests } }),
-          signal ? { abortSignal: signal } : {},
+          // No options without a signal: a client that resolves its stack once
+          // (`forOwnServers`) resolves it again for a call with options.
+          signal ? { abortSignal: signal } : undefined,
         );
         const unprocessed = new Set(
           (output.UnprocessedItems?.[table] ?? []).map((r) =>

@@ -82,7 +82,9 @@ export async function putEventsReliably(
       async send(batch, signal) {
         const output = await client.send(
           new PutEventsCommand({ Entries: [...batch] }),
-          signal ? { abortSignal: signal } : {},
+          // No options without a signal: a client that resolves its stack once
+          // (`forOwnServers`) resolves it again for a call with options.
+          signal ? { abortSignal: signal } : undefined,
         );
         // The per-entry results decide: an entry without an event id was not put on the
         // bus, whatever FailedEntryCount says.

@@ -89,7 +89,9 @@ export async function putRecordsReliably<R extends StreamRecordToPut>(
               ...(r.explicitHashKey === undefined ? {} : { ExplicitHashKey: r.explicitHashKey }),
             })),
           }),
-          signal ? { abortSignal: signal } : {},
+          // No options without a signal: a client that resolves its stack once
+          // (`forOwnServers`) resolves it again for a call with options.
+          signal ? { abortSignal: signal } : undefined,
         );
         // The per-record results decide: a record without a sequence number was not written,
         // whatever FailedRecordCount says.

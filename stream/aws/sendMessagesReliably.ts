@@ -72,7 +72,9 @@ export async function sendMessagesReliably(
         }));
         const output = await client.send(
           new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
-          signal ? { abortSignal: signal } : {},
+          // No options without a signal: a client that resolves its stack once
+          // (`forOwnServers`) resolves it again for a call with options.
+          signal ? { abortSignal: signal } : undefined,
         );
         // Each entry's own result decides, whatever the call's status said.
         const ok = new Map((output.Successful ?? []).map((s) => [s.Id, s.MessageId ?? '']));

@@ -7,6 +7,7 @@ import {
   patchClassicLevel,
 } from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
+import { dynaliteKeyPatches, patchDynaliteKeys } from './dynaliteKeys.js';
 import { cacheParsedExpressions, expressionCachePatches } from './expressionCache.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
 import { startServerThread } from './serverThread.js';
@@ -61,6 +62,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
       levelIteratorsPatch(),
       ...classicLevelPatches(),
       ...expressionCachePatches(),
+      ...dynaliteKeyPatches(),
     ]);
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
   const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
@@ -71,6 +73,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
   closeIteratorsOnReturn(abstractLevel);
   patchClassicLevel(classicLevel);
   cacheParsedExpressions();
+  patchDynaliteKeys();
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { kinesaliteSequencePatches, patchKinesaliteSequences } from './kinesaliteSequences.js';
 import { startServerThread } from './serverThread.js';
 
 /** A Kinesis stand-in running inside this process. */
@@ -27,9 +28,11 @@ export async function startEmbeddedKinesis(
     // The default of 10 shards across all streams is AWS's old account limit, not ours.
     shardLimit: 1_000,
   };
-  if (options.thread) return startServerThread('kinesalite', settings);
+  // kinesalite's sequence numbers in BigInt (see `bigIntSequences`).
+  if (options.thread) return startServerThread('kinesalite', settings, kinesaliteSequencePatches());
   // Loaded here, not at the top: a process whose kinesalite runs on a thread never needs it.
   const { default: kinesalite } = await import('kinesalite');
+  patchKinesaliteSequences();
   const server = kinesalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
