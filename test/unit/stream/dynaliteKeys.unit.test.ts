@@ -33,7 +33,7 @@ function freshDb(): Db {
 
 const theirs = freshDb();
 const ours = freshDb();
-keysOfSeenPartitions(ours);
+keysOfSeenPartitions(ours as unknown as Parameters<typeof keysOfSeenPartitions>[0]);
 
 const TYPES = ['S', 'N', 'B'] as const;
 type KeyType = (typeof TYPES)[number];

@@ -1,4 +1,5 @@
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import type { BuildMiddleware, InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Transport } from '../../../stream/aws/clientConfig.js';
 import { kinesisClient } from '../../../stream/aws/kinesisClient.js';
@@ -24,14 +25,17 @@ function resolutions() {
   return vi.spyOn(ListStreamsCommand.prototype, 'resolveMiddleware');
 }
 
-type Middleware = Parameters<ReturnType<typeof kinesisClient>['middlewareStack']['add']>[0];
-const counting =
-  (seen: string[], name: string): Middleware =>
-  (next) =>
-  async (args) => {
+/** A middleware (of the step `M` is for) that notes its name on each call. */
+function counting<M = InitializeMiddleware<object, MetadataBearer>>(
+  seen: string[],
+  name: string,
+): M {
+  const middleware = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
     seen.push(name);
     return next(args);
   };
+  return middleware as M;
+}
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -72,7 +76,10 @@ describe("a client of the process's own servers resolves its middleware stack on
 
     client.middlewareStack.use({
       applyToStack: (stack) =>
-        stack.add(counting(seen, 'plugin'), { step: 'build', name: 'plugin' }),
+        stack.add(counting<BuildMiddleware<object, MetadataBearer>>(seen, 'plugin'), {
+          step: 'build',
+          name: 'plugin',
+        }),
     });
     await client.send(new ListStreamsCommand({}));
     expect(seen.slice(3)).toEqual(['added', 'relative', 'plugin']);
