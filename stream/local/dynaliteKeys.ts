@@ -28,8 +28,8 @@ interface DynaliteDb {
  * of a commit. In a CPU profile of `matchstream start` (1,000 teams) building keys took 0.74 s
  * of the 8.6 s dynalite's thread was busy, most of it the digest (bench/README.md, "Fewer CPU
  * cycles for the embedded pipeline"). This keeps the start of the key (digest and value) for
- * the partition keys it saw last (at most 50,000, all dropped past that) and builds the rest
- * as dynalite does: the same keys, from the same pieces.
+ * the partition keys it saw last (at most 10,000, about 3 MB; all dropped past that) and
+ * builds the rest as dynalite does: the same keys, from the same pieces.
  *
  * Self-contained on purpose: a server thread runs its source text (`dynaliteKeyPatches`).
  */
@@ -46,7 +46,7 @@ export function keysOfSeenPartitions(db: DynaliteDb): void {
     let start = seen.get(name);
     if (start === undefined) {
       start = `${hashPrefix(value, type)}/${toRangeStr(value, type)}/`;
-      if (seen.size >= 50_000) seen.clear();
+      if (seen.size >= 10_000) seen.clear();
       seen.set(name, start);
     }
     return start;

@@ -112,11 +112,11 @@ describe("dynalite's keys, the partition's part kept", () => {
 
   it('keeps building right past the partitions it keeps', () => {
     const t = table('S', 'S');
-    for (let i = 0; i < 50_010; i += 1_000) {
+    for (let i = 0; i < 10_010; i += 1_000) {
       const item: Item = { pk: { S: `team#${i}` }, sk: { S: '-' } };
       expect(ours.createKey(item, t)).toBe(theirs.createKey(item, t));
     }
-    for (let i = 0; i < 50_010; i++) ours.createKey({ pk: { S: `p${i}` } }, table('S'));
+    for (let i = 0; i < 10_010; i++) ours.createKey({ pk: { S: `p${i}` } }, table('S'));
     const item: Item = { pk: { S: 'p3' } };
     expect(ours.createKey(item, table('S'))).toBe(theirs.createKey(item, table('S')));
   });
