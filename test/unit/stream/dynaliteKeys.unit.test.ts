@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,6 +5,7 @@ import {
   dynalitesDb,
   keysOfSeenPartitions,
 } from '../../../stream/local/dynaliteKeys.js';
+import { freshModule } from '../../support/freshModule.js';
 
 type Item = Record<string, Record<string, unknown>>;
 interface Table {
@@ -16,20 +16,8 @@ interface Db {
   createKey(item: Item, table: Table, keySchema?: Table['KeySchema']): string;
 }
 
-const require = createRequire(import.meta.url);
-
 /** A copy of dynalite's `db` module of its own (the cached one stays as it is). */
-function freshDb(): Db {
-  const path = dynalitesDb();
-  const cached = require.cache[path];
-  delete require.cache[path];
-  try {
-    return require(path) as Db;
-  } finally {
-    if (cached) require.cache[path] = cached;
-    else delete require.cache[path];
-  }
-}
+const freshDb = () => freshModule<Db>(dynalitesDb());
 
 const theirs = freshDb();
 const ours = freshDb();

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,6 +6,7 @@ import {
   kinesaliteSequencePatches,
   kinesalitesDb,
 } from '../../../stream/local/kinesaliteSequences.js';
+import { freshModule } from '../../support/freshModule.js';
 
 type Fields = Record<string, unknown>;
 interface Db {
@@ -15,20 +15,8 @@ interface Db {
   partitionKeyToHashKey(key: string): { comparedTo(other: string | number): number | null };
 }
 
-const require = createRequire(import.meta.url);
-
 /** A copy of kinesalite's `db` module of its own (the cached one stays as it is). */
-function freshDb(): Db {
-  const path = kinesalitesDb();
-  const cached = require.cache[path];
-  delete require.cache[path];
-  try {
-    return require(path) as Db;
-  } finally {
-    if (cached) require.cache[path] = cached;
-    else delete require.cache[path];
-  }
-}
+const freshDb = () => freshModule<Db>(kinesalitesDb());
 
 const theirs = freshDb();
 const ours = freshDb();
