@@ -8,6 +8,7 @@ import {
 } from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
 import { dynaliteKeyPatches, patchDynaliteKeys } from './dynaliteKeys.js';
+import { dynaliteTypePatches, patchDynaliteTypes } from './dynaliteTypes.js';
 import { cacheParsedExpressions, expressionCachePatches } from './expressionCache.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
 import { startServerThread } from './serverThread.js';
@@ -63,6 +64,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
       ...classicLevelPatches(),
       ...expressionCachePatches(),
       ...dynaliteKeyPatches(),
+      ...dynaliteTypePatches(),
     ]);
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
   const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
@@ -74,6 +76,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
   patchClassicLevel(classicLevel);
   cacheParsedExpressions();
   patchDynaliteKeys();
+  patchDynaliteTypes();
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
