@@ -8,6 +8,7 @@ import {
 } from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
 import { dynaliteKeyPatches, patchDynaliteKeys } from './dynaliteKeys.js';
+import { dynaliteTablePatches, patchDynaliteTables } from './dynaliteTables.js';
 import { dynaliteTypePatches, patchDynaliteTypes } from './dynaliteTypes.js';
 import { cacheParsedExpressions, expressionCachePatches } from './expressionCache.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
@@ -65,6 +66,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
       ...expressionCachePatches(),
       ...dynaliteKeyPatches(),
       ...dynaliteTypePatches(),
+      ...dynaliteTablePatches(),
     ]);
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
   const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
@@ -77,6 +79,7 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
   cacheParsedExpressions();
   patchDynaliteKeys();
   patchDynaliteTypes();
+  patchDynaliteTables();
   const server = dynalite(settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
