@@ -16,12 +16,12 @@ interface DynaliteValidations {
  * would convert (`"true"` to a boolean, a decimal to an integer) and dropping unknown members
  * and nulls. In a CPU profile of `matchstream start` (1,000 teams) that took 1.0 s of the 8.3 s
  * dynalite's thread was busy, the thread the pipeline waits on (bench/README.md, "dynalite's
- * type check without a copy"). This looks first, without building anything, whether the
- * request is already what that copy would be: every member known and not null, every value of
- * its type (a string for a string, an integer for an integer, valid base64 for bytes, the
- * structures and their members likewise). Such a request is passed on as it is, which is
- * equal, member for member, to the copy; any other request goes to dynalite's own check, which
- * converts or refuses it as before.
+ * type check without a copy, and its table descriptions kept"). This looks first, without
+ * building anything, whether the request is already what that copy would be: every member
+ * known and not null, every value of its type (a string for a string, an integer for an
+ * integer, canonical base64 for bytes, the structures and their members likewise). Such a
+ * request is passed on as it is, which is equal, member for member, to the copy; any other
+ * request goes to dynalite's own check, which converts or refuses it as before.
  *
  * Self-contained on purpose: a server thread runs its source text (`dynaliteTypePatches`).
  */
