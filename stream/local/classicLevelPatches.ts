@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { forThread, type ModulePatch } from './modulePatches.js';
 
 /** What of classic-level the patches below change. */
 interface ClassicLevelModule {
@@ -139,15 +140,9 @@ export function batchedWrites(level: ClassicLevelModule): void {
 }
 
 /** The patches as a server thread takes them: each function's source and the module it is given. */
-export function classicLevelPatches(): readonly {
-  readonly source: string;
-  readonly module: string;
-}[] {
+export function classicLevelPatches(): readonly ModulePatch[] {
   const module = dynalitesClassicLevel();
-  return [readInPlace, largerWriteBuffer, batchedWrites].map((patch) => ({
-    source: patch.toString(),
-    module,
-  }));
+  return [readInPlace, largerWriteBuffer, batchedWrites].map((patch) => forThread(patch, module));
 }
 
 /** The patches, in this process. */

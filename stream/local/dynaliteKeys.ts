@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { dependencyModule, forThread, inProcess, type ModulePatch } from './modulePatches.js';
 
 type AttributeValue = Record<string, unknown>;
 interface Table {
@@ -62,20 +62,12 @@ export function keysOfSeenPartitions(db: DynaliteDb): void {
 }
 
 /** The patch as a server thread takes it: its source and dynalite's `db` module. */
-export function dynaliteKeyPatches(): readonly {
-  readonly source: string;
-  readonly module: string;
-}[] {
-  return [{ source: keysOfSeenPartitions.toString(), module: dynalitesDb() }];
-}
+export const dynaliteKeyPatches = (): readonly ModulePatch[] => [
+  forThread(keysOfSeenPartitions, dynalitesDb()),
+];
 
 /** The patch, in this process. */
-export function patchDynaliteKeys(): void {
-  keysOfSeenPartitions(createRequire(import.meta.url)(dynalitesDb()) as DynaliteDb);
-}
+export const patchDynaliteKeys = (): void => inProcess(keysOfSeenPartitions, dynalitesDb());
 
 /** The path of dynalite's `db` module. */
-export function dynalitesDb(): string {
-  const dynalite = createRequire(import.meta.url).resolve('dynalite');
-  return createRequire(dynalite).resolve('./db');
-}
+export const dynalitesDb = (): string => dependencyModule('dynalite', './db');

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { dynalitesDb } from './dynaliteKeys.js';
+import { forThread, inProcess, type ModulePatch } from './modulePatches.js';
 
 type Callback = (error: unknown, table?: unknown) => void;
 
@@ -83,14 +83,9 @@ export function tablesKept(db: DynaliteDb): void {
 }
 
 /** The patch as a server thread takes it: its source and dynalite's `db` module. */
-export function dynaliteTablePatches(): readonly {
-  readonly source: string;
-  readonly module: string;
-}[] {
-  return [{ source: tablesKept.toString(), module: dynalitesDb() }];
-}
+export const dynaliteTablePatches = (): readonly ModulePatch[] => [
+  forThread(tablesKept, dynalitesDb()),
+];
 
 /** The patch, in this process. */
-export function patchDynaliteTables(): void {
-  tablesKept(createRequire(import.meta.url)(dynalitesDb()) as DynaliteDb);
-}
+export const patchDynaliteTables = (): void => inProcess(tablesKept, dynalitesDb());

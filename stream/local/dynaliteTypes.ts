@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { dependencyModule, forThread, inProcess, type ModulePatch } from './modulePatches.js';
 
 /** A member's type as dynalite's validations describe it: a name, or a name and its children. */
 type TypeSpec = string | { readonly type?: unknown; readonly children?: unknown };
@@ -111,22 +111,13 @@ export function typesCheckedInPlace(validations: DynaliteValidations): void {
 }
 
 /** The patch as a server thread takes it: its source and dynalite's validations module. */
-export function dynaliteTypePatches(): readonly {
-  readonly source: string;
-  readonly module: string;
-}[] {
-  return [{ source: typesCheckedInPlace.toString(), module: dynalitesValidations() }];
-}
+export const dynaliteTypePatches = (): readonly ModulePatch[] => [
+  forThread(typesCheckedInPlace, dynalitesValidations()),
+];
 
 /** The patch, in this process. */
-export function patchDynaliteTypes(): void {
-  typesCheckedInPlace(
-    createRequire(import.meta.url)(dynalitesValidations()) as DynaliteValidations,
-  );
-}
+export const patchDynaliteTypes = (): void =>
+  inProcess(typesCheckedInPlace, dynalitesValidations());
 
 /** The path of dynalite's validations module. */
-export function dynalitesValidations(): string {
-  const dynalite = createRequire(import.meta.url).resolve('dynalite');
-  return createRequire(dynalite).resolve('./validations');
-}
+export const dynalitesValidations = (): string => dependencyModule('dynalite', './validations');

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { dependencyModule, forThread, inProcess, type ModulePatch } from './modulePatches.js';
 
 /** What of a dynalite expression parser (a PEG.js module) the patch below changes. */
 interface ExpressionParser {
@@ -71,20 +71,11 @@ export function parseOnce(parser: ExpressionParser): void {
 const PARSERS = ['conditionParser', 'updateParser', 'projectionParser'];
 
 /** The patch as a server thread takes it: for each of dynalite's parsers, its source and module. */
-export function expressionCachePatches(): readonly {
-  readonly source: string;
-  readonly module: string;
-}[] {
-  const dynalite = createRequire(import.meta.url).resolve('dynalite');
-  return PARSERS.map((name) => ({
-    source: parseOnce.toString(),
-    module: createRequire(dynalite).resolve(`./db/${name}`),
-  }));
+export function expressionCachePatches(): readonly ModulePatch[] {
+  return PARSERS.map((name) => forThread(parseOnce, dependencyModule('dynalite', `./db/${name}`)));
 }
 
 /** The patch, in this process. */
 export function cacheParsedExpressions(): void {
-  const dynalite = createRequire(import.meta.url).resolve('dynalite');
-  const require = createRequire(dynalite);
-  for (const name of PARSERS) parseOnce(require(`./db/${name}`) as ExpressionParser);
+  for (const name of PARSERS) inProcess(parseOnce, dependencyModule('dynalite', `./db/${name}`));
 }

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { dependencyModule, forThread, inProcess, type ModulePatch } from './modulePatches.js';
 
 /** A sequence number's fields, as kinesalite's `db` module gives and takes them. */
 interface SequenceFields {
@@ -160,20 +160,12 @@ export function bigIntSequences(db: KinesaliteDb): void {
 }
 
 /** The patch as a server thread takes it: its source and kinesalite's `db` module. */
-export function kinesaliteSequencePatches(): readonly {
-  readonly source: string;
-  readonly module: string;
-}[] {
-  return [{ source: bigIntSequences.toString(), module: kinesalitesDb() }];
-}
+export const kinesaliteSequencePatches = (): readonly ModulePatch[] => [
+  forThread(bigIntSequences, kinesalitesDb()),
+];
 
 /** The patch, in this process. */
-export function patchKinesaliteSequences(): void {
-  bigIntSequences(createRequire(import.meta.url)(kinesalitesDb()) as KinesaliteDb);
-}
+export const patchKinesaliteSequences = (): void => inProcess(bigIntSequences, kinesalitesDb());
 
 /** The path of kinesalite's `db` module. */
-export function kinesalitesDb(): string {
-  const kinesalite = createRequire(import.meta.url).resolve('kinesalite');
-  return createRequire(kinesalite).resolve('./db');
-}
+export const kinesalitesDb = (): string => dependencyModule('kinesalite', './db');

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { ModulePatch } from './modulePatches.js';
 
 /** What of abstract-level `closeIteratorsOnReturn` patches. */
 interface IteratorClasses {
@@ -33,7 +34,7 @@ export function closeIteratorsOnReturn(level: IteratorClasses): void {
 }
 
 /** The patch as a server thread takes it: the function's source and the module it is given. */
-export function levelIteratorsPatch(): { readonly source: string; readonly module: string } {
+export function levelIteratorsPatch(): ModulePatch {
   // The abstract-level dynalite loads (through `level` and `classic-level`).
   const module = createRequire(import.meta.url).resolve('abstract-level');
   return { source: closeIteratorsOnReturn.toString(), module };

@@ -6,6 +6,7 @@ import type {
   TransportRequest,
   TransportResponse,
 } from '../aws/clientConfig.js';
+import type { ModulePatch } from './modulePatches.js';
 
 /** A local server running on a thread of its own. */
 export interface ServerThread {
@@ -123,7 +124,7 @@ export async function startServerThread(
   packageName: string,
   options: object,
   /** Run in the thread before the package loads: self-contained functions, each given a module. */
-  patches: readonly { readonly source: string; readonly module: string }[] = [],
+  patches: readonly ModulePatch[] = [],
 ): Promise<ServerThread> {
   const modulePath = createRequire(import.meta.url).resolve(packageName);
   const worker = new Worker(PROGRAM, { eval: true, workerData: { modulePath, options, patches } });
