@@ -7,6 +7,7 @@ import {
   patchClassicLevel,
 } from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
+import { dynaliteBatchWritePatches, patchDynaliteBatchWrites } from './dynaliteBatchWrites.js';
 import { dynaliteKeyPatches, patchDynaliteKeys } from './dynaliteKeys.js';
 import { dynaliteTablePatches, patchDynaliteTables } from './dynaliteTables.js';
 import { dynaliteTypePatches, patchDynaliteTypes } from './dynaliteTypes.js';
@@ -67,7 +68,10 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
       ...dynaliteKeyPatches(),
       ...dynaliteTypePatches(),
       ...dynaliteTablePatches(),
+      ...dynaliteBatchWritePatches(),
     ]);
+  // Before dynalite loads: it picks its actions then.
+  patchDynaliteBatchWrites();
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
   const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
     import('abstract-level'),

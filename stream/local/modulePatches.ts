@@ -9,6 +9,8 @@ const require = createRequire(import.meta.url);
 export interface ModulePatch {
   readonly source: string;
   readonly module: string;
+  /** A module whose exports become what the function returns, before anything loads it. */
+  readonly replaces?: string;
 }
 
 /** The path of the module `path` inside the package `pkg`, as that package resolves it. */
@@ -17,11 +19,29 @@ export function dependencyModule(pkg: string, path: string): string {
 }
 
 /** `patch` as a server thread takes it, for the module at `modulePath`. */
-export function forThread<M>(patch: (module: M) => void, modulePath: string): ModulePatch {
+export function forThread<M>(patch: (module: M) => unknown, modulePath: string): ModulePatch {
   return { source: patch.toString(), module: modulePath };
 }
 
 /** `patch` applied in this process to the module at `modulePath`. */
 export function inProcess<M>(patch: (module: M) => void, modulePath: string): void {
   patch(require(modulePath) as M);
+}
+
+/**
+ * The module at `replacedPath` replaced in this process by what `patch` returns, given the
+ * module at `modulePath`. Only what loads it afterwards gets the replacement; nothing is
+ * replaced when something has loaded it already, so every copy loaded in the process is the same.
+ */
+export function replacedInProcess<M, R>(
+  patch: (module: M) => R,
+  modulePath: string,
+  replacedPath: string,
+): void {
+  const { cache } = require;
+  if (cache[replacedPath] !== undefined) return;
+  const replacement = patch(require(modulePath) as M);
+  require(replacedPath);
+  const entry: NodeJS.Module | undefined = cache[replacedPath] as NodeJS.Module | undefined;
+  if (entry) entry.exports = replacement;
 }

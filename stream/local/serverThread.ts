@@ -64,8 +64,15 @@ export function liveServerThreads(): readonly LiveServerThread[] {
 const PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads');
 const v8 = require('node:v8');
-// Patches of the package's dependencies first: each a self-contained function's source, given a module.
-for (const patch of workerData.patches) (0, eval)('(' + patch.source + ')')(require(patch.module));
+// Patches of the package's dependencies first: each a self-contained function's source, given
+// a module; what one returns replaces the module it names, if it names one.
+for (const patch of workerData.patches) {
+  const replacement = (0, eval)('(' + patch.source + ')')(require(patch.module));
+  if (patch.replaces) {
+    require(patch.replaces);
+    require.cache[patch.replaces].exports = replacement;
+  }
+}
 const create = require(workerData.modulePath);
 const server = create(workerData.options);
 server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
