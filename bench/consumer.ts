@@ -94,27 +94,24 @@ async function throughput(upcast: boolean, count: number) {
   const writer = registry.get('MatchRecorded', writerVersion).type;
 
   // Baseline: avsc decoding the same Avro payloads, nothing else.
-  const rawRuns: number[] = [];
-  for (let run = 0; run < 5; run++) {
+  const rawRound = () => {
     const start = performance.now();
     for (const p of payloads) writer.fromBuffer(p);
-    rawRuns.push(count / ((performance.now() - start) / 1000));
-  }
+    return count / ((performance.now() - start) / 1000);
+  };
 
   // Second baseline: the least a consumer must do with the same Kinesis records (base64,
   // JSON, base64, avsc), with no checks, no upcast and no sequencing.
-  const recordRuns: number[] = [];
-  for (let run = 0; run < 5; run++) {
+  const recordRound = () => {
     const start = performance.now();
     for (const r of input) {
       const change = JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
       writer.fromBuffer(Buffer.from(change.dynamodb.NewImage.events.L[0].M.data.B, 'base64'));
     }
-    recordRuns.push(count / ((performance.now() - start) / 1000));
-  }
+    return count / ((performance.now() - start) / 1000);
+  };
 
-  const runs: number[] = [];
-  for (let run = 0; run < 5; run++) {
+  const handlerRound = async () => {
     let applied = 0;
     const handler = createKinesisHandler({
       consumer: 'bench',
@@ -130,8 +127,23 @@ async function throughput(upcast: boolean, count: number) {
     });
     const start = performance.now();
     for (let i = 0; i < input.length; i += 100) await handler({ Records: input.slice(i, i + 100) });
-    runs.push(applied / ((performance.now() - start) / 1000));
     if (applied !== count) throw new Error(`applied ${applied} of ${count}`);
+    return applied / ((performance.now() - start) / 1000);
+  };
+
+  // The three in turn, round after round, so that a drift of the machine's speed moves them
+  // alike (the host's speed can move by a third within the hour); one round of each first,
+  // not counted, to warm them up.
+  rawRound();
+  recordRound();
+  await handlerRound();
+  const rawRuns: number[] = [];
+  const recordRuns: number[] = [];
+  const runs: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    rawRuns.push(rawRound());
+    recordRuns.push(recordRound());
+    runs.push(await handlerRound());
   }
   const value = median(runs);
   const baseline = median(rawRuns);
