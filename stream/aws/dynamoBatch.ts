@@ -48,6 +48,55 @@ export async function batchWriteReliably(
   }
 }
 
+/**
+ * At least the bytes a write takes in a BatchWriteItem request, without serializing it: the
+ * item (or key) in DynamoDB's JSON wire format, as UTF-8, and its `PutRequest`/`DeleteRequest`
+ * wrapping. The request is limited to 16 MB "over the network", where an item can take more
+ * than the 400 KB it may take stored (API Reference, BatchWriteItem). A string's code unit
+ * takes at most 6 bytes there (escaped as `\uXXXX`; any other way, 1 to 3), so a string
+ * counts 6 bytes a code unit; bytes go as base64. Measuring the JSON of every item instead
+ * was 5 % of the main thread's CPU in `matchstream start` (bench/README.md, "dynalite's
+ * batches written together, and where the CPU goes"), and counted a binary value as the JSON
+ * of a byte array, several times its base64.
+ */
+export function requestBytesBound(item: Item): number {
+  return WRAPPING + mapBound(item);
+}
+
+/** `{"DeleteRequest":{"Key":` ... `}}`, the longer of the two wrappings, and a comma. */
+const WRAPPING = 27;
+/** `{"NULL":` ... `}`: a value's type and braces, for the longest type names. */
+const TYPED = 9;
+
+const stringBound = (s: string): number => 6 * s.length + 2;
+const base64Bound = (bytes: Uint8Array): number => 4 * Math.ceil(bytes.byteLength / 3) + 2;
+
+function mapBound(map: Record<string, AttributeValue>): number {
+  let bytes = 2;
+  for (const name in map) bytes += stringBound(name) + 2 + valueBound(map[name] as AttributeValue);
+  return bytes;
+}
+
+function valueBound(value: AttributeValue): number {
+  if (value.S !== undefined) return TYPED + stringBound(value.S);
+  if (value.N !== undefined) return TYPED + stringBound(value.N);
+  if (value.B !== undefined) return TYPED + base64Bound(value.B);
+  if (value.BOOL !== undefined || value.NULL !== undefined) return TYPED + 5;
+  if (value.SS !== undefined) return listBound(value.SS, stringBound);
+  if (value.NS !== undefined) return listBound(value.NS, stringBound);
+  if (value.BS !== undefined) return listBound(value.BS, base64Bound);
+  if (value.L !== undefined) return listBound(value.L, valueBound);
+  if (value.M !== undefined) return TYPED + mapBound(value.M);
+  // A type this does not know: its JSON, 6 bytes a code unit.
+  return TYPED + 6 * JSON.stringify(value).length;
+}
+
+function listBound<T>(values: readonly T[], bound: (value: T) => number): number {
+  let bytes = TYPED + 2;
+  for (const value of values) bytes += bound(value) + 1;
+  return bytes;
+}
+
 /** Calls in flight at once for one batch write or read. */
 const LANES = 4;
 
@@ -73,7 +122,7 @@ async function writeLane(
     {
       maxEntries: MAX_WRITES,
       maxBytes: MAX_REQUEST_BYTES,
-      size: (w) => JSON.stringify('put' in w ? w.put : w.delete).length,
+      size: (w) => requestBytesBound('put' in w ? w.put : w.delete),
       refuse: () => undefined,
       async send(batch, signal) {
         const requests: WriteRequest[] = batch.map((w) =>
