@@ -97,6 +97,8 @@ function listBound<T>(values: readonly T[], bound: (value: T) => number): number
   return bytes;
 }
 
+const ACKED = { ack: true } as const;
+
 /** Calls in flight at once for one batch write or read. */
 const LANES = 4;
 
@@ -139,6 +141,8 @@ async function writeLane(
             keyOf((r.PutRequest?.Item ?? r.DeleteRequest?.Key ?? {}) as Item),
           ),
         );
+        // Nearly always nothing is left: no key to compare then.
+        if (unprocessed.size === 0) return batch.map(() => ACKED);
         return batch.map((w) =>
           unprocessed.has(keyOf('put' in w ? w.put : w.delete))
             ? {

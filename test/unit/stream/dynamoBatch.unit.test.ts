@@ -84,3 +84,31 @@ describe('the bytes a write takes in a BatchWriteItem request', () => {
       expect(wireBytes({ RequestItems: { t: call } })).toBeLessThanOrEqual(16 * 1024 * 1024);
   });
 });
+
+describe("a batch write's items left unprocessed", () => {
+  it('are sent again until written, the others once', async () => {
+    const calls: string[][] = [];
+    const client = {
+      send: async (command: { input: { RequestItems: Record<string, WriteRequest[]> } }) => {
+        const requests = command.input.RequestItems.t ?? [];
+        calls.push(
+          requests.map((r) => r.PutRequest?.Item?.pk?.S ?? r.DeleteRequest?.Key?.pk?.S ?? ''),
+        );
+        // The first call leaves its odd items unprocessed.
+        const left = calls.length === 1 ? requests.filter((_, i) => i % 2 === 1) : [];
+        return { UnprocessedItems: left.length > 0 ? { t: left } : {} };
+      },
+    } as unknown as DynamoDBClient;
+    const writes = [
+      ...Array.from({ length: 5 }, (_, n) => ({ put: { pk: { S: `p${n}` } } })),
+      { delete: { pk: { S: 'gone' } } },
+    ];
+
+    await batchWriteReliably(client, 't', writes, ['pk'], { baseDelayMs: 0 });
+
+    expect(calls).toEqual([
+      ['p0', 'p1', 'p2', 'p3', 'p4', 'gone'],
+      ['p1', 'p3', 'gone'],
+    ]);
+  });
+});
