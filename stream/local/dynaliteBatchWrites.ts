@@ -81,8 +81,8 @@ type BatchWriteItem = (store: Store, data: BatchWriteData, cb: Done) => void;
  * event loop, at every step. Behind `matchstream start` and every rebuild, nearly every item
  * written is written so (the read models' documents, the bus archive, the relay's write-back),
  * and dynalite's thread is what the pipeline waits on (bench/README.md, "dynalite's batches
- * written together"). This serves the whole request at once, with the same checks in the same
- * order and the same answer:
+ * written together, and where the CPU goes"). This serves the whole request at once, with
+ * the same checks in the same order and the same answer:
  *
  * - each table's description read once, each item checked and its key built once, duplicates
  *   refused as dynalite refuses them;
@@ -308,7 +308,7 @@ export function batchWritesTogether(db: DynaliteDb): BatchWriteItem {
           });
       }
       let waiting = batches.length;
-      let failedWrite = false;
+      let failure: unknown;
       const written = () => {
         const result: { UnprocessedItems: object; ConsumedCapacity?: object[] } = {
           UnprocessedItems: {},
@@ -326,15 +326,14 @@ export function batchWritesTogether(db: DynaliteDb): BatchWriteItem {
         written();
         return;
       }
+      // Every batch settled before the answer and the locks go: none still in flight after a
+      // failure, which answers with the first error.
       for (const { db: subDb, operations } of batches)
         subDb.batch(operations, (error) => {
-          if (failedWrite) return;
-          if (error) {
-            failedWrite = true;
-            settled(error);
-            return;
-          }
-          if (--waiting === 0) written();
+          if (error && failure === undefined) failure = error;
+          if (--waiting > 0) return;
+          if (failure === undefined) written();
+          else settled(failure);
         });
     }
   };

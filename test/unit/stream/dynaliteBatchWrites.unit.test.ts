@@ -287,6 +287,46 @@ describe("dynalite's batches written together", () => {
     expect(sorted(entries)).toEqual(sorted(expected));
   });
 
+  it('answers a write that failed once every batch of the request has settled, and lets go of its keys', async () => {
+    const store = await newStore();
+    const events: string[] = [];
+    type Batch = (operations: unknown[], cb: (error?: unknown) => void) => void;
+    const plain = (store as unknown as { getItemDb(name: string): { batch: Batch } }).getItemDb(
+      'plain',
+    );
+    const indexed = (store as unknown as { getItemDb(name: string): { batch: Batch } }).getItemDb(
+      'indexed',
+    );
+    const [batch, plainBatch] = [indexed.batch, plain.batch];
+    plain.batch = (_operations, cb) => setImmediate(() => cb(new Error('the disk is full')));
+    indexed.batch = (operations, cb) =>
+      setTimeout(
+        () =>
+          batch(operations, (error) => {
+            events.push('indexed written');
+            cb(error);
+          }),
+        20,
+      );
+    const key = { pk: { S: 'a' }, sk: { N: '1' } };
+
+    const answer = await run(together, store, {
+      RequestItems: {
+        plain: [{ PutRequest: { Item: key } }],
+        indexed: [{ PutRequest: { Item: key } }],
+      },
+    }).then((a) => {
+      events.push('answered');
+      return a;
+    });
+    plain.batch = plainBatch;
+    const after = await run(putItem, store, { TableName: 'plain', Item: key });
+
+    expect(answer.error).toBe('Error: the disk is full');
+    expect(events).toEqual(['indexed written', 'answered']);
+    expect(after.error).toBeUndefined();
+  });
+
   it('runs from its source text, as a server thread runs it, and names the module it replaces', async () => {
     const [patch] = dynaliteBatchWritePatches();
     expect(patch?.module).toBe(dynalitesDb());
