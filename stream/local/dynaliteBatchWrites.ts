@@ -256,16 +256,21 @@ export function batchWritesTogether(db: DynaliteDb): BatchWriteItem {
       olds: readonly (Item | undefined)[][],
       settled: (error: unknown, result?: unknown) => void,
     ) {
-      const batches: {
-        db: SubDb;
-        operations: { type: 'put' | 'del'; key: string; value?: Item }[];
-      }[] = [];
+      type Operation = { type: 'put' | 'del'; key: string; value?: Item };
+      const batches: { db: SubDb; operations: Operation[] }[] = [];
+      const billed = capacityRequested(data);
       const units = new Map<string, number>();
       for (const [t, { name, table, writes }] of all.entries()) {
         const old = olds[t] as (Item | undefined)[];
-        const items: { type: 'put' | 'del'; key: string; value?: Item }[] = [];
-        const indexDeletes = new Map<SubDb, { type: 'del'; key: string }[]>();
-        const indexPuts = new Map<SubDb, { type: 'put'; key: string; value: Item }[]>();
+        const items: Operation[] = [];
+        // Each index's entries: its deletes, then its puts.
+        const entries = new Map<SubDb, { deletes: Operation[]; puts: Operation[] }>();
+        const entriesOf = (type: 'Local' | 'Global', index: string) => {
+          const indexDb = store.getIndexDb(type, name, index);
+          const found = entries.get(indexDb) ?? { deletes: [], puts: [] };
+          entries.set(indexDb, found);
+          return found;
+        };
         for (const [i, w] of writes.entries()) {
           const existing = old[i];
           if (w.item) items.push({ type: 'put', key: w.key, value: w.item });
@@ -275,21 +280,13 @@ export function batchWritesTogether(db: DynaliteDb): BatchWriteItem {
               const indexes = table[`${type}SecondaryIndexes`] ?? [];
               if (indexes.length === 0) continue;
               const actions = db.getIndexActions(indexes, existing, w.item ?? null, table);
-              for (const d of actions.deletes) {
-                const indexDb = store.getIndexDb(type, name, d.index);
-                const list = indexDeletes.get(indexDb) ?? [];
-                indexDeletes.set(indexDb, list);
-                list.push({ type: 'del', key: d.key });
-              }
-              for (const p of actions.puts) {
-                const indexDb = store.getIndexDb(type, name, p.index);
-                const list = indexPuts.get(indexDb) ?? [];
-                indexPuts.set(indexDb, list);
-                list.push({ type: 'put', key: p.key, value: p.item });
-              }
+              for (const d of actions.deletes)
+                entriesOf(type, d.index).deletes.push({ type: 'del', key: d.key });
+              for (const p of actions.puts)
+                entriesOf(type, p.index).puts.push({ type: 'put', key: p.key, value: p.item });
             }
           }
-          if (capacityRequested(data)) {
+          if (billed) {
             const request = {
               TableName: name,
               ReturnConsumedCapacity: data.ReturnConsumedCapacity,
@@ -301,11 +298,8 @@ export function batchWritesTogether(db: DynaliteDb): BatchWriteItem {
           }
         }
         batches.push({ db: store.getItemDb(name), operations: items });
-        for (const indexDb of new Set([...indexDeletes.keys(), ...indexPuts.keys()]))
-          batches.push({
-            db: indexDb,
-            operations: [...(indexDeletes.get(indexDb) ?? []), ...(indexPuts.get(indexDb) ?? [])],
-          });
+        for (const [indexDb, { deletes, puts }] of entries)
+          batches.push({ db: indexDb, operations: [...deletes, ...puts] });
       }
       let waiting = batches.length;
       let failure: unknown;
@@ -313,7 +307,7 @@ export function batchWritesTogether(db: DynaliteDb): BatchWriteItem {
         const result: { UnprocessedItems: object; ConsumedCapacity?: object[] } = {
           UnprocessedItems: {},
         };
-        if (capacityRequested(data))
+        if (billed)
           result.ConsumedCapacity = [...units].map(([table, capacity]) => ({
             CapacityUnits: capacity,
             TableName: table,
