@@ -32,8 +32,26 @@ export interface DynamoEventStoreOptions {
    * where no Kinesis Data Streams for DynamoDB captures the table's changes. Off on AWS.
    */
   readonly relayMarker?: boolean;
-  /** Called after each stored commit (the local relay wakes up on it). */
+  /** Called after each stored commit. */
   readonly onCommit?: (commit: Commit) => void;
+  /**
+   * The local change relay of this process, which may take a new commit over: one it takes
+   * is written without the marker, and it forwards that commit itself (see `CommitHandOver`).
+   */
+  readonly relay?: CommitHandOver;
+}
+
+/**
+ * The local change relay as a store of the same process sees it. A commit it takes is
+ * written without the relay marker, so the relay must learn how its write ended: `stored`
+ * after it was stored, or `notStored` (`certain` when DynamoDB refused its condition, so
+ * nothing was written; not when the write failed otherwise and may have landed). A store
+ * calls `take` in the same synchronous step that stamped the commit.
+ */
+export interface CommitHandOver {
+  take(commit: Commit): boolean;
+  stored(commit: Commit): void;
+  notStored(commit: Commit, certain: boolean): void;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -77,6 +95,7 @@ export class DynamoEventStore implements EventStore {
   protected readonly codec: CommitCodec;
   private readonly relayMarker: boolean;
   private readonly onCommit: ((commit: Commit) => void) | undefined;
+  private readonly relay: CommitHandOver | undefined;
 
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
@@ -84,6 +103,7 @@ export class DynamoEventStore implements EventStore {
     this.codec = new CommitCodec(options.registry, options.now);
     this.relayMarker = options.relayMarker ?? false;
     this.onCommit = options.onCommit;
+    this.relay = options.relay;
   }
 
   /** The schemas the store encodes and decodes its events with. */
@@ -97,41 +117,60 @@ export class DynamoEventStore implements EventStore {
     events: readonly NewEvent[],
   ): Promise<AppendResult> {
     const commit = this.codec.build(aggregateId, expectedVersion, events);
-    if (expectedVersion > 0) {
-      const covering = await this.commitAtOrBefore(aggregateId, expectedVersion);
-      if (covering?.last_sequence !== expectedVersion) {
+    // A commit the relay takes is written without the marker: the relay must hear how the
+    // write ended ('unknown': it failed in a way that may have stored it).
+    const taken = this.relayMarker && this.relay?.take(commit) === true;
+    let written: 'no' | 'unknown' | 'yes' = 'no';
+    try {
+      if (expectedVersion > 0) {
+        const covering = await this.commitAtOrBefore(aggregateId, expectedVersion);
+        if (covering?.last_sequence !== expectedVersion) {
+          throw new ConcurrencyError(aggregateId, expectedVersion, await this.version(aggregateId));
+        }
+      }
+      try {
+        written = 'unknown';
+        await this.call(aggregateId, () =>
+          this.client.send(
+            new PutItemCommand({
+              TableName: this.table,
+              Item:
+                this.relayMarker && !taken
+                  ? { ...toItem(commit), ...RELAY_MARKER }
+                  : toItem(commit),
+              ConditionExpression: 'attribute_not_exists(aggregate_id)',
+            }),
+          ),
+        );
+        written = 'yes';
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Refused: nothing written by this attempt, but an earlier one (its answer lost, the
+        // SDK sent it again) may have stored this very commit: unknown until it is read.
+        const existing = await this.commitAt(aggregateId, commit.sequence);
+        const same =
+          existing !== undefined &&
+          sameEvents(
+            existing,
+            commit.events.map((e) => e.event_id),
+          );
+        written = same && existing.committed_at === commit.committed_at ? 'yes' : 'no';
+        if (same) {
+          // This very commit, stored by the earlier attempt: the relay that took it forwards it.
+          if (taken && written === 'yes') this.relay?.stored(commit);
+          return {
+            aggregateId,
+            version: existing.last_sequence,
+            events: this.codec.envelopes(existing),
+            duplicate: true,
+          };
+        }
         throw new ConcurrencyError(aggregateId, expectedVersion, await this.version(aggregateId));
       }
+    } finally {
+      if (taken && written !== 'yes') this.relay?.notStored(commit, written === 'no');
     }
-    try {
-      await this.call(aggregateId, () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: this.relayMarker ? { ...toItem(commit), ...RELAY_MARKER } : toItem(commit),
-            ConditionExpression: 'attribute_not_exists(aggregate_id)',
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.commitAt(aggregateId, commit.sequence);
-      if (
-        existing &&
-        sameEvents(
-          existing,
-          commit.events.map((e) => e.event_id),
-        )
-      ) {
-        return {
-          aggregateId,
-          version: existing.last_sequence,
-          events: this.codec.envelopes(existing),
-          duplicate: true,
-        };
-      }
-      throw new ConcurrencyError(aggregateId, expectedVersion, await this.version(aggregateId));
-    }
+    this.relay?.stored(commit);
     this.onCommit?.(commit);
     return {
       aggregateId,

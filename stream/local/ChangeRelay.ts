@@ -1,5 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
@@ -7,6 +14,7 @@ import { putRecordsReliably } from '../aws/putRecordsReliably.js';
 import { commitChange, itemChange } from '../changes/commitChange.js';
 import type { Commit } from '../eventStore/Commit.js';
 import { fromItem, toItem } from '../eventStore/commitItem.js';
+import type { CommitHandOver } from '../eventStore/DynamoEventStore.js';
 import { RELAY_INDEX, RELAY_MARKER } from '../eventStore/eventsTable.js';
 
 export interface ChangeRelayOptions {
@@ -31,6 +39,15 @@ export interface ChangeRelayOptions {
   readonly onError?: (error: Error) => void;
   /** Called after records were put on the stream (the local consumers wake up on it). */
   readonly onForwarded?: (count: number) => void;
+  /**
+   * The table the relay keeps its checkpoint in (partition key `relay`, a string:
+   * `RELAY_TABLE`, made by `ensureRuntimeTables`). With it, the relay takes over the commits
+   * of its process's store (`take`), which are written without the marker; without it, every
+   * commit carries the marker.
+   */
+  readonly checkpointTable?: string;
+  /** Segments of the scan after an unclean stop (see `ChangeRelay`). @default 4 */
+  readonly recoverySegments?: number;
 }
 
 export interface RelayStats {
@@ -44,17 +61,41 @@ export interface RelayStats {
   repaired: number;
   /** Index entries of commits the table does not hold, left alone (see `ChangeRelay`). */
   unstored: number;
+  /** Commits taken over from the store (written without the marker). */
+  taken: number;
+  /** Commits found again by the scan after an unclean stop, and forwarded. */
+  recovered: number;
+  /** Checkpoints written. */
+  checkpoints: number;
 }
 
 /**
  * The table → Kinesis hop where Kinesis Data Streams for DynamoDB is not available (the
  * embedded default): it forwards each new commit as the change record AWS would write, with
- * the aggregate id as partition key.
+ * the aggregate id as partition key. At least once, and nothing lost across a crash, two ways.
  *
- * At least once, and nothing lost across a crash: commits are written with a `relay_pending`
- * marker (a sparse index), the relay finds them there, and removes the marker only after
- * Kinesis accepted the record. A crash in between forwards the commit again, which the
- * consumers' per-stream positions absorb.
+ * **Commits its own process's store writes** (given a `checkpointTable`): the store asks the
+ * relay to `take` each commit as it stamps it, and writes one taken without any marker; it
+ * tells the relay how the write ended (`stored`, `notStored`), and the relay forwards it from
+ * memory. Nothing is written back: one write per commit, as on AWS. What a crash could lose
+ * is what the relay took and had not forwarded, so the relay keeps a checkpoint: a
+ * `watermark` no taken commit it has not forwarded was stamped (`committed_at`) before, and
+ * whether it is `open`. It only takes a commit stamped at or after every watermark it has
+ * written or is writing (the *floor*), and a watermark never passes a commit it took and has
+ * not forwarded, so whatever the checkpoint holds when the process dies, every such commit
+ * lies at or after it. A relay that stops cleanly writes `open: false`; one that starts on a
+ * checkpoint still open scans the table once for commits without the marker stamped at or
+ * after the watermark, and forwards them again (the consumers absorb a repeat, as below). A
+ * commit it cannot take (none stamped before the floor, a store clock stepped back, more than
+ * `MAX_HANDED` waiting, a relay not running) is written with the marker, as below. A write
+ * that failed in a way that may have stored its item is read back once and forwarded if it
+ * was stored.
+ *
+ * **Commits with the marker** (any other writer: `matchstream ingest` with no pipeline, a
+ * relay not running): they are written with a `relay_pending` marker (a sparse index), the
+ * relay finds them there, and removes the marker only after Kinesis accepted the record. A
+ * crash in between forwards the commit again, which the consumers absorb (a read model's
+ * documents carry their stream's sequence, and the consumers' positions the rest).
  *
  * The index is not the truth, the table is: dynalite writes an item's index entries first,
  * then the item, and only removes the entry its previous version had. A process killed
@@ -69,16 +110,26 @@ export interface RelayStats {
  * repaired: the stored item is written once with the entry's marker and time, which gives it
  * that very entry, and once as it is, which removes it.
  *
- * The store of this process hands over each commit it stored (`notify(commit)`): those are
- * forwarded first, as they were written, without reading them back from the index and the
- * table (the store was answered, so the item is there, marker and all); the index is read
- * when none is waiting. A commit forwarded from the index is not forwarded again when it was
- * handed over too, and one Kinesis refused stays pending in the index, as any other, for a
- * later pass. A relay that stops, or is handed more than `MAX_HANDED` at once, leaves the rest
- * pending, where a pass over the index (this relay's, or the next process's) finds it.
+ * Commits the store of this process stored are handed over (`stored`, or `notify(commit)`):
+ * those are forwarded first, as they were written, without reading them back from the index
+ * and the table; the index is read when none is waiting. A commit forwarded from the index is
+ * not forwarded again when it was handed over too. One with the marker that Kinesis refused
+ * stays pending in the index, as any other, for a later pass; a taken one is tried again from
+ * memory. A relay that stops, or is handed more than `MAX_HANDED` marked commits at once,
+ * leaves those pending, where a pass over the index (this relay's, or the next process's)
+ * finds them.
  */
-export class ChangeRelay {
-  readonly stats: RelayStats = { forwarded: 0, passes: 0, refused: 0, repaired: 0, unstored: 0 };
+export class ChangeRelay implements CommitHandOver {
+  readonly stats: RelayStats = {
+    forwarded: 0,
+    passes: 0,
+    refused: 0,
+    repaired: 0,
+    unstored: 0,
+    taken: 0,
+    recovered: 0,
+    checkpoints: 0,
+  };
   /** Entries without an item in the last pass, and those reported already. */
   private unstoredBefore = new Set<string>();
   private readonly reported = new Set<string>();
@@ -91,13 +142,70 @@ export class ChangeRelay {
   /** Set by `notify`: a commit came while a pass ran, which that pass may have missed. */
   private notified = false;
   private lock: Promise<void> = Promise.resolve();
-  /** Commits the store of this process stored and handed over (`notify`), not forwarded yet. */
+  /** Commits stored and handed over (`stored`, `notify`), not forwarded yet. */
   private handed = new Map<string, Commit>();
+  /** Commits taken over (written without the marker) and not forwarded yet, by key. */
+  private readonly taken = new Map<string, Taken>();
+  /**
+   * The highest watermark written or being written: only a commit stamped at or after it is
+   * taken. Undefined while the relay cannot take any (its checkpoint not open).
+   */
+  private floor: string | undefined;
+  /** The latest `committed_at` of a taken commit forwarded. */
+  private latestForwarded = '';
+  /** When the checkpoint was last written (ms), and the watermark it holds. */
+  private checkpointedAt = 0;
+  private checkpointed: string | undefined;
+  /** Settles once the running relay opened its checkpoint (`opened`). */
+  private opening: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ChangeRelayOptions) {
     this.batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 500);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.maxPollIntervalMs ?? 2_000);
+  }
+
+  /**
+   * Takes a commit just stamped over from the store, which then writes it without the marker
+   * (see the class comment); false: the store writes it with the marker.
+   */
+  take(commit: Commit): boolean {
+    if (this.floor === undefined || this.stopping || commit.committed_at < this.floor) return false;
+    if (this.taken.size + this.handed.size >= MAX_HANDED) return false;
+    const key = commitKey(commit);
+    // A second append at the same position under way: the store's condition decides.
+    if (this.taken.has(key)) return false;
+    this.taken.set(key, { commit, stage: 'writing' });
+    this.stats.taken++;
+    return true;
+  }
+
+  /** A commit stored by this process's store, taken or not: forwarded as it was written. */
+  stored(commit: Commit): void {
+    const taken = this.taken.get(commitKey(commit));
+    if (taken?.commit === commit) {
+      taken.stage = 'stored';
+      // Never dropped: nothing else would find it (the limit is kept by `take`).
+      this.handed.set(commitKey(commit), commit);
+      this.notified = true;
+      this.wake?.();
+    } else this.notify(commit);
+  }
+
+  /**
+   * A taken commit whose write did not store it (`certain`: DynamoDB refused its condition or
+   * it was never sent), or may have: read back by the next pass.
+   */
+  notStored(commit: Commit, certain: boolean): void {
+    const key = commitKey(commit);
+    const taken = this.taken.get(key);
+    if (taken?.commit !== commit) return;
+    if (certain) this.taken.delete(key);
+    else {
+      taken.stage = 'unknown';
+      this.notified = true;
+      this.wake?.();
+    }
   }
 
   /**
@@ -115,9 +223,9 @@ export class ChangeRelay {
   }
 
   private async pass(): Promise<number> {
+    await this.readBackUnknown();
     if (this.handed.size > 0) return this.forwardHanded();
     const { dynamo, table } = this.options;
-    const region = this.options.region ?? 'us-east-1';
     const page = await dynamo.send(
       new QueryCommand({
         TableName: table,
@@ -148,26 +256,10 @@ export class ChangeRelay {
     this.noteUnstored(unstored);
     if (stale.length > 0) await this.repair(stale);
     if (items.length === 0) return 0;
-    const records = items.map((pending) => {
-      const item = withoutMarker(pending);
-      let commit: Commit;
-      try {
-        commit = fromItem(item, table);
-      } catch (error) {
-        // Not a commit: forwarded as it is, for the consumers to dead-letter with why.
-        this.options.onError?.(
-          new Error(
-            `relay: forwarding a malformed item as it is: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        );
-        const { record, partitionKey } = itemChange(item, table, region);
-        return { data: Buffer.from(JSON.stringify(record)), partitionKey, item };
-      }
-      return this.recordOf(commit);
-    });
+    const records = items.map((pending) => this.recordOfItem(withoutMarker(pending), true));
     const sent = await this.send(records);
     // Handed over meanwhile as well: forwarded already.
-    for (const item of sent) this.handed.delete(keyOf(item));
+    for (const record of sent) this.handed.delete(record.key);
     return sent.length;
   }
 
@@ -182,42 +274,119 @@ export class ChangeRelay {
     return (await this.send(records)).length;
   }
 
-  /** A commit's change record, and its item as written back without the marker. */
+  /**
+   * Reads back the taken commits whose write failed in a way that may have stored them: one
+   * stored as written (no marker, the same `committed_at`) is forwarded, any other dropped.
+   */
+  private async readBackUnknown(): Promise<void> {
+    const unknown = [...this.taken.values()].filter((t) => t.stage === 'unknown');
+    if (unknown.length === 0) return;
+    const { dynamo, table } = this.options;
+    const stored = await batchGetReliably(
+      dynamo,
+      table,
+      unknown.map(({ commit }) => ({
+        aggregate_id: { S: commit.aggregate_id },
+        sequence: { N: String(commit.sequence) },
+      })),
+      KEY,
+      { consistent: true },
+    );
+    for (const taken of unknown) {
+      const { commit } = taken;
+      const item = stored.get(
+        batchKeyOf({
+          aggregate_id: { S: commit.aggregate_id },
+          sequence: { N: String(commit.sequence) },
+        }),
+      );
+      if (item && !item.relay_pending && item.committed_at?.S === commit.committed_at) {
+        taken.stage = 'stored';
+        this.handed.set(commitKey(commit), commit);
+      } else this.taken.delete(commitKey(commit));
+    }
+  }
+
+  /** A commit's change record, and whether it carries the marker (written back once sent). */
   private recordOf(commit: Commit): Forwarded {
+    const key = commitKey(commit);
+    const taken = this.taken.get(key);
     const { record, partitionKey } = commitChange(
       commit,
       this.options.table,
       this.options.region ?? 'us-east-1',
     );
-    return { data: Buffer.from(JSON.stringify(record)), partitionKey, item: toItem(commit) };
+    return {
+      data: Buffer.from(JSON.stringify(record)),
+      partitionKey,
+      key,
+      ...(taken?.commit === commit ? { commit } : { item: toItem(commit) }),
+    };
+  }
+
+  /**
+   * The change record of an item read from the table (without its marker); `marked`: it is
+   * written back once sent. One that is not a commit is forwarded as it is, for the consumers
+   * to dead-letter with why.
+   */
+  private recordOfItem(item: Record<string, AttributeValue>, marked: boolean): Forwarded {
+    const { table } = this.options;
+    let commit: Commit;
+    try {
+      commit = fromItem(item, table);
+    } catch (error) {
+      this.options.onError?.(
+        new Error(
+          `relay: forwarding a malformed item as it is: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+      const { record, partitionKey } = itemChange(item, table, this.options.region ?? 'us-east-1');
+      return {
+        data: Buffer.from(JSON.stringify(record)),
+        partitionKey,
+        key: keyOf(item),
+        ...(marked ? { item } : {}),
+      };
+    }
+    if (marked) return this.recordOf(commit);
+    const { record, partitionKey } = commitChange(
+      commit,
+      table,
+      this.options.region ?? 'us-east-1',
+    );
+    return { data: Buffer.from(JSON.stringify(record)), partitionKey, key: commitKey(commit) };
   }
 
   /**
    * Puts the records on the stream, then takes the ones Kinesis accepted out of the pending
-   * index; the items of those.
+   * index (those with the marker) or out of what this relay took; the records accepted.
    */
-  private async send(records: readonly Forwarded[]): Promise<Record<string, AttributeValue>[]> {
+  private async send(records: readonly Forwarded[]): Promise<Forwarded[]> {
     const { dynamo, table, kinesis, streamName } = this.options;
     this.stats.passes++;
     const result = await putRecordsReliably(kinesis, streamName, records);
     for (const failed of result.failed) {
       this.stats.refused++;
+      // A taken commit is in no index: tried again from memory.
+      if (failed.record.commit) this.handed.set(failed.record.key, failed.record.commit);
       this.options.onError?.(
         new Error(
           `relay: Kinesis refused the change of ${failed.record.partitionKey}: ${failed.errorCode}: ${failed.errorMessage}`,
         ),
       );
     }
-    // Only now is the commit safely in the stream: take it out of the pending index by
+    const sent = result.sent.map((s) => s.record);
+    for (const record of sent) {
+      if (!record.commit) continue;
+      if (this.taken.get(record.key)?.commit === record.commit) this.taken.delete(record.key);
+      if (record.commit.committed_at > this.latestForwarded)
+        this.latestForwarded = record.commit.committed_at;
+    }
+    // Only now is a marked commit safely in the stream: take it out of the pending index by
     // writing the item back without the marker (commits never change, so this is safe, and
     // it batches where UpdateItem would not).
-    const sent = result.sent.map((s) => s.record.item);
-    await batchWriteReliably(
-      dynamo,
-      table,
-      sent.map((item) => ({ put: item })),
-      KEY,
-    );
+    const marked = sent.flatMap((record) => (record.item ? [{ put: record.item }] : []));
+    if (marked.length > 0) await batchWriteReliably(dynamo, table, marked, KEY);
     this.stats.forwarded += sent.length;
     if (sent.length > 0) this.options.onForwarded?.(sent.length);
     return sent;
@@ -273,6 +442,125 @@ export class ChangeRelay {
     this.unstoredBefore = new Set(keys);
   }
 
+  /** The lowest watermark the checkpoint may hold now: no taken commit not forwarded is before it. */
+  private watermark(): string {
+    let low: string | undefined;
+    for (const { commit } of this.taken.values())
+      if (low === undefined || commit.committed_at < low) low = commit.committed_at;
+    const floor = this.floor ?? '';
+    return [floor, low ?? this.latestForwarded].sort().at(-1) ?? floor;
+  }
+
+  /**
+   * Writes the checkpoint: `open` while the relay may take commits. The floor rises to the
+   * watermark before the write, so no commit stamped before it is taken while it is written.
+   */
+  private async checkpoint(open: boolean, watermark = this.watermark()): Promise<void> {
+    const table = this.options.checkpointTable;
+    if (!table) return;
+    if (this.floor !== undefined && watermark > this.floor) this.floor = watermark;
+    await this.options.dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          relay: { S: this.options.table },
+          watermark: { S: watermark },
+          open: { BOOL: open },
+          written_at: { S: new Date().toISOString() },
+        },
+      }),
+    );
+    this.checkpointed = watermark;
+    this.checkpointedAt = Date.now();
+    this.stats.checkpoints++;
+  }
+
+  /** Moves the checkpoint on, at most once a second, when its watermark can rise. */
+  private async moveCheckpoint(): Promise<void> {
+    if (this.floor === undefined || Date.now() - this.checkpointedAt < CHECKPOINT_EVERY_MS) return;
+    const watermark = this.watermark();
+    if (watermark !== this.checkpointed) await this.checkpoint(true, watermark);
+  }
+
+  /**
+   * Opens the checkpoint before the relay takes any commit: after an unclean stop (the
+   * checkpoint still open), first finds again and hands over the commits without the marker
+   * stamped at or after its watermark.
+   */
+  private async open(): Promise<void> {
+    const { checkpointTable, dynamo, table } = this.options;
+    if (!checkpointTable) return;
+    const { Item } = await dynamo.send(
+      new GetItemCommand({
+        TableName: checkpointTable,
+        Key: { relay: { S: table } },
+        ConsistentRead: true,
+      }),
+    );
+    const now = new Date().toISOString();
+    let watermark = now;
+    if (Item?.open?.BOOL === true && Item.watermark?.S !== undefined) {
+      const since = Item.watermark.S;
+      const started = performance.now();
+      const found = await this.recover(since);
+      this.options.onError?.(
+        new Error(
+          `relay: the last run stopped without closing its checkpoint: ${found} commits stored since ${since} without the marker found in ${((performance.now() - started) / 1000).toFixed(1)} s and forwarded again`,
+        ),
+      );
+      // The oldest commit found again, which is not forwarded yet.
+      if (this.taken.size > 0 && this.watermark() < now) watermark = this.watermark();
+    }
+    await this.checkpoint(true, watermark);
+    this.floor = watermark;
+  }
+
+  /**
+   * The scan after an unclean stop: every commit without the marker stamped at or after
+   * `since`, handed over as taken (a malformed item forwarded as it is); their number.
+   */
+  private async recover(since: string): Promise<number> {
+    const { dynamo, table } = this.options;
+    const segments = Math.max(1, this.options.recoverySegments ?? 4);
+    let found = 0;
+    const malformed: Forwarded[] = [];
+    await Promise.all(
+      Array.from({ length: segments }, async (_, segment) => {
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const page = await dynamo.send(
+            new ScanCommand({
+              TableName: table,
+              Segment: segment,
+              TotalSegments: segments,
+              ConsistentRead: true,
+              FilterExpression: 'committed_at >= :since AND attribute_not_exists(relay_pending)',
+              ExpressionAttributeValues: { ':since': { S: since } },
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          for (const item of page.Items ?? []) {
+            found++;
+            let commit: Commit;
+            try {
+              commit = fromItem(item, table);
+            } catch {
+              malformed.push(this.recordOfItem(item, false));
+              continue;
+            }
+            const key = commitKey(commit);
+            this.taken.set(key, { commit, stage: 'stored' });
+            this.handed.set(key, commit);
+          }
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }),
+    );
+    this.stats.recovered += found;
+    if (malformed.length > 0) await this.send(malformed);
+    return found;
+  }
+
   /** Forwards until nothing is pending. */
   async drain(): Promise<void> {
     while ((await this.forwardPending()) > 0);
@@ -282,7 +570,17 @@ export class ChangeRelay {
   start(): void {
     if (this.running) return;
     this.stopping = false;
-    this.running = this.loop();
+    let opened = () => {};
+    this.opening = new Promise<void>((resolve) => (opened = resolve));
+    this.running = this.loop(opened);
+  }
+
+  /**
+   * Settles once the started relay has opened its checkpoint (after the scan an unclean stop
+   * calls for) or failed to: from then on it takes commits over.
+   */
+  opened(): Promise<void> {
+    return this.opening;
   }
 
   /**
@@ -290,22 +588,50 @@ export class ChangeRelay {
    * the commit (stored by this process, with the marker), it forwards it without reading it.
    */
   notify(commit?: Commit): void {
-    if (commit && this.handed.size < MAX_HANDED)
-      this.handed.set(`${commit.aggregate_id}\u0000${commit.sequence}`, commit);
+    if (commit && this.handed.size < MAX_HANDED) this.handed.set(commitKey(commit), commit);
     this.notified = true;
     this.wake?.();
   }
 
+  /**
+   * Stops the background loop. What this relay took is forwarded first, as far as Kinesis
+   * takes it, and the checkpoint closed if nothing taken is left (else the next relay scans).
+   * What was handed over with the marker and not forwarded is pending in the index.
+   */
   async stop(): Promise<void> {
-    // What was handed over and not forwarded is pending in the index, for the next relay.
-    this.handed.clear();
     this.stopping = true;
     this.wake?.();
     await this.running;
     this.running = undefined;
+    if (this.floor !== undefined) {
+      this.floor = undefined;
+      try {
+        while (this.taken.size > 0 && (await this.forwardTaken()) > 0);
+        await this.checkpoint(this.taken.size > 0);
+      } catch (error) {
+        this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    this.handed.clear();
+    this.taken.clear();
   }
 
-  private async loop(): Promise<void> {
+  /** One pass over what this relay took and still holds (at stop). */
+  private forwardTaken(): Promise<number> {
+    for (const [key, commit] of this.handed)
+      if (this.taken.get(key)?.commit !== commit) this.handed.delete(key);
+    return this.forwardPending();
+  }
+
+  private async loop(opened: () => void): Promise<void> {
+    try {
+      await this.open();
+    } catch (error) {
+      // Without its checkpoint the relay takes nothing: every commit carries the marker.
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      opened();
+    }
     // Passes in a row that found nothing: an idle relay looks less and less often (every
     // commit of this process wakes it), so an idle pipeline sends next to no requests.
     let idle = 0;
@@ -314,6 +640,7 @@ export class ChangeRelay {
       this.notified = false;
       try {
         forwarded = await this.forwardPending();
+        await this.moveCheckpoint();
       } catch (error) {
         this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
       }
@@ -338,21 +665,40 @@ export class ChangeRelay {
   }
 }
 
-/** A record to put on the stream, with the item to write back once Kinesis took it. */
-interface Forwarded {
-  readonly data: Uint8Array;
-  readonly partitionKey: string;
-  readonly item: Record<string, AttributeValue>;
+/** A commit this relay took: being written, stored, or written with an outcome unknown. */
+interface Taken {
+  readonly commit: Commit;
+  stage: 'writing' | 'stored' | 'unknown';
 }
 
 /**
+ * A record to put on the stream: with the item to write back once Kinesis took it (a commit
+ * with the marker), or the commit this relay took (nothing to write back).
+ */
+interface Forwarded {
+  readonly data: Uint8Array;
+  readonly partitionKey: string;
+  readonly key: string;
+  readonly item?: Record<string, AttributeValue>;
+  readonly commit?: Commit;
+}
+
+/** How often at most the checkpoint moves while commits flow. */
+const CHECKPOINT_EVERY_MS = 1_000;
+
+/**
  * Commits kept when handed over faster than they are forwarded (about 1 KB each); past that,
- * the others are found in the index.
+ * marked ones are found in the index, and the store writes new ones with the marker.
  */
 const MAX_HANDED = 10_000;
 
 /** The events table's key attributes. */
 const KEY = ['aggregate_id', 'sequence'];
+
+/** A commit's key, as `keyOf` gives an item's. */
+function commitKey(commit: Commit): string {
+  return `${commit.aggregate_id}\u0000${commit.sequence}`;
+}
 
 /** An item's key as `batchGetReliably` keys what it found. */
 function batchKeyOf(item: Record<string, AttributeValue>): string {

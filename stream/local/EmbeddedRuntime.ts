@@ -23,7 +23,7 @@ import { DynamoPositionStore } from '../consumer/DynamoPositionStore.js';
 import { FailureLog } from '../consumer/FailureLog.js';
 import type { PositionStore } from '../consumer/PositionStore.js';
 import type { EventEnvelope } from '../EventEnvelope.js';
-import { type Commit, CommitCodec } from '../eventStore/Commit.js';
+import { CommitCodec } from '../eventStore/Commit.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
 import type { Log } from '../Log.js';
@@ -32,7 +32,7 @@ import { EventSourceMapping, type EventSourceMappingOptions } from './EventSourc
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
 import { type EmbeddedKinesis, startEmbeddedKinesis } from './embeddedKinesis.js';
 import { FolderInvocationRecords, failureFolder } from './failureFolder.js';
-import { ensureRuntimeTables } from './localTables.js';
+import { ensureRuntimeTables, RELAY_TABLE } from './localTables.js';
 import { archiveDir, DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
 import { ownServer } from './serverThread.js';
 
@@ -166,13 +166,14 @@ export class EmbeddedRuntime {
       streamName: CHANGES_STREAM,
       pollIntervalMs: 100,
       onError: recovered(options, { component: 'relay' }),
+      checkpointTable: RELAY_TABLE,
     });
     const storeOptions = {
       client: dynamo,
       table: EVENTS_TABLE,
       registry,
       relayMarker: true,
-      onCommit: (commit: Commit) => relay.notify(commit),
+      relay,
     };
     const eventArchive =
       options.archive ?? (options.memory ? undefined : new FolderStorage(archiveDir(dataDir)));
@@ -197,7 +198,12 @@ export class EmbeddedRuntime {
       { dynamo: dynamoServer, kinesis: kinesisServer },
       options,
     );
-    if (options.relay ?? true) relay.start();
+    if (options.relay ?? true) {
+      relay.start();
+      // Appends from here on are taken over by the relay (after it found again, following an
+      // unclean stop, what the last run took and never forwarded).
+      await relay.opened();
+    }
     return runtime;
   }
 

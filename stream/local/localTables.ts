@@ -27,9 +27,12 @@ export async function ensureKeyValueTable(
   });
 }
 
+/** The local change relay's checkpoint (`ChangeRelay`): one item per table it relays. */
+export const RELAY_TABLE = 'matchstream-relay';
+
 /**
- * The tables of the consumer runtime: positions, checkpoints, dead letters, bus archive, and the
- * breakers' shared state.
+ * The tables of the consumer runtime: positions, checkpoints, dead letters, bus archive, the
+ * breakers' shared state, and the change relay's checkpoint.
  */
 export async function ensureRuntimeTables(client: DynamoDBClient): Promise<void> {
   await Promise.all([
@@ -38,6 +41,12 @@ export async function ensureRuntimeTables(client: DynamoDBClient): Promise<void>
     ensureKeyValueTable(client, DEAD_LETTERS_TABLE, 'consumer', 'id'),
     ensureKeyValueTable(client, BUS_ARCHIVE_TABLE, 'bus', 'key'),
     ensureBreakersTable(client),
+    ensureTable(client, {
+      TableName: RELAY_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'relay', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'relay', KeyType: 'HASH' }],
+    }),
   ]);
 }
 

@@ -221,8 +221,12 @@ describe('the benchmarks on tiny inputs', () => {
     expect(table('positions:read-models')).toBeLessThanOrEqual(result.events - result.matches - 12);
     expect(table('positions:sagas')).toBeGreaterThanOrEqual(result.events_by_type.SagaStarted ?? 0);
     expect(table('positions:sagas')).toBeLessThanOrEqual(result.events - result.matches - 12);
-    // Each commit stored, then written back by the relay without its pending marker.
-    expect(table('events')).toBeGreaterThanOrEqual(2 * (result.matches + 12));
+    // Each commit stored once (a commit holds one event or more): the relay took them over
+    // from the store, so none carries a pending marker to be written back (which wrote each
+    // commit twice). Conditional writes refused (a team's registration two results raced for,
+    // a saga's append that lost a race) are billed, and counted, all the same.
+    expect(table('events')).toBeGreaterThanOrEqual(result.matches + 12);
+    expect(table('events')).toBeLessThan(1.5 * result.events);
     expect(result.pipeline.items).toBe(result.pipeline.tables.reduce((sum, t) => sum + t.items, 0));
     expect(result.pipeline.value).toBeCloseTo(result.pipeline.items / result.events, 2);
     // Every write bills at least a write unit; documents under 1 KB, exactly one.
