@@ -1,11 +1,5 @@
 import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { ensureStream, kinesisClient } from '../../../stream/aws/kinesisClient.js';
@@ -20,6 +14,7 @@ import {
 import { ensureRuntimeTables, RELAY_TABLE } from '../../../stream/local/localTables.js';
 import { ConcurrencyError, StoreError } from '../../../stream/StoreError.js';
 import { matchRecorded, registry } from '../../support/registry.js';
+import { partitionKeys } from '../../support/streamRecords.js';
 
 let dynamoServer: EmbeddedDynamo;
 let kinesisServer: EmbeddedKinesis;
@@ -129,26 +124,7 @@ async function setUp() {
       ...(now ? { now } : {}),
     });
   /** The partition keys of every record on the stream, sorted. */
-  const records = async () => {
-    const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-    const keys: string[] = [];
-    for (const shard of Shards ?? []) {
-      let { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: streamName,
-          ShardId: shard.ShardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      );
-      for (;;) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
-        keys.push(...(page.Records ?? []).map((r) => r.PartitionKey ?? ''));
-        if ((page.Records ?? []).length === 0) break;
-        ShardIterator = page.NextShardIterator;
-      }
-    }
-    return keys.sort();
-  };
+  const records = () => partitionKeys(kinesis, streamName);
   const checkpoint = async () =>
     (
       await dynamo.send(

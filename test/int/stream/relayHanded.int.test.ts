@@ -1,11 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { ensureStream, kinesisClient } from '../../../stream/aws/kinesisClient.js';
@@ -19,6 +13,7 @@ import {
   startEmbeddedKinesis,
 } from '../../../stream/local/embeddedKinesis.js';
 import { matchRecorded, registry } from '../../support/registry.js';
+import { partitionKeys } from '../../support/streamRecords.js';
 
 let dynamoServer: EmbeddedDynamo;
 let kinesisServer: EmbeddedKinesis;
@@ -74,26 +69,7 @@ async function setUp() {
     onCommit: (commit: Commit) => relay.notify(commit),
   });
   /** The partition keys of every record on the stream. */
-  const records = async () => {
-    const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-    const keys: string[] = [];
-    for (const shard of Shards ?? []) {
-      let { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: streamName,
-          ShardId: shard.ShardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      );
-      for (;;) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
-        keys.push(...(page.Records ?? []).map((r) => r.PartitionKey ?? ''));
-        if ((page.Records ?? []).length === 0) break;
-        ShardIterator = page.NextShardIterator;
-      }
-    }
-    return keys.sort();
-  };
+  const records = () => partitionKeys(kinesis, streamName);
   const append = (s: DynamoEventStore, id: string) =>
     s.append(`match:${id}`, 0, [{ event_type: 'MatchRecorded', data: matchRecorded(id) }]);
   return { relay, store, handing, seen, records, append };
