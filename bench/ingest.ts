@@ -22,11 +22,13 @@ export interface IngestScenario {
   readonly concurrency: number;
   /** Conditional PutItems of each baseline run. @default 3,000 */
   readonly rawPuts?: number;
+  /** Rounds counted, each the raw rate then the ingest, after one of each not counted. @default 5 */
+  readonly rounds?: number;
 }
 
 export const INGEST_SCENARIOS: readonly IngestScenario[] = [
   { name: 'ingest-330-teams', teams: 330, gamesPerTeam: 18, concurrency: 16 },
-  { name: 'ingest-1000-teams', teams: 1000, gamesPerTeam: 30, concurrency: 16 },
+  { name: 'ingest-1000-teams', teams: 1000, gamesPerTeam: 30, concurrency: 16, rounds: 3 },
 ];
 
 /** Conditional PutItems of items shaped like a one-event commit, `concurrency` in flight. */
@@ -112,25 +114,47 @@ async function ingestRate(scenario: IngestScenario) {
   return { matches: rows.length, events: summary.events_appended, seconds };
 }
 
-/** One scenario: raw PutItem rate, then ingest, then the raw rate again; the baseline is their mean. */
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * One scenario: a round of the raw PutItem rate and of the ingest not counted (both warm up),
+ * then `rounds` rounds of the two in turn, each on a fresh store; value and baseline are the
+ * medians of the counted rounds. (Run once before and once after, the first raw run came in
+ * cold: the baseline moved by a third between runs of the same build.)
+ */
 export async function measure(scenario: IngestScenario) {
   const puts = scenario.rawPuts ?? 3000;
-  const before = await rawPutItemRate(puts, scenario.concurrency);
-  const ingest = await ingestRate(scenario);
-  const after = await rawPutItemRate(puts, scenario.concurrency);
-  const baseline = (before + after) / 2;
-  const value = ingest.matches / ingest.seconds;
+  const rounds = Math.max(1, scenario.rounds ?? 5);
+  const raw: number[] = [];
+  const rates: number[] = [];
+  let ingest = await ingestRate(scenario);
+  await rawPutItemRate(puts, scenario.concurrency);
+  for (let round = 0; round < rounds; round++) {
+    raw.push(await rawPutItemRate(puts, scenario.concurrency));
+    ingest = await ingestRate(scenario);
+    rates.push(ingest.matches / ingest.seconds);
+  }
+  const baseline = median(raw);
+  const value = median(rates);
   return {
     scenario: scenario.name,
     matches: ingest.matches,
     events: ingest.events,
     concurrency: scenario.concurrency,
+    rounds,
     value: Math.round(value),
     unit: 'matches/s',
     baseline: Math.round(baseline),
     baseline_unit: 'conditional PutItem/s (dynalite in memory, same concurrency)',
     ratio: Number((value / baseline).toFixed(3)),
-    events_per_second: Math.round(ingest.events / ingest.seconds),
+    events_per_second: Math.round((value * ingest.events) / ingest.matches),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

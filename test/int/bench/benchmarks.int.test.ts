@@ -27,9 +27,11 @@ describe('the benchmarks on tiny inputs', () => {
       gamesPerTeam: 4,
       concurrency: 2,
       rawPuts: 50,
+      rounds: 1,
     });
 
     expect(figure.matches).toBeGreaterThan(12);
+    expect(figure.rounds).toBe(1);
     // Each match and each team's registration, once.
     expect(figure.events).toBe(figure.matches + 12);
     expect(figure.baseline).toBeGreaterThan(0);
