@@ -3,10 +3,10 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
   QueryCommand,
-  ScanCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { backoffDelay, describeError, isRetryableError, sleep } from '../aws/backoff.js';
+import { scanSegments } from '../aws/scanSegments.js';
 import type { EventEnvelope } from '../EventEnvelope.js';
 import type { Commit, CommitCodec } from '../eventStore/Commit.js';
 import { fromItem } from '../eventStore/commitItem.js';
@@ -228,45 +228,34 @@ async function buildIndex(options: ExpireSeasonOptions): Promise<SeasonIndex> {
   const streams = new Map<string, Candidate>();
   const segments = Math.max(1, options.segments ?? 4);
   let scanned = 0;
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let start: Item | undefined;
-      do {
-        const page = await options.client.send(
-          new ScanCommand({
-            TableName: options.table,
-            Segment: segment,
-            TotalSegments: segments,
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        start = page.LastEvaluatedKey;
-        for (const item of page.Items ?? []) {
-          const commit = fromItem(item, options.table);
-          const id = commit.aggregate_id;
-          let state = states.get(id);
-          if (state === null) continue;
-          for (const event of options.codec.envelopes(commit))
-            state = options.seasonOf(state, event);
-          states.set(id, state);
-          if (state === null) {
-            streams.delete(id);
-            continue;
-          }
-          const candidate = streams.get(id) ?? { commits: [], events: 0 };
-          candidate.commits.push({
-            sequence: commit.sequence,
-            last_sequence: commit.last_sequence,
-            digest: commitDigest(commit),
-          });
-          candidate.events += commit.events.length;
-          streams.set(id, candidate);
+  await scanSegments(
+    options.client,
+    { TableName: options.table, ConsistentRead: true },
+    segments,
+    (items) => {
+      for (const item of items) {
+        const commit = fromItem(item, options.table);
+        const id = commit.aggregate_id;
+        let state = states.get(id);
+        if (state === null) continue;
+        for (const event of options.codec.envelopes(commit)) state = options.seasonOf(state, event);
+        states.set(id, state);
+        if (state === null) {
+          streams.delete(id);
+          continue;
         }
-        scanned += page.Items?.length ?? 0;
-        options.onProgress?.({ phase: 'scanning', done: scanned, total: 0 });
-      } while (start);
-    }),
+        const candidate = streams.get(id) ?? { commits: [], events: 0 };
+        candidate.commits.push({
+          sequence: commit.sequence,
+          last_sequence: commit.last_sequence,
+          digest: commitDigest(commit),
+        });
+        candidate.events += commit.events.length;
+        streams.set(id, candidate);
+      }
+      scanned += items.length;
+      options.onProgress?.({ phase: 'scanning', done: scanned, total: 0 });
+    },
   );
   for (const [id, state] of states) if (state !== season) streams.delete(id);
   for (const [id, candidate] of streams) {

@@ -2,9 +2,9 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   ResourceNotFoundException,
-  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { scanSegments } from '../aws/scanSegments.js';
 
 /** The events a table holds, counted by type and by day (of the event's timestamp). */
 export interface StoredEventCounts {
@@ -47,26 +47,16 @@ export async function countStoredEvents(
     }
   };
   try {
-    await Promise.all(
-      Array.from({ length: segments }, async (_, segment) => {
-        let start: Record<string, AttributeValue> | undefined;
-        do {
-          const page = await client.send(
-            new ScanCommand({
-              TableName: table,
-              Segment: segment,
-              TotalSegments: segments,
-              ProjectionExpression: 'events',
-              ExclusiveStartKey: start,
-            }),
-          );
-          for (const item of page.Items ?? []) {
-            count(item);
-            options.onItem?.(item);
-          }
-          start = page.LastEvaluatedKey;
-        } while (start);
-      }),
+    await scanSegments(
+      client,
+      { TableName: table, ProjectionExpression: 'events' },
+      segments,
+      (items) => {
+        for (const item of items) {
+          count(item);
+          options.onItem?.(item);
+        }
+      },
     );
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return { total: 0, by_type: {}, by_day: {} };

@@ -5,12 +5,12 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
 import { putRecordsReliably } from '../aws/putRecordsReliably.js';
+import { scanSegments } from '../aws/scanSegments.js';
 import { commitChange, itemChange } from '../changes/commitChange.js';
 import type { Commit } from '../eventStore/Commit.js';
 import { fromItem, toItem } from '../eventStore/commitItem.js';
@@ -279,27 +279,27 @@ export class ChangeRelay implements CommitHandOver {
    * stored as written (no marker, the same `committed_at`) is forwarded, any other dropped.
    */
   private async readBackUnknown(): Promise<void> {
-    const unknown = [...this.taken.values()].filter((t) => t.stage === 'unknown');
+    const unknown = [...this.taken.values()]
+      .filter((t) => t.stage === 'unknown')
+      .map((taken) => ({
+        taken,
+        key: {
+          aggregate_id: { S: taken.commit.aggregate_id },
+          sequence: { N: String(taken.commit.sequence) },
+        },
+      }));
     if (unknown.length === 0) return;
     const { dynamo, table } = this.options;
     const stored = await batchGetReliably(
       dynamo,
       table,
-      unknown.map(({ commit }) => ({
-        aggregate_id: { S: commit.aggregate_id },
-        sequence: { N: String(commit.sequence) },
-      })),
+      unknown.map(({ key }) => key),
       KEY,
       { consistent: true },
     );
-    for (const taken of unknown) {
+    for (const { taken, key } of unknown) {
       const { commit } = taken;
-      const item = stored.get(
-        batchKeyOf({
-          aggregate_id: { S: commit.aggregate_id },
-          sequence: { N: String(commit.sequence) },
-        }),
-      );
+      const item = stored.get(batchKeyOf(key));
       if (item && !item.relay_pending && item.committed_at?.S === commit.committed_at) {
         taken.stage = 'stored';
         this.handed.set(commitKey(commit), commit);
@@ -524,37 +524,30 @@ export class ChangeRelay implements CommitHandOver {
     const segments = Math.max(1, this.options.recoverySegments ?? 4);
     let found = 0;
     const malformed: Forwarded[] = [];
-    await Promise.all(
-      Array.from({ length: segments }, async (_, segment) => {
-        let start: Record<string, AttributeValue> | undefined;
-        do {
-          const page = await dynamo.send(
-            new ScanCommand({
-              TableName: table,
-              Segment: segment,
-              TotalSegments: segments,
-              ConsistentRead: true,
-              FilterExpression: 'committed_at >= :since AND attribute_not_exists(relay_pending)',
-              ExpressionAttributeValues: { ':since': { S: since } },
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          );
-          for (const item of page.Items ?? []) {
-            found++;
-            let commit: Commit;
-            try {
-              commit = fromItem(item, table);
-            } catch {
-              malformed.push(this.recordOfItem(item, false));
-              continue;
-            }
-            const key = commitKey(commit);
-            this.taken.set(key, { commit, stage: 'stored' });
-            this.handed.set(key, commit);
+    await scanSegments(
+      dynamo,
+      {
+        TableName: table,
+        ConsistentRead: true,
+        FilterExpression: 'committed_at >= :since AND attribute_not_exists(relay_pending)',
+        ExpressionAttributeValues: { ':since': { S: since } },
+      },
+      segments,
+      (items) => {
+        for (const item of items) {
+          found++;
+          let commit: Commit;
+          try {
+            commit = fromItem(item, table);
+          } catch {
+            malformed.push(this.recordOfItem(item, false));
+            continue;
           }
-          start = page.LastEvaluatedKey;
-        } while (start);
-      }),
+          const key = commitKey(commit);
+          this.taken.set(key, { commit, stage: 'stored' });
+          this.handed.set(key, commit);
+        }
+      },
     );
     this.stats.recovered += found;
     if (malformed.length > 0) await this.send(malformed);
