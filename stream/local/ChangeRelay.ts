@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { REQUEST_TIMEOUT_MS } from '../aws/clientConfig.js';
 import { batchGetReliably, batchWriteReliably } from '../aws/dynamoBatch.js';
 import { putRecordsReliably } from '../aws/putRecordsReliably.js';
 import { scanSegments } from '../aws/scanSegments.js';
@@ -48,6 +49,12 @@ export interface ChangeRelayOptions {
   readonly checkpointTable?: string;
   /** Segments of the scan after an unclean stop (see `ChangeRelay`). @default 4 */
   readonly recoverySegments?: number;
+  /**
+   * How long a taken commit whose write ended with its outcome unknown, and that a read did
+   * not find, is read again before the relay gives up on it (see `ChangeRelay`).
+   * @default twice the clients' request timeout (60,000 ms)
+   */
+  readonly doubtMs?: number;
 }
 
 export interface RelayStats {
@@ -67,6 +74,11 @@ export interface RelayStats {
   recovered: number;
   /** Checkpoints written. */
   checkpoints: number;
+  /**
+   * Taken commits whose write ended with its outcome unknown and that reads did not find for
+   * `doubtMs`: given up on (each reported through `onError`).
+   */
+  abandoned: number;
 }
 
 /**
@@ -87,9 +99,15 @@ export interface RelayStats {
  * checkpoint still open scans the table once for commits without the marker stamped at or
  * after the watermark, and forwards them again (the consumers absorb a repeat, as below). A
  * commit it cannot take (none stamped before the floor, a store clock stepped back, more than
- * `MAX_HANDED` waiting, a relay not running) is written with the marker, as below. A write
- * that failed in a way that may have stored its item is read back once and forwarded if it
- * was stored.
+ * `MAX_HANDED` waiting, a relay not running) is written with the marker, as below.
+ *
+ * A write that failed in a way that may have stored its item (a timeout, a connection reset)
+ * is read back and forwarded if it is stored as written. If the key holds another commit, this
+ * one was refused by its condition and can never land. If the key is empty, the request may
+ * still be on its way to the server: the relay reads it again, backing off, for `doubtMs`,
+ * and keeps its watermark at or before it meanwhile, then gives up (`abandoned`, reported).
+ * A relay that stops with such a commit still in doubt leaves its checkpoint open, saying
+ * how many (`doubtful`), so the next run's scan finds the commit if it landed after all.
  *
  * **Commits with the marker** (any other writer: `matchstream ingest` with no pipeline, a
  * relay not running): they are written with a `relay_pending` marker (a sparse index), the
@@ -129,11 +147,13 @@ export class ChangeRelay implements CommitHandOver {
     taken: 0,
     recovered: 0,
     checkpoints: 0,
+    abandoned: 0,
   };
   /** Entries without an item in the last pass, and those reported already. */
   private unstoredBefore = new Set<string>();
   private readonly reported = new Set<string>();
   private readonly batchSize: number;
+  private readonly doubtMs: number;
   private readonly pollIntervalMs: number;
   private readonly maxPollIntervalMs: number;
   private running: Promise<void> | undefined;
@@ -161,6 +181,7 @@ export class ChangeRelay implements CommitHandOver {
 
   constructor(private readonly options: ChangeRelayOptions) {
     this.batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 500);
+    this.doubtMs = Math.max(0, options.doubtMs ?? 2 * REQUEST_TIMEOUT_MS);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.maxPollIntervalMs ?? 2_000);
   }
@@ -194,7 +215,7 @@ export class ChangeRelay implements CommitHandOver {
 
   /**
    * A taken commit whose write did not store it (`certain`: DynamoDB refused its condition or
-   * it was never sent), or may have: read back by the next pass.
+   * it was never sent), or may have: read back by the next pass, and again while in doubt.
    */
   notStored(commit: Commit, certain: boolean): void {
     const key = commitKey(commit);
@@ -275,12 +296,16 @@ export class ChangeRelay implements CommitHandOver {
   }
 
   /**
-   * Reads back the taken commits whose write failed in a way that may have stored them: one
-   * stored as written (no marker, the same `committed_at`) is forwarded, any other dropped.
+   * Reads back the taken commits whose write failed in a way that may have stored them (all
+   * of them with `all`, else those new or due for another read): one stored as written (no
+   * marker, the same `committed_at`) is forwarded; one whose key holds another commit can
+   * never land and is let go; one not found stays in doubt, read again later (see the class
+   * comment), until `doubtMs` has passed.
    */
-  private async readBackUnknown(): Promise<void> {
+  private async readBackUnknown(all = false): Promise<void> {
+    const now = Date.now();
     const unknown = [...this.taken.values()]
-      .filter((t) => t.stage === 'unknown')
+      .filter((t) => t.stage === 'unknown' && (all || !t.doubt || t.doubt.readAt <= now))
       .map((taken) => ({
         taken,
         key: {
@@ -302,9 +327,31 @@ export class ChangeRelay implements CommitHandOver {
       const item = stored.get(batchKeyOf(key));
       if (item && !item.relay_pending && item.committed_at?.S === commit.committed_at) {
         taken.stage = 'stored';
+        taken.doubt = undefined;
         this.handed.set(commitKey(commit), commit);
-      } else this.taken.delete(commitKey(commit));
+      } else if (item) this.taken.delete(commitKey(commit));
+      else if (!taken.doubt) {
+        taken.doubt = { since: now, readAt: now + DOUBT_FIRST_READ_MS, wait: DOUBT_FIRST_READ_MS };
+      } else if (now - taken.doubt.since >= this.doubtMs) {
+        this.taken.delete(commitKey(commit));
+        this.stats.abandoned++;
+        this.options.onError?.(
+          new Error(
+            `relay: gave up on ${commit.aggregate_id} #${commit.sequence} (stamped ${commit.committed_at}): its write ended with its outcome unknown and it was not in the table for ${Math.round((now - taken.doubt.since) / 1000)} s; if it is stored after all, it is not forwarded`,
+          ),
+        );
+      } else {
+        const wait = Math.min(taken.doubt.wait * 2, DOUBT_LONGEST_WAIT_MS);
+        taken.doubt = { ...taken.doubt, readAt: now + wait, wait };
+      }
     }
+  }
+
+  /** Taken commits in doubt: their write's outcome unknown, and not found when read. */
+  private doubtful(): number {
+    let count = 0;
+    for (const taken of this.taken.values()) if (taken.doubt) count++;
+    return count;
   }
 
   /** A commit's change record, and whether it carries the marker (written back once sent). */
@@ -459,6 +506,7 @@ export class ChangeRelay implements CommitHandOver {
     const table = this.options.checkpointTable;
     if (!table) return;
     if (this.floor !== undefined && watermark > this.floor) this.floor = watermark;
+    const doubtful = this.doubtful();
     await this.options.dynamo.send(
       new PutItemCommand({
         TableName: table,
@@ -467,6 +515,7 @@ export class ChangeRelay implements CommitHandOver {
           watermark: { S: watermark },
           open: { BOOL: open },
           written_at: { S: new Date().toISOString() },
+          ...(doubtful > 0 ? { doubtful: { N: String(doubtful) } } : {}),
         },
       }),
     );
@@ -503,9 +552,14 @@ export class ChangeRelay implements CommitHandOver {
       const since = Item.watermark.S;
       const started = performance.now();
       const found = await this.recover(since);
+      const doubtful = Number(Item.doubtful?.N ?? 0);
+      const why =
+        doubtful > 0
+          ? `stopped with ${doubtful} ${doubtful === 1 ? 'write' : 'writes'} whose outcome it could not learn`
+          : 'stopped without closing its checkpoint';
       this.options.onError?.(
         new Error(
-          `relay: the last run stopped without closing its checkpoint: ${found} commits stored since ${since} without the marker found in ${((performance.now() - started) / 1000).toFixed(1)} s and forwarded again`,
+          `relay: the last run ${why}: ${found} commits stored since ${since} without the marker found in ${((performance.now() - started) / 1000).toFixed(1)} s and forwarded again`,
         ),
       );
       // The oldest commit found again, which is not forwarded yet.
@@ -588,8 +642,9 @@ export class ChangeRelay implements CommitHandOver {
 
   /**
    * Stops the background loop. What this relay took is forwarded first, as far as Kinesis
-   * takes it, and the checkpoint closed if nothing taken is left (else the next relay scans).
-   * What was handed over with the marker and not forwarded is pending in the index.
+   * takes it (the commits in doubt read once more), and the checkpoint closed if nothing
+   * taken is left (else the next relay scans). What was handed over with the marker and not
+   * forwarded is pending in the index.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -599,6 +654,7 @@ export class ChangeRelay implements CommitHandOver {
     if (this.floor !== undefined) {
       this.floor = undefined;
       try {
+        await this.readBackUnknown(true);
         while (this.taken.size > 0 && (await this.forwardTaken()) > 0);
         await this.checkpoint(this.taken.size > 0);
       } catch (error) {
@@ -662,6 +718,11 @@ export class ChangeRelay implements CommitHandOver {
 interface Taken {
   readonly commit: Commit;
   stage: 'writing' | 'stored' | 'unknown';
+  /**
+   * An unknown outcome not found when read: since when (ms), when to read it again, and the
+   * wait before that read.
+   */
+  doubt?: { readonly since: number; readonly readAt: number; readonly wait: number } | undefined;
 }
 
 /**
@@ -678,6 +739,10 @@ interface Forwarded {
 
 /** How often at most the checkpoint moves while commits flow. */
 const CHECKPOINT_EVERY_MS = 1_000;
+
+/** The wait before a commit in doubt is read again, doubling each time up to the longest. */
+const DOUBT_FIRST_READ_MS = 250;
+const DOUBT_LONGEST_WAIT_MS = 5_000;
 
 /**
  * Commits kept when handed over faster than they are forwarded (about 1 KB each); past that,

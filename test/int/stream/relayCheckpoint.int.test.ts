@@ -1,4 +1,10 @@
-import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  type PutItemCommandInput,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
@@ -45,6 +51,10 @@ interface Seen {
   failAfterStoring: number;
   /** Commit writes whose answer is lost, so that they are sent again (as the SDK retries). */
   loseAnswers: number;
+  /** Commit writes to fail with a timeout before they reach the server, kept in `delayed`. */
+  delay: number;
+  /** The commit writes `delay` held back: they may still land (`landLate`). */
+  readonly delayed: PutItemCommandInput[];
   /** The commit write of a stream to hold until a promise settles. */
   hold?: { readonly id: string; readonly until: Promise<void> };
   /** The `committed_at` of the commit held. */
@@ -61,6 +71,8 @@ async function setUp() {
     failCheckpoints: 0,
     failAfterStoring: 0,
     loseAnswers: 0,
+    delay: 0,
+    delayed: [],
   };
   const dynamo: DynamoDBClient = dynamoClient({ endpoint: dynamoServer.endpoint });
   const kinesis: KinesisClient = kinesisClient({ endpoint: kinesisServer.endpoint });
@@ -80,6 +92,11 @@ async function setUp() {
       if (name === `PutItem ${table}` && seen.hold && item?.aggregate_id?.S === seen.hold.id) {
         seen.held = item.committed_at?.S ?? '';
         await seen.hold.until;
+      }
+      if (name === `PutItem ${table}` && seen.delay > 0) {
+        seen.delay--;
+        seen.delayed.push(args.input as PutItemCommandInput);
+        throw Object.assign(new Error('no answer in time'), { name: 'TimeoutError' });
       }
       if (name === `PutItem ${table}` && seen.loseAnswers > 0) {
         seen.loseAnswers--;
@@ -104,7 +121,8 @@ async function setUp() {
     },
     { step: 'initialize', name: 'refusePuts' },
   );
-  const newRelay = () =>
+  const errors: string[] = [];
+  const newRelay = (options: { doubtMs?: number } = {}) =>
     new ChangeRelay({
       dynamo,
       table,
@@ -112,8 +130,15 @@ async function setUp() {
       streamName,
       pollIntervalMs: 10,
       checkpointTable: RELAY_TABLE,
-      onError: () => {},
+      onError: (error) => errors.push(error.message),
+      ...options,
     });
+  /** The writes `delay` held back reach the server after all, as a request in flight would. */
+  const landLate = async () => {
+    const plain = dynamoClient({ endpoint: dynamoServer.endpoint });
+    for (const input of seen.delayed.splice(0)) await plain.send(new PutItemCommand(input));
+    plain.destroy();
+  };
   const storeOf = (relay: ChangeRelay | undefined, now?: () => Date) =>
     new DynamoEventStore({
       client: dynamo,
@@ -139,7 +164,19 @@ async function setUp() {
     (await dynamo.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
   const append = (s: DynamoEventStore, id: string) =>
     s.append(`match:${id}`, 0, [{ event_type: 'MatchRecorded', data: matchRecorded(id) }]);
-  return { table, dynamo, seen, newRelay, storeOf, records, checkpoint, items, append };
+  return {
+    table,
+    dynamo,
+    seen,
+    errors,
+    newRelay,
+    landLate,
+    storeOf,
+    records,
+    checkpoint,
+    items,
+    append,
+  };
 }
 
 /** A relay started, once its checkpoint is open (it takes commits from then on). */
@@ -291,6 +328,98 @@ describe('the change relay taking commits over from its store', () => {
 
     expect(relay.stats).toMatchObject({ taken: 2, forwarded: 2 });
     expect(await records()).toEqual(['match:sure', 'match:unsure']);
+    expect((await checkpoint())?.open).toEqual({ BOOL: false });
+  });
+
+  it('keeps reading a write of unknown outcome it did not find, and forwards it once it lands', async () => {
+    const { seen, newRelay, landLate, storeOf, records, append, checkpoint } = await setUp();
+    const relay = await started(newRelay());
+    const store = storeOf(relay);
+    seen.delay = 1;
+
+    await expect(append(store, 'late')).rejects.toBeInstanceOf(StoreError);
+    const stamped = seen.delayed[0]?.Item?.committed_at?.S ?? '';
+    await append(store, 'onTime');
+    await relay.drain();
+    // Read and not found; later commits forwarded, the checkpoint moved up to it, not past.
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    await relay.drain();
+    const whileInDoubt = (await checkpoint())?.watermark?.S ?? '';
+    const before = await records();
+
+    await landLate();
+    await until(() => relay.stats.forwarded === 2);
+    await relay.stop();
+
+    expect(stamped).not.toBe('');
+    expect(whileInDoubt <= stamped).toBe(true);
+    expect(before).toEqual(['match:onTime']);
+    expect(await records()).toEqual(['match:late', 'match:onTime']);
+    expect(relay.stats.abandoned).toBe(0);
+    expect((await checkpoint())?.open).toEqual({ BOOL: false });
+  });
+
+  it('stops with its checkpoint open while a write is in doubt, and the next run finds it if it landed', async () => {
+    const { seen, errors, newRelay, landLate, storeOf, records, append, checkpoint } =
+      await setUp();
+    const first = await started(newRelay());
+    seen.delay = 1;
+    await expect(append(storeOf(first), 'late')).rejects.toBeInstanceOf(StoreError);
+    await first.drain();
+    await first.stop();
+    const left = await checkpoint();
+
+    await landLate();
+    const second = await started(newRelay());
+    await second.drain();
+    await second.stop();
+
+    expect(left?.open).toEqual({ BOOL: true });
+    expect(left?.doubtful).toEqual({ N: '1' });
+    expect(second.stats.recovered).toBe(1);
+    expect(await records()).toEqual(['match:late']);
+    expect(
+      errors.some((e) => e.includes('stopped with 1 write whose outcome it could not learn')),
+    ).toBe(true);
+    expect((await checkpoint())?.open).toEqual({ BOOL: false });
+  });
+
+  it('gives up on a write in doubt after its time, says so, and moves its checkpoint on', async () => {
+    const { seen, errors, newRelay, storeOf, records, append, checkpoint } = await setUp();
+    const relay = await started(newRelay({ doubtMs: 300 }));
+    const store = storeOf(relay);
+    seen.delay = 1;
+
+    await expect(append(store, 'gone')).rejects.toBeInstanceOf(StoreError);
+    const stamped = seen.delayed[0]?.Item?.committed_at?.S ?? '';
+    await until(() => relay.stats.abandoned === 1);
+    await append(store, 'after');
+    await relay.drain();
+    await relay.stop();
+
+    expect(errors.filter((e) => e.startsWith('relay: gave up on match:gone #1'))).toHaveLength(1);
+    expect(await records()).toEqual(['match:after']);
+    expect(((await checkpoint())?.watermark?.S ?? '') > stamped).toBe(true);
+    expect((await checkpoint())?.open).toEqual({ BOOL: false });
+  });
+
+  it('lets go of a write in doubt once another commit holds its key', async () => {
+    const { seen, newRelay, storeOf, records, append, checkpoint } = await setUp();
+    const relay = await started(newRelay());
+    const store = storeOf(relay);
+    seen.delay = 1;
+
+    await expect(append(store, 'retried')).rejects.toBeInstanceOf(StoreError);
+    await relay.drain();
+    // The caller appends again at the same position: written with the marker, then forwarded.
+    await append(store, 'retried');
+    await relay.drain();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await relay.drain();
+    await relay.stop();
+
+    expect(await records()).toEqual(['match:retried']);
+    expect(relay.stats.abandoned).toBe(0);
     expect((await checkpoint())?.open).toEqual({ BOOL: false });
   });
 
