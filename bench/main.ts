@@ -13,6 +13,7 @@ import { INGEST_SCENARIOS } from './ingest.js';
 import { MARSHAL_SCENARIOS, type MarshalResult } from './marshal.js';
 import { PEER_SCENARIOS, type PeerResult } from './peers.js';
 import { QUICK_REBUILD_SCENARIOS, REBUILD_SCENARIOS } from './rebuild.js';
+import { RECOVERY_SCENARIOS } from './recovery.js';
 import { RPI_SCENARIOS } from './rpi.js';
 import { VOLUME_SCENARIOS } from './volume.js';
 import { WRITES_SCENARIOS, type WritesResult } from './writes.js';
@@ -22,7 +23,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
     'usage: npm run bench [-- --quick]\n\n' +
       'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild by scan and\n' +
       'through the archive, peers, marshalling, clients, the whole pipeline at volume,\n' +
-      'writes per event), each in its own process,\n' +
+      "writes per event, the relay's scan after a crash), each in its own process,\n" +
       'and prints one JSON document: each figure with its unit, the baseline measured in the\n' +
       'same run, the ratio and peak RSS. --quick skips the largest scenarios (about four\n' +
       'minutes). What each figure means: bench/README.md.\n',
@@ -143,6 +144,16 @@ const writes = WRITES_SCENARIOS.filter((s) => !quick || s.quick).map((s) => {
   return run('writes.js', s.name) as unknown as WritesResult;
 });
 
+// The local relay's scan after an unclean stop, on the rebuild benchmark's stores.
+const recovery = RECOVERY_SCENARIOS.filter((s) => !quick || s.teams <= 2000).map((s) => {
+  if (process.stderr.isTTY) process.stderr.write(`running ${s.name}...\n`);
+  return run('recovery.js', s.name) as unknown as Figure & {
+    commits: number;
+    found: number;
+    open_seconds: number;
+  };
+});
+
 const doc = {
   benchmark: 'matchstream',
   quick,
@@ -166,6 +177,7 @@ const doc = {
     target: 'events/s end to end >= 0.5 of ingest alone (ratio); RSS flat per event',
   },
   writes: { scenarios: writes },
+  recovery: { figures: recovery },
   peers: {
     scenarios: peers,
     targets:
@@ -223,6 +235,10 @@ if (process.stderr.isTTY) {
         `${`${r.scenario} ${f.teams} teams`.padEnd(36)} ${String(f.value).padStart(10)} events/s  ${String(f.ratio).padStart(6)} of ingest alone (${f.baseline}/s), peak RSS ${f.peak_rss_mb} MB\n`,
       );
   }
+  for (const f of recovery)
+    process.stderr.write(
+      `${f.scenario.padEnd(36)} ${String(f.open_seconds).padStart(10)} s to open  ${String(f.ratio).padStart(6)} of raw scan (${f.baseline}/s), ${f.found} of ${f.commits} commits found\n`,
+    );
   for (const r of writes)
     process.stderr.write(
       `${r.scenario.padEnd(36)} ${String(r.pipeline.value).padStart(10)} items written per event (${r.events} events)\n`,

@@ -30,7 +30,7 @@ import { ARCHIVE_PREFIX, exportIdOf } from '../stream/archive/exportFormat.js';
 import { exportTableLocally } from '../stream/archive/exportTable.js';
 import { listExports } from '../stream/archive/readExport.js';
 import { batchWriteReliably } from '../stream/aws/dynamoBatch.js';
-import { CommitCodec } from '../stream/eventStore/Commit.js';
+import { type Commit, CommitCodec } from '../stream/eventStore/Commit.js';
 import { toItem } from '../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE } from '../stream/eventStore/eventsTable.js';
 
@@ -64,8 +64,15 @@ export type RebuiltModel = (typeof REBUILT_MODELS)[number];
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
-/** Writes the season's commits straight into the events table, 25 per call, 8 calls in flight. */
-async function load(pipeline: Pipeline, scenario: RebuildScenario): Promise<number> {
+/**
+ * Writes the season's commits straight into the events table, 25 per call, 8 calls in flight;
+ * `seen` is given each commit as it is built, in order.
+ */
+export async function load(
+  pipeline: Pipeline,
+  scenario: Pick<RebuildScenario, 'teams' | 'gamesPerTeam'>,
+  seen?: (commit: Commit) => void,
+): Promise<number> {
   const season = generateSeason({
     teams: scenario.teams,
     gamesPerTeam: scenario.gamesPerTeam,
@@ -107,6 +114,7 @@ async function load(pipeline: Pipeline, scenario: RebuildScenario): Promise<numb
     if (inFlight.size >= 8) await Promise.race(inFlight);
   };
   for (const commit of commits()) {
+    seen?.(commit);
     chunk.push(toItem(commit));
     written++;
     if (chunk.length === 25) await flush();
@@ -117,7 +125,7 @@ async function load(pipeline: Pipeline, scenario: RebuildScenario): Promise<numb
 }
 
 /** Items per second of a parallel scan of a table (the events table unless named) that reads and counts, nothing more. */
-async function rawScan(pipeline: Pipeline, segments: number, table: string = EVENTS_TABLE) {
+export async function rawScan(pipeline: Pipeline, segments: number, table: string = EVENTS_TABLE) {
   const started = performance.now();
   const counts = await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {

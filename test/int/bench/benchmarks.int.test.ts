@@ -4,6 +4,7 @@ import { measure as consumer } from '../../../bench/consumer.js';
 import { measure as ingest } from '../../../bench/ingest.js';
 import { measure as marshal } from '../../../bench/marshal.js';
 import { REBUILT_MODELS, measure as rebuild } from '../../../bench/rebuild.js';
+import { measure as recovery } from '../../../bench/recovery.js';
 import { measure as rpi } from '../../../bench/rpi.js';
 import { measure as volume } from '../../../bench/volume.js';
 import { measure as writes } from '../../../bench/writes.js';
@@ -161,6 +162,24 @@ describe('the benchmarks on tiny inputs', () => {
       expect(f.peak_heap_mb).toBeGreaterThan(0);
     }
   }, 120_000);
+
+  it("times the relay's scan after an unclean stop on a small store, finding the commits after its watermark", async () => {
+    const result = await recovery({
+      name: 'relay-recovery-tiny',
+      teams: 20,
+      gamesPerTeam: 6,
+      tail: 10,
+      segments: 2,
+    });
+
+    // The matches and 20 registrations; at least the last 10 (more share the watermark's stamp).
+    expect(result.commits).toBeGreaterThan(20 + 40);
+    expect(result.found).toBeGreaterThanOrEqual(10);
+    expect(result.found).toBeLessThan(result.commits);
+    expect(result.warning).toContain(`${result.found} commits stored since`);
+    expect(result.baseline).toBeGreaterThan(0);
+    expect(result.ratio).toBeGreaterThan(0);
+  }, 60_000);
 
   it('runs a small season through the whole pipeline and through ingest alone, each in a process of its own', () => {
     const result = volume({ name: 'volume-tiny', teams: [12, 16], gamesPerTeam: 4, seed: 3 });
