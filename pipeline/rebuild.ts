@@ -7,9 +7,12 @@ import { ArchivedEventStore } from '../stream/archive/ArchivedEventStore.js';
 import type { FolderStorage } from '../stream/archive/ArchiveStorage.js';
 import { listExports } from '../stream/archive/readExport.js';
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
+import { DynamoCheckpointStore } from '../stream/consumer/CheckpointStore.js';
 import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
 import { DynamoPositionStore } from '../stream/consumer/DynamoPositionStore.js';
 import { CommitCodec } from '../stream/eventStore/Commit.js';
+import { copyCheckpoints } from '../stream/local/copyCheckpoints.js';
+import { CHANGES_STREAM } from '../stream/local/EmbeddedRuntime.js';
 import { DynamoReplayCheckpoints } from '../stream/replay/ReplayCheckpoints.js';
 import { type ReplayProgress, type ReplaySummary, replay } from '../stream/replay/replay.js';
 import { chainUpToDate, localExporter } from './archiveChainUpToDate.js';
@@ -21,7 +24,7 @@ import {
   replayArchive,
 } from './archiveReplay.js';
 import { compareTables } from './compareTables.js';
-import type { EmbeddedPipeline } from './embeddedPipeline.js';
+import { type EmbeddedPipeline, READ_MODELS_CONSUMER } from './embeddedPipeline.js';
 import { DEFAULT_FLUSH_MB, type RebuildSummary } from './rebuildSummary.js';
 
 export { compareTables, sameDocument } from './compareTables.js';
@@ -82,6 +85,13 @@ export interface RebuildOptions {
 
 /** How often a rebuild flushes at the latest, and saves its checkpoint. */
 export const DEFAULT_FLUSH_EVERY_MS = 5000;
+
+/**
+ * How long before a scan's start the catch-up from the stream begins: records that arrived
+ * a little before it (their commits were scanned too) are applied again as repeats, which
+ * covers a clock that is off by less.
+ */
+const CATCH_UP_MARGIN_MS = 60_000;
 
 /**
  * Builds a new generation of a read model while the live one keeps serving and updating:
@@ -211,7 +221,19 @@ export async function rebuildReadModel(
     const end = chain.at(-1)?.upTo;
     if (end) catchUpFrom = new Date(end);
   } else {
-    replayed = await replay({
+    // A scan that begins (not one going on): the consumer that will feed the generation
+    // starts where the live read models' consumer stands now, since every record up to there
+    // arrived, and so its commit was stored, before the scan begins. Without it, the
+    // catch-up would read the whole stream from its oldest record.
+    if ((await checkpoints.load(name))?.status !== 'running')
+      await copyCheckpoints(
+        runtime.kinesis,
+        CHANGES_STREAM,
+        new DynamoCheckpointStore(runtime.dynamo),
+        READ_MODELS_CONSUMER,
+        consumer,
+      );
+    const scan = await replay({
       source: runtime.store,
       target,
       name,
@@ -227,7 +249,11 @@ export async function rebuildReadModel(
       ...(options.signal ? { signal: options.signal } : {}),
       onUnreadable,
     });
+    replayed = scan;
     folded = { flushes: target.flushes, peakFoldedBytes: target.peakFoldedBytes };
+    // Every commit stored before the scan began was scanned, and a record arrives on the
+    // stream after its commit: the catch-up passes over what arrived before, with a margin.
+    catchUpFrom = new Date(Date.parse(scan.started_at) - CATCH_UP_MARGIN_MS);
   }
   const base = {
     projection: projection.name,
@@ -275,8 +301,9 @@ export async function rebuildReadModel(
     {
       reads: (event) => projector.reads(event),
       skipFirstPositions: projection.guardsRepeats === true,
-      // After an archive's replay, from the records that arrived after the exports' end: every
-      // commit up to it is in the exports, and a record arrives after its commit.
+      // From the records that arrived after the exports' end (every commit up to it is in
+      // the exports) or shortly before the scan began, not from the stream's oldest: a record
+      // arrives after its commit. Those before are passed over unread.
       ...(catchUpFrom ? { startingPositionTimestamp: catchUpFrom } : {}),
     },
   );

@@ -71,7 +71,8 @@ export function registerRebuild(program: Command): void {
       `
 No downtime: the pipeline runs throughout and the live generation keeps serving and updating.
 The store is replayed into a new table (a parallel scan, through the positions of the consumer
-that will feed it), that consumer then catches up from the stream, and the active generation
+that will feed it), that consumer then catches up from the stream (from the archive's end, or
+from where the live read models stood when the scan began), and the active generation
 switches in one write. The old generation stays, still fed, until "projections drop". An
 interrupted rebuild (Ctrl-C, or a process killed outright) continues where it stopped when run
 again, and ends equal to a rebuild that was never interrupted.

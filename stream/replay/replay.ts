@@ -123,6 +123,11 @@ export interface ReplaySummary {
   readonly target: string;
   /** True when it went on from a checkpoint of an interrupted run. */
   readonly resumed: boolean;
+  /**
+   * When the replay began (ISO 8601): its first run's start for a resumed one. Every commit
+   * stored before it was scanned; a later one may not have been.
+   */
+  readonly started_at: string;
   /** False when stopped early by the signal (run it again to go on). */
   readonly completed: boolean;
   readonly events: number;
@@ -300,6 +305,7 @@ async function replayAll(options: ReplayOptions): Promise<ReplaySummary> {
     name: options.name,
     target: options.target.description,
     resumed,
+    started_at: startedAt,
     completed,
     events: state.events,
     scanned: state.scanned,

@@ -3,6 +3,7 @@ import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import { compareTables, rebuildReadModel } from '../../../pipeline/rebuild.js';
+import { generationConsumer } from '../../../projections/ReadModelRegistry.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { standingsProjection } from '../../../projections/readModels/standings.js';
 import { teamsProjection } from '../../../projections/readModels/teams.js';
@@ -138,6 +139,22 @@ describe('rebuild without downtime', () => {
     expect(quiet.caught_up).toBe(0);
     expect(busy.events + busy.caught_up).toBeGreaterThanOrEqual(quiet.events + 40);
     expect(busy.caught_up).toBeLessThanOrEqual(40);
+  });
+
+  it('catches up from where the live read models stood when its scan began, not from the oldest record', async () => {
+    await pipeline.runtime.settle();
+
+    const quiet = await rebuildReadModel(pipeline, teamsProjection, { noSwitch: true });
+    const mapping = pipeline.runtime.consumers.get(
+      generationConsumer(teamsProjection.name, quiet.generation),
+    )?.mapping;
+
+    // The stream holds every commit so far; the generation's consumer read next to none of
+    // them (handed or passed over), the replay having scanned them.
+    expect(pipeline.runtime.relay.stats.forwarded).toBeGreaterThan(200);
+    expect(mapping).toBeDefined();
+    expect((mapping?.stats.invoked ?? 0) + (mapping?.stats.skipped ?? 0)).toBeLessThan(10);
+    expect(quiet).toMatchObject({ completed: true, caught_up: 0 });
   });
 
   it('compares documents as JSON values, whatever the order of their keys', async () => {
