@@ -150,6 +150,7 @@ export async function rebuildReadModel(
       failed_at: new Date().toISOString(),
     });
   const checkpoints = await DynamoReplayCheckpoints.open(runtime.dynamo);
+  const shardCheckpoints = new DynamoCheckpointStore(runtime.dynamo);
   const name = `rebuild:${projection.name}:g${generation.generation}`;
   let replayed: Pick<
     ReplaySummary,
@@ -229,7 +230,7 @@ export async function rebuildReadModel(
       await copyCheckpoints(
         runtime.kinesis,
         CHANGES_STREAM,
-        new DynamoCheckpointStore(runtime.dynamo),
+        shardCheckpoints,
         READ_MODELS_CONSUMER,
         consumer,
       );
@@ -303,8 +304,15 @@ export async function rebuildReadModel(
       skipFirstPositions: projection.guardsRepeats === true,
       // From the records that arrived after the exports' end (every commit up to it is in
       // the exports) or shortly before the scan began, not from the stream's oldest: a record
-      // arrives after its commit. Those before are passed over unread.
-      ...(catchUpFrom ? { startingPositionTimestamp: catchUpFrom } : {}),
+      // arrives after its commit. Those before are passed over unread, found from where the
+      // live read models stand (a record in the shard) without reading them.
+      ...(catchUpFrom
+        ? {
+            startingPositionTimestamp: catchUpFrom,
+            startingPositionWitness: async (shardId: string) =>
+              (await shardCheckpoints.get(READ_MODELS_CONSUMER, shardId))?.sequenceNumber,
+          }
+        : {}),
     },
   );
   await runtime.settle();

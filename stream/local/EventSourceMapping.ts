@@ -51,6 +51,15 @@ export interface EventSourceMappingOptions {
    * instant (Lambda's `StartingPosition: AT_TIMESTAMP`). @default the oldest record (TRIM_HORIZON)
    */
   readonly startingPositionTimestamp?: Date;
+  /**
+   * With `startingPositionTimestamp`: a record known to be in a shard (its sequence number,
+   * say where another consumer of the stream stands), so that the start is found without
+   * reading every record before it. If that record arrived before the timestamp, reading
+   * starts after it; if at or after, at the timestamp, which kinesalite can then look up (it
+   * never answers where nothing arrived after the time). Without one, or when it cannot be
+   * read, the shard is read from its oldest record and what arrived before is passed over.
+   */
+  readonly startingPositionWitness?: (shardId: string) => Promise<string | undefined>;
   /** Records per invocation, 1 to 10,000. @default 100 */
   readonly batchSize?: number;
   /** How long to gather records before invoking, 0 to 300,000 ms. @default 0 */
@@ -364,6 +373,11 @@ export class EventSourceMapping {
    */
   private async iterator(shardId: string): Promise<{ iterator: string; skipBefore?: number }> {
     const checkpoint = await this.options.checkpoints.get(this.options.consumer, shardId);
+    const from = this.options.startingPositionTimestamp;
+    if (!checkpoint?.sequenceNumber && from) {
+      const found = await this.iteratorFromWitness(shardId, from).catch(() => undefined);
+      if (found) return found;
+    }
     const { ShardIterator } = await this.options.kinesis.send(
       new GetShardIteratorCommand({
         StreamName: this.options.streamName,
@@ -376,11 +390,51 @@ export class EventSourceMapping {
           : { ShardIteratorType: 'TRIM_HORIZON' }),
       }),
     );
-    const from = this.options.startingPositionTimestamp;
     return {
       iterator: ShardIterator as string,
       ...(!checkpoint?.sequenceNumber && from ? { skipBefore: from.getTime() } : {}),
     };
+  }
+
+  /**
+   * Where a shard without a checkpoint starts, found from a record known to be in it
+   * (`startingPositionWitness`); undefined when there is none or it is not in the shard.
+   */
+  private async iteratorFromWitness(
+    shardId: string,
+    from: Date,
+  ): Promise<{ iterator: string; skipBefore?: number } | undefined> {
+    const witness = await this.options.startingPositionWitness?.(shardId);
+    if (!witness) return undefined;
+    const { kinesis, streamName } = this.options;
+    const at = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shardId,
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+        StartingSequenceNumber: witness,
+      }),
+    );
+    const { Records } = await kinesis.send(
+      new GetRecordsCommand({ ShardIterator: at.ShardIterator, Limit: 1 }),
+    );
+    const record = Records?.[0];
+    const arrived = record?.ApproximateArrivalTimestamp?.getTime();
+    if (record?.SequenceNumber !== witness || arrived === undefined) return undefined;
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shardId,
+        ...(arrived < from.getTime()
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: witness }
+          : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: from }),
+      }),
+    );
+    if (!ShardIterator) return undefined;
+    // After the witness, the records that arrived before the time are still passed over.
+    return arrived < from.getTime()
+      ? { iterator: ShardIterator, skipBefore: from.getTime() }
+      : { iterator: ShardIterator };
   }
 
   private async runShard(state: ShardState): Promise<void> {

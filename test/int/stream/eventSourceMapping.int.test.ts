@@ -201,6 +201,65 @@ describe('local event source mapping', () => {
     expect(second).toEqual(['late']);
   });
 
+  it('starts a shard without a checkpoint at a time, found from a record known to be in it', async () => {
+    // Prepare: 20 records, then, after a pause, 5 more; the time lies between them.
+    const stream = await streamWith(20, 4);
+    const { Shards } = await client.send(new ListShardsCommand({ StreamName: stream }));
+    const shardId = Shards?.[0]?.ShardId ?? '';
+    const sequences = async () => {
+      const seen: string[] = [];
+      const run = mapping(stream, {
+        handler: async (event) => {
+          seen.push(...event.Records.map((r) => r.kinesis.sequenceNumber));
+          return { batchItemFailures: [] };
+        },
+      });
+      await run.start();
+      await run.waitUntilIdle();
+      await run.stop();
+      return seen;
+    };
+    const before = await sequences();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const from = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const after = await putRecordsReliably(
+      client,
+      stream,
+      Array.from({ length: 5 }, (_, i) => ({ data: Buffer.from(`new-${i}`), partitionKey: 'k' })),
+    );
+    const startingWith = async (witness: string | undefined) => {
+      const handled: string[] = [];
+      const run = mapping(stream, {
+        startingPositionTimestamp: from,
+        startingPositionWitness: async (shard) => (shard === shardId ? witness : undefined),
+        handler: async (event) => {
+          handled.push(...event.Records.map(text));
+          return { batchItemFailures: [] };
+        },
+      });
+      await run.start();
+      await run.waitUntilIdle();
+      await run.stop();
+      return { handled, skipped: run.stats.skipped };
+    };
+
+    // Act: a witness that arrived before the time, one after it, none, one not in the shard.
+    const early = await startingWith(before[14]);
+    const late = await startingWith(after.sent[2]?.sequenceNumber);
+    const none = await startingWith(undefined);
+    const unknown = await startingWith('49000000000000000000000000000000000000000000000000000000');
+
+    // Assess: each handles the 5 records that arrived after the time, once; with the early
+    // witness it passes over only the 5 records after it, with the late one none at all.
+    const fresh = ['new-0', 'new-1', 'new-2', 'new-3', 'new-4'];
+    expect(before).toHaveLength(20);
+    expect(early).toEqual({ handled: fresh, skipped: 5 });
+    expect(late).toEqual({ handled: fresh, skipped: 0 });
+    expect(none).toEqual({ handled: fresh, skipped: 20 });
+    expect(unknown).toEqual({ handled: fresh, skipped: 20 });
+  });
+
   it('disabled, leaves new records in the stream; enabled again, handles each once, in order', async () => {
     // Prepare
     const stream = await streamWith(20, 2);
