@@ -23,10 +23,12 @@ import {
   BUS_HANDLERS,
   type BusHandlerName,
 } from '../sagas/handlers/busHandlers.js';
+import { SAGA_STREAM_PREFIX } from '../sagas/SagaCoordinator.js';
 import { SchemaRegistry } from '../schemas/SchemaRegistry.js';
 import { ARCHIVE_PREFIX } from '../stream/archive/exportFormat.js';
 import { SEASONS_PREFIX } from '../stream/archive/seasonIndex.js';
 import { INVOCATION_RECORDS_PREFIX } from '../stream/aws/s3InvocationRecords.js';
+import { changesOfStreamsStartingWith } from '../stream/changes/ChangeRecord.js';
 import { ArchiveBucket } from './constructs/ArchiveBucket.js';
 import { BusHandler } from './constructs/BusHandler.js';
 import { DocumentTables } from './constructs/DocumentTables.js';
@@ -268,9 +270,12 @@ export class MatchstreamStack extends Stack {
       },
     });
     // Runs the saga steps: long enough for the slowest step, its grace, and a short wait.
+    // Invoked for the sagas' own streams only: Lambda's filter holds back every other change
+    // record (results, registrations, calculations), which the function would read and skip.
     const sagas = new StreamConsumer(this, 'SagasConsumer', {
       batchSize: 100,
       ...settings.consumers.sagas,
+      filters: [changesOfStreamsStartingWith(SAGA_STREAM_PREFIX)],
       consumer: 'sagas',
       node: settings.node,
       entry: 'sagasFunction.ts',

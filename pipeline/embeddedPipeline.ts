@@ -16,6 +16,7 @@ import {
 import type { FaultPlan } from '../sagas/faults.js';
 import { NOTIFICATIONS_TABLE } from '../sagas/handlers/notifications.js';
 import { RANKINGS_CACHE_TABLE } from '../sagas/rpi/rankingsCache.js';
+import { SAGA_STREAM_PREFIX } from '../sagas/SagaCoordinator.js';
 import { SagaServices, type SagaStores } from '../sagas/SagaServices.js';
 import { isSagaEvent } from '../sagas/sagaState.js';
 import { activeSagaIds } from '../sagas/sagasReadModel.js';
@@ -25,6 +26,7 @@ import { BREAKERS_TABLE, DynamoBreakerStateStore } from '../stream/breaker/Break
 import type { BreakerSettings, BreakerTransition } from '../stream/breaker/CircuitBreaker.js';
 import { CircuitBreakers, type Dependency } from '../stream/breaker/CircuitBreakers.js';
 import { busRouter, type RouterCounts, routedWithoutPosition } from '../stream/buses/busRouter.js';
+import { changesOfStreamsStartingWith } from '../stream/changes/ChangeRecord.js';
 import { DEAD_LETTERS_TABLE, total } from '../stream/consumer/DeadLetterQueue.js';
 import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
@@ -378,7 +380,10 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
         options.onSagaEvent?.(event);
       }
     },
-    { reads: isSagaEvent },
+    // Only the sagas' own streams reach it: the mapping's filter holds back every other
+    // record before it is decoded, as the deployed mapping's FilterCriteria keeps the
+    // function from being invoked for them (`reads` still guards the handler).
+    { reads: isSagaEvent, filters: [changesOfStreamsStartingWith(SAGA_STREAM_PREFIX)] },
   );
   sagas.start();
   const published: RouterCounts = {};

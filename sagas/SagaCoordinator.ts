@@ -15,8 +15,11 @@ export const ABANDON_GRACE_MS = 5_000;
 /** How often a saga that waits for an earlier one to end looks at it again. */
 export const AFTER_POLL_MS = 250;
 
+/** How every saga's stream id begins (the saga consumer reads only those streams). */
+export const SAGA_STREAM_PREFIX = 'saga:';
+
 /** The stream of a saga. */
-export const sagaStream = (sagaId: string): string => `saga:${sagaId}`;
+export const sagaStream = (sagaId: string): string => `${SAGA_STREAM_PREFIX}${sagaId}`;
 
 /** The sagas these events belong to (saga events are in the streams `saga:<id>`). */
 export function sagaIdsOf(events: readonly EventEnvelope[]): Set<string> {

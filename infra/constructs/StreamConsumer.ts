@@ -40,6 +40,12 @@ export interface StreamConsumerProps extends ConsumerSettings {
   /** The key the bucket's objects are encrypted with. */
   readonly key: kms.IKey;
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Filter patterns on the records' `data` (the mapping's FilterCriteria, at most 5 without a
+   * quota increase): a record none matches never reaches the function, and the mapping moves
+   * past it. @default every record
+   */
+  readonly filters?: readonly Record<string, unknown>[];
   /** @default 22 */
   readonly node?: NodeVersion;
   /** How long an invocation may run. @default 2 minutes */
@@ -124,6 +130,9 @@ export class StreamConsumer extends Construct {
       retryAttempts: props.retryAttempts ?? 5,
       maxRecordAge: props.maxRecordAge ?? Duration.days(1),
       onFailure: new BucketOnFailure(props.onFailure, props.key),
+      ...(props.filters
+        ? { filters: props.filters.map((f) => lambda.FilterCriteria.filter(f)) }
+        : {}),
     });
     this.function.addEventSource(source);
     this.mappingId = source.eventSourceMappingId;

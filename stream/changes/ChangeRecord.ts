@@ -75,6 +75,18 @@ export function removeRecord(options: ChangeOf & { readonly removedAtMs: number 
 }
 
 /**
+ * A Lambda filter pattern (Kinesis mappings filter on the record's `data`) for the change
+ * records of the events table whose stream id starts with `prefix`: their `dynamodb.Keys`
+ * hold the stream's `aggregate_id`, whatever the change (INSERT, or REMOVE when an item
+ * expires). One pattern serves a deployed mapping's `FilterCriteria` and the local mapping.
+ */
+export function changesOfStreamsStartingWith(prefix: string): {
+  readonly data: { readonly dynamodb: { readonly Keys: object } };
+} {
+  return { data: { dynamodb: { Keys: { aggregate_id: { S: [{ prefix }] } } } } };
+}
+
+/**
  * Parses the data of a Kinesis record as a change record, checking the parts this project
  * relies on; throws a TypeError saying what is wrong (never echoing the payload).
  */

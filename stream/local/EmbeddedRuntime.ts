@@ -11,6 +11,7 @@ import { DynamoBusArchive } from '../buses/BusArchive.js';
 import { DOMAINS, type Domain } from '../buses/domains.js';
 import { LocalBusPublisher } from '../buses/LocalBusPublisher.js';
 import { LocalEventBus } from '../buses/LocalEventBus.js';
+import type { JsonItem } from '../changes/attributeJson.js';
 import {
   AggregateSequencer,
   type Delivery,
@@ -216,7 +217,7 @@ export class EmbeddedRuntime {
     apply: (events: readonly EventEnvelope[]) => Promise<unknown>,
     consumerOptions: ConsumerOptions = {},
   ): Promise<EventSourceMapping> {
-    const { reads, skipFirstPositions, ...options } = consumerOptions;
+    const { reads, skipFirstPositions, onFiltered, ...options } = consumerOptions;
     const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0, skipped: 0 };
     const failures = new FailureLog();
     const positions = new DynamoPositionStore(this.dynamo, name);
@@ -256,6 +257,11 @@ export class EmbeddedRuntime {
               failureFolder(this.options.dataDir ?? DEFAULT_DATA_DIR),
             ),
           }),
+      // A commit its filters held back is skipped, as one of a stream it does not read.
+      onFiltered: (data) => {
+        counts.skipped += eventsOfChanges(data);
+        onFiltered?.(data);
+      },
       pollIntervalMs: 50,
       // The relay wakes every consumer when it puts records on the stream (nothing else
       // does here): an idle shard can wait long between polls without delaying any record.
@@ -314,4 +320,16 @@ export class EmbeddedRuntime {
     await this.servers.kinesis.stop();
     await this.servers.dynamo.stop();
   }
+}
+
+/** The events of the commits these change records insert (a removal brings none). */
+function eventsOfChanges(data: readonly unknown[]): number {
+  let events = 0;
+  for (const record of data) {
+    const change = record as { eventName?: unknown; dynamodb?: { NewImage?: JsonItem } };
+    if (change?.eventName !== 'INSERT') continue;
+    const list = change.dynamodb?.NewImage?.events;
+    events += list && 'L' in list && Array.isArray(list.L) ? list.L.length : 1;
+  }
+  return events;
 }

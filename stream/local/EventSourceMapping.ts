@@ -11,6 +11,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { type DependencyUnavailable, heldBy } from '../breaker/DependencyUnavailable.js';
+import { compilePattern, type EventPattern } from '../buses/eventPattern.js';
 import type { CheckpointStore } from '../consumer/CheckpointStore.js';
 import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
 import type { FailureLog } from '../consumer/FailureLog.js';
@@ -60,6 +61,17 @@ export interface EventSourceMappingOptions {
    * read, the shard is read from its oldest record and what arrived before is passed over.
    */
   readonly startingPositionWitness?: (shardId: string) => Promise<string | undefined>;
+  /**
+   * Lambda's filter criteria: the patterns (at most 10, any one of which lets a record
+   * through) over `{ data }`, the record's data parsed as JSON, with the syntax of EventBridge
+   * patterns. A record none lets through is not handed to the function and counts as
+   * processed: the checkpoint moves past it. A record whose data is not JSON matches no
+   * pattern on `data`, and Kinesis mappings filter on `data` only
+   * (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis-filtering.html). @default none
+   */
+  readonly filters?: readonly EventPattern[];
+  /** Told of the records the filters held back, each as its data parsed (undefined if not JSON). */
+  readonly onFiltered?: (data: readonly unknown[]) => void;
   /** Records per invocation, 1 to 10,000. @default 100 */
   readonly batchSize?: number;
   /** How long to gather records before invoking, 0 to 300,000 ms. @default 0 */
@@ -96,6 +108,8 @@ export interface MappingStats {
   deadLettered: number;
   /** Records passed over as older than `startingPositionTimestamp`. */
   skipped: number;
+  /** Records the filters held back (checkpointed, never handed to the function). */
+  filtered: number;
   /**
    * Batches held back because a breaker around a dependency of the handler was open: kept in
    * the stream and invoked again at the breaker's trial time, no attempt counted.
@@ -129,6 +143,7 @@ export class EventSourceMapping {
     retries: 0,
     deadLettered: 0,
     skipped: 0,
+    filtered: 0,
     held: 0,
   };
   private readonly shards = new Map<string, ShardState>();
@@ -153,6 +168,8 @@ export class EventSourceMapping {
   private looking: Promise<void> = Promise.resolve();
   private readonly retryDelayMs: number;
   private readonly refreshMs: number;
+  /** Whether a record passes the filters; undefined without filters. */
+  private readonly passes: ((data: unknown) => boolean) | undefined;
 
   constructor(private readonly options: EventSourceMappingOptions) {
     this.batchSize = clamp(options.batchSize ?? 100, 1, 10_000);
@@ -166,6 +183,7 @@ export class EventSourceMapping {
     this.maxPollMs = Math.max(this.pollMs, options.maxPollIntervalMs ?? 1000);
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.refreshMs = options.shardRefreshMs ?? 5000;
+    this.passes = filtersOf(options.filters);
   }
 
   /** Starts polling every eligible shard. */
@@ -276,7 +294,13 @@ export class EventSourceMapping {
    * or passed over before the starting timestamp.
    */
   progress(): number {
-    return this.stats.invoked + this.stats.processed + this.stats.deadLettered + this.stats.skipped;
+    return (
+      this.stats.invoked +
+      this.stats.processed +
+      this.stats.deadLettered +
+      this.stats.skipped +
+      this.stats.filtered
+    );
   }
 
   /** How far behind the newest record each shard is (ms), by shard id. */
@@ -525,20 +549,55 @@ export class EventSourceMapping {
     }
   }
 
-  /** One batch, to the end: retries, bisection and dead letters until every record is settled. */
+  /**
+   * One batch, to the end: retries, bisection and dead letters until every record is settled.
+   * Records the filters hold back are never handed over; when the batch ends with such
+   * records, the checkpoint moves past them once the rest is settled.
+   */
   private async processBatch(shardId: string, batch: KinesisRecord[]): Promise<void> {
-    this.stats.batches++;
-    await this.settle(
-      shardId,
-      lambdaRecords(batch, shardId, this.streamArn, this.options.region ?? 'us-east-1'),
-    );
+    const kept = this.passes ? this.filter(batch) : batch;
+    if (kept.length > 0) {
+      this.stats.batches++;
+      const settled = await this.settle(
+        shardId,
+        lambdaRecords(kept, shardId, this.streamArn, this.options.region ?? 'us-east-1'),
+      );
+      if (!settled) return; // stopping with a batch held: read again from the checkpoint
+    }
+    const last = batch.at(-1);
+    if (last?.SequenceNumber && kept.at(-1) !== last)
+      await this.checkpoint(shardId, last.SequenceNumber);
     this.options.log?.debug(
-      { consumer: this.options.consumer, shard: shardId, records: batch.length },
+      {
+        consumer: this.options.consumer,
+        shard: shardId,
+        records: batch.length,
+        ...(kept === batch ? {} : { filtered: batch.length - kept.length }),
+      },
       'batch handled',
     );
   }
 
-  private async settle(shardId: string, records: KinesisStreamRecord[]): Promise<void> {
+  /** The records of a batch the filters let through; the others are counted and told of. */
+  private filter(batch: KinesisRecord[]): KinesisRecord[] {
+    const passes = this.passes;
+    if (!passes) return batch;
+    const kept: KinesisRecord[] = [];
+    const held: unknown[] = [];
+    for (const record of batch) {
+      const data = parsedData(record);
+      if (data !== undefined && passes(data)) kept.push(record);
+      else held.push(data);
+    }
+    if (held.length > 0) {
+      this.stats.filtered += held.length;
+      this.options.onFiltered?.(held);
+    }
+    return kept;
+  }
+
+  /** Settles the records; false when it stopped with them held (nothing checkpointed past). */
+  private async settle(shardId: string, records: KinesisStreamRecord[]): Promise<boolean> {
     let pending = records;
     while (pending.length > 0) {
       const head = pending[0] as KinesisStreamRecord;
@@ -570,24 +629,31 @@ export class EventSourceMapping {
           'batch held',
         );
         await this.pause(held.retryAt - Date.now());
-        if (this.stopping) return; // what is held is read again from the checkpoint
+        if (this.stopping) return false; // what is held is read again from the checkpoint
         continue;
       }
       if (outcome.failedAt === undefined) {
-        await this.checkpoint(shardId, pending.at(-1) as KinesisStreamRecord);
+        await this.checkpoint(
+          shardId,
+          (pending.at(-1) as KinesisStreamRecord).kinesis.sequenceNumber,
+        );
         this.stats.processed += pending.length;
         for (const r of pending) this.attempts.delete(r.kinesis.sequenceNumber);
-        return;
+        return true;
       }
       if (outcome.threw && this.bisect && pending.length > 1) {
         // The function failed without saying where: halve until the bad record is alone.
         const half = Math.ceil(pending.length / 2);
-        await this.settle(shardId, pending.slice(0, half));
-        await this.settle(shardId, pending.slice(half));
-        return;
+        return (
+          (await this.settle(shardId, pending.slice(0, half))) &&
+          (await this.settle(shardId, pending.slice(half)))
+        );
       }
       if (outcome.failedAt > 0) {
-        await this.checkpoint(shardId, pending[outcome.failedAt - 1] as KinesisStreamRecord);
+        await this.checkpoint(
+          shardId,
+          (pending[outcome.failedAt - 1] as KinesisStreamRecord).kinesis.sequenceNumber,
+        );
         this.stats.processed += outcome.failedAt;
         pending = pending.slice(outcome.failedAt);
       }
@@ -607,6 +673,7 @@ export class EventSourceMapping {
       this.stats.retries++;
       await sleep(this.retryDelayMs * attempts);
     }
+    return true;
   }
 
   /** Calls the handler (in lanes by partition key); where the batch failed, if it did. */
@@ -683,9 +750,9 @@ export class EventSourceMapping {
     return lanes.filter((l) => l.length > 0);
   }
 
-  private async checkpoint(shardId: string, record: KinesisStreamRecord): Promise<void> {
+  private async checkpoint(shardId: string, sequenceNumber: string): Promise<void> {
     await this.options.checkpoints.set(this.options.consumer, shardId, {
-      sequenceNumber: record.kinesis.sequenceNumber,
+      sequenceNumber,
       finished: false,
     });
   }
@@ -725,7 +792,7 @@ export class EventSourceMapping {
     }
     this.stats.deadLettered++;
     this.attempts.delete(record.kinesis.sequenceNumber);
-    await this.checkpoint(shardId, record);
+    await this.checkpoint(shardId, record.kinesis.sequenceNumber);
     this.options.log?.error(
       {
         consumer: this.options.consumer,
@@ -741,6 +808,47 @@ export class EventSourceMapping {
 
   private report(error: unknown): void {
     this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** The most filters a mapping takes (Lambda's quota: 5 by default, 10 when raised). */
+const MAX_FILTERS = 10;
+
+/** One matcher for the filters (any of them), checked as CreateEventSourceMapping would. */
+function filtersOf(
+  filters: readonly EventPattern[] | undefined,
+): ((data: unknown) => boolean) | undefined {
+  if (!filters || filters.length === 0) return undefined;
+  if (filters.length > MAX_FILTERS)
+    throw new Error(`filters: ${filters.length} patterns, at most ${MAX_FILTERS}`);
+  const matchers = filters.map((pattern, i) => {
+    const other = Object.keys(pattern).filter((key) => key !== 'data');
+    if (other.length > 0)
+      throw new Error(
+        `filters[${i}]: a Kinesis mapping filters on "data" only, not on ${other.map((k) => `"${k}"`).join(', ')}`,
+      );
+    try {
+      return compilePattern(pattern);
+    } catch (error) {
+      throw new Error(`filters[${i}]: ${(error as Error).message}`, { cause: error });
+    }
+  });
+  return (data) => {
+    const event = { data };
+    return matchers.some((matches) => matches(event));
+  };
+}
+
+/** A record's data parsed as JSON; undefined when it is not JSON. */
+function parsedData(record: KinesisRecord): unknown {
+  const bytes = record.Data;
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+    ) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -25,6 +25,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { putRecordsReliably } from '../../stream/aws/putRecordsReliably.js';
+import { compilePattern } from '../../stream/buses/eventPattern.js';
 import { commitChange, itemChange } from '../../stream/changes/commitChange.js';
 import type { KinesisStreamBatchResponse } from '../../stream/consumer/kinesisEvent.js';
 import { lambdaRecords } from '../../stream/consumer/kinesisEvent.js';
@@ -203,6 +204,13 @@ export class DeployedChain {
     const { Shards = [] } = await kinesis.send(
       new ListShardsCommand({ StreamName: this.options.streamName }),
     );
+    const filters = (mapping.FilterCriteria?.Filters ?? []).map((f) =>
+      compilePattern(f.Pattern ?? '{}'),
+    );
+    const passes =
+      filters.length === 0
+        ? undefined
+        : (data: unknown) => data !== undefined && filters.some((matches) => matches({ data }));
     let handed = 0;
     for (const { ShardId: shardId = '' } of Shards) {
       const checkpoint = `${mapping.UUID}/${shardId}`;
@@ -225,16 +233,21 @@ export class DeployedChain {
         );
         const got = page.Records ?? [];
         if (got.length === 0) break;
-        const response = (await invoke(functionArn, {
-          Records: lambdaRecords(got, shardId, this.streamArn, region),
-        })) as KinesisStreamBatchResponse;
-        count(functionArn);
-        if (response.batchItemFailures.length > 0)
-          throw new Error(
-            `${functionArn} reported ${response.batchItemFailures.length} failed records of ${shardId}`,
-          );
+        // Lambda's filter criteria: a record no filter matches is never handed over, and
+        // the mapping moves past it.
+        const kept = passes ? got.filter((r) => passes(dataOf(r.Data))) : got;
+        if (kept.length > 0) {
+          const response = (await invoke(functionArn, {
+            Records: lambdaRecords(kept, shardId, this.streamArn, region),
+          })) as KinesisStreamBatchResponse;
+          count(functionArn);
+          if (response.batchItemFailures.length > 0)
+            throw new Error(
+              `${functionArn} reported ${response.batchItemFailures.length} failed records of ${shardId}`,
+            );
+        }
         this.checkpoints.set(checkpoint, got.at(-1)?.SequenceNumber ?? '');
-        handed += got.length;
+        handed += kept.length;
         iterator = page.NextShardIterator;
       }
     }
@@ -293,4 +306,13 @@ export class DeployedChain {
 
 function keyOf(item: Record<string, AttributeValue>): string {
   return `${item.aggregate_id?.S}#${item.sequence?.N}`;
+}
+
+/** A record's data as JSON, as Lambda's filters read it; undefined when it is not JSON. */
+function dataOf(bytes: Uint8Array | undefined): unknown {
+  try {
+    return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -14,11 +14,12 @@ import { DeadLetters } from '../../../api/schemas.js';
 import { streamGames } from '../../../feeds/readGames.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { parseDeadLetterSources } from '../../../pipeline/aws/deadLetterSources.js';
-import { sagaStream } from '../../../sagas/SagaCoordinator.js';
+import { SAGA_STREAM_PREFIX, sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
 import { eventBridgeClient } from '../../../stream/aws/eventBridgeClient.js';
 import { kinesisClient } from '../../../stream/aws/kinesisClient.js';
+import { changesOfStreamsStartingWith } from '../../../stream/changes/ChangeRecord.js';
 import { DynamoDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import {
   invocationRecord,
@@ -378,17 +379,22 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
     expect(deadLetters).toEqual([]);
     expect(mappings.length).toBe(3);
     for (const m of mappings) {
-      // As deployed: from the start of the stream, no filter (every record is handed over, as
-      // the emulation does), batch item failures reported and failing batches bisected, and an
-      // on-failure destination.
+      // As deployed: from the start of the stream, batch item failures reported and failing
+      // batches bisected, and an on-failure destination.
       expect(m).toMatchObject({
         StartingPosition: 'TRIM_HORIZON',
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BisectBatchOnFunctionError: true,
         DestinationConfig: { OnFailure: { Destination: expect.stringMatching(/^arn:aws:/) } },
       });
-      expect(m.FilterCriteria?.Filters ?? []).toEqual([]);
     }
+    // One mapping filters (the saga consumer's, on the sagas' own streams, as the local one
+    // does); the chain hands it only what the filter lets through, as Lambda would.
+    expect(
+      mappings.map((m) =>
+        (m.FilterCriteria?.Filters ?? []).map((f) => JSON.parse(f.Pattern ?? '')),
+      ),
+    ).toEqual(expect.arrayContaining([[], [], [changesOfStreamsStartingWith(SAGA_STREAM_PREFIX)]]));
     const invoked = new Set(passes.flatMap((p) => [...p.invocations.keys()]));
     for (const m of mappings) expect(invoked, m.FunctionArn).toContain(m.FunctionArn);
     // Every metric record each deployed consumer emitted, not only a container's first, carries

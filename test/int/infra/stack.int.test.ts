@@ -91,12 +91,28 @@ describe('the CDK app', () => {
       },
       2,
     );
-    // The saga consumer takes smaller batches (it runs the saga steps) and has more time.
+    // The saga consumer takes smaller batches (it runs the saga steps) and has more time, and
+    // Lambda hands it the change records of the sagas' own streams only; the others filter
+    // nothing.
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 100,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              data: { dynamodb: { Keys: { aggregate_id: { S: [{ prefix: 'saga:' }] } } } },
+            }),
+          },
+        ],
+      },
     });
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::EventSourceMapping',
+      { FilterCriteria: Match.anyValue() },
+      1,
+    );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 300,
       Environment: {

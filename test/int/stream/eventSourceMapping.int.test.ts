@@ -1,5 +1,7 @@
 import {
   DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
   SplitShardCommand,
@@ -7,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStream, kinesisClient } from '../../../stream/aws/kinesisClient.js';
 import { putRecordsReliably } from '../../../stream/aws/putRecordsReliably.js';
+import { changesOfStreamsStartingWith } from '../../../stream/changes/ChangeRecord.js';
 import { InMemoryCheckpointStore } from '../../../stream/consumer/CheckpointStore.js';
 import { InMemoryDeadLetterQueue } from '../../../stream/consumer/DeadLetterQueue.js';
 import type { KinesisStreamRecord } from '../../../stream/consumer/kinesisEvent.js';
@@ -47,6 +50,26 @@ async function streamWith(count: number, keys = 5, shards = 1): Promise<string> 
   const result = await putRecordsReliably(client, name, records);
   if (result.failed.length > 0) throw new Error('put failed');
   return name;
+}
+
+/** The sequence numbers of every record in a shard, oldest first. */
+async function readAll(streamName: string, shardId: string): Promise<string[]> {
+  let { ShardIterator: iterator } = await client.send(
+    new GetShardIteratorCommand({
+      StreamName: streamName,
+      ShardId: shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    }),
+  );
+  const sequences: string[] = [];
+  while (iterator) {
+    const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator }));
+    const records = page.Records ?? [];
+    sequences.push(...records.map((r) => r.SequenceNumber as string));
+    if (records.length === 0) break;
+    iterator = page.NextShardIterator;
+  }
+  return sequences;
 }
 
 const text = (r: KinesisStreamRecord) => Buffer.from(r.kinesis.data, 'base64').toString();
@@ -199,6 +222,79 @@ describe('local event source mapping', () => {
 
     expect(first).toHaveLength(30);
     expect(second).toEqual(['late']);
+  });
+
+  it('hands over only the records its filters let through, and checkpoints past the others', async () => {
+    const name = `esm-${++streams}`;
+    await ensureStream(client, name, 1);
+    const change = (stream: string, n: number) =>
+      Buffer.from(
+        JSON.stringify({
+          eventName: 'INSERT',
+          dynamodb: { Keys: { aggregate_id: { S: stream }, sequence: { N: String(n) } } },
+        }),
+      );
+    // Saga records between others; the stream ends with records the filter holds back.
+    const streamsPut = ['saga:a', 'match:1', 'match:2', 'saga:a', 'saga:b', 'match:3'];
+    const records = [
+      ...streamsPut.map((stream, i) => ({ data: change(stream, i + 1), partitionKey: stream })),
+      { data: Buffer.from('not json'), partitionKey: 'x' },
+      { data: change('team:1', 1), partitionKey: 'team:1' },
+    ];
+    expect((await putRecordsReliably(client, name, records)).failed).toHaveLength(0);
+    const checkpoints = new InMemoryCheckpointStore();
+    const handed: string[] = [];
+    const heldBack: unknown[] = [];
+    const run = () =>
+      mapping(name, {
+        batchSize: 3,
+        checkpoints,
+        filters: [changesOfStreamsStartingWith('saga:')],
+        onFiltered: (data) => heldBack.push(...data),
+        handler: async (event) => {
+          for (const r of event.Records)
+            handed.push(JSON.parse(text(r)).dynamodb.Keys.aggregate_id.S);
+          return { batchItemFailures: [] };
+        },
+      });
+    const first = run();
+    await first.start();
+    await first.waitUntilIdle();
+    await first.stop();
+    expect(handed).toEqual(['saga:a', 'saga:a', 'saga:b']);
+    expect(first.stats).toMatchObject({ invoked: 3, processed: 3, filtered: 5 });
+    // Held back, each as its data parsed: the non-JSON one as undefined.
+    expect(heldBack).toHaveLength(5);
+    expect(heldBack.filter((d) => d === undefined)).toHaveLength(1);
+    // The last batch (not JSON, a team) had nothing to hand over: still checkpointed.
+    const { Shards } = await client.send(new ListShardsCommand({ StreamName: name }));
+    const shardId = Shards?.[0]?.ShardId as string;
+    const checkpoint = await checkpoints.get('test', shardId);
+    const last = await readAll(name, shardId);
+    expect(checkpoint?.sequenceNumber).toBe(last.at(-1));
+
+    const again = run();
+    await again.start();
+    await again.waitUntilIdle();
+    await again.stop();
+    expect(handed).toHaveLength(3);
+    expect(again.stats.filtered).toBe(0);
+  });
+
+  it('refuses filters Lambda would refuse, saying which and why', () => {
+    const handler = async () => ({ batchItemFailures: [] });
+    expect(() => mapping('any', { handler, filters: [{ partitionKey: ['saga:a'] }] })).toThrow(
+      'filters[0]: a Kinesis mapping filters on "data" only, not on "partitionKey"',
+    );
+    expect(() => mapping('any', { handler, filters: [{ data: { kind: 'saga' } }] })).toThrow(
+      /^filters\[0\]: data\.kind/,
+    );
+    expect(() =>
+      mapping('any', {
+        handler,
+        filters: Array.from({ length: 11 }, () => changesOfStreamsStartingWith('saga:')),
+      }),
+    ).toThrow('filters: 11 patterns, at most 10');
   });
 
   it('starts a shard without a checkpoint at a time, found from a record known to be in it', async () => {
