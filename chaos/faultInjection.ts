@@ -12,7 +12,7 @@
  *   report some entries failed (`FailedRecordCount`, `FailedEntryCount`). The caller must
  *   retry exactly those (written already or not: the retries must be harmless).
  */
-import { sendThroughSdk } from '../stream/aws/directDynamo.js';
+import { sendThroughSdk } from '../stream/aws/directJson.js';
 import type { Rng } from './rng.js';
 
 /** Probability of each fault on each call (0 to 1). */

@@ -8,7 +8,7 @@
  * them. Both counts go in the summary; the breakers' must be far lower.
  */
 import { type EmbeddedPipeline, startPipeline } from '../pipeline/embeddedPipeline.js';
-import { sendThroughSdk } from '../stream/aws/directDynamo.js';
+import { sendThroughSdk } from '../stream/aws/directJson.js';
 import type { BreakerSettings } from '../stream/breaker/CircuitBreaker.js';
 import { seasonFeeds } from './crash.js';
 import { ingestFeed, reconcile } from './reconcile.js';

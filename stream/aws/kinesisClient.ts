@@ -6,15 +6,20 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis';
 import { type ClientOptions, clientConfig, forOwnServers } from './clientConfig.js';
+import { sendDirectly } from './directKinesis.js';
 
 export type KinesisClientOptions = ClientOptions;
 
 /**
  * A Kinesis client (see `clientConfig`: locally it must speak HTTP/1.1 to kinesalite;
- * `forOwnServers` for this process's own kinesalite).
+ * `forOwnServers` for this process's own kinesalite, `sendDirectly` for one on a server thread
+ * of this process).
  */
 export function kinesisClient(options: KinesisClientOptions = {}): KinesisClient {
-  return forOwnServers(new KinesisClient(clientConfig(options)), options);
+  const client = forOwnServers(new KinesisClient(clientConfig(options)), options);
+  return options.transport && options.endpoint !== undefined
+    ? sendDirectly(client, options.transport)
+    : client;
 }
 
 /**
