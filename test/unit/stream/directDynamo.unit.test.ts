@@ -11,26 +11,8 @@ import { describe, expect, it } from 'vitest';
 import type { TransportRequest, TransportResponse } from '../../../stream/aws/clientConfig.js';
 import { sendDirectly, sendsDirectly } from '../../../stream/aws/directDynamo.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
+import { answerOk, scriptedServer } from '../../support/scriptedTransport.js';
 
-/** A server that answers from a list, keeping what it was asked. */
-function server(
-  answers: ((request: TransportRequest) => TransportResponse | Promise<TransportResponse>)[],
-) {
-  const asked: TransportRequest[] = [];
-  const transport = async (request: TransportRequest): Promise<TransportResponse> => {
-    asked.push(request);
-    const answer = answers.shift();
-    if (!answer) throw new Error('no answer left');
-    return answer(request);
-  };
-  return { asked, transport };
-}
-
-const ok = (body: object) => () => ({
-  status: 200,
-  headers: { 'x-amzn-requestid': 'r-1' },
-  body: JSON.stringify(body),
-});
 const refused =
   (status: number, type: string, more: object = {}) =>
   () => ({
@@ -61,7 +43,7 @@ const bySdk = (r: TransportRequest) => 'amz-sdk-request' in r.headers;
 
 describe('requests on items handed to a server thread directly', () => {
   it('write bytes as base64 and leave the input as it was', async () => {
-    const { asked, transport } = server([ok({})]);
+    const { asked, transport } = scriptedServer([answerOk({})]);
     const item = {
       pk: { S: 'k' },
       b: { B: new Uint8Array([1, 2, 255]) },
@@ -96,8 +78,8 @@ describe('requests on items handed to a server thread directly', () => {
   });
 
   it('read base64 as bytes, and nothing else', async () => {
-    const { transport } = server([
-      ok({
+    const { transport } = scriptedServer([
+      answerOk({
         Item: {
           pk: { S: 'k' },
           b: { B: 'AQL/' },
@@ -119,7 +101,7 @@ describe('requests on items handed to a server thread directly', () => {
   });
 
   it("raise the client's own exception for an error answer, its members read as well", async () => {
-    const { transport } = server([
+    const { transport } = scriptedServer([
       refused(400, 'ConditionalCheckFailedException', { Item: { b: { B: 'AQ==' } } }),
       refused(400, 'SomethingNew'),
     ]);
@@ -142,15 +124,15 @@ describe('requests on items handed to a server thread directly', () => {
   });
 
   it("leave throttling, server errors and a transport's failure to the SDK, which retries them", async () => {
-    const { asked, transport } = server([
+    const { asked, transport } = scriptedServer([
       refused(400, 'ThrottlingException'),
-      ok({ Item: { pk: { S: 'a' } } }),
+      answerOk({ Item: { pk: { S: 'a' } } }),
       refused(500, 'InternalServerError'),
-      ok({ Item: { pk: { S: 'b' } } }),
+      answerOk({ Item: { pk: { S: 'b' } } }),
       () => {
         throw new Error('thread busy');
       },
-      ok({ Item: { pk: { S: 'c' } } }),
+      answerOk({ Item: { pk: { S: 'c' } } }),
     ]);
     const c = client(transport);
     const get = () => c.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'k' } } }));
@@ -162,9 +144,9 @@ describe('requests on items handed to a server thread directly', () => {
   });
 
   it('leave a request with no answer in time to the SDK', async () => {
-    const { asked, transport } = server([
+    const { asked, transport } = scriptedServer([
       () => new Promise<never>(() => {}),
-      ok({ Item: { pk: { S: 'late' } } }),
+      answerOk({ Item: { pk: { S: 'late' } } }),
     ]);
     const output = await client(transport, 50).send(
       new GetItemCommand({ TableName: 't', Key: { pk: { S: 'k' } } }),
@@ -174,7 +156,7 @@ describe('requests on items handed to a server thread directly', () => {
   });
 
   it('abort as the SDK does: before the request, or while it waits', async () => {
-    const { asked, transport } = server([() => new Promise<never>(() => {})]);
+    const { asked, transport } = scriptedServer([() => new Promise<never>(() => {})]);
     const c = client(transport);
     const get = (signal: AbortSignal) =>
       c.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'k' } } }), {
@@ -191,7 +173,10 @@ describe('requests on items handed to a server thread directly', () => {
   });
 
   it('send other operations the SDK way, and keep the middleware before it', async () => {
-    const { asked, transport } = server([ok({ Table: { TableName: 't' } }), ok({})]);
+    const { asked, transport } = scriptedServer([
+      answerOk({ Table: { TableName: 't' } }),
+      answerOk({}),
+    ]);
     const c = client(transport);
     const seen: string[] = [];
     c.middlewareStack.add(
@@ -209,7 +194,7 @@ describe('requests on items handed to a server thread directly', () => {
   });
 
   it('apply to a client of a server thread only', () => {
-    const { transport } = server([]);
+    const { transport } = scriptedServer([]);
     expect(sendsDirectly(client(transport))).toBe(true);
     expect(sendsDirectly(dynamoClient({ endpoint: 'http://127.0.0.1:1', unsigned: true }))).toBe(
       false,

@@ -17,26 +17,8 @@ import type { TransportRequest, TransportResponse } from '../../../stream/aws/cl
 import { sendsDirectly, sendThroughSdk } from '../../../stream/aws/directJson.js';
 import { sendDirectly } from '../../../stream/aws/directKinesis.js';
 import { kinesisClient } from '../../../stream/aws/kinesisClient.js';
+import { answerOk, scriptedServer } from '../../support/scriptedTransport.js';
 
-/** A server that answers from a list, keeping what it was asked. */
-function server(
-  answers: ((request: TransportRequest) => TransportResponse | Promise<TransportResponse>)[],
-) {
-  const asked: TransportRequest[] = [];
-  const transport = async (request: TransportRequest): Promise<TransportResponse> => {
-    asked.push(request);
-    const answer = answers.shift();
-    if (!answer) throw new Error('no answer left');
-    return answer(request);
-  };
-  return { asked, transport };
-}
-
-const ok = (body: object) => () => ({
-  status: 200,
-  headers: { 'x-amzn-requestid': 'r-1' },
-  body: JSON.stringify(body),
-});
 /** As kinesalite answers an error: `__type` without a namespace, `message`. */
 const refused = (status: number, type: string) => () => ({
   status,
@@ -103,9 +85,9 @@ describe('the change stream’s writes and reads handed to a server thread direc
       }),
       new GetRecordsCommand({ ShardIterator: ITERATOR, Limit: 10 }),
     ];
-    const answers = () => [ok({}), ok({}), ok({}), ok({}), ok({})];
-    const direct = server(answers());
-    const sdk = server(answers());
+    const answers = () => [answerOk({}), answerOk({}), answerOk({}), answerOk({}), answerOk({})];
+    const direct = scriptedServer(answers());
+    const sdk = scriptedServer(answers());
     const c = client(direct.transport);
     const s = sendThroughSdk(client(sdk.transport));
     const sent = commands();
@@ -162,9 +144,13 @@ describe('the change stream’s writes and reads handed to a server thread direc
       FailedRecordCount: 0,
       Records: [{ ShardId: 'shardId-000000000000', SequenceNumber: '5' }],
     };
-    const answers = () => [ok(answered), ok(put), ok({ ShardIterator: ITERATOR })];
-    const direct = server(answers());
-    const sdk = server(answers());
+    const answers = () => [
+      answerOk(answered),
+      answerOk(put),
+      answerOk({ ShardIterator: ITERATOR }),
+    ];
+    const direct = scriptedServer(answers());
+    const sdk = scriptedServer(answers());
     const ask = async (c: KinesisClient) => [
       await c.send(new GetRecordsCommand({ ShardIterator: ITERATOR })),
       await c.send(
@@ -206,7 +192,7 @@ describe('the change stream’s writes and reads handed to a server thread direc
   });
 
   it("raise the client's own exception for an error answer", async () => {
-    const { asked, transport } = server([
+    const { asked, transport } = scriptedServer([
       refused(400, 'ExpiredIteratorException'),
       refused(400, 'ResourceNotFoundException'),
       refused(400, 'InvalidArgumentException'),
@@ -234,11 +220,11 @@ describe('the change stream’s writes and reads handed to a server thread direc
 
   it("leave throttling, server errors and a transport's failure to the SDK, which retries them", async () => {
     const put = (n: string) =>
-      ok({
+      answerOk({
         FailedRecordCount: 0,
         Records: [{ ShardId: 'shardId-000000000000', SequenceNumber: n }],
       });
-    const { asked, transport } = server([
+    const { asked, transport } = scriptedServer([
       refused(400, 'ProvisionedThroughputExceededException'),
       put('1'),
       refused(400, 'LimitExceededException'),
@@ -266,9 +252,9 @@ describe('the change stream’s writes and reads handed to a server thread direc
   });
 
   it('leave a request with no answer in time to the SDK', async () => {
-    const { asked, transport } = server([
+    const { asked, transport } = scriptedServer([
       () => new Promise<never>(() => {}),
-      ok({ ShardIterator: 'late' }),
+      answerOk({ ShardIterator: 'late' }),
     ]);
     const output = await client(transport, 50).send(
       new GetShardIteratorCommand({
@@ -282,7 +268,10 @@ describe('the change stream’s writes and reads handed to a server thread direc
   });
 
   it('send other operations the SDK way, and keep the middleware before it', async () => {
-    const { asked, transport } = server([ok({ Shards: [] }), ok({ ShardIterator: ITERATOR })]);
+    const { asked, transport } = scriptedServer([
+      answerOk({ Shards: [] }),
+      answerOk({ ShardIterator: ITERATOR }),
+    ]);
     const c = client(transport);
     const seen: string[] = [];
     c.middlewareStack.add(
@@ -306,7 +295,7 @@ describe('the change stream’s writes and reads handed to a server thread direc
   });
 
   it("apply to a client of a server thread only, and come off for the chaos suite's faults", async () => {
-    const { asked, transport } = server([ok({ ShardIterator: 'a' })]);
+    const { asked, transport } = scriptedServer([answerOk({ ShardIterator: 'a' })]);
     const c = client(transport);
     expect(sendsDirectly(c)).toBe(true);
     expect(sendsDirectly(kinesisClient({ endpoint: 'http://127.0.0.1:1', unsigned: true }))).toBe(
