@@ -55,6 +55,14 @@ export interface ChangeRelayOptions {
    * @default twice the clients' request timeout (60,000 ms)
    */
   readonly doubtMs?: number;
+  /**
+   * After `doubtMs`, how long such a commit is still looked up by its key (every
+   * `lingerReadMs`), without holding the checkpoint back, and forwarded if it is found stored
+   * as written; then the relay gives up on it. @default a day (86,400,000 ms)
+   */
+  readonly lingerMs?: number;
+  /** How often a commit past its `doubtMs` is looked up. @default 30,000 ms */
+  readonly lingerReadMs?: number;
 }
 
 export interface RelayStats {
@@ -76,8 +84,13 @@ export interface RelayStats {
   checkpoints: number;
   /**
    * Taken commits whose write ended with its outcome unknown and that reads did not find for
-   * `doubtMs`: given up on (each reported through `onError`).
+   * `doubtMs`: the checkpoint no longer waits for them; each is looked up by its key for
+   * `lingerMs` more (each reported through `onError`).
    */
+  lingered: number;
+  /** Of those, or of those a stopped run left in doubt, the ones found stored and forwarded. */
+  foundLate: number;
+  /** Commits in doubt not found in `doubtMs` and `lingerMs`: given up on (each reported). */
   abandoned: number;
 }
 
@@ -105,9 +118,12 @@ export interface RelayStats {
  * is read back and forwarded if it is stored as written. If the key holds another commit, this
  * one was refused by its condition and can never land. If the key is empty, the request may
  * still be on its way to the server: the relay reads it again, backing off, for `doubtMs`,
- * and keeps its watermark at or before it meanwhile, then gives up (`abandoned`, reported).
- * A relay that stops with such a commit still in doubt leaves its checkpoint open, saying
- * how many (`doubtful`), so the next run's scan finds the commit if it landed after all.
+ * and keeps its watermark at or before it meanwhile. Past that, its watermark moves on
+ * (`lingered`, reported) and the commit is looked up by its key every `lingerReadMs` for
+ * `lingerMs` (a day) more, forwarded if it is found (`foundLate`), given up on after that
+ * (`abandoned`, reported). The checkpoint lists every commit in doubt (`doubts`: key and
+ * stamp), so a relay that stops with some, or dies, leaves them to the next run, which looks
+ * them up by key: a clean stop leaves its checkpoint closed, and the next run scans nothing.
  *
  * **Commits with the marker** (any other writer: `matchstream ingest` with no pipeline, a
  * relay not running): they are written with a `relay_pending` marker (a sparse index), the
@@ -147,6 +163,8 @@ export class ChangeRelay implements CommitHandOver {
     taken: 0,
     recovered: 0,
     checkpoints: 0,
+    lingered: 0,
+    foundLate: 0,
     abandoned: 0,
   };
   /** Entries without an item in the last pass, and those reported already. */
@@ -154,6 +172,15 @@ export class ChangeRelay implements CommitHandOver {
   private readonly reported = new Set<string>();
   private readonly batchSize: number;
   private readonly doubtMs: number;
+  private readonly lingerMs: number;
+  private readonly lingerReadMs: number;
+  /**
+   * Commits in doubt the checkpoint no longer waits for (past `doubtMs`, or left by a run
+   * before), by key: looked up now and then until found, taken by another commit, or too old.
+   */
+  private readonly lingering = new Map<string, Lingering>();
+  /** Whether `lingering` changed since the checkpoint was written (it lists them). */
+  private lingeringChanged = false;
   private readonly pollIntervalMs: number;
   private readonly maxPollIntervalMs: number;
   private running: Promise<void> | undefined;
@@ -182,6 +209,8 @@ export class ChangeRelay implements CommitHandOver {
   constructor(private readonly options: ChangeRelayOptions) {
     this.batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 500);
     this.doubtMs = Math.max(0, options.doubtMs ?? 2 * REQUEST_TIMEOUT_MS);
+    this.lingerMs = Math.max(0, options.lingerMs ?? LINGER_MS);
+    this.lingerReadMs = Math.max(1, options.lingerReadMs ?? LINGER_READ_MS);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.maxPollIntervalMs = Math.max(this.pollIntervalMs, options.maxPollIntervalMs ?? 2_000);
   }
@@ -300,25 +329,27 @@ export class ChangeRelay implements CommitHandOver {
    * of them with `all`, else those new or due for another read): one stored as written (no
    * marker, the same `committed_at`) is forwarded; one whose key holds another commit can
    * never land and is let go; one not found stays in doubt, read again later (see the class
-   * comment), until `doubtMs` has passed.
+   * comment), until `doubtMs` has passed, then lingers. Lingering commits due (all with
+   * `all`) are looked up in the same read, and forwarded when found stored as written.
    */
   private async readBackUnknown(all = false): Promise<void> {
     const now = Date.now();
+    const keyOfCommit = (c: { aggregate_id: string; sequence: number }) => ({
+      aggregate_id: { S: c.aggregate_id },
+      sequence: { N: String(c.sequence) },
+    });
     const unknown = [...this.taken.values()]
       .filter((t) => t.stage === 'unknown' && (all || !t.doubt || t.doubt.readAt <= now))
-      .map((taken) => ({
-        taken,
-        key: {
-          aggregate_id: { S: taken.commit.aggregate_id },
-          sequence: { N: String(taken.commit.sequence) },
-        },
-      }));
-    if (unknown.length === 0) return;
+      .map((taken) => ({ taken, key: keyOfCommit(taken.commit) }));
+    const due = [...this.lingering.entries()]
+      .filter(([, l]) => all || l.readAt <= now)
+      .map(([id, lingering]) => ({ id, lingering, key: keyOfCommit(lingering) }));
+    if (unknown.length === 0 && due.length === 0) return;
     const { dynamo, table } = this.options;
     const stored = await batchGetReliably(
       dynamo,
       table,
-      unknown.map(({ key }) => key),
+      [...unknown, ...due].map(({ key }) => key),
       KEY,
       { consistent: true },
     );
@@ -334,24 +365,92 @@ export class ChangeRelay implements CommitHandOver {
         taken.doubt = { since: now, readAt: now + DOUBT_FIRST_READ_MS, wait: DOUBT_FIRST_READ_MS };
       } else if (now - taken.doubt.since >= this.doubtMs) {
         this.taken.delete(commitKey(commit));
-        this.stats.abandoned++;
-        this.options.onError?.(
-          new Error(
-            `relay: gave up on ${commit.aggregate_id} #${commit.sequence} (stamped ${commit.committed_at}): its write ended with its outcome unknown and it was not in the table for ${Math.round((now - taken.doubt.since) / 1000)} s; if it is stored after all, it is not forwarded`,
-          ),
+        this.linger(
+          {
+            aggregate_id: commit.aggregate_id,
+            sequence: commit.sequence,
+            committed_at: commit.committed_at,
+            since: taken.doubt.since,
+            readAt: now + this.lingerReadMs,
+          },
+          now,
         );
       } else {
         const wait = Math.min(taken.doubt.wait * 2, DOUBT_LONGEST_WAIT_MS);
         taken.doubt = { ...taken.doubt, readAt: now + wait, wait };
       }
     }
+    const found: Forwarded[] = [];
+    for (const { id, lingering, key } of due) {
+      const item = stored.get(batchKeyOf(key));
+      if (item && !item.relay_pending && item.committed_at?.S === lingering.committed_at) {
+        // Taken out of the list once Kinesis took it (`send`).
+        found.push(this.recordOfItem(item, false));
+        lingering.readAt = now + this.lingerReadMs;
+      } else if (item) {
+        // Another commit holds its key, or it carries the marker (the index pass has it).
+        this.lingering.delete(id);
+        this.lingeringChanged = true;
+      } else if (now - lingering.since >= this.doubtMs + this.lingerMs) {
+        this.lingering.delete(id);
+        this.lingeringChanged = true;
+        this.stats.abandoned++;
+        this.options.onError?.(
+          new Error(
+            `relay: gave up on ${lingering.aggregate_id} #${lingering.sequence} (stamped ${lingering.committed_at}): its write ended with its outcome unknown and it was not in the table for ${Math.round((now - lingering.since) / 1000)} s; if it is stored after all, it is not forwarded`,
+          ),
+        );
+      } else lingering.readAt = now + this.lingerReadMs;
+    }
+    if (found.length > 0) {
+      const sent = await this.send(found);
+      this.stats.foundLate += sent.length;
+    }
   }
 
-  /** Taken commits in doubt: their write's outcome unknown, and not found when read. */
-  private doubtful(): number {
-    let count = 0;
-    for (const taken of this.taken.values()) if (taken.doubt) count++;
-    return count;
+  /** Keeps a commit in doubt by its key, without holding the checkpoint back (see the class comment). */
+  private linger(lingering: Lingering, now: number): void {
+    const key = commitKey(lingering);
+    if (!this.lingering.has(key) && this.lingering.size >= MAX_LINGERING) {
+      // The oldest goes: the checkpoint item must stay well under DynamoDB's 400 KB.
+      const [oldestKey, oldest] = [...this.lingering].sort(
+        ([, a], [, b]) => a.since - b.since,
+      )[0] as [string, Lingering];
+      this.lingering.delete(oldestKey);
+      this.stats.abandoned++;
+      this.options.onError?.(
+        new Error(
+          `relay: gave up on ${oldest.aggregate_id} #${oldest.sequence} (stamped ${oldest.committed_at}): more than ${MAX_LINGERING} writes of unknown outcome are looked up; if it is stored after all, it is not forwarded`,
+        ),
+      );
+    }
+    this.lingering.set(key, lingering);
+    this.lingeringChanged = true;
+    this.stats.lingered++;
+    this.options.onError?.(
+      new Error(
+        `relay: ${lingering.aggregate_id} #${lingering.sequence} (stamped ${lingering.committed_at}): its write ended with its outcome unknown and it was not in the table for ${Math.round((now - lingering.since) / 1000)} s; the checkpoint no longer waits for it, and it is looked up every ${duration(this.lingerReadMs)} for ${duration(this.lingerMs)} more and forwarded if it is stored`,
+      ),
+    );
+  }
+
+  /**
+   * Every commit in doubt, as the checkpoint lists them: taken ones whose write's outcome is
+   * unknown (the checkpoint waits for them), and lingering ones.
+   */
+  private doubts(): Lingering[] {
+    const now = Date.now();
+    const doubts = [...this.lingering.values()];
+    for (const { commit, stage, doubt } of this.taken.values())
+      if (stage === 'unknown')
+        doubts.push({
+          aggregate_id: commit.aggregate_id,
+          sequence: commit.sequence,
+          committed_at: commit.committed_at,
+          since: doubt?.since ?? now,
+          readAt: 0,
+        });
+    return doubts;
   }
 
   /** A commit's change record, and whether it carries the marker (written back once sent). */
@@ -424,6 +523,7 @@ export class ChangeRelay implements CommitHandOver {
     }
     const sent = result.sent.map((s) => s.record);
     for (const record of sent) {
+      if (this.lingering.delete(record.key)) this.lingeringChanged = true;
       if (!record.commit) continue;
       if (this.taken.get(record.key)?.commit === record.commit) this.taken.delete(record.key);
       if (record.commit.committed_at > this.latestForwarded)
@@ -506,8 +606,9 @@ export class ChangeRelay implements CommitHandOver {
     const table = this.options.checkpointTable;
     if (!table) return;
     if (this.floor !== undefined && watermark > this.floor) this.floor = watermark;
-    const doubtful = this.doubtful();
-    await this.options.dynamo.send(
+    const doubts = this.doubts();
+    this.lingeringChanged = false;
+    const written = this.options.dynamo.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -515,10 +616,30 @@ export class ChangeRelay implements CommitHandOver {
           watermark: { S: watermark },
           open: { BOOL: open },
           written_at: { S: new Date().toISOString() },
-          ...(doubtful > 0 ? { doubtful: { N: String(doubtful) } } : {}),
+          ...(doubts.length > 0
+            ? {
+                doubtful: { N: String(doubts.length) },
+                doubts: {
+                  L: doubts.map((d) => ({
+                    M: {
+                      aggregate_id: { S: d.aggregate_id },
+                      sequence: { N: String(d.sequence) },
+                      committed_at: { S: d.committed_at },
+                      since: { S: new Date(d.since).toISOString() },
+                    },
+                  })),
+                },
+              }
+            : {}),
         },
       }),
     );
+    try {
+      await written;
+    } catch (error) {
+      this.lingeringChanged = true;
+      throw error;
+    }
     this.checkpointed = watermark;
     this.checkpointedAt = Date.now();
     this.stats.checkpoints++;
@@ -528,7 +649,8 @@ export class ChangeRelay implements CommitHandOver {
   private async moveCheckpoint(): Promise<void> {
     if (this.floor === undefined || Date.now() - this.checkpointedAt < CHECKPOINT_EVERY_MS) return;
     const watermark = this.watermark();
-    if (watermark !== this.checkpointed) await this.checkpoint(true, watermark);
+    if (watermark !== this.checkpointed || this.lingeringChanged)
+      await this.checkpoint(true, watermark);
   }
 
   /**
@@ -548,14 +670,25 @@ export class ChangeRelay implements CommitHandOver {
     );
     const now = new Date().toISOString();
     let watermark = now;
+    // The commits in doubt the last run left: looked up by key from the first pass on.
+    const left = lingeringOf(Item?.doubts);
+    for (const lingering of left) this.lingering.set(commitKey(lingering), lingering);
+    // A checkpoint of an earlier release counts them without naming them: it stays open, and
+    // the scan below finds them if they landed.
+    const unnamed = left.length === 0 ? Number(Item?.doubtful?.N ?? 0) : 0;
+    if (left.length > 0)
+      this.options.onError?.(
+        new Error(
+          `relay: the last run stopped with ${left.length} ${left.length === 1 ? 'write' : 'writes'} whose outcome it could not learn: looked up by key, and forwarded if stored`,
+        ),
+      );
     if (Item?.open?.BOOL === true && Item.watermark?.S !== undefined) {
       const since = Item.watermark.S;
       const started = performance.now();
       const found = await this.recover(since);
-      const doubtful = Number(Item.doubtful?.N ?? 0);
       const why =
-        doubtful > 0
-          ? `stopped with ${doubtful} ${doubtful === 1 ? 'write' : 'writes'} whose outcome it could not learn`
+        unnamed > 0
+          ? `stopped with ${unnamed} ${unnamed === 1 ? 'write' : 'writes'} whose outcome it could not learn`
           : 'stopped without closing its checkpoint';
       this.options.onError?.(
         new Error(
@@ -642,9 +775,10 @@ export class ChangeRelay implements CommitHandOver {
 
   /**
    * Stops the background loop. What this relay took is forwarded first, as far as Kinesis
-   * takes it (the commits in doubt read once more), and the checkpoint closed if nothing
-   * taken is left (else the next relay scans). What was handed over with the marker and not
-   * forwarded is pending in the index.
+   * takes it (the commits in doubt read once more), and the checkpoint closed unless a commit
+   * it took and that is stored is left (else the next relay scans); the commits still in doubt
+   * are listed in it, for the next relay to look up. What was handed over with the marker and
+   * not forwarded is pending in the index.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -656,13 +790,15 @@ export class ChangeRelay implements CommitHandOver {
       try {
         await this.readBackUnknown(true);
         while (this.taken.size > 0 && (await this.forwardTaken()) > 0);
-        await this.checkpoint(this.taken.size > 0);
+        // Open only for what the checkpoint cannot name: a commit in doubt is listed in it.
+        await this.checkpoint([...this.taken.values()].some((t) => t.stage !== 'unknown'));
       } catch (error) {
         this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
       }
     }
     this.handed.clear();
     this.taken.clear();
+    this.lingering.clear();
   }
 
   /** One pass over what this relay took and still holds (at stop). */
@@ -737,12 +873,54 @@ interface Forwarded {
   readonly commit?: Commit;
 }
 
+/** A commit in doubt known by its key and stamp: since when (ms), and when to look it up next. */
+interface Lingering {
+  readonly aggregate_id: string;
+  readonly sequence: number;
+  readonly committed_at: string;
+  readonly since: number;
+  readAt: number;
+}
+
+/** The commits in doubt a checkpoint lists (`doubts`); none for one without the list. */
+function lingeringOf(list: AttributeValue | undefined): Lingering[] {
+  const doubts: Lingering[] = [];
+  for (const entry of list?.L ?? []) {
+    const m = entry.M;
+    const sequence = Number(m?.sequence?.N);
+    const since = Date.parse(m?.since?.S ?? '');
+    if (!m?.aggregate_id?.S || !m.committed_at?.S || !Number.isInteger(sequence)) continue;
+    doubts.push({
+      aggregate_id: m.aggregate_id.S,
+      sequence,
+      committed_at: m.committed_at.S,
+      since: Number.isNaN(since) ? Date.now() : since,
+      readAt: 0,
+    });
+  }
+  return doubts;
+}
+
+/** A span of time for people: "30 s", "24 h". */
+function duration(ms: number): string {
+  return ms >= 3_600_000 && ms % 3_600_000 === 0
+    ? `${ms / 3_600_000} h`
+    : `${Math.round(ms / 100) / 10} s`;
+}
+
 /** How often at most the checkpoint moves while commits flow. */
 const CHECKPOINT_EVERY_MS = 1_000;
 
 /** The wait before a commit in doubt is read again, doubling each time up to the longest. */
 const DOUBT_FIRST_READ_MS = 250;
 const DOUBT_LONGEST_WAIT_MS = 5_000;
+
+/** How long a commit in doubt is looked up after `doubtMs`, and how often. */
+const LINGER_MS = 86_400_000;
+const LINGER_READ_MS = 30_000;
+
+/** The most commits in doubt looked up at once (about 150 B each in the checkpoint item). */
+const MAX_LINGERING = 1_000;
 
 /**
  * Commits kept when handed over faster than they are forwarded (about 1 KB each); past that,
@@ -754,7 +932,7 @@ const MAX_HANDED = 10_000;
 const KEY = ['aggregate_id', 'sequence'];
 
 /** A commit's key, as `keyOf` gives an item's. */
-function commitKey(commit: Commit): string {
+function commitKey(commit: { readonly aggregate_id: string; readonly sequence: number }): string {
   return `${commit.aggregate_id}\u0000${commit.sequence}`;
 }
 

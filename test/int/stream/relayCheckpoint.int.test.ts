@@ -122,7 +122,7 @@ async function setUp() {
     { step: 'initialize', name: 'refusePuts' },
   );
   const errors: string[] = [];
-  const newRelay = (options: { doubtMs?: number } = {}) =>
+  const newRelay = (options: { doubtMs?: number; lingerMs?: number; lingerReadMs?: number } = {}) =>
     new ChangeRelay({
       dynamo,
       table,
@@ -359,34 +359,77 @@ describe('the change relay taking commits over from its store', () => {
     expect((await checkpoint())?.open).toEqual({ BOOL: false });
   });
 
-  it('stops with its checkpoint open while a write is in doubt, and the next run finds it if it landed', async () => {
+  it('stops with a write in doubt listed in its closed checkpoint, and the next run looks it up by key', async () => {
     const { seen, errors, newRelay, landLate, storeOf, records, append, checkpoint } =
       await setUp();
     const first = await started(newRelay());
     seen.delay = 1;
     await expect(append(storeOf(first), 'late')).rejects.toBeInstanceOf(StoreError);
+    const stamped = seen.delayed[0]?.Item?.committed_at?.S ?? '';
     await first.drain();
     await first.stop();
     const left = await checkpoint();
 
     await landLate();
     const second = await started(newRelay());
-    await second.drain();
+    await until(() => second.stats.forwarded === 1);
     await second.stop();
 
-    expect(left?.open).toEqual({ BOOL: true });
-    expect(left?.doubtful).toEqual({ N: '1' });
-    expect(second.stats.recovered).toBe(1);
+    expect(left?.open).toEqual({ BOOL: false });
+    expect(left?.doubts?.L?.map((d) => d.M)).toEqual([
+      expect.objectContaining({
+        aggregate_id: { S: 'match:late' },
+        sequence: { N: '1' },
+        committed_at: { S: stamped },
+      }),
+    ]);
+    // No scan: the commit is found by its key.
+    expect(second.stats).toMatchObject({ recovered: 0, foundLate: 1 });
     expect(await records()).toEqual(['match:late']);
     expect(
       errors.some((e) => e.includes('stopped with 1 write whose outcome it could not learn')),
     ).toBe(true);
-    expect((await checkpoint())?.open).toEqual({ BOOL: false });
+    const after = await checkpoint();
+    expect(after?.open).toEqual({ BOOL: false });
+    expect(after?.doubts).toBeUndefined();
   });
 
-  it('gives up on a write in doubt after its time, says so, and moves its checkpoint on', async () => {
+  it('past its time in doubt, moves its checkpoint on and keeps looking the write up, forwarding it when it lands', async () => {
+    const { seen, errors, newRelay, landLate, storeOf, records, append, checkpoint } =
+      await setUp();
+    const relay = await started(newRelay({ doubtMs: 300, lingerReadMs: 50 }));
+    const store = storeOf(relay);
+    seen.delay = 1;
+
+    await expect(append(store, 'slow')).rejects.toBeInstanceOf(StoreError);
+    const stamped = seen.delayed[0]?.Item?.committed_at?.S ?? '';
+    await until(() => relay.stats.lingered === 1);
+    await append(store, 'after');
+    await relay.drain();
+    // The checkpoint moves (at most once a second, as the relay's loop comes by) past it.
+    let meanwhile = await checkpoint();
+    for (let i = 0; i < 100 && (meanwhile?.watermark?.S ?? '') <= stamped; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      meanwhile = await checkpoint();
+    }
+
+    await landLate();
+    await until(() => relay.stats.foundLate === 1);
+    await relay.stop();
+
+    expect((meanwhile?.watermark?.S ?? '') > stamped).toBe(true);
+    expect(meanwhile?.doubts?.L?.map((d) => d.M?.aggregate_id)).toEqual([{ S: 'match:slow' }]);
+    expect(
+      errors.filter((e) => e.startsWith('relay: match:slow #1') && e.includes('looked up every')),
+    ).toHaveLength(1);
+    expect(relay.stats.abandoned).toBe(0);
+    expect(await records()).toEqual(['match:after', 'match:slow']);
+    expect((await checkpoint())?.doubts).toBeUndefined();
+  });
+
+  it('gives up on a write in doubt after its time and the time it is looked up for, and says so', async () => {
     const { seen, errors, newRelay, storeOf, records, append, checkpoint } = await setUp();
-    const relay = await started(newRelay({ doubtMs: 300 }));
+    const relay = await started(newRelay({ doubtMs: 300, lingerMs: 300, lingerReadMs: 50 }));
     const store = storeOf(relay);
     seen.delay = 1;
 
@@ -397,10 +440,12 @@ describe('the change relay taking commits over from its store', () => {
     await relay.drain();
     await relay.stop();
 
+    expect(relay.stats.lingered).toBe(1);
     expect(errors.filter((e) => e.startsWith('relay: gave up on match:gone #1'))).toHaveLength(1);
     expect(await records()).toEqual(['match:after']);
     expect(((await checkpoint())?.watermark?.S ?? '') > stamped).toBe(true);
     expect((await checkpoint())?.open).toEqual({ BOOL: false });
+    expect((await checkpoint())?.doubts).toBeUndefined();
   });
 
   it('lets go of a write in doubt once another commit holds its key', async () => {
