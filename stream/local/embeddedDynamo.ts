@@ -8,6 +8,7 @@ import {
 } from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
 import { dynaliteBatchWritePatches, patchDynaliteBatchWrites } from './dynaliteBatchWrites.js';
+import { dynaliteChecksumPatches, patchDynaliteChecksums } from './dynaliteChecksums.js';
 import { dynaliteKeyPatches, patchDynaliteKeys } from './dynaliteKeys.js';
 import { dynaliteTablePatches, patchDynaliteTables } from './dynaliteTables.js';
 import { dynaliteTypePatches, patchDynaliteTypes } from './dynaliteTypes.js';
@@ -69,9 +70,11 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
       ...dynaliteTypePatches(),
       ...dynaliteTablePatches(),
       ...dynaliteBatchWritePatches(),
+      ...dynaliteChecksumPatches(),
     ]);
-  // Before dynalite loads: it picks its actions then.
+  // Before dynalite loads: it picks its actions, and its checksum, then.
   patchDynaliteBatchWrites();
+  patchDynaliteChecksums();
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
   const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
     import('abstract-level'),

@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { dynalitesCrc32 } from '../../../stream/local/dynaliteChecksums.js';
 import { startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { startEmbeddedKinesis } from '../../../stream/local/embeddedKinesis.js';
 import { liveServerThreads } from '../../../stream/local/serverThread.js';
@@ -40,6 +42,41 @@ describe('the embedded servers on threads of their own', () => {
     // Assess
     await expect(answered).resolves.toMatchObject({ used_heap_size: expect.any(Number) });
     await expect(late).rejects.toThrow('dynalite thread has stopped');
+  });
+
+  it('answers over HTTP with the checksum of its body that buffer-crc32 computes, on its thread or not', async () => {
+    const reference = createRequire(import.meta.url)(dynalitesCrc32()) as {
+      unsigned(input: string): number;
+    };
+    for (const thread of [true, false]) {
+      const dynamo = await startEmbeddedDynamo({ thread });
+      try {
+        const asks = [
+          { target: 'ListTables', body: {} },
+          // An error answer too: dynalite sums it the same way.
+          { target: 'DescribeTable', body: { TableName: 'none' } },
+        ];
+        for (const { target, body } of asks) {
+          const response = await fetch(dynamo.endpoint, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/x-amz-json-1.0',
+              'x-amz-target': `DynamoDB_20120810.${target}`,
+              authorization:
+                'AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+              'x-amz-date': '20260101T000000Z',
+            },
+            body: JSON.stringify(body),
+          });
+          const text = await response.text();
+          expect(response.headers.get('x-amz-crc32'), `${target}, thread ${thread}`).toBe(
+            String(reference.unsigned(text)),
+          );
+        }
+      } finally {
+        await dynamo.stop();
+      }
+    }
   });
 
   it('keeps no thread of its own when the server runs on the calling thread', async () => {
