@@ -394,6 +394,56 @@ describe('the change relay taking commits over from its store', () => {
     expect(after?.doubts).toBeUndefined();
   });
 
+  it('scans after a checkpoint an earlier release left open, counting writes in doubt without naming them', async () => {
+    const {
+      seen,
+      errors,
+      dynamo,
+      table,
+      newRelay,
+      landLate,
+      storeOf,
+      records,
+      append,
+      checkpoint,
+    } = await setUp();
+    const first = await started(newRelay());
+    seen.delay = 1;
+    await expect(append(storeOf(first), 'late')).rejects.toBeInstanceOf(StoreError);
+    await first.drain();
+    await first.stop();
+    // The checkpoint as the earlier release wrote it: left open, a count, no list.
+    const left = await checkpoint();
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: RELAY_TABLE,
+        Item: {
+          relay: { S: table },
+          watermark: left?.watermark ?? { S: '' },
+          open: { BOOL: true },
+          written_at: { S: new Date().toISOString() },
+          doubtful: { N: '1' },
+        },
+      }),
+    );
+
+    await landLate();
+    const second = await started(newRelay());
+    await second.drain();
+    await second.stop();
+
+    expect(second.stats).toMatchObject({ recovered: 1, foundLate: 0 });
+    expect(await records()).toEqual(['match:late']);
+    expect(
+      errors.some(
+        (e) =>
+          e.includes('stopped with 1 write whose outcome it could not learn') &&
+          e.includes('found in'),
+      ),
+    ).toBe(true);
+    expect((await checkpoint())?.open).toEqual({ BOOL: false });
+  });
+
   it('past its time in doubt, moves its checkpoint on and keeps looking the write up, forwarding it when it lands', async () => {
     const { seen, errors, newRelay, landLate, storeOf, records, append, checkpoint } =
       await setUp();
