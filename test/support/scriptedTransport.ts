@@ -26,3 +26,6 @@ export const answerOk = (body: object) => () => ({
   headers: { 'x-amzn-requestid': 'r-1' },
   body: JSON.stringify(body),
 });
+
+/** Whether a request came through the SDK's own path (its retry middleware's header). */
+export const bySdk = (request: TransportRequest): boolean => 'amz-sdk-request' in request.headers;

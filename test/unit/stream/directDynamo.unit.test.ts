@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { TransportRequest, TransportResponse } from '../../../stream/aws/clientConfig.js';
 import { sendDirectly, sendsDirectly } from '../../../stream/aws/directDynamo.js';
 import { dynamoClient } from '../../../stream/aws/dynamoClient.js';
-import { answerOk, scriptedServer } from '../../support/scriptedTransport.js';
+import { answerOk, bySdk, scriptedServer } from '../../support/scriptedTransport.js';
 
 const refused =
   (status: number, type: string, more: object = {}) =>
@@ -37,9 +37,6 @@ function client(
   });
   return timeoutMs === undefined ? c : sendDirectly(c, transport, { answerTimeoutMs: timeoutMs });
 }
-
-/** Whether a request came through the SDK's own path (its retry middleware's header). */
-const bySdk = (r: TransportRequest) => 'amz-sdk-request' in r.headers;
 
 describe('requests on items handed to a server thread directly', () => {
   it('write bytes as base64 and leave the input as it was', async () => {

@@ -17,7 +17,7 @@ import type { TransportRequest, TransportResponse } from '../../../stream/aws/cl
 import { sendsDirectly, sendThroughSdk } from '../../../stream/aws/directJson.js';
 import { sendDirectly } from '../../../stream/aws/directKinesis.js';
 import { kinesisClient } from '../../../stream/aws/kinesisClient.js';
-import { answerOk, scriptedServer } from '../../support/scriptedTransport.js';
+import { answerOk, bySdk, scriptedServer } from '../../support/scriptedTransport.js';
 
 /** As kinesalite answers an error: `__type` without a namespace, `message`. */
 const refused = (status: number, type: string) => () => ({
@@ -38,9 +38,6 @@ function client(
   });
   return timeoutMs === undefined ? c : sendDirectly(c, transport, { answerTimeoutMs: timeoutMs });
 }
-
-/** Whether a request came through the SDK's own path (its retry middleware's header). */
-const bySdk = (r: TransportRequest) => 'amz-sdk-request' in r.headers;
 
 /** A request's JSON, parsed (the SDK's body is bytes, the direct one a string). */
 const body = (r: TransportRequest | undefined) =>
