@@ -268,3 +268,10 @@ export function clientConfig(options: ClientOptions) {
       : {}),
   };
 }
+
+/**
+ * How the SDK's waiters poll a table or stream just created (seconds, as they take them): at
+ * once, then from 5 ms, doubling with jitter, up to 2 s, for at most 5 minutes. The embedded
+ * servers and moto have it active within a poll or two; AWS takes seconds to tens of seconds.
+ */
+export const UNTIL_ACTIVE = { minDelay: 0.005, maxDelay: 2, maxWaitTime: 300 } as const;

@@ -1,11 +1,10 @@
 import {
   CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   KinesisClient,
   ResourceInUseException,
-  ResourceNotFoundException,
+  waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
-import { type ClientOptions, clientConfig, forOwnServers } from './clientConfig.js';
+import { type ClientOptions, clientConfig, forOwnServers, UNTIL_ACTIVE } from './clientConfig.js';
 import { sendDirectly } from './directKinesis.js';
 
 export type KinesisClientOptions = ClientOptions;
@@ -37,18 +36,12 @@ export async function ensureStream(
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  // Local servers are ACTIVE at once; AWS takes tens of seconds, so the polls slow down.
-  const deadline = Date.now() + 300_000;
-  for (let wait = 50; Date.now() < deadline; wait = Math.min(wait * 2, 2_000)) {
-    try {
-      const { StreamDescriptionSummary } = await client.send(
-        new DescribeStreamSummaryCommand({ StreamName: streamName }),
+  // The SDK's waiter asks at once, then backs off from 5 ms (`UNTIL_ACTIVE`).
+  await waitUntilStreamExists({ client, ...UNTIL_ACTIVE }, { StreamName: streamName }).catch(
+    (error: unknown) => {
+      throw new Error(
+        `stream ${streamName} did not become active: ${String((error as Error).message ?? error)}`,
       );
-      if (StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-  throw new Error(`stream ${streamName} did not become active`);
+    },
+  );
 }

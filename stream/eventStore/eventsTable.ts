@@ -1,12 +1,12 @@
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
-  DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
-  ResourceNotFoundException,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { UNTIL_ACTIVE } from '../aws/clientConfig.js';
 import { EVENTS_TABLE } from '../eventsTableName.js';
 
 export { EVENTS_TABLE };
@@ -71,14 +71,12 @@ export async function ensureTable(
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
-      if (Table?.TableStatus === 'ACTIVE') return;
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`table ${table} did not become active`);
+  // The SDK's waiter asks at once, then backs off from 5 ms (`UNTIL_ACTIVE`).
+  await waitUntilTableExists({ client, ...UNTIL_ACTIVE }, { TableName: table }).catch(
+    (error: unknown) => {
+      throw new Error(
+        `table ${table} did not become active: ${String((error as Error).message ?? error)}`,
+      );
+    },
+  );
 }
