@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { NeutralValues } from '../../domain/games/validateGame.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { Season } from '../../domain/season/generateSeason.js';
@@ -53,7 +54,22 @@ export interface StartFlags extends NeutralFlags {
 /** What the command line resolves to beyond its flags. */
 export interface StartInput {
   readonly teamCount: number;
+  /** `--team-count`, `--games-per-team` or `--seed` given: a generated season asked for by name. */
+  readonly sampleAsked?: boolean;
 }
+
+/** What a run that ingests no feed reports as its ingest. */
+const NOTHING_INGESTED: IngestSummary = {
+  read: 0,
+  appended: 0,
+  unchanged: 0,
+  corrected: 0,
+  rejected: 0,
+  failed: 0,
+  teams_registered: 0,
+  teams_failed: 0,
+  events_appended: 0,
+};
 
 /** `matchstream start`: a season through the whole pipeline to RPI rankings. */
 export async function runStart(flags: StartFlags & StartInput): Promise<void> {
@@ -98,6 +114,19 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     booting.end(
       `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
     );
+    // A data folder that holds events gets no generated season unless the command line asks
+    // for one: the sample's results would replace those of its matches where their ids meet
+    // (2026-00001...). Without a feed, such a folder's own season is rated, once named.
+    const fromFolder =
+      flags.games === undefined &&
+      flags.dataDir !== undefined &&
+      flags.sampleAsked !== true &&
+      (await holdsEvents(runtime));
+    if (fromFolder && flags.season === undefined)
+      throw new CliError(
+        `the data folder ${flags.dataDir} holds events already, and no games feed was given: name the season of the folder to rate (--season LABEL), or give a feed to add to it; a generated sample season goes only into an empty folder, into memory, or where --team-count, --games-per-team or --seed ask for it`,
+        EXIT.USAGE,
+      );
     const eventsBefore = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
     const cacheBefore = new Map<string, CachedRankings | undefined>();
     for (const s of await cachedSeasons(pipeline.sagaStores.cache))
@@ -106,44 +135,22 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     const source =
       flags.games === '-'
         ? 'standard input'
-        : (flags.games ??
-          `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`);
+        : fromFolder
+          ? `data folder ${flags.dataDir}`
+          : (flags.games ??
+            `sample season (${counted(flags.teamCount, 'team')}, seed ${flags.seed})`);
     const seasons = new Map<string, number>();
-    const problems: GameProblem[] = [];
-    const sample = flags.games
-      ? undefined
-      : generateSeason({
-          teams: flags.teamCount,
-          gamesPerTeam: flags.gamesPerTeam,
-          seed: flags.seed,
-        });
-    const ingesting = phases.begin('ingest', ROWS_STORED);
-    const progress = rowsStored(flags.games, ingesting, sample?.games.length);
-    const rows = progress.source(
-      observe(
-        sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
-        seasons,
-        problems,
-      ),
-    );
-    const ingested: IngestSummary = await ingestGames(rows, {
-      store: runtime.store,
-      concurrency: 16,
-      onRow: progress.settled,
-    });
-    if (problems.length > 0) {
-      ingesting.end();
-      reportProblems(flags.games ?? 'games', problems);
-      throw new CliError(
-        `${counted(problems.length, 'invalid row')}; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
-        EXIT.INVALID_INPUT,
-      );
-    }
-    ingesting.end(
-      `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
-    );
-    if (ingested.failed > 0)
-      throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
+    const sample =
+      flags.games || fromFolder
+        ? undefined
+        : generateSeason({
+            teams: flags.teamCount,
+            gamesPerTeam: flags.gamesPerTeam,
+            seed: flags.seed,
+          });
+    const ingested = fromFolder
+      ? nothingToIngest(phases, flags.season)
+      : await ingestSeason(phases, flags, runtime, sample, seasons);
     const season = flags.season ?? [...seasons.keys()].sort().at(-1);
     if (!season) throw new CliError('the games feed has no games');
 
@@ -419,6 +426,64 @@ function appliedRange(applied: Record<string, number>): string {
   return low === high
     ? counted(low, 'event')
     : `${low.toLocaleString('en-US')}–${high.toLocaleString('en-US')} events`;
+}
+
+/** Whether the pipeline's event store holds any event (one item read at most). */
+async function holdsEvents(runtime: EmbeddedRuntime): Promise<boolean> {
+  const { Count } = await runtime.dynamo.send(
+    new ScanCommand({ TableName: runtime.store.table, Limit: 1, Select: 'COUNT' }),
+  );
+  return (Count ?? 0) > 0;
+}
+
+/** The ingest phase of a run that rates what its data folder holds. */
+function nothingToIngest(phases: Phases, season: string | undefined): IngestSummary {
+  phases
+    .begin('ingest')
+    .end(`no games feed: season ${season} is rated from what the data folder holds`);
+  return NOTHING_INGESTED;
+}
+
+/**
+ * The season (the feed, or the generated one) into the event store, noting each game's
+ * season; invalid rows stop the run before anything is rated.
+ */
+async function ingestSeason(
+  phases: Phases,
+  flags: StartFlags,
+  runtime: EmbeddedRuntime,
+  sample: Season | undefined,
+  seasons: Map<string, number>,
+): Promise<IngestSummary> {
+  const problems: GameProblem[] = [];
+  const ingesting = phases.begin('ingest', ROWS_STORED);
+  const progress = rowsStored(flags.games, ingesting, sample?.games.length);
+  const rows = progress.source(
+    observe(
+      sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
+      seasons,
+      problems,
+    ),
+  );
+  const ingested: IngestSummary = await ingestGames(rows, {
+    store: runtime.store,
+    concurrency: 16,
+    onRow: progress.settled,
+  });
+  if (problems.length > 0) {
+    ingesting.end();
+    reportProblems(flags.games ?? 'games', problems);
+    throw new CliError(
+      `${counted(problems.length, 'invalid row')}; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
+      EXIT.INVALID_INPUT,
+    );
+  }
+  ingesting.end(
+    `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
+  );
+  if (ingested.failed > 0)
+    throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
+  return ingested;
 }
 
 /** A generated season as validated feed rows. */

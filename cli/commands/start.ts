@@ -30,7 +30,10 @@ export function registerStart(program: Command): void {
       wholeNumber(-(2 ** 53) + 1, 2 ** 53 - 1),
       2026,
     )
-    .option('--season <label>', 'season to rate (default: the latest season of the games)')
+    .option(
+      '--season <label>',
+      'season to rate (default: the latest season of the games; on a data folder that holds events, without a feed: required)',
+    )
     .addOption(
       new Option('--profile <name>', 'RPI parameter set')
         .choices([...PROFILES.keys()])
@@ -62,6 +65,12 @@ prints the top of the rankings with a pipeline summary. The rankings equal what
 "matchstream rpi" computes from the same games and profile. Its phases show on standard error
 (a live bar on a terminal, a line per phase otherwise) unless --quiet.
 
+Without a games feed, start generates a sample season: in memory, or into a data folder that
+holds no events yet. A data folder that holds events gets none unless --team-count,
+--games-per-team or --seed ask for it (its results then replace those of the folder's matches
+that share their ids: 2026-00001...): name its season with --season, and start ingests nothing,
+lets the read models and the buses catch up with what the folder holds, and rates that season.
+
 Exit codes: 0 the season was rated; 1 its saga was compensated or failed (the summary is
 printed all the same) or the pipeline failed; 2 bad command line; 3 invalid rows in the feed.
 
@@ -69,10 +78,11 @@ Examples:
   npm start
   npm start -- --team-count 48 --seed 7 --top 10
   matchstream start season.csv --data-dir .matchstream --json
+  matchstream start --data-dir .matchstream --season 2026
   matchstream start --serve --port 8080`,
     )
-    .action(async (file: string | undefined, flags: StartFlags) => {
-      const input = resolveFlags(file, flags);
+    .action(async (file: string | undefined, flags: StartFlags, command: Command) => {
+      const input = resolveFlags(file, flags, command);
       const { runStart } = await import('../actions/start.js');
       await runStart(input);
     });
@@ -81,8 +91,15 @@ Examples:
 /** Teams of the generated sample season. */
 const DEFAULT_TEAM_COUNT = 330;
 
-/** The games file from the argument or `--games`, the team count from either of its names. */
-function resolveFlags(file: string | undefined, flags: StartFlags): StartFlags & StartInput {
+/**
+ * The games file from the argument or `--games`, the team count from either of its names, and
+ * whether the command line asks for a generated season in so many words.
+ */
+function resolveFlags(
+  file: string | undefined,
+  flags: StartFlags,
+  command: Command,
+): StartFlags & StartInput {
   if (file !== undefined && flags.games !== undefined && file !== flags.games)
     throw new CliError(
       `two games feeds: "${file}" and --games "${flags.games}"; give one`,
@@ -91,9 +108,14 @@ function resolveFlags(file: string | undefined, flags: StartFlags): StartFlags &
   if (flags.teamCount !== undefined && flags.teams !== undefined)
     throw new CliError('--teams is the old name of --team-count: give one of them', EXIT.USAGE);
   const games = file ?? flags.games;
+  const given = (option: string) => {
+    const source = command.getOptionValueSource(option);
+    return source !== undefined && source !== 'default';
+  };
   return {
     ...flags,
     ...(games === undefined ? {} : { games }),
     teamCount: flags.teamCount ?? flags.teams ?? DEFAULT_TEAM_COUNT,
+    sampleAsked: ['teamCount', 'teams', 'gamesPerTeam', 'seed'].some(given),
   };
 }

@@ -147,6 +147,57 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(second.rankings).toEqual(first.rankings);
   });
 
+  it("generates no season into a data folder that holds events unless asked: without a feed it rates the folder's season, named", async () => {
+    // Prepare: a feed of the ids the sample season has (2026-00001...), ingested on its own.
+    const games = tmp.path('own.csv');
+    const data = tmp.path('own');
+    await runCli([
+      'generate',
+      '--team-count',
+      '12',
+      '--games-per-team',
+      '4',
+      '--seed',
+      '5',
+      '--out',
+      games,
+    ]);
+    const ingested = await runCli(['ingest', games, '--data-dir', data, '--json']);
+
+    // Act
+    const refused = await runCli(['start', '--data-dir', data, '--json']);
+    const rated = await runCli(['start', '--data-dir', data, '--season', '2026', '--json']);
+    const direct = await runCli(['rpi', '--games', games, '--format', 'json']);
+    const status = await runCli(['status', '--data-dir', data, '--json']);
+
+    // Assess
+    expect(ingested.code).toBe(0);
+    const { appended } = JSON.parse(ingested.stdout) as { appended: number };
+    // No --season: refused on the command line, saying what to do.
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(
+      /^matchstream: the data folder \S+ holds events already, and no games feed was given: name the season of the folder to rate \(--season LABEL\), or give a feed to add to it; /m,
+    );
+    // With it: nothing ingested, the folder's season rated as "rpi" rates the feed.
+    expect(rated.code).toBe(0);
+    const summary = JSON.parse(rated.stdout) as Summary & { source: string };
+    expect(summary.source).toBe(`data folder ${data}`);
+    expect(summary.ingest).toMatchObject({ read: 0, appended: 0, events_appended: 0 });
+    expect(summary.saga.status).toBe('completed');
+    const expected = (
+      JSON.parse(direct.stdout) as { rankings: { team: string; rank: number; rpi: number }[] }
+    ).rankings;
+    expect(summary.rankings.map((r) => [r.team, r.rank, r.rpi])).toEqual(
+      expected.map((r) => [r.team, r.rank, r.rpi]),
+    );
+    // The folder's results stand: no sample result took their place.
+    const byType = (JSON.parse(status.stdout) as { events: { by_type: Record<string, number> } })
+      .events.by_type;
+    expect(byType.MatchRecorded).toBe(appended);
+    expect(byType.MatchResultCorrected).toBeUndefined();
+  });
+
   it('prints the top of the rankings and a pipeline summary for people', async () => {
     const run = await runCli(['start', '--team-count', '24', '--seed', '3', '--top', '5']);
 
