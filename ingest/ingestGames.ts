@@ -53,6 +53,21 @@ export interface IngestSummary {
 /** Attempts at a correction when other writers keep moving the same match. */
 const CORRECTION_ATTEMPTS = 5;
 
+/** A summary of nothing ingested yet. */
+export function emptyIngestSummary(): IngestSummary {
+  return {
+    read: 0,
+    appended: 0,
+    unchanged: 0,
+    corrected: 0,
+    rejected: 0,
+    failed: 0,
+    teams_registered: 0,
+    teams_failed: 0,
+    events_appended: 0,
+  };
+}
+
 /**
  * Ingests a games feed into the event store. Each match is its own stream: a new match
  * appends `MatchRecorded`; the same result again appends nothing; a changed result appends
@@ -71,17 +86,7 @@ export async function ingestGames(
   const { store } = options;
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const correlationId = options.correlationId ?? randomUUID();
-  const summary: IngestSummary = {
-    read: 0,
-    appended: 0,
-    unchanged: 0,
-    corrected: 0,
-    rejected: 0,
-    failed: 0,
-    teams_registered: 0,
-    teams_failed: 0,
-    events_appended: 0,
-  };
+  const summary = emptyIngestSummary();
   const reject = (r: Reject) => options.onReject?.(r);
   const occurrences = new Map<string, number>();
   const teamsSeen = new Set<string>();

@@ -6,7 +6,7 @@ import type { Season } from '../../domain/season/generateSeason.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
-import { type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
+import { emptyIngestSummary, type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
 import {
   BUS_ROUTER_CONSUMER,
   type EmbeddedPipeline,
@@ -57,19 +57,6 @@ export interface StartInput {
   /** `--team-count`, `--games-per-team` or `--seed` given: a generated season asked for by name. */
   readonly sampleAsked?: boolean;
 }
-
-/** What a run that ingests no feed reports as its ingest. */
-const NOTHING_INGESTED: IngestSummary = {
-  read: 0,
-  appended: 0,
-  unchanged: 0,
-  corrected: 0,
-  rejected: 0,
-  failed: 0,
-  teams_registered: 0,
-  teams_failed: 0,
-  events_appended: 0,
-};
 
 /** `matchstream start`: a season through the whole pipeline to RPI rankings. */
 export async function runStart(flags: StartFlags & StartInput): Promise<void> {
@@ -441,7 +428,7 @@ function nothingToIngest(phases: Phases, season: string | undefined): IngestSumm
   phases
     .begin('ingest')
     .end(`no games feed: season ${season} is rated from what the data folder holds`);
-  return NOTHING_INGESTED;
+  return emptyIngestSummary();
 }
 
 /**
