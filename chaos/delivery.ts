@@ -33,17 +33,24 @@ interface MiddlewareStack {
   add(middleware: unknown, options: { step: string; name: string; priority?: string }): void;
 }
 
-/** Puts some of the relay's records again, late: duplicates, delayed and out of order. */
+/**
+ * Puts some of the relay's records again, late: duplicates, delayed and out of order. A copy
+ * that cannot be put is kept in `errors`; `close` puts no more copies and waits for those
+ * under way, so none is sent after the pipeline stopped.
+ */
 function redeliver(client: KinesisClient, rate: number, rng: Rng) {
   const pending = new Set<Promise<unknown>>();
   const copies = new WeakSet<object>();
   const counts = { puts_redelivered: 0, records_redelivered: 0, records_redelivered_later: 0 };
+  const errors: string[] = [];
+  let closed = false;
   (client.middlewareStack as unknown as MiddlewareStack).add(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
       async (args: { input: { StreamName?: string; Records?: PutRecordsRequestEntry[] } }) => {
         const result = await next(args);
         const records = args.input.Records;
         if (
+          !closed &&
           context.commandName === 'PutRecordsCommand' &&
           records &&
           !copies.has(args.input) &&
@@ -59,6 +66,9 @@ function redeliver(client: KinesisClient, rate: number, rng: Rng) {
             const delay = Math.floor(rng() * 1000);
             const p = new Promise((resolve) => setTimeout(resolve, delay))
               .then(() => client.send(new PutRecordsCommand(input)))
+              .catch((error: unknown) => {
+                errors.push(error instanceof Error ? error.message : String(error));
+              })
               .finally(() => pending.delete(p));
             pending.add(p);
           }
@@ -67,7 +77,15 @@ function redeliver(client: KinesisClient, rate: number, rng: Rng) {
       },
     { step: 'initialize', name: 'matchstreamRedelivery', priority: 'low' },
   );
-  return { counts, settle: () => Promise.all([...pending]) };
+  return {
+    counts,
+    errors,
+    settle: () => Promise.all([...pending]),
+    close: async () => {
+      closed = true;
+      await Promise.all([...pending]);
+    },
+  };
 }
 
 /**
@@ -137,9 +155,9 @@ export async function deliveryScenario(options: DeliveryOptions): Promise<Scenar
   const rng = seededRng(options.seed);
   const { chunks, final } = seasonFeeds({ ...options, chunks: 3 }, rng);
   const pipeline = await startPipeline({ memory: true, debounceMs: 300 });
+  const kinesis = pipeline.runtime.kinesis;
+  const faults = redeliver(kinesis, options.redeliver ?? 0.4, rng);
   try {
-    const kinesis = pipeline.runtime.kinesis;
-    const faults = redeliver(kinesis, options.redeliver ?? 0.4, rng);
     const reshards: string[] = [];
     for (const [i, chunk] of chunks.entries()) {
       await ingestFeed(pipeline, chunk);
@@ -164,13 +182,22 @@ export async function deliveryScenario(options: DeliveryOptions): Promise<Scenar
       // The copies went through the consumers: those of later commits dropped as duplicates.
       passed:
         found.result.passed &&
+        faults.errors.length === 0 &&
         faults.counts.records_redelivered > 0 &&
         (faults.counts.records_redelivered_later === 0 || dropped > 0),
       // Each record put again, and each reshard.
       faults_injected: faults.counts.records_redelivered + reshards.length,
-      details: { ...found.details, ...faults.counts, reshards, consumers },
+      details: {
+        ...found.details,
+        ...faults.counts,
+        redelivery_errors: faults.errors,
+        reshards,
+        consumers,
+      },
     };
   } finally {
+    // The reconciliation's own puts may have scheduled copies: put before the stream stops.
+    await faults.close();
     await pipeline.stop();
   }
 }

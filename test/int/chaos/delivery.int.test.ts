@@ -8,6 +8,8 @@ describe('chaos: delivery faults', () => {
     expect(result).toMatchObject({ lost: 0, duplicated: 0, divergences: 0, passed: true });
     expect(result.events_applied).toBe(result.events_in);
     expect(result.details.records_redelivered).toBeGreaterThan(0);
+    // Every copy was put, and none after the pipeline stopped.
+    expect(result.details.redelivery_errors).toEqual([]);
     expect(result.details.reshards).toEqual([
       expect.stringMatching(/^split /),
       expect.stringMatching(/^merged /),
