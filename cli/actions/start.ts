@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ResourceNotFoundException, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { NeutralValues } from '../../domain/games/validateGame.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { Season } from '../../domain/season/generateSeason.js';
@@ -19,7 +20,9 @@ import { type CachedRankings, cachedSeasons, readCache } from '../../sagas/rpi/r
 import type { SagaState } from '../../sagas/sagaState.js';
 import type { SagaEventType } from '../../schemas/events.js';
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
+import { storeDir } from '../../stream/local/dataDir.js';
 import type { ConsumerCounts, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
@@ -62,6 +65,20 @@ export interface StartInput {
 export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
+  // A data folder that holds events gets no generated season unless the command line asks
+  // for one: the sample's results would replace those of its matches where their ids meet
+  // (2026-00001...). Without a feed, such a folder's own season is rated, once named. Asked
+  // before the pipeline boots, whose consumers would start on what the folder holds.
+  const fromFolder =
+    flags.games === undefined &&
+    flags.dataDir !== undefined &&
+    flags.sampleAsked !== true &&
+    (await folderHoldsEvents(flags.dataDir));
+  if (fromFolder && flags.season === undefined)
+    throw new CliError(
+      `the data folder ${flags.dataDir} holds events already, and no games feed was given: name the season of the folder to rate (--season LABEL), or give a feed to add to it; a generated sample season goes only into an empty folder, into memory, or where --team-count, --games-per-team or --seed ask for it`,
+      EXIT.USAGE,
+    );
   const phases = new Phases({ quiet: flags.quiet === true });
   const booting = phases.begin('boot');
   const pipeline = await startPipeline({
@@ -101,19 +118,6 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     booting.end(
       `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
     );
-    // A data folder that holds events gets no generated season unless the command line asks
-    // for one: the sample's results would replace those of its matches where their ids meet
-    // (2026-00001...). Without a feed, such a folder's own season is rated, once named.
-    const fromFolder =
-      flags.games === undefined &&
-      flags.dataDir !== undefined &&
-      flags.sampleAsked !== true &&
-      (await holdsEvents(runtime));
-    if (fromFolder && flags.season === undefined)
-      throw new CliError(
-        `the data folder ${flags.dataDir} holds events already, and no games feed was given: name the season of the folder to rate (--season LABEL), or give a feed to add to it; a generated sample season goes only into an empty folder, into memory, or where --team-count, --games-per-team or --seed ask for it`,
-        EXIT.USAGE,
-      );
     const eventsBefore = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
     const cacheBefore = new Map<string, CachedRankings | undefined>();
     for (const s of await cachedSeasons(pipeline.sagaStores.cache))
@@ -415,12 +419,24 @@ function appliedRange(applied: Record<string, number>): string {
     : `${low.toLocaleString('en-US')}–${high.toLocaleString('en-US')} events`;
 }
 
-/** Whether the pipeline's event store holds any event (one item read at most). */
-async function holdsEvents(runtime: EmbeddedRuntime): Promise<boolean> {
-  const { Count } = await runtime.dynamo.send(
-    new ScanCommand({ TableName: runtime.store.table, Limit: 1, Select: 'COUNT' }),
-  );
-  return (Count ?? 0) > 0;
+/**
+ * Whether the event store of a data folder holds any event (one item read at most); a folder
+ * without a store, or a store without the events table, holds none.
+ */
+async function folderHoldsEvents(dataDir: string): Promise<boolean> {
+  if (!existsSync(storeDir(dataDir))) return false;
+  const opened = await openEventStore({ dataDir, readOnly: true });
+  try {
+    const { Count } = await opened.client.send(
+      new ScanCommand({ TableName: opened.table, Limit: 1, Select: 'COUNT' }),
+    );
+    return (Count ?? 0) > 0;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  } finally {
+    await opened.close();
+  }
 }
 
 /** The ingest phase of a run that rates what its data folder holds. */

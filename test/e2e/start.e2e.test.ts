@@ -166,6 +166,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
 
     // Act
     const refused = await runCli(['start', '--data-dir', data, '--json']);
+    const afterRefusal = await runCli(['status', '--data-dir', data, '--json']);
     const rated = await runCli(['start', '--data-dir', data, '--season', '2026', '--json']);
     const direct = await runCli(['rpi', '--games', games, '--format', 'json']);
     const status = await runCli(['status', '--data-dir', data, '--json']);
@@ -173,11 +174,15 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     // Assess
     expect(ingested.code).toBe(0);
     const { appended } = JSON.parse(ingested.stdout) as { appended: number };
-    // No --season: refused on the command line, saying what to do.
+    // No --season: refused on the command line, saying what to do, before anything ran on
+    // the folder (its read models applied nothing).
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(
-      /^matchstream: the data folder \S+ holds events already, and no games feed was given: name the season of the folder to rate \(--season LABEL\), or give a feed to add to it; /m,
+      /^matchstream: the data folder \S+ holds events already, and no games feed was given: name the season of the folder to rate \(--season LABEL\), or give a feed to add to it; /,
+    );
+    expect((JSON.parse(afterRefusal.stdout) as { applied: { total: number } }).applied.total).toBe(
+      0,
     );
     // With it: nothing ingested, the folder's season rated as "rpi" rates the feed.
     expect(rated.code).toBe(0);
