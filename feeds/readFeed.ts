@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FeedError } from './FeedError.js';
@@ -127,6 +127,23 @@ async function open(path: string, options: ReadFeedOptions): Promise<Source> {
   return { text: text(), firstChar: first?.trimStart()[0] };
 }
 
+/**
+ * Fails as reading would (`FEED_UNREADABLE`, the same words) when the feed at `path` is surely
+ * unreadable (missing, a folder, not readable to this user), before a command sets anything up
+ * for it. Standard input (`-`), a pipe or a device is not looked into: that would take its
+ * first bytes.
+ */
+export async function ensureReadable(path: string): Promise<void> {
+  if (path === '-') return;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    if (info.isFile()) await access(path, constants.R_OK);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+}
+
 function unreadable(path: string, error: unknown): FeedError {
   return new FeedError('FEED_UNREADABLE', path, `cannot read: ${reason(error)}`, { cause: error });
 }
@@ -239,8 +256,8 @@ function jsonRecord(line: number, text: string): FeedRecord | FeedProblem {
 }
 
 function reason(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && error.code === 'ENOENT') {
-    return 'no such file';
-  }
+  const code = error && typeof error === 'object' && 'code' in error ? error.code : undefined;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a folder';
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
+import { ensureReadable } from '../../feeds/readFeed.js';
 import { streamGames } from '../../feeds/readGames.js';
 import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
@@ -30,6 +31,8 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
       '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
       EXIT.USAGE,
     );
+  // An unreadable feed fails before a store is opened (or a data folder made) for it.
+  await ensureReadable(file);
   const rejectsPath = flags.rejects ?? (file === '-' ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
   const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
   // The rejects file describes this run only.

@@ -5,6 +5,7 @@ import type { NeutralValues } from '../../domain/games/validateGame.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
 import type { Season } from '../../domain/season/generateSeason.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
+import { ensureReadable } from '../../feeds/readFeed.js';
 import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
 import { emptyIngestSummary, type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
@@ -65,6 +66,8 @@ export interface StartInput {
 export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
+  // An unreadable feed fails before the pipeline boots (and makes a data folder).
+  if (flags.games !== undefined) await ensureReadable(flags.games);
   // A data folder that holds events gets no generated season unless the command line asks
   // for one: the sample's results would replace those of its matches where their ids meet
   // (2026-00001...). Without a feed, such a folder's own season is rated, once named. Asked

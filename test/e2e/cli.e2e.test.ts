@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -298,6 +298,26 @@ describe('matchstream (built command)', () => {
         `matchstream: ${tmp.path('nope.csv')}: cannot read: no such file\n`,
       );
       expect(debug.stderr).toMatch(/\n\s+at /);
+    });
+
+    it('fails on a feed it cannot read before making a data folder for it (start, ingest)', async () => {
+      const missing = tmp.path('typo.csv');
+      const folder = tmp.path('typo');
+      mkdirSync(tmp.path('a-folder'), { recursive: true });
+
+      const started = await runCli(['start', missing, '--data-dir', folder, '--quiet']);
+      const ingested = await runCli(['ingest', missing, '--data-dir', folder]);
+      const directory = await runCli(['ingest', tmp.path('a-folder'), '--data-dir', folder]);
+
+      for (const run of [started, ingested]) {
+        expect(run.code).toBe(1);
+        expect(run.stderr).toBe(`matchstream: ${missing}: cannot read: no such file\n`);
+      }
+      expect(directory.code).toBe(1);
+      expect(directory.stderr).toBe(
+        `matchstream: ${tmp.path('a-folder')}: cannot read: it is a folder\n`,
+      );
+      expect(existsSync(folder)).toBe(false);
     });
   });
 
