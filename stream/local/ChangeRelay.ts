@@ -306,7 +306,9 @@ export class ChangeRelay implements CommitHandOver {
     this.noteUnstored(unstored);
     if (stale.length > 0) await this.repair(stale);
     if (items.length === 0) return 0;
-    const records = items.map((pending) => this.recordOfItem(withoutMarker(pending), true));
+    const records = inStreamOrder(items).map((pending) =>
+      this.recordOfItem(withoutMarker(pending), true),
+    );
     const sent = await this.send(records);
     // Handed over meanwhile as well: forwarded already.
     for (const record of sent) this.handed.delete(record.key);
@@ -906,6 +908,35 @@ function duration(ms: number): string {
   return ms >= 3_600_000 && ms % 3_600_000 === 0
     ? `${ms / 3_600_000} h`
     : `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * Pending commits as the index gives them (by `committed_at`), each stream's put back in
+ * sequence order in the places its commits hold: the index orders commits stamped in the same
+ * millisecond in no particular way (dynalite gave a stream's #9, #10, #2, #1), and a clock set
+ * back between two appends stamps the later one earlier.
+ */
+export function inStreamOrder(
+  items: readonly Record<string, AttributeValue>[],
+): Record<string, AttributeValue>[] {
+  const slots = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const stream = item.aggregate_id?.S ?? '';
+    const taken = slots.get(stream) ?? [];
+    taken.push(i);
+    slots.set(stream, taken);
+  });
+  const ordered = [...items];
+  for (const taken of slots.values()) {
+    if (taken.length < 2) continue;
+    const bySequence = taken
+      .map((i) => items[i] as Record<string, AttributeValue>)
+      .sort((a, b) => Number(a.sequence?.N ?? 0) - Number(b.sequence?.N ?? 0));
+    taken.forEach((slot, k) => {
+      ordered[slot] = bySequence[k] as Record<string, AttributeValue>;
+    });
+  }
+  return ordered;
 }
 
 /** How often at most the checkpoint moves while commits flow. */

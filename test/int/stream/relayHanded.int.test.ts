@@ -13,7 +13,7 @@ import {
   startEmbeddedKinesis,
 } from '../../../stream/local/embeddedKinesis.js';
 import { matchRecorded, registry } from '../../support/registry.js';
-import { partitionKeys } from '../../support/streamRecords.js';
+import { committedSequences, partitionKeys } from '../../support/streamRecords.js';
 
 let dynamoServer: EmbeddedDynamo;
 let kinesisServer: EmbeddedKinesis;
@@ -72,7 +72,7 @@ async function setUp() {
   const records = () => partitionKeys(kinesis, streamName);
   const append = (s: DynamoEventStore, id: string) =>
     s.append(`match:${id}`, 0, [{ event_type: 'MatchRecorded', data: matchRecorded(id) }]);
-  return { relay, store, handing, seen, records, append };
+  return { relay, store, handing, seen, records, append, dynamo, kinesis, table, streamName };
 }
 
 describe('the change relay handed commits by the store', () => {
@@ -123,5 +123,34 @@ describe('the change relay handed commits by the store', () => {
     await append(handing, 's');
     await relay.drain();
     expect(await records()).toEqual(['match:s']);
+  });
+});
+
+describe('the change relay reading the index', () => {
+  it('forwards the commits of a stream stamped in the same millisecond in sequence order', async () => {
+    const { relay, dynamo, kinesis, table, streamName } = await setUp();
+    // One instant for every commit: the index orders them by committed_at alone.
+    const store = new DynamoEventStore({
+      client: dynamo,
+      table,
+      registry,
+      relayMarker: true,
+      now: () => new Date('2026-09-05T18:00:00.000Z'),
+    });
+    const ids = ['a', 'b', 'c'];
+    for (const id of ids)
+      for (let version = 0; version < 5; version++)
+        await store.append(`match:${id}`, version, [
+          { event_type: 'MatchRecorded', data: matchRecorded(id, version) },
+        ]);
+
+    await relay.drain();
+    const seen = await committedSequences(kinesis, streamName);
+
+    expect(seen).toHaveLength(15);
+    for (const id of ids)
+      expect(seen.filter((r) => r.key === `match:${id}`).map((r) => r.sequence)).toEqual([
+        1, 2, 3, 4, 5,
+      ]);
   });
 });
