@@ -88,13 +88,7 @@ async function open(path: string, options: ReadFeedOptions): Promise<Source> {
   if (path === '-') {
     input = options.stdin ?? process.stdin;
   } else {
-    try {
-      const info = await stat(path);
-      if (!info.isFile()) throw new Error('not a regular file');
-      total = info.size;
-    } catch (error) {
-      throw unreadable(path, error);
-    }
+    total = await feedFileSize(path);
     input = createReadStream(path, { highWaterMark: 1 << 20 });
   }
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
@@ -128,17 +122,23 @@ async function open(path: string, options: ReadFeedOptions): Promise<Source> {
 }
 
 /**
- * Fails as reading would (`FEED_UNREADABLE`, the same words) when the feed at `path` is surely
- * unreadable (missing, a folder, not readable to this user), before a command sets anything up
- * for it. Standard input (`-`), a pipe or a device is not looked into: that would take its
- * first bytes.
+ * Fails as reading would (`FEED_UNREADABLE`, the same words) when the feed at `path` cannot be
+ * read, before a command sets anything up for it. Standard input (`-`) is not looked at.
  */
 export async function ensureReadable(path: string): Promise<void> {
   if (path === '-') return;
+  await feedFileSize(path);
+  await access(path, constants.R_OK).catch((error: unknown) => {
+    throw unreadable(path, error);
+  });
+}
+
+/** The size of the feed file at `path`, which must be a regular file. */
+async function feedFileSize(path: string): Promise<number> {
   try {
     const info = await stat(path);
-    if (info.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
-    if (info.isFile()) await access(path, constants.R_OK);
+    if (!info.isFile()) throw new Error('not a regular file');
+    return info.size;
   } catch (error) {
     throw unreadable(path, error);
   }
@@ -256,8 +256,8 @@ function jsonRecord(line: number, text: string): FeedRecord | FeedProblem {
 }
 
 function reason(error: unknown): string {
-  const code = error && typeof error === 'object' && 'code' in error ? error.code : undefined;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a folder';
+  if (error && typeof error === 'object' && 'code' in error && error.code === 'ENOENT') {
+    return 'no such file';
+  }
   return error instanceof Error ? error.message : String(error);
 }

@@ -315,7 +315,7 @@ describe('matchstream (built command)', () => {
       }
       expect(directory.code).toBe(1);
       expect(directory.stderr).toBe(
-        `matchstream: ${tmp.path('a-folder')}: cannot read: it is a folder\n`,
+        `matchstream: ${tmp.path('a-folder')}: cannot read: not a regular file\n`,
       );
       expect(existsSync(folder)).toBe(false);
     });
