@@ -15,7 +15,6 @@ import {
   READ_MODELS_CONSUMER,
   startPipeline,
 } from '../../pipeline/embeddedPipeline.js';
-import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import { type CachedRankings, cachedSeasons, readCache } from '../../sagas/rpi/rankingsCache.js';
 import type { SagaState } from '../../sagas/sagaState.js';
@@ -83,6 +82,14 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
       EXIT.USAGE,
     );
   const phases = new Phases({ quiet: flags.quiet === true });
+  // A feed file with invalid rows is refused whole, before anything boots or is stored: its
+  // valid rows would otherwise be in the data folder of a run that said it rated nothing.
+  // Standard input cannot be read twice: its rows are checked as they are stored.
+  if (flags.games !== undefined && flags.games !== '-') await checkFeed(phases, flags.games, flags);
+  // Ctrl-C (or SIGTERM) stops the run between its steps: the rows read go in, the pipeline
+  // stops cleanly (the relay's checkpoint closed), and a run on the same folder goes on from
+  // there. Trapped until the summary is out: a server's own wait then takes the signals.
+  const interrupt = new Interrupt(flags.dataDir);
   const booting = phases.begin('boot');
   const pipeline = await startPipeline({
     ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
@@ -99,11 +106,14 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    interrupt.release();
     phases.close();
     server?.close();
     await pipeline.stop();
   };
+  interrupt.onCaught(() => phases.note('interrupted: stopping (Ctrl-C again to stop at once)'));
   try {
+    interrupt.check();
     const { runtime } = pipeline;
     // The buses wait while the season goes in: handlers that ask for the season's RPI as each
     // result arrives would otherwise rate a dozen partial seasons along the way. The stream
@@ -121,7 +131,6 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     booting.end(
       `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
     );
-    const eventsBefore = (await eventCounts(pipeline.stores['pipeline-stats'])).total;
     const cacheBefore = new Map<string, CachedRankings | undefined>();
     for (const s of await cachedSeasons(pipeline.sagaStores.cache))
       cacheBefore.set(s, await readCache(pipeline.sagaStores.cache, s));
@@ -144,7 +153,8 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
           });
     const ingested = fromFolder
       ? nothingToIngest(phases, flags.season)
-      : await ingestSeason(phases, flags, runtime, sample, seasons);
+      : await ingestSeason(phases, flags, runtime, sample, seasons, interrupt);
+    interrupt.check();
     const season = flags.season ?? [...seasons.keys()].sort().at(-1);
     if (!season) throw new CliError('the games feed has no games');
 
@@ -153,17 +163,18 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     // the saga collects, calculates, publishes and caches. The sagas are held while the buses
     // catch up: however long that takes (a 2,000-team season's 22,600 events take about a
     // minute), the requests fall to the saga waiting, which rates the whole season once.
-    await catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']);
+    await interrupt.race(
+      catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']),
+    );
     await pipeline.sagas.hold();
     await pipeline.router.enable();
-    await catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]);
+    await interrupt.race(catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]));
     await pipeline.sagas.release();
     const rating = phases.begin('rating');
-    let saga = await finalSaga(pipeline, season);
+    let saga = await interrupt.race(finalSaga(pipeline, season));
     // Sagas an earlier, interrupted run left behind resume here too: let them end before
     // reading the rankings they may have cached.
-    await pipeline.sagas.settle();
-    await runtime.settle();
+    await interrupt.race(pipeline.sagas.settle().then(() => runtime.settle()));
     let outcome = await sagaOutcome(runtime.store, saga);
     const cached = await readCache(pipeline.sagaStores.cache, season);
     if (outcome.status === 'completed' && cached?.saga_id !== saga) {
@@ -204,7 +215,8 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
       source,
       season,
       profile: profile.name,
-      events_appended: (await eventCounts(pipeline.stores['pipeline-stats'])).total - eventsBefore,
+      // Counted by the store as it writes: the read models' count lags what a folder held.
+      events_appended: runtime.store.appended,
       records_relayed: runtime.relay.stats.forwarded,
       events_applied: consumers,
       events_skipped: skipped,
@@ -272,6 +284,7 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
       await write(lines.join('\n'));
     }
     // Serving, the log says what happens (sagas the API starts included), not the phases.
+    interrupt.release();
     phases.close();
     if (server) await server.untilInterrupted();
     if (unrated) throw new CliError(unrated);
@@ -460,15 +473,18 @@ async function ingestSeason(
   runtime: EmbeddedRuntime,
   sample: Season | undefined,
   seasons: Map<string, number>,
+  interrupt: Interrupt,
 ): Promise<IngestSummary> {
   const problems: GameProblem[] = [];
   const ingesting = phases.begin('ingest', ROWS_STORED);
   const progress = rowsStored(flags.games, ingesting, sample?.games.length);
   const rows = progress.source(
-    observe(
-      sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
-      seasons,
-      problems,
+    interrupt.stopping(
+      observe(
+        sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
+        seasons,
+        problems,
+      ),
     ),
   );
   const ingested: IngestSummary = await ingestGames(rows, {
@@ -479,10 +495,16 @@ async function ingestSeason(
   if (problems.length > 0) {
     ingesting.end();
     reportProblems(flags.games ?? 'games', problems);
+    // Standard input (or a file changed since it was checked): its valid rows are stored.
+    const stored = ingested.appended + ingested.corrected + ingested.unchanged;
     throw new CliError(
-      `${counted(problems.length, 'invalid row')}; nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
+      `${counted(problems.length, 'invalid row')}; nothing rated${flags.dataDir && stored > 0 ? `, though the ${counted(stored, 'valid row')} before and after them are stored in ${flags.dataDir} (fix the rows and run again: a row stored already is not appended twice)` : ' (fix them, or ingest with "matchstream ingest" to keep the rest)'}`,
       EXIT.INVALID_INPUT,
     );
+  }
+  if (interrupt.caught) {
+    ingesting.end(`interrupted after ${counted(ingested.read, 'row')}`);
+    interrupt.check();
   }
   ingesting.end(
     `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
@@ -490,6 +512,35 @@ async function ingestSeason(
   if (ingested.failed > 0)
     throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
   return ingested;
+}
+
+const ROWS_CHECKED: CountWords = { unit: 'rows', verb: 'checked' };
+
+/**
+ * Reads the feed once, validating every row without storing any: its invalid rows are
+ * reported and the run stops (exit 3) with nothing stored.
+ */
+async function checkFeed(phases: Phases, games: string, flags: NeutralFlags): Promise<void> {
+  const checking = phases.begin('check', ROWS_CHECKED);
+  const problems: GameProblem[] = [];
+  let rows = 0;
+  // A batch is a megabyte of the feed: progress once a batch.
+  for await (const batch of streamGames(games, neutralOf(flags))) {
+    for (const item of batch) {
+      if (item.kind === 'problem') problems.push(item);
+      else rows++;
+    }
+    checking.progress({ done: rows + problems.length });
+  }
+  if (problems.length > 0) {
+    checking.end();
+    reportProblems(games, problems);
+    throw new CliError(
+      `${counted(problems.length, 'invalid row')}; nothing stored, nothing rated (fix them, or ingest with "matchstream ingest" to keep the rest)`,
+      EXIT.INVALID_INPUT,
+    );
+  }
+  checking.end(`${counted(rows, 'row')} valid`);
 }
 
 /** A generated season as validated feed rows. */
@@ -514,5 +565,78 @@ async function* observe(
       else problems.push(item);
     }
     yield batch;
+  }
+}
+
+/** The rows `Interrupt.stopping` lets through between two looks at the signal. */
+const STOPPING_ROWS = 100;
+
+/**
+ * SIGINT and SIGTERM while a run goes on: the first stops it between its steps (`check`,
+ * `race`, `stopping`), with the one-line error of an interrupted run; a second one, no longer
+ * trapped, ends the process at once.
+ */
+class Interrupt {
+  private readonly controller = new AbortController();
+  /** Rejects once a signal came; handled here, so that no wait left unraced is unhandled. */
+  private readonly rejected: Promise<never>;
+  private readonly trap = () => {
+    this.release();
+    this.controller.abort();
+  };
+
+  constructor(private readonly dataDir: string | undefined) {
+    this.rejected = new Promise<never>((_, reject) =>
+      this.controller.signal.addEventListener('abort', () => reject(this.error()), {
+        once: true,
+      }),
+    );
+    this.rejected.catch(() => {});
+    process.once('SIGINT', this.trap);
+    process.once('SIGTERM', this.trap);
+  }
+
+  get caught(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  onCaught(listener: () => void): void {
+    this.controller.signal.addEventListener('abort', listener, { once: true });
+  }
+
+  /** Throws the interrupted run's error once a signal came. */
+  check(): void {
+    if (this.caught) throw this.error();
+  }
+
+  /** `work`, or the interrupted run's error as soon as a signal comes. */
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.rejected]);
+  }
+
+  /**
+   * Passes the rows through until a signal comes, the rows already passed going on: in
+   * slices of 100, since a reader's batch holds a megabyte of the feed (30,000 rows).
+   */
+  async *stopping<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T[]> {
+    for await (const batch of batches)
+      for (let start = 0; start < batch.length; start += STOPPING_ROWS) {
+        if (this.caught) return;
+        yield batch.slice(start, start + STOPPING_ROWS);
+      }
+  }
+
+  /** Signals keep their default action again. */
+  release(): void {
+    process.removeListener('SIGINT', this.trap);
+    process.removeListener('SIGTERM', this.trap);
+  }
+
+  private error(): CliError {
+    return new CliError(
+      this.dataDir
+        ? `start interrupted; run it again to continue: what it stored stays in ${this.dataDir}`
+        : 'start interrupted; nothing was kept (the pipeline ran in memory)',
+    );
   }
 }

@@ -96,6 +96,14 @@ export class DynamoEventStore implements EventStore {
   private readonly relayMarker: boolean;
   private readonly onCommit: ((commit: Commit) => void) | undefined;
   private readonly relay: CommitHandOver | undefined;
+  /**
+   * Events this store object stored since it was made: those of each commit whose write said
+   * so. A commit found stored with the same events and instant is not counted: a write the
+   * SDK retried after an answer lost, or as likely another append of the same events in the
+   * same millisecond (two movers of one saga), which counted already. What `matchstream
+   * start` reports as appended by its run (a read model's count would lag).
+   */
+  appended = 0;
 
   constructor(options: DynamoEventStoreOptions) {
     this.client = options.client;
@@ -170,6 +178,7 @@ export class DynamoEventStore implements EventStore {
     } finally {
       if (taken && written !== 'yes') this.relay?.notStored(commit, written === 'no');
     }
+    this.appended += commit.events.length;
     this.relay?.stored(commit);
     this.onCommit?.(commit);
     return {

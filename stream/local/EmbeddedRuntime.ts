@@ -121,6 +121,8 @@ export interface ConsumerCounts {
  * event source mapping with the same handler a Lambda function would get.
  */
 export class EmbeddedRuntime {
+  private stopped = false;
+
   private constructor(
     readonly consumers: Map<string, RuntimeConsumer>,
     readonly registry: SchemaRegistry,
@@ -286,12 +288,19 @@ export class EmbeddedRuntime {
   async settle(stallMs = 60_000): Promise<void> {
     let calm = 0;
     while (calm < 2) {
+      if (this.stopped) throw new Error('the pipeline stopped before it settled');
       await this.relay.drain();
       const forwarded = this.relay.stats.forwarded;
       await Promise.all(
         [...this.consumers.values()]
           .filter((c) => c.mapping.enabled)
-          .map((c) => c.mapping.waitUntilIdle(stallMs, () => this.progress())),
+          .map((c) =>
+            c.mapping.waitUntilIdle(
+              stallMs,
+              () => this.progress(),
+              () => this.stopped,
+            ),
+          ),
       );
       await this.relay.drain();
       calm = this.relay.stats.forwarded === forwarded ? calm + 1 : 0;
@@ -312,6 +321,8 @@ export class EmbeddedRuntime {
   }
 
   async stop(): Promise<void> {
+    // A wait for the pipeline to settle (a command interrupted during one) ends with it.
+    this.stopped = true;
     for (const bus of Object.values(this.buses)) bus.close();
     await Promise.all([...this.consumers.values()].map((c) => c.mapping.stop()));
     await this.relay.stop();

@@ -264,9 +264,14 @@ export class EventSourceMapping {
    * long that takes, it waits while work goes on; it fails only when `progress` (by default,
    * the records this mapping handled) stood still for `stallMs`: a handler hung, a stream that
    * cannot be read. One invocation may take long (a batch of 10,000 records): a `progress`
-   * that counts what the handler does inside it keeps the wait from failing meanwhile.
+   * that counts what the handler does inside it keeps the wait from failing meanwhile. Once
+   * `ended` says so (the pipeline around it stopped), it fails at once: nothing will move.
    */
-  async waitUntilIdle(stallMs = 30_000, progress = () => this.progress()): Promise<void> {
+  async waitUntilIdle(
+    stallMs = 30_000,
+    progress = () => this.progress(),
+    ended: () => boolean = () => false,
+  ): Promise<void> {
     const since = Date.now();
     // Shards split or merged since the last look count too (their state starts as not idle).
     if (this.started && !this.stopping)
@@ -275,6 +280,7 @@ export class EventSourceMapping {
     let seen = progress();
     let movedAt = since;
     while (!this.idleSince(since)) {
+      if (ended()) throw new Error(`consumer ${this.options.consumer} stopped before it was idle`);
       const now = Date.now();
       const moved = progress();
       if (moved !== seen) {

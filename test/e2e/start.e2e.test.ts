@@ -1,4 +1,5 @@
-import { cpSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
@@ -39,6 +40,37 @@ const faultBase = (data: string) => [
   data,
   '--json',
 ];
+
+/**
+ * `matchstream start FEED --data-dir DATA`, sent SIGINT as soon as its standard error shows
+ * `when`: its exit code, output and the seconds from the signal to its exit.
+ */
+function interruptedStart(
+  games: string,
+  data: string,
+  when: RegExp,
+): Promise<{ code: number | null; stderr: string; seconds: number }> {
+  const child = spawn(process.execPath, [CLI, 'start', games, '--data-dir', data], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stderr = '';
+  let signalled = 0;
+  return new Promise((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (signalled === 0 && when.test(stderr)) {
+        signalled = performance.now();
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (signalled === 0) reject(new Error(`start ended (${code}) before ${when}: ${stderr}`));
+      else resolve({ code, stderr, seconds: (performance.now() - signalled) / 1000 });
+    });
+  });
+}
 
 let rated: Promise<{ before: Summary; folder: string }> | undefined;
 
@@ -170,6 +202,8 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     const rated = await runCli(['start', '--data-dir', data, '--season', '2026', '--json']);
     const direct = await runCli(['rpi', '--games', games, '--format', 'json']);
     const status = await runCli(['status', '--data-dir', data, '--json']);
+    const stored = (run: { stdout: string }) =>
+      (JSON.parse(run.stdout) as { events: { total: number } }).events.total;
 
     // Assess
     expect(ingested.code).toBe(0);
@@ -189,6 +223,10 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     const summary = JSON.parse(rated.stdout) as Summary & { source: string };
     expect(summary.source).toBe(`data folder ${data}`);
     expect(summary.ingest).toMatchObject({ read: 0, appended: 0, events_appended: 0 });
+    // What the run appended (its saga's events), counted as stored, not as the read models
+    // (which had applied none of the folder's events) caught up.
+    expect(summary.events_appended).toBeGreaterThan(0);
+    expect(summary.events_appended).toBe(stored(status) - stored(afterRefusal));
     expect(summary.saga.status).toBe('completed');
     const expected = (
       JSON.parse(direct.stdout) as { rankings: { team: string; rank: number; rpi: number }[] }
@@ -262,7 +300,64 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     const run = await runCli(['start', games]);
 
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain('1 invalid row; nothing rated');
+    expect(run.stderr).toContain('1 invalid row; nothing stored, nothing rated');
+  });
+
+  it('refuses a feed with invalid rows whole, before a data folder is made or a row stored', async () => {
+    const games = tmp.file(
+      'bad-rows.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,Ash,Birch,2,1\n2026-02-30,Ash,Birch,1,1\n2026-09-03,Birch,Cedar,0,1\n2026-09-04,Cedar,Ash,-1,1\n',
+    );
+    const data = tmp.path('bad-rows');
+
+    const run = await runCli(['start', games, '--data-dir', data]);
+
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^matchstream: \S+bad-rows\.csv:3: /m);
+    expect(run.stderr).toMatch(/^matchstream: \S+bad-rows\.csv:5: /m);
+    expect(run.stderr).toMatch(
+      /^matchstream: 2 invalid rows; nothing stored, nothing rated \(fix them, or ingest with "matchstream ingest" to keep the rest\)$/m,
+    );
+    // Checked before the pipeline booted: the folder was never made, so nothing is in it.
+    expect(existsSync(data)).toBe(false);
+    expect(run.stderr).not.toMatch(/^boot: /m);
+  });
+
+  it('stops cleanly on Ctrl-C at any phase, says so, and the next run goes on from what was stored', async () => {
+    const games = tmp.path('interrupted.csv');
+    await runCli(['generate', '--team-count', '330', '--seed', '4', '--out', games]);
+
+    // One run interrupted while rows go in, another once the read models caught up (the
+    // buses or the rating under way): each ends within seconds (a wait for the pipeline to
+    // settle held the process a minute after an interrupt in the buses phase).
+    const inIngest = await interruptedStart(games, tmp.path('int-ingest'), /^boot: /m);
+    const later = await interruptedStart(games, tmp.path('int-later'), /^catch-up: /m);
+    const again = await runCli(['start', games, '--data-dir', tmp.path('int-ingest'), '--json']);
+    const direct = await runCli(['rpi', '--games', games, '--format', 'json']);
+
+    for (const run of [inIngest, later]) {
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.seconds).toBeLessThan(10);
+      expect(run.stderr).toContain('interrupted: stopping (Ctrl-C again to stop at once)\n');
+      expect(run.stderr).toMatch(
+        /^matchstream: start interrupted; run it again to continue: what it stored stays in \S+$/m,
+      );
+    }
+    expect(inIngest.stderr).toMatch(/^ingest: interrupted after [\d,]+ rows/m);
+    // The next run: no checkpoint left open by the interrupted one, every row in once.
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('without closing its checkpoint');
+    const summary = JSON.parse(again.stdout) as Summary & {
+      ingest: { read: number; unchanged: number };
+    };
+    expect(summary.ingest.appended + summary.ingest.unchanged).toBe(summary.ingest.read);
+    const expected = (
+      JSON.parse(direct.stdout) as { rankings: { team: string; rank: number; rpi: number }[] }
+    ).rankings;
+    expect(summary.rankings.map((r) => [r.team, r.rank, r.rpi])).toEqual(
+      expected.map((r) => [r.team, r.rank, r.rpi]),
+    );
   });
 
   it.each([
