@@ -8,7 +8,12 @@ import { generateSeason } from '../../domain/season/generateSeason.js';
 import { ensureReadable } from '../../feeds/readFeed.js';
 import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
-import { emptyIngestSummary, type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
+import {
+  emptyIngestSummary,
+  type IngestSummary,
+  ingestGames,
+  type Reject,
+} from '../../ingest/ingestGames.js';
 import {
   BUS_ROUTER_CONSUMER,
   type EmbeddedPipeline,
@@ -471,10 +476,15 @@ async function ingestSeason(
       problems,
     ),
   );
+  // Rows the store did not take (refused: a changed result of an expired season; or failed).
+  const notStored: Reject[] = [];
   const ingested: IngestSummary = await ingestGames(rows, {
     store: runtime.store,
     concurrency: 16,
     onRow: progress.settled,
+    onReject: (reject) => {
+      if (problems.length === 0) notStored.push(reject);
+    },
   });
   if (problems.length > 0) {
     ingesting.end();
@@ -485,10 +495,16 @@ async function ingestSeason(
     );
   }
   ingesting.end(
-    `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
+    `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected${ingested.rejected > 0 ? `, ${ingested.rejected.toLocaleString('en-US')} refused` : ''}; ${counted(ingested.teams_registered, 'team')} registered`,
   );
+  reportProblems(flags.games ?? 'games', notStored);
   if (ingested.failed > 0)
     throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
+  if (ingested.rejected > 0)
+    throw new CliError(
+      `${counted(ingested.rejected, 'row')} refused; nothing rated (a closed season expired from the table takes no changed results)`,
+      EXIT.INVALID_INPUT,
+    );
   return ingested;
 }
 

@@ -5,7 +5,10 @@ import { counted } from './plural.js';
 const SHOWN = 50;
 
 /** Writes `matchstream: FILE:LINE: reason` for each bad row to standard error, at most 50 of them. */
-export function reportProblems(file: string, problems: readonly FeedProblem[]): void {
+export function reportProblems(
+  file: string,
+  problems: readonly Pick<FeedProblem, 'line' | 'reason'>[],
+): void {
   const name = file === '-' ? 'stdin' : file;
   for (const p of problems.slice(0, SHOWN)) reportError(`${name}:${p.line}: ${p.reason}`);
   if (problems.length > SHOWN) {
