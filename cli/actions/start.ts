@@ -33,7 +33,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
-import { reportProblems } from '../output/problems.js';
+import { reportProblems, unknownColumnWarnings } from '../output/problems.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
@@ -471,7 +471,14 @@ async function ingestSeason(
   const progress = rowsStored(flags.games, ingesting, sample?.games.length);
   const rows = progress.source(
     observe(
-      sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
+      sample
+        ? sampleRows(sample)
+        : streamGames(flags.games ?? '-', {
+            ...neutralOf(flags),
+            onUnknownColumn: unknownColumnWarnings(flags.games ?? '-', (line) =>
+              phases.interject(line),
+            ),
+          }),
       seasons,
       problems,
     ),
