@@ -128,6 +128,14 @@ export class Phases {
     if (wasLive) this.showBar();
   }
 
+  /** A line shown even when the phases are not (a warning), above the live one. */
+  interject(line: string): void {
+    const wasLive = this.bar !== undefined;
+    this.hideBar();
+    this.stream.write(`${line}\n`);
+    if (wasLive) this.showBar();
+  }
+
   /** Ends whatever is still showing; notes after it are not shown (the command has moved on). */
   close(): void {
     this.hideBar();

@@ -2,6 +2,7 @@ import { constants, createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { closestName } from './closestName.js';
 import { FeedError } from './FeedError.js';
 import { parseCsv } from './parseCsv.js';
 import { readLines } from './readLines.js';
@@ -41,11 +42,43 @@ export function spanOf(row: { readonly line: number; readonly lastLine?: number 
   return `a quoted field opened on line ${row.line} runs on to line ${row.lastLine} (a closing quote missing?), taking in ${taken}: `;
 }
 
+/** A column of a feed (a CSV header's, or a JSON record's key) that its format does not know. */
+export interface UnknownColumn {
+  /** As read: trimmed and lower-cased. */
+  readonly name: string;
+  /** The header's line, or the line of the first record with the key. */
+  readonly line: number;
+  readonly format: FeedFormat;
+  /** The known column it is probably a typo of. */
+  readonly closest?: string;
+}
+
+/**
+ * One line about a column the feed's format does not know, with the known one it probably
+ * meant: `season.csv: unknown column "matchid" (did you mean "match_id"?): ignored`.
+ */
+export function describeUnknownColumn(file: string, column: UnknownColumn): string {
+  const csv = column.format === 'csv';
+  // A header is the file's text: quoted and cut short, so it cannot run on or move the cursor.
+  const name = JSON.stringify(
+    column.name.length > 60 ? `${column.name.slice(0, 60)}…` : column.name,
+  );
+  const hint = column.closest ? ` (did you mean "${column.closest}"?)` : '';
+  return `${csv ? file : `${file}:${column.line}`}: unknown ${csv ? 'column' : 'key'} ${name}${hint}: ignored`;
+}
+
 export interface ReadFeedOptions {
   /** Defaults to the file extension (`.csv`; `.jsonl`, `.ndjson`, `.json`), else the first byte. */
   readonly format?: FeedFormat;
   /** Columns a CSV header must have (`|` separates alternatives, e.g. `team|name`). */
   readonly requiredColumns?: readonly string[];
+  /**
+   * Every column the feed's format knows: each other one (of the CSV header, or a key of a
+   * JSON record) goes to `onUnknownColumn`, once. Its values are still read, and ignored by
+   * the format's reader.
+   */
+  readonly knownColumns?: readonly string[];
+  readonly onUnknownColumn?: (column: UnknownColumn) => void;
   /** Called as bytes are read; `totalBytes` is 0 when unknown (standard input). */
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Standard input, used when the path is `-`. */
@@ -73,8 +106,26 @@ export async function* readFeed(
 ): AsyncGenerator<FeedBatch> {
   const source = await open(path, options);
   const format = options.format ?? formatOf(path, source.firstChar);
-  if (format === 'jsonl') yield* jsonLines(source.text);
-  else yield* csvRecords(path, source.text, options.requiredColumns ?? []);
+  const unknown = unknownColumns(format, options);
+  if (format === 'jsonl') yield* jsonLines(source.text, unknown);
+  else yield* csvRecords(path, source.text, options.requiredColumns ?? [], unknown);
+}
+
+/** Reports each column `options` does not know, once (nothing without `knownColumns`). */
+function unknownColumns(format: FeedFormat, options: ReadFeedOptions) {
+  const { knownColumns, onUnknownColumn } = options;
+  const known = new Set(knownColumns);
+  const reported = new Set<string>();
+  return (names: Iterable<string>, line: number): void => {
+    if (!knownColumns || !onUnknownColumn) return;
+    for (const name of names) {
+      // A header's trailing comma names no column: nothing to say about it.
+      if (name === '' || known.has(name) || reported.has(name)) continue;
+      reported.add(name);
+      const closest = closestName(name, knownColumns);
+      onUnknownColumn({ name, line, format, ...(closest ? { closest } : {}) });
+    }
+  };
 }
 
 interface Source {
@@ -159,6 +210,7 @@ async function* csvRecords(
   path: string,
   text: AsyncIterable<string>,
   requiredColumns: readonly string[],
+  unknown: (names: Iterable<string>, line: number) => void,
 ): AsyncGenerator<FeedBatch> {
   let header: string[] | undefined;
   for await (const batch of parseCsv(text, MAX_RECORD_CHARS)) {
@@ -171,6 +223,7 @@ async function* csvRecords(
       const { line, lastLine, fields: values } = item;
       if (header === undefined) {
         header = checkHeader(path, values, requiredColumns, line);
+        unknown(header, line);
         continue;
       }
       const at = lastLine === undefined ? { line } : { line, lastLine };
@@ -228,12 +281,19 @@ function checkHeader(
   return header;
 }
 
-async function* jsonLines(text: AsyncIterable<string>): AsyncGenerator<FeedBatch> {
+async function* jsonLines(
+  text: AsyncIterable<string>,
+  unknown: (names: Iterable<string>, line: number) => void,
+): AsyncGenerator<FeedBatch> {
   for await (const batch of readLines(text, MAX_RECORD_CHARS)) {
     const out: FeedBatch = [];
     for (const item of batch) {
       if (item.kind === 'problem') out.push(item);
-      else if (item.text.trim() !== '') out.push(jsonRecord(item.line, item.text));
+      else if (item.text.trim() !== '') {
+        const record = jsonRecord(item.line, item.text);
+        if (record.kind === 'record') unknown(Object.keys(record.fields), record.line);
+        out.push(record);
+      }
     }
     if (out.length > 0) yield out;
   }

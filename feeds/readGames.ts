@@ -1,5 +1,6 @@
 import type { Game } from '../domain/games/Game.js';
 import {
+  OPTIONAL_GAME_FIELDS,
   REQUIRED_GAME_FIELDS,
   type ValidateGameOptions,
   validateGame,
@@ -28,13 +29,21 @@ export interface GamesFeed {
   readonly rows: number;
 }
 
-/** How to read a games feed: the file's options and how its `neutral` column is written. */
-export type ReadGamesOptions = Omit<ReadFeedOptions, 'requiredColumns'> & ValidateGameOptions;
+/**
+ * How to read a games feed: the file's options (`onUnknownColumn` hears of each column the
+ * format does not know) and how its `neutral` column is written.
+ */
+export type ReadGamesOptions = Omit<ReadFeedOptions, 'requiredColumns' | 'knownColumns'> &
+  ValidateGameOptions;
+
+/** Every column of the games feed format. */
+const GAME_COLUMNS: readonly string[] = [...REQUIRED_GAME_FIELDS, ...OPTIONAL_GAME_FIELDS];
 
 /**
  * Streams a games feed (CSV with header, or JSON Lines with the same keys) in batches of
  * validated rows and problems, in file order: required `date, home_team, away_team,
- * home_score, away_score`; optional `neutral, decided_by, match_id, season`.
+ * home_score, away_score`; optional `neutral, decided_by, match_id, season, venue`. Other
+ * columns are ignored, each told to `onUnknownColumn` once.
  */
 export async function* streamGames(
   path: string,
@@ -45,6 +54,7 @@ export async function* streamGames(
   for await (const batch of readFeed(path, {
     ...feedOptions,
     requiredColumns: REQUIRED_GAME_FIELDS,
+    knownColumns: GAME_COLUMNS,
   })) {
     const out: (GameRow | GameProblem)[] = [];
     for (const item of batch) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GameProblem, GameRow } from '../feeds/readGames.js';
 import type { NewEvent } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
-import { ConcurrencyError } from '../stream/StoreError.js';
+import { ConcurrencyError, StoreError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
 import {
   currentResult,
@@ -18,7 +18,7 @@ export interface IngestOptions {
   readonly concurrency?: number;
   /** Shared by every event of the run (default: a new UUID). */
   readonly correlationId?: string;
-  /** Each row that is not stored: invalid, or failed to store after retries. */
+  /** Each row that is not stored: invalid, refused (its season expired), or failed to store after retries. */
   readonly onReject?: (reject: Reject) => void;
   /** After each row is settled. */
   readonly onRow?: (summary: IngestSummary) => void;
@@ -40,7 +40,7 @@ export interface IngestSummary {
   unchanged: number;
   /** Rows that changed a stored result. */
   corrected: number;
-  /** Invalid rows. */
+  /** Invalid rows, and rows changing a match of a closed season expired from the table. */
   rejected: number;
   /** Valid rows that could not be stored (store errors after retries). */
   failed: number;
@@ -77,7 +77,8 @@ export function emptyIngestSummary(): IngestSummary {
  * order. Event ids are derived from the stream, position and content, so a retried or
  * repeated run is recognised by the store instead of stored twice. Throttling and server
  * errors are retried with backoff by the DynamoDB client; a row that still fails is rejected
- * with the reason, never dropped.
+ * with the reason, never dropped. A row changing a match of a closed season that was expired
+ * from the table is rejected (the store refuses it); the same row again is unchanged.
  */
 export async function ingestGames(
   batches: AsyncIterable<readonly (GameRow | GameProblem)[]>,
@@ -189,10 +190,15 @@ export async function ingestGames(
     try {
       await work();
     } catch (error) {
-      summary.failed++;
+      // A changed result for a match expired with its closed season is refused by the store:
+      // the row is rejected with why, as an invalid one is; the store did not fail.
+      const refused = error instanceof StoreError && error.code === 'STREAM_EXPIRED';
+      if (refused) summary.rejected++;
+      else summary.failed++;
+      const message = error instanceof Error ? error.message : String(error);
       reject({
         line: row.line,
-        reason: `not stored: ${error instanceof Error ? error.message : String(error)}`,
+        reason: `${refused ? 'refused' : 'not stored'}: ${message}`,
         fields: row.fields,
       });
     }

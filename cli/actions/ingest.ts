@@ -9,6 +9,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
+import { unknownColumnWarnings } from '../output/problems.js';
 import { Phases } from '../phases.js';
 import { ingestThrough } from '../remoteIngest.js';
 import { serverToken } from '../serverToken.js';
@@ -55,7 +56,12 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   let summary: IngestSummary;
   try {
     const neutral = neutralValues(flags);
-    const batches = rows.source(streamGames(file, neutral ? { neutral } : {}));
+    const batches = rows.source(
+      streamGames(file, {
+        ...(neutral ? { neutral } : {}),
+        onUnknownColumn: unknownColumnWarnings(file, (line) => phases.interject(line)),
+      }),
+    );
     const onReject = (reject: Reject) => {
       rejected++;
       const line = `${JSON.stringify({ file, ...reject })}\n`;

@@ -9,7 +9,7 @@ import { readAdjustments } from '../adjustmentsFile.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
-import { reportProblems } from '../output/problems.js';
+import { reportProblems, unknownColumnWarnings } from '../output/problems.js';
 import type { RankingFormat } from '../output/rankingFormats.js';
 import { formatRankings } from '../output/rankings.js';
 import { formatVariantRankings } from '../output/variantRankings.js';
@@ -72,15 +72,19 @@ export async function runRpi(
   }
 
   const progress = fileProgress('reading games', flags.progress);
+  // Said once the bar is gone, with the rows' problems.
+  const warnings: string[] = [];
   let feed: Awaited<ReturnType<typeof readGames>>;
   try {
     const neutral = neutralValues(flags);
     feed = await readGames(gamesPath, {
       onProgress: (done, total) => progress.update(done, total),
+      onUnknownColumn: unknownColumnWarnings(gamesPath, (line) => warnings.push(line)),
       ...(neutral ? { neutral } : {}),
     });
   } finally {
     progress.stop();
+    for (const line of warnings) process.stderr.write(`${line}\n`);
   }
   reportProblems(gamesPath, feed.problems);
   invalid += feed.problems.length;

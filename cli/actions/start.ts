@@ -8,7 +8,12 @@ import { generateSeason } from '../../domain/season/generateSeason.js';
 import { ensureReadable } from '../../feeds/readFeed.js';
 import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
-import { emptyIngestSummary, type IngestSummary, ingestGames } from '../../ingest/ingestGames.js';
+import {
+  emptyIngestSummary,
+  type IngestSummary,
+  ingestGames,
+  type Reject,
+} from '../../ingest/ingestGames.js';
 import {
   BUS_ROUTER_CONSUMER,
   type EmbeddedPipeline,
@@ -27,7 +32,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
-import { reportProblems } from '../output/problems.js';
+import { reportProblems, unknownColumnWarnings } from '../output/problems.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
@@ -481,16 +486,31 @@ async function ingestSeason(
   const rows = progress.source(
     interrupt.stopping(
       observe(
-        sample ? sampleRows(sample) : streamGames(flags.games ?? '-', neutralOf(flags)),
+        sample
+          ? sampleRows(sample)
+          : streamGames(flags.games ?? '-', {
+              ...neutralOf(flags),
+              // A feed file's unknown columns were named by its check.
+              ...(flags.games === undefined || flags.games === '-'
+                ? {
+                    onUnknownColumn: unknownColumnWarnings('-', (line) => phases.interject(line)),
+                  }
+                : {}),
+            }),
         seasons,
         problems,
       ),
     ),
   );
+  // Rows the store did not take (refused: a changed result of an expired season; or failed).
+  const notStored: Reject[] = [];
   const ingested: IngestSummary = await ingestGames(rows, {
     store: runtime.store,
     concurrency: 16,
     onRow: progress.settled,
+    onReject: (reject) => {
+      if (problems.length === 0) notStored.push(reject);
+    },
   });
   if (problems.length > 0) {
     ingesting.end();
@@ -507,10 +527,16 @@ async function ingestSeason(
     interrupt.check();
   }
   ingesting.end(
-    `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected; ${counted(ingested.teams_registered, 'team')} registered`,
+    `${counted(ingested.read, 'row')} stored: ${ingested.appended.toLocaleString('en-US')} new, ${ingested.unchanged.toLocaleString('en-US')} unchanged, ${ingested.corrected.toLocaleString('en-US')} corrected${ingested.rejected > 0 ? `, ${ingested.rejected.toLocaleString('en-US')} refused` : ''}; ${counted(ingested.teams_registered, 'team')} registered`,
   );
+  reportProblems(flags.games ?? 'games', notStored);
   if (ingested.failed > 0)
     throw new CliError(`${counted(ingested.failed, 'row')} could not be stored`);
+  if (ingested.rejected > 0)
+    throw new CliError(
+      `${counted(ingested.rejected, 'row')} refused; nothing rated (a closed season expired from the table takes no changed results)`,
+      EXIT.INVALID_INPUT,
+    );
   return ingested;
 }
 
@@ -525,7 +551,11 @@ async function checkFeed(phases: Phases, games: string, flags: NeutralFlags): Pr
   const problems: GameProblem[] = [];
   let rows = 0;
   // A batch is a megabyte of the feed: progress once a batch.
-  for await (const batch of streamGames(games, neutralOf(flags))) {
+  const rowsOf = streamGames(games, {
+    ...neutralOf(flags),
+    onUnknownColumn: unknownColumnWarnings(games, (line) => phases.interject(line)),
+  });
+  for await (const batch of rowsOf) {
     for (const item of batch) {
       if (item.kind === 'problem') problems.push(item);
       else rows++;

@@ -25,8 +25,9 @@ row again appends nothing; a changed result appends MatchResultCorrected; a team
 first time appends TeamRegistered. Bad rows go to the rejects file with their line and reason;
 the good rows all go in.
 
-Exit codes: 0 every row accepted; 3 some rows rejected (see the rejects file); 1 some valid
-rows could not be stored (also in the rejects file) or the store failed; 2 bad command line.
+Exit codes: 0 every row accepted; 3 some rows rejected (see the rejects file): invalid, or
+changing a match of a closed season expired from the table; 1 some valid rows could not be
+stored (also in the rejects file) or the store failed; 2 bad command line.
 
 Examples:
   matchstream ingest season.csv

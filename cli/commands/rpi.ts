@@ -65,7 +65,8 @@ export function registerRpi(program: Command): void {
       'after',
       `
 Games file columns: date, home_team, away_team, home_score, away_score (required);
-neutral (true/false), decided_by (regulation|overtime|penalties), match_id, season.
+neutral (true/false), decided_by (regulation|overtime|penalties), match_id, season, venue.
+Other columns are ignored, each named in a warning (with the column it probably misspells).
 A match id given twice counts once, with its last row (a correction).
 
 Exit codes: 0 rankings printed; 2 bad command line; 3 invalid rows (nothing computed

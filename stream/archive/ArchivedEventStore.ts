@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
+import { type Commit, sameEvents } from '../eventStore/Commit.js';
 import {
   DynamoEventStore,
   type DynamoEventStoreOptions,
@@ -9,8 +10,8 @@ import {
 } from '../eventStore/DynamoEventStore.js';
 import type { AppendResult, ReadOptions } from '../eventStore/EventStore.js';
 import { commitOverlaps, readAllFilter, readFilter } from '../eventStore/filters.js';
-import { StoreError } from '../StoreError.js';
-import type { SeasonArchive } from './SeasonArchive.js';
+import { ConcurrencyError, StoreError } from '../StoreError.js';
+import type { IndexedStream, SeasonArchive } from './SeasonArchive.js';
 
 export interface ArchivedEventStoreOptions extends DynamoEventStoreOptions {
   /** The season indexes of the archive, and the data files they point into. */
@@ -33,10 +34,11 @@ const STREAMS_PER_PAGE = 100;
  * whole), which gives the same events before, during and after an expiry. A read the
  * table answers from its first asked sequence never looks at the archive.
  *
- * Appends to an expired stream are refused (`STREAM_EXPIRED`): a closed season takes no
- * more events. Scans (replay, rebuild) leave the indexed streams out of the table's segments
- * and read them whole at the end of the segment their id hashes to, with a scan key that
- * says where they are, so an interrupted replay resumes there too.
+ * Appends after the end of an expired stream are refused (`STREAM_EXPIRED`): a closed season
+ * takes no more events; the same events again are recognised as a repeat, as in the table.
+ * Scans (replay, rebuild) leave the indexed streams out of the table's segments and read
+ * them whole at the end of the segment their id hashes to, with a scan key that says where
+ * they are, so an interrupted replay resumes there too.
  */
 export class ArchivedEventStore extends DynamoEventStore {
   readonly seasons: SeasonArchive;
@@ -52,13 +54,63 @@ export class ArchivedEventStore extends DynamoEventStore {
     events: readonly NewEvent[],
   ): Promise<AppendResult> {
     const indexed = await this.seasons.lookup(aggregateId);
-    if (indexed && (await this.firstSequence(aggregateId)) !== 1)
-      throw new StoreError(
-        'STREAM_EXPIRED',
-        `stream ${aggregateId} was expired from the table with the closed season ${indexed.index.season}: a closed season takes no more events`,
-        { aggregateId, table: this.table },
-      );
-    return super.append(aggregateId, expectedVersion, events);
+    if (!indexed) return super.append(aggregateId, expectedVersion, events);
+    const first = await this.firstSequence(aggregateId);
+    if (first === 1) return super.append(aggregateId, expectedVersion, events);
+    return this.appendToExpired(aggregateId, expectedVersion, events, indexed, first);
+  }
+
+  /**
+   * An append to a stream expired from the table, answered as the table answers one to a
+   * stream it holds: the same events again at a position the stream holds are a repeat
+   * (`duplicate`, as a feed ingested again after the expiry), any other at a stale version a
+   * `ConcurrencyError` (the caller reads the stream, through the archive, and decides again).
+   * Only an append after the stream's last event is refused (`STREAM_EXPIRED`).
+   */
+  private async appendToExpired(
+    aggregateId: string,
+    expectedVersion: number,
+    events: readonly NewEvent[],
+    indexed: IndexedStream,
+    first: number | undefined,
+  ): Promise<AppendResult> {
+    const commit = this.codec.build(aggregateId, expectedVersion, events);
+    const existing = await this.commitStartingAt(indexed, commit.sequence, first);
+    if (
+      existing &&
+      sameEvents(
+        existing,
+        commit.events.map((e) => e.event_id),
+      )
+    )
+      return {
+        aggregateId,
+        version: existing.last_sequence,
+        events: this.codec.envelopes(existing),
+        duplicate: true,
+      };
+    // The table holds the end of the stream when it holds any of it.
+    const version =
+      first === undefined ? indexed.stream.last_sequence : await this.version(aggregateId);
+    if (expectedVersion !== version)
+      throw new ConcurrencyError(aggregateId, expectedVersion, version);
+    throw new StoreError(
+      'STREAM_EXPIRED',
+      `stream ${aggregateId} was expired from the table with the closed season ${indexed.index.season}: a closed season takes no more events`,
+      { aggregateId, sequence: commit.sequence, table: this.table },
+    );
+  }
+
+  /** The stream's commit starting at `sequence`: the table's from its first commit on, else the archive's. */
+  private async commitStartingAt(
+    indexed: IndexedStream,
+    sequence: number,
+    first: number | undefined,
+  ): Promise<Commit | undefined> {
+    const id = indexed.stream.aggregate_id;
+    if (first !== undefined && sequence >= first) return this.commitAt(id, sequence);
+    if (!indexed.stream.commits.some((c) => c.sequence === sequence)) return undefined;
+    return (await this.seasons.commitsOf(indexed)).find((c) => c.sequence === sequence);
   }
 
   override async read(aggregateId: string, options: ReadOptions = {}): Promise<EventEnvelope[]> {

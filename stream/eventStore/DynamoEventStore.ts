@@ -386,7 +386,8 @@ export class DynamoEventStore implements EventStore {
     return (result.Items ?? []).map((item) => fromItem(item, this.table));
   }
 
-  private async commitAt(aggregateId: string, sequence: number): Promise<Commit | undefined> {
+  /** The table's commit starting at `sequence`, if there is one. */
+  protected async commitAt(aggregateId: string, sequence: number): Promise<Commit | undefined> {
     const result = await this.call(aggregateId, () =>
       this.client.send(
         new GetItemCommand({

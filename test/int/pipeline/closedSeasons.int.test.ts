@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
-import { ingestGames } from '../../../ingest/ingestGames.js';
+import { ingestGames, type Reject } from '../../../ingest/ingestGames.js';
 import { closeSeason } from '../../../ingest/seasons.js';
 import { replayArchiveToFile } from '../../../pipeline/archiveFileReplay.js';
 import { exportChain } from '../../../pipeline/archiveReplay.js';
@@ -335,7 +335,8 @@ describe('closed seasons expired from the table', () => {
     expect(delivery.filled).toBe(2);
     expect(applied.map((e) => e.sequence)).toEqual([1, 2, 3]);
 
-    // A closed season takes no more events.
+    // A closed season takes no more events; an append at a stale version is told so, as the
+    // table tells it, so its writer reads the stream (through the archive) and decides again.
     await expect(
       store.append(corrected, 3, [
         { event_type: 'MatchCancelled', data: { match_id: 'x', reason: null } },
@@ -345,7 +346,7 @@ describe('closed seasons expired from the table', () => {
       store.append(corrected, 0, [
         { event_type: 'MatchCancelled', data: { match_id: 'x', reason: null } },
       ]),
-    ).rejects.toMatchObject({ code: 'STREAM_EXPIRED' });
+    ).rejects.toMatchObject({ code: 'CONCURRENCY', expected: 0, actual: 3 });
 
     // A replay reads the same events, by a scan and through the archive (whose chain holds
     // the season: its streams written once, from the store).
@@ -420,4 +421,63 @@ describe('closed seasons expired from the table', () => {
     expect(await documents()).toEqual(before.documents);
     expect(await deadLetters()).toBe(0);
   }, 180_000);
+
+  it("recognises an expired stream's events appended again, and ingests the season's feed again as unchanged but for a changed result, refused", async () => {
+    // Prepare: the first commit of an expired stream, as it was appended.
+    const [recorded] = before.reads.get(corrected) ?? [];
+    if (recorded?.event_type !== 'MatchRecorded') throw new Error('no MatchRecorded');
+    const again = {
+      event_type: recorded.event_type,
+      event_id: recorded.event_id,
+      data: recorded.data,
+    };
+
+    // Act + Assess: the same event at the same position is a repeat, stored nowhere.
+    const repeat = await store.append(corrected, 0, [again]);
+    expect(repeat).toMatchObject({ duplicate: true, version: 1 });
+    expect(repeat.events).toEqual([recorded]);
+
+    // Act: season S1's feed again, its first match as corrected since (twice: 3 goals, then
+    // 1), then that match with another score.
+    const rejects: Reject[] = [];
+    const season = generateSeason({ teams: 10, gamesPerTeam: 4, seed: 1, season: 'S1' });
+    const [first, ...others] = season.games;
+    if (!first) throw new Error('no game');
+    const feed = [
+      { ...first, homeScore: first.homeScore + 4 },
+      ...others,
+      { ...first, homeScore: first.homeScore + 9 },
+    ];
+    async function* rows() {
+      yield feed.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
+    }
+    const summary = await ingestGames(rows(), {
+      store,
+      concurrency: 8,
+      onReject: (r) => rejects.push(r),
+    });
+
+    // Assess: every row the season holds is unchanged; the one that would change a result is
+    // rejected with why, not a store failure; nothing is appended to the season.
+    expect(summary).toMatchObject({
+      read: feed.length,
+      appended: 0,
+      unchanged: feed.length - 1,
+      corrected: 0,
+      rejected: 1,
+      failed: 0,
+      events_appended: 0,
+    });
+    expect(rejects).toEqual([
+      {
+        line: feed.length + 1,
+        reason: `refused: stream ${corrected} was expired from the table with the closed season S1: a closed season takes no more events`,
+        fields: {},
+      },
+    ]);
+    expect((await tableItems()).filter((i) => s1Streams.includes(i.aggregate_id?.S ?? ''))).toEqual(
+      [],
+    );
+    expect(await store.read(corrected)).toEqual(before.reads.get(corrected));
+  }, 60_000);
 });

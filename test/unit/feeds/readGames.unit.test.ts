@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FeedError } from '../../../feeds/FeedError.js';
+import { describeUnknownColumn, type UnknownColumn } from '../../../feeds/readFeed.js';
 import { readGames } from '../../../feeds/readGames.js';
 import { readTeams } from '../../../feeds/readTeams.js';
 import { tempDir } from '../../support/tempDir.js';
@@ -212,6 +213,54 @@ describe('readGames', () => {
     await readGames(path, { onProgress: (done, total) => seen.push([done, total]) });
 
     expect(seen.at(-1)).toEqual([content.length, content.length]);
+  });
+
+  it('names each column it does not know, once, with the known one it probably misspells', async () => {
+    // Prepare: a CSV header with two typos and a column of the feed's own; JSON Lines whose
+    // keys come and go.
+    const csv = tmp.file(
+      'typos.csv',
+      [
+        'matchid,date,home_team,away_team,home_score,away_score,nuetral,attendance,',
+        'm1,2024-09-01,A,B,2,1,true,900,',
+        'm1,2024-09-01,A,B,3,1,true,900,',
+      ].join('\n'),
+    );
+    const jsonl = tmp.file(
+      'typos.jsonl',
+      [
+        '{"date":"2024-09-01","home_team":"A","away_team":"B","home_score":2,"away_score":1}',
+        '{"date":"2024-09-02","home_team":"A","away_team":"B","home_score":2,"away_score":1,"Home_Scor":3}',
+        '{"date":"2024-09-03","home_team":"A","away_team":"B","home_score":2,"away_score":1,"home_scor":3,"kickoff":"19:00"}',
+      ].join('\n'),
+    );
+    const unknown: UnknownColumn[] = [];
+
+    // Act
+    const feed = await readGames(csv, { onUnknownColumn: (c) => unknown.push(c) });
+    const lines = await readGames(jsonl, { onUnknownColumn: (c) => unknown.push(c) });
+
+    // Assess: read and ignored (no match id: two games), each named once.
+    expect(feed.problems).toEqual([]);
+    expect(feed.games.map((g) => [g.matchId, g.neutral])).toEqual([
+      [undefined, false],
+      [undefined, false],
+    ]);
+    expect(lines.games).toHaveLength(3);
+    expect(unknown).toEqual([
+      { name: 'matchid', line: 1, format: 'csv', closest: 'match_id' },
+      { name: 'nuetral', line: 1, format: 'csv', closest: 'neutral' },
+      { name: 'attendance', line: 1, format: 'csv' },
+      { name: 'home_scor', line: 2, format: 'jsonl', closest: 'home_score' },
+      { name: 'kickoff', line: 3, format: 'jsonl' },
+    ]);
+    expect(unknown.map((c) => describeUnknownColumn('f', c))).toEqual([
+      'f: unknown column "matchid" (did you mean "match_id"?): ignored',
+      'f: unknown column "nuetral" (did you mean "neutral"?): ignored',
+      'f: unknown column "attendance": ignored',
+      'f:2: unknown key "home_scor" (did you mean "home_score"?): ignored',
+      'f:3: unknown key "kickoff": ignored',
+    ]);
   });
 
   it('refuses a file without the required columns, naming them', async () => {

@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generateSeason } from '../../domain/season/generateSeason.js';
+import { GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
+import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { exportTableLocally } from '../../stream/archive/exportTable.js';
+import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
+import { CLI, runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+const folder = tempDir('ingest-expired-');
+const data = folder.path('data');
+
+/** `matchstream serve` on the data folder and a free port, once it says where it listens. */
+async function serve() {
+  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/query API on http:\/\/127\.0\.0\.1:\d+/.test(stderr)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    stop: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/** The rejects file of a feed, one object a line. */
+function rejectsOf(feed: string): { line: number; reason: string }[] {
+  return readFileSync(`${feed}.rejects.jsonl`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
+describe('matchstream ingest on a season expired from the table', () => {
+  it('counts the rows it holds as unchanged and rejects a changed result, exit 3, alone, through serve and in start', async () => {
+    // Prepare: season 2026 ingested, closed, exported and expired.
+    const season = generateSeason({ teams: 8, gamesPerTeam: 3, seed: 26, season: '2026' });
+    const rows = season.games.map(gameCsvRow);
+    const feed = folder.file('season.csv', `${[GAMES_CSV_HEADER, ...rows].join('\n')}\n`);
+    const ingested = await runCli(['ingest', feed, '--data-dir', data, '--json', '--no-progress']);
+    expect(ingested.code, ingested.stderr).toBe(0);
+    const closed = await runCli(['archive', 'close-season', '2026', '--data-dir', data]);
+    expect(closed.code, closed.stderr).toBe(0);
+    const opened = await openEventStore({ dataDir: data, readOnly: true });
+    try {
+      await exportTableLocally({
+        client: opened.client,
+        table: opened.table,
+        storage: new FolderStorage(archiveDir(data)),
+        prefix: 'events',
+        now: () => Date.now() + 120_000,
+      });
+    } finally {
+      await opened.close();
+    }
+    const expired = await runCli(['archive', 'expire', '--season', '2026', '--data-dir', data]);
+    expect(expired.code, expired.stderr).toBe(0);
+    // A new score for the third match, and the first as stored.
+    const [first, , third] = season.games;
+    if (!first || !third) throw new Error('too few games');
+    const changed = { ...third, homeScore: third.homeScore + 5 };
+    const corrections = folder.file(
+      'corr2.csv',
+      `${[GAMES_CSV_HEADER, gameCsvRow(changed), gameCsvRow(first)].join('\n')}\n`,
+    );
+    const refused = {
+      line: 2,
+      reason: `refused: stream match:${third.matchId} was expired from the table with the closed season 2026: a closed season takes no more events`,
+    };
+
+    // Act + Assess: the corrections alone.
+    const alone = await runCli(['ingest', corrections, '--data-dir', data, '--json']);
+    expect(alone.stderr).toBe(`matchstream: 1 row rejected; see ${corrections}.rejects.jsonl\n`);
+    expect(alone.code).toBe(3);
+    expect(JSON.parse(alone.stdout)).toMatchObject({
+      read: 2,
+      appended: 0,
+      unchanged: 1,
+      corrected: 0,
+      rejected: 1,
+      failed: 0,
+      events_appended: 0,
+    });
+    expect(rejectsOf(corrections)).toMatchObject([refused]);
+
+    // The season's feed again: nothing to do.
+    const again = await runCli(['ingest', feed, '--data-dir', data, '--json']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      read: rows.length,
+      unchanged: rows.length,
+      events_appended: 0,
+    });
+
+    // Through the server holding the folder: the same.
+    const server = await serve();
+    try {
+      const served = await runCli(['ingest', corrections, '--data-dir', data, '--json']);
+      expect(served.code, served.stderr).toBe(3);
+      expect(JSON.parse(served.stdout)).toMatchObject({
+        store: expect.stringContaining('the server holding'),
+        read: 2,
+        unchanged: 1,
+        rejected: 1,
+        failed: 0,
+      });
+      expect(rejectsOf(corrections)).toMatchObject([refused]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+
+    // start on the folder: the refused row is reported with its line, nothing rated.
+    const started = await runCli(['start', corrections, '--data-dir', data, '--quiet']);
+    expect(started.code).toBe(3);
+    expect(started.stderr).toContain(`matchstream: ${corrections}:2: ${refused.reason}\n`);
+    expect(started.stderr).toContain('matchstream: 1 row refused; nothing rated');
+  }, 180_000);
+});
