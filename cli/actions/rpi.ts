@@ -106,6 +106,7 @@ export async function runRpi(
   // The unadjusted RPI of a classic profile keeps the output it always had.
   if (flags.variant === 'unadjusted' && !profile.qualityWinBonus) {
     await write(formatRankings(computeRpi(games, options), flags.format, context, flags.top));
+    skipped(invalid);
     return;
   }
   const result = computeRpiVariant(games, {
@@ -126,4 +127,17 @@ export async function runRpi(
     );
   }
   await write(formatVariantRankings(result, flags.format, context, flags.top));
+  skipped(invalid);
+}
+
+/**
+ * With --skip-invalid, rankings printed from the valid rows: exit 3 all the same (invalid input
+ * kept aside, the rest done), with one line saying how many rows were left out.
+ */
+function skipped(invalid: number): void {
+  if (invalid > 0)
+    throw new CliError(
+      `${counted(invalid, 'invalid row')} skipped; the rankings are of the valid rows`,
+      EXIT.INVALID_INPUT,
+    );
 }

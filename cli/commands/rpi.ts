@@ -69,8 +69,8 @@ neutral (true/false), decided_by (regulation|overtime|penalties), match_id, seas
 Other columns are ignored, each named in a warning (with the column it probably misspells).
 A match id given twice counts once, with its last row (a correction).
 
-Exit codes: 0 rankings printed; 2 bad command line; 3 invalid rows (nothing computed
-unless --skip-invalid); 1 any other failure.
+Exit codes: 0 rankings printed; 2 bad command line; 3 invalid rows (nothing computed;
+with --skip-invalid, the rankings of the valid rows printed); 1 any other failure.
 
 Examples:
   matchstream rpi season.csv

@@ -240,8 +240,12 @@ describe('matchstream (built command)', () => {
           '',
         ].join('\n'),
       );
-      expect(lenient.code).toBe(0);
+      // Rows kept aside, the rest done: exit 3, as ingest gives, with the rankings printed.
+      expect(lenient.code).toBe(3);
       expect(lenient.stderr).toContain(`${bad}:3:`);
+      expect(lenient.stderr).toMatch(
+        /^matchstream: 3 invalid rows skipped; the rankings are of the valid rows\n$/m,
+      );
       // From the two valid games: C (OWP 1) ahead of Saint Mary's, then B.
       expect(lenient.stdout.split('\n').slice(1, 4)).toEqual([
         expect.stringMatching(/^1,C,/),
