@@ -1,3 +1,4 @@
+import type { Game } from '../../domain/games/Game.js';
 import { latestPerMatch } from '../../domain/games/latestPerMatch.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { computeRpiVariant } from '../../domain/rpi/computeRpiVariant.js';
@@ -95,6 +96,7 @@ export async function runRpi(
     );
   }
 
+  checkSeasons(gamesPath, feed.games, flags.season);
   const { games, superseded } = latestPerMatch(feed.games);
   const options = {
     profile,
@@ -128,6 +130,24 @@ export async function runRpi(
   }
   await write(formatVariantRankings(result, flags.format, context, flags.top));
   skipped(invalid);
+}
+
+/**
+ * The seasons of the feed against `--season`: a season the feed has no game of is an error
+ * naming those it has (an empty table would look like a season without results); games of
+ * several seasons ranked together, without `--season`, get a warning (an RPI rates one
+ * season; `matchstream start` rates the latest).
+ */
+function checkSeasons(file: string, games: readonly Game[], season: string | undefined): void {
+  const seasons = [...new Set(games.map((g) => g.season))].sort();
+  const held = seasons.map((s) => JSON.stringify(s)).join(', ');
+  const name = file === '-' ? 'stdin' : file;
+  if (season !== undefined && games.length > 0 && !seasons.includes(season))
+    throw new CliError(`${name} has no game of season "${season}": its seasons are ${held}`);
+  if (season === undefined && seasons.length > 1)
+    process.stderr.write(
+      `matchstream: warning: ${name} holds games of ${seasons.length} seasons (${held}), ranked together: --season LABEL ranks one\n`,
+    );
 }
 
 /**

@@ -254,6 +254,30 @@ describe('matchstream (built command)', () => {
       ]);
     });
 
+    it("names the feed's seasons: a warning for several ranked together, an error for one it has no game of", async () => {
+      const two = tmp.file(
+        'two-seasons.csv',
+        'date,home_team,away_team,home_score,away_score,season\n2025-09-01,A,B,1,0,2025\n2026-09-01,A,B,0,1,2026\n',
+      );
+
+      const together = await runCli(['rpi', '--games', two, '--format', 'csv']);
+      const one = await runCli(['rpi', '--games', two, '--season', '2026', '--format', 'csv']);
+      const none = await runCli(['rpi', '--games', two, '--season', '1999']);
+
+      expect(together.code).toBe(0);
+      expect(together.stderr).toBe(
+        `matchstream: warning: ${two} holds games of 2 seasons ("2025", "2026"), ranked together: --season LABEL ranks one\n`,
+      );
+      expect(one.code).toBe(0);
+      expect(one.stderr).toBe('');
+      expect(one.stdout).toBe('rank,team,wp,owp,oowp,rpi\n1,B,1,0,0,0.25\n2,A,0,0,0,0\n');
+      expect(none.code).toBe(1);
+      expect(none.stdout).toBe('');
+      expect(none.stderr).toBe(
+        `matchstream: ${two} has no game of season "1999": its seasons are "2025", "2026"\n`,
+      );
+    });
+
     it('reads standard input', async () => {
       const run = await runCli(['rpi', '--games', '-', '--format', 'csv'], {
         input: 'date,home_team,away_team,home_score,away_score\n2024-09-01,A,B,1,0\n',
