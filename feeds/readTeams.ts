@@ -1,4 +1,4 @@
-import { hasControlCharacter, MAX_NAME_LENGTH } from '../domain/games/validateGame.js';
+import { hasControlCharacter, MAX_NAME_LENGTH, unsafeText } from '../domain/games/validateGame.js';
 import { type FeedProblem, type ReadFeedOptions, readFeed, spanOf } from './readFeed.js';
 
 /** A team of the Division I list. */
@@ -54,6 +54,16 @@ export async function readTeams(
           line: item.line,
           reason: `${spanOf(item)}${bad} is longer than ${MAX_NAME_LENGTH} characters or has control characters`,
         });
+        continue;
+      }
+      // Refused as the games feed refuses it: the directory's names are shown and exported.
+      const unsafe = (['team', 'conference', 'division', 'region'] as const).flatMap((name) => {
+        const value = name === 'team' ? team : item.fields[name];
+        const why = typeof value === 'string' ? unsafeText(value.trim()) : undefined;
+        return why ? [`${name} ${why}`] : [];
+      });
+      if (unsafe.length > 0) {
+        problems.push({ kind: 'problem', line: item.line, reason: `${spanOf(item)}${unsafe[0]}` });
         continue;
       }
       if (seen.has(team)) {

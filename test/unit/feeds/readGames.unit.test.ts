@@ -384,6 +384,26 @@ describe('readTeams', () => {
     ]);
   });
 
+  it('refuses the names the games feed refuses: formula-like, markup', async () => {
+    const path = tmp.file(
+      'unsafe.csv',
+      'team,conference\nA,East\n=SUM(A1),East\n<script>alert(1)</script>,\nB,+West\n"  @home",\nC-D,East-Coast\n',
+    );
+
+    const feed = await readTeams(path);
+
+    expect(feed.teams).toEqual([
+      { team: 'A', conference: 'East' },
+      { team: 'C-D', conference: 'East-Coast' },
+    ]);
+    expect(feed.problems.map((p) => [p.line, p.reason])).toEqual([
+      [3, 'team "=SUM(A1)" starts like a spreadsheet formula'],
+      [4, 'team "<script>alert(1)</script>" contains markup characters (< or >)'],
+      [5, 'conference "+West" starts like a spreadsheet formula'],
+      [6, 'team "@home" starts like a spreadsheet formula'],
+    ]);
+  });
+
   it('refuses a list without a team column', async () => {
     await expect(readTeams(tmp.file('noteam.csv', 'school\nA\n'))).rejects.toThrow(
       /missing required column team\|name/,
