@@ -142,7 +142,10 @@ export function assertValidProfile(profile: RpiProfile): void {
     }
   }
   if (Math.abs(a + b + c - 1) > 1e-9) {
-    throw invalid(`weights must sum to 1, got ${a} + ${b} + ${c} = ${a + b + c}`);
+    // Shown to 12 significant digits: 0.3 + 0.3 + 0.3 is 0.9, not 0.8999999999999999.
+    throw invalid(
+      `weights must sum to 1, got ${a} + ${b} + ${c} = ${Number((a + b + c).toPrecision(12))}`,
+    );
   }
   for (const [label, v] of [
     ['tie value', profile.tieValue],

@@ -54,6 +54,7 @@ describe('resolveProfile', () => {
 
   it.each([
     [{ weights: [0.5, 0.5, 0.5] }, /weights must sum to 1/],
+    [{ weights: [0.3, 0.3, 0.3] }, /^weights must sum to 1, got 0\.3 \+ 0\.3 \+ 0\.3 = 0\.9$/],
     [{ weights: [0.5, 0.5] }, /three numbers/],
     [{ weights: [-0.5, 1, 0.5] }, /WP weight must be a number from 0 to 1/],
     [{ tieValue: 1.5 }, /tie value must be a number from 0 to 1/],
