@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { closestName } from '../../feeds/closestName.js';
 import { checkSchemas } from '../../schemas/checkSchemas.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { CliError, EXIT } from '../exitCodes.js';
@@ -89,6 +90,13 @@ export async function runSchemasList(flags: JsonFlags): Promise<void> {
 /** `schemas show`: a schema, the latest version unless `--version`. */
 export async function runSchemasShow(type: string, flags: ShowFlags): Promise<void> {
   const registry = SchemaRegistry.fromDirectory(flags.dir);
+  const types = registry.eventTypes();
+  if (!types.includes(type)) {
+    const meant = closestName(type, types);
+    throw new CliError(
+      `unknown event type "${type}": ${meant ? `did you mean "${meant}"? ` : ''}"matchstream schemas list" names the ${types.length} there are`,
+    );
+  }
   const schema =
     flags.version === undefined ? registry.latest(type) : registry.get(type, flags.version);
   if (flags.json) {

@@ -37,6 +37,20 @@ describe('matchstream schemas', () => {
     expect(show.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('names an unknown event type once, with the one it probably misspells', async () => {
+    const typo = await runCli(['schemas', 'show', 'MatchRecordd']);
+    const unknown = await runCli(['schemas', 'show', 'Nope']);
+
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(
+      /^matchstream: unknown event type "MatchRecordd": did you mean "MatchRecorded"\? "matchstream schemas list" names the \d+ there are\n$/,
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(
+      /^matchstream: unknown event type "Nope": "matchstream schemas list" names the \d+ there are\n$/,
+    );
+  });
+
   it('adds a version, checks it, and lists every violation of an incompatible edit', async () => {
     // Prepare: a copy of the schema folder to work on.
     const dir = join(tmp.dir, 'avro');
