@@ -66,8 +66,8 @@ export async function runInspect(file: string | undefined, flags: InspectFlags):
   const out: string[] = [];
   for (const line of lines) {
     if (line.kind === 'error') {
-      errors++;
-      reportError(`${line.where}: ${line.error}`);
+      // The first 50 by place, as a feed's invalid rows; the count says the rest.
+      if (++errors <= SHOWN_ERRORS) reportError(`${line.where}: ${line.error}`);
     } else {
       const { kind: _, ...event } = line;
       out.push(JSON.stringify(event));
@@ -75,8 +75,14 @@ export async function runInspect(file: string | undefined, flags: InspectFlags):
   }
   if (out.length > 0) await write(`${out.join('\n')}\n`);
   if (errors > 0)
-    throw new CliError(`${counted(errors, 'record')} could not be read`, EXIT.INVALID_INPUT);
+    throw new CliError(
+      `${counted(errors, 'record')} could not be read${errors > SHOWN_ERRORS ? ` (the first ${SHOWN_ERRORS} named)` : ''}`,
+      EXIT.INVALID_INPUT,
+    );
 }
+
+/** Records that could not be read named one by one; the count covers the rest. */
+const SHOWN_ERRORS = 50;
 
 /** Every dead letter of the store the flags name (a data folder is never created). */
 async function deadLetters(flags: InspectFlags, registry: SchemaRegistry): Promise<DeadLetter[]> {
@@ -204,7 +210,7 @@ function documents(file: string): { document: unknown; where: string }[] {
   } catch {
     // Not one JSON document: JSON Lines.
   }
-  return text.split('\n').flatMap((line, i) => {
+  const lines = text.split('\n').flatMap((line, i) => {
     if (line.trim() === '') return [];
     try {
       return [{ document: JSON.parse(line) as unknown, where: `${name}:${i + 1}` }];
@@ -212,6 +218,13 @@ function documents(file: string): { document: unknown; where: string }[] {
       return [{ document: { unreadable: true }, where: `${name}:${i + 1} (not JSON)` }];
     }
   });
+  // No line of it is JSON (a CSV, a log): one line says so, not one a line.
+  if (lines.length > 1 && lines.every((l) => l.where.endsWith('(not JSON)')))
+    throw new CliError(
+      `${name}: neither JSON nor JSON Lines: none of its ${lines.length.toLocaleString('en-US')} lines is JSON`,
+      EXIT.INVALID_INPUT,
+    );
+  return lines;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

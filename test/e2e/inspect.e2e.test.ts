@@ -101,6 +101,23 @@ describe('matchstream inspect', () => {
     expect(run.stderr).toContain(`${bad}:2 (not JSON)`);
   });
 
+  it('says once that a file of no JSON at all is not one to inspect, and names at most 50 bad records', async () => {
+    const csv = tmp.file('games.csv', `date,home_team\n${'2026-09-01,A\n'.repeat(80)}`);
+    const mixed = tmp.file('mixed.jsonl', `{"nothing":"here"}\n${'not json\n'.repeat(80)}`);
+
+    const notJson = await runCli(['inspect', csv]);
+    const many = await runCli(['inspect', mixed]);
+
+    expect(notJson.code).toBe(3);
+    expect(notJson.stderr).toBe(
+      `matchstream: ${csv}: neither JSON nor JSON Lines: none of its 81 lines is JSON\n`,
+    );
+    expect(many.code).toBe(3);
+    const lines = many.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(51);
+    expect(lines.at(-1)).toBe('matchstream: 81 records could not be read (the first 50 named)');
+  });
+
   it('refuses an unknown consumer with the names there are, as its help example does not need', async () => {
     // Prepare: a data folder (dead letters are looked for in one).
     const data = tmp.path('data');
