@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { assertPortFree, serveUntilInterrupted } from '../serveLocal.js';
 
@@ -11,6 +12,9 @@ export interface ServeFlags {
 export async function runServe(flags: ServeFlags): Promise<void> {
   // Before the pipeline starts: a port in use is said at once, not after the boot.
   await assertPortFree(flags.port);
+  // A mistyped folder would otherwise be served, empty, without a word.
+  if (!flags.memory && !existsSync(flags.dataDir))
+    process.stderr.write(`new data folder ${flags.dataDir}: it holds nothing yet\n`);
   const pipeline = await startPipeline(
     flags.memory ? { memory: true } : { dataDir: flags.dataDir },
   );

@@ -86,6 +86,8 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
       `the data folder ${flags.dataDir} holds events already, and no games feed was given: name the season of the folder to rate (--season LABEL), or give a feed to add to it; a generated sample season goes only into an empty folder, into memory, or where --team-count, --games-per-team or --seed ask for it`,
       EXIT.USAGE,
     );
+  // A port in use is said before anything boots (or makes a data folder).
+  if (flags.serve) await (await import('../serveLocal.js')).assertPortFree(flags.port);
   const phases = new Phases({ quiet: flags.quiet === true });
   // A feed file with invalid rows is refused whole, before anything boots or is stored: its
   // valid rows would otherwise be in the data folder of a run that said it rated nothing.

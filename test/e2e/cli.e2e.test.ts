@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -347,6 +348,26 @@ describe('matchstream (built command)', () => {
       );
       expect(existsSync(folder)).toBe(false);
     });
+  });
+
+  it('serve on a data folder that does not exist says it makes a new one, before it serves', async () => {
+    const data = tmp.path('typo');
+    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (/query API on http/.test(stderr)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+
+    expect(stderr.split('\n')[0]).toBe(`new data folder ${data}: it holds nothing yet`);
   });
 
   describe('consistency across commands', () => {

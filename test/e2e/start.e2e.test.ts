@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
@@ -301,6 +303,22 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
 
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('1 invalid row; nothing stored, nothing rated');
+  });
+
+  it('with --serve on a port in use, says so before a data folder is made', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const data = tmp.path('busy-port');
+
+    const run = await runCli(['start', '--serve', '--port', String(port), '--data-dir', data]);
+    taken.close();
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `matchstream: port ${port} on 127.0.0.1 is in use (another matchstream serve?): choose another with --port, or --port 0 for a free one\n`,
+    );
+    expect(existsSync(data)).toBe(false);
   });
 
   it('refuses a feed with invalid rows whole, before a data folder is made or a row stored', async () => {
