@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../cli/program.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
 import { CLI, CLI_MODULES, runCli } from '../support/cli.js';
@@ -92,6 +94,38 @@ describe('matchstream (built command)', () => {
     expect(badValue.stderr).toMatch(/expected 3 comma-separated numbers/);
     expect(badSum.code).toBe(2);
     expect(badSum.stderr).toBe('matchstream: weights must sum to 1, got 0.5 + 0.5 + 0.5 = 1.5\n');
+  });
+
+  /** Every command that takes --data-dir, as the program declares them. */
+  const withDataDir = (command: Command, path: string[] = []): string[][] => [
+    ...(command.options.some((o) => o.long === '--data-dir') ? [path] : []),
+    ...command.commands.flatMap((sub) => withDataDir(sub, [...path, sub.name()])),
+  ];
+
+  it('refuses an empty --data-dir in every command that takes one, storing nothing in the current folder', async () => {
+    const cwd = tmp.path('empty-data-dir');
+    mkdirSync(cwd);
+    const feed = tmp.file(
+      'empty-data-dir.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
+    );
+    const commands = withDataDir(buildProgram());
+    expect(commands).toEqual(
+      expect.arrayContaining([['ingest'], ['status'], ['start'], ['serve']]),
+    );
+
+    // What a user ran first: the feed went into ./dynamodb. Then every command, as declared.
+    for (const args of [['ingest', feed], ...commands]) {
+      const run = await runCli([...args, '--data-dir', ''], { cwd });
+
+      expect({ args, code: run.code, stderr: run.stderr.split('\n')[0] }).toEqual({
+        args,
+        code: 2,
+        stderr:
+          "matchstream: option '--data-dir <dir>' argument '' is invalid. expected a folder, not an empty path",
+      });
+    }
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('generates the same season for the same seed', async () => {
