@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { getSystemErrorMap } from 'node:util';
 import { CommanderError } from 'commander';
 import { DomainError } from '../domain/DomainError.js';
 import { FeedError } from '../feeds/FeedError.js';
@@ -8,18 +9,42 @@ import { reportError } from './output/errors.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: readonly string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  let stdoutFailure: NodeJS.ErrnoException | undefined;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     // The reader went away (`| head`): stop quietly.
     if (error.code === 'EPIPE') process.exit(EXIT.OK);
-    throw error;
+    // Anything else (a full disk): the command ends as it would, and then says so, in one line.
+    stdoutFailure ??= error;
   });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.OK;
   } catch (error) {
-    return report(error, argv.includes('--debug'));
+    return report(
+      stdoutFailure && fromStdout(error, stdoutFailure) ? stdoutFailed(stdoutFailure) : error,
+      debug,
+    );
   }
+  return stdoutFailure ? report(stdoutFailed(stdoutFailure), debug) : EXIT.OK;
+}
+
+/** True when `error` is the failure of standard output, or a write refused after it. */
+function fromStdout(error: unknown, failure: NodeJS.ErrnoException): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (
+    error === failure || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END'
+  );
+}
+
+/** Standard output failing, in the system's words: "no space left on device". */
+function stdoutFailed(failure: NodeJS.ErrnoException): CliError {
+  const words =
+    (failure.errno === undefined ? undefined : getSystemErrorMap().get(failure.errno)?.[1]) ??
+    failure.message;
+  return new CliError(`cannot write to standard output: ${words}`, EXIT.FAILURE, {
+    cause: failure,
+  });
 }
 
 function report(error: unknown, debug: boolean): number {

@@ -47,9 +47,9 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
   const format =
     flags.format ??
     (gamesFile && /^\.(jsonl|ndjson|json)$/i.test(extname(gamesFile)) ? 'jsonl' : 'csv');
-  const out: Writable = gamesFile ? createWriteStream(gamesFile) : process.stdout;
-  await writeGames(out, season.games, format);
-  if (gamesFile) {
+  const out = gamesFile ? createWriteStream(gamesFile) : undefined;
+  await writeGames(out ? (text) => written(out, text) : write, season.games, format);
+  if (out) {
     out.end();
     await finished(out);
   }
@@ -81,8 +81,9 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
   }
 }
 
+/** The games as CSV or JSON Lines, handed to `put` in chunks of about 64 KB. */
 async function writeGames(
-  out: Writable,
+  put: (text: string) => Promise<void>,
   games: readonly Game[],
   format: 'csv' | 'jsonl',
 ): Promise<void> {
@@ -91,12 +92,14 @@ async function writeGames(
   for (const game of games) {
     buffer += `${row(game)}\n`;
     if (buffer.length >= 1 << 16) {
-      if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
+      await put(buffer);
       buffer = '';
     }
   }
-  if (buffer)
-    await new Promise<void>((resolve, reject) =>
-      out.write(buffer, (e) => (e ? reject(e) : resolve())),
-    );
+  if (buffer) await put(buffer);
+}
+
+/** Resolves once `text` is written to `out`; rejects with the error writing it. */
+function written(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => out.write(text, (e) => (e ? reject(e) : resolve())));
 }

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -126,6 +135,51 @@ describe('matchstream (built command)', () => {
       });
     }
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'says in one line that standard output cannot be written (a full disk), whatever the command',
+    async () => {
+      const season = tmp.path('to-full.csv');
+      await runCli(['generate', '--team-count', '20', '--games-per-team', '4', '--out', season]);
+      const full = openSync('/dev/full', 'w');
+
+      try {
+        for (const args of [
+          ['rpi', season, '--format', 'csv'],
+          ['rpi', season, '--format', 'json'],
+          ['generate'],
+          ['ingest', season, '--memory', '--json'],
+          ['schemas', 'list'],
+        ]) {
+          const run = await runCli(args, { stdoutFd: full });
+
+          expect({ args, code: run.code, stderr: run.stderr }).toEqual({
+            args,
+            code: 1,
+            stderr: 'matchstream: cannot write to standard output: no space left on device\n',
+          });
+        }
+      } finally {
+        closeSync(full);
+      }
+    },
+  );
+
+  it('stops quietly when the reader of its standard output goes away (| head)', async () => {
+    const child = spawn(process.execPath, [CLI, 'generate', '--team-count', '3000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    // The first chunk read, the reader goes: the command's next writes meet a closed pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+
+    const code = await new Promise((resolve) => child.on('close', resolve));
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('generates the same season for the same seed', async () => {
