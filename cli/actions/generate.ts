@@ -7,6 +7,7 @@ import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow, gameJsonLine } from '../../feeds/writeGames.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { counted } from '../output/plural.js';
+import { sameFile } from '../sameFile.js';
 import { write } from '../write.js';
 
 export interface GenerateFlags {
@@ -34,6 +35,17 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
   if (flags.teamsOut !== undefined && toStdout(flags.teamsOut) && toStdout(flags.out))
     throw new CliError(
       '--teams-out - and the games would both go to standard output: give --out FILE',
+      EXIT.USAGE,
+    );
+  if (
+    flags.out !== undefined &&
+    flags.teamsOut !== undefined &&
+    !toStdout(flags.out) &&
+    !toStdout(flags.teamsOut) &&
+    sameFile(flags.out, flags.teamsOut)
+  )
+    throw new CliError(
+      `--out ${flags.out} and --teams-out ${flags.teamsOut} are the same file: the team list would replace the games; name two files`,
       EXIT.USAGE,
     );
   const started = performance.now();

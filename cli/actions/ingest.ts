@@ -11,6 +11,7 @@ import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { Phases } from '../phases.js';
 import { ingestThrough } from '../remoteIngest.js';
+import { sameFile } from '../sameFile.js';
 import { serverToken } from '../serverToken.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
@@ -34,6 +35,12 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   // An unreadable feed fails before a store is opened (or a data folder made) for it.
   await ensureReadable(file);
   const rejectsPath = flags.rejects ?? (file === '-' ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
+  // Written before the feed is read through, a rejects file that is the feed would replace it.
+  if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
+    throw new CliError(
+      `the rejects file ${rejectsPath} is ${file === '-' ? 'the feed on standard input' : `the feed ${file}`} itself: writing it would replace the feed; name another with --rejects`,
+      EXIT.USAGE,
+    );
   const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
   // The rejects file describes this run only.
   if (!rejectsToStdout) rmSync(rejectsPath, { force: true });

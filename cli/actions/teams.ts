@@ -12,6 +12,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { fileProgress } from '../progress.js';
+import { sameFile } from '../sameFile.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -39,6 +40,11 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
     );
   const rejectsPath =
     flags.rejects ?? (file === '-' ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
+  if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
+    throw new CliError(
+      `the rejects file ${rejectsPath} is ${file === '-' ? 'the team list on standard input' : `the team list ${file}`} itself: writing it would replace the list; name another with --rejects`,
+      EXIT.USAGE,
+    );
   const feed = await readTeams(file);
   const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
   const progress = fileProgress(`importing ${file}`, flags.progress && !flags.json);

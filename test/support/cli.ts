@@ -28,6 +28,8 @@ export function runCli(
     env?: Readonly<Record<string, string>>;
     /** The entry to run: `CLI` (the default) or `CLI_MODULES`. */
     entry?: string;
+    /** A file descriptor standard input reads instead of `input` (a file's, as `< FILE`). */
+    stdinFd?: number;
     /** A file descriptor standard output goes to instead of `stdout` (e.g. /dev/full's). */
     stdoutFd?: number;
   } = {},
@@ -38,7 +40,7 @@ export function runCli(
     const child = spawn(process.execPath, [entry, ...args], {
       cwd: options.cwd ?? root,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['pipe', options.stdoutFd ?? 'pipe', 'pipe'],
+      stdio: [options.stdinFd ?? 'pipe', options.stdoutFd ?? 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
