@@ -1,7 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { Game } from '../../domain/games/Game.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow, gameJsonLine } from '../../feeds/writeGames.js';
@@ -49,30 +47,39 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
       EXIT.USAGE,
     );
   const started = performance.now();
+  const gamesFile = toStdout(flags.out) ? undefined : flags.out;
+  const teamsFile = toStdout(flags.teamsOut) ? undefined : flags.teamsOut;
+  // Both files are opened before anything is written (and emptied only then), so that one that
+  // cannot be written fails at once, leaving the other as it was.
+  const games = gamesFile ? await open(gamesFile, 'a') : undefined;
+  const teams = teamsFile
+    ? await open(teamsFile, 'a').catch(async (error: unknown) => {
+        await games?.close();
+        throw error;
+      })
+    : undefined;
   const season = generateSeason({
     teams: flags.teamCount,
     gamesPerTeam: flags.gamesPerTeam,
     seed: flags.seed,
     season: flags.season,
   });
-  const gamesFile = toStdout(flags.out) ? undefined : flags.out;
   const format =
     flags.format ??
     (gamesFile && /^\.(jsonl|ndjson|json)$/i.test(extname(gamesFile)) ? 'jsonl' : 'csv');
-  const out = gamesFile ? createWriteStream(gamesFile) : undefined;
-  await writeGames(out ? (text) => written(out, text) : write, season.games, format);
-  if (out) {
-    out.end();
-    await finished(out);
-  }
-  if (flags.teamsOut) {
-    const list = `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
-    if (flags.teamsOut === '-') await write(list);
-    else {
-      const teams = createWriteStream(flags.teamsOut);
-      teams.end(list);
-      await finished(teams);
+  try {
+    if (games) await emptied(games);
+    await writeGames(games ? (text) => games.writeFile(text) : write, season.games, format);
+    if (flags.teamsOut) {
+      const list = `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
+      if (teams) {
+        await emptied(teams);
+        await teams.writeFile(list);
+      } else await write(list);
     }
+  } finally {
+    await teams?.close();
+    await games?.close();
   }
   if (gamesFile) {
     const summary = {
@@ -111,7 +118,7 @@ async function writeGames(
   if (buffer) await put(buffer);
 }
 
-/** Resolves once `text` is written to `out`; rejects with the error writing it. */
-function written(out: Writable, text: string): Promise<void> {
-  return new Promise((resolve, reject) => out.write(text, (e) => (e ? reject(e) : resolve())));
+/** A file opened to append, emptied before it is written (a device or a pipe is left as it is). */
+async function emptied(file: FileHandle): Promise<void> {
+  if ((await file.stat()).isFile()) await file.truncate(0);
 }

@@ -113,4 +113,43 @@ describe('files the commands write', () => {
       );
     });
   });
+
+  describe('an output that cannot be written', () => {
+    const nowhere = (name: string) => tmp.path(`no-such-folder/${name}`);
+    const cannotOpen = (path: string) =>
+      `matchstream: ENOENT: no such file or directory, open '${path}' (run with --debug for details)\n`;
+
+    it('generate says so in one line, and leaves the other file as it was', async () => {
+      const kept = tmp.file('kept.csv', 'kept\n');
+
+      const games = await runCli(['generate', '--out', nowhere('games.csv')]);
+      const teams = await runCli(['generate', '--out', kept, '--teams-out', nowhere('teams.csv')]);
+
+      expect(games).toMatchObject({ code: 1, stderr: cannotOpen(nowhere('games.csv')) });
+      expect(teams).toMatchObject({ code: 1, stderr: cannotOpen(nowhere('teams.csv')) });
+      expect(readFileSync(kept, 'utf8')).toBe('kept\n');
+    });
+
+    it('ingest and teams import fail on a rejects file they cannot open before storing anything', async () => {
+      const feed = tmp.file('unwritable-rejects.csv', GAMES);
+      const list = tmp.file('unwritable-rejects-teams.csv', TEAMS);
+      const data = tmp.path('unwritable-rejects-data');
+
+      const ingest = await runCli(['ingest', feed, '--data-dir', data, '--rejects', nowhere('r')]);
+      const teams = await runCli([
+        'teams',
+        'import',
+        list,
+        '--data-dir',
+        data,
+        '--rejects',
+        nowhere('t'),
+      ]);
+
+      expect(ingest).toMatchObject({ code: 1, stderr: cannotOpen(nowhere('r')) });
+      expect(teams).toMatchObject({ code: 1, stderr: cannotOpen(nowhere('t')) });
+      // No store was opened: not even the data folder was made.
+      expect(existsSync(data)).toBe(false);
+    });
+  });
 });
