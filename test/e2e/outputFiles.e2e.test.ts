@@ -152,4 +152,34 @@ describe('files the commands write', () => {
       expect(existsSync(data)).toBe(false);
     });
   });
+
+  describe('replay to a file', () => {
+    it('makes the file, empty, when there is nothing to replay', async () => {
+      const out = tmp.path('nothing.jsonl');
+
+      const run = await runCli(['replay', '--to', `file:${out}`, '--memory', '--no-progress']);
+
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^replayed 0 events to file /);
+      expect(readFileSync(out, 'utf8')).toBe('');
+    });
+
+    it('fails on a file it cannot open the same with events or without, scanning or through the archive', async () => {
+      const out = tmp.path('no-such-folder/events.jsonl');
+      const data = tmp.path('replayed-data');
+      await runCli(['ingest', tmp.file('replayed.csv', GAMES), '--data-dir', data]);
+      const cannotOpen = `matchstream: ENOENT: no such file or directory, open '${out}' (run with --debug for details)\n`;
+
+      const runs = [
+        await runCli(['replay', '--to', `file:${out}`, '--memory', '--no-progress']),
+        await runCli(['replay', '--to', `file:${out}`, '--data-dir', data, '--no-progress']),
+        await runCli([
+          ...['replay', '--to', `file:${out}`, '--data-dir', data],
+          ...['--source', 'scan', '--no-progress'],
+        ]),
+      ];
+
+      for (const run of runs) expect(run).toMatchObject({ code: 1, stderr: cannotOpen });
+    });
+  });
 });
