@@ -21,20 +21,11 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    return report(
-      stdoutFailure && fromStdout(error, stdoutFailure) ? stdoutFailed(stdoutFailure) : error,
-      debug,
-    );
+    // Output that did not arrive is said before anything else: a later error follows from it,
+    // or the command's result (rows rejected, say) went nowhere.
+    return report(stdoutFailure ? stdoutFailed(stdoutFailure) : error, debug);
   }
   return stdoutFailure ? report(stdoutFailed(stdoutFailure), debug) : EXIT.OK;
-}
-
-/** True when `error` is the failure of standard output, or a write refused after it. */
-function fromStdout(error: unknown, failure: NodeJS.ErrnoException): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (
-    error === failure || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END'
-  );
 }
 
 /** Standard output failing, in the system's words: "no space left on device". */

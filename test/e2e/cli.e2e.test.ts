@@ -142,6 +142,10 @@ describe('matchstream (built command)', () => {
     async () => {
       const season = tmp.path('to-full.csv');
       await runCli(['generate', '--team-count', '20', '--games-per-team', '4', '--out', season]);
+      const bad = tmp.file(
+        'to-full-bad.csv',
+        'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n2026-09-02,A,,1,0\n',
+      );
       const full = openSync('/dev/full', 'w');
 
       try {
@@ -160,6 +164,14 @@ describe('matchstream (built command)', () => {
             stderr: 'matchstream: cannot write to standard output: no space left on device\n',
           });
         }
+        // The rejected rows went nowhere: it says so (exit 1), not that rows were rejected (3).
+        const rejects = await runCli(['ingest', bad, '--memory', '--rejects', '-'], {
+          stdoutFd: full,
+        });
+        expect(rejects.code).toBe(1);
+        expect(rejects.stderr).toMatch(
+          /\nmatchstream: cannot write to standard output: no space left on device\n$/,
+        );
       } finally {
         closeSync(full);
       }
