@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { getSystemErrorMap } from 'node:util';
 import { CommanderError } from 'commander';
 import { DomainError } from '../domain/DomainError.js';
 import { FeedError } from '../feeds/FeedError.js';
@@ -8,18 +9,33 @@ import { reportError } from './output/errors.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: readonly string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  let stdoutFailure: NodeJS.ErrnoException | undefined;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     // The reader went away (`| head`): stop quietly.
     if (error.code === 'EPIPE') process.exit(EXIT.OK);
-    throw error;
+    // Anything else (a full disk): the command ends as it would, and then says so, in one line.
+    stdoutFailure ??= error;
   });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.OK;
   } catch (error) {
-    return report(error, argv.includes('--debug'));
+    // Output that did not arrive is said before anything else: a later error follows from it,
+    // or the command's result (rows rejected, say) went nowhere.
+    return report(stdoutFailure ? stdoutFailed(stdoutFailure) : error, debug);
   }
+  return stdoutFailure ? report(stdoutFailed(stdoutFailure), debug) : EXIT.OK;
+}
+
+/** Standard output failing, in the system's words: "no space left on device". */
+function stdoutFailed(failure: NodeJS.ErrnoException): CliError {
+  const words =
+    (failure.errno === undefined ? undefined : getSystemErrorMap().get(failure.errno)?.[1]) ??
+    failure.message;
+  return new CliError(`cannot write to standard output: ${words}`, EXIT.FAILURE, {
+    cause: failure,
+  });
 }
 
 function report(error: unknown, debug: boolean): number {

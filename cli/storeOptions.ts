@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EVENTS_TABLE } from '../stream/eventsTableName.js';
 import { DEFAULT_DATA_DIR } from '../stream/local/dataDir.js';
 import type { StoreTarget } from '../stream/local/openEventStore.js';
@@ -15,7 +15,7 @@ export interface StoreFlags {
 /** Adds `--data-dir`, `--memory`, `--endpoint`, `--aws` and `--table` to a command. */
 export function addStoreOptions(command: Command): Command {
   return command
-    .option('--data-dir <dir>', 'embedded store kept on disk in this folder', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('embedded store kept on disk in this folder'))
     .option('--memory', 'embedded store in memory: nothing is kept after the command')
     .option(
       '--endpoint <url>',
@@ -27,6 +27,21 @@ export function addStoreOptions(command: Command): Command {
       'the deployed events table on AWS (credentials and AWS_REGION from the environment; --table from the stack output EventsTable)',
     )
     .option('--table <name>', 'events table', EVENTS_TABLE);
+}
+
+/**
+ * `--data-dir <dir>`, as every command that takes it declares it (default `.matchstream`;
+ * `withDefault: false` for a command whose default is memory). An empty path is refused: it
+ * would put the store in the current folder (`./dynamodb`) without saying so.
+ */
+export function dataDirOption(description: string, withDefault = true): Option {
+  const option = new Option('--data-dir <dir>', description).argParser(dataDirPath);
+  return withDefault ? option.default(DEFAULT_DATA_DIR) : option;
+}
+
+function dataDirPath(value: string): string {
+  if (value === '') throw new InvalidArgumentError('expected a folder, not an empty path');
+  return value;
 }
 
 /** Where the flags say the events are. */

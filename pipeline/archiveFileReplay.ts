@@ -27,7 +27,10 @@ import { byCodeUnits, readableCommits, readStreams } from './archiveReplay.js';
 export type StoredItem = Parameters<typeof fromItem>[0];
 
 /** A target that takes JSON Lines already written (a file, standard output). */
-export type LinesTarget = Pick<ReplayTarget, 'description' | 'position' | 'resumeAt' | 'close'> & {
+export type LinesTarget = Pick<
+  ReplayTarget,
+  'description' | 'position' | 'resumeAt' | 'begin' | 'close'
+> & {
   /** Appends whole lines as `envelopeLines` writes them. */
   writeText(bytes: Buffer): Promise<void>;
 };
@@ -258,6 +261,7 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
     updated_at: new Date().toISOString(),
   });
   if (resumed) await options.target.resumeAt?.(previous.target_position);
+  else await options.target.begin?.();
   await options.checkpoints.save(snapshot('running'));
 
   // Before this instant a commit can be in the full export only (see above).

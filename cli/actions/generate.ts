@@ -1,12 +1,11 @@
-import { createWriteStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { Game } from '../../domain/games/Game.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow, gameJsonLine } from '../../feeds/writeGames.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { counted } from '../output/plural.js';
+import { sameFile } from '../sameFile.js';
 import { write } from '../write.js';
 
 export interface GenerateFlags {
@@ -36,31 +35,51 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
       '--teams-out - and the games would both go to standard output: give --out FILE',
       EXIT.USAGE,
     );
+  if (
+    flags.out !== undefined &&
+    flags.teamsOut !== undefined &&
+    !toStdout(flags.out) &&
+    !toStdout(flags.teamsOut) &&
+    sameFile(flags.out, flags.teamsOut)
+  )
+    throw new CliError(
+      `--out ${flags.out} and --teams-out ${flags.teamsOut} are the same file: the team list would replace the games; name two files`,
+      EXIT.USAGE,
+    );
   const started = performance.now();
+  const gamesFile = toStdout(flags.out) ? undefined : flags.out;
+  const teamsFile = toStdout(flags.teamsOut) ? undefined : flags.teamsOut;
+  // Both files are opened before anything is written (and emptied only then), so that one that
+  // cannot be written fails at once, leaving the other as it was.
+  const games = gamesFile ? await open(gamesFile, 'a') : undefined;
+  const teams = teamsFile
+    ? await open(teamsFile, 'a').catch(async (error: unknown) => {
+        await games?.close();
+        throw error;
+      })
+    : undefined;
   const season = generateSeason({
     teams: flags.teamCount,
     gamesPerTeam: flags.gamesPerTeam,
     seed: flags.seed,
     season: flags.season,
   });
-  const gamesFile = toStdout(flags.out) ? undefined : flags.out;
   const format =
     flags.format ??
     (gamesFile && /^\.(jsonl|ndjson|json)$/i.test(extname(gamesFile)) ? 'jsonl' : 'csv');
-  const out: Writable = gamesFile ? createWriteStream(gamesFile) : process.stdout;
-  await writeGames(out, season.games, format);
-  if (gamesFile) {
-    out.end();
-    await finished(out);
-  }
-  if (flags.teamsOut) {
-    const list = `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
-    if (flags.teamsOut === '-') await write(list);
-    else {
-      const teams = createWriteStream(flags.teamsOut);
-      teams.end(list);
-      await finished(teams);
+  try {
+    if (games) await emptied(games);
+    await writeGames(games ? (text) => games.writeFile(text) : write, season.games, format);
+    if (flags.teamsOut) {
+      const list = `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
+      if (teams) {
+        await emptied(teams);
+        await teams.writeFile(list);
+      } else await write(list);
     }
+  } finally {
+    await teams?.close();
+    await games?.close();
   }
   if (gamesFile) {
     const summary = {
@@ -81,8 +100,9 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
   }
 }
 
+/** The games as CSV or JSON Lines, handed to `put` in chunks of about 64 KB. */
 async function writeGames(
-  out: Writable,
+  put: (text: string) => Promise<void>,
   games: readonly Game[],
   format: 'csv' | 'jsonl',
 ): Promise<void> {
@@ -91,12 +111,14 @@ async function writeGames(
   for (const game of games) {
     buffer += `${row(game)}\n`;
     if (buffer.length >= 1 << 16) {
-      if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
+      await put(buffer);
       buffer = '';
     }
   }
-  if (buffer)
-    await new Promise<void>((resolve, reject) =>
-      out.write(buffer, (e) => (e ? reject(e) : resolve())),
-    );
+  if (buffer) await put(buffer);
+}
+
+/** A file opened to append, emptied before it is written (a device or a pipe is left as it is). */
+async function emptied(file: FileHandle): Promise<void> {
+  if ((await file.stat()).isFile()) await file.truncate(0);
 }

@@ -1,17 +1,18 @@
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { ensureReadable } from '../../feeds/readFeed.js';
 import { streamGames } from '../../feeds/readGames.js';
 import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
-import { openEventStore, storeDir } from '../../stream/local/openEventStore.js';
+import { type OpenedStore, openEventStore, storeDir } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { unknownColumnWarnings } from '../output/problems.js';
 import { Phases } from '../phases.js';
+import { RejectsFile } from '../rejectsFile.js';
 import { ingestThrough } from '../remoteIngest.js';
+import { sameFile } from '../sameFile.js';
 import { serverToken } from '../serverToken.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
@@ -35,26 +36,32 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   // An unreadable feed fails before a store is opened (or a data folder made) for it.
   await ensureReadable(file);
   const rejectsPath = flags.rejects ?? (file === '-' ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
+  // Written before the feed is read through, a rejects file that is the feed would replace it.
+  if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
+    throw new CliError(
+      `the rejects file ${rejectsPath} is ${file === '-' ? 'the feed on standard input' : `the feed ${file}`} itself: writing it would replace the feed; name another with --rejects`,
+      EXIT.USAGE,
+    );
   const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
-  // The rejects file describes this run only.
-  if (!rejectsToStdout) rmSync(rejectsPath, { force: true });
-  let rejects: WriteStream | undefined;
+  // Opened (emptied: it speaks of this run only) before the store, so that a rejects file that
+  // cannot be written fails before anything is stored.
+  const rejects = rejectsToStdout ? undefined : await RejectsFile.open(rejectsPath);
   let rejected = 0;
-  // A folder held by a server is ingested through it, so its pipeline takes the results in.
-  const server =
-    flags.aws || flags.endpoint || flags.memory
-      ? undefined
-      : dataDirHolder(storeDir(flags.dataDir))?.api;
-  const opened = server
-    ? undefined
-    : await openEventStore(storeTarget(flags, flags.concurrency * 2));
-  const description = opened?.description ?? `the server holding ${flags.dataDir} (${server})`;
   // A bar on a terminal only: the summary is the command's output.
   const phases = new Phases({ quiet: !flags.progress || flags.json === true, plain: false });
-  const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
-  const rows = rowsStored(file, phase);
+  let opened: OpenedStore | undefined;
+  let description: string;
   let summary: IngestSummary;
   try {
+    // A folder held by a server is ingested through it, so its pipeline takes the results in.
+    const server =
+      flags.aws || flags.endpoint || flags.memory
+        ? undefined
+        : dataDirHolder(storeDir(flags.dataDir))?.api;
+    opened = server ? undefined : await openEventStore(storeTarget(flags, flags.concurrency * 2));
+    description = opened?.description ?? `the server holding ${flags.dataDir} (${server})`;
+    const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
+    const rows = rowsStored(file, phase);
     const neutral = neutralValues(flags);
     const batches = rows.source(
       streamGames(file, {
@@ -65,11 +72,8 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
     const onReject = (reject: Reject) => {
       rejected++;
       const line = `${JSON.stringify({ file, ...reject })}\n`;
-      if (rejectsToStdout) process.stdout.write(line);
-      else {
-        rejects ??= createWriteStream(rejectsPath);
-        rejects.write(line);
-      }
+      if (rejects) rejects.write(line);
+      else process.stdout.write(line);
     };
     summary = opened
       ? await ingestGames(batches, {
@@ -86,8 +90,11 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
         });
   } finally {
     phases.close();
-    if (rejects) await new Promise<void>((resolve) => (rejects as WriteStream).end(resolve));
-    await opened?.close();
+    try {
+      await rejects?.close();
+    } finally {
+      await opened?.close();
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   const report = {

@@ -38,6 +38,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { counted } from '../output/plural.js';
 import { fileProgress, formatSeconds, statusLine } from '../progress.js';
+import { sameFile } from '../sameFile.js';
 import { StdoutTarget } from '../stdoutTarget.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
@@ -156,6 +157,16 @@ export async function runReplay(flags: ReplayFlags, command: Command): Promise<v
   const unreadableFile = unreadableToStdout
     ? undefined
     : resolve(flags.unreadable ?? 'unreadable-events.jsonl');
+  if (
+    flags.to.kind === 'file' &&
+    !eventsToStdout &&
+    unreadableFile &&
+    sameFile(flags.to.path, unreadableFile)
+  )
+    throw new CliError(
+      `--to file:${flags.to.path} and --unreadable ${flags.unreadable}${command.getOptionValueSource('unreadable') === 'default' ? ' (its default)' : ''} are the same file: the events and the unreadable ones would overwrite each other; name another for one`,
+      EXIT.USAGE,
+    );
   // A folder is never created to replay what it does not hold.
   if (!flags.memory && !flags.endpoint && !flags.aws) requireDataFolder(flags.dataDir);
   const controller = new AbortController();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { hasControlCharacter, MAX_NAME_LENGTH } from '../../domain/games/validateGame.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import {
@@ -12,6 +11,8 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { fileProgress } from '../progress.js';
+import { RejectsFile } from '../rejectsFile.js';
+import { sameFile } from '../sameFile.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -39,46 +40,60 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
     );
   const rejectsPath =
     flags.rejects ?? (file === '-' ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
+  if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
+    throw new CliError(
+      `the rejects file ${rejectsPath} is ${file === '-' ? 'the team list on standard input' : `the team list ${file}`} itself: writing it would replace the list; name another with --rejects`,
+      EXIT.USAGE,
+    );
   const feed = await readTeams(file);
-  const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
-  const progress = fileProgress(`importing ${file}`, flags.progress && !flags.json);
+  // Opened (emptied: it speaks of this run only) before the store, so that a rejects file that
+  // cannot be written fails before anything is stored.
+  const rejectsFile = rejectsToStdout ? undefined : await RejectsFile.open(rejectsPath);
   const counts = { registered: 0, updated: 0, unchanged: 0, failed: 0 };
   const failures: { team: string; reason: string }[] = [];
   const correlation = randomUUID();
+  let store: string;
   try {
-    let next = 0;
-    const worker = async () => {
-      while (next < feed.teams.length) {
-        const team = feed.teams[next++] as TeamMetadata;
-        try {
-          const change = await applyTeamMetadata(opened.store, team, correlation);
-          counts[change.outcome]++;
-        } catch (error) {
-          counts.failed++;
-          failures.push({ team: team.team, reason: (error as Error).message });
+    const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
+    store = opened.description;
+    const progress = fileProgress(`importing ${file}`, flags.progress && !flags.json);
+    try {
+      let next = 0;
+      const worker = async () => {
+        while (next < feed.teams.length) {
+          const team = feed.teams[next++] as TeamMetadata;
+          try {
+            const change = await applyTeamMetadata(opened.store, team, correlation);
+            counts[change.outcome]++;
+          } catch (error) {
+            counts.failed++;
+            failures.push({ team: team.team, reason: (error as Error).message });
+          }
+          const done = counts.registered + counts.updated + counts.unchanged + counts.failed;
+          if (done % 50 === 0) progress.update(done, feed.teams.length, done);
         }
-        const done = counts.registered + counts.updated + counts.unchanged + counts.failed;
-        if (done % 50 === 0) progress.update(done, feed.teams.length, done);
-      }
-    };
-    await Promise.all(Array.from({ length: flags.concurrency }, worker));
+      };
+      await Promise.all(Array.from({ length: flags.concurrency }, worker));
+    } finally {
+      progress.stop();
+      await opened.close();
+    }
+    if (feed.problems.length + failures.length > 0) {
+      const rejects = `${[
+        ...feed.problems.map((p) => JSON.stringify({ file, line: p.line, reason: p.reason })),
+        ...failures.map((f) => JSON.stringify({ file, team: f.team, reason: f.reason })),
+      ].join('\n')}\n`;
+      if (rejectsFile) rejectsFile.write(rejects);
+      else await write(rejects);
+    }
   } finally {
-    progress.stop();
-    await opened.close();
+    await rejectsFile?.close();
   }
   const rejected = feed.problems.length + failures.length;
-  if (rejected > 0) {
-    const rejects = `${[
-      ...feed.problems.map((p) => JSON.stringify({ file, line: p.line, reason: p.reason })),
-      ...failures.map((f) => JSON.stringify({ file, team: f.team, reason: f.reason })),
-    ].join('\n')}\n`;
-    if (rejectsToStdout) await write(rejects);
-    else writeFileSync(rejectsPath, rejects);
-  }
   const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
   const summary = {
     file,
-    store: opened.description,
+    store,
     teams: feed.teams.length,
     ...counts,
     rejected: feed.problems.length,

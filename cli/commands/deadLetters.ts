@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
 import type { DeadLetterFlags, RedriveFlags } from '../actions/deadLetters.js';
 import { addDeployedOptions } from '../deployedOptions.js';
+import { dataDirOption } from '../storeOptions.js';
 
 export function registerDeadLetters(program: Command): void {
   const group = program
@@ -47,7 +47,7 @@ Examples:
       .command('show')
       .description('one dead letter, whole: where it is kept, its events, what it holds')
       .argument('<id>', 'the letter id, as "list" prints it')
-      .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+      .addOption(dataDirOption('the pipeline state to look at'))
       .option('--json', 'print it as one JSON object'),
   ).action(async (id: string, flags: DeadLetterFlags) => {
     const { runDeadLettersShow } = await import('../actions/deadLetters.js');
@@ -98,7 +98,7 @@ again at once. The saga sweep's letters are skipped: its next run does their wor
 /** The options list and redrive share. */
 function common(command: Command): Command {
   return addDeployedOptions(command)
-    .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to work on'))
     .option('--consumer <name>', 'only the letters of this consumer (as "list" names it)')
     .option(
       '--since <time>',

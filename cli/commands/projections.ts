@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
 import type { GenerationFlags, ProjectionFlags } from '../actions/projections.js';
 import { wholeNumber } from '../options.js';
+import { dataDirOption } from '../storeOptions.js';
 
 export function registerProjections(program: Command): void {
   const projections = program
@@ -12,7 +12,7 @@ export function registerProjections(program: Command): void {
     projections
       .command('list')
       .description('every read model, its generations, the active one, checkpoint and lag')
-      .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+      .addOption(dataDirOption('the pipeline state to look at'))
       .option(
         '--json',
         'print a list of objects (name, version, active, generations, lag_ms, ...)',
@@ -28,7 +28,7 @@ export function registerProjections(program: Command): void {
       .description('make a live generation of a read model the one queries read')
       .argument('<name>', 'read model')
       .requiredOption('--generation <n>', 'the generation', wholeNumber(1, 1_000_000))
-      .option('--data-dir <dir>', 'the pipeline state', DEFAULT_DATA_DIR),
+      .addOption(dataDirOption('the pipeline state')),
   ).action(async (name: string, flags: GenerationFlags) => {
     const { runProjectionsActivate } = await import('../actions/projections.js');
     await runProjectionsActivate(name, flags);
@@ -40,7 +40,7 @@ export function registerProjections(program: Command): void {
       .description('delete an old generation of a read model (never the active one)')
       .argument('<name>', 'read model')
       .requiredOption('--generation <n>', 'the generation to drop', wholeNumber(1, 1_000_000))
-      .option('--data-dir <dir>', 'the pipeline state', DEFAULT_DATA_DIR)
+      .addOption(dataDirOption('the pipeline state'))
       .option(
         '--feeder <name>',
         'with --aws: the generation feeder function (stack output GenerationFeeder)',

@@ -1,9 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { READ_MODEL_NAMES } from '../../pipeline/readModelNames.js';
 import { DEFAULT_FLUSH_MB, MOST_WARM_UNITS } from '../../pipeline/rebuildSummary.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
 import type { RebuildFlags } from '../actions/rebuild.js';
 import { decimal, wholeNumber } from '../options.js';
+import { dataDirOption } from '../storeOptions.js';
 
 function readModelName(value: string): string {
   if (!(READ_MODEL_NAMES as readonly string[]).includes(value))
@@ -41,7 +41,7 @@ export function registerRebuild(program: Command): void {
         .choices(['archive', 'scan'])
         .default('archive'),
     )
-    .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to work on'))
     .option(
       '--aws',
       "run the rebuild on AWS: the deployed stack's rebuild state machine (credentials and AWS_REGION from the environment)",

@@ -2,10 +2,10 @@ import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import { RPI_VARIANTS } from '../../domain/rpi/rpiVariants.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
-import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
 import type { ListFlags, ResumeFlags, ShowFlags, StartFlags } from '../actions/saga.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { day, faultSpec, wholeNumber } from '../options.js';
+import { dataDirOption } from '../storeOptions.js';
 
 const SAGA_STATUSES = ['in_progress', 'compensating', 'completed', 'compensated', 'failed'];
 
@@ -53,7 +53,7 @@ SagaStepCompleted, ...), so it resumes after a crash. Step names of earlier rele
       'make a step fail on purpose: saga:STEP[:error|timeout|crash][:compensation] (repeatable)',
       faultSpec,
     )
-    .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to work on'))
     .option('--memory', 'an empty in-memory pipeline (for trying it out)')
     .option('--json', 'print the outcome as JSON')
     .addHelpText(
@@ -88,7 +88,7 @@ Examples:
       'make a step fail on purpose: saga:STEP[:error|timeout|crash][:compensation] (repeatable)',
       faultSpec,
     )
-    .option('--data-dir <dir>', 'the pipeline state to work on', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to work on'))
     .option('--json', 'print the outcomes as JSON')
     .addHelpText(
       'after',
@@ -112,7 +112,7 @@ Example:
     .command('show')
     .description("a saga's structure: status, data and each step's status")
     .argument('<id>', 'saga id')
-    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to look at'))
     .option('--json', 'print the saga as JSON')
     .addHelpText(
       'after',
@@ -131,7 +131,7 @@ Example:
       `only these: ${SAGA_STATUSES.join(', ')} (running means in_progress)`,
     )
     .option('--limit <n>', 'at most this many', wholeNumber(1, 100_000), 20)
-    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to look at'))
     .option('--json', 'print JSON')
     .action(async (flags: ListFlags) => {
       const status = flags.status === undefined ? undefined : currentStatus(flags.status);

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
 import type { ServeFlags } from '../actions/serve.js';
 import { wholeNumber } from '../options.js';
+import { dataDirOption } from '../storeOptions.js';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the query API (and keep the read models current) until interrupted')
     .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', wholeNumber(0, 65535), 8080)
-    .option('--data-dir <dir>', 'the pipeline state to serve', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to serve'))
     .option('--memory', 'serve an empty in-memory pipeline')
     .addHelpText(
       'after',

@@ -3,6 +3,7 @@ import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import type { StartFlags, StartInput } from '../actions/start.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { addNeutralOptions, faultSpec, teamCountAlias, wholeNumber } from '../options.js';
+import { dataDirOption } from '../storeOptions.js';
 
 export function registerStart(program: Command): void {
   addNeutralOptions(program.command('start'))
@@ -49,7 +50,7 @@ export function registerStart(program: Command): void {
     .option('--json', 'print one JSON summary with the full rankings')
     .option('--quiet', 'do not show the phases of the run on standard error')
     .addOption(new Option('--memory', 'keep nothing (the default)').conflicts('dataDir'))
-    .option('--data-dir <dir>', 'keep the pipeline state on disk here between runs')
+    .addOption(dataDirOption('keep the pipeline state on disk here between runs', false))
     .option(
       '--serve',
       'serve the query API and the web console from the start, and keep serving after the run until interrupted',

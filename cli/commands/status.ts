@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR } from '../../stream/local/dataDir.js';
 import type { StatusFlags } from '../actions/status.js';
+import { dataDirOption } from '../storeOptions.js';
 
 export function registerStatus(program: Command): void {
   program
@@ -8,7 +8,7 @@ export function registerStatus(program: Command): void {
     .description(
       'events stored, lag per consumer, dead letters, circuit breakers and the last saga',
     )
-    .option('--data-dir <dir>', 'the pipeline state to look at', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption('the pipeline state to look at'))
     .option('--json', 'print JSON')
     .option('--no-progress', 'no progress on standard error, even on a terminal')
     .addHelpText(

@@ -23,6 +23,11 @@ export class FileTarget implements ReplayTarget {
     this.size = position;
   }
 
+  /** A replay that starts over starts the file empty (and makes it, for a replay of nothing). */
+  async begin(): Promise<void> {
+    await this.file(true);
+  }
+
   async deliver(events: readonly EventEnvelope[]): Promise<void> {
     await this.writeText(Buffer.from(envelopeLines(events), 'utf8'));
   }

@@ -21,6 +21,12 @@ export interface ReplayTarget {
   /** Before a resumed replay: go back to the position of the checkpoint (a file: truncate). */
   resumeAt?(position: number): Promise<void>;
   /**
+   * Before a replay that starts over: the target made ready and empty (a file: created, or
+   * emptied), so that a replay of no events still leaves it, and one that cannot be written
+   * fails before anything is read.
+   */
+  begin?(): Promise<void>;
+  /**
    * Makes what was delivered so far durable, for a target that holds pages in memory (a
    * rebuild folding them): called before each checkpoint is saved and at the end, so a
    * checkpoint only ever covers pages whose effects were written.
@@ -208,7 +214,8 @@ async function replayAll(options: ReplayOptions): Promise<ReplaySummary> {
     for (const event of found.splice(0)) await onUnreadable(event);
   };
   const startedAt = resumed ? previous.started_at : new Date().toISOString();
-  if (resumed && options.target.resumeAt) await options.target.resumeAt(previous.target_position);
+  if (resumed) await options.target.resumeAt?.(previous.target_position);
+  else await options.target.begin?.();
   const total = filters.aggregateIds
     ? filters.aggregateIds.length
     : await options.source.approximateCommits();

@@ -1,8 +1,18 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../cli/program.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
 import { CLI, CLI_MODULES, runCli } from '../support/cli.js';
@@ -93,6 +103,95 @@ describe('matchstream (built command)', () => {
     expect(badValue.stderr).toMatch(/expected 3 comma-separated numbers/);
     expect(badSum.code).toBe(2);
     expect(badSum.stderr).toBe('matchstream: weights must sum to 1, got 0.5 + 0.5 + 0.5 = 1.5\n');
+  });
+
+  /** Every command that takes --data-dir, as the program declares them. */
+  const withDataDir = (command: Command, path: string[] = []): string[][] => [
+    ...(command.options.some((o) => o.long === '--data-dir') ? [path] : []),
+    ...command.commands.flatMap((sub) => withDataDir(sub, [...path, sub.name()])),
+  ];
+
+  it('refuses an empty --data-dir in every command that takes one, storing nothing in the current folder', async () => {
+    const cwd = tmp.path('empty-data-dir');
+    mkdirSync(cwd);
+    const feed = tmp.file(
+      'empty-data-dir.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
+    );
+    const commands = withDataDir(buildProgram());
+    expect(commands).toEqual(
+      expect.arrayContaining([['ingest'], ['status'], ['start'], ['serve']]),
+    );
+
+    // What a user ran first: the feed went into ./dynamodb. Then every command, as declared.
+    for (const args of [['ingest', feed], ...commands]) {
+      const run = await runCli([...args, '--data-dir', ''], { cwd });
+
+      expect({ args, code: run.code, stderr: run.stderr.split('\n')[0] }).toEqual({
+        args,
+        code: 2,
+        stderr:
+          "matchstream: option '--data-dir <dir>' argument '' is invalid. expected a folder, not an empty path",
+      });
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'says in one line that standard output cannot be written (a full disk), whatever the command',
+    async () => {
+      const season = tmp.path('to-full.csv');
+      await runCli(['generate', '--team-count', '20', '--games-per-team', '4', '--out', season]);
+      const bad = tmp.file(
+        'to-full-bad.csv',
+        'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n2026-09-02,A,,1,0\n',
+      );
+      const full = openSync('/dev/full', 'w');
+
+      try {
+        for (const args of [
+          ['rpi', season, '--format', 'csv'],
+          ['rpi', season, '--format', 'json'],
+          ['generate'],
+          ['ingest', season, '--memory', '--json'],
+          ['schemas', 'list'],
+        ]) {
+          const run = await runCli(args, { stdoutFd: full });
+
+          expect({ args, code: run.code, stderr: run.stderr }).toEqual({
+            args,
+            code: 1,
+            stderr: 'matchstream: cannot write to standard output: no space left on device\n',
+          });
+        }
+        // The rejected rows went nowhere: it says so (exit 1), not that rows were rejected (3).
+        const rejects = await runCli(['ingest', bad, '--memory', '--rejects', '-'], {
+          stdoutFd: full,
+        });
+        expect(rejects.code).toBe(1);
+        expect(rejects.stderr).toMatch(
+          /\nmatchstream: cannot write to standard output: no space left on device\n$/,
+        );
+      } finally {
+        closeSync(full);
+      }
+    },
+  );
+
+  it('stops quietly when the reader of its standard output goes away (| head)', async () => {
+    const child = spawn(process.execPath, [CLI, 'generate', '--team-count', '3000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    // The first chunk read, the reader goes: the command's next writes meet a closed pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+
+    const code = await new Promise((resolve) => child.on('close', resolve));
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('generates the same season for the same seed', async () => {

@@ -28,6 +28,10 @@ export function runCli(
     env?: Readonly<Record<string, string>>;
     /** The entry to run: `CLI` (the default) or `CLI_MODULES`. */
     entry?: string;
+    /** A file descriptor standard input reads instead of `input` (a file's, as `< FILE`). */
+    stdinFd?: number;
+    /** A file descriptor standard output goes to instead of `stdout` (e.g. /dev/full's). */
+    stdoutFd?: number;
   } = {},
 ): Promise<CliRun> {
   const entry = options.entry ?? CLI;
@@ -36,18 +40,18 @@ export function runCli(
     const child = spawn(process.execPath, [entry, ...args], {
       cwd: options.cwd ?? root,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.stdinFd ?? 'pipe', options.stdoutFd ?? 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+    child.stdin?.end(options.input ?? '');
   });
 }
