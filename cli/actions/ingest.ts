@@ -6,6 +6,7 @@ import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { type OpenedStore, openEventStore, storeDir } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
+import { Interrupt } from '../interrupt.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { unknownColumnWarnings } from '../output/problems.js';
@@ -52,6 +53,16 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   let opened: OpenedStore | undefined;
   let description: string;
   let summary: IngestSummary;
+  // Ctrl-C (or SIGTERM) stops the reading: the rows under way are stored, the summary says how
+  // far it got, and the run exits 1; run again, the rows stored count as unchanged.
+  const interrupt = new Interrupt(() =>
+    flags.memory
+      ? 'ingest interrupted; nothing was kept (the store was in memory)'
+      : 'ingest interrupted; run it again to continue: the rows stored stay, and count as unchanged then',
+  );
+  interrupt.onCaught(() =>
+    phases.interject('interrupted: stopping (Ctrl-C again to stop at once)'),
+  );
   try {
     // A folder held by a server is ingested through it, so its pipeline takes the results in.
     const server =
@@ -64,10 +75,12 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
     const rows = rowsStored(file, phase);
     const neutral = neutralValues(flags);
     const batches = rows.source(
-      streamGames(file, {
-        ...(neutral ? { neutral } : {}),
-        onUnknownColumn: unknownColumnWarnings(file, (line) => phases.interject(line)),
-      }),
+      interrupt.stopping(
+        streamGames(file, {
+          ...(neutral ? { neutral } : {}),
+          onUnknownColumn: unknownColumnWarnings(file, (line) => phases.interject(line)),
+        }),
+      ),
     );
     const onReject = (reject: Reject) => {
       rejected++;
@@ -89,6 +102,7 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
           throw new CliError(error.message, EXIT.FAILURE, { cause: error });
         });
   } finally {
+    interrupt.release();
     phases.close();
     try {
       await rejects?.close();
@@ -125,6 +139,7 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
       ].join('\n'),
     );
   }
+  interrupt.check();
   if (summary.failed > 0 || summary.teams_failed > 0) {
     throw new CliError(
       `${counted(summary.failed + summary.teams_failed, 'row')} could not be stored; see ${rejectsAt}`,

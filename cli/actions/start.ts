@@ -30,6 +30,7 @@ import type { ConsumerCounts, EmbeddedRuntime } from '../../stream/local/Embedde
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
+import { Interrupt } from '../interrupt.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { reportProblems, unknownColumnWarnings } from '../output/problems.js';
@@ -96,7 +97,11 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   // Ctrl-C (or SIGTERM) stops the run between its steps: the rows read go in, the pipeline
   // stops cleanly (the relay's checkpoint closed), and a run on the same folder goes on from
   // there. Trapped until the summary is out: a server's own wait then takes the signals.
-  const interrupt = new Interrupt(flags.dataDir);
+  const interrupt = new Interrupt(() =>
+    flags.dataDir
+      ? `start interrupted; run it again to continue: what it stored stays in ${flags.dataDir}`
+      : 'start interrupted; nothing was kept (the pipeline ran in memory)',
+  );
   const booting = phases.begin('boot');
   const pipeline = await startPipeline({
     ...(flags.dataDir ? { dataDir: flags.dataDir } : { memory: true }),
@@ -597,78 +602,5 @@ async function* observe(
       else problems.push(item);
     }
     yield batch;
-  }
-}
-
-/** The rows `Interrupt.stopping` lets through between two looks at the signal. */
-const STOPPING_ROWS = 100;
-
-/**
- * SIGINT and SIGTERM while a run goes on: the first stops it between its steps (`check`,
- * `race`, `stopping`), with the one-line error of an interrupted run; a second one, no longer
- * trapped, ends the process at once.
- */
-class Interrupt {
-  private readonly controller = new AbortController();
-  /** Rejects once a signal came; handled here, so that no wait left unraced is unhandled. */
-  private readonly rejected: Promise<never>;
-  private readonly trap = () => {
-    this.release();
-    this.controller.abort();
-  };
-
-  constructor(private readonly dataDir: string | undefined) {
-    this.rejected = new Promise<never>((_, reject) =>
-      this.controller.signal.addEventListener('abort', () => reject(this.error()), {
-        once: true,
-      }),
-    );
-    this.rejected.catch(() => {});
-    process.once('SIGINT', this.trap);
-    process.once('SIGTERM', this.trap);
-  }
-
-  get caught(): boolean {
-    return this.controller.signal.aborted;
-  }
-
-  onCaught(listener: () => void): void {
-    this.controller.signal.addEventListener('abort', listener, { once: true });
-  }
-
-  /** Throws the interrupted run's error once a signal came. */
-  check(): void {
-    if (this.caught) throw this.error();
-  }
-
-  /** `work`, or the interrupted run's error as soon as a signal comes. */
-  race<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.rejected]);
-  }
-
-  /**
-   * Passes the rows through until a signal comes, the rows already passed going on: in
-   * slices of 100, since a reader's batch holds a megabyte of the feed (30,000 rows).
-   */
-  async *stopping<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T[]> {
-    for await (const batch of batches)
-      for (let start = 0; start < batch.length; start += STOPPING_ROWS) {
-        if (this.caught) return;
-        yield batch.slice(start, start + STOPPING_ROWS);
-      }
-  }
-
-  /** Signals keep their default action again. */
-  release(): void {
-    process.removeListener('SIGINT', this.trap);
-    process.removeListener('SIGTERM', this.trap);
-  }
-
-  private error(): CliError {
-    return new CliError(
-      this.dataDir
-        ? `start interrupted; run it again to continue: what it stored stays in ${this.dataDir}`
-        : 'start interrupted; nothing was kept (the pipeline ran in memory)',
-    );
   }
 }

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 import { runCliInTerminal, terminalFrames } from '../support/terminal.js';
 
@@ -159,6 +162,48 @@ describe('matchstream ingest', () => {
     });
     // The rejects file speaks of this run only: a clean run leaves none.
     expect(() => readFileSync(rejects)).toThrow();
+  });
+
+  it('stops on Ctrl-C with the rows under way stored, says how far it got, and the next run goes on', async () => {
+    const games = tmp.path('interrupted.csv');
+    await runCli(['generate', '--team-count', '3000', '--seed', '3', '--out', games]);
+    const data = tmp.path('interrupted');
+
+    // Signalled once the store is open and rows go in (27,900 rows take seconds).
+    const child = spawn(process.execPath, [CLI, 'ingest', games, '--data-dir', data, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    while (!existsSync(join(data, 'dynamodb'))) await sleep(20);
+    await sleep(800);
+    child.kill('SIGINT');
+    const code = await exited;
+    const again = await runCli(['ingest', games, '--data-dir', data, '--json']);
+
+    expect(code, stderr).toBe(1);
+    expect(stderr).toBe(
+      'interrupted: stopping (Ctrl-C again to stop at once)\nmatchstream: ingest interrupted; run it again to continue: the rows stored stay, and count as unchanged then\n',
+    );
+    const rows = readFileSync(games, 'utf8').trimEnd().split('\n').length - 1;
+    const first = JSON.parse(stdout) as { read: number; appended: number };
+    expect(first.read).toBeLessThan(rows);
+    expect(again.code, again.stderr).toBe(0);
+    const second = JSON.parse(again.stdout) as {
+      read: number;
+      appended: number;
+      unchanged: number;
+    };
+    expect(second.read).toBe(rows);
+    expect(second.unchanged).toBe(first.appended);
+    expect(second.appended + second.unchanged).toBe(rows);
   });
 
   it('refuses a bad endpoint on the command line', async () => {
