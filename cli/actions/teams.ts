@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { hasControlCharacter, MAX_NAME_LENGTH } from '../../domain/games/validateGame.js';
+import {
+  hasControlCharacter,
+  MAX_NAME_LENGTH,
+  unsafeText,
+} from '../../domain/games/validateGame.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import {
   applyTeamMetadata,
@@ -127,6 +131,17 @@ export async function runTeamsUpdate(team: string, flags: UpdateFlags): Promise<
     throw new CliError(`team must be 1 to ${MAX_NAME_LENGTH} printable characters`, EXIT.USAGE);
   if (flags.conference === undefined && flags.division === undefined && flags.region === undefined)
     throw new CliError('nothing to change: give --conference, --division or --region', EXIT.USAGE);
+  // Refused as a games feed or a team list refuses them: the directory's names are shown and
+  // exported.
+  for (const [what, value] of [
+    ['team', name],
+    ['--conference', flags.conference],
+    ['--division', flags.division],
+    ['--region', flags.region],
+  ] as const) {
+    const why = value === undefined ? undefined : unsafeText(value.trim());
+    if (why) throw new CliError(`${what} ${why}`, EXIT.USAGE);
+  }
   const opened = await openEventStore(storeTarget(flags));
   let change: TeamChange;
   try {

@@ -348,12 +348,21 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
 
   it('explains bad command lines without doing anything', async () => {
     const noChange = await runCli(['teams', 'update', 'Ash', '--memory']);
+    const formula = await runCli(['teams', 'update', '=SUM(A1)', '--division', 'I', '--memory']);
+    const markup = await runCli(['teams', 'update', 'Ash', '--region', '<b>North</b>', '--memory']);
     const badType = await runCli(['saga', 'start', 'elo', '--season', '2026', '--memory']);
     const noSeason = await runCli(['saga', 'start', 'rpi', '--memory']);
 
     expect(noChange).toMatchObject({ code: 2 });
     expect(noChange.stderr).toContain(
       'nothing to change: give --conference, --division or --region',
+    );
+    // Names the games feed and a team list refuse are refused here too.
+    expect(formula.code).toBe(2);
+    expect(formula.stderr).toBe('matchstream: team "=SUM(A1)" starts like a spreadsheet formula\n');
+    expect(markup.code).toBe(2);
+    expect(markup.stderr).toBe(
+      'matchstream: --region "<b>North</b>" contains markup characters (< or >)\n',
     );
     expect(badType.code).toBe(2);
     expect(badType.stderr).toContain('unknown saga type "elo"; there is: rpi');
