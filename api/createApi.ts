@@ -445,21 +445,33 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
       return streamSSE(c, async (stream) => {
         // One write at a time: changes arrive from the bus whenever they happen.
         let writing = Promise.resolve();
-        const send = (message: Parameters<typeof stream.writeSSE>[0]) => {
-          writing = writing.then(() => stream.writeSSE(message)).catch(() => undefined);
+        const send = (write: () => Promise<unknown>) => {
+          writing = writing.then(write).then(
+            () => undefined,
+            () => undefined,
+          );
           return writing;
         };
         const unsubscribe = live.subscribe((change) => {
-          void send({ event: 'calculation', data: JSON.stringify(change) });
+          void send(() => stream.writeSSE({ event: 'calculation', data: JSON.stringify(change) }));
         });
-        stream.onAbort(unsubscribe);
-        await send({ event: 'ready', data: '{}', retry: 3000 });
-        while (!stream.aborted && !stream.closed) {
-          await stream.sleep(LIVE_KEEPALIVE_MS);
-          writing = writing.then(() => stream.write(': keep-alive\n\n')).then(() => undefined);
-          await writing.catch(() => undefined);
-        }
-        unsubscribe();
+        // The keep-alive is a timer the abort clears (a client gone, or the server's shutdown
+        // closing every connection), and the stream lives until then. Not a loop over
+        // stream.sleep: Hono's sleep is a bare timeout no abort cancels, which held the
+        // process for up to 15 s after Ctrl-C.
+        const keepAlive = setInterval(
+          () => void send(() => stream.write(': keep-alive\n\n')),
+          LIVE_KEEPALIVE_MS,
+        );
+        const aborted = new Promise<void>((resolve) =>
+          stream.onAbort(() => {
+            clearInterval(keepAlive);
+            unsubscribe();
+            resolve();
+          }),
+        );
+        await send(() => stream.writeSSE({ event: 'ready', data: '{}', retry: 3000 }));
+        await aborted;
       }) as never;
     },
     refuse(getLive),

@@ -45,6 +45,12 @@ export interface PipelineOptions {
   readonly onError?: (error: Error) => void;
   /** Steps of the RPI saga to fail on purpose. */
   readonly faults?: FaultPlan;
+  /**
+   * Starts with the sagas held (see `SagaServices.hold`): none moves, neither for the sweep nor
+   * for the stream, until `sagas.release()`. For a caller that must see where the sagas stood
+   * before the pipeline touched them (`saga resume`). @default false
+   */
+  readonly holdSagas?: boolean;
   /** Profile and division of automatic recalculations. */
   readonly profile?: string;
   readonly division?: string | null;
@@ -361,6 +367,8 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
       options.onError?.(error);
     },
   });
+  // Before anything can drive a saga: the bus handlers, the saga consumer and the sweep.
+  if (options.holdSagas) await sagas.hold();
   for (const rule of sagas.rules()) {
     runtime.buses[rule.bus].register({
       name: rule.name,

@@ -120,12 +120,17 @@ export async function runSagaResume(flags: ResumeFlags): Promise<void> {
   requireDataFolder(flags.dataDir);
   const pipeline = await startPipeline({
     dataDir: flags.dataDir,
+    holdSagas: true,
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
   });
   try {
-    // The sagas read model catches up first: it says which sagas are unfinished.
+    // The sagas read model catches up while no saga moves: it says which sagas are unfinished,
+    // every one of them, none ended meanwhile by the coordinator's sweep (which left it out of
+    // the outcomes, and a compensated one out of the exit code). Then they go on, and each is
+    // waited for, whoever drives it to its end: the sweep or the stream's events.
     await pipeline.runtime.settle();
     const ids = await activeSagaIds(pipeline.stores.sagas);
+    await pipeline.sagas.release();
     for (const id of ids) await pipeline.sagas.waitFor(id, 600_000);
     await pipeline.runtime.settle();
     const outcomes = [];

@@ -286,6 +286,51 @@ describe('matchstream serve and status on a data folder', () => {
     }
   });
 
+  it.each([
+    { command: 'serve', args: ['serve'] },
+    {
+      command: 'start --serve',
+      args: ['start', '--teams', '8', '--games-per-team', '3', '--quiet', '--serve'],
+    },
+  ])(
+    '$command stops at once on Ctrl-C while a console holds GET /live open',
+    async ({ command, args }) => {
+      // Prepare: the server, done with any season, and a live stream open on it (as the console's).
+      const data = tmp.path(`live-${args[0]}`);
+      const child = spawn(process.execPath, [CLI, ...args, '--data-dir', data, '--port', '0'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      let stderr = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+          const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+          if (found?.[1] && stderr.includes('serving until Ctrl-C')) resolve(found[1]);
+        });
+        void exited.then((code) => reject(new Error(`${command} exited ${code}: ${stderr}`)));
+      });
+      const reader = ((await fetch(`${url}/live`)).body as ReadableStream<Uint8Array>).getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+
+      // Act
+      const asked = performance.now();
+      child.kill('SIGINT');
+      const code = await exited;
+      const seconds = (performance.now() - asked) / 1000;
+      const ended = await reader.read().then(
+        ({ done }) => done,
+        () => true,
+      );
+
+      // Assess: the stream was closed, and nothing waited for its next keep-alive (15 s).
+      expect(first).toContain('event: ready');
+      expect(code).toBe(0);
+      expect(ended).toBe(true);
+      expect(seconds).toBeLessThan(5);
+    },
+  );
+
   it('reports what the store holds in a folder only ingested into, and what the read models have not applied yet', async () => {
     // Prepare: a feed ingested, no pipeline ever run on the folder.
     const data = tmp.path('ingested');
