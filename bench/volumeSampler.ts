@@ -34,8 +34,8 @@ export interface SampledRun {
   /** When (s from the start) the sampled RSS was highest: which phase holds the peak. */
   readonly peak_rss_sampled_at_s: number;
   /**
-   * The highest RSS sampled in each of the command's phases (boot, ingest, catch-up, buses,
-   * rating), in the order they began; `other` is outside any phase (before the first, between
+   * The highest RSS sampled in each of the command's phases (check, boot, ingest, catch-up,
+   * buses, rating), in the order they began; `other` is outside any phase (before the first, between
    * two, the shutdown). Sampled, so a peak between two samples is missed.
    */
   readonly peak_rss_by_phase_mb: Record<string, number>;

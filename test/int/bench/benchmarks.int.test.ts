@@ -201,7 +201,7 @@ describe('the benchmarks on tiny inputs', () => {
       expect(f.peak_rss_mb).toBeGreaterThan(f.main_heap_mb);
       // Each of start's phases apart, as the command published them (cli/phases.ts).
       const phases = Object.keys(f.peak_rss_by_phase_mb).filter((p) => p !== 'other');
-      expect(phases).toEqual(['boot', 'ingest', 'catch-up', 'buses', 'rating']);
+      expect(phases).toEqual(['check', 'boot', 'ingest', 'catch-up', 'buses', 'rating']);
       for (const rss of Object.values(f.peak_rss_by_phase_mb)) {
         expect(rss).toBeGreaterThan(0);
         expect(rss).toBeLessThanOrEqual(f.peak_rss_mb);
@@ -213,7 +213,7 @@ describe('the benchmarks on tiny inputs', () => {
     }
     expect(result.rss_growth_mb_per_1000_events).not.toBeNull();
     expect(Object.keys(result.rss_growth_mb_per_1000_events_by_phase ?? {})).toEqual(
-      expect.arrayContaining(['boot', 'ingest', 'catch-up', 'buses', 'rating']),
+      expect.arrayContaining(['check', 'boot', 'ingest', 'catch-up', 'buses', 'rating']),
     );
   }, 180_000);
 
