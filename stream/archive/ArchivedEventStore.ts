@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
-import { type Commit, sameEvents } from '../eventStore/Commit.js';
+import type { Commit } from '../eventStore/Commit.js';
 import {
   DynamoEventStore,
   type DynamoEventStoreOptions,
@@ -75,20 +75,11 @@ export class ArchivedEventStore extends DynamoEventStore {
     first: number | undefined,
   ): Promise<AppendResult> {
     const commit = this.codec.build(aggregateId, expectedVersion, events);
-    const existing = await this.commitStartingAt(indexed, commit.sequence, first);
-    if (
-      existing &&
-      sameEvents(
-        existing,
-        commit.events.map((e) => e.event_id),
-      )
-    )
-      return {
-        aggregateId,
-        version: existing.last_sequence,
-        events: this.codec.envelopes(existing),
-        duplicate: true,
-      };
+    const repeat = this.codec.repeated(
+      commit,
+      await this.commitStartingAt(indexed, commit.sequence, first),
+    );
+    if (repeat) return repeat;
     // The table holds the end of the stream when it holds any of it.
     const version =
       first === undefined ? indexed.stream.last_sequence : await this.version(aggregateId);

@@ -3,6 +3,7 @@ import { SchemaError } from '../../schemas/SchemaError.js';
 import type { DecodedData, SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import { StoreError } from '../StoreError.js';
+import type { AppendResult } from './EventStore.js';
 import { storedData } from './storedData.js';
 import type { UnreadableEvents } from './UnreadableEvents.js';
 
@@ -95,6 +96,28 @@ export class CommitCodec {
       );
     }
     return commit;
+  }
+
+  /**
+   * The answer to an append whose commit a stored one repeats (the same event ids, in order, at
+   * its place: an append retried or made again), as every store gives it; undefined when
+   * nothing is stored there or other events are.
+   */
+  repeated(commit: Commit, existing: Commit | undefined): AppendResult | undefined {
+    if (
+      !existing ||
+      !sameEvents(
+        existing,
+        commit.events.map((e) => e.event_id),
+      )
+    )
+      return undefined;
+    return {
+      aggregateId: commit.aggregate_id,
+      version: existing.last_sequence,
+      events: this.envelopes(existing),
+      duplicate: true,
+    };
   }
 
   /**

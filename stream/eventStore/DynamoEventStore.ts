@@ -14,7 +14,7 @@ import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import { mergeAsync } from '../mergeAsync.js';
 import { ConcurrencyError, StoreError } from '../StoreError.js';
-import { type Commit, CommitCodec, sameEvents } from './Commit.js';
+import { type Commit, CommitCodec } from './Commit.js';
 import { fromItem, toItem } from './commitItem.js';
 import type { AppendResult, EventStore, ReadAllOptions, ReadOptions } from './EventStore.js';
 import { RELAY_MARKER } from './eventsTable.js';
@@ -156,22 +156,12 @@ export class DynamoEventStore implements EventStore {
         // Refused: nothing written by this attempt, but an earlier one (its answer lost, the
         // SDK sent it again) may have stored this very commit: unknown until it is read.
         const existing = await this.commitAt(aggregateId, commit.sequence);
-        const same =
-          existing !== undefined &&
-          sameEvents(
-            existing,
-            commit.events.map((e) => e.event_id),
-          );
-        written = same && existing.committed_at === commit.committed_at ? 'yes' : 'no';
-        if (same) {
+        const repeat = this.codec.repeated(commit, existing);
+        written = repeat && existing?.committed_at === commit.committed_at ? 'yes' : 'no';
+        if (repeat) {
           // This very commit, stored by the earlier attempt: the relay that took it forwards it.
           if (taken && written === 'yes') this.relay?.stored(commit);
-          return {
-            aggregateId,
-            version: existing.last_sequence,
-            events: this.codec.envelopes(existing),
-            duplicate: true,
-          };
+          return repeat;
         }
         throw new ConcurrencyError(aggregateId, expectedVersion, await this.version(aggregateId));
       }

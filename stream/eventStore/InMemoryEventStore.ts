@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import { ConcurrencyError } from '../StoreError.js';
-import { type Commit, CommitCodec, sameEvents } from './Commit.js';
+import { type Commit, CommitCodec } from './Commit.js';
 import type { AppendResult, EventStore, ReadAllOptions, ReadOptions } from './EventStore.js';
 import { commitOverlaps, readAllFilter, readFilter } from './filters.js';
 
@@ -29,21 +29,11 @@ export class InMemoryEventStore implements EventStore {
     const stream = this.streams.get(aggregateId) ?? [];
     const version = stream.at(-1)?.last_sequence ?? 0;
     if (version !== expectedVersion) {
-      const existing = stream.find((c) => c.sequence === commit.sequence);
-      if (
-        existing &&
-        sameEvents(
-          existing,
-          commit.events.map((e) => e.event_id),
-        )
-      ) {
-        return {
-          aggregateId,
-          version: existing.last_sequence,
-          events: this.codec.envelopes(existing),
-          duplicate: true,
-        };
-      }
+      const repeat = this.codec.repeated(
+        commit,
+        stream.find((c) => c.sequence === commit.sequence),
+      );
+      if (repeat) return repeat;
       throw new ConcurrencyError(aggregateId, expectedVersion, version);
     }
     stream.push(commit);

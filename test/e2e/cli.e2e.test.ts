@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/program.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
-import { CLI, CLI_MODULES, runCli } from '../support/cli.js';
+import { CLI, CLI_MODULES, runCli, serveFolder } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -451,22 +451,11 @@ describe('matchstream (built command)', () => {
 
   it('serve on a data folder that does not exist says it makes a new one, before it serves', async () => {
     const data = tmp.path('typo');
-    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        if (/query API on http/.test(stderr)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
 
-    expect(stderr.split('\n')[0]).toBe(`new data folder ${data}: it holds nothing yet`);
+    const served = await serveFolder(data);
+    await served.stop();
+
+    expect(served.stderr.split('\n')[0]).toBe(`new data folder ${data}: it holds nothing yet`);
   });
 
   describe('consistency across commands', () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateSeason } from '../../domain/season/generateSeason.js';
@@ -6,33 +5,11 @@ import { GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
 import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
 import { exportTableLocally } from '../../stream/archive/exportTable.js';
 import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
-import { CLI, runCli } from '../support/cli.js';
+import { runCli, serveFolder } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const folder = tempDir('ingest-expired-');
 const data = folder.path('data');
-
-/** `matchstream serve` on the data folder and a free port, once it says where it listens. */
-async function serve() {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (/query API on http:\/\/127\.0\.0\.1:\d+/.test(stderr)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return {
-    stop: async () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
 
 /** The rejects file of a feed, one object a line. */
 function rejectsOf(feed: string): { line: number; reason: string }[] {
@@ -105,7 +82,7 @@ describe('matchstream ingest on a season expired from the table', () => {
     });
 
     // Through the server holding the folder: the same.
-    const server = await serve();
+    const server = await serveFolder(data);
     try {
       const served = await runCli(['ingest', corrections, '--data-dir', data, '--json']);
       expect(served.code, served.stderr).toBe(3);

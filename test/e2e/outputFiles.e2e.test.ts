@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, linkSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CLI, runCli } from '../support/cli.js';
+import { runCli, serveFolder } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -12,28 +11,6 @@ const GAMES =
   'm1,2026,2026-09-01,Alder,Birch,1,0\n' +
   'm2,2026,2026-09-02,Alder,,2,2\n';
 const TEAMS = 'team,conference\nAlder,East\nBirch,West\n,North\n';
-
-/** `matchstream serve` on a data folder and a free port, once it says where it listens. */
-async function serve(data: string) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (/query API on http:\/\/127\.0\.0\.1:\d+/.test(stderr)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return {
-    stop: async () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
 
 describe('files the commands write', () => {
   describe('an output that is an input', () => {
@@ -66,7 +43,7 @@ describe('files the commands write', () => {
       const feed = tmp.file('served.csv', GAMES);
       const data = tmp.path('served-data');
       await runCli(['ingest', tmp.file('first.csv', GAMES), '--data-dir', data]);
-      const server = await serve(data);
+      const server = await serveFolder(data);
 
       try {
         const run = await runCli(['ingest', feed, '--data-dir', data, '--rejects', feed]);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ingestFeed } from '../../chaos/reconcile.js';
@@ -6,7 +5,7 @@ import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import type { RebuildSummary } from '../../pipeline/rebuild.js';
 import type { StoredDoc } from '../../projections/Projection.js';
 import { matchesProjection } from '../../projections/readModels/matches.js';
-import { CLI, runCli } from '../support/cli.js';
+import { runCli, serveFolder } from '../support/cli.js';
 import { seasonAndCorrections } from '../support/killedRuns.js';
 import { tempDir } from '../support/tempDir.js';
 
@@ -31,26 +30,6 @@ beforeAll(async () => {
     await pipeline.stop();
   }
 }, 60_000);
-
-/** `matchstream serve` on a data folder, once it listens. */
-async function serve(data: string) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (/query API on http/.test(stderr)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  return async () => {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
-  };
-}
 
 async function activeMatches(data: string): Promise<number> {
   const list = await runCli(['projections', 'list', '--json', '--data-dir', data]);
@@ -122,7 +101,7 @@ describe('a rebuild of the read model version that built the live generation', (
   it('finding differences through the server holding the folder, without --verify, does the same', async () => {
     const data = tmp.path('served');
     cpSync(base, data, { recursive: true });
-    const stop = await serve(data);
+    const { stop } = await serveFolder(data);
     let run: Awaited<ReturnType<typeof runCli>>;
     try {
       run = await runCli([

@@ -55,3 +55,34 @@ export function runCli(
     child.stdin?.end(options.input ?? '');
   });
 }
+
+/** A `matchstream serve` the test started (see `serveFolder`). */
+export interface ServingFolder {
+  /** What it wrote on standard error until it listened. */
+  readonly stderr: string;
+  /** Sends SIGINT; resolves to its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `matchstream serve` on a data folder and a free port, once it says where it listens. */
+export async function serveFolder(data: string): Promise<ServingFolder> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/query API on http:\/\/127\.0\.0\.1:\d+/.test(stderr)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    stderr,
+    stop: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
