@@ -525,7 +525,7 @@ async function ingestSeason(
     // Standard input (or a file changed since it was checked): its valid rows are stored.
     const stored = ingested.appended + ingested.corrected + ingested.unchanged;
     throw new CliError(
-      `${counted(problems.length, 'invalid row')}; nothing rated${flags.dataDir && stored > 0 ? `, though the ${counted(stored, 'valid row')} before and after them are stored in ${flags.dataDir} (fix the rows and run again: a row stored already is not appended twice)` : ' (fix them, or ingest with "matchstream ingest" to keep the rest)'}`,
+      `${counted(problems.length, 'invalid row')}; nothing rated${flags.dataDir && stored > 0 ? `, though its ${counted(stored, 'valid row')} ${stored === 1 ? 'is' : 'are'} stored in ${flags.dataDir} (fix the rows and run again: a row stored already is not appended twice)` : ' (fix them, or ingest with "matchstream ingest" to keep the rest)'}`,
       EXIT.INVALID_INPUT,
     );
   }

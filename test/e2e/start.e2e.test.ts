@@ -340,6 +340,15 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     // Checked before the pipeline booted: the folder was never made, so nothing is in it.
     expect(existsSync(data)).toBe(false);
     expect(run.stderr).not.toMatch(/^boot: /m);
+    // Standard input cannot be read twice: checked as it goes in, and the error says what was kept.
+    const piped = await runCli(['start', '-', '--data-dir', tmp.path('bad-rows-stdin')], {
+      input: readFileSync(games, 'utf8'),
+    });
+    expect(piped.code).toBe(3);
+    expect(piped.stderr).toMatch(/^matchstream: stdin:3: /m);
+    expect(piped.stderr).toMatch(
+      /^matchstream: 2 invalid rows; nothing rated, though its 2 valid rows are stored in \S+ \(fix the rows and run again: a row stored already is not appended twice\)$/m,
+    );
   });
 
   it('stops cleanly on Ctrl-C at any phase, says so, and the next run goes on from what was stored', async () => {
