@@ -18,6 +18,7 @@ import {
   type RpiStepName,
   rpiSaga,
   rpiSagaData,
+  whyNoGames,
 } from './rpi/rpiSaga.js';
 import {
   SagaCoordinator,
@@ -190,6 +191,18 @@ export class SagaServices {
         { season, as_of: null, division: this.division },
       )
     ).length;
+  }
+
+  /**
+   * Why an RPI saga of the season would count no game now (the reason its first step would
+   * fail with), or undefined when it would count some.
+   */
+  async nothingToCount(season: string): Promise<string | undefined> {
+    if ((await this.collectable(season)) > 0) return undefined;
+    return whyNoGames(
+      { matches: this.options.stores.matches, teams: this.options.stores.directory },
+      { season, as_of: null, division: this.division },
+    );
   }
 
   /** Starts the sweep and the watchdog that replaces a crashed coordinator. */

@@ -178,6 +178,12 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     await interrupt.race(
       catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']),
     );
+    // A season the run's feed did not bring may be nowhere in the folder (a typing mistake):
+    // said before a saga would fail on it, compensate, and stay in the folder's history.
+    if (!seasons.has(season)) {
+      const why = await pipeline.sagas.nothingToCount(season);
+      if (why) throw new CliError(`season ${season} cannot be rated: ${why}; nothing rated`);
+    }
     await pipeline.sagas.hold();
     await pipeline.router.enable();
     await interrupt.race(catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]));

@@ -243,6 +243,24 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(byType.MatchResultCorrected).toBeUndefined();
   });
 
+  it('says a season the data folder holds no game of cannot be rated, before any saga runs', async () => {
+    const games = tmp.path('held.csv');
+    const data = tmp.path('held');
+    await runCli(['generate', '--team-count', '8', '--games-per-team', '3', '--out', games]);
+    await runCli(['ingest', games, '--data-dir', data]);
+
+    const run = await runCli(['start', '--data-dir', data, '--season', '1999']);
+    const sagas = await runCli(['saga', 'list', '--data-dir', data]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /^matchstream: season 1999 cannot be rated: no game of season 1999 has a result in the matches read model; nothing rated$/m,
+    );
+    // No saga ran, so none compensated into the folder's history.
+    expect(sagas.stdout).toBe('no sagas\n');
+  });
+
   it('prints the top of the rankings and a pipeline summary for people', async () => {
     const run = await runCli(['start', '--team-count', '24', '--seed', '3', '--top', '5']);
 
