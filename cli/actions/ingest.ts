@@ -2,6 +2,8 @@ import { basename } from 'node:path';
 import { ensureReadable } from '../../feeds/readFeed.js';
 import { streamGames } from '../../feeds/readGames.js';
 import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
+import { S3Storage } from '../../stream/archive/ArchiveStorage.js';
+import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { type OpenedStore, openEventStore, storeDir } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
@@ -20,6 +22,8 @@ import { write } from '../write.js';
 
 export interface IngestFlags extends StoreFlags, NeutralFlags {
   readonly concurrency: number;
+  /** With --aws: the archive bucket, where the seasons expired from the table are. */
+  readonly bucket?: string;
   readonly rejects?: string;
   readonly json?: boolean;
   readonly progress: boolean;
@@ -32,6 +36,11 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   if (rejectsToStdout && flags.json)
     throw new CliError(
       '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
+      EXIT.USAGE,
+    );
+  if (flags.bucket !== undefined && !flags.aws)
+    throw new CliError(
+      '--bucket is the archive bucket on AWS: add --aws (a data folder reads its own archive)',
       EXIT.USAGE,
     );
   // An unreadable feed fails before a store is opened (or a data folder made) for it.
@@ -69,7 +78,16 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
       flags.aws || flags.endpoint || flags.memory
         ? undefined
         : dataDirHolder(storeDir(flags.dataDir))?.api;
-    opened = server ? undefined : await openEventStore(storeTarget(flags, flags.concurrency * 2));
+    opened = server
+      ? undefined
+      : await openEventStore({
+          ...storeTarget(flags, flags.concurrency * 2),
+          // The deployed table with its archive: appends to an expired stream are answered
+          // from it (a repeat, or refused), as the deployed functions' store answers them.
+          ...(flags.aws && flags.bucket !== undefined
+            ? { archive: new S3Storage(s3Client(), flags.bucket) }
+            : {}),
+        });
     description = opened?.description ?? `the server holding ${flags.dataDir} (${server})`;
     const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
     const rows = rowsStored(file, phase);

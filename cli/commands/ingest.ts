@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { IngestFlags } from '../actions/ingest.js';
 import { addNeutralOptions, wholeNumber } from '../options.js';
 import { addStoreOptions } from '../storeOptions.js';
+import { bucketName } from './archive.js';
 
 export function registerIngest(program: Command): void {
   addStoreOptions(
@@ -12,6 +13,11 @@ export function registerIngest(program: Command): void {
       .option(
         '--rejects <file>',
         'where bad rows go, one JSON object a line (default: <file>.rejects.jsonl; "-": standard output)',
+      )
+      .option(
+        '--bucket <name>',
+        "with --aws: the archive bucket (stack output ArchiveBucket), where the seasons expired from the table are read: a row of such a season then counts as unchanged, or is refused when it changes the result, instead of starting the match's stream again in the table",
+        bucketName,
       )
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress bar, even on a terminal'),
@@ -32,7 +38,8 @@ stored (also in the rejects file) or the store failed; 2 bad command line.
 Examples:
   matchstream ingest season.csv
   matchstream ingest season.jsonl --memory --json
-  matchstream ingest season.csv --endpoint http://127.0.0.1:8000 --concurrency 32`,
+  matchstream ingest season.csv --endpoint http://127.0.0.1:8000 --concurrency 32
+  matchstream ingest season.csv --aws --table EVENTS_TABLE --bucket ARCHIVE_BUCKET`,
     )
     .action(async (file: string, flags: IngestFlags) => {
       const { runIngest } = await import('../actions/ingest.js');
