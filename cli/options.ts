@@ -123,3 +123,13 @@ export function neutralValues(flags: NeutralFlags): NeutralValues | undefined {
     );
   return { true: yes, false: no };
 }
+
+/**
+ * `--season <label>`: a season label as the feeds write it, 1 to 200 characters without
+ * control characters (an empty one would label every match id `-00001`).
+ */
+export function seasonLabel(value: string): string {
+  const control = [...value].some((c) => (c.codePointAt(0) ?? 0) < 0x20);
+  if (value.trim() !== '' && value.length <= 200 && !control) return value;
+  throw new InvalidArgumentError('expected a season label such as 2025 (1 to 200 characters)');
+}

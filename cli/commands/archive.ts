@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ArchiveFlags, CloseFlags, ExpireFlags, ExportFlags } from '../actions/archive.js';
-import { wholeNumber } from '../options.js';
+import { seasonLabel, wholeNumber } from '../options.js';
 import { addStoreOptions } from '../storeOptions.js';
 
 export function registerArchive(program: Command): void {
@@ -165,13 +165,6 @@ Examples:
     const { runArchiveList } = await import('../actions/archive.js');
     await runArchiveList(flags, command);
   });
-}
-
-/** A season label as the feeds write it. */
-function seasonLabel(value: string): string {
-  const control = [...value].some((c) => (c.codePointAt(0) ?? 0) < 0x20);
-  if (value.trim() !== '' && value.length <= 200 && !control) return value;
-  throw new InvalidArgumentError('expected a season label such as 2025 (1 to 200 characters)');
 }
 
 /** A bucket name as S3 has them (not an `s3://` URL, not an ARN). */

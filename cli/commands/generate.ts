@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { GenerateFlags } from '../actions/generate.js';
-import { teamCount, teamCountAlias, wholeNumber } from '../options.js';
+import { seasonLabel, teamCount, teamCountAlias, wholeNumber } from '../options.js';
 
 export function registerGenerate(program: Command): void {
   program
@@ -15,7 +15,12 @@ export function registerGenerate(program: Command): void {
       wholeNumber(-(2 ** 53) + 1, 2 ** 53 - 1),
       1,
     )
-    .option('--season <label>', 'season label, also the calendar year of the dates', '2026')
+    .option(
+      '--season <label>',
+      'season label, also the calendar year of the dates',
+      seasonLabel,
+      '2026',
+    )
     .option('-o, --out <file>', 'write the games here ("-" or none: standard output)')
     .addOption(
       new Option(

@@ -3,7 +3,14 @@ import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import { RPI_VARIANTS } from '../../domain/rpi/rpiVariants.js';
 import type { RpiFlags } from '../actions/rpi.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { addNeutralOptions, day, decimal, numberList, wholeNumber } from '../options.js';
+import {
+  addNeutralOptions,
+  day,
+  decimal,
+  numberList,
+  seasonLabel,
+  wholeNumber,
+} from '../options.js';
 import { RANKING_FORMATS } from '../output/rankingFormats.js';
 
 export function registerRpi(program: Command): void {
@@ -50,6 +57,7 @@ export function registerRpi(program: Command): void {
     .option(
       '--season <label>',
       'count only games of this season (the season column, else the year of the date)',
+      seasonLabel,
     )
     .addOption(
       new Option('--format <format>', 'output format').choices(RANKING_FORMATS).default('table'),

@@ -4,7 +4,7 @@ import { RPI_VARIANTS } from '../../domain/rpi/rpiVariants.js';
 import { currentStatus } from '../../sagas/sagaNames.js';
 import type { ListFlags, ResumeFlags, ShowFlags, StartFlags } from '../actions/saga.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { day, faultSpec, wholeNumber } from '../options.js';
+import { day, faultSpec, seasonLabel, wholeNumber } from '../options.js';
 import { dataDirOption } from '../storeOptions.js';
 
 const SAGA_STATUSES = ['in_progress', 'compensating', 'completed', 'compensated', 'failed'];
@@ -28,7 +28,7 @@ SagaStepCompleted, ...), so it resumes after a crash. Step names of earlier rele
     .command('start')
     .description('start a saga and wait for it to end')
     .argument('<type>', 'the saga: rpi')
-    .requiredOption('--season <label>', 'season to rate')
+    .requiredOption('--season <label>', 'season to rate', seasonLabel)
     .option('--as-of <date>', 'count games up to this day (YYYY-MM-DD)', day)
     .addOption(
       new Option('--profile <name>', 'RPI parameter set')

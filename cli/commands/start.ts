@@ -2,7 +2,13 @@ import { type Command, Option } from 'commander';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../domain/rpi/RpiProfile.js';
 import type { StartFlags, StartInput } from '../actions/start.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { addNeutralOptions, faultSpec, teamCountAlias, wholeNumber } from '../options.js';
+import {
+  addNeutralOptions,
+  faultSpec,
+  seasonLabel,
+  teamCountAlias,
+  wholeNumber,
+} from '../options.js';
 import { dataDirOption } from '../storeOptions.js';
 
 export function registerStart(program: Command): void {
@@ -34,6 +40,7 @@ export function registerStart(program: Command): void {
     .option(
       '--season <label>',
       'season to rate (default: the latest season of the games; on a data folder that holds events, without a feed: required)',
+      seasonLabel,
     )
     .addOption(
       new Option('--profile <name>', 'RPI parameter set')

@@ -11,7 +11,7 @@ export class DataDirInUseError extends Error {
     super(
       `the data folder ${dir} is in use by another matchstream process (pid ${holder.pid}: ` +
         `"${holder.command}", since ${holder.started_at}); the embedded store serves one ` +
-        'process at a time: stop that one first, or run this command in it',
+        `process at a time: run this when that one has ended, or stop it (Ctrl-C where it runs, or kill ${holder.pid})`,
     );
   }
 }

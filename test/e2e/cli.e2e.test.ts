@@ -137,6 +137,29 @@ describe('matchstream (built command)', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('refuses an empty season label in every command that takes --season', async () => {
+    const withSeason = (command: Command, path: string[] = []): string[][] => [
+      ...(command.options.some((o) => o.long === '--season') ? [path] : []),
+      ...command.commands.flatMap((sub) => withSeason(sub, [...path, sub.name()])),
+    ];
+    const commands = withSeason(buildProgram());
+    expect(commands).toEqual(
+      expect.arrayContaining([['generate'], ['rpi'], ['start'], ['saga', 'start']]),
+    );
+
+    for (const args of commands) {
+      const run = await runCli([...args, '--season', '', '--memory']);
+
+      expect({ args, code: run.code, stderr: run.stderr.split('\n')[0] }).toEqual({
+        args,
+        code: 2,
+        stderr: expect.stringMatching(
+          /^matchstream: option '--season <\w+>' argument '' is invalid\. expected a season label such as 2025 \(1 to 200 characters\)$/,
+        ),
+      });
+    }
+  });
+
   it.skipIf(!existsSync('/dev/full'))(
     'says in one line that standard output cannot be written (a full disk), whatever the command',
     async () => {

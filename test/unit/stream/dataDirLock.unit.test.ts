@@ -22,6 +22,12 @@ describe('the data folder lock', () => {
 
     expect(refused).toBeInstanceOf(DataDirInUseError);
     expect((refused as Error).message).toContain(`(pid ${process.pid}:`);
+    // What to do, in so many words.
+    expect((refused as Error).message).toMatch(
+      new RegExp(
+        `: run this when that one has ended, or stop it \\(Ctrl-C where it runs, or kill ${process.pid}\\)$`,
+      ),
+    );
     expect(existsSync(join(tmp.dir, 'matchstream.lock'))).toBe(false);
   });
 
