@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
-import { exportTableLocally } from '../../stream/archive/exportTable.js';
-import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
+import { openEventStore } from '../../stream/local/openEventStore.js';
 import { runCli } from '../support/cli.js';
+import { exportDataFolder } from '../support/folderArchive.js';
 import { tempDir } from '../support/tempDir.js';
 
 const folder = tempDir('archive-expire-');
@@ -79,18 +78,7 @@ describe('matchstream archive close-season and expire', () => {
     expect(noExport.stderr).toContain('holds no export');
 
     // An export of everything stored so far (dated as if taken two minutes on).
-    const opened = await openEventStore({ dataDir: data, readOnly: true });
-    try {
-      await exportTableLocally({
-        client: opened.client,
-        table: opened.table,
-        storage: new FolderStorage(archiveDir(data)),
-        prefix: 'events',
-        now: () => Date.now() + 120_000,
-      });
-    } finally {
-      await opened.close();
-    }
+    await exportDataFolder(data);
     const expired = await runCli([
       'archive',
       'expire',

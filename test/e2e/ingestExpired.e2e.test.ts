@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
-import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
-import { exportTableLocally } from '../../stream/archive/exportTable.js';
-import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
 import { runCli, serveFolder } from '../support/cli.js';
+import { exportDataFolder } from '../support/folderArchive.js';
 import { tempDir } from '../support/tempDir.js';
 
 const folder = tempDir('ingest-expired-');
@@ -29,18 +27,7 @@ describe('matchstream ingest on a season expired from the table', () => {
     expect(ingested.code, ingested.stderr).toBe(0);
     const closed = await runCli(['archive', 'close-season', '2026', '--data-dir', data]);
     expect(closed.code, closed.stderr).toBe(0);
-    const opened = await openEventStore({ dataDir: data, readOnly: true });
-    try {
-      await exportTableLocally({
-        client: opened.client,
-        table: opened.table,
-        storage: new FolderStorage(archiveDir(data)),
-        prefix: 'events',
-        now: () => Date.now() + 120_000,
-      });
-    } finally {
-      await opened.close();
-    }
+    await exportDataFolder(data);
     const expired = await runCli(['archive', 'expire', '--season', '2026', '--data-dir', data]);
     expect(expired.code, expired.stderr).toBe(0);
     // A new score for the third match, and the first as stored.

@@ -13,7 +13,7 @@ import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
 import { ensureEventsTable } from '../../stream/eventStore/eventsTable.js';
 import { type CliRun, runCli } from '../support/cli.js';
-import { type Moto, motoAvailable, startMoto } from '../support/moto.js';
+import { type Moto, motoAvailable, motoShellEnv, startMoto } from '../support/moto.js';
 import { matchRecorded, registry } from '../support/registry.js';
 import { uploadArchive } from '../support/s3Archive.js';
 import { tempDir } from '../support/tempDir.js';
@@ -175,13 +175,7 @@ describe.runIf(motoAvailable())(
 
     beforeAll(async () => {
       moto = await startMoto();
-      env = {
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint,
-        AWS_ENDPOINT_URL_S3: moto.endpoint,
-      };
+      env = motoShellEnv(moto.endpoint);
       const dynamo = dynamoClient({ endpoint: moto.endpoint, region: 'eu-west-1' });
       s3 = s3Client({ endpoint: moto.endpoint, region: 'eu-west-1' });
       try {
