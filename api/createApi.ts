@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context, Hono, MiddlewareHandler, ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { TrieRouter } from 'hono/router/trie-router';
 import { streamSSE } from 'hono/streaming';
 import type { BlankEnv } from 'hono/types';
 import { DomainError } from '../domain/DomainError.js';
@@ -39,7 +40,7 @@ import { RedriveBody, type Saga, StartSagaBody } from './schemas.js';
 /** A request the API refuses, with its HTTP status. */
 class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 413 | 501,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 501,
     message: string,
   ) {
     super(message);
@@ -71,6 +72,34 @@ function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/** The methods a router may answer a path with, in this order. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * The methods the app's routes take at a path (HEAD with GET), from its routes as they stand
+ * when asked: routes added after the API's own (the local server's admin routes) count too.
+ * The middleware that runs on every path is not a route.
+ * @example methodsOf(app)('/sagas') // ['GET', 'HEAD', 'POST']
+ */
+function methodsOf(app: Hono): (path: string) => string[] {
+  let router: TrieRouter<string> | undefined;
+  let routes = -1;
+  return (path) => {
+    if (routes !== app.routes.length) {
+      router = new TrieRouter<string>();
+      for (const r of app.routes)
+        if (r.method !== 'ALL') router.add(r.method, r.path, r.method);
+        // Anything else on every method (app.all, or middleware of some paths): taken, and so
+        // authorized, rather than passed on unchecked.
+        else if (r.path !== '*' && r.path !== '/*')
+          for (const m of HTTP_METHODS) router.add(m, r.path, m);
+      routes = app.routes.length;
+    }
+    const taken = (m: string) => (router?.match(m, path)[0].length ?? 0) > 0;
+    return HTTP_METHODS.filter((m) => taken(m) || (m === 'HEAD' && taken('GET')));
+  };
 }
 
 /** Why a write request is refused, or undefined when it may go on. */
@@ -158,14 +187,19 @@ function adjustmentsOf(
  * behind API Gateway (`hono/aws-lambda`). Every route, parameter and answer is described by
  * the schemas of `schemas.ts` that validate them; unknown query parameters and body fields are
  * refused. Errors are JSON `{ "error": { "status", "message" } }` (400 bad parameter, 401/403 a
- * write without its authorization, 404 unknown, 413 body too large, 501 not offered here, 500
- * otherwise, without internals). Reads are open; every other method needs `auth`.
+ * write without its authorization, 404 unknown, 405 a method the path does not take, with
+ * `Allow`, 413 body too large, 501 not offered here, 500 otherwise, without internals). Reads
+ * are open; every other method a route takes needs `auth`.
  */
 export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOptions = {}): Hono {
   const app = new OpenAPIHono<BlankEnv>();
 
+  const methods = methodsOf(app);
   app.use('*', async (c, next) => {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+    const method = c.req.method;
+    // A method no route of the path takes goes on to its 405 (or 404) unauthorized: there is
+    // nothing to protect, and the answer says what the path takes.
+    if (method !== 'GET' && method !== 'HEAD' && methods(c.req.path).includes(method)) {
       const refusal = writeRefusal(auth, c.req.header('authorization'), c.env);
       if (refusal) throw refusal;
     }
@@ -496,14 +530,25 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
 
   if (options.consoleDir !== undefined) mountConsole(app, options.consoleDir);
 
-  app.notFound((c) =>
-    c.json(
-      {
-        error: { status: 404, message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` },
-      },
+  app.notFound((c) => {
+    const allowed = methods(c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return c.json(
+        {
+          error: {
+            status: 405,
+            message: `${c.req.path} takes ${allowed.join(', ')}, not ${c.req.method}`,
+          },
+        },
+        405,
+      );
+    }
+    return c.json(
+      { error: { status: 404, message: `no route ${c.req.method} ${c.req.path}` } },
       404,
-    ),
-  );
+    );
+  });
   app.onError((error, c) => {
     if (error instanceof HttpError)
       return c.json({ error: { status: error.status, message: error.message } }, error.status);

@@ -1,3 +1,5 @@
+import { type Stats, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EVENTS_TABLE } from '../stream/eventsTableName.js';
 import { DEFAULT_DATA_DIR } from '../stream/local/dataDir.js';
@@ -32,7 +34,8 @@ export function addStoreOptions(command: Command): Command {
 /**
  * `--data-dir <dir>`, as every command that takes it declares it (default `.matchstream`;
  * `withDefault: false` for a command whose default is memory). An empty path is refused: it
- * would put the store in the current folder (`./dynamodb`) without saying so.
+ * would put the store in the current folder (`./dynamodb`) without saying so. So is a file,
+ * or a path under one, which would fail later on a bare ENOTDIR.
  */
 export function dataDirOption(description: string, withDefault = true): Option {
   const option = new Option('--data-dir <dir>', description).argParser(dataDirPath);
@@ -41,7 +44,33 @@ export function dataDirOption(description: string, withDefault = true): Option {
 
 function dataDirPath(value: string): string {
   if (value === '') throw new InvalidArgumentError('expected a folder, not an empty path');
+  const file = fileInTheWay(resolve(value));
+  if (file !== undefined)
+    throw new InvalidArgumentError(
+      file === resolve(value)
+        ? `${value} is a file, not a folder`
+        : `${value} cannot be a folder: ${file} is a file`,
+    );
   return value;
+}
+
+/**
+ * The file that stands where `path` or one of the folders above it would be, if any: the
+ * nearest of them that exists is not a folder. Undefined when it is one (or nothing exists).
+ */
+function fileInTheWay(path: string): string | undefined {
+  for (let at = path; ; at = dirname(at)) {
+    let found: Stats | undefined;
+    try {
+      found = statSync(at, { throwIfNoEntry: false });
+    } catch (error) {
+      // Under a file: the file is further up. Anything else (a folder it may not read) is not
+      // ours to judge here: opening it says why.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') return undefined;
+    }
+    if (found) return found.isDirectory() ? undefined : at;
+    if (dirname(at) === at) return undefined;
+  }
 }
 
 /** Where the flags say the events are. */

@@ -137,6 +137,31 @@ describe('matchstream (built command)', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('refuses a file as --data-dir, or a path under one, in every command that takes one, naming the file', async () => {
+    const file = tmp.file('not-a-folder', 'x\n');
+    const feed = tmp.file(
+      'file-data-dir.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
+    );
+    const commands = withDataDir(buildProgram());
+    for (const args of [['ingest', feed], ...commands]) {
+      const onFile = await runCli([...args, '--data-dir', file]);
+      const under = await runCli([...args, '--data-dir', join(file, 'store')]);
+
+      expect({ args, code: onFile.code, stderr: onFile.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr: `matchstream: option '--data-dir <dir>' argument '${file}' is invalid. ${file} is a file, not a folder\n(run with --help for usage)\n`,
+      });
+      expect({ args, code: under.code, stderr: under.stderr.split('\n')[0] }).toEqual({
+        args,
+        code: 2,
+        stderr: `matchstream: option '--data-dir <dir>' argument '${join(file, 'store')}' is invalid. ${join(file, 'store')} cannot be a folder: ${file} is a file`,
+      });
+    }
+    expect(readFileSync(file, 'utf8')).toBe('x\n');
+  });
+
   it('refuses an empty season label in every command that takes --season', async () => {
     const withSeason = (command: Command, path: string[] = []): string[][] => [
       ...(command.options.some((o) => o.long === '--season') ? [path] : []),

@@ -376,6 +376,38 @@ describe('query API over the read models', () => {
   });
 
   it.each([
+    ['DELETE', '/sagas', 'GET, HEAD, POST'],
+    ['PUT', '/teams', 'GET, HEAD'],
+    ['POST', '/rankings', 'GET, HEAD'],
+    ['DELETE', '/dead-letters/redrive', 'POST'],
+  ])(
+    'answers %s %s with 405 and what the path takes, with or without a token',
+    async (method, path, allow) => {
+      for (const headers of [{}, WRITER, { authorization: 'Bearer not-the-token' }]) {
+        const response = await app.request(path, { method, headers });
+
+        expect({
+          status: response.status,
+          allow: response.headers.get('allow'),
+          body: await response.json(),
+        }).toEqual({
+          status: 405,
+          allow,
+          body: { error: { status: 405, message: `${path} takes ${allow}, not ${method}` } },
+        });
+      }
+    },
+  );
+
+  it('answers a method on a path no route has with 404, authorized or not', async () => {
+    for (const headers of [{}, WRITER])
+      expect(await get('/nowhere', { method: 'DELETE', headers })).toEqual({
+        status: 404,
+        body: { error: { status: 404, message: 'no route DELETE /nowhere' } },
+      });
+  });
+
+  it.each([
     [undefined, 401, 'this route needs Authorization: Bearer <token>'],
     ['Basic dXNlcjpwYXNz', 401, 'this route needs Authorization: Bearer <token>'],
     ['Bearer not-the-token', 403, "the token is not the server's"],
