@@ -3,7 +3,7 @@ import { measure as clients } from '../../../bench/clients.js';
 import { measure as consumer } from '../../../bench/consumer.js';
 import { measure as ingest } from '../../../bench/ingest.js';
 import { measure as marshal } from '../../../bench/marshal.js';
-import { REBUILT_MODELS, measure as rebuild } from '../../../bench/rebuild.js';
+import { REBUILD_SCENARIOS, REBUILT_MODELS, measure as rebuild } from '../../../bench/rebuild.js';
 import { measure as recovery } from '../../../bench/recovery.js';
 import { measure as rpi } from '../../../bench/rpi.js';
 import { measure as volume } from '../../../bench/volume.js';
@@ -161,6 +161,25 @@ describe('the benchmarks on tiny inputs', () => {
       expect(f.baseline).toBeGreaterThan(0);
       expect(f.peak_heap_mb).toBeGreaterThan(0);
     }
+  }, 120_000);
+
+  it('rebuilds every read model by scan and through the archive only those a scenario names (rebuild-1m: teams)', async () => {
+    const result = await rebuild({
+      name: 'rebuild-tiny-archived',
+      teams: 10,
+      gamesPerTeam: 4,
+      segments: 2,
+      rawWrites: 50,
+      archived: ['teams'],
+    });
+
+    expect(result.figures.map((f) => f.read_model)).toEqual([...REBUILT_MODELS]);
+    expect(result.archive.figures.map((f) => f.figure)).toEqual(['rebuild-archive-teams']);
+    expect(result.comparison.figures.map((f) => f.figure)).toEqual(['compare-teams']);
+    expect(REBUILD_SCENARIOS.find((s) => s.name === 'rebuild-1m')).toMatchObject({
+      archived: ['teams'],
+    });
+    expect(REBUILD_SCENARIOS.find((s) => s.name === 'rebuild-1m')?.models).toBeUndefined();
   }, 120_000);
 
   it("times the relay's scan after an unclean stop on a small store, finding the commits after its watermark", async () => {
