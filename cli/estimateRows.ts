@@ -1,13 +1,17 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 
 /**
  * About how many data rows a games feed holds, from its line breaks (the header aside for a
  * CSV file): a total for a progress bar while the reader has not reached the end, read at
- * disk speed. Undefined for standard input or an unreadable file (the reader says why).
+ * disk speed. Undefined for standard input, a pipe, or an unreadable file (the reader says why).
  */
 export async function estimateRows(path: string): Promise<number | undefined> {
   if (path === '-') return undefined;
+  // A pipe is read once, by the ingest: counting its lines would take them.
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
   let lines = 0;
   let last = 0x0a;
   let first: number | undefined;

@@ -79,7 +79,7 @@ export interface ReadFeedOptions {
    */
   readonly knownColumns?: readonly string[];
   readonly onUnknownColumn?: (column: UnknownColumn) => void;
-  /** Called as bytes are read; `totalBytes` is 0 when unknown (standard input). */
+  /** Called as bytes are read; `totalBytes` is 0 when unknown (standard input, a pipe). */
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Standard input, used when the path is `-`. */
   readonly stdin?: Readable;
@@ -139,7 +139,7 @@ async function open(path: string, options: ReadFeedOptions): Promise<Source> {
   if (path === '-') {
     input = options.stdin ?? process.stdin;
   } else {
-    total = await feedFileSize(path);
+    total = (await feedStat(path)).size;
     input = createReadStream(path, { highWaterMark: 1 << 20 });
   }
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
@@ -173,23 +173,34 @@ async function open(path: string, options: ReadFeedOptions): Promise<Source> {
 }
 
 /**
- * Fails as reading would (`FEED_UNREADABLE`, the same words) when the feed at `path` cannot be
- * read, before a command sets anything up for it. Standard input (`-`) is not looked at.
+ * How a feed can be read: a regular file as often as needed (checked before it is stored,
+ * counted for progress), a stream once (standard input, a pipe such as `<(zcat feed.gz)`, a
+ * terminal).
  */
-export async function ensureReadable(path: string): Promise<void> {
-  if (path === '-') return;
-  await feedFileSize(path);
+export type FeedKind = 'file' | 'stream';
+
+/**
+ * Fails as reading would (`FEED_UNREADABLE`, the same words) when the feed at `path` cannot be
+ * read, before a command sets anything up for it, and says how it can be read. Standard input
+ * (`-`) is not looked at.
+ */
+export async function ensureReadable(path: string): Promise<FeedKind> {
+  if (path === '-') return 'stream';
+  const kind = (await feedStat(path)).kind;
   await access(path, constants.R_OK).catch((error: unknown) => {
     throw unreadable(path, error);
   });
+  return kind;
 }
 
-/** The size of the feed file at `path`, which must be a regular file. */
-async function feedFileSize(path: string): Promise<number> {
+/** What the feed at `path` is, and its size (0, unknown, for a stream). */
+async function feedStat(path: string): Promise<{ kind: FeedKind; size: number }> {
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new Error('not a regular file');
-    return info.size;
+    if (info.isFile()) return { kind: 'file', size: info.size };
+    if (info.isFIFO() || info.isCharacterDevice() || info.isSocket())
+      return { kind: 'stream', size: 0 };
+    throw new Error(info.isDirectory() ? 'a folder, not a file' : 'not a regular file');
   } catch (error) {
     throw unreadable(path, error);
   }

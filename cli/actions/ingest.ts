@@ -44,8 +44,10 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
       EXIT.USAGE,
     );
   // An unreadable feed fails before a store is opened (or a data folder made) for it.
-  await ensureReadable(file);
-  const rejectsPath = flags.rejects ?? (file === '-' ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
+  // A stream (standard input, a pipe) gets its rejects in the current folder: beside a pipe
+  // (/dev/fd/63) nothing can be written.
+  const streamed = (await ensureReadable(file)) === 'stream';
+  const rejectsPath = flags.rejects ?? (streamed ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
   // Written before the feed is read through, a rejects file that is the feed would replace it.
   if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
     throw new CliError(

@@ -32,6 +32,8 @@ export interface RpiFlags extends NeutralFlags {
   readonly asOf?: string;
   readonly season?: string;
   readonly format: RankingFormat;
+  /** `--json`: the same as `--format json`. */
+  readonly json?: boolean;
   readonly top?: number;
   readonly skipInvalid?: boolean;
   readonly progress: boolean;

@@ -72,7 +72,7 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
   const profile = resolveProfile(flags.profile);
   // An unreadable feed fails before the pipeline boots (and makes a data folder).
-  if (flags.games !== undefined) await ensureReadable(flags.games);
+  const streamed = flags.games !== undefined && (await ensureReadable(flags.games)) === 'stream';
   // A data folder that holds events gets no generated season unless the command line asks
   // for one: the sample's results would replace those of its matches where their ids meet
   // (2026-00001...). Without a feed, such a folder's own season is rated, once named. Asked
@@ -92,8 +92,9 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const phases = new Phases({ quiet: flags.quiet === true });
   // A feed file with invalid rows is refused whole, before anything boots or is stored: its
   // valid rows would otherwise be in the data folder of a run that said it rated nothing.
-  // Standard input cannot be read twice: its rows are checked as they are stored.
-  if (flags.games !== undefined && flags.games !== '-') await checkFeed(phases, flags.games, flags);
+  // A stream (standard input, a pipe) cannot be read twice: its rows are checked as they are
+  // stored.
+  if (flags.games !== undefined && !streamed) await checkFeed(phases, flags.games, flags);
   // Ctrl-C (or SIGTERM) stops the run between its steps: the rows read go in, the pipeline
   // stops cleanly (the relay's checkpoint closed), and a run on the same folder goes on from
   // there. Trapped until the summary is out: a server's own wait then takes the signals.
@@ -165,7 +166,7 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
           });
     const ingested = fromFolder
       ? nothingToIngest(phases, flags.season)
-      : await ingestSeason(phases, flags, runtime, sample, seasons, interrupt);
+      : await ingestSeason(phases, flags, runtime, sample, seasons, interrupt, streamed);
     interrupt.check();
     const season = flags.season ?? [...seasons.keys()].sort().at(-1);
     if (!season) throw new CliError('the games feed has no games');
@@ -492,6 +493,8 @@ async function ingestSeason(
   sample: Season | undefined,
   seasons: Map<string, number>,
   interrupt: Interrupt,
+  /** The feed is a stream, read once: not checked before, its unknown columns named here. */
+  streamed: boolean,
 ): Promise<IngestSummary> {
   const problems: GameProblem[] = [];
   const ingesting = phases.begin('ingest', ROWS_STORED);
@@ -504,9 +507,11 @@ async function ingestSeason(
           : streamGames(flags.games ?? '-', {
               ...neutralOf(flags),
               // A feed file's unknown columns were named by its check.
-              ...(flags.games === undefined || flags.games === '-'
+              ...(flags.games === undefined || streamed
                 ? {
-                    onUnknownColumn: unknownColumnWarnings('-', (line) => phases.interject(line)),
+                    onUnknownColumn: unknownColumnWarnings(flags.games ?? '-', (line) =>
+                      phases.interject(line),
+                    ),
                   }
                 : {}),
             }),
@@ -528,7 +533,7 @@ async function ingestSeason(
   if (problems.length > 0) {
     ingesting.end();
     reportProblems(flags.games ?? 'games', problems);
-    // Standard input (or a file changed since it was checked): its valid rows are stored.
+    // A stream (or a file changed since it was checked): its valid rows are stored.
     const stored = ingested.appended + ingested.corrected + ingested.unchanged;
     throw new CliError(
       `${counted(problems.length, 'invalid row')}; nothing rated${flags.dataDir && stored > 0 ? `, though its ${counted(stored, 'valid row')} ${stored === 1 ? 'is' : 'are'} stored in ${flags.dataDir} (fix the rows and run again: a row stored already is not appended twice)` : ' (fix them, or ingest with "matchstream ingest" to keep the rest)'}`,

@@ -4,6 +4,7 @@ import {
   MAX_NAME_LENGTH,
   unsafeText,
 } from '../../domain/games/validateGame.js';
+import { ensureReadable } from '../../feeds/readFeed.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import {
   applyTeamMetadata,
@@ -42,8 +43,10 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
       '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
       EXIT.USAGE,
     );
-  const rejectsPath =
-    flags.rejects ?? (file === '-' ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
+  // A stream (standard input, a pipe) gets its rejects in the current folder: beside a pipe
+  // (/dev/fd/63) nothing can be written.
+  const streamed = (await ensureReadable(file)) === 'stream';
+  const rejectsPath = flags.rejects ?? (streamed ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
   if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
     throw new CliError(
       `the rejects file ${rejectsPath} is ${file === '-' ? 'the team list on standard input' : `the team list ${file}`} itself: writing it would replace the list; name another with --rejects`,

@@ -62,6 +62,11 @@ export function registerRpi(program: Command): void {
     .addOption(
       new Option('--format <format>', 'output format').choices(RANKING_FORMATS).default('table'),
     )
+    .addOption(
+      new Option('--json', 'the same as --format json, as other commands say it').implies({
+        format: 'json',
+      }),
+    )
     .option('--top <n>', 'print only the first n teams', wholeNumber(1, 1_000_000))
     .option(
       '--skip-invalid',
@@ -90,6 +95,11 @@ Examples:
   matchstream generate | matchstream rpi -`,
     )
     .action(async (file: string | undefined, flags: RpiFlags) => {
+      if (flags.json && flags.format !== 'json')
+        throw new CliError(
+          `--json and --format ${flags.format} ask for two formats: give one`,
+          EXIT.USAGE,
+        );
       const games = gamesFile(file, flags.games);
       const teams = teamsFile(flags);
       const { runRpi } = await import('../actions/rpi.js');

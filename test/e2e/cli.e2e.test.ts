@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/program.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
-import { CLI, CLI_MODULES, runCli, serveFolder } from '../support/cli.js';
+import { CLI, CLI_MODULES, type CliRun, runCli, serveFolder } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -491,10 +491,84 @@ describe('matchstream (built command)', () => {
       }
       expect(directory.code).toBe(1);
       expect(directory.stderr).toBe(
-        `matchstream: ${tmp.path('a-folder')}: cannot read: not a regular file\n`,
+        `matchstream: ${tmp.path('a-folder')}: cannot read: a folder, not a file\n`,
       );
       expect(existsSync(folder)).toBe(false);
     });
+  });
+
+  /** The command run by bash with `<(cat FILE)` where `{}` stands in its arguments. */
+  function withSubstitution(args: readonly string[], file: string, cwd: string): Promise<CliRun> {
+    const line = args.map((a) => (a === '{}' ? '<(cat "$2")' : `'${a}'`)).join(' ');
+    return new Promise((done, fail) => {
+      const child = spawn('bash', ['-c', `exec "$0" "$1" ${line}`, process.execPath, CLI, file], {
+        cwd,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+      });
+      child.on('error', fail);
+      child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  it('rpi takes --json as every command that prints for scripts does, and refuses it with another --format', async () => {
+    const feed = tmp.file(
+      'rpi-json.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n2026-09-02,B,C,2,2\n',
+    );
+    const json = await runCli(['rpi', feed, '--json']);
+    const format = await runCli(['rpi', feed, '--format', 'json']);
+    const both = await runCli(['rpi', feed, '--json', '--format', 'csv']);
+
+    expect(json).toMatchObject({ code: 0, stderr: '' });
+    expect(json.stdout).toBe(format.stdout);
+    expect(both).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'matchstream: --json and --format csv ask for two formats: give one\n',
+    });
+  });
+
+  it('reads a feed from a pipe (<(zcat feed.gz) and the like) once, as standard input: start, ingest, rpi, teams import', async () => {
+    const cwd = tmp.path('piped');
+    mkdirSync(cwd);
+    const feed = tmp.file(
+      'piped.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n2026-09-02,B,C,2,2\n2026-09-03,C,A,0,3\n',
+    );
+    const bad = tmp.file(
+      'piped-bad.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n2026-09-02,B,C,x,2\n',
+    );
+    const teams = tmp.file('piped-teams.csv', 'team,conference\nA,East\nB,East\n');
+
+    const started = await withSubstitution(['start', '--games', '{}', '--json'], feed, cwd);
+    const ingested = await withSubstitution(['ingest', '{}', '--memory', '--json'], bad, cwd);
+    const rated = await withSubstitution(['rpi', '--games', '{}', '--json'], feed, cwd);
+    const imported = await withSubstitution(['teams', 'import', '{}', '--memory'], teams, cwd);
+
+    // Rated without a check before the ingest: a pipe is read once.
+    expect(started.code).toBe(0);
+    expect(started.stderr).toMatch(/^ingest: 3 rows stored: 3 new/m);
+    expect(started.stderr).not.toMatch(/^check:/m);
+    expect(JSON.parse(started.stdout)).toMatchObject({ games_counted: 3 });
+    expect(JSON.parse(started.stdout).rankings).toHaveLength(3);
+    // The bad row rejected, the good one stored; the rejects in the current folder, since
+    // nothing can be written beside a pipe.
+    expect(ingested.code).toBe(3);
+    expect(JSON.parse(ingested.stdout)).toMatchObject({ appended: 1, rejected: 1 });
+    expect(readFileSync(join(cwd, 'rejects.jsonl'), 'utf8')).toMatch(/"line":3/);
+    expect(rated).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(rated.stdout).rankings).toHaveLength(3);
+    expect(imported).toMatchObject({ code: 0, stderr: '' });
+    expect(imported.stdout).toMatch(/: 2 teams registered, 0 updated, 0 unchanged/);
   });
 
   it('serve on a data folder that does not exist says it makes a new one, before it serves', async () => {

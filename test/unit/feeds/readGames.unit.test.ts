@@ -282,7 +282,7 @@ describe('readGames', () => {
     await expect(readGames(tmp.file('empty.csv', ''))).rejects.toThrow(
       /empty\.csv: the file is empty/,
     );
-    await expect(readGames(tmp.dir)).rejects.toThrow(/not a regular file/);
+    await expect(readGames(tmp.dir)).rejects.toThrow(/cannot read: a folder, not a file/);
   });
 
   it('refuses a header with a column twice', async () => {
