@@ -94,7 +94,18 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   // valid rows would otherwise be in the data folder of a run that said it rated nothing.
   // A stream (standard input, a pipe) cannot be read twice: its rows are checked as they are
   // stored.
-  if (flags.games !== undefined && !streamed) await checkFeed(phases, flags.games, flags);
+  if (flags.games !== undefined && !streamed) {
+    const held = await checkFeed(phases, flags.games, flags);
+    // A season the feed does not hold, with no folder that may: said before anything boots.
+    if (
+      flags.season !== undefined &&
+      !held.has(flags.season) &&
+      !(flags.dataDir !== undefined && (await folderHoldsEvents(flags.dataDir)))
+    )
+      throw new CliError(
+        `season ${flags.season} cannot be rated: ${flags.games} holds no game of it (it holds ${seasonCounts(held)})${flags.dataDir === undefined ? '' : `, and the data folder ${flags.dataDir} holds no events`}; nothing stored, nothing rated`,
+      );
+  }
   // Ctrl-C (or SIGTERM) stops the run between its steps: the rows read go in, the pipeline
   // stops cleanly (the relay's checkpoint closed), and a run on the same folder goes on from
   // there. Trapped until the summary is out: a server's own wait then takes the signals.
@@ -562,11 +573,17 @@ const ROWS_CHECKED: CountWords = { unit: 'rows', verb: 'checked' };
 
 /**
  * Reads the feed once, validating every row without storing any: its invalid rows are
- * reported and the run stops (exit 3) with nothing stored.
+ * reported and the run stops (exit 3) with nothing stored. Resolves to the games of each
+ * season it holds.
  */
-async function checkFeed(phases: Phases, games: string, flags: NeutralFlags): Promise<void> {
+async function checkFeed(
+  phases: Phases,
+  games: string,
+  flags: NeutralFlags,
+): Promise<Map<string, number>> {
   const checking = phases.begin('check', ROWS_CHECKED);
   const problems: GameProblem[] = [];
+  const seasons = new Map<string, number>();
   let rows = 0;
   // A batch is a megabyte of the feed: progress once a batch.
   const rowsOf = streamGames(games, {
@@ -576,7 +593,10 @@ async function checkFeed(phases: Phases, games: string, flags: NeutralFlags): Pr
   for await (const batch of rowsOf) {
     for (const item of batch) {
       if (item.kind === 'problem') problems.push(item);
-      else rows++;
+      else {
+        rows++;
+        seasons.set(item.game.season, (seasons.get(item.game.season) ?? 0) + 1);
+      }
     }
     checking.progress({ done: rows + problems.length });
   }
@@ -589,6 +609,15 @@ async function checkFeed(phases: Phases, games: string, flags: NeutralFlags): Pr
     );
   }
   checking.end(`${counted(rows, 'row')} valid`);
+  return seasons;
+}
+
+/** "2025: 1 game, 2026: 3,399 games", by season. */
+function seasonCounts(seasons: ReadonlyMap<string, number>): string {
+  return [...seasons]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([season, games]) => `${season}: ${counted(games, 'game')}`)
+    .join(', ');
 }
 
 /** A generated season as validated feed rows. */

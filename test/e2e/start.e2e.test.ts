@@ -261,6 +261,37 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(sagas.stdout).toBe('no sagas\n');
   });
 
+  it('says a season neither its feed nor a data folder holds cannot be rated, before anything boots', async () => {
+    const games = tmp.path('unheld.csv');
+    const data = tmp.path('unheld');
+    await runCli(['generate', '--team-count', '8', '--games-per-team', '3', '--out', games]);
+
+    const inMemory = await runCli(['start', games, '--season', '2025']);
+    const inFolder = await runCli(['start', games, '--season', '2025', '--data-dir', data]);
+    const folderMade = existsSync(data);
+    // The feed's own season, or a folder that holds events, go on as before.
+    await runCli(['ingest', games, '--data-dir', data]);
+    const heldByFolder = await runCli(['start', games, '--season', '1999', '--data-dir', data]);
+
+    const said = (extra: string) =>
+      `matchstream: season 2025 cannot be rated: ${games} holds no game of it (it holds 2026: 15 games)${extra}; nothing stored, nothing rated\n`;
+    expect(inMemory.code).toBe(1);
+    expect(inMemory.stderr.replace(/\(\d+\.\d s\)/, '(T)')).toBe(
+      `check: 15 rows valid (T)\n${said('')}`,
+    );
+    expect(inFolder.code).toBe(1);
+    expect(inFolder.stderr.replace(/\(\d+\.\d s\)/, '(T)')).toBe(
+      `check: 15 rows valid (T)\n${said(`, and the data folder ${data} holds no events`)}`,
+    );
+    expect(folderMade).toBe(false);
+    // The folder holds events: whether it holds the season is known once its read models are up.
+    expect(heldByFolder.code).toBe(1);
+    expect(heldByFolder.stderr).toMatch(/^boot:/m);
+    expect(heldByFolder.stderr).toMatch(
+      /^matchstream: season 1999 cannot be rated: no game of season 1999 has a result in the matches read model; nothing rated$/m,
+    );
+  });
+
   it('prints the top of the rankings and a pipeline summary for people', async () => {
     const run = await runCli(['start', '--team-count', '24', '--seed', '3', '--top', '5']);
 
