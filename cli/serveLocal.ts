@@ -15,6 +15,7 @@ import { CliError } from './exitCodes.js';
 import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
 import { mountIngest } from './remoteIngest.js';
+import { mountTeams } from './remoteTeams.js';
 import { logRequests } from './requestLog.js';
 import { apiTokenFile } from './serverToken.js';
 
@@ -114,6 +115,7 @@ export async function openLocalServer(
   mountLocalAdmin(app, pipeline, dataDir);
   mountFolderRoutes(app, pipeline, token);
   mountIngest(app, pipeline.runtime.store);
+  mountTeams(app, pipeline.runtime.store);
   const fetch = logRequests(app.fetch, log());
   const { server, url } = await new Promise<{ server: ServerType; url: string }>(
     (resolve, reject) => {

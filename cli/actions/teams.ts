@@ -11,13 +11,16 @@ import {
   type TeamChange,
   type TeamMetadata,
 } from '../../ingest/teamMetadata.js';
-import { openEventStore } from '../../stream/local/openEventStore.js';
+import { dataDirHolder } from '../../stream/local/dataDirLock.js';
+import { openEventStore, storeDir } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { fileProgress } from '../progress.js';
 import { RejectsFile } from '../rejectsFile.js';
+import { applyTeamThrough } from '../remoteTeams.js';
 import { sameFile } from '../sameFile.js';
+import { serverToken } from '../serverToken.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
@@ -33,6 +36,41 @@ export interface UpdateFlags extends StoreFlags {
   readonly division?: string;
   readonly region?: string;
   readonly json?: boolean;
+}
+
+/** Where a command's team changes go: the store the flags name, or the server holding it. */
+interface TeamsTarget {
+  readonly description: string;
+  apply(metadata: TeamMetadata, correlationId: string): Promise<TeamChange>;
+  close(): Promise<void>;
+}
+
+/**
+ * The store the flags name; a data folder a server holds, through that server (`POST
+ * /admin/teams`), so its pipeline takes the change in at once, as `ingest` does.
+ */
+async function openTeams(flags: StoreFlags, maxSockets?: number): Promise<TeamsTarget> {
+  const server =
+    flags.aws || flags.endpoint || flags.memory
+      ? undefined
+      : dataDirHolder(storeDir(flags.dataDir))?.api;
+  if (server) {
+    const token = serverToken(flags.dataDir);
+    return {
+      description: `the server holding ${flags.dataDir} (${server})`,
+      apply: (metadata, correlationId) =>
+        applyTeamThrough(server, token, metadata, correlationId).catch((error: Error) => {
+          throw new CliError(error.message, EXIT.FAILURE, { cause: error });
+        }),
+      close: async () => {},
+    };
+  }
+  const opened = await openEventStore(storeTarget(flags, maxSockets));
+  return {
+    description: opened.description,
+    apply: (metadata, correlationId) => applyTeamMetadata(opened.store, metadata, correlationId),
+    close: () => opened.close(),
+  };
 }
 
 /** `teams import`: teams registered or updated from a team list. */
@@ -61,7 +99,7 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
   const correlation = randomUUID();
   let store: string;
   try {
-    const opened = await openEventStore(storeTarget(flags, flags.concurrency * 2));
+    const opened = await openTeams(flags, flags.concurrency * 2);
     store = opened.description;
     const progress = fileProgress(`importing ${file}`, flags.progress && !flags.json);
     try {
@@ -70,7 +108,7 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
         while (next < feed.teams.length) {
           const team = feed.teams[next++] as TeamMetadata;
           try {
-            const change = await applyTeamMetadata(opened.store, team, correlation);
+            const change = await opened.apply(team, correlation);
             counts[change.outcome]++;
           } catch (error) {
             counts.failed++;
@@ -145,11 +183,10 @@ export async function runTeamsUpdate(team: string, flags: UpdateFlags): Promise<
     const why = value === undefined ? undefined : unsafeText(value.trim());
     if (why) throw new CliError(`${what} ${why}`, EXIT.USAGE);
   }
-  const opened = await openEventStore(storeTarget(flags));
+  const opened = await openTeams(flags);
   let change: TeamChange;
   try {
-    change = await applyTeamMetadata(
-      opened.store,
+    change = await opened.apply(
       {
         team: name,
         ...(flags.conference !== undefined ? { conference: flags.conference } : {}),

@@ -19,10 +19,12 @@ The web console is at / (built by npm run build). Routes: GET /rankings?season=&
 /live (server-sent events), /store, /consumers, /dead-letters, /health, /openapi.json;
 POST /sagas {"season": "2026"} starts an RPI calculation saga, POST /dead-letters/redrive
 {"ids": [...]} redrives dead letters (both with the token of the folder's api-token file). The
-local-only POST /admin/ingest, /admin/rebuild and /admin/folder/... are what "matchstream ingest",
-"rebuild", "status", "projections list", "saga list", "saga show" and "inspect --dead-letters" on
-the same data folder use while this server runs. Errors are JSON
-{"error": {"status", "message"}}: 400 for a bad parameter, 404 for something unknown.
+local-only POST /admin/ingest, /admin/teams, /admin/rebuild and /admin/folder/... are what
+"matchstream ingest", "teams import", "teams update", "rebuild", "status", "projections list",
+"saga list", "saga show" and "inspect --dead-letters" on the same data folder use while this
+server runs. Errors are JSON
+{"error": {"status", "message"}}: 400 for a bad parameter, 404 for something unknown, 405 for a
+method the path does not take.
 Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 the port is in use or the pipeline failed.
 
 Examples:

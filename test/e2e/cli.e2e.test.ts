@@ -571,6 +571,61 @@ describe('matchstream (built command)', () => {
     expect(imported.stdout).toMatch(/: 2 teams registered, 0 updated, 0 unchanged/);
   });
 
+  it('teams import and teams update go through the server holding the folder, whose pipeline takes the changes in', async () => {
+    const data = tmp.path('teams-served');
+    const feed = tmp.file(
+      'teams-served.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
+    );
+    const list = tmp.file('teams-served-list.csv', 'team,conference\nA,East\nB,West\nC,North\n');
+    await runCli(['ingest', feed, '--data-dir', data]);
+    const server = await serveFolder(data);
+    /** The team as the server's read model has it, once it has `conference`. */
+    const team = async (name: string, conference: string) => {
+      for (let tries = 0; tries < 100; tries++) {
+        const found = (await (await fetch(`${server.url}/teams/${name}`)).json()) as {
+          conference?: string;
+        };
+        if (found.conference === conference) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return undefined;
+    };
+
+    try {
+      const imported = await runCli(['teams', 'import', list, '--data-dir', data, '--json']);
+      const updated = await runCli([
+        'teams',
+        'update',
+        'A',
+        '--conference',
+        'South',
+        '--data-dir',
+        data,
+        '--json',
+      ]);
+
+      expect(imported).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(imported.stdout)).toMatchObject({
+        store: `the server holding ${data} (${server.url})`,
+        registered: 1,
+        updated: 2,
+        unchanged: 0,
+        failed: 0,
+      });
+      expect(updated).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(updated.stdout)).toEqual({
+        team: 'A',
+        outcome: 'updated',
+        changed: ['conference'],
+      });
+      expect(await team('A', 'South')).toMatchObject({ team_id: 'A', version: 3 });
+      expect(await team('C', 'North')).toMatchObject({ team_id: 'C', version: 1 });
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
   it('serve on a data folder that does not exist says it makes a new one, before it serves', async () => {
     const data = tmp.path('typo');
 

@@ -60,6 +60,8 @@ export function runCli(
 export interface ServingFolder {
   /** What it wrote on standard error until it listened. */
   readonly stderr: string;
+  /** Where its API listens, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
   /** Sends SIGINT; resolves to its exit code. */
   stop(): Promise<number | null>;
 }
@@ -80,6 +82,7 @@ export async function serveFolder(data: string): Promise<ServingFolder> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return {
     stderr,
+    url: /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] ?? '',
     stop: async () => {
       child.kill('SIGINT');
       return exited;
