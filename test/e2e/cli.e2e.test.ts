@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/program.js';
 import { computeRpi } from '../../domain/rpi/computeRpi.js';
 import { readGames } from '../../feeds/readGames.js';
-import { CLI, CLI_MODULES, type CliRun, runCli, serveFolder } from '../support/cli.js';
+import { CLI, CLI_MODULES, type CliRun, outputOf, runCli, serveFolder } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -500,22 +500,12 @@ describe('matchstream (built command)', () => {
   /** The command run by bash with `<(cat FILE)` where `{}` stands in its arguments. */
   function withSubstitution(args: readonly string[], file: string, cwd: string): Promise<CliRun> {
     const line = args.map((a) => (a === '{}' ? '<(cat "$2")' : `'${a}'`)).join(' ');
-    return new Promise((done, fail) => {
-      const child = spawn('bash', ['-c', `exec "$0" "$1" ${line}`, process.execPath, CLI, file], {
+    return outputOf(
+      spawn('bash', ['-c', `exec "$0" "$1" ${line}`, process.execPath, CLI, file], {
         cwd,
         env: { ...process.env, NO_COLOR: '1' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        stdout += d;
-      });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-      });
-      child.on('error', fail);
-      child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    });
+      }),
+    );
   }
 
   it('rpi takes --json as every command that prints for scripts does, and refuses it with another --format', async () => {

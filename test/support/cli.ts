@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,12 +36,19 @@ export function runCli(
 ): Promise<CliRun> {
   const entry = options.entry ?? CLI;
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
+  const child = spawn(process.execPath, [entry, ...args], {
+    cwd: options.cwd ?? root,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: [options.stdinFd ?? 'pipe', options.stdoutFd ?? 'pipe', 'pipe'],
+  });
+  const run = outputOf(child);
+  child.stdin?.end(options.input ?? '');
+  return run;
+}
+
+/** What a child process wrote on standard output and error, and its exit code, once closed. */
+export function outputOf(child: ChildProcess): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], {
-      cwd: options.cwd ?? root,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: [options.stdinFd ?? 'pipe', options.stdoutFd ?? 'pipe', 'pipe'],
-    });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -52,7 +59,6 @@ export function runCli(
     });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin?.end(options.input ?? '');
   });
 }
 
