@@ -96,15 +96,18 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   // stored.
   if (flags.games !== undefined && !streamed) {
     const held = await checkFeed(phases, flags.games, flags);
-    // A season the feed does not hold, with no folder that may: said before anything boots.
-    if (
-      flags.season !== undefined &&
-      !held.has(flags.season) &&
-      !(flags.dataDir !== undefined && (await folderHoldsEvents(flags.dataDir)))
-    )
+    // A feed with no game, or none of the season asked for, and no folder that may hold it:
+    // said before anything boots.
+    const missing = flags.season === undefined ? held.size === 0 : !held.has(flags.season);
+    if (missing && !(flags.dataDir !== undefined && (await folderHoldsEvents(flags.dataDir)))) {
+      const folder =
+        flags.dataDir === undefined ? '' : `, and the data folder ${flags.dataDir} holds no events`;
       throw new CliError(
-        `season ${flags.season} cannot be rated: ${flags.games} holds no game of it (it holds ${seasonCounts(held)})${flags.dataDir === undefined ? '' : `, and the data folder ${flags.dataDir} holds no events`}; nothing stored, nothing rated`,
+        held.size === 0
+          ? `${flags.games} holds no game${folder}; nothing stored, nothing rated`
+          : `season ${flags.season} cannot be rated: ${flags.games} holds no game of it (it holds ${seasonCounts(held)})${folder}; nothing stored, nothing rated`,
       );
+    }
   }
   // Ctrl-C (or SIGTERM) stops the run between its steps: the rows read go in, the pipeline
   // stops cleanly (the relay's checkpoint closed), and a run on the same folder goes on from

@@ -261,7 +261,7 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(sagas.stdout).toBe('no sagas\n');
   });
 
-  it('says a season neither its feed nor a data folder holds cannot be rated, before anything boots', async () => {
+  it('says a season neither its feed nor a data folder holds cannot be rated, or a feed with no game, before anything boots', async () => {
     const games = tmp.path('unheld.csv');
     const data = tmp.path('unheld');
     await runCli(['generate', '--team-count', '8', '--games-per-team', '3', '--out', games]);
@@ -284,6 +284,20 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
       `check: 15 rows valid (T)\n${said(`, and the data folder ${data} holds no events`)}`,
     );
     expect(folderMade).toBe(false);
+    // A feed with no game at all, with or without --season.
+    const empty = tmp.file('no-games.csv', 'date,home_team,away_team,home_score,away_score\n');
+    for (const season of [[], ['--season', '2026']]) {
+      const run = await runCli(['start', empty, ...season]);
+      expect({
+        season,
+        code: run.code,
+        stderr: run.stderr.replace(/\(\d+\.\d s\)/, '(T)'),
+      }).toEqual({
+        season,
+        code: 1,
+        stderr: `check: 0 rows valid (T)\nmatchstream: ${empty} holds no game; nothing stored, nothing rated\n`,
+      });
+    }
     // The folder holds events: whether it holds the season is known once its read models are up.
     expect(heldByFolder.code).toBe(1);
     expect(heldByFolder.stderr).toMatch(/^boot:/m);
