@@ -301,7 +301,7 @@ async function compareGenerations(
 export interface RebuildRun {
   readonly flushMb?: number;
   readonly models?: readonly RebuiltModel[];
-  /** The scan rebuilds alone: no rebuild through the archive, no comparison. @default true */
+  /** The rebuilds through the archive and the comparisons (false: the scan rebuilds alone). @default true */
   readonly archive?: boolean;
   /** Told each step as it starts (the command prints them on standard error). */
   readonly progress?: (step: string) => void;
