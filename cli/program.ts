@@ -34,21 +34,38 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * Commander's error text as one line: `matchstream: ` for its `error: `, its lines joined,
+ * and where to look for usage last.
+ * @example usageError("error: unknown option '--x'\n(Did you mean --y?)\n")
+ * // "matchstream: unknown option '--x' (Did you mean --y?) (run with --help for usage)"
+ */
+export function usageError(text: string): string {
+  const line = text
+    .replace(/^error: /, ERROR_PREFIX)
+    .split('\n')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join(' ');
+  return `${line} (run with --help for usage)`;
+}
+
 /** The `matchstream` command with every subcommand registered. */
 export function buildProgram(): Command {
   const program = new Command('matchstream')
     .description('matchstream: college soccer match feeds to RPI rankings, event-sourced')
     .version(packageVersion())
     .option('--debug', 'print stack traces and causes of errors')
-    .showHelpAfterError('(run with --help for usage)')
     // Options before a command belong to the program, after it to the command: so that
     // `schemas show T --version 2` is the schema version, not the program's.
     .enablePositionalOptions()
     .exitOverride()
-    // Commander's own errors ("error: unknown option ...") start as every other error does.
-    // Subcommands inherit this: it is set before they are added.
+    // Commander's own errors ("error: unknown option ...") start as every other error does,
+    // and are one line as they are: its suggestion ("(Did you mean --season?)") and the
+    // pointer to --help after the error on the same line. Subcommands inherit this: it is set
+    // before they are added.
     .configureOutput({
-      outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)),
+      outputError: (text, write) => write(`${usageError(text)}\n`),
     });
   // Every command is registered, with its options and help, from a module that loads nothing
   // heavy; what a command does (actions/) is imported by its action, when it runs: so `--help`,

@@ -66,11 +66,11 @@ describe('matchstream archive --aws: the command line', () => {
     expect(await refused(['export', '--aws', '--bucket', 'b-1', '--segments', '8'])).toBe(
       'matchstream: --segments is for the local export: on AWS, DynamoDB chooses the data files',
     );
-    // Commander's own refusal: its line, then the project's pointer to --help.
+    // Commander's own refusal: its line, ending with the project's pointer to --help.
     const url = await runCli(['archive', 'export', '--aws', '--bucket', 's3://b-1'], { env });
     expect(url.code).toBe(2);
     expect(url.stderr).toBe(
-      "matchstream: option '--bucket <name>' argument 's3://b-1' is invalid. expected a bucket name such as matchstream-prod-archive (the stack output ArchiveBucket), not a URL or an ARN\n(run with --help for usage)\n",
+      "matchstream: option '--bucket <name>' argument 's3://b-1' is invalid. expected a bucket name such as matchstream-prod-archive (the stack output ArchiveBucket), not a URL or an ARN (run with --help for usage)\n",
     );
   });
 });

@@ -98,7 +98,9 @@ describe('matchstream (built command)', () => {
     const badSum = await runCli(['rpi', '--games', 'x.csv', '--weights', '0.5,0.5,0.5']);
 
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^matchstream: unknown option '--frobnicate'\n/);
+    expect(unknown.stderr).toBe(
+      "matchstream: unknown option '--frobnicate' (run with --help for usage)\n",
+    );
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toMatch(/expected 3 comma-separated numbers/);
     expect(badSum.code).toBe(2);
@@ -131,7 +133,7 @@ describe('matchstream (built command)', () => {
         args,
         code: 2,
         stderr:
-          "matchstream: option '--data-dir <dir>' argument '' is invalid. expected a folder, not an empty path",
+          "matchstream: option '--data-dir <dir>' argument '' is invalid. expected a folder, not an empty path (run with --help for usage)",
       });
     }
     expect(readdirSync(cwd)).toEqual([]);
@@ -151,12 +153,12 @@ describe('matchstream (built command)', () => {
       expect({ args, code: onFile.code, stderr: onFile.stderr }).toEqual({
         args,
         code: 2,
-        stderr: `matchstream: option '--data-dir <dir>' argument '${file}' is invalid. ${file} is a file, not a folder\n(run with --help for usage)\n`,
+        stderr: `matchstream: option '--data-dir <dir>' argument '${file}' is invalid. ${file} is a file, not a folder (run with --help for usage)\n`,
       });
       expect({ args, code: under.code, stderr: under.stderr.split('\n')[0] }).toEqual({
         args,
         code: 2,
-        stderr: `matchstream: option '--data-dir <dir>' argument '${join(file, 'store')}' is invalid. ${join(file, 'store')} cannot be a folder: ${file} is a file`,
+        stderr: `matchstream: option '--data-dir <dir>' argument '${join(file, 'store')}' is invalid. ${join(file, 'store')} cannot be a folder: ${file} is a file (run with --help for usage)`,
       });
     }
     expect(readFileSync(file, 'utf8')).toBe('x\n');
@@ -179,7 +181,7 @@ describe('matchstream (built command)', () => {
         args,
         code: 2,
         stderr: expect.stringMatching(
-          /^matchstream: option '--season <\w+>' argument '' is invalid\. expected a season label such as 2025 \(1 to 200 characters\)$/,
+          /^matchstream: option '--season <\w+>' argument '' is invalid\. expected a season label such as 2025 \(1 to 200 characters\) \(run with --help for usage\)$/,
         ),
       });
     }

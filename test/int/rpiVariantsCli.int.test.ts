@@ -110,8 +110,8 @@ describe('matchstream rpi --variant', () => {
 
     // Assess
     expect(bad.code).toBe(2);
-    expect(bad.stderr.split('\n')[0]).toBe(
-      "matchstream: option '--variant <variant>' argument 'adjustd' is invalid. Allowed choices are unadjusted, adjusted, non-conference.",
+    expect(bad.stderr).toBe(
+      "matchstream: option '--variant <variant>' argument 'adjustd' is invalid. Allowed choices are unadjusted, adjusted, non-conference. (run with --help for usage)\n",
     );
     expect(hockey.code).toBe(2);
     expect(hockey.stderr).toBe(

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { buildProgram, usageError } from '../../../cli/program.js';
+
+describe("commander's errors as the command prints them", () => {
+  it.each([
+    [
+      "error: unknown option '--seasn'\n(Did you mean --season?)\n",
+      "matchstream: unknown option '--seasn' (Did you mean --season?) (run with --help for usage)",
+    ],
+    [
+      "error: option '--season <label>' argument missing\n",
+      "matchstream: option '--season <label>' argument missing (run with --help for usage)",
+    ],
+  ])('makes %j one line', (text, line) => {
+    expect(usageError(text)).toBe(line);
+  });
+
+  it('writes one line for a mistyped option of a subcommand, with its suggestion', () => {
+    const written: string[] = [];
+    const program = buildProgram();
+    const rpi = program.commands.find((c) => c.name() === 'rpi');
+    rpi?.configureOutput({ writeErr: (s) => written.push(s) });
+
+    expect(() => program.parse(['rpi', 'x.csv', '--seasn', '2026'], { from: 'user' })).toThrow();
+    expect(written).toEqual([
+      "matchstream: unknown option '--seasn' (Did you mean --season?) (run with --help for usage)\n",
+    ]);
+  });
+});
