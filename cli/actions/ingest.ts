@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { ensureReadable } from '../../feeds/readFeed.js';
 import { streamGames } from '../../feeds/readGames.js';
+import { refuseClosedSeasons } from '../../ingest/closedSeasons.js';
 import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
 import { S3Storage } from '../../stream/archive/ArchiveStorage.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
@@ -94,12 +95,24 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
     const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
     const rows = rowsStored(file, phase);
     const neutral = neutralValues(flags);
+    const read = streamGames(file, {
+      ...(neutral ? { neutral } : {}),
+      onUnknownColumn: unknownColumnWarnings(file, (line) => phases.interject(line)),
+    });
+    // A store without the archive cannot tell an expired season's streams from new ones: the
+    // rows of a closed season are refused there, saying where they can go.
+    const blind = (flags.aws && flags.bucket === undefined) || flags.endpoint !== undefined;
     const batches = rows.source(
       interrupt.stopping(
-        streamGames(file, {
-          ...(neutral ? { neutral } : {}),
-          onUnknownColumn: unknownColumnWarnings(file, (line) => phases.interject(line)),
-        }),
+        opened && blind
+          ? refuseClosedSeasons(
+              read,
+              opened.store,
+              flags.aws
+                ? 'give --bucket ARCHIVE_BUCKET (the stack output ArchiveBucket), which holds its expired streams'
+                : 'ingest it where the archive is read: a data folder, or --aws --bucket ARCHIVE_BUCKET',
+            )
+          : read,
       ),
     );
     const onReject = (reject: Reject) => {

@@ -51,6 +51,9 @@ describe.runIf(motoAvailable())(
         );
         const ingested = await runCli(['ingest', feed, ...aws, '--json'], { env });
         expect(ingested.code, ingested.stderr).toBe(0);
+        // Closed, as `archive expire` asks of a season before it expires it.
+        const closed = await runCli(['archive', 'close-season', '2026', ...aws], { env });
+        expect(closed.code, closed.stderr).toBe(0);
         // A verified export covering the season in the bucket, then the season expired.
         const local = new FolderStorage(tmp.path('exported'));
         await exportTableLocally({
@@ -107,6 +110,36 @@ describe.runIf(motoAvailable())(
       expect(readFileSync(`${changed}.rejects.jsonl`, 'utf8')).toContain(
         `refused: stream match:${first.matchId} was expired from the table with the closed season 2026`,
       );
+    });
+
+    it("without --bucket, refuses a closed season's rows, saying to give it, and takes the others", async () => {
+      const other = tmp.file(
+        'other-season.csv',
+        'date,home_team,away_team,home_score,away_score\n2027-09-01,North Harbor State,South Bay Tech,2,1\n',
+      );
+
+      const blind = await runCli(['ingest', feed, ...aws, '--json'], { env });
+      const next = await runCli(['ingest', other, ...aws, '--json'], { env });
+
+      expect(blind.code).toBe(3);
+      expect(JSON.parse(blind.stdout)).toMatchObject({
+        read: season.games.length,
+        appended: 0,
+        unchanged: 0,
+        rejected: season.games.length,
+        events_appended: 0,
+      });
+      const reasons = readFileSync(`${feed}.rejects.jsonl`, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { reason: string }).reason);
+      expect(new Set(reasons)).toEqual(
+        new Set([
+          'season 2026 is closed, and may have been expired from the table into the archive, which this store does not read: give --bucket ARCHIVE_BUCKET (the stack output ArchiveBucket), which holds its expired streams',
+        ]),
+      );
+      expect(next.code, next.stderr).toBe(0);
+      expect(JSON.parse(next.stdout)).toMatchObject({ read: 1, appended: 1, rejected: 0 });
     });
   },
 );
