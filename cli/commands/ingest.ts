@@ -16,7 +16,7 @@ export function registerIngest(program: Command): void {
       )
       .option(
         '--bucket <name>',
-        "with --aws: the archive bucket (stack output ArchiveBucket), where the seasons expired from the table are read: a row of such a season then counts as unchanged, or is refused when it changes the result; without it, the rows of every closed season are refused (exit 3), since the table alone cannot tell whether they were expired",
+        'with --aws: the archive bucket (stack output ArchiveBucket), where the seasons expired from the table are read: a row of such a season then counts as unchanged, or is refused when it changes the result; without it, the rows of every closed season are refused (exit 3), since the table alone cannot tell whether they were expired',
         bucketName,
       )
       .option('--json', 'print the summary as JSON')

@@ -34,7 +34,12 @@ describe('refuseClosedSeasons', () => {
     const store = new InMemoryEventStore(registry);
     await closeSeason(store, '2025');
     const reads: string[] = [];
-    const counted = { read: (id: string) => (reads.push(id), store.read(id)) };
+    const counted = {
+      read: (id: string) => {
+        reads.push(id);
+        return store.read(id);
+      },
+    };
     const problem: GameProblem = { kind: 'problem', line: 4, reason: 'bad date' };
 
     const out: (GameRow | GameProblem)[] = [];
