@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import { ensureReadable } from '../../feeds/readFeed.js';
 import { streamGames } from '../../feeds/readGames.js';
 import { refuseClosedSeasons } from '../../ingest/closedSeasons.js';
 import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
@@ -14,9 +13,8 @@ import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { unknownColumnWarnings } from '../output/problems.js';
 import { Phases } from '../phases.js';
-import { RejectsFile } from '../rejectsFile.js';
+import { RejectsFile, refuseRejectsWithJson, rejectsPathFor } from '../rejectsFile.js';
 import { ingestThrough } from '../remoteIngest.js';
-import { sameFile } from '../sameFile.js';
 import { serverToken } from '../serverToken.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
@@ -34,27 +32,18 @@ export interface IngestFlags extends StoreFlags, NeutralFlags {
 export async function runIngest(file: string, flags: IngestFlags): Promise<void> {
   const started = performance.now();
   const rejectsToStdout = flags.rejects === '-';
-  if (rejectsToStdout && flags.json)
-    throw new CliError(
-      '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
-      EXIT.USAGE,
-    );
+  refuseRejectsWithJson(flags);
   if (flags.bucket !== undefined && !flags.aws)
     throw new CliError(
       '--bucket is the archive bucket on AWS: add --aws (a data folder reads its own archive)',
       EXIT.USAGE,
     );
-  // An unreadable feed fails before a store is opened (or a data folder made) for it.
-  // A stream (standard input, a pipe) gets its rejects in the current folder: beside a pipe
-  // (/dev/fd/63) nothing can be written.
-  const streamed = (await ensureReadable(file)) === 'stream';
-  const rejectsPath = flags.rejects ?? (streamed ? 'rejects.jsonl' : `${file}.rejects.jsonl`);
-  // Written before the feed is read through, a rejects file that is the feed would replace it.
-  if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
-    throw new CliError(
-      `the rejects file ${rejectsPath} is ${file === '-' ? 'the feed on standard input' : `the feed ${file}`} itself: writing it would replace the feed; name another with --rejects`,
-      EXIT.USAGE,
-    );
+  // An unreadable feed fails before a store is opened (or a data folder made) for it; a
+  // rejects file that is the feed, before the feed is read through (it would replace it).
+  const rejectsPath = await rejectsPathFor(file, flags.rejects, {
+    what: 'feed',
+    fallback: 'rejects.jsonl',
+  });
   const rejectsAt = rejectsToStdout ? 'standard output' : rejectsPath;
   // Opened (emptied: it speaks of this run only) before the store, so that a rejects file that
   // cannot be written fails before anything is stored.

@@ -4,7 +4,6 @@ import {
   MAX_NAME_LENGTH,
   unsafeText,
 } from '../../domain/games/validateGame.js';
-import { ensureReadable } from '../../feeds/readFeed.js';
 import { readTeams } from '../../feeds/readTeams.js';
 import {
   applyTeamMetadata,
@@ -17,9 +16,8 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { counted } from '../output/plural.js';
 import { reportProblems } from '../output/problems.js';
 import { fileProgress } from '../progress.js';
-import { RejectsFile } from '../rejectsFile.js';
+import { RejectsFile, refuseRejectsWithJson, rejectsPathFor } from '../rejectsFile.js';
 import { applyTeamThrough } from '../remoteTeams.js';
-import { sameFile } from '../sameFile.js';
 import { serverToken } from '../serverToken.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
@@ -76,20 +74,11 @@ async function openTeams(flags: StoreFlags, maxSockets?: number): Promise<TeamsT
 /** `teams import`: teams registered or updated from a team list. */
 export async function runTeamsImport(file: string, flags: ImportFlags): Promise<void> {
   const rejectsToStdout = flags.rejects === '-';
-  if (rejectsToStdout && flags.json)
-    throw new CliError(
-      '--json prints the summary on standard output, which carries the rejected rows here: drop --json, or name a file',
-      EXIT.USAGE,
-    );
-  // A stream (standard input, a pipe) gets its rejects in the current folder: beside a pipe
-  // (/dev/fd/63) nothing can be written.
-  const streamed = (await ensureReadable(file)) === 'stream';
-  const rejectsPath = flags.rejects ?? (streamed ? 'teams.rejects.jsonl' : `${file}.rejects.jsonl`);
-  if (!rejectsToStdout && sameFile(file === '-' ? 0 : file, rejectsPath))
-    throw new CliError(
-      `the rejects file ${rejectsPath} is ${file === '-' ? 'the team list on standard input' : `the team list ${file}`} itself: writing it would replace the list; name another with --rejects`,
-      EXIT.USAGE,
-    );
+  refuseRejectsWithJson(flags);
+  const rejectsPath = await rejectsPathFor(file, flags.rejects, {
+    what: 'team list',
+    fallback: 'teams.rejects.jsonl',
+  });
   const feed = await readTeams(file);
   // Opened (emptied: it speaks of this run only) before the store, so that a rejects file that
   // cannot be written fails before anything is stored.

@@ -1,8 +1,6 @@
 import { UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
-import { exportTableLocally } from '../../stream/archive/exportTable.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { DynamoEventStore } from '../../stream/eventStore/DynamoEventStore.js';
@@ -10,7 +8,7 @@ import { ensureEventsTable } from '../../stream/eventStore/eventsTable.js';
 import { type CliRun, runCli } from '../support/cli.js';
 import { type Moto, motoAvailable, motoShellEnv, startMoto } from '../support/moto.js';
 import { matchRecorded, registry } from '../support/registry.js';
-import { uploadArchive } from '../support/s3Archive.js';
+import { exportIntoBucket } from '../support/s3Archive.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir('archive-aws-');
@@ -112,14 +110,11 @@ describe.runIf(motoAvailable())(
             }),
           );
         // An export in DynamoDB's format in the bucket, as a completed export leaves it.
-        const local = new FolderStorage(tmp.path('exported'));
-        ({ exportArn } = await exportTableLocally({
-          client: dynamo,
-          table: TABLE,
-          storage: local,
-          prefix: 'events',
-        }));
-        await uploadArchive(local, s3, BUCKET);
+        ({ exportArn } = await exportIntoBucket(
+          { client: dynamo, table: TABLE, folder: tmp.path('exported') },
+          s3,
+          BUCKET,
+        ));
       } finally {
         dynamo.destroy();
         s3.destroy();

@@ -4,9 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
 import { seasonOfStream } from '../../ingest/seasons.js';
-import { FolderStorage, S3Storage } from '../../stream/archive/ArchiveStorage.js';
+import { S3Storage } from '../../stream/archive/ArchiveStorage.js';
 import { expireSeason } from '../../stream/archive/expireSeason.js';
-import { exportTableLocally } from '../../stream/archive/exportTable.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { CommitCodec } from '../../stream/eventStore/Commit.js';
@@ -14,7 +13,7 @@ import { ensureEventsTable } from '../../stream/eventStore/eventsTable.js';
 import { runCli } from '../support/cli.js';
 import { type Moto, motoAvailable, motoShellEnv, startMoto } from '../support/moto.js';
 import { registry } from '../support/registry.js';
-import { uploadArchive } from '../support/s3Archive.js';
+import { exportIntoBucket } from '../support/s3Archive.js';
 import { tempDir } from '../support/tempDir.js';
 
 const TABLE = 'matchstream-prod-events';
@@ -55,15 +54,16 @@ describe.runIf(motoAvailable())(
         const closed = await runCli(['archive', 'close-season', '2026', ...aws], { env });
         expect(closed.code, closed.stderr).toBe(0);
         // A verified export covering the season in the bucket, then the season expired.
-        const local = new FolderStorage(tmp.path('exported'));
-        await exportTableLocally({
-          client: dynamo,
-          table: TABLE,
-          storage: local,
-          prefix: 'events',
-          now: () => Date.now() + 120_000,
-        });
-        await uploadArchive(local, s3, BUCKET);
+        await exportIntoBucket(
+          {
+            client: dynamo,
+            table: TABLE,
+            folder: tmp.path('exported'),
+            now: () => Date.now() + 120_000,
+          },
+          s3,
+          BUCKET,
+        );
         const expired = await expireSeason({
           client: dynamo,
           table: TABLE,

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
 import { FolderStorage, S3Storage } from '../../stream/archive/ArchiveStorage.js';
-import { exportTableLocally } from '../../stream/archive/exportTable.js';
 import { listExports } from '../../stream/archive/readExport.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
@@ -15,7 +14,7 @@ import { ensureEventsTable } from '../../stream/eventStore/eventsTable.js';
 import { type CliRun, runCli } from '../support/cli.js';
 import { type Moto, motoAvailable, motoShellEnv, startMoto } from '../support/moto.js';
 import { matchRecorded, registry } from '../support/registry.js';
-import { uploadArchive } from '../support/s3Archive.js';
+import { exportIntoBucket } from '../support/s3Archive.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir('replay-archive-');
@@ -202,14 +201,11 @@ describe.runIf(motoAvailable())(
         );
         // A recent export in DynamoDB's format in the bucket (moto's own export writes no
         // manifests), then a commit after it that the archive does not hold.
-        const local = new FolderStorage(tmp.path('exported'));
-        await exportTableLocally({
-          client: dynamo,
-          table: TABLE,
-          storage: local,
-          prefix: 'events',
-        });
-        await uploadArchive(local, s3, BUCKET);
+        await exportIntoBucket(
+          { client: dynamo, table: TABLE, folder: tmp.path('exported') },
+          s3,
+          BUCKET,
+        );
         await store.append('match:after-export', 0, [
           { event_type: 'MatchRecorded', data: matchRecorded('match:after-export') },
         ]);

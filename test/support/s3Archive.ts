@@ -1,5 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import { FolderStorage } from '../../stream/archive/ArchiveStorage.js';
+import type { ManifestSummary } from '../../stream/archive/exportFormat.js';
+import { exportTableLocally, type LocalExportOptions } from '../../stream/archive/exportTable.js';
 
 /**
  * Uploads every file of a local archive to a bucket under the same keys, as DynamoDB's export
@@ -30,4 +32,21 @@ export async function uploadArchive(
     keys.push(key);
   }
   return keys;
+}
+
+/**
+ * A full export of `options.table` in DynamoDB's export format, made in a local folder and
+ * uploaded to `bucket`: what a completed export to S3 leaves there (moto's own export writes no
+ * manifests). Resolves to the export's summary.
+ */
+export async function exportIntoBucket(
+  options: Omit<LocalExportOptions, 'storage' | 'prefix'> & { readonly folder: string },
+  s3: S3Client,
+  bucket: string,
+): Promise<ManifestSummary> {
+  const { folder, ...exported } = options;
+  const local = new FolderStorage(folder);
+  const summary = await exportTableLocally({ ...exported, storage: local, prefix: 'events' });
+  await uploadArchive(local, s3, bucket);
+  return summary;
 }
