@@ -10,6 +10,7 @@ import { type ArchivedExport, listExports, readDataFile } from '../stream/archiv
 import type { CommitCodec } from '../stream/eventStore/Commit.js';
 import type { fromItem } from '../stream/eventStore/commitItem.js';
 import { readAllFilter } from '../stream/eventStore/filters.js';
+import { type ReadsManyStreams, readStreams } from '../stream/eventStore/readStreams.js';
 import { type UnreadableEvent, UnreadableEvents } from '../stream/eventStore/UnreadableEvents.js';
 import { Mutex } from '../stream/Mutex.js';
 import { envelopeLines } from '../stream/replay/FileTarget.js';
@@ -21,7 +22,7 @@ import {
   type ReplayTarget,
 } from '../stream/replay/replay.js';
 import { StoreError } from '../stream/StoreError.js';
-import { byCodeUnits, readableCommits, readStreams } from './archiveReplay.js';
+import { byCodeUnits, readableCommits } from './archiveReplay.js';
 
 /** A stored item as a data file or a table scan gives it. */
 export type StoredItem = Parameters<typeof fromItem>[0];
@@ -60,7 +61,7 @@ export interface ArchiveToFileOptions {
    * and written whole after them, read through the store, so each is written once whichever
    * exports hold it (an export taken after the expiry holds none of it). None: no such phase.
    */
-  readonly expired?: Pick<ArchivedEventStore, 'seasons' | 'read'>;
+  readonly expired?: Pick<ArchivedEventStore, 'seasons' | 'read'> & Partial<ReadsManyStreams>;
   /** Expired streams a unit holds (each unit written whole and checkpointed). @default 1000 */
   readonly expiredPerUnit?: number;
   /** Where each file's lines wait until the file is read whole. @default the system's temporary folder */
@@ -133,7 +134,7 @@ function fingerprintOf(
 
 /** Expired streams a unit of the replay reads: one checkpoint each. */
 const EXPIRED_STREAMS_PER_UNIT = 1000;
-/** Expired streams a page of a unit holds (read `readStreams`' lanes at a time). */
+/** Expired streams a page of a unit holds (read together, `readStreams`). */
 const EXPIRED_PAGE = 100;
 
 /** What a page of a unit writes: its lines, and what it read. */
@@ -322,8 +323,8 @@ async function replayArchiveAll(options: ArchiveToFileOptions): Promise<ArchiveF
   ): AsyncGenerator<PageLines> {
     for (let k = 0; k < unitIds.length && !stopped(); k += EXPIRED_PAGE) {
       const page = unitIds.slice(k, k + EXPIRED_PAGE);
-      const envelopes = (await readStreams(page, (id) => store.read(id, { unreadable }))).flatMap(
-        (stream) => stream.filter(keep),
+      const envelopes = (await readStreams(store, page, { unreadable })).flatMap((stream) =>
+        stream.filter(keep),
       );
       yield {
         text: envelopes.length > 0 ? envelopeLines(envelopes) : '',

@@ -8,11 +8,11 @@ import { type ArchivedExport, readDataFile } from '../stream/archive/readExport.
 import { AggregateSequencer } from '../stream/consumer/AggregateSequencer.js';
 import { DeferredPositionStore } from '../stream/consumer/DeferredPositionStore.js';
 import type { PositionStore } from '../stream/consumer/PositionStore.js';
-import type { EventEnvelope } from '../stream/EventEnvelope.js';
 import type { Commit, CommitCodec } from '../stream/eventStore/Commit.js';
 import { fromItem } from '../stream/eventStore/commitItem.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
 import { readAllFilter } from '../stream/eventStore/filters.js';
+import { type ReadsManyStreams, readStreams } from '../stream/eventStore/readStreams.js';
 import { type UnreadableEvent, UnreadableEvents } from '../stream/eventStore/UnreadableEvents.js';
 import type { ReplayCheckpoint, ReplayCheckpoints } from '../stream/replay/replay.js';
 import { StoreError } from '../stream/StoreError.js';
@@ -28,7 +28,7 @@ export interface ExportFileWork {
   readonly positions: PositionStore;
   readonly consumer: string;
   /** Where a stream's earlier events are read when a file brings a later one first. */
-  readonly events: Pick<EventStore, 'read'>;
+  readonly events: Pick<EventStore, 'read'> & Partial<ReadsManyStreams>;
   readonly codec: CommitCodec;
   /** Flush once the folded documents pass this many bytes (see `Projector.foldedBytes`). */
   readonly budgetBytes: number;
@@ -255,15 +255,13 @@ export async function applyDeferredStreams(
     );
   if (!(Number.isSafeInteger(size) && size >= 1))
     throw new Error(`a chunk of deferred streams must hold at least one (got ${size})`);
-  // Streams read DEFERRED_READS at a time, and delivered a chunk at once (each stream's
+  // Streams read together (`readStreams`), and delivered a chunk at once (each stream's
   // events in order: the positions of a chunk read in one request).
   for (let first = true; start < ids.length; first = false) {
     if (part.signal?.aborted) break;
     if (!first && part.until !== undefined && now() >= part.until) break;
     const chunk = ids.slice(start, start + size);
-    const events = (await readStreams(chunk, (id) => work.events.read(id))).flatMap((stream) =>
-      stream.filter(keep),
-    );
+    const events = (await readStreams(work.events, chunk)).flatMap((stream) => stream.filter(keep));
     if (events.length > 0) await target.deliver(events);
     start += chunk.length;
     part.onChunk?.(start, target.applied);
@@ -277,38 +275,6 @@ export async function applyDeferredStreams(
   };
 }
 
-/**
- * Streams read at once (`readStreams`): a stream's read is a Query (and, for an expired
- * season's stream, the archive's index), so one at a time waits on each round trip.
- */
-const DEFERRED_READS = 16;
-
-/**
- * Each stream's events, in the order of `ids`, read `lanes` streams at a time. The first
- * failure stops the lanes from taking more streams, and is thrown.
- */
-export async function readStreams(
-  ids: readonly string[],
-  read: (id: string) => Promise<EventEnvelope[]>,
-  lanes = DEFERRED_READS,
-): Promise<EventEnvelope[][]> {
-  const out: EventEnvelope[][] = new Array(ids.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async () => {
-    while (failure === undefined && next < ids.length) {
-      const i = next++;
-      try {
-        out[i] = await read(ids[i] as string);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(lanes, ids.length) }, lane));
-  if (failure) throw failure.error;
-  return out;
-}
 /** Streams `applyDeferredStreams` delivers at once (the positions of 100: one BatchGetItem). */
 const DEFERRED_CHUNK = 100;
 

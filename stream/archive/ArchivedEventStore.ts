@@ -1,4 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { batchGetReliably } from '../aws/dynamoBatch.js';
 import type { EventEnvelope, NewEvent } from '../EventEnvelope.js';
 import type { Commit } from '../eventStore/Commit.js';
 import {
@@ -10,6 +12,11 @@ import {
 } from '../eventStore/DynamoEventStore.js';
 import type { AppendResult, ReadOptions } from '../eventStore/EventStore.js';
 import { commitOverlaps, readAllFilter, readFilter } from '../eventStore/filters.js';
+import {
+  type ReadsManyStreams,
+  readEach,
+  type WholeStreamOptions,
+} from '../eventStore/readStreams.js';
 import { ConcurrencyError, StoreError } from '../StoreError.js';
 import type { IndexedStream, SeasonArchive } from './SeasonArchive.js';
 
@@ -40,7 +47,7 @@ const STREAMS_PER_PAGE = 100;
  * them whole at the end of the segment their id hashes to, with a scan key that says where
  * they are, so an interrupted replay resumes there too.
  */
-export class ArchivedEventStore extends DynamoEventStore {
+export class ArchivedEventStore extends DynamoEventStore implements ReadsManyStreams {
   readonly seasons: SeasonArchive;
 
   constructor(options: ArchivedEventStoreOptions) {
@@ -131,6 +138,50 @@ export class ArchivedEventStore extends DynamoEventStore {
     return [...archived, ...events.filter((e) => e.sequence >= below)];
   }
 
+  /**
+   * Whole streams, each as `read` gives it, with one request per hundred keys for the streams
+   * of expired seasons instead of a Query each: the table is asked only whether it holds the
+   * commit at each sequence the index starts a commit at, or the one after the stream's end.
+   * A stream the table holds none of those for is read from the archive alone; any other is
+   * read as `read` does (an expiry under way, or events appended after the index).
+   *
+   * Why those keys are enough: the table keys a commit by its stream and first sequence, and
+   * an append after version v writes the commit starting at v + 1, where v is a version the
+   * stream had (the end of one of its commits; `DynamoEventStore`). So every commit the table
+   * can hold of an indexed stream starts at one of the index's commits (one not deleted yet,
+   * or written again by a writer that read the stream as empty or as it was) or right after
+   * its end (events appended after the index was written); later commits of such an appended
+   * end only come after that one.
+   */
+  async readMany(
+    ids: readonly string[],
+    options: WholeStreamOptions = {},
+  ): Promise<EventEnvelope[][]> {
+    const indexed = await this.seasons.all();
+    const keys: Record<string, AttributeValue>[] = [];
+    for (const id of new Set(ids)) {
+      const stream = indexed.get(id)?.stream;
+      if (!stream) continue;
+      for (const sequence of [...stream.commits.map((c) => c.sequence), stream.last_sequence + 1])
+        keys.push(marshall({ aggregate_id: id, sequence }));
+    }
+    const found =
+      keys.length === 0
+        ? new Map()
+        : await this.call(undefined, () =>
+            batchGetReliably(this.client, this.table, keys, ['aggregate_id', 'sequence']),
+          );
+    const inTable = new Set([...found.values()].map((item) => item.aggregate_id?.S));
+    const keep = readFilter(options);
+    return readEach(ids, async (id) => {
+      const archived = indexed.get(id);
+      if (!archived || inTable.has(id)) return this.read(id, options);
+      return (await this.seasons.commitsOf(archived)).flatMap((c) =>
+        this.codec.envelopes(c, keep, options.unreadable),
+      );
+    });
+  }
+
   override async *scanSegmentPages(
     segment: number,
     segments: number,
@@ -159,17 +210,13 @@ export class ArchivedEventStore extends DynamoEventStore {
     const keep = readAllFilter(options);
     const perPage = Math.max(1, Math.min(options.pageSize ?? STREAMS_PER_PAGE, STREAMS_PER_PAGE));
     for (let k = position; k < ids.length; k += perPage) {
-      const events: EventEnvelope[] = [];
-      let scanned = 0;
-      for (const id of ids.slice(k, k + perPage)) {
-        if (options.exclude?.(id)) continue;
-        const stream = await this.read(
-          id,
-          options.unreadable ? { unreadable: options.unreadable } : {},
-        );
-        events.push(...stream.filter(keep));
-        scanned += indexed.get(id)?.stream.commits.length ?? 0;
-      }
+      const page = ids.slice(k, k + perPage).filter((id) => !options.exclude?.(id));
+      const streams = await this.readMany(
+        page,
+        options.unreadable ? { unreadable: options.unreadable } : {},
+      );
+      const events = streams.flatMap((stream) => stream.filter(keep));
+      const scanned = page.reduce((n, id) => n + (indexed.get(id)?.stream.commits.length ?? 0), 0);
       yield {
         segment,
         events,

@@ -90,7 +90,7 @@ export interface ScanPage {
  * can never overlap (streams only grow), and one of two racing appends always loses.
  */
 export class DynamoEventStore implements EventStore {
-  private readonly client: DynamoDBClient;
+  protected readonly client: DynamoDBClient;
   readonly table: string;
   protected readonly codec: CommitCodec;
   private readonly relayMarker: boolean;
@@ -412,11 +412,12 @@ export class DynamoEventStore implements EventStore {
   }
 
   /** Runs a DynamoDB call (the SDK retries throttling and 5xx); any other failure becomes a StoreError. */
-  private async call<T>(aggregateId: string | undefined, send: () => Promise<T>): Promise<T> {
+  protected async call<T>(aggregateId: string | undefined, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
+      if (error instanceof ConditionalCheckFailedException || error instanceof StoreError)
+        throw error;
       const name = error instanceof Error ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
       throw new StoreError(

@@ -394,7 +394,7 @@ describe('each function is granted exactly what its code calls', () => {
         "RebuildControlRole → <EventStoreEvents.Arn>/export/*: dynamodb:DescribeExport",
         "RebuildControlRole → <RebuildFeederFunction.Arn>:*: lambda:CreateAlias lambda:GetAlias",
         "RebuildControlRole → ArchiveBucket: s3:ListBucket",
-        "RebuildControlRole → EventStoreEvents: dynamodb:DescribeContinuousBackups dynamodb:DescribeTable dynamodb:ExportTableToPointInTime dynamodb:GetItem dynamodb:Query",
+        "RebuildControlRole → EventStoreEvents: dynamodb:BatchGetItem dynamodb:DescribeContinuousBackups dynamodb:DescribeTable dynamodb:ExportTableToPointInTime dynamodb:GetItem dynamodb:Query",
         "RebuildControlRole → Key: kms:CreateGrant kms:Decrypt kms:DescribeKey kms:Encrypt kms:GenerateDataKey* kms:ReEncrypt*",
         "RebuildControlRole → ReadModelsmatches: dynamodb:BatchGetItem dynamodb:DescribeTable dynamodb:Scan",
         "RebuildControlRole → ReadModelspipelinestats: dynamodb:BatchGetItem dynamodb:DescribeTable dynamodb:Scan",

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames, type Reject } from '../../../ingest/ingestGames.js';
@@ -26,6 +31,7 @@ import { AggregateSequencer } from '../../../stream/consumer/AggregateSequencer.
 import { InMemoryPositionStore } from '../../../stream/consumer/PositionStore.js';
 import type { EventEnvelope } from '../../../stream/EventEnvelope.js';
 import { CommitCodec } from '../../../stream/eventStore/Commit.js';
+import { toItem } from '../../../stream/eventStore/commitItem.js';
 import { CHANGES_STREAM } from '../../../stream/local/EmbeddedRuntime.js';
 import { FileTarget } from '../../../stream/replay/FileTarget.js';
 import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
@@ -278,6 +284,8 @@ describe('closed seasons expired from the table', () => {
     expect(midway.length).toBeGreaterThan(itemsBefore.length - index.commit_count);
     expect(await replayed('midway')).toEqual(before.events);
     for (const id of s1Streams) before.reads.set(id, await store.read(id));
+    // Read together, as one at a time: those half deleted from the table and the others.
+    expect(await store.readMany(s1Streams)).toEqual(s1Streams.map((id) => before.reads.get(id)));
 
     // Act: run again.
     const summary = await expireClosedSeason({
@@ -479,5 +487,73 @@ describe('closed seasons expired from the table', () => {
       [],
     );
     expect(await store.read(corrected)).toEqual(before.reads.get(corrected));
+  }, 60_000);
+
+  it('reads expired streams together as it reads them one at a time, asking the table a hundred keys a request', async () => {
+    // Prepare: count the requests the store sends from here on.
+    const sent: string[] = [];
+    const dynamo = pipeline.runtime.dynamo;
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    const live = (await tableItems()).find((i) => i.aggregate_id?.S?.startsWith('match:'))
+      ?.aggregate_id?.S;
+    if (!live) throw new Error('no stream of S2 in the table');
+    const one = s1Streams.find((id) => id !== corrected && id.startsWith('match:')) as string;
+    const other = s1Streams.find((id) => id !== corrected && id !== one && id.startsWith('match:'));
+    if (!other) throw new Error('too few streams in S1');
+    const codec = new CommitCodec(pipeline.runtime.registry);
+    const put = (commit: ReturnType<CommitCodec['build']>) =>
+      dynamo.send(new PutItemCommand({ TableName: store.table, Item: toItem(commit) }));
+    const remove = (id: string, sequence: number) =>
+      dynamo.send(
+        new DeleteItemCommand({
+          TableName: store.table,
+          Key: { aggregate_id: { S: id }, sequence: { N: String(sequence) } },
+        }),
+      );
+    const cancelled = {
+      event_type: 'MatchCancelled' as const,
+      data: { match_id: 'x', reason: null },
+    };
+    try {
+      // Act + Assess: the expired season's streams, with none of them in the table, come back
+      // as each read gives them, without a Query: BatchGetItem of their commits' keys.
+      const ids = [...s1Streams].sort();
+      const many = await store.readMany(ids);
+      expect(many).toEqual(ids.map((id) => before.reads.get(id)));
+      expect(sent.filter((c) => c === 'QueryCommand')).toEqual([]);
+      const indexed = await store.seasons.all();
+      const keys = ids.reduce((n, id) => n + (indexed.get(id)?.stream.commits.length ?? 0) + 1, 0);
+      expect(sent.filter((c) => c === 'BatchGetItemCommand').length).toBe(Math.ceil(keys / 100));
+
+      // With a stream still in the table and one no store holds: each read as `read` does.
+      sent.length = 0;
+      const mixed = [one, live, 'match:nowhere', corrected];
+      expect(await store.readMany(mixed)).toEqual(
+        await Promise.all(mixed.map((id) => store.read(id))),
+      );
+
+      // Events appended after the index, and a stream written again from its start by a
+      // writer that read it as empty: the table's commits are read, as `read` reads them.
+      await put(codec.build(one, before.reads.get(one)?.length ?? 0, [cancelled]));
+      await put(codec.build(other, 0, [cancelled]));
+      const [tail, restarted] = await store.readMany([one, other]);
+      expect(tail).toEqual(await store.read(one));
+      expect(tail?.map((e) => e.event_type)).toEqual([
+        ...(before.reads.get(one) ?? []).map((e) => e.event_type),
+        'MatchCancelled',
+      ]);
+      expect(restarted).toEqual(await store.read(other));
+      expect(restarted?.map((e) => e.event_type)).toEqual(['MatchCancelled']);
+    } finally {
+      dynamo.middlewareStack.remove('countRequests');
+      await remove(one, (before.reads.get(one)?.length ?? 0) + 1);
+      await remove(other, 1);
+    }
   }, 60_000);
 });
