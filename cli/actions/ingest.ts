@@ -146,16 +146,22 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   } else {
     // With the rejected rows on standard output, the summary goes beside the errors.
     const print = rejectsToStdout ? async (text: string) => void process.stderr.write(text) : write;
+    const counts: [string, number][] = [
+      ['read', summary.read],
+      ['appended', summary.appended],
+      ['unchanged', summary.unchanged],
+      ['corrected', summary.corrected],
+      ['rejected', summary.rejected],
+      ...(summary.failed > 0 ? [['failed', summary.failed] as [string, number]] : []),
+      ['teams registered', summary.teams_registered],
+      ['events appended', summary.events_appended],
+    ];
+    const shown = counts.map(([label, n]) => [label, n.toLocaleString('en-US')] as const);
+    const width = Math.max(...shown.map(([, n]) => n.length));
     await print(
       [
-        `ingested ${file} into ${description} in ${report.seconds} s (${report.rows_per_second} rows/s)`,
-        `  read       ${summary.read}`,
-        `  appended   ${summary.appended}`,
-        `  unchanged  ${summary.unchanged}`,
-        `  corrected  ${summary.corrected}`,
-        `  rejected   ${summary.rejected}`,
-        ...(summary.failed > 0 ? [`  failed     ${summary.failed}`] : []),
-        `  teams registered ${summary.teams_registered}, events appended ${summary.events_appended}`,
+        `ingested ${file} into ${description} in ${report.seconds} s (${report.rows_per_second.toLocaleString('en-US')} rows/s)`,
+        ...shown.map(([label, n]) => `  ${label.padEnd(17)}${n.padStart(width)}`),
         ...(rejected > 0 ? [`  bad rows: ${rejectsAt}`] : []),
         '',
       ].join('\n'),

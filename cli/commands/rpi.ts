@@ -117,7 +117,7 @@ function gamesFile(argument: string | undefined, option: string | undefined): st
   const file = argument ?? option;
   if (file === undefined)
     throw new CliError(
-      'give the games file: matchstream rpi FILE ("-" for standard input)',
+      'give the games file: matchstream rpi FILE ("-" for standard input); a season stored in a data folder is rated by "matchstream saga start rpi --season S"',
       EXIT.USAGE,
     );
   return file;

@@ -660,6 +660,9 @@ describe('matchstream (built command)', () => {
       expect([both.code, none.code, twoStdins.code]).toEqual([2, 2, 2]);
       expect(both.stderr).toMatch(/^matchstream: two games files given/);
       expect(none.stderr).toMatch(/^matchstream: give the games file: matchstream rpi FILE/);
+      // A user who ingested into a data folder is told how to rate what it holds.
+      expect(none.stderr).toContain('"matchstream saga start rpi --season S"');
+      expect(none.stderr.trim().split('\n')).toHaveLength(1);
       expect(twoStdins.stderr).toMatch(
         /^matchstream: the games and the team list cannot both come from standard input/,
       );
