@@ -17,7 +17,7 @@ export interface ReadsManyStreams {
  * Streams read at once where each is a request of its own (a Query, and for an expired
  * season's stream the archive's index): one at a time would wait on every round trip.
  */
-export const STREAM_READS = 16;
+const STREAM_READS = 16;
 
 /**
  * Each stream's events, in the order of `ids`, read `lanes` streams at a time. The first
