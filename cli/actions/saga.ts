@@ -9,6 +9,8 @@ import { readScope } from '../../sagas/rpi/rankingsCache.js';
 import { collectGames } from '../../sagas/rpi/rpiCalculation.js';
 import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { activeSagaIds, getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
+import type { SagaEventType } from '../../schemas/events.js';
+import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { readAdjustments } from '../adjustmentsFile.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { activeDocuments } from '../folder/FolderReader.js';
@@ -55,12 +57,25 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
     throw new CliError('--adjustments only applies to --variant adjusted', EXIT.USAGE);
   // What the profile cannot compute is refused before the pipeline starts.
   checkVariant(flags.variant, resolveProfile(flags.profile), adjustments);
+  // The sagas that catching up starts (the results it applies ask for a recalculation, as
+  // they do on AWS) run before this one: each is said, so that a second calculation in
+  // `saga list` is no surprise.
+  const runStarted = new Date().toISOString();
+  const automatic = new Map<string, string>();
+  let asked = false;
   // The pipeline keeps the seasons' own profile and division (the default ones, as `serve`
   // has them): this saga's --profile or --division makes a calculation of its own scope, not
   // the season's current rankings.
   const pipeline = await startPipeline({
     ...(flags.memory ? { memory: true } : { dataDir: flags.dataDir }),
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
+    onSagaEvent: (event) => {
+      const id = event.data.saga_id;
+      if (event.event_type === 'SagaStarted' && !asked && event.timestamp >= runStarted)
+        automatic.set(id, 'in_progress');
+      const end = endOf(event);
+      if (end && automatic.has(id)) automatic.set(id, end);
+    },
   });
   try {
     // Catch up first, and let the recalculations that catching up asked for finish, so that
@@ -68,6 +83,12 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
     await pipeline.runtime.settle();
     await pipeline.sagas.settle();
     await pipeline.runtime.settle();
+    asked = true;
+    if (!flags.json)
+      for (const [id, status] of automatic)
+        process.stderr.write(
+          `saga ${id} ran first (${status}): the results the read models caught up on asked for it\n`,
+        );
     const request = {
       season: flags.season,
       as_of: flags.asOf ?? null,
@@ -99,7 +120,18 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
           }
         : null;
     if (flags.json) {
-      await write(`${JSON.stringify({ ...outcome, rankings, saga: doc ?? null }, null, 2)}\n`);
+      await write(
+        `${JSON.stringify(
+          {
+            ...outcome,
+            rankings,
+            saga: doc ?? null,
+            automatic_sagas: [...automatic].map(([saga_id, status]) => ({ saga_id, status })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
     } else {
       await write(
         (doc ? describe(doc) : `saga ${sagaId} ${outcome.status}\n`) +
@@ -112,6 +144,20 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
       );
   } finally {
     await pipeline.stop();
+  }
+}
+
+/** The status a saga's event leaves it in, when the event ends the saga. */
+function endOf(event: EventEnvelope<SagaEventType>): string | undefined {
+  switch (event.event_type) {
+    case 'SagaCompleted':
+      return 'completed';
+    case 'SagaCompensated':
+      return 'compensated';
+    case 'SagaCompensationFailed':
+      return event.data.will_retry ? undefined : 'failed';
+    default:
+      return undefined;
   }
 }
 

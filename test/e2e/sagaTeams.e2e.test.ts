@@ -346,6 +346,39 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(1);
   });
 
+  it('says which sagas ran first, asked for by the results it caught up on', async () => {
+    // Prepare: two folders a season was only ingested into (no pipeline has run on them).
+    const { games } = await generated('first-games.csv', 8, 3, 4);
+    const [a, b] = [tmp.path('first-a'), tmp.path('first-b')];
+    for (const data of [a, b]) await runCli(['ingest', games, '--data-dir', data, '--json']);
+    const start = (data: string, ...more: string[]) =>
+      runCli(['saga', 'start', 'rpi', '--season', '2026', '--data-dir', data, ...more]);
+
+    // Act
+    const text = await start(a);
+    const againJson = await start(a, '--json');
+    const json = await start(b, '--json');
+
+    // Assess: the recalculation the results asked for ran first, and is said, on one line of
+    // standard error or in the JSON; with nothing new to catch up on, there is none.
+    expect([text.code, againJson.code, json.code]).toEqual([0, 0, 0]);
+    const first =
+      /^saga ([0-9a-f-]{36}) ran first \(completed\): the results the read models caught up on asked for it$/m.exec(
+        text.stderr,
+      );
+    expect(first, text.stderr).not.toBeNull();
+    expect(text.stdout).not.toContain(first?.[1] as string);
+    expect(
+      (JSON.parse(againJson.stdout) as { automatic_sagas: unknown[] }).automatic_sagas,
+    ).toEqual([]);
+    const run = JSON.parse(json.stdout) as SagaRun & {
+      automatic_sagas: { saga_id: string; status: string }[];
+    };
+    expect(run.automatic_sagas).toEqual([{ saga_id: expect.any(String), status: 'completed' }]);
+    expect(run.automatic_sagas[0]?.saga_id).not.toBe(run.id);
+    expect(json.stderr).toBe('');
+  });
+
   it('explains bad command lines without doing anything', async () => {
     const noChange = await runCli(['teams', 'update', 'Ash', '--memory']);
     const formula = await runCli(['teams', 'update', '=SUM(A1)', '--division', 'I', '--memory']);
