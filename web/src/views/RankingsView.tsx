@@ -19,7 +19,7 @@ export function RankingsView(props: {
 }) {
   const scope = scopeOf(props.season, props.query);
   const rankings = useAnswer<Rankings>(rankingsUrl(scope), props.version);
-  const { byId } = useTeams();
+  const { byId, answer: teams } = useTeams();
   const [search, setSearch] = useState('');
   return (
     <>
@@ -49,6 +49,12 @@ export function RankingsView(props: {
                     : `${rows.length} of ${data.rankings.length} teams`}
                 </span>
               </div>
+              {teams === undefined && (
+                // Each team's conference comes from the team directory, which loads apart.
+                <p class="note" aria-busy="true">
+                  Loading the team directory: conferences to follow…
+                </p>
+              )}
               <SortableTable
                 id="rankings"
                 caption={`RPI rankings, ${scopeLabel(scope)}`}
