@@ -149,6 +149,7 @@ export function measureSize(
       main_heap_mb: start.report.main_heap_mb,
       peak_rss_sampled_at_s: start.report.peak_rss_sampled_at_s,
       peak_rss_by_phase_mb: start.report.peak_rss_by_phase_mb,
+      seconds_by_phase: start.report.seconds_by_phase,
       main_heap_committed_mb: start.report.main_heap_committed_mb,
       threads_heap_mb: start.report.threads_heap_mb,
       threads_heap_committed_mb: start.report.threads_heap_committed_mb,

@@ -39,6 +39,8 @@ export interface SampledRun {
    * two, the shutdown). Sampled, so a peak between two samples is missed.
    */
   readonly peak_rss_by_phase_mb: Record<string, number>;
+  /** Seconds spent in each of the command's phases, by name as above (`other`: outside them). */
+  readonly seconds_by_phase: Record<string, number>;
   /** The main thread's V8 heap in use, at its highest sample. */
   readonly main_heap_mb: number;
   /** The main thread's V8 heap as committed (in use, garbage not yet collected, room), at its highest. */
@@ -123,6 +125,13 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
   let samples = 0;
   const byPhase = new Map<string, number>();
   let phase = OUTSIDE;
+  const secondsByPhase = new Map<string, number>();
+  let phaseSince = started;
+  const closePhase = () => {
+    const now = performance.now();
+    secondsByPhase.set(phase, (secondsByPhase.get(phase) ?? 0) + (now - phaseSince) / 1000);
+    phaseSince = now;
+  };
   const residentNow = () => {
     const resident = process.memoryUsage.rss();
     byPhase.set(phase, Math.max(byPhase.get(phase) ?? 0, resident));
@@ -132,8 +141,13 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
   subscribe(PHASE_CHANNEL, (message) => {
     const { phase: name, state } = message as { phase: string; state: 'begin' | 'end' };
     residentNow();
-    if (state === 'begin') phase = name;
-    else if (phase === name) phase = OUTSIDE;
+    if (state === 'begin') {
+      closePhase();
+      phase = name;
+    } else if (phase === name) {
+      closePhase();
+      phase = OUTSIDE;
+    }
   });
   const threadHeap = new Map<string, number>();
   const threadCommitted = new Map<string, number>();
@@ -164,12 +178,16 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
   // Unreferenced: the sampler never keeps the command running.
   setInterval(() => void sample(), everyMs).unref();
   process.once('exit', () => {
+    closePhase();
     const report: SampledRun = {
       seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       peak_rss_sampled_at_s: round(rssAt),
       peak_rss_by_phase_mb: Object.fromEntries(
         [...byPhase].map(([name, bytes]) => [name, Math.round(bytes / MB)]),
+      ),
+      seconds_by_phase: Object.fromEntries(
+        [...secondsByPhase].map(([name, s]) => [name, Number(s.toFixed(2))]),
       ),
       main_heap_mb: round(mainHeap / MB),
       main_heap_committed_mb: round(mainCommitted / MB),

@@ -225,6 +225,11 @@ describe('the benchmarks on tiny inputs', () => {
         expect(rss).toBeGreaterThan(0);
         expect(rss).toBeLessThanOrEqual(f.peak_rss_mb);
       }
+      // Their durations too, which with the time outside them make up the run.
+      expect(Object.keys(f.seconds_by_phase).filter((p) => p !== 'other')).toEqual(phases);
+      const inPhases = Object.values(f.seconds_by_phase).reduce((a, b) => a + b, 0);
+      expect(inPhases).toBeGreaterThan(0);
+      expect(Math.abs(inPhases - f.seconds)).toBeLessThan(0.05);
       expect(f.ratio).toBeGreaterThan(0);
       // Every event was appended by a conditional PutItem, the sagas' too; batches count each item.
       expect(f.requests_per_event['PutItem matchstream-events']).toBeGreaterThanOrEqual(1);
