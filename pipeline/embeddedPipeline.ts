@@ -51,6 +51,17 @@ export interface PipelineOptions {
    * before the pipeline touched them (`saga resume`). @default false
    */
   readonly holdSagas?: boolean;
+  /**
+   * Holds the sagas while the pipeline catches up with what its stream holds when it starts,
+   * and releases them once it has (`caughtUp`). A folder ingested into while no pipeline ran
+   * holds results the buses have not carried: each asks for its season's recalculation as
+   * the bus router catches up, and without the hold the debounce starts a saga a second, each
+   * rating the part of the season routed by then (five calculations, five publications, for
+   * a 400-team season caught up by `saga start rpi`). Held, the requests fall to one saga per
+   * season, waiting, which rates all of it once released, as `start` does for its feed.
+   * Sagas started meanwhile (by a request to the API) wait for the release too. @default false
+   */
+  readonly catchUpHeld?: boolean;
   /** Profile and division of automatic recalculations. */
   readonly profile?: string;
   readonly division?: string | null;
@@ -134,6 +145,12 @@ export interface EmbeddedPipeline {
   readonly router: EventSourceMapping;
   /** The circuit breakers around the consumers' and handlers' dependencies. */
   readonly breakers: CircuitBreakers;
+  /**
+   * With `catchUpHeld`: resolves once the pipeline has caught up with what the stream held
+   * (`runtime.settle`) and the sagas are released; rejects as that settle does (the sagas are
+   * released all the same, unless the pipeline is stopping). Without it, resolved.
+   */
+  readonly caughtUp: Promise<void>;
   /** The document store of a table (opened, created if missing). */
   tableStore(table: string): Promise<DynamoDocumentStore>;
   /** Makes the queries read each model's active generation now (after a switch). */
@@ -368,7 +385,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     },
   });
   // Before anything can drive a saga: the bus handlers, the saga consumer and the sweep.
-  if (options.holdSagas) await sagas.hold();
+  if (options.holdSagas || options.catchUpHeld) await sagas.hold();
   for (const rule of sagas.rules()) {
     runtime.buses[rule.bus].register({
       name: rule.name,
@@ -410,6 +427,19 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     busRouter(runtime.publisher, published),
     { batchSize: 1_000, parallelizationFactor: 2, skipFirstPositions: routedWithoutPosition },
   );
+  let stopping = false;
+  const caughtUp = options.catchUpHeld
+    ? (async () => {
+        try {
+          await runtime.settle();
+        } finally {
+          if (!stopping) await sagas.release();
+        }
+      })()
+    : Promise.resolve();
+  // A caller that does not wait for it (`serve`) is not told of its failure: the sagas are
+  // released all the same, and the pipeline goes on.
+  caughtUp.catch(() => {});
   const health = async (): Promise<HealthFigures> => ({
     consumers: [...runtime.consumers].map(([name, c]) => ({
       name,
@@ -446,7 +476,9 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     refreshReadModels: () => {
       for (const store of Object.values(stores)) store.refresh();
     },
+    caughtUp,
     stop: async () => {
+      stopping = true;
       await sagas.stop();
       await expiry.stop();
       await runtime.stop();

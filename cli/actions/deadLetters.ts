@@ -250,9 +250,9 @@ async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
         await runtime.stop();
       }
     }
-    const pipeline = await startPipeline({ dataDir: flags.dataDir });
+    const pipeline = await startPipeline({ dataDir: flags.dataDir, catchUpHeld: true });
     try {
-      await pipeline.runtime.settle();
+      await pipeline.caughtUp;
       const summary = await run(
         pipeline.runtime.deadLetters,
         embeddedRedriver(pipelineWiring(pipeline)),

@@ -62,7 +62,9 @@ export async function runRebuild(flags: RebuildFlags, command: Command): Promise
   const progress = rebuildBar(projection.name, flags.progress && !flags.json);
   // A server holding the data folder does the rebuild itself, and keeps serving.
   const server = dataDirHolder(storeDir(flags.dataDir))?.api;
-  const pipeline = server ? undefined : await startPipeline({ dataDir: flags.dataDir });
+  const pipeline = server
+    ? undefined
+    : await startPipeline({ dataDir: flags.dataDir, catchUpHeld: true });
   try {
     const onProgress = (p: RebuildProgress) => progress.update(p);
     let summary: RebuildSummary;
@@ -87,7 +89,7 @@ export async function runRebuild(flags: RebuildFlags, command: Command): Promise
         throw error;
       });
     } else if (pipeline) {
-      await pipeline.runtime.settle();
+      await pipeline.caughtUp;
       summary = await rebuildReadModel(pipeline, projection, {
         segments: flags.segments,
         flushMb: flags.flushMb,

@@ -57,9 +57,10 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
     throw new CliError('--adjustments only applies to --variant adjusted', EXIT.USAGE);
   // What the profile cannot compute is refused before the pipeline starts.
   checkVariant(flags.variant, resolveProfile(flags.profile), adjustments);
-  // The sagas that catching up starts (the results it applies ask for a recalculation, as
-  // they do on AWS) run before this one: each is said, so that a second calculation in
-  // `saga list` is no surprise.
+  // The saga that catching up starts (the results it applies ask for their season's
+  // recalculation, as they do on AWS; held until the pipeline has caught up, one per season)
+  // runs before this one: it is said, so that a second calculation in `saga list` is no
+  // surprise.
   const runStarted = new Date().toISOString();
   const automatic = new Map<string, string>();
   let asked = false;
@@ -69,6 +70,7 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
   const pipeline = await startPipeline({
     ...(flags.memory ? { memory: true } : { dataDir: flags.dataDir }),
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
+    catchUpHeld: true,
     onSagaEvent: (event) => {
       const id = event.data.saga_id;
       if (event.event_type === 'SagaStarted' && !asked && event.timestamp >= runStarted)
@@ -80,7 +82,7 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
   try {
     // Catch up first, and let the recalculations that catching up asked for finish, so that
     // this saga's rankings are the ones left in the cache.
-    await pipeline.runtime.settle();
+    await pipeline.caughtUp;
     await pipeline.sagas.settle();
     await pipeline.runtime.settle();
     asked = true;

@@ -15,8 +15,10 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   // A mistyped folder would otherwise be served, empty, without a word.
   if (!flags.memory && !existsSync(flags.dataDir))
     process.stderr.write(`new data folder ${flags.dataDir}: it holds nothing yet\n`);
+  // What the folder holds and the buses have not carried yet asks for one saga per season,
+  // once the pipeline has caught up with it.
   const pipeline = await startPipeline(
-    flags.memory ? { memory: true } : { dataDir: flags.dataDir },
+    flags.memory ? { memory: true } : { dataDir: flags.dataDir, catchUpHeld: true },
   );
   await serveUntilInterrupted(
     pipeline,
