@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
@@ -67,14 +66,19 @@ except ImportError:
     pass
 `;
 
-/** Starts moto_server on 127.0.0.1 and a free port, and waits until it answers. */
+/**
+ * Starts moto_server on 127.0.0.1 and a port it binds itself (`-p 0`), read from the line its
+ * server prints (` * Running on http://127.0.0.1:PORT`), and waits until it answers. A port
+ * found free first and handed to it could be taken meanwhile by another server of the same
+ * run (a test's dynalite, listening on port 0): moto then failed to bind, and the probe took
+ * the other server's answer for moto's.
+ */
 export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
-  const port = await freePort();
   const site = options.memoizeJsonPath
     ? mkdtempSync(join(tmpdir(), 'matchstream-moto-'))
     : undefined;
   if (site) writeFileSync(join(site, 'sitecustomize.py'), MEMOIZE_JSON_PATH);
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     ...(site
       ? {
@@ -90,25 +94,33 @@ export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
   };
   child.once('exit', removeSite);
   let stderr = '';
+  let port: string | undefined;
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
+    port ??= /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1];
   });
-  const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
+  let endpoint = '';
   for (;;) {
     if (child.exitCode !== null) {
       removeSite();
       throw new Error(`moto_server exited (${child.exitCode}): ${stderr}`);
     }
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.ok || response.status < 500) break;
-    } catch {
-      // Not listening yet.
+    if (port !== undefined) {
+      endpoint = `http://127.0.0.1:${port}`;
+      try {
+        // moto's own state, as JSON: no other server answers this.
+        const response = await fetch(`${endpoint}/moto-api/data.json`);
+        if (response.ok && typeof (await response.json()) === 'object') break;
+      } catch {
+        // Not answering yet.
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${stderr}`);
+      throw new Error(
+        `moto_server did not answer${port ? ` on port ${port}` : ''} within 30 s: ${stderr}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -121,19 +133,6 @@ export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
         child.kill('SIGTERM');
       }),
   };
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
