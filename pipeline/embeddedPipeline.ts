@@ -59,7 +59,8 @@ export interface PipelineOptions {
    * rating the part of the season routed by then (five calculations, five publications, for
    * a 400-team season caught up by `saga start rpi`). Held, the requests fall to one saga per
    * season, waiting, which rates all of it once released, as `start` does for its feed.
-   * Sagas started meanwhile (by a request to the API) wait for the release too. @default false
+   * Sagas started meanwhile (by a request to the API) wait for the release too. Not with
+   * `holdSagas`, whose caller releases the sagas itself. @default false
    */
   readonly catchUpHeld?: boolean;
   /** Profile and division of automatic recalculations. */
