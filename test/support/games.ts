@@ -32,3 +32,8 @@ export function game(
     ...(extra.venue ? { venue: extra.venue } : {}),
   };
 }
+
+/** Games as one batch of a feed's rows (from line 2, after the header), as `ingestGames` reads them. */
+export async function* feedRows(games: readonly Game[]) {
+  yield games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
+}

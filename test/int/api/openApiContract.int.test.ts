@@ -11,6 +11,7 @@ import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { pipelineDeadLetters } from '../../../pipeline/deadLetterDesk.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
 
 // ajv and ajv-formats are CommonJS: their default export is the module object.
@@ -183,15 +184,7 @@ describe("the API's live answers, against the document", () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline({ memory: true, debounceMs: 200 });
-    async function* rows() {
-      yield season.games.map((game, i) => ({
-        kind: 'game' as const,
-        line: i + 2,
-        game,
-        fields: {},
-      }));
-    }
-    await ingestGames(rows(), { store: pipeline.runtime.store });
+    await ingestGames(feedRows(season.games), { store: pipeline.runtime.store });
     await pipeline.runtime.settle();
     if (!(await pipeline.sagas.requests.latest('2026')))
       throw new Error('no recalculation was requested');

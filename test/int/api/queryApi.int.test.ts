@@ -9,6 +9,7 @@ import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { applyTeamMetadata } from '../../../ingest/teamMetadata.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const TOKEN = 'a-test-token-of-this-server';
@@ -21,10 +22,7 @@ const consoleDir = tempDir('matchstream-console-');
 
 beforeAll(async () => {
   pipeline = await startPipeline({ memory: true, debounceMs: 200 });
-  async function* rows() {
-    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-  }
-  await ingestGames(rows(), { store: pipeline.runtime.store });
+  await ingestGames(feedRows(season.games), { store: pipeline.runtime.store });
   await pipeline.runtime.settle();
   // The MatchEventHandler asked for the season's RPI: its sagas (a later one when results kept
   // arriving) publish and cache it.

@@ -17,6 +17,7 @@ import { type OpenedStore, openEventStore } from '../../../stream/local/openEven
 import { FileTarget } from '../../../stream/replay/FileTarget.js';
 import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
 import { type ReplayFilters, replay } from '../../../stream/replay/replay.js';
+import { feedRows } from '../../support/games.js';
 import { corruptCommit, matchRecorded } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -28,10 +29,7 @@ let run = 0;
 
 async function ingest(seed: number) {
   const season = generateSeason({ teams: 16, gamesPerTeam: 6, seed, season: `S${seed}` });
-  async function* rows() {
-    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-  }
-  return ingestGames(rows(), { store: opened.store, concurrency: 8 });
+  return ingestGames(feedRows(season.games), { store: opened.store, concurrency: 8 });
 }
 
 /** The lines of a JSON Lines file. */

@@ -4,6 +4,7 @@ import { ingestGames } from '../../../ingest/ingestGames.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import { readCache } from '../../../sagas/rpi/rankingsCache.js';
 import { openEventStore } from '../../../stream/local/openEventStore.js';
+import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir('catch-up-held-');
@@ -19,15 +20,7 @@ async function ingestedFolder(name: string): Promise<{ dataDir: string; games: n
   const season = generateSeason({ teams: 120, gamesPerTeam: 12, seed: 11 });
   const opened = await openEventStore({ dataDir });
   try {
-    async function* rows() {
-      yield season.games.map((game, i) => ({
-        kind: 'game' as const,
-        line: i + 2,
-        game,
-        fields: {},
-      }));
-    }
-    const summary = await ingestGames(rows(), { store: opened.store });
+    const summary = await ingestGames(feedRows(season.games), { store: opened.store });
     expect(summary.appended).toBe(season.games.length);
   } finally {
     await opened.close();
@@ -35,60 +28,47 @@ async function ingestedFolder(name: string): Promise<{ dataDir: string; games: n
   return { dataDir, games: season.games.length };
 }
 
-/** The sagas the pipeline started, in the order they started. */
-function sagasStarted(started: string[]) {
-  return (event: { event_type: string; data: { saga_id: string } }) => {
-    if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
-  };
+// A debounce of a millisecond: every batch the bus router routes after a saga began asks for
+// a new one, so a catch-up in several batches shows what the hold gathers.
+const DEBOUNCE_MS = 1;
+
+/**
+ * A pipeline started on a folder only ingested into, caught up and left to rate: the sagas it
+ * started, in order, and the season's cached rankings.
+ */
+async function catchUp(folder: string, catchUpHeld: boolean) {
+  const { dataDir, games } = await ingestedFolder(folder);
+  const started: string[] = [];
+  pipeline = await startPipeline({
+    dataDir,
+    debounceMs: DEBOUNCE_MS,
+    catchUpHeld,
+    onSagaEvent: (event) => {
+      if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
+    },
+  });
+  await pipeline.caughtUp;
+  await pipeline.runtime.settle();
+  await pipeline.sagas.settle(60_000);
+  await pipeline.runtime.settle();
+  return { games, started, cached: await readCache(pipeline.sagaStores.cache, '2026') };
 }
 
 describe('a pipeline started on a folder the buses have not caught up with', () => {
-  // A debounce of a millisecond: every batch the bus router routes after a saga began asks for
-  // a new one, so a catch-up in several batches shows what the hold gathers.
-  const DEBOUNCE_MS = 1;
-
   it('rates the backlog with one saga per season when the sagas are held until it has caught up', async () => {
-    // Arrange
-    const { dataDir, games } = await ingestedFolder('held');
-    const started: string[] = [];
+    const { games, started, cached } = await catchUp('held', true);
 
-    // Act
-    pipeline = await startPipeline({
-      dataDir,
-      debounceMs: DEBOUNCE_MS,
-      catchUpHeld: true,
-      onSagaEvent: sagasStarted(started),
-    });
-    await pipeline.caughtUp;
-    await pipeline.sagas.settle(60_000);
-    await pipeline.runtime.settle();
-
-    // Assess: one saga, which counted every game of the season and holds the cache.
+    // One saga, which counted every game of the season and holds the cache.
     expect(started).toHaveLength(1);
-    const cached = await readCache(pipeline.sagaStores.cache, '2026');
     expect(cached?.saga_id).toBe(started[0]);
     expect(cached?.games_counted).toBe(games);
   }, 120_000);
 
   it('starts a saga for each part of the backlog without the hold (what the hold prevents)', async () => {
-    // Arrange
-    const { dataDir, games } = await ingestedFolder('not-held');
-    const started: string[] = [];
+    const { games, started, cached } = await catchUp('not-held', false);
 
-    // Act
-    pipeline = await startPipeline({
-      dataDir,
-      debounceMs: DEBOUNCE_MS,
-      onSagaEvent: sagasStarted(started),
-    });
-    await pipeline.caughtUp;
-    await pipeline.runtime.settle();
-    await pipeline.sagas.settle(60_000);
-    await pipeline.runtime.settle();
-
-    // Assess: more than one calculation for the one backlog; the last still counts it all.
+    // More than one calculation for the one backlog; the last still counts it all.
     expect(started.length).toBeGreaterThan(1);
-    const cached = await readCache(pipeline.sagaStores.cache, '2026');
     expect(cached?.games_counted).toBe(games);
   }, 120_000);
 

@@ -37,6 +37,7 @@ import { FileTarget } from '../../../stream/replay/FileTarget.js';
 import { InMemoryReplayCheckpoints } from '../../../stream/replay/ReplayCheckpoints.js';
 import { replay } from '../../../stream/replay/replay.js';
 import { StoreError } from '../../../stream/StoreError.js';
+import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
 
 let pipeline: EmbeddedPipeline;
@@ -49,10 +50,7 @@ const later = (minutes: number) => () => Date.now() + minutes * 60_000;
 
 async function ingest(seed: number) {
   const season = generateSeason({ teams: 10, gamesPerTeam: 4, seed, season: `S${seed}` });
-  async function* rows() {
-    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-  }
-  return { season, summary: await ingestGames(rows(), { store, concurrency: 8 }) };
+  return { season, summary: await ingestGames(feedRows(season.games), { store, concurrency: 8 }) };
 }
 
 /** Every event of the store, by a replay to a file, in a stable order. */
@@ -456,10 +454,7 @@ describe('closed seasons expired from the table', () => {
       ...others,
       { ...first, homeScore: first.homeScore + 9 },
     ];
-    async function* rows() {
-      yield feed.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-    }
-    const summary = await ingestGames(rows(), {
+    const summary = await ingestGames(feedRows(feed), {
       store,
       concurrency: 8,
       onReject: (r) => rejects.push(r),

@@ -12,6 +12,7 @@ import { teamsProjection } from '../../../projections/readModels/teams.js';
 import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
 import { exportTableLocally } from '../../../stream/archive/exportTable.js';
 import { listExports } from '../../../stream/archive/readExport.js';
+import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
 
 let pipeline: EmbeddedPipeline;
@@ -21,10 +22,7 @@ const archive = { storage, prefix: 'events' };
 
 async function ingest(seed: number, teams = 16) {
   const season = generateSeason({ teams, gamesPerTeam: 5, seed, season: `S${seed}` });
-  async function* rows() {
-    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-  }
-  return ingestGames(rows(), { store: pipeline.runtime.store, concurrency: 8 });
+  return ingestGames(feedRows(season.games), { store: pipeline.runtime.store, concurrency: 8 });
 }
 
 beforeAll(async () => {

@@ -7,15 +7,13 @@ import { generationConsumer } from '../../../projections/ReadModelRegistry.js';
 import { matchesProjection } from '../../../projections/readModels/matches.js';
 import { standingsProjection } from '../../../projections/readModels/standings.js';
 import { teamsProjection } from '../../../projections/readModels/teams.js';
+import { feedRows } from '../../support/games.js';
 
 let pipeline: EmbeddedPipeline;
 
 async function ingest(seed: number, teams = 16) {
   const season = generateSeason({ teams, gamesPerTeam: 5, seed, season: `S${seed}` });
-  async function* rows() {
-    yield season.games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-  }
-  return ingestGames(rows(), { store: pipeline.runtime.store, concurrency: 8 });
+  return ingestGames(feedRows(season.games), { store: pipeline.runtime.store, concurrency: 8 });
 }
 
 beforeAll(async () => {

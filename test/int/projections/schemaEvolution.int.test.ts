@@ -11,6 +11,7 @@ import type { Projection } from '../../../projections/Projection.js';
 import { matchesOfSeason, matchesProjection } from '../../../projections/readModels/matches.js';
 import { SchemaRegistry } from '../../../schemas/SchemaRegistry.js';
 import type { EventStore } from '../../../stream/eventStore/EventStore.js';
+import { feedRows } from '../../support/games.js';
 import { latestVersion } from '../../support/registry.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -44,10 +45,7 @@ const matchesV1: Projection = {
 };
 
 async function ingest(store: EventStore, games: readonly Game[]) {
-  async function* rows() {
-    yield games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-  }
-  return ingestGames(rows(), { store, concurrency: 8 });
+  return ingestGames(feedRows(games), { store, concurrency: 8 });
 }
 
 describe('schema evolution on a real change: the venue of a match', () => {

@@ -15,6 +15,7 @@ import { readCache } from '../../../sagas/rpi/rankingsCache.js';
 import { calculationOf } from '../../../sagas/rpi/rpiSaga.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
 import { foldSaga } from '../../../sagas/sagaState.js';
+import { feedRows } from '../../support/games.js';
 
 let pipeline: EmbeddedPipeline | undefined;
 afterEach(async () => {
@@ -24,10 +25,7 @@ afterEach(async () => {
 
 /** Ingests these games as a feed would bring them, and lets the pipeline take them in. */
 async function ingest(p: EmbeddedPipeline, games: readonly Game[]) {
-  async function* rows() {
-    yield games.map((game, i) => ({ kind: 'game' as const, line: i + 2, game, fields: {} }));
-  }
-  await ingestGames(rows(), { store: p.runtime.store });
+  await ingestGames(feedRows(games), { store: p.runtime.store });
   await p.runtime.settle();
 }
 
