@@ -148,8 +148,8 @@ export class RebuildJob extends Construct {
       allow(fn, writeDocuments, [generationTables]);
       key.grantEncryptDecrypt(fn);
     }
-    // The control applies the expired seasons' streams, asking the events table which of them
-    // it holds any commit of a hundred keys a request (ArchivedEventStore.readMany).
+    // The control applies the expired seasons' streams: it asks the events table, a hundred
+    // keys a request, which of them it still holds a commit of (ArchivedEventStore.readMany).
     allow(this.control, ['BatchGetItem'], [props.events.tableArn]);
     // The feeder finds its generation's table in the registry; the control keeps the registry.
     allow(this.feeder, ['BatchGetItem', 'Query'], [props.registry.tableArn]);
