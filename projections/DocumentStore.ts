@@ -1,3 +1,4 @@
+import rfdc from 'rfdc';
 import {
   type Doc,
   type DocKey,
@@ -34,6 +35,13 @@ export interface DocumentStore {
   update(changes: readonly EntryChanges[]): Promise<void>;
 }
 
+/**
+ * A deep copy of a plain JSON document: what a write keeps, so the caller's object may change
+ * after. rfdc copies a result document in about 0.5 µs where `structuredClone` takes 4.5
+ * (bench/README.md, "The in-memory read models' copies and the projector's weighing").
+ */
+const copy = rfdc();
+
 /** Documents in process memory: for tests, specifications and in-memory runs. */
 export class InMemoryDocumentStore implements DocumentStore {
   private readonly docs = new Map<string, StoredDoc>();
@@ -65,7 +73,7 @@ export class InMemoryDocumentStore implements DocumentStore {
 
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
     for (const key of deletes) this.docs.delete(keyString(key));
-    for (const doc of puts) this.docs.set(keyString(doc), structuredClone(doc));
+    for (const doc of puts) this.docs.set(keyString(doc), copy(doc));
   }
 
   async update(changes: readonly EntryChanges[]): Promise<void> {
@@ -73,8 +81,7 @@ export class InMemoryDocumentStore implements DocumentStore {
       const k = keyString(change);
       const entries: Record<string, Doc> = { ...(this.docs.get(k)?.doc ?? {}) };
       for (const name of change.remove ?? []) delete entries[name];
-      for (const [name, value] of Object.entries(change.set ?? {}))
-        entries[name] = structuredClone(value);
+      for (const [name, value] of Object.entries(change.set ?? {})) entries[name] = copy(value);
       this.docs.set(k, { pk: change.pk, sk: change.sk, doc: entries });
     }
   }

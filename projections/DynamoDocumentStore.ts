@@ -198,6 +198,17 @@ export class DynamoDocumentStore implements DocumentStore {
   }
 
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]): Promise<void> {
+    // A read model writes one document under several keys (a match under its season and each
+    // team): the same object, encoded once.
+    const encoded = new Map<object, ReturnType<DynamoDocumentStore['encode']>>();
+    const encodeOnce = (d: StoredDoc) => {
+      let attribute = encoded.get(d.doc);
+      if (attribute === undefined) {
+        attribute = this.encode(d);
+        encoded.set(d.doc, attribute);
+      }
+      return attribute;
+    };
     await batchWriteReliably(
       this.client,
       this.table,
@@ -206,7 +217,7 @@ export class DynamoDocumentStore implements DocumentStore {
           put: marshall({
             pk: d.pk,
             sk: d.sk,
-            ...this.encode(d),
+            ...encodeOnce(d),
             ...(d.expires_at !== undefined ? { expires_at: d.expires_at } : {}),
             ...(d.mark !== undefined ? { mark: d.mark } : {}),
           }),

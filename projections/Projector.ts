@@ -59,7 +59,7 @@ export class Projector {
     } = {},
   ) {
     this.flushed = options.fresh ? new KeyFilter() : undefined;
-    this.folded = new Folding(projection, store, undefined, this.flushed);
+    this.folded = new Folding(projection, store, { flushed: this.flushed });
   }
 
   /** Whether the read model reads this event (its type is one of the projection's). */
@@ -73,7 +73,7 @@ export class Projector {
    * of the events changed something (a repeat the read model ignores changes nothing).
    */
   async apply(events: readonly EventEnvelope[]): Promise<number> {
-    const batch = new Folding(this.projection, this.store);
+    const batch = new Folding(this.projection, this.store, { sized: false });
     await batch.fold(events);
     await batch.write();
     return batch.effective;
@@ -100,7 +100,10 @@ export class Projector {
       const writing = await this.exclusive.run(async () => {
         const folded = this.folded;
         taken?.(folded.empty);
-        this.folded = new Folding(this.projection, this.store, folded, this.flushed);
+        this.folded = new Folding(this.projection, this.store, {
+          previous: folded,
+          flushed: this.flushed,
+        });
         return folded;
       });
       await writing.write();
@@ -132,20 +135,36 @@ class Folding {
   private readonly entries = new Map<string, PendingEntries>();
   /** Documents to write last, with a new mark (`DocChanges.marks`). */
   private readonly marks = new Map<string, StoredDoc>();
-  /** The bytes counted for each document loaded or changed. */
+  /** The bytes counted for each document loaded or changed (when `sized`). */
   private readonly sizes = new Map<string, number>();
+  /** About how much heap this state holds (when `sized`; 0 otherwise). */
   bytes = 0;
   /** Events folded that changed something. */
   effective = 0;
+  /** The state a flush is writing: newer than the store until written. */
+  private previous: Folding | undefined;
+  /** What flushes wrote into a store that started empty; absent: read every key. */
+  private readonly flushed: KeyFilter | undefined;
+  /**
+   * Whether `bytes` is kept. A batch written at once (`apply`, the live consumers) is never
+   * weighed, and weighing is a JSON serialization of every document it loads and changes.
+   */
+  private readonly sized: boolean;
 
   constructor(
     private readonly projection: Projection,
     private readonly store: DocumentStore,
-    /** The state a flush is writing: newer than the store until written. */
-    private previous?: Folding,
-    /** What flushes wrote into a store that started empty; absent: read every key. */
-    private readonly flushed?: KeyFilter,
-  ) {}
+    options: {
+      readonly previous?: Folding;
+      readonly flushed?: KeyFilter | undefined;
+      /** @default true */
+      readonly sized?: boolean;
+    } = {},
+  ) {
+    this.previous = options.previous;
+    this.flushed = options.flushed;
+    this.sized = options.sized ?? true;
+  }
 
   /** Once `previous` is written, the store has it. */
   forget(written: Folding): void {
@@ -156,9 +175,15 @@ class Folding {
     return this.changed.size === 0 && this.entries.size === 0 && this.marks.size === 0;
   }
 
-  private remember(k: string, doc: Doc | undefined): void {
+  private remember(k: string, doc: Doc | undefined, weighed?: Map<Doc, number>): void {
     this.loaded.set(k, doc);
-    const size = DOC_OVERHEAD + (doc === undefined ? 0 : JSON.stringify(doc).length);
+    if (!this.sized) return;
+    let json = 0;
+    if (doc !== undefined) {
+      json = weighed?.get(doc) ?? JSON.stringify(doc).length;
+      weighed?.set(doc, json);
+    }
+    const size = DOC_OVERHEAD + json;
     this.bytes += size - (this.sizes.get(k) ?? 0);
     this.sizes.set(k, size);
   }
@@ -248,8 +273,10 @@ class Folding {
         this.remember(keyString(key), undefined);
         changed.set(keyString(key), { pk: key.pk, sk: key.sk });
       }
+      // One document put under several keys (a match's copies) is weighed once.
+      const weighed = (changes.put?.length ?? 0) > 1 ? new Map<Doc, number>() : undefined;
       for (const put of changes.put ?? []) {
-        this.remember(keyString(put), put.doc);
+        this.remember(keyString(put), put.doc, weighed);
         changed.set(keyString(put), put);
       }
       for (const change of changes.entries ?? []) {
@@ -259,7 +286,7 @@ class Folding {
         for (const name of change.remove ?? []) item.names.set(name, undefined);
         for (const [name, value] of Object.entries(change.set ?? {})) {
           item.names.set(name, value);
-          this.bytes += ENTRY_OVERHEAD + JSON.stringify(value).length;
+          if (this.sized) this.bytes += ENTRY_OVERHEAD + JSON.stringify(value).length;
         }
         // A later event sees the item as it will be written.
         const seen = loaded.get(k) as Record<string, Doc> | undefined;
@@ -267,7 +294,8 @@ class Folding {
       }
       for (const mark of changes.marks ?? []) {
         const k = keyString(mark);
-        if (!marks.has(k)) this.bytes += DOC_OVERHEAD + JSON.stringify(mark.doc).length;
+        if (this.sized && !marks.has(k))
+          this.bytes += DOC_OVERHEAD + JSON.stringify(mark.doc).length;
         marks.set(k, mark);
       }
     }

@@ -30,6 +30,30 @@ export function documentStoreContract(name: string, setup: () => DocumentStore):
       expect(found.get(keyString({ pk, sk: 'a' }))).toEqual({ v: 3 });
     });
 
+    it('writes one object under several keys, and keeps what was written when the object changes after', async () => {
+      const store = setup();
+      const pk = partition();
+      const shared: { v: number; list: (number | string)[] } = { v: 1, list: [1, 'x'] };
+      const other = { v: 2 };
+      await store.write(
+        [
+          { pk, sk: 'a', doc: shared },
+          { pk, sk: 'b', doc: other },
+          { pk, sk: 'c', doc: shared },
+        ],
+        [],
+      );
+
+      shared.v = 9;
+      shared.list.push('changed after');
+
+      expect(await store.query(pk)).toEqual([
+        { pk, sk: 'a', doc: { v: 1, list: [1, 'x'] } },
+        { pk, sk: 'b', doc: { v: 2 } },
+        { pk, sk: 'c', doc: { v: 1, list: [1, 'x'] } },
+      ]);
+    });
+
     it('keeps a mark beside a document: a query gives it, a write without one drops it', async () => {
       const store = setup();
       const pk = partition();
