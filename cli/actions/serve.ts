@@ -20,10 +20,36 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const pipeline = await startPipeline(
     flags.memory ? { memory: true } : { dataDir: flags.dataDir, catchUpHeld: true },
   );
+  let stopping = false;
+  sayFailedCatchUp(pipeline.caughtUp, flags.dataDir, () => stopping);
   await serveUntilInterrupted(
     pipeline,
     flags.port,
-    () => pipeline.stop(),
+    () => {
+      stopping = true;
+      return pipeline.stop();
+    },
     flags.memory ? undefined : flags.dataDir,
   );
+}
+
+/**
+ * The catch-up runs while the server answers, and nothing waits for it: should it fail (a
+ * consumer that made no progress for a minute), one line on standard error says so. The sagas
+ * are released all the same and the server goes on. A catch-up ended by the server's own
+ * stop is not a failure.
+ */
+export function sayFailedCatchUp(
+  caughtUp: Promise<void>,
+  dataDir: string,
+  stopping: () => boolean,
+  write: (line: string) => unknown = (line) => process.stderr.write(line),
+): void {
+  caughtUp.catch((error: unknown) => {
+    if (stopping()) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    write(
+      `catching up with ${dataDir} failed: ${reason}; serving on, automatic recalculations released ("matchstream status" shows each consumer's lag)\n`,
+    );
+  });
 }
