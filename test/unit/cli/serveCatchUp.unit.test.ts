@@ -1,19 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { sayFailedCatchUp } from '../../../cli/actions/serve.js';
 
-/** Lets the rejection handlers run. */
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+/** The lines said about a catch-up that ends as `caughtUp` does, the server stopping or not. */
+async function linesSaid(caughtUp: Promise<void>, stopping: boolean): Promise<string[]> {
+  const lines: string[] = [];
+  sayFailedCatchUp(
+    caughtUp,
+    '/data/season',
+    () => stopping,
+    (line) => lines.push(line),
+  );
+  // Lets the rejection handler run.
+  await new Promise((resolve) => setImmediate(resolve));
+  return lines;
+}
 
 describe("serve's catch-up in the background", () => {
   it('says in one line that it failed, naming the folder and the reason', async () => {
-    const lines: string[] = [];
-    sayFailedCatchUp(
+    const lines = await linesSaid(
       Promise.reject(new Error('consumer read-models not idle, and nothing moved for 60000 ms')),
-      '/data/season',
-      () => false,
-      (line) => lines.push(line),
+      false,
     );
-    await turn();
 
     expect(lines).toEqual([
       'catching up with /data/season failed: consumer read-models not idle, and nothing moved for 60000 ms; serving on, automatic recalculations released ("matchstream status" shows each consumer\'s lag)\n',
@@ -21,21 +28,13 @@ describe("serve's catch-up in the background", () => {
   });
 
   it('says nothing when the server stopped it, or when it caught up', async () => {
-    const lines: string[] = [];
-    sayFailedCatchUp(
+    const stopped = await linesSaid(
       Promise.reject(new Error('the pipeline stopped before it settled')),
-      '/data/season',
-      () => true,
-      (line) => lines.push(line),
+      true,
     );
-    sayFailedCatchUp(
-      Promise.resolve(),
-      '/data/season',
-      () => false,
-      (line) => lines.push(line),
-    );
-    await turn();
+    const caughtUp = await linesSaid(Promise.resolve(), false);
 
-    expect(lines).toEqual([]);
+    expect(stopped).toEqual([]);
+    expect(caughtUp).toEqual([]);
   });
 });
