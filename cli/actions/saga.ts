@@ -1,23 +1,30 @@
 import { checkVariant, type RpiVariant } from '../../domain/rpi/computeRpiVariant.js';
 import { resolveProfile } from '../../domain/rpi/RpiProfile.js';
-import { startPipeline } from '../../pipeline/embeddedPipeline.js';
+import {
+  BUS_ROUTER_CONSUMER,
+  READ_MODELS_CONSUMER,
+  startPipeline,
+} from '../../pipeline/embeddedPipeline.js';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { fullEntry, type RankingEntry } from '../../projections/readModels/rankings.js';
 import { listTeams } from '../../projections/readModels/teams.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import { readScope } from '../../sagas/rpi/rankingsCache.js';
 import { collectGames } from '../../sagas/rpi/rpiCalculation.js';
-import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
+import { isCurrentScope, scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { activeSagaIds, getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
 import type { SagaEventType } from '../../schemas/events.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { readAdjustments } from '../adjustmentsFile.js';
+import { catchUp } from '../catchUp.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { activeDocuments } from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { reportError } from '../output/errors.js';
 import { counted } from '../output/plural.js';
+import { Phases } from '../phases.js';
+import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
 import { write } from '../write.js';
 
@@ -50,6 +57,9 @@ export interface ListFlags extends ShowFlags {
   readonly status?: string;
 }
 
+/** What catching up with a folder handles: each consumer's events. */
+const EVENTS_HANDLED: CountWords = { unit: 'events', verb: 'applied and routed' };
+
 /** `saga start rpi`: an RPI calculation saga, run to its end on the pipeline. */
 export async function runSagaStart(flags: StartFlags): Promise<void> {
   const adjustments = flags.adjustments ? await readAdjustments(flags.adjustments) : undefined;
@@ -57,20 +67,23 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
     throw new CliError('--adjustments only applies to --variant adjusted', EXIT.USAGE);
   // What the profile cannot compute is refused before the pipeline starts.
   checkVariant(flags.variant, resolveProfile(flags.profile), adjustments);
-  // The saga that catching up starts (the results it applies ask for their season's
-  // recalculation, as they do on AWS; held until the pipeline has caught up, one per season)
-  // runs before this one: it is said, so that a second calculation in `saga list` is no
-  // surprise.
+  // Catching up asks for the season's recalculation (the results it applies do, as they do on
+  // AWS), held until the pipeline has caught up: one automatic saga per season, of the season's
+  // own scope. A saga of that scope is asked for the same way, so the two are one: it rates
+  // every result once the pipeline has caught up. A saga of another scope runs after the
+  // automatic one, which is said, so that a second calculation in `saga list` is no surprise.
   const runStarted = new Date().toISOString();
   const automatic = new Map<string, string>();
+  let ours: string | undefined;
   let asked = false;
   // The pipeline keeps the seasons' own profile and division (the default ones, as `serve`
   // has them): this saga's --profile or --division makes a calculation of its own scope, not
   // the season's current rankings.
+  const phases = new Phases({ quiet: flags.json === true, plain: false });
   const pipeline = await startPipeline({
     ...(flags.memory ? { memory: true } : { dataDir: flags.dataDir }),
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
-    catchUpHeld: true,
+    holdSagas: true,
     onSagaEvent: (event) => {
       const id = event.data.saga_id;
       if (event.event_type === 'SagaStarted' && !asked && event.timestamp >= runStarted)
@@ -80,17 +93,6 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
     },
   });
   try {
-    // Catch up first, and let the recalculations that catching up asked for finish, so that
-    // this saga's rankings are the ones left in the cache.
-    await pipeline.caughtUp;
-    await pipeline.sagas.settle();
-    await pipeline.runtime.settle();
-    asked = true;
-    if (!flags.json)
-      for (const [id, status] of automatic)
-        process.stderr.write(
-          `saga ${id} ran first (${status}): the results the read models caught up on asked for it\n`,
-        );
     const request = {
       season: flags.season,
       as_of: flags.asOf ?? null,
@@ -102,8 +104,43 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
       requested_at: new Date().toISOString(),
       reason: 'matchstream saga start',
     };
+    // Adjustments apply to the adjusted variant only, which is not the season's own scope.
+    const seasonsOwn = isCurrentScope(request, {
+      profile: pipeline.sagas.profile,
+      division: pipeline.sagas.division,
+    });
+    // How far catching up is, on a terminal (a season's backlog takes a while).
+    const caughtUp = () =>
+      catchUp(phases, 'catch-up', EVENTS_HANDLED, pipeline.runtime, [
+        READ_MODELS_CONSUMER,
+        'sagas',
+        BUS_ROUTER_CONSUMER,
+      ]);
+    if (seasonsOwn) {
+      // While the sagas are held: the season's automatic saga waiting (or a new one, due when
+      // they are released) takes this request in, and the requests of catching up after it.
+      ours = (await pipeline.sagas.requests.request(flags.season, 'matchstream saga start'))
+        .saga_id;
+      await caughtUp();
+      asked = true;
+      automatic.delete(ours);
+      await pipeline.sagas.release();
+    } else {
+      // Catch up first, and let the recalculations that catching up asked for finish, so that
+      // this saga's rankings are the ones left in the cache.
+      await caughtUp();
+      await pipeline.sagas.release();
+      await pipeline.sagas.settle();
+      await pipeline.runtime.settle();
+      asked = true;
+    }
+    if (!flags.json)
+      for (const [id, status] of automatic)
+        process.stderr.write(
+          `saga ${id} ran first (${status}): the results the read models caught up on asked for it\n`,
+        );
     if (flags.variant !== 'unadjusted') await warnUnknownConferences(pipeline, flags.season);
-    const sagaId = await pipeline.sagas.begin(request);
+    const sagaId = ours ?? (await pipeline.sagas.begin(request));
     if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
     await pipeline.sagas.waitFor(sagaId, 600_000);
     await pipeline.runtime.settle();
@@ -145,6 +182,7 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
         `saga ${sagaId} ${outcome.status}${outcome.failed_step ? ` after ${outcome.failed_step} failed: ${outcome.error ?? ''}` : ''}`,
       );
   } finally {
+    phases.close();
     await pipeline.stop();
   }
 }

@@ -346,37 +346,66 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(1);
   });
 
-  it('says which sagas ran first, asked for by the results it caught up on', async () => {
-    // Prepare: two folders a season was only ingested into (no pipeline has run on them).
-    const { games } = await generated('first-games.csv', 8, 3, 4);
-    const [a, b] = [tmp.path('first-a'), tmp.path('first-b')];
-    for (const data of [a, b]) await runCli(['ingest', games, '--data-dir', data, '--json']);
+  it("rates a backlog once for the season's own scope, and says which saga ran first for another", async () => {
+    // Prepare: three folders a season was only ingested into (no pipeline has run on them).
+    const { games, season } = await generated('first-games.csv', 8, 3, 4);
+    const [a, b, c] = [tmp.path('first-a'), tmp.path('first-b'), tmp.path('first-c')];
+    for (const data of [a, b, c]) await runCli(['ingest', games, '--data-dir', data, '--json']);
     const start = (data: string, ...more: string[]) =>
       runCli(['saga', 'start', 'rpi', '--season', '2026', '--data-dir', data, ...more]);
+    const listed = async (data: string) =>
+      (
+        JSON.parse((await runCli(['saga', 'list', '--data-dir', data, '--json'])).stdout) as {
+          sagas: { saga_id: string; status: string }[];
+        }
+      ).sagas;
+    const lastDay = season
+      .map((g) => g.date)
+      .sort()
+      .at(-1) as string;
 
     // Act
-    const text = await start(a);
-    const againJson = await start(a, '--json');
-    const json = await start(b, '--json');
+    const own = await start(a, '--json');
+    const ownSagas = await listed(a);
+    const again = await start(a, '--json');
+    const other = await start(b, '--as-of', lastDay);
+    const otherAgain = await start(b, '--as-of', lastDay, '--json');
+    const otherJson = await start(c, '--as-of', lastDay, '--json');
 
-    // Assess: the recalculation the results asked for ran first, and is said, on one line of
-    // standard error or in the JSON; with nothing new to catch up on, there is none.
-    expect([text.code, againJson.code, json.code]).toEqual([0, 0, 0]);
+    // Assess: the season's own scope takes in what catching up asked for: one saga, rating
+    // every game, and nothing ran first; a second run, with nothing new, runs one more.
+    expect([own.code, again.code, other.code, otherAgain.code, otherJson.code]).toEqual([
+      0, 0, 0, 0, 0,
+    ]);
+    const ownRun = JSON.parse(own.stdout) as SagaRun & { automatic_sagas: unknown[] };
+    expect(ownRun.automatic_sagas).toEqual([]);
+    expect(ownRun.rankings?.games_counted).toBe(season.length);
+    expect(ownSagas).toEqual([
+      expect.objectContaining({ saga_id: ownRun.id, status: 'completed' }),
+    ]);
+    expect((JSON.parse(again.stdout) as { automatic_sagas: unknown[] }).automatic_sagas).toEqual(
+      [],
+    );
+    expect(await listed(a)).toHaveLength(2);
+    // Another scope (as of a day) runs after the season's own recalculation, which is said on
+    // one line of standard error; with nothing new to catch up on, there is none.
     const first =
       /^saga ([0-9a-f-]{36}) ran first \(completed\): the results the read models caught up on asked for it$/m.exec(
-        text.stderr,
+        other.stderr,
       );
-    expect(first, text.stderr).not.toBeNull();
-    expect(text.stdout).not.toContain(first?.[1] as string);
+    expect(first, other.stderr).not.toBeNull();
+    expect(other.stdout).not.toContain(first?.[1] as string);
     expect(
-      (JSON.parse(againJson.stdout) as { automatic_sagas: unknown[] }).automatic_sagas,
+      (JSON.parse(otherAgain.stdout) as { automatic_sagas: unknown[] }).automatic_sagas,
     ).toEqual([]);
-    const run = JSON.parse(json.stdout) as SagaRun & {
+    const otherRun = JSON.parse(otherJson.stdout) as SagaRun & {
       automatic_sagas: { saga_id: string; status: string }[];
     };
-    expect(run.automatic_sagas).toEqual([{ saga_id: expect.any(String), status: 'completed' }]);
-    expect(run.automatic_sagas[0]?.saga_id).not.toBe(run.id);
-    expect(json.stderr).toBe('');
+    expect(otherRun.automatic_sagas).toEqual([
+      { saga_id: expect.any(String), status: 'completed' },
+    ]);
+    expect(otherRun.automatic_sagas[0]?.saga_id).not.toBe(otherRun.id);
+    expect(otherJson.stderr).toBe('');
   });
 
   it('explains bad command lines without doing anything', async () => {
