@@ -70,8 +70,8 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
   // Catching up asks for the season's recalculation (the results it applies do, as they do on
   // AWS), held until the pipeline has caught up: one automatic saga per season, of the season's
   // own scope. A saga of that scope is asked for the same way, so the two are one: it rates
-  // every result once the pipeline has caught up. A saga of another scope runs after the
-  // automatic one, which is said, so that a second calculation in `saga list` is no surprise.
+  // every result once the pipeline has caught up (other seasons' recalculations run beside it).
+  // A saga of another scope runs after the automatic ones, which are said.
   const runStarted = new Date().toISOString();
   const automatic = new Map<string, string>();
   let ours: string | undefined;
@@ -134,15 +134,18 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
       await pipeline.runtime.settle();
       asked = true;
     }
-    if (!flags.json)
-      for (const [id, status] of automatic)
-        process.stderr.write(
-          `saga ${id} ran first (${status}): the results the read models caught up on asked for it\n`,
-        );
+    // Said before this saga starts, so that a second calculation in `saga list` is no surprise.
+    if (!flags.json && !seasonsOwn) sayAutomatic(automatic, 'ran first');
     if (flags.variant !== 'unadjusted') await warnUnknownConferences(pipeline, flags.season);
     const sagaId = ours ?? (await pipeline.sagas.begin(request));
     if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
     await pipeline.sagas.waitFor(sagaId, 600_000);
+    if (seasonsOwn) {
+      // The recalculations catching up asked for of other seasons ran beside it: they end
+      // before the pipeline stops, as they would have before it started.
+      await pipeline.sagas.settle();
+      if (!flags.json) sayAutomatic(automatic, 'also ran');
+    }
     await pipeline.runtime.settle();
     const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
     const doc = await getSaga(pipeline.stores.sagas, sagaId);
@@ -185,6 +188,14 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
     phases.close();
     await pipeline.stop();
   }
+}
+
+/** One line for each saga the results caught up on asked for, with how it ended. */
+function sayAutomatic(automatic: ReadonlyMap<string, string>, when: string): void {
+  for (const [id, status] of automatic)
+    process.stderr.write(
+      `saga ${id} ${when} (${status}): the results the read models caught up on asked for it\n`,
+    );
 }
 
 /** The status a saga's event leaves it in, when the event ends the saga. */

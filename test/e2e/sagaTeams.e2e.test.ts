@@ -347,10 +347,15 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
   });
 
   it("rates a backlog once for the season's own scope, and says which saga ran first for another", async () => {
-    // Prepare: three folders a season was only ingested into (no pipeline has run on them).
+    // Prepare: four folders a season was only ingested into (no pipeline has run on them).
     const { games, season } = await generated('first-games.csv', 8, 3, 4);
-    const [a, b, c] = [tmp.path('first-a'), tmp.path('first-b'), tmp.path('first-c')];
-    for (const data of [a, b, c]) await runCli(['ingest', games, '--data-dir', data, '--json']);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((x) => tmp.path(`first-${x}`)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    for (const data of [a, b, c, d]) await runCli(['ingest', games, '--data-dir', data, '--json']);
     const start = (data: string, ...more: string[]) =>
       runCli(['saga', 'start', 'rpi', '--season', '2026', '--data-dir', data, ...more]);
     const listed = async (data: string) =>
@@ -371,6 +376,7 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     const other = await start(b, '--as-of', lastDay);
     const otherAgain = await start(b, '--as-of', lastDay, '--json');
     const otherJson = await start(c, '--as-of', lastDay, '--json');
+    const typo = await runCli(['saga', 'start', 'rpi', '--season', '2062', '--data-dir', d]);
 
     // Assess: the season's own scope takes in what catching up asked for: one saga, rating
     // every game, and nothing ran first; a second run, with nothing new, runs one more.
@@ -406,6 +412,13 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
     ]);
     expect(otherRun.automatic_sagas[0]?.saga_id).not.toBe(otherRun.id);
     expect(otherJson.stderr).toBe('');
+    // A season with no games fails its saga at once; the season caught up on is still rated,
+    // beside it, and has ended when the command does (no saga left running in the folder).
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(
+      /^saga [0-9a-f-]{36} also ran \(completed\): the results the read models caught up on asked for it$/m,
+    );
+    expect((await listed(d)).map((x) => x.status).sort()).toEqual(['compensated', 'completed']);
   });
 
   it('explains bad command lines without doing anything', async () => {
