@@ -76,10 +76,10 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
   const automatic = new Map<string, string>();
   let ours: string | undefined;
   let asked = false;
+  const phases = new Phases({ quiet: flags.json === true, plain: false });
   // The pipeline keeps the seasons' own profile and division (the default ones, as `serve`
   // has them): this saga's --profile or --division makes a calculation of its own scope, not
   // the season's current rankings.
-  const phases = new Phases({ quiet: flags.json === true, plain: false });
   const pipeline = await startPipeline({
     ...(flags.memory ? { memory: true } : { dataDir: flags.dataDir }),
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
@@ -140,13 +140,12 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
     const sagaId = ours ?? (await pipeline.sagas.begin(request));
     if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
     await pipeline.sagas.waitFor(sagaId, 600_000);
-    if (seasonsOwn) {
-      // The recalculations catching up asked for of other seasons ran beside it: they end
-      // before the pipeline stops, as they would have before it started.
-      await pipeline.sagas.settle();
-      if (!flags.json) sayAutomatic(automatic, 'also ran');
-    }
+    // The recalculations of other seasons catching up asked for ran beside it: they end
+    // before the pipeline stops, as they would have before it started.
+    if (seasonsOwn) await pipeline.sagas.settle();
+    // Their last events reach `onSagaEvent` through the stream.
     await pipeline.runtime.settle();
+    if (!flags.json && seasonsOwn) sayAutomatic(automatic, 'also ran');
     const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
     const doc = await getSaga(pipeline.stores.sagas, sagaId);
     const cached = await readScope(pipeline.sagaStores.cache, scopeOfSaga(request));
