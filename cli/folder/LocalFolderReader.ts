@@ -40,9 +40,13 @@ export class LocalFolderReader implements FolderReader {
     return {
       getMany: (keys: readonly DocKey[]) => emptyIfMissing(store.getMany(keys), new Map()),
       query: (pk, range) => emptyIfMissing(store.query(pk, range), []),
-      // One page: the commands read small partitions here (the registry, a day's counts, sagas).
+      // A page at a time: a day's counts hold an item per stream of the day.
       queryPages: async function* (pk, range) {
-        yield await emptyIfMissing(store.query(pk, range), []);
+        try {
+          yield* store.queryPages(pk, range);
+        } catch (error) {
+          if (!(error instanceof ResourceNotFoundException)) throw error;
+        }
       },
       write: () => refuseWrite(table),
       update: () => refuseWrite(table),

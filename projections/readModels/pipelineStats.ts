@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
-import type { DocChanges, DocKey, DocView, Projection } from '../Projection.js';
+import type { DocChanges, DocKey, DocView, Projection, StoredDoc } from '../Projection.js';
 
 /** One stream's events of one day, by type, with the last sequence counted. */
 interface DayContribution {
@@ -54,6 +54,9 @@ interface DaySum {
  */
 const sums = new WeakMap<DocumentStore, Map<string, DaySum>>();
 
+/** Days whose counts `eventCounts` reads at once. */
+const DAYS_AT_ONCE = 8;
+
 /**
  * Events by day and type, and in all. The days' marks are read first; a day whose mark is
  * the one a sum of it was kept under is not read again (the counts queries are consistent
@@ -67,16 +70,24 @@ export async function eventCounts(store: DocumentStore): Promise<{
   const days = await store.query('days');
   const kept = sums.get(store) ?? new Map<string, DaySum>();
   sums.set(store, kept);
-  const summed = await Promise.all(
-    days.map(async ({ sk: day, mark }): Promise<[string, Record<string, number>]> => {
-      const known = kept.get(day);
-      if (mark !== undefined && known?.mark === mark) return [day, { ...known.counts }];
-      const counts: Record<string, number> = {};
-      for (const c of await store.query(`day#${day}`))
+  const sum = async ({ sk: day, mark }: StoredDoc): Promise<[string, Record<string, number>]> => {
+    const known = kept.get(day);
+    if (mark !== undefined && known?.mark === mark) return [day, { ...known.counts }];
+    const counts: Record<string, number> = {};
+    for await (const page of store.queryPages(`day#${day}`))
+      for (const c of page)
         for (const [type, n] of Object.entries((c.doc as DayContribution).counts))
           counts[type] = (counts[type] ?? 0) + n;
-      if (mark !== undefined) kept.set(day, { mark, counts });
-      return [day, counts];
+    if (mark !== undefined) kept.set(day, { mark, counts });
+    return [day, counts];
+  };
+  // A few days at a time, each a page at a time: a day holds an item per stream of the day
+  // (1,300 on a day of a 10,000-team season), so every day at once held the season's items.
+  const summed: [string, Record<string, number>][] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(DAYS_AT_ONCE, days.length) }, async () => {
+      for (let i = next++; i < days.length; i = next++) summed[i] = await sum(days[i] as StoredDoc);
     }),
   );
   const byType: Record<string, number> = {};

@@ -19,7 +19,7 @@ import { envelope, result } from '../../support/envelopes.js';
 import { historyArb } from '../../support/histories.js';
 import { teamRegistered } from '../../support/registry.js';
 
-/** A store that records each write call (its keys and marks) and each query. */
+/** A store that records each write call (its keys and marks) and each query (whole or in pages). */
 class RecordingStore implements DocumentStore {
   readonly writes: { keys: string[]; marks: (string | undefined)[] }[] = [];
   readonly queries: string[] = [];
@@ -32,6 +32,7 @@ class RecordingStore implements DocumentStore {
     return this.disk.query(pk);
   }
   queryPages(pk: string) {
+    this.queries.push(pk);
     return this.disk.queryPages(pk);
   }
   async write(puts: readonly StoredDoc[], deletes: readonly DocKey[]) {
@@ -117,6 +118,56 @@ describe("the event counts a reader keeps by the days' marks", () => {
       'days',
       'day#2026-09-02',
     ]);
+  });
+
+  it("reads a few days at a time, each day's counts a page at a time", async () => {
+    /** Hands each day's counts out in pages of one, counting the days read at once. */
+    class PagedStore extends RecordingStore {
+      wholeDays = 0;
+      reading = 0;
+      mostAtOnce = 0;
+      override query(pk: string) {
+        if (pk !== 'days') this.wholeDays++;
+        return super.query(pk);
+      }
+      override async *queryPages(pk: string) {
+        this.reading++;
+        this.mostAtOnce = Math.max(this.mostAtOnce, this.reading);
+        try {
+          for await (const page of super.queryPages(pk))
+            for (const doc of page) {
+              await new Promise((resolve) => setImmediate(resolve));
+              yield [doc];
+            }
+        } finally {
+          this.reading--;
+        }
+      }
+    }
+    const store = new PagedStore();
+    const days = Array.from({ length: 20 }, (_, i) => i + 1);
+    await new Projector(pipelineStatsProjection, store).apply(
+      days.flatMap((day) =>
+        ['A', 'B', 'C'].map((team) =>
+          envelope(
+            'TeamRegistered',
+            `team:${team}${day}`,
+            1,
+            teamRegistered(`${team}${day}`),
+            at(day),
+          ),
+        ),
+      ),
+    );
+
+    const counts = await eventCounts(store);
+
+    expect(counts.total).toBe(60);
+    expect(Object.keys(counts.by_day)).toEqual(days.map((d) => at(d).slice(0, 10)));
+    expect(Object.values(counts.by_day)).toEqual(days.map(() => ({ TeamRegistered: 3 })));
+    expect(store.wholeDays).toBe(0);
+    expect(store.mostAtOnce).toBeGreaterThan(1);
+    expect(store.mostAtOnce).toBeLessThanOrEqual(8);
   });
 
   it('are still written when a write fails after some of the counts landed, and the failure goes on', async () => {
