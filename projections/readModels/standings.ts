@@ -185,19 +185,21 @@ export async function standings(
     t.ga += ga;
     totals.set(team, t);
   };
-  for (const item of await store.query(`season#${season}`)) {
-    const doc = item.doc as StandingMatch | StandingLine;
-    if (options.asOf !== undefined && doc.played_on > options.asOf) continue;
-    if ('team' in doc) {
-      // A generation version 1 built: a line per team, until it is rebuilt.
-      count(doc.team, doc.goals_for, doc.goals_against, doc.result);
-      continue;
+  // A page at a time: a season of 10,000 teams holds 103,000 matches.
+  for await (const page of store.queryPages(`season#${season}`))
+    for (const item of page) {
+      const doc = item.doc as StandingMatch | StandingLine;
+      if (options.asOf !== undefined && doc.played_on > options.asOf) continue;
+      if ('team' in doc) {
+        // A generation version 1 built: a line per team, until it is rebuilt.
+        count(doc.team, doc.goals_for, doc.goals_against, doc.result);
+        continue;
+      }
+      const home = doc.tie ? 'T' : doc.home_goals > doc.away_goals ? 'W' : 'L';
+      const away = home === 'T' ? 'T' : home === 'W' ? 'L' : 'W';
+      count(doc.home_team, doc.home_goals, doc.away_goals, home);
+      count(doc.away_team, doc.away_goals, doc.home_goals, away);
     }
-    const home = doc.tie ? 'T' : doc.home_goals > doc.away_goals ? 'W' : 'L';
-    const away = home === 'T' ? 'T' : home === 'W' ? 'L' : 'W';
-    count(doc.home_team, doc.home_goals, doc.away_goals, home);
-    count(doc.away_team, doc.away_goals, doc.home_goals, away);
-  }
   const byConference = new Map<string | null, StandingRow[]>();
   for (const [team, t] of totals) {
     const conference = options.conferenceOf?.(team) ?? null;
@@ -213,7 +215,9 @@ export async function standings(
       goal_difference: t.gf - t.ga,
       points: 3 * t.w + t.t,
     };
-    byConference.set(conference, [...(byConference.get(conference) ?? []), row]);
+    const rows = byConference.get(conference);
+    if (rows) rows.push(row);
+    else byConference.set(conference, [row]);
   }
   return [...byConference]
     .sort(([a], [b]) => (a ?? '\uffff').localeCompare(b ?? '\uffff'))

@@ -147,6 +147,37 @@ describe('standings', () => {
       });
   });
 
+  it('sums a season a page at a time, never reading it whole', async () => {
+    /** Hands a season out one document a page; refuses to answer a query whole. */
+    class OneAPage extends InMemoryDocumentStore {
+      pages = 0;
+      override async query(): Promise<never> {
+        throw new Error('read whole');
+      }
+      override async *queryPages(pk: string) {
+        for (const doc of await super.query(pk)) {
+          this.pages++;
+          yield [doc];
+        }
+      }
+    }
+    const store = new OneAPage();
+    await new Projector(standingsProjection, store).apply([
+      result('m1', 'A 2-1 B'),
+      result('m2', 'B 1-1 C'),
+      result('m3', 'C 3-0 A'),
+    ]);
+
+    const teams = (await standings(store, '2026')).flatMap((c) => c.teams);
+
+    expect(store.pages).toBe(3);
+    expect(teams.map((t) => [t.team, t.wins, t.losses, t.ties, t.points])).toEqual([
+      ['C', 1, 0, 1, 4],
+      ['A', 1, 1, 0, 3],
+      ['B', 0, 1, 1, 1],
+    ]);
+  });
+
   it('replaces a corrected result, moves it when the teams change, and drops a cancelled match', async () => {
     await ProjectionSpec.for(standingsProjection)
       .given([result('m1', 'A 2-1 B'), result('m2', 'A 1-0 C')])
