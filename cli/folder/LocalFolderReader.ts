@@ -40,7 +40,8 @@ export class LocalFolderReader implements FolderReader {
     return {
       getMany: (keys: readonly DocKey[]) => emptyIfMissing(store.getMany(keys), new Map()),
       query: (pk, range) => emptyIfMissing(store.query(pk, range), []),
-      // A page at a time: a day's counts hold an item per stream of the day.
+      // A page at a time: a partition may hold an item per stream (a day's counts, a season's
+      // standings).
       queryPages: async function* (pk, range) {
         try {
           yield* store.queryPages(pk, range);
