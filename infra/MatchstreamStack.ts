@@ -104,11 +104,15 @@ export interface MatchstreamSettings {
   } | null;
   /** Settings per consumer, by consumer name (`read-models`, `bus-router`, `sagas`). */
   readonly consumers: Readonly<Record<string, ConsumerSettings>>;
-  /** Automatic recalculations: profile, division (null: every game), debounce. */
+  /**
+   * Automatic recalculations: profile, division (null: every game), debounce, and how long
+   * after its first request one may wait while results keep arriving.
+   */
   readonly rpi: {
     readonly profile: string;
     readonly division: string | null;
     readonly debounceMs: number;
+    readonly debounceMaxMs: number;
   };
   /** How often the saga sweep runs (minutes). */
   readonly sagaSweepMinutes: number;
@@ -242,6 +246,7 @@ export class MatchstreamStack extends Stack {
       RPI_PROFILE: settings.rpi.profile,
       ...(settings.rpi.division ? { RPI_DIVISION: settings.rpi.division } : {}),
       DEBOUNCE_MS: String(settings.rpi.debounceMs),
+      DEBOUNCE_MAX_MS: String(settings.rpi.debounceMaxMs),
     };
 
     this.failures = new FailureBucket(this, 'Failures', { key: this.key });

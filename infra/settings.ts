@@ -14,6 +14,8 @@ const CONSUMERS = ['read-models', 'bus-router', 'sagas'] as const;
  * events and read-model tables; none), `rpiProfile` (the profile of automatic
  * recalculations; the default profile), `rpiDivision` (count only games within it; all),
  * `debounceMs` (how long an automatic recalculation waits for more results; 1000),
+ * `debounceMaxMs` (how long after its first result one may wait while results keep arriving;
+ * 60000; at or under `debounceMs`, a fixed wait),
  * `sagaSweepMinutes` (1), `handlerConcurrency` (the most instances each bus handler's queue
  * mapping runs, 2–1000; 5), `apiRateLimit` / `apiBurstLimit` (requests/s; 100 / 200),
  * `archiveInfrequentDays` / `archiveGlacierDays` (when the archive's exports move to S3
@@ -47,6 +49,7 @@ export function settingsFromContext(get: (key: string) => unknown): MatchstreamS
       profile: profileName(get('rpiProfile')),
       division: optionalText(get('rpiDivision'), 'rpiDivision'),
       debounceMs: whole(get('debounceMs'), 'debounceMs', 0, 600_000, 1000),
+      debounceMaxMs: whole(get('debounceMaxMs'), 'debounceMaxMs', 0, 3_600_000, 60_000),
     },
     sagaSweepMinutes: whole(get('sagaSweepMinutes'), 'sagaSweepMinutes', 1, 60, 1),
     handlerConcurrency: whole(get('handlerConcurrency'), 'handlerConcurrency', 2, 1000, 5),

@@ -69,6 +69,11 @@ export interface PipelineOptions {
   /** How long an automatic recalculation waits for more results. @default 1000 */
   readonly debounceMs?: number;
   /**
+   * How long after its first request an automatic recalculation may wait while results keep
+   * arriving. @default 60000
+   */
+  readonly debounceMaxMs?: number;
+  /**
    * The sagas' clock (debounces, waits, timeouts) and the one items expire by, for tests.
    * @default Date.now
    */
@@ -376,6 +381,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     profile: options.profile ?? DEFAULT_PROFILE_NAME,
     division: options.division ?? null,
     debounceMs: options.debounceMs ?? 1000,
+    ...(options.debounceMaxMs !== undefined ? { debounceMaxMs: options.debounceMaxMs } : {}),
     sweepIntervalMs: 2000,
     ...(options.now ? { now: options.now } : {}),
     ...(options.catchUpMs !== undefined ? { catchUpMs: options.catchUpMs } : {}),

@@ -272,6 +272,10 @@ export class SagaCoordinator {
       }
       const behind = await this.behind(state, definition);
       if (behind !== undefined) decision = { kind: 'wait', until: behind };
+      else if (decision.kind !== 'wait') {
+        const deferred = await this.deferred(state, definition);
+        if (deferred !== undefined) decision = { kind: 'wait', until: deferred };
+      }
       if (decision.kind === 'wait') {
         if (await this.waitHere(sagaId, decision.until)) continue;
         return;
@@ -332,6 +336,24 @@ export class SagaCoordinator {
     if (after === undefined) return undefined;
     const earlier = foldSaga(await this.options.store.read(sagaStream(after)));
     return earlier && !hasEnded(earlier) ? this.now() + AFTER_POLL_MS : undefined;
+  }
+
+  /**
+   * Until when a saga about to begin waits because its start was deferred (its definition's
+   * `deferredUntil`, later than now); undefined when it need not.
+   */
+  private async deferred(
+    state: SagaState,
+    definition: SagaDefinition<unknown>,
+  ): Promise<number | undefined> {
+    if (
+      !definition.deferredUntil ||
+      state.status !== 'in_progress' ||
+      state.steps.some((s) => s.status !== 'pending')
+    )
+      return undefined;
+    const until = await definition.deferredUntil(state.sagaId, definition.parseData(state.data));
+    return until !== undefined && until > this.now() ? until : undefined;
   }
 
   /** Runs a step's action or compensation within its deadline; the event that records the outcome. */

@@ -54,6 +54,12 @@ export interface SagaDefinition<D> {
   /** A time before which the first step must not start (debounced requests), if any. */
   readonly notBefore?: (data: D) => string | undefined;
   /**
+   * A later time (ms since the epoch) its first step must not start before, looked up when
+   * the saga is about to begin: what came in while it waited may push its start on (debounced
+   * requests that keep arriving), if any.
+   */
+  readonly deferredUntil?: (sagaId: string, data: D) => Promise<number | undefined>;
+  /**
    * A saga that must have ended before this one's first step starts, if any: calculations of
    * one season run one at a time, the later one counting what changed meanwhile.
    */

@@ -63,6 +63,11 @@ export interface SagaServicesOptions {
   readonly now?: () => number;
   /** How long an automatic request waits for more results. @default 1000 */
   readonly debounceMs?: number;
+  /**
+   * How long after its first request an automatic recalculation may wait while results keep
+   * arriving (see `RecalculationRequestsOptions.debounceMaxMs`). @default 60000
+   */
+  readonly debounceMaxMs?: number;
   readonly sweepIntervalMs?: number;
   readonly timeoutsMs?: Readonly<Partial<Record<RpiStepName, number>>>;
   readonly retry?: RetryPolicy;
@@ -140,6 +145,7 @@ export class SagaServices {
       profile: options.profile,
       division: options.division ?? null,
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+      ...(options.debounceMaxMs !== undefined ? { debounceMaxMs: options.debounceMaxMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       holding: () => this.holding(),
     });

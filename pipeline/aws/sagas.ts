@@ -78,7 +78,7 @@ export interface SagaRuntimeOptions {
  * The saga side on AWS, from the function's environment: `EVENTS_TABLE`, `READ_MODEL_TABLES`
  * (the first generations) and `REGISTRY_TABLE` (which generation is active),
  * `SAGA_TABLES` (JSON: work, directory, cache, notifications → table), and optionally
- * `RPI_PROFILE`, `RPI_DIVISION`, `DEBOUNCE_MS` for automatic recalculations. Sagas started
+ * `RPI_PROFILE`, `RPI_DIVISION`, `DEBOUNCE_MS`, `DEBOUNCE_MAX_MS` for automatic recalculations. Sagas started
  * here are not driven here: their `SagaStarted` reaches the saga consumer through the stream.
  */
 export function awsSagaServices(
@@ -113,9 +113,14 @@ export function awsSagaServices(
     throw new Error(
       `environment variable RPI_PROFILE: no profile "${profile}" (${[...PROFILES.keys()].join(', ')})`,
     );
-  const debounce = env.DEBOUNCE_MS ? Number(env.DEBOUNCE_MS) : 1000;
-  if (!Number.isInteger(debounce) || debounce < 0)
-    throw new Error('environment variable DEBOUNCE_MS must be a whole number of milliseconds');
+  const milliseconds = (name: string, fallback: number) => {
+    const value = env[name] ? Number(env[name]) : fallback;
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`environment variable ${name} must be a whole number of milliseconds`);
+    return value;
+  };
+  const debounce = milliseconds('DEBOUNCE_MS', 1000);
+  const debounceMax = milliseconds('DEBOUNCE_MAX_MS', 60_000);
   const remaining = options.remainingMs;
   const observer = options.observer;
   const now = options.now ?? Date.now;
@@ -139,6 +144,7 @@ export function awsSagaServices(
     profile,
     division: env.RPI_DIVISION || null,
     debounceMs: debounce,
+    debounceMaxMs: debounceMax,
     driveOnBegin: false,
     ...(options.now ? { now: options.now } : {}),
     // Sleep through a wait only when it and the longest step (with its grace) still fit.

@@ -3,11 +3,17 @@ import type { DocumentStore } from '../../projections/DocumentStore.js';
 import { matchVersions } from '../../projections/readModels/matches.js';
 import type { EventStore } from '../../stream/eventStore/EventStore.js';
 import { uuidFromName } from '../../stream/uuid.js';
-import { awaitChange, type MatchChange } from '../rpi/awaitedChanges.js';
+import { awaitChange, deferStart, type MatchChange } from '../rpi/awaitedChanges.js';
 import type { RpiSagaRequest } from '../rpi/rpiSagaData.js';
 import { sagaStream } from '../SagaCoordinator.js';
 import { SagaError } from '../SagaError.js';
 import { foldSaga, hasEnded, type SagaState } from '../sagaState.js';
+
+/** A season's saga and what the requests found: the slot, and the saga's state (consistent). */
+interface SeasonLook {
+  readonly slot: RequestSlot | undefined;
+  readonly state: SagaState | undefined;
+}
 
 /** Where a season's latest automatic request stands. */
 interface RequestSlot {
@@ -32,6 +38,14 @@ export interface RecalculationRequestsOptions {
   readonly begin: (request: RpiSagaRequest, sagaId: string) => Promise<boolean>;
   /** How long a request waits for more changes before the saga starts. @default 1000 */
   readonly debounceMs?: number;
+  /**
+   * How long after its first request a saga may wait while changes keep arriving: each change
+   * it takes in defers its start to `debounceMs` after that change, up to this long after the
+   * first (a bulk load is rated once it has gone in, not part by part). At or under
+   * `debounceMs`, a saga starts `debounceMs` after its first request, however busy the feed.
+   * @default 60000
+   */
+  readonly debounceMaxMs?: number;
   readonly profile: string;
   /** Count only games between teams of this division of the directory; null for all. */
   readonly division?: string | null;
@@ -63,6 +77,9 @@ const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
  * due `debounceMs` later (at once while the sagas are held, which gather what it would) and,
  * when the season's previous saga has not ended, after it (its data's `after`): calculations
  * of a season run one at a time, and the one waiting takes in every request until it begins.
+ * While changes keep arriving, each one it takes in defers its start to a debounce after it,
+ * up to `debounceMaxMs` after its first request (`deferStart`): a bulk load is rated once it
+ * is in, not a part each debounce.
  * Saga ids derive from the season and a generation count, so two handlers racing (or a
  * redelivered event) start one saga, not two: the event store refuses the second `SagaStarted`.
  *
@@ -82,10 +99,27 @@ export class RecalculationRequests {
    * remembered between reads: the read model moves on.
    */
   private readonly versions: DataLoader<string, number>;
+  /**
+   * The season's slot and saga, read once for the requests of a season asked together: each
+   * asks after it looked at its change, so one read made after all of them asked serves all.
+   */
+  private readonly looks: DataLoader<string, SeasonLook>;
+  private readonly debounceMaxMs: number;
+  /** Per season, the saga whose start this instance last deferred, and until when. */
+  private readonly deferred = new Map<string, { saga_id: string; until: number }>();
 
   constructor(private readonly options: RecalculationRequestsOptions) {
     this.debounceMs = options.debounceMs ?? 1000;
+    this.debounceMaxMs = options.debounceMaxMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    this.looks = new DataLoader(
+      async (seasons) => {
+        const found = new Map<string, Promise<SeasonLook>>();
+        for (const season of new Set(seasons)) found.set(season, this.look(season));
+        return Promise.all(seasons.map((season) => found.get(season) as Promise<SeasonLook>));
+      },
+      { cache: false, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+    );
     this.versions = new DataLoader(
       async (ids) => {
         const found = await matchVersions(options.matches, ids);
@@ -107,11 +141,10 @@ export class RecalculationRequests {
       // Looked at before the saga is: while this hold lasts, a saga found waiting still waits.
       const hold = this.holding();
       const held = hold === undefined ? {} : { hold };
-      const slot = await this.slot(season);
+      const { slot, state } = await this.looks.load(season);
       // The season's saga that has not ended: the next one begins after it.
       let unended: string | undefined;
       if (slot) {
-        const state = foldSaga(await this.options.store.read(sagaStream(slot.saga_id)));
         // A saga that has not begun work takes the change in, however late in its wait, or
         // however long it waits for the season's previous saga to end: it reads the matches
         // only after its first step started, which this read (consistent) shows it had not.
@@ -122,6 +155,7 @@ export class RecalculationRequests {
           waiting(state) &&
           (shown || (await this.recordFor(slot.saga_id, change)))
         ) {
+          if (hold === undefined) await this.deferStart(season, slot.saga_id, state);
           const until = this.surelyWaitsUntil(state);
           return {
             saga_id: slot.saga_id,
@@ -208,6 +242,37 @@ export class RecalculationRequests {
   /** The season's latest automatic saga, if any. */
   async latest(season: string): Promise<string | undefined> {
     return (await this.slot(season))?.saga_id;
+  }
+
+  /** The season's slot, then its saga's state. */
+  private async look(season: string): Promise<SeasonLook> {
+    const slot = await this.slot(season);
+    const state = slot
+      ? foldSaga(await this.options.store.read(sagaStream(slot.saga_id)))
+      : undefined;
+    return { slot, state };
+  }
+
+  /**
+   * Defers the start of a saga that took a change in to `debounceMs` from now, within
+   * `debounceMaxMs` of its first request. Written only when that moves the start on by half a
+   * debounce or more from where this instance last put it: two writes a debounce at most,
+   * however fast the feed. Timing only: what the saga counts does not depend on it (the start is not
+   * trusted to wait for it; see `surelyWaitsUntil`).
+   */
+  private async deferStart(season: string, sagaId: string, state: SagaState): Promise<void> {
+    if (this.debounceMaxMs <= this.debounceMs) return;
+    const data = state.data as { not_before?: string | null; requested_at?: string } | null;
+    if (!data?.not_before || !data.requested_at) return;
+    const quiet = Math.min(
+      this.now() + this.debounceMs,
+      Date.parse(data.requested_at) + this.debounceMaxMs,
+    );
+    const last = this.deferred.get(season);
+    const known = last?.saga_id === sagaId ? last.until : Date.parse(data.not_before);
+    if (quiet - known < this.debounceMs / 2) return;
+    await deferStart(this.options.slots, sagaId, quiet);
+    this.deferred.set(season, { saga_id: sagaId, until: quiet });
   }
 
   private async slot(season: string): Promise<RequestSlot | undefined> {

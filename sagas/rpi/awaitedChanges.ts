@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { keyString } from '../../projections/Projection.js';
 import { matchVersions } from '../../projections/readModels/matches.js';
 import { SagaError } from '../SagaError.js';
 
@@ -36,6 +37,43 @@ export async function awaitChange(
     ],
     [],
   );
+}
+
+const quietOf = (sagaId: string) => ({ pk: `saga#${sagaId}#quiet`, sk: 'rpi' });
+
+/**
+ * Records that a saga that has not begun should wait until `until` (ms since the epoch): results
+ * are still arriving, and each one a saga takes in pushes its start on (see
+ * `RecalculationRequests`). A matter of timing only: a saga that began already ignores it, and
+ * every change it takes in is counted either way.
+ */
+export async function deferStart(
+  work: DocumentStore,
+  sagaId: string,
+  until: number,
+): Promise<void> {
+  await work.write(
+    [
+      {
+        ...quietOf(sagaId),
+        doc: { until: new Date(until).toISOString() },
+        expires_at: Math.ceil(Date.now() / 1000) + KEPT_SECONDS,
+      },
+    ],
+    [],
+  );
+}
+
+/** Until when a saga's start was deferred (ms since the epoch); undefined when it never was. */
+export async function deferredStart(
+  work: DocumentStore,
+  sagaId: string,
+): Promise<number | undefined> {
+  const key = quietOf(sagaId);
+  const doc = (await work.getMany([key])).get(keyString(key)) as
+    | { readonly until?: string }
+    | undefined;
+  return doc?.until ? Date.parse(doc.until) : undefined;
 }
 
 /** The changes a saga must count, the latest per match stream. */

@@ -14,7 +14,7 @@ import { StoreError } from '../../stream/StoreError.js';
 import { uuidFromName } from '../../stream/uuid.js';
 import type { RetryPolicy, SagaDefinition } from '../SagaDefinition.js';
 import { SagaError } from '../SagaError.js';
-import { untilApplied } from './awaitedChanges.js';
+import { deferredStart, untilApplied } from './awaitedChanges.js';
 import { appendOnce, calculationState, retractCalculation } from './calculationStream.js';
 import { deleteGamesSnapshot, readGamesSnapshot, writeGamesSnapshot } from './gamesSnapshot.js';
 import {
@@ -298,6 +298,9 @@ export function rpiSaga(deps: RpiSagaDependencies): SagaDefinition<RpiSagaData> 
     type: RPI_SAGA,
     compensationRetry: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 },
     notBefore: (data) => data.not_before ?? undefined,
+    // Only an automatic recalculation (due at `not_before`) is ever deferred.
+    deferredUntil: async (sagaId, data) =>
+      data.not_before ? deferredStart(deps.snapshots, sagaId) : undefined,
     after: (data) => data.after ?? undefined,
     parseData: (json) => parseRpiSagaData(json),
     steps: [

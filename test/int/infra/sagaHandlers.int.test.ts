@@ -318,5 +318,8 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     expect(() => awsQueryService({ ...env, RPI_PROFILE: 'chess' }, client)).toThrow(
       'environment variable RPI_PROFILE: no profile "chess"',
     );
+    expect(() => awsQueryService({ ...env, DEBOUNCE_MAX_MS: '1.5' }, client)).toThrow(
+      'environment variable DEBOUNCE_MAX_MS must be a whole number of milliseconds',
+    );
   });
 });

@@ -116,7 +116,12 @@ describe('the CDK app', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 300,
       Environment: {
-        Variables: Match.objectLike({ CONSUMER: 'sagas', SAGA_TABLES: Match.anyValue() }),
+        Variables: Match.objectLike({
+          CONSUMER: 'sagas',
+          SAGA_TABLES: Match.anyValue(),
+          DEBOUNCE_MS: '1000',
+          DEBOUNCE_MAX_MS: '60000',
+        }),
       },
     });
     // Three handlers' queues and their dead-letter queues, the sweep's and the supervisor's
@@ -637,7 +642,12 @@ describe('settings from context', () => {
       tracing: false,
       sourceMaps: false,
       warmThroughput: null,
-      rpi: { profile: expect.any(String), division: null, debounceMs: 1000 },
+      rpi: {
+        profile: expect.any(String),
+        division: null,
+        debounceMs: 1000,
+        debounceMaxMs: 60_000,
+      },
       sagaSweepMinutes: 1,
       handlerConcurrency: 5,
       api: { rateLimit: 100, burstLimit: 200 },
@@ -655,6 +665,7 @@ describe('settings from context', () => {
     [{ consumers: { router: {} } }, 'context consumers.router: no such consumer'],
     [{ rpiProfile: 'chess' }, 'context rpiProfile: "chess" is not one of'],
     [{ debounceMs: -5 }, 'context debounceMs: a whole number from 0'],
+    [{ debounceMaxMs: 3_600_001 }, 'context debounceMaxMs: a whole number from 0 to 3600000'],
     [{ handlerConcurrency: 1 }, 'context handlerConcurrency: a whole number from 2 to 1000'],
     [{ apiRateLimit: 0 }, 'context apiRateLimit'],
     [{ rpiDivision: 'D1<script>' }, 'context rpiDivision'],

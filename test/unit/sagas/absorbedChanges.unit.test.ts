@@ -48,7 +48,7 @@ class WatchedMatches extends InMemoryDocumentStore {
  * `sweep` (no timers), and the matches read model applies what the test hands it, when it
  * does (the read-model consumer held back at will).
  */
-function world(catchUpMs: number) {
+function world(catchUpMs: number, debounceMaxMs?: number) {
   const clock = { now: Date.parse('2026-11-02T12:00:00Z') };
   // The store's timestamps (which the saga's retries count from) on the same clock.
   const store = new InMemoryEventStore(registry, () => new Date(clock.now));
@@ -69,6 +69,7 @@ function world(catchUpMs: number) {
     activeSagas: async () => [...sagaIds],
     profile: 'ncaa-soccer-2024',
     debounceMs: 1000,
+    ...(debounceMaxMs !== undefined ? { debounceMaxMs } : {}),
     catchUpMs,
     now: () => clock.now,
     driveOnBegin: false,
@@ -175,6 +176,76 @@ describe('a correction taken in by a pending saga while the matches read model l
     expect((await readCache(w.cache, '2026'))?.rankings.map((r) => [r.team, r.rpi])).toEqual(
       direct,
     );
+  });
+});
+
+describe('a feed that keeps arriving past the debounce', () => {
+  const seasonRpi = computeRpi(season.games).ratings.map((r) => [r.team, r.rpi]);
+
+  /** Each result 400 ms after the last (15 in 6 s), the read model keeping up. */
+  async function feed(w: ReturnType<typeof world>) {
+    for (const game of season.games) {
+      const event = recorded(game);
+      await w.apply([event]);
+      await w.deliver(event);
+      await w.sweep(400);
+    }
+  }
+  /** The sagas started, in the order they were. */
+  const sagasOf = async (w: ReturnType<typeof world>) => {
+    const started: EventEnvelope[] = [];
+    for await (const batch of w.store.readAll())
+      started.push(...batch.filter((e) => e.event_type === 'SagaStarted'));
+    return started
+      .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp))
+      .map((e) => e.aggregate_id.slice('saga:'.length));
+  };
+
+  it('is rated once it stops: each result taken in defers the saga to a debounce after it', async () => {
+    const w = world(0, 60_000);
+
+    await feed(w);
+    const [sagaId] = await sagasOf(w);
+    const whileArriving = await w.sagaEvents(sagaId as string);
+    await w.sweep(1_000);
+
+    expect(await sagasOf(w)).toEqual([sagaId]);
+    expect(whileArriving).toEqual(['SagaStarted']);
+    const cached = await readCache(w.cache, '2026');
+    expect(cached).toMatchObject({ saga_id: sagaId, games_counted: season.games.length });
+    expect(cached?.rankings.map((r) => [r.team, r.rpi])).toEqual(seasonRpi);
+  });
+
+  it('begins within debounceMaxMs of its first result however long the feed lasts; the next saga counts the rest', async () => {
+    const w = world(0, 3_000);
+
+    await feed(w);
+    await w.sweep(1_000);
+
+    // 15 results over 6 s: a saga begins about every 3 s.
+    const sagas = await sagasOf(w);
+    expect(sagas).toHaveLength(3);
+    for (const id of sagas) {
+      const events = await w.store.read(sagaStream(id));
+      const { requested_at } = foldSaga(events)?.data as { requested_at: string };
+      const began = events.find((e) => e.event_type === 'SagaStepStarted')?.timestamp ?? '';
+      expect(Date.parse(began) - Date.parse(requested_at)).toBeLessThanOrEqual(3_000);
+    }
+    const cached = await readCache(w.cache, '2026');
+    expect(cached).toMatchObject({ saga_id: sagas[2], games_counted: season.games.length });
+    expect(cached?.rankings.map((r) => [r.team, r.rpi])).toEqual(seasonRpi);
+  });
+
+  it('starts a saga a debounce after each first result when debounceMaxMs is not above the debounce', async () => {
+    const w = world(0, 1_000);
+
+    await feed(w);
+    await w.sweep(1_000);
+
+    expect((await sagasOf(w)).length).toBeGreaterThanOrEqual(3);
+    expect(await readCache(w.cache, '2026')).toMatchObject({
+      games_counted: season.games.length,
+    });
   });
 });
 

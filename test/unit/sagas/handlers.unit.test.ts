@@ -9,7 +9,7 @@ import { MatchEventHandler } from '../../../sagas/handlers/MatchEventHandler.js'
 import { MetadataEventHandler } from '../../../sagas/handlers/MetadataEventHandler.js';
 import { notificationsOf } from '../../../sagas/handlers/notifications.js';
 import { RecalculationRequests } from '../../../sagas/handlers/RecalculationRequests.js';
-import { awaitedChanges } from '../../../sagas/rpi/awaitedChanges.js';
+import { awaitedChanges, deferredStart } from '../../../sagas/rpi/awaitedChanges.js';
 import { writeCache, writeScope } from '../../../sagas/rpi/rankingsCache.js';
 import type { RpiSagaRequest } from '../../../sagas/rpi/rpiSaga.js';
 import { sagaStream } from '../../../sagas/SagaCoordinator.js';
@@ -30,7 +30,12 @@ class WatchedWork extends InMemoryDocumentStore {
 }
 
 /** Requests over an in-memory store, on a hand-moved clock; `begin` appends SagaStarted only. */
-function requestsWorld(debounceMs = 1000, tick = 0, holding?: () => number | undefined) {
+function requestsWorld(
+  debounceMs = 1000,
+  tick = 0,
+  holding?: () => number | undefined,
+  debounceMaxMs?: number,
+) {
   const store = new InMemoryEventStore(registry);
   const slots = new WatchedWork();
   const matches = new InMemoryDocumentStore();
@@ -69,6 +74,7 @@ function requestsWorld(debounceMs = 1000, tick = 0, holding?: () => number | und
       return clock.now;
     },
     ...(holding ? { holding } : {}),
+    ...(debounceMaxMs !== undefined ? { debounceMaxMs } : {}),
   });
   /** Marks a saga's first step as started, as the coordinator would at `not_before`. */
   const startWork = (sagaId: string) =>
@@ -176,6 +182,77 @@ describe('RecalculationRequests', () => {
     expect(meanwhile).toMatchObject({ saga_id: next.saga_id, started: false });
     expect(ended).toMatchObject({ saga_id: next.saga_id, started: false });
     expect(begun.started).toBe(true);
+  });
+
+  it('defers the start of a saga that takes a change in to a debounce after it, within debounceMaxMs of its first request', async () => {
+    const w = requestsWorld(1000, 0, undefined, 3000);
+    const t0 = w.clock.now;
+    const first = await w.requests.request('2026', 'a');
+    const deferrals: number[] = [];
+    w.slots.beforeWrite = async (puts) => {
+      for (const p of puts) if (p.pk.endsWith('#quiet')) deferrals.push(w.clock.now - t0);
+    };
+
+    // Each request moves the start on to a debounce after it; one that would move it less
+    // than half a debounce past where it is writes nothing.
+    const at = async (ms: number) => {
+      w.clock.now = t0 + ms;
+      return w.requests.request('2026', `at ${ms}`);
+    };
+    await at(300);
+    const deferred = await at(800);
+    const once = await deferredStart(w.slots, first.saga_id);
+    await at(1200);
+    await at(1600);
+    await at(2600);
+    await at(2900);
+    const last = await deferredStart(w.slots, first.saga_id);
+
+    expect(w.begun).toHaveLength(1);
+    expect(deferred).toMatchObject({ saga_id: first.saga_id, started: false });
+    // What the handler may rely on is the saga's own `not_before`, never the deferral.
+    expect(deferred.waitsUntil).toBe(t0 + 750);
+    expect(deferrals).toEqual([800, 1600]);
+    expect(once).toBe(t0 + 1800);
+    // 2600 would defer it to 3600: capped at 3000 after the first request, not worth a write.
+    expect(last).toBe(t0 + 2600);
+  });
+
+  it('defers no start while the sagas are held, nor when debounceMaxMs is not above the debounce', async () => {
+    let hold: number | undefined = 1;
+    const held = requestsWorld(1000, 0, () => hold, 60_000);
+    const fixed = requestsWorld(1000, 0, undefined, 1000);
+
+    const whileHeld = await held.requests.request('2026', 'a');
+    held.clock.now += 5_000;
+    await held.requests.request('2026', 'b');
+    hold = undefined;
+    const first = await fixed.requests.request('2026', 'a');
+    fixed.clock.now += 900;
+    await fixed.requests.request('2026', 'b');
+
+    expect(await deferredStart(held.slots, whileHeld.saga_id)).toBeUndefined();
+    expect(await deferredStart(fixed.slots, first.saga_id)).toBeUndefined();
+    expect(fixed.begun).toHaveLength(1);
+  });
+
+  it("reads the season's saga once for the requests asked together", async () => {
+    const w = requestsWorld();
+    const first = await w.requests.request('2026', 'a');
+    w.clock.now += 2_000;
+    const reads: string[] = [];
+    const read = w.store.read.bind(w.store);
+    w.store.read = (streamId, ...rest) => {
+      reads.push(streamId);
+      return read(streamId, ...rest);
+    };
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => w.requests.request('2026', `r${i}`)),
+    );
+
+    expect(outcomes.every((o) => o.saga_id === first.saga_id && !o.started)).toBe(true);
+    expect(reads).toEqual([sagaStream(first.saga_id)]);
   });
 
   it('starts one saga when two handlers ask at once', async () => {
