@@ -69,9 +69,10 @@ export interface SagaCoordinatorOptions {
    * How a saga that must wait (for `not_before`, or a retry's backoff) is woken. `timer` (the
    * default, for a long-running process): a timer in this process drives it again. A function
    * (for a Lambda function, which freezes between invocations): asked with the time the saga
-   * waits until, true sleeps in place and carries on; false leaves the saga to the sweep.
+   * waits until and how long this drive of it has slept already (ms), true sleeps in place and
+   * carries on; false leaves the saga to the sweep.
    */
-  readonly wake?: 'timer' | ((until: number) => boolean);
+  readonly wake?: 'timer' | ((until: number, slept: number) => boolean);
   /**
    * Whether `begin` drives the saga it started. @default true. False where something else
    * drives every saga whose events reach the stream (the saga consumer on AWS), so a short-lived
@@ -246,6 +247,8 @@ export class SagaCoordinator {
     const timer = this.timers.get(sagaId);
     if (timer) clearTimeout(timer);
     this.timers.delete(sagaId);
+    // How long this drive has slept in place (a start deferred again and again adds up).
+    let slept = 0;
     for (let moves = 0; moves < 1000; moves++) {
       if (this.crashed || this.stopped) return;
       if (this.held) {
@@ -277,7 +280,11 @@ export class SagaCoordinator {
         if (deferred !== undefined) decision = { kind: 'wait', until: deferred };
       }
       if (decision.kind === 'wait') {
-        if (await this.waitHere(sagaId, decision.until)) continue;
+        const before = this.now();
+        if (await this.waitHere(sagaId, decision.until, slept)) {
+          slept += Math.max(0, this.now() - before);
+          continue;
+        }
         return;
       }
       const event =
@@ -306,10 +313,10 @@ export class SagaCoordinator {
    * Waits until `until` to drive the saga again: here, when a `wake` says this caller may wait
    * (true: go on), else with a timer that drives it then (false: return).
    */
-  private async waitHere(sagaId: string, until: number): Promise<boolean> {
+  private async waitHere(sagaId: string, until: number, slept: number): Promise<boolean> {
     const wake = this.options.wake ?? 'timer';
     if (wake !== 'timer') {
-      if (!wake(until)) return false;
+      if (!wake(until, slept)) return false;
       // A timer may fire a millisecond before the clock reaches `until`; one more keeps the
       // next decision from being the same wait, asked for again.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - this.now()) + 1));

@@ -46,8 +46,31 @@ import { SweepLease } from './sweepLease.js';
 /** The tables of the saga side, as `SAGA_TABLES` names them (JSON). */
 const SAGA_TABLE_ROLES = ['work', 'directory', 'cache', 'notifications'] as const;
 
-/** Longest wait a saga function sleeps through itself rather than leaving it to the sweep. */
+/**
+ * Longest a saga function sleeps through itself for one saga, in one wait or several, rather
+ * than leaving it to the sweep.
+ */
 export const MAX_INLINE_WAIT_MS = 30_000;
+
+/**
+ * Whether a saga function sleeps through a wait of `waitMs` itself: when the wait and the
+ * longest step (with its grace) still fit in the invocation's `leftMs` (unknown: never), and
+ * while this drive of the saga has not slept `MAX_INLINE_WAIT_MS` in all. A start deferred
+ * again and again while results keep arriving is then left to the sweep, rather than slept
+ * through for a minute while the shard's other saga events wait.
+ */
+export function sleepsInPlace(
+  waitMs: number,
+  sleptMs: number,
+  leftMs: number | undefined,
+  longestStepMs: number,
+): boolean {
+  return (
+    leftMs !== undefined &&
+    sleptMs + waitMs <= MAX_INLINE_WAIT_MS &&
+    waitMs + longestStepMs < leftMs
+  );
+}
 
 /** What a saga function reports (the entry point turns it into logs and metrics). */
 export interface SagaObserver extends ConsumerObserver {
@@ -147,13 +170,7 @@ export function awsSagaServices(
     debounceMaxMs: debounceMax,
     driveOnBegin: false,
     ...(options.now ? { now: options.now } : {}),
-    // Sleep through a wait only when it and the longest step (with its grace) still fit.
-    wake: (until) => {
-      const wait = until - now();
-      return (
-        remaining !== undefined && wait <= MAX_INLINE_WAIT_MS && wait + longestStep() < remaining()
-      );
-    },
+    wake: (until, slept) => sleepsInPlace(until - now(), slept, remaining?.(), longestStep()),
     ...(observer?.sagaEvent
       ? { onEvent: (id: string, type: string) => observer.sagaEvent?.(id, type) }
       : {}),

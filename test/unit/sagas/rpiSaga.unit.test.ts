@@ -333,6 +333,33 @@ describe('the coordinator in a short-lived function (wake, driveOnBegin)', () =>
     expect((await w.store.read(sagaStream('slept'))).at(-1)?.event_type).toBe('SagaCompleted');
   });
 
+  it('tells wake how long the drive slept, so a start deferred again and again is left to the sweep', async () => {
+    const w = await world();
+    const slept: number[] = [];
+    // Results keep arriving: each look finds the start deferred 20 ms on.
+    const deferred = { ...w.definition, deferredUntil: async () => Date.now() + 20 };
+    const coordinator = new SagaCoordinator({
+      store: w.store,
+      definitions: [deferred as never],
+      driveOnBegin: false,
+      wake: (until, sleptMs) => {
+        slept.push(sleptMs);
+        return sleptMs + (until - Date.now()) <= 100;
+      },
+    });
+
+    await coordinator.begin(deferred, later(0), 'deferred');
+    await coordinator.driveAll(['deferred']);
+
+    expect((await w.store.read(sagaStream('deferred'))).map((e) => e.event_type)).toEqual([
+      'SagaStarted',
+    ]);
+    expect(slept[0]).toBe(0);
+    expect(slept.length).toBeGreaterThan(2);
+    expect(slept).toEqual([...slept].sort((a, b) => a - b));
+    expect(slept.at(-1)).toBeGreaterThan(60);
+  });
+
   it('begins a saga that comes after another only once that one ended, driven by its end', async () => {
     const w = await world();
     const { coordinator, asked } = lambdaCoordinator(w, false);
