@@ -101,8 +101,9 @@ export interface SagaRuntimeOptions {
  * The saga side on AWS, from the function's environment: `EVENTS_TABLE`, `READ_MODEL_TABLES`
  * (the first generations) and `REGISTRY_TABLE` (which generation is active),
  * `SAGA_TABLES` (JSON: work, directory, cache, notifications → table), and optionally
- * `RPI_PROFILE`, `RPI_DIVISION`, `DEBOUNCE_MS`, `DEBOUNCE_MAX_MS` for automatic recalculations. Sagas started
- * here are not driven here: their `SagaStarted` reaches the saga consumer through the stream.
+ * `RPI_PROFILE`, `RPI_DIVISION`, `DEBOUNCE_MS`, `DEBOUNCE_MAX_MS` for automatic
+ * recalculations. Sagas started here are not driven here: their `SagaStarted` reaches the
+ * saga consumer through the stream.
  */
 export function awsSagaServices(
   env: ConsumerEnv,

@@ -257,8 +257,8 @@ export class RecalculationRequests {
    * Defers the start of a saga that took a change in to `debounceMs` from now, within
    * `debounceMaxMs` of its first request. Written only when that moves the start on by half a
    * debounce or more from where this instance last put it: two writes a debounce at most,
-   * however fast the feed. Timing only: what the saga counts does not depend on it (the start is not
-   * trusted to wait for it; see `surelyWaitsUntil`).
+   * however fast the feed. Timing only: what the saga counts does not depend on it (the start
+   * is not trusted to wait for it; see `surelyWaitsUntil`).
    */
   private async deferStart(season: string, sagaId: string, state: SagaState): Promise<void> {
     if (this.debounceMaxMs <= this.debounceMs) return;
