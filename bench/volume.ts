@@ -4,13 +4,17 @@
  * --data-dir DIR --json` of the same feed into a fresh folder (the store alone, no consumers),
  * at two sizes. Each run is the built command in a process of its own, so its peak RSS is its
  * own; a preload (volumeSampler.ts) samples the heap of its main thread and of each embedded
- * server's thread (dynalite, kinesalite) apart.
+ * server's thread (dynalite, kinesalite) apart. And the same feed sent to `matchstream serve`
+ * on a fresh folder (`ingest FILE --data-dir DIR` hands it to the server holding the folder),
+ * timed until the season's rankings count every game: a feed taken in by a running pipeline,
+ * whose automatic recalculations no `start` holds.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { generateSeason } from '../domain/season/generateSeason.js';
 import { gameJsonLine } from '../feeds/writeGames.js';
 import { type SampledRun, VOLUME_REPORT_VARIABLE } from './volumeSampler.js';
@@ -100,12 +104,130 @@ export interface VolumeFigure extends Omit<SampledRun, 'seconds' | 'requests' | 
   readonly games_counted: number;
 }
 
-/** One size: the feed written, then `start` and `ingest` each on a fresh data folder. */
-export function measureSize(
+/** The feed sent to `serve`, until rated. */
+export interface ServedFigure {
+  /** From the ingest's start until the last saga ended with the season rated from every game. */
+  readonly seconds_to_rated: number;
+  /** Feed events per second over that time. */
+  readonly value: number;
+  readonly unit: 'events/s ingested and rated through serve';
+  /** Of the ingest alone's events per second (the same baseline as `start`'s). */
+  readonly ratio: number;
+  /** How long `ingest` took to hand the feed over and have it stored. */
+  readonly ingest_seconds: number;
+  /** Sagas the feed started (automatic recalculations of the season). */
+  readonly sagas: number;
+  readonly saga_statuses: readonly string[];
+  readonly games_counted: number;
+  /** The `serve` process's. */
+  readonly peak_rss_mb: number;
+}
+
+/** How long a served run may take to rate its season before the benchmark gives up. */
+const SERVED_PATIENCE_MS = 15 * 60_000;
+
+/**
+ * `serve` on a fresh folder (sampled), the feed ingested through it, then `GET /sagas` and
+ * `GET /rankings` every 250 ms until every saga has ended and the season's rankings count
+ * every game of the feed.
+ */
+async function served(
+  feed: string,
+  dir: string,
+  season: string,
+  baseline: number,
+  expected: { events: number; games: number },
+  built: Built,
+): Promise<ServedFigure> {
+  const reportDir = mkdtempSync(join(tmpdir(), 'matchstream-volume-report-'));
+  const reportFile = join(reportDir, 'report.json');
+  const server = spawn(
+    process.execPath,
+    ['--import', built.sampler, built.cli, 'serve', '--data-dir', dir, '--port', '0'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, [VOLUME_REPORT_VARIABLE]: reportFile },
+    },
+  );
+  const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+  try {
+    let said = '';
+    const api = await new Promise<string>((resolve, reject) => {
+      server.stderr.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        const found = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(said);
+        if (found?.[1]) resolve(found[1]);
+      });
+      void exited.then((code) => reject(new Error(`serve exited (${code}): ${said.trim()}`)));
+    });
+    const get = async <T>(path: string): Promise<T> => {
+      const answer = await fetch(`${api}${path}`);
+      if (!answer.ok) throw new Error(`GET ${path}: ${answer.status}`);
+      return (await answer.json()) as T;
+    };
+    const began = Date.now();
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [built.cli, 'ingest', feed, '--data-dir', dir, '--json'],
+      { encoding: 'utf8', maxBuffer: 16 * MB },
+    );
+    const ingested = Date.now();
+    const summary = JSON.parse(stdout) as { events_appended: number };
+    if (summary.events_appended !== expected.events)
+      throw new Error(
+        `serve took ${summary.events_appended} feed events, start ${expected.events}`,
+      );
+    type Saga = { status: string; finished_at: string | null };
+    for (;;) {
+      const { sagas } = await get<{ sagas: Saga[] }>('/sagas?limit=500');
+      const rankings = await get<{ games_counted?: number }>(
+        `/rankings?season=${encodeURIComponent(season)}`,
+      ).catch(() => ({ games_counted: 0 }));
+      if (
+        sagas.length > 0 &&
+        sagas.every((s) => s.finished_at) &&
+        rankings.games_counted === expected.games
+      ) {
+        const rated = Math.max(...sagas.map((s) => Date.parse(s.finished_at ?? '')));
+        server.kill('SIGTERM');
+        await exited;
+        const report = JSON.parse(readFileSync(reportFile, 'utf8')) as SampledRun;
+        const seconds = (rated - began) / 1000;
+        const value = expected.events / seconds;
+        return {
+          seconds_to_rated: round(seconds, 2),
+          value: Math.round(value),
+          unit: 'events/s ingested and rated through serve',
+          ratio: round(value / baseline, 3),
+          ingest_seconds: round((ingested - began) / 1000, 2),
+          sagas: sagas.length,
+          saga_statuses: [...new Set(sagas.map((s) => s.status))],
+          games_counted: rankings.games_counted,
+          peak_rss_mb: report.peak_rss_mb,
+        };
+      }
+      if (Date.now() - began > SERVED_PATIENCE_MS)
+        throw new Error(`the season fed to serve was not rated within ${SERVED_PATIENCE_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    if (server.exitCode === null) {
+      server.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(reportDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One size: the feed written, then `start`, `ingest` alone and `serve` with an ingest through
+ * it, each on a fresh data folder.
+ */
+export async function measureSize(
   teams: number,
   options: { gamesPerTeam: number; seed: number },
   built: Built = BUILT,
-): VolumeFigure {
+): Promise<VolumeFigure & { served: ServedFigure }> {
   const work = mkdtempSync(join(tmpdir(), 'matchstream-volume-'));
   try {
     const season = generateSeason({
@@ -132,6 +254,15 @@ export function measureSize(
       throw new Error(`start appended ${events} feed events, ingest ${ingested.events_appended}`);
     const value = events / start.report.seconds;
     const baseline = events / ingest.report.seconds;
+    const seasonName = season.games[0]?.season ?? '';
+    const servedFigure = await served(
+      feed,
+      join(work, 'served'),
+      seasonName,
+      baseline,
+      { events, games: ingested.appended },
+      built,
+    );
     return {
       teams,
       matches: ingested.appended,
@@ -173,6 +304,7 @@ export function measureSize(
       automatic_sagas: summary.saga.automatic_sagas,
       saga_status: summary.saga.status,
       games_counted: summary.games_counted,
+      served: servedFigure,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -185,8 +317,9 @@ export function measureSize(
  * cost of the data itself), at its peak and in each phase of `start` apart (the rating holds
  * the season's games, which the phases before it need not).
  */
-export function measure(scenario: VolumeScenario, built: Built = BUILT) {
-  const figures = scenario.teams.map((teams) => measureSize(teams, scenario, built));
+export async function measure(scenario: VolumeScenario, built: Built = BUILT) {
+  const figures = [];
+  for (const teams of scenario.teams) figures.push(await measureSize(teams, scenario, built));
   const first = figures[0];
   const last = figures.at(-1);
   const growth = (before: number, after: number) =>
@@ -228,5 +361,5 @@ if (isMain && process.argv[2]) {
     );
     process.exit(2);
   }
-  process.stdout.write(`${JSON.stringify(measure({ ...scenario, teams }))}\n`);
+  process.stdout.write(`${JSON.stringify(await measure({ ...scenario, teams }))}\n`);
 }

@@ -200,8 +200,13 @@ describe('the benchmarks on tiny inputs', () => {
     expect(result.ratio).toBeGreaterThan(0);
   }, 60_000);
 
-  it('runs a small season through the whole pipeline and through ingest alone, each in a process of its own', () => {
-    const result = volume({ name: 'volume-tiny', teams: [12, 16], gamesPerTeam: 4, seed: 3 });
+  it('runs a small season through the whole pipeline, through ingest alone and through serve, each in a process of its own', async () => {
+    const result = await volume({
+      name: 'volume-tiny',
+      teams: [12, 16],
+      gamesPerTeam: 4,
+      seed: 3,
+    });
 
     expect(result.figures.map((f) => f.teams)).toEqual([12, 16]);
     for (const f of result.figures) {
@@ -234,6 +239,15 @@ describe('the benchmarks on tiny inputs', () => {
       // Every event was appended by a conditional PutItem, the sagas' too; batches count each item.
       expect(f.requests_per_event['PutItem matchstream-events']).toBeGreaterThanOrEqual(1);
       expect(f.items_per_event_total).toBeGreaterThanOrEqual(f.requests_per_event_total);
+      // The feed sent to serve was rated from every game, by sagas that all completed, after
+      // the ingest handed it over.
+      expect(f.served.games_counted).toBe(f.matches);
+      expect(f.served.sagas).toBeGreaterThanOrEqual(1);
+      expect(f.served.saga_statuses).toEqual(['completed']);
+      expect(f.served.seconds_to_rated).toBeGreaterThan(0);
+      expect(f.served.ingest_seconds).toBeGreaterThan(0);
+      expect(f.served.ratio).toBeGreaterThan(0);
+      expect(f.served.peak_rss_mb).toBeGreaterThan(0);
     }
     expect(result.rss_growth_mb_per_1000_events).not.toBeNull();
     expect(Object.keys(result.rss_growth_mb_per_1000_events_by_phase ?? {})).toEqual(
