@@ -121,6 +121,25 @@ export interface ServedFigure {
   readonly games_counted: number;
   /** The `serve` process's. */
   readonly peak_rss_mb: number;
+  /**
+   * Requests the `serve` process sent to its servers per feed event, by operation and table,
+   * the largest first: what taking the feed in and rating it cost the embedded DynamoDB.
+   */
+  readonly requests_per_event: Record<string, number>;
+  readonly requests_per_event_total: number;
+}
+
+/** Requests per feed event, by operation and table, and all of them. */
+function perEvent(
+  requests: Record<string, number>,
+  events: number,
+): { requests_per_event: Record<string, number>; requests_per_event_total: number } {
+  return {
+    requests_per_event: Object.fromEntries(
+      Object.entries(requests).map(([k, n]) => [k, round(n / events, 3)]),
+    ),
+    requests_per_event_total: round(Object.values(requests).reduce((a, b) => a + b, 0) / events, 2),
+  };
 }
 
 /** How long a served run may take to rate its season before the benchmark gives up. */
@@ -204,6 +223,7 @@ async function served(
           saga_statuses: [...new Set(sagas.map((s) => s.status))],
           games_counted: rankings.games_counted,
           peak_rss_mb: report.peak_rss_mb,
+          ...perEvent(report.requests, expected.events),
         };
       }
       if (Date.now() - began > SERVED_PATIENCE_MS)
@@ -286,13 +306,7 @@ export async function measureSize(
       threads_heap_committed_mb: start.report.threads_heap_committed_mb,
       external_mb: start.report.external_mb,
       samples: start.report.samples,
-      requests_per_event: Object.fromEntries(
-        Object.entries(start.report.requests).map(([k, n]) => [k, round(n / events, 3)]),
-      ),
-      requests_per_event_total: round(
-        Object.values(start.report.requests).reduce((a, b) => a + b, 0) / events,
-        2,
-      ),
+      ...perEvent(start.report.requests, events),
       items_per_event: Object.fromEntries(
         Object.entries(start.report.items).map(([k, n]) => [k, round(n / events, 3)]),
       ),

@@ -271,8 +271,9 @@ export class RecalculationRequests {
     const last = this.deferred.get(season);
     const known = last?.saga_id === sagaId ? last.until : Date.parse(data.not_before);
     if (quiet - known < this.debounceMs / 2) return;
-    await deferStart(this.options.slots, sagaId, quiet);
+    // Noted before the write: the requests asked together all get here at once, and write once.
     this.deferred.set(season, { saga_id: sagaId, until: quiet });
+    await deferStart(this.options.slots, sagaId, quiet);
   }
 
   private async slot(season: string): Promise<RequestSlot | undefined> {

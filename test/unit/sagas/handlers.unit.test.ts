@@ -255,6 +255,21 @@ describe('RecalculationRequests', () => {
     expect(reads).toEqual([sagaStream(first.saga_id)]);
   });
 
+  it('defers the start once for the requests asked together', async () => {
+    const w = requestsWorld();
+    const first = await w.requests.request('2026', 'a');
+    w.clock.now += 2_000;
+    let deferrals = 0;
+    w.slots.beforeWrite = async (puts) => {
+      deferrals += puts.filter((p) => p.pk.endsWith('#quiet')).length;
+    };
+
+    await Promise.all(Array.from({ length: 20 }, (_, i) => w.requests.request('2026', `r${i}`)));
+
+    expect(deferrals).toBe(1);
+    expect(await deferredStart(w.slots, first.saga_id)).toBe(w.clock.now + 1000);
+  });
+
   it('starts one saga when two handlers ask at once', async () => {
     const w = requestsWorld();
 
