@@ -70,6 +70,9 @@ export interface RequestOutcome {
 
 const slotKey = (season: string) => ({ pk: 'requests#rpi', sk: season });
 
+/** The least a deferral moves a saga's start on, to be worth a write (ms). */
+const MIN_DEFERRAL_STEP_MS = 100;
+
 /**
  * Debounced RPI recalculations, at most one pending per season. A request finds the season's
  * latest automatic saga: while it has not started work (it waits for `not_before`), it will
@@ -256,8 +259,9 @@ export class RecalculationRequests {
   /**
    * Defers the start of a saga that took a change in to `debounceMs` from now, within
    * `debounceMaxMs` of its first request. Written only when that moves the start on by half a
-   * debounce or more from where this instance last put it: two writes a debounce at most,
-   * however fast the feed. Timing only: what the saga counts does not depend on it (the start
+   * debounce (and `MIN_DEFERRAL_STEP_MS`) or more from where this instance last put it: two
+   * writes a debounce at most, however fast the feed, and none a request for a debounce of a
+   * few milliseconds. Timing only: what the saga counts does not depend on it (the start
    * is not trusted to wait for it; see `surelyWaitsUntil`).
    */
   private async deferStart(season: string, sagaId: string, state: SagaState): Promise<void> {
@@ -270,7 +274,7 @@ export class RecalculationRequests {
     );
     const last = this.deferred.get(season);
     const known = last?.saga_id === sagaId ? last.until : Date.parse(data.not_before);
-    if (quiet - known < this.debounceMs / 2) return;
+    if (quiet - known < Math.max(this.debounceMs / 2, MIN_DEFERRAL_STEP_MS)) return;
     // Noted before the write: the requests asked together all get here at once, and write once.
     this.deferred.set(season, { saga_id: sagaId, until: quiet });
     await deferStart(this.options.slots, sagaId, quiet);

@@ -218,6 +218,25 @@ describe('RecalculationRequests', () => {
     expect(last).toBe(t0 + 2600);
   });
 
+  it('writes a deferral at most every 100 ms for a debounce of a few milliseconds', async () => {
+    const w = requestsWorld(2, 0, undefined, 60_000);
+    await w.requests.request('2026', 'a');
+    let deferrals = 0;
+    w.slots.beforeWrite = async (puts) => {
+      deferrals += puts.filter((p) => p.pk.endsWith('#quiet')).length;
+    };
+
+    // A request every 10 ms for a second.
+    for (let i = 0; i < 100; i++) {
+      w.clock.now += 10;
+      await w.requests.request('2026', `r${i}`);
+    }
+
+    expect(deferrals).toBeGreaterThan(0);
+    // One each MIN_DEFERRAL_STEP_MS (100 ms) at most, not one a request.
+    expect(deferrals).toBeLessThanOrEqual(10);
+  });
+
   it('defers no start while the sagas are held, nor when debounceMaxMs is not above the debounce', async () => {
     let hold: number | undefined = 1;
     const held = requestsWorld(1000, 0, () => hold, 60_000);
