@@ -7,7 +7,7 @@ import { uuidFromName } from '../stream/uuid.js';
 import { type Decision, decide, failure, held, type SagaEventToAppend } from './decide.js';
 import type { SagaDefinition } from './SagaDefinition.js';
 import { SagaError, worthRetrying } from './SagaError.js';
-import { foldSaga, hasEnded, type SagaState } from './sagaState.js';
+import { foldSaga, hasEnded, hasNotBegun, type SagaState } from './sagaState.js';
 
 /** How long a timed-out attempt is given to stop before its failure is recorded. */
 export const ABANDON_GRACE_MS = 5_000;
@@ -337,8 +337,7 @@ export class SagaCoordinator {
     state: SagaState,
     definition: SagaDefinition<unknown>,
   ): Promise<number | undefined> {
-    if (state.status !== 'in_progress' || state.steps.some((s) => s.status !== 'pending'))
-      return undefined;
+    if (!hasNotBegun(state)) return undefined;
     const after = definition.after?.(definition.parseData(state.data));
     if (after === undefined) return undefined;
     const earlier = foldSaga(await this.options.store.read(sagaStream(after)));
@@ -353,12 +352,7 @@ export class SagaCoordinator {
     state: SagaState,
     definition: SagaDefinition<unknown>,
   ): Promise<number | undefined> {
-    if (
-      !definition.deferredUntil ||
-      state.status !== 'in_progress' ||
-      state.steps.some((s) => s.status !== 'pending')
-    )
-      return undefined;
+    if (!definition.deferredUntil || !hasNotBegun(state)) return undefined;
     const until = await definition.deferredUntil(state.sagaId, definition.parseData(state.data));
     return until !== undefined && until > this.now() ? until : undefined;
   }

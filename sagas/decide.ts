@@ -3,7 +3,7 @@ import type { DependencyUnavailable } from '../stream/breaker/DependencyUnavaila
 import type { NewEvent } from '../stream/EventEnvelope.js';
 import { retryDelay, type SagaDefinition } from './SagaDefinition.js';
 import { SagaError } from './SagaError.js';
-import { hasEnded, type SagaState, type StepState } from './sagaState.js';
+import { hasEnded, hasNotBegun, type SagaState, type StepState } from './sagaState.js';
 
 /** A saga event to append next. */
 export type SagaEventToAppend = NewEvent<SagaEventType>;
@@ -39,11 +39,7 @@ export function decide<D>(state: SagaState, definition: SagaDefinition<D>, now: 
 
   if (state.status === 'in_progress') {
     const notBefore = definition.notBefore?.(definition.parseData(state.data));
-    if (
-      notBefore !== undefined &&
-      state.steps.every((s) => s.status === 'pending') &&
-      now < Date.parse(notBefore)
-    ) {
+    if (notBefore !== undefined && hasNotBegun(state) && now < Date.parse(notBefore)) {
       return { kind: 'wait', until: Date.parse(notBefore) };
     }
     for (const step of state.steps) {

@@ -65,6 +65,11 @@ export function isSagaEvent(event: EventEnvelope): event is EventEnvelope<SagaEv
   return Object.hasOwn(SAGA_EVENTS, event.event_type);
 }
 
+/** Whether a saga has not begun work: it runs, and its first step has not started. */
+export function hasNotBegun(state: SagaState): boolean {
+  return state.status === 'in_progress' && state.steps.every((s) => s.status === 'pending');
+}
+
 /** Whether a saga has ended: completed, compensated or failed. */
 export function hasEnded(state: SagaState): boolean {
   return (

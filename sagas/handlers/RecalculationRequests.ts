@@ -7,7 +7,7 @@ import { awaitChange, deferStart, type MatchChange } from '../rpi/awaitedChanges
 import type { RpiSagaRequest } from '../rpi/rpiSagaData.js';
 import { sagaStream } from '../SagaCoordinator.js';
 import { SagaError } from '../SagaError.js';
-import { foldSaga, hasEnded, type SagaState } from '../sagaState.js';
+import { foldSaga, hasEnded, hasNotBegun, type SagaState } from '../sagaState.js';
 
 /** A season's saga and what the requests found: the slot, and the saga's state (consistent). */
 interface SeasonLook {
@@ -155,7 +155,7 @@ export class RecalculationRequests {
         // show yet is recorded for the saga, which is then looked at again (`recordFor`).
         if (
           state !== undefined &&
-          waiting(state) &&
+          hasNotBegun(state) &&
           (shown || (await this.recordFor(slot.saga_id, change)))
         ) {
           if (hold === undefined) await this.deferStart(season, slot.saga_id, state);
@@ -239,7 +239,7 @@ export class RecalculationRequests {
     if (!change) return true;
     await awaitChange(this.options.slots, sagaId, change);
     const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
-    return state !== undefined && waiting(state);
+    return state !== undefined && hasNotBegun(state);
   }
 
   /** The season's latest automatic saga, if any. */
@@ -266,8 +266,8 @@ export class RecalculationRequests {
    */
   private async deferStart(season: string, sagaId: string, state: SagaState): Promise<void> {
     if (this.debounceMaxMs <= this.debounceMs) return;
-    const data = state.data as { not_before?: string | null; requested_at?: string } | null;
-    if (!data?.not_before || !data.requested_at) return;
+    const data = requestOf(state);
+    if (!data.not_before || !data.requested_at) return;
     const quiet = Math.min(
       this.now() + this.debounceMs,
       Date.parse(data.requested_at) + this.debounceMaxMs,
@@ -292,7 +292,7 @@ export class RecalculationRequests {
    * (clocks of two machines may differ by a little). What the handler's fast path relies on.
    */
   private surelyWaitsUntil(state: SagaState): number | undefined {
-    const notBefore = (state.data as { not_before?: string | null } | null)?.not_before;
+    const notBefore = requestOf(state).not_before;
     return notBefore ? Date.parse(notBefore) - this.margin() : undefined;
   }
 
@@ -301,7 +301,7 @@ export class RecalculationRequests {
   }
 }
 
-/** Whether a saga has not begun work: its first step has not started. */
-function waiting(state: SagaState): boolean {
-  return state.status === 'in_progress' && state.steps.every((s) => s.status === 'pending');
+/** What an automatic saga was asked with that its timing depends on. */
+function requestOf(state: SagaState): { not_before?: string | null; requested_at?: string } {
+  return (state.data ?? {}) as { not_before?: string | null; requested_at?: string };
 }
