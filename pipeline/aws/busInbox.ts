@@ -36,16 +36,24 @@ export interface InboxOptions {
   readonly observer?: InboxObserver;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Events of a batch handled at once. @default the whole batch */
+  readonly concurrency?: number;
 }
 
 /**
- * A bus handler behind its SQS queue (the rule's target): each message is an EventBridge event,
- * handled in order. A failed event is reported alone (SQS delivers it again and, after the
- * queue's receive count, moves it to the dead-letter queue). When a breaker is open, the event
- * it held and every event after it in the batch are sent back to the queue, delayed until the
- * breaker's trial (at most SQS's 15 minutes), and deleted here: a hold costs no receive, so an
- * outage of any length moves nothing to the dead letters. What cannot be sent back is reported
- * instead, and SQS keeps it.
+ * A bus handler behind its SQS queue (the rule's target): each message is an EventBridge event.
+ * The events of a batch are handled at once, as the local bus hands a handler the events it
+ * routes together: a standard queue (`BusHandler`'s inbox) keeps no order anyway (SQS Developer
+ * Guide, "Amazon SQS standard queues": best-effort ordering), and a handler's reads for the
+ * events it is handed together go as one request (the match handler's versions of the matches
+ * and its look at the season's saga, the metadata handler's teams).
+ *
+ * A failed event is reported alone (SQS delivers it again and, after the queue's receive
+ * count, moves it to the dead-letter queue). When a breaker is open, each event it held and
+ * every event not begun yet are sent back to the queue, delayed until the breaker's trial (at
+ * most SQS's 15 minutes), and deleted here: a hold costs no receive, so an outage of any
+ * length moves nothing to the dead letters. What cannot be sent back is reported instead, and
+ * SQS keeps it.
  */
 export function inboxHandler(
   handle: (event: BusEvent) => Promise<void>,
@@ -53,38 +61,68 @@ export function inboxHandler(
 ): (event: InboxEvent) => Promise<InboxResponse> {
   const now = options.now ?? Date.now;
   return async (event) => {
-    const failures: { itemIdentifier: string }[] = [];
     const records = event.Records ?? [];
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i] as InboxRecord;
-      try {
-        await handle(parseBody(record));
-      } catch (error) {
-        const held = heldBy(error);
-        if (!held) {
-          options.observer?.failed?.(record, error);
-          failures.push({ itemIdentifier: record.messageId });
-          continue;
+    /** What became of each record: absent, not begun (a hold came first). */
+    const outcomes: ({ ok: true } | { ok: false; error: unknown })[] = [];
+    /** The hold with the latest trial, once a handle was held (other lanes begin no more). */
+    const holding: { by: DependencyUnavailable | undefined } = { by: undefined };
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let i = next++; i < records.length && !holding.by; i = next++) {
+        try {
+          await handle(parseBody(records[i] as InboxRecord));
+          outcomes[i] = { ok: true };
+        } catch (error) {
+          outcomes[i] = { ok: false, error };
+          holding.by = later(holding.by, heldBy(error));
         }
-        const waiting = records.slice(i);
-        const delaySeconds = Math.min(
-          SEND_MESSAGE_LIMITS.maxDelaySeconds,
-          Math.max(1, Math.ceil((held.retryAt - now()) / 1000)),
-        );
-        const messages = waiting.map((r) => ({ body: r.body, delaySeconds }));
-        const { failed } = await options.requeue(messages);
-        // What was not sent back is reported instead: SQS keeps it, as for a failure.
-        const notSent = new Set(failed.map((f) => f.message));
-        messages.forEach((m, k) => {
-          if (notSent.has(m))
-            failures.push({ itemIdentifier: (waiting[k] as InboxRecord).messageId });
-        });
-        options.observer?.held?.(held, waiting.length - failed.length);
-        break;
       }
+    };
+    const lanes = Math.max(1, Math.min(options.concurrency ?? records.length, records.length));
+    await Promise.all(Array.from({ length: lanes }, lane));
+
+    const kept = new Set<InboxRecord>();
+    const waiting: InboxRecord[] = [];
+    records.forEach((record, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) return;
+      if (outcome === undefined || heldBy(outcome.error)) {
+        waiting.push(record);
+        return;
+      }
+      options.observer?.failed?.(record, outcome.error);
+      kept.add(record);
+    });
+    const hold = holding.by;
+    if (hold && waiting.length > 0) {
+      const delaySeconds = Math.min(
+        SEND_MESSAGE_LIMITS.maxDelaySeconds,
+        Math.max(1, Math.ceil((hold.retryAt - now()) / 1000)),
+      );
+      const messages = waiting.map((r) => ({ body: r.body, delaySeconds }));
+      const { failed } = await options.requeue(messages);
+      // What was not sent back is reported instead: SQS keeps it, as for a failure.
+      const notSent = new Set(failed.map((f) => f.message));
+      messages.forEach((m, k) => {
+        if (notSent.has(m)) kept.add(waiting[k] as InboxRecord);
+      });
+      options.observer?.held?.(hold, waiting.length - failed.length);
     }
-    return { batchItemFailures: failures };
+    return {
+      batchItemFailures: records
+        .filter((r) => kept.has(r))
+        .map((r) => ({ itemIdentifier: r.messageId })),
+    };
   };
+}
+
+/** Of two holds, the one whose trial comes later. */
+function later(
+  a: DependencyUnavailable | undefined,
+  b: DependencyUnavailable | undefined,
+): DependencyUnavailable | undefined {
+  if (!a || !b) return a ?? b;
+  return b.retryAt > a.retryAt ? b : a;
 }
 
 /** The EventBridge event a message carries; throws naming the message when it is not one. */

@@ -110,6 +110,13 @@ export class RecalculationRequests {
   private readonly debounceMaxMs: number;
   /** Per season, the saga whose start this instance last deferred, and until when. */
   private readonly deferred = new Map<string, { saga_id: string; until: number }>();
+  /**
+   * Per season, the saga this instance is starting. The requests asked together find the same
+   * slot, and each would start the same saga: one does, the others wait for it and look again
+   * (they find it waiting and are absorbed), instead of each losing the race in the store and
+   * reading the saga to learn so.
+   */
+  private readonly starting = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: RecalculationRequestsOptions) {
     this.debounceMs = options.debounceMs ?? 1000;
@@ -169,56 +176,90 @@ export class RecalculationRequests {
         }
         if (state && !hasEnded(state)) unended = slot.saga_id;
       }
-      const generation = (slot?.generation ?? 0) + 1;
-      const sagaId = uuidFromName(`rpi-recalculation:${season}#${generation}`);
-      // Before the saga exists, so its first step sees it.
-      if (!shown && change) await awaitChange(this.options.slots, sagaId, change);
-      const now = this.now();
-      // While the sagas are held, the hold gathers the changes the debounce would: the saga is
-      // due at once, and begins when the hold ends (as it would after a hold longer than the
-      // debounce).
-      const debounce = hold === undefined ? this.debounceMs : 0;
-      const started = await this.options.begin(
-        {
-          season,
-          as_of: null,
-          profile: this.options.profile,
-          division: this.options.division ?? null,
-          not_before: new Date(now + debounce).toISOString(),
-          after: unended ?? null,
-          requested_at: new Date(now).toISOString(),
-          reason,
-        },
-        sagaId,
-      );
-      // When somebody started this generation first, look at it on the next round.
-      await this.options.slots.write(
-        [
-          {
-            ...slotKey(season),
-            doc: {
-              season,
-              generation,
-              saga_id: sagaId,
-              requested_at: new Date(now).toISOString(),
-            } satisfies RequestSlot,
-          },
-        ],
-        [],
-      );
-      if (started)
-        return {
-          saga_id: sagaId,
-          started: true,
-          waitsUntil: now + debounce - this.margin(),
-          ...held,
-        };
+      const other = this.starting.get(season);
+      if (other) {
+        // Whatever became of it (a failure is its request's to report), look again.
+        await other.catch(() => undefined);
+        continue;
+      }
+      const starting = this.start(season, reason, { slot, unended, shown, change, hold });
+      this.starting.set(season, starting);
+      let outcome: RequestOutcome | undefined;
+      try {
+        outcome = await starting;
+      } finally {
+        if (this.starting.get(season) === starting) this.starting.delete(season);
+      }
+      if (outcome) return outcome;
     }
     throw new SagaError(
       'CONTENDED',
       `season ${season}: the recalculation requests kept changing under this one`,
       { retryable: true, context: { season } },
     );
+  }
+
+  /**
+   * Starts the season's next automatic saga (after `unended`, if any); undefined when somebody
+   * started that generation first, to be looked at again.
+   */
+  private async start(
+    season: string,
+    reason: string,
+    found: {
+      slot: RequestSlot | undefined;
+      unended: string | undefined;
+      shown: boolean;
+      change: MatchChange | undefined;
+      hold: number | undefined;
+    },
+  ): Promise<RequestOutcome | undefined> {
+    const { slot, unended, shown, change, hold } = found;
+    const held = hold === undefined ? {} : { hold };
+    const generation = (slot?.generation ?? 0) + 1;
+    const sagaId = uuidFromName(`rpi-recalculation:${season}#${generation}`);
+    // Before the saga exists, so its first step sees it.
+    if (!shown && change) await awaitChange(this.options.slots, sagaId, change);
+    const now = this.now();
+    // While the sagas are held, the hold gathers the changes the debounce would: the saga is
+    // due at once, and begins when the hold ends (as it would after a hold longer than the
+    // debounce).
+    const debounce = hold === undefined ? this.debounceMs : 0;
+    const started = await this.options.begin(
+      {
+        season,
+        as_of: null,
+        profile: this.options.profile,
+        division: this.options.division ?? null,
+        not_before: new Date(now + debounce).toISOString(),
+        after: unended ?? null,
+        requested_at: new Date(now).toISOString(),
+        reason,
+      },
+      sagaId,
+    );
+    // When somebody started this generation first, look at it on the next round.
+    await this.options.slots.write(
+      [
+        {
+          ...slotKey(season),
+          doc: {
+            season,
+            generation,
+            saga_id: sagaId,
+            requested_at: new Date(now).toISOString(),
+          } satisfies RequestSlot,
+        },
+      ],
+      [],
+    );
+    if (!started) return undefined;
+    return {
+      saga_id: sagaId,
+      started: true,
+      waitsUntil: now + debounce - this.margin(),
+      ...held,
+    };
   }
 
   /** Which hold of the sagas is on, if any (see the `holding` option). */

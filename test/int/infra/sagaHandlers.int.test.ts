@@ -2,6 +2,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../../api/createApi.js';
+import { inboxHandler } from '../../../pipeline/aws/busInbox.js';
 import { readModelsHandler } from '../../../pipeline/aws/consumers.js';
 import {
   awsQueryService,
@@ -321,5 +322,94 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     expect(() => awsQueryService({ ...env, DEBOUNCE_MAX_MS: '1.5' }, client)).toThrow(
       'environment variable DEBOUNCE_MAX_MS must be a whole number of milliseconds',
     );
+  });
+  it('handles the results of a queue batch at once: one read of the matches and one look at the saga for the batch', async () => {
+    // Prepare: two seasons of 40 results each, stored and applied by the read models; each
+    // goes to a match handler of its own behind its queue, in batches of 10, the clock
+    // moving past the saga's wait between batches (nothing drives the saga here, so it waits
+    // and takes every result in). The first handles a batch's events one at a time, the
+    // second at once (the default).
+    const seasons = { '2031': 1, '2032': undefined } as const;
+    const commits = Object.keys(seasons).flatMap((season) =>
+      Array.from({ length: 40 }, (_, i) =>
+        codec.build(`match:${season}-${i}`, 0, [
+          {
+            event_type: 'MatchRecorded',
+            data: {
+              ...matchRecorded(`${season}-${i}`, i % 3, 1),
+              season,
+              home_team: TEAMS[i % 4] as string,
+              away_team: TEAMS[(i + 1) % 4] as string,
+            },
+          },
+        ]),
+      ),
+    );
+    await batchWriteReliably(
+      client,
+      env.EVENTS_TABLE,
+      commits.map((c) => ({ put: toItem(c) })),
+      ['aggregate_id', 'sequence'],
+    );
+    const readModels = readModelsHandler({ ...env, CONSUMER: 'read-models' }, client);
+    const fresh = await newCommits();
+    expect(await readModels({ Records: fresh.map((c) => kinesisRecordOf(c)) })).toEqual({
+      batchItemFailures: [],
+    });
+    const results = busEvents(fresh);
+
+    // Act
+    const reads: Record<string, Record<string, number>> = {};
+    for (const [season, concurrency] of Object.entries(seasons)) {
+      const counted: Record<string, number> = {};
+      reads[season] = counted;
+      const counting = dynamoClient({ endpoint: dynamo.endpoint });
+      counting.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { TableName?: string; RequestItems?: object };
+          const table = input.TableName ?? Object.keys(input.RequestItems ?? {}).join('+');
+          const read = /^(Get|BatchGet|Query)/.test(context.commandName ?? '');
+          if (read && table !== env.BREAKERS_TABLE) counted[table] = (counted[table] ?? 0) + 1;
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
+      const inbox = inboxHandler(busEventHandler('match', env, counting, { now }), {
+        requeue: async () => {
+          throw new Error('nothing is held here');
+        },
+        ...(concurrency ? { concurrency } : {}),
+      });
+      const ofSeason = results.filter((e) => e.detail.data.season === season);
+      for (let i = 0; i < ofSeason.length; i += 10) {
+        const Records = ofSeason
+          .slice(i, i + 10)
+          .map((e) => ({ messageId: String(e.id), body: JSON.stringify(e) }));
+        expect(await inbox({ Records })).toEqual({ batchItemFailures: [] });
+        clock.at += 61_000;
+      }
+      counting.destroy();
+    }
+
+    // Assess: one saga each, which took every result in.
+    const store = new DynamoEventStore({ client, table: env.EVENTS_TABLE, registry });
+    const sagas = busEvents(await newCommits()).filter((e) => e['detail-type'] === 'SagaStarted');
+    expect(sagas.map((e) => JSON.parse(e.detail.data.data).season).sort()).toEqual([
+      '2031',
+      '2032',
+    ]);
+    for (const saga of sagas)
+      expect(foldSaga(await store.read(sagaStream(String(saga.detail.data.saga_id))))?.status).toBe(
+        'in_progress',
+      );
+    const total = (season: string) =>
+      Object.values(reads[season] ?? {}).reduce((sum, n) => sum + n, 0);
+    // One at a time: the matches read for each result; past the saga's wait, its slot and its
+    // stream read for each result too (101 reads for the 40 results when written).
+    expect(reads['2031']?.['s-rm-matches']).toBe(40);
+    // At once: one read of the matches a batch, and one look at the slot and the saga (13).
+    expect(reads['2032']?.['s-rm-matches']).toBe(4);
+    expect(reads['2032']?.[sagaTables.work]).toBeLessThanOrEqual(5);
+    expect(total('2032') * 5).toBeLessThan(total('2031'));
   });
 });

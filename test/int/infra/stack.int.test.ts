@@ -248,6 +248,9 @@ describe('the CDK app', () => {
         6 * handler.Properties.Timeout,
       );
       expect(inbox.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
+      // A standard queue: it keeps no order (SQS Developer Guide, "Amazon SQS standard
+      // queues": best-effort ordering), so the function may handle a batch's events at once.
+      expect(inbox.Properties.FifoQueue).toBeUndefined();
       expect(inbox.Properties.KmsMasterKeyId).toBeDefined();
       // After 5 receives SQS moves an event to the same dead-letter queue as the rule's.
       expect(inbox.Properties.RedrivePolicy.maxReceiveCount).toBe(5);

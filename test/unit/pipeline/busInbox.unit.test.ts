@@ -56,12 +56,51 @@ function requeueInto(sent: OutgoingMessage[], refuse = new Set<string>()) {
 }
 
 describe('a bus handler behind its queue', () => {
-  it('handles every event of a batch in order and reports none when all succeed', async () => {
+  it('handles every event of a batch and reports none when all succeed', async () => {
     const { handle, handled } = handler({});
     const inbox = inboxHandler(handle, { requeue: requeueInto([]), now: () => NOW });
     const response = await inbox({ Records: [record('a'), record('b'), record('c')] });
     expect(response).toEqual({ batchItemFailures: [] });
     expect(handled).toEqual(['a', 'b', 'c']);
+  });
+
+  it('handles the events of a batch at once, or as many at once as it is told', async () => {
+    for (const [concurrency, most] of [
+      [undefined, 10],
+      [3, 3],
+      [1, 1],
+    ] as const) {
+      let inFlight = 0;
+      let highest = 0;
+      const handle = async () => {
+        highest = Math.max(highest, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+      };
+      const inbox = inboxHandler(handle, {
+        requeue: requeueInto([]),
+        now: () => NOW,
+        ...(concurrency ? { concurrency } : {}),
+      });
+      const batch = Array.from({ length: 10 }, (_, i) => record(`e${i}`));
+      expect(await inbox({ Records: batch })).toEqual({ batchItemFailures: [] });
+      expect(highest).toBe(most);
+    }
+  });
+
+  it('reports the failures in the order of the batch, whichever ended first', async () => {
+    const handle = async (event: BusEvent) => {
+      const id = String((event as { id: string }).id);
+      // The first event takes longest, so it fails last.
+      await new Promise((resolve) => setTimeout(resolve, id === 'a' ? 20 : 1));
+      if (id !== 'b') throw new Error(`cannot handle ${id}`);
+    };
+    const inbox = inboxHandler(handle, { requeue: requeueInto([]), now: () => NOW });
+    const response = await inbox({ Records: [record('a'), record('b'), record('c')] });
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: 'm-a' },
+      { itemIdentifier: 'm-c' },
+    ]);
   });
 
   it('reports only the events it failed on, and goes on with the others', async () => {
@@ -108,6 +147,7 @@ describe('a bus handler behind its queue', () => {
     const held: number[] = [];
     const batch = [record('a'), record('b'), record('c'), record('d')];
     const inbox = inboxHandler(handle, {
+      concurrency: 1,
       requeue: requeueInto(sent),
       now: () => NOW,
       observer: { held: (_h, requeued) => held.push(requeued) },
@@ -118,6 +158,45 @@ describe('a bus handler behind its queue', () => {
     expect(handled).toEqual(['a']);
     expect(sent.map((m) => m.body)).toEqual(batch.slice(1).map((r) => r.body));
     expect(sent.every((m) => m.delaySeconds === 8)).toBe(true);
+    expect(held).toEqual([3]);
+  });
+
+  it('of the events handled at once, sends back those held and those not begun, and no other', async () => {
+    // Two lanes: a (slow) and b begin; b fails, its lane begins c, which is held; a ends
+    // after the hold, so its lane begins nothing more, and d and e never begin.
+    const handled: string[] = [];
+    const begun: string[] = [];
+    const handle = async (event: BusEvent) => {
+      const id = String((event as { id: string }).id);
+      begun.push(id);
+      await new Promise((resolve) => setTimeout(resolve, id === 'a' ? 30 : 1));
+      if (id === 'b') throw new Error('cannot handle b');
+      if (id === 'c')
+        throw new Error('write failed', {
+          cause: new DependencyUnavailable(
+            'match-event-handler/saga-work',
+            NOW + 3_000,
+            'HTTP 503',
+          ),
+        });
+      handled.push(id);
+    };
+    const sent: OutgoingMessage[] = [];
+    const held: number[] = [];
+    const inbox = inboxHandler(handle, {
+      concurrency: 2,
+      requeue: requeueInto(sent),
+      now: () => NOW,
+      observer: { held: (_h, requeued) => held.push(requeued) },
+    });
+    const response = await inbox({
+      Records: [record('a'), record('b'), record('c'), record('d'), record('e')],
+    });
+    expect(begun).toEqual(['a', 'b', 'c']);
+    expect(handled).toEqual(['a']);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-b' }]);
+    expect(sent.map((m) => JSON.parse(m.body).id)).toEqual(['c', 'd', 'e']);
+    expect(sent.every((m) => m.delaySeconds === 3)).toBe(true);
     expect(held).toEqual([3]);
   });
 

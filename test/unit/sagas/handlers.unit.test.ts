@@ -41,7 +41,10 @@ function requestsWorld(
   const matches = new InMemoryDocumentStore();
   const clock = { now: Date.parse('2026-10-01T12:00:00Z') };
   const begun: { id: string; data: RpiSagaRequest }[] = [];
+  /** Every start asked for, a repeat included. */
+  const tried: string[] = [];
   const begin = async (data: RpiSagaRequest, sagaId: string) => {
+    tried.push(sagaId);
     // As the coordinator starts a saga: a deterministic first event, so a second start of the
     // same id is recognised as a repeat.
     const result = await store.append(sagaStream(sagaId), 0, [
@@ -91,7 +94,7 @@ function requestsWorld(
         },
       },
     ]);
-  return { store, slots, matches, clock, begun, requests, startWork };
+  return { store, slots, matches, clock, begun, tried, requests, startWork };
 }
 
 const match = (id: string, season = '2026') =>
@@ -301,6 +304,23 @@ describe('RecalculationRequests', () => {
     expect(w.begun).toHaveLength(1);
     expect(new Set(outcomes.map((o) => o.saga_id)).size).toBe(1);
     expect(outcomes.filter((o) => o.started)).toHaveLength(1);
+  });
+
+  it('tries the start once for the requests of a season asked together, the others taken in by it', async () => {
+    const w = requestsWorld();
+    let slotWrites = 0;
+    w.slots.beforeWrite = async (puts) => {
+      slotWrites += puts.filter((p) => p.pk === 'requests#rpi').length;
+    };
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => w.requests.request('2026', `r${i}`)),
+    );
+
+    expect(w.tried).toHaveLength(1);
+    expect(slotWrites).toBe(1);
+    expect(outcomes.filter((o) => o.started)).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => o.saga_id)).size).toBe(1);
   });
 
   it('records a change the matches read model does not show yet for the saga that takes it', async () => {
