@@ -1,7 +1,7 @@
 import type { AdjustmentOverrides } from '../domain/rpi/adjustments.js';
 import type { RpiVariant } from '../domain/rpi/computeRpiVariant.js';
 import { DEFAULT_PROFILE_NAME, resolveProfile } from '../domain/rpi/RpiProfile.js';
-import { type TeamSeason, teamSeason } from '../domain/season/teamSeason.js';
+import { seasonWeeks, type TeamSeason, teamSeasonOf } from '../domain/season/teamSeason.js';
 import type { DocumentStore } from '../projections/DocumentStore.js';
 import { generationConsumer, type ReadModelEntry } from '../projections/ReadModelRegistry.js';
 import { type MatchDoc, matchesOfTeam } from '../projections/readModels/matches.js';
@@ -40,6 +40,7 @@ import type { Letter } from '../stream/redrive/Letter.js';
 import type { RedriveSummary } from '../stream/redrive/redriveLetters.js';
 import { type ConsumerSample, ConsumerSamples } from './consumerSamples.js';
 import type { LiveFeed } from './LiveFeed.js';
+import { ReadSideMemo } from './ReadSideMemo.js';
 
 /** The document stores the queries read. */
 export interface ReadModelStores {
@@ -123,6 +124,13 @@ export interface QueryExtras {
   readonly consumerHistory?: () => Promise<ConsumerSample[]>;
   /** The dead letters and their redrive, where the deployment offers them to the API. */
   readonly deadLetters?: DeadLetterDesk;
+  /**
+   * A count that moves whenever a read model's table is written (or the generation a query
+   * reads), by anyone, once the write can be read: where the deployment has one (the
+   * embedded store counts its writes), the answers worked out from a whole season (standings,
+   * a team's weeks) are kept until it moves (`ReadSideMemo`).
+   */
+  readonly readSideVersion?: () => number | undefined;
 }
 
 /** How big the events table is: items and bytes, as the table reports them (null: unknown). */
@@ -198,6 +206,13 @@ export type ServedRankings =
  */
 export class QueryService {
   private readonly consumerSamples: ConsumerSamples;
+  /** Each season's standings, as of a day or not. */
+  private readonly standingsMemo: ReadSideMemo;
+  /**
+   * Each season's weeks, for a profile and division: every team's ratings week by week, 13 MB
+   * for a season of 10,000 teams, so two are kept.
+   */
+  private readonly weeksMemo: ReadSideMemo;
 
   constructor(
     private readonly stores: ReadModelStores,
@@ -205,6 +220,8 @@ export class QueryService {
     private readonly extras: QueryExtras = {},
   ) {
     this.consumerSamples = new ConsumerSamples(healthFigures);
+    this.standingsMemo = new ReadSideMemo(extras.readSideVersion, 16);
+    this.weeksMemo = new ReadSideMemo(extras.readSideVersion, 2);
   }
 
   /**
@@ -286,16 +303,18 @@ export class QueryService {
     return notificationsOf(this.extras.notifications, season);
   }
 
-  async standings(
+  standings(
     season: string,
     asOf?: string,
   ): Promise<{ conference: string | null; teams: StandingRow[] }[]> {
-    const teams = new Map(
-      (await listTeams(this.stores.teams)).map((t) => [t.team_id, t.conference]),
-    );
-    return standings(this.stores.standings, season, {
-      ...(asOf ? { asOf } : {}),
-      conferenceOf: (team) => teams.get(team) ?? null,
+    return this.standingsMemo.answer(JSON.stringify([season, asOf ?? null]), async () => {
+      const teams = new Map(
+        (await listTeams(this.stores.teams)).map((t) => [t.team_id, t.conference]),
+      );
+      return standings(this.stores.standings, season, {
+        ...(asOf ? { asOf } : {}),
+        conferenceOf: (team) => teams.get(team) ?? null,
+      });
     });
   }
 
@@ -349,15 +368,24 @@ export class QueryService {
     const scoped = request.profile !== undefined || request.division !== undefined;
     const profile = request.profile ?? (scoped ? DEFAULT_PROFILE_NAME : current.profile);
     const division = request.division ?? (scoped ? null : current.division);
-    const games = await collectGames(this.stores.matches, request.season);
-    const season = teamSeason(games, teamId, {
-      profile: resolveProfile(profile),
-      season: request.season,
-      ...(division === null
-        ? {}
-        : { teams: directory.filter((t) => t.division === division).map((t) => t.team_id) }),
-    });
-    return { ...season, profile, division };
+    const weeks = await this.weeksMemo.answer(
+      JSON.stringify([request.season, profile, division]),
+      // Everything it reads is read inside: a memo keeps it under the count read before.
+      async () => {
+        const listed =
+          division === null
+            ? undefined
+            : (await listTeams(this.stores.teams))
+                .filter((t) => t.division === division)
+                .map((t) => t.team_id);
+        return seasonWeeks(await collectGames(this.stores.matches, request.season), {
+          profile: resolveProfile(profile),
+          season: request.season,
+          ...(listed ? { teams: listed } : {}),
+        });
+      },
+    );
+    return { ...teamSeasonOf(weeks, teamId), profile, division };
   }
 
   matchesOfTeam(teamId: string, season?: string): Promise<MatchDoc[]> {

@@ -10,6 +10,7 @@ import { ProjectionHost } from '../projections/ProjectionHost.js';
 import { Projector } from '../projections/Projector.js';
 import {
   generationConsumer,
+  READ_MODEL_TABLE_PREFIX,
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../projections/ReadModelRegistry.js';
@@ -268,6 +269,8 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     ...(options.schemas ? { registry: options.schemas } : {}),
     ...(options.configureClient ? { configureClient: options.configureClient } : {}),
     ...(options.archive ? { archive: options.archive } : {}),
+    // The read models' tables and the generations' registry: what the queries' memo watches.
+    countWritesTo: [READ_MODEL_TABLE_PREFIX, REGISTRY_TABLE],
     consumerDefaults: {
       batchSize: 500,
       pollIntervalMs: 20,
@@ -473,6 +476,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
         options.dataDir ? folderSize(storeDir(options.dataDir)) : { items: null, bytes: null },
       readModels: () =>
         Promise.all((options.readModels ?? READ_MODELS).map((p) => registry.entry(p))),
+      readSideVersion: () => runtime.writesCounted(),
     }),
     sagas,
     sagaStores,

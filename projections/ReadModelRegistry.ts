@@ -1,9 +1,12 @@
 import type { DocumentStore } from './DocumentStore.js';
 import type { Projection } from './Projection.js';
 
+/** How the local tables of every read model begin. */
+export const READ_MODEL_TABLE_PREFIX = 'matchstream-rm-';
+
 /** The table of a read model version, e.g. `matchstream-rm-standings-v1`. */
 export function readModelTable(projection: Pick<Projection, 'name' | 'version'>): string {
-  return `matchstream-rm-${projection.name}-v${projection.version}`;
+  return `${READ_MODEL_TABLE_PREFIX}${projection.name}-v${projection.version}`;
 }
 
 /** The registry table's default name. */

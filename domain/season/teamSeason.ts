@@ -52,19 +52,30 @@ export function weekEnd(day: string): string {
 }
 
 /**
- * A team's season week by week: its RPI and rank computed as of each week's end, from the
- * week of the first counted game of the season to the week of the last (the last week ends on
- * that game's day), and the opponents that helped or hurt its strength of schedule in the whole
- * season. `options` are those of `computeRpi` (profile, listed teams, season); a team that never
- * played has no weeks with a rating, and no opponents.
- *
- * @example teamSeason(games, 'Akron', { season: '2026' }).weeks.at(-1)?.rank
+ * A season week by week, for every team: the ratings as of each week's end (see
+ * `teamSeason`), and the counted games. What a team's page needs of the whole season, worked
+ * out once for all its teams.
  */
-export function teamSeason(
+export interface SeasonWeeks {
+  readonly weeks: readonly {
+    readonly week_end: string;
+    readonly ratings: ReadonlyMap<string, Omit<TeamWeek, 'week_end' | 'teams_rated'>>;
+    readonly teams_rated: number;
+  }[];
+  readonly counted: ReturnType<typeof selectGames>;
+  readonly sosTieValue: number;
+}
+
+/**
+ * The ratings of every team as of each week's end, from the week of the first game of the
+ * season to the week of the last (the last week ends on that game's day), and the games
+ * counted in the whole season. `options` are those of `computeRpi` (profile, listed teams,
+ * season).
+ */
+export function seasonWeeks(
   games: readonly Game[],
-  team: string,
   options: Omit<RpiOptions, 'asOf'> = {},
-): TeamSeason {
+): SeasonWeeks {
   const profile = options.profile ?? resolveProfile();
   const counted = selectGames(games, {
     profile,
@@ -80,26 +91,66 @@ export function teamSeason(
     if (first === undefined || day < first) first = day;
     if (last === undefined || day > last) last = day;
   }
-  const weeks: TeamWeek[] = [];
+  const weeks: SeasonWeeks['weeks'][number][] = [];
   if (first !== undefined && last !== undefined) {
     for (let end = weekEnd(first); ; end = weekEnd(nextDay(end))) {
       const asOf: string = end < last ? end : last;
       const result = computeRpi(games, { ...options, profile, asOf });
-      const rating = result.ratings.find((r) => r.team === team);
-      weeks.push({
-        week_end: asOf,
+      const ratings = new Map<string, Omit<TeamWeek, 'week_end' | 'teams_rated'>>();
+      let rated = 0;
+      for (const r of result.ratings) {
+        ratings.set(r.team, {
+          games: r.games,
+          rank: r.rank ?? null,
+          rpi: r.rpi ?? null,
+          wp: r.wp ?? null,
+          owp: r.owp ?? null,
+          oowp: r.oowp ?? null,
+        });
+        if (r.rank !== null) rated++;
+      }
+      weeks.push({ week_end: asOf, ratings, teams_rated: rated });
+      if (asOf === last) break;
+    }
+  }
+  return { weeks, counted, sosTieValue: profile.sosTieValue };
+}
+
+/**
+ * A team's season week by week: its RPI and rank computed as of each week's end, from the
+ * week of the first counted game of the season to the week of the last (the last week ends on
+ * that game's day), and the opponents that helped or hurt its strength of schedule in the whole
+ * season. `options` are those of `computeRpi` (profile, listed teams, season); a team that never
+ * played has no weeks with a rating, and no opponents.
+ *
+ * @example teamSeason(games, 'Akron', { season: '2026' }).weeks.at(-1)?.rank
+ */
+export function teamSeason(
+  games: readonly Game[],
+  team: string,
+  options: Omit<RpiOptions, 'asOf'> = {},
+): TeamSeason {
+  return teamSeasonOf(seasonWeeks(games, options), team);
+}
+
+/** A team's season from the season's weeks (`seasonWeeks`): see `teamSeason`. */
+export function teamSeasonOf(season: SeasonWeeks, team: string): TeamSeason {
+  return {
+    weeks: season.weeks.map((week) => {
+      const rating = week.ratings.get(team);
+      return {
+        week_end: week.week_end,
         games: rating?.games ?? 0,
         rank: rating?.rank ?? null,
         rpi: rating?.rpi ?? null,
         wp: rating?.wp ?? null,
         owp: rating?.owp ?? null,
         oowp: rating?.oowp ?? null,
-        teams_rated: result.ratings.filter((r) => r.rank !== null).length,
-      });
-      if (asOf === last) break;
-    }
-  }
-  return { weeks, opponents: opponentEffects(counted, team, profile.sosTieValue) };
+        teams_rated: week.teams_rated,
+      };
+    }),
+    opponents: opponentEffects(season.counted, team, season.sosTieValue),
+  };
 }
 
 function nextDay(day: string): string {

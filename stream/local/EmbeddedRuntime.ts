@@ -75,6 +75,8 @@ export interface EmbeddedRuntimeOptions {
   readonly archive?: ArchiveStorage;
   /** Run the change relay (off for tools that only look, such as `status`). @default true */
   readonly relay?: boolean;
+  /** Tables whose writes the store counts (`writesCounted`), by the start of their names. */
+  readonly countWritesTo?: readonly string[];
   /**
    * Called with each AWS client the runtime makes, before it is used: to add middleware, such
    * as the chaos suite's injected faults.
@@ -144,6 +146,7 @@ export class EmbeddedRuntime {
     const dynamoServer = await startEmbeddedDynamo({
       thread: true,
       ...(options.memory ? {} : { dataDir: storeDir(dataDir) }),
+      ...(options.countWritesTo ? { countWritesTo: options.countWritesTo } : {}),
     });
     const kinesisServer = await startEmbeddedKinesis({
       thread: true,
@@ -208,6 +211,14 @@ export class EmbeddedRuntime {
       await relay.opened();
     }
     return runtime;
+  }
+
+  /**
+   * How many writes to the tables of `countWritesTo` the store has written so far, by any
+   * client; undefined without that option.
+   */
+  writesCounted(): number | undefined {
+    return this.servers.dynamo.writesCounted?.();
   }
 
   /**

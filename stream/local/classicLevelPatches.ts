@@ -6,6 +6,11 @@ interface ClassicLevelModule {
   readonly ClassicLevel: { readonly prototype: object };
 }
 
+/** What of memory-level (dynalite's store in memory) `countedWrites` changes. */
+interface MemoryLevelModule {
+  readonly MemoryLevel: { readonly prototype: object };
+}
+
 interface Reader {
   _get(key: unknown, options: object): Promise<unknown>;
   _getSync?(key: unknown, options: object): unknown;
@@ -139,17 +144,87 @@ export function batchedWrites(level: ClassicLevelModule): void {
   };
 }
 
+/**
+ * Where the store counts its writes to the tables a process asks about: `counter[0]` goes up
+ * once a write to one of them (an item of a table whose name starts with one of `prefixes`)
+ * has been written, so a reader that finds it unchanged knows nothing it read has changed
+ * since. Set on `globalThis` under `WRITE_COUNTER` (a server thread's from what it was started
+ * with); shared memory, so the process reads it at once on any thread.
+ */
+export interface WriteCounter {
+  readonly counter: Int32Array;
+  readonly prefixes: readonly string[];
+}
+
+/** The key of the `WriteCounter` on `globalThis`. */
+export const WRITE_COUNTER = 'matchstream.writeCounter';
+
+/**
+ * Counts dynalite's writes to the tables the `WriteCounter` names, once each is written: an
+ * item of table T is stored under `item-T~…`. Reads the counter at each write, so a process
+ * may set it after the store opened; without one it counts nothing.
+ *
+ * Self-contained on purpose: a server thread runs its source text (`classicLevelPatches`).
+ */
+export function countedWrites(level: ClassicLevelModule | MemoryLevelModule): void {
+  const store = 'ClassicLevel' in level ? level.ClassicLevel : level.MemoryLevel;
+  const prototype = store.prototype as Writer & Record<symbol, unknown>;
+  const patched = Symbol.for('matchstream.countedWrites');
+  if (Object.hasOwn(prototype, patched)) return;
+  prototype[patched] = true;
+  const { _put: put, _del: del, _batch: batch } = prototype;
+  type Counter = { counter: Int32Array; prefixes: readonly string[] };
+  const counted = (key: unknown, where: Counter): boolean => {
+    const text = typeof key === 'string' ? key : String(key);
+    if (!text.startsWith('item-')) return false;
+    return where.prefixes.some((prefix) => text.startsWith(prefix, 5));
+  };
+  const after = async (written: Promise<void>, keys: readonly unknown[]): Promise<void> => {
+    await written;
+    const where = (globalThis as Record<symbol, Counter | undefined>)[
+      Symbol.for('matchstream.writeCounter')
+    ];
+    if (where && keys.some((key) => counted(key, where))) Atomics.add(where.counter, 0, 1);
+  };
+  prototype._put = function (this: Writer, key, value, options) {
+    return after(put.call(this, key, value, options), [key]);
+  };
+  prototype._del = function (this: Writer, key, options) {
+    return after(del.call(this, key, options), [key]);
+  };
+  prototype._batch = function (this: Writer, operations, options) {
+    return after(
+      batch.call(this, operations, options),
+      operations.map((o) => (o as { key?: unknown }).key),
+    );
+  };
+}
+
 /** The patches as a server thread takes them: each function's source and the module it is given. */
 export function classicLevelPatches(): readonly ModulePatch[] {
   const module = dynalitesClassicLevel();
-  return [readInPlace, largerWriteBuffer, batchedWrites].map((patch) => forThread(patch, module));
+  return [
+    ...[readInPlace, largerWriteBuffer, batchedWrites, countedWrites].map((patch) =>
+      forThread(patch, module),
+    ),
+    // A store in memory counts its writes the same way.
+    forThread(countedWrites, dynalitesMemoryLevel()),
+  ];
 }
 
-/** The patches, in this process. */
-export function patchClassicLevel(level: ClassicLevelModule): void {
+/** The patches, in this process (`memoryLevel`: the memory-level module dynalite loads). */
+export function patchClassicLevel(level: ClassicLevelModule, memoryLevel: MemoryLevelModule): void {
   readInPlace(level);
   largerWriteBuffer(level);
   batchedWrites(level);
+  countedWrites(level);
+  countedWrites(memoryLevel);
+}
+
+/** The memory-level dynalite keeps a store in memory with. */
+export function dynalitesMemoryLevel(): string {
+  const dynalite = createRequire(import.meta.url).resolve('dynalite');
+  return createRequire(dynalite).resolve('memory-level');
 }
 
 /** The classic-level dynalite stores in (through `level`). */

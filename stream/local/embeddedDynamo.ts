@@ -4,7 +4,10 @@ import { pathToFileURL } from 'node:url';
 import {
   classicLevelPatches,
   dynalitesClassicLevel,
+  dynalitesMemoryLevel,
   patchClassicLevel,
+  WRITE_COUNTER,
+  type WriteCounter,
 } from './classicLevelPatches.js';
 import { lockDataDir } from './dataDirLock.js';
 import { dynaliteBatchWritePatches, patchDynaliteBatchWrites } from './dynaliteBatchWrites.js';
@@ -20,7 +23,24 @@ import { startServerThread } from './serverThread.js';
 export interface EmbeddedDynamo {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  /**
+   * With `countWritesTo`: how many writes to those tables the store has written so far, by
+   * whatever client. Unchanged between two readings, nothing in those tables changed between
+   * them (a write counts once it can be read).
+   */
+  readonly writesCounted?: () => number;
   stop(): Promise<void>;
+}
+
+export interface EmbeddedDynamoOptions {
+  readonly dataDir?: string;
+  readonly thread?: boolean;
+  /**
+   * Count the writes to the tables whose names start with one of these (`writesCounted`). In
+   * this process's own dynalite (no `thread`), the process has one counter: the last store
+   * started with this option counts for all of them.
+   */
+  readonly countWritesTo?: readonly string[];
 }
 
 /**
@@ -30,14 +50,21 @@ export interface EmbeddedDynamo {
  * this process, on a core of its own.
  */
 export async function startEmbeddedDynamo(
-  options: { dataDir?: string; thread?: boolean } = {},
+  options: EmbeddedDynamoOptions = {},
 ): Promise<EmbeddedDynamo> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const release = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   try {
-    const server = await listen(options);
+    const counter: WriteCounter | undefined = options.countWritesTo
+      ? {
+          counter: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
+          prefixes: [...options.countWritesTo],
+        }
+      : undefined;
+    const server = await listen(options, counter);
     return {
       endpoint: server.endpoint,
+      ...(counter ? { writesCounted: () => Atomics.load(counter.counter, 0) } : {}),
       stop: async () => {
         try {
           await server.stop();
@@ -52,7 +79,10 @@ export async function startEmbeddedDynamo(
   }
 }
 
-async function listen(options: { dataDir?: string; thread?: boolean }): Promise<EmbeddedDynamo> {
+async function listen(
+  options: EmbeddedDynamoOptions,
+  counter: WriteCounter | undefined,
+): Promise<EmbeddedDynamo> {
   const settings = {
     ...(options.dataDir ? { path: options.dataDir } : {}),
     createTableMs: 0,
@@ -62,27 +92,34 @@ async function listen(options: { dataDir?: string; thread?: boolean }): Promise<
   // dynalite leaves every Query's and Scan's LevelDB iterator open otherwise; its reads wait
   // for the thread pool, and its writes compact five times what they would, otherwise.
   if (options.thread)
-    return startServerThread('dynalite', settings, [
-      levelIteratorsPatch(),
-      ...classicLevelPatches(),
-      ...expressionCachePatches(),
-      ...dynaliteKeyPatches(),
-      ...dynaliteTypePatches(),
-      ...dynaliteTablePatches(),
-      ...dynaliteBatchWritePatches(),
-      ...dynaliteChecksumPatches(),
-    ]);
+    return startServerThread(
+      'dynalite',
+      settings,
+      [
+        levelIteratorsPatch(),
+        ...classicLevelPatches(),
+        ...expressionCachePatches(),
+        ...dynaliteKeyPatches(),
+        ...dynaliteTypePatches(),
+        ...dynaliteTablePatches(),
+        ...dynaliteBatchWritePatches(),
+        ...dynaliteChecksumPatches(),
+      ],
+      counter ? { [WRITE_COUNTER]: counter } : {},
+    );
+  if (counter) (globalThis as Record<symbol, unknown>)[Symbol.for(WRITE_COUNTER)] = counter;
   // Before dynalite loads: it picks its actions, and its checksum, then.
   patchDynaliteBatchWrites();
   patchDynaliteChecksums();
   // Loaded here, not at the top: a process whose dynalite runs on a thread never needs it.
-  const [abstractLevel, classicLevel, { default: dynalite }] = await Promise.all([
+  const [abstractLevel, classicLevel, memoryLevel, { default: dynalite }] = await Promise.all([
     import('abstract-level'),
     import(pathToFileURL(dynalitesClassicLevel()).href),
+    import(pathToFileURL(dynalitesMemoryLevel()).href),
     import('dynalite'),
   ]);
   closeIteratorsOnReturn(abstractLevel);
-  patchClassicLevel(classicLevel);
+  patchClassicLevel(classicLevel, memoryLevel);
   cacheParsedExpressions();
   patchDynaliteKeys();
   patchDynaliteTypes();

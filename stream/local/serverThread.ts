@@ -64,6 +64,8 @@ export function liveServerThreads(): readonly LiveServerThread[] {
 const PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads');
 const v8 = require('node:v8');
+// What the process shares with the thread, on globalThis by name (the patches read it there).
+for (const [name, value] of Object.entries(workerData.globals)) globalThis[Symbol.for(name)] = value;
 // Patches of the package's dependencies first: each a self-contained function's source, given
 // a module; what one returns replaces the module it names, if it names one.
 for (const patch of workerData.patches) {
@@ -132,9 +134,17 @@ export async function startServerThread(
   options: object,
   /** Run in the thread before the package loads: self-contained functions, each given a module. */
   patches: readonly ModulePatch[] = [],
+  /**
+   * Set on the thread's `globalThis` under `Symbol.for(name)` before the patches run (shared
+   * memory stays shared: an `Int32Array` on a `SharedArrayBuffer` is the same memory there).
+   */
+  globals: Readonly<Record<string, unknown>> = {},
 ): Promise<ServerThread> {
   const modulePath = createRequire(import.meta.url).resolve(packageName);
-  const worker = new Worker(PROGRAM, { eval: true, workerData: { modulePath, options, patches } });
+  const worker = new Worker(PROGRAM, {
+    eval: true,
+    workerData: { modulePath, options, patches, globals },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('exit', (code) =>

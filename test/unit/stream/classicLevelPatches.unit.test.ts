@@ -7,9 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   batchedWrites,
   classicLevelPatches,
+  countedWrites,
   dynalitesClassicLevel,
+  dynalitesMemoryLevel,
   largerWriteBuffer,
   readInPlace,
+  WRITE_COUNTER,
 } from '../../../stream/local/classicLevelPatches.js';
 
 interface Db {
@@ -203,9 +206,56 @@ describe("dynalite's LevelDB writes", () => {
   });
 });
 
+describe("dynalite's writes to the tables a process watches", () => {
+  const key = Symbol.for(WRITE_COUNTER);
+  const globals = globalThis as Record<symbol, unknown>;
+  afterEach(() => {
+    delete globals[key];
+  });
+
+  it('count once written, one a write or batch, and only for items of the tables named', async () => {
+    const Db = patchedClass((level) => {
+      batchedWrites(level);
+      countedWrites(level);
+    });
+    const db = await openDb(Db);
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    globals[key] = { counter, prefixes: ['matchstream-rm-', 'matchstream-projections'] };
+    const count = () => Atomics.load(counter, 0);
+
+    // Another table's item, a table's description, an index entry: not counted.
+    await db.put('item-matchstream-events~abc', { n: 1 });
+    await db.put('table~matchstream-rm-teams-v1', { n: 1 });
+    await db.put('index-global~matchstream-rm-teams-v1~byName~abc', { n: 1 });
+    expect(count()).toBe(0);
+
+    const written = db.put('item-matchstream-rm-standings-v2~abc', { n: 1 });
+    // Not before it is written: the write is gathered until the turn ends.
+    expect(count()).toBe(0);
+    await written;
+    expect(count()).toBe(1);
+    await db.del('item-matchstream-projections~read-model');
+    expect(count()).toBe(2);
+    await (db as unknown as { batch(ops: object[]): Promise<void> }).batch([
+      { type: 'put', key: 'item-matchstream-rm-matches-v2~a', value: { n: 1 } },
+      { type: 'put', key: 'item-matchstream-rm-matches-v2~b', value: { n: 2 } },
+    ]);
+    expect(count()).toBe(3);
+    await db.close();
+  });
+
+  it('count nothing without a counter', async () => {
+    const Db = patchedClass(countedWrites);
+    const db = await openDb(Db);
+    await db.put('item-matchstream-rm-teams-v1~abc', { n: 1 });
+    expect(await db.get('item-matchstream-rm-teams-v1~abc')).toEqual({ n: 1 });
+    await db.close();
+  });
+});
+
 describe('the patches in a server thread', () => {
   it('run from their own source, on the classic-level dynalite loads', async () => {
-    const [reads, writeBuffer, batches] = classicLevelPatches();
+    const [reads, writeBuffer, batches, counts, countsInMemory] = classicLevelPatches();
     const run = (source: string | undefined, prototype: object) =>
       (new Function(`return (${source})`)() as (level: object) => void)({
         ClassicLevel: { prototype },
@@ -222,6 +272,8 @@ describe('the patches in a server thread', () => {
     await opener._open({ createIfMissing: true });
     expect(opened).toEqual([{ createIfMissing: true, writeBufferSize: 32 << 20 }]);
     expect(batches?.module).toBe(reads?.module);
+    expect(counts?.module).toBe(reads?.module);
+    expect(countsInMemory?.module).toBe(dynalitesMemoryLevel());
     const written: object[][] = [];
     const writer = {
       _put: async (_key: string, _value: unknown, _options: object) => {},

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestGames } from '../../../ingest/ingestGames.js';
+import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { feedRows, game } from '../../support/games.js';
+
+let pipeline: EmbeddedPipeline;
+
+const ingest = (lines: readonly string[], first: number) =>
+  ingestGames(
+    feedRows(
+      lines.map((line, i) =>
+        game(line, { season: 'S1', date: '2026-09-06', matchId: `S1-${first + i}` }),
+      ),
+    ),
+    { store: pipeline.runtime.store, concurrency: 4 },
+  );
+
+beforeAll(async () => {
+  pipeline = await startPipeline({ memory: true, debounceMs: 100 });
+  await ingest(['A 2-0 B', 'C 1-1 D', 'B 0-3 C'], 1);
+  await pipeline.runtime.settle();
+}, 60_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+/** The season's standings as "team W-L-T", and how often the read model was read for them. */
+async function standingsRead() {
+  const store = pipeline.stores.standings;
+  const query = store.queryPages.bind(store);
+  let reads = 0;
+  store.queryPages = (...args) => {
+    reads++;
+    return query(...args);
+  };
+  try {
+    const rows = (await pipeline.queries.standings('S1'))
+      .flatMap((c) => c.teams)
+      .map((t) => `${t.team} ${t.wins}-${t.losses}-${t.ties}`)
+      .sort();
+    return { rows, reads };
+  } finally {
+    store.queryPages = query;
+  }
+}
+
+describe("the embedded pipeline's queries over a whole season", () => {
+  it('work out the standings once while no read model is written, and again once one is', async () => {
+    const counted = pipeline.runtime.writesCounted();
+    const first = await standingsRead();
+    const again = await standingsRead();
+    expect(pipeline.runtime.writesCounted()).toBe(counted);
+    expect(first).toEqual({ rows: ['A 1-0-0', 'B 0-2-0', 'C 1-0-1', 'D 0-0-1'], reads: 1 });
+    expect(again).toEqual({ rows: first.rows, reads: 0 });
+
+    // A result goes through the pipeline: the read models' writes move the count.
+    await ingest(['D 2-1 A'], 4);
+    await pipeline.runtime.settle();
+    expect(pipeline.runtime.writesCounted()).toBeGreaterThan(counted ?? 0);
+    const after = await standingsRead();
+    expect(after).toEqual({ rows: ['A 1-1-0', 'B 0-2-0', 'C 1-0-1', 'D 1-0-1'], reads: 1 });
+  });
+
+  it("work out a season's weeks once for every team's page", async () => {
+    const weeks = async (team: string) =>
+      (await pipeline.queries.teamSeason(team, { season: 'S1' }))?.weeks;
+    const store = pipeline.stores.matches;
+    const query = store.queryPages.bind(store);
+    let reads = 0;
+    store.queryPages = (...args) => {
+      reads++;
+      return query(...args);
+    };
+    try {
+      const a = await weeks('A');
+      const d = await weeks('D');
+      expect(a?.at(-1)).toMatchObject({ games: 2, teams_rated: 4 });
+      expect(d?.at(-1)).toMatchObject({ games: 2, teams_rated: 4 });
+      expect(reads).toBe(1);
+    } finally {
+      store.queryPages = query;
+    }
+  });
+});
