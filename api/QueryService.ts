@@ -128,7 +128,8 @@ export interface QueryExtras {
    * A count that moves whenever a read model's table is written (or the generation a query
    * reads), by anyone, once the write can be read: where the deployment has one (the
    * embedded store counts its writes), the answers worked out from a whole season (standings,
-   * a team's weeks) are kept until it moves (`ReadSideMemo`).
+   * a team's weeks) are kept until it moves (`ReadSideMemo`). Where it cannot tell (AWS), a
+   * window of the clock instead: an answer is then kept until the window ends, however stale.
    */
   readonly readSideVersion?: () => number | undefined;
 }

@@ -6,9 +6,10 @@ import { LRUCache } from 'lru-cache';
  * that moves whenever a read model's table is written, by anyone, once the write can be read
  * (the embedded store counts its writes: `EmbeddedDynamo.writesCounted`). An answer is kept
  * under the count read before it was worked out, so one that read a write in flight is never
- * served again: the write moves the count once it is done. The requests asked for the same
- * answer at once share one working out. Without a `version` (on AWS the tables are written by
- * other functions), every answer is worked out anew.
+ * served again: the write moves the count once it is done. Where the writes cannot be
+ * counted (on AWS other functions write the tables), `version` is a window of the clock, and
+ * an answer is kept to the window's end. The requests asked for the same answer at once share
+ * one working out. Without a `version`, every answer is worked out anew.
  */
 export class ReadSideMemo {
   private readonly answers: LRUCache<string, { version: number; answer: Promise<unknown> }>;

@@ -291,6 +291,13 @@ export interface QueryClients {
 }
 
 /**
+ * How long the API function keeps an answer worked out from a whole season (standings, a
+ * team's weeks): the windows are 5 s of the clock, so an answer is at most 5 s older than the
+ * read models it was worked out from, themselves a second or two behind the store.
+ */
+export const AWS_ANSWERS_KEPT_MS = 5_000;
+
+/**
  * The query service of the API function: the read models, the rankings cache, the
  * notifications, and `POST /sagas` appending `SagaStarted` (the saga consumer runs it). The
  * health figures count the dead letters from their counters (one query, never a scan of the
@@ -301,7 +308,9 @@ export function awsQueryService(
   env: ConsumerEnv,
   client: DynamoDBClient,
   clients: QueryClients = {},
+  options: { readonly now?: () => number } = {},
 ): QueryService {
+  const now = options.now ?? Date.now;
   const cloudWatch = clients.cloudWatch ?? new CloudWatchClient(clientConfig({}));
   const { services, readModels, sagaStores } = awsSagaServices(env, client);
   const deadLetters = new DynamoDeadLetterQueue(client, required(env, 'DEAD_LETTERS_TABLE'));
@@ -320,6 +329,9 @@ export function awsQueryService(
     timeline: (sagaId) => services.timeline(sagaId),
     schemas: services.schemas,
     storeSize: () => tableSize(client, required(env, 'EVENTS_TABLE')),
+    // The read models are written by other functions, which this one cannot hear: a
+    // whole-season answer is kept for the rest of the 5 s it was worked out in.
+    readSideVersion: () => Math.floor(now() / AWS_ANSWERS_KEPT_MS),
     ...(registry
       ? { readModels: () => Promise.all(READ_MODELS.map((p) => registry.entry(p))) }
       : {}),

@@ -5,6 +5,7 @@ import { createApi } from '../../../api/createApi.js';
 import { inboxHandler } from '../../../pipeline/aws/busInbox.js';
 import { readModelsHandler } from '../../../pipeline/aws/consumers.js';
 import {
+  AWS_ANSWERS_KEPT_MS,
   awsQueryService,
   busEventHandler,
   sagaConsumerHandler,
@@ -292,6 +293,38 @@ describe('the saga side on AWS (saga consumer, sweep, bus handlers, query API), 
     expect(JSON.parse(rankings.body)).toMatchObject({ as_of: null, games_counted: 6 });
     expect(JSON.parse(dated.body)).toMatchObject({ saga_id: sagaId, as_of: '2026-09-01' });
   }, 60_000);
+
+  it('keeps the standings it worked out for the rest of the 5 s window, then reads them again', async () => {
+    let queries = 0;
+    const counting = dynamoClient({ endpoint: dynamo.endpoint });
+    counting.middlewareStack.add(
+      (next, context) => async (args) => {
+        const table = (args.input as { TableName?: string }).TableName;
+        if (context.commandName === 'QueryCommand' && table === readModelTables.standings)
+          queries++;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const at = { ms: Math.ceil(Date.now() / AWS_ANSWERS_KEPT_MS) * AWS_ANSWERS_KEPT_MS };
+    const api = handle(
+      createApi(awsQueryService(env, counting, {}, { now: () => at.ms }), { gateway: 'iam' }),
+    );
+    const ask = async () =>
+      JSON.parse((await api(request('GET', '/standings', 'season=2026'))).body);
+
+    const first = await ask();
+    at.ms += AWS_ANSWERS_KEPT_MS - 1;
+    const kept = await ask();
+    at.ms += 1;
+    const again = await ask();
+
+    expect(first.conferences.flatMap((c: { teams: unknown[] }) => c.teams)).toHaveLength(4);
+    expect(kept).toEqual(first);
+    expect(again).toEqual(first);
+    expect(queries).toBe(2);
+    counting.destroy();
+  });
 
   it('refuses POST /sagas that reached the function without an IAM identity', async () => {
     const api = handle(createApi(awsQueryService(env, client), { gateway: 'iam' }));
