@@ -25,9 +25,12 @@ afterAll(async () => {
   await pipeline?.stop();
 });
 
-/** The season's standings as "team W-L-T", and how often the read model was read for them. */
-async function standingsRead() {
-  const store = pipeline.stores.standings;
+/** What `work` gives, and how often it read pages of this read model's store. */
+async function withPagesCounted<T>(
+  name: 'standings' | 'matches',
+  work: () => Promise<T>,
+): Promise<{ answer: T; reads: number }> {
+  const store = pipeline.stores[name];
   const query = store.queryPages.bind(store);
   let reads = 0;
   store.queryPages = (...args) => {
@@ -35,14 +38,22 @@ async function standingsRead() {
     return query(...args);
   };
   try {
-    const rows = (await pipeline.queries.standings('S1'))
-      .flatMap((c) => c.teams)
-      .map((t) => `${t.team} ${t.wins}-${t.losses}-${t.ties}`)
-      .sort();
-    return { rows, reads };
+    return { answer: await work(), reads };
   } finally {
     store.queryPages = query;
   }
+}
+
+/** The season's standings as "team W-L-T", and how often the read model was read for them. */
+async function standingsRead() {
+  const { answer, reads } = await withPagesCounted('standings', () =>
+    pipeline.queries.standings('S1'),
+  );
+  const rows = answer
+    .flatMap((c) => c.teams)
+    .map((t) => `${t.team} ${t.wins}-${t.losses}-${t.ties}`)
+    .sort();
+  return { rows, reads };
 }
 
 describe("the embedded pipeline's queries over a whole season", () => {
@@ -65,21 +76,12 @@ describe("the embedded pipeline's queries over a whole season", () => {
   it("work out a season's weeks once for every team's page", async () => {
     const weeks = async (team: string) =>
       (await pipeline.queries.teamSeason(team, { season: 'S1' }))?.weeks;
-    const store = pipeline.stores.matches;
-    const query = store.queryPages.bind(store);
-    let reads = 0;
-    store.queryPages = (...args) => {
-      reads++;
-      return query(...args);
-    };
-    try {
-      const a = await weeks('A');
-      const d = await weeks('D');
-      expect(a?.at(-1)).toMatchObject({ games: 2, teams_rated: 4 });
-      expect(d?.at(-1)).toMatchObject({ games: 2, teams_rated: 4 });
-      expect(reads).toBe(1);
-    } finally {
-      store.queryPages = query;
-    }
+    const { answer, reads } = await withPagesCounted('matches', async () => [
+      await weeks('A'),
+      await weeks('D'),
+    ]);
+    for (const teamWeeks of answer)
+      expect(teamWeeks?.at(-1)).toMatchObject({ games: 2, teams_rated: 4 });
+    expect(reads).toBe(1);
   });
 });
