@@ -363,8 +363,8 @@ export class QueryService {
     teamId: string,
     request: { season: string; profile?: string; division?: string },
   ): Promise<(TeamSeason & { profile: string; division: string | null }) | undefined> {
-    const directory = await listTeams(this.stores.teams);
-    if (!directory.some((t) => t.team_id === teamId)) return undefined;
+    // One read: the whole directory is read only for a division, and with the season's weeks.
+    if (!(await getTeam(this.stores.teams, teamId))) return undefined;
     const current = this.extras.current ?? { profile: DEFAULT_PROFILE_NAME, division: null };
     const scoped = request.profile !== undefined || request.division !== undefined;
     const profile = request.profile ?? (scoped ? DEFAULT_PROFILE_NAME : current.profile);
