@@ -12,6 +12,7 @@ import { MetadataEventHandler } from './handlers/MetadataEventHandler.js';
 import { RecalculationRequests } from './handlers/RecalculationRequests.js';
 import {
   collectMatches,
+  isCurrentScope,
   RPI_STEPS,
   type RpiSagaData,
   type RpiSagaRequest,
@@ -248,9 +249,23 @@ export class SagaServices {
     return this.coordinator.begin(this.definition, this.sagaData(request), sagaId);
   }
 
-  /** Starts an RPI saga and answers its document as it stands right after (for the API). */
+  /**
+   * Starts an RPI saga and answers its document as it stands right after (for the API). While
+   * the sagas are held (a catch-up under way), a request of the season's own scope is the
+   * season's recalculation: the automatic saga waiting, or a new one due when they are
+   * released, takes it in, as it takes in what the catch-up asks for; a backlog is rated once,
+   * not once for the catch-up and once for this request. The answer is that saga.
+   */
   async startSaga(request: RpiSagaRequest): Promise<SagaDoc> {
-    const sagaId = await this.begin(request);
+    const seasonsOwn =
+      this.holding() !== undefined &&
+      request.not_before === null &&
+      (request.after ?? null) === null &&
+      isCurrentScope(request, { profile: this.profile, division: this.division });
+    const sagaId = seasonsOwn
+      ? (await this.requests.request(request.season, request.reason ?? 'a calculation asked for'))
+          .saga_id
+      : await this.begin(request);
     const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
     if (!state)
       throw new SagaError(

@@ -64,6 +64,49 @@ describe('a pipeline started on a folder the buses have not caught up with', () 
     expect(cached?.games_counted).toBe(games);
   }, 120_000);
 
+  it("takes a calculation of the season's own scope asked for during the catch-up into the season's recalculation", async () => {
+    // Arrange: a calculation asked for (`POST /sagas`) while the pipeline catches up, held.
+    const { dataDir, games } = await ingestedFolder('asked');
+    const started: string[] = [];
+    pipeline = await startPipeline({
+      dataDir,
+      debounceMs: DEBOUNCE_MS,
+      catchUpHeld: true,
+      onSagaEvent: (event) => {
+        if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
+      },
+    });
+    const asked = (scope: { as_of: string | null }) =>
+      pipeline?.queries.startSaga({
+        season: '2026',
+        ...scope,
+        profile: pipeline.sagas.profile,
+        division: pipeline.sagas.division,
+        variant: 'unadjusted',
+        adjustments: null,
+        not_before: null,
+        requested_at: new Date().toISOString(),
+        reason: 'POST /sagas',
+      });
+
+    // Act
+    const own = await asked({ as_of: null });
+    const dated = await asked({ as_of: '2026-09-30' });
+    await pipeline.caughtUp;
+    await pipeline.runtime.settle();
+    await pipeline.sagas.settle(60_000);
+    await pipeline.runtime.settle();
+
+    // Assess: the season's own scope is the one recalculation, which counted every game;
+    // another scope is a calculation of its own.
+    const cached = await readCache(pipeline.sagaStores.cache, '2026');
+    expect(started).toHaveLength(2);
+    expect(started).toContain(own?.saga_id);
+    expect(started).toContain(dated?.saga_id);
+    expect(cached?.saga_id).toBe(own?.saga_id);
+    expect(cached?.games_counted).toBe(games);
+  }, 120_000);
+
   it('starts a saga for each part of the backlog without the hold (what the hold prevents)', async () => {
     const { games, started, cached } = await catchUp('not-held', false);
 
