@@ -322,8 +322,10 @@ describe.runIf(motoAvailable())('the synthesized stack deployed on moto_server',
       .map((r) => String(r.Properties?.Name))
       .sort();
     expect([...new Set(busesNamed)].sort()).toEqual(buses);
-    // Lambda allows 4 KB of environment variables per function, all together (Lambda quotas).
-    // As JSON (more than the bytes counted), with a quarter left for AWS's longer names.
+    // Lambda allows 4 KB (4,096 bytes) of environment variables per function, all together
+    // (Lambda Developer Guide, "Lambda quotas": "4 KB, for all environment variables associated
+    // with the function, in aggregate", KB meaning 1,024 bytes). As JSON (more than the bytes
+    // counted), with a quarter left for AWS's longer names.
     for (const [name, size] of sizes) expect(size, name).toBeLessThanOrEqual(3072);
   });
 
