@@ -125,13 +125,14 @@ export interface QueryExtras {
   /** The dead letters and their redrive, where the deployment offers them to the API. */
   readonly deadLetters?: DeadLetterDesk;
   /**
-   * A count that moves whenever a read model's table is written (or the generation a query
-   * reads), by anyone, once the write can be read: where the deployment has one (the
+   * A count that moves whenever a table of these read models is written (or the generation a
+   * query reads), by anyone, once the write can be read: where the deployment has one (the
    * embedded store counts its writes), the answers worked out from a whole season (standings,
-   * a team's weeks) are kept until it moves (`ReadSideMemo`). Where it cannot tell (AWS), a
-   * window of the clock instead: an answer is then kept until the window ends, however stale.
+   * a team's weeks) are kept until the count of the read models they read moves
+   * (`ReadSideMemo`). Where it cannot tell (AWS), a window of the clock instead: an answer is
+   * then kept until the window ends, however stale.
    */
-  readonly readSideVersion?: () => number | undefined;
+  readonly readSideVersion?: (readModels: readonly (keyof ReadModelStores)[]) => number | undefined;
 }
 
 /** How big the events table is: items and bytes, as the table reports them (null: unknown). */
@@ -221,8 +222,10 @@ export class QueryService {
     private readonly extras: QueryExtras = {},
   ) {
     this.consumerSamples = new ConsumerSamples(healthFigures);
-    this.standingsMemo = new ReadSideMemo(extras.readSideVersion, 16);
-    this.weeksMemo = new ReadSideMemo(extras.readSideVersion, 2);
+    const version = extras.readSideVersion;
+    // Each by what it reads: the standings and the directory, the matches and the directory.
+    this.standingsMemo = new ReadSideMemo(version && (() => version(['standings', 'teams'])), 16);
+    this.weeksMemo = new ReadSideMemo(version && (() => version(['matches', 'teams'])), 2);
   }
 
   /**

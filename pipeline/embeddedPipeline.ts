@@ -255,6 +255,10 @@ function logBreaker(logger: Log, t: BreakerTransition): void {
   }
 }
 
+/** How the tables of every generation of a read model begin (`generationTable`). */
+const tablesOf = (projection: { readonly name: string }) =>
+  `${READ_MODEL_TABLE_PREFIX}${projection.name}-`;
+
 /**
  * Starts the whole pipeline in this process: dynalite, kinesalite, the relay, the read-model
  * consumer (every read model, each in its own table) and the bus router onto the domain buses.
@@ -269,8 +273,8 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     ...(options.schemas ? { registry: options.schemas } : {}),
     ...(options.configureClient ? { configureClient: options.configureClient } : {}),
     ...(options.archive ? { archive: options.archive } : {}),
-    // The read models' tables and the generations' registry: what the queries' memo watches.
-    countWritesTo: [READ_MODEL_TABLE_PREFIX, REGISTRY_TABLE],
+    // Each read model's tables, and the generations' registry: what the queries' memo watches.
+    countWritesTo: [...(options.readModels ?? READ_MODELS).map(tablesOf), REGISTRY_TABLE],
     consumerDefaults: {
       batchSize: 500,
       pollIntervalMs: 20,
@@ -476,7 +480,8 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
         options.dataDir ? folderSize(storeDir(options.dataDir)) : { items: null, bytes: null },
       readModels: () =>
         Promise.all((options.readModels ?? READ_MODELS).map((p) => registry.entry(p))),
-      readSideVersion: () => runtime.writesCounted(),
+      readSideVersion: (names) =>
+        runtime.writesCounted([...names.map((name) => tablesOf({ name })), REGISTRY_TABLE]),
     }),
     sagas,
     sagaStores,

@@ -214,11 +214,12 @@ export class EmbeddedRuntime {
   }
 
   /**
-   * How many writes to the tables of `countWritesTo` the store has written so far, by any
-   * client; undefined without that option.
+   * How many writes to the tables of these prefixes of `countWritesTo` (all of them if none
+   * given) the store has written so far, by any client; undefined without that option, or
+   * for a prefix it does not count.
    */
-  writesCounted(): number | undefined {
-    return this.servers.dynamo.writesCounted?.();
+  writesCounted(prefixes?: readonly string[]): number | undefined {
+    return this.servers.dynamo.writesCounted?.(prefixes);
   }
 
   /**

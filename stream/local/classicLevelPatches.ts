@@ -145,13 +145,14 @@ export function batchedWrites(level: ClassicLevelModule): void {
 }
 
 /**
- * Where the store counts its writes to the tables a process asks about: `counter[0]` goes up
- * once a write to one of them (an item of a table whose name starts with one of `prefixes`)
- * has been written, so a reader that finds it unchanged knows nothing it read has changed
- * since. Set on `globalThis` under `WRITE_COUNTER` (a server thread's from what it was started
- * with); shared memory, so the process reads it at once on any thread.
+ * Where the store counts its writes to the tables a process asks about: `counter[i]` goes up
+ * once a write to a table whose name starts with `prefixes[i]` (the first that does) has been
+ * written, so a reader that finds it unchanged knows nothing in those tables changed since.
+ * Set on `globalThis` under `WRITE_COUNTER` (a server thread's from what it was started with);
+ * shared memory, so the process reads it at once on any thread.
  */
 export interface WriteCounter {
+  /** One count for each prefix. */
   readonly counter: Int32Array;
   readonly prefixes: readonly string[];
 }
@@ -161,8 +162,9 @@ export const WRITE_COUNTER = 'matchstream.writeCounter';
 
 /**
  * Counts dynalite's writes to the tables the `WriteCounter` names, once each is written: an
- * item of table T is stored under `item-T~…`. Reads the counter at each write, so a process
- * may set it after the store opened; without one it counts nothing.
+ * item of table T is stored under `item-T~…`. A write or a batch counts once for each prefix
+ * its items have. Reads the counter at each write, so a process may set it after the store
+ * opened; without one it counts nothing.
  *
  * Self-contained on purpose: a server thread runs its source text (`classicLevelPatches`).
  */
@@ -174,17 +176,22 @@ export function countedWrites(level: ClassicLevelModule | MemoryLevelModule): vo
   prototype[patched] = true;
   const { _put: put, _del: del, _batch: batch } = prototype;
   type Counter = { counter: Int32Array; prefixes: readonly string[] };
-  const counted = (key: unknown, where: Counter): boolean => {
+  /** Which prefix the key's table has, if any (-1: none). */
+  const prefixOf = (key: unknown, where: Counter): number => {
     const text = typeof key === 'string' ? key : String(key);
-    if (!text.startsWith('item-')) return false;
-    return where.prefixes.some((prefix) => text.startsWith(prefix, 5));
+    if (!text.startsWith('item-')) return -1;
+    return where.prefixes.findIndex((prefix) => text.startsWith(prefix, 5));
   };
   const after = async (written: Promise<void>, keys: readonly unknown[]): Promise<void> => {
     await written;
     const where = (globalThis as Record<symbol, Counter | undefined>)[
       Symbol.for('matchstream.writeCounter')
     ];
-    if (where && keys.some((key) => counted(key, where))) Atomics.add(where.counter, 0, 1);
+    if (!where) return;
+    const counted = new Set<number>();
+    for (const key of keys) counted.add(prefixOf(key, where));
+    counted.delete(-1);
+    for (const i of counted) Atomics.add(where.counter, i, 1);
   };
   prototype._put = function (this: Writer, key, value, options) {
     return after(put.call(this, key, value, options), [key]);

@@ -24,11 +24,12 @@ export interface EmbeddedDynamo {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
   /**
-   * With `countWritesTo`: how many writes to those tables the store has written so far, by
-   * whatever client. Unchanged between two readings, nothing in those tables changed between
-   * them (a write counts once it can be read).
+   * With `countWritesTo`: how many writes to the tables of these prefixes (of those; all of
+   * them if none given) the store has written so far, by whatever client; undefined for a
+   * prefix it does not count. Unchanged between two readings, nothing in those tables changed
+   * between them (a write counts once it can be read).
    */
-  readonly writesCounted?: () => number;
+  readonly writesCounted?: (prefixes?: readonly string[]) => number | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,16 +56,29 @@ export async function startEmbeddedDynamo(
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const release = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   try {
+    const prefixes = options.countWritesTo ?? [];
     const counter: WriteCounter | undefined = options.countWritesTo
       ? {
-          counter: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
-          prefixes: [...options.countWritesTo],
+          counter: new Int32Array(
+            new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * Math.max(1, prefixes.length)),
+          ),
+          prefixes: [...prefixes],
         }
       : undefined;
     const server = await listen(options, counter);
+    const writesCounted = (of: readonly string[] = prefixes): number | undefined => {
+      if (!counter) return undefined;
+      let sum = 0;
+      for (const prefix of of) {
+        const i = prefixes.indexOf(prefix);
+        if (i < 0) return undefined;
+        sum += Atomics.load(counter.counter, i);
+      }
+      return sum;
+    };
     return {
       endpoint: server.endpoint,
-      ...(counter ? { writesCounted: () => Atomics.load(counter.counter, 0) } : {}),
+      ...(counter ? { writesCounted } : {}),
       stop: async () => {
         try {
           await server.stop();

@@ -213,34 +213,38 @@ describe("dynalite's writes to the tables a process watches", () => {
     delete globals[key];
   });
 
-  it('count once written, one a write or batch, and only for items of the tables named', async () => {
+  it('count once written, one a write or batch for each prefix, and only items of the tables named', async () => {
     const Db = patchedClass((level) => {
       batchedWrites(level);
       countedWrites(level);
     });
     const db = await openDb(Db);
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    globals[key] = { counter, prefixes: ['matchstream-rm-', 'matchstream-projections'] };
-    const count = () => Atomics.load(counter, 0);
+    const counter = new Int32Array(new SharedArrayBuffer(3 * 4));
+    globals[key] = {
+      counter,
+      prefixes: ['matchstream-rm-standings-', 'matchstream-rm-matches-', 'matchstream-projections'],
+    };
+    const counts = () => [...counter];
 
     // Another table's item, a table's description, an index entry: not counted.
     await db.put('item-matchstream-events~abc', { n: 1 });
-    await db.put('table~matchstream-rm-teams-v1', { n: 1 });
-    await db.put('index-global~matchstream-rm-teams-v1~byName~abc', { n: 1 });
-    expect(count()).toBe(0);
+    await db.put('table~matchstream-rm-standings-v2', { n: 1 });
+    await db.put('index-global~matchstream-rm-standings-v2~byName~abc', { n: 1 });
+    expect(counts()).toEqual([0, 0, 0]);
 
     const written = db.put('item-matchstream-rm-standings-v2~abc', { n: 1 });
     // Not before it is written: the write is gathered until the turn ends.
-    expect(count()).toBe(0);
+    expect(counts()).toEqual([0, 0, 0]);
     await written;
-    expect(count()).toBe(1);
+    expect(counts()).toEqual([1, 0, 0]);
     await db.del('item-matchstream-projections~read-model');
-    expect(count()).toBe(2);
+    expect(counts()).toEqual([1, 0, 1]);
     await (db as unknown as { batch(ops: object[]): Promise<void> }).batch([
       { type: 'put', key: 'item-matchstream-rm-matches-v2~a', value: { n: 1 } },
-      { type: 'put', key: 'item-matchstream-rm-matches-v2~b', value: { n: 2 } },
+      { type: 'put', key: 'item-matchstream-rm-matches-v2-g2~b', value: { n: 2 } },
+      { type: 'put', key: 'item-matchstream-rm-standings-v2~c', value: { n: 3 } },
     ]);
-    expect(count()).toBe(3);
+    expect(counts()).toEqual([2, 1, 1]);
     await db.close();
   });
 
