@@ -250,6 +250,18 @@ export class SagaServices {
   }
 
   /**
+   * Whether a calculation asked for is the season's own recalculation: its current profile and
+   * division, unadjusted, of the whole season, due at once and after nothing.
+   */
+  isSeasonsOwn(request: RpiSagaRequest): boolean {
+    return (
+      request.not_before === null &&
+      (request.after ?? null) === null &&
+      isCurrentScope(request, { profile: this.profile, division: this.division })
+    );
+  }
+
+  /**
    * Starts an RPI saga and answers its document as it stands right after (for the API). While
    * the sagas are held (a catch-up under way), a request of the season's own scope is the
    * season's recalculation: the automatic saga waiting, or a new one due when they are
@@ -257,15 +269,11 @@ export class SagaServices {
    * not once for the catch-up and once for this request. The answer is that saga.
    */
   async startSaga(request: RpiSagaRequest): Promise<SagaDoc> {
-    const seasonsOwn =
-      this.holding() !== undefined &&
-      request.not_before === null &&
-      (request.after ?? null) === null &&
-      isCurrentScope(request, { profile: this.profile, division: this.division });
-    const sagaId = seasonsOwn
-      ? (await this.requests.request(request.season, request.reason ?? 'a calculation asked for'))
-          .saga_id
-      : await this.begin(request);
+    const sagaId =
+      this.holding() !== undefined && this.isSeasonsOwn(request)
+        ? (await this.requests.request(request.season, request.reason ?? 'a calculation asked for'))
+            .saga_id
+        : await this.begin(request);
     const state = foldSaga(await this.options.store.read(sagaStream(sagaId)));
     if (!state)
       throw new SagaError(

@@ -11,7 +11,7 @@ import { listTeams } from '../../projections/readModels/teams.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import { readScope } from '../../sagas/rpi/rankingsCache.js';
 import { collectGames } from '../../sagas/rpi/rpiCalculation.js';
-import { isCurrentScope, scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
+import { scopeOfSaga } from '../../sagas/rpi/rpiSaga.js';
 import { activeSagaIds, getSaga, type SagaDoc, sagaSummaries } from '../../sagas/sagasReadModel.js';
 import type { SagaEventType } from '../../schemas/events.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
@@ -105,10 +105,7 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
       reason: 'matchstream saga start',
     };
     // Adjustments apply to the adjusted variant only, which is not the season's own scope.
-    const seasonsOwn = isCurrentScope(request, {
-      profile: pipeline.sagas.profile,
-      division: pipeline.sagas.division,
-    });
+    const seasonsOwn = pipeline.sagas.isSeasonsOwn(request);
     // How far catching up is, on a terminal (a season's backlog takes a while).
     const caughtUp = () =>
       catchUp(phases, 'catch-up', EVENTS_HANDLED, pipeline.runtime, [
