@@ -77,7 +77,7 @@ interface BusMessage {
 export async function busFaultsScenario(options: BusFaultsOptions): Promise<ScenarioResult> {
   const log = options.log ?? (() => {});
   const rng = seededRng(options.seed);
-  const moto = await startMoto({ memoizeJsonPath: true });
+  const moto = await startMoto();
   const endpoint = moto.endpoint;
   const setup = {
     dynamo: dynamoClient({ endpoint, region: REGION }),

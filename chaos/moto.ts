@@ -47,15 +47,6 @@ export function motoFound(): boolean {
 
 export interface MotoOptions {
   /**
-   * Parse each JSONPath of an EventBridge target's input transformer once, not once per event
-   * delivered: moto builds a JSONPath parser (ply's LALR tables) for every path of every event
-   * it hands to a target, 30 to 65 ms an event on a 2-core machine, two thirds of its time
-   * under a stream of PutEvents. The parse is memoized by moto_server's `sitecustomize` (what
-   * it parses is a function of the path alone, and the parsed path is only read); EventBridge's
-   * behaviour is otherwise moto's own. @default false
-   */
-  readonly memoizeJsonPath?: boolean;
-  /**
    * Python's thread switch interval in moto_server, in seconds (`sys.setswitchinterval`; 5 ms
    * by default). A tiny one makes races between its request threads far likelier, for the test
    * that DynamoDB requests are handled one at a time.
@@ -64,18 +55,26 @@ export interface MotoOptions {
 }
 
 /**
- * moto_server's `sitecustomize`, on its `PYTHONPATH`: it handles DynamoDB requests one at a
- * time. moto's server runs each request in a thread of its own, and its DynamoDB checks a
- * write's condition and then writes, unlocked: two racing `PutItem`s with
- * `attribute_not_exists` can both be accepted (7 rounds in 100 of 12 racing puts with a 1 µs
- * switch interval, none with the lock). DynamoDB's writes to an item are atomic, which is what
- * the event store's optimistic concurrency rests on (DynamoDB Developer Guide, "Best practices
- * for handling concurrent updates in DynamoDB": "Individual write operations such as
- * UpdateItem are atomic and always operate on the most recent version of the item, regardless
- * of concurrency"). Each part does nothing where the module it patches is absent.
+ * moto_server's `sitecustomize`, on its `PYTHONPATH`. Each part does nothing where the module
+ * it patches is absent.
+ *
+ * - It handles DynamoDB requests one at a time. moto's server runs each request in a thread
+ *   of its own, and its DynamoDB checks a write's condition and then writes, unlocked: two
+ *   racing `PutItem`s with `attribute_not_exists` can both be accepted (7 rounds in 100 of 12
+ *   racing puts with a 1 µs switch interval, none with the lock). DynamoDB's writes to an item
+ *   are atomic, which is what the event store's optimistic concurrency rests on (DynamoDB
+ *   Developer Guide, "Best practices for handling concurrent updates in DynamoDB":
+ *   "Individual write operations such as UpdateItem are atomic and always operate on the most
+ *   recent version of the item, regardless of concurrency").
+ * - It parses each JSONPath of an EventBridge target's input transformer once, not once per
+ *   event delivered: moto builds a JSONPath parser (ply's LALR tables) for every path of every
+ *   event it hands to a target, 30 to 65 ms an event on a 2-core machine, two thirds of its
+ *   time under a stream of PutEvents. What it parses is a function of the path alone, and the
+ *   parsed path is only read; EventBridge's behaviour is otherwise moto's own.
  */
 function siteCustomize(options: MotoOptions): string {
   const lines = [
+    'import functools',
     'import threading',
     'try:',
     '    from moto.dynamodb.responses import DynamoHandler as _Dynamo',
@@ -87,17 +86,12 @@ function siteCustomize(options: MotoOptions): string {
     '    _Dynamo.call_action = _dynamo_one_at_a_time',
     'except ImportError:',
     '    pass',
+    'try:',
+    '    import jsonpath_ng.ext as _ext',
+    '    _ext.parse = functools.lru_cache(maxsize=1024)(_ext.parse)',
+    'except ImportError:',
+    '    pass',
   ];
-  if (options.memoizeJsonPath) {
-    lines.push(
-      'import functools',
-      'try:',
-      '    import jsonpath_ng.ext as _ext',
-      '    _ext.parse = functools.lru_cache(maxsize=1024)(_ext.parse)',
-      'except ImportError:',
-      '    pass',
-    );
-  }
   if (options.switchIntervalSeconds !== undefined) {
     lines.push('import sys', `sys.setswitchinterval(${options.switchIntervalSeconds})`);
   }
