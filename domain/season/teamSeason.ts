@@ -133,22 +133,24 @@ export function teamSeason(
   return teamSeasonOf(seasonWeeks(games, options), team);
 }
 
+/** A week of a team the week's ratings do not name: no games, no rating. */
+const UNRATED: Omit<TeamWeek, 'week_end' | 'teams_rated'> = {
+  games: 0,
+  rank: null,
+  rpi: null,
+  wp: null,
+  owp: null,
+  oowp: null,
+};
+
 /** A team's season from the season's weeks (`seasonWeeks`): see `teamSeason`. */
 export function teamSeasonOf(season: SeasonWeeks, team: string): TeamSeason {
   return {
-    weeks: season.weeks.map((week) => {
-      const rating = week.ratings.get(team);
-      return {
-        week_end: week.week_end,
-        games: rating?.games ?? 0,
-        rank: rating?.rank ?? null,
-        rpi: rating?.rpi ?? null,
-        wp: rating?.wp ?? null,
-        owp: rating?.owp ?? null,
-        oowp: rating?.oowp ?? null,
-        teams_rated: week.teams_rated,
-      };
-    }),
+    weeks: season.weeks.map((week) => ({
+      week_end: week.week_end,
+      ...(week.ratings.get(team) ?? UNRATED),
+      teams_rated: week.teams_rated,
+    })),
     opponents: opponentEffects(season.counted, team, season.sosTieValue),
   };
 }
