@@ -370,6 +370,9 @@ export async function measure(scenario: WritesScenario) {
   const pipeline = await startPipeline({
     memory: true,
     configureClient: counter.configure,
+    // As `matchstream start` does: the router holds the buses while the season is stored and
+    // the read models catch up, then carries it in large batches.
+    routerEnabled: false,
   });
   try {
     const { runtime, sagas } = pipeline;
@@ -379,9 +382,6 @@ export async function measure(scenario: WritesScenario) {
       seed: 19,
     });
     counter.take(); // the tables' creation and the registry's first entries are not the season's
-    // As `matchstream start` does: the router holds the buses while the season is stored and
-    // the read models catch up, then carries it in large batches.
-    await pipeline.router.disable();
     const started = performance.now();
     const ingested = await ingestGames(seasonRows(season.games), {
       store: runtime.store,

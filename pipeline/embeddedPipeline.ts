@@ -64,6 +64,14 @@ export interface PipelineOptions {
    * `holdSagas`, whose caller releases the sagas itself. @default false
    */
   readonly catchUpHeld?: boolean;
+  /**
+   * Whether the bus router polls from the start. False starts the pipeline with it disabled
+   * (the buses carry nothing until `router.enable()`): a caller that holds the buses while a
+   * season goes in asks for it here, since a router disabled only after the start may already
+   * have routed part of what the folder held, and the handlers asked for a recalculation.
+   * @default true
+   */
+  readonly routerEnabled?: boolean;
   /** Profile and division of automatic recalculations. */
   readonly profile?: string;
   readonly division?: string | null;
@@ -439,7 +447,12 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   const router = await runtime.addConsumer(
     BUS_ROUTER_CONSUMER,
     busRouter(runtime.publisher, published),
-    { batchSize: 1_000, parallelizationFactor: 2, skipFirstPositions: routedWithoutPosition },
+    {
+      batchSize: 1_000,
+      parallelizationFactor: 2,
+      skipFirstPositions: routedWithoutPosition,
+      enabled: options.routerEnabled ?? true,
+    },
   );
   let stopping = false;
   const caughtUp = options.catchUpHeld

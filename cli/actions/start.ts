@@ -128,6 +128,11 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     profile: profile.name,
     division: flags.division ?? null,
     ...(flags.injectFault ? { faults: new FaultPlan(flags.injectFault) } : {}),
+    // The buses wait while the season goes in: handlers that ask for the season's RPI as each
+    // result arrives would otherwise rate a dozen partial seasons along the way. The stream
+    // keeps what they are to carry, and they catch up once the read models have. Off from the
+    // start: a router turned off after it would already carry what a data folder holds.
+    routerEnabled: false,
   });
   let stopped = false;
   let server: LocalServer | undefined;
@@ -143,10 +148,6 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   try {
     interrupt.check();
     const { runtime } = pipeline;
-    // The buses wait while the season goes in: handlers that ask for the season's RPI as each
-    // result arrives would otherwise rate a dozen partial seasons along the way. The stream
-    // keeps what they are to carry, and they catch up once the read models have.
-    await pipeline.router.disable();
     // Serving from the start, so the console can watch the season go in and its rankings settle.
     // The server (the API, the console, its routes) is loaded only for --serve.
     server = flags.serve

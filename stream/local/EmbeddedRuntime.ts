@@ -92,6 +92,12 @@ export type ConsumerOptions = Partial<Omit<EventSourceMappingOptions, 'consumer'
   readonly reads?: (event: EventEnvelope) => boolean;
   /** First events that write no position (see `SequencerOptions.skipFirstPositions`). */
   readonly skipFirstPositions?: SequencerOptions['skipFirstPositions'];
+  /**
+   * Whether the consumer polls from the moment it is added, as the `Enabled` flag of a new
+   * event source mapping: false adds it without polling, its records kept in the stream
+   * until `mapping.enable()`. @default true
+   */
+  readonly enabled?: boolean;
 };
 
 /** A consumer of the runtime: its mapping, what it has seen, and the code that applies. */
@@ -223,15 +229,16 @@ export class EmbeddedRuntime {
   }
 
   /**
-   * Adds a consumer of the change stream and starts it. Its effect gets each stream's events
-   * once and in order (see `AggregateSequencer`), whatever the stream delivers.
+   * Adds a consumer of the change stream and starts it, unless it is added disabled (see
+   * `ConsumerOptions.enabled`). Its effect gets each stream's events once and in order (see
+   * `AggregateSequencer`), whatever the stream delivers.
    */
   async addConsumer(
     name: string,
     apply: (events: readonly EventEnvelope[]) => Promise<unknown>,
     consumerOptions: ConsumerOptions = {},
   ): Promise<EventSourceMapping> {
-    const { reads, skipFirstPositions, onFiltered, ...options } = consumerOptions;
+    const { reads, skipFirstPositions, onFiltered, enabled = true, ...options } = consumerOptions;
     const counts: ConsumerCounts = { applied: 0, duplicates: 0, filled: 0, skipped: 0 };
     const failures = new FailureLog();
     const positions = new DynamoPositionStore(this.dynamo, name);
@@ -285,7 +292,7 @@ export class EmbeddedRuntime {
       ...this.options.consumerDefaults,
       ...options,
     });
-    await mapping.start();
+    if (enabled) await mapping.start();
     this.consumers.set(name, { mapping, counts, sequencer, positions });
     return mapping;
   }

@@ -129,3 +129,39 @@ describe('a pipeline started on a folder the buses have not caught up with', () 
     await expect(stopping.caughtUp).rejects.toThrow(/stopped/);
   }, 120_000);
 });
+
+describe('a pipeline started with the bus router disabled', () => {
+  it('carries nothing on the buses, and starts no saga, until the router is enabled', async () => {
+    // Arrange: a folder whose results the buses have not carried (as after `ingest`).
+    const { dataDir, games } = await ingestedFolder('router-off');
+    const started: string[] = [];
+    pipeline = await startPipeline({
+      dataDir,
+      debounceMs: DEBOUNCE_MS,
+      routerEnabled: false,
+      onSagaEvent: (event) => {
+        if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
+      },
+    });
+
+    // Act: the read models catch up, with time for a debounced request to start a saga.
+    await pipeline.runtime.settle();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await pipeline.sagas.settle(60_000);
+    const before = {
+      published: { ...pipeline.published },
+      sagas: started.length,
+      enabled: pipeline.router.enabled,
+    };
+    await pipeline.router.enable();
+    await pipeline.runtime.settle();
+    await pipeline.sagas.settle(60_000);
+    await pipeline.runtime.settle();
+
+    // Assess: nothing routed and no saga while it was off; all of it once it was on.
+    expect(before).toEqual({ published: {}, sagas: 0, enabled: false });
+    expect(started.length).toBeGreaterThan(0);
+    expect(pipeline.published.soccer).toBeGreaterThanOrEqual(games);
+    expect((await readCache(pipeline.sagaStores.cache, '2026'))?.games_counted).toBe(games);
+  }, 120_000);
+});
