@@ -19,7 +19,7 @@ import { EVENTS_TABLE } from '../../stream/eventStore/eventsTable.js';
 import { type ConsumerLag, consumerLag } from '../../stream/local/consumerLag.js';
 import { CHANGES_STREAM } from '../../stream/local/EmbeddedRuntime.js';
 import { startEmbeddedDynamo } from '../../stream/local/embeddedDynamo.js';
-import { startEmbeddedKinesis } from '../../stream/local/embeddedKinesis.js';
+import { type EmbeddedKinesis, startEmbeddedKinesis } from '../../stream/local/embeddedKinesis.js';
 import { archiveDir, storeDir, streamDir } from '../../stream/local/openEventStore.js';
 import { ownServer } from '../../stream/local/serverThread.js';
 import { CliError } from '../exitCodes.js';
@@ -29,8 +29,11 @@ import { type FolderEventCounts, type FolderReader, refuseWrite } from './Folder
 export class LocalFolderReader implements FolderReader {
   constructor(
     private readonly dynamo: DynamoDBClient,
-    /** Absent when the folder has no change stream yet. */
-    private readonly kinesis: KinesisClient | undefined,
+    /**
+     * The client of the folder's change stream, asked for only by what reads the stream (the
+     * consumers' lag); resolves to undefined when the folder has no change stream yet.
+     */
+    private readonly kinesis: () => Promise<KinesisClient | undefined>,
     /** The folder's expired seasons, whose events only the archive holds. */
     private readonly seasons?: SeasonArchive,
   ) {}
@@ -58,8 +61,8 @@ export class LocalFolderReader implements FolderReader {
     return emptyIfMissing(new DynamoDeadLetterQueue(this.dynamo).list(), []);
   }
 
-  consumerLag(): Promise<ConsumerLag[]> {
-    return consumerLag(this.dynamo, this.kinesis, CHANGES_STREAM);
+  async consumerLag(): Promise<ConsumerLag[]> {
+    return consumerLag(this.dynamo, await this.kinesis(), CHANGES_STREAM);
   }
 
   async storedEvents(onItems?: (items: number) => void): Promise<FolderEventCounts> {
@@ -107,7 +110,8 @@ export function requireDataFolder(dataDir: string): void {
 
 /**
  * Opens a data folder for reading: its dynalite, and its kinesalite when it has a change
- * stream, creating nothing (no folder, no table, no stream). `close()` stops them.
+ * stream and something reads it, creating nothing (no folder, no table, no stream).
+ * `close()` stops them.
  */
 export async function openDataFolder(
   dataDir: string,
@@ -116,25 +120,36 @@ export async function openDataFolder(
   // On a thread of its own, as every embedded dynalite: counting a folder's events (`status`)
   // reads every item, and the server then scans while this thread parses.
   const dynamoServer = await startEmbeddedDynamo({ thread: true, dataDir: storeDir(dataDir) });
-  const kinesisServer = existsSync(streamDir(dataDir))
-    ? await startEmbeddedKinesis({ dataDir: streamDir(dataDir) }).catch(async (error: unknown) => {
-        await dynamoServer.stop();
-        throw error;
-      })
-    : undefined;
   const dynamo = dynamoClient(ownServer(dynamoServer.endpoint));
-  const kinesis = kinesisServer ? kinesisClient(ownServer(kinesisServer.endpoint)) : undefined;
+  // kinesalite only for what reads the stream (`status`, `projections list`): loading it and
+  // opening the stream's store took a fifth of the CPU of a command that reads tables only
+  // (`saga list`, `dead-letters list`).
+  let stream: Promise<{ server: EmbeddedKinesis; client: KinesisClient } | undefined> | undefined;
+  const openStream = () => {
+    stream ??= existsSync(streamDir(dataDir))
+      ? startEmbeddedKinesis({ dataDir: streamDir(dataDir) }).then((server) => ({
+          server,
+          client: kinesisClient(ownServer(server.endpoint)),
+        }))
+      : Promise.resolve(undefined);
+    return stream;
+  };
   return {
     reader: new LocalFolderReader(
       dynamo,
-      kinesis,
+      async () => (await openStream())?.client,
       new SeasonArchive(new FolderStorage(archiveDir(dataDir))),
     ),
     async close() {
       dynamo.destroy();
-      kinesis?.destroy();
-      await kinesisServer?.stop();
-      await dynamoServer.stop();
+      try {
+        // A stream that failed to open was said to whoever asked for it.
+        const opened = await stream?.catch(() => undefined);
+        opened?.client.destroy();
+        await opened?.server.stop();
+      } finally {
+        await dynamoServer.stop();
+      }
     },
   };
 }

@@ -39,7 +39,7 @@ export function mountFolderRoutes(app: Hono, pipeline: EmbeddedPipeline, token: 
   const store = pipeline.runtime.store;
   const reader: FolderReader = new LocalFolderReader(
     pipeline.runtime.dynamo,
-    pipeline.runtime.kinesis,
+    async () => pipeline.runtime.kinesis,
     store instanceof ArchivedEventStore ? store.seasons : undefined,
   );
   // Checked here as well as by the API's guard of every method but GET: these routes read, and
