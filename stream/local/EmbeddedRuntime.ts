@@ -148,16 +148,30 @@ export class EmbeddedRuntime {
   static async start(options: EmbeddedRuntimeOptions = {}): Promise<EmbeddedRuntime> {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
     const registry = options.registry ?? SchemaRegistry.fromDirectory();
-    // The servers on threads of their own, so they work on the second core.
-    const dynamoServer = await startEmbeddedDynamo({
-      thread: true,
-      ...(options.memory ? {} : { dataDir: storeDir(dataDir) }),
-      ...(options.countWritesTo ? { countWritesTo: options.countWritesTo } : {}),
-    });
-    const kinesisServer = await startEmbeddedKinesis({
-      thread: true,
-      ...(options.memory ? {} : { dataDir: join(dataDir, 'kinesis') }),
-    });
+    // The servers on threads of their own, so they work on the second core; started together,
+    // each thread loading its server while the other does (0.1 s of a boot's 0.35).
+    const [dynamoStart, kinesisStart] = await Promise.allSettled([
+      startEmbeddedDynamo({
+        thread: true,
+        ...(options.memory ? {} : { dataDir: storeDir(dataDir) }),
+        ...(options.countWritesTo ? { countWritesTo: options.countWritesTo } : {}),
+      }),
+      startEmbeddedKinesis({
+        thread: true,
+        ...(options.memory ? {} : { dataDir: join(dataDir, 'kinesis') }),
+      }),
+    ]);
+    if (dynamoStart.status === 'rejected' || kinesisStart.status === 'rejected') {
+      // The one that started is stopped: its thread would keep the process alive.
+      for (const started of [dynamoStart, kinesisStart])
+        if (started.status === 'fulfilled') await started.value.stop();
+      const [reason] = [dynamoStart, kinesisStart].flatMap((r) =>
+        r.status === 'rejected' ? [r.reason as unknown] : [],
+      );
+      throw reason;
+    }
+    const dynamoServer = dynamoStart.value;
+    const kinesisServer = kinesisStart.value;
     // The servers are this process's own: nothing checks a signature.
     const dynamo = dynamoClient(ownServer(dynamoServer.endpoint));
     const kinesis = kinesisClient(ownServer(kinesisServer.endpoint));
