@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
-import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import {
+  type EmbeddedPipeline,
+  type PipelineOptions,
+  startPipeline,
+} from '../../../pipeline/embeddedPipeline.js';
 import { readCache } from '../../../sagas/rpi/rankingsCache.js';
 import { openEventStore } from '../../../stream/local/openEventStore.js';
 import { feedRows } from '../../support/games.js';
@@ -33,20 +37,32 @@ async function ingestedFolder(name: string): Promise<{ dataDir: string; games: n
 const DEBOUNCE_MS = 1;
 
 /**
+ * A pipeline started on a data folder with the test's debounce (and `options`), kept for
+ * `afterEach` to stop: it and the ids of the sagas it starts, in order, as they start.
+ */
+async function startWatched(
+  dataDir: string,
+  options: Pick<PipelineOptions, 'catchUpHeld' | 'routerEnabled'>,
+): Promise<{ pipeline: EmbeddedPipeline; started: string[] }> {
+  const started: string[] = [];
+  pipeline = await startPipeline({
+    dataDir,
+    debounceMs: DEBOUNCE_MS,
+    ...options,
+    onSagaEvent: (event) => {
+      if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
+    },
+  });
+  return { pipeline, started };
+}
+
+/**
  * A pipeline started on a folder only ingested into, caught up and left to rate: the sagas it
  * started, in order, and the season's cached rankings.
  */
 async function catchUp(folder: string, catchUpHeld: boolean) {
   const { dataDir, games } = await ingestedFolder(folder);
-  const started: string[] = [];
-  pipeline = await startPipeline({
-    dataDir,
-    debounceMs: DEBOUNCE_MS,
-    catchUpHeld,
-    onSagaEvent: (event) => {
-      if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
-    },
-  });
+  const { pipeline, started } = await startWatched(dataDir, { catchUpHeld });
   await pipeline.caughtUp;
   await pipeline.runtime.settle();
   await pipeline.sagas.settle(60_000);
@@ -67,17 +83,9 @@ describe('a pipeline started on a folder the buses have not caught up with', () 
   it("takes a calculation of the season's own scope asked for during the catch-up into the season's recalculation", async () => {
     // Arrange: a calculation asked for (`POST /sagas`) while the pipeline catches up, held.
     const { dataDir, games } = await ingestedFolder('asked');
-    const started: string[] = [];
-    pipeline = await startPipeline({
-      dataDir,
-      debounceMs: DEBOUNCE_MS,
-      catchUpHeld: true,
-      onSagaEvent: (event) => {
-        if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
-      },
-    });
+    const { pipeline, started } = await startWatched(dataDir, { catchUpHeld: true });
     const asked = (scope: { as_of: string | null }) =>
-      pipeline?.queries.startSaga({
+      pipeline.queries.startSaga({
         season: '2026',
         ...scope,
         profile: pipeline.sagas.profile,
@@ -134,15 +142,7 @@ describe('a pipeline started with the bus router disabled', () => {
   it('carries nothing on the buses, and starts no saga, until the router is enabled', async () => {
     // Arrange: a folder whose results the buses have not carried (as after `ingest`).
     const { dataDir, games } = await ingestedFolder('router-off');
-    const started: string[] = [];
-    pipeline = await startPipeline({
-      dataDir,
-      debounceMs: DEBOUNCE_MS,
-      routerEnabled: false,
-      onSagaEvent: (event) => {
-        if (event.event_type === 'SagaStarted') started.push(event.data.saga_id);
-      },
-    });
+    const { pipeline, started } = await startWatched(dataDir, { routerEnabled: false });
 
     // Act: the read models catch up, with time for a debounced request to start a saga.
     await pipeline.runtime.settle();
