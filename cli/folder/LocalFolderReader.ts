@@ -123,11 +123,12 @@ export async function openDataFolder(
   const dynamo = dynamoClient(ownServer(dynamoServer.endpoint));
   // kinesalite only for what reads the stream (`status`, `projections list`): loading it and
   // opening the stream's store took a fifth of the CPU of a command that reads tables only
-  // (`saga list`, `dead-letters list`).
+  // (`saga list`, `dead-letters list`). On a thread too: a stream store that cannot be opened
+  // then fails the requests with the reason, where in this thread it would end the process.
   let stream: Promise<{ server: EmbeddedKinesis; client: KinesisClient } | undefined> | undefined;
   const openStream = () => {
     stream ??= existsSync(streamDir(dataDir))
-      ? startEmbeddedKinesis({ dataDir: streamDir(dataDir) }).then((server) => ({
+      ? startEmbeddedKinesis({ thread: true, dataDir: streamDir(dataDir) }).then((server) => ({
           server,
           client: kinesisClient(ownServer(server.endpoint)),
         }))

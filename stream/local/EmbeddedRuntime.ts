@@ -177,9 +177,6 @@ export class EmbeddedRuntime {
     const kinesis = kinesisClient(ownServer(kinesisServer.endpoint));
     options.configureClient?.(dynamo, 'dynamodb');
     options.configureClient?.(kinesis, 'kinesis');
-    await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });
-    await ensureRuntimeTables(dynamo);
-    await ensureStream(kinesis, CHANGES_STREAM, options.shards ?? 2);
     const consumers = new Map<string, RuntimeConsumer>();
     const relay = new ChangeRelay({
       onForwarded: (count) => {
@@ -224,11 +221,21 @@ export class EmbeddedRuntime {
       { dynamo: dynamoServer, kinesis: kinesisServer },
       options,
     );
-    if (options.relay ?? true) {
-      relay.start();
-      // Appends from here on are taken over by the relay (after it found again, following an
-      // unclean stop, what the last run took and never forwarded).
-      await relay.opened();
+    try {
+      await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });
+      await ensureRuntimeTables(dynamo);
+      await ensureStream(kinesis, CHANGES_STREAM, options.shards ?? 2);
+      if (options.relay ?? true) {
+        relay.start();
+        // Appends from here on are taken over by the relay (after it found again, following an
+        // unclean stop, what the last run took and never forwarded).
+        await relay.opened();
+      }
+    } catch (error) {
+      // Stopped, or its servers' threads would keep the process alive, and dynalite's the
+      // data folder's store locked.
+      await runtime.stop().catch(() => {});
+      throw error;
     }
     return runtime;
   }

@@ -207,12 +207,40 @@ export function countedWrites(level: ClassicLevelModule | MemoryLevelModule): vo
   };
 }
 
+/**
+ * A store that cannot be opened (its folder locked, its files damaged): classic-level keeps the
+ * reason to itself and fails each later operation with "Database is not open", which dynalite
+ * turns into answers that say nothing of why. This hands the reason to the server thread's
+ * `matchstream.serverFailed` hook (`serverThread.ts`), which ends the thread with it, so that
+ * every request says why. Where no hook is set (a dynalite in this process), nothing changes.
+ *
+ * Self-contained on purpose: a server thread runs its source text (`classicLevelPatches`).
+ */
+export function reportOpenFailures(level: ClassicLevelModule): void {
+  const prototype = level.ClassicLevel.prototype as Opener & Record<symbol, unknown>;
+  const patched = Symbol.for('matchstream.reportOpenFailures');
+  if (prototype[patched]) return;
+  prototype[patched] = true;
+  const open = prototype._open;
+  prototype._open = async function (this: Opener, options) {
+    try {
+      return await open.call(this, options);
+    } catch (error) {
+      const failed = (globalThis as Record<symbol, unknown>)[
+        Symbol.for('matchstream.serverFailed')
+      ];
+      if (typeof failed === 'function') failed(error);
+      throw error;
+    }
+  };
+}
+
 /** The patches as a server thread takes them: each function's source and the module it is given. */
 export function classicLevelPatches(): readonly ModulePatch[] {
   const module = dynalitesClassicLevel();
   return [
-    ...[readInPlace, largerWriteBuffer, batchedWrites, countedWrites].map((patch) =>
-      forThread(patch, module),
+    ...[readInPlace, largerWriteBuffer, reportOpenFailures, batchedWrites, countedWrites].map(
+      (patch) => forThread(patch, module),
     ),
     // A store in memory counts its writes the same way.
     forThread(countedWrites, dynalitesMemoryLevel()),

@@ -75,6 +75,15 @@ for (const patch of workerData.patches) {
     require.cache[patch.replaces].exports = replacement;
   }
 }
+// A failure the server cannot answer with (its store would not open, an error nothing caught):
+// said to the process, and the thread ends; every request then fails with the reason.
+const failed = (error) => {
+  const cause = error && error.cause && error.cause.message ? ': ' + error.cause.message : '';
+  parentPort.postMessage({ failed: (error && error.message ? error.message : String(error)) + cause });
+  process.exit(1);
+};
+globalThis[Symbol.for('matchstream.serverFailed')] = failed;
+process.on('uncaughtException', failed);
 const create = require(workerData.modulePath);
 const server = create(workerData.options);
 server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
@@ -150,11 +159,20 @@ export async function startServerThread(
     worker.once('exit', (code) =>
       reject(new Error(`${packageName} thread exited (${code}) before listening`)),
     );
-    worker.once('message', (message: { port?: number; error?: string }) =>
-      message.port ? resolve(message.port) : reject(new Error(`${packageName}: ${message.error}`)),
+    worker.once('message', (message: { port?: number; error?: string; failed?: string }) =>
+      message.port
+        ? resolve(message.port)
+        : reject(new Error(`${packageName}: ${message.error ?? message.failed}`)),
     );
   });
   worker.removeAllListeners('exit');
+  // What ended the thread, when an error did: a store that cannot be opened (a data folder's
+  // LevelDB locked or damaged) fails once the server listens, as the thread's first request
+  // or its own open finds. Every request after it is refused with that reason.
+  let failure: Error | undefined;
+  worker.on('error', (error) => {
+    failure ??= error;
+  });
   // Heap requests answered in order: the thread answers each message before the next.
   const waiting: { resolve: (heap: ThreadHeap) => void; reject: (error: Error) => void }[] = [];
   // Requests handed over as messages, by id, until answered.
@@ -165,8 +183,13 @@ export async function startServerThread(
   let nextId = 0;
   worker.on(
     'message',
-    (message: { heap?: ThreadHeap; response?: TransportResponse & { id: number } }) => {
-      if (message.heap) waiting.shift()?.resolve(message.heap);
+    (message: {
+      heap?: ThreadHeap;
+      response?: TransportResponse & { id: number };
+      failed?: string;
+    }) => {
+      if (message.failed) failure ??= new Error(message.failed);
+      else if (message.heap) waiting.shift()?.resolve(message.heap);
       else if (message.response) {
         const { id, ...response } = message.response;
         requests.get(id)?.resolve(response);
@@ -175,11 +198,15 @@ export async function startServerThread(
     },
   );
   let exited = false;
-  const stopped = () => new Error(`${packageName} thread has stopped`);
+  const stopped = () =>
+    new Error(
+      failure ? `${packageName} stopped: ${failure.message}` : `${packageName} thread has stopped`,
+    );
   const endpoint = `http://127.0.0.1:${port}`;
   worker.once('exit', () => {
     exited = true;
-    transports.delete(endpoint);
+    // The transport stays until `stop()`: a client made after the thread ended gets the
+    // reason, not a refused connection to the port it listened on.
     for (const w of waiting.splice(0)) w.reject(stopped());
     for (const r of requests.values()) r.reject(stopped());
     requests.clear();
@@ -214,9 +241,10 @@ export async function startServerThread(
     stop: async () => {
       live.delete(thread);
       transports.delete(endpoint);
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      if (exited) return;
+      const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
-      await exited;
+      await ended;
     },
   };
 }

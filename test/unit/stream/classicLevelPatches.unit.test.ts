@@ -259,7 +259,8 @@ describe("dynalite's writes to the tables a process watches", () => {
 
 describe('the patches in a server thread', () => {
   it('run from their own source, on the classic-level dynalite loads', async () => {
-    const [reads, writeBuffer, batches, counts, countsInMemory] = classicLevelPatches();
+    const [reads, writeBuffer, openFailures, batches, counts, countsInMemory] =
+      classicLevelPatches();
     const run = (source: string | undefined, prototype: object) =>
       (new Function(`return (${source})`)() as (level: object) => void)({
         ClassicLevel: { prototype },
@@ -275,6 +276,22 @@ describe('the patches in a server thread', () => {
     run(writeBuffer?.source, opener);
     await opener._open({ createIfMissing: true });
     expect(opened).toEqual([{ createIfMissing: true, writeBufferSize: 32 << 20 }]);
+    // A store that cannot be opened: the reason goes to the server thread's hook, where one is
+    // set, and the open fails as it did.
+    expect(openFailures?.module).toBe(reads?.module);
+    const locked = new Error('IO error: lock D/LOCK: already held by process');
+    const failing = { _open: () => Promise.reject(locked) };
+    run(openFailures?.source, failing);
+    await expect(failing._open()).rejects.toBe(locked);
+    const heard: unknown[] = [];
+    const hook = Symbol.for('matchstream.serverFailed');
+    (globalThis as Record<symbol, unknown>)[hook] = (error: unknown) => heard.push(error);
+    try {
+      await expect(failing._open()).rejects.toBe(locked);
+    } finally {
+      delete (globalThis as Record<symbol, unknown>)[hook];
+    }
+    expect(heard).toEqual([locked]);
     expect(batches?.module).toBe(reads?.module);
     expect(counts?.module).toBe(reads?.module);
     expect(countsInMemory?.module).toBe(dynalitesMemoryLevel());

@@ -1,0 +1,56 @@
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir();
+
+/** A copy of `folder` whose LevelDB store `store` (dynamodb, kinesis) names a file it lacks. */
+function damaged(folder: string, store: 'dynamodb' | 'kinesis'): string {
+  const copy = tmp.path(`damaged-${store}`);
+  cpSync(folder, copy, { recursive: true });
+  writeFileSync(join(copy, store, 'CURRENT'), 'MANIFEST-999999\n');
+  return copy;
+}
+
+/** The one line a command said on standard error: no stack trace, the reason and where. */
+function oneLine(run: { stderr: string }): string {
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+describe('a data folder whose store cannot be opened', () => {
+  it('is refused in one line naming the store, by commands that read it and by start, none hanging', async () => {
+    // Prepare: a folder a pipeline rated a season in, and copies with one store damaged each.
+    const games = tmp.path('games.csv');
+    const folder = tmp.path('rated');
+    await runCli(['generate', '--team-count', '6', '--games-per-team', '2', '--out', games]);
+    const rated = await runCli(['start', games, '--data-dir', folder, '--json']);
+    expect(rated.code, rated.stderr).toBe(0);
+    const tables = damaged(folder, 'dynamodb');
+    const stream = damaged(folder, 'kinesis');
+
+    // Act
+    const sagas = await runCli(['saga', 'list', '--data-dir', tables]);
+    const status = await runCli(['status', '--data-dir', stream]);
+    const start = await runCli(['start', '--data-dir', stream, '--season', '2026']);
+    // What reads the tables only does not need the stream.
+    const sagasOfStream = await runCli(['saga', 'list', '--data-dir', stream, '--json']);
+
+    // Assess
+    expect(sagas.code).toBe(1);
+    expect(oneLine(sagas)).toMatch(
+      new RegExp(`^matchstream: dynalite stopped: .*${tables}/dynamodb/MANIFEST-999999.*$`),
+    );
+    for (const run of [status, start]) {
+      expect(run.code).toBe(1);
+      expect(oneLine(run)).toMatch(
+        new RegExp(`^matchstream: kinesalite stopped: .*${stream}/kinesis/MANIFEST-999999.*$`),
+      );
+    }
+    expect(sagasOfStream.code, sagasOfStream.stderr).toBe(0);
+    expect((JSON.parse(sagasOfStream.stdout) as { sagas: unknown[] }).sagas).toHaveLength(1);
+  }, 120_000);
+});
