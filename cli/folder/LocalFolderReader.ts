@@ -122,7 +122,7 @@ export async function openDataFolder(
   const dynamoServer = await startEmbeddedDynamo({ thread: true, dataDir: storeDir(dataDir) });
   const dynamo = dynamoClient(ownServer(dynamoServer.endpoint));
   // kinesalite only for what reads the stream (`status`, `projections list`): loading it and
-  // opening the stream's store took a fifth of the CPU of a command that reads tables only
+  // opening the stream's store took about a sixth of the CPU of a command that reads tables only
   // (`saga list`, `dead-letters list`). On a thread too: a stream store that cannot be opened
   // then fails the requests with the reason, where in this thread it would end the process.
   let stream: Promise<{ server: EmbeddedKinesis; client: KinesisClient } | undefined> | undefined;
