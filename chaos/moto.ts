@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
@@ -40,9 +40,31 @@ export function motoAvailable(): boolean {
   return found;
 }
 
-/** Whether moto_server is on the PATH (`INSTALL_HINT` says how to get it). */
+let motoOnPath: boolean | undefined;
+
+/**
+ * Whether an executable moto_server is on the PATH (`INSTALL_HINT` says how to get it), looked
+ * up once a process. Found, not run: running `moto_server --help` to ask took about a second
+ * of CPU (Python importing moto), in each of the two dozen test files that ask. An install
+ * that is found but cannot run fails in `startMoto`, with moto_server's own words.
+ */
 export function motoFound(): boolean {
-  return spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+  motoOnPath ??= executableOnPath('moto_server');
+  return motoOnPath;
+}
+
+/** Whether a directory of `path` (as PATH: directories apart by `:`) holds an executable `name`. */
+export function executableOnPath(name: string, path = process.env.PATH ?? ''): boolean {
+  return path.split(delimiter).some((dir) => {
+    if (dir === '') return false;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 export interface MotoOptions {
