@@ -2,6 +2,8 @@ import { READ_MODELS } from '../../pipeline/readModels.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { lastSaga, sagaMetrics } from '../../sagas/sagasReadModel.js';
 import { sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
+import type { ConsumerLag } from '../../stream/local/consumerLag.js';
+import { CliError } from '../exitCodes.js';
 import { activeDocuments, activeGeneration, type FolderReader } from '../folder/FolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { counted } from '../output/plural.js';
@@ -32,6 +34,25 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
     line.stop();
   }
   await write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
+  // What the folder's tables hold was shown; the damaged part is an error all the same.
+  if (report.stream_unreadable !== undefined)
+    throw new CliError(
+      `the change stream cannot be read, so the consumers' lag is unknown: ${report.stream_unreadable}`,
+    );
+}
+
+/**
+ * Each consumer's lag, or why the change stream could not be read (its store damaged or held
+ * by another program): the rest of the report does not need the stream.
+ */
+async function lagOrReason(
+  reader: FolderReader,
+): Promise<{ consumers: ConsumerLag[] | null; stream_unreadable?: string }> {
+  try {
+    return { consumers: await reader.consumerLag() };
+  } catch (error) {
+    return { consumers: null, stream_unreadable: (error as Error).message };
+  }
 }
 
 /** Everything `status` reports of a data folder (`onItems`: the events table read so far). */
@@ -41,7 +62,7 @@ export async function statusReport(reader: FolderReader, onItems?: (items: numbe
     activeDocuments(reader, 'pipeline-stats').then(eventCounts),
     activeDocuments(reader, 'sagas'),
     reader.deadLetters(),
-    reader.consumerLag(),
+    lagOrReason(reader),
     Promise.all(
       READ_MODELS.map(async (p) => ({
         name: p.name,
@@ -60,7 +81,7 @@ export async function statusReport(reader: FolderReader, onItems?: (items: numbe
       pending: Math.max(events.total + (events.archived?.events ?? 0) - stats.total, 0),
     },
     read_models: readModels,
-    consumers,
+    ...consumers,
     dead_letters: { total: letters.length, by_consumer: byConsumer },
     breakers: breakers.map((b) => ({
       ...sharedSnapshot(b),
@@ -95,12 +116,14 @@ function describe(report: StatusReport): string {
         ? ''
         : `, ${report.applied.pending.toLocaleString('en-US')} pending (applied when a pipeline runs on the folder: start, serve)`
     }`,
-    ...(report.consumers.length === 0
-      ? ['  consumers    none has run on this folder yet']
-      : report.consumers.map(
-          (c) =>
-            `  consumer     ${c.consumer}: ${c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${counted(c.shards_behind, 'shard')}`}`,
-        )),
+    ...(report.consumers === null
+      ? ['  consumers    unknown: the change stream cannot be read']
+      : report.consumers.length === 0
+        ? ['  consumers    none has run on this folder yet']
+        : report.consumers.map(
+            (c) =>
+              `  consumer     ${c.consumer}: ${c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${counted(c.shards_behind, 'shard')}`}`,
+          )),
     `  dead letters ${report.dead_letters.total}${
       report.dead_letters.total > 0
         ? ` (${Object.entries(report.dead_letters.by_consumer)

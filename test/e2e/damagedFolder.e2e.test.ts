@@ -22,7 +22,7 @@ function oneLine(run: { stderr: string }): string {
 }
 
 describe('a data folder whose store cannot be opened', () => {
-  it('is refused in one line naming the store, by commands that read it and by start, none hanging', async () => {
+  it('is refused in one line naming the store, by commands that read it and by start, none hanging; status shows what the tables hold', async () => {
     // Prepare: a folder a pipeline rated a season in, and copies with one store damaged each.
     const games = tmp.path('games.csv');
     const folder = tmp.path('rated');
@@ -35,6 +35,7 @@ describe('a data folder whose store cannot be opened', () => {
     // Act
     const sagas = await runCli(['saga', 'list', '--data-dir', tables]);
     const status = await runCli(['status', '--data-dir', stream]);
+    const statusJson = await runCli(['status', '--data-dir', stream, '--json']);
     const start = await runCli(['start', '--data-dir', stream, '--season', '2026']);
     // What reads the tables only does not need the stream.
     const sagasOfStream = await runCli(['saga', 'list', '--data-dir', stream, '--json']);
@@ -44,12 +45,32 @@ describe('a data folder whose store cannot be opened', () => {
     expect(oneLine(sagas)).toMatch(
       new RegExp(`^matchstream: dynalite stopped: .*${tables}/dynamodb/MANIFEST-999999.*$`),
     );
-    for (const run of [status, start]) {
+    expect(start.code).toBe(1);
+    expect(oneLine(start)).toMatch(
+      new RegExp(`^matchstream: kinesalite stopped: .*${stream}/kinesis/MANIFEST-999999.*$`),
+    );
+    // status shows what the tables hold, the lag as unknown, and fails naming the store.
+    for (const run of [status, statusJson]) {
       expect(run.code).toBe(1);
       expect(oneLine(run)).toMatch(
-        new RegExp(`^matchstream: kinesalite stopped: .*${stream}/kinesis/MANIFEST-999999.*$`),
+        new RegExp(
+          `^matchstream: the change stream cannot be read, so the consumers' lag is unknown: kinesalite stopped: .*${stream}/kinesis/MANIFEST-999999.*$`,
+        ),
       );
     }
+    expect(status.stdout).toMatch(/^ {2}events {7}\d+ stored \(/m);
+    expect(status.stdout).toMatch(/^ {2}consumers {4}unknown: the change stream cannot be read$/m);
+    expect(status.stdout).toMatch(/^ {2}last saga {4}\S+ completed$/m);
+    const report = JSON.parse(statusJson.stdout) as {
+      events: { total: number };
+      consumers: unknown;
+      stream_unreadable: string;
+      last_saga: { status: string };
+    };
+    expect(report.consumers).toBeNull();
+    expect(report.stream_unreadable).toContain(`${stream}/kinesis/MANIFEST-999999`);
+    expect(report.events.total).toBe(JSON.parse(rated.stdout).events_appended);
+    expect(report.last_saga.status).toBe('completed');
     expect(sagasOfStream.code, sagasOfStream.stderr).toBe(0);
     expect((JSON.parse(sagasOfStream.stdout) as { sagas: unknown[] }).sagas).toHaveLength(1);
   }, 120_000);
