@@ -18,7 +18,7 @@ import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { type FolderReader, readModelRegistry } from '../folder/FolderReader.js';
+import { type FolderReader, readModelRegistry, streamUnreadable } from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { formatTable } from '../output/table.js';
@@ -87,10 +87,21 @@ function awsRegistry(flags: ProjectionFlags): {
   };
 }
 
-/** Every read model of a data folder: its generations, the active one, checkpoints and lag. */
+/**
+ * Every read model of a data folder: its generations, the active one, checkpoints and lag; and
+ * why the lag is unknown where the change stream could not be read (the rest does not need it).
+ */
 export async function projectionsReport(reader: FolderReader) {
-  const lags = new Map((await reader.consumerLag()).map((l) => [l.consumer, l]));
-  return registryReport(readModelRegistry(reader), (consumer) => lags.get(consumer));
+  let unreadable: string | undefined;
+  const lags = await reader.consumerLag().then(
+    (all) => new Map(all.map((l) => [l.consumer, l])),
+    (error: unknown) => {
+      unreadable = (error as Error).message;
+      return undefined;
+    },
+  );
+  const list = await registryReport(readModelRegistry(reader), (consumer) => lags?.get(consumer));
+  return { list, unreadable };
 }
 
 /**
@@ -130,13 +141,20 @@ function registryReport(
 
 /** `projections list`: every read model, its generations, the active one, checkpoint and lag. */
 export async function runProjectionsList(flags: ProjectionFlags): Promise<void> {
-  const list = flags.aws
-    ? await awsReport(flags)
+  const { list, unreadable } = flags.aws
+    ? { list: await awsReport(flags), unreadable: undefined }
     : await withDataFolder(flags.dataDir, projectionsReport);
-  if (flags.json) {
-    await write(`${JSON.stringify(list, null, 2)}\n`);
-    return;
-  }
+  if (flags.json) await write(`${JSON.stringify(list, null, 2)}\n`);
+  else await write(describeList(list, flags, unreadable !== undefined));
+  if (unreadable !== undefined) throw streamUnreadable(unreadable);
+}
+
+/** The read models as a table of their generations (`lagUnknown`: the stream was not read). */
+function describeList(
+  list: Awaited<ReturnType<typeof registryReport>>,
+  flags: ProjectionFlags,
+  lagUnknown: boolean,
+): string {
   // One table for every generation of every read model, so the columns line up throughout.
   const rows = formatTable(
     list.flatMap((m) =>
@@ -149,7 +167,9 @@ export async function runProjectionsList(flags: ProjectionFlags): Promise<void> 
         g.status !== 'live' || flags.aws
           ? ''
           : g.lag_ms === null
-            ? 'no checkpoint yet'
+            ? lagUnknown
+              ? 'lag unknown'
+              : 'no checkpoint yet'
             : g.lag_ms === 0
               ? 'caught up'
               : `${g.lag_ms} ms behind`,
@@ -162,7 +182,7 @@ export async function runProjectionsList(flags: ProjectionFlags): Promise<void> 
     `${m.name} (v${m.version}): generation ${m.active} active${m.rebuild_needed ? ' — built by an older version, rebuild it' : ''}`,
     ...rows.splice(0, m.generations.length),
   ]);
-  await write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** `projections activate`: a live generation made the one queries read. */

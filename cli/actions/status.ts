@@ -3,8 +3,12 @@ import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { lastSaga, sagaMetrics } from '../../sagas/sagasReadModel.js';
 import { sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
-import { CliError } from '../exitCodes.js';
-import { activeDocuments, activeGeneration, type FolderReader } from '../folder/FolderReader.js';
+import {
+  activeDocuments,
+  activeGeneration,
+  type FolderReader,
+  streamUnreadable,
+} from '../folder/FolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { counted } from '../output/plural.js';
 import { statusLine } from '../progress.js';
@@ -35,10 +39,7 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
   }
   await write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
   // What the folder's tables hold was shown; the damaged part is an error all the same.
-  if (report.stream_unreadable !== undefined)
-    throw new CliError(
-      `the change stream cannot be read, so the consumers' lag is unknown: ${report.stream_unreadable}`,
-    );
+  if (report.stream_unreadable !== undefined) throw streamUnreadable(report.stream_unreadable);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { SharedBreakerState } from '../../stream/breaker/BreakerStateStore.
 import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
 import type { StoredEventCounts } from '../../stream/eventStore/countStoredEvents.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
+import { CliError } from '../exitCodes.js';
 
 /** The events a data folder's store holds: the table's, and the archive's of expired seasons. */
 export type FolderEventCounts = StoredEventCounts & {
@@ -65,6 +66,16 @@ export function activeGeneration(reader: FolderReader, name: string): Promise<Ge
 /** The documents of a read model's active generation. */
 export async function activeDocuments(reader: FolderReader, name: string): Promise<DocumentStore> {
   return reader.documents((await activeGeneration(reader, name)).table);
+}
+
+/**
+ * The error of a command that showed what a data folder's tables hold but could not read its
+ * change stream (`reason`: why; its store damaged, or held by another program).
+ */
+export function streamUnreadable(reason: string): CliError {
+  return new CliError(
+    `the change stream cannot be read, so the consumers' lag is unknown: ${reason}`,
+  );
 }
 
 /** Refuses writes: the stores a `FolderReader` hands out are for reading. */

@@ -22,7 +22,7 @@ function oneLine(run: { stderr: string }): string {
 }
 
 describe('a data folder whose store cannot be opened', () => {
-  it('is refused in one line naming the store, by commands that read it and by start, none hanging; status shows what the tables hold', async () => {
+  it('is refused in one line naming the store, by commands that read it and by start, none hanging; status and projections list show what the tables hold', async () => {
     // Prepare: a folder a pipeline rated a season in, and copies with one store damaged each.
     const games = tmp.path('games.csv');
     const folder = tmp.path('rated');
@@ -36,6 +36,7 @@ describe('a data folder whose store cannot be opened', () => {
     const sagas = await runCli(['saga', 'list', '--data-dir', tables]);
     const status = await runCli(['status', '--data-dir', stream]);
     const statusJson = await runCli(['status', '--data-dir', stream, '--json']);
+    const projections = await runCli(['projections', 'list', '--data-dir', stream]);
     const start = await runCli(['start', '--data-dir', stream, '--season', '2026']);
     // What reads the tables only does not need the stream.
     const sagasOfStream = await runCli(['saga', 'list', '--data-dir', stream, '--json']);
@@ -49,8 +50,9 @@ describe('a data folder whose store cannot be opened', () => {
     expect(oneLine(start)).toMatch(
       new RegExp(`^matchstream: kinesalite stopped: .*${stream}/kinesis/MANIFEST-999999.*$`),
     );
-    // status shows what the tables hold, the lag as unknown, and fails naming the store.
-    for (const run of [status, statusJson]) {
+    // status and projections list show what the tables hold, the lag as unknown, and fail
+    // naming the store.
+    for (const run of [status, statusJson, projections]) {
       expect(run.code).toBe(1);
       expect(oneLine(run)).toMatch(
         new RegExp(
@@ -71,6 +73,11 @@ describe('a data folder whose store cannot be opened', () => {
     expect(report.stream_unreadable).toContain(`${stream}/kinesis/MANIFEST-999999`);
     expect(report.events.total).toBe(JSON.parse(rated.stdout).events_appended);
     expect(report.last_saga.status).toBe('completed');
+    expect(projections.stdout).toMatch(/^matches \(v\d+\): generation 1 active$/m);
+    expect(projections.stdout).toMatch(
+      /^ +\* +g1 +live +matchstream-rm-matches-v\d+ +v\d+ +lag unknown$/m,
+    );
+    expect(projections.stdout).not.toContain('no checkpoint yet');
     expect(sagasOfStream.code, sagasOfStream.stderr).toBe(0);
     expect((JSON.parse(sagasOfStream.stdout) as { sagas: unknown[] }).sagas).toHaveLength(1);
   }, 120_000);
