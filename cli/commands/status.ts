@@ -19,7 +19,9 @@ it ("pending": the rest, applied when a pipeline runs on the folder: start, serv
 "breakers" lists each circuit breaker that ever opened, as the pipeline last wrote it: open
 (work around that dependency held, with the time of its next trial) or closed again.
 Counting reads every event of the store: on a terminal, standard error shows how many so far.
-While serve holds the folder, the server is asked. A folder that does not exist is an error.`,
+While serve holds the folder, the server is asked. A folder that does not exist is an error.
+A change stream that cannot be read (its store damaged): the rest is shown, the lag as
+unknown, and the command exits 1 saying why.`,
     )
     .action(async (flags: StatusFlags) => {
       const { runStatus } = await import('../actions/status.js');
