@@ -18,7 +18,12 @@ import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { type FolderReader, readModelRegistry, streamUnreadable } from '../folder/FolderReader.js';
+import {
+  type FolderReader,
+  lagOrReason,
+  readModelRegistry,
+  streamUnreadable,
+} from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { formatTable } from '../output/table.js';
@@ -92,15 +97,9 @@ function awsRegistry(flags: ProjectionFlags): {
  * why the lag is unknown where the change stream could not be read (the rest does not need it).
  */
 export async function projectionsReport(reader: FolderReader) {
-  let unreadable: string | undefined;
-  const lags = await reader.consumerLag().then(
-    (all) => new Map(all.map((l) => [l.consumer, l])),
-    (error: unknown) => {
-      unreadable = (error as Error).message;
-      return undefined;
-    },
-  );
-  const list = await registryReport(readModelRegistry(reader), (consumer) => lags?.get(consumer));
+  const { consumers, stream_unreadable: unreadable } = await lagOrReason(reader);
+  const lags = new Map(consumers?.map((l) => [l.consumer, l]));
+  const list = await registryReport(readModelRegistry(reader), (consumer) => lags.get(consumer));
   return { list, unreadable };
 }
 

@@ -2,11 +2,11 @@ import { READ_MODELS } from '../../pipeline/readModels.js';
 import { eventCounts } from '../../projections/readModels/pipelineStats.js';
 import { lastSaga, sagaMetrics } from '../../sagas/sagasReadModel.js';
 import { sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
-import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 import {
   activeDocuments,
   activeGeneration,
   type FolderReader,
+  lagOrReason,
   streamUnreadable,
 } from '../folder/FolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
@@ -40,20 +40,6 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
   await write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
   // What the folder's tables hold was shown; the damaged part is an error all the same.
   if (report.stream_unreadable !== undefined) throw streamUnreadable(report.stream_unreadable);
-}
-
-/**
- * Each consumer's lag, or why the change stream could not be read (its store damaged or held
- * by another program): the rest of the report does not need the stream.
- */
-async function lagOrReason(
-  reader: FolderReader,
-): Promise<{ consumers: ConsumerLag[] | null; stream_unreadable?: string }> {
-  try {
-    return { consumers: await reader.consumerLag() };
-  } catch (error) {
-    return { consumers: null, stream_unreadable: (error as Error).message };
-  }
 }
 
 /** Everything `status` reports of a data folder (`onItems`: the events table read so far). */

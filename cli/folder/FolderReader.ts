@@ -69,6 +69,20 @@ export async function activeDocuments(reader: FolderReader, name: string): Promi
 }
 
 /**
+ * Each consumer's lag, or why the change stream could not be read (`consumers` null): its store
+ * damaged, or held by another program. What else a command shows does not need the stream.
+ */
+export async function lagOrReason(
+  reader: FolderReader,
+): Promise<{ consumers: ConsumerLag[] | null; stream_unreadable?: string }> {
+  try {
+    return { consumers: await reader.consumerLag() };
+  } catch (error) {
+    return { consumers: null, stream_unreadable: (error as Error).message };
+  }
+}
+
+/**
  * The error of a command that showed what a data folder's tables hold but could not read its
  * change stream (`reason`: why; its store damaged, or held by another program).
  */
