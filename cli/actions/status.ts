@@ -44,7 +44,7 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
 
 /** Everything `status` reports of a data folder (`onItems`: the events table read so far). */
 export async function statusReport(reader: FolderReader, onItems?: (items: number) => void) {
-  const [events, stats, sagas, letters, consumers, readModels, breakers] = await Promise.all([
+  const [events, stats, sagas, letters, lag, readModels, breakers] = await Promise.all([
     reader.storedEvents(onItems),
     activeDocuments(reader, 'pipeline-stats').then(eventCounts),
     activeDocuments(reader, 'sagas'),
@@ -68,7 +68,7 @@ export async function statusReport(reader: FolderReader, onItems?: (items: numbe
       pending: Math.max(events.total + (events.archived?.events ?? 0) - stats.total, 0),
     },
     read_models: readModels,
-    ...consumers,
+    ...lag,
     dead_letters: { total: letters.length, by_consumer: byConsumer },
     breakers: breakers.map((b) => ({
       ...sharedSnapshot(b),
