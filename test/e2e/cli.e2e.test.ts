@@ -523,6 +523,7 @@ describe('matchstream (built command)', () => {
     expect(json.stdout).toBe(format.stdout);
     expect(both).toEqual({
       code: 2,
+      signal: null,
       stdout: '',
       stderr: 'matchstream: --json and --format csv ask for two formats: give one\n',
     });

@@ -14,7 +14,10 @@ export const CLI = resolve(root, 'dist/cli/matchstream.js');
 export const CLI_MODULES = resolve(root, 'dist/cli/main.js');
 
 export interface CliRun {
+  /** The exit code, or null when a signal ended the process (see `signal`). */
   readonly code: number | null;
+  /** The signal that ended the process, if one did (a crash shows here, e.g. SIGSEGV). */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -58,7 +61,7 @@ export function outputOf(child: ChildProcess): Promise<CliRun> {
       stderr += d;
     });
     child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
 }
 
