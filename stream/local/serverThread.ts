@@ -59,11 +59,51 @@ export function liveServerThreads(): readonly LiveServerThread[] {
   return [...live];
 }
 
+/**
+ * How long a server thread waits for the process to hold an addon it loaded (`keepLoaded`).
+ * The process answers from its event loop, in well under a millisecond when it is free.
+ */
+const ADDON_WAIT_MS = 5_000;
+
+// The native addons of the server threads, loaded by this process too, by file.
+const heldAddons = new Set<string>();
+
+/**
+ * Loads into this process (once) the native addon a server thread loaded, so that it stays
+ * mapped as long as the process runs. Node unloads a thread's addons when the thread ends, but
+ * the thread LevelDB starts for its compactions inside classic-level's addon (dynalite's; and
+ * inside leveldown's, kinesalite's) is not the server thread's and outlives it. Run while the
+ * whole test suite loaded both cores, 3 of 245 `matchstream inspect --dead-letters` right after
+ * a `dead-letters redrive` ended with SIGSEGV, the crashed thread's program counter in no mapped
+ * file. A process that holds the addon keeps that code mapped, as in a process that opens
+ * LevelDB on its main thread.
+ */
+function keepLoaded(filename: string): void {
+  if (heldAddons.has(filename)) return;
+  createRequire(import.meta.url)(filename);
+  heldAddons.add(filename);
+}
+
+/** The native addons server threads loaded, which this process holds too (`keepLoaded`). */
+export function heldServerAddons(): readonly string[] {
+  return [...heldAddons];
+}
+
 // The thread's program: build the server with the package's factory, listen on loopback, and
 // close it when asked. (CommonJS text, so the thread needs no build step.)
 const PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads');
 const v8 = require('node:v8');
+// Each native addon the thread loads is loaded by the process too (see \`keepLoaded\`) before
+// the thread goes on: the thread waits, at most a while, for the process to say it holds it.
+const dlopen = process.dlopen;
+process.dlopen = function (module, filename, ...rest) {
+  const result = dlopen.call(this, module, filename, ...rest);
+  const held = new Int32Array(new SharedArrayBuffer(4));
+  parentPort.postMessage({ addon: filename, held });
+  Atomics.wait(held, 0, 0, ${ADDON_WAIT_MS});
+  return result;
+};
 // What the process shares with the thread, on globalThis by name (the patches read it there).
 for (const [name, value] of Object.entries(workerData.globals)) globalThis[Symbol.for(name)] = value;
 // Patches of the package's dependencies first: each a self-contained function's source, given
@@ -154,16 +194,29 @@ export async function startServerThread(
     eval: true,
     workerData: { modulePath, options, patches, globals },
   });
+  // Whenever the thread loads an addon (the program waits for this answer).
+  worker.on('message', (message: { addon?: string; held?: Int32Array }) => {
+    if (message.addon === undefined || message.held === undefined) return;
+    try {
+      keepLoaded(message.addon);
+    } finally {
+      Atomics.store(message.held, 0, 1);
+      Atomics.notify(message.held, 0);
+    }
+  });
   const port = await new Promise<number>((resolve, reject) => {
+    const started = (message: { port?: number; error?: string; failed?: string }) => {
+      if (message.port) resolve(message.port);
+      else if (message.error !== undefined || message.failed !== undefined)
+        reject(new Error(`${packageName}: ${message.error ?? message.failed}`));
+      else return;
+      worker.off('message', started);
+    };
     worker.once('error', reject);
     worker.once('exit', (code) =>
       reject(new Error(`${packageName} thread exited (${code}) before listening`)),
     );
-    worker.once('message', (message: { port?: number; error?: string; failed?: string }) =>
-      message.port
-        ? resolve(message.port)
-        : reject(new Error(`${packageName}: ${message.error ?? message.failed}`)),
-    );
+    worker.on('message', started);
   });
   worker.removeAllListeners('exit');
   // What ended the thread, when an error did: a store that cannot be opened (a data folder's

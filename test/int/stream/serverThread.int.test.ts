@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { dynalitesCrc32 } from '../../../stream/local/dynaliteChecksums.js';
 import { startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { startEmbeddedKinesis } from '../../../stream/local/embeddedKinesis.js';
 import { liveServerThreads } from '../../../stream/local/serverThread.js';
+import { CLI_MODULES } from '../../support/cli.js';
+import { tempDir } from '../../support/tempDir.js';
 
 describe('the embedded servers on threads of their own', () => {
   it('each answers with its own heap while it runs, and is gone once stopped', async () => {
@@ -77,6 +81,41 @@ describe('the embedded servers on threads of their own', () => {
         await dynamo.stop();
       }
     }
+  });
+
+  const tmp = tempDir('server-thread-');
+
+  it('leaves the native addons its threads loaded mapped in the process once the threads end', async () => {
+    // Prepare: a process of its own (the built modules), where nothing else loaded LevelDB;
+    // both servers on disk, so that each loads its LevelDB addon on its thread.
+    const local = (file: string) => new URL(file, `file://${CLI_MODULES}`).href;
+    const program = `
+      import { readFileSync } from 'node:fs';
+      const { startEmbeddedDynamo } = await import(${JSON.stringify(local('../stream/local/embeddedDynamo.js'))});
+      const { startEmbeddedKinesis } = await import(${JSON.stringify(local('../stream/local/embeddedKinesis.js'))});
+      const { heldServerAddons } = await import(${JSON.stringify(local('../stream/local/serverThread.js'))});
+      const dynamo = await startEmbeddedDynamo({ thread: true, dataDir: ${JSON.stringify(tmp.path('tables'))} });
+      const kinesis = await startEmbeddedKinesis({ thread: true, dataDir: ${JSON.stringify(tmp.path('stream'))} });
+      await dynamo.stop();
+      await kinesis.stop();
+      const mapped = readFileSync('/proc/self/maps', 'utf8').split('\\n')
+        .map((line) => line.split(/\\s+/)[5] ?? '').filter((file) => file.endsWith('.node'));
+      console.log(JSON.stringify({ held: heldServerAddons(), mapped: [...new Set(mapped)] }));
+    `;
+
+    // Act
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      tmp.file('addons.mjs', program),
+    ]);
+
+    // Assess: LevelDB's own threads (compactions) outlive the server thread, and ran into
+    // unmapped code when the thread's end unloaded the addon.
+    const { held, mapped } = JSON.parse(stdout) as { held: string[]; mapped: string[] };
+    expect(held).toEqual([
+      expect.stringMatching(/\/classic-level\/.*\.node$/),
+      expect.stringMatching(/\/leveldown\/.*\.node$/),
+    ]);
+    expect(mapped.sort()).toEqual([...held].sort());
   });
 
   it('keeps no thread of its own when the server runs on the calling thread', async () => {
