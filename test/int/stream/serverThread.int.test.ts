@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { dynalitesCrc32 } from '../../../stream/local/dynaliteChecksums.js';
@@ -88,7 +89,7 @@ describe('the embedded servers on threads of their own', () => {
   it('leaves the native addons its threads loaded mapped in the process once the threads end', async () => {
     // Prepare: a process of its own (the built modules), where nothing else loaded LevelDB;
     // both servers on disk, so that each loads its LevelDB addon on its thread.
-    const local = (file: string) => new URL(file, `file://${CLI_MODULES}`).href;
+    const local = (file: string) => new URL(file, pathToFileURL(CLI_MODULES)).href;
     const program = `
       import { readFileSync } from 'node:fs';
       const { startEmbeddedDynamo } = await import(${JSON.stringify(local('../stream/local/embeddedDynamo.js'))});
