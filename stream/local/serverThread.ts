@@ -73,7 +73,7 @@ const heldAddons = new Set<string>();
  * mapped as long as the process runs. Node unloads a thread's addons when the thread ends, but
  * the thread LevelDB starts for its compactions inside classic-level's addon (dynalite's; and
  * inside leveldown's, kinesalite's) is not the server thread's and outlives it. Run while the
- * whole test suite loaded both cores, 3 of 245 `matchstream inspect --dead-letters` right after
+ * whole test suite loaded both cores, 3 of 300 `matchstream inspect --dead-letters` right after
  * a `dead-letters redrive` ended with SIGSEGV, the crashed thread's program counter in no mapped
  * file. A process that holds the addon keeps that code mapped, as in a process that opens
  * LevelDB on its main thread.
