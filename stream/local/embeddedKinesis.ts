@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { kinesaliteSequencePatches, patchKinesaliteSequences } from './kinesaliteSequences.js';
+import { refuseDamagedLog } from './levelLogs.js';
 import { startServerThread } from './serverThread.js';
 
 /** A Kinesis stand-in running inside this process. */
@@ -19,7 +20,10 @@ export interface EmbeddedKinesis {
 export async function startEmbeddedKinesis(
   options: { dataDir?: string; thread?: boolean } = {},
 ): Promise<EmbeddedKinesis> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    refuseDamagedLog(options.dataDir, "the change stream's store");
+  }
   const settings = {
     ...(options.dataDir ? { path: options.dataDir } : {}),
     createStreamMs: 0,

@@ -1,4 +1,4 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -80,5 +80,34 @@ describe('a data folder whose store cannot be opened', () => {
     expect(projections.stdout).not.toContain('no checkpoint yet');
     expect(sagasOfStream.code, sagasOfStream.stderr).toBe(0);
     expect((JSON.parse(sagasOfStream.stdout) as { sagas: unknown[] }).sagas).toHaveLength(1);
+  }, 120_000);
+
+  it('is refused, and left as it is, when a write-ahead log holds a damaged record, where LevelDB would drop it without a word', async () => {
+    // Prepare: a season rated in a folder (its stores not opened since, so their writes are in
+    // their logs), and a copy with bytes of the tables' log overwritten in its middle.
+    const games = tmp.path('log-games.csv');
+    const folder = tmp.path('log-rated');
+    await runCli(['generate', '--team-count', '40', '--games-per-team', '6', '--out', games]);
+    const rated = await runCli(['start', games, '--data-dir', folder, '--quiet']);
+    expect(rated.code, rated.stderr).toBe(0);
+    const copy = tmp.path('log-damaged');
+    cpSync(folder, copy, { recursive: true });
+    const log = join(copy, 'dynamodb', '000003.log');
+    const bytes = readFileSync(log);
+    bytes.fill(0xff, 500_000, 500_064);
+    writeFileSync(log, bytes);
+
+    // Act
+    const status = await runCli(['status', '--data-dir', copy]);
+    const sagas = await runCli(['saga', 'list', '--data-dir', copy]);
+
+    // Assess: the record's block starts at 15 × 32 KiB; the log is what it was.
+    for (const run of [status, sagas]) {
+      expect(run.code).toBe(1);
+      expect(oneLine(run)).toBe(
+        `matchstream: the tables' store is damaged: ${log}: a record fails its checksum at byte 491520; opening it would drop that record and the rest of its block for good, so it was left as it is (restore the folder from a copy, or move that file away to open the store without anything it holds) (run with --debug for details)`,
+      );
+    }
+    expect(readFileSync(log).equals(bytes)).toBe(true);
   }, 120_000);
 });
