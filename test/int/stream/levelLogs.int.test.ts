@@ -19,8 +19,14 @@ const { ClassicLevel } = createRequire(import.meta.url)(dynalitesClassicLevel())
   ClassicLevel: new (location: string) => Db;
 };
 
-/** A LevelDB store's one write-ahead log, as classic-level leaves it when closed unflushed. */
-async function logOf(name: string, values: readonly string[]): Promise<Buffer> {
+/**
+ * A LevelDB store's one write-ahead log, as classic-level leaves it when closed unflushed: the
+ * store's folder, the log's file and its bytes.
+ */
+async function logOf(
+  name: string,
+  values: readonly string[],
+): Promise<{ dir: string; file: string; bytes: Buffer }> {
   const dir = tmp.path(name);
   const db = new ClassicLevel(dir);
   await db.open();
@@ -28,7 +34,8 @@ async function logOf(name: string, values: readonly string[]): Promise<Buffer> {
   await db.close();
   const logs = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f));
   expect(logs).toHaveLength(1);
-  return readFileSync(join(dir, logs[0] as string));
+  const file = join(dir, logs[0] as string);
+  return { dir, file, bytes: readFileSync(file) };
 }
 
 describe("LevelDB's write-ahead logs", () => {
@@ -36,7 +43,7 @@ describe("LevelDB's write-ahead logs", () => {
   const values = Array.from({ length: 60 }, (_, i) => `v${i}-`.repeat(i % 7 === 0 ? 9_000 : 20));
 
   it('are whole as LevelDB writes them, and whole when cut short at the end', async () => {
-    const log = await logOf('whole', values);
+    const { bytes: log } = await logOf('whole', values);
 
     expect(log.length).toBeGreaterThan(3 * 32 * 1024);
     expect(damagedRecord(log)).toBeUndefined();
@@ -45,7 +52,7 @@ describe("LevelDB's write-ahead logs", () => {
   });
 
   it('show the first record whose bytes changed, at the offset where that record starts', async () => {
-    const log = await logOf('changed', values);
+    const { bytes: log } = await logOf('changed', values);
     // The first record: header at 0; its data from byte 7.
     const inData = Buffer.from(log);
     inData[20] = (inData[20] as number) ^ 0x01;
@@ -68,11 +75,7 @@ describe("LevelDB's write-ahead logs", () => {
   });
 
   it('are found in a store folder, and a damaged one refused naming the file and the offset', async () => {
-    await logOf('store', values);
-    const dir = tmp.path('store');
-    const [name] = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f));
-    const file = join(dir, name as string);
-    const bytes = readFileSync(file);
+    const { dir, file, bytes } = await logOf('store', values);
     bytes[32 * 1024 + 10] = (bytes[32 * 1024 + 10] as number) ^ 0xff;
     writeFileSync(file, bytes);
 
