@@ -17,7 +17,7 @@ import { dynaliteTablePatches, patchDynaliteTables } from './dynaliteTables.js';
 import { dynaliteTypePatches, patchDynaliteTypes } from './dynaliteTypes.js';
 import { cacheParsedExpressions, expressionCachePatches } from './expressionCache.js';
 import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js';
-import { refuseDamagedLog } from './levelLogs.js';
+import { refuseDamagedStore } from './levelStore.js';
 import { startServerThread } from './serverThread.js';
 
 /** A DynamoDB stand-in running inside this process. */
@@ -57,7 +57,7 @@ export async function startEmbeddedDynamo(
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const release = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   try {
-    if (options.dataDir) refuseDamagedLog(options.dataDir, "the tables' store");
+    if (options.dataDir) refuseDamagedStore(options.dataDir, "the tables' store");
     const prefixes = options.countWritesTo ?? [];
     const counter: WriteCounter | undefined = options.countWritesTo
       ? {

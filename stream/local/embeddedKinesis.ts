@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { kinesaliteSequencePatches, patchKinesaliteSequences } from './kinesaliteSequences.js';
-import { refuseDamagedLog } from './levelLogs.js';
+import { refuseDamagedStore } from './levelStore.js';
 import { startServerThread } from './serverThread.js';
 
 /** A Kinesis stand-in running inside this process. */
@@ -22,7 +22,7 @@ export async function startEmbeddedKinesis(
 ): Promise<EmbeddedKinesis> {
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
-    refuseDamagedLog(options.dataDir, "the change stream's store");
+    refuseDamagedStore(options.dataDir, "the change stream's store");
   }
   const settings = {
     ...(options.dataDir ? { path: options.dataDir } : {}),

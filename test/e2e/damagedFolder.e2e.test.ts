@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -43,12 +43,18 @@ describe('a data folder whose store cannot be opened', () => {
 
     // Assess
     expect(sagas.code).toBe(1);
+    const missing = (dir: string) =>
+      `${dir}: the MANIFEST that CURRENT names is missing; LevelDB cannot tell which files make the store, so it was left as it is \\(restore the folder from a copy\\)`;
     expect(oneLine(sagas)).toMatch(
-      new RegExp(`^matchstream: dynalite stopped: .*${tables}/dynamodb/MANIFEST-999999.*$`),
+      new RegExp(
+        `^matchstream: the tables' store is damaged: ${missing(`${tables}/dynamodb/MANIFEST-999999`)}`,
+      ),
     );
     expect(start.code).toBe(1);
     expect(oneLine(start)).toMatch(
-      new RegExp(`^matchstream: kinesalite stopped: .*${stream}/kinesis/MANIFEST-999999.*$`),
+      new RegExp(
+        `^matchstream: the change stream's store is damaged: ${missing(`${stream}/kinesis/MANIFEST-999999`)}`,
+      ),
     );
     // status and projections list show what the tables hold, the lag as unknown, and fail
     // naming the store.
@@ -56,7 +62,7 @@ describe('a data folder whose store cannot be opened', () => {
       expect(run.code).toBe(1);
       expect(oneLine(run)).toMatch(
         new RegExp(
-          `^matchstream: the change stream cannot be read, so the consumers' lag is unknown: kinesalite stopped: .*${stream}/kinesis/MANIFEST-999999.*$`,
+          `^matchstream: the change stream cannot be read, so the consumers' lag is unknown: the change stream's store is damaged: ${missing(`${stream}/kinesis/MANIFEST-999999`)}`,
         ),
       );
     }
@@ -117,5 +123,46 @@ describe('a data folder whose store cannot be opened', () => {
       expect(offset).toBeLessThanOrEqual(500_000);
     }
     expect(readFileSync(log).equals(bytes)).toBe(true);
+  }, 120_000);
+
+  it('is refused, and left as it is, when a table file holds a damaged block, which LevelDB would read as it is', async () => {
+    // Prepare: a season rated in a folder, opened once more (LevelDB writes what its log held
+    // into a table file as it opens), and a copy with one byte of that table changed.
+    const games = tmp.path('table-games.csv');
+    const folder = tmp.path('table-rated');
+    await runCli(['generate', '--team-count', '30', '--games-per-team', '6', '--out', games]);
+    const rated = await runCli(['start', games, '--data-dir', folder, '--quiet']);
+    expect(rated.code, rated.stderr).toBe(0);
+    const opened = await runCli(['status', '--data-dir', folder]);
+    expect(opened.code, opened.stderr).toBe(0);
+    const dir = join(folder, 'dynamodb');
+    const [table] = readdirSync(dir).filter((f) => f.endsWith('.ldb'));
+    expect(table).toBeDefined();
+    const copy = tmp.path('table-damaged');
+    cpSync(folder, copy, { recursive: true });
+    const file = join(copy, 'dynamodb', table as string);
+    const bytes = readFileSync(file);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] as number) ^ 0xff;
+    writeFileSync(file, bytes);
+
+    // Act
+    const status = await runCli(['status', '--data-dir', copy]);
+
+    // Assess: the block named starts at or before the changed byte, within LevelDB's 4 KiB
+    // blocks (a block holds at least one item, and these are under 4 KiB each); the table is
+    // what it was, and the folder it came from opens as before.
+    const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const refusal = new RegExp(
+      `^matchstream: the tables' store is damaged: ${escaped}: a block fails its checksum at byte (\\d+); reading it would give wrong items, or none, without an error, so it was left as it is \\(restore the folder from a copy\\) \\(run with --debug for details\\)$`,
+    );
+    expect(status.code).toBe(1);
+    const line = oneLine(status);
+    expect(line).toMatch(refusal);
+    const offset = Number(refusal.exec(line)?.[1]);
+    expect(offset).toBeLessThanOrEqual(at);
+    expect(offset).toBeGreaterThan(at - 8 * 1024);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+    expect((await runCli(['status', '--data-dir', folder])).code).toBe(0);
   }, 120_000);
 });

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dynalitesClassicLevel } from '../../../stream/local/classicLevelPatches.js';
-import { damagedLog, damagedRecord, refuseDamagedLog } from '../../../stream/local/levelLogs.js';
+import { damagedRecord, logRecords } from '../../../stream/local/levelLogs.js';
+import { damagedStore, refuseDamagedStore } from '../../../stream/local/levelStore.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir('level-logs-');
@@ -79,14 +80,29 @@ describe("LevelDB's write-ahead logs", () => {
     bytes[32 * 1024 + 10] = (bytes[32 * 1024 + 10] as number) ^ 0xff;
     writeFileSync(file, bytes);
 
-    expect(damagedLog(tmp.path('none'))).toBeUndefined();
-    expect(damagedLog(dir)).toEqual({
+    expect(damagedStore(tmp.path('none'))).toBeUndefined();
+    expect(damagedStore(dir)).toMatchObject({
       file,
       offset: 32 * 1024,
       reason: 'a record fails its checksum',
     });
-    expect(() => refuseDamagedLog(dir, "the tables' store")).toThrow(
-      `the tables' store is damaged: ${file}: a record fails its checksum at byte 32768;`,
+    expect(() => refuseDamagedStore(dir, "the tables' store")).toThrow(
+      `the tables' store is damaged: ${file}: a record fails its checksum at byte 32768; opening it would drop that record and the rest of its block for good, so it was left as it is (restore the folder from a copy, or move that file away to open the store without anything it holds)`,
     );
+  });
+
+  it('give back their records whole, fragments put together, as they were written', async () => {
+    const { bytes: log } = await logOf('records', values);
+
+    // Each put is a write batch of its own: a 12-byte header (sequence, count), then the
+    // put's tag, key and value, each length-prefixed. The value is the record's last bytes.
+    const records = logRecords(log);
+    expect(records).toHaveLength(values.length);
+    records.forEach((record, i) => {
+      const value = values[i] as string;
+      expect(Buffer.from(record.subarray(record.length - value.length)).toString()).toBe(value);
+    });
+    // Cut inside the last record: it is left out, as LevelDB leaves it.
+    expect(logRecords(log.subarray(0, log.length - 3))).toHaveLength(values.length - 1);
   });
 });
