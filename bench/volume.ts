@@ -98,6 +98,20 @@ export interface VolumeFigure extends Omit<SampledRun, 'seconds' | 'requests' | 
   readonly ratio: number;
   readonly ingest_seconds: number;
   readonly ingest_peak_rss_mb: number;
+  /** `cpu_seconds` over `seconds`: how many cores `start` kept busy on average. */
+  readonly cores_busy: number;
+  /** `start`'s CPU time (every thread) per feed event, in ms. */
+  readonly cpu_ms_per_event: number;
+  /** The ingest alone's CPU seconds, every thread, and by thread as `cpu_seconds_by_thread`. */
+  readonly ingest_cpu_seconds: number;
+  readonly ingest_cpu_seconds_by_thread: Record<string, number>;
+  readonly ingest_cores_busy: number;
+  readonly ingest_cpu_ms_per_event: number;
+  /**
+   * The ingest alone's CPU per event over `start`'s: what `ratio` would be if both runs kept
+   * the cores equally busy. Past what the cores allow, only less work per event moves it.
+   */
+  readonly cpu_ratio: number;
   readonly rss_mb_per_1000_events: number;
   readonly automatic_sagas: number;
   readonly saga_status: unknown;
@@ -296,6 +310,15 @@ export async function measureSize(
       ratio: round(value / baseline, 3),
       ingest_seconds: ingest.report.seconds,
       ingest_peak_rss_mb: ingest.report.peak_rss_mb,
+      cpu_seconds: start.report.cpu_seconds,
+      cpu_seconds_by_thread: start.report.cpu_seconds_by_thread,
+      cores_busy: round(start.report.cpu_seconds / start.report.seconds, 2),
+      cpu_ms_per_event: round((start.report.cpu_seconds * 1000) / events, 3),
+      ingest_cpu_seconds: ingest.report.cpu_seconds,
+      ingest_cpu_seconds_by_thread: ingest.report.cpu_seconds_by_thread,
+      ingest_cores_busy: round(ingest.report.cpu_seconds / ingest.report.seconds, 2),
+      ingest_cpu_ms_per_event: round((ingest.report.cpu_seconds * 1000) / events, 3),
+      cpu_ratio: round(ingest.report.cpu_seconds / start.report.cpu_seconds, 3),
       peak_rss_mb: start.report.peak_rss_mb,
       main_heap_mb: start.report.main_heap_mb,
       peak_rss_sampled_at_s: start.report.peak_rss_sampled_at_s,

@@ -8,19 +8,25 @@
  *
  * The main thread's heap comes from `v8.getHeapStatistics()` here; each embedded server's
  * (dynalite, kinesalite, on worker threads) from the same call inside its thread, which
- * `liveServerThreads()` asks for. It also counts the main thread's DynamoDB and Kinesis
- * requests by operation and table (wrapping the SDK clients' `send`, as chaos/killAt.ts does),
+ * `liveServerThreads()` asks for. So does the CPU time of each: the kernel's count for the
+ * thread (Linux), the main thread's read here, each server thread's by the thread itself. It
+ * also counts the main thread's DynamoDB and Kinesis requests by operation and table (wrapping the SDK clients' `send`, as chaos/killAt.ts does),
  * since each is work for a server thread. And it keeps the highest RSS of each of the command's
  * phases apart, which the command publishes on a diagnostics channel (`PHASE_CHANNEL` in
  * cli/phases.ts). Nothing in the product knows of it.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { liveServerThreads } from '../stream/local/serverThread.js';
+import {
+  type LiveServerThread,
+  liveServerThreads,
+  SERVER_THREAD_STOPPED_CHANNEL,
+  type ThreadSample,
+} from '../stream/local/serverThread.js';
 
 /** The environment variable naming the report file. */
 export const VOLUME_REPORT_VARIABLE = 'MATCHSTREAM_VOLUME_REPORT';
@@ -51,6 +57,16 @@ export interface SampledRun {
   readonly threads_heap_committed_mb: Record<string, number>;
   /** Memory of ArrayBuffers and other objects outside the main thread's V8 heap, at its highest. */
   readonly external_mb: number;
+  /** CPU seconds of the whole process, every thread (user and system time). */
+  readonly cpu_seconds: number;
+  /**
+   * The same by thread, where the kernel counts it per thread (Linux; empty elsewhere): `main`,
+   * each server thread by package (its last sample: the one taken as it stopped, or for a
+   * thread still running at exit the last periodic one), and `other`, the rest: V8's helper
+   * threads (garbage collection, compiling), libuv's pool (where LevelDB's reads and writes
+   * run) and LevelDB's compactions.
+   */
+  readonly cpu_seconds_by_thread: Record<string, number>;
   readonly samples: number;
   /** Requests sent to dynalite and kinesalite, by `Operation table` (or stream). */
   readonly requests: Record<string, number>;
@@ -108,7 +124,34 @@ const PHASE_CHANNEL = 'matchstream:phase';
 const OUTSIDE = 'other';
 
 const MB = 2 ** 20;
-const round = (n: number) => Number(n.toFixed(1));
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+/** This thread's CPU seconds so far, as the kernel counts them; undefined without /proc (not Linux). */
+function threadCpuSeconds(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The process's CPU seconds by thread: the main thread's, each server thread's last sample
+ * (summed by package: a server stopped and started again counts both), and the rest.
+ */
+function cpuByThread(
+  total: number,
+  threadCpu: ReadonlyMap<LiveServerThread, number>,
+): Record<string, number> {
+  const main = threadCpuSeconds();
+  if (main === undefined) return {};
+  const byThread: Record<string, number> = { main };
+  for (const [thread, seconds] of threadCpu)
+    byThread[thread.packageName] = (byThread[thread.packageName] ?? 0) + seconds;
+  const named = Object.values(byThread).reduce((a, b) => a + b, 0);
+  byThread.other = Math.max(0, total - named);
+  return Object.fromEntries(Object.entries(byThread).map(([k, v]) => [k, round(v, 2)]));
+}
 
 /**
  * Samples every `everyMs` until the process exits, then writes the report. The samples come
@@ -151,6 +194,17 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
   });
   const threadHeap = new Map<string, number>();
   const threadCommitted = new Map<string, number>();
+  // Each server thread's CPU time at its latest sample (it only grows: a periodic sample
+  // answered after the one taken as the thread stopped changes nothing).
+  const threadCpu = new Map<LiveServerThread, number>();
+  const cpuOf = (thread: LiveServerThread, seconds: number | undefined) => {
+    if (seconds !== undefined) threadCpu.set(thread, Math.max(threadCpu.get(thread) ?? 0, seconds));
+  };
+  // Each server thread's last sample, taken as it stops: its CPU time to its end.
+  subscribe(SERVER_THREAD_STOPPED_CHANNEL, (message) => {
+    const { thread, sample } = message as { thread: LiveServerThread; sample: ThreadSample };
+    cpuOf(thread, sample.cpu_seconds);
+  });
   let sampling = false;
   const sample = async () => {
     if (sampling) return;
@@ -166,10 +220,12 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
     mainCommitted = Math.max(mainCommitted, heap.total_heap_size);
     external = Math.max(external, process.memoryUsage().external);
     const threads = liveServerThreads();
-    const heaps = await Promise.allSettled(threads.map((t) => t.heap()));
+    const heaps = await Promise.allSettled(threads.map((t) => t.sample()));
     heaps.forEach((h, i) => {
-      const name = threads[i]?.packageName;
-      if (h.status !== 'fulfilled' || !name) return;
+      const thread = threads[i];
+      const name = thread?.packageName;
+      if (h.status !== 'fulfilled' || !thread || !name) return;
+      cpuOf(thread, h.value.cpu_seconds);
       threadHeap.set(name, Math.max(threadHeap.get(name) ?? 0, h.value.used_heap_size));
       threadCommitted.set(name, Math.max(threadCommitted.get(name) ?? 0, h.value.total_heap_size));
     });
@@ -179,6 +235,8 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
   setInterval(() => void sample(), everyMs).unref();
   process.once('exit', () => {
     closePhase();
+    const usage = process.resourceUsage();
+    const cpu = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
     const report: SampledRun = {
       seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -196,6 +254,8 @@ export function sampleUntilExit(reportFile: string, everyMs = 200): void {
         [...threadCommitted].map(([k, v]) => [k, round(v / MB)]),
       ),
       external_mb: round(external / MB),
+      cpu_seconds: round(cpu, 2),
+      cpu_seconds_by_thread: cpuByThread(cpu, threadCpu),
       samples,
       requests: Object.fromEntries([...requests].sort((a, b) => b[1] - a[1])),
       items: Object.fromEntries([...items].sort((a, b) => b[1] - a[1])),

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type {
@@ -15,22 +16,39 @@ export interface ServerThread {
   stop(): Promise<void>;
 }
 
-/** A server thread's own V8 heap, as `v8.getHeapStatistics()` reports it inside the thread. */
-export interface ThreadHeap {
+/**
+ * A server thread's own V8 heap, as `v8.getHeapStatistics()` reports it inside the thread,
+ * and the CPU time the thread has run so far.
+ */
+export interface ThreadSample {
   readonly used_heap_size: number;
   readonly total_heap_size: number;
   readonly external_memory: number;
   readonly malloced_memory: number;
+  /**
+   * Seconds this thread has run on a core since it started, as the kernel counts them
+   * (`/proc/thread-self/schedstat`, user and system time); absent where there is no such file
+   * (not Linux). `process.cpuUsage()` counts every thread of the process together.
+   */
+  readonly cpu_seconds?: number;
 }
 
-/** A live server thread as the benchmarks see it: its package and a way to ask for its heap. */
+/** A live server thread as the benchmarks see it: its package and a way to sample it. */
 export interface LiveServerThread {
   readonly packageName: string;
-  heap(): Promise<ThreadHeap>;
+  sample(): Promise<ThreadSample>;
 }
 
-// Every thread started and not yet stopped: the volume benchmark samples their heaps apart
-// from the main thread's, which `process.memoryUsage()` cannot do.
+/**
+ * The diagnostics channel a server thread's last sample is published on as it stops, when
+ * something subscribes (the volume benchmark: the CPU time a thread ran up to its end):
+ * `{ thread: LiveServerThread, sample: ThreadSample }`.
+ */
+export const SERVER_THREAD_STOPPED_CHANNEL = 'matchstream:server-thread-stopped';
+const stoppedChannel = channel(SERVER_THREAD_STOPPED_CHANNEL);
+
+// Every thread started and not yet stopped: the volume benchmark samples their heaps and CPU
+// time apart from the main thread's, which `process.memoryUsage()` cannot do.
 const live = new Set<LiveServerThread>();
 
 // The request handlers of the server threads running now, by endpoint.
@@ -131,6 +149,14 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.addres
 // A request handed over as a message, given to the server's request listener as it would
 // have read it from a socket; the answer goes back as a message with the request's id.
 const { EventEmitter } = require('node:events');
+// This thread's CPU time (its first field: nanoseconds on a core), where the kernel has it.
+const cpuSeconds = () => {
+  try {
+    return Number(require('node:fs').readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return undefined;
+  }
+};
 const exact = (data) => (typeof data === 'string' ? data : new Uint8Array(data));
 function answer(request) {
   const { id, method, url, headers, body } = request;
@@ -155,13 +181,14 @@ function answer(request) {
 }
 parentPort.on('message', (message) => {
   if (message !== null && typeof message === 'object' && message.request) return answer(message.request);
-  if (message === 'heap') {
+  if (message === 'sample') {
     const h = v8.getHeapStatistics();
-    parentPort.postMessage({ heap: {
+    parentPort.postMessage({ sample: {
       used_heap_size: h.used_heap_size,
       total_heap_size: h.total_heap_size,
       external_memory: h.external_memory,
       malloced_memory: h.malloced_memory,
+      cpu_seconds: cpuSeconds(),
     } });
     return;
   }
@@ -226,8 +253,8 @@ export async function startServerThread(
   worker.on('error', (error) => {
     failure ??= error;
   });
-  // Heap requests answered in order: the thread answers each message before the next.
-  const waiting: { resolve: (heap: ThreadHeap) => void; reject: (error: Error) => void }[] = [];
+  // Samples answered in order: the thread answers each message before the next.
+  const waiting: { resolve: (sample: ThreadSample) => void; reject: (error: Error) => void }[] = [];
   // Requests handed over as messages, by id, until answered.
   const requests = new Map<
     number,
@@ -237,12 +264,12 @@ export async function startServerThread(
   worker.on(
     'message',
     (message: {
-      heap?: ThreadHeap;
+      sample?: ThreadSample;
       response?: TransportResponse & { id: number };
       failed?: string;
     }) => {
       if (message.failed) failure ??= new Error(message.failed);
-      else if (message.heap) waiting.shift()?.resolve(message.heap);
+      else if (message.sample) waiting.shift()?.resolve(message.sample);
       else if (message.response) {
         const { id, ...response } = message.response;
         requests.get(id)?.resolve(response);
@@ -281,11 +308,11 @@ export async function startServerThread(
   );
   const thread: LiveServerThread = {
     packageName,
-    heap: () =>
-      new Promise<ThreadHeap>((resolve, reject) => {
+    sample: () =>
+      new Promise<ThreadSample>((resolve, reject) => {
         if (exited) return reject(stopped());
         waiting.push({ resolve, reject });
-        worker.postMessage('heap');
+        worker.postMessage('sample');
       }),
   };
   live.add(thread);
@@ -295,6 +322,10 @@ export async function startServerThread(
       live.delete(thread);
       transports.delete(endpoint);
       if (exited) return;
+      if (stoppedChannel.hasSubscribers) {
+        const sample = await thread.sample().catch(() => undefined);
+        if (sample) stoppedChannel.publish({ thread, sample });
+      }
       const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
       await ended;

@@ -223,6 +223,28 @@ describe('the benchmarks on tiny inputs', () => {
       for (const heap of Object.values(f.threads_heap_mb)) expect(heap).toBeGreaterThan(0);
       expect(f.main_heap_committed_mb).toBeGreaterThanOrEqual(f.main_heap_mb);
       expect(f.peak_rss_mb).toBeGreaterThan(f.main_heap_mb);
+      // CPU time of each run, and by thread where the kernel counts it (Linux): the named
+      // threads and the rest add up to the process's.
+      // The ingest alone runs no change stream, so no kinesalite.
+      for (const [cpu, byThread, threads] of [
+        [f.cpu_seconds, f.cpu_seconds_by_thread, ['dynalite', 'kinesalite', 'main', 'other']],
+        [f.ingest_cpu_seconds, f.ingest_cpu_seconds_by_thread, ['dynalite', 'main', 'other']],
+      ] as const) {
+        expect(cpu).toBeGreaterThan(0);
+        if (process.platform !== 'linux') {
+          expect(byThread).toEqual({});
+          continue;
+        }
+        expect(Object.keys(byThread).sort()).toEqual(threads);
+        expect(byThread.main).toBeGreaterThan(0);
+        expect(byThread.dynalite).toBeGreaterThan(0);
+        const sum = Object.values(byThread).reduce((a, b) => a + b, 0);
+        expect(Math.abs(sum - cpu)).toBeLessThan(0.05);
+      }
+      expect(f.cores_busy).toBeGreaterThan(0);
+      expect(f.cpu_ms_per_event).toBeCloseTo((f.cpu_seconds * 1000) / f.events, 2);
+      expect(f.ingest_cpu_ms_per_event).toBeCloseTo((f.ingest_cpu_seconds * 1000) / f.events, 2);
+      expect(f.cpu_ratio).toBeCloseTo(f.ingest_cpu_seconds / f.cpu_seconds, 2);
       // Each of start's phases apart, as the command published them (cli/phases.ts).
       const phases = Object.keys(f.peak_rss_by_phase_mb).filter((p) => p !== 'other');
       expect(phases).toEqual(['check', 'boot', 'ingest', 'catch-up', 'buses', 'rating']);

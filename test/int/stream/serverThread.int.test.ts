@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -6,31 +7,70 @@ import { describe, expect, it } from 'vitest';
 import { dynalitesCrc32 } from '../../../stream/local/dynaliteChecksums.js';
 import { startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { startEmbeddedKinesis } from '../../../stream/local/embeddedKinesis.js';
-import { liveServerThreads } from '../../../stream/local/serverThread.js';
+import {
+  type LiveServerThread,
+  liveServerThreads,
+  SERVER_THREAD_STOPPED_CHANNEL,
+  type ThreadSample,
+} from '../../../stream/local/serverThread.js';
 import { CLI_MODULES } from '../../support/cli.js';
 import { tempDir } from '../../support/tempDir.js';
 
 describe('the embedded servers on threads of their own', () => {
-  it('each answers with its own heap while it runs, and is gone once stopped', async () => {
+  it('each answers with its own heap and CPU time while it runs, and is gone once stopped', async () => {
     // Prepare
     const dynamo = await startEmbeddedDynamo({ thread: true });
     const kinesis = await startEmbeddedKinesis({ thread: true });
 
     // Act
     const threads = liveServerThreads();
-    const heaps = await Promise.all(threads.map((t) => t.heap()));
+    const samples = await Promise.all(threads.map((t) => t.sample()));
     await dynamo.stop();
     const afterOne = liveServerThreads().map((t) => t.packageName);
     await kinesis.stop();
 
     // Assess
     expect(threads.map((t) => t.packageName)).toEqual(['dynalite', 'kinesalite']);
-    for (const heap of heaps) {
-      expect(heap.used_heap_size).toBeGreaterThan(0);
-      expect(heap.total_heap_size).toBeGreaterThanOrEqual(heap.used_heap_size);
+    for (const sample of samples) {
+      expect(sample.used_heap_size).toBeGreaterThan(0);
+      expect(sample.total_heap_size).toBeGreaterThanOrEqual(sample.used_heap_size);
+      // Its own thread's time, not the process's: loading its package took some, and less
+      // than the process has run in all.
+      if (process.platform === 'linux') {
+        expect(sample.cpu_seconds).toBeGreaterThan(0);
+        const usage = process.cpuUsage();
+        expect(sample.cpu_seconds).toBeLessThan((usage.user + usage.system) / 1e6);
+      } else expect(sample.cpu_seconds).toBeUndefined();
     }
     expect(afterOne).toEqual(['kinesalite']);
     expect(liveServerThreads()).toEqual([]);
+  });
+
+  it('publishes its last sample as it stops, when something listens', async () => {
+    // Prepare
+    const published: { thread: LiveServerThread; sample: ThreadSample }[] = [];
+    const listener = (message: unknown) =>
+      published.push(message as { thread: LiveServerThread; sample: ThreadSample });
+    subscribe(SERVER_THREAD_STOPPED_CHANNEL, listener);
+    try {
+      const dynamo = await startEmbeddedDynamo({ thread: true });
+      const [thread] = liveServerThreads();
+      const running = await thread?.sample();
+
+      // Act
+      await dynamo.stop();
+
+      // Assess: the same thread, sampled after the sample taken while it ran.
+      expect(published).toHaveLength(1);
+      expect(published[0]?.thread).toBe(thread);
+      expect(published[0]?.sample.used_heap_size).toBeGreaterThan(0);
+      if (process.platform === 'linux')
+        expect(published[0]?.sample.cpu_seconds).toBeGreaterThanOrEqual(
+          running?.cpu_seconds ?? Number.POSITIVE_INFINITY,
+        );
+    } finally {
+      unsubscribe(SERVER_THREAD_STOPPED_CHANNEL, listener);
+    }
   });
 
   it('answers what was asked before it stopped, and refuses what is asked after', async () => {
@@ -40,9 +80,9 @@ describe('the embedded servers on threads of their own', () => {
     if (!thread) throw new Error('no server thread is live');
 
     // Act: the thread answers its messages in order, so the request before the stop is answered.
-    const answered = thread.heap();
+    const answered = thread.sample();
     await dynamo.stop();
-    const late = thread.heap();
+    const late = thread.sample();
 
     // Assess
     await expect(answered).resolves.toMatchObject({ used_heap_size: expect.any(Number) });
