@@ -15,8 +15,9 @@ import { crc32c, damagedRecord, logRecords, unmask } from './levelLogs.js';
  *   changed falls outside its table's range and a scan passes over it (a scan of a damaged
  *   `matchstream-bus-archive` returned 33,909 of its 33,913 items, with no error), and a
  *   block that no longer uncompresses stops the server at the first read that meets it;
- * - a damaged MANIFEST (which table files make the store, and which logs to replay) fails the
- *   open with LevelDB's own words, naming neither the folder nor the file.
+ * - a MANIFEST (which table files make the store, and which logs to replay) that is missing
+ *   or damaged fails the open with LevelDB's own words, as the server stopping
+ *   (`dynalite stopped: ...`), with nothing said of what the user can do.
  *
  * The MANIFEST is read as LevelDB reads it (CURRENT names it; its records are version edits),
  * to know the files LevelDB will use: the logs it will replay (not an obsolete one it would
