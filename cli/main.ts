@@ -4,8 +4,10 @@ import { CommanderError } from 'commander';
 import { DomainError } from '../domain/DomainError.js';
 import { FeedError } from '../feeds/FeedError.js';
 import { DataDirInUseError } from '../stream/local/dataDirLock.js';
+import { storeStopped } from '../stream/StoreError.js';
 import { CliError, EXIT } from './exitCodes.js';
 import { reportError } from './output/errors.js';
+import { storeStoppedLine } from './output/storeStopped.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -47,9 +49,16 @@ function report(error: unknown, debug: boolean): number {
       ? EXIT.OK
       : EXIT.USAGE;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // A local store that stopped under the command (its disk full): what stopped, and what to do.
+  const stopped = error instanceof CliError ? undefined : storeStopped(error);
+  const message = stopped
+    ? storeStoppedLine(stopped)
+    : error instanceof Error
+      ? error.message
+      : String(error);
   // Errors the user can act on say all there is; others point at --debug, on the same line.
   const explained =
+    stopped !== undefined ||
     error instanceof CliError ||
     error instanceof FeedError ||
     error instanceof DomainError ||

@@ -1,7 +1,13 @@
 import type { Hono } from 'hono';
 import type { GameProblem, GameRow } from '../feeds/readGames.js';
-import { type IngestSummary, ingestGames, type Reject } from '../ingest/ingestGames.js';
+import {
+  IngestStoppedError,
+  type IngestSummary,
+  ingestGames,
+  type Reject,
+} from '../ingest/ingestGames.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
+import { ingestStopped } from './output/storeStopped.js';
 
 /** The local server's route that ingests a feed into the folder it holds. */
 export const INGEST_ROUTE = '/admin/ingest';
@@ -91,7 +97,10 @@ export function mountIngest(app: Hono, store: EventStore): void {
           });
           send({ summary });
         } catch (error) {
-          send({ error: error instanceof Error ? error.message : String(error) });
+          // A store that stopped under it: how many rows it stored first, and what to do.
+          const said =
+            error instanceof IngestStoppedError ? ingestStopped(error, 'the feed') : error;
+          send({ error: said instanceof Error ? said.message : String(said) });
         } finally {
           controller.close();
         }

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { GameProblem, GameRow } from '../feeds/readGames.js';
 import type { NewEvent } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
-import { ConcurrencyError, StoreError } from '../stream/StoreError.js';
+import {
+  ConcurrencyError,
+  StoreError,
+  type StoreStoppedError,
+  storeStopped,
+} from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
 import {
   currentResult,
@@ -50,6 +55,22 @@ export interface IngestSummary {
   events_appended: number;
 }
 
+/**
+ * An ingest that met a store that had stopped (`StoreStoppedError`: a local server whose disk
+ * is full, say). Every request after it would fail the same way, so the rows not yet under way
+ * were not tried and none is rejected for it: what `summary` counts was stored, and running the
+ * same feed again stores the rest (a row stored already is not appended twice).
+ */
+export class IngestStoppedError extends Error {
+  readonly summary: IngestSummary;
+
+  constructor(summary: IngestSummary, cause: StoreStoppedError) {
+    super(cause.message, { cause });
+    this.name = 'IngestStoppedError';
+    this.summary = summary;
+  }
+}
+
 /** Attempts at a correction when other writers keep moving the same match. */
 const CORRECTION_ATTEMPTS = 5;
 
@@ -93,6 +114,8 @@ export async function ingestGames(
   const teamsSeen = new Set<string>();
   const lanes = new Map<string, Promise<void>>();
   const running = new Set<Promise<void>>();
+  // The store's server ended under a row: nothing more is tried (`IngestStoppedError`).
+  let stopped: StoreStoppedError | undefined;
 
   /** Runs `task` after the previous task of the same stream, holding one of the slots. */
   const schedule = async (stream: string, task: () => Promise<void>): Promise<void> => {
@@ -190,6 +213,11 @@ export async function ingestGames(
     try {
       await work();
     } catch (error) {
+      const stop = storeStopped(error);
+      if (stop) {
+        stopped ??= stop;
+        return;
+      }
       // A changed result for a match expired with its closed season is refused by the store:
       // the row is rejected with why, as an invalid one is; the store did not fail.
       const refused = error instanceof StoreError && error.code === 'STREAM_EXPIRED';
@@ -206,7 +234,9 @@ export async function ingestGames(
   };
 
   for await (const batch of batches) {
+    if (stopped) break;
     for (const item of batch) {
+      if (stopped) break;
       summary.read++;
       if (item.kind === 'problem') {
         summary.rejected++;
@@ -226,9 +256,14 @@ export async function ingestGames(
           try {
             await registerTeam(team);
           } catch (error) {
+            teamsSeen.delete(team);
+            const stop = storeStopped(error);
+            if (stop) {
+              stopped ??= stop;
+              return;
+            }
             // The row's match is still ingested; the failed registration is reported on the row.
             summary.teams_failed++;
-            teamsSeen.delete(team);
             reject({
               line: item.line,
               reason: `team ${team} not registered: ${error instanceof Error ? error.message : String(error)}`,
@@ -252,5 +287,6 @@ export async function ingestGames(
   }
   await Promise.all(running);
   await Promise.all(lanes.values());
+  if (stopped) throw new IngestStoppedError(summary, stopped);
   return summary;
 }

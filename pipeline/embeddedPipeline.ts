@@ -31,7 +31,11 @@ import { changesOfStreamsStartingWith } from '../stream/changes/ChangeRecord.js'
 import { DEAD_LETTERS_TABLE, total } from '../stream/consumer/DeadLetterQueue.js';
 import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { Log } from '../stream/Log.js';
-import { EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../stream/local/EmbeddedRuntime.js';
+import {
+  EmbeddedRuntime,
+  type EmbeddedRuntimeOptions,
+  logRecovered,
+} from '../stream/local/EmbeddedRuntime.js';
 import type { EventSourceMapping } from '../stream/local/EventSourceMapping.js';
 import { storeDir } from '../stream/local/openEventStore.js';
 import { TimeToLive, type TtlTable } from '../stream/local/TimeToLive.js';
@@ -293,8 +297,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     shared: new DynamoBreakerStateStore(runtime.dynamo),
     ...(options.breakers ? { settings: options.breakers } : {}),
     onTransition: (t) => logBreaker(logger, t),
-    onError: (error) =>
-      logger.warn({ component: 'breakers', error: error.message }, 'recovered from an error'),
+    onError: (error) => logRecovered(logger, { component: 'breakers' }, error),
   });
   const guard = (store: DocumentStore, owner: string, dependency: Dependency): DocumentStore =>
     new GuardedDocumentStore(store, breakers.get(owner, dependency));

@@ -63,3 +63,30 @@ export class ConcurrencyError extends StoreError {
     this.actual = actual;
   }
 }
+
+/**
+ * The local server a store runs on has ended in this process: its thread stopped, because its
+ * disk is full or a file of its folder could not be written or read. No request to it can
+ * succeed again before the command runs again, so what meets one stops instead of trying the
+ * next item. On AWS no store stops this way.
+ */
+export class StoreStoppedError extends Error {
+  /** What stopped, as messages name it ("the tables' store"). */
+  readonly store: string;
+  /** Why, in the server's words, when it said. */
+  readonly reason: string | undefined;
+
+  constructor(store: string, reason: string | undefined) {
+    super(reason === undefined ? `${store} has stopped` : `${store} stopped: ${reason}`);
+    this.name = 'StoreStoppedError';
+    this.store = store;
+    this.reason = reason;
+  }
+}
+
+/** The `StoreStoppedError` behind an error (itself or a cause of it), if one is. */
+export function storeStopped(error: unknown): StoreStoppedError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++)
+    if (e instanceof StoreStoppedError) return e;
+  return undefined;
+}

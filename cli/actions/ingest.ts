@@ -1,7 +1,12 @@
 import { basename } from 'node:path';
 import { streamGames } from '../../feeds/readGames.js';
 import { refuseClosedSeasons } from '../../ingest/closedSeasons.js';
-import { type IngestSummary, ingestGames, type Reject } from '../../ingest/ingestGames.js';
+import {
+  IngestStoppedError,
+  type IngestSummary,
+  ingestGames,
+  type Reject,
+} from '../../ingest/ingestGames.js';
 import { S3Storage } from '../../stream/archive/ArchiveStorage.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
@@ -12,6 +17,7 @@ import { Interrupt } from '../interrupt.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { unknownColumnWarnings } from '../output/problems.js';
+import { ingestStopped } from '../output/storeStopped.js';
 import { Phases } from '../phases.js';
 import { RejectsFile, refuseRejectsWithJson, rejectsPathFor } from '../rejectsFile.js';
 import { ingestThrough } from '../remoteIngest.js';
@@ -116,6 +122,8 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
           concurrency: flags.concurrency,
           onReject,
           onRow: rows.settled,
+        }).catch((error: unknown) => {
+          throw error instanceof IngestStoppedError ? ingestStopped(error, file) : error;
         })
       : await ingestThrough(server ?? '', serverToken(flags.dataDir), batches, {
           onReject,

@@ -10,6 +10,7 @@ import type { GameProblem, GameRow } from '../../feeds/readGames.js';
 import { streamGames } from '../../feeds/readGames.js';
 import {
   emptyIngestSummary,
+  IngestStoppedError,
   type IngestSummary,
   ingestGames,
   type Reject,
@@ -35,6 +36,7 @@ import { Interrupt } from '../interrupt.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { reportProblems, unknownColumnWarnings } from '../output/problems.js';
+import { ingestStopped } from '../output/storeStopped.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
 import { sagaOutcome } from '../sagaOutcome.js';
@@ -506,6 +508,10 @@ async function ingestSeason(
     onReject: (reject) => {
       if (problems.length === 0) notStored.push(reject);
     },
+  }).catch((error: unknown) => {
+    if (!(error instanceof IngestStoppedError)) throw error;
+    ingesting.end();
+    throw ingestStopped(error, flags.games ?? 'the feed');
   });
   if (problems.length > 0) {
     ingesting.end();

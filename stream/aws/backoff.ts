@@ -30,7 +30,13 @@ export function backoffDelay(
 /** What one call said about one entry: acknowledged, or failed with the service's code. */
 export type EntryOutcome<A> =
   | { readonly ack: A }
-  | { readonly errorCode: string; readonly errorMessage: string; readonly retryable: boolean };
+  | {
+      readonly errorCode: string;
+      readonly errorMessage: string;
+      readonly retryable: boolean;
+      /** What the whole call threw, when it did. */
+      readonly error?: unknown;
+    };
 
 /** A batch API as `sendInBatches` sees it. */
 export interface BatchApi<T, A> {
@@ -51,6 +57,8 @@ export interface Delivery<T, A> {
     readonly entry: T;
     readonly errorCode: string;
     readonly errorMessage: string;
+    /** What the whole call threw, when the last attempt failed that way. */
+    readonly error?: unknown;
   }[];
   /** The most attempts any entry took (0 when nothing was sent). */
   readonly attempts: number;
@@ -65,7 +73,12 @@ interface Pending<T> {
 
 type Settled<T, A> =
   | { readonly entry: T; readonly ack: A }
-  | { readonly entry: T; readonly errorCode: string; readonly errorMessage: string };
+  | {
+      readonly entry: T;
+      readonly errorCode: string;
+      readonly errorMessage: string;
+      readonly error?: unknown;
+    };
 
 /**
  * Sends `entries` in calls as full as the API's limits allow and retries, with backoff, only
@@ -127,7 +140,7 @@ export async function sendInBatches<T, A>(
       // Aborted in flight: whether the call was applied is unknown, so it is not retried.
       const outcome = signal?.aborted
         ? { ...ABORTED, retryable: false }
-        : { ...describeError(error), retryable: isRetryableError(error) };
+        : { ...describeError(error), retryable: isRetryableError(error), error };
       outcomes = batch.map(() => outcome);
     }
 
@@ -141,6 +154,7 @@ export async function sendInBatches<T, A>(
           entry: p.entry,
           errorCode: outcome.errorCode,
           errorMessage: outcome.errorMessage,
+          ...('error' in outcome ? { error: outcome.error } : {}),
         };
     });
     // The retries go back in front of what was not sent yet, in their order.

@@ -156,7 +156,11 @@ async function writeLane(
     },
     { maxAttempts: 10, ...options },
   );
-  return delivery.failed;
+  return delivery.failed.map(({ entry, errorCode, errorMessage }) => ({
+    entry,
+    errorCode,
+    errorMessage,
+  }));
 }
 
 /**

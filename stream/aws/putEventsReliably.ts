@@ -110,7 +110,11 @@ export async function putEventsReliably(
   );
   return {
     sent: delivery.sent.map(({ entry, ack }) => ({ entry, eventId: ack })),
-    failed: delivery.failed,
+    failed: delivery.failed.map(({ entry, errorCode, errorMessage }) => ({
+      entry,
+      errorCode,
+      errorMessage,
+    })),
     attempts: delivery.attempts,
   };
 }

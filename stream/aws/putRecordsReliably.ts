@@ -13,6 +13,8 @@ export interface FailedRecord<R extends StreamRecordToPut = StreamRecordToPut> {
   readonly record: R;
   readonly errorCode: string;
   readonly errorMessage: string;
+  /** What the whole PutRecords call threw, when the last attempt failed that way. */
+  readonly error?: unknown;
 }
 
 /** The outcome of every record given (the same objects, so callers can keep context on them). */
@@ -118,10 +120,11 @@ export async function putRecordsReliably<R extends StreamRecordToPut>(
   );
   return {
     sent: delivery.sent.map(({ entry, ack }) => ({ record: entry, ...ack })),
-    failed: delivery.failed.map(({ entry, errorCode, errorMessage }) => ({
+    failed: delivery.failed.map(({ entry, errorCode, errorMessage, error }) => ({
       record: entry,
       errorCode,
       errorMessage,
+      ...(error === undefined ? {} : { error }),
     })),
     attempts: delivery.attempts,
   };

@@ -17,6 +17,7 @@ import type { Commit } from '../eventStore/Commit.js';
 import { fromItem, toItem } from '../eventStore/commitItem.js';
 import type { CommitHandOver } from '../eventStore/DynamoEventStore.js';
 import { RELAY_INDEX, RELAY_MARKER } from '../eventStore/eventsTable.js';
+import { type StoreStoppedError, storeStopped } from '../StoreError.js';
 
 export interface ChangeRelayOptions {
   readonly dynamo: DynamoDBClient;
@@ -513,16 +514,22 @@ export class ChangeRelay implements CommitHandOver {
     const { dynamo, table, kinesis, streamName } = this.options;
     this.stats.passes++;
     const result = await putRecordsReliably(kinesis, streamName, records);
+    // A stream whose store stopped refuses every record alike: said once for the pass.
+    let stopped: StoreStoppedError | undefined;
     for (const failed of result.failed) {
       this.stats.refused++;
       // A taken commit is in no index: tried again from memory.
       if (failed.record.commit) this.handed.set(failed.record.key, failed.record.commit);
-      this.options.onError?.(
-        new Error(
-          `relay: Kinesis refused the change of ${failed.record.partitionKey}: ${failed.errorCode}: ${failed.errorMessage}`,
-        ),
-      );
+      const stop = storeStopped(failed.error);
+      if (stop) stopped ??= stop;
+      else
+        this.options.onError?.(
+          new Error(
+            `relay: Kinesis refused the change of ${failed.record.partitionKey}: ${failed.errorCode}: ${failed.errorMessage}`,
+          ),
+        );
     }
+    if (stopped) this.options.onError?.(stopped);
     const sent = result.sent.map((s) => s.record);
     for (const record of sent) {
       if (this.lingering.delete(record.key)) this.lingeringChanged = true;

@@ -28,6 +28,7 @@ import { CommitCodec } from '../eventStore/Commit.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
 import type { Log } from '../Log.js';
+import { storeStopped } from '../StoreError.js';
 import { ChangeRelay } from './ChangeRelay.js';
 import { EventSourceMapping, type EventSourceMappingOptions } from './EventSourceMapping.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
@@ -43,9 +44,30 @@ function recovered(
   where: Record<string, string>,
 ): (error: Error) => void {
   return (error) => {
-    options.log?.warn({ ...where, error: error.message }, 'recovered from an error');
+    if (options.log) logRecovered(options.log, where, error);
     options.onError?.(error);
   };
+}
+
+// The stores each log has said stopped: once, not at every retry of every component.
+const storesSaidStopped = new WeakMap<Log, Set<string>>();
+
+/**
+ * Says a recoverable error in the log, as a warning with where it happened. A store that
+ * stopped (`StoreStoppedError`) fails every request after it the same way, from every component:
+ * it is said once per log, as an error, and not again.
+ */
+export function logRecovered(log: Log, where: Record<string, string>, error: Error): void {
+  const stopped = storeStopped(error);
+  if (!stopped) {
+    log.warn({ ...where, error: error.message }, 'recovered from an error');
+    return;
+  }
+  const said = storesSaidStopped.get(log) ?? new Set<string>();
+  storesSaidStopped.set(log, said);
+  if (said.has(stopped.store)) return;
+  said.add(stopped.store);
+  log.error({ ...where, error: stopped.message }, 'a store stopped');
 }
 
 /** The change stream's default name. */

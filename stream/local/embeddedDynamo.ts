@@ -20,6 +20,9 @@ import { closeIteratorsOnReturn, levelIteratorsPatch } from './levelIterators.js
 import { refuseDamagedStore } from './levelStore.js';
 import { startServerThread } from './serverThread.js';
 
+/** The tables' server as messages name it (`StoreStoppedError`, a damaged folder). */
+export const TABLES_STORE = "the tables' store";
+
 /** A DynamoDB stand-in running inside this process. */
 export interface EmbeddedDynamo {
   /** `http://127.0.0.1:<port>` */
@@ -57,7 +60,7 @@ export async function startEmbeddedDynamo(
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const release = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   try {
-    if (options.dataDir) refuseDamagedStore(options.dataDir, "the tables' store");
+    if (options.dataDir) refuseDamagedStore(options.dataDir, TABLES_STORE);
     const prefixes = options.countWritesTo ?? [];
     const counter: WriteCounter | undefined = options.countWritesTo
       ? {
@@ -122,6 +125,7 @@ async function listen(
         ...dynaliteChecksumPatches(),
       ],
       counter ? { [WRITE_COUNTER]: counter } : {},
+      TABLES_STORE,
     );
   if (counter) (globalThis as Record<symbol, unknown>)[Symbol.for(WRITE_COUNTER)] = counter;
   // Before dynalite loads: it picks its actions, and its checksum, then.

@@ -4,6 +4,9 @@ import { kinesaliteSequencePatches, patchKinesaliteSequences } from './kinesalit
 import { refuseDamagedStore } from './levelStore.js';
 import { startServerThread } from './serverThread.js';
 
+/** The change stream's server as messages name it (`StoreStoppedError`, a damaged folder). */
+export const STREAM_STORE = "the change stream's store";
+
 /** A Kinesis stand-in running inside this process. */
 export interface EmbeddedKinesis {
   /** `http://127.0.0.1:<port>` */
@@ -22,7 +25,7 @@ export async function startEmbeddedKinesis(
 ): Promise<EmbeddedKinesis> {
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
-    refuseDamagedStore(options.dataDir, "the change stream's store");
+    refuseDamagedStore(options.dataDir, STREAM_STORE);
   }
   const settings = {
     ...(options.dataDir ? { path: options.dataDir } : {}),
@@ -33,7 +36,8 @@ export async function startEmbeddedKinesis(
     shardLimit: 1_000,
   };
   // kinesalite's sequence numbers in BigInt (see `bigIntSequences`).
-  if (options.thread) return startServerThread('kinesalite', settings, kinesaliteSequencePatches());
+  if (options.thread)
+    return startServerThread('kinesalite', settings, kinesaliteSequencePatches(), {}, STREAM_STORE);
   // Loaded here, not at the top: a process whose kinesalite runs on a thread never needs it.
   const { default: kinesalite } = await import('kinesalite');
   patchKinesaliteSequences();

@@ -17,7 +17,7 @@ import { crc32c, damagedRecord, logRecords, unmask } from './levelLogs.js';
  *   block that no longer uncompresses stops the server at the first read that meets it;
  * - a MANIFEST (which table files make the store, and which logs to replay) that is missing
  *   or damaged fails the open with LevelDB's own words, as the server stopping
- *   (`dynalite stopped: ...`), with nothing said of what the user can do.
+ *   (`the tables' store stopped: ...`), with nothing said of what the user can do.
  *
  * The MANIFEST is read as LevelDB reads it (CURRENT names it; its records are version edits),
  * to know the files LevelDB will use: the logs it will replay (not an obsolete one it would

@@ -7,6 +7,7 @@ import type {
   TransportRequest,
   TransportResponse,
 } from '../aws/clientConfig.js';
+import { StoreStoppedError } from '../StoreError.js';
 import type { ModulePatch } from './modulePatches.js';
 
 /** A local server running on a thread of its own. */
@@ -83,6 +84,9 @@ export function liveServerThreads(): readonly LiveServerThread[] {
  */
 const ADDON_WAIT_MS = 5_000;
 
+/** How long a server thread that failed gets to end once asked to stop, before it is ended. */
+const FAILED_STOP_MS = 5_000;
+
 // The native addons of the server threads, loaded by this process too, by file.
 const heldAddons = new Set<string>();
 
@@ -133,12 +137,14 @@ for (const patch of workerData.patches) {
     require.cache[patch.replaces].exports = replacement;
   }
 }
-// A failure the server cannot answer with (its store would not open, an error nothing caught):
-// said to the process, and the thread ends; every request then fails with the reason.
+// A failure the server cannot answer with (its store would not open, a write its disk refused,
+// an error nothing caught): said to the process, which fails every request from then on with
+// the reason. The thread itself ends when the process stops it, as after any run: ending it at
+// once, with LevelDB's reads under way in the pool, aborted the whole process (classic-level's
+// iterator destroyed before it ended: 1 of 4 runs of \`start\` on a disk that filled up).
 const failed = (error) => {
   const cause = error && error.cause && error.cause.message ? ': ' + error.cause.message : '';
   parentPort.postMessage({ failed: (error && error.message ? error.message : String(error)) + cause });
-  process.exit(1);
 };
 globalThis[Symbol.for('matchstream.serverFailed')] = failed;
 process.on('uncaughtException', failed);
@@ -215,6 +221,11 @@ export async function startServerThread(
    * memory stays shared: an `Int32Array` on a `SharedArrayBuffer` is the same memory there).
    */
   globals: Readonly<Record<string, unknown>> = {},
+  /**
+   * What the server is to the user, as the errors of its requests name it once the thread has
+   * ended (`StoreStoppedError`): "the tables' store". The package's name otherwise.
+   */
+  name: string = packageName,
 ): Promise<ServerThread> {
   const modulePath = createRequire(import.meta.url).resolve(packageName);
   const worker = new Worker(PROGRAM, {
@@ -246,10 +257,15 @@ export async function startServerThread(
     worker.on('message', started);
   });
   worker.removeAllListeners('exit');
-  // What ended the thread, when an error did: a store that cannot be opened (a data folder's
-  // LevelDB locked or damaged) fails once the server listens, as the thread's first request
-  // or its own open finds. Every request after it is refused with that reason.
+  // Why the server can no longer answer, once it cannot: a store that cannot be opened (a data
+  // folder's LevelDB locked or damaged) fails once the server listens, as the thread's first
+  // request or its own open finds; a write its disk refused, later. Every request under way
+  // and after it is refused with that reason (`StoreStoppedError`).
   let failure: Error | undefined;
+  const refuseRequests = () => {
+    for (const r of requests.values()) r.reject(stopped());
+    requests.clear();
+  };
   worker.on('error', (error) => {
     failure ??= error;
   });
@@ -268,8 +284,10 @@ export async function startServerThread(
       response?: TransportResponse & { id: number };
       failed?: string;
     }) => {
-      if (message.failed) failure ??= new Error(message.failed);
-      else if (message.sample) waiting.shift()?.resolve(message.sample);
+      if (message.failed) {
+        failure ??= new Error(message.failed);
+        refuseRequests();
+      } else if (message.sample) waiting.shift()?.resolve(message.sample);
       else if (message.response) {
         const { id, ...response } = message.response;
         requests.get(id)?.resolve(response);
@@ -278,24 +296,20 @@ export async function startServerThread(
     },
   );
   let exited = false;
-  const stopped = () =>
-    new Error(
-      failure ? `${packageName} stopped: ${failure.message}` : `${packageName} thread has stopped`,
-    );
+  const stopped = () => new StoreStoppedError(name, failure?.message);
   const endpoint = `http://127.0.0.1:${port}`;
   worker.once('exit', () => {
     exited = true;
     // The transport stays until `stop()`: a client made after the thread ended gets the
     // reason, not a refused connection to the port it listened on.
     for (const w of waiting.splice(0)) w.reject(stopped());
-    for (const r of requests.values()) r.reject(stopped());
-    requests.clear();
+    refuseRequests();
   });
   transports.set(
     endpoint,
     (request: TransportRequest) =>
       new Promise<TransportResponse>((resolve, reject) => {
-        if (exited) return reject(stopped());
+        if (exited || failure) return reject(stopped());
         const id = nextId++;
         requests.set(id, { resolve, reject });
         // A body of bytes goes as a copy of its own (a view's whole buffer would be cloned).
@@ -328,7 +342,16 @@ export async function startServerThread(
       }
       const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
-      await ended;
+      if (!failure) return ended;
+      // A server that failed may hold work it will never finish: it gets a while to end as
+      // after any run, then the thread is ended from here.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), FAILED_STOP_MS);
+      });
+      const how = await Promise.race([ended, late]);
+      clearTimeout(timer);
+      if (how === 'late') await worker.terminate();
     },
   };
 }

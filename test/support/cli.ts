@@ -35,11 +35,27 @@ export function runCli(
     stdinFd?: number;
     /** A file descriptor standard output goes to instead of `stdout` (e.g. /dev/full's). */
     stdoutFd?: number;
+    /**
+     * The largest file the command may write, in the blocks of `/bin/sh`'s `ulimit -f` (512
+     * bytes for POSIX shells): a write past it fails with EFBIG, as on a disk that is full.
+     */
+    fileSizeBlocks?: number;
   } = {},
 ): Promise<CliRun> {
   const entry = options.entry ?? CLI;
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
-  const child = spawn(process.execPath, [entry, ...args], {
+  const [command, ...commandArgs] =
+    options.fileSizeBlocks === undefined
+      ? [process.execPath, entry, ...args]
+      : [
+          '/bin/sh',
+          '-c',
+          `ulimit -f ${options.fileSizeBlocks} && exec "$0" "$@"`,
+          process.execPath,
+          entry,
+          ...args,
+        ];
+  const child = spawn(command as string, commandArgs, {
     cwd: options.cwd ?? root,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: [options.stdinFd ?? 'pipe', options.stdoutFd ?? 'pipe', 'pipe'],

@@ -86,7 +86,7 @@ describe('the embedded servers on threads of their own', () => {
 
     // Assess
     await expect(answered).resolves.toMatchObject({ used_heap_size: expect.any(Number) });
-    await expect(late).rejects.toThrow('dynalite thread has stopped');
+    await expect(late).rejects.toThrow("the tables' store has stopped");
   });
 
   it('answers over HTTP with the checksum of its body that buffer-crc32 computes, on its thread or not', async () => {

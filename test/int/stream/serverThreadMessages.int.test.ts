@@ -120,6 +120,6 @@ describe("a server thread answers this process's requests as messages", () => {
     expect(ownServer(own.endpoint)).toEqual({ endpoint: own.endpoint, unsigned: true });
     await expect(
       client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'a' } } })),
-    ).rejects.toThrow('dynalite thread has stopped');
+    ).rejects.toThrow("the tables' store has stopped");
   });
 });

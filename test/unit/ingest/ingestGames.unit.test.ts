@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Game } from '../../../domain/games/Game.js';
 import type { GameProblem, GameRow } from '../../../feeds/readGames.js';
-import { ingestGames, type Reject } from '../../../ingest/ingestGames.js';
+import { IngestStoppedError, ingestGames, type Reject } from '../../../ingest/ingestGames.js';
 import type { NewEvent } from '../../../stream/EventEnvelope.js';
 import type { EventStore } from '../../../stream/eventStore/EventStore.js';
 import { InMemoryEventStore } from '../../../stream/eventStore/InMemoryEventStore.js';
-import { StoreError } from '../../../stream/StoreError.js';
+import { StoreError, StoreStoppedError } from '../../../stream/StoreError.js';
 import { game } from '../../support/games.js';
 import { registry } from '../../support/registry.js';
 
@@ -182,6 +182,55 @@ describe('ingestGames', () => {
     expect(rejects).toEqual([
       { line: 40, reason: 'home_score "x" is not a whole number', fields: { home_score: 'x' } },
     ]);
+  });
+
+  it('stops at a store that stopped: rejects nothing, tries no row after it, and says how many were stored', async () => {
+    // Prepare: a store whose server ends under the tenth append (a local store's disk full).
+    const inner = new InMemoryEventStore(registry);
+    const stop = new StoreStoppedError(
+      "the tables' store",
+      'IO error: 000003.log: No space left on device',
+    );
+    let appends = 0;
+    const store: EventStore = {
+      append: async (id: string, v: number, events: readonly NewEvent[]) => {
+        appends++;
+        if (appends >= 10)
+          throw new StoreError(
+            'STORE_UNAVAILABLE',
+            `DynamoDB table events: ${stop.message}`,
+            {},
+            { cause: stop },
+          );
+        return inner.append(id, v, events);
+      },
+      read: (id, o) => inner.read(id, o),
+      readAll: (o) => inner.readAll(o),
+    };
+    const rows = Array.from({ length: 200 }, (_, i) =>
+      row(game(`T${i % 20} 1-0 T${(i % 20) + 1}`, { matchId: `m${i}` })),
+    );
+    const rejects: Reject[] = [];
+
+    // Act
+    const error = await ingestGames(batches(rows, 10), {
+      store,
+      concurrency: 4,
+      onReject: (r) => rejects.push(r),
+    }).catch((e: unknown) => e);
+
+    // Assess: one error, the stopped store's, with what was stored before it...
+    expect(error).toBeInstanceOf(IngestStoppedError);
+    const stopped = error as IngestStoppedError;
+    expect(stopped.cause).toBe(stop);
+    expect(stopped.message).toBe(stop.message);
+    const stored = (await allEvents(inner)).length;
+    expect(stopped.summary.appended + stopped.summary.teams_registered).toBe(stored);
+    expect(stopped.summary).toMatchObject({ failed: 0, teams_failed: 0, rejected: 0 });
+    // ...no row rejected for it, and no more rows read than were under way when it stopped.
+    expect(rejects).toEqual([]);
+    expect(stopped.summary.read).toBeLessThan(30);
+    expect(appends).toBeLessThan(10 + 4 + 2);
   });
 
   it('rejects rows the store cannot take, with the reason, and goes on', async () => {

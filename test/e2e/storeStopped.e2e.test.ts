@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir();
+
+/**
+ * The rows the one error line says were stored, from a line that names the tables' store as
+ * stopped by its disk (here a file size limit: LevelDB's log write fails with EFBIG, as it does
+ * with ENOSPC on a full disk), with no stack trace and nothing of dynalite.
+ */
+function storedBeforeStop(stderr: string, feed: string): number {
+  const lines = stderr.trimEnd().split('\n');
+  // The log's own lines besides the error: each store said stopped once at most, and a
+  // circuit breaker opening; not a line per row or per record.
+  expect(lines.length, stderr).toBeLessThanOrEqual(5);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(stderr).not.toContain('dynalite');
+  const escaped = feed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(
+    `^matchstream: the tables' store stopped: IO error: \\S+/dynamodb/\\d+\\.log: File too large; ([\\d,]+) rows of ${escaped} stored before it did, the rest not tried \\(run the command again once what stopped it is mended: a row stored already is not appended twice\\)$`,
+  ).exec(lines.at(-1) ?? '');
+  expect(match, stderr).not.toBeNull();
+  return Number((match?.[1] ?? '').replaceAll(',', ''));
+}
+
+describe('a store whose disk refuses its writes', () => {
+  it('stops start and ingest at once, in one line saying how many rows were stored; the next run stores the rest', async () => {
+    // Prepare: a season a store's log outgrows 1 MiB (2,048 blocks of 512 bytes) with.
+    const games = tmp.path('games.csv');
+    const generated = await runCli([
+      'generate',
+      '--team-count',
+      '100',
+      '--games-per-team',
+      '20',
+      '--seed',
+      '7',
+      '--out',
+      games,
+    ]);
+    expect(generated.code, generated.stderr).toBe(0);
+    const started = tmp.path('started');
+    const ingested = tmp.path('ingested');
+
+    // Act
+    const start = await runCli(['start', games, '--data-dir', started, '--quiet'], {
+      fileSizeBlocks: 2048,
+    });
+    const startAgain = await runCli(['start', games, '--data-dir', started, '--json', '--quiet']);
+    const ingest = await runCli(['ingest', games, '--data-dir', ingested], {
+      fileSizeBlocks: 2048,
+    });
+    const ingestAgain = await runCli(['ingest', games, '--data-dir', ingested, '--json']);
+
+    // Assess: each stopped with exit 1 once the store stopped, part of the feed stored...
+    expect(start.signal).toBeNull();
+    expect(start.code).toBe(1);
+    const startStored = storedBeforeStop(start.stderr, games);
+    expect(ingest.code).toBe(1);
+    expect(ingest.stdout).toBe('');
+    const ingestStored = storedBeforeStop(ingest.stderr, games);
+    // ...and the next run took the rest: the rows stored count as unchanged (a row whose
+    // write the store took as it stopped may count there too: at most one per append under way).
+    expect(startAgain.code, startAgain.stderr).toBe(0);
+    const again = JSON.parse(startAgain.stdout) as {
+      ingest: { read: number; unchanged: number; failed: number };
+      games_counted: number;
+      saga: { status: string };
+    };
+    expect(startStored).toBeGreaterThan(0);
+    expect(again.ingest.unchanged).toBeGreaterThanOrEqual(startStored);
+    expect(again.ingest.unchanged).toBeLessThanOrEqual(startStored + 16);
+    expect(again.ingest.failed).toBe(0);
+    expect(again.saga.status).toBe('completed');
+    expect(again.games_counted).toBe(again.ingest.read);
+    expect(ingestAgain.code, ingestAgain.stderr).toBe(0);
+    const ingestSummary = JSON.parse(ingestAgain.stdout) as {
+      read: number;
+      appended: number;
+      unchanged: number;
+      rejects_file: string | null;
+    };
+    expect(ingestStored).toBeGreaterThan(0);
+    expect(ingestSummary.unchanged).toBeGreaterThanOrEqual(ingestStored);
+    expect(ingestSummary.unchanged).toBeLessThanOrEqual(ingestStored + 16);
+    expect(ingestSummary.appended + ingestSummary.unchanged).toBe(ingestSummary.read);
+    expect(ingestSummary.rejects_file).toBeNull();
+  }, 120_000);
+});
