@@ -7,6 +7,7 @@ import {
   type Reject,
 } from '../ingest/ingestGames.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
+import { counted } from './output/plural.js';
 import { ingestStopped } from './output/storeStopped.js';
 
 /** The local server's route that ingests a feed into the folder it holds. */
@@ -152,8 +153,20 @@ export async function ingestThrough(
     );
   }
   let settled = 0;
-  for await (const text of linesOf(response.body as AsyncIterable<Uint8Array>)) {
-    const line = JSON.parse(text) as IngestLine;
+  const lines = linesOf(response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<string>;
+    try {
+      next = await lines.next();
+    } catch (error) {
+      // The connection cut before the answer ended: the server stopped (its own output says why).
+      throw new Error(
+        `the server at ${api} ended the ingest before its summary (${error instanceof Error ? error.message : String(error)}): what the server wrote says why; ${counted(settled, 'row')} had been stored or rejected by then, and running the command again goes on from what was stored`,
+        { cause: error },
+      );
+    }
+    if (next.done) break;
+    const line = JSON.parse(next.value) as IngestLine;
     if ('settled' in line) {
       for (; settled < line.settled; settled++) handlers.onRow();
     } else if ('reject' in line) handlers.onReject(line.reject);

@@ -11,9 +11,10 @@ import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
 import { log, servingLogLevel } from '../pipeline/logging.js';
 import { announceApi } from '../stream/local/dataDirLock.js';
 import { storeDir } from '../stream/local/openEventStore.js';
-import { CliError } from './exitCodes.js';
+import { CliError, EXIT } from './exitCodes.js';
 import { mountFolderRoutes } from './folder/folderRoutes.js';
 import { mountLocalAdmin } from './localAdmin.js';
+import { storeStoppedLine } from './output/storeStopped.js';
 import { mountIngest } from './remoteIngest.js';
 import { mountTeams } from './remoteTeams.js';
 import { logRequests } from './requestLog.js';
@@ -81,6 +82,27 @@ function trapSignals(): SignalTrap {
       process.removeListener('SIGTERM', shutdown);
     },
   };
+}
+
+/** How long a server whose store stopped waits for the answers under way before it ends. */
+const STOPPED_DRAIN_MS = 5_000;
+
+/**
+ * Stops taking connections and waits for the open ones to end (an answer under way finishing),
+ * at most `ms`; idle keep-alive connections are closed at once.
+ */
+async function drained(server: ServerType, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+    }),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** The local server of a pipeline, listening. */
@@ -152,7 +174,17 @@ export async function openLocalServer(
       early = undefined;
       process.stderr.write('serving until Ctrl-C (or SIGTERM)\n');
       try {
-        await trap.caught;
+        // A store that stopped under the pipeline fails every request from then on: the
+        // server ends, saying why, rather than answering each with an internal error.
+        const stopped = await Promise.race([
+          trap.caught.then(() => undefined),
+          pipeline.runtime.storeStopped,
+        ]);
+        if (stopped) {
+          // What is under way (an ingest saying how far it got) is answered first, for a while.
+          await drained(server, STOPPED_DRAIN_MS);
+          throw new CliError(storeStoppedLine(stopped), EXIT.FAILURE, { cause: stopped });
+        }
       } finally {
         trap.release();
         close();

@@ -297,7 +297,10 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     shared: new DynamoBreakerStateStore(runtime.dynamo),
     ...(options.breakers ? { settings: options.breakers } : {}),
     onTransition: (t) => logBreaker(logger, t),
-    onError: (error) => logRecovered(logger, { component: 'breakers' }, error),
+    onError: (error) => {
+      logRecovered(logger, { component: 'breakers' }, error);
+      runtime.noteError(error);
+    },
   });
   const guard = (store: DocumentStore, owner: string, dependency: Dependency): DocumentStore =>
     new GuardedDocumentStore(store, breakers.get(owner, dependency));
@@ -405,7 +408,8 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
     ...(options.catchUpMs !== undefined ? { catchUpMs: options.catchUpMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     onError: (error) => {
-      logger.warn({ component: 'sagas', error: error.message }, 'recovered from an error');
+      logRecovered(logger, { component: 'sagas' }, error);
+      runtime.noteError(error);
       options.onError?.(error);
     },
   });

@@ -28,7 +28,7 @@ import { CommitCodec } from '../eventStore/Commit.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
 import type { Log } from '../Log.js';
-import { storeStopped } from '../StoreError.js';
+import { type StoreStoppedError, storeStopped } from '../StoreError.js';
 import { ChangeRelay } from './ChangeRelay.js';
 import { EventSourceMapping, type EventSourceMappingOptions } from './EventSourceMapping.js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embeddedDynamo.js';
@@ -38,13 +38,38 @@ import { ensureRuntimeTables, RELAY_TABLE } from './localTables.js';
 import { archiveDir, DEFAULT_DATA_DIR, storeDir } from './openEventStore.js';
 import { ownServer } from './serverThread.js';
 
-/** Reports a recoverable error to the log (with where it happened) and to `onError`. */
+/**
+ * The first store that stopped under a runtime (`StoreStoppedError`), once one has: every
+ * component's errors go through `note`.
+ */
+class StoppedStores {
+  readonly first: Promise<StoreStoppedError>;
+  private settle: (stopped: StoreStoppedError) => void = () => {};
+
+  constructor() {
+    this.first = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  note(error: Error): void {
+    const stopped = storeStopped(error);
+    if (stopped) this.settle(stopped);
+  }
+}
+
+/**
+ * Reports a recoverable error to the log (with where it happened) and to `onError`, and a
+ * store that stopped to the runtime's watch.
+ */
 function recovered(
   options: EmbeddedRuntimeOptions,
   where: Record<string, string>,
+  stores: StoppedStores,
 ): (error: Error) => void {
   return (error) => {
     if (options.log) logRecovered(options.log, where, error);
+    stores.note(error);
     options.onError?.(error);
   };
 }
@@ -165,7 +190,22 @@ export class EmbeddedRuntime {
     readonly deadLetters: DynamoDeadLetterQueue,
     private readonly servers: { dynamo: EmbeddedDynamo; kinesis: EmbeddedKinesis },
     private readonly options: EmbeddedRuntimeOptions,
+    private readonly stores: StoppedStores,
   ) {}
+
+  /**
+   * The first of the runtime's stores that stopped under it (`StoreStoppedError`: its disk
+   * full, say), once one has; pending while they run. Nothing the runtime does can succeed
+   * after it, so a process that waits on the runtime (`serve`) ends then.
+   */
+  get storeStopped(): Promise<StoreStoppedError> {
+    return this.stores.first;
+  }
+
+  /** Takes an error of a component run beside the runtime (the sagas, the breakers) into the watch of `storeStopped`. */
+  noteError(error: Error): void {
+    this.stores.note(error);
+  }
 
   static async start(options: EmbeddedRuntimeOptions = {}): Promise<EmbeddedRuntime> {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
@@ -200,6 +240,7 @@ export class EmbeddedRuntime {
     options.configureClient?.(dynamo, 'dynamodb');
     options.configureClient?.(kinesis, 'kinesis');
     const consumers = new Map<string, RuntimeConsumer>();
+    const stores = new StoppedStores();
     const relay = new ChangeRelay({
       onForwarded: (count) => {
         options.log?.debug({ records: count }, 'change records relayed');
@@ -210,7 +251,7 @@ export class EmbeddedRuntime {
       kinesis,
       streamName: CHANGES_STREAM,
       pollIntervalMs: 100,
-      onError: recovered(options, { component: 'relay' }),
+      onError: recovered(options, { component: 'relay' }, stores),
       checkpointTable: RELAY_TABLE,
     });
     const storeOptions = {
@@ -242,6 +283,7 @@ export class EmbeddedRuntime {
       deadLetters,
       { dynamo: dynamoServer, kinesis: kinesisServer },
       options,
+      stores,
     );
     try {
       await ensureEventsTable(dynamo, EVENTS_TABLE, { relayIndex: true });
@@ -330,7 +372,7 @@ export class EmbeddedRuntime {
       // The relay wakes every consumer when it puts records on the stream (nothing else
       // does here): an idle shard can wait long between polls without delaying any record.
       maxPollIntervalMs: 5_000,
-      onError: recovered(this.options, { component: 'consumer', consumer: name }),
+      onError: recovered(this.options, { component: 'consumer', consumer: name }, this.stores),
       ...(this.options.log ? { log: this.options.log } : {}),
       ...this.options.consumerDefaults,
       ...options,
@@ -345,9 +387,19 @@ export class EmbeddedRuntime {
    * every enabled consumer idle, twice in a row (a consumer may append events of its own). A
    * disabled consumer is not waited for: its records wait in the stream until it is enabled.
    * A large feed takes as long as it takes: it fails only when a consumer is not idle and the
-   * whole pipeline did nothing for `stallMs` (see `progress`).
+   * whole pipeline did nothing for `stallMs` (see `progress`), or at once when one of its
+   * stores stopped (`storeStopped`: nothing can go through after it).
    */
   async settle(stallMs = 60_000): Promise<void> {
+    const stopped = this.stores.first.then((store) => {
+      throw store;
+    });
+    // Said by the race below when it comes first; nothing to say once the pipeline settled.
+    stopped.catch(() => {});
+    await Promise.race([this.settled(stallMs), stopped]);
+  }
+
+  private async settled(stallMs: number): Promise<void> {
     let calm = 0;
     while (calm < 2) {
       if (this.stopped) throw new Error('the pipeline stopped before it settled');

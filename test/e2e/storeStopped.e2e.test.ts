@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli, serveFolder } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -86,5 +86,40 @@ describe('a store whose disk refuses its writes', () => {
     expect(ingestSummary.unchanged).toBeLessThanOrEqual(ingestStored + 16);
     expect(ingestSummary.appended + ingestSummary.unchanged).toBe(ingestSummary.read);
     expect(ingestSummary.rejects_file).toBeNull();
+  }, 120_000);
+
+  it('ends serve in one line when its store stops, and the ingest sent through it says how many rows were stored', async () => {
+    // Prepare
+    const games = tmp.path('served.csv');
+    const generated = await runCli([
+      'generate',
+      '--team-count',
+      '100',
+      '--games-per-team',
+      '20',
+      '--seed',
+      '8',
+      '--out',
+      games,
+    ]);
+    expect(generated.code, generated.stderr).toBe(0);
+    const folder = tmp.path('served');
+    const server = await serveFolder(folder, { fileSizeBlocks: 2048 });
+
+    // Act: the feed sent through the server, which stores it until its disk refuses.
+    const ingest = await runCli(['ingest', games, '--data-dir', folder]);
+    const served = await server.ended();
+
+    // Assess: the ingest says what the server said of it; the server ended by itself, exit 1,
+    // its last line the store that stopped and what to do.
+    expect(ingest.code).toBe(1);
+    expect(ingest.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^matchstream: the ingest failed in the server at http:\/\/127\.0\.0\.1:\d+: the tables' store stopped: IO error: \S+: File too large; [\d,]+ rows of the feed stored before it did, the rest not tried \(run the command again once what stopped it is mended: a row stored already is not appended twice\)$/,
+    );
+    expect(served.code).toBe(1);
+    expect(served.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^matchstream: the tables' store stopped: IO error: \S+\/dynamodb\/\d+\.log: File too large \(run the command again once what stopped it is mended\)$/,
+    );
+    expect(served.stderr).not.toMatch(/^\s+at /m);
   }, 120_000);
 });

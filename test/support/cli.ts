@@ -89,13 +89,32 @@ export interface ServingFolder {
   readonly url: string;
   /** Sends SIGINT; resolves to its exit code. */
   stop(): Promise<number | null>;
+  /** Resolves once it ended by itself (or was stopped): its exit code and all it wrote on standard error. */
+  ended(): Promise<{ readonly code: number | null; readonly stderr: string }>;
 }
 
-/** `matchstream serve` on a data folder and a free port, once it says where it listens. */
-export async function serveFolder(data: string): Promise<ServingFolder> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/**
+ * `matchstream serve` on a data folder and a free port, once it says where it listens;
+ * optionally with a file size limit (`fileSizeBlocks`, as `runCli` takes it).
+ */
+export async function serveFolder(
+  data: string,
+  options: { fileSizeBlocks?: number } = {},
+): Promise<ServingFolder> {
+  const args = [CLI, 'serve', '--data-dir', data, '--port', '0'];
+  const child =
+    options.fileSizeBlocks === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(
+          '/bin/sh',
+          [
+            '-c',
+            `ulimit -f ${options.fileSizeBlocks} && exec "$0" "$@"`,
+            process.execPath,
+            ...args,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -104,13 +123,15 @@ export async function serveFolder(data: string): Promise<ServingFolder> {
     });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const listened = stderr;
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   return {
-    stderr,
-    url: /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] ?? '',
+    stderr: listened,
+    url: /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(listened)?.[1] ?? '',
     stop: async () => {
       child.kill('SIGINT');
       return exited;
     },
+    ended: async () => ({ code: await exited, stderr }),
   };
 }
