@@ -24,22 +24,19 @@ function storedBeforeStop(stderr: string, feed: string): number {
   return Number((match?.[1] ?? '').replaceAll(',', ''));
 }
 
+/** A generated season of 100 teams, 20 games each: a store's log outgrows 1 MiB with it. */
+async function season(name: string, seed: number): Promise<string> {
+  const games = tmp.path(name);
+  const size = ['--team-count', '100', '--games-per-team', '20'];
+  const generated = await runCli(['generate', ...size, '--seed', String(seed), '--out', games]);
+  expect(generated.code, generated.stderr).toBe(0);
+  return games;
+}
+
 describe('a store whose disk refuses its writes', () => {
   it('stops start and ingest at once, in one line saying how many rows were stored; the next run stores the rest', async () => {
-    // Prepare: a season a store's log outgrows 1 MiB (2,048 blocks of 512 bytes) with.
-    const games = tmp.path('games.csv');
-    const generated = await runCli([
-      'generate',
-      '--team-count',
-      '100',
-      '--games-per-team',
-      '20',
-      '--seed',
-      '7',
-      '--out',
-      games,
-    ]);
-    expect(generated.code, generated.stderr).toBe(0);
+    // Prepare: a file size limit of 1 MiB (2,048 blocks of 512 bytes) for the commands.
+    const games = await season('games.csv', 7);
     const started = tmp.path('started');
     const ingested = tmp.path('ingested');
 
@@ -90,19 +87,7 @@ describe('a store whose disk refuses its writes', () => {
 
   it('ends serve in one line when its store stops, and the ingest sent through it says how many rows were stored', async () => {
     // Prepare
-    const games = tmp.path('served.csv');
-    const generated = await runCli([
-      'generate',
-      '--team-count',
-      '100',
-      '--games-per-team',
-      '20',
-      '--seed',
-      '8',
-      '--out',
-      games,
-    ]);
-    expect(generated.code, generated.stderr).toBe(0);
+    const games = await season('served.csv', 8);
     const folder = tmp.path('served');
     const server = await serveFolder(folder, { fileSizeBlocks: 2048 });
 

@@ -22,6 +22,19 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+/**
+ * A command line run under a file size limit when `fileSizeBlocks` is given: through
+ * `/bin/sh`, whose `ulimit -f` sets it (in 512-byte blocks in POSIX shells), then `exec`.
+ */
+function limited(
+  commandLine: readonly string[],
+  { fileSizeBlocks }: { fileSizeBlocks?: number },
+): readonly string[] {
+  return fileSizeBlocks === undefined
+    ? commandLine
+    : ['/bin/sh', '-c', `ulimit -f ${fileSizeBlocks} && exec "$0" "$@"`, ...commandLine];
+}
+
 /** Runs `matchstream ...args` to completion, optionally feeding standard input. */
 export function runCli(
   args: readonly string[],
@@ -44,17 +57,7 @@ export function runCli(
 ): Promise<CliRun> {
   const entry = options.entry ?? CLI;
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
-  const [command, ...commandArgs] =
-    options.fileSizeBlocks === undefined
-      ? [process.execPath, entry, ...args]
-      : [
-          '/bin/sh',
-          '-c',
-          `ulimit -f ${options.fileSizeBlocks} && exec "$0" "$@"`,
-          process.execPath,
-          entry,
-          ...args,
-        ];
+  const [command, ...commandArgs] = limited([process.execPath, entry, ...args], options);
   const child = spawn(command as string, commandArgs, {
     cwd: options.cwd ?? root,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
@@ -101,20 +104,11 @@ export async function serveFolder(
   data: string,
   options: { fileSizeBlocks?: number } = {},
 ): Promise<ServingFolder> {
-  const args = [CLI, 'serve', '--data-dir', data, '--port', '0'];
-  const child =
-    options.fileSizeBlocks === undefined
-      ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn(
-          '/bin/sh',
-          [
-            '-c',
-            `ulimit -f ${options.fileSizeBlocks} && exec "$0" "$@"`,
-            process.execPath,
-            ...args,
-          ],
-          { stdio: ['ignore', 'ignore', 'pipe'] },
-        );
+  const [command, ...args] = limited(
+    [process.execPath, CLI, 'serve', '--data-dir', data, '--port', '0'],
+    options,
+  );
+  const child = spawn(command as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
