@@ -99,7 +99,9 @@ export function emptyIngestSummary(): IngestSummary {
  * repeated run is recognised by the store instead of stored twice. Throttling and server
  * errors are retried with backoff by the DynamoDB client; a row that still fails is rejected
  * with the reason, never dropped. A row changing a match of a closed season that was expired
- * from the table is rejected (the store refuses it); the same row again is unchanged.
+ * from the table is rejected (the store refuses it); the same row again is unchanged. A store
+ * that stopped (`StoreStoppedError`) ends the ingest with `IngestStoppedError` once the rows
+ * under way have settled: no row is rejected for it, and the feed run again stores the rest.
  */
 export async function ingestGames(
   batches: AsyncIterable<readonly (GameRow | GameProblem)[]>,

@@ -44,17 +44,17 @@ import { ownServer } from './serverThread.js';
  */
 class StoppedStores {
   readonly first: Promise<StoreStoppedError>;
-  private settle: (stopped: StoreStoppedError) => void = () => {};
+  private resolveFirst: (stopped: StoreStoppedError) => void = () => {};
 
   constructor() {
     this.first = new Promise((resolve) => {
-      this.settle = resolve;
+      this.resolveFirst = resolve;
     });
   }
 
   note(error: Error): void {
     const stopped = storeStopped(error);
-    if (stopped) this.settle(stopped);
+    if (stopped) this.resolveFirst(stopped);
   }
 }
 
