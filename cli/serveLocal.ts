@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApi } from '../api/createApi.js';
@@ -92,17 +93,13 @@ const STOPPED_DRAIN_MS = 5_000;
  * at most `ms`; idle keep-alive connections are closed at once.
  */
 async function drained(server: ServerType, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     new Promise<void>((resolve) => {
       server.close(() => resolve());
       if ('closeIdleConnections' in server) server.closeIdleConnections();
     }),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
+    delay(ms, undefined, { ref: false }),
   ]);
-  clearTimeout(timer);
 }
 
 /** The local server of a pipeline, listening. */

@@ -63,11 +63,14 @@ export interface IngestSummary {
  */
 export class IngestStoppedError extends Error {
   readonly summary: IngestSummary;
+  /** The store that stopped (also the error's `cause`). */
+  readonly stopped: StoreStoppedError;
 
-  constructor(summary: IngestSummary, cause: StoreStoppedError) {
-    super(cause.message, { cause });
+  constructor(summary: IngestSummary, stopped: StoreStoppedError) {
+    super(stopped.message, { cause: stopped });
     this.name = 'IngestStoppedError';
     this.summary = summary;
+    this.stopped = stopped;
   }
 }
 

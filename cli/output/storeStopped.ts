@@ -24,8 +24,7 @@ export function storeStoppedLine(stopped: StoreStoppedError): string {
  * feed's rows were stored before, and that running it again stores the rest once.
  */
 export function ingestStopped(error: IngestStoppedError, feed: string): CliError {
-  const { summary } = error;
-  const stopped = error.cause as StoreStoppedError;
+  const { summary, stopped } = error;
   const stored = summary.appended + summary.unchanged + summary.corrected;
   return new CliError(
     `${stopped.message}; ${counted(stored, 'row')} of ${feed} stored before it did, the rest not tried (${storeStoppedAdvice(stopped)}: a row stored already is not appended twice)`,

@@ -1,5 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type {
   ClientOptions,
@@ -222,8 +223,8 @@ export async function startServerThread(
    */
   globals: Readonly<Record<string, unknown>> = {},
   /**
-   * What the server is to the user, as the errors of its requests name it once the thread has
-   * ended (`StoreStoppedError`): "the tables' store". The package's name otherwise.
+   * What the server is to the user, as the errors of its requests name it once it failed or
+   * stopped (`StoreStoppedError`): "the tables' store". The package's name otherwise.
    */
   name: string = packageName,
 ): Promise<ServerThread> {
@@ -345,13 +346,8 @@ export async function startServerThread(
       if (!failure) return ended;
       // A server that failed may hold work it will never finish: it gets a while to end as
       // after any run, then the thread is ended from here.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), FAILED_STOP_MS);
-      });
-      const how = await Promise.race([ended, late]);
-      clearTimeout(timer);
-      if (how === 'late') await worker.terminate();
+      const late = delay(FAILED_STOP_MS, 'late' as const, { ref: false });
+      if ((await Promise.race([ended, late])) === 'late') await worker.terminate();
     },
   };
 }
