@@ -18,7 +18,21 @@ export type IngestLine =
   | { readonly settled: number }
   | { readonly reject: Reject }
   | { readonly summary: IngestSummary }
-  | { readonly error: string };
+  | { readonly error: string; readonly stopped?: IngestSummary };
+
+/**
+ * An ingest through the server that stopped at a store of its folder that stopped: its line,
+ * and the summary of what the server stored and rejected before it did.
+ */
+export class ServerIngestStopped extends Error {
+  readonly summary: IngestSummary;
+
+  constructor(message: string, summary: IngestSummary) {
+    super(message);
+    this.name = 'ServerIngestStopped';
+    this.summary = summary;
+  }
+}
 
 type Row = GameRow | GameProblem;
 
@@ -99,9 +113,9 @@ export function mountIngest(app: Hono, store: EventStore): void {
           send({ summary });
         } catch (error) {
           // A store that stopped under it: how many rows it stored first, and what to do.
-          const said =
-            error instanceof IngestStoppedError ? ingestStopped(error, 'the feed') : error;
-          send({ error: said instanceof Error ? said.message : String(said) });
+          if (error instanceof IngestStoppedError)
+            send({ error: ingestStopped(error, 'the feed').message, stopped: error.summary });
+          else send({ error: error instanceof Error ? error.message : String(error) });
         } finally {
           controller.close();
         }
@@ -173,7 +187,11 @@ export async function ingestThrough(
     else if ('summary' in line) {
       for (; settled < line.summary.read; settled++) handlers.onRow();
       return line.summary;
-    } else throw new Error(`the ingest failed in the server at ${api}: ${line.error}`);
+    } else {
+      const message = `the ingest failed in the server at ${api}: ${line.error}`;
+      if (line.stopped) throw new ServerIngestStopped(message, line.stopped);
+      throw new Error(message);
+    }
   }
   throw new Error(`the server at ${api} ended the ingest without a summary`);
 }

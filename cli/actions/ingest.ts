@@ -20,7 +20,7 @@ import { unknownColumnWarnings } from '../output/problems.js';
 import { ingestStopped } from '../output/storeStopped.js';
 import { Phases } from '../phases.js';
 import { RejectsFile, refuseRejectsWithJson, rejectsPathFor } from '../rejectsFile.js';
-import { ingestThrough } from '../remoteIngest.js';
+import { ingestThrough, ServerIngestStopped } from '../remoteIngest.js';
 import { serverToken } from '../serverToken.js';
 import { type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
@@ -60,6 +60,10 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   let opened: OpenedStore | undefined;
   let description: string;
   let summary: IngestSummary;
+  // A store that stopped under the ingest (its disk full): the command fails with the store's
+  // line; with --json, after the summary so far (with `stopped`, that line), as an interrupted
+  // run reports its own.
+  let stopped: CliError | undefined;
   // Ctrl-C (or SIGTERM) stops the reading: the rows under way are stored, the summary says how
   // far it got, and the run exits 1; run again, the rows stored count as unchanged.
   const interrupt = new Interrupt(() =>
@@ -123,13 +127,18 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
           onReject,
           onRow: rows.settled,
         }).catch((error: unknown) => {
-          throw error instanceof IngestStoppedError ? ingestStopped(error, file) : error;
+          if (!(error instanceof IngestStoppedError)) throw error;
+          stopped = ingestStopped(error, file);
+          return error.summary;
         })
       : await ingestThrough(server ?? '', serverToken(flags.dataDir), batches, {
           onReject,
           onRow: rows.settled,
         }).catch((error: Error) => {
-          throw new CliError(error.message, EXIT.FAILURE, { cause: error });
+          if (!(error instanceof ServerIngestStopped))
+            throw new CliError(error.message, EXIT.FAILURE, { cause: error });
+          stopped = new CliError(error.message, EXIT.FAILURE, { cause: error });
+          return error.summary;
         });
   } finally {
     interrupt.release();
@@ -148,7 +157,9 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
     rejects_file: rejected > 0 ? rejectsPath : null,
     seconds: Number(seconds.toFixed(3)),
     rows_per_second: Math.round(summary.read / Math.max(seconds, 0.001)),
+    ...(stopped ? { stopped: stopped.message } : {}),
   };
+  if (stopped && !flags.json) throw stopped;
   if (flags.json) {
     await write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
@@ -175,6 +186,7 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
       ].join('\n'),
     );
   }
+  if (stopped) throw stopped;
   interrupt.check();
   if (summary.failed > 0 || summary.teams_failed > 0) {
     throw new CliError(

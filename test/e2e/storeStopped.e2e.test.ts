@@ -24,6 +24,25 @@ function storedBeforeStop(stderr: string, feed: string): number {
   return Number((match?.[1] ?? '').replaceAll(',', ''));
 }
 
+/**
+ * The rows stored by an ingest that stopped, from its `--json` summary so far, whose `stopped`
+ * is the command's error line (without its `matchstream: `).
+ */
+function stoppedSummary(stdout: string, stderr: string): number {
+  const summary = JSON.parse(stdout) as {
+    read: number;
+    appended: number;
+    unchanged: number;
+    corrected: number;
+    failed: number;
+    stopped: string;
+  };
+  expect(`matchstream: ${summary.stopped}`).toBe(stderr.trimEnd().split('\n').at(-1));
+  expect(summary.failed).toBe(0);
+  expect(summary.read).toBeGreaterThanOrEqual(summary.appended + summary.unchanged);
+  return summary.appended + summary.unchanged + summary.corrected;
+}
+
 /** A generated season of 100 teams, 20 games each: a store's log outgrows 1 MiB with it. */
 async function season(name: string, seed: number): Promise<string> {
   const games = tmp.path(name);
@@ -45,7 +64,7 @@ describe('a store whose disk refuses its writes', () => {
       fileSizeBlocks: 2048,
     });
     const startAgain = await runCli(['start', games, '--data-dir', started, '--json', '--quiet']);
-    const ingest = await runCli(['ingest', games, '--data-dir', ingested], {
+    const ingest = await runCli(['ingest', games, '--data-dir', ingested, '--json'], {
       fileSizeBlocks: 2048,
     });
     const ingestAgain = await runCli(['ingest', games, '--data-dir', ingested, '--json']);
@@ -55,8 +74,9 @@ describe('a store whose disk refuses its writes', () => {
     expect(start.code).toBe(1);
     const startStored = storedBeforeStop(start.stderr, games);
     expect(ingest.code).toBe(1);
-    expect(ingest.stdout).toBe('');
     const ingestStored = storedBeforeStop(ingest.stderr, games);
+    // ...with --json, after the summary so far, which says the same.
+    expect(stoppedSummary(ingest.stdout, ingest.stderr)).toBe(ingestStored);
     // ...and the next run took the rest: the rows stored count as unchanged (a row whose
     // write the store took as it stopped may count there too: at most one per append under way).
     expect(startAgain.code, startAgain.stderr).toBe(0);
@@ -92,12 +112,14 @@ describe('a store whose disk refuses its writes', () => {
     const server = await serveFolder(folder, { fileSizeBlocks: 2048 });
 
     // Act: the feed sent through the server, which stores it until its disk refuses.
-    const ingest = await runCli(['ingest', games, '--data-dir', folder]);
+    const ingest = await runCli(['ingest', games, '--data-dir', folder, '--json']);
     const served = await server.ended();
 
     // Assess: the ingest says what the server said of it; the server ended by itself, exit 1,
     // its last line the store that stopped and what to do.
     expect(ingest.code).toBe(1);
+    const stored = stoppedSummary(ingest.stdout, ingest.stderr);
+    expect(ingest.stderr).toContain(` ${stored.toLocaleString('en-US')} rows of the feed stored`);
     expect(ingest.stderr.trimEnd().split('\n').at(-1)).toMatch(
       /^matchstream: the ingest failed in the server at http:\/\/127\.0\.0\.1:\d+: the tables' store stopped: IO error: \S+: File too large; [\d,]+ rows of the feed stored before it did, the rest not tried \(run the command again once what stopped it is mended: a row stored already is not appended twice\)$/,
     );
