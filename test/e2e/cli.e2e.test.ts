@@ -548,14 +548,14 @@ describe('matchstream (built command)', () => {
     const imported = await withSubstitution(['teams', 'import', '{}', '--memory'], teams, cwd);
 
     // Rated without a check before the ingest: a pipe is read once.
-    expect(started.code).toBe(0);
+    expect(started.code, started.stderr).toBe(0);
     expect(started.stderr).toMatch(/^ingest: 3 rows stored: 3 new/m);
     expect(started.stderr).not.toMatch(/^check:/m);
     expect(JSON.parse(started.stdout)).toMatchObject({ games_counted: 3 });
     expect(JSON.parse(started.stdout).rankings).toHaveLength(3);
     // The bad row rejected, the good one stored; the rejects in the current folder, since
     // nothing can be written beside a pipe.
-    expect(ingested.code).toBe(3);
+    expect(ingested.code, ingested.stderr).toBe(3);
     expect(JSON.parse(ingested.stdout)).toMatchObject({ appended: 1, rejected: 1 });
     expect(readFileSync(join(cwd, 'rejects.jsonl'), 'utf8')).toMatch(/"line":3/);
     expect(rated).toMatchObject({ code: 0, stderr: '' });
