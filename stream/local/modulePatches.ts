@@ -39,9 +39,11 @@ export function replacedInProcess<M, R>(
   replacedPath: string,
 ): void {
   const { cache } = require;
-  if (cache[replacedPath] !== undefined) return;
+  // The cache's key: the file's real path, which a path through a linked package folder is not.
+  const replaced = require.resolve(replacedPath);
+  if (cache[replaced] !== undefined) return;
   const replacement = patch(require(modulePath) as M);
-  require(replacedPath);
-  const entry: NodeJS.Module | undefined = cache[replacedPath] as NodeJS.Module | undefined;
+  require(replaced);
+  const entry: NodeJS.Module | undefined = cache[replaced] as NodeJS.Module | undefined;
   if (entry) entry.exports = replacement;
 }

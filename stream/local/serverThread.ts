@@ -130,12 +130,14 @@ process.dlopen = function (module, filename, ...rest) {
 // What the process shares with the thread, on globalThis by name (the patches read it there).
 for (const [name, value] of Object.entries(workerData.globals)) globalThis[Symbol.for(name)] = value;
 // Patches of the package's dependencies first: each a self-contained function's source, given
-// a module; what one returns replaces the module it names, if it names one.
+// a module; what one returns replaces the module it names, if it names one. The module cache
+// is keyed by the file's real path, which a path through a linked package folder is not.
 for (const patch of workerData.patches) {
   const replacement = (0, eval)('(' + patch.source + ')')(require(patch.module));
   if (patch.replaces) {
-    require(patch.replaces);
-    require.cache[patch.replaces].exports = replacement;
+    const replaced = require.resolve(patch.replaces);
+    require(replaced);
+    require.cache[replaced].exports = replacement;
   }
 }
 // A failure the server cannot answer with (its store would not open, a write its disk refused,

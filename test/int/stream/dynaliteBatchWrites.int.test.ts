@@ -1,3 +1,5 @@
+import { symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   BatchWriteItemCommand,
   type DynamoDBClient,
@@ -11,6 +13,7 @@ import { dynalitesBatchWriteItem } from '../../../stream/local/dynaliteBatchWrit
 import { dynalitesDb } from '../../../stream/local/dynaliteKeys.js';
 import { startEmbeddedDynamo } from '../../../stream/local/embeddedDynamo.js';
 import { ownServer, startServerThread } from '../../../stream/local/serverThread.js';
+import { tempDir } from '../../support/tempDir.js';
 
 const TABLE = 'batched';
 
@@ -106,17 +109,20 @@ describe.each([
 });
 
 describe('a module patch of a server thread that replaces a module', () => {
-  it('is what the server runs', async () => {
-    // dynalite's BatchWriteItem replaced by one that refuses every call.
-    const refuse = (_db: unknown) => (_store: unknown, _data: unknown, cb: (e: Error) => void) =>
-      cb(
-        Object.assign(new Error('replaced'), {
-          statusCode: 400,
-          body: { __type: 'com.amazon.coral.validate#ValidationException', message: 'replaced' },
-        }),
-      );
+  const tmp = tempDir();
+  // dynalite's BatchWriteItem replaced by one that refuses every call.
+  const refuse = (_db: unknown) => (_store: unknown, _data: unknown, cb: (e: Error) => void) =>
+    cb(
+      Object.assign(new Error('replaced'), {
+        statusCode: 400,
+        body: { __type: 'com.amazon.coral.validate#ValidationException', message: 'replaced' },
+      }),
+    );
+
+  /** A server thread of dynalite with the patch of these two modules: every BatchWriteItem refused. */
+  async function refusesBatchWrites(module: string, replaces: string): Promise<void> {
     const server = await startServerThread('dynalite', { createTableMs: 0 }, [
-      { source: refuse.toString(), module: dynalitesDb(), replaces: dynalitesBatchWriteItem() },
+      { source: refuse.toString(), module, replaces },
     ]);
     const client = dynamoClient(ownServer(server.endpoint));
     try {
@@ -126,5 +132,21 @@ describe('a module patch of a server thread that replaces a module', () => {
       client.destroy();
       await server.stop();
     }
+  }
+
+  it('is what the server runs', async () => {
+    await refusesBatchWrites(dynalitesDb(), dynalitesBatchWriteItem());
+  });
+
+  it('is what the server runs when its modules are named through a link to the folder of the package', async () => {
+    // Prepare: a link to dynalite's folder (its db/index.js is the module the patch is given).
+    const linked = tmp.path('dynalite');
+    symlinkSync(dirname(dirname(dynalitesDb())), linked, 'dir');
+
+    // Act, assess: the patch named by paths through the link.
+    await refusesBatchWrites(
+      join(linked, 'db', 'index.js'),
+      join(linked, 'actions', 'batchWriteItem.js'),
+    );
   });
 });
