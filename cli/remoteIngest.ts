@@ -80,7 +80,8 @@ async function* batchesOf(body: AsyncIterable<Uint8Array>): AsyncGenerator<reado
  * while `serve` holds it, and the pipeline (read models, buses, sagas, the console's live
  * page) takes the new results in at once. The body is the feed as read by the command, one
  * JSON array of rows a line, streamed; the answer is JSON Lines: the rows settled (about twice
- * a second), each rejected row, then the summary (or an error). One ingest, like one run of
+ * a second), each rejected row, then the summary (or an error: with the summary so far as
+ * `stopped` when a store of the folder stopped under it). One ingest, like one run of
  * the command: rows of the same match keep their order across the whole body.
  */
 export function mountIngest(app: Hono, store: EventStore): void {
