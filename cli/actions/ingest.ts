@@ -135,9 +135,9 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
           onReject,
           onRow: rows.settled,
         }).catch((error: Error) => {
-          if (!(error instanceof ServerIngestStopped))
-            throw new CliError(error.message, EXIT.FAILURE, { cause: error });
-          stopped = new CliError(error.message, EXIT.FAILURE, { cause: error });
+          const failed = new CliError(error.message, EXIT.FAILURE, { cause: error });
+          if (!(error instanceof ServerIngestStopped)) throw failed;
+          stopped = failed;
           return error.summary;
         });
   } finally {
