@@ -10,11 +10,20 @@
 // the volume benchmark preload code that wraps the SDK's clients, which only the unbundled
 // command shares with them.
 //
-// Does nothing when the bundle is newer than every module under dist/ (as `tsc -b` does);
-// `--force` bundles anyway. Run by `npm run build`, before `npm start`, and by the tests'
-// global setup, so that a bundle older than the code is never what runs.
+// The packages are taken from their ES module builds where they ship one (`module` before `main`),
+// so that the bundle keeps only what the command imports from each: the AWS SDK's clients are
+// trees of modules there, and one file of every command in their CommonJS builds. That is a
+// fifth less code in all (5.4 → 4.3 MB) and less for each command to load: `saga list` on a
+// small folder 0.685 → 0.593 s of CPU, `status` 0.890 → 0.813, a tiny `start` 1.653 → 1.580
+// (means of 6 runs each, in turn).
+//
+// Does nothing when the bundle is newer than every module under dist/, this script and the
+// lockfile (as `tsc -b` does); `--force` bundles anyway. Run by `npm run build`, before `npm
+// start`, and by the tests' global setup, so that a bundle older than the code is never what
+// runs.
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -38,9 +47,25 @@ function newest(dir) {
   return latest;
 }
 
+/**
+ * What else the bundle is made from: this script (its options) and the lockfile (the packages'
+ * versions), where they are.
+ */
+function newestInputs() {
+  let latest = 0;
+  for (const file of [fileURLToPath(import.meta.url), join(root, 'package-lock.json')]) {
+    try {
+      latest = Math.max(latest, statSync(file).mtimeMs);
+    } catch {
+      // No lockfile: the modules under dist/ decide.
+    }
+  }
+  return latest;
+}
+
 function upToDate() {
   try {
-    return statSync(bundle).mtimeMs >= newest(dist);
+    return statSync(bundle).mtimeMs >= Math.max(newest(dist), newestInputs());
   } catch {
     return false;
   }
@@ -63,6 +88,7 @@ if (process.argv.includes('--force') || !upToDate()) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    mainFields: ['module', 'main'],
     external: ['dynalite', 'kinesalite', 'abstract-level'],
     // CommonJS packages in an ES module bundle still call require() for Node's modules.
     banner: {
