@@ -159,10 +159,10 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
     rows_per_second: Math.round(summary.read / Math.max(seconds, 0.001)),
     ...(stopped ? { stopped: stopped.message } : {}),
   };
-  if (stopped && !flags.json) throw stopped;
   if (flags.json) {
     await write(`${JSON.stringify(report, null, 2)}\n`);
-  } else {
+  } else if (!stopped) {
+    // (A stopped store prints no summary without --json: its line is what the command says.)
     // With the rejected rows on standard output, the summary goes beside the errors.
     const print = rejectsToStdout ? async (text: string) => void process.stderr.write(text) : write;
     const counts: [string, number][] = [
