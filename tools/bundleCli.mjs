@@ -17,10 +17,10 @@
 // small folder 0.685 → 0.593 s of CPU, `status` 0.890 → 0.813, a tiny `start` 1.653 → 1.580
 // (means of 6 runs each, in turn).
 //
-// Does nothing when the bundle is newer than every module under dist/, this script and the
-// lockfile (as `tsc -b` does); `--force` bundles anyway. Run by `npm run build`, before `npm
-// start`, and by the tests' global setup, so that a bundle older than the code is never what
-// runs.
+// Does nothing when the bundle is newer than every module under dist/, this script, the lockfile
+// and npm's record of node_modules (as `tsc -b` does); `--force` bundles anyway. Run by `npm run
+// build`, before `npm start`, and by the tests' global setup, so that a bundle older than the
+// code is never what runs.
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,16 +48,22 @@ function newest(dir) {
 }
 
 /**
- * What else the bundle is made from: this script (its options) and the lockfile (the packages'
- * versions), where they are.
+ * What else the bundle is made from: this script (its options), the lockfile (the packages'
+ * versions) and npm's record of what node_modules holds (`node_modules/.package-lock.json`,
+ * written by every install that changes the folder, one that leaves the lockfile as it was
+ * too: `npm install --no-save`, `npm ci` after a checkout), where they are.
  */
 function newestInputs() {
   let latest = 0;
-  for (const file of [fileURLToPath(import.meta.url), join(root, 'package-lock.json')]) {
+  for (const file of [
+    fileURLToPath(import.meta.url),
+    join(root, 'package-lock.json'),
+    join(root, 'node_modules/.package-lock.json'),
+  ]) {
     try {
       latest = Math.max(latest, statSync(file).mtimeMs);
     } catch {
-      // No lockfile: the modules under dist/ decide.
+      // Not there: the others decide.
     }
   }
   return latest;

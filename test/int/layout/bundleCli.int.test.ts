@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   statSync,
   symlinkSync,
@@ -17,16 +18,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const tmp = tempDir();
 
 /**
- * A project of its own for the bundler (tools/bundleCli.mjs copied, node_modules linked): a
- * one-module command in dist/cli/main.js and a lockfile. The real bundle is left alone, since
- * other test files run it meanwhile.
+ * A project of its own for the bundler (tools/bundleCli.mjs copied; a node_modules folder with a
+ * link to each package of the real one and a record of its own, `.package-lock.json`, as npm
+ * writes): a one-module command in dist/cli/main.js and a lockfile. The real bundle and
+ * node_modules are left alone, since other test files run them meanwhile.
  */
 function project(name: string): { dir: string; bundle: () => number } {
   const dir = tmp.path(name);
   mkdirSync(join(dir, 'tools'), { recursive: true });
   mkdirSync(join(dir, 'dist/cli'), { recursive: true });
   copyFileSync(join(root, 'tools/bundleCli.mjs'), join(dir, 'tools/bundleCli.mjs'));
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  mkdirSync(join(dir, 'node_modules'));
+  for (const name of readdirSync(join(root, 'node_modules')))
+    if (name !== '.package-lock.json')
+      symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name));
+  writeFileSync(join(dir, 'node_modules/.package-lock.json'), '{}\n');
   writeFileSync(join(dir, 'dist/cli/main.js'), 'console.log(42);\n');
   writeFileSync(join(dir, 'package-lock.json'), '{}\n');
   return {
@@ -45,7 +51,7 @@ function touch(file: string, seconds: number): void {
 }
 
 describe('the bundled command (tools/bundleCli.mjs)', () => {
-  it('is made again when its modules, the lockfile or the bundler changed, and only then', () => {
+  it('is made again when its modules, the lockfile, the installed packages or the bundler changed, and only then', () => {
     // Prepare
     const { dir, bundle } = project('fresh');
     const made = bundle();
@@ -57,7 +63,8 @@ describe('the bundled command (tools/bundleCli.mjs)', () => {
     for (const [input, seconds] of [
       ['dist/cli/main.js', 10],
       ['package-lock.json', 20],
-      ['tools/bundleCli.mjs', 30],
+      ['node_modules/.package-lock.json', 30],
+      ['tools/bundleCli.mjs', 40],
     ] as const) {
       touch(join(dir, input), seconds);
       const next = bundle();
