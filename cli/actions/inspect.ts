@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { text as readAll } from 'node:stream/consumers';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { listInvocationRecords, s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { type DeadLetter, DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
@@ -57,7 +58,7 @@ export async function runInspect(file: string | undefined, flags: InspectFlags):
   } else {
     if (flags.consumer) throw new CliError('--consumer goes with --dead-letters', EXIT.USAGE);
     if (!file) throw new CliError('give a file to inspect, or --dead-letters', EXIT.USAGE);
-    lines = documents(file).flatMap(
+    lines = (await documents(file)).flatMap(
       ({ document, where }) =>
         inspectReplayed(document, registry, where) ?? inspectDocument(document, registry, where),
     );
@@ -193,11 +194,13 @@ function inspectReplayed(
 }
 
 /** The JSON documents in a file: the whole file, or one per line. */
-function documents(file: string): { document: unknown; where: string }[] {
+async function documents(file: string): Promise<{ document: unknown; where: string }[]> {
   const name = file === '-' ? 'stdin' : file;
   let text: string;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    // Standard input as a stream: a pipe whose writer is still writing (`replay --to file:-
+    // | inspect -`) has nothing to read at times, which a synchronous read fails on (EAGAIN).
+    text = file === '-' ? await readAll(process.stdin) : await readFile(file, 'utf8');
   } catch (error) {
     throw new CliError(
       `${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { commitChange } from '../../stream/changes/commitChange.js';
 import { InMemoryEventStore } from '../../stream/eventStore/InMemoryEventStore.js';
-import { runCli } from '../support/cli.js';
+import { CLI, outputOf, runCli } from '../support/cli.js';
 import { kinesisRecordOf } from '../support/kinesisRecords.js';
-import { latestVersion, registry } from '../support/registry.js';
+import { latestVersion, matchRecorded, registry } from '../support/registry.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -163,5 +165,41 @@ describe('matchstream inspect', () => {
     expect(rebuild.code).toBe(0);
     expect(help.stdout).toContain('matchstream inspect --dead-letters --consumer bus-router');
     expect(help.stdout).not.toContain('--consumer router');
+  });
+
+  it('reads standard input from a pipe whose writer is still writing, as replay --to file:- | inspect - is', async () => {
+    // Prepare: replay-file lines, written into the pipe in two parts, the second later.
+    const line = (n: number) =>
+      JSON.stringify({
+        event_id: `6f9619ff-8b86-4011-b42d-${String(n).padStart(12, '0')}`,
+        event_type: 'MatchRecorded',
+        aggregate_id: `match:p${n}`,
+        sequence: 1,
+        timestamp: '2026-09-01T20:10:00.000Z',
+        data: matchRecorded(`p${n}`),
+        version: latestVersion('MatchRecorded'),
+        correlation_id: 'feed',
+        causation_id: null,
+      });
+    const child = spawn(process.execPath, [CLI, 'inspect', '-'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const run = outputOf(child);
+
+    // Act
+    child.stdin.write(`${line(1)}\n`);
+    await sleep(500);
+    child.stdin.end(`${line(2)}\n`);
+    const { code, stdout, stderr } = await run;
+
+    // Assess
+    expect([code, stderr]).toEqual([0, '']);
+    expect(
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).source),
+    ).toEqual([{ replay_file: 'stdin:1' }, { replay_file: 'stdin:2' }]);
   });
 });
