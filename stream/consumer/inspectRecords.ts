@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { type ChangeRecord, newImage, parseChangeRecord } from '../changes/ChangeRecord.js';
-import { CommitCodec } from '../eventStore/Commit.js';
+import { CommitCodec, envelopeFromJson } from '../eventStore/Commit.js';
 import { fromItem } from '../eventStore/commitItem.js';
 import type { DeadLetter } from './DeadLetterQueue.js';
 import { isInvocationRecord, recordsOf } from './invocationRecord.js';
@@ -50,6 +50,23 @@ export function inspectDocument(
     const change = parseChangeRecord(Buffer.from(record.kinesis.data, 'base64'));
     fromChange(change, { ...extra, kinesis_record: record.eventID }, at);
   };
+  // A bus event carries the envelope at the version its publisher wrote: brought to the
+  // latest as a bus handler reads it, with the version it carried. A claim check (an event
+  // too large for the bus) holds no data, only where the event is in the store: as it is.
+  const fromBus = (detail: unknown, source: Record<string, unknown>) => {
+    if (isObject(detail) && detail.claim_check === true) {
+      lines.push({ kind: 'event', ...detail, source });
+      return;
+    }
+    const envelope = envelopeFromJson(detail, registry);
+    if (!envelope) throw new Error('the bus event carries no event envelope');
+    lines.push({
+      kind: 'event',
+      ...envelope,
+      writer_version: (detail as { version?: unknown }).version,
+      source,
+    });
+  };
   const visit = (item: unknown, at: string) => {
     try {
       if (Array.isArray(item)) {
@@ -82,19 +99,11 @@ export function inspectDocument(
           },
         };
         if (letter.record) fromKinesis(letter.record, dead, at);
-        else if (isObject(letter.event) && isObject(letter.event.detail)) {
-          lines.push({
-            kind: 'event',
-            ...(letter.event.detail as Record<string, unknown>),
-            source: dead,
-          });
-        } else if (isObject(letter.event) && typeof letter.event.Detail === 'string') {
-          lines.push({
-            kind: 'event',
-            ...(JSON.parse(letter.event.Detail) as Record<string, unknown>),
-            source: dead,
-          });
-        } else if (
+        else if (isObject(letter.event) && isObject(letter.event.detail))
+          fromBus(letter.event.detail, dead);
+        else if (isObject(letter.event) && typeof letter.event.Detail === 'string')
+          fromBus(JSON.parse(letter.event.Detail) as unknown, dead);
+        else if (
           isObject(letter.event) &&
           typeof letter.event.aggregate_id === 'string' &&
           typeof letter.event.sequence === 'number'

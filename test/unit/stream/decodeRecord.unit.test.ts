@@ -170,4 +170,62 @@ describe('decoding records as AWS delivers them', () => {
       error: 'not a Lambda Kinesis event, a dead letter or a change record',
     });
   });
+
+  it('inspects the envelope a bus or PutEvents dead letter carries at the latest version, with the version it was published at', () => {
+    // Prepare: a MatchRecorded published at v1 by an earlier release, kept by a bus target
+    // and by the publisher; and a claim check, which carries no data.
+    const published = {
+      event_id: '6f9619ff-8b86-4011-b42d-00c04fc964ff',
+      event_type: 'MatchRecorded',
+      aggregate_id: 'match:2026-00017',
+      sequence: 1,
+      timestamp: '2026-09-01T20:10:00.123Z',
+      data: { match_id: '2026-00017', home_team: 'A', away_team: 'B', score: '3-1' },
+      version: 1,
+      correlation_id: 'feed-2026-09-01',
+      causation_id: null,
+    };
+    const failed = { error: 'boom', attempts: 3, failed_at: '2026-09-01T20:11:00.000Z' };
+    const target = {
+      consumer: 'bus:matchstream-soccer/standings',
+      event: { 'detail-type': 'MatchRecorded', source: 'matchstream', detail: published },
+      ...failed,
+    };
+    const entry = {
+      consumer: 'publish:matchstream-soccer',
+      event: {
+        Source: 'matchstream',
+        DetailType: 'MatchRecorded',
+        Detail: JSON.stringify(published),
+      },
+      ...failed,
+    };
+    const { data: _data, ...envelope } = published;
+    const claimCheck = {
+      consumer: 'bus:matchstream-soccer/standings',
+      event: { detail: { ...envelope, claim_check: true } },
+      ...failed,
+    };
+
+    // Act
+    const lines = inspectDocument([target, entry, claimCheck], registry);
+
+    // Assess: both upcast as a bus handler reads them; the claim check as it is.
+    const latest = {
+      kind: 'event',
+      event_type: 'MatchRecorded',
+      version: latestVersion('MatchRecorded'),
+      writer_version: 1,
+      data: { match_id: '2026-00017', home_goals: 3, away_goals: 1, played_on: '2026-09-01' },
+    };
+    expect(lines[0]).toMatchObject({
+      ...latest,
+      source: { dead_letter: { consumer: 'bus:matchstream-soccer/standings' } },
+    });
+    expect(lines[1]).toMatchObject({
+      ...latest,
+      source: { dead_letter: { consumer: 'publish:matchstream-soccer' } },
+    });
+    expect(lines[2]).toMatchObject({ kind: 'event', claim_check: true, version: 1 });
+  });
 });
