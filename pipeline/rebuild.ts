@@ -297,7 +297,10 @@ export async function rebuildReadModel(
   await runtime.addConsumer(
     consumer,
     async (events) => {
-      caughtUp += await projector.apply(events);
+      // Read after the apply: the shards' batches apply at once, and `caughtUp +=` before
+      // the await would add to the count as it was when this batch began.
+      const applied = await projector.apply(events);
+      caughtUp += applied;
     },
     {
       reads: (event) => projector.reads(event),

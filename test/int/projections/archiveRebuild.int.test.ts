@@ -68,12 +68,14 @@ describe('rebuild through the archive', () => {
     const summary = await rebuildReadModel(pipeline, matchesProjection, { verify: true, archive });
     const { exports } = await listExports(storage, 'events');
 
-    // Assess: no new export; the new generation equals the live one, S3 included.
+    // Assess: no new export; the new generation equals the live one, S3 included, each of
+    // its results counted as caught up from the stream (the shards' lanes apply at once).
     expect(exports).toHaveLength(1);
     expect(summary).toMatchObject({ completed: true, switched: true, differences: 0 });
     const active = await pipeline.registry.active(matchesProjection);
     expect(active.generation).toBe(summary.generation);
     const games = generateSeason({ teams: 16, gamesPerTeam: 5, seed: 3, season: 'S3' }).games;
+    expect(summary.caught_up).toBe(games.length);
     expect(await (await pipeline.tableStore(active.table)).query('season#S3')).toHaveLength(
       games.length,
     );
