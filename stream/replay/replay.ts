@@ -249,9 +249,15 @@ async function replayAll(options: ReplayOptions): Promise<ReplaySummary> {
     await options.target.flush?.();
     await options.checkpoints.save(checkpoint);
   };
+  const stopped = () => options.signal?.aborted === true;
   /** Delivers a page and moves the checkpoint past it, atomically for a non-concurrent target. */
   const deliver = async (events: readonly EventEnvelope[], advance: () => void) => {
-    if (limiter && events.length > 0) await limiter.take(events.length, options.signal);
+    if (limiter && events.length > 0) {
+      await limiter.take(events.length, options.signal);
+      // Interrupted while it waited for the rate: the page is left to the run that goes on,
+      // not sent at once.
+      if (stopped()) return;
+    }
     const run = async () => {
       if (events.length > 0) await options.target.deliver(events);
       await sendUnreadable();
@@ -262,7 +268,6 @@ async function replayAll(options: ReplayOptions): Promise<ReplaySummary> {
     if (options.target.concurrent) await run();
     else await exclusive.run(run);
   };
-  const stopped = () => options.signal?.aborted === true;
 
   await options.checkpoints.save(snapshot('running'));
   if (filters.aggregateIds) {

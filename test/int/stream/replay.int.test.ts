@@ -144,6 +144,34 @@ describe('replay', () => {
     );
   });
 
+  it('delivers no page waiting for the rate once interrupted, and the resumed run writes it', async () => {
+    // Prepare: 10 events a second over two segments of 5-commit pages: a second's worth
+    // goes at once, then each page waits for the rate.
+    const path = tmp.path('paced.jsonl');
+    const checkpoints = new InMemoryReplayCheckpoints();
+    const controller = new AbortController();
+    const options = { source: store, name: 'paced', checkpoints, segments: 2, pageSize: 5 };
+
+    // Act: Ctrl-C while the pages after the first second wait.
+    const first = await replay({
+      ...options,
+      target: new FileTarget(path),
+      ratePerSecond: 10,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.events >= 10) setTimeout(() => controller.abort(), 100);
+      },
+    });
+    const written = lines(path);
+    const second = await replay({ ...options, target: new FileTarget(path) });
+
+    // Assess: the first run wrote the first second's worth, not the pages it was holding back.
+    expect(first).toMatchObject({ completed: false, events: 10 });
+    expect(written).toHaveLength(10);
+    expect(second).toMatchObject({ resumed: true, completed: true, events: TOTAL });
+    expect(new Set(lines(path).map((e) => e.event_id)).size).toBe(TOTAL);
+  });
+
   it('continues a replay that died between writing a page and saving its checkpoint, writing that page once', async () => {
     // Prepare: checkpoints that die on their fourth save, after the page it was for is written.
     const path = tmp.path('died.jsonl');
