@@ -140,20 +140,35 @@ export async function runSchemasNew(type: string, flags: DirFlags): Promise<void
         fields: [{ name: 'id', type: 'string' }],
       };
   writeFileSync(file, `${JSON.stringify(schema, null, 2)}\n`);
-  const steps = [
-    `wrote ${file}${known ? ` (a copy of v${version - 1})` : ''}`,
-    '',
-    'Next:',
-    `  1. Edit ${file}. New fields need a default so v${version} can read older data`,
-    `     (the mode of ${type} is ${registry.mode(type)}).`,
-    '  2. Run: matchstream schemas check',
-    '  3. Run: npm run schemas:types, then npm run typecheck: it lists the code the change touches.',
-    `  4. If the meaning changed and Avro resolution cannot bridge it, add an upcaster`,
-    `     v${Math.max(version - 1, 1)} → v${version} in schemas/upcasters/ and list it in schemas/upcasters/index.ts.`,
-    `  5. Add the fixture of v${version}: matchstream schemas fixture ${type} --version ${version} --data example.json`,
-    '  6. npm test, deploy, then rebuild the read models that use this event.',
-    '',
-  ];
+  const fixture = `Add the fixture of v${version}: matchstream schemas fixture ${type} --version ${version} --data example.json`;
+  // A new type has no older data to read and no version before it to upcast from.
+  const steps = known
+    ? [
+        `wrote ${file} (a copy of v${version - 1})`,
+        '',
+        'Next:',
+        `  1. Edit ${file}. New fields need a default so v${version} can read older data`,
+        `     (the mode of ${type} is ${registry.mode(type)}).`,
+        '  2. Run: matchstream schemas check',
+        '  3. Run: npm run schemas:types, then npm run typecheck: it lists the code the change touches.',
+        `  4. If the meaning changed and Avro resolution cannot bridge it, add an upcaster`,
+        `     v${version - 1} → v${version} in schemas/upcasters/ and list it in schemas/upcasters/index.ts.`,
+        `  5. ${fixture}`,
+        '  6. npm test, deploy, then rebuild the read models that use this event.',
+        '',
+      ]
+    : [
+        `wrote ${file}`,
+        '',
+        'Next:',
+        `  1. Edit ${file}: its doc and its fields.`,
+        '  2. Run: matchstream schemas check',
+        '  3. Run: npm run schemas:types, then npm run typecheck: it lists every read model, bus handler',
+        "     and fold, and the bus router's table, each of which must say what it does with the new type.",
+        `  4. ${fixture}`,
+        '  5. npm test, then deploy.',
+        '',
+      ];
   await write(steps.join('\n'));
 }
 

@@ -92,6 +92,27 @@ describe('matchstream schemas', () => {
     );
   });
 
+  it('adds v1 of a new event type, saying what a new type needs rather than what a new version does', async () => {
+    // Prepare
+    const dir = join(tmp.dir, 'new-type');
+    cpSync('schemas/avro', dir, { recursive: true });
+
+    // Act
+    const added = await runCli(['schemas', 'new', 'VenueOpened', '--dir', dir]);
+    const check = await runCli(['schemas', 'check', '--dir', dir]);
+
+    // Assess: no older data to read, no upcaster from a version before v1.
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain(`wrote ${join(dir, 'VenueOpened', 'v1.avsc')}\n`);
+    expect(added.stdout).toContain('matchstream schemas fixture VenueOpened --version 1');
+    expect(added.stdout).toContain(
+      "every read model, bus handler\n     and fold, and the bus router's table",
+    );
+    expect(added.stdout).not.toContain('upcaster');
+    expect(added.stdout).not.toContain('older data');
+    expect(check.code).toBe(0);
+  });
+
   it('says when a new version is still a copy of the previous one', async () => {
     const dir = join(tmp.dir, 'copy');
     cpSync('schemas/avro', dir, { recursive: true });
