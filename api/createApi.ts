@@ -476,6 +476,14 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
     (c) => {
       const live = queries.live;
       if (!live) throw new HttpError(501, 'this deployment has no live stream: poll GET /rankings');
+      // HEAD: the stream's headers alone. Hono answers HEAD with a GET's headers and leaves its
+      // body unread, so a stream opened here would never hear of the client leaving: its
+      // keep-alive and subscription would run on, and hold the server past Ctrl-C.
+      if (c.req.method === 'HEAD') {
+        c.header('Content-Type', 'text/event-stream');
+        c.header('Cache-Control', 'no-cache');
+        return c.body(null, 200) as never;
+      }
       return streamSSE(c, async (stream) => {
         // One write at a time: changes arrive from the bus whenever they happen.
         let writing = Promise.resolve();

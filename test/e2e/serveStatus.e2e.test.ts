@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
@@ -330,6 +331,27 @@ describe('matchstream serve and status on a data folder', () => {
       expect(seconds).toBeLessThan(5);
     },
   );
+
+  it('stops at once on SIGTERM after a HEAD /live (curl -I)', async () => {
+    // Prepare: a server on an empty folder, serving.
+    const { child, url, output } = await serve(tmp.path('head-live'));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    while (!output().includes('serving until Ctrl-C')) await delay(50);
+    const head = await fetch(`${url}/live`, { method: 'HEAD' });
+
+    // Act
+    const asked = performance.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, delay(10_000, 'still running')]);
+    const seconds = (performance.now() - asked) / 1000;
+    if (code === 'still running') child.kill('SIGKILL');
+
+    // Assess: the stream's headers, and nothing of it left to hold the process.
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(code).toBe(0);
+    expect(seconds).toBeLessThan(5);
+  });
 
   it('reports what the store holds in a folder only ingested into, and what the read models have not applied yet', async () => {
     // Prepare: a feed ingested, no pipeline ever run on the folder.

@@ -259,6 +259,30 @@ describe('query API over the read models', () => {
     expect(JSON.parse(data).calculation_id).toBe(current.body.calculation_id);
   });
 
+  it('answers HEAD /live with the stream headers alone, leaving no stream open', async () => {
+    // Arrange: a live feed that counts who listens.
+    let listening = 0;
+    const live = {
+      subscribe: () => {
+        listening += 1;
+        return () => {
+          listening -= 1;
+        };
+      },
+    };
+    const withLive = createApi(pipeline.queries.with({ live }), { token: TOKEN });
+
+    // Act
+    const response = await withLive.request('/live', { method: 'HEAD' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // Assess: the headers of GET, no body, and nobody left listening (nor a keep-alive timer).
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await response.text()).toBe('');
+    expect(listening).toBe(0);
+  });
+
   it('serves the built web console at / when given its folder, and only its files', async () => {
     consoleDir.file('index.html', '<!doctype html><title>console</title>');
     mkdirSync(consoleDir.path('assets'));
