@@ -433,13 +433,15 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
           501,
           `this deployment redrives no dead letters here${desk?.command ? ` (${desk.command} does)` : ''}`,
         );
-      const malformed = 'the body must be a JSON object, e.g. {"ids": []}';
+      const malformed = 'the body must be a JSON object, e.g. {"ids": ["3f2a9c1d0b7e"]}';
       let body: unknown;
       try {
         body = JSON.parse(await c.req.text());
       } catch {
         throw new HttpError(400, malformed);
       }
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new HttpError(400, malformed);
       const parsed = RedriveBody.safeParse(body);
       if (!parsed.success)
         throw new HttpError(400, refusalOf(parsed.error, 'body', Object.keys(RedriveBody.shape)));

@@ -120,10 +120,13 @@ export const StartSagaBody = z
     variant: variant
       .nullish()
       .openapi({ description: 'Which RPI to compute; unadjusted when not given' }),
-    adjustments: z.record(z.string(), z.unknown()).nullish().openapi({
-      description:
-        'With the adjusted variant: values laid over the profile\'s bonus and penalty table, as `matchstream rpi --adjustments FILE` reads them ({"games": ..., "tiers": {"<tier>": {"first", "last", "win"|"tie"|"loss": {"home", "neutral", "away"}}}}); needed where the profile leaves a value unconfirmed',
-    }),
+    adjustments: z
+      .record(z.string(), z.unknown(), 'adjustments must be an object, e.g. {"tiers": {...}}')
+      .nullish()
+      .openapi({
+        description:
+          'With the adjusted variant: values laid over the profile\'s bonus and penalty table, as `matchstream rpi --adjustments FILE` reads them ({"games": ..., "tiers": {"<tier>": {"first", "last", "win"|"tie"|"loss": {"home", "neutral", "away"}}}}); needed where the profile leaves a value unconfirmed',
+      }),
   })
   .openapi('StartSagaRequest', { example: { season: '2026' } });
 
@@ -409,9 +412,12 @@ export const SagaData = z
     variant: variant
       .optional()
       .openapi({ description: 'Which RPI; absent in sagas of earlier releases (unadjusted)' }),
-    adjustments: z.record(z.string(), z.unknown()).nullish().openapi({
-      description: "With the adjusted variant: the values given for the profile's table",
-    }),
+    adjustments: z
+      .record(z.string(), z.unknown(), 'adjustments must be an object, e.g. {"tiers": {...}}')
+      .nullish()
+      .openapi({
+        description: "With the adjusted variant: the values given for the profile's table",
+      }),
     not_before: instant.nullable().openapi({ description: 'Not started before this instant' }),
     requested_at: instant.nullish(),
     reason: z.string().nullish(),
@@ -652,12 +658,13 @@ export const DeadLetters = z
   })
   .openapi('DeadLetters');
 
+const idsRule = `ids must be a list of letter ids (from GET /dead-letters), each 1 to ${MAX_ID} characters`;
 export const RedriveBody = z
   .strictObject({
     ids: z
-      .array(z.string().min(1).max(MAX_ID))
+      .array(z.string(idsRule).min(1, idsRule).max(MAX_ID, idsRule), idsRule)
       .min(1, 'ids must name at least one letter (or send {"all": true})')
-      .max(1000)
+      .max(1000, 'ids must name at most 1000 letters (or send {"all": true})')
       .optional()
       .openapi({ description: 'The letters to redrive (ids from GET /dead-letters)' }),
     all: z

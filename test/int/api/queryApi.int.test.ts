@@ -8,6 +8,7 @@ import { resolveProfile } from '../../../domain/rpi/RpiProfile.js';
 import { generateSeason } from '../../../domain/season/generateSeason.js';
 import { ingestGames } from '../../../ingest/ingestGames.js';
 import { applyTeamMetadata } from '../../../ingest/teamMetadata.js';
+import { pipelineDeadLetters } from '../../../pipeline/deadLetterDesk.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
 import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
@@ -390,12 +391,60 @@ describe('query API over the read models', () => {
       'profile must be one of ncaa-soccer-2024, ncaa-soccer-2023, ncaa-basketball, ncaa-hockey, ncaa-hockey-2013',
     ],
     [`{"season": "${'x'.repeat(5000)}"}`, 413, 'the body is over 4096 bytes'],
+    [
+      '{"season": "2026", "variant": "adjusted", "adjustments": 5}',
+      400,
+      'adjustments must be an object, e.g. {"tiers": {...}}',
+    ],
   ])('answers POST /sagas %.40s with %i', async (body, status, message) => {
     expect(await get('/sagas', { method: 'POST', body, headers: WRITER })).toEqual({
       status,
       body: { error: { status, message } },
     });
   });
+
+  it.each([
+    ['null', 'the body must be a JSON object, e.g. {"ids": ["3f2a9c1d0b7e"]}'],
+    ['["3f2a9c1d0b7e"]', 'the body must be a JSON object, e.g. {"ids": ["3f2a9c1d0b7e"]}'],
+    [
+      '{"ids": "3f2a9c1d0b7e"}',
+      'ids must be a list of letter ids (from GET /dead-letters), each 1 to 200 characters',
+    ],
+    [
+      '{"ids": [7]}',
+      'ids must be a list of letter ids (from GET /dead-letters), each 1 to 200 characters',
+    ],
+    [
+      '{"ids": [""]}',
+      'ids must be a list of letter ids (from GET /dead-letters), each 1 to 200 characters',
+    ],
+    [
+      JSON.stringify({ ids: Array.from({ length: 1001 }, (_, i) => `letter-${i}`) }),
+      'ids must name at most 1000 letters (or send {"all": true})',
+    ],
+  ])(
+    'refuses POST /dead-letters/redrive %.40s with 400 naming what is wrong',
+    async (body, message) => {
+      // Arrange: an API that redrives.
+      const desk = createApi(
+        pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline) }),
+        { token: TOKEN },
+      );
+
+      // Act
+      const response = await desk.request('/dead-letters/redrive', {
+        method: 'POST',
+        body,
+        headers: WRITER,
+      });
+
+      // Assess
+      expect({ status: response.status, body: await response.json() }).toEqual({
+        status: 400,
+        body: { error: { status: 400, message } },
+      });
+    },
+  );
 
   it.each([
     ['DELETE', '/sagas', 'GET, HEAD, POST'],
