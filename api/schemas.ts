@@ -482,12 +482,14 @@ export const Saga = z
   .openapi('Saga');
 
 /** What `GET /sagas` takes. */
+const limitRule = 'limit must be a whole number from 1 to 500';
 export const SagaListQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'limit must be a whole number from 1 to 500' })
-    .int('limit must be a whole number from 1 to 500')
-    .min(1, 'limit must be a whole number from 1 to 500')
-    .max(500, 'limit must be a whole number from 1 to 500')
+  // Digits only: Number() would take "0x10", "1e2", " 5" and "5.0" as well.
+  limit: z
+    .preprocess(
+      (value) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value),
+      z.int(limitRule).min(1, limitRule).max(500, limitRule),
+    )
     .optional()
     .openapi({ description: 'At most this many, newest first (default 50)', example: 50 }),
 });

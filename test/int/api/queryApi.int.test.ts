@@ -536,6 +536,11 @@ describe('query API over the read models', () => {
       'unknown query parameter "format" (this route takes no query parameters)',
     ],
     ['/rankings?season=2026&season=2027', 'season is given more than once'],
+    ['/sagas?limit=0x10', 'limit must be a whole number from 1 to 500'],
+    ['/sagas?limit=1e2', 'limit must be a whole number from 1 to 500'],
+    ['/sagas?limit=5.0', 'limit must be a whole number from 1 to 500'],
+    ['/sagas?limit=%205', 'limit must be a whole number from 1 to 500'],
+    ['/sagas?limit=501', 'limit must be a whole number from 1 to 500'],
   ])('refuses %s with 400 naming the parameter', async (path, message) => {
     expect(await get(path)).toEqual({ status: 400, body: { error: { status: 400, message } } });
   });
