@@ -42,10 +42,12 @@ function stdoutFailed(failure: NodeJS.ErrnoException): CliError {
 
 function report(error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
-    // Commander has printed the message (or the help) already.
+    // Commander has printed the message (or the help) already. Help asked for is done; help
+    // in place of a missing or unknown command (`matchstream`, `matchstream saga`, `matchstream
+    // help nope`: on standard error, exit code 1 to Commander) is a bad command line.
     return error.code === 'commander.helpDisplayed' ||
       error.code === 'commander.version' ||
-      error.code === 'commander.help'
+      (error.code === 'commander.help' && error.exitCode === 0)
       ? EXIT.OK
       : EXIT.USAGE;
   }

@@ -107,6 +107,28 @@ describe('matchstream (built command)', () => {
     expect(badSum.stderr).toBe('matchstream: weights must sum to 1, got 0.5 + 0.5 + 0.5 = 1.5\n');
   });
 
+  it.each([[[]], [['saga']], [['teams']], [['help', 'nope']]])(
+    'exits 2 for %j, a command missing or unknown, with the usage on standard error',
+    async (args) => {
+      // Act
+      const run = await runCli(args);
+
+      // Assess: nothing was done, and a script sees it failed.
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^Usage: matchstream/);
+    },
+  );
+
+  it.each([[['help']], [['help', 'saga']]])('exits 0 for %j, help asked for', async (args) => {
+    // Act
+    const run = await runCli(args);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: matchstream/);
+  });
+
   /** Every command that takes --data-dir, as the program declares them. */
   const withDataDir = (command: Command, path: string[] = []): string[][] => [
     ...(command.options.some((o) => o.long === '--data-dir') ? [path] : []),
