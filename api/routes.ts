@@ -134,7 +134,8 @@ export const getTeam = createRoute({
   operationId: 'getTeam',
   tags: ['teams'],
   summary: 'One team',
-  description: 'With `season`, also its rank in every published calculation of that season.',
+  description:
+    "With `season`, also its rank in every published unadjusted calculation of that season in the season's current profile and division (as of a day or not), in order of the days they count up to.",
   security: OPEN,
   request: { params: TeamIdPath, query: OptionalSeasonQuery },
   responses: {

@@ -292,9 +292,10 @@ export const RankHistoryEntry = z
 export const TeamDetail = z
   .strictObject({
     ...teamFields,
-    rank_history: list(RankHistoryEntry)
-      .optional()
-      .openapi({ description: 'With `season`: its rank in each published calculation' }),
+    rank_history: list(RankHistoryEntry).optional().openapi({
+      description:
+        "With `season`: its rank in each published unadjusted calculation in the season's current profile and division",
+    }),
   })
   .openapi('TeamDetail');
 

@@ -596,9 +596,16 @@ describe('rankings of other scopes, and calculations that count nothing', () => 
 
     const hockey = await get('/rankings?season=2026&profile=ncaa-hockey');
     const current = await get('/rankings?season=2026');
+    const history = await get(`/teams/${encodeURIComponent(team)}?season=2026`);
 
     expect(hockey.body).toMatchObject({ saga_id: sagaId, profile: 'ncaa-hockey', source: 'cache' });
     expect(current.body).toEqual(before.body);
+    // A team's rank history is of the season's current scope: the other profile's is not in it.
+    const ranked = (history.body.rank_history as { calculation_id: string }[]).map(
+      (r) => r.calculation_id,
+    );
+    expect(ranked).toContain(current.body.calculation_id);
+    expect(ranked).not.toContain(hockey.body.calculation_id);
   });
 
   it('calculates with the hockey rules since 2013-14 through the saga, as the engine does', async () => {
