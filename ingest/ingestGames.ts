@@ -155,21 +155,36 @@ export async function ingestGames(
     }
   };
 
+  /**
+   * Matches whose last row so far is their first result while a later one stands: the feed
+   * run again (its later rows bring the match to where it stands), or one that puts the first
+   * result back. Its end tells them apart: a row still here then is the match's last word.
+   */
+  const firstResultAgain = new Map<string, GameRow>();
+
   const ingestRow = async (row: GameRow, id: string): Promise<void> => {
+    firstResultAgain.delete(id);
     const data = resultData(row.game, id);
     const recorded = await appendOrConflict(id, 0, { event_type: 'MatchRecorded', data });
     if (recorded === 'appended') {
       summary.appended++;
       return;
     }
-    if (recorded === 'duplicate') {
-      summary.unchanged++;
-      return;
-    }
+    await correct(row, id, recorded === 'duplicate');
+  };
+
+  /** Brings the match to the row's result, unless it has it (`firstResult`: see above). */
+  const correct = async (row: GameRow, id: string, firstResult: boolean): Promise<void> => {
+    const data = resultData(row.game, id);
     for (let attempt = 1; ; attempt++) {
       const events = await store.read(id);
       const current = currentResult(events);
       if (current && sameResult(current, data)) {
+        summary.unchanged++;
+        return;
+      }
+      if (firstResult) {
+        firstResultAgain.set(id, row);
         summary.unchanged++;
         return;
       }
@@ -189,23 +204,29 @@ export async function ingestGames(
     }
   };
 
+  // The ids of the events this run stored: the same event again (a row repeated in the feed)
+  // is not a retried write of this run but a repeat.
+  const stored = new Set<string>();
+
   const appendOrConflict = async (
     id: string,
     expectedVersion: number,
     event: NewEvent<'MatchRecorded' | 'MatchResultCorrected'>,
   ): Promise<'appended' | 'duplicate' | 'conflict'> => {
     const content = JSON.stringify(event.data);
+    const eventId = uuidFromName(`${id}#${expectedVersion + 1}#${event.event_type}#${content}`);
     try {
       const result = await store.append(id, expectedVersion, [
-        {
-          ...event,
-          event_id: uuidFromName(`${id}#${expectedVersion + 1}#${event.event_type}#${content}`),
-          correlation_id: correlationId,
-        },
+        { ...event, event_id: eventId, correlation_id: correlationId },
       ]);
-      // A duplicate of this very run is our own write whose response was lost and retried.
-      if (result.duplicate && result.events[0]?.correlation_id !== correlationId)
+      // A duplicate of this very run is our own write whose response was lost and retried,
+      // unless this run stored it already (the feed repeats the row).
+      if (
+        result.duplicate &&
+        (result.events[0]?.correlation_id !== correlationId || stored.has(eventId))
+      )
         return 'duplicate';
+      stored.add(eventId);
       summary.events_appended++;
       return 'appended';
     } catch (error) {
@@ -214,29 +235,32 @@ export async function ingestGames(
     }
   };
 
-  const settle = (row: GameRow, work: () => Promise<void>) => async () => {
-    try {
-      await work();
-    } catch (error) {
-      const stop = storeStopped(error);
-      if (stop) {
-        stopped ??= stop;
-        return;
+  /** Runs the row's `work`, counting it settled unless it was (`again`). */
+  const settle =
+    (row: GameRow, work: () => Promise<void>, again = false) =>
+    async () => {
+      try {
+        await work();
+      } catch (error) {
+        const stop = storeStopped(error);
+        if (stop) {
+          stopped ??= stop;
+          return;
+        }
+        // A changed result for a match expired with its closed season is refused by the store:
+        // the row is rejected with why, as an invalid one is; the store did not fail.
+        const refused = error instanceof StoreError && error.code === 'STREAM_EXPIRED';
+        if (refused) summary.rejected++;
+        else summary.failed++;
+        const message = error instanceof Error ? error.message : String(error);
+        reject({
+          line: row.line,
+          reason: `${refused ? 'refused' : 'not stored'}: ${message}`,
+          fields: row.fields,
+        });
       }
-      // A changed result for a match expired with its closed season is refused by the store:
-      // the row is rejected with why, as an invalid one is; the store did not fail.
-      const refused = error instanceof StoreError && error.code === 'STREAM_EXPIRED';
-      if (refused) summary.rejected++;
-      else summary.failed++;
-      const message = error instanceof Error ? error.message : String(error);
-      reject({
-        line: row.line,
-        reason: `${refused ? 'refused' : 'not stored'}: ${message}`,
-        fields: row.fields,
-      });
-    }
-    options.onRow?.(summary);
-  };
+      if (!again) options.onRow?.(summary);
+    };
 
   for await (const batch of batches) {
     if (stopped) break;
@@ -292,6 +316,22 @@ export async function ingestGames(
   }
   await Promise.all(running);
   await Promise.all(lanes.values());
+  // The rows that put a match back to its first result, now known to be its last word.
+  for (const [id, row] of firstResultAgain) {
+    if (stopped) break;
+    await schedule(
+      id,
+      settle(
+        row,
+        () => {
+          summary.unchanged--;
+          return correct(row, id, false);
+        },
+        true,
+      ),
+    );
+  }
+  await Promise.all(running);
   if (stopped) throw new IngestStoppedError(summary, stopped);
   return summary;
 }

@@ -99,6 +99,64 @@ describe('ingestGames', () => {
     expect(events[1]?.data).toMatchObject({ home_goals: 2, away_goals: 2, reason: null });
   });
 
+  it('counts a row the feed repeats as unchanged, and stores a later row that restores the first result', async () => {
+    // Arrange: one match given four times in one feed, its last row going back to the first.
+    const store = new InMemoryEventStore(registry);
+    const rows = ['A 1-0 B', 'A 1-0 B', 'A 1-1 B', 'A 1-0 B'].map((score) =>
+      row(game(score, { matchId: 'm1' })),
+    );
+
+    // Act
+    const summary = await ingestGames(batches(rows, 1), { store, correlationId: 'run-1' });
+
+    // Assess: the file's last row is the match's result, and each row is counted once.
+    const events = await store.read('match:m1');
+    expect(events.map((e) => e.event_type)).toEqual([
+      'MatchRecorded',
+      'MatchResultCorrected',
+      'MatchResultCorrected',
+    ]);
+    expect(events.at(-1)?.data).toMatchObject({ home_goals: 1, away_goals: 0 });
+    expect(summary).toMatchObject({ appended: 1, unchanged: 1, corrected: 2 });
+    expect(summary.events_appended).toBe((await allEvents(store)).length);
+  });
+
+  it('corrects a match back to its first result when a later feed restores it', async () => {
+    // Arrange: a result, then a feed correcting it.
+    const store = new InMemoryEventStore(registry);
+    const feed = (score: string) => batches([row(game(score, { matchId: 'm1' }))]);
+    await ingestGames(feed('A 1-0 B'), { store });
+    await ingestGames(feed('A 1-1 B'), { store });
+
+    // Act: a feed that goes back to the first result.
+    const restored = await ingestGames(feed('A 1-0 B'), { store });
+
+    // Assess
+    expect(restored).toMatchObject({ appended: 0, unchanged: 0, corrected: 1 });
+    const events = await store.read('match:m1');
+    expect(events.at(-1)?.data).toMatchObject({ home_goals: 1, away_goals: 0 });
+  });
+
+  it('appends nothing for a feed run again that holds a match and its correction', async () => {
+    // Arrange: a feed giving a result, then correcting it, already ingested once.
+    const store = new InMemoryEventStore(registry);
+    const rows = [row(game('A 1-0 B', { matchId: 'm1' })), row(game('A 1-1 B', { matchId: 'm1' }))];
+    const onRow: number[] = [];
+    await ingestGames(batches(rows, 1), { store });
+
+    // Act
+    const again = await ingestGames(batches(rows, 1), {
+      store,
+      onRow: (s) => onRow.push(s.read),
+    });
+
+    // Assess
+    expect(again).toMatchObject({ appended: 0, unchanged: 2, corrected: 0, events_appended: 0 });
+    expect(onRow).toHaveLength(2);
+    const events = await store.read('match:m1');
+    expect(events.map((e) => e.event_type)).toEqual(['MatchRecorded', 'MatchResultCorrected']);
+  });
+
   it('records the venue, keeps it when a feed does not name one, and corrects it when a feed names another', async () => {
     const store = new InMemoryEventStore(registry);
     const ingest = (venue?: string) =>
