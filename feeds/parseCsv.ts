@@ -32,10 +32,11 @@ enum State {
 
 /**
  * Streams RFC 4180 CSV records out of text chunks, in batches (one per chunk). Lenient where
- * feeds are sloppy (CRLF or LF, a quote inside an unquoted field is text, text after a
- * closing quote is kept) and safe where they are broken: a record longer than
- * `maxRecordChars` is reported and skipped up to the next line break, so one bad line never
- * hides the good ones after it nor exhausts memory. Blank lines are skipped.
+ * feeds are sloppy (lines ending in CRLF, LF or a lone CR as old Mac spreadsheets write them,
+ * a quote inside an unquoted field is text, text after a closing quote is kept) and safe
+ * where they are broken: a record longer than `maxRecordChars` is reported and skipped up to
+ * the next line break, so one bad line never hides the good ones after it nor exhausts
+ * memory. Blank lines are skipped.
  *
  * @example for await (const batch of parseCsv(chunks, 1 << 20)) for (const r of batch) use(r);
  */
@@ -51,6 +52,8 @@ export async function* parseCsv(
   let recordLine = 1;
   let recordChars = 0;
   let out: (CsvRecord | CsvProblem)[] = [];
+  // The last character read was a carriage return: a line feed right after it ends no line.
+  let afterCr = false;
 
   const reset = () => {
     fields = [];
@@ -74,18 +77,30 @@ export async function* parseCsv(
     reset();
   };
 
-  let endsWithLineFeed = false;
+  let endsWithLineBreak = false;
   for await (const chunk of chunks) {
     const length = chunk.length;
-    if (length > 0) endsWithLineFeed = chunk.charCodeAt(length - 1) === LF;
+    if (length > 0) {
+      const last = chunk.charCodeAt(length - 1);
+      endsWithLineBreak = last === LF || last === CR;
+    }
     // Start of the literal run being copied into `field`, or -1.
     let run = state === State.Unquoted || state === State.Quoted ? 0 : -1;
     let i = 0;
     while (i < length) {
       if (state === State.Skip) {
-        const end = chunk.indexOf('\n', i);
-        if (end === -1) break;
+        let end = i;
+        let c = chunk.charCodeAt(end);
+        while (c !== LF && c !== CR && ++end < length) c = chunk.charCodeAt(end);
+        if (end >= length) {
+          afterCr = false;
+          break;
+        }
+        // The line feed of a CRLF whose carriage return was counted already.
+        const crlf = c === LF && afterCr && end === i;
         i = end + 1;
+        afterCr = c === CR;
+        if (crlf) continue;
         line++;
         reset();
         continue;
@@ -99,12 +114,11 @@ export async function* parseCsv(
       } else if (state === State.Quoted) {
         const quote = chunk.indexOf('"', i);
         const end = quote === -1 ? length : quote;
-        for (
-          let nl = chunk.indexOf('\n', i);
-          nl !== -1 && nl < end;
-          nl = chunk.indexOf('\n', nl + 1)
-        ) {
-          line++;
+        // CRLF, LF or a lone CR each end a line.
+        for (let k = i; k < end; k++) {
+          const c = chunk.charCodeAt(k);
+          if (c === CR || (c === LF && !afterCr)) line++;
+          afterCr = c === CR;
         }
         recordChars += end - i;
         i = end;
@@ -122,6 +136,8 @@ export async function* parseCsv(
       if (i >= length) break;
       const c = chunk.charCodeAt(i);
       recordChars++;
+      const crlf = c === LF && afterCr;
+      afterCr = c === CR;
       switch (state) {
         case State.FieldStart:
           if (c === QUOTE) {
@@ -130,10 +146,13 @@ export async function* parseCsv(
             run = i + 1;
           } else if (c === COMMA) {
             fields.push('');
-          } else if (c === LF) {
+          } else if (crlf) {
+            // The line ended at its carriage return.
+            recordChars--;
+          } else if (c === LF || c === CR) {
             line++;
             endRecord();
-          } else if (c !== CR) {
+          } else {
             state = State.Unquoted;
             run = i;
             recordChars--; // the fast path reads this character again as part of the field
@@ -141,18 +160,16 @@ export async function* parseCsv(
           }
           break;
         case State.Unquoted:
-          // Stopped at a comma, a line feed or a carriage return (dropped).
+          // Stopped at a comma or a line break.
           field += chunk.slice(run, i);
           run = -1;
           if (c === COMMA) {
             fields.push(field);
             field = '';
             state = State.FieldStart;
-          } else if (c === LF) {
+          } else {
             line++;
             endRecord();
-          } else {
-            run = i + 1;
           }
           break;
         case State.Quoted:
@@ -171,10 +188,10 @@ export async function* parseCsv(
             fields.push(field);
             field = '';
             state = State.FieldStart;
-          } else if (c === LF) {
+          } else if (c === LF || c === CR) {
             line++;
             endRecord();
-          } else if (c !== CR) {
+          } else {
             state = State.Unquoted;
             run = i;
             recordChars--;
@@ -191,8 +208,8 @@ export async function* parseCsv(
     }
   }
   if (state === State.Quoted) {
-    // The last line with text: a final line feed ends a line, it does not start one.
-    const last = endsWithLineFeed ? line - 1 : line;
+    // The last line with text: a final line break ends a line, it does not start one.
+    const last = endsWithLineBreak ? line - 1 : line;
     const taken = last === recordLine + 1 ? `line ${last}` : `lines ${recordLine + 1}-${last}`;
     out.push({
       kind: 'problem',

@@ -35,6 +35,40 @@ describe('parseCsv', () => {
     ]);
   });
 
+  it('ends lines at a lone CR as at LF and CRLF, counting each line once', async () => {
+    // Arrange: an old Mac spreadsheet's line ends, mixed with the others, a blank line, a
+    // quoted field over two lines, and a CRLF cut between two chunks.
+    const chunks = ['h1,h2\ra,1\r\rb,"x\ry"\r\nc,2\r', '\nd,3\n"e\r', '\nf",4\rg,5'];
+
+    // Act
+    const items = await parse(chunks);
+
+    // Assess
+    expect(items).toEqual([
+      { kind: 'record', line: 1, fields: ['h1', 'h2'] },
+      { kind: 'record', line: 2, fields: ['a', '1'] },
+      { kind: 'record', line: 4, lastLine: 5, fields: ['b', 'x\ry'] },
+      { kind: 'record', line: 6, fields: ['c', '2'] },
+      { kind: 'record', line: 7, fields: ['d', '3'] },
+      { kind: 'record', line: 8, lastLine: 9, fields: ['e\r\nf', '4'] },
+      { kind: 'record', line: 10, fields: ['g', '5'] },
+    ]);
+  });
+
+  it('skips an oversized record to the next lone CR', async () => {
+    const items = await parse(['ok,1\r', `${'x'.repeat(50)},2\rnext,3\r`], 40);
+
+    expect(items).toEqual([
+      { kind: 'record', line: 1, fields: ['ok', '1'] },
+      {
+        kind: 'problem',
+        line: 2,
+        reason: 'record is longer than 40 characters; skipped to the next line',
+      },
+      { kind: 'record', line: 3, fields: ['next', '3'] },
+    ]);
+  });
+
   it('keeps a stray quote inside an unquoted field as text', async () => {
     expect(await parse(['a,b"c,"d"e\n'])).toEqual([
       { kind: 'record', line: 1, fields: ['a', 'b"c', 'de'] },
@@ -50,9 +84,9 @@ describe('parseCsv', () => {
       fc.asyncProperty(
         fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
         fc.array(fc.nat(), { maxLength: 8 }),
-        fc.boolean(),
-        async (rows, cuts, crlf) => {
-          const text = rows.map((r) => r.map(csvField).join(',')).join(crlf ? '\r\n' : '\n');
+        fc.constantFrom('\n', '\r\n', '\r'),
+        async (rows, cuts, lineEnd) => {
+          const text = rows.map((r) => r.map(csvField).join(',')).join(lineEnd);
           const whole = await parse([text]);
           const pieces = await parse(splitAt(text, cuts));
           expect(pieces).toEqual(whole);

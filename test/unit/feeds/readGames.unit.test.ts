@@ -39,6 +39,24 @@ describe('readGames', () => {
     ]);
   });
 
+  it('reads CSV whose lines end in a lone CR, as old Mac spreadsheets save it', async () => {
+    // Arrange
+    const path = tmp.file(
+      'mac.csv',
+      `${HEADER}\r2024-09-01,A,B,2,1\r2024-09-02,B,C,x,0\r2024-09-03,C,A,0,0\r`,
+    );
+
+    // Act
+    const feed = await readGames(path);
+
+    // Assess
+    expect(feed.games.map((g) => `${g.homeTeam}-${g.awayTeam}`)).toEqual(['A-B', 'C-A']);
+    expect(feed.problems).toEqual([
+      { kind: 'problem', line: 3, reason: 'home_score "x" is not a whole number from 0 to 999' },
+    ]);
+    expect(feed.rows).toBe(3);
+  });
+
   it('reports each bad row with its line and reason, and keeps every good row', async () => {
     const path = tmp.file(
       'bad.csv',
