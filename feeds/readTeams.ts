@@ -31,7 +31,24 @@ export async function readTeams(
         problems.push(item);
         continue;
       }
-      const raw = item.fields.team ?? item.fields.name;
+      // A JSON number is its text, as in the games feed (a division 1); an object or a list
+      // is no name.
+      const notText = (['team', 'conference', 'division', 'region'] as const).find((name) => {
+        const value = name === 'team' ? (item.fields.team ?? item.fields.name) : item.fields[name];
+        return value !== undefined && value !== null && asText(value) === undefined;
+      });
+      if (notText) {
+        problems.push({
+          kind: 'problem',
+          line: item.line,
+          reason: `${spanOf(item)}${notText} is not text`,
+        });
+        continue;
+      }
+      const fields: Record<string, string | undefined> = {};
+      for (const name of ['team', 'name', 'conference', 'division', 'region'])
+        fields[name] = asText(item.fields[name]);
+      const raw = fields.team ?? fields.name;
       const team = typeof raw === 'string' ? raw.trim() : '';
       if (team === '') {
         problems.push({
@@ -42,7 +59,7 @@ export async function readTeams(
         continue;
       }
       const bad = (['team', 'conference', 'division', 'region'] as const).find((name) => {
-        const value = name === 'team' ? team : item.fields[name];
+        const value = name === 'team' ? team : fields[name];
         return (
           typeof value === 'string' &&
           (value.length > MAX_NAME_LENGTH || hasControlCharacter(value))
@@ -58,7 +75,7 @@ export async function readTeams(
       }
       // Refused as the games feed refuses it: the directory's names are shown and exported.
       const unsafe = (['team', 'conference', 'division', 'region'] as const).flatMap((name) => {
-        const value = name === 'team' ? team : item.fields[name];
+        const value = name === 'team' ? team : fields[name];
         const why = typeof value === 'string' ? unsafeText(value.trim()) : undefined;
         return why ? [`${name} ${why}`] : [];
       });
@@ -76,7 +93,7 @@ export async function readTeams(
       }
       seen.add(team);
       const optional = (name: 'conference' | 'division' | 'region') => {
-        const value = item.fields[name];
+        const value = fields[name];
         return typeof value === 'string' && value.trim() !== '' ? { [name]: value.trim() } : {};
       };
       teams.push({
@@ -88,4 +105,11 @@ export async function readTeams(
     }
   }
   return { teams, problems };
+}
+
+/** A field as text: a string as it is, a JSON number or boolean as written, else undefined. */
+function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
 }

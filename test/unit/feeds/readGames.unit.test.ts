@@ -422,6 +422,32 @@ describe('readTeams', () => {
     ]);
   });
 
+  it('reads JSON numbers in a JSON Lines list as their text, and refuses objects and lists', async () => {
+    // Arrange: divisions written as numbers, as a JSON export gives them.
+    const path = tmp.file(
+      'directory.jsonl',
+      [
+        '{"team":"A","division":1,"conference":"East"}',
+        '{"team":2024,"division":"2"}',
+        '{"team":"B","region":{"name":"North"}}',
+        '{"team":["C"]}',
+      ].join('\n'),
+    );
+
+    // Act
+    const feed = await readTeams(path);
+
+    // Assess
+    expect(feed.teams).toEqual([
+      { team: 'A', conference: 'East', division: '1' },
+      { team: '2024', division: '2' },
+    ]);
+    expect(feed.problems.map((p) => [p.line, p.reason])).toEqual([
+      [3, 'region is not text'],
+      [4, 'team is not text'],
+    ]);
+  });
+
   it('refuses a list without a team column', async () => {
     await expect(readTeams(tmp.file('noteam.csv', 'school\nA\n'))).rejects.toThrow(
       /missing required column team\|name/,
