@@ -107,7 +107,8 @@ export async function* readFeed(
   const source = await open(path, options);
   const format = options.format ?? formatOf(path, source.firstChar);
   const unknown = unknownColumns(format, options);
-  if (format === 'jsonl') yield* jsonLines(source.text, unknown);
+  if (format === 'jsonl')
+    yield* jsonLines(path, source.text, options.requiredColumns ?? [], unknown);
   else yield* csvRecords(path, source.text, options.requiredColumns ?? [], unknown);
 }
 
@@ -293,9 +294,12 @@ function checkHeader(
 }
 
 async function* jsonLines(
+  path: string,
   text: AsyncIterable<string>,
+  requiredColumns: readonly string[],
   unknown: (names: Iterable<string>, line: number) => void,
 ): AsyncGenerator<FeedBatch> {
+  let empty = true;
   for await (const batch of readLines(text, MAX_RECORD_CHARS)) {
     const out: FeedBatch = [];
     for (const item of batch) {
@@ -306,7 +310,14 @@ async function* jsonLines(
         out.push(record);
       }
     }
-    if (out.length > 0) yield out;
+    if (out.length > 0) {
+      empty = false;
+      yield out;
+    }
+  }
+  // As an empty CSV file is: nothing read may be a feed that failed upstream (a pipe).
+  if (empty && requiredColumns.length > 0) {
+    throw new FeedError('FEED_MISSING_COLUMNS', path, 'the file is empty: no JSON line');
   }
 }
 

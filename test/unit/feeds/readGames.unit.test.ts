@@ -303,6 +303,17 @@ describe('readGames', () => {
     await expect(readGames(tmp.dir)).rejects.toThrow(/cannot read: a folder, not a file/);
   });
 
+  it('refuses an empty JSON Lines file as it refuses an empty CSV file', async () => {
+    // Arrange: nothing, or blank lines only.
+    const empty = tmp.file('empty.jsonl', '');
+    const blank = tmp.file('blank.jsonl', '\n  \r\n\n');
+
+    // Act, Assess
+    await expect(readGames(empty)).rejects.toThrow(/empty\.jsonl: the file is empty/);
+    await expect(readGames(blank)).rejects.toThrow(/blank\.jsonl: the file is empty/);
+    await expect(readTeams(empty)).rejects.toThrow(/empty\.jsonl: the file is empty/);
+  });
+
   it('refuses a header with a column twice', async () => {
     const path = tmp.file('twice.csv', `${HEADER},date\n`);
     await expect(readGames(path)).rejects.toThrow(/column "date" appears twice/);
