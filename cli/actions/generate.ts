@@ -64,14 +64,19 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
     seed: flags.seed,
     season: flags.season,
   });
-  const format =
-    flags.format ??
-    (gamesFile && /^\.(jsonl|ndjson|json)$/i.test(extname(gamesFile)) ? 'jsonl' : 'csv');
+  const jsonLines = (file: string | undefined) =>
+    file !== undefined && /^\.(jsonl|ndjson|json)$/i.test(extname(file));
+  const format = flags.format ?? (jsonLines(gamesFile) ? 'jsonl' : 'csv');
   try {
     if (games) await emptied(games);
     await writeGames(games ? (text) => games.writeFile(text) : write, season.games, format);
     if (flags.teamsOut) {
-      const list = `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
+      // In the format its name says, as the readers of a team list take it by the extension.
+      const list = jsonLines(teamsFile)
+        ? season.teams
+            .map((t) => `${JSON.stringify({ team: t.team, conference: t.conference })}\n`)
+            .join('')
+        : `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
       if (teams) {
         await emptied(teams);
         await teams.writeFile(list);

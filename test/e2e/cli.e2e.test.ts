@@ -694,6 +694,44 @@ describe('matchstream (built command)', () => {
       expect(help.stdout).not.toMatch(/--teams <|--games </);
     });
 
+    it('writes a team list named .jsonl as JSON Lines, which teams import and rpi --teams-file read', async () => {
+      // Arrange
+      const games = tmp.path('listed.csv');
+      const csvList = tmp.path('listed-teams.csv');
+      const jsonList = tmp.path('listed-teams.jsonl');
+      const generate = (teams: string) =>
+        runCli([
+          'generate',
+          '--team-count',
+          '12',
+          '--games-per-team',
+          '4',
+          '--out',
+          games,
+          '--teams-out',
+          teams,
+        ]);
+      await generate(csvList);
+      await generate(jsonList);
+
+      // Act
+      const imported = await runCli(['teams', 'import', jsonList, '--memory', '--json']);
+      const byJson = await runCli(['rpi', games, '--teams-file', jsonList, '--format', 'csv']);
+      const byCsv = await runCli(['rpi', games, '--teams-file', csvList, '--format', 'csv']);
+
+      // Assess
+      const lines = readFileSync(jsonList, 'utf8').trimEnd().split('\n');
+      expect(lines).toHaveLength(12);
+      expect(JSON.parse(lines[0] ?? '')).toEqual({
+        team: expect.any(String),
+        conference: expect.any(String),
+      });
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ teams: 12, registered: 12, rejected: 0 });
+      expect(byJson.code).toBe(0);
+      expect(byJson.stdout).toBe(byCsv.stdout);
+    });
+
     it('names the team count of generate --team-count (--teams still works) and writes "-" to standard output', async () => {
       const byName = await runCli([
         'generate',
