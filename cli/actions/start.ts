@@ -22,7 +22,14 @@ import {
   startPipeline,
 } from '../../pipeline/embeddedPipeline.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
-import { type CachedRankings, cachedSeasons, readCache } from '../../sagas/rpi/rankingsCache.js';
+import {
+  type CachedRankings,
+  cachedSeasons,
+  type RankingsScope,
+  readScope,
+} from '../../sagas/rpi/rankingsCache.js';
+import { isCurrentScope } from '../../sagas/rpi/rpiSaga.js';
+import { parseRpiSagaData } from '../../sagas/rpi/rpiSagaData.js';
 import type { SagaState } from '../../sagas/sagaState.js';
 import type { SagaEventType } from '../../schemas/events.js';
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
@@ -73,6 +80,8 @@ export interface StartInput {
 /** `matchstream start`: a season through the whole pipeline to RPI rankings. */
 export async function runStart(flags: StartFlags & StartInput): Promise<void> {
   const started = performance.now();
+  // Sagas started before this moment are an earlier run's.
+  const runStartedAt = new Date().toISOString();
   const profile = resolveProfile(flags.profile);
   // An unreadable feed fails before the pipeline boots (and makes a data folder).
   const streamed = flags.games !== undefined && (await ensureReadable(flags.games)) === 'stream';
@@ -162,9 +171,11 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     booting.end(
       `dynalite, kinesalite, the change relay and ${counted(runtime.consumers.size, 'consumer')} are up, ${flags.dataDir ? `on ${flags.dataDir}` : 'in memory'}`,
     );
+    // The rankings of this run's profile and division: the season's current rankings may be
+    // another profile's or division's, an earlier run's with other flags.
     const cacheBefore = new Map<string, CachedRankings | undefined>();
     for (const s of await cachedSeasons(pipeline.sagaStores.cache))
-      cacheBefore.set(s, await readCache(pipeline.sagaStores.cache, s));
+      cacheBefore.set(s, await readScope(pipeline.sagaStores.cache, runScope(pipeline, s)));
     // 1. The season into the event store.
     const source =
       flags.games === '-'
@@ -208,12 +219,12 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     await interrupt.race(catchUp(phases, 'buses', EVENTS_ROUTED, runtime, [BUS_ROUTER_CONSUMER]));
     await pipeline.sagas.release();
     const rating = phases.begin('rating');
-    let saga = await interrupt.race(finalSaga(pipeline, season));
+    let saga = await interrupt.race(finalSaga(pipeline, season, runStartedAt));
     // Sagas an earlier, interrupted run left behind resume here too: let them end before
     // reading the rankings they may have cached.
     await interrupt.race(pipeline.sagas.settle().then(() => runtime.settle()));
     let outcome = await sagaOutcome(runtime.store, saga);
-    const cached = await readCache(pipeline.sagaStores.cache, season);
+    const cached = await readScope(pipeline.sagaStores.cache, runScope(pipeline, season));
     if (outcome.status === 'completed' && cached?.saga_id !== saga) {
       // A saga that collected the matches after ours holds the cache: when it counted every
       // game there is, its rankings are the season's as much as ours would be.
@@ -333,9 +344,14 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
 /**
  * The saga that settles the season: the latest one the MatchEventHandler started. Waits for it
  * to end and for the stream to go quiet, and again if a later request started another; when
- * there is none (or it missed results that reached the read model late), starts one.
+ * there is none (or it missed results that reached the read model late, or it is an earlier
+ * run's that rated the season in another profile or division, or did not complete), starts one.
  */
-async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<string> {
+async function finalSaga(
+  pipeline: EmbeddedPipeline,
+  season: string,
+  runStartedAt: string,
+): Promise<string> {
   const { sagas, runtime } = pipeline;
   for (let round = 0; round < 20; round++) {
     const latest = await sagas.requests.latest(season);
@@ -343,10 +359,17 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
     const state = await sagas.waitFor(latest, 600_000);
     await runtime.settle();
     if ((await sagas.requests.latest(season)) !== latest) continue;
+    const data = parseRpiSagaData(state.data, state.startedAt);
+    if (!isCurrentScope(data, { profile: sagas.profile, division: sagas.division })) break;
+    // An earlier run's saga that did not complete rated nothing: this run rates the season.
+    if (state.status !== 'completed' && state.startedAt < runStartedAt) break;
     if (state.status !== 'completed' || collectedGames(state) === (await sagas.collectable(season)))
       return latest;
     break; // it ran before the last results reached the read model: calculate once more
   }
+  // The saga whose rankings this scope holds (an earlier run's) rated every game there is.
+  const holder = (await readScope(pipeline.sagaStores.cache, runScope(pipeline, season)))?.saga_id;
+  if (holder && (await countsEveryGame(pipeline, holder, season))) return holder;
   const sagaId = await sagas.begin({
     season,
     as_of: null,
@@ -358,6 +381,12 @@ async function finalSaga(pipeline: EmbeddedPipeline, season: string): Promise<st
   });
   await sagas.waitFor(sagaId, 600_000);
   return sagaId;
+}
+
+/** The scope of the season's rankings this run rates: the whole season in its profile and division. */
+function runScope(pipeline: EmbeddedPipeline, season: string): RankingsScope {
+  const { profile, division } = pipeline.sagas;
+  return { season, as_of: null, profile, division, variant: 'unadjusted' };
 }
 
 /** How the flags map the feed's neutral column, as `streamGames` takes it. */

@@ -181,6 +181,95 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     expect(second.rankings).toEqual(first.rankings);
   });
 
+  it("rates a data folder's season in the profile asked for, whichever profile an earlier run rated it in", async () => {
+    // Prepare: a season with ties, which the 2023 and 2024 soccer profiles count differently,
+    // rated once in the default profile.
+    const games = tmp.path('profiles.csv');
+    const data = tmp.path('profiles');
+    await runCli([
+      'generate',
+      '--team-count',
+      '12',
+      '--games-per-team',
+      '4',
+      '--seed',
+      '8',
+      '--out',
+      games,
+    ]);
+    const first = await runCli(['start', games, '--data-dir', data, '--json']);
+
+    // Act
+    const rerated = (profile: string) =>
+      runCli(['start', '--data-dir', data, '--season', '2026', '--profile', profile, '--json']);
+    const older = await rerated('ncaa-soccer-2023');
+    const back = await rerated('ncaa-soccer-2024');
+    const direct = async (profile: string) =>
+      (
+        JSON.parse((await runCli(['rpi', games, '--profile', profile, '--json'])).stdout) as {
+          rankings: { team: string; rank: number; rpi: number }[];
+        }
+      ).rankings.map((r) => [r.team, r.rank, r.rpi]);
+
+    // Assess: each run prints the rankings of its own profile, as "rpi" computes them.
+    expect(first.code).toBe(0);
+    for (const [run, profile] of [
+      [older, 'ncaa-soccer-2023'],
+      [back, 'ncaa-soccer-2024'],
+    ] as const) {
+      expect(run.code).toBe(0);
+      const summary = JSON.parse(run.stdout) as Summary & { profile: string };
+      expect(summary.profile).toBe(profile);
+      expect(summary.rankings.map((r) => [r.team, r.rank, r.rpi])).toEqual(await direct(profile));
+    }
+    // The default profile's rankings stood: the first run's saga, not calculated again.
+    expect((JSON.parse(back.stdout) as Summary).saga.id).toBe(
+      (JSON.parse(first.stdout) as Summary).saga.id,
+    );
+  });
+
+  it("rates a data folder's season whose saga an earlier run left compensated", async () => {
+    // Prepare: a season whose first rating failed on purpose.
+    const games = tmp.path('compensated.csv');
+    const data = tmp.path('compensated');
+    await runCli([
+      'generate',
+      '--team-count',
+      '10',
+      '--games-per-team',
+      '4',
+      '--seed',
+      '9',
+      '--out',
+      games,
+    ]);
+    const failed = await runCli([
+      'start',
+      games,
+      '--data-dir',
+      data,
+      '--json',
+      '--inject-fault',
+      'saga:publish_results',
+    ]);
+
+    // Act: the same run again, without the fault.
+    const again = await runCli(['start', games, '--data-dir', data, '--json']);
+    const direct = await runCli(['rpi', games, '--json']);
+
+    // Assess
+    expect(failed.code).toBe(1);
+    expect(again.code).toBe(0);
+    const summary = JSON.parse(again.stdout) as Summary;
+    expect(summary.saga.status).toBe('completed');
+    expect(summary.saga.id).not.toBe((JSON.parse(failed.stdout) as Summary).saga.id);
+    expect(summary.rankings.map((r) => [r.team, r.rank, r.rpi])).toEqual(
+      (
+        JSON.parse(direct.stdout) as { rankings: { team: string; rank: number; rpi: number }[] }
+      ).rankings.map((r) => [r.team, r.rank, r.rpi]),
+    );
+  });
+
   it("generates no season into a data folder that holds events unless asked: without a feed it rates the folder's season, named", async () => {
     // Prepare: a feed of the ids the sample season has (2026-00001...), ingested on its own.
     const games = tmp.path('own.csv');
