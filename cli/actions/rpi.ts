@@ -50,6 +50,11 @@ export async function runRpi(
       'the games and the team list cannot both come from standard input',
       EXIT.USAGE,
     );
+  if (flags.adjustments === '-' && (gamesPath === '-' || teamList === '-'))
+    throw new CliError(
+      `the ${gamesPath === '-' ? 'games' : 'team list'} and the adjustments cannot both come from standard input`,
+      EXIT.USAGE,
+    );
   const profile = resolveProfile(flags.profile, {
     ...(flags.weights ? { weights: flags.weights } : {}),
     ...(flags.tieValue !== undefined ? { tieValue: flags.tieValue } : {}),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
@@ -92,6 +93,27 @@ describe('matchstream rpi --variant', () => {
     expect(header).toBe('rank,team,wp,owp,oowp,rpi,unadjusted_rank,unadjusted_rpi,adjustment');
     expect(rows[0]).toMatch(/^1,A,.*,1,0\.59375,0\.0016$/);
     expect(rows[3]).toMatch(/^4,B,.*,4,0\.39930555555555\d*,-0\.002$/);
+  });
+
+  it('reads the adjustments from standard input given "-", when the games and teams come from files', async () => {
+    // Act
+    const args = ['rpi', games, '--teams-file', teams, '--variant', 'adjusted', '--format', 'csv'];
+    const fromFile = await runCli([...args, '--adjustments', adjustments]);
+    const fromStdin = await runCli([...args, '--adjustments', '-'], {
+      input: readFileSync(adjustments, 'utf8'),
+    });
+    const twice = await runCli(['rpi', '-', '--variant', 'adjusted', '--adjustments', '-'], {
+      input: readFileSync(games, 'utf8'),
+    });
+
+    // Assess
+    expect(fromStdin.code).toBe(0);
+    expect(fromStdin.stderr).toBe('');
+    expect(fromStdin.stdout).toBe(fromFile.stdout);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe(
+      'matchstream: the games and the adjustments cannot both come from standard input\n',
+    );
   });
 
   it('refuses a bad variant, an adjusted RPI without a table, and missing conferences in one line each', async () => {
