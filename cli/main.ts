@@ -3,6 +3,7 @@ import { getSystemErrorMap } from 'node:util';
 import { CommanderError } from 'commander';
 import { DomainError } from '../domain/DomainError.js';
 import { FeedError } from '../feeds/FeedError.js';
+import { SchemaError } from '../schemas/SchemaError.js';
 import { DataDirInUseError } from '../stream/local/dataDirLock.js';
 import { storeStopped } from '../stream/StoreError.js';
 import { CliError, EXIT } from './exitCodes.js';
@@ -63,6 +64,7 @@ function report(error: unknown, debug: boolean): number {
     stopped !== undefined ||
     error instanceof CliError ||
     error instanceof FeedError ||
+    error instanceof SchemaError ||
     error instanceof DomainError ||
     error instanceof DataDirInUseError;
   reportError(debug || explained ? message : `${message} (run with --debug for details)`);

@@ -51,6 +51,43 @@ describe('matchstream schemas', () => {
     );
   });
 
+  it('says in one line, without pointing at --debug, what a schema command was given wrong', async () => {
+    const data = tmp.file('cancelled.json', JSON.stringify({ match_id: 'x', reason: null }));
+    const fixture = (type: string, version: string) => [
+      'schemas',
+      'fixture',
+      type,
+      '--version',
+      version,
+      '--data',
+      data,
+      '--fixtures',
+      join(tmp.dir, 'wrong'),
+    ];
+
+    const runs = {
+      version: await runCli(['schemas', 'show', 'MatchRecorded', '--version', '99']),
+      fixtureVersion: await runCli(fixture('MatchCancelled', '9')),
+      fixtureType: await runCli(fixture('Nope', '1')),
+      folder: await runCli(['schemas', 'list', '--dir', join(tmp.dir, 'no-such-folder')]),
+    };
+
+    expect(
+      Object.fromEntries(Object.entries(runs).map(([k, run]) => [k, [run.code, run.stderr]])),
+    ).toEqual({
+      version: [1, 'matchstream: MatchRecorded has no version 99 (type MatchRecorded v99)\n'],
+      fixtureVersion: [
+        1,
+        'matchstream: MatchCancelled has no version 9 (type MatchCancelled v9)\n',
+      ],
+      fixtureType: [1, 'matchstream: unknown event type "Nope" (type Nope)\n'],
+      folder: [
+        1,
+        `matchstream: schema folder not found (file ${join(tmp.dir, 'no-such-folder')})\n`,
+      ],
+    });
+  });
+
   it('adds a version, checks it, and lists every violation of an incompatible edit', async () => {
     // Prepare: a copy of the schema folder to work on.
     const dir = join(tmp.dir, 'avro');
