@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The data folder is held by another live process. */
@@ -22,6 +22,11 @@ export interface LockHolder {
   readonly started_at: string;
   /** The local API of the holder, when it serves one (`serve`, `start --serve`). */
   readonly api?: string;
+  /**
+   * The folder the lock was taken in (its device and inode), so that a copy of the folder,
+   * lock file and all, is not taken for the folder its holder holds. Absent from older locks.
+   */
+  readonly folder?: string;
 }
 
 const LOCK_FILE = 'matchstream.lock';
@@ -32,10 +37,12 @@ const LOCK_FILE = 'matchstream.lock';
  */
 export function lockDataDir(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
+  const folder = folderId(dir);
   const me: LockHolder = {
     pid: process.pid,
     command: ['matchstream', ...process.argv.slice(2)].join(' ').slice(0, 200),
     started_at: new Date().toISOString(),
+    ...(folder === undefined ? {} : { folder }),
   };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -43,9 +50,9 @@ export function lockDataDir(dir: string): () => void {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
-      const holder = readHolder(file);
-      if (holder && isAlive(holder.pid)) throw new DataDirInUseError(dir, holder);
-      rmSync(file, { force: true }); // left by a process that is gone
+      const holder = dataDirHolder(dir);
+      if (holder) throw new DataDirInUseError(dir, holder);
+      rmSync(file, { force: true }); // left by a process that is gone, or copied from elsewhere
     }
   }
   let released = false;
@@ -56,10 +63,25 @@ export function lockDataDir(dir: string): () => void {
   };
 }
 
-/** The live process holding the data folder, if any. */
+/**
+ * The live process holding the data folder, if any: the one its lock names, if it runs and the
+ * lock was taken in this folder (a lock copied with the folder, `cp -r` while a server held
+ * it, names the original's holder, which holds the original, not the copy).
+ */
 export function dataDirHolder(dir: string): LockHolder | undefined {
   const holder = readHolder(join(dir, LOCK_FILE));
-  return holder && isAlive(holder.pid) ? holder : undefined;
+  if (!holder || !isAlive(holder.pid)) return undefined;
+  return holder.folder === undefined || holder.folder === folderId(dir) ? holder : undefined;
+}
+
+/** The folder's identity, kept when it is moved on its disk (renamed), not when copied. */
+function folderId(dir: string): string | undefined {
+  try {
+    const { dev, ino } = statSync(dir);
+    return `${dev}:${ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Records in this process's lock where its local API listens, for other commands to use. */
@@ -79,6 +101,7 @@ function readHolder(file: string): LockHolder | undefined {
           command: String(parsed.command ?? '?'),
           started_at: String(parsed.started_at ?? '?'),
           ...(typeof parsed.api === 'string' ? { api: parsed.api } : {}),
+          ...(typeof parsed.folder === 'string' ? { folder: parsed.folder } : {}),
         }
       : undefined;
   } catch {

@@ -1,7 +1,12 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataDirInUseError, lockDataDir } from '../../../stream/local/dataDirLock.js';
+import {
+  announceApi,
+  DataDirInUseError,
+  dataDirHolder,
+  lockDataDir,
+} from '../../../stream/local/dataDirLock.js';
 import { tempDir } from '../../support/tempDir.js';
 
 const tmp = tempDir();
@@ -41,5 +46,47 @@ describe('the data folder lock', () => {
 
     release();
     expect(existsSync(join(tmp.dir, 'matchstream.lock'))).toBe(false);
+  });
+
+  it('does not take a copy of a held folder for the folder its holder holds', () => {
+    // Arrange: a folder held by this process (as a server would, with its API), copied whole
+    const held = join(tmp.dir, 'held');
+    mkdirSync(held);
+    const release = lockDataDir(held);
+    announceApi(held, 'http://127.0.0.1:8080');
+    const copy = join(tmp.dir, 'copy');
+    cpSync(held, copy, { recursive: true });
+
+    // Act
+    const copyHolder = dataDirHolder(copy);
+    const releaseCopy = lockDataDir(copy);
+
+    // Assess: the copy is nobody's (no command sends its work to the original's server), and
+    // is taken; the original stays held
+    const takenCopy = JSON.parse(readFileSync(join(copy, 'matchstream.lock'), 'utf8'));
+    releaseCopy();
+    expect(copyHolder).toBeUndefined();
+    expect(takenCopy.pid).toBe(process.pid);
+    expect(takenCopy.api).toBeUndefined();
+    expect(dataDirHolder(held)?.api).toBe('http://127.0.0.1:8080');
+    expect(() => lockDataDir(held)).toThrow(DataDirInUseError);
+    release();
+  });
+
+  it('still knows a held folder renamed on its disk', () => {
+    // Arrange
+    const before = join(tmp.dir, 'before');
+    mkdirSync(before);
+    const release = lockDataDir(before);
+    announceApi(before, 'http://127.0.0.1:8080');
+    const after = join(tmp.dir, 'after');
+    renameSync(before, after);
+
+    // Act
+    const holder = dataDirHolder(after);
+
+    // Assess
+    release();
+    expect(holder?.api).toBe('http://127.0.0.1:8080');
   });
 });
