@@ -89,7 +89,17 @@ export async function runRebuild(flags: RebuildFlags, command: Command): Promise
         throw error;
       });
     } else if (pipeline) {
-      await pipeline.caughtUp;
+      // The catch-up of what the folder holds and the read models have not applied yet (a
+      // folder ingested into) may take minutes: Ctrl-C stops it too, before any generation.
+      await Promise.race([
+        pipeline.caughtUp,
+        new Promise<void>((resolve) => {
+          if (controller.signal.aborted) resolve();
+          else controller.signal.addEventListener('abort', () => resolve(), { once: true });
+        }),
+      ]);
+      if (controller.signal.aborted)
+        throw new CliError('rebuild interrupted; run it again to continue');
       summary = await rebuildReadModel(pipeline, projection, {
         segments: flags.segments,
         flushMb: flags.flushMb,

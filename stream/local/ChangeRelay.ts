@@ -186,6 +186,8 @@ export class ChangeRelay implements CommitHandOver {
   private readonly maxPollIntervalMs: number;
   private running: Promise<void> | undefined;
   private stopping = false;
+  /** The drains under way (`drain`), which `stop` waits for before the stream may close. */
+  private readonly draining = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
   /** Set by `notify`: a commit came while a pass ran, which that pass may have missed. */
   private notified = false;
@@ -750,9 +752,17 @@ export class ChangeRelay implements CommitHandOver {
     return found;
   }
 
-  /** Forwards until nothing is pending. */
+  /** Forwards until nothing is pending, or the relay stops (which forwards what it took). */
   async drain(): Promise<void> {
-    while ((await this.forwardPending()) > 0);
+    const pass = (async () => {
+      while (!this.stopping && (await this.forwardPending()) > 0);
+    })();
+    this.draining.add(pass);
+    try {
+      await pass;
+    } finally {
+      this.draining.delete(pass);
+    }
   }
 
   /** Runs in the background until `stop()`, forwarding as commits come (see `notify`). */
@@ -793,6 +803,7 @@ export class ChangeRelay implements CommitHandOver {
     this.stopping = true;
     this.wake?.();
     await this.running;
+    await Promise.allSettled(this.draining);
     this.running = undefined;
     if (this.floor !== undefined) {
       this.floor = undefined;

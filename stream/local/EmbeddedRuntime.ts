@@ -416,6 +416,8 @@ export class EmbeddedRuntime {
             ),
           ),
       );
+      // A consumer stops waiting when the pipeline stops: its stream may be closed by now.
+      if (this.stopped) throw new Error('the pipeline stopped before it settled');
       await this.relay.drain();
       calm = this.relay.stats.forwarded === forwarded ? calm + 1 : 0;
       if (calm < 2) await new Promise((resolve) => setTimeout(resolve, 20));
