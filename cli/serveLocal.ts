@@ -64,20 +64,29 @@ export async function assertPortFree(port: number): Promise<void> {
 }
 
 /** SIGINT or SIGTERM, trapped from the moment this is called until `release`. */
-interface SignalTrap {
+export interface SignalTrap {
   readonly caught: Promise<void>;
+  /** Whether a signal came already. */
+  readonly signalled: boolean;
   release(): void;
 }
 
-function trapSignals(): SignalTrap {
+export function trapSignals(): SignalTrap {
+  let signalled = false;
   let shutdown = () => {};
   const caught = new Promise<void>((resolve) => {
-    shutdown = () => resolve();
+    shutdown = () => {
+      signalled = true;
+      resolve();
+    };
   });
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   return {
     caught,
+    get signalled() {
+      return signalled;
+    },
     release() {
       process.removeListener('SIGINT', shutdown);
       process.removeListener('SIGTERM', shutdown);
@@ -119,14 +128,15 @@ export interface LocalServer {
  *
  * With `waitsAtOnce` (the caller goes straight to `untilInterrupted`), SIGINT and SIGTERM are
  * trapped before "Ctrl-C to stop" is printed: a signal sent on reading it stops the server
- * cleanly instead of killing the process between the line and the wait. Without it (a season
- * still to run), a signal before the wait keeps its default action.
+ * cleanly instead of killing the process between the line and the wait (`trap`: the one the
+ * caller set before, as `serve` does before its boot). Without it (a season still to run), a
+ * signal before the wait keeps its default action.
  */
 export async function openLocalServer(
   pipeline: EmbeddedPipeline,
   port: number,
   dataDir?: string,
-  { waitsAtOnce = false }: { waitsAtOnce?: boolean } = {},
+  { waitsAtOnce = false, trap }: { waitsAtOnce?: boolean; trap?: SignalTrap } = {},
 ): Promise<LocalServer> {
   const { token, file } = newToken(dataDir);
   const queries = pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline, dataDir) });
@@ -147,7 +157,7 @@ export async function openLocalServer(
     },
   );
   if (dataDir) announceApi(storeDir(dataDir), url);
-  let early = waitsAtOnce ? trapSignals() : undefined;
+  let early = waitsAtOnce ? (trap ?? trapSignals()) : undefined;
   process.stderr.write(
     `query API on ${url} (GET /openapi.json; the web console at ${url}/); write routes need the token in ${file}; Ctrl-C to stop\n`,
   );
@@ -192,16 +202,20 @@ export async function openLocalServer(
 
 /**
  * Serves the query API of the embedded pipeline on 127.0.0.1 (see `openLocalServer`) until
- * SIGINT or SIGTERM, then stops the pipeline.
+ * SIGINT or SIGTERM (from `trap` on, when given), then stops the pipeline.
  */
 export async function serveUntilInterrupted(
   pipeline: EmbeddedPipeline,
   port: number,
   stop: () => Promise<void>,
   dataDir?: string,
+  trap?: SignalTrap,
 ): Promise<void> {
   try {
-    const server = await openLocalServer(pipeline, port, dataDir, { waitsAtOnce: true });
+    const server = await openLocalServer(pipeline, port, dataDir, {
+      waitsAtOnce: true,
+      ...(trap ? { trap } : {}),
+    });
     await server.untilInterrupted();
   } finally {
     await stop();

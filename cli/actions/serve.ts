@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
-import { assertPortFree, serveUntilInterrupted } from '../serveLocal.js';
+import { assertPortFree, serveUntilInterrupted, trapSignals } from '../serveLocal.js';
 
 export interface ServeFlags {
   readonly port: number;
@@ -15,22 +15,32 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   // A mistyped folder would otherwise be served, empty, without a word.
   if (!flags.memory && !existsSync(flags.dataDir))
     process.stderr.write(`new data folder ${flags.dataDir}: it holds nothing yet\n`);
-  // What the folder holds and the buses have not carried yet asks for one saga per season,
-  // once the pipeline has caught up with it.
-  const pipeline = await startPipeline(
-    flags.memory ? { memory: true } : { dataDir: flags.dataDir, catchUpHeld: true },
-  );
-  let stopping = false;
-  sayFailedCatchUp(pipeline.caughtUp, flags.dataDir, () => stopping);
-  await serveUntilInterrupted(
-    pipeline,
-    flags.port,
-    () => {
+  // Ctrl-C or SIGTERM while the pipeline boots (its stores opened, the relay finding again
+  // what a killed run left) stops it cleanly once booted, as it stops the server later.
+  const trap = trapSignals();
+  try {
+    // What the folder holds and the buses have not carried yet asks for one saga per season,
+    // once the pipeline has caught up with it.
+    const pipeline = await startPipeline(
+      flags.memory ? { memory: true } : { dataDir: flags.dataDir, catchUpHeld: true },
+    );
+    let stopping = false;
+    const stop = () => {
       stopping = true;
       return pipeline.stop();
-    },
-    flags.memory ? undefined : flags.dataDir,
-  );
+    };
+    if (trap.signalled) return await stop();
+    sayFailedCatchUp(pipeline.caughtUp, flags.dataDir, () => stopping);
+    await serveUntilInterrupted(
+      pipeline,
+      flags.port,
+      stop,
+      flags.memory ? undefined : flags.dataDir,
+      trap,
+    );
+  } finally {
+    trap.release();
+  }
 }
 
 /**

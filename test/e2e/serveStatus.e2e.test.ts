@@ -353,6 +353,44 @@ describe('matchstream serve and status on a data folder', () => {
     expect(seconds).toBeLessThan(5);
   });
 
+  it('stops cleanly on SIGTERM while it boots, exit 0, leaving the folder to the next command', async () => {
+    // Prepare: a folder with a season in it, so that the boot takes a moment
+    const data = tmp.path('term-at-boot');
+    const made = await runCli([
+      'start',
+      '--teams',
+      '16',
+      '--games-per-team',
+      '4',
+      '--data-dir',
+      data,
+      '--quiet',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', data, '--port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+
+    // Act: SIGTERM once it holds the folder, before it serves
+    while (!existsSync(join(data, 'dynamodb', 'matchstream.lock'))) await delay(10);
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    const status = await runCli(['status', '--data-dir', data, '--json']);
+
+    // Assess: stopped as it stops when serving, its lock released, nothing served
+    expect({ code, signal }, stderr).toEqual({ code: 0, signal: null });
+    expect(stderr).not.toContain('serving until');
+    expect(existsSync(join(data, 'dynamodb', 'matchstream.lock'))).toBe(false);
+    expect(status.code, status.stderr).toBe(0);
+  });
+
   it('reports what the store holds in a folder only ingested into, and what the read models have not applied yet', async () => {
     // Prepare: a feed ingested, no pipeline ever run on the folder.
     const data = tmp.path('ingested');
