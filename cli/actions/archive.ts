@@ -292,26 +292,43 @@ async function exportLocally(
   from: string | undefined,
 ): Promise<ArchivedExport> {
   const progress = fileProgress('exporting', flags.progress && !flags.json, 'items');
-  const opened = await openEventStore({
-    dataDir: flags.dataDir,
-    table: flags.table,
-    readOnly: true,
-  });
+  // Ctrl-C stops the scan at its next page; the folder is closed and released as after any run.
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
   let summary: Awaited<ReturnType<typeof exportTableLocally>>;
   try {
-    const total = await opened.store.approximateCommits();
-    summary = await exportTableLocally({
-      client: opened.client,
-      table: opened.table,
-      storage,
-      prefix: ARCHIVE_PREFIX,
-      segments: flags.segments,
-      ...(from !== undefined ? { incremental: { from } } : {}),
-      onProgress: (items) => progress.update(items, flags.incremental ? 0 : total, items),
+    const opened = await openEventStore({
+      dataDir: flags.dataDir,
+      table: flags.table,
+      readOnly: true,
     });
+    try {
+      const total = await opened.store.approximateCommits();
+      summary = await exportTableLocally({
+        client: opened.client,
+        table: opened.table,
+        storage,
+        prefix: ARCHIVE_PREFIX,
+        segments: flags.segments,
+        ...(from !== undefined ? { incremental: { from } } : {}),
+        onProgress: (items) => progress.update(items, flags.incremental ? 0 : total, items),
+        signal: controller.signal,
+      });
+    } finally {
+      progress.stop();
+      await opened.close();
+    }
+  } catch (error) {
+    if (controller.signal.aborted)
+      throw new CliError(
+        'archive export interrupted; run it again to continue (the export it began is left unfinished, as "matchstream archive list" shows; the next run makes a whole one)',
+        EXIT.FAILURE,
+        { cause: error },
+      );
+    throw error;
   } finally {
-    progress.stop();
-    await opened.close();
+    process.removeListener('SIGINT', interrupt);
   }
   const { exports: after } = await listExports(storage, ARCHIVE_PREFIX);
   const archived = after.find((e) => e.summary.exportArn === summary.exportArn);

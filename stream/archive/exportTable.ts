@@ -37,6 +37,11 @@ export interface LocalExportOptions {
   readonly incremental?: { readonly from: string };
   /** Items written so far, after each page. */
   readonly onProgress?: (items: number) => void;
+  /**
+   * Stops the scan at its next page (Ctrl-C): the export is left unfinished, without its
+   * manifests, as one cut short any other way; the function rejects with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
   /** The clock (tests). */
   readonly now?: () => number;
 }
@@ -67,13 +72,16 @@ export async function exportTableLocally(options: LocalExportOptions): Promise<M
   let written = 0;
   let dataBytes = 0;
   const segments = Math.max(1, options.segments ?? 4);
-  const files = await Promise.all(
+  // Every segment settled before any failure is said: none goes on scanning a store that the
+  // caller closes on it.
+  const settled = await Promise.allSettled(
     Array.from({ length: segments }, async (_, segment): Promise<ManifestFile> => {
       const key = `${folder}/data/${randomBytes(13).toString('hex').slice(0, 26)}.json.gz`;
       let items = 0;
       const lines = async function* (this: void) {
         let start: Record<string, AttributeValue> | undefined;
         do {
+          options.signal?.throwIfAborted();
           const page = await options.client.send(
             new ScanCommand({
               TableName: options.table,
@@ -125,6 +133,9 @@ export async function exportTableLocally(options: LocalExportOptions): Promise<M
       };
     }),
   );
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const files = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 
   const manifestFiles = `${folder}/manifest-files.json`;
   await options.storage.write(manifestFiles, files.map((f) => `${JSON.stringify(f)}\n`).join(''));

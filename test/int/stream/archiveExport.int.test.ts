@@ -204,3 +204,34 @@ describe('the local export of the events table (DynamoDB export format)', () => 
     );
   });
 });
+
+describe('a local export stopped by its signal (Ctrl-C)', () => {
+  const folder = tempDir('archive-stopped-');
+  const storage = new FolderStorage(folder.dir);
+
+  it('rejects with the signal, leaving the export unfinished, and the next export whole', async () => {
+    // Arrange
+    await appendMatches(100, 20);
+    const controller = new AbortController();
+    controller.abort();
+
+    // Act
+    const stopped = exportTableLocally({
+      client,
+      table: TABLE,
+      storage,
+      prefix: 'events',
+      signal: controller.signal,
+    });
+    await expect(stopped).rejects.toThrow(/abort/i);
+    const after = await listExports(storage, 'events');
+    const summary = await exportTableLocally({ client, table: TABLE, storage, prefix: 'events' });
+    const again = await listExports(storage, 'events');
+
+    // Assess
+    expect(after.exports).toEqual([]);
+    expect(after.unfinished).toHaveLength(1);
+    expect(again.exports.map((e) => e.summary.exportArn)).toEqual([summary.exportArn]);
+    expect(summary.itemCount).toBe((await tableCommits()).length);
+  });
+});
