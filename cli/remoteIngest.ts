@@ -100,17 +100,28 @@ export function mountIngest(app: Hono, store: EventStore): void {
         };
         let settled = 0;
         let last = 0;
+        // The count of a row settled within 500 ms of the last one sent goes at the end of
+        // those 500 ms: the sender, which keeps at most `INGEST_WINDOW` rows ahead of the
+        // count, is never left waiting for one.
+        let trailing: NodeJS.Timeout | undefined;
+        const sendSettled = () => {
+          clearTimeout(trailing);
+          trailing = undefined;
+          last = Date.now();
+          send({ settled });
+        };
         try {
           const summary = await ingestGames(batchesOf(body as AsyncIterable<Uint8Array>), {
             store,
             onReject: (reject) => send({ reject }),
             onRow: () => {
               settled++;
-              if (Date.now() - last < 500) return;
-              last = Date.now();
-              send({ settled });
+              const wait = last + 500 - Date.now();
+              if (wait <= 0) sendSettled();
+              else trailing ??= setTimeout(sendSettled, wait);
             },
           });
+          clearTimeout(trailing);
           send({ summary });
         } catch (error) {
           // A store that stopped under it: how many rows it stored first, and what to do.
@@ -118,6 +129,7 @@ export function mountIngest(app: Hono, store: EventStore): void {
             send({ error: ingestStopped(error, 'the feed').message, stopped: error.summary });
           else send({ error: error instanceof Error ? error.message : String(error) });
         } finally {
+          clearTimeout(trailing);
           controller.close();
         }
       },
@@ -125,6 +137,13 @@ export function mountIngest(app: Hono, store: EventStore): void {
     return new Response(answer, { headers: { 'content-type': 'application/x-ndjson' } });
   });
 }
+
+/**
+ * The most rows an ingest through the server sends ahead of those the server said settled:
+ * what it reads is sent no further ahead, so that Ctrl-C, which stops the reading, leaves the
+ * server a second or two of rows to store rather than the megabytes its connection buffers.
+ */
+export const INGEST_WINDOW = 1_000;
 
 /**
  * Ingests a feed through the server holding a data folder (`POST /admin/ingest`), passing its
@@ -138,11 +157,22 @@ export async function ingestThrough(
 ): Promise<IngestSummary> {
   const encoder = new TextEncoder();
   const iterator = batches[Symbol.asyncIterator]();
+  let sent = 0;
+  let settled = 0;
+  // The sender waiting for the server to settle rows, woken by each count the server sends.
+  let caughtUp: (() => void) | undefined;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      while (sent - settled >= INGEST_WINDOW)
+        await new Promise<void>((resolve) => {
+          caughtUp = resolve;
+        });
       const next = await iterator.next();
       if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+      else {
+        sent += next.value.length;
+        controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+      }
     },
   });
   let response: Response;
@@ -167,7 +197,6 @@ export async function ingestThrough(
       `the server at ${api} refused the ingest (${response.status}): ${answer?.error?.message ?? response.statusText}`,
     );
   }
-  let settled = 0;
   const lines = linesOf(response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<string>;
@@ -184,6 +213,8 @@ export async function ingestThrough(
     const line = JSON.parse(next.value) as IngestLine;
     if ('settled' in line) {
       for (; settled < line.settled; settled++) handlers.onRow();
+      caughtUp?.();
+      caughtUp = undefined;
     } else if ('reject' in line) handlers.onReject(line.reject);
     else if ('summary' in line) {
       for (; settled < line.summary.read; settled++) handlers.onRow();
