@@ -461,6 +461,10 @@ export class EventSourceMapping {
       }),
     );
     if (!ShardIterator) return undefined;
+    // The witness and the records before it arrived before the time: passed over, for good,
+    // so that a run after this one (no record having come since) starts after them too
+    // instead of at the shard's oldest record.
+    if (arrived < from.getTime()) await this.checkpoint(shardId, witness);
     // After the witness, the records that arrived before the time are still passed over.
     return arrived < from.getTime()
       ? { iterator: ShardIterator, skipBefore: from.getTime() }
@@ -506,7 +510,12 @@ export class EventSourceMapping {
         if (first >= 0) {
           records = records.slice(first);
           skipBefore = undefined;
-        } else records = [];
+        } else {
+          records = [];
+          // Passed over for good (nothing is buffered before them): the checkpoint moves past.
+          const last = fetched.at(-1)?.SequenceNumber;
+          if (last) await this.checkpoint(shardId, last);
+        }
       }
       if (records.length > 0) {
         if (buffer.length === 0) windowStart = Date.now();

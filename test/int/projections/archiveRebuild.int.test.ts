@@ -12,6 +12,7 @@ import { teamsProjection } from '../../../projections/readModels/teams.js';
 import { FolderStorage } from '../../../stream/archive/ArchiveStorage.js';
 import { exportTableLocally } from '../../../stream/archive/exportTable.js';
 import { listExports } from '../../../stream/archive/readExport.js';
+import { DynamoCheckpointStore } from '../../../stream/consumer/CheckpointStore.js';
 import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -108,6 +109,15 @@ describe('rebuild through the archive', () => {
     expect(catchUp?.mapping.stats.invoked).toBe(0);
     expect(catchUp?.mapping.stats.skipped).toBeLessThan(pipeline.runtime.relay.stats.forwarded);
     expect(catchUp?.counts.applied).toBe(0);
+    // What it passed over stays passed over: its checkpoints stand where the live read models'
+    // do, so the next pipeline on the folder does not read the stream again from its oldest.
+    const checkpoints = new DynamoCheckpointStore(pipeline.runtime.dynamo);
+    for (const shard of ['shardId-000000000000', 'shardId-000000000001']) {
+      const live = await checkpoints.get('read-models', shard);
+      const rebuilt = await checkpoints.get(`read-model:teams:g${summary.generation}`, shard);
+      expect(live?.sequenceNumber).toBeDefined();
+      expect(rebuilt?.sequenceNumber).toBe(live?.sequenceNumber);
+    }
   });
 
   it('continues an interrupted rebuild with the files it had not done', async () => {
