@@ -80,7 +80,7 @@ async function* batchesOf(body: AsyncIterable<Uint8Array>): AsyncGenerator<reado
  * while `serve` holds it, and the pipeline (read models, buses, sagas, the console's live
  * page) takes the new results in at once. The body is the feed as read by the command, one
  * JSON array of rows a line, streamed; the answer is JSON Lines: the rows settled (about twice
- * a second), each rejected row, then the summary (or an error: with the summary so far as
+ * a second, and every 250 rows), each rejected row, then the summary (or an error: with the summary so far as
  * `stopped` when a store of the folder stopped under it). One ingest, like one run of
  * the command: rows of the same match keep their order across the whole body.
  */
@@ -100,14 +100,18 @@ export function mountIngest(app: Hono, store: EventStore): void {
         };
         let settled = 0;
         let last = 0;
-        // The count of a row settled within 500 ms of the last one sent goes at the end of
-        // those 500 ms: the sender, which keeps at most `INGEST_WINDOW` rows ahead of the
-        // count, is never left waiting for one.
+        let lastSent = 0;
+        // The count goes about twice a second, and at once every quarter of `INGEST_WINDOW`
+        // rows: the sender, which keeps at most that many rows ahead of the count, is never
+        // held back by the clock, however fast the rows settle. The count of a row settled
+        // within 500 ms of the last one sent goes at the end of those 500 ms, so the sender is
+        // never left waiting for one either.
         let trailing: NodeJS.Timeout | undefined;
         const sendSettled = () => {
           clearTimeout(trailing);
           trailing = undefined;
           last = Date.now();
+          lastSent = settled;
           send({ settled });
         };
         try {
@@ -117,7 +121,7 @@ export function mountIngest(app: Hono, store: EventStore): void {
             onRow: () => {
               settled++;
               const wait = last + 500 - Date.now();
-              if (wait <= 0) sendSettled();
+              if (wait <= 0 || settled - lastSent >= INGEST_WINDOW / 4) sendSettled();
               else trailing ??= setTimeout(sendSettled, wait);
             },
           });
