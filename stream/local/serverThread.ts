@@ -265,12 +265,19 @@ export async function startServerThread(
   // request or its own open finds; a write its disk refused, later. Every request under way
   // and after it is refused with that reason (`StoreStoppedError`).
   let failure: Error | undefined;
+  // Settles once the server failed: before `stop`, or while it stops (a store that could not
+  // open says so after the thread listens, which may be after the process asked it to stop).
+  let sayFailed = () => {};
+  const failedOnce = new Promise<void>((resolve) => {
+    sayFailed = resolve;
+  });
   const refuseRequests = () => {
     for (const r of requests.values()) r.reject(stopped());
     requests.clear();
   };
   worker.on('error', (error) => {
     failure ??= error;
+    sayFailed();
   });
   // Samples answered in order: the thread answers each message before the next.
   const waiting: { resolve: (sample: ThreadSample) => void; reject: (error: Error) => void }[] = [];
@@ -289,6 +296,7 @@ export async function startServerThread(
     }) => {
       if (message.failed) {
         failure ??= new Error(message.failed);
+        sayFailed();
         refuseRequests();
       } else if (message.sample) waiting.shift()?.resolve(message.sample);
       else if (message.response) {
@@ -345,9 +353,14 @@ export async function startServerThread(
       }
       const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
-      if (!failure) return ended;
-      // A server that failed may hold work it will never finish: it gets a while to end as
-      // after any run, then the thread is ended from here.
+      const first = await Promise.race([
+        ended.then(() => 'ended' as const),
+        failedOnce.then(() => 'failed' as const),
+      ]);
+      if (first === 'ended') return;
+      // A server that failed, before or while it stops, may hold work it will never finish (a
+      // kinesalite whose folder another process held never ended, 1 stop in 24): it gets a
+      // while to end as after any run, then the thread is ended from here.
       const late = delay(FAILED_STOP_MS, 'late' as const, { ref: false });
       if ((await Promise.race([ended, late])) === 'late') await worker.terminate();
     },

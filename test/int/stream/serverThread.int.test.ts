@@ -166,3 +166,37 @@ describe('the embedded servers on threads of their own', () => {
     await dynamo.stop();
   });
 });
+
+describe('a server thread whose store another process holds', () => {
+  const tmp = tempDir('held-stream-');
+
+  it('ends when stopped, though its store says it could not open only after the stop', async () => {
+    // Arrange: the folder's change stream held, as a serve holds it; then commands that start
+    // on it and stop at once (refused the folder), four at a time
+    const holder = await startEmbeddedKinesis({ thread: true, dataDir: tmp.dir });
+    const slowest: number[] = [];
+
+    // Act
+    try {
+      for (let round = 0; round < 8; round++)
+        await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            const refused = await startEmbeddedKinesis({ thread: true, dataDir: tmp.dir });
+            const asked = performance.now();
+            const stopped = await Promise.race([
+              refused.stop().then(() => 'stopped'),
+              new Promise((resolve) => setTimeout(resolve, 15_000, 'still running')),
+            ]);
+            slowest.push(
+              stopped === 'stopped' ? performance.now() - asked : Number.POSITIVE_INFINITY,
+            );
+          }),
+        );
+    } finally {
+      await holder.stop();
+    }
+
+    // Assess: each ended, at the latest once a failed server's grace was over (5 s)
+    expect(Math.max(...slowest)).toBeLessThan(10_000);
+  }, 180_000);
+});
