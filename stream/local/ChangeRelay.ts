@@ -752,7 +752,10 @@ export class ChangeRelay implements CommitHandOver {
     return found;
   }
 
-  /** Forwards until nothing is pending, or the relay stops (which forwards what it took). */
+  /**
+   * Forwards until nothing is pending, or until a stop under way (which forwards what the relay
+   * took, and waits for the drains to end before the stream may close).
+   */
   async drain(): Promise<void> {
     const pass = (async () => {
       while (!this.stopping && (await this.forwardPending()) > 0);
@@ -819,6 +822,8 @@ export class ChangeRelay implements CommitHandOver {
     this.handed.clear();
     this.taken.clear();
     this.lingering.clear();
+    // Stopped: a drain from now on forwards what is pending in the index, as before a start.
+    this.stopping = false;
   }
 
   /** One pass over what this relay took and still holds (at stop). */
