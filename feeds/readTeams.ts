@@ -1,4 +1,9 @@
-import { hasControlCharacter, MAX_NAME_LENGTH, unsafeText } from '../domain/games/validateGame.js';
+import {
+  fieldText,
+  hasControlCharacter,
+  MAX_NAME_LENGTH,
+  unsafeText,
+} from '../domain/games/validateGame.js';
 import { type FeedProblem, type ReadFeedOptions, readFeed, spanOf } from './readFeed.js';
 
 /** A team of the Division I list. */
@@ -35,7 +40,7 @@ export async function readTeams(
       // is no name.
       const notText = (['team', 'conference', 'division', 'region'] as const).find((name) => {
         const value = name === 'team' ? (item.fields.team ?? item.fields.name) : item.fields[name];
-        return value !== undefined && value !== null && asText(value) === undefined;
+        return value !== undefined && value !== null && fieldText(value) === undefined;
       });
       if (notText) {
         problems.push({
@@ -47,7 +52,7 @@ export async function readTeams(
       }
       const fields: Record<string, string | undefined> = {};
       for (const name of ['team', 'name', 'conference', 'division', 'region'])
-        fields[name] = asText(item.fields[name]);
+        fields[name] = fieldText(item.fields[name]);
       const raw = fields.team ?? fields.name;
       const team = typeof raw === 'string' ? raw.trim() : '';
       if (team === '') {
@@ -105,11 +110,4 @@ export async function readTeams(
     }
   }
   return { teams, problems };
-}
-
-/** A field as text: a string as it is, a JSON number or boolean as written, else undefined. */
-function asText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
 }

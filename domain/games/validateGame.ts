@@ -59,7 +59,7 @@ export function validateGame(
 ): GameValidation {
   const reasons: string[] = [];
 
-  const date = text(record.date);
+  const date = fieldText(record.date);
   const day = date === undefined ? undefined : parseDay(date);
   if (date === undefined || date === '') reasons.push('date is missing');
   else if (day === undefined) reasons.push(`date ${quote(date)} is not a YYYY-MM-DD date`);
@@ -76,16 +76,16 @@ export function validateGame(
   const neutral = neutralFlag(record.neutral, options.neutral, reasons);
   const decidedBy = decided(record.decided_by, reasons);
 
-  const matchId = text(record.match_id);
+  const matchId = fieldText(record.match_id);
   if (matchId !== undefined && matchId.length > MAX_NAME_LENGTH) {
     reasons.push(`match_id is longer than ${MAX_NAME_LENGTH} characters`);
   }
-  const seasonText = text(record.season);
+  const seasonText = fieldText(record.season);
   if (seasonText !== undefined && seasonText.length > MAX_NAME_LENGTH) {
     reasons.push(`season is longer than ${MAX_NAME_LENGTH} characters`);
   }
 
-  const venue = text(record.venue);
+  const venue = fieldText(record.venue);
   if (venue !== undefined && venue.length > MAX_NAME_LENGTH) {
     reasons.push(`venue is longer than ${MAX_NAME_LENGTH} characters`);
   } else if (venue !== undefined && hasControlCharacter(venue)) {
@@ -124,7 +124,11 @@ export function validateGame(
   return { ok: true, game };
 }
 
-function text(value: unknown): string | undefined {
+/**
+ * A feed's field as text, trimmed: a string, or a JSON number or boolean as written; anything
+ * else (absent, null, an object, a list) undefined.
+ */
+export function fieldText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value.trim();
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -132,7 +136,7 @@ function text(value: unknown): string | undefined {
 }
 
 function teamName(value: unknown, field: string, reasons: string[]): string | undefined {
-  const name = text(value);
+  const name = fieldText(value);
   if (name === undefined || name === '') {
     reasons.push(`${field} is missing`);
     return undefined;
@@ -175,7 +179,7 @@ export function hasControlCharacter(name: string): boolean {
 }
 
 function score(value: unknown, field: string, reasons: string[]): number | undefined {
-  const raw = text(value);
+  const raw = fieldText(value);
   if (raw === undefined || raw === '') {
     reasons.push(`${field} is missing`);
     return undefined;
@@ -194,7 +198,7 @@ function neutralFlag(
 ): boolean | undefined {
   if (value === undefined || value === null) return false;
   if (typeof value === 'boolean') return value;
-  const shown = text(value);
+  const shown = fieldText(value);
   const raw = shown?.toLowerCase();
   if (raw !== undefined && mapped) {
     if (mapped.true.some((v) => v.trim().toLowerCase() === raw)) return true;
@@ -215,7 +219,7 @@ function neutralFlag(
 }
 
 function decided(value: unknown, reasons: string[]): DecidedBy | undefined {
-  const raw = text(value)?.toLowerCase();
+  const raw = fieldText(value)?.toLowerCase();
   if (raw === undefined || raw === '') return 'regulation';
   const found = DECIDED_BY.find((d) => d === raw);
   if (found) return found;
