@@ -126,10 +126,12 @@ export function neutralValues(flags: NeutralFlags): NeutralValues | undefined {
 
 /**
  * `--season <label>`: a season label as the feeds write it, 1 to 200 characters without
- * control characters (an empty one would label every match id `-00001`).
+ * control characters (an empty one would label every match id `-00001`). Spaces around it
+ * are dropped, as a feed's season cell loses them.
  */
 export function seasonLabel(value: string): string {
-  const control = [...value].some((c) => (c.codePointAt(0) ?? 0) < 0x20);
-  if (value.trim() !== '' && value.length <= 200 && !control) return value;
+  const label = value.trim();
+  const control = [...label].some((c) => (c.codePointAt(0) ?? 0) < 0x20);
+  if (label !== '' && label.length <= 200 && !control) return label;
   throw new InvalidArgumentError('expected a season label such as 2025 (1 to 200 characters)');
 }
