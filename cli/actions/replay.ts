@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { closestName } from '../../feeds/closestName.js';
 import {
   awsExporter,
   type ChainExporter,
@@ -18,6 +19,7 @@ import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { Projector } from '../../projections/Projector.js';
 import { REGISTRY_TABLE, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
 import { ReadModelTarget } from '../../projections/ReadModelTarget.js';
+import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { ArchivedEventStore } from '../../stream/archive/ArchivedEventStore.js';
 import {
   type ArchiveStorage,
@@ -126,9 +128,27 @@ function sourceOf(flags: ReplayFlags, command: Command): 'archive' | 'scan' {
   return source;
 }
 
+/**
+ * Refuses a `--type` that names no event type of the schemas, which would replay nothing and
+ * report success.
+ */
+function checkEventTypes(types: readonly string[]): void {
+  const known = SchemaRegistry.fromDirectory().eventTypes();
+  for (const type of types) {
+    if (known.includes(type)) continue;
+    const meant =
+      known.find((k) => k.toLowerCase() === type.toLowerCase()) ?? closestName(type, known);
+    throw new CliError(
+      `--type ${type} is no event type: ${meant ? `did you mean ${meant}? ` : ''}"matchstream schemas list" names the ${known.length} there are`,
+      EXIT.USAGE,
+    );
+  }
+}
+
 /** `matchstream replay`: stored events sent again to a read model, the buses or a file. */
 export async function runReplay(flags: ReplayFlags, command: Command): Promise<void> {
   const source = sourceOf(flags, command);
+  if (flags.type) checkEventTypes(flags.type);
   const eventsToStdout = flags.to.kind === 'file' && flags.to.path === '-';
   const unreadableToStdout = flags.unreadable === '-';
   if (eventsToStdout && unreadableToStdout)

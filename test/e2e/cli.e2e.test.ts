@@ -807,6 +807,38 @@ describe('matchstream (built command)', () => {
       expect(imported.stderr).toMatch(/matchstream: 1 row rejected; see /);
     });
 
+    it('refuses a --type that names no event type, before it reads the store', async () => {
+      // Act
+      const typo = await runCli(
+        [
+          'replay',
+          '--to',
+          'file:-',
+          '--memory',
+          '--type',
+          'MatchRecorded',
+          '--type',
+          'matchrecorded',
+        ],
+        { cwd: tmp.dir },
+      );
+      const unknown = await runCli(
+        ['replay', '--to', 'file:-', '--data-dir', tmp.path('no-such-folder'), '--type', 'Goal'],
+        { cwd: tmp.dir },
+      );
+
+      // Assess
+      expect(typo.code).toBe(2);
+      expect(typo.stdout).toBe('');
+      expect(typo.stderr).toMatch(
+        /^matchstream: --type matchrecorded is no event type: did you mean MatchRecorded\? "matchstream schemas list" names the \d+ there are\n$/,
+      );
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(
+        /^matchstream: --type Goal is no event type: "matchstream schemas list"/,
+      );
+    });
+
     it('replays to standard output with --to file:-, never to a file named "-"', async () => {
       // Prepare: a store with a few events.
       const data = tmp.path('replayed');
