@@ -360,14 +360,22 @@ export class QueryService {
    * A team's season week by week, from the matches read model: its RPI and rank as of each
    * week's end and the opponents that helped or hurt its strength of schedule, with the
    * season's current profile and division unless others are given. Undefined for an unknown
-   * team.
+   * team; `outside` says why for a team not in the division asked for (a season's current
+   * division, not asked for, rates such a team as unrated).
    */
   async teamSeason(
     teamId: string,
     request: { season: string; profile?: string; division?: string },
-  ): Promise<(TeamSeason & { profile: string; division: string | null }) | undefined> {
+  ): Promise<
+    (TeamSeason & { profile: string; division: string | null }) | { outside: string } | undefined
+  > {
     // One read: the whole directory is read only for a division, and with the season's weeks.
-    if (!(await getTeam(this.stores.teams, teamId))) return undefined;
+    const team = await getTeam(this.stores.teams, teamId);
+    if (!team) return undefined;
+    if (request.division !== undefined && team.division !== request.division)
+      return {
+        outside: `team "${teamId.slice(0, 80)}" is ${team.division === null ? 'in no division' : `in division "${team.division.slice(0, 80)}"`}, not "${request.division.slice(0, 80)}"`,
+      };
     const current = this.extras.current ?? { profile: DEFAULT_PROFILE_NAME, division: null };
     const scoped = request.profile !== undefined || request.division !== undefined;
     const profile = request.profile ?? (scoped ? DEFAULT_PROFILE_NAME : current.profile);

@@ -291,6 +291,7 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
         ...(division ? { division } : {}),
       });
       if (!weekly) throw new HttpError(404, `unknown team "${id.slice(0, 80)}"`);
+      if ('outside' in weekly) throw new HttpError(404, weekly.outside);
       return c.json({ team_id: id, season, ...weekly }, 200);
     },
     refuse(getTeamWeekly),

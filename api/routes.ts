@@ -171,7 +171,9 @@ export const getTeamWeekly = createRoute({
   request: { params: TeamIdPath, query: TeamWeeklyQuery },
   responses: {
     200: json(TeamWeekly, 'The weeks and opponents'),
-    ...errors([400, 404], { 404: 'No team with this id' }),
+    ...errors([400, 404], {
+      404: 'No team with this id, or the team is not in the `division` given (the message says which it is in)',
+    }),
   },
 });
 

@@ -372,6 +372,11 @@ describe('query API over the read models', () => {
       400,
       'division must be 1 to 20 letters, digits, dots, dashes or underscores',
     ],
+    [
+      `/teams/${encodeURIComponent(team)}/weekly?season=2026&division=Typo`,
+      404,
+      `team "${team}" is in no division, not "Typo"`,
+    ],
     ['/nowhere', 404, 'no route GET /nowhere'],
     ['/notifications', 400, 'season is required, e.g. ?season=2026'],
   ])('answers %s with %i and a JSON error', async (path, status, message) => {

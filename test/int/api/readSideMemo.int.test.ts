@@ -77,8 +77,10 @@ describe("the embedded pipeline's queries over a whole season", () => {
     // The recalculation the result above asked for, ended first: nothing writes meanwhile.
     await pipeline.sagas.settle(30_000);
     await pipeline.runtime.settle();
-    const weeks = async (team: string) =>
-      (await pipeline.queries.teamSeason(team, { season: 'S1' }))?.weeks;
+    const weeks = async (team: string) => {
+      const season = await pipeline.queries.teamSeason(team, { season: 'S1' });
+      return season && 'weeks' in season ? season.weeks : undefined;
+    };
     const { answer, reads } = await withPagesCounted('matches', async () => {
       const a = await weeks('A');
       // A write to a read model the weeks do not read: counted, and the weeks kept.
