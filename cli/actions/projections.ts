@@ -4,7 +4,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { removeGenerationFeed } from '../../pipeline/aws/generations.js';
+import { functionExists, removeGenerationFeed } from '../../pipeline/aws/generations.js';
 import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
@@ -260,6 +260,12 @@ async function dropOnAws(
     const listed = await registry.generation(projection, flags.generation);
     if (!listed)
       throw new CliError(`read model ${projection.name} has no generation ${flags.generation}`);
+    // A feeder that is not there has no alias to find: the mapping of the real one would go on
+    // feeding the table deleted below.
+    if (!(await functionExists(lambda, flags.feeder)))
+      throw new CliError(
+        `no function ${flags.feeder} in ${await lambda.config.region()}: give the stack output GenerationFeeder with --feeder (and its region with AWS_REGION); nothing was dropped`,
+      );
     if (listed.status !== 'dropped')
       try {
         await registry.markDropped(projection, flags.generation);

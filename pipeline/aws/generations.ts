@@ -12,6 +12,7 @@ import {
   DeleteAliasCommand,
   DeleteEventSourceMappingCommand,
   GetAliasCommand,
+  GetFunctionConfigurationCommand,
   type LambdaClient,
   ResourceNotFoundException as LambdaNotFound,
   ListEventSourceMappingsCommand,
@@ -304,8 +305,23 @@ export async function generationFeederHandler(
 }
 
 /**
+ * Whether Lambda has a function of this name (GetFunctionConfiguration). `removeGenerationFeed`
+ * cannot tell a feeder that does not exist from an alias that is gone: GetAlias answers
+ * ResourceNotFoundException for either (Lambda API reference, GetAlias).
+ */
+export async function functionExists(lambda: LambdaClient, name: string): Promise<boolean> {
+  try {
+    await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+    return true;
+  } catch (error) {
+    if (error instanceof LambdaNotFound) return false;
+    throw error;
+  }
+}
+
+/**
  * Stops feeding a generation: deletes the event source mappings of the feeder's alias for it,
- * then the alias. Either may be gone already.
+ * then the alias. Either may be gone already; the feeder must exist (`functionExists`).
  */
 export async function removeGenerationFeed(
   lambda: LambdaClient,

@@ -150,6 +150,41 @@ describe.runIf(motoAvailable())('matchstream projections --aws on moto_server', 
     expect(again.stdout).toContain('0 event source mappings and no alias removed');
   }, 120_000);
 
+  it('drops nothing when --feeder names no function, so a mistyped feeder never leaves a mapping feeding a deleted table', async () => {
+    // Prepare: generation 3, built and inactive, its table there.
+    const table = 'matchstream-dev-rm-standings-v2-g3';
+    await DynamoDocumentStore.open(dynamo, table);
+    await registry.building(standingsProjection, () => table);
+    await registry.markBuilt(standingsProjection, 3, false);
+
+    // Act: GetAlias answers ResourceNotFoundException for a function that does not exist as
+    // for an alias that does not (Lambda API reference, GetAlias: "The resource specified in
+    // the request does not exist"), so the feeder itself must be found first.
+    const run = await runCli(
+      [
+        'projections',
+        'drop',
+        'standings',
+        '--generation',
+        '3',
+        ...aws(),
+        '--feeder',
+        'feeder-typo',
+      ],
+      { env },
+    );
+
+    // Assess: one line, exit 1, and the generation, its table and the registry as they were.
+    expect(run).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        'matchstream: no function feeder-typo in us-east-1: give the stack output GenerationFeeder with --feeder (and its region with AWS_REGION); nothing was dropped\n',
+    });
+    await expect(dynamo.send(new DescribeTableCommand({ TableName: table }))).resolves.toBeTruthy();
+    expect((await registry.generation(standingsProjection, 3))?.status).toBe('live');
+  }, 60_000);
+
   it('needs the registry with --aws, and the feeder to drop', async () => {
     const noRegistry = await runCli(['projections', 'list', '--aws'], { env });
     expect(noRegistry).toMatchObject({
