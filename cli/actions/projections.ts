@@ -70,6 +70,19 @@ async function withRegistry<T>(
 }
 
 /**
+ * Whether the flags are for the deployed stack. Its flags without `--aws` are refused: the
+ * command would work on the data folder instead, and say nothing of it.
+ */
+function onAws(flags: ProjectionFlags): boolean {
+  if (!flags.aws && (flags.registryTable !== undefined || flags.feeder !== undefined))
+    throw new CliError(
+      '--registry-table and --feeder name the deployed stack: add --aws (without it, the data folder is used)',
+      EXIT.USAGE,
+    );
+  return flags.aws === true;
+}
+
+/**
  * The deployed registry (`--aws --registry-table`): a read model it does not list yet has one
  * generation, the table the stack made for it.
  */
@@ -140,7 +153,7 @@ function registryReport(
 
 /** `projections list`: every read model, its generations, the active one, checkpoint and lag. */
 export async function runProjectionsList(flags: ProjectionFlags): Promise<void> {
-  const { list, unreadable } = flags.aws
+  const { list, unreadable } = onAws(flags)
     ? { list: await awsReport(flags), unreadable: undefined }
     : await withDataFolder(flags.dataDir, projectionsReport);
   if (flags.json) await write(`${JSON.stringify(list, null, 2)}\n`);
@@ -194,7 +207,7 @@ export async function runProjectionsActivate(name: string, flags: GenerationFlag
       throw new CliError((error as Error).message);
     }
   };
-  if (flags.aws) {
+  if (onAws(flags)) {
     const { registry, dynamo } = awsRegistry(flags);
     try {
       await activate(registry);
@@ -208,7 +221,7 @@ export async function runProjectionsActivate(name: string, flags: GenerationFlag
 /** `projections drop`: an old generation deleted. */
 export async function runProjectionsDrop(name: string, flags: GenerationFlags): Promise<void> {
   const projection = projectionNamed(name);
-  if (flags.aws) {
+  if (onAws(flags)) {
     await write(await dropOnAws(projection, flags));
     return;
   }

@@ -20,9 +20,54 @@ import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { runCli } from '../support/cli.js';
 import { type Moto, motoAvailable, startMoto } from '../support/moto.js';
 import { createMotoFunction } from '../support/motoFunction.js';
+import { tempDir } from '../support/tempDir.js';
+
+const tmp = tempDir('projections-aws-');
 
 const REGISTRY = 'matchstream-dev-registry';
 const GENERATION_TABLE = 'matchstream-dev-rm-standings-v2-g2';
+
+describe('matchstream projections: the flags of the deployed stack', () => {
+  // Nowhere to reach: refused before any call.
+  const env = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  };
+
+  it('refuses --registry-table and --feeder without --aws, rather than changing the data folder', async () => {
+    // Prepare: a data folder the commands would otherwise work on.
+    const dataDir = tmp.path('folder');
+    const ingested = await runCli(['teams', 'import', '-', '--data-dir', dataDir], {
+      input: 'team,conference\nAlpha,East\n',
+    });
+    expect(ingested.code).toBe(0);
+    const refused = async (args: string[]) => {
+      const run = await runCli(['projections', ...args, '--data-dir', dataDir], { env });
+      expect(run).toMatchObject({ code: 2, stdout: '' });
+      return run.stderr;
+    };
+
+    // Act + Assess
+    const line =
+      'matchstream: --registry-table and --feeder name the deployed stack: add --aws (without it, the data folder is used)\n';
+    expect(await refused(['list', '--registry-table', 'matchstream-prod-registry'])).toBe(line);
+    expect(
+      await refused([
+        'activate',
+        'standings',
+        '--generation',
+        '1',
+        '--registry-table',
+        'matchstream-prod-registry',
+      ]),
+    ).toBe(line);
+    expect(await refused(['drop', 'standings', '--generation', '2', '--feeder', 'feeder'])).toBe(
+      line,
+    );
+  }, 60_000);
+});
 
 // The deployed registry and a generation a rebuild made (its table, the feeder's alias for it
 // and the alias's mapping), on moto_server, looked at and managed through the command line.
