@@ -17,6 +17,7 @@ import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { requireDeployedTable } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import {
   type FolderReader,
@@ -86,16 +87,25 @@ function onAws(flags: ProjectionFlags): boolean {
  * The deployed registry (`--aws --registry-table`): a read model it does not list yet has one
  * generation, the table the stack made for it.
  */
-function awsRegistry(flags: ProjectionFlags): {
+async function awsRegistry(flags: ProjectionFlags): Promise<{
   registry: ReadModelRegistry;
   dynamo: DynamoDBClient;
-} {
+}> {
   if (!flags.registryTable)
     throw new CliError(
       'with --aws, name the registry: --registry-table <the stack output RegistryTable>',
       EXIT.USAGE,
     );
   const dynamo = dynamoClient();
+  try {
+    await requireDeployedTable(dynamo, flags.registryTable, {
+      output: 'RegistryTable',
+      flag: '--registry-table',
+    });
+  } catch (error) {
+    dynamo.destroy();
+    throw new CliError((error as Error).message, EXIT.FAILURE, { cause: error });
+  }
   return {
     dynamo,
     registry: new ReadModelRegistry(
@@ -208,7 +218,7 @@ export async function runProjectionsActivate(name: string, flags: GenerationFlag
     }
   };
   if (onAws(flags)) {
-    const { registry, dynamo } = awsRegistry(flags);
+    const { registry, dynamo } = await awsRegistry(flags);
     try {
       await activate(registry);
     } finally {
@@ -240,7 +250,7 @@ export async function runProjectionsDrop(name: string, flags: GenerationFlags): 
 
 /** `projections list --aws`: the deployed registry's read models and generations (no lag: see the dashboard). */
 async function awsReport(flags: ProjectionFlags) {
-  const { registry, dynamo } = awsRegistry(flags);
+  const { registry, dynamo } = await awsRegistry(flags);
   try {
     return await registryReport(registry, () => undefined);
   } finally {
@@ -267,7 +277,7 @@ async function dropOnAws(
       'projections drop --aws needs --feeder <the stack output GenerationFeeder>',
       EXIT.USAGE,
     );
-  const { registry, dynamo } = awsRegistry(flags);
+  const { registry, dynamo } = await awsRegistry(flags);
   const lambda = new LambdaClient(clientConfig({}));
   try {
     const listed = await registry.generation(projection, flags.generation);

@@ -114,6 +114,28 @@ export async function openEventStore(
   };
 }
 
+/**
+ * Checks that a table of the deployed stack exists (DescribeTable), and says which one is
+ * missing where, and which stack output and flag name it, rather than DynamoDB's bare
+ * "Requested resource not found".
+ */
+export async function requireDeployedTable(
+  client: DynamoDBClient,
+  table: string,
+  { output, flag }: { readonly output: string; readonly flag: string },
+): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: table }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException)
+      throw new Error(
+        `no table "${table}" in ${await client.config.region()}: give the ${output} output of the deployed stack with ${flag} (and AWS_REGION)`,
+        { cause: error },
+      );
+    throw error;
+  }
+}
+
 /** The deployed events table, checked to exist (and never created). */
 async function openDeployedStore(
   table: string,
@@ -124,13 +146,9 @@ async function openDeployedStore(
   const client = dynamoClient(maxSockets ? { maxSockets } : {});
   const region = await client.config.region();
   try {
-    await client.send(new DescribeTableCommand({ TableName: table }));
+    await requireDeployedTable(client, table, { output: 'EventsTable', flag: '--table' });
   } catch (error) {
     client.destroy();
-    if (error instanceof ResourceNotFoundException)
-      throw new Error(
-        `no table "${table}" in ${region}: give the EventsTable output of the deployed stack with --table (and AWS_REGION)`,
-      );
     throw error;
   }
   return {

@@ -230,6 +230,25 @@ describe.runIf(motoAvailable())('matchstream projections --aws on moto_server', 
     expect((await registry.generation(standingsProjection, 3))?.status).toBe('live');
   }, 60_000);
 
+  it('names a registry table that is not there, in one line, for each command', async () => {
+    // DescribeTable answers ResourceNotFoundException for a table that does not exist
+    // (DynamoDB API reference, DescribeTable), which the SDK words "Requested resource not
+    // found": the command says which table, and where it comes from.
+    const line =
+      'matchstream: no table "matchstream-dev-registr" in us-east-1: give the RegistryTable output of the deployed stack with --registry-table (and AWS_REGION)\n';
+    const missing = ['--aws', '--registry-table', 'matchstream-dev-registr'];
+    for (const args of [
+      ['list', ...missing],
+      ['activate', 'standings', '--generation', '1', ...missing],
+      ['drop', 'standings', '--generation', '2', ...missing, '--feeder', 'feeder'],
+    ])
+      expect(await runCli(['projections', ...args], { env })).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: line,
+      });
+  }, 60_000);
+
   it('needs the registry with --aws, and the feeder to drop', async () => {
     const noRegistry = await runCli(['projections', 'list', '--aws'], { env });
     expect(noRegistry).toMatchObject({
