@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import {
   AwsRebuildFailed,
   AwsRebuildRunning,
+  isRunOf,
   rebuildOnAws,
+  runOfArn,
 } from '../../pipeline/aws/rebuildOnAws.js';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
@@ -237,6 +239,7 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
       '--warm-writes and --warm-reads apply when a run makes its table; a redriven run goes on with its own: drop them, or start a new run',
       EXIT.USAGE,
     );
+  if (flags.redrive) redrivable(flags, flags.redrive, command);
   const warm = {
     ...(flags.warmReads !== undefined ? { reads: flags.warmReads } : {}),
     ...(flags.warmWrites !== undefined ? { writes: flags.warmWrites } : {}),
@@ -288,6 +291,33 @@ async function rebuildAws(flags: RebuildFlags, command: Command): Promise<void> 
     process.removeListener('SIGINT', interrupt);
     sfn.destroy();
   }
+}
+
+/**
+ * Refuses what a redrive cannot do. A redriven run goes on with the input it was started with
+ * and on its own state machine (Step Functions, RedriveExecution: it "uses the same input" and
+ * "the same state machine definition and execution ARN"), so the flags of a new run's input
+ * would be ignored, and a run of another machine or read model is not the one meant.
+ */
+function redrivable(flags: RebuildFlags, redrive: string, command: Command): void {
+  for (const key of ['verify', 'switch'] as const)
+    if (command.getOptionValueSource(key) === 'cli')
+      throw new CliError(
+        `${key === 'switch' ? '--no-switch' : flags.verify ? '--verify' : '--no-verify'} applies when a run starts; a redriven run goes on with the input it was started with: drop it, or start a new run`,
+        EXIT.USAGE,
+      );
+  const run = runOfArn(redrive);
+  if (!run || run.stateMachineArn !== flags.stateMachine)
+    throw new CliError(
+      `--redrive ${redrive} is not a run of the state machine ${flags.stateMachine}`,
+      EXIT.USAGE,
+    );
+  const of = READ_MODELS.find((p) => isRunOf(run.name, p.name));
+  if (of && of.name !== flags.projection)
+    throw new CliError(
+      `--redrive ${redrive} is a rebuild run of ${of.name}, not of ${flags.projection}: give --projection ${of.name}`,
+      EXIT.USAGE,
+    );
 }
 
 /** The first differences, as `kind pk/sk`. */

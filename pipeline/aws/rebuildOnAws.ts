@@ -150,6 +150,29 @@ export async function rebuildOnAws(options: AwsRebuildOptions): Promise<RebuildS
   }
 }
 
+/** Whether a run's name is that of a run of this read model (`runName`). */
+export function isRunOf(name: string, projection: string): boolean {
+  return new RegExp(`^${projection}-\\d{8}T\\d{6}-\\w{4}$`).test(name);
+}
+
+/**
+ * The state machine and the name of a run, from its ARN
+ * (`arn:<partition>:states:<region>:<account>:execution:<state machine>:<run>`); undefined
+ * for what is not the ARN of a run.
+ */
+export function runOfArn(
+  executionArn: string,
+): { readonly stateMachineArn: string; readonly name: string } | undefined {
+  const parts = executionArn.split(':');
+  if (parts.length !== 8 || parts[0] !== 'arn' || parts[2] !== 'states' || parts[5] !== 'execution')
+    return undefined;
+  const [, partition, , region, account, , machine, name] = parts;
+  return {
+    stateMachineArn: `arn:${partition}:states:${region}:${account}:stateMachine:${machine}`,
+    name: name ?? '',
+  };
+}
+
 /** A running execution of the machine for this read model (runs are named `<read model>-<time>-<salt>`). */
 async function runningFor(
   sfn: SFNClient,
@@ -161,9 +184,7 @@ async function runningFor(
     const page = await sfn.send(
       new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', nextToken }),
     );
-    const found = page.executions?.find((e) =>
-      new RegExp(`^${projection}-\\d{8}T\\d{6}-\\w{4}$`).test(e.name ?? ''),
-    );
+    const found = page.executions?.find((e) => isRunOf(e.name ?? '', projection));
     if (found?.executionArn) return found.executionArn;
     nextToken = page.nextToken;
   } while (nextToken);

@@ -90,6 +90,54 @@ describe('matchstream rebuild --aws: the command line', () => {
   });
 });
 
+describe('matchstream rebuild --aws --redrive: the command line', () => {
+  // Nowhere to reach (port 9): these are refused before any call to AWS.
+  const env = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  };
+  const machine = 'arn:aws:states:eu-west-1:123456789012:stateMachine:matchstream-prod-rebuild';
+  const failedRun =
+    'arn:aws:states:eu-west-1:123456789012:execution:matchstream-prod-rebuild:standings-20261202T120000-ab12';
+  const refused = async (args: string[]) => {
+    const run = await runCli(
+      ['rebuild', '--aws', '--state-machine', machine, '--no-progress', ...args],
+      { env },
+    );
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    return run.stderr;
+  };
+
+  it('refuses --verify, --no-verify and --no-switch: a redriven run goes on with the input it was started with', async () => {
+    // Step Functions API reference, RedriveExecution: a redriven execution "continues the
+    // failed execution from the unsuccessful step and uses the same input".
+    for (const flag of ['--verify', '--no-verify', '--no-switch'])
+      expect(await refused(['--projection', 'standings', '--redrive', failedRun, flag])).toBe(
+        `matchstream: ${flag} applies when a run starts; a redriven run goes on with the input it was started with: drop it, or start a new run\n`,
+      );
+  });
+
+  it('refuses a run of another state machine, or of another read model', async () => {
+    // "Redriven executions use the same state machine definition and execution ARN as the
+    // original execution attempt" (RedriveExecution): the ARN names both.
+    expect(
+      await refused([
+        '--projection',
+        'standings',
+        '--redrive',
+        failedRun.replace('matchstream-prod-rebuild', 'matchstream-dev-rebuild'),
+      ]),
+    ).toBe(
+      `matchstream: --redrive ${failedRun.replace('matchstream-prod-rebuild', 'matchstream-dev-rebuild')} is not a run of the state machine ${machine}\n`,
+    );
+    expect(await refused(['--projection', 'matches', '--redrive', failedRun])).toBe(
+      `matchstream: --redrive ${failedRun} is a rebuild run of standings, not of matches: give --projection standings\n`,
+    );
+  });
+});
+
 // Step Functions itself, as moto_server runs state machines (its parser, which executes the
 // definition): a stand-in for the deployed rebuild machine that outputs a summary, and one
 // that fails as a rebuild run fails.
