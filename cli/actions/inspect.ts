@@ -42,6 +42,13 @@ export async function runInspect(file: string | undefined, flags: InspectFlags):
     });
   } else if (flags.deadLetters) {
     if (file) throw new CliError('give a file to inspect, or --dead-letters, not both', EXIT.USAGE);
+    // The stack's dead-letter table has the name CloudFormation gave it, and its failures are
+    // in queues and the on-failure bucket too: one command reads them all.
+    if (flags.aws)
+      throw new CliError(
+        'inspect --dead-letters reads a data folder or an --endpoint store; the deployed stack\'s dead letters are read with "matchstream dead-letters list --aws --stack NAME" (its table, queues and on-failure bucket)',
+        EXIT.USAGE,
+      );
     const all = await deadLetters(flags, registry);
     const consumer = flags.consumer;
     if (
@@ -58,6 +65,11 @@ export async function runInspect(file: string | undefined, flags: InspectFlags):
   } else {
     if (flags.consumer) throw new CliError('--consumer goes with --dead-letters', EXIT.USAGE);
     if (!file) throw new CliError('give a file to inspect, or --dead-letters', EXIT.USAGE);
+    if (flags.aws)
+      throw new CliError(
+        '--aws goes with --failures (and --bucket); a file is read as it is',
+        EXIT.USAGE,
+      );
     lines = (await documents(file)).flatMap(
       ({ document, where }) =>
         inspectReplayed(document, registry, where) ?? inspectDocument(document, registry, where),
@@ -88,8 +100,7 @@ const SHOWN_ERRORS = 50;
 /** Every dead letter of the store the flags name (a data folder is never created). */
 async function deadLetters(flags: InspectFlags, registry: SchemaRegistry): Promise<DeadLetter[]> {
   if (flags.memory) return []; // a new in-memory store holds none
-  if (!flags.endpoint && !flags.aws)
-    return withDataFolder(flags.dataDir, (reader) => reader.deadLetters());
+  if (!flags.endpoint) return withDataFolder(flags.dataDir, (reader) => reader.deadLetters());
   const opened = await openEventStore({ ...storeTarget(flags), readOnly: true }, registry);
   try {
     return await new DynamoDeadLetterQueue(opened.client).list();

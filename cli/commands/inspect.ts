@@ -37,7 +37,8 @@ objects the Kinesis mappings wrote to the on-failure bucket (ListObjectsV2 and G
 aws/lambda/), locally the same objects the embedded mappings write under <data folder>/failures/;
 each holds the whole event the function was invoked with, decoded here as the consumers decode it.
 
-With --dead-letters on a data folder that "serve" holds, the server is asked. --consumer takes
+With --dead-letters on a data folder that "serve" holds, the server is asked. The deployed
+stack's dead letters are read by "matchstream dead-letters list --aws --stack NAME". --consumer takes
 read-models, bus-router, sagas, bus:matchstream-<bus>/<rule>, publish:matchstream-<bus>,
 rebuild:<read model> or read-model:<read model>:g<N>; any other name is refused with the list.
 

@@ -167,6 +167,36 @@ describe('matchstream inspect', () => {
     expect(help.stdout).not.toContain('--consumer router');
   });
 
+  it('refuses --aws but with --failures: the deployed dead letters are not in a table of the default name', async () => {
+    // Nowhere to reach: refused before any call. The stack's dead-letter table has the name
+    // CloudFormation gives it (the stack output DeadLetterSources names it), not
+    // matchstream-dead-letters, and its failures are in queues and a bucket too.
+    const env = {
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    };
+    const letters = await runCli(['inspect', '--dead-letters', '--aws', '--table', 'events'], {
+      env,
+    });
+    const file = await runCli(['inspect', tmp.file('event.json', '{"Records": []}'), '--aws'], {
+      env,
+    });
+
+    expect(letters).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'matchstream: inspect --dead-letters reads a data folder or an --endpoint store; the deployed stack\'s dead letters are read with "matchstream dead-letters list --aws --stack NAME" (its table, queues and on-failure bucket)\n',
+    });
+    expect(file).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'matchstream: --aws goes with --failures (and --bucket); a file is read as it is\n',
+    });
+  });
+
   it('reads standard input from a pipe whose writer is still writing, as replay --to file:- | inspect - is', async () => {
     // Prepare: replay-file lines, written into the pipe in two parts, the second later.
     const line = (n: number) =>
