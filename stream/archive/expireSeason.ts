@@ -11,7 +11,7 @@ import type { EventEnvelope } from '../EventEnvelope.js';
 import type { Commit, CommitCodec } from '../eventStore/Commit.js';
 import { fromItem } from '../eventStore/commitItem.js';
 import { StoreError } from '../StoreError.js';
-import type { ArchiveStorage } from './ArchiveStorage.js';
+import { type ArchiveStorage, S3Storage } from './ArchiveStorage.js';
 import { exportChain } from './exportChain.js';
 import { type ArchivedExport, listExports, readDataFile, verifyExport } from './readExport.js';
 import { INDEX_REFRESH_MS } from './SeasonArchive.js';
@@ -202,7 +202,7 @@ async function verifyAll(
     if (!verification.ok)
       throw new StoreError(
         'EXPIRY_REFUSED',
-        `export ${archived.id} does not match its manifest (${verification.mismatches[0]?.file ?? `${verification.items_read} items read, ${verification.items_in_manifest} in the summary`}): take a new full export ("matchstream archive export")`,
+        `export ${archived.id} does not match its manifest (${verification.mismatches[0]?.file ?? `${verification.items_read} items read, ${verification.items_in_manifest} in the summary`}): take a new full export ("${exportCommand(options)}")`,
       );
   }
 }
@@ -213,13 +213,27 @@ interface Candidate {
   events: number;
 }
 
+/**
+ * The command that exports the table into the archive the expiry reads: on AWS the deployed
+ * table into the bucket (`--aws --table --bucket`), so that the command given is one that
+ * makes the export this expiry needs, not one of a data folder.
+ */
+function exportCommand(
+  options: Pick<ExpireSeasonOptions, 'storage' | 'table'>,
+  incremental = '',
+): string {
+  return options.storage instanceof S3Storage
+    ? `matchstream archive export${incremental} --aws --table ${options.table} --bucket ${options.storage.bucket}`
+    : `matchstream archive export${incremental}`;
+}
+
 async function buildIndex(options: ExpireSeasonOptions): Promise<SeasonIndex> {
   const { storage, season } = options;
   const chain = exportChain((await listExports(storage, options.prefix)).exports);
   if (chain.length === 0)
     throw new StoreError(
       'EXPIRY_REFUSED',
-      `the archive (${storage.description}) holds no export: run "matchstream archive export" first`,
+      `the archive (${storage.description}) holds no export: run "${exportCommand(options)}" first`,
     );
   await verifyAll(options, chain);
 
@@ -324,7 +338,7 @@ async function buildIndex(options: ExpireSeasonOptions): Promise<SeasonIndex> {
   if (missing.length > 0)
     throw new StoreError(
       'EXPIRY_REFUSED',
-      `the export chain (${chain.map((e) => e.id).join(', ')}) does not hold ${missing.length} of the commits of season ${season} as the table does (first: ${missing[0]}): run "matchstream archive export --incremental" (or a full export) and expire again`,
+      `the export chain (${chain.map((e) => e.id).join(', ')}) does not hold ${missing.length} of the commits of season ${season} as the table does (first: ${missing[0]}): run "${exportCommand(options, ' --incremental')}" (or a full export) and expire again`,
     );
   return {
     format: INDEX_FORMAT,

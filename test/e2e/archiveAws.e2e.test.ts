@@ -207,5 +207,37 @@ describe.runIf(motoAvailable())(
         /DynamoDB exports at least 15 minutes of changes: try again after \S+Z$/,
       );
     });
+
+    it('archive expire --aws on a bucket without an export gives the export command for the same table and bucket', async () => {
+      // Prepare: the season closed, as expire asks first.
+      const closed = await runCli(['archive', 'close-season', '2026', '--aws', '--table', TABLE], {
+        env,
+      });
+      expect(closed.code, closed.stderr).toBe(0);
+
+      // Act
+      const run = await runCli(
+        [
+          'archive',
+          'expire',
+          '--season',
+          '2026',
+          '--aws',
+          '--table',
+          TABLE,
+          '--bucket',
+          EMPTY,
+          '--no-progress',
+        ],
+        { env },
+      );
+
+      // Assess: the command to run is one that exports the deployed table into that bucket,
+      // not the data folder's export.
+      expect(run).toMatchObject({ code: 1, stdout: '' });
+      expect(oneErrorLine(run)).toBe(
+        `matchstream: archive expire: the archive (s3://${EMPTY}) holds no export: run "matchstream archive export --aws --table ${TABLE} --bucket ${EMPTY}" first`,
+      );
+    }, 60_000);
   },
 );
