@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { isCalendarDay } from '../../domain/games/parseDate.js';
 import type { DeadLetterFlags, RedriveFlags } from '../actions/deadLetters.js';
 import { addDeployedOptions } from '../deployedOptions.js';
 import { dataDirOption } from '../storeOptions.js';
@@ -115,7 +116,9 @@ function isoTime(value: string): string {
     throw new InvalidArgumentError(
       'expected an ISO 8601 date or time, such as 2026-09-01T12:00:00Z',
     );
-  const at = Date.parse(trimmed);
+  // Date.parse rolls a day past the month's end into the next month (2026-02-30 is March 2):
+  // the day is checked as written first.
+  const at = isCalendarDay(trimmed.slice(0, 10)) ? Date.parse(trimmed) : Number.NaN;
   if (Number.isNaN(at)) throw new InvalidArgumentError('expected a date or time that exists');
   return new Date(at).toISOString();
 }
