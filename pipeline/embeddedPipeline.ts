@@ -183,6 +183,9 @@ export const READ_MODELS_CONSUMER = 'read-models';
 /** The consumer that publishes the stream onto the domain buses. */
 export const BUS_ROUTER_CONSUMER = 'bus-router';
 
+/** The consumer that drives the sagas from their events on the stream. */
+export const SAGAS_CONSUMER = 'sagas';
+
 /**
  * A saga's moves in the log: failures and compensations as warnings (a compensation that
  * failed as an error), the rest at info and debug. Names and error messages only, never the
@@ -425,7 +428,7 @@ export async function startPipeline(options: PipelineOptions): Promise<EmbeddedP
   // The coordinator is driven by saga events arriving from the stream; the streams of other
   // aggregates are left alone (no position written for them).
   await runtime.addConsumer(
-    'sagas',
+    SAGAS_CONSUMER,
     async (events) => {
       await sagas.onEvents(events);
       for (const event of events) {

@@ -1,4 +1,5 @@
 import { generationConsumer, type ReadModelRegistry } from '../projections/ReadModelRegistry.js';
+import { BUS_HANDLERS } from '../sagas/handlers/busHandlers.js';
 import { busEntryOf } from '../stream/buses/BusPublisher.js';
 import type { Domain } from '../stream/buses/domains.js';
 import { LocalBusPublisher } from '../stream/buses/LocalBusPublisher.js';
@@ -16,7 +17,12 @@ import {
 } from '../stream/redrive/consumerRedrive.js';
 import type { EventRef, Letter } from '../stream/redrive/Letter.js';
 import type { RedrivePlan, Redriver } from '../stream/redrive/redriveLetters.js';
-import type { EmbeddedPipeline } from './embeddedPipeline.js';
+import {
+  BUS_ROUTER_CONSUMER,
+  type EmbeddedPipeline,
+  READ_MODELS_CONSUMER,
+  SAGAS_CONSUMER,
+} from './embeddedPipeline.js';
 import { READ_MODELS } from './readModels.js';
 
 /** What a redrive of the embedded runtime's letters goes through. */
@@ -27,6 +33,8 @@ export interface RedriveWiring {
   consumer(name: string): RedrivableConsumer | undefined;
   /** The consumers of the generations of a read model that rebuilds made (N ≥ 2), live. */
   rebuiltGenerations(readModel: string): Promise<string[]>;
+  /** Whether the bus of this name delivers to a rule of this name. */
+  hasRule(bus: LocalEventBus, rule: string): boolean;
 }
 
 /** The running pipeline's consumers, buses and store: what a redrive applies through. */
@@ -45,18 +53,42 @@ export function pipelineWiring(pipeline: EmbeddedPipeline): RedriveWiring {
         (name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)),
       );
     },
+    hasRule: (bus, rule) => bus.hasRule(rule),
   };
 }
 
 /**
- * A runtime with no consumer running (a dry run): each consumer's positions as stored, and an
- * effect that refuses to run, so a plan reads and never applies.
+ * A runtime with no consumer running (a dry run): the consumers and bus rules a pipeline
+ * started on the folder would run (the stream's consumers, each live generation's that a
+ * rebuild made, the bus handlers' rules), each consumer with its positions as stored and an
+ * effect that refuses to run, so a plan reads and never applies, and finds what the redrive
+ * would find: a letter of a consumer or rule no pipeline runs cannot be redriven.
  */
-export function dryRunWiring(runtime: EmbeddedRuntime, registry: ReadModelRegistry): RedriveWiring {
+export async function dryRunWiring(
+  runtime: EmbeddedRuntime,
+  registry: ReadModelRegistry,
+): Promise<RedriveWiring> {
+  const generations = new Map<string, string[]>();
+  for (const projection of READ_MODELS) {
+    const entry = await registry.entry(projection);
+    generations.set(
+      projection.name,
+      entry.generations
+        .filter((g) => g.generation >= 2 && g.status === 'live')
+        .map((g) => generationConsumer(projection.name, g.generation)),
+    );
+  }
+  const running = new Set([
+    READ_MODELS_CONSUMER,
+    BUS_ROUTER_CONSUMER,
+    SAGAS_CONSUMER,
+    ...[...generations.values()].flat(),
+  ]);
   return {
     store: runtime.store,
     buses: runtime.buses,
     consumer: (name) => {
+      if (!running.has(name)) return undefined;
       const positions = new DynamoPositionStore(runtime.dynamo, name);
       return {
         name,
@@ -71,14 +103,11 @@ export function dryRunWiring(runtime: EmbeddedRuntime, registry: ReadModelRegist
         }),
       };
     },
-    rebuiltGenerations: async (readModel) => {
-      const projection = READ_MODELS.find((p) => p.name === readModel);
-      if (!projection) return [];
-      const entry = await registry.entry(projection);
-      return entry.generations
-        .filter((g) => g.generation >= 2 && g.status === 'live')
-        .map((g) => generationConsumer(readModel, g.generation));
-    },
+    rebuiltGenerations: async (readModel) => generations.get(readModel) ?? [],
+    hasRule: (bus, rule) =>
+      Object.values(BUS_HANDLERS).some(
+        (h) => runtime.buses[h.bus].name === bus.name && h.rule === rule,
+      ),
   };
 }
 
@@ -119,7 +148,7 @@ export function embeddedRedriver(wiring: RedriveWiring): Redriver {
           return planThroughConsumers(letter, consumers, store);
         }
         case 'bus-event': {
-          const target = busTarget(letter, wiring.buses);
+          const target = busTarget(letter, wiring);
           if (typeof target === 'string') return { action: 'skip', why: target, resolved: false };
           return planOneEvent(letter, store, `${target.bus.name} rule ${target.rule}`);
         }
@@ -141,7 +170,7 @@ export function embeddedRedriver(wiring: RedriveWiring): Redriver {
           return applyThroughConsumers(letter, consumers, store);
         }
         case 'bus-event': {
-          const target = busTarget(letter, wiring.buses);
+          const target = busTarget(letter, wiring);
           if (typeof target === 'string') throw new Error(target);
           const envelope = await storedEvent(store, onlyEvent(letter));
           const event = target.bus.busEvent(busEntryOf(envelope));
@@ -162,20 +191,26 @@ export function embeddedRedriver(wiring: RedriveWiring): Redriver {
   };
 }
 
-/** The bus and rule a bus target's letter names (`bus:<bus>/<rule>`), or why there is none. */
+/**
+ * The bus and rule a bus target's letter names (`bus:<bus>/<rule>`), or why it cannot be
+ * redriven: no such bus, or no such rule on it (a handler an earlier release registered).
+ */
 function busTarget(
   letter: Letter,
-  buses: RedriveWiring['buses'],
+  wiring: Pick<RedriveWiring, 'buses' | 'hasRule'>,
 ): { bus: LocalEventBus; rule: string; eventId?: string } | string {
   const name = letter.consumer.slice('bus:'.length);
   const slash = name.indexOf('/');
-  const busName = name.slice(0, slash);
-  const bus = Object.values(buses).find((b) => b.name === busName);
+  const busName = slash < 0 ? name : name.slice(0, slash);
+  const bus = Object.values(wiring.buses).find((b) => b.name === busName);
   if (slash < 0 || !bus) return `no bus ${busName} in this pipeline`;
+  const rule = name.slice(slash + 1);
+  if (!wiring.hasRule(bus, rule))
+    return `bus ${busName} has no rule named ${rule} in this pipeline`;
   const event = letter.event as { id?: unknown } | undefined;
   return {
     bus,
-    rule: name.slice(slash + 1),
+    rule,
     ...(typeof event?.id === 'string' ? { eventId: event.id } : {}),
   };
 }

@@ -242,10 +242,14 @@ async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
         const refuse = async () => {
           throw new Error('a dry run changes nothing');
         };
-        return await run(runtime.deadLetters, embeddedRedriver(dryRunWiring(runtime, registry)), {
-          remove: refuse,
-          failedAgain: refuse,
-        });
+        return await run(
+          runtime.deadLetters,
+          embeddedRedriver(await dryRunWiring(runtime, registry)),
+          {
+            remove: refuse,
+            failedAgain: refuse,
+          },
+        );
       } finally {
         await runtime.stop();
       }

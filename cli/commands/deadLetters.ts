@@ -74,7 +74,8 @@ so what it applied meanwhile is not applied again; a bus target's handler, with 
 id kept; the bus publisher for a publish. What goes through is removed from every place it is
 kept; what fails again is kept with the new reason and one more attempt; a letter whose events
 were applied meanwhile is removed and counted skipped; one that cannot be redriven (no such
-consumer runs, no rebuilt generation is live) is kept and counted skipped, with why.
+consumer runs, no rule of its name on its bus, no rebuilt generation is live) is kept and
+counted skipped, with why.
 Redriving again applies nothing twice.
 
 The summary has "redriven", "still_failing" and "skipped" (each a list, with --json), and

@@ -71,6 +71,11 @@ export class LocalEventBus {
     };
   }
 
+  /** Whether a rule of this name is registered (what `redeliver` delivers to). */
+  hasRule(name: string): boolean {
+    return this.rules.has(name);
+  }
+
   /** Receives events (in EventBridge's shape, see `busEvent`), archives them and delivers them. */
   async put(events: readonly BusEvent[]): Promise<PutResult> {
     let delivered = 0;
