@@ -31,6 +31,7 @@ import {
 } from '../deployedDeadLetters.js';
 import { type DeployedFlags, onAws } from '../deployedOptions.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { checkConsumerName, isConsumerName } from '../folder/consumerNames.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { reportError } from '../output/errors.js';
@@ -68,6 +69,7 @@ export async function runDeadLettersList(flags: DeadLetterFlags): Promise<void> 
     return;
   }
   const found = await localLetters(flags);
+  checkConsumerName(flags.consumer, found.letters);
   await printList(filterLetters(found.letters, filterOf(flags)), flags);
   unreadableObjects(found.unreadable);
 }
@@ -212,6 +214,10 @@ function checkIds(letters: readonly Letter[], ids: readonly string[] | undefined
  */
 async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
   requireDataFolder(flags.dataDir);
+  // A name no letter could have is refused before the pipeline starts, unless a letter of the
+  // folder has it (one of an earlier release's consumer).
+  if (flags.consumer !== undefined && !isConsumerName(flags.consumer))
+    checkConsumerName(flags.consumer, (await localLetters(flags)).letters);
   const folder = {
     records: new FolderInvocationRecords(failureFolder(flags.dataDir)),
     path: failureFolder(flags.dataDir),

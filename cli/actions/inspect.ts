@@ -8,7 +8,7 @@ import { type InspectLine, inspectDocument } from '../../stream/consumer/inspect
 import { FolderInvocationRecords, failureFolder } from '../../stream/local/failureFolder.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
 import { CliError, EXIT } from '../exitCodes.js';
-import { consumerNames, isConsumerName } from '../folder/consumerNames.js';
+import { checkConsumerName } from '../folder/consumerNames.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { reportError } from '../output/errors.js';
@@ -51,15 +51,7 @@ export async function runInspect(file: string | undefined, flags: InspectFlags):
       );
     const all = await deadLetters(flags, registry);
     const consumer = flags.consumer;
-    if (
-      consumer !== undefined &&
-      !isConsumerName(consumer) &&
-      !all.some((l) => l.consumer === consumer)
-    )
-      throw new CliError(
-        `unknown consumer "${consumer}"; the consumers are ${[...new Set([...consumerNames(), ...all.map((l) => l.consumer)])].join(', ')}`,
-        EXIT.USAGE,
-      );
+    checkConsumerName(consumer, all);
     const letters = consumer === undefined ? all : all.filter((l) => l.consumer === consumer);
     lines = inspectDocument(letters, registry, 'dead-letters');
   } else {

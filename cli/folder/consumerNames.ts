@@ -1,6 +1,7 @@
 import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DOMAINS } from '../../stream/buses/domains.js';
+import { CliError, EXIT } from '../exitCodes.js';
 
 /** The consumers of the change stream in the embedded pipeline. */
 export const STREAM_CONSUMERS = [READ_MODELS_CONSUMER, 'bus-router', 'sagas'] as const;
@@ -33,4 +34,20 @@ export function isConsumerName(name: string): boolean {
   const generation = /^read-model:(.+):g([2-9]|[1-9]\d+)$/.exec(name);
   if (generation) return READ_MODELS.some((p) => p.name === generation[1]);
   return consumerNames().includes(name);
+}
+
+/**
+ * Refuses (exit 2, with the names) a `--consumer` that no dead letter could name and none of
+ * the letters read does: a mistyped name would otherwise take no letter, and say nothing.
+ */
+export function checkConsumerName(
+  consumer: string | undefined,
+  letters: readonly { readonly consumer: string }[],
+): void {
+  if (consumer === undefined || isConsumerName(consumer)) return;
+  if (letters.some((l) => l.consumer === consumer)) return;
+  throw new CliError(
+    `unknown consumer "${consumer}"; the consumers are ${[...new Set([...consumerNames(), ...letters.map((l) => l.consumer)])].join(', ')}`,
+    EXIT.USAGE,
+  );
 }

@@ -131,6 +131,23 @@ describe('matchstream dead-letters', () => {
     ]);
     const badId = await runCli(['dead-letters', 'redrive', '--ids', 'nope', '--data-dir', data]);
     const noFolder = await runCli(['dead-letters', 'list', '--data-dir', tmp.path('none')]);
+    // A mistyped consumer takes no letter: refused, rather than "no dead letters".
+    const typo = await runCli([
+      'dead-letters',
+      'list',
+      '--consumer',
+      'read-model',
+      '--data-dir',
+      data,
+    ]);
+    const typoRedrive = await runCli([
+      'dead-letters',
+      'redrive',
+      '--consumer',
+      'bus-routr',
+      '--data-dir',
+      data,
+    ]);
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toMatch(/^matchstream: .*--since.*ISO 8601/);
     expect(badId.code).toBe(1);
@@ -139,6 +156,12 @@ describe('matchstream dead-letters', () => {
     );
     expect(noFolder.code).toBe(1);
     expect(noFolder.stderr).toMatch(/^matchstream: there is no data folder /);
+    expect([typo.code, typo.stdout]).toEqual([2, '']);
+    expect(typo.stderr).toMatch(
+      /^matchstream: unknown consumer "read-model"; the consumers are read-models, bus-router, sagas, .*\n$/,
+    );
+    expect([typoRedrive.code, typoRedrive.stdout]).toEqual([2, '']);
+    expect(typoRedrive.stderr).toMatch(/^matchstream: unknown consumer "bus-routr"; /);
     expect((await list()).length).toBe(3);
   });
 
