@@ -90,10 +90,19 @@ export async function runDeadLettersShow(id: string, flags: DeadLetterFlags): Pr
   await printLetter((await localLetters(flags)).letters, id, flags, flags.dataDir);
 }
 
+/**
+ * What a redrive did, and the line summing up the objects of failures/ that are no letter it
+ * could read, if any: those are kept too, never redriven.
+ */
+interface Redriven {
+  readonly summary: RedriveSummary;
+  readonly unreadable?: string | undefined;
+}
+
 /** `dead-letters redrive`: letters sent back through the code that failed. */
 export async function runDeadLettersRedrive(flags: RedriveFlags): Promise<void> {
-  const summary = onAws(flags) ? await redriveOnAws(flags) : await redriveLocal(flags);
-  await report(summary, flags);
+  const redriven = onAws(flags) ? await redriveOnAws(flags) : await redriveLocal(flags);
+  await report(redriven, flags);
 }
 
 /** The letters as `list` prints them: a table, or JSON. */
@@ -189,12 +198,16 @@ async function localLetters(flags: Pick<DeadLetterFlags, 'dataDir'>): Promise<Fo
 
 /** Objects of failures/ that are not invocation records: one line each, then exit code 3. */
 function unreadableObjects(unreadable: readonly UnreadableObject[]): void {
+  const line = reportUnreadableObjects(unreadable);
+  if (line !== undefined) throw new CliError(line, EXIT.INVALID_INPUT);
+}
+
+/** Objects of failures/ that are not invocation records, one line each; their sum, if any. */
+function reportUnreadableObjects(unreadable: readonly UnreadableObject[]): string | undefined {
   for (const u of unreadable) reportError(`${u.where}: ${u.error}`);
-  if (unreadable.length > 0)
-    throw new CliError(
-      `${counted(unreadable.length, 'object')} in failures/ could not be read`,
-      EXIT.INVALID_INPUT,
-    );
+  return unreadable.length > 0
+    ? `${counted(unreadable.length, 'object')} in failures/ could not be read`
+    : undefined;
 }
 
 /** Ids that name no letter: refused before anything is done. */
@@ -212,7 +225,7 @@ function checkIds(letters: readonly Letter[], ids: readonly string[] | undefined
  * let settle before it stops, so what the redrive set off (bus deliveries, sagas) is done.
  * A dry run starts no consumer: it reads the letters, positions and events, and applies nothing.
  */
-async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
+async function redriveLocal(flags: RedriveFlags): Promise<Redriven> {
   requireDataFolder(flags.dataDir);
   // A name no letter could have is refused before the pipeline starts, unless a letter of the
   // folder has it (one of an earlier release's consumer).
@@ -227,16 +240,17 @@ async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
     table: DynamoDeadLetterQueue,
     redriver: Redriver,
     places: LetterPlaces,
-  ): Promise<RedriveSummary> => {
+  ): Promise<Redriven> => {
     const found = lettersOf(await table.entries(), await folder.records.list(), folder.path);
-    for (const u of found.unreadable) reportError(`${u.where}: ${u.error}`);
+    const unreadable = reportUnreadableObjects(found.unreadable);
     checkIds(found.letters, flags.ids);
-    return redriveLetters(filterLetters(found.letters, filterOf(flags)), {
+    const summary = await redriveLetters(filterLetters(found.letters, filterOf(flags)), {
       redriver,
       places,
       dryRun: flags.dryRun === true,
       onProgress: (done, total) => progress.update(done, total, done),
     });
+    return { summary, unreadable };
   };
   try {
     if (flags.dryRun) {
@@ -263,13 +277,13 @@ async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
     const pipeline = await startPipeline({ dataDir: flags.dataDir, catchUpHeld: true });
     try {
       await pipeline.caughtUp;
-      const summary = await run(
+      const redriven = await run(
         pipeline.runtime.deadLetters,
         embeddedRedriver(pipelineWiring(pipeline)),
         new LocalLetterPlaces({ table: pipeline.runtime.deadLetters, folder }),
       );
       await pipeline.runtime.settle();
-      return summary;
+      return redriven;
     } finally {
       await pipeline.stop();
     }
@@ -283,24 +297,26 @@ async function redriveLocal(flags: RedriveFlags): Promise<RedriveSummary> {
  * meanwhile), applied through the code the functions run, each built from its function's
  * configuration; what goes through is removed, a queue's other messages let go of after.
  */
-async function redriveOnAws(flags: RedriveFlags): Promise<RedriveSummary> {
+async function redriveOnAws(flags: RedriveFlags): Promise<Redriven> {
   const progress = fileProgress('redriving', flags.progress && !flags.json, 'letters');
   try {
     return await withDeployedLetters(
       flags,
       REDRIVE_HOLD_SECONDS,
       async (found, sources, clients) => {
+        // A letter that cannot be read is one of the letters too, skipped with why: kept.
         for (const u of found.unreadable) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
         checkIds(found.letters, flags.ids);
         const refuse = async () => {
           throw new Error('a dry run changes nothing');
         };
-        return redriveLetters(filterLetters(found.letters, filterOf(flags)), {
+        const summary = await redriveLetters(filterLetters(found.letters, filterOf(flags)), {
           redriver: deployedRedriver(sources, clients),
           places: flags.dryRun ? { remove: refuse, failedAgain: refuse } : found.places,
           dryRun: flags.dryRun === true,
           onProgress: (done, total) => progress.update(done, total, done),
         });
+        return { summary };
       },
     );
   } finally {
@@ -308,8 +324,14 @@ async function redriveOnAws(flags: RedriveFlags): Promise<RedriveSummary> {
   }
 }
 
-/** The summary, as JSON or in words; exit code 3 when letters taken are kept. */
-async function report(summary: RedriveSummary, flags: Pick<RedriveFlags, 'json'>): Promise<void> {
+/**
+ * The summary, as JSON or in words; exit code 3 when letters taken are kept, or objects of
+ * failures/ it could not read (kept, never redriven), unless it was a dry run.
+ */
+async function report(
+  { summary, unreadable }: Redriven,
+  flags: Pick<RedriveFlags, 'json'>,
+): Promise<void> {
   if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
     const would = summary.dry_run ? 'would be ' : '';
@@ -330,11 +352,15 @@ async function report(summary: RedriveSummary, flags: Pick<RedriveFlags, 'json'>
     await write(`${lines.join('\n')}\n`);
   }
   const kept = summary.still_failing.length + summary.skipped.filter((s) => !s.removed).length;
-  if (kept > 0 && !summary.dry_run)
-    throw new CliError(
-      `${counted(kept, 'dead letter')} kept: ${summary.still_failing.length} still failing, ${kept - summary.still_failing.length} not redrivable`,
-      EXIT.INVALID_INPUT,
-    );
+  const problems = [
+    ...(kept > 0 && !summary.dry_run
+      ? [
+          `${counted(kept, 'dead letter')} kept: ${summary.still_failing.length} still failing, ${kept - summary.still_failing.length} not redrivable`,
+        ]
+      : []),
+    ...(unreadable !== undefined && !summary.dry_run ? [unreadable] : []),
+  ];
+  if (problems.length > 0) throw new CliError(problems.join('; '), EXIT.INVALID_INPUT);
 }
 
 function oneLine(text: string, max: number): string {

@@ -80,7 +80,8 @@ Redriving again applies nothing twice.
 
 The summary has "redriven", "still_failing" and "skipped" (each a list, with --json), and
 "dry_run". Exit code 0 when no letter taken is left, 3 when some are kept (failing again, or
-not redrivable), 1 when the redrive itself failed. The data folder must not be in use by
+not redrivable) or objects of failures/ could not be read (not for a dry run), 1 when the
+redrive itself failed. The data folder must not be in use by
 another process (stop "serve" first).
 
 With --aws, each letter goes through the code its function runs, built from that function's

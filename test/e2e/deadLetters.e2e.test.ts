@@ -1,3 +1,5 @@
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline } from '../../pipeline/embeddedPipeline.js';
@@ -213,5 +215,29 @@ describe('matchstream dead-letters', () => {
       code: 3,
       signal: null,
     });
+  });
+
+  it('exits 3 when failures/ holds an object it cannot read, as list does; a dry run reports it', async () => {
+    // Prepare: a copy of the folder with an object in failures/ that is no invocation record.
+    const copy = tmp.path('with-junk');
+    cpSync(data, copy, { recursive: true });
+    mkdirSync(join(copy, 'failures', 'aws', 'lambda'), { recursive: true });
+    writeFileSync(join(copy, 'failures', 'aws', 'lambda', 'junk'), 'half a record');
+
+    // Act: a consumer no letter of the folder has, so that nothing else is kept.
+    const args = ['--consumer', 'rebuild:teams', '--data-dir', copy];
+    const dry = await runCli(['dead-letters', 'redrive', '--dry-run', ...args]);
+    const run = await runCli(['dead-letters', 'redrive', ...args]);
+    const listed = await runCli(['dead-letters', 'list', ...args]);
+
+    // Assess
+    const unreadable = `matchstream: ${join(copy, 'failures', 'aws', 'lambda', 'junk')}: not JSON\n`;
+    for (const r of [run, listed]) {
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(`${unreadable}matchstream: 1 object in failures/ could not be read\n`);
+    }
+    // A dry run reports it, and exits 0 as it does with letters it would keep.
+    expect([dry.code, dry.stderr]).toEqual([0, unreadable]);
+    expect(run.stdout).toBe('0 dead letters taken: 0 redriven, 0 still failing, 0 skipped\n');
   });
 });
