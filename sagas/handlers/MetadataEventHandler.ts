@@ -6,6 +6,7 @@ import type { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import type { BusEvent } from '../../stream/buses/eventPattern.js';
 import { type EventEnvelope, unhandled } from '../../stream/EventEnvelope.js';
 import { envelopeFromJson } from '../../stream/eventStore/Commit.js';
+import { Mutex } from '../../stream/Mutex.js';
 import { cachedSeasons } from '../rpi/rankingsCache.js';
 import type { RecalculationRequests } from './RecalculationRequests.js';
 
@@ -83,11 +84,34 @@ export class MetadataEventHandler {
     );
   }
 
+  /**
+   * One turn at a time per team, for the events of that team under way: a team's events handed
+   * over together (a bus hands a handler what it routes together, and they are handled at
+   * once) are applied one after the other, in the order handed over, each reading what the one
+   * before wrote. Read together, an update would miss its team's registration: the directory
+   * would lose what the registration said (its conference), and a division change would go
+   * unnoticed. Other teams' events still go together.
+   */
+  private readonly turns = new Map<string, { readonly mutex: Mutex; waiting: number }>();
+
   readonly handle = async (event: BusEvent): Promise<void> => {
     const delivered = envelopeFromJson(event.detail, this.options.registry);
     const envelope = delivered && teamEvent(delivered);
     if (!envelope) return;
     this.stats.events++;
+    const teamId = envelope.data.team_id;
+    const turn = this.turns.get(teamId) ?? { mutex: new Mutex(), waiting: 0 };
+    this.turns.set(teamId, turn);
+    turn.waiting++;
+    try {
+      await turn.mutex.run(() => this.apply(envelope, delivered.replayed === true));
+    } finally {
+      if (--turn.waiting === 0) this.turns.delete(teamId);
+    }
+  };
+
+  /** One team event: the directory's document evolved, and a recalculation for a division change. */
+  private async apply(envelope: TeamEvent, replayed: boolean): Promise<void> {
     const teamId = envelope.data.team_id;
     const before = await this.teams.load(teamId);
     // The teams projection, evolved from the document just read: one read, one write.
@@ -100,7 +124,7 @@ export class MetadataEventHandler {
       before !== undefined &&
       after !== undefined &&
       before.division !== after.division;
-    if (!moved || delivered.replayed) return;
+    if (!moved || replayed) return;
     this.stats.division_changes++;
     for (const season of await cachedSeasons(this.options.cache)) {
       this.stats.requests++;
@@ -109,7 +133,7 @@ export class MetadataEventHandler {
         `${teamId} moved from division ${before.division ?? '(none)'} to ${after.division ?? '(none)'}`,
       );
     }
-  };
+  }
 }
 
 /** What one event writes to the directory. */

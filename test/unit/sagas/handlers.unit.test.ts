@@ -583,13 +583,40 @@ describe('MetadataEventHandler', () => {
       handler.handle(busEvent(updated('Oak', 2, 'II'))),
     ]);
 
-    // Assert: one read of the seven events' six teams; then Oak's second write after the
-    // first, in the order asked for.
-    expect(calls.reads).toEqual([6]);
+    // Assert: one read and one write of the six teams' registrations; Oak's update after its
+    // registration, reading what it wrote.
+    expect(calls.reads).toEqual([6, 1]);
     expect(calls.writes).toEqual([[...teams.map((t) => `${t} v1`)], ['Oak v2']]);
     for (const t of teams) expect(await getTeam(directory, t)).toBeDefined();
-    expect(await getTeam(directory, 'Oak')).toMatchObject({ division: 'II', version: 2 });
+    expect(await getTeam(directory, 'Oak')).toMatchObject({
+      conference: 'East',
+      division: 'II',
+      version: 2,
+    });
     expect(handler.stats.events).toBe(7);
+  });
+
+  it("applies a team's events delivered together in their order: an update keeps what the registration said, and a division change recalculates", async () => {
+    // Prepare: a registration and the update after it, handed over at once (a bus hands a
+    // handler what it routes together, in no particular order of completion).
+    const w = await metadataWorld();
+
+    // Act
+    await Promise.all([
+      w.handler.handle(busEvent(registered('Pine', 'I'))),
+      w.handler.handle(busEvent(updated('Pine', 2, 'II'))),
+    ]);
+
+    // Assert: the conference registered stays; the move from I to II asks for each season with
+    // current rankings.
+    expect(await getTeam(w.directory, 'Pine')).toMatchObject({
+      conference: 'East',
+      division: 'II',
+      region: 'North',
+      version: 2,
+    });
+    expect(w.handler.stats.division_changes).toBe(1);
+    expect(w.begun.map((b) => b.data.season).sort()).toEqual(['2025', '2026']);
   });
 
   it('fails only the event whose write fails, when it was delivered with others', async () => {
