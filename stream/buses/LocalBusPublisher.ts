@@ -1,5 +1,6 @@
 import { PUT_EVENTS_LIMITS } from '../aws/putEventsReliably.js';
 import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
+import type { Log } from '../Log.js';
 import type { BusEntry, BusPublisher, PublishResult } from './BusPublisher.js';
 import { fitted } from './claimCheck.js';
 import type { Domain } from './domains.js';
@@ -17,6 +18,8 @@ export class LocalBusPublisher implements BusPublisher {
   constructor(
     private readonly buses: Readonly<Record<Domain, LocalEventBus>>,
     private readonly deadLetters: DeadLetterQueue,
+    /** Where an entry dead-lettered is said, as an error. */
+    private readonly log?: Log,
   ) {}
 
   async publish(entries: readonly BusEntry[]): Promise<PublishResult> {
@@ -28,13 +31,24 @@ export class LocalBusPublisher implements BusPublisher {
       const { entry, request, size } = fitted(given, this.buses[given.domain].name);
       if (size > PUT_EVENTS_LIMITS.maxRequestBytes) {
         deadLettered++;
-        await this.deadLetters.send({
+        const letter = {
           consumer: `publish:${request.EventBusName}`,
-          event: { ...request, Time: request.Time?.toISOString() },
           error: `EntryTooLarge: the entry is ${size} bytes, over the ${PUT_EVENTS_LIMITS.maxRequestBytes}-byte limit`,
           attempts: 0,
+        };
+        await this.deadLetters.send({
+          ...letter,
+          event: { ...request, Time: request.Time?.toISOString() },
           failed_at: new Date().toISOString(),
         });
+        this.log?.error(
+          {
+            ...letter,
+            event_type: given.detailType,
+            aggregate_id: given.detail.aggregate_id,
+          },
+          'bus event dead-lettered',
+        );
         continue;
       }
       const list = byDomain.get(entry.domain) ?? [];

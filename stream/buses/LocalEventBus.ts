@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { heldBy } from '../breaker/DependencyUnavailable.js';
 import type { DeadLetterQueue } from '../consumer/DeadLetterQueue.js';
+import type { Log } from '../Log.js';
 import type { BusArchive } from './BusArchive.js';
 import { type BusEvent, compilePattern, type EventPattern } from './eventPattern.js';
 
@@ -25,6 +26,8 @@ export interface LocalEventBusOptions {
   readonly concurrency?: number;
   readonly account?: string;
   readonly region?: string;
+  /** Where a dead-lettered event is said, as an error (the rule, the event, why; never its data). */
+  readonly log?: Log;
 }
 
 export interface PutResult {
@@ -158,13 +161,24 @@ export class LocalEventBus {
     const error = await this.attempt(rule, event);
     if (error === undefined) return true;
     this.stats.deadLettered++;
-    await this.options.deadLetters.send({
+    const letter = {
       consumer: `bus:${this.name}/${rule.name}`,
-      event,
       error: error instanceof Error ? error.message : String(error),
       attempts: Math.max(1, this.options.maxAttempts ?? 3),
-      failed_at: new Date().toISOString(),
-    });
+    };
+    await this.options.deadLetters.send({ ...letter, event, failed_at: new Date().toISOString() });
+    const aggregateId = (event.detail as { aggregate_id?: unknown } | null | undefined)
+      ?.aggregate_id;
+    this.options.log?.error(
+      {
+        consumer: letter.consumer,
+        event_type: event['detail-type'],
+        ...(typeof aggregateId === 'string' ? { aggregate_id: aggregateId } : {}),
+        attempts: letter.attempts,
+        error: letter.error,
+      },
+      'bus event dead-lettered',
+    );
     return false;
   }
 

@@ -269,7 +269,14 @@ export class EmbeddedRuntime {
     const deadLetters = new DynamoDeadLetterQueue(dynamo);
     const archive = new DynamoBusArchive(dynamo);
     const buses = Object.fromEntries(
-      DOMAINS.map((d) => [d, new LocalEventBus(`matchstream-${d}`, { deadLetters, archive })]),
+      DOMAINS.map((d) => [
+        d,
+        new LocalEventBus(`matchstream-${d}`, {
+          deadLetters,
+          archive,
+          ...(options.log ? { log: options.log } : {}),
+        }),
+      ]),
     ) as Record<Domain, LocalEventBus>;
     const runtime = new EmbeddedRuntime(
       consumers,
@@ -279,7 +286,7 @@ export class EmbeddedRuntime {
       store,
       relay,
       buses,
-      new LocalBusPublisher(buses, deadLetters),
+      new LocalBusPublisher(buses, deadLetters, options.log),
       deadLetters,
       { dynamo: dynamoServer, kinesis: kinesisServer },
       options,
