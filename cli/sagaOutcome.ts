@@ -40,3 +40,20 @@ export async function sagaOutcome(store: EventStore, sagaId: string): Promise<Sa
       : null,
   };
 }
+
+/**
+ * Why a saga that ended did not complete, for its error line: the step that failed and its
+ * error; for a saga left failed, also the compensation that failed and its error (the
+ * failure that set the compensations off is not what left it failed), and where to look.
+ * Undefined for a saga that completed or has not ended.
+ */
+export function whyNotCompleted(outcome: SagaOutcome): string | undefined {
+  if (outcome.status !== 'compensated' && outcome.status !== 'failed') return undefined;
+  const first = `after ${outcome.failed_step ?? 'a step'} failed: ${outcome.error ?? ''}`;
+  if (outcome.status === 'compensated') return first;
+  const stuck = outcome.steps.find((s) => s.compensation.status === 'failed');
+  const compensation = stuck
+    ? `, and ${stuck.compensation_function ?? 'the compensation'} (compensating ${stuck.step_name}) failed: ${stuck.compensation.error ?? ''}`
+    : '';
+  return `${first}${compensation}; see "matchstream saga show ${outcome.id}"`;
+}

@@ -25,7 +25,7 @@ import { reportError } from '../output/errors.js';
 import { counted } from '../output/plural.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
-import { sagaOutcome } from '../sagaOutcome.js';
+import { sagaOutcome, whyNotCompleted } from '../sagaOutcome.js';
 import { write } from '../write.js';
 
 export interface StartFlags {
@@ -176,10 +176,9 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
           (rankings ? topRankings(flags.variant, top) : ''),
       );
     }
+    const why = whyNotCompleted(outcome);
     if (outcome.status !== 'completed')
-      throw new CliError(
-        `saga ${sagaId} ${outcome.status}${outcome.failed_step ? ` after ${outcome.failed_step} failed: ${outcome.error ?? ''}` : ''}`,
-      );
+      throw new CliError(`saga ${sagaId} ${outcome.status}${why ? ` ${why}` : ''}`);
   } finally {
     phases.close();
     await pipeline.stop();
@@ -235,9 +234,13 @@ export async function runSagaResume(flags: ResumeFlags): Promise<void> {
           ? 'no saga to resume\n'
           : `${outcomes.map((o) => `saga ${o.id} ${o.status}`).join('\n')}\n`,
     );
-    const unrated = outcomes.filter((o) => o.status !== 'completed');
-    if (unrated.length > 0)
-      throw new CliError(unrated.map((o) => `saga ${o.id} ${o.status}`).join('; '));
+    // One error line for each saga that did not complete, saying why; the last one ends it.
+    const unrated = outcomes.flatMap((o) => {
+      const why = whyNotCompleted(o);
+      return why === undefined ? [] : [`saga ${o.id} ${o.status} ${why}`];
+    });
+    for (const line of unrated.slice(0, -1)) reportError(line);
+    if (unrated.length > 0) throw new CliError(unrated.at(-1) as string);
   } finally {
     await pipeline.stop();
   }

@@ -46,7 +46,7 @@ import { reportProblems, unknownColumnWarnings } from '../output/problems.js';
 import { ingestStopped } from '../output/storeStopped.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
-import { sagaOutcome } from '../sagaOutcome.js';
+import { sagaOutcome, whyNotCompleted } from '../sagaOutcome.js';
 import type { LocalServer } from '../serveLocal.js';
 import { write } from '../write.js';
 
@@ -238,12 +238,11 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
     }
     rating.end(`season ${season}: saga ${shortId(saga)} ${outcome.status}`);
     // A season whose saga did not complete was not rated: said after the summary, exit 1.
+    const why = whyNotCompleted(outcome);
     const unrated =
-      outcome.status === 'compensated'
-        ? `saga ${saga} was compensated after ${outcome.failed_step ?? 'a step'} failed: ${outcome.error ?? ''}`
-        : outcome.status === 'failed'
-          ? `saga ${saga} failed and could not compensate ${outcome.failed_step ?? ''}: ${outcome.error ?? ''}; see "matchstream saga show ${saga}"`
-          : undefined;
+      why === undefined
+        ? undefined
+        : `saga ${saga} ${outcome.status === 'compensated' ? 'was compensated' : 'failed'} ${why}`;
     const before = cacheBefore.get(season);
     const served = cached?.rankings ?? [];
     const gamesCounted = cached?.games_counted ?? 0;

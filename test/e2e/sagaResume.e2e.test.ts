@@ -103,7 +103,9 @@ describe('matchstream saga resume', () => {
         },
       ],
     });
-    expect(resumed.stderr).toContain(`matchstream: saga ${saga.sagaId} compensated\n`);
+    expect(resumed.stderr).toContain(
+      `matchstream: saga ${saga.sagaId} compensated after update_cache failed: injected failure of update_cache\n`,
+    );
     // Nothing is left to resume afterwards.
     expect(text).toMatchObject({ code: 0, stdout: 'no saga to resume\n' });
     expect(JSON.parse(listed.stdout).sagas[0]).toMatchObject({

@@ -149,6 +149,39 @@ describe('matchstream teams and saga: the directory and RPI sagas from the comma
   });
 
   // Eight runs of the CLI, each starting its own servers: about 40 s on two idle cores.
+  it('says which compensation failed when a saga is left failed, not only the step that failed first', async () => {
+    // Prepare: update_cache fails for good, and so does the compensation of calculate_rpi.
+    const { games } = await generated('left-failed.csv', 8, 3, 4);
+    const faults = [
+      '--inject-fault',
+      'saga:update_cache',
+      '--inject-fault',
+      'saga:calculate_rpi:error:compensation',
+    ];
+
+    // Act
+    const data = ['--data-dir', tmp.path('left-failed')];
+    await runCli(['ingest', games, ...data]);
+    const sagaStart = await runCli([
+      'saga',
+      'start',
+      'rpi',
+      '--season',
+      '2026',
+      ...data,
+      ...faults,
+    ]);
+    const start = await runCli(['start', games, '--quiet', ...faults]);
+
+    // Assess: both name the compensation that failed, and the failure that set it off.
+    expect(sagaStart.code).toBe(1);
+    expect(start.code).toBe(1);
+    for (const run of [sagaStart, start])
+      expect(run.stderr).toMatch(
+        /^matchstream: saga ([0-9a-f-]{36}) failed after update_cache failed: injected failure of update_cache, and rollback_calculation \(compensating calculate_rpi\) failed: injected failure of calculate_rpi \(compensation\); see "matchstream saga show \1"$/m,
+      );
+  });
+
   it("keeps side calculations out of the season's rankings, and fails those that count nothing, saying why", async () => {
     // Prepare: a season run to its rankings with `start` on a data folder.
     const { games, season } = await generated('side-games.csv', 12, 5, 9);
