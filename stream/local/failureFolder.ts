@@ -1,6 +1,9 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { InvocationRecord } from '../consumer/invocationRecord.js';
+
+/** The suffix of a record being written (`put`). */
+const PARTIAL = '.partial';
 
 /** Where a data folder keeps the invocation records of the batches its consumers gave up on. */
 export const failureFolder = (dataDir: string) => join(dataDir, 'failures');
@@ -17,10 +20,16 @@ export interface InvocationRecordSink {
 export class FolderInvocationRecords implements InvocationRecordSink {
   constructor(private readonly folder: string) {}
 
+  /**
+   * Writes a record whole: to a temporary name, then renamed, so that a process killed while
+   * it writes leaves no half object for `list` to find unreadable (its batch, not checkpointed,
+   * is given up on again and written again).
+   */
   async put(key: string, record: InvocationRecord): Promise<void> {
     const file = join(this.folder, ...key.split('/'));
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(record));
+    await writeFile(`${file}${PARTIAL}`, JSON.stringify(record));
+    await rename(`${file}${PARTIAL}`, file);
   }
 
   /** Removes an object (one that was sent back); one that is gone already is no error. */
@@ -28,7 +37,10 @@ export class FolderInvocationRecords implements InvocationRecordSink {
     await rm(join(this.folder, ...key.split('/')), { force: true });
   }
 
-  /** Every object kept, by key in key order (a folder that does not exist holds none). */
+  /**
+   * Every object kept, by key in key order (a folder that does not exist holds none), without
+   * a record a killed process was writing.
+   */
   async list(): Promise<{ key: string; body: string }[]> {
     const files: string[] = [];
     const walk = async (dir: string): Promise<void> => {
@@ -42,7 +54,7 @@ export class FolderInvocationRecords implements InvocationRecordSink {
       for (const entry of entries) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.isFile()) files.push(path);
+        else if (entry.isFile() && !entry.name.endsWith(PARTIAL)) files.push(path);
       }
     };
     await walk(this.folder);
