@@ -34,6 +34,32 @@ export function numberList(count: number): (value: string) => number[] {
   };
 }
 
+/**
+ * A commander argument parser for an instant, `--since` and `--until`: an ISO 8601 date
+ * (midnight UTC) or date and time, in UTC unless it gives its offset (`Z`, `+02:00`), as the
+ * events' and letters' times are written. A day that does not exist (2026-02-30) is refused,
+ * not rolled into the next month, as is anything else `Date.parse` would guess at (`1`,
+ * `March 1`). Returns the instant in ISO 8601, UTC.
+ */
+export function isoInstant(value: string): string {
+  const text = value.trim();
+  const parts =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(
+      text,
+    );
+  if (!parts)
+    throw new InvalidArgumentError(
+      'expected an ISO 8601 date or time, such as 2026-09-01 or 2026-09-01T12:00:00Z',
+    );
+  const [, date = '', time, offset] = parts;
+  const at =
+    isCalendarDay(date) && (time === undefined || /^([01]\d|2[0-3]):[0-5]\d/.test(time))
+      ? Date.parse(time === undefined ? date : `${date}T${time}${offset ?? 'Z'}`)
+      : Number.NaN;
+  if (Number.isNaN(at)) throw new InvalidArgumentError('expected a date or time that exists');
+  return new Date(at).toISOString();
+}
+
 /** A commander argument parser for a `YYYY-MM-DD` day. */
 export function day(value: string): string {
   if (!isCalendarDay(value.trim())) throw new InvalidArgumentError('expected a YYYY-MM-DD date');

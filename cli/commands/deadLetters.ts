@@ -1,7 +1,7 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { isCalendarDay } from '../../domain/games/parseDate.js';
+import type { Command } from 'commander';
 import type { DeadLetterFlags, RedriveFlags } from '../actions/deadLetters.js';
 import { addDeployedOptions } from '../deployedOptions.js';
+import { isoInstant } from '../options.js';
 import { dataDirOption } from '../storeOptions.js';
 
 export function registerDeadLetters(program: Command): void {
@@ -105,22 +105,8 @@ function common(command: Command): Command {
     .option('--consumer <name>', 'only the letters of this consumer (as "list" names it)')
     .option(
       '--since <time>',
-      'only letters that failed at or after this time (ISO 8601, e.g. 2026-09-01 or 2026-09-01T12:00:00Z)',
-      isoTime,
+      'only letters that failed at or after this time (ISO 8601, UTC unless it says otherwise: 2026-09-01, 2026-09-01T12:00 or 2026-09-01T14:00+02:00)',
+      isoInstant,
     )
     .option('--json', 'print JSON');
-}
-
-/** `--since`: an ISO 8601 date or time. */
-function isoTime(value: string): string {
-  const trimmed = value.trim();
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed))
-    throw new InvalidArgumentError(
-      'expected an ISO 8601 date or time, such as 2026-09-01T12:00:00Z',
-    );
-  // Date.parse rolls a day past the month's end into the next month (2026-02-30 is March 2):
-  // the day is checked as written first.
-  const at = isCalendarDay(trimmed.slice(0, 10)) ? Date.parse(trimmed) : Number.NaN;
-  if (Number.isNaN(at)) throw new InvalidArgumentError('expected a date or time that exists');
-  return new Date(at).toISOString();
 }

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { READ_MODEL_NAMES } from '../../pipeline/readModelNames.js';
 import { DOMAINS, type Domain } from '../../stream/buses/domains.js';
 import type { ReplayFlags, TargetSpec } from '../actions/replay.js';
-import { wholeNumber } from '../options.js';
+import { isoInstant, wholeNumber } from '../options.js';
 import { addStoreOptions } from '../storeOptions.js';
 import { bucketName } from './archive.js';
 
@@ -28,15 +28,6 @@ function targetSpec(value: string): TargetSpec {
   throw new InvalidArgumentError('expected read-model:NAME, bus[:DOMAIN,...] or file:PATH');
 }
 
-function instant(value: string): string {
-  const t = Date.parse(value);
-  if (Number.isNaN(t))
-    throw new InvalidArgumentError(
-      'expected an ISO-8601 time such as 2026-09-01 or 2026-09-01T12:00:00Z',
-    );
-  return new Date(t).toISOString();
-}
-
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerReplay(program: Command): void {
@@ -51,8 +42,16 @@ export function registerReplay(program: Command): void {
       )
       .option('--aggregate <id>', 'only this stream (repeatable; read by key, no scan)', collect)
       .option('--type <event-type>', 'only this event type (repeatable)', collect)
-      .option('--since <time>', 'only events at or after this time (ISO-8601)', instant)
-      .option('--until <time>', 'only events at or before this time (ISO-8601)', instant)
+      .option(
+        '--since <time>',
+        'only events at or after this time (ISO 8601, UTC unless it gives its offset)',
+        isoInstant,
+      )
+      .option(
+        '--until <time>',
+        'only events at or before this time (ISO 8601, UTC unless it gives its offset)',
+        isoInstant,
+      )
       .option(
         '--rate <n>',
         'at most n events a second (for bus targets)',
