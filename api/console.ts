@@ -21,11 +21,22 @@ export const CONSOLE_CSP = [
 /** The file `vite build` writes the page to, in the console's folder. */
 const INDEX = 'index.html';
 
-/** A file of the console, served with its caching and the page's security headers. */
+/**
+ * A file of the console, served with its caching and the page's security headers; a file it
+ * does not have is a 404 naming it (one of another build, which a page loaded before the console
+ * was built again asks for), not the API's answer to a path it has no route for.
+ */
 function consoleFile(cache: string, options: { root: string; path?: string }): MiddlewareHandler {
   const serve = serveStatic(options);
-  return async (c, next) => {
-    const response = await serve(c, next);
+  return async (c) => {
+    let found = true;
+    const response = await serve(c, async () => {
+      found = false;
+    });
+    if (!found) {
+      const message = `no file ${c.req.path} in the web console (a page of another build asks for it: reload the page)`;
+      return c.json({ error: { status: 404, message } }, 404);
+    }
     if (response instanceof Response && response.ok) {
       response.headers.set('Cache-Control', cache);
       response.headers.set('Content-Security-Policy', CONSOLE_CSP);

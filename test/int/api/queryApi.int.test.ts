@@ -298,6 +298,9 @@ describe('query API over the read models', () => {
     const page = await served.request('/');
     const script = await served.request('/assets/app-1a2b.js');
     const outside = await served.request('/assets/../index.html');
+    // A file of another build (a page loaded before the console was built again).
+    const gone = await served.request('/assets/app-0000.js');
+    const goneHead = await served.request('/assets/app-0000.js', { method: 'HEAD' });
     const missing = await bare.request('/');
 
     expect(page.status).toBe(200);
@@ -309,6 +312,15 @@ describe('query API over the read models', () => {
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     expect(script.headers.get('cache-control')).toContain('immutable');
     expect(outside.status).toBe(404);
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toEqual({
+      error: {
+        status: 404,
+        message:
+          'no file /assets/app-0000.js in the web console (a page of another build asks for it: reload the page)',
+      },
+    });
+    expect(goneHead.status).toBe(404);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { message: string } }).error.message).toContain(
       'npm run build',
