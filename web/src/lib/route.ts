@@ -14,9 +14,23 @@ export function parseRoute(hash: string): Route {
     path: path
       .split('/')
       .filter((part) => part !== '')
-      .map((part) => decodeURIComponent(part)),
+      .map(decodeSegment),
     query: new URLSearchParams(query),
   };
+}
+
+/**
+ * A path segment decoded: its escapes (`%20`), each run of them decoded as one (a character of
+ * several bytes), and a % that begins none (an address typed by hand, `#/team/100%`) as written.
+ */
+function decodeSegment(part: string): string {
+  return part.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+    try {
+      return decodeURIComponent(escapes);
+    } catch {
+      return escapes;
+    }
+  });
 }
 
 /** A hash link: `href('team', id)` with the query parameters given (empty ones left out). */
