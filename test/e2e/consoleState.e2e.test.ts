@@ -86,6 +86,29 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     expect(team).toBe('Could not load the team: unknown team "100%"');
   });
 
+  it('keeps the focus on Show when a scope is picked by keyboard, and Back shows the last scope in the form', async () => {
+    // Prepare
+    await open('#/');
+
+    // Act: the profile picked and shown by keyboard alone.
+    await page.focus('#scope-profile');
+    await page.selectOption('#scope-profile', PROFILE);
+    await page.focus('form.scope button[type="submit"]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/profile=/);
+    await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
+    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    const picked = await page.inputValue('#scope-profile');
+    await page.goBack();
+    await page.waitForURL((url) => !url.hash.includes('profile='));
+    const back = await page.inputValue('#scope-profile');
+
+    // Assess
+    expect(focused).toBe('Show');
+    expect(picked).toBe(PROFILE);
+    expect(back).toBe('');
+  });
+
   it('threw no error on any page', () => {
     expect(thrown).toEqual([]);
   });

@@ -24,7 +24,7 @@ export function RankingsView(props: {
   return (
     <>
       <h2 tabIndex={-1}>Rankings, season {props.season}</h2>
-      <ScopePicker key={JSON.stringify(scope)} page="" scope={scope} seasons={props.seasons} />
+      <ScopePicker page="" scope={scope} seasons={props.seasons} />
       <Pending answer={rankings} what="the rankings">
         {(data) => {
           const rows = data.rankings.filter((entry) =>

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Seasons } from '../api/types.js';
 import { href } from '../lib/route.js';
 import type { Scope } from '../lib/scope.js';
@@ -16,6 +16,16 @@ export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded
   const [division, setDivision] = useState(scope.division ?? '');
   const [profile, setProfile] = useState(scope.profile ?? '');
   const [variant, setVariant] = useState(scope.variant ?? '');
+  // The fields show the scope of the page's address whenever that changes (Show, Back, a
+  // link): the form itself stays, and with it the focus of whoever pressed Show.
+  const shown = JSON.stringify(scope);
+  useEffect(() => {
+    setSeason(scope.season);
+    setAsOf(scope.as_of ?? '');
+    setDivision(scope.division ?? '');
+    setProfile(scope.profile ?? '');
+    setVariant(scope.variant ?? '');
+  }, [shown]);
   const listed = seasons?.kind === 'ok' ? seasons.data.seasons : undefined;
   const calculations = (listed?.find((s) => s.season === season)?.calculations ?? []).filter(
     (c) => c.status === 'published',
