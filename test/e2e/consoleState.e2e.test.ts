@@ -1,12 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import type { z } from '@hono/zod-openapi';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Rankings } from '../../api/schemas.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
 import { browserMissing, launchBrowser, type Server, startServer } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
+
+type Json<T extends z.ZodType> = z.output<T>;
 
 const missing = browserMissing();
 if (missing) console.warn(`web console tests skipped: ${missing}`);
@@ -25,6 +29,29 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   const thrown: string[] = [];
+
+  const api = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${server.url}${path}`);
+    expect(response.status, path).toBe(200);
+    return (await response.json()) as T;
+  };
+
+  /** Runs an RPI saga through the API, as the token's holder would, until it completes. */
+  const rate = async (request: Record<string, string>) => {
+    const started = await fetch(`${server.url}/sagas`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}` },
+      body: JSON.stringify(request),
+    });
+    expect(started.status).toBe(202);
+    const { saga_id } = (await started.json()) as { saga_id: string };
+    await expect
+      .poll(async () => (await api<{ status: string }>(`/sagas/${saga_id}`)).status, {
+        timeout: 30_000,
+        interval: 250,
+      })
+      .toBe('completed');
+  };
 
   /** Opens a page of the console and waits until it has loaded what it shows. */
   const open = async (hash: string) => {
@@ -97,7 +124,7 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     await page.keyboard.press('Enter');
     await page.waitForURL(/profile=/);
     await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
-    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    const focused = await page.locator(':focus').textContent();
     const picked = await page.inputValue('#scope-profile');
     await page.goBack();
     await page.waitForURL((url) => !url.hash.includes('profile='));
@@ -109,7 +136,82 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     expect(back).toBe('');
   });
 
+  it("shows a day picked under the season's profile in that profile, and offers each variant only its own days", async () => {
+    // Prepare: the season's profile as of one day, and its non-conference RPI as of another.
+    const days = [...new Set(season.games.map((g) => g.date))].sort();
+    const asOf = days[Math.floor(days.length / 2)] ?? '';
+    const nonConferenceDay = days[Math.floor(days.length / 3)] ?? '';
+    await rate({ season: '2026', as_of: asOf, profile: PROFILE });
+    await rate({
+      season: '2026',
+      as_of: nonConferenceDay,
+      profile: PROFILE,
+      variant: 'non-conference',
+    });
+    const scoped = await api<Json<typeof Rankings>>(
+      `/rankings?season=2026&as_of=${asOf}&profile=${PROFILE}`,
+    );
+
+    // Act: the day picked, the profile left as the season's.
+    await open('#/');
+    const offered = async () =>
+      (await page.locator('#scope-as-of option').allTextContents()).slice(1);
+    const unadjustedDays = await offered();
+    await page.selectOption('#scope-variant', 'non-conference');
+    const nonConferenceDays = await offered();
+    await page.selectOption('#scope-variant', '');
+    await page.selectOption('#scope-as-of', asOf);
+    await page.click('form.scope button[type="submit"]');
+    await page.waitForURL(/as_of=/);
+    await page.locator('#calculation, main [role="alert"]').first().waitFor();
+    const alerts = await page.locator('main [role="alert"]').allTextContents();
+    const calculation = await page.locator('[data-field="calculation_id"]').allTextContents();
+    const profile = await page.textContent('[data-field="profile"]');
+    const shown = await shownRankings(page);
+    const conferences = await openConferences(page, server.url, page.url());
+
+    // Assess
+    expect(unadjustedDays).toEqual([asOf]);
+    expect(nonConferenceDays).toEqual([nonConferenceDay]);
+    expect(alerts).toEqual([]);
+    expect(calculation).toEqual([scoped.calculation_id]);
+    expect(profile).toBe(PROFILE);
+    expect(shown).toEqual(rankingsRows(scoped));
+    expect(conferences).toEqual([]);
+  });
+
   it('threw no error on any page', () => {
     expect(thrown).toEqual([]);
   });
 });
+
+/** The rankings shown: each row's team, rank and RPI as the table has them. */
+function shownRankings(page: Page) {
+  return page
+    .locator('#rankings tbody tr')
+    .evaluateAll((rows) =>
+      rows.map((row) => [
+        row.getAttribute('data-key'),
+        row.querySelector('td[data-column="rank"]')?.textContent,
+        row.querySelector('td[data-column="rpi"]')?.textContent,
+      ]),
+    );
+}
+
+/** The rows of `GET /rankings` as the table shows them. */
+function rankingsRows(rankings: Json<typeof Rankings>) {
+  return rankings.rankings.map((e) => [
+    e.team,
+    e.rank === null ? '–' : String(e.rank),
+    e.rpi === null ? '–' : e.rpi.toFixed(4),
+  ]);
+}
+
+/** The conferences page of the scope of a rankings page's address: what it alerts of. */
+async function openConferences(page: Page, origin: string, rankingsPage: string) {
+  const query = new URL(rankingsPage).hash.split('?')[1] ?? '';
+  await page.goto(`${origin}/#/conferences?${query}`);
+  await page.locator('main h2').waitFor();
+  await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
+  return page.locator('main [role="alert"]').allTextContents();
+}

@@ -1,4 +1,6 @@
 import { apiUrl } from '../api/client.js';
+import type { Rankings } from '../api/types.js';
+import { type Loaded, useAnswer } from './useAnswer.js';
 
 /** The calculation a page shows: the season's current one, or one of a scope asked for. */
 export interface Scope {
@@ -29,6 +31,31 @@ export function scopeOf(season: string, query: URLSearchParams): Scope {
 /** `GET /rankings` of a scope. */
 export function rankingsUrl(scope: Scope): URL {
   return apiUrl('rankings', { ...scope });
+}
+
+/**
+ * The rankings of a scope as the console means it, fetched again when `refresh` changes: a
+ * scope that names no profile is of the season's profile, that of its current rankings (as the
+ * scope picker's "The season's" says). The API, asked for an as-of day, a division or a variant
+ * without a profile, reads the default profile's: for such a scope the season's current
+ * rankings are asked for first, for their profile (where the season has none, the API's
+ * default stands).
+ */
+export function useRankings(scope: Scope, refresh: unknown): Loaded<Rankings> {
+  const narrowed =
+    scope.as_of !== undefined || scope.division !== undefined || scope.variant !== undefined;
+  const needsProfile = narrowed && scope.profile === undefined;
+  const current = useAnswer<Rankings>(
+    needsProfile ? rankingsUrl({ season: scope.season }) : undefined,
+    refresh,
+  );
+  const seasonProfile = current?.kind === 'ok' ? current.data.profile : undefined;
+  const url = !needsProfile
+    ? rankingsUrl(scope)
+    : current === undefined
+      ? undefined
+      : rankingsUrl(seasonProfile === undefined ? scope : { ...scope, profile: seasonProfile });
+  return useAnswer<Rankings>(url, refresh);
 }
 
 /** The scope in words: "adjusted RPI, season 2026, as of 2026-10-01, profile ncaa-soccer-2023". */

@@ -6,9 +6,8 @@ import { PlotFigure } from '../components/PlotFigure.js';
 import { ratio } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
-import { rankingsUrl, type Scope, scopeLabel, scopeOf } from '../lib/scope.js';
+import { type Scope, scopeLabel, scopeOf, useRankings } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
-import { useAnswer } from '../lib/useAnswer.js';
 
 /** A conference's RPI: its mean and spread over its rated teams. */
 export interface ConferenceRating {
@@ -30,7 +29,7 @@ export function ConferencesView(props: {
   version: number;
 }) {
   const scope = scopeOf(props.season, props.query);
-  const rankings = useAnswer<Rankings>(rankingsUrl(scope), props.version);
+  const rankings = useRankings(scope, props.version);
   const { byId, answer: teams } = useTeams();
   return (
     <>

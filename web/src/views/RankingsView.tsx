@@ -5,9 +5,9 @@ import { Pending } from '../components/Pending.js';
 import { type Column, SortableTable } from '../components/SortableTable.js';
 import { ratio, record } from '../lib/format.js';
 import { href } from '../lib/route.js';
-import { rankingsUrl, type Scope, scopeLabel, scopeOf } from '../lib/scope.js';
+import { type Scope, scopeLabel, scopeOf, useRankings } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
-import { type Loaded, useAnswer } from '../lib/useAnswer.js';
+import type { Loaded } from '../lib/useAnswer.js';
 import { ScopePicker } from './ScopePicker.js';
 
 /** The season's rankings (or a scope's): a sortable, searchable table. */
@@ -18,13 +18,21 @@ export function RankingsView(props: {
   version: number;
 }) {
   const scope = scopeOf(props.season, props.query);
-  const rankings = useAnswer<Rankings>(rankingsUrl(scope), props.version);
+  const rankings = useRankings(scope, props.version);
   const { byId, answer: teams } = useTeams();
   const [search, setSearch] = useState('');
   return (
     <>
       <h2 tabIndex={-1}>Rankings, season {props.season}</h2>
-      <ScopePicker page="" scope={scope} seasons={props.seasons} />
+      <ScopePicker
+        page=""
+        scope={scope}
+        seasons={props.seasons}
+        seasonProfile={
+          // The calculation shown is of the season's profile when the scope names none.
+          scope.profile === undefined && rankings?.kind === 'ok' ? rankings.data.profile : undefined
+        }
+      />
       <Pending answer={rankings} what="the rankings">
         {(data) => {
           const rows = data.rankings.filter((entry) =>

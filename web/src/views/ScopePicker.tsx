@@ -9,7 +9,13 @@ import type { Loaded } from '../lib/useAnswer.js';
  * variant of a scoped calculation. With `GET /seasons` it offers the published calculations' values; without
  * it, free fields. Submitting goes to `page` with the scope in its query.
  */
-export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded<Seasons> }) {
+export function ScopePicker(props: {
+  page: string;
+  scope: Scope;
+  seasons: Loaded<Seasons>;
+  /** The profile of the season's current rankings, "The season's" of the profile field. */
+  seasonProfile?: string | undefined;
+}) {
   const { scope, seasons } = props;
   const [season, setSeason] = useState(scope.season);
   const [asOf, setAsOf] = useState(scope.as_of ?? '');
@@ -35,9 +41,17 @@ export function ScopePicker(props: { page: string; scope: Scope; seasons: Loaded
   const profiles = distinct(calculations.map((c) => c.profile));
   const variants = distinct(calculations.map((c) => c.variant)).filter((v) => v !== 'unadjusted');
   const divisions = distinct(calculations.map((c) => c.division));
+  // The days of the calculations of the division, profile and variant chosen; "The season's"
+  // profile is that of the season shown, where known (of another season, any profile).
+  const chosenProfile = profile || (season === scope.season ? props.seasonProfile : undefined);
   const days = distinct(
     calculations
-      .filter((c) => (c.division ?? '') === division && (profile === '' || c.profile === profile))
+      .filter(
+        (c) =>
+          (c.division ?? '') === division &&
+          (chosenProfile === undefined || c.profile === chosenProfile) &&
+          c.variant === (variant || 'unadjusted'),
+      )
       .map((c) => c.as_of),
   ).reverse();
 

@@ -1,10 +1,10 @@
 import { useCallback } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
-import type { Rankings, TeamDetail, TeamMatches, TeamWeekly } from '../api/types.js';
+import type { TeamDetail, TeamMatches, TeamWeekly } from '../api/types.js';
 import { Pending } from '../components/Pending.js';
 import { ratio, record } from '../lib/format.js';
 import { href } from '../lib/route.js';
-import { rankingsUrl, scopeLabel, scopeOf } from '../lib/scope.js';
+import { scopeLabel, scopeOf, useRankings } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
 import { useAnswer } from '../lib/useAnswer.js';
 import { MatchList } from './MatchList.js';
@@ -26,7 +26,7 @@ export function TeamView(props: {
     apiUrl(`${path}/weekly`, { season, profile: scope.profile, division: scope.division }),
     version,
   );
-  const rankings = useAnswer<Rankings>(rankingsUrl(scope), version);
+  const rankings = useRankings(scope, version);
   const { byId } = useTeams();
   const name = useCallback((teamId: string) => byId.get(teamId)?.name ?? teamId, [byId]);
   const entry =
