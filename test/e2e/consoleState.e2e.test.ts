@@ -180,6 +180,50 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     expect(conferences).toEqual([]);
   });
 
+  it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {
+    // Prepare: the rankings page, connected; then the server stopped, a result ingested into
+    // its folder, and the server started again, whose catch-up rates the season anew.
+    await open('#/');
+    await page.locator('.live-state[data-mode="live"]').waitFor();
+    const before = await page.textContent('[data-field="calculation_id"]');
+    // The console stays away until the new rankings are published: it cannot hear of them.
+    await page.route('**/live', (route) => route.abort());
+    const { port } = new URL(server.url);
+    await server.stop();
+    await page.locator('.live-state[data-mode="connecting"]').waitFor();
+    const last = season.games[season.games.length - 1];
+    if (!last) throw new Error('no game generated');
+    const late = resolve(folder, 'late.csv');
+    writeFileSync(
+      late,
+      `${[GAMES_CSV_HEADER, gameCsvRow({ ...last, matchId: 'console-state-late', date: nextDay(last.date) })].join('\n')}\n`,
+    );
+    expect((await runCli(['ingest', late, '--data-dir', data, '--json'])).code).toBe(0);
+    server = await startServer(['serve', '--data-dir', data, '--port', port], data);
+    await expect
+      .poll(
+        async () => (await api<Json<typeof Rankings>>('/rankings?season=2026')).calculation_id,
+        {
+          timeout: 30_000,
+          interval: 250,
+        },
+      )
+      .not.toBe(before);
+    const rankings = await api<Json<typeof Rankings>>('/rankings?season=2026');
+
+    // Act: the console reconnects.
+    await page.unroute('**/live');
+    await page.locator('.live-state:not([data-mode="connecting"])').waitFor({ timeout: 30_000 });
+    const mode = await page.getAttribute('.live-state', 'data-mode');
+
+    // Assess: the page shows the rankings of now, without a reload.
+    expect(mode).toBe('live');
+    await expect
+      .poll(() => page.textContent('[data-field="calculation_id"]'), { timeout: 10_000 })
+      .toBe(rankings.calculation_id);
+    expect(await shownRankings(page)).toEqual(rankingsRows(rankings));
+  });
+
   it('threw no error on any page', () => {
     expect(thrown).toEqual([]);
   });
@@ -214,4 +258,10 @@ async function openConferences(page: Page, origin: string, rankingsPage: string)
   await page.locator('main h2').waitFor();
   await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
   return page.locator('main [role="alert"]').allTextContents();
+}
+
+function nextDay(day: string) {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
 }

@@ -19,7 +19,7 @@ const POLL_MS = 10_000;
 
 /**
  * Follows `GET /live` (server-sent events): each `calculation` event (a season's rankings
- * changed) bumps `version`; an `events` event, where the server sends it, the event count. Where the server has no stream (501 on AWS, or a
+ * changed) bumps `version`, as does a reconnection after the stream was lost; an `events` event, where the server sends it, the event count. Where the server has no stream (501 on AWS, or a
  * server without the route) it polls the season's rankings every 10 s instead and bumps
  * `version` when their calculation changes.
  */
@@ -40,7 +40,14 @@ export function useLive(season: string | undefined): Live {
       return undefined;
     }
     const source = new EventSource(apiUrl('live'));
-    const connected = () => setLive((now) => ({ ...now, mode: 'live' }));
+    // Whether the stream was lost since it was last connected: what changed meanwhile was not
+    // heard of, so a reconnection bumps `version` and the pages fetch what they show again.
+    let lost = false;
+    const connected = () => {
+      const missed = lost;
+      lost = false;
+      setLive((now) => ({ ...now, mode: 'live', version: now.version + (missed ? 1 : 0) }));
+    };
     source.addEventListener('open', connected);
     source.addEventListener('ready', connected);
     source.addEventListener('calculation', (event) => {
@@ -57,7 +64,10 @@ export function useLive(season: string | undefined): Live {
       if (source.readyState === EventSource.CLOSED) {
         source.close();
         setPolling(true);
-      } else setLive((now) => ({ ...now, mode: 'connecting' }));
+      } else {
+        lost = true;
+        setLive((now) => ({ ...now, mode: 'connecting' }));
+      }
     });
     return () => source.close();
   }, []);
