@@ -180,6 +180,45 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     expect(conferences).toEqual([]);
   });
 
+  it("shows the address's scope in the picker where no published calculation has it", async () => {
+    // Prepare: a day nothing was rated as of (a link made by hand, or kept from a calculation
+    // since retracted), and a season that has no rankings.
+    const days = [...new Set(season.games.map((g) => g.date))].sort();
+    const day = days[1] ?? '';
+    const fields = () =>
+      Promise.all(
+        ['season', 'as-of', 'division', 'profile', 'variant'].map((field) =>
+          page.locator(`#scope-${field}`).evaluate((select) => {
+            const chosen = (select as unknown as { selectedOptions: { text: string }[] })
+              .selectedOptions[0];
+            return chosen?.text ?? null;
+          }),
+        ),
+      );
+
+    // Act
+    await open(`#/?season=2026&as_of=${day}&division=D9&variant=adjusted`);
+    const scoped = await fields();
+    await open('#/?season=1999');
+    const otherSeason = await fields();
+
+    // Assess: each field shows what the page shows, not an empty choice.
+    expect(scoped).toEqual([
+      '2026',
+      `${day} (none published)`,
+      'D9 (none published)',
+      "The season's",
+      'Adjusted (none published)',
+    ]);
+    expect(otherSeason).toEqual([
+      '1999 (none published)',
+      'Latest (whole season)',
+      'All divisions',
+      "The season's",
+      'Unadjusted',
+    ]);
+  });
+
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {
     // Prepare: the rankings page, connected; then the server stopped, a result ingested into
     // its folder, and the server started again, whose catch-up rates the season anew.

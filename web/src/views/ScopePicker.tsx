@@ -77,6 +77,7 @@ export function ScopePicker(props: {
                 {s.season}
               </option>
             ))}
+            <Unpublished value={season} published={listed.map((s) => s.season)} label={season} />
           </select>
         ) : (
           <input
@@ -97,6 +98,7 @@ export function ScopePicker(props: {
                 {day}
               </option>
             ))}
+            <Unpublished value={asOf} published={days} label={asOf} />
           </select>
         ) : (
           <input
@@ -121,6 +123,7 @@ export function ScopePicker(props: {
                 {d}
               </option>
             ))}
+            <Unpublished value={division} published={divisions} label={division} />
           </select>
         ) : (
           <input
@@ -145,6 +148,7 @@ export function ScopePicker(props: {
                 {p}
               </option>
             ))}
+            <Unpublished value={profile} published={profiles} label={profile} />
           </select>
         ) : (
           <input
@@ -166,9 +170,10 @@ export function ScopePicker(props: {
             <option value="">Unadjusted</option>
             {variants.map((v) => (
               <option key={v} value={v}>
-                {v === 'adjusted' ? 'Adjusted' : 'Non-conference'}
+                {variantLabel(v)}
               </option>
             ))}
+            <Unpublished value={variant} published={variants} label={variantLabel(variant)} />
           </select>
         ) : (
           <input
@@ -182,4 +187,23 @@ export function ScopePicker(props: {
       <button type="submit">Show</button>
     </form>
   );
+}
+
+/** An RPI variant's name in the picker. */
+function variantLabel(variant: string) {
+  return variant === 'adjusted'
+    ? 'Adjusted'
+    : variant === 'non-conference'
+      ? 'Non-conference'
+      : variant;
+}
+
+/**
+ * The value a field holds that no published calculation offers (the page's address names it: a
+ * link made by hand, or kept from a calculation since retracted), as an option of its own, so
+ * that the field shows the scope the page shows rather than nothing.
+ */
+function Unpublished(props: { value: string; published: readonly string[]; label: string }) {
+  if (props.value === '' || props.published.includes(props.value)) return null;
+  return <option value={props.value}>{props.label} (none published)</option>;
 }
