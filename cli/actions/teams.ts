@@ -71,6 +71,20 @@ async function openTeams(flags: StoreFlags, maxSockets?: number): Promise<TeamsT
   };
 }
 
+/** The line `teams import` sums up with, every count written the same way. */
+export function importSummary(
+  file: string,
+  counts: { registered: number; updated: number; unchanged: number; failed: number },
+  rejected: number,
+): string {
+  const n = (count: number) => count.toLocaleString('en-US');
+  return (
+    `${file}: ${counted(counts.registered, 'team')} registered, ${n(counts.updated)} updated, ${n(counts.unchanged)} unchanged` +
+    `${rejected > 0 ? `, ${counted(rejected, 'row')} rejected` : ''}` +
+    `${counts.failed > 0 ? `, ${n(counts.failed)} could not be stored` : ''}`
+  );
+}
+
 /** `teams import`: teams registered or updated from a team list. */
 export async function runTeamsImport(file: string, flags: ImportFlags): Promise<void> {
   const rejectsToStdout = flags.rejects === '-';
@@ -136,11 +150,7 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
   if (flags.json) await write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
     if (feed.problems.length > 0) reportProblems(file, feed.problems);
-    const line =
-      `${file === '-' ? 'stdin' : file}: ${counted(counts.registered, 'team')} registered, ${counts.updated} updated, ${counts.unchanged} unchanged` +
-      `${feed.problems.length > 0 ? `, ${counted(feed.problems.length, 'row')} rejected` : ''}` +
-      `${counts.failed > 0 ? `, ${counts.failed} could not be stored` : ''}` +
-      `${rejected > 0 ? ` (see ${rejectsAt})` : ''}\n`;
+    const line = `${importSummary(file === '-' ? 'stdin' : file, counts, feed.problems.length)}${rejected > 0 ? ` (see ${rejectsAt})` : ''}\n`;
     // Standard output carries the rejected rows when asked: the summary goes beside them.
     if (rejectsToStdout) process.stderr.write(line);
     else await write(line);
