@@ -41,7 +41,58 @@ function stdoutFailed(failure: NodeJS.ErrnoException): CliError {
   });
 }
 
-function report(error: unknown, debug: boolean): number {
+/** The system's errors on a file or folder that the user can put right. */
+const FILE_ERRORS = new Set([
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'EDQUOT',
+  'ENAMETOOLONG',
+  'ELOOP',
+]);
+
+const FILE_VERBS: Readonly<Record<string, string>> = {
+  open: 'open',
+  mkdir: 'make',
+  scandir: 'list',
+  rename: 'rename',
+  unlink: 'remove',
+  rm: 'remove',
+  write: 'write',
+};
+
+/**
+ * A file or folder the system refused, said as the feeds' are (`PATH: cannot open: no such
+ * file or directory`): the path, what was done and the system's words. Undefined for anything
+ * else.
+ */
+function fileFailed(error: unknown): CliError | undefined {
+  const failure = error as NodeJS.ErrnoException;
+  if (
+    !(error instanceof Error) ||
+    typeof failure.code !== 'string' ||
+    !FILE_ERRORS.has(failure.code) ||
+    typeof failure.path !== 'string' ||
+    typeof failure.syscall !== 'string'
+  )
+    return undefined;
+  const words =
+    (failure.errno === undefined ? undefined : getSystemErrorMap().get(failure.errno)?.[1]) ??
+    failure.code;
+  return new CliError(
+    `${failure.path}: cannot ${FILE_VERBS[failure.syscall] ?? failure.syscall}: ${words}`,
+    EXIT.FAILURE,
+    { cause: error },
+  );
+}
+
+function report(given: unknown, debug: boolean): number {
+  // A store stopped under the command is said below, with what to do.
+  const error = (storeStopped(given) === undefined && fileFailed(given)) || given;
   if (error instanceof CommanderError) {
     // Commander has printed the message (or the help) already. Help asked for is done; help
     // in place of a missing or unknown command (`matchstream`, `matchstream saga`, `matchstream
