@@ -21,6 +21,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { activeDocuments } from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
+import { Interrupt } from '../interrupt.js';
 import { reportError } from '../output/errors.js';
 import { counted } from '../output/plural.js';
 import { Phases } from '../phases.js';
@@ -77,6 +78,19 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
   let ours: string | undefined;
   let asked = false;
   const phases = new Phases({ quiet: flags.json === true, plain: false });
+  // Ctrl-C (or SIGTERM) stops the pipeline cleanly: a saga under way stays as it is in the
+  // store, for `saga resume` (or `serve`, `start`) to carry on.
+  let begun: string | undefined;
+  const interrupt = new Interrupt(() =>
+    flags.memory
+      ? 'saga start interrupted; nothing was kept (the pipeline ran in memory)'
+      : begun === undefined
+        ? `saga start interrupted before its saga started; nothing was rated`
+        : `saga start interrupted; saga ${begun} is left unfinished in ${flags.dataDir}: "matchstream saga resume --data-dir ${flags.dataDir}" carries it on`,
+  );
+  interrupt.onCaught(() =>
+    phases.interject('interrupted: stopping (Ctrl-C again to stop at once)'),
+  );
   // The pipeline keeps the seasons' own profile and division (the default ones, as `serve`
   // has them): this saga's --profile or --division makes a calculation of its own scope, not
   // the season's current rankings.
@@ -118,30 +132,32 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
       // they are released) takes this request in, and the requests of catching up after it.
       ours = (await pipeline.sagas.requests.request(flags.season, 'matchstream saga start'))
         .saga_id;
-      await caughtUp();
+      await interrupt.race(caughtUp());
       asked = true;
       automatic.delete(ours);
       await pipeline.sagas.release();
     } else {
       // Catch up first, and let the recalculations that catching up asked for finish, so that
       // this saga's rankings are the ones left in the cache.
-      await caughtUp();
+      await interrupt.race(caughtUp());
       await pipeline.sagas.release();
-      await pipeline.sagas.settle();
-      await pipeline.runtime.settle();
+      await interrupt.race(pipeline.sagas.settle().then(() => pipeline.runtime.settle()));
       asked = true;
     }
     // Said before this saga starts, so that a second calculation in `saga list` is no surprise.
     if (!flags.json && !seasonsOwn) sayAutomatic(automatic, 'ran first');
     if (flags.variant !== 'unadjusted') await warnUnknownConferences(pipeline, flags.season);
+    interrupt.check();
     const sagaId = ours ?? (await pipeline.sagas.begin(request));
+    begun = sagaId;
     if (!flags.json) process.stderr.write(`saga ${sagaId} started\n`);
-    await pipeline.sagas.waitFor(sagaId, 600_000);
+    await interrupt.race(pipeline.sagas.waitFor(sagaId, 600_000));
     // The recalculations of other seasons catching up asked for ran beside it: they end
     // before the pipeline stops, as they would have before it started.
-    if (seasonsOwn) await pipeline.sagas.settle();
+    if (seasonsOwn) await interrupt.race(pipeline.sagas.settle());
     // Their last events reach `onSagaEvent` through the stream.
-    await pipeline.runtime.settle();
+    await interrupt.race(pipeline.runtime.settle());
+    interrupt.release();
     if (!flags.json && seasonsOwn) sayAutomatic(automatic, 'also ran');
     const outcome = await sagaOutcome(pipeline.runtime.store, sagaId);
     const doc = await getSaga(pipeline.stores.sagas, sagaId);
@@ -182,6 +198,7 @@ export async function runSagaStart(flags: StartFlags): Promise<void> {
   } finally {
     phases.close();
     await pipeline.stop();
+    interrupt.release();
   }
 }
 
@@ -210,6 +227,14 @@ function endOf(event: EventEnvelope<SagaEventType>): string | undefined {
 /** `saga resume`: the sagas an interrupted run left unfinished, driven to their end. */
 export async function runSagaResume(flags: ResumeFlags): Promise<void> {
   requireDataFolder(flags.dataDir);
+  // Ctrl-C (or SIGTERM) stops the pipeline cleanly, the sagas as far as they came.
+  const interrupt = new Interrupt(
+    () =>
+      `saga resume interrupted; run it again to carry on with the sagas left unfinished in ${flags.dataDir}`,
+  );
+  interrupt.onCaught(() =>
+    process.stderr.write('interrupted: stopping (Ctrl-C again to stop at once)\n'),
+  );
   const pipeline = await startPipeline({
     dataDir: flags.dataDir,
     holdSagas: true,
@@ -220,11 +245,13 @@ export async function runSagaResume(flags: ResumeFlags): Promise<void> {
     // every one of them, none ended meanwhile by the coordinator's sweep (which left it out of
     // the outcomes, and a compensated one out of the exit code). Then they go on, and each is
     // waited for, whoever drives it to its end: the sweep or the stream's events.
-    await pipeline.runtime.settle();
+    await interrupt.race(pipeline.runtime.settle());
     const ids = await activeSagaIds(pipeline.stores.sagas);
+    interrupt.check();
     await pipeline.sagas.release();
-    for (const id of ids) await pipeline.sagas.waitFor(id, 600_000);
-    await pipeline.runtime.settle();
+    for (const id of ids) await interrupt.race(pipeline.sagas.waitFor(id, 600_000));
+    await interrupt.race(pipeline.runtime.settle());
+    interrupt.release();
     const outcomes = [];
     for (const id of ids) outcomes.push(await sagaOutcome(pipeline.runtime.store, id));
     await write(
@@ -243,6 +270,7 @@ export async function runSagaResume(flags: ResumeFlags): Promise<void> {
     if (unrated.length > 0) throw new CliError(unrated.at(-1) as string);
   } finally {
     await pipeline.stop();
+    interrupt.release();
   }
 }
 
