@@ -369,7 +369,8 @@ function topRankings(variant: RpiVariant, top: readonly ReturnType<typeof beside
   ];
   const line = (team: string, cells: string[]) =>
     `  ${cells[0]}  ${team.padEnd(width)}  ${cells.slice(1).join('  ')}`;
-  return `${[
+  // A blank line apart from the steps above.
+  return `\n${[
     `  top ${top.length} (${variant} RPI):`,
     line(
       'team',
