@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { z } from '@hono/zod-openapi';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rankings } from '../../api/schemas.js';
+import type { Rankings, Saga, SagaSummaries, SagaTimeline } from '../../api/schemas.js';
 import { generateSeason } from '../../domain/season/generateSeason.js';
 import { csvField, GAMES_CSV_HEADER, gameCsvRow } from '../../feeds/writeGames.js';
 import { browserMissing, launchBrowser, type Server, startServer } from '../support/browser.js';
@@ -217,6 +217,63 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
       "The season's",
       'Unadjusted',
     ]);
+  });
+
+  it('follows an unfinished saga on its page and in the list until it ends', async () => {
+    // Prepare: a saga of the served folder, answered as in progress (its first version) to the
+    // console's first requests for it and for the list, as a saga still running is.
+    const { sagas } = await api<Json<typeof SagaSummaries>>('/sagas?limit=50');
+    const id = sagas[0]?.saga_id ?? '';
+    const saga = await api<Json<typeof Saga>>(`/sagas/${id}`);
+    const timeline = await api<Json<typeof SagaTimeline>>(`/sagas/${id}/timeline`);
+    const running = { status: 'in_progress', finished_at: null, version: 1 };
+    let sagaAsked = 0;
+    let listAsked = 0;
+    await page.route(`**/sagas/${id}`, async (route) => {
+      sagaAsked += 1;
+      if (sagaAsked > 1) return route.continue();
+      return route.fulfill({ json: { ...saga, ...running } });
+    });
+    await page.route('**/sagas?limit=50', async (route) => {
+      listAsked += 1;
+      if (listAsked > 1) return route.continue();
+      return route.fulfill({
+        json: { sagas: sagas.map((s, i) => (i === 0 ? { ...s, ...running } : s)) },
+      });
+    });
+
+    // Act
+    try {
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/saga/${id}`);
+      await page.locator('[data-field="status"]', { hasText: 'in progress' }).waitFor();
+      await page
+        .locator('[data-field="status"]', { hasText: saga.status })
+        .waitFor({ timeout: 10_000 });
+      await expect
+        .poll(() => page.locator('#timeline tbody tr').count(), { timeout: 10_000 })
+        .toBe(timeline.entries.length);
+      const asked = sagaAsked;
+      // Longer than the page's poll of a running saga (every second).
+      await page.waitForTimeout(2_500);
+      const askedAfter = sagaAsked;
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/sagas`);
+      await page.locator('#sagas tbody tr:first-child[data-status="in_progress"]').waitFor();
+      await page
+        .locator(`#sagas tbody tr:first-child[data-status="${saga.status}"]`)
+        .waitFor({ timeout: 10_000 });
+      const listed = await page
+        .locator('#sagas tbody tr')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status')));
+
+      // Assess: the end shown without a reload, and the finished saga asked for no more.
+      expect(listed).toEqual(sagas.map((s) => s.status));
+      expect(askedAfter).toBe(asked);
+    } finally {
+      await page.unroute(`**/sagas/${id}`);
+      await page.unroute('**/sagas?limit=50');
+    }
   });
 
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {

@@ -1,11 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
 
-/** A number that grows every `ms`: a refresh key for pages that follow a changing state. */
-export function useTick(ms: number): number {
+/**
+ * A number that grows every `ms` while `running`: a refresh key for pages that follow a changing
+ * state (a page whose state has settled passes `running` false and asks no more).
+ */
+export function useTick(ms: number, running = true): number {
   const [tick, setTick] = useState(0);
   useEffect(() => {
+    if (!running) return undefined;
     const timer = setInterval(() => setTick((n) => n + 1), ms);
     return () => clearInterval(timer);
-  }, [ms]);
+  }, [ms, running]);
   return tick;
 }

@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
 import type { Saga, SagaTimeline, TimelineEntry } from '../api/types.js';
 import { numeric, ScrollingTable } from '../components/DataTable.js';
@@ -9,16 +9,32 @@ import { duration, instant } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
 import { useAnswer } from '../lib/useAnswer.js';
-import { SagaStatus } from './SagasView.js';
+import { useTick } from '../lib/useTick.js';
+import { SagaStatus, unfinished } from './SagasView.js';
 
 const OUTCOMES = ['completed', 'failed', 'timed_out', 'held', 'running'] as const;
 const OUTCOME_COLOURS = ['#1a7f37', '#cf222e', '#8250df', '#9a6700', '#0969da'];
 
-/** A saga: what it was asked, its steps, and its timeline of steps and compensations. */
+/** How often a saga's page asks for the saga again while it runs or compensates. */
+export const SAGA_POLL_MS = 1_000;
+
+/**
+ * A saga: what it was asked, its steps, and its timeline of steps and compensations; followed
+ * while it runs or compensates (asked for again every second, its timeline again whenever it
+ * moved), until it ends.
+ */
 export function SagaView(props: { id: string; season: string }) {
   const path = `sagas/${encodeURIComponent(props.id)}`;
-  const saga = useAnswer<Saga>(apiUrl(path));
-  const timeline = useAnswer<SagaTimeline>(apiUrl(`${path}/timeline`));
+  const [running, setRunning] = useState(false);
+  const tick = useTick(SAGA_POLL_MS, running);
+  const saga = useAnswer<Saga>(apiUrl(path), tick);
+  const moved = saga?.kind === 'ok' ? saga.data.version : undefined;
+  const timeline = useAnswer<SagaTimeline>(
+    saga === undefined ? undefined : apiUrl(`${path}/timeline`),
+    moved,
+  );
+  const now = saga?.kind === 'ok' && unfinished(saga.data.status);
+  useEffect(() => setRunning(now), [now]);
   return (
     <>
       <h2 tabIndex={-1}>Saga {props.id.slice(0, 8)}</h2>

@@ -1,16 +1,34 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
-import type { Health, SagaList } from '../api/types.js';
+import type { Health, SagaList, SagaStatus as SagaStatusName } from '../api/types.js';
 import { numeric, ScrollingTable } from '../components/DataTable.js';
 import { Pending } from '../components/Pending.js';
 import { duration, instant } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { useAnswer } from '../lib/useAnswer.js';
+import { useTick } from '../lib/useTick.js';
 
-/** The latest sagas with their status; a saga's page shows its timeline. */
+/** How often the list asks for the sagas again while one of them runs or compensates. */
+export const SAGAS_POLL_MS = 2_000;
+
+/** Whether a saga is still under way: running its steps or compensating. */
+export const unfinished = (status: SagaStatusName) =>
+  status === 'in_progress' || status === 'compensating';
+
+/**
+ * The latest sagas with their status, fetched again when the rankings change and, while one of
+ * them is unfinished, every 2 s until they have all ended; a saga's page shows its timeline.
+ */
 export function SagasView(props: { season: string; version: number }) {
-  const sagas = useAnswer<SagaList>(apiUrl('sagas', { limit: '50' }), props.version);
-  const health = useAnswer<Health>(apiUrl('health'), props.version);
+  const [running, setRunning] = useState(false);
+  const tick = useTick(SAGAS_POLL_MS, running);
+  const refresh = `${props.version}/${tick}`;
+  const sagas = useAnswer<SagaList>(apiUrl('sagas', { limit: '50' }), refresh);
+  const health = useAnswer<Health>(apiUrl('health'), refresh);
+  const now =
+    (sagas?.kind === 'ok' && sagas.data.sagas.some((s) => unfinished(s.status))) ||
+    (health?.kind === 'ok' && health.data.sagas.running > 0);
+  useEffect(() => setRunning(now), [now]);
   return (
     <>
       <h2 tabIndex={-1}>Sagas</h2>
