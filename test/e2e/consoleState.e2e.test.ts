@@ -51,6 +51,7 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
         interval: 250,
       })
       .toBe('completed');
+    return saga_id;
   };
 
   /** Opens a page of the console and waits until it has loaded what it shows. */
@@ -274,6 +275,31 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
       await page.unroute(`**/sagas/${id}`);
       await page.unroute('**/sagas?limit=50');
     }
+  });
+
+  it("shows a saga's RPI variant and division beside its season, day and profile", async () => {
+    // Prepare
+    const id = await rate({ season: '2026', profile: PROFILE, variant: 'non-conference' });
+
+    // Act
+    await open(`#/saga/${id}`);
+    const facts = await page
+      .locator('dl[aria-label="Saga"] > div')
+      .evaluateAll((rows) =>
+        rows.map((row) => [
+          row.querySelector('dt')?.textContent,
+          row.querySelector('dd')?.textContent,
+        ]),
+      );
+
+    // Assess
+    expect(facts.slice(1, 6)).toEqual([
+      ['Season', '2026'],
+      ['As of', 'whole season'],
+      ['Profile', PROFILE],
+      ['Division', 'all divisions'],
+      ['RPI', 'non-conference'],
+    ]);
   });
 
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {

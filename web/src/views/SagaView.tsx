@@ -78,6 +78,14 @@ function SagaSummary(props: { saga: Saga }) {
           <dd>{s.data.profile}</dd>
         </div>
         <div>
+          <dt>Division</dt>
+          <dd data-field="division">{s.data.division ?? 'all divisions'}</dd>
+        </div>
+        <div>
+          <dt>RPI</dt>
+          <dd data-field="variant">{s.data.variant ?? 'unadjusted'}</dd>
+        </div>
+        <div>
           <dt>Started</dt>
           <dd>{instant(s.started_at)}</dd>
         </div>
