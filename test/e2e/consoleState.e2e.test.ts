@@ -302,6 +302,27 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     ]);
   });
 
+  it("keeps the page's scope in a team's links to its opponents, the match list's as the opponents table's", async () => {
+    // Prepare
+    const team = season.teams[0]?.team ?? '';
+    const query = `season=2026&profile=${PROFILE}&variant=non-conference`;
+
+    // Act
+    await open(`#/team/${encodeURIComponent(team)}?${query}`);
+    const scopes = async (links: string) =>
+      new Set(
+        (await page.locator(links).evaluateAll((as) => as.map((a) => a.getAttribute('href')))).map(
+          (link) => link?.split('?')[1],
+        ),
+      );
+    const matchLinks = await scopes('#matches a');
+    const opponentLinks = await scopes('#opponents a');
+
+    // Assess
+    expect([...matchLinks]).toEqual([query]);
+    expect([...opponentLinks]).toEqual([query]);
+  });
+
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {
     // Prepare: the rankings page, connected; then the server stopped, a result ingested into
     // its folder, and the server started again, whose catch-up rates the season anew.

@@ -2,13 +2,17 @@ import type { Match } from '../api/types.js';
 import { ScrollingTable } from '../components/DataTable.js';
 import { record } from '../lib/format.js';
 import { href } from '../lib/route.js';
+import type { Scope } from '../lib/scope.js';
 
-/** A team's matches and its results, corrections and cancellations marked. */
+/**
+ * A team's matches and its results, corrections and cancellations marked; each opponent's link
+ * keeps the page's scope.
+ */
 export function MatchList(props: {
   id: string;
   matches: readonly Match[];
   name: (id: string) => string;
-  season: string;
+  scope: Scope;
 }) {
   const { id } = props;
   const rows = [...props.matches].sort((a, b) => a.played_on.localeCompare(b.played_on));
@@ -50,9 +54,7 @@ export function MatchList(props: {
             <tr key={m.match_id} data-status={m.status} class={m.status}>
               <td>{m.played_on}</td>
               <td>
-                <a href={href('team', opponent, { season: props.season })}>
-                  {props.name(opponent)}
-                </a>
+                <a href={href('team', opponent, { ...props.scope })}>{props.name(opponent)}</a>
               </td>
               <td>{m.neutral ? 'neutral' : home ? 'home' : 'away'}</td>
               <td>

@@ -113,7 +113,7 @@ export function TeamView(props: {
       <section aria-labelledby="matches-heading">
         <h3 id="matches-heading">Matches</h3>
         <Pending answer={matches} what="the matches">
-          {(m) => <MatchList id={id} matches={m.matches} name={name} season={season} />}
+          {(m) => <MatchList id={id} matches={m.matches} name={name} scope={scope} />}
         </Pending>
       </section>
     </>
