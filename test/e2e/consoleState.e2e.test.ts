@@ -323,6 +323,44 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     expect([...opponentLinks]).toEqual([query]);
   });
 
+  it('says nothing is rated yet on an empty data folder, and shows the rankings once a season is ingested into it', async () => {
+    // Prepare: a server of a folder that holds nothing.
+    const emptyData = resolve(folder, 'empty');
+    const empty = await startServer(['serve', '--data-dir', emptyData, '--port', '0'], emptyData);
+    try {
+      const shown = async (hash: string) => {
+        await page.goto('about:blank');
+        await page.goto(`${empty.url}/${hash}`);
+        await page.locator('main h2').waitFor();
+        await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
+        return {
+          heading: await page.textContent('main h2'),
+          alerts: await page.locator('main [role="alert"]').allTextContents(),
+          note: await page.locator('main [data-state="nothing-rated"]').count(),
+        };
+      };
+
+      // Act
+      const rankings = await shown('#/');
+      const conferences = await shown('#/conferences');
+      const team = await shown(`#/team/${encodeURIComponent(season.teams[0]?.team ?? '')}`);
+      await shown('#/');
+      await page.locator('.live-state[data-mode="live"]').waitFor();
+      const games = resolve(folder, 'games.csv');
+      expect((await runCli(['ingest', games, '--data-dir', emptyData, '--json'])).code).toBe(0);
+      await page.locator('#rankings tbody tr').first().waitFor({ timeout: 30_000 });
+      const after = await page.textContent('main h2');
+
+      // Assess: what to run, no season guessed from the clock and no error; then the rankings.
+      expect(rankings).toEqual({ heading: 'Rankings', alerts: [], note: 1 });
+      expect(conferences).toEqual({ heading: 'Conferences', alerts: [], note: 1 });
+      expect(team).toEqual({ heading: season.teams[0]?.team, alerts: [], note: 1 });
+      expect(after).toBe('Rankings, season 2026');
+    } finally {
+      await empty.stop();
+    }
+  });
+
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {
     // Prepare: the rankings page, connected; then the server stopped, a result ingested into
     // its folder, and the server started again, whose catch-up rates the season anew.

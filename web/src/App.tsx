@@ -31,6 +31,7 @@ export function App() {
   const route = useRoute();
   const [seasonsKey, setSeasonsKey] = useState(0);
   const seasons = useAnswer<Seasons>(apiUrl('seasons'), seasonsKey);
+  // No season: the server's seasons are loading, or it has rated none yet.
   const season = route.query.get('season') ?? newestSeason(seasons);
   const live = useLive(season);
   useEffect(() => setSeasonsKey(live.version), [live.version]);
@@ -98,7 +99,7 @@ export function App() {
         )}
       </div>
       <main id="main" ref={main} tabIndex={-1}>
-        {season === undefined ? (
+        {season === undefined && seasons === undefined ? (
           <p class="note" aria-busy="true">
             Loading the seasons…
           </p>
@@ -109,29 +110,44 @@ export function App() {
     </>
   );
 
+  /** The newest season listed; none while the list loads or where nothing is rated yet. */
   function newestSeason(answer: Loaded<Seasons>): string | undefined {
     if (answer === undefined) return undefined;
-    if (answer.kind === 'ok') return answer.data.seasons[0]?.season ?? FALLBACK_SEASON;
+    if (answer.kind === 'ok') return answer.data.seasons[0]?.season;
     return FALLBACK_SEASON;
   }
 }
 
-function Page(props: { route: Route; season: string; seasons: Loaded<Seasons>; version: number }) {
+function Page(props: {
+  route: Route;
+  /** None where the server has rated no season yet (and the address names none). */
+  season: string | undefined;
+  seasons: Loaded<Seasons>;
+  version: number;
+}) {
   const { route, season, seasons, version } = props;
   const [page, id] = route.path;
   switch (page ?? '') {
     case '':
-      return (
+      return season === undefined ? (
+        <NothingRated heading="Rankings" />
+      ) : (
         <RankingsView season={season} seasons={seasons} query={route.query} version={version} />
       );
     case 'team':
-      return id ? (
-        <TeamView id={id} season={season} query={route.query} version={version} />
-      ) : (
+      return !id ? (
         <NotFound />
+      ) : season === undefined ? (
+        <NothingRated heading={id} />
+      ) : (
+        <TeamView id={id} season={season} query={route.query} version={version} />
       );
     case 'conferences':
-      return <ConferencesView season={season} query={route.query} version={version} />;
+      return season === undefined ? (
+        <NothingRated heading="Conferences" />
+      ) : (
+        <ConferencesView season={season} query={route.query} version={version} />
+      );
     case 'store':
       return <StoreView />;
     case 'consumers':
@@ -145,6 +161,25 @@ function Page(props: { route: Route; season: string; seasons: Loaded<Seasons>; v
     default:
       return <NotFound />;
   }
+}
+
+/**
+ * A page of the rankings where the server has rated no season yet (an empty data folder): what
+ * to run, instead of a season guessed and its rankings' 404. The page shows the rankings once a
+ * saga has published some (`GET /live` says so and the seasons are asked for again).
+ */
+function NothingRated(props: { heading: string }) {
+  return (
+    <>
+      <h2 tabIndex={-1}>{props.heading}</h2>
+      <p class="note" data-state="nothing-rated">
+        Nothing is rated yet: this server has published no season's rankings. Give it a season's
+        results, e.g. <code>matchstream ingest FILE --data-dir DIR</code> into the folder it serves
+        (or <code>matchstream start --games FILE --data-dir DIR --serve</code>); the rankings show
+        here once a saga has rated them.
+      </p>
+    </>
+  );
 }
 
 function NotFound() {

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiUrl, getJson } from '../api/client.js';
-import type { Rankings, RankingsChange } from '../api/types.js';
+import type { Rankings, RankingsChange, Seasons } from '../api/types.js';
 
 /** How the console hears of new calculations. */
 export type LiveMode = 'connecting' | 'live' | 'polling';
@@ -21,7 +21,8 @@ const POLL_MS = 10_000;
  * Follows `GET /live` (server-sent events): each `calculation` event (a season's rankings
  * changed) bumps `version`, as does a reconnection after the stream was lost; an `events` event, where the server sends it, the event count. Where the server has no stream (501 on AWS, or a
  * server without the route) it polls the season's rankings every 10 s instead and bumps
- * `version` when their calculation changes.
+ * `version` when their calculation changes (with no season yet, the seasons, and bumps it when
+ * the first is listed).
  */
 export function useLive(season: string | undefined): Live {
   const [live, setLive] = useState<Live>({
@@ -73,11 +74,19 @@ export function useLive(season: string | undefined): Live {
   }, []);
 
   useEffect(() => {
-    if (!polling || season === undefined) return undefined;
+    if (!polling) return undefined;
     setLive((now) => ({ ...now, mode: 'polling' }));
     let last: string | undefined;
     let stopped = false;
     const poll = async () => {
+      if (season === undefined) {
+        // No season rated yet: the first one listed is the change the console waits for.
+        const seasons = await getJson<Seasons>(apiUrl('seasons'));
+        if (stopped || seasons.kind !== 'ok' || seasonRef.current !== undefined) return;
+        if (seasons.data.seasons.length > 0)
+          setLive((now) => ({ ...now, version: now.version + 1 }));
+        return;
+      }
       const answer = await getJson<Rankings>(apiUrl('rankings', { season }));
       if (stopped || answer.kind !== 'ok' || seasonRef.current !== season) return;
       const { calculation_id, published_at } = answer.data;

@@ -23,7 +23,7 @@ export const SAGA_POLL_MS = 1_000;
  * while it runs or compensates (asked for again every second, its timeline again whenever it
  * moved), until it ends.
  */
-export function SagaView(props: { id: string; season: string }) {
+export function SagaView(props: { id: string; season: string | undefined }) {
   const path = `sagas/${encodeURIComponent(props.id)}`;
   const [running, setRunning] = useState(false);
   const tick = useTick(SAGA_POLL_MS, running);

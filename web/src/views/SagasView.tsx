@@ -19,7 +19,7 @@ export const unfinished = (status: SagaStatusName) =>
  * The latest sagas with their status, fetched again when the rankings change and, while one of
  * them is unfinished, every 2 s until they have all ended; a saga's page shows its timeline.
  */
-export function SagasView(props: { season: string; version: number }) {
+export function SagasView(props: { season: string | undefined; version: number }) {
   const [running, setRunning] = useState(false);
   const tick = useTick(SAGAS_POLL_MS, running);
   const refresh = `${props.version}/${tick}`;
@@ -116,7 +116,7 @@ export function SagaStatus(props: { status: string }) {
   return <span class={`badge ${tone}`}>{props.status.replace('_', ' ')}</span>;
 }
 
-function SagaLookup(props: { season: string }) {
+function SagaLookup(props: { season: string | undefined }) {
   const [id, setId] = useState('');
   return (
     <form
