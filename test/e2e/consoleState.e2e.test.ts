@@ -361,6 +361,34 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     }
   });
 
+  it("says a chart could not be drawn when Plot's chunk does not load (a page opened before a rebuild)", async () => {
+    // Prepare: the chunk gone, as after a rebuild renamed it.
+    const before = thrown.length;
+    await page.route('**/assets/plot-*.js', (route) => route.fulfill({ status: 404 }));
+
+    // Act
+    try {
+      await open('#/conferences');
+      const note = page.locator('#conferences-chart [data-state="chart-failed"]');
+      await note.waitFor({ timeout: 10_000 });
+      const text = await note.textContent();
+      // Another page's chart, without a reload: Chromium keeps the failed import, so it says
+      // the same rather than staying empty.
+      await page.unroute('**/assets/plot-*.js');
+      await page.click('nav a[href^="#/store"]');
+      const storeNote = await page
+        .locator('#events-chart [data-state="chart-failed"]')
+        .textContent({ timeout: 10_000 });
+
+      // Assess
+      expect(text).toMatch(/^The chart could not be drawn: its code did not load \(.+\)\. Reload/);
+      expect(storeNote).toBe(text);
+      expect(thrown.slice(before)).toEqual([]);
+    } finally {
+      await page.unroute('**/assets/plot-*.js');
+    }
+  });
+
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {
     // Prepare: the rankings page, connected; then the server stopped, a result ingested into
     // its folder, and the server started again, whose catch-up rates the season anew.

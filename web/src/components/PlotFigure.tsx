@@ -2,10 +2,18 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type * as P from '../lib/plot.js';
 
-/** Observable Plot, loaded with the first chart: the pages without one do without its 250 kB. */
+/**
+ * Observable Plot, loaded with the first chart: the pages without one do without its 250 kB. A
+ * load that failed (the server away, or a page opened before a rebuild asking for a chunk the
+ * build no longer has) is tried again by the next chart, where the browser does not keep the
+ * failure (Chromium does: a reload loads it).
+ */
 let library: Promise<typeof P> | undefined;
 const loadPlot = () => {
-  library ??= import('../lib/plot.js');
+  library ??= import('../lib/plot.js').catch((cause: unknown) => {
+    library = undefined;
+    throw cause;
+  });
   return library;
 };
 
@@ -22,8 +30,16 @@ export function PlotFigure(props: {
   const holder = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [Plot, setPlot] = useState<typeof P>();
+  const [failed, setFailed] = useState<string>();
   useEffect(() => {
-    void loadPlot().then((loaded) => setPlot(() => loaded));
+    let gone = false;
+    loadPlot().then(
+      (loaded) => gone || setPlot(() => loaded),
+      (cause: unknown) => gone || setFailed(cause instanceof Error ? cause.message : String(cause)),
+    );
+    return () => {
+      gone = true;
+    };
   }, []);
   useEffect(() => {
     const element = holder.current;
@@ -44,6 +60,12 @@ export function PlotFigure(props: {
   return (
     <figure class="chart" id={props.id}>
       <div ref={holder} class="chart-area" />
+      {failed !== undefined && (
+        <p class="note error" data-state="chart-failed">
+          The chart could not be drawn: its code did not load ({failed}). Reload the page to try
+          again (a console open since the server was updated needs that).
+        </p>
+      )}
       <figcaption>{props.caption}</figcaption>
     </figure>
   );
