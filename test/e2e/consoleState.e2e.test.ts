@@ -389,6 +389,42 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     }
   });
 
+  it("says under a variant that the team's record counts that variant's games, not the matches listed below", async () => {
+    // Prepare: the season's non-conference RPI, and a team that played outside its conference.
+    await rate({ season: '2026', profile: PROFILE, variant: 'non-conference' });
+    const scoped = await api<Json<typeof Rankings>>(
+      `/rankings?season=2026&profile=${PROFILE}&variant=non-conference`,
+    );
+    const current = await api<Json<typeof Rankings>>('/rankings?season=2026');
+    const entry = scoped.rankings.find(
+      (e) => e.games > 0 && e.games < (current.rankings.find((c) => c.team === e.team)?.games ?? 0),
+    );
+    if (!entry) throw new Error('no team with both kinds of game');
+    const record = `${entry.wins}-${entry.losses}-${entry.ties}`;
+
+    // Act
+    await open(
+      `#/team/${encodeURIComponent(entry.team)}?profile=${PROFILE}&variant=non-conference`,
+    );
+    const section = page.locator('section[aria-labelledby="rpi-heading"]');
+    const shown = {
+      heading: await page.textContent('#rpi-heading'),
+      record: await section.locator('[data-field="record"]').textContent(),
+      counted: await section.locator('[data-field="counted"]').textContent(),
+    };
+    await open(`#/team/${encodeURIComponent(entry.team)}`);
+    const seasonCounted = await page.locator('[data-field="counted"]').count();
+
+    // Assess
+    expect(shown).toEqual({
+      heading: `Record and RPI (non-conference RPI, season 2026, profile ${PROFILE})`,
+      record,
+      counted:
+        "The record and the rates count its non-conference games; the matches below are all of the season's.",
+    });
+    expect(seasonCounted).toBe(0);
+  });
+
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {
     // Prepare: the rankings page, connected; then the server stopped, a result ingested into
     // its folder, and the server started again, whose catch-up rates the season anew.

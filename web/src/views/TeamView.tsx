@@ -1,10 +1,10 @@
 import { useCallback } from 'preact/hooks';
 import { apiUrl } from '../api/client.js';
-import type { TeamDetail, TeamMatches, TeamWeekly } from '../api/types.js';
+import type { Rankings, TeamDetail, TeamMatches, TeamWeekly } from '../api/types.js';
 import { Pending } from '../components/Pending.js';
 import { ratio, record } from '../lib/format.js';
 import { href } from '../lib/route.js';
-import { scopeLabel, scopeOf, useRankings } from '../lib/scope.js';
+import { type Scope, scopeLabel, scopeOf, useRankings } from '../lib/scope.js';
 import { useTeams } from '../lib/teams.js';
 import { useAnswer } from '../lib/useAnswer.js';
 import { MatchList } from './MatchList.js';
@@ -55,47 +55,55 @@ export function TeamView(props: {
               <dt>Region</dt>
               <dd>{t.region ?? '–'}</dd>
             </div>
-            <div>
-              <dt>Record</dt>
-              <dd data-field="record">{entry ? record(entry) : '–'}</dd>
-            </div>
-            <div>
-              <dt>Rank</dt>
-              <dd data-field="rank">{entry?.rank ?? '–'}</dd>
-            </div>
           </dl>
         )}
       </Pending>
 
       <section aria-labelledby="rpi-heading">
-        <h3 id="rpi-heading">RPI components ({scopeLabel(scope)})</h3>
+        <h3 id="rpi-heading">Record and RPI ({scopeLabel(scope)})</h3>
         <Pending answer={rankings} what="the rankings">
-          {() =>
+          {(data) =>
             entry ? (
-              <dl class="facts components">
-                <div>
-                  <dt>
-                    <abbr title="Winning percentage">WP</abbr>
-                  </dt>
-                  <dd data-field="wp">{ratio(entry.wp)}</dd>
-                </div>
-                <div>
-                  <dt>
-                    <abbr title="Opponents' winning percentage">OWP</abbr>
-                  </dt>
-                  <dd data-field="owp">{ratio(entry.owp)}</dd>
-                </div>
-                <div>
-                  <dt>
-                    <abbr title="Opponents' opponents' winning percentage">OOWP</abbr>
-                  </dt>
-                  <dd data-field="oowp">{ratio(entry.oowp)}</dd>
-                </div>
-                <div>
-                  <dt>RPI</dt>
-                  <dd data-field="rpi">{ratio(entry.rpi)}</dd>
-                </div>
-              </dl>
+              <>
+                <dl class="facts components">
+                  <div>
+                    <dt>Record</dt>
+                    <dd data-field="record">{record(entry)}</dd>
+                  </div>
+                  <div>
+                    <dt>Rank</dt>
+                    <dd data-field="rank">{entry.rank ?? '–'}</dd>
+                  </div>
+                  <div>
+                    <dt>
+                      <abbr title="Winning percentage">WP</abbr>
+                    </dt>
+                    <dd data-field="wp">{ratio(entry.wp)}</dd>
+                  </div>
+                  <div>
+                    <dt>
+                      <abbr title="Opponents' winning percentage">OWP</abbr>
+                    </dt>
+                    <dd data-field="owp">{ratio(entry.owp)}</dd>
+                  </div>
+                  <div>
+                    <dt>
+                      <abbr title="Opponents' opponents' winning percentage">OOWP</abbr>
+                    </dt>
+                    <dd data-field="oowp">{ratio(entry.oowp)}</dd>
+                  </div>
+                  <div>
+                    <dt>RPI</dt>
+                    <dd data-field="rpi">{ratio(entry.rpi)}</dd>
+                  </div>
+                </dl>
+                {countedGames(scope, data.variant) && (
+                  <p class="note" data-field="counted">
+                    The record and the rates count {countedGames(scope, data.variant)}; the matches
+                    below are all of the season's.
+                  </p>
+                )}
+              </>
             ) : (
               <p class="note">This calculation does not rate the team.</p>
             )
@@ -118,4 +126,17 @@ export function TeamView(props: {
       </section>
     </>
   );
+}
+
+/**
+ * The games a calculation of the scope counts, where they are not all the season's (as the
+ * match list's are): "its non-conference games up to 2026-10-01"; undefined where they are.
+ */
+function countedGames(scope: Scope, variant: Rankings['variant']): string | undefined {
+  const games = [
+    variant === 'non-conference' ? 'its non-conference games' : 'its games',
+    ...(scope.division ? [`against division ${scope.division} teams`] : []),
+    ...(scope.as_of ? [`up to ${scope.as_of}`] : []),
+  ];
+  return games.length === 1 && variant !== 'non-conference' ? undefined : games.join(' ');
 }
