@@ -425,6 +425,19 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     expect(seasonCounted).toBe(0);
   });
 
+  it("says under a variant that the team's week-by-week ratings are of the unadjusted RPI", async () => {
+    // Act
+    const team = encodeURIComponent(season.teams[0]?.team ?? '');
+    await open(`#/team/${team}?profile=${PROFILE}&variant=non-conference`);
+    const underVariant = await page.textContent('#weekly-heading');
+    await open(`#/team/${team}?profile=${PROFILE}`);
+    const unadjusted = await page.textContent('#weekly-heading');
+
+    // Assess
+    expect(underVariant).toBe('The season week by week, in the unadjusted RPI');
+    expect(unadjusted).toBe('The season week by week');
+  });
+
   it('fetches the rankings again when it reconnects to GET /live: what changed while the server was away is shown', async () => {
     // Prepare: the rankings page, connected; then the server stopped, a result ingested into
     // its folder, and the server started again, whose catch-up rates the season anew.

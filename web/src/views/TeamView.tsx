@@ -112,7 +112,11 @@ export function TeamView(props: {
       </section>
 
       <section aria-labelledby="weekly-heading">
-        <h3 id="weekly-heading">The season week by week</h3>
+        <h3 id="weekly-heading">
+          The season week by week
+          {/* `GET /teams/{id}/weekly` rates each week with the unadjusted RPI alone. */}
+          {scope.variant ? ', in the unadjusted RPI' : ''}
+        </h3>
         <Pending answer={weekly} what="the weekly ratings">
           {(w) => <WeeklyRatings weekly={w} name={name} scope={scope} />}
         </Pending>
