@@ -1,7 +1,11 @@
+import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
-import { eventCounts } from '../../projections/readModels/pipelineStats.js';
+import type { DocumentStore } from '../../projections/DocumentStore.js';
+import { eventCounts, uncounted } from '../../projections/readModels/pipelineStats.js';
 import { lastSaga, sagaMetrics } from '../../sagas/sagasReadModel.js';
 import { sharedSnapshot } from '../../stream/breaker/BreakerStateStore.js';
+import type { DeadLetter } from '../../stream/consumer/DeadLetterQueue.js';
+import { eventDaysOfRecord } from '../../stream/redrive/Letter.js';
 import {
   activeDocuments,
   activeGeneration,
@@ -44,9 +48,10 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
 
 /** Everything `status` reports of a data folder (`onItems`: the events table read so far). */
 export async function statusReport(reader: FolderReader, onItems?: (items: number) => void) {
+  const statsStore = await activeDocuments(reader, 'pipeline-stats');
   const [events, stats, sagas, letters, lag, readModels, breakers] = await Promise.all([
     reader.storedEvents(onItems),
-    activeDocuments(reader, 'pipeline-stats').then(eventCounts),
+    eventCounts(statsStore),
     activeDocuments(reader, 'sagas'),
     reader.deadLetters(),
     lagOrReason(reader),
@@ -61,11 +66,18 @@ export async function statusReport(reader: FolderReader, onItems?: (items: numbe
   ]);
   const byConsumer: Record<string, number> = {};
   for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
+  const deadLettered = await givenUp(letters, statsStore);
   return {
     events,
     applied: {
       total: stats.total,
-      pending: Math.max(events.total + (events.archived?.events ?? 0) - stats.total, 0),
+      // Stored, neither applied nor given up on: what the read models' consumer has still to
+      // read. A pipeline does not apply an event the read models dead-lettered: a redrive does.
+      pending: Math.max(
+        events.total + (events.archived?.events ?? 0) - stats.total - deadLettered,
+        0,
+      ),
+      dead_lettered: deadLettered,
     },
     read_models: readModels,
     ...lag,
@@ -77,6 +89,30 @@ export async function statusReport(reader: FolderReader, onItems?: (items: numbe
     last_saga: (await lastSaga(sagas)) ?? null,
     sagas: await sagaMetrics(sagas),
   };
+}
+
+/**
+ * How many stored events the read models gave up on and have not applied: those of the
+ * letters of the consumer that feeds them (or of the event counts' own rebuild or generation
+ * consumer) that the event counts do not hold. A letter the read models failed on may have been
+ * counted all the same (the read models are applied side by side): it is not one of them.
+ */
+async function givenUp(letters: readonly DeadLetter[], stats: DocumentStore): Promise<number> {
+  const seen = new Set<string>();
+  const events = letters
+    .filter(
+      (l) =>
+        l.consumer === READ_MODELS_CONSUMER ||
+        /^(rebuild:pipeline-stats|read-model:pipeline-stats:g\d+)$/.test(l.consumer),
+    )
+    .flatMap((l) => (l.record ? eventDaysOfRecord(l.record) : []))
+    .filter((e) => {
+      const key = `${e.aggregate_id}\u0000${e.sequence}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  return (await uncounted(stats, events)).length;
 }
 
 type StatusReport = Awaited<ReturnType<typeof statusReport>> & { data_dir: string };
@@ -102,6 +138,10 @@ function describe(report: StatusReport): string {
       report.applied.pending === 0
         ? ''
         : `, ${report.applied.pending.toLocaleString('en-US')} pending (applied when a pipeline runs on the folder: start, serve)`
+    }${
+      report.applied.dead_lettered === 0
+        ? ''
+        : `, ${report.applied.dead_lettered.toLocaleString('en-US')} dead-lettered (see "matchstream dead-letters list")`
     }`,
     ...(report.consumers === null
       ? ['  consumers    unknown: the change stream cannot be read']

@@ -1,6 +1,13 @@
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import type { DocumentStore } from '../DocumentStore.js';
-import type { DocChanges, DocKey, DocView, Projection, StoredDoc } from '../Projection.js';
+import {
+  type DocChanges,
+  type DocKey,
+  type DocView,
+  keyString,
+  type Projection,
+  type StoredDoc,
+} from '../Projection.js';
 
 /** One stream's events of one day, by type, with the last sequence counted. */
 interface DayContribution {
@@ -39,6 +46,28 @@ export const pipelineStatsProjection: Projection = {
     return { put: [{ ...key, doc: { counts, version: event.sequence } }], marks };
   },
 };
+
+/**
+ * Of these stored events (each with the day of its timestamp when known), those the read
+ * model has not counted: its count of the event's stream and day does not reach the event's
+ * sequence. An event whose day is not known is taken as not counted.
+ */
+export async function uncounted<E extends { aggregate_id: string; sequence: number; day?: string }>(
+  store: DocumentStore,
+  events: readonly E[],
+): Promise<E[]> {
+  const keys = events.flatMap((e) =>
+    e.day === undefined ? [] : [contributionKey(e.day, e.aggregate_id)],
+  );
+  const found = keys.length === 0 ? new Map() : await store.getMany(keys);
+  return events.filter((e) => {
+    if (e.day === undefined) return true;
+    const counted = found.get(keyString(contributionKey(e.day, e.aggregate_id))) as
+      | DayContribution
+      | undefined;
+    return counted === undefined || counted.version < e.sequence;
+  });
+}
 
 /** A day's counts by type, as summed under a mark of the day. */
 interface DaySum {

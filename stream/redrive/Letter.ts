@@ -100,6 +100,37 @@ export function eventRefOfRecord(record: KinesisStreamRecord): EventRef | undefi
 }
 
 /**
+ * Each stored event a Kinesis record of the change stream is about, with the day of its
+ * timestamp when the change record's new image says it (its envelope's `timestamp`, which
+ * stays readable when the event's data does not). Empty when the record is not a change record.
+ */
+export function eventDaysOfRecord(
+  record: KinesisStreamRecord,
+): { readonly aggregate_id: string; readonly sequence: number; readonly day?: string }[] {
+  const ref = eventRefOfRecord(record);
+  if (ref === undefined) return [];
+  let events: unknown;
+  try {
+    const change = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
+    events = change?.dynamodb?.NewImage?.events?.L;
+  } catch {
+    events = undefined;
+  }
+  return Array.from({ length: ref.last_sequence - ref.sequence + 1 }, (_, i) => {
+    const event = Array.isArray(events) ? (events[i] as unknown) : undefined;
+    const timestamp =
+      isObject(event) && isObject(event.M) ? stringAttribute(event.M.timestamp) : undefined;
+    return {
+      aggregate_id: ref.aggregate_id,
+      sequence: ref.sequence + i,
+      ...(timestamp !== undefined && /^\d{4}-\d{2}-\d{2}/.test(timestamp)
+        ? { day: timestamp.slice(0, 10) }
+        : {}),
+    };
+  });
+}
+
+/**
  * The stored event an envelope names (a bus event's `detail`, a PutEvents entry's `Detail`, a
  * claim check included): its `aggregate_id` and `sequence`.
  */

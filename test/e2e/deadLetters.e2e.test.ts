@@ -92,6 +92,7 @@ describe('matchstream dead-letters', () => {
     ]);
     const missing = await runCli(['dead-letters', 'show', '000000000000', '--data-dir', data]);
     const future = await list('--since', '2999-01-01');
+    const status = await runCli(['status', '--data-dir', data, '--json']);
 
     // Assess: match:bad by the read models; the corrupt commit by the two consumers of every
     // stream.
@@ -120,6 +121,9 @@ describe('matchstream dead-letters', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^matchstream: no dead letter 000000000000 in .*\n$/);
     expect(future).toEqual([]);
+    // Of the read models' two letters, only the corrupt commit went unapplied: match:bad failed
+    // in the buggy read model alone, and the others (the event counts among them) applied it.
+    expect(JSON.parse(status.stdout).applied).toMatchObject({ pending: 0, dead_lettered: 1 });
   });
 
   it('refuses bad input in one line, doing nothing', async () => {

@@ -414,7 +414,11 @@ describe('matchstream serve and status on a data folder', () => {
     expect(status.events.total).toBe(ingest.events_appended);
     expect(status.events.by_type.MatchRecorded).toBe(ingest.appended);
     expect(status.events.by_type.TeamRegistered).toBe(ingest.teams_registered);
-    expect(status.applied).toEqual({ total: 0, pending: ingest.events_appended });
+    expect(status.applied).toEqual({
+      total: 0,
+      pending: ingest.events_appended,
+      dead_lettered: 0,
+    });
     expect(status.consumers).toEqual([]);
     expect(text.stdout).toContain(`events       ${ingest.events_appended} stored (`);
     expect(text.stdout).toContain(`0 applied, ${ingest.events_appended} pending`);
