@@ -519,7 +519,10 @@ export const SagaTimeline = z
   .strictObject({
     saga_id: z.string(),
     started_at: instant.nullable(),
-    finished_at: instant.nullable().openapi({ description: 'When it completed or compensated' }),
+    finished_at: instant.nullable().openapi({
+      description:
+        'When it completed, compensated or failed (a compensation given up on); null while it runs',
+    }),
     entries: list(
       z
         .strictObject({

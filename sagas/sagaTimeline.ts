@@ -26,6 +26,7 @@ export interface TimelineEntry {
 /** A saga's attempts in the order they started, and when the saga began and ended. */
 export interface SagaTimeline {
   readonly started_at: string | null;
+  /** When it completed, compensated, or failed (a compensation given up on); null while it runs. */
   readonly finished_at: string | null;
   readonly entries: readonly TimelineEntry[];
 }
@@ -132,6 +133,8 @@ export function sagaTimeline(events: readonly EventEnvelope[]): SagaTimeline {
           will_retry: e.data.will_retry,
           retry_at: null,
         });
+        // A compensation given up on ends the saga, failed (as `foldSaga` has it).
+        if (!e.data.will_retry) finishedAt = at;
         break;
       case 'SagaCompleted':
       case 'SagaCompensated':

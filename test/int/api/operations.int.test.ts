@@ -121,3 +121,59 @@ describe('the operations side of the API', () => {
     expect(second.read_models.every((r) => r.active === 1)).toBe(true);
   });
 });
+
+describe('the timeline of a saga whose compensation gave up', () => {
+  it('ends when the saga failed, as the saga itself says', async () => {
+    // Prepare: the cache update fails, then the compensation of the publication fails for good.
+    const failing = await startPipeline({
+      memory: true,
+      debounceMs: 60_000,
+      retryDelayMs: 5,
+      faults: new FaultPlan([
+        { step: 'update_cache', mode: 'error' },
+        { step: 'publish_results', mode: 'error', in: 'compensation' },
+      ]),
+    });
+    try {
+      async function* rows() {
+        yield season.games.map((game, i) => ({
+          kind: 'game' as const,
+          line: i + 2,
+          game,
+          fields: {},
+        }));
+      }
+      await ingestGames(rows(), { store: failing.runtime.store });
+      await failing.runtime.settle();
+      const api = createApi(failing.queries, { token: TOKEN });
+      const posted = await api.request('/sagas', {
+        method: 'POST',
+        body: JSON.stringify({ season: '2026', as_of: '2026-12-31' }),
+        headers: WRITER,
+      });
+      const id = ((await posted.json()) as { saga_id: string }).saga_id;
+      await failing.sagas.waitFor(id);
+      await failing.runtime.settle();
+
+      // Act
+      const saga = (await (await api.request(`/sagas/${id}`)).json()) as {
+        status: string;
+        finished_at: string | null;
+      };
+      const timeline = (await (await api.request(`/sagas/${id}/timeline`)).json()) as {
+        finished_at: string | null;
+        entries: Entry[];
+      };
+
+      // Assess: the saga failed and finished; its timeline ends then, after its last attempt.
+      expect(saga.status).toBe('failed');
+      expect(saga.finished_at).not.toBeNull();
+      expect(timeline.finished_at).toBe(saga.finished_at);
+      const last = timeline.entries.at(-1);
+      expect(last).toMatchObject({ kind: 'compensation', outcome: 'failed', will_retry: false });
+      expect(timeline.finished_at).toBe(last?.ended_at);
+    } finally {
+      await failing.stop();
+    }
+  }, 90_000);
+});
