@@ -170,7 +170,8 @@ function describe(report: StatusReport): string {
         )),
     `  last saga    ${report.last_saga ? `${report.last_saga.saga_id} ${report.last_saga.status}` : 'none'}`,
     `  sagas        ${counted(sagas.total, 'saga')} (${sagas.completed} completed, ${sagas.compensated} compensated, ${sagas.failed} failed, ${sagas.running} running; ` +
-      `completion rate ${sagas.completion_rate ?? '-'}, mean ${sagas.mean_duration_ms ?? '-'} ms)`,
+      `completion rate ${sagas.completion_rate ?? '-'}, compensation rate ${sagas.compensation_rate ?? '-'}, ` +
+      `failure rate ${sagas.failure_rate ?? '-'}, mean ${sagas.mean_duration_ms ?? '-'} ms)`,
     '',
   ];
   return lines.join('\n');

@@ -51,6 +51,7 @@ describe('matchstream serve and status on a data folder', () => {
 
     // Act: status, then serve.
     const status = await runCli(['status', '--data-dir', data, '--json']);
+    const statusText = await runCli(['status', '--data-dir', data, '--no-progress']);
     const { child, url, output } = await serve(data);
     const rankings = (await (await fetch(`${url}/rankings?season=2026`)).json()) as {
       calculation_id: string;
@@ -80,6 +81,10 @@ describe('matchstream serve and status on a data folder', () => {
       last_saga: { saga_id: started.saga.id, status: 'completed' },
       sagas: { running: 0, failed: 0, completion_rate: 1 },
     });
+    // The saga metrics in words: the counts, the three rates and the mean duration.
+    expect(statusText.stdout).toMatch(
+      /\n {2}sagas {8}1 saga \(1 completed, 0 compensated, 0 failed, 0 running; completion rate 1, compensation rate 0, failure rate 0, mean \d+ ms\)\n/,
+    );
     expect(rankings.calculation_id).toBe(started.calculation_id);
     expect(health.status).toBe('ok');
     // Writes need the server's token, kept in the data folder for this user only.
