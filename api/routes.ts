@@ -322,7 +322,7 @@ export const listDeadLetters = createRoute({
   tags: ['operations'],
   summary: 'The dead letters: who gave up on which events, why, how many times',
   description:
-    'Every letter of the dead-letter table and the failure records, a failure kept in both as one letter; without what it kept (`matchstream dead-letters show` prints that). On AWS the dead-letter queues are counted from their attributes, not read (`queues`), and only the newest failure records are read (`notes` says so); `redrive` tells whether this API redrives them or which command does.',
+    'Every letter of the dead-letter table and the failure records, a failure kept in both as one letter; without what it kept (`matchstream dead-letters show` prints that). Locally, `notes` names each object of the data folder in `failures/` that is no invocation record, left out. On AWS the dead-letter queues are counted from their attributes, not read (`queues`), and only the newest failure records are read (`notes` says so); `redrive` tells whether this API redrives them or which command does.',
   security: OPEN,
   request: { query: NoQuery },
   responses: {

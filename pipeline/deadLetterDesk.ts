@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { DeadLetterDesk } from '../api/QueryService.js';
 import { FolderInvocationRecords, failureFolder } from '../stream/local/failureFolder.js';
 import {
@@ -30,11 +31,18 @@ export function pipelineDeadLetters(
       : {}),
   };
   return {
-    list: async () => ({
-      letters: (await readLocalLetters(places)).letters,
-      queues: [],
-      notes: [],
-    }),
+    list: async () => {
+      const { letters, unreadable } = await readLocalLetters(places);
+      return {
+        letters,
+        queues: [],
+        // What `matchstream dead-letters list` reports and exits 3 for, named within the
+        // folder (an answer does not tell the server's paths).
+        notes: unreadable.map(
+          (u) => `${dataDir ? relative(dataDir, u.where) : u.where}: ${u.error}, left out`,
+        ),
+      };
+    },
     // The command cannot open a folder the server holds: the API's redrive is the way here.
     command: null,
     async redrive(ids) {
