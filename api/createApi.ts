@@ -450,7 +450,7 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
       if ((ids === undefined) === (all === undefined))
         throw new HttpError(400, 'give the letters to redrive as "ids", or "all": true (not both)');
       const known = new Set((await desk.list()).letters.map((l) => l.id));
-      const missing = (ids ?? []).filter((id) => !known.has(id));
+      const missing = [...new Set(ids ?? [])].filter((id) => !known.has(id));
       if (missing.length > 0)
         throw new HttpError(
           404,

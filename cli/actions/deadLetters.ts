@@ -212,7 +212,7 @@ function reportUnreadableObjects(unreadable: readonly UnreadableObject[]): strin
 
 /** Ids that name no letter: refused before anything is done. */
 function checkIds(letters: readonly Letter[], ids: readonly string[] | undefined): void {
-  const missing = (ids ?? []).filter((id) => !letters.some((l) => l.id === id));
+  const missing = [...new Set(ids ?? [])].filter((id) => !letters.some((l) => l.id === id));
   if (missing.length > 0)
     throw new CliError(
       `no dead letter ${missing.join(', ')} ("matchstream dead-letters list" lists them); nothing was redriven`,

@@ -463,6 +463,31 @@ describe('query API over the read models', () => {
     },
   );
 
+  it('answers POST /dead-letters/redrive naming each id that is no letter once, nothing redriven', async () => {
+    // Arrange: an API that redrives.
+    const desk = createApi(pipeline.queries.with({ deadLetters: pipelineDeadLetters(pipeline) }), {
+      token: TOKEN,
+    });
+
+    // Act: an id given twice, among others that are no letter either.
+    const response = await desk.request('/dead-letters/redrive', {
+      method: 'POST',
+      body: JSON.stringify({ ids: ['0123456789ab', 'ba9876543210', '0123456789ab'] }),
+      headers: WRITER,
+    });
+
+    // Assess
+    expect({ status: response.status, body: await response.json() }).toEqual({
+      status: 404,
+      body: {
+        error: {
+          status: 404,
+          message: 'no dead letter 0123456789ab, ba9876543210; nothing was redriven',
+        },
+      },
+    });
+  });
+
   it.each([
     ['DELETE', '/sagas', 'GET, HEAD, POST'],
     ['PUT', '/teams', 'GET, HEAD'],
