@@ -62,7 +62,8 @@ interface Found {
 /** `dead-letters list`: every dead letter, locally or on the deployed stack. */
 export async function runDeadLettersList(flags: DeadLetterFlags): Promise<void> {
   if (onAws(flags)) {
-    await withDeployedLetters(flags, LIST_HOLD_SECONDS, async (found) => {
+    await withDeployedLetters(flags, LIST_HOLD_SECONDS, async (found, sources) => {
+      checkConsumerName(flags.consumer, found.letters, sources);
       await printList(filterLetters(found.letters, filterOf(flags)), flags);
       unreadableLetters(found);
     });
@@ -304,6 +305,8 @@ async function redriveOnAws(flags: RedriveFlags): Promise<Redriven> {
       flags,
       REDRIVE_HOLD_SECONDS,
       async (found, sources, clients) => {
+        // A mistyped name is refused before anything is redriven (the messages let go of).
+        checkConsumerName(flags.consumer, found.letters, sources);
         // A letter that cannot be read is one of the letters too, skipped with why: kept.
         for (const u of found.unreadable) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
         checkIds(found.letters, flags.ids);

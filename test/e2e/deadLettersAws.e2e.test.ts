@@ -500,6 +500,27 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
     expect(await visibleMessages()).toBe(4);
   });
 
+  it('refuses a --consumer no letter of the stack could name, as on a data folder (exit 2)', async () => {
+    const before = await list();
+    for (const command of [['list'], ['redrive', '--no-progress']]) {
+      const run = await cli([...command, '--consumer', 'bus:metadata-event-handlr']);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('unknown consumer "bus:metadata-event-handlr"');
+      expect(run.stderr).toContain(`bus:${RULE}, `);
+      expect(run.stderr).toContain('publish:<bus>');
+    }
+    // The stack's names, and a publish of a bus of its own (none kept), are taken (exit 3: the
+    // stack keeps letters that cannot be read).
+    const handler = await cli(['list', '--json', '--consumer', `bus:${RULE}`]);
+    expect(handler.code).toBe(3);
+    expect((JSON.parse(handler.stdout) as Listed[]).length).toBeGreaterThan(0);
+    const publish = await cli(['list', '--consumer', 'publish:dl-soccer']);
+    expect([publish.code, publish.stdout]).toEqual([3, 'no dead letters\n']);
+    expect(steady(await list())).toEqual(steady(before));
+    expect(await visibleMessages()).toBe(4);
+  });
+
   it('a dry run says what it would do and changes nothing', async () => {
     const before = await list();
     const { run, summary } = await redrive('--dry-run');
