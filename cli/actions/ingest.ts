@@ -80,16 +80,19 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
       flags.aws || flags.endpoint || flags.memory
         ? undefined
         : dataDirHolder(storeDir(flags.dataDir))?.api;
+    // The deployed table with its archive: appends to an expired stream are answered from it
+    // (a repeat, or refused), as the deployed functions' store answers them.
+    const archive =
+      flags.aws && flags.bucket !== undefined ? new S3Storage(s3Client(), flags.bucket) : undefined;
     opened = server
       ? undefined
       : await openEventStore({
           ...storeTarget(flags, flags.concurrency * 2),
-          // The deployed table with its archive: appends to an expired stream are answered
-          // from it (a repeat, or refused), as the deployed functions' store answers them.
-          ...(flags.aws && flags.bucket !== undefined
-            ? { archive: new S3Storage(s3Client(), flags.bucket) }
-            : {}),
+          ...(archive ? { archive } : {}),
         });
+    // A bucket that is not there is said once, before a row is stored: each row's append
+    // would otherwise fail on it and be rejected with S3's bare words.
+    await archive?.requireBucket({ output: 'ArchiveBucket', flag: '--bucket' });
     description = opened?.description ?? `the server holding ${flags.dataDir} (${server})`;
     const phase = phases.begin(`ingesting ${basename(file)}`, ROWS_STORED);
     const rows = rowsStored(file, phase);

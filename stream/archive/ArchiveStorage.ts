@@ -4,6 +4,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
+  HeadBucketCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
@@ -115,6 +116,31 @@ export class S3Storage implements ArchiveStorage {
     readonly bucket: string,
   ) {
     this.description = `s3://${bucket}`;
+  }
+
+  /**
+   * Checks that the bucket is there (HeadBucket, which asks for `s3:ListBucket`, as a listing
+   * of the archive does), and says which one is missing where, and which stack output and flag
+   * name it, where S3 answers a HEAD with a bare 404 and no message.
+   */
+  async requireBucket({ output, flag }: { readonly output: string; readonly flag: string }) {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      if (status === 404)
+        throw new Error(
+          `no bucket "${this.bucket}" in ${await this.client.config.region()}: give the ${output} output of the deployed stack with ${flag} (and AWS_REGION)`,
+          { cause: error },
+        );
+      if (status === 403)
+        throw new Error(
+          `${this.description}: access denied (s3:ListBucket on the bucket is needed to read it)`,
+          { cause: error },
+        );
+      throw error;
+    }
   }
 
   async read(key: string): Promise<Buffer> {

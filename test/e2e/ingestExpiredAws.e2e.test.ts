@@ -112,6 +112,29 @@ describe.runIf(motoAvailable())(
       );
     });
 
+    // HeadBucket answers 404 for a bucket that does not exist, 403 without s3:ListBucket on it
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html).
+    it('with a --bucket that is not there, says so in one line before storing a row (exit 1)', async () => {
+      const fresh = tmp.file(
+        'fresh-season.csv',
+        'date,home_team,away_team,home_score,away_score\n2028-09-01,East Ridge College,West Vale Tech,1,0\n',
+      );
+
+      const run = await runCli(['ingest', fresh, ...aws, '--bucket', `${BUCKET}-typo`, '--json'], {
+        env,
+      });
+      const after = await runCli(['ingest', fresh, ...aws, '--json'], { env });
+
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `matchstream: no bucket "${BUCKET}-typo" in eu-west-1: give the ArchiveBucket output of the deployed stack with --bucket (and AWS_REGION) (run with --debug for details)`,
+      ]);
+      // Nothing was stored: the row is new on the next run.
+      expect(after.code, after.stderr).toBe(0);
+      expect(JSON.parse(after.stdout)).toMatchObject({ read: 1, appended: 1, failed: 0 });
+    });
+
     it("without --bucket, refuses a closed season's rows, saying to give it, and takes the others", async () => {
       const other = tmp.file(
         'other-season.csv',
