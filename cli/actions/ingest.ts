@@ -176,6 +176,9 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
       ['rejected', summary.rejected],
       ...(summary.failed > 0 ? [['failed', summary.failed] as [string, number]] : []),
       ['teams registered', summary.teams_registered],
+      ...(summary.teams_failed > 0
+        ? [['teams not stored', summary.teams_failed] as [string, number]]
+        : []),
       ['events appended', summary.events_appended],
     ];
     const shown = counts.map(([label, n]) => [label, n.toLocaleString('en-US')] as const);
@@ -192,10 +195,18 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   if (stopped) throw stopped;
   interrupt.check();
   if (summary.failed > 0 || summary.teams_failed > 0) {
-    throw new CliError(
-      `${counted(summary.failed + summary.teams_failed, 'row')} could not be stored; see ${rejectsAt}`,
-      EXIT.FAILURE,
-    );
+    // A team's registration is reported on the row naming it, but is no row of its own.
+    const what = [
+      ...(summary.failed > 0 ? [`${counted(summary.failed, 'row')} could not be stored`] : []),
+      ...(summary.teams_failed > 0
+        ? [
+            summary.failed > 0
+              ? `nor ${counted(summary.teams_failed, 'team')} registered`
+              : `${counted(summary.teams_failed, 'team')} could not be registered`,
+          ]
+        : []),
+    ];
+    throw new CliError(`${what.join(', ')}; see ${rejectsAt}`, EXIT.FAILURE);
   }
   if (summary.rejected > 0) {
     throw new CliError(

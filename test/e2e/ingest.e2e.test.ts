@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -102,6 +102,29 @@ describe('matchstream ingest', () => {
       },
       expect.objectContaining({ line: 4, reason: 'date "2026-09-31" is not a YYYY-MM-DD date' }),
     ]);
+  });
+
+  it('counts the rows and the team registrations that could not be stored apart (exit 1)', async () => {
+    // A season index of the folder's archive that does not read: every append, a team's
+    // registration as a match's, fails on it.
+    const data = tmp.path('damaged-index');
+    mkdirSync(join(data, 'archive/seasons/2025'), { recursive: true });
+    writeFileSync(join(data, 'archive/seasons/2025/index.json'), 'garbage');
+    const feed = tmp.file(
+      'two-rows.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n2026-09-02,B,C,2,2\n',
+    );
+
+    const run = await runCli(['ingest', feed, '--data-dir', data, '--no-progress']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      '\n  failed           2\n  teams registered 0\n  teams not stored 3\n',
+    );
+    expect(run.stderr).toBe(
+      `matchstream: 2 rows could not be stored, nor 3 teams registered; see ${feed}.rejects.jsonl\n`,
+    );
+    expect(readFileSync(`${feed}.rejects.jsonl`, 'utf8').trimEnd().split('\n')).toHaveLength(5);
   });
 
   it('writes the rejected rows to standard output for --rejects -, the summary beside the errors', async () => {
