@@ -44,7 +44,7 @@ export async function deadLetterSources(flags: DeployedFlags): Promise<DeadLette
   try {
     return await stackDeadLetterSources(client, flags.stack ?? '');
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw new CliError((error as Error).message, EXIT.FAILURE, { cause: error });
   } finally {
     client.destroy();
   }
@@ -70,7 +70,7 @@ export async function withDeployedLetters<T>(
     try {
       found = await readDeployedLetters(sources, clients, { holdSeconds });
     } catch (error) {
-      throw new CliError((error as Error).message);
+      throw new CliError((error as Error).message, EXIT.FAILURE, { cause: error });
     }
     try {
       for (const note of found.notes) reportError(note);

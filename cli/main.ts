@@ -7,6 +7,7 @@ import { SchemaError } from '../schemas/SchemaError.js';
 import { DataDirInUseError } from '../stream/local/dataDirLock.js';
 import { storeStopped } from '../stream/StoreError.js';
 import { CliError, EXIT } from './exitCodes.js';
+import { awsCredentialsLine } from './output/awsCredentials.js';
 import { reportError } from './output/errors.js';
 import { storeStoppedLine } from './output/storeStopped.js';
 import { buildProgram } from './program.js';
@@ -105,14 +106,19 @@ function report(given: unknown, debug: boolean): number {
   }
   // A local store that stopped under the command (its disk full): what stopped, and what to do.
   const stopped = error instanceof CliError ? undefined : storeStopped(error);
+  // AWS credentials missing or refused, whatever the call: the same line, with what to set.
+  const credentials = awsCredentialsLine(error);
   const message = stopped
     ? storeStoppedLine(stopped)
-    : error instanceof Error
-      ? error.message
-      : String(error);
+    : credentials !== undefined
+      ? credentials
+      : error instanceof Error
+        ? error.message
+        : String(error);
   // Errors the user can act on say all there is; others point at --debug, on the same line.
   const explained =
     stopped !== undefined ||
+    credentials !== undefined ||
     error instanceof CliError ||
     error instanceof FeedError ||
     error instanceof SchemaError ||
