@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EVENTS_TABLE } from '../stream/eventsTableName.js';
 import { DEFAULT_DATA_DIR } from '../stream/local/dataDir.js';
 import type { StoreTarget } from '../stream/local/openEventStore.js';
+import { CliError, EXIT } from './exitCodes.js';
 
 /** The flags that choose the event store, shared by every command that uses it. */
 export interface StoreFlags {
@@ -73,8 +74,27 @@ function fileInTheWay(path: string): string | undefined {
   }
 }
 
-/** Where the flags say the events are. */
+/**
+ * Refuses (exit 2) flags that name two stores at once, `--aws`, `--endpoint` and `--memory`:
+ * one of them would be taken and the others passed over without a word (an ingest with
+ * `--memory --aws` written to the deployed table, which `--memory` says keeps nothing).
+ */
+export function refuseMixedStores(flags: Pick<StoreFlags, 'aws' | 'endpoint' | 'memory'>): void {
+  const given = [
+    ...(flags.aws ? ['--aws'] : []),
+    ...(flags.endpoint !== undefined ? ['--endpoint'] : []),
+    ...(flags.memory ? ['--memory'] : []),
+  ];
+  if (given.length > 1)
+    throw new CliError(
+      `${given.join(' and ')} name different stores: give one (--aws the deployed table, --endpoint URL another DynamoDB, --memory one that keeps nothing; none, the data folder)`,
+      EXIT.USAGE,
+    );
+}
+
+/** Where the flags say the events are (one store: see `refuseMixedStores`). */
 export function storeTarget(flags: StoreFlags, maxSockets?: number): StoreTarget {
+  refuseMixedStores(flags);
   return {
     table: flags.table,
     ...(flags.aws

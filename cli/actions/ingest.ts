@@ -22,7 +22,7 @@ import { Phases } from '../phases.js';
 import { RejectsFile, refuseRejectsWithJson, rejectsPathFor } from '../rejectsFile.js';
 import { ingestThrough, ServerIngestStopped } from '../remoteIngest.js';
 import { serverToken } from '../serverToken.js';
-import { type StoreFlags, storeTarget } from '../storeOptions.js';
+import { refuseMixedStores, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
 export interface IngestFlags extends StoreFlags, NeutralFlags {
@@ -39,6 +39,7 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
   const started = performance.now();
   const rejectsToStdout = flags.rejects === '-';
   refuseRejectsWithJson(flags);
+  refuseMixedStores(flags);
   if (flags.bucket !== undefined && !flags.aws)
     throw new CliError(
       '--bucket is the archive bucket on AWS: add --aws (a data folder reads its own archive)',

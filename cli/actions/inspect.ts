@@ -13,7 +13,7 @@ import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
 import { reportError } from '../output/errors.js';
 import { counted } from '../output/plural.js';
-import { type StoreFlags, storeTarget } from '../storeOptions.js';
+import { refuseMixedStores, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
 export interface InspectFlags extends StoreFlags {
@@ -25,6 +25,7 @@ export interface InspectFlags extends StoreFlags {
 
 /** `matchstream inspect`: stream records, dead letters and replay files, decoded. */
 export async function runInspect(file: string | undefined, flags: InspectFlags): Promise<void> {
+  refuseMixedStores(flags);
   const registry = SchemaRegistry.fromDirectory();
   let lines: InspectLine[];
   if (flags.bucket !== undefined && !flags.failures)

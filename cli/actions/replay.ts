@@ -42,7 +42,7 @@ import { counted } from '../output/plural.js';
 import { fileProgress, formatSeconds, statusLine } from '../progress.js';
 import { sameFile } from '../sameFile.js';
 import { StdoutTarget } from '../stdoutTarget.js';
-import { type StoreFlags, storeTarget } from '../storeOptions.js';
+import { refuseMixedStores, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 import { onStorage } from './archive.js';
 
@@ -147,6 +147,7 @@ function checkEventTypes(types: readonly string[]): void {
 
 /** `matchstream replay`: stored events sent again to a read model, the buses or a file. */
 export async function runReplay(flags: ReplayFlags, command: Command): Promise<void> {
+  refuseMixedStores(flags);
   const source = sourceOf(flags, command);
   if (flags.type) checkEventTypes(flags.type);
   const eventsToStdout = flags.to.kind === 'file' && flags.to.path === '-';

@@ -19,7 +19,7 @@ import { fileProgress } from '../progress.js';
 import { RejectsFile, refuseRejectsWithJson, rejectsPathFor } from '../rejectsFile.js';
 import { applyTeamThrough } from '../remoteTeams.js';
 import { serverToken } from '../serverToken.js';
-import { type StoreFlags, storeTarget } from '../storeOptions.js';
+import { refuseMixedStores, type StoreFlags, storeTarget } from '../storeOptions.js';
 import { write } from '../write.js';
 
 export interface ImportFlags extends StoreFlags {
@@ -89,6 +89,7 @@ export function importSummary(
 export async function runTeamsImport(file: string, flags: ImportFlags): Promise<void> {
   const rejectsToStdout = flags.rejects === '-';
   refuseRejectsWithJson(flags);
+  refuseMixedStores(flags);
   const rejectsPath = await rejectsPathFor(file, flags.rejects, {
     what: 'team list',
     fallback: 'teams.rejects.jsonl',
@@ -166,6 +167,7 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
 
 /** `teams update`: one team's conference, division or region. */
 export async function runTeamsUpdate(team: string, flags: UpdateFlags): Promise<void> {
+  refuseMixedStores(flags);
   const name = team.trim();
   if (name === '' || name.length > MAX_NAME_LENGTH || hasControlCharacter(name))
     throw new CliError(`team must be 1 to ${MAX_NAME_LENGTH} printable characters`, EXIT.USAGE);

@@ -236,6 +236,38 @@ describe('matchstream ingest', () => {
     expect(run.stderr).toMatch(/expected an http\(s\) URL/);
   });
 
+  it('refuses flags that name two stores (--aws, --endpoint, --memory), before anything is read or written', async () => {
+    const feed = tmp.file(
+      'two-stores.csv',
+      'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
+    );
+    const nowhere = 'http://127.0.0.1:9';
+    const runs = [
+      ['ingest', feed, '--no-progress', '--memory', '--aws'],
+      ['ingest', feed, '--no-progress', '--memory', '--endpoint', nowhere],
+      ['ingest', feed, '--no-progress', '--aws', '--endpoint', nowhere],
+      ['teams', 'update', 'A', '--division', 'II', '--memory', '--aws'],
+      [
+        'replay',
+        '--to',
+        `file:${tmp.path('two-stores.jsonl')}`,
+        '--no-progress',
+        '--memory',
+        '--aws',
+      ],
+    ];
+
+    for (const args of runs) {
+      const run = await runCli(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(
+        /^matchstream: --(aws|memory|endpoint) and --(aws|memory|endpoint) name different stores: give one \(--aws the deployed table, --endpoint URL another DynamoDB, --memory one that keeps nothing; none, the data folder\)\n$/,
+      );
+    }
+    expect(existsSync(`${feed}.rejects.jsonl`)).toBe(false);
+    expect(existsSync(tmp.path('two-stores.jsonl'))).toBe(false);
+  });
+
   it('on a terminal, draws its bar in rows stored, not in bytes read ahead of them', async () => {
     // Prepare
     const season = tmp.path('bar.csv');
