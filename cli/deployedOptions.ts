@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { CliError, EXIT } from './exitCodes.js';
 import { endpointUrl } from './storeOptions.js';
 
@@ -13,9 +13,12 @@ export interface DeployedFlags {
 /** Adds `--aws`, `--stack`, `--sources` and `--endpoint` to a `dead-letters` command. */
 export function addDeployedOptions(command: Command): Command {
   return command
-    .option(
-      '--aws',
-      'the deployed stack: every place it keeps failures (credentials and AWS_REGION from the environment)',
+    .addOption(
+      // A data folder named with it would be passed over without a word.
+      new Option(
+        '--aws',
+        'the deployed stack: every place it keeps failures (credentials and AWS_REGION from the environment)',
+      ).conflicts('dataDir'),
     )
     .option('--stack <name>', 'with --aws: the stack, whose output DeadLetterSources names them')
     .option(

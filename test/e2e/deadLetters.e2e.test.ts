@@ -168,6 +168,23 @@ describe('matchstream dead-letters', () => {
     );
     expect([typoRedrive.code, typoRedrive.stdout]).toEqual([2, '']);
     expect(typoRedrive.stderr).toMatch(/^matchstream: unknown consumer "bus-routr"; /);
+    // --aws reads the deployed stack: a data folder named with it would be passed over.
+    const sources = tmp.file('sources.json', '{}');
+    for (const command of [['list'], ['show', 'abcabcabcabc'], ['redrive']]) {
+      const both = await runCli([
+        'dead-letters',
+        ...command,
+        '--aws',
+        '--sources',
+        sources,
+        '--data-dir',
+        data,
+      ]);
+      expect([both.code, both.stdout]).toEqual([2, '']);
+      expect(both.stderr).toBe(
+        "matchstream: option '--aws' cannot be used with option '--data-dir <dir>' (run with --help for usage)\n",
+      );
+    }
     expect((await list()).length).toBe(3);
   });
 
