@@ -84,11 +84,18 @@ export async function runDeadLettersShow(id: string, flags: DeadLetterFlags): Pr
         id,
         flags,
         flags.stack !== undefined ? `the stack ${flags.stack}` : `the places of ${flags.sources}`,
+        listCommand(flags),
       ),
     );
     return;
   }
-  await printLetter((await localLetters(flags)).letters, id, flags, flags.dataDir);
+  await printLetter(
+    (await localLetters(flags)).letters,
+    id,
+    flags,
+    flags.dataDir,
+    listCommand(flags),
+  );
 }
 
 /**
@@ -138,11 +145,12 @@ async function printLetter(
   id: string,
   flags: Pick<DeadLetterFlags, 'json'>,
   where: string,
+  lister: string,
 ): Promise<void> {
   const letter = letters.find((l) => l.id === id);
   if (!letter)
     throw new CliError(
-      `no dead letter ${id} in ${where} (redriven, expired, or never there; "matchstream dead-letters list" lists them)`,
+      `no dead letter ${id} in ${where} (redriven, expired, or never there; "${lister}" lists them)`,
     );
   if (flags.json) {
     await write(`${JSON.stringify({ ...listed(letter), body: letter.body }, null, 2)}\n`);
@@ -212,12 +220,27 @@ function reportUnreadableObjects(unreadable: readonly UnreadableObject[]): strin
 }
 
 /** Ids that name no letter: refused before anything is done. */
-function checkIds(letters: readonly Letter[], ids: readonly string[] | undefined): void {
+function checkIds(
+  letters: readonly Letter[],
+  ids: readonly string[] | undefined,
+  lister = 'matchstream dead-letters list',
+): void {
   const missing = [...new Set(ids ?? [])].filter((id) => !letters.some((l) => l.id === id));
   if (missing.length > 0)
     throw new CliError(
-      `no dead letter ${missing.join(', ')} ("matchstream dead-letters list" lists them); nothing was redriven`,
+      `no dead letter ${missing.join(', ')} ("${lister}" lists them); nothing was redriven`,
     );
+}
+
+/**
+ * The `list` that lists the letters the flags look at: on AWS, of the same stack (or sources
+ * file) and endpoint, since a bare `list` reads the data folder.
+ */
+function listCommand(flags: DeployedFlags): string {
+  if (!flags.aws) return 'matchstream dead-letters list';
+  const places =
+    flags.stack !== undefined ? `--stack ${flags.stack}` : `--sources ${flags.sources ?? ''}`;
+  return `matchstream dead-letters list --aws ${places}${flags.endpoint !== undefined ? ` --endpoint ${flags.endpoint}` : ''}`;
 }
 
 /**
@@ -309,7 +332,7 @@ async function redriveOnAws(flags: RedriveFlags): Promise<Redriven> {
         checkConsumerName(flags.consumer, found.letters, sources);
         // A letter that cannot be read is one of the letters too, skipped with why: kept.
         for (const u of found.unreadable) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
-        checkIds(found.letters, flags.ids);
+        checkIds(found.letters, flags.ids, listCommand(flags));
         const refuse = async () => {
           throw new Error('a dry run changes nothing');
         };

@@ -521,6 +521,22 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
     expect(await visibleMessages()).toBe(4);
   });
 
+  it('names an id no letter has, pointing at the list of the same stack, not of a data folder', async () => {
+    const lister = `matchstream dead-letters list --aws --sources ${sourcesFile} --endpoint ${moto.endpoint}`;
+    const shown = await cli(['show', 'abcabcabcabc']);
+    const redriven = await cli(['redrive', '--no-progress', '--ids', 'abcabcabcabc']);
+
+    expect([shown.code, shown.stdout]).toEqual([1, '']);
+    expect(shown.stderr).toBe(
+      `matchstream: no dead letter abcabcabcabc in the places of ${sourcesFile} (redriven, expired, or never there; "${lister}" lists them)\n`,
+    );
+    expect(redriven.code).toBe(1);
+    expect(redriven.stderr).toContain(
+      `matchstream: no dead letter abcabcabcabc ("${lister}" lists them); nothing was redriven\n`,
+    );
+    expect(await visibleMessages()).toBe(4);
+  });
+
   it('a dry run says what it would do and changes nothing', async () => {
     const before = await list();
     const { run, summary } = await redrive('--dry-run');
