@@ -91,6 +91,17 @@ export async function stackDeadLetterSources(
     const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: stack }));
     outputs = Stacks[0]?.Outputs ?? [];
   } catch (error) {
+    // DescribeStacks answers a stack that does not exist (here: in this region) with a
+    // ValidationError, "Stack with id NAME does not exist".
+    if (
+      error instanceof Error &&
+      error.name === 'ValidationError' &&
+      /does not exist/.test(error.message)
+    )
+      throw new Error(
+        `no stack "${stack}" in ${await client.config.region()}: give the name of the deployed stack with --stack (and its region with AWS_REGION), or its DeadLetterSources output with --sources FILE`,
+        { cause: error },
+      );
     throw new Error(
       `the stack ${stack} cannot be described: ${error instanceof Error ? error.message : error}`,
       { cause: error },
