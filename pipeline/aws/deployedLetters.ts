@@ -100,7 +100,11 @@ export async function readDeployedLetters(
   const queues = letterQueues(sources);
   const held = await Promise.allSettled(
     queues.map((q) =>
-      place(`the queue ${queueName(q.url)}`, () => HeldQueue.read(clients.sqs, q.url, options)),
+      place(
+        `the queue ${queueName(q.url)}`,
+        () => HeldQueue.read(clients.sqs, q.url, options),
+        clients.sqs,
+      ),
     ),
   );
   const opened = held.flatMap((h) => (h.status === 'fulfilled' ? [h.value] : []));
@@ -193,22 +197,26 @@ async function readStoredLetters(
   const bucket = sources.failureBucket;
   const table = new DynamoDeadLetterQueue(clients.dynamo, sources.deadLettersTable);
   const [objects, stored] = await Promise.all([
-    place(`s3://${bucket}`, async () => {
-      const keys = await listInvocationRecordKeys(clients.s3, bucket);
-      const newest = new Set(
-        [...keys]
-          .sort((a, b) => b.modified - a.modified)
-          .slice(0, maxRecords)
-          .map((k) => k.key),
-      );
-      const records = await readInvocationRecords(
-        clients.s3,
-        bucket,
-        keys.filter((k) => newest.has(k.key)).map((k) => k.key),
-      );
-      return { records, total: keys.length };
-    }),
-    place(`the table ${sources.deadLettersTable}`, () => table.entries()),
+    place(
+      `s3://${bucket}`,
+      async () => {
+        const keys = await listInvocationRecordKeys(clients.s3, bucket);
+        const newest = new Set(
+          [...keys]
+            .sort((a, b) => b.modified - a.modified)
+            .slice(0, maxRecords)
+            .map((k) => k.key),
+        );
+        const records = await readInvocationRecords(
+          clients.s3,
+          bucket,
+          keys.filter((k) => newest.has(k.key)).map((k) => k.key),
+        );
+        return { records, total: keys.length };
+      },
+      clients.s3,
+    ),
+    place(`the table ${sources.deadLettersTable}`, () => table.entries(), clients.dynamo),
   ]);
   const read: ReadLetter[] = objects.records.map((object) =>
     letterOfBucketObject(bucket, object, consumerOf),
@@ -246,7 +254,7 @@ export async function listDeployedLetters(
     readStoredLetters(sources, clients, options.maxRecords),
     Promise.all(
       letterQueues(sources).map((q) =>
-        place(`the queue ${queueName(q.url)}`, () => countQueue(clients.sqs, q)),
+        place(`the queue ${queueName(q.url)}`, () => countQueue(clients.sqs, q), clients.sqs),
       ),
     ),
   ]);
@@ -289,11 +297,35 @@ function deployedConsumerOf(sources: DeadLetterSources): (functionArn: string) =
   };
 }
 
-/** A place's read, its failure naming the place. */
-async function place<T>(where: string, read: () => Promise<T>): Promise<T> {
+/**
+ * What DynamoDB, S3 and SQS answer for a table, bucket or queue that is not there (in this
+ * region): ResourceNotFoundException ("Requested resource not found"), NoSuchBucket,
+ * QueueDoesNotExist (AWS.SimpleQueueService.NonExistentQueue in the query protocol).
+ */
+const NOT_THERE = new Set([
+  'ResourceNotFoundException',
+  'NoSuchBucket',
+  'QueueDoesNotExist',
+  'AWS.SimpleQueueService.NonExistentQueue',
+]);
+
+/**
+ * A place's read, its failure naming the place; one that is not there is said so, with the
+ * region it was looked for in and where its name came from.
+ */
+async function place<T>(
+  where: string,
+  read: () => Promise<T>,
+  client?: { readonly config: { region: () => Promise<string> } },
+): Promise<T> {
   try {
     return await read();
   } catch (error) {
+    if (client && error instanceof Error && NOT_THERE.has(error.name))
+      throw new Error(
+        `${where} is not there in ${await client.config.region()}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION)`,
+        { cause: error },
+      );
     throw new Error(`${where} cannot be read: ${message(error)}`, { cause: error });
   }
 }

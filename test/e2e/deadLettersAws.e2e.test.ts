@@ -737,6 +737,13 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
         }),
       ),
     ]);
+    const noTable = await runCli([
+      'dead-letters',
+      'list',
+      ...aws,
+      '--sources',
+      tmp.file('no-table.json', JSON.stringify({ ...sources, deadLettersTable: 'dl-gone' })),
+    ]);
 
     // Assess
     expect(viaStack.code).toBe(3);
@@ -761,7 +768,17 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
     expect(bare.stderr).toContain('--aws takes --stack NAME');
     expect(stray.code).toBe(2);
     expect(noQueue.code).toBe(1);
-    expect(noQueue.stderr).toMatch(/^matchstream: the queue gone cannot be read: .+\n$/);
+    // DynamoDB answers a table that is not there with ResourceNotFoundException, "Requested
+    // resource not found" (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html).
+    expect([noTable.code, noTable.stdout]).toEqual([1, '']);
+    expect(noTable.stderr).toBe(
+      `matchstream: the table dl-gone is not there in ${process.env.AWS_REGION ?? 'us-east-1'}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION)\n`,
+    );
+    // SQS answers a queue that is not there with QueueDoesNotExist
+    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
+    expect(noQueue.stderr).toBe(
+      `matchstream: the queue gone is not there in ${process.env.AWS_REGION ?? 'us-east-1'}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION)\n`,
+    );
     // The failed read let go of what it held: every message is visible.
     expect(await visibleMessages()).toBe(1);
   });
