@@ -17,7 +17,7 @@ export function addDeployedOptions(command: Command): Command {
       // A data folder named with it would be passed over without a word.
       new Option(
         '--aws',
-        'the deployed stack: every place it keeps failures (credentials and AWS_REGION from the environment)',
+        'the deployed stack: every place it keeps failures (credentials and region from the environment or the shared AWS config: AWS_PROFILE, AWS_REGION)',
       ).conflicts('dataDir'),
     )
     .option('--stack <name>', 'with --aws: the stack, whose output DeadLetterSources names them')

@@ -27,7 +27,7 @@ export function addStoreOptions(command: Command): Command {
     )
     .option(
       '--aws',
-      'the deployed events table on AWS (credentials and AWS_REGION from the environment; --table from the stack output EventsTable)',
+      'the deployed events table on AWS (credentials and region from the environment or the shared AWS config: AWS_PROFILE, AWS_REGION; --table from the stack output EventsTable)',
     )
     .option('--table <name>', 'events table', EVENTS_TABLE);
 }

@@ -66,6 +66,9 @@ Examples:
 /** The options every projections command takes for the deployed registry. */
 function awsOptions(command: Command): Command {
   return command
-    .option('--aws', 'the deployed stack (credentials and AWS_REGION from the environment)')
+    .option(
+      '--aws',
+      'the deployed stack (credentials and region from the environment or the shared AWS config: AWS_PROFILE, AWS_REGION)',
+    )
     .option('--registry-table <name>', 'with --aws: the stack output RegistryTable');
 }

@@ -44,7 +44,7 @@ export function registerRebuild(program: Command): void {
     .addOption(dataDirOption('the pipeline state to work on'))
     .option(
       '--aws',
-      "run the rebuild on AWS: the deployed stack's rebuild state machine (credentials and AWS_REGION from the environment)",
+      "run the rebuild on AWS: the deployed stack's rebuild state machine (credentials and region from the environment or the shared AWS config: AWS_PROFILE, AWS_REGION)",
     )
     .option(
       '--state-machine <arn>',

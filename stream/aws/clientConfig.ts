@@ -247,8 +247,16 @@ export function clientConfig(options: ClientOptions) {
   // The SDK versions are pinned to ones that support Node.js 20 (see package.json), so the
   // SDK's notice that later versions will not is noise on every command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // AWS_REGION set to nothing names no region (the SDK would take "" for one).
+  if (process.env.AWS_REGION === '') delete process.env.AWS_REGION;
+  // Against AWS the SDK finds the region as it finds credentials: AWS_REGION, else the
+  // profile's `region` in the shared config file; it picks none of its own ("Set the AWS
+  // Region", AWS SDK for JavaScript v3 developer guide). A local endpoint takes any.
+  const region =
+    options.region ??
+    (options.endpoint !== undefined ? (process.env.AWS_REGION ?? 'us-east-1') : undefined);
   return {
-    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(region !== undefined ? { region } : {}),
     ...(options.retryStrategy
       ? { retryStrategy: options.retryStrategy }
       : { maxAttempts: options.maxAttempts ?? 8, retryMode: 'standard' }),

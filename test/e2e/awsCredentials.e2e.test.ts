@@ -57,3 +57,30 @@ describe('matchstream --aws without AWS credentials', () => {
     expect(run.stderr).toBe(LINE);
   });
 });
+
+// The SDK picks no region of its own and says only "Region is missing".
+describe('matchstream --aws without an AWS region', () => {
+  const feed = tmp.file(
+    'region-feed.csv',
+    'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
+  );
+  const noRegion = {
+    ...noCredentials,
+    AWS_REGION: '',
+    AWS_DEFAULT_REGION: '',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'example',
+  };
+
+  it.each([
+    ['ingest', ['ingest', feed, '--aws', '--table', 'events', '--no-progress']],
+    ['dead-letters list', ['dead-letters', 'list', '--aws', '--stack', 'matchstream-prod']],
+  ])('%s says where a region is set, in one line', async (_name, args) => {
+    const run = await runCli(args, { env: noRegion });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'matchstream: no AWS region: set AWS_REGION, or the region of your profile in the shared config file (~/.aws/config, AWS_PROFILE), then run the command again\n',
+    );
+  });
+});
