@@ -32,12 +32,17 @@ async function main(argv: readonly string[]): Promise<number> {
   return stdoutFailure ? report(stdoutFailed(stdoutFailure), debug) : EXIT.OK;
 }
 
+/** A system error in the system's words ("no space left on device"), else its message. */
+function systemWords(failure: NodeJS.ErrnoException): string {
+  return (
+    (failure.errno === undefined ? undefined : getSystemErrorMap().get(failure.errno)?.[1]) ??
+    failure.message
+  );
+}
+
 /** Standard output failing, in the system's words: "no space left on device". */
 function stdoutFailed(failure: NodeJS.ErrnoException): CliError {
-  const words =
-    (failure.errno === undefined ? undefined : getSystemErrorMap().get(failure.errno)?.[1]) ??
-    failure.message;
-  return new CliError(`cannot write to standard output: ${words}`, EXIT.FAILURE, {
+  return new CliError(`cannot write to standard output: ${systemWords(failure)}`, EXIT.FAILURE, {
     cause: failure,
   });
 }
@@ -81,11 +86,8 @@ function fileFailed(error: unknown): CliError | undefined {
     typeof failure.syscall !== 'string'
   )
     return undefined;
-  const words =
-    (failure.errno === undefined ? undefined : getSystemErrorMap().get(failure.errno)?.[1]) ??
-    failure.code;
   return new CliError(
-    `${failure.path}: cannot ${FILE_VERBS[failure.syscall] ?? failure.syscall}: ${words}`,
+    `${failure.path}: cannot ${FILE_VERBS[failure.syscall] ?? failure.syscall}: ${systemWords(failure)}`,
     EXIT.FAILURE,
     { cause: error },
   );

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runMatchstream } from '../../chaos/command.js';
 import { foldSaga, hasEnded, type SagaState } from '../../sagas/sagaState.js';
 import type { EventEnvelope } from '../../stream/EventEnvelope.js';
 import { EVENTS_TABLE } from '../../stream/eventStore/eventsTable.js';
 import { openEventStore } from '../../stream/local/openEventStore.js';
-import { CLI, CLI_MODULES, runCli } from '../support/cli.js';
+import { CLI_MODULES, interruptedCli, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
@@ -35,36 +34,6 @@ async function unfinishedSagas(dataDir: string): Promise<SagaState[]> {
   }
 }
 
-/**
- * The command, sent SIGINT as soon as its standard error shows `when`: its exit code, standard
- * error and the seconds from the signal to its exit.
- */
-function interrupted(
-  args: readonly string[],
-  when: RegExp,
-): Promise<{ code: number | null; stderr: string; seconds: number }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let stderr = '';
-  let signalled = 0;
-  return new Promise((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (signalled === 0 && when.test(stderr)) {
-        signalled = performance.now();
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (signalled === 0) reject(new Error(`ended (${code}) before ${when}: ${stderr}`));
-      else resolve({ code, stderr, seconds: (performance.now() - signalled) / 1000 });
-    });
-  });
-}
-
 describe('matchstream saga resume', () => {
   it('carries on with the saga a saga start stopped by Ctrl-C left, and stops on Ctrl-C itself, each saying so', async () => {
     // Prepare: a season rated; a saga whose update_cache times out at every attempt.
@@ -73,12 +42,12 @@ describe('matchstream saga resume', () => {
     const timeout = ['--inject-fault', 'saga:update_cache:timeout'];
 
     // Act: each stopped once the step failed once, then a resume run to the end.
-    const start = await interrupted(
+    const start = await interruptedCli(
       ['saga', 'start', 'rpi', '--season', '2026', '--data-dir', data, ...timeout],
       /"msg":"saga step failed"/,
     );
     const sagaId = /^saga (\S+) started$/m.exec(start.stderr)?.[1];
-    const resume = await interrupted(
+    const resume = await interruptedCli(
       ['saga', 'resume', '--data-dir', data, ...timeout],
       /"msg":"saga step failed"/,
     );

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, runCli } from '../support/cli.js';
+import { CLI, interruptedCli, runCli } from '../support/cli.js';
 import { tempDir } from '../support/tempDir.js';
 import { runCliInTerminal, runWithOutput, terminalFrames } from '../support/terminal.js';
 
@@ -42,37 +41,6 @@ const faultBase = (data: string) => [
   data,
   '--json',
 ];
-
-/**
- * `matchstream start FEED --data-dir DATA`, sent SIGINT as soon as its standard error shows
- * `when`: its exit code, output and the seconds from the signal to its exit.
- */
-function interruptedStart(
-  games: string,
-  data: string,
-  when: RegExp,
-): Promise<{ code: number | null; stderr: string; seconds: number }> {
-  const child = spawn(process.execPath, [CLI, 'start', games, '--data-dir', data], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let stderr = '';
-  let signalled = 0;
-  return new Promise((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (signalled === 0 && when.test(stderr)) {
-        signalled = performance.now();
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (signalled === 0) reject(new Error(`start ended (${code}) before ${when}: ${stderr}`));
-      else resolve({ code, stderr, seconds: (performance.now() - signalled) / 1000 });
-    });
-  });
-}
 
 let rated: Promise<{ before: Summary; folder: string }> | undefined;
 
@@ -510,8 +478,14 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     // One run interrupted while rows go in, another once the read models caught up (the
     // buses or the rating under way): each ends within seconds (a wait for the pipeline to
     // settle held the process a minute after an interrupt in the buses phase).
-    const inIngest = await interruptedStart(games, tmp.path('int-ingest'), /^boot: /m);
-    const later = await interruptedStart(games, tmp.path('int-later'), /^catch-up: /m);
+    const inIngest = await interruptedCli(
+      ['start', games, '--data-dir', tmp.path('int-ingest')],
+      /^boot: /m,
+    );
+    const later = await interruptedCli(
+      ['start', games, '--data-dir', tmp.path('int-later')],
+      /^catch-up: /m,
+    );
     const again = await runCli(['start', games, '--data-dir', tmp.path('int-ingest'), '--json']);
     const direct = await runCli(['rpi', '--games', games, '--format', 'json']);
 

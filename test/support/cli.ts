@@ -68,6 +68,37 @@ export function runCli(
   return run;
 }
 
+/**
+ * `matchstream ...args`, sent SIGINT as soon as its standard error shows `when`: its exit
+ * code, standard error and the seconds from the signal to its exit. Rejects when the command
+ * ends before `when` shows.
+ */
+export function interruptedCli(
+  args: readonly string[],
+  when: RegExp,
+): Promise<{ code: number | null; stderr: string; seconds: number }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stderr = '';
+  let signalled = 0;
+  return new Promise((resolve, reject) => {
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (signalled === 0 && when.test(stderr)) {
+        signalled = performance.now();
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (signalled === 0) reject(new Error(`ended (${code}) before ${when}: ${stderr}`));
+      else resolve({ code, stderr, seconds: (performance.now() - signalled) / 1000 });
+    });
+  });
+}
+
 /** What a child process wrote on standard output and error, and its exit code, once closed. */
 export function outputOf(child: ChildProcess): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
