@@ -235,9 +235,21 @@ const name = process.argv[2];
 const isMain =
   process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain && name) {
+  if (!(CONSUMER_SCENARIOS as readonly string[]).includes(name)) {
+    process.stderr.write(`unknown scenario ${name}; known: ${CONSUMER_SCENARIOS.join(', ')}\n`);
+    process.exit(2);
+  }
   const option = (flag: string) => {
     const i = process.argv.indexOf(flag);
-    return i > 0 ? Number(process.argv[i + 1]) : undefined;
+    if (i < 0) return undefined;
+    const value = Number(process.argv[i + 1]);
+    if (!Number.isInteger(value) || value < 1) {
+      process.stderr.write(
+        `${flag} needs a whole number of at least 1, got ${process.argv[i + 1]}\n`,
+      );
+      process.exit(2);
+    }
+    return value;
   };
   const events = option('--events');
   const seconds = option('--seconds');

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CLIENT_SCENARIOS, type ClientResult } from './clients.js';
 import { CONSUMER_SCENARIOS } from './consumer.js';
 import { INGEST_SCENARIOS } from './ingest.js';
@@ -18,7 +19,22 @@ import { RPI_SCENARIOS } from './rpi.js';
 import { VOLUME_SCENARIOS } from './volume.js';
 import { WRITES_SCENARIOS, type WritesResult } from './writes.js';
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
+/** The run's options; anything else is refused before any scenario starts. */
+const options = (() => {
+  try {
+    return parseArgs({
+      strict: true,
+      allowPositionals: false,
+      options: { help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' } },
+    }).values;
+  } catch (error) {
+    process.stderr.write(
+      `bench: ${(error as Error).message.split('\n')[0]} (npm run bench -- --help)\n`,
+    );
+    process.exit(2);
+  }
+})();
+if (options.help) {
   process.stdout.write(
     'usage: npm run bench [-- --quick]\n\n' +
       'Runs every benchmark scenario (RPI, ingest, consumer and latency, rebuild by scan and\n' +
@@ -30,7 +46,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   );
   process.exit(0);
 }
-const quick = process.argv.includes('--quick');
+const quick = options.quick === true;
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Figure {

@@ -173,5 +173,11 @@ const isMain =
 if (isMain) {
   const teams = Number(process.argv[2] ?? 330);
   const games = Number(process.argv[3] ?? 18);
+  if (!Number.isInteger(teams) || !Number.isInteger(games) || teams < 2 || games < 1) {
+    process.stderr.write(
+      `usage: node dist/bench/recordSize.js [TEAMS] [GAMES_PER_TEAM]: whole numbers, at least 2 teams and 1 game (got ${process.argv.slice(2).join(' ')})\n`,
+    );
+    process.exit(2);
+  }
   process.stdout.write(`${JSON.stringify(await measureRecordSizes(teams, games), null, 2)}\n`);
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { awsFaultsScenario } from './awsFaults.js';
 import { badInputScenario } from './badInput.js';
 import { busFaultsScenario } from './busFaults.js';
@@ -22,7 +23,36 @@ import { sagaCrashScenario } from './sagaCrash.js';
 import { figuresOf, type ScenarioResult, summarize } from './summary.js';
 
 const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
+/** Where a run's arguments are wrong: one line on standard error, exit 2. */
+const usageError = (message: string): never => {
+  process.stderr.write(`chaos: ${message} (npm run chaos -- --help)\n`);
+  process.exit(2);
+};
+const parsed = (() => {
+  try {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        large: { type: 'boolean' },
+        only: { type: 'string' },
+        seed: { type: 'string' },
+        kills: { type: 'string' },
+        'saga-kills': { type: 'string' },
+        throttle: { type: 'string' },
+        'server-error': { type: 'string' },
+        timeout: { type: 'string' },
+        'lost-answer': { type: 'string' },
+        partial: { type: 'string' },
+      },
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message.split('\n')[0] ?? String(error));
+  }
+})();
+if (parsed.help) {
   process.stdout.write(
     'usage: npm run chaos -- [--seed N] [--kills N] [--saga-kills N] [--large] [--only S,...]\n' +
       '                        [--throttle R] [--server-error R] [--timeout R] [--lost-answer R]\n' +
@@ -63,33 +93,29 @@ if (args.includes('--help') || args.includes('-h')) {
   );
   process.exit(0);
 }
-const option = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isInteger(value) || value < 0) {
-    process.stderr.write(`chaos: ${name} needs a whole number\n`);
-    process.exit(2);
+type NumberOption = 'seed' | 'kills' | 'saga-kills';
+type RateOption = 'throttle' | 'server-error' | 'timeout' | 'lost-answer' | 'partial';
+const option = (name: NumberOption, fallback: number): number => {
+  const text = parsed[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0) {
+    return usageError(`--${name} needs a whole number, got "${text}"`);
   }
   return value;
 };
 /** A probability given as `--name 0.05`. */
-const rate = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!(value >= 0 && value <= 1)) {
-    process.stderr.write(`chaos: ${name} needs a rate from 0 to 1\n`);
-    process.exit(2);
+const rate = (name: RateOption, fallback: number): number => {
+  const text = parsed[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value <= 1)) {
+    return usageError(`--${name} needs a rate from 0 to 1, got "${text}"`);
   }
   return value;
 };
-const large = args.includes('--large');
-const seed = option('--seed', Date.now() % 1_000_000);
-const only = (() => {
-  const i = args.indexOf('--only');
-  return i < 0 ? undefined : new Set((args[i + 1] ?? '').split(','));
-})();
+const large = parsed.large === true;
+const seed = option('seed', Date.now() % 1_000_000);
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../cli/main.js');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -98,13 +124,14 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 // `seasonFeeds` and the sagas' events, some 10,800 events.
 const season = large ? { teams: 1000, gamesPerTeam: 18 } : { teams: 16, gamesPerTeam: 4 };
 const faultRates = {
-  throttle: rate('--throttle', 0.03),
-  serverError: rate('--server-error', 0.02),
-  timeout: rate('--timeout', 0.01),
-  lostAnswer: rate('--lost-answer', 0.02),
-  partial: rate('--partial', 0.3),
+  throttle: rate('throttle', 0.03),
+  serverError: rate('server-error', 0.02),
+  timeout: rate('timeout', 0.01),
+  lostAnswer: rate('lost-answer', 0.02),
+  partial: rate('partial', 0.3),
 };
-const dir = mkdtempSync(join(tmpdir(), 'matchstream-chaos-'));
+const kills = option('kills', large ? 60 : 20);
+const sagaKills = option('saga-kills', large ? 12 : 6);
 /** The scenarios in the order they run, each given a folder of its own. */
 const scenarios: Record<string, (folder: string) => Promise<ScenarioResult>> = {
   'crash-restart': (folder) =>
@@ -112,7 +139,7 @@ const scenarios: Record<string, (folder: string) => Promise<ScenarioResult>> = {
       dir: folder,
       cli,
       seed,
-      kills: option('--kills', large ? 60 : 20),
+      kills,
       ...(large ? season : { teams: 24, gamesPerTeam: 6 }),
       chunks: large ? 8 : 4,
       log,
@@ -122,7 +149,7 @@ const scenarios: Record<string, (folder: string) => Promise<ScenarioResult>> = {
       dir: folder,
       cli,
       seed,
-      kills: option('--saga-kills', large ? 12 : 6),
+      kills: sagaKills,
       ...season,
       log,
     }),
@@ -143,6 +170,23 @@ const scenarios: Record<string, (folder: string) => Promise<ScenarioResult>> = {
   'poisoned-store': () => poisonedStoreScenario({ seed, ...season, log }),
   'dependency-outage': () => outageScenario({ seed, ...season, log }),
 };
+/** Every scenario's name: those above, then the one that needs moto_server. */
+const known = [...Object.keys(scenarios), 'eventbridge-faults'];
+const only = (() => {
+  if (parsed.only === undefined) return undefined;
+  const names = parsed.only
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => !known.includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    return usageError(
+      `--only ${names.length === 0 ? 'names no scenario' : `names no scenario ${unknown.join(', ')}`}; the scenarios: ${known.join(', ')}`,
+    );
+  }
+  return new Set(names);
+})();
+const dir = mkdtempSync(join(tmpdir(), 'matchstream-chaos-'));
 try {
   const results: ScenarioResult[] = [];
   const skipped: string[] = [];
