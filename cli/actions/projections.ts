@@ -4,7 +4,11 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { functionExists, removeGenerationFeed } from '../../pipeline/aws/generations.js';
+import {
+  functionExists,
+  MappingsNotGoneError,
+  removeGenerationFeed,
+} from '../../pipeline/aws/generations.js';
 import { READ_MODELS_CONSUMER } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
@@ -295,12 +299,13 @@ async function dropOnAws(
       } catch (error) {
         throw new CliError((error as Error).message);
       }
-    const removed = await removeGenerationFeed(
-      lambda,
-      flags.feeder,
-      projection.name,
-      flags.generation,
-    );
+    let removed: Awaited<ReturnType<typeof removeGenerationFeed>>;
+    try {
+      removed = await removeGenerationFeed(lambda, flags.feeder, projection.name, flags.generation);
+    } catch (error) {
+      if (error instanceof MappingsNotGoneError) throw new CliError(error.message);
+      throw error;
+    }
     try {
       await dynamo.send(new DeleteTableCommand({ TableName: listed.table }));
     } catch (error) {

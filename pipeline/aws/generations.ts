@@ -12,10 +12,11 @@ import {
   DeleteAliasCommand,
   DeleteEventSourceMappingCommand,
   GetAliasCommand,
+  GetEventSourceMappingCommand,
   GetFunctionConfigurationCommand,
   type LambdaClient,
   ResourceNotFoundException as LambdaNotFound,
-  ListEventSourceMappingsCommand,
+  paginateListEventSourceMappings,
 } from '@aws-sdk/client-lambda';
 import { ActiveDocumentStore } from '../../projections/ActiveDocumentStore.js';
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
@@ -319,15 +320,30 @@ export async function functionExists(lambda: LambdaClient, name: string): Promis
   }
 }
 
+/** How long `removeGenerationFeed` waits for deleted mappings to be gone, and how often it looks. */
+export interface MappingsGoneWait {
+  /** @default 120_000 */
+  readonly timeoutMs: number;
+  /** @default 2_000 */
+  readonly pollMs: number;
+}
+
+const MAPPINGS_GONE_WITHIN: MappingsGoneWait = { timeoutMs: 120_000, pollMs: 2_000 };
+
 /**
- * Stops feeding a generation: deletes the event source mappings of the feeder's alias for it,
- * then the alias. Either may be gone already; the feeder must exist (`functionExists`).
+ * Stops feeding a generation: deletes the event source mappings of the feeder's alias for it
+ * (every page of the list), waits until they are gone, then deletes the alias. Either may be
+ * gone already; the feeder must exist (`functionExists`). A deleted mapping stays `Deleting`
+ * "for several seconds" and may still invoke the alias (Lambda API reference,
+ * DeleteEventSourceMapping), so the generation's table may go only once this returns; a
+ * mapping still there after `wait.timeoutMs` is an error that leaves the alias, for a run again.
  */
 export async function removeGenerationFeed(
   lambda: LambdaClient,
   feeder: string,
   projection: string,
   generation: number,
+  wait: MappingsGoneWait = MAPPINGS_GONE_WITHIN,
 ): Promise<{ readonly mappings: number; readonly alias: boolean }> {
   const name = generationAlias(projection, generation);
   let aliasArn: string | undefined;
@@ -337,17 +353,67 @@ export async function removeGenerationFeed(
   } catch (error) {
     if (!(error instanceof LambdaNotFound)) throw error;
   }
-  let mappings = 0;
+  const mappings: string[] = [];
   if (aliasArn) {
-    const { EventSourceMappings } = await lambda.send(
-      new ListEventSourceMappingsCommand({ FunctionName: aliasArn }),
-    );
-    for (const mapping of EventSourceMappings ?? [])
-      if (mapping.UUID) {
-        await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
-        mappings++;
-      }
+    for await (const page of paginateListEventSourceMappings(
+      { client: lambda },
+      { FunctionName: aliasArn },
+    ))
+      for (const mapping of page.EventSourceMappings ?? [])
+        if (mapping.UUID) {
+          // One deleted by an earlier run is on its way: it is waited for like the others.
+          if (mapping.State !== 'Deleting')
+            try {
+              await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
+            } catch (error) {
+              if (!(error instanceof LambdaNotFound)) throw error;
+            }
+          mappings.push(mapping.UUID);
+        }
+    await mappingsGone(lambda, mappings, `${feeder}:${name}`, wait);
     await lambda.send(new DeleteAliasCommand({ FunctionName: feeder, Name: name }));
   }
-  return { mappings, alias: aliasArn !== undefined };
+  return { mappings: mappings.length, alias: aliasArn !== undefined };
+}
+
+/** Deleted event source mappings still there when `removeGenerationFeed` stopped waiting. */
+export class MappingsNotGoneError extends Error {
+  constructor(
+    message: string,
+    readonly uuids: readonly string[],
+  ) {
+    super(message);
+    this.name = 'MappingsNotGoneError';
+  }
+}
+
+/** Waits until GetEventSourceMapping finds none of `uuids`, or throws after `wait.timeoutMs`. */
+async function mappingsGone(
+  lambda: LambdaClient,
+  uuids: readonly string[],
+  alias: string,
+  wait: MappingsGoneWait,
+): Promise<void> {
+  const deadline = Date.now() + wait.timeoutMs;
+  let left = [...uuids];
+  for (;;) {
+    const states: (string | undefined)[] = [];
+    const still: string[] = [];
+    for (const uuid of left)
+      try {
+        const { State } = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+        still.push(uuid);
+        states.push(State);
+      } catch (error) {
+        if (!(error instanceof LambdaNotFound)) throw error;
+      }
+    left = still;
+    if (left.length === 0) return;
+    if (Date.now() >= deadline)
+      throw new MappingsNotGoneError(
+        `the event source mapping${left.length === 1 ? '' : 's'} ${left.map((uuid, i) => `${uuid} (${states[i] ?? 'state unknown'})`).join(', ')} of ${alias} ${left.length === 1 ? 'is' : 'are'} still there ${Math.round(wait.timeoutMs / 1000)} s after being deleted; the alias and the generation's table are kept: run "matchstream projections drop" again once ${left.length === 1 ? 'it is' : 'they are'} gone (aws lambda get-event-source-mapping --uuid ${left[0]})`,
+        left,
+      );
+    await new Promise((resolve) => setTimeout(resolve, wait.pollMs));
+  }
 }
