@@ -46,8 +46,14 @@ export interface RebuildFlags {
   readonly warmReads?: number;
 }
 
+/** The flags as given: `--projection` may be left out of a redrive, whose run names it. */
+export type RebuildCommandFlags = Omit<RebuildFlags, 'projection'> & {
+  readonly projection?: string;
+};
+
 /** `matchstream rebuild`: a new generation of a read model, built and switched to. */
-export async function runRebuild(flags: RebuildFlags, command: Command): Promise<void> {
+export async function runRebuild(given: RebuildCommandFlags, command: Command): Promise<void> {
+  const flags: RebuildFlags = { ...given, projection: given.projection ?? projectionOfRun(given) };
   const projection = READ_MODELS.find((p) => p.name === flags.projection);
   if (!projection) throw new CliError(`unknown read model ${flags.projection}`);
   if (flags.aws) {
@@ -318,6 +324,28 @@ function redrivable(flags: RebuildFlags, redrive: string, command: Command): voi
       `--redrive ${redrive} is a rebuild run of ${of.name}, not of ${flags.projection}: give --projection ${of.name}`,
       EXIT.USAGE,
     );
+}
+
+/**
+ * The read model of the run `--redrive` names, for a redrive without `--projection`: runs are
+ * named `<read model>-<time>-<salt>` (`isRunOf`). Anything else needs `--projection`.
+ */
+function projectionOfRun(flags: RebuildCommandFlags): string {
+  if (flags.redrive && !flags.aws)
+    throw new CliError('--redrive is for a rebuild on AWS: add --aws', EXIT.USAGE);
+  if (!(flags.aws && flags.redrive))
+    throw new CliError(
+      `rebuild needs --projection <name>: the read model to rebuild (${READ_MODELS.map((p) => p.name).join(', ')})`,
+      EXIT.USAGE,
+    );
+  const run = runOfArn(flags.redrive);
+  const of = run ? READ_MODELS.filter((p) => isRunOf(run.name, p.name)) : [];
+  if (of.length !== 1 || !of[0])
+    throw new CliError(
+      `--redrive ${flags.redrive} names no read model (a rebuild run is named <read model>-<time>-<salt>): give --projection with it`,
+      EXIT.USAGE,
+    );
+  return of[0].name;
 }
 
 /** The first differences, as `kind pk/sk`. */

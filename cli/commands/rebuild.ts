@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { READ_MODEL_NAMES } from '../../pipeline/readModelNames.js';
 import { DEFAULT_FLUSH_MB, MOST_WARM_UNITS } from '../../pipeline/rebuildSummary.js';
-import type { RebuildFlags } from '../actions/rebuild.js';
+import type { RebuildCommandFlags } from '../actions/rebuild.js';
 import { decimal, wholeNumber } from '../options.js';
 import { dataDirOption } from '../storeOptions.js';
 
@@ -17,7 +17,11 @@ export function registerRebuild(program: Command): void {
   program
     .command('rebuild')
     .description('build a new generation of a read model from the store, then switch to it')
-    .requiredOption('--projection <name>', 'the read model to rebuild', readModelName)
+    .option(
+      '--projection <name>',
+      'the read model to rebuild (with --aws --redrive, the run names it: may be left out)',
+      readModelName,
+    )
     .option('--verify', 'compare the new generation with the live one and report differences')
     .option(
       '--no-verify',
@@ -103,7 +107,7 @@ deferred streams applied) on standard error, and prints
 the summary with the same keys as the local rebuild's, and the new table's warm throughput.
 Ctrl-C stops following; the run goes on (its ARN is printed). A failed run switches nothing:
 --redrive <its ARN> goes on from the step that failed (the map runs only the files that
-failed), or a new run continues the generation it left building; a second run of a read model
+failed; the read model is the run's, --projection may be left out), or a new run continues the generation it left building; a second run of a read model
 is refused while one is under way. Needs states:StartExecution, states:ListExecutions,
 states:DescribeExecution, states:GetExecutionHistory, states:ListMapRuns,
 states:DescribeMapRun and states:RedriveExecution on the state machine and its runs.
@@ -121,7 +125,7 @@ Examples:
   matchstream rebuild --aws --state-machine <RebuildStateMachine> --projection standings
   matchstream rebuild --aws --state-machine <RebuildStateMachine> --projection matches --warm-writes 40000`,
     )
-    .action(async (flags: RebuildFlags, command: Command) => {
+    .action(async (flags: RebuildCommandFlags, command: Command) => {
       const { runRebuild } = await import('../actions/rebuild.js');
       await runRebuild(flags, command);
     });

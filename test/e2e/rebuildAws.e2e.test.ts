@@ -136,6 +136,29 @@ describe('matchstream rebuild --aws --redrive: the command line', () => {
       `matchstream: --redrive ${failedRun} is a rebuild run of standings, not of matches: give --projection standings\n`,
     );
   });
+
+  it('takes the read model from the run, and needs --projection only when the run names none', async () => {
+    // Act: a redrive without --projection is sent to AWS (nowhere here: refused connection).
+    const sent = await runCli(
+      ['rebuild', '--aws', '--state-machine', machine, '--no-progress', '--redrive', failedRun],
+      { env },
+    );
+
+    // Assess
+    expect(sent).toMatchObject({ code: 1, stdout: '' });
+    expect(sent.stderr).toMatch(/^matchstream: connect ECONNREFUSED 127\.0\.0\.1:9/);
+    const unnamed = failedRun.replace(':standings-', ':nightly-');
+    expect(await refused(['--redrive', unnamed])).toBe(
+      `matchstream: --redrive ${unnamed} names no read model (a rebuild run is named <read model>-<time>-<salt>): give --projection with it\n`,
+    );
+    const elsewhere = failedRun.replace('matchstream-prod-rebuild', 'matchstream-dev-rebuild');
+    expect(await refused(['--redrive', elsewhere])).toBe(
+      `matchstream: --redrive ${elsewhere} is not a run of the state machine ${machine}\n`,
+    );
+    expect(await refused([])).toBe(
+      'matchstream: rebuild needs --projection <name>: the read model to rebuild (teams, matches, standings, rankings, sagas, pipeline-stats)\n',
+    );
+  });
 });
 
 // Step Functions itself, as moto_server runs state machines (its parser, which executes the
