@@ -99,24 +99,27 @@ function sourceOf(flags: ReplayFlags, command: Command): 'archive' | 'scan' {
     (flags.to.kind === 'file' && !flags.memory && !flags.endpoint && !flags.aggregate
       ? 'archive'
       : 'scan');
-  const archiveFlag =
-    flags.bucket !== undefined ? '--bucket' : flags.kmsKey !== undefined ? '--kms-key' : undefined;
-  if (archiveFlag && source === 'scan')
-    throw new CliError(
-      `${archiveFlag} names the archive on AWS, which a scan does not read: drop it, or add --source archive`,
-      EXIT.USAGE,
-    );
-  if (archiveFlag && !flags.aws)
+  if ((flags.bucket !== undefined || flags.kmsKey !== undefined) && !flags.aws)
     throw new CliError(
       `--bucket and --kms-key are for the archive on AWS: add --aws (the local archive is ${archiveDir(flags.dataDir)})`,
       EXIT.USAGE,
     );
+  if (flags.kmsKey !== undefined && source === 'scan')
+    throw new CliError(
+      '--kms-key encrypts an export, which a scan does not make: drop it, or add --source archive',
+      EXIT.USAGE,
+    );
+  // A scan of the table alone would leave out, without a word, the streams of the seasons
+  // expired from it into the archive: the scan reads them there, as a data folder's does.
+  // (Other targets than a file are refused with --aws further on.)
+  if (flags.aws && flags.bucket === undefined && flags.to.kind === 'file')
+    throw new CliError(
+      source === 'archive'
+        ? 'replay --aws reads the archive bucket: give --bucket <name> (the stack output ArchiveBucket)'
+        : 'replay --aws reads the streams of seasons expired from the table in the archive bucket: give --bucket <name> (the stack output ArchiveBucket)',
+      EXIT.USAGE,
+    );
   if (source === 'archive') {
-    if (flags.aws && flags.bucket === undefined)
-      throw new CliError(
-        'replay --aws reads the archive bucket: give --bucket <name> (the stack output ArchiveBucket), or --source scan to scan the table',
-        EXIT.USAGE,
-      );
     if (flags.aws && command.getOptionValueSource('segments') === 'cli')
       throw new CliError(
         '--segments is for a scan or the local export: on AWS, DynamoDB chooses the data files',
@@ -220,8 +223,17 @@ export async function runReplay(flags: ReplayFlags, command: Command): Promise<v
           'with --aws, replay only to a file (--to file:PATH); the deployed read models are fed by the stream',
           EXIT.USAGE,
         );
-      const opened = await openEventStore(storeTarget(flags));
+      // With --aws, the bucket's expired seasons are read as a data folder's archive is.
+      const archive =
+        flags.aws && flags.bucket !== undefined
+          ? new S3Storage(s3Client(), flags.bucket)
+          : undefined;
+      const opened = await openEventStore({
+        ...storeTarget(flags),
+        ...(archive ? { archive } : {}),
+      });
       try {
+        await archive?.requireBucket({ output: 'ArchiveBucket', flag: '--bucket' });
         let target: ReplayTarget;
         if (eventsToStdout) target = new StdoutTarget();
         else if (flags.to.kind === 'file') target = new FileTarget(flags.to.path);

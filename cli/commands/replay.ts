@@ -65,7 +65,7 @@ export function registerReplay(program: Command): void {
       )
       .option(
         '--bucket <name>',
-        'with --aws and the archive: the archive bucket (stack output ArchiveBucket)',
+        'with --aws (required): the archive bucket (stack output ArchiveBucket), read through its exports, or by a scan for the streams of seasons expired from the table',
         bucketName,
       )
       .option(
@@ -102,7 +102,8 @@ table's capacity, and the replay ends at the chain's end ("up_to" in the summary
 about 20 minutes old): events committed after it are not in the file. --source scan reads
 the table with a parallel segmented scan instead, as do read-model and bus targets (they
 refuse --source archive), --memory and --endpoint (which have no archive), and --aggregate
-(the named streams read by key) unless --source archive is given.
+(the named streams read by key) unless --source archive is given. A scan reads the streams
+of the seasons expired from the table in the archive (with --aws, the bucket --bucket names).
 
 Targets:
   read-model:NAME   into the read model's active generation; documents skip what they have

@@ -44,6 +44,8 @@ describe('matchstream --aws without AWS credentials', () => {
         'events',
         '--source',
         'scan',
+        '--bucket',
+        'archive',
         '--to',
         `file:${tmp.path('out.jsonl')}`,
         '--no-progress',

@@ -152,7 +152,7 @@ describe('matchstream replay --to file through the local archive', () => {
       ]),
     ).toContain('an --endpoint store has no archive: use --source scan');
     expect(await refused(['--to', 'file:x.jsonl', '--aws'])).toBe(
-      'matchstream: replay --aws reads the archive bucket: give --bucket <name> (the stack output ArchiveBucket), or --source scan to scan the table',
+      'matchstream: replay --aws reads the archive bucket: give --bucket <name> (the stack output ArchiveBucket)',
     );
     expect(
       await refused(['--to', 'file:x.jsonl', '--bucket', 'b-1', '--data-dir', data]),
@@ -229,7 +229,7 @@ describe.runIf(motoAvailable())(
       // Act
       const archived = await replayAws(tmp.path('aws-a.jsonl'), '--bucket', BUCKET, '--json');
       const text = await replayAws(tmp.path('aws-t.jsonl'), '--bucket', BUCKET);
-      const scan = await replayAws(tmp.path('aws-s.jsonl'), '--source', 'scan');
+      const scan = await replayAws(tmp.path('aws-s.jsonl'), '--source', 'scan', '--bucket', BUCKET);
 
       // Assess
       expect(archived.stderr).toBe('');
