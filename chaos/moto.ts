@@ -93,6 +93,10 @@ export interface MotoOptions {
  *   event it hands to a target, 30 to 65 ms an event on a 2-core machine, two thirds of its
  *   time under a stream of PutEvents. What it parses is a function of the path alone, and the
  *   parsed path is only read; EventBridge's behaviour is otherwise moto's own.
+ * - It answers DynamoDB requests whose credentials it refuses (when told to check them:
+ *   `POST /moto-api/reset-auth`) as DynamoDB does, in JSON with status 400 and the error's
+ *   `__type` (`UnrecognizedClientException` for an access key it does not know), where moto
+ *   answers in the XML of its query APIs, which no DynamoDB client reads.
  */
 function siteCustomize(options: MotoOptions): string {
   const lines = [
@@ -104,7 +108,17 @@ function siteCustomize(options: MotoOptions): string {
     '    _dynamo_call = _Dynamo.call_action',
     '    def _dynamo_one_at_a_time(self):',
     '        with _dynamo_lock:',
-    '            return _dynamo_call(self)',
+    '            status, headers, body = _dynamo_call(self)',
+    '        if status == 403 and isinstance(body, str) and body.lstrip().startswith("<"):',
+    '            import json, re',
+    '            code = (re.search(r"<Code>([^<]*)</Code>", body) or [None, "InvalidClientTokenId"])[1]',
+    '            code = {"InvalidClientTokenId": "UnrecognizedClientException"}.get(code, code)',
+    '            message = (re.search(r"<Message>([^<]*)</Message>", body) or [None, ""])[1]',
+    '            headers = {**dict(headers), "status": 400, "x-amzn-ErrorType": code,',
+    '                       "content-type": "application/x-amz-json-1.0"}',
+    '            body = json.dumps({"__type": "com.amazon.coral.service#" + code, "message": message})',
+    '            return 400, headers, body',
+    '        return status, headers, body',
     '    _Dynamo.call_action = _dynamo_one_at_a_time',
     'except ImportError:',
     '    pass',

@@ -108,8 +108,13 @@ function report(given: unknown, debug: boolean): number {
   }
   // A local store that stopped under the command (its disk full): what stopped, and what to do.
   const stopped = error instanceof CliError ? undefined : storeStopped(error);
-  // AWS credentials missing or refused, whatever the call: the same line, with what to set.
-  const credentials = awsCredentialsLine(error);
+  // AWS credentials missing or refused, whatever the call: the same line, with what to set
+  // (or the command's own line that begins with it and says more: an ingest stopped there).
+  const line = awsCredentialsLine(error);
+  const credentials =
+    line !== undefined && error instanceof CliError && error.message.startsWith(line)
+      ? error.message
+      : line;
   const message = stopped
     ? storeStoppedLine(stopped)
     : credentials !== undefined

@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GameProblem, GameRow } from '../feeds/readGames.js';
 import type { NewEvent } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
-import {
-  ConcurrencyError,
-  StoreError,
-  type StoreStoppedError,
-  storeStopped,
-} from '../stream/StoreError.js';
+import { ConcurrencyError, StoreError, storeStopped } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
 import {
   currentResult,
@@ -27,6 +22,12 @@ export interface IngestOptions {
   readonly onReject?: (reject: Reject) => void;
   /** After each row is settled. */
   readonly onRow?: (summary: IngestSummary) => void;
+  /**
+   * Whether an error of a row's request is one every request after it would meet too (AWS
+   * refusing the credentials, expired during the run): the ingest then stops there as at a
+   * store that stopped, rejecting no row for it. A `StoreStoppedError` always stops it.
+   */
+  readonly stopsAll?: (error: unknown) => boolean;
 }
 
 /** A row that did not make it into the store, with why and the row as read. */
@@ -63,10 +64,10 @@ export interface IngestSummary {
  */
 export class IngestStoppedError extends Error {
   readonly summary: IngestSummary;
-  /** The store that stopped (also the error's `cause`). */
-  readonly stopped: StoreStoppedError;
+  /** The store that stopped, or the error `stopsAll` stopped at (also the error's `cause`). */
+  readonly stopped: Error;
 
-  constructor(summary: IngestSummary, stopped: StoreStoppedError) {
+  constructor(summary: IngestSummary, stopped: Error) {
     super(stopped.message, { cause: stopped });
     this.name = 'IngestStoppedError';
     this.summary = summary;
@@ -120,7 +121,10 @@ export async function ingestGames(
   const lanes = new Map<string, Promise<void>>();
   const running = new Set<Promise<void>>();
   // The store's server ended under a row: nothing more is tried (`IngestStoppedError`).
-  let stopped: StoreStoppedError | undefined;
+  let stopped: Error | undefined;
+  const stopping = (error: unknown): Error | undefined =>
+    storeStopped(error) ??
+    (error instanceof Error && options.stopsAll?.(error) === true ? error : undefined);
 
   /** Runs `task` after the previous task of the same stream, holding one of the slots. */
   const schedule = async (stream: string, task: () => Promise<void>): Promise<void> => {
@@ -242,7 +246,7 @@ export async function ingestGames(
       try {
         await work();
       } catch (error) {
-        const stop = storeStopped(error);
+        const stop = stopping(error);
         if (stop) {
           stopped ??= stop;
           return;
@@ -286,7 +290,7 @@ export async function ingestGames(
             await registerTeam(team);
           } catch (error) {
             teamsSeen.delete(team);
-            const stop = storeStopped(error);
+            const stop = stopping(error);
             if (stop) {
               stopped ??= stop;
               return;

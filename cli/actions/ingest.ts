@@ -15,6 +15,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { ROWS_STORED, rowsStored } from '../ingestProgress.js';
 import { Interrupt } from '../interrupt.js';
 import { type NeutralFlags, neutralValues } from '../options.js';
+import { awsCredentialsLine } from '../output/awsCredentials.js';
 import { counted } from '../output/plural.js';
 import { unknownColumnWarnings } from '../output/problems.js';
 import { ingestStopped } from '../output/storeStopped.js';
@@ -130,6 +131,8 @@ export async function runIngest(file: string, flags: IngestFlags): Promise<void>
           concurrency: flags.concurrency,
           onReject,
           onRow: rows.settled,
+          // Credentials that expire under a long ingest are refused for every row after.
+          ...(flags.aws ? { stopsAll: (error) => awsCredentialsLine(error) !== undefined } : {}),
         }).catch((error: unknown) => {
           if (!(error instanceof IngestStoppedError)) throw error;
           stopped = ingestStopped(error, file);

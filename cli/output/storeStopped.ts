@@ -1,6 +1,7 @@
 import type { IngestStoppedError } from '../../ingest/ingestGames.js';
-import type { StoreStoppedError } from '../../stream/StoreError.js';
+import { StoreStoppedError } from '../../stream/StoreError.js';
 import { CliError, EXIT } from '../exitCodes.js';
+import { awsCredentialsLine } from './awsCredentials.js';
 import { counted } from './plural.js';
 
 /** What the user can do about a store that stopped, by the reason it gave. */
@@ -26,6 +27,15 @@ export function storeStoppedLine(stopped: StoreStoppedError): string {
 export function ingestStopped(error: IngestStoppedError, feed: string): CliError {
   const { summary, stopped } = error;
   const stored = summary.appended + summary.unchanged + summary.corrected;
+  if (!(stopped instanceof StoreStoppedError)) {
+    // AWS refusing the credentials (`stopsAll`): said as any --aws command says it.
+    const credentials = awsCredentialsLine(stopped);
+    return new CliError(
+      `${credentials ?? stopped.message}; ${counted(stored, 'row')} of ${feed} stored before, the rest not tried (${credentials ? 'run it again with credentials AWS accepts' : 'run it again once what stopped it is mended'}: a row stored already is not appended twice)`,
+      EXIT.FAILURE,
+      { cause: error },
+    );
+  }
   return new CliError(
     `${stopped.message}; ${counted(stored, 'row')} of ${feed} stored before it did, the rest not tried (${storeStoppedAdvice(stopped)}: a row stored already is not appended twice)`,
     EXIT.FAILURE,
