@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisHandler } from '../../pipeline/aws/consumers.js';
 import type { SagaObserver } from '../../pipeline/aws/sagas.js';
 import type { BreakerTransition } from '../../stream/breaker/CircuitBreaker.js';
+import { commitOfRecord } from '../../stream/consumer/decodeRecord.js';
 import type { KinesisStreamEvent } from '../../stream/consumer/kinesisEvent.js';
 
 /** Saga events counted as metrics (`SagasCompleted`, ... in the namespace `matchstream`). */
@@ -156,9 +157,49 @@ export function observed(
       if (Number.isFinite(oldest))
         metrics.addMetric('IteratorLagMs', MetricUnit.Milliseconds, Date.now() - oldest);
       return response;
+    } catch (error) {
+      // Lambda counts the failure (its Errors metric, which the consumer's alarm watches) and
+      // logs the error, but not where: which consumer, shard, records, streams and events.
+      logger.error('batch not processed: the mapping retries it, bisecting', {
+        ...batchContext(event),
+        error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
     } finally {
       metrics.publishStoredMetrics();
     }
   };
   return { handler, logger, metrics };
+}
+
+/** Streams and event ids a failed batch's log line lists at most (the rest are counted). */
+const LISTED = 10;
+
+/**
+ * Where a batch is, for a log line: its shard and sequence numbers, and the streams (as
+ * `aggregate id@first sequence`) and event ids of the commits its records carry, read without
+ * decoding any event's data (ids only, never a payload).
+ */
+export function batchContext(event: KinesisStreamEvent): Record<string, unknown> {
+  const records = event.Records;
+  const commits = records.flatMap((record) => {
+    try {
+      const commit = commitOfRecord(record);
+      return commit ? [commit] : [];
+    } catch {
+      return [];
+    }
+  });
+  const streams = commits.map((c) => `${c.aggregate_id}@${c.sequence}`);
+  const eventIds = commits.flatMap((c) => c.events.map((e) => e.event_id));
+  return {
+    shard: records[0]?.eventID.split(':')[0],
+    records: records.length,
+    firstSequenceNumber: records[0]?.kinesis.sequenceNumber,
+    lastSequenceNumber: records.at(-1)?.kinesis.sequenceNumber,
+    streams: streams.slice(0, LISTED),
+    eventIds: eventIds.slice(0, LISTED),
+    ...(streams.length > LISTED ? { moreStreams: streams.length - LISTED } : {}),
+    ...(eventIds.length > LISTED ? { moreEventIds: eventIds.length - LISTED } : {}),
+  };
 }

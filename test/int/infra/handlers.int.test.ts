@@ -194,6 +194,68 @@ describe('the read-models Lambda handler, wired as the CDK app configures it', (
       expect(logs).not.toContain(secret);
   });
 
+  it('logs a batch it fails on at error, with the consumer, the records, streams and event ids, and fails the invocation', async () => {
+    // Prepare: a teams table that is not there, so the batch's delivery fails.
+    const commit = codec.build('team:T88', 0, [
+      { event_type: 'TeamRegistered', data: teamRegistered('T88') },
+    ]);
+    await batchWriteReliably(
+      client,
+      env.EVENTS_TABLE,
+      [{ put: toItem(commit) }],
+      ['aggregate_id', 'sequence'],
+    );
+    const record = kinesisRecordOf(commit);
+    const written: string[] = [];
+    const capture = (stream: NodeJS.WriteStream) => {
+      const original = stream.write.bind(stream);
+      stream.write = ((chunk: unknown) => {
+        written.push(String(chunk));
+        return true;
+      }) as typeof stream.write;
+      return () => {
+        stream.write = original as typeof stream.write;
+      };
+    };
+    const restore = [capture(process.stdout), capture(process.stderr)];
+    let outcome: unknown;
+    try {
+      const { handler } = observed('read-models', (observer) =>
+        readModelsHandler(
+          { ...env, READ_MODEL_TABLES: JSON.stringify({ ...tables, teams: 'stage-no-teams' }) },
+          client,
+          observer,
+        ),
+      );
+
+      // Act
+      outcome = await handler({ Records: [record] }).catch((error: unknown) => error);
+    } finally {
+      for (const r of restore) r();
+    }
+
+    // Assess: the invocation fails (Lambda's Errors, which the consumer's alarm watches), and
+    // one error line says where.
+    expect(outcome).toBeInstanceOf(Error);
+    const lines = written
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('batch not processed'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'ERROR',
+      consumer: 'read-models',
+      shard: record.eventID.split(':')[0],
+      records: 1,
+      firstSequenceNumber: record.kinesis.sequenceNumber,
+      lastSequenceNumber: record.kinesis.sequenceNumber,
+      streams: ['team:T88@1'],
+      eventIds: [commit.events[0]?.event_id],
+      error: (outcome as Error).message,
+    });
+  });
+
   it('names a missing setting', () => {
     expect(() => readModelsHandler({ ...env, READ_MODEL_TABLES: '{}' }, client)).toThrow(
       'READ_MODEL_TABLES names no table for teams',
