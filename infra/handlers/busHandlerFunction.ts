@@ -1,7 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type InboxEvent, type InboxResponse, inboxHandler } from '../../pipeline/aws/busInbox.js';
+import {
+  type InboxEvent,
+  type InboxResponse,
+  inboxHandler,
+  inboxRecordContext,
+} from '../../pipeline/aws/busInbox.js';
 import { required } from '../../pipeline/aws/consumers.js';
 import { busEventHandler } from '../../pipeline/aws/sagas.js';
 import {
@@ -43,7 +48,7 @@ const handle = inboxHandler(
       },
       failed(record, error) {
         logger.error('bus event not handled', {
-          messageId: record.messageId,
+          ...inboxRecordContext(record),
           receiveCount: record.attributes?.ApproximateReceiveCount,
           error: error instanceof Error ? error.message : String(error),
         });

@@ -141,3 +141,25 @@ export function parseBody(record: InboxRecord): BusEvent {
     );
   return value as BusEvent;
 }
+
+/**
+ * Where a message's bus event is, for a log line: the message, and the event's id, type and
+ * stream (`aggregate id@sequence`) as its envelope or claim check names them, without its
+ * data. Only what the body holds: nothing for a body that is not an EventBridge event.
+ */
+export function inboxRecordContext(record: InboxRecord): Record<string, string> {
+  const context: Record<string, string> = { messageId: record.messageId };
+  let detail: unknown;
+  try {
+    detail = (JSON.parse(record.body) as { detail?: unknown }).detail;
+  } catch {
+    return context;
+  }
+  if (typeof detail !== 'object' || detail === null) return context;
+  const { event_id, event_type, aggregate_id, sequence } = detail as Record<string, unknown>;
+  if (typeof event_id === 'string') context.eventId = event_id;
+  if (typeof event_type === 'string') context.eventType = event_type;
+  if (typeof aggregate_id === 'string')
+    context.stream = typeof sequence === 'number' ? `${aggregate_id}@${sequence}` : aggregate_id;
+  return context;
+}

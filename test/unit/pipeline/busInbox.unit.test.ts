@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type InboxRecord, inboxHandler } from '../../../pipeline/aws/busInbox.js';
+import {
+  type InboxRecord,
+  inboxHandler,
+  inboxRecordContext,
+} from '../../../pipeline/aws/busInbox.js';
 import type { OutgoingMessage } from '../../../stream/aws/sendMessagesReliably.js';
 import { DependencyUnavailable } from '../../../stream/breaker/DependencyUnavailable.js';
 import type { BusEvent } from '../../../stream/buses/eventPattern.js';
@@ -224,5 +228,32 @@ describe('a bus handler behind its queue', () => {
     const response = await inbox({ Records: [record('a'), record('b'), record('c')] });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-b' }]);
     expect(sent.map((m) => JSON.parse(m.body).id)).toEqual(['a', 'c']);
+  });
+});
+
+describe('inboxRecordContext', () => {
+  it("names the message and its event's id, type and stream, never its data", () => {
+    // Prepare: an envelope as the router publishes it, and a body that is no event.
+    const published = record('e1', {
+      event_id: '0a0b0c0d-0000-4000-8000-000000000001',
+      event_type: 'MatchRecorded',
+      aggregate_id: 'match:2026-00001',
+      sequence: 2,
+      data: { home_team: 'PayloadMarker' },
+    });
+    const junk: InboxRecord = { messageId: 'm-junk', body: 'PayloadMarker{' };
+
+    // Act
+    const context = inboxRecordContext(published);
+
+    // Assess
+    expect(context).toEqual({
+      messageId: 'm-e1',
+      eventId: '0a0b0c0d-0000-4000-8000-000000000001',
+      eventType: 'MatchRecorded',
+      stream: 'match:2026-00001@2',
+    });
+    expect(JSON.stringify(context)).not.toContain('PayloadMarker');
+    expect(inboxRecordContext(junk)).toEqual({ messageId: 'm-junk' });
   });
 });
