@@ -154,8 +154,6 @@ export function observed(
     try {
       const response = await inner(event);
       metrics.addMetric('RecordsFailed', MetricUnit.Count, response.batchItemFailures.length);
-      if (Number.isFinite(oldest))
-        metrics.addMetric('IteratorLagMs', MetricUnit.Milliseconds, Date.now() - oldest);
       return response;
     } catch (error) {
       // Lambda counts the failure (its Errors metric, which the consumer's alarm watches) and
@@ -166,6 +164,10 @@ export function observed(
       });
       throw error;
     } finally {
+      // A batch that fails is as far behind as one that succeeds: a rebuild's catch-up reads
+      // this lag, and takes a consumer that reports none for 5 minutes as caught up.
+      if (Number.isFinite(oldest))
+        metrics.addMetric('IteratorLagMs', MetricUnit.Milliseconds, Date.now() - oldest);
       metrics.publishStoredMetrics();
     }
   };

@@ -254,6 +254,14 @@ describe('the read-models Lambda handler, wired as the CDK app configures it', (
       eventIds: [commit.events[0]?.event_id],
       error: (outcome as Error).message,
     });
+    // Its lag is reported as a good batch's is: a rebuild's catch-up takes a consumer that
+    // reports none for 5 minutes as caught up.
+    const emf = written
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf.some((m) => typeof m.IteratorLagMs === 'number')).toBe(true);
   });
 
   it('names a missing setting', () => {
