@@ -16,7 +16,7 @@ import {
   rankHistory,
   variantOfCalculation,
 } from '../projections/readModels/rankings.js';
-import { type StandingRow, standings } from '../projections/readModels/standings.js';
+import { hasResults, type StandingRow, standings } from '../projections/readModels/standings.js';
 import { getTeam, listTeams, type TeamDoc } from '../projections/readModels/teams.js';
 import { notificationsOf, type RankNotification } from '../sagas/handlers/notifications.js';
 import {
@@ -305,6 +305,16 @@ export class QueryService {
   async notifications(season: string): Promise<RankNotification[] | undefined> {
     if (!this.extras.notifications) return undefined;
     return notificationsOf(this.extras.notifications, season);
+  }
+
+  /** Whether a match of the season has a result: the season has standings. */
+  seasonHasResults(season: string): Promise<boolean> {
+    return hasResults(this.stores.standings, season);
+  }
+
+  /** Whether a calculation of the season was ever published (retracted since or not). */
+  async seasonPublished(season: string): Promise<boolean> {
+    return (await calculations(this.stores.rankings, season)).some((c) => c.published_at !== null);
   }
 
   standings(

@@ -241,10 +241,12 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
     getStandings,
     async (c) => {
       const { season, as_of: asOf } = c.req.valid('query');
-      return c.json(
-        { season, as_of: asOf ?? null, conferences: await queries.standings(season, asOf) },
-        200,
-      );
+      const conferences = await queries.standings(season, asOf);
+      // Empty: a season without results is unknown here; one whose results all came after
+      // `as_of` has standings, all empty on that day.
+      if (conferences.length === 0 && !(await queries.seasonHasResults(season)))
+        throw new HttpError(404, `no game of season ${season} has a result`);
+      return c.json({ season, as_of: asOf ?? null, conferences }, 200);
     },
     refuse(getStandings),
   );
@@ -347,6 +349,8 @@ export function createApi(queries: QueryService, auth: WriteAuth, options: ApiOp
       const { season } = c.req.valid('query');
       const notifications = await queries.notifications(season);
       if (!notifications) throw new HttpError(501, 'this deployment keeps no notifications');
+      if (notifications.length === 0 && !(await queries.seasonPublished(season)))
+        throw new HttpError(404, `no published rankings for season ${season}`);
       return c.json({ season, notifications }, 200);
     },
     refuse(listNotifications),

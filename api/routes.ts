@@ -111,10 +111,13 @@ export const getStandings = createRoute({
   tags: ['standings'],
   summary: 'The standings of a season by conference',
   description:
-    'W-L-T, goals for and against, goal difference and points per team, grouped by conference, best first; as of a day when given.',
+    "W-L-T, goals for and against, goal difference and points per team, grouped by conference, best first; as of a day when given (none before the season's first result). A season none of whose games has a result is a 404, as `GET /rankings` answers a season without published rankings.",
   security: OPEN,
   request: { query: SeasonAsOfQuery },
-  responses: { 200: json(Standings, 'Standings by conference'), ...errors([400]) },
+  responses: {
+    200: json(Standings, 'Standings by conference'),
+    ...errors([400, 404], { 404: 'No game of the season has a result' }),
+  },
 });
 
 export const listTeams = createRoute({
@@ -256,12 +259,15 @@ export const listNotifications = createRoute({
   tags: ['rankings'],
   summary: 'Changes of top-25 places, oldest first',
   description:
-    'Per published calculation, each team whose top-25 place changed (`entered`, `rank-changed`, `left`), and each retraction.',
+    'Per published calculation, each team whose top-25 place changed (`entered`, `rank-changed`, `left`), and each retraction. A season no calculation of which was ever published is a 404, as at `GET /rankings`.',
   security: OPEN,
   request: { query: SeasonQuery },
   responses: {
     200: json(Notifications, 'The notifications'),
-    ...errors([400, 501], { 501: 'This deployment keeps no notifications' }),
+    ...errors([400, 404, 501], {
+      404: 'No calculation of the season was ever published',
+      501: 'This deployment keeps no notifications',
+    }),
   },
 });
 

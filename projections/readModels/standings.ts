@@ -165,6 +165,12 @@ export interface StandingRow {
   readonly points: number;
 }
 
+/** Whether any match of the season counts in the standings: one has a result. */
+export async function hasResults(store: DocumentStore, season: string): Promise<boolean> {
+  for await (const page of store.queryPages(`season#${season}`)) if (page.length > 0) return true;
+  return false;
+}
+
 /**
  * The standings of a season (as of a day, if given): per conference, best first by points,
  * then goal difference, then goals for, then name. `conferenceOf` comes from the team directory.

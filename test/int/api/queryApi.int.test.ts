@@ -178,6 +178,28 @@ describe('query API over the read models', () => {
     expect(notes.every((n) => n.rank === null || (n.rank >= 1 && n.rank <= 25))).toBe(true);
   });
 
+  it('answers a season without results or published rankings with 404, as /rankings does', async () => {
+    const standings = await get('/standings?season=1999');
+    const notifications = await get('/notifications?season=1999');
+    const rankings = await get('/rankings?season=1999');
+    const beforeFirst = await get('/standings?season=2026&as_of=2020-01-01');
+
+    expect(standings).toEqual({
+      status: 404,
+      body: { error: { status: 404, message: 'no game of season 1999 has a result' } },
+    });
+    expect(notifications).toEqual({
+      status: 404,
+      body: { error: { status: 404, message: 'no published rankings for season 1999' } },
+    });
+    expect(rankings.body).toEqual(notifications.body);
+    // A known season before its first result: its standings, empty on that day.
+    expect(beforeFirst).toEqual({
+      status: 200,
+      body: { season: '2026', as_of: '2020-01-01', conferences: [] },
+    });
+  });
+
   it('serves standings, teams, a team with its rank history, and its matches', async () => {
     const standings = await get('/standings?season=2026');
     const teams = await get('/teams');
