@@ -304,7 +304,9 @@ export const getStore = createRoute({
   path: '/store',
   operationId: 'getStoreOverview',
   tags: ['operations'],
-  summary: 'The event store: events by type and day, size, schemas and their versions',
+  summary: 'The event store: events applied by type and day, size, schemas and their versions',
+  description:
+    'The events by type and day are those the read models have applied (the `pipeline-stats` read model), not a count of the store: fewer while the read models catch up or when they gave up on an event. `size` is what the table (or the data folder) reports.',
   security: OPEN,
   request: { query: NoQuery },
   responses: { 200: json(StoreOverview, 'The store'), ...errors([400]) },
@@ -366,7 +368,9 @@ export const getHealth = createRoute({
   path: '/health',
   operationId: 'getHealth',
   tags: ['operations'],
-  summary: 'Consumer lag, dead letters, event counts and saga metrics',
+  summary: 'Consumer lag, dead letters, events applied and saga metrics',
+  description:
+    'The events by type and day are those the read models have applied (the `pipeline-stats` read model), as at `GET /store`.',
   security: OPEN,
   request: { query: NoQuery },
   responses: { 200: json(Health, 'Health'), ...errors([400]) },

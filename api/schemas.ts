@@ -544,13 +544,21 @@ export const SagaTimeline = z
   })
   .openapi('SagaTimeline');
 
+/** The events the read models applied, as the `pipeline-stats` read model counts them. */
+const appliedEvents = z
+  .strictObject({
+    total: count,
+    by_type: z.record(z.string(), count),
+    by_day: z.record(z.string(), z.record(z.string(), count)),
+  })
+  .openapi({
+    description:
+      "The events the read models have applied (the `pipeline-stats` read model's counts), by type and by the day of their timestamps: fewer than the store holds while the read models catch up, or when they gave up on an event (a dead letter). `matchstream status` counts both.",
+  });
+
 export const StoreOverview = z
   .strictObject({
-    events: z.strictObject({
-      total: count,
-      by_type: z.record(z.string(), count),
-      by_day: z.record(z.string(), z.record(z.string(), count)),
-    }),
+    events: appliedEvents,
     size: z.strictObject({ items: count.nullable(), bytes: count.nullable() }).openapi({
       description:
         "The events table's item count and bytes as the table reports them (on AWS, DynamoDB updates them about every six hours); null where unknown",
@@ -751,11 +759,7 @@ export const Health = z
         })
         .openapi('Breaker'),
     ),
-    events: z.strictObject({
-      total: count,
-      by_type: z.record(z.string(), count),
-      by_day: z.record(z.string(), z.record(z.string(), count)),
-    }),
+    events: appliedEvents,
     sagas: z.strictObject({
       total: count,
       running: count,

@@ -44,9 +44,17 @@ describe('matchstream status after the read models dead-lettered an event', () =
     const served = await serveFolder(data);
     let servedText: Awaited<ReturnType<typeof runCli>>;
     let servedJson: Awaited<ReturnType<typeof runCli>>;
+    let counted: { total: number }[];
     try {
       servedText = await runCli(['status', '--data-dir', data, '--no-progress']);
       servedJson = await runCli(['status', '--data-dir', data, '--json']);
+      counted = await Promise.all(
+        ['/store', '/health'].map(
+          async (route) =>
+            ((await (await fetch(`${served.url}${route}`)).json()) as { events: { total: number } })
+              .events,
+        ),
+      );
     } finally {
       expect(await served.stop()).toBe(0);
     }
@@ -68,5 +76,10 @@ describe('matchstream status after the read models dead-lettered an event', () =
     expect(text.stdout).not.toContain('pending');
     expect(servedText.stdout).toBe(text.stdout);
     expect(JSON.parse(servedJson.stdout).applied).toEqual(report.applied);
+    // The API's event counts are the read models' (as documented): the corrupt event is not one.
+    expect(counted.map((events) => events.total)).toEqual([
+      report.applied.total,
+      report.applied.total,
+    ]);
   });
 });

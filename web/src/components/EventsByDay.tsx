@@ -5,7 +5,10 @@ import type * as P from '../lib/plot.js';
 import { numeric, ScrollingTable } from './DataTable.js';
 import { PlotFigure } from './PlotFigure.js';
 
-/** The events stored, by type (a table) and by day and type (a stacked bar chart). */
+/**
+ * The events the read models applied (the `pipeline-stats` counts, fewer than stored while they
+ * catch up or for an event they gave up on), by type (a table) and by day and type (a chart).
+ */
 export function EventsByDay(props: { events: EventCounts }) {
   const { events } = props;
   const bars = useMemo(
@@ -32,7 +35,7 @@ export function EventsByDay(props: { events: EventCounts }) {
       const band = ((width - 80) / Math.max(1, days.length)) * 0.9;
       const inset = Math.max(0, (band - 60) / 2);
       return {
-        ariaLabel: 'Events stored by day and type',
+        ariaLabel: 'Events applied by day and type',
         height: 260,
         marginLeft: 60,
         x: {
@@ -63,10 +66,11 @@ export function EventsByDay(props: { events: EventCounts }) {
   return (
     <>
       <p>
-        <strong id="events-total">{count(events.total)}</strong> events stored.
+        <strong id="events-total">{count(events.total)}</strong> events applied to the read models
+        (what they have not applied yet, or gave up on, is not counted).
       </p>
       {bars.length > 0 && (
-        <PlotFigure id="events-chart" plot={plot} caption="Events stored per day, by type" />
+        <PlotFigure id="events-chart" plot={plot} caption="Events applied per day, by type" />
       )}
       <ScrollingTable
         label="Events by type"

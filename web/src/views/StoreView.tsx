@@ -19,7 +19,7 @@ export function StoreView() {
           <p class="note unavailable" data-state="unavailable">
             The store's size and schemas: not available on this server ({store.status}).
           </p>
-          <Pending answer={health} what="the events stored">
+          <Pending answer={health} what="the events applied">
             {(h) => <EventsByDay events={h.events} />}
           </Pending>
         </>
