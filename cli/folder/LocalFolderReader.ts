@@ -36,6 +36,8 @@ export class LocalFolderReader implements FolderReader {
     private readonly kinesis: () => Promise<KinesisClient | undefined>,
     /** The folder's expired seasons, whose events only the archive holds. */
     private readonly seasons?: SeasonArchive,
+    /** The consumers this process runs on the folder, where it runs the pipeline. */
+    private readonly running: () => readonly string[] = () => [],
   ) {}
 
   documents(table: string): DocumentStore {
@@ -62,7 +64,7 @@ export class LocalFolderReader implements FolderReader {
   }
 
   async consumerLag(): Promise<ConsumerLag[]> {
-    return consumerLag(this.dynamo, await this.kinesis(), CHANGES_STREAM);
+    return consumerLag(this.dynamo, await this.kinesis(), CHANGES_STREAM, this.running());
   }
 
   async storedEvents(onItems?: (items: number) => void): Promise<FolderEventCounts> {

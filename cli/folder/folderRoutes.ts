@@ -41,6 +41,12 @@ export function mountFolderRoutes(app: Hono, pipeline: EmbeddedPipeline, token: 
     pipeline.runtime.dynamo,
     async () => pipeline.runtime.kinesis,
     store instanceof ArchivedEventStore ? store.seasons : undefined,
+    // Its consumers run before any record reached them (a new folder): they are listed, not
+    // taken for consumers that never ran.
+    () =>
+      [...pipeline.runtime.consumers]
+        .filter(([, consumer]) => consumer.mapping.enabled)
+        .map(([name]) => name),
   );
   // Checked here as well as by the API's guard of every method but GET: these routes read, and
   // must stay closed to anyone without the token whatever that guard becomes.

@@ -23,21 +23,29 @@ export interface ConsumerLag {
 }
 
 /**
- * The lag of every consumer that has a checkpoint, measured from outside (for `status`): for
- * each open shard, a read just after the consumer's checkpoint says whether records are
- * waiting and how far behind the newest they are. Without a checkpoint table or a stream (a
- * data folder ingested into but never run), no consumer has started: none is listed.
+ * The lag of every consumer that has a checkpoint, and of those `running` (the consumers of
+ * the process that holds the folder, which checkpoint only once a record reached them),
+ * measured from outside (for `status`): for each open shard, a read just after the consumer's
+ * checkpoint (from the stream's start without one) says whether records are waiting and how
+ * far behind the newest they are. Without a checkpoint table or a stream (a data folder
+ * ingested into but never run), no consumer but those running has started: they alone are
+ * listed, caught up where there is no stream.
  */
 export async function consumerLag(
   dynamo: DynamoDBClient,
   kinesis: KinesisClient | undefined,
   streamName: string,
+  running: readonly string[] = [],
 ): Promise<ConsumerLag[]> {
-  if (!kinesis) return [];
+  const idle = () =>
+    [...new Set(running)]
+      .map((consumer) => ({ consumer, lag_ms: 0, shards_behind: 0 }))
+      .sort((a, b) => a.consumer.localeCompare(b.consumer));
+  if (!kinesis) return idle();
   try {
-    return await measureLag(dynamo, kinesis, streamName);
+    return await measureLag(dynamo, kinesis, streamName, running);
   } catch (error) {
-    if (error instanceof NoTable || error instanceof NoStream) return [];
+    if (error instanceof NoStream) return idle();
     throw error;
   }
 }
@@ -46,11 +54,17 @@ async function measureLag(
   dynamo: DynamoDBClient,
   kinesis: KinesisClient,
   streamName: string,
+  running: readonly string[],
 ): Promise<ConsumerLag[]> {
   const checkpoints = new Map<string, Map<string, { sequence?: string; finished: boolean }>>();
-  const page = await dynamo.send(
-    new ScanCommand({ TableName: CHECKPOINTS_TABLE, ConsistentRead: true }),
-  );
+  for (const consumer of running) checkpoints.set(consumer, new Map());
+  const page = await dynamo
+    .send(new ScanCommand({ TableName: CHECKPOINTS_TABLE, ConsistentRead: true }))
+    .catch((error: unknown) => {
+      // No checkpoint table: no consumer has checkpointed yet.
+      if (error instanceof NoTable) return { Items: [] };
+      throw error;
+    });
   for (const item of page.Items ?? []) {
     const { consumer, shard_id, sequence_number, finished } = unmarshall(item);
     const name = typeof consumer === 'string' ? consumer : '';

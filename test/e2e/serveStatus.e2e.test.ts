@@ -431,6 +431,37 @@ describe('matchstream serve and status on a data folder', () => {
     expect(existsSync(join(data, 'kinesis'))).toBe(false);
   });
 
+  it('lists the consumers of a server holding a new folder as caught up, not as never run', async () => {
+    // Prepare: a new folder, served before anything was ingested.
+    const data = tmp.path('new-served');
+    const { child } = await serve(data);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let json: Awaited<ReturnType<typeof runCli>>;
+    let text: Awaited<ReturnType<typeof runCli>>;
+    try {
+      // Act
+      json = await runCli(['status', '--data-dir', data, '--json']);
+      text = await runCli(['status', '--data-dir', data, '--no-progress']);
+    } finally {
+      child.kill('SIGINT');
+    }
+
+    // Assess: the server's consumers run, with nothing to read yet.
+    expect(await exited).toBe(0);
+    expect([json.code, json.stderr, text.code, text.stderr]).toEqual([0, '', 0, '']);
+    expect(JSON.parse(json.stdout).consumers).toEqual(
+      ['bus-router', 'read-models', 'sagas'].map((consumer) => ({
+        consumer,
+        lag_ms: 0,
+        shards_behind: 0,
+      })),
+    );
+    expect(text.stdout).not.toContain('none has run');
+    expect(text.stdout).toContain(
+      '  consumer     bus-router: caught up\n  consumer     read-models: caught up\n  consumer     sagas: caught up\n',
+    );
+  });
+
   it('answers status, projections list, saga list and saga show through the server holding the folder, as without it', async () => {
     // Prepare: a pipeline run on disk, then each look taken on the folder itself.
     const data = tmp.path('looked-at');
