@@ -27,6 +27,7 @@ import {
   readScope,
 } from '../sagas/rpi/rankingsCache.js';
 import { collectGames } from '../sagas/rpi/rpiCalculation.js';
+import { RPI_SAGA } from '../sagas/rpi/rpiSagaData.js';
 import {
   getSaga,
   type SagaDoc,
@@ -351,19 +352,55 @@ export class QueryService {
 
   /**
    * The seasons with current rankings, newest first (by name), each with its calculations,
-   * newest first.
+   * newest first: those of the cache, and those `rankings` answers from the read model for the
+   * season alone, which only a saga that failed (its compensation failed too) leaves
+   * published without caching them.
    */
   async seasons(): Promise<
     { season: string; calculations: (CalculationSummary & { variant: RpiVariant })[] }[]
   > {
-    const names = this.extras.cache ? await cachedSeasons(this.extras.cache) : [];
-    const sorted = [...new Set(names)].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-    return Promise.all(
-      sorted.map(async (season) => ({
-        season,
-        calculations: (await calculations(this.stores.rankings, season)).map(summaryOf).reverse(),
-      })),
+    const cached = new Set(this.extras.cache ? await cachedSeasons(this.extras.cache) : []);
+    const uncached = [...new Set(await this.seasonsOfFailedSagas())].filter(
+      (season) => !cached.has(season),
     );
+    const current = this.extras.current ?? { profile: DEFAULT_PROFILE_NAME, division: null };
+    const listed = await Promise.all(
+      [...cached, ...uncached].map(async (season) => {
+        const all = await calculations(this.stores.rankings, season);
+        // As `rankings` answers the season alone without a cached calculation.
+        const served =
+          cached.has(season) ||
+          all.some(
+            (c) =>
+              c.status === 'published' &&
+              c.as_of === null &&
+              c.profile === current.profile &&
+              (c.division ?? null) === current.division &&
+              variantOfCalculation(c) === 'unadjusted',
+          );
+        return served ? { season, calculations: all.map(summaryOf).reverse() } : undefined;
+      }),
+    );
+    return listed
+      .filter((s) => s !== undefined)
+      .sort((a, b) => (a.season < b.season ? 1 : a.season > b.season ? -1 : 0));
+  }
+
+  /** The seasons of the RPI sagas that failed: their compensation failed, and left what they did. */
+  private async seasonsOfFailedSagas(): Promise<string[]> {
+    const failed = (await sagaSummaries(this.stores.sagas)).filter(
+      (s) => s.status === 'failed' && s.saga_type === RPI_SAGA,
+    );
+    const docs = await Promise.all(failed.map((s) => getSaga(this.stores.sagas, s.saga_id)));
+    return docs.flatMap((doc) => {
+      const data = doc?.data;
+      return typeof data === 'object' &&
+        data !== null &&
+        'season' in data &&
+        typeof data.season === 'string'
+        ? [data.season]
+        : [];
+    });
   }
 
   /**

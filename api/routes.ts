@@ -98,7 +98,7 @@ export const listSeasons = createRoute({
   tags: ['rankings'],
   summary: 'The seasons with rankings, and their calculations',
   description:
-    'Each season with current rankings, newest first, with every calculation of it (any day, division and profile), newest first: the scopes `GET /rankings` can be asked for.',
+    'Each season with current rankings, newest first, with every calculation of it (any day, division and profile), newest first: the scopes `GET /rankings` can be asked for. A season a saga left failed (its compensation failed, its calculation still published but never cached) is listed too, as `GET /rankings` serves it from the read model.',
   security: OPEN,
   request: { query: NoQuery },
   responses: { 200: json(Seasons, 'The seasons'), ...errors([400]) },

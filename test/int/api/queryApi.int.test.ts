@@ -10,6 +10,7 @@ import { ingestGames } from '../../../ingest/ingestGames.js';
 import { applyTeamMetadata } from '../../../ingest/teamMetadata.js';
 import { pipelineDeadLetters } from '../../../pipeline/deadLetterDesk.js';
 import { type EmbeddedPipeline, startPipeline } from '../../../pipeline/embeddedPipeline.js';
+import { FaultPlan } from '../../../sagas/faults.js';
 import { feedRows } from '../../support/games.js';
 import { tempDir } from '../../support/tempDir.js';
 
@@ -832,4 +833,45 @@ describe('rankings of other scopes, and calculations that count nothing', () => 
     expect(current.body).toEqual(before.body);
     expect((await get('/rankings?season=2026&division=Typo')).status).toBe(404);
   });
+});
+
+describe('the seasons of a saga left failed', () => {
+  it('lists the season whose rankings a saga published and could not take back, as /rankings serves them', async () => {
+    // Prepare: the cache's update fails for good, and so does taking back the publication.
+    const left = await startPipeline({
+      memory: true,
+      debounceMs: 200,
+      faults: new FaultPlan([
+        { step: 'update_cache', mode: 'error' },
+        { step: 'publish_results', mode: 'error', in: 'compensation' },
+      ]),
+    });
+    try {
+      const games = generateSeason({ teams: 8, gamesPerTeam: 4, seed: 7 }).games;
+      await ingestGames(feedRows(games), { store: left.runtime.store });
+      await left.runtime.settle();
+      await left.sagas.settle(30_000);
+      await left.runtime.settle();
+      const api = createApi(left.queries, { token: TOKEN });
+
+      // Act
+      const sagas = (await (await api.request('/sagas')).json()) as { sagas: { status: string }[] };
+      const rankings = await api.request('/rankings?season=2026');
+      const seasons = (await (await api.request('/seasons')).json()) as {
+        seasons: { season: string; calculations: unknown[] }[];
+      };
+
+      // Assess: the publication stands, unrated by the cache; both routes say so.
+      expect(sagas.sagas.map((s) => s.status)).toContain('failed');
+      expect(rankings.status).toBe(200);
+      const served = (await rankings.json()) as { calculation_id: string };
+      expect(served).toMatchObject({ source: 'read-model', status: 'published' });
+      expect(seasons.seasons.map((s) => s.season)).toEqual(['2026']);
+      expect(seasons.seasons[0]?.calculations).toContainEqual(
+        expect.objectContaining({ calculation_id: served.calculation_id, status: 'published' }),
+      );
+    } finally {
+      await left.stop();
+    }
+  }, 60_000);
 });
