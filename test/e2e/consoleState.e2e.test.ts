@@ -361,6 +361,60 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     }
   });
 
+  it('says the seasons could not be loaded, with a way to try again, instead of guessing a season', async () => {
+    // Prepare: the seasons answered with a 500, then not at all (the server unreachable).
+    const asked: string[] = [];
+    const onRequest = (request: { url(): string }) => asked.push(new URL(request.url()).pathname);
+    page.on('request', onRequest);
+    let failure: 'error' | 'unreachable' = 'error';
+    await page.route('**/seasons', (route) =>
+      failure === 'error'
+        ? route.fulfill({
+            status: 500,
+            json: { error: { status: 500, message: 'internal error' } },
+          })
+        : route.abort('connectionrefused'),
+    );
+    const failed = async () => {
+      const alert = page.locator('main [data-state="seasons-failed"]');
+      await alert.waitFor();
+      return {
+        heading: await page.textContent('main h2'),
+        alert: (await alert.locator('p').textContent())?.replace(/\s+/g, ' '),
+        retry: await alert.getByRole('button', { name: 'Try again' }).count(),
+      };
+    };
+    try {
+      // Act
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/`);
+      const error = await failed();
+      failure = 'unreachable';
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/conferences`);
+      const unreachable = await failed();
+      const rankingsAsked = asked.filter((path) => path === '/rankings').length;
+      await page.unroute('**/seasons');
+      await page.getByRole('button', { name: 'Try again' }).click();
+      await page.locator('#conferences tbody tr').first().waitFor({ timeout: 10_000 });
+
+      // Assess: what went wrong, and no rankings of a season the clock made up.
+      expect(error).toEqual({
+        heading: 'Rankings',
+        alert:
+          'Could not load the seasons: internal error. A season named in the address (e.g. #/?season=2026) is shown without them.',
+        retry: 1,
+      });
+      expect(unreachable).toMatchObject({ heading: 'Conferences', retry: 1 });
+      expect(unreachable.alert).toMatch(/^Could not load the seasons: the server did not answer /);
+      expect(await page.textContent('main h2')).toBe('Conferences, season 2026');
+      expect(rankingsAsked).toBe(0);
+    } finally {
+      page.off('request', onRequest);
+      await page.unroute('**/seasons');
+    }
+  });
+
   it("says a chart could not be drawn when Plot's chunk does not load (a page opened before a rebuild)", async () => {
     // Prepare: the chunk gone, as after a rebuild renamed it.
     const before = thrown.length;

@@ -14,9 +14,6 @@ import { SagaView } from './views/SagaView.js';
 import { StoreView } from './views/StoreView.js';
 import { TeamView } from './views/TeamView.js';
 
-/** The season shown when the server cannot list its seasons. */
-const FALLBACK_SEASON = String(new Date().getFullYear());
-
 const PAGES = [
   { path: '', label: 'Rankings' },
   { path: 'conferences', label: 'Conferences' },
@@ -30,8 +27,10 @@ const PAGES = [
 export function App() {
   const route = useRoute();
   const [seasonsKey, setSeasonsKey] = useState(0);
-  const seasons = useAnswer<Seasons>(apiUrl('seasons'), seasonsKey);
-  // No season: the server's seasons are loading, or it has rated none yet.
+  // Bumped by "Try again" after the seasons could not be loaded.
+  const [seasonsTry, setSeasonsTry] = useState(0);
+  const seasons = useAnswer<Seasons>(apiUrl('seasons'), `${seasonsKey}/${seasonsTry}`);
+  // No season: the server's seasons are loading, could not be loaded, or it has rated none yet.
   const season = route.query.get('season') ?? newestSeason(seasons);
   const live = useLive(season);
   useEffect(() => setSeasonsKey(live.version), [live.version]);
@@ -104,17 +103,24 @@ export function App() {
             Loading the seasons…
           </p>
         ) : (
-          <Page route={route} season={season} seasons={seasons} version={live.version} />
+          <Page
+            route={route}
+            season={season}
+            seasons={seasons}
+            version={live.version}
+            retrySeasons={() => setSeasonsTry((n) => n + 1)}
+          />
         )}
       </main>
     </>
   );
 
-  /** The newest season listed; none while the list loads or where nothing is rated yet. */
+  /**
+   * The newest season listed; none while the list loads, where it could not be loaded (never a
+   * season guessed), or where nothing is rated yet.
+   */
   function newestSeason(answer: Loaded<Seasons>): string | undefined {
-    if (answer === undefined) return undefined;
-    if (answer.kind === 'ok') return answer.data.seasons[0]?.season;
-    return FALLBACK_SEASON;
+    return answer?.kind === 'ok' ? answer.data.seasons[0]?.season : undefined;
   }
 }
 
@@ -124,13 +130,22 @@ function Page(props: {
   season: string | undefined;
   seasons: Loaded<Seasons>;
   version: number;
+  /** Asks for the seasons again. */
+  retrySeasons: () => void;
 }) {
   const { route, season, seasons, version } = props;
   const [page, id] = route.path;
+  /** A page of a season where there is none: why, the seasons' error or nothing rated. */
+  const noSeason = (heading: string) =>
+    seasons !== undefined && seasons.kind !== 'ok' ? (
+      <SeasonsFailed heading={heading} answer={seasons} retry={props.retrySeasons} />
+    ) : (
+      <NothingRated heading={heading} />
+    );
   switch (page ?? '') {
     case '':
       return season === undefined ? (
-        <NothingRated heading="Rankings" />
+        noSeason('Rankings')
       ) : (
         <RankingsView season={season} seasons={seasons} query={route.query} version={version} />
       );
@@ -138,13 +153,13 @@ function Page(props: {
       return !id ? (
         <NotFound />
       ) : season === undefined ? (
-        <NothingRated heading={id} />
+        noSeason(id)
       ) : (
         <TeamView id={id} season={season} query={route.query} version={version} />
       );
     case 'conferences':
       return season === undefined ? (
-        <NothingRated heading="Conferences" />
+        noSeason('Conferences')
       ) : (
         <ConferencesView season={season} query={route.query} version={version} />
       );
@@ -178,6 +193,31 @@ function NothingRated(props: { heading: string }) {
         (or <code>matchstream start --games FILE --data-dir DIR --serve</code>); the rankings show
         here once a saga has rated them.
       </p>
+    </>
+  );
+}
+
+/**
+ * A page of the rankings where the server's seasons could not be loaded (it did not answer, or
+ * answered an error): what went wrong and a way to ask again, instead of a season guessed.
+ */
+function SeasonsFailed(props: {
+  heading: string;
+  answer: Exclude<Loaded<Seasons>, undefined | { kind: 'ok' }>;
+  retry: () => void;
+}) {
+  return (
+    <>
+      <h2 tabIndex={-1}>{props.heading}</h2>
+      <div class="note error" role="alert" data-state="seasons-failed">
+        <p>
+          Could not load the seasons: {props.answer.message}. A season named in the address (e.g.{' '}
+          <code>#/?season=2026</code>) is shown without them.
+        </p>
+        <button type="button" onClick={props.retry}>
+          Try again
+        </button>
+      </div>
     </>
   );
 }
