@@ -277,6 +277,62 @@ describe.runIf(missing === undefined)("the web console's state in Chromium", () 
     }
   });
 
+  it('asks for the sagas less and less often while a saga counted as running never moves', async () => {
+    // Prepare: the metrics count a saga running that the list does not show and that never
+    // ends (stuck, or running where nothing reports it).
+    const health = await api<{ sagas: { running: number } }>('/health');
+    const asked: number[] = [];
+    await page.route('**/health', async (route) => {
+      asked.push(Date.now());
+      return route.fulfill({ json: { ...health, sagas: { ...health.sagas, running: 1 } } });
+    });
+
+    // Act: the list open for 17 s (the next ask would come at 30 s).
+    try {
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/sagas`);
+      await page.locator('#sagas tbody tr').first().waitFor();
+      await page.waitForTimeout(17_000);
+    } finally {
+      await page.goto('about:blank');
+      await page.unroute('**/health');
+    }
+
+    // Assess: 2 s, 4 s, 8 s apart (every 2 s would have been 9 asks).
+    const gaps = asked.slice(1).map((at, i) => at - (asked[i] ?? at));
+    expect(asked.length).toBe(4);
+    expect(gaps.map((gap) => Math.round(gap / 1000))).toEqual([2, 4, 8]);
+  });
+
+  it('asks for a saga less and less often on its page while it stays unfinished and does not move', async () => {
+    // Prepare: a saga answered as running, at the same version, whenever asked.
+    const { sagas } = await api<Json<typeof SagaSummaries>>('/sagas?limit=50');
+    const id = sagas[0]?.saga_id ?? '';
+    const saga = await api<Json<typeof Saga>>(`/sagas/${id}`);
+    const asked: number[] = [];
+    await page.route(`**/sagas/${id}`, async (route) => {
+      asked.push(Date.now());
+      return route.fulfill({
+        json: { ...saga, status: 'in_progress', finished_at: null, version: 1 },
+      });
+    });
+
+    // Act: its page open for 10 s (the next ask would come at 15 s).
+    try {
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/saga/${id}`);
+      await page.locator('[data-field="status"]', { hasText: 'in progress' }).waitFor();
+      await page.waitForTimeout(10_000);
+    } finally {
+      await page.goto('about:blank');
+      await page.unroute(`**/sagas/${id}`);
+    }
+
+    // Assess: 1 s, 2 s, 4 s apart (every second would have been 11 asks).
+    const gaps = asked.slice(1).map((at, i) => at - (asked[i] ?? at));
+    expect(gaps.map((gap) => Math.round(gap / 1000))).toEqual([1, 2, 4]);
+  });
+
   it("shows a saga's RPI variant and division beside its season, day and profile", async () => {
     // Prepare
     const id = await rate({ season: '2026', profile: PROFILE, variant: 'non-conference' });

@@ -9,7 +9,7 @@ import { duration, instant } from '../lib/format.js';
 import type * as P from '../lib/plot.js';
 import { href } from '../lib/route.js';
 import { useAnswer } from '../lib/useAnswer.js';
-import { useTick } from '../lib/useTick.js';
+import { useBackoffTick } from '../lib/useTick.js';
 import { SagaStatus, unfinished } from './SagasView.js';
 
 const OUTCOMES = ['completed', 'failed', 'timed_out', 'held', 'running'] as const;
@@ -18,17 +18,23 @@ const OUTCOME_COLOURS = ['#1a7f37', '#cf222e', '#8250df', '#9a6700', '#0969da'];
 /** How often a saga's page asks for the saga again while it runs or compensates. */
 export const SAGA_POLL_MS = 1_000;
 
+/** How long at most between two asks while the saga does not move (stuck). */
+export const SAGA_POLL_MAX_MS = 60_000;
+
 /**
  * A saga: what it was asked, its steps, and its timeline of steps and compensations; followed
- * while it runs or compensates (asked for again every second, its timeline again whenever it
- * moved), until it ends.
+ * while it runs or compensates (asked for again every second, less and less often up to a
+ * minute apart while it does not move; its timeline again whenever it moved), until it ends.
  */
 export function SagaView(props: { id: string; season: string | undefined }) {
   const path = `sagas/${encodeURIComponent(props.id)}`;
   const [running, setRunning] = useState(false);
-  const tick = useTick(SAGA_POLL_MS, running);
+  const [shown, setShown] = useState<number>();
+  const tick = useBackoffTick(SAGA_POLL_MS, SAGA_POLL_MAX_MS, running, String(shown));
   const saga = useAnswer<Saga>(apiUrl(path), tick);
   const moved = saga?.kind === 'ok' ? saga.data.version : undefined;
+  // While its version stays the same, the saga is asked for less often.
+  useEffect(() => setShown(moved), [moved]);
   const timeline = useAnswer<SagaTimeline>(
     saga === undefined ? undefined : apiUrl(`${path}/timeline`),
     moved,

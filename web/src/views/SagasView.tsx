@@ -6,10 +6,13 @@ import { Pending } from '../components/Pending.js';
 import { duration, instant } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { useAnswer } from '../lib/useAnswer.js';
-import { useTick } from '../lib/useTick.js';
+import { useBackoffTick } from '../lib/useTick.js';
 
 /** How often the list asks for the sagas again while one of them runs or compensates. */
 export const SAGAS_POLL_MS = 2_000;
+
+/** How long at most between two asks while nothing the list shows moves (a saga stuck). */
+export const SAGAS_POLL_MAX_MS = 60_000;
 
 /** Whether a saga is still under way: running its steps or compensating. */
 export const unfinished = (status: SagaStatusName) =>
@@ -17,11 +20,14 @@ export const unfinished = (status: SagaStatusName) =>
 
 /**
  * The latest sagas with their status, fetched again when the rankings change and, while one of
- * them is unfinished, every 2 s until they have all ended; a saga's page shows its timeline.
+ * them (or one the metrics count) is unfinished, every 2 s until they have all ended; less and
+ * less often (up to a minute apart) while nothing they show moves, as when a saga is stuck. A
+ * saga's page shows its timeline.
  */
 export function SagasView(props: { season: string | undefined; version: number }) {
   const [running, setRunning] = useState(false);
-  const tick = useTick(SAGAS_POLL_MS, running);
+  const [shown, setShown] = useState<string>();
+  const tick = useBackoffTick(SAGAS_POLL_MS, SAGAS_POLL_MAX_MS, running, shown);
   const refresh = `${props.version}/${tick}`;
   const sagas = useAnswer<SagaList>(apiUrl('sagas', { limit: '50' }), refresh);
   const health = useAnswer<Health>(apiUrl('health'), refresh);
@@ -29,6 +35,12 @@ export function SagasView(props: { season: string | undefined; version: number }
     (sagas?.kind === 'ok' && sagas.data.sagas.some((s) => unfinished(s.status))) ||
     (health?.kind === 'ok' && health.data.sagas.running > 0);
   useEffect(() => setRunning(now), [now]);
+  // What the page shows of the sagas: while it stays the same, the list is asked for less often.
+  const state = JSON.stringify([
+    sagas?.kind === 'ok' ? sagas.data.sagas.map((s) => [s.saga_id, s.status, s.version]) : null,
+    health?.kind === 'ok' ? health.data.sagas : null,
+  ]);
+  useEffect(() => setShown(state), [state]);
   return (
     <>
       <h2 tabIndex={-1}>Sagas</h2>
