@@ -82,9 +82,6 @@ export function App() {
             : live.mode === 'polling'
               ? 'Checking every 10 s'
               : 'Connecting…'}
-          {live.eventsTotal !== undefined && (
-            <span class="events-total"> · {live.eventsTotal.toLocaleString('en-US')} events</span>
-          )}
         </p>
       </header>
       <div class="notice" aria-live="polite" aria-atomic="true" id="live-notice">

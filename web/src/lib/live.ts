@@ -11,25 +11,22 @@ export interface Live {
   readonly version: number;
   /** The last change heard of, for the notice. */
   readonly change: RankingsChange | undefined;
-  /** The stored event count, where `GET /live` says it (`event: events`). */
-  readonly eventsTotal: number | undefined;
 }
 
 const POLL_MS = 10_000;
 
 /**
  * Follows `GET /live` (server-sent events): each `calculation` event (a season's rankings
- * changed) bumps `version`, as does a reconnection after the stream was lost; an `events` event, where the server sends it, the event count. Where the server has no stream (501 on AWS, or a
- * server without the route) it polls the season's rankings every 10 s instead and bumps
- * `version` when their calculation changes (with no season yet, the seasons, and bumps it when
- * the first is listed).
+ * changed) bumps `version`, as does a reconnection after the stream was lost. Where the server
+ * has no stream (501 on AWS, or a server without the route) it polls the season's rankings
+ * every 10 s instead and bumps `version` when their calculation changes (with no season yet,
+ * the seasons, and bumps it when the first is listed).
  */
 export function useLive(season: string | undefined): Live {
   const [live, setLive] = useState<Live>({
     mode: 'connecting',
     version: 0,
     change: undefined,
-    eventsTotal: undefined,
   });
   const seasonRef = useRef(season);
   seasonRef.current = season;
@@ -54,10 +51,6 @@ export function useLive(season: string | undefined): Live {
     source.addEventListener('calculation', (event) => {
       const change = parse<RankingsChange>(event);
       if (change) setLive((now) => ({ ...now, mode: 'live', version: now.version + 1, change }));
-    });
-    source.addEventListener('events', (event) => {
-      const total = parse<{ total: number }>(event)?.total;
-      if (typeof total === 'number') setLive((now) => ({ ...now, eventsTotal: total }));
     });
     source.addEventListener('error', () => {
       // A closed source is one the browser will not retry: no stream here (an answer that is
