@@ -30,6 +30,11 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
       EXIT.USAGE,
     );
   }
+  if (flags.json && flags.teamsOut !== undefined && toStdout(flags.teamsOut))
+    throw new CliError(
+      '--json prints a summary on standard output, so it needs --teams-out FILE, not --teams-out -',
+      EXIT.USAGE,
+    );
   if (flags.teamsOut !== undefined && toStdout(flags.teamsOut) && toStdout(flags.out))
     throw new CliError(
       '--teams-out - and the games would both go to standard output: give --out FILE',

@@ -32,7 +32,7 @@ export function registerGenerate(program: Command): void {
       '--teams-out <file>',
       'also write the team list (team,conference) as CSV ("-": standard output)',
     )
-    .option('--json', 'print a JSON summary (needs --out)')
+    .option('--json', 'print a JSON summary (needs --out FILE, and --teams-out, if given, a file)')
     .addHelpText(
       'after',
       `

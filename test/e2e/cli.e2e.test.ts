@@ -776,6 +776,16 @@ describe('matchstream (built command)', () => {
         '-',
       ]);
       const clash = await runCli(['generate', '--team-count', '10', '--teams-out', '-']);
+      const summaryAndTeams = await runCli([
+        'generate',
+        '--team-count',
+        '10',
+        '--out',
+        tmp.path('g2.csv'),
+        '--teams-out',
+        '-',
+        '--json',
+      ]);
       const help = await runCli(['generate', '--help']);
 
       expect(byName.code).toBe(0);
@@ -785,6 +795,11 @@ describe('matchstream (built command)', () => {
       expect(teamsOnStdout.stdout.split('\n')[0]).toBe('team,conference');
       expect(teamsOnStdout.stdout.trimEnd().split('\n')).toHaveLength(11);
       expect(clash.code).toBe(2);
+      // The team list and the JSON summary on one standard output would be neither CSV nor JSON.
+      expect(summaryAndTeams.code).toBe(2);
+      expect(summaryAndTeams.stdout).toBe('');
+      expect(summaryAndTeams.stderr).toMatch(/^matchstream: --json .*--teams-out -/);
+      expect(existsSync(tmp.path('g2.csv'))).toBe(false);
       expect(help.stdout).toContain('--team-count <n>');
       expect(help.stdout).not.toMatch(/--teams </);
     });
