@@ -7,7 +7,7 @@ import {
   rebuildOnAws,
   runOfArn,
 } from '../../pipeline/aws/rebuildOnAws.js';
-import { startPipeline } from '../../pipeline/embeddedPipeline.js';
+import { READ_MODELS_CONSUMER, startPipeline } from '../../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../../pipeline/readModels.js';
 import {
   type RebuildProgress,
@@ -19,11 +19,13 @@ import { ARCHIVE_PREFIX } from '../../stream/archive/exportFormat.js';
 import { clientConfig } from '../../stream/aws/clientConfig.js';
 import { dataDirHolder } from '../../stream/local/dataDirLock.js';
 import { archiveDir, storeDir } from '../../stream/local/openEventStore.js';
+import { catchUp, EVENTS_APPLIED } from '../catchUp.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { rebuildThrough } from '../localAdmin.js';
 import { counted } from '../output/plural.js';
 import { rebuildProgress } from '../output/rebuildProgress.js';
+import { Phases } from '../phases.js';
 import { fileProgress, type Progress } from '../progress.js';
 import { serverToken } from '../serverToken.js';
 import { write } from '../write.js';
@@ -98,14 +100,23 @@ export async function runRebuild(given: RebuildCommandFlags, command: Command): 
       });
     } else if (pipeline) {
       // The catch-up of what the folder holds and the read models have not applied yet (a
-      // folder ingested into) may take minutes: Ctrl-C stops it too, before any generation.
-      await Promise.race([
-        pipeline.caughtUp,
-        new Promise<void>((resolve) => {
-          if (controller.signal.aborted) resolve();
-          else controller.signal.addEventListener('abort', () => resolve(), { once: true });
-        }),
+      // folder ingested into) may take minutes: shown on a terminal as `saga start` shows it,
+      // and Ctrl-C stops it too, before any generation.
+      const phases = new Phases({ quiet: !flags.progress || flags.json === true, plain: false });
+      const shown = catchUp(phases, 'catch-up', EVENTS_APPLIED, pipeline.runtime, [
+        READ_MODELS_CONSUMER,
       ]);
+      try {
+        await Promise.race([
+          Promise.all([pipeline.caughtUp, shown]),
+          new Promise<void>((resolve) => {
+            if (controller.signal.aborted) resolve();
+            else controller.signal.addEventListener('abort', () => resolve(), { once: true });
+          }),
+        ]);
+      } finally {
+        phases.close();
+      }
       if (controller.signal.aborted)
         throw new CliError('rebuild interrupted; run it again to continue');
       summary = await rebuildReadModel(pipeline, projection, {
