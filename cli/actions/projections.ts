@@ -240,12 +240,16 @@ export async function runProjectionsDrop(name: string, flags: GenerationFlags): 
     return;
   }
   const dropped = await withRegistry(flags.dataDir, async (registry, runtime) => {
-    let generation: Awaited<ReturnType<ReadModelRegistry['markDropped']>>;
-    try {
-      generation = await registry.markDropped(projection, flags.generation);
-    } catch (error) {
-      throw new CliError((error as Error).message);
-    }
+    // One marked dropped already has its table deleted again (nothing if it is gone): a drop
+    // cut short between the two finishes when run again, as on AWS.
+    let generation = await registry.generation(projection, flags.generation);
+    if (generation?.status !== 'dropped')
+      try {
+        generation = await registry.markDropped(projection, flags.generation);
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+    if (!generation) throw new CliError(`read model ${name} has no generation ${flags.generation}`);
     await new DynamoDocumentStore(runtime.dynamo, generation.table).drop();
     return generation;
   });
