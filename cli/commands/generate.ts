@@ -30,7 +30,7 @@ export function registerGenerate(program: Command): void {
     )
     .option(
       '--teams-out <file>',
-      'also write the team list (team,conference) as CSV ("-": standard output)',
+      'also write the team list (team,conference): CSV, or JSON Lines for .jsonl ("-": standard output, CSV)',
     )
     .option('--json', 'print a JSON summary (needs --out FILE, and --teams-out, if given, a file)')
     .addHelpText(

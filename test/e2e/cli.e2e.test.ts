@@ -801,6 +801,10 @@ describe('matchstream (built command)', () => {
       expect(summaryAndTeams.stderr).toMatch(/^matchstream: --json .*--teams-out -/);
       expect(existsSync(tmp.path('g2.csv'))).toBe(false);
       expect(help.stdout).toContain('--team-count <n>');
+      // The team list takes the format of its name's extension, as the games do.
+      expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+        '--teams-out <file> also write the team list (team,conference): CSV, or JSON Lines for .jsonl',
+      );
       expect(help.stdout).not.toMatch(/--teams </);
     });
 
