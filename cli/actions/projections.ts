@@ -31,6 +31,7 @@ import {
 } from '../folder/FolderReader.js';
 import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { withDataFolder } from '../folder/withDataFolder.js';
+import { counted } from '../output/plural.js';
 import { formatTable } from '../output/table.js';
 import { write } from '../write.js';
 
@@ -124,19 +125,29 @@ async function awsRegistry(flags: ProjectionFlags): Promise<{
  * why the lag is unknown where the change stream could not be read (the rest does not need it).
  */
 export async function projectionsReport(reader: FolderReader) {
-  const { consumers, stream_unreadable: unreadable } = await lagOrReason(reader);
+  const [{ consumers, stream_unreadable: unreadable }, unrelayed] = await Promise.all([
+    lagOrReason(reader),
+    reader.unrelayedCommits(),
+  ]);
   const lags = new Map(consumers?.map((l) => [l.consumer, l]));
-  const list = await registryReport(readModelRegistry(reader), (consumer) => lags.get(consumer));
+  const list = await registryReport(
+    readModelRegistry(reader),
+    (consumer) => lags.get(consumer),
+    unrelayed,
+  );
   return { list, unreadable };
 }
 
 /**
  * Every read model of a registry: its generations, each with the consumer that keeps it, the
- * active one, and the lag of the live ones' consumers where `lagOf` knows it (null where not).
+ * active one, and the lag of the live ones' consumers where `lagOf` knows it (null where not);
+ * on a data folder, the commits stored that are not on its change stream yet, which no
+ * consumer has seen (`unrelayed`; absent on AWS, which has no relay).
  */
 function registryReport(
   registry: ReadModelRegistry,
   lagOf: (consumer: string) => Pick<ConsumerLag, 'lag_ms' | 'shards_behind'> | undefined,
+  unrelayed?: number,
 ) {
   return Promise.all(
     READ_MODELS.map(async (p) => {
@@ -160,6 +171,7 @@ function registryReport(
           };
         }),
         lag_ms: lagOf(consumerOf(entry.active))?.lag_ms ?? null,
+        ...(unrelayed === undefined ? {} : { unrelayed_commits: unrelayed }),
       };
     }),
   );
@@ -192,13 +204,15 @@ function describeList(
         `v${g.projection_version}`,
         g.status !== 'live' || flags.aws
           ? ''
-          : g.lag_ms === null
-            ? lagUnknown
-              ? 'lag unknown'
-              : 'no checkpoint yet'
-            : g.lag_ms === 0
-              ? 'caught up'
-              : `${g.lag_ms} ms behind`,
+          : m.unrelayed_commits
+            ? `${counted(m.unrelayed_commits, 'commit')} behind, not relayed yet`
+            : g.lag_ms === null
+              ? lagUnknown
+                ? 'lag unknown'
+                : 'no checkpoint yet'
+              : g.lag_ms === 0
+                ? 'caught up'
+                : `${g.lag_ms} ms behind`,
       ]),
     ),
     [],
@@ -208,6 +222,11 @@ function describeList(
     `${m.name} (v${m.version}): generation ${m.active} active${m.rebuild_needed ? ' — built by an older version, rebuild it' : ''}`,
     ...rows.splice(0, m.generations.length),
   ]);
+  const unrelayed = list[0]?.unrelayed_commits;
+  if (unrelayed)
+    lines.push(
+      `${counted(unrelayed, 'commit')} stored ${unrelayed === 1 ? 'is' : 'are'} not on the change stream yet: the read models apply ${unrelayed === 1 ? 'it' : 'them'} when a pipeline runs on the folder (start, serve)`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -34,6 +34,11 @@ export interface FolderReader {
   /** How far behind the change stream each consumer with a checkpoint is. */
   consumerLag(): Promise<ConsumerLag[]>;
   /**
+   * Commits stored that the change relay has not put on the change stream yet (a folder
+   * ingested into while no pipeline ran): behind whatever the consumers' lag says.
+   */
+  unrelayedCommits(): Promise<number>;
+  /**
    * The events the table holds, by type and day, and those of expired seasons that only the
    * archive holds. `onItems` hears how many of the table's items were read so far, where the
    * reading is done here.

@@ -22,6 +22,7 @@ import { startEmbeddedDynamo } from '../../stream/local/embeddedDynamo.js';
 import { type EmbeddedKinesis, startEmbeddedKinesis } from '../../stream/local/embeddedKinesis.js';
 import { archiveDir, storeDir, streamDir } from '../../stream/local/openEventStore.js';
 import { ownServer } from '../../stream/local/serverThread.js';
+import { unrelayedCommits } from '../../stream/local/unrelayedCommits.js';
 import { CliError } from '../exitCodes.js';
 import { type FolderEventCounts, type FolderReader, refuseWrite } from './FolderReader.js';
 
@@ -65,6 +66,10 @@ export class LocalFolderReader implements FolderReader {
 
   async consumerLag(): Promise<ConsumerLag[]> {
     return consumerLag(this.dynamo, await this.kinesis(), CHANGES_STREAM, this.running());
+  }
+
+  unrelayedCommits(): Promise<number> {
+    return unrelayedCommits(this.dynamo);
   }
 
   async storedEvents(onItems?: (items: number) => void): Promise<FolderEventCounts> {

@@ -48,6 +48,10 @@ export class RemoteFolderReader implements FolderReader {
     return (await this.ask<{ consumers: ConsumerLag[] }>(FOLDER_ROUTES.consumerLag)).consumers;
   }
 
+  async unrelayedCommits(): Promise<number> {
+    return (await this.ask<{ commits: number }>(FOLDER_ROUTES.unrelayedCommits)).commits;
+  }
+
   async breakers(): Promise<SharedBreakerState[]> {
     return (await this.ask<{ breakers: SharedBreakerState[] }>(FOLDER_ROUTES.breakers)).breakers;
   }

@@ -11,6 +11,7 @@ export const FOLDER_ROUTES = {
   documents: '/admin/folder/documents',
   deadLetters: '/admin/folder/dead-letters',
   consumerLag: '/admin/folder/consumer-lag',
+  unrelayedCommits: '/admin/folder/unrelayed-commits',
   storedEvents: '/admin/folder/stored-events',
   breakers: '/admin/folder/breakers',
 } as const;
@@ -82,6 +83,10 @@ export function mountFolderRoutes(app: Hono, pipeline: EmbeddedPipeline, token: 
   app.post(FOLDER_ROUTES.consumerLag, async (c) => {
     if (!authorized(c)) return refuse(c, 401, 'this route needs the server token');
     return c.json({ consumers: await reader.consumerLag() });
+  });
+  app.post(FOLDER_ROUTES.unrelayedCommits, async (c) => {
+    if (!authorized(c)) return refuse(c, 401, 'this route needs the server token');
+    return c.json({ commits: await reader.unrelayedCommits() });
   });
   app.post(FOLDER_ROUTES.storedEvents, async (c) => {
     if (!authorized(c)) return refuse(c, 401, 'this route needs the server token');

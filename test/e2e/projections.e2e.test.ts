@@ -84,4 +84,47 @@ describe('matchstream projections on a data folder', () => {
       [2, 'live'],
     ]);
   });
+
+  it('lists the read models as behind, not caught up, while results ingested are not relayed', async () => {
+    const more = tmp.path('next-season.csv');
+    await ok(
+      'generate',
+      '--team-count',
+      '12',
+      '--games-per-team',
+      '4',
+      '--season',
+      '2027',
+      '--seed',
+      '9',
+      '--out',
+      more,
+    );
+    const caughtUp = await ok('projections', 'list', '--data-dir', data);
+    await ok('ingest', more, '--data-dir', data, '--no-progress');
+
+    const behind = await runCli(['projections', 'list', '--data-dir', data]);
+    const json = JSON.parse(await ok('projections', 'list', '--data-dir', data, '--json')) as {
+      name: string;
+      unrelayed_commits: number;
+    }[];
+
+    expect(caughtUp).toMatch(/^ {2}\* {2}g1 {2}live .* {2}v2 {2}caught up$/m);
+    expect(caughtUp).not.toMatch(/not relayed/);
+    expect(behind.code, behind.stderr).toBe(0);
+    const unrelayed = json[0]?.unrelayed_commits ?? 0;
+    expect(unrelayed).toBeGreaterThan(0);
+    expect(json.every((m) => m.unrelayed_commits === unrelayed)).toBe(true);
+    const count = unrelayed.toLocaleString('en-US');
+    expect(behind.stdout).not.toMatch(/caught up/);
+    expect(behind.stdout).toMatch(
+      new RegExp(
+        `^ {2}\\* {2}g1 {2}live .* {2}v2 {2}${count} commits behind, not relayed yet$`,
+        'm',
+      ),
+    );
+    expect(behind.stdout.trimEnd().split('\n').at(-1)).toBe(
+      `${count} commits stored are not on the change stream yet: the read models apply them when a pipeline runs on the folder (start, serve)`,
+    );
+  });
 });
