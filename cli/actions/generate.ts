@@ -74,7 +74,11 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
   const format = flags.format ?? (jsonLines(gamesFile) ? 'jsonl' : 'csv');
   try {
     if (games) await emptied(games);
-    await writeGames(games ? (text) => games.writeFile(text) : write, season.games, format);
+    await writeGames(
+      games && gamesFile ? (text) => games.writeFile(text).catch(naming(gamesFile)) : write,
+      season.games,
+      format,
+    );
     if (flags.teamsOut) {
       // In the format its name says, as the readers of a team list take it by the extension.
       const list = jsonLines(teamsFile)
@@ -82,9 +86,9 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
             .map((t) => `${JSON.stringify({ team: t.team, conference: t.conference })}\n`)
             .join('')
         : `team,conference\n${season.teams.map((t) => `${csvField(t.team)},${csvField(t.conference)}`).join('\n')}\n`;
-      if (teams) {
+      if (teams && teamsFile) {
         await emptied(teams);
-        await teams.writeFile(list);
+        await teams.writeFile(list).catch(naming(teamsFile));
       } else await write(list);
     }
   } finally {
@@ -131,4 +135,16 @@ async function writeGames(
 /** A file opened to append, emptied before it is written (a device or a pipe is left as it is). */
 async function emptied(file: FileHandle): Promise<void> {
   if ((await file.stat()).isFile()) await file.truncate(0);
+}
+
+/**
+ * A write the system refused (a full disk), given the file's name, which an error of a file
+ * handle lacks, so that it is said as `FILE: cannot write: no space left on device`.
+ */
+function naming(file: string) {
+  return (error: unknown): never => {
+    if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined)
+      Object.assign(error, { path: file });
+    throw error;
+  };
 }

@@ -107,6 +107,26 @@ describe('files the commands write', () => {
       expect(readFileSync(kept, 'utf8')).toBe('kept\n');
     });
 
+    it.skipIf(!existsSync('/dev/full'))(
+      'generate names the file a full disk refused, in one line',
+      async () => {
+        const games = await runCli(['generate', '--team-count', '12', '--out', '/dev/full']);
+        const teams = await runCli([
+          'generate',
+          '--team-count',
+          '12',
+          '--out',
+          tmp.path('full-games.csv'),
+          '--teams-out',
+          '/dev/full',
+        ]);
+
+        const refused = 'matchstream: /dev/full: cannot write: no space left on device\n';
+        expect(games).toMatchObject({ code: 1, stderr: refused });
+        expect(teams).toMatchObject({ code: 1, stderr: refused });
+      },
+    );
+
     it('ingest and teams import fail on a rejects file they cannot open before storing anything', async () => {
       const feed = tmp.file('unwritable-rejects.csv', GAMES);
       const list = tmp.file('unwritable-rejects-teams.csv', TEAMS);
