@@ -161,3 +161,13 @@ export function seasonLabel(value: string): string {
   if (label !== '' && label.length <= 200 && !control) return label;
   throw new InvalidArgumentError('expected a season label such as 2025 (1 to 200 characters)');
 }
+
+/**
+ * A file to write (`-`: standard output). An empty path is refused: `--out "$FILE"` with the
+ * variable unset would otherwise send the output somewhere else (standard output) or nowhere.
+ */
+export function outputFile(value: string): string {
+  if (value === '')
+    throw new InvalidArgumentError('expected a file ("-": standard output), not an empty path');
+  return value;
+}

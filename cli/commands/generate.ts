@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { GenerateFlags } from '../actions/generate.js';
-import { seasonLabel, teamCount, teamCountAlias, wholeNumber } from '../options.js';
+import { outputFile, seasonLabel, teamCount, teamCountAlias, wholeNumber } from '../options.js';
 
 export function registerGenerate(program: Command): void {
   program
@@ -21,7 +21,7 @@ export function registerGenerate(program: Command): void {
       seasonLabel,
       '2026',
     )
-    .option('-o, --out <file>', 'write the games here ("-" or none: standard output)')
+    .option('-o, --out <file>', 'write the games here ("-" or none: standard output)', outputFile)
     .addOption(
       new Option(
         '--format <format>',
@@ -31,6 +31,7 @@ export function registerGenerate(program: Command): void {
     .option(
       '--teams-out <file>',
       'also write the team list (team,conference): CSV, or JSON Lines for .jsonl ("-": standard output, CSV)',
+      outputFile,
     )
     .option('--json', 'print a JSON summary (needs --out FILE, and --teams-out, if given, a file)')
     .addHelpText(

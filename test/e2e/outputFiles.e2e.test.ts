@@ -107,6 +107,22 @@ describe('files the commands write', () => {
       expect(readFileSync(kept, 'utf8')).toBe('kept\n');
     });
 
+    it('generate refuses an empty --out or --teams-out rather than writing elsewhere or nowhere', async () => {
+      const games = await runCli(['generate', '--team-count', '12', '--out', '']);
+      const teams = await runCli(['generate', '--team-count', '12', '--teams-out', '']);
+
+      for (const [run, flag] of [
+        [games, '-o, --out <file>'],
+        [teams, '--teams-out <file>'],
+      ] as const) {
+        expect(run.code).toBe(2);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toBe(
+          `matchstream: option '${flag}' argument '' is invalid. expected a file ("-": standard output), not an empty path (run with --help for usage)\n`,
+        );
+      }
+    });
+
     it.skipIf(!existsSync('/dev/full'))(
       'generate names the file a full disk refused, in one line',
       async () => {
