@@ -497,7 +497,10 @@ export async function replayArchive(options: ArchiveReplayOptions): Promise<Arch
   const filesCompleted = done.every((d) => d === null);
   let expired = { streams: 0, done: true };
   if (filesCompleted && options.expired) expired = await applyExpired(options.expired);
-  const completed = filesCompleted && expired.done;
+  // Stopped while its last files were in flight, it has applied them all, but it was told to
+  // stop: not completed (the rebuild neither catches up nor switches), and run again, it goes
+  // on from its checkpoint, every file done.
+  const completed = filesCompleted && expired.done && !stopped();
   await options.checkpoints.save(snapshot(completed ? 'done' : 'running'));
   return {
     resumed,

@@ -150,6 +150,93 @@ describe('the per-file work of a rebuild through the archive', () => {
   });
 });
 
+describe('a rebuild through the archive stopped while its files are applied', () => {
+  const folder = tempDir('archive-stopped-');
+  const storage = new FolderStorage(folder.dir);
+
+  it('is not completed when its signal was aborted under the files in flight, and goes on when run again', async () => {
+    // Prepare: an export of two files (match:X and match:Y in one, match:Z in the other),
+    // both applied at once; Ctrl-C comes while they are in flight, once both were taken.
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: TABLE }));
+    const file = async (name: string, items: typeof Items): Promise<ManifestFile> => {
+      const dataFileS3Key = `events/AWSDynamoDB/2-stopped/data/${name}.json.gz`;
+      await storage.write(
+        dataFileS3Key,
+        gzipSync(items.map((i) => `${itemLine(jsonItem(i))}\n`).join('')),
+      );
+      return { itemCount: items.length, md5Checksum: '', etag: '', dataFileS3Key };
+    };
+    const inZ = (i: (typeof Items)[number]) => i.aggregate_id?.S === 'match:Z';
+    const files = [
+      await file(
+        'a',
+        Items.filter((i) => !inZ(i)),
+      ),
+      await file('b', Items.filter(inZ)),
+    ];
+    const now = new Date().toISOString();
+    const chain: ArchivedExport[] = [
+      {
+        id: '2-stopped',
+        files,
+        summaryKey: 'events/AWSDynamoDB/2-stopped/manifest-summary.json',
+        upTo: now,
+        incremental: false,
+        summary: {
+          version: '2020-06-30',
+          exportArn: 'arn:aws:dynamodb:local:000000000000:table/events/export/2-stopped',
+          startTime: now,
+          endTime: now,
+          tableArn: 'arn:aws:dynamodb:local:000000000000:table/events',
+          tableId: 'events',
+          s3Bucket: folder.dir,
+          s3Prefix: 'events',
+          s3SseAlgorithm: null,
+          s3SseKmsKeyId: null,
+          manifestFilesS3Key: 'events/AWSDynamoDB/2-stopped/manifest-files.json',
+          billedSizeBytes: 0,
+          itemCount: Items.length,
+          outputFormat: 'DYNAMODB_JSON',
+        },
+      },
+    ];
+    const work = matchesWork(store, 'read-model:matches:g3');
+    const checkpoints = new InMemoryReplayCheckpoints();
+    const applied: string[] = [];
+    const run = (signal?: AbortSignal, onApplied?: () => void) =>
+      replayArchive({
+        storage,
+        chain,
+        name: 'stopped',
+        description: 'matches',
+        checkpoints,
+        concurrency: 2,
+        apply: async (f, onPage) => {
+          const result = await applyExportFile({ ...work, storage, file: f, onPage });
+          applied.push(f.dataFileS3Key);
+          onApplied?.();
+          return result;
+        },
+        applyStreams: (ids) => applyDeferredStreams(work, ids),
+        ...(signal ? { signal } : {}),
+      });
+    const controller = new AbortController();
+
+    // Act
+    const first = await run(controller.signal, () => controller.abort());
+    const saved = await checkpoints.load('stopped');
+    const second = await run();
+
+    // Assess: stopped, the run says so (the rebuild then neither catches up nor switches),
+    // with its files checkpointed; run again, it applies no file twice and completes.
+    expect(first.completed).toBe(false);
+    expect(saved?.status).toBe('running');
+    expect(second).toMatchObject({ resumed: true, completed: true });
+    expect(applied).toHaveLength(2);
+    expect(sorted(work.documents)).toEqual(await everyEventApplied(store));
+  });
+});
+
 /** An events table of `count` streams of a result each, every fifth corrected once. */
 async function resultStreams(table: string, prefix: string, count: number) {
   await ensureEventsTable(client, table);
