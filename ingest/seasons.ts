@@ -1,6 +1,7 @@
 import type { EventData } from '../schemas/events.js';
 import { type EventEnvelope, unhandled } from '../stream/EventEnvelope.js';
 import type { EventStore } from '../stream/eventStore/EventStore.js';
+import { UnreadableEvents } from '../stream/eventStore/UnreadableEvents.js';
 import { ConcurrencyError } from '../stream/StoreError.js';
 import { uuidFromName } from '../stream/uuid.js';
 
@@ -19,6 +20,34 @@ export async function seasonClosed(
   for (const event of await store.read(seasonAggregateId(season)))
     if (event.event_type === 'SeasonClosed') return event.data;
   return undefined;
+}
+
+/** The event types that name a season (`data.season`): a season's matches and RPI calculations. */
+const SEASON_NAMING_TYPES = [
+  'MatchScheduled',
+  'MatchRecorded',
+  'MatchResultCorrected',
+  'RpiCalculationRequested',
+  'RpiCalculated',
+  'RpiResultsPublished',
+  'RpiResultsRetracted',
+  'RankingsCacheUpdated',
+] as const;
+
+/**
+ * Whether the store holds an event of the season (a match or an RPI calculation naming it):
+ * a scan that stops at the first one. Events it cannot read are counted, not thrown.
+ */
+export async function seasonHasEvents(
+  store: Pick<EventStore, 'readAll'>,
+  season: string,
+): Promise<{ readonly found: boolean; readonly unreadable: number }> {
+  const unreadable = new UnreadableEvents();
+  for await (const batch of store.readAll({ eventTypes: SEASON_NAMING_TYPES, unreadable }))
+    for (const event of batch)
+      if ('season' in event.data && event.data.season === season)
+        return { found: true, unreadable: unreadable.count };
+  return { found: false, unreadable: unreadable.count };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { closeSeason } from '../../ingest/seasons.js';
+import { closeSeason, seasonClosed, seasonHasEvents } from '../../ingest/seasons.js';
 import { expireClosedSeason } from '../../pipeline/seasons.js';
 import {
   type ArchiveStorage,
@@ -79,6 +79,15 @@ export async function runArchiveCloseSeason(
     flags.aws ? { aws: true, table: flags.table } : { dataDir: flags.dataDir, table: flags.table },
   );
   try {
+    // A season label with no event (a typo, a season not ingested yet) is not closed: the
+    // close would refuse that season's rows for good. A closed season is said as before.
+    if (!(await seasonClosed(opened.store, season))) {
+      const { found, unreadable } = await seasonHasEvents(opened.store, season);
+      if (!found)
+        throw new CliError(
+          `archive close-season: season ${season} has no events in ${opened.description}${unreadable > 0 ? ` (${counted(unreadable, 'stored event')} could not be read)` : ''}: nothing closed; ingest its games first, or check the season label`,
+        );
+    }
     const { closed, already } = await closeSeason(opened.store, season, {
       reason: flags.reason ?? null,
     });

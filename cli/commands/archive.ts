@@ -91,9 +91,10 @@ Examples:
       'after',
       `
 Appends SeasonClosed to the stream season:<SEASON>, once: closing a closed season again
-changes nothing and says when it was closed. Closing expires nothing: the season's events stay
-in the table until "matchstream archive expire --season SEASON", which only a closed season
-allows.
+changes nothing and says when it was closed. A season the store holds no event of (no match,
+no RPI calculation naming it) is refused, exit 1: nothing is closed. Closing expires nothing:
+the season's events stay in the table until "matchstream archive expire --season SEASON",
+which only a closed season allows.
 
 Examples:
   matchstream archive close-season 2025 --reason "final RPI published"

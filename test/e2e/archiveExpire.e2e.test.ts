@@ -69,6 +69,12 @@ describe('matchstream archive close-season and expire', () => {
       stderr:
         'matchstream: archive expire: season 2024 is not closed: run "matchstream archive close-season 2024" first\n',
     });
+    // A season the folder holds no event of is not closed.
+    const unknown = await runCli(['archive', 'close-season', '1999', '--data-dir', data]);
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr).toMatch(
+      /^matchstream: archive close-season: season 1999 has no events in embedded dynalite \(.*\): nothing closed; ingest its games first, or check the season label\n$/,
+    );
     const closed = await runCli(['archive', 'close-season', '2024', '--data-dir', data, '--json']);
     expect(closed.code).toBe(0);
     expect(JSON.parse(closed.stdout)).toMatchObject({ season: '2024', already_closed: false });
