@@ -4,7 +4,9 @@ import { dryRunWiring, embeddedRedriver, pipelineWiring } from '../../pipeline/e
 import { DynamoDocumentStore } from '../../projections/DynamoDocumentStore.js';
 import { REGISTRY_TABLE, ReadModelRegistry } from '../../projections/ReadModelRegistry.js';
 import type { DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
+import { mappingOfRecordKey } from '../../stream/consumer/invocationRecord.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
+import { localMappingUuid } from '../../stream/local/EventSourceMapping.js';
 import { FolderInvocationRecords, failureFolder } from '../../stream/local/failureFolder.js';
 import {
   describeEvents,
@@ -72,7 +74,7 @@ export async function runDeadLettersList(flags: DeadLetterFlags): Promise<void> 
   const found = await localLetters(flags);
   checkConsumerName(flags.consumer, found.letters);
   await printList(filterLetters(found.letters, filterOf(flags)), flags);
-  unreadableObjects(found.unreadable);
+  unreadableObjects(ofConsumer(found.unreadable, flags.consumer));
 }
 
 /** `dead-letters show`: one dead letter, whole. */
@@ -205,6 +207,27 @@ async function localLetters(flags: Pick<DeadLetterFlags, 'dataDir'>): Promise<Fo
   return lettersOf(stored, await new FolderInvocationRecords(folder).list(), folder);
 }
 
+/**
+ * The objects of failures/ that may be `consumer`'s (all without --consumer): those whose key
+ * names another consumer's mapping are said in one line, and left to a list of that consumer.
+ */
+function ofConsumer(
+  unreadable: readonly UnreadableObject[],
+  consumer: string | undefined,
+): readonly UnreadableObject[] {
+  if (consumer === undefined) return unreadable;
+  const mapping = localMappingUuid(consumer);
+  const others = unreadable.filter((u) => {
+    const of = mappingOfRecordKey(u.key);
+    return of !== undefined && of !== mapping;
+  });
+  if (others.length > 0)
+    reportError(
+      `${counted(others.length, 'object')} in failures/ of other consumers could not be read ("matchstream dead-letters list" without --consumer lists them)`,
+    );
+  return unreadable.filter((u) => !others.includes(u));
+}
+
 /** Objects of failures/ that are not invocation records: one line each, then exit code 3. */
 function unreadableObjects(unreadable: readonly UnreadableObject[]): void {
   const line = reportUnreadableObjects(unreadable);
@@ -266,7 +289,7 @@ async function redriveLocal(flags: RedriveFlags): Promise<Redriven> {
     places: LetterPlaces,
   ): Promise<Redriven> => {
     const found = lettersOf(await table.entries(), await folder.records.list(), folder.path);
-    const unreadable = reportUnreadableObjects(found.unreadable);
+    const unreadable = reportUnreadableObjects(ofConsumer(found.unreadable, flags.consumer));
     checkIds(found.letters, flags.ids);
     const summary = await redriveLetters(filterLetters(found.letters, filterOf(flags)), {
       redriver,

@@ -84,6 +84,11 @@ export function invocationRecordKey(mappingUuid: string, shardId: string, at: Da
   return `aws/lambda/${mappingUuid}/${shardId}/${day.replace(/-/g, '/')}/${time}-${randomUUID()}`;
 }
 
+/** The event source mapping a key of `invocationRecordKey` names (its UUID), if it names one. */
+export function mappingOfRecordKey(key: string): string | undefined {
+  return /^aws\/lambda\/([^/]+)\//.exec(key)?.[1];
+}
+
 /** Whether a JSON document is an invocation record (with or without its payload). */
 export function isInvocationRecord(value: unknown): value is InvocationRecord {
   return (

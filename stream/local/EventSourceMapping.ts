@@ -791,11 +791,7 @@ export class EventSourceMapping {
       const region = this.options.region ?? 'us-east-1';
       await this.options.onFailure.put(
         // The mapping's UUID on AWS; here one derived from the consumer, stable across runs.
-        invocationRecordKey(
-          uuidFromName(`event-source-mapping:${this.options.consumer}`),
-          shardId,
-          at,
-        ),
+        invocationRecordKey(localMappingUuid(this.options.consumer), shardId, at),
         invocationRecord({
           functionArn: `arn:aws:lambda:${region}:000000000000:function:${this.options.consumer}`,
           condition,
@@ -873,4 +869,12 @@ function clamp(value: number, min: number, max: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The UUID of a consumer's embedded mapping, in the keys of its invocation records: stable
+ * across runs, as a mapping's on AWS is.
+ */
+export function localMappingUuid(consumer: string): string {
+  return uuidFromName(`event-source-mapping:${consumer}`);
 }

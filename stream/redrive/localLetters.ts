@@ -27,6 +27,8 @@ export interface LocalFailurePlaces {
 
 /** An object of `failures/` that is not an invocation record: reported, never redriven. */
 export interface UnreadableObject {
+  /** Its key under `failures/`. */
+  readonly key: string;
   readonly where: string;
   readonly error: string;
 }
@@ -59,11 +61,11 @@ export function lettersOf(
     try {
       parsed = JSON.parse(body);
     } catch {
-      unreadable.push({ where, error: 'not JSON' });
+      unreadable.push({ key, where, error: 'not JSON' });
       continue;
     }
     if (!isInvocationRecord(parsed)) {
-      unreadable.push({ where, error: 'not an invocation record' });
+      unreadable.push({ key, where, error: 'not an invocation record' });
       continue;
     }
     letters.push(

@@ -7,6 +7,7 @@ import { READ_MODELS } from '../../pipeline/readModels.js';
 import type { Projection } from '../../projections/Projection.js';
 import { toItem } from '../../stream/eventStore/commitItem.js';
 import { EVENTS_TABLE, RELAY_MARKER } from '../../stream/eventStore/eventsTable.js';
+import { localMappingUuid } from '../../stream/local/EventSourceMapping.js';
 import { runCli } from '../support/cli.js';
 import { corruptCommit, matchRecorded } from '../support/registry.js';
 import { tempDir } from '../support/tempDir.js';
@@ -260,5 +261,30 @@ describe('matchstream dead-letters', () => {
     // A dry run reports it, and exits 0 as it does with letters it would keep.
     expect([dry.code, dry.stderr]).toEqual([0, unreadable]);
     expect(run.stdout).toBe('0 dead letters taken: 0 redriven, 0 still failing, 0 skipped\n');
+  });
+
+  it("leaves another consumer's unreadable object out of the exit code of --consumer, saying it in one line", async () => {
+    // Prepare: a copy of the folder with an object no invocation record where the sagas'
+    // mapping keeps its records.
+    const copy = tmp.path('with-sagas-junk');
+    cpSync(data, copy, { recursive: true });
+    const dir = join(copy, 'failures', 'aws', 'lambda', localMappingUuid('sagas'), 'shard-0');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '2026-12-08T01.00.00-x'), 'half a record');
+
+    // Act
+    const other = ['--consumer', 'rebuild:teams', '--data-dir', copy];
+    const listed = await runCli(['dead-letters', 'list', ...other]);
+    const run = await runCli(['dead-letters', 'redrive', ...other]);
+    const own = await runCli(['dead-letters', 'list', '--consumer', 'sagas', '--data-dir', copy]);
+
+    // Assess
+    const note =
+      'matchstream: 1 object in failures/ of other consumers could not be read ("matchstream dead-letters list" without --consumer lists them)\n';
+    for (const r of [listed, run]) expect([r.code, r.stderr]).toEqual([0, note]);
+    expect(own.code).toBe(3);
+    expect(own.stderr).toBe(
+      `matchstream: ${join(dir, '2026-12-08T01.00.00-x')}: not JSON\nmatchstream: 1 object in failures/ could not be read\n`,
+    );
   });
 });
