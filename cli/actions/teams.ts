@@ -168,7 +168,8 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
 /** `teams update`: one team's conference, division or region. */
 export async function runTeamsUpdate(team: string, flags: UpdateFlags): Promise<void> {
   refuseMixedStores(flags);
-  const name = team.trim();
+  // Composed (NFC), as the feeds' names are: one name however it was typed.
+  const name = team.trim().normalize('NFC');
   if (name === '' || name.length > MAX_NAME_LENGTH || hasControlCharacter(name))
     throw new CliError(`team must be 1 to ${MAX_NAME_LENGTH} printable characters`, EXIT.USAGE);
   if (flags.conference === undefined && flags.division === undefined && flags.region === undefined)

@@ -6,7 +6,7 @@ import { addStoreOptions } from '../storeOptions.js';
 
 /** A commander parser for a metadata value (conference, division, region). */
 function metadataValue(value: string): string {
-  const v = value.trim();
+  const v = value.trim().normalize('NFC');
   if (v === '' || v.length > MAX_NAME_LENGTH || hasControlCharacter(v))
     throw new InvalidArgumentError(`expected 1 to ${MAX_NAME_LENGTH} printable characters`);
   return v;

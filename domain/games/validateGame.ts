@@ -125,12 +125,13 @@ export function validateGame(
 }
 
 /**
- * A feed's field as text, trimmed: a string, or a JSON number or boolean as written; anything
- * else (absent, null, an object, a list) undefined.
+ * A feed's field as text, trimmed and in Unicode's composed form (NFC), so that a name typed
+ * with "é" as one character or as "e" and an accent is one name (one team): a string, or a
+ * JSON number or boolean as written; anything else (absent, null, an object, a list) undefined.
  */
 export function fieldText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'string') return value.trim().normalize('NFC');
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
 }

@@ -63,6 +63,36 @@ describe('matchstream ingest', () => {
     });
   });
 
+  it('registers a name written composed and decomposed (NFC, NFD) as one team, which teams update finds however typed', async () => {
+    // Prepare: "Université Laval" with é as one code point, then as e and a combining accent.
+    const composed = 'Universit\u00E9 Laval';
+    const decomposed = 'Universite\u0301 Laval';
+    const feed = tmp.file(
+      'unicode.csv',
+      `date,home_team,away_team,home_score,away_score\n2025-09-01,${composed},B,1,0\n2025-09-08,B,${decomposed},2,0\n`,
+    );
+    const data = tmp.path('unicode-data');
+
+    // Act
+    const ingested = await runCli(['ingest', feed, '--data-dir', data, '--json', '--no-progress']);
+    const updated = await runCli([
+      'teams',
+      'update',
+      decomposed,
+      '--region',
+      'Qu\u0065\u0301bec',
+      '--data-dir',
+      data,
+      '--json',
+    ]);
+
+    // Assess
+    expect(ingested.code, ingested.stderr).toBe(0);
+    expect(JSON.parse(ingested.stdout)).toMatchObject({ appended: 2, teams_registered: 2 });
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ team: composed, outcome: 'updated' });
+  });
+
   it('keeps the good rows, puts each bad row in the rejects file and exits 3', async () => {
     const feed = tmp.file(
       'bad.csv',

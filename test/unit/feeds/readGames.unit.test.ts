@@ -39,6 +39,31 @@ describe('readGames', () => {
     ]);
   });
 
+  it('reads a name written composed or decomposed (NFC, NFD) as one name, composed, in both feeds', async () => {
+    // Prepare: "Université" with é as one code point, and as e and a combining acute accent.
+    const composed = 'Universit\u00E9 Laval';
+    const decomposed = 'Universite\u0301 Laval';
+    const games = tmp.file(
+      'unicode.csv',
+      `${HEADER}\n2024-09-01,${composed},B,2,1\n2024-09-08,B,${decomposed},1,1\n`,
+    );
+    const teams = tmp.file('unicode-teams.csv', `team,conference\n${decomposed},Caf\u0065\u0301\n`);
+
+    // Act
+    const feed = await readGames(games);
+    const listed = await readTeams(teams);
+
+    // Assess
+    expect(feed.problems).toEqual([]);
+    expect(feed.games.map((g) => [g.homeTeam, g.awayTeam])).toEqual([
+      [composed, 'B'],
+      ['B', composed],
+    ]);
+    expect(listed.teams).toEqual([
+      expect.objectContaining({ team: composed, conference: 'Caf\u00E9' }),
+    ]);
+  });
+
   it('reads CSV whose lines end in a lone CR, as old Mac spreadsheets save it', async () => {
     // Arrange
     const path = tmp.file(
