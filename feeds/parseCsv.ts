@@ -36,7 +36,7 @@ enum State {
  * a quote inside an unquoted field is text, text after a closing quote is kept) and safe
  * where they are broken: a record longer than `maxRecordChars` is reported and skipped up to
  * the next line break, so one bad line never hides the good ones after it nor exhausts
- * memory. Blank lines are skipped.
+ * memory. Blank lines (empty, or only spaces and tabs) are skipped.
  *
  * @example for await (const batch of parseCsv(chunks, 1 << 20)) for (const r of batch) use(r);
  */
@@ -66,7 +66,8 @@ export async function* parseCsv(
   /** Ends the record on `lastLine` (a line break was just read: the line before it). */
   const endRecord = (lastLine = line - 1) => {
     fields.push(field);
-    const blank = fields.length === 1 && fields[0] === '' && !quotedRecord;
+    // A line of nothing but spaces or tabs is blank too (a spreadsheet's stray last line).
+    const blank = fields.length === 1 && fields[0]?.trim() === '' && !quotedRecord;
     if (!blank) {
       out.push(
         lastLine > recordLine

@@ -35,6 +35,16 @@ describe('parseCsv', () => {
     ]);
   });
 
+  it('skips a line of spaces or tabs as a blank line, and keeps a quoted one', async () => {
+    const items = await parse(['a,b\n   \n\t \nc,d\n" "\n  ']);
+
+    expect(items).toEqual([
+      { kind: 'record', line: 1, fields: ['a', 'b'] },
+      { kind: 'record', line: 4, fields: ['c', 'd'] },
+      { kind: 'record', line: 5, fields: [' '] },
+    ]);
+  });
+
   it('ends lines at a lone CR as at LF and CRLF, counting each line once', async () => {
     // Arrange: an old Mac spreadsheet's line ends, mixed with the others, a blank line, a
     // quoted field over two lines, and a CRLF cut between two chunks.
@@ -90,8 +100,11 @@ describe('parseCsv', () => {
           const whole = await parse([text]);
           const pieces = await parse(splitAt(text, cuts));
           expect(pieces).toEqual(whole);
-          // Written with csvField, every row reads back as it was (blank rows are skipped).
-          const expected = rows.filter((r) => !(r.length === 1 && r[0] === ''));
+          // Written with csvField, every row reads back as it was (blank rows, empty or spaces
+          // only and unquoted, are skipped).
+          const expected = rows.filter(
+            (r) => !(r.length === 1 && r[0]?.trim() === '' && csvField(r[0]) === r[0]),
+          );
           expect(whole.map((r) => (r.kind === 'record' ? r.fields : r))).toEqual(expected);
         },
       ),
