@@ -86,6 +86,7 @@ export function buildProgram(): Command {
   registerProjections(program);
   registerArchive(program);
   addGlobalOptions(program);
+  for (const group of program.commands) if (group.commands.length > 0) needsCommand(group);
   // Logging is set up from the global options before any command runs (and loaded only then).
   program.hook('preAction', async (_program, action) => {
     const { logLevel, logFormat } = action.optsWithGlobals<{
@@ -99,6 +100,31 @@ export function buildProgram(): Command {
     });
   });
   return program;
+}
+
+/**
+ * A command of commands (`saga`, `dead-letters`, ...) given an option and no command of its
+ * own: Commander would say only that the option is unknown (to the group, which has none), so
+ * the line says the command is missing, and which there are.
+ * @example matchstream dead-letters --data-dir d
+ * // "matchstream: dead-letters needs a command (list, show or redrive) before '--data-dir' (run with --help for usage)"
+ */
+function needsCommand(group: Command): void {
+  const names = group.commands.map((c) => c.name());
+  const choices =
+    names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
+  group.configureOutput({
+    outputError: (text, write) => {
+      const option = /^error: unknown option '([^']*)'/.exec(text)?.[1];
+      write(
+        `${usageError(
+          option === undefined
+            ? text
+            : `error: ${group.name()} needs a command (${choices}) before '${option}'`,
+        )}\n`,
+      );
+    },
+  });
 }
 
 /** The options every command takes, before or after its name. */

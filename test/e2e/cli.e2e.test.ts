@@ -120,6 +120,28 @@ describe('matchstream (built command)', () => {
     },
   );
 
+  it.each([
+    ['dead-letters', 'list, show or redrive'],
+    ['saga', 'start, resume, show or list'],
+    ['teams', 'import or update'],
+    ['projections', 'list, activate or drop'],
+    ['archive', 'export, close-season, expire or list'],
+    ['schemas', 'check, list, show, new or fixture'],
+  ])(
+    'exits 2 for %s given an option and no command, saying a command is missing',
+    async (group, names) => {
+      // Act
+      const run = await runCli([group, '--data-dir', 'folder']);
+
+      // Assess
+      expect(run).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `matchstream: ${group} needs a command (${names}) before '--data-dir' (run with --help for usage)\n`,
+      });
+    },
+  );
+
   it.each([[['help']], [['help', 'saga']]])('exits 0 for %j, help asked for', async (args) => {
     // Act
     const run = await runCli(args);
