@@ -17,6 +17,7 @@ import {
   listExports,
   verifyExport,
 } from '../../stream/archive/readExport.js';
+import { REGION_SOURCES } from '../../stream/aws/clientConfig.js';
 import { s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { CHANGES_STREAM, EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
 import { archiveDir, openEventStore } from '../../stream/local/openEventStore.js';
@@ -223,7 +224,7 @@ export async function onStorage<T>(storage: ArchiveStorage, work: () => Promise<
     if (error instanceof S3ServiceException)
       throw new CliError(
         error.name === 'NoSuchBucket'
-          ? `${storage.description}: no such bucket; give the stack output ArchiveBucket with --bucket (and its region with AWS_REGION)`
+          ? `${storage.description}: no such bucket; give the stack output ArchiveBucket with --bucket (and its region with ${REGION_SOURCES})`
           : `${storage.description}: ${error.name}: ${error.message}`,
         EXIT.FAILURE,
         { cause: error },

@@ -17,7 +17,7 @@ import {
   REGISTRY_TABLE,
   ReadModelRegistry,
 } from '../../projections/ReadModelRegistry.js';
-import { clientConfig } from '../../stream/aws/clientConfig.js';
+import { clientConfig, REGION_SOURCES } from '../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import type { ConsumerLag } from '../../stream/local/consumerLag.js';
 import { EmbeddedRuntime } from '../../stream/local/EmbeddedRuntime.js';
@@ -314,7 +314,7 @@ async function dropOnAws(
     // feeding the table deleted below.
     if (!(await functionExists(lambda, flags.feeder)))
       throw new CliError(
-        `no function ${flags.feeder} in ${await lambda.config.region()}: give the stack output GenerationFeeder with --feeder (and its region with AWS_REGION); nothing was dropped`,
+        `no function ${flags.feeder} in ${await lambda.config.region()}: give the stack output GenerationFeeder with --feeder (and its region with ${REGION_SOURCES}); nothing was dropped`,
       );
     if (listed.status !== 'dropped')
       try {

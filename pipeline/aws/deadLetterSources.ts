@@ -3,6 +3,7 @@ import {
   DescribeStacksCommand,
   type Output,
 } from '@aws-sdk/client-cloudformation';
+import { REGION_SOURCES } from '../../stream/aws/clientConfig.js';
 
 /**
  * Every place the deployed stack keeps what failed, as its `DeadLetterSources` output holds it
@@ -99,7 +100,7 @@ export async function stackDeadLetterSources(
       /does not exist/.test(error.message)
     )
       throw new Error(
-        `no stack "${stack}" in ${await client.config.region()}: give the name of the deployed stack with --stack (and its region with AWS_REGION), or its DeadLetterSources output with --sources FILE`,
+        `no stack "${stack}" in ${await client.config.region()}: give the name of the deployed stack with --stack (and its region with ${REGION_SOURCES}), or its DeadLetterSources output with --sources FILE`,
         { cause: error },
       );
     throw new Error(

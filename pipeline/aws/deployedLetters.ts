@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueCount } from '../../api/QueryService.js';
 import { generationConsumer } from '../../projections/ReadModelRegistry.js';
-import { type ClientOptions, clientConfig } from '../../stream/aws/clientConfig.js';
+import { type ClientOptions, clientConfig, REGION_SOURCES } from '../../stream/aws/clientConfig.js';
 import { dynamoClient } from '../../stream/aws/dynamoClient.js';
 import { eventBridgeClient } from '../../stream/aws/eventBridgeClient.js';
 import { HeldQueue, type HeldQueueOptions, maxReceiveCountOf } from '../../stream/aws/HeldQueue.js';
@@ -323,7 +323,7 @@ async function place<T>(
   } catch (error) {
     if (client && error instanceof Error && NOT_THERE.has(error.name))
       throw new Error(
-        `${where} is not there in ${await client.config.region()}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION)`,
+        `${where} is not there in ${await client.config.region()}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (${REGION_SOURCES})`,
         { cause: error },
       );
     throw new Error(`${where} cannot be read: ${message(error)}`, { cause: error });

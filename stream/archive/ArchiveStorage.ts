@@ -10,6 +10,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { REGION_SOURCES } from '../aws/clientConfig.js';
 import { StoreError } from '../StoreError.js';
 
 /** An object of the archive: its key (with `/` between folders), size and time. */
@@ -131,7 +132,7 @@ export class S3Storage implements ArchiveStorage {
         ?.httpStatusCode;
       if (status === 404)
         throw new Error(
-          `no bucket "${this.bucket}" in ${await this.client.config.region()}: give the ${output} output of the deployed stack with ${flag} (and AWS_REGION)`,
+          `no bucket "${this.bucket}" in ${await this.client.config.region()}: give the ${output} output of the deployed stack with ${flag} (and its region with ${REGION_SOURCES})`,
           { cause: error },
         );
       if (status === 403)

@@ -38,6 +38,13 @@ export interface ClientOptions {
 /** How long a request to a local endpoint may wait for its answer, over HTTP or not. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * Where the SDK finds the region, as error hints say it: `AWS_REGION`, else the profile's
+ * `region` in the shared config file (see `clientConfig`).
+ */
+export const REGION_SOURCES =
+  'AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config';
+
 /** A request as a server's HTTP listener would have read it. */
 export interface TransportRequest {
   readonly method: string;

@@ -7,6 +7,7 @@ import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { ArchivedEventStore } from '../archive/ArchivedEventStore.js';
 import { type ArchiveStorage, FolderStorage } from '../archive/ArchiveStorage.js';
 import { SeasonArchive } from '../archive/SeasonArchive.js';
+import { REGION_SOURCES } from '../aws/clientConfig.js';
 import { dynamoClient } from '../aws/dynamoClient.js';
 import { DynamoEventStore } from '../eventStore/DynamoEventStore.js';
 import { EVENTS_TABLE, ensureEventsTable } from '../eventStore/eventsTable.js';
@@ -129,7 +130,7 @@ export async function requireDeployedTable(
   } catch (error) {
     if (error instanceof ResourceNotFoundException)
       throw new Error(
-        `no table "${table}" in ${await client.config.region()}: give the ${output} output of the deployed stack with ${flag} (and AWS_REGION)`,
+        `no table "${table}" in ${await client.config.region()}: give the ${output} output of the deployed stack with ${flag} (and its region with ${REGION_SOURCES})`,
         { cause: error },
       );
     throw error;

@@ -157,7 +157,7 @@ describe.runIf(motoAvailable())(
       expect(empty.stdout).toContain(`the archive (s3://${EMPTY}) holds no export yet`);
       expect(missing.code).toBe(1);
       expect(oneErrorLine(missing)).toBe(
-        'matchstream: s3://not-there: no such bucket; give the stack output ArchiveBucket with --bucket (and its region with AWS_REGION)',
+        'matchstream: s3://not-there: no such bucket; give the stack output ArchiveBucket with --bucket (and its region with AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config)',
       );
     });
 

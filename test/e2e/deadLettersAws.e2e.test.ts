@@ -760,7 +760,7 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
     // DescribeStacks answers a stack that is not there with a ValidationError
     // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
     expect(none.stderr).toBe(
-      `matchstream: no stack "dl-no-such-stack" in ${process.env.AWS_REGION ?? 'us-east-1'}: give the name of the deployed stack with --stack (and its region with AWS_REGION), or its DeadLetterSources output with --sources FILE\n`,
+      `matchstream: no stack "dl-no-such-stack" in ${process.env.AWS_REGION ?? 'us-east-1'}: give the name of the deployed stack with --stack (and its region with AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config), or its DeadLetterSources output with --sources FILE\n`,
     );
     expect(notJson.code).toBe(1);
     expect(notJson.stderr).toMatch(/^matchstream: .*bad\.json: DeadLetterSources: not JSON/);
@@ -772,12 +772,12 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
     // resource not found" (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html).
     expect([noTable.code, noTable.stdout]).toEqual([1, '']);
     expect(noTable.stderr).toBe(
-      `matchstream: the table dl-gone is not there in ${process.env.AWS_REGION ?? 'us-east-1'}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION)\n`,
+      `matchstream: the table dl-gone is not there in ${process.env.AWS_REGION ?? 'us-east-1'}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config)\n`,
     );
     // SQS answers a queue that is not there with QueueDoesNotExist
     // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
     expect(noQueue.stderr).toBe(
-      `matchstream: the queue gone is not there in ${process.env.AWS_REGION ?? 'us-east-1'}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION)\n`,
+      `matchstream: the queue gone is not there in ${process.env.AWS_REGION ?? 'us-east-1'}: check the places DeadLetterSources names (--stack NAME, the deployed stack's output, or --sources FILE) and the stack's region (AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config)\n`,
     );
     // The failed read let go of what it held: every message is visible.
     expect(await visibleMessages()).toBe(1);

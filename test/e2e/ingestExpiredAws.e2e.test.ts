@@ -128,7 +128,7 @@ describe.runIf(motoAvailable())(
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr.trim().split('\n')).toEqual([
-        `matchstream: no bucket "${BUCKET}-typo" in eu-west-1: give the ArchiveBucket output of the deployed stack with --bucket (and AWS_REGION) (run with --debug for details)`,
+        `matchstream: no bucket "${BUCKET}-typo" in eu-west-1: give the ArchiveBucket output of the deployed stack with --bucket (and its region with AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config) (run with --debug for details)`,
       ]);
       // Nothing was stored: the row is new on the next run.
       expect(after.code, after.stderr).toBe(0);

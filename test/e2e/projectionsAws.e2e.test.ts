@@ -224,7 +224,7 @@ describe.runIf(motoAvailable())('matchstream projections --aws on moto_server', 
       code: 1,
       stdout: '',
       stderr:
-        'matchstream: no function feeder-typo in us-east-1: give the stack output GenerationFeeder with --feeder (and its region with AWS_REGION); nothing was dropped\n',
+        'matchstream: no function feeder-typo in us-east-1: give the stack output GenerationFeeder with --feeder (and its region with AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config); nothing was dropped\n',
     });
     await expect(dynamo.send(new DescribeTableCommand({ TableName: table }))).resolves.toBeTruthy();
     expect((await registry.generation(standingsProjection, 3))?.status).toBe('live');
@@ -235,7 +235,7 @@ describe.runIf(motoAvailable())('matchstream projections --aws on moto_server', 
     // (DynamoDB API reference, DescribeTable), which the SDK words "Requested resource not
     // found": the command says which table, and where it comes from.
     const line =
-      'matchstream: no table "matchstream-dev-registr" in us-east-1: give the RegistryTable output of the deployed stack with --registry-table (and AWS_REGION)\n';
+      'matchstream: no table "matchstream-dev-registr" in us-east-1: give the RegistryTable output of the deployed stack with --registry-table (and its region with AWS_REGION, or the region of your profile in the shared config file, ~/.aws/config)\n';
     const missing = ['--aws', '--registry-table', 'matchstream-dev-registr'];
     for (const args of [
       ['list', ...missing],
