@@ -13,20 +13,37 @@ export interface LoggingOptions {
 }
 
 /**
- * Fields that must never reach a log, wherever they turn up: a request's credentials and
- * tokens. Nothing logs them on purpose; this keeps an accident from leaking one.
+ * Fields that must never reach a log, wherever they turn up and however their name is
+ * written (`token`, `apiToken`, `api_token`, `x-api-key`, `AWS_SECRET_ACCESS_KEY`): a
+ * request's credentials and tokens. Nothing logs them on purpose; this keeps an accident from
+ * leaking one. Matched on the name lower-cased without `_`, `-`, `.` or spaces.
  */
-const REDACTED = [
-  'authorization',
-  'token',
-  'password',
-  'secret',
-  'headers.authorization',
-  '*.authorization',
-  '*.token',
-  '*.password',
-  '*.secret',
-];
+const SECRET_NAME =
+  /token|password|passwd|secret|authorization|apikey|privatekey|credential|cookie/;
+const REDACTED = '[redacted]';
+
+/** Whether a field's name says it holds a secret. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name.toLowerCase().replace(/[-_.\s]/g, ''));
+}
+
+/**
+ * A record's fields with every secret one's value replaced, in plain objects and arrays at
+ * any depth (a copy: the caller's objects are left as they are).
+ */
+function redacted(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
+  if (Array.isArray(value)) {
+    seen.add(value);
+    return value.map((v) => redacted(v, seen));
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  seen.add(value);
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, isSecretName(k) ? REDACTED : redacted(v, seen)]),
+  );
+}
 
 let logger: Logger = pino({ level: 'silent' });
 let explicitLevel = false;
@@ -46,8 +63,10 @@ export function configureLogging(options: LoggingOptions = {}): void {
       level: options.level ?? 'warn',
       base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACTED, censor: '[redacted]' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (record) => redacted(record) as Record<string, unknown>,
+      },
     },
     destination,
   );

@@ -40,6 +40,46 @@ describe('the command log', () => {
       },
     ]);
   });
+
+  it('redacts a secret field however its name is written, at any depth, leaving the others', () => {
+    // Prepare
+    const out = records();
+    configureLogging({ level: 'info', format: 'json', destination: out.destination });
+    const config = { api_token: 's1', endpoint: 'http://localhost:4566' };
+
+    // Act
+    log().info(
+      {
+        apiToken: 's2',
+        'api-token': 's3',
+        session_token: 's4',
+        AWS_SECRET_ACCESS_KEY: 's5',
+        request: { headers: { 'x-api-key': 's6', Authorization: 's7', accept: '*/*' } },
+        sources: [{ queue: 'q', client_secret: 's8' }],
+        config,
+        consumer: 'sagas',
+      },
+      'careless',
+    );
+
+    // Assess
+    const [record] = out.parsed();
+    expect(JSON.stringify(record)).not.toMatch(/"s\d"/);
+    expect(record).toMatchObject({
+      apiToken: '[redacted]',
+      'api-token': '[redacted]',
+      session_token: '[redacted]',
+      AWS_SECRET_ACCESS_KEY: '[redacted]',
+      request: {
+        headers: { 'x-api-key': '[redacted]', Authorization: '[redacted]', accept: '*/*' },
+      },
+      sources: [{ queue: 'q', client_secret: '[redacted]' }],
+      config: { api_token: '[redacted]', endpoint: 'http://localhost:4566' },
+      consumer: 'sagas',
+    });
+    // The caller's object is left as it was.
+    expect(config.api_token).toBe('s1');
+  });
 });
 
 describe('logRequests', () => {
