@@ -426,7 +426,7 @@ export class SagaCoordinator {
           state.sagaId,
           step.name,
           decision.attempt,
-          `timed out after ${step.timeoutMs} ms`,
+          `timed out after ${decision.timeoutMs} ms`,
           decision.attempt < policy.maxAttempts,
           true,
           decision.compensation,

@@ -22,6 +22,8 @@ export type Decision =
       readonly step: string;
       readonly attempt: number;
       readonly deadline: number;
+      /** The attempt's timeout, as it started with it (the settings may have changed since). */
+      readonly timeoutMs: number;
       readonly compensation: boolean;
     }
   | { readonly kind: 'wait'; readonly until: number }
@@ -113,6 +115,8 @@ function next(
     kind: 'append',
     event: {
       event_type: 'SagaStepStarted',
+      // Dated at the instant the deadline counts from, so the fold knows the attempt's timeout.
+      timestamp: new Date(now).toISOString(),
       data: {
         saga_id: sagaId,
         step_name: step.name,
@@ -137,7 +141,7 @@ function next(
           sagaId,
           step.name,
           step.attempt,
-          `timed out after ${timeoutMs} ms`,
+          `timed out after ${step.timeoutMs ?? timeoutMs} ms`,
           step.attempt < maxAttempts,
           true,
           compensation,
@@ -148,6 +152,7 @@ function next(
         step: step.name,
         attempt: step.attempt,
         deadline: step.deadline ?? now + timeoutMs,
+        timeoutMs: step.deadline !== undefined ? (step.timeoutMs ?? timeoutMs) : timeoutMs,
         compensation,
       };
     case 'retrying': {

@@ -11,6 +11,11 @@ export interface AttemptState {
   readonly attempt: number;
   /** When the running attempt times out (ms since the epoch). */
   readonly deadline?: number;
+  /**
+   * The running attempt's timeout (ms), as it started with it: its deadline less the instant
+   * its `SagaStepStarted` is dated, which is the instant the deadline was counted from.
+   */
+  readonly timeoutMs?: number;
   /** While an open breaker holds the attempt: when it starts again (ms since the epoch). */
   readonly heldUntil?: number;
   /** When the last attempt failed (ms since the epoch). */
@@ -148,7 +153,7 @@ function started(event: EnvelopeOf<'SagaStarted'>): SagaState {
 
 /** A step with its attempt's state replaced: a deadline or a hold ends with its attempt. */
 function withAttempt(s: StepState, attempt: AttemptState): StepState {
-  const { deadline: _, heldUntil: __, ...rest } = s;
+  const { deadline: _, heldUntil: __, timeoutMs: ___, ...rest } = s;
   return { ...rest, ...attempt };
 }
 
@@ -169,6 +174,7 @@ function advanced(
         status: 'in_progress',
         attempt: d.attempt,
         deadline: Date.parse(d.deadline),
+        timeoutMs: Date.parse(d.deadline) - Date.parse(event.timestamp),
       };
       return d.compensation
         ? {

@@ -1048,7 +1048,7 @@ describe('a saga step held through an outage longer than its timeout', () => {
     const restart = started(10, 'update_cache', 6000 + TIMEOUT_MS);
     expect(after).toEqual({
       kind: 'append',
-      event: { event_type: restart.event_type, data: restart.data },
+      event: { event_type: restart.event_type, timestamp: at(6000), data: restart.data },
     });
     expect(updateCache(again)).toMatchObject({
       status: 'in_progress',
@@ -1056,5 +1056,64 @@ describe('a saga step held through an outage longer than its timeout', () => {
       deadline: t + 6000 + TIMEOUT_MS,
     });
     expect(updateCache(again)?.heldUntil).toBeUndefined();
+  });
+
+  it('says the timeout an attempt ran with when it times out, not the timeout set now', async () => {
+    // Prepare: collect_matches started with a 1000 ms timeout (a run with a step made to
+    // hang); the saga is decided, or run, again where the timeout is 300 ms.
+    const { definition } = await world();
+    const t = Date.parse('2026-11-10T08:00:00.000Z');
+    const stream = sagaStream('timed');
+    const begun = envelope(
+      'SagaStarted',
+      stream,
+      1,
+      {
+        saga_id: 'timed',
+        saga_type: definition.type,
+        steps: definition.steps.map((s) => s.name),
+        data: JSON.stringify(data),
+        compensations: Object.fromEntries(
+          definition.steps.map((s) => [s.name, s.compensation.name]),
+        ),
+      },
+      new Date(t).toISOString(),
+    );
+    const started = envelope(
+      'SagaStepStarted',
+      stream,
+      2,
+      {
+        saga_id: 'timed',
+        step_name: 'collect_matches',
+        attempt: 1,
+        compensation: false,
+        deadline: new Date(t + 1000).toISOString(),
+      },
+      new Date(t).toISOString(),
+    );
+    const state = foldSaga([begun, started]);
+    if (!state) throw new Error('no saga folded');
+
+    // Act: past the deadline, and before it (the attempt runs on to its own deadline).
+    const late = decide(state, definition, t + 5000);
+    const running = decide(state, definition, t + 500);
+
+    // Assess
+    expect(late).toMatchObject({
+      kind: 'append',
+      event: { event_type: 'SagaStepFailed', data: { error: 'timed out after 1000 ms' } },
+    });
+    expect(running).toMatchObject({ kind: 'run', deadline: t + 1000, timeoutMs: 1000 });
+    // A step started now is dated at the instant its deadline counts from.
+    const next = decide(foldSaga([begun]) ?? state, definition, t);
+    expect(next).toMatchObject({
+      kind: 'append',
+      event: {
+        event_type: 'SagaStepStarted',
+        timestamp: new Date(t).toISOString(),
+        data: { deadline: new Date(t + 300).toISOString() },
+      },
+    });
   });
 });
