@@ -83,12 +83,27 @@ export async function withDeployedLetters<T>(
   }
 }
 
-/** The letters that could not be read: one line each, then exit code 3. */
-export function unreadableLetters(found: Pick<DeployedLetters, 'unreadable'>): void {
-  for (const u of found.unreadable) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
-  if (found.unreadable.length > 0)
+/**
+ * The letters that could not be read: one line each, then exit code 3. With --consumer, those
+ * of a place that names another consumer (a queue's) are summed up in one line and leave the
+ * exit code alone; those of a place that names none (a bucket's objects) count.
+ */
+export function unreadableLetters(
+  found: Pick<DeployedLetters, 'unreadable'>,
+  consumer?: string,
+): void {
+  const others = found.unreadable.filter(
+    (u) => consumer !== undefined && u.consumer !== '?' && u.consumer !== consumer,
+  );
+  if (others.length > 0)
+    reportError(
+      `${counted(others.length, 'dead letter')} of other consumers could not be read ("matchstream dead-letters list" without --consumer lists them)`,
+    );
+  const own = found.unreadable.filter((u) => !others.includes(u));
+  for (const u of own) reportError(`${u.where}: ${u.error} (letter ${u.id})`);
+  if (own.length > 0)
     throw new CliError(
-      `${counted(found.unreadable.length, 'dead letter')} could not be read (listed with why, never redriven)`,
+      `${counted(own.length, 'dead letter')} could not be read (listed with why, never redriven)`,
       EXIT.INVALID_INPUT,
     );
 }

@@ -67,7 +67,7 @@ export async function runDeadLettersList(flags: DeadLetterFlags): Promise<void> 
     await withDeployedLetters(flags, LIST_HOLD_SECONDS, async (found, sources) => {
       checkConsumerName(flags.consumer, found.letters, sources);
       await printList(filterLetters(found.letters, filterOf(flags)), flags);
-      unreadableLetters(found);
+      unreadableLetters(found, flags.consumer);
     });
     return;
   }

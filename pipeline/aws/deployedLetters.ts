@@ -60,6 +60,8 @@ export function deployedClients(options: ClientOptions = {}): DeployedClients & 
 /** Something kept in a place that is not a letter: listed as one, with why. */
 export interface UnreadableLetter {
   readonly id: string;
+  /** The consumer of the place it was kept in; `?` where the place does not say. */
+  readonly consumer: string;
   readonly where: string;
   readonly error: string;
 }
@@ -152,7 +154,14 @@ export async function readDeployedLetters(
     unreadable: read.flatMap(({ letter, unreadable }) =>
       unreadable === undefined
         ? []
-        : [{ id: letter.id, where: letter.copies[0]?.where ?? '?', error: unreadable }],
+        : [
+            {
+              id: letter.id,
+              consumer: letter.consumer,
+              where: letter.copies[0]?.where ?? '?',
+              error: unreadable,
+            },
+          ],
     ),
     notes,
     places: new AwsLetterPlaces({

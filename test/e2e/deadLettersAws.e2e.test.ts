@@ -430,6 +430,20 @@ describe.runIf(motoAvailable())('matchstream dead-letters --aws on moto_server',
     await moto?.stop();
   });
 
+  it("leaves another consumer's unreadable letter out of --consumer, a bucket object's (whose it is unsaid) in", async () => {
+    // Act: the bad message is of the bus rule's queue, the bad object of the bucket.
+    const run = await cli(['list', '--consumer', 'read-models']);
+
+    // Assess
+    expect(run.code).toBe(3);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      'matchstream: 1 dead letter of other consumers could not be read ("matchstream dead-letters list" without --consumer lists them)',
+      expect.stringMatching(/^matchstream: s3:\/\/dl-failures\/\S+T10\.03\.00-x: not JSON/),
+      'matchstream: 1 dead letter could not be read (listed with why, never redriven)',
+    ]);
+  });
+
   it('lists a letter of every place and kind, with ids stable across reads, taking nothing', async () => {
     // Act
     const first = await cli(['list', '--json']);
