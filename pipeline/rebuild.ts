@@ -276,25 +276,24 @@ export async function rebuildReadModel(
     flushes: folded.flushes,
     peak_folded_mb: Number((folded.peakFoldedBytes / 2 ** 20).toFixed(1)),
   };
-  if (!replayed.completed) {
-    return {
-      ...base,
-      completed: false,
-      switched: false,
-      seconds: replayed.seconds,
-      events_per_second: replayed.events_per_second,
-      caught_up: 0,
-      differences: null,
-      difference_samples: [],
-      fault: false,
-    };
-  }
+  const interrupted = (): RebuildSummary => ({
+    ...base,
+    completed: false,
+    switched: false,
+    seconds: replayed.seconds,
+    events_per_second: replayed.events_per_second,
+    caught_up: 0,
+    differences: null,
+    difference_samples: [],
+    fault: false,
+  });
+  if (!replayed.completed) return interrupted();
   // Catch up from the stream: what was appended during the replay, and anything after. The
   // streams it brings none of the read model's events of get no position. Counted: the events
   // that changed the generation; the rest of what the stream brings the replay had applied,
   // and the read model ignores them as repeats.
   let caughtUp = 0;
-  await runtime.addConsumer(
+  const catchingUp = await runtime.addConsumer(
     consumer,
     async (events) => {
       // Read after the apply: the shards' batches apply at once, and `caughtUp +=` before
@@ -318,12 +317,26 @@ export async function rebuildReadModel(
         : {}),
     },
   );
+  // Interrupted after the replay (Ctrl-C during the catch-up or the comparison), it ends
+  // interrupted too, switching nothing: its consumer stops, and its replay's checkpoint goes
+  // back to running, every page done, so that run again, it goes on from there (a replay done
+  // would begin anew), adding the consumer anew, which goes on from its positions.
+  const stop = async () => {
+    await catchingUp.stop();
+    if (runtime.consumers.get(consumer)?.mapping === catchingUp) runtime.consumers.delete(consumer);
+    const replayName = options.archive ? `${name}:archive` : name;
+    const done = await checkpoints.load(replayName);
+    if (done?.status === 'done') await checkpoints.save({ ...done, status: 'running' });
+    return interrupted();
+  };
   await runtime.settle();
+  if (options.signal?.aborted) return stop();
   const sameVersion = projection.version === previous.projection_version;
   const compared =
     (options.verify ?? sameVersion)
       ? await compareTables(await pipeline.tableStore(previous.table), store)
       : null;
+  if (options.signal?.aborted) return stop();
   const fault = sameVersion && (compared?.count ?? 0) > 0;
   const switched = !options.noSwitch && !fault;
   await registry.markBuilt(projection, generation.generation, switched);

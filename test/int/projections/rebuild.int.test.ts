@@ -81,6 +81,42 @@ describe('rebuild without downtime', () => {
     });
   });
 
+  it('ends interrupted, switching nothing, when stopped after its replay, and goes on when run again', async () => {
+    // Prepare: Ctrl-C comes as the catch-up from the stream begins, the replay done.
+    const controller = new AbortController();
+    const runtime = pipeline.runtime;
+    const addConsumer = runtime.addConsumer;
+    runtime.addConsumer = (...args) => {
+      controller.abort();
+      return addConsumer.apply(runtime, args);
+    };
+
+    // Act
+    let first: Awaited<ReturnType<typeof rebuildReadModel>>;
+    try {
+      first = await rebuildReadModel(pipeline, standingsProjection, {
+        verify: true,
+        signal: controller.signal,
+      });
+    } finally {
+      runtime.addConsumer = addConsumer;
+    }
+    const whileInterrupted = await pipeline.registry.entry(standingsProjection);
+    const second = await rebuildReadModel(pipeline, standingsProjection, { verify: true });
+
+    // Assess: the first neither switched nor said it completed; the second went on from it.
+    expect(first).toMatchObject({ completed: false, switched: false, generation: 3 });
+    expect(whileInterrupted.active).toBe(2);
+    expect(second).toMatchObject({
+      completed: true,
+      resumed: true,
+      generation: 3,
+      switched: true,
+      differences: 0,
+    });
+    expect((await pipeline.registry.entry(standingsProjection)).active).toBe(3);
+  });
+
   it('keeps the active generation when a rebuild of its own version differs from it, with or without --verify', async () => {
     // Prepare: the live matches generation loses a document and another one goes wrong.
     const live = await pipeline.tableStore(
