@@ -49,7 +49,7 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
 /** Everything `status` reports of a data folder (`onItems`: the events table read so far). */
 export async function statusReport(reader: FolderReader, onItems?: (items: number) => void) {
   const statsStore = await activeDocuments(reader, 'pipeline-stats');
-  const [events, stats, sagas, letters, lag, readModels, breakers] = await Promise.all([
+  const [events, stats, sagas, letters, lag, readModels, breakers, unrelayed] = await Promise.all([
     reader.storedEvents(onItems),
     eventCounts(statsStore),
     activeDocuments(reader, 'sagas'),
@@ -63,6 +63,7 @@ export async function statusReport(reader: FolderReader, onItems?: (items: numbe
       })),
     ),
     reader.breakers(),
+    reader.unrelayedCommits(),
   ]);
   const byConsumer: Record<string, number> = {};
   for (const l of letters) byConsumer[l.consumer] = (byConsumer[l.consumer] ?? 0) + 1;
@@ -81,6 +82,9 @@ export async function statusReport(reader: FolderReader, onItems?: (items: numbe
     },
     read_models: readModels,
     ...lag,
+    // Stored, not on the change stream yet (ingested while no pipeline ran): no consumer has
+    // seen them, whatever its lag says.
+    unrelayed_commits: unrelayed,
     dead_letters: { total: letters.length, by_consumer: byConsumer },
     breakers: breakers.map((b) => ({
       ...sharedSnapshot(b),
@@ -149,7 +153,7 @@ function describe(report: StatusReport): string {
         ? ['  consumers    none has run on this folder yet']
         : report.consumers.map(
             (c) =>
-              `  consumer     ${c.consumer}: ${c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${counted(c.shards_behind, 'shard')}`}`,
+              `  consumer     ${c.consumer}: ${report.unrelayed_commits ? `${counted(report.unrelayed_commits, 'commit')} behind, not relayed yet` : c.lag_ms === 0 ? 'caught up' : `${c.lag_ms} ms behind on ${counted(c.shards_behind, 'shard')}`}`,
           )),
     `  dead letters ${report.dead_letters.total}${
       report.dead_letters.total > 0

@@ -127,4 +127,39 @@ describe('matchstream projections on a data folder', () => {
       `${count} commits stored are not on the change stream yet: the read models apply them when a pipeline runs on the folder (start, serve)`,
     );
   });
+
+  it('shows in status every consumer as behind, not caught up, while results ingested are not relayed', async () => {
+    const more = tmp.path('third-season.csv');
+    await ok(
+      'generate',
+      '--team-count',
+      '12',
+      '--games-per-team',
+      '4',
+      '--season',
+      '2028',
+      '--seed',
+      '11',
+      '--out',
+      more,
+    );
+    await ok('ingest', more, '--data-dir', data, '--no-progress');
+
+    const text = await ok('status', '--data-dir', data, '--no-progress');
+    const json = JSON.parse(await ok('status', '--data-dir', data, '--json')) as {
+      unrelayed_commits: number;
+      applied: { pending: number };
+      consumers: { consumer: string }[];
+    };
+
+    expect(json.unrelayed_commits).toBeGreaterThan(0);
+    expect(json.applied.pending).toBeGreaterThan(0);
+    const count = json.unrelayed_commits.toLocaleString('en-US');
+    expect(text).not.toMatch(/caught up/);
+    const consumers = text.split('\n').filter((l) => l.startsWith('  consumer '));
+    expect(consumers.length).toBe(json.consumers.length);
+    expect(consumers.length).toBeGreaterThan(0);
+    for (const line of consumers)
+      expect(line).toMatch(new RegExp(`: ${count} commits behind, not relayed yet$`));
+  });
 });
