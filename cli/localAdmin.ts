@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Hono } from 'hono';
 import type { EmbeddedPipeline } from '../pipeline/embeddedPipeline.js';
 import { READ_MODELS } from '../pipeline/readModels.js';
@@ -9,6 +10,7 @@ import {
 import { FolderStorage } from '../stream/archive/ArchiveStorage.js';
 import { ARCHIVE_PREFIX } from '../stream/archive/exportFormat.js';
 import { archiveDir } from '../stream/local/openEventStore.js';
+import { CliError } from './exitCodes.js';
 
 /** What `POST /admin/rebuild` takes. */
 export interface RebuildRequest {
@@ -41,7 +43,7 @@ export type RebuildLine =
  * asked again.
  */
 export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline, dataDir?: string): void {
-  let running: string | undefined;
+  let running: { readonly name: string; readonly signal: AbortSignal } | undefined;
   app.post('/admin/rebuild', async (c) => {
     const text = await c.req.text();
     if (text.length > 4096)
@@ -63,13 +65,23 @@ export function mountLocalAdmin(app: Hono, pipeline: EmbeddedPipeline, dataDir?:
         },
         400,
       );
+    // One whose client went away (Ctrl-C) finishes what it has in flight first: `finishing`
+    // tells the command to ask again in a moment rather than give up.
     if (running)
       return c.json(
-        { error: { status: 409, message: `a rebuild of ${running} is under way in this server` } },
+        {
+          error: {
+            status: 409,
+            message: running.signal.aborted
+              ? `an interrupted rebuild of ${running.name} is still finishing in this server`
+              : `a rebuild of ${running.name} is under way in this server`,
+            ...(running.signal.aborted ? { finishing: true } : {}),
+          },
+        },
         409,
       );
-    running = projection.name;
     const signal = c.req.raw.signal;
+    running = { name: projection.name, signal };
     const encoder = new TextEncoder();
     const body$ = new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -157,6 +169,9 @@ function invalid(body: Partial<RebuildRequest> | undefined): string | undefined 
   return undefined;
 }
 
+/** How long a rebuild waits for an interrupted one still finishing in the server. */
+const FINISHING_WAIT_MS = 30_000;
+
 /**
  * Asks the server holding a data folder to rebuild a read model, passing its progress on;
  * aborting the signal closes the connection, which interrupts the rebuild there.
@@ -168,20 +183,36 @@ export async function rebuildThrough(
   onProgress: (progress: RebuildProgress) => void,
   signal?: AbortSignal,
 ): Promise<RebuildSummary> {
-  const response = await fetch(new URL('/admin/rebuild', api), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(request),
-    ...(signal ? { signal } : {}),
-  });
-  if (!response.ok || !response.body) {
+  const ask = () =>
+    fetch(new URL('/admin/rebuild', api), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(request),
+      ...(signal ? { signal } : {}),
+    });
+  // A rebuild interrupted a moment ago may still be finishing its files in flight in the
+  // server: asked again at once, this one waits for it a little, then goes on from it.
+  const until = Date.now() + FINISHING_WAIT_MS;
+  let response = await ask();
+  for (;;) {
+    if (response.ok) break;
     const answer = (await response.json().catch(() => undefined)) as
-      | { error?: { message?: string } }
+      | { error?: { message?: string; finishing?: boolean } }
       | undefined;
-    throw new Error(
-      `the server at ${api} refused the rebuild (${response.status}): ${answer?.error?.message ?? response.statusText}`,
-    );
+    const message = answer?.error?.message ?? response.statusText;
+    if (response.status === 409 && answer?.error?.finishing && Date.now() < until) {
+      await sleep(250, undefined, signal ? { signal } : {});
+      response = await ask();
+      continue;
+    }
+    // Another rebuild under way, or one still finishing after the wait: an expected state.
+    if (response.status === 409)
+      throw new CliError(
+        `the server at ${api} refused the rebuild: ${message}; run it again ${answer?.error?.finishing ? 'in a moment' : 'once that one has ended'}`,
+      );
+    throw new Error(`the server at ${api} refused the rebuild (${response.status}): ${message}`);
   }
+  if (!response.body) throw new Error(`the server at ${api} answered the rebuild with no body`);
   const decoder = new TextDecoder();
   let buffered = '';
   for await (const chunk of response.body) {

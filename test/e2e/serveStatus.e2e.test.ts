@@ -160,6 +160,58 @@ describe('matchstream serve and status on a data folder', () => {
     }
   });
 
+  it('goes on with a rebuild through the server run again at once after Ctrl-C, while the server finishes the interrupted one', async () => {
+    // Prepare: a season of thousands of results ingested, served (the server relays them).
+    const data = tmp.path('served-interrupted');
+    const games = tmp.path('large.csv');
+    await runCli(['generate', '--teams', '600', '--games-per-team', '20', '--out', games]);
+    expect((await runCli(['ingest', games, '--data-dir', data, '--no-progress'])).code).toBe(0);
+    const { child, url } = await serve(data);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await (await fetch(`${url}/health`)).text();
+
+      // Act: Ctrl-C while the server rebuilds, then the same rebuild at once.
+      const first = spawn(
+        process.execPath,
+        [CLI, 'rebuild', '--projection', 'matches', '--data-dir', data, '--no-progress'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let firstErr = '';
+      first.stderr.setEncoding('utf8').on('data', (d: string) => {
+        firstErr += d;
+      });
+      const firstExit = new Promise<number | null>((resolve) => first.once('close', resolve));
+      await delay(2500);
+      first.kill('SIGINT');
+      const firstCode = await firstExit;
+      const again = await runCli([
+        'rebuild',
+        '--projection',
+        'matches',
+        '--data-dir',
+        data,
+        '--no-progress',
+        '--json',
+      ]);
+
+      // Assess: the first ended interrupted; the second waited for it and went on from it.
+      expect(firstCode, firstErr).toBe(1);
+      expect(firstErr).toBe('matchstream: rebuild interrupted; run it again to continue\n');
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        projection: 'matches',
+        generation: 2,
+        resumed: true,
+        completed: true,
+        switched: true,
+      });
+    } finally {
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  }, 120_000);
+
   it('ingests a feed into the folder a server holds, through the server, whose rankings follow', async () => {
     // Prepare: a season run on disk, served, with its live stream open.
     const data = tmp.path('fed');
