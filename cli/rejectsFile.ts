@@ -29,6 +29,10 @@ export class RejectsFile {
     this.writes = this.writes.then(async () => {
       if (this.failure === undefined)
         await this.handle.writeFile(text).catch((error: unknown) => {
+          // An error of a file handle names no file: given this one's, a write the system
+          // refused (a full disk) is said as `FILE: cannot write: no space left on device`.
+          if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined)
+            Object.assign(error, { path: this.path });
           this.failure = error;
         });
     });

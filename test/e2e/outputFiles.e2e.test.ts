@@ -143,6 +143,21 @@ describe('files the commands write', () => {
       },
     );
 
+    it.skipIf(!existsSync('/dev/full'))(
+      'ingest names the rejects file a full disk refused, in one line',
+      async () => {
+        // m2 is rejected: no away team.
+        const feed = tmp.file('full-rejects.csv', GAMES);
+
+        const run = await runCli(['ingest', feed, '--memory', '--rejects', '/dev/full']);
+
+        expect(run).toMatchObject({
+          code: 1,
+          stderr: 'matchstream: /dev/full: cannot write: no space left on device\n',
+        });
+      },
+    );
+
     it('ingest and teams import fail on a rejects file they cannot open before storing anything', async () => {
       const feed = tmp.file('unwritable-rejects.csv', GAMES);
       const list = tmp.file('unwritable-rejects-teams.csv', TEAMS);
