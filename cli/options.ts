@@ -171,3 +171,14 @@ export function outputFile(value: string): string {
     throw new InvalidArgumentError('expected a file ("-": standard output), not an empty path');
   return value;
 }
+
+/**
+ * A file to read (`-`: standard input). An empty path is refused: `rpi "$FILE"` with the
+ * variable unset would otherwise fail as a file not found, or, for an option such as
+ * `--teams-file ""`, be taken as no option at all.
+ */
+export function inputFile(value: string): string {
+  if (value === '')
+    throw new InvalidArgumentError('expected a file ("-": standard input), not an empty path');
+  return value;
+}

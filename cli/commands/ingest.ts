@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IngestFlags } from '../actions/ingest.js';
-import { addNeutralOptions, wholeNumber } from '../options.js';
+import { addNeutralOptions, inputFile, wholeNumber } from '../options.js';
 import { addStoreOptions } from '../storeOptions.js';
 import { bucketName } from './archive.js';
 
@@ -8,7 +8,11 @@ export function registerIngest(program: Command): void {
   addStoreOptions(
     addNeutralOptions(program.command('ingest'))
       .description('append a games feed to the event store (new matches, corrections, new teams)')
-      .argument('<file>', 'games feed: CSV with header or JSON Lines ("-" for stdin), as for "rpi"')
+      .argument(
+        '<file>',
+        'games feed: CSV with header or JSON Lines ("-" for stdin), as for "rpi"',
+        inputFile,
+      )
       .option('--concurrency <n>', 'appends in flight at once', wholeNumber(1, 256), 16)
       .option(
         '--rejects <file>',

@@ -7,6 +7,7 @@ import {
   addNeutralOptions,
   day,
   decimal,
+  inputFile,
   numberList,
   seasonLabel,
   wholeNumber,
@@ -17,13 +18,20 @@ export function registerRpi(program: Command): void {
   const command = program
     .command('rpi')
     .description('compute RPI rankings from a games file')
-    .argument('[file]', 'games feed: CSV with header or JSON Lines ("-" for stdin)')
-    .addOption(new Option('--games <file>', 'the games feed, as the argument gives it').hideHelp())
+    .argument('[file]', 'games feed: CSV with header or JSON Lines ("-" for stdin)', inputFile)
+    .addOption(
+      new Option('--games <file>', 'the games feed, as the argument gives it')
+        .argParser(inputFile)
+        .hideHelp(),
+    )
     .option(
       '--teams-file <file>',
       'Division I team list (column "team" or "name"); only games between listed teams count',
+      inputFile,
     )
-    .addOption(new Option('--teams <file>', 'old name of --teams-file').hideHelp())
+    .addOption(
+      new Option('--teams <file>', 'old name of --teams-file').argParser(inputFile).hideHelp(),
+    )
     .addOption(
       new Option('--profile <name>', 'parameter set of the calculation')
         .choices([...PROFILES.keys()])

@@ -5,6 +5,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import {
   addNeutralOptions,
   faultSpec,
+  inputFile,
   seasonLabel,
   teamCountAlias,
   wholeNumber,
@@ -17,8 +18,9 @@ export function registerStart(program: Command): void {
     .argument(
       '[games]',
       'games feed to ingest instead of a generated sample season ("-" for stdin)',
+      inputFile,
     )
-    .option('--games <file>', 'the games feed, as an option (the same as the argument)')
+    .option('--games <file>', 'the games feed, as an option (the same as the argument)', inputFile)
     .option(
       '--team-count <n>',
       `teams in the generated season (default: ${DEFAULT_TEAM_COUNT})`,

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { hasControlCharacter, MAX_NAME_LENGTH } from '../../domain/games/validateGame.js';
 import type { ImportFlags, UpdateFlags } from '../actions/teams.js';
-import { wholeNumber } from '../options.js';
+import { inputFile, wholeNumber } from '../options.js';
 import { addStoreOptions } from '../storeOptions.js';
 
 /** A commander parser for a metadata value (conference, division, region). */
@@ -32,6 +32,7 @@ metadata bus carries them to the team directory, which "saga start rpi --divisio
       .argument(
         '<file>',
         'CSV with a header (team or name; conference, division, region optional) or JSON Lines',
+        inputFile,
       )
       .option('--concurrency <n>', 'teams written at once', wholeNumber(1, 64), 8)
       .option(

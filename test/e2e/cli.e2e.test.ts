@@ -522,6 +522,29 @@ describe('matchstream (built command)', () => {
       expect(debug.stderr).toMatch(/\n\s+at /);
     });
 
+    it('refuses an empty path for a file to read as a usage error (rpi, ingest, start, teams import)', async () => {
+      const games = tmp.file('empty-path.csv', 'date,home_team,away_team,home_score,away_score\n');
+      const argument = (name: string) =>
+        `matchstream: command-argument value '' is invalid for argument '${name}'. expected a file ("-": standard input), not an empty path (run with --help for usage)\n`;
+      const option = (flag: string) =>
+        `matchstream: option '${flag}' argument '' is invalid. expected a file ("-": standard input), not an empty path (run with --help for usage)\n`;
+
+      const runs = [
+        [await runCli(['rpi', '']), argument('file')],
+        [await runCli(['rpi', '--games', '']), option('--games <file>')],
+        [await runCli(['rpi', games, '--teams-file', '']), option('--teams-file <file>')],
+        [await runCli(['ingest', '', '--memory']), argument('file')],
+        [await runCli(['start', '', '--memory', '--quiet']), argument('games')],
+        [await runCli(['teams', 'import', '', '--memory']), argument('file')],
+      ] as const;
+
+      for (const [run, said] of runs) {
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toBe(said);
+      }
+    });
+
     it('fails on a feed it cannot read before making a data folder for it (start, ingest)', async () => {
       const missing = tmp.path('typo.csv');
       const folder = tmp.path('typo');
