@@ -51,6 +51,18 @@ export async function runGenerate(flags: GenerateFlags): Promise<void> {
       `--out ${flags.out} and --teams-out ${flags.teamsOut} are the same file: the team list would replace the games; name two files`,
       EXIT.USAGE,
     );
+  // The readers take a file by its extension (`rpi`, `ingest`): games in the other format
+  // than the name says would not read back.
+  if (flags.format && flags.out !== undefined && !toStdout(flags.out)) {
+    const ext = extname(flags.out).toLowerCase();
+    const named =
+      ext === '.csv' ? 'csv' : /^\.(jsonl|ndjson|json)$/.test(ext) ? 'jsonl' : undefined;
+    if (named && named !== flags.format)
+      throw new CliError(
+        `--format ${flags.format} and --out ${flags.out} disagree: a ${ext} file is read as ${named === 'csv' ? 'CSV' : 'JSON Lines'}; drop --format, or name a ${flags.format === 'csv' ? '.csv' : '.jsonl'} file`,
+        EXIT.USAGE,
+      );
+  }
   const started = performance.now();
   const gamesFile = toStdout(flags.out) ? undefined : flags.out;
   const teamsFile = toStdout(flags.teamsOut) ? undefined : flags.teamsOut;

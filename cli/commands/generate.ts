@@ -25,7 +25,7 @@ export function registerGenerate(program: Command): void {
     .addOption(
       new Option(
         '--format <format>',
-        'games format (default: from the extension of --out, else csv)',
+        'games format (default: from the extension of --out, else csv; one that contradicts it is refused)',
       ).choices(['csv', 'jsonl']),
     )
     .option(

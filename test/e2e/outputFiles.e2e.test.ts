@@ -123,6 +123,58 @@ describe('files the commands write', () => {
       }
     });
 
+    it('generate refuses a --format that contradicts the extension of --out, writing nothing', async () => {
+      const csv = tmp.path('contradicted.csv');
+      const jsonl = tmp.path('contradicted.jsonl');
+      const other = tmp.path('games.txt');
+
+      const asJson = await runCli([
+        'generate',
+        '--team-count',
+        '12',
+        '--format',
+        'jsonl',
+        '--out',
+        csv,
+      ]);
+      const asCsv = await runCli([
+        'generate',
+        '--team-count',
+        '12',
+        '--format',
+        'csv',
+        '--out',
+        jsonl,
+      ]);
+      const free = await runCli([
+        'generate',
+        '--team-count',
+        '12',
+        '--format',
+        'jsonl',
+        '--out',
+        other,
+      ]);
+      const readBack = await runCli(['rpi', other, '--format', 'json']);
+
+      expect(asJson).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `matchstream: --format jsonl and --out ${csv} disagree: a .csv file is read as CSV; drop --format, or name a .jsonl file\n`,
+      });
+      expect(asCsv).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `matchstream: --format csv and --out ${jsonl} disagree: a .jsonl file is read as JSON Lines; drop --format, or name a .csv file\n`,
+      });
+      expect(existsSync(csv)).toBe(false);
+      expect(existsSync(jsonl)).toBe(false);
+      // A name that says no format takes either, and reads back.
+      expect(free.code, free.stderr).toBe(0);
+      expect(readFileSync(other, 'utf8').startsWith('{')).toBe(true);
+      expect(readBack.code, readBack.stderr).toBe(0);
+    });
+
     it.skipIf(!existsSync('/dev/full'))(
       'generate names the file a full disk refused, in one line',
       async () => {
