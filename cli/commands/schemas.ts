@@ -1,9 +1,17 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { defaultSchemasDir } from '../../schemas/schemasDir.js';
 import type { DirFlags, FixtureFlags, JsonFlags, ShowFlags } from '../actions/schemas.js';
 import { wholeNumber } from '../options.js';
 
-export const DEFAULT_FIXTURES_DIR = 'test/fixtures/events';
+/**
+ * The project's `test/fixtures/events`, beside its schema folder, where the fixture tests read:
+ * not one under the folder the command runs in, which would hold a copy the tests never see
+ * and let a released version's fixture be written again.
+ */
+function defaultFixturesDir(): string {
+  return resolve(defaultSchemasDir(), '..', '..', 'test', 'fixtures', 'events');
+}
 
 export function registerSchemas(program: Command): void {
   const schemas = program
@@ -78,7 +86,7 @@ BACKWARD_ALL, FORWARD, FORWARD_ALL, FULL, FULL_ALL.`,
         wholeNumber(1, 10_000),
       )
       .requiredOption('--data <file>', 'the example data as a JSON object ("-" for stdin)')
-      .option('--fixtures <dir>', 'fixture folder', DEFAULT_FIXTURES_DIR)
+      .option('--fixtures <dir>', 'fixture folder', defaultFixturesDir())
       .option(
         '--force',
         "replace an existing fixture (only for a version never released: a stored version's bytes never change)",

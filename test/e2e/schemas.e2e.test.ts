@@ -1,5 +1,5 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { latestVersion } from '../support/registry.js';
@@ -224,6 +224,27 @@ describe('matchstream schemas', () => {
       match_id: 'second',
       reason: 'rain',
     });
+  });
+
+  it("keeps the project's fixtures whatever folder the command runs in", async () => {
+    // Prepare: example data of a version whose fixture the project holds, run from elsewhere.
+    const data = tmp.file('released.json', JSON.stringify({ match_id: 'x', reason: null }));
+    const project = join('test', 'fixtures', 'events', 'MatchCancelled', 'v1.json');
+    const pinned = readFileSync(project, 'utf8');
+
+    // Act
+    const run = await runCli(
+      ['schemas', 'fixture', 'MatchCancelled', '--version', '1', '--data', data],
+      { cwd: tmp.dir },
+    );
+
+    // Assess: refused as in the checkout, nothing written where the command ran.
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `matchstream: ${resolve(project)} exists already: the fixture of a written version never changes (--force replaces it, for a version not yet released)\n`,
+    );
+    expect(readFileSync(project, 'utf8')).toBe(pinned);
+    expect(existsSync(join(tmp.dir, 'test'))).toBe(false);
   });
 
   it('names violations in snake_case in --json, as every JSON output does', async () => {
