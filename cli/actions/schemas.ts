@@ -181,9 +181,23 @@ export async function runSchemasFixture(type: string, flags: FixtureFlags): Prom
       `${file} exists already: the fixture of a written version never changes (--force replaces it, for a version not yet released)`,
     );
   const registry = SchemaRegistry.fromDirectory(flags.dir);
+  let text: string;
+  try {
+    text = readFileSync(flags.data === '-' ? 0 : flags.data, 'utf8');
+  } catch (error) {
+    const reason =
+      error instanceof Error && 'code' in error && error.code === 'ENOENT'
+        ? 'no such file'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    throw new CliError(`--data ${flags.data}: cannot read: ${reason}`, EXIT.FAILURE, {
+      cause: error,
+    });
+  }
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(flags.data === '-' ? 0 : flags.data, 'utf8'));
+    data = JSON.parse(text);
   } catch (error) {
     throw new CliError(
       `--data ${flags.data}: not a JSON file: ${error instanceof Error ? error.message : String(error)}`,

@@ -247,6 +247,33 @@ describe('matchstream schemas', () => {
     expect(existsSync(join(tmp.dir, 'test'))).toBe(false);
   });
 
+  it('says a --data file that cannot be read apart from one that is not JSON', async () => {
+    const missing = join(tmp.dir, 'no-such-example.json');
+    const notJson = tmp.file('not-json.json', 'match_id: x');
+    const fixture = (data: string) =>
+      runCli([
+        'schemas',
+        'fixture',
+        'MatchCancelled',
+        '--version',
+        '1',
+        '--data',
+        data,
+        '--fixtures',
+        join(tmp.dir, 'unread'),
+      ]);
+
+    const unreadable = await fixture(missing);
+    const invalid = await fixture(notJson);
+
+    expect([unreadable.code, unreadable.stderr]).toEqual([
+      1,
+      `matchstream: --data ${missing}: cannot read: no such file\n`,
+    ]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/^matchstream: --data .*not-json\.json: not a JSON file: /);
+  });
+
   it('names violations in snake_case in --json, as every JSON output does', async () => {
     const dir = join(tmp.dir, 'violations');
     cpSync('schemas/avro', dir, { recursive: true });
