@@ -34,6 +34,11 @@ export async function runInspect(file: string | undefined, flags: InspectFlags):
     if (file || flags.deadLetters)
       throw new CliError('give one of a file, --dead-letters or --failures', EXIT.USAGE);
     if (flags.consumer) throw new CliError('--consumer goes with --dead-letters', EXIT.USAGE);
+    if (flags.bucket !== undefined && !flags.aws && !flags.endpoint)
+      throw new CliError(
+        "--bucket names the on-failure bucket on AWS: add --aws (without it, the data folder's failures/ is read)",
+        EXIT.USAGE,
+      );
     lines = (await failures(flags)).flatMap(({ where, body }) => {
       try {
         return inspectDocument(JSON.parse(body) as unknown, registry, where);

@@ -76,6 +76,32 @@ describe('matchstream inspect --failures', () => {
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain('--failures with --aws takes --bucket');
   });
+
+  it('refuses a bucket without --aws rather than reading the data folder in its place', async () => {
+    // Prepare: a data folder whose failures/ holds a batch given up on.
+    const dataDir = tmp.path('folder-not-bucket');
+    mkdirSync(storeDir(dataDir), { recursive: true });
+    const { key, body } = givenUp();
+    const file = join(dataDir, 'failures', ...key.split('/'));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, body);
+
+    // Act
+    const run = await runCli([
+      'inspect',
+      '--failures',
+      '--bucket',
+      'matchstream-prod-failures',
+      '--data-dir',
+      dataDir,
+    ]);
+
+    // Assess
+    expect([run.code, run.stdout]).toEqual([2, '']);
+    expect(run.stderr).toBe(
+      "matchstream: --bucket names the on-failure bucket on AWS: add --aws (without it, the data folder's failures/ is read)\n",
+    );
+  });
 });
 
 describe.runIf(motoAvailable())('matchstream inspect --failures --aws, on moto_server', () => {
