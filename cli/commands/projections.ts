@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { GenerationFlags, ProjectionFlags } from '../actions/projections.js';
 import { wholeNumber } from '../options.js';
 import { dataDirOption } from '../storeOptions.js';
@@ -66,9 +66,11 @@ Examples:
 /** The options every projections command takes for the deployed registry. */
 function awsOptions(command: Command): Command {
   return command
-    .option(
-      '--aws',
-      'the deployed stack (credentials and region from the environment or the shared AWS config: AWS_PROFILE, AWS_REGION)',
+    .addOption(
+      new Option(
+        '--aws',
+        'the deployed stack (credentials and region from the environment or the shared AWS config: AWS_PROFILE, AWS_REGION)',
+      ).conflicts('dataDir'),
     )
     .option('--registry-table <name>', 'with --aws: the stack output RegistryTable');
 }

@@ -67,6 +67,38 @@ describe('matchstream projections: the flags of the deployed stack', () => {
       line,
     );
   }, 60_000);
+
+  it('refuses --data-dir with --aws, rather than passing over the folder it names', async () => {
+    const runs = await Promise.all(
+      [
+        ['list'],
+        ['activate', 'standings', '--generation', '2'],
+        ['drop', 'standings', '--generation', '2', '--feeder', 'feeder'],
+      ].map((args) =>
+        runCli(
+          [
+            'projections',
+            ...args,
+            '--aws',
+            '--registry-table',
+            'matchstream-prod-registry',
+            '--data-dir',
+            tmp.path('named'),
+          ],
+          { env },
+        ),
+      ),
+    );
+
+    for (const run of runs) {
+      expect(run).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr:
+          "matchstream: option '--aws' cannot be used with option '--data-dir <dir>' (run with --help for usage)\n",
+      });
+    }
+  });
 });
 
 // The deployed registry and a generation a rebuild made (its table, the feeder's alias for it
