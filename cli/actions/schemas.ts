@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { closestName } from '../../feeds/closestName.js';
 import { checkSchemas } from '../../schemas/checkSchemas.js';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { defaultSchemasDir } from '../../schemas/schemasDir.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { reportError } from '../output/errors.js';
 import { counted } from '../output/plural.js';
@@ -140,7 +141,9 @@ export async function runSchemasNew(type: string, flags: DirFlags): Promise<void
         fields: [{ name: 'id', type: 'string' }],
       };
   writeFileSync(file, `${JSON.stringify(schema, null, 2)}\n`);
-  const fixture = `Add the fixture of v${version}: matchstream schemas fixture ${type} --version ${version} --data example.json`;
+  // The next commands read the folder written in: without it they would read the project's.
+  const inDir = resolve(flags.dir) === resolve(defaultSchemasDir()) ? '' : ` --dir ${flags.dir}`;
+  const fixture = `Add the fixture of v${version}: matchstream schemas fixture ${type} --version ${version} --data example.json${inDir}`;
   // A new type has no older data to read and no version before it to upcast from.
   const steps = known
     ? [
@@ -149,7 +152,7 @@ export async function runSchemasNew(type: string, flags: DirFlags): Promise<void
         'Next:',
         `  1. Edit ${file}. New fields need a default so v${version} can read older data`,
         `     (the mode of ${type} is ${registry.mode(type)}).`,
-        '  2. Run: matchstream schemas check',
+        `  2. Run: matchstream schemas check${inDir}`,
         '  3. Run: npm run schemas:types, then npm run typecheck: it lists the code the change touches.',
         `  4. If the meaning changed and Avro resolution cannot bridge it, add an upcaster`,
         `     v${version - 1} → v${version} in schemas/upcasters/ and list it in schemas/upcasters/index.ts.`,
@@ -162,7 +165,7 @@ export async function runSchemasNew(type: string, flags: DirFlags): Promise<void
         '',
         'Next:',
         `  1. Edit ${file}: its doc and its fields.`,
-        '  2. Run: matchstream schemas check',
+        `  2. Run: matchstream schemas check${inDir}`,
         '  3. Run: npm run schemas:types, then npm run typecheck: it lists every read model, bus handler',
         "     and fold, and the bus router's table, each of which must say what it does with the new type.",
         `  4. ${fixture}`,

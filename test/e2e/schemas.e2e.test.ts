@@ -111,7 +111,11 @@ describe('matchstream schemas', () => {
     // Assess
     expect(added.code).toBe(0);
     expect(added.stdout).toContain(`wrote ${file} (a copy of v${latest})`);
-    expect(added.stdout).toContain(`matchstream schemas fixture MatchRecorded --version ${next}`);
+    // The commands it says to run next name the folder it wrote in, not the project's.
+    expect(added.stdout).toContain(`Run: matchstream schemas check --dir ${dir}\n`);
+    expect(added.stdout).toContain(
+      `matchstream schemas fixture MatchRecorded --version ${next} --data example.json --dir ${dir}\n`,
+    );
     expect(added.stdout).toContain('npm run schemas:types, then npm run typecheck');
     expect(compatible.code).toBe(0);
     expect(incompatible.code).toBe(1);
