@@ -377,6 +377,17 @@ async function redriveOnAws(flags: RedriveFlags): Promise<Redriven> {
  * The summary, as JSON or in words; exit code 3 when letters taken are kept, or objects of
  * failures/ it could not read (kept, never redriven), unless it was a dry run.
  */
+/** A count as the summaries write every count: with thousands separators. */
+const figure = (n: number): string => n.toLocaleString('en-US');
+
+/** The first line of a redrive's summary: the letters taken, and what became of them. */
+export function redriveSummaryLine(
+  summary: Pick<RedriveSummary, 'dry_run' | 'letters' | 'redriven' | 'still_failing' | 'skipped'>,
+): string {
+  const would = summary.dry_run ? 'would be ' : '';
+  return `${summary.dry_run ? 'dry run: ' : ''}${counted(summary.letters, 'dead letter')} taken: ${figure(summary.redriven.length)} ${would}redriven, ${figure(summary.still_failing.length)} still failing, ${figure(summary.skipped.length)} skipped`;
+}
+
 async function report(
   { summary, unreadable }: Redriven,
   flags: Pick<RedriveFlags, 'json'>,
@@ -385,7 +396,7 @@ async function report(
   else {
     const would = summary.dry_run ? 'would be ' : '';
     const lines = [
-      `${summary.dry_run ? 'dry run: ' : ''}${counted(summary.letters, 'dead letter')} taken: ${summary.redriven.length} ${would}redriven, ${summary.still_failing.length} still failing, ${summary.skipped.length} skipped`,
+      redriveSummaryLine(summary),
       ...summary.redriven.map(
         (r) =>
           `  ${would ? 'would redrive' : 'redriven'} ${r.id} (${r.consumer}): ${counted(r.events, 'event')} ${would ? 'to apply' : 'applied'} through ${r.through}`,
@@ -404,7 +415,7 @@ async function report(
   const problems = [
     ...(kept > 0 && !summary.dry_run
       ? [
-          `${counted(kept, 'dead letter')} kept: ${summary.still_failing.length} still failing, ${kept - summary.still_failing.length} not redrivable`,
+          `${counted(kept, 'dead letter')} kept: ${figure(summary.still_failing.length)} still failing, ${figure(kept - summary.still_failing.length)} not redrivable`,
         ]
       : []),
     ...(unreadable !== undefined && !summary.dry_run ? [unreadable] : []),
