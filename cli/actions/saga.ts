@@ -24,6 +24,7 @@ import { withDataFolder } from '../folder/withDataFolder.js';
 import { Interrupt } from '../interrupt.js';
 import { reportError } from '../output/errors.js';
 import { counted } from '../output/plural.js';
+import { displayWidth, padCells } from '../output/table.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
 import { sagaOutcome, whyNotCompleted } from '../sagaOutcome.js';
@@ -341,9 +342,12 @@ function beside(e: RankingEntry) {
 }
 
 /** The top of a saga's rankings, the unadjusted figures beside a variant's. */
-function topRankings(variant: RpiVariant, top: readonly ReturnType<typeof beside>[]): string {
+export function topRankings(
+  variant: RpiVariant,
+  top: readonly ReturnType<typeof beside>[],
+): string {
   const rpi = (v: number | null) => (v === null ? '-' : v.toFixed(4));
-  const width = Math.max(4, ...top.map((e) => e.team.length));
+  const width = Math.max(4, ...top.map((e) => displayWidth(e.team)));
   type Column = readonly [string, number, (e: ReturnType<typeof beside>) => string];
   const columns: Column[] = [
     ['rank', 4, (e) => String(e.rank ?? '-')],
@@ -368,7 +372,7 @@ function topRankings(variant: RpiVariant, top: readonly ReturnType<typeof beside
       : []),
   ];
   const line = (team: string, cells: string[]) =>
-    `  ${cells[0]}  ${team.padEnd(width)}  ${cells.slice(1).join('  ')}`;
+    `  ${cells[0]}  ${padCells(team, width)}  ${cells.slice(1).join('  ')}`;
   // A blank line apart from the steps above.
   return `\n${[
     `  top ${top.length} (${variant} RPI):`,

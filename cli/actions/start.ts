@@ -21,6 +21,7 @@ import {
   READ_MODELS_CONSUMER,
   startPipeline,
 } from '../../pipeline/embeddedPipeline.js';
+import type { RankingEntry } from '../../projections/readModels/rankings.js';
 import { FaultPlan, type StepFault } from '../../sagas/faults.js';
 import {
   type CachedRankings,
@@ -44,6 +45,7 @@ import { type NeutralFlags, neutralValues } from '../options.js';
 import { counted } from '../output/plural.js';
 import { reportProblems, unknownColumnWarnings } from '../output/problems.js';
 import { ingestStopped } from '../output/storeStopped.js';
+import { displayWidth, padCells } from '../output/table.js';
 import { Phases } from '../phases.js';
 import type { CountWords } from '../progress.js';
 import { sagaOutcome, whyNotCompleted } from '../sagaOutcome.js';
@@ -293,7 +295,6 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
       await write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
       const top = served.slice(0, flags.top);
-      const width = Math.max(4, ...top.map((r) => r.team.length));
       const lines = [
         cached
           ? `matchstream — ${source}, season ${season}: ${counted(gamesCounted, 'game')}, ${counted(served.length, 'team')} (${profile.name})`
@@ -308,15 +309,7 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
               '',
             ]
           : []),
-        ...(top.length === 0
-          ? [`no rankings for season ${season}`]
-          : [
-              `${'Rank'.padStart(4)}  ${'Team'.padEnd(width)}  ${'W-L-T'.padStart(8)}  ${'RPI'.padStart(6)}`,
-              ...top.map(
-                (r) =>
-                  `${String(r.rank ?? '-').padStart(4)}  ${r.team.padEnd(width)}  ${`${r.wins}-${r.losses}-${r.ties}`.padStart(8)}  ${r.rpi === null ? '     -' : r.rpi.toFixed(4)}`,
-              ),
-            ]),
+        ...(top.length === 0 ? [`no rankings for season ${season}`] : topTable(top)),
         '',
         `pipeline: ${counted(summary.events_appended, 'event')} appended, ${counted(summary.records_relayed, 'change record')} relayed, ` +
           `${counted(Object.keys(consumers).length, 'consumer')} (${appliedRange(handled)} handled each), ` +
@@ -643,4 +636,19 @@ async function* observe(
     }
     yield batch;
   }
+}
+
+/**
+ * The top of the rankings as `start` prints them: rank, team, W-L-T and RPI, the team column
+ * as wide as its widest name in terminal cells, so wide (CJK) names keep the columns straight.
+ */
+export function topTable(top: readonly RankingEntry[]): string[] {
+  const width = Math.max(4, ...top.map((r) => displayWidth(r.team)));
+  return [
+    `${'Rank'.padStart(4)}  ${padCells('Team', width)}  ${'W-L-T'.padStart(8)}  ${'RPI'.padStart(6)}`,
+    ...top.map(
+      (r) =>
+        `${String(r.rank ?? '-').padStart(4)}  ${padCells(r.team, width)}  ${`${r.wins}-${r.losses}-${r.ties}`.padStart(8)}  ${r.rpi === null ? '     -' : r.rpi.toFixed(4)}`,
+    ),
+  ];
 }

@@ -35,3 +35,8 @@ export function formatTable(
 export function displayWidth(text: string): number {
   return stringWidth(text);
 }
+
+/** `text` padded with spaces on the right to `width` terminal cells. */
+export function padCells(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - stringWidth(text)));
+}

@@ -1,5 +1,7 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
+import { topRankings } from '../../../cli/actions/saga.js';
+import { topTable } from '../../../cli/actions/start.js';
 import { rankingsTable } from '../../../cli/output/rankings.js';
 import type { Game } from '../../../domain/games/Game.js';
 import { computeRpi } from '../../../domain/rpi/computeRpi.js';
@@ -46,5 +48,36 @@ describe('tables for people', () => {
     const columns = new Set(rows.map((l) => columnOf(l, /W-L-T|\d+-\d+-\d+/)));
     expect(columns.size).toBe(1);
     expect(new Set(rows.map((l) => stringWidth(l))).size).toBe(1);
+  });
+
+  it('keep the columns of the top that start and saga start print aligned with wide names', () => {
+    // Prepare: ranked teams whose names take more terminal cells than characters, or fewer.
+    const teams = ['東京大学', 'Cafe\u0301 United', 'B'];
+    const ratings = computeRpi(
+      teams.flatMap((home, i) => teams.slice(i + 1).map((away) => game(home, away, i, 1))),
+    ).ratings;
+
+    // Act
+    const start = topTable(ratings);
+    const saga = topRankings(
+      'unadjusted',
+      ratings.map((r) => ({
+        rank: r.rank,
+        team: r.team,
+        rpi: r.rpi,
+        unadjusted_rank: r.rank,
+        unadjusted_rpi: r.rpi,
+        adjustment: null,
+      })),
+    )
+      .split('\n')
+      .slice(2, -1);
+
+    // Assess: every line of each table ends at the same terminal column, its columns straight.
+    expect(start).toHaveLength(teams.length + 1);
+    expect(new Set(start.map((l) => columnOf(l, /W-L-T|\d+-\d+-\d+/))).size).toBe(1);
+    expect(new Set(start.map((l) => stringWidth(l))).size).toBe(1);
+    expect(saga).toHaveLength(teams.length + 1);
+    expect(new Set(saga.map((l) => stringWidth(l))).size).toBe(1);
   });
 });
