@@ -190,25 +190,25 @@ export class SagaServices {
     return this.options.division ?? null;
   }
 
-  /** How many games an RPI saga of the season would count now. */
-  async collectable(season: string): Promise<number> {
+  /** How many games an RPI saga of the season would count now (of `division`: the run's). */
+  async collectable(season: string, division = this.division): Promise<number> {
     return (
       await collectMatches(
         { matches: this.options.stores.matches, teams: this.options.stores.directory },
-        { season, as_of: null, division: this.division },
+        { season, as_of: null, division },
       )
     ).length;
   }
 
   /**
    * Why an RPI saga of the season would count no game now (the reason its first step would
-   * fail with), or undefined when it would count some.
+   * fail with), or undefined when it would count some; `division` null asks about every team.
    */
-  async nothingToCount(season: string): Promise<string | undefined> {
-    if ((await this.collectable(season)) > 0) return undefined;
+  async nothingToCount(season: string, division = this.division): Promise<string | undefined> {
+    if ((await this.collectable(season, division)) > 0) return undefined;
     return whyNoGames(
       { matches: this.options.stores.matches, teams: this.options.stores.directory },
-      { season, as_of: null, division: this.division },
+      { season, as_of: null, division },
     );
   }
 

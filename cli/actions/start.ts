@@ -211,9 +211,12 @@ export async function runStart(flags: StartFlags & StartInput): Promise<void> {
       catchUp(phases, 'catch-up', EVENTS_APPLIED, runtime, [READ_MODELS_CONSUMER, 'sagas']),
     );
     // A season the run's feed did not bring may be nowhere in the folder (a typing mistake):
-    // said before a saga would fail on it, compensate, and stay in the folder's history.
+    // said before a saga would fail on it, compensate, and stay in the folder's history. Of
+    // every division: the team directory follows the metadata bus, which has not caught up
+    // yet (a `teams import` since the last run is not in it), so the saga's first step
+    // judges a division.
     if (!seasons.has(season)) {
-      const why = await pipeline.sagas.nothingToCount(season);
+      const why = await pipeline.sagas.nothingToCount(season, null);
       if (why) throw new CliError(`season ${season} cannot be rated: ${why}; nothing rated`);
     }
     await pipeline.sagas.hold();

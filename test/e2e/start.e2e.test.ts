@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -316,6 +316,50 @@ describe('matchstream start: the whole pipeline on the embedded default', () => 
     );
     // No saga ran, so none compensated into the folder's history.
     expect(sagas.stdout).toBe('no sagas\n');
+  });
+
+  it('rates a division of a data folder whose teams were imported since its last run', async () => {
+    // Prepare: a season ingested, then its teams' divisions imported, no pipeline run since.
+    const games = tmp.path('divided.csv');
+    const teams = tmp.path('divided-teams.csv');
+    const data = tmp.path('divided');
+    await runCli(['generate', '--team-count', '8', '--games-per-team', '4', '--out', games]);
+    await runCli(['generate', '--team-count', '8', '--out', '-', '--teams-out', teams]);
+    const names = readFileSync(teams, 'utf8').trim().split('\n').slice(1);
+    const divided = tmp.path('divisions.csv');
+    const inI = names.slice(0, 6);
+    writeFileSync(
+      divided,
+      `team,conference,division\n${names.map((line, i) => `${line},${i < 6 ? 'I' : 'II'}`).join('\n')}\n`,
+    );
+    await runCli(['ingest', games, '--data-dir', data]);
+    await runCli(['teams', 'import', divided, '--data-dir', data]);
+
+    // Act
+    const run = await runCli([
+      'start',
+      '--data-dir',
+      data,
+      '--season',
+      '2026',
+      '--division',
+      'I',
+      '--json',
+      '--quiet',
+    ]);
+
+    // Assess: the division's games are rated, as rpi rates them with its teams listed.
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const list = tmp.path('division-i.csv');
+    writeFileSync(list, `team,conference\n${inI.join('\n')}\n`);
+    const direct = await runCli(['rpi', games, '--teams-file', list, '--json']);
+    const summary = JSON.parse(run.stdout) as { rankings: { team: string; rpi: number }[] };
+    expect(summary.rankings.map((r) => [r.team, r.rpi])).toEqual(
+      (JSON.parse(direct.stdout) as { rankings: { team: string; rpi: number }[] }).rankings.map(
+        (r) => [r.team, r.rpi],
+      ),
+    );
   });
 
   it('says a season neither its feed nor a data folder holds cannot be rated, or a feed with no game, before anything boots', async () => {
