@@ -18,7 +18,11 @@ export interface StoreFlags {
 /** Adds `--data-dir`, `--memory`, `--endpoint`, `--aws` and `--table` to a command. */
 export function addStoreOptions(command: Command): Command {
   return command
-    .addOption(dataDirOption('embedded store kept on disk in this folder'))
+    .addOption(
+      dataDirOption(
+        'embedded store kept on disk in this folder (the one store: not with --memory, --endpoint or --aws)',
+      ),
+    )
     .option('--memory', 'embedded store in memory: nothing is kept after the command')
     .option(
       '--endpoint <url>',
@@ -75,24 +79,33 @@ function fileInTheWay(path: string): string | undefined {
 }
 
 /**
- * Refuses (exit 2) flags that name two stores at once, `--aws`, `--endpoint` and `--memory`:
- * one of them would be taken and the others passed over without a word (an ingest with
- * `--memory --aws` written to the deployed table, which `--memory` says keeps nothing).
+ * Refuses (exit 2) flags that name two stores at once, `--aws`, `--endpoint`, `--memory` and a
+ * `--data-dir` typed on the command line: one of them would be taken and the others passed
+ * over without a word (an ingest with `--memory --aws` written to the deployed table, which
+ * `--memory` says keeps nothing; one with `--memory --data-dir DIR` keeping nothing in DIR).
+ * `--data-dir`'s default names no store of the user's: only `command`'s own value counts.
  */
-export function refuseMixedStores(flags: Pick<StoreFlags, 'aws' | 'endpoint' | 'memory'>): void {
+export function refuseMixedStores(
+  flags: Pick<StoreFlags, 'aws' | 'endpoint' | 'memory'>,
+  command?: Command,
+): void {
   const given = [
     ...(flags.aws ? ['--aws'] : []),
     ...(flags.endpoint !== undefined ? ['--endpoint'] : []),
     ...(flags.memory ? ['--memory'] : []),
+    ...(command?.getOptionValueSource('dataDir') === 'cli' ? ['--data-dir'] : []),
   ];
   if (given.length > 1)
     throw new CliError(
-      `${given.join(' and ')} name different stores: give one (--aws the deployed table, --endpoint URL another DynamoDB, --memory one that keeps nothing; none, the data folder)`,
+      `${given.join(' and ')} name different stores: give one (--aws the deployed table, --endpoint URL another DynamoDB, --memory one that keeps nothing; --data-dir DIR or none, the data folder)`,
       EXIT.USAGE,
     );
 }
 
-/** Where the flags say the events are (one store: see `refuseMixedStores`). */
+/**
+ * Where the flags say the events are (one store: see `refuseMixedStores`, which the command
+ * calls first with itself, for `--data-dir`).
+ */
 export function storeTarget(flags: StoreFlags, maxSockets?: number): StoreTarget {
   refuseMixedStores(flags);
   return {

@@ -27,7 +27,7 @@ import { requireDataFolder } from '../folder/LocalFolderReader.js';
 import { counted } from '../output/plural.js';
 import { formatTable } from '../output/table.js';
 import { fileProgress, formatSeconds, statusLine } from '../progress.js';
-import type { StoreFlags } from '../storeOptions.js';
+import { refuseMixedStores, type StoreFlags } from '../storeOptions.js';
 import { write } from '../write.js';
 
 export interface ArchiveFlags extends StoreFlags {
@@ -74,7 +74,7 @@ export async function runArchiveCloseSeason(
   flags: CloseFlags,
   command: Command,
 ): Promise<void> {
-  localOnly(flags);
+  localOnly(flags, command);
   if (!flags.aws) requireDataFolder(flags.dataDir);
   const opened = await openEventStore(
     flags.aws ? { aws: true, table: flags.table } : { dataDir: flags.dataDir, table: flags.table },
@@ -188,7 +188,7 @@ export async function runArchiveExpire(flags: ExpireFlags, command: Command): Pr
  * folder's. The flags of the other one are refused, as are --memory and --endpoint.
  */
 function archiveOf(flags: ArchiveFlags & { readonly kmsKey?: string }, command: Command): Archive {
-  localOnly(flags);
+  localOnly(flags, command);
   if (!flags.aws) {
     if (flags.bucket !== undefined || flags.kmsKey !== undefined)
       throw new CliError(
@@ -233,7 +233,11 @@ export async function onStorage<T>(storage: ArchiveStorage, work: () => Promise<
   }
 }
 
-function localOnly(flags: StoreFlags): void {
+/**
+ * The archive is a data folder's or the deployed stack's: --memory and --endpoint are refused,
+ * as is a --data-dir typed with --aws (see `refuseMixedStores`).
+ */
+function localOnly(flags: StoreFlags, command: Command): void {
   if (flags.memory)
     throw new CliError(
       'an archive of a store in memory would be lost with it: use --data-dir',
@@ -244,6 +248,7 @@ function localOnly(flags: StoreFlags): void {
       'the archive belongs to a data folder (or --aws): drop --endpoint',
       EXIT.USAGE,
     );
+  refuseMixedStores(flags, command);
 }
 
 /** `archive export`: the events table exported into the archive, then verified. */

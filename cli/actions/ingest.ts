@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { Command } from 'commander';
 import { streamGames } from '../../feeds/readGames.js';
 import { refuseClosedSeasons } from '../../ingest/closedSeasons.js';
 import {
@@ -36,11 +37,11 @@ export interface IngestFlags extends StoreFlags, NeutralFlags {
 }
 
 /** `matchstream ingest`: a games feed into the event store. */
-export async function runIngest(file: string, flags: IngestFlags): Promise<void> {
+export async function runIngest(file: string, flags: IngestFlags, command: Command): Promise<void> {
   const started = performance.now();
   const rejectsToStdout = flags.rejects === '-';
   refuseRejectsWithJson(flags);
-  refuseMixedStores(flags);
+  refuseMixedStores(flags, command);
   if (flags.bucket !== undefined && !flags.aws)
     throw new CliError(
       '--bucket is the archive bucket on AWS: add --aws (a data folder reads its own archive)',

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text as readAll } from 'node:stream/consumers';
+import type { Command } from 'commander';
 import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { listInvocationRecords, s3Client } from '../../stream/aws/s3InvocationRecords.js';
 import { type DeadLetter, DynamoDeadLetterQueue } from '../../stream/consumer/DeadLetterQueue.js';
@@ -24,8 +25,12 @@ export interface InspectFlags extends StoreFlags {
 }
 
 /** `matchstream inspect`: stream records, dead letters and replay files, decoded. */
-export async function runInspect(file: string | undefined, flags: InspectFlags): Promise<void> {
-  refuseMixedStores(flags);
+export async function runInspect(
+  file: string | undefined,
+  flags: InspectFlags,
+  command: Command,
+): Promise<void> {
+  refuseMixedStores(flags, command);
   const registry = SchemaRegistry.fromDirectory();
   let lines: InspectLine[];
   if (flags.bucket !== undefined && !flags.failures)

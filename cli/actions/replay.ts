@@ -150,7 +150,7 @@ function checkEventTypes(types: readonly string[]): void {
 
 /** `matchstream replay`: stored events sent again to a read model, the buses or a file. */
 export async function runReplay(flags: ReplayFlags, command: Command): Promise<void> {
-  refuseMixedStores(flags);
+  refuseMixedStores(flags, command);
   const source = sourceOf(flags, command);
   if (flags.type) checkEventTypes(flags.type);
   const eventsToStdout = flags.to.kind === 'file' && flags.to.path === '-';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
 import {
   hasControlCharacter,
   MAX_NAME_LENGTH,
@@ -86,10 +87,14 @@ export function importSummary(
 }
 
 /** `teams import`: teams registered or updated from a team list. */
-export async function runTeamsImport(file: string, flags: ImportFlags): Promise<void> {
+export async function runTeamsImport(
+  file: string,
+  flags: ImportFlags,
+  command: Command,
+): Promise<void> {
   const rejectsToStdout = flags.rejects === '-';
   refuseRejectsWithJson(flags);
-  refuseMixedStores(flags);
+  refuseMixedStores(flags, command);
   const rejectsPath = await rejectsPathFor(file, flags.rejects, {
     what: 'team list',
     fallback: 'teams.rejects.jsonl',
@@ -166,8 +171,12 @@ export async function runTeamsImport(file: string, flags: ImportFlags): Promise<
 }
 
 /** `teams update`: one team's conference, division or region. */
-export async function runTeamsUpdate(team: string, flags: UpdateFlags): Promise<void> {
-  refuseMixedStores(flags);
+export async function runTeamsUpdate(
+  team: string,
+  flags: UpdateFlags,
+  command: Command,
+): Promise<void> {
+  refuseMixedStores(flags, command);
   // Composed (NFC), as the feeds' names are: one name however it was typed.
   const name = team.trim().normalize('NFC');
   if (name === '' || name.length > MAX_NAME_LENGTH || hasControlCharacter(name))

@@ -45,8 +45,8 @@ Examples:
   matchstream ingest season.csv --endpoint http://127.0.0.1:8000 --concurrency 32
   matchstream ingest season.csv --aws --table EVENTS_TABLE --bucket ARCHIVE_BUCKET`,
     )
-    .action(async (file: string, flags: IngestFlags) => {
+    .action(async (file: string, flags: IngestFlags, command: Command) => {
       const { runIngest } = await import('../actions/ingest.js');
-      await runIngest(file, flags);
+      await runIngest(file, flags, command);
     });
 }

@@ -49,8 +49,8 @@ Examples:
   matchstream replay --to file:events.jsonl && matchstream inspect events.jsonl
   aws sqs receive-message ... | jq -c '.Messages[].Body | fromjson' | matchstream inspect -`,
     )
-    .action(async (file: string | undefined, flags: InspectFlags) => {
+    .action(async (file: string | undefined, flags: InspectFlags, command: Command) => {
       const { runInspect } = await import('../actions/inspect.js');
-      await runInspect(file, flags);
+      await runInspect(file, flags, command);
     });
 }

@@ -53,9 +53,9 @@ Examples:
   matchstream teams import teams.csv
   matchstream teams import teams.csv --memory --json`,
     )
-    .action(async (file: string, flags: ImportFlags) => {
+    .action(async (file: string, flags: ImportFlags, command: Command) => {
       const { runTeamsImport } = await import('../actions/teams.js');
-      await runTeamsImport(file, flags);
+      await runTeamsImport(file, flags, command);
     });
 
   addStoreOptions(
@@ -78,8 +78,8 @@ Examples:
   matchstream teams update "Blackhill University" --division II
   matchstream teams update "West Stonestead State" --conference "Big Coast" --region West`,
     )
-    .action(async (team: string, flags: UpdateFlags) => {
+    .action(async (team: string, flags: UpdateFlags, command: Command) => {
       const { runTeamsUpdate } = await import('../actions/teams.js');
-      await runTeamsUpdate(team, flags);
+      await runTeamsUpdate(team, flags, command);
     });
 }

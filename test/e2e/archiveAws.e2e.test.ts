@@ -28,8 +28,12 @@ describe('matchstream archive --aws: the command line', () => {
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   };
+  // A data folder of the test's own for the refusals without --aws (whose messages name its
+  // archive), so that none reads the .matchstream of the folder the tests run in; with --aws,
+  // --data-dir is itself refused (below).
   const refused = async (args: string[]) => {
-    const run = await runCli(['archive', ...args, '--data-dir', tmp.path('data')], { env });
+    const folder = args.includes('--aws') ? [] : ['--data-dir', tmp.path('data')];
+    const run = await runCli(['archive', ...args, ...folder], { env });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     return oneErrorLine(run);
@@ -52,6 +56,19 @@ describe('matchstream archive --aws: the command line', () => {
     expect(
       await refused(['export', '--aws', '--bucket', 'b-1', '--endpoint', 'http://127.0.0.1:8000']),
     ).toContain('drop --endpoint');
+  });
+
+  it('refuses --data-dir with --aws: the folder would be passed over for the bucket', async () => {
+    const folder = tmp.path('named');
+    for (const args of [
+      ['export', '--aws', '--bucket', 'b-1', '--data-dir', folder],
+      ['list', '--aws', '--bucket', 'b-1', '--data-dir', folder],
+      ['close-season', '2025', '--aws', '--data-dir', folder],
+      ['expire', '--season', '2025', '--aws', '--bucket', 'b-1', '--data-dir', folder],
+    ])
+      expect(await refused(args), args.join(' ')).toBe(
+        'matchstream: --aws and --data-dir name different stores: give one (--aws the deployed table, --endpoint URL another DynamoDB, --memory one that keeps nothing; --data-dir DIR or none, the data folder)',
+      );
   });
 
   it('refuses --bucket and --kms-key without --aws, --segments with it, and a bucket URL', async () => {

@@ -266,13 +266,19 @@ describe('matchstream ingest', () => {
     expect(run.stderr).toMatch(/expected an http\(s\) URL/);
   });
 
-  it('refuses flags that name two stores (--aws, --endpoint, --memory), before anything is read or written', async () => {
+  it('refuses flags that name two stores (--aws, --endpoint, --memory, a --data-dir typed), before anything is read or written', async () => {
     const feed = tmp.file(
       'two-stores.csv',
       'date,home_team,away_team,home_score,away_score\n2026-09-01,A,B,1,0\n',
     );
     const nowhere = 'http://127.0.0.1:9';
+    const named = tmp.path('named-folder');
     const runs = [
+      ['ingest', feed, '--no-progress', '--memory', '--data-dir', named],
+      ['ingest', feed, '--no-progress', '--data-dir', named, '--aws'],
+      ['inspect', '--dead-letters', '--endpoint', nowhere, '--data-dir', named],
+      ['teams', 'import', feed, '--no-progress', '--memory', '--data-dir', named],
+      ['replay', '--to', `file:${tmp.path('two-stores.jsonl')}`, '--aws', '--data-dir', named],
       ['ingest', feed, '--no-progress', '--memory', '--aws'],
       ['ingest', feed, '--no-progress', '--memory', '--endpoint', nowhere],
       ['ingest', feed, '--no-progress', '--aws', '--endpoint', nowhere],
@@ -291,9 +297,10 @@ describe('matchstream ingest', () => {
       const run = await runCli(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(
-        /^matchstream: --(aws|memory|endpoint) and --(aws|memory|endpoint) name different stores: give one \(--aws the deployed table, --endpoint URL another DynamoDB, --memory one that keeps nothing; none, the data folder\)\n$/,
+        /^matchstream: --(aws|memory|endpoint) and --(aws|memory|endpoint|data-dir) name different stores: give one \(--aws the deployed table, --endpoint URL another DynamoDB, --memory one that keeps nothing; --data-dir DIR or none, the data folder\)\n$/,
       );
     }
+    expect(existsSync(named)).toBe(false);
     expect(existsSync(`${feed}.rejects.jsonl`)).toBe(false);
     expect(existsSync(tmp.path('two-stores.jsonl'))).toBe(false);
   });
