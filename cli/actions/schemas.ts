@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { closestName } from '../../feeds/closestName.js';
 import { checkSchemas } from '../../schemas/checkSchemas.js';
-import { SchemaRegistry } from '../../schemas/SchemaRegistry.js';
+import { type RegisteredSchema, SchemaRegistry } from '../../schemas/SchemaRegistry.js';
 import { defaultSchemasDir } from '../../schemas/schemasDir.js';
 import { CliError, EXIT } from '../exitCodes.js';
 import { reportError } from '../output/errors.js';
@@ -88,18 +88,38 @@ export async function runSchemasList(flags: JsonFlags): Promise<void> {
   await write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * The schema of `type` at `version` (the latest without one). A type or a version the folder
+ * does not have is a command line naming nothing, refused (exit 2) with what there is.
+ */
+function schemaNamed(
+  registry: SchemaRegistry,
+  type: string,
+  version: number | undefined,
+): RegisteredSchema {
+  const types = registry.eventTypes();
+  if (!types.includes(type)) {
+    const meant =
+      types.find((t) => t.toLowerCase() === type.toLowerCase()) ?? closestName(type, types);
+    throw new CliError(
+      `unknown event type "${type}": ${meant ? `did you mean "${meant}"? ` : ''}"matchstream schemas list" names the ${types.length} there are`,
+      EXIT.USAGE,
+    );
+  }
+  const latest = registry.latest(type);
+  if (version === undefined) return latest;
+  if (version > latest.version)
+    throw new CliError(
+      `${type} has no version ${version}: ${latest.version === 1 ? 'its only version is 1' : `its versions are 1 to ${latest.version}`}`,
+      EXIT.USAGE,
+    );
+  return registry.get(type, version);
+}
+
 /** `schemas show`: a schema, the latest version unless `--version`. */
 export async function runSchemasShow(type: string, flags: ShowFlags): Promise<void> {
   const registry = SchemaRegistry.fromDirectory(flags.dir);
-  const types = registry.eventTypes();
-  if (!types.includes(type)) {
-    const meant = closestName(type, types);
-    throw new CliError(
-      `unknown event type "${type}": ${meant ? `did you mean "${meant}"? ` : ''}"matchstream schemas list" names the ${types.length} there are`,
-    );
-  }
-  const schema =
-    flags.version === undefined ? registry.latest(type) : registry.get(type, flags.version);
+  const schema = schemaNamed(registry, type, flags.version);
   if (flags.json) {
     const doc = {
       event_type: schema.eventType,
@@ -184,6 +204,7 @@ export async function runSchemasFixture(type: string, flags: FixtureFlags): Prom
       `${file} exists already: the fixture of a written version never changes (--force replaces it, for a version not yet released)`,
     );
   const registry = SchemaRegistry.fromDirectory(flags.dir);
+  schemaNamed(registry, type, flags.version);
   let text: string;
   try {
     text = readFileSync(flags.data === '-' ? 0 : flags.data, 'utf8');

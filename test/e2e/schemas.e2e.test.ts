@@ -7,6 +7,12 @@ import { tempDir } from '../support/tempDir.js';
 
 const tmp = tempDir();
 
+/** What the refusal of a version a type does not have says it has. */
+function versions(type: string): string {
+  const latest = latestVersion(type);
+  return latest === 1 ? 'its only version is 1' : `its versions are 1 to ${latest}`;
+}
+
 describe('matchstream schemas', () => {
   it('checks the project schemas', async () => {
     const run = await runCli(['schemas', 'check']);
@@ -37,18 +43,21 @@ describe('matchstream schemas', () => {
     expect(show.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('names an unknown event type once, with the one it probably misspells', async () => {
+  it('names an unknown event type once, with the one it probably misspells (exit 2, a command line naming nothing)', async () => {
     const typo = await runCli(['schemas', 'show', 'MatchRecordd']);
     const unknown = await runCli(['schemas', 'show', 'Nope']);
+    const cased = await runCli(['schemas', 'show', 'matchrecorded']);
 
-    expect(typo.code).toBe(1);
+    expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(
       /^matchstream: unknown event type "MatchRecordd": did you mean "MatchRecorded"\? "matchstream schemas list" names the \d+ there are\n$/,
     );
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
       /^matchstream: unknown event type "Nope": "matchstream schemas list" names the \d+ there are\n$/,
     );
+    expect(cased.code).toBe(2);
+    expect(cased.stderr).toContain('did you mean "MatchRecorded"?');
   });
 
   it('says in one line, without pointing at --debug, what a schema command was given wrong', async () => {
@@ -75,12 +84,18 @@ describe('matchstream schemas', () => {
     expect(
       Object.fromEntries(Object.entries(runs).map(([k, run]) => [k, [run.code, run.stderr]])),
     ).toEqual({
-      version: [1, 'matchstream: MatchRecorded has no version 99 (type MatchRecorded v99)\n'],
+      // A type or a version the folder has none of: a command line naming nothing, exit 2.
+      version: [2, `matchstream: MatchRecorded has no version 99: ${versions('MatchRecorded')}\n`],
       fixtureVersion: [
-        1,
-        'matchstream: MatchCancelled has no version 9 (type MatchCancelled v9)\n',
+        2,
+        `matchstream: MatchCancelled has no version 9: ${versions('MatchCancelled')}\n`,
       ],
-      fixtureType: [1, 'matchstream: unknown event type "Nope" (type Nope)\n'],
+      fixtureType: [
+        2,
+        expect.stringMatching(
+          /^matchstream: unknown event type "Nope": "matchstream schemas list" names the \d+ there are\n$/,
+        ),
+      ],
       folder: [
         1,
         `matchstream: schema folder not found (file ${join(tmp.dir, 'no-such-folder')})\n`,
