@@ -54,7 +54,11 @@ SagaStepCompleted, ...), so it resumes after a crash. Step names of earlier rele
       faultSpec,
     )
     .addOption(dataDirOption('the pipeline state to work on'))
-    .option('--memory', 'an empty in-memory pipeline (for trying it out)')
+    .addOption(
+      new Option('--memory', 'an empty in-memory pipeline (for trying it out)').conflicts(
+        'dataDir',
+      ),
+    )
     .option('--json', 'print the outcome as JSON')
     .addHelpText(
       'after',

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ServeFlags } from '../actions/serve.js';
 import { wholeNumber } from '../options.js';
 import { dataDirOption } from '../storeOptions.js';
@@ -9,7 +9,7 @@ export function registerServe(program: Command): void {
     .description('serve the query API (and keep the read models current) until interrupted')
     .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', wholeNumber(0, 65535), 8080)
     .addOption(dataDirOption('the pipeline state to serve'))
-    .option('--memory', 'serve an empty in-memory pipeline')
+    .addOption(new Option('--memory', 'serve an empty in-memory pipeline').conflicts('dataDir'))
     .addHelpText(
       'after',
       `

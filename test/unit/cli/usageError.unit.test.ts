@@ -26,4 +26,24 @@ describe("commander's errors as the command prints them", () => {
       "matchstream: unknown option '--seasn' (Did you mean --season?) (run with --help for usage)\n",
     ]);
   });
+
+  it.each([[['serve']], [['saga', 'start', 'rpi', '--season', '2026']], [['start']]])(
+    'refuses --memory with a data folder: %j',
+    (args) => {
+      const written: string[] = [];
+      const program = buildProgram();
+      const configure = (c: typeof program): void => {
+        c.configureOutput({ writeErr: (s) => written.push(s) });
+        for (const sub of c.commands) configure(sub);
+      };
+      configure(program);
+
+      expect(() =>
+        program.parse([...args, '--memory', '--data-dir', 'elsewhere'], { from: 'user' }),
+      ).toThrow();
+      expect(written).toEqual([
+        "matchstream: option '--memory' cannot be used with option '--data-dir <dir>' (run with --help for usage)\n",
+      ]);
+    },
+  );
 });
