@@ -91,7 +91,13 @@ export const OptionalSeasonQuery = z.strictObject({
   season: season().optional().openapi({ description: 'Only this season' }),
 });
 export const NoQuery = z.strictObject({});
-export const TeamIdPath = z.object({ id: pathId('team id', 'Akron') });
+/**
+ * A team's id in a path, in NFC as the feeds store team names: an address written with a
+ * decomposed accent (`Universite\u0301`) names the team the feed wrote composed.
+ */
+export const TeamIdPath = z.object({
+  id: pathId('team id', 'Akron').transform((id) => id.normalize('NFC')),
+});
 export const SagaIdPath = z.object({
   id: pathId('saga id', '1f0e9a2c-5d7b-4c1e-9b1a-3c2d4e5f6a7b'),
 });
