@@ -104,6 +104,7 @@ export async function runRpi(
   }
 
   checkSeasons(gamesPath, feed.games, flags.season);
+  checkAsOf(gamesPath, feed.games, flags.season, flags.asOf);
   const { games, superseded } = latestPerMatch(feed.games);
   const options = {
     profile,
@@ -154,6 +155,28 @@ function checkSeasons(file: string, games: readonly Game[], season: string | und
   if (season === undefined && seasons.length > 1)
     process.stderr.write(
       `matchstream: warning: ${name} holds games of ${seasons.length} seasons (${held}), ranked together: --season LABEL ranks one\n`,
+    );
+}
+
+/**
+ * `--as-of` before the first game (of `--season`, when given) is an error naming that game's
+ * day, as a saga of the same scope says: an empty table would look like a season of teams with
+ * no result.
+ */
+function checkAsOf(
+  file: string,
+  games: readonly Game[],
+  season: string | undefined,
+  asOf: string | undefined,
+): void {
+  if (asOf === undefined) return;
+  const first = games
+    .filter((g) => season === undefined || g.season === season)
+    .map((g) => g.date)
+    .sort()[0];
+  if (first !== undefined && first > asOf)
+    throw new CliError(
+      `${file === '-' ? 'stdin' : file} has no game${season === undefined ? '' : ` of season "${season}"`} played on or before ${asOf}: the first was on ${first}`,
     );
 }
 

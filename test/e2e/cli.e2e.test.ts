@@ -472,6 +472,34 @@ describe('matchstream (built command)', () => {
       );
     });
 
+    it('refuses an --as-of before the first game, naming its day, instead of an empty table', async () => {
+      const two = tmp.file(
+        'as-of.csv',
+        'date,home_team,away_team,home_score,away_score,season\n2025-09-01,A,B,1,0,2025\n2026-09-05,A,B,0,1,2026\n',
+      );
+
+      const one = tmp.file(
+        'as-of-one.csv',
+        'date,home_team,away_team,home_score,away_score\n2025-09-01,A,B,1,0\n',
+      );
+
+      const before = await runCli(['rpi', '--games', one, '--as-of', '2025-08-01']);
+      const ofSeason = await runCli(['rpi', two, '--season', '2026', '--as-of', '2026-09-01']);
+      const onTheDay = await runCli(['rpi', two, '--season', '2026', '--as-of', '2026-09-05']);
+
+      expect(before.code).toBe(1);
+      expect(before.stdout).toBe('');
+      expect(before.stderr).toBe(
+        `matchstream: ${one} has no game played on or before 2025-08-01: the first was on 2025-09-01\n`,
+      );
+      expect(ofSeason.code).toBe(1);
+      expect(ofSeason.stderr).toBe(
+        `matchstream: ${two} has no game of season "2026" played on or before 2026-09-01: the first was on 2026-09-05\n`,
+      );
+      expect(onTheDay.code).toBe(0);
+      expect(onTheDay.stdout).toMatch(/^Rank/m);
+    });
+
     it('reads standard input', async () => {
       const run = await runCli(['rpi', '--games', '-', '--format', 'csv'], {
         input: 'date,home_team,away_team,home_score,away_score\n2024-09-01,A,B,1,0\n',
